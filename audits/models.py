@@ -1,0 +1,227 @@
+"""Audit rights (the contract clause), audits carried out under them, and their findings."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from audits.choices import (
+    Auditor,
+    AuditStatus,
+    AuditType,
+    CostBearer,
+    FindingStatus,
+    NoticeUnit,
+    Severity,
+)
+from contracts.choices import Currency
+from contracts.models import Contract, VendorContact
+
+
+class AuditRight(models.Model):
+    """The audit clause of a contract: how often, with how much notice, by whom, at whose cost."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="audit_rights")
+    clause_reference = models.CharField(_("clause"), max_length=120)
+    clause_text = models.TextField(_("clause text"), blank=True)
+    audits_per_year = models.PositiveSmallIntegerField(
+        _("audits allowed per contract year"), validators=[MinValueValidator(1)]
+    )
+    notice = models.PositiveSmallIntegerField(_("minimum notice"))
+    notice_unit = models.CharField(
+        _("notice unit"), max_length=15, choices=NoticeUnit.choices, default=NoticeUnit.CALENDAR_DAYS
+    )
+    scopes = models.JSONField(
+        _("scope"), default=list, help_text=_('Audit types the clause allows, e.g. ["financial", "sla_data"].')
+    )
+    allowed_auditors = models.JSONField(
+        _("who may audit"), default=list, help_text=_('e.g. ["customer", "third_party", "regulator"]')
+    )
+    cost_bearer = models.CharField(
+        _("cost borne by"), max_length=10, choices=CostBearer.choices, default=CostBearer.CUSTOMER
+    )
+    cost_shift_threshold_pct = models.DecimalField(
+        _("discrepancy that shifts the cost to the vendor (%)"),
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    remediation_days_critical = models.PositiveSmallIntegerField(_("remediation days: critical"), default=10)
+    remediation_days_high = models.PositiveSmallIntegerField(_("remediation days: high"), default=30)
+    remediation_days_medium = models.PositiveSmallIntegerField(_("remediation days: medium"), default=60)
+    remediation_days_low = models.PositiveSmallIntegerField(_("remediation days: low"), default=90)
+    records_retention_years = models.PositiveSmallIntegerField(_("records retention (years)"), default=5)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "clause_reference"]
+        verbose_name = _("audit right")
+        verbose_name_plural = _("audit rights")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "clause_reference"], name="auditright_unique_clause"),
+            models.CheckConstraint(
+                name="auditright_audits_per_year_positive",
+                condition=Q(audits_per_year__gte=1),
+                violation_error_message=_("At least one audit per year."),
+            ),
+            models.CheckConstraint(
+                name="auditright_threshold_0_100",
+                condition=Q(cost_shift_threshold_pct__isnull=True)
+                | Q(cost_shift_threshold_pct__gte=0, cost_shift_threshold_pct__lte=100),
+                violation_error_message=_("The discrepancy threshold is a percentage between 0 and 100."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.reference} {self.clause_reference}"
+
+    def remediation_days(self, severity: str) -> int:
+        return getattr(self, f"remediation_days_{severity}")
+
+
+class Audit(models.Model):
+    """An audit exercised under an audit right, from planning to its closed report."""
+
+    audit_right = models.ForeignKey(AuditRight, on_delete=models.PROTECT, related_name="audits")
+    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    audit_type = models.CharField(_("type"), max_length=20, choices=AuditType.choices)
+    auditor_kind = models.CharField(_("auditor"), max_length=12, choices=Auditor.choices)
+    auditor_name = models.CharField(_("audit firm or team"), max_length=200)
+    lead_auditor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="led_audits"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=AuditStatus.choices, default=AuditStatus.PLANNED)
+    scope_description = models.TextField(_("scope"), blank=True)
+    notice_date = models.DateField(_("notice sent on"), null=True, blank=True)
+    fieldwork_start = models.DateField(_("fieldwork from"))
+    fieldwork_end = models.DateField(_("fieldwork until"))
+    report_date = models.DateField(_("report date"), null=True, blank=True)
+    report_summary = models.TextField(_("report summary"), blank=True)
+    cost = models.DecimalField(_("cost"), max_digits=14, decimal_places=2, null=True, blank=True)
+    cost_currency = models.CharField(_("cost currency"), max_length=3, choices=Currency.choices, blank=True)
+    cost_recoverable = models.BooleanField(
+        _("cost recoverable from the vendor"),
+        default=False,
+        help_text=_("Set when a financial finding's discrepancy reaches the clause's threshold."),
+    )
+    override_reason = models.TextField(
+        _("override reason"),
+        blank=True,
+        help_text=_("Why an administrator allowed this audit outside the right (e.g. a regulator's request)."),
+    )
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-fieldwork_start"]
+        verbose_name = _("audit")
+        verbose_name_plural = _("audits")
+        constraints = [
+            models.CheckConstraint(
+                name="audit_fieldwork_end_not_before_start",
+                condition=Q(fieldwork_end__gte=F("fieldwork_start")),
+                violation_error_message=_("Fieldwork cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                name="audit_notice_before_fieldwork",
+                condition=Q(notice_date__isnull=True) | Q(notice_date__lte=F("fieldwork_start")),
+                violation_error_message=_("Notice is given before fieldwork starts."),
+            ),
+            models.CheckConstraint(
+                name="audit_cost_non_negative_with_currency",
+                condition=Q(cost__isnull=True) | (Q(cost__gte=0) & ~Q(cost_currency="")),
+                violation_error_message=_("A cost is non-negative and has a currency."),
+            ),
+            models.CheckConstraint(
+                name="audit_override_recorded",
+                condition=Q(override_reason="", overridden_by__isnull=True)
+                | (~Q(override_reason="") & Q(overridden_by__isnull=False)),
+                violation_error_message=_("An override records its reason and who allowed it."),
+            ),
+        ]
+        indexes = [models.Index(fields=["audit_right", "fieldwork_start"], name="audit_right_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.get_audit_type_display()})"
+
+    @property
+    def contract(self) -> Contract:
+        return self.audit_right.contract
+
+
+class Finding(models.Model):
+    """A deficiency found by an audit, followed until remediated and verified (or the risk accepted)."""
+
+    audit = models.ForeignKey(Audit, on_delete=models.PROTECT, related_name="findings")
+    number = models.PositiveSmallIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=250)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    description = models.TextField(_("description"))
+    clause_breached = models.CharField(_("clause breached"), max_length=120, blank=True)
+    discrepancy_pct = models.DecimalField(
+        _("financial discrepancy (%)"),
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    recovery_amount = models.DecimalField(
+        _("amount to recover"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_findings"
+    )
+    vendor_contact = models.ForeignKey(
+        VendorContact,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("vendor contact responsible"),
+    )
+    addressed_to_vendor = models.BooleanField(
+        _("addressed to the vendor"), default=True, help_text=_("The vendor's users can see this finding.")
+    )
+    due_date = models.DateField(_("remediation due"))
+    status = models.CharField(_("status"), max_length=20, choices=FindingStatus.choices, default=FindingStatus.OPEN)
+    remediation_plan = models.TextField(_("remediation plan"), blank=True)
+    evidence = models.TextField(_("evidence of remediation"), blank=True)
+    remediated_at = models.DateTimeField(_("remediated"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["audit", "number"]
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        constraints = [
+            models.UniqueConstraint(fields=["audit", "number"], name="finding_unique_number"),
+            models.CheckConstraint(
+                name="finding_verification_recorded",
+                condition=~Q(status=FindingStatus.VERIFIED) | Q(verified_by__isnull=False, verified_at__isnull=False),
+                violation_error_message=_("A verified finding records who verified it and when."),
+            ),
+            models.CheckConstraint(
+                name="finding_recovery_non_negative",
+                condition=Q(recovery_amount__isnull=True) | Q(recovery_amount__gte=0),
+                violation_error_message=_("The amount to recover cannot be negative."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"], name="finding_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.audit.reference}-{self.number}: {self.title}"

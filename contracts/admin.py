@@ -1,0 +1,101 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from contracts.models import (
+    Amendment,
+    Contract,
+    ContractScope,
+    MonthlyCharge,
+    Vendor,
+    VendorContact,
+    VendorSite,
+)
+
+
+class VendorSiteInline(admin.TabularInline):
+    model = VendorSite
+    extra = 0
+
+
+class VendorContactInline(admin.TabularInline):
+    model = VendorContact
+    extra = 0
+
+
+@admin.register(Vendor)
+class VendorAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "country", "is_active", "created_at")
+    list_filter = ("is_active", "country")
+    search_fields = ("name", "legal_name", "registration_number")
+    inlines = [VendorSiteInline, VendorContactInline]
+
+
+@admin.register(VendorSite)
+class VendorSiteAdmin(admin.ModelAdmin):
+    list_display = ("name", "vendor", "city", "country", "seats")
+    list_filter = ("country", "vendor")
+    search_fields = ("name", "city", "vendor__name")
+    list_select_related = ("vendor",)
+
+
+@admin.register(VendorContact)
+class VendorContactAdmin(admin.ModelAdmin):
+    list_display = ("name", "vendor", "job_title", "email")
+    list_filter = ("vendor",)
+    search_fields = ("name", "email", "vendor__name")
+    list_select_related = ("vendor",)
+
+
+class ContractScopeInline(admin.TabularInline):
+    model = ContractScope
+    extra = 0
+
+
+class AmendmentInline(admin.TabularInline):
+    model = Amendment
+    extra = 0
+    fields = ("number", "title", "signed_on", "effective_from", "document_reference")
+
+
+@admin.register(Contract)
+class ContractAdmin(SimpleHistoryAdmin):
+    """The contract page; the apps built on contracts add their inlines with add_contract_inline."""
+
+    list_display = ("reference", "title", "vendor", "owner", "status", "currency", "start_date", "end_date")
+    list_filter = ("status", "currency", "renewal_type", "vendor")
+    search_fields = ("reference", "title", "vendor__name")
+    list_select_related = ("vendor", "owner")
+    autocomplete_fields = ("vendor", "owner")
+    filter_horizontal = ("auditors",)
+    date_hierarchy = "start_date"
+    inlines = [ContractScopeInline, AmendmentInline]
+
+
+@admin.register(ContractScope)
+class ContractScopeAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "channel", "languages", "coverage_days", "volume_share_pct")
+    list_filter = ("channel", "coverage_days")
+    search_fields = ("contract__reference", "languages")
+    list_select_related = ("contract",)
+
+
+@admin.register(MonthlyCharge)
+class MonthlyChargeAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "month", "amount", "currency")
+    list_filter = ("currency", "contract__vendor")
+    search_fields = ("contract__reference",)
+    list_select_related = ("contract",)
+    date_hierarchy = "month"
+
+
+@admin.register(Amendment)
+class AmendmentAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "number", "title", "signed_on", "effective_from")
+    list_filter = ("contract__vendor",)
+    search_fields = ("contract__reference", "title", "summary")
+    list_select_related = ("contract",)
+
+
+def add_contract_inline(inline: type[admin.options.InlineModelAdmin]) -> None:
+    """Let an app that depends on contracts show its rows inside the contract's page."""
+    ContractAdmin.inlines = [*ContractAdmin.inlines, inline]

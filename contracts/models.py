@@ -1,0 +1,303 @@
+"""The contract register: vendors and their sites, contracts, scope, monthly charges, amendments."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from contracts.choices import (
+    Channel,
+    ContractStatus,
+    CoverageDays,
+    Currency,
+    PeriodUnit,
+    RenewalType,
+)
+from contracts.months import first_of_month
+
+
+class Vendor(models.Model):
+    """A BPO provider the company outsources customer contact to."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    legal_name = models.CharField(_("legal name"), max_length=250, blank=True)
+    registration_number = models.CharField(_("registration number"), max_length=60, blank=True)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code, e.g. FR."))
+    website = models.URLField(_("website"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VendorSite(models.Model):
+    """A delivery centre of a vendor (where the agents sit)."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(_("name"), max_length=200)
+    city = models.CharField(_("city"), max_length=120)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code, e.g. MA."))
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
+    languages = models.CharField(
+        _("languages"), max_length=100, blank=True, help_text=_("ISO 639 codes, comma-separated.")
+    )
+    seats = models.PositiveIntegerField(_("seats"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["vendor", "name"]
+        verbose_name = _("vendor site")
+        verbose_name_plural = _("vendor sites")
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "name"], name="vendorsite_unique_name_per_vendor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} – {self.name} ({self.city})"
+
+
+class VendorContact(models.Model):
+    """A person at the vendor who does not necessarily sign in: committee member, action owner."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=200)
+    job_title = models.CharField(_("job title"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["vendor", "name"]
+        verbose_name = _("vendor contact")
+        verbose_name_plural = _("vendor contacts")
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "email"], name="vendorcontact_unique_email_per_vendor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.vendor})"
+
+
+class Contract(models.Model):
+    """An outsourcing contract with one vendor: its term, renewal and notice clauses, its currency.
+
+    The service levels, credit regime, KPI data and statements hang off the contract in sla_tracker;
+    committees in governance; audit rights in audits.
+    """
+
+    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=250)
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="contracts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="owned_contracts",
+        help_text=_("The vendor manager responsible for this contract."),
+    )
+    auditors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned auditors"),
+        blank=True,
+        related_name="audited_contracts",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=ContractStatus.choices, default=ContractStatus.DRAFT)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.EUR)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    start_date = models.DateField(_("start date"))
+    initial_term_months = models.PositiveIntegerField(_("initial term (months)"), validators=[MinValueValidator(1)])
+    end_date = models.DateField(_("end of current term"), help_text=_("Moves forward with each renewal."))
+    renewal_type = models.CharField(_("renewal"), max_length=10, choices=RenewalType.choices, default=RenewalType.TACIT)
+    renewal_term_months = models.PositiveIntegerField(_("renewal term (months)"), null=True, blank=True)
+    max_renewals = models.PositiveIntegerField(
+        _("maximum renewals"), null=True, blank=True, help_text=_("Empty means unlimited.")
+    )
+    notice_period = models.PositiveIntegerField(_("notice period"))
+    notice_period_unit = models.CharField(
+        _("notice period unit"), max_length=15, choices=PeriodUnit.choices, default=PeriodUnit.MONTHS
+    )
+    decision_buffer_days = models.PositiveIntegerField(
+        _("internal decision buffer (days)"),
+        default=30,
+        help_text=_("How long before the notice deadline the internal decision is due."),
+    )
+    vendor_self_reporting = models.BooleanField(
+        _("vendor self-reporting"),
+        default=False,
+        help_text=_("The vendor's own users may upload KPI data for this contract."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["reference"]
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        constraints = [
+            models.CheckConstraint(
+                name="contract_end_after_start",
+                condition=Q(end_date__gt=F("start_date")),
+                violation_error_message=_("The end of the term must be after the start date."),
+            ),
+            models.CheckConstraint(
+                name="contract_notice_positive",
+                condition=Q(notice_period__gt=0),
+                violation_error_message=_("The notice period must be positive."),
+            ),
+            models.CheckConstraint(
+                name="contract_renewal_term_when_renewable",
+                condition=Q(renewal_type=RenewalType.NONE) | Q(renewal_term_months__gt=0),
+                violation_error_message=_("A renewable contract needs a renewal term."),
+            ),
+        ]
+        indexes = [models.Index(fields=["vendor", "status"], name="contract_vendor_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} – {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:contracts_contract_change", args=[self.pk])
+
+    def is_in_term(self, day) -> bool:
+        return self.start_date <= day <= self.end_date
+
+
+class ContractScope(models.Model):
+    """One channel the contract outsources, with its languages and coverage hours.
+
+    A hybrid model outsources only some channels, or only evenings and weekends: each outsourced
+    channel is one row; KPI counters of channels without a row are out of scope.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="scopes")
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    languages = models.CharField(
+        _("languages"), max_length=100, help_text=_("ISO 639 codes, comma-separated, e.g. fr,en.")
+    )
+    coverage_days = models.CharField(
+        _("coverage days"), max_length=10, choices=CoverageDays.choices, default=CoverageDays.ALL_WEEK
+    )
+    coverage_start = models.TimeField(_("coverage from"), null=True, blank=True)
+    coverage_end = models.TimeField(_("coverage until"), null=True, blank=True)
+    volume_share_pct = models.DecimalField(
+        _("share of volume outsourced (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=100,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    site = models.ForeignKey(VendorSite, on_delete=models.SET_NULL, null=True, blank=True, related_name="scopes")
+    notes = models.CharField(_("notes"), max_length=250, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "channel"]
+        verbose_name = _("scope")
+        verbose_name_plural = _("scope")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "channel"], name="scope_unique_channel_per_contract"),
+            models.CheckConstraint(
+                name="scope_volume_share_0_100",
+                condition=Q(volume_share_pct__gte=0) & Q(volume_share_pct__lte=100),
+                violation_error_message=_("The share of volume must be between 0 and 100 %."),
+            ),
+            models.CheckConstraint(
+                name="scope_coverage_hours_both_or_none",
+                condition=Q(coverage_start__isnull=True, coverage_end__isnull=True)
+                | Q(coverage_start__isnull=False, coverage_end__isnull=False),
+                violation_error_message=_("Give both coverage hours or neither."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.reference}: {self.get_channel_display()} ({self.languages})"
+
+
+class MonthlyCharge(models.Model):
+    """The charges invoiced for one month: the base of percentage credits and caps."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="charges")
+    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    notes = models.CharField(_("notes"), max_length=250, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "month"]
+        verbose_name = _("monthly charge")
+        verbose_name_plural = _("monthly charges")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "month"], name="charge_unique_contract_month"),
+            models.CheckConstraint(
+                name="charge_amount_non_negative",
+                condition=Q(amount__gte=0),
+                violation_error_message=_("Charges cannot be negative."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.reference} {self.month:%Y-%m}: {self.amount} {self.currency}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.month = first_of_month(self.month)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.month and self.month.day != 1:
+            raise ValidationError({"month": _("Use the first day of the month.")})
+        if self.contract_id and self.currency and self.currency != self.contract.currency:
+            raise ValidationError(
+                {"currency": _("Charges are in the contract's currency (%s).") % self.contract.currency}
+            )
+
+
+class Amendment(models.Model):
+    """A signed change to the contract; new versions of terms refer to the amendment that made them."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="amendments")
+    number = models.PositiveIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=250)
+    summary = models.TextField(_("summary"), blank=True)
+    signed_on = models.DateField(_("signed on"))
+    effective_from = models.DateField(_("effective from"))
+    document_reference = models.CharField(_("document reference"), max_length=250, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "number"]
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="amendment_unique_number_per_contract"),
+            models.CheckConstraint(
+                name="amendment_number_positive",
+                condition=Q(number__gt=0),
+                violation_error_message=_("Amendment numbers start at 1."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.reference} amendment {self.number}: {self.title}"

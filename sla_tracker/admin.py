@@ -1,0 +1,227 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from contracts.admin import add_contract_inline
+from sla_tracker.models import (
+    ColumnMapping,
+    CreditMultiplier,
+    CreditTier,
+    Exclusion,
+    Incident,
+    KpiCounter,
+    KpiUpload,
+    LineDispute,
+    Measurement,
+    MeasurementChange,
+    PenaltyRegime,
+    PenaltyStatement,
+    ServiceLevel,
+    ServiceLevelVersion,
+    StatementAdjustment,
+    StatementEvent,
+    StatementLine,
+    TerminationTrigger,
+)
+
+
+class ServiceLevelInline(admin.TabularInline):
+    model = ServiceLevel
+    extra = 0
+    fields = ("code", "name", "display_order", "retired_from")
+    show_change_link = True
+
+
+class PenaltyRegimeInline(admin.TabularInline):
+    model = PenaltyRegime
+    extra = 0
+
+
+class TerminationTriggerInline(admin.TabularInline):
+    model = TerminationTrigger
+    extra = 0
+
+
+add_contract_inline(PenaltyRegimeInline)
+add_contract_inline(ServiceLevelInline)
+add_contract_inline(TerminationTriggerInline)
+
+
+@admin.register(KpiCounter)
+class KpiCounterAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "channel", "unit", "must_not_exceed")
+    list_filter = ("channel", "unit")
+    search_fields = ("code", "name")
+    list_select_related = ("must_not_exceed",)
+
+
+@admin.register(PenaltyRegime)
+class PenaltyRegimeAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "valid_from", "at_risk_pct", "pool_pct", "annual_cap_pct")
+    list_filter = ("contract__vendor",)
+    search_fields = ("contract__reference",)
+    list_select_related = ("contract",)
+
+
+@admin.register(TerminationTrigger)
+class TerminationTriggerAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "trigger_type", "months", "window")
+    list_filter = ("trigger_type",)
+    search_fields = ("contract__reference", "clause_reference")
+    list_select_related = ("contract",)
+
+
+class ServiceLevelVersionInline(admin.StackedInline):
+    model = ServiceLevelVersion
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(ServiceLevel)
+class ServiceLevelAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "contract", "display_order", "retired_from")
+    list_filter = ("contract__vendor", "contract")
+    search_fields = ("code", "name", "contract__reference")
+    list_select_related = ("contract",)
+    inlines = [ServiceLevelVersionInline]
+
+
+class CreditTierInline(admin.TabularInline):
+    model = CreditTier
+    extra = 0
+
+
+class CreditMultiplierInline(admin.TabularInline):
+    model = CreditMultiplier
+    extra = 0
+
+
+@admin.register(ServiceLevelVersion)
+class ServiceLevelVersionAdmin(SimpleHistoryAdmin):
+    list_display = ("service_level", "valid_from", "kind", "direction", "expected", "credit_type")
+    list_filter = ("kind", "credit_type", "direction")
+    search_fields = ("service_level__code", "service_level__name", "service_level__contract__reference")
+    list_select_related = ("service_level__contract",)
+    inlines = [CreditTierInline, CreditMultiplierInline]
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(admin.ModelAdmin):
+    list_display = ("name", "contract", "date_column", "created_by", "created_at")
+    search_fields = ("name", "contract__reference")
+    list_filter = ("contract__vendor",)
+    list_select_related = ("contract", "created_by")
+
+
+@admin.register(KpiUpload)
+class KpiUploadAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "contract", "status", "rows_total", "rows_done", "uploaded_by", "created_at")
+    list_filter = ("status", "contract__vendor")
+    search_fields = ("original_name", "sha256", "contract__reference")
+    list_select_related = ("contract", "uploaded_by")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(admin.ModelAdmin):
+    list_display = ("contract", "counter", "month", "day", "value", "source", "updated_at")
+    list_filter = ("source", "counter__channel", "contract__vendor")
+    search_fields = ("contract__reference", "counter__code")
+    list_select_related = ("contract", "counter")
+    date_hierarchy = "month"
+    raw_id_fields = ("upload",)
+
+
+@admin.register(MeasurementChange)
+class MeasurementChangeAdmin(admin.ModelAdmin):
+    list_display = (
+        "contract",
+        "counter",
+        "day",
+        "month",
+        "action",
+        "old_value",
+        "new_value",
+        "changed_by",
+        "changed_at",
+    )
+    list_filter = ("action", "source")
+    search_fields = ("contract__reference", "counter__code")
+    list_select_related = ("contract", "counter", "changed_by")
+    date_hierarchy = "changed_at"
+
+
+@admin.register(Exclusion)
+class ExclusionAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "start_date", "end_date", "reason", "status", "decided_by")
+    list_filter = ("status", "reason")
+    search_fields = ("contract__reference", "description")
+    list_select_related = ("contract", "decided_by")
+    filter_horizontal = ("service_levels",)
+
+
+@admin.register(Incident)
+class IncidentAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "contract", "occurred_on", "selected_service_level")
+    list_filter = ("contract__vendor",)
+    search_fields = ("title", "root_cause", "contract__reference")
+    list_select_related = ("contract", "selected_service_level")
+    filter_horizontal = ("service_levels",)
+
+
+class StatementLineInline(admin.TabularInline):
+    model = StatementLine
+    extra = 0
+    fields = ("service_level", "status", "measured", "run", "raw_credit", "credit", "bonus", "earn_back", "waived")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+
+class StatementEventInline(admin.TabularInline):
+    model = StatementEvent
+    extra = 0
+    fields = ("created_at", "action", "actor", "line", "note")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(PenaltyStatement)
+class PenaltyStatementAdmin(SimpleHistoryAdmin):
+    list_display = ("contract", "month", "status", "currency", "credits", "bonuses", "earn_backs", "net", "cap_reached")
+    list_filter = ("status", "cap_reached", "currency", "contract__vendor")
+    search_fields = ("contract__reference", "invoice_reference")
+    list_select_related = ("contract",)
+    date_hierarchy = "month"
+    inlines = [StatementLineInline, StatementEventInline]
+
+
+@admin.register(StatementLine)
+class StatementLineAdmin(SimpleHistoryAdmin):
+    list_display = ("statement", "service_level", "status", "measured", "credit", "waived")
+    list_filter = ("status", "waived", "provisional")
+    search_fields = ("statement__contract__reference", "service_level__code")
+    list_select_related = ("statement__contract", "service_level")
+
+
+@admin.register(LineDispute)
+class LineDisputeAdmin(SimpleHistoryAdmin):
+    list_display = ("line", "status", "raised_by", "created_at", "resolved_by")
+    list_filter = ("status",)
+    search_fields = ("reason", "line__statement__contract__reference")
+    list_select_related = ("line__statement__contract", "line__service_level", "raised_by", "resolved_by")
+
+
+@admin.register(StatementAdjustment)
+class StatementAdjustmentAdmin(admin.ModelAdmin):
+    list_display = ("statement", "origin", "service_level", "amount", "created_at")
+    search_fields = ("statement__contract__reference", "reason")
+    list_select_related = ("statement__contract", "origin__contract", "service_level__contract")
+
+
+@admin.register(StatementEvent)
+class StatementEventAdmin(admin.ModelAdmin):
+    list_display = ("statement", "action", "actor", "created_at")
+    list_filter = ("action",)
+    search_fields = ("statement__contract__reference", "note")
+    list_select_related = ("statement__contract", "actor")
+    date_hierarchy = "created_at"

@@ -1,0 +1,115 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CounterUnit(models.TextChoices):
+    COUNT = "count", _("Count (whole number)")
+    SECONDS = "seconds", _("Seconds")
+    POINTS = "points", _("Points")
+
+
+class ServiceLevelKind(models.TextChoices):
+    CRITICAL = "critical", _("Critical service level (credit-bearing)")
+    KEY = "key", _("Key measurement (reported, never credited)")
+
+
+class Direction(models.TextChoices):
+    HIGHER_IS_BETTER = "higher_is_better", _("Higher is better (≥ target)")
+    LOWER_IS_BETTER = "lower_is_better", _("Lower is better (≤ target)")
+
+
+class MinVolumeRule(models.TextChoices):
+    NOT_MEASURED = "not_measured", _("Month not measured")
+    CARRY_FORWARD = "carry_forward", _("Carry the month's data into the next month")
+
+
+class CreditType(models.TextChoices):
+    NONE = "none", _("No credit")
+    ALLOCATION = "allocation", _("Allocation of the at-risk amount")
+    FIXED = "fixed", _("Fixed amount")
+    TIERS = "tiers", _("Tiers (% of charges by band)")
+    LINEAR = "linear", _("Linear (% of charges per point of shortfall)")
+
+
+class ShortfallRounding(models.TextChoices):
+    PROPORTIONAL = "proportional", _("Proportional")
+    FLOOR = "floor", _("Each full point")
+    CEIL = "ceil", _("Each point or part thereof")
+
+
+class TerminationTriggerType(models.TextChoices):
+    CONSECUTIVE_DEFAULTS = "consecutive_defaults", _("Same service level in default N consecutive months")
+    DEFAULTS_IN_WINDOW = "defaults_in_window", _("Months with a default ≥ N in a rolling window")
+    CAP_REACHED_IN_WINDOW = "cap_reached_in_window", _("Months at the at-risk cap ≥ N in a rolling window")
+
+
+class MeasurementSource(models.TextChoices):
+    UPLOAD = "upload", _("File upload")
+    MANUAL = "manual", _("Hand entry")
+    API = "api", _("API")
+    SEED = "seed", _("Demo data")
+
+
+class ChangeAction(models.TextChoices):
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+    DELETE = "delete", _("Deleted")
+
+
+class UploadStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    NEEDS_MAPPING = "needs_mapping", _("Needs a column mapping")
+    VALIDATED = "validated", _("Validated, ready to import")
+    REJECTED = "rejected", _("Rejected (errors)")
+    IMPORTING = "importing", _("Importing")
+    IMPORTED = "imported", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class ExclusionReason(models.TextChoices):
+    FORCE_MAJEURE = "force_majeure", _("Force majeure")
+    CUSTOMER_CAUSED = "customer_caused", _("Caused by the customer")
+    THIRD_PARTY = "third_party", _("Third party outside the vendor's control")
+    VOLUME_ABOVE_FORECAST = "volume_above_forecast", _("Volume above forecast")
+    OTHER = "other", _("Other (see description)")
+
+
+class ApprovalStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class LineStatus(models.TextChoices):
+    MET = "met", _("Met")
+    MISSED = "missed", _("Missed (no credit)")
+    DEFAULT = "default", _("Default")
+    MINIMUM_DEFAULT = "minimum_default", _("Minimum-level default")
+    NOT_MEASURED = "not_measured", _("Not measured")
+
+
+class StatementStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    DISPUTED = "disputed", _("Disputed")
+    APPROVED = "approved", _("Approved")
+    INVOICED = "invoiced", _("Invoiced")
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class StatementAction(models.TextChoices):
+    COMPUTED = "computed", _("Computed")
+    RECOMPUTED = "recomputed", _("Recomputed")
+    SUBMITTED = "submitted", _("Submitted for review")
+    APPROVED = "approved", _("Approved")
+    INVOICED = "invoiced", _("Invoiced")
+    REOPENED = "reopened", _("Reopened")
+    LINE_DISPUTED = "line_disputed", _("Line disputed")
+    DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
+    LINE_WAIVED = "line_waived", _("Line waived")
+    ADJUSTED = "adjusted", _("Adjustment carried in")

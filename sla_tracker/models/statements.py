@@ -1,0 +1,262 @@
+"""Penalty statements: one per contract and month, one line per service level, and their history.
+
+A statement moves draft → in review → approved → invoiced (disputed on the way when the vendor
+contests a line). An approved statement is never changed by a recomputation: corrections after
+approval become adjustments carried into the next open statement.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from contracts.choices import Currency
+from contracts.models import Contract
+from sla_tracker.choices import DisputeStatus, LineStatus, StatementAction, StatementStatus
+from sla_tracker.models.terms import ServiceLevel, ServiceLevelVersion
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class PenaltyStatement(models.Model):
+    """The month's service-credit result for one contract, as procurement reviews and sends it."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="statements")
+    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=StatementStatus.choices, default=StatementStatus.DRAFT
+    )
+    charges = models.DecimalField(_("charges"), **MONEY)
+    at_risk_amount = models.DecimalField(_("at-risk amount"), **MONEY, null=True, blank=True)
+    uncapped_credits = models.DecimalField(_("credits before the monthly cap"), **MONEY, default=0)
+    cap_reached = models.BooleanField(_("cap reached"), default=False)
+    credits = models.DecimalField(_("credits"), **MONEY, default=0)
+    bonuses = models.DecimalField(_("bonuses"), **MONEY, default=0)
+    earn_backs = models.DecimalField(_("earn-backs"), **MONEY, default=0)
+    adjustments = models.DecimalField(
+        _("adjustments"),
+        **MONEY,
+        default=0,
+        help_text=_("Corrections of earlier approved months carried into this statement (signed)."),
+    )
+    net = models.DecimalField(_("net"), **MONEY, default=0, help_text=_("bonuses + earn-backs − credits + adjustments"))
+    termination_rights = models.JSONField(_("termination rights"), default=list, blank=True)
+    input_fingerprint = models.CharField(
+        _("input fingerprint"),
+        max_length=64,
+        blank=True,
+        help_text=_("Hash of the data and terms the figures were computed from."),
+    )
+    computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    invoiced_at = models.DateTimeField(_("invoiced"), null=True, blank=True)
+    invoice_reference = models.CharField(_("invoice reference"), max_length=100, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-month", "contract"]
+        verbose_name = _("penalty statement")
+        verbose_name_plural = _("penalty statements")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "month"], name="statement_unique_contract_month"),
+            models.CheckConstraint(
+                name="statement_amounts_non_negative",
+                condition=Q(charges__gte=0, uncapped_credits__gte=0, credits__gte=0, bonuses__gte=0, earn_backs__gte=0),
+                violation_error_message=_("Charges, credits, bonuses and earn-backs cannot be negative."),
+            ),
+            models.CheckConstraint(
+                name="statement_credits_within_uncapped",
+                condition=Q(credits__lte=F("uncapped_credits")),
+                violation_error_message=_("Caps only reduce credits."),
+            ),
+            models.CheckConstraint(
+                name="statement_credits_within_at_risk",
+                condition=Q(at_risk_amount__isnull=True) | Q(credits__lte=F("at_risk_amount")),
+                violation_error_message=_("Credits cannot exceed the at-risk amount."),
+            ),
+            models.CheckConstraint(
+                name="statement_approval_recorded",
+                condition=~Q(status__in=[StatementStatus.APPROVED, StatementStatus.INVOICED])
+                | Q(approved_by__isnull=False, approved_at__isnull=False),
+                violation_error_message=_("An approved statement records who approved it and when."),
+            ),
+        ]
+        indexes = [models.Index(fields=["month", "status"], name="statement_month_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.contract.reference} {self.month:%Y-%m} ({self.get_status_display()})"
+
+    @property
+    def is_locked(self) -> bool:
+        """Approved and invoiced statements are never recomputed."""
+        return self.status in (StatementStatus.APPROVED, StatementStatus.INVOICED)
+
+
+class StatementLine(models.Model):
+    """One service level's result in a statement, with the inputs and terms it was computed from."""
+
+    statement = models.ForeignKey(PenaltyStatement, on_delete=models.CASCADE, related_name="lines")
+    service_level = models.ForeignKey(ServiceLevel, on_delete=models.PROTECT, related_name="statement_lines")
+    terms = models.ForeignKey(
+        ServiceLevelVersion,
+        on_delete=models.PROTECT,
+        related_name="statement_lines",
+        verbose_name=_("terms version"),
+    )
+    measured = models.DecimalField(_("measured"), max_digits=18, decimal_places=6, null=True, blank=True)
+    numerator = models.DecimalField(_("Σ numerator"), max_digits=22, decimal_places=4, null=True, blank=True)
+    denominator = models.DecimalField(_("Σ denominator"), max_digits=22, decimal_places=4, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=LineStatus.choices)
+    provisional = models.BooleanField(
+        _("provisional"), default=False, help_text=_("The metric finalises after month end.")
+    )
+    run = models.PositiveSmallIntegerField(_("consecutive credit-bearing months"), default=0)
+    raw_credit = models.DecimalField(_("credit before multipliers and caps"), **MONEY, default=0)
+    credit = models.DecimalField(_("credit"), **MONEY, default=0)
+    bonus = models.DecimalField(_("bonus"), **MONEY, default=0)
+    earn_back = models.DecimalField(_("earn-back"), **MONEY, default=0)
+    explanation = models.TextField(_("explanation"), blank=True)
+    inputs = models.JSONField(
+        _("inputs"), default=dict, blank=True, help_text=_("Counter sums, excluded days, incidents used.")
+    )
+    waived = models.BooleanField(_("waived"), default=False)
+    waiver_reason = models.TextField(_("waiver reason"), blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    waived_at = models.DateTimeField(_("waived"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["statement", "service_level__display_order", "service_level__code"]
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "service_level"], name="line_unique_service_level"),
+            models.CheckConstraint(
+                name="line_amounts_non_negative",
+                condition=Q(raw_credit__gte=0, credit__gte=0, bonus__gte=0, earn_back__gte=0),
+                violation_error_message=_("Line amounts cannot be negative."),
+            ),
+            models.CheckConstraint(
+                name="line_waiver_recorded",
+                condition=Q(waived=False)
+                | (Q(waived_by__isnull=False, waived_at__isnull=False) & ~Q(waiver_reason="")),
+                violation_error_message=_("A waiver records its reason, who waived and when."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} {self.service_level.code}: {self.get_status_display()} {self.credit}"
+
+
+class LineDispute(models.Model):
+    """The vendor contests a statement line, with its reason and evidence; procurement resolves it."""
+
+    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="disputes")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    evidence = models.FileField(_("evidence"), upload_to="disputes/%Y/%m/", blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    created_at = models.DateTimeField(_("raised"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+        constraints = [
+            models.CheckConstraint(
+                name="dispute_resolution_recorded",
+                condition=Q(status=DisputeStatus.OPEN)
+                | (Q(resolved_by__isnull=False, resolved_at__isnull=False) & ~Q(resolution="")),
+                violation_error_message=_("A resolved dispute records the resolution, who and when."),
+            ),
+            models.UniqueConstraint(
+                fields=["line"],
+                condition=Q(status=DisputeStatus.OPEN),
+                name="dispute_one_open_per_line",
+                violation_error_message=_("This line already has an open dispute."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="dispute_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Dispute on {self.line} ({self.get_status_display()})"
+
+
+class StatementAdjustment(models.Model):
+    """A correction of an approved month (its data changed after approval), carried into a later
+    open statement instead of rewriting the approved one. Positive amounts favour the vendor."""
+
+    statement = models.ForeignKey(PenaltyStatement, on_delete=models.PROTECT, related_name="adjustment_lines")
+    origin = models.ForeignKey(
+        PenaltyStatement,
+        on_delete=models.PROTECT,
+        related_name="adjustments_caused",
+        verbose_name=_("corrected statement"),
+    )
+    service_level = models.ForeignKey(ServiceLevel, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount"), **MONEY)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["statement", "origin__month"]
+        verbose_name = _("adjustment")
+        verbose_name_plural = _("adjustments")
+        constraints = [
+            models.CheckConstraint(
+                name="adjustment_origin_is_another_statement",
+                condition=~Q(origin=F("statement")),
+                violation_error_message=_("An adjustment corrects another (earlier) statement."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement}: {self.amount} for {self.origin}"
+
+
+class StatementEvent(models.Model):
+    """The audit trail of a statement: every computation and transition, who, when and why."""
+
+    statement = models.ForeignKey(PenaltyStatement, on_delete=models.CASCADE, related_name="events")
+    line = models.ForeignKey(StatementLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
+    action = models.CharField(_("action"), max_length=20, choices=StatementAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the monthly close."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["statement", "created_at", "id"]
+        verbose_name = _("statement event")
+        verbose_name_plural = _("statement events")
+        indexes = [models.Index(fields=["statement", "created_at"], name="stmtevent_statement_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.statement}: {self.get_action_display()} by {self.actor or 'system'}"
