@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
+from accounts.roles import role_allows, role_has_app
 
 
 class User(AbstractUser):
@@ -46,6 +47,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def has_perm(self, perm, obj=None) -> bool:
+        if self.is_active and self.role == Role.ADMINISTRATOR:
+            return True
+        return super().has_perm(perm, obj) or (self.is_active and role_allows(self.role, perm))
+
+    def has_module_perms(self, app_label) -> bool:
+        if self.is_active and self.role == Role.ADMINISTRATOR:
+            return True
+        return super().has_module_perms(app_label) or (self.is_active and role_has_app(self.role, app_label))
 
     @property
     def is_vendor_user(self) -> bool:

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from contracts.models import (
@@ -28,6 +29,7 @@ class VendorAdmin(SimpleHistoryAdmin):
     list_filter = ("is_active", "country")
     search_fields = ("name", "legal_name", "registration_number")
     inlines = [VendorSiteInline, VendorContactInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(VendorSite)

@@ -160,7 +160,8 @@ class Contract(models.Model):
             ),
             models.CheckConstraint(
                 name="contract_renewal_term_when_renewable",
-                condition=Q(renewal_type=RenewalType.NONE) | Q(renewal_term_months__gt=0),
+                condition=Q(renewal_type=RenewalType.NONE)
+                | Q(renewal_term_months__isnull=False, renewal_term_months__gt=0),
                 violation_error_message=_("A renewable contract needs a renewal term."),
             ),
         ]

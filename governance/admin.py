@@ -43,7 +43,7 @@ class CommitteeMemberAdmin(admin.ModelAdmin):
     list_display = ("committee", "user", "contact", "side", "role")
     list_filter = ("side", "role")
     search_fields = ("committee__name", "user__username", "contact__name")
-    list_select_related = ("committee", "user", "contact")
+    list_select_related = ("committee", "user", "contact__vendor")
 
 
 class AgendaItemInline(admin.TabularInline):

@@ -164,7 +164,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
     list_display = ("title", "contract", "occurred_on", "selected_service_level")
     list_filter = ("contract__vendor",)
     search_fields = ("title", "root_cause", "contract__reference")
-    list_select_related = ("contract", "selected_service_level")
+    list_select_related = ("contract", "selected_service_level__contract")
     filter_horizontal = ("service_levels",)
 
 
@@ -200,7 +200,7 @@ class StatementLineAdmin(SimpleHistoryAdmin):
     list_display = ("statement", "service_level", "status", "measured", "credit", "waived")
     list_filter = ("status", "waived", "provisional")
     search_fields = ("statement__contract__reference", "service_level__code")
-    list_select_related = ("statement__contract", "service_level")
+    list_select_related = ("statement__contract", "service_level__contract")
 
 
 @admin.register(LineDispute)

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "sla_tracker",
     "governance",
     "audits",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -10,3 +10,5 @@ STORAGES = {
 }
 # Tasks run inline in tests; the real-worker tests start their own worker against the broker.
 CELERY_TASK_ALWAYS_EAGER = True
+# No collected static files in tests; WhiteNoise looks them up on request instead of at start.
+WHITENOISE_AUTOREFRESH = True

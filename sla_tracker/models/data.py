@@ -170,7 +170,7 @@ class Measurement(models.Model):
             models.CheckConstraint(
                 name="measurement_day_not_before_month",
                 condition=Q(day__isnull=True) | Q(day__gte=F("month")),
-                violation_error_message=_("The day must fall in the month."),
+                violation_error_message=_("The day cannot be before its month."),
             ),
         ]
         indexes = [models.Index(fields=["contract", "month"], name="measurement_contract_month_idx")]

@@ -71,7 +71,8 @@ class PenaltyRegime(MonthStartMixin):
     )
     pool_pct = models.DecimalField(
         _("pool % available for allocation"),
-        **PCT,
+        max_digits=8,
+        decimal_places=4,
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(1000)],
@@ -284,8 +285,11 @@ class ServiceLevelVersion(MonthStartMixin):
                 condition=Q(credit_type=CreditType.NONE)
                 | Q(credit_type=CreditType.TIERS)
                 | Q(credit_type=CreditType.ALLOCATION, allocation_pct__isnull=False)
-                | Q(credit_type=CreditType.FIXED, fixed_amount__gte=0)
-                | (Q(credit_type=CreditType.LINEAR, pct_per_point__gt=0) & ~Q(shortfall_rounding="")),
+                | Q(credit_type=CreditType.FIXED, fixed_amount__isnull=False, fixed_amount__gte=0)
+                | (
+                    Q(credit_type=CreditType.LINEAR, pct_per_point__isnull=False, pct_per_point__gt=0)
+                    & ~Q(shortfall_rounding="")
+                ),
                 violation_error_message=_("The credit model's own fields are missing."),
             ),
             models.CheckConstraint(
@@ -298,6 +302,8 @@ class ServiceLevelVersion(MonthStartMixin):
                 name="slversion_miss_rule_complete",
                 condition=Q(expected_miss_occurrences__isnull=True, expected_miss_window__isnull=True)
                 | Q(
+                    expected_miss_occurrences__isnull=False,
+                    expected_miss_window__isnull=False,
                     expected_miss_occurrences__gte=1,
                     expected_miss_window__gte=F("expected_miss_occurrences"),
                 ),
@@ -308,7 +314,7 @@ class ServiceLevelVersion(MonthStartMixin):
             models.CheckConstraint(
                 name="slversion_earn_back_complete",
                 condition=Q(earn_back_months__isnull=True, earn_back_pct__isnull=True)
-                | Q(earn_back_months__gte=1, earn_back_pct__isnull=False),
+                | Q(earn_back_months__isnull=False, earn_back_months__gte=1, earn_back_pct__isnull=False),
                 violation_error_message=_("Earn-back needs both its months and its %."),
             ),
             models.CheckConstraint(
@@ -320,6 +326,7 @@ class ServiceLevelVersion(MonthStartMixin):
                 )
                 | Q(
                     bonus_above__isnull=False,
+                    bonus_pct_per_full_point__isnull=False,
                     bonus_pct_per_full_point__gt=0,
                     bonus_max_pct__isnull=False,
                 ),

@@ -1,0 +1,101 @@
+"""The service-credit engine: pure Python, no Django, no clock, no floats.
+
+Frozen dataclasses in (:class:`ContractTerms`, :class:`ContractData`, :class:`History`), frozen
+dataclasses out (:class:`Evaluation` of :class:`MonthResult` of :class:`ServiceLevelResult`).
+``scenario`` reads and writes the JSON scenario format of the simulator.
+"""
+
+from .credits import attribute
+from .evaluate import TermsInForce, evaluate, evaluate_month, terms_in_force
+from .history import (
+    History,
+    PriorMonth,
+    PriorServiceLevel,
+    history_from_dict,
+    history_to_dict,
+    prior_month,
+)
+from .money import round_half_up, to_cents
+from .months import Month, MonthRange
+from .results import CarriedSums, Evaluation, MonthResult, ServiceLevelResult, TerminationRight
+from .terms import (
+    AllocationCredit,
+    Bonus,
+    Charges,
+    ContractData,
+    ContractTerms,
+    CounterRow,
+    CounterTerm,
+    CreditModel,
+    Direction,
+    EarnBack,
+    EngineError,
+    Exclusion,
+    ExpectedMissRule,
+    FixedCredit,
+    Incident,
+    Kind,
+    LinearCredit,
+    MinVolume,
+    MinVolumeRule,
+    Multiplier,
+    ServiceLevelTerms,
+    Shortfall,
+    Status,
+    TerminationTrigger,
+    Tier,
+    TieredCredit,
+    TriggerType,
+    counters,
+)
+
+__all__ = [
+    "AllocationCredit",
+    "Bonus",
+    "CarriedSums",
+    "Charges",
+    "ContractData",
+    "ContractTerms",
+    "CounterRow",
+    "CounterTerm",
+    "CreditModel",
+    "Direction",
+    "EarnBack",
+    "EngineError",
+    "Evaluation",
+    "Exclusion",
+    "ExpectedMissRule",
+    "FixedCredit",
+    "History",
+    "Incident",
+    "Kind",
+    "LinearCredit",
+    "MinVolume",
+    "MinVolumeRule",
+    "Month",
+    "MonthRange",
+    "MonthResult",
+    "Multiplier",
+    "PriorMonth",
+    "PriorServiceLevel",
+    "ServiceLevelResult",
+    "ServiceLevelTerms",
+    "Shortfall",
+    "Status",
+    "TerminationRight",
+    "TerminationTrigger",
+    "TermsInForce",
+    "Tier",
+    "TieredCredit",
+    "TriggerType",
+    "attribute",
+    "counters",
+    "evaluate",
+    "evaluate_month",
+    "history_from_dict",
+    "history_to_dict",
+    "prior_month",
+    "round_half_up",
+    "terms_in_force",
+    "to_cents",
+]

@@ -1,0 +1,44 @@
+"""Exact arithmetic helpers: one half-up rounding rule, used for money and for precision."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+Number = Fraction | Decimal | int
+
+CENT = 2
+_CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+
+
+def round_half_up(value: Number, places: int) -> Decimal:
+    """Round an exact value to ``places`` decimals, halves away from zero (ROUND_HALF_UP)."""
+    exact = Fraction(value)
+    scaled = abs(exact) * 10**places
+    whole = int(scaled + Fraction(1, 2))  # int() floors a non-negative value
+    sign = -1 if exact < 0 else 1
+    return Decimal(sign * whole).scaleb(-places)
+
+
+def to_cents(value: Number) -> Decimal:
+    """Money rounded half-up to cents: the only rounding applied to final lines."""
+    return round_half_up(value, CENT)
+
+
+def pct_of(pct: Decimal, amount: Number) -> Fraction:
+    """``pct`` per cent of ``amount``, exactly."""
+    return Fraction(pct) * Fraction(amount) / 100
+
+
+def plain(value: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: ``Decimal("60.0")`` → ``"60"``."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_money(amount: Number, currency: str) -> str:
+    """``€14,400.00``: cents, thousands separators and the currency's symbol."""
+    cents = to_cents(amount)
+    symbol = _CURRENCY_SYMBOLS.get(currency, f"{currency} ")
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{symbol}{abs(cents):,.2f}"

@@ -1,0 +1,126 @@
+import datetime
+import io
+from collections import defaultdict
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, Max, Q
+
+from contracts.models import Contract, Vendor
+from contracts.months import add_months, first_of_month, last_day_of_month
+from demo import data
+from governance.choices import ActionStatus, Cadence, MeetingStatus
+from governance.models import ActionItem, Committee
+from sla_tracker.models import Measurement
+
+TODAY = datetime.date(2026, 11, 26)
+PROJECT_APPS = ["accounts", "contracts", "sla_tracker", "governance", "audits"]
+CADENCE_MONTHS = {Cadence.MONTHLY: 1, Cadence.QUARTERLY: 3, Cadence.SEMIANNUAL: 6, Cadence.ANNUAL: 12}
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """Seed once for the module inside a transaction rolled back at the end; each test runs in a
+    savepoint within it, so tests may write without touching the others' view."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", today=TODAY.isoformat(), stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model.objects.count()
+        for label in PROJECT_APPS
+        for model in apps.get_app_config(label).get_models(include_auto_created=True)
+    }
+
+
+def test_running_the_seed_twice_creates_and_changes_nothing(seeded):
+    counts = _row_counts()
+    measurements = list(Measurement.objects.order_by("pk").values_list("pk", "value", "updated_at"))
+
+    call_command("seed_demo", today=TODAY.isoformat(), stdout=io.StringIO())
+
+    assert _row_counts() == counts
+    assert list(Measurement.objects.order_by("pk").values_list("pk", "value", "updated_at")) == measurements
+    assert counts["sla_tracker.Measurement"] > 10_000
+
+
+def test_no_measurement_is_duplicated(seeded):
+    duplicates = Measurement.objects.values("contract", "counter", "day").annotate(rows=Count("id")).filter(rows__gt=1)
+    assert not duplicates.exists()
+
+
+def test_every_demo_user_has_its_role_and_signs_in_with_the_printed_password(seeded):
+    for username, role, _first, _last, vendor_name, password in data.USERS:
+        user = authenticate(username=username, password=password)
+
+        assert user is not None, username
+        assert user.role == role
+        assert user.is_staff == (vendor_name is None)
+        assert (user.vendor.name if user.vendor else None) == vendor_name
+    assert authenticate(username="admin", password="demo-administrator-2026").is_superuser
+
+
+def test_three_vendors_and_contracts_in_distinct_currencies(seeded):
+    assert Vendor.objects.count() >= 3
+    assert Contract.objects.count() >= 3
+    assert Contract.objects.values("currency").distinct().count() >= 3
+    assert Vendor.objects.filter(users__isnull=False).distinct().count() >= 2
+
+
+def test_contract_a_has_twelve_months_of_daily_data_ending_last_month(seeded):
+    last_month = add_months(first_of_month(TODAY), -1)
+    first_month = add_months(last_month, -11)
+    expected_days = (last_day_of_month(last_month) - first_month).days + 1
+
+    answered = Measurement.objects.filter(contract__reference="DEMO-A", counter__code="answered")
+
+    assert answered.values("month").distinct().count() == 12
+    assert answered.count() == expected_days
+    assert answered.filter(day__lt=first_month).count() == 0
+    assert answered.filter(day__gt=last_day_of_month(last_month)).count() == 0
+
+
+def test_subset_counters_never_exceed_their_bound_on_any_day(seeded):
+    values = defaultdict(dict)
+    for contract, day, code, value in Measurement.objects.values_list("contract", "day", "counter__code", "value"):
+        values[contract, day][code] = value
+    bounds = [(code, bound) for code, _name, _channel, _unit, bound, _text in data.COUNTERS if bound]
+
+    for (contract, day), day_values in values.items():
+        for code, bound in bounds:
+            if code in day_values:
+                assert day_values[code] <= day_values[bound], (contract, day, code)
+        for value in day_values.values():
+            assert value == int(value) and value >= 0
+
+
+def test_governance_shows_an_overdue_action_and_a_lapsed_committee(seeded):
+    overdue = ActionItem.objects.filter(status__in=ActionStatus.open_values(), due_date__lt=TODAY)
+    assert overdue.exists()
+
+    lapsed = []
+    for committee in Committee.objects.annotate(
+        last_held=Max("meetings__scheduled_for", filter=Q(meetings__status=MeetingStatus.HELD))
+    ).filter(last_held__isnull=False):
+        months = CADENCE_MONTHS[committee.cadence]
+        if committee.last_held.date() < _months_before(TODAY, months):
+            lapsed.append(committee.name)
+    assert lapsed == ["DEMO-C executive steering committee"]
+
+
+def test_one_contract_ends_within_90_to_200_days(seeded):
+    ends = [(contract.end_date - TODAY).days for contract in Contract.objects.all()]
+    assert any(90 <= days <= 200 for days in ends)
+
+
+def _months_before(day: datetime.date, count: int) -> datetime.date:
+    month = add_months(first_of_month(day), -count)
+    return month.replace(day=min(day.day, last_day_of_month(month).day))
