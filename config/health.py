@@ -19,7 +19,9 @@ def _check_broker() -> str:
         return "not configured (tasks run in-process)"
     from config.celery_app import app
 
-    with app.connection_for_write() as conn:
+    # A fresh connection to the URL the settings name (Celery would prefer a CELERY_BROKER_URL
+    # environment variable over its own configuration, and a pooled connection may be stale).
+    with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return "ok"
 

@@ -82,6 +82,7 @@ class MeetingAdmin(SimpleHistoryAdmin):
 @admin.register(Decision)
 class DecisionAdmin(SimpleHistoryAdmin):
     list_display = ("meeting", "number", "created_by", "created_at")
+    list_filter = ("meeting__committee__tier", "meeting__committee")
     search_fields = ("text", "meeting__committee__name")
     list_select_related = ("meeting__committee", "created_by")
 

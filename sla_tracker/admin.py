@@ -214,6 +214,7 @@ class LineDisputeAdmin(SimpleHistoryAdmin):
 @admin.register(StatementAdjustment)
 class StatementAdjustmentAdmin(admin.ModelAdmin):
     list_display = ("statement", "origin", "service_level", "amount", "created_at")
+    list_filter = ("statement__contract__vendor", "statement__currency")
     search_fields = ("statement__contract__reference", "reason")
     list_select_related = ("statement__contract", "origin__contract", "service_level__contract")
 
