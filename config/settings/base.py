@@ -4,6 +4,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from celery.schedules import crontab
+
 from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -150,6 +152,26 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Default schedules: django-celery-beat copies them into the database, where the admin edits them
+# (Periodic tasks). The monthly close runs on MONTHLY_CLOSE_DAY, leaving vendors time to report.
+MONTHLY_CLOSE_DAY = env_int("MONTHLY_CLOSE_DAY", 5)
+CELERY_BEAT_SCHEDULE = {
+    "close-previous-month": {
+        "task": "sla_tracker.close_previous_month",
+        "schedule": crontab(minute=0, hour=6, day_of_month=MONTHLY_CLOSE_DAY),
+        "options": {"expires": 12 * 3600},
+    },
+    "recompute-changed-drafts": {
+        "task": "sla_tracker.recompute_changed_drafts",
+        "schedule": crontab(minute=30, hour=2),
+        "options": {"expires": 6 * 3600},
+    },
+    "send-daily-notifications": {
+        "task": "notifications.send_daily_notifications",
+        "schedule": crontab(minute=0, hour=7),
+        "options": {"expires": 6 * 3600},
+    },
+}
 
 LOGGING = {
     "version": 1,
