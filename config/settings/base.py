@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import dj_database_url
-
 from celery.schedules import crontab
 
 from config.env import env_bool, env_int, env_list, env_str

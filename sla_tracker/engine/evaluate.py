@@ -123,7 +123,9 @@ def _close_month(
         {item.terms.code: item.capped for item in assessed}, incidents
     )
     weights = [counted[item.terms.code] for item in assessed]
-    uncapped = sum(weights, ZERO)
+    # The uncapped total is the sum of the lines as they would be credited (in cents), so that
+    # the final credits never exceed it by a rounding cent.
+    uncapped = sum((to_cents(weight) for weight in weights), Decimal(0))
     cap_reached = at_risk is not None and uncapped > 0 and uncapped >= at_risk
     monthly, monthly_note = _monthly_cap(weights, uncapped, context)
     annual_cap, used = _annual_cap(contract, data, month, history)
@@ -181,7 +183,7 @@ def _assess(
 
 
 def _monthly_cap(
-    weights: list[Fraction], uncapped: Fraction, context: _MonthContext
+    weights: list[Fraction], uncapped: Decimal, context: _MonthContext
 ) -> tuple[list[Decimal], str]:
     """Lines in cents; when they exceed the at-risk amount, its pro-rata attribution."""
     rounded = [to_cents(weight) for weight in weights]

@@ -70,7 +70,7 @@ class MonthResult:
     at_risk_amount: Decimal | None
     annual_cap_amount: Decimal | None
     lines: tuple[ServiceLevelResult, ...]
-    uncapped_credits: Fraction
+    uncapped_credits: Decimal
     cap_reached: bool
     termination_rights: tuple[TerminationRight, ...]
 

@@ -1,0 +1,135 @@
+"""Which rows a user may see: one scoping function for the API, the web pages and the admin.
+
+Every domain row belongs to a contract (directly or through its parent), so visibility is decided
+once, on contracts, and every other model follows the path to its contract. Role permissions
+(accounts.roles) decide what a user may do; this module decides to which rows it applies.
+
+| role              | contracts visible                                                  |
+|-------------------|--------------------------------------------------------------------|
+| administrator     | all                                                                |
+| procurement       | all                                                                |
+| vendor manager    | the contracts they own                                             |
+| committee member  | the contracts of the committees they sit on (vendor-wide: all of   |
+|                   | that vendor's contracts)                                           |
+| auditor           | the contracts they are assigned to                                 |
+| vendor user       | their own vendor's contracts                                       |
+"""
+
+from django.apps import apps
+from django.db.models import Model, Q, QuerySet
+
+from accounts.choices import Role
+
+# Path from each model to its contract, as an ORM lookup ("" for the contract itself).
+CONTRACT_PATHS: dict[str, str] = {
+    "contracts.Contract": "",
+    "contracts.ContractScope": "contract",
+    "contracts.MonthlyCharge": "contract",
+    "contracts.Amendment": "contract",
+    "sla_tracker.PenaltyRegime": "contract",
+    "sla_tracker.TerminationTrigger": "contract",
+    "sla_tracker.ServiceLevel": "contract",
+    "sla_tracker.ServiceLevelVersion": "service_level__contract",
+    "sla_tracker.CreditTier": "version__service_level__contract",
+    "sla_tracker.CreditMultiplier": "version__service_level__contract",
+    "sla_tracker.ColumnMapping": "contract",
+    "sla_tracker.KpiUpload": "contract",
+    "sla_tracker.Measurement": "contract",
+    "sla_tracker.MeasurementChange": "contract",
+    "sla_tracker.Exclusion": "contract",
+    "sla_tracker.Incident": "contract",
+    "sla_tracker.PenaltyStatement": "contract",
+    "sla_tracker.StatementLine": "statement__contract",
+    "sla_tracker.LineDispute": "line__statement__contract",
+    "sla_tracker.StatementAdjustment": "statement__contract",
+    "sla_tracker.StatementEvent": "statement__contract",
+    "audits.AuditRight": "contract",
+    "audits.Audit": "audit_right__contract",
+    "audits.Finding": "audit__audit_right__contract",
+}
+
+# Committees may govern a whole vendor (no contract): path to the committee for these models.
+COMMITTEE_PATHS: dict[str, str] = {
+    "governance.Committee": "",
+    "governance.CommitteeMember": "committee",
+    "governance.Meeting": "committee",
+    "governance.AgendaItem": "meeting__committee",
+    "governance.Attendance": "meeting__committee",
+    "governance.Decision": "meeting__committee",
+}
+
+# Vendors are visible with any of their contracts (to everyone who sees all contracts: all vendors).
+VENDOR_PATHS: dict[str, str] = {
+    "contracts.Vendor": "",
+    "contracts.VendorSite": "vendor",
+    "contracts.VendorContact": "vendor",
+}
+
+# Reference data every signed-in user may read.
+SHARED_MODELS = {"sla_tracker.KpiCounter"}
+
+_SEES_EVERYTHING = {Role.ADMINISTRATOR, Role.PROCUREMENT}
+
+
+def sees_everything(user) -> bool:
+    return user.is_superuser or user.role in _SEES_EVERYTHING
+
+
+def _prefix(path: str) -> str:
+    return f"{path}__" if path else ""
+
+
+def visible_contracts(user) -> QuerySet:
+    """The contracts `user` may see."""
+    contracts = apps.get_model("contracts", "Contract").objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return contracts.none()
+    if sees_everything(user):
+        return contracts
+    if user.role == Role.VENDOR_USER:
+        return contracts.filter(vendor_id=user.vendor_id)
+    if user.role == Role.VENDOR_MANAGER:
+        return contracts.filter(owner=user)
+    if user.role == Role.AUDITOR:
+        return contracts.filter(auditors=user)
+    if user.role == Role.COMMITTEE_MEMBER:
+        seats = apps.get_model("governance", "CommitteeMember").objects.filter(user=user)
+        return contracts.filter(
+            Q(pk__in=seats.filter(committee__contract__isnull=False).values("committee__contract"))
+            | Q(vendor__in=seats.filter(committee__vendor__isnull=False).values("committee__vendor"))
+        )
+    return contracts.none()
+
+
+def restrict(queryset: QuerySet, user) -> QuerySet:
+    """`queryset` narrowed to the rows `user` may see (none for a model without a known path)."""
+    label = queryset.model._meta.label
+    contracts = visible_contracts(user)
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    if label in SHARED_MODELS:
+        return queryset
+    if label in CONTRACT_PATHS:
+        path = CONTRACT_PATHS[label]
+        return queryset.filter(**{f"{path}__in" if path else "pk__in": contracts})
+    if label in VENDOR_PATHS:
+        if sees_everything(user):
+            return queryset
+        path = VENDOR_PATHS[label]
+        return queryset.filter(**{f"{path}__in" if path else "pk__in": contracts.values("vendor")})
+    if label in COMMITTEE_PATHS:
+        committee = _prefix(COMMITTEE_PATHS[label])
+        return queryset.filter(
+            Q(**{f"{committee}contract__in": contracts}) | Q(**{f"{committee}vendor__in": contracts.values("vendor")})
+        )
+    if label == "governance.ActionItem":
+        return queryset.filter(
+            Q(meeting__in=restrict(apps.get_model("governance", "Meeting").objects.all(), user))
+            | Q(finding__in=restrict(apps.get_model("audits", "Finding").objects.all(), user))
+        )
+    return queryset.none()
+
+
+def can_see(user, obj: Model) -> bool:
+    """Whether `user` may see `obj` (one query)."""
+    return restrict(type(obj)._default_manager.filter(pk=obj.pk), user).exists()

@@ -1,0 +1,48 @@
+"""Write a stored contract's terms and data for a range of months in the simulator's scenario format."""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from contracts.models import Contract
+from sla_tracker.engine import Month, MonthRange
+from sla_tracker.engine.scenario import Scenario, dump_scenario
+from sla_tracker.penalty_inputs import load_contract_inputs
+
+
+class Command(BaseCommand):
+    help = (
+        "Export CONTRACT_REF's terms (as in force in the last month) and its charges, counters, approved "
+        "exclusions and incidents from --from to --to as a scenario JSON for simulate_penalties."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("contract", metavar="CONTRACT_REF")
+        parser.add_argument("--from", dest="first", required=True, help='First month, "YYYY-MM".')
+        parser.add_argument("--to", dest="last", required=True, help='Last month, "YYYY-MM".')
+        parser.add_argument("--output", help="Write to this file instead of standard output.")
+
+    def handle(self, *args, contract: str, first: str, last: str, output: str | None, **options):
+        try:
+            months = MonthRange(Month.parse(first), Month.parse(last))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            stored = Contract.objects.get(reference=contract)
+        except Contract.DoesNotExist as exc:
+            raise CommandError(f"no contract with reference {contract!r}") from exc
+        inputs = load_contract_inputs(stored, months)
+        terms = inputs.terms[months.last]
+        changed = [str(month) for month in months if inputs.terms[month] != terms]
+        if changed:
+            self.stderr.write(
+                f"warning: the terms changed within {months}; the scenario uses those in force in {months.last} "
+                f"(different in {', '.join(changed)})"
+            )
+        text = json.dumps(dump_scenario(Scenario(months, terms, inputs.data)), indent=2, ensure_ascii=False)
+        if output:
+            Path(output).write_text(text + "\n", encoding="utf-8")
+            self.stderr.write(f"wrote {output}")
+        else:
+            self.stdout.write(text)

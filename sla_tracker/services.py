@@ -1,0 +1,450 @@
+"""Writes of the penalty close and of statements: one atomic function per action, each with an
+audit row (StatementEvent).
+
+Adjustment sign: an adjustment's amount is the approved credit minus the recomputed credit of
+the same service level. Positive favours the vendor (it was credited too much and gets money
+back); negative favours the customer. A statement's net is bonuses + earn-backs − credits +
+adjustments, so adjustments enter it with their own sign.
+
+Every write that touches a contract's statements first locks the contract row, so the close and
+the transitions of one contract serialise in one lock order.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from contracts.models import Contract
+from contracts.months import parse_month
+from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
+from sla_tracker.engine import EngineError, Month, MonthRange, MonthResult, evaluate_month
+from sla_tracker.models import (
+    LineDispute,
+    PenaltyStatement,
+    StatementAdjustment,
+    StatementEvent,
+    StatementLine,
+)
+from sla_tracker.penalty_inputs import (
+    ContractInputs,
+    first_month_with_data,
+    input_fingerprint,
+    line_values,
+    load_contract_inputs,
+    month_scenario,
+    prior_from_statement,
+    statement_values,
+    to_month,
+)
+
+OPEN_FOR_ADJUSTMENTS = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW)
+RECOMPUTABLE = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW, StatementStatus.DISPUTED)
+ZERO = Decimal("0.00")
+_LINE_FIELDS = (
+    "terms_id",
+    "measured",
+    "numerator",
+    "denominator",
+    "status",
+    "provisional",
+    "run",
+    "raw_credit",
+    "credit",
+    "bonus",
+    "earn_back",
+    "explanation",
+    "inputs",
+)
+
+
+# The monthly close ---------------------------------------------------------------------------------
+
+
+def close_contract_month(
+    *, contract_id: int, month: datetime.date | str, actor=None, as_of: datetime.date | None = None
+) -> PenaltyStatement:
+    """Compute and store the penalty statement of ``contract_id`` for ``month``.
+
+    Earlier months without a statement (from the first month with data, or the contract start)
+    are closed first, in order. The history of each month is the earlier statements as they
+    stand. A draft, in-review or disputed statement is updated in place (waivers kept); an
+    approved or invoiced one is never changed: a difference in its credits becomes adjustments in
+    the contract's next open statement, once. Closing twice writes nothing the second time.
+    """
+    target = _month(month)
+    as_of = as_of or timezone.localdate()
+    with transaction.atomic():
+        contract = Contract.objects.select_for_update().get(pk=contract_id)
+        start = min(first_month_with_data(contract), target)
+        inputs = load_contract_inputs(contract, MonthRange(start, target))
+        priors = {item: prior_from_statement(statement) for item, statement in inputs.statements.items()}
+        to_close = [item for item in inputs.months if item not in inputs.statements or item == target]
+        for item in to_close:
+            if item not in inputs.data.charges.by_month:
+                raise ValidationError(
+                    f"{contract.reference} has no monthly charges for {item}: record them before the close."
+                )
+            history = inputs.history_before(item, priors)
+            try:
+                result = evaluate_month(inputs.terms, inputs.data, item, history=history, as_of=as_of)
+            except EngineError as exc:
+                raise ValidationError(f"{contract.reference} {item} cannot be evaluated: {exc}") from exc
+            fingerprint = input_fingerprint(month_scenario(inputs, item), history)
+            existing = inputs.statements.get(item)
+            if existing is not None and existing.is_locked:
+                _carry_differences(inputs, existing, result, actor)
+                continue
+            statement = _write_statement(inputs, existing, result, fingerprint, actor)
+            inputs.statements[item] = statement
+            priors[item] = prior_from_statement(statement)
+    statement = inputs.statements[target]
+    statement._prefetched_objects_cache = {}  # the close's in-memory lists are not querysets
+    return statement
+
+
+def _month(value: datetime.date | str) -> Month:
+    if isinstance(value, str):
+        try:
+            value = parse_month(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+    return to_month(value)
+
+
+def _write_statement(
+    inputs: ContractInputs,
+    existing: PenaltyStatement | None,
+    result: MonthResult,
+    fingerprint: str,
+    actor,
+) -> PenaltyStatement:
+    values = {**statement_values(result), "input_fingerprint": fingerprint}
+    statement = existing or PenaltyStatement(contract=inputs.contract, month=result.month.first_day)
+    current = {line.service_level_id: line for line in existing.lines.all()} if existing else {}
+    changed = existing is None
+    for name, value in values.items():
+        if getattr(statement, name) != value:
+            setattr(statement, name, value)
+            changed = True
+    lines, created, updated = [], [], []
+    versions = inputs.versions[result.month]
+    for engine_line in result.lines:
+        level = inputs.service_levels[engine_line.code]
+        wanted = {**line_values(engine_line, result, inputs.data), "terms_id": versions[engine_line.code].pk}
+        line = current.pop(level.pk, None)
+        if line is None:
+            line = StatementLine(statement=statement, service_level=level, **wanted)
+            created.append(line)
+        elif any(getattr(line, name) != wanted[name] for name in _LINE_FIELDS):
+            for name in _LINE_FIELDS:
+                setattr(line, name, wanted[name])
+            updated.append(line)
+        lines.append(line)
+    removed = list(current.values())
+    adjustments = sum((item.amount for item in existing.adjustment_lines.all()), ZERO) if existing else ZERO
+    changed |= _set_totals(statement, lines, adjustments)
+    if not (changed or created or updated or removed):
+        return statement
+    statement.computed_at = timezone.now()
+    statement.save()
+    if created:
+        StatementLine.objects.bulk_create(created)
+    if updated:
+        StatementLine.objects.bulk_update(updated, ["terms", *_LINE_FIELDS[1:]])
+    if removed:
+        StatementLine.objects.filter(pk__in=[line.pk for line in removed]).delete()
+    StatementEvent.objects.create(
+        statement=statement,
+        action=StatementAction.COMPUTED if existing is None else StatementAction.RECOMPUTED,
+        actor=actor,
+        note=f"credits {statement.credits}, net {statement.net}",
+        data={"input_fingerprint": statement.input_fingerprint},
+    )
+    cache = getattr(statement, "_prefetched_objects_cache", None) or {"adjustment_lines": [], "adjustments_caused": []}
+    statement._prefetched_objects_cache = {**cache, "lines": lines}
+    return statement
+
+
+def _set_totals(statement: PenaltyStatement, lines: list[StatementLine], adjustments: Decimal) -> bool:
+    """Set the statement's totals from its lines (waived lines credit nothing); whether they changed."""
+    credits = sum((line.credit for line in lines if not line.waived), ZERO)
+    bonuses = sum((line.bonus for line in lines), ZERO)
+    earn_backs = sum((line.earn_back for line in lines), ZERO)
+    totals = {
+        "credits": credits,
+        "bonuses": bonuses,
+        "earn_backs": earn_backs,
+        "adjustments": adjustments,
+        "net": bonuses + earn_backs - credits + adjustments,
+    }
+    changed = False
+    for name, value in totals.items():
+        if getattr(statement, name) != value:
+            setattr(statement, name, value)
+            changed = True
+    return changed
+
+
+def _carry_differences(inputs: ContractInputs, origin: PenaltyStatement, result: MonthResult, actor) -> None:
+    """Adjust the next open statement by what the recomputation of a locked statement changed.
+
+    Per service level, the outstanding difference is (approved credit − recomputed credit) minus
+    the adjustments already carried for it, so the same difference is never carried twice. A
+    waived line stays waived: no adjustment. With no open statement after the origin yet, the
+    difference is recorded on the origin (once) and carried by a later close of the origin month.
+    """
+    carried: dict[int, Decimal] = defaultdict(Decimal)
+    for adjustment in origin.adjustments_caused.all():
+        carried[adjustment.service_level_id] += adjustment.amount
+    new_credits = {line.code: line.credit for line in result.lines}
+    outstanding = []
+    for line in origin.lines.all():
+        if line.waived:
+            continue
+        new_credit = new_credits.get(line.service_level.code, ZERO)
+        amount = line.credit - new_credit - carried[line.service_level_id]
+        if amount:
+            outstanding.append((line, new_credit, amount))
+    target = next(
+        (
+            inputs.statements[month]
+            for month in sorted(inputs.statements)
+            if month > result.month and inputs.statements[month].status in OPEN_FOR_ADJUSTMENTS
+        ),
+        None,
+    )
+    if not outstanding:
+        return
+    if target is None:
+        _record_pending_difference(origin, outstanding, actor)
+        return
+    created = StatementAdjustment.objects.bulk_create(
+        StatementAdjustment(
+            statement=target,
+            origin=origin,
+            service_level=line.service_level,
+            amount=amount,
+            reason=(
+                f"{line.service_level.code} {result.month}: approved credit {line.credit}, "
+                f"{new_credit} after recomputation"
+            ),
+        )
+        for line, new_credit, amount in outstanding
+    )
+    adjustments = [*target.adjustment_lines.all(), *created]
+    _set_totals(target, list(target.lines.all()), sum((item.amount for item in adjustments), ZERO))
+    target.save()
+    target._prefetched_objects_cache["adjustment_lines"] = adjustments
+    total = sum((item.amount for item in created), ZERO)
+    data = {"origin": str(result.month), "amounts": {item.service_level.code: str(item.amount) for item in created}}
+    StatementEvent.objects.bulk_create(
+        [
+            StatementEvent(
+                statement=target,
+                action=StatementAction.ADJUSTED,
+                actor=actor,
+                note=f"adjustment {total} for {result.month} carried in",
+                data=data,
+            ),
+            StatementEvent(
+                statement=origin,
+                action=StatementAction.RECOMPUTED,
+                actor=actor,
+                note=f"recomputed after approval: difference {total} carried into {to_month(target.month)}",
+                data=data,
+            ),
+        ]
+    )
+
+
+def _record_pending_difference(origin: PenaltyStatement, outstanding: list, actor) -> None:
+    data = {"pending": {line.service_level.code: str(amount) for line, _new_credit, amount in outstanding}}
+    if origin.events.filter(action=StatementAction.RECOMPUTED, data=data).exists():
+        return
+    StatementEvent.objects.create(
+        statement=origin,
+        action=StatementAction.RECOMPUTED,
+        actor=actor,
+        note="recomputed after approval: difference waits for the next open statement",
+        data=data,
+    )
+
+
+# Statement transitions -----------------------------------------------------------------------------
+
+
+def submit_statement(*, statement_id: int, actor) -> PenaltyStatement:
+    """draft → in review."""
+    with transaction.atomic():
+        statement = _locked_statement(statement_id)
+        _require_status(statement, (StatementStatus.DRAFT,), "submitted for review")
+        statement.status = StatementStatus.IN_REVIEW
+        statement.submitted_by, statement.submitted_at = actor, timezone.now()
+        statement.save()
+        _event(statement, StatementAction.SUBMITTED, actor)
+    return statement
+
+
+def approve_statement(*, statement_id: int, actor) -> PenaltyStatement:
+    """in review → approved (records who and when). A disputed statement must be resolved first."""
+    with transaction.atomic():
+        statement = _locked_statement(statement_id)
+        if statement.status == StatementStatus.DISPUTED:
+            raise ValidationError(f"{_label(statement)} has open disputes: resolve them before approving.")
+        _require_status(statement, (StatementStatus.IN_REVIEW,), "approved")
+        statement.status = StatementStatus.APPROVED
+        statement.approved_by, statement.approved_at = actor, timezone.now()
+        statement.save()
+        _event(statement, StatementAction.APPROVED, actor)
+    return statement
+
+
+def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStatement:
+    """approved → in review, with a reason; an invoiced statement cannot be reopened."""
+    _require_text(reason, "reason", "Give the reason for reopening the statement.")
+    with transaction.atomic():
+        statement = _locked_statement(statement_id)
+        if statement.status == StatementStatus.INVOICED:
+            raise ValidationError(f"{_label(statement)} is invoiced and cannot be reopened; correct it by adjustment.")
+        _require_status(statement, (StatementStatus.APPROVED,), "reopened")
+        statement.status = StatementStatus.IN_REVIEW
+        statement.approved_by, statement.approved_at = None, None
+        statement.save()
+        _event(statement, StatementAction.REOPENED, actor, note=reason)
+    return statement
+
+
+def mark_statement_invoiced(*, statement_id: int, actor, invoice_reference: str) -> PenaltyStatement:
+    """approved → invoiced, with the invoice (or credit note) reference."""
+    _require_text(invoice_reference, "invoice_reference", "Give the invoice reference.")
+    with transaction.atomic():
+        statement = _locked_statement(statement_id)
+        _require_status(statement, (StatementStatus.APPROVED,), "marked invoiced")
+        statement.status = StatementStatus.INVOICED
+        statement.invoiced_at, statement.invoice_reference = timezone.now(), invoice_reference.strip()
+        statement.save()
+        _event(statement, StatementAction.INVOICED, actor, note=statement.invoice_reference)
+    return statement
+
+
+def dispute_line(*, line_id: int, actor, reason: str, evidence=None) -> LineDispute:
+    """The vendor contests a line of a statement in review: the statement becomes disputed."""
+    _require_text(reason, "reason", "Give the reason for the dispute.")
+    with transaction.atomic():
+        line = _locked_line(line_id)
+        statement = line.statement
+        if statement.is_locked:
+            raise ValidationError(
+                f"{_label(statement)} is {statement.get_status_display().lower()}: it cannot be disputed."
+            )
+        _require_status(statement, (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED), "disputed")
+        if line.disputes.filter(status=DisputeStatus.OPEN).exists():
+            raise ValidationError(f"The {line.service_level.code} line already has an open dispute.")
+        dispute = LineDispute(line=line, raised_by=actor, reason=reason.strip())
+        if evidence is not None:
+            dispute.evidence = evidence
+        dispute.save()
+        statement.status = StatementStatus.DISPUTED
+        statement.save()
+        _event(statement, StatementAction.LINE_DISPUTED, actor, line=line, note=dispute.reason)
+    return dispute
+
+
+def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool) -> LineDispute:
+    """Procurement accepts or rejects a dispute; with none left open the statement is back in review."""
+    _require_text(resolution, "resolution", "Give the resolution of the dispute.")
+    with transaction.atomic():
+        dispute = LineDispute.objects.select_related("line__statement").get(pk=dispute_id)
+        statement = _locked_statement(dispute.line.statement_id)
+        dispute = LineDispute.objects.select_for_update().select_related("line__service_level").get(pk=dispute_id)
+        if dispute.status != DisputeStatus.OPEN:
+            raise ValidationError(f"This dispute is already {dispute.get_status_display().lower()}.")
+        dispute.status = DisputeStatus.ACCEPTED if accepted else DisputeStatus.REJECTED
+        dispute.resolution, dispute.resolved_by, dispute.resolved_at = resolution.strip(), actor, timezone.now()
+        dispute.save()
+        still_open = LineDispute.objects.filter(line__statement=statement, status=DisputeStatus.OPEN).exists()
+        if statement.status == StatementStatus.DISPUTED and not still_open:
+            statement.status = StatementStatus.IN_REVIEW
+            statement.save()
+        _event(
+            statement,
+            StatementAction.DISPUTE_RESOLVED,
+            actor,
+            line=dispute.line,
+            note=f"{dispute.get_status_display()}: {dispute.resolution}",
+        )
+    return dispute
+
+
+def waive_line(*, line_id: int, actor, reason: str) -> StatementLine:
+    """Procurement waives a line's credit: it counts as 0 in the totals and in later months' history."""
+    _require_text(reason, "reason", "Give the reason for the waiver.")
+    with transaction.atomic():
+        line = _locked_line(line_id)
+        statement = line.statement
+        if statement.is_locked:
+            raise ValidationError(
+                f"{_label(statement)} is {statement.get_status_display().lower()}: reopen it before waiving a line."
+            )
+        _require_status(statement, RECOMPUTABLE, "changed")
+        if line.waived:
+            raise ValidationError(f"The {line.service_level.code} line is already waived.")
+        line.waived, line.waiver_reason, line.waived_by, line.waived_at = True, reason.strip(), actor, timezone.now()
+        line.save()
+        lines = list(statement.lines.all())
+        adjustments = sum((item.amount for item in statement.adjustment_lines.all()), ZERO)
+        _set_totals(statement, lines, adjustments)
+        statement.save()
+        _event(statement, StatementAction.LINE_WAIVED, actor, line=line, note=line.waiver_reason)
+    return line
+
+
+def _locked_statement(statement_id: int) -> PenaltyStatement:
+    """Lock the statement's contract row (the one lock order), then read the statement."""
+    contract_id = PenaltyStatement.objects.values_list("contract_id", flat=True).get(pk=statement_id)
+    Contract.objects.select_for_update().filter(pk=contract_id).values_list("pk", flat=True).get()
+    return PenaltyStatement.objects.select_related("contract").get(pk=statement_id)
+
+
+def _locked_line(line_id: int) -> StatementLine:
+    statement_id = StatementLine.objects.values_list("statement_id", flat=True).get(pk=line_id)
+    statement = _locked_statement(statement_id)
+    line = StatementLine.objects.select_related("service_level").get(pk=line_id)
+    line.statement = statement
+    return line
+
+
+def _require_status(statement: PenaltyStatement, allowed: tuple[str, ...], verb: str) -> None:
+    if statement.status not in allowed:
+        names = " or ".join(StatementStatus(status).label.lower() for status in allowed)
+        raise ValidationError(
+            f"{_label(statement)} is {statement.get_status_display().lower()}: only a statement that is "
+            f"{names} can be {verb}."
+        )
+
+
+def _require_text(value: str | None, field: str, message: str) -> None:
+    if not (value or "").strip():
+        raise ValidationError({field: message})
+
+
+def _label(statement: PenaltyStatement) -> str:
+    return f"The {statement.contract.reference} statement of {statement.month:%Y-%m}"
+
+
+def _event(statement: PenaltyStatement, action: str, actor, *, line: StatementLine | None = None, note: str = ""):
+    return StatementEvent.objects.create(statement=statement, line=line, action=action, actor=actor, note=note)
+
+
+def enqueue_month_close(*, month: str) -> None:
+    """Queue the close of ``month`` for every active contract once the current transaction commits."""
+    from sla_tracker.tasks import compute_month
+
+    _month(month)
+    transaction.on_commit(lambda: compute_month.delay(month))

@@ -1,0 +1,120 @@
+"""Celery tasks of the monthly close: thin wrappers that take IDs and "YYYY-MM" months."""
+
+import logging
+
+from celery import group, shared_task
+from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from contracts.choices import ContractStatus
+from contracts.models import Contract
+from contracts.months import add_months, first_of_month, month_label
+from sla_tracker import services
+from sla_tracker.models import PenaltyStatement
+
+logger = logging.getLogger(__name__)
+CLOSED_CONTRACT_STATUSES = (ContractStatus.ACTIVE, ContractStatus.NOTICE_GIVEN)
+TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def active_contract_ids() -> list[int]:
+    return list(
+        Contract.objects.filter(status__in=CLOSED_CONTRACT_STATUSES).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+@shared_task(
+    name="sla_tracker.evaluate_contract_month",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def evaluate_contract_month(contract_id: int, month: str) -> str:
+    """Close one contract's month (idempotent: a redelivered task rewrites nothing).
+
+    A contract whose data cannot be closed (e.g. no charges) is logged and skipped, not retried:
+    it must not stop the other contracts of the fan-out.
+    """
+    try:
+        statement = services.close_contract_month(contract_id=contract_id, month=month)
+    except ValidationError as exc:
+        logger.warning("contract %s, %s not closed: %s", contract_id, month, "; ".join(exc.messages))
+        return "not closed: " + "; ".join(exc.messages)
+    return f"{statement.pk}:{statement.input_fingerprint}"
+
+
+@shared_task(
+    name="sla_tracker.compute_month",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
+)
+def compute_month(month: str) -> int:
+    """Fan out one evaluate_contract_month per active contract; returns how many were queued."""
+    ids = active_contract_ids()
+    if ids:
+        group(evaluate_contract_month.s(contract_id, month) for contract_id in ids).apply_async()
+    return len(ids)
+
+
+@shared_task(
+    name="sla_tracker.close_previous_month",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
+)
+def close_previous_month() -> int:
+    """The monthly beat job (on settings.MONTHLY_CLOSE_DAY): close last month for every contract."""
+    last_month = add_months(first_of_month(timezone.localdate()), -1)
+    return compute_month(month_label(last_month))
+
+
+@shared_task(
+    name="sla_tracker.recompute_contract_drafts",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
+)
+def recompute_contract_drafts(contract_id: int) -> int:
+    """Re-close a contract's open statements oldest first, so each month uses the history of the
+    months before it as just recomputed; a close whose inputs did not change writes nothing."""
+    months = list(
+        PenaltyStatement.objects.filter(contract_id=contract_id, status__in=services.OPEN_FOR_ADJUSTMENTS)
+        .order_by("month")
+        .values_list("month", flat=True)
+    )
+    for month in months:
+        evaluate_contract_month(contract_id, month_label(month))
+    return len(months)
+
+
+@shared_task(
+    name="sla_tracker.recompute_changed_drafts",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=True,
+    max_retries=5,
+)
+def recompute_changed_drafts() -> int:
+    """The daily beat job: one task per contract with open statements (data may have changed)."""
+    contract_ids = list(
+        PenaltyStatement.objects.filter(status__in=services.OPEN_FOR_ADJUSTMENTS)
+        .order_by("contract_id")
+        .values_list("contract_id", flat=True)
+        .distinct()
+    )
+    if contract_ids:
+        group(recompute_contract_drafts.s(contract_id) for contract_id in contract_ids).apply_async()
+    return len(contract_ids)

@@ -1,0 +1,154 @@
+"""One scoping function decides which rows each user sees; a vendor's user never sees another's."""
+
+import pytest
+from django.apps import apps
+
+from accounts.choices import Role
+from accounts.scoping import (
+    COMMITTEE_PATHS,
+    CONTRACT_PATHS,
+    SHARED_MODELS,
+    VENDOR_PATHS,
+    can_see,
+    restrict,
+    visible_contracts,
+)
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+DOMAIN_APPS = ("contracts", "sla_tracker", "governance", "audits")
+OTHER_RULES = {"governance.ActionItem"}
+
+
+def build_world(name: str) -> dict:
+    """One row of every domain model, all under one contract of vendor `name`."""
+    vendor = f.VendorFactory(name=name)
+    contract = f.ContractFactory(vendor=vendor)
+    line = f.StatementLineFactory(statement__contract=contract)
+    version = line.terms
+    committee = f.CommitteeFactory(contract=contract)
+    meeting = f.MeetingFactory(committee=committee)
+    finding = f.FindingFactory(audit__audit_right__contract=contract)
+    rows = {
+        "contracts.Vendor": vendor,
+        "contracts.VendorSite": f.VendorSiteFactory(vendor=vendor),
+        "contracts.VendorContact": f.VendorContactFactory(vendor=vendor),
+        "contracts.Contract": contract,
+        "contracts.ContractScope": f.ContractScopeFactory(contract=contract),
+        "contracts.MonthlyCharge": f.MonthlyChargeFactory(contract=contract),
+        "contracts.Amendment": f.AmendmentFactory(contract=contract),
+        "sla_tracker.PenaltyRegime": f.PenaltyRegimeFactory(contract=contract),
+        "sla_tracker.TerminationTrigger": f.TerminationTriggerFactory(contract=contract),
+        "sla_tracker.ServiceLevel": line.service_level,
+        "sla_tracker.ServiceLevelVersion": version,
+        "sla_tracker.CreditTier": f.CreditTierFactory(version=version),
+        "sla_tracker.CreditMultiplier": f.CreditMultiplierFactory(version=version),
+        "sla_tracker.ColumnMapping": f.ColumnMappingFactory(contract=contract),
+        "sla_tracker.KpiUpload": f.KpiUploadFactory(contract=contract),
+        "sla_tracker.Measurement": f.MeasurementFactory(contract=contract),
+        "sla_tracker.MeasurementChange": f.MeasurementChangeFactory(contract=contract),
+        "sla_tracker.Exclusion": f.ExclusionFactory(contract=contract),
+        "sla_tracker.Incident": f.IncidentFactory(contract=contract),
+        "sla_tracker.PenaltyStatement": line.statement,
+        "sla_tracker.StatementLine": line,
+        "sla_tracker.LineDispute": f.LineDisputeFactory(line=line),
+        "sla_tracker.StatementAdjustment": f.StatementAdjustmentFactory(origin__contract=contract),
+        "sla_tracker.StatementEvent": f.StatementEventFactory(statement=line.statement),
+        "governance.Committee": committee,
+        "governance.CommitteeMember": f.CommitteeMemberFactory(committee=committee),
+        "governance.Meeting": meeting,
+        "governance.AgendaItem": f.AgendaItemFactory(meeting=meeting),
+        "governance.Attendance": f.AttendanceFactory(meeting=meeting),
+        "governance.Decision": f.DecisionFactory(meeting=meeting),
+        "governance.ActionItem": f.ActionItemFactory(meeting=meeting),
+        "audits.AuditRight": finding.audit.audit_right,
+        "audits.Audit": finding.audit,
+        "audits.Finding": finding,
+    }
+    return rows
+
+
+@pytest.fixture
+def two_vendors():
+    return build_world("Vendor One"), build_world("Vendor Two")
+
+
+def test_every_domain_model_has_a_scoping_rule():
+    scoped = set(CONTRACT_PATHS) | set(COMMITTEE_PATHS) | set(VENDOR_PATHS) | SHARED_MODELS | OTHER_RULES
+    domain = {
+        model._meta.label
+        for app in DOMAIN_APPS
+        for model in apps.get_app_config(app).get_models()
+        if not model._meta.label.split(".")[1].startswith("Historical")
+    }
+    assert domain - scoped == set()
+
+
+def test_a_vendor_user_sees_every_row_of_their_vendor_and_none_of_the_other(two_vendors):
+    mine, theirs = two_vendors
+    user = f.VendorUserFactory(vendor=mine["contracts.Vendor"])
+    for label, obj in mine.items():
+        assert can_see(user, obj), f"{label} of the user's own vendor is hidden"
+    for label, obj in theirs.items():
+        assert not can_see(user, obj), f"{label} of another vendor is visible"
+
+
+@pytest.mark.parametrize("role", [Role.ADMINISTRATOR, Role.PROCUREMENT])
+def test_administrators_and_procurement_see_everything(two_vendors, role):
+    user = f.UserFactory(role=role)
+    for world in two_vendors:
+        for label, obj in world.items():
+            assert can_see(user, obj), label
+
+
+def test_a_vendor_manager_sees_only_the_contracts_they_own(two_vendors):
+    mine, theirs = two_vendors
+    manager = mine["contracts.Contract"].owner
+    assert list(visible_contracts(manager)) == [mine["contracts.Contract"]]
+    assert can_see(manager, mine["sla_tracker.StatementLine"])
+    assert not can_see(manager, theirs["sla_tracker.StatementLine"])
+    assert not can_see(manager, theirs["contracts.Vendor"])
+
+
+def test_an_auditor_sees_the_contracts_assigned_to_them(two_vendors):
+    mine, theirs = two_vendors
+    auditor = f.UserFactory(role=Role.AUDITOR)
+    mine["contracts.Contract"].auditors.add(auditor)
+    assert can_see(auditor, mine["audits.Finding"])
+    assert not can_see(auditor, theirs["audits.Finding"])
+
+
+def test_a_committee_member_sees_the_contracts_of_their_committees(two_vendors):
+    mine, theirs = two_vendors
+    seat = mine["governance.CommitteeMember"]
+    assert can_see(seat.user, mine["governance.Meeting"])
+    assert can_see(seat.user, mine["sla_tracker.PenaltyStatement"])
+    assert not can_see(seat.user, theirs["governance.Meeting"])
+    assert not can_see(seat.user, theirs["sla_tracker.PenaltyStatement"])
+
+
+def test_a_vendor_wide_committee_opens_all_of_that_vendors_contracts():
+    vendor = f.VendorFactory(name="Wide Vendor")
+    first, second = f.ContractFactory(vendor=vendor), f.ContractFactory(vendor=vendor)
+    other = f.ContractFactory()
+    seat = f.CommitteeMemberFactory(committee=f.CommitteeFactory(vendor_wide=True, vendor=vendor))
+    assert set(visible_contracts(seat.user)) == {first, second}
+    assert other not in visible_contracts(seat.user)
+
+
+def test_anonymous_and_inactive_users_see_nothing(two_vendors):
+    from django.contrib.auth.models import AnonymousUser
+
+    inactive = f.UserFactory(role=Role.PROCUREMENT, is_active=False)
+    contracts = apps.get_model("contracts", "Contract").objects.all()
+    assert not restrict(contracts, AnonymousUser()).exists()
+    assert not restrict(contracts, inactive).exists()
+
+
+def test_scoping_a_list_takes_one_query(two_vendors, django_assert_num_queries):
+    mine, _ = two_vendors
+    user = f.VendorUserFactory(vendor=mine["contracts.Vendor"])
+    lines = apps.get_model("sla_tracker", "StatementLine").objects.all()
+    with django_assert_num_queries(1):
+        assert len(list(restrict(lines, user))) == 1
