@@ -124,3 +124,19 @@ def test_one_contract_ends_within_90_to_200_days(seeded):
 def _months_before(day: datetime.date, count: int) -> datetime.date:
     month = add_months(first_of_month(day), -count)
     return month.replace(day=min(day.day, last_day_of_month(month).day))
+
+
+def test_the_demo_statements_come_from_the_monthly_close_and_walk_their_lifecycle(seeded):
+    from sla_tracker.choices import StatementStatus
+    from sla_tracker.models import LineDispute, PenaltyStatement
+
+    contract_a = Contract.objects.get(reference="DEMO-A")
+    statements = list(PenaltyStatement.objects.filter(contract=contract_a).order_by("month"))
+    assert len(statements) == data.KPI_MONTHS
+    assert {s.status for s in statements[:-2]} == {StatementStatus.INVOICED}
+    assert statements[-2].status in (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED)
+    assert statements[-1].status == StatementStatus.DRAFT
+    # The cap-binding month of contract A: credits of three defaults capped at the €24,000 at-risk amount.
+    assert any(s.cap_reached and s.credits == 24_000 for s in statements)
+    assert all(s.lines.count() == s.contract.service_levels.count() for s in statements)
+    assert LineDispute.objects.filter(line__statement__status=StatementStatus.DISPUTED).exists()

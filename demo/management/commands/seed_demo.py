@@ -25,7 +25,7 @@ from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, Sever
 from audits.models import Audit, AuditRight, Finding
 from contracts.choices import ContractStatus
 from contracts.models import Amendment, Contract, ContractScope, MonthlyCharge, Vendor, VendorContact, VendorSite
-from contracts.months import add_months, first_of_month, last_day_of_month
+from contracts.months import add_months, first_of_month, last_day_of_month, month_label
 from demo import data
 from governance.choices import (
     ActionStatus,
@@ -36,18 +36,29 @@ from governance.choices import (
     Side,
 )
 from governance.models import ActionItem, AgendaItem, Attendance, Committee, CommitteeMember, Decision, Meeting
-from sla_tracker.choices import ApprovalStatus, ExclusionReason, MeasurementSource
+from sla_tracker.choices import ApprovalStatus, ExclusionReason, MeasurementSource, StatementStatus
 from sla_tracker.models import (
     CreditMultiplier,
     CreditTier,
     Exclusion,
     Incident,
     KpiCounter,
+    LineDispute,
     Measurement,
     PenaltyRegime,
+    PenaltyStatement,
     ServiceLevel,
     ServiceLevelVersion,
+    StatementEvent,
+    StatementLine,
     TerminationTrigger,
+)
+from sla_tracker.services import (
+    approve_statement,
+    close_contract_month,
+    dispute_line,
+    mark_statement_invoiced,
+    submit_statement,
 )
 
 PROJECT_APPS = ["accounts", "contracts", "sla_tracker", "governance", "audits"]
@@ -153,6 +164,7 @@ class DemoSeeder:
         self.seed_exclusion_and_incident()
         self.seed_governance()
         self.seed_audits()
+        self.seed_statements()
 
     # Helpers
 
@@ -780,8 +792,48 @@ class DemoSeeder:
             },
         )
 
+    # Daily data by family: each returns {counter code: whole number} for one day.
 
-# Daily data by family: each returns {counter code: whole number} for one day.
+    # Penalty statements
+
+    def seed_statements(self) -> None:
+        """Close every demo month through the real monthly close, then walk the statements through
+        their lifecycle: older months approved and invoiced, the month before last in review (with a
+        vendor dispute on a credited line where there is one), the last month left as a draft."""
+        procurement = self.users["procurement"]
+        statement_models = (PenaltyStatement, StatementLine, StatementEvent, LineDispute)
+        counts_before = {model: model.objects.count() for model in statement_models}
+        for spec in data.CONTRACTS:
+            contract = Contract.objects.get(reference=spec["reference"])
+            close_contract_month(contract_id=contract.pk, month=month_label(self.months[-1]))
+            statements = list(PenaltyStatement.objects.filter(contract=contract).order_by("month"))
+            for statement in statements[:-2]:
+                if statement.status == StatementStatus.DRAFT:
+                    submit_statement(statement_id=statement.pk, actor=procurement)
+                    approve_statement(statement_id=statement.pk, actor=procurement)
+                    mark_statement_invoiced(
+                        statement_id=statement.pk,
+                        actor=procurement,
+                        invoice_reference=f"INV-{contract.reference}-{add_months(statement.month, 1):%Y%m}",
+                    )
+            in_review = statements[-2]
+            if in_review.status == StatementStatus.DRAFT:
+                submit_statement(statement_id=in_review.pk, actor=procurement)
+                self.dispute_a_credited_line(contract, in_review)
+        for model in statement_models:
+            self.created[model._meta.label] += model.objects.count() - counts_before[model]
+
+    def dispute_a_credited_line(self, contract, statement) -> None:
+        line = statement.lines.filter(credit__gt=0).order_by("-credit").first()
+        vendor_user = next((user for user in self.users.values() if user.vendor_id == contract.vendor_id), None)
+        if line is None or vendor_user is None:
+            return
+        dispute_line(
+            line_id=line.pk,
+            actor=vendor_user,
+            reason="Our ACD report shows a telephony-carrier outage on two days of the month; we ask for "
+            "those days to be excluded under the force-majeure clause.",
+        )
 
 
 def _volume(params: dict, day: datetime.date, rng: random.Random) -> int:
