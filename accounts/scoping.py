@@ -26,6 +26,7 @@ CONTRACT_PATHS: dict[str, str] = {
     "contracts.ContractScope": "contract",
     "contracts.MonthlyCharge": "contract",
     "contracts.Amendment": "contract",
+    "contracts.RenewalDecision": "contract",
     "sla_tracker.PenaltyRegime": "contract",
     "sla_tracker.TerminationTrigger": "contract",
     "sla_tracker.ServiceLevel": "contract",
@@ -56,6 +57,7 @@ COMMITTEE_PATHS: dict[str, str] = {
     "governance.AgendaItem": "meeting__committee",
     "governance.Attendance": "meeting__committee",
     "governance.Decision": "meeting__committee",
+    "governance.MinutesApproval": "meeting__committee",
 }
 
 # Vendors are visible with any of their contracts (to everyone who sees all contracts: all vendors).

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
     path("healthz", healthz, name="healthz"),
+    path("notifications/", include("notifications.urls")),
     # The back office is the only web interface so far; the role pages come with the web issue.
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
 ]

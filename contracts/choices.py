@@ -51,3 +51,8 @@ class CoverageDays(models.TextChoices):
     ALL_WEEK = "all_week", _("Every day")
     WEEKDAYS = "weekdays", _("Weekdays")
     WEEKENDS = "weekends", _("Weekends")
+
+
+class RenewalDecisionKind(models.TextChoices):
+    RENEW = "renew", _("Renew")
+    GIVE_NOTICE = "give_notice", _("Give notice")

@@ -15,8 +15,10 @@ from contracts.choices import (
     CoverageDays,
     Currency,
     PeriodUnit,
+    RenewalDecisionKind,
     RenewalType,
 )
+from contracts.dates import ContractTerms
 from contracts.months import first_of_month
 
 
@@ -176,6 +178,21 @@ class Contract(models.Model):
     def is_in_term(self, day) -> bool:
         return self.start_date <= day <= self.end_date
 
+    @property
+    def terms(self) -> ContractTerms:
+        """The renewal and notice clauses as contracts.dates needs them."""
+        return ContractTerms(
+            start_date=self.start_date,
+            initial_term_months=self.initial_term_months,
+            end_date=self.end_date,
+            renewal_type=self.renewal_type,
+            renewal_term_months=self.renewal_term_months,
+            max_renewals=self.max_renewals,
+            notice_period=self.notice_period,
+            notice_unit=self.notice_period_unit,
+            decision_buffer_days=self.decision_buffer_days,
+        )
+
 
 class ContractScope(models.Model):
     """One channel the contract outsources, with its languages and coverage hours.
@@ -302,3 +319,38 @@ class Amendment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract.reference} amendment {self.number}: {self.title}"
+
+
+class RenewalDecision(models.Model):
+    """The recorded decision to renew a term or to give notice so that it ends: one per term end."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="renewal_decisions")
+    decision = models.CharField(_("decision"), max_length=12, choices=RenewalDecisionKind.choices)
+    for_term_ending = models.DateField(_("for the term ending"))
+    new_end_date = models.DateField(
+        _("new end of term"), null=True, blank=True, help_text=_("For a renewal: the end of the renewed term.")
+    )
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["contract", "-for_term_ending"]
+        verbose_name = _("renewal decision")
+        verbose_name_plural = _("renewal decisions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "for_term_ending"],
+                name="renewaldecision_one_per_term",
+                violation_error_message=_("This term already has a renewal decision."),
+            ),
+            models.CheckConstraint(
+                name="renewaldecision_renewal_has_new_end",
+                condition=Q(decision=RenewalDecisionKind.GIVE_NOTICE, new_end_date__isnull=True)
+                | Q(decision=RenewalDecisionKind.RENEW, new_end_date__gt=F("for_term_ending")),
+                violation_error_message=_("A renewal records the new end of term; notice does not."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.reference}: {self.get_decision_display()} ({self.for_term_ending})"

@@ -57,3 +57,8 @@ class ActionStatus(models.TextChoices):
     @classmethod
     def open_values(cls) -> list[str]:
         return [cls.OPEN, cls.IN_PROGRESS]
+
+
+class MinutesApprovalMethod(models.TextChoices):
+    CHAIR = "chair", _("By the chair")
+    VOTE = "vote", _("By the vote of the members present")

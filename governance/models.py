@@ -1,6 +1,7 @@
 """Steering committees, their meetings, minutes, decisions and action items."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from governance.choices import (
     Cadence,
     MeetingStatus,
     MemberRole,
+    MinutesApprovalMethod,
     MinutesStatus,
     Side,
     Tier,
@@ -121,6 +123,9 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     minutes_approved_at = models.DateTimeField(_("minutes approved"), null=True, blank=True)
+    minutes_approval_method = models.CharField(
+        _("minutes approval"), max_length=10, choices=MinutesApprovalMethod.choices, blank=True
+    )
     corrects = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -150,6 +155,27 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.committee} – {self.scheduled_for:%Y-%m-%d}"
 
+    def save(self, *args, **kwargs) -> None:
+        """Refuse to change approved minutes, whoever calls save: a correction is a new meeting record."""
+        if getattr(self, "_stored_minutes_status", None) == MinutesStatus.APPROVED and (
+            self.minutes != self._stored_minutes or self.minutes_status != MinutesStatus.APPROVED
+        ):
+            raise ValidationError(
+                _("Approved minutes cannot be changed; record a correction that points to this meeting.")
+            )
+        super().save(*args, **kwargs)
+        self._remember_minutes()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._remember_minutes()
+        return instance
+
+    def _remember_minutes(self) -> None:
+        self._stored_minutes = self.minutes
+        self._stored_minutes_status = self.minutes_status
+
 
 class AgendaItem(models.Model):
     """One point of a meeting's agenda, proposed from the contract's situation or added by hand."""
@@ -159,6 +185,12 @@ class AgendaItem(models.Model):
     title = models.CharField(_("title"), max_length=250)
     notes = models.TextField(_("notes"), blank=True)
     proposed_automatically = models.BooleanField(_("proposed automatically"), default=False)
+    source_key = models.CharField(
+        _("source"),
+        max_length=100,
+        blank=True,
+        help_text=_("What a proposed item comes from (e.g. statement:12), so proposing twice adds it once."),
+    )
 
     class Meta:
         ordering = ["meeting", "position"]
@@ -166,6 +198,9 @@ class AgendaItem(models.Model):
         verbose_name_plural = _("agenda items")
         constraints = [
             models.UniqueConstraint(fields=["meeting", "position"], name="agenda_unique_position"),
+            models.UniqueConstraint(
+                fields=["meeting", "source_key"], condition=~Q(source_key=""), name="agenda_unique_source"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -189,6 +224,26 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member}: {self.get_status_display()}"
+
+
+class MinutesApproval(models.Model):
+    """One present member's vote approving a meeting's circulated minutes."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="minutes_approvals")
+    member = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="minutes_approvals")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(_("approved"))
+
+    class Meta:
+        ordering = ["meeting", "approved_at"]
+        verbose_name = _("minutes approval")
+        verbose_name_plural = _("minutes approvals")
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], name="minutesapproval_one_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting}: approved by {self.member}"
 
 
 class Decision(models.Model):

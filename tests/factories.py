@@ -724,3 +724,49 @@ class FindingFactory(DjangoModelFactory):
     clause_breached = "Schedule 3, § 2.1"
     due_date = datetime.date(2025, 8, 5)
     status = FindingStatus.OPEN
+
+
+# Renewal decisions, minutes approvals, notifications -----------------------------------------------
+
+
+class RenewalDecisionFactory(DjangoModelFactory):
+    """Notice given for the initial term of the contract."""
+
+    class Meta:
+        model = "contracts.RenewalDecision"
+
+    contract = factory.SubFactory(ContractFactory)
+    decision = "give_notice"
+    for_term_ending = factory.LazyAttribute(lambda o: o.contract.end_date)
+    new_end_date = None
+    decided_by = factory.SubFactory(UserFactory)
+    decided_at = DECIDED_AT
+
+
+class MinutesApprovalFactory(DjangoModelFactory):
+    class Meta:
+        model = "governance.MinutesApproval"
+
+    meeting = factory.SubFactory(MeetingFactory)
+    member = factory.SubFactory(CommitteeMemberFactory, committee=factory.SelfAttribute("..meeting.committee"))
+    recorded_by = factory.SubFactory(UserFactory)
+    approved_at = DECIDED_AT
+
+
+class NotificationFactory(DjangoModelFactory):
+    class Meta:
+        model = "notifications.Notification"
+
+    user = factory.SubFactory(UserFactory)
+    key = factory.Sequence(lambda n: f"action_overdue:{n}:2025-02-14")
+    kind = "action_overdue"
+    subject = "Action overdue since 2025-02-14: Send the CSL-1 recovery plan"
+    body = "Your action item “Send the CSL-1 recovery plan” was due on 2025-02-14 and is still open."
+    link = "http://127.0.0.1:8000/admin/governance/actionitem/1/change/"
+
+
+class CalendarFeedFactory(DjangoModelFactory):
+    class Meta:
+        model = "notifications.CalendarFeed"
+
+    user = factory.SubFactory(UserFactory)

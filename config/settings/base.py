@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "sla_tracker",
     "governance",
     "audits",
+    "notifications",
     "demo",
 ]
 
@@ -112,6 +113,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "BPO tracker <noreply@localhost>")
+# Absolute address of the app, for links in e-mails and calendar feeds.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

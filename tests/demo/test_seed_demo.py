@@ -140,3 +140,12 @@ def test_the_demo_statements_come_from_the_monthly_close_and_walk_their_lifecycl
     assert any(s.cap_reached and s.credits == 24_000 for s in statements)
     assert all(s.lines.count() == s.contract.service_levels.count() for s in statements)
     assert LineDispute.objects.filter(line__statement__status=StatementStatus.DISPUTED).exists()
+
+
+def test_the_demo_shows_the_governance_alerts_the_rules_compute(seeded):
+    from contracts.selectors import notice_deadlines_within
+    from governance.selectors import committees_with_compliance, overdue_action_items
+
+    assert overdue_action_items(today=TODAY).exists()
+    assert any(not committee.is_compliant for committee in committees_with_compliance(today=TODAY))
+    assert notice_deadlines_within(days=90, today=TODAY)

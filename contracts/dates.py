@@ -1,0 +1,213 @@
+"""Renewal and notice arithmetic: pure date helpers, no database, no clock.
+
+Conventions (each one tested in tests/contracts/test_dates.py):
+- A term's ``end`` is its last day (inclusive); the next term starts the day after.
+- Adding months keeps the day of the month and clamps to the month's end: 31 January + 1 month is
+  28 February (29 in a leap year).
+- Notice of N months given on day D runs until D + N months. The notice deadline of a term is the
+  latest day D on which notice still runs out by the end of the term: for a term ending on
+  29 February 2028 with three months' notice that is 30 November 2027 (30 November + 3 months
+  clamps to 29 February).
+- Notice in calendar days: the deadline is ``end − N days``. In business days (Monday to Friday):
+  at least N business days lie after the deadline up to and including the end, and the deadline
+  itself is a business day.
+- The internal decision is due ``decision_buffer_days`` before the notice deadline.
+- Contract years run from the start date's anniversary (clamped for a 29 February start).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+ONE_DAY = datetime.timedelta(days=1)
+RENEWAL_NONE = "none"
+RENEWAL_TACIT = "tacit"
+UNIT_DAYS = "days"
+UNIT_BUSINESS_DAYS = "business_days"
+UNIT_MONTHS = "months"
+
+
+def add_months(day: datetime.date, count: int) -> datetime.date:
+    """``day`` moved by ``count`` months (negative goes back), clamped to the end of the month."""
+    index = day.year * 12 + (day.month - 1) + count
+    year, month = divmod(index, 12)
+    month += 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def is_business_day(day: datetime.date) -> bool:
+    return day.weekday() < 5
+
+
+def business_days_between(start: datetime.date, end: datetime.date) -> int:
+    """How many business days lie after ``start`` up to and including ``end`` (0 if end ≤ start)."""
+    if end <= start:
+        return 0
+    days = (end - start).days
+    full_weeks, remainder = divmod(days, 7)
+    count = full_weeks * 5
+    for offset in range(1, remainder + 1):
+        if is_business_day(start + datetime.timedelta(days=full_weeks * 7 + offset)):
+            count += 1
+    return count
+
+
+def subtract_business_days(end: datetime.date, count: int) -> datetime.date:
+    """The latest business day with at least ``count`` business days after it up to ``end``."""
+    day = end
+    found = 0
+    while found < count:
+        if is_business_day(day):
+            found += 1
+        day -= ONE_DAY
+    while not is_business_day(day):
+        day -= ONE_DAY
+    return day
+
+
+def days_of_notice(notice_date: datetime.date, start: datetime.date, *, business_days: bool) -> int:
+    """The notice given by ``notice_date`` for something starting on ``start``, in the clause's unit."""
+    if business_days:
+        return business_days_between(notice_date, start)
+    return (start - notice_date).days
+
+
+def notice_deadline(term_end: datetime.date, period: int, unit: str) -> datetime.date:
+    """The last day on which notice of ``period`` ``unit`` still runs out by ``term_end``."""
+    if unit == UNIT_MONTHS:
+        deadline = add_months(term_end, -period)
+        # Month ends: notice given on a later day may still run out in time (30 Nov + 3 months = 29 Feb).
+        while add_months(deadline + ONE_DAY, period) <= term_end:
+            deadline += ONE_DAY
+        return deadline
+    if unit == UNIT_BUSINESS_DAYS:
+        return subtract_business_days(term_end, period)
+    if unit == UNIT_DAYS:
+        return term_end - datetime.timedelta(days=period)
+    raise ValueError(f"unknown notice period unit {unit!r}")
+
+
+def term_end(start: datetime.date, months: int) -> datetime.date:
+    """The last day of a term of ``months`` months starting on ``start``."""
+    return add_months(start, months) - ONE_DAY
+
+
+def contract_year(start_date: datetime.date, day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of the contract year (from the start date's anniversary) containing ``day``."""
+    years = day.year - start_date.year
+    first = add_months(start_date, 12 * years)
+    if first > day:
+        years -= 1
+        first = add_months(start_date, 12 * years)
+    return first, add_months(start_date, 12 * (years + 1)) - ONE_DAY
+
+
+@dataclass(frozen=True)
+class ContractTerms:
+    """The renewal and notice clauses of a contract, as the arithmetic needs them."""
+
+    start_date: datetime.date
+    initial_term_months: int
+    end_date: datetime.date
+    renewal_type: str
+    renewal_term_months: int | None
+    max_renewals: int | None
+    notice_period: int
+    notice_unit: str
+    decision_buffer_days: int = 0
+
+    @property
+    def renewable(self) -> bool:
+        return self.renewal_type != RENEWAL_NONE and bool(self.renewal_term_months)
+
+    @property
+    def initial_end(self) -> datetime.date:
+        return term_end(self.start_date, self.initial_term_months)
+
+    def end_of_renewal(self, number: int) -> datetime.date:
+        """The last day of the term after ``number`` renewals (0: the initial term)."""
+        months = self.initial_term_months + number * (self.renewal_term_months or 0)
+        return term_end(self.start_date, months)
+
+    def renewals_used(self, end: datetime.date | None = None) -> int:
+        """How many renewals the term ending on ``end`` (default: the recorded end date) includes."""
+        end = end or self.end_date
+        if not self.renewable or end <= self.initial_end:
+            return 0
+        number = 0
+        while self.end_of_renewal(number + 1) <= end:
+            number += 1
+        return number
+
+    def may_renew(self, renewals_used: int) -> bool:
+        return self.renewable and (self.max_renewals is None or renewals_used < self.max_renewals)
+
+
+@dataclass(frozen=True)
+class RenewalWindow:
+    """The choice to make before a term ends: renew it or let it end (notice)."""
+
+    term_end: datetime.date
+    notice_deadline: datetime.date
+    decision_due: datetime.date
+    renewal_number: int
+    renewed_term_end: datetime.date
+
+    def days_left(self, today: datetime.date) -> int:
+        return (self.notice_deadline - today).days
+
+
+def window_for_term(terms: ContractTerms, end: datetime.date) -> RenewalWindow | None:
+    """The renewal window of the term ending on ``end``, or None if that term cannot renew."""
+    used = terms.renewals_used(end)
+    if not terms.may_renew(used):
+        return None
+    deadline = notice_deadline(end, terms.notice_period, terms.notice_unit)
+    return RenewalWindow(
+        term_end=end,
+        notice_deadline=deadline,
+        decision_due=deadline - datetime.timedelta(days=terms.decision_buffer_days),
+        renewal_number=used + 1,
+        renewed_term_end=term_end(end + ONE_DAY, terms.renewal_term_months),
+    )
+
+
+def current_term_end(terms: ContractTerms, today: datetime.date) -> datetime.date:
+    """The end of the term running on ``today``: a tacit contract whose recorded end has passed
+    renewed itself (within its maximum renewals); any other contract keeps its recorded end."""
+    end = terms.end_date
+    if terms.renewal_type != RENEWAL_TACIT:
+        return end
+    while end < today:
+        window = window_for_term(terms, end)
+        if window is None:
+            break
+        end = window.renewed_term_end
+    return end
+
+
+def upcoming_windows(terms: ContractTerms, *, today: datetime.date, count: int = 3) -> list[RenewalWindow]:
+    """The next ``count`` renewal windows whose notice deadline is today or later.
+
+    A tacit contract whose deadline has passed renews, so its next window is the next term's; an
+    explicit contract renews only by agreement, so only the term running today has a window.
+    """
+    windows: list[RenewalWindow] = []
+    end = current_term_end(terms, today)
+    while len(windows) < count:
+        window = window_for_term(terms, end)
+        if window is None:
+            break
+        if window.notice_deadline >= today:
+            windows.append(window)
+        if terms.renewal_type != RENEWAL_TACIT:
+            break
+        end = window.renewed_term_end
+    return windows
+
+
+def next_window(terms: ContractTerms, *, today: datetime.date) -> RenewalWindow | None:
+    windows = upcoming_windows(terms, today=today, count=1)
+    return windows[0] if windows else None

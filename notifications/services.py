@@ -1,0 +1,416 @@
+"""The daily notifications: which items are due, for whom, recorded once and e-mailed once.
+
+``record_due_notifications`` turns the due items into Notification rows; the (user, key) unique
+constraint makes a second run record nothing new. ``send_pending_emails`` claims each unsent row
+with a compare-and-set UPDATE (``emailed_at`` from NULL to now) and sends only if it won the
+claim, so two runs, or two workers, never send one notification twice. A failed send releases the
+claim for the next run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Count, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+from accounts.models import User
+from audits.selectors import audits_with_notice_to_send, findings_due
+from contracts.choices import ContractStatus
+from contracts.models import Contract
+from contracts.months import add_months, first_of_month, last_day_of_month
+from contracts.selectors import notice_deadlines_within
+from governance.choices import MemberRole
+from governance.models import CommitteeMember
+from governance.selectors import action_items_due_within, committees_with_compliance, overdue_action_items
+from notifications.choices import NotificationKind
+from notifications.models import CalendarFeed, Notification, new_feed_token
+from sla_tracker.choices import DisputeStatus, StatementStatus
+from sla_tracker.models import LineDispute, Measurement, PenaltyStatement
+
+logger = logging.getLogger(__name__)
+ACTION_DUE_SOON_DAYS = 7
+NOTICE_DEADLINE_THRESHOLDS = (7, 30, 90)
+KPI_CONTRACT_STATUSES = (ContractStatus.ACTIVE, ContractStatus.NOTICE_GIVEN)
+
+
+def site_url() -> str:
+    return settings.SITE_URL
+
+
+def absolute(path: str) -> str:
+    return f"{site_url()}{path}"
+
+
+def admin_url(obj) -> str:
+    meta = obj._meta
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One thing to tell some users; subject and body are translated in each recipient's language."""
+
+    key: str
+    kind: str
+    subject: str
+    body: str
+    path: str
+    params: dict = field(default_factory=dict)
+    recipients: tuple[User, ...] = ()
+
+    def render(self, user: User) -> tuple[str, str]:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            return str(self.subject) % self.params, str(self.body) % self.params
+
+
+def _users(users: Iterable[User | None]) -> tuple[User, ...]:
+    unique = {user.pk: user for user in users if user is not None and user.is_active}
+    return tuple(unique[pk] for pk in sorted(unique))
+
+
+def procurement_users() -> list[User]:
+    return list(User.objects.filter(role=Role.PROCUREMENT, is_active=True).order_by("pk"))
+
+
+def vendor_users(vendor_id: int) -> list[User]:
+    return list(User.objects.filter(role=Role.VENDOR_USER, vendor_id=vendor_id, is_active=True).order_by("pk"))
+
+
+# Due items, one generator per rule -----------------------------------------------------------------
+
+
+def statements_in_review(today: datetime.date) -> Iterator[DueItem]:
+    procurement = _users(procurement_users())
+    for statement in PenaltyStatement.objects.filter(status=StatementStatus.IN_REVIEW).select_related("contract"):
+        submitted = statement.submitted_at.strftime("%Y%m%d%H%M%S") if statement.submitted_at else "-"
+        yield DueItem(
+            key=f"statement_in_review:{statement.pk}:{submitted}",
+            kind=NotificationKind.STATEMENT_IN_REVIEW,
+            subject=_("Statement %(contract)s %(month)s is ready for review"),
+            body=_(
+                "The penalty statement of %(contract)s for %(month)s (credits %(credits)s %(currency)s) "
+                "awaits your review."
+            ),
+            path=admin_url(statement),
+            params={
+                "contract": statement.contract.reference,
+                "month": f"{statement.month:%Y-%m}",
+                "credits": statement.credits,
+                "currency": statement.currency,
+            },
+            recipients=procurement,
+        )
+
+
+def statements_disputed(today: datetime.date) -> Iterator[DueItem]:
+    procurement = _users(procurement_users())
+    disputes = LineDispute.objects.filter(status=DisputeStatus.OPEN).select_related(
+        "line__statement__contract", "line__service_level"
+    )
+    for dispute in disputes:
+        statement = dispute.line.statement
+        yield DueItem(
+            key=f"statement_disputed:{dispute.pk}",
+            kind=NotificationKind.STATEMENT_DISPUTED,
+            subject=_("Statement %(contract)s %(month)s is disputed"),
+            body=_("The vendor disputes %(service_level)s in the statement of %(contract)s for %(month)s: %(reason)s"),
+            path=admin_url(statement),
+            params={
+                "contract": statement.contract.reference,
+                "month": f"{statement.month:%Y-%m}",
+                "service_level": dispute.line.service_level.code,
+                "reason": dispute.reason,
+            },
+            recipients=procurement,
+        )
+
+
+def kpi_data_missing(today: datetime.date) -> Iterator[DueItem]:
+    """Contracts in term last month with fewer distinct days of data than their days in term that
+    month (a whole-month value counts as complete). One aggregate query for all contracts."""
+    month = add_months(first_of_month(today), -1)
+    month_end = last_day_of_month(month)
+    contracts = list(
+        Contract.objects.filter(status__in=KPI_CONTRACT_STATUSES, start_date__lte=month_end, end_date__gte=month)
+        .select_related("owner")
+        .order_by("pk")
+    )
+    coverage = {
+        row["contract_id"]: row
+        for row in Measurement.objects.filter(month=month, contract__in=contracts)
+        .order_by()
+        .values("contract_id")
+        .annotate(days=Count("day", distinct=True), whole_month=Count("pk", filter=Q(day__isnull=True)))
+    }
+    vendor_ids = {c.vendor_id for c in contracts if c.vendor_self_reporting}
+    vendor_people: dict[int, list[User]] = {vid: [] for vid in vendor_ids}
+    for user in User.objects.filter(role=Role.VENDOR_USER, vendor_id__in=vendor_ids, is_active=True).order_by("pk"):
+        vendor_people[user.vendor_id].append(user)
+    for contract in contracts:
+        expected = (min(month_end, contract.end_date) - max(month, contract.start_date)).days + 1
+        row = coverage.get(contract.pk, {"days": 0, "whole_month": 0})
+        if row["whole_month"] or row["days"] >= expected:
+            continue
+        recipients = [
+            contract.owner,
+            *(vendor_people.get(contract.vendor_id, []) if contract.vendor_self_reporting else []),
+        ]
+        yield DueItem(
+            key=f"kpi_data_missing:{contract.pk}:{month:%Y-%m}",
+            kind=NotificationKind.KPI_DATA_MISSING,
+            subject=_("KPI data missing for %(contract)s in %(month)s"),
+            body=_(
+                "%(contract)s has data for %(days)s of the %(expected)s days of %(month)s. Upload the missing days."
+            ),
+            path=contract.get_absolute_url(),
+            params={
+                "contract": contract.reference,
+                "month": f"{month:%Y-%m}",
+                "days": row["days"],
+                "expected": expected,
+            },
+            recipients=_users(recipients),
+        )
+
+
+def action_items(today: datetime.date) -> Iterator[DueItem]:
+    for item in action_items_due_within(days=ACTION_DUE_SOON_DAYS, today=today).filter(owner__isnull=False):
+        yield DueItem(
+            key=f"action_due_soon:{item.pk}:{item.due_date}",
+            kind=NotificationKind.ACTION_DUE_SOON,
+            subject=_("Action due on %(due)s: %(title)s"),
+            body=_("Your action item “%(title)s” is due on %(due)s."),
+            path=admin_url(item),
+            params={"title": item.title, "due": item.due_date},
+            recipients=_users([item.owner]),
+        )
+    for item in overdue_action_items(today=today).filter(owner__isnull=False):
+        yield DueItem(
+            key=f"action_overdue:{item.pk}:{item.due_date}",
+            kind=NotificationKind.ACTION_OVERDUE,
+            subject=_("Action overdue since %(due)s: %(title)s"),
+            body=_("Your action item “%(title)s” was due on %(due)s and is still open."),
+            path=admin_url(item),
+            params={"title": item.title, "due": item.due_date},
+            recipients=_users([item.owner]),
+        )
+
+
+def meetings_overdue(today: datetime.date) -> Iterator[DueItem]:
+    overdue = [c for c in committees_with_compliance(today=today) if c.is_overdue]
+    chairs = {
+        member.committee_id: member.user
+        for member in CommitteeMember.objects.filter(
+            committee__in=overdue, role=MemberRole.CHAIR, user__isnull=False
+        ).select_related("user")
+    }
+    for committee in overdue:
+        if committee.pk not in chairs:
+            continue
+        yield DueItem(
+            key=f"meeting_overdue:{committee.pk}:{committee.next_meeting_due}",
+            kind=NotificationKind.MEETING_OVERDUE,
+            subject=_("%(committee)s has not met since %(last)s"),
+            body=_("%(committee)s must meet %(cadence)s; its next meeting was due on %(due)s."),
+            path=admin_url(committee),
+            params={
+                "committee": committee.name,
+                "last": committee.last_held_on or "-",
+                "cadence": committee.get_cadence_display().lower(),
+                "due": committee.next_meeting_due,
+            },
+            recipients=_users([chairs[committee.pk]]),
+        )
+
+
+def audit_notices(today: datetime.date) -> Iterator[DueItem]:
+    audits = audits_with_notice_to_send(today=today)
+    contract_ids = {audit.audit_right.contract_id for audit in audits}
+    auditors: dict[int, list[User]] = {cid: [] for cid in contract_ids}
+    through = Contract.auditors.through.objects.filter(contract_id__in=contract_ids).select_related("user")
+    for row in through:
+        auditors[row.contract_id].append(row.user)
+    for audit in audits:
+        yield DueItem(
+            key=f"audit_notice_to_send:{audit.pk}:{audit.fieldwork_start}",
+            kind=NotificationKind.AUDIT_NOTICE_TO_SEND,
+            subject=_("Send the notice of audit %(audit)s by %(deadline)s"),
+            body=_(
+                "Fieldwork of audit %(audit)s starts on %(start)s; "
+                "clause %(clause)s requires the notice by %(deadline)s."
+            ),
+            path=admin_url(audit),
+            params={
+                "audit": audit.reference,
+                "start": audit.fieldwork_start,
+                "clause": audit.audit_right.clause_reference,
+                "deadline": audit.notice_due_by,
+            },
+            recipients=_users(auditors.get(audit.audit_right.contract_id, [])),
+        )
+
+
+def findings_remediation_due(today: datetime.date) -> Iterator[DueItem]:
+    findings = list(findings_due(today=today))
+    vendor_ids = {f.audit.audit_right.contract.vendor_id for f in findings if f.addressed_to_vendor}
+    vendor_people: dict[int, list[User]] = {vid: [] for vid in vendor_ids}
+    for user in User.objects.filter(role=Role.VENDOR_USER, vendor_id__in=vendor_ids, is_active=True).order_by("pk"):
+        vendor_people[user.vendor_id].append(user)
+    for finding in findings:
+        vendor_id = finding.audit.audit_right.contract.vendor_id
+        recipients = [finding.owner, *(vendor_people.get(vendor_id, []) if finding.addressed_to_vendor else [])]
+        yield DueItem(
+            key=f"finding_remediation_due:{finding.pk}:{finding.due_date}",
+            kind=NotificationKind.FINDING_REMEDIATION_DUE,
+            subject=_("Remediation of finding %(finding)s due on %(due)s"),
+            body=_("Finding %(finding)s (%(severity)s), “%(title)s”, must be remediated by %(due)s."),
+            path=admin_url(finding),
+            params={
+                "finding": f"{finding.audit.reference}-{finding.number}",
+                "severity": finding.get_severity_display(),
+                "title": finding.title,
+                "due": finding.due_date,
+            },
+            recipients=_users(recipients),
+        )
+
+
+def notice_deadlines(today: datetime.date) -> Iterator[DueItem]:
+    """One notice per contract term and threshold: the tightest of 90, 30 and 7 days reached."""
+    procurement = procurement_users()
+    for contract in notice_deadlines_within(days=max(NOTICE_DEADLINE_THRESHOLDS), today=today):
+        window = contract.next_renewal
+        days_left = window.days_left(today)
+        threshold = min(t for t in NOTICE_DEADLINE_THRESHOLDS if days_left <= t)
+        yield DueItem(
+            key=f"notice_deadline:{contract.pk}:{window.term_end}:{threshold}",
+            kind=NotificationKind.NOTICE_DEADLINE,
+            subject=_("Notice deadline of %(contract)s in %(days)s days (%(deadline)s)"),
+            body=_(
+                "The term of %(contract)s ends on %(end)s. Notice must be given by %(deadline)s; "
+                "the internal decision was due on %(decision)s. Without notice the contract renews until %(renewed)s."
+            ),
+            path=contract.get_absolute_url(),
+            params={
+                "contract": contract.reference,
+                "days": days_left,
+                "deadline": window.notice_deadline,
+                "end": window.term_end,
+                "decision": window.decision_due,
+                "renewed": window.renewed_term_end,
+            },
+            recipients=_users([contract.owner, *procurement]),
+        )
+
+
+RULES = (
+    statements_in_review,
+    statements_disputed,
+    kpi_data_missing,
+    action_items,
+    meetings_overdue,
+    audit_notices,
+    findings_remediation_due,
+    notice_deadlines,
+)
+
+
+def due_items(*, today: datetime.date | None = None) -> list[DueItem]:
+    today = today or timezone.localdate()
+    return [item for rule in RULES for item in rule(today)]
+
+
+def record_due_notifications(*, today: datetime.date | None = None) -> int:
+    """Record a notification for every recipient of every due item not recorded before; returns
+    how many were new."""
+    items = due_items(today=today)
+    keys = {item.key for item in items}
+    existing = set(Notification.objects.filter(key__in=keys).values_list("user_id", "key"))
+    new = []
+    for item in items:
+        for user in item.recipients:
+            if (user.pk, item.key) in existing:
+                continue
+            subject, body = item.render(user)
+            new.append(
+                Notification(
+                    user=user,
+                    key=item.key,
+                    kind=item.kind,
+                    subject=subject[:250],
+                    body=body,
+                    link=absolute(item.path),
+                )
+            )
+            existing.add((user.pk, item.key))
+    Notification.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def send_email(notification: Notification) -> None:
+    user = notification.user
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        context = {"notification": notification, "user": user, "site_url": site_url()}
+        subject = " ".join(render_to_string("notifications/email/subject.txt", context).split())
+        text = render_to_string("notifications/email/notification.txt", context)
+        html = render_to_string("notifications/email/notification.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def send_pending_emails() -> int:
+    """E-mail every notification not e-mailed yet (to users with an address); returns how many were sent."""
+    pending = list(
+        Notification.objects.filter(emailed_at__isnull=True, user__is_active=True)
+        .exclude(user__email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    sent = 0
+    for pk in pending:
+        claimed = Notification.objects.filter(pk=pk, emailed_at__isnull=True).update(emailed_at=timezone.now())
+        if not claimed:
+            continue
+        notification = Notification.objects.select_related("user").get(pk=pk)
+        try:
+            send_email(notification)
+        except OSError:
+            Notification.objects.filter(pk=pk).update(emailed_at=None)
+            logger.exception("notification %s not e-mailed; retried on the next run", pk)
+            continue
+        sent += 1
+    return sent
+
+
+def mark_read(*, notification: Notification, user: User) -> Notification:
+    if notification.user_id != user.pk:
+        raise PermissionError("A notification is read by its own user.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def calendar_feed_for(*, user) -> CalendarFeed:
+    """The user's calendar feed, created on first use."""
+    feed, _created = CalendarFeed.objects.get_or_create(user=user)
+    return feed
+
+
+def rotate_calendar_token(*, user) -> CalendarFeed:
+    """Give the user a new secret feed address (the old one stops working)."""
+    feed = calendar_feed_for(user=user)
+    feed.token = new_feed_token()
+    feed.save(update_fields=["token"])
+    return feed

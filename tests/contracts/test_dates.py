@@ -1,0 +1,174 @@
+"""Renewal and notice arithmetic, without a database: month ends, leap years, business days."""
+
+import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contracts.dates import (
+    ContractTerms,
+    add_months,
+    business_days_between,
+    contract_year,
+    current_term_end,
+    days_of_notice,
+    is_business_day,
+    next_window,
+    notice_deadline,
+    subtract_business_days,
+    upcoming_windows,
+)
+
+D = datetime.date
+
+
+def terms(**overrides) -> ContractTerms:
+    """The factories' contract: 2025-01-01 for 36 months, tacit 12-month renewals (2 at most), 6 months' notice."""
+    values = {
+        "start_date": D(2025, 1, 1),
+        "initial_term_months": 36,
+        "end_date": D(2027, 12, 31),
+        "renewal_type": "tacit",
+        "renewal_term_months": 12,
+        "max_renewals": 2,
+        "notice_period": 6,
+        "notice_unit": "months",
+        "decision_buffer_days": 30,
+    }
+    values.update(overrides)
+    return ContractTerms(**values)
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (D(2025, 1, 31), 1, D(2025, 2, 28)),
+        (D(2028, 1, 31), 1, D(2028, 2, 29)),
+        (D(2025, 11, 30), 3, D(2026, 2, 28)),
+        (D(2028, 2, 29), 12, D(2029, 2, 28)),
+        (D(2028, 2, 29), -3, D(2027, 11, 29)),
+        (D(2025, 3, 31), -1, D(2025, 2, 28)),
+        (D(2025, 12, 15), 1, D(2026, 1, 15)),
+    ],
+)
+def test_adding_months_clamps_to_the_end_of_the_month(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+def test_notice_of_months_for_a_term_ending_on_29_february_may_be_given_until_30_november():
+    # 30 November + 3 months clamps to 29 February: notice that day still runs out by the end.
+    assert notice_deadline(D(2028, 2, 29), 3, "months") == D(2027, 11, 30)
+
+
+def test_notice_of_months_for_a_term_ending_on_31_december():
+    assert notice_deadline(D(2027, 12, 31), 6, "months") == D(2027, 6, 30)
+
+
+def test_a_years_notice_for_a_term_ending_28_february_after_a_leap_year_may_be_given_on_29_february():
+    assert notice_deadline(D(2029, 2, 28), 12, "months") == D(2028, 2, 29)
+
+
+def test_a_years_notice_for_a_term_ending_on_28_february_of_a_leap_year():
+    assert notice_deadline(D(2028, 2, 28), 12, "months") == D(2027, 2, 28)
+
+
+def test_notice_in_calendar_days_counts_back_from_the_end_of_the_term():
+    assert notice_deadline(D(2025, 12, 31), 90, "days") == D(2025, 10, 2)
+    assert notice_deadline(D(2028, 3, 1), 1, "days") == D(2028, 2, 29)
+
+
+def test_notice_in_business_days_skips_weekends():
+    # Ten business days up to Wednesday 31 December 2025: 18, 19, 22–26, 29–31 December.
+    deadline = notice_deadline(D(2025, 12, 31), 10, "business_days")
+    assert deadline == D(2025, 12, 17)
+    assert business_days_between(deadline, D(2025, 12, 31)) == 10
+
+
+def test_a_business_day_deadline_that_would_fall_on_a_weekend_moves_to_the_friday_before():
+    # One business day before Monday 29 December 2025: the Sunday would do, but the deadline is a business day.
+    assert subtract_business_days(D(2025, 12, 29), 1) == D(2025, 12, 26)
+
+
+def test_an_unknown_notice_unit_is_an_error():
+    with pytest.raises(ValueError, match="fortnights"):
+        notice_deadline(D(2025, 12, 31), 1, "fortnights")
+
+
+@given(st.dates(min_value=D(2000, 1, 1), max_value=D(2100, 1, 1)), st.integers(min_value=0, max_value=60))
+def test_business_days_between_matches_counting_day_by_day(start, length):
+    end = start + datetime.timedelta(days=length)
+    naive = sum(1 for n in range(1, length + 1) if is_business_day(start + datetime.timedelta(days=n)))
+    assert business_days_between(start, end) == naive
+
+
+@given(st.dates(min_value=D(2000, 1, 1), max_value=D(2100, 1, 1)), st.integers(min_value=1, max_value=40))
+def test_the_business_day_deadline_gives_at_least_the_notice_and_is_the_latest_such_business_day(end, count):
+    deadline = subtract_business_days(end, count)
+    assert is_business_day(deadline)
+    assert business_days_between(deadline, end) >= count
+    later = deadline + datetime.timedelta(days=1)
+    while not is_business_day(later):
+        later += datetime.timedelta(days=1)
+    assert business_days_between(later, end) < count
+
+
+@given(st.dates(min_value=D(2000, 1, 1), max_value=D(2100, 1, 1)), st.integers(min_value=1, max_value=24))
+def test_the_month_deadline_is_the_latest_day_whose_notice_runs_out_by_the_end(end, months):
+    deadline = notice_deadline(end, months, "months")
+    assert add_months(deadline, months) <= end
+    assert add_months(deadline + datetime.timedelta(days=1), months) > end
+
+
+def test_days_of_notice_in_either_unit():
+    assert days_of_notice(D(2025, 5, 2), D(2025, 6, 2), business_days=False) == 31
+    # Friday to the Monday ten days later: 5, 6, 7, 8, 9, 12 May → 6 business days.
+    assert days_of_notice(D(2025, 5, 2), D(2025, 5, 12), business_days=True) == 6
+
+
+def test_contract_years_run_from_the_start_dates_anniversary():
+    assert contract_year(D(2025, 4, 15), D(2026, 4, 14)) == (D(2025, 4, 15), D(2026, 4, 14))
+    assert contract_year(D(2025, 4, 15), D(2026, 4, 15)) == (D(2026, 4, 15), D(2027, 4, 14))
+    assert contract_year(D(2024, 2, 29), D(2025, 3, 1)) == (D(2025, 2, 28), D(2026, 2, 27))
+
+
+def test_upcoming_windows_of_a_tacit_contract_stop_at_its_maximum_renewals():
+    windows = upcoming_windows(terms(), today=D(2026, 1, 1), count=5)
+    assert [(w.term_end, w.notice_deadline, w.decision_due, w.renewal_number, w.renewed_term_end) for w in windows] == [
+        (D(2027, 12, 31), D(2027, 6, 30), D(2027, 5, 31), 1, D(2028, 12, 31)),
+        (D(2028, 12, 31), D(2028, 6, 30), D(2028, 5, 31), 2, D(2029, 12, 31)),
+    ]
+
+
+def test_after_a_missed_deadline_the_tacit_contract_renews_and_the_next_window_is_the_next_terms():
+    window = next_window(terms(), today=D(2027, 7, 1))
+    assert (window.term_end, window.notice_deadline) == (D(2028, 12, 31), D(2028, 6, 30))
+
+
+def test_a_tacit_contract_whose_recorded_end_has_passed_runs_in_its_renewed_term():
+    assert current_term_end(terms(), D(2028, 3, 1)) == D(2028, 12, 31)
+    assert current_term_end(terms(), D(2030, 3, 1)) == D(2029, 12, 31)  # no third renewal
+
+
+def test_an_explicit_contract_only_has_the_window_of_its_running_term():
+    assert next_window(terms(renewal_type="explicit"), today=D(2027, 7, 1)) is None
+    assert next_window(terms(renewal_type="explicit"), today=D(2027, 6, 1)).term_end == D(2027, 12, 31)
+
+
+def test_a_contract_without_renewal_has_no_window():
+    assert next_window(terms(renewal_type="none", renewal_term_months=None), today=D(2026, 1, 1)) is None
+
+
+def test_a_leap_year_term_end_and_business_day_notice_with_buffer():
+    leap = terms(
+        start_date=D(2025, 3, 1),
+        end_date=D(2028, 2, 29),
+        notice_period=20,
+        notice_unit="business_days",
+        decision_buffer_days=10,
+    )
+    window = next_window(leap, today=D(2027, 12, 1))
+    assert window.term_end == D(2028, 2, 29)
+    assert window.notice_deadline == D(2028, 2, 1)  # 20 business days: 2–29 February 2028
+    assert window.decision_due == D(2028, 1, 22)
+    assert window.renewed_term_end == D(2029, 2, 28)

@@ -1,0 +1,326 @@
+"""Governance rules: cadence and quorum, the proposed agenda, minutes approval and corrections, action items."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from audits.choices import FindingStatus
+from governance import services
+from governance.choices import (
+    ActionStatus,
+    AttendanceStatus,
+    Cadence,
+    MeetingStatus,
+    MemberRole,
+    MinutesApprovalMethod,
+    MinutesStatus,
+)
+from governance.models import Committee, Meeting
+from governance.selectors import committees_with_compliance, next_meeting_due, overdue_action_items
+from sla_tracker.choices import LineStatus, StatementStatus
+from tests.factories import (
+    ActionItemFactory,
+    AttendanceFactory,
+    CommitteeFactory,
+    CommitteeMemberFactory,
+    ContractFactory,
+    FindingFactory,
+    LineDisputeFactory,
+    MeetingFactory,
+    PenaltyStatementFactory,
+    StatementLineFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+def at(day: datetime.date, hour: int = 10) -> datetime.datetime:
+    return datetime.datetime(day.year, day.month, day.day, hour, tzinfo=datetime.UTC)
+
+
+# Cadence and quorum --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cadence", "last", "due"),
+    [
+        (Cadence.WEEKLY, D(2025, 12, 29), D(2026, 1, 5)),
+        (Cadence.FORTNIGHTLY, D(2028, 2, 20), D(2028, 3, 5)),
+        (Cadence.MONTHLY, D(2025, 1, 31), D(2025, 2, 28)),
+        (Cadence.MONTHLY, D(2028, 1, 31), D(2028, 2, 29)),
+        (Cadence.QUARTERLY, D(2025, 11, 30), D(2026, 2, 28)),
+        (Cadence.SEMIANNUAL, D(2025, 8, 31), D(2026, 2, 28)),
+        (Cadence.ANNUAL, D(2028, 2, 29), D(2029, 2, 28)),
+    ],
+)
+def test_the_next_meeting_is_due_one_cadence_interval_after_the_last_held_one(cadence, last, due):
+    assert next_meeting_due(cadence, last) == due
+
+
+def _held(committee, day, present=2, absent=0):
+    meeting = MeetingFactory(committee=committee, scheduled_for=at(day), status=MeetingStatus.HELD)
+    for _ in range(present):
+        AttendanceFactory(meeting=meeting, status=AttendanceStatus.PRESENT)
+    for _ in range(absent):
+        AttendanceFactory(meeting=meeting, status=AttendanceStatus.ABSENT)
+    return meeting
+
+
+def test_a_committee_is_overdue_the_day_after_its_next_meeting_was_due():
+    committee = CommitteeFactory(cadence=Cadence.MONTHLY)
+    _held(committee, D(2025, 1, 31))
+    MeetingFactory(committee=committee, scheduled_for=at(D(2025, 3, 20)))  # planned, not held: does not count
+
+    [on_due_day] = committees_with_compliance(today=D(2025, 2, 28))
+    [day_after] = committees_with_compliance(today=D(2025, 3, 1))
+
+    assert (on_due_day.last_held_on, on_due_day.next_meeting_due, on_due_day.is_overdue) == (
+        D(2025, 1, 31),
+        D(2025, 2, 28),
+        False,
+    )
+    assert day_after.is_overdue and not day_after.is_compliant
+
+
+def test_a_committee_that_never_met_is_due_one_interval_after_the_contract_start():
+    committee = CommitteeFactory(cadence=Cadence.QUARTERLY)  # contract from 2025-01-01
+    [row] = committees_with_compliance(Committee.objects.filter(pk=committee.pk), today=D(2025, 4, 2))
+    assert (row.last_held_on, row.next_meeting_due, row.is_overdue, row.lacked_quorum) == (
+        None,
+        D(2025, 4, 1),
+        True,
+        False,
+    )
+
+
+def test_a_committee_whose_last_meeting_had_fewer_members_present_than_the_quorum_is_flagged():
+    committee = CommitteeFactory(quorum=3)
+    _held(committee, D(2025, 1, 15), present=3)
+    _held(committee, D(2025, 2, 14), present=2, absent=2)
+
+    [row] = committees_with_compliance(today=D(2025, 2, 20))
+
+    assert row.lacked_quorum and not row.is_overdue and not row.is_compliant
+
+
+def test_a_correction_record_does_not_count_as_a_meeting():
+    committee = CommitteeFactory()
+    original = _held(committee, D(2025, 1, 15))
+    MeetingFactory(committee=committee, scheduled_for=at(D(2025, 3, 1)), status=MeetingStatus.HELD, corrects=original)
+
+    [row] = committees_with_compliance(today=D(2025, 3, 2))
+
+    assert row.last_held_on == D(2025, 1, 15) and row.is_overdue
+
+
+def test_cadence_compliance_takes_one_query_whatever_the_number_of_committees(django_assert_num_queries):
+    for _ in range(3):
+        committee = CommitteeFactory()
+        _held(committee, D(2025, 1, 15))
+    with django_assert_num_queries(1):
+        rows = committees_with_compliance(today=D(2025, 3, 1))
+    assert [row.is_overdue for row in rows] == [True, True, True]
+
+
+# Agenda --------------------------------------------------------------------------------------------
+
+
+def test_the_agenda_is_proposed_from_the_contracts_situation_once():
+    contract = ContractFactory(initial_term_months=6, notice_period=1)  # ends 2025-06-30, notice by 2025-05-31
+    committee = CommitteeFactory(contract=contract)
+    previous = _held(committee, D(2025, 2, 14))
+    meeting = MeetingFactory(committee=committee, scheduled_for=at(D(2025, 4, 15)))
+    PenaltyStatementFactory(contract=contract, month=D(2025, 1, 1))  # discussed at the previous meeting
+    february = PenaltyStatementFactory(
+        contract=contract,
+        month=D(2025, 2, 1),
+        status=StatementStatus.IN_REVIEW,
+        uncapped_credits=Decimal("6000.00"),
+        credits=Decimal("6000.00"),
+        termination_rights=[{"type": "consecutive_defaults", "since": "2025-02", "evidence": "CSL-1 3 months"}],
+    )
+    default = StatementLineFactory(statement=february, status=LineStatus.DEFAULT, credit=Decimal("6000.00"))
+    dispute = LineDisputeFactory(line=default)
+    ActionItemFactory(meeting=previous, due_date=D(2025, 3, 1), title="Send the recovery plan")
+    ActionItemFactory(meeting=previous, due_date=D(2025, 5, 1))  # not overdue
+    finding = FindingFactory(audit__audit_right__contract=contract, due_date=D(2025, 8, 5))
+    FindingFactory(audit=finding.audit, status=FindingStatus.RISK_ACCEPTED)
+
+    added = services.propose_agenda(meeting=meeting, today=D(2025, 4, 15))
+    again = services.propose_agenda(meeting=meeting, today=D(2025, 4, 15))
+
+    keys = [item.source_key for item in meeting.agenda_items.order_by("position")]
+    assert keys == [
+        f"statement:{february.pk}",
+        f"default:{default.pk}",
+        f"termination:{february.pk}:0",
+        f"dispute:{dispute.pk}",
+        keys[4],
+        f"finding:{finding.pk}",
+        f"notice:{contract.pk}:2025-06-30",
+    ]
+    assert keys[4].startswith("action:")
+    assert len(added) == 7 and again == []
+    assert all(item.proposed_automatically for item in added)
+    assert [item.position for item in added] == [1, 2, 3, 4, 5, 6, 7]
+    assert "6000.00 EUR" in added[0].title
+    assert "2025-05-31" in added[-1].title
+
+
+def test_the_agenda_of_approved_minutes_is_closed():
+    meeting = MeetingFactory(approved_minutes=True)
+    with pytest.raises(ValidationError, match="agenda is closed"):
+        services.propose_agenda(meeting=meeting, today=D(2025, 2, 1))
+
+
+# Minutes -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def held_meeting():
+    committee = CommitteeFactory()
+    chair = CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR)
+    meeting = MeetingFactory(committee=committee, status=MeetingStatus.HELD, minutes="## Decisions\nNone.")
+    return meeting, chair
+
+
+def test_minutes_move_from_draft_to_circulated_to_approved_by_the_chair(held_meeting):
+    meeting, chair = held_meeting
+    services.circulate_minutes(meeting=meeting, actor=chair.user)
+    meeting = services.approve_minutes_as_chair(meeting=meeting, actor=chair.user)
+
+    assert meeting.minutes_status == MinutesStatus.APPROVED
+    assert meeting.minutes_approved_by == chair.user and meeting.minutes_approved_at is not None
+    assert meeting.minutes_approval_method == MinutesApprovalMethod.CHAIR
+    assert meeting.history.latest().history_change_reason == "Minutes approved (chair)"
+
+
+def test_draft_minutes_cannot_be_approved_and_only_the_chair_approves_alone(held_meeting):
+    meeting, chair = held_meeting
+    with pytest.raises(ValidationError, match="Only circulated minutes"):
+        services.approve_minutes_as_chair(meeting=meeting, actor=chair.user)
+    services.circulate_minutes(meeting=meeting, actor=chair.user)
+    with pytest.raises(ValidationError, match="chair"):
+        services.approve_minutes_as_chair(meeting=meeting, actor=UserFactory())
+
+
+def test_minutes_are_approved_once_every_member_present_has_voted(held_meeting):
+    meeting, chair = held_meeting
+    vendor_member = CommitteeMemberFactory(committee=meeting.committee, vendor_contact=True)
+    absent = CommitteeMemberFactory(committee=meeting.committee)
+    for member, status in ((chair, AttendanceStatus.PRESENT), (vendor_member, AttendanceStatus.PRESENT)):
+        AttendanceFactory(meeting=meeting, member=member, status=status)
+    AttendanceFactory(meeting=meeting, member=absent, status=AttendanceStatus.ABSENT)
+    secretary = UserFactory()
+    services.circulate_minutes(meeting=meeting, actor=secretary)
+
+    with pytest.raises(ValidationError, match="present"):
+        services.record_minutes_vote(meeting=meeting, member=absent, actor=secretary)
+    services.record_minutes_vote(meeting=meeting, member=chair, actor=chair.user)
+    meeting.refresh_from_db()
+    assert meeting.minutes_status == MinutesStatus.CIRCULATED
+    services.record_minutes_vote(meeting=meeting, member=vendor_member, actor=secretary)
+
+    meeting.refresh_from_db()
+    assert meeting.minutes_status == MinutesStatus.APPROVED
+    assert meeting.minutes_approval_method == MinutesApprovalMethod.VOTE
+    assert meeting.minutes_approvals.count() == 2
+
+
+def test_editing_circulated_minutes_returns_them_to_draft(held_meeting):
+    meeting, chair = held_meeting
+    services.circulate_minutes(meeting=meeting, actor=chair.user)
+    meeting = services.update_minutes(meeting=meeting, minutes="## Decisions\nOne.", actor=chair.user)
+    assert meeting.minutes_status == MinutesStatus.DRAFT
+
+
+def test_approved_minutes_are_never_edited_by_the_service_or_by_a_save():
+    meeting = MeetingFactory(approved_minutes=True)
+    with pytest.raises(ValidationError, match="record a correction"):
+        services.update_minutes(meeting=meeting, minutes="Rewritten", actor=UserFactory())
+
+    stored = Meeting.objects.get(pk=meeting.pk)
+    stored.minutes = "Rewritten behind the service's back"
+    with pytest.raises(ValidationError, match="Approved minutes cannot be changed"):
+        stored.save()
+    stored = Meeting.objects.get(pk=meeting.pk)
+    stored.minutes_status = MinutesStatus.DRAFT
+    with pytest.raises(ValidationError):
+        stored.save()
+    stored = Meeting.objects.get(pk=meeting.pk)
+    stored.location = "Room 4"  # other fields may change
+    stored.save()
+    assert Meeting.objects.get(pk=meeting.pk).minutes == meeting.minutes
+
+
+def test_a_correction_is_a_new_record_pointing_to_the_approved_minutes():
+    meeting = MeetingFactory(approved_minutes=True)
+    correction = services.record_minutes_correction(meeting=meeting, minutes="Corrected figures", actor=UserFactory())
+
+    assert correction.pk != meeting.pk and correction.corrects == meeting
+    assert (correction.minutes, correction.minutes_status) == ("Corrected figures", MinutesStatus.DRAFT)
+    assert list(meeting.corrections.all()) == [correction]
+    meeting.refresh_from_db()
+    assert meeting.minutes.startswith("## Attendees")
+
+
+# Action items --------------------------------------------------------------------------------------
+
+
+def test_action_items_are_created_open_and_closing_records_when():
+    meeting = MeetingFactory()
+    user = UserFactory()
+    item = services.create_action_item(
+        title="Send the plan", due_date=D(2025, 3, 1), owner=user, meeting=meeting, created_by=user
+    )
+    assert (item.status, item.closed_at) == (ActionStatus.OPEN, None)
+
+    item = services.start_action_item(item=item, actor=user)
+    assert item.status == ActionStatus.IN_PROGRESS and item.closed_at is None
+    item = services.close_action_item(item=item, actor=user)
+    assert item.status == ActionStatus.DONE and item.closed_at is not None
+    item = services.reopen_action_item(item=item, actor=user)
+    assert (item.status, item.closed_at) == (ActionStatus.OPEN, None)
+    item = services.cancel_action_item(item=item, actor=user, reason="Superseded")
+    assert item.status == ActionStatus.CANCELLED and item.closed_at is not None
+    assert item.history.latest().history_change_reason == "Cancelled: Superseded"
+
+
+def test_an_action_item_cannot_skip_its_states():
+    item = ActionItemFactory()
+    with pytest.raises(ValidationError, match="cannot become"):
+        services.reopen_action_item(item=item, actor=item.created_by)
+    services.close_action_item(item=item, actor=item.created_by)
+    with pytest.raises(ValidationError, match="cannot become"):
+        services.cancel_action_item(item=item, actor=item.created_by)
+
+
+def test_an_action_item_without_owner_is_refused():
+    with pytest.raises(ValidationError):
+        services.create_action_item(
+            title="x", due_date=D(2025, 3, 1), meeting=MeetingFactory(), created_by=UserFactory()
+        )
+
+
+def test_an_action_from_a_decision_belongs_to_the_decisions_meeting():
+    from tests.factories import DecisionFactory
+
+    decision = DecisionFactory()
+    user = UserFactory()
+    item = services.create_action_item(
+        title="x", due_date=D(2025, 3, 1), owner=user, decision=decision, created_by=user
+    )
+    assert item.meeting == decision.meeting
+
+
+def test_overdue_action_items_are_the_open_ones_past_their_due_date():
+    overdue = ActionItemFactory(due_date=D(2025, 2, 14))
+    ActionItemFactory(due_date=D(2025, 2, 15))
+    ActionItemFactory(due_date=D(2025, 2, 1), status=ActionStatus.DONE, closed_at=at(D(2025, 2, 1)))
+    in_progress = ActionItemFactory(due_date=D(2025, 2, 10), status=ActionStatus.IN_PROGRESS)
+
+    assert set(overdue_action_items(today=D(2025, 2, 15))) == {overdue, in_progress}

@@ -1,0 +1,225 @@
+"""The daily notifications: who is told what, recorded once and e-mailed once."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from audits.choices import AuditStatus
+from contracts.choices import ContractStatus
+from governance.choices import MeetingStatus, MemberRole
+from notifications import services
+from notifications.choices import NotificationKind
+from notifications.models import Notification
+from notifications.selectors import recent_notifications, unread_notifications
+from notifications.tasks import send_daily_notifications
+from sla_tracker.choices import StatementStatus
+from tests.factories import (
+    ActionItemFactory,
+    AuditFactory,
+    CommitteeFactory,
+    CommitteeMemberFactory,
+    ContractFactory,
+    FindingFactory,
+    KpiCounterFactory,
+    LineDisputeFactory,
+    MeasurementFactory,
+    MeetingFactory,
+    PenaltyStatementFactory,
+    UserFactory,
+    VendorUserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+def kinds_for(user) -> list[str]:
+    return sorted(Notification.objects.filter(user=user).values_list("kind", flat=True))
+
+
+def quiet_action(**kwargs):
+    """An action item of a meeting whose contract raises no notice of its own."""
+    return ActionItemFactory(meeting__committee__contract=quiet_contract(), **kwargs)
+
+
+def run(today: datetime.date) -> dict:
+    return send_daily_notifications.delay(today.isoformat()).get()
+
+
+def quiet_contract(**kwargs):
+    """A contract with no notice deadline in sight and no KPI data expected (explicit renewal long after)."""
+    values = {"status": ContractStatus.DRAFT}
+    values.update(kwargs)
+    return ContractFactory(**values)
+
+
+def test_each_notice_is_recorded_and_emailed_once_however_often_the_job_runs(settings):
+    settings.SITE_URL = "https://tracker.example"
+    procurement = UserFactory(procurement=True)
+    owner = UserFactory()
+    contract = quiet_contract(owner=owner)
+    PenaltyStatementFactory(contract=contract, status=StatementStatus.IN_REVIEW)
+    quiet_action(owner=owner, due_date=D(2025, 2, 14))
+
+    first = run(D(2025, 2, 20))
+    second = run(D(2025, 2, 20))
+
+    assert first == {"recorded": 2, "sent": 2}
+    assert second == {"recorded": 0, "sent": 0}
+    assert len(mail.outbox) == 2
+    assert kinds_for(procurement) == [NotificationKind.STATEMENT_IN_REVIEW]
+    assert kinds_for(owner) == [NotificationKind.ACTION_OVERDUE]
+    message = next(m for m in mail.outbox if m.to == [owner.email])
+    assert message.subject == "[BPO tracker] Action overdue since 2025-02-14: Send the CSL-1 recovery plan"
+    assert "https://tracker.example/admin/governance/actionitem/" in message.body
+    assert "https://tracker.example/admin/governance/actionitem/" in message.alternatives[0][0]
+    assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
+
+
+def test_the_next_day_an_action_already_notified_is_not_notified_again():
+    owner = UserFactory()
+    quiet_action(owner=owner, due_date=D(2025, 2, 14))
+    run(D(2025, 2, 10))  # due in 4 days
+    run(D(2025, 2, 11))
+    run(D(2025, 2, 15))  # overdue
+    run(D(2025, 2, 16))
+    assert kinds_for(owner) == [NotificationKind.ACTION_DUE_SOON, NotificationKind.ACTION_OVERDUE]
+    assert len(mail.outbox) == 2
+
+
+def test_a_disputed_statement_is_told_to_procurement():
+    procurement = UserFactory(procurement=True)
+    other = UserFactory()
+    LineDisputeFactory(line__statement__contract=quiet_contract(owner=other))
+    run(D(2025, 2, 20))
+    assert kinds_for(procurement) == [NotificationKind.STATEMENT_DISPUTED]
+    assert kinds_for(other) == []
+
+
+def test_missing_kpi_days_are_told_to_the_owner_and_to_vendor_users_of_self_reporting_contracts():
+    counter = KpiCounterFactory(code="offered")
+    reporting = ContractFactory(vendor_self_reporting=True, renewal_type="explicit")
+    vendor_user = VendorUserFactory(vendor=reporting.vendor)
+    for day in range(1, 28):  # 27 of February's 28 days
+        MeasurementFactory(contract=reporting, counter=counter, day=D(2025, 2, day))
+    complete = ContractFactory(renewal_type="explicit")
+    for day in range(1, 29):
+        MeasurementFactory(contract=complete, counter=counter, day=D(2025, 2, day))
+    silent = ContractFactory(renewal_type="explicit")  # no data, vendor does not self-report
+    silent_vendor_user = VendorUserFactory(vendor=silent.vendor)
+
+    run(D(2025, 3, 3))
+
+    assert kinds_for(reporting.owner) == [NotificationKind.KPI_DATA_MISSING]
+    assert kinds_for(vendor_user) == [NotificationKind.KPI_DATA_MISSING]
+    assert kinds_for(complete.owner) == []
+    assert kinds_for(silent.owner) == [NotificationKind.KPI_DATA_MISSING]
+    assert kinds_for(silent_vendor_user) == []
+    assert "27 of the 28 days of 2025-02" in Notification.objects.get(user=vendor_user).body
+
+
+def test_an_overdue_meeting_is_told_to_the_committee_chair():
+    committee = CommitteeFactory(contract=quiet_contract())
+    chair = CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR)
+    member = CommitteeMemberFactory(committee=committee)
+    MeetingFactory(
+        committee=committee,
+        scheduled_for=datetime.datetime(2025, 1, 31, 9, tzinfo=datetime.UTC),
+        status=MeetingStatus.HELD,
+    )
+    run(D(2025, 2, 28))
+    assert kinds_for(chair.user) == []
+    run(D(2025, 3, 1))
+    assert kinds_for(chair.user) == [NotificationKind.MEETING_OVERDUE]
+    assert kinds_for(member.user) == []
+
+
+def test_an_audit_notice_to_send_is_told_to_the_contracts_auditors():
+    auditor = UserFactory(auditor=True)
+    contract = quiet_contract(auditors=[auditor])
+    AuditFactory(audit_right__contract=contract, notice_date=None)  # notice by 3 May for 2 June
+    run(D(2025, 4, 25))
+    assert kinds_for(auditor) == []
+    run(D(2025, 4, 26))
+    assert kinds_for(auditor) == [NotificationKind.AUDIT_NOTICE_TO_SEND]
+
+
+def test_a_finding_due_is_told_to_its_owner_and_to_vendor_users_when_addressed_to_the_vendor():
+    owner = UserFactory(auditor=True)
+    contract = quiet_contract()
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+    audit = AuditFactory(audit_right__contract=contract, status=AuditStatus.REPORTED)
+    FindingFactory(audit=audit, owner=owner, due_date=D(2025, 8, 5))
+    FindingFactory(audit=audit, owner=owner, due_date=D(2025, 8, 6), addressed_to_vendor=False)
+    run(D(2025, 8, 1))
+    assert kinds_for(owner) == [NotificationKind.FINDING_REMEDIATION_DUE] * 2
+    assert kinds_for(vendor_user) == [NotificationKind.FINDING_REMEDIATION_DUE]
+
+
+def test_notice_deadlines_are_told_at_90_30_and_7_days_to_the_owner_and_procurement():
+    procurement = UserFactory(procurement=True)
+    contract = ContractFactory()  # notice deadline 2027-06-30
+    keys = []
+    for today in (D(2027, 3, 1), D(2027, 4, 1), D(2027, 4, 2), D(2027, 6, 1), D(2027, 6, 24), D(2027, 6, 30)):
+        run(today)
+        notices = Notification.objects.filter(user=contract.owner, kind=NotificationKind.NOTICE_DEADLINE)
+        keys.append(sorted(notices.values_list("key", flat=True)))
+    prefix = f"notice_deadline:{contract.pk}:2027-12-31"
+    assert keys[0] == []
+    assert keys[1] == [f"{prefix}:90"]
+    assert keys[2] == keys[1]
+    assert keys[3] == [f"{prefix}:30", f"{prefix}:90"]
+    assert keys[5] == [f"{prefix}:30", f"{prefix}:7", f"{prefix}:90"]
+    assert kinds_for(procurement) == [NotificationKind.NOTICE_DEADLINE] * 3
+
+
+def test_a_failed_email_is_released_for_the_next_run(monkeypatch):
+    owner = UserFactory()
+    quiet_action(owner=owner, due_date=D(2025, 2, 14))
+
+    def refuse(notification):
+        raise OSError("SMTP down")
+
+    monkeypatch.setattr(services, "send_email", refuse)
+    assert run(D(2025, 2, 20)) == {"recorded": 1, "sent": 0}
+    assert Notification.objects.get().emailed_at is None
+    monkeypatch.undo()
+    assert run(D(2025, 2, 20)) == {"recorded": 0, "sent": 1}
+    assert len(mail.outbox) == 1
+
+
+def test_a_notification_is_recorded_in_the_users_language():
+    owner = UserFactory(language="fr")
+    quiet_action(owner=owner, due_date=D(2025, 2, 14))
+    run(D(2025, 2, 20))
+    # No French catalogue yet: the text falls back to English, rendered under the user's language.
+    assert Notification.objects.get(user=owner).subject.startswith("Action overdue")
+
+
+def test_home_page_selectors_and_marking_read():
+    owner = UserFactory()
+    quiet_action(owner=owner, due_date=D(2025, 2, 14), title="First")
+    quiet_action(owner=owner, due_date=D(2025, 2, 13), title="Second")
+    run(D(2025, 2, 20))
+    unread = list(unread_notifications(user=owner))
+    assert len(unread) == 2
+    services.mark_read(notification=unread[0], user=owner)
+    assert len(unread_notifications(user=owner)) == 1
+    assert len(recent_notifications(user=owner)) == 2
+    with pytest.raises(PermissionError):
+        services.mark_read(notification=unread[1], user=UserFactory())
+
+
+def test_the_statement_notice_names_the_credits():
+    UserFactory(procurement=True)
+    PenaltyStatementFactory(
+        contract=quiet_contract(),
+        status=StatementStatus.IN_REVIEW,
+        uncapped_credits=Decimal("1500.00"),
+        credits=Decimal("1500.00"),
+        month=D(2025, 1, 1),
+    )
+    run(D(2025, 2, 20))
+    assert "credits 1500.00 EUR" in Notification.objects.get().body
