@@ -118,3 +118,7 @@ def recompute_changed_drafts() -> int:
     if contract_ids:
         group(recompute_contract_drafts.s(contract_id) for contract_id in contract_ids).apply_async()
     return len(contract_ids)
+
+
+# Celery's autodiscovery imports this module only; the KPI import task lives with its package.
+from sla_tracker.kpi_import.tasks import import_kpi_upload  # noqa: E402, F401

@@ -109,6 +109,12 @@ class KpiUpload(models.Model):
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_done = models.PositiveIntegerField(_("rows imported"), default=0)
     errors = models.JSONField(_("validation errors"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(
+        _("error count"), default=0, help_text=_("All errors found; the list keeps the first thousand.")
+    )
+    preview = models.JSONField(
+        _("preview"), default=dict, blank=True, help_text=_("Mapping used, columns, months and values found.")
+    )
     task_id = models.CharField(_("task"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
     imported_at = models.DateTimeField(_("imported"), null=True, blank=True)

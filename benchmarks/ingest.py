@@ -1,0 +1,234 @@
+"""KPI ingestion benchmark: import generated KPI packs holding N counter values through the real service.
+
+    DATABASE_URL=postgres://… python -m benchmarks.ingest --values 1000000 [--contracts 20] [--strategy copy|batch]
+
+Generates one daily KPI pack per contract (";"-separated, day-first dates, decimal commas, 10 counters),
+previews (validates) and imports each through `preview_upload` / `import_upload`, then times PostgreSQL's own
+COPY of the same values into a bare temporary table (the floor). Prints values/s, the ratio to the floor and
+the peak memory of the process (max RSS). Re-runnable: it deletes its own contracts' data first.
+"""
+
+import argparse
+import datetime
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+COUNTERS = [
+    ("offered", "Appels reçus"),
+    ("answered", "Appels traités"),
+    ("answered_within_20s", "Traités en moins de 20 s"),
+    ("abandoned", "Abandons"),
+    ("short_abandoned", "Abandons courts"),
+    ("total_wait_seconds", "Temps d'attente total (s)"),
+    ("handle_seconds", "Temps de traitement (s)"),
+    ("qa_evaluations", "Évaluations qualité"),
+    ("csat_responses", "Réponses enquête"),
+    ("csat_top2", "Réponses satisfaites"),
+]
+START = datetime.date(2000, 1, 1)
+PREFIX = "BENCH-"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--values", type=int, default=1_000_000)
+    parser.add_argument("--contracts", type=int, default=20)
+    parser.add_argument("--strategy", choices=["copy", "batch"], default="copy")
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("The ingestion benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    days = max(1, args.values // (args.contracts * len(COUNTERS)))
+    total_values = days * args.contracts * len(COUNTERS)
+    with tempfile.TemporaryDirectory(prefix="kpi-bench-") as folder:
+        from django.test import override_settings
+
+        with override_settings(MEDIA_ROOT=folder):
+            run(Path(folder), args, days, total_values)
+
+
+def run(folder: Path, args, days: int, total_values: int) -> None:
+    from sla_tracker.kpi_import import service
+
+    if args.strategy == "batch":
+        service._writer_class = lambda: service._BatchWriter
+
+    contracts, counter_ids = prepare(args.contracts, days)
+    started = time.perf_counter()
+    packs, floor_file = generate(folder, contracts, counter_ids, days)
+    generated = time.perf_counter() - started
+    size = sum(path.stat().st_size for path in packs.values())
+    print(
+        f"Generated {len(packs)} packs: {days} days × {len(COUNTERS)} counters each, "
+        f"{total_values:,} values, {size / 1e6:.1f} MB in {generated:.1f} s"
+    )
+
+    today = START + datetime.timedelta(days=days + 1)
+    preview_time = import_time = 0.0
+    for contract in contracts:
+        with packs[contract.pk].open("rb") as handle:
+            from django.core.files import File
+
+            started = time.perf_counter()
+            upload = service.preview_upload(
+                contract=contract, file=File(handle, name=packs[contract.pk].name), actor=contract.owner, today=today
+            )
+            preview_time += time.perf_counter() - started
+        if upload.status != "validated":
+            sys.exit(f"{contract.reference}: {upload.status} {upload.errors[:3]}")
+        started = time.perf_counter()
+        service.import_upload(upload=upload, actor=contract.owner, today=today)
+        import_time += time.perf_counter() - started
+    floor = copy_floor(floor_file)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    strategy = "COPY + INSERT … ON CONFLICT" if args.strategy == "copy" else "ORM batches"
+    print(f"Strategy: {args.strategy} ({strategy})")
+    for label, seconds in (
+        ("Preview (read + validate, nothing written)", preview_time),
+        ("Import (read + validate + write + log)", import_time),
+        ("PostgreSQL COPY into a bare table (floor)", floor),
+    ):
+        print(f"{label:<44} {seconds:7.2f} s {total_values / seconds:>12,.0f} values/s")
+    print(f"Import / floor: {import_time / floor:.2f}×")
+    print(f"(Preview + import) / floor: {(preview_time + import_time) / floor:.2f}×")
+    print(f"Peak memory (max RSS of the process): {peak_mb:.0f} MB")
+
+
+def prepare(count: int, days: int):
+    """The benchmark's user, counters and contracts (voice in scope), with their old data removed."""
+    from django.db import transaction
+
+    from accounts.models import User
+    from contracts.choices import Channel
+    from contracts.models import Contract, ContractScope, Vendor
+    from contracts.months import add_months
+    from demo import data
+    from sla_tracker.models import ColumnMapping, KpiCounter, KpiUpload, Measurement, MeasurementChange
+
+    with transaction.atomic():
+        counters = {}
+        for code, name, channel, unit, bound, description in data.COUNTERS:
+            counters[code], _created = KpiCounter.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "channel": channel,
+                    "unit": unit,
+                    "must_not_exceed": counters.get(bound),
+                    "description": description,
+                },
+            )
+        owner, _created = User.objects.get_or_create(username="kpi.bench", defaults={"role": "vendor_manager"})
+        vendor, _created = Vendor.objects.get_or_create(name="Benchmark Contact Centre", defaults={"country": "FR"})
+        old = Contract.objects.filter(reference__startswith=PREFIX)
+        MeasurementChange.objects.filter(contract__in=old).delete()
+        Measurement.objects.filter(contract__in=old).delete()
+        KpiUpload.objects.filter(contract__in=old).delete()
+        ColumnMapping.objects.filter(contract__in=old).delete()
+        months = (days // 28) + 2
+        contracts = []
+        for number in range(count):
+            contract, _created = Contract.objects.update_or_create(
+                reference=f"{PREFIX}{number:04d}",
+                defaults={
+                    "title": "Ingestion benchmark",
+                    "vendor": vendor,
+                    "owner": owner,
+                    "status": "active",
+                    "start_date": START,
+                    "initial_term_months": months,
+                    "end_date": add_months(START, months) - datetime.timedelta(days=1),
+                    "renewal_type": "none",
+                    "notice_period": 3,
+                },
+            )
+            ContractScope.objects.get_or_create(contract=contract, channel=Channel.VOICE, defaults={"languages": "fr"})
+            contracts.append(contract)
+    return contracts, {code: counters[code].pk for code, _header in COUNTERS}
+
+
+def generate(folder: Path, contracts, counter_ids: dict[str, int], days: int):
+    """One pack per contract, and the same values in long form for the COPY floor."""
+    rng = random.Random(2026)
+    packs = {}
+    floor_path = folder / "floor.tsv"
+    with floor_path.open("w", encoding="utf-8") as floor:
+        for contract in contracts:
+            path = folder / f"{contract.reference}.csv"
+            with path.open("w", encoding="utf-8-sig", newline="") as pack:
+                pack.write("Date;" + ";".join(header for _code, header in COUNTERS) + "\r\n")
+                for offset in range(days):
+                    day = START + datetime.timedelta(days=offset)
+                    row = _day_values(rng)
+                    cells = [_french(value) for value in row]
+                    pack.write(f"{day:%d/%m/%Y};" + ";".join(cells) + "\r\n")
+                    iso = day.isoformat()
+                    floor.write(
+                        "".join(
+                            f"{contract.pk}\t{counter_ids[code]}\t{iso}\t{value}\n"
+                            for (code, _header), value in zip(COUNTERS, row, strict=True)
+                        )
+                    )
+            packs[contract.pk] = path
+    return packs, floor_path
+
+
+def _day_values(rng: random.Random) -> list:
+    offered = rng.randint(300, 2000)
+    abandoned = offered * rng.randint(15, 40) // 1000
+    answered = offered - abandoned
+    return [
+        offered,
+        answered,
+        answered * rng.randint(780, 880) // 1000,
+        abandoned,
+        abandoned // 4,
+        Decimal(rng.randint(answered * 140, answered * 220)) / 10,
+        Decimal(rng.randint(answered * 3200, answered * 3500)) / 10,
+        rng.randint(10, 40),
+        (responses := rng.randint(30, 120)),
+        responses * rng.randint(80, 92) // 100,
+    ]
+
+
+def _french(value) -> str:
+    if isinstance(value, Decimal):
+        whole, _dot, fraction = f"{value:.1f}".partition(".")
+        return f"{int(whole):,}".replace(",", "\u00a0") + "," + fraction
+    return str(value)
+
+
+def copy_floor(path: Path) -> float:
+    """Seconds PostgreSQL's COPY takes to load the same values into a bare temporary table."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE kpi_bench_floor "
+            "(contract_id bigint, counter_id bigint, day date, value numeric(20, 4)) ON COMMIT DROP"
+        )
+        started = time.perf_counter()
+        with path.open("rb") as source, cursor.connection.cursor().copy("COPY kpi_bench_floor FROM STDIN") as copy:
+            while block := source.read(1 << 20):
+                copy.write(block)
+        return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()

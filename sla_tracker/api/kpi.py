@@ -1,0 +1,265 @@
+"""REST endpoints of KPI data logging: KPI pack uploads (preview, then import) and bulk measurements."""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from sla_tracker.choices import MeasurementSource, UploadStatus
+from sla_tracker.kpi_import.access import contracts_for_kpi_entry
+from sla_tracker.kpi_import.readers import UnreadableFile
+from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
+from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, import_kpi_upload
+from sla_tracker.kpi_import.validation import KpiValue
+from sla_tracker.models import KpiUpload
+
+CONTRACT_PARAMETER = OpenApiParameter("contract_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Contract id")
+UPLOAD_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Upload id")
+
+
+class FileErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text="Row number in the file (header row = 1).")
+    column = serializers.CharField(allow_null=True)
+    value = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class FileErrorsSerializer(serializers.Serializer):
+    errors = FileErrorSerializer(many=True)
+
+
+class KpiUploadInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (`,` or `;`, UTF-8) or .xlsx KPI pack.")
+    mapping_name = serializers.CharField(required=False, help_text="Name of a saved column mapping.")
+    mapping = serializers.JSONField(
+        required=False,
+        binary=True,
+        help_text='{"date_column": "Date", "columns": {"Appels reçus": "offered", "Commentaire": null}, "name": "…"}',
+    )
+
+
+class KpiUploadSerializer(serializers.ModelSerializer):
+    progress_pct = serializers.SerializerMethodField()
+    errors = FileErrorSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = KpiUpload
+        fields = [
+            "id",
+            "contract",
+            "original_name",
+            "sha256",
+            "size_bytes",
+            "status",
+            "rows_total",
+            "rows_done",
+            "progress_pct",
+            "error_count",
+            "errors",
+            "preview",
+            "mapping",
+            "created_at",
+            "imported_at",
+        ]
+        read_only_fields = fields
+
+    def get_progress_pct(self, upload: KpiUpload) -> int:
+        if upload.status == UploadStatus.IMPORTED:
+            return 100
+        return upload.rows_done * 100 // upload.rows_total if upload.rows_total else 0
+
+
+class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """KPI packs of one contract: upload to get the validation report, then confirm the import."""
+
+    serializer_class = KpiUploadSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    queryset = KpiUpload.objects.none()
+
+    def get_contract(self):
+        return get_object_or_404(contracts_for_kpi_entry(self.request.user), pk=self.kwargs["contract_pk"])
+
+    def get_queryset(self):
+        return KpiUpload.objects.filter(contract=self.get_contract()).select_related("contract")
+
+    @extend_schema(
+        summary="Upload a KPI pack and get its validation report (nothing is written yet)",
+        parameters=[CONTRACT_PARAMETER],
+        request={"multipart/form-data": KpiUploadInputSerializer},
+        responses={201: KpiUploadSerializer, 400: FileErrorsSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        contract = self.get_contract()
+        form = KpiUploadInputSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        try:
+            upload = preview_upload(
+                contract=contract,
+                file=data["file"],
+                actor=request.user,
+                original_name=data["file"].name,
+                mapping_name=data.get("mapping_name"),
+                mapping=data.get("mapping"),
+            )
+        except UnreadableFile as error:
+            return _file_errors(error.message)
+        except ValidationError as error:
+            return _file_errors(*error.messages)
+        return Response(KpiUploadSerializer(upload).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="An upload: its status, validation report and import progress",
+        parameters=[CONTRACT_PARAMETER, UPLOAD_PARAMETER],
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Import a validated upload (large ones run in the background: follow the upload's progress)",
+        parameters=[CONTRACT_PARAMETER, UPLOAD_PARAMETER],
+        request=None,
+        responses={200: KpiUploadSerializer, 202: KpiUploadSerializer, 400: FileErrorsSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="import")
+    def import_data(self, request, *args, **kwargs):
+        upload = self.get_object()
+        if upload.status == UploadStatus.IMPORTED:
+            return Response(KpiUploadSerializer(upload).data)
+        if upload.status != UploadStatus.VALIDATED:
+            return _file_errors(_("Only a validated upload can be imported; upload a corrected file."))
+        if upload.rows_total > ASYNC_ROW_THRESHOLD:
+            task_id = str(uuid.uuid4())
+            KpiUpload.objects.filter(pk=upload.pk).update(task_id=task_id)
+            transaction.on_commit(lambda: import_kpi_upload.apply_async((upload.pk, request.user.pk), task_id=task_id))
+            return Response(KpiUploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
+        try:
+            import_upload(upload=upload, actor=request.user)
+        except KpiDataRejected:
+            return Response({"errors": upload.errors}, status=status.HTTP_400_BAD_REQUEST)
+        except (UnreadableFile, ValidationError):
+            return Response({"errors": upload.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(KpiUploadSerializer(upload).data)
+
+
+def _file_errors(*messages) -> Response:
+    errors = [{"row": None, "column": None, "value": None, "message": str(message)} for message in messages]
+    return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class MeasurementItemSerializer(serializers.Serializer):
+    """Documents one item; the items are checked by the same validation as files."""
+
+    contract = serializers.CharField(help_text="Contract id or reference.")
+    counter = serializers.CharField(help_text="Counter code, e.g. answered_within_20s.")
+    date = serializers.DateField(required=False, help_text="The day (YYYY-MM-DD); or give `month`.")
+    month = serializers.CharField(required=False, help_text="A whole-month value: YYYY-MM.")
+    value = serializers.DecimalField(
+        max_digits=20, decimal_places=4, allow_null=True, help_text="null deletes the stored value."
+    )
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class ItemErrorsSerializer(serializers.Serializer):
+    errors = ItemErrorSerializer(many=True)
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    deleted = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class MeasurementBulkViewSet(viewsets.ViewSet):
+    """KPI values sent by systems: all items are stored, or none."""
+
+    @extend_schema(
+        summary="Store KPI values (all or nothing)",
+        request=MeasurementItemSerializer(many=True),
+        responses={200: BulkResultSerializer, 400: ItemErrorsSerializer},
+    )
+    def create(self, request):
+        items = request.data
+        if not isinstance(items, list) or not items:
+            return _item_errors([(None, None, _("Send a non-empty JSON list of values."))])
+        by_contract, errors = _group_by_contract(items, request.user)
+        totals = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
+        try:
+            with transaction.atomic():
+                for contract, values in by_contract.values():
+                    try:
+                        result = save_measurements(
+                            contract=contract,
+                            values=values,
+                            source=MeasurementSource.API,
+                            actor=request.user,
+                            per_item=True,
+                        )
+                    except KpiDataRejected as rejected:
+                        errors += [(issue.row, issue.column, issue.message) for issue in rejected.issues]
+                        continue
+                    for key, count in result.as_dict().items():
+                        totals[key] += count
+                if errors:
+                    raise _Rollback
+        except _Rollback:
+            return _item_errors(sorted(errors, key=lambda error: (error[0] is None, error[0] or 0)))
+        return Response(totals)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _group_by_contract(items: list, user) -> tuple[dict, list]:
+    visible = contracts_for_kpi_entry(user)
+    contracts, by_contract, errors = {}, {}, []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append((index, None, _("Each item must be an object.")))
+            continue
+        key = str(item.get("contract", "")).strip()
+        if key not in contracts:
+            lookup = {"pk": int(key)} if key.isdigit() else {"reference": key}
+            contracts[key] = visible.filter(**lookup).first() if key else None
+        contract = contracts[key]
+        if contract is None:
+            errors.append((index, "contract", _("Unknown contract.")))
+            continue
+        field = "date" if "date" in item else "month"
+        if "date" in item and "month" in item:
+            errors.append((index, "month", _("Give either a date or a month, not both.")))
+            continue
+        if "value" not in item:
+            errors.append((index, "value", _("The value is missing (null deletes a stored value).")))
+            continue
+        value = KpiValue(
+            counter=str(item.get("counter", "")),
+            period=item.get(field),
+            value=item["value"],
+            row=index,
+            column="value",
+            period_column=field,
+            counter_column="counter",
+        )
+        by_contract.setdefault(contract.pk, (contract, []))[1].append(value)
+    return by_contract, errors
+
+
+def _item_errors(errors: list) -> Response:
+    payload = [{"index": index, "field": field, "message": str(message)} for index, field, message in errors]
+    return Response({"errors": payload}, status=status.HTTP_400_BAD_REQUEST)

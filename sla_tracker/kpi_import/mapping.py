@@ -1,0 +1,207 @@
+"""Column mappings: which header of a vendor's KPI pack holds the date and which holds each counter.
+
+A mapping is saved per contract and reused when a new file's headers contain its columns; the first
+file of a new layout gets a suggestion built from the counters' codes, names and known synonyms.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Contract
+from sla_tracker.models import ColumnMapping, KpiCounter
+
+DATE_HEADERS = ("date", "jour", "day", "fecha", "data", "datum", "mois", "month", "periode", "period")
+
+# Headers vendors use, in French and English, beside each counter's code and name.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "offered": ("appels recus", "appels offerts", "appels presentes", "calls offered", "calls received", "offered"),
+    "answered": ("appels traites", "appels repondus", "appels decroches", "calls answered", "calls handled"),
+    "answered_within_20s": (
+        "traites en moins de 20 s",
+        "traites 20 s",
+        "traites en moins de 20s",
+        "repondus en moins de 20 s",
+        "answered within 20 s",
+        "answered within 20s",
+        "calls answered within 20 s",
+        "answered in 20 s",
+    ),
+    "abandoned": ("abandons", "appels abandonnes", "calls abandoned", "abandoned calls", "abandons total"),
+    "short_abandoned": ("abandons courts", "abandons de moins de 5 s", "short abandons", "short abandoned calls"),
+    "total_wait_seconds": ("temps d attente total s", "temps d attente total", "total wait seconds", "total wait s"),
+    "handle_seconds": ("temps de traitement s", "temps de traitement total", "handle time s", "total handle time"),
+    "emails_due": ("e mails dus", "emails dus", "mails dus", "e mails due", "emails due"),
+    "emails_answered_within_24h": (
+        "e mails traites en 24 h",
+        "e mails repondus en 24 h",
+        "e mails answered within 24 business hours",
+        "emails answered within 24h",
+    ),
+    "qa_evaluations": ("evaluations qualite", "quality evaluations"),
+    "qa_points": ("points qualite", "quality points"),
+    "qa_points_possible": ("points qualite possibles", "quality points possible"),
+    "csat_responses": ("reponses enquete", "reponses csat", "csat responses", "survey responses"),
+    "csat_top2": ("reponses satisfaites", "csat top 2", "csat top 2 box", "top 2 box"),
+}
+
+
+def normalise_header(text: object) -> str:
+    """Lower case, no accents, punctuation and "<" as spaces: "Traités < 20 s" → "traites 20 s"."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+
+
+@dataclass
+class ResolvedMapping:
+    """The mapping a file is read with, where it came from, and the headers it leaves out."""
+
+    date_column: str | None
+    columns: dict[str, str]
+    name: str = ""
+    saved: ColumnMapping | None = None
+    origin: str = "suggested"
+    unmapped: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return (
+            bool(self.date_column)
+            and bool(self.columns)
+            and not self.missing
+            and not (self.origin == "suggested" and self.unmapped)
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "origin": self.origin,
+            "saved_mapping": self.saved.pk if self.saved else None,
+            "date_column": self.date_column,
+            "columns": self.columns,
+            "unmapped_columns": self.unmapped,
+            "missing_columns": self.missing,
+        }
+
+
+def suggest_mapping(headers: list[str], *, counters: list[KpiCounter] | None = None) -> ResolvedMapping:
+    """Guess the date column and each counter's column from the headers; unknown headers stay unmapped."""
+    counters = list(KpiCounter.objects.all()) if counters is None else counters
+    known: dict[str, str] = {}
+    for counter in counters:
+        for alias in (counter.code, counter.name, *SYNONYMS.get(counter.code, ())):
+            known.setdefault(normalise_header(alias), counter.code)
+    date_column, columns, unmapped, taken = None, {}, [], set()
+    for header in headers:
+        if not header:
+            continue
+        key = normalise_header(header)
+        if date_column is None and key in DATE_HEADERS:
+            date_column = header
+        elif (code := known.get(key)) and code not in taken:
+            columns[header] = code
+            taken.add(code)
+        else:
+            unmapped.append(header)
+    return ResolvedMapping(date_column=date_column, columns=columns, unmapped=unmapped)
+
+
+def find_saved_mapping(contract: Contract, headers: list[str]) -> ColumnMapping | None:
+    """The contract's saved mapping whose columns are all in `headers`: an exact layout first, then the newest."""
+    present = set(headers)
+    candidates = [
+        mapping
+        for mapping in contract.column_mappings.order_by("-created_at", "-pk")
+        if mapping.date_column in present and set(mapping.columns) <= present
+    ]
+    exact = [m for m in candidates if {m.date_column, *(h for h, c in m.columns.items() if c)} == present - {""}]
+    return (exact or candidates or [None])[0]
+
+
+def resolve_mapping(
+    *,
+    contract: Contract,
+    headers: list[str],
+    mapping_name: str | None = None,
+    mapping: dict | None = None,
+    counters: list[KpiCounter] | None = None,
+) -> ResolvedMapping:
+    """The mapping to read a file with: a named saved one, one given as JSON, a matching saved one, or a guess.
+
+    JSON form: {"date_column": "Date", "columns": {"Appels reçus": "offered", "Commentaire": null}, "name": "…"};
+    a header mapped to null is ignored on purpose. Raises ValidationError for an unknown name or bad JSON.
+    """
+    present = [h for h in headers if h]
+    if mapping is not None:
+        date_column, columns = _mapping_from_json(mapping)
+        name = str(mapping.get("name") or mapping_name or "")
+        existing = contract.column_mappings.filter(name=name).first() if name else None
+        resolved = ResolvedMapping(date_column=date_column, columns=columns, name=name, origin="given")
+        if existing and existing.date_column == date_column and existing.columns == columns:
+            resolved.saved, resolved.origin = existing, "saved"
+    elif mapping_name:
+        saved = contract.column_mappings.filter(name=mapping_name).first()
+        if saved is None:
+            raise ValidationError(
+                format_lazy(_("This contract has no column mapping named “{name}”."), name=mapping_name)
+            )
+        resolved = _from_saved(saved)
+    elif saved := find_saved_mapping(contract, present):
+        resolved = _from_saved(saved)
+    else:
+        resolved = suggest_mapping(present, counters=counters)
+    if resolved.origin != "suggested":
+        used = {resolved.date_column, *resolved.columns}
+        resolved.missing = [h for h in used if h and h not in present]
+        resolved.unmapped = [h for h in present if h not in used and not _ignored(mapping, h)]
+    resolved.columns = {header: code for header, code in resolved.columns.items() if code}
+    return resolved
+
+
+def _from_saved(saved: ColumnMapping) -> ResolvedMapping:
+    return ResolvedMapping(
+        date_column=saved.date_column, columns=dict(saved.columns), name=saved.name, saved=saved, origin="saved"
+    )
+
+
+def _ignored(mapping: dict | None, header: str) -> bool:
+    return bool(mapping) and header in (mapping.get("columns") or {})
+
+
+def _mapping_from_json(mapping: dict) -> tuple[str, dict[str, str]]:
+    if not isinstance(mapping, dict):
+        raise ValidationError(_("The mapping must be an object with “date_column” and “columns”."))
+    date_column = mapping.get("date_column")
+    columns = mapping.get("columns")
+    if not isinstance(date_column, str) or not date_column.strip():
+        raise ValidationError(_("The mapping needs the name of the date column (“date_column”)."))
+    if not isinstance(columns, dict) or not all(
+        isinstance(header, str) and (code is None or isinstance(code, str)) for header, code in columns.items()
+    ):
+        raise ValidationError(_("The mapping's “columns” must map each header to a counter code (or null)."))
+    return date_column.strip(), {header.strip(): (code or "").strip() for header, code in columns.items()}
+
+
+@transaction.atomic
+def save_mapping(*, contract: Contract, name: str, date_column: str, columns: dict[str, str], actor) -> ColumnMapping:
+    """Save (or replace) the contract's mapping of that name; the columns must name existing counters."""
+    columns = {header: code for header, code in columns.items() if code}
+    unknown = sorted(
+        set(columns.values()) - set(KpiCounter.objects.filter(code__in=columns.values()).values_list("code", flat=True))
+    )
+    if unknown:
+        raise ValidationError(format_lazy(_("Unknown counters: {codes}."), codes=", ".join(unknown)))
+    mapping = ColumnMapping.objects.filter(contract=contract, name=name).first() or ColumnMapping(
+        contract=contract, name=name, created_by=actor
+    )
+    mapping.date_column, mapping.columns = date_column, columns
+    mapping.full_clean()
+    mapping.save()
+    return mapping

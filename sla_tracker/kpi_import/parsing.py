@@ -1,0 +1,108 @@
+"""Parsing of the dates and numbers vendors put in KPI packs, in the formats they come in.
+
+Pure functions, no Django: each returns the parsed value or raises ValueError.
+"""
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
+_PLAIN_INTEGER = re.compile(r"^\d+$")
+# Spaces vendors use as thousands separators: plain, non-breaking, narrow non-breaking, thin; and the
+# Swiss apostrophe.
+_GROUPING_MARKS = str.maketrans("", "", " \u00a0\u202f\u2009'’")
+
+
+def parse_period(value: object) -> tuple[datetime.date, datetime.date | None]:
+    """(first day of the month, day) of a date cell; a month ("2025-01", "01/2025") gives day None.
+
+    Accepts date and datetime cells (Excel), ISO dates, and day-first dates (dd/mm/yyyy, dd.mm.yyyy,
+    dd-mm-yyyy). Month-first dates are never guessed.
+    """
+    if isinstance(value, datetime.datetime):
+        if value.time() != datetime.time(0, 0):
+            raise ValueError("a date and time, not a day")
+        value = value.date()
+    if isinstance(value, datetime.date):
+        return value.replace(day=1), value
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        raise ValueError("empty")
+    if match := _ISO_DATE.match(text):
+        year, month, day = match.groups()
+    elif match := _DAY_FIRST.match(text):
+        day, month, year = match.groups()
+    elif match := _ISO_MONTH.match(text) or _MONTH_YEAR.match(text):
+        first, second = match.groups()
+        year, month = (first, second) if len(first) == 4 else (second, first)
+        return datetime.date(int(year), int(month), 1), None
+    else:
+        raise ValueError(f"{text!r} is not a date")
+    day_value = datetime.date(int(year), int(month), int(day))
+    return day_value.replace(day=1), day_value
+
+
+def parse_number(value: object, *, decimal_comma: bool | None = None) -> Decimal:
+    """A Decimal from a number cell or text such as "1 234,5", "1.234,5", "1,234.5" or "12,5".
+
+    With both "," and "." present the last one is the decimal mark. With one kind present more than
+    once it groups thousands. A single mark is the decimal mark, unless `decimal_comma` says which mark
+    the file uses for decimals (a ";"-separated CSV writes "12,5"; a ","-separated one cannot).
+    """
+    if isinstance(value, bool):
+        raise ValueError("a boolean, not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, Decimal):
+        number = value
+    else:
+        text = str(value).strip().translate(_GROUPING_MARKS) if value is not None else ""
+        if _PLAIN_INTEGER.match(text):
+            return Decimal(text)
+        number = _parse_text_number(text, decimal_comma)
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    return number
+
+
+def _parse_text_number(text: str, decimal_comma: bool | None) -> Decimal:
+    sign = ""
+    if text[:1] in ("+", "-"):
+        sign, text = text[0], text[1:]
+    if not text or not re.fullmatch(r"[\d.,]+", text):
+        raise ValueError(f"{text!r} is not a number")
+    decimal_mark, group_mark = _marks(text, decimal_comma)
+    if group_mark:
+        integer_part = text.split(decimal_mark)[0] if decimal_mark else text
+        if not re.fullmatch(r"\d{1,3}(?:" + re.escape(group_mark) + r"\d{3})+", integer_part):
+            raise ValueError(f"{text!r} has misplaced thousands separators")
+        text = text.replace(group_mark, "")
+    if decimal_mark:
+        if text.count(decimal_mark) != 1:
+            raise ValueError(f"{text!r} has more than one decimal mark")
+        text = text.replace(decimal_mark, ".")
+    try:
+        return Decimal(sign + text)
+    except InvalidOperation as error:
+        raise ValueError(f"{text!r} is not a number") from error
+
+
+def _marks(text: str, decimal_comma: bool | None) -> tuple[str | None, str | None]:
+    """(decimal mark, thousands mark) used in `text`, either may be None."""
+    has_comma, has_dot = "," in text, "." in text
+    if has_comma and has_dot:
+        return (",", ".") if text.rfind(",") > text.rfind(".") else (".", ",")
+    if not (has_comma or has_dot):
+        return None, None
+    mark = "," if has_comma else "."
+    if text.count(mark) > 1:
+        return None, mark
+    if decimal_comma is None or (mark == ",") == decimal_comma:
+        return mark, None
+    return None, mark

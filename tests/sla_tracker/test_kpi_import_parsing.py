@@ -1,0 +1,77 @@
+"""Dates and numbers as vendors write them (no database)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from sla_tracker.kpi_import.parsing import parse_number, parse_period
+
+JAN_2 = (datetime.date(2025, 1, 1), datetime.date(2025, 1, 2))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2025-01-02", "02/01/2025", "2/1/2025", "02.01.2025", "02-01-2025", "2025-01-02 00:00:00", "2025-01-02T00:00"],
+)
+def test_iso_and_day_first_dates_are_read(text):
+    assert parse_period(text) == JAN_2
+
+
+def test_excel_date_cells_are_read():
+    assert parse_period(datetime.datetime(2025, 1, 2)) == JAN_2
+    assert parse_period(datetime.date(2025, 1, 2)) == JAN_2
+
+
+@pytest.mark.parametrize("text", ["2025-01", "01/2025", "1.2025"])
+def test_a_month_gives_a_whole_month_value(text):
+    assert parse_period(text) == (datetime.date(2025, 1, 1), None)
+
+
+@pytest.mark.parametrize("text", ["", "31/02/2025", "2025/13/01", "yesterday", "01/02/25"])
+def test_other_dates_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_period(text)
+
+
+def test_a_time_of_day_is_not_a_day():
+    with pytest.raises(ValueError):
+        parse_period(datetime.datetime(2025, 1, 2, 10, 30))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1200", "1200"),
+        ("12,5", "12.5"),
+        ("12.5", "12.5"),
+        ("1 234,5", "1234.5"),
+        ("1\u00a0234,5", "1234.5"),
+        ("1\u202f234,5", "1234.5"),
+        ("1.234,5", "1234.5"),
+        ("1,234.5", "1234.5"),
+        ("1,234,567", "1234567"),
+        ("1.234.567", "1234567"),
+        ("-3", "-3"),
+        (" 42 ", "42"),
+    ],
+)
+def test_numbers_with_either_decimal_mark_and_thousands_separators(text, expected):
+    assert parse_number(text) == Decimal(expected)
+
+
+def test_the_files_decimal_mark_settles_a_single_ambiguous_separator():
+    assert parse_number("1,234", decimal_comma=True) == Decimal("1.234")
+    assert parse_number("1,234", decimal_comma=False) == Decimal("1234")
+    assert parse_number("1.234", decimal_comma=True) == Decimal("1234")
+
+
+def test_number_cells_are_taken_as_they_are():
+    assert parse_number(1200) == Decimal(1200)
+    assert parse_number(12.5) == Decimal("12.5")
+
+
+@pytest.mark.parametrize("text", ["", "abc", "12a", "1,2,3.4.5", "12,34,5", "NaN", "1e5", True])
+def test_non_numbers_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_number(text)

@@ -1,0 +1,272 @@
+"""The write path: preview then import, upserts with their change log, mappings, duplicates, the command."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from sla_tracker.choices import ChangeAction, MeasurementSource, UploadStatus
+from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
+from sla_tracker.kpi_import.tasks import import_kpi_upload
+from sla_tracker.kpi_import.validation import KpiValue
+from sla_tracker.models import ColumnMapping, KpiUpload, Measurement, MeasurementChange
+from tests.factories import ColumnMappingFactory, MeasurementFactory
+from tests.sla_tracker.kpi_support import (
+    SAMPLE_DATA,
+    SAMPLE_TODAY,
+    TODAY,
+    csv_file,
+    demo_a_like_contract,
+    nothing_written,
+    sample_file,
+    voice_contract,
+    xlsx_file,
+)
+
+pytestmark = pytest.mark.django_db
+
+FRENCH_PACK = (
+    "Date;Appels reçus;Appels traités;Traités en moins de 20 s;Abandons;Abandons courts;Temps d'attente total (s)\n"
+    "02/01/2025;1\u00a0200;1\u00a0130;940;70;12;23\u00a0017,5\n"
+    "03.01.2025;1 100;1 050;900;50;10;19 500,25\n"
+)
+
+
+def upload_and_import(contract, file, *, today=TODAY, **kwargs):
+    upload = preview_upload(contract=contract, file=file, actor=contract.owner, today=today, **kwargs)
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    return import_upload(upload=upload, actor=contract.owner, today=today)
+
+
+def values(contract):
+    return {(m.counter.code, m.day): m.value for m in Measurement.objects.filter(contract=contract)}
+
+
+def test_a_french_csv_with_bom_semicolons_day_first_dates_and_decimal_commas_imports():
+    contract = voice_contract()
+    upload = upload_and_import(contract, csv_file(FRENCH_PACK, bom=True))
+    jan_2, jan_3 = datetime.date(2025, 1, 2), datetime.date(2025, 1, 3)
+    assert values(contract) == {
+        ("offered", jan_2): 1200,
+        ("answered", jan_2): 1130,
+        ("answered_within_20s", jan_2): 940,
+        ("abandoned", jan_2): 70,
+        ("short_abandoned", jan_2): 12,
+        ("total_wait_seconds", jan_2): Decimal("23017.5"),
+        ("offered", jan_3): 1100,
+        ("answered", jan_3): 1050,
+        ("answered_within_20s", jan_3): 900,
+        ("abandoned", jan_3): 50,
+        ("short_abandoned", jan_3): 10,
+        ("total_wait_seconds", jan_3): Decimal("19500.25"),
+    }
+    assert upload.status == UploadStatus.IMPORTED
+    assert upload.rows_done == upload.rows_total == 2
+    assert upload.preview["result"] == {"created": 12, "updated": 0, "deleted": 0, "unchanged": 0}
+    assert set(Measurement.objects.values_list("source", "upload", "updated_by", "month").distinct()) == {
+        (MeasurementSource.UPLOAD, upload.pk, contract.owner.pk, datetime.date(2025, 1, 1))
+    }
+    changes = MeasurementChange.objects.filter(upload=upload)
+    assert changes.count() == 12
+    assert set(changes.values_list("action", "old_value", "changed_by")) >= {
+        (ChangeAction.CREATE, None, contract.owner.pk)
+    }
+
+
+def test_the_first_upload_of_a_layout_saves_its_mapping_and_the_next_reuses_it():
+    contract = voice_contract()
+    first = upload_and_import(contract, csv_file(FRENCH_PACK, name="janvier.csv"))
+    mapping = ColumnMapping.objects.get(contract=contract)
+    assert first.mapping == mapping
+    assert mapping.date_column == "Date"
+    assert mapping.columns["Appels reçus"] == "offered"
+    assert mapping.columns["Traités en moins de 20 s"] == "answered_within_20s"
+    second = preview_upload(
+        contract=contract,
+        file=csv_file(FRENCH_PACK.replace("1\u00a0200", "1\u00a0201")),
+        actor=contract.owner,
+        today=TODAY,
+    )
+    assert second.preview["mapping"]["origin"] == "saved"
+    assert second.mapping == mapping
+
+
+def test_an_unknown_layout_asks_for_a_mapping_and_a_given_mapping_is_remembered():
+    contract = voice_contract()
+    text = "Jour;Volume entrant;Commentaire\n02/01/2025;1200;RAS\n"
+    asked = preview_upload(contract=contract, file=csv_file(text), actor=contract.owner, today=TODAY)
+    assert asked.status == UploadStatus.NEEDS_MAPPING
+    assert asked.preview["mapping"]["unmapped_columns"] == ["Volume entrant", "Commentaire"]
+    assert nothing_written()
+    mapping = {
+        "name": "Vendor v2",
+        "date_column": "Jour",
+        "columns": {"Volume entrant": "offered", "Commentaire": None},
+    }
+    upload_and_import(contract, csv_file(text), mapping=mapping)
+    saved = ColumnMapping.objects.get(contract=contract, name="Vendor v2")
+    assert saved.columns == {"Volume entrant": "offered"}
+    assert values(contract) == {("offered", datetime.date(2025, 1, 2)): 1200}
+
+
+def test_a_named_mapping_is_used():
+    contract = voice_contract()
+    ColumnMappingFactory(contract=contract, name="Lumen", date_column="Jour", columns={"Entrants": "offered"})
+    upload = upload_and_import(contract, csv_file("Jour;Entrants\n2025-01-02;5\n"), mapping_name="Lumen")
+    assert upload.mapping.name == "Lumen"
+
+
+def test_re_uploading_a_period_replaces_its_values_and_logs_old_and_new():
+    contract = voice_contract()
+    upload_and_import(contract, csv_file(FRENCH_PACK))
+    corrected = FRENCH_PACK.replace("02/01/2025;1\u00a0200;1\u00a0130;940", "02/01/2025;1\u00a0210;1\u00a0140;950")
+    second = upload_and_import(contract, csv_file(corrected))
+    assert Measurement.objects.filter(contract=contract).count() == 12
+    assert values(contract)[("offered", datetime.date(2025, 1, 2))] == 1210
+    assert second.preview["result"] == {"created": 0, "updated": 3, "deleted": 0, "unchanged": 9}
+    updates = {
+        (c.counter.code, c.old_value, c.new_value, c.upload_id)
+        for c in MeasurementChange.objects.filter(action=ChangeAction.UPDATE)
+    }
+    assert updates == {
+        ("offered", 1200, 1210, second.pk),
+        ("answered", 1130, 1140, second.pk),
+        ("answered_within_20s", 940, 950, second.pk),
+    }
+    assert Measurement.objects.get(counter__code="offered", day=datetime.date(2025, 1, 2)).upload == second
+
+
+def test_the_same_file_twice_is_detected_and_nothing_is_written_again():
+    contract = voice_contract()
+    first = upload_and_import(contract, csv_file(FRENCH_PACK))
+    again = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    assert again.status == UploadStatus.REJECTED
+    assert again.preview["duplicate_of"] == first.pk
+    assert again.errors[0]["message"].startswith("This file was already imported on ")
+    assert MeasurementChange.objects.count() == 12
+
+
+def test_importing_twice_is_idempotent():
+    contract = voice_contract()
+    upload = upload_and_import(contract, csv_file(FRENCH_PACK))
+    assert import_upload(upload=upload, actor=contract.owner, today=TODAY) is upload
+    assert MeasurementChange.objects.count() == 12
+
+
+def test_the_task_claims_the_upload_and_a_second_run_does_nothing(settings):
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk)).get() == UploadStatus.IMPORTED
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk)).get() == UploadStatus.IMPORTED
+    assert MeasurementChange.objects.count() == 12
+    upload.refresh_from_db()
+    assert (upload.rows_done, upload.rows_total) == (2, 2)
+
+
+def test_a_statement_approved_between_preview_and_import_rejects_the_import():
+    from tests.factories import PenaltyStatementFactory
+
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+    with pytest.raises(KpiDataRejected):
+        import_upload(upload=upload, actor=contract.owner, today=TODAY)
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.REJECTED
+    assert "reopen" in upload.errors[0]["message"]
+    assert nothing_written()
+
+
+def test_hand_entry_creates_changes_and_deletes_with_a_log():
+    contract = voice_contract()
+    jan_2 = datetime.date(2025, 1, 2)
+    MeasurementFactory(contract=contract, counter=_counter("offered"), day=jan_2, value=Decimal(10))
+    MeasurementFactory(contract=contract, counter=_counter("abandoned"), day=jan_2, value=Decimal(3))
+    result = save_measurements(
+        contract=contract,
+        values=[
+            KpiValue("offered", jan_2, "12"),
+            KpiValue("abandoned", jan_2, None),
+            KpiValue("qa_evaluations", "2025-01", 28),
+        ],
+        source=MeasurementSource.MANUAL,
+        actor=contract.owner,
+        today=TODAY,
+    )
+    assert result.as_dict() == {"created": 1, "updated": 1, "deleted": 1, "unchanged": 0}
+    assert values(contract) == {("offered", jan_2): 12, ("qa_evaluations", None): 28}
+    log = {(c.counter.code, c.action, c.old_value, c.new_value) for c in MeasurementChange.objects.all()}
+    assert log == {
+        ("offered", ChangeAction.UPDATE, 10, 12),
+        ("abandoned", ChangeAction.DELETE, 3, None),
+        ("qa_evaluations", ChangeAction.CREATE, None, 28),
+    }
+    again = save_measurements(
+        contract=contract,
+        values=[KpiValue("qa_evaluations", "2025-01", 30)],
+        source=MeasurementSource.MANUAL,
+        actor=contract.owner,
+        today=TODAY,
+    )
+    assert again.updated == 1
+    assert Measurement.objects.filter(contract=contract, day__isnull=True).count() == 1
+
+
+def test_an_xlsx_pack_imports():
+    contract = voice_contract()
+    rows = [
+        ["Date", "Calls offered", "Calls answered", "Answered within 20 s"],
+        [datetime.datetime(2025, 1, 2), 1200, 1130, 940],
+        [datetime.datetime(2025, 1, 3), 1100, 1050.0, None],
+    ]
+    upload = upload_and_import(contract, xlsx_file(rows))
+    assert upload.preview["result"]["created"] == 5
+    assert values(contract)[("answered", datetime.date(2025, 1, 3))] == 1050
+
+
+@pytest.mark.parametrize("name", ["kpi_pack_fr.csv", "kpi_pack.xlsx"])
+def test_the_sample_packs_import_cleanly_into_a_contract_like_the_demos(name):
+    contract = demo_a_like_contract()
+    upload = upload_and_import(contract, sample_file(name), today=SAMPLE_TODAY)
+    assert upload.preview["months"] == ["2026-10"]
+    assert upload.rows_total == 31
+    assert Measurement.objects.filter(contract=contract).count() == upload.preview["values"] > 150
+
+
+def test_the_command_imports_a_pack(capsys):
+    contract = demo_a_like_contract(reference="DEMO-A")
+    call_command(
+        "import_kpis", str(SAMPLE_DATA / "kpi_pack_fr.csv"), "--contract", "DEMO-A", "--today", SAMPLE_TODAY.isoformat()
+    )
+    output = capsys.readouterr().out
+    assert "Imported upload #" in output
+    assert "Appels reçus → offered" in output
+    assert KpiUpload.objects.get(contract=contract).status == UploadStatus.IMPORTED
+
+
+def test_the_command_prints_the_report_and_exits_2_on_errors(tmp_path, capsys):
+    voice_contract(reference="BPO-ERR")
+    path = tmp_path / "bad.csv"
+    path.write_text("Date;Appels reçus\n02/01/2025;-4\n", encoding="utf-8")
+    with pytest.raises(CommandError) as failed:
+        call_command("import_kpis", str(path), "--contract", "BPO-ERR", "--today", TODAY.isoformat())
+    assert failed.value.returncode == 2
+    assert "row 2, column “Appels reçus”, value “-4”: Negative values are not allowed" in capsys.readouterr().out
+    assert nothing_written()
+
+
+def test_the_command_refuses_an_unknown_contract(tmp_path):
+    path = tmp_path / "kpi.csv"
+    path.write_text("Date;Appels reçus\n02/01/2025;4\n", encoding="utf-8")
+    with pytest.raises(CommandError) as failed:
+        call_command("import_kpis", str(path), "--contract", "NOPE")
+    assert failed.value.returncode == 2
+    assert "Unknown contract" in str(failed.value)
+
+
+def _counter(code):
+    from sla_tracker.models import KpiCounter
+
+    return KpiCounter.objects.get(code=code)

@@ -1,0 +1,274 @@
+"""Every validation rule of KPI data: each reports row, column, value and reason, and nothing is written."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+
+from contracts.choices import Channel
+from sla_tracker.choices import MeasurementSource, StatementStatus, UploadStatus
+from sla_tracker.kpi_import import readers
+from sla_tracker.kpi_import.readers import UnreadableFile
+from sla_tracker.kpi_import.service import KpiDataRejected, preview_upload, save_measurements
+from sla_tracker.kpi_import.validation import KpiValue
+from tests.factories import MeasurementFactory, PenaltyStatementFactory, UserFactory
+from tests.sla_tracker.kpi_support import TODAY, csv_file, nothing_written, voice_contract, xlsx_file
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "Date;Appels reçus;Appels traités;Traités en moins de 20 s;Abandons;Abandons courts\n"
+
+
+def preview(contract, text, **kwargs):
+    return preview_upload(
+        contract=contract, file=csv_file(text), actor=contract.owner, today=kwargs.pop("today", TODAY), **kwargs
+    )
+
+
+def errors_of(upload):
+    assert upload.status == UploadStatus.REJECTED, upload.errors
+    return [(e["row"], e["column"], e["value"], e["message"]) for e in upload.errors]
+
+
+def test_a_valid_file_is_validated_and_nothing_is_written_before_the_import():
+    contract = voice_contract()
+    upload = preview(contract, HEADER + "02/01/2025;1200;1130;940;70;12\n03/01/2025;1100;1050;900;50;10\n")
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    assert upload.rows_total == 2
+    assert upload.preview["values"] == 10
+    assert upload.preview["months"] == ["2025-01"]
+    assert nothing_written()
+
+
+def test_an_unknown_contract_is_refused_by_the_api_path():
+    # The API and the command look contracts up by id or reference; see test_kpi_api and the command test.
+    contract = voice_contract()
+    with pytest.raises(KpiDataRejected):
+        save_measurements(
+            contract=contract,
+            values=[KpiValue("no_such_counter", "2025-01-02", 1, row=0, column="value", counter_column="counter")],
+            source=MeasurementSource.API,
+            actor=contract.owner,
+            today=TODAY,
+        )
+
+
+def test_an_unknown_counter_is_reported_once_for_its_column():
+    contract = voice_contract()
+    mapping = {"date_column": "Date", "columns": {"Calls": "calls_received"}}
+    upload = preview(contract, "Date;Calls\n2025-01-02;10\n2025-01-03;11\n", mapping=mapping)
+    assert errors_of(upload) == [(2, "Calls", "calls_received", "Unknown counter “calls_received”.")]
+    assert nothing_written()
+
+
+def test_a_date_outside_the_contracts_term_is_refused():
+    contract = voice_contract()
+    upload = preview(contract, HEADER + "31/12/2024;1200;1130;940;70;12\n")
+    assert errors_of(upload) == [
+        (2, "Date", "31/12/2024", "2024-12-31 is outside the contract's term (2025-01-01 to 2027-12-31).")
+    ]
+    assert nothing_written()
+
+
+def test_a_date_in_the_future_is_refused():
+    contract = voice_contract()
+    upload = preview(contract, HEADER + "16/03/2025;1200;1130;940;70;12\n")
+    assert errors_of(upload) == [(2, "Date", "16/03/2025", "2025-03-16 is in the future.")]
+    assert nothing_written()
+
+
+def test_a_missing_or_unreadable_date_is_refused():
+    contract = voice_contract()
+    upload = preview(contract, HEADER + ";1200;1130;940;70;12\n03/13/2025;1;1;1;0;0\n")
+    assert [(row, column, message) for row, column, _value, message in errors_of(upload)] == [
+        (2, "Date", "The date is missing."),
+        (3, "Date", "Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."),
+    ]
+
+
+def test_a_counter_outside_the_contracts_scope_is_refused():
+    contract = voice_contract(channels=(Channel.VOICE,))
+    upload = preview(contract, "Date;Chats offered\n2025-01-02;40\n")
+    assert errors_of(upload) == [
+        (
+            2,
+            "Chats offered",
+            "chats_offered",
+            "chats_offered is chat data, and this contract's scope has no chat channel.",
+        )
+    ]
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("-5", "Negative values are not allowed: counters count things."),
+        ("beaucoup", "Not a number."),
+        ("12,5", "offered is a count: give a whole number."),
+    ],
+)
+def test_negative_non_numeric_and_fractional_counts_are_refused(cell, message):
+    contract = voice_contract()
+    upload = preview(contract, f"Date;Appels reçus\n02/01/2025;{cell}\n")
+    assert errors_of(upload) == [(2, "Appels reçus", cell, message)]
+    assert nothing_written()
+
+
+def test_seconds_may_have_decimals():
+    contract = voice_contract()
+    upload = preview(contract, "Date;Temps d'attente total (s)\n02/01/2025;23 017,2\n")
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+
+
+def test_answered_within_the_threshold_cannot_exceed_answered_on_the_same_day():
+    contract = voice_contract()
+    upload = preview(contract, HEADER + "02/01/2025;1200;1130;1140;70;12\n")
+    assert errors_of(upload) == [
+        (
+            2,
+            "Traités en moins de 20 s",
+            "1140",
+            "answered_within_20s (1140) cannot be more than answered (1130) on 2025-01-02.",
+        )
+    ]
+    assert nothing_written()
+
+
+def test_short_abandons_cannot_exceed_abandons_on_the_same_day():
+    contract = voice_contract()
+    upload = preview(contract, HEADER + "02/01/2025;1200;1130;940;70;71\n")
+    assert errors_of(upload) == [
+        (2, "Abandons courts", "71", "short_abandoned (71) cannot be more than abandoned (70) on 2025-01-02.")
+    ]
+
+
+def test_a_bound_is_checked_against_the_stored_value_when_the_file_has_one_side_only():
+    contract = voice_contract()
+    answered = contract and MeasurementFactory(
+        contract=contract, counter=_counter("answered"), day=datetime.date(2025, 1, 2), value=Decimal(100)
+    )
+    upload = preview(contract, "Date;Traités en moins de 20 s\n02/01/2025;101\n")
+    assert errors_of(upload)[0][3] == "answered_within_20s (101) cannot be more than answered (100) on 2025-01-02."
+    assert answered.value == 100
+
+
+def test_a_duplicate_row_for_the_same_day_and_counter_is_refused():
+    contract = voice_contract()
+    upload = preview(contract, "Date;Appels reçus\n02/01/2025;1200\n2025-01-02;1250\n")
+    assert errors_of(upload) == [
+        (
+            3,
+            "Appels reçus",
+            "1250",
+            "offered already has a value for 2025-01-02 in row 2: give each day and counter once.",
+        )
+    ]
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("status", [StatementStatus.APPROVED, StatementStatus.INVOICED])
+def test_a_month_whose_statement_is_approved_is_refused_with_the_way_to_correct_it(status):
+    contract = voice_contract()
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True, status=status)
+    upload = preview(contract, "Date;Appels reçus\n02/01/2025;1200\n03/01/2025;1200\n03/02/2025;1200\n")
+    errors = errors_of(upload)
+    assert len(errors) == 2  # once per row of the locked month; February is open
+    message = errors[0][3]
+    assert message.startswith(f"The penalty statement of 2025-01 is “{StatementStatus(status).label}”")
+    assert "adjustment in the data of the next open month" in message
+    assert "ask procurement to reopen the statement" in message
+    assert nothing_written()
+
+
+def test_an_empty_file_is_refused_and_nothing_is_stored():
+    contract = voice_contract()
+    with pytest.raises(UnreadableFile) as refused:
+        preview(contract, "")
+    assert str(refused.value.message) == "The file is empty."
+    assert not contract.kpi_uploads.exists()
+    assert nothing_written()
+
+
+def test_a_file_with_no_data_rows_is_refused():
+    contract = voice_contract()
+    upload = preview(contract, HEADER)
+    assert errors_of(upload) == [(None, None, None, "The file has a header row but no data rows.")]
+    assert nothing_written()
+
+
+def test_a_file_over_the_size_limit_is_refused(monkeypatch):
+    contract = voice_contract()
+    monkeypatch.setattr(readers, "MAX_UPLOAD_BYTES", 100)
+    with pytest.raises(UnreadableFile) as refused:
+        preview(contract, HEADER + "02/01/2025;1200;1130;940;70;12\n" * 3)
+    assert "the limit is 0 MB" in str(refused.value.message)
+    assert not contract.kpi_uploads.exists()
+    assert nothing_written()
+
+
+def test_a_file_that_is_not_csv_or_excel_is_refused():
+    contract = voice_contract()
+    upload = csv_file("", name="report.pdf")
+    upload.file.write(b"%PDF-1.7\n\x00\x01binary")
+    upload.size = upload.file.tell()
+    with pytest.raises(UnreadableFile) as refused:
+        preview_upload(contract=contract, file=upload, actor=contract.owner, today=TODAY)
+    assert str(refused.value.message) == "The file is neither CSV nor Excel (.xlsx)."
+    assert nothing_written()
+
+
+def test_all_errors_are_collected_not_just_the_first():
+    contract = voice_contract()
+    upload = preview(
+        contract, HEADER + "02/01/2025;x;1130;940;70;12\n03/01/2025;-1;1130;940;70;12\n04/04/2025;1;1;1;0;0\n"
+    )
+    assert [error[0] for error in errors_of(upload)] == [2, 3, 4]
+    assert upload.error_count == 3
+
+
+def test_messages_are_lazy_translations_in_the_users_language():
+    """No French catalogue exists yet, so the text stays English; the messages are lazy gettext strings that
+    render in the active language once locale/fr is compiled."""
+    contract = voice_contract()
+    with pytest.raises(KpiDataRejected) as rejected:
+        save_measurements(
+            contract=contract,
+            values=[KpiValue("offered", "2025-01-02", "-1", row=0, column="value")],
+            source=MeasurementSource.MANUAL,
+            actor=contract.owner,
+            today=TODAY,
+        )
+    assert isinstance(rejected.value.issues[0].message, Promise)
+
+
+def test_a_mapping_that_names_columns_the_file_lacks_needs_a_new_mapping():
+    contract = voice_contract()
+    upload = preview(contract, "Date;A\n2025-01-02;1\n", mapping={"date_column": "Date", "columns": {"B": "offered"}})
+    assert upload.status == UploadStatus.NEEDS_MAPPING
+    assert upload.preview["mapping_needed"] == "The file has no column “B”."
+
+
+def test_an_unknown_mapping_name_is_refused():
+    contract = voice_contract()
+    with pytest.raises(ValidationError):
+        preview(contract, "Date;A\n2025-01-02;1\n", mapping_name="nope")
+
+
+def test_an_xlsx_is_validated_like_a_csv():
+    contract = voice_contract()
+    upload = preview_upload(
+        contract=contract,
+        file=xlsx_file([["Date", "Calls offered", "Calls answered"], [datetime.datetime(2025, 1, 2), 10, 11]]),
+        actor=UserFactory(),
+        today=TODAY,
+    )
+    assert errors_of(upload)[0][3] == "answered (11) cannot be more than offered (10) on 2025-01-02."
+
+
+def _counter(code):
+    from sla_tracker.models import KpiCounter
+
+    return KpiCounter.objects.get(code=code)
