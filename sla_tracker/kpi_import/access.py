@@ -1,18 +1,23 @@
-"""Who may log KPI data for which contract: one scoping method for the API, the command and the pages."""
+"""Who may log KPI data for which contract (the API, the command and the pages ask here).
+
+Built on the one visibility rule (accounts.scoping): a user may only log data for a contract they
+can see, and among those only administrators, the contract's vendor manager, and the vendor's own
+users where the contract allows vendor self-reporting.
+"""
 
 from django.db.models import QuerySet
 
 from accounts.choices import Role
+from accounts.scoping import visible_contracts
 from contracts.models import Contract
 
 
 def contracts_for_kpi_entry(user) -> QuerySet[Contract]:
-    """Administrators: every contract; a contract's owner: theirs; a vendor's users: their vendor's contracts
-    that allow vendor self-reporting; anyone else: none."""
-    if not user or not user.is_authenticated or not user.is_active:
-        return Contract.objects.none()
-    if user.is_superuser or user.role == Role.ADMINISTRATOR:
-        return Contract.objects.all()
+    contracts = visible_contracts(user)
+    if not getattr(user, "is_authenticated", False):
+        return contracts  # already empty
+    if user.is_superuser or user.role in (Role.ADMINISTRATOR, Role.VENDOR_MANAGER):
+        return contracts
     if user.role == Role.VENDOR_USER:
-        return Contract.objects.filter(vendor_id=user.vendor_id, vendor_self_reporting=True)
-    return Contract.objects.filter(owner=user)
+        return contracts.filter(vendor_self_reporting=True)
+    return contracts.none()
