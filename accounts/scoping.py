@@ -12,13 +12,15 @@ once, on contracts, and every other model follows the path to its contract. Role
 | committee member  | the contracts of the committees they sit on (vendor-wide: all of   |
 |                   | that vendor's contracts)                                           |
 | auditor           | the contracts they are assigned to                                 |
-| vendor user       | their own vendor's contracts                                       |
+| vendor user       | their own vendor's contracts; within them, statements once         |
+|                   | submitted, findings addressed to the vendor, committees they sit on |
 """
 
 from django.apps import apps
 from django.db.models import Model, Q, QuerySet
 
 from accounts.choices import Role
+from sla_tracker.choices import StatementStatus
 
 # Path from each model to its contract, as an ORM lookup ("" for the contract itself).
 CONTRACT_PATHS: dict[str, str] = {
@@ -105,10 +107,17 @@ def visible_contracts(user) -> QuerySet:
 
 def restrict(queryset: QuerySet, user) -> QuerySet:
     """`queryset` narrowed to the rows `user` may see (none for a model without a known path)."""
-    label = queryset.model._meta.label
-    contracts = visible_contracts(user)
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return queryset.none()
+    queryset = _by_contract(queryset, user)
+    if user.role == Role.VENDOR_USER:
+        queryset = _vendor_user_limits(queryset, user)
+    return queryset
+
+
+def _by_contract(queryset: QuerySet, user) -> QuerySet:
+    label = queryset.model._meta.label
+    contracts = visible_contracts(user)
     if label in SHARED_MODELS:
         return queryset
     if label in CONTRACT_PATHS:
@@ -130,6 +139,29 @@ def restrict(queryset: QuerySet, user) -> QuerySet:
             | Q(finding__in=restrict(apps.get_model("audits", "Finding").objects.all(), user))
         )
     return queryset.none()
+
+
+# What a vendor's own users see within their vendor's contracts: statements once submitted (a draft
+# is internal), findings addressed to the vendor, and the committees they sit on.
+_VENDOR_USER_ROWS: dict[str, Q] = {
+    "sla_tracker.PenaltyStatement": ~Q(status=StatementStatus.DRAFT),
+    "sla_tracker.StatementLine": ~Q(statement__status=StatementStatus.DRAFT),
+    "sla_tracker.LineDispute": ~Q(line__statement__status=StatementStatus.DRAFT),
+    "sla_tracker.StatementAdjustment": ~Q(statement__status=StatementStatus.DRAFT),
+    "sla_tracker.StatementEvent": ~Q(statement__status=StatementStatus.DRAFT),
+    "audits.Finding": Q(addressed_to_vendor=True),
+}
+
+
+def _vendor_user_limits(queryset: QuerySet, user) -> QuerySet:
+    label = queryset.model._meta.label
+    if label in _VENDOR_USER_ROWS:
+        return queryset.filter(_VENDOR_USER_ROWS[label])
+    if label in COMMITTEE_PATHS:
+        seats = apps.get_model("governance", "CommitteeMember").objects.filter(user=user).values("committee")
+        path = COMMITTEE_PATHS[label]
+        return queryset.filter(**{f"{path}__in" if path else "pk__in": seats})
+    return queryset
 
 
 def can_see(user, obj: Model) -> bool:

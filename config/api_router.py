@@ -1,4 +1,8 @@
-"""The one REST router under /api/v1/; each app registers its viewsets in its api/urls.py."""
+"""The one REST router under /api/v1/.
+
+Each app's api.urls module registers its viewsets on `router` when imported; a module may also
+list plain `urlpatterns` (endpoints that are not collections, such as the current user's profile).
+"""
 
 from importlib import import_module
 
@@ -6,9 +10,17 @@ from rest_framework.routers import DefaultRouter
 
 router = DefaultRouter()
 
-# Each app's api.urls module registers its viewsets on `router` when imported.
-for _module in ("sla_tracker.api.urls",):
-    import_module(_module)
+API_MODULES = (
+    "accounts.api.urls",
+    "contracts.api.urls",
+    "sla_tracker.api.urls",
+    "governance.api.urls",
+    "audits.api.urls",
+)
+
+_extra_urlpatterns = []
+for _module in API_MODULES:
+    _extra_urlpatterns += getattr(import_module(_module), "urlpatterns", [])
 
 app_name = "api"
-urlpatterns = router.urls
+urlpatterns = [*_extra_urlpatterns, *router.urls]

@@ -1,8 +1,7 @@
-"""Root URLs: the admin, the REST API with its schema and docs, and the health check."""
+"""Root URLs: the web pages, the admin, the REST API with its schema and docs, and the health check."""
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
@@ -19,6 +18,9 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
     path("healthz", healthz, name="healthz"),
     path("notifications/", include("notifications.urls")),
-    # The back office is the only web interface so far; the role pages come with the web issue.
-    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
+    path("contracts/", include("contracts.urls")),
+    path("penalties/", include("sla_tracker.urls")),
+    path("committees/", include("governance.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("accounts.urls")),
 ]

@@ -13,6 +13,7 @@ from accounts.scoping import (
     restrict,
     visible_contracts,
 )
+from sla_tracker.choices import StatementStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,8 @@ def build_world(name: str) -> dict:
     """One row of every domain model, all under one contract of vendor `name`."""
     vendor = f.VendorFactory(name=name)
     contract = f.ContractFactory(vendor=vendor)
-    line = f.StatementLineFactory(statement__contract=contract)
+    # Submitted for review: a vendor's users see statements from then on (drafts are internal).
+    line = f.StatementLineFactory(statement__contract=contract, statement__status=StatementStatus.IN_REVIEW)
     version = line.terms
     committee = f.CommitteeFactory(contract=contract)
     meeting = f.MeetingFactory(committee=committee)
@@ -53,7 +55,9 @@ def build_world(name: str) -> dict:
         "sla_tracker.PenaltyStatement": line.statement,
         "sla_tracker.StatementLine": line,
         "sla_tracker.LineDispute": f.LineDisputeFactory(line=line),
-        "sla_tracker.StatementAdjustment": f.StatementAdjustmentFactory(origin__contract=contract),
+        "sla_tracker.StatementAdjustment": f.StatementAdjustmentFactory(
+            origin__contract=contract, statement__status=StatementStatus.IN_REVIEW
+        ),
         "sla_tracker.StatementEvent": f.StatementEventFactory(statement=line.statement),
         "governance.Committee": committee,
         "governance.CommitteeMember": f.CommitteeMemberFactory(committee=committee),
@@ -85,9 +89,16 @@ def test_every_domain_model_has_a_scoping_rule():
     assert domain - scoped == set()
 
 
+def vendor_user_of(world: dict):
+    """A user of the world's vendor who sits on its committee."""
+    user = f.VendorUserFactory(vendor=world["contracts.Vendor"])
+    f.CommitteeMemberFactory(committee=world["governance.Committee"], user=user, side="vendor")
+    return user
+
+
 def test_a_vendor_user_sees_every_row_of_their_vendor_and_none_of_the_other(two_vendors):
     mine, theirs = two_vendors
-    user = f.VendorUserFactory(vendor=mine["contracts.Vendor"])
+    user = vendor_user_of(mine)
     for label, obj in mine.items():
         assert can_see(user, obj), f"{label} of the user's own vendor is hidden"
     for label, obj in theirs.items():
@@ -152,3 +163,34 @@ def test_scoping_a_list_takes_one_query(two_vendors, django_assert_num_queries):
     lines = apps.get_model("sla_tracker", "StatementLine").objects.all()
     with django_assert_num_queries(1):
         assert len(list(restrict(lines, user))) == 1
+
+
+def test_a_vendor_user_does_not_see_draft_statements_or_their_lines(two_vendors):
+    mine, _ = two_vendors
+    user = vendor_user_of(mine)
+    statement = mine["sla_tracker.PenaltyStatement"]
+    statement.status = StatementStatus.DRAFT
+    statement.save()
+    assert not can_see(user, statement)
+    assert not can_see(user, mine["sla_tracker.StatementLine"])
+    assert not can_see(user, mine["sla_tracker.LineDispute"])
+    assert can_see(f.UserFactory(role=Role.PROCUREMENT), statement)
+
+
+def test_a_vendor_user_sees_only_findings_addressed_to_their_vendor(two_vendors):
+    mine, _ = two_vendors
+    user = vendor_user_of(mine)
+    finding = mine["audits.Finding"]
+    finding.addressed_to_vendor = False
+    finding.save()
+    assert not can_see(user, finding)
+    assert can_see(mine["contracts.Contract"].owner, finding)
+
+
+def test_a_vendor_user_sees_only_the_committees_they_sit_on(two_vendors):
+    mine, _ = two_vendors
+    outsider = f.VendorUserFactory(vendor=mine["contracts.Vendor"])
+    assert can_see(outsider, mine["contracts.Contract"])
+    assert not can_see(outsider, mine["governance.Meeting"])
+    assert not can_see(outsider, mine["governance.Decision"])
+    assert can_see(vendor_user_of(mine), mine["governance.Meeting"])

@@ -1,0 +1,73 @@
+"""The signed-in user's profile (GET/PATCH /api/v1/me/) and API token.
+
+A machine gets its token in one of two ways: the user creates it while signed in (POST
+/api/v1/me/token/, session or token authentication), or exchanges a username and password for it
+(POST /api/v1/auth/token/, throttled against password guessing). DELETE /api/v1/me/token/ revokes it.
+"""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.api.serializers import CredentialsSerializer, ProfileSerializer, TokenSerializer
+
+
+def _token_response(token: Token, code: int = status.HTTP_201_CREATED) -> Response:
+    return Response({"token": token.key, "created": token.created}, status=code)
+
+
+def _new_token(user) -> Token:
+    """A fresh token: any previous one of the user stops working."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+class ProfileView(generics.RetrieveUpdateAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = ProfileSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return self.request.user
+
+
+class MyTokenView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={201: TokenSerializer}, summary="Create (or replace) my API token")
+    def post(self, request):
+        return _token_response(_new_token(request.user))
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke my API token")
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ObtainTokenView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    def get_authenticate_header(self, request) -> str:
+        # Wrong credentials are a 401 (DRF answers 403 for views without authentication classes).
+        return 'Token realm="api"'
+
+    @extend_schema(
+        request=CredentialsSerializer,
+        responses={201: TokenSerializer},
+        summary="Exchange a username and password for a new API token",
+    )
+    def post(self, request):
+        credentials = CredentialsSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        user = authenticate(request=request._request, **credentials.validated_data)
+        if user is None:
+            raise exceptions.AuthenticationFailed("Wrong username or password, or the account is inactive.")
+        return _token_response(_new_token(user))

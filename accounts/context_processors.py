@@ -1,0 +1,64 @@
+"""What every page's header shows: the signed-in user's role and the navigation their role allows."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+
+
+def navigation_items(user) -> list[dict]:
+    """The sections `user` may open, in menu order (empty when signed out)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = []
+    if user.role == Role.VENDOR_USER:
+        items.append(
+            {
+                "key": "statements",
+                "label": _("My statements"),
+                "url": reverse("sla_tracker:report"),
+                "description": _("Your monthly penalty statements; dispute a line you contest."),
+            }
+        )
+    elif user.has_perm("sla_tracker.view_penaltystatement"):
+        items.append(
+            {
+                "key": "statements",
+                "label": _("Penalty report"),
+                "url": reverse("sla_tracker:report"),
+                "description": _("Statements of a month: credits, bonuses, earn-backs, net, cap reached; exports."),
+            }
+        )
+    if user.has_perm("contracts.view_contract"):
+        items.append(
+            {
+                "key": "contracts",
+                "label": _("Contracts"),
+                "url": reverse("contracts:list"),
+                "description": _("The contract register: scope, charges, service levels, committees and audits."),
+            }
+        )
+    if user.role == Role.VENDOR_USER or user.has_perm("governance.view_committee"):
+        items.append(
+            {
+                "key": "committees",
+                "label": _("Steering committees"),
+                "url": reverse("governance:list"),
+                "description": _("Meetings and their dashboards: scorecard, penalties, actions, findings, minutes."),
+            }
+        )
+    if user.is_staff:
+        items.append(
+            {
+                "key": "admin",
+                "label": _("Back office"),
+                "url": reverse("admin:index"),
+                "description": _("Reference data and every record, in the administration site."),
+            }
+        )
+    return items
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    return {"nav_items": navigation_items(user)}

@@ -1,0 +1,58 @@
+"""Presentation helpers shared by every page: money with its currency, status badges with text."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.translation import get_language
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
+
+# Bootstrap colour of each status. The badge always shows the status's label too: never colour alone.
+STATUS_COLOURS = {
+    "statement": {
+        "draft": "secondary",
+        "in_review": "info",
+        "disputed": "warning",
+        "approved": "success",
+        "invoiced": "primary",
+    },
+    "line": {
+        "met": "success",
+        "missed": "warning",
+        "default": "danger",
+        "minimum_default": "danger",
+        "not_measured": "secondary",
+    },
+}
+
+
+@register.filter
+def money(value, currency: str = "") -> str:
+    """`14400` in EUR: "€14,400.00" in English, "14 400,00 €" in French; other currencies by their code."""
+    if value is None or value == "":
+        return "—"
+    amount = Decimal(value)
+    digits = number_format(abs(amount), 2, force_grouping=True)
+    sign = "−" if amount < 0 else ""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    if symbol and not (get_language() or "en").startswith("fr"):
+        return f"{sign}{symbol}{digits}"
+    return f"{sign}{digits}\u00a0{symbol or currency}".rstrip()
+
+
+@register.simple_tag
+def status_badge(kind: str, value: str, label: str) -> str:
+    colour = STATUS_COLOURS.get(kind, {}).get(value, "secondary")
+    text = " text-dark" if colour in ("warning", "info", "light") else ""
+    return format_html(
+        '<span class="badge text-bg-{}{} status-{}" data-status="{}">{}</span>', colour, text, value, value, label
+    )
+
+
+@register.filter
+def status_colour(value: str, kind: str = "line") -> str:
+    return STATUS_COLOURS.get(kind, {}).get(value, "secondary")

@@ -1,0 +1,234 @@
+"""What every REST endpoint shares: scoped querysets, role permissions, validation, errors, pagination.
+
+A resource's viewset is three lines (queryset, serializer, filterset) on top of `ScopedModelViewSet`
+or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are decided here once.
+
+- Rows: `accounts.scoping.restrict` narrows every queryset, so an object outside the user's scope is
+  a 404 for every method (never a 403 that would confirm it exists).
+- Actions: reads are open to every signed-in user (scoping decides the rows); writes need the role's
+  model permission (`User.has_perm`, from accounts.roles), checked after the object was found in scope,
+  so a visible but forbidden write is a 403. A domain action declares its own rule (`action_rule`).
+- Writes: serializers run the model's `full_clean()` (fields, `clean()`, constraints), so a bad input is
+  a 400 with the error shape, never an IntegrityError.
+- Errors: `{"type": "validation_error", "errors": {field: [messages]}}` for 400, and
+  `{"type": "<code>", "detail": "<message>"}` for the others (not_found, permission_denied,
+  not_authenticated, authentication_failed, method_not_allowed, throttled, ...).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.views import exception_handler
+
+from accounts.scoping import COMMITTEE_PATHS, CONTRACT_PATHS, SHARED_MODELS, VENDOR_PATHS, restrict
+
+WRITE_PERMISSIONS = {"POST": "add", "PUT": "change", "PATCH": "change"}
+SCOPED_LABELS = (
+    set(CONTRACT_PATHS) | set(COMMITTEE_PATHS) | set(VENDOR_PATHS) | SHARED_MODELS | {"governance.ActionItem"}
+)
+
+
+# Errors --------------------------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error but a validation error."""
+
+    type = serializers.CharField(help_text="Stable code, e.g. not_found, permission_denied, not_authenticated.")
+    detail = serializers.CharField(help_text="Human-readable message.")
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    """A 400: messages per field; errors not tied to one field are under non_field_errors."""
+
+    type = serializers.ChoiceField(choices=["validation_error"])
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, with Django's ValidationError turned into a 400 and one JSON shape for all errors."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = {"type": "validation_error", "errors": errors}
+    else:
+        response.data = {"type": exc.default_code, "detail": str(exc.detail)}
+    return response
+
+
+class ApiAutoSchema(AutoSchema):
+    """Documents the error responses every operation can give, in the shapes of the handler above."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        errors = {"401": ErrorSerializer}
+        if self.method in WRITE_PERMISSIONS:
+            errors |= {"400": ValidationErrorSerializer, "403": ErrorSerializer}
+        if "{" in self.path:
+            errors["404"] = ErrorSerializer
+        if getattr(self.view, "throttle_scope", None):
+            errors["429"] = ErrorSerializer
+        for code, serializer in errors.items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(serializer, code, direction=direction)
+        return responses
+
+
+# Permissions ---------------------------------------------------------------------------------------
+
+
+def model_permission(model: type[models.Model], action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+class RolePermission(BasePermission):
+    """Signed-in users read what scoping shows them; writes need the role's model permission.
+
+    On an object route nothing is decided before the object is found in the user's scope, so an
+    object outside it is a 404 whatever the method and the role.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return bool(getattr(view, "detail", False)) or self._allowed(request, view)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return self._allowed(request, view)
+
+    @staticmethod
+    def _allowed(request, view) -> bool:
+        rule: Callable | None = getattr(view, "action_rule", None)
+        if rule is not None:
+            return rule(request.user)
+        if request.method in SAFE_METHODS:
+            return True
+        if request.method not in WRITE_PERMISSIONS:
+            return True  # DELETE, TRACE, …: the view answers 405
+        model = view.get_queryset().model
+        return request.user.has_perm(model_permission(model, WRITE_PERMISSIONS[request.method]))
+
+
+def has_model_permission(model: type[models.Model], action: str) -> Callable:
+    """An `action_rule`: the user holds `action` (view, add, change) on `model`."""
+    return lambda user: user.has_perm(model_permission(model, action))
+
+
+# Serializers ---------------------------------------------------------------------------------------
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object by id, chosen among the rows the requesting user may see.
+
+    An id outside the scope is refused as "does not exist", the same answer as for an unknown id.
+    Users are internal (non-vendor) active accounts.
+    """
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if queryset.model is get_user_model():
+            return queryset.filter(is_active=True, vendor__isnull=True)
+        if queryset.model._meta.label not in SCOPED_LABELS:
+            return queryset.none()
+        return restrict(queryset, user)
+
+
+class ValidatedModelSerializer(serializers.ModelSerializer):
+    """A model serializer whose writes pass the model's full validation before they reach the database.
+
+    Fields the server sets (the acting user, the source) come from the viewset through the context
+    ("server_fields") and are validated with the rest.
+    """
+
+    serializer_related_field = ScopedPrimaryKeyRelatedField
+
+    def validate(self, attrs):
+        attrs = {**super().validate(attrs), **self.context.get("server_fields", {})}
+        model = self.Meta.model
+        instance = copy.copy(self.instance) if self.instance is not None else model()
+        many_to_many = {field.name for field in model._meta.many_to_many}
+        for name, value in attrs.items():
+            if name not in many_to_many:
+                setattr(instance, name, value)
+        self.prepare_instance(instance)
+        not_editable = [field.name for field in model._meta.fields if not field.editable]
+        try:
+            instance.full_clean(exclude=not_editable)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+        return attrs
+
+    def prepare_instance(self, instance) -> None:
+        """Derive what the model derives in save() before validating (e.g. a month from a day)."""
+
+
+# Viewsets ------------------------------------------------------------------------------------------
+
+
+class ApiPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class ScopedViewSetMixin:
+    """The one place where visibility, permissions, filtering, ordering and pagination are set."""
+
+    permission_classes = [RolePermission]
+    pagination_class = ApiPagination
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = "__all__"
+    # Ids are integers; a word after a collection's path is another route (e.g. measurements/bulk/).
+    lookup_value_regex = "[0-9]+"
+    action_rule: Callable | None = None
+
+    def get_queryset(self):
+        return restrict(super().get_queryset(), self.request.user)
+
+    def server_fields(self) -> dict:
+        """Fields the server sets on create (the acting user, …); the client cannot send them."""
+        return {}
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self, "action", None) == "create":
+            context["server_fields"] = self.server_fields()
+        return context
+
+
+class ScopedModelViewSet(
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, detail, create and update. Nothing is deleted through the API: the tracker keeps history."""
+
+
+class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """List and detail of rows only the domain's services change (their actions are on the viewset)."""

@@ -1,0 +1,127 @@
+"""The contract register and a contract's page (scope, charges, service levels, committees, audits)."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from accounts.scoping import restrict
+from audits.models import Audit, AuditRight
+from contracts.choices import ContractStatus, Currency
+from contracts.filtersets import ContractFilterSet
+from contracts.models import Amendment, Contract, ContractScope, MonthlyCharge, Vendor
+from contracts.months import first_of_month
+from governance.models import Committee
+from sla_tracker.models import ServiceLevel, ServiceLevelVersion
+
+RECENT_CHARGES = 12
+
+
+class ContractSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": _("Reference, title or vendor")}),
+    )
+    vendor = forms.ModelChoiceField(
+        label=_("Vendor"),
+        queryset=Vendor.objects.none(),
+        required=False,
+        empty_label=_("All vendors"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("All statuses")), *ContractStatus.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    currency = forms.ChoiceField(
+        label=_("Currency"),
+        choices=[("", _("All currencies")), *Currency.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vendor"].queryset = restrict(Vendor.objects.all(), user)
+
+
+@login_required
+@permission_required("contracts.view_contract", raise_exception=True)
+@require_GET
+def contract_list(request):
+    form = ContractSearchForm(request.GET, user=request.user)
+    cleaned = form.cleaned_data if form.is_valid() else {}
+    filters = {
+        "q": cleaned.get("q", ""),
+        "vendor": cleaned["vendor"].pk if cleaned.get("vendor") else "",
+        "status": cleaned.get("status", ""),
+        "currency": cleaned.get("currency", ""),
+    }
+    contracts = restrict(Contract.objects.all(), request.user).select_related("vendor", "owner")
+    contracts = (
+        ContractFilterSet(data=filters, queryset=contracts)
+        .qs.annotate(service_level_count=Count("service_levels", distinct=True))
+        .order_by("reference")
+    )
+    context = {"form": form, "contracts": contracts, "active_section": "contracts"}
+    if request.headers.get("HX-Request"):
+        return render(request, "contracts/_contract_table.html", context)
+    return render(request, "contracts/contract_list.html", context)
+
+
+@login_required
+@permission_required("contracts.view_contract", raise_exception=True)
+@require_GET
+def contract_detail(request, pk: int):
+    user = request.user
+    contract = get_object_or_404(restrict(Contract.objects.all(), user).select_related("vendor", "owner"), pk=pk)
+    this_month = first_of_month(timezone.localdate())
+    levels = list(
+        restrict(ServiceLevel.objects.filter(contract=contract), user).prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=restrict(ServiceLevelVersion.objects.all(), user)
+                .select_related("amendment")
+                .order_by("valid_from"),
+            )
+        )
+    )
+    for level in levels:
+        versions = list(level.versions.all())
+        in_force = [version for version in versions if version.valid_from <= this_month]
+        level.current_terms = in_force[-1] if in_force else (versions[0] if versions else None)
+        level.history = versions
+    charges = list(restrict(MonthlyCharge.objects.filter(contract=contract), user).order_by("-month")[:RECENT_CHARGES])
+    committees = (
+        restrict(Committee.objects.filter(Q(contract=contract) | Q(vendor_id=contract.vendor_id)), user)
+        .annotate(member_count=Count("members", distinct=True))
+        .order_by("name")
+    )
+    audit_rights = restrict(AuditRight.objects.filter(contract=contract), user).prefetch_related(
+        Prefetch(
+            "audits",
+            queryset=restrict(Audit.objects.all(), user)
+            .select_related("lead_auditor")
+            .annotate(finding_count=Count("findings", distinct=True))
+            .order_by("-fieldwork_start"),
+        )
+    )
+    context = {
+        "contract": contract,
+        "scopes": restrict(ContractScope.objects.filter(contract=contract), user).select_related("site"),
+        "charges": charges,
+        "levels": levels,
+        "amendments": restrict(Amendment.objects.filter(contract=contract), user).order_by("number"),
+        "committees": committees,
+        "audit_rights": audit_rights,
+        "this_month": this_month,
+        "active_section": "contracts",
+        "can_view_statements": user.has_perm("sla_tracker.view_penaltystatement"),
+    }
+    return render(request, "contracts/contract_detail.html", context)

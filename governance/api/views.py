@@ -1,0 +1,74 @@
+"""REST endpoints of governance; behaviour lives in config.api, state changes in governance.services."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from config.api import ScopedModelViewSet, has_model_permission
+from governance import filtersets, services
+from governance.api import serializers
+from governance.models import ActionItem, Committee, Decision, Meeting
+
+
+class CommitteeViewSet(ScopedModelViewSet):
+    queryset = Committee.objects.all()
+    serializer_class = serializers.CommitteeSerializer
+    filterset_class = filtersets.CommitteeFilterSet
+
+
+class MeetingViewSet(ScopedModelViewSet):
+    queryset = Meeting.objects.all()
+    serializer_class = serializers.MeetingSerializer
+    filterset_class = filtersets.MeetingFilterSet
+
+    def _respond(self, meeting) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=meeting.pk)).data)
+
+    @extend_schema(request=serializers.MinutesInput, summary="Edit the minutes (circulated minutes return to draft)")
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(Meeting, "change"))
+    def minutes(self, request, pk=None):
+        meeting = self.get_object()
+        data = serializers.MinutesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._respond(
+            services.update_minutes(meeting=meeting, minutes=data.validated_data["minutes"], actor=request.user)
+        )
+
+    @extend_schema(request=None, summary="Circulate draft minutes for approval")
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(Meeting, "change"))
+    def circulate(self, request, pk=None):
+        return self._respond(services.circulate_minutes(meeting=self.get_object(), actor=request.user))
+
+    @extend_schema(request=None, summary="Approve circulated minutes (the committee's chair)")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="approve-minutes",
+        action_rule=has_model_permission(Meeting, "change"),
+    )
+    def approve_minutes(self, request, pk=None):
+        return self._respond(services.approve_minutes_as_chair(meeting=self.get_object(), actor=request.user))
+
+
+class DecisionViewSet(ScopedModelViewSet):
+    queryset = Decision.objects.all()
+    serializer_class = serializers.DecisionSerializer
+    filterset_class = filtersets.DecisionFilterSet
+
+    def server_fields(self) -> dict:
+        return {"created_by": self.request.user}
+
+
+class ActionItemViewSet(ScopedModelViewSet):
+    queryset = ActionItem.objects.all()
+    serializer_class = serializers.ActionItemSerializer
+    filterset_class = filtersets.ActionItemFilterSet
+
+    def server_fields(self) -> dict:
+        return {"created_by": self.request.user}
+
+    @extend_schema(request=None, summary="Close an action item (done)")
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
+    def close(self, request, pk=None):
+        item = services.close_action_item(item=self.get_object(), actor=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=item.pk)).data)

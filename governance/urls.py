@@ -1,0 +1,14 @@
+from django.urls import path
+
+from governance import views
+
+app_name = "governance"
+
+urlpatterns = [
+    path("", views.committee_list, name="list"),
+    path("<int:pk>/", views.committee_detail, name="committee"),
+    path("meetings/<int:pk>/", views.meeting_dashboard, name="meeting"),
+    path("meetings/<int:pk>/pack.pdf", views.meeting_pack, name="meeting-pack"),
+    path("meetings/<int:pk>/<slug:action>/", views.meeting_action, name="meeting-action"),
+    path("action-items/<int:pk>/close/", views.close_action, name="action-close"),
+]

@@ -1,0 +1,506 @@
+"""Web pages of steering committees: the committees, a committee's meetings, and a meeting's dashboard.
+
+Every queryset goes through accounts.scoping.restrict, so a committee the user may not see is a 404.
+Vendor users see only the committees they sit on. Only members of the committee (or administrators)
+change a meeting; each change calls one governance service and shows the service's refusal on the page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, OuterRef, Subquery
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.choices import Role
+from accounts.scoping import restrict
+from audits.choices import FindingStatus, Severity
+from audits.models import Finding
+from contracts.dates import add_months
+from contracts.models import Contract
+from contracts.selectors import with_next_notice_deadline
+from governance.choices import ActionStatus, MeetingStatus, MinutesStatus
+from governance.minutes import render_minutes
+from governance.models import ActionItem, AgendaItem, Attendance, Committee, CommitteeMember, Decision, Meeting
+from governance.selectors import (
+    CADENCE_INTERVALS,
+    NOTICE_DEADLINE_HORIZON_DAYS,
+    committees_with_compliance,
+    meeting_contracts,
+    meeting_day,
+    previous_held_meeting,
+    with_present_count,
+)
+from governance.services import (
+    approve_minutes_as_chair,
+    circulate_minutes,
+    close_action_item,
+    create_action_item,
+    propose_agenda,
+    record_minutes_correction,
+    update_minutes,
+)
+from sla_tracker.choices import DisputeStatus
+from sla_tracker.exports import PDF
+from sla_tracker.models import LineDispute, ServiceLevel
+from sla_tracker.views import visible_lines, visible_statements
+
+SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
+
+
+# Scoped querysets -----------------------------------------------------------------------------------
+
+
+def visible_committees(user):
+    """The committees `user` may see; a vendor user sees only those they sit on."""
+    committees = restrict(Committee.objects.all(), user)
+    if user.is_vendor_user:
+        committees = committees.filter(members__user=user)
+    return committees
+
+
+def visible_meetings(user):
+    return restrict(Meeting.objects.all(), user).filter(committee__in=visible_committees(user))
+
+
+def may_edit(user, members: list[CommitteeMember]) -> bool:
+    """Members of the committee change its meetings; administrators may too."""
+    if user.is_superuser or user.role == Role.ADMINISTRATOR:
+        return True
+    return any(member.user_id == user.pk for member in members)
+
+
+def get_meeting(user, pk: int) -> Meeting:
+    return get_object_or_404(
+        visible_meetings(user).select_related("committee__contract__vendor", "committee__vendor", "corrects"), pk=pk
+    )
+
+
+def committee_members(user, committee_id: int) -> list[CommitteeMember]:
+    return list(
+        restrict(CommitteeMember.objects.filter(committee_id=committee_id), user).select_related("user", "contact")
+    )
+
+
+# The committees ---------------------------------------------------------------------------------------
+
+
+def _with_next_meeting(committees, now: datetime.datetime):
+    upcoming = Meeting.objects.filter(
+        committee=OuterRef("pk"), status=MeetingStatus.PLANNED, scheduled_for__gte=now, corrects__isnull=True
+    ).order_by("scheduled_for")
+    return committees.annotate(
+        next_meeting_at=Subquery(upcoming.values("scheduled_for")[:1]),
+        next_meeting_id=Subquery(upcoming.values("pk")[:1]),
+    )
+
+
+@login_required
+@require_GET
+def committee_list(request):
+    """The user's active committees with their tier, cadence, last and next meeting, and compliance."""
+    committees = _with_next_meeting(visible_committees(request.user).filter(is_active=True), timezone.now())
+    return render(
+        request,
+        "governance/committee_list.html",
+        {"committees": committees_with_compliance(committees), "active_section": "committees"},
+    )
+
+
+@login_required
+@require_GET
+def committee_detail(request, pk: int):
+    """A committee's members and meetings (next first, then past), and whether its cadence is kept."""
+    rows = committees_with_compliance(
+        _with_next_meeting(visible_committees(request.user).filter(pk=pk), timezone.now())
+    )
+    if not rows:
+        raise Http404
+    committee = rows[0]
+    meetings = list(
+        with_present_count(restrict(Meeting.objects.filter(committee=committee), request.user))
+        .select_related("corrects")
+        .order_by("-scheduled_for")
+    )
+    now = timezone.now()
+    for meeting in meetings:
+        meeting.lacked_quorum = meeting.status == MeetingStatus.HELD and meeting.present_count < committee.quorum
+    return render(
+        request,
+        "governance/committee_detail.html",
+        {
+            "committee": committee,
+            "members": committee_members(request.user, committee.pk),
+            "upcoming": [m for m in reversed(meetings) if m.status == MeetingStatus.PLANNED and m.scheduled_for >= now],
+            "past": [m for m in meetings if not (m.status == MeetingStatus.PLANNED and m.scheduled_for >= now)],
+            "active_section": "committees",
+        },
+    )
+
+
+# A meeting's dashboard --------------------------------------------------------------------------------
+
+
+def scorecard_months(meeting: Meeting, previous: Meeting | None) -> list[datetime.date]:
+    """The months the meeting reviews: from the previous held meeting's month up to the month before
+    this meeting (as the proposed agenda does); without a previous meeting, one cadence interval back."""
+    end = meeting_day(meeting.scheduled_for).replace(day=1)
+    if previous is not None:
+        start = meeting_day(previous.scheduled_for).replace(day=1)
+    else:
+        months, _days = CADENCE_INTERVALS[meeting.committee.cadence]
+        start = add_months(end, -max(months, 1))
+    start = min(start, add_months(end, -1))
+    months_list = []
+    month = start
+    while month < end:
+        months_list.append(month)
+        month = add_months(month, 1)
+    return months_list
+
+
+@dataclass(frozen=True)
+class ScorecardCell:
+    month: datetime.date
+    line: Any
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    level: ServiceLevel
+    cells: list[ScorecardCell]
+
+    @property
+    def element_id(self) -> str:
+        return f"scorecard-{self.level.pk}"
+
+    @property
+    def chart(self) -> dict[str, Any]:
+        """The measured value against the target of each month, for the trend chart."""
+        return {
+            "labels": [date_format(cell.month, "M Y") for cell in self.cells],
+            "measured": [
+                float(cell.line.measured) if cell.line and cell.line.measured is not None else None
+                for cell in self.cells
+            ],
+            "target": [float(cell.line.terms.expected) if cell.line else None for cell in self.cells],
+            "measuredLabel": str(_("Measured")),
+            "targetLabel": str(_("Target")),
+        }
+
+
+def scorecard(user, contracts: list[Contract], months: list[datetime.date]) -> list[ScorecardRow]:
+    levels = list(
+        restrict(ServiceLevel.objects.filter(contract__in=contracts), user)
+        .select_related("contract")
+        .order_by("contract__reference", "display_order", "code")
+    )
+    lines = {}
+    if months:
+        for line in (
+            visible_lines(user)
+            .filter(statement__contract__in=contracts, statement__month__range=(months[0], months[-1]))
+            .select_related("statement", "terms")
+        ):
+            lines[(line.service_level_id, line.statement.month)] = line
+    return [
+        ScorecardRow(level=level, cells=[ScorecardCell(month, lines.get((level.pk, month))) for month in months])
+        for level in levels
+    ]
+
+
+def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = None) -> dict[str, Any]:
+    """Everything the dashboard and its PDF pack show, in a fixed number of queries."""
+    today = today or timezone.localdate()
+    committee = meeting.committee
+    contracts = with_next_notice_deadline(
+        restrict(meeting_contracts(meeting), user).select_related("vendor").order_by("reference"), today=today
+    )
+    previous = previous_held_meeting(meeting)
+    months = scorecard_months(meeting, previous)
+    statements = []
+    if months:
+        statements = list(
+            visible_statements(user)
+            .filter(contract__in=contracts, month__gte=months[0], month__lte=months[-1])
+            .select_related("contract")
+            .order_by("contract__reference", "month")
+        )
+    disputes = list(
+        restrict(LineDispute.objects.filter(line__statement__contract__in=contracts, status=DisputeStatus.OPEN), user)
+        .select_related("line__statement__contract", "line__service_level", "raised_by")
+        .order_by("created_at", "pk")
+    )
+    open_actions = list(
+        restrict(ActionItem.objects.filter(meeting__committee=committee), user)
+        .filter(status__in=ActionStatus.open_values())
+        .select_related("owner", "owner_contact", "meeting")
+        .order_by("due_date", "pk")
+    )
+    for item in open_actions:
+        item.is_overdue = item.due_date < today
+    findings = list(
+        restrict(Finding.objects.filter(audit__audit_right__contract__in=contracts), user)
+        .exclude(status__in=FindingStatus.settled_values())
+        .select_related("audit__audit_right__contract", "owner")
+        .order_by("due_date", "pk")
+    )
+    findings_by_severity = [
+        (Severity(severity).label, severity, [finding for finding in findings if finding.severity == severity])
+        for severity in SEVERITY_ORDER
+    ]
+    horizon = today + datetime.timedelta(days=NOTICE_DEADLINE_HORIZON_DAYS)
+    for contract in contracts:
+        window = contract.next_renewal
+        contract.notice_soon = bool(window and window.notice_deadline <= horizon)
+    members = committee_members(user, committee.pk)
+    return {
+        "meeting": meeting,
+        "committee": committee,
+        "contracts": contracts,
+        "previous": previous,
+        "months": months,
+        "scorecard": scorecard(user, contracts, months),
+        "statements": statements,
+        "disputes": disputes,
+        "open_actions": open_actions,
+        "findings_by_severity": findings_by_severity,
+        "findings_count": len(findings),
+        "agenda": list(restrict(AgendaItem.objects.filter(meeting=meeting), user).order_by("position")),
+        "attendances": list(
+            restrict(Attendance.objects.filter(meeting=meeting), user).select_related("member__user", "member__contact")
+        ),
+        "minutes_html": render_minutes(meeting.minutes),
+        "decisions": list(
+            restrict(Decision.objects.filter(meeting=meeting), user).select_related("created_by").order_by("number")
+        ),
+        "meeting_actions": list(
+            restrict(ActionItem.objects.filter(meeting=meeting), user)
+            .select_related("owner", "owner_contact", "decision")
+            .order_by("due_date", "pk")
+        ),
+        "corrections": list(visible_meetings(user).filter(corrects=meeting).order_by("scheduled_for")),
+        "members": members,
+        "today": today,
+        "horizon_days": NOTICE_DEADLINE_HORIZON_DAYS,
+    }
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(
+        label=_("Minutes (Markdown)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10, "class": "form-control font-monospace"}),
+    )
+
+
+class DecisionForm(forms.Form):
+    text = forms.CharField(label=_("Decision"), widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}))
+
+
+class ActionItemForm(forms.Form):
+    title = forms.CharField(label=_("Action"), max_length=250, widget=forms.TextInput(attrs={"class": "form-control"}))
+    owner = forms.ChoiceField(label=_("Owner"), widget=forms.Select(attrs={"class": "form-select"}))
+    due_date = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    decision = forms.TypedChoiceField(
+        label=_("From decision"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, members: list[CommitteeMember], decisions: list[Decision], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = members
+        self.fields["owner"].choices = [("", "—")] + [
+            (self.owner_key(member), str(member.user or member.contact)) for member in members
+        ]
+        self.fields["decision"].choices = [("", "—")] + [
+            (decision.pk, _("Decision %(number)s") % {"number": decision.number}) for decision in decisions
+        ]
+
+    @staticmethod
+    def owner_key(member: CommitteeMember) -> str:
+        return f"user:{member.user_id}" if member.user_id else f"contact:{member.contact_id}"
+
+    def owner_fields(self) -> dict[str, Any]:
+        member = next(m for m in self.members if self.owner_key(m) == self.cleaned_data["owner"])
+        return {"owner": member.user, "owner_contact": member.contact}
+
+
+def _forms(details: dict[str, Any], data=None, *, posted: str = "") -> dict[str, Any]:
+    meeting = details["meeting"]
+    return {
+        "minutes_form": MinutesForm(data if posted == "minutes" else None, initial={"minutes": meeting.minutes}),
+        "correction_form": MinutesForm(data if posted == "correction" else None, initial={"minutes": meeting.minutes}),
+        "decision_form": DecisionForm(data if posted == "decision" else None),
+        "action_form": ActionItemForm(
+            data if posted == "action-item" else None, members=details["members"], decisions=details["decisions"]
+        ),
+    }
+
+
+def _render_dashboard(request, meeting: Meeting, *, data=None, posted: str = "", status: int = 200):
+    details = meeting_details(request.user, meeting)
+    can_edit = may_edit(request.user, details["members"])
+    context = {
+        **details,
+        **_forms(details, data, posted=posted),
+        "can_edit": can_edit,
+        "minutes_approved": meeting.minutes_status == MinutesStatus.APPROVED,
+        "active_section": "committees",
+    }
+    return render(request, "governance/meeting_dashboard.html", context, status=status)
+
+
+@login_required
+@require_GET
+def meeting_dashboard(request, pk: int):
+    return _render_dashboard(request, get_meeting(request.user, pk))
+
+
+@login_required
+@require_GET
+def meeting_pack(request, pk: int):
+    """The dashboard as a PDF to circulate before the meeting (WeasyPrint, no outside resources)."""
+    from weasyprint import HTML
+
+    meeting = get_meeting(request.user, pk)
+    html = render_to_string("governance/meeting_pack.html", meeting_details(request.user, meeting), request=request)
+    content = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(content, content_type=PDF)
+    day = meeting_day(meeting.scheduled_for).isoformat()
+    response["Content-Disposition"] = f'attachment; filename="committee-pack-{meeting.committee_id}-{day}.pdf"'
+    return response
+
+
+# Changes ----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def _record_decision(*, meeting: Meeting, text: str, actor) -> Decision:
+    """The next numbered decision of the meeting (there is no governance service for it yet)."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.minutes_status == MinutesStatus.APPROVED:
+        raise ValidationError(_("The minutes of this meeting are approved; record a correction instead."))
+    number = (meeting.decisions.aggregate(last=Max("number"))["last"] or 0) + 1
+    decision = Decision(meeting=meeting, number=number, text=text, created_by=actor)
+    decision._history_user = actor
+    decision.full_clean()
+    decision.save()
+    return decision
+
+
+def _refusal(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+MEETING_ACTIONS = {"propose-agenda", "minutes", "circulate", "approve", "correction", "decision", "action-item"}
+
+
+@login_required
+@require_POST
+def meeting_action(request, pk: int, action: str):
+    """One change to a meeting by a member of its committee; a refusal is shown on the dashboard."""
+    if action not in MEETING_ACTIONS:
+        raise Http404
+    meeting = get_meeting(request.user, pk)
+    members = committee_members(request.user, meeting.committee_id)
+    if not may_edit(request.user, members):
+        raise PermissionDenied
+    user = request.user
+    dashboard = reverse("governance:meeting", args=[meeting.pk])
+    try:
+        if action == "propose-agenda":
+            added = propose_agenda(meeting=meeting)
+            messages.success(
+                request,
+                ngettext("%(count)d agenda item was proposed.", "%(count)d agenda items were proposed.", len(added))
+                % {"count": len(added)},
+            )
+        elif action == "circulate":
+            circulate_minutes(meeting=meeting, actor=user)
+            messages.success(request, _("The minutes were circulated to the committee."))
+        elif action == "approve":
+            approve_minutes_as_chair(meeting=meeting, actor=user)
+            messages.success(request, _("The minutes were approved."))
+        else:
+            return _form_action(request, meeting, action, members)
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect(dashboard)
+
+
+def _form_action(request, meeting: Meeting, action: str, members: list[CommitteeMember]):
+    user = request.user
+    dashboard = reverse("governance:meeting", args=[meeting.pk])
+    if action in ("minutes", "correction"):
+        form = MinutesForm(request.POST)
+    elif action == "decision":
+        form = DecisionForm(request.POST)
+    else:
+        decisions = list(restrict(Decision.objects.filter(meeting=meeting), user))
+        form = ActionItemForm(request.POST, members=members, decisions=decisions)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the errors below."))
+        return _render_dashboard(request, meeting, data=request.POST, posted=action, status=400)
+    data = form.cleaned_data
+    try:
+        if action == "minutes":
+            update_minutes(meeting=meeting, minutes=data["minutes"], actor=user)
+            messages.success(request, _("The minutes were saved as a draft."))
+        elif action == "correction":
+            correction = record_minutes_correction(meeting=meeting, minutes=data["minutes"], actor=user)
+            messages.success(request, _("The correction was recorded; circulate it for approval."))
+            return redirect("governance:meeting", pk=correction.pk)
+        elif action == "decision":
+            decision = _record_decision(meeting=meeting, text=data["text"], actor=user)
+            messages.success(request, _("Decision %(number)s was recorded.") % {"number": decision.number})
+        else:
+            decision = next((d for d in decisions if d.pk == data["decision"]), None)
+            create_action_item(
+                title=data["title"],
+                due_date=data["due_date"],
+                created_by=user,
+                meeting=meeting,
+                decision=decision,
+                **form.owner_fields(),
+            )
+            messages.success(request, _("The action item was added."))
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect(dashboard)
+
+
+@login_required
+@require_POST
+def close_action(request, pk: int):
+    item = get_object_or_404(
+        restrict(ActionItem.objects.all(), request.user).filter(meeting__in=visible_meetings(request.user)), pk=pk
+    )
+    if not may_edit(request.user, committee_members(request.user, item.meeting.committee_id)):
+        raise PermissionDenied
+    try:
+        close_action_item(item=item, actor=request.user)
+        messages.success(request, _("The action item was closed."))
+    except ValidationError as error:
+        _refusal(request, error)
+    back = request.POST.get("meeting", "")
+    return redirect("governance:meeting", pk=int(back) if back.isdigit() else item.meeting_id)

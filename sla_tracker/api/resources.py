@@ -1,0 +1,279 @@
+"""REST resources of service levels, KPI data and penalty statements.
+
+Statements, their lines and disputes are read-only resources: only the services of
+sla_tracker.services change them, each through one action endpoint (submit, approve, reopen,
+invoice, dispute a line, waive a line, resolve a dispute). Bulk KPI imports live in sla_tracker.api.kpi.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.choices import Role
+from config.api import (
+    ScopedModelViewSet,
+    ScopedReadOnlyViewSet,
+    ValidatedModelSerializer,
+    has_model_permission,
+)
+from contracts.months import first_of_month
+from sla_tracker import filtersets, services
+from sla_tracker.choices import MeasurementSource
+from sla_tracker.models import (
+    Exclusion,
+    Incident,
+    KpiCounter,
+    LineDispute,
+    Measurement,
+    PenaltyStatement,
+    ServiceLevel,
+    ServiceLevelVersion,
+    StatementLine,
+)
+
+REVIEWERS = {Role.ADMINISTRATOR, Role.PROCUREMENT}
+
+
+def is_reviewer(user) -> bool:
+    """Procurement reviews, approves, reopens, invoices statements, waives lines and resolves disputes."""
+    return user.is_active and (user.is_superuser or user.role in REVIEWERS)
+
+
+def may_dispute(user) -> bool:
+    """The vendor's own users contest a line (administrators may record it for them)."""
+    return user.is_active and (user.is_vendor_user or user.role == Role.ADMINISTRATOR)
+
+
+# Serializers ---------------------------------------------------------------------------------------
+
+
+class KpiCounterSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = KpiCounter
+        fields = ["id", "code", "name", "channel", "unit", "must_not_exceed", "description"]
+
+
+class ServiceLevelSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = ServiceLevel
+        fields = ["id", "contract", "code", "name", "description", "display_order", "retired_from"]
+
+
+class ServiceLevelVersionSerializer(ValidatedModelSerializer):
+    numerator = serializers.ListField(child=serializers.CharField(max_length=61), allow_empty=False)
+    denominator = serializers.ListField(child=serializers.CharField(max_length=61), allow_empty=False)
+
+    class Meta:
+        model = ServiceLevelVersion
+        fields = "__all__"
+
+
+class MeasurementSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = Measurement
+        fields = ["id", "contract", "counter", "month", "day", "value", "source", "upload", "updated_by", "updated_at"]
+        read_only_fields = ["source", "upload", "updated_by", "updated_at"]
+        extra_kwargs = {"month": {"required": False, "help_text": "First day of the month; set from the day if given."}}
+
+    def get_validators(self):
+        # The month may be derived from the day; full_clean() checks the uniqueness constraints.
+        return []
+
+    def prepare_instance(self, instance) -> None:
+        if instance.day or instance.month:
+            instance.month = first_of_month(instance.day or instance.month)
+
+
+class ExclusionSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = Exclusion
+        fields = "__all__"
+        read_only_fields = ["status", "requested_by", "decided_by", "decided_at", "created_at"]
+
+
+class IncidentSerializer(ValidatedModelSerializer):
+    class Meta:
+        model = Incident
+        fields = "__all__"
+        read_only_fields = ["month", "created_by", "created_at"]
+
+
+class PenaltyStatementSerializer(serializers.ModelSerializer):
+    contract_reference = serializers.CharField(source="contract.reference", read_only=True)
+
+    class Meta:
+        model = PenaltyStatement
+        fields = "__all__"
+        read_only_fields = [field.name for field in PenaltyStatement._meta.fields]
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    service_level_code = serializers.CharField(source="service_level.code", read_only=True)
+
+    class Meta:
+        model = StatementLine
+        fields = "__all__"
+        read_only_fields = [field.name for field in StatementLine._meta.fields]
+
+
+class LineDisputeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LineDispute
+        exclude = ["evidence"]
+        read_only_fields = [field.name for field in LineDispute._meta.fields if field.name != "evidence"]
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why: kept in the statement's history.")
+
+
+class InvoiceInput(serializers.Serializer):
+    invoice_reference = serializers.CharField(max_length=100)
+
+
+class ResolutionInput(serializers.Serializer):
+    resolution = serializers.CharField()
+    accepted = serializers.BooleanField(help_text="True: the vendor is right; false: the line stands.")
+
+
+# Viewsets ------------------------------------------------------------------------------------------
+
+
+class KpiCounterViewSet(ScopedModelViewSet):
+    queryset = KpiCounter.objects.all()
+    serializer_class = KpiCounterSerializer
+    filterset_class = filtersets.KpiCounterFilterSet
+
+
+class ServiceLevelViewSet(ScopedModelViewSet):
+    queryset = ServiceLevel.objects.all()
+    serializer_class = ServiceLevelSerializer
+    filterset_class = filtersets.ServiceLevelFilterSet
+
+
+class ServiceLevelVersionViewSet(ScopedModelViewSet):
+    queryset = ServiceLevelVersion.objects.all()
+    serializer_class = ServiceLevelVersionSerializer
+    filterset_class = filtersets.ServiceLevelVersionFilterSet
+
+
+class MeasurementViewSet(ScopedModelViewSet):
+    """Single daily or monthly values; files and bulk imports go through the KPI import endpoints."""
+
+    queryset = Measurement.objects.all()
+    serializer_class = MeasurementSerializer
+    filterset_class = filtersets.MeasurementFilterSet
+
+    def server_fields(self) -> dict:
+        return {"source": MeasurementSource.API, "updated_by": self.request.user}
+
+    def perform_update(self, serializer) -> None:
+        serializer.save(updated_by=self.request.user)
+
+
+class ExclusionViewSet(ScopedModelViewSet):
+    queryset = Exclusion.objects.prefetch_related("service_levels")
+    serializer_class = ExclusionSerializer
+    filterset_class = filtersets.ExclusionFilterSet
+
+    def server_fields(self) -> dict:
+        return {"requested_by": self.request.user}
+
+
+class IncidentViewSet(ScopedModelViewSet):
+    queryset = Incident.objects.prefetch_related("service_levels")
+    serializer_class = IncidentSerializer
+    filterset_class = filtersets.IncidentFilterSet
+
+    def server_fields(self) -> dict:
+        return {"created_by": self.request.user}
+
+
+class PenaltyStatementViewSet(ScopedReadOnlyViewSet):
+    """Statements are computed by the monthly close; these actions move them through review."""
+
+    queryset = PenaltyStatement.objects.select_related("contract")
+    serializer_class = PenaltyStatementSerializer
+    filterset_class = filtersets.PenaltyStatementFilterSet
+
+    def _respond(self, statement) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=statement.pk)).data)
+
+    @extend_schema(request=None, summary="Submit a draft statement for review")
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(PenaltyStatement, "change"))
+    def submit(self, request, pk=None):
+        statement = services.submit_statement(statement_id=self.get_object().pk, actor=request.user)
+        return self._respond(statement)
+
+    @extend_schema(request=None, summary="Approve a statement in review")
+    @action(detail=True, methods=["post"], action_rule=is_reviewer)
+    def approve(self, request, pk=None):
+        statement = services.approve_statement(statement_id=self.get_object().pk, actor=request.user)
+        return self._respond(statement)
+
+    @extend_schema(request=ReasonInput, summary="Reopen an approved statement, with a reason")
+    @action(detail=True, methods=["post"], action_rule=is_reviewer)
+    def reopen(self, request, pk=None):
+        statement_id = self.get_object().pk
+        data = _valid(ReasonInput, request)
+        statement = services.reopen_statement(statement_id=statement_id, actor=request.user, reason=data["reason"])
+        return self._respond(statement)
+
+    @extend_schema(request=InvoiceInput, summary="Mark an approved statement invoiced")
+    @action(detail=True, methods=["post"], action_rule=is_reviewer)
+    def invoice(self, request, pk=None):
+        statement_id = self.get_object().pk
+        data = _valid(InvoiceInput, request)
+        statement = services.mark_statement_invoiced(
+            statement_id=statement_id, actor=request.user, invoice_reference=data["invoice_reference"]
+        )
+        return self._respond(statement)
+
+
+class StatementLineViewSet(ScopedReadOnlyViewSet):
+    queryset = StatementLine.objects.select_related("service_level")
+    serializer_class = StatementLineSerializer
+    filterset_class = filtersets.StatementLineFilterSet
+
+    @extend_schema(
+        request=ReasonInput,
+        responses={201: LineDisputeSerializer},
+        summary="Dispute a line (vendor users), with a reason",
+    )
+    @action(detail=True, methods=["post"], action_rule=may_dispute)
+    def dispute(self, request, pk=None):
+        line_id = self.get_object().pk
+        data = _valid(ReasonInput, request)
+        dispute = services.dispute_line(line_id=line_id, actor=request.user, reason=data["reason"])
+        return Response(LineDisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReasonInput, summary="Waive a line's credit (procurement), with a reason")
+    @action(detail=True, methods=["post"], action_rule=is_reviewer)
+    def waive(self, request, pk=None):
+        line_id = self.get_object().pk
+        data = _valid(ReasonInput, request)
+        line = services.waive_line(line_id=line_id, actor=request.user, reason=data["reason"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=line.pk)).data)
+
+
+class LineDisputeViewSet(ScopedReadOnlyViewSet):
+    queryset = LineDispute.objects.all()
+    serializer_class = LineDisputeSerializer
+    filterset_class = filtersets.LineDisputeFilterSet
+
+    @extend_schema(request=ResolutionInput, summary="Accept or reject a dispute (procurement)")
+    @action(detail=True, methods=["post"], action_rule=is_reviewer)
+    def resolve(self, request, pk=None):
+        dispute_id = self.get_object().pk
+        data = _valid(ResolutionInput, request)
+        dispute = services.resolve_dispute(
+            dispute_id=dispute_id, actor=request.user, resolution=data["resolution"], accepted=data["accepted"]
+        )
+        return Response(self.get_serializer(dispute).data)
+
+
+def _valid(input_serializer: type[serializers.Serializer], request) -> dict:
+    serializer = input_serializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,271 @@
+"""Downloads of the penalty report and of a statement: XLSX, CSV and a printable PDF.
+
+Amounts are written as numbers (Decimal) and months as dates, never as formatted text, so a
+spreadsheet can sum and sort them. Totals are per currency: amounts in different currencies are
+never added together.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+PDF = "application/pdf"
+MONEY_FORMAT = "#,##0.00"
+MONTH_FORMAT = "yyyy-mm"
+AMOUNT_FIELDS = ("charges", "credits", "bonuses", "earn_backs", "adjustments", "net")
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class CurrencyTotal:
+    """The sums of one currency's statements."""
+
+    currency: str
+    statements: int = 0
+    cap_reached: int = 0
+    amounts: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(AMOUNT_FIELDS, ZERO))
+
+
+def totals_by_currency(statements) -> list[CurrencyTotal]:
+    totals: dict[str, CurrencyTotal] = {}
+    for statement in statements:
+        total = totals.setdefault(statement.currency, CurrencyTotal(statement.currency))
+        total.statements += 1
+        total.cap_reached += statement.cap_reached
+        for name in AMOUNT_FIELDS:
+            total.amounts[name] += getattr(statement, name)
+    return [totals[currency] for currency in sorted(totals)]
+
+
+# The report ---------------------------------------------------------------------------------------------
+
+
+def _report_header() -> list[str]:
+    return [
+        _("Contract"),
+        _("Title"),
+        _("Vendor"),
+        _("Month"),
+        _("Status"),
+        _("Currency"),
+        _("Charges"),
+        _("Credits"),
+        _("Bonuses"),
+        _("Earn-backs"),
+        _("Adjustments"),
+        _("Net"),
+        _("Cap reached"),
+    ]
+
+
+def _report_row(statement) -> list[Any]:
+    return [
+        statement.contract.reference,
+        statement.contract.title,
+        statement.contract.vendor.name,
+        statement.month,
+        statement.get_status_display(),
+        statement.currency,
+        *(getattr(statement, name) for name in AMOUNT_FIELDS),
+        _("Yes") if statement.cap_reached else _("No"),
+    ]
+
+
+def _total_row(total: CurrencyTotal) -> list[Any]:
+    label = _("Total %(currency)s") % {"currency": total.currency}
+    return [
+        label,
+        "",
+        "",
+        None,
+        "",
+        total.currency,
+        *(total.amounts[name] for name in AMOUNT_FIELDS),
+        total.cap_reached,
+    ]
+
+
+def report_xlsx(statements, month: datetime.date | None) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Penalty report")[:31]
+    _write_table(
+        sheet,
+        _report_header(),
+        [_report_row(statement) for statement in statements],
+        [_total_row(total) for total in totals_by_currency(statements)],
+        money_columns=range(7, 13),
+        date_columns=(4,),
+    )
+    return _save(workbook)
+
+
+def report_csv(statements) -> bytes:
+    rows = [_report_row(statement) for statement in statements]
+    totals = [_total_row(total) for total in totals_by_currency(statements)]
+    return _csv([_report_header(), *rows, *totals])
+
+
+# A statement --------------------------------------------------------------------------------------------
+
+
+def _line_header() -> list[str]:
+    return [
+        _("Service level"),
+        _("Name"),
+        _("Measured"),
+        _("Expected"),
+        _("Minimum"),
+        _("Status"),
+        _("Credit"),
+        _("Bonus"),
+        _("Earn-back"),
+        _("Waived"),
+        _("Explanation"),
+    ]
+
+
+def _line_row(line) -> list[Any]:
+    return [
+        line.service_level.code,
+        line.service_level.name,
+        line.measured,
+        line.terms.expected,
+        line.terms.minimum,
+        line.get_status_display(),
+        ZERO if line.waived else line.credit,
+        line.bonus,
+        line.earn_back,
+        _("Yes") if line.waived else _("No"),
+        line.explanation,
+    ]
+
+
+def _statement_totals(statement) -> list[list[Any]]:
+    rows = [
+        (_("Charges"), statement.charges),
+        (_("Credits"), statement.credits),
+        (_("Bonuses"), statement.bonuses),
+        (_("Earn-backs"), statement.earn_backs),
+        (_("Adjustments"), statement.adjustments),
+        (_("Net"), statement.net),
+    ]
+    return [[label, "", "", "", "", statement.currency, amount, "", "", "", ""] for label, amount in rows]
+
+
+def _statement_heading(statement) -> list[list[Any]]:
+    return [
+        [_("Contract"), statement.contract.reference, statement.contract.title],
+        [_("Vendor"), statement.contract.vendor.name],
+        [_("Month"), statement.month],
+        [_("Status"), statement.get_status_display()],
+        [_("Currency"), statement.currency],
+        [_("Cap reached"), _("Yes") if statement.cap_reached else _("No")],
+        [],
+    ]
+
+
+def statement_xlsx(details: dict[str, Any]) -> bytes:
+    statement = details["statement"]
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = statement.contract.reference[:31]
+    for row in _statement_heading(statement):
+        sheet.append(row)
+    sheet["B3"].number_format = MONTH_FORMAT
+    sheet["A1"].font = Font(bold=True)
+    start = sheet.max_row + 1
+    _write_table(
+        sheet,
+        _line_header(),
+        [_line_row(line) for line in details["lines"]],
+        _statement_totals(statement),
+        money_columns=(7, 8, 9),
+        number_columns=(3, 4, 5),
+        first_row=start,
+    )
+    return _save(workbook)
+
+
+def statement_csv(details: dict[str, Any]) -> bytes:
+    statement = details["statement"]
+    rows = [_line_row(line) for line in details["lines"]]
+    return _csv([*_statement_heading(statement), _line_header(), *rows, *_statement_totals(statement)])
+
+
+def statement_pdf(details: dict[str, Any], request) -> bytes:
+    """The printable statement procurement sends to the vendor (WeasyPrint, no outside resources)."""
+    from weasyprint import HTML
+
+    html = render_to_string("sla_tracker/statement_pdf.html", details, request=request)
+    return HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+
+
+# Writers ------------------------------------------------------------------------------------------------
+
+
+def _write_table(
+    sheet,
+    header: list[str],
+    rows: list[list[Any]],
+    totals: list[list[Any]],
+    *,
+    money_columns=(),
+    number_columns=(),
+    date_columns=(),
+    first_row: int | None = None,
+) -> None:
+    """A header row, the rows, then the total rows in bold; numbers and dates keep their types."""
+    header_row = first_row or sheet.max_row + (0 if sheet.max_row == 1 and sheet["A1"].value is None else 1)
+    for column, title in enumerate(header, start=1):
+        cell = sheet.cell(row=header_row, column=column, value=title)
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    for offset, values in enumerate([*rows, *totals], start=1):
+        row = header_row + offset
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=row, column=column, value=value)
+            if column in money_columns:
+                cell.number_format = MONEY_FORMAT
+            elif column in date_columns:
+                cell.number_format = MONTH_FORMAT
+            elif column in number_columns:
+                cell.number_format = "0.00##"
+            if offset > len(rows):
+                cell.font = Font(bold=True)
+    for column, title in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = max(12, min(len(str(title)) + 4, 40))
+
+
+def _save(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _csv(rows: list[list[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark so spreadsheet programs read accents; dates as ISO, amounts as 1234.50."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(["" if value is None else _csv_value(value) for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value

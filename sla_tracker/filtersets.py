@@ -1,0 +1,113 @@
+"""Filters of service levels, KPI data and statements, shared by the REST API and the web lists."""
+
+import django_filters
+
+from contracts.filtersets import ContractBoundFilterSet, IdFilter, SearchFilterSet, month_range
+from sla_tracker.models import (
+    Exclusion,
+    Incident,
+    KpiCounter,
+    LineDispute,
+    Measurement,
+    PenaltyStatement,
+    ServiceLevel,
+    ServiceLevelVersion,
+    StatementLine,
+)
+
+
+class KpiCounterFilterSet(SearchFilterSet):
+    search_fields = ("code", "name", "description")
+
+    class Meta:
+        model = KpiCounter
+        fields = ["channel", "unit"]
+
+
+class ServiceLevelFilterSet(ContractBoundFilterSet):
+    search_fields = ("code", "name", "description")
+
+    class Meta:
+        model = ServiceLevel
+        fields = ["code"]
+
+
+class ServiceLevelVersionFilterSet(SearchFilterSet):
+    search_fields = ("service_level__code", "service_level__name", "clause_reference")
+
+    service_level = IdFilter(field_name="service_level")
+    contract = IdFilter(field_name="service_level__contract")
+    vendor = IdFilter(field_name="service_level__contract__vendor")
+    month_after, month_before = month_range("valid_from")
+
+    class Meta:
+        model = ServiceLevelVersion
+        fields = ["kind", "credit_type"]
+
+
+class MeasurementFilterSet(ContractBoundFilterSet):
+    search_fields = ("counter__code", "counter__name")
+
+    counter = django_filters.CharFilter(field_name="counter__code")
+    month_after, month_before = month_range()
+    day_after = django_filters.DateFilter(field_name="day", lookup_expr="gte")
+    day_before = django_filters.DateFilter(field_name="day", lookup_expr="lte")
+
+    class Meta:
+        model = Measurement
+        fields = ["source"]
+
+
+class ExclusionFilterSet(ContractBoundFilterSet):
+    search_fields = ("description", "evidence")
+    month_after, month_before = month_range("end_date")
+
+    class Meta:
+        model = Exclusion
+        fields = ["status", "reason"]
+
+
+class IncidentFilterSet(ContractBoundFilterSet):
+    search_fields = ("title", "root_cause")
+    month_after, month_before = month_range()
+
+    class Meta:
+        model = Incident
+        fields = []
+
+
+class PenaltyStatementFilterSet(ContractBoundFilterSet):
+    search_fields = ("contract__reference", "contract__title", "invoice_reference")
+    month_after, month_before = month_range()
+
+    class Meta:
+        model = PenaltyStatement
+        fields = ["status", "currency", "cap_reached"]
+
+
+class StatementLineFilterSet(SearchFilterSet):
+    search_fields = ("service_level__code", "service_level__name", "explanation")
+
+    statement = IdFilter(field_name="statement")
+    contract = IdFilter(field_name="statement__contract")
+    vendor = IdFilter(field_name="statement__contract__vendor")
+    service_level = IdFilter(field_name="service_level")
+    month_after, month_before = month_range("statement__month")
+
+    class Meta:
+        model = StatementLine
+        fields = ["status", "waived", "provisional"]
+
+
+class LineDisputeFilterSet(SearchFilterSet):
+    search_fields = ("reason", "resolution")
+
+    statement = IdFilter(field_name="line__statement")
+    contract = IdFilter(field_name="line__statement__contract")
+    vendor = IdFilter(field_name="line__statement__contract__vendor")
+    line = IdFilter(field_name="line")
+    month_after, month_before = month_range("line__statement__month")
+
+    class Meta:
+        model = LineDispute
+        fields = ["status"]

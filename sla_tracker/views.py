@@ -1,0 +1,557 @@
+"""Web pages of penalty statements: the monthly report, a statement with its actions, a contract's year.
+
+Every queryset goes through accounts.scoping.restrict, so a user reaches only the statements of the
+contracts they may see (another vendor's statement is a 404, never a 403 that would confirm it
+exists). Vendor users see statements once procurement has submitted them (accounts.scoping).
+Each action calls exactly one service and shows the service's ValidationError on the page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max, Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from accounts.scoping import restrict
+from contracts.choices import CoverageDays
+from contracts.models import Contract, ContractScope, Vendor
+from contracts.months import last_day_of_month, month_label, parse_month
+from sla_tracker import exports
+from sla_tracker.choices import ApprovalStatus, StatementStatus
+from sla_tracker.filtersets import PenaltyStatementFilterSet
+from sla_tracker.models import (
+    Exclusion,
+    Incident,
+    LineDispute,
+    Measurement,
+    PenaltyStatement,
+    ServiceLevel,
+    StatementAdjustment,
+    StatementEvent,
+    StatementLine,
+)
+from sla_tracker.services import (
+    approve_statement,
+    dispute_line,
+    mark_statement_invoiced,
+    submit_statement,
+    waive_line,
+)
+
+CHANGE_STATEMENTS = "sla_tracker.change_penaltystatement"
+
+
+# Scoped querysets -----------------------------------------------------------------------------------
+
+
+def visible_statements(user):
+    return restrict(PenaltyStatement.objects.all(), user)
+
+
+def visible_lines(user):
+    return restrict(StatementLine.objects.all(), user)
+
+
+def get_statement(user, pk: int) -> PenaltyStatement:
+    return get_object_or_404(
+        visible_statements(user).select_related("contract__vendor", "submitted_by", "approved_by"), pk=pk
+    )
+
+
+# The report -----------------------------------------------------------------------------------------
+
+
+class ReportFilterForm(forms.Form):
+    month = forms.CharField(
+        label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month", "class": "form-control"})
+    )
+    vendor = forms.ModelChoiceField(
+        label=_("Vendor"),
+        queryset=Vendor.objects.none(),
+        required=False,
+        empty_label=_("All vendors"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    contract = forms.ModelChoiceField(
+        label=_("Contract"),
+        queryset=Contract.objects.none(),
+        required=False,
+        empty_label=_("All contracts"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[("", _("All statuses")), *StatementStatus.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vendor"].queryset = restrict(Vendor.objects.all(), user)
+        self.fields["contract"].queryset = restrict(Contract.objects.all(), user)
+
+    def clean_month(self) -> datetime.date | None:
+        value = self.cleaned_data["month"].strip()
+        if not value:
+            return None
+        try:
+            return parse_month(value)
+        except ValueError as exc:
+            raise ValidationError(_("Give the month as YYYY-MM.")) from exc
+
+
+def report_data(request) -> dict[str, Any]:
+    """The month's statements of the filters in the query string, with their totals per currency."""
+    statements = visible_statements(request.user)
+    data = request.GET.copy()
+    if not data.get("month"):
+        latest = statements.aggregate(latest=Max("month"))["latest"]
+        data["month"] = month_label(latest) if latest else ""
+    form = ReportFilterForm(data, user=request.user)
+    cleaned = form.cleaned_data if form.is_valid() else {}
+    month = cleaned.get("month")
+    rows: list[PenaltyStatement] = []
+    if month is not None:
+        filters = {
+            "month_after": month.isoformat(),
+            "month_before": month.isoformat(),
+            "vendor": cleaned["vendor"].pk if cleaned.get("vendor") else "",
+            "contract": cleaned["contract"].pk if cleaned.get("contract") else "",
+            "status": cleaned.get("status", ""),
+        }
+        filterset = PenaltyStatementFilterSet(data=filters, queryset=statements.select_related("contract__vendor"))
+        rows = list(filterset.qs.order_by("currency", "contract__reference"))
+    return {
+        "form": form,
+        "month": month,
+        "statements": rows,
+        "totals": exports.totals_by_currency(rows),
+        "query": _export_query(month, cleaned),
+    }
+
+
+def _export_query(month, cleaned: dict) -> str:
+    params = {"month": month_label(month) if month else ""}
+    for name in ("vendor", "contract"):
+        if cleaned.get(name):
+            params[name] = str(cleaned[name].pk)
+    if cleaned.get("status"):
+        params["status"] = cleaned["status"]
+    return "&".join(f"{key}={value}" for key, value in params.items() if value)
+
+
+@login_required
+@require_GET
+def report(request):
+    context = {**report_data(request), "active_section": "statements"}
+    if request.headers.get("HX-Request"):
+        return render(request, "sla_tracker/_report_results.html", context)
+    return render(request, "sla_tracker/report.html", context)
+
+
+@login_required
+@require_GET
+def report_export(request, fmt: str):
+    data = report_data(request)
+    stem = f"penalty-report-{month_label(data['month']) if data['month'] else 'empty'}"
+    if fmt == "xlsx":
+        return _download(exports.report_xlsx(data["statements"], data["month"]), f"{stem}.xlsx", exports.XLSX)
+    if fmt == "csv":
+        return _download(exports.report_csv(data["statements"]), f"{stem}.csv", exports.CSV)
+    raise Http404
+
+
+def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# A statement ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CounterCompleteness:
+    code: str
+    days_with_data: int
+    missing_days: list[datetime.date]
+
+
+@dataclass(frozen=True)
+class MonthCompleteness:
+    expected_days: int
+    counters: list[CounterCompleteness]
+
+    @property
+    def percent(self) -> int:
+        expected = self.expected_days * len(self.counters)
+        if not expected:
+            return 100
+        return int(100 * sum(counter.days_with_data for counter in self.counters) / expected)
+
+
+_WEEKDAYS = {CoverageDays.ALL_WEEK: range(7), CoverageDays.WEEKDAYS: range(5), CoverageDays.WEEKENDS: range(5, 7)}
+
+
+def month_completeness(user, statement: PenaltyStatement, lines: list[StatementLine]) -> MonthCompleteness:
+    """Which days of the month lack a counter the service levels use, on the days the scope covers.
+
+    A whole-month value counts for every day. Days after today are not expected yet.
+    """
+    required = sorted({code.lstrip("-") for line in lines for code in [*line.terms.numerator, *line.terms.denominator]})
+    covered_weekdays = {
+        weekday
+        for coverage in restrict(ContractScope.objects.filter(contract_id=statement.contract_id), user).values_list(
+            "coverage_days", flat=True
+        )
+        for weekday in _WEEKDAYS.get(coverage, range(7))
+    } or set(range(7))
+    last = min(last_day_of_month(statement.month), timezone.localdate())
+    days = [
+        statement.month + datetime.timedelta(days=offset)
+        for offset in range((last - statement.month).days + 1)
+        if (statement.month + datetime.timedelta(days=offset)).weekday() in covered_weekdays
+    ]
+    present: dict[str, set[datetime.date]] = defaultdict(set)
+    whole_month: set[str] = set()
+    rows = (
+        restrict(Measurement.objects.all(), user)
+        .filter(contract_id=statement.contract_id, month=statement.month, counter__code__in=required)
+        .values_list("counter__code", "day")
+        .distinct()
+    )
+    for code, day in rows:
+        if day is None:
+            whole_month.add(code)
+        else:
+            present[code].add(day)
+    counters = []
+    for code in required:
+        missing = [] if code in whole_month else [day for day in days if day not in present[code]]
+        counters.append(CounterCompleteness(code=code, days_with_data=len(days) - len(missing), missing_days=missing))
+    return MonthCompleteness(expected_days=len(days), counters=counters)
+
+
+def statement_details(user, statement: PenaltyStatement) -> dict[str, Any]:
+    """Everything the statement page and its exports show, in a fixed number of queries."""
+    lines = list(
+        visible_lines(user)
+        .filter(statement=statement)
+        .select_related("service_level", "terms", "waived_by")
+        .prefetch_related(
+            Prefetch(
+                "disputes",
+                queryset=restrict(LineDispute.objects.all(), user).select_related("raised_by", "resolved_by"),
+            )
+        )
+    )
+    month_end = last_day_of_month(statement.month)
+    exclusions = (
+        restrict(Exclusion.objects.all(), user)
+        .filter(
+            contract_id=statement.contract_id,
+            status=ApprovalStatus.APPROVED,
+            start_date__lte=month_end,
+            end_date__gte=statement.month,
+        )
+        .select_related("decided_by")
+        .prefetch_related(Prefetch("service_levels", queryset=restrict(ServiceLevel.objects.all(), user)))
+    )
+    incidents = (
+        restrict(Incident.objects.all(), user)
+        .filter(contract_id=statement.contract_id, month=statement.month)
+        .select_related("selected_service_level")
+        .prefetch_related(Prefetch("service_levels", queryset=restrict(ServiceLevel.objects.all(), user)))
+    )
+    events = (
+        restrict(StatementEvent.objects.all(), user)
+        .filter(statement=statement)
+        .select_related("actor", "line__service_level")
+        .order_by("created_at", "id")
+    )
+    adjustments = (
+        restrict(StatementAdjustment.objects.all(), user)
+        .filter(statement=statement)
+        .select_related("origin", "service_level")
+    )
+    return {
+        "statement": statement,
+        "contract": statement.contract,
+        "lines": lines,
+        "exclusions": list(exclusions),
+        "incidents": list(incidents),
+        "events": list(events),
+        "adjustments": list(adjustments),
+        "completeness": month_completeness(user, statement, lines),
+    }
+
+
+@login_required
+@require_GET
+def statement_detail(request, pk: int):
+    statement = get_statement(request.user, pk)
+    can_change = request.user.has_perm(CHANGE_STATEMENTS)
+    context = {
+        **statement_details(request.user, statement),
+        "active_section": "statements",
+        "can_change": can_change,
+        "can_dispute": request.user.is_vendor_user
+        and statement.status in (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED),
+        "can_waive": can_change and statement.status in (StatementStatus.DRAFT, StatementStatus.IN_REVIEW),
+        "actions": [
+            (name, spec)
+            for name, spec in STATEMENT_ACTIONS.items()
+            if can_change and statement.status in spec.from_status
+        ],
+    }
+    return render(request, "sla_tracker/statement_detail.html", context)
+
+
+@login_required
+@require_GET
+def statement_export(request, pk: int, fmt: str):
+    statement = get_statement(request.user, pk)
+    stem = f"statement-{statement.contract.reference}-{month_label(statement.month)}"
+    details = statement_details(request.user, statement)
+    if fmt == "xlsx":
+        return _download(exports.statement_xlsx(details), f"{stem}.xlsx", exports.XLSX)
+    if fmt == "csv":
+        return _download(exports.statement_csv(details), f"{stem}.csv", exports.CSV)
+    if fmt == "pdf":
+        return _download(exports.statement_pdf(details, request), f"{stem}.pdf", exports.PDF)
+    raise Http404
+
+
+# Actions ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementActionSpec:
+    service: Any
+    title: Any
+    button: Any
+    explanation: Any
+    done: Any
+    from_status: tuple[str, ...]
+    field: str = ""
+    field_label: Any = ""
+
+
+STATEMENT_ACTIONS = {
+    "submit": StatementActionSpec(
+        service=submit_statement,
+        title=_("Submit the statement for review"),
+        button=_("Submit for review"),
+        explanation=_("The statement goes from draft to in review; the vendor can then see it and dispute lines."),
+        done=_("The statement was submitted for review."),
+        from_status=(StatementStatus.DRAFT,),
+    ),
+    "approve": StatementActionSpec(
+        service=approve_statement,
+        title=_("Approve the statement"),
+        button=_("Approve"),
+        explanation=_("An approved statement is never recomputed: later corrections become adjustments."),
+        done=_("The statement was approved."),
+        from_status=(StatementStatus.IN_REVIEW,),
+    ),
+    "invoice": StatementActionSpec(
+        service=mark_statement_invoiced,
+        title=_("Mark the statement invoiced"),
+        button=_("Mark invoiced"),
+        explanation=_("Record the invoice or credit note that settles this statement."),
+        done=_("The statement was marked invoiced."),
+        from_status=(StatementStatus.APPROVED,),
+        field="invoice_reference",
+        field_label=_("Invoice or credit note reference"),
+    ),
+}
+
+
+class ConfirmForm(forms.Form):
+    """The confirmation step of an action, with its one text field when the action needs one."""
+
+    def __init__(self, *args, field: str = "", label="", **kwargs):
+        super().__init__(*args, **kwargs)
+        if field:
+            self.fields[field] = forms.CharField(
+                label=label,
+                widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"})
+                if field == "reason"
+                else forms.TextInput(attrs={"class": "form-control"}),
+            )
+
+
+def _posted(request):
+    """The POST data of a submission (even an empty one, as a bare confirmation is), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def _run(form: forms.Form, call) -> bool:
+    """Call the service; its ValidationError becomes the form's errors."""
+    try:
+        call()
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error(None, message)
+        return False
+    return True
+
+
+@login_required
+def statement_action(request, pk: int, action: str):
+    spec = STATEMENT_ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    statement = get_statement(request.user, pk)
+    if not request.user.has_perm(CHANGE_STATEMENTS):
+        raise PermissionDenied
+    form = ConfirmForm(_posted(request), field=spec.field, label=spec.field_label)
+    if request.method == "POST" and form.is_valid():
+        extra = {spec.field: form.cleaned_data[spec.field]} if spec.field else {}
+        if _run(form, lambda: spec.service(statement_id=statement.pk, actor=request.user, **extra)):
+            messages.success(request, spec.done)
+            return redirect("sla_tracker:statement", pk=statement.pk)
+    return render(
+        request,
+        "sla_tracker/confirm.html",
+        {
+            "statement": statement,
+            "form": form,
+            "title": spec.title,
+            "button": spec.button,
+            "explanation": spec.explanation,
+            "active_section": "statements",
+        },
+    )
+
+
+def _get_line(user, pk: int) -> StatementLine:
+    return get_object_or_404(
+        visible_lines(user).select_related("statement__contract__vendor", "service_level"),
+        pk=pk,
+    )
+
+
+@login_required
+def waive(request, pk: int):
+    line = _get_line(request.user, pk)
+    if not request.user.has_perm(CHANGE_STATEMENTS):
+        raise PermissionDenied
+    form = ConfirmForm(_posted(request), field="reason", label=_("Reason for the waiver"))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _run(form, lambda: waive_line(line_id=line.pk, actor=request.user, reason=form.cleaned_data["reason"]))
+    ):
+        messages.success(request, _("The line was waived: its credit no longer counts."))
+        return redirect("sla_tracker:statement", pk=line.statement_id)
+    return render(
+        request,
+        "sla_tracker/confirm.html",
+        {
+            "statement": line.statement,
+            "line": line,
+            "form": form,
+            "title": _("Waive a line"),
+            "button": _("Waive the credit"),
+            "explanation": _("The line's credit counts as zero in the statement's totals and in later months."),
+            "active_section": "statements",
+        },
+    )
+
+
+class DisputeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}))
+    evidence = forms.FileField(
+        label=_("Attachment (evidence)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"class": "form-control"}),
+    )
+
+
+@login_required
+def dispute(request, pk: int):
+    line = _get_line(request.user, pk)
+    if not request.user.is_vendor_user:
+        raise PermissionDenied
+    form = DisputeForm(_posted(request), request.FILES if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if _run(
+            form,
+            lambda: dispute_line(line_id=line.pk, actor=request.user, reason=data["reason"], evidence=data["evidence"]),
+        ):
+            messages.success(request, _("Your dispute was recorded; procurement will resolve it."))
+            return redirect("sla_tracker:statement", pk=line.statement_id)
+    return render(
+        request,
+        "sla_tracker/dispute.html",
+        {"statement": line.statement, "line": line, "form": form, "active_section": "statements"},
+    )
+
+
+# A contract's year --------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def contract_year(request, pk: int, year: int):
+    """The month × service level grid of a contract's statuses in one year, and its monthly credits."""
+    contract = get_object_or_404(restrict(Contract.objects.select_related("vendor"), request.user), pk=pk)
+    levels = list(restrict(ServiceLevel.objects.filter(contract=contract), request.user))
+    statements = {
+        statement.month.month: statement
+        for statement in visible_statements(request.user)
+        .filter(contract=contract, month__year=year)
+        .prefetch_related(Prefetch("lines", queryset=restrict(StatementLine.objects.all(), request.user)))
+    }
+    months = [datetime.date(year, number, 1) for number in range(1, 13)]
+    rows = []
+    for level in levels:
+        cells = []
+        for month in months:
+            statement = statements.get(month.month)
+            line = (
+                next((item for item in statement.lines.all() if item.service_level_id == level.pk), None)
+                if statement
+                else None
+            )
+            cells.append({"month": month, "line": line, "statement": statement})
+        rows.append({"level": level, "cells": cells})
+    chart = {
+        "labels": [date_format(month, "M") for month in months],
+        "credits": [float(statements[m.month].credits) if m.month in statements else None for m in months],
+        "net": [float(statements[m.month].net) if m.month in statements else None for m in months],
+        "currency": contract.currency,
+        "creditsLabel": str(_("Credits")),
+        "netLabel": str(_("Net")),
+    }
+    return render(
+        request,
+        "sla_tracker/contract_year.html",
+        {
+            "contract": contract,
+            "year": year,
+            "months": months,
+            "rows": rows,
+            "statements": [statements.get(month.month) for month in months],
+            "chart": chart,
+            "previous_year": year - 1 if year > contract.start_date.year else None,
+            "next_year": year + 1 if year < max(contract.end_date.year, timezone.localdate().year) else None,
+            "active_section": "statements",
+        },
+    )

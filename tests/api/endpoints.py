@@ -1,0 +1,52 @@
+"""The table every API test reads: one row per resource, so a new endpoint adds one line here.
+
+prefix: the collection under /api/v1/; label: the model in tests.accounts.test_scoping.build_world;
+app: whose role permissions decide writes (None: read-only resource, changed only by actions);
+shared: reference data every signed-in user reads.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    prefix: str
+    label: str
+    app: str | None
+    shared: bool = False
+
+    def __str__(self) -> str:
+        return self.prefix
+
+
+ENDPOINTS = (
+    Endpoint("vendors", "contracts.Vendor", "contracts"),
+    Endpoint("contracts", "contracts.Contract", "contracts"),
+    Endpoint("contract-scopes", "contracts.ContractScope", "contracts"),
+    Endpoint("monthly-charges", "contracts.MonthlyCharge", "contracts"),
+    Endpoint("amendments", "contracts.Amendment", "contracts"),
+    Endpoint("kpi-counters", "sla_tracker.KpiCounter", "sla_tracker", shared=True),
+    Endpoint("service-levels", "sla_tracker.ServiceLevel", "sla_tracker"),
+    Endpoint("service-level-versions", "sla_tracker.ServiceLevelVersion", "sla_tracker"),
+    Endpoint("measurements", "sla_tracker.Measurement", "sla_tracker"),
+    Endpoint("exclusions", "sla_tracker.Exclusion", "sla_tracker"),
+    Endpoint("incidents", "sla_tracker.Incident", "sla_tracker"),
+    Endpoint("penalty-statements", "sla_tracker.PenaltyStatement", None),
+    Endpoint("statement-lines", "sla_tracker.StatementLine", None),
+    Endpoint("line-disputes", "sla_tracker.LineDispute", None),
+    Endpoint("committees", "governance.Committee", "governance"),
+    Endpoint("meetings", "governance.Meeting", "governance"),
+    Endpoint("decisions", "governance.Decision", "governance"),
+    Endpoint("action-items", "governance.ActionItem", "governance"),
+    Endpoint("audit-rights", "audits.AuditRight", "audits"),
+    Endpoint("audits", "audits.Audit", "audits"),
+    Endpoint("findings", "audits.Finding", "audits"),
+)
+
+
+def list_url(endpoint: Endpoint) -> str:
+    return f"/api/v1/{endpoint.prefix}/"
+
+
+def detail_url(endpoint: Endpoint, obj) -> str:
+    return f"/api/v1/{endpoint.prefix}/{obj.pk}/"

@@ -1,0 +1,209 @@
+"""Every endpoint × every role × own / other vendor's object: who reads, who writes, and 404 outside scope.
+
+A vendor user (and every internal role but administrators and procurement) must not learn that
+another vendor's object exists: outside their scope every method answers 404, never 403.
+"""
+
+import pytest
+
+from accounts.choices import Role
+from accounts.roles import ROLE_PERMISSIONS
+from sla_tracker.models import KpiCounter
+from tests.api.conftest import ROLES
+from tests.api.endpoints import ENDPOINTS, detail_url, list_url
+
+pytestmark = pytest.mark.django_db
+
+SEES_BOTH_VENDORS = {Role.ADMINISTRATOR, Role.PROCUREMENT}
+WRITABLE = [endpoint for endpoint in ENDPOINTS if endpoint.app]
+
+
+def row(world: dict, endpoint):
+    if endpoint.label == "sla_tracker.KpiCounter":
+        return KpiCounter.objects.get(code=world["sla_tracker.ServiceLevelVersion"].numerator[0])
+    return world[endpoint.label]
+
+
+def visible(role: str, endpoint, whose: str) -> bool:
+    return endpoint.shared or whose == "own" or role in SEES_BOTH_VENDORS
+
+
+def may_change(role: str, app: str) -> bool:
+    return role == Role.ADMINISTRATOR or "change" in ROLE_PERMISSIONS.get(role, {}).get(app, ())
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_a_list_shows_the_rows_in_the_users_scope_only(worlds, users, client_for, endpoint, role):
+    mine, theirs = worlds
+    response = client_for(users[role]).get(list_url(endpoint), {"page_size": 200})
+    assert response.status_code == 200, response.content
+    ids = {item["id"] for item in response.json()["results"]}
+    assert row(mine, endpoint).pk in ids
+    assert (row(theirs, endpoint).pk in ids) == visible(role, endpoint, "other")
+
+
+@pytest.mark.parametrize("whose", ["own", "other"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_a_detail_is_200_in_scope_and_404_outside(worlds, users, client_for, endpoint, role, whose):
+    obj = row(worlds[0] if whose == "own" else worlds[1], endpoint)
+    response = client_for(users[role]).get(detail_url(endpoint, obj))
+    expected = 200 if visible(role, endpoint, whose) else 404
+    assert response.status_code == expected, response.content
+    if expected == 404:
+        assert response.json() == {"type": "not_found", "detail": "Not found."}
+
+
+@pytest.mark.parametrize("whose", ["own", "other"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", WRITABLE, ids=str)
+def test_a_change_is_404_outside_scope_403_without_the_permission_and_200_with_it(
+    worlds, users, client_for, endpoint, role, whose
+):
+    obj = row(worlds[0] if whose == "own" else worlds[1], endpoint)
+    response = client_for(users[role]).patch(detail_url(endpoint, obj), {}, format="json")
+    expected = 200 if may_change(role, endpoint.app) else 403
+    if not visible(role, endpoint, whose):
+        expected = 404
+    assert response.status_code == expected, response.content
+    if expected == 403:
+        assert response.json()["type"] == "permission_denied"
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if not e.app], ids=str)
+def test_statements_lines_and_disputes_are_not_written_directly(worlds, users, client_for, endpoint):
+    obj = row(worlds[0], endpoint)
+    client = client_for(users[Role.ADMINISTRATOR])
+    assert client.patch(detail_url(endpoint, obj), {"status": "approved"}, format="json").status_code == 405
+    assert client.post(list_url(endpoint), {}, format="json").status_code == 405
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_nothing_is_deleted_through_the_api(worlds, users, client_for, endpoint):
+    response = client_for(users[Role.ADMINISTRATOR]).delete(detail_url(endpoint, row(worlds[0], endpoint)))
+    assert response.status_code == 405
+    assert response.json()["type"] == "method_not_allowed"
+
+
+def test_an_anonymous_request_is_401_with_the_error_shape(worlds):
+    from rest_framework.test import APIClient
+
+    response = APIClient().get("/api/v1/contracts/")
+    assert response.status_code == 401
+    assert response.json() == {
+        "type": "not_authenticated",
+        "detail": "Authentication credentials were not provided.",
+    }
+
+
+# Creates: (role, endpoint, payload from the first world) → status. "other" payloads point at the
+# second world: a parent outside the scope is refused like an unknown id (400), never created.
+def _service_level(world):
+    return {"contract": world["contracts.Contract"].pk, "code": "CSL-NEW", "name": "First contact resolution"}
+
+
+def _exclusion(world):
+    return {
+        "contract": world["contracts.Contract"].pk,
+        "start_date": "2025-03-03",
+        "end_date": "2025-03-04",
+        "reason": "third_party",
+        "description": "National carrier outage.",
+    }
+
+
+def _incident(world):
+    return {
+        "contract": world["contracts.Contract"].pk,
+        "title": "Chat platform outage",
+        "occurred_on": "2025-03-05",
+        "service_levels": [world["sla_tracker.ServiceLevel"].pk],
+    }
+
+
+def _decision(world):
+    return {"meeting": world["governance.Meeting"].pk, "number": 99, "text": "Adopt the recovery plan."}
+
+
+def _action_item(world):
+    return {
+        "meeting": world["governance.Meeting"].pk,
+        "title": "Share the staffing plan",
+        "owner_contact": world["contracts.VendorContact"].pk,
+        "due_date": "2025-04-30",
+    }
+
+
+def _finding(world):
+    return {
+        "audit": world["audits.Audit"].pk,
+        "number": 99,
+        "title": "Abandon threshold misconfigured",
+        "severity": "high",
+        "description": "Short abandons counted from 10 s.",
+        "due_date": "2025-09-30",
+    }
+
+
+def _vendor(world):
+    return {"name": "Nova Contact", "country": "PT"}
+
+
+def _measurement(world):
+    counter = KpiCounter.objects.get(code="answered")
+    return {"contract": world["contracts.Contract"].pk, "counter": counter.pk, "day": "2025-03-10", "value": "1200"}
+
+
+CREATES = [
+    (Role.ADMINISTRATOR, "vendors", _vendor, "own", 201),
+    (Role.VENDOR_MANAGER, "vendors", _vendor, "own", 201),
+    (Role.PROCUREMENT, "vendors", _vendor, "own", 403),
+    (Role.VENDOR_USER, "vendors", _vendor, "own", 403),
+    (Role.VENDOR_MANAGER, "service-levels", _service_level, "own", 201),
+    (Role.VENDOR_MANAGER, "service-levels", _service_level, "other", 400),
+    (Role.ADMINISTRATOR, "service-levels", _service_level, "other", 201),
+    (Role.AUDITOR, "service-levels", _service_level, "own", 403),
+    (Role.VENDOR_USER, "service-levels", _service_level, "own", 403),
+    (Role.VENDOR_MANAGER, "measurements", _measurement, "own", 201),
+    (Role.VENDOR_MANAGER, "measurements", _measurement, "other", 400),
+    (Role.VENDOR_USER, "measurements", _measurement, "own", 403),
+    (Role.VENDOR_MANAGER, "exclusions", _exclusion, "own", 201),
+    (Role.VENDOR_MANAGER, "exclusions", _exclusion, "other", 400),
+    (Role.COMMITTEE_MEMBER, "exclusions", _exclusion, "own", 403),
+    (Role.VENDOR_MANAGER, "incidents", _incident, "own", 201),
+    (Role.VENDOR_USER, "incidents", _incident, "own", 403),
+    (Role.COMMITTEE_MEMBER, "decisions", _decision, "own", 201),
+    (Role.COMMITTEE_MEMBER, "decisions", _decision, "other", 400),
+    (Role.AUDITOR, "decisions", _decision, "own", 403),
+    (Role.COMMITTEE_MEMBER, "action-items", _action_item, "own", 201),
+    (Role.VENDOR_USER, "action-items", _action_item, "own", 403),
+    (Role.AUDITOR, "findings", _finding, "own", 201),
+    (Role.AUDITOR, "findings", _finding, "other", 400),
+    (Role.VENDOR_MANAGER, "findings", _finding, "own", 403),
+    (Role.VENDOR_USER, "findings", _finding, "own", 403),
+]
+
+
+@pytest.mark.parametrize(("role", "prefix", "payload", "whose", "expected"), CREATES)
+def test_creates_follow_the_role_and_the_scope(worlds, users, client_for, role, prefix, payload, whose, expected):
+    world = worlds[0] if whose == "own" else worlds[1]
+    response = client_for(users[role]).post(f"/api/v1/{prefix}/", payload(world), format="json")
+    assert response.status_code == expected, response.content
+    if expected == 400:
+        assert response.json()["type"] == "validation_error"
+
+
+def test_the_server_sets_who_created_a_row(worlds, users, client_for):
+    manager = users[Role.VENDOR_MANAGER]
+    response = client_for(manager).post("/api/v1/incidents/", _incident(worlds[0]), format="json")
+    assert response.status_code == 201
+    assert response.json()["created_by"] == manager.pk
+    assert response.json()["month"] == "2025-03-01"
+
+
+def test_a_database_constraint_is_a_400_not_a_500(worlds, users, client_for):
+    payload = {**_exclusion(worlds[0]), "end_date": "2025-03-01"}
+    response = client_for(users[Role.VENDOR_MANAGER]).post("/api/v1/exclusions/", payload, format="json")
+    assert response.status_code == 400
+    assert response.json()["type"] == "validation_error"

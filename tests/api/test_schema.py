@@ -1,0 +1,49 @@
+"""The OpenAPI schema generates without a warning and lists every resource and domain action."""
+
+import pytest
+import yaml
+from django.core.management import call_command
+
+from tests.api.endpoints import ENDPOINTS
+
+ACTIONS = (
+    "/api/v1/penalty-statements/{id}/submit/",
+    "/api/v1/penalty-statements/{id}/approve/",
+    "/api/v1/penalty-statements/{id}/reopen/",
+    "/api/v1/penalty-statements/{id}/invoice/",
+    "/api/v1/statement-lines/{id}/dispute/",
+    "/api/v1/statement-lines/{id}/waive/",
+    "/api/v1/line-disputes/{id}/resolve/",
+    "/api/v1/meetings/{id}/minutes/",
+    "/api/v1/meetings/{id}/circulate/",
+    "/api/v1/meetings/{id}/approve-minutes/",
+    "/api/v1/action-items/{id}/close/",
+    "/api/v1/findings/{id}/remediate/",
+    "/api/v1/me/",
+    "/api/v1/me/token/",
+    "/api/v1/auth/token/",
+)
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory) -> dict:
+    path = tmp_path_factory.mktemp("schema") / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
+    return yaml.safe_load(path.read_text())
+
+
+def test_every_resource_has_a_list_and_a_detail(schema):
+    for endpoint in ENDPOINTS:
+        assert f"/api/v1/{endpoint.prefix}/" in schema["paths"]
+        assert f"/api/v1/{endpoint.prefix}/{{id}}/" in schema["paths"]
+
+
+def test_every_domain_action_is_listed(schema):
+    assert set(ACTIONS) <= set(schema["paths"])
+
+
+def test_error_responses_are_documented_in_the_error_shape(schema):
+    dispute = schema["paths"]["/api/v1/statement-lines/{id}/dispute/"]["post"]["responses"]
+    assert dispute["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ValidationError"}
+    assert dispute["404"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert set(schema["components"]["schemas"]["ValidationError"]["properties"]) == {"type", "errors"}

@@ -1,0 +1,70 @@
+"""API tokens: created and revoked by their user; a username and password buy one, within a throttle."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_user_creates_a_token_uses_it_and_revokes_it():
+    user = f.UserFactory(username="camille")
+    session = APIClient()
+    session.force_login(user)
+    created = session.post("/api/v1/me/token/")
+    assert created.status_code == 201
+    token = created.json()["token"]
+
+    machine = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+    me = machine.get("/api/v1/me/")
+    assert me.status_code == 200
+    assert me.json()["username"] == "camille"
+
+    assert machine.delete("/api/v1/me/token/").status_code == 204
+    refused = machine.get("/api/v1/me/")
+    assert refused.status_code == 401
+    assert refused.json() == {"type": "authentication_failed", "detail": "Invalid token."}
+
+
+def test_a_new_token_replaces_the_old_one():
+    user = f.UserFactory()
+    session = APIClient()
+    session.force_login(user)
+    first = session.post("/api/v1/me/token/").json()["token"]
+    second = session.post("/api/v1/me/token/").json()["token"]
+    assert first != second
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {first}").get("/api/v1/me/").status_code == 401
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {second}").get("/api/v1/me/").status_code == 200
+
+
+def test_a_username_and_password_buy_a_token():
+    f.UserFactory(username="machine")
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "machine", "password": f.DEFAULT_PASSWORD}, format="json"
+    )
+    assert response.status_code == 201
+    token = response.json()["token"]
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {token}").get("/api/v1/contracts/").status_code == 200
+
+
+def test_a_wrong_password_is_a_401_and_repeated_tries_are_throttled():
+    f.UserFactory(username="target")
+    client = APIClient()
+    statuses = [
+        client.post("/api/v1/auth/token/", {"username": "target", "password": "guess"}, format="json").status_code
+        for _ in range(11)
+    ]
+    assert statuses[0] == 401
+    assert statuses[-1] == 429
+    assert client.post("/api/v1/auth/token/", {}, format="json").json()["type"] == "throttled"
+
+
+def test_the_profile_changes_only_what_the_user_owns():
+    user = f.UserFactory()
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.patch("/api/v1/me/", {"first_name": "Alex", "role": "administrator"}, format="json")
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert (user.first_name, user.role) == ("Alex", "vendor_manager")

@@ -1,0 +1,68 @@
+"""The meeting dashboard in a real browser: a committee member sees the scorecard chart drawn and
+adds an action item. Same Chromium and fixtures as tests/web/test_browser.py (no browser download)."""
+
+import datetime
+
+import pytest
+
+from governance.choices import MeetingStatus, MemberRole
+from governance.models import ActionItem
+from tests.factories import CommitteeFactory, CommitteeMemberFactory, MeetingFactory
+from tests.web.conftest import make_statement
+from tests.web.test_browser import browser, page, shot, sign_in  # noqa: F401 - fixtures shared with that module
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# True once some pixel of the canvas is not fully transparent: Chart.js has drawn on it.
+CANVAS_HAS_PIXELS = """(canvas) => {
+  const context = canvas.getContext("2d");
+  const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let index = 3; index < pixels.length; index += 4) {
+    if (pixels[index] !== 0) return true;
+  }
+  return false;
+}"""
+
+
+def test_a_committee_member_reads_the_dashboard_and_adds_an_action_item(page, live_server):  # noqa: F811
+    statement = make_statement()
+    committee = CommitteeFactory(contract=statement.contract, name="Acme service review")
+    member = CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR)
+    MeetingFactory(
+        committee=committee,
+        scheduled_for=datetime.datetime(2025, 3, 10, 10, tzinfo=datetime.UTC),
+        status=MeetingStatus.HELD,
+    )
+    meeting = MeetingFactory(
+        committee=committee,
+        scheduled_for=datetime.datetime(2025, 4, 15, 10, tzinfo=datetime.UTC),
+        status=MeetingStatus.HELD,
+    )
+
+    sign_in(page, live_server, member.user)
+    page.goto(f"{live_server.url}/committees/")
+    page.click("#committee-table >> text=Acme service review")
+    page.wait_for_selector("#past-meetings")
+    page.click(f"a[href='/committees/meetings/{meeting.pk}/']")
+    page.wait_for_selector("#scorecard")
+    assert "Default" in page.inner_text("#scorecard")
+
+    canvas = page.wait_for_selector("canvas.scorecard-chart")
+    page.wait_for_function(f"({CANVAS_HAS_PIXELS})(document.querySelector('canvas.scorecard-chart'))")
+    assert canvas.evaluate(CANVAS_HAS_PIXELS) is True
+    shot(page, "committee-meeting-dashboard")
+
+    page.fill("#action-item-form [name=title]", "Send the CSL-1 recovery plan")
+    page.select_option("#action-item-form [name=owner]", f"user:{member.user_id}")
+    page.fill("#action-item-form [name=due_date]", "2025-05-15")
+    page.click("#action-item-form button[type=submit]")
+    page.wait_for_selector("#meeting-actions >> text=Send the CSL-1 recovery plan")
+    assert "The action item was added." in page.inner_text(".messages")
+    shot(page, "committee-action-item-added")
+
+    item = ActionItem.objects.get(meeting=meeting)
+    assert (item.title, item.owner_id, item.due_date) == (
+        "Send the CSL-1 recovery plan",
+        member.user_id,
+        datetime.date(2025, 5, 15),
+    )

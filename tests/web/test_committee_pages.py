@@ -1,0 +1,389 @@
+"""Steering committee pages: the committees, a committee's meetings, a meeting's dashboard, its
+changes by members, and the PDF pack."""
+
+import datetime
+import io
+import json
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from audits.choices import Severity
+from governance.choices import ActionStatus, MeetingStatus, MemberRole, MinutesStatus
+from governance.models import ActionItem, Decision, Meeting
+from tests.factories import (
+    ActionItemFactory,
+    AgendaItemFactory,
+    AttendanceFactory,
+    CommitteeFactory,
+    CommitteeMemberFactory,
+    ContractFactory,
+    FindingFactory,
+    LineDisputeFactory,
+    MeetingFactory,
+    ServiceLevelFactory,
+    UserFactory,
+    VendorFactory,
+    VendorUserFactory,
+)
+from tests.web.conftest import make_statement
+
+pytestmark = pytest.mark.django_db
+
+
+def at(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime(day.year, day.month, day.day, 10, tzinfo=datetime.UTC)
+
+
+class Committee:
+    """A monthly review of a contract with a March statement: the chair, the previous meeting (held
+    in March) and the April meeting whose dashboard reviews March."""
+
+    def __init__(self):
+        self.statement = make_statement()
+        self.contract = self.statement.contract
+        self.committee = CommitteeFactory(contract=self.contract, name="Acme service review")
+        self.chair = CommitteeMemberFactory(committee=self.committee, role=MemberRole.CHAIR).user
+        self.previous = MeetingFactory(
+            committee=self.committee, scheduled_for=at(datetime.date(2025, 3, 10)), status=MeetingStatus.HELD
+        )
+        self.meeting = MeetingFactory(
+            committee=self.committee, scheduled_for=at(datetime.date(2025, 4, 15)), status=MeetingStatus.HELD
+        )
+
+    def url(self, action: str = "") -> str:
+        if action:
+            return reverse("governance:meeting-action", args=[self.meeting.pk, action])
+        return reverse("governance:meeting", args=[self.meeting.pk])
+
+
+@pytest.fixture
+def review():
+    return Committee()
+
+
+@pytest.fixture
+def chair_client(client, review):
+    client.force_login(review.chair)
+    return client
+
+
+# The committees ---------------------------------------------------------------------------------------
+
+
+def test_the_list_shows_tier_cadence_meetings_and_flags_as_text(chair_client, review):
+    MeetingFactory(committee=review.committee, scheduled_for=at(datetime.date(2099, 1, 15)))
+
+    page = chair_client.get(reverse("governance:list")).content.decode()
+
+    assert "Acme service review" in page
+    assert "Tactical (service review)" in page
+    assert "Monthly" in page
+    assert 'data-flag="overdue">Meeting overdue</span>' in page
+    assert 'data-flag="quorum">Last meeting lacked quorum</span>' in page
+    assert review.contract.reference in page
+    assert reverse("governance:meeting", args=[Meeting.objects.get(scheduled_for__year=2099).pk]) in page
+
+
+def test_the_list_shows_only_the_committees_the_user_may_see(client, review):
+    CommitteeFactory(name="Other vendor review", contract=ContractFactory(vendor=VendorFactory(name="Other BPO")))
+    client.force_login(review.chair)
+
+    page = client.get(reverse("governance:list")).content.decode()
+
+    assert "Acme service review" in page
+    assert "Other vendor review" not in page
+
+
+def test_a_vendor_user_sees_only_the_committees_they_sit_on(client, review):
+    vendor_user = VendorUserFactory(vendor=review.contract.vendor)
+    client.force_login(vendor_user)
+    assert "Acme service review" not in client.get(reverse("governance:list")).content.decode()
+    assert client.get(review.url()).status_code == 404
+
+    CommitteeMemberFactory(committee=review.committee, user=vendor_user, side="vendor")
+
+    assert "Acme service review" in client.get(reverse("governance:list")).content.decode()
+    assert client.get(review.url()).status_code == 200
+
+
+def test_the_committee_page_lists_past_and_next_meetings_and_the_cadence(chair_client, review):
+    upcoming = MeetingFactory(committee=review.committee, scheduled_for=at(datetime.date(2099, 1, 15)))
+
+    response = chair_client.get(reverse("governance:committee", args=[review.committee.pk]))
+
+    assert [m.pk for m in response.context["upcoming"]] == [upcoming.pk]
+    assert [m.pk for m in response.context["past"]] == [review.meeting.pk, review.previous.pk]
+    page = response.content.decode()
+    assert "Meeting overdue" in page
+    assert "No quorum" in page
+
+
+def test_a_committee_the_user_cannot_see_is_404(client, review):
+    client.force_login(UserFactory(committee_member=True))
+
+    assert client.get(reverse("governance:committee", args=[review.committee.pk])).status_code == 404
+    assert client.get(review.url()).status_code == 404
+    assert client.get(reverse("governance:meeting-pack", args=[review.meeting.pk])).status_code == 404
+    assert client.post(review.url("minutes"), {"minutes": "x"}).status_code == 404
+
+
+# The dashboard ------------------------------------------------------------------------------------------
+
+
+def test_the_dashboard_shows_the_scorecard_of_the_months_since_the_previous_meeting(chair_client, review):
+    response = chair_client.get(review.url())
+
+    assert response.context["months"] == [datetime.date(2025, 3, 1)]
+    page = response.content.decode()
+    assert 'data-status="default">Default</span>' in page
+    assert 'data-status="met">Met</span>' in page
+    row = response.context["scorecard"][0]
+    data = json.loads(page.split(f'<script id="{row.element_id}" type="application/json">')[1].split("</script>")[0])
+    assert data["measured"] == [72.5]
+    assert data["target"] == [80.0]
+    assert "chart.umd.min.js" in page
+    assert "governance/scorecard.js" in page
+
+
+def test_the_dashboard_shows_penalties_disputes_actions_findings_and_dates(chair_client, review):
+    dispute = LineDisputeFactory(line=review.statement.lines.first())
+    later = ActionItemFactory(meeting=review.previous, title="Later action", due_date=datetime.date(2099, 1, 1))
+    overdue = ActionItemFactory(meeting=review.previous, title="Overdue action", due_date=datetime.date(2025, 2, 1))
+    FindingFactory(audit__audit_right__contract=review.contract, severity=Severity.HIGH, title="Abandons miscounted")
+
+    response = chair_client.get(review.url())
+
+    page = response.content.decode()
+    assert reverse("sla_tracker:statement", args=[review.statement.pk]) in page
+    assert 'data-status="in_review">In review</span>' in page
+    assert [d.pk for d in response.context["disputes"]] == [dispute.pk]
+    assert [item.pk for item in response.context["open_actions"]] == [overdue.pk, later.pk]
+    assert ">Overdue</span>" in page
+    assert str(overdue.owner) in page
+    high = {severity: found for _label, severity, found in response.context["findings_by_severity"]}["high"]
+    assert [finding.title for finding in high] == ["Abandons miscounted"]
+    assert 'data-severity="high">High</span> 1' in page
+    assert response.context["contracts"][0].next_renewal is not None
+    assert "Notice deadline" in page
+
+
+def test_the_minutes_are_rendered_from_markdown_and_sanitised(chair_client, review):
+    Meeting.objects.filter(pk=review.meeting.pk).update(
+        minutes="## Service levels\n\n**CSL-1** missed.<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>"
+    )
+
+    page = chair_client.get(review.url()).content.decode()
+    minutes = page.split('id="minutes">')[1].split("</div>")[0]
+
+    assert "<h2>Service levels</h2>" in minutes
+    assert "<strong>CSL-1</strong>" in minutes
+    assert "<script>" not in minutes
+    assert "onerror" not in minutes
+
+
+def test_a_vendor_wide_committee_shows_all_the_vendors_contracts(client, review):
+    second = make_statement(vendor=review.contract.vendor)
+    committee = CommitteeFactory(vendor_wide=True, vendor=review.contract.vendor, contract=None)
+    member = CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR).user
+    meeting = MeetingFactory(committee=committee, scheduled_for=at(datetime.date(2025, 4, 20)))
+    client.force_login(member)
+
+    response = client.get(reverse("governance:meeting", args=[meeting.pk]))
+
+    assert {c.pk for c in response.context["contracts"]} == {review.contract.pk, second.contract.pk}
+    assert {s.pk for s in response.context["statements"]} == {review.statement.pk, second.pk}
+
+
+def test_the_pack_is_a_pdf_with_the_committee_name(chair_client, review):
+    response = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk]))
+
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Acme service review" in text
+
+
+# Changes by members ----------------------------------------------------------------------------------------
+
+
+def test_a_member_proposes_the_agenda(chair_client, review):
+    response = chair_client.post(review.url("propose-agenda"), follow=True)
+
+    titles = [item.title for item in review.meeting.agenda_items.all()]
+    assert any(title.startswith(f"Statement {review.contract.reference} 2025-03") for title in titles)
+    assert "agenda items were proposed" in response.content.decode()
+
+
+def test_a_member_edits_circulates_and_approves_the_minutes_as_chair(chair_client, review):
+    chair_client.post(review.url("minutes"), {"minutes": "## Decisions\nNone."})
+    review.meeting.refresh_from_db()
+    assert review.meeting.minutes == "## Decisions\nNone."
+
+    chair_client.post(review.url("circulate"))
+    review.meeting.refresh_from_db()
+    assert review.meeting.minutes_status == MinutesStatus.CIRCULATED
+
+    response = chair_client.post(review.url("approve"), follow=True)
+    review.meeting.refresh_from_db()
+    assert review.meeting.minutes_status == MinutesStatus.APPROVED
+    assert review.meeting.minutes_approved_by == review.chair
+    assert "The minutes were approved." in response.content.decode()
+
+
+def test_approved_minutes_cannot_be_edited_and_a_correction_is_offered(chair_client, review):
+    Meeting.objects.filter(pk=review.meeting.pk).update(
+        minutes="Approved text", minutes_status=MinutesStatus.APPROVED, minutes_approved_by=review.chair,
+        minutes_approved_at=at(datetime.date(2025, 4, 20)),
+    )  # fmt: skip
+
+    response = chair_client.post(review.url("minutes"), {"minutes": "Changed"}, follow=True)
+
+    review.meeting.refresh_from_db()
+    assert review.meeting.minutes == "Approved text"
+    page = response.content.decode()
+    assert "Approved minutes cannot be edited; record a correction instead." in page
+    assert 'id="correction-form"' in page
+    assert 'id="minutes-form"' not in page
+
+
+def test_a_member_records_a_correction_of_approved_minutes(chair_client, review):
+    Meeting.objects.filter(pk=review.meeting.pk).update(
+        minutes="Approved text", minutes_status=MinutesStatus.APPROVED, minutes_approved_by=review.chair,
+        minutes_approved_at=at(datetime.date(2025, 4, 20)),
+    )  # fmt: skip
+
+    response = chair_client.post(review.url("correction"), {"minutes": "Corrected text"})
+
+    correction = Meeting.objects.get(corrects=review.meeting)
+    assert correction.minutes == "Corrected text"
+    assert response.url == reverse("governance:meeting", args=[correction.pk])
+    assert "This record corrects the approved minutes" in chair_client.get(response.url).content.decode()
+
+
+def test_circulating_empty_minutes_is_refused_with_the_reason(chair_client, review):
+    response = chair_client.post(review.url("circulate"), follow=True)
+
+    review.meeting.refresh_from_db()
+    assert review.meeting.minutes_status == MinutesStatus.DRAFT
+    assert "Write the minutes before circulating them." in response.content.decode()
+
+
+def test_a_member_who_is_not_chair_cannot_approve(client, review):
+    member = CommitteeMemberFactory(committee=review.committee).user
+    Meeting.objects.filter(pk=review.meeting.pk).update(minutes="Text", minutes_status=MinutesStatus.CIRCULATED)
+    client.force_login(member)
+
+    response = client.post(review.url("approve"), follow=True)
+
+    review.meeting.refresh_from_db()
+    assert review.meeting.minutes_status == MinutesStatus.CIRCULATED
+    assert "Only the committee&#x27;s chair approves the minutes alone" in response.content.decode()
+
+
+def test_a_member_records_a_decision_and_an_action_item_from_it(chair_client, review):
+    chair_client.post(review.url("decision"), {"text": "The vendor presents a recovery plan."})
+    decision = Decision.objects.get(meeting=review.meeting)
+    assert decision.number == 1
+
+    response = chair_client.post(
+        review.url("action-item"),
+        {"title": "Send the recovery plan", "owner": f"user:{review.chair.pk}", "due_date": "2025-05-15",
+         "decision": decision.pk},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    item = ActionItem.objects.get(meeting=review.meeting)
+    assert (item.title, item.owner, item.decision, item.status) == (
+        "Send the recovery plan",
+        review.chair,
+        decision,
+        ActionStatus.OPEN,
+    )
+
+
+def test_an_action_item_may_be_owned_by_a_vendor_contact_member(chair_client, review):
+    contact = CommitteeMemberFactory(committee=review.committee, vendor_contact=True).contact
+
+    chair_client.post(
+        review.url("action-item"), {"title": "Fix the IVR", "owner": f"contact:{contact.pk}", "due_date": "2025-05-15"}
+    )
+
+    assert ActionItem.objects.get(meeting=review.meeting).owner_contact == contact
+
+
+def test_an_invalid_action_item_shows_the_form_errors(chair_client, review):
+    response = chair_client.post(review.url("action-item"), {"title": "", "owner": "user:999999", "due_date": "x"})
+
+    assert response.status_code == 400
+    assert not ActionItem.objects.exists()
+    assert "This field is required." in response.content.decode()
+
+
+def test_a_member_closes_an_action_item(chair_client, review):
+    item = ActionItemFactory(meeting=review.previous)
+
+    response = chair_client.post(reverse("governance:action-close", args=[item.pk]), {"meeting": review.meeting.pk})
+
+    item.refresh_from_db()
+    assert item.status == ActionStatus.DONE
+    assert response.url == review.url()
+
+
+def test_a_non_member_who_sees_the_committee_cannot_change_it(client, review):
+    item = ActionItemFactory(meeting=review.previous)
+    client.force_login(UserFactory(procurement=True))
+
+    assert client.get(review.url()).status_code == 200
+    assert 'id="minutes-form"' not in client.get(review.url()).content.decode()
+    for action in ("propose-agenda", "minutes", "circulate", "approve", "correction", "decision", "action-item"):
+        assert client.post(review.url(action), {"minutes": "x", "text": "x"}).status_code == 403, action
+    assert client.post(reverse("governance:action-close", args=[item.pk])).status_code == 403
+    item.refresh_from_db()
+    assert item.status == ActionStatus.OPEN
+    assert not Decision.objects.exists()
+
+
+def test_an_administrator_may_change_any_meeting(client, review):
+    client.force_login(UserFactory(administrator=True))
+
+    client.post(review.url("decision"), {"text": "Escalate to the executive committee."})
+
+    assert Decision.objects.filter(meeting=review.meeting).count() == 1
+
+
+def test_an_unknown_action_is_404(chair_client, review):
+    assert chair_client.post(review.url("delete")).status_code == 404
+
+
+# Query counts ------------------------------------------------------------------------------------------------
+
+
+def _grow(review, start: int, stop: int) -> None:
+    """More meetings, action items, service levels, attendees, decisions, findings and agenda items."""
+    for index in range(start, stop):
+        MeetingFactory(committee=review.committee, scheduled_for=at(datetime.date(2024, 1 + index, 5)))
+        ActionItemFactory(meeting=review.previous, due_date=datetime.date(2025, 1, 1 + index))
+        ServiceLevelFactory(contract=review.contract)
+        AttendanceFactory(meeting=review.meeting)
+        AgendaItemFactory(meeting=review.meeting, position=index + 1)
+        Decision.objects.create(meeting=review.meeting, number=index + 1, text="x", created_by=review.chair)
+        FindingFactory(audit__audit_right__contract=review.contract)
+        CommitteeFactory(contract=review.contract)
+
+
+@pytest.mark.parametrize("page", ["list", "committee", "meeting"])
+def test_each_page_runs_the_same_number_of_queries_for_1_and_5_rows(client, count_queries, review, page):
+    client.force_login(UserFactory(administrator=True))
+    url = {
+        "list": reverse("governance:list"),
+        "committee": reverse("governance:committee", args=[review.committee.pk]),
+        "meeting": review.url(),
+    }[page]
+    _grow(review, 0, 1)
+    one = count_queries(client, url)
+
+    _grow(review, 1, 5)
+
+    assert count_queries(client, url) == one

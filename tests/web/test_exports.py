@@ -1,0 +1,131 @@
+"""Exports of the report and of a statement: the files open and hold the right numbers."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from tests.factories import ContractFactory, VendorUserFactory
+from tests.web.conftest import make_statement
+
+pytestmark = pytest.mark.django_db
+
+
+def report_export(fmt):
+    return reverse("sla_tracker:report-export", args=[fmt]) + "?month=2025-03"
+
+
+def statement_export(statement, fmt):
+    return reverse("sla_tracker:statement-export", args=[statement.pk, fmt])
+
+
+def rows_of(response):
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_the_report_xlsx_has_a_header_real_numbers_and_dates_and_totals_per_currency(
+    client, procurement, statement, other_statement
+):
+    client.force_login(procurement)
+
+    response = client.get(report_export("xlsx"))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="penalty-report-2025-03.xlsx"'
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert header[:4] == ("Contract", "Title", "Vendor", "Month")
+    credits = header.index("Credits")
+    by_reference = {row[0]: row for row in rows[1:3]}
+    eur = by_reference[statement.contract.reference]
+    assert isinstance(eur[3], datetime.datetime)
+    assert eur[3].date() == datetime.date(2025, 3, 1)
+    assert eur[credits] == 1500
+    assert isinstance(eur[credits], int | float)
+    totals = {row[0]: row for row in rows[3:]}
+    assert set(totals) == {"Total EUR", "Total GBP"}
+    assert totals["Total EUR"][credits] == 1500
+    assert totals["Total GBP"][credits] == 1500
+
+
+def test_the_report_csv_has_the_header_rows_and_totals(client, procurement, statement, other_statement):
+    make_statement(contract=ContractFactory(currency="EUR"))
+    client.force_login(procurement)
+
+    rows = rows_of(client.get(report_export("csv")))
+
+    assert rows[0][0] == "Contract"
+    credits = rows[0].index("Credits")
+    net = rows[0].index("Net")
+    assert len(rows) == 1 + 3 + 2
+    totals = {row[0]: row for row in rows[4:]}
+    assert Decimal(totals["Total EUR"][credits]) == Decimal("3000.00")
+    assert Decimal(totals["Total EUR"][net]) == Decimal("-2600.00")
+    assert Decimal(totals["Total GBP"][credits]) == Decimal("1500.00")
+
+
+def test_the_report_export_is_scoped_like_the_report(client, statement, other_statement):
+    client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
+
+    rows = rows_of(client.get(report_export("csv")))
+
+    references = [row[0] for row in rows[1:]]
+    assert statement.contract.reference in references
+    assert other_statement.contract.reference not in references
+
+
+def test_an_unknown_export_format_is_404(client, procurement, statement):
+    client.force_login(procurement)
+
+    assert client.get(report_export("docx")).status_code == 404
+    assert client.get(statement_export(statement, "docx")).status_code == 404
+
+
+def test_the_statement_xlsx_has_the_lines_as_numbers_and_the_totals(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.get(statement_export(statement, "xlsx"))
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [row for row in sheet.iter_rows(values_only=True) if any(value is not None for value in row)]
+    assert rows[0][:2] == ("Contract", statement.contract.reference)
+    header_index = next(index for index, row in enumerate(rows) if row[0] == "Service level")
+    header = rows[header_index]
+    lines = rows[header_index + 1 : header_index + 3]
+    assert lines[0][header.index("Measured")] == 72.5
+    assert lines[0][header.index("Credit")] == 1500
+    assert lines[0][header.index("Status")] == "Default"
+    assert "72.50 % < 80 % target" in lines[0][header.index("Explanation")]
+    totals = {row[0]: row for row in rows[header_index + 3 :]}
+    assert totals["Credits"][header.index("Credit")] == 1500
+    assert totals["Net"][header.index("Credit")] == -1300
+
+
+def test_the_statement_csv_lists_the_lines(client, procurement, statement):
+    client.force_login(procurement)
+
+    rows = rows_of(client.get(statement_export(statement, "csv")))
+
+    assert rows[0][:2] == ["Contract", statement.contract.reference]
+    header_index = next(index for index, row in enumerate(rows) if row and row[0] == "Service level")
+    assert rows[header_index + 1][rows[header_index].index("Credit")] == "1500.00"
+
+
+def test_the_statement_pdf_is_a_pdf_naming_the_contract_and_the_amounts(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.get(statement_export(statement, "pdf"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    pypdf = pytest.importorskip("pypdf")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+    assert statement.contract.reference in text
+    assert "1,500.00" in text
+    assert "72.50 % < 80 % target" in text

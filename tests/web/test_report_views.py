@@ -1,0 +1,114 @@
+"""The procurement penalty report: the month's statements, filters, totals per currency, scoping."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from contracts.choices import Currency
+from sla_tracker.choices import StatementStatus
+from tests.factories import ContractFactory, UserFactory, VendorUserFactory
+from tests.web.conftest import MONTH, make_statement
+
+pytestmark = pytest.mark.django_db
+
+REPORT = reverse("sla_tracker:report")
+
+
+def test_the_report_lists_the_months_statements_with_their_amounts(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.get(REPORT, {"month": "2025-03"})
+
+    assert response.status_code == 200
+    assert list(response.context["statements"]) == [statement]
+    page = response.content.decode()
+    assert statement.contract.reference in page
+    assert "€1,500.00" in page
+    assert "In review" in page
+
+
+def test_the_report_defaults_to_the_latest_month_with_statements(client, procurement, statement):
+    make_statement(contract=statement.contract, month=datetime.date(2025, 1, 1))
+    client.force_login(procurement)
+
+    response = client.get(REPORT)
+
+    assert response.context["month"] == MONTH
+    assert 'value="2025-03"' in response.content.decode()
+
+
+def test_totals_are_per_currency_and_never_summed_across_currencies(client, procurement, statement, other_statement):
+    make_statement(currency=Currency.EUR)
+    client.force_login(procurement)
+
+    totals = {total.currency: total for total in client.get(REPORT, {"month": "2025-03"}).context["totals"]}
+
+    assert set(totals) == {"EUR", "GBP"}
+    assert totals["EUR"].statements == 2
+    assert str(totals["EUR"].amounts["credits"]) == "3000.00"
+    assert str(totals["GBP"].amounts["credits"]) == "1500.00"
+
+
+def test_the_report_filters_by_vendor_contract_and_status(client, procurement, statement, other_statement):
+    draft = make_statement(status=StatementStatus.DRAFT)
+    client.force_login(procurement)
+
+    by_vendor = client.get(REPORT, {"month": "2025-03", "vendor": other_statement.contract.vendor_id})
+    by_contract = client.get(REPORT, {"month": "2025-03", "contract": statement.contract_id})
+    by_status = client.get(REPORT, {"month": "2025-03", "status": "draft"})
+
+    assert list(by_vendor.context["statements"]) == [other_statement]
+    assert list(by_contract.context["statements"]) == [statement]
+    assert list(by_status.context["statements"]) == [draft]
+
+
+def test_a_bad_month_shows_an_error_instead_of_failing(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.get(REPORT, {"month": "March"})
+
+    assert response.status_code == 200
+    assert "Give the month as YYYY-MM." in response.content.decode()
+
+
+def test_an_htmx_request_gets_only_the_results_fragment(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.get(REPORT, {"month": "2025-03"}, headers={"HX-Request": "true"})
+
+    page = response.content.decode()
+    assert "<html" not in page
+    assert 'id="report-table"' in page
+
+
+def test_a_vendor_user_sees_only_their_vendors_submitted_statements(client, statement, other_statement):
+    make_statement(contract=statement.contract, month=datetime.date(2025, 4, 1), status=StatementStatus.DRAFT)
+    client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
+
+    response = client.get(REPORT, {"month": "2025-03"})
+    april = client.get(REPORT, {"month": "2025-04"})
+
+    assert list(response.context["statements"]) == [statement]
+    assert other_statement.contract.reference not in response.content.decode()
+    assert list(april.context["statements"]) == []
+
+
+def test_a_vendor_manager_sees_only_the_contracts_they_own(client, statement, other_statement):
+    client.force_login(statement.contract.owner)
+
+    response = client.get(REPORT, {"month": "2025-03"})
+
+    assert list(response.context["statements"]) == [statement]
+
+
+def test_the_report_runs_the_same_number_of_queries_for_1_and_5_contracts(client, count_queries):
+    client.force_login(UserFactory(procurement=True))
+    make_statement()
+    one = count_queries(client, REPORT + "?month=2025-03")
+    for currency in (Currency.EUR, Currency.GBP, Currency.USD, Currency.CHF):
+        make_statement(contract=ContractFactory(currency=currency))
+
+    five = count_queries(client, REPORT + "?month=2025-03")
+
+    assert one == five

@@ -1,0 +1,241 @@
+"""A statement's page and its actions: each calls one service, with a confirmation step, via POST."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
+from sla_tracker.models import LineDispute, StatementEvent
+from tests.factories import (
+    ExclusionFactory,
+    IncidentFactory,
+    MeasurementFactory,
+    StatementLineFactory,
+    UserFactory,
+    VendorUserFactory,
+)
+from tests.web.conftest import make_statement
+
+pytestmark = pytest.mark.django_db
+
+
+def detail(statement):
+    return reverse("sla_tracker:statement", args=[statement.pk])
+
+
+def action(statement, name):
+    return reverse("sla_tracker:statement-action", args=[statement.pk, name])
+
+
+def test_the_statement_page_shows_each_line_with_status_text_credit_and_explanation(client, procurement, statement):
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+
+    assert 'data-status="default">Default</span>' in page
+    assert 'data-status="met">Met</span>' in page
+    assert "€1,500.00" in page
+    assert "72.50 % &lt; 80 % target → default" in page
+    assert "72.50" in page
+    assert "≥ 80" in page
+
+
+def test_the_statement_page_shows_history_completeness_exclusions_and_incidents(client, procurement, statement):
+    line = statement.lines.select_related("service_level").first()
+    ExclusionFactory(
+        contract=statement.contract,
+        start_date=statement.month,
+        end_date=statement.month,
+        approved=True,
+        description="Carrier outage",
+    )
+    IncidentFactory(contract=statement.contract, occurred_on=statement.month, title="Telephony down")
+    MeasurementFactory(contract=statement.contract, counter__code="answered", day=statement.month)
+    client.force_login(procurement)
+
+    response = client.get(detail(statement))
+
+    page = response.content.decode()
+    assert "Carrier outage" in page
+    assert "Telephony down" in page
+    assert "event 0" in page
+    completeness = {counter.code: counter for counter in response.context["completeness"].counters}
+    assert completeness["answered"].days_with_data == 1
+    assert statement.month not in completeness["answered"].missing_days
+    assert line.service_level.code in page
+
+
+def test_a_vendor_user_gets_404_on_another_vendors_statement_and_its_exports(client, vendor_user, other_statement):
+    client.force_login(vendor_user)
+
+    assert client.get(detail(other_statement)).status_code == 404
+    for fmt in ("xlsx", "csv", "pdf"):
+        url = reverse("sla_tracker:statement-export", args=[other_statement.pk, fmt])
+        assert client.get(url).status_code == 404
+    line = other_statement.lines.first()
+    assert client.post(reverse("sla_tracker:line-dispute", args=[line.pk]), {"reason": "x"}).status_code == 404
+
+
+def test_a_vendor_user_does_not_see_a_draft_of_their_own_vendor(client, statement):
+    draft = make_statement(contract=statement.contract, month=statement.month.replace(month=4), status="draft")
+    client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
+
+    assert client.get(detail(statement)).status_code == 200
+    assert client.get(detail(draft)).status_code == 404
+
+
+def test_procurement_sees_every_vendors_statement(client, procurement, statement, other_statement):
+    client.force_login(procurement)
+
+    assert client.get(detail(statement)).status_code == 200
+    assert client.get(detail(other_statement)).status_code == 200
+
+
+def test_the_action_asks_for_confirmation_before_changing_anything(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.get(action(statement, "approve"))
+
+    assert response.status_code == 200
+    assert "Confirm" in response.content.decode()
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+
+
+def test_procurement_approves_a_statement_in_review(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.post(action(statement, "approve"))
+
+    assert response.status_code == 302
+    assert response.url == detail(statement)
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.APPROVED
+    assert statement.approved_by == procurement
+    assert StatementEvent.objects.filter(statement=statement, action=StatementAction.APPROVED).exists()
+
+
+def test_procurement_submits_a_draft(client, procurement):
+    draft = make_statement(status=StatementStatus.DRAFT)
+    client.force_login(procurement)
+
+    client.post(action(draft, "submit"))
+
+    draft.refresh_from_db()
+    assert draft.status == StatementStatus.IN_REVIEW
+
+
+def test_the_services_error_is_shown_when_the_action_is_not_allowed(client, procurement):
+    draft = make_statement(status=StatementStatus.DRAFT)
+    client.force_login(procurement)
+
+    response = client.post(action(draft, "approve"))
+
+    assert response.status_code == 200
+    assert "only a statement that is in review can be approved" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == StatementStatus.DRAFT
+
+
+def test_marking_invoiced_needs_the_invoice_reference(client, procurement):
+    approved = make_statement(status=StatementStatus.IN_REVIEW)
+    client.force_login(procurement)
+    client.post(action(approved, "approve"))
+
+    missing = client.post(action(approved, "invoice"), {"invoice_reference": ""})
+    done = client.post(action(approved, "invoice"), {"invoice_reference": "CN-2025-0042"})
+
+    assert missing.status_code == 200
+    assert done.status_code == 302
+    approved.refresh_from_db()
+    assert approved.status == StatementStatus.INVOICED
+    assert approved.invoice_reference == "CN-2025-0042"
+
+
+def test_procurement_waives_a_line_with_a_reason(client, procurement, statement):
+    line = statement.lines.get(credit__gt=0)
+    client.force_login(procurement)
+    url = reverse("sla_tracker:line-waive", args=[line.pk])
+
+    without_reason = client.post(url, {"reason": " "})
+    response = client.post(url, {"reason": "Goodwill after the carrier outage"})
+
+    assert without_reason.status_code == 200
+    assert response.status_code == 302
+    line.refresh_from_db()
+    statement.refresh_from_db()
+    assert line.waived
+    assert str(statement.credits) == "0.00"
+
+
+def test_an_unknown_action_is_404(client, procurement, statement):
+    client.force_login(procurement)
+
+    assert client.get(action(statement, "delete")).status_code == 404
+
+
+def test_a_vendor_user_cannot_approve_their_own_statement(client, vendor_user, statement):
+    client.force_login(vendor_user)
+
+    assert client.post(action(statement, "approve")).status_code == 403
+    assert (
+        client.post(reverse("sla_tracker:line-waive", args=[statement.lines.first().pk]), {"reason": "x"}).status_code
+        == 403
+    )
+
+
+def test_actions_need_the_csrf_token(procurement, statement):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(procurement)
+
+    assert client.post(action(statement, "approve")).status_code == 403
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+
+
+def test_a_vendor_user_disputes_a_line_with_a_reason_and_an_attachment(client, vendor_user, statement):
+    line = statement.lines.get(credit__gt=0)
+    client.force_login(vendor_user)
+    url = reverse("sla_tracker:line-dispute", args=[line.pk])
+    evidence = SimpleUploadedFile("acd-report.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
+
+    form = client.get(url)
+    response = client.post(url, {"reason": "Carrier outage on the 14th", "evidence": evidence})
+
+    assert form.status_code == 200
+    assert response.status_code == 302
+    dispute = LineDispute.objects.get(line=line)
+    assert dispute.status == DisputeStatus.OPEN
+    assert dispute.raised_by == vendor_user
+    assert dispute.evidence.name.endswith(".pdf")
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.DISPUTED
+    assert "Carrier outage on the 14th" in client.get(detail(statement)).content.decode()
+
+
+def test_a_second_dispute_on_the_same_line_shows_the_services_message(client, vendor_user, statement):
+    line = statement.lines.get(credit__gt=0)
+    client.force_login(vendor_user)
+    url = reverse("sla_tracker:line-dispute", args=[line.pk])
+    client.post(url, {"reason": "First"})
+
+    response = client.post(url, {"reason": "Second"})
+
+    assert response.status_code == 200
+    assert "already has an open dispute" in response.content.decode()
+
+
+def test_internal_users_do_not_file_disputes(client, procurement, statement):
+    client.force_login(procurement)
+
+    assert client.get(reverse("sla_tracker:line-dispute", args=[statement.lines.first().pk])).status_code == 403
+
+
+def test_the_statement_page_runs_the_same_number_of_queries_for_1_and_5_lines(client, count_queries):
+    client.force_login(UserFactory(procurement=True))
+    small = make_statement(lines=1)
+    large = make_statement(lines=5)
+    StatementLineFactory.reset_sequence(100)
+
+    assert count_queries(client, detail(small)) == count_queries(client, detail(large))

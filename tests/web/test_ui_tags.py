@@ -1,0 +1,31 @@
+"""Money is shown with its currency, in the active language's format; status badges carry their label."""
+
+from decimal import Decimal
+
+from django.utils import translation
+
+from accounts.templatetags.ui import money, status_badge
+
+
+def test_money_in_english_puts_the_symbol_first():
+    with translation.override("en"):
+        assert money(Decimal("14400"), "EUR") == "€14,400.00"
+        assert money(Decimal("-250.5"), "GBP") == "−£250.50"
+
+
+def test_money_in_french_groups_with_spaces_and_puts_the_symbol_last():
+    with translation.override("fr"):
+        assert money(Decimal("14400"), "EUR") == "14\u00a0400,00\u00a0€"
+
+
+def test_currencies_without_a_symbol_show_their_code():
+    with translation.override("en"):
+        assert money(Decimal("95500"), "CHF") == "95,500.00\u00a0CHF"
+    assert money(None, "EUR") == "—"
+
+
+def test_a_status_badge_shows_its_label_as_well_as_its_colour():
+    badge = status_badge("line", "default", "Default")
+
+    assert "text-bg-danger" in badge
+    assert ">Default</span>" in badge

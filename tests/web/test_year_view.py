@@ -1,0 +1,56 @@
+"""A contract's year: the month × service level grid of statuses, and the monthly credits chart."""
+
+import datetime
+import json
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import UserFactory, VendorUserFactory
+from tests.web.conftest import make_statement
+
+pytestmark = pytest.mark.django_db
+
+
+def year_url(contract, year=2025):
+    return reverse("sla_tracker:contract-year", args=[contract.pk, year])
+
+
+def test_the_grid_shows_each_months_status_as_text_and_colour(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.get(year_url(statement.contract))
+
+    page = response.content.decode()
+    assert 'class="badge text-bg-danger status-default" data-status="default">Default</span>' in page
+    assert 'data-status="met">Met</span>' in page
+    march = [row["cells"][2]["line"] for row in response.context["rows"]]
+    assert all(line is not None for line in march)
+    assert all(row["cells"][0]["line"] is None for row in response.context["rows"])
+
+
+def test_the_chart_data_holds_the_monthly_credits(client, procurement, statement):
+    client.force_login(procurement)
+
+    page = client.get(year_url(statement.contract)).content.decode()
+
+    data = json.loads(page.split('<script id="credits-data" type="application/json">')[1].split("</script>")[0])
+    assert data["credits"][2] == 1500.0
+    assert data["credits"][0] is None
+    assert data["currency"] == "EUR"
+    assert "chart.umd.min.js" in page
+
+
+def test_another_vendors_contract_year_is_404(client, statement, other_statement):
+    client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
+
+    assert client.get(year_url(other_statement.contract)).status_code == 404
+
+
+def test_the_year_view_runs_the_same_number_of_queries_for_1_and_5_statements(client, count_queries, statement):
+    client.force_login(UserFactory(procurement=True))
+    one = count_queries(client, year_url(statement.contract))
+    for month in range(4, 8):
+        make_statement(contract=statement.contract, month=datetime.date(2025, month, 1))
+
+    assert count_queries(client, year_url(statement.contract)) == one
