@@ -38,6 +38,32 @@ def navigation_items(user) -> list[dict]:
                 "description": _("The contract register: scope, charges, service levels, committees and audits."),
             }
         )
+    if user.is_superuser or user.role in (Role.ADMINISTRATOR, Role.VENDOR_MANAGER, Role.VENDOR_USER):
+        items.append(
+            {
+                "key": "kpi",
+                "label": _("KPI data"),
+                "url": reverse("sla_tracker:kpi-workspace"),
+                "description": _("Upload KPI packs, enter data by hand, see what is missing, recompute a month."),
+            }
+        )
+    items.append(
+        {
+            "key": "action-items",
+            "label": _("My action items"),
+            "url": reverse("sla_tracker:my-action-items"),
+            "description": _("The open action items you own, overdue first."),
+        }
+    )
+    if user.role == Role.VENDOR_USER:
+        items.append(
+            {
+                "key": "findings",
+                "label": _("Findings addressed to my vendor"),
+                "url": reverse("sla_tracker:vendor-findings"),
+                "description": _("Audit findings to remediate."),
+            }
+        )
     if user.role == Role.VENDOR_USER or user.has_perm("governance.view_committee"):
         items.append(
             {

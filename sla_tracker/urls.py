@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sla_tracker import views
+from sla_tracker import views, views_kpi
 
 app_name = "sla_tracker"
 
@@ -13,4 +13,20 @@ urlpatterns = [
     path("lines/<int:pk>/waive/", views.waive, name="line-waive"),
     path("lines/<int:pk>/dispute/", views.dispute, name="line-dispute"),
     path("contracts/<int:pk>/<int:year>/", views.contract_year, name="contract-year"),
+    path("kpi/", views_kpi.workspace, name="kpi-workspace"),
+    path("kpi/contracts/<int:pk>/upload/", views_kpi.upload_new, name="kpi-upload-new"),
+    path("kpi/contracts/<int:pk>/recompute/", views_kpi.recompute, name="kpi-recompute"),
+    path(
+        "kpi/contracts/<int:pk>/recompute/<str:month>/<uuid:task_id>/",
+        views_kpi.recompute_status,
+        name="kpi-recompute-status",
+    ),
+    path("kpi/contracts/<int:pk>/months/<str:month>/", views_kpi.month_grid, name="kpi-grid"),
+    path("kpi/contracts/<int:pk>/months/<str:month>/history/", views_kpi.month_history, name="kpi-history"),
+    path("kpi/uploads/<int:pk>/", views_kpi.upload_detail, name="kpi-upload"),
+    path("kpi/uploads/<int:pk>/mapping/", views_kpi.upload_mapping, name="kpi-upload-mapping"),
+    path("kpi/uploads/<int:pk>/import/", views_kpi.upload_import, name="kpi-upload-import"),
+    path("kpi/uploads/<int:pk>/progress/", views_kpi.upload_progress, name="kpi-upload-progress"),
+    path("my/action-items/", views_kpi.my_action_items, name="my-action-items"),
+    path("my/findings/", views_kpi.vendor_findings, name="vendor-findings"),
 ]

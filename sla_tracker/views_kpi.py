@@ -1,0 +1,825 @@
+"""Web pages of KPI data logging: the vendor manager's workspace, the KPI pack upload flow (upload →
+mapping → preview → import), the hand-entry grid of a month with its data history, the month's
+recompute, and the vendor portal's action items and findings.
+
+The pages drive the same services as the API (sla_tracker.api.kpi): preview_upload, import_upload
+and save_measurements, so a file, a grid and an API call are validated alike. Which contracts a
+user may log data for is decided by kpi_import.access.contracts_for_kpi_entry (built on
+accounts.scoping); every other queryset goes through accounts.scoping.restrict. A contract or
+upload outside those is a 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from celery.result import AsyncResult
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.choices import Role
+from accounts.scoping import restrict
+from audits.choices import FindingStatus
+from audits.models import Finding
+from contracts.models import Contract, ContractScope
+from contracts.months import add_months, first_of_month, last_day_of_month, month_label, parse_month
+from governance.models import ActionItem
+from governance.selectors import open_action_items
+from sla_tracker.choices import MeasurementSource, UploadStatus
+from sla_tracker.kpi_import.access import contracts_for_kpi_entry
+from sla_tracker.kpi_import.mapping import ResolvedMapping
+from sla_tracker.kpi_import.parsing import parse_number, parse_period
+from sla_tracker.kpi_import.readers import UnreadableFile, open_table
+from sla_tracker.kpi_import.service import (
+    KpiDataRejected,
+    file_values,
+    import_upload,
+    preview_upload,
+    save_measurements,
+)
+from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, import_kpi_upload
+from sla_tracker.kpi_import.validation import LOCKED_STATUSES, KpiValue
+from sla_tracker.models import (
+    ColumnMapping,
+    KpiCounter,
+    KpiUpload,
+    Measurement,
+    MeasurementChange,
+    PenaltyStatement,
+    ServiceLevelVersion,
+)
+from sla_tracker.tasks import evaluate_contract_month
+from sla_tracker.views import _WEEKDAYS, CHANGE_STATEMENTS, visible_statements
+
+logger = logging.getLogger(__name__)
+
+KPI_ROLES = (Role.ADMINISTRATOR, Role.VENDOR_MANAGER, Role.VENDOR_USER)
+RECENT_UPLOADS = 10
+HISTORY_PAGE_SIZE = 200
+RECOMPUTE_RESULT_SECONDS = 3600
+WHOLE_MONTH_ROW = 0
+
+
+def _require_kpi_role(user) -> None:
+    if not (user.is_superuser or user.role in KPI_ROLES):
+        raise PermissionDenied
+
+
+def _entry_contract(user, pk: int) -> Contract:
+    return get_object_or_404(contracts_for_kpi_entry(user).select_related("vendor"), pk=pk)
+
+
+def _month_or_404(text: str) -> datetime.date:
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+# Data completeness of many contracts in three queries -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CounterGap:
+    code: str
+    missing_days: list[datetime.date]
+
+    @property
+    def ranges(self) -> str:
+        """The missing days as day-of-month ranges: "1–5, 8"."""
+        numbers = [day.day for day in self.missing_days]
+        parts, start = [], None
+        for index, number in enumerate(numbers):
+            start = number if start is None else start
+            if index + 1 == len(numbers) or numbers[index + 1] != number + 1:
+                parts.append(str(start) if start == number else f"{start}–{number}")
+                start = None
+        return ", ".join(parts)
+
+
+@dataclass
+class MonthStatus:
+    month: datetime.date
+    expected_days: int
+    counters: list[str]
+    gaps: list[CounterGap] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        expected = self.expected_days * len(self.counters)
+        if not expected:
+            return 100
+        missing = sum(len(gap.missing_days) for gap in self.gaps)
+        return int(100 * (expected - missing) / expected)
+
+    @property
+    def complete(self) -> bool:
+        return not self.gaps
+
+
+def completeness(user, contracts: list[Contract], months: list[datetime.date], today: datetime.date) -> dict:
+    """{(contract id, month): MonthStatus}: which days of each month lack which counters the service
+    levels use, on the days the scope covers, up to today. Three queries whatever the number of
+    contracts and months (service level terms, scopes, the measurements' keys); a whole-month value
+    counts for every day, as on the statement page."""
+    ids = [contract.pk for contract in contracts]
+    if not ids or not months:
+        return {}
+    required = counters_in_use(user, ids, months)
+    weekdays: dict[int, set[int]] = defaultdict(set)
+    for contract_id, coverage in restrict(ContractScope.objects.filter(contract_id__in=ids), user).values_list(
+        "contract_id", "coverage_days"
+    ):
+        weekdays[contract_id] |= set(_WEEKDAYS.get(coverage, range(7)))
+    codes = set().union(*(codes for by_contract in required.values() for codes in by_contract.values()))
+    present: dict[tuple, set[datetime.date]] = defaultdict(set)
+    whole_month: set[tuple] = set()
+    rows = (
+        restrict(Measurement.objects.all(), user)
+        .filter(contract_id__in=ids, month__in=months, counter__code__in=codes)
+        .values_list("contract_id", "month", "counter__code", "day")
+        .distinct()
+    )
+    for contract_id, month, code, day in rows:
+        if day is None:
+            whole_month.add((contract_id, month, code))
+        else:
+            present[(contract_id, month, code)].add(day)
+    result = {}
+    for contract in contracts:
+        covered = weekdays.get(contract.pk) or set(range(7))
+        for month in months:
+            first = max(month, contract.start_date)
+            last = min(last_day_of_month(month), today, contract.end_date)
+            days = [
+                first + datetime.timedelta(days=offset)
+                for offset in range(max(0, (last - first).days + 1))
+                if (first + datetime.timedelta(days=offset)).weekday() in covered
+            ]
+            counters = sorted(required[month].get(contract.pk, set()))
+            status = MonthStatus(month=month, expected_days=len(days), counters=counters)
+            for code in counters:
+                key = (contract.pk, month, code)
+                if key in whole_month:
+                    continue
+                missing = [day for day in days if day not in present[key]]
+                if missing:
+                    status.gaps.append(CounterGap(code=code, missing_days=missing))
+            result[(contract.pk, month)] = status
+    return result
+
+
+def counters_in_use(user, ids: list[int], months: list[datetime.date]) -> dict[datetime.date, dict[int, set[str]]]:
+    """{month: {contract id: the counters its service levels use in that month (terms then in force)}},
+    from one query of the versions up to the latest month."""
+    latest = max(months)
+    versions = list(
+        restrict(ServiceLevelVersion.objects.all(), user)
+        .filter(service_level__contract_id__in=ids, valid_from__lte=last_day_of_month(latest))
+        .order_by("service_level_id", "valid_from")
+        .values_list(
+            "service_level__contract_id",
+            "service_level_id",
+            "service_level__retired_from",
+            "valid_from",
+            "numerator",
+            "denominator",
+        )
+    )
+    by_month = {}
+    for month in months:
+        in_force: dict[int, tuple] = {}
+        for contract_id, level_id, retired_from, valid_from, numerator, denominator in versions:
+            if valid_from <= last_day_of_month(month) and (retired_from is None or retired_from > month):
+                in_force[level_id] = (contract_id, numerator, denominator)
+        required: dict[int, set[str]] = defaultdict(set)
+        for contract_id, numerator, denominator in in_force.values():
+            required[contract_id] |= {code.lstrip("-") for code in [*numerator, *denominator]}
+        by_month[month] = required
+    return by_month
+
+
+# The workspace ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def workspace(request):
+    """The user's contracts with their data completeness for this month and the previous one."""
+    _require_kpi_role(request.user)
+    today = timezone.localdate()
+    current = first_of_month(today)
+    months = [current, add_months(current, -1)]
+    contracts = list(contracts_for_kpi_entry(request.user).select_related("vendor").order_by("reference"))
+    status = completeness(request.user, contracts, months, today)
+    rows = [
+        {"contract": contract, "months": [status[(contract.pk, month)] for month in months]} for contract in contracts
+    ]
+    uploads = (
+        restrict(KpiUpload.objects.all(), request.user)
+        .filter(contract__in=contracts_for_kpi_entry(request.user))
+        .select_related("contract", "uploaded_by")
+        .order_by("-created_at")[:RECENT_UPLOADS]
+    )
+    return render(
+        request,
+        "sla_tracker/kpi/workspace.html",
+        {
+            "rows": rows,
+            "months": months,
+            "uploads": list(uploads),
+            "can_recompute": request.user.has_perm(CHANGE_STATEMENTS),
+            "task": _recompute_task_from_query(request, {contract.pk for contract in contracts}),
+            "active_section": "kpi",
+        },
+    )
+
+
+# Recomputing a month ------------------------------------------------------------------------------------
+
+
+def _recompute_key(task_id: str) -> str:
+    return f"kpi-recompute:{task_id}"
+
+
+def _enqueue_recompute(contract_id: int, month: str, task_id: str) -> None:
+    """Queue the close; an eager run (development, tests) leaves its outcome where the status reads it."""
+    try:
+        result = evaluate_contract_month.apply_async((contract_id, month), task_id=task_id)
+    except Exception as exc:
+        logger.exception("recomputing contract %s, %s failed", contract_id, month)
+        cache.set(_recompute_key(task_id), {"state": "FAILURE", "result": str(exc)}, RECOMPUTE_RESULT_SECONDS)
+        return
+    if result.ready():
+        cache.set(
+            _recompute_key(task_id), {"state": result.state, "result": str(result.result)}, RECOMPUTE_RESULT_SECONDS
+        )
+
+
+@login_required
+@require_POST
+def recompute(request, pk: int):
+    """Recompute one month of a contract's penalty statement through the Celery task, after commit."""
+    contract = _entry_contract(request.user, pk)
+    if not request.user.has_perm(CHANGE_STATEMENTS):
+        raise PermissionDenied
+    month = month_label(_month_or_404(request.POST.get("month", "")))
+    task_id = str(uuid.uuid4())
+    transaction.on_commit(lambda: _enqueue_recompute(contract.pk, month, task_id))
+    messages.info(
+        request, format_lazy(_("Recomputing {contract} for {month}."), contract=contract.reference, month=month)
+    )
+    return redirect(f"{reverse('sla_tracker:kpi-workspace')}?task={task_id}&contract={contract.pk}&month={month}")
+
+
+def _recompute_task_from_query(request, contract_ids: set[int]) -> dict | None:
+    try:
+        task = {
+            "id": str(uuid.UUID(request.GET.get("task", ""))),
+            "contract": int(request.GET.get("contract", "")),
+            "month": month_label(parse_month(request.GET.get("month", ""))),
+        }
+    except ValueError:
+        return None
+    return task if task["contract"] in contract_ids else None
+
+
+@login_required
+@require_GET
+def recompute_status(request, pk: int, month: str, task_id: uuid.UUID):
+    """The state of a recompute task (polled by the workspace): queued, running, done or failed."""
+    contract = _entry_contract(request.user, pk)
+    month_start = _month_or_404(month)
+    outcome = cache.get(_recompute_key(str(task_id)))
+    if outcome is None and getattr(settings, "CELERY_RESULT_BACKEND", None):
+        result = AsyncResult(str(task_id))
+        outcome = {"state": result.state, "result": str(result.result) if result.ready() else ""}
+    state = (outcome or {}).get("state", "PENDING")
+    detail = (outcome or {}).get("result", "")
+    failed = state == "FAILURE" or detail.startswith("not closed")
+    statement = None
+    if state == "SUCCESS":
+        statement = visible_statements(request.user).filter(contract=contract, month=month_start).first()
+    return render(
+        request,
+        "sla_tracker/kpi/_recompute_status.html",
+        {
+            "contract": contract,
+            "month": month_label(month_start),
+            "task_id": task_id,
+            "state": state,
+            "finished": state in ("SUCCESS", "FAILURE"),
+            "failed": failed,
+            "detail": detail.removeprefix("not closed: ") if failed else "",
+            "statement": statement,
+        },
+    )
+
+
+# Uploading a KPI pack -----------------------------------------------------------------------------------
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("KPI pack (CSV or Excel)"),
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.xlsx"}),
+    )
+    mapping = forms.ModelChoiceField(
+        label=_("Saved column mapping"),
+        queryset=ColumnMapping.objects.none(),
+        required=False,
+        empty_label=_("Recognise the layout"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+        help_text=_("A new layout is recognised from its headers; you confirm its mapping once."),
+    )
+
+    def __init__(self, *args, contract: Contract, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mapping"].queryset = restrict(ColumnMapping.objects.filter(contract=contract), user).order_by(
+            "name"
+        )
+
+
+def _get_upload(user, pk: int) -> KpiUpload:
+    return get_object_or_404(
+        restrict(KpiUpload.objects.all(), user)
+        .filter(contract__in=contracts_for_kpi_entry(user))
+        .select_related("contract__vendor"),
+        pk=pk,
+    )
+
+
+def _after_preview(upload: KpiUpload):
+    if upload.status == UploadStatus.NEEDS_MAPPING:
+        return redirect("sla_tracker:kpi-upload-mapping", pk=upload.pk)
+    return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+
+
+@login_required
+def upload_new(request, pk: int):
+    """Step 1: the file (and a saved mapping if the user picks one); nothing is written but the upload."""
+    contract = _entry_contract(request.user, pk)
+    form = UploadForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        contract=contract,
+        user=request.user,
+    )
+    if request.method == "POST" and form.is_valid():
+        mapping = form.cleaned_data["mapping"]
+        try:
+            upload = preview_upload(
+                contract=contract,
+                file=form.cleaned_data["file"],
+                actor=request.user,
+                original_name=form.cleaned_data["file"].name,
+                mapping_name=mapping.name if mapping else None,
+            )
+        except UnreadableFile as error:
+            form.add_error("file", error.message)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            return _after_preview(upload)
+    return render(
+        request,
+        "sla_tracker/kpi/upload_form.html",
+        {"contract": contract, "form": form, "active_section": "kpi"},
+    )
+
+
+IGNORE = ""
+
+
+class MappingForm(forms.Form):
+    """One select per column of the file: which counter it holds, or ignore it; and the date column."""
+
+    name = forms.CharField(
+        label=_("Name of this layout"),
+        max_length=90,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+        help_text=_("The mapping is saved for the contract under this name when the file is imported."),
+    )
+
+    def __init__(self, *args, headers: list[str], counters: list[KpiCounter], initial_mapping: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.headers = [header for header in headers if header]
+        self.fields["date_column"] = forms.ChoiceField(
+            label=_("Date column"),
+            choices=[(header, header) for header in self.headers],
+            initial=initial_mapping.get("date_column"),
+            widget=forms.Select(attrs={"class": "form-select"}),
+        )
+        choices = [(IGNORE, _("Ignore this column")), *((c.code, f"{c.code} – {c.name}") for c in counters)]
+        columns = initial_mapping.get("columns") or {}
+        for index, header in enumerate(self.headers):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=header,
+                choices=choices,
+                required=False,
+                initial=columns.get(header, IGNORE),
+                widget=forms.Select(attrs={"class": "form-select form-select-sm", "data-header": header}),
+            )
+        if not self.initial.get("name"):
+            self.fields["name"].initial = initial_mapping.get("name") or ""
+
+    def column_fields(self):
+        return [self[f"column_{index}"] for index in range(len(self.headers))]
+
+    def clean(self):
+        data = super().clean()
+        date_column = data.get("date_column")
+        columns = {
+            header: data.get(f"column_{index}") or None
+            for index, header in enumerate(self.headers)
+            if header != date_column
+        }
+        used = [code for code in columns.values() if code]
+        if not used:
+            raise ValidationError(_("Map at least one column to a counter."))
+        if duplicates := sorted({code for code in used if used.count(code) > 1}):
+            raise ValidationError(
+                format_lazy(_("Each counter can come from one column only: {codes}."), codes=", ".join(duplicates))
+            )
+        data["mapping"] = {"date_column": date_column, "columns": columns, "name": data.get("name") or ""}
+        return data
+
+
+@login_required
+def upload_mapping(request, pk: int):
+    """Step 2 (a new layout only): confirm the suggested mapping; the file is checked again with it."""
+    upload = _get_upload(request.user, pk)
+    preview = upload.preview or {}
+    if not preview.get("headers"):
+        return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+    form = MappingForm(
+        request.POST if request.method == "POST" else None,
+        headers=preview["headers"],
+        counters=list(KpiCounter.objects.order_by("channel", "code")),
+        initial_mapping=preview.get("mapping") or {},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with upload.file.open("rb") as stored:
+                checked = preview_upload(
+                    contract=upload.contract,
+                    file=stored,
+                    actor=request.user,
+                    original_name=upload.original_name,
+                    mapping=form.cleaned_data["mapping"],
+                )
+        except UnreadableFile as error:
+            form.add_error(None, error.message)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            return _after_preview(checked)
+    return render(
+        request,
+        "sla_tracker/kpi/upload_mapping.html",
+        {"upload": upload, "contract": upload.contract, "form": form, "active_section": "kpi"},
+    )
+
+
+@dataclass
+class MonthCounterTotal:
+    month: str
+    code: str
+    values: int = 0
+    total: Decimal = Decimal(0)
+
+
+def values_by_month(upload: KpiUpload) -> list[MonthCounterTotal] | None:
+    """How many values, and their sum, the file holds per month and counter (None for a large file,
+    whose preview shows its months and counters only: reading it again would hold up the page)."""
+    mapping_data = upload.preview.get("mapping") or {}
+    if upload.rows_total > ASYNC_ROW_THRESHOLD or not mapping_data.get("date_column") or not upload.file:
+        return None
+    mapping = ResolvedMapping(date_column=mapping_data["date_column"], columns=mapping_data.get("columns") or {})
+    totals: dict[tuple[str, str], MonthCounterTotal] = {}
+    try:
+        with upload.file.open("rb") as stored, open_table(stored) as table:
+            for item in file_values(table, mapping):
+                try:
+                    month, _day = parse_period(item.period)
+                    number = parse_number(item.value, decimal_comma=table.decimal_comma)
+                except ValueError:
+                    continue
+                key = (f"{month:%Y-%m}", item.counter)
+                entry = totals.setdefault(key, MonthCounterTotal(*key))
+                entry.values += 1
+                entry.total += number
+    except (UnreadableFile, OSError, ValueError):
+        return None
+    return [totals[key] for key in sorted(totals)]
+
+
+@login_required
+@require_GET
+def upload_detail(request, pk: int):
+    """Step 3 and 4: the validation report and the values found, the Import button; then the progress
+    of the import and its result."""
+    upload = _get_upload(request.user, pk)
+    preview = upload.preview or {}
+    imported_months = []
+    if upload.status in (UploadStatus.VALIDATED, UploadStatus.IMPORTED):
+        imported_months = [parse_month(month) for month in preview.get("months", [])]
+    return render(
+        request,
+        "sla_tracker/kpi/upload_detail.html",
+        {
+            "upload": upload,
+            "contract": upload.contract,
+            "preview": preview,
+            "mapping": preview.get("mapping") or {},
+            "totals": values_by_month(upload) if upload.status == UploadStatus.VALIDATED else None,
+            "months": imported_months,
+            "result": preview.get("result"),
+            "more_errors": max(0, upload.error_count - len(upload.errors)),
+            "in_background": upload.rows_total > ASYNC_ROW_THRESHOLD,
+            "active_section": "kpi",
+        },
+    )
+
+
+@login_required
+@require_POST
+def upload_import(request, pk: int):
+    """Import a validated upload: large files as the Celery task (the page then shows its progress)."""
+    upload = _get_upload(request.user, pk)
+    if upload.status == UploadStatus.IMPORTED:
+        return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+    if upload.status != UploadStatus.VALIDATED:
+        messages.error(request, _("Only a validated upload can be imported; upload a corrected file."))
+        return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+    if upload.rows_total > ASYNC_ROW_THRESHOLD:
+        task_id = str(uuid.uuid4())
+        KpiUpload.objects.filter(pk=upload.pk).update(task_id=task_id)
+        user_id = request.user.pk
+        transaction.on_commit(lambda: import_kpi_upload.apply_async((upload.pk, user_id), task_id=task_id))
+        messages.info(request, _("The import runs in the background; this page shows its progress."))
+        return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+    try:
+        import_upload(upload=upload, actor=request.user)
+    except (KpiDataRejected, UnreadableFile, ValidationError):
+        messages.error(request, _("The data was refused and nothing was written: see the errors below."))
+    else:
+        messages.success(request, _("The KPI pack was imported."))
+    return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+
+
+@login_required
+@require_GET
+def upload_progress(request, pk: int):
+    """The import's progress (polled every two seconds); once it is over the page reloads with the result."""
+    upload = _get_upload(request.user, pk)
+    if upload.status not in (UploadStatus.VALIDATED, UploadStatus.IMPORTING):
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    percent = upload.rows_done * 100 // upload.rows_total if upload.rows_total else 0
+    return render(request, "sla_tracker/kpi/_upload_progress.html", {"upload": upload, "percent": percent})
+
+
+# The hand-entry grid of a month -----------------------------------------------------------------------
+
+
+def _cell_name(code: str, row: int) -> str:
+    return f"v-{code}-{row}"
+
+
+def _plain_value(value: Decimal | None) -> str:
+    """A stored value as the user types it: no grouping, the decimal mark of the interface's language."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text.replace(".", ",") if _decimal_comma() else text
+
+
+def _decimal_comma() -> bool:
+    return (get_language() or "en").startswith("fr")
+
+
+def grid_counters(user, contract: Contract, month: datetime.date, stored_codes: set[str]) -> list[KpiCounter]:
+    """The counters the service levels use that month, and any other with a stored value (so nothing
+    stored is hidden), in one query beside the versions' one."""
+    codes = counters_in_use(user, [contract.pk], [month])[month].get(contract.pk, set()) | stored_codes
+    return list(KpiCounter.objects.filter(code__in=codes).order_by("channel", "code"))
+
+
+@login_required
+def month_grid(request, pk: int, month: str):
+    """Days × counters of one contract and month, pre-filled; only the changed cells are sent to
+    save_measurements, all or nothing, and its errors are shown next to their cells."""
+    contract = _entry_contract(request.user, pk)
+    month_start = _month_or_404(month)
+    today = timezone.localdate()
+    stored = {
+        (code, day.day if day else WHOLE_MONTH_ROW): value
+        for code, day, value in restrict(Measurement.objects.all(), request.user)
+        .filter(contract=contract, month=month_start)
+        .values_list("counter__code", "day", "value")
+    }
+    counters = grid_counters(request.user, contract, month_start, {code for code, _row in stored})
+    locked = (
+        restrict(PenaltyStatement.objects.all(), request.user)
+        .filter(contract=contract, month=month_start, status__in=LOCKED_STATUSES)
+        .first()
+    )
+    days = [
+        month_start + datetime.timedelta(days=offset)
+        for offset in range((last_day_of_month(month_start) - month_start).days + 1)
+    ]
+    rows = [(WHOLE_MONTH_ROW, None), *((day.day, day) for day in days)]
+    cell_errors: dict[tuple, list[str]] = defaultdict(list)
+    form_errors: list[str] = []
+    posted = request.POST if request.method == "POST" else None
+    if posted is not None and locked is None:
+        values = []
+        for row, day in rows:
+            for counter in counters:
+                text = posted.get(_cell_name(counter.code, row), "").strip()
+                if text == _plain_value(stored.get((counter.code, row))):
+                    continue
+                values.append(
+                    KpiValue(
+                        counter=counter.code,
+                        period=day or month_start.strftime("%Y-%m"),
+                        value=text or None,
+                        row=row,
+                        column=counter.code,
+                    )
+                )
+        if not values:
+            messages.info(request, _("Nothing changed."))
+            return redirect("sla_tracker:kpi-grid", pk=contract.pk, month=month_label(month_start))
+        try:
+            result = save_measurements(
+                contract=contract,
+                values=values,
+                source=MeasurementSource.MANUAL,
+                actor=request.user,
+                decimal_comma=_decimal_comma(),
+            )
+        except KpiDataRejected as rejected:
+            for issue in rejected.issues:
+                if issue.column:
+                    cell_errors[(issue.column, issue.row)].append(str(issue.message))
+                elif issue.row is not None:
+                    cell_errors[("", issue.row)].append(str(issue.message))
+                else:
+                    form_errors.append(str(issue.message))
+            form_errors.insert(
+                0,
+                str(
+                    format_lazy(
+                        _("{count} error(s): nothing was saved. Correct the cells in red and save again."),
+                        count=rejected.error_count,
+                    )
+                ),
+            )
+        else:
+            messages.success(
+                request,
+                format_lazy(
+                    _("Saved: {created} new, {updated} changed, {deleted} deleted value(s)."),
+                    created=result.created,
+                    updated=result.updated,
+                    deleted=result.deleted,
+                ),
+            )
+            return redirect("sla_tracker:kpi-grid", pk=contract.pk, month=month_label(month_start))
+    grid = []
+    for row, day in rows:
+        if day is None:
+            editable = locked is None and month_start <= today
+        else:
+            editable = locked is None and contract.start_date <= day <= min(today, contract.end_date)
+        cells = []
+        for counter in counters:
+            name = _cell_name(counter.code, row)
+            value = posted.get(name, "") if posted is not None else _plain_value(stored.get((counter.code, row)))
+            cells.append({"name": name, "value": value, "errors": cell_errors.get((counter.code, row), [])})
+        grid.append(
+            {
+                "row": row,
+                "day": day,
+                "weekend": day is not None and day.weekday() >= 5,
+                "editable": editable,
+                "errors": cell_errors.get(("", row), []),
+                "cells": cells,
+            }
+        )
+    return render(
+        request,
+        "sla_tracker/kpi/month_grid.html",
+        {
+            "contract": contract,
+            "month": month_start,
+            "month_label": month_label(month_start),
+            "previous_month": month_label(add_months(month_start, -1)),
+            "next_month": month_label(add_months(month_start, 1)) if add_months(month_start, 1) <= today else None,
+            "counters": counters,
+            "grid": grid,
+            "locked": locked,
+            "form_errors": form_errors,
+            "active_section": "kpi",
+        },
+    )
+
+
+@login_required
+@require_GET
+def month_history(request, pk: int, month: str):
+    """Every create, change and delete of the month's values: who, when, old → new, which upload."""
+    contract = _entry_contract(request.user, pk)
+    month_start = _month_or_404(month)
+    changes = (
+        restrict(MeasurementChange.objects.all(), request.user)
+        .filter(contract=contract, month=month_start)
+        .select_related("counter", "changed_by", "upload")
+        .order_by("-changed_at", "-id")
+    )
+    page = Paginator(changes, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "sla_tracker/kpi/month_history.html",
+        {
+            "contract": contract,
+            "month": month_start,
+            "month_label": month_label(month_start),
+            "page": page,
+            "active_section": "kpi",
+        },
+    )
+
+
+# The vendor portal: my action items, findings addressed to my vendor ----------------------------------
+
+
+@login_required
+@require_GET
+def my_action_items(request):
+    """The open action items the user owns, overdue first, then by due date."""
+    today = timezone.localdate()
+    items = (
+        restrict(open_action_items(), request.user)
+        .filter(owner=request.user)
+        .annotate(overdue=Case(When(due_date__lt=today, then=Value(1)), default=Value(0), output_field=IntegerField()))
+        .select_related("meeting__committee__contract", "meeting__committee__vendor", "finding__audit")
+        .order_by("-overdue", "due_date", "pk")
+    )
+    return render(
+        request,
+        "sla_tracker/kpi/my_action_items.html",
+        {"items": list(items), "today": today, "active_section": "action-items"},
+    )
+
+
+@login_required
+@require_GET
+def vendor_findings(request):
+    """The audit findings addressed to the vendor of a vendor user, unsettled first."""
+    if not request.user.is_vendor_user:
+        raise PermissionDenied
+    findings = (
+        restrict(Finding.objects.filter(addressed_to_vendor=True), request.user)
+        .annotate(
+            settled=Case(
+                When(status__in=FindingStatus.settled_values(), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .select_related("audit__audit_right__contract", "vendor_contact")
+        .prefetch_related(Prefetch("action_items", queryset=restrict(ActionItem.objects.all(), request.user)))
+        .order_by("settled", "due_date", "pk")
+    )
+    return render(
+        request,
+        "sla_tracker/kpi/vendor_findings.html",
+        {"findings": list(findings), "active_section": "findings"},
+    )

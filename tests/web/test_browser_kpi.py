@@ -1,0 +1,73 @@
+"""The KPI pages in a real browser: a vendor manager uploads the French sample pack, maps it if asked,
+sees the preview, imports it, sees the imported month, and recomputes the month with its progress.
+
+Same set-up as tests/web/test_browser.py (the machine's Chromium, skipped with the reason where
+there is none, never in CI); screenshots go to test-artifacts/browser/.
+"""
+
+import datetime
+
+import pytest
+from django.conf import settings
+
+from contracts.months import add_months, first_of_month, month_label
+from sla_tracker.choices import UploadStatus
+from sla_tracker.models import KpiUpload, Measurement
+from tests.factories import MonthlyChargeFactory, PenaltyRegimeFactory, UserFactory
+from tests.web.test_browser import browser, page, shot, sign_in  # noqa: F401 - fixtures and helpers
+from tests.web.test_kpi_pages import kpi_contract
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SAMPLE = settings.BASE_DIR / "sample_data" / "kpi_pack_fr.csv"
+
+
+def test_a_vendor_manager_uploads_the_sample_pack_previews_imports_and_recomputes(page, live_server):  # noqa: F811
+    manager = UserFactory(first_name="Sophie", last_name="Laurent")
+    contract = kpi_contract(owner=manager, reference="DEMO-A")
+    PenaltyRegimeFactory(contract=contract)
+    previous = add_months(first_of_month(datetime.date.today()), -1)
+    MonthlyChargeFactory(contract=contract, month=previous)
+
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/penalties/kpi/")
+    page.wait_for_selector("#kpi-contracts")
+    assert "DEMO-A" in page.inner_text("#kpi-contracts")
+    shot(page, "kpi-workspace")
+
+    page.click("[data-testid=upload-DEMO-A]")
+    page.set_input_files("input[name=file]", str(SAMPLE))
+    shot(page, "kpi-upload-form")
+    page.click("[data-testid=send-file]")
+    page.wait_for_selector("[data-testid=upload-status]")
+    if page.locator("[data-testid=save-mapping]").count():
+        shot(page, "kpi-upload-mapping")
+        page.click("[data-testid=save-mapping]")
+        page.wait_for_selector("[data-testid=upload-status]")
+    page.wait_for_selector("#upload-preview")
+    assert "offered" in page.inner_text("#upload-preview")
+    assert Measurement.objects.count() == 0
+    shot(page, "kpi-upload-preview")
+
+    page.click("[data-testid=import]")
+    page.wait_for_selector("[data-testid=import-result]")
+    assert KpiUpload.objects.get().status == UploadStatus.IMPORTED
+    shot(page, "kpi-upload-imported")
+
+    page.click("[data-testid=imported-month]")
+    page.wait_for_selector("#kpi-grid")
+    assert page.input_value("input[name=v-answered-1]") == "1553"
+    assert page.input_value("input[name=v-answered_within_20s-31]") != ""
+    shot(page, "kpi-imported-month")
+
+    page.click("[data-testid=history-link]")
+    page.wait_for_selector("#kpi-history")
+    assert "kpi_pack_fr.csv" in page.inner_text("#kpi-history")
+
+    page.goto(f"{live_server.url}/penalties/kpi/")
+    page.click(f"[data-testid=recompute-DEMO-A-{month_label(previous)}]")
+    page.wait_for_selector("#recompute-status[data-state=SUCCESS]")
+    assert page.locator("[data-testid=recomputed-statement]").count() == 1
+    shot(page, "kpi-recomputed")
+    page.click("[data-testid=recomputed-statement]")
+    page.wait_for_selector("#statement-lines")

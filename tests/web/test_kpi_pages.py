@@ -1,0 +1,622 @@
+"""KPI data pages: the vendor manager's workspace, the upload flow, the hand-entry grid, the month's
+history, the recompute with its status, and the vendor portal's action items and findings."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.choices import Role
+from audits.choices import FindingStatus
+from contracts.months import add_months, first_of_month, month_label
+from governance.choices import ActionStatus, Side
+from sla_tracker import views_kpi
+from sla_tracker.choices import MeasurementSource, UploadStatus
+from sla_tracker.kpi_import import tasks
+from sla_tracker.models import KpiUpload, Measurement, MeasurementChange
+from tests.factories import (
+    ActionItemFactory,
+    AuditFactory,
+    AuditRightFactory,
+    CommitteeFactory,
+    CommitteeMemberFactory,
+    ContractFactory,
+    FindingFactory,
+    MeasurementChangeFactory,
+    MeetingFactory,
+    MonthlyChargeFactory,
+    PenaltyRegimeFactory,
+    PenaltyStatementFactory,
+    ServiceLevelVersionFactory,
+    UserFactory,
+    VendorUserFactory,
+)
+from tests.sla_tracker.kpi_support import (
+    csv_file,
+    demo_a_like_contract,
+    demo_counters,
+    nothing_written,
+    sample_file,
+)
+
+pytestmark = pytest.mark.django_db
+
+WORKSPACE = reverse("sla_tracker:kpi-workspace")
+
+
+def today():
+    return datetime.date.today()
+
+
+def last_month() -> datetime.date:
+    return add_months(first_of_month(today()), -1)
+
+
+def kpi_contract(**fields):
+    """A DEMO-A-like contract (voice and e-mail, vendor self-reporting) with a service level on
+    answered_within_20s / (answered + abandoned − short_abandoned)."""
+    contract = demo_a_like_contract(**fields)
+    ServiceLevelVersionFactory(
+        service_level__contract=contract,
+        numerator=["answered_within_20s"],
+        denominator=["answered", "abandoned", "-short_abandoned"],
+    )
+    return contract
+
+
+def store(contract, code, day, value, **fields):
+    counters = demo_counters()
+    return Measurement.objects.create(
+        contract=contract,
+        counter=counters[code],
+        month=first_of_month(day),
+        day=day,
+        value=Decimal(value),
+        source=MeasurementSource.MANUAL,
+        **fields,
+    )
+
+
+def grid_url(contract, month):
+    return reverse("sla_tracker:kpi-grid", args=[contract.pk, month_label(month)])
+
+
+# The workspace -------------------------------------------------------------------------------------
+
+
+def test_the_workspace_lists_the_managers_contracts_with_the_missing_days_and_counters(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    kpi_contract()  # someone else's
+    month = last_month()
+    for offset in range(5):
+        day = month + datetime.timedelta(days=offset)
+        for code in ("answered", "abandoned", "short_abandoned", "answered_within_20s"):
+            store(contract, code, day, 10)
+    client.force_login(manager)
+
+    response = client.get(WORKSPACE)
+
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert [row["contract"] for row in rows] == [contract]
+    previous = rows[0]["months"][1]
+    assert previous.month == month
+    assert previous.counters == ["abandoned", "answered", "answered_within_20s", "short_abandoned"]
+    assert {gap.code for gap in previous.gaps} == set(previous.counters)
+    assert previous.gaps[0].missing_days[0] == month + datetime.timedelta(days=5)
+    assert previous.gaps[0].ranges.startswith("6–")
+    page = response.content.decode()
+    assert contract.reference in page
+    assert reverse("sla_tracker:kpi-upload-new", args=[contract.pk]) in page
+    assert grid_url(contract, month) in page
+
+
+def test_a_whole_month_value_completes_its_counter():
+    contract = kpi_contract()
+    month = last_month()
+    for code in ("answered", "abandoned", "short_abandoned", "answered_within_20s"):
+        Measurement.objects.create(
+            contract=contract,
+            counter=demo_counters()[code],
+            month=month,
+            day=None,
+            value=1,
+            source=MeasurementSource.MANUAL,
+        )
+    status = views_kpi.completeness(contract.owner, [contract], [month], today())[(contract.pk, month)]
+    assert status.complete
+    assert status.percent == 100
+
+
+def test_the_workspace_takes_the_same_number_of_queries_for_one_or_five_contracts(client, count_queries):
+    manager = UserFactory()
+    kpi_contract(owner=manager)
+    client.force_login(manager)
+    one = count_queries(client, WORKSPACE)
+    for _index in range(4):
+        contract = kpi_contract(owner=manager)
+        store(contract, "answered", last_month(), 5)
+    assert count_queries(client, WORKSPACE) == one
+
+
+def test_roles_without_kpi_entry_are_refused_the_workspace(client):
+    client.force_login(UserFactory(procurement=True))
+    assert client.get(WORKSPACE).status_code == 403
+
+
+def test_a_vendor_user_sees_only_self_reporting_contracts_of_their_vendor(client):
+    contract = kpi_contract()
+    closed = kpi_contract(vendor=contract.vendor)
+    closed.vendor_self_reporting = False
+    closed.save()
+    kpi_contract()
+    client.force_login(VendorUserFactory(vendor=contract.vendor))
+
+    response = client.get(WORKSPACE)
+
+    assert [row["contract"] for row in response.context["rows"]] == [contract]
+    assert closed.reference not in response.content.decode()
+    assert not response.context["can_recompute"]
+
+
+# Recomputing a month ------------------------------------------------------------------------------------
+
+
+def test_recompute_enqueues_the_close_on_commit_and_the_status_shows_the_statement(
+    client, django_capture_on_commit_callbacks
+):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    MonthlyChargeFactory(contract=contract, month=month)
+    PenaltyRegimeFactory(contract=contract)
+    store(contract, "answered", month, 100)  # the close starts at the first month with data
+    client.force_login(manager)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(reverse("sla_tracker:kpi-recompute", args=[contract.pk]), {"month": month_label(month)})
+
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    task_id = response.url.split("task=")[1].split("&")[0]
+    page = client.get(response.url)
+    assert reverse("sla_tracker:kpi-recompute-status", args=[contract.pk, month_label(month), task_id]) in (
+        page.content.decode()
+    )
+    status = client.get(reverse("sla_tracker:kpi-recompute-status", args=[contract.pk, month_label(month), task_id]))
+    assert status.context["state"] == "SUCCESS", status.context["detail"]
+    statement = status.context["statement"]
+    assert statement.contract == contract
+    assert statement.month == month
+    assert reverse("sla_tracker:statement", args=[statement.pk]) in status.content.decode()
+
+
+def test_a_recompute_that_cannot_close_shows_why(client, django_capture_on_commit_callbacks):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)  # no monthly charges: the close refuses
+    client.force_login(manager)
+    month = month_label(last_month())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("sla_tracker:kpi-recompute", args=[contract.pk]), {"month": month})
+    task_id = response.url.split("task=")[1].split("&")[0]
+    status = client.get(reverse("sla_tracker:kpi-recompute-status", args=[contract.pk, month, task_id]))
+    assert status.context["failed"]
+    assert "monthly charges" in status.content.decode()
+
+
+def test_a_pending_recompute_keeps_polling(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    url = reverse(
+        "sla_tracker:kpi-recompute-status", args=[contract.pk, "2026-01", "6a1f7c2e-58f1-4a53-9d36-0d7a1f0b8b11"]
+    )
+    response = client.get(url)
+    assert response.context["state"] == "PENDING"
+    assert 'hx-trigger="load delay:1s"' in response.content.decode()
+
+
+def test_vendor_users_cannot_recompute_and_others_contracts_are_404(client):
+    contract = kpi_contract()
+    url = reverse("sla_tracker:kpi-recompute", args=[contract.pk])
+    client.force_login(VendorUserFactory(vendor=contract.vendor))
+    assert client.post(url, {"month": "2026-01"}).status_code == 403
+    client.force_login(UserFactory())
+    assert client.post(url, {"month": "2026-01"}).status_code == 404
+
+
+# The upload flow ----------------------------------------------------------------------------------------
+
+
+def upload_new_url(contract):
+    return reverse("sla_tracker:kpi-upload-new", args=[contract.pk])
+
+
+def test_the_french_sample_goes_through_upload_preview_and_import(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+
+    assert client.get(upload_new_url(contract)).status_code == 200
+    response = client.post(upload_new_url(contract), {"file": sample_file("kpi_pack_fr.csv")})
+
+    upload = KpiUpload.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("sla_tracker:kpi-upload", args=[upload.pk])
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    assert nothing_written()
+
+    preview = client.get(response.url)
+    totals = {(total.month, total.code): total for total in preview.context["totals"]}
+    assert totals[("2026-10", "offered")].values == 31
+    assert totals[("2026-10", "offered")].total > 0
+    page = preview.content.decode()
+    assert 'data-testid="import"' in page
+    assert "Values found per month and counter" in page
+
+    imported = client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+    assert imported.status_code == 302
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.IMPORTED
+    assert Measurement.objects.filter(contract=contract, month=datetime.date(2026, 10, 1)).count() == 31 * 7
+
+    result = client.get(imported.url)
+    assert grid_url(contract, datetime.date(2026, 10, 1)) in result.content.decode()
+    assert "Imported on" in result.content.decode()
+
+
+def test_a_new_layout_asks_for_the_mapping_with_a_suggestion_then_previews(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    text = f"Jour;Appels reçus;Entrants bizarres;Commentaire\n{day};1200;5;ok\n"
+
+    response = client.post(upload_new_url(contract), {"file": csv_file(text)})
+
+    first = KpiUpload.objects.get()
+    assert first.status == UploadStatus.NEEDS_MAPPING
+    assert response.url == reverse("sla_tracker:kpi-upload-mapping", args=[first.pk])
+    form = client.get(response.url).context["form"]
+    assert form["date_column"].value() == "Jour"
+    assert form["column_0"].value() == ""  # the date column itself
+    assert form["column_1"].value() == "offered"
+    assert form["column_2"].value() == ""
+
+    mapped = client.post(
+        response.url,
+        {"date_column": "Jour", "name": "Lumen v1", "column_1": "offered", "column_2": "answered", "column_3": ""},
+    )
+
+    second = KpiUpload.objects.exclude(pk=first.pk).get()
+    assert mapped.url == reverse("sla_tracker:kpi-upload", args=[second.pk])
+    assert second.status == UploadStatus.VALIDATED, second.errors
+    assert second.preview["mapping"]["columns"] == {"Appels reçus": "offered", "Entrants bizarres": "answered"}
+    client.post(reverse("sla_tracker:kpi-upload-import", args=[second.pk]))
+    assert contract.column_mappings.get().name == "Lumen v1"
+
+
+def test_a_mapping_with_one_counter_twice_is_refused(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    client.post(upload_new_url(contract), {"file": csv_file("Jour;A;B\n01/01/2026;1;2\n")})
+    upload = KpiUpload.objects.get()
+    response = client.post(
+        reverse("sla_tracker:kpi-upload-mapping", args=[upload.pk]),
+        {"date_column": "Jour", "column_1": "offered", "column_2": "offered"},
+    )
+    assert response.status_code == 200
+    assert "one column only" in response.content.decode()
+    assert KpiUpload.objects.count() == 1
+
+
+def test_a_bad_file_lists_every_error_and_cannot_be_imported(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    first = (last_month() + datetime.timedelta(days=1)).strftime("%d/%m/%Y")
+    second = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    text = f"Date;Appels reçus;Appels traités\n{first};-1;10\n{second};x;10,5\n"
+
+    response = client.post(upload_new_url(contract), {"file": csv_file(text)}, follow=True)
+
+    upload = KpiUpload.objects.get()
+    assert upload.status == UploadStatus.REJECTED
+    page = response.content.decode()
+    assert 'id="upload-errors"' in page
+    assert page.count("<tr><td>") >= 3
+    assert "Negative values are not allowed" in page
+    assert "Not a number" in page
+    assert 'data-testid="import"' not in page
+    assert 'data-testid="upload-again"' in page
+    refused = client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]), follow=True)
+    assert "Only a validated upload can be imported" in refused.content.decode()
+    assert nothing_written()
+
+
+def test_a_file_that_is_not_csv_or_excel_is_refused_on_the_form(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    response = client.post(upload_new_url(contract), {"file": csv_file("", name="empty.csv")})
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"]
+    assert KpiUpload.objects.count() == 0
+
+
+def test_a_large_upload_is_imported_by_the_task_and_the_page_polls_its_progress(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(views_kpi, "ASYNC_ROW_THRESHOLD", 1)
+    monkeypatch.setattr(tasks, "ASYNC_ROW_THRESHOLD", 1)
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    client.post(upload_new_url(contract), {"file": sample_file("kpi_pack_fr.csv")})
+    upload = KpiUpload.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+    upload.refresh_from_db()
+    assert upload.task_id
+    waiting = client.get(reverse("sla_tracker:kpi-upload", args=[upload.pk])).content.decode()
+    assert 'id="upload-progress"' in waiting
+    progress = client.get(reverse("sla_tracker:kpi-upload-progress", args=[upload.pk]))
+    assert "0 of 31 rows" in progress.content.decode()
+
+    for callback in callbacks:
+        callback()
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.IMPORTED
+    done = client.get(reverse("sla_tracker:kpi-upload-progress", args=[upload.pk]))
+    assert done["HX-Refresh"] == "true"
+
+
+def test_upload_pages_take_a_fixed_number_of_queries(client, count_queries):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    client.post(upload_new_url(contract), {"file": sample_file("kpi_pack_fr.csv")})
+    upload = KpiUpload.objects.get()
+    url = reverse("sla_tracker:kpi-upload", args=[upload.pk])
+    before = count_queries(client, url)
+    client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+    assert count_queries(client, url) <= before
+
+
+def test_vendor_users_upload_only_where_the_contract_allows_self_reporting(client):
+    contract = kpi_contract()
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+    client.force_login(vendor_user)
+    assert client.get(upload_new_url(contract)).status_code == 200
+    contract.vendor_self_reporting = False
+    contract.save()
+    assert client.get(upload_new_url(contract)).status_code == 404
+    assert client.post(upload_new_url(contract), {"file": sample_file("kpi_pack_fr.csv")}).status_code == 404
+
+
+def test_another_vendors_users_and_managers_get_404_on_every_page(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    client.post(upload_new_url(contract), {"file": sample_file("kpi_pack_fr.csv")})
+    upload = KpiUpload.objects.get()
+    month = month_label(last_month())
+    urls = [
+        upload_new_url(contract),
+        grid_url(contract, last_month()),
+        reverse("sla_tracker:kpi-history", args=[contract.pk, month]),
+        reverse("sla_tracker:kpi-upload", args=[upload.pk]),
+        reverse("sla_tracker:kpi-upload-mapping", args=[upload.pk]),
+        reverse("sla_tracker:kpi-upload-progress", args=[upload.pk]),
+    ]
+    for outsider in (VendorUserFactory(), UserFactory()):
+        client.force_login(outsider)
+        for url in urls:
+            assert client.get(url).status_code == 404, (outsider.role, url)
+        assert client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk])).status_code == 404
+    assert upload.contract.measurements.count() == 0
+
+
+# The hand-entry grid ----------------------------------------------------------------------------------
+
+
+def test_the_grid_shows_the_service_levels_counters_pre_filled(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    store(contract, "answered", month + datetime.timedelta(days=1), "1130")
+    store(contract, "csat_responses", month + datetime.timedelta(days=1), "7")
+    client.force_login(manager)
+
+    response = client.get(grid_url(contract, month))
+
+    assert response.status_code == 200
+    codes = [counter.code for counter in response.context["counters"]]
+    assert set(codes) == {"abandoned", "answered", "answered_within_20s", "short_abandoned", "csat_responses"}
+    page = response.content.decode()
+    assert 'name="v-answered-2" value="1130"' in page
+    assert reverse("sla_tracker:kpi-history", args=[contract.pk, month_label(month)]) in page
+
+
+def test_the_grid_saves_changed_cells_and_logs_them(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    store(contract, "answered", month + datetime.timedelta(days=1), "1130")
+    client.force_login(manager)
+
+    response = client.post(
+        grid_url(contract, month), {"v-answered-2": "1140", "v-abandoned-2": "12", "v-answered-3": "900"}
+    )
+
+    assert response.status_code == 302
+    stored = {
+        (code, day.day): value
+        for code, day, value in Measurement.objects.filter(contract=contract).values_list(
+            "counter__code", "day", "value"
+        )
+    }
+    assert stored == {
+        ("answered", 2): Decimal("1140"),
+        ("abandoned", 2): Decimal("12"),
+        ("answered", 3): Decimal("900"),
+    }
+    change = MeasurementChange.objects.get(contract=contract, counter__code="answered", day=month.replace(day=2))
+    assert (change.old_value, change.new_value, change.changed_by) == (Decimal("1130"), Decimal("1140"), manager)
+    history = client.get(reverse("sla_tracker:kpi-history", args=[contract.pk, month_label(month)]))
+    assert "1130" in history.content.decode()
+    assert "1140" in history.content.decode()
+
+
+def test_one_invalid_cell_writes_nothing_and_shows_its_error_beside_the_cell(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    client.force_login(manager)
+
+    response = client.post(
+        grid_url(contract, month), {"v-answered-2": "1140", "v-abandoned-2": "12", "v-answered-3": "-4"}
+    )
+
+    assert response.status_code == 200
+    assert nothing_written()
+    row = next(row for row in response.context["grid"] if row["row"] == 3)
+    cell = next(cell for cell in row["cells"] if cell["name"] == "v-answered-3")
+    assert cell["errors"] == ["Negative values are not allowed: counters count things."]
+    assert cell["value"] == "-4"
+    page = response.content.decode()
+    assert 'data-testid="grid-errors"' in page
+    assert "is-invalid" in page
+
+
+def test_the_grid_refuses_a_month_whose_statement_is_approved(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    PenaltyStatementFactory(contract=contract, month=month, approved=True)
+    client.force_login(manager)
+    page = client.get(grid_url(contract, month)).content.decode()
+    assert "can no longer change" in page
+    assert 'data-testid="save-grid"' not in page
+    client.post(grid_url(contract, month), {"v-answered-2": "5"})
+    assert nothing_written()
+
+
+def test_the_grid_and_history_take_a_fixed_number_of_queries(client, count_queries):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    client.force_login(manager)
+    store(contract, "answered", month, "1")
+    MeasurementChangeFactory(contract=contract, counter=demo_counters()["answered"], month=month, day=month)
+    grid, history = (
+        grid_url(contract, month),
+        reverse("sla_tracker:kpi-history", args=[contract.pk, month_label(month)]),
+    )
+    one = (count_queries(client, grid), count_queries(client, history))
+    for offset in range(1, 5):
+        day = month + datetime.timedelta(days=offset)
+        store(contract, "abandoned", day, "1")
+        MeasurementChangeFactory(contract=contract, counter=demo_counters()["abandoned"], month=month, day=day)
+    assert (count_queries(client, grid), count_queries(client, history)) == one
+
+
+def test_bad_months_are_404(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    assert client.get(f"/penalties/kpi/contracts/{contract.pk}/months/2026-13/").status_code == 404
+
+
+# The vendor portal ------------------------------------------------------------------------------------
+
+
+def test_my_action_items_lists_the_open_items_i_own_overdue_first(client):
+    contract = ContractFactory()
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+    committee = CommitteeFactory(contract=contract)
+    CommitteeMemberFactory(committee=committee, user=vendor_user, side=Side.VENDOR)
+    meeting_fields = {"meeting": MeetingFactory(committee=committee)}
+    later = ActionItemFactory(owner=vendor_user, due_date=today() + datetime.timedelta(days=10), **meeting_fields)
+    overdue = ActionItemFactory(owner=vendor_user, due_date=today() - datetime.timedelta(days=3), **meeting_fields)
+    ActionItemFactory(
+        owner=vendor_user,
+        status=ActionStatus.DONE,
+        closed_at=datetime.datetime.now(tz=datetime.UTC),
+        **meeting_fields,
+    )
+    ActionItemFactory(owner=vendor_user)  # from a committee they do not sit on
+    ActionItemFactory(**meeting_fields)  # someone else's
+    client.force_login(vendor_user)
+
+    response = client.get(reverse("sla_tracker:my-action-items"))
+
+    assert response.status_code == 200
+    assert response.context["items"] == [overdue, later]
+    assert "Overdue" in response.content.decode()
+
+
+def test_my_action_items_takes_a_fixed_number_of_queries(client, count_queries):
+    manager = UserFactory()
+    contract = ContractFactory(owner=manager)
+    fields = {"meeting__committee__contract": contract, "meeting__committee__vendor": None, "owner": manager}
+    ActionItemFactory(**fields)
+    client.force_login(manager)
+    url = reverse("sla_tracker:my-action-items")
+    one = count_queries(client, url)
+    for _index in range(4):
+        ActionItemFactory(**fields)
+    assert count_queries(client, url) == one
+
+
+def test_findings_addressed_to_my_vendor_are_listed_and_no_others(client):
+    contract = ContractFactory()
+    right = AuditRightFactory(contract=contract)
+    audit = AuditFactory(audit_right=right)
+    shown = FindingFactory(audit=audit, title="Abandons counted from 10 s")
+    FindingFactory(audit=audit, addressed_to_vendor=False, title="Internal note on the vendor")
+    FindingFactory(title="Another vendor's finding")
+    settled = FindingFactory(audit=audit, status=FindingStatus.RISK_ACCEPTED, title="Accepted risk")
+    client.force_login(VendorUserFactory(vendor=contract.vendor))
+
+    response = client.get(reverse("sla_tracker:vendor-findings"))
+
+    assert response.status_code == 200
+    assert response.context["findings"] == [shown, settled]
+    page = response.content.decode()
+    assert "Internal note" not in page
+    assert "Another vendor" not in page
+
+
+def test_findings_take_a_fixed_number_of_queries_and_are_for_vendor_users_only(client, count_queries):
+    contract = ContractFactory()
+    audit = AuditFactory(audit_right=AuditRightFactory(contract=contract))
+    FindingFactory(audit=audit)
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+    client.force_login(vendor_user)
+    url = reverse("sla_tracker:vendor-findings")
+    one = count_queries(client, url)
+    for _index in range(4):
+        finding = FindingFactory(audit=audit)
+        ActionItemFactory(finding=finding, meeting=None, owner=vendor_user)
+    assert count_queries(client, url) == one
+    client.force_login(UserFactory(role=Role.PROCUREMENT))
+    assert client.get(url).status_code == 403
+
+
+def test_in_french_the_grid_shows_and_reads_decimal_commas(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    store(contract, "total_wait_seconds", month, "10.5")
+    client.force_login(manager)
+
+    page = client.get(grid_url(contract, month), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert 'name="v-total_wait_seconds-1" value="10,5"' in page
+
+    client.post(grid_url(contract, month), {"v-total_wait_seconds-1": "1 234,5"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert Measurement.objects.get(counter__code="total_wait_seconds").value == Decimal("1234.5")
