@@ -69,6 +69,9 @@ VENDOR_PATHS: dict[str, str] = {
     "contracts.VendorContact": "vendor",
 }
 
+# Models with a rule of their own in restrict().
+OTHER_RULES = {"governance.ActionItem"}
+
 # Reference data every signed-in user may read.
 SHARED_MODELS = {"sla_tracker.KpiCounter"}
 
@@ -167,3 +170,33 @@ def _vendor_user_limits(queryset: QuerySet, user) -> QuerySet:
 def can_see(user, obj: Model) -> bool:
     """Whether `user` may see `obj` (one query)."""
     return restrict(type(obj)._default_manager.filter(pk=obj.pk), user).exists()
+
+
+def is_scoped(model) -> bool:
+    """Whether rows of `model` are narrowed per user (reference data and users are not)."""
+    label = model._meta.label
+    return label in CONTRACT_PATHS or label in COMMITTEE_PATHS or label in VENDOR_PATHS or label in OTHER_RULES
+
+
+class ScopedAdminMixin:
+    """The back office shows each user the rows the API and the pages show them, and offers only
+    those in its choice fields."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return restrict(queryset, request.user) if is_scoped(queryset.model) else queryset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _scoped_choices(field, request)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        return _scoped_choices(field, request)
+
+
+def _scoped_choices(field, request):
+    queryset = getattr(field, "queryset", None)
+    if queryset is not None and is_scoped(queryset.model):
+        field.queryset = restrict(queryset, request.user)
+    return field

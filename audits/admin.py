@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.scoping import ScopedAdminMixin
 from audits.models import Audit, AuditRight, Finding
 from contracts.admin import add_contract_inline
 
@@ -16,7 +17,7 @@ add_contract_inline(AuditRightInline)
 
 
 @admin.register(AuditRight)
-class AuditRightAdmin(SimpleHistoryAdmin):
+class AuditRightAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "clause_reference", "audits_per_year", "notice", "notice_unit", "cost_bearer")
     list_filter = ("cost_bearer", "notice_unit")
     search_fields = ("contract__reference", "clause_reference", "clause_text")
@@ -30,7 +31,7 @@ class FindingInline(admin.StackedInline):
 
 
 @admin.register(Audit)
-class AuditAdmin(SimpleHistoryAdmin):
+class AuditAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("reference", "audit_type", "audit_right", "status", "fieldwork_start", "cost_recoverable")
     list_filter = ("status", "audit_type", "auditor_kind", "cost_recoverable")
     search_fields = ("reference", "auditor_name", "audit_right__contract__reference")
@@ -40,7 +41,7 @@ class AuditAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Finding)
-class FindingAdmin(SimpleHistoryAdmin):
+class FindingAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "severity", "status", "due_date", "owner")
     list_filter = ("severity", "status")
     search_fields = ("title", "description", "audit__reference")

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.scoping import ScopedAdminMixin
 from contracts.models import (
     Amendment,
     Contract,
@@ -24,7 +25,7 @@ class VendorContactInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(SimpleHistoryAdmin):
+class VendorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "country", "is_active", "created_at")
     list_filter = ("is_active", "country")
     search_fields = ("name", "legal_name", "registration_number")
@@ -33,7 +34,7 @@ class VendorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(VendorSite)
-class VendorSiteAdmin(admin.ModelAdmin):
+class VendorSiteAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "vendor", "city", "country", "seats")
     list_filter = ("country", "vendor")
     search_fields = ("name", "city", "vendor__name")
@@ -41,7 +42,7 @@ class VendorSiteAdmin(admin.ModelAdmin):
 
 
 @admin.register(VendorContact)
-class VendorContactAdmin(admin.ModelAdmin):
+class VendorContactAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "vendor", "job_title", "email")
     list_filter = ("vendor",)
     search_fields = ("name", "email", "vendor__name")
@@ -60,7 +61,7 @@ class AmendmentInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(SimpleHistoryAdmin):
+class ContractAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     """The contract page; the apps built on contracts add their inlines with add_contract_inline."""
 
     list_display = ("reference", "title", "vendor", "owner", "status", "currency", "start_date", "end_date")
@@ -74,7 +75,7 @@ class ContractAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ContractScope)
-class ContractScopeAdmin(SimpleHistoryAdmin):
+class ContractScopeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "channel", "languages", "coverage_days", "volume_share_pct")
     list_filter = ("channel", "coverage_days")
     search_fields = ("contract__reference", "languages")
@@ -82,7 +83,7 @@ class ContractScopeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MonthlyCharge)
-class MonthlyChargeAdmin(SimpleHistoryAdmin):
+class MonthlyChargeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "month", "amount", "currency")
     list_filter = ("currency", "contract__vendor")
     search_fields = ("contract__reference",)
@@ -91,7 +92,7 @@ class MonthlyChargeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(SimpleHistoryAdmin):
+class AmendmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "number", "title", "signed_on", "effective_from")
     list_filter = ("contract__vendor",)
     search_fields = ("contract__reference", "title", "summary")

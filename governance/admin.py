@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.scoping import ScopedAdminMixin
 from contracts.admin import add_contract_inline
 from governance.models import (
     ActionItem,
@@ -30,7 +31,7 @@ class CommitteeMemberInline(admin.TabularInline):
 
 
 @admin.register(Committee)
-class CommitteeAdmin(SimpleHistoryAdmin):
+class CommitteeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "contract", "vendor", "tier", "cadence", "quorum", "is_active")
     list_filter = ("tier", "cadence", "is_active")
     search_fields = ("name", "contract__reference", "vendor__name")
@@ -39,7 +40,7 @@ class CommitteeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CommitteeMember)
-class CommitteeMemberAdmin(admin.ModelAdmin):
+class CommitteeMemberAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("committee", "user", "contact", "side", "role")
     list_filter = ("side", "role")
     search_fields = ("committee__name", "user__username", "contact__name")
@@ -70,7 +71,7 @@ class ActionItemInline(admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(SimpleHistoryAdmin):
+class MeetingAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("committee", "scheduled_for", "status", "minutes_status")
     list_filter = ("status", "minutes_status", "committee__tier")
     search_fields = ("committee__name", "minutes", "location")
@@ -80,7 +81,7 @@ class MeetingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(SimpleHistoryAdmin):
+class DecisionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("meeting", "number", "created_by", "created_at")
     list_filter = ("meeting__committee__tier", "meeting__committee")
     search_fields = ("text", "meeting__committee__name")
@@ -88,7 +89,7 @@ class DecisionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(SimpleHistoryAdmin):
+class ActionItemAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("title", "owner", "owner_contact", "due_date", "status")
     list_filter = ("status",)
     search_fields = ("title", "description")

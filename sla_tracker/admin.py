@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.scoping import ScopedAdminMixin
 from contracts.admin import add_contract_inline
 from sla_tracker.models import (
     ColumnMapping,
@@ -47,7 +48,7 @@ add_contract_inline(TerminationTriggerInline)
 
 
 @admin.register(KpiCounter)
-class KpiCounterAdmin(admin.ModelAdmin):
+class KpiCounterAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name", "channel", "unit", "must_not_exceed")
     list_filter = ("channel", "unit")
     search_fields = ("code", "name")
@@ -55,7 +56,7 @@ class KpiCounterAdmin(admin.ModelAdmin):
 
 
 @admin.register(PenaltyRegime)
-class PenaltyRegimeAdmin(SimpleHistoryAdmin):
+class PenaltyRegimeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "valid_from", "at_risk_pct", "pool_pct", "annual_cap_pct")
     list_filter = ("contract__vendor",)
     search_fields = ("contract__reference",)
@@ -63,7 +64,7 @@ class PenaltyRegimeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TerminationTrigger)
-class TerminationTriggerAdmin(SimpleHistoryAdmin):
+class TerminationTriggerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "trigger_type", "months", "window")
     list_filter = ("trigger_type",)
     search_fields = ("contract__reference", "clause_reference")
@@ -77,7 +78,7 @@ class ServiceLevelVersionInline(admin.StackedInline):
 
 
 @admin.register(ServiceLevel)
-class ServiceLevelAdmin(SimpleHistoryAdmin):
+class ServiceLevelAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("code", "name", "contract", "display_order", "retired_from")
     list_filter = ("contract__vendor", "contract")
     search_fields = ("code", "name", "contract__reference")
@@ -96,7 +97,7 @@ class CreditMultiplierInline(admin.TabularInline):
 
 
 @admin.register(ServiceLevelVersion)
-class ServiceLevelVersionAdmin(SimpleHistoryAdmin):
+class ServiceLevelVersionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("service_level", "valid_from", "kind", "direction", "expected", "credit_type")
     list_filter = ("kind", "credit_type", "direction")
     search_fields = ("service_level__code", "service_level__name", "service_level__contract__reference")
@@ -105,7 +106,7 @@ class ServiceLevelVersionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ColumnMapping)
-class ColumnMappingAdmin(admin.ModelAdmin):
+class ColumnMappingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "contract", "date_column", "created_by", "created_at")
     search_fields = ("name", "contract__reference")
     list_filter = ("contract__vendor",)
@@ -113,7 +114,7 @@ class ColumnMappingAdmin(admin.ModelAdmin):
 
 
 @admin.register(KpiUpload)
-class KpiUploadAdmin(admin.ModelAdmin):
+class KpiUploadAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("original_name", "contract", "status", "rows_total", "rows_done", "uploaded_by", "created_at")
     list_filter = ("status", "contract__vendor")
     search_fields = ("original_name", "sha256", "contract__reference")
@@ -122,7 +123,7 @@ class KpiUploadAdmin(admin.ModelAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(admin.ModelAdmin):
+class MeasurementAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("contract", "counter", "month", "day", "value", "source", "updated_at")
     list_filter = ("source", "counter__channel", "contract__vendor")
     search_fields = ("contract__reference", "counter__code")
@@ -132,7 +133,7 @@ class MeasurementAdmin(admin.ModelAdmin):
 
 
 @admin.register(MeasurementChange)
-class MeasurementChangeAdmin(admin.ModelAdmin):
+class MeasurementChangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "contract",
         "counter",
@@ -151,7 +152,7 @@ class MeasurementChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Exclusion)
-class ExclusionAdmin(SimpleHistoryAdmin):
+class ExclusionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "start_date", "end_date", "reason", "status", "decided_by")
     list_filter = ("status", "reason")
     search_fields = ("contract__reference", "description")
@@ -160,7 +161,7 @@ class ExclusionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
+class IncidentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("title", "contract", "occurred_on", "selected_service_level")
     list_filter = ("contract__vendor",)
     search_fields = ("title", "root_cause", "contract__reference")
@@ -186,7 +187,7 @@ class StatementEventInline(admin.TabularInline):
 
 
 @admin.register(PenaltyStatement)
-class PenaltyStatementAdmin(SimpleHistoryAdmin):
+class PenaltyStatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "month", "status", "currency", "credits", "bonuses", "earn_backs", "net", "cap_reached")
     list_filter = ("status", "cap_reached", "currency", "contract__vendor")
     search_fields = ("contract__reference", "invoice_reference")
@@ -196,7 +197,7 @@ class PenaltyStatementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(StatementLine)
-class StatementLineAdmin(SimpleHistoryAdmin):
+class StatementLineAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("statement", "service_level", "status", "measured", "credit", "waived")
     list_filter = ("status", "waived", "provisional")
     search_fields = ("statement__contract__reference", "service_level__code")
@@ -204,7 +205,7 @@ class StatementLineAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(LineDispute)
-class LineDisputeAdmin(SimpleHistoryAdmin):
+class LineDisputeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("line", "status", "raised_by", "created_at", "resolved_by")
     list_filter = ("status",)
     search_fields = ("reason", "line__statement__contract__reference")
@@ -212,7 +213,7 @@ class LineDisputeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(StatementAdjustment)
-class StatementAdjustmentAdmin(admin.ModelAdmin):
+class StatementAdjustmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("statement", "origin", "service_level", "amount", "created_at")
     list_filter = ("statement__contract__vendor", "statement__currency")
     search_fields = ("statement__contract__reference", "reason")
@@ -220,7 +221,7 @@ class StatementAdjustmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatementEvent)
-class StatementEventAdmin(admin.ModelAdmin):
+class StatementEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("statement", "action", "actor", "created_at")
     list_filter = ("action",)
     search_fields = ("statement__contract__reference", "note")

@@ -1,6 +1,7 @@
 """Settings: production refuses the public development key; environment values are typed strictly."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,23 @@ def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch):
 
     assert env_list("ALLOWED", []) == ["a.example", "b.example"]
     assert env_str("UNSET_SETTING_FOR_TEST", "fallback") == "fallback"
+
+
+def test_the_deployment_checklist_is_clean_with_production_settings():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "tracker.example.com",
+    }
+    env.pop("DEBUG", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -7,6 +7,7 @@ from accounts.choices import Role
 from accounts.scoping import (
     COMMITTEE_PATHS,
     CONTRACT_PATHS,
+    OTHER_RULES,
     SHARED_MODELS,
     VENDOR_PATHS,
     can_see,
@@ -19,7 +20,6 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 DOMAIN_APPS = ("contracts", "sla_tracker", "governance", "audits")
-OTHER_RULES = {"governance.ActionItem"}
 
 
 def build_world(name: str) -> dict:
@@ -194,3 +194,21 @@ def test_a_vendor_user_sees_only_the_committees_they_sit_on(two_vendors):
     assert not can_see(outsider, mine["governance.Meeting"])
     assert not can_see(outsider, mine["governance.Decision"])
     assert can_see(vendor_user_of(mine), mine["governance.Meeting"])
+
+
+def test_the_back_office_shows_a_vendor_manager_only_their_contracts_rows(two_vendors, client):
+    mine, theirs = two_vendors
+    manager = mine["contracts.Contract"].owner
+    manager.is_staff = True
+    manager.save()
+    client.force_login(manager)
+
+    page = client.get("/admin/sla_tracker/penaltystatement/")
+    assert page.status_code == 200
+    assert mine["contracts.Contract"].reference.encode() in page.content
+    assert theirs["contracts.Contract"].reference.encode() not in page.content
+    other = theirs["sla_tracker.PenaltyStatement"]
+    assert client.get(f"/admin/sla_tracker/penaltystatement/{other.pk}/change/").status_code == 302
+    # Choice fields offer only visible rows too.
+    form = client.get("/admin/sla_tracker/exclusion/add/")
+    assert theirs["contracts.Contract"].reference.encode() not in form.content
