@@ -277,11 +277,20 @@ class QueryCounter:
         finally:
             elapsed = time.perf_counter() - started
             self.seconds += elapsed
-            table = TABLE_RE.search(sql)
-            kind = f"{sql.split(None, 1)[0].upper()} {table.group(1) if table else '?'}"
+            kind = f"{sql.split(None, 1)[0].upper()} {_main_table(sql)}"
             entry = self.by_kind.setdefault(kind, [0, 0.0])
             entry[0] += 1
             entry[1] += elapsed
+
+
+def _main_table(sql: str) -> str:
+    """The statement's own table: the first FROM/INTO/UPDATE outside parentheses (a subquery in
+    the select list, e.g. the contract lock's first month with data, is not the statement's table)."""
+    for match in TABLE_RE.finditer(sql):
+        prefix = sql[: match.start()]
+        if prefix.count("(") == prefix.count(")"):
+            return match.group(1)
+    return "?"
 
 
 class EngineTimer:

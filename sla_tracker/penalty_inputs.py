@@ -19,10 +19,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, DateField, F, Min, Prefetch, Q, Sum, Value, When
+from django.db.models import Case, DateField, F, Min, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
+from django.db.models.fields.json import KeyTransform
 
 from contracts.models import Contract, MonthlyCharge
-from sla_tracker.choices import ApprovalStatus, CreditType
+from sla_tracker.choices import ApprovalStatus, CreditType, StatementStatus
 from sla_tracker.engine import (
     AllocationCredit,
     Bonus,
@@ -72,6 +73,7 @@ from sla_tracker.models import (
     PenaltyStatement,
     ServiceLevel,
     ServiceLevelVersion,
+    StatementAdjustment,
     StatementLine,
 )
 from sla_tracker.models import Exclusion as ExclusionRow
@@ -95,7 +97,12 @@ def plain(value: Decimal | None) -> Decimal | None:
 
 @dataclass(frozen=True)
 class ContractInputs:
-    """Everything the close of ``months`` needs for one contract, loaded once."""
+    """Everything the close of ``months`` needs for one contract, loaded once.
+
+    ``statements`` are the contract's statements; only those the close can need carry their
+    lines (see :func:`load_close_inputs`). ``lookback`` is how many months before a month its
+    history reaches (None: all of it).
+    """
 
     contract: Contract
     months: MonthRange
@@ -104,9 +111,15 @@ class ContractInputs:
     service_levels: dict[str, ServiceLevel]
     data: ContractData
     statements: dict[Month, PenaltyStatement]
+    to_close: tuple[Month, ...] = ()
+    lookback: int | None = None
 
     def history_before(self, month: Month, priors: dict[Month, PriorMonth]) -> History:
-        return History(tuple(priors[item] for item in sorted(priors) if item < month))
+        """The closed months the engine may look at when evaluating ``month``."""
+        first = None if self.lookback is None else month - self.lookback
+        return History(
+            tuple(priors[item] for item in sorted(priors) if item < month and (first is None or item >= first))
+        )
 
 
 def first_month_with_data(contract: Contract) -> Month:
@@ -115,8 +128,181 @@ def first_month_with_data(contract: Contract) -> Month:
     return to_month(first or contract.start_date)
 
 
+def lock_contract(contract_id: int) -> tuple[Contract, Month]:
+    """Lock the contract row (``SELECT … FOR UPDATE``) and read its first month with data (else
+    its start month) in the same query."""
+    first = Measurement.objects.filter(contract=OuterRef("pk")).order_by("month").values("month")[:1]
+    contract = (
+        Contract.objects.select_for_update()
+        .annotate(first_data_month=Subquery(first, output_field=DateField()))
+        .get(pk=contract_id)
+    )
+    return contract, to_month(contract.first_data_month or contract.start_date)
+
+
 def load_contract_inputs(contract: Contract, months: MonthRange) -> ContractInputs:
-    """Terms, data and existing statements of ``contract`` for ``months`` (fixed query count)."""
+    """Terms, data and existing statements (with their lines) of ``contract`` for ``months``
+    (fixed query count)."""
+    service_levels, terms, versions, _lookback = _load_terms(contract, months)
+    data = load_contract_data(contract, months)
+    statements = {
+        to_month(statement.month): statement
+        for statement in PenaltyStatement.objects.filter(contract=contract).prefetch_related(
+            Prefetch("lines", queryset=StatementLine.objects.select_related("service_level")),
+            "adjustment_lines",
+            "adjustments_caused",
+        )
+    }
+    return ContractInputs(
+        contract=contract,
+        months=months,
+        terms=terms,
+        versions=versions,
+        service_levels={level.code: level for level in service_levels},
+        data=data,
+        statements=statements,
+    )
+
+
+def load_close_inputs(contract: Contract, target: Month, first_month: Month) -> ContractInputs:
+    """What the close of ``target`` needs, reading no more than that.
+
+    The statements are read first (one query, without lines): the months to close are those
+    without a statement from ``first_month`` (the first month with data) on, plus ``target``.
+    Terms, exclusions, incidents and counter sums are loaded only from the first of them to
+    ``target``: earlier months are summarised in their statements. The history is the lines of
+    the statements the terms can look back to (:func:`history_lookback`), with only the fields
+    the history and the totals need; the statements being recomputed get their full lines, and
+    adjustments are read only for them (and, when a locked statement is recomputed, for the
+    later statements a difference may be carried into).
+    """
+    statements = {
+        to_month(statement.month): statement for statement in PenaltyStatement.objects.filter(contract=contract)
+    }
+    start = min(first_month, target)
+    to_close = tuple(item for item in MonthRange(start, target) if item not in statements or item == target)
+    months = MonthRange(to_close[0], target)
+    service_levels, terms, versions, lookback = _load_terms(contract, months)
+    history_from = months.first - lookback
+    recomputed = {item for item in to_close if item in statements and not statements[item].is_locked}
+    locked = {item for item in to_close if item in statements and statements[item].is_locked}
+    carry_targets = set()
+    if locked:
+        first_locked = min(locked)
+        carry_targets = {
+            item
+            for item, statement in statements.items()
+            if item > first_locked and item not in to_close and statement.status in OPEN_STATUSES
+        }
+    lean = {
+        item
+        for item in statements
+        if item not in recomputed and ((history_from <= item < target) or item in locked or item in carry_targets)
+    }
+    _attach_lines(statements, lean, full=False)
+    _attach_lines(statements, recomputed, full=True)
+    _attach_adjustments(statements, recomputed | carry_targets, locked)
+    data = load_contract_data(contract, months)
+    return ContractInputs(
+        contract=contract,
+        months=months,
+        terms=terms,
+        versions=versions,
+        service_levels={level.code: level for level in service_levels},
+        data=data,
+        statements=statements,
+        to_close=to_close,
+        lookback=lookback,
+    )
+
+
+OPEN_STATUSES = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW)
+_LEAN_LINE_FIELDS = (
+    "statement_id",
+    "service_level_id",
+    "service_level__code",
+    "terms_id",
+    "status",
+    "provisional",
+    "run",
+    "raw_credit",
+    "credit",
+    "bonus",
+    "earn_back",
+    "waived",
+)
+
+
+def _attach_lines(statements: dict[Month, PenaltyStatement], months: set[Month], *, full: bool) -> None:
+    """Read the lines of the statements of ``months`` in one query and attach them as their
+    prefetched ``lines``. Lean lines carry only the history's and the totals' fields, with the
+    two keys of ``inputs`` the history needs as ``history_earn_back_rule`` and
+    ``history_carried_forward``."""
+    if not months:
+        return
+    by_id = {statements[item].pk: statements[item] for item in months}
+    lines = StatementLine.objects.filter(statement_id__in=by_id).select_related("service_level")
+    if not full:
+        lines = lines.only(*_LEAN_LINE_FIELDS).annotate(
+            history_earn_back_rule=KeyTransform("earn_back_rule", "inputs"),
+            history_carried_forward=KeyTransform("carried_forward", "inputs"),
+        )
+    grouped: dict[int, list[StatementLine]] = {pk: [] for pk in by_id}
+    for line in lines.order_by("statement_id", "id"):
+        line.statement = by_id[line.statement_id]
+        grouped[line.statement_id].append(line)
+    for pk, statement in by_id.items():
+        _prefetched(statement)["lines"] = grouped[pk]
+
+
+def _attach_adjustments(
+    statements: dict[Month, PenaltyStatement], carried_into: set[Month], origins: set[Month]
+) -> None:
+    """The adjustments carried into the statements of ``carried_into`` and those caused by the
+    statements of ``origins``, in one query (none when both are empty)."""
+    if not (carried_into or origins):
+        return
+    into = {statements[item].pk: statements[item] for item in carried_into}
+    caused = {statements[item].pk: statements[item] for item in origins}
+    for statement in into.values():
+        _prefetched(statement)["adjustment_lines"] = []
+    for statement in caused.values():
+        _prefetched(statement)["adjustments_caused"] = []
+    rows = StatementAdjustment.objects.filter(Q(statement_id__in=into) | Q(origin_id__in=caused)).order_by("id")
+    for row in rows:
+        if row.statement_id in into:
+            into[row.statement_id]._prefetched_objects_cache["adjustment_lines"].append(row)
+        if row.origin_id in caused:
+            caused[row.origin_id]._prefetched_objects_cache["adjustments_caused"].append(row)
+
+
+def _prefetched(statement: PenaltyStatement) -> dict:
+    cache = getattr(statement, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = statement._prefetched_objects_cache = {}
+    return cache
+
+
+def history_lookback(regimes: list, service_levels: list[ServiceLevel], triggers: tuple) -> int:
+    """How many months before a month the engine can look at (sla_tracker.engine): the previous
+    month for runs, carried-forward sums and the ``since`` of termination rights (each carried
+    from month to month), the contract year for an annual cap (12), the expected-miss windows,
+    earn-back months + 1 (of any version: a prior line keeps its own rule) and the termination
+    triggers' windows."""
+    lookback = 1
+    if any(regime.annual_cap_pct is not None for regime in regimes):
+        lookback = 12
+    for level in service_levels:
+        for version in level.versions.all():
+            lookback = max(lookback, version.expected_miss_window or 0, (version.earn_back_months or 0) + 1)
+    for trigger in triggers:
+        lookback = max(lookback, trigger.window or 0)
+    return lookback
+
+
+def _load_terms(contract: Contract, months: MonthRange):
+    """The contract's service levels and, per month of ``months``, its terms and the versions in
+    force; with the history lookback of all its terms."""
     regimes = list(PenaltyRegime.objects.filter(contract=contract).order_by("valid_from"))
     triggers = tuple(
         TerminationTrigger(TriggerType(row.trigger_type), row.months, row.window)
@@ -142,24 +328,7 @@ def load_contract_inputs(contract: Contract, months: MonthRange) -> ContractInpu
         versions[month] = in_force
         regime = _latest(regimes, month)
         terms[month] = contract_terms(contract, regime, in_force, triggers)
-    data = load_contract_data(contract, months)
-    statements = {
-        to_month(statement.month): statement
-        for statement in PenaltyStatement.objects.filter(contract=contract).prefetch_related(
-            Prefetch("lines", queryset=StatementLine.objects.select_related("service_level")),
-            "adjustment_lines",
-            "adjustments_caused",
-        )
-    }
-    return ContractInputs(
-        contract=contract,
-        months=months,
-        terms=terms,
-        versions=versions,
-        service_levels={level.code: level for level in service_levels},
-        data=data,
-        statements=statements,
-    )
+    return service_levels, terms, versions, history_lookback(regimes, service_levels, triggers)
 
 
 def _latest(rows: list, month: Month):
@@ -342,8 +511,8 @@ def prior_from_statement(statement: PenaltyStatement) -> PriorMonth:
             status=Status(line.status),
             credit=Decimal("0.00") if line.waived else line.credit,
             run=line.run,
-            earn_back_rule=_earn_back_from(line.inputs.get("earn_back_rule")),
-            carried_forward=_carried_from(line.inputs.get("carried_forward")),
+            earn_back_rule=_earn_back_from(_line_input(line, "earn_back_rule")),
+            carried_forward=_carried_from(_line_input(line, "carried_forward")),
         )
         for line in sorted(statement.lines.all(), key=lambda line: line.service_level.code)
     )
@@ -356,6 +525,13 @@ def prior_from_statement(statement: PenaltyStatement) -> PriorMonth:
         for item in statement.termination_rights
     )
     return PriorMonth(to_month(statement.month), lines, statement.cap_reached, rights)
+
+
+def _line_input(line: StatementLine, key: str):
+    """A key of the line's ``inputs``, read from the annotation of a lean line (inputs not loaded)."""
+    if "inputs" in line.get_deferred_fields():
+        return getattr(line, f"history_{key}")
+    return line.inputs.get(key)
 
 
 def _earn_back_from(data: dict | None) -> EarnBack | None:

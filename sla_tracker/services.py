@@ -23,7 +23,7 @@ from django.utils import timezone
 from contracts.models import Contract
 from contracts.months import parse_month
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
-from sla_tracker.engine import EngineError, Month, MonthRange, MonthResult, evaluate_month
+from sla_tracker.engine import EngineError, Month, MonthResult, evaluate_month
 from sla_tracker.models import (
     LineDispute,
     PenaltyStatement,
@@ -33,10 +33,10 @@ from sla_tracker.models import (
 )
 from sla_tracker.penalty_inputs import (
     ContractInputs,
-    first_month_with_data,
     input_fingerprint,
     line_values,
-    load_contract_inputs,
+    load_close_inputs,
+    lock_contract,
     month_scenario,
     prior_from_statement,
     statement_values,
@@ -73,19 +73,23 @@ def close_contract_month(
 
     Earlier months without a statement (from the first month with data, or the contract start)
     are closed first, in order. The history of each month is the earlier statements as they
-    stand. A draft, in-review or disputed statement is updated in place (waivers kept); an
-    approved or invoiced one is never changed: a difference in its credits becomes adjustments in
-    the contract's next open statement, once. Closing twice writes nothing the second time.
+    stand, as far back as the terms can look (penalty_inputs.history_lookback); only the months
+    being closed are read from the data. A draft, in-review or disputed statement is updated in
+    place (waivers kept); an approved or invoiced one is never changed: a difference in its
+    credits becomes adjustments in the contract's next open statement, once. Closing twice
+    writes nothing the second time.
     """
     target = _month(month)
     as_of = as_of or timezone.localdate()
     with transaction.atomic():
-        contract = Contract.objects.select_for_update().get(pk=contract_id)
-        start = min(first_month_with_data(contract), target)
-        inputs = load_contract_inputs(contract, MonthRange(start, target))
-        priors = {item: prior_from_statement(statement) for item, statement in inputs.statements.items()}
-        to_close = [item for item in inputs.months if item not in inputs.statements or item == target]
-        for item in to_close:
+        contract, first_month = lock_contract(contract_id)
+        inputs = load_close_inputs(contract, target, first_month)
+        priors = {
+            item: prior_from_statement(statement)
+            for item, statement in inputs.statements.items()
+            if "lines" in (getattr(statement, "_prefetched_objects_cache", None) or {})
+        }
+        for item in inputs.to_close:
             if item not in inputs.data.charges.by_month:
                 raise ValidationError(
                     f"{contract.reference} has no monthly charges for {item}: record them before the close."

@@ -48,3 +48,31 @@ def test_a_deactivated_user_cannot_sign_in(client):
     client.post(LOGIN_URL, {"username": user.username, "password": DEFAULT_PASSWORD})
 
     assert SESSION_KEY not in client.session
+
+
+def test_repeated_failed_sign_ins_lock_the_account_from_that_address_even_with_the_right_password(client, settings):
+    user = UserFactory(is_staff=True)
+    sign_in = reverse("accounts:login")
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(sign_in, {"username": user.username, "password": "guess"})
+
+    response = client.post(sign_in, {"username": user.username, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 429
+    assert SESSION_KEY not in client.session
+
+
+def test_a_successful_sign_in_resets_the_failure_count(client, settings):
+    user = UserFactory(is_staff=True)
+    sign_in = reverse("accounts:login")
+    for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(sign_in, {"username": user.username, "password": "guess"})
+    client.post(sign_in, {"username": user.username, "password": DEFAULT_PASSWORD})
+    client.logout()
+    for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(sign_in, {"username": user.username, "password": "guess"})
+
+    response = client.post(sign_in, {"username": user.username, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY] == str(user.pk)

@@ -57,15 +57,16 @@ def test_no_measurement_is_duplicated(seeded):
     assert not duplicates.exists()
 
 
-def test_every_demo_user_has_its_role_and_signs_in_with_the_printed_password(seeded):
+def test_every_demo_user_has_its_role_and_signs_in_with_the_printed_password(seeded, rf):
+    request = rf.post("/sign-in/")  # the sign-in guard (django-axes) needs the request
     for username, role, _first, _last, vendor_name, password in data.USERS:
-        user = authenticate(username=username, password=password)
+        user = authenticate(request, username=username, password=password)
 
         assert user is not None, username
         assert user.role == role
         assert user.is_staff == (vendor_name is None)
         assert (user.vendor.name if user.vendor else None) == vendor_name
-    assert authenticate(username="admin", password="demo-administrator-2026").is_superuser
+    assert authenticate(request, username="admin", password="demo-administrator-2026").is_superuser
 
 
 def test_three_vendors_and_contracts_in_distinct_currencies(seeded):
