@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from accounts.context_processors import navigation_items
 from accounts.scoping import restrict
+from notifications.selectors import unread_notifications
 from sla_tracker.choices import StatementStatus
 from sla_tracker.models import PenaltyStatement
 
@@ -23,7 +24,7 @@ class SignOutView(auth_views.LogoutView):
 
 @login_required
 def home(request):
-    """The role's sections, and the statements waiting for someone (in review or disputed)."""
+    """The role's sections, the user's unread notices, and the statements waiting for someone."""
     waiting = (
         restrict(PenaltyStatement.objects.all(), request.user)
         .filter(status__in=[StatementStatus.IN_REVIEW, StatementStatus.DISPUTED])
@@ -31,4 +32,9 @@ def home(request):
         .order_by("-month", "contract__reference")[:ATTENTION_LIMIT]
     )
     sections = [item for item in navigation_items(request.user) if item["key"] != "admin"]
-    return render(request, "accounts/home.html", {"sections": sections, "waiting": waiting})
+    notifications = unread_notifications(user=request.user)[:ATTENTION_LIMIT]
+    return render(
+        request,
+        "accounts/home.html",
+        {"sections": sections, "waiting": waiting, "notifications": notifications},
+    )

@@ -173,7 +173,7 @@ class Contract(models.Model):
         return f"{self.reference} – {self.title}"
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:contracts_contract_change", args=[self.pk])
+        return reverse("contracts:detail", args=[self.pk])
 
     def is_in_term(self, day) -> bool:
         return self.start_date <= day <= self.end_date

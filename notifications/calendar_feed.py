@@ -19,7 +19,7 @@ from governance.choices import MeetingStatus
 from governance.models import Meeting
 from governance.selectors import open_action_items
 from notifications.ical import Event
-from notifications.services import absolute, admin_url, site_url
+from notifications.services import absolute, page_url, site_url
 
 MEETING_LENGTH = datetime.timedelta(hours=1)
 ONE_DAY = datetime.timedelta(days=1)
@@ -52,7 +52,7 @@ def user_events(user, *, today: datetime.date | None = None) -> list[Event]:
                 start=meeting.scheduled_for,
                 end=meeting.scheduled_for + MEETING_LENGTH,
                 location=meeting.location,
-                url=absolute(admin_url(meeting)),
+                url=absolute(page_url(meeting)),
             )
         )
     for item in open_action_items().filter(owner=user).order_by("due_date", "pk"):
@@ -61,10 +61,10 @@ def user_events(user, *, today: datetime.date | None = None) -> list[Event]:
                 _uid("action", item.pk),
                 _("Action due: %(title)s") % {"title": item.title},
                 item.due_date,
-                admin_url(item),
+                page_url(item),
             )
         )
-    findings = Finding.objects.exclude(status__in=FindingStatus.settled_values()).select_related("audit")
+    findings = Finding.objects.exclude(status__in=FindingStatus.settled_values()).select_related("audit__audit_right")
     if user.role == Role.VENDOR_USER:
         findings = findings.filter(addressed_to_vendor=True, audit__audit_right__contract__vendor_id=user.vendor_id)
     else:
@@ -76,7 +76,7 @@ def user_events(user, *, today: datetime.date | None = None) -> list[Event]:
                 _("Remediation due: %(finding)s %(title)s")
                 % {"finding": f"{finding.audit.reference}-{finding.number}", "title": finding.title},
                 finding.due_date,
-                admin_url(finding),
+                page_url(finding),
             )
         )
     if user.role != Role.VENDOR_USER:
@@ -124,7 +124,7 @@ def user_events(user, *, today: datetime.date | None = None) -> list[Event]:
                     % {"audit": audit.reference, "contract": audit.audit_right.contract.reference},
                     start=audit.fieldwork_start,
                     end=audit.fieldwork_end + ONE_DAY,
-                    url=absolute(admin_url(audit)),
+                    url=absolute(page_url(audit)),
                 )
             )
     return events

@@ -51,9 +51,24 @@ def absolute(path: str) -> str:
     return f"{site_url()}{path}"
 
 
-def admin_url(obj) -> str:
-    meta = obj._meta
-    return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+def page_url(obj) -> str:
+    """The web page where the recipient acts on `obj` (every role, vendor users included, can open it)."""
+    label = obj._meta.label
+    if label == "sla_tracker.PenaltyStatement":
+        return reverse("sla_tracker:statement", args=[obj.pk])
+    if label == "governance.Meeting":
+        return reverse("governance:meeting", args=[obj.pk])
+    if label == "governance.Committee":
+        return reverse("governance:committee", args=[obj.pk])
+    if label == "governance.ActionItem":
+        if obj.meeting_id:
+            return reverse("governance:meeting", args=[obj.meeting_id])
+        return reverse("sla_tracker:my-action-items")
+    if label == "audits.Audit":
+        return reverse("contracts:detail", args=[obj.audit_right.contract_id])
+    if label == "audits.Finding":
+        return reverse("contracts:detail", args=[obj.audit.audit_right.contract_id])
+    return obj.get_absolute_url()
 
 
 @dataclass(frozen=True)
@@ -101,7 +116,7 @@ def statements_in_review(today: datetime.date) -> Iterator[DueItem]:
                 "The penalty statement of %(contract)s for %(month)s (credits %(credits)s %(currency)s) "
                 "awaits your review."
             ),
-            path=admin_url(statement),
+            path=page_url(statement),
             params={
                 "contract": statement.contract.reference,
                 "month": f"{statement.month:%Y-%m}",
@@ -124,7 +139,7 @@ def statements_disputed(today: datetime.date) -> Iterator[DueItem]:
             kind=NotificationKind.STATEMENT_DISPUTED,
             subject=_("Statement %(contract)s %(month)s is disputed"),
             body=_("The vendor disputes %(service_level)s in the statement of %(contract)s for %(month)s: %(reason)s"),
-            path=admin_url(statement),
+            path=page_url(statement),
             params={
                 "contract": statement.contract.reference,
                 "month": f"{statement.month:%Y-%m}",
@@ -190,7 +205,7 @@ def action_items(today: datetime.date) -> Iterator[DueItem]:
             kind=NotificationKind.ACTION_DUE_SOON,
             subject=_("Action due on %(due)s: %(title)s"),
             body=_("Your action item “%(title)s” is due on %(due)s."),
-            path=admin_url(item),
+            path=page_url(item),
             params={"title": item.title, "due": item.due_date},
             recipients=_users([item.owner]),
         )
@@ -200,7 +215,7 @@ def action_items(today: datetime.date) -> Iterator[DueItem]:
             kind=NotificationKind.ACTION_OVERDUE,
             subject=_("Action overdue since %(due)s: %(title)s"),
             body=_("Your action item “%(title)s” was due on %(due)s and is still open."),
-            path=admin_url(item),
+            path=page_url(item),
             params={"title": item.title, "due": item.due_date},
             recipients=_users([item.owner]),
         )
@@ -222,7 +237,7 @@ def meetings_overdue(today: datetime.date) -> Iterator[DueItem]:
             kind=NotificationKind.MEETING_OVERDUE,
             subject=_("%(committee)s has not met since %(last)s"),
             body=_("%(committee)s must meet %(cadence)s; its next meeting was due on %(due)s."),
-            path=admin_url(committee),
+            path=page_url(committee),
             params={
                 "committee": committee.name,
                 "last": committee.last_held_on or "-",
@@ -249,7 +264,7 @@ def audit_notices(today: datetime.date) -> Iterator[DueItem]:
                 "Fieldwork of audit %(audit)s starts on %(start)s; "
                 "clause %(clause)s requires the notice by %(deadline)s."
             ),
-            path=admin_url(audit),
+            path=page_url(audit),
             params={
                 "audit": audit.reference,
                 "start": audit.fieldwork_start,
@@ -274,7 +289,7 @@ def findings_remediation_due(today: datetime.date) -> Iterator[DueItem]:
             kind=NotificationKind.FINDING_REMEDIATION_DUE,
             subject=_("Remediation of finding %(finding)s due on %(due)s"),
             body=_("Finding %(finding)s (%(severity)s), “%(title)s”, must be remediated by %(due)s."),
-            path=admin_url(finding),
+            path=page_url(finding),
             params={
                 "finding": f"{finding.audit.reference}-{finding.number}",
                 "severity": finding.get_severity_display(),

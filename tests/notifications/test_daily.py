@@ -9,6 +9,7 @@ from django.core import mail
 from audits.choices import AuditStatus
 from contracts.choices import ContractStatus
 from governance.choices import MeetingStatus, MemberRole
+from governance.models import ActionItem
 from notifications import services
 from notifications.choices import NotificationKind
 from notifications.models import Notification
@@ -73,8 +74,10 @@ def test_each_notice_is_recorded_and_emailed_once_however_often_the_job_runs(set
     assert kinds_for(owner) == [NotificationKind.ACTION_OVERDUE]
     message = next(m for m in mail.outbox if m.to == [owner.email])
     assert message.subject == "[BPO tracker] Action overdue since 2025-02-14: Send the CSL-1 recovery plan"
-    assert "https://tracker.example/admin/governance/actionitem/" in message.body
-    assert "https://tracker.example/admin/governance/actionitem/" in message.alternatives[0][0]
+    action = ActionItem.objects.get(owner=owner)
+    page = f"https://tracker.example/committees/meetings/{action.meeting_id}/"
+    assert page in message.body
+    assert page in message.alternatives[0][0]
     assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
 
 
@@ -194,8 +197,7 @@ def test_a_notification_is_recorded_in_the_users_language():
     owner = UserFactory(language="fr")
     quiet_action(owner=owner, due_date=D(2025, 2, 14))
     run(D(2025, 2, 20))
-    # No French catalogue yet: the text falls back to English, rendered under the user's language.
-    assert Notification.objects.get(user=owner).subject.startswith("Action overdue")
+    assert Notification.objects.get(user=owner).subject.startswith("Action en retard depuis le 2025-02-14")
 
 
 def test_home_page_selectors_and_marking_read():

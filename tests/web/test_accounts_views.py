@@ -97,3 +97,17 @@ def test_the_admin_stays_at_admin(client):
     client.force_login(UserFactory(administrator=True))
 
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_the_home_page_lists_the_users_unread_notices_and_not_others(client):
+    from tests.factories import NotificationFactory
+
+    user = UserFactory()
+    NotificationFactory(user=user, subject="Statement DEMO-A 2026-09 ready for review")
+    NotificationFactory(subject="Someone else's notice")
+    client.force_login(user)
+
+    page = client.get(reverse("accounts:home"))
+
+    assert b"Statement DEMO-A 2026-09 ready for review" in page.content
+    assert b"Someone else" not in page.content
