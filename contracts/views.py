@@ -14,6 +14,7 @@ from contracts.choices import ContractStatus, Currency
 from contracts.filtersets import ContractFilterSet
 from contracts.models import Amendment, Contract, ContractScope, MonthlyCharge, Vendor
 from contracts.months import first_of_month
+from contracts.selectors import with_next_notice_deadline
 from governance.models import Committee
 from sla_tracker.models import ServiceLevel, ServiceLevelVersion
 
@@ -69,6 +70,7 @@ def contract_list(request):
         .qs.annotate(service_level_count=Count("service_levels", distinct=True))
         .order_by("reference")
     )
+    contracts = with_next_notice_deadline(contracts)
     context = {"form": form, "contracts": contracts, "active_section": "contracts"}
     if request.headers.get("HX-Request"):
         return render(request, "contracts/_contract_table.html", context)

@@ -95,3 +95,20 @@ def test_the_register_and_contract_page_run_a_fixed_number_of_queries(client, co
 
     assert count_queries(client, REGISTER) == register_one
     assert count_queries(client, reverse("contracts:detail", args=[big.pk])) == page_one
+
+
+def test_the_register_shows_each_running_contracts_next_notice_deadline(client, procurement):
+    from django.utils import formats
+
+    from contracts.choices import ContractStatus
+    from contracts.selectors import with_next_notice_deadline
+
+    running = ContractFactory(reference="RUN-1", status=ContractStatus.ACTIVE)
+    ContractFactory(reference="DRAFT-1", status=ContractStatus.DRAFT)
+    (expected,) = with_next_notice_deadline([running])
+    client.force_login(procurement)
+
+    page = client.get(REGISTER)
+
+    deadline = formats.date_format(expected.next_renewal.notice_deadline, "SHORT_DATE_FORMAT")
+    assert deadline.encode() in page.content
