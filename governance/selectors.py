@@ -68,9 +68,16 @@ def committees_with_compliance(
     A committee that never met is due one interval after its contract's start; a vendor-wide
     committee that never met has no due day yet.
     """
-    today = today or timezone.localdate()
     if committees is None:
         committees = Committee.objects.filter(is_active=True)
+    rows = list(with_compliance_annotations(committees))
+    for committee in rows:
+        set_compliance(committee, today=today)
+    return rows
+
+
+def with_compliance_annotations(committees: QuerySet[Committee]) -> QuerySet[Committee]:
+    """``committees`` with what set_compliance() needs: the last held meeting and who attended it."""
     last_held = held_meetings().filter(committee=OuterRef("pk")).order_by("-scheduled_for")
     present = (
         Attendance.objects.filter(meeting_id=OuterRef("last_held_id"), status=AttendanceStatus.PRESENT)
@@ -79,7 +86,7 @@ def committees_with_compliance(
         .annotate(count=Count("pk"))
         .values("count")[:1]
     )
-    rows = list(
+    return (
         committees.select_related("contract", "vendor")
         .annotate(
             last_held_at=Subquery(last_held.values("scheduled_for")[:1]),
@@ -87,14 +94,18 @@ def committees_with_compliance(
         )
         .annotate(last_present=Coalesce(Subquery(present, output_field=IntegerField()), Value(0)))
     )
-    for committee in rows:
-        committee.last_held_on = meeting_day(committee.last_held_at) if committee.last_held_at else None
-        anchor = committee.last_held_on or (committee.contract.start_date if committee.contract else None)
-        committee.next_meeting_due = next_meeting_due(committee.cadence, anchor) if anchor else None
-        committee.is_overdue = committee.next_meeting_due is not None and today > committee.next_meeting_due
-        committee.lacked_quorum = committee.last_held_id is not None and committee.last_present < committee.quorum
-        committee.is_compliant = not (committee.is_overdue or committee.lacked_quorum)
-    return rows
+
+
+def set_compliance(committee: Committee, *, today: datetime.date | None = None) -> Committee:
+    """Derive the compliance flags of a committee annotated by with_compliance_annotations()."""
+    today = today or timezone.localdate()
+    committee.last_held_on = meeting_day(committee.last_held_at) if committee.last_held_at else None
+    anchor = committee.last_held_on or (committee.contract.start_date if committee.contract else None)
+    committee.next_meeting_due = next_meeting_due(committee.cadence, anchor) if anchor else None
+    committee.is_overdue = committee.next_meeting_due is not None and today > committee.next_meeting_due
+    committee.lacked_quorum = committee.last_held_id is not None and committee.last_present < committee.quorum
+    committee.is_compliant = not (committee.is_overdue or committee.lacked_quorum)
+    return committee
 
 
 def committee_chair(committee: Committee) -> CommitteeMember | None:

@@ -1,15 +1,46 @@
 """Serializers of committees, meetings, decisions and action items."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import ValidatedModelSerializer
 from governance.models import ActionItem, Committee, Decision, Meeting
+from governance.selectors import set_compliance
+
+
+class ComplianceSerializer(serializers.Serializer):
+    """Whether the committee meets as its contract requires (computed, read-only)."""
+
+    last_held_on = serializers.DateField(allow_null=True)
+    next_meeting_due = serializers.DateField(allow_null=True)
+    is_overdue = serializers.BooleanField(help_text="The next meeting is overdue against the cadence.")
+    lacked_quorum = serializers.BooleanField(help_text="The last held meeting lacked quorum.")
+    is_compliant = serializers.BooleanField()
 
 
 class CommitteeSerializer(ValidatedModelSerializer):
+    compliance = serializers.SerializerMethodField()
+
     class Meta:
         model = Committee
-        fields = ["id", "name", "contract", "vendor", "tier", "cadence", "quorum", "terms_of_reference", "is_active"]
+        fields = [
+            "id",
+            "name",
+            "contract",
+            "vendor",
+            "tier",
+            "cadence",
+            "quorum",
+            "terms_of_reference",
+            "is_active",
+            "compliance",
+        ]
+
+    @extend_schema_field(ComplianceSerializer(allow_null=True))
+    def get_compliance(self, committee) -> dict | None:
+        if not hasattr(committee, "last_held_id"):
+            return None  # a row just written, not read through the annotated list
+        return ComplianceSerializer(set_compliance(committee)).data
 
 
 class MeetingSerializer(ValidatedModelSerializer):

@@ -8,12 +8,16 @@ from config.api import ScopedModelViewSet, has_model_permission
 from governance import filtersets, services
 from governance.api import serializers
 from governance.models import ActionItem, Committee, Decision, Meeting
+from governance.selectors import with_compliance_annotations
 
 
 class CommitteeViewSet(ScopedModelViewSet):
     queryset = Committee.objects.all()
     serializer_class = serializers.CommitteeSerializer
     filterset_class = filtersets.CommitteeFilterSet
+
+    def get_queryset(self):
+        return with_compliance_annotations(super().get_queryset())
 
 
 class MeetingViewSet(ScopedModelViewSet):
