@@ -311,7 +311,8 @@ def recompute_status(request, pk: int, month: str, task_id: uuid.UUID):
     contract = _entry_contract(request.user, pk)
     month_start = _month_or_404(month)
     outcome = cache.get(_recompute_key(str(task_id)))
-    if outcome is None and getattr(settings, "CELERY_RESULT_BACKEND", None):
+    # In-process (eager) tasks leave their outcome in the cache above; a worker's, in the result backend.
+    if outcome is None and settings.CELERY_RESULT_BACKEND and not settings.CELERY_TASK_ALWAYS_EAGER:
         result = AsyncResult(str(task_id))
         outcome = {"state": result.state, "result": str(result.result) if result.ready() else ""}
     state = (outcome or {}).get("state", "PENDING")

@@ -165,7 +165,12 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: with no broker configured, tasks run in-process (development and the demo).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
+# Task states (the pages show a recompute's or an import's progress) are kept on the Redis broker
+# unless another backend is named.
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else None
+)
+CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]
