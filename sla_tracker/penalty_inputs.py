@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, DateField, F, Min, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
+from django.db.models import Case, DateField, F, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
 from django.db.models.fields.json import KeyTransform
 
 from contracts.models import Contract, MonthlyCharge
@@ -114,6 +114,11 @@ class ContractInputs:
     to_close: tuple[Month, ...] = ()
     lookback: int | None = None
 
+    @property
+    def recomputes_locked_months(self) -> bool:
+        """Whether the close recomputes an approved or invoiced month (its differences are carried)."""
+        return any(item in self.statements and self.statements[item].is_locked for item in self.to_close)
+
     def history_before(self, month: Month, priors: dict[Month, PriorMonth]) -> History:
         """The closed months the engine may look at when evaluating ``month``."""
         first = None if self.lookback is None else month - self.lookback
@@ -122,29 +127,31 @@ class ContractInputs:
         )
 
 
-def first_month_with_data(contract: Contract) -> Month:
-    """The contract's first month with a measurement, else the month it started."""
-    first = Measurement.objects.filter(contract=contract).aggregate(first=Min("month"))["first"]
-    return to_month(first or contract.start_date)
+def lock_contracts(contract_ids) -> list[tuple[Contract, Month]]:
+    """Lock the contract rows in id order (``SELECT … FOR UPDATE``, one query) and read each
+    one's first month with data (else its start month) in the same query."""
+    first = Measurement.objects.filter(contract=OuterRef("pk")).order_by("month").values("month")[:1]
+    contracts = (
+        Contract.objects.select_for_update()
+        .annotate(first_data_month=Subquery(first, output_field=DateField()))
+        .filter(pk__in=list(contract_ids))
+        .order_by("pk")
+    )
+    return [(contract, to_month(contract.first_data_month or contract.start_date)) for contract in contracts]
 
 
 def lock_contract(contract_id: int) -> tuple[Contract, Month]:
-    """Lock the contract row (``SELECT … FOR UPDATE``) and read its first month with data (else
-    its start month) in the same query."""
-    first = Measurement.objects.filter(contract=OuterRef("pk")).order_by("month").values("month")[:1]
-    contract = (
-        Contract.objects.select_for_update()
-        .annotate(first_data_month=Subquery(first, output_field=DateField()))
-        .get(pk=contract_id)
-    )
-    return contract, to_month(contract.first_data_month or contract.start_date)
+    locked = lock_contracts([contract_id])
+    if not locked:
+        raise Contract.DoesNotExist(f"Contract {contract_id} does not exist.")
+    return locked[0]
 
 
 def load_contract_inputs(contract: Contract, months: MonthRange) -> ContractInputs:
     """Terms, data and existing statements (with their lines) of ``contract`` for ``months``
     (fixed query count)."""
-    service_levels, terms, versions, _lookback = _load_terms(contract, months)
-    data = load_contract_data(contract, months)
+    service_levels, terms, versions, _lookback = _load_terms([contract], {contract.pk: months})[contract.pk]
+    data = load_contracts_data([contract], {contract.pk: months})[contract.pk]
     statements = {
         to_month(statement.month): statement
         for statement in PenaltyStatement.objects.filter(contract=contract).prefetch_related(
@@ -165,62 +172,109 @@ def load_contract_inputs(contract: Contract, months: MonthRange) -> ContractInpu
 
 
 def load_close_inputs(contract: Contract, target: Month, first_month: Month) -> ContractInputs:
-    """What the close of ``target`` needs, reading no more than that.
+    """What the close of ``target`` needs for one contract (see :func:`load_close_inputs_for`)."""
+    return load_close_inputs_for([(contract, first_month)], target)[contract.pk]
 
-    The statements are read first (one query, without lines): the months to close are those
-    without a statement from ``first_month`` (the first month with data) on, plus ``target``.
-    Terms, exclusions, incidents and counter sums are loaded only from the first of them to
-    ``target``: earlier months are summarised in their statements. The history is the lines of
-    the statements the terms can look back to (:func:`history_lookback`), with only the fields
-    the history and the totals need; the statements being recomputed get their full lines, and
+
+def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -> dict[int, ContractInputs]:
+    """What the close of ``target`` needs for each of the (contract, first month with data)
+    pairs, reading no more than that, in a fixed number of queries for the whole batch.
+
+    The statements are read first (one query, without lines): a contract's months to close are
+    those without a statement from its first month with data on, plus ``target``. Terms,
+    exclusions, incidents and counter sums are loaded only from the first of them to ``target``:
+    earlier months are summarised in their statements. The history is the lines of the
+    statements the terms can look back to (:func:`history_lookback`), with only the fields the
+    history and the totals need; the statements being recomputed get their full lines, and
     adjustments are read only for them (and, when a locked statement is recomputed, for the
     later statements a difference may be carried into).
     """
-    statements = {
-        to_month(statement.month): statement for statement in PenaltyStatement.objects.filter(contract=contract)
-    }
-    start = min(first_month, target)
-    to_close = tuple(item for item in MonthRange(start, target) if item not in statements or item == target)
-    months = MonthRange(to_close[0], target)
-    service_levels, terms, versions, lookback = _load_terms(contract, months)
-    history_from = months.first - lookback
-    recomputed = {item for item in to_close if item in statements and not statements[item].is_locked}
-    locked = {item for item in to_close if item in statements and statements[item].is_locked}
-    carry_targets = set()
-    if locked:
-        first_locked = min(locked)
-        carry_targets = {
-            item
-            for item, statement in statements.items()
-            if item > first_locked and item not in to_close and statement.status in OPEN_STATUSES
-        }
-    lean = {
-        item
-        for item in statements
-        if item not in recomputed and ((history_from <= item < target) or item in locked or item in carry_targets)
-    }
-    _attach_lines(statements, lean, full=False)
-    _attach_lines(statements, recomputed, full=True)
-    _attach_adjustments(statements, recomputed | carry_targets, locked)
-    data = load_contract_data(contract, months)
-    return ContractInputs(
-        contract=contract,
-        months=months,
-        terms=terms,
-        versions=versions,
-        service_levels={level.code: level for level in service_levels},
-        data=data,
-        statements=statements,
-        to_close=to_close,
-        lookback=lookback,
-    )
+    contracts = [contract for contract, _first in locked]
+    statements: dict[int, dict[Month, PenaltyStatement]] = {contract.pk: {} for contract in contracts}
+    by_id = {contract.pk: contract for contract in contracts}
+    for statement in PenaltyStatement.objects.filter(contract_id__in=list(by_id)).order_by("contract_id", "month"):
+        statement.contract = by_id[statement.contract_id]
+        statements[statement.contract_id][to_month(statement.month)] = statement
+    to_close: dict[int, tuple[Month, ...]] = {}
+    for contract, first_month in locked:
+        own = statements[contract.pk]
+        start = min(first_month, target)
+        to_close[contract.pk] = tuple(item for item in MonthRange(start, target) if item not in own or item == target)
+    months = {pk: MonthRange(items[0], target) for pk, items in to_close.items()}
+    terms = _load_terms(contracts, months)
+    lean, full, carried_into, origins = [], [], [], []
+    for contract in contracts:
+        own, closing, lookback = statements[contract.pk], to_close[contract.pk], terms[contract.pk][3]
+        history_from = months[contract.pk].first - lookback
+        recomputed = {item for item in closing if item in own and not own[item].is_locked}
+        locked_months = {item for item in closing if item in own and own[item].is_locked}
+        carry_targets = set()
+        if locked_months:
+            first_locked = min(locked_months)
+            carry_targets = {
+                item
+                for item, statement in own.items()
+                if item > first_locked and item not in closing and statement.status in OPEN_STATUSES
+            }
+        lean += [
+            statement
+            for item, statement in own.items()
+            if item not in recomputed
+            and ((history_from <= item < target) or item in locked_months or item in carry_targets)
+        ]
+        full += [own[item] for item in recomputed]
+        carried_into += [own[item] for item in recomputed | carry_targets]
+        origins += [own[item] for item in locked_months]
+    _attach_history_lines(lean, {level.pk: level for pk in terms for level in terms[pk][0]})
+    _attach_lines(full)
+    _attach_adjustments(carried_into, origins)
+    data = load_contracts_data(contracts, months)
+    inputs = {}
+    for contract in contracts:
+        service_levels, contract_terms_by_month, versions, lookback = terms[contract.pk]
+        inputs[contract.pk] = ContractInputs(
+            contract=contract,
+            months=months[contract.pk],
+            terms=contract_terms_by_month,
+            versions=versions,
+            service_levels={level.code: level for level in service_levels},
+            data=data[contract.pk],
+            statements=statements[contract.pk],
+            to_close=to_close[contract.pk],
+            lookback=lookback,
+        )
+    return inputs
 
 
 OPEN_STATUSES = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW)
-_LEAN_LINE_FIELDS = (
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """A stored line as the history and the totals read it: a lean read, not a model instance
+    (a close reads about ten of them per month of history and contract)."""
+
+    statement_id: int
+    service_level: ServiceLevel
+    terms_id: int
+    status: str
+    provisional: bool
+    run: int
+    raw_credit: Decimal
+    credit: Decimal
+    bonus: Decimal
+    earn_back: Decimal
+    waived: bool
+    inputs: dict[str, Any]
+
+    @property
+    def service_level_id(self) -> int:
+        return self.service_level.pk
+
+
+_HISTORY_LINE_FIELDS = (
     "statement_id",
     "service_level_id",
-    "service_level__code",
     "terms_id",
     "status",
     "provisional",
@@ -230,24 +284,42 @@ _LEAN_LINE_FIELDS = (
     "bonus",
     "earn_back",
     "waived",
+    "earn_back_rule",
+    "carried_forward",
 )
 
 
-def _attach_lines(statements: dict[Month, PenaltyStatement], months: set[Month], *, full: bool) -> None:
-    """Read the lines of the statements of ``months`` in one query and attach them as their
-    prefetched ``lines``. Lean lines carry only the history's and the totals' fields, with the
-    two keys of ``inputs`` the history needs as ``history_earn_back_rule`` and
-    ``history_carried_forward``."""
-    if not months:
+def _attach_history_lines(statements: list[PenaltyStatement], service_levels: dict[int, ServiceLevel]) -> None:
+    """Read the lines of ``statements`` in one query, as :class:`HistoryLine`, with only the two
+    keys of ``inputs`` the history needs, and attach them as the statements' prefetched ``lines``."""
+    if not statements:
         return
-    by_id = {statements[item].pk: statements[item] for item in months}
-    lines = StatementLine.objects.filter(statement_id__in=by_id).select_related("service_level")
-    if not full:
-        lines = lines.only(*_LEAN_LINE_FIELDS).annotate(
-            history_earn_back_rule=KeyTransform("earn_back_rule", "inputs"),
-            history_carried_forward=KeyTransform("carried_forward", "inputs"),
+    by_id = {statement.pk: statement for statement in statements}
+    grouped: dict[int, list[HistoryLine]] = {pk: [] for pk in by_id}
+    rows = (
+        StatementLine.objects.filter(statement_id__in=list(by_id))
+        .annotate(
+            earn_back_rule=KeyTransform("earn_back_rule", "inputs"),
+            carried_forward=KeyTransform("carried_forward", "inputs"),
         )
+        .order_by("statement_id", "id")
+        .values_list(*_HISTORY_LINE_FIELDS)
+    )
+    for statement_id, level_id, *figures, earn_back_rule, carried_forward in rows:
+        inputs = {"earn_back_rule": earn_back_rule, "carried_forward": carried_forward}
+        grouped[statement_id].append(HistoryLine(statement_id, service_levels[level_id], *figures, inputs))
+    for pk, statement in by_id.items():
+        _prefetched(statement)["lines"] = grouped[pk]
+
+
+def _attach_lines(statements: list[PenaltyStatement]) -> None:
+    """Read the whole lines of ``statements`` (those a close may rewrite) in one query and attach
+    them as their prefetched ``lines``."""
+    if not statements:
+        return
+    by_id = {statement.pk: statement for statement in statements}
     grouped: dict[int, list[StatementLine]] = {pk: [] for pk in by_id}
+    lines = StatementLine.objects.filter(statement_id__in=list(by_id)).select_related("service_level")
     for line in lines.order_by("statement_id", "id"):
         line.statement = by_id[line.statement_id]
         grouped[line.statement_id].append(line)
@@ -255,21 +327,19 @@ def _attach_lines(statements: dict[Month, PenaltyStatement], months: set[Month],
         _prefetched(statement)["lines"] = grouped[pk]
 
 
-def _attach_adjustments(
-    statements: dict[Month, PenaltyStatement], carried_into: set[Month], origins: set[Month]
-) -> None:
+def _attach_adjustments(carried_into: list[PenaltyStatement], origins: list[PenaltyStatement]) -> None:
     """The adjustments carried into the statements of ``carried_into`` and those caused by the
     statements of ``origins``, in one query (none when both are empty)."""
     if not (carried_into or origins):
         return
-    into = {statements[item].pk: statements[item] for item in carried_into}
-    caused = {statements[item].pk: statements[item] for item in origins}
+    into = {statement.pk: statement for statement in carried_into}
+    caused = {statement.pk: statement for statement in origins}
     for statement in into.values():
         _prefetched(statement)["adjustment_lines"] = []
     for statement in caused.values():
         _prefetched(statement)["adjustments_caused"] = []
-    rows = StatementAdjustment.objects.filter(Q(statement_id__in=into) | Q(origin_id__in=caused)).order_by("id")
-    for row in rows:
+    rows = StatementAdjustment.objects.filter(Q(statement_id__in=list(into)) | Q(origin_id__in=list(caused)))
+    for row in rows.order_by("id"):
         if row.statement_id in into:
             into[row.statement_id]._prefetched_objects_cache["adjustment_lines"].append(row)
         if row.origin_id in caused:
@@ -300,17 +370,20 @@ def history_lookback(regimes: list, service_levels: list[ServiceLevel], triggers
     return lookback
 
 
-def _load_terms(contract: Contract, months: MonthRange):
-    """The contract's service levels and, per month of ``months``, its terms and the versions in
-    force; with the history lookback of all its terms."""
-    regimes = list(PenaltyRegime.objects.filter(contract=contract).order_by("valid_from"))
-    triggers = tuple(
-        TerminationTrigger(TriggerType(row.trigger_type), row.months, row.window)
-        for row in TriggerRow.objects.filter(contract=contract).order_by("trigger_type", "months", "id")
-    )
-    service_levels = list(
-        ServiceLevel.objects.filter(contract=contract)
-        .order_by("display_order", "code")
+def _load_terms(contracts: list[Contract], months: dict[int, MonthRange]) -> dict[int, tuple]:
+    """Per contract: its service levels and, per month of its ``months``, its terms and the
+    versions in force; with the history lookback of all its terms. Six queries for the batch."""
+    ids = [contract.pk for contract in contracts]
+    regimes: dict[int, list[PenaltyRegime]] = defaultdict(list)
+    for regime in PenaltyRegime.objects.filter(contract_id__in=ids).order_by("contract_id", "valid_from"):
+        regimes[regime.contract_id].append(regime)
+    triggers: dict[int, list[TerminationTrigger]] = defaultdict(list)
+    for row in TriggerRow.objects.filter(contract_id__in=ids).order_by("contract_id", "trigger_type", "months", "id"):
+        triggers[row.contract_id].append(TerminationTrigger(TriggerType(row.trigger_type), row.months, row.window))
+    service_levels: dict[int, list[ServiceLevel]] = defaultdict(list)
+    levels = (
+        ServiceLevel.objects.filter(contract_id__in=ids)
+        .order_by("contract_id", "display_order", "code")
         .prefetch_related(
             Prefetch(
                 "versions",
@@ -321,14 +394,20 @@ def _load_terms(contract: Contract, months: MonthRange):
             )
         )
     )
-    terms: dict[Month, ContractTerms] = {}
-    versions: dict[Month, dict[str, ServiceLevelVersion]] = {}
-    for month in months:
-        in_force = _versions_in_force(service_levels, month)
-        versions[month] = in_force
-        regime = _latest(regimes, month)
-        terms[month] = contract_terms(contract, regime, in_force, triggers)
-    return service_levels, terms, versions, history_lookback(regimes, service_levels, triggers)
+    for level in levels:
+        service_levels[level.contract_id].append(level)
+    loaded = {}
+    for contract in contracts:
+        own_levels, own_regimes, own_triggers = service_levels[contract.pk], regimes[contract.pk], triggers[contract.pk]
+        terms: dict[Month, ContractTerms] = {}
+        versions: dict[Month, dict[str, ServiceLevelVersion]] = {}
+        for month in months[contract.pk]:
+            in_force = _versions_in_force(own_levels, month)
+            versions[month] = in_force
+            terms[month] = contract_terms(contract, _latest(own_regimes, month), in_force, tuple(own_triggers))
+        lookback = history_lookback(own_regimes, own_levels, own_triggers)
+        loaded[contract.pk] = (own_levels, terms, versions, lookback)
+    return loaded
 
 
 def _latest(rows: list, month: Month):
@@ -420,83 +499,123 @@ def _credit_model(version: ServiceLevelVersion) -> CreditModel | None:
     return None
 
 
-def load_contract_data(contract: Contract, months: MonthRange) -> ContractData:
-    """Charges, counter rows, approved exclusions and incidents for ``months``.
+def load_contracts_data(contracts: list[Contract], months: dict[int, MonthRange]) -> dict[int, ContractData]:
+    """Per contract: its charges, counter rows, approved exclusions and incidents for its
+    ``months``, in five queries for the batch.
 
     Counters come from one GROUP BY query: days outside every approved exclusion (and whole-month
     values) are summed into one month row per counter; only days an exclusion touches are kept
     as day rows, since the engine drops them per service level.
     """
-    first, last = months.first.first_day, months.last.last_day
-    exclusion_rows = list(
+    ids = [contract.pk for contract in contracts]
+    first = min(item.first.first_day for item in months.values())
+    last = max(item.last.last_day for item in months.values())
+
+    def within(contract_id: int, start: date, end: date) -> bool:
+        own = months[contract_id]
+        return start <= own.last.last_day and end >= own.first.first_day
+
+    exclusion_rows: dict[int, list[ExclusionRow]] = defaultdict(list)
+    for row in (
         ExclusionRow.objects.filter(
-            contract=contract, status=ApprovalStatus.APPROVED, start_date__lte=last, end_date__gte=first
+            contract_id__in=ids, status=ApprovalStatus.APPROVED, start_date__lte=last, end_date__gte=first
         )
-        .order_by("start_date", "end_date", "id")
+        .order_by("contract_id", "start_date", "end_date", "id")
         .prefetch_related(Prefetch("service_levels", queryset=ServiceLevel.objects.order_by("code")))
-    )
-    exclusions = tuple(
-        Exclusion(
-            start=row.start_date,
-            end=row.end_date,
-            service_levels=tuple(level.code for level in row.service_levels.all()) or None,
-            reason=row.get_reason_display(),
-        )
-        for row in exclusion_rows
-    )
-    incidents = tuple(
-        Incident(
-            month=to_month(row.month),
-            service_levels=tuple(level.code for level in row.service_levels.all()),
-            selected=row.selected_service_level.code if row.selected_service_level else None,
-        )
-        for row in IncidentRow.objects.filter(contract=contract, month__gte=first, month__lte=last)
+    ):
+        if within(row.contract_id, row.start_date, row.end_date):
+            exclusion_rows[row.contract_id].append(row)
+    incidents: dict[int, list[Incident]] = defaultdict(list)
+    for row in (
+        IncidentRow.objects.filter(contract_id__in=ids, month__gte=first, month__lte=last)
         .select_related("selected_service_level")
         .prefetch_related(Prefetch("service_levels", queryset=ServiceLevel.objects.order_by("code")))
-        .order_by("occurred_on", "id")
-    )
-    return ContractData(
-        charges=load_charges(contract),
-        rows=_counter_rows(contract, months, exclusion_rows),
-        exclusions=exclusions,
-        incidents=incidents,
-    )
-
-
-def load_charges(contract: Contract) -> Charges:
-    """Every recorded month's charges. A month without a record (a future month of the contract
-    year, needed by the annual cap) is estimated at the latest recorded month's amount."""
-    amounts = list(MonthlyCharge.objects.filter(contract=contract).order_by("month").values_list("month", "amount"))
-    by_month = {to_month(month): amount for month, amount in amounts}
-    return Charges(default=amounts[-1][1] if amounts else None, by_month=by_month)
-
-
-def _counter_rows(contract: Contract, months: MonthRange, exclusions: list[ExclusionRow]) -> tuple[CounterRow, ...]:
-    excluded_day = Value(None, output_field=DateField())
-    if exclusions:
-        touched = Q()
-        for row in exclusions:
-            touched |= Q(day__gte=row.start_date, day__lte=row.end_date)
-        excluded_day = Case(When(touched, then=F("day")), default=None, output_field=DateField())
-    sums = (
-        Measurement.objects.filter(
-            contract=contract, month__gte=months.first.first_day, month__lte=months.last.first_day
+        .order_by("contract_id", "occurred_on", "id")
+    ):
+        if within(row.contract_id, row.month, row.month):
+            incidents[row.contract_id].append(
+                Incident(
+                    month=to_month(row.month),
+                    service_levels=tuple(level.code for level in row.service_levels.all()),
+                    selected=row.selected_service_level.code if row.selected_service_level else None,
+                )
+            )
+    charges = _load_charges(ids)
+    rows = _counter_rows(months, exclusion_rows)
+    return {
+        contract.pk: ContractData(
+            charges=charges[contract.pk],
+            rows=rows[contract.pk],
+            exclusions=tuple(
+                Exclusion(
+                    start=row.start_date,
+                    end=row.end_date,
+                    service_levels=tuple(level.code for level in row.service_levels.all()) or None,
+                    reason=row.get_reason_display(),
+                )
+                for row in exclusion_rows[contract.pk]
+            ),
+            incidents=tuple(incidents[contract.pk]),
         )
+        for contract in contracts
+    }
+
+
+def _load_charges(contract_ids: list[int]) -> dict[int, Charges]:
+    """Every recorded month's charges per contract. A month without a record (a future month of
+    the contract year, needed by the annual cap) is estimated at the latest recorded month's amount."""
+    amounts: dict[int, list[tuple[date, Decimal]]] = {pk: [] for pk in contract_ids}
+    for contract_id, month, amount in (
+        MonthlyCharge.objects.filter(contract_id__in=contract_ids)
+        .order_by("contract_id", "month")
+        .values_list("contract_id", "month", "amount")
+    ):
+        amounts[contract_id].append((month, amount))
+    return {
+        pk: Charges(default=own[-1][1] if own else None, by_month={to_month(month): amount for month, amount in own})
+        for pk, own in amounts.items()
+    }
+
+
+def _counter_rows(
+    months: dict[int, MonthRange], exclusions: dict[int, list[ExclusionRow]]
+) -> dict[int, tuple[CounterRow, ...]]:
+    """The counter sums of each contract's ``months``, in one GROUP BY query over the batch."""
+    excluded_day = Value(None, output_field=DateField())
+    touched = Q()
+    for contract_id, rows in exclusions.items():
+        for row in rows:
+            touched |= Q(contract_id=contract_id, day__gte=row.start_date, day__lte=row.end_date)
+    if touched:
+        excluded_day = Case(When(touched, then=F("day")), default=None, output_field=DateField())
+    ranges: dict[tuple[date, date], list[int]] = defaultdict(list)
+    for contract_id, item in months.items():
+        ranges[(item.first.first_day, item.last.first_day)].append(contract_id)
+    selected = Q()
+    for (start, end), contract_ids in ranges.items():
+        selected |= Q(contract_id__in=contract_ids, month__gte=start, month__lte=end)
+    sums = (
+        Measurement.objects.filter(selected)
         .annotate(excluded_day=excluded_day)
-        .values("month", "excluded_day", "counter__code")
+        .values("contract_id", "month", "excluded_day", "counter__code")
         .annotate(total=Sum("value"))
-        .order_by("month", "excluded_day", "counter__code")
+        .order_by()
     )
-    grouped: dict[tuple[date, date | None], dict[str, Decimal]] = defaultdict(dict)
+    grouped: dict[int, dict[tuple[date, date | None], dict[str, Decimal]]] = {pk: defaultdict(dict) for pk in months}
     for item in sums:
-        grouped[(item["month"], item["excluded_day"])][item["counter__code"]] = plain(item["total"])
-    rows = []
-    for (month, day), values in sorted(grouped.items(), key=lambda entry: (entry[0][0], entry[0][1] or date.min)):
-        if day is None:
-            rows.append(CounterRow.for_month(to_month(month), values))
-        else:
-            rows.append(CounterRow.for_day(day, values))
-    return tuple(rows)
+        grouped[item["contract_id"]][(item["month"], item["excluded_day"])][item["counter__code"]] = plain(
+            item["total"]
+        )
+    result = {}
+    for contract_id, by_key in grouped.items():
+        rows = []
+        for (month, day), values in sorted(by_key.items(), key=lambda entry: (entry[0][0], entry[0][1] or date.min)):
+            values = dict(sorted(values.items()))
+            rows.append(
+                CounterRow.for_month(to_month(month), values) if day is None else CounterRow.for_day(day, values)
+            )
+        result[contract_id] = tuple(rows)
+    return result
 
 
 # History -------------------------------------------------------------------------------------------
@@ -511,10 +630,10 @@ def prior_from_statement(statement: PenaltyStatement) -> PriorMonth:
             status=Status(line.status),
             credit=Decimal("0.00") if line.waived else line.credit,
             run=line.run,
-            earn_back_rule=_earn_back_from(_line_input(line, "earn_back_rule")),
-            carried_forward=_carried_from(_line_input(line, "carried_forward")),
+            earn_back_rule=_earn_back_from(line.inputs.get("earn_back_rule")),
+            carried_forward=_carried_from(line.inputs.get("carried_forward")),
         )
-        for line in sorted(statement.lines.all(), key=lambda line: line.service_level.code)
+        for line in sorted(_lines_of(statement), key=lambda line: line.service_level.code)
     )
     rights = tuple(
         TerminationRight(
@@ -527,11 +646,10 @@ def prior_from_statement(statement: PenaltyStatement) -> PriorMonth:
     return PriorMonth(to_month(statement.month), lines, statement.cap_reached, rights)
 
 
-def _line_input(line: StatementLine, key: str):
-    """A key of the line's ``inputs``, read from the annotation of a lean line (inputs not loaded)."""
-    if "inputs" in line.get_deferred_fields():
-        return getattr(line, f"history_{key}")
-    return line.inputs.get(key)
+def _lines_of(statement: PenaltyStatement) -> list[StatementLine]:
+    """The statement's lines: those the close attached (also to a statement not saved yet), else read."""
+    cache = getattr(statement, "_prefetched_objects_cache", None) or {}
+    return cache["lines"] if "lines" in cache else list(statement.lines.all())
 
 
 def _earn_back_from(data: dict | None) -> EarnBack | None:

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from contextlib import nullcontext
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from contracts.models import Contract
 from contracts.months import parse_month
@@ -35,8 +38,8 @@ from sla_tracker.penalty_inputs import (
     ContractInputs,
     input_fingerprint,
     line_values,
-    load_close_inputs,
-    lock_contract,
+    load_close_inputs_for,
+    lock_contracts,
     month_scenario,
     prior_from_statement,
     statement_values,
@@ -61,55 +64,117 @@ _LINE_FIELDS = (
     "explanation",
     "inputs",
 )
+# What a close sets on a statement: the engine's figures, the totals and when.
+_STATEMENT_FIELDS = (
+    "currency",
+    "charges",
+    "at_risk_amount",
+    "uncapped_credits",
+    "cap_reached",
+    "termination_rights",
+    "input_fingerprint",
+    "credits",
+    "bonuses",
+    "earn_backs",
+    "adjustments",
+    "net",
+    "computed_at",
+)
 
 
 # The monthly close ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ClosedMonth:
+    """What a batch close did: each closed contract's statement of the month, and why the
+    others were not closed (contract id → message)."""
+
+    statements: dict[int, PenaltyStatement]
+    refused: dict[int, str]
+
+
 def close_contract_month(
     *, contract_id: int, month: datetime.date | str, actor=None, as_of: datetime.date | None = None
 ) -> PenaltyStatement:
-    """Compute and store the penalty statement of ``contract_id`` for ``month``.
+    """Compute and store the penalty statement of ``contract_id`` for ``month``: the close of
+    :func:`close_contracts_month` for one contract, whose refusal is a ValidationError."""
+    closed = close_contracts_month(contract_ids=[contract_id], month=month, actor=actor, as_of=as_of)
+    if contract_id in closed.refused:
+        raise ValidationError(closed.refused[contract_id])
+    return closed.statements[contract_id]
 
-    Earlier months without a statement (from the first month with data, or the contract start)
-    are closed first, in order. The history of each month is the earlier statements as they
-    stand, as far back as the terms can look (penalty_inputs.history_lookback); only the months
-    being closed are read from the data. A draft, in-review or disputed statement is updated in
-    place (waivers kept); an approved or invoiced one is never changed: a difference in its
-    credits becomes adjustments in the contract's next open statement, once. Closing twice
-    writes nothing the second time.
+
+def close_contracts_month(
+    *, contract_ids, month: datetime.date | str, actor=None, as_of: datetime.date | None = None
+) -> ClosedMonth:
+    """Compute and store the penalty statements of ``contract_ids`` for ``month``, in one
+    transaction with a fixed number of queries for the batch.
+
+    Per contract, earlier months without a statement (from the first month with data, or the
+    contract start) are closed first, in order. The history of each month is the earlier
+    statements as they stand, as far back as the terms can look (penalty_inputs.history_lookback);
+    only the months being closed are read from the data. A draft, in-review or disputed statement
+    is updated in place (waivers kept); an approved or invoiced one is never changed: a difference
+    in its credits becomes adjustments in the contract's next open statement, once. Closing twice
+    writes nothing the second time. A contract that cannot be closed (no charges for a month, terms
+    the engine refuses) is reported in ``refused`` and nothing of it is written; the others close.
     """
     target = _month(month)
     as_of = as_of or timezone.localdate()
+    statements: dict[int, PenaltyStatement] = {}
+    refused: dict[int, str] = {}
     with transaction.atomic():
-        contract, first_month = lock_contract(contract_id)
-        inputs = load_close_inputs(contract, target, first_month)
-        priors = {
-            item: prior_from_statement(statement)
-            for item, statement in inputs.statements.items()
-            if "lines" in (getattr(statement, "_prefetched_objects_cache", None) or {})
-        }
-        for item in inputs.to_close:
-            if item not in inputs.data.charges.by_month:
-                raise ValidationError(
-                    f"{contract.reference} has no monthly charges for {item}: record them before the close."
-                )
-            history = inputs.history_before(item, priors)
+        locked = lock_contracts(contract_ids)
+        for contract_id in set(contract_ids) - {contract.pk for contract, _first in locked}:
+            refused[contract_id] = f"Contract {contract_id} does not exist."
+        writes = StatementWrites(actor)
+        for contract_id, inputs in load_close_inputs_for(locked, target).items():
+            # Recomputing an approved month writes its adjustments at once: undo them on refusal.
+            undo = transaction.atomic() if inputs.recomputes_locked_months else nullcontext()
             try:
-                result = evaluate_month(inputs.terms, inputs.data, item, history=history, as_of=as_of)
-            except EngineError as exc:
-                raise ValidationError(f"{contract.reference} {item} cannot be evaluated: {exc}") from exc
-            fingerprint = input_fingerprint(month_scenario(inputs, item), history)
-            existing = inputs.statements.get(item)
-            if existing is not None and existing.is_locked:
-                _carry_differences(inputs, existing, result, actor)
+                with undo:
+                    own = _close_months(inputs, as_of, actor)
+            except ValidationError as exc:
+                refused[contract_id] = "; ".join(exc.messages)
                 continue
-            statement = _write_statement(inputs, existing, result, fingerprint, actor)
-            inputs.statements[item] = statement
-            priors[item] = prior_from_statement(statement)
-    statement = inputs.statements[target]
-    statement._prefetched_objects_cache = {}  # the close's in-memory lists are not querysets
-    return statement
+            writes.extend(own)
+            statements[contract_id] = inputs.statements[target]
+        writes.save()
+    for statement in statements.values():
+        statement._prefetched_objects_cache = {}  # the close's in-memory lists are not querysets
+    return ClosedMonth(statements, refused)
+
+
+def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> StatementWrites:
+    """Evaluate a contract's months to close in order; what to write (nothing written yet, except
+    the adjustments of a recomputed approved month)."""
+    contract = inputs.contract
+    writes = StatementWrites(actor)
+    priors = {
+        item: prior_from_statement(statement)
+        for item, statement in inputs.statements.items()
+        if "lines" in (getattr(statement, "_prefetched_objects_cache", None) or {})
+    }
+    for item in inputs.to_close:
+        if item not in inputs.data.charges.by_month:
+            raise ValidationError(
+                f"{contract.reference} has no monthly charges for {item}: record them before the close."
+            )
+        history = inputs.history_before(item, priors)
+        try:
+            result = evaluate_month(inputs.terms, inputs.data, item, history=history, as_of=as_of)
+        except EngineError as exc:
+            raise ValidationError(f"{contract.reference} {item} cannot be evaluated: {exc}") from exc
+        fingerprint = input_fingerprint(month_scenario(inputs, item), history)
+        existing = inputs.statements.get(item)
+        if existing is not None and existing.is_locked:
+            _carry_differences(inputs, existing, result, actor)
+            continue
+        statement = _plan_statement(inputs, existing, result, fingerprint, writes)
+        inputs.statements[item] = statement
+        priors[item] = prior_from_statement(statement)
+    return writes
 
 
 def _month(value: datetime.date | str) -> Month:
@@ -121,13 +186,45 @@ def _month(value: datetime.date | str) -> Month:
     return to_month(value)
 
 
-def _write_statement(
+class StatementWrites:
+    """The rows a close writes, saved together with one bulk query per table and kind."""
+
+    def __init__(self, actor):
+        self.actor = actor
+        self.created: list[PenaltyStatement] = []
+        self.updated: list[PenaltyStatement] = []
+        self.created_lines: list[StatementLine] = []
+        self.updated_lines: list[StatementLine] = []
+        self.removed_lines: list[StatementLine] = []
+        self.events: list[StatementEvent] = []
+
+    def extend(self, other: StatementWrites) -> None:
+        for name in ("created", "updated", "created_lines", "updated_lines", "removed_lines", "events"):
+            getattr(self, name).extend(getattr(other, name))
+
+    def save(self) -> None:
+        if self.created:
+            bulk_create_with_history(self.created, PenaltyStatement, default_user=self.actor)
+        if self.updated:
+            bulk_update_with_history(self.updated, PenaltyStatement, _STATEMENT_FIELDS, default_user=self.actor)
+        if self.created_lines:
+            StatementLine.objects.bulk_create(self.created_lines)
+        if self.updated_lines:
+            StatementLine.objects.bulk_update(self.updated_lines, ["terms", *_LINE_FIELDS[1:]])
+        if self.removed_lines:
+            StatementLine.objects.filter(pk__in=[line.pk for line in self.removed_lines]).delete()
+        if self.events:
+            StatementEvent.objects.bulk_create(self.events)
+
+
+def _plan_statement(
     inputs: ContractInputs,
     existing: PenaltyStatement | None,
     result: MonthResult,
     fingerprint: str,
-    actor,
+    writes: StatementWrites,
 ) -> PenaltyStatement:
+    """The statement of ``result`` as it must stand, its changes added to ``writes``."""
     values = {**statement_values(result), "input_fingerprint": fingerprint}
     statement = existing or PenaltyStatement(contract=inputs.contract, month=result.month.first_day)
     current = {line.service_level_id: line for line in existing.lines.all()} if existing else {}
@@ -156,19 +253,18 @@ def _write_statement(
     if not (changed or created or updated or removed):
         return statement
     statement.computed_at = timezone.now()
-    statement.save()
-    if created:
-        StatementLine.objects.bulk_create(created)
-    if updated:
-        StatementLine.objects.bulk_update(updated, ["terms", *_LINE_FIELDS[1:]])
-    if removed:
-        StatementLine.objects.filter(pk__in=[line.pk for line in removed]).delete()
-    StatementEvent.objects.create(
-        statement=statement,
-        action=StatementAction.COMPUTED if existing is None else StatementAction.RECOMPUTED,
-        actor=actor,
-        note=f"credits {statement.credits}, net {statement.net}",
-        data={"input_fingerprint": statement.input_fingerprint},
+    (writes.updated if existing else writes.created).append(statement)
+    writes.created_lines += created
+    writes.updated_lines += updated
+    writes.removed_lines += removed
+    writes.events.append(
+        StatementEvent(
+            statement=statement,
+            action=StatementAction.COMPUTED if existing is None else StatementAction.RECOMPUTED,
+            actor=writes.actor,
+            note=f"credits {statement.credits}, net {statement.net}",
+            data={"input_fingerprint": statement.input_fingerprint},
+        )
     )
     cache = getattr(statement, "_prefetched_objects_cache", None) or {"adjustment_lines": [], "adjustments_caused": []}
     statement._prefetched_objects_cache = {**cache, "lines": lines}

@@ -3,6 +3,7 @@
 import logging
 
 from celery import group, shared_task
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
@@ -37,15 +38,44 @@ def active_contract_ids() -> list[int]:
 def evaluate_contract_month(contract_id: int, month: str) -> str:
     """Close one contract's month (idempotent: a redelivered task rewrites nothing).
 
-    A contract whose data cannot be closed (e.g. no charges) is logged and skipped, not retried:
-    it must not stop the other contracts of the fan-out.
+    A contract whose data cannot be closed (e.g. no charges) is logged and skipped, not retried.
     """
-    try:
-        statement = services.close_contract_month(contract_id=contract_id, month=month)
-    except ValidationError as exc:
-        logger.warning("contract %s, %s not closed: %s", contract_id, month, "; ".join(exc.messages))
-        return "not closed: " + "; ".join(exc.messages)
+    closed = _close(month, [contract_id])
+    if contract_id in closed.refused:
+        return "not closed: " + closed.refused[contract_id]
+    statement = closed.statements[contract_id]
     return f"{statement.pk}:{statement.input_fingerprint}"
+
+
+@shared_task(
+    name="sla_tracker.evaluate_contracts_month",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_DATABASE_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def evaluate_contracts_month(contract_ids: list[int], month: str) -> dict[str, int]:
+    """Close a batch of contracts' month in one transaction (idempotent like the single close).
+
+    A contract whose data cannot be closed (e.g. no charges) is logged and skipped, not retried:
+    it must not stop the other contracts of the batch.
+    """
+    closed = _close(month, contract_ids)
+    return {"closed": len(closed.statements), "refused": len(closed.refused)}
+
+
+def _close(month: str, contract_ids: list[int]) -> services.ClosedMonth:
+    try:
+        closed = services.close_contracts_month(contract_ids=contract_ids, month=month)
+    except ValidationError as exc:  # the month itself is not a month: nothing to retry
+        logger.warning("%s not closed: %s", month, "; ".join(exc.messages))
+        return services.ClosedMonth({}, {pk: "; ".join(exc.messages) for pk in contract_ids})
+    for contract_id, reason in closed.refused.items():
+        logger.warning("contract %s, %s not closed: %s", contract_id, month, reason)
+    return closed
 
 
 @shared_task(
@@ -57,10 +87,12 @@ def evaluate_contract_month(contract_id: int, month: str) -> str:
     max_retries=5,
 )
 def compute_month(month: str) -> int:
-    """Fan out one evaluate_contract_month per active contract; returns how many were queued."""
+    """Fan out one evaluate_contracts_month per batch of CLOSE_BATCH_SIZE active contracts;
+    returns how many contracts were queued."""
     ids = active_contract_ids()
+    size = settings.CLOSE_BATCH_SIZE
     if ids:
-        group(evaluate_contract_month.s(contract_id, month) for contract_id in ids).apply_async()
+        group(evaluate_contracts_month.s(ids[i : i + size], month) for i in range(0, len(ids), size)).apply_async()
     return len(ids)
 
 

@@ -22,3 +22,5 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_mutex_expire": 2,
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Small close batches, so that the SIGKILL test can kill a worker between two batches' commits.
+CLOSE_BATCH_SIZE = 3

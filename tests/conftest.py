@@ -1,7 +1,18 @@
 """Shared fixtures. The network is closed to tests: nothing here reaches outside the machine."""
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request of a French user leaves French active in
+    the thread (LocaleMiddleware does not deactivate it), which would leak into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -185,6 +185,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Default schedules: django-celery-beat copies them into the database, where the admin edits them
 # (Periodic tasks). The monthly close runs on MONTHLY_CLOSE_DAY, leaving vendors time to report.
 MONTHLY_CLOSE_DAY = env_int("MONTHLY_CLOSE_DAY", 5)
+# Contracts per close task: each task loads and writes its batch in a fixed number of queries.
+CLOSE_BATCH_SIZE = env_int("CLOSE_BATCH_SIZE", 100)
 CELERY_BEAT_SCHEDULE = {
     "close-previous-month": {
         "task": "sla_tracker.close_previous_month",

@@ -242,6 +242,7 @@ def test_a_close_interrupted_by_sigkill_completes_on_a_new_worker_without_duplic
     first.wait(timeout=10)
     done_at_kill = max(done_at_kill, statement_count())
     assert 0 < done_at_kill < count, f"worker 1 was killed after {done_at_kill} of {count} contracts"
+    assert done_at_kill % 3 == 0  # a batch (CLOSE_BATCH_SIZE 3 in the worker's settings) commits whole
 
     workers.start()
     wait_for(lambda: statement_count() >= count, f"{count} statements after the restart", workers)

@@ -582,13 +582,14 @@ def test_compute_penalties_without_sync_queues_the_celery_fan_out(capsys):
 def test_the_tasks_have_stable_names_ack_late_and_retry_only_transient_database_errors():
     from django.db import InterfaceError, OperationalError
 
-    from sla_tracker.tasks import compute_month, evaluate_contract_month
+    from sla_tracker.tasks import compute_month, evaluate_contract_month, evaluate_contracts_month
 
-    assert (compute_month.name, evaluate_contract_month.name) == (
+    assert (compute_month.name, evaluate_contract_month.name, evaluate_contracts_month.name) == (
         "sla_tracker.compute_month",
         "sla_tracker.evaluate_contract_month",
+        "sla_tracker.evaluate_contracts_month",
     )
-    for task in (compute_month, evaluate_contract_month):
+    for task in (compute_month, evaluate_contract_month, evaluate_contracts_month):
         assert task.acks_late and task.reject_on_worker_lost
         assert set(task.autoretry_for) == {OperationalError, InterfaceError}
 

@@ -1,5 +1,6 @@
 """Run the monthly penalty close from the shell: queue it on Celery, or (--sync) run it in-process."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -39,19 +40,26 @@ class Command(BaseCommand):
             self.stdout.write(f"Queued the close of {month} for {len(ids)} active contract(s).")
 
     def _run(self, ids: list[int], month: str) -> None:
+        """Close in batches of CLOSE_BATCH_SIZE contracts, as the Celery fan-out does."""
         references = dict(Contract.objects.filter(pk__in=ids).values_list("pk", "reference"))
+        size = settings.CLOSE_BATCH_SIZE
         failures = 0
-        for index, contract_id in enumerate(ids, start=1):
-            prefix = f"[{index}/{len(ids)}] {references[contract_id]} {month}"
+        for start in range(0, len(ids), size):
+            batch = ids[start : start + size]
             try:
-                statement = services.close_contract_month(contract_id=contract_id, month=month)
+                closed = services.close_contracts_month(contract_ids=batch, month=month)
             except ValidationError as exc:
-                failures += 1
-                self.stderr.write(f"{prefix}: {'; '.join(exc.messages)}")
-                continue
-            self.stdout.write(
-                f"{prefix}: {statement.get_status_display()}, credits {statement.credits}, net {statement.net}"
-            )
+                raise CommandError("; ".join(exc.messages)) from exc
+            for index, contract_id in enumerate(batch, start=start + 1):
+                prefix = f"[{index}/{len(ids)}] {references[contract_id]} {month}"
+                if contract_id in closed.refused:
+                    failures += 1
+                    self.stderr.write(f"{prefix}: {closed.refused[contract_id]}")
+                    continue
+                statement = closed.statements[contract_id]
+                self.stdout.write(
+                    f"{prefix}: {statement.get_status_display()}, credits {statement.credits}, net {statement.net}"
+                )
         self.stdout.write(f"Closed {len(ids) - failures} of {len(ids)} contract(s) for {month}.")
         if failures:
             raise CommandError(f"{failures} contract(s) could not be closed", returncode=1)
