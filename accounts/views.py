@@ -1,16 +1,26 @@
-"""Signing in and out, and the home page: what the signed-in user's role can do."""
+"""Signing in and out, the home page (what the signed-in user's role can do), and the user's API token."""
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from rest_framework.authtoken.models import Token
 
 from accounts.context_processors import navigation_items
 from accounts.scoping import restrict
+from accounts.services import create_api_token, revoke_api_token
 from notifications.selectors import unread_notifications
 from sla_tracker.choices import StatementStatus
 from sla_tracker.models import PenaltyStatement
 
 ATTENTION_LIMIT = 10
+# Enough of the token to tell which one a machine holds; the rest is shown once, when it is created.
+TOKEN_PREFIX_LENGTH = 8
 
 
 class SignInView(auth_views.LoginView):
@@ -37,4 +47,83 @@ def home(request):
         request,
         "accounts/home.html",
         {"sections": sections, "waiting": waiting, "notifications": notifications},
+    )
+
+
+# The API token ---------------------------------------------------------------------------------------
+# A user has at most one token and reaches only their own: no URL names a token, so another user's
+# token cannot be addressed at all, and revoking when one has none is a 404.
+
+
+def _has_token(user) -> bool:
+    return Token.objects.filter(user=user).exists()
+
+
+@login_required
+@require_GET
+def api_token(request):
+    """The user's token: when it was created and how it starts, never the whole secret."""
+    token = Token.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "accounts/api_token.html",
+        {"token": token, "prefix": token.key[:TOKEN_PREFIX_LENGTH] if token else "", "active_section": "api-token"},
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token_create(request):
+    """Create the token and show its secret, this once. Replacing a token is confirmed first (GET)."""
+    if request.method == "GET":
+        if not _has_token(request.user):
+            return redirect("accounts:api-token")
+        return render(
+            request,
+            "accounts/api_token_confirm.html",
+            {
+                "title": _("Replace your API token"),
+                "explanation": _(
+                    "A new token is created and shown once. Your current token stops working at once: "
+                    "every script or machine using it must be given the new one."
+                ),
+                "button": _("Replace the token"),
+                "action": reverse("accounts:api-token-create"),
+                "active_section": "api-token",
+            },
+        )
+    token = create_api_token(user=request.user)
+    return render(
+        request,
+        "accounts/api_token_created.html",
+        {
+            "token": token,
+            "profile_url": request.build_absolute_uri(reverse("api:me")),
+            "active_section": "api-token",
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_token_revoke(request):
+    """Revoke the token, after a confirmation (GET); a 404 when the user has none."""
+    if request.method == "POST":
+        if not revoke_api_token(user=request.user):
+            raise Http404
+        messages.success(request, _("Your API token was revoked: requests that send it are refused."))
+        return redirect("accounts:api-token")
+    if not _has_token(request.user):
+        raise Http404
+    return render(
+        request,
+        "accounts/api_token_confirm.html",
+        {
+            "title": _("Revoke your API token"),
+            "explanation": _("Requests that send this token are refused from now on. You can create a new one later."),
+            "button": _("Revoke the token"),
+            "action": reverse("accounts:api-token-revoke"),
+            "active_section": "api-token",
+        },
     )

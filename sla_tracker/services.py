@@ -27,6 +27,7 @@ from contracts.models import Contract
 from contracts.months import parse_month
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.engine import EngineError, Month, MonthResult, evaluate_month
+from sla_tracker.evidence import validate_evidence
 from sla_tracker.models import (
     LineDispute,
     PenaltyStatement,
@@ -434,8 +435,13 @@ def mark_statement_invoiced(*, statement_id: int, actor, invoice_reference: str)
 
 
 def dispute_line(*, line_id: int, actor, reason: str, evidence=None) -> LineDispute:
-    """The vendor contests a line of a statement in review: the statement becomes disputed."""
+    """The vendor contests a line of a statement in review: the statement becomes disputed.
+
+    Evidence of a size or type sla_tracker.evidence refuses is a ValidationError; nothing is written.
+    """
     _require_text(reason, "reason", "Give the reason for the dispute.")
+    if evidence is not None:
+        validate_evidence(evidence)
     with transaction.atomic():
         line = _locked_line(line_id)
         statement = line.statement

@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -31,6 +34,7 @@ from contracts.models import Contract, ContractScope, Vendor
 from contracts.months import last_day_of_month, month_label, parse_month
 from sla_tracker import exports
 from sla_tracker.choices import ApprovalStatus, StatementStatus
+from sla_tracker.evidence import ALLOWED_EXTENSIONS, EVIDENCE_TYPES, validate_evidence
 from sla_tracker.filtersets import PenaltyStatementFilterSet
 from sla_tracker.models import (
     Exclusion,
@@ -479,8 +483,17 @@ class DisputeForm(forms.Form):
     evidence = forms.FileField(
         label=_("Attachment (evidence)"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"class": "form-control"}),
+        validators=[validate_evidence],
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ",".join(EVIDENCE_TYPES)}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].help_text = format_lazy(
+            _("Accepted: {allowed}; at most {limit}."),
+            allowed=ALLOWED_EXTENSIONS,
+            limit=filesizeformat(settings.DISPUTE_EVIDENCE_MAX_BYTES),
+        )
 
 
 @login_required

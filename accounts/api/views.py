@@ -3,6 +3,7 @@
 A machine gets its token in one of two ways: the user creates it while signed in (POST
 /api/v1/me/token/, session or token authentication), or exchanges a username and password for it
 (POST /api/v1/auth/token/, throttled against password guessing). DELETE /api/v1/me/token/ revokes it.
+The web page "API token" (accounts.views) does the same through the same services.
 """
 
 from django.contrib.auth import authenticate
@@ -15,16 +16,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.serializers import CredentialsSerializer, ProfileSerializer, TokenSerializer
+from accounts.services import create_api_token, revoke_api_token
 
 
 def _token_response(token: Token, code: int = status.HTTP_201_CREATED) -> Response:
     return Response({"token": token.key, "created": token.created}, status=code)
-
-
-def _new_token(user) -> Token:
-    """A fresh token: any previous one of the user stops working."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
 
 
 class ProfileView(generics.RetrieveUpdateAPIView):
@@ -41,11 +37,11 @@ class MyTokenView(APIView):
 
     @extend_schema(request=None, responses={201: TokenSerializer}, summary="Create (or replace) my API token")
     def post(self, request):
-        return _token_response(_new_token(request.user))
+        return _token_response(create_api_token(user=request.user))
 
     @extend_schema(request=None, responses={204: None}, summary="Revoke my API token")
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        revoke_api_token(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -70,4 +66,4 @@ class ObtainTokenView(APIView):
         user = authenticate(request=request._request, **credentials.validated_data)
         if user is None:
             raise exceptions.AuthenticationFailed("Wrong username or password, or the account is inactive.")
-        return _token_response(_new_token(user))
+        return _token_response(create_api_token(user=user))

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.models import LineDispute, Measurement, StatementEvent
@@ -174,6 +175,21 @@ def test_a_dispute_needs_a_reason_and_one_open_dispute_per_line(statement, procu
     with pytest.raises(ValidationError, match="already rejected"):
         resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="Twice.", accepted=True)
     assert LineDispute.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_dispute_with_refused_evidence_writes_nothing(statement, procurement, vendor_user):
+    in_review(statement, procurement)
+    before = actions(statement)
+    disguised = SimpleUploadedFile("acd-report.pdf", b"<html><script>alert(1)</script></html>")
+
+    with pytest.raises(ValidationError, match=r"“acd-report\.pdf” is not a real PDF file"):
+        dispute_line(line_id=csl1(statement).pk, actor=vendor_user, reason="Force majeure.", evidence=disguised)
+
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+    assert not LineDispute.objects.exists()
+    assert actions(statement) == before
 
 
 @pytest.mark.django_db

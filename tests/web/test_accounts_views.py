@@ -2,7 +2,10 @@
 
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.test import Client
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from tests.factories import DEFAULT_PASSWORD, UserFactory, VendorUserFactory
 
@@ -111,3 +114,135 @@ def test_the_home_page_lists_the_users_unread_notices_and_not_others(client):
 
     assert b"Statement DEMO-A 2026-09 ready for review" in page.content
     assert b"Someone else" not in page.content
+
+
+# The API token page -------------------------------------------------------------------------------------
+
+API_TOKEN = reverse("accounts:api-token")
+CREATE_TOKEN = reverse("accounts:api-token-create")
+REVOKE_TOKEN = reverse("accounts:api-token-revoke")
+
+
+def api_get(token: str, path: str = "/api/v1/me/"):
+    return APIClient(HTTP_AUTHORIZATION=f"Token {token}").get(path)
+
+
+@pytest.mark.parametrize("url", [API_TOKEN, CREATE_TOKEN, REVOKE_TOKEN])
+def test_an_anonymous_visitor_is_sent_to_sign_in_from_the_token_pages(client, url):
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("accounts:login"))
+    assert not Token.objects.exists()
+
+
+@pytest.mark.parametrize("make_user", [UserFactory, VendorUserFactory], ids=["internal", "vendor-user"])
+def test_the_user_menu_links_to_the_token_page(client, make_user):
+    client.force_login(make_user())
+
+    page = client.get(reverse("accounts:home")).content.decode()
+
+    assert f'href="{API_TOKEN}"' in page
+
+
+def test_the_page_shows_only_the_start_of_the_users_own_token(client):
+    user = UserFactory()
+    own = Token.objects.create(user=user)
+    other = Token.objects.create(user=UserFactory())
+    client.force_login(user)
+
+    page = client.get(API_TOKEN).content.decode()
+
+    assert f'<code data-testid="api-token-prefix">{own.key[:8]}…</code>' in page
+    assert own.key not in page
+    assert other.key[:8] not in page
+
+
+def test_without_a_token_the_page_offers_to_create_one(client):
+    client.force_login(UserFactory())
+
+    page = client.get(API_TOKEN).content.decode()
+
+    assert 'data-testid="no-api-token"' in page
+    assert f'action="{CREATE_TOKEN}"' in page
+
+
+@pytest.mark.parametrize("make_user", [UserFactory, VendorUserFactory], ids=["internal", "vendor-user"])
+def test_a_created_token_is_shown_once_and_authenticates_against_the_api(client, make_user):
+    user = make_user(username="scripted")
+    client.force_login(user)
+
+    created = client.post(CREATE_TOKEN)
+
+    token = Token.objects.get(user=user)
+    assert created.status_code == 200
+    assert f'value="{token.key}"' in created.content.decode()
+    assert "no-store" in created["Cache-Control"]
+    me = api_get(token.key)
+    assert me.status_code == 200
+    assert me.json()["username"] == "scripted"
+    assert token.key not in client.get(API_TOKEN).content.decode()
+
+
+def test_replacing_the_token_is_confirmed_first_and_the_old_one_stops_working(client):
+    user = UserFactory()
+    old = Token.objects.create(user=user)
+    client.force_login(user)
+
+    confirmation = client.get(CREATE_TOKEN)
+    assert confirmation.status_code == 200
+    assert "Your current token stops working" in confirmation.content.decode()
+    assert api_get(old.key).status_code == 200
+
+    client.post(CREATE_TOKEN)
+
+    new = Token.objects.get(user=user)
+    assert new.key != old.key
+    assert api_get(old.key).status_code == 401
+    assert api_get(new.key).status_code == 200
+
+
+def test_revoking_is_confirmed_first_and_the_token_then_stops_working(client):
+    user = UserFactory()
+    client.force_login(user)
+    client.post(CREATE_TOKEN)
+    token = Token.objects.get(user=user).key
+
+    confirmation = client.get(REVOKE_TOKEN)
+    assert confirmation.status_code == 200
+    assert api_get(token).status_code == 200
+    response = client.post(REVOKE_TOKEN, follow=True)
+
+    assert response.redirect_chain == [(API_TOKEN, 302)]
+    assert "Your API token was revoked" in response.content.decode()
+    assert api_get(token).status_code == 401
+    assert not Token.objects.filter(user=user).exists()
+
+
+def test_a_user_cannot_revoke_another_users_token(client):
+    owner_token = Token.objects.create(user=UserFactory())
+    client.force_login(UserFactory())
+
+    assert client.get(REVOKE_TOKEN).status_code == 404
+    assert client.post(REVOKE_TOKEN).status_code == 404
+    assert api_get(owner_token.key).status_code == 200
+
+
+def test_creating_and_revoking_need_the_csrf_token():
+    user = UserFactory()
+    token = Token.objects.create(user=user)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    assert client.post(REVOKE_TOKEN).status_code == 403
+    assert client.post(CREATE_TOKEN).status_code == 403
+    assert Token.objects.get(user=user) == token
+
+
+def test_the_token_page_takes_a_fixed_number_of_queries(client, django_assert_num_queries):
+    user = UserFactory()
+    Token.objects.create(user=user)
+    client.force_login(user)
+
+    # The session, the user, the token, and the user's and groups' permissions for the navigation.
+    with django_assert_num_queries(5):
+        assert client.get(API_TOKEN).status_code == 200

@@ -1,9 +1,12 @@
 """A statement's page and its actions: each calls one service, with a confirmation step, via POST."""
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.models import LineDispute, StatementEvent
@@ -212,6 +215,59 @@ def test_a_vendor_user_disputes_a_line_with_a_reason_and_an_attachment(client, v
     statement.refresh_from_db()
     assert statement.status == StatementStatus.DISPUTED
     assert "Carrier outage on the 14th" in client.get(detail(statement)).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("evidence", "error"),
+    [
+        (
+            SimpleUploadedFile("call-recordings.pdf", b"%PDF-1.4" + b"\0" * 2048),
+            "“call-recordings.pdf” is 2.0\xa0KB; evidence files may be at most 1.0\xa0KB.",
+        ),
+        (
+            SimpleUploadedFile("tool.exe", b"MZ\x90\x00", content_type="application/pdf"),
+            "“tool.exe” is not an accepted type of evidence. Accepted: .pdf, .png, .jpg, .jpeg, .xlsx, .csv, .txt, "
+            ".eml, .msg.",
+        ),
+        (
+            SimpleUploadedFile(
+                "outage-report.pdf", b"<!doctype html><script>alert(1)</script>", content_type="application/pdf"
+            ),
+            "“outage-report.pdf” is not a real PDF file: its content does not match its extension.",
+        ),
+    ],
+    ids=["too-large", "exe", "html-as-pdf"],
+)
+def test_refused_evidence_is_a_form_error_and_the_dispute_is_not_recorded(
+    client, settings, vendor_user, statement, evidence, error
+):
+    settings.DISPUTE_EVIDENCE_MAX_BYTES = 1024
+    line = statement.lines.get(credit__gt=0)
+    client.force_login(vendor_user)
+    events = StatementEvent.objects.filter(statement=statement).count()
+
+    response = client.post(
+        reverse("sla_tracker:line-dispute", args=[line.pk]), {"reason": "Carrier outage", "evidence": evidence}
+    )
+
+    assert response.status_code == 200
+    assert error in response.context["form"].errors["evidence"][0]
+    assert escape(error) in response.content.decode()
+    assert not LineDispute.objects.exists()
+    assert StatementEvent.objects.filter(statement=statement).count() == events
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+    assert not default_storage.exists(f"disputes/{timezone.now():%Y/%m}/{evidence.name}")
+
+
+def test_the_dispute_form_states_the_accepted_types_and_the_limit(client, settings, vendor_user, statement):
+    settings.DISPUTE_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+    client.force_login(vendor_user)
+
+    page = client.get(reverse("sla_tracker:line-dispute", args=[statement.lines.first().pk])).content.decode()
+
+    assert "Accepted: .pdf, .png, .jpg, .jpeg, .xlsx, .csv, .txt, .eml, .msg; at most 10.0\xa0MB." in page
+    assert 'accept=".pdf,.png,.jpg,.jpeg,.xlsx,.csv,.txt,.eml,.msg"' in page
 
 
 def test_a_second_dispute_on_the_same_line_shows_the_services_message(client, vendor_user, statement):
