@@ -1,9 +1,13 @@
-"""Serializers of committees, meetings, decisions and action items."""
+"""Serializers of committees, meetings, decisions and action items.
+
+Decisions and action items are created by governance.services (the creates' inputs below); minutes,
+a row's origin and its status change only through the services' actions.
+"""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import ValidatedModelSerializer
+from config.api import ServiceInputSerializer, ValidatedModelSerializer
 from governance.models import ActionItem, Committee, Decision, Meeting
 from governance.selectors import set_compliance
 
@@ -74,7 +78,15 @@ class DecisionSerializer(ValidatedModelSerializer):
     class Meta:
         model = Decision
         fields = ["id", "meeting", "number", "text", "created_by", "created_at"]
-        read_only_fields = ["created_by", "created_at"]
+        read_only_fields = ["meeting", "number", "created_by", "created_at"]
+
+
+class DecisionInput(ServiceInputSerializer):
+    """The meeting's next numbered decision; refused once the meeting's minutes are approved."""
+
+    class Meta:
+        model = Decision
+        fields = ["meeting", "text"]
 
 
 class ActionItemSerializer(ValidatedModelSerializer):
@@ -95,7 +107,21 @@ class ActionItemSerializer(ValidatedModelSerializer):
             "created_by",
             "created_at",
         ]
-        read_only_fields = ["status", "closed_at", "created_by", "created_at"]
+        read_only_fields = ["meeting", "decision", "finding", "status", "closed_at", "created_by", "created_at"]
+
+
+class ActionItemInput(ServiceInputSerializer):
+    """An open action item from a meeting, a decision (then of the decision's meeting) or a finding."""
+
+    class Meta:
+        model = ActionItem
+        fields = ["meeting", "decision", "finding", "title", "description", "owner", "owner_contact", "due_date"]
+
+
+class CancellationInput(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Kept in the item's history."
+    )
 
 
 class MinutesInput(serializers.Serializer):
