@@ -4,10 +4,12 @@ Decisions and action items are created by governance.services (the creates' inpu
 a row's origin and its status change only through the services' actions.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import ServiceInputSerializer, ValidatedModelSerializer
+from governance.choices import MinutesStatus
 from governance.models import ActionItem, Committee, Decision, Meeting
 from governance.selectors import set_compliance
 
@@ -72,6 +74,14 @@ class MeetingSerializer(ValidatedModelSerializer):
             "minutes_approval_method",
             "corrects",
         ]
+
+    def validate(self, attrs):
+        """A meeting whose minutes are approved is final, as in the back office: a correction is a new record."""
+        if self.instance is not None and self.instance.minutes_status == MinutesStatus.APPROVED:
+            raise serializers.ValidationError(
+                _("The minutes of this meeting are approved; record a correction instead.")
+            )
+        return super().validate(attrs)
 
 
 class DecisionSerializer(ValidatedModelSerializer):

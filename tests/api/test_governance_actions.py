@@ -35,7 +35,15 @@ def _errors(response) -> list[str]:
     return [message for messages in response.json()["errors"].values() for message in messages]
 
 
-# Decisions -----------------------------------------------------------------------------------------
+# Meetings and decisions ----------------------------------------------------------------------------
+
+
+def test_a_meeting_whose_minutes_are_approved_is_not_changed(approved, member):
+    response = member.patch(f"/api/v1/meetings/{approved.pk}/", {"location": "Lisbon office"}, format="json")
+
+    assert _errors(response) == ["The minutes of this meeting are approved; record a correction instead."]
+    approved.refresh_from_db()
+    assert approved.location == "Video call"
 
 
 def test_posted_decisions_are_numbered_in_their_meeting_whatever_number_is_sent(meeting, member, users):
