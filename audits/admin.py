@@ -1,8 +1,11 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import ScopedAdminMixin
+from audits import services
 from audits.models import Audit, AuditRight, Finding
+from config.admin import ReadOnlyInline, ServiceAdminMixin
 from contracts.admin import add_contract_inline
 
 
@@ -24,26 +27,95 @@ class AuditRightAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ("contract",)
 
 
-class FindingInline(admin.StackedInline):
+class FindingInline(ReadOnlyInline):
     model = Finding
-    extra = 0
     fields = ("number", "title", "severity", "status", "due_date", "owner", "vendor_contact", "description")
 
 
 @admin.register(Audit)
-class AuditAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class AuditAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Audits are planned within their audit right (audits.services.plan_audit); an administrator may
+    allow one outside it with a reason. What the right checked and the status stay as planned."""
+
     list_display = ("reference", "audit_type", "audit_right", "status", "fieldwork_start", "cost_recoverable")
     list_filter = ("status", "audit_type", "auditor_kind", "cost_recoverable")
     search_fields = ("reference", "auditor_name", "audit_right__contract__reference")
     list_select_related = ("audit_right__contract",)
     date_hierarchy = "fieldwork_start"
     inlines = [FindingInline]
+    add_fields = (
+        "audit_right",
+        "reference",
+        "audit_type",
+        "auditor_kind",
+        "auditor_name",
+        "lead_auditor",
+        "scope_description",
+        "fieldwork_start",
+        "fieldwork_end",
+        "override_reason",
+    )
+    service_fields = (
+        "audit_right",
+        "audit_type",
+        "auditor_kind",
+        "fieldwork_start",
+        "status",
+        "notice_date",
+        "report_date",
+        "report_summary",
+        "cost_recoverable",
+        "override_reason",
+        "overridden_by",
+    )
+
+    def create_with_service(self, request, data: dict) -> Audit:
+        return services.plan_audit(**data, actor=request.user)
 
 
 @admin.register(Finding)
-class FindingAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class FindingAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Findings are recorded by audits.services.record_finding (numbered, due after the clause's
+    remediation days); their due date, plan and status change through the API's actions."""
+
     list_display = ("__str__", "severity", "status", "due_date", "owner")
     list_filter = ("severity", "status")
     search_fields = ("title", "description", "audit__reference")
     list_select_related = ("audit", "owner")
     date_hierarchy = "due_date"
+    add_fields = (
+        "audit",
+        "title",
+        "severity",
+        "description",
+        "clause_breached",
+        "discrepancy_pct",
+        "recovery_amount",
+        "owner",
+        "vendor_contact",
+        "addressed_to_vendor",
+        "due_date",
+    )
+    service_fields = (
+        "audit",
+        "number",
+        "due_date",
+        "discrepancy_pct",
+        "status",
+        "remediation_plan",
+        "evidence",
+        "remediated_at",
+        "verified_by",
+        "verified_at",
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            due_date = form_class.base_fields["due_date"]
+            due_date.required = False
+            due_date.help_text = _("Leave empty: the clause's remediation days for the severity.")
+        return form_class
+
+    def create_with_service(self, request, data: dict) -> Finding:
+        return services.record_finding(**data, actor=request.user)

@@ -9,7 +9,8 @@ or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are deci
   model permission (`User.has_perm`, from accounts.roles), checked after the object was found in scope,
   so a visible but forbidden write is a 403. A domain action declares its own rule (`action_rule`).
 - Writes: serializers run the model's `full_clean()` (fields, `clean()`, constraints), so a bad input is
-  a 400 with the error shape, never an IntegrityError.
+  a 400 with the error shape, never an IntegrityError. Rows with business rules are created by their
+  domain service (`create_input_class` and `create_with_service` on the viewset), whose refusal is a 400.
 - Errors: `{"type": "validation_error", "errors": {field: [messages]}}` for 400, and
   `{"type": "<code>", "detail": "<message>"}` for the others (not_found, permission_denied,
   not_authenticated, authentication_failed, method_not_allowed, throttled, ...).
@@ -27,10 +28,11 @@ from django.db import models
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from accounts.scoping import COMMITTEE_PATHS, CONTRACT_PATHS, SHARED_MODELS, VENDOR_PATHS, restrict
@@ -78,7 +80,14 @@ def api_exception_handler(exc, context):
 
 
 class ApiAutoSchema(AutoSchema):
-    """Documents the error responses every operation can give, in the shapes of the handler above."""
+    """Documents the error responses every operation can give, in the shapes of the handler above, and
+    the input of a create that a domain service performs."""
+
+    def get_request_serializer(self):
+        create_input_class = getattr(self.view, "create_input_class", None)
+        if create_input_class is not None and getattr(self.view, "action", None) == "create":
+            return create_input_class
+        return super().get_request_serializer()
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -185,6 +194,14 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         """Derive what the model derives in save() before validating (e.g. a month from a day)."""
 
 
+class ServiceInputSerializer(serializers.ModelSerializer):
+    """The input of a create that a domain service performs: the model's fields give the types, the
+    choices and the related ids (among the user's rows); the service checks the business rules,
+    validates the whole row and saves it."""
+
+    serializer_related_field = ScopedPrimaryKeyRelatedField
+
+
 # Viewsets ------------------------------------------------------------------------------------------
 
 
@@ -227,7 +244,24 @@ class ScopedModelViewSet(
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
 ):
-    """List, detail, create and update. Nothing is deleted through the API: the tracker keeps history."""
+    """List, detail, create and update. Nothing is deleted through the API: the tracker keeps history.
+
+    Where a domain service creates the rows, `create_input_class` validates the request and
+    `create_with_service` calls the service (with the acting user); the answer is the created row.
+    """
+
+    create_input_class: type[ServiceInputSerializer] | None = None
+
+    def create(self, request, *args, **kwargs):
+        if self.create_input_class is None:
+            return super().create(request, *args, **kwargs)
+        data = self.create_input_class(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        row = self.create_with_service(data.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status.HTTP_201_CREATED)
+
+    def create_with_service(self, data: dict) -> models.Model:
+        raise NotImplementedError(f"{type(self).__name__} names a create_input_class but no service to call")
 
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

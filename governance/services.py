@@ -1,5 +1,5 @@
-"""Writes of governance: agendas, minutes (draft → circulated → approved, then corrections only)
-and action items. Every function is atomic, validates with full_clean() and records who did what
+"""Writes of governance: agendas, minutes (draft → circulated → approved, then corrections only),
+decisions and action items. Every function is atomic, validates with full_clean() and records who did what
 in the models' history (``_history_user`` and ``_change_reason``)."""
 
 from __future__ import annotations
@@ -163,6 +163,35 @@ def record_minutes_correction(*, meeting: Meeting, minutes: str, actor) -> Meeti
     )
     _save(correction, actor=actor, reason=f"Correction of the minutes of meeting {meeting.pk}")
     return correction
+
+
+# Decisions -----------------------------------------------------------------------------------------
+
+
+def _refuse_if_approved(meeting: Meeting) -> None:
+    if meeting.minutes_status == MinutesStatus.APPROVED:
+        raise ValidationError(_("The minutes of this meeting are approved; record a correction instead."))
+
+
+@transaction.atomic
+def record_decision(*, meeting: Meeting, text: str, actor) -> Decision:
+    """The meeting's next numbered decision. Approved minutes are final: no decision is added to them."""
+    meeting = _locked_meeting(meeting)
+    _refuse_if_approved(meeting)
+    number = (meeting.decisions.aggregate(last=Max("number"))["last"] or 0) + 1
+    decision = Decision(meeting=meeting, number=number, text=text, created_by=actor)
+    _save(decision, actor=actor, reason="Recorded")
+    return decision
+
+
+@transaction.atomic
+def update_decision(*, decision: Decision, text: str, actor) -> Decision:
+    """Reword a decision while its meeting's minutes are not approved; approved ones are final."""
+    _refuse_if_approved(_locked_meeting(decision.meeting))
+    decision = Decision.objects.select_for_update().get(pk=decision.pk)
+    decision.text = text
+    _save(decision, actor=actor, reason="Reworded")
+    return decision
 
 
 # Action items --------------------------------------------------------------------------------------

@@ -15,8 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -52,6 +51,7 @@ from governance.services import (
     close_action_item,
     create_action_item,
     propose_agenda,
+    record_decision,
     record_minutes_correction,
     update_minutes,
 )
@@ -393,20 +393,6 @@ def meeting_pack(request, pk: int):
 # Changes ----------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def _record_decision(*, meeting: Meeting, text: str, actor) -> Decision:
-    """The next numbered decision of the meeting (there is no governance service for it yet)."""
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if meeting.minutes_status == MinutesStatus.APPROVED:
-        raise ValidationError(_("The minutes of this meeting are approved; record a correction instead."))
-    number = (meeting.decisions.aggregate(last=Max("number"))["last"] or 0) + 1
-    decision = Decision(meeting=meeting, number=number, text=text, created_by=actor)
-    decision._history_user = actor
-    decision.full_clean()
-    decision.save()
-    return decision
-
-
 def _refusal(request, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
@@ -471,7 +457,7 @@ def _form_action(request, meeting: Meeting, action: str, members: list[Committee
             messages.success(request, _("The correction was recorded; circulate it for approval."))
             return redirect("governance:meeting", pk=correction.pk)
         elif action == "decision":
-            decision = _record_decision(meeting=meeting, text=data["text"], actor=user)
+            decision = record_decision(meeting=meeting, text=data["text"], actor=user)
             messages.success(request, _("Decision %(number)s was recorded.") % {"number": decision.number})
         else:
             decision = next((d for d in decisions if d.pk == data["decision"]), None)

@@ -1,9 +1,13 @@
-"""Serializers of audit rights, audits and findings."""
+"""Serializers of audit rights, audits and findings.
+
+Audits are planned and findings recorded by audits.services (the creates' inputs below); the fields
+the audit right checks and those the transitions record change only through the actions.
+"""
 
 from rest_framework import serializers
 
 from audits.models import Audit, AuditRight, Finding
-from config.api import ValidatedModelSerializer
+from config.api import ServiceInputSerializer, ValidatedModelSerializer
 
 
 class AuditRightSerializer(ValidatedModelSerializer):
@@ -19,14 +23,123 @@ class AuditSerializer(ValidatedModelSerializer):
     class Meta:
         model = Audit
         fields = "__all__"
-        read_only_fields = ["status", "cost_recoverable", "overridden_by", "override_reason", "created_at"]
+        read_only_fields = [
+            "audit_right",
+            "audit_type",
+            "auditor_kind",
+            "fieldwork_start",
+            "status",
+            "notice_date",
+            "report_date",
+            "report_summary",
+            "cost_recoverable",
+            "override_reason",
+            "overridden_by",
+            "created_at",
+        ]
+
+
+class AuditPlanInput(ServiceInputSerializer):
+    """An audit to plan under a contract's audit right (refused, quoting the clause, outside it)."""
+
+    class Meta:
+        model = Audit
+        fields = [
+            "audit_right",
+            "reference",
+            "audit_type",
+            "auditor_kind",
+            "auditor_name",
+            "lead_auditor",
+            "scope_description",
+            "fieldwork_start",
+            "fieldwork_end",
+            "override_reason",
+        ]
+        extra_kwargs = {
+            "override_reason": {
+                "write_only": True,
+                "help_text": "Administrators only: why the audit is allowed although the clause refuses it "
+                "(e.g. a regulator's written demand). Kept on the audit.",
+            }
+        }
 
 
 class FindingSerializer(ValidatedModelSerializer):
     class Meta:
         model = Finding
         fields = "__all__"
-        read_only_fields = ["status", "evidence", "remediated_at", "verified_by", "verified_at"]
+        read_only_fields = [
+            "audit",
+            "number",
+            "due_date",
+            "discrepancy_pct",
+            "status",
+            "remediation_plan",
+            "evidence",
+            "remediated_at",
+            "verified_by",
+            "verified_at",
+        ]
+
+
+class FindingInput(ServiceInputSerializer):
+    """A finding of an audit in fieldwork or reported; numbered in its audit."""
+
+    class Meta:
+        model = Finding
+        fields = [
+            "audit",
+            "title",
+            "severity",
+            "description",
+            "clause_breached",
+            "discrepancy_pct",
+            "recovery_amount",
+            "owner",
+            "vendor_contact",
+            "addressed_to_vendor",
+            "due_date",
+        ]
+        extra_kwargs = {
+            "due_date": {
+                "required": False,
+                "help_text": "Default: the clause's remediation days for the severity, from the report date "
+                "(or today).",
+            },
+            "discrepancy_pct": {
+                "help_text": "A financial discrepancy at or above the clause's threshold makes the audit's cost "
+                "recoverable from the vendor.",
+            },
+        }
+
+
+class NoticeInput(serializers.Serializer):
+    notice_date = serializers.DateField(help_text="The day the notice was sent to the vendor.")
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Administrators only: why the audit goes ahead although the notice is too short.",
+    )
+
+
+class ReportInput(serializers.Serializer):
+    report_date = serializers.DateField()
+    report_summary = serializers.CharField()
+
+
+class DueDateInput(serializers.Serializer):
+    due_date = serializers.DateField()
+    reason = serializers.CharField(help_text="Why the remediation due date changes: kept in the finding's history.")
+
+
+class RemediationPlanInput(serializers.Serializer):
+    plan = serializers.CharField()
+
+
+class RiskAcceptanceInput(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the risk is accepted: kept in the finding's history.")
 
 
 class RemediationInput(serializers.Serializer):

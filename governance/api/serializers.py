@@ -1,9 +1,15 @@
-"""Serializers of committees, meetings, decisions and action items."""
+"""Serializers of committees, meetings, decisions and action items.
 
+Decisions and action items are created by governance.services (the creates' inputs below); minutes,
+a row's origin and its status change only through the services' actions.
+"""
+
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import ValidatedModelSerializer
+from config.api import ServiceInputSerializer, ValidatedModelSerializer
+from governance.choices import MinutesStatus
 from governance.models import ActionItem, Committee, Decision, Meeting
 from governance.selectors import set_compliance
 
@@ -69,12 +75,28 @@ class MeetingSerializer(ValidatedModelSerializer):
             "corrects",
         ]
 
+    def validate(self, attrs):
+        """A meeting whose minutes are approved is final, as in the back office: a correction is a new record."""
+        if self.instance is not None and self.instance.minutes_status == MinutesStatus.APPROVED:
+            raise serializers.ValidationError(
+                _("The minutes of this meeting are approved; record a correction instead.")
+            )
+        return super().validate(attrs)
+
 
 class DecisionSerializer(ValidatedModelSerializer):
     class Meta:
         model = Decision
         fields = ["id", "meeting", "number", "text", "created_by", "created_at"]
-        read_only_fields = ["created_by", "created_at"]
+        read_only_fields = ["meeting", "number", "created_by", "created_at"]
+
+
+class DecisionInput(ServiceInputSerializer):
+    """The meeting's next numbered decision; refused once the meeting's minutes are approved."""
+
+    class Meta:
+        model = Decision
+        fields = ["meeting", "text"]
 
 
 class ActionItemSerializer(ValidatedModelSerializer):
@@ -95,7 +117,21 @@ class ActionItemSerializer(ValidatedModelSerializer):
             "created_by",
             "created_at",
         ]
-        read_only_fields = ["status", "closed_at", "created_by", "created_at"]
+        read_only_fields = ["meeting", "decision", "finding", "status", "closed_at", "created_by", "created_at"]
+
+
+class ActionItemInput(ServiceInputSerializer):
+    """An open action item from a meeting, a decision (then of the decision's meeting) or a finding."""
+
+    class Meta:
+        model = ActionItem
+        fields = ["meeting", "decision", "finding", "title", "description", "owner", "owner_contact", "due_date"]
+
+
+class CancellationInput(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Kept in the item's history."
+    )
 
 
 class MinutesInput(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""REST endpoints of governance; behaviour lives in config.api, state changes in governance.services."""
+"""REST endpoints of governance; behaviour lives in config.api, creates and state changes in governance.services."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
@@ -55,24 +55,55 @@ class MeetingViewSet(ScopedModelViewSet):
 
 
 class DecisionViewSet(ScopedModelViewSet):
+    """Decisions are numbered in their meeting; approved minutes get none and keep theirs unchanged."""
+
     queryset = Decision.objects.all()
     serializer_class = serializers.DecisionSerializer
     filterset_class = filtersets.DecisionFilterSet
+    create_input_class = serializers.DecisionInput
 
-    def server_fields(self) -> dict:
-        return {"created_by": self.request.user}
+    def create_with_service(self, data: dict) -> Decision:
+        return services.record_decision(**data, actor=self.request.user)
+
+    def perform_update(self, serializer) -> None:
+        decision = serializer.instance
+        text = serializer.validated_data.get("text", decision.text)
+        serializer.instance = services.update_decision(decision=decision, text=text, actor=self.request.user)
 
 
 class ActionItemViewSet(ScopedModelViewSet):
     queryset = ActionItem.objects.all()
     serializer_class = serializers.ActionItemSerializer
     filterset_class = filtersets.ActionItemFilterSet
+    create_input_class = serializers.ActionItemInput
 
-    def server_fields(self) -> dict:
-        return {"created_by": self.request.user}
+    def create_with_service(self, data: dict) -> ActionItem:
+        return services.create_action_item(**data, created_by=self.request.user)
+
+    def _respond(self, item) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=item.pk)).data)
+
+    @extend_schema(request=None, summary="Start an open action item")
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
+    def start(self, request, pk=None):
+        return self._respond(services.start_action_item(item=self.get_object(), actor=request.user))
 
     @extend_schema(request=None, summary="Close an action item (done)")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
     def close(self, request, pk=None):
-        item = services.close_action_item(item=self.get_object(), actor=request.user)
-        return Response(self.get_serializer(self.get_queryset().get(pk=item.pk)).data)
+        return self._respond(services.close_action_item(item=self.get_object(), actor=request.user))
+
+    @extend_schema(request=serializers.CancellationInput, summary="Cancel an action item, with an optional reason")
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
+    def cancel(self, request, pk=None):
+        item = self.get_object()
+        data = serializers.CancellationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._respond(
+            services.cancel_action_item(item=item, reason=data.validated_data["reason"], actor=request.user)
+        )
+
+    @extend_schema(request=None, summary="Reopen a done or cancelled action item")
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
+    def reopen(self, request, pk=None):
+        return self._respond(services.reopen_action_item(item=self.get_object(), actor=request.user))

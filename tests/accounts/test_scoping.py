@@ -14,6 +14,7 @@ from accounts.scoping import (
     restrict,
     visible_contracts,
 )
+from audits.choices import AuditStatus
 from sla_tracker.choices import StatementStatus
 from tests import factories as f
 
@@ -31,7 +32,7 @@ def build_world(name: str) -> dict:
     version = line.terms
     committee = f.CommitteeFactory(contract=contract)
     meeting = f.MeetingFactory(committee=committee)
-    finding = f.FindingFactory(audit__audit_right__contract=contract)
+    finding = f.FindingFactory(audit__audit_right__contract=contract, audit__status=AuditStatus.FIELDWORK)
     rows = {
         "contracts.Vendor": vendor,
         "contracts.VendorSite": f.VendorSiteFactory(vendor=vendor),

@@ -123,7 +123,7 @@ def _incident(world):
 
 
 def _decision(world):
-    return {"meeting": world["governance.Meeting"].pk, "number": 99, "text": "Adopt the recovery plan."}
+    return {"meeting": world["governance.Meeting"].pk, "text": "Adopt the recovery plan."}
 
 
 def _action_item(world):
@@ -138,7 +138,6 @@ def _action_item(world):
 def _finding(world):
     return {
         "audit": world["audits.Audit"].pk,
-        "number": 99,
         "title": "Abandon threshold misconfigured",
         "severity": "high",
         "description": "Short abandons counted from 10 s.",

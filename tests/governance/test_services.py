@@ -26,6 +26,7 @@ from tests.factories import (
     CommitteeFactory,
     CommitteeMemberFactory,
     ContractFactory,
+    DecisionFactory,
     FindingFactory,
     LineDisputeFactory,
     MeetingFactory,
@@ -268,6 +269,47 @@ def test_a_correction_is_a_new_record_pointing_to_the_approved_minutes():
     assert meeting.minutes.startswith("## Attendees")
 
 
+# Decisions -----------------------------------------------------------------------------------------
+
+
+def test_decisions_are_numbered_in_the_order_they_are_recorded_in_their_meeting():
+    meeting, user = MeetingFactory(), UserFactory()
+    DecisionFactory(meeting=MeetingFactory(), number=7)  # another meeting's numbers do not count
+
+    first = services.record_decision(meeting=meeting, text="Adopt the recovery plan.", actor=user)
+    second = services.record_decision(meeting=meeting, text="Escalate CSL-2.", actor=user)
+
+    assert (first.number, second.number) == (1, 2)
+    assert (second.created_by, second.history.latest().history_user) == (user, user)
+
+
+def test_a_decision_is_reworded_while_the_minutes_are_not_approved():
+    decision = DecisionFactory(
+        meeting=MeetingFactory(status=MeetingStatus.HELD, minutes_status=MinutesStatus.CIRCULATED)
+    )
+    user = UserFactory()
+
+    decision = services.update_decision(decision=decision, text="Adopt the revised recovery plan.", actor=user)
+
+    decision.refresh_from_db()
+    assert decision.text == "Adopt the revised recovery plan."
+    assert decision.history.latest().history_user == user
+
+
+def test_approved_minutes_get_no_new_decision_and_keep_their_decisions_as_they_are():
+    decision = DecisionFactory(meeting=MeetingFactory(approved_minutes=True), text="Adopt the recovery plan.")
+    user = UserFactory()
+
+    with pytest.raises(ValidationError, match="approved; record a correction instead"):
+        services.record_decision(meeting=decision.meeting, text="Another decision.", actor=user)
+    with pytest.raises(ValidationError, match="approved; record a correction instead"):
+        services.update_decision(decision=decision, text="Something else.", actor=user)
+
+    decision.refresh_from_db()
+    assert decision.text == "Adopt the recovery plan."
+    assert decision.meeting.decisions.count() == 1
+
+
 # Action items --------------------------------------------------------------------------------------
 
 
@@ -307,8 +349,6 @@ def test_an_action_item_without_owner_is_refused():
 
 
 def test_an_action_from_a_decision_belongs_to_the_decisions_meeting():
-    from tests.factories import DecisionFactory
-
     decision = DecisionFactory()
     user = UserFactory()
     item = services.create_action_item(

@@ -1,0 +1,259 @@
+"""Audits and findings through the API: creates and changes go through audits.services, whose refusals
+are 400s in the API's error shape, and nothing is written when they refuse."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.choices import Role
+from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus
+from audits.models import Audit, Finding
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+TODAY = D(2025, 5, 2)
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    """The services count notice and remediation days from today."""
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+    return TODAY
+
+
+@pytest.fixture
+def right(worlds):
+    """One audit a year on 30 days' notice; this contract year's audit (in fieldwork) is the world's."""
+    return worlds[0]["audits.AuditRight"]
+
+
+@pytest.fixture
+def auditor(users, client_for):
+    return client_for(users[Role.AUDITOR])
+
+
+@pytest.fixture
+def administrator(users, client_for):
+    return client_for(users[Role.ADMINISTRATOR])
+
+
+def _audit(right, *, start: D, **values) -> dict:
+    return {
+        "audit_right": right.pk,
+        "reference": "AUD-API-1",
+        "audit_type": AuditType.SLA_DATA,
+        "auditor_kind": Auditor.CUSTOMER,
+        "auditor_name": "Internal audit",
+        "fieldwork_start": start.isoformat(),
+        "fieldwork_end": (start + datetime.timedelta(days=4)).isoformat(),
+        **values,
+    }
+
+
+def _errors(response) -> list[str]:
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["type"] == "validation_error"
+    return [message for messages in body["errors"].values() for message in messages]
+
+
+# Planning ------------------------------------------------------------------------------------------
+
+
+def test_an_audit_within_the_right_is_planned_by_the_service(right, auditor, users):
+    response = auditor.post("/api/v1/audits/", _audit(right, start=D(2026, 1, 5)), format="json")
+
+    assert response.status_code == 201, response.content
+    audit = Audit.objects.get(pk=response.json()["id"])
+    assert (audit.status, audit.override_reason, audit.notice_date) == (AuditStatus.PLANNED, "", None)
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason) == (users[Role.AUDITOR], "Planned")
+
+
+def test_too_short_a_notice_is_a_400_quoting_the_clause_and_nothing_is_written(right, auditor):
+    before = Audit.objects.count()
+
+    response = auditor.post("/api/v1/audits/", _audit(right, start=D(2025, 5, 12)), format="json")
+
+    errors = _errors(response)
+    assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in errors
+    assert errors[-1] == f"Clause {right.clause_reference}: “{right.clause_text}”"
+    assert Audit.objects.count() == before
+
+
+def test_more_audits_in_a_contract_year_than_allowed_is_a_400(right, auditor):
+    response = auditor.post("/api/v1/audits/", _audit(right, start=D(2025, 11, 3)), format="json")
+
+    assert "1 audit(s) already in the contract year 2025-01-01 – 2025-12-31; the clause allows 1." in _errors(response)
+    assert not Audit.objects.filter(reference="AUD-API-1").exists()
+
+
+def test_an_administrator_allows_an_audit_outside_the_right_with_a_recorded_reason(right, administrator, users):
+    reason = "Regulator's written demand of 28 April"
+    payload = _audit(right, start=D(2025, 5, 12), override_reason=reason)
+
+    response = administrator.post("/api/v1/audits/", payload, format="json")
+
+    assert response.status_code == 201, response.content
+    audit = Audit.objects.get(pk=response.json()["id"])
+    assert (audit.override_reason, audit.overridden_by) == (reason, users[Role.ADMINISTRATOR])
+    assert (response.json()["override_reason"], response.json()["overridden_by"]) == (reason, audit.overridden_by.pk)
+
+
+def test_only_an_administrator_may_override(right, auditor):
+    payload = _audit(right, start=D(2025, 5, 12), override_reason="We are in a hurry")
+
+    response = auditor.post("/api/v1/audits/", payload, format="json")
+
+    assert "Only an administrator may allow an audit outside the contract's audit right." in _errors(response)
+    assert not Audit.objects.filter(reference="AUD-API-1").exists()
+
+
+def test_an_audit_right_outside_the_users_scope_is_unknown(worlds, auditor):
+    response = auditor.post("/api/v1/audits/", _audit(worlds[1]["audits.AuditRight"], start=D(2026, 1, 5)))
+
+    assert response.status_code == 400
+    assert "audit_right" in response.json()["errors"]
+
+
+def test_a_patch_changes_neither_the_status_nor_what_the_right_checked(worlds, auditor):
+    audit = worlds[0]["audits.Audit"]
+    payload = {
+        "status": AuditStatus.CLOSED,
+        "fieldwork_start": "2025-05-05",
+        "audit_type": AuditType.SECURITY,
+        "notice_date": "2025-05-01",
+        "override_reason": "Because",
+        "auditor_name": "Internal audit (2 people)",
+    }
+
+    response = auditor.patch(f"/api/v1/audits/{audit.pk}/", payload, format="json")
+
+    assert response.status_code == 200, response.content
+    audit.refresh_from_db()
+    assert (audit.status, audit.fieldwork_start, audit.audit_type) == (
+        AuditStatus.FIELDWORK,
+        D(2025, 6, 2),
+        AuditType.SLA_DATA,
+    )
+    assert (audit.notice_date, audit.override_reason, audit.auditor_name) == (
+        D(2025, 5, 2),
+        "",
+        "Internal audit (2 people)",
+    )
+
+
+# Transitions ---------------------------------------------------------------------------------------
+
+
+def test_an_audit_is_notified_worked_reported_and_closed_through_its_actions(right, auditor):
+    audit_id = auditor.post("/api/v1/audits/", _audit(right, start=D(2026, 1, 5)), format="json").json()["id"]
+    url = f"/api/v1/audits/{audit_id}"
+
+    too_late = auditor.post(f"{url}/notify/", {"notice_date": "2025-12-29"}, format="json")
+    assert "Notice of 7 calendar days is shorter than the 30 calendar days required." in _errors(too_late)
+    assert auditor.post(f"{url}/notify/", {"notice_date": "2025-12-01"}, format="json").json()["status"] == "notified"
+    assert auditor.post(f"{url}/start-fieldwork/").json()["status"] == "fieldwork"
+    reported = auditor.post(f"{url}/report/", {"report_date": "2026-02-02", "report_summary": "Two findings."})
+    assert (reported.json()["status"], reported.json()["report_date"]) == ("reported", "2026-02-02")
+    assert auditor.post(f"{url}/close/").json()["status"] == "closed"
+    assert _errors(auditor.post(f"{url}/start-fieldwork/")) == ["The audit is Closed; this step needs it Notified."]
+
+
+def test_an_audit_with_unsettled_findings_stays_open(worlds, auditor):
+    audit = worlds[0]["audits.Audit"]
+    auditor.post(f"/api/v1/audits/{audit.pk}/report/", {"report_date": "2025-06-20", "report_summary": "One."})
+
+    response = auditor.post(f"/api/v1/audits/{audit.pk}/close/")
+
+    assert "neither verified nor risk-accepted" in _errors(response)[0]
+    audit.refresh_from_db()
+    assert audit.status == AuditStatus.REPORTED
+
+
+def test_a_vendor_manager_may_not_move_an_audit(worlds, users, client_for):
+    audit = worlds[0]["audits.Audit"]
+
+    response = client_for(users[Role.VENDOR_MANAGER]).post(f"/api/v1/audits/{audit.pk}/close/")
+
+    assert response.status_code == 403
+
+
+# Findings ------------------------------------------------------------------------------------------
+
+
+def _finding(audit, **values) -> dict:
+    return {
+        "audit": audit.pk,
+        "title": "Invoiced FTEs above the rostered ones",
+        "severity": "high",
+        "description": "March invoice: 112 FTE billed, 104 rostered.",
+        **values,
+    }
+
+
+def test_a_posted_finding_is_numbered_and_due_after_the_clauses_remediation_days(worlds, auditor, users):
+    audit = worlds[0]["audits.Audit"]
+    last = audit.findings.get().number
+
+    response = auditor.post("/api/v1/findings/", _finding(audit, number=1, status="verified"), format="json")
+
+    assert response.status_code == 201, response.content
+    finding = Finding.objects.get(pk=response.json()["id"])
+    # High severity: the clause's 30 remediation days, from today (the audit has no report yet).
+    assert (finding.number, finding.due_date, finding.status) == (last + 1, D(2025, 6, 1), FindingStatus.OPEN)
+    assert response.json()["due_date"] == "2025-06-01"
+    assert finding.history.latest().history_user == users[Role.AUDITOR]
+
+
+def test_a_discrepancy_at_the_clauses_threshold_makes_the_audit_cost_recoverable(worlds, auditor):
+    audit = worlds[0]["audits.Audit"]
+
+    response = auditor.post("/api/v1/findings/", _finding(audit, discrepancy_pct="7.5"), format="json")
+
+    assert response.status_code == 201, response.content
+    audit.refresh_from_db()
+    assert audit.cost_recoverable
+
+
+def test_a_finding_of_an_audit_not_yet_in_fieldwork_is_a_400(right, auditor):
+    planned = f.AuditFactory(audit_right=right, fieldwork_start=D(2026, 6, 1), fieldwork_end=D(2026, 6, 5))
+
+    response = auditor.post("/api/v1/findings/", _finding(planned), format="json")
+
+    assert _errors(response) == ["Findings are recorded during fieldwork or in the report."]
+    assert not planned.findings.exists()
+
+
+def test_a_findings_due_date_changes_only_through_its_action_with_a_reason(worlds, auditor):
+    finding = worlds[0]["audits.Finding"]
+    url = f"/api/v1/findings/{finding.pk}"
+
+    patched = auditor.patch(f"{url}/", {"due_date": "2026-01-31", "status": "verified"}, format="json")
+    no_reason = auditor.post(f"{url}/due-date/", {"due_date": "2026-01-31", "reason": " "}, format="json")
+    moved = auditor.post(f"{url}/due-date/", {"due_date": "2026-01-31", "reason": "Vendor's new tool ships in January"})
+
+    assert patched.json()["due_date"] == "2025-08-05" and patched.json()["status"] == "open"
+    assert "reason" in no_reason.json()["errors"]
+    assert moved.json()["due_date"] == "2026-01-31"
+    finding.refresh_from_db()
+    assert finding.history.latest().history_change_reason == "Due date 2026-01-31: Vendor's new tool ships in January"
+
+
+def test_a_finding_is_planned_remediated_and_verified_or_its_risk_accepted(worlds, users, auditor):
+    finding = worlds[0]["audits.Finding"]
+    other = f.FindingFactory(audit=finding.audit)
+    url = f"/api/v1/findings/{finding.pk}"
+
+    assert auditor.post(f"{url}/verify/").status_code == 400
+    assert auditor.post(f"{url}/plan-remediation/", {"plan": "Fix the threshold"}).json()["status"] == (
+        "remediation_planned"
+    )
+    assert auditor.post(f"{url}/remediate/", {"evidence": "Config export of 3 June"}).json()["status"] == "remediated"
+    verified = auditor.post(f"{url}/verify/").json()
+    accepted = auditor.post(f"/api/v1/findings/{other.pk}/accept-risk/", {"reason": "Retired next month"}).json()
+
+    assert (verified["status"], verified["verified_by"]) == ("verified", users[Role.AUDITOR].pk)
+    assert accepted["status"] == "risk_accepted"

@@ -1,0 +1,195 @@
+"""The back office plans audits and records findings through audits.services: a refusal is a form
+error and nothing is written; the fields the services own are read-only on the change pages."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus
+from audits.models import Audit, Finding
+from tests.factories import AuditFactory, AuditRightFactory, FindingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+TODAY = D(2025, 5, 2)
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+
+
+@pytest.fixture
+def administrator():
+    return UserFactory(administrator=True)
+
+
+@pytest.fixture
+def admin_client(client, administrator):
+    client.force_login(administrator)
+    return client
+
+
+@pytest.fixture
+def right():
+    """One audit a year on 30 days' notice."""
+    return AuditRightFactory()
+
+
+def _audit(right, *, start: D, **values) -> dict:
+    return {
+        "audit_right": right.pk,
+        "reference": "AUD-BO-1",
+        "audit_type": AuditType.SLA_DATA,
+        "auditor_kind": Auditor.CUSTOMER,
+        "auditor_name": "Internal audit",
+        "lead_auditor": "",
+        "scope_description": "",
+        "fieldwork_start": start.isoformat(),
+        "fieldwork_end": (start + datetime.timedelta(days=4)).isoformat(),
+        "override_reason": "",
+        **values,
+    }
+
+
+def _form_errors(response) -> list[str]:
+    assert response.status_code == 200, "the form was not shown again"
+    form = response.context["adminform"].form
+    return [message for messages in form.errors.values() for message in messages]
+
+
+ADD_AUDIT = reverse("admin:audits_audit_add")
+ADD_FINDING = reverse("admin:audits_finding_add")
+
+
+def test_an_audit_added_within_the_right_is_planned_by_the_service(admin_client, right, administrator):
+    response = admin_client.post(ADD_AUDIT, _audit(right, start=D(2025, 6, 2)))
+
+    assert response.status_code == 302
+    audit = Audit.objects.get(reference="AUD-BO-1")
+    assert (audit.status, audit.override_reason) == (AuditStatus.PLANNED, "")
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason) == (administrator, "Planned")
+
+
+def test_an_audit_added_outside_the_right_is_a_form_error_quoting_the_clause(admin_client, right):
+    AuditFactory(audit_right=right)  # this contract year's audit
+
+    response = admin_client.post(ADD_AUDIT, _audit(right, start=D(2025, 5, 12)))
+
+    errors = _form_errors(response)
+    assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in errors
+    assert "1 audit(s) already in the contract year 2025-01-01 – 2025-12-31; the clause allows 1." in errors
+    assert f"Clause {right.clause_reference}: “{right.clause_text}”" in errors
+    assert not Audit.objects.filter(reference="AUD-BO-1").exists()
+
+
+def test_an_administrator_adds_an_audit_outside_the_right_with_a_recorded_reason(admin_client, right, administrator):
+    reason = "Regulator's written demand of 28 April"
+
+    response = admin_client.post(ADD_AUDIT, _audit(right, start=D(2025, 5, 12), override_reason=reason))
+
+    assert response.status_code == 302
+    audit = Audit.objects.get(reference="AUD-BO-1")
+    assert (audit.override_reason, audit.overridden_by) == (reason, administrator)
+
+
+def test_a_taken_reference_is_shown_under_its_field(admin_client, right):
+    AuditFactory(audit_right=right, reference="AUD-BO-1", fieldwork_start=D(2026, 6, 1), fieldwork_end=D(2026, 6, 5))
+
+    response = admin_client.post(ADD_AUDIT, _audit(right, start=D(2025, 6, 2)))
+
+    assert response.context["adminform"].form.errors["reference"] == ["Audit with this Reference already exists."]
+
+
+def test_the_audit_page_leaves_the_status_and_what_the_right_checked_to_the_services(admin_client):
+    audit = AuditFactory()
+
+    form = admin_client.get(reverse("admin:audits_audit_change", args=[audit.pk])).context["adminform"].form
+
+    assert set(form.fields) == {
+        "reference",
+        "auditor_name",
+        "lead_auditor",
+        "scope_description",
+        "fieldwork_end",
+        "cost",
+        "cost_currency",
+    }
+
+
+def _finding(audit, **values) -> dict:
+    return {
+        "audit": audit.pk,
+        "title": "Invoiced FTEs above the rostered ones",
+        "severity": "critical",
+        "description": "March invoice: 112 FTE billed, 104 rostered.",
+        "clause_breached": "",
+        "discrepancy_pct": "",
+        "recovery_amount": "",
+        "owner": "",
+        "vendor_contact": "",
+        "addressed_to_vendor": "on",
+        "due_date": "",
+        **values,
+    }
+
+
+def test_a_finding_added_is_numbered_and_due_after_the_clauses_remediation_days(admin_client, administrator):
+    audit = AuditFactory(status=AuditStatus.FIELDWORK)
+    FindingFactory(audit=audit, number=1)
+
+    response = admin_client.post(ADD_FINDING, _finding(audit, discrepancy_pct="5"))
+
+    assert response.status_code == 302
+    finding = audit.findings.get(number=2)
+    # Critical: the clause's 10 remediation days, from today (the audit has no report yet).
+    assert (finding.due_date, finding.status) == (D(2025, 5, 12), FindingStatus.OPEN)
+    assert finding.history.latest().history_user == administrator
+    audit.refresh_from_db()
+    assert audit.cost_recoverable  # 5 % reaches the clause's threshold
+
+
+def test_a_finding_of_an_audit_not_in_fieldwork_is_a_form_error(admin_client):
+    audit = AuditFactory()
+
+    response = admin_client.post(ADD_FINDING, _finding(audit))
+
+    assert _form_errors(response) == ["Findings are recorded during fieldwork or in the report."]
+    assert not Finding.objects.exists()
+
+
+def test_the_finding_page_leaves_its_due_date_plan_and_status_to_the_services(admin_client):
+    finding = FindingFactory()
+
+    form = admin_client.get(reverse("admin:audits_finding_change", args=[finding.pk])).context["adminform"].form
+
+    assert not {"audit", "number", "due_date", "discrepancy_pct", "status", "remediation_plan"} & set(form.fields)
+
+
+def test_findings_are_shown_on_the_audits_page_but_added_on_their_own(admin_client):
+    finding = FindingFactory()
+
+    response = admin_client.get(reverse("admin:audits_audit_change", args=[finding.audit.pk]))
+
+    (inline,) = response.context["inline_admin_formsets"]
+    assert (inline.has_add_permission, inline.has_change_permission, inline.has_delete_permission) == (
+        False,
+        False,
+        False,
+    )
+
+
+def test_a_past_version_of_an_audit_is_shown_but_not_restored(admin_client):
+    audit = AuditFactory()
+    first = audit.history.earliest()
+    audit.status = AuditStatus.NOTIFIED
+    audit.save()
+    url = reverse("admin:audits_audit_simple_history", args=[audit.pk, first.history_id])
+
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.post(url, {"reference": audit.reference}).status_code == 403
+    audit.refresh_from_db()
+    assert audit.status == AuditStatus.NOTIFIED
