@@ -380,22 +380,7 @@ def _load_terms(contracts: list[Contract], months: dict[int, MonthRange]) -> dic
     triggers: dict[int, list[TerminationTrigger]] = defaultdict(list)
     for row in TriggerRow.objects.filter(contract_id__in=ids).order_by("contract_id", "trigger_type", "months", "id"):
         triggers[row.contract_id].append(TerminationTrigger(TriggerType(row.trigger_type), row.months, row.window))
-    service_levels: dict[int, list[ServiceLevel]] = defaultdict(list)
-    levels = (
-        ServiceLevel.objects.filter(contract_id__in=ids)
-        .order_by("contract_id", "display_order", "code")
-        .prefetch_related(
-            Prefetch(
-                "versions",
-                queryset=ServiceLevelVersion.objects.order_by("valid_from").prefetch_related(
-                    Prefetch("tiers", queryset=CreditTier.objects.order_by("lower")),
-                    Prefetch("multipliers", queryset=CreditMultiplier.objects.order_by("run")),
-                ),
-            )
-        )
-    )
-    for level in levels:
-        service_levels[level.contract_id].append(level)
+    service_levels = _load_service_levels(ids)
     loaded = {}
     for contract in contracts:
         own_levels, own_regimes, own_triggers = service_levels[contract.pk], regimes[contract.pk], triggers[contract.pk]
@@ -408,6 +393,37 @@ def _load_terms(contracts: list[Contract], months: dict[int, MonthRange]) -> dic
         lookback = history_lookback(own_regimes, own_levels, own_triggers)
         loaded[contract.pk] = (own_levels, terms, versions, lookback)
     return loaded
+
+
+def _load_service_levels(contract_ids: list[int]) -> dict[int, list[ServiceLevel]]:
+    """Per contract, its service levels with their versions, and each version's tiers and
+    multipliers, attached as prefetched relations (``level.versions.all()``, ``version.tiers.all()``).
+
+    Four queries joined on the contracts, grouped here: Django's prefetch would send every level's
+    and version's id and build a queryset per row, which cost more than the rest of the terms."""
+    levels = list(ServiceLevel.objects.filter(contract_id__in=contract_ids).order_by("display_order", "code"))
+    versions: dict[int, list[ServiceLevelVersion]] = {level.pk: [] for level in levels}
+    by_id = {level.pk: level for level in levels}
+    tiers: dict[int, list[CreditTier]] = {}
+    multipliers: dict[int, list[CreditMultiplier]] = {}
+    for version in ServiceLevelVersion.objects.filter(service_level__contract_id__in=contract_ids).order_by(
+        "valid_from", "id"
+    ):
+        version.service_level = by_id[version.service_level_id]
+        versions[version.service_level_id].append(version)
+        tiers[version.pk], multipliers[version.pk] = [], []
+        _prefetched(version).update(tiers=tiers[version.pk], multipliers=multipliers[version.pk])
+    for tier in CreditTier.objects.filter(version__service_level__contract_id__in=contract_ids).order_by("lower", "id"):
+        tiers[tier.version_id].append(tier)
+    for multiplier in CreditMultiplier.objects.filter(version__service_level__contract_id__in=contract_ids).order_by(
+        "run", "id"
+    ):
+        multipliers[multiplier.version_id].append(multiplier)
+    grouped: dict[int, list[ServiceLevel]] = defaultdict(list)
+    for level in levels:
+        _prefetched(level)["versions"] = versions[level.pk]
+        grouped[level.contract_id].append(level)
+    return grouped
 
 
 def _latest(rows: list, month: Month):
