@@ -1,6 +1,6 @@
 """Every model registered in the back office: its list, add, change and history pages answer for an
-administrator (the add page with a refusal where only a service writes the rows), and the list's query
-count does not grow with its rows."""
+administrator (the add page with a refusal where only a service writes the rows), a past version is
+never restored, and the list's query count does not grow with its rows."""
 
 import datetime
 from decimal import Decimal
@@ -177,6 +177,17 @@ def test_the_history_of_a_row_and_a_past_version_answer(administrator_client, mo
 
     assert administrator_client.get(_url(model, "history", row.pk)).status_code == 200
     assert administrator_client.get(_url(model, "simple_history", row.pk, record.history_id)).status_code == 200
+
+
+@pytest.mark.parametrize(("model", "model_admin"), HISTORY_ADMINS)
+def test_a_past_version_is_never_restored(administrator_client, model, model_admin):
+    row = MAKERS[model]()
+    record = row.history.earliest()
+
+    response = administrator_client.post(_url(model, "simple_history", row.pk, record.history_id), {})
+
+    assert response.status_code == 403
+    assert row.history.count() == 1
 
 
 @pytest.mark.parametrize(("model", "model_admin"), PROJECT_ADMINS)
