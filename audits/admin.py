@@ -5,7 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.scoping import ScopedAdminMixin
 from audits import services
 from audits.models import Audit, AuditRight, Finding
-from config.admin import ReadOnlyInline, ServiceAdminMixin
+from config.admin import ReadOnlyHistoryMixin, ReadOnlyInline, ServiceAdminMixin
 from contracts.admin import add_contract_inline
 
 
@@ -20,7 +20,7 @@ add_contract_inline(AuditRightInline)
 
 
 @admin.register(AuditRight)
-class AuditRightAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class AuditRightAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "clause_reference", "audits_per_year", "notice", "notice_unit", "cost_bearer")
     list_filter = ("cost_bearer", "notice_unit")
     search_fields = ("contract__reference", "clause_reference", "clause_text")

@@ -48,6 +48,21 @@ class ReadOnlyHistoryMixin:
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class ViewOnlyAdminMixin(ReadOnlyHistoryMixin):
+    """The back-office page of rows only the domain's services write (a close, an import, a transition):
+    shown as recorded, never added, changed, deleted or restored here. `view_on_site` names the web page
+    where people act on them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ServiceAdminMixin(ReadOnlyHistoryMixin):
     """The back-office page of a model whose rows a domain service creates.
 

@@ -3,6 +3,7 @@ from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import ScopedAdminMixin
+from config.admin import ReadOnlyHistoryMixin
 from contracts.models import (
     Amendment,
     Contract,
@@ -25,7 +26,7 @@ class VendorContactInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class VendorAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "country", "is_active", "created_at")
     list_filter = ("is_active", "country")
     search_fields = ("name", "legal_name", "registration_number")
@@ -61,8 +62,10 @@ class AmendmentInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
-    """The contract page; the apps built on contracts add their inlines with add_contract_inline."""
+class ContractAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """The contract page; the apps built on contracts add their inlines with add_contract_inline. Past
+    versions are shown, never restored: a restore would write an old row's every field at once (its
+    status and end of term too, behind the renewal decisions' back)."""
 
     list_display = ("reference", "title", "vendor", "owner", "status", "currency", "start_date", "end_date")
     list_filter = ("status", "currency", "renewal_type", "vendor")
@@ -75,7 +78,7 @@ class ContractAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ContractScope)
-class ContractScopeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ContractScopeAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "channel", "languages", "coverage_days", "volume_share_pct")
     list_filter = ("channel", "coverage_days")
     search_fields = ("contract__reference", "languages")
@@ -83,7 +86,7 @@ class ContractScopeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(MonthlyCharge)
-class MonthlyChargeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class MonthlyChargeAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "month", "amount", "currency")
     list_filter = ("currency", "contract__vendor")
     search_fields = ("contract__reference",)
@@ -92,7 +95,7 @@ class MonthlyChargeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class AmendmentAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "number", "title", "signed_on", "effective_from")
     list_filter = ("contract__vendor",)
     search_fields = ("contract__reference", "title", "summary")

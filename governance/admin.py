@@ -34,7 +34,7 @@ class CommitteeMemberInline(admin.TabularInline):
 
 
 @admin.register(Committee)
-class CommitteeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class CommitteeAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "contract", "vendor", "tier", "cadence", "quorum", "is_active")
     list_filter = ("tier", "cadence", "is_active")
     search_fields = ("name", "contract__reference", "vendor__name")

@@ -1,8 +1,21 @@
+"""The back office of service levels, KPI data and statements.
+
+Contract terms, exclusions and incidents are edited here, their history recorded (past versions are
+shown, never restored). KPI data and statements are written by the domain's services only, which
+validate and record each change: measurements by the KPI import service (the upload pages, the
+month's grid and the API), statements by the monthly close and their transitions (submit, approve,
+reopen, invoice, waive a line, dispute and resolve) on the statement page and the API's actions.
+Their pages here are view-only, with "View on site" leading to the page where people act on them.
+"""
+
 from django.contrib import admin
+from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import ScopedAdminMixin
+from config.admin import ReadOnlyHistoryMixin, ReadOnlyInline, ViewOnlyAdminMixin
 from contracts.admin import add_contract_inline
+from contracts.months import month_label
 from sla_tracker.models import (
     ColumnMapping,
     CreditMultiplier,
@@ -56,7 +69,7 @@ class KpiCounterAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PenaltyRegime)
-class PenaltyRegimeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class PenaltyRegimeAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "valid_from", "at_risk_pct", "pool_pct", "annual_cap_pct")
     list_filter = ("contract__vendor",)
     search_fields = ("contract__reference",)
@@ -64,7 +77,7 @@ class PenaltyRegimeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(TerminationTrigger)
-class TerminationTriggerAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class TerminationTriggerAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "trigger_type", "months", "window")
     list_filter = ("trigger_type",)
     search_fields = ("contract__reference", "clause_reference")
@@ -78,7 +91,7 @@ class ServiceLevelVersionInline(admin.StackedInline):
 
 
 @admin.register(ServiceLevel)
-class ServiceLevelAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ServiceLevelAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("code", "name", "contract", "display_order", "retired_from")
     list_filter = ("contract__vendor", "contract")
     search_fields = ("code", "name", "contract__reference")
@@ -97,7 +110,7 @@ class CreditMultiplierInline(admin.TabularInline):
 
 
 @admin.register(ServiceLevelVersion)
-class ServiceLevelVersionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ServiceLevelVersionAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("service_level", "valid_from", "kind", "direction", "expected", "credit_type")
     list_filter = ("kind", "credit_type", "direction")
     search_fields = ("service_level__code", "service_level__name", "service_level__contract__reference")
@@ -114,26 +127,39 @@ class ColumnMappingAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(KpiUpload)
-class KpiUploadAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class KpiUploadAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Uploads are received, checked and imported by the KPI import service (upload pages and API):
+    their status decides what may be imported."""
+
     list_display = ("original_name", "contract", "status", "rows_total", "rows_done", "uploaded_by", "created_at")
     list_filter = ("status", "contract__vendor")
     search_fields = ("original_name", "sha256", "contract__reference")
     list_select_related = ("contract", "uploaded_by")
     date_hierarchy = "created_at"
 
+    def view_on_site(self, obj: KpiUpload) -> str:
+        return reverse("sla_tracker:kpi-upload", args=[obj.pk])
+
 
 @admin.register(Measurement)
-class MeasurementAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class MeasurementAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Values change through the KPI import service (files, the month's grid, the API), which refuses
+    a month whose statement is approved and logs every change with who and when."""
+
     list_display = ("contract", "counter", "month", "day", "value", "source", "updated_at")
     list_filter = ("source", "counter__channel", "contract__vendor")
     search_fields = ("contract__reference", "counter__code")
     list_select_related = ("contract", "counter")
     date_hierarchy = "month"
-    raw_id_fields = ("upload",)
+
+    def view_on_site(self, obj: Measurement) -> str:
+        return reverse("sla_tracker:kpi-grid", args=[obj.contract_id, month_label(obj.month)])
 
 
 @admin.register(MeasurementChange)
-class MeasurementChangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class MeasurementChangeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """The KPI data's change log, written by the KPI import service beside the values."""
+
     list_display = (
         "contract",
         "counter",
@@ -150,9 +176,12 @@ class MeasurementChangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("contract", "counter", "changed_by")
     date_hierarchy = "changed_at"
 
+    def view_on_site(self, obj: MeasurementChange) -> str:
+        return reverse("sla_tracker:kpi-history", args=[obj.contract_id, month_label(obj.month)])
+
 
 @admin.register(Exclusion)
-class ExclusionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ExclusionAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "start_date", "end_date", "reason", "status", "decided_by")
     list_filter = ("status", "reason")
     search_fields = ("contract__reference", "description")
@@ -161,7 +190,7 @@ class ExclusionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Incident)
-class IncidentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class IncidentAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("title", "contract", "occurred_on", "selected_service_level")
     list_filter = ("contract__vendor",)
     search_fields = ("title", "root_cause", "contract__reference")
@@ -169,25 +198,28 @@ class IncidentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     filter_horizontal = ("service_levels",)
 
 
-class StatementLineInline(admin.TabularInline):
+def statement_page(statement_id: int) -> str:
+    """The statement's web page, where its transitions are made."""
+    return reverse("sla_tracker:statement", args=[statement_id])
+
+
+class StatementLineInline(ReadOnlyInline):
     model = StatementLine
-    extra = 0
     fields = ("service_level", "status", "measured", "run", "raw_credit", "credit", "bonus", "earn_back", "waived")
-    readonly_fields = fields
-    show_change_link = True
-    can_delete = False
 
 
-class StatementEventInline(admin.TabularInline):
+class StatementEventInline(ReadOnlyInline):
     model = StatementEvent
-    extra = 0
     fields = ("created_at", "action", "actor", "line", "note")
     readonly_fields = fields
-    can_delete = False
+    show_change_link = False
 
 
 @admin.register(PenaltyStatement)
-class PenaltyStatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class PenaltyStatementAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Statements are computed by the monthly close and move through review by sla_tracker.services,
+    from the statement page and the API's actions; an approved one is never changed."""
+
     list_display = ("contract", "month", "status", "currency", "credits", "bonuses", "earn_backs", "net", "cap_reached")
     list_filter = ("status", "cap_reached", "currency", "contract__vendor")
     search_fields = ("contract__reference", "invoice_reference")
@@ -195,35 +227,59 @@ class PenaltyStatementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     date_hierarchy = "month"
     inlines = [StatementLineInline, StatementEventInline]
 
+    def view_on_site(self, obj: PenaltyStatement) -> str:
+        return statement_page(obj.pk)
+
 
 @admin.register(StatementLine)
-class StatementLineAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class StatementLineAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Lines are computed by the close; a waiver is made on the statement page or through the API."""
+
     list_display = ("statement", "service_level", "status", "measured", "credit", "waived")
     list_filter = ("status", "waived", "provisional")
     search_fields = ("statement__contract__reference", "service_level__code")
     list_select_related = ("statement__contract", "service_level__contract")
 
+    def view_on_site(self, obj: StatementLine) -> str:
+        return statement_page(obj.statement_id)
+
 
 @admin.register(LineDispute)
-class LineDisputeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class LineDisputeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Disputes are raised (their evidence checked by sla_tracker.evidence) and resolved by
+    sla_tracker.services, on the statement page and through the API."""
+
     list_display = ("line", "status", "raised_by", "created_at", "resolved_by")
     list_filter = ("status",)
     search_fields = ("reason", "line__statement__contract__reference")
     list_select_related = ("line__statement__contract", "line__service_level", "raised_by", "resolved_by")
 
+    def view_on_site(self, obj: LineDispute) -> str:
+        return statement_page(obj.line.statement_id)
+
 
 @admin.register(StatementAdjustment)
-class StatementAdjustmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class StatementAdjustmentAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Corrections of approved months, carried into a later statement by the close."""
+
     list_display = ("statement", "origin", "service_level", "amount", "created_at")
     list_filter = ("statement__contract__vendor", "statement__currency")
     search_fields = ("statement__contract__reference", "reason")
     list_select_related = ("statement__contract", "origin__contract", "service_level__contract")
 
+    def view_on_site(self, obj: StatementAdjustment) -> str:
+        return statement_page(obj.statement_id)
+
 
 @admin.register(StatementEvent)
-class StatementEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class StatementEventAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """The statements' audit trail, written by the services with each computation and transition."""
+
     list_display = ("statement", "action", "actor", "created_at")
     list_filter = ("action",)
     search_fields = ("statement__contract__reference", "note")
     list_select_related = ("statement__contract", "actor")
     date_hierarchy = "created_at"
+
+    def view_on_site(self, obj: StatementEvent) -> str:
+        return statement_page(obj.statement_id)

@@ -1,5 +1,6 @@
 """Every model registered in the back office: its list, add, change and history pages answer for an
-administrator, and the list's query count does not grow with its rows."""
+administrator (the add page with a refusal where only a service writes the rows), a past version is
+never restored, and the list's query count does not grow with its rows."""
 
 import datetime
 from decimal import Decimal
@@ -17,7 +18,18 @@ from rest_framework.authtoken.models import Token, TokenProxy
 from simple_history.admin import SimpleHistoryAdmin
 
 from governance.models import CommitteeMember
-from sla_tracker.models import Exclusion, Incident
+from sla_tracker.models import (
+    Exclusion,
+    Incident,
+    KpiUpload,
+    LineDispute,
+    Measurement,
+    MeasurementChange,
+    PenaltyStatement,
+    StatementAdjustment,
+    StatementEvent,
+    StatementLine,
+)
 from tests import factories
 from tests.factories import (
     DECIDED_AT,
@@ -102,8 +114,22 @@ MAKERS = {
     AccessLog: lambda: AccessLog.objects.create(**_SIGN_IN),
     AccessFailureLog: lambda: AccessFailureLog.objects.create(**_SIGN_IN),
 }
-# django-axes' records of sign-ins: written by the sign-in guard, read-only in its admin.
-READ_ONLY_ADMINS = {AccessAttempt, AccessLog, AccessFailureLog}
+READ_ONLY_ADMINS = {
+    # django-axes' records of sign-ins: written by the sign-in guard, read-only in its admin.
+    AccessAttempt,
+    AccessLog,
+    AccessFailureLog,
+    # KPI data: written by the KPI import service (uploads, the month's grid, the API), which logs changes.
+    KpiUpload,
+    Measurement,
+    MeasurementChange,
+    # Statements: written by the monthly close and the statement services (statement page, API actions).
+    PenaltyStatement,
+    StatementLine,
+    LineDispute,
+    StatementAdjustment,
+    StatementEvent,
+}
 
 
 def _url(model, view: str, *args) -> str:
@@ -151,6 +177,17 @@ def test_the_history_of_a_row_and_a_past_version_answer(administrator_client, mo
 
     assert administrator_client.get(_url(model, "history", row.pk)).status_code == 200
     assert administrator_client.get(_url(model, "simple_history", row.pk, record.history_id)).status_code == 200
+
+
+@pytest.mark.parametrize(("model", "model_admin"), HISTORY_ADMINS)
+def test_a_past_version_is_never_restored(administrator_client, model, model_admin):
+    row = MAKERS[model]()
+    record = row.history.earliest()
+
+    response = administrator_client.post(_url(model, "simple_history", row.pk, record.history_id), {})
+
+    assert response.status_code == 403
+    assert row.history.count() == 1
 
 
 @pytest.mark.parametrize(("model", "model_admin"), PROJECT_ADMINS)

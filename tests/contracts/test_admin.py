@@ -1,0 +1,69 @@
+"""The contract register's back office records who changed what, and shows past versions without
+restoring them (a restore would write every field of the old row at once)."""
+
+import pytest
+from django.urls import reverse
+
+from contracts.choices import ContractStatus
+from tests.factories import ContractFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def administrator():
+    return UserFactory(administrator=True)
+
+
+@pytest.fixture
+def admin_client(client, administrator):
+    client.force_login(administrator)
+    return client
+
+
+def _posted(form) -> dict:
+    """What the browser sends back for a form as it is shown."""
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if isinstance(value, list | tuple):
+            data[name] = [str(item) for item in value]
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        else:
+            data[name] = "" if value is None else str(field.prepare_value(value))
+    return data
+
+
+def test_a_contract_whose_notice_was_given_is_not_restored_to_a_past_version(admin_client, administrator):
+    contract = ContractFactory(status=ContractStatus.DRAFT)
+    draft = contract.history.earliest()
+    contract.status = ContractStatus.NOTICE_GIVEN
+    contract.save()
+    url = reverse("admin:contracts_contract_simple_history", args=[contract.pk, draft.history_id])
+
+    page = admin_client.get(url)
+    response = admin_client.post(url, _posted(page.context["adminform"].form))
+
+    assert page.status_code == 200
+    assert response.status_code == 403
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.NOTICE_GIVEN
+    assert contract.history.count() == 2
+
+
+def test_a_contract_changed_in_the_back_office_records_who_changed_it(admin_client, administrator):
+    contract = ContractFactory()
+    url = reverse("admin:contracts_contract_change", args=[contract.pk])
+    response = admin_client.get(url)
+    data = _posted(response.context["adminform"].form)
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data |= {management.add_prefix(name): management[name].value() for name in management.fields}
+
+    changed = admin_client.post(url, {**data, "title": "Customer service outsourcing (voice, chat, e-mail)"})
+
+    assert changed.status_code == 302
+    record = contract.history.latest()
+    assert (record.title, record.history_user) == ("Customer service outsourcing (voice, chat, e-mail)", administrator)
