@@ -32,7 +32,7 @@ demo: install
 test: install-dev
 	$(PY) -m pytest
 
-## Benchmarks on PostgreSQL (DATABASE_URL): the monthly close (creates <name>_bench) and KPI ingestion
+## Benchmarks on PostgreSQL (DATABASE_URL): the monthly close (creates <name>_bench) and KPI ingestion (<name>_ingest)
 ## e.g. make bench BENCH_ARGS="--contracts 200" INGEST_ARGS="--values 100000"; figures in BENCHMARKS.md
 bench: install
 	$(PY) -m benchmarks.monthly_close $(BENCH_ARGS)

@@ -2,10 +2,12 @@
 
     DATABASE_URL=postgres://… python -m benchmarks.ingest --values 1000000 [--contracts 20] [--strategy copy|batch]
 
-Generates one daily KPI pack per contract (";"-separated, day-first dates, decimal commas, 10 counters),
-previews (validates) and imports each through `preview_upload` / `import_upload`, then times PostgreSQL's own
-COPY of the same values into a bare temporary table (the floor). Prints values/s, the ratio to the floor and
-the peak memory of the process (max RSS). Re-runnable: it deletes its own contracts' data first.
+DATABASE_URL names a server and a database; the benchmark drops and creates ``<that name>_ingest`` on the
+same server, migrates it, and drops it at the end (unless --keep). Generates one daily KPI pack per contract
+(";"-separated, day-first dates, decimal commas, 10 counters), previews (validates) and imports each through
+`preview_upload` / `import_upload`, then times PostgreSQL's own COPY of the same values into a bare
+temporary table (the floor). Prints values/s, the ratio to the floor and the peak memory of the process
+(max RSS).
 """
 
 import argparse
@@ -13,11 +15,15 @@ import datetime
 import os
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from benchmarks.monthly_close import recreate_database
 
 COUNTERS = [
     ("offered", "Appels reçus"),
@@ -40,26 +46,48 @@ def main() -> None:
     parser.add_argument("--values", type=int, default=1_000_000)
     parser.add_argument("--contracts", type=int, default=20)
     parser.add_argument("--strategy", choices=["copy", "batch"], default="copy")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args()
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        sys.exit("The ingestion benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
+    admin_url, bench_url, bench_name = bench_urls(url, suffix="_ingest")
+    print(f"Creating database {bench_name} …", flush=True)
+    recreate_database(admin_url, bench_name)
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
+    os.environ["DEBUG"] = "false"  # no query log in memory, as in production
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
     django.setup()
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        sys.exit("The ingestion benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
-    from django.core.management import call_command
+    try:
+        # In a child process, so the peak memory printed is the import's, not the migrations'.
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--verbosity=0"], check=True, cwd=Path(__file__).parents[1]
+        )
+        days = max(1, args.values // (args.contracts * len(COUNTERS)))
+        total_values = days * args.contracts * len(COUNTERS)
+        with tempfile.TemporaryDirectory(prefix="kpi-bench-") as folder:
+            from django.test import override_settings
 
-    call_command("migrate", verbosity=0)
-    days = max(1, args.values // (args.contracts * len(COUNTERS)))
-    total_values = days * args.contracts * len(COUNTERS)
-    with tempfile.TemporaryDirectory(prefix="kpi-bench-") as folder:
-        from django.test import override_settings
+            with override_settings(MEDIA_ROOT=folder):
+                run(Path(folder), args, days, total_values)
+    finally:
+        connection.close()
+        if not args.keep:
+            recreate_database(admin_url, bench_name, drop_only=True)
 
-        with override_settings(MEDIA_ROOT=folder):
-            run(Path(folder), args, days, total_values)
+
+def bench_urls(url: str, *, suffix: str) -> tuple[str, str, str]:
+    """(the URL to administer the server from, the benchmark database's URL, its name)."""
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'postgres'}{suffix}"
+    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    return admin, urlunsplit(parts._replace(path=f"/{name}")), name
 
 
 def run(folder: Path, args, days: int, total_values: int) -> None:
@@ -97,7 +125,7 @@ def run(folder: Path, args, days: int, total_values: int) -> None:
     floor = copy_floor(floor_file)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    strategy = "COPY + INSERT … ON CONFLICT" if args.strategy == "copy" else "ORM batches"
+    strategy = "COPY + set-based INSERT/UPDATE/DELETE" if args.strategy == "copy" else "ORM batches"
     print(f"Strategy: {args.strategy} ({strategy})")
     for label, seconds in (
         ("Preview (read + validate, nothing written)", preview_time),
@@ -111,7 +139,7 @@ def run(folder: Path, args, days: int, total_values: int) -> None:
 
 
 def prepare(count: int, days: int):
-    """The benchmark's user, counters and contracts (voice in scope), with their old data removed."""
+    """The benchmark's user, counters and contracts (voice in scope)."""
     from django.db import transaction
 
     from accounts.models import User
@@ -119,7 +147,7 @@ def prepare(count: int, days: int):
     from contracts.models import Contract, ContractScope, Vendor
     from contracts.months import add_months
     from demo import data
-    from sla_tracker.models import ColumnMapping, KpiCounter, KpiUpload, Measurement, MeasurementChange
+    from sla_tracker.models import KpiCounter
 
     with transaction.atomic():
         counters = {}
@@ -136,11 +164,6 @@ def prepare(count: int, days: int):
             )
         owner, _created = User.objects.get_or_create(username="kpi.bench", defaults={"role": "vendor_manager"})
         vendor, _created = Vendor.objects.get_or_create(name="Benchmark Contact Centre", defaults={"country": "FR"})
-        old = Contract.objects.filter(reference__startswith=PREFIX)
-        MeasurementChange.objects.filter(contract__in=old).delete()
-        Measurement.objects.filter(contract__in=old).delete()
-        KpiUpload.objects.filter(contract__in=old).delete()
-        ColumnMapping.objects.filter(contract__in=old).delete()
         months = (days // 28) + 2
         contracts = []
         for number in range(count):

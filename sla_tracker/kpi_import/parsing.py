@@ -12,6 +12,9 @@ _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _PLAIN_INTEGER = re.compile(r"^\d+$")
+_NUMBER_TEXT = re.compile(r"[\d.,]+")
+# An integer part grouped in thousands with this mark: "1.234.567", "1,234".
+_GROUPED = {mark: re.compile(r"\d{1,3}(?:" + re.escape(mark) + r"\d{3})+") for mark in (",", ".")}
 # Spaces vendors use as thousands separators: plain, non-breaking, narrow non-breaking, thin; and the
 # Swiss apostrophe.
 _GROUPING_MARKS = str.maketrans("", "", " \u00a0\u202f\u2009'’")
@@ -75,12 +78,12 @@ def _parse_text_number(text: str, decimal_comma: bool | None) -> Decimal:
     sign = ""
     if text[:1] in ("+", "-"):
         sign, text = text[0], text[1:]
-    if not text or not re.fullmatch(r"[\d.,]+", text):
+    if not text or not _NUMBER_TEXT.fullmatch(text):
         raise ValueError(f"{text!r} is not a number")
     decimal_mark, group_mark = _marks(text, decimal_comma)
     if group_mark:
         integer_part = text.split(decimal_mark)[0] if decimal_mark else text
-        if not re.fullmatch(r"\d{1,3}(?:" + re.escape(group_mark) + r"\d{3})+", integer_part):
+        if not _GROUPED[group_mark].fullmatch(integer_part):
             raise ValueError(f"{text!r} has misplaced thousands separators")
         text = text.replace(group_mark, "")
     if decimal_mark:

@@ -1,12 +1,13 @@
 """The validation rules of KPI data, shared by file uploads, hand entry and the API.
 
-`Validator` checks values one at a time as they stream in (keeping only what the cross-value rules
-need: the keys seen, and the values of counters bounded by another) and collects every error with
-its place (file row and column, or API item index and field), the value and a translatable reason.
+`Validator` checks values as they stream in (keeping only what the cross-value rules need: the
+keys seen, and the values of counters bounded by another) and collects every error with its place
+(file row and column, or API item index and field), the value and a translatable reason.
 """
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -23,6 +24,8 @@ from sla_tracker.models import KpiCounter, Measurement, PenaltyStatement
 
 MAX_REPORTED_ERRORS = 1000
 MAX_VALUE = Decimal("1e16")
+# Digits of the largest plain integer checked as text: 16 digits stay below MAX_VALUE.
+_PLAIN_DIGITS = 16
 LOOKUP_BATCH_SIZE = 500
 LOCKED_STATUSES = (StatementStatus.APPROVED, StatementStatus.INVOICED)
 
@@ -56,11 +59,22 @@ class KpiValue(NamedTuple):
     counter_column: str | None = None
 
 
-class CheckedValue(NamedTuple):
-    counter_id: int
+class Period(NamedTuple):
+    """The day a value is for, or its month (first day) with day None for a whole-month value."""
+
     month: datetime.date
     day: datetime.date | None
-    value: Decimal | None
+
+
+@dataclass(frozen=True)
+class FileRows:
+    """A KPI pack's data rows as a mapping reads them: (row number, cells) pairs, where the date is,
+    and each counter column as (cell index, header, counter code)."""
+
+    rows: Iterable[tuple[int, list]]
+    date_index: int
+    date_column: str
+    columns: list[tuple[int, str, str]]
 
 
 class _Counter(NamedTuple):
@@ -71,8 +85,16 @@ class _Counter(NamedTuple):
     bound_id: int | None
 
 
+_UNREAD = object()
+
+
 class Validator:
-    """Checks one contract's values; `check()` each value, then `finish()` for the cross-value rules."""
+    """Checks one contract's values as they stream in (`check_rows` for a file, `check_items` for
+    hand entry and the API), then `finish()` checks the cross-value rules.
+
+    A checked value comes out as its counter's id and its number as text (None deletes), beside its
+    Period: the text of a plain integer is used as given, so most values never become a Decimal.
+    """
 
     def __init__(
         self, *, contract: Contract, today: datetime.date, decimal_comma: bool | None = None, per_item: bool = False
@@ -83,24 +105,29 @@ class Validator:
         self.decimal_comma = decimal_comma
         self.issues: list[Issue] = []
         self.error_count = 0
+        self.value_count = 0
         self.counters = {
             row[1]: _Counter(*row[:2], row[2], row[3] == CounterUnit.COUNT, row[4])
             for row in KpiCounter.objects.values_list("id", "code", "channel", "unit", "must_not_exceed_id")
         }
         self._codes_by_id = {counter.id: counter.code for counter in self.counters.values()}
-        self._bounded_ids = {c.id for c in self.counters.values() if c.bound_id} | {
-            c.bound_id for c in self.counters.values() if c.bound_id
-        }
+        self._bound_of = {c.id: c.bound_id for c in self.counters.values() if c.bound_id}
+        self._subsets_of: dict[int, list[int]] = defaultdict(list)
+        for counter in self.counters.values():
+            if counter.bound_id:
+                self._subsets_of[counter.bound_id].append(counter.id)
+        self._bounded_ids = set(self._bound_of) | set(self._subsets_of)
         self.channels = set(contract.scopes.values_list("channel", flat=True))
         self.locked_months = dict(
             PenaltyStatement.objects.filter(contract=contract, status__in=LOCKED_STATUSES).values_list(
                 "month", "status"
             )
         )
-        self._periods: dict[object, tuple | Issue] = {}
-        self._seen: dict[tuple, tuple] = {}
+        self._periods: dict[object, Period | Promise] = {}
+        # Per period: the row of each counter's value (duplicates), and the values of bounded counters.
+        self._seen: dict[Period, dict[int, int | None]] = {}
+        self._bounded: dict[Period, dict[int, tuple]] = defaultdict(dict)
         self._reported: set[tuple] = set()
-        self._bounded: dict[tuple, dict[int, tuple]] = defaultdict(dict)
         self.months: set[datetime.date] = set()
         self.first_day: datetime.date | None = None
         self.last_day: datetime.date | None = None
@@ -122,83 +149,141 @@ class Validator:
             self._reported.add(key)
             self.add(message, **place)
 
-    def check(self, item: KpiValue) -> CheckedValue | None:
-        """The value ready to store, or None after recording why it cannot be."""
-        counter = self._counter(item)
-        period = self._period(item)
-        if counter is None or period is None:
-            return None
-        month, day = period
-        value = self._value(item, counter)
-        if value is False:
-            return None
-        key = (counter.id, day or month, day is None)
-        if (first := self._seen.get(key)) is not None:
-            self.add(
-                format_lazy(
-                    _("{counter} already has a value for {when} in row {first}: give each day and counter once."),
-                    counter=counter.code,
-                    when=_when(month, day),
-                    first=first[0],
-                ),
-                row=item.row,
-                column=item.column,
-                value=item.value,
-            )
-            return None
-        self._seen[key] = (item.row, item.column)
-        if counter.id in self._bounded_ids:
-            self._bounded[(month, day)][counter.id] = (value, item.row, item.column)
-        return CheckedValue(counter.id, month, day, value)
+    def check_rows(self, source: FileRows) -> Iterator[tuple[Period, list[tuple[int, str]]]]:
+        """Check a file row by row; yield each row's period and (counter id, number as text) pairs
+        while no error has been found.
 
-    def _counter(self, item: KpiValue) -> _Counter | None:
-        counter = self.counters.get(item.counter)
+        Kept lean, as it runs for every cell of files of a million values: a column's counter is
+        looked up once, a date once per distinct text, and a plain integer is checked as text.
+        """
+        columns = []
+        for index, header, code in source.columns:
+            counter = self.counters.get(code)
+            if counter is not None and counter.channel and counter.channel not in self.channels:
+                counter = None  # out of scope: reported like an unknown counter, once for its column
+            columns.append((index, header, code, counter, counter is not None and counter.id in self._bounded_ids))
+        date_index, date_column = source.date_index, source.date_column
+        seen_by_period, bounded_by_period = self._seen, self._bounded
+        for row, cells in source.rows:
+            width = len(cells)
+            period = seen = _UNREAD
+            pairs = []
+            for index, header, code, counter, bounded in columns:
+                raw = cells[index] if index < width else ""
+                plain = raw.__class__ is str and raw.isdigit() and raw.isascii() and len(raw) <= _PLAIN_DIGITS
+                if not plain and (raw is None or (isinstance(raw, str) and (not raw or raw.isspace()))):
+                    continue
+                self.value_count += 1
+                if counter is None:
+                    self._counter(code, row=row, column=header)
+                    continue
+                if period is _UNREAD:
+                    period = self._period(cells[date_index] if date_index < width else "", row=row, column=date_column)
+                    if period is not None:
+                        seen = seen_by_period.get(period)
+                        if seen is None:
+                            seen = seen_by_period[period] = {}
+                if period is None:
+                    continue
+                if plain:
+                    text, number = raw, None
+                else:
+                    number = self._number(raw, counter, row=row, column=header)
+                    if number is None:
+                        continue
+                    text = str(number)
+                counter_id = counter.id
+                if counter_id in seen:
+                    self._duplicate(counter, period, seen[counter_id], row=row, column=header, value=raw)
+                    continue
+                seen[counter_id] = row
+                if bounded:
+                    bounded_by_period[period][counter_id] = (int(raw) if plain else number, row, header)
+                pairs.append((counter_id, text))
+            if pairs and not self.error_count:
+                yield period, pairs
+
+    def check_items(self, items: Iterable[KpiValue]) -> Iterator[tuple[Period, list[tuple[int, str | None]]]]:
+        """Check values given one by one; yield each as (period, [(counter id, number as text)]) while
+        no error has been found."""
+        for item in items:
+            self.value_count += 1
+            checked = self.check(item)
+            if checked is not None and not self.error_count:
+                period, counter_id, text = checked
+                yield period, [(counter_id, text)]
+
+    def check(self, item: KpiValue) -> tuple[Period, int, str | None] | None:
+        """The value ready to store as (period, counter id, number as text or None to delete), or None
+        after recording why it cannot be."""
+        counter = self._counter(item.counter, row=item.row, column=item.column, counter_column=item.counter_column)
+        if counter is None:
+            return None
+        period = self._period(item.period, row=item.row, column=item.period_column)
+        if period is None:
+            return None
+        number = text = None
+        if item.value is not None:
+            number = self._number(item.value, counter, row=item.row, column=item.column)
+            if number is None:
+                return None
+            text = str(number)
+        seen = self._seen.setdefault(period, {})
+        if counter.id in seen:
+            self._duplicate(counter, period, seen[counter.id], row=item.row, column=item.column, value=item.value)
+            return None
+        seen[counter.id] = item.row
+        if counter.id in self._bounded_ids:
+            self._bounded[period][counter.id] = (number, item.row, item.column)
+        return period, counter.id, text
+
+    def _counter(self, code: str, *, row, column, counter_column=None) -> _Counter | None:
+        counter = self.counters.get(code)
         if counter is None:
             self.add_once(
-                ("counter", item.column, item.counter),
-                format_lazy(_("Unknown counter “{code}”."), code=item.counter),
-                row=item.row,
-                column=item.counter_column or item.column,
-                value=item.counter,
+                ("counter", column, code),
+                format_lazy(_("Unknown counter “{code}”."), code=code),
+                row=row,
+                column=counter_column or column,
+                value=code,
             )
             return None
         if counter.channel and counter.channel not in self.channels:
             self.add_once(
-                ("scope", item.column, counter.code),
+                ("scope", column, counter.code),
                 format_lazy(
                     _("{counter} is {channel} data, and this contract's scope has no {channel} channel."),
                     counter=counter.code,
                     channel=counter.channel,
                 ),
-                row=item.row,
-                column=item.counter_column or item.column,
-                value=item.counter,
+                row=row,
+                column=counter_column or column,
+                value=code,
             )
             return None
         return counter
 
-    def _period(self, item: KpiValue) -> tuple | None:
-        raw = item.period
+    def _period(self, raw: object, *, row, column) -> Period | None:
         cache_key = raw if isinstance(raw, datetime.date | str) else repr(raw)
         result = self._periods.get(cache_key)
         if result is None:
             result = self._parse_period(raw)
             if len(self._periods) < 100_000:
                 self._periods[cache_key] = result
-            if isinstance(result, tuple):
-                self._note_period(*result)
-        if isinstance(result, tuple):
+            if isinstance(result, Period):
+                self._note_period(result)
+        if isinstance(result, Period):
             return result
-        self.add_once(("period", item.row), result, row=item.row, column=item.period_column, value=_text(raw))
+        self.add_once(("period", row), result, row=row, column=column, value=_text(raw))
         return None
 
-    def _note_period(self, month: datetime.date, day: datetime.date | None) -> None:
-        self.months.add(month)
-        first_day = day or month
+    def _note_period(self, period: Period) -> None:
+        self.months.add(period.month)
+        first_day = period.day or period.month
         self.first_day = first_day if self.first_day is None else min(self.first_day, first_day)
         self.last_day = first_day if self.last_day is None else max(self.last_day, first_day)
 
-    def _parse_period(self, raw) -> tuple | Promise:
+    def _parse_period(self, raw) -> Period | Promise:
         try:
             month, day = parse_period(raw)
         except ValueError:
@@ -226,60 +311,67 @@ class Validator:
                 month=f"{month:%Y-%m}",
                 status=StatementStatus(status).label,
             )
-        return month, day
+        return Period(month, day)
 
-    def _value(self, item: KpiValue, counter: _Counter) -> Decimal | bool | None:
-        raw = item.value
-        if raw is None:
-            return None
+    def _number(self, raw: object, counter: _Counter, *, row, column) -> Decimal | None:
+        """The number in a cell that is not a plain integer, or None after recording why it is refused."""
         try:
             value = parse_number(raw, decimal_comma=self.decimal_comma)
         except ValueError:
-            return self._refuse_value(item, _("Not a number."))
+            return self._refuse(raw, _("Not a number."), row=row, column=column)
         if value < 0:
-            return self._refuse_value(item, _("Negative values are not allowed: counters count things."))
+            return self._refuse(
+                raw, _("Negative values are not allowed: counters count things."), row=row, column=column
+            )
         exponent = value.as_tuple().exponent
         if exponent < 0 and counter.is_integer and value != value.to_integral_value():
-            return self._refuse_value(
-                item, format_lazy(_("{counter} is a count: give a whole number."), counter=counter.code)
+            return self._refuse(
+                raw,
+                format_lazy(_("{counter} is a count: give a whole number."), counter=counter.code),
+                row=row,
+                column=column,
             )
         if value >= MAX_VALUE or exponent < -4:
-            return self._refuse_value(item, _("Too large, or more than 4 decimal places."))
+            return self._refuse(raw, _("Too large, or more than 4 decimal places."), row=row, column=column)
         return value
 
-    def _refuse_value(self, item: KpiValue, message) -> bool:
-        self.add(message, row=item.row, column=item.column, value=_text(item.value))
-        return False
+    def _refuse(self, raw: object, message, *, row, column) -> None:
+        self.add(message, row=row, column=column, value=_text(raw))
+
+    def _duplicate(self, counter: _Counter, period: Period, first_row, *, row, column, value) -> None:
+        self.add(
+            format_lazy(
+                _("{counter} already has a value for {when} in row {first}: give each day and counter once."),
+                counter=counter.code,
+                when=_when(*period),
+                first=first_row,
+            ),
+            row=row,
+            column=column,
+            value=value,
+        )
 
     def finish(self) -> list[Issue]:
         """Check the same-day bounds (answered within 20 s ≤ answered…), against stored values too."""
         stored = self._stored_counterparts()
-        for (month, day), values in self._bounded.items():
+        bound_of, subsets_of = self._bound_of, self._subsets_of
+        for period, values in self._bounded.items():
             for counter_id, (value, row, column) in values.items():
-                for bound_id, bound_value in self._bounds_of(counter_id, values, stored, month, day):
-                    if value is not None and bound_value is not None and value > bound_value:
-                        self._report_bound(counter_id, value, bound_id, bound_value, month, day, row, column)
-                for subset_id, subset_value in self._stored_subsets(counter_id, values, stored, month, day):
-                    if value is not None and subset_value is not None and subset_value > value:
-                        self._report_bound(subset_id, subset_value, counter_id, value, month, day, row, column)
+                if value is None:
+                    continue
+                if (bound_id := bound_of.get(counter_id)) is not None:
+                    bound_value = values[bound_id][0] if bound_id in values else stored.get((bound_id, period))
+                    if bound_value is not None and value > bound_value:
+                        self._report_bound(counter_id, value, bound_id, bound_value, period, row, column)
+                for subset_id in subsets_of.get(counter_id, ()):
+                    if subset_id not in values:
+                        subset_value = stored.get((subset_id, period))
+                        if subset_value is not None and subset_value > value:
+                            self._report_bound(subset_id, subset_value, counter_id, value, period, row, column)
         self._bounded.clear()
         return self.issues
 
-    def _bounds_of(self, counter_id, values, stored, month, day):
-        bound_id = self._counter_by_id(counter_id).bound_id
-        if bound_id is None:
-            return
-        if bound_id in values:
-            yield bound_id, values[bound_id][0]
-        elif (bound_id, month, day) in stored:
-            yield bound_id, stored[(bound_id, month, day)]
-
-    def _stored_subsets(self, counter_id, values, stored, month, day):
-        for subset in self.counters.values():
-            if subset.bound_id == counter_id and subset.id not in values and (subset.id, month, day) in stored:
-                yield subset.id, stored[(subset.id, month, day)]
-
-    def _report_bound(self, subset_id, subset_value, bound_id, bound_value, month, day, row, column) -> None:
+    def _report_bound(self, subset_id, subset_value, bound_id, bound_value, period, row, column) -> None:
         self.add(
             format_lazy(
                 _("{subset} ({subset_value}) cannot be more than {bound} ({bound_value}) on {when}."),
@@ -287,43 +379,44 @@ class Validator:
                 subset_value=_plain(subset_value),
                 bound=self._codes_by_id[bound_id],
                 bound_value=_plain(bound_value),
-                when=_when(month, day),
+                when=_when(*period),
             ),
             row=row,
             column=column,
             value=_plain(subset_value),
         )
 
-    def _counter_by_id(self, counter_id: int) -> _Counter:
-        return self.counters[self._codes_by_id[counter_id]]
-
-    def _stored_counterparts(self) -> dict[tuple, Decimal]:
+    def _stored_counterparts(self) -> dict[tuple[int, Period], Decimal]:
         """Stored values of the counters bounding, or bounded by, an incoming value absent from the input."""
-        wanted: dict[tuple, set[int]] = {}
-        for (month, day), values in self._bounded.items():
-            related = set()
-            for counter_id in values:
-                counter = self._counter_by_id(counter_id)
-                if counter.bound_id:
-                    related.add(counter.bound_id)
-                related |= {c.id for c in self.counters.values() if c.bound_id == counter_id}
-            if missing := related - set(values):
-                wanted[(month, day)] = missing
+        wanted: dict[Period, set[int]] = {}
+        missing_by_layout: dict[tuple, set[int]] = {}
+        for period, values in self._bounded.items():
+            layout = tuple(values)
+            missing = missing_by_layout.get(layout)
+            if missing is None:
+                related = set()
+                for counter_id in layout:
+                    if counter_id in self._bound_of:
+                        related.add(self._bound_of[counter_id])
+                    related.update(self._subsets_of.get(counter_id, ()))
+                missing = missing_by_layout[layout] = related - set(layout)
+            if missing:
+                wanted[period] = missing
         if not wanted:
             return {}
-        stored: dict[tuple, Decimal] = {}
-        keys = list(wanted)
-        for start in range(0, len(keys), LOOKUP_BATCH_SIZE):
-            batch = keys[start : start + LOOKUP_BATCH_SIZE]
-            days = {day for _month, day in batch if day}
-            months = {month for month, day in batch if day is None}
-            counter_ids = set().union(*(wanted[key] for key in batch))
+        stored: dict[tuple[int, Period], Decimal] = {}
+        periods = list(wanted)
+        for start in range(0, len(periods), LOOKUP_BATCH_SIZE):
+            batch = periods[start : start + LOOKUP_BATCH_SIZE]
+            days = {period.day for period in batch if period.day}
+            months = {period.month for period in batch if period.day is None}
+            counter_ids = set().union(*(wanted[period] for period in batch))
             rows = Measurement.objects.filter(contract=self.contract, counter_id__in=counter_ids)
             by_day = rows.filter(day__in=days) if days else rows.none()
             by_month = rows.filter(day__isnull=True, month__in=months) if months else rows.none()
             for query in (by_day, by_month):
                 for counter_id, month, day, value in query.values_list("counter_id", "month", "day", "value"):
-                    stored[(counter_id, month, day)] = value
+                    stored[(counter_id, Period(month, day))] = value
         return stored
 
 
@@ -331,8 +424,8 @@ def _when(month: datetime.date, day: datetime.date | None) -> str:
     return day.isoformat() if day else f"{month:%Y-%m}"
 
 
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+def _plain(value: Decimal | int) -> str:
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
 
 
 def _text(raw: object) -> str | None:

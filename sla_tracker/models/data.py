@@ -137,17 +137,25 @@ class KpiUpload(models.Model):
 
 
 class Measurement(models.Model):
-    """The value of one counter for one contract and day, or for a whole month (day empty)."""
+    """The value of one counter for one contract and day, or for a whole month (day empty).
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="measurements")
-    counter = models.ForeignKey(KpiCounter, on_delete=models.PROTECT, related_name="measurements")
+    Indexes are only the ones queries use: each index costs every imported value a write (see
+    BENCHMARKS.md, KPI ingestion). The composite indexes lead with the contract, so the contract's
+    own index would be redundant; counter, upload and user are never filtered on alone, and only a
+    rare delete of one of those rows scans the table (PROTECT refuses it anyway while rows refer to it).
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="measurements", db_index=False)
+    counter = models.ForeignKey(KpiCounter, on_delete=models.PROTECT, related_name="measurements", db_index=False)
     month = models.DateField(_("month"), help_text=_("First day of the month (set from the day)."))
     day = models.DateField(_("day"), null=True, blank=True, help_text=_("Empty: a whole-month value."))
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
     source = models.CharField(_("source"), max_length=10, choices=MeasurementSource.choices)
-    upload = models.ForeignKey(KpiUpload, on_delete=models.PROTECT, null=True, blank=True, related_name="measurements")
+    upload = models.ForeignKey(
+        KpiUpload, on_delete=models.PROTECT, null=True, blank=True, related_name="measurements", db_index=False
+    )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -198,20 +206,23 @@ class Measurement(models.Model):
 class MeasurementChange(models.Model):
     """One create, change or delete of a measurement: who, when, old and new value, which upload.
 
-    Written in bulk beside the measurements it describes, so a month's data history is one query.
+    Written in bulk beside the measurements it describes, so a month's data history is one query;
+    like Measurement, it keeps only that query's index.
     """
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="measurement_changes")
-    counter = models.ForeignKey(KpiCounter, on_delete=models.PROTECT, related_name="+")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="measurement_changes", db_index=False)
+    counter = models.ForeignKey(KpiCounter, on_delete=models.PROTECT, related_name="+", db_index=False)
     month = models.DateField(_("month"))
     day = models.DateField(_("day"), null=True, blank=True)
     action = models.CharField(_("action"), max_length=10, choices=ChangeAction.choices)
     old_value = models.DecimalField(_("old value"), max_digits=20, decimal_places=4, null=True, blank=True)
     new_value = models.DecimalField(_("new value"), max_digits=20, decimal_places=4, null=True, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=MeasurementSource.choices)
-    upload = models.ForeignKey(KpiUpload, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    upload = models.ForeignKey(
+        KpiUpload, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     changed_at = models.DateTimeField(_("changed"), auto_now_add=True)
 

@@ -138,6 +138,58 @@ def test_re_uploading_a_period_replaces_its_values_and_logs_old_and_new():
     assert Measurement.objects.get(counter__code="offered", day=datetime.date(2025, 1, 2)).upload == second
 
 
+def test_a_re_upload_that_adds_days_creates_them_and_updates_the_changed_ones():
+    contract = voice_contract()
+    upload_and_import(contract, csv_file("Date;Appels reçus;Appels traités\n02/01/2025;1200;1130\n"))
+    second = upload_and_import(
+        contract,
+        csv_file("Date;Appels reçus;Appels traités\n02/01/2025;1210;1130\n03/01/2025;900;880\n03/02/2025;5;5\n"),
+    )
+    assert second.preview["result"] == {"created": 4, "updated": 1, "deleted": 0, "unchanged": 1}
+    assert values(contract) == {
+        ("offered", datetime.date(2025, 1, 2)): 1210,
+        ("answered", datetime.date(2025, 1, 2)): 1130,
+        ("offered", datetime.date(2025, 1, 3)): 900,
+        ("answered", datetime.date(2025, 1, 3)): 880,
+        ("offered", datetime.date(2025, 2, 3)): 5,
+        ("answered", datetime.date(2025, 2, 3)): 5,
+    }
+    log = {
+        (c.counter.code, c.day, c.action, c.old_value, c.new_value)
+        for c in MeasurementChange.objects.filter(upload=second)
+    }
+    assert log == {
+        ("offered", datetime.date(2025, 1, 2), ChangeAction.UPDATE, 1200, 1210),
+        ("offered", datetime.date(2025, 1, 3), ChangeAction.CREATE, None, 900),
+        ("answered", datetime.date(2025, 1, 3), ChangeAction.CREATE, None, 880),
+        ("offered", datetime.date(2025, 2, 3), ChangeAction.CREATE, None, 5),
+        ("answered", datetime.date(2025, 2, 3), ChangeAction.CREATE, None, 5),
+    }
+
+
+def test_counts_are_stored_as_numbers_whatever_their_leading_zeros_or_spaces():
+    contract = voice_contract()
+    upload_and_import(contract, csv_file("Date;Appels reçus;Appels traités\n02/01/2025;0012; 7 \n"))
+    assert values(contract) == {("offered", datetime.date(2025, 1, 2)): 12, ("answered", datetime.date(2025, 1, 2)): 7}
+
+
+def test_an_error_found_after_the_values_were_sent_to_the_database_still_writes_nothing():
+    contract = voice_contract()
+    jan_2 = datetime.date(2025, 1, 2)
+    with pytest.raises(KpiDataRejected) as rejected:
+        save_measurements(
+            contract=contract,
+            values=[KpiValue("answered", jan_2, 10), KpiValue("answered_within_20s", jan_2, 11)],
+            source=MeasurementSource.MANUAL,
+            actor=contract.owner,
+            today=TODAY,
+        )
+    assert str(rejected.value.issues[0].message).startswith(
+        "answered_within_20s (11) cannot be more than answered (10)"
+    )
+    assert nothing_written()
+
+
 def test_the_same_file_twice_is_detected_and_nothing_is_written_again():
     contract = voice_contract()
     first = upload_and_import(contract, csv_file(FRENCH_PACK))

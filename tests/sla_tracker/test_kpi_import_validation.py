@@ -117,6 +117,13 @@ def test_negative_non_numeric_and_fractional_counts_are_refused(cell, message):
     assert nothing_written()
 
 
+@pytest.mark.parametrize("cell", ["12345678901234567", "1,23456"])
+def test_a_number_too_large_or_too_precise_is_refused(cell):
+    contract = voice_contract()
+    upload = preview(contract, f"Date;Temps d'attente total (s)\n02/01/2025;{cell}\n")
+    assert errors_of(upload) == [(2, "Temps d'attente total (s)", cell, "Too large, or more than 4 decimal places.")]
+
+
 def test_seconds_may_have_decimals():
     contract = voice_contract()
     upload = preview(contract, "Date;Temps d'attente total (s)\n02/01/2025;23 017,2\n")
@@ -135,6 +142,19 @@ def test_answered_within_the_threshold_cannot_exceed_answered_on_the_same_day():
         )
     ]
     assert nothing_written()
+
+
+def test_a_bound_is_checked_between_a_plain_count_and_one_with_thousands_separators():
+    contract = voice_contract()
+    upload = preview(contract, HEADER + "02/01/2025;1200;1130;1\u00a0140;70;12\n")
+    assert errors_of(upload) == [
+        (
+            2,
+            "Traités en moins de 20 s",
+            "1140",
+            "answered_within_20s (1140) cannot be more than answered (1130) on 2025-01-02.",
+        )
+    ]
 
 
 def test_short_abandons_cannot_exceed_abandons_on_the_same_day():
