@@ -55,19 +55,7 @@ class AuditAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
         "fieldwork_end",
         "override_reason",
     )
-    service_fields = (
-        "audit_right",
-        "audit_type",
-        "auditor_kind",
-        "fieldwork_start",
-        "status",
-        "notice_date",
-        "report_date",
-        "report_summary",
-        "cost_recoverable",
-        "override_reason",
-        "overridden_by",
-    )
+    service_fields = services.AUDIT_SERVICE_FIELDS
 
     def create_with_service(self, request, data: dict) -> Audit:
         return services.plan_audit(**data, actor=request.user)
@@ -96,18 +84,7 @@ class FindingAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
         "addressed_to_vendor",
         "due_date",
     )
-    service_fields = (
-        "audit",
-        "number",
-        "due_date",
-        "discrepancy_pct",
-        "status",
-        "remediation_plan",
-        "evidence",
-        "remediated_at",
-        "verified_by",
-        "verified_at",
-    )
+    service_fields = services.FINDING_SERVICE_FIELDS
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)

@@ -22,6 +22,34 @@ from audits.choices import AuditStatus, FindingStatus, NoticeUnit
 from audits.models import Audit, AuditRight, Finding
 from contracts.dates import contract_year, days_of_notice
 
+# The fields only these services write (read-only in the API and the back office): what the audit
+# right checked, the transitions' records, a finding's number, deadline and remediation trail.
+AUDIT_SERVICE_FIELDS = (
+    "audit_right",
+    "audit_type",
+    "auditor_kind",
+    "fieldwork_start",
+    "status",
+    "notice_date",
+    "report_date",
+    "report_summary",
+    "cost_recoverable",
+    "override_reason",
+    "overridden_by",
+)
+FINDING_SERVICE_FIELDS = (
+    "audit",
+    "number",
+    "due_date",
+    "discrepancy_pct",
+    "status",
+    "remediation_plan",
+    "evidence",
+    "remediated_at",
+    "verified_by",
+    "verified_at",
+)
+
 
 def _save(instance, *, actor, reason: str) -> None:
     instance._history_user = actor

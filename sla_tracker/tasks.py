@@ -17,6 +17,17 @@ from sla_tracker.models import PenaltyStatement
 logger = logging.getLogger(__name__)
 CLOSED_CONTRACT_STATUSES = (ContractStatus.ACTIVE, ContractStatus.NOTICE_GIVEN)
 TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
+# Every close task is idempotent: acknowledged once done (redelivered if its worker dies) and retried
+# on a lost database connection only.
+CLOSE_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_DATABASE_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
 
 
 def active_contract_ids() -> list[int]:
@@ -25,16 +36,7 @@ def active_contract_ids() -> list[int]:
     )
 
 
-@shared_task(
-    name="sla_tracker.evaluate_contract_month",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_DATABASE_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="sla_tracker.evaluate_contract_month", **CLOSE_TASK_OPTIONS)
 def evaluate_contract_month(contract_id: int, month: str) -> str:
     """Close one contract's month (idempotent: a redelivered task rewrites nothing).
 
@@ -47,16 +49,7 @@ def evaluate_contract_month(contract_id: int, month: str) -> str:
     return f"{statement.pk}:{statement.input_fingerprint}"
 
 
-@shared_task(
-    name="sla_tracker.evaluate_contracts_month",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_DATABASE_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="sla_tracker.evaluate_contracts_month", **CLOSE_TASK_OPTIONS)
 def evaluate_contracts_month(contract_ids: list[int], month: str) -> dict[str, int]:
     """Close a batch of contracts' month in one transaction (idempotent like the single close).
 
@@ -78,14 +71,7 @@ def _close(month: str, contract_ids: list[int]) -> services.ClosedMonth:
     return closed
 
 
-@shared_task(
-    name="sla_tracker.compute_month",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_DATABASE_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="sla_tracker.compute_month", **CLOSE_TASK_OPTIONS)
 def compute_month(month: str) -> int:
     """Fan out one evaluate_contracts_month per batch of CLOSE_BATCH_SIZE active contracts;
     returns how many contracts were queued."""
@@ -96,28 +82,14 @@ def compute_month(month: str) -> int:
     return len(ids)
 
 
-@shared_task(
-    name="sla_tracker.close_previous_month",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_DATABASE_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="sla_tracker.close_previous_month", **CLOSE_TASK_OPTIONS)
 def close_previous_month() -> int:
     """The monthly beat job (on settings.MONTHLY_CLOSE_DAY): close last month for every contract."""
     last_month = add_months(first_of_month(timezone.localdate()), -1)
     return compute_month(month_label(last_month))
 
 
-@shared_task(
-    name="sla_tracker.recompute_contract_drafts",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_DATABASE_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="sla_tracker.recompute_contract_drafts", **CLOSE_TASK_OPTIONS)
 def recompute_contract_drafts(contract_id: int) -> int:
     """Re-close a contract's open statements oldest first, so each month uses the history of the
     months before it as just recomputed; a close whose inputs did not change writes nothing."""
@@ -131,14 +103,7 @@ def recompute_contract_drafts(contract_id: int) -> int:
     return len(months)
 
 
-@shared_task(
-    name="sla_tracker.recompute_changed_drafts",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_DATABASE_ERRORS,
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="sla_tracker.recompute_changed_drafts", **CLOSE_TASK_OPTIONS)
 def recompute_changed_drafts() -> int:
     """The daily beat job: one task per contract with open statements (data may have changed)."""
     contract_ids = list(

@@ -7,6 +7,7 @@ the audit right checks and those the transitions record change only through the 
 from rest_framework import serializers
 
 from audits.models import Audit, AuditRight, Finding
+from audits.services import AUDIT_SERVICE_FIELDS, FINDING_SERVICE_FIELDS
 from config.api import ServiceInputSerializer, ValidatedModelSerializer
 
 
@@ -23,20 +24,7 @@ class AuditSerializer(ValidatedModelSerializer):
     class Meta:
         model = Audit
         fields = "__all__"
-        read_only_fields = [
-            "audit_right",
-            "audit_type",
-            "auditor_kind",
-            "fieldwork_start",
-            "status",
-            "notice_date",
-            "report_date",
-            "report_summary",
-            "cost_recoverable",
-            "override_reason",
-            "overridden_by",
-            "created_at",
-        ]
+        read_only_fields = [*AUDIT_SERVICE_FIELDS, "created_at"]
 
 
 class AuditPlanInput(ServiceInputSerializer):
@@ -69,18 +57,7 @@ class FindingSerializer(ValidatedModelSerializer):
     class Meta:
         model = Finding
         fields = "__all__"
-        read_only_fields = [
-            "audit",
-            "number",
-            "due_date",
-            "discrepancy_pct",
-            "status",
-            "remediation_plan",
-            "evidence",
-            "remediated_at",
-            "verified_by",
-            "verified_at",
-        ]
+        read_only_fields = FINDING_SERVICE_FIELDS
 
 
 class FindingInput(ServiceInputSerializer):
