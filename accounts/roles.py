@@ -18,6 +18,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
 }
 
 
+# Procurement reviews penalty statements (administrators too): approves, reopens and invoices them,
+# waives lines, resolves disputes and decides exclusions. Vendor managers run the close and submit.
+STATEMENT_REVIEWERS = frozenset({Role.ADMINISTRATOR, Role.PROCUREMENT})
+
+
+def reviews_statements(user) -> bool:
+    return user.is_active and (user.is_superuser or user.role in STATEMENT_REVIEWERS)
+
+
 def role_allows(role: str, perm: str) -> bool:
     """Whether `role` grants a permission named "app_label.action_model" (e.g. "contracts.view_contract")."""
     app_label, _, codename = perm.partition(".")

@@ -1,21 +1,27 @@
 """The back office of service levels, KPI data and statements.
 
 Contract terms, exclusions and incidents are edited here, their history recorded (past versions are
-shown, never restored). KPI data and statements are written by the domain's services only, which
+shown, never restored); a proposed exclusion is approved or rejected with the list's actions
+(procurement), after which it is final. KPI data and statements are written by the domain's services only, which
 validate and record each change: measurements by the KPI import service (the upload pages, the
 month's grid and the API), statements by the monthly close and their transitions (submit, approve,
 reopen, invoice, waive a line, dispute and resolve) on the statement page and the API's actions.
 Their pages here are view-only, with "View on site" leading to the page where people act on them.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.roles import reviews_statements
 from accounts.scoping import ScopedAdminMixin
 from config.admin import ReadOnlyHistoryMixin, ReadOnlyInline, ViewOnlyAdminMixin
 from contracts.admin import add_contract_inline
 from contracts.months import month_label
+from sla_tracker import services
+from sla_tracker.choices import ApprovalStatus
 from sla_tracker.models import (
     ColumnMapping,
     CreditMultiplier,
@@ -182,11 +188,52 @@ class MeasurementChangeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAd
 
 @admin.register(Exclusion)
 class ExclusionAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Proposed here (or through the API); decided by procurement with the actions, then final."""
+
     list_display = ("contract", "start_date", "end_date", "reason", "status", "decided_by")
     list_filter = ("status", "reason")
     search_fields = ("contract__reference", "description")
     list_select_related = ("contract", "decided_by")
     filter_horizontal = ("service_levels",)
+    readonly_fields = ("status", "requested_by", "decided_by", "decided_at")
+    actions = ("approve_exclusions", "reject_exclusions")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        decided = obj is not None and obj.status != ApprovalStatus.PROPOSED
+        return not decided and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.requested_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not reviews_statements(request.user):
+            actions.pop("approve_exclusions", None)
+            actions.pop("reject_exclusions", None)
+        return actions
+
+    @admin.action(description=_("Approve the selected proposed exclusions"))
+    def approve_exclusions(self, request, queryset) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject the selected proposed exclusions"))
+    def reject_exclusions(self, request, queryset) -> None:
+        self._decide(request, queryset, approve=False)
+
+    def _decide(self, request, queryset, *, approve: bool) -> None:
+        if not reviews_statements(request.user):
+            raise PermissionDenied
+        decided = 0
+        for exclusion in queryset.order_by("pk"):
+            try:
+                services.decide_exclusion(exclusion_id=exclusion.pk, actor=request.user, approve=approve)
+            except ValidationError as exc:
+                self.message_user(request, f"{exclusion}: {'; '.join(exc.messages)}", messages.WARNING)
+            else:
+                decided += 1
+        self.message_user(request, _("%(count)d exclusion(s) decided.") % {"count": decided}, messages.SUCCESS)
 
 
 @admin.register(Incident)

@@ -21,14 +21,16 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from contracts.models import Contract
 from contracts.months import parse_month
-from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
+from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.engine import EngineError, Month, MonthResult, evaluate_month
 from sla_tracker.evidence import validate_evidence
 from sla_tracker.models import (
+    Exclusion,
     LineDispute,
     PenaltyStatement,
     StatementAdjustment,
@@ -375,6 +377,37 @@ def _record_pending_difference(origin: PenaltyStatement, outstanding: list, acto
         note="recomputed after approval: difference waits for the next open statement",
         data=data,
     )
+
+
+# Exclusions ----------------------------------------------------------------------------------------
+
+
+def decide_exclusion(*, exclusion_id: int, actor, approve: bool) -> Exclusion:
+    """Procurement approves or rejects a proposed exclusion; the decision is final (a correction is a
+    new proposal). Once approved, its days leave the counts of the service levels it names: the
+    contract's open statements are recomputed when the decision commits, and an approved month's
+    difference becomes an adjustment when that month is closed again."""
+    with transaction.atomic():
+        exclusion = Exclusion.objects.select_for_update().get(pk=exclusion_id)
+        if exclusion.status != ApprovalStatus.PROPOSED:
+            raise ValidationError(
+                _("This exclusion is already decided (%(decision)s): propose a new one to change it.")
+                % {"decision": exclusion.get_status_display().lower()}
+            )
+        exclusion.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+        exclusion.decided_by, exclusion.decided_at = actor, timezone.now()
+        exclusion._history_user = actor
+        exclusion.save(update_fields=["status", "decided_by", "decided_at"])
+        if approve:
+            contract_id = exclusion.contract_id
+            transaction.on_commit(lambda: _recompute_drafts(contract_id))
+    return exclusion
+
+
+def _recompute_drafts(contract_id: int) -> None:
+    from sla_tracker.tasks import recompute_contract_drafts  # the tasks module imports this one
+
+    recompute_contract_drafts.delay(contract_id)
 
 
 # Statement transitions -----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from accounts.roles import reviews_statements
 from accounts.scoping import restrict
 from contracts.choices import CoverageDays
 from contracts.models import Contract, ContractScope, Vendor
@@ -315,11 +316,12 @@ def statement_detail(request, pk: int):
         "can_change": can_change,
         "can_dispute": request.user.is_vendor_user
         and statement.status in (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED),
-        "can_waive": can_change and statement.status in (StatementStatus.DRAFT, StatementStatus.IN_REVIEW),
+        "can_waive": reviews_statements(request.user)
+        and statement.status in (StatementStatus.DRAFT, StatementStatus.IN_REVIEW),
         "actions": [
             (name, spec)
             for name, spec in STATEMENT_ACTIONS.items()
-            if can_change and statement.status in spec.from_status
+            if may_run(request.user, spec) and statement.status in spec.from_status
         ],
     }
     return render(request, "sla_tracker/statement_detail.html", context)
@@ -353,6 +355,7 @@ class StatementActionSpec:
     from_status: tuple[str, ...]
     field: str = ""
     field_label: Any = ""
+    for_reviewers: bool = True  # procurement's (accounts.roles.reviews_statements); submitting is not
 
 
 STATEMENT_ACTIONS = {
@@ -363,6 +366,7 @@ STATEMENT_ACTIONS = {
         explanation=_("The statement goes from draft to in review; the vendor can then see it and dispute lines."),
         done=_("The statement was submitted for review."),
         from_status=(StatementStatus.DRAFT,),
+        for_reviewers=False,
     ),
     "approve": StatementActionSpec(
         service=approve_statement,
@@ -383,6 +387,10 @@ STATEMENT_ACTIONS = {
         field_label=_("Invoice or credit note reference"),
     ),
 }
+
+
+def may_run(user, spec: StatementActionSpec) -> bool:
+    return user.has_perm(CHANGE_STATEMENTS) and (not spec.for_reviewers or reviews_statements(user))
 
 
 class ConfirmForm(forms.Form):
@@ -421,7 +429,7 @@ def statement_action(request, pk: int, action: str):
     if spec is None:
         raise Http404
     statement = get_statement(request.user, pk)
-    if not request.user.has_perm(CHANGE_STATEMENTS):
+    if not may_run(request.user, spec):
         raise PermissionDenied
     form = ConfirmForm(_posted(request), field=spec.field, label=spec.field_label)
     if request.method == "POST" and form.is_valid():
@@ -453,7 +461,7 @@ def _get_line(user, pk: int) -> StatementLine:
 @login_required
 def waive(request, pk: int):
     line = _get_line(request.user, pk)
-    if not request.user.has_perm(CHANGE_STATEMENTS):
+    if not reviews_statements(request.user):
         raise PermissionDenied
     form = ConfirmForm(_posted(request), field="reason", label=_("Reason for the waiver"))
     if (

@@ -2,15 +2,19 @@
 
 Statements, their lines and disputes are read-only resources: only the services of
 sla_tracker.services change them, each through one action endpoint (submit, approve, reopen,
-invoice, dispute a line, waive a line, resolve a dispute). Bulk KPI imports live in sla_tracker.api.kpi.
+invoice, dispute a line, waive a line, resolve a dispute). Exclusions are decided the same way
+(approve, reject). Bulk KPI imports live in sla_tracker.api.kpi.
 """
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.choices import Role
+from accounts.roles import reviews_statements
 from config.api import (
     ScopedModelViewSet,
     ScopedReadOnlyViewSet,
@@ -19,7 +23,7 @@ from config.api import (
 )
 from contracts.months import first_of_month
 from sla_tracker import filtersets, services
-from sla_tracker.choices import MeasurementSource
+from sla_tracker.choices import ApprovalStatus, MeasurementSource
 from sla_tracker.models import (
     Exclusion,
     Incident,
@@ -31,13 +35,6 @@ from sla_tracker.models import (
     ServiceLevelVersion,
     StatementLine,
 )
-
-REVIEWERS = {Role.ADMINISTRATOR, Role.PROCUREMENT}
-
-
-def is_reviewer(user) -> bool:
-    """Procurement reviews, approves, reopens, invoices statements, waives lines and resolves disputes."""
-    return user.is_active and (user.is_superuser or user.role in REVIEWERS)
 
 
 def may_dispute(user) -> bool:
@@ -173,12 +170,35 @@ class MeasurementViewSet(ScopedModelViewSet):
 
 
 class ExclusionViewSet(ScopedModelViewSet):
+    """Vendor managers propose exclusions; procurement approves or rejects them (final decisions)."""
+
     queryset = Exclusion.objects.prefetch_related("service_levels")
     serializer_class = ExclusionSerializer
     filterset_class = filtersets.ExclusionFilterSet
 
     def server_fields(self) -> dict:
         return {"requested_by": self.request.user}
+
+    def perform_update(self, serializer) -> None:
+        if serializer.instance.status != ApprovalStatus.PROPOSED:
+            raise ValidationError(_("A decided exclusion is final: propose a new one to change it."))
+        super().perform_update(serializer)
+
+    def _decide(self, approve: bool) -> Response:
+        exclusion = services.decide_exclusion(
+            exclusion_id=self.get_object().pk, actor=self.request.user, approve=approve
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=exclusion.pk)).data)
+
+    @extend_schema(request=None, summary="Approve a proposed exclusion (procurement)")
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
+    def approve(self, request, pk=None):
+        return self._decide(approve=True)
+
+    @extend_schema(request=None, summary="Reject a proposed exclusion (procurement)")
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
+    def reject(self, request, pk=None):
+        return self._decide(approve=False)
 
 
 class IncidentViewSet(ScopedModelViewSet):
@@ -207,13 +227,13 @@ class PenaltyStatementViewSet(ScopedReadOnlyViewSet):
         return self._respond(statement)
 
     @extend_schema(request=None, summary="Approve a statement in review")
-    @action(detail=True, methods=["post"], action_rule=is_reviewer)
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def approve(self, request, pk=None):
         statement = services.approve_statement(statement_id=self.get_object().pk, actor=request.user)
         return self._respond(statement)
 
     @extend_schema(request=ReasonInput, summary="Reopen an approved statement, with a reason")
-    @action(detail=True, methods=["post"], action_rule=is_reviewer)
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def reopen(self, request, pk=None):
         statement_id = self.get_object().pk
         data = _valid(ReasonInput, request)
@@ -221,7 +241,7 @@ class PenaltyStatementViewSet(ScopedReadOnlyViewSet):
         return self._respond(statement)
 
     @extend_schema(request=InvoiceInput, summary="Mark an approved statement invoiced")
-    @action(detail=True, methods=["post"], action_rule=is_reviewer)
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def invoice(self, request, pk=None):
         statement_id = self.get_object().pk
         data = _valid(InvoiceInput, request)
@@ -249,7 +269,7 @@ class StatementLineViewSet(ScopedReadOnlyViewSet):
         return Response(LineDisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReasonInput, summary="Waive a line's credit (procurement), with a reason")
-    @action(detail=True, methods=["post"], action_rule=is_reviewer)
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def waive(self, request, pk=None):
         line_id = self.get_object().pk
         data = _valid(ReasonInput, request)
@@ -263,7 +283,7 @@ class LineDisputeViewSet(ScopedReadOnlyViewSet):
     filterset_class = filtersets.LineDisputeFilterSet
 
     @extend_schema(request=ResolutionInput, summary="Accept or reject a dispute (procurement)")
-    @action(detail=True, methods=["post"], action_rule=is_reviewer)
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def resolve(self, request, pk=None):
         dispute_id = self.get_object().pk
         data = _valid(ResolutionInput, request)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from sla_tracker.choices import DisputeStatus, StatementStatus, UploadStatus
 from sla_tracker.models import LineDispute, Measurement, MeasurementChange, PenaltyStatement
@@ -267,3 +268,55 @@ def test_the_change_log_and_uploads_are_view_only(admin_client):
     upload.refresh_from_db()
     assert upload.status == UploadStatus.REJECTED
     assert MeasurementChange.objects.filter(pk=change.pk).exists()
+
+
+# Exclusions ------------------------------------------------------------------------------------------
+
+
+def test_procurement_approves_proposed_exclusions_with_the_list_action(client):
+    from sla_tracker.choices import ApprovalStatus
+    from tests.factories import ExclusionFactory
+
+    procurement = UserFactory(procurement=True, is_staff=True)
+    proposed, rejected = ExclusionFactory(), ExclusionFactory()
+    rejected.status, rejected.decided_by, rejected.decided_at = ApprovalStatus.REJECTED, procurement, timezone.now()
+    rejected.save()
+    client.force_login(procurement)
+
+    response = client.post(
+        _url(proposed, "changelist"),
+        {"action": "approve_exclusions", "_selected_action": [proposed.pk, rejected.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    proposed.refresh_from_db()
+    rejected.refresh_from_db()
+    assert (proposed.status, proposed.decided_by) == (ApprovalStatus.APPROVED, procurement)
+    assert rejected.status == ApprovalStatus.REJECTED  # a decision is final
+    assert "already decided (rejected)" in response.content.decode()
+
+
+def test_a_vendor_manager_gets_no_decision_action_and_a_decided_exclusion_is_read_only(client):
+    from sla_tracker.choices import ApprovalStatus
+    from tests.factories import ExclusionFactory
+
+    approved = ExclusionFactory(approved=True)
+    manager = approved.contract.owner
+    manager.is_staff = True  # a vendor manager given the back office
+    manager.save()
+    client.force_login(manager)
+
+    listing = client.get(_url(approved, "changelist"))
+    edit = client.post(_change_url(approved), {"description": "rewritten"})
+    decide = client.post(
+        _url(approved, "changelist"), {"action": "approve_exclusions", "_selected_action": [approved.pk]}
+    )
+
+    assert listing.status_code == 200
+    assert "approve_exclusions" not in listing.content.decode()
+    assert edit.status_code == 403
+    approved.refresh_from_db()
+    assert approved.description != "rewritten"
+    assert approved.status == ApprovalStatus.APPROVED
+    assert decide.status_code in (200, 302)  # Django: "No action selected", nothing done

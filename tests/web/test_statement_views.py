@@ -188,6 +188,33 @@ def test_a_vendor_user_cannot_approve_their_own_statement(client, vendor_user, s
     )
 
 
+def test_the_vendor_manager_submits_but_only_procurement_approves_invoices_or_waives(client, statement):
+    manager = statement.contract.owner
+    draft = make_statement(
+        status=StatementStatus.DRAFT,
+        contract=statement.contract,
+        month=statement.month.replace(year=statement.month.year - 1),
+    )
+    client.force_login(manager)
+
+    page = client.get(detail(statement)).content.decode()
+    refused = [
+        client.post(action(statement, "approve")).status_code,
+        client.get(action(statement, "approve")).status_code,
+        client.post(reverse("sla_tracker:line-waive", args=[statement.lines.first().pk]), {"reason": "x"}).status_code,
+    ]
+    submitted = client.post(action(draft, "submit"))
+
+    assert refused == [403, 403, 403]
+    assert action(statement, "approve") not in page
+    assert reverse("sla_tracker:line-waive", args=[statement.lines.first().pk]) not in page
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+    assert submitted.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == StatementStatus.IN_REVIEW
+
+
 def test_actions_need_the_csrf_token(procurement, statement):
     client = Client(enforce_csrf_checks=True)
     client.force_login(procurement)

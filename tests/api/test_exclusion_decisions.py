@@ -1,0 +1,121 @@
+"""Exclusions through the API: a vendor manager proposes, procurement approves or rejects (once, for
+good), and an approval recomputes the contract's open statements."""
+
+import datetime
+
+import pytest
+
+from accounts.choices import Role
+from sla_tracker.choices import ApprovalStatus, ExclusionReason, StatementAction
+from sla_tracker.models import Exclusion, PenaltyStatement
+from tests import factories as f
+from tests.sla_tracker.test_close import close, figures, scenario_json, seed_scenario
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def proposed(worlds):
+    return f.ExclusionFactory(contract=worlds[0]["contracts.Contract"])
+
+
+def _decide(client, exclusion, decision: str):
+    return client.post(f"/api/v1/exclusions/{exclusion.pk}/{decision}/")
+
+
+def test_a_vendor_manager_proposes_and_procurement_approves(worlds, users, client_for):
+    contract = worlds[0]["contracts.Contract"]
+    manager = users[Role.VENDOR_MANAGER]
+    proposed = client_for(manager).post(
+        "/api/v1/exclusions/",
+        {
+            "contract": contract.pk,
+            "start_date": contract.start_date.isoformat(),
+            "end_date": contract.start_date.isoformat(),
+            "reason": ExclusionReason.FORCE_MAJEURE,
+            "description": "Storm: the site was closed.",
+            "status": ApprovalStatus.APPROVED,  # read-only: a proposal is never born approved
+        },
+        format="json",
+    )
+    assert proposed.status_code == 201, proposed.content
+    assert proposed.json()["status"] == ApprovalStatus.PROPOSED
+    assert proposed.json()["requested_by"] == manager.pk
+
+    exclusion = Exclusion.objects.get(pk=proposed.json()["id"])
+    approved = _decide(client_for(users[Role.PROCUREMENT]), exclusion, "approve")
+
+    assert approved.status_code == 200, approved.content
+    exclusion.refresh_from_db()
+    assert exclusion.status == ApprovalStatus.APPROVED
+    assert exclusion.decided_by == users[Role.PROCUREMENT]
+    assert exclusion.decided_at is not None
+    assert exclusion.history.first().history_user == users[Role.PROCUREMENT]
+
+
+def test_procurement_rejects_a_proposal(proposed, users, client_for):
+    response = _decide(client_for(users[Role.PROCUREMENT]), proposed, "reject")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == ApprovalStatus.REJECTED
+    assert response.json()["decided_by"] == users[Role.PROCUREMENT].pk
+
+
+@pytest.mark.parametrize("role", [Role.VENDOR_MANAGER, Role.COMMITTEE_MEMBER, Role.AUDITOR, Role.VENDOR_USER])
+def test_only_procurement_and_administrators_decide(role, proposed, users, client_for):
+    response = _decide(client_for(users[role]), proposed, "approve")
+
+    assert response.status_code in (403, 404)
+    proposed.refresh_from_db()
+    assert proposed.status == ApprovalStatus.PROPOSED
+
+
+def test_a_decision_is_final(proposed, users, client_for):
+    procurement = client_for(users[Role.PROCUREMENT])
+    assert _decide(procurement, proposed, "reject").status_code == 200
+
+    again = _decide(procurement, proposed, "approve")
+    edited = client_for(users[Role.VENDOR_MANAGER]).patch(
+        f"/api/v1/exclusions/{proposed.pk}/", {"end_date": "2030-01-01"}, format="json"
+    )
+
+    assert again.status_code == 400
+    assert again.json()["errors"]["non_field_errors"] == [
+        "This exclusion is already decided (rejected): propose a new one to change it."
+    ]
+    assert edited.status_code == 400
+    assert edited.json()["errors"]["non_field_errors"] == [
+        "A decided exclusion is final: propose a new one to change it."
+    ]
+    proposed.refresh_from_db()
+    assert proposed.status == ApprovalStatus.REJECTED
+    assert proposed.end_date == proposed.start_date + datetime.timedelta(days=2)
+
+
+def test_a_proposal_is_still_edited_before_its_decision(proposed, users, client_for):
+    response = client_for(users[Role.VENDOR_MANAGER]).patch(
+        f"/api/v1/exclusions/{proposed.pk}/", {"description": "Flood, not a storm."}, format="json"
+    )
+
+    assert response.status_code == 200
+    proposed.refresh_from_db()
+    assert proposed.description == "Flood, not a storm."
+
+
+def test_an_approval_recomputes_the_contracts_open_statements(users, client_for, django_capture_on_commit_callbacks):
+    """DOMAIN example 11 (two days excluded), with its exclusion still proposed at the close."""
+    contract = seed_scenario(scenario_json("ex11_excluded_days"))
+    Exclusion.objects.filter(contract=contract).update(status=ApprovalStatus.PROPOSED, decided_by=None, decided_at=None)
+    close(contract, "2026-04")
+    before = figures(contract)
+    reference = seed_scenario(scenario_json("ex11_excluded_days"))
+    close(reference, "2026-04")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _decide(client_for(users[Role.PROCUREMENT]), Exclusion.objects.get(contract=contract), "approve")
+
+    assert response.status_code == 200
+    assert figures(contract) == figures(reference)
+    assert figures(contract) != before
+    statement = PenaltyStatement.objects.get(contract=contract)
+    assert statement.events.filter(action=StatementAction.RECOMPUTED).count() == 1
