@@ -21,6 +21,7 @@ from sla_tracker.models import PenaltyStatement
 ATTENTION_LIMIT = 10
 # Enough of the token to tell which one a machine holds; the rest is shown once, when it is created.
 TOKEN_PREFIX_LENGTH = 8
+NEW_TOKEN_SESSION_KEY = "new_api_token"  # noqa: S105 - a session key name, not a secret
 
 
 class SignInView(auth_views.LoginView):
@@ -93,7 +94,20 @@ def api_token_create(request):
                 "active_section": "api-token",
             },
         )
-    token = create_api_token(user=request.user)
+    # Post/redirect/get: reloading the page that shows the secret must not create another token.
+    request.session[NEW_TOKEN_SESSION_KEY] = create_api_token(user=request.user).key
+    return redirect("accounts:api-token-created")
+
+
+@never_cache
+@login_required
+@require_GET
+def api_token_created(request):
+    """The new token's secret, shown this once (it leaves the session as it is shown)."""
+    key = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    token = Token.objects.filter(user=request.user, key=key).first() if key else None
+    if token is None:
+        return redirect("accounts:api-token")
     return render(
         request,
         "accounts/api_token_created.html",

@@ -171,12 +171,19 @@ def test_a_created_token_is_shown_once_and_authenticates_against_the_api(client,
     user = make_user(username="scripted")
     client.force_login(user)
 
-    created = client.post(CREATE_TOKEN)
+    posted = client.post(CREATE_TOKEN)
+    created = client.get(posted.url)
+    reloaded = client.get(posted.url)
 
     token = Token.objects.get(user=user)
+    assert posted.status_code == 302
+    assert posted.url == reverse("accounts:api-token-created")
     assert created.status_code == 200
     assert f'value="{token.key}"' in created.content.decode()
     assert "no-store" in created["Cache-Control"]
+    assert reloaded.status_code == 302  # shown once: a reload shows the token page, creates nothing
+    assert reloaded.url == API_TOKEN
+    assert Token.objects.filter(user=user).count() == 1
     me = api_get(token.key)
     assert me.status_code == 200
     assert me.json()["username"] == "scripted"
