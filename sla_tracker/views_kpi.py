@@ -48,7 +48,7 @@ from governance.selectors import open_action_items
 from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.access import contracts_for_kpi_entry
 from sla_tracker.kpi_import.mapping import ResolvedMapping
-from sla_tracker.kpi_import.parsing import parse_number, parse_period
+from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_time
 from sla_tracker.kpi_import.readers import UnreadableFile, open_table
 from sla_tracker.kpi_import.service import (
     KpiDataRejected,
@@ -525,7 +525,7 @@ def values_by_month(upload: KpiUpload) -> list[MonthCounterTotal] | None:
         with upload.file.open("rb") as stored, open_table(stored) as table:
             for item in file_values(table, mapping):
                 try:
-                    month, _day = parse_period(item.period)
+                    month, _day = parse_period(split_time(item.period)[0])
                     number = parse_number(item.value, decimal_comma=table.decimal_comma)
                 except ValueError:
                     continue

@@ -267,6 +267,23 @@ def test_the_french_sample_goes_through_upload_preview_and_import(client):
     assert "Imported on" in result.content.decode()
 
 
+def test_the_interval_sample_shows_its_values_per_month_and_imports_daily_sums(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    response = client.post(upload_new_url(contract), {"file": sample_file("kpi_intervals_fr.csv")})
+    upload = KpiUpload.objects.get()
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+
+    totals = {(total.month, total.code): total for total in client.get(response.url).context["totals"]}
+    assert totals[("2026-11", "offered")].values == 2 * 96
+
+    client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+    stored = Measurement.objects.filter(contract=contract, counter__code="offered")
+    assert sorted(stored.values_list("day", flat=True)) == [datetime.date(2026, 11, 2), datetime.date(2026, 11, 3)]
+    assert sum(m.value for m in stored) == totals[("2026-11", "offered")].total
+
+
 def test_a_new_layout_asks_for_the_mapping_with_a_suggestion_then_previews(client):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
