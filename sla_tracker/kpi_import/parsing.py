@@ -75,6 +75,24 @@ def split_time(value: object) -> tuple[object, int | None]:
     return date_text, int(hours) * 60 + int(minutes)
 
 
+def parse_time_of_day(value: object) -> int | None:
+    """The minutes after midnight of a time cell ("08:15", "8:15:00", an Excel time), None when empty.
+
+    ValueError for anything else, or a time that is not a whole minute of the day.
+    """
+    if isinstance(value, datetime.time):
+        value = datetime.datetime.combine(datetime.date.min, value)
+    if isinstance(value, datetime.datetime):
+        return split_time(value)[1]
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    minutes = split_time(f"2000-01-01 {text}")[1]
+    if minutes is None:
+        raise ValueError(f"{text!r} is not a time of day")
+    return minutes
+
+
 def parse_number(value: object, *, decimal_comma: bool | None = None) -> Decimal:
     """A Decimal from a number cell or text such as "1 234,5", "1.234,5", "1,234.5" or "12,5".
 

@@ -394,6 +394,8 @@ def file_rows(table: Table, mapping: ResolvedMapping) -> FileRows:
         date_index=table.headers.index(mapping.date_column),
         date_column=mapping.date_column,
         columns=[(table.headers.index(header), header, code) for header, code in mapping.columns.items()],
+        time_index=table.headers.index(mapping.time_column) if mapping.time_column else None,
+        time_column=mapping.time_column,
     )
 
 
@@ -627,7 +629,12 @@ def _mark(upload: KpiUpload, status: str, errors: list, error_count: int) -> Non
 def _mapping_for_import(upload: KpiUpload, actor) -> ResolvedMapping:
     """The mapping the preview validated with, saved for the contract if it was new (so the layout is known)."""
     data = upload.preview["mapping"]
-    resolved = ResolvedMapping(date_column=data["date_column"], columns=data["columns"], name=data["name"])
+    resolved = ResolvedMapping(
+        date_column=data["date_column"],
+        time_column=data.get("time_column"),
+        columns=data["columns"],
+        name=data["name"],
+    )
     if data.get("saved_mapping"):
         resolved.saved = upload.contract.column_mappings.filter(pk=data["saved_mapping"]).first()
     if resolved.saved is None:
@@ -635,6 +642,7 @@ def _mapping_for_import(upload: KpiUpload, actor) -> ResolvedMapping:
             contract=upload.contract,
             name=_free_mapping_name(upload, data["name"]),
             date_column=resolved.date_column,
+            time_column=resolved.time_column,
             columns=resolved.columns,
             actor=actor,
         )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import Contract
 from contracts.months import last_day_of_month
 from sla_tracker.choices import CounterUnit, StatementStatus
-from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_time
+from sla_tracker.kpi_import.parsing import parse_number, parse_period, parse_time_of_day, split_time
 from sla_tracker.models import KpiCounter, Measurement, PenaltyStatement
 
 MAX_REPORTED_ERRORS = 1000
@@ -74,13 +74,16 @@ class Period(NamedTuple):
 
 @dataclass(frozen=True)
 class FileRows:
-    """A KPI pack's data rows as a mapping reads them: (row number, cells) pairs, where the date is,
-    and each counter column as (cell index, header, counter code)."""
+    """A KPI pack's data rows as a mapping reads them: (row number, cells) pairs, where the date is
+    (and the time of day, when an interval file gives it in its own column), and each counter column
+    as (cell index, header, counter code)."""
 
     rows: Iterable[tuple[int, list]]
     date_index: int
     date_column: str
     columns: list[tuple[int, str, str]]
+    time_index: int | None = None
+    time_column: str | None = None
 
 
 class _Counter(NamedTuple):
@@ -202,6 +205,7 @@ class Validator:
                 counter = None  # out of scope: reported like an unknown counter, once for its column
             columns.append((index, header, code, counter, counter is not None and counter.id in self._bounded_ids))
         date_index, date_column = source.date_index, source.date_column
+        time_index, time_column = source.time_index, source.time_column
         bounded_by_period = self._bounded
         for row, cells in source.rows:
             width = len(cells)
@@ -219,6 +223,9 @@ class Validator:
                     continue
                 if period is _UNREAD:
                     raw_date = cells[date_index] if date_index < width else ""
+                    if time_index is not None:
+                        raw_time = cells[time_index] if time_index < width else ""
+                        raw_date = self._with_time(raw_date, raw_time, row=row, column=time_column)
                     period, minute, seen, day_sums = self._row_day(raw_date, row=row, column=date_column)
                 if period is None:
                     continue
@@ -250,6 +257,30 @@ class Validator:
         summed = self._sum_intervals()
         if not self.error_count:
             yield from summed
+
+    def _with_time(self, raw_date: object, raw_time: object, *, row, column) -> object:
+        """The date cell with the time of the row's time column, as one date and time; the date cell
+        alone when the time cell is empty."""
+        try:
+            minute = parse_time_of_day(raw_time)
+            if minute is None:
+                return raw_date
+            date_part, own_minute = (raw_date, None) if isinstance(raw_date, str) else split_time(raw_date)
+        except ValueError:
+            date_part, minute, own_minute = raw_date, None, None
+        if date_part is None or not str(date_part).strip():
+            return raw_date  # reported as a missing date
+        if minute is None or own_minute:
+            self.add_once(
+                ("period", row),
+                _("Not a time of day: give the time as HH:MM, e.g. 08:15, and the day in the date column."),
+                row=row,
+                column=column,
+                value=_text(raw_time),
+            )
+            return None
+        text = date_part.isoformat() if isinstance(date_part, datetime.date) else str(date_part).strip()
+        return f"{text} {minute // 60:02d}:{minute % 60:02d}"
 
     def _row_day(self, raw: object, *, row, column) -> tuple[Period | None, int | None, dict | None, "_DaySums | None"]:
         """A file row's period and time (minutes after midnight, or None), with what its values are checked

@@ -214,3 +214,59 @@ def test_the_sample_interval_pack_imports_as_two_days_of_sums():
     offered_on_2_november = sum(int(line.split(";")[1]) for line in lines if line.startswith("02/11/2026"))
     stored = Measurement.objects.get(contract=contract, counter__code="offered", day=datetime.date(2026, 11, 2))
     assert stored.value == offered_on_2_november
+
+
+# The time of day in its own column ("Date" + "Heure"): the mapping names it.
+
+SPLIT_HEADER = "Date;Heure;Appels reçus;Appels traités\n"
+
+
+def test_a_time_column_is_suggested_from_its_header_and_the_rows_are_summed_per_day():
+    contract = voice_contract()
+    text = SPLIT_HEADER + "02/01/2025;00:00;10;9\n02/01/2025;00:15;20;18\n02/01/2025;8:30;5;5\n03/01/2025;08:00;7;7\n"
+    upload = upload_and_import(contract, csv_file(text))
+    assert upload.preview["mapping"]["time_column"] == "Heure"
+    assert upload.mapping.time_column == "Heure"
+    assert values(contract) == {
+        ("offered", JAN_2): 35,
+        ("answered", JAN_2): 32,
+        ("offered", JAN_3): 7,
+        ("answered", JAN_3): 7,
+    }
+
+
+def test_the_saved_mapping_keeps_the_time_column_for_the_next_file():
+    contract = voice_contract()
+    upload_and_import(contract, csv_file(SPLIT_HEADER + "02/01/2025;00:00;10;9\n02/01/2025;00:15;20;18\n"))
+    second = upload_and_import(contract, csv_file(SPLIT_HEADER + "02/01/2025;00:00;10;9\n02/01/2025;00:15;25;18\n"))
+    assert second.preview["mapping"]["origin"] == "saved"
+    assert values(contract)[("offered", JAN_2)] == 35
+
+
+def test_a_time_column_can_be_given_in_the_json_mapping_with_excel_date_and_time_cells():
+    contract = voice_contract()
+    rows = [["Jour", "Tranche", "Entrants"]]
+    rows += [[datetime.datetime(2025, 1, 2), datetime.time(8, 15 * i), 10] for i in range(4)]
+    mapping = {"date_column": "Jour", "time_column": "Tranche", "columns": {"Entrants": "offered"}}
+    upload = preview_upload(contract=contract, file=xlsx_file(rows), actor=contract.owner, today=TODAY, mapping=mapping)
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    import_upload(upload=upload, actor=contract.owner, today=TODAY)
+    assert values(contract) == {("offered", JAN_2): 40}
+
+
+def test_a_duplicate_interval_and_a_bad_time_are_refused_in_a_time_column():
+    contract = voice_contract()
+    text = SPLIT_HEADER + "02/01/2025;00:00;10;9\n02/01/2025;0:00;20;18\n02/01/2025;midi;5;5\n"
+    assert [(row, column, value) for row, column, value, _message in errors_of(preview(contract, csv_file(text)))] == [
+        (3, "Appels reçus", "20"),
+        (3, "Appels traités", "18"),
+        (4, "Heure", "midi"),
+    ]
+
+
+def test_rows_without_a_time_in_the_time_column_are_daily_values_and_cannot_share_a_day_with_intervals():
+    contract = voice_contract()
+    text = SPLIT_HEADER + "02/01/2025;;50;45\n02/01/2025;08:00;10;9\n"
+    assert [message[:36] for _row, _column, _value, message in errors_of(preview(contract, csv_file(text)))] == [
+        "Row 3 gives 2025-01-02 with a time a"
+    ]

@@ -315,6 +315,25 @@ def test_a_new_layout_asks_for_the_mapping_with_a_suggestion_then_previews(clien
     assert contract.column_mappings.get().name == "Lumen v1"
 
 
+def test_the_mapping_page_reads_the_time_of_day_from_its_own_column(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    text = f"Jour;Quart d'heure;Entrants\n{day};08:00;10\n{day};08:15;12\n"
+    response = client.post(upload_new_url(contract), {"file": csv_file(text)})
+    assert client.get(response.url).context["form"]["time_column"].value() == ""
+
+    client.post(response.url, {"date_column": "Jour", "time_column": "Quart d'heure", "column_2": "offered"})
+
+    upload = KpiUpload.objects.latest("pk")
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    assert upload.preview["mapping"]["time_column"] == "Quart d'heure"
+    client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+    assert Measurement.objects.get(contract=contract).value == 22
+    assert contract.column_mappings.get().time_column == "Quart d'heure"
+
+
 def test_a_mapping_with_one_counter_twice_is_refused(client):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
