@@ -252,7 +252,8 @@ class ScopedModelViewSet(
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
 ):
-    """List, detail, create and update. Nothing is deleted through the API: the tracker keeps history.
+    """List, detail, create and update. Nothing is deleted through the API: the tracker keeps history
+    (a viewset whose service logs a deletion defines `destroy` and names its `delete_permission`).
 
     Where a domain service creates the rows, `create_input_class` validates the request and
     `create_with_service` calls the service (with the acting user); the answer is the created row.
