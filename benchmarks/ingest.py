@@ -1,13 +1,15 @@
 """KPI ingestion benchmark: import generated KPI packs holding N counter values through the real service.
 
     DATABASE_URL=postgres://… python -m benchmarks.ingest --values 1000000 [--contracts 20] [--strategy copy|batch]
+        [--intervals 96]
 
 DATABASE_URL names a server and a database; the benchmark drops and creates ``<that name>_ingest`` on the
 same server, migrates it, and drops it at the end (unless --keep). Generates one daily KPI pack per contract
 (";"-separated, day-first dates, decimal commas, 10 counters), previews (validates) and imports each through
 `preview_upload` / `import_upload`, then times PostgreSQL's own COPY of the same values into a bare
 temporary table (the floor). Prints values/s, the ratio to the floor and the peak memory of the process
-(max RSS).
+(max RSS). With --intervals N the packs are interval files (N rows a day, date and time): the values of
+the file are N times those stored (daily sums), and the floor loads the stored ones.
 """
 
 import argparse
@@ -47,6 +49,7 @@ def main() -> None:
     parser.add_argument("--contracts", type=int, default=20)
     parser.add_argument("--strategy", choices=["copy", "batch"], default="copy")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument("--intervals", type=int, default=1, help="rows a day: 96 for 15-minute interval files")
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -69,8 +72,8 @@ def main() -> None:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--verbosity=0"], check=True, cwd=Path(__file__).parents[1]
         )
-        days = max(1, args.values // (args.contracts * len(COUNTERS)))
-        total_values = days * args.contracts * len(COUNTERS)
+        days = max(1, args.values // (args.contracts * len(COUNTERS) * args.intervals))
+        total_values = days * args.contracts * len(COUNTERS) * args.intervals
         with tempfile.TemporaryDirectory(prefix="kpi-bench-") as folder:
             from django.test import override_settings
 
@@ -98,11 +101,11 @@ def run(folder: Path, args, days: int, total_values: int) -> None:
 
     contracts, counter_ids = prepare(args.contracts, days)
     started = time.perf_counter()
-    packs, floor_file = generate(folder, contracts, counter_ids, days)
+    packs, floor_file = generate(folder, contracts, counter_ids, days, args.intervals)
     generated = time.perf_counter() - started
     size = sum(path.stat().st_size for path in packs.values())
     print(
-        f"Generated {len(packs)} packs: {days} days × {len(COUNTERS)} counters each, "
+        f"Generated {len(packs)} packs: {days} days × {args.intervals} rows a day × {len(COUNTERS)} counters each, "
         f"{total_values:,} values, {size / 1e6:.1f} MB in {generated:.1f} s"
     )
 
@@ -186,8 +189,8 @@ def prepare(count: int, days: int):
     return contracts, {code: counters[code].pk for code, _header in COUNTERS}
 
 
-def generate(folder: Path, contracts, counter_ids: dict[str, int], days: int):
-    """One pack per contract, and the same values in long form for the COPY floor."""
+def generate(folder: Path, contracts, counter_ids: dict[str, int], days: int, intervals: int = 1):
+    """One pack per contract, and the values to store in long form for the COPY floor (daily sums)."""
     rng = random.Random(2026)
     packs = {}
     floor_path = folder / "floor.tsv"
@@ -198,9 +201,17 @@ def generate(folder: Path, contracts, counter_ids: dict[str, int], days: int):
                 pack.write("Date;" + ";".join(header for _code, header in COUNTERS) + "\r\n")
                 for offset in range(days):
                     day = START + datetime.timedelta(days=offset)
-                    row = _day_values(rng)
-                    cells = [_french(value) for value in row]
-                    pack.write(f"{day:%d/%m/%Y};" + ";".join(cells) + "\r\n")
+                    if intervals == 1:
+                        row = _day_values(rng)
+                        pack.write(f"{day:%d/%m/%Y};" + ";".join(_french(value) for value in row) + "\r\n")
+                    else:
+                        rows = [_day_values(rng) for _interval in range(intervals)]
+                        start = datetime.datetime.combine(day, datetime.time())
+                        for number, interval_row in enumerate(rows):
+                            moment = start + datetime.timedelta(minutes=number * 24 * 60 // intervals)
+                            cells = ";".join(_french(value) for value in interval_row)
+                            pack.write(f"{moment:%d/%m/%Y %H:%M};{cells}\r\n")
+                        row = [sum(values) for values in zip(*rows, strict=True)]
                     iso = day.isoformat()
                     floor.write(
                         "".join(

@@ -7,7 +7,9 @@ or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are deci
   a 404 for every method (never a 403 that would confirm it exists).
 - Actions: reads are open to every signed-in user (scoping decides the rows); writes need the role's
   model permission (`User.has_perm`, from accounts.roles), checked after the object was found in scope,
-  so a visible but forbidden write is a 403. A domain action declares its own rule (`action_rule`).
+  so a visible but forbidden write is a 403. Nothing is deleted, except where a service records the
+  deletion (KPI values, in their change log): that viewset names the permission a DELETE needs.
+  A domain action declares its own rule (`action_rule`).
 - Writes: serializers run the model's `full_clean()` (fields, `clean()`, constraints), so a bad input is
   a 400 with the error shape, never an IntegrityError. Rows with business rules are created by their
   domain service (`create_input_class` and `create_with_service` on the viewset), whose refusal is a 400.
@@ -92,7 +94,7 @@ class ApiAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         errors = {"401": ErrorSerializer}
-        if self.method in WRITE_PERMISSIONS:
+        if self.method in WRITE_PERMISSIONS or self.method == "DELETE":
             errors |= {"400": ValidationErrorSerializer, "403": ErrorSerializer}
         if "{" in self.path:
             errors["404"] = ErrorSerializer
@@ -133,10 +135,14 @@ class RolePermission(BasePermission):
             return rule(request.user)
         if request.method in SAFE_METHODS:
             return True
-        if request.method not in WRITE_PERMISSIONS:
-            return True  # DELETE, TRACE, …: the view answers 405
+        if request.method == "DELETE" and getattr(view, "delete_permission", None):
+            action = view.delete_permission
+        elif request.method in WRITE_PERMISSIONS:
+            action = WRITE_PERMISSIONS[request.method]
+        else:
+            return True  # DELETE where nothing is deleted, TRACE, …: the view answers 405
         model = view.get_queryset().model
-        return request.user.has_perm(model_permission(model, WRITE_PERMISSIONS[request.method]))
+        return request.user.has_perm(model_permission(model, action))
 
 
 def has_model_permission(model: type[models.Model], action: str) -> Callable:
@@ -221,6 +227,8 @@ class ScopedViewSetMixin:
     # Ids are integers; a word after a collection's path is another route (e.g. measurements/bulk/).
     lookup_value_regex = "[0-9]+"
     action_rule: Callable | None = None
+    # The model permission a DELETE needs, on the few resources whose service records a deletion.
+    delete_permission: str | None = None
 
     def get_queryset(self):
         return restrict(super().get_queryset(), self.request.user)
@@ -244,7 +252,8 @@ class ScopedModelViewSet(
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
 ):
-    """List, detail, create and update. Nothing is deleted through the API: the tracker keeps history.
+    """List, detail, create and update. Nothing is deleted through the API: the tracker keeps history
+    (a viewset whose service logs a deletion defines `destroy` and names its `delete_permission`).
 
     Where a domain service creates the rows, `create_input_class` validates the request and
     `create_with_service` calls the service (with the acting user); the answer is the created row.

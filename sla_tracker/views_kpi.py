@@ -48,7 +48,7 @@ from governance.selectors import open_action_items
 from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.access import contracts_for_kpi_entry
 from sla_tracker.kpi_import.mapping import ResolvedMapping
-from sla_tracker.kpi_import.parsing import parse_number, parse_period
+from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_time
 from sla_tracker.kpi_import.readers import UnreadableFile, open_table
 from sla_tracker.kpi_import.service import (
     KpiDataRejected,
@@ -414,7 +414,8 @@ IGNORE = ""
 
 
 class MappingForm(forms.Form):
-    """One select per column of the file: which counter it holds, or ignore it; and the date column."""
+    """One select per column of the file: which counter it holds, or ignore it; the date column, and the
+    time column of an interval file that gives the time of day in its own column."""
 
     name = forms.CharField(
         label=_("Name of this layout"),
@@ -431,6 +432,13 @@ class MappingForm(forms.Form):
             label=_("Date column"),
             choices=[(header, header) for header in self.headers],
             initial=initial_mapping.get("date_column"),
+            widget=forms.Select(attrs={"class": "form-select"}),
+        )
+        self.fields["time_column"] = forms.ChoiceField(
+            label=_("Time column (interval files)"),
+            choices=[("", _("None: daily values, or the time is in the date")), *self.fields["date_column"].choices],
+            initial=initial_mapping.get("time_column") or "",
+            required=False,
             widget=forms.Select(attrs={"class": "form-select"}),
         )
         choices = [(IGNORE, _("Ignore this column")), *((c.code, f"{c.code} – {c.name}") for c in counters)]
@@ -451,11 +459,13 @@ class MappingForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        date_column = data.get("date_column")
+        date_column, time_column = data.get("date_column"), data.get("time_column") or None
+        if time_column and time_column == date_column:
+            raise ValidationError(_("The time column cannot be the date column."))
         columns = {
             header: data.get(f"column_{index}") or None
             for index, header in enumerate(self.headers)
-            if header != date_column
+            if header not in (date_column, time_column)
         }
         used = [code for code in columns.values() if code]
         if not used:
@@ -464,7 +474,12 @@ class MappingForm(forms.Form):
             raise ValidationError(
                 format_lazy(_("Each counter can come from one column only: {codes}."), codes=", ".join(duplicates))
             )
-        data["mapping"] = {"date_column": date_column, "columns": columns, "name": data.get("name") or ""}
+        data["mapping"] = {
+            "date_column": date_column,
+            "time_column": time_column,
+            "columns": columns,
+            "name": data.get("name") or "",
+        }
         return data
 
 
@@ -525,7 +540,7 @@ def values_by_month(upload: KpiUpload) -> list[MonthCounterTotal] | None:
         with upload.file.open("rb") as stored, open_table(stored) as table:
             for item in file_values(table, mapping):
                 try:
-                    month, _day = parse_period(item.period)
+                    month, _day = parse_period(split_time(item.period)[0])
                     number = parse_number(item.value, decimal_comma=table.decimal_comma)
                 except ValueError:
                     continue

@@ -407,14 +407,15 @@ class KpiUploadFactory(DjangoModelFactory):
 
 
 class MeasurementFactory(DjangoModelFactory):
-    """One day's count for a counter, entered by hand; successive measurements take successive days."""
+    """One day's count for a counter, entered by hand; successive measurements take successive days of
+    the contract's first year (past days: the KPI data service refuses a day in the future)."""
 
     class Meta:
         model = Measurement
 
     contract = factory.SubFactory(ContractFactory)
     counter = factory.SubFactory(KpiCounterFactory)
-    day = factory.LazyAttributeSequence(lambda o, n: o.contract.start_date + datetime.timedelta(days=n))
+    day = factory.LazyAttributeSequence(lambda o, n: o.contract.start_date + datetime.timedelta(days=n % 365))
     month = factory.LazyAttribute(lambda o: first_of_month(o.day) if o.day else None)
     value = Decimal("1130")
     source = MeasurementSource.MANUAL

@@ -42,7 +42,10 @@ class KpiUploadInputSerializer(serializers.Serializer):
     mapping = serializers.JSONField(
         required=False,
         binary=True,
-        help_text='{"date_column": "Date", "columns": {"Appels reçus": "offered", "Commentaire": null}, "name": "…"}',
+        help_text=(
+            '{"date_column": "Date", "columns": {"Appels reçus": "offered", "Commentaire": null}, "name": "…"}; '
+            'add "time_column": "Heure" for an interval file whose time of day has its own column.'
+        ),
     )
 
 

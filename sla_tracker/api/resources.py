@@ -7,7 +7,7 @@ invoice, dispute a line, waive a line, resolve a dispute). Exclusions are decide
 """
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -18,12 +18,14 @@ from accounts.roles import reviews_statements
 from config.api import (
     ScopedModelViewSet,
     ScopedReadOnlyViewSet,
+    ServiceInputSerializer,
     ValidatedModelSerializer,
     has_model_permission,
 )
 from contracts.months import first_of_month
 from sla_tracker import filtersets, services
-from sla_tracker.choices import ApprovalStatus, MeasurementSource
+from sla_tracker.choices import ApprovalStatus
+from sla_tracker.kpi_import.service import KpiDataRejected, save_measurement
 from sla_tracker.models import (
     Exclusion,
     Incident,
@@ -66,20 +68,40 @@ class ServiceLevelVersionSerializer(ValidatedModelSerializer):
         fields = "__all__"
 
 
-class MeasurementSerializer(ValidatedModelSerializer):
+MEASUREMENT_KEY = ("contract", "counter", "month", "day")
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    """A stored value; writes go through MeasurementInput and the KPI data service."""
+
     class Meta:
         model = Measurement
         fields = ["id", "contract", "counter", "month", "day", "value", "source", "upload", "updated_by", "updated_at"]
         read_only_fields = ["source", "upload", "updated_by", "updated_at"]
         extra_kwargs = {"month": {"required": False, "help_text": "First day of the month; set from the day if given."}}
 
+
+class MeasurementInput(ServiceInputSerializer):
+    """One value's key and number; `save_measurement` checks the rules shared with files and bulk."""
+
+    class Meta:
+        model = Measurement
+        fields = ["contract", "counter", "month", "day", "value"]
+        extra_kwargs = {
+            "month": {"required": False, "help_text": "First day of the month; set from the day if given."},
+            "value": {"help_text": "A whole number for counts; never negative."},
+        }
+
     def get_validators(self):
-        # The month may be derived from the day; full_clean() checks the uniqueness constraints.
+        # The month may come from the day; the service answers for a key that already has a value.
         return []
 
-    def prepare_instance(self, instance) -> None:
-        if instance.day or instance.month:
-            instance.month = first_of_month(instance.day or instance.month)
+    def validate(self, attrs):
+        day = attrs.get("day", getattr(self.instance, "day", None))
+        month = attrs.get("month", getattr(self.instance, "month", None))
+        if not (day or month):
+            raise serializers.ValidationError({"day": [_("Give the day, or the month of a whole-month value.")]})
+        return {**attrs, "month": first_of_month(day or month)}
 
 
 class ExclusionSerializer(ValidatedModelSerializer):
@@ -156,17 +178,66 @@ class ServiceLevelVersionViewSet(ScopedModelViewSet):
 
 
 class MeasurementViewSet(ScopedModelViewSet):
-    """Single daily or monthly values; files and bulk imports go through the KPI import endpoints."""
+    """Single daily or monthly values; files and bulk imports go through the KPI import endpoints.
+
+    Every write goes through the KPI data service, like files, bulk and hand entry: the same checks,
+    the refusal of a month whose statement is approved, the contract's lock and the change log. A
+    value's key (contract, counter, day or month) does not change: delete it and create the new one.
+    A delete is recorded in the change log, so it needs the permission to change KPI data.
+    """
 
     queryset = Measurement.objects.all()
     serializer_class = MeasurementSerializer
     filterset_class = filtersets.MeasurementFilterSet
+    create_input_class = MeasurementInput
+    delete_permission = "change"
 
-    def server_fields(self) -> dict:
-        return {"source": MeasurementSource.API, "updated_by": self.request.user}
+    def create_with_service(self, data: dict) -> Measurement:
+        return self._save(data, data["value"], must_be_new=True)
 
-    def perform_update(self, serializer) -> None:
-        serializer.save(updated_by=self.request.user)
+    @extend_schema(request=MeasurementInput)
+    def update(self, request, *args, **kwargs):
+        measurement = self.get_object()
+        form = MeasurementInput(
+            measurement, data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
+        )
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        moved = [name for name in MEASUREMENT_KEY if name in data and data[name] != getattr(measurement, name)]
+        if moved:
+            message = _("A value's contract, counter and day do not change: delete it and create the new one.")
+            raise serializers.ValidationError({name: [message] for name in moved})
+        row = self._save(_key_of(measurement), data.get("value", measurement.value))
+        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data)
+
+    @extend_schema(request=MeasurementInput)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        self._save(_key_of(self.get_object()), None)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _save(self, key: dict, value, *, must_be_new: bool = False) -> Measurement | None:
+        try:
+            return save_measurement(
+                contract=key["contract"],
+                counter=key["counter"],
+                month=key["month"],
+                day=key.get("day"),
+                value=value,
+                actor=self.request.user,
+                must_be_new=must_be_new,
+            )
+        except KpiDataRejected as rejected:
+            errors: dict[str, list[str]] = {}
+            for issue in rejected.issues:
+                errors.setdefault(issue.column or "non_field_errors", []).append(str(issue.message))
+            raise serializers.ValidationError(errors) from rejected
+
+
+def _key_of(measurement: Measurement) -> dict:
+    return {name: getattr(measurement, name) for name in MEASUREMENT_KEY}
 
 
 class ExclusionViewSet(ScopedModelViewSet):

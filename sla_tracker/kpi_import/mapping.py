@@ -1,4 +1,5 @@
-"""Column mappings: which header of a vendor's KPI pack holds the date and which holds each counter.
+"""Column mappings: which header of a vendor's KPI pack holds the date (and the time of day, for an
+interval file that gives it in its own column) and which holds each counter.
 
 A mapping is saved per contract and reused when a new file's headers contain its columns; the first
 file of a new layout gets a suggestion built from the counters' codes, names and known synonyms.
@@ -17,6 +18,17 @@ from contracts.models import Contract
 from sla_tracker.models import ColumnMapping, KpiCounter
 
 DATE_HEADERS = ("date", "jour", "day", "fecha", "data", "datum", "mois", "month", "periode", "period")
+TIME_HEADERS = (
+    "heure",
+    "time",
+    "interval",
+    "intervalle",
+    "tranche horaire",
+    "heure de debut",
+    "debut de l intervalle",
+    "start time",
+    "interval start",
+)
 
 # Headers vendors use, in French and English, beside each counter's code and name.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -65,6 +77,7 @@ class ResolvedMapping:
     date_column: str | None
     columns: dict[str, str]
     name: str = ""
+    time_column: str | None = None
     saved: ColumnMapping | None = None
     origin: str = "suggested"
     unmapped: list[str] = field(default_factory=list)
@@ -85,6 +98,7 @@ class ResolvedMapping:
             "origin": self.origin,
             "saved_mapping": self.saved.pk if self.saved else None,
             "date_column": self.date_column,
+            "time_column": self.time_column,
             "columns": self.columns,
             "unmapped_columns": self.unmapped,
             "missing_columns": self.missing,
@@ -98,19 +112,21 @@ def suggest_mapping(headers: list[str], *, counters: list[KpiCounter] | None = N
     for counter in counters:
         for alias in (counter.code, counter.name, *SYNONYMS.get(counter.code, ())):
             known.setdefault(normalise_header(alias), counter.code)
-    date_column, columns, unmapped, taken = None, {}, [], set()
+    date_column, time_column, columns, unmapped, taken = None, None, {}, [], set()
     for header in headers:
         if not header:
             continue
         key = normalise_header(header)
         if date_column is None and key in DATE_HEADERS:
             date_column = header
+        elif time_column is None and key in TIME_HEADERS:
+            time_column = header
         elif (code := known.get(key)) and code not in taken:
             columns[header] = code
             taken.add(code)
         else:
             unmapped.append(header)
-    return ResolvedMapping(date_column=date_column, columns=columns, unmapped=unmapped)
+    return ResolvedMapping(date_column=date_column, time_column=time_column, columns=columns, unmapped=unmapped)
 
 
 def find_saved_mapping(contract: Contract, headers: list[str]) -> ColumnMapping | None:
@@ -119,9 +135,13 @@ def find_saved_mapping(contract: Contract, headers: list[str]) -> ColumnMapping 
     candidates = [
         mapping
         for mapping in contract.column_mappings.order_by("-created_at", "-pk")
-        if mapping.date_column in present and set(mapping.columns) <= present
+        if mapping.date_column in present and set(mapping.columns) <= present and mapping.time_column in present | {""}
     ]
-    exact = [m for m in candidates if {m.date_column, *(h for h, c in m.columns.items() if c)} == present - {""}]
+    exact = [
+        m
+        for m in candidates
+        if {m.date_column, m.time_column, *(h for h, c in m.columns.items() if c)} - {""} == present - {""}
+    ]
     return (exact or candidates or [None])[0]
 
 
@@ -135,16 +155,23 @@ def resolve_mapping(
 ) -> ResolvedMapping:
     """The mapping to read a file with: a named saved one, one given as JSON, a matching saved one, or a guess.
 
-    JSON form: {"date_column": "Date", "columns": {"Appels reçus": "offered", "Commentaire": null}, "name": "…"};
-    a header mapped to null is ignored on purpose. Raises ValidationError for an unknown name or bad JSON.
+    JSON form: {"date_column": "Date", "columns": {"Appels reçus": "offered", "Commentaire": null}, "name": "…"},
+    with "time_column": "Heure" for an interval file that gives the time in its own column; a header
+    mapped to null is ignored on purpose. Raises ValidationError for an unknown name or bad JSON.
     """
     present = [h for h in headers if h]
     if mapping is not None:
-        date_column, columns = _mapping_from_json(mapping)
+        date_column, time_column, columns = _mapping_from_json(mapping)
         name = str(mapping.get("name") or mapping_name or "")
         existing = contract.column_mappings.filter(name=name).first() if name else None
-        resolved = ResolvedMapping(date_column=date_column, columns=columns, name=name, origin="given")
-        if existing and existing.date_column == date_column and existing.columns == columns:
+        resolved = ResolvedMapping(
+            date_column=date_column, time_column=time_column, columns=columns, name=name, origin="given"
+        )
+        if existing and (existing.date_column, existing.time_column or None, existing.columns) == (
+            date_column,
+            time_column,
+            columns,
+        ):
             resolved.saved, resolved.origin = existing, "saved"
     elif mapping_name:
         saved = contract.column_mappings.filter(name=mapping_name).first()
@@ -158,7 +185,7 @@ def resolve_mapping(
     else:
         resolved = suggest_mapping(present, counters=counters)
     if resolved.origin != "suggested":
-        used = {resolved.date_column, *resolved.columns}
+        used = {resolved.date_column, resolved.time_column, *resolved.columns}
         resolved.missing = [h for h in used if h and h not in present]
         resolved.unmapped = [h for h in present if h not in used and not _ignored(mapping, h)]
     resolved.columns = {header: code for header, code in resolved.columns.items() if code}
@@ -167,7 +194,12 @@ def resolve_mapping(
 
 def _from_saved(saved: ColumnMapping) -> ResolvedMapping:
     return ResolvedMapping(
-        date_column=saved.date_column, columns=dict(saved.columns), name=saved.name, saved=saved, origin="saved"
+        date_column=saved.date_column,
+        time_column=saved.time_column or None,
+        columns=dict(saved.columns),
+        name=saved.name,
+        saved=saved,
+        origin="saved",
     )
 
 
@@ -175,22 +207,28 @@ def _ignored(mapping: dict | None, header: str) -> bool:
     return bool(mapping) and header in (mapping.get("columns") or {})
 
 
-def _mapping_from_json(mapping: dict) -> tuple[str, dict[str, str]]:
+def _mapping_from_json(mapping: dict) -> tuple[str, str | None, dict[str, str]]:
     if not isinstance(mapping, dict):
         raise ValidationError(_("The mapping must be an object with “date_column” and “columns”."))
     date_column = mapping.get("date_column")
+    time_column = mapping.get("time_column") or None
     columns = mapping.get("columns")
     if not isinstance(date_column, str) or not date_column.strip():
         raise ValidationError(_("The mapping needs the name of the date column (“date_column”)."))
+    if time_column is not None and not isinstance(time_column, str):
+        raise ValidationError(_("The mapping's “time_column” must be the header of the time column, or null."))
     if not isinstance(columns, dict) or not all(
         isinstance(header, str) and (code is None or isinstance(code, str)) for header, code in columns.items()
     ):
         raise ValidationError(_("The mapping's “columns” must map each header to a counter code (or null)."))
-    return date_column.strip(), {header.strip(): (code or "").strip() for header, code in columns.items()}
+    columns = {header.strip(): (code or "").strip() for header, code in columns.items()}
+    return date_column.strip(), (time_column.strip() or None) if time_column else None, columns
 
 
 @transaction.atomic
-def save_mapping(*, contract: Contract, name: str, date_column: str, columns: dict[str, str], actor) -> ColumnMapping:
+def save_mapping(
+    *, contract: Contract, name: str, date_column: str, columns: dict[str, str], actor, time_column: str | None = None
+) -> ColumnMapping:
     """Save (or replace) the contract's mapping of that name; the columns must name existing counters."""
     columns = {header: code for header, code in columns.items() if code}
     unknown = sorted(
@@ -201,7 +239,7 @@ def save_mapping(*, contract: Contract, name: str, date_column: str, columns: di
     mapping = ColumnMapping.objects.filter(contract=contract, name=name).first() or ColumnMapping(
         contract=contract, name=name, created_by=actor
     )
-    mapping.date_column, mapping.columns = date_column, columns
+    mapping.date_column, mapping.time_column, mapping.columns = date_column, time_column or "", columns
     mapping.full_clean()
     mapping.save()
     return mapping

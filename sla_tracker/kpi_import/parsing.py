@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+# A date followed by a time of day: "2026-03-01 08:15", "01/03/2026 08:15:00", "2026-03-01T08:15".
+_DATE_AND_TIME = re.compile(r"^(\S+?)(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _PLAIN_INTEGER = re.compile(r"^\d+$")
@@ -47,6 +49,48 @@ def parse_period(value: object) -> tuple[datetime.date, datetime.date | None]:
         raise ValueError(f"{text!r} is not a date")
     day_value = datetime.date(int(year), int(month), int(day))
     return day_value.replace(day=1), day_value
+
+
+def split_time(value: object) -> tuple[object, int | None]:
+    """A date cell's date part and its time of day in minutes after midnight, None without a time.
+
+    "2026-03-01 08:15" → ("2026-03-01", 495); an Excel datetime → (its date, its minutes), so a date
+    cell of Excel (a datetime at midnight) gives 0. The date part is left to `parse_period`. ValueError
+    for a time that is not a whole minute of the day (intervals start on a minute).
+    """
+    if isinstance(value, datetime.datetime):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1_000_000
+        # Excel stores a time as a fraction of a day: 08:10 may read back a millisecond off.
+        minutes = round(seconds / 60)
+        if abs(seconds - minutes * 60) > 1 or minutes >= 24 * 60:
+            raise ValueError("not a whole minute of the day")
+        return value.date(), minutes
+    if not isinstance(value, str) or not (match := _DATE_AND_TIME.match(value.strip())):
+        return value, None
+    date_text, hours, minutes, seconds, fraction = match.groups()
+    if int(hours) > 23 or int(minutes) > 59:
+        raise ValueError(f"{value!r} is not a time of day")
+    if (seconds and int(seconds)) or (fraction and int(fraction)):
+        raise ValueError("not a whole minute")
+    return date_text, int(hours) * 60 + int(minutes)
+
+
+def parse_time_of_day(value: object) -> int | None:
+    """The minutes after midnight of a time cell ("08:15", "8:15:00", an Excel time), None when empty.
+
+    ValueError for anything else, or a time that is not a whole minute of the day.
+    """
+    if isinstance(value, datetime.time):
+        value = datetime.datetime.combine(datetime.date.min, value)
+    if isinstance(value, datetime.datetime):
+        return split_time(value)[1]
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    minutes = split_time(f"2000-01-01 {text}")[1]
+    if minutes is None:
+        raise ValueError(f"{text!r} is not a time of day")
+    return minutes
 
 
 def parse_number(value: object, *, decimal_comma: bool | None = None) -> Decimal:

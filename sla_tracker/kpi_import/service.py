@@ -28,7 +28,7 @@ from sla_tracker.choices import ChangeAction, MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.mapping import ResolvedMapping, resolve_mapping, save_mapping
 from sla_tracker.kpi_import.readers import Table, UnreadableFile, check_size, open_table
 from sla_tracker.kpi_import.validation import FileRows, Issue, KpiValue, Period, Validator
-from sla_tracker.models import KpiUpload, Measurement, MeasurementChange
+from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,47 @@ def save_measurements(
         if not validator.ok:
             raise KpiDataRejected(validator.issues, validator.error_count)
         return writer.finish()
+
+
+def save_measurement(
+    *,
+    contract: Contract,
+    counter: KpiCounter,
+    month: datetime.date,
+    day: datetime.date | None,
+    value: Decimal | None,
+    actor,
+    source: str = MeasurementSource.API,
+    must_be_new: bool = False,
+    today: datetime.date | None = None,
+) -> Measurement | None:
+    """Store (or with value None delete) one value through `save_measurements`, so its rules, locks and
+    change log apply: the stored row, or None once deleted. `must_be_new` refuses a key that has a value
+    (a create). KpiDataRejected names the field of each error: "counter", "day" or "month", "value".
+    """
+    period_field = "day" if day else "month"
+    item = KpiValue(
+        counter=counter.code,
+        period=day or f"{month:%Y-%m}",
+        value=value,
+        row=0,
+        column="value",
+        period_column=period_field,
+        counter_column="counter",
+    )
+    stored = Measurement.objects.filter(contract=contract, counter=counter)
+    stored = stored.filter(day=day) if day else stored.filter(day__isnull=True, month=month)
+    with transaction.atomic():
+        Contract.objects.select_for_update().filter(pk=contract.pk).exists()
+        if must_be_new and stored.exists():
+            message = (
+                _("This counter already has a value for this day.")
+                if day
+                else _("This counter already has a whole-month value for this month.")
+            )
+            raise KpiDataRejected([Issue(message, row=0, column=period_field)], 1)
+        save_measurements(contract=contract, values=[item], source=source, actor=actor, today=today, per_item=True)
+    return stored.first()
 
 
 def _writer_class() -> type:
@@ -353,6 +394,8 @@ def file_rows(table: Table, mapping: ResolvedMapping) -> FileRows:
         date_index=table.headers.index(mapping.date_column),
         date_column=mapping.date_column,
         columns=[(table.headers.index(header), header, code) for header, code in mapping.columns.items()],
+        time_index=table.headers.index(mapping.time_column) if mapping.time_column else None,
+        time_column=mapping.time_column,
     )
 
 
@@ -586,7 +629,12 @@ def _mark(upload: KpiUpload, status: str, errors: list, error_count: int) -> Non
 def _mapping_for_import(upload: KpiUpload, actor) -> ResolvedMapping:
     """The mapping the preview validated with, saved for the contract if it was new (so the layout is known)."""
     data = upload.preview["mapping"]
-    resolved = ResolvedMapping(date_column=data["date_column"], columns=data["columns"], name=data["name"])
+    resolved = ResolvedMapping(
+        date_column=data["date_column"],
+        time_column=data.get("time_column"),
+        columns=data["columns"],
+        name=data["name"],
+    )
     if data.get("saved_mapping"):
         resolved.saved = upload.contract.column_mappings.filter(pk=data["saved_mapping"]).first()
     if resolved.saved is None:
@@ -594,6 +642,7 @@ def _mapping_for_import(upload: KpiUpload, actor) -> ResolvedMapping:
             contract=upload.contract,
             name=_free_mapping_name(upload, data["name"]),
             date_column=resolved.date_column,
+            time_column=resolved.time_column,
             columns=resolved.columns,
             actor=actor,
         )

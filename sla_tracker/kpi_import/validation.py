@@ -3,6 +3,12 @@
 `Validator` checks values as they stream in (keeping only what the cross-value rules need: the
 keys seen, and the values of counters bounded by another) and collects every error with its place
 (file row and column, or API item index and field), the value and a translatable reason.
+
+A file is daily (a date per row) or by interval (a date and time per row, e.g. every 15 minutes),
+never both for one day. Interval rows are summed per day and counter and the sums are what is
+stored and checked against the same-day bounds: an interval whose counts disagree on their own is
+accepted when the day adds up (ACD reports may count a call in the interval it arrived and in the
+one it was answered). Each value is still checked on its own (number, sign, whole for counts).
 """
 
 import datetime
@@ -19,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from contracts.models import Contract
 from contracts.months import last_day_of_month
 from sla_tracker.choices import CounterUnit, StatementStatus
-from sla_tracker.kpi_import.parsing import parse_number, parse_period
+from sla_tracker.kpi_import.parsing import parse_number, parse_period, parse_time_of_day, split_time
 from sla_tracker.models import KpiCounter, Measurement, PenaltyStatement
 
 MAX_REPORTED_ERRORS = 1000
@@ -68,13 +74,16 @@ class Period(NamedTuple):
 
 @dataclass(frozen=True)
 class FileRows:
-    """A KPI pack's data rows as a mapping reads them: (row number, cells) pairs, where the date is,
-    and each counter column as (cell index, header, counter code)."""
+    """A KPI pack's data rows as a mapping reads them: (row number, cells) pairs, where the date is
+    (and the time of day, when an interval file gives it in its own column), and each counter column
+    as (cell index, header, counter code)."""
 
     rows: Iterable[tuple[int, list]]
     date_index: int
     date_column: str
     columns: list[tuple[int, str, str]]
+    time_index: int | None = None
+    time_column: str | None = None
 
 
 class _Counter(NamedTuple):
@@ -86,6 +95,35 @@ class _Counter(NamedTuple):
 
 
 _UNREAD = object()
+
+
+class _DaySums:
+    """One day of an interval file: each counter's running sum, its intervals seen (a bit per minute of
+    the day, so a repeated interval is found without keeping the intervals), and its first row."""
+
+    __slots__ = ("first", "first_row", "refused", "slots", "sums", "timed_row")
+
+    def __init__(self, first_row: int) -> None:
+        self.first_row = first_row
+        self.timed_row: int | None = None  # the first row with a time after midnight
+        self.sums: dict[int, int | Decimal] = {}
+        self.slots: dict[int, int] = {}
+        self.first: dict[int, tuple[int, str, int]] = {}
+        self.refused: set[int] = set()  # counters with a refused interval: no sum to check or store
+
+    def add(self, counter_id: int, minute: int, value: int | Decimal, row: int, column: str) -> bool:
+        """Add an interval's value to the day; False if the counter already has that interval."""
+        bit = 1 << minute
+        slots = self.slots.get(counter_id, 0)
+        if slots & bit:
+            return False
+        self.slots[counter_id] = slots | bit
+        if counter_id in self.sums:
+            self.sums[counter_id] += value
+        else:
+            self.sums[counter_id] = value
+            self.first[counter_id] = (row, column, minute)
+        return True
 
 
 class Validator:
@@ -126,6 +164,10 @@ class Validator:
         self._periods: dict[object, Period | Promise] = {}
         # Per period: the row of each counter's value (duplicates), and the values of bounded counters.
         self._seen: dict[Period, dict[int, int | None]] = {}
+        self._daily_rows: dict[Period, int] = {}
+        # Days a file gives by intervals (date and time): their running sums, until the file ends.
+        self._interval_days: dict[Period, _DaySums] = {}
+        self._summed_days: set[Period] = set()
         self._bounded: dict[Period, dict[int, tuple]] = defaultdict(dict)
         self._reported: set[tuple] = set()
         self.months: set[datetime.date] = set()
@@ -163,10 +205,12 @@ class Validator:
                 counter = None  # out of scope: reported like an unknown counter, once for its column
             columns.append((index, header, code, counter, counter is not None and counter.id in self._bounded_ids))
         date_index, date_column = source.date_index, source.date_column
-        seen_by_period, bounded_by_period = self._seen, self._bounded
+        time_index, time_column = source.time_index, source.time_column
+        bounded_by_period = self._bounded
         for row, cells in source.rows:
             width = len(cells)
             period = seen = _UNREAD
+            day_sums = minute = None
             pairs = []
             for index, header, code, counter, bounded in columns:
                 raw = cells[index] if index < width else ""
@@ -178,11 +222,11 @@ class Validator:
                     self._counter(code, row=row, column=header)
                     continue
                 if period is _UNREAD:
-                    period = self._period(cells[date_index] if date_index < width else "", row=row, column=date_column)
-                    if period is not None:
-                        seen = seen_by_period.get(period)
-                        if seen is None:
-                            seen = seen_by_period[period] = {}
+                    raw_date = cells[date_index] if date_index < width else ""
+                    if time_index is not None:
+                        raw_time = cells[time_index] if time_index < width else ""
+                        raw_date = self._with_time(raw_date, raw_time, row=row, column=time_column)
+                    period, minute, seen, day_sums = self._row_day(raw_date, row=row, column=date_column)
                 if period is None:
                     continue
                 if plain:
@@ -190,9 +234,17 @@ class Validator:
                 else:
                     number = self._number(raw, counter, row=row, column=header)
                     if number is None:
+                        if day_sums is not None:
+                            day_sums.refused.add(counter.id)
                         continue
                     text = str(number)
                 counter_id = counter.id
+                if day_sums is not None:
+                    value = int(raw) if plain else number
+                    if not day_sums.add(counter_id, minute, value, row, header):
+                        day_sums.refused.add(counter_id)
+                        self._duplicate_interval(counter, period, minute, day_sums, row=row, column=header, value=raw)
+                    continue
                 if counter_id in seen:
                     self._duplicate(counter, period, seen[counter_id], row=row, column=header, value=raw)
                     continue
@@ -202,6 +254,164 @@ class Validator:
                 pairs.append((counter_id, text))
             if pairs and not self.error_count:
                 yield period, pairs
+        summed = self._sum_intervals()
+        if not self.error_count:
+            yield from summed
+
+    def _with_time(self, raw_date: object, raw_time: object, *, row, column) -> object:
+        """The date cell with the time of the row's time column, as one date and time; the date cell
+        alone when the time cell is empty."""
+        try:
+            minute = parse_time_of_day(raw_time)
+            if minute is None:
+                return raw_date
+            date_part, own_minute = (raw_date, None) if isinstance(raw_date, str) else split_time(raw_date)
+        except ValueError:
+            date_part, minute, own_minute = raw_date, None, None
+        if date_part is None or not str(date_part).strip():
+            return raw_date  # reported as a missing date
+        if minute is None or own_minute:
+            self.add_once(
+                ("period", row),
+                _("Not a time of day: give the time as HH:MM, e.g. 08:15, and the day in the date column."),
+                row=row,
+                column=column,
+                value=_text(raw_time),
+            )
+            return None
+        text = date_part.isoformat() if isinstance(date_part, datetime.date) else str(date_part).strip()
+        return f"{text} {minute // 60:02d}:{minute % 60:02d}"
+
+    def _row_day(self, raw: object, *, row, column) -> tuple[Period | None, int | None, dict | None, "_DaySums | None"]:
+        """A file row's period and time (minutes after midnight, or None), with what its values are checked
+        against: the day's values so far for a row without a time, the day's running sums for one with."""
+        period, minute = self._row_period(raw, row=row, column=column)
+        if period is None:
+            return None, None, None, None
+        if minute is not None:
+            day_sums = self._interval_day(period, minute, row=row, column=column, value=raw)
+            return (period if day_sums else None), minute, None, day_sums
+        if (day_sums := self._interval_days.get(period)) is not None:
+            self._mixed(period, interval_row=day_sums.first_row, daily_row=row, row=row, column=column, value=raw)
+            return None, None, None, None
+        seen = self._seen.get(period)
+        if seen is None:
+            seen = self._seen[period] = {}
+            self._daily_rows[period] = row
+        return period, None, seen, None
+
+    def _row_period(self, raw: object, *, row, column) -> tuple[Period | None, int | None]:
+        """A file row's period, and its time in minutes after midnight when the date cell has one."""
+        try:
+            date_part, minute = split_time(raw)
+        except ValueError:
+            self.add_once(
+                ("period", row),
+                _("Not a time of day: an interval starts on a whole minute, e.g. 2026-03-01 08:15."),
+                row=row,
+                column=column,
+                value=_text(raw),
+            )
+            return None, None
+        period = self._period(date_part, row=row, column=column, shown=raw)
+        if period is not None and minute is not None and period.day is None:
+            self.add_once(
+                ("period", row),
+                _("A time needs a day: give the date and time as YYYY-MM-DD HH:MM."),
+                row=row,
+                column=column,
+                value=_text(raw),
+            )
+            return None, None
+        return period, minute
+
+    def _interval_day(self, period: Period, minute: int, *, row, column, value) -> "_DaySums | None":
+        """The running sums of a day given by intervals; None (after reporting it) if the file also
+        gives the day without a time."""
+        day_sums = self._interval_days.get(period)
+        if day_sums is None:
+            if period in self._seen:
+                self._mixed(
+                    period,
+                    interval_row=row,
+                    daily_row=self._daily_rows.get(period),
+                    row=row,
+                    column=column,
+                    value=value,
+                )
+                return None
+            day_sums = self._interval_days[period] = _DaySums(row)
+        if minute and day_sums.timed_row is None:
+            day_sums.timed_row = row
+        return day_sums
+
+    def _mixed(self, period: Period, *, interval_row, daily_row, row, column, value) -> None:
+        self.add_once(
+            ("mixed", period),
+            format_lazy(
+                _(
+                    "Row {interval_row} gives {day} with a time and row {daily_row} without one: a file gives "
+                    "either daily values or interval values (date and time), not both for the same day."
+                ),
+                interval_row=interval_row,
+                daily_row=daily_row,
+                day=_when(*period),
+            ),
+            row=row,
+            column=column,
+            value=_text(value),
+        )
+
+    def _duplicate_interval(self, counter: _Counter, period: Period, minute: int, day_sums, *, row, column, value):
+        first_row, _header, first_minute = day_sums.first[counter.id]
+        if day_sums.timed_row is None:
+            # Only midnight so far: an Excel date cell, that is a daily file.
+            self._duplicate(counter, period, first_row, row=row, column=column, value=value)
+            return
+        when = f"{_when(*period)} {minute // 60:02d}:{minute % 60:02d}"
+        if minute == first_minute:
+            message = format_lazy(
+                _("{counter} already has a value for {when} in row {first}: give each interval and counter once."),
+                counter=counter.code,
+                when=when,
+                first=first_row,
+            )
+        else:
+            message = format_lazy(
+                _("{counter} already has a value for {when} earlier in the file: give each interval and counter once."),
+                counter=counter.code,
+                when=when,
+            )
+        self.add(message, row=row, column=column, value=value)
+
+    def _sum_intervals(self) -> list[tuple[Period, list[tuple[int, str]]]]:
+        """The daily sums of the days given by intervals, ready to store; their same-day bounds are
+        checked by `finish` like a daily file's values (the error names the day's first row)."""
+        summed = []
+        for period, day_sums in self._interval_days.items():
+            if day_sums.timed_row is not None:
+                self._summed_days.add(period)
+            pairs = []
+            for counter_id, total in day_sums.sums.items():
+                if counter_id in day_sums.refused:
+                    continue
+                row, header, _minute = day_sums.first[counter_id]
+                if total >= MAX_VALUE:
+                    self.add(
+                        format_lazy(
+                            _("The values of {when} add up to more than the largest value stored."), when=_when(*period)
+                        ),
+                        row=row,
+                        column=header,
+                        value=_plain(total),
+                    )
+                    continue
+                if counter_id in self._bounded_ids:
+                    self._bounded[period][counter_id] = (total, row, header)
+                pairs.append((counter_id, _plain(total)))
+            summed.append((period, pairs))
+        self._interval_days.clear()
+        return summed
 
     def check_items(self, items: Iterable[KpiValue]) -> Iterator[tuple[Period, list[tuple[int, str | None]]]]:
         """Check values given one by one; yield each as (period, [(counter id, number as text)]) while
@@ -263,7 +473,7 @@ class Validator:
             return None
         return counter
 
-    def _period(self, raw: object, *, row, column) -> Period | None:
+    def _period(self, raw: object, *, row, column, shown: object = None) -> Period | None:
         cache_key = raw if isinstance(raw, datetime.date | str) else repr(raw)
         result = self._periods.get(cache_key)
         if result is None:
@@ -274,7 +484,7 @@ class Validator:
                 self._note_period(result)
         if isinstance(result, Period):
             return result
-        self.add_once(("period", row), result, row=row, column=column, value=_text(raw))
+        self.add_once(("period", row), result, row=row, column=column, value=_text(raw if shown is None else shown))
         return None
 
     def _note_period(self, period: Period) -> None:
@@ -362,7 +572,8 @@ class Validator:
                 if (bound_id := bound_of.get(counter_id)) is not None:
                     bound_value = values[bound_id][0] if bound_id in values else stored.get((bound_id, period))
                     if bound_value is not None and value > bound_value:
-                        self._report_bound(counter_id, value, bound_id, bound_value, period, row, column)
+                        summed = period in self._summed_days
+                        self._report_bound(counter_id, value, bound_id, bound_value, period, row, column, summed)
                 for subset_id in subsets_of.get(counter_id, ()):
                     if subset_id not in values:
                         subset_value = stored.get((subset_id, period))
@@ -371,10 +582,16 @@ class Validator:
         self._bounded.clear()
         return self.issues
 
-    def _report_bound(self, subset_id, subset_value, bound_id, bound_value, period, row, column) -> None:
+    def _report_bound(self, subset_id, subset_value, bound_id, bound_value, period, row, column, summed=False) -> None:
+        """`summed`: the subset's value is the sum of a day's intervals in the file."""
+        message = (
+            _("On {when}, the intervals of {subset} add up to {subset_value}, more than {bound} ({bound_value}).")
+            if summed
+            else _("{subset} ({subset_value}) cannot be more than {bound} ({bound_value}) on {when}.")
+        )
         self.add(
             format_lazy(
-                _("{subset} ({subset_value}) cannot be more than {bound} ({bound_value}) on {when}."),
+                message,
                 subset=self._codes_by_id[subset_id],
                 subset_value=_plain(subset_value),
                 bound=self._codes_by_id[bound_id],

@@ -79,6 +79,12 @@ class ColumnMapping(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="column_mappings")
     name = models.CharField(_("name"), max_length=100)
     date_column = models.CharField(_("date column"), max_length=100)
+    time_column = models.CharField(
+        _("time column"),
+        max_length=100,
+        blank=True,
+        help_text=_("Interval files whose time of day has its own column; empty when the date holds it."),
+    )
     columns = models.JSONField(_("columns"), help_text=_('{"Appels reçus": "offered", …}'))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -2,7 +2,8 @@
 
 prefix: the collection under /api/v1/; label: the model in tests.accounts.test_scoping.build_world;
 app: whose role permissions decide writes (None: read-only resource, changed only by actions);
-shared: reference data every signed-in user reads.
+shared: reference data every signed-in user reads; deletable: DELETE is answered (the service logs
+the deletion) with the app's change permission, where every other resource answers 405.
 """
 
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ class Endpoint:
     label: str
     app: str | None
     shared: bool = False
+    deletable: bool = False
 
     def __str__(self) -> str:
         return self.prefix
@@ -28,7 +30,7 @@ ENDPOINTS = (
     Endpoint("kpi-counters", "sla_tracker.KpiCounter", "sla_tracker", shared=True),
     Endpoint("service-levels", "sla_tracker.ServiceLevel", "sla_tracker"),
     Endpoint("service-level-versions", "sla_tracker.ServiceLevelVersion", "sla_tracker"),
-    Endpoint("measurements", "sla_tracker.Measurement", "sla_tracker"),
+    Endpoint("measurements", "sla_tracker.Measurement", "sla_tracker", deletable=True),
     Endpoint("exclusions", "sla_tracker.Exclusion", "sla_tracker"),
     Endpoint("incidents", "sla_tracker.Incident", "sla_tracker"),
     Endpoint("penalty-statements", "sla_tracker.PenaltyStatement", None),

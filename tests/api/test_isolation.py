@@ -79,11 +79,26 @@ def test_statements_lines_and_disputes_are_not_written_directly(worlds, users, c
     assert client.post(list_url(endpoint), {}, format="json").status_code == 405
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if not e.deletable], ids=str)
 def test_nothing_is_deleted_through_the_api(worlds, users, client_for, endpoint):
     response = client_for(users[Role.ADMINISTRATOR]).delete(detail_url(endpoint, row(worlds[0], endpoint)))
     assert response.status_code == 405
     assert response.json()["type"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("whose", ["own", "other"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.deletable], ids=str)
+def test_a_delete_is_404_outside_scope_403_without_the_permission_and_204_with_it(
+    worlds, users, client_for, endpoint, role, whose
+):
+    obj = row(worlds[0] if whose == "own" else worlds[1], endpoint)
+    response = client_for(users[role]).delete(detail_url(endpoint, obj))
+    expected = 204 if may_change(role, endpoint.app) else 403
+    if not visible(role, endpoint, whose):
+        expected = 404
+    assert response.status_code == expected, response.content
+    assert type(obj).objects.filter(pk=obj.pk).exists() == (expected != 204)
 
 
 def test_an_anonymous_request_is_401_with_the_error_shape(worlds):

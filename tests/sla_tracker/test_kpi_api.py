@@ -1,16 +1,17 @@
 """KPI uploads and bulk measurements over the REST API: preview, import, progress, permissions, all-or-nothing."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.choices import Role
-from sla_tracker.choices import UploadStatus
+from sla_tracker.choices import ChangeAction, UploadStatus
 from sla_tracker.kpi_import import tasks
-from sla_tracker.models import KpiUpload, Measurement
-from tests.factories import UserFactory, VendorUserFactory
+from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange
+from tests.factories import MeasurementFactory, PenaltyStatementFactory, UserFactory, VendorUserFactory
 from tests.sla_tracker.kpi_support import csv_file, nothing_written, voice_contract
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +189,150 @@ def test_vendor_managers_see_only_their_contracts_in_bulk():
     response = client_for(outsider).post("/api/v1/measurements/bulk/", items, format="json")
     assert response.status_code == 400
     assert response.data["errors"][0]["message"] == "Unknown contract."
+
+
+# Single values (/api/v1/measurements/): the same service as bulk, files and hand entry.
+
+
+def measurement_payload(contract, **fields):
+    return {
+        "contract": contract.pk,
+        "counter": KpiCounter.objects.get(code="answered").pk,
+        "day": "2025-01-02",
+        "value": "1130",
+        **fields,
+    }
+
+
+def test_a_single_value_is_created_with_its_change_log_entry():
+    contract = voice_contract()
+    response = client_for(contract.owner).post("/api/v1/measurements/", measurement_payload(contract), format="json")
+    assert response.status_code == 201, response.data
+    stored = Measurement.objects.get()
+    assert response.data["id"] == stored.pk
+    assert (response.data["month"], response.data["value"], response.data["source"]) == (
+        "2025-01-01",
+        "1130.0000",
+        "api",
+    )
+    assert response.data["updated_by"] == contract.owner.pk
+    change = MeasurementChange.objects.get()
+    assert (change.action, change.new_value, change.changed_by) == (ChangeAction.CREATE, Decimal(1130), contract.owner)
+
+
+def test_a_single_whole_month_value_is_created():
+    contract = voice_contract()
+    qa = KpiCounter.objects.get(code="qa_evaluations")
+    payload = measurement_payload(contract, counter=qa.pk, day=None, month="2025-01-01", value=28)
+    response = client_for(contract.owner).post("/api/v1/measurements/", payload, format="json")
+    assert response.status_code == 201, response.data
+    assert (response.data["month"], response.data["day"]) == ("2025-01-01", None)
+
+
+def test_creating_a_value_that_exists_is_refused():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    assert client.post("/api/v1/measurements/", measurement_payload(contract), format="json").status_code == 201
+    response = client.post("/api/v1/measurements/", measurement_payload(contract, value=1), format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error",
+        "errors": {"day": ["This counter already has a value for this day."]},
+    }
+    assert Measurement.objects.get().value == 1130
+
+
+def test_a_negative_single_value_is_refused_with_the_rule_of_files_and_bulk():
+    contract = voice_contract()
+    payload = measurement_payload(contract, value="-1")
+    response = client_for(contract.owner).post("/api/v1/measurements/", payload, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error",
+        "errors": {"value": ["Negative values are not allowed: counters count things."]},
+    }
+    assert nothing_written()
+
+
+def test_a_single_value_checks_the_same_day_bounds():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    client.post("/api/v1/measurements/", measurement_payload(contract), format="json")
+    within = KpiCounter.objects.get(code="answered_within_20s")
+    response = client.post(
+        "/api/v1/measurements/", measurement_payload(contract, counter=within.pk, value=1200), format="json"
+    )
+    assert response.status_code == 400
+    assert "cannot be more than answered" in response.json()["errors"]["value"][0]
+
+
+def test_a_patch_changes_the_value_and_logs_the_change():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    measurement_id = client.post("/api/v1/measurements/", measurement_payload(contract), format="json").data["id"]
+    response = client.patch(f"/api/v1/measurements/{measurement_id}/", {"value": "1140"}, format="json")
+    assert response.status_code == 200, response.data
+    assert response.data["value"] == "1140.0000"
+    change = MeasurementChange.objects.get(action=ChangeAction.UPDATE)
+    assert (change.old_value, change.new_value, change.changed_by) == (Decimal(1130), Decimal(1140), contract.owner)
+
+
+def test_a_patch_of_a_month_whose_statement_is_approved_is_refused_and_writes_nothing():
+    contract = voice_contract()
+    measurement = MeasurementFactory(
+        contract=contract, counter=KpiCounter.objects.get(code="answered"), day=datetime.date(2025, 1, 2)
+    )
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+    response = client_for(contract.owner).patch(
+        f"/api/v1/measurements/{measurement.pk}/", {"value": "1"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "validation_error"
+    assert "can no longer change" in response.json()["errors"]["day"][0]
+    measurement.refresh_from_db()
+    assert measurement.value == Decimal(1130)
+    assert not MeasurementChange.objects.exists()
+
+
+def test_a_patch_cannot_move_a_value_to_another_day():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    measurement_id = client.post("/api/v1/measurements/", measurement_payload(contract), format="json").data["id"]
+    response = client.patch(f"/api/v1/measurements/{measurement_id}/", {"day": "2025-01-03"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["day"]
+    assert Measurement.objects.get().day == datetime.date(2025, 1, 2)
+
+
+def test_a_put_replaces_the_value():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    measurement_id = client.post("/api/v1/measurements/", measurement_payload(contract), format="json").data["id"]
+    response = client.put(
+        f"/api/v1/measurements/{measurement_id}/", measurement_payload(contract, value=1150), format="json"
+    )
+    assert response.status_code == 200, response.data
+    assert Measurement.objects.get().value == 1150
+
+
+def test_a_delete_removes_the_value_and_logs_it():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    measurement_id = client.post("/api/v1/measurements/", measurement_payload(contract), format="json").data["id"]
+    response = client.delete(f"/api/v1/measurements/{measurement_id}/")
+    assert response.status_code == 204
+    assert not Measurement.objects.exists()
+    change = MeasurementChange.objects.get(action=ChangeAction.DELETE)
+    assert (change.old_value, change.new_value, change.changed_by) == (Decimal(1130), None, contract.owner)
+
+
+def test_a_delete_in_a_month_whose_statement_is_approved_is_refused():
+    contract = voice_contract()
+    measurement = MeasurementFactory(
+        contract=contract, counter=KpiCounter.objects.get(code="answered"), day=datetime.date(2025, 1, 2)
+    )
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+    response = client_for(contract.owner).delete(f"/api/v1/measurements/{measurement.pk}/")
+    assert response.status_code == 400
+    assert Measurement.objects.filter(pk=measurement.pk).exists()
+    assert not MeasurementChange.objects.exists()

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from sla_tracker.kpi_import.parsing import parse_number, parse_period
+from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_time
 
 JAN_2 = (datetime.date(2025, 1, 1), datetime.date(2025, 1, 2))
 
@@ -75,3 +75,29 @@ def test_number_cells_are_taken_as_they_are():
 def test_non_numbers_are_refused(text):
     with pytest.raises(ValueError):
         parse_number(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-03-01 08:15", ("2026-03-01", 495)),
+        ("2026-03-01T08:15:00", ("2026-03-01", 495)),
+        ("01/03/2026 8:15", ("01/03/2026", 495)),
+        ("2026-03-01 00:00", ("2026-03-01", 0)),
+        ("2026-03-01", ("2026-03-01", None)),
+        (datetime.datetime(2026, 3, 1, 23, 45), (datetime.date(2026, 3, 1), 1425)),
+        (datetime.datetime(2026, 3, 1, 8, 9, 59, 999_000), (datetime.date(2026, 3, 1), 490)),
+        (datetime.datetime(2026, 3, 1), (datetime.date(2026, 3, 1), 0)),
+        (datetime.date(2026, 3, 1), (datetime.date(2026, 3, 1), None)),
+    ],
+)
+def test_a_date_and_time_is_split_into_its_date_and_its_minute_of_the_day(value, expected):
+    assert split_time(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-03-01 24:00", "2026-03-01 08:60", "2026-03-01 08:15:30", datetime.datetime(2026, 3, 1, 8, 15, 30)]
+)
+def test_a_time_that_is_not_a_whole_minute_of_the_day_is_refused(value):
+    with pytest.raises(ValueError):
+        split_time(value)

@@ -267,6 +267,23 @@ def test_the_french_sample_goes_through_upload_preview_and_import(client):
     assert "Imported on" in result.content.decode()
 
 
+def test_the_interval_sample_shows_its_values_per_month_and_imports_daily_sums(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    response = client.post(upload_new_url(contract), {"file": sample_file("kpi_intervals_fr.csv")})
+    upload = KpiUpload.objects.get()
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+
+    totals = {(total.month, total.code): total for total in client.get(response.url).context["totals"]}
+    assert totals[("2026-11", "offered")].values == 2 * 96
+
+    client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+    stored = Measurement.objects.filter(contract=contract, counter__code="offered")
+    assert sorted(stored.values_list("day", flat=True)) == [datetime.date(2026, 11, 2), datetime.date(2026, 11, 3)]
+    assert sum(m.value for m in stored) == totals[("2026-11", "offered")].total
+
+
 def test_a_new_layout_asks_for_the_mapping_with_a_suggestion_then_previews(client):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
@@ -296,6 +313,25 @@ def test_a_new_layout_asks_for_the_mapping_with_a_suggestion_then_previews(clien
     assert second.preview["mapping"]["columns"] == {"Appels reçus": "offered", "Entrants bizarres": "answered"}
     client.post(reverse("sla_tracker:kpi-upload-import", args=[second.pk]))
     assert contract.column_mappings.get().name == "Lumen v1"
+
+
+def test_the_mapping_page_reads_the_time_of_day_from_its_own_column(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    text = f"Jour;Quart d'heure;Entrants\n{day};08:00;10\n{day};08:15;12\n"
+    response = client.post(upload_new_url(contract), {"file": csv_file(text)})
+    assert client.get(response.url).context["form"]["time_column"].value() == ""
+
+    client.post(response.url, {"date_column": "Jour", "time_column": "Quart d'heure", "column_2": "offered"})
+
+    upload = KpiUpload.objects.latest("pk")
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    assert upload.preview["mapping"]["time_column"] == "Quart d'heure"
+    client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+    assert Measurement.objects.get(contract=contract).value == 22
+    assert contract.column_mappings.get().time_column == "Quart d'heure"
 
 
 def test_a_mapping_with_one_counter_twice_is_refused(client):

@@ -83,7 +83,8 @@ class Command(BaseCommand):
         preview = upload.preview
         mapping = preview.get("mapping", {})
         self.stdout.write(f"{upload.original_name}: {upload.rows_total} data row(s), {preview.get('format')}")
-        self.stdout.write(f"Mapping ({mapping.get('origin')}): date in “{mapping.get('date_column')}”")
+        time = f", time in “{mapping['time_column']}”" if mapping.get("time_column") else ""
+        self.stdout.write(f"Mapping ({mapping.get('origin')}): date in “{mapping.get('date_column')}”{time}")
         for header, code in mapping.get("columns", {}).items():
             self.stdout.write(f"  {header} → {code}")
         for header in mapping.get("unmapped_columns", []):
