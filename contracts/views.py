@@ -1,18 +1,26 @@
-"""The contract register and a contract's page (scope, charges, service levels, committees, audits)."""
+"""The contract register, a contract's page (scope, charges, service levels, committees, audits) and
+its recorded renewal decisions (renew, give notice)."""
+
+from dataclasses import dataclass
+from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from accounts.scoping import restrict
 from audits.models import Audit, AuditRight
+from contracts import services
 from contracts.choices import ContractStatus, Currency
 from contracts.filtersets import ContractFilterSet
-from contracts.models import Amendment, Contract, ContractScope, MonthlyCharge, Vendor
+from contracts.models import Amendment, Contract, ContractScope, MonthlyCharge, RenewalDecision, Vendor
 from contracts.months import first_of_month
 from contracts.selectors import with_next_notice_deadline
 from governance.models import Committee
@@ -125,5 +133,69 @@ def contract_detail(request, pk: int):
         "this_month": this_month,
         "active_section": "contracts",
         "can_view_statements": user.has_perm("sla_tracker.view_penaltystatement"),
+        "decisions": restrict(RenewalDecision.objects.filter(contract=contract), user).select_related("decided_by"),
+        "can_decide": user.has_perm(CHANGE_CONTRACTS) and contract.status in services.DECIDABLE_STATUSES,
+        "decision_actions": DECISIONS,
     }
     return render(request, "contracts/contract_detail.html", context)
+
+
+CHANGE_CONTRACTS = "contracts.change_contract"
+
+
+@dataclass(frozen=True)
+class DecisionSpec:
+    service: Any
+    title: Any
+    explanation: Any
+    done: Any
+
+
+DECISIONS = {
+    "renew": DecisionSpec(
+        service=services.record_renewal,
+        title=_("Renew the running term"),
+        explanation=_("The end of the current term moves to the end of the renewed term; the decision is recorded."),
+        done=_("The renewal was recorded."),
+    ),
+    "give-notice": DecisionSpec(
+        service=services.give_notice,
+        title=_("Give notice"),
+        explanation=_(
+            "The current term becomes the last one: the contract ends when it does. The decision is recorded and "
+            "cannot be undone here."
+        ),
+        done=_("The notice was recorded."),
+    ),
+}
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+    )
+
+
+@login_required
+def contract_decision(request, pk: int, decision: str):
+    """Renew or give notice, after a confirmation (GET); the service's refusal is shown on the form."""
+    spec = DECISIONS.get(decision)
+    if spec is None:
+        raise Http404
+    contract = get_object_or_404(restrict(Contract.objects.all(), request.user).select_related("vendor"), pk=pk)
+    if not request.user.has_perm(CHANGE_CONTRACTS):
+        raise PermissionDenied
+    form = DecisionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec.service(contract=contract, decided_by=request.user, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, spec.done)
+            return redirect("contracts:detail", pk=contract.pk)
+    context = {"contract": contract, "form": form, "spec": spec, "active_section": "contracts"}
+    return render(request, "contracts/decision_confirm.html", context)

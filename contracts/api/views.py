@@ -1,7 +1,12 @@
-"""REST endpoints of the contract register; behaviour lives in config.api."""
+"""REST endpoints of the contract register; behaviour lives in config.api. Renewing a contract and
+giving notice are actions that record the decision (contracts.services)."""
 
-from config.api import ScopedModelViewSet
-from contracts import filtersets
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from config.api import ScopedModelViewSet, has_model_permission
+from contracts import filtersets, services
 from contracts.api import serializers
 from contracts.models import Amendment, Contract, ContractScope, MonthlyCharge, Vendor
 
@@ -16,6 +21,25 @@ class ContractViewSet(ScopedModelViewSet):
     queryset = Contract.objects.select_related("vendor").prefetch_related("auditors")
     serializer_class = serializers.ContractSerializer
     filterset_class = filtersets.ContractFilterSet
+
+    def _decide(self, decide) -> Response:
+        contract = self.get_object()
+        data = serializers.RenewalDecisionInput(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        decide(contract=contract, decided_by=self.request.user, note=data.validated_data["note"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=contract.pk)).data)
+
+    @extend_schema(request=serializers.RenewalDecisionInput, summary="Renew the running term (recorded decision)")
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(Contract, "change"))
+    def renew(self, request, pk=None):
+        return self._decide(services.record_renewal)
+
+    @extend_schema(
+        request=serializers.RenewalDecisionInput, summary="Give notice: the running term is the last (recorded)"
+    )
+    @action(detail=True, methods=["post"], url_path="give-notice", action_rule=has_model_permission(Contract, "change"))
+    def give_notice(self, request, pk=None):
+        return self._decide(services.give_notice)
 
 
 class ContractScopeViewSet(ScopedModelViewSet):

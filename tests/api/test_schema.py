@@ -14,6 +14,8 @@ ACTIONS = (
     "/api/v1/statement-lines/{id}/dispute/",
     "/api/v1/statement-lines/{id}/waive/",
     "/api/v1/line-disputes/{id}/resolve/",
+    "/api/v1/contracts/{id}/renew/",
+    "/api/v1/contracts/{id}/give-notice/",
     "/api/v1/exclusions/{id}/approve/",
     "/api/v1/exclusions/{id}/reject/",
     "/api/v1/meetings/{id}/minutes/",

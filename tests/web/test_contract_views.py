@@ -112,3 +112,65 @@ def test_the_register_shows_each_running_contracts_next_notice_deadline(client, 
 
     deadline = formats.date_format(expected.next_renewal.notice_deadline, "SHORT_DATE_FORMAT")
     assert deadline.encode() in page.content
+
+
+def decision_url(contract, name):
+    return reverse("contracts:decision", args=[contract.pk, name])
+
+
+def test_the_vendor_manager_renews_from_the_contract_page_and_the_decision_is_listed(client):
+    from contracts.models import RenewalDecision
+
+    contract = ContractFactory()
+    end = contract.end_date
+    client.force_login(contract.owner)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    confirmation = client.get(decision_url(contract, "renew"))
+    assert confirmation.status_code == 200
+    assert not RenewalDecision.objects.exists()  # the confirmation step changes nothing
+    done = client.post(decision_url(contract, "renew"), {"note": "Quality up this year"})
+
+    assert decision_url(contract, "renew") in page and decision_url(contract, "give-notice") in page
+    assert done.status_code == 302
+    contract.refresh_from_db()
+    assert contract.end_date > end
+    decision = RenewalDecision.objects.get(contract=contract)
+    assert (decision.decided_by, decision.note) == (contract.owner, "Quality up this year")
+    listed = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    assert "Quality up this year" in listed
+
+
+def test_a_refused_decision_is_shown_on_the_form_and_nothing_is_written(client):
+    from contracts.choices import RenewalType
+    from contracts.models import RenewalDecision
+
+    contract = ContractFactory(renewal_type=RenewalType.NONE, renewal_term_months=None, max_renewals=None)
+    client.force_login(contract.owner)
+
+    response = client.post(decision_url(contract, "renew"), {"note": ""})
+
+    assert response.status_code == 200
+    assert "This contract has no renewal clause." in response.content.decode()
+    assert not RenewalDecision.objects.exists()
+
+
+def test_procurement_reads_contracts_but_does_not_decide_and_others_get_404(client, procurement):
+    from contracts.choices import ContractStatus
+
+    contract, other = ContractFactory(), ContractFactory()
+    client.force_login(procurement)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    refused = client.post(decision_url(contract, "give-notice"))
+    client.force_login(contract.owner)
+    hidden = client.post(decision_url(other, "give-notice"))
+    unknown = client.get(decision_url(contract, "terminate"))
+
+    assert 'data-testid="decision-renew"' not in page
+    assert refused.status_code == 403
+    assert hidden.status_code == 404
+    assert unknown.status_code == 404
+    contract.refresh_from_db()
+    other.refresh_from_db()
+    assert contract.status == other.status == ContractStatus.ACTIVE
