@@ -71,19 +71,7 @@ class FindingAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ("title", "description", "audit__reference")
     list_select_related = ("audit", "owner")
     date_hierarchy = "due_date"
-    add_fields = (
-        "audit",
-        "title",
-        "severity",
-        "description",
-        "clause_breached",
-        "discrepancy_pct",
-        "recovery_amount",
-        "owner",
-        "vendor_contact",
-        "addressed_to_vendor",
-        "due_date",
-    )
+    add_fields = services.FINDING_INPUT_FIELDS
     service_fields = services.FINDING_SERVICE_FIELDS
 
     def get_form(self, request, obj=None, change=False, **kwargs):

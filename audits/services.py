@@ -37,6 +37,20 @@ AUDIT_SERVICE_FIELDS = (
     "override_reason",
     "overridden_by",
 )
+# What record_finding takes from the person recording a finding (the API's input, the admin's add form).
+FINDING_INPUT_FIELDS = (
+    "audit",
+    "title",
+    "severity",
+    "description",
+    "clause_breached",
+    "discrepancy_pct",
+    "recovery_amount",
+    "owner",
+    "vendor_contact",
+    "addressed_to_vendor",
+    "due_date",
+)
 FINDING_SERVICE_FIELDS = (
     "audit",
     "number",

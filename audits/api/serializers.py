@@ -7,7 +7,7 @@ the audit right checks and those the transitions record change only through the 
 from rest_framework import serializers
 
 from audits.models import Audit, AuditRight, Finding
-from audits.services import AUDIT_SERVICE_FIELDS, FINDING_SERVICE_FIELDS
+from audits.services import AUDIT_SERVICE_FIELDS, FINDING_INPUT_FIELDS, FINDING_SERVICE_FIELDS
 from config.api import ServiceInputSerializer, ValidatedModelSerializer
 
 
@@ -65,19 +65,7 @@ class FindingInput(ServiceInputSerializer):
 
     class Meta:
         model = Finding
-        fields = [
-            "audit",
-            "title",
-            "severity",
-            "description",
-            "clause_breached",
-            "discrepancy_pct",
-            "recovery_amount",
-            "owner",
-            "vendor_contact",
-            "addressed_to_vendor",
-            "due_date",
-        ]
+        fields = FINDING_INPUT_FIELDS
         extra_kwargs = {
             "due_date": {
                 "required": False,
