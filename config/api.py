@@ -243,6 +243,16 @@ class ScopedViewSetMixin:
             context["server_fields"] = self.server_fields()
         return context
 
+    def action_input(self, input_class: type[serializers.Serializer]) -> dict:
+        """The validated body of an action (a 400 in the API's error shape when it is not valid)."""
+        data = input_class(data=self.request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        return data.validated_data
+
+    def respond_with(self, row: models.Model, status_code: int = status.HTTP_200_OK) -> Response:
+        """`row` as this resource shows it, read again through the user's scope (after a service wrote it)."""
+        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status_code)
+
 
 class ScopedModelViewSet(
     ScopedViewSetMixin,
@@ -264,10 +274,8 @@ class ScopedModelViewSet(
     def create(self, request, *args, **kwargs):
         if self.create_input_class is None:
             return super().create(request, *args, **kwargs)
-        data = self.create_input_class(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        row = self.create_with_service(data.validated_data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data, status=status.HTTP_201_CREATED)
+        row = self.create_with_service(self.action_input(self.create_input_class))
+        return self.respond_with(row, status.HTTP_201_CREATED)
 
     def create_with_service(self, data: dict) -> models.Model:
         raise NotImplementedError(f"{type(self).__name__} names a create_input_class but no service to call")

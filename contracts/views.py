@@ -27,6 +27,7 @@ from governance.models import Committee
 from sla_tracker.models import ServiceLevel, ServiceLevelVersion
 
 RECENT_CHARGES = 12
+CHANGE_CONTRACTS = "contracts.change_contract"
 
 
 class ContractSearchForm(forms.Form):
@@ -138,9 +139,6 @@ def contract_detail(request, pk: int):
         "decision_actions": DECISIONS,
     }
     return render(request, "contracts/contract_detail.html", context)
-
-
-CHANGE_CONTRACTS = "contracts.change_contract"
 
 
 @dataclass(frozen=True)

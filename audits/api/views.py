@@ -2,18 +2,11 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from audits import filtersets, services
 from audits.api import serializers
 from audits.models import Audit, AuditRight, Finding
 from config.api import ScopedModelViewSet, has_model_permission
-
-
-def _valid(input_serializer, request) -> dict:
-    data = input_serializer(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
 
 
 class AuditRightViewSet(ScopedModelViewSet):
@@ -33,15 +26,12 @@ class AuditViewSet(ScopedModelViewSet):
     def create_with_service(self, data: dict) -> Audit:
         return services.plan_audit(**data, actor=self.request.user)
 
-    def _respond(self, audit: Audit) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=audit.pk)).data)
-
     @extend_schema(request=serializers.NoticeInput, summary="Record the notice sent to the vendor (checked again)")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(Audit, "change"))
     def notify(self, request, pk=None):
         audit = self.get_object()
-        data = _valid(serializers.NoticeInput, request)
-        return self._respond(services.notify_audit(audit=audit, **data, actor=request.user))
+        data = self.action_input(serializers.NoticeInput)
+        return self.respond_with(services.notify_audit(audit=audit, **data, actor=request.user))
 
     @extend_schema(request=None, summary="Start the fieldwork of a notified audit")
     @action(
@@ -51,19 +41,19 @@ class AuditViewSet(ScopedModelViewSet):
         action_rule=has_model_permission(Audit, "change"),
     )
     def start_fieldwork(self, request, pk=None):
-        return self._respond(services.start_fieldwork(audit=self.get_object(), actor=request.user))
+        return self.respond_with(services.start_fieldwork(audit=self.get_object(), actor=request.user))
 
     @extend_schema(request=serializers.ReportInput, summary="Record the audit's report")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(Audit, "change"))
     def report(self, request, pk=None):
         audit = self.get_object()
-        data = _valid(serializers.ReportInput, request)
-        return self._respond(services.report_audit(audit=audit, **data, actor=request.user))
+        data = self.action_input(serializers.ReportInput)
+        return self.respond_with(services.report_audit(audit=audit, **data, actor=request.user))
 
     @extend_schema(request=None, summary="Close a reported audit whose findings are all settled")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(Audit, "change"))
     def close(self, request, pk=None):
-        return self._respond(services.close_audit(audit=self.get_object(), actor=request.user))
+        return self.respond_with(services.close_audit(audit=self.get_object(), actor=request.user))
 
 
 class FindingViewSet(ScopedModelViewSet):
@@ -77,9 +67,6 @@ class FindingViewSet(ScopedModelViewSet):
     def create_with_service(self, data: dict) -> Finding:
         return services.record_finding(**data, actor=self.request.user)
 
-    def _respond(self, finding: Finding) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=finding.pk)).data)
-
     @extend_schema(request=serializers.DueDateInput, summary="Change a finding's remediation due date, with a reason")
     @action(
         detail=True,
@@ -89,8 +76,8 @@ class FindingViewSet(ScopedModelViewSet):
     )
     def due_date(self, request, pk=None):
         finding = self.get_object()
-        data = _valid(serializers.DueDateInput, request)
-        return self._respond(services.change_finding_due_date(finding=finding, **data, actor=request.user))
+        data = self.action_input(serializers.DueDateInput)
+        return self.respond_with(services.change_finding_due_date(finding=finding, **data, actor=request.user))
 
     @extend_schema(request=serializers.RemediationPlanInput, summary="Record a finding's remediation plan")
     @action(
@@ -101,20 +88,22 @@ class FindingViewSet(ScopedModelViewSet):
     )
     def plan_remediation(self, request, pk=None):
         finding = self.get_object()
-        data = _valid(serializers.RemediationPlanInput, request)
-        return self._respond(services.plan_remediation(finding=finding, plan=data["plan"], actor=request.user))
+        data = self.action_input(serializers.RemediationPlanInput)
+        return self.respond_with(services.plan_remediation(finding=finding, plan=data["plan"], actor=request.user))
 
     @extend_schema(request=serializers.RemediationInput, summary="Record a finding's remediation, with evidence")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(Finding, "change"))
     def remediate(self, request, pk=None):
         finding = self.get_object()
-        data = _valid(serializers.RemediationInput, request)
-        return self._respond(services.mark_remediated(finding=finding, evidence=data["evidence"], actor=request.user))
+        data = self.action_input(serializers.RemediationInput)
+        return self.respond_with(
+            services.mark_remediated(finding=finding, evidence=data["evidence"], actor=request.user)
+        )
 
     @extend_schema(request=None, summary="Verify a remediated finding")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(Finding, "change"))
     def verify(self, request, pk=None):
-        return self._respond(services.verify_finding(finding=self.get_object(), actor=request.user))
+        return self.respond_with(services.verify_finding(finding=self.get_object(), actor=request.user))
 
     @extend_schema(request=serializers.RiskAcceptanceInput, summary="Accept a finding's risk, with a reason")
     @action(
@@ -125,5 +114,5 @@ class FindingViewSet(ScopedModelViewSet):
     )
     def accept_risk(self, request, pk=None):
         finding = self.get_object()
-        data = _valid(serializers.RiskAcceptanceInput, request)
-        return self._respond(services.accept_risk(finding=finding, reason=data["reason"], actor=request.user))
+        data = self.action_input(serializers.RiskAcceptanceInput)
+        return self.respond_with(services.accept_risk(finding=finding, reason=data["reason"], actor=request.user))

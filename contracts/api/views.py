@@ -24,10 +24,9 @@ class ContractViewSet(ScopedModelViewSet):
 
     def _decide(self, decide) -> Response:
         contract = self.get_object()
-        data = serializers.RenewalDecisionInput(data=self.request.data)
-        data.is_valid(raise_exception=True)
-        decide(contract=contract, decided_by=self.request.user, note=data.validated_data["note"])
-        return Response(self.get_serializer(self.get_queryset().get(pk=contract.pk)).data)
+        note = self.action_input(serializers.RenewalDecisionInput)["note"]
+        decide(contract=contract, decided_by=self.request.user, note=note)
+        return self.respond_with(contract)
 
     @extend_schema(request=serializers.RenewalDecisionInput, summary="Renew the running term (recorded decision)")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(Contract, "change"))

@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from config.api import ScopedModelViewSet, has_model_permission
 from governance import filtersets, services
@@ -25,23 +24,17 @@ class MeetingViewSet(ScopedModelViewSet):
     serializer_class = serializers.MeetingSerializer
     filterset_class = filtersets.MeetingFilterSet
 
-    def _respond(self, meeting) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=meeting.pk)).data)
-
     @extend_schema(request=serializers.MinutesInput, summary="Edit the minutes (circulated minutes return to draft)")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(Meeting, "change"))
     def minutes(self, request, pk=None):
         meeting = self.get_object()
-        data = serializers.MinutesInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._respond(
-            services.update_minutes(meeting=meeting, minutes=data.validated_data["minutes"], actor=request.user)
-        )
+        data = self.action_input(serializers.MinutesInput)
+        return self.respond_with(services.update_minutes(meeting=meeting, minutes=data["minutes"], actor=request.user))
 
     @extend_schema(request=None, summary="Circulate draft minutes for approval")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(Meeting, "change"))
     def circulate(self, request, pk=None):
-        return self._respond(services.circulate_minutes(meeting=self.get_object(), actor=request.user))
+        return self.respond_with(services.circulate_minutes(meeting=self.get_object(), actor=request.user))
 
     @extend_schema(request=None, summary="Approve circulated minutes (the committee's chair)")
     @action(
@@ -51,7 +44,7 @@ class MeetingViewSet(ScopedModelViewSet):
         action_rule=has_model_permission(Meeting, "change"),
     )
     def approve_minutes(self, request, pk=None):
-        return self._respond(services.approve_minutes_as_chair(meeting=self.get_object(), actor=request.user))
+        return self.respond_with(services.approve_minutes_as_chair(meeting=self.get_object(), actor=request.user))
 
 
 class DecisionViewSet(ScopedModelViewSet):
@@ -80,30 +73,24 @@ class ActionItemViewSet(ScopedModelViewSet):
     def create_with_service(self, data: dict) -> ActionItem:
         return services.create_action_item(**data, created_by=self.request.user)
 
-    def _respond(self, item) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=item.pk)).data)
-
     @extend_schema(request=None, summary="Start an open action item")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
     def start(self, request, pk=None):
-        return self._respond(services.start_action_item(item=self.get_object(), actor=request.user))
+        return self.respond_with(services.start_action_item(item=self.get_object(), actor=request.user))
 
     @extend_schema(request=None, summary="Close an action item (done)")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
     def close(self, request, pk=None):
-        return self._respond(services.close_action_item(item=self.get_object(), actor=request.user))
+        return self.respond_with(services.close_action_item(item=self.get_object(), actor=request.user))
 
     @extend_schema(request=serializers.CancellationInput, summary="Cancel an action item, with an optional reason")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
     def cancel(self, request, pk=None):
         item = self.get_object()
-        data = serializers.CancellationInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._respond(
-            services.cancel_action_item(item=item, reason=data.validated_data["reason"], actor=request.user)
-        )
+        data = self.action_input(serializers.CancellationInput)
+        return self.respond_with(services.cancel_action_item(item=item, reason=data["reason"], actor=request.user))
 
     @extend_schema(request=None, summary="Reopen a done or cancelled action item")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
     def reopen(self, request, pk=None):
-        return self._respond(services.reopen_action_item(item=self.get_object(), actor=request.user))
+        return self.respond_with(services.reopen_action_item(item=self.get_object(), actor=request.user))

@@ -208,7 +208,7 @@ class MeasurementViewSet(ScopedModelViewSet):
             message = _("A value's contract, counter and day do not change: delete it and create the new one.")
             raise serializers.ValidationError({name: [message] for name in moved})
         row = self._save(_key_of(measurement), data.get("value", measurement.value))
-        return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data)
+        return self.respond_with(row)
 
     @extend_schema(request=MeasurementInput)
     def partial_update(self, request, *args, **kwargs):
@@ -259,7 +259,7 @@ class ExclusionViewSet(ScopedModelViewSet):
         exclusion = services.decide_exclusion(
             exclusion_id=self.get_object().pk, actor=self.request.user, approve=approve
         )
-        return Response(self.get_serializer(self.get_queryset().get(pk=exclusion.pk)).data)
+        return self.respond_with(exclusion)
 
     @extend_schema(request=None, summary="Approve a proposed exclusion (procurement)")
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
@@ -288,38 +288,35 @@ class PenaltyStatementViewSet(ScopedReadOnlyViewSet):
     serializer_class = PenaltyStatementSerializer
     filterset_class = filtersets.PenaltyStatementFilterSet
 
-    def _respond(self, statement) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(pk=statement.pk)).data)
-
     @extend_schema(request=None, summary="Submit a draft statement for review")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(PenaltyStatement, "change"))
     def submit(self, request, pk=None):
         statement = services.submit_statement(statement_id=self.get_object().pk, actor=request.user)
-        return self._respond(statement)
+        return self.respond_with(statement)
 
     @extend_schema(request=None, summary="Approve a statement in review")
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def approve(self, request, pk=None):
         statement = services.approve_statement(statement_id=self.get_object().pk, actor=request.user)
-        return self._respond(statement)
+        return self.respond_with(statement)
 
     @extend_schema(request=ReasonInput, summary="Reopen an approved statement, with a reason")
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def reopen(self, request, pk=None):
         statement_id = self.get_object().pk
-        data = _valid(ReasonInput, request)
+        data = self.action_input(ReasonInput)
         statement = services.reopen_statement(statement_id=statement_id, actor=request.user, reason=data["reason"])
-        return self._respond(statement)
+        return self.respond_with(statement)
 
     @extend_schema(request=InvoiceInput, summary="Mark an approved statement invoiced")
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def invoice(self, request, pk=None):
         statement_id = self.get_object().pk
-        data = _valid(InvoiceInput, request)
+        data = self.action_input(InvoiceInput)
         statement = services.mark_statement_invoiced(
             statement_id=statement_id, actor=request.user, invoice_reference=data["invoice_reference"]
         )
-        return self._respond(statement)
+        return self.respond_with(statement)
 
 
 class StatementLineViewSet(ScopedReadOnlyViewSet):
@@ -335,7 +332,7 @@ class StatementLineViewSet(ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"], action_rule=may_dispute)
     def dispute(self, request, pk=None):
         line_id = self.get_object().pk
-        data = _valid(ReasonInput, request)
+        data = self.action_input(ReasonInput)
         dispute = services.dispute_line(line_id=line_id, actor=request.user, reason=data["reason"])
         return Response(LineDisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
@@ -343,9 +340,9 @@ class StatementLineViewSet(ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def waive(self, request, pk=None):
         line_id = self.get_object().pk
-        data = _valid(ReasonInput, request)
+        data = self.action_input(ReasonInput)
         line = services.waive_line(line_id=line_id, actor=request.user, reason=data["reason"])
-        return Response(self.get_serializer(self.get_queryset().get(pk=line.pk)).data)
+        return self.respond_with(line)
 
 
 class LineDisputeViewSet(ScopedReadOnlyViewSet):
@@ -357,14 +354,8 @@ class LineDisputeViewSet(ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def resolve(self, request, pk=None):
         dispute_id = self.get_object().pk
-        data = _valid(ResolutionInput, request)
+        data = self.action_input(ResolutionInput)
         dispute = services.resolve_dispute(
             dispute_id=dispute_id, actor=request.user, resolution=data["resolution"], accepted=data["accepted"]
         )
         return Response(self.get_serializer(dispute).data)
-
-
-def _valid(input_serializer: type[serializers.Serializer], request) -> dict:
-    serializer = input_serializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
