@@ -17,10 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 
 from django.db.models import Case, DateField, F, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
-from django.db.models.fields.json import KeyTransform
+from django.db.models.fields.json import KeyTextTransform
 
 from contracts.models import Contract, MonthlyCharge
 from sla_tracker.choices import ApprovalStatus, CreditType, StatementStatus
@@ -68,6 +69,7 @@ from sla_tracker.engine.scenario import Scenario, dump_scenario
 from sla_tracker.models import (
     CreditMultiplier,
     CreditTier,
+    KpiCounter,
     Measurement,
     PenaltyRegime,
     PenaltyStatement,
@@ -107,7 +109,7 @@ class ContractInputs:
     contract: Contract
     months: MonthRange
     terms: dict[Month, ContractTerms]
-    versions: dict[Month, dict[str, ServiceLevelVersion]]
+    versions: dict[Month, dict[str, TermsVersion]]
     service_levels: dict[str, ServiceLevel]
     data: ContractData
     statements: dict[Month, PenaltyStatement]
@@ -249,8 +251,7 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
 OPEN_STATUSES = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW)
 
 
-@dataclass(frozen=True)
-class HistoryLine:
+class HistoryLine(NamedTuple):
     """A stored line as the history and the totals read it: a lean read, not a model instance
     (a close reads about ten of them per month of history and contract)."""
 
@@ -299,14 +300,18 @@ def _attach_history_lines(statements: list[PenaltyStatement], service_levels: di
     rows = (
         StatementLine.objects.filter(statement_id__in=list(by_id))
         .annotate(
-            earn_back_rule=KeyTransform("earn_back_rule", "inputs"),
-            carried_forward=KeyTransform("carried_forward", "inputs"),
+            # As text, decoded here only when present: most lines have neither.
+            earn_back_rule=KeyTextTransform("earn_back_rule", "inputs"),
+            carried_forward=KeyTextTransform("carried_forward", "inputs"),
         )
         .order_by("statement_id", "id")
         .values_list(*_HISTORY_LINE_FIELDS)
     )
     for statement_id, level_id, *figures, earn_back_rule, carried_forward in rows:
-        inputs = {"earn_back_rule": earn_back_rule, "carried_forward": carried_forward}
+        inputs = {
+            "earn_back_rule": earn_back_rule and json.loads(earn_back_rule),
+            "carried_forward": carried_forward and json.loads(carried_forward),
+        }
         grouped[statement_id].append(HistoryLine(statement_id, service_levels[level_id], *figures, inputs))
     for pk, statement in by_id.items():
         _prefetched(statement)["lines"] = grouped[pk]
@@ -353,7 +358,15 @@ def _prefetched(statement: PenaltyStatement) -> dict:
     return cache
 
 
-def history_lookback(regimes: list, service_levels: list[ServiceLevel], triggers: tuple) -> int:
+class TermsVersion(SimpleNamespace):
+    """A ServiceLevelVersion as the close reads it: its columns as attributes (``pk`` too), its
+    ``service_level``, and its ``tiers`` and ``multipliers`` as lists. Not a model instance: a batch
+    reads about ten per contract, and building instances cost more than the engine's evaluation."""
+
+
+def history_lookback(
+    regimes: list, service_levels: list[tuple[ServiceLevel, list[TermsVersion]]], triggers: tuple
+) -> int:
     """How many months before a month the engine can look at (sla_tracker.engine): the previous
     month for runs, carried-forward sums and the ``since`` of termination rights (each carried
     from month to month), the contract year for an annual cap (12), the expected-miss windows,
@@ -362,8 +375,8 @@ def history_lookback(regimes: list, service_levels: list[ServiceLevel], triggers
     lookback = 1
     if any(regime.annual_cap_pct is not None for regime in regimes):
         lookback = 12
-    for level in service_levels:
-        for version in level.versions.all():
+    for _level, versions in service_levels:
+        for version in versions:
             lookback = max(lookback, version.expected_miss_window or 0, (version.earn_back_months or 0) + 1)
     for trigger in triggers:
         lookback = max(lookback, trigger.window or 0)
@@ -385,45 +398,52 @@ def _load_terms(contracts: list[Contract], months: dict[int, MonthRange]) -> dic
     for contract in contracts:
         own_levels, own_regimes, own_triggers = service_levels[contract.pk], regimes[contract.pk], triggers[contract.pk]
         terms: dict[Month, ContractTerms] = {}
-        versions: dict[Month, dict[str, ServiceLevelVersion]] = {}
+        versions: dict[Month, dict[str, TermsVersion]] = {}
         for month in months[contract.pk]:
             in_force = _versions_in_force(own_levels, month)
             versions[month] = in_force
             terms[month] = contract_terms(contract, _latest(own_regimes, month), in_force, tuple(own_triggers))
         lookback = history_lookback(own_regimes, own_levels, own_triggers)
-        loaded[contract.pk] = (own_levels, terms, versions, lookback)
+        loaded[contract.pk] = ([level for level, _versions in own_levels], terms, versions, lookback)
     return loaded
 
 
-def _load_service_levels(contract_ids: list[int]) -> dict[int, list[ServiceLevel]]:
-    """Per contract, its service levels with their versions, and each version's tiers and
-    multipliers, attached as prefetched relations (``level.versions.all()``, ``version.tiers.all()``).
-
-    Four queries joined on the contracts, grouped here: Django's prefetch would send every level's
-    and version's id and build a queryset per row, which cost more than the rest of the terms."""
+def _load_service_levels(contract_ids: list[int]) -> dict[int, list[tuple[ServiceLevel, list[TermsVersion]]]]:
+    """Per contract, its service levels, each with its versions (oldest first) and each version's
+    tiers and multipliers, in four queries joined on the contracts."""
     levels = list(ServiceLevel.objects.filter(contract_id__in=contract_ids).order_by("display_order", "code"))
-    versions: dict[int, list[ServiceLevelVersion]] = {level.pk: [] for level in levels}
     by_id = {level.pk: level for level in levels}
-    tiers: dict[int, list[CreditTier]] = {}
-    multipliers: dict[int, list[CreditMultiplier]] = {}
-    for version in ServiceLevelVersion.objects.filter(service_level__contract_id__in=contract_ids).order_by(
-        "valid_from", "id"
+    versions: dict[int, list[TermsVersion]] = {level.pk: [] for level in levels}
+    by_version: dict[int, TermsVersion] = {}
+    for row in (
+        ServiceLevelVersion.objects.filter(service_level__contract_id__in=contract_ids)
+        .order_by("valid_from", "id")
+        .values(*_VERSION_COLUMNS)
     ):
-        version.service_level = by_id[version.service_level_id]
+        version = TermsVersion(
+            pk=row["id"], service_level=by_id[row["service_level_id"]], tiers=[], multipliers=[], **row
+        )
         versions[version.service_level_id].append(version)
-        tiers[version.pk], multipliers[version.pk] = [], []
-        _prefetched(version).update(tiers=tiers[version.pk], multipliers=multipliers[version.pk])
-    for tier in CreditTier.objects.filter(version__service_level__contract_id__in=contract_ids).order_by("lower", "id"):
-        tiers[tier.version_id].append(tier)
-    for multiplier in CreditMultiplier.objects.filter(version__service_level__contract_id__in=contract_ids).order_by(
-        "run", "id"
+        by_version[version.pk] = version
+    for version_id, lower, upper, pct in (
+        CreditTier.objects.filter(version__service_level__contract_id__in=contract_ids)
+        .order_by("lower", "id")
+        .values_list("version_id", "lower", "upper", "pct")
     ):
-        multipliers[multiplier.version_id].append(multiplier)
-    grouped: dict[int, list[ServiceLevel]] = defaultdict(list)
+        by_version[version_id].tiers.append(Tier(plain(lower), plain(upper), plain(pct)))
+    for version_id, run, factor in (
+        CreditMultiplier.objects.filter(version__service_level__contract_id__in=contract_ids)
+        .order_by("run", "id")
+        .values_list("version_id", "run", "factor")
+    ):
+        by_version[version_id].multipliers.append(Multiplier(run, plain(factor)))
+    grouped: dict[int, list[tuple[ServiceLevel, list[TermsVersion]]]] = defaultdict(list)
     for level in levels:
-        _prefetched(level)["versions"] = versions[level.pk]
-        grouped[level.contract_id].append(level)
+        grouped[level.contract_id].append((level, versions[level.pk]))
     return grouped
+
+
+_VERSION_COLUMNS = tuple(field.attname for field in ServiceLevelVersion._meta.concrete_fields)
 
 
 def _latest(rows: list, month: Month):
@@ -435,12 +455,14 @@ def _latest(rows: list, month: Month):
     return found
 
 
-def _versions_in_force(service_levels: list[ServiceLevel], month: Month) -> dict[str, ServiceLevelVersion]:
+def _versions_in_force(
+    service_levels: list[tuple[ServiceLevel, list[TermsVersion]]], month: Month
+) -> dict[str, TermsVersion]:
     in_force = {}
-    for level in service_levels:
+    for level, versions in service_levels:
         if level.retired_from is not None and to_month(level.retired_from) <= month:
             continue
-        version = _latest(list(level.versions.all()), month)
+        version = _latest(versions, month)
         if version is not None:
             in_force[level.code] = version
     return in_force
@@ -449,7 +471,7 @@ def _versions_in_force(service_levels: list[ServiceLevel], month: Month) -> dict
 def contract_terms(
     contract: Contract,
     regime: PenaltyRegime | None,
-    versions: dict[str, ServiceLevelVersion],
+    versions: dict[str, TermsVersion],
     triggers: tuple[TerminationTrigger, ...],
 ) -> ContractTerms:
     return ContractTerms(
@@ -463,8 +485,8 @@ def contract_terms(
     )
 
 
-def service_level_terms(version: ServiceLevelVersion) -> ServiceLevelTerms:
-    """One ServiceLevelVersion (with prefetched tiers and multipliers) as engine terms."""
+def service_level_terms(version: TermsVersion) -> ServiceLevelTerms:
+    """One version of a service level's terms as engine terms."""
     level = version.service_level
     rule = None
     if version.expected_miss_occurrences is not None:
@@ -494,22 +516,20 @@ def service_level_terms(version: ServiceLevelVersion) -> ServiceLevelTerms:
         min_volume=volume,
         credit=_credit_model(version),
         cap_pct=plain(version.cap_pct),
-        multipliers=tuple(Multiplier(item.run, plain(item.factor)) for item in version.multipliers.all()),
+        multipliers=tuple(version.multipliers),
         earn_back=earn_back,
         bonus=bonus,
         finalisation_days=version.finalisation_days,
     )
 
 
-def _credit_model(version: ServiceLevelVersion) -> CreditModel | None:
+def _credit_model(version: TermsVersion) -> CreditModel | None:
     if version.credit_type == CreditType.ALLOCATION:
         return AllocationCredit(plain(version.allocation_pct))
     if version.credit_type == CreditType.FIXED:
         return FixedCredit(plain(version.fixed_amount))
     if version.credit_type == CreditType.TIERS:
-        return TieredCredit(
-            tuple(Tier(plain(tier.lower), plain(tier.upper), plain(tier.pct)) for tier in version.tiers.all())
-        )
+        return TieredCredit(tuple(version.tiers))
     if version.credit_type == CreditType.LINEAR:
         return LinearCredit(plain(version.pct_per_point), Shortfall(version.shortfall_rounding))
     return None
@@ -610,18 +630,19 @@ def _counter_rows(
     selected = Q()
     for (start, end), contract_ids in ranges.items():
         selected |= Q(contract_id__in=contract_ids, month__gte=start, month__lte=end)
+    # Grouped by the counter's id, not its code: joining the counters first turned PostgreSQL's hash
+    # aggregate into a sort of every row of the month.
     sums = (
         Measurement.objects.filter(selected)
         .annotate(excluded_day=excluded_day)
-        .values("contract_id", "month", "excluded_day", "counter__code")
+        .values_list("contract_id", "month", "excluded_day", "counter_id")
         .annotate(total=Sum("value"))
         .order_by()
     )
+    codes = dict(KpiCounter.objects.values_list("pk", "code"))
     grouped: dict[int, dict[tuple[date, date | None], dict[str, Decimal]]] = {pk: defaultdict(dict) for pk in months}
-    for item in sums:
-        grouped[item["contract_id"]][(item["month"], item["excluded_day"])][item["counter__code"]] = plain(
-            item["total"]
-        )
+    for contract_id, month, day, counter_id, total in sums:
+        grouped[contract_id][(month, day)][codes[counter_id]] = plain(total)
     result = {}
     for contract_id, by_key in grouped.items():
         rows = []

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from config.db import bulk_insert
 from contracts.models import Contract
 from contracts.months import parse_month
 from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementAction, StatementStatus
@@ -211,7 +212,7 @@ class StatementWrites:
         if self.updated:
             bulk_update_with_history(self.updated, PenaltyStatement, _STATEMENT_FIELDS, default_user=self.actor)
         if self.created_lines:
-            StatementLine.objects.bulk_create(self.created_lines)
+            bulk_insert(StatementLine, self.created_lines)
         if self.updated_lines:
             StatementLine.objects.bulk_update(self.updated_lines, ["terms", *_LINE_FIELDS[1:]])
         if self.removed_lines:
