@@ -702,7 +702,9 @@ def _carried_from(data: dict | None) -> CarriedSums | None:
 # Results as rows -----------------------------------------------------------------------------------
 
 
-def line_values(line: ServiceLevelResult, month: MonthResult, data: ContractData) -> dict[str, Any]:
+def line_values(
+    line: ServiceLevelResult, month: MonthResult, data: ContractData, terms: ServiceLevelTerms
+) -> dict[str, Any]:
     """The StatementLine fields of an engine line (without statement, service level and terms)."""
     measured = line.compared
     return {
@@ -717,17 +719,19 @@ def line_values(line: ServiceLevelResult, month: MonthResult, data: ContractData
         "bonus": line.bonus,
         "earn_back": line.earn_back,
         "explanation": line.explanation,
-        "inputs": line_inputs(line, month, data),
+        "inputs": line_inputs(line, month, data, terms),
     }
 
 
-def line_inputs(line: ServiceLevelResult, month: MonthResult, data: ContractData) -> dict[str, Any]:
+def line_inputs(
+    line: ServiceLevelResult, month: MonthResult, data: ContractData, terms: ServiceLevelTerms
+) -> dict[str, Any]:
     """What the line was computed from, JSON-ready: enough to rebuild its history entry."""
     incident = next(
         (item for item in data.incidents if item.month == month.month and line.code in item.service_levels), None
     )
     return {
-        "counter_sums": _counter_sums(line, month.month, data),
+        "counter_sums": _counter_sums(line, month.month, data, terms),
         "measured_exact": None if line.measured is None else str(round_half_up(line.measured, MEASURED_PLACES)),
         "excluded_days": [day.isoformat() for day in line.excluded_days],
         "incident": incident and {"service_levels": list(incident.service_levels), "selected": incident.selected},
@@ -745,14 +749,18 @@ def line_inputs(line: ServiceLevelResult, month: MonthResult, data: ContractData
     }
 
 
-def _counter_sums(line: ServiceLevelResult, month: Month, data: ContractData) -> dict[str, str]:
+def _counter_sums(line: ServiceLevelResult, month: Month, data: ContractData, terms: ServiceLevelTerms) -> dict:
+    """The month's sum of each counter of the line's formula, without the line's excluded days."""
+    names = sorted({term.name for term in (*terms.numerator, *terms.denominator)})
     excluded = set(line.excluded_days)
-    totals: dict[str, Decimal] = defaultdict(Decimal)
+    totals: dict[str, Decimal] = {}
     for row in data.rows:
         if row.month == month and row.day not in excluded:
-            for name, value in row.values.items():
-                totals[name] += value
-    return {name: str(value) for name, value in sorted(totals.items())}
+            for name in names:
+                value = row.values.get(name)
+                if value is not None:
+                    totals[name] = totals.get(name, Decimal(0)) + value
+    return {name: str(totals[name]) for name in names if name in totals}
 
 
 def statement_values(result: MonthResult) -> dict[str, Any]:

@@ -239,9 +239,13 @@ def _plan_statement(
             changed = True
     lines, created, updated = [], [], []
     versions = inputs.versions[result.month]
+    terms = {item.code: item for item in inputs.terms[result.month].service_levels}
     for engine_line in result.lines:
         level = inputs.service_levels[engine_line.code]
-        wanted = {**line_values(engine_line, result, inputs.data), "terms_id": versions[engine_line.code].pk}
+        wanted = {
+            **line_values(engine_line, result, inputs.data, terms[engine_line.code]),
+            "terms_id": versions[engine_line.code].pk,
+        }
         line = current.pop(level.pk, None)
         if line is None:
             line = StatementLine(statement=statement, service_level=level, **wanted)

@@ -267,7 +267,17 @@ def test_example_1_a_plain_breach_credits_60_percent_of_the_at_risk_amount():
     assert line.explanation == (
         "73.26 % < 80 % target → default; allocation 60 % × €24,000.00 at risk = €14,400.00; monthly cap not reached"
     )
-    assert line.inputs["counter_sums"]["answered_within_20s"] == "31500"
+    # The sums of the counters of the line's own formula, not of every counter of the contract.
+    assert line.inputs["counter_sums"] == {
+        "abandoned": "2400",
+        "answered": "41000",
+        "answered_within_20s": "31500",
+        "short_abandoned": "400",
+    }
+    assert line_of(contract, "2026-01", "CSL-3").inputs["counter_sums"] == {
+        "emails_answered_24bh": "9700",
+        "emails_due": "10000",
+    }
     assert statement.credits == D("14400.00")
     assert statement.net == D("-14400.00")
     assert statement.status == StatementStatus.DRAFT
