@@ -102,8 +102,9 @@ class ContractInputs:
     """Everything the close of ``months`` needs for one contract, loaded once.
 
     ``statements`` are the contract's statements; only those the close can need carry their
-    lines (see :func:`load_close_inputs`). ``lookback`` is how many months before a month its
-    history reaches (None: all of it).
+    lines (see :func:`load_close_inputs`); the ``summarised`` months are history given by their
+    totals only (see :class:`Lookback`). ``lookback`` is how far before a month its history
+    reaches (None: all of it).
     """
 
     contract: Contract
@@ -114,7 +115,8 @@ class ContractInputs:
     data: ContractData
     statements: dict[Month, PenaltyStatement]
     to_close: tuple[Month, ...] = ()
-    lookback: int | None = None
+    lookback: Lookback | None = None
+    summarised: frozenset[Month] = frozenset()
 
     @property
     def recomputes_locked_months(self) -> bool:
@@ -122,10 +124,18 @@ class ContractInputs:
         return any(item in self.statements and self.statements[item].is_locked for item in self.to_close)
 
     def history_before(self, month: Month, priors: dict[Month, PriorMonth]) -> History:
-        """The closed months the engine may look at when evaluating ``month``."""
-        first = None if self.lookback is None else month - self.lookback
+        """The closed months the engine may look at when evaluating ``month``; those it looks at
+        only for their totals are summarised, whether read so or not, so that the history (and
+        the fingerprint) of a month is the same whichever close computed it."""
+        if self.lookback is None:
+            return History(tuple(priors[item] for item in sorted(priors) if item < month))
+        first, lines_from = month - self.lookback.months, month - self.lookback.lines
         return History(
-            tuple(priors[item] for item in sorted(priors) if item < month and (first is None or item >= first))
+            tuple(
+                priors[item] if item >= lines_from else priors[item].summary()
+                for item in sorted(priors)
+                if first <= item < month
+            )
         )
 
 
@@ -186,8 +196,9 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
     those without a statement from its first month with data on, plus ``target``. Terms,
     exclusions, incidents and counter sums are loaded only from the first of them to ``target``:
     earlier months are summarised in their statements. The history is the lines of the
-    statements the terms can look back to (:func:`history_lookback`), with only the fields the
-    history and the totals need; the statements being recomputed get their full lines, and
+    statements whose service levels the terms can look at (:func:`history_lookback`), with only the
+    fields the history and the totals need, and the totals of older statements the annual cap looks
+    at (their lines are not read); the statements being recomputed get their full lines, and
     adjustments are read only for them (and, when a locked statement is recomputed, for the
     later statements a difference may be carried into).
     """
@@ -205,9 +216,11 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
     months = {pk: MonthRange(items[0], target) for pk, items in to_close.items()}
     terms = _load_terms(contracts, months)
     lean, full, carried_into, origins = [], [], [], []
+    summarised: dict[int, frozenset[Month]] = {}
     for contract in contracts:
         own, closing, lookback = statements[contract.pk], to_close[contract.pk], terms[contract.pk][3]
-        history_from = months[contract.pk].first - lookback
+        history_from = months[contract.pk].first - lookback.months
+        lines_from = months[contract.pk].first - lookback.lines
         recomputed = {item for item in closing if item in own and not own[item].is_locked}
         locked_months = {item for item in closing if item in own and own[item].is_locked}
         carry_targets = set()
@@ -222,8 +235,13 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
             statement
             for item, statement in own.items()
             if item not in recomputed
-            and ((history_from <= item < target) or item in locked_months or item in carry_targets)
+            and ((lines_from <= item < target) or item in locked_months or item in carry_targets)
         ]
+        summarised[contract.pk] = frozenset(
+            item
+            for item in own
+            if history_from <= item < lines_from and item not in locked_months and item not in carry_targets
+        )
         full += [own[item] for item in recomputed]
         carried_into += [own[item] for item in recomputed | carry_targets]
         origins += [own[item] for item in locked_months]
@@ -244,6 +262,7 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
             statements=statements[contract.pk],
             to_close=to_close[contract.pk],
             lookback=lookback,
+            summarised=summarised[contract.pk],
         )
     return inputs
 
@@ -364,23 +383,32 @@ class TermsVersion(SimpleNamespace):
     reads about ten per contract, and building instances cost more than the engine's evaluation."""
 
 
+class Lookback(NamedTuple):
+    """How many months before a month the engine can look at: at all (``months``), and at the
+    service levels of those months (``lines``); between the two it reads only the month's totals."""
+
+    months: int
+    lines: int
+
+
 def history_lookback(
     regimes: list, service_levels: list[tuple[ServiceLevel, list[TermsVersion]]], triggers: tuple
-) -> int:
-    """How many months before a month the engine can look at (sla_tracker.engine): the previous
-    month for runs, carried-forward sums and the ``since`` of termination rights (each carried
-    from month to month), the contract year for an annual cap (12), the expected-miss windows,
-    earn-back months + 1 (of any version: a prior line keeps its own rule) and the termination
-    triggers' windows."""
-    lookback = 1
-    if any(regime.annual_cap_pct is not None for regime in regimes):
-        lookback = 12
+) -> Lookback:
+    """How far back the engine (sla_tracker.engine) can look before a month. At service levels:
+    the previous month for runs, carried-forward sums and the ``since`` of termination rights (each
+    carried from month to month), the expected-miss windows, earn-back months + 1 (of any version:
+    a prior line keeps its own rule) and the termination triggers' windows. At the months' credits
+    only: the contract year of an annual cap (12)."""
+    lines = 1
     for _level, versions in service_levels:
         for version in versions:
-            lookback = max(lookback, version.expected_miss_window or 0, (version.earn_back_months or 0) + 1)
+            lines = max(lines, version.expected_miss_window or 0, (version.earn_back_months or 0) + 1)
     for trigger in triggers:
-        lookback = max(lookback, trigger.window or 0)
-    return lookback
+        lines = max(lines, trigger.window or 0)
+    months = lines
+    if any(regime.annual_cap_pct is not None for regime in regimes):
+        months = max(months, 12)
+    return Lookback(months, lines)
 
 
 def _load_terms(contracts: list[Contract], months: dict[int, MonthRange]) -> dict[int, tuple]:
@@ -672,7 +700,19 @@ def prior_from_statement(statement: PenaltyStatement) -> PriorMonth:
         )
         for line in sorted(_lines_of(statement), key=lambda line: line.service_level.code)
     )
-    rights = tuple(
+    return PriorMonth(to_month(statement.month), lines, statement.cap_reached, _rights_of(statement))
+
+
+def summary_from_statement(statement: PenaltyStatement) -> PriorMonth:
+    """A stored statement as a summarised month of history: the credits it applies (its total:
+    waived lines count 0 in it), whether the cap was reached and its termination rights."""
+    return PriorMonth(
+        to_month(statement.month), (), statement.cap_reached, _rights_of(statement), summary_credits=statement.credits
+    )
+
+
+def _rights_of(statement: PenaltyStatement) -> tuple[TerminationRight, ...]:
+    return tuple(
         TerminationRight(
             TerminationTrigger(TriggerType(item["type"]), item["months"], item.get("window")),
             Month.parse(item["since"]),
@@ -680,7 +720,6 @@ def prior_from_statement(statement: PenaltyStatement) -> PriorMonth:
         )
         for item in statement.termination_rights
     )
-    return PriorMonth(to_month(statement.month), lines, statement.cap_reached, rights)
 
 
 def _lines_of(statement: PenaltyStatement) -> list[StatementLine]:

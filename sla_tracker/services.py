@@ -47,6 +47,7 @@ from sla_tracker.penalty_inputs import (
     month_scenario,
     prior_from_statement,
     statement_values,
+    summary_from_statement,
     to_month,
 )
 
@@ -160,6 +161,7 @@ def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> Statem
         for item, statement in inputs.statements.items()
         if "lines" in (getattr(statement, "_prefetched_objects_cache", None) or {})
     }
+    priors.update({item: summary_from_statement(inputs.statements[item]) for item in inputs.summarised})
     for item in inputs.to_close:
         if item not in inputs.data.charges.by_month:
             raise ValidationError(

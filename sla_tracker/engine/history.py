@@ -9,7 +9,7 @@ month by month feeds each month's own result back in, so both paths give the sam
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
 from itertools import pairwise
@@ -35,12 +35,21 @@ class PriorServiceLevel:
 @dataclass(frozen=True)
 class PriorMonth:
     """A closed month: its service levels' outcomes, whether the at-risk cap was reached and the
-    termination rights that held."""
+    termination rights that held.
+
+    A month can be given as a summary: ``summary_credits`` (the credits applied) instead of its
+    service levels. The database layer summarises the months that only the annual cap looks at,
+    older than any rule that reads service levels (runs, windows, earn-backs), to read less."""
 
     month: Month
     service_levels: tuple[PriorServiceLevel, ...]
     cap_reached: bool = False
     termination_rights: tuple[TerminationRight, ...] = ()
+    summary_credits: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.summary_credits is not None and self.service_levels:
+            raise ValueError(f"{self.month}: a summarised month has no service levels")
 
     @property
     def has_credit_bearing_default(self) -> bool:
@@ -48,10 +57,18 @@ class PriorMonth:
 
     @property
     def credits(self) -> Decimal:
+        if self.summary_credits is not None:
+            return self.summary_credits
         return sum((line.credit for line in self.service_levels), Decimal("0.00"))
 
     def line(self, code: str) -> PriorServiceLevel | None:
         return next((line for line in self.service_levels if line.code == code), None)
+
+    def summary(self) -> PriorMonth:
+        """This month given by its totals only."""
+        if self.summary_credits is not None:
+            return self
+        return replace(self, service_levels=(), summary_credits=self.credits)
 
     def right(self, trigger: TerminationTrigger) -> TerminationRight | None:
         return next((right for right in self.termination_rights if right.trigger == trigger), None)
@@ -119,7 +136,9 @@ def history_from_dict(data: dict[str, Any]) -> History:
 
 
 def _month_to_dict(prior: PriorMonth) -> dict[str, Any]:
+    summary = {} if prior.summary_credits is None else {"summary_credits": str(prior.summary_credits)}
     return {
+        **summary,
         "month": str(prior.month),
         "cap_reached": prior.cap_reached,
         "service_levels": [
@@ -153,7 +172,9 @@ def _month_to_dict(prior: PriorMonth) -> dict[str, Any]:
 
 
 def _month_from_dict(data: dict[str, Any]) -> PriorMonth:
+    summary = data.get("summary_credits")
     return PriorMonth(
+        summary_credits=None if summary is None else Decimal(summary),
         month=Month.parse(data["month"]),
         cap_reached=data["cap_reached"],
         service_levels=tuple(_line_from_dict(line) for line in data["service_levels"]),

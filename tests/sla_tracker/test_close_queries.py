@@ -20,7 +20,7 @@ def _tables(queries, table: str) -> list[str]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["ex09_multiplier", "ex13_termination_triggers"])
+@pytest.mark.parametrize("name", ["ex09_multiplier", "ex13_termination_triggers", "ex15_annual_cap"])
 def test_closing_month_by_month_gives_the_figures_of_a_close_of_every_month_at_once(name):
     data = scenario_json(name)
     first, last = Month.parse(data["months"]["from"]), Month.parse(data["months"]["to"])
@@ -66,7 +66,25 @@ def test_the_history_is_read_only_as_far_back_as_the_terms_look():
     assert all(row.month == Month(2026, 7) for row in inputs.data.rows)
     for month, statement in inputs.statements.items():
         cache = getattr(statement, "_prefetched_objects_cache", {})
-        assert ("lines" in cache) == (month >= Month(2026, 7) - inputs.lookback), month
+        assert ("lines" in cache) == (month >= Month(2026, 7) - inputs.lookback.lines), month
+
+
+@pytest.mark.django_db
+def test_months_only_the_annual_cap_looks_at_are_read_by_their_totals():
+    contract = seed_scenario(scenario_json("ex15_annual_cap"))
+    close(contract, "2026-11")
+
+    locked, first = lock_contract(contract.pk)
+    with CaptureQueriesContext(connection) as queries:
+        inputs = load_close_inputs(locked, Month(2026, 12), first)
+
+    assert inputs.lookback == (12, 1)
+    assert inputs.summarised == {Month(2026, month) for month in range(1, 11)}
+    for month, statement in inputs.statements.items():
+        cache = getattr(statement, "_prefetched_objects_cache", {})
+        assert ("lines" in cache) == (month == Month(2026, 11)), month
+    (lines,) = _tables(queries, "sla_tracker_statementline")
+    assert f'"statement_id" IN ({inputs.statements[Month(2026, 11)].pk})' in lines
 
 
 @pytest.mark.django_db

@@ -48,12 +48,35 @@ def test_evaluating_from_the_closed_history_equals_evaluating_the_whole_range(na
     whole = evaluate(loaded.terms, loaded.data, loaded.months).months
 
     for split in range(1, len(whole)):
-        closed = history_from_dict(
-            json.loads(json.dumps(history_to_dict(History.from_results(whole[:split]))))
-        )
+        closed = history_from_dict(json.loads(json.dumps(history_to_dict(History.from_results(whole[:split])))))
         rest = MonthRange(whole[split].month, loaded.months.last)
 
         assert evaluate(loaded.terms, loaded.data, rest, history=closed).months == whole[split:]
+
+
+def test_months_summarised_by_their_credits_give_the_annual_cap_the_same_figures():
+    loaded = scenario("ex15_annual_cap")
+    whole = evaluate(loaded.terms, loaded.data, loaded.months).months
+    history = History.from_results(whole[:11])
+    summarised = History((*(prior.summary() for prior in history.months[:10]), history.months[10]))
+    stored = history_from_dict(json.loads(json.dumps(history_to_dict(summarised))))
+
+    assert stored == summarised
+    assert [prior.credits for prior in stored.months] == [prior.credits for prior in history.months]
+    assert stored.months[0].service_levels == () and history.months[0].credits > 0
+    assert evaluate_month(loaded.terms, loaded.data, Month(2026, 12), history=stored) == whole[11]
+
+
+def test_a_summarised_month_has_no_service_levels():
+    prior = History.from_results(evaluate_scenario("ex15_annual_cap")[:1]).months[0]
+
+    with pytest.raises(ValueError, match="a summarised month has no service levels"):
+        replace(prior, summary_credits=D("1.00"))
+
+
+def evaluate_scenario(name: str):
+    loaded = scenario(name)
+    return evaluate(loaded.terms, loaded.data, loaded.months).months
 
 
 def test_a_waived_credit_in_history_counts_as_zero_for_the_annual_cap_and_the_earn_back():
@@ -89,17 +112,13 @@ def test_history_must_end_before_the_evaluated_months():
     january = evaluate_month(loaded.terms, loaded.data, Month(2026, 1))
 
     with pytest.raises(EngineError):
-        evaluate_month(
-            loaded.terms, loaded.data, Month(2026, 1), history=History.from_results([january])
-        )
+        evaluate_month(loaded.terms, loaded.data, Month(2026, 1), history=History.from_results([january]))
 
 
 def test_terms_can_change_from_one_month_to_the_next():
     jan, feb, mar = Month(2026, 1), Month(2026, 2), Month(2026, 3)
     before = contract_a()
-    after = replace(
-        with_service_level(before, "CSL-1", earn_back=EarnBack(1, D(50))), at_risk_pct=D(10)
-    )
+    after = replace(with_service_level(before, "CSL-1", earn_back=EarnBack(1, D(50))), at_risk_pct=D(10))
     values = {
         jan: month_values(within=31_500),
         feb: month_values(within=31_500),
