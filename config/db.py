@@ -3,52 +3,41 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.db import connection, models
 
 
-def bulk_insert(model: type[models.Model], objs: list[models.Model]) -> None:
-    """Insert new instances of ``model`` and set their primary keys, like ``bulk_create`` without
-    signals or ``save()``.
+def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (column values by field attname; a missing field takes its default) into
+    ``model``'s table, without model instances, signals or ``save()``.
 
-    On PostgreSQL the ids are drawn from the table's sequence in one query and the rows are sent
-    with ``COPY``: Django's multi-row INSERT has psycopg escape each text and JSON value as an
-    array element in Python, which cost more than the rest of a monthly close's writes. Elsewhere
-    (SQLite: the demo and quick runs) this is ``bulk_create``.
+    On PostgreSQL the rows are sent with ``COPY``: Django's multi-row INSERT has psycopg escape
+    each text and JSON value as an array element in Python, which cost more than the rest of a
+    monthly close's writes. Elsewhere (SQLite: the demo and quick runs) this is ``bulk_create``.
     """
-    if not objs:
+    if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs)
+        model.objects.bulk_create([model(**row) for row in rows])
         return
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_insert")  # as bulk_create: FK ids of saved parents
-    meta = model._meta
-    fields = [field for field in meta.concrete_fields if not field.generated]
-    table, pk_column = meta.db_table, meta.pk.column
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key and not field.generated]
+    defaults = {field.attname: field.get_default() for field in fields}
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    json_fields = {field.attname: field.encoder for field in fields if isinstance(field, models.JSONField)}
+
+    def value(row: dict[str, Any], name: str):
+        item = row[name] if name in row else defaults[name]
+        return json.dumps(item, cls=json_fields[name]) if name in json_fields and item is not None else item
+
+    names = [field.attname for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk_column, len(objs)]
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
-        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-        sql = f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN"
 
         def copy_rows(sql, params, many, context):
             with cursor.connection.cursor().copy(sql) as copy:
-                for obj in objs:
-                    copy.write_row([_db_value(field, obj) for field in fields])
+                for row in rows:
+                    copy.write_row([value(row, name) for name in names])
 
         # Through the connection's execute wrappers, so that what counts and times queries sees it.
         cursor._execute_with_wrappers(sql, None, False, copy_rows)
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
-
-
-def _db_value(field: models.Field, obj: models.Model):
-    value = getattr(obj, field.attname)
-    if isinstance(field, models.JSONField):
-        return json.dumps(value, cls=field.encoder)
-    return value

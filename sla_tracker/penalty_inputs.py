@@ -111,9 +111,9 @@ class ContractInputs:
     months: MonthRange
     terms: dict[Month, ContractTerms]
     versions: dict[Month, dict[str, TermsVersion]]
-    service_levels: dict[str, ServiceLevel]
+    service_levels: dict[str, ServiceLevelRow]
     data: ContractData
-    statements: dict[Month, PenaltyStatement]
+    statements: dict[Month, PenaltyStatement | StoredStatement]
     to_close: tuple[Month, ...] = ()
     lookback: Lookback | None = None
     summarised: frozenset[Month] = frozenset()
@@ -203,11 +203,15 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
     later statements a difference may be carried into).
     """
     contracts = [contract for contract, _first in locked]
-    statements: dict[int, dict[Month, PenaltyStatement]] = {contract.pk: {} for contract in contracts}
+    statements: dict[int, dict[Month, PenaltyStatement | StoredStatement]] = {contract.pk: {} for contract in contracts}
     by_id = {contract.pk: contract for contract in contracts}
-    for statement in PenaltyStatement.objects.filter(contract_id__in=list(by_id)).order_by("contract_id", "month"):
-        statement.contract = by_id[statement.contract_id]
-        statements[statement.contract_id][to_month(statement.month)] = statement
+    for row in (
+        PenaltyStatement.objects.filter(contract_id__in=list(by_id))
+        .order_by("contract_id", "month")
+        .values_list(*StoredStatement.FIELDS)
+    ):
+        stored = StoredStatement(**dict(zip(StoredStatement.FIELDS, row, strict=True)))
+        statements[stored.contract_id][to_month(stored.month)] = stored
     to_close: dict[int, tuple[Month, ...]] = {}
     for contract, first_month in locked:
         own = statements[contract.pk]
@@ -215,12 +219,9 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
         to_close[contract.pk] = tuple(item for item in MonthRange(start, target) if item not in own or item == target)
     months = {pk: MonthRange(items[0], target) for pk, items in to_close.items()}
     terms = _load_terms(contracts, months)
-    lean, full, carried_into, origins = [], [], [], []
-    summarised: dict[int, frozenset[Month]] = {}
+    kept: dict[int, tuple[set[Month], set[Month], set[Month]]] = {}
     for contract in contracts:
-        own, closing, lookback = statements[contract.pk], to_close[contract.pk], terms[contract.pk][3]
-        history_from = months[contract.pk].first - lookback.months
-        lines_from = months[contract.pk].first - lookback.lines
+        own, closing = statements[contract.pk], to_close[contract.pk]
         recomputed = {item for item in closing if item in own and not own[item].is_locked}
         locked_months = {item for item in closing if item in own and own[item].is_locked}
         carry_targets = set()
@@ -231,6 +232,15 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
                 for item, statement in own.items()
                 if item > first_locked and item not in closing and statement.status in OPEN_STATUSES
             }
+        kept[contract.pk] = (recomputed, locked_months, carry_targets)
+    _load_written_statements(statements, kept, by_id)
+    lean, full, carried_into, origins = [], [], [], []
+    summarised: dict[int, frozenset[Month]] = {}
+    for contract in contracts:
+        own, lookback = statements[contract.pk], terms[contract.pk][3]
+        recomputed, locked_months, carry_targets = kept[contract.pk]
+        history_from = months[contract.pk].first - lookback.months
+        lines_from = months[contract.pk].first - lookback.lines
         lean += [
             statement
             for item, statement in own.items()
@@ -270,12 +280,56 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
 OPEN_STATUSES = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW)
 
 
-class HistoryLine(NamedTuple):
-    """A stored line as the history and the totals read it: a lean read, not a model instance
-    (a close reads about ten of them per month of history and contract)."""
+class StoredStatement(SimpleNamespace):
+    """A statement the close only reads, for the history: the fields the history and the choice
+    of the months to close need. Not a model instance: a batch reads about a year of them per
+    contract. The statements a close may write are read whole (:func:`_load_written_statements`)."""
 
-    statement_id: int
-    service_level: ServiceLevel
+    FIELDS = ("pk", "contract_id", "month", "status", "cap_reached", "credits", "termination_rights")
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in (StatementStatus.APPROVED, StatementStatus.INVOICED)
+
+
+def _load_written_statements(
+    statements: dict[int, dict[Month, PenaltyStatement | StoredStatement]],
+    kept: dict[int, tuple[set[Month], set[Month], set[Month]]],
+    contracts: dict[int, Contract],
+) -> None:
+    """Replace, in ``statements``, the statements a close may write (recomputed, locked months
+    whose difference is carried, and the open statements it may be carried into) by model
+    instances, in one query (none when there are none)."""
+    wanted = {
+        statements[contract_id][item].pk: (contract_id, item)
+        for contract_id, months in kept.items()
+        for item in set().union(*months)
+    }
+    if not wanted:
+        return
+    for statement in PenaltyStatement.objects.filter(pk__in=list(wanted)):
+        contract_id, item = wanted[statement.pk]
+        statement.contract = contracts[contract_id]
+        statements[contract_id][item] = statement
+
+
+class ServiceLevelRow(NamedTuple):
+    """A service level as the close reads it (not a model instance: about ten per contract)."""
+
+    pk: int
+    contract_id: int
+    code: str
+    name: str
+    retired_from: date | None
+
+
+class LineFigures(NamedTuple):
+    """A line as the history and the totals read it, not a model instance (a close reads about
+    ten per month of history and contract): a stored line read lean, or a line a close plans to
+    write (``statement_id`` None until it is)."""
+
+    statement_id: int | None
+    service_level: ServiceLevelRow
     terms_id: int
     status: str
     provisional: bool
@@ -290,6 +344,12 @@ class HistoryLine(NamedTuple):
     @property
     def service_level_id(self) -> int:
         return self.service_level.pk
+
+    @classmethod
+    def planned(cls, service_level: ServiceLevelRow, values: dict[str, Any]) -> LineFigures:
+        """A new line of ``service_level`` with the StatementLine ``values`` a close computed."""
+        figures = {name: values[name] for name in cls._fields[2:] if name != "waived"}
+        return cls(None, service_level, waived=False, **figures)
 
 
 _HISTORY_LINE_FIELDS = (
@@ -309,13 +369,13 @@ _HISTORY_LINE_FIELDS = (
 )
 
 
-def _attach_history_lines(statements: list[PenaltyStatement], service_levels: dict[int, ServiceLevel]) -> None:
-    """Read the lines of ``statements`` in one query, as :class:`HistoryLine`, with only the two
+def _attach_history_lines(statements: list, service_levels: dict[int, ServiceLevelRow]) -> None:
+    """Read the lines of ``statements`` in one query, as :class:`LineFigures`, with only the two
     keys of ``inputs`` the history needs, and attach them as the statements' prefetched ``lines``."""
     if not statements:
         return
     by_id = {statement.pk: statement for statement in statements}
-    grouped: dict[int, list[HistoryLine]] = {pk: [] for pk in by_id}
+    grouped: dict[int, list[LineFigures]] = {pk: [] for pk in by_id}
     rows = (
         StatementLine.objects.filter(statement_id__in=list(by_id))
         .annotate(
@@ -331,7 +391,7 @@ def _attach_history_lines(statements: list[PenaltyStatement], service_levels: di
             "earn_back_rule": earn_back_rule and json.loads(earn_back_rule),
             "carried_forward": carried_forward and json.loads(carried_forward),
         }
-        grouped[statement_id].append(HistoryLine(statement_id, service_levels[level_id], *figures, inputs))
+        grouped[statement_id].append(LineFigures(statement_id, service_levels[level_id], *figures, inputs))
     for pk, statement in by_id.items():
         _prefetched(statement)["lines"] = grouped[pk]
 
@@ -392,7 +452,7 @@ class Lookback(NamedTuple):
 
 
 def history_lookback(
-    regimes: list, service_levels: list[tuple[ServiceLevel, list[TermsVersion]]], triggers: tuple
+    regimes: list, service_levels: list[tuple[ServiceLevelRow, list[TermsVersion]]], triggers: tuple
 ) -> Lookback:
     """How far back the engine (sla_tracker.engine) can look before a month. At service levels:
     the previous month for runs, carried-forward sums and the ``since`` of termination rights (each
@@ -436,10 +496,15 @@ def _load_terms(contracts: list[Contract], months: dict[int, MonthRange]) -> dic
     return loaded
 
 
-def _load_service_levels(contract_ids: list[int]) -> dict[int, list[tuple[ServiceLevel, list[TermsVersion]]]]:
+def _load_service_levels(contract_ids: list[int]) -> dict[int, list[tuple[ServiceLevelRow, list[TermsVersion]]]]:
     """Per contract, its service levels, each with its versions (oldest first) and each version's
     tiers and multipliers, in four queries joined on the contracts."""
-    levels = list(ServiceLevel.objects.filter(contract_id__in=contract_ids).order_by("display_order", "code"))
+    levels = [
+        ServiceLevelRow(*row)
+        for row in ServiceLevel.objects.filter(contract_id__in=contract_ids)
+        .order_by("display_order", "code")
+        .values_list(*ServiceLevelRow._fields)
+    ]
     by_id = {level.pk: level for level in levels}
     versions: dict[int, list[TermsVersion]] = {level.pk: [] for level in levels}
     by_version: dict[int, TermsVersion] = {}
@@ -465,7 +530,7 @@ def _load_service_levels(contract_ids: list[int]) -> dict[int, list[tuple[Servic
         .values_list("version_id", "run", "factor")
     ):
         by_version[version_id].multipliers.append(Multiplier(run, plain(factor)))
-    grouped: dict[int, list[tuple[ServiceLevel, list[TermsVersion]]]] = defaultdict(list)
+    grouped: dict[int, list[tuple[ServiceLevelRow, list[TermsVersion]]]] = defaultdict(list)
     for level in levels:
         grouped[level.contract_id].append((level, versions[level.pk]))
     return grouped
@@ -484,7 +549,7 @@ def _latest(rows: list, month: Month):
 
 
 def _versions_in_force(
-    service_levels: list[tuple[ServiceLevel, list[TermsVersion]]], month: Month
+    service_levels: list[tuple[ServiceLevelRow, list[TermsVersion]]], month: Month
 ) -> dict[str, TermsVersion]:
     in_force = {}
     for level, versions in service_levels:

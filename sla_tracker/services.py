@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from config.db import bulk_insert
+from config.db import insert_rows
 from contracts.models import Contract
 from contracts.months import parse_month
 from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementAction, StatementStatus
@@ -40,6 +40,7 @@ from sla_tracker.models import (
 )
 from sla_tracker.penalty_inputs import (
     ContractInputs,
+    LineFigures,
     input_fingerprint,
     line_values,
     load_close_inputs_for,
@@ -199,7 +200,7 @@ class StatementWrites:
         self.actor = actor
         self.created: list[PenaltyStatement] = []
         self.updated: list[PenaltyStatement] = []
-        self.created_lines: list[StatementLine] = []
+        self.created_lines: list[tuple[PenaltyStatement, int, dict]] = []  # (statement, service level id, values)
         self.updated_lines: list[StatementLine] = []
         self.removed_lines: list[StatementLine] = []
         self.events: list[StatementEvent] = []
@@ -214,7 +215,13 @@ class StatementWrites:
         if self.updated:
             bulk_update_with_history(self.updated, PenaltyStatement, _STATEMENT_FIELDS, default_user=self.actor)
         if self.created_lines:
-            bulk_insert(StatementLine, self.created_lines)
+            insert_rows(
+                StatementLine,
+                [
+                    {"statement_id": statement.pk, "service_level_id": level_id, **values}
+                    for statement, level_id, values in self.created_lines
+                ],
+            )
         if self.updated_lines:
             StatementLine.objects.bulk_update(self.updated_lines, ["terms", *_LINE_FIELDS[1:]])
         if self.removed_lines:
@@ -250,8 +257,8 @@ def _plan_statement(
         }
         line = current.pop(level.pk, None)
         if line is None:
-            line = StatementLine(statement=statement, service_level=level, **wanted)
-            created.append(line)
+            created.append((statement, level.pk, wanted))
+            line = LineFigures.planned(level, wanted)
         elif any(getattr(line, name) != wanted[name] for name in _LINE_FIELDS):
             for name in _LINE_FIELDS:
                 setattr(line, name, wanted[name])
@@ -338,7 +345,7 @@ def _carry_differences(inputs: ContractInputs, origin: PenaltyStatement, result:
         StatementAdjustment(
             statement=target,
             origin=origin,
-            service_level=line.service_level,
+            service_level_id=line.service_level_id,
             amount=amount,
             reason=(
                 f"{line.service_level.code} {result.month}: approved credit {line.credit}, "
@@ -352,7 +359,8 @@ def _carry_differences(inputs: ContractInputs, origin: PenaltyStatement, result:
     target.save()
     target._prefetched_objects_cache["adjustment_lines"] = adjustments
     total = sum((item.amount for item in created), ZERO)
-    data = {"origin": str(result.month), "amounts": {item.service_level.code: str(item.amount) for item in created}}
+    amounts = {line.service_level.code: str(amount) for line, _new_credit, amount in outstanding}
+    data = {"origin": str(result.month), "amounts": amounts}
     StatementEvent.objects.bulk_create(
         [
             StatementEvent(
