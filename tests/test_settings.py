@@ -111,3 +111,21 @@ def test_the_deployment_checklist_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "options"),
+    [
+        ("postgres://app@db.example:5432/tracker", {"options": "-c jit=off"}),
+        ("sqlite:////tmp/tracker.sqlite3", {}),
+    ],
+    ids=["postgresql", "sqlite"],
+)
+def test_postgresql_connections_run_without_jit_compilation(url, options):
+    code = "from config.settings import base; print(base.DATABASES['default'].get('OPTIONS', {}))"
+    env = {**os.environ, "DATABASE_URL": url}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert result.stdout.strip() == str(options)
