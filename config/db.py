@@ -1,11 +1,38 @@
-"""Bulk writes faster than the ORM's where the volume calls for it."""
+"""Bulk reads and writes faster than the ORM's where the volume calls for it."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+
+
+class AnyOf(models.Lookup):
+    """``filter(field__any=values)``: like ``__in``, for long lists of plain values (ids).
+
+    On PostgreSQL the values go as one array parameter (``field = ANY(%s)``). Django's ``__in``
+    prepares each value in Python and psycopg parses one placeholder per value: about 20 ms for
+    a thousand ids, several times what PostgreSQL took to run the query. Elsewhere it is ``IN``.
+    """
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", (*params, values)
+        if not values:
+            raise EmptyResultSet
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*params, *values)
+
+
+# Foreign keys take only the lookups registered on them, not those of Field.
+models.Field.register_lookup(AnyOf)
+models.ForeignObject.register_lookup(AnyOf)
 
 
 def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:

@@ -146,7 +146,7 @@ def lock_contracts(contract_ids) -> list[tuple[Contract, Month]]:
     contracts = (
         Contract.objects.select_for_update()
         .annotate(first_data_month=Subquery(first, output_field=DateField()))
-        .filter(pk__in=list(contract_ids))
+        .filter(pk__any=list(contract_ids))
         .order_by("pk")
     )
     return [(contract, to_month(contract.first_data_month or contract.start_date)) for contract in contracts]
@@ -206,7 +206,7 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
     statements: dict[int, dict[Month, PenaltyStatement | StoredStatement]] = {contract.pk: {} for contract in contracts}
     by_id = {contract.pk: contract for contract in contracts}
     for row in (
-        PenaltyStatement.objects.filter(contract_id__in=list(by_id))
+        PenaltyStatement.objects.filter(contract_id__any=list(by_id))
         .order_by("contract_id", "month")
         .values_list(*StoredStatement.FIELDS)
     ):
@@ -307,7 +307,7 @@ def _load_written_statements(
     }
     if not wanted:
         return
-    for statement in PenaltyStatement.objects.filter(pk__in=list(wanted)):
+    for statement in PenaltyStatement.objects.filter(pk__any=list(wanted)):
         contract_id, item = wanted[statement.pk]
         statement.contract = contracts[contract_id]
         statements[contract_id][item] = statement
@@ -377,7 +377,7 @@ def _attach_history_lines(statements: list, service_levels: dict[int, ServiceLev
     by_id = {statement.pk: statement for statement in statements}
     grouped: dict[int, list[LineFigures]] = {pk: [] for pk in by_id}
     rows = (
-        StatementLine.objects.filter(statement_id__in=list(by_id))
+        StatementLine.objects.filter(statement_id__any=list(by_id))
         .annotate(
             # As text, decoded here only when present: most lines have neither.
             earn_back_rule=KeyTextTransform("earn_back_rule", "inputs"),
@@ -403,7 +403,7 @@ def _attach_lines(statements: list[PenaltyStatement]) -> None:
         return
     by_id = {statement.pk: statement for statement in statements}
     grouped: dict[int, list[StatementLine]] = {pk: [] for pk in by_id}
-    lines = StatementLine.objects.filter(statement_id__in=list(by_id)).select_related("service_level")
+    lines = StatementLine.objects.filter(statement_id__any=list(by_id)).select_related("service_level")
     for line in lines.order_by("statement_id", "id"):
         line.statement = by_id[line.statement_id]
         grouped[line.statement_id].append(line)
@@ -422,7 +422,7 @@ def _attach_adjustments(carried_into: list[PenaltyStatement], origins: list[Pena
         _prefetched(statement)["adjustment_lines"] = []
     for statement in caused.values():
         _prefetched(statement)["adjustments_caused"] = []
-    rows = StatementAdjustment.objects.filter(Q(statement_id__in=list(into)) | Q(origin_id__in=list(caused)))
+    rows = StatementAdjustment.objects.filter(Q(statement_id__any=list(into)) | Q(origin_id__any=list(caused)))
     for row in rows.order_by("id"):
         if row.statement_id in into:
             into[row.statement_id]._prefetched_objects_cache["adjustment_lines"].append(row)
@@ -476,10 +476,10 @@ def _load_terms(contracts: list[Contract], months: dict[int, MonthRange]) -> dic
     versions in force; with the history lookback of all its terms. Six queries for the batch."""
     ids = [contract.pk for contract in contracts]
     regimes: dict[int, list[PenaltyRegime]] = defaultdict(list)
-    for regime in PenaltyRegime.objects.filter(contract_id__in=ids).order_by("contract_id", "valid_from"):
+    for regime in PenaltyRegime.objects.filter(contract_id__any=ids).order_by("contract_id", "valid_from"):
         regimes[regime.contract_id].append(regime)
     triggers: dict[int, list[TerminationTrigger]] = defaultdict(list)
-    for row in TriggerRow.objects.filter(contract_id__in=ids).order_by("contract_id", "trigger_type", "months", "id"):
+    for row in TriggerRow.objects.filter(contract_id__any=ids).order_by("contract_id", "trigger_type", "months", "id"):
         triggers[row.contract_id].append(TerminationTrigger(TriggerType(row.trigger_type), row.months, row.window))
     service_levels = _load_service_levels(ids)
     loaded = {}
@@ -502,7 +502,7 @@ def _load_service_levels(contract_ids: list[int]) -> dict[int, list[tuple[Servic
     contracts instead, PostgreSQL scanned the versions and multipliers of every contract)."""
     levels = [
         ServiceLevelRow(*row)
-        for row in ServiceLevel.objects.filter(contract_id__in=contract_ids)
+        for row in ServiceLevel.objects.filter(contract_id__any=contract_ids)
         .order_by("display_order", "code")
         .values_list(*ServiceLevelRow._fields)
     ]
@@ -510,7 +510,7 @@ def _load_service_levels(contract_ids: list[int]) -> dict[int, list[tuple[Servic
     versions: dict[int, list[TermsVersion]] = {level.pk: [] for level in levels}
     by_version: dict[int, TermsVersion] = {}
     for row in (
-        ServiceLevelVersion.objects.filter(service_level_id__in=list(by_id))
+        ServiceLevelVersion.objects.filter(service_level_id__any=list(by_id))
         .order_by("valid_from", "id")
         .values(*_VERSION_COLUMNS)
     ):
@@ -520,13 +520,13 @@ def _load_service_levels(contract_ids: list[int]) -> dict[int, list[tuple[Servic
         versions[version.service_level_id].append(version)
         by_version[version.pk] = version
     for version_id, lower, upper, pct in (
-        CreditTier.objects.filter(version_id__in=list(by_version))
+        CreditTier.objects.filter(version_id__any=list(by_version))
         .order_by("lower", "id")
         .values_list("version_id", "lower", "upper", "pct")
     ):
         by_version[version_id].tiers.append(Tier(plain(lower), plain(upper), plain(pct)))
     for version_id, run, factor in (
-        CreditMultiplier.objects.filter(version_id__in=list(by_version))
+        CreditMultiplier.objects.filter(version_id__any=list(by_version))
         .order_by("run", "id")
         .values_list("version_id", "run", "factor")
     ):
@@ -648,7 +648,7 @@ def load_contracts_data(contracts: list[Contract], months: dict[int, MonthRange]
     exclusion_rows: dict[int, list[ExclusionRow]] = defaultdict(list)
     for row in (
         ExclusionRow.objects.filter(
-            contract_id__in=ids, status=ApprovalStatus.APPROVED, start_date__lte=last, end_date__gte=first
+            contract_id__any=ids, status=ApprovalStatus.APPROVED, start_date__lte=last, end_date__gte=first
         )
         .order_by("contract_id", "start_date", "end_date", "id")
         .prefetch_related(Prefetch("service_levels", queryset=ServiceLevel.objects.order_by("code")))
@@ -657,7 +657,7 @@ def load_contracts_data(contracts: list[Contract], months: dict[int, MonthRange]
             exclusion_rows[row.contract_id].append(row)
     incidents: dict[int, list[Incident]] = defaultdict(list)
     for row in (
-        IncidentRow.objects.filter(contract_id__in=ids, month__gte=first, month__lte=last)
+        IncidentRow.objects.filter(contract_id__any=ids, month__gte=first, month__lte=last)
         .select_related("selected_service_level")
         .prefetch_related(Prefetch("service_levels", queryset=ServiceLevel.objects.order_by("code")))
         .order_by("contract_id", "occurred_on", "id")
@@ -696,7 +696,7 @@ def _load_charges(contract_ids: list[int]) -> dict[int, Charges]:
     the contract year, needed by the annual cap) is estimated at the latest recorded month's amount."""
     amounts: dict[int, list[tuple[date, Decimal]]] = {pk: [] for pk in contract_ids}
     for contract_id, month, amount in (
-        MonthlyCharge.objects.filter(contract_id__in=contract_ids)
+        MonthlyCharge.objects.filter(contract_id__any=contract_ids)
         .order_by("contract_id", "month")
         .values_list("contract_id", "month", "amount")
     ):
@@ -723,7 +723,7 @@ def _counter_rows(
         ranges[(item.first.first_day, item.last.first_day)].append(contract_id)
     selected = Q()
     for (start, end), contract_ids in ranges.items():
-        selected |= Q(contract_id__in=contract_ids, month__gte=start, month__lte=end)
+        selected |= Q(contract_id__any=contract_ids, month__gte=start, month__lte=end)
     # Grouped by the counter's id, not its code: joining the counters first turned PostgreSQL's hash
     # aggregate into a sort of every row of the month.
     sums = (

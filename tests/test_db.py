@@ -1,0 +1,82 @@
+"""config.db: the ``__any`` lookup and ``insert_rows``, on the database the suite runs on."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from config.db import insert_rows
+from contracts.models import Contract
+from sla_tracker.choices import LineStatus
+from sla_tracker.models import ServiceLevel, StatementLine
+from tests.factories import (
+    ContractFactory,
+    PenaltyStatementFactory,
+    ServiceLevelFactory,
+    ServiceLevelVersionFactory,
+)
+
+
+@pytest.mark.django_db
+def test_any_selects_the_rows_of_the_listed_values_like_in():
+    first, second, third = ContractFactory.create_batch(3)
+    levels = [ServiceLevelFactory(contract=contract) for contract in (first, second, third)]
+
+    assert set(Contract.objects.filter(pk__any=[first.pk, third.pk])) == {first, third}
+    assert set(ServiceLevel.objects.filter(contract_id__any=[second.pk, third.pk])) == set(levels[1:])
+    assert set(ServiceLevel.objects.filter(contract__any=[first.pk])) == {levels[0]}
+    assert not Contract.objects.filter(pk__any=[]).exists()
+
+
+@pytest.mark.django_db
+def test_any_sends_one_parameter_on_postgresql_whatever_the_number_of_values():
+    if connection.vendor != "postgresql":
+        pytest.skip("the array parameter is PostgreSQL's; elsewhere __any is IN")
+    ids = list(range(1, 1001))
+    with CaptureQueriesContext(connection) as queries:
+        list(Contract.objects.filter(pk__any=ids))
+
+    (query,) = queries.captured_queries
+    assert "= ANY(" in query["sql"] and " IN (" not in query["sql"]
+
+
+@pytest.mark.django_db
+def test_insert_rows_writes_the_given_values_and_the_defaults_of_the_others():
+    statement = PenaltyStatementFactory()
+    version = ServiceLevelVersionFactory(service_level__contract=statement.contract)
+    inputs = {"counter_sums": {"answered": "41000"}, "excluded_days": ["2026-01-14"], "incident": None}
+
+    insert_rows(
+        StatementLine,
+        [
+            {
+                "statement_id": statement.pk,
+                "service_level_id": version.service_level_id,
+                "terms_id": version.pk,
+                "measured": Decimal("73.255814"),
+                "status": LineStatus.DEFAULT,
+                "run": 2,
+                "credit": Decimal("14400.00"),
+                "explanation": "73.26 % < 80 % target → default",
+                "inputs": inputs,
+            }
+        ],
+    )
+
+    line = StatementLine.objects.get(statement=statement)
+    assert (line.measured, line.status, line.run, line.credit) == (
+        Decimal("73.255814"),
+        LineStatus.DEFAULT,
+        2,
+        Decimal("14400.00"),
+    )
+    assert line.explanation == "73.26 % < 80 % target → default"
+    assert line.inputs == inputs
+    assert (line.numerator, line.raw_credit, line.waived, line.waiver_reason, line.waived_by) == (
+        None,
+        Decimal("0.00"),
+        False,
+        "",
+        None,
+    )
