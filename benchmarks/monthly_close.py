@@ -390,9 +390,12 @@ def timed_close(contract_ids: list[int], month: datetime.date, size: int, worker
     jobs = [(batch, month_label(month)) for batch in batches(contract_ids, size)]
     if workers == 1:
         _start_measuring()
-        started = time.perf_counter()
-        results = [_close_batch(job) for job in jobs]
-        wall = time.perf_counter() - started
+        try:
+            started = time.perf_counter()
+            results = [_close_batch(job) for job in jobs]
+            wall = time.perf_counter() - started
+        finally:
+            _stop_measuring()
     else:
         import multiprocessing
 
@@ -430,6 +433,13 @@ def _start_measuring() -> None:
     _measuring["counter"] = QueryCounter()
     _measuring["engine"] = EngineTimer().__enter__()
     connection.execute_wrappers.append(_measuring["counter"])
+
+
+def _stop_measuring() -> None:
+    from django.db import connection
+
+    connection.execute_wrappers.remove(_measuring.pop("counter"))
+    _measuring.pop("engine").__exit__(None, None, None)
 
 
 def _close_batch(job: tuple[list[int], str]) -> dict:
