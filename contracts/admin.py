@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
@@ -13,6 +14,7 @@ from contracts.models import (
     VendorContact,
     VendorSite,
 )
+from contracts.services import contract_edit_errors
 
 
 class VendorSiteInline(admin.TabularInline):
@@ -61,11 +63,36 @@ class AmendmentInline(admin.TabularInline):
     fields = ("number", "title", "signed_on", "effective_from", "document_reference")
 
 
+class ContractAdminForm(forms.ModelForm):
+    """Edits keep to the rule the API applies: the end of the term and the notice move only with a
+    recorded decision (the contract page's renew and give-notice buttons), other status changes
+    follow contracts.services.STATUS_CHANGES."""
+
+    class Meta:
+        model = Contract
+        fields = "__all__"  # noqa: DJ007  (the admin's own fieldsets choose what is shown)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:  # the instance still holds the stored values here
+            refused = contract_edit_errors(
+                self.instance,
+                status=cleaned.get("status", self.instance.status),
+                end_date=cleaned.get("end_date", self.instance.end_date),
+            )
+            for field, messages in refused.items():
+                for message in messages:
+                    self.add_error(field, message)
+        return cleaned
+
+
 @admin.register(Contract)
 class ContractAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """The contract page; the apps built on contracts add their inlines with add_contract_inline. Past
     versions are shown, never restored: a restore would write an old row's every field at once (its
     status and end of term too, behind the renewal decisions' back)."""
+
+    form = ContractAdminForm
 
     list_display = ("reference", "title", "vendor", "owner", "status", "currency", "start_date", "end_date")
     list_filter = ("status", "currency", "renewal_type", "vendor")

@@ -1,4 +1,5 @@
-"""Writes on contracts: the recorded renewal decisions ("renew", "give notice").
+"""Writes on contracts: the recorded renewal decisions ("renew", "give notice"), and the rule that
+keeps edits from moving the end of the term or the status around them.
 
 Each action is atomic, locks the contract row, records a RenewalDecision (the decision's audit
 row) and saves the contract with its history reason and user.
@@ -18,6 +19,37 @@ from contracts.dates import current_term_end, window_for_term
 from contracts.models import Contract, RenewalDecision
 
 DECIDABLE_STATUSES = (ContractStatus.ACTIVE,)
+
+
+# The status changes an edit may make: notice is given by give_notice, a term renewed by record_renewal.
+STATUS_CHANGES = {
+    ContractStatus.DRAFT: {ContractStatus.ACTIVE, ContractStatus.TERMINATED},
+    ContractStatus.ACTIVE: {ContractStatus.EXPIRED, ContractStatus.TERMINATED},
+    ContractStatus.NOTICE_GIVEN: {ContractStatus.EXPIRED, ContractStatus.TERMINATED},
+    ContractStatus.EXPIRED: set(),
+    ContractStatus.TERMINATED: set(),
+}
+
+
+def contract_edit_errors(contract: Contract, *, status: str, end_date: datetime.date) -> dict[str, list[str]]:
+    """Why an edit giving the stored ``contract`` this ``status`` and ``end_date`` is refused, by
+    field (empty: it is not). The end of the term and the notice move only with a recorded decision
+    (record_renewal, give_notice); other status changes follow STATUS_CHANGES. The API and the back
+    office both apply it."""
+    refused = {}
+    if end_date != contract.end_date:
+        refused["end_date"] = [
+            _("The end of the term moves only with a recorded decision: use the renew or give-notice action.")
+        ]
+    if status != contract.status and status not in STATUS_CHANGES[contract.status]:
+        refused["status"] = [
+            _(
+                "This status change is not allowed: a draft becomes active, a running contract expires or "
+                "is terminated, notice is given with the give-notice action, and an ended contract's "
+                "status is final."
+            )
+        ]
+    return refused
 
 
 def _locked_contract(contract: Contract) -> Contract:

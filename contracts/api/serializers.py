@@ -1,11 +1,10 @@
 """Serializers of the contract register (one per model: the same fields in and out)."""
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from config.api import ValidatedModelSerializer
-from contracts.choices import ContractStatus
 from contracts.models import Amendment, Contract, ContractScope, MonthlyCharge, Vendor
+from contracts.services import contract_edit_errors
 
 
 class VendorSerializer(ValidatedModelSerializer):
@@ -61,33 +60,14 @@ class ContractSerializer(ValidatedModelSerializer):
         """A contract's end of term and its notice change only through the recorded decisions (the
         renew and give-notice actions); other status changes follow STATUS_CHANGES."""
         if self.instance is not None:
-            refused = {}
-            if "end_date" in attrs and attrs["end_date"] != self.instance.end_date:
-                refused["end_date"] = [
-                    _("The end of the term moves only with a recorded decision: use the renew or give-notice action.")
-                ]
-            status = attrs.get("status", self.instance.status)
-            if status != self.instance.status and status not in STATUS_CHANGES[self.instance.status]:
-                refused["status"] = [
-                    _(
-                        "This status change is not allowed: a draft becomes active, a running contract expires or "
-                        "is terminated, notice is given with the give-notice action, and an ended contract's "
-                        "status is final."
-                    )
-                ]
+            refused = contract_edit_errors(
+                self.instance,
+                status=attrs.get("status", self.instance.status),
+                end_date=attrs.get("end_date", self.instance.end_date),
+            )
             if refused:
                 raise serializers.ValidationError(refused)
         return super().validate(attrs)
-
-
-# The status changes an edit may make; notice is given by the give-notice action (contracts.services).
-STATUS_CHANGES = {
-    ContractStatus.DRAFT: {ContractStatus.ACTIVE, ContractStatus.TERMINATED},
-    ContractStatus.ACTIVE: {ContractStatus.EXPIRED, ContractStatus.TERMINATED},
-    ContractStatus.NOTICE_GIVEN: {ContractStatus.EXPIRED, ContractStatus.TERMINATED},
-    ContractStatus.EXPIRED: set(),
-    ContractStatus.TERMINATED: set(),
-}
 
 
 class RenewalDecisionInput(serializers.Serializer):

@@ -67,3 +67,46 @@ def test_a_contract_changed_in_the_back_office_records_who_changed_it(admin_clie
     assert changed.status_code == 302
     record = contract.history.latest()
     assert (record.title, record.history_user) == ("Customer service outsourcing (voice, chat, e-mail)", administrator)
+
+
+def _change_form_data(admin_client, contract) -> tuple[str, dict]:
+    url = reverse("admin:contracts_contract_change", args=[contract.pk])
+    response = admin_client.get(url)
+    data = _posted(response.context["adminform"].form)
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data |= {management.add_prefix(name): management[name].value() for name in management.fields}
+    return url, data
+
+
+@pytest.mark.parametrize(
+    ("status", "change", "field"),
+    [
+        (ContractStatus.ACTIVE, {"end_date": "2031-12-31"}, "end_date"),
+        (ContractStatus.ACTIVE, {"status": ContractStatus.NOTICE_GIVEN}, "status"),
+        (ContractStatus.TERMINATED, {"status": ContractStatus.ACTIVE}, "status"),
+    ],
+    ids=["end of term", "notice without the decision", "an ended contract revived"],
+)
+def test_the_back_office_refuses_to_edit_around_the_renewal_decisions(admin_client, status, change, field):
+    contract = ContractFactory(status=status)
+    url, data = _change_form_data(admin_client, contract)
+
+    response = admin_client.post(url, {**data, **change})
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    stored = type(contract).objects.get(pk=contract.pk)
+    assert (stored.status, stored.end_date) == (contract.status, contract.end_date)
+    assert contract.history.count() == 1
+
+
+def test_the_back_office_activates_a_draft_contract(admin_client):
+    contract = ContractFactory(status=ContractStatus.DRAFT)
+    url, data = _change_form_data(admin_client, contract)
+
+    response = admin_client.post(url, {**data, "status": ContractStatus.ACTIVE})
+
+    assert response.status_code == 302
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.ACTIVE
