@@ -37,7 +37,9 @@ models.ForeignObject.register_lookup(AnyOf)
 
 def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (column values by field attname; a missing field takes its default) into
-    ``model``'s table, without model instances, signals or ``save()``.
+    ``model``'s table, without model instances, signals or ``save()``: nothing fills ``auto_now``
+    fields or writes history rows, so it suits rows whose audit is recorded elsewhere (a
+    statement's lines: the statement's history and events record the close).
 
     On PostgreSQL the rows are sent with ``COPY``: Django's multi-row INSERT has psycopg escape
     each text and JSON value as an array element in Python, which cost more than the rest of a
