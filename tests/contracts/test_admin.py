@@ -36,6 +36,17 @@ def _posted(form) -> dict:
     return data
 
 
+def _change_form_data(admin_client, contract) -> tuple[str, dict]:
+    """The contract's change page URL and what the browser sends back for it, inlines included."""
+    url = reverse("admin:contracts_contract_change", args=[contract.pk])
+    response = admin_client.get(url)
+    data = _posted(response.context["adminform"].form)
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data |= {management.add_prefix(name): management[name].value() for name in management.fields}
+    return url, data
+
+
 def test_a_contract_whose_notice_was_given_is_not_restored_to_a_past_version(admin_client, administrator):
     contract = ContractFactory(status=ContractStatus.DRAFT)
     draft = contract.history.earliest()
@@ -55,28 +66,13 @@ def test_a_contract_whose_notice_was_given_is_not_restored_to_a_past_version(adm
 
 def test_a_contract_changed_in_the_back_office_records_who_changed_it(admin_client, administrator):
     contract = ContractFactory()
-    url = reverse("admin:contracts_contract_change", args=[contract.pk])
-    response = admin_client.get(url)
-    data = _posted(response.context["adminform"].form)
-    for formset in response.context["inline_admin_formsets"]:
-        management = formset.formset.management_form
-        data |= {management.add_prefix(name): management[name].value() for name in management.fields}
+    url, data = _change_form_data(admin_client, contract)
 
     changed = admin_client.post(url, {**data, "title": "Customer service outsourcing (voice, chat, e-mail)"})
 
     assert changed.status_code == 302
     record = contract.history.latest()
     assert (record.title, record.history_user) == ("Customer service outsourcing (voice, chat, e-mail)", administrator)
-
-
-def _change_form_data(admin_client, contract) -> tuple[str, dict]:
-    url = reverse("admin:contracts_contract_change", args=[contract.pk])
-    response = admin_client.get(url)
-    data = _posted(response.context["adminform"].form)
-    for formset in response.context["inline_admin_formsets"]:
-        management = formset.formset.management_form
-        data |= {management.add_prefix(name): management[name].value() for name in management.fields}
-    return url, data
 
 
 @pytest.mark.parametrize(
