@@ -11,8 +11,8 @@ set-based statements; elsewhere in batches through the ORM.
 import datetime
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import PurePath
 
@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 WRITE_BATCH_SIZE = 2000
 COPY_BATCH_SIZE = 20_000
+PROGRESS_EVERY_ROWS = 1_000  # at most, a hundred reports per file
 PREVIEW_SAMPLE_ROWS = 5
 IMPORTED_STATUSES = (UploadStatus.IMPORTING, UploadStatus.IMPORTED)
 
@@ -71,7 +72,6 @@ def save_measurements(
     today: datetime.date | None = None,
     decimal_comma: bool | None = None,
     per_item: bool = False,
-    on_progress: Callable[[int], None] | None = None,
 ) -> SaveResult:
     """Validate and upsert one contract's values, all or nothing; KpiDataRejected lists every error.
 
@@ -84,7 +84,7 @@ def save_measurements(
     )
     with transaction.atomic():
         Contract.objects.select_for_update().filter(pk=contract.pk).exists()
-        writer = _writer_class()(contract=contract, source=source, actor=actor, upload=upload, on_progress=on_progress)
+        writer = _writer_class()(contract=contract, source=source, actor=actor, upload=upload)
         checked = validator.check_rows(values) if isinstance(values, FileRows) else validator.check_items(values)
         for period, pairs in checked:
             writer.add(period, pairs)
@@ -143,11 +143,9 @@ def _writer_class() -> type:
 class _BatchWriter:
     """Batched upserts through the ORM: look up a batch's existing rows, then bulk create/update/delete."""
 
-    def __init__(self, *, contract, source, actor, upload, on_progress=None) -> None:
+    def __init__(self, *, contract, source, actor, upload) -> None:
         self.contract, self.source, self.actor, self.upload = contract, source, actor, upload
-        self.on_progress = on_progress
         self.batch: list[tuple[int, Period, Decimal | None]] = []
-        self.done = 0
         self.counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
 
     def add(self, period: Period, values: list[tuple[int, str | None]]) -> None:
@@ -189,10 +187,7 @@ class _BatchWriter:
         self.counts["created"] += len(creates)
         self.counts["updated"] += len(updates)
         self.counts["deleted"] += len(deletes)
-        self.done += len(self.batch)
         self.batch = []
-        if self.on_progress:
-            self.on_progress(self.done)
 
     def _existing(self, batch: list[tuple[int, Period, Decimal | None]]) -> dict[tuple[int, Period], Measurement]:
         counters = {counter_id for counter_id, _period, _value in batch}
@@ -309,7 +304,7 @@ class _CopyWriter:
     other writers out until the transaction ends, so the values looked up stay the stored ones.
     """
 
-    def __init__(self, *, contract, source, actor, upload, on_progress=None) -> None:
+    def __init__(self, *, contract, source, actor, upload) -> None:
         self.params = {
             "contract": contract.pk,
             "source": source,
@@ -317,7 +312,6 @@ class _CopyWriter:
             "actor": actor.pk if actor else None,
             "now": timezone.now(),
         }
-        self.on_progress = on_progress
         self.lines: list[str] = []
         self.prefixes: dict[Period, str] = {}
         self.done = 0
@@ -353,8 +347,6 @@ class _CopyWriter:
             copy.write("".join(self.lines))
         self.done += len(self.lines)
         self.lines = []
-        if self.on_progress:
-            self.on_progress(self.done)
 
     def finish(self) -> SaveResult:
         self.flush()
@@ -588,15 +580,17 @@ def import_upload(
             mapping = _mapping_for_import(upload, actor)
             contract = upload.contract
             with upload.file.open("rb") as stored, open_table(stored) as table:
+                rows = file_rows(table, mapping)
+                if progress:
+                    rows = replace(rows, rows=progress.counted(rows.rows))
                 result = save_measurements(
                     contract=contract,
-                    values=file_rows(table, mapping),
+                    values=rows,
                     source=MeasurementSource.UPLOAD,
                     actor=actor,
                     upload=upload,
                     today=today,
                     decimal_comma=table.decimal_comma,
-                    on_progress=progress.values_done if progress else None,
                 )
             upload.status, upload.rows_done, upload.imported_at = (
                 UploadStatus.IMPORTED,
@@ -661,18 +655,27 @@ def _free_mapping_name(upload: KpiUpload, wanted: str) -> str:
 
 
 class _ProgressReporter:
-    """Writes rows_done through a second connection, so the page sees progress while the import's
-    transaction is still open (PostgreSQL only; best effort: a lock wait never holds up the import)."""
+    """Writes rows_done (the file's rows read, checked and handed to the writer) through a second
+    connection, so the page sees progress while the import's transaction is still open. Counted in
+    rows, not values written: an interval file's values are written only once summed into days.
+    The last row waits for the write to finish. PostgreSQL only; best effort: a lock wait never
+    holds up the import."""
 
     def __init__(self, upload: KpiUpload) -> None:
         self.upload = upload
-        self.total_values = max(1, int(upload.preview.get("values") or 0))
+        self.every = max(PROGRESS_EVERY_ROWS, upload.rows_total // 100)
         self.connection = connections.create_connection(DEFAULT_DB_ALIAS) if connection.vendor == "postgresql" else None
 
-    def values_done(self, count: int) -> None:
+    def counted(self, rows: Iterable[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+        """``rows`` as they are, reporting how many were read every so often."""
+        for count, row in enumerate(rows, 1):
+            yield row
+            if count % self.every == 0:
+                self.report(min(count, self.upload.rows_total - 1))
+
+    def report(self, rows: int) -> None:
         if self.connection is None:
             return
-        rows = min(self.upload.rows_total, self.upload.rows_total * count // self.total_values)
         try:
             with self.connection.cursor() as cursor:
                 cursor.execute("SET lock_timeout = '200ms'")

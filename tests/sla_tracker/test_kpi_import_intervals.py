@@ -270,3 +270,23 @@ def test_rows_without_a_time_in_the_time_column_are_daily_values_and_cannot_shar
     assert [message[:36] for _row, _column, _value, message in errors_of(preview(contract, csv_file(text)))] == [
         "Row 3 gives 2025-01-02 with a time a"
     ]
+
+
+def test_the_progress_of_an_interval_import_counts_the_rows_read(monkeypatch):
+    """An interval file's values are written only once summed into days: progress counts rows read."""
+    from sla_tracker.kpi_import import service
+
+    reported = []
+    monkeypatch.setattr(service._ProgressReporter, "report", lambda self, rows: reported.append(rows))
+    contract = voice_contract()
+    days = [JAN_2 + datetime.timedelta(days=offset) for offset in range(12)]
+    text = HEADER + "".join(intervals(day.isoformat(), *[(4, 4, 3)] * 96) for day in days)
+    upload = preview(contract, csv_file(text))
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+
+    imported = import_upload(upload=upload, actor=contract.owner, today=TODAY, report_progress=True)
+
+    assert imported.rows_total == 12 * 96
+    assert reported == [1000]  # every 1,000 rows read, the last row waiting for the write
+    assert imported.rows_done == imported.rows_total
+    assert values(contract)[("offered", JAN_2)] == 4 * 96
