@@ -7,6 +7,9 @@ and closes one month. It prints:
 - the wall time of the close of the last month for every contract, in-process and sequentially,
   batch after batch of ``--batch-size`` contracts, through the very function the Celery task runs
   (``evaluate_contracts_month``, one task per batch in production);
+- the same close again in ``--workers`` forked processes (as a Celery pool runs the batches'
+  tasks), then as production runs it: ``compute_month`` sent through Redis (``--broker``) to a real
+  Celery worker whose prefork pool has as many processes;
 - the number of SQL queries of that close (per batch: it must not grow with the number of
   contracts in the batch, service levels or days);
 - the engine's pure-Python time (time spent inside ``evaluate_month`` during that close);
@@ -34,6 +37,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 CLOSE_YEAR = 2025
@@ -55,6 +59,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=os.cpu_count() or 1,
         help="after the close in this process, close again in this many worker processes (default: CPUs; 1: once)",
+    )
+    parser.add_argument(
+        "--broker",
+        default="redis://127.0.0.1:6379/14",
+        help="Redis database for the closes through a real Celery worker; flushed before and after "
+        "(default redis://127.0.0.1:6379/14; 'none': skip those closes)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     parser.add_argument(
@@ -525,6 +535,91 @@ def report(close: dict, floor: float, contracts: int, size: int) -> None:
     )
 
 
+def celery_close(broker_url: str, workers: int, month: datetime.date, statements: int) -> list[float] | str:
+    """The close as production runs it: ``sla_tracker.compute_month`` sent through the broker to a
+    real Celery worker (prefork pool of ``workers`` processes, started and ready beforehand) on the
+    benchmark database, twice: on the worker just started (its processes' first tasks: new
+    connections, cold caches), then, the month's statements deleted, on the same worker again (as
+    the workers that run the daily recomputations find it). Returns the wall times from sending the
+    task to the commit of the month's last statement, or why it did not run."""
+    import subprocess
+    import tempfile
+
+    import redis
+    from celery import Celery
+
+    from contracts.months import month_label
+    from sla_tracker.models import PenaltyStatement
+
+    store = redis.Redis.from_url(broker_url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        store.ping()
+    except redis.RedisError as exc:
+        return f"skipped: no Redis at {broker_url} ({exc})"
+    store.flushdb()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "CELERY_BROKER_URL": broker_url, "CELERY_SKIP_CHECKS": "1"}
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", f"--concurrency={workers}"]
+    command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"]
+    with tempfile.NamedTemporaryFile("w+b", suffix=".log") as log:
+        worker = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        client = Celery("monthly-close-bench", broker=broker_url, set_as_current=False)
+
+        def output() -> str:
+            return Path(log.name).read_bytes().decode(errors="replace")
+
+        try:
+            if not _wait(lambda: " ready." in output(), worker, 60):
+                return f"failed: the worker did not start\n{output()[-2000:]}"
+            walls = []
+            done = PenaltyStatement.objects.filter(month=month)
+            for _run in ("cold", "warm"):
+                delete_month(month)
+                started = time.perf_counter()
+                client.send_task("sla_tracker.compute_month", args=[month_label(month)])
+                if not _wait(lambda: done.count() >= statements, worker, 600):
+                    return f"failed: {done.count()} of {statements} statements closed\n{output()[-2000:]}"
+                walls.append(time.perf_counter() - started)
+            return walls
+        finally:
+            client.close()
+            worker.terminate()
+            worker.wait(timeout=30)
+            store.flushdb()
+
+
+def _wait(condition, process, timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``condition()`` every ``interval`` seconds until it holds (True), ``process`` exits or
+    ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def report_celery(walls: list[float] | str, forked: dict, floor: float, contracts: int) -> None:
+    """Print the closes through a real Celery worker against the target, with the engine's share
+    of the run in forked processes (the same batches in as many processes)."""
+    workers = forked["workers"]
+    print()
+    print(f"Close through a Celery worker (compute_month via Redis, prefork pool of {workers} processes):")
+    if isinstance(walls, str):
+        print(f"  {walls}")
+        return
+    budget = TARGET_FACTOR * floor + forked["engine_seconds"] / workers
+    print(
+        f"  target close ≤ {TARGET_FACTOR} × floor + engine = {budget:.2f} s (the engine's share as in the run above)"
+    )
+    for label, wall in zip(("worker just started", "same worker again"), walls, strict=True):
+        verdict = "MET" if wall <= budget else "NOT MET"
+        print(
+            f"  {label + ':':24}{wall:8.2f} s  ({wall / contracts * 1000:.1f} ms/contract): {verdict} "
+            f"(close is {wall / floor:.1f} × the floor, {wall / budget:.2f} × the target)"
+        )
+
+
 def floor_query_processes(month: datetime.date) -> int:
     """How many processes PostgreSQL used for the floor query (1 + its parallel workers)."""
     import json
@@ -638,6 +733,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers > 1:
             delete_month(closed_month)
             runs.append(timed_close(contract_ids, closed_month, size, workers=args.workers))
+        celery = None
+        if args.broker != "none":
+            celery = celery_close(args.broker, args.workers, closed_month, statements)
         floors_after = [floor_query(closed_month) for _ in range(3)]
         floor_processes = floor_query_processes(closed_month)
 
@@ -659,6 +757,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for close in runs:
             report(close, floor, len(contract_ids), size)
+        if celery is not None:
+            report_celery(celery, runs[-1], floor, len(contract_ids))
         refused = sequential["refused"]
         if refused:
             print(f"Not closed: {refused} contract(s)")

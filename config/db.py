@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+from django.utils import timezone
 
 
 class AnyOf(models.Lookup):
@@ -54,19 +55,40 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     defaults = {field.attname: field.get_default() for field in fields}
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-    json_fields = {field.attname: field.encoder for field in fields if isinstance(field, models.JSONField)}
-
-    def value(row: dict[str, Any], name: str):
-        item = row[name] if name in row else defaults[name]
-        return json.dumps(item, cls=json_fields[name]) if name in json_fields and item is not None else item
-
     names = [field.attname for field in fields]
+    json_columns = [(index, field.encoder) for index, field in enumerate(fields) if isinstance(field, models.JSONField)]
+
+    def values(row: dict[str, Any]) -> list:
+        cells = [row[name] if name in row else defaults[name] for name in names]
+        for index, encoder in json_columns:
+            if cells[index] is not None:
+                cells[index] = json.dumps(cells[index], cls=encoder)
+        return cells
+
     with connection.cursor() as cursor:
 
         def copy_rows(sql, params, many, context):
             with cursor.connection.cursor().copy(sql) as copy:
                 for row in rows:
-                    copy.write_row([value(row, name) for name in names])
+                    copy.write_row(values(row))
 
         # Through the connection's execute wrappers, so that what counts and times queries sees it.
         cursor._execute_with_wrappers(sql, None, False, copy_rows)
+
+
+def insert_history_rows(instances: list[models.Model], *, history_type: str, user=None) -> None:
+    """The django-simple-history rows of ``instances`` just created (``history_type`` "+") or
+    updated ("~") in bulk: the rows ``bulk_create_with_history`` and ``bulk_update_with_history``
+    write (the instances' tracked fields, now, ``user``, no change reason), sent with
+    :func:`insert_rows` instead of being built as model instances first."""
+    if not instances:
+        return
+    history = type(instances[0]).history.model
+    stamp = {
+        "history_date": timezone.now(),
+        "history_type": history_type,
+        "history_user_id": user.pk if user is not None else None,
+        "history_change_reason": None,
+    }
+    names = [field.attname for field in history.tracked_fields]
+    insert_rows(history, [{**{name: getattr(instance, name) for name in names}, **stamp} for instance in instances])

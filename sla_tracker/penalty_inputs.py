@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
@@ -85,6 +86,7 @@ from sla_tracker.models import TerminationTrigger as TriggerRow
 MEASURED_PLACES = 6
 
 
+@lru_cache(maxsize=4096)  # a close converts the same few months thousands of times; months are immutable
 def to_month(day: date) -> Month:
     return Month.of(day)
 

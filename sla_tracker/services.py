@@ -22,9 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from config.db import insert_rows
+from config.db import insert_history_rows, insert_rows
 from contracts.models import Contract
 from contracts.months import parse_month
 from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementAction, StatementStatus
@@ -203,7 +202,7 @@ class StatementWrites:
         self.created_lines: list[tuple[PenaltyStatement, int, dict]] = []  # (statement, service level id, values)
         self.updated_lines: list[StatementLine] = []
         self.removed_lines: list[StatementLine] = []
-        self.events: list[StatementEvent] = []
+        self.events: list[tuple[PenaltyStatement, dict]] = []  # (statement, StatementEvent values)
 
     def extend(self, other: StatementWrites) -> None:
         for name in ("created", "updated", "created_lines", "updated_lines", "removed_lines", "events"):
@@ -211,9 +210,11 @@ class StatementWrites:
 
     def save(self) -> None:
         if self.created:
-            bulk_create_with_history(self.created, PenaltyStatement, default_user=self.actor)
+            PenaltyStatement.objects.bulk_create(self.created)
+            insert_history_rows(self.created, history_type="+", user=self.actor)
         if self.updated:
-            bulk_update_with_history(self.updated, PenaltyStatement, _STATEMENT_FIELDS, default_user=self.actor)
+            PenaltyStatement.objects.bulk_update(self.updated, _STATEMENT_FIELDS)
+            insert_history_rows(self.updated, history_type="~", user=self.actor)
         if self.created_lines:
             insert_rows(
                 StatementLine,
@@ -226,8 +227,14 @@ class StatementWrites:
             StatementLine.objects.bulk_update(self.updated_lines, ["terms", *_LINE_FIELDS[1:]])
         if self.removed_lines:
             StatementLine.objects.filter(pk__in=[line.pk for line in self.removed_lines]).delete()
-        if self.events:
-            StatementEvent.objects.bulk_create(self.events)
+        now = timezone.now()
+        insert_rows(
+            StatementEvent,
+            [
+                {"statement_id": statement.pk, "actor_id": getattr(self.actor, "pk", None), "created_at": now, **values}
+                for statement, values in self.events
+            ],
+        )
 
 
 def _plan_statement(
@@ -275,12 +282,13 @@ def _plan_statement(
     writes.updated_lines += updated
     writes.removed_lines += removed
     writes.events.append(
-        StatementEvent(
-            statement=statement,
-            action=StatementAction.COMPUTED if existing is None else StatementAction.RECOMPUTED,
-            actor=writes.actor,
-            note=f"credits {statement.credits}, net {statement.net}",
-            data={"input_fingerprint": statement.input_fingerprint},
+        (
+            statement,
+            {
+                "action": StatementAction.COMPUTED if existing is None else StatementAction.RECOMPUTED,
+                "note": f"credits {statement.credits}, net {statement.net}",
+                "data": {"input_fingerprint": statement.input_fingerprint},
+            },
         )
     )
     cache = getattr(statement, "_prefetched_objects_cache", None) or {"adjustment_lines": [], "adjustments_caused": []}

@@ -1,4 +1,4 @@
-"""config.db: the ``__any`` lookup and ``insert_rows``, on the database the suite runs on."""
+"""config.db: the ``__any`` lookup, ``insert_rows`` and ``insert_history_rows``, on the database the suite runs on."""
 
 from decimal import Decimal
 
@@ -6,15 +6,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.db import insert_rows
+from config.db import insert_history_rows, insert_rows
 from contracts.models import Contract
 from sla_tracker.choices import LineStatus
-from sla_tracker.models import ServiceLevel, StatementLine
+from sla_tracker.models import PenaltyStatement, ServiceLevel, StatementLine
 from tests.factories import (
     ContractFactory,
     PenaltyStatementFactory,
     ServiceLevelFactory,
     ServiceLevelVersionFactory,
+    UserFactory,
 )
 
 
@@ -80,3 +81,32 @@ def test_insert_rows_writes_the_given_values_and_the_defaults_of_the_others():
         "",
         None,
     )
+
+
+HISTORY_STAMP = ("history_id", "history_date")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("history_type", ["+", "~"])
+def test_insert_history_rows_writes_the_rows_simple_history_writes(history_type):
+    """The same rows as django-simple-history's own bulk history, but for their id and date."""
+    statements = PenaltyStatementFactory.create_batch(2)
+    PenaltyStatement.history.all().delete()
+    user = UserFactory()
+    # As bulk_create_with_history and bulk_update_with_history call it.
+    PenaltyStatement.history.bulk_history_create(
+        statements, update=history_type == "~", default_user=user, default_change_reason=None
+    )
+    expected = list(PenaltyStatement.history.order_by("history_id").values())
+    PenaltyStatement.history.all().delete()
+
+    insert_history_rows(statements, history_type=history_type, user=user)
+
+    written = list(PenaltyStatement.history.order_by("history_id").values())
+    assert [row["history_type"] for row in written] == [history_type, history_type]
+    assert [row["history_user_id"] for row in written] == [user.pk, user.pk]
+    for row in (*expected, *written):
+        for name in HISTORY_STAMP:
+            row.pop(name)
+    assert written == expected
+    assert [statement.history.count() for statement in statements] == [1, 1]

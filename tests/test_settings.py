@@ -129,3 +129,18 @@ def test_postgresql_connections_run_without_jit_compilation(url, options):
     )
 
     assert result.stdout.strip() == str(options)
+
+
+@pytest.mark.parametrize(("environ", "max_age"), [({}, 60), ({"DATABASE_CONN_MAX_AGE": "0"}, 0)], ids=["default", "0"])
+def test_database_connections_are_kept_for_reuse_and_checked_first(environ, max_age):
+    code = (
+        "from config.settings.base import DATABASES; "
+        "print(DATABASES['default']['CONN_MAX_AGE'], DATABASES['default']['CONN_HEALTH_CHECKS'])"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_CONN_MAX_AGE"}
+    env.update({"DATABASE_URL": "postgres://app@db.example:5432/tracker", **environ})
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert result.stdout.split() == [str(max_age), "True"]

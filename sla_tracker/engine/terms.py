@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from .months import Month
 
@@ -77,6 +78,7 @@ class CounterTerm:
         return f"-{self.name}" if self.negative else self.name
 
 
+@lru_cache(maxsize=4096)  # the same few formulas for every contract of a close; the terms are immutable
 def counters(*texts: str) -> tuple[CounterTerm, ...]:
     """A formula side from its texts: ``counters("answered", "abandoned", "-short_abandoned")``."""
     return tuple(CounterTerm.parse(text) for text in texts)
