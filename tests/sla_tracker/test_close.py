@@ -346,6 +346,20 @@ def test_a_recomputation_after_a_data_change_updates_the_draft_in_place():
 
 
 @pytest.mark.django_db
+def test_the_statements_history_records_its_computation_and_each_recomputation_with_who(admin_user):
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+    statement = close(contract, "2026-01")
+    Measurement.objects.filter(contract=contract, counter__code="answered_within_20s").update(value=40_000)
+
+    close(contract, "2026-01", actor=admin_user)
+
+    records = list(statement.history.order_by("history_id"))
+    assert [(record.history_type, record.history_user) for record in records] == [("+", None), ("~", admin_user)]
+    assert [(record.credits, record.net) for record in records] == [(D("14400.00"), D("-14400.00")), (D("0"), D("0"))]
+    assert records[1].input_fingerprint == PenaltyStatement.objects.get(pk=statement.pk).input_fingerprint
+
+
+@pytest.mark.django_db
 def test_a_month_without_charges_cannot_be_closed():
     contract = seed_scenario(scenario_json("ex01_plain_breach"))
 
