@@ -87,7 +87,7 @@ def insert_history_rows(instances: list[models.Model], *, history_type: str, use
     stamp = {
         "history_date": timezone.now(),
         "history_type": history_type,
-        "history_user_id": user.pk if user is not None else None,
+        "history_user_id": getattr(user, "pk", None),
         "history_change_reason": None,
     }
     names = [field.attname for field in history.tracked_fields]
