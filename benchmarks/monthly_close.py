@@ -66,13 +66,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="Redis database for the closes through a real Celery worker; flushed before and after "
         "(default redis://127.0.0.1:6379/14; 'none': skip those closes)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="time each kind of close this many times and compare the median with the target, as the floor "
+        "is (default 3)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     parser.add_argument(
         "--profile", type=int, default=0, metavar="K", help="after the timed close, profile the close of K contracts"
     )
     args = parser.parse_args(argv)
-    if args.contracts < 1 or args.service_levels < 1 or args.workers < 1 or not 2 <= args.months <= 12:
-        parser.error("--contracts, --service-levels and --workers must be ≥ 1, --months between 2 and 12")
+    if min(args.contracts, args.service_levels, args.workers, args.repeat) < 1 or not 2 <= args.months <= 12:
+        parser.error("--contracts, --service-levels, --workers and --repeat must be ≥ 1, --months between 2 and 12")
     return args
 
 
@@ -503,18 +510,26 @@ def profile_close(contract_ids: list[int], month: datetime.date) -> str:
     return out.getvalue()
 
 
-def report(close: dict, floor: float, contracts: int, size: int) -> None:
-    """Print one timed close against the target.
+def median_run(runs: list[dict]) -> dict:
+    """The run of median wall time (the lower of the two middle ones for an even count)."""
+    return sorted(runs, key=lambda run: run["wall"])[(len(runs) - 1) // 2]
+
+
+def report(runs: list[dict], floor: float, contracts: int, size: int) -> None:
+    """Print the median of the timed closes of one kind against the target, with its SQL and
+    engine time; the other runs' wall times beside it.
 
     With several processes the engine's time is summed over them; its share of the wall time is
     that sum divided by the processes, which is what the target allows then."""
+    close = median_run(runs)
     workers = close["workers"]
     engine_share = close["engine_seconds"] / workers
     budget = TARGET_FACTOR * floor + engine_share
     per_batch = close["per_batch"]
     print()
     where = "in this process" if workers == 1 else f"in {workers} worker processes, as a Celery worker pool runs them"
-    print(f"Close {where}:")
+    walls = ", ".join(f"{run['wall']:.2f}" for run in runs)
+    print(f"Close {where} (median of {len(runs)} runs: {walls} s):")
     per_contract_ms = close["wall"] / contracts * 1000
     print(f"  wall time:              {close['wall']:8.2f} s  ({per_contract_ms:.1f} ms/contract)")
     print(f"  SQL execute (summed):   {close['sql_seconds']:8.2f} s")
@@ -535,28 +550,46 @@ def report(close: dict, floor: float, contracts: int, size: int) -> None:
     )
 
 
-def celery_close(broker_url: str, workers: int, month: datetime.date, statements: int) -> list[float] | str:
+def celery_close(
+    broker_url: str, workers: int, month: datetime.date, statements: int, starts: int
+) -> list[tuple[float, float]] | str:
     """The close as production runs it: ``sla_tracker.compute_month`` sent through the broker to a
     real Celery worker (prefork pool of ``workers`` processes, started and ready beforehand) on the
-    benchmark database, twice: on the worker just started (its processes' first tasks: new
-    connections, cold caches), then, the month's statements deleted, on the same worker again (as
-    the workers that run the daily recomputations find it). Returns the wall times from sending the
-    task to the commit of the month's last statement, or why it did not run."""
-    import subprocess
-    import tempfile
-
+    benchmark database, twice per worker: on the worker just started (its processes' first tasks:
+    new connections, cold caches), then, the month's statements deleted, on the same worker again
+    (as the workers that run the daily recomputations find it). ``starts`` workers, one after the
+    other. Returns per worker the two wall times from sending the task to the commit of the month's
+    last statement, or why it did not run."""
     import redis
-    from celery import Celery
-
-    from contracts.months import month_label
-    from sla_tracker.models import PenaltyStatement
 
     store = redis.Redis.from_url(broker_url, socket_connect_timeout=2, socket_timeout=5)
     try:
         store.ping()
     except redis.RedisError as exc:
         return f"skipped: no Redis at {broker_url} ({exc})"
-    store.flushdb()
+    walls = []
+    for _start in range(starts):
+        store.flushdb()
+        try:
+            closes = _closes_on_new_worker(broker_url, workers, month, statements)
+        finally:
+            store.flushdb()
+        if isinstance(closes, str):
+            return closes
+        walls.append(closes)
+    return walls
+
+
+def _closes_on_new_worker(broker_url: str, workers: int, month: datetime.date, statements: int):
+    """Start a worker, wait until it is ready, close ``month`` twice on it (see celery_close)."""
+    import subprocess
+    import tempfile
+
+    from celery import Celery
+
+    from contracts.months import month_label
+    from sla_tracker.models import PenaltyStatement
+
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "CELERY_BROKER_URL": broker_url, "CELERY_SKIP_CHECKS": "1"}
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", f"--concurrency={workers}"]
@@ -580,12 +613,11 @@ def celery_close(broker_url: str, workers: int, month: datetime.date, statements
                 if not _wait(lambda: done.count() >= statements, worker, 600):
                     return f"failed: {done.count()} of {statements} statements closed\n{output()[-2000:]}"
                 walls.append(time.perf_counter() - started)
-            return walls
+            return tuple(walls)
         finally:
             client.close()
             worker.terminate()
             worker.wait(timeout=30)
-            store.flushdb()
 
 
 def _wait(condition, process, timeout: float, interval: float = 0.05) -> bool:
@@ -599,24 +631,28 @@ def _wait(condition, process, timeout: float, interval: float = 0.05) -> bool:
     return False
 
 
-def report_celery(walls: list[float] | str, forked: dict, floor: float, contracts: int) -> None:
-    """Print the closes through a real Celery worker against the target, with the engine's share
-    of the run in forked processes (the same batches in as many processes)."""
-    workers = forked["workers"]
+def report_celery(walls: list[tuple[float, float]] | str, forked: list[dict], floor: float, contracts: int) -> None:
+    """Print the median closes through a real Celery worker against the target, with the engine's
+    share of the median run in forked processes (the same batches in as many processes)."""
+    close = median_run(forked)
+    workers = close["workers"]
     print()
     print(f"Close through a Celery worker (compute_month via Redis, prefork pool of {workers} processes):")
     if isinstance(walls, str):
         print(f"  {walls}")
         return
-    budget = TARGET_FACTOR * floor + forked["engine_seconds"] / workers
+    budget = TARGET_FACTOR * floor + close["engine_seconds"] / workers
     print(
         f"  target close ≤ {TARGET_FACTOR} × floor + engine = {budget:.2f} s (the engine's share as in the run above)"
     )
-    for label, wall in zip(("worker just started", "same worker again"), walls, strict=True):
+    for index, label in enumerate(("worker just started", "same worker again")):
+        runs = [pair[index] for pair in walls]
+        wall = statistics.median_low(runs)
         verdict = "MET" if wall <= budget else "NOT MET"
         print(
             f"  {label + ':':24}{wall:8.2f} s  ({wall / contracts * 1000:.1f} ms/contract): {verdict} "
-            f"(close is {wall / floor:.1f} × the floor, {wall / budget:.2f} × the target)"
+            f"(close is {wall / floor:.1f} × the floor, {wall / budget:.2f} × the target; "
+            f"median of {len(runs)} workers: {', '.join(f'{run:.2f}' for run in runs)} s)"
         )
 
 
@@ -726,16 +762,23 @@ def main(argv: list[str] | None = None) -> int:
 
         floors = [floor_query(closed_month) for _ in range(3)]
         floor = statistics.median(seconds for seconds, _rows in floors)
-        sequential = timed_close(contract_ids, closed_month, size, workers=1)
+        sequential = []
+        for run in range(args.repeat):
+            if run:
+                delete_month(closed_month)
+            sequential.append(timed_close(contract_ids, closed_month, size, workers=1))
         statuses = Counter(StatementLine.objects.filter(statement__month=closed_month).values_list("status", flat=True))
         statements = PenaltyStatement.objects.filter(month=closed_month).count()
-        runs = [sequential]
+        kinds = [sequential]
         if args.workers > 1:
-            delete_month(closed_month)
-            runs.append(timed_close(contract_ids, closed_month, size, workers=args.workers))
+            forked = []
+            for _run in range(args.repeat):
+                delete_month(closed_month)
+                forked.append(timed_close(contract_ids, closed_month, size, workers=args.workers))
+            kinds.append(forked)
         celery = None
         if args.broker != "none":
-            celery = celery_close(args.broker, args.workers, closed_month, statements)
+            celery = celery_close(args.broker, args.workers, closed_month, statements, args.repeat)
         floors_after = [floor_query(closed_month) for _ in range(3)]
         floor_processes = floor_query_processes(closed_month)
 
@@ -755,11 +798,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(f'{seconds:.3f}' for seconds, _ in floors_after)}; {floors[0][1]:,} sums; "
             f"PostgreSQL ran it in {floor_processes} process(es))"
         )
-        for close in runs:
-            report(close, floor, len(contract_ids), size)
+        for runs in kinds:
+            report(runs, floor, len(contract_ids), size)
         if celery is not None:
-            report_celery(celery, runs[-1], floor, len(contract_ids))
-        refused = sequential["refused"]
+            report_celery(celery, kinds[-1], floor, len(contract_ids))
+        refused = sequential[0]["refused"]
         if refused:
             print(f"Not closed: {refused} contract(s)")
         if args.profile:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
+import orjson
 from django.db.models import Case, DateField, F, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform
 
@@ -91,6 +93,7 @@ def to_month(day: date) -> Month:
     return Month.of(day)
 
 
+@lru_cache(maxsize=4096)  # terms repeat the same few percentages and targets across contracts
 def plain(value: Decimal | None) -> Decimal | None:
     """A stored decimal without its column's trailing zeros (``80.0000`` → ``80``), as a contract
     writes it: the engine's explanations and the exported scenario show numbers as given."""
@@ -906,10 +909,32 @@ def month_scenario(inputs: ContractInputs, month: Month) -> Scenario:
 
 def input_fingerprint(scenario: Scenario, history: History) -> str:
     """sha256 of the canonical JSON of a month's terms, data and history."""
-    canonical = json.dumps(
-        {"scenario": dump_scenario(scenario), "history": history_to_dict(history)},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-    )
+    canonical = canonical_json({"scenario": dump_scenario(scenario), "history": history_to_dict(history)})
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_LEFT_UNESCAPED_BY_ORJSON = re.compile(r"[^\x00-\x7e]")
+
+
+def canonical_json(value: Any) -> str:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)``, the same
+    text about three times faster (a close computes one per statement): orjson sorts and writes it,
+    then the characters orjson leaves as they are (non-ASCII and DEL) are escaped as json escapes
+    them. For JSON-ready values without floats (json and orjson write some floats differently),
+    as dump_scenario and history_to_dict give; what orjson refuses (e.g. an integer beyond 64
+    bits, a lone surrogate) is written by json."""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return _LEFT_UNESCAPED_BY_ORJSON.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match) -> str:
+    code = ord(match[0])
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # beyond the basic plane: a UTF-16 surrogate pair, as json writes it
+    return f"\\u{0xD800 | code >> 10:04x}\\u{0xDC00 | code & 0x3FF:04x}"

@@ -13,8 +13,9 @@ the transitions of one contract serialise in one lock order.
 from __future__ import annotations
 
 import datetime
+import gc
 from collections import defaultdict
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -129,7 +130,7 @@ def close_contracts_month(
     as_of = as_of or timezone.localdate()
     statements: dict[int, PenaltyStatement] = {}
     refused: dict[int, str] = {}
-    with transaction.atomic():
+    with cyclic_gc_paused(), transaction.atomic():
         locked = lock_contracts(contract_ids)
         for contract_id in set(contract_ids) - {contract.pk for contract, _first in locked}:
             refused[contract_id] = f"Contract {contract_id} does not exist."
@@ -149,6 +150,25 @@ def close_contracts_month(
     for statement in statements.values():
         statement._prefetched_objects_cache = {}  # the close's in-memory lists are not querysets
     return ClosedMonth(statements, refused)
+
+
+@contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cyclic garbage collector for the block (reference counting still frees).
+
+    A batch close allocates some million short-lived objects, which set off about a hundred
+    collections per batch; the full ones also walk every object the batch holds alive. Measured at
+    1,000 contracts: 0.3–0.6 s of a 3.5 s close. The few cycles the block leaves are collected once
+    the collector resumes.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> StatementWrites:

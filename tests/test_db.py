@@ -43,6 +43,15 @@ def test_any_sends_one_parameter_on_postgresql_whatever_the_number_of_values():
 
 
 @pytest.mark.django_db
+def test_any_selects_by_values_other_than_ids_too():
+    first, second = ContractFactory(reference="CT-A"), ContractFactory(reference="CT-B")
+    ContractFactory(reference="CT-C")
+
+    assert set(Contract.objects.filter(reference__any=["CT-A", "CT-B"])) == {first, second}
+    assert set(Contract.objects.filter(pk__any=[first.pk, 2**40])) == {first}
+
+
+@pytest.mark.django_db
 def test_insert_rows_writes_the_given_values_and_the_defaults_of_the_others():
     statement = PenaltyStatementFactory()
     version = ServiceLevelVersionFactory(service_level__contract=statement.contract)

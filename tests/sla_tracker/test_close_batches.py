@@ -1,6 +1,7 @@
 """The close of a batch of contracts in one transaction: the same statements as closing them one
 by one, a refused contract that stops nothing else, and a number of queries fixed per batch."""
 
+import gc
 from collections import defaultdict
 from datetime import date
 
@@ -9,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contracts.models import MonthlyCharge
-from sla_tracker import tasks
+from sla_tracker import services, tasks
 from sla_tracker.engine import Month
 from sla_tracker.models import PenaltyStatement, StatementEvent
 from sla_tracker.services import ClosedMonth, close_contracts_month
@@ -140,3 +141,29 @@ def test_the_batch_task_reports_what_it_closed_and_refused():
 
     assert result == {"closed": 1, "refused": 1}
     assert PenaltyStatement.objects.filter(contract=good).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_a_batch_closes_with_the_cyclic_garbage_collector_paused_and_leaves_it_as_it_found_it(
+    monkeypatch, enabled_before
+):
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+    seen = []
+    evaluate = services.evaluate_month
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(services, "evaluate_month", spy)
+    if not enabled_before:
+        gc.disable()
+    try:
+        closed = close_batch([contract], "2026-01")
+        after = gc.isenabled()
+    finally:
+        gc.enable()
+
+    assert closed.refused == {} and seen and not any(seen)
+    assert after is enabled_before
