@@ -442,6 +442,17 @@ def _prefetched(statement: PenaltyStatement) -> dict:
     return cache
 
 
+class RegimeRow(NamedTuple):
+    """A PenaltyRegime as the close reads it (not a model instance: one or more per contract)."""
+
+    contract_id: int
+    valid_from: date
+    at_risk_pct: Decimal | None
+    pool_pct: Decimal | None
+    annual_cap_pct: Decimal | None
+    contract_year_start_month: int
+
+
 class TermsVersion(SimpleNamespace):
     """A ServiceLevelVersion as the close reads it: its columns as attributes (``pk`` too), its
     ``service_level``, and its ``tiers`` and ``multipliers`` as lists. Not a model instance: a batch
@@ -480,12 +491,21 @@ def _load_terms(contracts: list[Contract], months: dict[int, MonthRange]) -> dic
     """Per contract: its service levels and, per month of its ``months``, its terms and the
     versions in force; with the history lookback of all its terms. Six queries for the batch."""
     ids = [contract.pk for contract in contracts]
-    regimes: dict[int, list[PenaltyRegime]] = defaultdict(list)
-    for regime in PenaltyRegime.objects.filter(contract_id__any=ids).order_by("contract_id", "valid_from"):
+    regimes: dict[int, list[RegimeRow]] = defaultdict(list)
+    for row in (
+        PenaltyRegime.objects.filter(contract_id__any=ids)
+        .order_by("contract_id", "valid_from")
+        .values_list(*RegimeRow._fields)
+    ):
+        regime = RegimeRow(*row)
         regimes[regime.contract_id].append(regime)
     triggers: dict[int, list[TerminationTrigger]] = defaultdict(list)
-    for row in TriggerRow.objects.filter(contract_id__any=ids).order_by("contract_id", "trigger_type", "months", "id"):
-        triggers[row.contract_id].append(TerminationTrigger(TriggerType(row.trigger_type), row.months, row.window))
+    for contract_id, trigger_type, run, window in (
+        TriggerRow.objects.filter(contract_id__any=ids)
+        .order_by("contract_id", "trigger_type", "months", "id")
+        .values_list("contract_id", "trigger_type", "months", "window")
+    ):
+        triggers[contract_id].append(TerminationTrigger(TriggerType(trigger_type), run, window))
     service_levels = _load_service_levels(ids)
     loaded = {}
     for contract in contracts:
@@ -569,7 +589,7 @@ def _versions_in_force(
 
 def contract_terms(
     contract: Contract,
-    regime: PenaltyRegime | None,
+    regime: RegimeRow | None,
     versions: dict[str, TermsVersion],
     triggers: tuple[TerminationTrigger, ...],
 ) -> ContractTerms:
@@ -914,6 +934,9 @@ def input_fingerprint(scenario: Scenario, history: History) -> str:
 
 
 _LEFT_UNESCAPED_BY_ORJSON = re.compile(r"[^\x00-\x7e]")
+# Characters Python's "backslashreplace" writes otherwise than json: DEL (kept), U+0080–U+00FF
+# (\xe9), beyond U+FFFF (\U0001f600).
+_ESCAPED_OTHERWISE_BY_PYTHON = re.compile(r"[\x7f-\xff\U00010000-\U0010ffff]")
 
 
 def canonical_json(value: Any) -> str:
@@ -929,6 +952,9 @@ def canonical_json(value: Any) -> str:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     if text.isascii() and "\x7f" not in text:
         return text
+    if not _ESCAPED_OTHERWISE_BY_PYTHON.search(text):
+        # Only characters from U+0100 to U+FFFF left (≥, €, –, …): Python writes them as json does.
+        return text.encode("ascii", "backslashreplace").decode("ascii")
     return _LEFT_UNESCAPED_BY_ORJSON.sub(_json_escape, text)
 
 

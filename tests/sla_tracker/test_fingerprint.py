@@ -43,6 +43,13 @@ def test_canonical_json_escapes_what_json_escapes():
     assert "\\u20ac" in text and "\\ud83d\\ude00" in text and "\\u007f" in text
 
 
+@given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFFFF, exclude_categories=["Cs"])))
+def test_canonical_json_writes_characters_of_the_basic_plane_as_json_does(text):
+    value = {"evidence": f"CSL-1 ≥ 3 months; {text}", "credit": "€ 14,400.00 – capped"}
+
+    assert canonical_json(value) == json_text(value)
+
+
 def test_what_orjson_refuses_is_written_by_json():
     value = {"sum": 2**70, "broken": "\ud800"}
 
