@@ -199,7 +199,8 @@ def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> Statem
             continue
         statement = _plan_statement(inputs, existing, result, fingerprint, writes)
         inputs.statements[item] = statement
-        priors[item] = prior_from_statement(statement)
+        if item != inputs.to_close[-1]:  # the history of the months closed after it
+            priors[item] = prior_from_statement(statement)
     return writes
 
 
