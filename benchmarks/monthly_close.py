@@ -6,7 +6,8 @@ and closes one month. It prints:
 
 - the wall time of the close of the last month for every contract, in-process and sequentially,
   batch after batch of ``--batch-size`` contracts, through the very function the Celery task runs
-  (``evaluate_contracts_month``, one task per batch in production);
+  (``evaluate_contracts_month``, one task per batch in production); each kind of close below is
+  timed ``--repeat`` times and its median compared with the target;
 - the same close again in ``--workers`` forked processes (as a Celery pool runs the batches'
   tasks), then as production runs it: ``compute_month`` sent through Redis (``--broker``) to a real
   Celery worker whose prefork pool has as many processes;
@@ -14,7 +15,8 @@ and closes one month. It prints:
   contracts in the batch, service levels or days);
 - the engine's pure-Python time (time spent inside ``evaluate_month`` during that close);
 - in the same run, the time of one hand-written SQL query that computes the same monthly sums for
-  every contract (GROUP BY contract, counter): the floor. Target: close ≤ 3 × floor + engine time.
+  every contract (GROUP BY contract, counter): the floor. Target: close ≤ 3 × floor + engine time;
+- with ``--phases``, the time of each part of one more close (PHASES), per batch.
 
 Data set: N contracts × S service levels (3 counters each: numerator, denominator and a
 subtracted counter) × daily counters over the months — 1,000 × 10 × 12 months is 1,000 × 30 × 365
@@ -26,8 +28,10 @@ evaluates exactly one month per contract with eleven months of history.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime
+import importlib
 import io
 import os
 import platform
@@ -76,6 +80,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     parser.add_argument(
         "--profile", type=int, default=0, metavar="K", help="after the timed close, profile the close of K contracts"
+    )
+    parser.add_argument(
+        "--phases", action="store_true", help="after the timed closes, time the parts of one more close in this process"
     )
     args = parser.parse_args(argv)
     if min(args.contracts, args.service_levels, args.workers, args.repeat) < 1 or not 2 <= args.months <= 12:
@@ -320,31 +327,95 @@ def _main_table(sql: str) -> str:
     return "?"
 
 
-class EngineTimer:
-    """Wraps sla_tracker.services.evaluate_month (the engine entry point the close calls)."""
+class FunctionTimer:
+    """Wraps ``owner.name`` (a module's function, which the close looks up at each call, or a
+    class's method) and adds up the time spent in it and its calls."""
 
-    def __init__(self):
-        from sla_tracker import services
-
-        self.services = services
-        self.original = services.evaluate_month
+    def __init__(self, owner, name: str):
+        self.owner, self.name = owner, name
+        self.own = name in vars(owner)
+        self.original = getattr(owner, name)
         self.seconds = 0.0
         self.calls = 0
 
     def __enter__(self):
+        original = self.original
+
         def timed(*args, **kwargs):
             started = time.perf_counter()
             try:
-                return self.original(*args, **kwargs)
+                return original(*args, **kwargs)
             finally:
                 self.seconds += time.perf_counter() - started
                 self.calls += 1
 
-        self.services.evaluate_month = timed
+        setattr(self.owner, self.name, timed)
         return self
 
     def __exit__(self, *exc):
-        self.services.evaluate_month = self.original
+        if self.own:
+            setattr(self.owner, self.name, self.original)
+        else:
+            delattr(self.owner, self.name)
+
+
+def EngineTimer() -> FunctionTimer:
+    """Times sla_tracker.services.evaluate_month (the engine entry point the close calls)."""
+    from sla_tracker import services
+
+    return FunctionTimer(services, "evaluate_month")
+
+
+# The parts of a close (`--phases`), as (depth, owner, function): each nested in the one before it
+# of a lower depth.
+PHASES = (
+    (0, "sla_tracker.services", "lock_contracts"),
+    (0, "sla_tracker.services", "load_close_inputs_for"),
+    (1, "sla_tracker.penalty_inputs", "_load_terms"),
+    (2, "sla_tracker.penalty_inputs", "_load_service_levels"),
+    (1, "sla_tracker.penalty_inputs", "_load_written_statements"),
+    (1, "sla_tracker.penalty_inputs", "_attach_history_lines"),
+    (1, "sla_tracker.penalty_inputs", "load_contracts_data"),
+    (2, "sla_tracker.penalty_inputs", "_counter_rows"),
+    (2, "sla_tracker.penalty_inputs", "_load_charges"),
+    (0, "sla_tracker.services", "_close_months"),
+    (1, "sla_tracker.services", "prior_from_statement"),
+    (1, "sla_tracker.services", "summary_from_statement"),
+    (1, "sla_tracker.services", "evaluate_month"),
+    (1, "sla_tracker.services", "input_fingerprint"),
+    (1, "sla_tracker.services", "_plan_statement"),
+    (0, "sla_tracker.services.StatementWrites", "save"),
+    (0, "django.db.backends.base.base.BaseDatabaseWrapper", "commit"),
+)
+
+
+def phase_close(contract_ids: list[int], month: datetime.date, size: int) -> str:
+    """The time of each part of a close (PHASES) in this process, per batch, as a table."""
+    from django.utils.module_loading import import_string
+
+    from contracts.months import month_label
+    from sla_tracker.tasks import evaluate_contracts_month
+
+    delete_month(month)
+    timers = []
+    for _depth, owner, name in PHASES:
+        try:
+            resolved = importlib.import_module(owner)
+        except ModuleNotFoundError:  # a class
+            resolved = import_string(owner)
+        timers.append(FunctionTimer(resolved, name))
+    jobs = batches(contract_ids, size)
+    with contextlib.ExitStack() as stack:
+        for timer in timers:
+            stack.enter_context(timer)
+        started = time.perf_counter()
+        for batch in jobs:
+            evaluate_contracts_month(batch, month_label(month))
+        wall = time.perf_counter() - started
+    lines = [f"  {'the whole close':34}{wall / len(jobs) * 1000:8.1f} ms"]
+    for (depth, _owner, name), timer in zip(PHASES, timers, strict=True):
+        lines.append(f"  {'  ' * depth + name:34}{timer.seconds / len(jobs) * 1000:8.1f} ms  ({timer.calls} calls)")
+    return "\n".join(lines)
 
 
 def floor_query(month: datetime.date) -> tuple[float, int]:
@@ -805,6 +876,10 @@ def main(argv: list[str] | None = None) -> int:
         refused = sequential[0]["refused"]
         if refused:
             print(f"Not closed: {refused} contract(s)")
+        if args.phases:
+            print()
+            print(f"Parts of a close in this process (per batch of {size} contracts; nested parts indented):")
+            print(phase_close(contract_ids, closed_month, size))
         if args.profile:
             print()
             print(f"Profile of the close of {args.profile} contracts (cProfile, cumulative):")
