@@ -116,12 +116,12 @@ def test_the_deployment_checklist_is_clean_with_production_settings():
 @pytest.mark.parametrize(
     ("url", "options"),
     [
-        ("postgres://app@db.example:5432/tracker", {"options": "-c jit=off"}),
+        ("postgres://app@db.example:5432/tracker", {"options": "-c jit=off -c work_mem=16MB"}),
         ("sqlite:////tmp/tracker.sqlite3", {}),
     ],
     ids=["postgresql", "sqlite"],
 )
-def test_postgresql_connections_run_without_jit_compilation(url, options):
+def test_postgresql_connections_run_without_jit_compilation_and_with_16_mb_of_work_memory(url, options):
     code = "from config.settings import base; print(base.DATABASES['default'].get('OPTIONS', {}))"
     env = {**os.environ, "DATABASE_URL": url}
     result = subprocess.run(
