@@ -359,7 +359,7 @@ class FunctionTimer:
             delattr(self.owner, self.name)
 
 
-def EngineTimer() -> FunctionTimer:
+def engine_timer() -> FunctionTimer:
     """Times sla_tracker.services.evaluate_month (the engine entry point the close calls)."""
     from sla_tracker import services
 
@@ -519,7 +519,7 @@ def _start_measuring() -> None:
     from django.db import connection
 
     _measuring["counter"] = QueryCounter()
-    _measuring["engine"] = EngineTimer().__enter__()
+    _measuring["engine"] = engine_timer().__enter__()
     connection.execute_wrappers.append(_measuring["counter"])
 
 
