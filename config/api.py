@@ -15,7 +15,7 @@ or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are deci
   domain service (`create_input_class` and `create_with_service` on the viewset), whose refusal is a 400.
 - Errors: `{"type": "validation_error", "errors": {field: [messages]}}` for 400, and
   `{"type": "<code>", "detail": "<message>"}` for the others (not_found, permission_denied,
-  not_authenticated, authentication_failed, method_not_allowed, throttled, ...).
+  not_authenticated, authentication_failed, method_not_allowed, throttled, request_too_large, ...).
 """
 
 from __future__ import annotations
@@ -23,11 +23,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -62,9 +66,21 @@ class ValidationErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
 def api_exception_handler(exc, context):
-    """DRF's handler, with Django's ValidationError turned into a 400 and one JSON shape for all errors."""
-    if isinstance(exc, DjangoValidationError):
+    """DRF's handler, with Django's ValidationError turned into a 400, a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE into a 413 (Django would answer a bare HTML 400), and one JSON shape
+    for all errors."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge(
+            _("The request body is larger than %(limit)s: send the data in several requests.")
+            % {"limit": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
+        )
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -96,6 +112,8 @@ class ApiAutoSchema(AutoSchema):
         errors = {"401": ErrorSerializer}
         if self.method in WRITE_PERMISSIONS or self.method == "DELETE":
             errors |= {"400": ValidationErrorSerializer, "403": ErrorSerializer}
+        if self.method in WRITE_PERMISSIONS:
+            errors["413"] = ErrorSerializer
         if "{" in self.path:
             errors["404"] = ErrorSerializer
         if getattr(self.view, "throttle_scope", None):

@@ -131,6 +131,17 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Evidence a vendor attaches to a dispute (sla_tracker.evidence also limits its types).
 DISPUTE_EVIDENCE_MAX_BYTES = env_int("DISPUTE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+# A KPI pack (CSV or .xlsx) uploaded from the web page, the API or import_kpis.
+KPI_UPLOAD_MAX_BYTES = env_int("KPI_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+# No uploaded file is stored beyond the larger of the two limits above (config.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# A request's body apart from its files (JSON, form fields): the API's bulk KPI values carry about
+# 100,000 values in 10 MB. Larger is refused before it is read (the API answers 413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 10 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SNIFF_BYTES = 64 * 1024
@@ -49,14 +49,15 @@ class Table:
 
 
 def check_size(size: int) -> None:
+    limit = settings.KPI_UPLOAD_MAX_BYTES
     if size == 0:
         raise UnreadableFile(_("The file is empty."))
-    if size > MAX_UPLOAD_BYTES:
+    if size > limit:
         raise UnreadableFile(
             format_lazy(
                 _("The file is {size} MB; the limit is {limit} MB. Split it by month and upload the parts."),
                 size=round(size / 1024 / 1024, 1),
-                limit=MAX_UPLOAD_BYTES // 1024 // 1024,
+                limit=limit // 1024 // 1024,
             )
         )
 

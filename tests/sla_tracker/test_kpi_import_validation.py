@@ -9,7 +9,6 @@ from django.utils.functional import Promise
 
 from contracts.choices import Channel
 from sla_tracker.choices import MeasurementSource, StatementStatus, UploadStatus
-from sla_tracker.kpi_import import readers
 from sla_tracker.kpi_import.readers import UnreadableFile
 from sla_tracker.kpi_import.service import KpiDataRejected, preview_upload, save_measurements
 from sla_tracker.kpi_import.validation import KpiValue
@@ -219,9 +218,9 @@ def test_a_file_with_no_data_rows_is_refused():
     assert nothing_written()
 
 
-def test_a_file_over_the_size_limit_is_refused(monkeypatch):
+def test_a_file_over_the_size_limit_is_refused(settings):
     contract = voice_contract()
-    monkeypatch.setattr(readers, "MAX_UPLOAD_BYTES", 100)
+    settings.KPI_UPLOAD_MAX_BYTES = 100
     with pytest.raises(UnreadableFile) as refused:
         preview(contract, HEADER + "02/01/2025;1200;1130;940;70;12\n" * 3)
     assert "the limit is 0 MB" in str(refused.value.message)
