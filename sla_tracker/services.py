@@ -443,9 +443,14 @@ def decide_exclusion(*, exclusion_id: int, actor, approve: bool) -> Exclusion:
         exclusion._history_user = actor
         exclusion.save(update_fields=["status", "decided_by", "decided_at"])
         if approve:
-            contract_id = exclusion.contract_id
-            transaction.on_commit(lambda: _recompute_drafts(contract_id))
+            recompute_open_statements_on_commit(exclusion.contract_id)
     return exclusion
+
+
+def recompute_open_statements_on_commit(contract_id: int) -> None:
+    """Once the current transaction commits, recompute the contract's open statements: their inputs
+    (approved exclusions, KPI values) changed. A statement whose inputs did not change is not rewritten."""
+    transaction.on_commit(lambda: _recompute_drafts(contract_id))
 
 
 def _recompute_drafts(contract_id: int) -> None:

@@ -28,7 +28,8 @@ from sla_tracker.choices import ChangeAction, MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.mapping import ResolvedMapping, resolve_mapping, save_mapping
 from sla_tracker.kpi_import.readers import Table, UnreadableFile, check_size, open_table
 from sla_tracker.kpi_import.validation import FileRows, Issue, KpiValue, Period, Validator
-from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange
+from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange, PenaltyStatement
+from sla_tracker.services import OPEN_FOR_ADJUSTMENTS, recompute_open_statements_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,21 @@ def save_measurements(
         validator.finish()
         if not validator.ok:
             raise KpiDataRejected(validator.issues, validator.error_count)
-        return writer.finish()
+        result = writer.finish()
+        if result.created or result.updated or result.deleted:
+            _recompute_statements_from(contract, min(validator.months))
+        return result
+
+
+def _recompute_statements_from(contract: Contract, month: datetime.date) -> None:
+    """Open statements of ``month`` and later were computed from the values before this write (the
+    later ones through their history): recompute them once it commits, so that no draft is submitted
+    with stale figures."""
+    open_statements = PenaltyStatement.objects.filter(
+        contract=contract, status__in=OPEN_FOR_ADJUSTMENTS, month__gte=month
+    )
+    if open_statements.exists():
+        recompute_open_statements_on_commit(contract.pk)
 
 
 def save_measurement(

@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from contracts.choices import Channel
 from contracts.models import Contract
 from sla_tracker.choices import (
     CreditType,
@@ -35,6 +36,8 @@ from sla_tracker.engine import (
     round_half_up,
 )
 from sla_tracker.engine.scenario import load_scenario, run_scenario
+from sla_tracker.kpi_import.service import save_measurements
+from sla_tracker.kpi_import.validation import KpiValue
 from sla_tracker.models import (
     Measurement,
     PenaltyStatement,
@@ -50,6 +53,7 @@ from sla_tracker.services import (
 )
 from tests.factories import (
     ContractFactory,
+    ContractScopeFactory,
     CreditMultiplierFactory,
     CreditTierFactory,
     ExclusionFactory,
@@ -685,6 +689,47 @@ def test_the_daily_job_recomputes_the_open_statements_whose_data_changed():
 
     assert statement_of(changed, "2026-01").credits == D("0.00")
     assert snapshot(unchanged) == before
+
+
+def _hand_entry(contract: Contract, month: str, **values) -> None:
+    if not contract.scopes.exists():
+        ContractScopeFactory(contract=contract, channel=Channel.VOICE)
+    items = [
+        KpiValue(counter=code, period=month, value=D(value), row=1, column=code, period_column="month")
+        for code, value in values.items()
+    ]
+    save_measurements(
+        contract=contract, values=items, source=MeasurementSource.MANUAL, actor=contract.owner, today=date(2026, 11, 27)
+    )
+
+
+@pytest.mark.django_db
+def test_a_kpi_write_recomputes_the_open_statements_once_it_commits(django_capture_on_commit_callbacks):
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+    assert close(contract, "2026-01").credits == D("14400.00")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _hand_entry(contract, "2026-01", answered_within_20s=40_000)
+
+    assert len(callbacks) == 1
+    statement = statement_of(contract, "2026-01")
+    assert statement.credits == D("0.00")
+    assert statement.events.filter(action=StatementAction.RECOMPUTED).exists()
+
+
+@pytest.mark.django_db
+def test_a_kpi_write_that_changes_nothing_or_only_later_months_recomputes_nothing(
+    django_capture_on_commit_callbacks,
+):
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+    close(contract, "2026-01")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _hand_entry(contract, "2026-01", answered_within_20s=31_500)  # the stored value
+        _hand_entry(contract, "2026-02", answered_within_20s=30_000)  # no statement from February on
+
+    assert callbacks == []
+    assert statement_of(contract, "2026-01").credits == D("14400.00")
 
 
 @pytest.mark.django_db
