@@ -52,3 +52,23 @@ def test_a_vendor_user_creates_copies_and_revokes_their_api_token(page, live_ser
     page.wait_for_selector(".alert-success")
     page.wait_for_selector("[data-testid=no-api-token]")
     assert APIClient(HTTP_AUTHORIZATION=f"Token {secret}").get("/api/v1/me/").status_code == 401
+
+
+def test_the_api_docs_render_from_the_apps_own_files_without_the_internet(page, live_server):
+    """Swagger UI comes from drf-spectacular-sidecar's static files: no request leaves the app."""
+    outside = []
+
+    def only_the_app(route):
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_the_app)
+    page.goto(f"{live_server.url}/api/docs/")
+    title = page.wait_for_selector(".swagger-ui .info .title")
+    assert "BPO contract governance tracker API" in title.inner_text()
+    page.wait_for_selector("text=/api/v1/contracts/")
+    shot(page, "api-docs")
+    assert outside == []
