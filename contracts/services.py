@@ -84,6 +84,18 @@ def record_renewal(
         raise ValidationError(_("This contract has no renewal clause."))
     terms = contract.terms
     end = current_term_end(terms, today)
+    already = contract.renewal_decisions.filter(
+        decision=RenewalDecisionKind.RENEW, new_end_date=end, for_term_ending__gte=today
+    ).first()
+    if already is not None:
+        # The term running today was renewed already: a second decision would renew a term that has not begun.
+        raise ValidationError(
+            _(
+                "The term ending %(term_end)s is already renewed to %(end)s (decided on %(decided)s); "
+                "the next decision is for the renewed term, once it runs."
+            )
+            % {"term_end": already.for_term_ending, "end": end, "decided": timezone.localdate(already.decided_at)}
+        )
     window = window_for_term(terms, end)
     if window is None:
         raise ValidationError(

@@ -103,3 +103,19 @@ def test_contracts_with_a_notice_deadline_within_90_days():
     soon = ContractFactory()  # deadline 2027-06-30
     ContractFactory(start_date=D(2026, 1, 1), end_date=D(2028, 12, 31))  # deadline 2028-06-30
     assert notice_deadlines_within(days=90, today=D(2027, 4, 15)) == [soon]
+
+
+def test_the_running_term_is_renewed_once_a_second_renewal_is_refused_until_the_renewed_term_runs():
+    contract = ContractFactory()
+    services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2027, 3, 1))
+
+    with pytest.raises(ValidationError, match="The term ending 2027-12-31 is already renewed to 2028-12-31"):
+        services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2027, 3, 2))
+
+    contract.refresh_from_db()
+    assert contract.end_date == D(2028, 12, 31)
+    assert contract.renewal_decisions.count() == 1
+    # Once the renewed term runs, its own renewal is decided as usual.
+    services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2028, 3, 1))
+    contract.refresh_from_db()
+    assert contract.end_date == D(2029, 12, 31)
