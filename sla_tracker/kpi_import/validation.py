@@ -512,15 +512,18 @@ class Validator:
         if first > self.today:
             return format_lazy(_("{when} is in the future."), when=_when(month, day))
         if status := self.locked_months.get(month):
-            return format_lazy(
-                _(
+            if status == StatementStatus.APPROVED:
+                message = _(
                     "The penalty statement of {month} is “{status}”, so its data can no longer change. "
                     "To correct it, enter the correction as an adjustment in the data of the next open month, "
                     "or ask procurement to reopen the statement."
-                ),
-                month=f"{month:%Y-%m}",
-                status=StatementStatus(status).label,
-            )
+                )
+            else:  # invoiced: never reopened
+                message = _(
+                    "The penalty statement of {month} is “{status}”, so its data can no longer change. "
+                    "To correct it, enter the correction as an adjustment in the data of the next open month."
+                )
+            return format_lazy(message, month=f"{month:%Y-%m}", status=StatementStatus(status).label)
         return Period(month, day)
 
     def _number(self, raw: object, counter: _Counter, *, row, column) -> Decimal | None:
