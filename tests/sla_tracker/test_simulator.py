@@ -74,6 +74,7 @@ def test_api_rejects_an_unknown_field_with_its_path():
     scenario["service_levels"][0]["colour"] = "red"
     response = client.post("/api/v1/simulations/", scenario, format="json")
     assert response.status_code == 400
+    assert response.json()["type"] == "validation_error"  # the API's one error shape
     assert "service_levels[0].colour" in response.json()["errors"]
 
 
