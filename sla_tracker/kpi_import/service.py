@@ -490,9 +490,10 @@ def preview_upload(
             )
             counter = _RowCounter(table.rows, preview["sample"], table.headers)
             table.rows = iter(counter)
+            stored = 0  # an interval file's values are stored as daily sums: fewer than the file holds
             try:
-                for _checked in validator.check_rows(file_rows(table, resolved)):
-                    pass
+                for _period, pairs in validator.check_rows(file_rows(table, resolved)):
+                    stored += len(pairs)
             except UnreadableFile as error:
                 validator.add(error.message)
             validator.finish()
@@ -503,6 +504,7 @@ def preview_upload(
             upload.status = UploadStatus.VALIDATED if validator.ok else UploadStatus.REJECTED
             preview.update(
                 values=validator.value_count,
+                stored_values=stored,
                 months=sorted(f"{month:%Y-%m}" for month in validator.months),
                 first_day=validator.first_day.isoformat() if validator.first_day else None,
                 last_day=validator.last_day.isoformat() if validator.last_day else None,

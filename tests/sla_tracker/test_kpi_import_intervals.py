@@ -66,7 +66,7 @@ def test_an_interval_csv_is_stored_as_daily_sums():
         ("answered_within_20s", JAN_3): 6,
     }
     assert upload.rows_total == 4
-    assert upload.preview["values"] == 12
+    assert (upload.preview["values"], upload.preview["stored_values"]) == (12, 6)
     assert (upload.preview["first_day"], upload.preview["last_day"]) == ("2025-01-02", "2025-01-03")
     assert upload.preview["result"] == {"created": 6, "updated": 0, "deleted": 0, "unchanged": 0}
 

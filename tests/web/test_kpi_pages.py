@@ -275,8 +275,12 @@ def test_the_interval_sample_shows_its_values_per_month_and_imports_daily_sums(c
     upload = KpiUpload.objects.get()
     assert upload.status == UploadStatus.VALIDATED, upload.errors
 
-    totals = {(total.month, total.code): total for total in client.get(response.url).context["totals"]}
+    page = client.get(response.url)
+    totals = {(total.month, total.code): total for total in page.context["totals"]}
     assert totals[("2026-11", "offered")].values == 2 * 96
+    # 2 days × 96 quarter hours × 3 counters in the file, stored as 2 days × 3 counters.
+    assert (upload.preview["values"], upload.preview["stored_values"]) == (576, 6)
+    assert "stored as 6 daily values (interval sums)" in page.content.decode()
 
     client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
     stored = Measurement.objects.filter(contract=contract, counter__code="offered")
