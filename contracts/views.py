@@ -92,7 +92,9 @@ def contract_list(request):
 def contract_detail(request, pk: int):
     user = request.user
     contract = get_object_or_404(restrict(Contract.objects.all(), user).select_related("vendor", "owner"), pk=pk)
-    this_month = first_of_month(timezone.localdate())
+    today = timezone.localdate()
+    with_next_notice_deadline([contract], today=today)
+    this_month = first_of_month(today)
     levels = list(
         restrict(ServiceLevel.objects.filter(contract=contract), user).prefetch_related(
             Prefetch(
@@ -132,6 +134,7 @@ def contract_detail(request, pk: int):
         "committees": committees,
         "audit_rights": audit_rights,
         "this_month": this_month,
+        "notice_days_left": contract.next_renewal.days_left(today) if contract.next_renewal else None,
         "active_section": "contracts",
         "can_view_statements": user.has_perm("sla_tracker.view_penaltystatement"),
         "decisions": restrict(RenewalDecision.objects.filter(contract=contract), user).select_related("decided_by"),

@@ -114,6 +114,38 @@ def test_the_register_shows_each_running_contracts_next_notice_deadline(client, 
     assert deadline.encode() in page.content
 
 
+def test_the_contract_page_says_the_next_decision_its_dates_and_the_days_left(client, procurement):
+    import datetime
+
+    from django.utils import formats, timezone
+
+    from contracts.choices import ContractStatus, RenewalType
+
+    today = timezone.localdate()
+    contract = ContractFactory(
+        status=ContractStatus.ACTIVE,
+        start_date=today.replace(day=1) - datetime.timedelta(days=365),
+        end_date=today + datetime.timedelta(days=200),
+        renewal_type=RenewalType.TACIT,
+        notice_period=3,
+    )
+    client.force_login(procurement)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk]))
+
+    window = page.context["contract"].next_renewal
+    assert window.term_end == contract.end_date
+    shown = page.content.decode()
+    for day in (window.term_end, window.decision_due, window.notice_deadline):
+        assert formats.date_format(day, "SHORT_DATE_FORMAT") in shown
+    days = (window.notice_deadline - today).days
+    assert f"{days} days left" in shown
+    ended = ContractFactory(status=ContractStatus.EXPIRED)
+    assert (
+        'data-testid="next-decision"' not in client.get(reverse("contracts:detail", args=[ended.pk])).content.decode()
+    )
+
+
 def decision_url(contract, name):
     return reverse("contracts:decision", args=[contract.pk, name])
 
