@@ -24,7 +24,8 @@ from contracts.models import Amendment, Contract, ContractScope, MonthlyCharge, 
 from contracts.months import first_of_month
 from contracts.selectors import with_next_notice_deadline
 from governance.models import Committee
-from sla_tracker.models import ServiceLevel, ServiceLevelVersion
+from sla_tracker.engine import to_cents
+from sla_tracker.models import PenaltyRegime, ServiceLevel, ServiceLevelVersion
 
 RECENT_CHARGES = 12
 CHANGE_CONTRACTS = "contracts.change_contract"
@@ -111,6 +112,19 @@ def contract_detail(request, pk: int):
         level.current_terms = in_force[-1] if in_force else (versions[0] if versions else None)
         level.history = versions
     charges = list(restrict(MonthlyCharge.objects.filter(contract=contract), user).order_by("-month")[:RECENT_CHARGES])
+    regime = (
+        restrict(PenaltyRegime.objects.filter(contract=contract, valid_from__lte=this_month), user)
+        .order_by("-valid_from")
+        .first()
+    )
+    # What the credit terms mean in money, on the latest recorded month's charges.
+    at_risk = None
+    if regime is not None and regime.at_risk_pct is not None and charges:
+        at_risk = to_cents(charges[0].amount * regime.at_risk_pct / 100)
+    for level in levels:
+        terms = level.current_terms
+        allocated = at_risk is not None and terms is not None and terms.allocation_pct is not None
+        level.allocated_amount = to_cents(at_risk * terms.allocation_pct / 100) if allocated else None
     committees = (
         restrict(Committee.objects.filter(Q(contract=contract) | Q(vendor_id=contract.vendor_id)), user)
         .annotate(member_count=Count("members", distinct=True))
@@ -129,6 +143,8 @@ def contract_detail(request, pk: int):
         "contract": contract,
         "scopes": restrict(ContractScope.objects.filter(contract=contract), user).select_related("site"),
         "charges": charges,
+        "regime": regime,
+        "at_risk": at_risk,
         "levels": levels,
         "amendments": restrict(Amendment.objects.filter(contract=contract), user).order_by("number"),
         "committees": committees,

@@ -11,6 +11,7 @@ from tests.factories import (
     ContractFactory,
     ContractScopeFactory,
     MonthlyChargeFactory,
+    PenaltyRegimeFactory,
     ServiceLevelVersionFactory,
     UserFactory,
     VendorFactory,
@@ -26,6 +27,7 @@ def full_contract(**fields):
     contract = ContractFactory(**fields)
     ContractScopeFactory(contract=contract)
     MonthlyChargeFactory(contract=contract)
+    PenaltyRegimeFactory(contract=contract)
     amendment = AmendmentFactory(contract=contract, title="Chat target raised")
     version = ServiceLevelVersionFactory(service_level__contract=contract)
     ServiceLevelVersionFactory(
@@ -80,6 +82,9 @@ def test_the_contract_page_shows_scope_charges_terms_amendments_committees_and_a
     level = response.context["levels"][0]
     assert len(level.history) == 2
     assert level.current_terms == level.history[-1]
+    # 12 % of the €250,000.00 charges at risk; the level's allocation of 20 % of it.
+    assert "12 %</strong> of the month's charges = <strong>€30,000.00</strong>" in page
+    assert "Allocation of the at-risk amount · 20 % = €6,000.00" in page
 
 
 def test_the_register_and_contract_page_run_a_fixed_number_of_queries(client, count_queries):
