@@ -493,7 +493,7 @@ def upload_mapping(request, pk: int):
     form = MappingForm(
         request.POST if request.method == "POST" else None,
         headers=preview["headers"],
-        counters=list(KpiCounter.objects.order_by("channel", "code")),
+        counters=list(KpiCounter.in_scope_of(upload.contract).order_by("channel", "code")),
         initial_mapping=preview.get("mapping") or {},
     )
     if request.method == "POST" and form.is_valid():

@@ -32,8 +32,26 @@ TIME_HEADERS = (
 
 # Headers vendors use, in French and English, beside each counter's code and name.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "offered": ("appels recus", "appels offerts", "appels presentes", "calls offered", "calls received", "offered"),
-    "answered": ("appels traites", "appels repondus", "appels decroches", "calls answered", "calls handled"),
+    "offered": (
+        "appels recus",
+        "appels offerts",
+        "appels presentes",
+        "calls offered",
+        "offered calls",
+        "calls received",
+        "received calls",
+        "inbound calls",
+        "offered",
+    ),
+    "answered": (
+        "appels traites",
+        "appels repondus",
+        "appels decroches",
+        "calls answered",
+        "answered calls",
+        "calls handled",
+        "handled calls",
+    ),
     "answered_within_20s": (
         "traites en moins de 20 s",
         "traites 20 s",

@@ -548,7 +548,7 @@ def _mapping_help(resolved: ResolvedMapping) -> str:
         return str(_("Say which column holds the date, and which counter each other column holds."))
     return str(
         format_lazy(
-            _("Say which counter these columns hold (or null to ignore them): {columns}."),
+            _("Say which counter each of these columns holds, or ignore it: {columns}."),
             columns=", ".join(f"“{h}”" for h in resolved.unmapped),
         )
     )

@@ -72,6 +72,11 @@ class KpiCounter(models.Model):
     def is_integer(self) -> bool:
         return self.unit == CounterUnit.COUNT
 
+    @classmethod
+    def in_scope_of(cls, contract: Contract) -> models.QuerySet:
+        """The counters a contract may report: those of its channels in scope, and those of every channel."""
+        return cls.objects.filter(Q(channel="") | Q(channel__in=contract.scopes.values("channel")))
+
 
 class ColumnMapping(models.Model):
     """How a vendor's KPI pack layout maps to counters, saved per contract and reused."""

@@ -9,12 +9,13 @@ from django.urls import reverse
 
 from accounts.choices import Role
 from audits.choices import FindingStatus
+from contracts.choices import Channel
 from contracts.months import add_months, first_of_month, month_label
 from governance.choices import ActionStatus, Side
 from sla_tracker import views_kpi
 from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.kpi_import import tasks
-from sla_tracker.models import KpiUpload, Measurement, MeasurementChange
+from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange
 from tests.factories import (
     ActionItemFactory,
     AuditFactory,
@@ -317,6 +318,25 @@ def test_a_new_layout_asks_for_the_mapping_with_a_suggestion_then_previews(clien
     assert second.preview["mapping"]["columns"] == {"Appels reçus": "offered", "Entrants bizarres": "answered"}
     client.post(reverse("sla_tracker:kpi-upload-import", args=[second.pk]))
     assert contract.column_mappings.get().name == "Lumen v1"
+
+
+def test_the_mapping_page_offers_only_the_counters_of_the_contracts_channels_and_knows_english_headers(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)  # voice and e-mail
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    text = f"Date;Offered calls;Answered calls;Remarks\n{day};1200;1100;ok\n"
+
+    response = client.post(upload_new_url(contract), {"file": csv_file(text)})
+    page = client.get(response.url)
+
+    form = page.context["form"]
+    assert (form["column_1"].value(), form["column_2"].value(), form["column_3"].value()) == ("offered", "answered", "")
+    offered = {code for code, _label in form.fields["column_1"].choices}
+    assert {"offered", "emails_due", "qa_evaluations"} <= offered  # voice, e-mail, every channel
+    chat = set(KpiCounter.objects.filter(channel=Channel.CHAT).values_list("code", flat=True))
+    assert chat and not chat & offered
+    assert "null" not in page.content.decode()
 
 
 def test_the_mapping_page_reads_the_time_of_day_from_its_own_column(client):
