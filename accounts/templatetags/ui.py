@@ -44,6 +44,16 @@ def money(value, currency: str = "") -> str:
     return f"{sign}{digits}\u00a0{symbol or currency}".rstrip()
 
 
+@register.filter
+def quantity(value) -> str:
+    """A stored count or measure without its column's trailing zeros, grouped as the interface's
+    language writes numbers: `11425.2000` → "11,425.2" ("11 425,2" in French), `19129.0000` → "19,129"."""
+    if value is None or value == "":
+        return "—"
+    plain = Decimal(format(Decimal(value).normalize(), "f"))
+    return number_format(plain, force_grouping=True)
+
+
 @register.simple_tag
 def status_badge(kind: str, value: str, label: str) -> str:
     colour = STATUS_COLOURS.get(kind, {}).get(value, "secondary")

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.utils import translation
 
-from accounts.templatetags.ui import money, status_badge
+from accounts.templatetags.ui import money, quantity, status_badge
 
 
 def test_money_in_english_puts_the_symbol_first():
@@ -29,3 +29,12 @@ def test_a_status_badge_shows_its_label_as_well_as_its_colour():
 
     assert "text-bg-danger" in badge
     assert ">Default</span>" in badge
+
+
+def test_a_quantity_drops_the_columns_trailing_zeros_and_is_grouped_as_the_language_writes_numbers():
+    with translation.override("en"):
+        assert (quantity(Decimal("11425.2000")), quantity(Decimal("19129.0000"))) == ("11,425.2", "19,129")
+        assert quantity(Decimal("0.0000")) == "0"
+    with translation.override("fr"):
+        assert quantity(Decimal("11425.2000")) == "11\u00a0425,2"
+    assert quantity(None) == "—"
