@@ -27,7 +27,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import BooleanField, Case, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,6 +43,7 @@ from audits.choices import FindingStatus
 from audits.models import Finding
 from contracts.models import Contract, ContractScope
 from contracts.months import add_months, first_of_month, last_day_of_month, month_label, parse_month
+from governance.choices import ActionStatus
 from governance.models import ActionItem
 from governance.selectors import open_action_items
 from sla_tracker.choices import MeasurementSource, UploadStatus
@@ -821,6 +822,7 @@ def vendor_findings(request):
     """The audit findings addressed to the vendor of a vendor user, unsettled first."""
     if not request.user.is_vendor_user:
         raise PermissionDenied
+    today = timezone.localdate()
     findings = (
         restrict(Finding.objects.filter(addressed_to_vendor=True), request.user)
         .annotate(
@@ -828,14 +830,24 @@ def vendor_findings(request):
                 When(status__in=FindingStatus.settled_values(), then=Value(1)),
                 default=Value(0),
                 output_field=IntegerField(),
-            )
+            ),
+            overdue=Case(
+                When(~Q(status__in=FindingStatus.settled_values()) & Q(due_date__lt=today), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
         )
         .select_related("audit__audit_right__contract", "vendor_contact")
         .prefetch_related(Prefetch("action_items", queryset=restrict(ActionItem.objects.all(), request.user)))
-        .order_by("settled", "due_date", "pk")
+        .order_by("settled", "-overdue", "due_date", "pk")
     )
     return render(
         request,
         "sla_tracker/kpi/vendor_findings.html",
-        {"findings": list(findings), "active_section": "findings"},
+        {
+            "findings": list(findings),
+            "today": today,
+            "open_actions": ActionStatus.open_values(),
+            "active_section": "findings",
+        },
     )

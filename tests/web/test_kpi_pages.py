@@ -651,6 +651,28 @@ def test_findings_addressed_to_my_vendor_are_listed_and_no_others(client):
     assert "Another vendor" not in page
 
 
+def test_findings_past_their_due_date_and_not_settled_come_first_flagged_overdue(client):
+    import datetime
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    contract = ContractFactory()
+    audit = AuditFactory(audit_right=AuditRightFactory(contract=contract))
+    later = FindingFactory(audit=audit, due_date=today + datetime.timedelta(days=10), title="Due later")
+    late = FindingFactory(audit=audit, due_date=today - datetime.timedelta(days=15), title="Past due")
+    settled = FindingFactory(
+        audit=audit, due_date=today - datetime.timedelta(days=30), status=FindingStatus.RISK_ACCEPTED, title="Accepted"
+    )
+    client.force_login(VendorUserFactory(vendor=contract.vendor))
+
+    response = client.get(reverse("sla_tracker:vendor-findings"))
+
+    assert response.context["findings"] == [late, later, settled]
+    assert [finding.overdue for finding in response.context["findings"]] == [True, False, False]
+    assert response.content.decode().count('data-testid="finding-overdue"') == 1
+
+
 def test_findings_take_a_fixed_number_of_queries_and_are_for_vendor_users_only(client, count_queries):
     contract = ContractFactory()
     audit = AuditFactory(audit_right=AuditRightFactory(contract=contract))
