@@ -35,13 +35,18 @@ class SignOutView(auth_views.LogoutView):
 
 @login_required
 def home(request):
-    """The role's sections, the user's unread notices, and the statements waiting for someone."""
-    waiting = (
-        restrict(PenaltyStatement.objects.all(), request.user)
-        .filter(status__in=[StatementStatus.IN_REVIEW, StatementStatus.DISPUTED])
-        .select_related("contract__vendor")
-        .order_by("-month", "contract__reference")[:ATTENTION_LIMIT]
-    )
+    """The role's sections, the user's unread notices, and the statements waiting for someone, to
+    those who act on them: procurement reviews, vendor managers submit and follow disputes, vendor
+    users may dispute (auditors and committee members read statements but have nothing to do)."""
+    user = request.user
+    waiting = PenaltyStatement.objects.none()
+    if user.is_vendor_user or user.has_perm("sla_tracker.change_penaltystatement"):
+        waiting = (
+            restrict(PenaltyStatement.objects.all(), user)
+            .filter(status__in=[StatementStatus.IN_REVIEW, StatementStatus.DISPUTED])
+            .select_related("contract__vendor")
+            .order_by("-month", "contract__reference")[:ATTENTION_LIMIT]
+        )
     sections = [item for item in navigation_items(request.user) if item["key"] != "admin"]
     notifications = unread_notifications(user=request.user)[:ATTENTION_LIMIT]
     return render(

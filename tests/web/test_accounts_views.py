@@ -253,3 +253,30 @@ def test_the_token_page_takes_a_fixed_number_of_queries(client, django_assert_nu
     # The session, the user, the token, and the user's and groups' permissions for the navigation.
     with django_assert_num_queries(5):
         assert client.get(API_TOKEN).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "listed"),
+    [("procurement", True), ("vendor_manager", True), ("auditor", False), ("committee_member", False)],
+)
+def test_statements_waiting_for_review_are_listed_for_those_who_act_on_them(client, role, listed):
+    from accounts.choices import Role
+    from sla_tracker.choices import StatementStatus
+    from tests.factories import CommitteeMemberFactory, PenaltyStatementFactory
+
+    statement = PenaltyStatementFactory(status=StatementStatus.IN_REVIEW)
+    contract, user = statement.contract, UserFactory(role=Role(role))
+    # Each user's way to the contract: its owner, its auditor, a seat on its committee.
+    if role == "vendor_manager":
+        contract.owner = user
+        contract.save()
+    elif role == "auditor":
+        contract.auditors.add(user)
+    elif role == "committee_member":
+        CommitteeMemberFactory(committee__contract=contract, committee__vendor=None, user=user)
+    client.force_login(user)
+    assert client.get(reverse("sla_tracker:statement", args=[statement.pk])).status_code == 200  # they may read it
+
+    waiting = list(client.get(reverse("accounts:home")).context["waiting"])
+
+    assert waiting == ([statement] if listed else [])
