@@ -150,3 +150,13 @@ def test_the_demo_shows_the_governance_alerts_the_rules_compute(seeded):
     assert overdue_action_items(today=TODAY).exists()
     assert any(not committee.is_compliant for committee in committees_with_compliance(today=TODAY))
     assert notice_deadlines_within(days=90, today=TODAY)
+
+
+def test_the_demo_exclusion_was_proposed_by_the_vendor_manager_and_decided_by_procurement(seeded):
+    from accounts.roles import reviews_statements
+    from sla_tracker.choices import ApprovalStatus
+    from sla_tracker.models import Exclusion
+
+    exclusion = Exclusion.objects.get(status=ApprovalStatus.APPROVED)
+    assert exclusion.requested_by.role == "vendor_manager"
+    assert reviews_statements(exclusion.decided_by)

@@ -444,8 +444,9 @@ class DemoSeeder:
                 "evidence": "Grid operator's incident notice; site generator log; vendor's notice under clause 24 "
                 "(force majeure) sent the next morning.",
                 "status": ApprovalStatus.APPROVED,
-                "requested_by": self.users["vendor.lumen"],
-                "decided_by": self.users["vendor.manager"],
+                # Vendor managers propose exclusions (here on the vendor's notice); procurement decides.
+                "requested_by": self.users["vendor.manager"],
+                "decided_by": self.users["procurement"],
                 "decided_at": self.at(last + datetime.timedelta(days=6), 15),
             },
         )
