@@ -27,7 +27,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import BooleanField, Case, IntegerField, Prefetch, Q, Value, When
+from django.db.models import BooleanField, Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -527,6 +527,7 @@ class MonthCounterTotal:
     code: str
     values: int = 0
     total: Decimal = Decimal(0)
+    stored: int = 0  # values of the contract already stored for that month and counter
 
 
 def values_by_month(upload: KpiUpload) -> list[MonthCounterTotal] | None:
@@ -551,6 +552,19 @@ def values_by_month(upload: KpiUpload) -> list[MonthCounterTotal] | None:
                 entry.total += number
     except (UnreadableFile, OSError, ValueError):
         return None
+    stored = (
+        Measurement.objects.filter(
+            contract=upload.contract,
+            month__in=sorted({parse_month(month) for month, _code in totals}),
+            counter__code__in=sorted({code for _month, code in totals}),
+        )
+        .values_list("month", "counter__code")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for month, code, count in stored:
+        if (key := (f"{month:%Y-%m}", code)) in totals:
+            totals[key].stored = count
     return [totals[key] for key in sorted(totals)]
 
 
@@ -564,6 +578,7 @@ def upload_detail(request, pk: int):
     imported_months = []
     if upload.status in (UploadStatus.VALIDATED, UploadStatus.IMPORTED):
         imported_months = [parse_month(month) for month in preview.get("months", [])]
+    totals = values_by_month(upload) if upload.status == UploadStatus.VALIDATED else None
     return render(
         request,
         "sla_tracker/kpi/upload_detail.html",
@@ -572,7 +587,8 @@ def upload_detail(request, pk: int):
             "contract": upload.contract,
             "preview": preview,
             "mapping": preview.get("mapping") or {},
-            "totals": values_by_month(upload) if upload.status == UploadStatus.VALIDATED else None,
+            "totals": totals,
+            "replaces_stored": any(total.stored for total in totals or ()),
             "months": imported_months,
             "result": preview.get("result"),
             "more_errors": max(0, upload.error_count - len(upload.errors)),

@@ -289,6 +289,27 @@ def test_the_interval_sample_shows_its_values_per_month_and_imports_daily_sums(c
     assert sum(m.value for m in stored) == totals[("2026-11", "offered")].total
 
 
+def test_the_preview_says_how_many_values_of_each_month_and_counter_are_already_stored(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    month = last_month()
+    store(contract, "offered", month + datetime.timedelta(days=1), "1000")
+    store(contract, "offered", month + datetime.timedelta(days=5), "900")
+    store(contract, "answered", month + datetime.timedelta(days=5), "800")  # not in the file
+    day = (month + datetime.timedelta(days=1)).strftime("%d/%m/%Y")
+    text = f"Date;Appels reçus\n{day};1200\n"
+
+    response = client.post(upload_new_url(contract), {"file": csv_file(text)})
+    page = client.get(response.url)
+
+    (total,) = page.context["totals"]
+    assert (total.code, total.values, total.stored) == ("offered", 1, 2)
+    assert 'data-testid="replaces-stored"' in page.content.decode()
+    Measurement.objects.all().delete()
+    assert 'data-testid="replaces-stored"' not in client.get(response.url).content.decode()
+
+
 def test_a_new_layout_asks_for_the_mapping_with_a_suggestion_then_previews(client):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
