@@ -914,6 +914,16 @@ def statement_values(result: MonthResult) -> dict[str, Any]:
     }
 
 
+def export_scenario(contract: Contract, months: MonthRange) -> tuple[dict[str, Any], list[Month]]:
+    """A stored contract's terms and data for ``months`` in the simulator's scenario format (JSON-ready),
+    and the months whose terms differ from those used. A scenario has one set of terms: those in force
+    in its last month, the terms a renegotiation starts from."""
+    inputs = load_contract_inputs(contract, months)
+    terms = inputs.terms[months.last]
+    differing = [month for month in months if inputs.terms[month] != terms]
+    return dump_scenario(Scenario(months, terms, inputs.data)), differing
+
+
 def month_scenario(inputs: ContractInputs, month: Month) -> Scenario:
     """The engine inputs of one month as a one-month scenario (rows, exclusions, incidents of it)."""
     data = inputs.data

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sla_tracker import views, views_kpi
+from sla_tracker import views, views_kpi, views_simulator
 
 app_name = "sla_tracker"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("lines/<int:pk>/waive/", views.waive, name="line-waive"),
     path("lines/<int:pk>/dispute/", views.dispute, name="line-dispute"),
     path("contracts/<int:pk>/<int:year>/", views.contract_year, name="contract-year"),
+    path("contracts/<int:pk>/simulate/", views_simulator.simulate_contract, name="simulate"),
     path("kpi/", views_kpi.workspace, name="kpi-workspace"),
     path("kpi/contracts/<int:pk>/upload/", views_kpi.upload_new, name="kpi-upload-new"),
     path("kpi/contracts/<int:pk>/recompute/", views_kpi.recompute, name="kpi-recompute"),

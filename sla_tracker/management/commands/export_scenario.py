@@ -7,8 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from contracts.models import Contract
 from sla_tracker.engine import Month, MonthRange
-from sla_tracker.engine.scenario import Scenario, dump_scenario
-from sla_tracker.penalty_inputs import load_contract_inputs
+from sla_tracker.penalty_inputs import export_scenario
 
 
 class Command(BaseCommand):
@@ -32,15 +31,13 @@ class Command(BaseCommand):
             stored = Contract.objects.get(reference=contract)
         except Contract.DoesNotExist as exc:
             raise CommandError(f"no contract with reference {contract!r}") from exc
-        inputs = load_contract_inputs(stored, months)
-        terms = inputs.terms[months.last]
-        changed = [str(month) for month in months if inputs.terms[month] != terms]
-        if changed:
+        scenario, differing = export_scenario(stored, months)
+        if differing:
             self.stderr.write(
                 f"warning: the terms changed within {months}; the scenario uses those in force in {months.last} "
-                f"(different in {', '.join(changed)})"
+                f"(different in {', '.join(map(str, differing))})"
             )
-        text = json.dumps(dump_scenario(Scenario(months, terms, inputs.data)), indent=2, ensure_ascii=False)
+        text = json.dumps(scenario, indent=2, ensure_ascii=False)
         if output:
             Path(output).write_text(text + "\n", encoding="utf-8")
             self.stderr.write(f"wrote {output}")

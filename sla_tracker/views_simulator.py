@@ -1,0 +1,144 @@
+"""The what-if simulator as a page: a contract's terms and data as a scenario, edited and evaluated
+without storing anything (the same engine and format as `simulate_penalties` and the API)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.scoping import restrict
+from contracts.models import Contract
+from contracts.months import add_months, first_of_month, month_label, parse_month
+from sla_tracker.choices import LineStatus
+from sla_tracker.engine import Month, MonthRange
+from sla_tracker.engine.scenario import ScenarioError, run_scenario
+from sla_tracker.penalty_inputs import export_scenario
+from sla_tracker.views import visible_statements
+
+MONTHS_BACK = 12
+MAX_MONTHS = 60
+
+
+class MonthsForm(forms.Form):
+    """The months whose terms and data are loaded from the contract."""
+
+    first = forms.CharField(label=_("From"), widget=forms.TextInput(attrs={"type": "month", "class": "form-control"}))
+    last = forms.CharField(label=_("To"), widget=forms.TextInput(attrs={"type": "month", "class": "form-control"}))
+
+    def clean(self):
+        data = super().clean()
+        try:
+            first, last = parse_month(data.get("first", "")), parse_month(data.get("last", ""))
+        except ValueError as exc:
+            raise forms.ValidationError(_("Give the months as YYYY-MM.")) from exc
+        if first > last:
+            raise forms.ValidationError(_("The first month comes after the last."))
+        if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
+            raise forms.ValidationError(_("At most %(count)d months at a time.") % {"count": MAX_MONTHS})
+        data["months"] = MonthRange(Month.of(first), Month.of(last))
+        return data
+
+
+class ScenarioForm(forms.Form):
+    scenario = forms.CharField(
+        label=_("Scenario (JSON)"),
+        widget=forms.Textarea(attrs={"rows": 22, "class": "form-control font-monospace small", "spellcheck": "false"}),
+    )
+
+    def clean_scenario(self):
+        text = self.cleaned_data["scenario"]
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                _("Not valid JSON: %(error)s (line %(line)d, column %(column)d).")
+                % {"error": exc.msg, "line": exc.lineno, "column": exc.colno}
+            ) from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def simulate_contract(request, pk: int):
+    """GET loads the contract's scenario for the months asked (by default the last twelve); POST
+    evaluates the scenario as edited and shows the result beside the stored statements' credits."""
+    user = request.user
+    if user.is_vendor_user or not user.has_perm("sla_tracker.view_penaltystatement"):
+        raise PermissionDenied  # the customer's what-if of its own terms
+    contract = get_object_or_404(restrict(Contract.objects.select_related("vendor"), user), pk=pk)
+    last = add_months(first_of_month(timezone.localdate()), -1)
+    months_form = MonthsForm(
+        request.GET or {"first": month_label(add_months(last, 1 - MONTHS_BACK)), "last": month_label(last)}
+    )
+    differing: list[Month] = []
+    result = problems = None
+    if request.method == "POST":
+        form = ScenarioForm(request.POST)
+        if form.is_valid():
+            try:
+                result = run_scenario(form.cleaned_data["scenario"])
+            except ScenarioError as exc:
+                problems = exc.problems
+    else:
+        initial = ""
+        if months_form.is_valid():
+            scenario, differing = export_scenario(contract, months_form.cleaned_data["months"])
+            initial = json.dumps(scenario, indent=2, ensure_ascii=False)
+        form = ScenarioForm(initial={"scenario": initial})
+    context = {
+        "contract": contract,
+        "months_form": months_form,
+        "form": form,
+        "differing": differing,
+        "problems": problems,
+        "result": result and _result_rows(user, contract, result),
+        "active_section": "contracts",
+    }
+    return render(request, "sla_tracker/simulator.html", context, status=400 if problems else 200)
+
+
+def _result_rows(user, contract: Contract, result: dict) -> dict:
+    """The result's months as table rows, each with the credits of the contract's stored statement of
+    that month (if any), so that a change of terms reads as a difference."""
+    months = [parse_month(item["month"]) for item in result["months"]]
+    stored = {
+        statement.month: statement.credits
+        for statement in visible_statements(user).filter(contract=contract, month__in=months)
+    }
+    codes = [line["code"] for line in result["months"][0]["service_levels"]] if result["months"] else []
+    rows = []
+    for item, month in zip(result["months"], months, strict=True):
+        lines = {line["code"]: line for line in item["service_levels"]}
+        credits = Decimal(item["credits"])
+        actual = stored.get(month)
+        rows.append(
+            {
+                "month": month,
+                "item": item,
+                "lines": [
+                    lines[code] | {"label": LineStatus(lines[code]["status"]).label} if code in lines else None
+                    for code in codes
+                ],
+                "stored": actual,
+                "difference": None if actual is None else credits - actual,
+            }
+        )
+    totals = {
+        name: sum((Decimal(item[name]) for item in result["months"]), Decimal("0.00"))
+        for name in ("credits", "bonuses", "earn_backs", "net")
+    }
+    stored_total = sum((row["stored"] for row in rows if row["stored"] is not None), Decimal("0.00"))
+    return {
+        "currency": result["currency"],
+        "codes": codes,
+        "rows": rows,
+        "totals": totals,
+        "stored_total": stored_total if any(row["stored"] is not None for row in rows) else None,
+    }

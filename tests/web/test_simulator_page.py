@@ -1,0 +1,108 @@
+"""The penalty simulator page: a contract's scenario loaded, edited and evaluated; nothing stored."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from contracts.months import parse_month
+from sla_tracker.engine import Month, MonthRange
+from sla_tracker.models import PenaltyStatement
+from sla_tracker.penalty_inputs import export_scenario
+from tests.factories import UserFactory, VendorUserFactory
+from tests.sla_tracker.test_close import close, scenario_json, seed_scenario
+from tests.web.test_browser import browser, shot, sign_in  # noqa: F401 - fixtures and helpers
+
+pytestmark = pytest.mark.django_db
+
+
+def simulate_url(contract) -> str:
+    return reverse("sla_tracker:simulate", args=[contract.pk])
+
+
+@pytest.fixture
+def breach():
+    """DOMAIN.md §6 example 1 as a stored contract, its January closed: CSL-1 at 73.26 % → €14,400.00."""
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+    assert close(contract, "2026-01").credits == 14_400
+    return contract
+
+
+def test_the_page_loads_the_contracts_scenario_for_the_months_asked(client, breach):
+    client.force_login(UserFactory(procurement=True))
+
+    page = client.get(simulate_url(breach), {"first": "2026-01", "last": "2026-01"})
+
+    assert page.status_code == 200
+    loaded = json.loads(page.context["form"].initial["scenario"])
+    assert loaded == export_scenario(breach, MonthRange(Month(2026, 1), Month(2026, 1)))[0]
+    assert loaded["service_levels"][0]["credit"] == {"type": "allocation", "allocation_pct": "60"}
+
+
+def test_other_terms_are_evaluated_beside_the_stored_statements_credits_and_nothing_is_stored(client, breach):
+    client.force_login(UserFactory(procurement=True))
+    scenario = export_scenario(breach, MonthRange(Month(2026, 1), Month(2026, 1)))[0]
+    scenario["service_levels"][0]["credit"]["allocation_pct"] = "30"
+    statements = list(PenaltyStatement.objects.values_list("pk", "credits", "computed_at"))
+
+    page = client.post(simulate_url(breach), {"scenario": json.dumps(scenario)})
+
+    assert page.status_code == 200
+    (row,) = page.context["result"]["rows"]
+    assert (row["month"], row["item"]["credits"], row["stored"], row["difference"]) == (
+        parse_month("2026-01"),
+        "7200.00",
+        14_400,
+        -7_200,
+    )
+    assert "−€7,200.00" in page.content.decode()
+    assert list(PenaltyStatement.objects.values_list("pk", "credits", "computed_at")) == statements
+
+
+def test_a_scenario_that_cannot_be_evaluated_names_the_field(client, breach):
+    client.force_login(UserFactory(procurement=True))
+    scenario = export_scenario(breach, MonthRange(Month(2026, 1), Month(2026, 1)))[0]
+    scenario["service_levels"][0]["colour"] = "red"
+
+    page = client.post(simulate_url(breach), {"scenario": json.dumps(scenario)})
+
+    assert page.status_code == 400
+    assert [problem.path for problem in page.context["problems"]] == ["service_levels[0].colour"]
+    assert "<code>service_levels[0].colour</code>" in page.content.decode()
+    broken = client.post(simulate_url(breach), {"scenario": '{"currency": "EUR",'})
+    assert broken.context["result"] is None
+    assert "Not valid JSON" in broken.content.decode()
+
+
+def test_vendor_users_and_users_without_the_contract_cannot_simulate(client, breach):
+    client.force_login(VendorUserFactory(vendor=breach.vendor))
+    assert client.get(simulate_url(breach)).status_code == 403
+    stranger = UserFactory()  # a vendor manager of other contracts
+    client.force_login(stranger)
+    assert client.get(simulate_url(breach)).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_procurement_tries_other_terms_from_the_contract_page_in_a_browser(browser, live_server):  # noqa: F811
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+    close(contract, "2026-01")
+    user = UserFactory(procurement=True)
+    page = browser.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, live_server, user)
+    page.goto(f"{live_server.url}{reverse('contracts:detail', args=[contract.pk])}")
+
+    page.click("[data-testid=simulate]")
+    page.fill("input[name=first]", "2026-01")
+    page.fill("input[name=last]", "2026-01")
+    page.click("[data-testid=simulator-months] button")
+    scenario = json.loads(page.input_value("textarea[name=scenario]"))
+    scenario["service_levels"][0]["credit"]["allocation_pct"] = "30"
+    page.fill("textarea[name=scenario]", json.dumps(scenario, indent=2))
+    page.click("[data-testid=run-simulation]")
+
+    total = page.wait_for_selector("[data-testid=total-credits]")
+    assert total.inner_text() == "€7,200.00"
+    assert "€14,400.00" in page.inner_text("[data-testid=simulation-result]")
+    shot(page, "simulator-result")
+    page.close()
