@@ -1,8 +1,9 @@
 """Web pages of steering committees: the committees, a committee's meetings, and a meeting's dashboard.
 
 Every queryset goes through accounts.scoping.restrict, so a committee the user may not see is a 404.
-Vendor users see only the committees they sit on. Only members of the committee (or administrators)
-change a meeting; each change calls one governance service and shows the service's refusal on the page.
+Vendor users see only the committees they sit on. Who changes a meeting is decided by
+governance.permissions (customer-side members and administrators; vendor members only vote on
+circulated minutes); each change calls one governance service and shows the service's refusal on the page.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.choices import Role
 from accounts.scoping import restrict
 from audits.choices import FindingStatus, Severity
 from audits.models import Finding
@@ -35,7 +35,17 @@ from contracts.models import Contract
 from contracts.selectors import with_next_notice_deadline
 from governance.choices import ActionStatus, MeetingStatus, MinutesStatus
 from governance.minutes import render_minutes
-from governance.models import ActionItem, AgendaItem, Attendance, Committee, CommitteeMember, Decision, Meeting
+from governance.models import (
+    ActionItem,
+    AgendaItem,
+    Attendance,
+    Committee,
+    CommitteeMember,
+    Decision,
+    Meeting,
+    MinutesApproval,
+)
+from governance.permissions import is_chair, may_change_meeting, may_vote_on_minutes, seat_of
 from governance.selectors import (
     CADENCE_INTERVALS,
     NOTICE_DEADLINE_HORIZON_DAYS,
@@ -53,6 +63,7 @@ from governance.services import (
     propose_agenda,
     record_decision,
     record_minutes_correction,
+    record_minutes_vote,
     update_minutes,
 )
 from sla_tracker.choices import DisputeStatus
@@ -76,13 +87,6 @@ def visible_committees(user):
 
 def visible_meetings(user):
     return restrict(Meeting.objects.all(), user).filter(committee__in=visible_committees(user))
-
-
-def may_edit(user, members: list[CommitteeMember]) -> bool:
-    """Members of the committee change its meetings; administrators may too."""
-    if user.is_superuser or user.role == Role.ADMINISTRATOR:
-        return True
-    return any(member.user_id == user.pk for member in members)
 
 
 def get_meeting(user, pk: int) -> Meeting:
@@ -295,6 +299,11 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
             .order_by("due_date", "pk")
         ),
         "corrections": list(visible_meetings(user).filter(corrects=meeting).order_by("scheduled_for")),
+        "minutes_approvals": list(
+            restrict(MinutesApproval.objects.filter(meeting=meeting), user)
+            .select_related("member__user", "member__contact")
+            .order_by("approved_at", "pk")
+        ),
         "members": members,
         "today": today,
         "horizon_days": NOTICE_DEADLINE_HORIZON_DAYS,
@@ -357,12 +366,18 @@ def _forms(details: dict[str, Any], data=None, *, posted: str = "") -> dict[str,
 
 
 def _render_dashboard(request, meeting: Meeting, *, data=None, posted: str = "", status: int = 200):
-    details = meeting_details(request.user, meeting)
-    can_edit = may_edit(request.user, details["members"])
+    user = request.user
+    details = meeting_details(user, meeting)
+    members = details["members"]
+    can_edit = may_change_meeting(user, members)
     context = {
         **details,
-        **_forms(details, data, posted=posted),
+        **(_forms(details, data, posted=posted) if can_edit else {}),
         "can_edit": can_edit,
+        "is_chair": can_edit and is_chair(user, members),
+        "can_vote": may_vote_on_minutes(
+            meeting, seat_of(user, members), details["attendances"], details["minutes_approvals"]
+        ),
         "minutes_approved": meeting.minutes_status == MinutesStatus.APPROVED,
         "active_section": "committees",
     }
@@ -398,18 +413,23 @@ def _refusal(request, error: ValidationError) -> None:
         messages.error(request, message)
 
 
-MEETING_ACTIONS = {"propose-agenda", "minutes", "circulate", "approve", "correction", "decision", "action-item"}
+MEETING_ACTIONS = {"propose-agenda", "minutes", "circulate", "approve", "correction", "decision", "action-item", "vote"}
 
 
 @login_required
 @require_POST
 def meeting_action(request, pk: int, action: str):
-    """One change to a meeting by a member of its committee; a refusal is shown on the dashboard."""
+    """One change to a meeting by a member of its committee; a refusal is shown on the dashboard.
+
+    Customer-side members and administrators make every change; a member of either side records
+    their own vote on circulated minutes (governance.permissions)."""
     if action not in MEETING_ACTIONS:
         raise Http404
     meeting = get_meeting(request.user, pk)
     members = committee_members(request.user, meeting.committee_id)
-    if not may_edit(request.user, members):
+    if action == "vote":
+        return _vote(request, meeting, members)
+    if not may_change_meeting(request.user, members):
         raise PermissionDenied
     user = request.user
     dashboard = reverse("governance:meeting", args=[meeting.pk])
@@ -432,6 +452,23 @@ def meeting_action(request, pk: int, action: str):
     except ValidationError as error:
         _refusal(request, error)
     return redirect(dashboard)
+
+
+def _vote(request, meeting: Meeting, members: list[CommitteeMember]):
+    """The signed-in member approves the circulated minutes by their vote; once every member present
+    has voted, the minutes are approved (governance.services.record_minutes_vote)."""
+    seat = seat_of(request.user, members)
+    if seat is None:
+        raise PermissionDenied
+    try:
+        approval = record_minutes_vote(meeting=meeting, member=seat, actor=request.user)
+        if approval.meeting.minutes_status == MinutesStatus.APPROVED:
+            messages.success(request, _("Every member present approved the minutes: they are approved."))
+        else:
+            messages.success(request, _("Your approval of the minutes was recorded."))
+    except ValidationError as error:
+        _refusal(request, error)
+    return redirect("governance:meeting", pk=meeting.pk)
 
 
 def _form_action(request, meeting: Meeting, action: str, members: list[CommitteeMember]):
@@ -481,7 +518,7 @@ def close_action(request, pk: int):
     item = get_object_or_404(
         restrict(ActionItem.objects.all(), request.user).filter(meeting__in=visible_meetings(request.user)), pk=pk
     )
-    if not may_edit(request.user, committee_members(request.user, item.meeting.committee_id)):
+    if not may_change_meeting(request.user, committee_members(request.user, item.meeting.committee_id)):
         raise PermissionDenied
     try:
         close_action_item(item=item, actor=request.user)

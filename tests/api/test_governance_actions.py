@@ -1,11 +1,13 @@
 """Decisions and action items through the API: created and changed by governance.services, so decisions
-are numbered in their meeting, approved minutes stay as they were, and refusals are 400s."""
+are numbered in their meeting, approved minutes stay as they were, and refusals are 400s. The record is
+the customer's: a vendor member only votes on circulated minutes, every other write is a 403."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from accounts.choices import Role
-from governance.choices import ActionStatus
-from governance.models import ActionItem, Decision
+from governance.choices import ActionStatus, AttendanceStatus, MeetingStatus, MinutesStatus
+from governance.models import ActionItem, AgendaItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +152,159 @@ def test_an_action_item_is_started_cancelled_and_reopened_through_its_actions(wo
         "Cancelled: Superseded by decision 3",
         "Reopened",
     ]
+
+
+# The record is the customer's: vendor members vote on circulated minutes, nothing else -----------------
+
+
+@pytest.fixture
+def held(worlds, users):
+    """The first world's meeting, held, with circulated minutes; its vendor member and a customer member
+    were present (the world's committee member was not recorded)."""
+    meeting = worlds[0]["governance.Meeting"]
+    Meeting.objects.filter(pk=meeting.pk).update(
+        status=MeetingStatus.HELD, minutes="## Service levels\nCSL-1 missed.", minutes_status=MinutesStatus.CIRCULATED
+    )
+    Attendance.objects.filter(meeting=meeting).delete()
+    vendor_seat = CommitteeMember.objects.get(committee=meeting.committee, user=users[Role.VENDOR_USER])
+    customer_seat = f.CommitteeMemberFactory(committee=meeting.committee)
+    for seat in (vendor_seat, customer_seat):
+        f.AttendanceFactory(meeting=meeting, member=seat, status=AttendanceStatus.PRESENT)
+    meeting.refresh_from_db()
+    meeting.customer_member = customer_seat.user
+    return meeting
+
+
+def _record(meeting) -> dict:
+    """What the customer's record of the meeting holds."""
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    return {
+        "minutes": (meeting.minutes, meeting.minutes_status),
+        "decisions": list(Decision.objects.filter(meeting=meeting).values_list("number", "text")),
+        "agenda": list(AgendaItem.objects.filter(meeting=meeting).values_list("title", flat=True)),
+        "actions": list(ActionItem.objects.order_by("pk").values_list("title", "status", "due_date")),
+        "votes": MinutesApproval.objects.filter(meeting=meeting).count(),
+    }
+
+
+def _writes(world, meeting) -> dict[str, tuple[str, str, dict]]:
+    """Every governance write of the API on the meeting's record: name → (method, url, body)."""
+    decision = meeting.decisions.get()
+    item = world["governance.ActionItem"]
+    waived = "Credits for October waived by the client."
+    return {
+        "edit minutes": ("post", f"/api/v1/meetings/{meeting.pk}/minutes/", {"minutes": waived}),
+        "circulate": ("post", f"/api/v1/meetings/{meeting.pk}/circulate/", {}),
+        "approve as chair": ("post", f"/api/v1/meetings/{meeting.pk}/approve-minutes/", {}),
+        "change meeting": ("patch", f"/api/v1/meetings/{meeting.pk}/", {"location": "Vendor office"}),
+        "record decision": ("post", "/api/v1/decisions/", {"meeting": meeting.pk, "text": waived}),
+        "reword decision": ("patch", f"/api/v1/decisions/{decision.pk}/", {"text": waived}),
+        "add action item": ("post", "/api/v1/action-items/", _action_item(world, meeting=meeting.pk)),
+        "change action item": ("patch", f"/api/v1/action-items/{item.pk}/", {"due_date": "2099-12-31"}),
+        "start action item": ("post", f"/api/v1/action-items/{item.pk}/start/", {}),
+        "close action item": ("post", f"/api/v1/action-items/{item.pk}/close/", {}),
+        "cancel action item": ("post", f"/api/v1/action-items/{item.pk}/cancel/", {"reason": "Not needed"}),
+    }
+
+
+WRITES = [
+    "edit minutes",
+    "circulate",
+    "approve as chair",
+    "change meeting",
+    "record decision",
+    "reword decision",
+    "add action item",
+    "change action item",
+    "start action item",
+    "close action item",
+    "cancel action item",
+]
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_vendor_member_changes_nothing_through_the_api(worlds, held, users, client_for, write):
+    method, url, payload = _writes(worlds[0], held)[write]
+    before = _record(held)
+
+    response = getattr(client_for(users[Role.VENDOR_USER]), method)(url, payload, format="json")
+
+    assert response.status_code == 403, response.content
+    assert response.json()["type"] == "permission_denied"
+    assert _record(held) == before
+
+
+# What the services refuse a customer member on this meeting (a 400 with the reason, never a 403).
+SERVICE_REFUSALS = {
+    "circulate": "Only draft minutes can be circulated.",
+    "approve as chair": "Only the committee's chair approves the minutes alone; the members may vote instead.",
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_customer_member_still_makes_each_write(worlds, held, member, write):
+    """The committee's customer-side member, who is not its chair."""
+    method, url, payload = _writes(worlds[0], held)[write]
+    before = _record(held)
+
+    response = getattr(member, method)(url, payload, format="json")
+
+    if write in SERVICE_REFUSALS:
+        assert _errors(response) == [SERVICE_REFUSALS[write]]
+        return
+    assert response.status_code in (200, 201), response.content
+    assert write == "change meeting" or _record(held) != before
+
+
+def test_a_vendor_user_given_governance_permissions_still_changes_nothing(worlds, held, users, client_for):
+    vendor = users[Role.VENDOR_USER]
+    vendor.user_permissions.add(*Permission.objects.filter(content_type__app_label="governance"))
+    vendor = type(vendor).objects.get(pk=vendor.pk)
+    assert vendor.has_perm("governance.change_meeting")
+    before = _record(held)
+    client = client_for(vendor)
+
+    writes = _writes(worlds[0], held)
+    assert set(writes) == set(WRITES)
+    for write, (method, url, payload) in writes.items():
+        assert getattr(client, method)(url, payload, format="json").status_code == 403, write
+
+    assert _record(held) == before
+
+
+def test_a_customer_member_still_edits_and_circulates_the_minutes(held, member):
+    edited = member.post(f"/api/v1/meetings/{held.pk}/minutes/", {"minutes": "Revised."}, format="json")
+    assert (edited.status_code, edited.json()["minutes_status"]) == (200, "draft")
+
+    circulated = member.post(f"/api/v1/meetings/{held.pk}/circulate/")
+
+    assert (circulated.status_code, circulated.json()["minutes_status"]) == (200, "circulated")
+    assert _record(held)["minutes"] == ("Revised.", MinutesStatus.CIRCULATED)
+
+
+def test_present_members_of_both_sides_approve_the_minutes_by_their_votes(held, users, client_for):
+    vendor = client_for(users[Role.VENDOR_USER])
+
+    first = vendor.post(f"/api/v1/meetings/{held.pk}/vote-minutes/")
+
+    assert (first.status_code, first.json()["minutes_status"]) == (200, "circulated"), first.content
+    assert _errors(vendor.post(f"/api/v1/meetings/{held.pk}/vote-minutes/")) == [
+        "This member has already approved these minutes."
+    ]
+
+    second = client_for(held.customer_member).post(f"/api/v1/meetings/{held.pk}/vote-minutes/")
+
+    assert second.status_code == 200, second.content
+    assert (second.json()["minutes_status"], second.json()["minutes_approval_method"]) == ("approved", "vote")
+    assert second.json()["minutes"] == "## Service levels\nCSL-1 missed."
+    voters = set(MinutesApproval.objects.filter(meeting=held).values_list("member__user", flat=True))
+    assert voters == {users[Role.VENDOR_USER].pk, held.customer_member.pk}
+
+
+def test_only_members_present_vote_on_the_minutes(held, users, member, client_for):
+    absent = member.post(f"/api/v1/meetings/{held.pk}/vote-minutes/")
+    not_a_member = client_for(users[Role.VENDOR_MANAGER]).post(f"/api/v1/meetings/{held.pk}/vote-minutes/")
+
+    assert _errors(absent) == ["Only members present at the meeting vote on its minutes."]
+    assert (not_a_member.status_code, not_a_member.json()["type"]) == (403, "permission_denied")
+    assert _record(held)["votes"] == 0

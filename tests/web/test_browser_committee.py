@@ -1,13 +1,21 @@
 """The meeting dashboard in a real browser: a committee member sees the scorecard chart drawn and
-adds an action item. Same Chromium and fixtures as tests/web/test_browser.py (no browser download)."""
+adds an action item; a vendor member finds no form to change the record and votes on the minutes.
+Same Chromium and fixtures as tests/web/test_browser.py (no browser download)."""
 
 import datetime
 
 import pytest
 
-from governance.choices import MeetingStatus, MemberRole
-from governance.models import ActionItem
-from tests.factories import CommitteeFactory, CommitteeMemberFactory, MeetingFactory
+from governance.choices import AttendanceStatus, MeetingStatus, MemberRole, MinutesStatus, Side
+from governance.models import ActionItem, Meeting, MinutesApproval
+from tests.factories import (
+    ActionItemFactory,
+    AttendanceFactory,
+    CommitteeFactory,
+    CommitteeMemberFactory,
+    MeetingFactory,
+    VendorUserFactory,
+)
 from tests.web.conftest import make_statement
 from tests.web.test_browser import browser, page, shot, sign_in  # noqa: F401 - fixtures shared with that module
 
@@ -66,3 +74,40 @@ def test_a_committee_member_reads_the_dashboard_and_adds_an_action_item(page, li
         member.user_id,
         datetime.date(2025, 5, 15),
     )
+
+
+def test_a_vendor_member_reads_the_minutes_and_votes_to_approve_them(page, live_server):  # noqa: F811
+    statement = make_statement()
+    committee = CommitteeFactory(contract=statement.contract, name="Acme service review")
+    CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR)
+    vendor_user = VendorUserFactory(vendor=statement.contract.vendor)
+    seat = CommitteeMemberFactory(committee=committee, user=vendor_user, side=Side.VENDOR)
+    meeting = MeetingFactory(
+        committee=committee,
+        scheduled_for=datetime.datetime(2025, 4, 15, 10, tzinfo=datetime.UTC),
+        status=MeetingStatus.HELD,
+        minutes="## Service levels\nCSL-1 missed in March.",
+        minutes_status=MinutesStatus.CIRCULATED,
+    )
+    AttendanceFactory(meeting=meeting, member=seat, status=AttendanceStatus.PRESENT)
+    ActionItemFactory(meeting=meeting, title="Send the CSL-1 recovery plan")
+
+    sign_in(page, live_server, vendor_user)
+    page.goto(f"{live_server.url}/committees/meetings/{meeting.pk}/")
+    page.wait_for_selector("#minutes >> text=CSL-1 missed in March.")
+    for selector in ("#minutes-form", "#decision-form", "#action-item-form", "[data-action=propose-agenda]"):
+        assert page.query_selector(selector) is None, selector
+    assert page.query_selector("#open-actions button") is None
+    shot(page, "committee-vendor-member-dashboard")
+
+    page.click("[data-action=vote]")
+    page.wait_for_selector("[data-minutes-status=approved]")
+    assert "Every member present approved the minutes: they are approved." in page.inner_text(".messages")
+    shot(page, "committee-vendor-member-voted")
+
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    assert (meeting.minutes_status, meeting.minutes) == (
+        MinutesStatus.APPROVED,
+        "## Service levels\nCSL-1 missed in March.",
+    )
+    assert MinutesApproval.objects.get().member == seat

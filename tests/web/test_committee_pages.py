@@ -1,5 +1,6 @@
 """Steering committee pages: the committees, a committee's meetings, a meeting's dashboard, its
-changes by members, and the PDF pack."""
+changes by members (customer-side members keep the record; vendor members read it and vote on the
+minutes), and the PDF pack."""
 
 import datetime
 import io
@@ -10,8 +11,16 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from audits.choices import Severity
-from governance.choices import ActionStatus, MeetingStatus, MemberRole, MinutesStatus
-from governance.models import ActionItem, Decision, Meeting
+from governance.choices import (
+    ActionStatus,
+    AttendanceStatus,
+    MeetingStatus,
+    MemberRole,
+    MinutesApprovalMethod,
+    MinutesStatus,
+    Side,
+)
+from governance.models import ActionItem, Decision, Meeting, MinutesApproval
 from tests.factories import (
     ActionItemFactory,
     AgendaItemFactory,
@@ -105,7 +114,15 @@ def test_a_vendor_user_sees_only_the_committees_they_sit_on(client, review):
     CommitteeMemberFactory(committee=review.committee, user=vendor_user, side="vendor")
 
     assert "Acme service review" in client.get(reverse("governance:list")).content.decode()
-    assert client.get(review.url()).status_code == 200
+    dashboard = client.get(review.url())
+    assert dashboard.status_code == 200
+    # The contract is named, not linked: its page is not for vendor users.
+    contract_page = reverse("contracts:detail", args=[review.contract.pk])
+    assert review.contract.reference in dashboard.content.decode()
+    assert contract_page not in dashboard.content.decode()
+    committee_page = client.get(reverse("governance:committee", args=[review.committee.pk])).content.decode()
+    assert contract_page not in committee_page
+    assert client.get(contract_page).status_code == 403
 
 
 def test_the_committee_page_lists_past_and_next_meetings_and_the_cadence(chair_client, review):
@@ -274,12 +291,22 @@ def test_a_member_who_is_not_chair_cannot_approve(client, review):
     member = CommitteeMemberFactory(committee=review.committee).user
     Meeting.objects.filter(pk=review.meeting.pk).update(minutes="Text", minutes_status=MinutesStatus.CIRCULATED)
     client.force_login(member)
+    assert 'data-action="approve"' not in client.get(review.url()).content.decode()
 
     response = client.post(review.url("approve"), follow=True)
 
     review.meeting.refresh_from_db()
     assert review.meeting.minutes_status == MinutesStatus.CIRCULATED
     assert "Only the committee&#x27;s chair approves the minutes alone" in response.content.decode()
+
+
+def test_only_the_chair_is_offered_to_approve_circulated_minutes_alone(chair_client, review):
+    Meeting.objects.filter(pk=review.meeting.pk).update(minutes="Text", minutes_status=MinutesStatus.CIRCULATED)
+
+    page = chair_client.get(review.url()).content.decode()
+
+    assert 'data-action="approve"' in page
+    assert 'data-action="vote"' not in page  # the chair was not recorded present
 
 
 def test_a_member_records_a_decision_and_an_action_item_from_it(chair_client, review):
@@ -337,7 +364,16 @@ def test_a_non_member_who_sees_the_committee_cannot_change_it(client, review):
 
     assert client.get(review.url()).status_code == 200
     assert 'id="minutes-form"' not in client.get(review.url()).content.decode()
-    for action in ("propose-agenda", "minutes", "circulate", "approve", "correction", "decision", "action-item"):
+    for action in (
+        "propose-agenda",
+        "minutes",
+        "circulate",
+        "approve",
+        "correction",
+        "decision",
+        "action-item",
+        "vote",
+    ):
         assert client.post(review.url(action), {"minutes": "x", "text": "x"}).status_code == 403, action
     assert client.post(reverse("governance:action-close", args=[item.pk])).status_code == 403
     item.refresh_from_db()
@@ -355,6 +391,193 @@ def test_an_administrator_may_change_any_meeting(client, review):
 
 def test_an_unknown_action_is_404(chair_client, review):
     assert chair_client.post(review.url("delete")).status_code == 404
+
+
+# Vendor members: they read the record the customer keeps and vote on circulated minutes ----------------------
+
+
+@pytest.fixture
+def vendor_member(review):
+    """A vendor user (the BPO's own staff) who sits on the committee and was present at the meeting."""
+    user = VendorUserFactory(vendor=review.contract.vendor)
+    seat = CommitteeMemberFactory(committee=review.committee, user=user, side=Side.VENDOR)
+    AttendanceFactory(meeting=review.meeting, member=seat, status=AttendanceStatus.PRESENT)
+    return user
+
+
+@pytest.fixture
+def customer_member(review):
+    """A customer-side member (not the chair) present at the meeting."""
+    seat = CommitteeMemberFactory(committee=review.committee)
+    AttendanceFactory(meeting=review.meeting, member=seat, status=AttendanceStatus.PRESENT)
+    return seat.user
+
+
+def _set_minutes(review, status: str) -> None:
+    approved = status == MinutesStatus.APPROVED
+    Meeting.objects.filter(pk=review.meeting.pk).update(
+        minutes="## Service levels\nCSL-1 missed in March.", minutes_status=status,
+        minutes_approved_by=review.chair if approved else None,
+        minutes_approved_at=at(datetime.date(2025, 4, 20)) if approved else None,
+    )  # fmt: skip
+
+
+def _record(review) -> dict:
+    """What the customer's record of the meeting holds."""
+    meeting = Meeting.objects.get(pk=review.meeting.pk)
+    return {
+        "minutes": (meeting.minutes, meeting.minutes_status),
+        "corrections": Meeting.objects.filter(corrects=meeting).count(),
+        "decisions": list(Decision.objects.filter(meeting=meeting).values_list("number", "text")),
+        "agenda": list(meeting.agenda_items.values_list("title", flat=True)),
+        "actions": list(ActionItem.objects.order_by("pk").values_list("title", "status")),
+        "votes": MinutesApproval.objects.filter(meeting=meeting).count(),
+    }
+
+
+# action: (the minutes status in which a customer member makes it, its form)
+MEETING_CHANGES = {
+    "propose-agenda": (MinutesStatus.CIRCULATED, {}),
+    "minutes": (MinutesStatus.CIRCULATED, {"minutes": "Credits for October waived by the client."}),
+    "circulate": (MinutesStatus.DRAFT, {}),
+    "approve": (MinutesStatus.CIRCULATED, {}),
+    "correction": (MinutesStatus.APPROVED, {"minutes": "Credits for October waived by the client."}),
+    "decision": (MinutesStatus.CIRCULATED, {"text": "Credits for October waived by the client."}),
+    "action-item": (MinutesStatus.CIRCULATED, {"title": "Waive the October credits", "due_date": "2025-05-15"}),
+}
+
+
+@pytest.mark.parametrize("action", MEETING_CHANGES)
+def test_a_vendor_member_cannot_change_the_meeting_and_nothing_changes(client, review, vendor_member, action):
+    status, form = MEETING_CHANGES[action]
+    _set_minutes(review, status)
+    ActionItemFactory(meeting=review.previous, title="Client's action")
+    before = _record(review)
+    client.force_login(vendor_member)
+
+    response = client.post(review.url(action), {**form, "owner": f"user:{vendor_member.pk}"})
+
+    assert response.status_code == 403
+    assert _record(review) == before
+
+
+@pytest.mark.parametrize("action", MEETING_CHANGES)
+def test_the_chair_still_makes_each_change_a_vendor_member_is_refused(chair_client, review, vendor_member, action):
+    status, form = MEETING_CHANGES[action]
+    _set_minutes(review, status)
+    before = _record(review)
+
+    response = chair_client.post(review.url(action), {**form, "owner": f"user:{review.chair.pk}"}, follow=True)
+
+    assert response.status_code == 200
+    assert not [m for m in response.context["messages"] if m.level_tag == "error"]
+    assert _record(review) != before
+
+
+def test_a_customer_member_who_is_not_chair_still_keeps_the_record(client, review, customer_member, vendor_member):
+    _set_minutes(review, MinutesStatus.CIRCULATED)
+    client.force_login(customer_member)
+
+    client.post(review.url("minutes"), {"minutes": "Corrected before approval."})
+    client.post(review.url("decision"), {"text": "The vendor presents a recovery plan."})
+    item = ActionItemFactory(meeting=review.previous)
+    client.post(reverse("governance:action-close", args=[item.pk]), {"meeting": review.meeting.pk})
+
+    record = _record(review)
+    assert record["minutes"] == ("Corrected before approval.", MinutesStatus.DRAFT)
+    assert record["decisions"] == [(1, "The vendor presents a recovery plan.")]
+    item.refresh_from_db()
+    assert item.status == ActionStatus.DONE
+
+
+def test_a_vendor_member_cannot_close_an_action_item_of_the_clients_staff(client, review, vendor_member):
+    item = ActionItemFactory(meeting=review.previous, owner=review.chair)
+    client.force_login(vendor_member)
+
+    response = client.post(reverse("governance:action-close", args=[item.pk]), {"meeting": review.meeting.pk})
+
+    assert response.status_code == 403
+    item.refresh_from_db()
+    assert (item.status, item.closed_at) == (ActionStatus.OPEN, None)
+
+
+@pytest.mark.parametrize("status", [MinutesStatus.DRAFT, MinutesStatus.CIRCULATED, MinutesStatus.APPROVED])
+def test_the_dashboard_of_a_vendor_member_shows_no_form_to_change_the_record(client, review, vendor_member, status):
+    _set_minutes(review, status)
+    item = ActionItemFactory(meeting=review.previous)
+    client.force_login(vendor_member)
+
+    response = client.get(review.url())
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "CSL-1 missed in March." in page
+    for form in ("minutes-form", "correction-form", "decision-form", "action-item-form"):
+        assert f'id="{form}"' not in page, form
+    for action in ("propose-agenda", "circulate", "approve"):
+        assert f'data-action="{action}"' not in page, action
+    assert reverse("governance:action-close", args=[item.pk]) not in page
+    assert ('data-action="vote"' in page) == (status == MinutesStatus.CIRCULATED)
+    assert client.get(reverse("governance:meeting-pack", args=[review.meeting.pk])).status_code == 200
+
+
+def test_present_members_of_both_sides_approve_the_minutes_by_their_votes(
+    client, review, vendor_member, customer_member
+):
+    _set_minutes(review, MinutesStatus.CIRCULATED)
+    client.force_login(vendor_member)
+    assert 'data-action="vote"' in client.get(review.url()).content.decode()
+
+    response = client.post(review.url("vote"), follow=True)
+
+    review.meeting.refresh_from_db()
+    assert review.meeting.minutes_status == MinutesStatus.CIRCULATED
+    page = response.content.decode()
+    assert "Your approval of the minutes was recorded." in page
+    assert 'data-action="vote"' not in page
+    assert str(vendor_member) in page.split('id="minutes-votes">')[1].split("</p>")[0]
+    assert client.post(review.url("minutes"), {"minutes": "Changed"}).status_code == 403
+
+    client.force_login(customer_member)
+    page = client.get(review.url()).content.decode()
+    assert 'data-action="vote"' in page
+    assert 'data-action="approve"' not in page
+    response = client.post(review.url("vote"), follow=True)
+
+    review.meeting.refresh_from_db()
+    assert review.meeting.minutes_status == MinutesStatus.APPROVED
+    assert review.meeting.minutes_approval_method == MinutesApprovalMethod.VOTE
+    assert review.meeting.minutes == "## Service levels\nCSL-1 missed in March."
+    assert "Every member present approved the minutes: they are approved." in response.content.decode()
+    assert {approval.member.user for approval in MinutesApproval.objects.filter(meeting=review.meeting)} == {
+        vendor_member,
+        customer_member,
+    }
+
+
+def test_a_member_who_was_not_present_is_not_offered_the_vote_and_is_refused(client, review, vendor_member):
+    _set_minutes(review, MinutesStatus.CIRCULATED)
+    absent = CommitteeMemberFactory(committee=review.committee, user=VendorUserFactory(vendor=review.contract.vendor))
+    AttendanceFactory(meeting=review.meeting, member=absent, status=AttendanceStatus.ABSENT)
+    client.force_login(absent.user)
+    assert 'data-action="vote"' not in client.get(review.url()).content.decode()
+
+    response = client.post(review.url("vote"), follow=True)
+
+    assert "Only members present at the meeting vote on its minutes." in response.content.decode()
+    assert not MinutesApproval.objects.exists()
+    review.meeting.refresh_from_db()
+    assert review.meeting.minutes_status == MinutesStatus.CIRCULATED
+
+
+def test_minutes_that_are_not_circulated_are_not_voted_on(client, review, vendor_member):
+    _set_minutes(review, MinutesStatus.DRAFT)
+    client.force_login(vendor_member)
+
+    response = client.post(review.url("vote"), follow=True)
+
+    assert "Only circulated minutes can be approved." in response.content.decode()
+    assert not MinutesApproval.objects.exists()
 
 
 # Query counts ------------------------------------------------------------------------------------------------
