@@ -12,6 +12,7 @@ Their pages here are view-only, with "View on site" leading to the page where pe
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -301,8 +302,26 @@ class LineDisputeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin)
     search_fields = ("reason", "line__statement__contract__reference")
     list_select_related = ("line__statement__contract", "line__service_level", "raised_by", "resolved_by")
 
+    readonly_fields = ("evidence_link",)
+
     def view_on_site(self, obj: LineDispute) -> str:
         return statement_page(obj.line.statement_id)
+
+    def get_fields(self, request, obj=None):
+        """The evidence as a link to its download page: media files are not served (they are not public)."""
+        return [
+            ("evidence_link" if name == "evidence" else name)
+            for name in super().get_fields(request, obj)
+            if name != "evidence_link"
+        ]
+
+    @admin.display(description=_("evidence"))
+    def evidence_link(self, obj: LineDispute) -> str:
+        if not obj.evidence:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("sla_tracker:dispute-evidence", args=[obj.pk]), obj.evidence.name
+        )
 
 
 @admin.register(StatementAdjustment)

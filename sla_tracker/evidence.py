@@ -70,18 +70,21 @@ def _is_msg(head: bytes, file) -> bool:
 class EvidenceType:
     label: Any
     matches: Callable[[bytes, object], bool]
+    content_type: str  # what the file is served as (sla_tracker.views.dispute_evidence)
 
 
 EVIDENCE_TYPES: dict[str, EvidenceType] = {
-    ".pdf": EvidenceType("PDF", _is_pdf),
-    ".png": EvidenceType("PNG", _is_png),
-    ".jpg": EvidenceType("JPEG", _is_jpeg),
-    ".jpeg": EvidenceType("JPEG", _is_jpeg),
-    ".xlsx": EvidenceType(_("Excel (.xlsx)"), _is_xlsx),
-    ".csv": EvidenceType("CSV", _is_text),
-    ".txt": EvidenceType(_("text"), _is_text),
-    ".eml": EvidenceType(_("e-mail (.eml)"), _is_eml),
-    ".msg": EvidenceType(_("Outlook e-mail (.msg)"), _is_msg),
+    ".pdf": EvidenceType("PDF", _is_pdf, "application/pdf"),
+    ".png": EvidenceType("PNG", _is_png, "image/png"),
+    ".jpg": EvidenceType("JPEG", _is_jpeg, "image/jpeg"),
+    ".jpeg": EvidenceType("JPEG", _is_jpeg, "image/jpeg"),
+    ".xlsx": EvidenceType(
+        _("Excel (.xlsx)"), _is_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ),
+    ".csv": EvidenceType("CSV", _is_text, "text/csv"),
+    ".txt": EvidenceType(_("text"), _is_text, "text/plain"),
+    ".eml": EvidenceType(_("e-mail (.eml)"), _is_eml, "message/rfc822"),
+    ".msg": EvidenceType(_("Outlook e-mail (.msg)"), _is_msg, "application/vnd.ms-outlook"),
 }
 ALLOWED_EXTENSIONS = ", ".join(EVIDENCE_TYPES)
 

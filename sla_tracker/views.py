@@ -4,6 +4,7 @@ Every queryset goes through accounts.scoping.restrict, so a user reaches only th
 contracts they may see (another vendor's statement is a 404, never a 403 that would confirm it
 exists). Vendor users see statements once procurement has submitted them (accounts.scoping).
 Each action calls exactly one service and shows the service's ValidationError on the page.
+A dispute's evidence file is served by dispute_evidence only, to those who may see its statement.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from django import forms
@@ -19,10 +21,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max, Prefetch
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +37,7 @@ from contracts.choices import CoverageDays
 from contracts.models import Contract, ContractScope, Vendor
 from contracts.months import last_day_of_month, month_label, parse_month
 from sla_tracker import exports
-from sla_tracker.choices import ApprovalStatus, StatementStatus
+from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementStatus
 from sla_tracker.evidence import ALLOWED_EXTENSIONS, EVIDENCE_TYPES, validate_evidence
 from sla_tracker.filtersets import PenaltyStatementFilterSet
 from sla_tracker.models import (
@@ -52,6 +55,8 @@ from sla_tracker.services import (
     approve_statement,
     dispute_line,
     mark_statement_invoiced,
+    reopen_statement,
+    resolve_dispute,
     submit_statement,
     waive_line,
 )
@@ -68,6 +73,10 @@ def visible_statements(user):
 
 def visible_lines(user):
     return restrict(StatementLine.objects.all(), user)
+
+
+def visible_disputes(user):
+    return restrict(LineDispute.objects.all(), user)
 
 
 def get_statement(user, pk: int) -> PenaltyStatement:
@@ -260,7 +269,7 @@ def statement_details(user, statement: PenaltyStatement) -> dict[str, Any]:
         .prefetch_related(
             Prefetch(
                 "disputes",
-                queryset=restrict(LineDispute.objects.all(), user).select_related("raised_by", "resolved_by"),
+                queryset=visible_disputes(user).select_related("raised_by", "resolved_by"),
             )
         )
     )
@@ -310,14 +319,22 @@ def statement_details(user, statement: PenaltyStatement) -> dict[str, Any]:
 def statement_detail(request, pk: int):
     statement = get_statement(request.user, pk)
     can_change = request.user.has_perm(CHANGE_STATEMENTS)
+    details = statement_details(request.user, statement)
     context = {
-        **statement_details(request.user, statement),
+        **details,
+        # A line with an open dispute cannot be disputed again (dispute_line refuses it).
+        "lines_with_open_dispute": {
+            line.pk
+            for line in details["lines"]
+            if any(dispute.status == DisputeStatus.OPEN for dispute in line.disputes.all())
+        },
         "active_section": "statements",
         "can_change": can_change,
         "can_dispute": request.user.is_vendor_user
         and statement.status in (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED),
         "can_waive": reviews_statements(request.user)
         and statement.status in (StatementStatus.DRAFT, StatementStatus.IN_REVIEW),
+        "can_resolve": reviews_statements(request.user),
         "actions": [
             (name, spec)
             for name, spec in STATEMENT_ACTIONS.items()
@@ -386,6 +403,20 @@ STATEMENT_ACTIONS = {
         field="invoice_reference",
         field_label=_("Invoice or credit note reference"),
     ),
+    "reopen": StatementActionSpec(
+        service=reopen_statement,
+        title=_("Reopen the statement"),
+        button=_("Reopen"),
+        explanation=_(
+            "The statement goes back to in review: changes to the month's data recompute it again, its lines can "
+            "be waived, and it must be approved again. An invoiced statement cannot be reopened: correct it by "
+            "adjustment."
+        ),
+        done=_("The statement was reopened: it is in review again."),
+        from_status=(StatementStatus.APPROVED,),
+        field="reason",
+        field_label=_("Reason for reopening"),
+    ),
 }
 
 
@@ -402,7 +433,7 @@ class ConfirmForm(forms.Form):
             self.fields[field] = forms.CharField(
                 label=label,
                 widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"})
-                if field == "reason"
+                if field in ("reason", "resolution")
                 else forms.TextInput(attrs={"class": "form-control"}),
             )
 
@@ -523,6 +554,95 @@ def dispute(request, pk: int):
         "sla_tracker/dispute.html",
         {"statement": line.statement, "line": line, "form": form, "active_section": "statements"},
     )
+
+
+def _get_dispute(user, pk: int) -> LineDispute:
+    return get_object_or_404(
+        visible_disputes(user).select_related("line__statement__contract__vendor", "line__service_level", "raised_by"),
+        pk=pk,
+    )
+
+
+@login_required
+def resolve(request, pk: int, accepted: bool):
+    """Procurement accepts or rejects a dispute, with the resolution the vendor will read."""
+    dispute = _get_dispute(request.user, pk)
+    if not reviews_statements(request.user):
+        raise PermissionDenied
+    line = dispute.line
+    form = ConfirmForm(_posted(request), field="resolution", label=_("Resolution"))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _run(
+            form,
+            lambda: resolve_dispute(
+                dispute_id=dispute.pk,
+                actor=request.user,
+                resolution=form.cleaned_data["resolution"],
+                accepted=accepted,
+            ),
+        )
+    ):
+        messages.success(request, _("The dispute was accepted.") if accepted else _("The dispute was rejected."))
+        if PenaltyStatement.objects.filter(pk=line.statement_id, status=StatementStatus.IN_REVIEW).exists():
+            messages.info(request, _("No dispute is left open: the statement is back in review."))
+        return redirect("sla_tracker:statement", pk=line.statement_id)
+    if accepted:
+        title, button = _("Accept the dispute"), _("Accept")
+        explanation = _(
+            "The dispute is closed as accepted, with your resolution. The line's credit does not change by itself: "
+            "waive the line or correct the month's data if the vendor is right. Once no dispute is left open, "
+            "the statement is back in review."
+        )
+    else:
+        title, button = _("Reject the dispute"), _("Reject")
+        explanation = _(
+            "The dispute is closed as rejected, with your resolution; the line stays as computed. Once no dispute "
+            "is left open, the statement is back in review."
+        )
+    return render(
+        request,
+        "sla_tracker/confirm.html",
+        {
+            "statement": line.statement,
+            "line": line,
+            "dispute": dispute,
+            "form": form,
+            "title": title,
+            "button": button,
+            "explanation": explanation,
+            "active_section": "statements",
+        },
+    )
+
+
+@login_required
+@require_GET
+def dispute_evidence(request, pk: int):
+    """A dispute's evidence file, as a download, to the users who may see the dispute's statement.
+
+    Media files are never served publicly: this view is the only way to the file. Another vendor's
+    dispute (or a draft's, for a vendor user) is a 404, as the statement is.
+    """
+    dispute = get_object_or_404(visible_disputes(request.user).exclude(evidence=""), pk=pk)
+    storage, name = dispute.evidence.storage, dispute.evidence.name
+    try:
+        file = storage.open(name, "rb")
+    except OSError as exc:  # the row names a file the storage no longer holds
+        raise Http404 from exc
+    filename = PurePath(name).name
+    # Served as the type sla_tracker.evidence checked its content against when it was attached.
+    kind = EVIDENCE_TYPES.get(PurePath(filename).suffix.lower())
+    response = FileResponse(
+        file,
+        as_attachment=True,
+        filename=filename,
+        content_type=kind.content_type if kind else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 # A contract's year --------------------------------------------------------------------------------------

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
-from sla_tracker.choices import StatementStatus
+from sla_tracker.choices import DisputeStatus, StatementStatus
 from sla_tracker.models import LineDispute
+from sla_tracker.services import dispute_line
 from tests.factories import DEFAULT_PASSWORD, UserFactory, VendorFactory, VendorUserFactory
 from tests.web.conftest import make_statement
 
@@ -178,3 +180,45 @@ def test_a_vendor_user_disputes_a_line_and_cannot_open_another_vendors_statement
     response = page.goto(f"{live_server.url}/penalties/statements/{other.pk}/export.pdf")
     assert response.status == 404
     shot(page, "vendor-other-statement-404")
+
+
+def test_procurement_downloads_the_evidence_resolves_the_dispute_and_reopens_the_statement(page, live_server):
+    statement = make_statement()
+    vendor_user = VendorUserFactory(vendor=statement.contract.vendor)
+    line = statement.lines.select_related("service_level").get(credit__gt=0)
+    evidence = b"%PDF-1.4 carrier notice"
+    dispute = dispute_line(
+        line_id=line.pk,
+        actor=vendor_user,
+        reason="The carrier outage of 14 March was force majeure.",
+        evidence=SimpleUploadedFile("carrier-notice.pdf", evidence),
+    )
+
+    sign_in(page, live_server, UserFactory(procurement=True))
+    page.goto(f"{live_server.url}/penalties/statements/{statement.pk}/")
+    page.wait_for_selector("[data-testid=open-disputes]")
+    assert download(page, "#statement-lines [data-testid=dispute-evidence]") == evidence
+    shot(page, "procurement-statement-disputed")
+
+    page.click("a[data-action=reject-dispute]")
+    page.fill("textarea[name=resolution]", "The outage was on the vendor's side of the link.")
+    shot(page, "procurement-reject-dispute")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector(".alert-success")
+    assert "In review" in page.inner_text("[data-testid=statement-status]")
+    assert "vendor's side of the link" in page.inner_text("[data-testid=dispute]")
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.REJECTED
+
+    page.click("a[data-action=approve]")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("a[data-action=reopen]")
+    page.click("a[data-action=reopen]")
+    page.fill("textarea[name=reason]", "The exclusion of 14 March was approved late.")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector(".alert-success")
+    assert "In review" in page.inner_text("[data-testid=statement-status]")
+    assert "approved late" in page.inner_text("#statement-history")
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+    shot(page, "procurement-statement-reopened")

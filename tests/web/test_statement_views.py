@@ -10,6 +10,7 @@ from django.utils.html import escape
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.models import LineDispute, StatementEvent
+from sla_tracker.services import approve_statement, dispute_line, mark_statement_invoiced, resolve_dispute
 from tests.factories import (
     ExclusionFactory,
     IncidentFactory,
@@ -322,3 +323,217 @@ def test_the_statement_page_runs_the_same_number_of_queries_for_1_and_5_lines(cl
     StatementLineFactory.reset_sequence(100)
 
     assert count_queries(client, detail(small)) == count_queries(client, detail(large))
+
+
+# Resolving disputes and reopening (procurement) ----------------------------------------------------------
+
+
+def disputed(statement, vendor_user, reason="Carrier outage on the 14th"):
+    """The statement's line with a credit, disputed by the vendor through the service: (line, dispute)."""
+    line = statement.lines.get(credit__gt=0)
+    return line, dispute_line(line_id=line.pk, actor=vendor_user, reason=reason)
+
+
+def resolve_url(dispute, accepted):
+    return reverse("sla_tracker:dispute-accept" if accepted else "sla_tracker:dispute-reject", args=[dispute.pk])
+
+
+def approved(statement, actor):
+    return approve_statement(statement_id=statement.pk, actor=actor)
+
+
+@pytest.mark.parametrize(
+    ("accepted", "status"), [(True, DisputeStatus.ACCEPTED), (False, DisputeStatus.REJECTED)], ids=["accept", "reject"]
+)
+def test_procurement_resolves_a_dispute_from_the_statement_page(
+    client, procurement, vendor_user, statement, accepted, status
+):
+    line, dispute = disputed(statement, vendor_user)
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+    form = client.get(resolve_url(dispute, accepted))
+    response = client.post(resolve_url(dispute, accepted), {"resolution": "Outage confirmed by the carrier"})
+
+    assert resolve_url(dispute, True) in page
+    assert resolve_url(dispute, False) in page
+    assert 'data-testid="open-disputes"' in page
+    assert form.status_code == 200
+    assert "Carrier outage on the 14th" in form.content.decode()
+    assert response.status_code == 302
+    assert response.url == detail(statement)
+    dispute.refresh_from_db()
+    assert dispute.status == status
+    assert dispute.resolution == "Outage confirmed by the carrier"
+    assert dispute.resolved_by == procurement
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+    event = StatementEvent.objects.get(statement=statement, action=StatementAction.DISPUTE_RESOLVED)
+    assert event.actor == procurement
+    assert event.line == line
+    assert event.note == f"{status.label}: Outage confirmed by the carrier"
+    after = client.get(detail(statement)).content.decode()
+    assert "Outage confirmed by the carrier" in after
+    assert resolve_url(dispute, True) not in after
+    assert ("The dispute was accepted." if accepted else "The dispute was rejected.") in after
+    assert "No dispute is left open: the statement is back in review." in after
+
+
+def test_the_statement_stays_disputed_while_another_dispute_is_open(client, procurement, vendor_user, statement):
+    first, second = statement.lines.order_by("pk")
+    one = dispute_line(line_id=first.pk, actor=vendor_user, reason="First")
+    dispute_line(line_id=second.pk, actor=vendor_user, reason="Second")
+    client.force_login(procurement)
+
+    client.post(resolve_url(one, False), {"resolution": "The data is right"})
+
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.DISPUTED
+    assert list(
+        LineDispute.objects.filter(line__statement=statement).order_by("pk").values_list("status", flat=True)
+    ) == [DisputeStatus.REJECTED, DisputeStatus.OPEN]
+    assert resolve_url(one, True) not in client.get(detail(statement)).content.decode()
+
+
+def test_a_resolution_needs_a_text_and_a_resolved_dispute_shows_the_services_message(
+    client, procurement, vendor_user, statement
+):
+    _, dispute = disputed(statement, vendor_user)
+    client.force_login(procurement)
+    events = StatementEvent.objects.filter(statement=statement).count()
+
+    blank = client.post(resolve_url(dispute, True), {"resolution": "  "})
+    client.post(resolve_url(dispute, False), {"resolution": "Rejected"})
+    again = client.post(resolve_url(dispute, True), {"resolution": "Changed my mind"})
+
+    assert blank.status_code == 200
+    assert "resolution" in blank.context["form"].errors
+    assert again.status_code == 200
+    assert "This dispute is already rejected." in again.content.decode()
+    assert 'data-testid="action-error"' in again.content.decode()
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.REJECTED
+    assert dispute.resolution == "Rejected"
+    assert StatementEvent.objects.filter(statement=statement).count() == events + 1
+
+
+@pytest.mark.parametrize("who", ["vendor_manager", "vendor_user"])
+def test_only_procurement_resolves_disputes(client, vendor_user, statement, who):
+    _, dispute = disputed(statement, vendor_user)
+    client.force_login(statement.contract.owner if who == "vendor_manager" else vendor_user)
+    events = StatementEvent.objects.filter(statement=statement).count()
+
+    page = client.get(detail(statement)).content.decode()
+    refused = [
+        client.get(resolve_url(dispute, True)).status_code,
+        client.post(resolve_url(dispute, True), {"resolution": "Accepted"}).status_code,
+        client.post(resolve_url(dispute, False), {"resolution": "Rejected"}).status_code,
+    ]
+
+    assert refused == [403, 403, 403]
+    assert resolve_url(dispute, True) not in page
+    assert resolve_url(dispute, False) not in page
+    assert 'data-testid="open-disputes"' not in page
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.OPEN
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.DISPUTED
+    assert StatementEvent.objects.filter(statement=statement).count() == events
+
+
+def test_another_vendors_dispute_is_404_even_for_its_resolution(client, statement, other_statement):
+    other_line = other_statement.lines.get(credit__gt=0)
+    dispute = dispute_line(
+        line_id=other_line.pk, actor=VendorUserFactory(vendor=other_statement.contract.vendor), reason="Outage"
+    )
+    client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
+
+    assert client.post(resolve_url(dispute, True), {"resolution": "x"}).status_code == 404
+
+
+def test_procurement_reopens_an_approved_statement_with_a_reason(client, procurement, statement):
+    approved(statement, procurement)
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+    without_reason = client.post(action(statement, "reopen"), {"reason": " "})
+    response = client.post(action(statement, "reopen"), {"reason": "Excluded days were missing"})
+
+    assert action(statement, "reopen") in page
+    assert without_reason.status_code == 200
+    assert "reason" in without_reason.context["form"].errors
+    assert response.status_code == 302
+    assert response.url == detail(statement)
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+    assert statement.approved_by is None
+    event = StatementEvent.objects.get(statement=statement, action=StatementAction.REOPENED)
+    assert (event.actor, event.note) == (procurement, "Excluded days were missing")
+    assert action(statement, "reopen") not in client.get(detail(statement)).content.decode()
+
+
+def test_an_invoiced_statement_offers_no_reopen_and_the_service_refuses_it(client, procurement, statement):
+    approved(statement, procurement)
+    mark_statement_invoiced(statement_id=statement.pk, actor=procurement, invoice_reference="CN-2025-0042")
+    client.force_login(procurement)
+    events = StatementEvent.objects.filter(statement=statement).count()
+
+    page = client.get(detail(statement)).content.decode()
+    response = client.post(action(statement, "reopen"), {"reason": "Late correction"})
+
+    assert action(statement, "reopen") not in page
+    assert response.status_code == 200
+    assert "is invoiced and cannot be reopened; correct it by adjustment." in response.content.decode()
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.INVOICED
+    assert StatementEvent.objects.filter(statement=statement).count() == events
+
+
+@pytest.mark.parametrize("who", ["vendor_manager", "vendor_user"])
+def test_only_procurement_reopens(client, procurement, vendor_user, statement, who):
+    approved(statement, procurement)
+    client.force_login(statement.contract.owner if who == "vendor_manager" else vendor_user)
+
+    page = client.get(detail(statement)).content.decode()
+    refused = [
+        client.get(action(statement, "reopen")).status_code,
+        client.post(action(statement, "reopen"), {"reason": "Please"}).status_code,
+    ]
+
+    assert refused == [403, 403]
+    assert action(statement, "reopen") not in page
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.APPROVED
+    assert not StatementEvent.objects.filter(statement=statement, action=StatementAction.REOPENED).exists()
+
+
+def test_an_administrator_resolves_and_reopens_too(client, vendor_user, statement):
+    administrator = UserFactory(administrator=True)
+    _, dispute = disputed(statement, vendor_user)
+    client.force_login(administrator)
+
+    client.post(resolve_url(dispute, True), {"resolution": "Agreed"})
+    approved(statement, administrator)
+    client.post(action(statement, "reopen"), {"reason": "Recheck"})
+
+    dispute.refresh_from_db()
+    statement.refresh_from_db()
+    assert dispute.status == DisputeStatus.ACCEPTED
+    assert statement.status == StatementStatus.IN_REVIEW
+
+
+def test_the_dispute_button_is_hidden_on_a_line_with_an_open_dispute(client, procurement, vendor_user, statement):
+    line = statement.lines.get(credit__gt=0)
+    button = f'data-testid="dispute-{line.service_level.code}"'
+    client.force_login(vendor_user)
+    before = client.get(detail(statement)).content.decode()
+    _, dispute = disputed(statement, vendor_user)
+
+    during = client.get(detail(statement)).content.decode()
+    resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="Rejected", accepted=False)
+    after = client.get(detail(statement)).content.decode()
+
+    assert button in before
+    assert button not in during
+    assert reverse("sla_tracker:line-dispute", args=[line.pk]) not in during
+    assert button in after
