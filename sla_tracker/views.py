@@ -10,7 +10,6 @@ A dispute's evidence file is served by dispute_evidence only, to those who may s
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -33,18 +32,17 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import reviews_statements
 from accounts.scoping import restrict
-from contracts.choices import CoverageDays
-from contracts.models import Contract, ContractScope, Vendor
+from contracts.models import Contract, Vendor
 from contracts.months import last_day_of_month, month_label, parse_month
 from sla_tracker import exports
 from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementStatus
+from sla_tracker.completeness import completeness
 from sla_tracker.evidence import ALLOWED_EXTENSIONS, EVIDENCE_TYPES, validate_evidence
 from sla_tracker.filtersets import PenaltyStatementFilterSet
 from sla_tracker.models import (
     Exclusion,
     Incident,
     LineDispute,
-    Measurement,
     PenaltyStatement,
     ServiceLevel,
     StatementAdjustment,
@@ -198,68 +196,6 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
 # A statement ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CounterCompleteness:
-    code: str
-    days_with_data: int
-    missing_days: list[datetime.date]
-
-
-@dataclass(frozen=True)
-class MonthCompleteness:
-    expected_days: int
-    counters: list[CounterCompleteness]
-
-    @property
-    def percent(self) -> int:
-        expected = self.expected_days * len(self.counters)
-        if not expected:
-            return 100
-        return int(100 * sum(counter.days_with_data for counter in self.counters) / expected)
-
-
-_WEEKDAYS = {CoverageDays.ALL_WEEK: range(7), CoverageDays.WEEKDAYS: range(5), CoverageDays.WEEKENDS: range(5, 7)}
-
-
-def month_completeness(user, statement: PenaltyStatement, lines: list[StatementLine]) -> MonthCompleteness:
-    """Which days of the month lack a counter the service levels use, on the days the scope covers.
-
-    A whole-month value counts for every day. Days after today are not expected yet.
-    """
-    required = sorted({code.lstrip("-") for line in lines for code in [*line.terms.numerator, *line.terms.denominator]})
-    covered_weekdays = {
-        weekday
-        for coverage in restrict(ContractScope.objects.filter(contract_id=statement.contract_id), user).values_list(
-            "coverage_days", flat=True
-        )
-        for weekday in _WEEKDAYS.get(coverage, range(7))
-    } or set(range(7))
-    last = min(last_day_of_month(statement.month), timezone.localdate())
-    days = [
-        statement.month + datetime.timedelta(days=offset)
-        for offset in range((last - statement.month).days + 1)
-        if (statement.month + datetime.timedelta(days=offset)).weekday() in covered_weekdays
-    ]
-    present: dict[str, set[datetime.date]] = defaultdict(set)
-    whole_month: set[str] = set()
-    rows = (
-        restrict(Measurement.objects.all(), user)
-        .filter(contract_id=statement.contract_id, month=statement.month, counter__code__in=required)
-        .values_list("counter__code", "day")
-        .distinct()
-    )
-    for code, day in rows:
-        if day is None:
-            whole_month.add(code)
-        else:
-            present[code].add(day)
-    counters = []
-    for code in required:
-        missing = [] if code in whole_month else [day for day in days if day not in present[code]]
-        counters.append(CounterCompleteness(code=code, days_with_data=len(days) - len(missing), missing_days=missing))
-    return MonthCompleteness(expected_days=len(days), counters=counters)
-
-
 def statement_details(user, statement: PenaltyStatement) -> dict[str, Any]:
     """Everything the statement page and its exports show, in a fixed number of queries."""
     lines = list(
@@ -310,7 +246,9 @@ def statement_details(user, statement: PenaltyStatement) -> dict[str, Any]:
         "incidents": list(incidents),
         "events": list(events),
         "adjustments": list(adjustments),
-        "completeness": month_completeness(user, statement, lines),
+        "completeness": completeness(user, [statement.contract], [statement.month], timezone.localdate())[
+            (statement.contract_id, statement.month)
+        ],
     }
 
 

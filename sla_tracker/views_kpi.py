@@ -15,7 +15,7 @@ import datetime
 import logging
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from celery.result import AsyncResult
@@ -41,12 +41,13 @@ from accounts.choices import Role
 from accounts.scoping import restrict
 from audits.choices import FindingStatus
 from audits.models import Finding
-from contracts.models import Contract, ContractScope
+from contracts.models import Contract
 from contracts.months import add_months, first_of_month, last_day_of_month, month_label, parse_month
 from governance.choices import ActionStatus
 from governance.models import ActionItem
 from governance.selectors import open_action_items
 from sla_tracker.choices import MeasurementSource, UploadStatus
+from sla_tracker.completeness import completeness, counters_in_use
 from sla_tracker.kpi_import.access import contracts_for_kpi_entry
 from sla_tracker.kpi_import.mapping import ResolvedMapping
 from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_time
@@ -67,10 +68,9 @@ from sla_tracker.models import (
     Measurement,
     MeasurementChange,
     PenaltyStatement,
-    ServiceLevelVersion,
 )
 from sla_tracker.tasks import evaluate_contract_month
-from sla_tracker.views import _WEEKDAYS, CHANGE_STATEMENTS, visible_statements
+from sla_tracker.views import CHANGE_STATEMENTS, visible_statements
 
 logger = logging.getLogger(__name__)
 
@@ -95,129 +95,6 @@ def _month_or_404(text: str) -> datetime.date:
         return parse_month(text)
     except ValueError as exc:
         raise Http404 from exc
-
-
-# Data completeness of many contracts in three queries -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CounterGap:
-    code: str
-    missing_days: list[datetime.date]
-
-    @property
-    def ranges(self) -> str:
-        """The missing days as day-of-month ranges: "1–5, 8"."""
-        numbers = [day.day for day in self.missing_days]
-        parts, start = [], None
-        for index, number in enumerate(numbers):
-            start = number if start is None else start
-            if index + 1 == len(numbers) or numbers[index + 1] != number + 1:
-                parts.append(str(start) if start == number else f"{start}–{number}")
-                start = None
-        return ", ".join(parts)
-
-
-@dataclass
-class MonthStatus:
-    month: datetime.date
-    expected_days: int
-    counters: list[str]
-    gaps: list[CounterGap] = field(default_factory=list)
-
-    @property
-    def percent(self) -> int:
-        expected = self.expected_days * len(self.counters)
-        if not expected:
-            return 100
-        missing = sum(len(gap.missing_days) for gap in self.gaps)
-        return int(100 * (expected - missing) / expected)
-
-    @property
-    def complete(self) -> bool:
-        return not self.gaps
-
-
-def completeness(user, contracts: list[Contract], months: list[datetime.date], today: datetime.date) -> dict:
-    """{(contract id, month): MonthStatus}: which days of each month lack which counters the service
-    levels use, on the days the scope covers, up to today. Three queries whatever the number of
-    contracts and months (service level terms, scopes, the measurements' keys); a whole-month value
-    counts for every day, as on the statement page."""
-    ids = [contract.pk for contract in contracts]
-    if not ids or not months:
-        return {}
-    required = counters_in_use(user, ids, months)
-    weekdays: dict[int, set[int]] = defaultdict(set)
-    for contract_id, coverage in restrict(ContractScope.objects.filter(contract_id__in=ids), user).values_list(
-        "contract_id", "coverage_days"
-    ):
-        weekdays[contract_id] |= set(_WEEKDAYS.get(coverage, range(7)))
-    codes = set().union(*(codes for by_contract in required.values() for codes in by_contract.values()))
-    present: dict[tuple, set[datetime.date]] = defaultdict(set)
-    whole_month: set[tuple] = set()
-    rows = (
-        restrict(Measurement.objects.all(), user)
-        .filter(contract_id__in=ids, month__in=months, counter__code__in=codes)
-        .values_list("contract_id", "month", "counter__code", "day")
-        .distinct()
-    )
-    for contract_id, month, code, day in rows:
-        if day is None:
-            whole_month.add((contract_id, month, code))
-        else:
-            present[(contract_id, month, code)].add(day)
-    result = {}
-    for contract in contracts:
-        covered = weekdays.get(contract.pk) or set(range(7))
-        for month in months:
-            first = max(month, contract.start_date)
-            last = min(last_day_of_month(month), today, contract.end_date)
-            days = [
-                first + datetime.timedelta(days=offset)
-                for offset in range(max(0, (last - first).days + 1))
-                if (first + datetime.timedelta(days=offset)).weekday() in covered
-            ]
-            counters = sorted(required[month].get(contract.pk, set()))
-            status = MonthStatus(month=month, expected_days=len(days), counters=counters)
-            for code in counters:
-                key = (contract.pk, month, code)
-                if key in whole_month:
-                    continue
-                missing = [day for day in days if day not in present[key]]
-                if missing:
-                    status.gaps.append(CounterGap(code=code, missing_days=missing))
-            result[(contract.pk, month)] = status
-    return result
-
-
-def counters_in_use(user, ids: list[int], months: list[datetime.date]) -> dict[datetime.date, dict[int, set[str]]]:
-    """{month: {contract id: the counters its service levels use in that month (terms then in force)}},
-    from one query of the versions up to the latest month."""
-    latest = max(months)
-    versions = list(
-        restrict(ServiceLevelVersion.objects.all(), user)
-        .filter(service_level__contract_id__in=ids, valid_from__lte=last_day_of_month(latest))
-        .order_by("service_level_id", "valid_from")
-        .values_list(
-            "service_level__contract_id",
-            "service_level_id",
-            "service_level__retired_from",
-            "valid_from",
-            "numerator",
-            "denominator",
-        )
-    )
-    by_month = {}
-    for month in months:
-        in_force: dict[int, tuple] = {}
-        for contract_id, level_id, retired_from, valid_from, numerator, denominator in versions:
-            if valid_from <= last_day_of_month(month) and (retired_from is None or retired_from > month):
-                in_force[level_id] = (contract_id, numerator, denominator)
-        required: dict[int, set[str]] = defaultdict(set)
-        for contract_id, numerator, denominator in in_force.values():
-            required[contract_id] |= {code.lstrip("-") for code in [*numerator, *denominator]}
-        by_month[month] = required
-    return by_month
 
 
 # The workspace ----------------------------------------------------------------------------------------

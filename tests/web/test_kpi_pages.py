@@ -23,6 +23,7 @@ from tests.factories import (
     CommitteeFactory,
     CommitteeMemberFactory,
     ContractFactory,
+    ContractScopeFactory,
     FindingFactory,
     MeasurementChangeFactory,
     MeetingFactory,
@@ -39,6 +40,7 @@ from tests.sla_tracker.kpi_support import (
     demo_counters,
     nothing_written,
     sample_file,
+    voice_contract,
 )
 
 pytestmark = pytest.mark.django_db
@@ -104,8 +106,9 @@ def test_the_workspace_lists_the_managers_contracts_with_the_missing_days_and_co
     assert [row["contract"] for row in rows] == [contract]
     previous = rows[0]["months"][1]
     assert previous.month == month
-    assert previous.counters == ["abandoned", "answered", "answered_within_20s", "short_abandoned"]
-    assert {gap.code for gap in previous.gaps} == set(previous.counters)
+    codes = [counter.code for counter in previous.counters]
+    assert codes == ["abandoned", "answered", "answered_within_20s", "short_abandoned"]
+    assert {gap.code for gap in previous.gaps} == set(codes)
     assert previous.gaps[0].missing_days[0] == month + datetime.timedelta(days=5)
     assert previous.gaps[0].ranges.startswith("6–")
     page = response.content.decode()
@@ -129,6 +132,34 @@ def test_a_whole_month_value_completes_its_counter():
     status = views_kpi.completeness(contract.owner, [contract], [month], today())[(contract.pk, month)]
     assert status.complete
     assert status.percent == 100
+
+
+def test_each_counter_is_expected_on_the_days_its_channel_is_covered():
+    from contracts.choices import CoverageDays
+    from sla_tracker.completeness import completeness
+
+    contract = voice_contract(channels=())
+    ContractScopeFactory(contract=contract, channel=Channel.VOICE, coverage_days=CoverageDays.ALL_WEEK)
+    ContractScopeFactory(contract=contract, channel=Channel.EMAIL, coverage_days=CoverageDays.WEEKDAYS)
+    ServiceLevelVersionFactory(service_level__contract=contract, numerator=["answered"], denominator=["offered"])
+    ServiceLevelVersionFactory(
+        service_level__contract=contract, numerator=["emails_answered_within_24h"], denominator=["emails_due"]
+    )
+    month = datetime.date(2025, 3, 1)  # 31 days, 21 weekdays
+    for offset in range(31):
+        day = month + datetime.timedelta(days=offset)
+        codes = ("answered", "offered", "emails_answered_within_24h", "emails_due")
+        for code in codes if day.weekday() < 5 else codes[:2]:
+            store(contract, code, day, 10)
+
+    status = completeness(contract.owner, [contract], [month], datetime.date(2025, 6, 1))[(contract.pk, month)]
+
+    expected = {counter.code: counter.expected_days for counter in status.counters}
+    assert expected == {"answered": 31, "offered": 31, "emails_answered_within_24h": 21, "emails_due": 21}
+    assert status.complete and status.percent == 100
+    Measurement.objects.filter(counter__code="emails_due", day=month + datetime.timedelta(days=2)).delete()  # a Monday
+    status = completeness(contract.owner, [contract], [month], datetime.date(2025, 6, 1))[(contract.pk, month)]
+    assert [(gap.code, gap.ranges) for gap in status.gaps] == [("emails_due", "3")]
 
 
 def test_the_workspace_takes_the_same_number_of_queries_for_one_or_five_contracts(client, count_queries):
