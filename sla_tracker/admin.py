@@ -9,6 +9,7 @@ reopen, invoice, waive a line, dispute and resolve) on the statement page and th
 Their pages here are view-only, with "View on site" leading to the page where people act on them.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
@@ -43,6 +44,7 @@ from sla_tracker.models import (
     StatementLine,
     TerminationTrigger,
 )
+from sla_tracker.models.data import validate_service_levels_of
 
 
 class ServiceLevelInline(admin.TabularInline):
@@ -187,9 +189,21 @@ class MeasurementChangeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAd
         return reverse("sla_tracker:kpi-history", args=[obj.contract_id, month_label(obj.month)])
 
 
+class ServiceLevelsOfTheContractForm(forms.ModelForm):
+    """The service levels chosen must be the contract's own (sla_tracker.models.data.validate_service_levels_of)."""
+
+    def clean(self):
+        data = super().clean()
+        contract = data.get("contract") or getattr(self.instance, "contract", None)
+        validate_service_levels_of(contract, data.get("service_levels"))
+        return data
+
+
 @admin.register(Exclusion)
 class ExclusionAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Proposed here (or through the API); decided by procurement with the actions, then final."""
+
+    form = ServiceLevelsOfTheContractForm
 
     list_display = ("contract", "start_date", "end_date", "reason", "status", "decided_by")
     list_filter = ("status", "reason")
@@ -239,6 +253,7 @@ class ExclusionAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin)
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    form = ServiceLevelsOfTheContractForm
     list_display = ("title", "contract", "occurred_on", "selected_service_level")
     list_filter = ("contract__vendor",)
     search_fields = ("title", "root_cause", "contract__reference")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
@@ -35,7 +36,7 @@ from accounts.scoping import restrict
 from contracts.models import Contract, Vendor
 from contracts.months import last_day_of_month, month_label, parse_month
 from sla_tracker import exports
-from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementStatus
+from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementStatus, TerminationTriggerType
 from sla_tracker.completeness import completeness
 from sla_tracker.evidence import ALLOWED_EXTENSIONS, EVIDENCE_TYPES, validate_evidence
 from sla_tracker.filtersets import PenaltyStatementFilterSet
@@ -115,6 +116,10 @@ class ReportFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["vendor"].queryset = restrict(Vendor.objects.all(), user)
         self.fields["contract"].queryset = restrict(Contract.objects.all(), user)
+        if user.is_vendor_user:  # vendors see statements once submitted (accounts.scoping): never a draft
+            self.fields["status"].choices = [
+                choice for choice in self.fields["status"].choices if choice[0] != StatementStatus.DRAFT
+            ]
 
     def clean_month(self) -> datetime.date | None:
         value = self.cleaned_data["month"].strip()
@@ -238,10 +243,18 @@ def statement_details(user, statement: PenaltyStatement) -> dict[str, Any]:
         .filter(statement=statement)
         .select_related("origin", "service_level")
     )
+    # The statement's credits are its uncapped credits less what the monthly and annual caps took and
+    # less the waived lines' credits: each shown as what it is.
+    waived = sum((line.credit for line in lines if line.waived), Decimal("0.00"))
     return {
         "statement": statement,
         "contract": statement.contract,
         "lines": lines,
+        "waived_credits": waived,
+        "capped_by": statement.uncapped_credits - statement.credits - waived,
+        "termination_rights": [
+            {**right, "label": TerminationTriggerType(right["type"]).label} for right in statement.termination_rights
+        ],
         "exclusions": list(exclusions),
         "incidents": list(incidents),
         "events": list(events),

@@ -37,6 +37,7 @@ from sla_tracker.models import (
     ServiceLevelVersion,
     StatementLine,
 )
+from sla_tracker.models.data import validate_service_levels_of
 
 
 def may_dispute(user) -> bool:
@@ -104,14 +105,27 @@ class MeasurementInput(ServiceInputSerializer):
         return {**attrs, "month": first_of_month(day or month)}
 
 
-class ExclusionSerializer(ValidatedModelSerializer):
+class ServiceLevelsOfTheContract:
+    """The service levels given must be the contract's own (sla_tracker.models.data.validate_service_levels_of)."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        contract = attrs.get("contract") or getattr(self.instance, "contract", None)
+        try:
+            validate_service_levels_of(contract, attrs.get("service_levels"))
+        except ValidationError as exc:
+            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+        return attrs
+
+
+class ExclusionSerializer(ServiceLevelsOfTheContract, ValidatedModelSerializer):
     class Meta:
         model = Exclusion
         fields = "__all__"
         read_only_fields = ["status", "requested_by", "decided_by", "decided_at", "created_at"]
 
 
-class IncidentSerializer(ValidatedModelSerializer):
+class IncidentSerializer(ServiceLevelsOfTheContract, ValidatedModelSerializer):
     class Meta:
         model = Incident
         fields = "__all__"

@@ -257,6 +257,22 @@ class MeasurementChange(models.Model):
         return f"{self.get_action_display()} {self.counter_id} {when}: {self.old_value} → {self.new_value}"
 
 
+def validate_service_levels_of(contract: Contract | None, service_levels, *, field: str = "service_levels") -> None:
+    """Refuse service levels of another contract for an exclusion or an incident of ``contract``
+    (a many-to-many choice, which the model's own validation cannot see). An exclusion naming none
+    applies to every service level, so a wrong choice must never be dropped silently."""
+    if contract is None:
+        return
+    foreign = sorted(str(level) for level in service_levels or () if level.contract_id != contract.pk)
+    if foreign:
+        raise ValidationError(
+            {
+                field: _("These service levels belong to another contract than %(contract)s: %(levels)s.")
+                % {"contract": contract.reference, "levels": "; ".join(foreign)}
+            }
+        )
+
+
 class Exclusion(models.Model):
     """Approved excused days: their numerator and denominator leave the named service levels' month."""
 

@@ -119,3 +119,31 @@ def test_an_approval_recomputes_the_contracts_open_statements(users, client_for,
     assert figures(contract) != before
     statement = PenaltyStatement.objects.get(contract=contract)
     assert statement.events.filter(action=StatementAction.RECOMPUTED).count() == 1
+
+
+def test_an_exclusion_naming_another_contracts_service_level_is_refused_and_nothing_is_written(
+    worlds, users, client_for
+):
+    # An exclusion naming no service level applies to all of them: a wrong one must not vanish silently.
+    contract = worlds[0]["contracts.Contract"]
+    manager = users[Role.VENDOR_MANAGER]
+    other = f.ServiceLevelFactory(contract=f.ContractFactory(owner=manager, vendor=contract.vendor))
+    own = f.ServiceLevelFactory(contract=contract)
+    payload = {
+        "contract": contract.pk,
+        "start_date": contract.start_date.isoformat(),
+        "end_date": contract.start_date.isoformat(),
+        "reason": ExclusionReason.FORCE_MAJEURE,
+        "description": "Storm: the site was closed.",
+        "service_levels": [own.pk, other.pk],
+    }
+    before = Exclusion.objects.count()
+
+    refused = client_for(manager).post("/api/v1/exclusions/", payload, format="json")
+
+    assert refused.status_code == 400, refused.content
+    assert other.code in refused.json()["errors"]["service_levels"][0]
+    assert Exclusion.objects.count() == before
+    accepted = client_for(manager).post("/api/v1/exclusions/", {**payload, "service_levels": [own.pk]}, format="json")
+    assert accepted.status_code == 201, accepted.content
+    assert accepted.json()["service_levels"] == [own.pk]

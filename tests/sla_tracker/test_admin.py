@@ -320,3 +320,31 @@ def test_a_vendor_manager_gets_no_decision_action_and_a_decided_exclusion_is_rea
     assert approved.description != "rewritten"
     assert approved.status == ApprovalStatus.APPROVED
     assert proposed.status == ApprovalStatus.PROPOSED  # the action is not theirs, even posted by hand
+
+
+def test_an_exclusion_proposed_in_the_back_office_with_another_contracts_service_level_is_refused(client):
+    from sla_tracker.models import Exclusion
+    from tests.factories import ContractFactory, ServiceLevelFactory
+
+    manager = UserFactory(is_staff=True)  # a vendor manager
+    contract = ContractFactory(owner=manager)
+    own = ServiceLevelFactory(contract=contract)
+    other = ServiceLevelFactory(contract=ContractFactory(owner=manager))
+    client.force_login(manager)
+    form = {
+        "contract": contract.pk,
+        "start_date": "2025-03-04",
+        "end_date": "2025-03-05",
+        "reason": "force_majeure",
+        "description": "Storm",
+        "evidence": "",
+        "service_levels": [own.pk, other.pk],
+    }
+
+    refused = client.post(_url(Exclusion, "add"), form)
+
+    assert refused.status_code == 200
+    assert "belong to another contract" in refused.content.decode()
+    assert not Exclusion.objects.exists()
+    assert client.post(_url(Exclusion, "add"), {**form, "service_levels": [own.pk]}).status_code == 302
+    assert list(Exclusion.objects.get().service_levels.all()) == [own]

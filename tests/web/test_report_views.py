@@ -92,6 +92,9 @@ def test_a_vendor_user_sees_only_their_vendors_submitted_statements(client, stat
     assert list(response.context["statements"]) == [statement]
     assert other_statement.contract.reference not in response.content.decode()
     assert list(april.context["statements"]) == []
+    # Nor is "draft" offered in the status filter.
+    offered = [value for value, _label in response.context["form"].fields["status"].choices]
+    assert StatementStatus.DRAFT not in offered and StatementStatus.IN_REVIEW in offered
 
 
 def test_a_vendor_manager_sees_only_the_contracts_they_own(client, statement, other_statement):

@@ -171,6 +171,26 @@ def test_procurement_waives_a_line_with_a_reason(client, procurement, statement)
     statement.refresh_from_db()
     assert line.waived
     assert str(statement.credits) == "0.00"
+    # The €1,500.00 no longer credited is shown as waived, not as taken by a cap.
+    page = client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
+    assert '<div class="small text-body-secondary" data-testid="waived-credits">€1,500.00 waived</div>' in page
+    assert 'data-testid="before-caps"' not in page
+
+
+def test_credits_reduced_by_a_cap_show_the_amount_before_the_caps(client, procurement):
+    from decimal import Decimal
+
+    from tests.web.conftest import make_statement
+
+    capped = make_statement(currency="EUR")
+    capped.uncapped_credits, capped.cap_reached = Decimal("2000.00"), True
+    capped.save()
+    client.force_login(procurement)
+
+    page = client.get(reverse("sla_tracker:statement", args=[capped.pk])).content.decode()
+
+    assert '<div class="small text-body-secondary" data-testid="before-caps">€2,000.00 before the caps</div>' in page
+    assert 'data-testid="waived-credits"' not in page
 
 
 def test_an_unknown_action_is_404(client, procurement, statement):
@@ -537,3 +557,29 @@ def test_the_dispute_button_is_hidden_on_a_line_with_an_open_dispute(client, pro
     assert button not in during
     assert reverse("sla_tracker:line-dispute", args=[line.pk]) not in during
     assert button in after
+
+
+def test_a_termination_right_is_shown_with_its_trigger_since_and_evidence(client, procurement, statement):
+    statement.termination_rights = [
+        {
+            "type": "consecutive_defaults",
+            "months": 3,
+            "window": None,
+            "since": "2025-03",
+            "evidence": "CSL-1 in default in 2025-01, 2025-02, 2025-03",
+        }
+    ]
+    statement.save()
+    client.force_login(procurement)
+
+    page = client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
+
+    assert 'data-testid="termination-rights"' in page
+    assert "Same service level in default N consecutive months (N = 3) — available since 2025-03" in page
+    assert "CSL-1 in default in 2025-01, 2025-02, 2025-03" in page
+    statement.termination_rights = []
+    statement.save()
+    assert (
+        'data-testid="termination-rights"'
+        not in client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
+    )

@@ -41,6 +41,19 @@ def test_the_chart_data_holds_the_monthly_credits(client, procurement, statement
     assert "chart.umd.min.js" in page
 
 
+def test_the_year_shows_each_months_earn_backs_bonuses_and_net_beside_its_credits(client, procurement, statement):
+    from decimal import Decimal
+
+    statement.earn_backs, statement.net = Decimal("300.00"), Decimal("-1000.00")  # 200 bonus + 300 − 1,500
+    statement.save()
+    client.force_login(procurement)
+
+    page = client.get(year_url(statement.contract)).content.decode()
+
+    assert '<td class="small text-end" data-testid="earn-backs">€300.00</td>' in page
+    assert '<td class="small text-end fw-semibold" data-testid="net">−€1,000.00</td>' in page
+
+
 def test_another_vendors_contract_year_is_404(client, statement, other_statement):
     client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
 
