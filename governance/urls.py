@@ -10,5 +10,7 @@ urlpatterns = [
     path("meetings/<int:pk>/", views.meeting_dashboard, name="meeting"),
     path("meetings/<int:pk>/pack.pdf", views.meeting_pack, name="meeting-pack"),
     path("meetings/<int:pk>/<slug:action>/", views.meeting_action, name="meeting-action"),
-    path("action-items/<int:pk>/close/", views.close_action, name="action-close"),
+    path("action-items/<int:pk>/start/", views.change_action, {"change": "start"}, name="action-start"),
+    path("action-items/<int:pk>/close/", views.change_action, {"change": "close"}, name="action-close"),
+    path("action-items/<int:pk>/cancel/", views.change_action, {"change": "cancel"}, name="action-cancel"),
 ]

@@ -57,6 +57,7 @@ from governance.selectors import (
 )
 from governance.services import (
     approve_minutes_as_chair,
+    cancel_action_item,
     circulate_minutes,
     close_action_item,
     create_action_item,
@@ -64,6 +65,7 @@ from governance.services import (
     record_decision,
     record_minutes_correction,
     record_minutes_vote,
+    start_action_item,
     update_minutes,
 )
 from sla_tracker.choices import DisputeStatus
@@ -512,17 +514,27 @@ def _form_action(request, meeting: Meeting, action: str, members: list[Committee
     return redirect(dashboard)
 
 
+# An open action item's changes on the dashboard: the service, and the message once done.
+ACTION_ITEM_CHANGES = {
+    "start": (start_action_item, _("The action item is in progress.")),
+    "close": (close_action_item, _("The action item was closed.")),
+    "cancel": (cancel_action_item, _("The action item was cancelled.")),
+}
+
+
 @login_required
 @require_POST
-def close_action(request, pk: int):
+def change_action(request, pk: int, change: str):
+    """Start, close or cancel an action item of a meeting, by those who keep the committee's record."""
     item = get_object_or_404(
         restrict(ActionItem.objects.all(), request.user).filter(meeting__in=visible_meetings(request.user)), pk=pk
     )
     if not may_change_meeting(request.user, committee_members(request.user, item.meeting.committee_id)):
         raise PermissionDenied
+    service, done = ACTION_ITEM_CHANGES[change]
     try:
-        close_action_item(item=item, actor=request.user)
-        messages.success(request, _("The action item was closed."))
+        service(item=item, actor=request.user)
+        messages.success(request, done)
     except ValidationError as error:
         _refusal(request, error)
     back = request.POST.get("meeting", "")

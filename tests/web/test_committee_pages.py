@@ -358,6 +358,38 @@ def test_a_member_closes_an_action_item(chair_client, review):
     assert response.url == review.url()
 
 
+def test_a_member_starts_then_cancels_an_action_item_and_a_closed_one_cannot_start(chair_client, review):
+    item = ActionItemFactory(meeting=review.previous)
+    page = chair_client.get(review.url()).content.decode()
+    assert reverse("governance:action-start", args=[item.pk]) in page
+
+    chair_client.post(reverse("governance:action-start", args=[item.pk]), {"meeting": review.meeting.pk})
+    item.refresh_from_db()
+    assert item.status == ActionStatus.IN_PROGRESS
+    chair_client.post(reverse("governance:action-cancel", args=[item.pk]), {"meeting": review.meeting.pk})
+    item.refresh_from_db()
+    assert item.status == ActionStatus.CANCELLED and item.closed_at is not None
+
+    refused = chair_client.post(
+        reverse("governance:action-start", args=[item.pk]), {"meeting": review.meeting.pk}, follow=True
+    )
+    item.refresh_from_db()
+    assert item.status == ActionStatus.CANCELLED
+    assert "cannot become" in refused.content.decode()
+
+
+@pytest.mark.parametrize("change", ["action-start", "action-cancel"])
+def test_a_vendor_member_cannot_start_or_cancel_an_action_item(client, review, vendor_member, change):
+    item = ActionItemFactory(meeting=review.previous, owner=review.chair)
+    client.force_login(vendor_member)
+
+    response = client.post(reverse(f"governance:{change}", args=[item.pk]), {"meeting": review.meeting.pk})
+
+    assert response.status_code == 403
+    item.refresh_from_db()
+    assert item.status == ActionStatus.OPEN
+
+
 def test_a_non_member_who_sees_the_committee_cannot_change_it(client, review):
     item = ActionItemFactory(meeting=review.previous)
     client.force_login(UserFactory(procurement=True))
