@@ -31,6 +31,14 @@ def _save(instance, *, actor, reason: str) -> None:
     instance.save()
 
 
+@transaction.atomic
+def plan_meeting(*, committee, scheduled_for: datetime.datetime, location: str, actor) -> Meeting:
+    """A new planned meeting of ``committee`` (one per committee and time; ValidationError otherwise)."""
+    meeting = Meeting(committee=committee, scheduled_for=scheduled_for, location=location.strip())
+    _save(meeting, actor=actor, reason="Planned")
+    return meeting
+
+
 def _locked_meeting(meeting: Meeting) -> Meeting:
     return Meeting.objects.select_for_update().select_related("committee").get(pk=meeting.pk)
 

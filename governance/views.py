@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scoping import restrict
 from audits.choices import FindingStatus, Severity
@@ -61,6 +61,7 @@ from governance.services import (
     circulate_minutes,
     close_action_item,
     create_action_item,
+    plan_meeting,
     propose_agenda,
     record_decision,
     record_minutes_correction,
@@ -128,10 +129,22 @@ def committee_list(request):
     )
 
 
+class PlanMeetingForm(forms.Form):
+    scheduled_for = forms.DateTimeField(
+        label=_("Date and time"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )
+    location = forms.CharField(
+        label=_("Location"), max_length=200, required=False, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
+
+
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def committee_detail(request, pk: int):
-    """A committee's members and meetings (next first, then past), and whether its cadence is kept."""
+    """A committee's members and meetings (next first, then past), and whether its cadence is kept;
+    those who keep its record plan the next meeting here (POST)."""
     rows = committees_with_compliance(
         _with_next_meeting(visible_committees(request.user).filter(pk=pk), timezone.now())
     )
@@ -146,12 +159,29 @@ def committee_detail(request, pk: int):
     now = timezone.now()
     for meeting in meetings:
         meeting.lacked_quorum = meeting.status == MeetingStatus.HELD and meeting.present_count < committee.quorum
+    members = committee_members(request.user, committee.pk)
+    can_plan = may_change_meeting(request.user, members)
+    form = None
+    if can_plan:
+        form = PlanMeetingForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                meeting = plan_meeting(committee=committee, actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            else:
+                messages.success(request, _("The meeting was planned."))
+                return redirect("governance:meeting", pk=meeting.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
     return render(
         request,
         "governance/committee_detail.html",
         {
             "committee": committee,
-            "members": committee_members(request.user, committee.pk),
+            "plan_form": form,
+            "members": members,
             "upcoming": [m for m in reversed(meetings) if m.status == MeetingStatus.PLANNED and m.scheduled_for >= now],
             "past": [m for m in meetings if not (m.status == MeetingStatus.PLANNED and m.scheduled_for >= now)],
             "active_section": "committees",

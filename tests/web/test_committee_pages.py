@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from audits.choices import Severity
@@ -123,6 +124,35 @@ def test_a_vendor_user_sees_only_the_committees_they_sit_on(client, review):
     committee_page = client.get(reverse("governance:committee", args=[review.committee.pk])).content.decode()
     assert contract_page not in committee_page
     assert client.get(contract_page).status_code == 403
+
+
+def test_a_member_plans_the_next_meeting_from_the_committee_page(chair_client, review):
+    from governance.models import Meeting
+
+    url = reverse("governance:committee", args=[review.committee.pk])
+    assert 'data-testid="plan-meeting"' in chair_client.get(url).content.decode()
+
+    response = chair_client.post(url, {"scheduled_for": "2099-03-02T10:00", "location": "Lille, room 4"})
+
+    meeting = Meeting.objects.get(committee=review.committee, location="Lille, room 4")
+    assert response.url == reverse("governance:meeting", args=[meeting.pk])
+    assert timezone.localtime(meeting.scheduled_for).replace(tzinfo=None) == datetime.datetime(2099, 3, 2, 10, 0)
+    assert meeting.history.get().history_user == review.chair
+    again = chair_client.post(url, {"scheduled_for": "2099-03-02T10:00", "location": "Elsewhere"})
+    assert again.status_code == 200  # the same committee and time: refused on the page
+    assert Meeting.objects.filter(committee=review.committee, scheduled_for=meeting.scheduled_for).count() == 1
+
+
+def test_a_vendor_member_is_not_offered_to_plan_a_meeting_and_cannot(client, review, vendor_member):
+    from governance.models import Meeting
+
+    url = reverse("governance:committee", args=[review.committee.pk])
+    client.force_login(vendor_member)
+    before = Meeting.objects.count()
+
+    assert 'data-testid="plan-meeting"' not in client.get(url).content.decode()
+    assert client.post(url, {"scheduled_for": "2099-03-02T10:00"}).status_code == 403
+    assert Meeting.objects.count() == before
 
 
 def test_the_committee_page_lists_past_and_next_meetings_and_the_cadence(chair_client, review):
