@@ -73,6 +73,15 @@ def navigation_items(user) -> list[dict]:
                 "description": _("Meetings and their dashboards: scorecard, penalties, actions, findings, minutes."),
             }
         )
+    if user.role != Role.VENDOR_USER and user.has_perm("audits.view_audit"):
+        items.append(
+            {
+                "key": "audits",
+                "label": _("Audits"),
+                "url": reverse("audits:list"),
+                "description": _("Audits under the contracts' audit rights, their findings and remediation."),
+            }
+        )
     if user.is_staff:
         items.append(
             {

@@ -21,6 +21,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("penalties/", include("sla_tracker.urls")),
     path("committees/", include("governance.urls")),
+    path("audits/", include("audits.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
 ]

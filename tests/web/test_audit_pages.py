@@ -1,0 +1,681 @@
+"""The audit pages: the list, an audit with its right, timeline and findings, and every action through
+the page. Each action calls one audits.services function: the model changes as the service says, a role
+the API refuses gets no button and a 403, a contract out of scope is a 404, and a service refusal is
+shown on the page with nothing written."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import escape
+
+from accounts.choices import Role
+from audits.choices import AuditStatus, FindingStatus, Severity
+from audits.models import Audit, Finding
+from tests.factories import (
+    ActionItemFactory,
+    AuditFactory,
+    AuditRightFactory,
+    ContractFactory,
+    FindingFactory,
+    UserFactory,
+    VendorFactory,
+    VendorUserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+TODAY = D(2025, 5, 2)
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    """The services and the pages count notice and remediation days from today."""
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+    return TODAY
+
+
+@pytest.fixture
+def auditor():
+    return UserFactory(auditor=True, first_name="Alice", last_name="Audit")
+
+
+@pytest.fixture
+def contract(auditor):
+    return ContractFactory(reference="AUD-CTR-A", auditors=[auditor])
+
+
+@pytest.fixture
+def other_contract():
+    """A contract of another vendor, which the auditor is not assigned to."""
+    return ContractFactory(reference="AUD-CTR-B", vendor=VendorFactory(name="Other BPO"))
+
+
+def make_audit(contract, status=AuditStatus.PLANNED, **values):
+    """An audit under its own right of `contract` (so the year's allowance is its own)."""
+    right = AuditRightFactory(contract=contract)
+    defaults = {"notice_date": None} if status == AuditStatus.PLANNED else {}
+    return AuditFactory(audit_right=right, status=status, **{**defaults, **values})
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]] if response.context else []
+
+
+def page_errors(response) -> list[str]:
+    assert response.status_code == 200, response.status_code
+    return [str(error) for error in response.context["form"].non_field_errors()]
+
+
+def snapshot(row):
+    row.refresh_from_db()
+    return {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields}
+
+
+def action_url(audit, action):
+    return reverse("audits:action", args=[audit.pk, action])
+
+
+def finding_url(finding, action):
+    return reverse("audits:finding-action", args=[finding.pk, action])
+
+
+# Navigation and the list -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "role", [Role.AUDITOR, Role.PROCUREMENT, Role.VENDOR_MANAGER, Role.COMMITTEE_MEMBER, Role.ADMINISTRATOR]
+)
+def test_the_audits_section_is_in_the_navigation_of_who_may_view_audits(client, role):
+    signed_in(client, UserFactory(role=role))
+
+    page = client.get(reverse("accounts:home")).content.decode()
+
+    assert f'href="{reverse("audits:list")}"' in page
+    assert client.get(reverse("audits:list")).status_code == 200
+
+
+def test_a_vendor_user_gets_no_audits_section_and_no_audit_page(client, contract):
+    audit = make_audit(contract)
+    signed_in(client, VendorUserFactory(vendor=contract.vendor))
+
+    page = client.get(reverse("accounts:home")).content.decode()
+
+    assert reverse("audits:list") not in page
+    assert "Findings addressed to my vendor" in page
+    assert client.get(reverse("audits:list")).status_code == 403
+    assert client.get(reverse("audits:detail", args=[audit.pk])).status_code == 403
+
+
+def test_the_list_shows_only_scoped_audits_with_open_and_overdue_findings(client, auditor, contract, other_contract):
+    audit = make_audit(contract, AuditStatus.REPORTED, reference="AUD-MINE", lead_auditor=auditor)
+    FindingFactory(audit=audit, due_date=D(2025, 4, 1))  # overdue
+    FindingFactory(audit=audit, due_date=D(2025, 6, 1))  # open, not yet due
+    FindingFactory(
+        audit=audit,
+        due_date=D(2025, 3, 1),
+        status=FindingStatus.VERIFIED,
+        verified_by=auditor,
+        verified_at=timezone.now(),
+    )  # settled: neither open nor overdue
+    make_audit(other_contract, reference="AUD-THEIRS")
+    signed_in(client, auditor)
+
+    response = client.get(reverse("audits:list"))
+
+    assert [a.reference for a in response.context["audits"]] == ["AUD-MINE"]
+    row = response.context["audits"][0]
+    assert (row.open_findings, row.overdue_findings) == (2, 1)
+    page = response.content.decode()
+    assert "AUD-THEIRS" not in page
+    assert "1 overdue" in page
+    assert audit.audit_right.clause_reference in page
+    assert "Alice Audit" in page
+
+
+def test_the_list_filters_by_contract_and_status(client, contract, other_contract):
+    planned = make_audit(contract, reference="AUD-P")
+    make_audit(contract, AuditStatus.FIELDWORK, reference="AUD-F")
+    make_audit(other_contract, reference="AUD-O")
+    signed_in(client, UserFactory(procurement=True))
+
+    def references(**query):
+        return sorted(a.reference for a in client.get(reverse("audits:list"), query).context["audits"])
+
+    assert references() == ["AUD-F", "AUD-O", "AUD-P"]
+    assert references(contract=contract.pk) == ["AUD-F", "AUD-P"]
+    assert references(contract=contract.pk, status="planned") == [planned.reference]
+    assert references(status="fieldwork") == ["AUD-F"]
+
+
+def test_the_list_runs_a_fixed_number_of_queries(client, auditor, contract, count_queries):
+    signed_in(client, auditor)
+    audit = make_audit(contract, AuditStatus.FIELDWORK)
+    FindingFactory(audit=audit)
+    few = count_queries(client, reverse("audits:list"))
+    for _ in range(4):
+        other = make_audit(contract, AuditStatus.REPORTED, lead_auditor=auditor)
+        FindingFactory.create_batch(3, audit=other)
+
+    assert count_queries(client, reverse("audits:list")) == few
+
+
+# An audit's page ----------------------------------------------------------------------------------
+
+
+def test_the_audit_page_shows_its_right_timeline_findings_and_linked_action_items(client, auditor, contract):
+    audit = make_audit(
+        contract,
+        AuditStatus.REPORTED,
+        report_date=D(2025, 6, 20),
+        report_summary="Two deviations in the abandon counts.",
+    )
+    overdue = FindingFactory(
+        audit=audit,
+        number=1,
+        due_date=D(2025, 4, 30),
+        severity=Severity.HIGH,
+        status=FindingStatus.REMEDIATION_PLANNED,
+        remediation_plan="Fix the ACD setting",
+    )
+    FindingFactory(audit=audit, number=2, due_date=D(2025, 8, 1), title="Late reports")
+    ActionItemFactory(meeting=None, finding=overdue, title="Reconfigure the ACD", owner=auditor)
+    signed_in(client, auditor)
+
+    response = client.get(reverse("audits:detail", args=[audit.pk]))
+
+    page = response.content.decode()
+    right = audit.audit_right
+    assert right.clause_reference in page and escape(right.clause_text) in page
+    assert "1 audit per contract year" in page and "30 calendar days" in page
+    assert "Two deviations in the abandon counts." in page
+    assert page.count('data-testid="finding-overdue"') == 1
+    assert "Fix the ACD setting" in page and "Reconfigure the ACD" in page and "Late reports" in page
+    assert "2 open, 1 overdue" in page
+    # Auditors may close the audit, record findings and change findings.
+    assert 'data-testid="audit-action-close"' in page and 'data-testid="record-finding"' in page
+    assert 'data-testid="finding-remediate"' in page and 'data-testid="finding-plan-remediation"' in page
+
+
+@pytest.mark.parametrize("role", [Role.PROCUREMENT, Role.VENDOR_MANAGER, Role.COMMITTEE_MEMBER])
+def test_roles_that_only_view_audits_get_no_buttons(client, contract, role):
+    audit = make_audit(contract, AuditStatus.REPORTED)
+    FindingFactory(audit=audit, status=FindingStatus.REMEDIATED)
+    user = UserFactory(role=role)
+    contract.owner = user if role == Role.VENDOR_MANAGER else contract.owner
+    contract.save()
+    if role == Role.COMMITTEE_MEMBER:
+        from tests.factories import CommitteeMemberFactory
+
+        CommitteeMemberFactory(committee__contract=contract, committee__vendor=None, user=user)
+    signed_in(client, user)
+
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+
+    assert audit.reference in page
+    assert 'data-testid="audit-action-' not in page
+    assert 'data-testid="record-finding"' not in page
+    assert 'data-testid="finding-' not in page.replace('data-testid="finding-overdue"', "")
+
+
+def test_an_audit_outside_the_users_contracts_is_a_404(client, auditor, other_contract):
+    audit = make_audit(other_contract)
+    signed_in(client, auditor)
+
+    assert client.get(reverse("audits:detail", args=[audit.pk])).status_code == 404
+
+
+def test_the_audit_page_runs_a_fixed_number_of_queries(client, auditor, contract, count_queries):
+    audit = make_audit(contract, AuditStatus.REPORTED, report_date=D(2025, 6, 20))
+    first = FindingFactory(audit=audit, number=1)
+    ActionItemFactory(meeting=None, finding=first, owner=auditor)
+    signed_in(client, auditor)
+    url = reverse("audits:detail", args=[audit.pk])
+    few = count_queries(client, url)
+    for number in range(2, 8):
+        finding = FindingFactory(audit=audit, number=number, verified_by=auditor, owner=UserFactory())
+        ActionItemFactory(meeting=None, finding=finding, owner=UserFactory())
+
+    assert count_queries(client, url) == few
+
+
+# Audit actions --------------------------------------------------------------------------------------
+
+
+def test_an_auditor_records_the_notice(client, auditor, contract):
+    audit = make_audit(contract)
+    signed_in(client, auditor)
+    assert client.get(action_url(audit, "notify")).status_code == 200
+
+    response = client.post(action_url(audit, "notify"), {"notice_date": "2025-05-02"}, follow=True)
+
+    assert "The notice was recorded: the audit is notified." in messages_of(response)
+    audit.refresh_from_db()
+    assert (audit.status, audit.notice_date) == (AuditStatus.NOTIFIED, D(2025, 5, 2))
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason) == (auditor, "Notified")
+
+
+def test_a_notice_too_short_is_refused_on_the_page_quoting_the_clause(client, auditor, contract):
+    audit = make_audit(contract)
+    before = snapshot(audit)
+    signed_in(client, auditor)
+
+    response = client.post(action_url(audit, "notify"), {"notice_date": "2025-05-20"})
+
+    errors = page_errors(response)
+    assert "Notice of 13 calendar days is shorter than the 30 calendar days required." in errors
+    assert errors[-1] == f"Clause {audit.audit_right.clause_reference}: “{audit.audit_right.clause_text}”"
+    assert 'data-testid="action-error"' in response.content.decode()
+    assert snapshot(audit) == before
+
+
+def test_an_administrator_overrides_a_short_notice_with_a_reason_but_an_auditor_may_not(client, auditor, contract):
+    audit = make_audit(contract)
+    before = snapshot(audit)
+    data = {"notice_date": "2025-05-20", "override_reason": "Regulator's written demand"}
+
+    refused = signed_in(client, auditor).post(action_url(audit, "notify"), data)
+    assert "Only an administrator may allow an audit outside the contract's audit right." in page_errors(refused)
+    assert snapshot(audit) == before
+
+    admin = UserFactory(administrator=True)
+    signed_in(client, admin).post(action_url(audit, "notify"), data)
+    audit.refresh_from_db()
+    assert (audit.status, audit.override_reason, audit.overridden_by) == (
+        AuditStatus.NOTIFIED,
+        "Regulator's written demand",
+        admin,
+    )
+
+
+def test_an_auditor_starts_the_fieldwork_reports_and_closes(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.NOTIFIED)
+    signed_in(client, auditor)
+
+    client.post(action_url(audit, "start-fieldwork"))
+    audit.refresh_from_db()
+    assert audit.status == AuditStatus.FIELDWORK
+
+    response = client.post(
+        action_url(audit, "report"), {"report_date": "2025-06-20", "report_summary": "No deviation."}, follow=True
+    )
+    assert "The report was recorded." in messages_of(response)
+    audit.refresh_from_db()
+    assert (audit.status, audit.report_date, audit.report_summary) == (
+        AuditStatus.REPORTED,
+        D(2025, 6, 20),
+        "No deviation.",
+    )
+
+    response = client.post(action_url(audit, "close"), follow=True)
+    assert "The audit was closed." in messages_of(response)
+    audit.refresh_from_db()
+    assert audit.status == AuditStatus.CLOSED
+    assert [r.history_change_reason for r in audit.history.order_by("history_date")][-3:] == [
+        "Fieldwork started",
+        "Reported",
+        "Closed",
+    ]
+    assert response.context["closed_on"] is not None
+
+
+def test_an_invalid_transition_is_shown_and_nothing_changes(client, auditor, contract):
+    audit = make_audit(contract)
+    before = snapshot(audit)
+    signed_in(client, auditor)
+
+    response = client.post(action_url(audit, "start-fieldwork"))
+
+    assert page_errors(response) == ["The audit is Planned; this step needs it Notified."]
+    assert snapshot(audit) == before
+
+
+def test_a_report_without_its_summary_is_refused_by_the_form(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.FIELDWORK)
+    before = snapshot(audit)
+    signed_in(client, auditor)
+
+    response = client.post(action_url(audit, "report"), {"report_date": "2025-06-20"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["report_summary"]
+    assert snapshot(audit) == before
+
+
+def test_closing_with_unsettled_findings_is_refused_on_the_page(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.REPORTED)
+    FindingFactory(audit=audit, number=3)
+    before = snapshot(audit)
+    signed_in(client, auditor)
+
+    response = client.post(action_url(audit, "close"))
+
+    assert page_errors(response) == ["Findings 3 are neither verified nor risk-accepted; the audit stays open."]
+    assert snapshot(audit) == before
+
+
+# Findings -------------------------------------------------------------------------------------------
+
+
+def test_an_auditor_records_a_finding_with_the_clauses_due_date(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.REPORTED, report_date=D(2025, 6, 20))
+    FindingFactory(audit=audit, number=1)
+    signed_in(client, auditor)
+    url = reverse("audits:record-finding", args=[audit.pk])
+    assert client.get(url).status_code == 200
+
+    response = client.post(
+        url,
+        {
+            "title": "Fees billed twice",
+            "severity": "high",
+            "description": "Two invoices for March.",
+            "discrepancy_pct": "6.5",
+            "addressed_to_vendor": "on",
+        },
+        follow=True,
+    )
+
+    finding = Finding.objects.get(audit=audit, title="Fees billed twice")
+    # High: 30 days from the report date; numbered after the audit's last finding.
+    assert (finding.number, finding.due_date, finding.status) == (2, D(2025, 7, 20), FindingStatus.OPEN)
+    day = date_format(D(2025, 7, 20), "SHORT_DATE_FORMAT")
+    assert f"Finding 2 was recorded; remediation due on {day}." in messages_of(response)
+    assert finding.history.latest().history_change_reason == "Recorded"
+    audit.refresh_from_db()
+    assert audit.cost_recoverable is True  # 6.5 % ≥ the clause's 5 %
+
+
+def test_a_finding_on_a_planned_audit_is_refused_on_the_page(client, auditor, contract):
+    audit = make_audit(contract)
+    signed_in(client, auditor)
+
+    response = client.post(
+        reverse("audits:record-finding", args=[audit.pk]),
+        {"title": "Too early", "severity": "low", "description": "…"},
+    )
+
+    assert page_errors(response) == ["Findings are recorded during fieldwork or in the report."]
+    assert not Finding.objects.filter(audit=audit).exists()
+
+
+def test_an_auditor_changes_a_due_date_with_a_reason(client, auditor, contract):
+    finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED))
+    signed_in(client, auditor)
+
+    client.post(finding_url(finding, "due-date"), {"due_date": "2025-09-30", "reason": "Vendor's new ACD release"})
+
+    finding.refresh_from_db()
+    assert finding.due_date == D(2025, 9, 30)
+    assert finding.history.latest().history_change_reason == "Due date 2025-09-30: Vendor's new ACD release"
+
+
+def test_a_settled_finding_keeps_its_due_date(client, auditor, contract):
+    finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED), status=FindingStatus.RISK_ACCEPTED)
+    before = snapshot(finding)
+    signed_in(client, auditor)
+
+    response = client.post(finding_url(finding, "due-date"), {"due_date": "2025-09-30", "reason": "Later"})
+
+    assert page_errors(response) == ["A settled finding keeps its due date."]
+    assert snapshot(finding) == before
+
+
+def test_a_finding_is_planned_remediated_and_verified_through_the_pages(client, auditor, contract):
+    finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED))
+    signed_in(client, auditor)
+
+    client.post(finding_url(finding, "plan-remediation"), {"plan": "Set short abandons to 5 s"})
+    finding.refresh_from_db()
+    assert (finding.status, finding.remediation_plan) == (
+        FindingStatus.REMEDIATION_PLANNED,
+        "Set short abandons to 5 s",
+    )
+
+    client.post(finding_url(finding, "remediate"), {"evidence": "ACD export of 12 May"})
+    finding.refresh_from_db()
+    assert (finding.status, finding.evidence) == (FindingStatus.REMEDIATED, "ACD export of 12 May")
+    assert finding.remediated_at is not None
+
+    response = client.post(finding_url(finding, "verify"), follow=True)
+    assert "The finding was verified." in messages_of(response)
+    finding.refresh_from_db()
+    assert (finding.status, finding.verified_by) == (FindingStatus.VERIFIED, auditor)
+    assert [r.history_change_reason for r in finding.history.order_by("history_date")][-3:] == [
+        "Remediation planned",
+        "Remediated",
+        "Verified",
+    ]
+    assert 'data-testid="verified"' in response.content.decode()
+
+
+def test_an_auditor_accepts_a_risk_with_a_reason(client, auditor, contract):
+    finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED))
+    signed_in(client, auditor)
+
+    client.post(finding_url(finding, "accept-risk"), {"reason": "Tool retired in June"})
+
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.RISK_ACCEPTED
+    assert finding.history.latest().history_change_reason == "Risk accepted: Tool retired in June"
+
+
+def test_verifying_a_finding_not_remediated_is_refused_on_the_page(client, auditor, contract):
+    finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED))
+    before = snapshot(finding)
+    signed_in(client, auditor)
+
+    response = client.post(finding_url(finding, "verify"))
+
+    assert page_errors(response) == ["A finding that is Open cannot become Verified."]
+    assert snapshot(finding) == before
+
+
+@pytest.mark.parametrize(("action", "field"), [("plan-remediation", "plan"), ("remediate", "evidence")])
+def test_a_blank_plan_or_evidence_is_refused_and_nothing_changes(client, auditor, contract, action, field):
+    finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED))
+    before = snapshot(finding)
+    signed_in(client, auditor)
+
+    response = client.post(finding_url(finding, action), {field: "   "})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    assert snapshot(finding) == before
+
+
+# Who may act --------------------------------------------------------------------------------------
+
+
+def _all_actions(contract):
+    """Every action with a valid input, on rows where the service would accept it."""
+    planned = make_audit(contract)
+    notified = make_audit(contract, AuditStatus.NOTIFIED)
+    fieldwork = make_audit(contract, AuditStatus.FIELDWORK)
+    reported = make_audit(contract, AuditStatus.REPORTED)
+    open_finding = FindingFactory(audit=reported)
+    remediated = FindingFactory(audit=reported, status=FindingStatus.REMEDIATED)
+    rows = [planned, notified, fieldwork, reported, open_finding, remediated]
+    actions = [
+        (action_url(planned, "notify"), {"notice_date": "2025-05-02"}),
+        (action_url(notified, "start-fieldwork"), {}),
+        (action_url(fieldwork, "report"), {"report_date": "2025-06-20", "report_summary": "OK"}),
+        (action_url(make_audit(contract, AuditStatus.REPORTED), "close"), {}),
+        (
+            reverse("audits:record-finding", args=[fieldwork.pk]),
+            {"title": "T", "severity": "low", "description": "D"},
+        ),
+        (finding_url(open_finding, "due-date"), {"due_date": "2025-09-30", "reason": "R"}),
+        (finding_url(open_finding, "plan-remediation"), {"plan": "P"}),
+        (finding_url(open_finding, "remediate"), {"evidence": "E"}),
+        (finding_url(remediated, "verify"), {}),
+        (finding_url(open_finding, "accept-risk"), {"reason": "R"}),
+        (
+            reverse("audits:plan", args=[planned.audit_right.pk]),
+            {
+                "reference": "AUD-NEW",
+                "audit_type": "sla_data",
+                "auditor_kind": "customer",
+                "auditor_name": "Internal audit",
+                "fieldwork_start": "2026-01-05",
+                "fieldwork_end": "2026-01-09",
+            },
+        ),
+    ]
+    return actions, rows
+
+
+@pytest.mark.parametrize("role", [Role.PROCUREMENT, Role.VENDOR_MANAGER, Role.COMMITTEE_MEMBER])
+def test_a_role_the_api_does_not_allow_gets_a_403_and_nothing_changes(client, contract, role):
+    actions, rows = _all_actions(contract)
+    before = [snapshot(row) for row in rows]
+    counts = (Audit.objects.count(), Finding.objects.count())
+    user = UserFactory(role=role)
+    if role == Role.VENDOR_MANAGER:
+        contract.owner = user
+        contract.save()
+    elif role == Role.COMMITTEE_MEMBER:
+        from tests.factories import CommitteeMemberFactory
+
+        CommitteeMemberFactory(committee__contract=contract, committee__vendor=None, user=user)
+    signed_in(client, user)
+
+    for url, data in actions:
+        assert client.get(url).status_code == 403, url
+        assert client.post(url, data).status_code == 403, url
+
+    assert [snapshot(row) for row in rows] == before
+    assert (Audit.objects.count(), Finding.objects.count()) == counts
+
+
+def test_a_contract_out_of_scope_is_a_404_for_every_action(client, auditor, other_contract):
+    actions, rows = _all_actions(other_contract)
+    before = [snapshot(row) for row in rows]
+    counts = (Audit.objects.count(), Finding.objects.count())
+    signed_in(client, auditor)
+
+    for url, data in actions:
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, data).status_code == 404, url
+
+    assert [snapshot(row) for row in rows] == before
+    assert (Audit.objects.count(), Finding.objects.count()) == counts
+
+
+def test_every_action_is_allowed_to_an_auditor_of_the_contract(client, auditor, contract):
+    actions, _rows = _all_actions(contract)
+    signed_in(client, auditor)
+
+    for url, data in actions:
+        response = client.post(url, data)
+        assert response.status_code == 302, (url, response.context and response.context["form"].errors)
+
+
+# Planning an audit ----------------------------------------------------------------------------------
+
+
+PLAN = {
+    "reference": "AUD-2026-01",
+    "audit_type": "sla_data",
+    "auditor_kind": "customer",
+    "auditor_name": "Internal audit",
+    "scope_description": "Abandon counts",
+    "fieldwork_start": "2026-01-05",
+    "fieldwork_end": "2026-01-09",
+}
+
+
+def test_the_contract_page_links_to_planning_for_who_may_plan(client, auditor, contract):
+    right = AuditRightFactory(contract=contract)
+    plan = reverse("audits:plan", args=[right.pk])
+
+    assert plan in signed_in(client, auditor).get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    procurement = UserFactory(procurement=True)
+    assert (
+        plan not in signed_in(client, procurement).get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    )
+
+
+def test_an_auditor_plans_an_audit_within_the_right(client, auditor, contract):
+    right = AuditRightFactory(contract=contract)
+    signed_in(client, auditor)
+    assert client.get(reverse("audits:plan", args=[right.pk])).status_code == 200
+
+    response = client.post(reverse("audits:plan", args=[right.pk]), {**PLAN, "lead_auditor": auditor.pk}, follow=True)
+
+    audit = Audit.objects.get(reference="AUD-2026-01")
+    assert response.redirect_chain[-1][0] == reverse("audits:detail", args=[audit.pk])
+    assert "Audit AUD-2026-01 was planned." in messages_of(response)
+    assert (audit.audit_right, audit.status, audit.lead_auditor, audit.notice_date) == (
+        right,
+        AuditStatus.PLANNED,
+        auditor,
+        None,
+    )
+    assert audit.history.latest().history_change_reason == "Planned"
+
+
+def test_planning_outside_the_right_is_refused_quoting_the_clause(client, auditor, contract):
+    right = AuditRightFactory(contract=contract)
+    signed_in(client, auditor)
+
+    response = client.post(
+        reverse("audits:plan", args=[right.pk]),
+        {**PLAN, "fieldwork_start": "2025-05-12", "fieldwork_end": "2025-05-16", "audit_type": "security"},
+    )
+
+    errors = page_errors(response)
+    assert "The clause does not allow a security audit." in errors
+    assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in errors
+    assert errors[-1] == f"Clause {right.clause_reference}: “{right.clause_text}”"
+    assert escape(right.clause_text) in response.content.decode()
+    assert not Audit.objects.filter(reference="AUD-2026-01").exists()
+
+
+def test_only_an_administrator_plans_outside_the_right_with_a_reason(client, auditor, contract):
+    right = AuditRightFactory(contract=contract)
+    data = {**PLAN, "fieldwork_start": "2025-05-12", "fieldwork_end": "2025-05-16", "override_reason": "Regulator"}
+
+    refused = signed_in(client, auditor).post(reverse("audits:plan", args=[right.pk]), data)
+    assert "Only an administrator may allow an audit outside the contract's audit right." in page_errors(refused)
+    assert not Audit.objects.filter(reference="AUD-2026-01").exists()
+
+    admin = UserFactory(administrator=True)
+    signed_in(client, admin).post(reverse("audits:plan", args=[right.pk]), data)
+    audit = Audit.objects.get(reference="AUD-2026-01")
+    assert (audit.override_reason, audit.overridden_by) == ("Regulator", admin)
+
+
+def test_a_plan_with_fieldwork_ending_before_it_starts_is_refused_by_the_form(client, auditor, contract):
+    right = AuditRightFactory(contract=contract)
+    signed_in(client, auditor)
+
+    response = client.post(reverse("audits:plan", args=[right.pk]), {**PLAN, "fieldwork_end": "2026-01-01"})
+
+    assert response.status_code == 200
+    assert "Fieldwork cannot end before it starts." in response.content.decode()
+    assert not Audit.objects.exists()
+
+
+def test_the_recorded_cost_recovery_threshold_uses_the_clause(client, auditor, contract):
+    """A finding below the clause's threshold leaves the audit's cost with its bearer."""
+    audit = make_audit(contract, AuditStatus.FIELDWORK)
+    signed_in(client, auditor)
+
+    client.post(
+        reverse("audits:record-finding", args=[audit.pk]),
+        {"title": "Small gap", "severity": "low", "description": "d", "discrepancy_pct": str(Decimal("1.0"))},
+    )
+
+    audit.refresh_from_db()
+    finding = Finding.objects.get(audit=audit)
+    assert (audit.cost_recoverable, finding.due_date) == (False, D(2025, 7, 31))  # low: 90 days from today

@@ -1,0 +1,118 @@
+"""The audit pages in a real browser: an auditor plans an audit from the contract's page, notifies it,
+starts the fieldwork and records a finding; once remediated, another auditor verifies it, and procurement
+reads the audit without any button. Same Chromium and fixtures as tests/web/test_browser.py."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from audits.choices import AuditStatus, FindingStatus
+from audits.models import Audit
+from tests.factories import AuditRightFactory, ContractFactory, UserFactory
+from tests.web.test_browser import browser, page, shot, sign_in  # noqa: F401 - fixtures shared with that module
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TODAY = datetime.date(2025, 5, 2)
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    """The live server runs in this process: the services count notice days from this day."""
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+
+
+def _new_page(browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
+    other = context.new_page()
+    other.set_default_timeout(15_000)
+    return context, other
+
+
+def test_an_auditor_plans_an_audit_records_a_finding_and_another_verifies_it(page, browser, live_server):  # noqa: F811
+    auditor = UserFactory(auditor=True, first_name="Alice", last_name="Audit")
+    reviewer = UserFactory(auditor=True, first_name="Victor", last_name="Verify")
+    contract = ContractFactory(reference="AUD-WEB-1", auditors=[auditor, reviewer])
+    right = AuditRightFactory(contract=contract, clause_reference="§ 21.1")
+
+    sign_in(page, live_server, auditor)
+    page.click("nav >> text=Audits")
+    page.wait_for_selector("#audit-table")
+    page.goto(f"{live_server.url}/contracts/{contract.pk}/")
+    page.click("[data-testid=plan-audit]")
+    page.wait_for_selector("[data-testid=plan-audit-form]")
+    page.fill("#id_reference", "AUD-WEB-2026")
+    page.select_option("#id_audit_type", "sla_data")
+    page.select_option("#id_auditor_kind", "customer")
+    page.fill("#id_auditor_name", "Internal audit")
+    page.select_option("#id_lead_auditor", str(auditor.pk))
+    # Too short a notice first: the refusal quotes the clause and nothing is planned.
+    page.fill("#id_fieldwork_start", "2025-05-12")
+    page.fill("#id_fieldwork_end", "2025-05-16")
+    page.click("[data-testid=confirm]")
+    error = page.inner_text("[data-testid=action-error]")
+    assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in error
+    assert "Clause § 21.1" in error
+    assert not Audit.objects.exists()
+    shot(page, "audit-plan-refused")
+
+    page.fill("#id_fieldwork_start", "2025-06-02")
+    page.fill("#id_fieldwork_end", "2025-06-06")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("[data-testid=audit-status]")
+    assert "Audit AUD-WEB-2026 was planned." in page.inner_text(".messages")
+    audit = Audit.objects.get(reference="AUD-WEB-2026")
+    assert (audit.audit_right, audit.status) == (right, AuditStatus.PLANNED)
+
+    page.click("[data-testid=audit-action-notify]")
+    page.fill("#id_notice_date", "2025-05-02")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("[data-testid=audit-action-start-fieldwork]")
+    page.click("[data-testid=audit-action-start-fieldwork]")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("[data-testid=record-finding]")
+    assert "Fieldwork" in page.inner_text("[data-testid=audit-status]")
+
+    page.click("[data-testid=record-finding]")
+    page.fill("#id_title", "Short abandons counted from 10 s")
+    page.select_option("#id_severity", "high")
+    page.fill("#id_description", "The ACD excluded abandons under 10 s, against 5 s in the contract.")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("#findings [data-finding='1']")
+    assert "Finding 1 was recorded" in page.inner_text(".messages")
+    shot(page, "audit-finding-recorded")
+
+    page.click("#findings [data-testid=finding-remediate]")
+    page.fill("#id_evidence", "ACD configuration export of 12 May")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("#findings >> text=ACD configuration export of 12 May")
+    finding = audit.findings.get()
+    assert finding.status == FindingStatus.REMEDIATED
+
+    # Procurement reads the audit but has no button; another auditor verifies the remediation.
+    procurement = UserFactory(procurement=True)
+    context, other = _new_page(browser)
+    try:
+        sign_in(other, live_server, procurement)
+        other.goto(f"{live_server.url}/audits/{audit.pk}/")
+        other.wait_for_selector("#findings")
+        assert other.query_selector("[data-testid=finding-verify]") is None
+        assert other.query_selector("[data-testid=record-finding]") is None
+    finally:
+        context.close()
+
+    context, other = _new_page(browser)
+    try:
+        sign_in(other, live_server, reviewer)
+        other.click("nav >> text=Audits")
+        other.click("#audit-table >> text=AUD-WEB-2026")
+        other.click("#findings [data-testid=finding-verify]")
+        other.click("[data-testid=confirm]")
+        other.wait_for_selector("[data-testid=verified]")
+        assert "Verified by Victor Verify" in other.inner_text("#findings")
+        shot(other, "audit-finding-verified")
+    finally:
+        context.close()
+
+    finding.refresh_from_db()
+    assert (finding.status, finding.verified_by) == (FindingStatus.VERIFIED, reviewer)
