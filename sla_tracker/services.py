@@ -308,7 +308,12 @@ def _plan_statement(
             {
                 "action": StatementAction.COMPUTED if existing is None else StatementAction.RECOMPUTED,
                 "note": f"credits {statement.credits}, net {statement.net}",
-                "data": {"input_fingerprint": statement.input_fingerprint},
+                # The figures again as data, for the pages to show as money in the reader's language.
+                "data": {
+                    "input_fingerprint": statement.input_fingerprint,
+                    "credits": str(statement.credits),
+                    "net": str(statement.net),
+                },
             },
         )
     )

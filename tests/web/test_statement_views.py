@@ -583,3 +583,18 @@ def test_a_termination_right_is_shown_with_its_trigger_since_and_evidence(client
         'data-testid="termination-rights"'
         not in client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
     )
+
+
+def test_the_close_event_shows_its_credits_and_net_as_money_in_the_readers_language(client, procurement):
+    from tests.sla_tracker.test_close import close, scenario_json, seed_scenario
+
+    statement = close(seed_scenario(scenario_json("ex01_plain_breach")), "2026-01")
+    client.force_login(procurement)
+
+    english = client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
+    french = client.get(
+        reverse("sla_tracker:statement", args=[statement.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+
+    assert "credits €14,400.00, net −€14,400.00" in english
+    assert "pénalités 14\u00a0400,00\u00a0€, net −14\u00a0400,00\u00a0€" in french
