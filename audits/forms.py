@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import restrict
+from audits import services
 from audits.choices import AuditStatus
 from audits.models import Audit, Finding
 from contracts.models import Contract, VendorContact
@@ -92,18 +93,7 @@ class FindingForm(forms.ModelForm):
 
     class Meta:
         model = Finding
-        fields = [
-            "title",
-            "severity",
-            "description",
-            "clause_breached",
-            "discrepancy_pct",
-            "recovery_amount",
-            "owner",
-            "vendor_contact",
-            "addressed_to_vendor",
-            "due_date",
-        ]
+        fields = [name for name in services.FINDING_INPUT_FIELDS if name != "audit"]  # the audit is the page's
         widgets = {
             "title": forms.TextInput(attrs=TEXT),
             "severity": forms.Select(attrs=SELECT),
