@@ -1,6 +1,7 @@
 """Audit rights (the contract clause), audits carried out under them, and their findings."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -153,6 +154,11 @@ class Audit(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} ({self.get_audit_type_display()})"
 
+    def clean(self) -> None:
+        super().clean()
+        if self.lead_auditor is not None and self.lead_auditor.vendor_id is not None:
+            raise ValidationError({"lead_auditor": _("The lead auditor is on the customer's side, not a vendor user.")})
+
     @property
     def contract(self) -> Contract:
         return self.audit_right.contract
@@ -225,3 +231,14 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.audit.reference}-{self.number}: {self.title}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.owner is not None and self.owner.vendor_id is not None:
+            errors["owner"] = _("The finding's owner is on the customer's side; name the vendor's contact instead.")
+        contact, audit = self.vendor_contact, self.audit if self.audit_id else None
+        if contact is not None and audit is not None and contact.vendor_id != audit.audit_right.contract.vendor_id:
+            errors["vendor_contact"] = _("This contact works for another vendor than the audited contract's.")
+        if errors:
+            raise ValidationError(errors)

@@ -222,6 +222,32 @@ def test_findings_are_recorded_only_during_fieldwork_or_in_the_report(auditor):
         services.record_finding(audit=AuditFactory(), title="x", severity=Severity.LOW, description="y", actor=auditor)
 
 
+def test_a_finding_names_a_contact_of_the_audited_vendor_and_a_customer_side_owner(auditor):
+    from audits.models import Finding
+    from tests.factories import VendorContactFactory, VendorUserFactory
+
+    audit = AuditFactory(status=AuditStatus.FIELDWORK)
+    vendor = audit.audit_right.contract.vendor
+    record = {"audit": audit, "title": "x", "severity": Severity.LOW, "description": "y", "actor": auditor}
+
+    with pytest.raises(ValidationError, match="another vendor"):
+        services.record_finding(**record, vendor_contact=VendorContactFactory())
+    with pytest.raises(ValidationError, match="customer's side"):
+        services.record_finding(**record, owner=VendorUserFactory(vendor=vendor))
+    assert not Finding.objects.exists()
+    own = VendorContactFactory(vendor=vendor)
+    assert services.record_finding(**record, vendor_contact=own, owner=auditor).vendor_contact == own
+
+
+def test_a_vendor_user_cannot_lead_an_audit(auditor):
+    from tests.factories import VendorUserFactory
+
+    right = AuditRightFactory()
+    with pytest.raises(ValidationError, match="lead auditor is on the customer's side"):
+        plan(right, auditor, lead_auditor=VendorUserFactory(vendor=right.contract.vendor))
+    assert plan(right, auditor, lead_auditor=auditor).lead_auditor == auditor
+
+
 # Selectors -----------------------------------------------------------------------------------------
 
 
