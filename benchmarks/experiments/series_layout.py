@@ -23,11 +23,12 @@ import random
 import statistics
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+
+from benchmarks.ingest import _day_values  # the same generated values as the ingestion benchmark
 
 NAME = "series_layout"
 _SERVER = urlsplit(os.environ.get("DATABASE_URL", "postgres://root@127.0.0.1:5432/postgres"))
@@ -143,24 +144,6 @@ WHERE m.id = i.stored_id AND i.days IS DISTINCT FROM i.stored_days
 """
 
 
-def day_values(rng):  # benchmarks/ingest.py's _day_values
-    offered = rng.randint(300, 2000)
-    abandoned = offered * rng.randint(15, 40) // 1000
-    answered = offered - abandoned
-    return [
-        offered,
-        answered,
-        answered * rng.randint(780, 880) // 1000,
-        abandoned,
-        abandoned // 4,
-        Decimal(rng.randint(answered * 140, answered * 220)) / 10,
-        Decimal(rng.randint(answered * 3200, answered * 3500)) / 10,
-        rng.randint(10, 40),
-        (responses := rng.randint(30, 120)),
-        responses * rng.randint(80, 92) // 100,
-    ]
-
-
 def generate(seed):
     """The 1,000,000 long-form (contract_id, counter_id, day, value) tuples, in file order."""
     rng = random.Random(seed)
@@ -169,7 +152,7 @@ def generate(seed):
     for contract in range(1, CONTRACTS + 1):
         for offset in range(DAYS):
             day = START + datetime.timedelta(days=offset)
-            for counter, value in enumerate(day_values(rng), start=1):
+            for counter, value in enumerate(_day_values(rng), start=1):
                 append((contract, counter, day, value))
     return values
 
