@@ -43,18 +43,7 @@ class AuditAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ("audit_right__contract",)
     date_hierarchy = "fieldwork_start"
     inlines = [FindingInline]
-    add_fields = (
-        "audit_right",
-        "reference",
-        "audit_type",
-        "auditor_kind",
-        "auditor_name",
-        "lead_auditor",
-        "scope_description",
-        "fieldwork_start",
-        "fieldwork_end",
-        "override_reason",
-    )
+    add_fields = services.AUDIT_PLAN_INPUT_FIELDS
     service_fields = services.AUDIT_SERVICE_FIELDS
 
     def create_with_service(self, request, data: dict) -> Audit:

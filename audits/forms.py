@@ -61,16 +61,8 @@ class PlanAuditForm(forms.ModelForm):
 
     class Meta:
         model = Audit
-        fields = [
-            "reference",
-            "audit_type",
-            "auditor_kind",
-            "auditor_name",
-            "lead_auditor",
-            "scope_description",
-            "fieldwork_start",
-            "fieldwork_end",
-        ]
+        # The right is the page's; the override reason is the field declared above.
+        fields = [name for name in services.AUDIT_PLAN_INPUT_FIELDS if name not in ("audit_right", "override_reason")]
         widgets = {
             "reference": forms.TextInput(attrs=TEXT),
             "audit_type": forms.Select(attrs=SELECT),

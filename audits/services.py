@@ -37,6 +37,19 @@ AUDIT_SERVICE_FIELDS = (
     "override_reason",
     "overridden_by",
 )
+# What plan_audit takes from the person planning an audit (the API's input, the admin's add form, the page).
+AUDIT_PLAN_INPUT_FIELDS = (
+    "audit_right",
+    "reference",
+    "audit_type",
+    "auditor_kind",
+    "auditor_name",
+    "lead_auditor",
+    "scope_description",
+    "fieldwork_start",
+    "fieldwork_end",
+    "override_reason",
+)
 # What record_finding takes from the person recording a finding (the API's input, the admin's add form).
 FINDING_INPUT_FIELDS = (
     "audit",

@@ -7,7 +7,12 @@ the audit right checks and those the transitions record change only through the 
 from rest_framework import serializers
 
 from audits.models import Audit, AuditRight, Finding
-from audits.services import AUDIT_SERVICE_FIELDS, FINDING_INPUT_FIELDS, FINDING_SERVICE_FIELDS
+from audits.services import (
+    AUDIT_PLAN_INPUT_FIELDS,
+    AUDIT_SERVICE_FIELDS,
+    FINDING_INPUT_FIELDS,
+    FINDING_SERVICE_FIELDS,
+)
 from config.api import ServiceInputSerializer, ValidatedModelSerializer
 
 
@@ -32,18 +37,7 @@ class AuditPlanInput(ServiceInputSerializer):
 
     class Meta:
         model = Audit
-        fields = [
-            "audit_right",
-            "reference",
-            "audit_type",
-            "auditor_kind",
-            "auditor_name",
-            "lead_auditor",
-            "scope_description",
-            "fieldwork_start",
-            "fieldwork_end",
-            "override_reason",
-        ]
+        fields = list(AUDIT_PLAN_INPUT_FIELDS)
         extra_kwargs = {
             "override_reason": {
                 "write_only": True,
