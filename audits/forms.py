@@ -141,7 +141,11 @@ class DueDateForm(forms.Form):
 
 
 class RemediationPlanForm(forms.Form):
-    plan = forms.CharField(label=_("Remediation plan"), widget=forms.Textarea(attrs={**TEXTAREA, "rows": 5}))
+    plan = forms.CharField(
+        label=_("Remediation plan"),
+        widget=forms.Textarea(attrs={**TEXTAREA, "rows": 5}),
+        error_messages={"required": _("Describe the remediation plan.")},
+    )
 
 
 class EvidenceForm(forms.Form):
@@ -149,6 +153,7 @@ class EvidenceForm(forms.Form):
         label=_("Evidence of remediation"),
         help_text=_("What was done, and where the proof is."),
         widget=forms.Textarea(attrs={**TEXTAREA, "rows": 5}),
+        error_messages={"required": _("Give the evidence of remediation.")},
     )
 
 

@@ -4,6 +4,10 @@ transitions (planned → notified → fieldwork → reported → closed) and its
 A refusal quotes the clause (reference and text). An administrator may override a refusal with a
 recorded reason (e.g. a regulator's written demand); the reason and the administrator stay on the
 audit. Every write is atomic, validated with full_clean() and recorded in the models' history.
+
+A finding's steps (due date, plan, remediation, verification, risk acceptance) are refused with
+PermissionDenied to an actor audits.permissions does not allow: the customer's side takes them all, the
+vendor's users only answer the findings addressed to their vendor (plan and remediation).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
+from audits import permissions
 from audits.choices import AuditStatus, FindingStatus, NoticeUnit
 from audits.models import Audit, AuditRight, Finding
 from contracts.dates import contract_year, days_of_notice
@@ -321,8 +326,9 @@ FINDING_TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _locked_finding(finding: Finding, target: str) -> Finding:
+def _locked_finding(finding: Finding, target: str, *, actor, step: str) -> Finding:
     locked = Finding.objects.select_for_update().get(pk=finding.pk)
+    permissions.check_step(actor, locked, step)
     if locked.status not in FINDING_TRANSITIONS[target]:
         raise ValidationError(
             _("A finding that is %(status)s cannot become %(target)s.")
@@ -334,6 +340,7 @@ def _locked_finding(finding: Finding, target: str) -> Finding:
 @transaction.atomic
 def change_finding_due_date(*, finding: Finding, due_date: datetime.date, actor, reason: str) -> Finding:
     finding = Finding.objects.select_for_update().get(pk=finding.pk)
+    permissions.check_step(actor, finding, permissions.DUE_DATE)
     if finding.status in FindingStatus.settled_values():
         raise ValidationError(_("A settled finding keeps its due date."))
     if not reason.strip():
@@ -345,7 +352,9 @@ def change_finding_due_date(*, finding: Finding, due_date: datetime.date, actor,
 
 @transaction.atomic
 def plan_remediation(*, finding: Finding, plan: str, actor) -> Finding:
-    finding = _locked_finding(finding, FindingStatus.REMEDIATION_PLANNED)
+    finding = _locked_finding(
+        finding, FindingStatus.REMEDIATION_PLANNED, actor=actor, step=permissions.PLAN_REMEDIATION
+    )
     if not plan.strip():
         raise ValidationError(_("Describe the remediation plan."))
     finding.remediation_plan = plan
@@ -356,7 +365,7 @@ def plan_remediation(*, finding: Finding, plan: str, actor) -> Finding:
 
 @transaction.atomic
 def mark_remediated(*, finding: Finding, evidence: str, actor) -> Finding:
-    finding = _locked_finding(finding, FindingStatus.REMEDIATED)
+    finding = _locked_finding(finding, FindingStatus.REMEDIATED, actor=actor, step=permissions.REMEDIATE)
     if not evidence.strip():
         raise ValidationError(_("Give the evidence of remediation."))
     finding.evidence = evidence
@@ -368,7 +377,7 @@ def mark_remediated(*, finding: Finding, evidence: str, actor) -> Finding:
 
 @transaction.atomic
 def verify_finding(*, finding: Finding, actor) -> Finding:
-    finding = _locked_finding(finding, FindingStatus.VERIFIED)
+    finding = _locked_finding(finding, FindingStatus.VERIFIED, actor=actor, step=permissions.VERIFY)
     finding.status = FindingStatus.VERIFIED
     finding.verified_by = actor
     finding.verified_at = timezone.now()
@@ -378,7 +387,7 @@ def verify_finding(*, finding: Finding, actor) -> Finding:
 
 @transaction.atomic
 def accept_risk(*, finding: Finding, actor, reason: str) -> Finding:
-    finding = _locked_finding(finding, FindingStatus.RISK_ACCEPTED)
+    finding = _locked_finding(finding, FindingStatus.RISK_ACCEPTED, actor=actor, step=permissions.ACCEPT_RISK)
     if not reason.strip():
         raise ValidationError(_("Say why the risk is accepted."))
     finding.status = FindingStatus.RISK_ACCEPTED

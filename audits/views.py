@@ -1,11 +1,14 @@
 """Web pages of audits: the audits a user may see, an audit with its right, timeline and findings, and
 the actions on them (plan, notify, start fieldwork, report, close; record a finding, change its due
-date, plan its remediation, mark it remediated, verify it, accept its risk).
+date, plan its remediation, mark it remediated, verify it, accept its risk), and the page where the
+vendor's users answer a finding addressed to their vendor.
 
 Every queryset goes through accounts.scoping.restrict, so an audit of a contract the user may not see
-is a 404 (never a 403 that would confirm it exists). The pages need `audits.view_audit` (vendor users
-keep their "Findings addressed to my vendor" page). Who may run an action is what the REST API decides
-for it (`api_rule`: the action's `action_rule`, or a create's model add permission), checked once the
+is a 404 (never a 403 that would confirm it exists). The audit pages need `audits.view_audit` (vendor
+users keep their "Findings addressed to my vendor" page and the finding's page below). Who may run an
+audit action is what the REST API decides for it (`api_rule`: the action's `action_rule`, or a create's
+model add permission); who takes a finding's step is audits.permissions (the API's rule too), which lets
+a vendor user of the finding's vendor record the plan and mark it remediated. Both are checked once the
 row was found in scope. Each action calls exactly one function of audits.services and shows the
 service's ValidationError on the page; nothing here re-implements its rules.
 """
@@ -32,7 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.scoping import restrict
 from audits import forms as audit_forms
-from audits import services
+from audits import permissions, services
 from audits.api.views import AuditViewSet, FindingViewSet
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus
 from audits.filtersets import AuditFilterSet
@@ -67,7 +70,10 @@ def get_audit(user, pk: int) -> Audit:
 
 def get_finding(user, pk: int) -> Finding:
     return get_object_or_404(
-        restrict(Finding.objects.all(), user).select_related("audit__audit_right__contract__vendor", "owner"), pk=pk
+        restrict(Finding.objects.all(), user).select_related(
+            "audit__audit_right__contract__vendor", "owner", "vendor_contact"
+        ),
+        pk=pk,
     )
 
 
@@ -168,13 +174,6 @@ AUDIT_ACTIONS: dict[str, ActionSpec] = {
     ),
 }
 
-# The target status of each finding change whose source statuses services.FINDING_TRANSITIONS lists.
-FINDING_TARGETS = {
-    "plan-remediation": FindingStatus.REMEDIATION_PLANNED,
-    "remediate": FindingStatus.REMEDIATED,
-    "verify": FindingStatus.VERIFIED,
-    "accept-risk": FindingStatus.RISK_ACCEPTED,
-}
 _NOT_SETTLED = tuple(s for s in FindingStatus.values if s not in FindingStatus.settled_values())
 
 FINDING_ACTIONS: dict[str, ActionSpec] = {
@@ -236,6 +235,15 @@ def _allowed(user, viewset, spec_or_action) -> bool:
     return bool(api_rule(viewset, action)(user))
 
 
+def finding_actions(user, finding: Finding) -> list[tuple[str, ActionSpec]]:
+    """The steps `user` may take on `finding` now (audits.permissions; offered for its status)."""
+    return [
+        (key, spec)
+        for key, spec in FINDING_ACTIONS.items()
+        if finding.status in spec.offered_for and permissions.may_take_step(user, finding, spec.api_action)
+    ]
+
+
 def _run(form: forms.Form, call: Callable):
     """Call the service; its ValidationError becomes the form's errors (None is returned then)."""
     try:
@@ -272,12 +280,9 @@ def audit_details(user, audit: Audit, *, today: datetime.date | None = None) -> 
         )
         .order_by("number")
     )
-    allowed = {key: _allowed(user, FindingViewSet, spec) for key, spec in FINDING_ACTIONS.items()}
     for finding in findings:
         finding.is_overdue = finding.status not in FindingStatus.settled_values() and finding.due_date < today
-        finding.actions = [
-            (key, spec) for key, spec in FINDING_ACTIONS.items() if allowed[key] and finding.status in spec.offered_for
-        ]
+        finding.actions = finding_actions(user, finding)
     closed_on = None
     if audit.status == AuditStatus.CLOSED:
         closed_on = (
@@ -319,6 +324,8 @@ def audit_detail(request, pk: int):
 
 
 def _action_page(request, *, audit: Audit, form, spec_title, button, explanation, finding=None, status=200):
+    """The confirmation page of an action; a vendor user's leads back to the finding's page."""
+    for_vendor = request.user.is_vendor_user
     return render(
         request,
         "audits/action.html",
@@ -330,7 +337,8 @@ def _action_page(request, *, audit: Audit, form, spec_title, button, explanation
             "title": spec_title,
             "button": button,
             "explanation": explanation,
-            "active_section": "audits",
+            "for_vendor": for_vendor,
+            "active_section": "findings" if for_vendor else "audits",
         },
         status=status,
     )
@@ -360,21 +368,25 @@ def audit_action(request, pk: int, action: str):
 
 
 @login_required
-@permission_required(VIEW_AUDITS, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def finding_action(request, pk: int, action: str):
-    """Change a finding's due date, plan its remediation, mark it remediated, verify it or accept its risk."""
+    """Change a finding's due date, plan its remediation, mark it remediated, verify it or accept its risk.
+
+    Open to whoever audits.permissions lets take the step, vendor users of the finding's vendor included
+    (plan and remediation): they come back to the finding's page, the customer's side to the audit's."""
     spec = FINDING_ACTIONS.get(action)
     if spec is None:
         raise Http404
     finding = get_finding(request.user, pk)
-    if not _allowed(request.user, FindingViewSet, spec):
+    if not permissions.may_take_step(request.user, finding, spec.api_action):
         raise PermissionDenied
     form = spec.form(_posted(request))
     if request.method == "POST" and form.is_valid():
         done = _run(form, lambda: spec.service(finding=finding, actor=request.user, **form.cleaned_data))
         if done is not None:
             messages.success(request, spec.done)
+            if request.user.is_vendor_user:
+                return redirect("audits:finding", pk=finding.pk)
             return redirect(f"{_detail_url(finding.audit_id)}#finding-{finding.pk}")
     return _action_page(
         request,
@@ -389,6 +401,30 @@ def finding_action(request, pk: int, action: str):
 
 def _detail_url(audit_id: int) -> str:
     return reverse("audits:detail", args=[audit_id])
+
+
+@login_required
+@require_GET
+def finding_detail(request, pk: int):
+    """A finding as the vendor's users see it, with the forms of the steps they may take now (record the
+    plan, mark it remediated: audits.permissions), which post to `finding_action`. The customer's side
+    follows findings on their audit's page and is sent to the finding's row there."""
+    finding = get_finding(request.user, pk)
+    if not request.user.is_vendor_user:
+        return redirect(f"{_detail_url(finding.audit_id)}#finding-{finding.pk}")
+    today = timezone.localdate()
+    return render(
+        request,
+        "audits/finding_detail.html",
+        {
+            "finding": finding,
+            "audit": finding.audit,
+            "contract": finding.audit.audit_right.contract,
+            "is_overdue": finding.status not in FindingStatus.settled_values() and finding.due_date < today,
+            "action_forms": [(key, spec, spec.form()) for key, spec in finding_actions(request.user, finding)],
+            "active_section": "findings",
+        },
+    )
 
 
 @login_required

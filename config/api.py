@@ -9,7 +9,8 @@ or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are deci
   model permission (`User.has_perm`, from accounts.roles), checked after the object was found in scope,
   so a visible but forbidden write is a 403. Nothing is deleted, except where a service records the
   deletion (KPI values, in their change log): that viewset names the permission a DELETE needs.
-  A domain action declares its own rule (`action_rule`).
+  A domain action declares its own rule (`action_rule`); a committee's record (governance) and the
+  vendor's answers to audit findings (audits) follow their app's own rule instead of the role's.
 - Writes: serializers run the model's `full_clean()` (fields, `clean()`, constraints), so a bad input is
   a 400 with the error shape, never an IntegrityError. Rows with business rules are created by their
   domain service (`create_input_class` and `create_with_service` on the viewset), whose refusal is a 400.

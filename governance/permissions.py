@@ -4,22 +4,31 @@ Committees are joint, but the record (agenda, minutes, their circulation and app
 decisions, action items) is kept by the customer. So:
 
 - administrators and the customer-side members of the committee (internal, non-vendor users who sit
-  on it) change its meetings;
+  on it) change its record: meetings (and their minutes), decisions and action items;
 - vendor users (the BPO's own staff) never change the record, whatever permission they were given;
   those who sit on the committee read its meetings and record their own vote approving circulated
   minutes when they were present (governance.services.record_minutes_vote), nothing else.
 
-The API also asks the role's model permission for every write (config.api.RolePermission); the web
-pages ask committee membership instead. Both refuse vendor users through `keeps_the_record`.
+The role's model permissions (accounts.roles) play no part in it: a customer-side user who does not sit
+on the committee is refused whatever their role, and a customer-side member is not refused for lacking
+one. The web pages ask `may_change_meeting` with the members they show; the API asks
+`may_change_record_of` for the committee of the row it writes or creates (governance.api.views).
+
+Outside the record, the role's model permissions decide, as in the rest of the API and the back office:
+committees and their members (no web page changes them), and action items of an audit finding alone
+(no committee's record; no web page changes them). Vendor users change none of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import QuerySet
+
 from accounts.choices import Role
+from accounts.scoping import restrict
 from governance.choices import AttendanceStatus, MemberRole, MinutesStatus
-from governance.models import Attendance, CommitteeMember, Meeting, MinutesApproval
+from governance.models import ActionItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
 
 
 def is_administrator(user) -> bool:
@@ -37,11 +46,28 @@ def seat_of(user, members: Iterable[CommitteeMember]) -> CommitteeMember | None:
 
 
 def may_change_meeting(user, members: Iterable[CommitteeMember]) -> bool:
-    """Whether `user` changes the meetings of the committee whose `members` are given: administrators
-    and customer-side members do; vendor users (members or not) never do."""
+    """Whether `user` changes the record (meetings, decisions, action items) of the committee whose
+    `members` are given: administrators and customer-side members do; vendor users (members or not) never do."""
     if not keeps_the_record(user):
         return False
     return is_administrator(user) or seat_of(user, members) is not None
+
+
+def members_seen_by(user, committee_id: int) -> QuerySet[CommitteeMember]:
+    """The members of committee `committee_id`, as `user` sees them (accounts.scoping)."""
+    return restrict(CommitteeMember.objects.filter(committee_id=committee_id), user)
+
+
+def may_change_record_of(user, committee_id: int) -> bool:
+    """`may_change_meeting` for the committee `committee_id`, for a caller that has not read its members."""
+    return may_change_meeting(user, members_seen_by(user, committee_id))
+
+
+def committee_id_of(row: Meeting | Decision | ActionItem) -> int | None:
+    """The committee whose record `row` belongs to (saved or about to be created); None for an action
+    item of an audit finding alone, which is no committee's record."""
+    meeting = row if isinstance(row, Meeting) else row.meeting
+    return None if meeting is None else meeting.committee_id
 
 
 def is_chair(user, members: Iterable[CommitteeMember]) -> bool:

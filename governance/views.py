@@ -1,9 +1,11 @@
 """Web pages of steering committees: the committees, a committee's meetings, and a meeting's dashboard.
 
 Every queryset goes through accounts.scoping.restrict, so a committee the user may not see is a 404.
-Vendor users see only the committees they sit on. Who changes a meeting is decided by
-governance.permissions (customer-side members and administrators; vendor members only vote on
-circulated minutes); each change calls one governance service and shows the service's refusal on the page.
+Vendor users see only the committees they sit on. Who changes a committee's record (plans a meeting,
+changes it, its minutes, decisions and action items) is decided by governance.permissions, as in the
+API (customer-side members and administrators; vendor members only vote on circulated minutes; the
+chair's approval is the service's to refuse); each change calls one governance service and shows the
+service's refusal on the page.
 """
 
 from __future__ import annotations
@@ -45,7 +47,14 @@ from governance.models import (
     Meeting,
     MinutesApproval,
 )
-from governance.permissions import is_chair, may_change_meeting, may_vote_on_minutes, seat_of
+from governance.permissions import (
+    is_chair,
+    may_change_meeting,
+    may_change_record_of,
+    may_vote_on_minutes,
+    members_seen_by,
+    seat_of,
+)
 from governance.selectors import (
     CADENCE_INTERVALS,
     NOTICE_DEADLINE_HORIZON_DAYS,
@@ -99,9 +108,7 @@ def get_meeting(user, pk: int) -> Meeting:
 
 
 def committee_members(user, committee_id: int) -> list[CommitteeMember]:
-    return list(
-        restrict(CommitteeMember.objects.filter(committee_id=committee_id), user).select_related("user", "contact")
-    )
+    return list(members_seen_by(user, committee_id).select_related("user", "contact"))
 
 
 # The committees ---------------------------------------------------------------------------------------
@@ -559,7 +566,7 @@ def change_action(request, pk: int, change: str):
     item = get_object_or_404(
         restrict(ActionItem.objects.all(), request.user).filter(meeting__in=visible_meetings(request.user)), pk=pk
     )
-    if not may_change_meeting(request.user, committee_members(request.user, item.meeting.committee_id)):
+    if not may_change_record_of(request.user, item.meeting.committee_id):
         raise PermissionDenied
     service, done = ACTION_ITEM_CHANGES[change]
     try:

@@ -65,9 +65,9 @@ def page_url(obj) -> str:
             return reverse("governance:meeting", args=[obj.meeting_id])
         return reverse("sla_tracker:my-action-items")
     if label == "audits.Audit":
-        return reverse("contracts:detail", args=[obj.audit_right.contract_id])
-    if label == "audits.Finding":
-        return reverse("contracts:detail", args=[obj.audit.audit_right.contract_id])
+        return reverse("audits:detail", args=[obj.pk])
+    if label == "audits.Finding":  # the vendor's users answer it there; the customer's side is sent to its audit
+        return reverse("audits:finding", args=[obj.pk])
     return obj.get_absolute_url()
 
 

@@ -159,7 +159,9 @@ class MeasurementAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("source", "counter__channel", "contract__vendor")
     search_fields = ("contract__reference", "counter__code")
     list_select_related = ("contract", "counter")
-    date_hierarchy = "month"
+    # Months are browsed on the KPI pages: a date hierarchy here scanned the whole table (millions of
+    # rows) for its distinct months and range on every visit.
+    show_full_result_count = False
 
     def view_on_site(self, obj: Measurement) -> str:
         return reverse("sla_tracker:kpi-grid", args=[obj.contract_id, month_label(obj.month)])
@@ -183,7 +185,8 @@ class MeasurementChangeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAd
     list_filter = ("action", "source")
     search_fields = ("contract__reference", "counter__code")
     list_select_related = ("contract", "counter", "changed_by")
-    date_hierarchy = "changed_at"
+    # As large as the measurements: no date hierarchy (a scan of the whole log), no unfiltered count.
+    show_full_result_count = False
 
     def view_on_site(self, obj: MeasurementChange) -> str:
         return reverse("sla_tracker:kpi-history", args=[obj.contract_id, month_label(obj.month)])

@@ -66,6 +66,12 @@ class MonthCompleteness:
     def complete(self) -> bool:
         return not self.gaps
 
+    @property
+    def nothing_reported(self) -> bool:
+        """Whether no counter has data on any expected day yet (the page says so once, not per counter)."""
+        expected = [counter for counter in self.counters if counter.expected_days]
+        return bool(expected) and not any(counter.days_with_data for counter in expected)
+
 
 def completeness(
     user, contracts: list[Contract], months: list[datetime.date], today: datetime.date

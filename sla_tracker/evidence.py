@@ -17,7 +17,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
+from django.utils.cache import patch_cache_control
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -70,7 +72,7 @@ def _is_msg(head: bytes, file) -> bool:
 class EvidenceType:
     label: Any
     matches: Callable[[bytes, object], bool]
-    content_type: str  # what the file is served as (sla_tracker.views.dispute_evidence)
+    content_type: str  # what the file is served as (evidence_download)
 
 
 EVIDENCE_TYPES: dict[str, EvidenceType] = {
@@ -128,3 +130,27 @@ def validate_evidence(file) -> None:
             ),
             code="evidence_content",
         )
+
+
+def evidence_download(field_file) -> FileResponse:
+    """A stored evidence file as a private download, served as the type it was checked against when
+    it was attached (never sniffed by the browser). Http404 when the storage no longer holds it.
+
+    Media files are never served publicly: the web page and the API serve evidence through this,
+    each after finding the dispute in the user's scope.
+    """
+    try:
+        file = field_file.storage.open(field_file.name, "rb")
+    except OSError as exc:  # the row names a file the storage no longer holds
+        raise Http404 from exc
+    filename = PurePath(field_file.name).name
+    kind = EVIDENCE_TYPES.get(PurePath(filename).suffix.lower())
+    response = FileResponse(
+        file,
+        as_attachment=True,
+        filename=filename,
+        content_type=kind.content_type if kind else "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -549,9 +549,15 @@ def dispute_line(*, line_id: int, actor, reason: str, evidence=None) -> LineDisp
     return dispute
 
 
-def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool) -> LineDispute:
-    """Procurement accepts or rejects a dispute; with none left open the statement is back in review."""
+def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool, waive: bool = False) -> LineDispute:
+    """Procurement accepts or rejects a dispute; with none left open the statement is back in review.
+
+    ``waive`` (with an accepted dispute only) also waives the line's credit, with the resolution as
+    the waiver's reason, in the same transaction: the vendor was right about the credit itself.
+    """
     _require_text(resolution, "resolution", "Give the resolution of the dispute.")
+    if waive and not accepted:
+        raise ValidationError({"waive": "Only an accepted dispute can waive the line's credit."})
     with transaction.atomic():
         dispute = LineDispute.objects.select_related("line__statement").get(pk=dispute_id)
         statement = _locked_statement(dispute.line.statement_id)
@@ -561,6 +567,10 @@ def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool) 
         dispute.status = DisputeStatus.ACCEPTED if accepted else DisputeStatus.REJECTED
         dispute.resolution, dispute.resolved_by, dispute.resolved_at = resolution.strip(), actor, timezone.now()
         dispute.save()
+        line = dispute.line
+        line.statement = statement
+        if waive:
+            _waive(line, actor, dispute.resolution)
         still_open = LineDispute.objects.filter(line__statement=statement, status=DisputeStatus.OPEN).exists()
         if statement.status == StatementStatus.DISPUTED and not still_open:
             statement.status = StatementStatus.IN_REVIEW
@@ -569,7 +579,7 @@ def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool) 
             statement,
             StatementAction.DISPUTE_RESOLVED,
             actor,
-            line=dispute.line,
+            line=line,
             note=f"{dispute.get_status_display()}: {dispute.resolution}",
         )
     return dispute
@@ -580,22 +590,27 @@ def waive_line(*, line_id: int, actor, reason: str) -> StatementLine:
     _require_text(reason, "reason", "Give the reason for the waiver.")
     with transaction.atomic():
         line = _locked_line(line_id)
-        statement = line.statement
-        if statement.is_locked:
-            raise ValidationError(
-                f"{_label(statement)} is {statement.get_status_display().lower()}: reopen it before waiving a line."
-            )
-        _require_status(statement, RECOMPUTABLE, "changed")
-        if line.waived:
-            raise ValidationError(f"The {line.service_level.code} line is already waived.")
-        line.waived, line.waiver_reason, line.waived_by, line.waived_at = True, reason.strip(), actor, timezone.now()
-        line.save()
-        lines = list(statement.lines.all())
-        adjustments = sum((item.amount for item in statement.adjustment_lines.all()), ZERO)
-        _set_totals(statement, lines, adjustments)
-        statement.save()
-        _event(statement, StatementAction.LINE_WAIVED, actor, line=line, note=line.waiver_reason)
+        _waive(line, actor, reason.strip())
     return line
+
+
+def _waive(line: StatementLine, actor, reason: str) -> None:
+    """Waive ``line`` (its statement locked and attached) and set the statement's totals."""
+    statement = line.statement
+    if statement.is_locked:
+        raise ValidationError(
+            f"{_label(statement)} is {statement.get_status_display().lower()}: reopen it before waiving a line."
+        )
+    _require_status(statement, RECOMPUTABLE, "changed")
+    if line.waived:
+        raise ValidationError(f"The {line.service_level.code} line is already waived.")
+    line.waived, line.waiver_reason, line.waived_by, line.waived_at = True, reason, actor, timezone.now()
+    line.save()
+    lines = list(statement.lines.all())
+    adjustments = sum((item.amount for item in statement.adjustment_lines.all()), ZERO)
+    _set_totals(statement, lines, adjustments)
+    statement.save()
+    _event(statement, StatementAction.LINE_WAIVED, actor, line=line, note=line.waiver_reason)
 
 
 def _locked_statement(statement_id: int) -> PenaltyStatement:

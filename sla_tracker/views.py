@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import PurePath
 from typing import Any
 
 from django import forms
@@ -21,11 +20,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max, Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +36,7 @@ from contracts.months import last_day_of_month, month_label, parse_month
 from sla_tracker import exports
 from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementStatus, TerminationTriggerType
 from sla_tracker.completeness import completeness
-from sla_tracker.evidence import ALLOWED_EXTENSIONS, EVIDENCE_TYPES, validate_evidence
+from sla_tracker.evidence import ALLOWED_EXTENSIONS, EVIDENCE_TYPES, evidence_download, validate_evidence
 from sla_tracker.filtersets import PenaltyStatementFilterSet
 from sla_tracker.models import (
     Exclusion,
@@ -522,6 +520,12 @@ def resolve(request, pk: int, accepted: bool):
         raise PermissionDenied
     line = dispute.line
     form = ConfirmForm(_posted(request), field="resolution", label=_("Resolution"))
+    if accepted:
+        form.fields["waive"] = forms.BooleanField(
+            label=_("Waive the line's credit as well (the vendor is right about the credit)"),
+            required=False,
+            widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        )
     if (
         request.method == "POST"
         and form.is_valid()
@@ -532,19 +536,22 @@ def resolve(request, pk: int, accepted: bool):
                 actor=request.user,
                 resolution=form.cleaned_data["resolution"],
                 accepted=accepted,
+                waive=form.cleaned_data.get("waive", False),
             ),
         )
     ):
         messages.success(request, _("The dispute was accepted.") if accepted else _("The dispute was rejected."))
+        if form.cleaned_data.get("waive"):
+            messages.info(request, _("The line's credit is waived."))
         if PenaltyStatement.objects.filter(pk=line.statement_id, status=StatementStatus.IN_REVIEW).exists():
             messages.info(request, _("No dispute is left open: the statement is back in review."))
         return redirect("sla_tracker:statement", pk=line.statement_id)
     if accepted:
         title, button = _("Accept the dispute"), _("Accept")
         explanation = _(
-            "The dispute is closed as accepted, with your resolution. The line's credit does not change by itself: "
-            "waive the line or correct the month's data if the vendor is right. Once no dispute is left open, "
-            "the statement is back in review."
+            "The dispute is closed as accepted, with your resolution. Tick the box to waive the line's credit in "
+            "the same step, with your resolution as the reason; otherwise the credit stays as computed until the "
+            "month's data are corrected. Once no dispute is left open, the statement is back in review."
         )
     else:
         title, button = _("Reject the dispute"), _("Reject")
@@ -573,27 +580,10 @@ def resolve(request, pk: int, accepted: bool):
 def dispute_evidence(request, pk: int):
     """A dispute's evidence file, as a download, to the users who may see the dispute's statement.
 
-    Media files are never served publicly: this view is the only way to the file. Another vendor's
-    dispute (or a draft's, for a vendor user) is a 404, as the statement is.
+    Another vendor's dispute (or a draft's, for a vendor user) is a 404, as the statement is.
     """
     dispute = get_object_or_404(visible_disputes(request.user).exclude(evidence=""), pk=pk)
-    storage, name = dispute.evidence.storage, dispute.evidence.name
-    try:
-        file = storage.open(name, "rb")
-    except OSError as exc:  # the row names a file the storage no longer holds
-        raise Http404 from exc
-    filename = PurePath(name).name
-    # Served as the type sla_tracker.evidence checked its content against when it was attached.
-    kind = EVIDENCE_TYPES.get(PurePath(filename).suffix.lower())
-    response = FileResponse(
-        file,
-        as_attachment=True,
-        filename=filename,
-        content_type=kind.content_type if kind else "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    return evidence_download(dispute.evidence)
 
 
 # A contract's year --------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ from sla_tracker.kpi_import.service import (
     preview_upload,
     save_measurements,
 )
-from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, import_kpi_upload
+from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import
 from sla_tracker.kpi_import.validation import LOCKED_STATUSES, KpiValue
 from sla_tracker.models import (
     ColumnMapping,
@@ -76,6 +76,7 @@ logger = logging.getLogger(__name__)
 
 KPI_ROLES = (Role.ADMINISTRATOR, Role.VENDOR_MANAGER, Role.VENDOR_USER)
 RECENT_UPLOADS = 10
+WORKSPACE_PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 200
 RECOMPUTE_RESULT_SECONDS = 3600
 WHOLE_MONTH_ROW = 0
@@ -103,12 +104,21 @@ def _month_or_404(text: str) -> datetime.date:
 @login_required
 @require_GET
 def workspace(request):
-    """The user's contracts with their data completeness for this month and the previous one."""
+    """The user's contracts with their data completeness for this month and the previous one, a page
+    of WORKSPACE_PAGE_SIZE at a time (completeness is computed for that page only), searchable by
+    reference, title or vendor."""
     _require_kpi_role(request.user)
     today = timezone.localdate()
     current = first_of_month(today)
     months = [current, add_months(current, -1)]
-    contracts = list(contracts_for_kpi_entry(request.user).select_related("vendor").order_by("reference"))
+    search = request.GET.get("q", "").strip()
+    found = contracts_for_kpi_entry(request.user).select_related("vendor").order_by("reference")
+    if search:
+        found = found.filter(
+            Q(reference__icontains=search) | Q(title__icontains=search) | Q(vendor__name__icontains=search)
+        )
+    page = Paginator(found, WORKSPACE_PAGE_SIZE).get_page(request.GET.get("page"))
+    contracts = list(page)
     status = completeness(request.user, contracts, months, today)
     rows = [
         {"contract": contract, "months": [status[(contract.pk, month)] for month in months]} for contract in contracts
@@ -125,6 +135,8 @@ def workspace(request):
         {
             "rows": rows,
             "months": months,
+            "page": page,
+            "search": search,
             "uploads": list(uploads),
             "can_recompute": request.user.has_perm(CHANGE_STATEMENTS),
             "task": _recompute_task_from_query(request, {contract.pk for contract in contracts}),
@@ -486,10 +498,7 @@ def upload_import(request, pk: int):
         messages.error(request, _("Only a validated upload can be imported; upload a corrected file."))
         return redirect("sla_tracker:kpi-upload", pk=upload.pk)
     if upload.rows_total > ASYNC_ROW_THRESHOLD:
-        task_id = str(uuid.uuid4())
-        KpiUpload.objects.filter(pk=upload.pk).update(task_id=task_id)
-        user_id = request.user.pk
-        transaction.on_commit(lambda: import_kpi_upload.apply_async((upload.pk, user_id), task_id=task_id))
+        queue_import(upload, request.user)
         messages.info(request, _("The import runs in the background; this page shows its progress."))
         return redirect("sla_tracker:kpi-upload", pk=upload.pk)
     try:

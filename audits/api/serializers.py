@@ -4,6 +4,7 @@ Audits are planned and findings recorded by audits.services (the creates' inputs
 the audit right checks and those the transitions record change only through the actions.
 """
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from audits.models import Audit, AuditRight, Finding
@@ -94,7 +95,9 @@ class DueDateInput(serializers.Serializer):
 
 
 class RemediationPlanInput(serializers.Serializer):
-    plan = serializers.CharField()
+    plan = serializers.CharField(
+        error_messages={"blank": _("Describe the remediation plan."), "required": _("Describe the remediation plan.")}
+    )
 
 
 class RiskAcceptanceInput(serializers.Serializer):
@@ -102,4 +105,10 @@ class RiskAcceptanceInput(serializers.Serializer):
 
 
 class RemediationInput(serializers.Serializer):
-    evidence = serializers.CharField(help_text="What was done, and where the proof is.")
+    evidence = serializers.CharField(
+        help_text="What was done, and where the proof is.",
+        error_messages={
+            "blank": _("Give the evidence of remediation."),
+            "required": _("Give the evidence of remediation."),
+        },
+    )

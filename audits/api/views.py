@@ -1,12 +1,29 @@
-"""REST endpoints of audits; behaviour lives in config.api, creates and state changes in audits.services."""
+"""REST endpoints of audits; behaviour lives in config.api, creates and state changes in audits.services.
+
+Who takes a finding's steps is audits.permissions, the rule of the web pages and the services too: the
+customer's side takes them all; a vendor user of the finding's vendor answers the findings addressed to
+it (plan-remediation, remediate) and gets a 403 for every other step. Out of scope is a 404, as everywhere.
+"""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 
-from audits import filtersets, services
+from audits import filtersets, permissions, services
 from audits.api import serializers
 from audits.models import Audit, AuditRight, Finding
-from config.api import ScopedModelViewSet, has_model_permission
+from config.api import RolePermission, ScopedModelViewSet, has_model_permission
+
+
+class TakesFindingSteps(RolePermission):
+    """The API's role permissions, except for a finding's steps (the actions named in
+    audits.permissions.FINDING_STEPS, which declare no `action_rule`): those ask
+    audits.permissions.may_take_step about the finding once it was found in the user's scope."""
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        step = getattr(view, "action", None)
+        if step in permissions.FINDING_STEPS:
+            return permissions.may_take_step(request.user, obj, step)
+        return super().has_object_permission(request, view, obj)
 
 
 class AuditRightViewSet(ScopedModelViewSet):
@@ -63,36 +80,33 @@ class FindingViewSet(ScopedModelViewSet):
     serializer_class = serializers.FindingSerializer
     filterset_class = filtersets.FindingFilterSet
     create_input_class = serializers.FindingInput
+    permission_classes = [TakesFindingSteps]
 
     def create_with_service(self, data: dict) -> Finding:
         return services.record_finding(**data, actor=self.request.user)
 
     @extend_schema(request=serializers.DueDateInput, summary="Change a finding's remediation due date, with a reason")
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="due-date",
-        action_rule=has_model_permission(Finding, "change"),
-    )
+    @action(detail=True, methods=["post"], url_path="due-date")
     def due_date(self, request, pk=None):
         finding = self.get_object()
         data = self.action_input(serializers.DueDateInput)
         return self.respond_with(services.change_finding_due_date(finding=finding, **data, actor=request.user))
 
-    @extend_schema(request=serializers.RemediationPlanInput, summary="Record a finding's remediation plan")
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="plan-remediation",
-        action_rule=has_model_permission(Finding, "change"),
+    @extend_schema(
+        request=serializers.RemediationPlanInput,
+        summary="Record a finding's remediation plan (the customer's side or a vendor user of its vendor)",
     )
+    @action(detail=True, methods=["post"], url_path="plan-remediation")
     def plan_remediation(self, request, pk=None):
         finding = self.get_object()
         data = self.action_input(serializers.RemediationPlanInput)
         return self.respond_with(services.plan_remediation(finding=finding, plan=data["plan"], actor=request.user))
 
-    @extend_schema(request=serializers.RemediationInput, summary="Record a finding's remediation, with evidence")
-    @action(detail=True, methods=["post"], action_rule=has_model_permission(Finding, "change"))
+    @extend_schema(
+        request=serializers.RemediationInput,
+        summary="Record a finding's remediation, with evidence (the customer's side or a vendor user of its vendor)",
+    )
+    @action(detail=True, methods=["post"])
     def remediate(self, request, pk=None):
         finding = self.get_object()
         data = self.action_input(serializers.RemediationInput)
@@ -101,17 +115,12 @@ class FindingViewSet(ScopedModelViewSet):
         )
 
     @extend_schema(request=None, summary="Verify a remediated finding")
-    @action(detail=True, methods=["post"], action_rule=has_model_permission(Finding, "change"))
+    @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         return self.respond_with(services.verify_finding(finding=self.get_object(), actor=request.user))
 
     @extend_schema(request=serializers.RiskAcceptanceInput, summary="Accept a finding's risk, with a reason")
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="accept-risk",
-        action_rule=has_model_permission(Finding, "change"),
-    )
+    @action(detail=True, methods=["post"], url_path="accept-risk")
     def accept_risk(self, request, pk=None):
         finding = self.get_object()
         data = self.action_input(serializers.RiskAcceptanceInput)

@@ -1,8 +1,15 @@
 """REST endpoints of governance; behaviour lives in config.api, creates and state changes in governance.services.
 
-Who writes is decided as everywhere in the API (the role's model permission, config.api.RolePermission)
-and by governance.permissions, the rule of the web pages too: the record is the customer's, so a vendor
-user changes nothing, whatever permission they hold; a member of either side votes on circulated minutes.
+Who writes a committee's record (meetings, decisions, action items: create, update and every action) is
+decided by governance.permissions, the rule of the web pages: administrators and the customer-side members
+of the row's committee, whatever their role's model permissions; a vendor user changes nothing; a member
+of either side votes on circulated minutes. The rule is asked once the row is found in scope (a 404
+otherwise); for a create, once the input named the row's meeting or committee among the user's (a 400
+otherwise), so a 403 never tells that a row outside the scope exists. The chair's approval of the minutes
+is then the service's to refuse (a 400), as on the meeting page.
+
+Committees, and action items of an audit finding alone, are no committee's record: their writes need the
+role's model permission, as everywhere in the API (config.api.RolePermission), and refuse vendor users.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -10,12 +17,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 
-from accounts.scoping import restrict
 from config.api import RolePermission, ScopedModelViewSet, has_model_permission
 from governance import filtersets, services
 from governance.api import serializers
-from governance.models import ActionItem, Committee, CommitteeMember, Decision, Meeting
-from governance.permissions import keeps_the_record, seat_of
+from governance.models import ActionItem, Committee, Decision, Meeting
+from governance.permissions import committee_id_of, keeps_the_record, may_change_record_of, members_seen_by, seat_of
 from governance.selectors import with_compliance_annotations
 
 
@@ -31,6 +37,24 @@ class CustomerKeepsTheRecord(RolePermission):
         return RolePermission._allowed(request, view)
 
 
+class CommitteeKeepsTheRecord(CustomerKeepsTheRecord):
+    """Writes on a row of a committee's record: governance.permissions.may_change_record_of for the row's
+    committee, not the role's permissions. A create is decided on the row about to be created, which the
+    viewset checks once its input is valid (`check_object_permissions`); before that, only vendor users
+    are refused. Reads, member actions and rows of no committee follow CustomerKeepsTheRecord."""
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) == "create":
+            return keeps_the_record(request.user)
+        return super().has_permission(request, view)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        committee_id = committee_id_of(obj)
+        if committee_id is None or request.method in SAFE_METHODS or view.action in view.member_actions:
+            return super().has_object_permission(request, view, obj)
+        return may_change_record_of(request.user, committee_id)
+
+
 def any_member(user) -> bool:
     """An `action_rule` for the actions of any member, of either side: the view checks the seat."""
     return user.is_active
@@ -39,6 +63,12 @@ def any_member(user) -> bool:
 class GovernanceViewSet(ScopedModelViewSet):
     permission_classes = [CustomerKeepsTheRecord]
     member_actions: frozenset[str] = frozenset()
+
+
+class RecordViewSet(GovernanceViewSet):
+    """Rows of a committee's record: see CommitteeKeepsTheRecord."""
+
+    permission_classes = [CommitteeKeepsTheRecord]
 
 
 class CommitteeViewSet(GovernanceViewSet):
@@ -50,31 +80,40 @@ class CommitteeViewSet(GovernanceViewSet):
         return with_compliance_annotations(super().get_queryset())
 
 
-class MeetingViewSet(GovernanceViewSet):
+class MeetingViewSet(RecordViewSet):
     queryset = Meeting.objects.all()
     serializer_class = serializers.MeetingSerializer
     filterset_class = filtersets.MeetingFilterSet
     member_actions = frozenset({"vote_minutes"})
 
+    def perform_create(self, serializer) -> None:
+        self.check_committee_joined(serializer)
+        super().perform_create(serializer)
+
+    def perform_update(self, serializer) -> None:
+        self.check_committee_joined(serializer)
+        super().perform_update(serializer)
+
+    def check_committee_joined(self, serializer) -> None:
+        """A meeting created, or moved to another committee, is written to that committee's record too."""
+        committee = serializer.validated_data.get("committee")
+        if committee is not None:
+            self.check_object_permissions(self.request, Meeting(committee=committee))
+
     @extend_schema(request=serializers.MinutesInput, summary="Edit the minutes (circulated minutes return to draft)")
-    @action(detail=True, methods=["post"], action_rule=has_model_permission(Meeting, "change"))
+    @action(detail=True, methods=["post"])
     def minutes(self, request, pk=None):
         meeting = self.get_object()
         data = self.action_input(serializers.MinutesInput)
         return self.respond_with(services.update_minutes(meeting=meeting, minutes=data["minutes"], actor=request.user))
 
     @extend_schema(request=None, summary="Circulate draft minutes for approval")
-    @action(detail=True, methods=["post"], action_rule=has_model_permission(Meeting, "change"))
+    @action(detail=True, methods=["post"])
     def circulate(self, request, pk=None):
         return self.respond_with(services.circulate_minutes(meeting=self.get_object(), actor=request.user))
 
     @extend_schema(request=None, summary="Approve circulated minutes (the committee's chair)")
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="approve-minutes",
-        action_rule=has_model_permission(Meeting, "change"),
-    )
+    @action(detail=True, methods=["post"], url_path="approve-minutes")
     def approve_minutes(self, request, pk=None):
         return self.respond_with(services.approve_minutes_as_chair(meeting=self.get_object(), actor=request.user))
 
@@ -86,15 +125,14 @@ class MeetingViewSet(GovernanceViewSet):
     @action(detail=True, methods=["post"], url_path="vote-minutes", action_rule=any_member)
     def vote_minutes(self, request, pk=None):
         meeting = self.get_object()
-        members = restrict(CommitteeMember.objects.filter(committee_id=meeting.committee_id), request.user)
-        seat = seat_of(request.user, members)
+        seat = seat_of(request.user, members_seen_by(request.user, meeting.committee_id))
         if seat is None:
             raise PermissionDenied
         services.record_minutes_vote(meeting=meeting, member=seat, actor=request.user)
         return self.respond_with(meeting)
 
 
-class DecisionViewSet(GovernanceViewSet):
+class DecisionViewSet(RecordViewSet):
     """Decisions are numbered in their meeting; approved minutes get none and keep theirs unchanged."""
 
     queryset = Decision.objects.all()
@@ -103,6 +141,7 @@ class DecisionViewSet(GovernanceViewSet):
     create_input_class = serializers.DecisionInput
 
     def create_with_service(self, data: dict) -> Decision:
+        self.check_object_permissions(self.request, Decision(meeting=data["meeting"]))
         return services.record_decision(**data, actor=self.request.user)
 
     def perform_update(self, serializer) -> None:
@@ -111,13 +150,18 @@ class DecisionViewSet(GovernanceViewSet):
         serializer.instance = services.update_decision(decision=decision, text=text, actor=self.request.user)
 
 
-class ActionItemViewSet(GovernanceViewSet):
+class ActionItemViewSet(RecordViewSet):
+    """The actions' `action_rule` applies to action items of an audit finding alone (no committee's record)."""
+
     queryset = ActionItem.objects.all()
     serializer_class = serializers.ActionItemSerializer
     filterset_class = filtersets.ActionItemFilterSet
     create_input_class = serializers.ActionItemInput
 
     def create_with_service(self, data: dict) -> ActionItem:
+        decision = data.get("decision")
+        meeting = decision.meeting if decision is not None else data.get("meeting")
+        self.check_object_permissions(self.request, ActionItem(meeting=meeting, finding=data.get("finding")))
         return services.create_action_item(**data, created_by=self.request.user)
 
     @extend_schema(request=None, summary="Start an open action item")

@@ -1,7 +1,5 @@
 """REST endpoints of KPI data logging: KPI pack uploads (preview, then import) and bulk measurements."""
 
-import uuid
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -17,7 +15,7 @@ from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.access import contracts_for_kpi_entry
 from sla_tracker.kpi_import.readers import UnreadableFile
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
-from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, import_kpi_upload
+from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import
 from sla_tracker.kpi_import.validation import KpiValue
 from sla_tracker.models import KpiUpload
 
@@ -140,9 +138,7 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         if upload.status != UploadStatus.VALIDATED:
             return _file_errors(_("Only a validated upload can be imported; upload a corrected file."))
         if upload.rows_total > ASYNC_ROW_THRESHOLD:
-            task_id = str(uuid.uuid4())
-            KpiUpload.objects.filter(pk=upload.pk).update(task_id=task_id)
-            transaction.on_commit(lambda: import_kpi_upload.apply_async((upload.pk, request.user.pk), task_id=task_id))
+            queue_import(upload, request.user)
             return Response(KpiUploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
         try:
             import_upload(upload=upload, actor=request.user)

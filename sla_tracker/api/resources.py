@@ -6,12 +6,18 @@ invoice, dispute a line, waive a line, resolve a dispute). Exclusions are decide
 (approve, reject). Bulk KPI imports live in sla_tracker.api.kpi.
 """
 
+from pathlib import PurePath
+
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from accounts.choices import Role
 from accounts.roles import reviews_statements
@@ -25,6 +31,7 @@ from config.api import (
 from contracts.months import first_of_month
 from sla_tracker import filtersets, services
 from sla_tracker.choices import ApprovalStatus
+from sla_tracker.evidence import ALLOWED_EXTENSIONS, evidence_download
 from sla_tracker.kpi_import.service import KpiDataRejected, save_measurement
 from sla_tracker.models import (
     Exclusion,
@@ -151,14 +158,35 @@ class StatementLineSerializer(serializers.ModelSerializer):
 
 
 class LineDisputeSerializer(serializers.ModelSerializer):
+    evidence_name = serializers.SerializerMethodField(help_text="The evidence file's name; null without evidence.")
+    evidence_url = serializers.SerializerMethodField(
+        help_text="Where the evidence file is downloaded (GET, the same authentication); null without evidence."
+    )
+
     class Meta:
         model = LineDispute
         exclude = ["evidence"]
         read_only_fields = [field.name for field in LineDispute._meta.fields if field.name != "evidence"]
 
+    def get_evidence_name(self, dispute: LineDispute) -> str | None:
+        return PurePath(dispute.evidence.name).name if dispute.evidence else None
+
+    def get_evidence_url(self, dispute: LineDispute) -> str | None:
+        if not dispute.evidence:
+            return None
+        return reverse("api:linedispute-evidence", kwargs={"pk": dispute.pk}, request=self.context.get("request"))
+
 
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(help_text="Why: kept in the statement's history.")
+
+
+class DisputeInput(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the line is wrong: kept in the statement's history.")
+    evidence = serializers.FileField(
+        required=False,
+        help_text=f"Optional evidence file (multipart/form-data): {ALLOWED_EXTENSIONS}; checked by its content.",
+    )
 
 
 class InvoiceInput(serializers.Serializer):
@@ -168,6 +196,10 @@ class InvoiceInput(serializers.Serializer):
 class ResolutionInput(serializers.Serializer):
     resolution = serializers.CharField()
     accepted = serializers.BooleanField(help_text="True: the vendor is right; false: the line stands.")
+    waive = serializers.BooleanField(
+        default=False,
+        help_text="With accepted: also waive the line's credit, the resolution being the waiver's reason.",
+    )
 
 
 # Viewsets ------------------------------------------------------------------------------------------
@@ -339,16 +371,25 @@ class StatementLineViewSet(ScopedReadOnlyViewSet):
     filterset_class = filtersets.StatementLineFilterSet
 
     @extend_schema(
-        request=ReasonInput,
+        request={"application/json": DisputeInput, "multipart/form-data": DisputeInput},
         responses={201: LineDisputeSerializer},
-        summary="Dispute a line (vendor users), with a reason",
+        summary="Dispute a line (vendor users), with a reason and optional evidence",
+        description="Send multipart/form-data to attach an evidence file; JSON for a reason alone.",
     )
-    @action(detail=True, methods=["post"], action_rule=may_dispute)
+    @action(
+        detail=True,
+        methods=["post"],
+        action_rule=may_dispute,
+        parser_classes=[JSONParser, MultiPartParser, FormParser],
+    )
     def dispute(self, request, pk=None):
         line_id = self.get_object().pk
-        data = self.action_input(ReasonInput)
-        dispute = services.dispute_line(line_id=line_id, actor=request.user, reason=data["reason"])
-        return Response(LineDisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
+        data = self.action_input(DisputeInput)
+        dispute = services.dispute_line(
+            line_id=line_id, actor=request.user, reason=data["reason"], evidence=data.get("evidence")
+        )
+        context = self.get_serializer_context()
+        return Response(LineDisputeSerializer(dispute, context=context).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReasonInput, summary="Waive a line's credit (procurement), with a reason")
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
@@ -370,6 +411,21 @@ class LineDisputeViewSet(ScopedReadOnlyViewSet):
         dispute_id = self.get_object().pk
         data = self.action_input(ResolutionInput)
         dispute = services.resolve_dispute(
-            dispute_id=dispute_id, actor=request.user, resolution=data["resolution"], accepted=data["accepted"]
+            dispute_id=dispute_id,
+            actor=request.user,
+            resolution=data["resolution"],
+            accepted=data["accepted"],
+            waive=data["waive"],
         )
         return Response(self.get_serializer(dispute).data)
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        summary="Download a dispute's evidence file (404 when it has none)",
+    )
+    @action(detail=True, methods=["get"])
+    def evidence(self, request, pk=None):
+        dispute = self.get_object()
+        if not dispute.evidence:
+            raise Http404
+        return evidence_download(dispute.evidence)

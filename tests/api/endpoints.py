@@ -2,6 +2,8 @@
 
 prefix: the collection under /api/v1/; label: the model in tests.accounts.test_scoping.build_world;
 app: whose role permissions decide writes (None: read-only resource, changed only by actions);
+record: a committee's record, whose writes governance.permissions decides instead of the role (an
+administrator or a customer-side member of the row's committee);
 shared: reference data every signed-in user reads; deletable: DELETE is answered (the service logs
 the deletion) with the app's change permission, where every other resource answers 405.
 """
@@ -14,6 +16,7 @@ class Endpoint:
     prefix: str
     label: str
     app: str | None
+    record: bool = False
     shared: bool = False
     deletable: bool = False
 
@@ -37,9 +40,9 @@ ENDPOINTS = (
     Endpoint("statement-lines", "sla_tracker.StatementLine", None),
     Endpoint("line-disputes", "sla_tracker.LineDispute", None),
     Endpoint("committees", "governance.Committee", "governance"),
-    Endpoint("meetings", "governance.Meeting", "governance"),
-    Endpoint("decisions", "governance.Decision", "governance"),
-    Endpoint("action-items", "governance.ActionItem", "governance"),
+    Endpoint("meetings", "governance.Meeting", "governance", record=True),
+    Endpoint("decisions", "governance.Decision", "governance", record=True),
+    Endpoint("action-items", "governance.ActionItem", "governance", record=True),
     Endpoint("audit-rights", "audits.AuditRight", "audits"),
     Endpoint("audits", "audits.Audit", "audits"),
     Endpoint("findings", "audits.Finding", "audits"),

@@ -257,3 +257,106 @@ def test_a_finding_is_planned_remediated_and_verified_or_its_risk_accepted(world
 
     assert (verified["status"], verified["verified_by"]) == ("verified", users[Role.AUDITOR].pk)
     assert accepted["status"] == "risk_accepted"
+
+
+# The vendor's answers ------------------------------------------------------------------------------
+
+
+def _snapshot(row) -> dict:
+    row.refresh_from_db()
+    return {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields}
+
+
+@pytest.fixture
+def vendor_user(users, client_for):
+    """A user of the first world's vendor, to whom its finding is addressed."""
+    return client_for(users[Role.VENDOR_USER])
+
+
+def test_a_vendor_user_of_the_findings_vendor_records_its_plan_and_its_remediation(worlds, users, vendor_user):
+    finding = worlds[0]["audits.Finding"]
+    url = f"/api/v1/findings/{finding.pk}"
+
+    planned = vendor_user.post(f"{url}/plan-remediation/", {"plan": "Set short abandons to 5 s"}, format="json")
+    remediated = vendor_user.post(f"{url}/remediate/", {"evidence": "ACD export of 12 May"}, format="json")
+
+    assert planned.status_code == 200, planned.content
+    assert (planned.json()["status"], planned.json()["remediation_plan"]) == (
+        "remediation_planned",
+        "Set short abandons to 5 s",
+    )
+    assert remediated.status_code == 200, remediated.content
+    assert (remediated.json()["status"], remediated.json()["evidence"]) == ("remediated", "ACD export of 12 May")
+    finding.refresh_from_db()
+    assert (finding.status, finding.remediated_at is not None) == (FindingStatus.REMEDIATED, True)
+    trail = [(r.history_user, r.history_change_reason) for r in finding.history.order_by("history_date")][-2:]
+    vendor = users[Role.VENDOR_USER]
+    assert trail == [(vendor, "Remediation planned"), (vendor, "Remediated")]
+
+
+@pytest.mark.parametrize(
+    ("action", "payload"),
+    [
+        ("verify", {}),
+        ("accept-risk", {"reason": "We disagree with the finding"}),
+        ("due-date", {"due_date": "2025-12-31", "reason": "Our tool ships in December"}),
+    ],
+)
+def test_a_vendor_user_may_not_verify_accept_the_risk_or_move_the_due_date(worlds, vendor_user, action, payload):
+    finding = worlds[0]["audits.Finding"]
+    finding.status, finding.evidence = FindingStatus.REMEDIATED, "ACD export"
+    finding.save()
+    before = _snapshot(finding)
+
+    response = vendor_user.post(f"/api/v1/findings/{finding.pk}/{action}/", payload, format="json")
+
+    assert response.status_code == 403, response.content
+    assert response.json()["type"] == "permission_denied"
+    assert _snapshot(finding) == before
+
+
+def test_a_vendor_user_still_records_no_finding_and_moves_no_audit(worlds, vendor_user):
+    audit = worlds[0]["audits.Audit"]
+    finding = worlds[0]["audits.Finding"]
+
+    assert vendor_user.post("/api/v1/findings/", _finding(audit), format="json").status_code == 403
+    assert vendor_user.patch(f"/api/v1/findings/{finding.pk}/", {"title": "Ours"}, format="json").status_code == 403
+    assert vendor_user.post(f"/api/v1/audits/{audit.pk}/report/", {"report_date": "2025-06-20"}).status_code == 403
+
+
+@pytest.mark.parametrize("action", ["plan-remediation", "remediate"])
+def test_another_vendors_finding_or_one_not_addressed_to_the_vendor_is_a_404_to_a_vendor_user(
+    worlds, vendor_user, action
+):
+    theirs = worlds[1]["audits.Finding"]
+    internal = f.FindingFactory(audit=worlds[0]["audits.Audit"], addressed_to_vendor=False)
+    before = [_snapshot(theirs), _snapshot(internal)]
+    payload = {"plan": "Fix it", "evidence": "Fixed"}
+
+    for finding in (theirs, internal):
+        response = vendor_user.post(f"/api/v1/findings/{finding.pk}/{action}/", payload, format="json")
+        assert response.status_code == 404, response.content
+        assert response.json() == {"type": "not_found", "detail": "Not found."}
+
+    assert [_snapshot(theirs), _snapshot(internal)] == before
+
+
+@pytest.mark.parametrize(
+    ("action", "field", "message"),
+    [
+        ("plan-remediation", "plan", "Describe the remediation plan."),
+        ("remediate", "evidence", "Give the evidence of remediation."),
+    ],
+)
+def test_a_vendor_users_blank_plan_or_evidence_is_a_400_and_nothing_is_written(
+    worlds, vendor_user, action, field, message
+):
+    finding = worlds[0]["audits.Finding"]
+    before = _snapshot(finding)
+
+    blank = vendor_user.post(f"/api/v1/findings/{finding.pk}/{action}/", {field: "  "}, format="json")
+    missing = vendor_user.post(f"/api/v1/findings/{finding.pk}/{action}/", {}, format="json")
+
+    assert _errors(blank) == [message]
+    assert blank.json()["errors"] == missing.json()["errors"] == {field: [message]}
+    assert _snapshot(finding) == before

@@ -1,12 +1,16 @@
 """Decisions and action items through the API: created and changed by governance.services, so decisions
 are numbered in their meeting, approved minutes stay as they were, and refusals are 400s. The record is
-the customer's: a vendor member only votes on circulated minutes, every other write is a 403."""
+the customer's, kept by administrators and the committee's customer-side members whatever their role's
+permissions (governance.permissions, as on the web pages): a vendor member only votes on circulated minutes,
+a customer-side user who does not sit on the committee changes nothing; both are refused with a 403."""
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
 
 from accounts.choices import Role
-from governance.choices import ActionStatus, AttendanceStatus, MeetingStatus, MinutesStatus
+from governance.choices import ActionStatus, AttendanceStatus, MeetingStatus, MemberRole, MinutesStatus, Side
 from governance.models import ActionItem, AgendaItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
 from tests import factories as f
 
@@ -184,6 +188,7 @@ def _record(meeting) -> dict:
         "agenda": list(AgendaItem.objects.filter(meeting=meeting).values_list("title", flat=True)),
         "actions": list(ActionItem.objects.order_by("pk").values_list("title", "status", "due_date")),
         "votes": MinutesApproval.objects.filter(meeting=meeting).count(),
+        "meetings": list(Meeting.objects.filter(committee=meeting.committee).values_list("scheduled_for", "location")),
     }
 
 
@@ -193,6 +198,11 @@ def _writes(world, meeting) -> dict[str, tuple[str, str, dict]]:
     item = world["governance.ActionItem"]
     waived = "Credits for October waived by the client."
     return {
+        "plan meeting": (
+            "post",
+            "/api/v1/meetings/",
+            {"committee": meeting.committee_id, "scheduled_for": "2099-03-02T10:00:00Z", "location": "Lille"},
+        ),
         "edit minutes": ("post", f"/api/v1/meetings/{meeting.pk}/minutes/", {"minutes": waived}),
         "circulate": ("post", f"/api/v1/meetings/{meeting.pk}/circulate/", {}),
         "approve as chair": ("post", f"/api/v1/meetings/{meeting.pk}/approve-minutes/", {}),
@@ -204,10 +214,12 @@ def _writes(world, meeting) -> dict[str, tuple[str, str, dict]]:
         "start action item": ("post", f"/api/v1/action-items/{item.pk}/start/", {}),
         "close action item": ("post", f"/api/v1/action-items/{item.pk}/close/", {}),
         "cancel action item": ("post", f"/api/v1/action-items/{item.pk}/cancel/", {"reason": "Not needed"}),
+        "reopen action item": ("post", f"/api/v1/action-items/{item.pk}/reopen/", {}),
     }
 
 
 WRITES = [
+    "plan meeting",
     "edit minutes",
     "circulate",
     "approve as chair",
@@ -219,6 +231,7 @@ WRITES = [
     "start action item",
     "close action item",
     "cancel action item",
+    "reopen action item",
 ]
 
 
@@ -238,22 +251,76 @@ def test_a_vendor_member_changes_nothing_through_the_api(worlds, held, users, cl
 SERVICE_REFUSALS = {
     "circulate": "Only draft minutes can be circulated.",
     "approve as chair": "Only the committee's chair approves the minutes alone; the members may vote instead.",
+    "reopen action item": "An action item that is Open cannot become Open.",
 }
 
 
+def _seated(committee, user, **seat):
+    CommitteeMember.objects.create(committee=committee, user=user, side=seat.pop("side", Side.CLIENT), **seat)
+    return type(user).objects.get(pk=user.pk)  # without the permission cache of an earlier check
+
+
+@pytest.fixture
+def procurement_member(worlds):
+    """A customer-side member of the first world's committee whose role (procurement) may not change
+    governance rows."""
+    return _seated(worlds[0]["governance.Committee"], f.UserFactory(procurement=True))
+
+
+@pytest.mark.parametrize("who", ["committee member", "procurement member"])
 @pytest.mark.parametrize("write", WRITES)
-def test_a_customer_member_still_makes_each_write(worlds, held, member, write):
-    """The committee's customer-side member, who is not its chair."""
+def test_a_customer_member_still_makes_each_write(worlds, held, users, procurement_member, client_for, write, who):
+    """A customer-side member of the committee who is not its chair, whether or not their role has
+    governance's model permissions."""
+    user = users[Role.COMMITTEE_MEMBER] if who == "committee member" else procurement_member
+    assert user.has_perm("governance.change_meeting") == (who == "committee member")
     method, url, payload = _writes(worlds[0], held)[write]
     before = _record(held)
 
-    response = getattr(member, method)(url, payload, format="json")
+    response = getattr(client_for(user), method)(url, payload, format="json")
 
     if write in SERVICE_REFUSALS:
         assert _errors(response) == [SERVICE_REFUSALS[write]]
         return
     assert response.status_code in (200, 201), response.content
     assert write == "change meeting" or _record(held) != before
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_customer_user_with_the_permission_who_does_not_sit_on_the_committee_changes_nothing(
+    worlds, held, users, client_for, write
+):
+    """The contract's vendor manager sees the committee and their role may change governance rows, but
+    they do not sit on it: the web pages refuse them, and so does the API."""
+    manager = users[Role.VENDOR_MANAGER]
+    assert manager.has_perm("governance.change_meeting") and manager.has_perm("governance.add_decision")
+    method, url, payload = _writes(worlds[0], held)[write]
+    before = _record(held)
+
+    response = getattr(client_for(manager), method)(url, payload, format="json")
+
+    assert response.status_code == 403, response.content
+    assert response.json()["type"] == "permission_denied"
+    assert _record(held) == before
+
+
+def test_a_customer_chair_without_the_permission_approves_the_minutes(worlds, held, client_for):
+    chair = _seated(worlds[0]["governance.Committee"], f.UserFactory(procurement=True), role=MemberRole.CHAIR)
+    assert not chair.has_perm("governance.change_meeting")
+
+    response = client_for(chair).post(f"/api/v1/meetings/{held.pk}/approve-minutes/")
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["minutes_status"], response.json()["minutes_approval_method"]) == ("approved", "chair")
+
+
+def test_a_meeting_is_not_moved_to_a_committee_the_user_does_not_keep_the_record_of(worlds, held, member):
+    other = f.CommitteeFactory(contract=worlds[0]["contracts.Contract"])
+
+    response = member.patch(f"/api/v1/meetings/{held.pk}/", {"committee": other.pk}, format="json")
+
+    assert (response.status_code, response.json()["type"]) == (403, "permission_denied")
+    assert Meeting.objects.get(pk=held.pk).committee_id == held.committee_id
 
 
 def test_a_vendor_user_given_governance_permissions_still_changes_nothing(worlds, held, users, client_for):
@@ -308,3 +375,101 @@ def test_only_members_present_vote_on_the_minutes(held, users, member, client_fo
     assert _errors(absent) == ["Only members present at the meeting vote on its minutes."]
     assert (not_a_member.status_code, not_a_member.json()["type"]) == (403, "permission_denied")
     assert _record(held)["votes"] == 0
+
+
+# The meeting page and the API answer the same users the same way -------------------------------------------
+
+
+def _person(who: str, worlds, users):
+    committee = worlds[0]["governance.Committee"]
+    if who == "procurement member":
+        return _seated(committee, f.UserFactory(procurement=True))
+    if who == "procurement chair":
+        return _seated(committee, f.UserFactory(procurement=True), role=MemberRole.CHAIR)
+    if who == "vendor member given governance permissions":
+        vendor = users[Role.VENDOR_USER]
+        vendor.user_permissions.add(*Permission.objects.filter(content_type__app_label="governance"))
+        return type(vendor).objects.get(pk=vendor.pk)
+    return {
+        "administrator": users[Role.ADMINISTRATOR],
+        "customer member": users[Role.COMMITTEE_MEMBER],
+        "vendor manager without a seat": users[Role.VENDOR_MANAGER],
+        "procurement without a seat": users[Role.PROCUREMENT],
+        "auditor without a seat": users[Role.AUDITOR],
+        "vendor member": users[Role.VENDOR_USER],
+    }[who]
+
+
+# Who keeps the first world's committee's record, and who votes on its minutes (a seat of either side).
+KEEP_THE_RECORD = {"administrator", "customer member", "procurement member", "procurement chair"}
+VOTE = (KEEP_THE_RECORD - {"administrator"}) | {"vendor member", "vendor member given governance permissions"}
+PEOPLE = [
+    *sorted(KEEP_THE_RECORD),
+    "vendor manager without a seat",
+    "procurement without a seat",
+    "auditor without a seat",
+    "vendor member",
+    "vendor member given governance permissions",
+]
+
+
+def _both_ways(world, meeting) -> dict[str, tuple[tuple[str, dict], tuple[str, str, dict]]]:
+    """Each change that the meeting pages and the API both make: name → ((page url, form), (method, url, body))."""
+    item = world["governance.ActionItem"]
+    owner = world["governance.CommitteeMember"].user
+    text = "Credits for October waived by the client."
+
+    def page(action: str) -> str:
+        return reverse("governance:meeting-action", args=[meeting.pk, action])
+
+    def item_page(change: str) -> str:
+        return reverse(f"governance:action-{change}", args=[item.pk])
+
+    return {
+        "plan meeting": (
+            (reverse("governance:committee", args=[meeting.committee_id]), {"scheduled_for": "2099-03-02T10:00"}),
+            ("post", "/api/v1/meetings/", {"committee": meeting.committee_id, "scheduled_for": "2099-04-02T10:00Z"}),
+        ),
+        "vote": ((page("vote"), {}), ("post", f"/api/v1/meetings/{meeting.pk}/vote-minutes/", {})),
+        "edit minutes": (
+            (page("minutes"), {"minutes": text}),
+            ("post", f"/api/v1/meetings/{meeting.pk}/minutes/", {"minutes": text}),
+        ),
+        "circulate": ((page("circulate"), {}), ("post", f"/api/v1/meetings/{meeting.pk}/circulate/", {})),
+        "approve as chair": ((page("approve"), {}), ("post", f"/api/v1/meetings/{meeting.pk}/approve-minutes/", {})),
+        "record decision": (
+            (page("decision"), {"text": text}),
+            ("post", "/api/v1/decisions/", {"meeting": meeting.pk, "text": text}),
+        ),
+        "add action item": (
+            (page("action-item"), {"title": "Share the plan", "owner": f"user:{owner.pk}", "due_date": "2025-05-15"}),
+            ("post", "/api/v1/action-items/", _action_item(world, meeting=meeting.pk)),
+        ),
+        "start action item": ((item_page("start"), {}), ("post", f"/api/v1/action-items/{item.pk}/start/", {})),
+        "close action item": ((item_page("close"), {}), ("post", f"/api/v1/action-items/{item.pk}/close/", {})),
+        "cancel action item": ((item_page("cancel"), {}), ("post", f"/api/v1/action-items/{item.pk}/cancel/", {})),
+    }
+
+
+def _answer(response) -> str:
+    """Whether the change was refused (403), hidden (404) or let through to its service (which may refuse it
+    in turn: a 400 from the API, a message on the page)."""
+    assert response.status_code < 500, response.content
+    return {403: "refused", 404: "hidden"}.get(response.status_code, "let through")
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_the_meeting_pages_and_the_api_let_the_same_users_change_the_record(worlds, held, users, client_for, who):
+    user = _person(who, worlds, users)
+    page, api = Client(), client_for(user)
+    page.force_login(user)
+    before = _record(held)
+
+    answers = {}
+    for change, ((url, form), (method, api_url, body)) in _both_ways(worlds[0], held).items():
+        answers[change] = (_answer(page.post(url, form)), _answer(getattr(api, method)(api_url, body, format="json")))
+
+    allowed = {change: who in (VOTE if change == "vote" else KEEP_THE_RECORD) for change in answers}
+    assert answers == {change: ("let through",) * 2 if allowed[change] else ("refused",) * 2 for change in answers}
+    if who not in KEEP_THE_RECORD:
+        assert {**_record(held), "votes": None} == {**before, "votes": None}

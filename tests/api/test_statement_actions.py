@@ -1,9 +1,13 @@
 """The statement's review through the API: each action calls one service; errors keep the API's shape."""
 
+from decimal import Decimal
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts.choices import Role
-from sla_tracker.choices import DisputeStatus, StatementStatus
+from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.models import LineDispute
 from tests import factories as f
 
@@ -151,3 +155,166 @@ def test_procurement_resolves_a_dispute_and_the_statement_is_back_in_review(
         assert response.json()["status"] == DisputeStatus.ACCEPTED
     in_review.refresh_from_db()
     assert in_review.status == StatementStatus.IN_REVIEW
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+
+def _dispute_with_evidence(client, line, content=PDF, name="carrier-outage.pdf"):
+    evidence = SimpleUploadedFile(name, content, content_type="application/pdf")
+    return client.post(
+        f"/api/v1/statement-lines/{line.pk}/dispute/",
+        {"reason": "The carrier's outage report is attached.", "evidence": evidence},
+        format="multipart",
+    )
+
+
+def test_a_vendor_user_attaches_evidence_and_it_is_downloaded_through_the_api(
+    in_review, undisputed_line, users, client_for
+):
+    vendor = client_for(users[Role.VENDOR_USER])
+    response = _dispute_with_evidence(vendor, undisputed_line)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["evidence_name"] == "carrier-outage.pdf"
+    assert body["evidence_url"] == f"http://testserver/api/v1/line-disputes/{body['id']}/evidence/"
+
+    for reader in (users[Role.VENDOR_USER], users[Role.PROCUREMENT]):
+        download = client_for(reader).get(body["evidence_url"])
+        assert download.status_code == 200
+        assert b"".join(download.streaming_content) == PDF
+        assert download["Content-Type"] == "application/pdf"
+        assert download["Content-Disposition"] == 'attachment; filename="carrier-outage.pdf"'
+        assert download["X-Content-Type-Options"] == "nosniff"
+    listed = vendor.get(f"/api/v1/line-disputes/{body['id']}/").json()
+    assert listed["evidence_url"] == body["evidence_url"]
+
+
+def test_another_vendors_user_gets_404_for_the_evidence(in_review, undisputed_line, worlds, users, client_for):
+    body = _dispute_with_evidence(client_for(users[Role.VENDOR_USER]), undisputed_line).json()
+    stranger = f.VendorUserFactory(vendor=worlds[1]["contracts.Vendor"])
+
+    response = client_for(stranger).get(body["evidence_url"])
+
+    assert response.status_code == 404
+    assert response.json() == {"type": "not_found", "detail": "Not found."}
+
+
+def test_a_dispute_without_evidence_shows_none_and_its_download_is_404(in_review, undisputed_line, users, client_for):
+    body = (
+        client_for(users[Role.VENDOR_USER])
+        .post(f"/api/v1/statement-lines/{undisputed_line.pk}/dispute/", {"reason": "Wrong count."}, format="json")
+        .json()
+    )
+    assert body["evidence_name"] is None and body["evidence_url"] is None
+
+    response = client_for(users[Role.PROCUREMENT]).get(f"/api/v1/line-disputes/{body['id']}/evidence/")
+
+    assert response.status_code == 404
+
+
+def test_evidence_that_is_not_what_its_name_says_is_refused_and_nothing_is_written(
+    in_review, undisputed_line, users, client_for
+):
+    response = _dispute_with_evidence(
+        client_for(users[Role.VENDOR_USER]), undisputed_line, content=b"<html><script>alert(1)</script></html>"
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["type"] == "validation_error"
+    assert "not a real PDF file" in str(body["errors"])
+    assert not LineDispute.objects.filter(line=undisputed_line).exists()
+    in_review.refresh_from_db()
+    assert in_review.status == StatementStatus.IN_REVIEW
+
+
+@pytest.fixture
+def disputed_credit(in_review, users, client_for):
+    """A credit-bearing line of the statement in review, disputed by the vendor; the statement's totals set."""
+    line = f.StatementLineFactory(statement=in_review, status="default", raw_credit="1500.00", credit="1500.00")
+    in_review.refresh_from_db()
+    credits = sum((item.credit for item in in_review.lines.all()), Decimal("0.00"))
+    in_review.credits = in_review.uncapped_credits = credits
+    in_review.net = in_review.bonuses + in_review.earn_backs + in_review.adjustments - credits
+    in_review.save()
+    LineDispute.objects.filter(line__statement=in_review).update(
+        status=DisputeStatus.REJECTED, resolution="x", resolved_by=users[Role.PROCUREMENT], resolved_at=timezone.now()
+    )
+    raised = client_for(users[Role.VENDOR_USER]).post(
+        f"/api/v1/statement-lines/{line.pk}/dispute/", {"reason": "Force majeure."}, format="json"
+    )
+    assert raised.status_code == 201, raised.content
+    return LineDispute.objects.get(pk=raised.json()["id"])
+
+
+def test_accepting_a_dispute_can_waive_the_lines_credit_in_the_same_step(disputed_credit, users, client_for):
+    procurement = users[Role.PROCUREMENT]
+    response = client_for(procurement).post(
+        f"/api/v1/line-disputes/{disputed_credit.pk}/resolve/",
+        {"resolution": "The outage was the carrier's.", "accepted": True, "waive": True},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    line = disputed_credit.line
+    line.refresh_from_db()
+    assert (line.waived, line.waiver_reason, line.waived_by) == (True, "The outage was the carrier's.", procurement)
+    statement = line.statement
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+    assert statement.credits == sum(
+        (other.credit for other in statement.lines.all() if not other.waived), Decimal("0.00")
+    )
+    assert statement.credits < Decimal("1500.00")
+    actions = list(statement.events.filter(line=line).order_by("pk").values_list("action", flat=True))
+    assert actions[-2:] == [StatementAction.LINE_WAIVED, StatementAction.DISPUTE_RESOLVED]
+
+
+def test_accepting_without_waive_leaves_the_credit(disputed_credit, users, client_for):
+    response = client_for(users[Role.PROCUREMENT]).post(
+        f"/api/v1/line-disputes/{disputed_credit.pk}/resolve/",
+        {"resolution": "Noted; the data will be corrected.", "accepted": True},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    disputed_credit.line.refresh_from_db()
+    assert disputed_credit.line.waived is False
+
+
+def test_a_rejection_cannot_waive_and_nothing_changes(disputed_credit, users, client_for):
+    response = client_for(users[Role.PROCUREMENT]).post(
+        f"/api/v1/line-disputes/{disputed_credit.pk}/resolve/",
+        {"resolution": "The line stands.", "accepted": False, "waive": True},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error",
+        "errors": {"waive": ["Only an accepted dispute can waive the line's credit."]},
+    }
+    disputed_credit.refresh_from_db()
+    assert disputed_credit.status == DisputeStatus.OPEN
+    assert disputed_credit.line.waived is False
+
+
+def test_accepting_with_waive_on_a_line_already_waived_resolves_nothing(disputed_credit, users, client_for):
+    line = disputed_credit.line
+    line.waived, line.waiver_reason = True, "Goodwill."
+    line.waived_by, line.waived_at = users[Role.PROCUREMENT], timezone.now()
+    line.save()
+
+    response = client_for(users[Role.PROCUREMENT]).post(
+        f"/api/v1/line-disputes/{disputed_credit.pk}/resolve/",
+        {"resolution": "Agreed.", "accepted": True, "waive": True},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "already waived" in str(response.json()["errors"])
+    disputed_credit.refresh_from_db()
+    assert disputed_credit.status == DisputeStatus.OPEN
+    disputed_credit.line.statement.refresh_from_db()
+    assert disputed_credit.line.statement.status == StatementStatus.DISPUTED

@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from audits import services
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, NoticeUnit, Severity
@@ -246,6 +246,92 @@ def test_a_vendor_user_cannot_lead_an_audit(auditor):
     with pytest.raises(ValidationError, match="lead auditor is on the customer's side"):
         plan(right, auditor, lead_auditor=VendorUserFactory(vendor=right.contract.vendor))
     assert plan(right, auditor, lead_auditor=auditor).lead_auditor == auditor
+
+
+# The vendor's answers -------------------------------------------------------------------------------
+
+
+def snapshot(row) -> dict:
+    row.refresh_from_db()
+    return {field.attname: getattr(row, field.attname) for field in row._meta.concrete_fields}
+
+
+def test_a_vendor_user_of_the_findings_vendor_records_the_plan_and_the_remediation():
+    from tests.factories import VendorUserFactory
+
+    finding = FindingFactory()
+    vendor_user = VendorUserFactory(vendor=finding.audit.audit_right.contract.vendor)
+
+    services.plan_remediation(finding=finding, plan="Set short abandons to 5 s", actor=vendor_user)
+    finding = services.mark_remediated(finding=finding, evidence="ACD export of 12 May", actor=vendor_user)
+
+    assert (finding.status, finding.remediation_plan, finding.evidence) == (
+        FindingStatus.REMEDIATED,
+        "Set short abandons to 5 s",
+        "ACD export of 12 May",
+    )
+    trail = [(r.history_user, r.history_change_reason) for r in finding.history.order_by("history_date")][-2:]
+    assert trail == [(vendor_user, "Remediation planned"), (vendor_user, "Remediated")]
+
+
+def test_a_vendor_user_verifies_accepts_no_risk_and_moves_no_due_date():
+    from tests.factories import VendorUserFactory
+
+    finding = FindingFactory(status=FindingStatus.REMEDIATED, evidence="ACD export")
+    vendor_user = VendorUserFactory(vendor=finding.audit.audit_right.contract.vendor)
+    before = snapshot(finding)
+
+    with pytest.raises(PermissionDenied):
+        services.verify_finding(finding=finding, actor=vendor_user)
+    with pytest.raises(PermissionDenied):
+        services.accept_risk(finding=finding, actor=vendor_user, reason="We disagree")
+    with pytest.raises(PermissionDenied):
+        services.change_finding_due_date(finding=finding, due_date=D(2025, 12, 31), actor=vendor_user, reason="Later")
+
+    assert snapshot(finding) == before
+
+
+@pytest.mark.parametrize(
+    ("addressed_to_vendor", "of_the_findings_vendor"),
+    [(True, False), (False, True)],
+    ids=["another vendor's finding", "a finding not addressed to the vendor"],
+)
+def test_a_vendor_user_answers_no_finding_that_is_not_their_vendors(addressed_to_vendor, of_the_findings_vendor):
+    from tests.factories import VendorFactory, VendorUserFactory
+
+    finding = FindingFactory(addressed_to_vendor=addressed_to_vendor)
+    findings_vendor = finding.audit.audit_right.contract.vendor
+    vendor_user = VendorUserFactory(vendor=findings_vendor if of_the_findings_vendor else VendorFactory())
+    before = snapshot(finding)
+
+    with pytest.raises(PermissionDenied):
+        services.plan_remediation(finding=finding, plan="Fix it", actor=vendor_user)
+    with pytest.raises(PermissionDenied):
+        services.mark_remediated(finding=finding, evidence="Fixed", actor=vendor_user)
+
+    assert snapshot(finding) == before
+
+
+def test_a_vendor_users_blank_plan_or_evidence_is_refused_and_nothing_is_written():
+    from tests.factories import VendorUserFactory
+
+    finding = FindingFactory()
+    vendor_user = VendorUserFactory(vendor=finding.audit.audit_right.contract.vendor)
+    before = snapshot(finding)
+
+    with pytest.raises(ValidationError, match=r"Describe the remediation plan\."):
+        services.plan_remediation(finding=finding, plan="  ", actor=vendor_user)
+    with pytest.raises(ValidationError, match=r"Give the evidence of remediation\."):
+        services.mark_remediated(finding=finding, evidence="", actor=vendor_user)
+
+    assert snapshot(finding) == before
+
+
+def test_a_customer_role_that_only_views_audits_takes_no_step():
+    finding = FindingFactory()
+
+    with pytest.raises(PermissionDenied):
+        services.plan_remediation(finding=finding, plan="Fix it", actor=UserFactory(procurement=True))
 
 
 # Selectors -----------------------------------------------------------------------------------------

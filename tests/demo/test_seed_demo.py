@@ -14,7 +14,8 @@ from contracts.months import add_months, first_of_month, last_day_of_month
 from demo import data
 from governance.choices import ActionStatus, Cadence, MeetingStatus
 from governance.models import ActionItem, Committee
-from sla_tracker.models import Measurement
+from sla_tracker.choices import ChangeAction, MeasurementSource
+from sla_tracker.models import Measurement, MeasurementChange
 
 TODAY = datetime.date(2026, 11, 26)
 PROJECT_APPS = ["accounts", "contracts", "sla_tracker", "governance", "audits"]
@@ -55,6 +56,21 @@ def test_running_the_seed_twice_creates_and_changes_nothing(seeded):
 def test_no_measurement_is_duplicated(seeded):
     duplicates = Measurement.objects.values("contract", "counter", "day").annotate(rows=Count("id")).filter(rows__gt=1)
     assert not duplicates.exists()
+
+
+def test_every_seeded_value_has_its_creation_in_the_data_history(seeded):
+    seeded_values = set(
+        Measurement.objects.filter(source=MeasurementSource.SEED).values_list("contract", "counter", "day", "value")
+    )
+    logged = list(
+        MeasurementChange.objects.filter(source=MeasurementSource.SEED).values_list(
+            "contract", "counter", "day", "new_value", "action"
+        )
+    )
+
+    assert len(logged) == len(seeded_values) > 10_000
+    assert {entry[:4] for entry in logged} == seeded_values
+    assert {entry[4] for entry in logged} == {ChangeAction.CREATE}
 
 
 def test_every_demo_user_has_its_role_and_signs_in_with_the_printed_password(seeded, rf):

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from audits.choices import AuditStatus
 from contracts.choices import ContractStatus
@@ -154,11 +155,22 @@ def test_a_finding_due_is_told_to_its_owner_and_to_vendor_users_when_addressed_t
     contract = quiet_contract()
     vendor_user = VendorUserFactory(vendor=contract.vendor)
     audit = AuditFactory(audit_right__contract=contract, status=AuditStatus.REPORTED)
-    FindingFactory(audit=audit, owner=owner, due_date=D(2025, 8, 5))
+    addressed = FindingFactory(audit=audit, owner=owner, due_date=D(2025, 8, 5))
     FindingFactory(audit=audit, owner=owner, due_date=D(2025, 8, 6), addressed_to_vendor=False)
     run(D(2025, 8, 1))
     assert kinds_for(owner) == [NotificationKind.FINDING_REMEDIATION_DUE] * 2
     assert kinds_for(vendor_user) == [NotificationKind.FINDING_REMEDIATION_DUE]
+    # The link leads to the finding's page, which the vendor's users answer on (and the customer's side
+    # is sent on to the finding's row of its audit).
+    notice = Notification.objects.get(user=vendor_user)
+    assert notice.link.endswith(reverse("audits:finding", args=[addressed.pk]))
+
+
+def test_an_audit_notice_links_to_the_audits_page():
+    auditor = UserFactory(auditor=True)
+    audit = AuditFactory(audit_right__contract=quiet_contract(auditors=[auditor]), notice_date=None)
+    run(D(2025, 4, 26))
+    assert Notification.objects.get(user=auditor).link.endswith(reverse("audits:detail", args=[audit.pk]))
 
 
 def test_notice_deadlines_are_told_at_90_30_and_7_days_to_the_owner_and_procurement():

@@ -217,6 +217,45 @@ def test_the_task_claims_the_upload_and_a_second_run_does_nothing(settings):
     assert (upload.rows_done, upload.rows_total) == (2, 2)
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", "Le relevé de pénalités de 2025-01 est au statut «\u00a0Approuvé\u00a0»"),
+        (None, "The penalty statement of 2025-01"),
+    ],
+)
+def test_the_task_writes_a_refusal_in_the_language_of_the_user_who_asked(language, expected):
+    from tests.factories import PenaltyStatementFactory
+
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk, language)).get() == UploadStatus.REJECTED
+
+    upload.refresh_from_db()
+    assert upload.errors[0]["message"].startswith(expected)
+    assert nothing_written()
+
+
+def test_queueing_an_import_passes_the_current_language_to_the_task(monkeypatch, django_capture_on_commit_callbacks):
+    from django.utils import translation
+
+    from sla_tracker.kpi_import import tasks
+
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    sent = []
+    monkeypatch.setattr(tasks.import_kpi_upload, "apply_async", lambda args, task_id: sent.append((args, task_id)))
+
+    with django_capture_on_commit_callbacks(execute=True), translation.override("fr"):
+        tasks.queue_import(upload, contract.owner)
+
+    upload.refresh_from_db()
+    assert sent == [((upload.pk, contract.owner.pk, "fr"), upload.task_id)]
+    assert upload.task_id
+
+
 def test_a_statement_approved_between_preview_and_import_rejects_the_import():
     from tests.factories import PenaltyStatementFactory
 

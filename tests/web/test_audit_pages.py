@@ -679,3 +679,149 @@ def test_the_recorded_cost_recovery_threshold_uses_the_clause(client, auditor, c
     audit.refresh_from_db()
     finding = Finding.objects.get(audit=audit)
     assert (audit.cost_recoverable, finding.due_date) == (False, D(2025, 7, 31))  # low: 90 days from today
+
+
+# The vendor's answers -------------------------------------------------------------------------------
+
+
+def finding_page(finding):
+    return reverse("audits:finding", args=[finding.pk])
+
+
+@pytest.fixture
+def vendor_user(contract):
+    return VendorUserFactory(vendor=contract.vendor, first_name="Vera", last_name="Vendor")
+
+
+def test_a_vendor_user_records_the_plan_then_the_remediation_from_the_findings_page(client, contract, vendor_user):
+    finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED), title="Short abandons from 10 s")
+    signed_in(client, vendor_user)
+
+    page = client.get(finding_page(finding)).content.decode()
+    assert "Short abandons from 10 s" in page and escape(finding.description) in page
+    assert 'data-testid="form-plan-remediation"' in page and 'data-testid="form-remediate"' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert finding_url(finding, "plan-remediation") in page
+    for customer_step in ("due-date", "verify", "accept-risk"):
+        assert f"form-{customer_step}" not in page and finding_url(finding, customer_step) not in page
+
+    planned = client.post(finding_url(finding, "plan-remediation"), {"plan": "Set short abandons to 5 s"}, follow=True)
+
+    assert planned.redirect_chain[-1][0] == finding_page(finding)
+    assert "The remediation plan was recorded." in messages_of(planned)
+    finding.refresh_from_db()
+    assert (finding.status, finding.remediation_plan) == (
+        FindingStatus.REMEDIATION_PLANNED,
+        "Set short abandons to 5 s",
+    )
+    page = planned.content.decode()
+    assert "Set short abandons to 5 s" in page
+    assert 'data-testid="form-plan-remediation"' not in page and 'data-testid="form-remediate"' in page
+
+    remediated = client.post(finding_url(finding, "remediate"), {"evidence": "ACD export of 12 May"}, follow=True)
+
+    assert "The finding was marked remediated." in messages_of(remediated)
+    finding.refresh_from_db()
+    assert (finding.status, finding.evidence) == (FindingStatus.REMEDIATED, "ACD export of 12 May")
+    assert 'data-testid="form-' not in remediated.content.decode()
+    assert "The customer now verifies the remediation." in remediated.content.decode()
+    trail = [(r.history_user, r.history_change_reason) for r in finding.history.order_by("history_date")][-2:]
+    assert trail == [(vendor_user, "Remediation planned"), (vendor_user, "Remediated")]
+
+
+def test_a_vendor_users_action_page_leads_back_to_the_findings_page(client, contract, vendor_user):
+    finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED))
+    signed_in(client, vendor_user)
+
+    page = client.get(finding_url(finding, "plan-remediation")).content.decode()
+
+    assert f'href="{finding_page(finding)}"' in page
+    assert f'href="{reverse("sla_tracker:vendor-findings")}"' in page
+    assert f'href="{reverse("audits:list")}"' not in page
+    assert f'href="{reverse("audits:detail", args=[finding.audit_id])}"' not in page
+
+
+@pytest.mark.parametrize(
+    ("action", "field", "message"),
+    [
+        ("plan-remediation", "plan", "Describe the remediation plan."),
+        ("remediate", "evidence", "Give the evidence of remediation."),
+    ],
+)
+def test_a_vendor_users_blank_plan_or_evidence_is_refused_with_the_message_and_nothing_changes(
+    client, contract, vendor_user, action, field, message
+):
+    finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED))
+    before = snapshot(finding)
+    history = finding.history.count()
+    signed_in(client, vendor_user)
+
+    response = client.post(finding_url(finding, action), {field: "   "})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
+    assert f'data-testid="field-error">{message}</div>' in response.content.decode()
+    assert messages_of(response) == []
+    assert snapshot(finding) == before
+    assert finding.history.count() == history
+
+
+def test_a_vendor_user_takes_none_of_the_customers_steps_and_no_audit_action(client, contract, vendor_user):
+    actions, rows = _all_actions(contract)
+    answers = {"/plan-remediation/", "/remediate/"}
+    customer_actions = [(url, data) for url, data in actions if not any(url.endswith(a) for a in answers)]
+    before = [snapshot(row) for row in rows]
+    counts = (Audit.objects.count(), Finding.objects.count())
+    signed_in(client, vendor_user)
+
+    for url, data in customer_actions:
+        assert client.get(url).status_code == 403, url
+        assert client.post(url, data).status_code == 403, url
+
+    assert [snapshot(row) for row in rows] == before
+    assert (Audit.objects.count(), Finding.objects.count()) == counts
+
+
+@pytest.mark.parametrize("whose", ["another vendor's", "not addressed to the vendor"])
+def test_a_finding_that_is_not_the_vendors_is_a_404_to_its_vendor_user(client, contract, other_contract, whose):
+    if whose == "another vendor's":
+        finding = FindingFactory(audit=make_audit(other_contract, AuditStatus.REPORTED))
+    else:
+        finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED), addressed_to_vendor=False)
+    before = snapshot(finding)
+    signed_in(client, VendorUserFactory(vendor=contract.vendor))
+
+    assert client.get(finding_page(finding)).status_code == 404
+    for action, data in (("plan-remediation", {"plan": "P"}), ("remediate", {"evidence": "E"})):
+        assert client.get(finding_url(finding, action)).status_code == 404
+        assert client.post(finding_url(finding, action), data).status_code == 404
+
+    assert snapshot(finding) == before
+
+
+def test_the_findings_page_sends_the_customers_side_to_the_finding_on_its_audits_page(client, auditor, contract):
+    finding = FindingFactory(audit=make_audit(contract, AuditStatus.REPORTED))
+    signed_in(client, auditor)
+
+    response = client.get(finding_page(finding))
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('audits:detail', args=[finding.audit_id])}#finding-{finding.pk}"
+
+
+def test_a_settled_finding_offers_the_vendor_nothing_to_answer(client, contract, vendor_user, auditor):
+    finding = FindingFactory(
+        audit=make_audit(contract, AuditStatus.REPORTED),
+        status=FindingStatus.VERIFIED,
+        verified_by=auditor,
+        verified_at=timezone.now(),
+    )
+    signed_in(client, vendor_user)
+
+    page = client.get(finding_page(finding)).content.decode()
+
+    assert 'data-testid="form-' not in page
+    assert "The finding is settled: nothing is left to answer." in page
+    assert client.post(finding_url(finding, "remediate"), {"evidence": "E"}).status_code == 200  # the service refuses
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.VERIFIED

@@ -1,6 +1,8 @@
 """The audit pages in a real browser: an auditor plans an audit from the contract's page, notifies it,
 starts the fieldwork and records a finding; once remediated, another auditor verifies it, and procurement
-reads the audit without any button. Same Chromium and fixtures as tests/web/test_browser.py."""
+reads the audit without any button. A vendor user answers a finding addressed to their vendor from the
+finding's page (plan, then evidence) and the auditor reads the answers. Same Chromium and fixtures as
+tests/web/test_browser.py."""
 
 import datetime
 
@@ -9,7 +11,14 @@ from django.utils import timezone
 
 from audits.choices import AuditStatus, FindingStatus
 from audits.models import Audit
-from tests.factories import AuditRightFactory, ContractFactory, UserFactory
+from tests.factories import (
+    AuditFactory,
+    AuditRightFactory,
+    ContractFactory,
+    FindingFactory,
+    UserFactory,
+    VendorUserFactory,
+)
 from tests.web.test_browser import browser, page, shot, sign_in  # noqa: F401 - fixtures shared with that module
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -116,3 +125,48 @@ def test_an_auditor_plans_an_audit_records_a_finding_and_another_verifies_it(pag
 
     finding.refresh_from_db()
     assert (finding.status, finding.verified_by) == (FindingStatus.VERIFIED, reviewer)
+
+
+def test_a_vendor_user_answers_a_finding_with_its_plan_then_its_evidence(page, browser, live_server):  # noqa: F811
+    auditor = UserFactory(auditor=True, first_name="Alice", last_name="Audit")
+    contract = ContractFactory(reference="AUD-WEB-2", auditors=[auditor])
+    audit = AuditFactory(audit_right=AuditRightFactory(contract=contract), status=AuditStatus.REPORTED)
+    finding = FindingFactory(audit=audit, number=1, title="Short abandons counted from 10 s")
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+
+    sign_in(page, live_server, vendor_user)
+    page.goto(f"{live_server.url}/audits/findings/{finding.pk}/")
+    page.wait_for_selector("[data-testid=form-plan-remediation]")
+    assert page.query_selector("[data-testid=finding-verify]") is None
+    # An empty plan is refused with its message, and nothing is recorded.
+    page.click("[data-testid=finding-plan-remediation]")
+    assert "Describe the remediation plan." in page.inner_text("[data-testid=field-error]")
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN
+    shot(page, "vendor-finding-plan-refused")
+
+    page.fill("#id_plan", "Set short abandons to 5 s on every queue")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("[data-testid=form-remediate]")
+    assert "The remediation plan was recorded." in page.inner_text(".messages")
+    assert "Set short abandons to 5 s on every queue" in page.inner_text("[data-testid=remediation-plan]")
+
+    page.fill("#id_evidence", "ACD configuration export of 12 May")
+    page.click("[data-testid=finding-remediate]")
+    page.wait_for_selector("[data-testid=nothing-to-answer]")
+    assert "The finding was marked remediated." in page.inner_text(".messages")
+    assert "Remediated" in page.inner_text("[data-testid=finding-status]")
+    shot(page, "vendor-finding-remediated")
+    finding.refresh_from_db()
+    assert (finding.status, finding.evidence) == (FindingStatus.REMEDIATED, "ACD configuration export of 12 May")
+    assert finding.history.latest().history_user == vendor_user
+
+    # The auditor reads the vendor's answers on the audit's page and may verify them.
+    context, other = _new_page(browser)
+    try:
+        sign_in(other, live_server, auditor)
+        other.goto(f"{live_server.url}/audits/{audit.pk}/")
+        other.wait_for_selector("#findings [data-testid=finding-verify]")
+        assert "ACD configuration export of 12 May" in other.inner_text("#findings")
+    finally:
+        context.close()

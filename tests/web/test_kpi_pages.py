@@ -173,6 +173,60 @@ def test_the_workspace_takes_the_same_number_of_queries_for_one_or_five_contract
     assert count_queries(client, WORKSPACE) == one
 
 
+def test_the_workspace_pages_its_contracts_and_finds_them_by_reference_title_or_vendor(client, monkeypatch):
+    monkeypatch.setattr(views_kpi, "WORKSPACE_PAGE_SIZE", 2)
+    manager = UserFactory()
+    contracts = sorted((kpi_contract(owner=manager) for _ in range(3)), key=lambda contract: contract.reference)
+    client.force_login(manager)
+
+    first = client.get(WORKSPACE)
+    second = client.get(WORKSPACE, {"page": 2})
+    by_vendor = client.get(WORKSPACE, {"q": contracts[2].vendor.name.upper()})
+    by_reference = client.get(WORKSPACE, {"q": contracts[0].reference})
+    nothing = client.get(WORKSPACE, {"q": "no such contract"})
+
+    assert [row["contract"] for row in first.context["rows"]] == contracts[:2]
+    assert [row["contract"] for row in second.context["rows"]] == contracts[2:]
+    assert 'data-testid="contract-pages"' in first.content.decode()
+    assert "?page=2" in first.content.decode()
+    assert [row["contract"] for row in by_vendor.context["rows"]] == [contracts[2]]
+    assert [row["contract"] for row in by_reference.context["rows"]] == [contracts[0]]
+    assert nothing.context["rows"] == []
+    assert "No contract matches “no such contract”." in nothing.content.decode()
+
+
+def test_a_page_of_the_search_keeps_the_search(client, monkeypatch):
+    monkeypatch.setattr(views_kpi, "WORKSPACE_PAGE_SIZE", 1)
+    manager = UserFactory()
+    for _ in range(2):
+        kpi_contract(owner=manager, title="Night shift voice")
+    kpi_contract(owner=manager, title="E-mail backlog")
+    client.force_login(manager)
+
+    page = client.get(WORKSPACE, {"q": "night"}).content.decode()
+
+    assert "?q=night&amp;page=2" in page
+    assert "Page 1 of 2" in page
+
+
+def test_a_month_with_no_data_at_all_is_said_once_not_per_counter(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    partial = kpi_contract(owner=manager)
+    store(partial, "answered", last_month(), 5)
+    client.force_login(manager)
+
+    response = client.get(WORKSPACE)
+
+    by_contract = {row["contract"]: row["months"][1] for row in response.context["rows"]}
+    assert by_contract[contract].nothing_reported
+    assert not by_contract[partial].nothing_reported
+    assert by_contract[partial].gaps
+    page = response.content.decode()
+    assert "Nothing reported yet for its 4 counters." in page
+    assert page.count('data-testid="missing"') == 1  # the partly reported month only
+
+
 def test_roles_without_kpi_entry_are_refused_the_workspace(client):
     client.force_login(UserFactory(procurement=True))
     assert client.get(WORKSPACE).status_code == 403

@@ -399,6 +399,33 @@ def test_procurement_resolves_a_dispute_from_the_statement_page(
     assert "No dispute is left open: the statement is back in review." in after
 
 
+def test_accepting_with_the_box_ticked_waives_the_lines_credit(client, procurement, vendor_user, statement):
+    line = statement.lines.filter(credit__gt=0).first()
+    dispute = dispute_line(line_id=line.pk, actor=vendor_user, reason="Carrier outage on the 14th")
+    statement.refresh_from_db()
+    credits_before = statement.credits
+    client.force_login(procurement)
+
+    form = client.get(resolve_url(dispute, True)).content.decode()
+    response = client.post(resolve_url(dispute, True), {"resolution": "The carrier confirmed it", "waive": "on"})
+
+    assert 'name="waive"' in form
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert (line.waived, line.waiver_reason, line.waived_by) == (True, "The carrier confirmed it", procurement)
+    statement.refresh_from_db()
+    assert statement.credits == credits_before - line.credit
+    assert statement.status == StatementStatus.IN_REVIEW
+    assert "The line&#x27;s credit is waived." in client.get(detail(statement)).content.decode()
+
+
+def test_the_reject_page_offers_no_waiver(client, procurement, vendor_user, statement):
+    _, dispute = disputed(statement, vendor_user)
+    client.force_login(procurement)
+
+    assert 'name="waive"' not in client.get(resolve_url(dispute, False)).content.decode()
+
+
 def test_the_statement_stays_disputed_while_another_dispute_is_open(client, procurement, vendor_user, statement):
     first, second = statement.lines.order_by("pk")
     one = dispute_line(line_id=first.pk, actor=vendor_user, reason="First")

@@ -36,7 +36,7 @@ from governance.choices import (
     Side,
 )
 from governance.models import ActionItem, AgendaItem, Attendance, Committee, CommitteeMember, Decision, Meeting
-from sla_tracker.choices import ApprovalStatus, ExclusionReason, MeasurementSource, StatementStatus
+from sla_tracker.choices import ApprovalStatus, ChangeAction, ExclusionReason, MeasurementSource, StatementStatus
 from sla_tracker.models import (
     CreditMultiplier,
     CreditTier,
@@ -45,6 +45,7 @@ from sla_tracker.models import (
     KpiCounter,
     LineDispute,
     Measurement,
+    MeasurementChange,
     PenaltyRegime,
     PenaltyStatement,
     ServiceLevel,
@@ -398,8 +399,24 @@ class DemoSeeder:
                             source=MeasurementSource.SEED,
                         )
                     )
-        Measurement.objects.bulk_create(rows, batch_size=MEASUREMENT_BATCH_SIZE)
+        # Seeded values are logged as created like any other write, so the data history shows where they came from.
+        changes = [
+            MeasurementChange(
+                contract=row.contract,
+                counter=row.counter,
+                month=row.month,
+                day=row.day,
+                action=ChangeAction.CREATE,
+                new_value=row.value,
+                source=MeasurementSource.SEED,
+            )
+            for row in rows
+        ]
+        with transaction.atomic():
+            Measurement.objects.bulk_create(rows, batch_size=MEASUREMENT_BATCH_SIZE)
+            MeasurementChange.objects.bulk_create(changes, batch_size=MEASUREMENT_BATCH_SIZE)
         self.created[Measurement._meta.label] += len(rows)
+        self.created[MeasurementChange._meta.label] += len(changes)
 
     def _month_counts(self, spec: dict, index: int, month: datetime.date):
         """(day, counter code, value) for every covered day of one month of a contract."""
