@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +29,7 @@ from sla_tracker.engine import to_cents
 from sla_tracker.models import PenaltyRegime, ServiceLevel, ServiceLevelVersion
 
 RECENT_CHARGES = 12
+CONTRACT_PAGE_SIZE = 100
 CHANGE_CONTRACTS = "contracts.change_contract"
 
 
@@ -80,8 +82,13 @@ def contract_list(request):
         .qs.annotate(service_level_count=Count("service_levels", distinct=True))
         .order_by("reference")
     )
-    contracts = with_next_notice_deadline(contracts)
-    context = {"form": form, "contracts": contracts, "active_section": "contracts"}
+    page = Paginator(contracts, CONTRACT_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "contracts": with_next_notice_deadline(page),
+        "page": page,
+        "active_section": "contracts",
+    }
     if request.headers.get("HX-Request"):
         return render(request, "contracts/_contract_table.html", context)
     return render(request, "contracts/contract_list.html", context)

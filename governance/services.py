@@ -20,7 +20,15 @@ from governance.choices import (
     MinutesApprovalMethod,
     MinutesStatus,
 )
-from governance.models import ActionItem, AgendaItem, CommitteeMember, Decision, Meeting, MinutesApproval
+from governance.models import (
+    ActionItem,
+    AgendaItem,
+    Attendance,
+    CommitteeMember,
+    Decision,
+    Meeting,
+    MinutesApproval,
+)
 from governance.selectors import agenda_situation
 
 
@@ -77,6 +85,67 @@ def propose_agenda(*, meeting: Meeting, today: datetime.date | None = None) -> l
 
 
 # Minutes -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_attendance(
+    *, meeting: Meeting, attendance: dict[int, str], actor, today: datetime.date | None = None
+) -> Meeting:
+    """Record who attended ``meeting`` ({member id: present, excused or absent}, for every member of its
+    committee) and mark it held. The attendance of a held meeting may be corrected while its minutes
+    are a draft: once circulated, the members present are the ones who vote on them."""
+    meeting = _locked_meeting(meeting)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise ValidationError(_("A cancelled meeting was not held."))
+    if meeting.minutes_status != MinutesStatus.DRAFT:
+        raise ValidationError(_("The minutes are circulated or approved: the attendance is final."))
+    day = timezone.localtime(meeting.scheduled_for).date()
+    if day > (today or timezone.localdate()):
+        raise ValidationError(
+            _("The meeting is planned for %(day)s: record its attendance once it is held.") % {"day": day.isoformat()}
+        )
+    members = {member.pk: member for member in CommitteeMember.objects.filter(committee_id=meeting.committee_id)}
+    if set(attendance) - set(members):
+        raise ValidationError({"attendance": _("Only members of the committee attend its meetings.")})
+    if missing := [members[pk] for pk in members if pk not in attendance]:
+        names = ", ".join(str(member.user or member.contact) for member in missing)
+        raise ValidationError({"attendance": _("Give the attendance of every member: %(names)s.") % {"names": names}})
+    if set(attendance.values()) - set(AttendanceStatus.values):
+        raise ValidationError({"attendance": _("An attendance is present, excused or absent.")})
+    stored = {row.member_id: row for row in Attendance.objects.filter(meeting=meeting)}
+    for member_id, status in attendance.items():
+        row = stored.get(member_id) or Attendance(meeting=meeting, member_id=member_id)
+        if row.pk is None or row.status != status:
+            row.status = status
+            row.full_clean()
+            row.save()
+    counts = {status: list(attendance.values()).count(status) for status in AttendanceStatus.values}
+    meeting.status = MeetingStatus.HELD
+    _save(
+        meeting,
+        actor=actor,
+        reason="Held: {present} present, {excused} excused, {absent} absent".format(**counts),
+    )
+    return meeting
+
+
+# The reason is kept whole in the meeting's history, whose change reasons hold 100 characters.
+CANCEL_REASON_MAX = 100 - len("Cancelled: ")
+
+
+@transaction.atomic
+def cancel_meeting(*, meeting: Meeting, actor, reason: str) -> Meeting:
+    """A planned meeting that will not take place; the reason is kept in its history."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the meeting is cancelled.")})
+    if len(reason.strip()) > CANCEL_REASON_MAX:
+        raise ValidationError({"reason": _("Say it in %(limit)d characters at most.") % {"limit": CANCEL_REASON_MAX}})
+    meeting = _locked_meeting(meeting)
+    if meeting.status != MeetingStatus.PLANNED:
+        raise ValidationError(_("Only a planned meeting can be cancelled."))
+    meeting.status = MeetingStatus.CANCELLED
+    _save(meeting, actor=actor, reason=f"Cancelled: {reason.strip()}")
+    return meeting
 
 
 @transaction.atomic

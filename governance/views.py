@@ -35,7 +35,7 @@ from audits.models import Finding
 from contracts.dates import add_months
 from contracts.models import Contract
 from contracts.selectors import with_next_notice_deadline
-from governance.choices import ActionStatus, MeetingStatus, MinutesStatus
+from governance.choices import ActionStatus, AttendanceStatus, MeetingStatus, MinutesStatus
 from governance.minutes import render_minutes
 from governance.models import (
     ActionItem,
@@ -65,13 +65,16 @@ from governance.selectors import (
     with_present_count,
 )
 from governance.services import (
+    CANCEL_REASON_MAX,
     approve_minutes_as_chair,
     cancel_action_item,
+    cancel_meeting,
     circulate_minutes,
     close_action_item,
     create_action_item,
     plan_meeting,
     propose_agenda,
+    record_attendance,
     record_decision,
     record_minutes_correction,
     record_minutes_vote,
@@ -361,6 +364,37 @@ class DecisionForm(forms.Form):
     text = forms.CharField(label=_("Decision"), widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}))
 
 
+class AttendanceForm(forms.Form):
+    """Each member's attendance (present by default, or as recorded): one field per member."""
+
+    def __init__(self, *args, members: list[CommitteeMember], attendances: list[Attendance], **kwargs):
+        super().__init__(*args, **kwargs)
+        recorded = {attendance.member_id: attendance.status for attendance in attendances}
+        for member in members:
+            self.fields[self.key(member)] = forms.ChoiceField(
+                label=f"{member.user or member.contact} ({member.get_role_display()})",
+                choices=AttendanceStatus.choices,
+                initial=recorded.get(member.pk, AttendanceStatus.PRESENT),
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+        self.members = members
+
+    @staticmethod
+    def key(member: CommitteeMember) -> str:
+        return f"member_{member.pk}"
+
+    def attendance(self) -> dict[int, str]:
+        return {member.pk: self.cleaned_data[self.key(member)] for member in self.members}
+
+
+class CancelMeetingForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is it cancelled?"),
+        max_length=CANCEL_REASON_MAX,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+
+
 class ActionItemForm(forms.Form):
     title = forms.CharField(label=_("Action"), max_length=250, widget=forms.TextInput(attrs={"class": "form-control"}))
     owner = forms.ChoiceField(label=_("Owner"), widget=forms.Select(attrs={"class": "form-select"}))
@@ -401,6 +435,10 @@ def _forms(details: dict[str, Any], data=None, *, posted: str = "") -> dict[str,
         "action_form": ActionItemForm(
             data if posted == "action-item" else None, members=details["members"], decisions=details["decisions"]
         ),
+        "attendance_form": AttendanceForm(
+            data if posted == "attendance" else None, members=details["members"], attendances=details["attendances"]
+        ),
+        "cancel_form": CancelMeetingForm(data if posted == "cancel" else None),
     }
 
 
@@ -452,7 +490,18 @@ def _refusal(request, error: ValidationError) -> None:
         messages.error(request, message)
 
 
-MEETING_ACTIONS = {"propose-agenda", "minutes", "circulate", "approve", "correction", "decision", "action-item", "vote"}
+MEETING_ACTIONS = {
+    "propose-agenda",
+    "attendance",
+    "cancel",
+    "minutes",
+    "circulate",
+    "approve",
+    "correction",
+    "decision",
+    "action-item",
+    "vote",
+}
 
 
 @login_required
@@ -515,6 +564,11 @@ def _form_action(request, meeting: Meeting, action: str, members: list[Committee
     dashboard = reverse("governance:meeting", args=[meeting.pk])
     if action in ("minutes", "correction"):
         form = MinutesForm(request.POST)
+    elif action == "attendance":
+        attendances = list(Attendance.objects.filter(meeting=meeting))
+        form = AttendanceForm(request.POST, members=members, attendances=attendances)
+    elif action == "cancel":
+        form = CancelMeetingForm(request.POST)
     elif action == "decision":
         form = DecisionForm(request.POST)
     else:
@@ -525,7 +579,13 @@ def _form_action(request, meeting: Meeting, action: str, members: list[Committee
         return _render_dashboard(request, meeting, data=request.POST, posted=action, status=400)
     data = form.cleaned_data
     try:
-        if action == "minutes":
+        if action == "attendance":
+            record_attendance(meeting=meeting, attendance=form.attendance(), actor=user)
+            messages.success(request, _("The attendance was recorded: the meeting is held."))
+        elif action == "cancel":
+            cancel_meeting(meeting=meeting, reason=data["reason"], actor=user)
+            messages.success(request, _("The meeting was cancelled."))
+        elif action == "minutes":
             update_minutes(meeting=meeting, minutes=data["minutes"], actor=user)
             messages.success(request, _("The minutes were saved as a draft."))
         elif action == "correction":

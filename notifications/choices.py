@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class NotificationKind(models.TextChoices):
     STATEMENT_IN_REVIEW = "statement_in_review", _("Statement ready for review")
     STATEMENT_DISPUTED = "statement_disputed", _("Statement disputed")
+    STATEMENT_APPROVED = "statement_approved", _("Statement approved")
+    DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
     KPI_DATA_MISSING = "kpi_data_missing", _("KPI data missing")
     ACTION_DUE_SOON = "action_due_soon", _("Action item due soon")
     ACTION_OVERDUE = "action_overdue", _("Action item overdue")

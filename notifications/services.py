@@ -39,6 +39,7 @@ from sla_tracker.models import LineDispute, Measurement, PenaltyStatement
 
 logger = logging.getLogger(__name__)
 ACTION_DUE_SOON_DAYS = 7
+RECENT_DECISION_DAYS = 14  # approvals and dispute resolutions older than this are not news any more
 NOTICE_DEADLINE_THRESHOLDS = (7, 30, 90)
 KPI_CONTRACT_STATUSES = (ContractStatus.ACTIVE, ContractStatus.NOTICE_GIVEN)
 
@@ -147,6 +148,74 @@ def statements_disputed(today: datetime.date) -> Iterator[DueItem]:
                 "reason": dispute.reason,
             },
             recipients=procurement,
+        )
+
+
+def _decided_since(today: datetime.date) -> datetime.datetime:
+    """The start of the days in which a decision is still news (RECENT_DECISION_DAYS)."""
+    day = today - datetime.timedelta(days=RECENT_DECISION_DAYS)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def statements_approved(today: datetime.date) -> Iterator[DueItem]:
+    """The vendor's users and the contract's owner learn that a statement is approved: its credits are
+    final and go to the next invoice (a reopened and approved again statement is told again)."""
+    statements = PenaltyStatement.objects.filter(
+        status__in=(StatementStatus.APPROVED, StatementStatus.INVOICED), approved_at__gte=_decided_since(today)
+    ).select_related("contract__owner")
+    by_vendor: dict[int, list[User]] = {}
+    for statement in statements:
+        contract = statement.contract
+        if contract.vendor_id not in by_vendor:
+            by_vendor[contract.vendor_id] = vendor_users(contract.vendor_id)
+        yield DueItem(
+            key=f"statement_approved:{statement.pk}:{statement.approved_at:%Y%m%d%H%M%S}",
+            kind=NotificationKind.STATEMENT_APPROVED,
+            subject=_("Statement %(contract)s %(month)s is approved"),
+            body=_(
+                "The penalty statement of %(contract)s for %(month)s is approved: credits %(credits)s, "
+                "net %(net)s %(currency)s."
+            ),
+            path=page_url(statement),
+            params={
+                "contract": contract.reference,
+                "month": f"{statement.month:%Y-%m}",
+                "credits": statement.credits,
+                "net": statement.net,
+                "currency": statement.currency,
+            },
+            recipients=_users([*by_vendor[contract.vendor_id], contract.owner]),
+        )
+
+
+def disputes_resolved(today: datetime.date) -> Iterator[DueItem]:
+    """The vendor's users (the one who raised it among them) learn how procurement resolved a dispute."""
+    disputes = LineDispute.objects.filter(
+        status__in=(DisputeStatus.ACCEPTED, DisputeStatus.REJECTED), resolved_at__gte=_decided_since(today)
+    ).select_related("line__statement__contract", "line__service_level", "raised_by")
+    by_vendor: dict[int, list[User]] = {}
+    for dispute in disputes:
+        statement = dispute.line.statement
+        vendor_id = statement.contract.vendor_id
+        if vendor_id not in by_vendor:
+            by_vendor[vendor_id] = vendor_users(vendor_id)
+        yield DueItem(
+            key=f"dispute_resolved:{dispute.pk}",
+            kind=NotificationKind.DISPUTE_RESOLVED,
+            subject=_("Dispute of %(service_level)s in %(contract)s %(month)s: %(outcome)s"),
+            body=_(
+                "Procurement resolved the dispute of %(service_level)s in the statement of %(contract)s for "
+                "%(month)s (%(outcome)s): %(resolution)s"
+            ),
+            path=page_url(statement),
+            params={
+                "contract": statement.contract.reference,
+                "month": f"{statement.month:%Y-%m}",
+                "service_level": dispute.line.service_level.code,
+                "outcome": DisputeStatus(dispute.status).label,
+                "resolution": dispute.resolution,
+            },
+            recipients=_users([dispute.raised_by, *by_vendor[vendor_id]]),
         )
 
 
@@ -331,6 +400,8 @@ def notice_deadlines(today: datetime.date) -> Iterator[DueItem]:
 RULES = (
     statements_in_review,
     statements_disputed,
+    statements_approved,
+    disputes_resolved,
     kpi_data_missing,
     action_items,
     meetings_overdue,

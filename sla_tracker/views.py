@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Max, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -59,6 +60,7 @@ from sla_tracker.services import (
 )
 
 CHANGE_STATEMENTS = "sla_tracker.change_penaltystatement"
+REPORT_PAGE_SIZE = 100
 
 
 # Scoped querysets -----------------------------------------------------------------------------------
@@ -172,7 +174,10 @@ def _export_query(month, cleaned: dict) -> str:
 @login_required
 @require_GET
 def report(request):
-    context = {**report_data(request), "active_section": "statements"}
+    """The report's rows a page of REPORT_PAGE_SIZE at a time; its totals and exports cover every row."""
+    data = report_data(request)
+    page = Paginator(data["statements"], REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {**data, "page": page, "active_section": "statements"}
     if request.headers.get("HX-Request"):
         return render(request, "sla_tracker/_report_results.html", context)
     return render(request, "sla_tracker/report.html", context)

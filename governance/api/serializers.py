@@ -9,9 +9,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import ServiceInputSerializer, ValidatedModelSerializer
-from governance.choices import MinutesStatus
+from governance.choices import AttendanceStatus, MinutesStatus
 from governance.models import ActionItem, Committee, Decision, Meeting
 from governance.selectors import set_compliance
+from governance.services import CANCEL_REASON_MAX
 
 
 class ComplianceSerializer(serializers.Serializer):
@@ -24,8 +25,24 @@ class ComplianceSerializer(serializers.Serializer):
     is_compliant = serializers.BooleanField()
 
 
+class SeatSerializer(serializers.Serializer):
+    """A committee seat as the meeting actions name it (`member` in an attendance)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="__str__")
+    side = serializers.CharField()
+    role = serializers.CharField()
+    user = serializers.IntegerField(source="user_id", allow_null=True)
+
+
+class AttendanceSerializer(serializers.Serializer):
+    member = serializers.IntegerField(source="member_id")
+    status = serializers.CharField()
+
+
 class CommitteeSerializer(ValidatedModelSerializer):
     compliance = serializers.SerializerMethodField()
+    members = SeatSerializer(many=True, read_only=True, help_text="The seats, as the user may see them.")
 
     class Meta:
         model = Committee
@@ -40,6 +57,7 @@ class CommitteeSerializer(ValidatedModelSerializer):
             "terms_of_reference",
             "is_active",
             "compliance",
+            "members",
         ]
 
     @extend_schema_field(ComplianceSerializer(allow_null=True))
@@ -50,6 +68,10 @@ class CommitteeSerializer(ValidatedModelSerializer):
 
 
 class MeetingSerializer(ValidatedModelSerializer):
+    attendance = AttendanceSerializer(
+        many=True, read_only=True, source="attendances", help_text="Set by POST /meetings/{id}/attendance/."
+    )
+
     class Meta:
         model = Meeting
         fields = [
@@ -58,6 +80,7 @@ class MeetingSerializer(ValidatedModelSerializer):
             "scheduled_for",
             "location",
             "status",
+            "attendance",
             "minutes",
             "minutes_status",
             "minutes_approved_by",
@@ -66,7 +89,9 @@ class MeetingSerializer(ValidatedModelSerializer):
             "corrects",
         ]
         # Minutes change only through the actions (edit, circulate, approve): approved minutes are final.
+        # A meeting is held (its attendance recorded) or cancelled through its actions too.
         read_only_fields = [
+            "status",
             "minutes",
             "minutes_status",
             "minutes_approved_by",
@@ -136,3 +161,22 @@ class CancellationInput(serializers.Serializer):
 
 class MinutesInput(serializers.Serializer):
     minutes = serializers.CharField(allow_blank=True, help_text="Markdown.")
+
+
+class MemberAttendanceInput(serializers.Serializer):
+    member = serializers.IntegerField(help_text="A committee member's id (GET /committees/{id}/ lists them).")
+    status = serializers.ChoiceField(choices=AttendanceStatus.choices)
+
+
+class AttendanceInput(serializers.Serializer):
+    attendance = MemberAttendanceInput(many=True, help_text="Every member of the committee, once.")
+
+    def validate_attendance(self, rows: list[dict]) -> dict[int, str]:
+        members = [row["member"] for row in rows]
+        if len(set(members)) != len(members):
+            raise serializers.ValidationError("Give each member once.")
+        return {row["member"]: row["status"] for row in rows}
+
+
+class MeetingCancellationInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=CANCEL_REASON_MAX, help_text="Kept in the meeting's history.")

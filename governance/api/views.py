@@ -13,14 +13,16 @@ role's model permission, as everywhere in the API (config.api.RolePermission), a
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 
+from accounts.scoping import restrict
 from config.api import RolePermission, ScopedModelViewSet, has_model_permission
 from governance import filtersets, services
 from governance.api import serializers
-from governance.models import ActionItem, Committee, Decision, Meeting
+from governance.models import ActionItem, Committee, CommitteeMember, Decision, Meeting
 from governance.permissions import committee_id_of, keeps_the_record, may_change_record_of, members_seen_by, seat_of
 from governance.selectors import with_compliance_annotations
 
@@ -77,7 +79,8 @@ class CommitteeViewSet(GovernanceViewSet):
     filterset_class = filtersets.CommitteeFilterSet
 
     def get_queryset(self):
-        return with_compliance_annotations(super().get_queryset())
+        members = restrict(CommitteeMember.objects.all(), self.request.user).select_related("user", "contact")
+        return with_compliance_annotations(super().get_queryset()).prefetch_related(Prefetch("members", members))
 
 
 class MeetingViewSet(RecordViewSet):
@@ -85,6 +88,9 @@ class MeetingViewSet(RecordViewSet):
     serializer_class = serializers.MeetingSerializer
     filterset_class = filtersets.MeetingFilterSet
     member_actions = frozenset({"vote_minutes"})
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("attendances")
 
     def perform_create(self, serializer) -> None:
         self.check_committee_joined(serializer)
@@ -99,6 +105,26 @@ class MeetingViewSet(RecordViewSet):
         committee = serializer.validated_data.get("committee")
         if committee is not None:
             self.check_object_permissions(self.request, Meeting(committee=committee))
+
+    @extend_schema(
+        request=serializers.AttendanceInput,
+        summary="Record the attendance of every member: the meeting is held",
+        description="A held meeting's attendance may be corrected while its minutes are a draft.",
+    )
+    @action(detail=True, methods=["post"])
+    def attendance(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.action_input(serializers.AttendanceInput)
+        return self.respond_with(
+            services.record_attendance(meeting=meeting, attendance=data["attendance"], actor=request.user)
+        )
+
+    @extend_schema(request=serializers.MeetingCancellationInput, summary="Cancel a planned meeting, with the reason")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.action_input(serializers.MeetingCancellationInput)
+        return self.respond_with(services.cancel_meeting(meeting=meeting, reason=data["reason"], actor=request.user))
 
     @extend_schema(request=serializers.MinutesInput, summary="Edit the minutes (circulated minutes return to draft)")
     @action(detail=True, methods=["post"])

@@ -188,7 +188,12 @@ def _record(meeting) -> dict:
         "agenda": list(AgendaItem.objects.filter(meeting=meeting).values_list("title", flat=True)),
         "actions": list(ActionItem.objects.order_by("pk").values_list("title", "status", "due_date")),
         "votes": MinutesApproval.objects.filter(meeting=meeting).count(),
-        "meetings": list(Meeting.objects.filter(committee=meeting.committee).values_list("scheduled_for", "location")),
+        "meetings": list(
+            Meeting.objects.filter(committee=meeting.committee).values_list("scheduled_for", "location", "status")
+        ),
+        "attendance": list(
+            Attendance.objects.filter(meeting=meeting).order_by("member").values_list("member", "status")
+        ),
     }
 
 
@@ -215,6 +220,17 @@ def _writes(world, meeting) -> dict[str, tuple[str, str, dict]]:
         "close action item": ("post", f"/api/v1/action-items/{item.pk}/close/", {}),
         "cancel action item": ("post", f"/api/v1/action-items/{item.pk}/cancel/", {"reason": "Not needed"}),
         "reopen action item": ("post", f"/api/v1/action-items/{item.pk}/reopen/", {}),
+        "record attendance": (
+            "post",
+            f"/api/v1/meetings/{meeting.pk}/attendance/",
+            {
+                "attendance": [
+                    {"member": seat, "status": "present"}
+                    for seat in CommitteeMember.objects.filter(committee=meeting.committee).values_list("pk", flat=True)
+                ]
+            },
+        ),
+        "cancel meeting": ("post", f"/api/v1/meetings/{meeting.pk}/cancel/", {"reason": "The vendor asked"}),
     }
 
 
@@ -232,6 +248,8 @@ WRITES = [
     "close action item",
     "cancel action item",
     "reopen action item",
+    "record attendance",
+    "cancel meeting",
 ]
 
 
@@ -252,6 +270,8 @@ SERVICE_REFUSALS = {
     "circulate": "Only draft minutes can be circulated.",
     "approve as chair": "Only the committee's chair approves the minutes alone; the members may vote instead.",
     "reopen action item": "An action item that is Open cannot become Open.",
+    "record attendance": "The minutes are circulated or approved: the attendance is final.",
+    "cancel meeting": "Only a planned meeting can be cancelled.",
 }
 
 
@@ -473,3 +493,68 @@ def test_the_meeting_pages_and_the_api_let_the_same_users_change_the_record(worl
     assert answers == {change: ("let through",) * 2 if allowed[change] else ("refused",) * 2 for change in answers}
     if who not in KEEP_THE_RECORD:
         assert {**_record(held), "votes": None} == {**before, "votes": None}
+
+
+# Holding and cancelling a meeting ------------------------------------------------------------------
+
+
+@pytest.fixture
+def planned(worlds):
+    """A planned meeting of the first world's committee, scheduled in the past, minutes not started."""
+    return f.MeetingFactory(
+        committee=worlds[0]["governance.Committee"], scheduled_for="2025-03-03T10:00:00Z", status=MeetingStatus.PLANNED
+    )
+
+
+def test_recording_the_attendance_holds_the_meeting_and_the_api_shows_it(planned, member, users):
+    committee = member.get(f"/api/v1/committees/{planned.committee_id}/").json()
+    seats = {seat["id"]: seat for seat in committee["members"]}
+    statuses = dict(zip(seats, ["present", "excused", "absent", "present"], strict=False))
+    statuses = {seat: statuses.get(seat, "present") for seat in seats}
+
+    response = member.post(
+        f"/api/v1/meetings/{planned.pk}/attendance/",
+        {"attendance": [{"member": seat, "status": status} for seat, status in statuses.items()]},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == MeetingStatus.HELD
+    assert {row["member"]: row["status"] for row in body["attendance"]} == statuses
+    assert dict(Attendance.objects.filter(meeting=planned).values_list("member", "status")) == statuses
+    latest = Meeting.objects.get(pk=planned.pk).history.latest()
+    assert latest.history_user == users[Role.COMMITTEE_MEMBER]
+    assert latest.history_change_reason.startswith("Held: ")
+    assert users[Role.COMMITTEE_MEMBER].pk in {seat["user"] for seat in seats.values()}
+
+
+def test_an_attendance_that_leaves_a_member_out_or_names_one_twice_is_refused(planned, member):
+    seats = list(CommitteeMember.objects.filter(committee=planned.committee).values_list("pk", flat=True))
+
+    missing = member.post(
+        f"/api/v1/meetings/{planned.pk}/attendance/",
+        {"attendance": [{"member": seat, "status": "present"} for seat in seats[1:]]},
+        format="json",
+    )
+    twice = member.post(
+        f"/api/v1/meetings/{planned.pk}/attendance/",
+        {"attendance": [{"member": seats[0], "status": "present"}] * 2},
+        format="json",
+    )
+
+    assert _errors(missing)[0].startswith("Give the attendance of every member: ")
+    assert _errors(twice) == ["Give each member once."]
+    planned.refresh_from_db()
+    assert planned.status == MeetingStatus.PLANNED
+    assert not Attendance.objects.filter(meeting=planned).exists()
+
+
+def test_a_meeting_status_is_not_patched_but_held_or_cancelled_through_its_actions(planned, member):
+    patched = member.patch(f"/api/v1/meetings/{planned.pk}/", {"status": "held"}, format="json")
+    cancelled = member.post(f"/api/v1/meetings/{planned.pk}/cancel/", {"reason": "No quorum"}, format="json")
+
+    assert patched.status_code == 200 and patched.json()["status"] == MeetingStatus.PLANNED
+    assert cancelled.status_code == 200, cancelled.content
+    assert cancelled.json()["status"] == MeetingStatus.CANCELLED
+    assert Meeting.objects.get(pk=planned.pk).history.latest().history_change_reason == "Cancelled: No quorum"

@@ -364,3 +364,101 @@ def test_overdue_action_items_are_the_open_ones_past_their_due_date():
     in_progress = ActionItemFactory(due_date=D(2025, 2, 10), status=ActionStatus.IN_PROGRESS)
 
     assert set(overdue_action_items(today=D(2025, 2, 15))) == {overdue, in_progress}
+
+
+# Holding and cancelling a meeting ------------------------------------------------------------------
+
+
+@pytest.fixture
+def seated():
+    """A planned meeting of 2025-03-03 and its committee's three seats (chair, customer member, vendor contact)."""
+    committee = CommitteeFactory()
+    seats = [
+        CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR),
+        CommitteeMemberFactory(committee=committee),
+        CommitteeMemberFactory(committee=committee),
+    ]
+    meeting = MeetingFactory(committee=committee, scheduled_for=datetime.datetime(2025, 3, 3, 10, tzinfo=datetime.UTC))
+    return meeting, seats
+
+
+def test_recording_the_attendance_holds_the_meeting_and_counts_for_the_quorum(seated):
+    meeting, (chair, member, contact) = seated
+    actor = chair.user
+    attendance = {chair.pk: AttendanceStatus.PRESENT, member.pk: AttendanceStatus.EXCUSED, contact.pk: "absent"}
+
+    services.record_attendance(meeting=meeting, attendance=attendance, actor=actor, today=D(2025, 3, 3))
+
+    meeting.refresh_from_db()
+    assert meeting.status == MeetingStatus.HELD
+    assert dict(meeting.attendances.values_list("member", "status")) == attendance
+    latest = meeting.history.latest()
+    assert (latest.history_user, latest.history_change_reason) == (actor, "Held: 1 present, 1 excused, 1 absent")
+    (committee,) = committees_with_compliance(Committee.objects.filter(pk=meeting.committee_id))
+    assert committee.last_held_id == meeting.pk
+
+
+def test_the_attendance_is_corrected_while_the_minutes_are_a_draft_then_final(seated):
+    meeting, seats = seated
+    everyone = {seat.pk: AttendanceStatus.PRESENT for seat in seats}
+    services.record_attendance(meeting=meeting, attendance=everyone, actor=seats[0].user, today=D(2025, 3, 4))
+    corrected = {**everyone, seats[2].pk: AttendanceStatus.ABSENT}
+
+    services.record_attendance(meeting=meeting, attendance=corrected, actor=seats[0].user, today=D(2025, 3, 4))
+    services.update_minutes(meeting=meeting, minutes="## Minutes", actor=seats[0].user)
+    services.circulate_minutes(meeting=meeting, actor=seats[0].user)
+
+    assert dict(meeting.attendances.values_list("member", "status")) == corrected
+    with pytest.raises(ValidationError, match="the attendance is final"):
+        services.record_attendance(meeting=meeting, attendance=everyone, actor=seats[0].user, today=D(2025, 3, 4))
+    assert dict(meeting.attendances.values_list("member", "status")) == corrected
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("missing", "Give the attendance of every member: "),
+        ("stranger", "Only members of the committee attend its meetings."),
+        ("bad status", "An attendance is present, excused or absent."),
+        ("future", "The meeting is planned for 2025-03-03: record its attendance once it is held."),
+        ("cancelled", "A cancelled meeting was not held."),
+    ],
+)
+def test_an_attendance_that_cannot_be_recorded_writes_nothing(seated, change, message):
+    meeting, seats = seated
+    attendance = {seat.pk: AttendanceStatus.PRESENT for seat in seats}
+    today = D(2025, 3, 3)
+    if change == "missing":
+        del attendance[seats[1].pk]
+    elif change == "stranger":
+        attendance[CommitteeMemberFactory().pk] = AttendanceStatus.PRESENT
+    elif change == "bad status":
+        attendance[seats[1].pk] = "late"
+    elif change == "future":
+        today = D(2025, 3, 2)
+    else:
+        services.cancel_meeting(meeting=meeting, actor=seats[0].user, reason="The vendor asked to move it")
+
+    with pytest.raises(ValidationError) as refused:
+        services.record_attendance(meeting=meeting, attendance=attendance, actor=seats[0].user, today=today)
+
+    assert refused.value.messages[0].startswith(message)
+    meeting.refresh_from_db()
+    assert meeting.status == (MeetingStatus.CANCELLED if change == "cancelled" else MeetingStatus.PLANNED)
+    assert not meeting.attendances.exists()
+
+
+def test_a_planned_meeting_is_cancelled_with_its_reason_and_only_then(seated):
+    meeting, seats = seated
+    with pytest.raises(ValidationError, match="Say why the meeting is cancelled"):
+        services.cancel_meeting(meeting=meeting, actor=seats[0].user, reason="  ")
+    with pytest.raises(ValidationError, match="characters at most"):
+        services.cancel_meeting(meeting=meeting, actor=seats[0].user, reason="x" * (services.CANCEL_REASON_MAX + 1))
+
+    services.cancel_meeting(meeting=meeting, actor=seats[0].user, reason="The vendor asked to move it")
+
+    meeting.refresh_from_db()
+    assert meeting.status == MeetingStatus.CANCELLED
+    assert meeting.history.latest().history_change_reason == "Cancelled: The vendor asked to move it"
+    with pytest.raises(ValidationError, match="Only a planned meeting can be cancelled"):
+        services.cancel_meeting(meeting=meeting, actor=seats[0].user, reason="Again")

@@ -16,7 +16,8 @@ from notifications.choices import NotificationKind
 from notifications.models import Notification
 from notifications.selectors import recent_notifications, unread_notifications
 from notifications.tasks import send_daily_notifications
-from sla_tracker.choices import StatementStatus
+from sla_tracker.choices import DisputeStatus, StatementStatus
+from sla_tracker.models import LineDispute
 from tests.factories import (
     ActionItemFactory,
     AuditFactory,
@@ -237,3 +238,53 @@ def test_the_statement_notice_names_the_credits():
     )
     run(D(2025, 2, 20))
     assert "credits 1500.00 EUR" in Notification.objects.get().body
+
+
+def test_an_approved_statement_is_told_to_the_vendors_users_and_the_owner_for_two_weeks(settings):
+    contract = quiet_contract()
+    vendor_user = VendorUserFactory(vendor=contract.vendor, language="fr")
+    other_vendor_user = VendorUserFactory()
+    statement = PenaltyStatementFactory(  # approved on 2025-02-05
+        contract=contract,
+        approved=True,
+        uncapped_credits=Decimal("1500.00"),
+        credits=Decimal("1500.00"),
+        net=Decimal("-1500.00"),
+    )
+
+    run(D(2025, 2, 20))  # more than 14 days later: not news any more
+    assert kinds_for(vendor_user) == []
+    run(D(2025, 2, 6))
+    run(D(2025, 2, 7))
+
+    assert kinds_for(vendor_user) == [NotificationKind.STATEMENT_APPROVED]
+    assert kinds_for(contract.owner) == [NotificationKind.STATEMENT_APPROVED]
+    assert kinds_for(other_vendor_user) == []
+    notice = Notification.objects.get(user=vendor_user)
+    assert notice.subject == f"Le relevé {contract.reference} {statement.month:%Y-%m} est approuvé"
+    assert "1500.00" in notice.body and "-1500.00" in notice.body
+    assert notice.link.endswith(reverse("sla_tracker:statement", args=[statement.pk]))
+
+
+def test_a_resolved_dispute_is_told_to_the_vendors_users_with_the_outcome_and_resolution():
+    contract = quiet_contract()
+    statement = PenaltyStatementFactory(contract=contract, status=StatementStatus.IN_REVIEW)
+    dispute = LineDisputeFactory(line__statement=statement)
+    colleague = VendorUserFactory(vendor=contract.vendor)
+    procurement = UserFactory(procurement=True)
+    resolved_at = datetime.datetime(2025, 3, 3, 9, tzinfo=datetime.UTC)
+    LineDispute.objects.filter(pk=dispute.pk).update(
+        status=DisputeStatus.ACCEPTED, resolution="Carrier outage confirmed.", resolved_by=procurement,
+        resolved_at=resolved_at,
+    )  # fmt: skip
+
+    run(D(2025, 3, 3))
+
+    assert kinds_for(dispute.raised_by) == [NotificationKind.DISPUTE_RESOLVED]
+    assert kinds_for(colleague) == [NotificationKind.DISPUTE_RESOLVED]
+    assert NotificationKind.DISPUTE_RESOLVED not in kinds_for(procurement)
+    notice = Notification.objects.get(user=dispute.raised_by)
+    assert notice.subject == (
+        f"Dispute of {dispute.line.service_level.code} in {contract.reference} {statement.month:%Y-%m}: Accepted"
+    )
+    assert notice.body.endswith("(Accepted): Carrier outage confirmed.")

@@ -21,7 +21,7 @@ from governance.choices import (
     MinutesStatus,
     Side,
 )
-from governance.models import ActionItem, Decision, Meeting, MinutesApproval
+from governance.models import ActionItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
 from tests.factories import (
     ActionItemFactory,
     AgendaItemFactory,
@@ -672,3 +672,80 @@ def test_each_page_runs_the_same_number_of_queries_for_1_and_5_rows(client, coun
     _grow(review, 1, 5)
 
     assert count_queries(client, url) == one
+
+
+# Holding or cancelling the meeting --------------------------------------------------------------------
+
+
+def _planned(review) -> None:
+    Meeting.objects.filter(pk=review.meeting.pk).update(status=MeetingStatus.PLANNED)
+
+
+def test_the_chair_records_who_attended_and_the_meeting_is_held(chair_client, review, vendor_member):
+    _planned(review)
+    Attendance.objects.filter(meeting=review.meeting).delete()
+    seats = list(CommitteeMember.objects.filter(committee=review.committee).order_by("pk"))
+    vendor_seat = next(seat for seat in seats if seat.user == vendor_member)
+
+    page = chair_client.get(review.url()).content.decode()
+    form = {f"member_{seat.pk}": AttendanceStatus.PRESENT for seat in seats}
+    form[f"member_{vendor_seat.pk}"] = AttendanceStatus.EXCUSED
+    response = chair_client.post(review.url("attendance"), form, follow=True)
+
+    assert 'id="attendance-form"' in page and 'id="cancel-form"' in page
+    assert response.status_code == 200
+    assert "The attendance was recorded: the meeting is held." in response.content.decode()
+    review.meeting.refresh_from_db()
+    assert review.meeting.status == MeetingStatus.HELD
+    assert dict(Attendance.objects.filter(meeting=review.meeting).values_list("member", "status")) == {
+        seat.pk: AttendanceStatus.EXCUSED if seat == vendor_seat else AttendanceStatus.PRESENT for seat in seats
+    }
+    assert 'id="cancel-form"' not in response.content.decode()
+
+
+def test_an_attendance_the_service_refuses_is_shown_and_nothing_changes(chair_client, review):
+    _planned(review)
+    Meeting.objects.filter(pk=review.meeting.pk).update(scheduled_for=at(datetime.date(2099, 1, 5)))
+    seats = CommitteeMember.objects.filter(committee=review.committee)
+
+    response = chair_client.post(
+        review.url("attendance"), {f"member_{seat.pk}": "present" for seat in seats}, follow=True
+    )
+    bad = chair_client.post(review.url("attendance"), {f"member_{seat.pk}": "late" for seat in seats})
+
+    assert "The meeting is planned for 2099-01-05: record its attendance once it is held." in response.content.decode()
+    assert bad.status_code == 400
+    assert not Attendance.objects.filter(meeting=review.meeting).exists()
+    review.meeting.refresh_from_db()
+    assert review.meeting.status == MeetingStatus.PLANNED
+
+
+def test_the_chair_cancels_a_planned_meeting_with_a_reason(chair_client, review):
+    _planned(review)
+
+    blank = chair_client.post(review.url("cancel"), {"reason": ""})
+    done = chair_client.post(review.url("cancel"), {"reason": "The vendor's site is closed"}, follow=True)
+
+    assert blank.status_code == 400
+    assert "This field is required." in blank.content.decode()
+    assert "The meeting was cancelled." in done.content.decode()
+    review.meeting.refresh_from_db()
+    assert review.meeting.status == MeetingStatus.CANCELLED
+    assert review.meeting.history.latest().history_change_reason == "Cancelled: The vendor's site is closed"
+    assert 'id="attendance-form"' not in done.content.decode()
+
+
+@pytest.mark.parametrize("action", ["attendance", "cancel"])
+def test_a_vendor_member_neither_holds_nor_cancels_the_meeting(client, review, vendor_member, action):
+    _planned(review)
+    seats = CommitteeMember.objects.filter(committee=review.committee)
+    client.force_login(vendor_member)
+
+    page = client.get(review.url()).content.decode()
+    response = client.post(review.url(action), {"reason": "x", **{f"member_{seat.pk}": "absent" for seat in seats}})
+
+    assert 'id="attendance-form"' not in page and 'id="cancel-form"' not in page
+    assert response.status_code == 403
+    review.meeting.refresh_from_db()
+    assert review.meeting.status == MeetingStatus.PLANNED
+    assert list(Attendance.objects.filter(meeting=review.meeting).values_list("status", flat=True)) == ["present"]

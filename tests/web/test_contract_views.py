@@ -213,3 +213,23 @@ def test_procurement_reads_contracts_but_does_not_decide_and_others_get_404(clie
     contract.refresh_from_db()
     other.refresh_from_db()
     assert contract.status == other.status == ContractStatus.ACTIVE
+
+
+def test_the_register_pages_its_contracts_and_keeps_the_filters(client, procurement, monkeypatch):
+    from contracts import views
+
+    monkeypatch.setattr(views, "CONTRACT_PAGE_SIZE", 2)
+    overflow = sorted(
+        (ContractFactory(title=f"Voice overflow {n}") for n in range(3)), key=lambda contract: contract.reference
+    )
+    ContractFactory(title="Chat care")
+    client.force_login(procurement)
+
+    first = client.get(REGISTER, {"q": "overflow"})
+    second = client.get(REGISTER, {"q": "overflow", "page": 2})
+
+    assert list(first.context["contracts"]) == overflow[:2]
+    assert list(second.context["contracts"]) == overflow[2:]
+    assert "Contracts 1–2 of 3" in first.content.decode()
+    assert "?q=overflow&amp;page=2" in first.content.decode()
+    assert overflow[2].reference in second.content.decode()

@@ -115,3 +115,26 @@ def test_the_report_runs_the_same_number_of_queries_for_1_and_5_contracts(client
     five = count_queries(client, REPORT + "?month=2025-03")
 
     assert one == five
+
+
+def test_the_report_pages_its_rows_but_totals_and_exports_every_statement(client, procurement, monkeypatch):
+    from sla_tracker import views
+
+    monkeypatch.setattr(views, "REPORT_PAGE_SIZE", 2)
+    statements = sorted((make_statement() for _ in range(3)), key=lambda statement: statement.contract.reference)
+    client.force_login(procurement)
+
+    first = client.get(REPORT, {"month": "2025-03"})
+    second = client.get(REPORT, {"month": "2025-03", "page": 2})
+    export = client.get(reverse("sla_tracker:report-export", args=["csv"]), {"month": "2025-03"})
+
+    assert list(first.context["page"]) == statements[:2]
+    assert list(second.context["page"]) == statements[2:]
+    page = first.content.decode()
+    assert "Statements 1–2 of 3" in page
+    assert "?month=2025-03&amp;page=2" in page
+    assert reverse("sla_tracker:statement", args=[statements[2].pk]) not in page
+    assert reverse("sla_tracker:statement", args=[statements[2].pk]) in second.content.decode()
+    assert first.context["totals"][0].statements == 3
+    assert "3 statements for March 2025" in page
+    assert all(statement.contract.reference in export.content.decode() for statement in statements)
