@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from contracts.choices import ContractStatus
 from contracts.models import Contract
-from contracts.months import add_months, first_of_month, month_label
+from contracts.months import add_months, first_of_month, last_day_of_month, month_label
 from sla_tracker import services
 from sla_tracker.models import PenaltyStatement
 
@@ -75,7 +75,10 @@ def _close(month: str, contract_ids: list[int]) -> services.ClosedMonth:
 def compute_month(month: str) -> int:
     """Fan out one evaluate_contracts_month per batch of CLOSE_BATCH_SIZE active contracts;
     returns how many contracts were queued."""
-    ids = active_contract_ids()
+    return _queue_batches(active_contract_ids(), month)
+
+
+def _queue_batches(ids: list[int], month: str) -> int:
     size = settings.CLOSE_BATCH_SIZE
     if ids:
         group(evaluate_contracts_month.s(ids[i : i + size], month) for i in range(0, len(ids), size)).apply_async()
@@ -87,6 +90,29 @@ def close_previous_month() -> int:
     """The monthly beat job (on settings.MONTHLY_CLOSE_DAY): close last month for every contract."""
     last_month = add_months(first_of_month(timezone.localdate()), -1)
     return compute_month(month_label(last_month))
+
+
+@shared_task(name="sla_tracker.close_missed_contracts", **CLOSE_TASK_OPTIONS)
+def close_missed_contracts() -> int:
+    """The daily safety net of the monthly close: from settings.MONTHLY_CLOSE_DAY on, close last month
+    for the active contracts in term then that still have no statement of it (a close message the
+    broker lost with a worker killed at the wrong instant, a contract activated after the close).
+    Returns how many contracts were queued; a contract that cannot be closed is logged again each day."""
+    today = timezone.localdate()
+    if today.day < settings.MONTHLY_CLOSE_DAY:
+        return 0
+    last_month = add_months(first_of_month(today), -1)
+    missed = (
+        Contract.objects.filter(
+            status__in=CLOSED_CONTRACT_STATUSES,
+            start_date__lte=last_day_of_month(last_month),
+            end_date__gte=last_month,
+        )
+        .exclude(statements__month=last_month)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return _queue_batches(list(missed), month_label(last_month))
 
 
 @shared_task(name="sla_tracker.recompute_contract_drafts", **CLOSE_TASK_OPTIONS)

@@ -221,6 +221,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=6, day_of_month=MONTHLY_CLOSE_DAY),
         "options": {"expires": 12 * 3600},
     },
+    "close-missed-contracts": {
+        "task": "sla_tracker.close_missed_contracts",
+        "schedule": crontab(minute=30, hour=6),
+        "options": {"expires": 12 * 3600},
+    },
     "recompute-changed-drafts": {
         "task": "sla_tracker.recompute_changed_drafts",
         "schedule": crontab(minute=30, hour=2),

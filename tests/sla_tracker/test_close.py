@@ -610,16 +610,32 @@ def test_compute_penalties_without_sync_queues_the_celery_fan_out(capsys):
 def test_the_tasks_have_stable_names_ack_late_and_retry_only_transient_database_errors():
     from django.db import InterfaceError, OperationalError
 
-    from sla_tracker.tasks import compute_month, evaluate_contract_month, evaluate_contracts_month
+    from sla_tracker.tasks import (
+        close_missed_contracts,
+        compute_month,
+        evaluate_contract_month,
+        evaluate_contracts_month,
+    )
 
     assert (compute_month.name, evaluate_contract_month.name, evaluate_contracts_month.name) == (
         "sla_tracker.compute_month",
         "sla_tracker.evaluate_contract_month",
         "sla_tracker.evaluate_contracts_month",
     )
-    for task in (compute_month, evaluate_contract_month, evaluate_contracts_month):
+    for task in (compute_month, evaluate_contract_month, evaluate_contracts_month, close_missed_contracts):
         assert task.acks_late and task.reject_on_worker_lost
         assert set(task.autoretry_for) == {OperationalError, InterfaceError}
+
+
+def test_every_beat_entry_names_a_registered_task():
+    from django.conf import settings
+
+    from config.celery_app import app
+
+    app.loader.import_default_modules()  # what a worker does at start: the apps' tasks modules
+    names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "sla_tracker.close_missed_contracts" in names
+    assert names <= set(app.tasks)
 
 
 @pytest.mark.django_db
@@ -759,3 +775,26 @@ def test_the_monthly_job_closes_last_month(monkeypatch):
     monkeypatch.setattr(tasks, "compute_month", lambda month: queued.append(month) or 0)
     tasks.close_previous_month()
     assert queued == ["2026-10"]
+
+
+@pytest.mark.django_db
+def test_the_daily_safety_net_closes_last_month_for_the_contracts_the_close_missed(monkeypatch, settings):
+    from contracts.models import Contract
+    from sla_tracker import tasks
+
+    settings.MONTHLY_CLOSE_DAY = 5
+    closed, missed, not_yet_in_term = (seed_scenario(scenario_json("ex01_plain_breach")) for _ in range(3))
+    Contract.objects.filter(pk=not_yet_in_term.pk).update(start_date=date(2026, 2, 1))
+    close(closed, "2026-01")
+    expected = figures(closed)
+
+    monkeypatch.setattr(tasks.timezone, "localdate", lambda: date(2026, 2, 4))
+    assert tasks.close_missed_contracts() == 0  # before the close day: the close itself has not run
+    assert not PenaltyStatement.objects.filter(contract=missed).exists()
+
+    monkeypatch.setattr(tasks.timezone, "localdate", lambda: date(2026, 2, 5))
+    assert tasks.close_missed_contracts() == 1
+    assert figures(missed) == expected
+    assert not PenaltyStatement.objects.filter(contract=not_yet_in_term).exists()
+    assert tasks.close_missed_contracts() == 0  # nothing is missed any more
+    assert PenaltyStatement.objects.count() == 2
