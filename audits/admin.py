@@ -69,6 +69,9 @@ class FindingAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
             due_date = form_class.base_fields["due_date"]
             due_date.required = False
             due_date.help_text = _("Leave empty: the clause's remediation days for the severity.")
+        elif "vendor_contact" in form_class.base_fields:  # the audited vendor's contacts only (Finding.clean)
+            contacts = form_class.base_fields["vendor_contact"]
+            contacts.queryset = contacts.queryset.filter(vendor_id=obj.audit.audit_right.contract.vendor_id)
         return form_class
 
     def create_with_service(self, request, data: dict) -> Finding:

@@ -29,7 +29,7 @@ from governance.models import (
     Meeting,
     MinutesApproval,
 )
-from governance.selectors import agenda_situation
+from governance.selectors import agenda_situation, meeting_day
 
 
 def _save(instance, *, actor, reason: str) -> None:
@@ -99,7 +99,7 @@ def record_attendance(
         raise ValidationError(_("A cancelled meeting was not held."))
     if meeting.minutes_status != MinutesStatus.DRAFT:
         raise ValidationError(_("The minutes are circulated or approved: the attendance is final."))
-    day = timezone.localtime(meeting.scheduled_for).date()
+    day = meeting_day(meeting.scheduled_for)
     if day > (today or timezone.localdate()):
         raise ValidationError(
             _("The meeting is planned for %(day)s: record its attendance once it is held.") % {"day": day.isoformat()}

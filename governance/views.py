@@ -456,6 +456,8 @@ def _render_dashboard(request, meeting: Meeting, *, data=None, posted: str = "",
             meeting, seat_of(user, members), details["attendances"], details["minutes_approvals"]
         ),
         "minutes_approved": meeting.minutes_status == MinutesStatus.APPROVED,
+        # Attendance is recorded from the meeting's day on (governance.services.record_attendance).
+        "has_taken_place": meeting_day(meeting.scheduled_for) <= timezone.localdate(),
         "active_section": "committees",
     }
     return render(request, "governance/meeting_dashboard.html", context, status=status)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus
 from audits.models import Audit, Finding
-from tests.factories import AuditFactory, AuditRightFactory, FindingFactory, UserFactory
+from tests.factories import AuditFactory, AuditRightFactory, FindingFactory, UserFactory, VendorContactFactory
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -167,6 +167,18 @@ def test_the_finding_page_leaves_its_due_date_plan_and_status_to_the_services(ad
     form = admin_client.get(reverse("admin:audits_finding_change", args=[finding.pk])).context["adminform"].form
 
     assert not {"audit", "number", "due_date", "discrepancy_pct", "status", "remediation_plan"} & set(form.fields)
+
+
+def test_the_finding_page_offers_the_audited_vendors_contacts_only(admin_client):
+    finding = FindingFactory()
+    own = VendorContactFactory(vendor=finding.audit.audit_right.contract.vendor)
+    other = VendorContactFactory()
+
+    form = admin_client.get(reverse("admin:audits_finding_change", args=[finding.pk])).context["adminform"].form
+
+    offered = set(form.fields["vendor_contact"].queryset)
+    assert own in offered
+    assert other not in offered
 
 
 def test_findings_are_shown_on_the_audits_page_but_added_on_their_own(admin_client):

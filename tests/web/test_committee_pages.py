@@ -714,6 +714,8 @@ def test_an_attendance_the_service_refuses_is_shown_and_nothing_changes(chair_cl
     bad = chair_client.post(review.url("attendance"), {f"member_{seat.pk}": "late" for seat in seats})
 
     assert "The meeting is planned for 2099-01-05: record its attendance once it is held." in response.content.decode()
+    assert 'id="attendance-form"' not in response.content.decode()  # offered from the meeting's day on
+    assert 'id="cancel-form"' in response.content.decode()
     assert bad.status_code == 400
     assert not Attendance.objects.filter(meeting=review.meeting).exists()
     review.meeting.refresh_from_db()
