@@ -10,6 +10,7 @@ claim for the next run.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -163,11 +164,9 @@ def statements_approved(today: datetime.date) -> Iterator[DueItem]:
     statements = PenaltyStatement.objects.filter(
         status__in=(StatementStatus.APPROVED, StatementStatus.INVOICED), approved_at__gte=_decided_since(today)
     ).select_related("contract__owner")
-    by_vendor: dict[int, list[User]] = {}
+    users_of = functools.cache(vendor_users)  # one query per vendor, not per statement
     for statement in statements:
         contract = statement.contract
-        if contract.vendor_id not in by_vendor:
-            by_vendor[contract.vendor_id] = vendor_users(contract.vendor_id)
         yield DueItem(
             key=f"statement_approved:{statement.pk}:{statement.approved_at:%Y%m%d%H%M%S}",
             kind=NotificationKind.STATEMENT_APPROVED,
@@ -184,7 +183,7 @@ def statements_approved(today: datetime.date) -> Iterator[DueItem]:
                 "net": statement.net,
                 "currency": statement.currency,
             },
-            recipients=_users([*by_vendor[contract.vendor_id], contract.owner]),
+            recipients=_users([*users_of(contract.vendor_id), contract.owner]),
         )
 
 
@@ -193,12 +192,9 @@ def disputes_resolved(today: datetime.date) -> Iterator[DueItem]:
     disputes = LineDispute.objects.filter(
         status__in=(DisputeStatus.ACCEPTED, DisputeStatus.REJECTED), resolved_at__gte=_decided_since(today)
     ).select_related("line__statement__contract", "line__service_level", "raised_by")
-    by_vendor: dict[int, list[User]] = {}
+    users_of = functools.cache(vendor_users)  # one query per vendor, not per dispute
     for dispute in disputes:
         statement = dispute.line.statement
-        vendor_id = statement.contract.vendor_id
-        if vendor_id not in by_vendor:
-            by_vendor[vendor_id] = vendor_users(vendor_id)
         yield DueItem(
             key=f"dispute_resolved:{dispute.pk}",
             kind=NotificationKind.DISPUTE_RESOLVED,
@@ -215,7 +211,7 @@ def disputes_resolved(today: datetime.date) -> Iterator[DueItem]:
                 "outcome": DisputeStatus(dispute.status).label,
                 "resolution": dispute.resolution,
             },
-            recipients=_users([dispute.raised_by, *by_vendor[vendor_id]]),
+            recipients=_users([dispute.raised_by, *users_of(statement.contract.vendor_id)]),
         )
 
 

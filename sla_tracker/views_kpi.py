@@ -41,6 +41,7 @@ from accounts.choices import Role
 from accounts.scoping import restrict
 from audits.choices import FindingStatus
 from audits.models import Finding
+from contracts.filtersets import ContractFilterSet
 from contracts.models import Contract
 from contracts.months import add_months, first_of_month, last_day_of_month, month_label, parse_month
 from governance.choices import ActionStatus
@@ -105,18 +106,15 @@ def _month_or_404(text: str) -> datetime.date:
 @require_GET
 def workspace(request):
     """The user's contracts with their data completeness for this month and the previous one, a page
-    of WORKSPACE_PAGE_SIZE at a time (completeness is computed for that page only), searchable by
-    reference, title or vendor."""
+    of WORKSPACE_PAGE_SIZE at a time (completeness is computed for that page only), searchable as the
+    contract register is (reference, title or vendor)."""
     _require_kpi_role(request.user)
     today = timezone.localdate()
     current = first_of_month(today)
     months = [current, add_months(current, -1)]
     search = request.GET.get("q", "").strip()
-    found = contracts_for_kpi_entry(request.user).select_related("vendor").order_by("reference")
-    if search:
-        found = found.filter(
-            Q(reference__icontains=search) | Q(title__icontains=search) | Q(vendor__name__icontains=search)
-        )
+    entry = contracts_for_kpi_entry(request.user).select_related("vendor")
+    found = ContractFilterSet(data={"q": search}, queryset=entry).qs.order_by("reference")
     page = Paginator(found, WORKSPACE_PAGE_SIZE).get_page(request.GET.get("page"))
     contracts = list(page)
     status = completeness(request.user, contracts, months, today)

@@ -206,7 +206,7 @@ def test_a_page_of_the_search_keeps_the_search(client, monkeypatch):
     page = client.get(WORKSPACE, {"q": "night"}).content.decode()
 
     assert "?q=night&amp;page=2" in page
-    assert "Page 1 of 2" in page
+    assert "1–1 of 2" in page
 
 
 def test_a_month_with_no_data_at_all_is_said_once_not_per_counter(client):
