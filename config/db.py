@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
 from django.utils import timezone
@@ -66,7 +67,7 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
         cells = [row[name] if name in row else defaults[name] for name in names]
         for index, encoder in json_columns:
             if cells[index] is not None:
-                cells[index] = json.dumps(cells[index], cls=encoder)
+                cells[index] = _json_text(cells[index], encoder)
         return cells
 
     with connection.cursor() as cursor:
@@ -78,6 +79,17 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
 
         # Through the connection's execute wrappers, so that what counts and times queries sees it.
         cursor._execute_with_wrappers(sql, None, False, copy_rows)
+
+
+def _json_text(value: Any, encoder: type[json.JSONEncoder] | None) -> str:
+    """A JSON column's text: by orjson where the field has no encoder of its own (several times
+    faster than json for a close's line inputs and explanations; jsonb stores the same value)."""
+    if encoder is None:
+        try:
+            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits, which json writes
+            pass
+    return json.dumps(value, cls=encoder)
 
 
 def insert_history_rows(instances: list[models.Model], *, history_type: str, user=None) -> None:

@@ -222,7 +222,7 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
                     "credit": line.credit,
                     "currency": statement.currency,
                 },
-                notes=line.explanation,
+                notes=line.readable_explanation,
             )
         )
     for statement in statements:

@@ -150,7 +150,7 @@ def _line_row(line) -> list[Any]:
         line.bonus,
         line.earn_back,
         _("Yes") if line.waived else _("No"),
-        line.explanation,
+        line.readable_explanation,
     ]
 
 

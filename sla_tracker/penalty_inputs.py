@@ -68,6 +68,7 @@ from sla_tracker.engine import (
     round_half_up,
     to_cents,
 )
+from sla_tracker.engine.explain import to_data as explanation_data
 from sla_tracker.engine.scenario import Scenario, dump_scenario
 from sla_tracker.models import (
     CreditMultiplier,
@@ -849,6 +850,7 @@ def line_values(
         "bonus": line.bonus,
         "earn_back": line.earn_back,
         "explanation": line.explanation,
+        "explanation_notes": explanation_data(line.notes),
         "inputs": line_inputs(line, month, data, terms),
     }
 

@@ -68,6 +68,7 @@ _LINE_FIELDS = (
     "bonus",
     "earn_back",
     "explanation",
+    "explanation_notes",
     "inputs",
 )
 # What a close sets on a statement: the engine's figures, the totals and when.

@@ -18,8 +18,10 @@ from accounts.scoping import restrict
 from contracts.models import Contract
 from contracts.months import add_months, first_of_month, month_label, parse_month
 from sla_tracker.choices import LineStatus
-from sla_tracker.engine import Month, MonthRange
-from sla_tracker.engine.scenario import ScenarioError, run_scenario
+from sla_tracker.engine import Evaluation, Month, MonthRange, evaluate
+from sla_tracker.engine.explain import to_data as explanation_data
+from sla_tracker.engine.scenario import ScenarioError, load_scenario, result_to_dict
+from sla_tracker.explanations import readable
 from sla_tracker.penalty_inputs import export_scenario
 from sla_tracker.views import visible_statements
 
@@ -83,9 +85,11 @@ def simulate_contract(request, pk: int):
         form = ScenarioForm(request.POST)
         if form.is_valid():
             try:
-                result = run_scenario(form.cleaned_data["scenario"])
+                scenario = load_scenario(form.cleaned_data["scenario"])
             except ScenarioError as exc:
                 problems = exc.problems
+            else:
+                result = evaluate(scenario.terms, scenario.data, scenario.months)
     else:
         initial = ""
         if months_form.is_valid():
@@ -98,15 +102,22 @@ def simulate_contract(request, pk: int):
         "form": form,
         "differing": differing,
         "problems": problems,
-        "result": result and _result_rows(user, contract, result),
+        "result": result and _result_rows(user, contract, result, scenario.terms.currency),
         "active_section": "contracts",
     }
     return render(request, "sla_tracker/simulator.html", context, status=400 if problems else 200)
 
 
-def _result_rows(user, contract: Contract, result: dict) -> dict:
+def _result_rows(user, contract: Contract, evaluation: Evaluation, currency: str) -> dict:
     """The result's months as table rows, each with the credits of the contract's stored statement of
-    that month (if any), so that a change of terms reads as a difference."""
+    that month (if any), so that a change of terms reads as a difference; each line with its
+    explanation in the reader's language."""
+    result = result_to_dict(evaluation, currency)
+    explanations = {
+        (str(month.month), line.code): readable(line.explanation, explanation_data(line.notes))
+        for month in evaluation.months
+        for line in month.lines
+    }
     months = [parse_month(item["month"]) for item in result["months"]]
     stored = {
         statement.month: statement.credits
@@ -123,7 +134,13 @@ def _result_rows(user, contract: Contract, result: dict) -> dict:
                 "month": month,
                 "item": item,
                 "lines": [
-                    lines[code] | {"label": LineStatus(lines[code]["status"]).label} if code in lines else None
+                    lines[code]
+                    | {
+                        "label": LineStatus(lines[code]["status"]).label,
+                        "explanation": explanations[(item["month"], code)],
+                    }
+                    if code in lines
+                    else None
                     for code in codes
                 ],
                 "stored": actual,

@@ -150,6 +150,11 @@ class PenaltyStatementSerializer(serializers.ModelSerializer):
 
 class StatementLineSerializer(serializers.ModelSerializer):
     service_level_code = serializers.CharField(source="service_level.code", read_only=True)
+    localized_explanation = serializers.CharField(
+        source="readable_explanation",
+        read_only=True,
+        help_text="The explanation in the request's language (Accept-Language); `explanation` is the engine's English.",
+    )
 
     class Meta:
         model = StatementLine

@@ -4,14 +4,14 @@ bonuses and earn-backs. Values stay exact until a final line is rounded to cents
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from functools import partial
 
+from .explain import Note, Word, _, amount, figure, note
 from .history import History
-from .money import Number, format_money, pct_of, plain, round_half_up, to_cents
+from .money import pct_of, round_half_up, to_cents
 from .months import Month
 from .terms import (
     AllocationCredit,
@@ -34,7 +34,7 @@ class Priced:
     """An amount and how it was obtained, for the explanation."""
 
     amount: Fraction
-    how: str
+    how: tuple[Note, ...] = ()
 
 
 def raw_credit(
@@ -46,31 +46,51 @@ def raw_credit(
     currency: str,
 ) -> Priced:
     """The credit of a credit-bearing month before multipliers and caps."""
-    money = _money(currency)
     if isinstance(model, AllocationCredit):
         if at_risk is None:
             raise ValueError(f"{terms.code}: an allocation credit needs at_risk_pct")
-        amount = pct_of(model.allocation_pct, at_risk)
-        how = f"allocation {plain(model.allocation_pct)} % × {money(at_risk)} at risk"
+        credit = pct_of(model.allocation_pct, at_risk)
+        how = note(
+            _("allocation {pct} × {at_risk} at risk = {credit}"),
+            pct=figure(model.allocation_pct, "%"),
+            at_risk=amount(at_risk, currency),
+            credit=amount(credit, currency),
+        )
     elif isinstance(model, FixedCredit):
-        amount, how = Fraction(model.amount), "fixed credit"
+        credit = Fraction(model.amount)
+        how = note(_("fixed credit = {credit}"), credit=amount(credit, currency))
     elif isinstance(model, TieredCredit):
         band = next((band for band in model.bands if band.contains(compared)), None)
         if band is None:
-            return Priced(ZERO, "no credit band holds the value → no credit")
-        upper = "∞" if band.upper is None else plain(band.upper)
-        amount = pct_of(band.pct, charges)
-        how = (
-            f"band [{plain(band.lower)}, {upper}) → {plain(band.pct)} % × {money(charges)} charges"
+            return Priced(ZERO, (note(_("no credit band holds the value → no credit")),))
+        credit = pct_of(band.pct, charges)
+        how = note(
+            _("band [{lower}, {upper}) → {pct} × {charges} charges = {credit}"),
+            lower=figure(band.lower),
+            upper="∞" if band.upper is None else figure(band.upper),
+            pct=figure(band.pct, "%"),
+            charges=amount(charges, currency),
+            credit=amount(credit, currency),
         )
     else:
         points = shortfall_points(terms, model, compared)
-        amount = pct_of(model.pct_per_point, charges) * points
-        how = (
-            f"shortfall {_show_points(points)} points ({model.shortfall}) × "
-            f"{plain(model.pct_per_point)} % × {money(charges)} charges"
+        credit = pct_of(model.pct_per_point, charges) * points
+        how = note(
+            _("shortfall {points} points ({rounding}) × {pct} × {charges} charges = {credit}"),
+            points=figure(round_half_up(points, 4)),
+            rounding=_SHORTFALL_WORDS[model.shortfall],
+            pct=figure(model.pct_per_point, "%"),
+            charges=amount(charges, currency),
+            credit=amount(credit, currency),
         )
-    return Priced(amount, f"{how} = {money(amount)}")
+    return Priced(credit, (how,))
+
+
+_SHORTFALL_WORDS = {
+    Shortfall.PROPORTIONAL: Word(_("proportional")),
+    Shortfall.FLOOR: Word(_("floor")),
+    Shortfall.CEIL: Word(_("ceil")),
+}
 
 
 def shortfall_points(terms: ServiceLevelTerms, model: LinearCredit, compared: Fraction) -> Fraction:
@@ -116,9 +136,7 @@ def apply_incidents(
     return credits, kept_by
 
 
-def attribute(
-    total: Decimal, weights: Sequence[Fraction], bounds: Sequence[Decimal]
-) -> list[Decimal]:
+def attribute(total: Decimal, weights: Sequence[Fraction], bounds: Sequence[Decimal]) -> list[Decimal]:
     """Split ``total`` (cents) over lines pro rata to ``weights``, each share rounded half-up to
     cents, the rounding remainder on the largest line (product decision 2).
 
@@ -138,28 +156,30 @@ def attribute(
     return shares
 
 
-def bonus(
-    terms: ServiceLevelTerms, compared: Fraction | None, charges: Decimal, currency: str
-) -> Priced:
+def bonus(terms: ServiceLevelTerms, compared: Fraction | None, charges: Decimal, currency: str) -> Priced:
     """Over-performance bonus: per full point beyond the threshold, capped at ``max_pct``."""
     rule = terms.bonus
     if rule is None or compared is None:
-        return Priced(ZERO, "")
+        return Priced(ZERO)
     beyond = compared - Fraction(rule.above)
     if terms.direction is Direction.LOWER_IS_BETTER:
         beyond = -beyond
     points = max(math.floor(beyond), 0)
     if points == 0:
-        return Priced(ZERO, "")
+        return Priced(ZERO)
     pct = min(rule.pct_per_full_point * points, rule.max_pct)
-    amount = pct_of(pct, charges)
-    money = _money(currency)
-    how = (
-        f"bonus {points} full points beyond {plain(rule.above)} × "
-        f"{plain(rule.pct_per_full_point)} % = {plain(pct)} % (max {plain(rule.max_pct)} %) × "
-        f"{money(charges)} = {money(amount)}"
+    paid = pct_of(pct, charges)
+    how = note(
+        _("bonus {points} full points beyond {above} × {per_point} = {pct} (max {max_pct}) × {charges} = {paid}"),
+        points=points,
+        above=figure(rule.above),
+        per_point=figure(rule.pct_per_full_point, "%"),
+        pct=figure(pct, "%"),
+        max_pct=figure(rule.max_pct, "%"),
+        charges=amount(charges, currency),
+        paid=amount(paid, currency),
     )
-    return Priced(amount, how)
+    return Priced(paid, (how,))
 
 
 def earn_back(code: str, status: Status, month: Month, history: History, currency: str) -> Priced:
@@ -176,21 +196,20 @@ def earn_back(code: str, status: Status, month: Month, history: History, currenc
         if not all(item is not None and item.status is Status.MET for item in between):
             continue  # already forfeited in an earlier month
         if status is not Status.MET:
-            notes.append(f"earn-back of the {prior.month} credit forfeited ({month} not met)")
+            template = _("earn-back of the {month} credit forfeited ({current} not met)")
+            notes.append(note(template, month=str(prior.month), current=str(month)))
         elif month == prior.month + rule.months:
-            amount = pct_of(rule.pct, line.credit)
-            total += amount
+            earned = pct_of(rule.pct, line.credit)
+            total += earned
             notes.append(
-                f"earn-back of the {prior.month} credit: {plain(rule.pct)} % × "
-                f"{format_money(line.credit, currency)} = {format_money(amount, currency)} "
-                f"({prior.month + 1}..{month} met)"
+                note(
+                    _("earn-back of the {month} credit: {pct} × {credit} = {earned} ({first}..{current} met)"),
+                    month=str(prior.month),
+                    pct=figure(rule.pct, "%"),
+                    credit=amount(line.credit, currency),
+                    earned=amount(earned, currency),
+                    first=str(prior.month + 1),
+                    current=str(month),
+                )
             )
-    return Priced(total, "; ".join(notes))
-
-
-def _money(currency: str) -> Callable[[Number], str]:
-    return partial(format_money, currency=currency)
-
-
-def _show_points(points: Fraction) -> str:
-    return plain(round_half_up(points, 4))
+    return Priced(total, tuple(notes))

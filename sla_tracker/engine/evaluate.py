@@ -17,10 +17,10 @@ from fractions import Fraction
 
 from . import credits as money_rules
 from .credits import ZERO, Priced
-from .explain import describe_status
+from .explain import Note, _, amount, describe_status, english, figure, note
 from .history import History, prior_month
 from .measure import Reading, judge, read
-from .money import format_money, pct_of, plain, to_cents
+from .money import pct_of, to_cents
 from .months import Month, MonthRange
 from .results import Evaluation, MonthResult, ServiceLevelResult
 from .terms import ContractData, ContractTerms, CounterRow, EngineError, ServiceLevelTerms, Status
@@ -91,7 +91,7 @@ class _Assessed:
     raw: Priced
     multiplier: Decimal
     capped: Fraction
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]
 
 
 @dataclass(frozen=True)
@@ -119,9 +119,7 @@ def _close_month(
     assessed = [_assess(terms, context, rows, data) for terms in contract.service_levels]
 
     incidents = [incident for incident in data.incidents if incident.month == month]
-    counted, kept_by = money_rules.apply_incidents(
-        {item.terms.code: item.capped for item in assessed}, incidents
-    )
+    counted, kept_by = money_rules.apply_incidents({item.terms.code: item.capped for item in assessed}, incidents)
     weights = [counted[item.terms.code] for item in assessed]
     # The uncapped total is the sum of the lines as they would be credited (in cents), so that
     # the final credits never exceed it by a rounding cent.
@@ -135,9 +133,10 @@ def _close_month(
     for item, weight, credit in zip(assessed, weights, final, strict=True):
         keeper = kept_by.get(item.terms.code)
         if keeper is not None:
-            caps = [f"single incident: only {keeper}'s credit counts → {_money(0, context)}"]
+            template = _("single incident: only {kept}'s credit counts → {credit}")
+            caps = [note(template, kept=keeper, credit=amount(0, context.currency))]
         else:
-            caps = [note for note in (monthly_note, annual_note) if note] if weight > 0 else []
+            caps = [item for item in (monthly_note, annual_note) if item] if weight > 0 else []
         lines.append(_line(item, weight, credit, caps, context, as_of))
     result = MonthResult(
         month=month,
@@ -154,9 +153,7 @@ def _close_month(
     return replace(result, termination_rights=rights)
 
 
-def _assess(
-    terms: ServiceLevelTerms, context: _MonthContext, rows: list[CounterRow], data: ContractData
-) -> _Assessed:
+def _assess(terms: ServiceLevelTerms, context: _MonthContext, rows: list[CounterRow], data: ContractData) -> _Assessed:
     month, history = context.month, context.history
     previous = history.line(month - 1, terms.code)
     carried_in = previous.carried_forward if previous else None
@@ -164,40 +161,42 @@ def _assess(
     status, occurrences = judge(terms, month, reading.compared, history)
     run = (previous.run if previous else 0) + 1 if status.is_credit_bearing else 0
     if not status.is_credit_bearing or terms.credit is None:
-        return _Assessed(
-            terms, reading, status, occurrences, run, Priced(ZERO, ""), Decimal(1), ZERO, ()
-        )
+        return _Assessed(terms, reading, status, occurrences, run, Priced(ZERO), Decimal(1), ZERO, ())
     raw = money_rules.raw_credit(
         terms, terms.credit, reading.compared, context.charges, context.at_risk, context.currency
     )
-    notes = [raw.how]
+    notes = list(raw.how)
     factor = money_rules.multiplier(terms, run)
     credit = raw.amount * Fraction(factor)
     if factor != 1:
-        notes.append(f"× {plain(factor)} for a run of {run} months = {_money(credit, context)}")
+        template = _("× {factor} for a run of {run} months = {credit}")
+        notes.append(note(template, factor=figure(factor), run=run, credit=amount(credit, context.currency)))
     cap = money_rules.per_service_level_cap(terms, context.charges)
     if cap is not None and credit > cap:
         credit = Fraction(cap)
-        notes.append(f"capped at {plain(terms.cap_pct)} % of charges = {_money(cap, context)}")
+        template = _("capped at {pct} of charges = {cap}")
+        notes.append(note(template, pct=figure(terms.cap_pct, "%"), cap=amount(cap, context.currency)))
     return _Assessed(terms, reading, status, occurrences, run, raw, factor, credit, tuple(notes))
 
 
 def _monthly_cap(
     weights: list[Fraction], uncapped: Decimal, context: _MonthContext
-) -> tuple[list[Decimal], str]:
+) -> tuple[list[Decimal], Note | None]:
     """Lines in cents; when they exceed the at-risk amount, its pro-rata attribution."""
     rounded = [to_cents(weight) for weight in weights]
     at_risk = context.at_risk
     if at_risk is None:
-        return rounded, ""
+        return rounded, None
     if sum(rounded, Decimal(0)) <= at_risk:
-        reached = "reached, not exceeded" if uncapped >= at_risk else "not reached"
-        return rounded, f"monthly cap {reached}"
-    note = (
-        f"monthly cap {_money(at_risk, context)} reached: pro-rata share of "
-        f"{_money(uncapped, context)} uncapped"
+        if uncapped >= at_risk:
+            return rounded, note(_("monthly cap reached, not exceeded"))
+        return rounded, note(_("monthly cap not reached"))
+    reached = note(
+        _("monthly cap {at_risk} reached: pro-rata share of {uncapped} uncapped"),
+        at_risk=amount(at_risk, context.currency),
+        uncapped=amount(uncapped, context.currency),
     )
-    return money_rules.attribute(at_risk, weights, rounded), note
+    return money_rules.attribute(at_risk, weights, rounded), reached
 
 
 def _annual_cap(
@@ -215,46 +214,45 @@ def _annual_cap(
 
 def _annual_cap_attribution(
     monthly: list[Decimal], cap: Decimal | None, used: Decimal, currency: str
-) -> tuple[list[Decimal], str]:
+) -> tuple[list[Decimal], Note | None]:
     if cap is None:
-        return monthly, ""
+        return monthly, None
     allowed = max(cap - used, Decimal(0))
     if sum(monthly, Decimal(0)) <= allowed:
-        return monthly, ""
-    note = (
-        f"annual cap {format_money(cap, currency)} with {format_money(used, currency)} already "
-        f"used this contract year: pro-rata share of {format_money(allowed, currency)}"
+        return monthly, None
+    reached = note(
+        _("annual cap {cap} with {used} already used this contract year: pro-rata share of {allowed}"),
+        cap=amount(cap, currency),
+        used=amount(used, currency),
+        allowed=amount(allowed, currency),
     )
-    return money_rules.attribute(allowed, [Fraction(item) for item in monthly], monthly), note
+    return money_rules.attribute(allowed, [Fraction(item) for item in monthly], monthly), reached
 
 
 def _line(
     item: _Assessed,
     counted: Fraction,
     credit: Decimal,
-    cap_notes: list[str],
+    cap_notes: list[Note],
     context: _MonthContext,
     as_of: date | None,
 ) -> ServiceLevelResult:
     terms, reading = item.terms, item.reading
     bonus = money_rules.bonus(terms, reading.compared, context.charges, context.currency)
-    earned = money_rules.earn_back(
-        terms.code, item.status, context.month, context.history, context.currency
-    )
+    earned = money_rules.earn_back(terms.code, item.status, context.month, context.history, context.currency)
     provisional_until = (context.month + 1).first_day + timedelta(days=terms.finalisation_days)
     provisional = as_of is not None and as_of < provisional_until
     if reading.measured is None:
-        parts = [reading.note]
+        *reasons, last = reading.reasons
+        parts = [*reasons, last.with_detail(reading.sample)]
     else:
-        status = describe_status(
-            terms, reading.compared, reading.measured, item.status, item.occurrences
-        )
-        parts = [status + reading.note, *item.notes, *cap_notes]
+        status = describe_status(terms, reading.compared, reading.measured, item.status, item.occurrences)
+        parts = [status.with_detail(reading.sample), *item.notes, *cap_notes]
     if cap_notes and to_cents(counted) != credit:
-        parts.append(f"credit {_money(credit, context)}")
-    parts += [note for note in (bonus.how, earned.how) if note]
+        parts.append(note(_("credit {credit}"), credit=amount(credit, context.currency)))
+    parts += [*bonus.how, *earned.how]
     if provisional:
-        parts.append(f"provisional until {provisional_until.isoformat()}")
+        parts.append(note(_("provisional until {day}"), day=provisional_until.isoformat()))
     return ServiceLevelResult(
         code=terms.code,
         kind=terms.kind,
@@ -275,9 +273,6 @@ def _line(
         earn_back_rule=terms.earn_back,
         carried_forward=reading.carried_forward,
         provisional=provisional,
-        explanation="; ".join(parts),
+        explanation=english(tuple(parts)),
+        notes=tuple(parts),
     )
-
-
-def _money(amount: Fraction | Decimal, context: _MonthContext) -> str:
-    return format_money(amount, context.currency)

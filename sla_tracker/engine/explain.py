@@ -1,27 +1,155 @@
-"""Readable fragments for the explanation of a line, e.g.
-"73.26 % < 80 % target → default; allocation 60 % × €24,000.00 at risk = €14,400.00"."""
+"""The explanation of a line, as notes a procurement officer can read, e.g.
+"73.26 % < 80 % target → default; allocation 60 % × €24,000.00 at risk = €14,400.00".
+
+A :class:`Note` is an English template and its arguments as values (amounts, figures, words), so
+that the pages can write it in the reader's language (``sla_tracker.explanations``); the engine
+writes it in English. The templates are marked with ``_`` for ``makemessages``, which extracts
+them from this package like any other message.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any, Union
 
-from .money import round_half_up
+from .money import format_money, round_half_up, to_cents
 from .terms import Direction, Kind, ServiceLevelTerms, Status
 
 _SHOWN_PLACES = (2, 4, 6)
 
 
+def _(template: str) -> str:
+    """Marks an English template for translation; the engine itself writes English."""
+    return template
+
+
+@dataclass(frozen=True)
+class Amount:
+    """Money, in cents."""
+
+    value: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number as the contract or the data write it (a level, a percentage, a measured value),
+    with its unit: "%" or none."""
+
+    value: Decimal
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of a sentence that is translated on its own (e.g. "target" or "expected")."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Ordinal:
+    """A rank ("4th")."""
+
+    number: int
+
+
+Arg = Union[Amount, Figure, Word, Ordinal, "Note", int, str]
+
+
+@dataclass(frozen=True)
+class Note:
+    """One part of an explanation; its ``detail`` notes follow it in parentheses."""
+
+    template: str
+    args: tuple[tuple[str, Arg], ...] = ()
+    detail: tuple[Note, ...] = ()
+
+    def english(self) -> str:
+        text = self.template.format(**{name: _english(value) for name, value in self.args})
+        if self.detail:
+            text += " (" + "; ".join(note.english() for note in self.detail) + ")"
+        return text
+
+    def with_detail(self, detail: tuple[Note, ...]) -> Note:
+        return Note(self.template, self.args, detail) if detail else self
+
+
+def note(template: str, **args: Arg) -> Note:
+    return Note(template, tuple(args.items()))
+
+
+def english(notes: tuple[Note, ...]) -> str:
+    """The explanation as the engine writes it: the notes in English, separated by "; "."""
+    return "; ".join(item.english() for item in notes)
+
+
+def amount(value: Fraction | Decimal | int, currency: str) -> Amount:
+    return Amount(to_cents(value), currency)
+
+
+def figure(value: Decimal, unit: str = "") -> Figure:
+    """A figure without trailing zeros (60.0 → 60)."""
+    text = format(value, "f")
+    return Figure(Decimal(text.rstrip("0").rstrip(".") if "." in text else text), unit)
+
+
+def _english(value: Arg) -> str:
+    if isinstance(value, Amount):
+        return format_money(value.value, value.currency)
+    if isinstance(value, Figure):
+        return f"{value.value:f} %" if value.unit == "%" else f"{value.value:f}"
+    if isinstance(value, Word):
+        return value.text
+    if isinstance(value, Ordinal):
+        number = value.number
+        suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+        return f"{number}{suffix}"
+    if isinstance(value, Note):
+        return value.english()
+    return str(value)
+
+
+def to_data(notes: tuple[Note, ...]) -> list[dict[str, Any]]:
+    """The notes as JSON-ready data (stored with a statement line; see ``sla_tracker.explanations``)."""
+    return [_note_data(item) for item in notes]
+
+
+def _note_data(item: Note) -> dict[str, Any]:
+    data: dict[str, Any] = {"template": item.template}
+    if item.args:
+        data["args"] = {name: _arg_data(value) for name, value in item.args}
+    if item.detail:
+        data["detail"] = to_data(item.detail)
+    return data
+
+
+def _arg_data(value: Arg) -> Any:
+    if isinstance(value, Amount):
+        return {"amount": f"{value.value:f}", "currency": value.currency}
+    if isinstance(value, Figure):
+        return {"figure": f"{value.value:f}", "unit": value.unit}
+    if isinstance(value, Word):
+        return {"word": value.text}
+    if isinstance(value, Ordinal):
+        return {"ordinal": value.number}
+    if isinstance(value, Note):
+        return {"note": _note_data(value)}
+    return value
+
+
 def unit(terms: ServiceLevelTerms) -> str:
-    return " %" if terms.scale == 100 else ""
+    return "%" if terms.scale == 100 else ""
 
 
-def show_level(level: Decimal, terms: ServiceLevelTerms) -> str:
+def show_level(level: Decimal, terms: ServiceLevelTerms) -> Figure:
     """A level as the contract writes it ("5.0 %")."""
-    return f"{level:f}{unit(terms)}"
+    return Figure(level, unit(terms))
 
 
-def show_value(value: Fraction, terms: ServiceLevelTerms) -> str:
+def show_value(value: Fraction, terms: ServiceLevelTerms) -> Figure:
     """The value with 2 decimals, or more where 2 would hide which side of a level it lies
     (79.9977 must not read as 80.00 against an 80 % target)."""
     levels = [Fraction(level) for level in (terms.expected, terms.minimum) if level is not None]
@@ -29,7 +157,7 @@ def show_value(value: Fraction, terms: ServiceLevelTerms) -> str:
         shown = round_half_up(value, places)
         if all(_meets(terms, shown, level) == _meets(terms, value, level) for level in levels):
             break
-    return f"{shown}{unit(terms)}"
+    return Figure(shown, unit(terms))
 
 
 def describe_status(
@@ -38,37 +166,47 @@ def describe_status(
     measured: Fraction,
     status: Status,
     occurrences: int | None,
-) -> str:
+) -> Note:
     """Why the status is what it is: the comparison and, for expected-level misses, the count."""
-    value = show_value(measured, terms)
+    value: Figure | Note = show_value(measured, terms)
     if terms.precision is not None:
-        rounded = round_half_up(compared, terms.precision)
-        decimals = "decimal" if terms.precision == 1 else "decimals"
-        value += f" → {rounded}{unit(terms)} rounded to {terms.precision} {decimals}"
+        rounded = Figure(round_half_up(compared, terms.precision), unit(terms))
+        if terms.precision == 0:
+            value = note(_("{value} → {rounded} rounded to 0 decimals"), value=value, rounded=rounded)
+        elif terms.precision == 1:
+            value = note(_("{value} → {rounded} rounded to 1 decimal"), value=value, rounded=rounded)
+        else:
+            template = _("{value} → {rounded} rounded to {places} decimals")
+            value = note(template, value=value, rounded=rounded, places=terms.precision)
     better, worse = ("≥", "<") if terms.direction is Direction.HIGHER_IS_BETTER else ("≤", ">")
-    level_name = "expected" if terms.minimum is not None or terms.expected_miss_rule else "target"
-    expected = show_level(terms.expected, terms)
+    named = Word(_("expected") if terms.minimum is not None or terms.expected_miss_rule else _("target"))
+    compared_with = {"value": value, "expected": show_level(terms.expected, terms), "level": named}
     if status is Status.MET:
-        return f"{value} {better} {expected} {level_name} → met"
+        return note(_("{value} {sign} {expected} {level} → met"), sign=better, **compared_with)
     if status is Status.MINIMUM_DEFAULT:
-        return f"{value} {worse} {show_level(terms.minimum, terms)} minimum → minimum default"
+        minimum = show_level(terms.minimum, terms)
+        return note(_("{value} {sign} {minimum} minimum → minimum default"), value=value, sign=worse, minimum=minimum)
     rule = terms.expected_miss_rule
     if terms.kind is Kind.KEY:
-        return f"{value} {worse} {expected} {level_name} → missed (key measurement, no credit)"
+        template = _("{value} {sign} {expected} {level} → missed (key measurement, no credit)")
+        return note(template, sign=worse, **compared_with)
     if rule is None:
-        return f"{value} {worse} {expected} {level_name} → default"
-    threshold = _ordinal(rule.occurrences)
-    count = f"occurrence {occurrences} in {rule.window} months (default from the {threshold})"
-    outcome = "default" if status is Status.DEFAULT else "missed (no credit)"
-    return f"{value} {worse} {expected} {level_name}, {count} → {outcome}"
+        return note(_("{value} {sign} {expected} {level} → default"), sign=worse, **compared_with)
+    template = _(
+        "{value} {sign} {expected} {level}, occurrence {occurrence} in {window} months "
+        "(default from the {ordinal}) → {outcome}"
+    )
+    outcome = Word(_("default") if status is Status.DEFAULT else _("missed (no credit)"))
+    return note(
+        template,
+        sign=worse,
+        **compared_with,
+        occurrence=occurrences,
+        window=rule.window,
+        ordinal=Ordinal(rule.occurrences),
+        outcome=outcome,
+    )
 
 
 def _meets(terms: ServiceLevelTerms, value: Fraction | Decimal, level: Fraction) -> bool:
     return terms.is_better_or_equal(Fraction(value), level)
-
-
-def _ordinal(number: int) -> str:
-    suffix = (
-        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    )
-    return f"{number}{suffix}"

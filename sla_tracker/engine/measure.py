@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from fractions import Fraction
 
+from .explain import Figure, Note, _, note
 from .history import History, PriorServiceLevel
 from .money import round_half_up
 from .months import Month
@@ -37,7 +38,8 @@ class Reading:
     excluded_days: tuple[date, ...]
     carried_in: CarriedSums | None
     carried_forward: CarriedSums | None
-    note: str  # why not measured, or what the sums include
+    reasons: tuple[Note, ...]  # why not measured
+    sample: tuple[Note, ...]  # what the sums include (excluded days, sums carried in)
 
 
 def read(
@@ -52,32 +54,30 @@ def read(
     kept, excluded_days = _drop_excluded(rows, exclusions, terms.code)
     numerator = _sum_formula(kept, terms.numerator, carried_in.numerator if carried_in else 0)
     denominator = _sum_formula(kept, terms.denominator, carried_in.denominator if carried_in else 0)
-    note = _describe_sample(excluded_days, carried_in)
+    sample = _describe_sample(excluded_days, carried_in)
 
-    def not_measured(reason: str, carried: CarriedSums | None = None) -> Reading:
-        return Reading(
-            numerator, denominator, None, None, excluded_days, carried_in, carried, reason + note
-        )
+    def not_measured(*reasons: Note, carried: CarriedSums | None = None) -> Reading:
+        return Reading(numerator, denominator, None, None, excluded_days, carried_in, carried, reasons, sample)
 
     if denominator <= 0:
-        return not_measured("no data → not measured")
+        return not_measured(note(_("no data → not measured")))
     volume = terms.min_volume
     if volume is not None and denominator < volume.at_least:
-        reason = f"volume {denominator} < minimum {volume.at_least} → not measured"
+        template = _("volume {volume} < minimum {minimum} → not measured")
+        reason = note(template, volume=Figure(denominator), minimum=Figure(volume.at_least))
         if volume.rule is MinVolumeRule.NOT_MEASURED:
             return not_measured(reason)
         since = carried_in.since if carried_in else month
         return not_measured(
-            reason + "; carried forward to next month",
-            CarriedSums(since, numerator, denominator),
+            reason,
+            note(_("carried forward to next month")),
+            carried=CarriedSums(since, numerator, denominator),
         )
     measured = Fraction(terms.scale) * Fraction(numerator) / Fraction(denominator)
     compared = measured
     if terms.precision is not None:
         compared = Fraction(round_half_up(measured, terms.precision))
-    return Reading(
-        numerator, denominator, measured, compared, excluded_days, carried_in, None, note
-    )
+    return Reading(numerator, denominator, measured, compared, excluded_days, carried_in, None, (), sample)
 
 
 def judge(
@@ -121,9 +121,7 @@ def _drop_excluded(
     return kept, tuple(sorted(excluded))
 
 
-def _sum_formula(
-    rows: Iterable[CounterRow], formula: tuple[CounterTerm, ...], start: Decimal | int
-) -> Decimal:
+def _sum_formula(rows: Iterable[CounterRow], formula: tuple[CounterTerm, ...], start: Decimal | int) -> Decimal:
     total = Decimal(start)
     for row in rows:
         for term in formula:
@@ -132,12 +130,18 @@ def _sum_formula(
     return total
 
 
-def _describe_sample(excluded_days: tuple[date, ...], carried_in: CarriedSums | None) -> str:
+def _describe_sample(excluded_days: tuple[date, ...], carried_in: CarriedSums | None) -> tuple[Note, ...]:
     parts = []
     if excluded_days:
         days = ", ".join(day.isoformat() for day in excluded_days)
-        parts.append(f"excluded days {days} removed")
+        parts.append(note(_("excluded days {days} removed"), days=days))
     if carried_in is not None:
-        carried = f"{carried_in.numerator}/{carried_in.denominator}"
-        parts.append(f"includes {carried} carried from {carried_in.since}")
-    return f" ({'; '.join(parts)})" if parts else ""
+        parts.append(
+            note(
+                _("includes {numerator}/{denominator} carried from {since}"),
+                numerator=Figure(carried_in.numerator),
+                denominator=Figure(carried_in.denominator),
+                since=str(carried_in.since),
+            )
+        )
+    return tuple(parts)

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from .explain import Note
 from .months import Month
 from .terms import EarnBack, Kind, Status, TerminationTrigger
 
@@ -58,6 +59,7 @@ class ServiceLevelResult:
     carried_forward: CarriedSums | None
     provisional: bool
     explanation: str
+    notes: tuple[Note, ...] = ()  # the explanation's parts, for the pages to write in the reader's language
 
 
 @dataclass(frozen=True)

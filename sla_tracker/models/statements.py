@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from contracts.choices import Currency
 from contracts.models import Contract
 from sla_tracker.choices import DisputeStatus, LineStatus, StatementAction, StatementStatus
+from sla_tracker.explanations import readable
 from sla_tracker.models.terms import ServiceLevel, ServiceLevelVersion
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -126,6 +127,12 @@ class StatementLine(models.Model):
     bonus = models.DecimalField(_("bonus"), **MONEY, default=0)
     earn_back = models.DecimalField(_("earn-back"), **MONEY, default=0)
     explanation = models.TextField(_("explanation"), blank=True)
+    explanation_notes = models.JSONField(
+        _("explanation notes"),
+        default=list,
+        blank=True,
+        help_text=_("The explanation's parts, for the pages to write it in the reader's language."),
+    )
     inputs = models.JSONField(
         _("inputs"), default=dict, blank=True, help_text=_("Counter sums, excluded days, incidents used.")
     )
@@ -159,6 +166,11 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement} {self.service_level.code}: {self.get_status_display()} {self.credit}"
+
+    @property
+    def readable_explanation(self) -> str:
+        """The explanation in the reader's language (stored in English, as the engine writes it)."""
+        return readable(self.explanation, self.explanation_notes)
 
 
 class LineDispute(models.Model):

@@ -1,0 +1,182 @@
+"""A line's explanation in the reader's language: the engine writes it in English and gives its
+parts as notes; the close stores them; the pages, exports and simulator write them in French."""
+
+import ast
+import csv
+import io
+import json
+import logging
+import string
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+
+from sla_tracker.engine.explain import to_data
+from sla_tracker.engine.scenario import load_scenario
+from sla_tracker.explanations import readable
+from sla_tracker.models import StatementLine
+from tests.factories import UserFactory
+from tests.sla_tracker.test_close import close, scenario_json, seed_scenario
+
+ENGINE = Path(__file__).resolve().parents[2] / "sla_tracker" / "engine"
+NBSP = "\u00a0"
+
+EX01_ENGLISH = (
+    "73.26 % < 80 % target → default; allocation 60 % × €24,000.00 at risk = €14,400.00; monthly cap not reached"
+)
+EX01_FRENCH = (
+    f"73,26{NBSP}% < 80{NBSP}% (cible) → défaillance; allocation 60{NBSP}% × 24{NBSP}000,00{NBSP}€ à risque = "
+    f"14{NBSP}400,00{NBSP}€; plafond mensuel non atteint"
+)
+
+
+def engine_templates() -> set[str]:
+    """Every string the engine marks with ``_`` (its explanation templates and words)."""
+    found = set()
+    for path in ENGINE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_":
+                found.add(node.args[0].value)
+    return found
+
+
+def fields(template: str) -> set[str]:
+    return {name for _text, name, _spec, _conversion in string.Formatter().parse(template) if name}
+
+
+def french_lines(name: str) -> list[tuple[str, str]]:
+    """(English, French) explanation of every line of a DOMAIN.md §6 scenario, through the notes."""
+    from sla_tracker.engine import evaluate
+
+    scenario = load_scenario(scenario_json(name))
+    evaluation = evaluate(scenario.terms, scenario.data, scenario.months)
+    with translation.override("fr"):
+        return [
+            (line.explanation, readable(line.explanation, to_data(line.notes)))
+            for month in evaluation.months
+            for line in month.lines
+        ]
+
+
+def test_every_template_of_the_engine_is_translated_into_french_with_the_same_fields():
+    templates = engine_templates()
+    assert "{value} {sign} {expected} {level} → default" in templates and len(templates) > 30
+
+    with translation.override("fr"):
+        for template in templates:
+            assert gettext(template) != template, f"untranslated: {template}"
+            assert fields(gettext(template)) == fields(template), template
+
+
+def test_the_notes_write_the_engines_english_text_again():
+    from sla_tracker.engine import evaluate
+
+    for path in sorted((Path(__file__).parent / "engine" / "scenarios").glob("*.json")):
+        scenario = load_scenario(json.loads(path.read_text()))
+        for month in evaluate(scenario.terms, scenario.data, scenario.months).months:
+            for line in month.lines:
+                assert "; ".join(note.english() for note in line.notes) == line.explanation, path.name
+
+
+@pytest.mark.parametrize(
+    ("name", "french"),
+    [
+        ("ex01_plain_breach", EX01_FRENCH),
+        (
+            "ex14_expected_and_minimum_levels",
+            f"77,00{NBSP}% < 80{NBSP}% (niveau attendu), occurrence 4 sur 12 mois (défaillance à partir de la 4e) "
+            f"→ défaillance; crédit forfaitaire = 10{NBSP}000,00{NBSP}€",
+        ),
+        (
+            "ex11_excluded_days",
+            None,  # checked below: the excluded days follow the status in parentheses
+        ),
+    ],
+)
+def test_a_line_reads_in_french_with_numbers_and_money_as_french_writes_them(name, french):
+    lines = french_lines(name)
+
+    if french is not None:
+        assert french in [text for _english, text in lines]
+    else:
+        assert any("(jours exclus retirés : 2026-04-14" in text for _english, text in lines)
+    for english, text in lines:
+        assert text != english and "target" not in text and "default" not in text
+
+
+@pytest.mark.django_db
+def test_the_close_stores_the_notes_and_the_statement_page_writes_them_in_the_readers_language(client):
+    statement = close(seed_scenario(scenario_json("ex01_plain_breach")), "2026-01")
+    line = statement.lines.get(service_level__code="CSL-1")
+    client.force_login(UserFactory(procurement=True))
+    url = reverse("sla_tracker:statement", args=[statement.pk])
+
+    english = client.get(url).content.decode()
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert line.explanation == EX01_ENGLISH and line.explanation_notes
+    assert "73.26 % &lt; 80 % target → default; allocation 60 % × €24,000.00 at risk" in english
+    assert f"(cible) → défaillance; allocation 60{NBSP}% × 24{NBSP}000,00{NBSP}€ à risque" in french
+    assert "% target" not in french and "at risk" not in french
+
+
+@pytest.mark.django_db
+def test_the_statement_export_writes_the_explanation_in_the_readers_language(client):
+    statement = close(seed_scenario(scenario_json("ex01_plain_breach")), "2026-01")
+    client.force_login(UserFactory(procurement=True))
+
+    response = client.get(
+        reverse("sla_tracker:statement-export", args=[statement.pk, "csv"]), HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    cells = [cell for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) for cell in row]
+    assert EX01_FRENCH in cells
+
+
+@pytest.mark.django_db
+def test_the_simulator_page_writes_the_explanations_in_the_readers_language(client):
+    from sla_tracker.engine import Month, MonthRange
+    from sla_tracker.penalty_inputs import export_scenario
+
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+    client.force_login(UserFactory(procurement=True))
+    scenario = export_scenario(contract, MonthRange(Month(2026, 1), Month(2026, 1)))[0]
+
+    page = client.post(
+        reverse("sla_tracker:simulate", args=[contract.pk]),
+        {"scenario": json.dumps(scenario)},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    (row,) = page.context["result"]["rows"]
+    assert row["lines"][0]["explanation"] == EX01_FRENCH
+
+
+@pytest.mark.django_db
+def test_a_line_computed_before_the_notes_were_stored_keeps_its_english_text():
+    line = StatementLine(explanation=EX01_ENGLISH, explanation_notes=[])
+
+    with translation.override("fr"):
+        assert line.readable_explanation == EX01_ENGLISH
+
+
+def test_a_note_the_pages_cannot_write_falls_back_to_the_english_text_and_is_logged(caplog):
+    notes = [{"template": "credit {credit}", "args": {"credit": {"unknown": "1"}}}]
+
+    with translation.override("fr"), caplog.at_level(logging.ERROR, logger="sla_tracker.explanations"):
+        assert readable("credit €1.00", notes) == "credit €1.00"
+    assert "explanation notes not rendered" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_api_gives_the_explanation_in_english_and_in_the_requests_language(client):
+    statement = close(seed_scenario(scenario_json("ex01_plain_breach")), "2026-01")
+    line = statement.lines.get(service_level__code="CSL-1")
+    client.force_login(UserFactory(procurement=True))
+
+    body = client.get(f"/api/v1/statement-lines/{line.pk}/", HTTP_ACCEPT_LANGUAGE="fr").json()
+
+    assert (body["explanation"], body["localized_explanation"]) == (EX01_ENGLISH, EX01_FRENCH)
