@@ -9,12 +9,11 @@ them from this package like any other message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
-from .money import format_money, round_half_up, to_cents
+from .money import format_cents, round_half_up, to_cents
 from .terms import Direction, Kind, ServiceLevelTerms, Status
 
 _SHOWN_PLACES = (2, 4, 6)
@@ -25,16 +24,14 @@ def _(template: str) -> str:
     return template
 
 
-@dataclass(frozen=True)
-class Amount:
+class Amount(NamedTuple):
     """Money, in cents."""
 
     value: Decimal
     currency: str
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
     """A number as the contract or the data write it (a level, a percentage, a measured value),
     with its unit: "%" or none."""
 
@@ -42,15 +39,13 @@ class Figure:
     unit: str = ""
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """A word of a sentence that is translated on its own (e.g. "target" or "expected")."""
 
     text: str
 
 
-@dataclass(frozen=True)
-class Ordinal:
+class Ordinal(NamedTuple):
     """A rank ("4th")."""
 
     number: int
@@ -59,8 +54,7 @@ class Ordinal:
 Arg = Union[Amount, Figure, Word, Ordinal, "Note", int, str]
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(NamedTuple):
     """One part of an explanation; its ``detail`` notes follow it in parentheses."""
 
     template: str
@@ -96,20 +90,27 @@ def figure(value: Decimal, unit: str = "") -> Figure:
     return Figure(Decimal(text.rstrip("0").rstrip(".") if "." in text else text), unit)
 
 
+def _ordinal(value: Ordinal) -> str:
+    number = value.number
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+# How the engine writes each kind of argument in English (looked up by type: a close writes
+# about a hundred thousand of them).
+_ENGLISH = {
+    Amount: lambda value: format_cents(value.value, value.currency),
+    Figure: lambda value: f"{value.value:f} %" if value.unit == "%" else f"{value.value:f}",
+    Word: lambda value: value.text,
+    Ordinal: _ordinal,
+    Note: lambda value: value.english(),
+    str: str,
+    int: str,
+}
+
+
 def _english(value: Arg) -> str:
-    if isinstance(value, Amount):
-        return format_money(value.value, value.currency)
-    if isinstance(value, Figure):
-        return f"{value.value:f} %" if value.unit == "%" else f"{value.value:f}"
-    if isinstance(value, Word):
-        return value.text
-    if isinstance(value, Ordinal):
-        number = value.number
-        suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-        return f"{number}{suffix}"
-    if isinstance(value, Note):
-        return value.english()
-    return str(value)
+    return _ENGLISH[type(value)](value)
 
 
 def to_data(notes: tuple[Note, ...]) -> list[dict[str, Any]]:
