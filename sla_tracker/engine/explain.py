@@ -13,7 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple, Union
 
-from .money import format_cents, round_half_up, to_cents
+from .money import format_cents, plain, round_half_up, to_cents
 from .terms import Direction, Kind, ServiceLevelTerms, Status
 
 _SHOWN_PLACES = (2, 4, 6)
@@ -86,8 +86,7 @@ def amount(value: Fraction | Decimal | int, currency: str) -> Amount:
 
 def figure(value: Decimal, unit: str = "") -> Figure:
     """A figure without trailing zeros (60.0 → 60)."""
-    text = format(value, "f")
-    return Figure(Decimal(text.rstrip("0").rstrip(".") if "." in text else text), unit)
+    return Figure(Decimal(plain(value)), unit)
 
 
 def _ordinal(value: Ordinal) -> str:

@@ -35,13 +35,8 @@ def plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def format_money(amount: Number, currency: str) -> str:
-    """``€14,400.00``: cents, thousands separators and the currency's symbol."""
-    return format_cents(to_cents(amount), currency)
-
-
 def format_cents(cents: Decimal, currency: str) -> str:
-    """An amount already in cents as :func:`format_money` writes it."""
+    """An amount in cents as ``€14,400.00``: thousands separators and the currency's symbol."""
     symbol = _CURRENCY_SYMBOLS.get(currency, f"{currency} ")
     sign = "-" if cents < 0 else ""
     return f"{sign}{symbol}{abs(cents):,.2f}"
