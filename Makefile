@@ -32,10 +32,12 @@ demo: install
 test: install-dev
 	$(PY) -m pytest
 
-## Benchmarks on PostgreSQL (DATABASE_URL): the monthly close (creates <name>_bench) and KPI ingestion (<name>_ingest)
+## Benchmarks on PostgreSQL (DATABASE_URL): the monthly close (creates <name>_bench) and KPI ingestion (<name>_ingest):
+## one file of 15-minute intervals, then daily packs, 1,000,000 values each
 ## e.g. make bench BENCH_ARGS="--contracts 200" INGEST_ARGS="--values 100000"; figures in BENCHMARKS.md
 bench: install
 	$(PY) -m benchmarks.monthly_close $(BENCH_ARGS)
+	$(PY) -m benchmarks.ingest --intervals 96 --contracts 1 $(INGEST_ARGS)
 	$(PY) -m benchmarks.ingest $(INGEST_ARGS)
 
 lint: install-dev

@@ -104,7 +104,7 @@ def _open_csv(file: BinaryIO, head: bytes) -> Iterator[Table]:
 def _csv_rows(reader) -> Iterator[tuple[int, list]]:
     try:
         for cells in reader:
-            if any(cell.strip() for cell in cells):
+            if "".join(cells).strip():  # not a blank line
                 # line_num counts physical lines; a quoted cell with a line break spans several.
                 yield reader.line_num, cells
     except UnicodeDecodeError as error:

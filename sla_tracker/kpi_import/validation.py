@@ -12,6 +12,7 @@ one it was answered). Each value is still checked on its own (number, sign, whol
 """
 
 import datetime
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,12 @@ MAX_VALUE = Decimal("1e16")
 _PLAIN_DIGITS = 16
 LOOKUP_BATCH_SIZE = 500
 LOCKED_STATUSES = (StatementStatus.APPROVED, StatementStatus.INVOICED)
+_MINUTES_A_DAY = 24 * 60
+# A number as `parse_number` reads it without doubt: digits grouped by spaces or not, and at most one
+# decimal mark with up to 4 decimals (whether "," or "." is the decimal mark is the file's, see
+# `_column_sum`). Anything else goes through `parse_number`.
+_WRITTEN_NUMBER = re.compile(r"([0-9]{1,3}(?:[ \u00a0\u202f\u2009][0-9]{3})+|[0-9]+)(?:([.,])([0-9]{1,4}))?")
+_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +141,9 @@ class Validator:
     Period: the text of a plain integer is used as given, so most values never become a Decimal.
     """
 
+    # Whether `check_rows` sums runs of interval rows at once (`_sum_block`); the tests compare the two ways.
+    sums_day_blocks = True
+
     def __init__(
         self, *, contract: Contract, today: datetime.date, decimal_comma: bool | None = None, per_item: bool = False
     ) -> None:
@@ -207,7 +217,11 @@ class Validator:
         date_index, date_column = source.date_index, source.date_column
         time_index, time_column = source.time_index, source.time_column
         bounded_by_period = self._bounded
-        for row, cells in source.rows:
+        rows = source.rows
+        counter_ids = [counter.id for *_column, counter, _bounded in columns if counter is not None]
+        if self.sums_day_blocks and len(counter_ids) == len(columns) == len(set(counter_ids)):
+            rows = self._unsummed_rows(source, columns)
+        for row, cells in rows:
             width = len(cells)
             period = seen = _UNREAD
             day_sums = minute = None
@@ -257,6 +271,76 @@ class Validator:
         summed = self._sum_intervals()
         if not self.error_count:
             yield from summed
+
+    def _unsummed_rows(self, source: FileRows, columns: list) -> Iterator[tuple[int, list]]:
+        """The rows of ``source`` that `check_rows` must check one by one: all of them but the runs of
+        interval rows (a run: consecutive rows with the same date text and a time) that `_sum_block`
+        adds to their day at once. A run is summed only when checking it row by row could find nothing
+        wrong, and it changes the day exactly as that would, so the result and the errors (each in
+        file order) are the same; a run with anything unusual in it goes through row by row."""
+        date_index, time_index = source.date_index, source.time_index
+        needed = max(index for index, *_rest in columns)
+        if time_index is not None:
+            needed = max(needed, time_index)
+        needed = max(needed, date_index)
+        block: list[tuple[int, list, int]] = []
+        block_date = None
+        for row, cells in source.rows:
+            moment = None
+            if len(cells) > needed:
+                moment = _interval_moment(cells[date_index], None if time_index is None else cells[time_index])
+            if moment is not None and moment[0] == block_date and len(block) < _MINUTES_A_DAY:
+                block.append((row, cells, moment[1]))
+                continue
+            if block and not self._sum_block(block, source, columns):
+                yield from ((block_row, block_cells) for block_row, block_cells, _minute in block)
+            if moment is None:
+                block, block_date = [], None
+                yield row, cells
+            else:
+                block, block_date = [(row, cells, moment[1])], moment[0]
+        if block and not self._sum_block(block, source, columns):
+            yield from ((block_row, block_cells) for block_row, block_cells, _minute in block)
+
+    def _sum_block(self, block: list[tuple[int, list, int]], source: FileRows, columns: list) -> bool:
+        """Add a run of interval rows of one date to its day's sums, as checking them row by row would;
+        False, with nothing changed that checking them row by row would not change the same way, when
+        a row could be refused (an empty or unusual cell, a repeated time, a date that is refused...)."""
+        mask = 0
+        for _row, _cells, minute in block:
+            mask |= 1 << minute
+        if mask.bit_count() != len(block):
+            return False  # a time given twice
+        sums = []
+        decimal_comma = self.decimal_comma
+        for index, _header, _code, counter, _bounded in columns:
+            total = _column_sum([cells[index] for _row, cells, _minute in block], counter.is_integer, decimal_comma)
+            if total is None:
+                return False
+            sums.append(total)
+        first_row, first_cells, first_minute = block[0]
+        raw = first_cells[source.date_index]
+        if source.time_index is not None:
+            raw = self._with_time(raw, first_cells[source.time_index], row=first_row, column=source.time_column)
+        period, _minute = self._row_period(raw, row=first_row, column=source.date_column)
+        if period is None or period in self._seen:
+            return False  # refused, or a day the file also gives without a time: reported row by row
+        day_sums = self._interval_days.get(period)
+        if day_sums is not None and any(day_sums.slots.get(counter.id, 0) & mask for *_c, counter, _b in columns):
+            return False
+        day_sums = self._interval_day(period, first_minute, row=first_row, column=source.date_column, value=raw)
+        if day_sums.timed_row is None:
+            day_sums.timed_row = next((row for row, _cells, minute in block if minute), None)
+        for (_index, header, _code, counter, _bounded), total in zip(columns, sums, strict=True):
+            counter_id = counter.id
+            day_sums.slots[counter_id] = day_sums.slots.get(counter_id, 0) | mask
+            if counter_id in day_sums.sums:
+                day_sums.sums[counter_id] += total
+            else:
+                day_sums.sums[counter_id] = total
+                day_sums.first[counter_id] = (first_row, header, first_minute)
+        self.value_count += len(block) * len(columns)
+        return True
 
     def _with_time(self, raw_date: object, raw_time: object, *, row, column) -> object:
         """The date cell with the time of the row's time column, as one date and time; the date cell
@@ -638,6 +722,63 @@ class Validator:
                 for counter_id, month, day, value in query.values_list("counter_id", "month", "day", "value"):
                     stored[(counter_id, Period(month, day))] = value
         return stored
+
+
+def _interval_moment(raw_date: object, raw_time: object) -> tuple[str, int] | None:
+    """(date text, minute of the day) of an interval row of a CSV file given as expected; None for
+    anything else (a daily row, a cell that is not text, a time that is not one), left to the checks
+    row by row."""
+    if raw_date.__class__ is not str:
+        return None
+    try:
+        if raw_time is None:
+            date_text, minute = split_time(raw_date)
+        else:
+            if raw_time.__class__ is not str or split_time(raw_date)[1] is not None:
+                return None
+            date_text, minute = raw_date.strip(), parse_time_of_day(raw_time)
+    except ValueError:
+        return None
+    if minute is None or not date_text:
+        return None
+    return date_text, minute
+
+
+def _column_sum(cells: list, is_integer: bool, decimal_comma: bool | None) -> int | Decimal | None:
+    """The sum of a run's cells of one counter when each is a number the checks would accept as it
+    is written; None when any is empty, not text, or needs the full parser (which may refuse it)."""
+    try:
+        joined = "".join(cells)
+    except TypeError:  # a cell of an Excel file
+        return None
+    if joined.isdigit() and joined.isascii():
+        lengths = list(map(len, cells))
+        if min(lengths) and max(lengths) <= _PLAIN_DIGITS:
+            return sum(map(int, cells))
+        return None
+    if not joined:
+        return None
+    total = 0
+    for cell in cells:
+        if cell.isdigit() and cell.isascii() and len(cell) <= _PLAIN_DIGITS:
+            total += int(cell)
+            continue
+        match = _WRITTEN_NUMBER.fullmatch(cell)
+        if match is None:
+            return None
+        whole, mark, fraction = match.groups()
+        whole = whole.translate(_SPACES)
+        if len(whole) > _PLAIN_DIGITS:
+            return None
+        if mark is None:
+            total += Decimal(whole)
+            continue
+        if decimal_comma is not None and (mark == ",") != decimal_comma:
+            return None  # the mark groups thousands in this file: left to the parser
+        if is_integer and fraction.strip("0"):
+            return None  # a count with a fraction: refused row by row
+        total += Decimal(f"{whole}.{fraction}")
+    return total
 
 
 def _when(month: datetime.date, day: datetime.date | None) -> str:

@@ -1,0 +1,150 @@
+"""Runs of interval rows summed at once (`Validator._sum_block`) give exactly what checking the rows one by
+one gives: the same values to store, the same errors in the same order, the same counts."""
+
+import datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contracts.models import Contract
+from sla_tracker.kpi_import.validation import FileRows, Validator
+from tests.sla_tracker.kpi_support import TODAY, voice_contract
+
+pytestmark = pytest.mark.django_db
+
+COUNTERS = [("Offered", "offered"), ("Answered", "answered"), ("Within 20 s", "answered_within_20s")]
+SECONDS = [("Wait (s)", "total_wait_seconds")]
+
+# Days inside the contract's term, one outside it, one after TODAY, and texts that are not dates.
+DAYS = ["02/01/2025", "2025-01-03", "03/01/2025", "31/12/2024", "20/03/2025", "32/01/2025", ""]
+GOOD_CELLS = st.one_of(st.integers(0, 5000).map(str), st.sampled_from(["0", "007", "1 234", "12,0", "12.0"]))
+ODD_CELLS = st.sampled_from(
+    [
+        "",
+        " ",
+        " 12",
+        "-3",
+        "abc",
+        "12,5",
+        "12.5",
+        "1.234",
+        "1,234",
+        "1 23",
+        "12,34567",
+        "١٢",
+        "99999999999999999",
+        "1e3",
+    ]
+)
+SECOND_CELLS = st.one_of(
+    st.integers(0, 10**6).map(str),
+    st.builds(
+        lambda whole, tenths: f"{whole:,}".replace(",", "\u00a0") + f",{tenths}",
+        st.integers(0, 10**6),
+        st.integers(0, 9),
+    ),
+    st.sampled_from(["14 523,4", "14523.4", "0,25", "1.234,5", "1,234.5", "3,14159", "12 34,5", "0007,50"]),
+)
+TIMES = st.one_of(
+    st.integers(0, 95).map(lambda quarter: f"{quarter // 4:02d}:{quarter % 4 * 15:02d}"),
+    st.sampled_from(["", "08:15:30", "24:00", "8:15", "08:15:00"]),
+)
+
+
+@st.composite
+def interval_files(draw):
+    """Rows of an interval file: runs of a day's quarter hours, with now and then a repeated time, an
+    empty or odd cell, a daily row, a refused date, a short row, or a day that comes back later."""
+    separate_time = draw(st.booleans())
+    with_seconds = draw(st.booleans())
+    columns = COUNTERS + (SECONDS if with_seconds else [])
+    rows = []
+    for _run in range(draw(st.integers(1, 5))):
+        day = draw(st.sampled_from(DAYS[:3]) if draw(st.integers(0, 4)) else st.sampled_from(DAYS))
+        start = draw(st.integers(0, 80))
+        time = None
+        daily = not draw(st.integers(0, 5))  # a run of daily rows (no time)
+        for quarter in range(start, start + draw(st.integers(1, 12))):
+            kind = draw(st.integers(0, 9))
+            if daily:
+                time = ""
+            elif kind == 0:
+                time = draw(TIMES)
+            elif kind > 1 or time is None:  # else the previous row's time again
+                time = f"{quarter // 4:02d}:{quarter % 4 * 15:02d}"
+            cells = []
+            for _header, code in columns:
+                odd = not draw(st.integers(0, 14))
+                if code == "total_wait_seconds":
+                    cells.append(draw(ODD_CELLS if odd else SECOND_CELLS))
+                else:
+                    cells.append(draw(ODD_CELLS if odd else GOOD_CELLS))
+            date_cells = [day, time] if separate_time else [f"{day} {time}".strip()]
+            if not draw(st.integers(0, 29)):
+                cells = cells[:-1]  # a short row
+            rows.append(date_cells + cells)
+    return separate_time, columns, rows
+
+
+def check(contract, separate_time, columns, rows, *, decimal_comma, blocks):
+    offset = 2 if separate_time else 1
+    source = FileRows(
+        rows=iter([(number, list(cells)) for number, cells in enumerate(rows, start=2)]),
+        date_index=0,
+        date_column="Date",
+        columns=[(offset + index, header, code) for index, (header, code) in enumerate(columns)],
+        time_index=1 if separate_time else None,
+        time_column="Time" if separate_time else None,
+    )
+    validator = Validator(contract=contract, today=TODAY, decimal_comma=decimal_comma)
+    validator.sums_day_blocks = blocks
+    checked = list(validator.check_rows(source))
+    finished = validator.finish() if validator.ok else []
+    return {
+        "values": checked,
+        "errors": [(str(issue.message), issue.row, issue.column, issue.value) for issue in validator.issues],
+        "bounds": [(str(issue.message), issue.row, issue.column, issue.value) for issue in finished],
+        "counts": (validator.error_count, validator.value_count),
+        "days": (validator.months, validator.first_day, validator.last_day),
+    }
+
+
+def contract_in_term():
+    contract = Contract.objects.filter(reference="BLOCKS").first()
+    return contract or voice_contract(reference="BLOCKS", start_date=datetime.date(2025, 1, 1))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(interval_files(), st.sampled_from([True, False, None]))
+def test_summing_runs_at_once_gives_what_checking_row_by_row_gives(file, decimal_comma):
+    contract = contract_in_term()
+    separate_time, columns, rows = file
+    at_once = check(contract, separate_time, columns, rows, decimal_comma=decimal_comma, blocks=True)
+    row_by_row = check(contract, separate_time, columns, rows, decimal_comma=decimal_comma, blocks=False)
+    assert at_once == row_by_row
+
+
+def test_a_clean_interval_file_is_summed_without_checking_each_row(monkeypatch):
+    """The runs of a well-formed file never reach the row-by-row checks, and their sums are right."""
+    contract = contract_in_term()
+
+    def row_by_row(*args, **kwargs):
+        raise AssertionError("a row of a clean run was checked on its own")
+
+    monkeypatch.setattr(Validator, "_row_day", row_by_row)
+    rows = [
+        [f"02/01/2025 {quarter // 4:02d}:{quarter % 4 * 15:02d}", "10", "9", "8", "1\u00a0234,5"]
+        for quarter in range(96)
+    ]
+    result = check(contract, False, COUNTERS + SECONDS, rows, decimal_comma=True, blocks=True)
+    assert result["errors"] == []
+    ((period, pairs),) = result["values"]
+    assert period.day == datetime.date(2025, 1, 2)
+    codes = {counter.id: code for code, counter in Validator(contract=contract, today=TODAY).counters.items()}
+    assert {codes[counter_id]: text for counter_id, text in pairs} == {
+        "offered": "960",
+        "answered": "864",
+        "answered_within_20s": "768",
+        "total_wait_seconds": "118512",
+    }
