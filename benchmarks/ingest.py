@@ -110,6 +110,7 @@ def run(folder: Path, args, days: int, total_values: int) -> None:
         f"{total_values:,} values, {size / 1e6:.1f} MB in {generated:.1f} s"
     )
 
+    file_rows = len(contracts) * days * args.intervals
     today = START + datetime.timedelta(days=days + 1)
     preview_time = import_time = 0.0
     for contract in contracts:
@@ -137,7 +138,10 @@ def run(folder: Path, args, days: int, total_values: int) -> None:
         ("Import (read + validate + write + log)", import_time),
         ("PostgreSQL COPY into a bare table (floor)", floor),
     ):
-        print(f"{label:<44} {seconds:7.2f} s {total_values / seconds:>12,.0f} values/s")
+        print(
+            f"{label:<44} {seconds:7.2f} s {total_values / seconds:>12,.0f} values/s "
+            f"{file_rows / seconds:>11,.0f} file rows/s"
+        )
     print(f"  (the floor is the median of three COPYs: {', '.join(f'{seconds:.3f}' for seconds in floors)} s)")
     print(f"Import / floor: {import_time / floor:.2f}×")
     print(f"(Preview + import) / floor: {(preview_time + import_time) / floor:.2f}×")

@@ -219,7 +219,7 @@ class Validator:
         bounded_by_period = self._bounded
         rows = source.rows
         counter_ids = [counter.id for *_column, counter, _bounded in columns if counter is not None]
-        if self.sums_day_blocks and len(counter_ids) == len(columns) == len(set(counter_ids)):
+        if self.sums_day_blocks and columns and len(counter_ids) == len(columns) == len(set(counter_ids)):
             rows = self._unsummed_rows(source, columns)
         for row, cells in rows:
             width = len(cells)
