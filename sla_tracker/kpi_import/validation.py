@@ -36,6 +36,9 @@ _PLAIN_DIGITS = 16
 LOOKUP_BATCH_SIZE = 500
 LOCKED_STATUSES = (StatementStatus.APPROVED, StatementStatus.INVOICED)
 _MINUTES_A_DAY = 24 * 60
+# Shorter runs are checked row by row: summing them at once saves less than it costs (a file that
+# lists every day's 00:00, then every day's 00:15…, has runs of one row).
+_SUMMED_RUN = 2
 # A number as `parse_number` reads it without doubt: digits grouped by spaces or not, and at most one
 # decimal mark with up to 4 decimals (whether "," or "." is the decimal mark is the file's, see
 # `_column_sum`). Anything else goes through `parse_number`.
@@ -292,15 +295,19 @@ class Validator:
             if moment is not None and moment[0] == block_date and len(block) < _MINUTES_A_DAY:
                 block.append((row, cells, moment[1]))
                 continue
-            if block and not self._sum_block(block, source, columns):
-                yield from ((block_row, block_cells) for block_row, block_cells, _minute in block)
+            yield from self._left_unsummed(block, source, columns)
             if moment is None:
                 block, block_date = [], None
                 yield row, cells
             else:
                 block, block_date = [(row, cells, moment[1])], moment[0]
-        if block and not self._sum_block(block, source, columns):
-            yield from ((block_row, block_cells) for block_row, block_cells, _minute in block)
+        yield from self._left_unsummed(block, source, columns)
+
+    def _left_unsummed(self, block: list[tuple[int, list, int]], source: FileRows, columns: list) -> list:
+        """The rows of a run to check one by one: none once `_sum_block` has summed it."""
+        if len(block) >= _SUMMED_RUN and self._sum_block(block, source, columns):
+            return []
+        return [(row, cells) for row, cells, _minute in block]
 
     def _sum_block(self, block: list[tuple[int, list, int]], source: FileRows, columns: list) -> bool:
         """Add a run of interval rows of one date to its day's sums, as checking them row by row would;
