@@ -18,6 +18,7 @@ from contracts.selectors import with_next_notice_deadline
 from governance.choices import ActionStatus, AttendanceStatus, Cadence, MeetingStatus, MemberRole
 from governance.models import ActionItem, Attendance, Committee, CommitteeMember, Meeting
 from sla_tracker.choices import DisputeStatus
+from sla_tracker.explanations import readable
 from sla_tracker.models import LineDispute, PenaltyStatement, StatementLine
 
 CADENCE_INTERVALS: dict[str, tuple[int, int]] = {
@@ -166,7 +167,7 @@ def _termination_right_title(reference: str, right: dict) -> str:
     return _("%(contract)s: termination right since %(since)s – %(evidence)s") % {
         "contract": reference,
         "since": right.get("since", "?"),
-        "evidence": right.get("evidence", ""),
+        "evidence": readable(right.get("evidence", ""), right.get("evidence_notes")),
     }
 
 

@@ -910,6 +910,7 @@ def statement_values(result: MonthResult) -> dict[str, Any]:
                 "window": right.trigger.window,
                 "since": str(right.since),
                 "evidence": right.evidence,
+                "evidence_notes": explanation_data(right.notes),
             }
             for right in result.termination_rights
         ],

@@ -38,6 +38,7 @@ from sla_tracker import exports
 from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementStatus, TerminationTriggerType
 from sla_tracker.completeness import completeness
 from sla_tracker.evidence import ALLOWED_EXTENSIONS, EVIDENCE_TYPES, evidence_download, validate_evidence
+from sla_tracker.explanations import readable
 from sla_tracker.filtersets import PenaltyStatementFilterSet
 from sla_tracker.models import (
     Exclusion,
@@ -256,7 +257,12 @@ def statement_details(user, statement: PenaltyStatement) -> dict[str, Any]:
         "waived_credits": waived,
         "capped_by": statement.uncapped_credits - statement.credits - waived,
         "termination_rights": [
-            {**right, "label": TerminationTriggerType(right["type"]).label} for right in statement.termination_rights
+            {
+                **right,
+                "label": TerminationTriggerType(right["type"]).label,
+                "evidence": readable(right["evidence"], right.get("evidence_notes")),
+            }
+            for right in statement.termination_rights
         ],
         "exclusions": list(exclusions),
         "incidents": list(incidents),

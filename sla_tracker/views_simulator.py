@@ -111,7 +111,7 @@ def simulate_contract(request, pk: int):
 def _result_rows(user, contract: Contract, evaluation: Evaluation, currency: str) -> dict:
     """The result's months as table rows, each with the credits of the contract's stored statement of
     that month (if any), so that a change of terms reads as a difference; each line with its
-    explanation in the reader's language."""
+    explanation (and the evidence of each termination right) in the reader's language."""
     result = result_to_dict(evaluation, currency)
     explanations = {
         (str(month.month), line.code): readable(line.explanation, explanation_data(line.notes))
@@ -125,7 +125,7 @@ def _result_rows(user, contract: Contract, evaluation: Evaluation, currency: str
     }
     codes = [line["code"] for line in result["months"][0]["service_levels"]] if result["months"] else []
     rows = []
-    for item, month in zip(result["months"], months, strict=True):
+    for item, month, evaluated in zip(result["months"], months, evaluation.months, strict=True):
         lines = {line["code"]: line for line in item["service_levels"]}
         credits = Decimal(item["credits"])
         actual = stored.get(month)
@@ -145,6 +145,9 @@ def _result_rows(user, contract: Contract, evaluation: Evaluation, currency: str
                 ],
                 "stored": actual,
                 "difference": None if actual is None else credits - actual,
+                "termination_evidence": [
+                    readable(right.evidence, explanation_data(right.notes)) for right in evaluated.termination_rights
+                ],
             }
         )
     totals = {

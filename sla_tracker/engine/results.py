@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -23,11 +23,16 @@ class CarriedSums:
 
 @dataclass(frozen=True)
 class TerminationRight:
-    """A termination trigger that holds at this close: available since ``since``, never acted on."""
+    """A termination trigger that holds at this close: available since ``since``, never acted on.
+
+    ``evidence`` is in English; ``notes`` give it for the reader's language (see ``explain``). They are
+    not part of the history a later month reads (nor of its fingerprint), so a right read back from a
+    stored statement has none and equals the one computed."""
 
     trigger: TerminationTrigger
     since: Month
     evidence: str
+    notes: tuple[Note, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

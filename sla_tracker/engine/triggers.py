@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .explain import Note, _, english, note
 from .history import History, PriorMonth
 from .months import Month
 from .results import TerminationRight
@@ -17,39 +18,49 @@ def termination_rights(
     rights = []
     for trigger in triggers:
         evidence = _evidence(trigger, current, history)
-        if evidence is None:
+        if not evidence:
             continue
         held_before = previous.right(trigger) if previous else None
         since = held_before.since if held_before else current.month
-        rights.append(TerminationRight(trigger, since, evidence))
+        rights.append(TerminationRight(trigger, since, english(evidence), evidence))
     return tuple(rights)
 
 
-def _evidence(trigger: TerminationTrigger, current: PriorMonth, history: History) -> str | None:
+def _evidence(trigger: TerminationTrigger, current: PriorMonth, history: History) -> tuple[Note, ...]:
+    """Why ``trigger`` holds at this close, as notes; none when it does not hold."""
     if trigger.type is TriggerType.CONSECUTIVE_DEFAULTS:
         return _consecutive_evidence(trigger.months, current)
     first = current.month - (trigger.window - 1)
     window = [*history.between(first, current.month - 1), current]
     if trigger.type is TriggerType.DEFAULTS_IN_WINDOW:
         hits = [prior.month for prior in window if prior.has_credit_bearing_default]
-        what = "with a credit-bearing default"
+        template = _("{count} months with a credit-bearing default in {first}..{last} (≥ {months}): {listed}")
     else:
         hits = [prior.month for prior in window if prior.cap_reached]
-        what = "with credits at the at-risk amount"
+        template = _("{count} months with credits at the at-risk amount in {first}..{last} (≥ {months}): {listed}")
     if len(hits) < trigger.months:
-        return None
+        return ()
     listed = ", ".join(str(month) for month in hits)
-    return f"{len(hits)} months {what} in {first}..{current.month} (≥ {trigger.months}): {listed}"
+    return (
+        note(
+            template, count=len(hits), first=str(first), last=str(current.month), months=trigger.months, listed=listed
+        ),
+    )
 
 
-def _consecutive_evidence(months: int, current: PriorMonth) -> str | None:
-    runs = [line for line in current.service_levels if line.run >= months]
-    if not runs:
-        return None
-    return "; ".join(
-        f"{line.code} credit-bearing in {line.run} consecutive months "
-        f"({_run_start(current.month, line.run)}..{current.month}, ≥ {months})"
-        for line in runs
+def _consecutive_evidence(months: int, current: PriorMonth) -> tuple[Note, ...]:
+    template = _("{code} credit-bearing in {run} consecutive months ({first}..{last}, ≥ {months})")
+    return tuple(
+        note(
+            template,
+            code=line.code,
+            run=line.run,
+            first=str(_run_start(current.month, line.run)),
+            last=str(current.month),
+            months=months,
+        )
+        for line in current.service_levels
+        if line.run >= months
     )
 
 

@@ -3,6 +3,7 @@ parts as notes; the close stores them; the pages, exports and simulator write th
 
 import ast
 import csv
+import html
 import io
 import json
 import logging
@@ -74,11 +75,61 @@ def test_every_template_of_the_engine_is_translated_into_french_with_the_same_fi
 def test_the_notes_write_the_engines_english_text_again():
     from sla_tracker.engine import evaluate
 
+    rights = 0
     for path in sorted((Path(__file__).parent / "engine" / "scenarios").glob("*.json")):
         scenario = load_scenario(json.loads(path.read_text()))
         for month in evaluate(scenario.terms, scenario.data, scenario.months).months:
             for line in month.lines:
                 assert "; ".join(note.english() for note in line.notes) == line.explanation, path.name
+            for right in month.termination_rights:
+                assert "; ".join(note.english() for note in right.notes) == right.evidence, path.name
+                rights += 1
+    assert rights >= 3
+
+
+EX13_FRENCH_EVIDENCE = [
+    "CSL-3 donnant lieu à crédit 3 mois consécutifs (2026-07..2026-09, ≥ 3)",
+    "7 mois avec une défaillance donnant lieu à crédit sur 2025-10..2026-09 (≥ 6) : "
+    "2026-01, 2026-03, 2026-04, 2026-06, 2026-07, 2026-08, 2026-09",
+]
+
+
+@pytest.mark.django_db
+def test_a_termination_rights_evidence_reads_in_the_readers_language(client):
+    contract = seed_scenario(scenario_json("ex13_termination_triggers"))
+    for month in range(1, 10):
+        statement = close(contract, f"2026-{month:02d}")
+    client.force_login(UserFactory(procurement=True))
+    url = reverse("sla_tracker:statement", args=[statement.pk])
+
+    english = client.get(url).content.decode()
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    evidence = [right["evidence"] for right in statement.termination_rights]
+    assert evidence[0] == "CSL-3 credit-bearing in 3 consecutive months (2026-07..2026-09, ≥ 3)"
+    assert all(html.escape(text) in english for text in evidence)
+    assert all(html.escape(text) in french for text in EX13_FRENCH_EVIDENCE)
+    assert "consecutive months" not in french and "credit-bearing default" not in french
+
+
+@pytest.mark.django_db
+def test_the_simulator_page_writes_a_termination_rights_evidence_in_the_readers_language(client):
+    from sla_tracker.engine import Month, MonthRange
+    from sla_tracker.penalty_inputs import export_scenario
+
+    contract = seed_scenario(scenario_json("ex13_termination_triggers"))
+    client.force_login(UserFactory(procurement=True))
+    scenario = export_scenario(contract, MonthRange(Month(2026, 1), Month(2026, 9)))[0]
+
+    page = client.post(
+        reverse("sla_tracker:simulate", args=[contract.pk]),
+        {"scenario": json.dumps(scenario)},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    september = page.context["result"]["rows"][8]
+    assert september["termination_evidence"] == EX13_FRENCH_EVIDENCE
+    assert f'title="{html.escape(EX13_FRENCH_EVIDENCE[0])}"' in page.content.decode()
 
 
 @pytest.mark.parametrize(
