@@ -112,20 +112,25 @@ def test_a_termination_rights_evidence_reads_in_the_readers_language(client):
     assert "consecutive months" not in french and "credit-bearing default" not in french
 
 
-@pytest.mark.django_db
-def test_the_simulator_page_writes_a_termination_rights_evidence_in_the_readers_language(client):
+def simulated_in_french(client, name: str, last_month: int):
+    """The simulator page of a contract seeded from a DOMAIN.md §6 scenario, from 2026-01 to
+    ``last_month`` of 2026, in French."""
     from sla_tracker.engine import Month, MonthRange
     from sla_tracker.penalty_inputs import export_scenario
 
-    contract = seed_scenario(scenario_json("ex13_termination_triggers"))
+    contract = seed_scenario(scenario_json(name))
     client.force_login(UserFactory(procurement=True))
-    scenario = export_scenario(contract, MonthRange(Month(2026, 1), Month(2026, 9)))[0]
-
-    page = client.post(
+    scenario = export_scenario(contract, MonthRange(Month(2026, 1), Month(2026, last_month)))[0]
+    return client.post(
         reverse("sla_tracker:simulate", args=[contract.pk]),
         {"scenario": json.dumps(scenario)},
         HTTP_ACCEPT_LANGUAGE="fr",
     )
+
+
+@pytest.mark.django_db
+def test_the_simulator_page_writes_a_termination_rights_evidence_in_the_readers_language(client):
+    page = simulated_in_french(client, "ex13_termination_triggers", 9)
 
     september = page.context["result"]["rows"][8]
     assert september["termination_evidence"] == EX13_FRENCH_EVIDENCE
@@ -189,18 +194,7 @@ def test_the_statement_export_writes_the_explanation_in_the_readers_language(cli
 
 @pytest.mark.django_db
 def test_the_simulator_page_writes_the_explanations_in_the_readers_language(client):
-    from sla_tracker.engine import Month, MonthRange
-    from sla_tracker.penalty_inputs import export_scenario
-
-    contract = seed_scenario(scenario_json("ex01_plain_breach"))
-    client.force_login(UserFactory(procurement=True))
-    scenario = export_scenario(contract, MonthRange(Month(2026, 1), Month(2026, 1)))[0]
-
-    page = client.post(
-        reverse("sla_tracker:simulate", args=[contract.pk]),
-        {"scenario": json.dumps(scenario)},
-        HTTP_ACCEPT_LANGUAGE="fr",
-    )
+    page = simulated_in_french(client, "ex01_plain_breach", 1)
 
     (row,) = page.context["result"]["rows"]
     assert row["lines"][0]["explanation"] == EX01_FRENCH
