@@ -213,6 +213,8 @@ class Attendance(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendances")
     member = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="attendances")
     status = models.CharField(_("status"), max_length=10, choices=AttendanceStatus.choices)
+    # A corrected attendance changes who votes on the minutes: each change is kept.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["meeting", "member"]

@@ -40,7 +40,7 @@ def _save(instance, *, actor, reason: str) -> None:
 
 
 @transaction.atomic
-def plan_meeting(*, committee, scheduled_for: datetime.datetime, location: str, actor) -> Meeting:
+def plan_meeting(*, committee, scheduled_for: datetime.datetime, location: str = "", actor) -> Meeting:
     """A new planned meeting of ``committee`` (one per committee and time; ValidationError otherwise)."""
     meeting = Meeting(committee=committee, scheduled_for=scheduled_for, location=location.strip())
     _save(meeting, actor=actor, reason="Planned")
@@ -117,8 +117,7 @@ def record_attendance(
         row = stored.get(member_id) or Attendance(meeting=meeting, member_id=member_id)
         if row.pk is None or row.status != status:
             row.status = status
-            row.full_clean()
-            row.save()
+            _save(row, actor=actor, reason="Recorded" if row.pk is None else "Corrected")
     counts = {status: list(attendance.values()).count(status) for status in AttendanceStatus.values}
     meeting.status = MeetingStatus.HELD
     _save(

@@ -116,6 +116,14 @@ class DecisionSerializer(ValidatedModelSerializer):
         read_only_fields = ["meeting", "number", "created_by", "created_at"]
 
 
+class MeetingInput(ServiceInputSerializer):
+    """A planned meeting of a committee (one per committee and time)."""
+
+    class Meta:
+        model = Meeting
+        fields = ["committee", "scheduled_for", "location"]
+
+
 class DecisionInput(ServiceInputSerializer):
     """The meeting's next numbered decision; refused once the meeting's minutes are approved."""
 

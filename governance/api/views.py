@@ -88,21 +88,21 @@ class MeetingViewSet(RecordViewSet):
     serializer_class = serializers.MeetingSerializer
     filterset_class = filtersets.MeetingFilterSet
     member_actions = frozenset({"vote_minutes"})
+    create_input_class = serializers.MeetingInput
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("attendances")
 
-    def perform_create(self, serializer) -> None:
-        self.check_committee_joined(serializer)
-        super().perform_create(serializer)
+    def create_with_service(self, data: dict) -> Meeting:
+        self.check_committee_joined(data.get("committee"))
+        return services.plan_meeting(**data, actor=self.request.user)
 
     def perform_update(self, serializer) -> None:
-        self.check_committee_joined(serializer)
+        self.check_committee_joined(serializer.validated_data.get("committee"))
         super().perform_update(serializer)
 
-    def check_committee_joined(self, serializer) -> None:
+    def check_committee_joined(self, committee) -> None:
         """A meeting created, or moved to another committee, is written to that committee's record too."""
-        committee = serializer.validated_data.get("committee")
         if committee is not None:
             self.check_object_permissions(self.request, Meeting(committee=committee))
 

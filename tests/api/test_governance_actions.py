@@ -44,6 +44,21 @@ def _errors(response) -> list[str]:
 # Meetings and decisions ----------------------------------------------------------------------------
 
 
+def test_a_posted_meeting_is_planned_as_on_the_committee_page(meeting, member, users):
+    body = {"committee": meeting.committee_id, "scheduled_for": "2099-03-02T10:00:00Z", "location": "  Lille  "}
+
+    created = member.post("/api/v1/meetings/", body, format="json")
+    again = member.post("/api/v1/meetings/", body, format="json")
+
+    assert created.status_code == 201, created.content
+    assert (created.json()["status"], created.json()["location"]) == (MeetingStatus.PLANNED, "Lille")
+    planned = Meeting.objects.get(pk=created.json()["id"])
+    assert planned.history.get().history_change_reason == "Planned"
+    assert planned.history.get().history_user == users[Role.COMMITTEE_MEMBER]
+    assert _errors(again)  # one meeting per committee and time
+    assert Meeting.objects.filter(committee=meeting.committee, scheduled_for=planned.scheduled_for).count() == 1
+
+
 def test_a_meeting_whose_minutes_are_approved_is_not_changed(approved, member):
     response = member.patch(f"/api/v1/meetings/{approved.pk}/", {"location": "Lisbon office"}, format="json")
 

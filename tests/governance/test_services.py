@@ -2,8 +2,10 @@
 
 import datetime
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 
 from audits.choices import FindingStatus
@@ -17,7 +19,7 @@ from governance.choices import (
     MinutesApprovalMethod,
     MinutesStatus,
 )
-from governance.models import Committee, Meeting
+from governance.models import Attendance, Committee, Meeting
 from governance.selectors import committees_with_compliance, next_meeting_due, overdue_action_items
 from sla_tracker.choices import LineStatus, StatementStatus
 from tests.factories import (
@@ -409,6 +411,13 @@ def test_the_attendance_is_corrected_while_the_minutes_are_a_draft_then_final(se
     services.circulate_minutes(meeting=meeting, actor=seats[0].user)
 
     assert dict(meeting.attendances.values_list("member", "status")) == corrected
+    changes = Attendance.history.filter(member_id=seats[2].pk).order_by("history_id")
+    assert [(row.status, row.history_type, row.history_change_reason) for row in changes] == [
+        (AttendanceStatus.PRESENT, "+", "Recorded"),
+        (AttendanceStatus.ABSENT, "~", "Corrected"),
+    ]
+    assert {row.history_user for row in changes} == {seats[0].user}
+    assert not Attendance.history.filter(member_id=seats[1].pk, history_type="~").exists()  # unchanged
     with pytest.raises(ValidationError, match="the attendance is final"):
         services.record_attendance(meeting=meeting, attendance=everyone, actor=seats[0].user, today=D(2025, 3, 4))
     assert dict(meeting.attendances.values_list("member", "status")) == corrected
@@ -462,3 +471,22 @@ def test_a_planned_meeting_is_cancelled_with_its_reason_and_only_then(seated):
     assert meeting.history.latest().history_change_reason == "Cancelled: The vendor asked to move it"
     with pytest.raises(ValidationError, match="Only a planned meeting can be cancelled"):
         services.cancel_meeting(meeting=meeting, actor=seats[0].user, reason="Again")
+
+
+def test_the_attendance_recorded_before_its_history_was_kept_becomes_its_first_history_row(seated):
+    meeting, seats = seated
+    earlier = AttendanceFactory(meeting=meeting, member=seats[1], status=AttendanceStatus.EXCUSED)
+    Attendance.history.all().delete()  # as before migration 0003
+    migration = import_module("governance.migrations.0003_attendance_history")
+
+    migration.record_existing_attendance(apps, None)
+
+    (first,) = Attendance.history.all()
+    assert (first.id, first.meeting_id, first.member_id, first.status, first.history_type) == (
+        earlier.pk,
+        meeting.pk,
+        seats[1].pk,
+        AttendanceStatus.EXCUSED,
+        "+",
+    )
+    assert first.history_change_reason == "Recorded before its history was kept"
