@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.formats import number_format
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext
 
 from accounts.templatetags.ui import money
 
@@ -26,7 +26,7 @@ def readable(english: str, notes: list[dict[str, Any]] | None) -> str:
     if not notes or (get_language() or "en").startswith("en"):
         return english
     try:
-        return "; ".join(_note(item) for item in notes)
+        return _parts_separator().join(_note(item) for item in notes)
     except (KeyError, IndexError, ValueError, TypeError):  # a catalogue or stored note out of step
         logger.exception("explanation notes not rendered; the English text is shown")
         return english
@@ -36,8 +36,13 @@ def _note(item: dict[str, Any]) -> str:
     args = {name: _arg(value) for name, value in item.get("args", {}).items()}
     text = gettext(item["template"]).format(**args)
     if item.get("detail"):
-        text += " (" + "; ".join(_note(detail) for detail in item["detail"]) + ")"
+        text += " (" + _parts_separator().join(_note(detail) for detail in item["detail"]) + ")"
     return text
+
+
+def _parts_separator() -> str:
+    # French sets a narrow no-break space before a semicolon.
+    return pgettext("between the parts of an explanation", "; ")
 
 
 def _arg(value: Any) -> str:

@@ -24,13 +24,14 @@ from tests.sla_tracker.test_close import close, scenario_json, seed_scenario
 
 ENGINE = Path(__file__).resolve().parents[2] / "sla_tracker" / "engine"
 NBSP = "\u00a0"
+NNBSP = "\u202f"  # French sets it before a semicolon
 
 EX01_ENGLISH = (
     "73.26 % < 80 % target → default; allocation 60 % × €24,000.00 at risk = €14,400.00; monthly cap not reached"
 )
 EX01_FRENCH = (
-    f"73,26{NBSP}% < 80{NBSP}% (cible) → défaillance; allocation 60{NBSP}% × 24{NBSP}000,00{NBSP}€ à risque = "
-    f"14{NBSP}400,00{NBSP}€; plafond mensuel non atteint"
+    f"73,26{NBSP}% < 80{NBSP}% (cible) → défaillance{NNBSP}; allocation 60{NBSP}% × 24{NBSP}000,00{NBSP}€ à risque = "
+    f"14{NBSP}400,00{NBSP}€{NNBSP}; plafond mensuel non atteint"
 )
 
 
@@ -144,7 +145,7 @@ def test_the_simulator_page_writes_a_termination_rights_evidence_in_the_readers_
         (
             "ex14_expected_and_minimum_levels",
             f"77,00{NBSP}% < 80{NBSP}% (niveau attendu), occurrence 4 sur 12 mois (défaillance à partir de la 4e) "
-            f"→ défaillance; crédit forfaitaire = 10{NBSP}000,00{NBSP}€",
+            f"→ défaillance{NNBSP}; crédit forfaitaire = 10{NBSP}000,00{NBSP}€",
         ),
         (
             "ex11_excluded_days",
@@ -175,7 +176,7 @@ def test_the_close_stores_the_notes_and_the_statement_page_writes_them_in_the_re
 
     assert line.explanation == EX01_ENGLISH and line.explanation_notes
     assert "73.26 % &lt; 80 % target → default; allocation 60 % × €24,000.00 at risk" in english
-    assert f"(cible) → défaillance; allocation 60{NBSP}% × 24{NBSP}000,00{NBSP}€ à risque" in french
+    assert f"(cible) → défaillance{NNBSP}; allocation 60{NBSP}% × 24{NBSP}000,00{NBSP}€ à risque" in french
     assert "% target" not in french and "at risk" not in french
 
 
