@@ -18,8 +18,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.choices import Role
 from audits import permissions
@@ -114,10 +115,9 @@ def right_violations(
     business = right.notice_unit == NoticeUnit.BUSINESS_DAYS
     given = days_of_notice(notice_date, fieldwork_start, business_days=business)
     if given < right.notice:
-        unit = _("business days") if business else _("calendar days")
         problems.append(
-            _("Notice of %(given)s %(unit)s is shorter than the %(required)s %(unit)s required.")
-            % {"given": given, "required": right.notice, "unit": unit}
+            _("Notice of %(given)s is shorter than the %(required)s required.")
+            % {"given": _days(given, business), "required": _days(right.notice, business)}
         )
     first, last = contract_year(right.contract.start_date, fieldwork_start)
     used = (
@@ -133,8 +133,15 @@ def right_violations(
     return problems
 
 
+def _days(count: int, business: bool) -> str:
+    if business:
+        return ngettext("%(count)d business day", "%(count)d business days", count) % {"count": count}
+    return ngettext("%(count)d calendar day", "%(count)d calendar days", count) % {"count": count}
+
+
 def _refusal(right: AuditRight, problems: list[str]) -> ValidationError:
-    quote = _("Clause %(reference)s: “%(text)s”") % {"reference": right.clause_reference, "text": right.clause_text}
+    # The reference as the contract names it ("Clause 21", "Section 14", "§ 21.1").
+    quote = _("%(reference)s: “%(text)s”") % {"reference": right.clause_reference, "text": right.clause_text}
     return ValidationError([*problems, quote], code="outside_audit_right")
 
 
@@ -231,8 +238,22 @@ def start_fieldwork(*, audit: Audit, actor) -> Audit:
 
 
 @transaction.atomic
-def report_audit(*, audit: Audit, report_date: datetime.date, report_summary: str, actor) -> Audit:
+def report_audit(
+    *, audit: Audit, report_date: datetime.date, report_summary: str, actor, today: datetime.date | None = None
+) -> Audit:
+    """Record the audit's report (fieldwork → reported). Its date is between the notice and today: the
+    findings' remediation due dates count from it."""
     audit = _locked_audit(audit, AuditStatus.FIELDWORK)
+    today = today or timezone.localdate()
+    if report_date > today:
+        raise ValidationError({"report_date": _("The report date cannot be in the future.")})
+    if audit.notice_date is not None and report_date < audit.notice_date:
+        raise ValidationError(
+            {
+                "report_date": _("The report cannot predate the notice sent on %(notice)s.")
+                % {"notice": formats.date_format(audit.notice_date, "SHORT_DATE_FORMAT")}
+            }
+        )
     audit.status = AuditStatus.REPORTED
     audit.report_date = report_date
     audit.report_summary = report_summary
@@ -338,11 +359,15 @@ def _locked_finding(finding: Finding, target: str, *, actor, step: str) -> Findi
 
 
 @transaction.atomic
-def change_finding_due_date(*, finding: Finding, due_date: datetime.date, actor, reason: str) -> Finding:
+def change_finding_due_date(
+    *, finding: Finding, due_date: datetime.date, actor, reason: str, today: datetime.date | None = None
+) -> Finding:
     finding = Finding.objects.select_for_update().get(pk=finding.pk)
     permissions.check_step(actor, finding, permissions.DUE_DATE)
     if finding.status in FindingStatus.settled_values():
         raise ValidationError(_("A settled finding keeps its due date."))
+    if due_date < (today or timezone.localdate()):
+        raise ValidationError({"due_date": _("A new due date is today or later.")})
     if not reason.strip():
         raise ValidationError(_("Say why the remediation due date changes."))
     finding.due_date = due_date

@@ -111,7 +111,9 @@ class Meeting(models.Model):
     """A committee meeting with its minutes. Approved minutes are never edited; a correction is a
     new meeting record that points to the one it corrects."""
 
-    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="meetings")
+    committee = models.ForeignKey(
+        Committee, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("committee")
+    )
     scheduled_for = models.DateTimeField(_("date and time"))
     location = models.CharField(_("location"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.PLANNED)
@@ -119,6 +121,8 @@ class Meeting(models.Model):
     minutes_status = models.CharField(
         _("minutes status"), max_length=10, choices=MinutesStatus.choices, default=MinutesStatus.DRAFT
     )
+    # Each circulation of the minutes is voted on afresh: votes on an earlier text do not count.
+    minutes_circulation = models.PositiveSmallIntegerField(_("minutes circulated (times)"), default=0, editable=False)
     minutes_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -229,10 +233,12 @@ class Attendance(models.Model):
 
 
 class MinutesApproval(models.Model):
-    """One present member's vote approving a meeting's circulated minutes."""
+    """One present member's vote approving a meeting's circulated minutes, as circulated that time
+    (``circulation``: the meeting's ``minutes_circulation`` when the vote was cast)."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="minutes_approvals")
     member = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="minutes_approvals")
+    circulation = models.PositiveSmallIntegerField(_("circulation"), default=1)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     approved_at = models.DateTimeField(_("approved"))
 
@@ -241,7 +247,9 @@ class MinutesApproval(models.Model):
         verbose_name = _("minutes approval")
         verbose_name_plural = _("minutes approvals")
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "member"], name="minutesapproval_one_per_member"),
+            models.UniqueConstraint(
+                fields=["meeting", "circulation", "member"], name="minutesapproval_one_per_member_and_circulation"
+            ),
         ]
 
     def __str__(self) -> str:

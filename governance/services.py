@@ -154,9 +154,12 @@ def update_minutes(*, meeting: Meeting, minutes: str, actor) -> Meeting:
     meeting = _locked_meeting(meeting)
     if meeting.minutes_status == MinutesStatus.APPROVED:
         raise ValidationError(_("Approved minutes cannot be edited; record a correction instead."))
+    reason = "Minutes edited"
+    if meeting.minutes_status == MinutesStatus.CIRCULATED:
+        reason += "; back to draft, votes on the circulated text no longer count"
     meeting.minutes = minutes
     meeting.minutes_status = MinutesStatus.DRAFT
-    _save(meeting, actor=actor, reason="Minutes edited")
+    _save(meeting, actor=actor, reason=reason)
     return meeting
 
 
@@ -170,6 +173,7 @@ def circulate_minutes(*, meeting: Meeting, actor) -> Meeting:
     if not meeting.minutes.strip():
         raise ValidationError(_("Write the minutes before circulating them."))
     meeting.minutes_status = MinutesStatus.CIRCULATED
+    meeting.minutes_circulation += 1
     _save(meeting, actor=actor, reason="Minutes circulated")
     return meeting
 
@@ -210,12 +214,19 @@ def record_minutes_vote(*, meeting: Meeting, member: CommitteeMember, actor) -> 
     present = set(meeting.attendances.filter(status=AttendanceStatus.PRESENT).values_list("member_id", flat=True))
     if member.committee_id != meeting.committee_id or member.pk not in present:
         raise ValidationError(_("Only members present at the meeting vote on its minutes."))
-    if MinutesApproval.objects.filter(meeting=meeting, member=member).exists():
+    votes = meeting.minutes_approvals.filter(circulation=meeting.minutes_circulation)
+    if votes.filter(member=member).exists():
         raise ValidationError(_("This member has already approved these minutes."))
-    approval = MinutesApproval(meeting=meeting, member=member, recorded_by=actor, approved_at=timezone.now())
+    approval = MinutesApproval(
+        meeting=meeting,
+        member=member,
+        circulation=meeting.minutes_circulation,
+        recorded_by=actor,
+        approved_at=timezone.now(),
+    )
     approval.full_clean()
     approval.save()
-    approved = set(meeting.minutes_approvals.values_list("member_id", flat=True))
+    approved = set(votes.values_list("member_id", flat=True))
     if present <= approved:
         _approve(meeting, actor=actor, method=MinutesApprovalMethod.VOTE)
     return approval

@@ -342,7 +342,7 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
         ),
         "corrections": list(visible_meetings(user).filter(corrects=meeting).order_by("scheduled_for")),
         "minutes_approvals": list(
-            restrict(MinutesApproval.objects.filter(meeting=meeting), user)
+            restrict(MinutesApproval.objects.filter(meeting=meeting, circulation=meeting.minutes_circulation), user)
             .select_related("member__user", "member__contact")
             .order_by("approved_at", "pk")
         ),

@@ -21,8 +21,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from config.db import insert_history_rows, insert_rows
 from contracts.models import Contract
@@ -129,12 +130,16 @@ def close_contracts_month(
     """
     target = _month(month)
     as_of = as_of or timezone.localdate()
+    if as_of <= target.last_day:
+        raise ValidationError(
+            _("%(month)s is not over: its statement is computed once the month has ended.") % {"month": target}
+        )
     statements: dict[int, PenaltyStatement] = {}
     refused: dict[int, str] = {}
     with cyclic_gc_paused(), transaction.atomic():
         locked = lock_contracts(contract_ids)
         for contract_id in set(contract_ids) - {contract.pk for contract, _first in locked}:
-            refused[contract_id] = f"Contract {contract_id} does not exist."
+            refused[contract_id] = _("Contract %(id)s does not exist.") % {"id": contract_id}
         writes = StatementWrites(actor)
         for contract_id, inputs in load_close_inputs_for(locked, target).items():
             # Recomputing an approved month writes its adjustments at once: undo them on refusal.
@@ -186,13 +191,17 @@ def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> Statem
     for item in inputs.to_close:
         if item not in inputs.data.charges.by_month:
             raise ValidationError(
-                f"{contract.reference} has no monthly charges for {item}: record them before the close."
+                _("%(contract)s has no monthly charges for %(month)s: record them before the close.")
+                % {"contract": contract.reference, "month": item}
             )
         history = inputs.history_before(item, priors)
         try:
             result = evaluate_month(inputs.terms, inputs.data, item, history=history, as_of=as_of)
         except EngineError as exc:
-            raise ValidationError(f"{contract.reference} {item} cannot be evaluated: {exc}") from exc
+            raise ValidationError(
+                _("%(contract)s %(month)s cannot be evaluated: %(reason)s")
+                % {"contract": contract.reference, "month": item, "reason": exc}
+            ) from exc
         fingerprint = input_fingerprint(month_scenario(inputs, item), history)
         existing = inputs.statements.get(item)
         if existing is not None and existing.is_locked:
@@ -472,7 +481,7 @@ def submit_statement(*, statement_id: int, actor) -> PenaltyStatement:
     """draft → in review."""
     with transaction.atomic():
         statement = _locked_statement(statement_id)
-        _require_status(statement, (StatementStatus.DRAFT,), "submitted for review")
+        _require_status(statement, (StatementStatus.DRAFT,), pgettext("a statement can be", "submitted for review"))
         statement.status = StatementStatus.IN_REVIEW
         statement.submitted_by, statement.submitted_at = actor, timezone.now()
         statement.save()
@@ -485,8 +494,10 @@ def approve_statement(*, statement_id: int, actor) -> PenaltyStatement:
     with transaction.atomic():
         statement = _locked_statement(statement_id)
         if statement.status == StatementStatus.DISPUTED:
-            raise ValidationError(f"{_label(statement)} has open disputes: resolve them before approving.")
-        _require_status(statement, (StatementStatus.IN_REVIEW,), "approved")
+            raise ValidationError(
+                _("%(statement)s has open disputes: resolve them before approving.") % {"statement": _label(statement)}
+            )
+        _require_status(statement, (StatementStatus.IN_REVIEW,), pgettext("a statement can be", "approved"))
         statement.status = StatementStatus.APPROVED
         statement.approved_by, statement.approved_at = actor, timezone.now()
         statement.save()
@@ -496,12 +507,15 @@ def approve_statement(*, statement_id: int, actor) -> PenaltyStatement:
 
 def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStatement:
     """approved → in review, with a reason; an invoiced statement cannot be reopened."""
-    _require_text(reason, "reason", "Give the reason for reopening the statement.")
+    _require_text(reason, "reason", _("Give the reason for reopening the statement."))
     with transaction.atomic():
         statement = _locked_statement(statement_id)
         if statement.status == StatementStatus.INVOICED:
-            raise ValidationError(f"{_label(statement)} is invoiced and cannot be reopened; correct it by adjustment.")
-        _require_status(statement, (StatementStatus.APPROVED,), "reopened")
+            raise ValidationError(
+                _("%(statement)s is invoiced and cannot be reopened; correct it by adjustment.")
+                % {"statement": _label(statement)}
+            )
+        _require_status(statement, (StatementStatus.APPROVED,), pgettext("a statement can be", "reopened"))
         statement.status = StatementStatus.IN_REVIEW
         statement.approved_by, statement.approved_at = None, None
         statement.save()
@@ -511,10 +525,10 @@ def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStateme
 
 def mark_statement_invoiced(*, statement_id: int, actor, invoice_reference: str) -> PenaltyStatement:
     """approved → invoiced, with the invoice (or credit note) reference."""
-    _require_text(invoice_reference, "invoice_reference", "Give the invoice reference.")
+    _require_text(invoice_reference, "invoice_reference", _("Give the invoice reference."))
     with transaction.atomic():
         statement = _locked_statement(statement_id)
-        _require_status(statement, (StatementStatus.APPROVED,), "marked invoiced")
+        _require_status(statement, (StatementStatus.APPROVED,), pgettext("a statement can be", "marked invoiced"))
         statement.status = StatementStatus.INVOICED
         statement.invoiced_at, statement.invoice_reference = timezone.now(), invoice_reference.strip()
         statement.save()
@@ -527,7 +541,7 @@ def dispute_line(*, line_id: int, actor, reason: str, evidence=None) -> LineDisp
 
     Evidence of a size or type sla_tracker.evidence refuses is a ValidationError; nothing is written.
     """
-    _require_text(reason, "reason", "Give the reason for the dispute.")
+    _require_text(reason, "reason", _("Give the reason for the dispute."))
     if evidence is not None:
         validate_evidence(evidence)
     with transaction.atomic():
@@ -535,11 +549,16 @@ def dispute_line(*, line_id: int, actor, reason: str, evidence=None) -> LineDisp
         statement = line.statement
         if statement.is_locked:
             raise ValidationError(
-                f"{_label(statement)} is {statement.get_status_display().lower()}: it cannot be disputed."
+                _("%(statement)s is %(status)s: it cannot be disputed.")
+                % {"statement": _label(statement), "status": statement.get_status_display().lower()}
             )
-        _require_status(statement, (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED), "disputed")
+        _require_status(
+            statement, (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED), pgettext("a statement can be", "disputed")
+        )
         if line.disputes.filter(status=DisputeStatus.OPEN).exists():
-            raise ValidationError(f"The {line.service_level.code} line already has an open dispute.")
+            raise ValidationError(
+                _("The %(code)s line already has an open dispute.") % {"code": line.service_level.code}
+            )
         dispute = LineDispute(line=line, raised_by=actor, reason=reason.strip())
         if evidence is not None:
             dispute.evidence = evidence
@@ -556,15 +575,17 @@ def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool, 
     ``waive`` (with an accepted dispute only) also waives the line's credit, with the resolution as
     the waiver's reason, in the same transaction: the vendor was right about the credit itself.
     """
-    _require_text(resolution, "resolution", "Give the resolution of the dispute.")
+    _require_text(resolution, "resolution", _("Give the resolution of the dispute."))
     if waive and not accepted:
-        raise ValidationError({"waive": "Only an accepted dispute can waive the line's credit."})
+        raise ValidationError({"waive": _("Only an accepted dispute can waive the line's credit.")})
     with transaction.atomic():
         dispute = LineDispute.objects.select_related("line__statement").get(pk=dispute_id)
         statement = _locked_statement(dispute.line.statement_id)
         dispute = LineDispute.objects.select_for_update().select_related("line__service_level").get(pk=dispute_id)
         if dispute.status != DisputeStatus.OPEN:
-            raise ValidationError(f"This dispute is already {dispute.get_status_display().lower()}.")
+            raise ValidationError(
+                _("This dispute is already %(status)s.") % {"status": dispute.get_status_display().lower()}
+            )
         dispute.status = DisputeStatus.ACCEPTED if accepted else DisputeStatus.REJECTED
         dispute.resolution, dispute.resolved_by, dispute.resolved_at = resolution.strip(), actor, timezone.now()
         dispute.save()
@@ -581,14 +602,16 @@ def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool, 
             StatementAction.DISPUTE_RESOLVED,
             actor,
             line=line,
-            note=f"{dispute.get_status_display()}: {dispute.resolution}",
+            # The note in English for the record; the outcome as data, for the pages to write in the reader's language.
+            note=f"{_english(DisputeStatus(dispute.status).label)}: {dispute.resolution}",
+            data={"outcome": dispute.status, "resolution": dispute.resolution},
         )
     return dispute
 
 
 def waive_line(*, line_id: int, actor, reason: str) -> StatementLine:
     """Procurement waives a line's credit: it counts as 0 in the totals and in later months' history."""
-    _require_text(reason, "reason", "Give the reason for the waiver.")
+    _require_text(reason, "reason", _("Give the reason for the waiver."))
     with transaction.atomic():
         line = _locked_line(line_id)
         _waive(line, actor, reason.strip())
@@ -600,11 +623,12 @@ def _waive(line: StatementLine, actor, reason: str) -> None:
     statement = line.statement
     if statement.is_locked:
         raise ValidationError(
-            f"{_label(statement)} is {statement.get_status_display().lower()}: reopen it before waiving a line."
+            _("%(statement)s is %(status)s: reopen it before waiving a line.")
+            % {"statement": _label(statement), "status": statement.get_status_display().lower()}
         )
-    _require_status(statement, RECOMPUTABLE, "changed")
+    _require_status(statement, RECOMPUTABLE, pgettext("a statement can be", "changed"))
     if line.waived:
-        raise ValidationError(f"The {line.service_level.code} line is already waived.")
+        raise ValidationError(_("The %(code)s line is already waived.") % {"code": line.service_level.code})
     line.waived, line.waiver_reason, line.waived_by, line.waived_at = True, reason, actor, timezone.now()
     line.save()
     lines = list(statement.lines.all())
@@ -630,11 +654,17 @@ def _locked_line(line_id: int) -> StatementLine:
 
 
 def _require_status(statement: PenaltyStatement, allowed: tuple[str, ...], verb: str) -> None:
+    """Refuse the transition (``verb``: what the statement would be, e.g. "approved") from any other status."""
     if statement.status not in allowed:
-        names = " or ".join(StatementStatus(status).label.lower() for status in allowed)
+        names = _(" or ").join(str(StatementStatus(status).label).lower() for status in allowed)
         raise ValidationError(
-            f"{_label(statement)} is {statement.get_status_display().lower()}: only a statement that is "
-            f"{names} can be {verb}."
+            _("%(statement)s is %(status)s: only a statement that is %(allowed)s can be %(verb)s.")
+            % {
+                "statement": _label(statement),
+                "status": statement.get_status_display().lower(),
+                "allowed": names,
+                "verb": verb,
+            }
         )
 
 
@@ -643,12 +673,30 @@ def _require_text(value: str | None, field: str, message: str) -> None:
         raise ValidationError({field: message})
 
 
+def _english(label) -> str:
+    with translation.override("en"):
+        return str(label)
+
+
 def _label(statement: PenaltyStatement) -> str:
-    return f"The {statement.contract.reference} statement of {statement.month:%Y-%m}"
+    return _("The %(contract)s statement of %(month)s") % {
+        "contract": statement.contract.reference,
+        "month": f"{statement.month:%Y-%m}",
+    }
 
 
-def _event(statement: PenaltyStatement, action: str, actor, *, line: StatementLine | None = None, note: str = ""):
-    return StatementEvent.objects.create(statement=statement, line=line, action=action, actor=actor, note=note)
+def _event(
+    statement: PenaltyStatement,
+    action: str,
+    actor,
+    *,
+    line: StatementLine | None = None,
+    note: str = "",
+    data: dict | None = None,
+):
+    return StatementEvent.objects.create(
+        statement=statement, line=line, action=action, actor=actor, note=note, data=data or {}
+    )
 
 
 def enqueue_month_close(*, month: str) -> None:

@@ -137,6 +137,7 @@ def workspace(request):
             "search": search,
             "uploads": list(uploads),
             "can_recompute": request.user.has_perm(CHANGE_STATEMENTS),
+            "current_month": current,  # not over: no statement yet
             "task": _recompute_task_from_query(request, {contract.pk for contract in contracts}),
             "active_section": "kpi",
         },
@@ -171,7 +172,14 @@ def recompute(request, pk: int):
     contract = _entry_contract(request.user, pk)
     if not request.user.has_perm(CHANGE_STATEMENTS):
         raise PermissionDenied
-    month = month_label(_month_or_404(request.POST.get("month", "")))
+    month_start = _month_or_404(request.POST.get("month", ""))
+    month = month_label(month_start)
+    if month_start >= first_of_month(timezone.localdate()):
+        messages.error(
+            request,
+            format_lazy(_("{month} is not over: its statement is computed once the month has ended."), month=month),
+        )
+        return redirect("sla_tracker:kpi-workspace")
     task_id = str(uuid.uuid4())
     transaction.on_commit(lambda: _enqueue_recompute(contract.pk, month, task_id))
     messages.info(
@@ -209,6 +217,8 @@ def recompute_status(request, pk: int, month: str, task_id: uuid.UUID):
     statement = None
     if state == "SUCCESS":
         statement = visible_statements(request.user).filter(contract=contract, month=month_start).first()
+    # An approved or invoiced statement is not recomputed in place: a difference becomes an adjustment.
+    locked = statement is not None and statement.is_locked
     return render(
         request,
         "sla_tracker/kpi/_recompute_status.html",
@@ -221,6 +231,7 @@ def recompute_status(request, pk: int, month: str, task_id: uuid.UUID):
             "failed": failed,
             "detail": detail.removeprefix("not closed: ") if failed else "",
             "statement": statement,
+            "locked": locked,
         },
     )
 
@@ -350,6 +361,12 @@ class MappingForm(forms.Form):
         date_column, time_column = data.get("date_column"), data.get("time_column") or None
         if time_column and time_column == date_column:
             raise ValidationError(_("The time column cannot be the date column."))
+        for index, header in enumerate(self.headers):
+            if header in (date_column, time_column) and data.get(f"column_{index}"):
+                self.add_error(
+                    f"column_{index}",
+                    format_lazy(_("“{header}” holds the dates or times: it cannot hold a counter."), header=header),
+                )
         columns = {
             header: data.get(f"column_{index}") or None
             for index, header in enumerate(self.headers)

@@ -618,6 +618,7 @@ class MeetingFactory(DjangoModelFactory):
             status=MeetingStatus.HELD,
             minutes="## Attendees\n\n## Service levels\nAll met.",
             minutes_status=MinutesStatus.APPROVED,
+            minutes_circulation=1,
             minutes_approved_by=factory.SubFactory(UserFactory),
             minutes_approved_at=DECIDED_AT,
         )

@@ -272,3 +272,13 @@ class StatementEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement}: {self.get_action_display()} by {self.actor or 'system'}"
+
+    @property
+    def readable_note(self) -> str:
+        """The note in the reader's language where the event keeps its parts as data (a dispute's outcome)."""
+        if "outcome" in self.data:
+            return _("%(outcome)s: %(resolution)s") % {
+                "outcome": DisputeStatus(self.data["outcome"]).label,
+                "resolution": self.data["resolution"],
+            }
+        return self.note

@@ -79,7 +79,7 @@ def test_too_short_a_notice_is_a_400_quoting_the_clause_and_nothing_is_written(r
 
     errors = _errors(response)
     assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in errors
-    assert errors[-1] == f"Clause {right.clause_reference}: “{right.clause_text}”"
+    assert errors[-1] == f"{right.clause_reference}: “{right.clause_text}”"
     assert Audit.objects.count() == before
 
 
@@ -148,7 +148,7 @@ def test_a_patch_changes_neither_the_status_nor_what_the_right_checked(worlds, a
 # Transitions ---------------------------------------------------------------------------------------
 
 
-def test_an_audit_is_notified_worked_reported_and_closed_through_its_actions(right, auditor):
+def test_an_audit_is_notified_worked_reported_and_closed_through_its_actions(right, auditor, monkeypatch):
     audit_id = auditor.post("/api/v1/audits/", _audit(right, start=D(2026, 1, 5)), format="json").json()["id"]
     url = f"/api/v1/audits/{audit_id}"
 
@@ -156,6 +156,7 @@ def test_an_audit_is_notified_worked_reported_and_closed_through_its_actions(rig
     assert "Notice of 7 calendar days is shorter than the 30 calendar days required." in _errors(too_late)
     assert auditor.post(f"{url}/notify/", {"notice_date": "2025-12-01"}, format="json").json()["status"] == "notified"
     assert auditor.post(f"{url}/start-fieldwork/").json()["status"] == "fieldwork"
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: D(2026, 2, 2))  # the report is written
     reported = auditor.post(f"{url}/report/", {"report_date": "2026-02-02", "report_summary": "Two findings."})
     assert (reported.json()["status"], reported.json()["report_date"]) == ("reported", "2026-02-02")
     assert auditor.post(f"{url}/close/").json()["status"] == "closed"
@@ -164,7 +165,10 @@ def test_an_audit_is_notified_worked_reported_and_closed_through_its_actions(rig
 
 def test_an_audit_with_unsettled_findings_stays_open(worlds, auditor):
     audit = worlds[0]["audits.Audit"]
-    auditor.post(f"/api/v1/audits/{audit.pk}/report/", {"report_date": "2025-06-20", "report_summary": "One."})
+    reported = auditor.post(
+        f"/api/v1/audits/{audit.pk}/report/", {"report_date": "2025-05-02", "report_summary": "One."}
+    )
+    assert reported.status_code == 200, reported.content
 
     response = auditor.post(f"/api/v1/audits/{audit.pk}/close/")
 

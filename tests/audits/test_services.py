@@ -58,13 +58,15 @@ def test_too_short_a_calendar_notice_is_refused_quoting_the_clause(auditor):
         plan(right, auditor, today=D(2025, 5, 4))  # 29 days before fieldwork
     messages = refusal.value.messages
     assert "Notice of 29 calendar days is shorter than the 30 calendar days required." in messages
-    assert messages[-1] == f"Clause § 21.1: “{right.clause_text}”"
+    assert messages[-1] == f"§ 21.1: “{right.clause_text}”"
 
 
 def test_notice_in_business_days_counts_monday_to_friday(auditor):
     right = AuditRightFactory(notice=10, notice_unit=NoticeUnit.BUSINESS_DAYS)
     # Fieldwork Monday 16 June 2025; notice on Monday 2 June gives 10 business days, Tuesday 3 June only 9.
     plan(right, auditor, start=D(2025, 6, 16), today=D(2025, 6, 2))
+    with pytest.raises(ValidationError, match="Notice of 1 business day is shorter than the 10 business days"):
+        plan(right, auditor, start=D(2025, 6, 16), today=D(2025, 6, 13))  # Friday before
     with pytest.raises(ValidationError, match="9 business days is shorter than the 10 business days"):
         plan(
             AuditRightFactory(notice=10, notice_unit=NoticeUnit.BUSINESS_DAYS),
@@ -134,6 +136,25 @@ def test_an_audit_moves_planned_notified_fieldwork_reported_closed(auditor):
     assert audit.status == AuditStatus.CLOSED
 
 
+def test_a_report_is_dated_between_the_notice_and_today(auditor):
+    audit = plan(AuditRightFactory(), auditor)
+    audit = services.notify_audit(audit=audit, notice_date=D(2025, 5, 2), actor=auditor)
+    audit = services.start_fieldwork(audit=audit, actor=auditor)
+
+    for day, message in ((D(2025, 5, 1), "The report cannot predate the notice sent on "), (D(2025, 6, 21), "future")):
+        with pytest.raises(ValidationError, match=message) as refusal:
+            services.report_audit(
+                audit=audit, report_date=day, report_summary="Two findings", actor=auditor, today=D(2025, 6, 20)
+            )
+        assert list(refusal.value.error_dict) == ["report_date"]
+    audit.refresh_from_db()
+    assert (audit.status, audit.report_date) == (AuditStatus.FIELDWORK, None)
+    reported = services.report_audit(
+        audit=audit, report_date=D(2025, 5, 2), report_summary="Two findings", actor=auditor, today=D(2025, 6, 20)
+    )
+    assert reported.report_date == D(2025, 5, 2)
+
+
 def test_an_audit_cannot_skip_a_step(auditor):
     audit = AuditFactory()
     with pytest.raises(ValidationError, match="this step needs it Notified"):
@@ -168,12 +189,17 @@ def test_a_findings_due_date_comes_from_the_clause_for_its_severity(auditor, sev
     assert (finding.number, finding.due_date, finding.status) == (1, due, FindingStatus.OPEN)
 
 
-def test_a_findings_due_date_can_be_changed_with_a_reason(auditor):
+def test_a_findings_due_date_can_be_changed_with_a_reason_to_today_or_later(auditor):
     finding = FindingFactory()
+    today = D(2025, 8, 1)
     with pytest.raises(ValidationError, match="Say why"):
-        services.change_finding_due_date(finding=finding, due_date=D(2025, 9, 1), actor=auditor, reason="")
+        services.change_finding_due_date(finding=finding, due_date=D(2025, 9, 1), actor=auditor, reason="", today=today)
+    with pytest.raises(ValidationError, match="A new due date is today or later"):
+        services.change_finding_due_date(
+            finding=finding, due_date=D(2025, 7, 31), actor=auditor, reason="Backdated", today=today
+        )
     finding = services.change_finding_due_date(
-        finding=finding, due_date=D(2025, 9, 1), actor=auditor, reason="Vendor holidays"
+        finding=finding, due_date=D(2025, 9, 1), actor=auditor, reason="Vendor holidays", today=today
     )
     assert finding.due_date == D(2025, 9, 1)
 

@@ -8,7 +8,9 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, Max, Q
+from django.utils import timezone
 
+from audits.models import Audit
 from contracts.models import Contract, Vendor
 from contracts.months import add_months, first_of_month, last_day_of_month
 from demo import data
@@ -176,3 +178,10 @@ def test_the_demo_exclusion_was_proposed_by_the_vendor_manager_and_decided_by_pr
     exclusion = Exclusion.objects.get(status=ApprovalStatus.APPROVED)
     assert exclusion.requested_by.role == "vendor_manager"
     assert reviews_statements(exclusion.decided_by)
+
+
+def test_the_seeded_audits_timelines_run_in_order(seeded):
+    for audit in Audit.objects.exclude(notice_date=None):
+        planned = timezone.localtime(audit.created_at).date()
+        dates = [planned, audit.notice_date, audit.fieldwork_start, audit.report_date or audit.fieldwork_start]
+        assert dates == sorted(dates), audit.reference

@@ -234,6 +234,33 @@ def test_minutes_are_approved_once_every_member_present_has_voted(held_meeting):
     assert meeting.minutes_approvals.count() == 2
 
 
+def test_votes_on_circulated_minutes_do_not_count_once_the_minutes_are_edited_and_circulated_again(held_meeting):
+    meeting, chair = held_meeting
+    vendor_member = CommitteeMemberFactory(committee=meeting.committee, vendor_contact=True)
+    for member in (chair, vendor_member):
+        AttendanceFactory(meeting=meeting, member=member, status=AttendanceStatus.PRESENT)
+    secretary = UserFactory()
+    services.circulate_minutes(meeting=meeting, actor=secretary)
+    services.record_minutes_vote(meeting=meeting, member=vendor_member, actor=secretary)
+
+    services.update_minutes(meeting=meeting, minutes="## Decisions\nRewritten.", actor=secretary)
+    services.circulate_minutes(meeting=meeting, actor=secretary)
+    services.record_minutes_vote(meeting=meeting, member=chair, actor=chair.user)
+
+    meeting.refresh_from_db()
+    assert meeting.minutes_status == MinutesStatus.CIRCULATED  # the vendor member's vote was on the old text
+    assert (
+        "votes on the circulated text no longer count"
+        in meeting.history.filter(history_change_reason__startswith="Minutes edited").get().history_change_reason
+    )
+    services.record_minutes_vote(meeting=meeting, member=vendor_member, actor=secretary)
+    meeting.refresh_from_db()
+    assert meeting.minutes_status == MinutesStatus.APPROVED
+    assert sorted(meeting.minutes_approvals.values_list("circulation", "member_id")) == sorted(
+        [(1, vendor_member.pk), (2, chair.pk), (2, vendor_member.pk)]
+    )  # the earlier vote is kept, with the circulation it was cast on
+
+
 def test_editing_circulated_minutes_returns_them_to_draft(held_meeting):
     meeting, chair = held_meeting
     services.circulate_minutes(meeting=meeting, actor=chair.user)

@@ -319,6 +319,17 @@ def test_closing_a_month_first_closes_the_earlier_months_without_a_statement_in_
 
 
 @pytest.mark.django_db
+def test_a_month_is_closed_once_it_is_over_not_before():
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+
+    for as_of in (date(2026, 1, 15), date(2026, 1, 31)):
+        with pytest.raises(ValidationError, match="2026-01 is not over"):
+            close_contract_month(contract_id=contract.pk, month="2026-01", as_of=as_of)
+    assert not PenaltyStatement.objects.filter(contract=contract).exists()
+    statement = close_contract_month(contract_id=contract.pk, month="2026-01", as_of=date(2026, 2, 1))
+    assert statement.month == date(2026, 1, 1)
+
+
 def test_closing_the_same_month_twice_changes_no_row():
     contract = seed_scenario(scenario_json("ex13_termination_triggers"))
     close(contract, "2026-09")

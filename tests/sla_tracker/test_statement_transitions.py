@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.models import LineDispute, Measurement, StatementEvent
@@ -287,3 +288,34 @@ def test_an_approved_statement_is_not_changed_by_a_recomputation(statement, proc
         D("14400.00"),
         D("14400.00"),
     )
+
+
+@pytest.mark.django_db
+def test_refusals_are_written_in_the_readers_language_and_a_resolved_disputes_record_stays_in_english(
+    statement, procurement, vendor_user
+):
+    in_review(statement, procurement)
+    line = csl1(statement)
+    dispute = dispute_line(line_id=line.pk, actor=vendor_user, reason="Force majeure.")
+
+    with translation.override("fr"):
+        resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="Compté selon le contrat.", accepted=False)
+        with pytest.raises(ValidationError) as twice:
+            resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="Encore.", accepted=True)
+        approve_statement(statement_id=statement.pk, actor=procurement)
+        mark_statement_invoiced(statement_id=statement.pk, actor=procurement, invoice_reference="CN-1")
+        with pytest.raises(ValidationError) as reopened:
+            reopen_statement(statement_id=statement.pk, actor=procurement, reason="Données tardives.")
+        with pytest.raises(ValidationError) as waived:
+            waive_line(line_id=line.pk, actor=procurement, reason="Geste commercial.")
+        event = StatementEvent.objects.get(action=StatementAction.DISPUTE_RESOLVED)
+        french_note = event.readable_note
+
+    label = f"Le relevé {statement.contract.reference} de 2026-01"
+    assert twice.value.messages == ["Cette contestation est déjà rejetée."]
+    assert reopened.value.messages == [
+        f"{label} est facturé et ne peut pas être rouvert\u00a0; corrigez-le par un ajustement."
+    ]
+    assert waived.value.messages == [f"{label} est facturé\u00a0: rouvrez-le avant d’annuler la pénalité d’une ligne."]
+    assert event.note == "Rejected: Compté selon le contrat."
+    assert french_note == "Rejetée\u00a0: Compté selon le contrat."

@@ -273,7 +273,7 @@ def test_a_notice_too_short_is_refused_on_the_page_quoting_the_clause(client, au
 
     errors = page_errors(response)
     assert "Notice of 13 calendar days is shorter than the 30 calendar days required." in errors
-    assert errors[-1] == f"Clause {audit.audit_right.clause_reference}: “{audit.audit_right.clause_text}”"
+    assert errors[-1] == f"{audit.audit_right.clause_reference}: “{audit.audit_right.clause_text}”"
     assert 'data-testid="action-error"' in response.content.decode()
     assert snapshot(audit) == before
 
@@ -306,13 +306,13 @@ def test_an_auditor_starts_the_fieldwork_reports_and_closes(client, auditor, con
     assert audit.status == AuditStatus.FIELDWORK
 
     response = client.post(
-        action_url(audit, "report"), {"report_date": "2025-06-20", "report_summary": "No deviation."}, follow=True
+        action_url(audit, "report"), {"report_date": "2025-05-02", "report_summary": "No deviation."}, follow=True
     )
     assert "The report was recorded." in messages_of(response)
     audit.refresh_from_db()
     assert (audit.status, audit.report_date, audit.report_summary) == (
         AuditStatus.REPORTED,
-        D(2025, 6, 20),
+        D(2025, 5, 2),
         "No deviation.",
     )
 
@@ -508,7 +508,7 @@ def _all_actions(contract):
     actions = [
         (action_url(planned, "notify"), {"notice_date": "2025-05-02"}),
         (action_url(notified, "start-fieldwork"), {}),
-        (action_url(fieldwork, "report"), {"report_date": "2025-06-20", "report_summary": "OK"}),
+        (action_url(fieldwork, "report"), {"report_date": "2025-05-02", "report_summary": "OK"}),
         (action_url(make_audit(contract, AuditStatus.REPORTED), "close"), {}),
         (
             reverse("audits:record-finding", args=[fieldwork.pk]),
@@ -636,7 +636,7 @@ def test_planning_outside_the_right_is_refused_quoting_the_clause(client, audito
     errors = page_errors(response)
     assert "The clause does not allow a security audit." in errors
     assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in errors
-    assert errors[-1] == f"Clause {right.clause_reference}: “{right.clause_text}”"
+    assert errors[-1] == f"{right.clause_reference}: “{right.clause_text}”"
     assert escape(right.clause_text) in response.content.decode()
     assert not Audit.objects.filter(reference="AUD-2026-01").exists()
 

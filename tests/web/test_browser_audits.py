@@ -61,7 +61,7 @@ def test_an_auditor_plans_an_audit_records_a_finding_and_another_verifies_it(pag
     page.click("[data-testid=confirm]")
     error = page.inner_text("[data-testid=action-error]")
     assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in error
-    assert "Clause § 21.1" in error
+    assert "§ 21.1: “" in error
     assert not Audit.objects.exists()
     shot(page, "audit-plan-refused")
 

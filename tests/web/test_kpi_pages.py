@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.choices import Role
 from audits.choices import FindingStatus
@@ -13,9 +14,10 @@ from contracts.choices import Channel
 from contracts.months import add_months, first_of_month, month_label
 from governance.choices import ActionStatus, Side
 from sla_tracker import views_kpi
-from sla_tracker.choices import MeasurementSource, UploadStatus
+from sla_tracker.choices import MeasurementSource, StatementStatus, UploadStatus
 from sla_tracker.kpi_import import tasks
-from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange
+from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange, PenaltyStatement
+from sla_tracker.services import close_contract_month
 from tests.factories import (
     ActionItemFactory,
     AuditFactory,
@@ -279,6 +281,40 @@ def test_recompute_enqueues_the_close_on_commit_and_the_status_shows_the_stateme
     assert reverse("sla_tracker:statement", args=[statement.pk]) in status.content.decode()
 
 
+def test_a_recompute_of_an_approved_month_says_the_statement_stays_and_the_month_in_progress_is_refused(
+    client, django_capture_on_commit_callbacks
+):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    MonthlyChargeFactory(contract=contract, month=month)
+    PenaltyRegimeFactory(contract=contract)
+    store(contract, "answered", month, 100)
+    statement = close_contract_month(contract_id=contract.pk, month=month)
+    PenaltyStatement.objects.filter(pk=statement.pk).update(
+        status=StatementStatus.APPROVED, approved_by=manager, approved_at=timezone.now()
+    )
+    client.force_login(manager)
+    url = reverse("sla_tracker:kpi-recompute", args=[contract.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"month": month_label(month)})
+    task_id = response.url.split("task=")[1].split("&")[0]
+    status = client.get(reverse("sla_tracker:kpi-recompute-status", args=[contract.pk, month_label(month), task_id]))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        in_progress = client.post(url, {"month": month_label(timezone.localdate())}, follow=True)
+
+    assert status.context["locked"]
+    assert "is approved: it stays as it is" in status.content.decode()
+    assert "was recomputed" not in status.content.decode()
+    assert not callbacks
+    assert f"{month_label(timezone.localdate())} is not over" in in_progress.content.decode()
+    assert not PenaltyStatement.objects.filter(contract=contract, month=first_of_month(timezone.localdate())).exists()
+    workspace = client.get(WORKSPACE).content.decode()
+    assert f'data-testid="recompute-{contract.reference}-{month_label(month)}"' in workspace
+    assert f'data-testid="recompute-{contract.reference}-{month_label(timezone.localdate())}"' not in workspace
+
+
 def test_a_recompute_that_cannot_close_shows_why(client, django_capture_on_commit_callbacks):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)  # no monthly charges: the close refuses
@@ -476,6 +512,23 @@ def test_a_mapping_with_one_counter_twice_is_refused(client):
     )
     assert response.status_code == 200
     assert "one column only" in response.content.decode()
+    assert KpiUpload.objects.count() == 1
+
+
+def test_a_counter_mapped_on_the_date_column_is_refused_not_dropped(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    client.post(upload_new_url(contract), {"file": csv_file("Jour;A\n01/01/2026;1\n")})
+    upload = KpiUpload.objects.get()
+
+    response = client.post(
+        reverse("sla_tracker:kpi-upload-mapping", args=[upload.pk]),
+        {"date_column": "Jour", "column_0": "offered", "column_1": "answered"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["column_0"] == ["“Jour” holds the dates or times: it cannot hold a counter."]
     assert KpiUpload.objects.count() == 1
 
 

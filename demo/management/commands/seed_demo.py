@@ -561,6 +561,7 @@ class DemoSeeder:
                 "status": MeetingStatus.HELD,
                 "minutes": _minutes(committee, day, agenda, decision_text),
                 "minutes_status": MinutesStatus.CIRCULATED if circulated else MinutesStatus.APPROVED,
+                "minutes_circulation": 1,
                 "minutes_approved_by": None if circulated else chair,
                 "minutes_approved_at": None if circulated else self.at(approved_on, 17),
             },
@@ -688,6 +689,7 @@ class DemoSeeder:
                 "cost_currency": right.contract.currency,
             },
         )
+        self.planned_before_notice(audit)
         contact = self.contacts["Lumen Relation Client"][1]
         findings = [
             (
@@ -745,6 +747,7 @@ class DemoSeeder:
                 "cost_currency": right.contract.currency,
             },
         )
+        self.planned_before_notice(audit)
         contacts = self.contacts["Pacific Bridge CX"]
         findings = [
             (1, "Shared supervisor accounts on the chat platform", Severity.CRITICAL, FindingStatus.VERIFIED, True),
@@ -791,6 +794,11 @@ class DemoSeeder:
                         "created_by": auditor,
                     },
                 )
+
+    def planned_before_notice(self, audit) -> None:
+        """An audit seeded with its past dates was planned two weeks before its notice, not when seeded."""
+        planned = self.at(audit.notice_date - datetime.timedelta(days=14), 9)
+        Audit.objects.filter(pk=audit.pk).update(created_at=planned)
 
     def _seed_planned_audit(self, right) -> None:
         start = self.today + datetime.timedelta(days=45)
