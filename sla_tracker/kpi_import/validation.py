@@ -181,6 +181,13 @@ class Validator:
         # Days a file gives by intervals (date and time): their running sums, until the file ends.
         self._interval_days: dict[Period, _DaySums] = {}
         self._summed_days: set[Period] = set()
+        # The first row and the counters of each day given by intervals.
+        self._interval_counters: dict[Period, tuple[int, list[int]]] = {}
+        # Whole months and days given in one input: where each counter's whole-month value came from
+        # (row, column), which values delete, and each counter's column.
+        self._month_places: dict[tuple[int, datetime.date], tuple[int | None, str | None]] = {}
+        self._deleted: set[tuple[int, Period]] = set()
+        self._column_of: dict[int, str | None] = {}
         self._bounded: dict[Period, dict[int, tuple]] = defaultdict(dict)
         self._reported: set[tuple] = set()
         self.months: set[datetime.date] = set()
@@ -217,6 +224,8 @@ class Validator:
             if counter is not None and counter.channel and counter.channel not in self.channels:
                 counter = None  # out of scope: reported like an unknown counter, once for its column
             columns.append((index, header, code, counter, counter is not None and counter.id in self._bounded_ids))
+            if counter is not None:
+                self._column_of.setdefault(counter.id, header)
         date_index, date_column = source.date_index, source.date_column
         time_index, time_column = source.time_index, source.time_column
         bounded_by_period = self._bounded
@@ -269,6 +278,9 @@ class Validator:
                 if bounded:
                     bounded_by_period[period][counter_id] = (int(raw) if plain else number, row, header)
                 pairs.append((counter_id, text))
+            if pairs and period.day is None:
+                for counter_id, _text in pairs:
+                    self._month_places[(counter_id, period.month)] = (row, self._column_of[counter_id])
             if pairs and not self.error_count:
                 yield period, pairs
         summed = self._sum_intervals()
@@ -482,6 +494,7 @@ class Validator:
         for period, day_sums in self._interval_days.items():
             if day_sums.timed_row is not None:
                 self._summed_days.add(period)
+            self._interval_counters[period] = (day_sums.first_row, list(day_sums.sums))
             pairs = []
             for counter_id, total in day_sums.sums.items():
                 if counter_id in day_sums.refused:
@@ -534,6 +547,11 @@ class Validator:
             self._duplicate(counter, period, seen[counter.id], row=item.row, column=item.column, value=item.value)
             return None
         seen[counter.id] = item.row
+        self._column_of.setdefault(counter.id, item.column)
+        if text is None:
+            self._deleted.add((counter.id, period))
+        elif period.day is None:
+            self._month_places[(counter.id, period.month)] = (item.row, item.column)
         if counter.id in self._bounded_ids:
             self._bounded[period][counter.id] = (number, item.row, item.column)
         return period, counter.id, text
@@ -656,7 +674,9 @@ class Validator:
         )
 
     def finish(self) -> list[Issue]:
-        """Check the same-day bounds (answered within 20 s ≤ answered…), against stored values too."""
+        """Check the rules across values, against stored values too: a counter's month given either by
+        day or as a whole, and the same-day bounds (answered within 20 s ≤ answered…)."""
+        self._check_months_given_once()
         stored = self._stored_counterparts()
         bound_of, subsets_of = self._bound_of, self._subsets_of
         for period, values in self._bounded.items():
@@ -675,6 +695,78 @@ class Validator:
                             self._report_bound(subset_id, subset_value, counter_id, value, period, row, column)
         self._bounded.clear()
         return self.issues
+
+    def _check_months_given_once(self) -> None:
+        """A counter's month is given by day or as a whole, not both: the engine adds a whole-month
+        value to the days' values. Refuse an input that gives both, or that would leave both with the
+        stored values (unless it deletes the stored ones)."""
+        if not self.months:
+            return
+        stored_months = set(
+            Measurement.objects.filter(contract=self.contract, day__isnull=True, month__in=self.months).values_list(
+                "counter_id", "month"
+            )
+        )
+        stored_months -= {(counter_id, period.month) for counter_id, period in self._deleted if period.day is None}
+        if not (self._month_places or stored_months):
+            return  # no whole month on either side: the usual daily data
+        days: dict[tuple[int, datetime.date], int | None] = {}  # (counter, month) → the row of its first day
+        for period, seen in self._seen.items():
+            if period.day is not None:
+                for counter_id, row in seen.items():
+                    if (counter_id, period) not in self._deleted:
+                        days.setdefault((counter_id, period.month), row)
+        for period, (first_row, counter_ids) in self._interval_counters.items():
+            for counter_id in counter_ids:
+                days.setdefault((counter_id, period.month), first_row)
+        stored_days: dict[tuple[int, datetime.date], set[datetime.date]] = defaultdict(set)
+        if self._month_places:
+            for counter_id, month, day in Measurement.objects.filter(
+                contract=self.contract,
+                day__isnull=False,
+                month__in={month for _counter_id, month in self._month_places},
+                counter_id__in={counter_id for counter_id, _month in self._month_places},
+            ).values_list("counter_id", "month", "day"):
+                if (counter_id, Period(month, day)) not in self._deleted:
+                    stored_days[(counter_id, month)].add(day)
+        for (counter_id, month), (row, column) in sorted(self._month_places.items(), key=lambda item: item[1][0] or 0):
+            code, when = self._codes_by_id[counter_id], f"{month:%Y-%m}"
+            if (counter_id, month) in days:
+                message = format_lazy(
+                    _(
+                        "{counter} is given for the whole of {month} and for days of it (row {day_row}): give "
+                        "the month by day or as a whole, not both (the whole month would be added to the days)."
+                    ),
+                    counter=code,
+                    month=when,
+                    day_row=days[(counter_id, month)],
+                )
+            elif stored_days.get((counter_id, month)):
+                message = format_lazy(
+                    _(
+                        "{counter} already has values for days of {month}: a whole-month value would be added "
+                        "to them. Give the month by day, or delete its daily values first."
+                    ),
+                    counter=code,
+                    month=when,
+                )
+            else:
+                continue
+            self.add(message, row=row, column=column)
+        for counter_id, month in sorted(stored_months, key=lambda key: key[1]):
+            if (counter_id, month) in days and (counter_id, month) not in self._month_places:
+                self.add(
+                    format_lazy(
+                        _(
+                            "{counter} has a value for the whole of {month}: a value for one of its days would be "
+                            "added to it. Give the month as a whole, or delete its whole-month value first."
+                        ),
+                        counter=self._codes_by_id[counter_id],
+                        month=f"{month:%Y-%m}",
+                    ),
+                    row=days[(counter_id, month)],
+                    column=self._column_of.get(counter_id),
+                )
 
     def _report_bound(self, subset_id, subset_value, bound_id, bound_value, period, row, column, summed=False) -> None:
         """`summed`: the subset's value is the sum of a day's intervals in the file."""

@@ -330,6 +330,7 @@ def test_a_month_is_closed_once_it_is_over_not_before():
     assert statement.month == date(2026, 1, 1)
 
 
+@pytest.mark.django_db
 def test_closing_the_same_month_twice_changes_no_row():
     contract = seed_scenario(scenario_json("ex13_termination_triggers"))
     close(contract, "2026-09")

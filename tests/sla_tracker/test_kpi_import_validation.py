@@ -188,6 +188,61 @@ def test_a_duplicate_row_for_the_same_day_and_counter_is_refused():
     assert nothing_written()
 
 
+def test_a_month_given_both_by_day_and_as_a_whole_in_one_file_is_refused():
+    contract = voice_contract()
+    upload = preview(contract, "Date;Appels reçus;Appels traités\n02/01/2025;1200;1100\n2025-01;5000;\n")
+    assert errors_of(upload) == [
+        (
+            3,
+            "Appels reçus",
+            None,
+            "offered is given for the whole of 2025-01 and for days of it (row 2): give the month by day or as a "
+            "whole, not both (the whole month would be added to the days).",
+        )
+    ]
+    assert nothing_written()
+
+
+def test_a_whole_month_and_stored_days_of_it_or_the_reverse_are_refused():
+    contract = voice_contract()
+    MeasurementFactory(contract=contract, counter=_counter("offered"), day=datetime.date(2025, 1, 2), value=1200)
+    MeasurementFactory(contract=contract, counter=_counter("answered"), day=None, month=datetime.date(2025, 2, 1))
+
+    upload = preview(contract, "Date;Appels reçus;Appels traités\n2025-01;5000;4000\n03/02/2025;1200;1100\n")
+
+    assert errors_of(upload) == [
+        (
+            2,
+            "Appels reçus",
+            None,
+            "offered already has values for days of 2025-01: a whole-month value would be added to them. Give the "
+            "month by day, or delete its daily values first.",
+        ),
+        (
+            3,
+            "Appels traités",
+            None,
+            "answered has a value for the whole of 2025-02: a value for one of its days would be added to it. Give "
+            "the month as a whole, or delete its whole-month value first.",
+        ),
+    ]
+    assert preview(contract, "Date;Appels reçus\n2025-02;5000\n03/01/2025;1200\n").status == UploadStatus.VALIDATED
+
+
+def test_a_whole_month_replaces_the_days_it_deletes_in_the_same_input():
+    contract = voice_contract()
+    offered = _counter("offered")
+    MeasurementFactory(contract=contract, counter=offered, day=datetime.date(2025, 1, 2), value=1200)
+    items = [
+        KpiValue("offered", "2025-01", 5000, row=0, column="value"),
+        KpiValue("offered", "2025-01-02", None, row=1, column="value"),
+    ]
+
+    save_measurements(contract=contract, values=items, source=MeasurementSource.API, actor=contract.owner, today=TODAY)
+
+    assert list(contract.measurements.values_list("day", "value")) == [(None, 5000)]
+
+
 @pytest.mark.parametrize("status", [StatementStatus.APPROVED, StatementStatus.INVOICED])
 def test_a_month_whose_statement_is_approved_is_refused_with_the_way_to_correct_it(status):
     contract = voice_contract()

@@ -711,6 +711,27 @@ def test_one_invalid_cell_writes_nothing_and_shows_its_error_beside_the_cell(cli
     assert "is-invalid" in page
 
 
+def test_the_grid_refuses_a_whole_month_value_beside_the_days_of_that_month(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    store(contract, "offered", month + datetime.timedelta(days=1), "1000")
+    client.force_login(manager)
+
+    response = client.post(grid_url(contract, month), {"v-offered-0": "5000", "v-offered-2": "1000"})
+    cleared = client.post(grid_url(contract, month), {"v-offered-0": "5000", "v-offered-2": ""})  # the month instead
+
+    assert cleared.status_code == 302
+    assert list(Measurement.objects.filter(contract=contract).values_list("day", "value")) == [(None, Decimal("5000"))]
+    assert response.status_code == 200
+    row = next(row for row in response.context["grid"] if row["row"] == 0)
+    cell = next(cell for cell in row["cells"] if cell["name"] == "v-offered-0")
+    assert cell["errors"] == [
+        f"offered already has values for days of {month_label(month)}: a whole-month value would be added to them. "
+        "Give the month by day, or delete its daily values first."
+    ]
+
+
 def test_the_grid_refuses_a_month_whose_statement_is_approved(client):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
