@@ -87,6 +87,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.ParseError):  # a 400 like the others: the body as a whole is wrong
+        exc = exceptions.ValidationError({"non_field_errors": [str(exc.detail)]})
     response = exception_handler(exc, context)
     if response is None:
         return None

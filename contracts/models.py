@@ -232,7 +232,7 @@ class ContractScope(models.Model):
             models.CheckConstraint(
                 name="scope_volume_share_0_100",
                 condition=Q(volume_share_pct__gte=0) & Q(volume_share_pct__lte=100),
-                violation_error_message=_("The share of volume must be between 0 and 100 %."),
+                violation_error_message=_("The share of volume must be between 0 and 100 percent."),
             ),
             models.CheckConstraint(
                 name="scope_coverage_hours_both_or_none",

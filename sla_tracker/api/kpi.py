@@ -8,9 +8,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from config.parsers import JSONParser
 from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.access import contracts_for_kpi_entry
 from sla_tracker.kpi_import.readers import UnreadableFile
@@ -233,7 +234,9 @@ def _group_by_contract(items: list, user) -> tuple[dict, list]:
             continue
         key = str(item.get("contract", "")).strip()
         if key not in contracts:
-            lookup = {"pk": int(key)} if key.isdigit() else {"reference": key}
+            # An id is ASCII digits within a bigint; anything else ("²", "١", 10**30) is a reference.
+            is_id = key.isascii() and key.isdigit() and len(key) <= 18
+            lookup = {"pk": int(key)} if is_id else {"reference": key}
             contracts[key] = visible.filter(**lookup).first() if key else None
         contract = contracts[key]
         if contract is None:

@@ -15,7 +15,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -28,10 +30,12 @@ from config.api import (
     ValidatedModelSerializer,
     has_model_permission,
 )
+from config.parsers import JSONParser
 from contracts.months import first_of_month
 from sla_tracker import filtersets, services
 from sla_tracker.choices import ApprovalStatus
 from sla_tracker.evidence import ALLOWED_EXTENSIONS, evidence_download
+from sla_tracker.kpi_import.access import contracts_for_kpi_entry
 from sla_tracker.kpi_import.service import KpiDataRejected, save_measurement
 from sla_tracker.models import (
     Exclusion,
@@ -228,22 +232,40 @@ class ServiceLevelVersionViewSet(ScopedModelViewSet):
     filterset_class = filtersets.ServiceLevelVersionFilterSet
 
 
+class KpiEntryPermission(BasePermission):
+    """Reads as scoping shows them; writes on the contracts the user may log KPI data for
+    (sla_tracker.kpi_import.access), as for files, bulk posts and the grid: a visible value of
+    another contract is a 403."""
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.method in SAFE_METHODS or may_enter_kpis(request.user, obj.contract_id)
+
+
+def may_enter_kpis(user, contract_id: int) -> bool:
+    return contracts_for_kpi_entry(user).filter(pk=contract_id).exists()
+
+
 class MeasurementViewSet(ScopedModelViewSet):
     """Single daily or monthly values; files and bulk imports go through the KPI import endpoints.
 
     Every write goes through the KPI data service, like files, bulk and hand entry: the same checks,
-    the refusal of a month whose statement is approved, the contract's lock and the change log. A
-    value's key (contract, counter, day or month) does not change: delete it and create the new one.
-    A delete is recorded in the change log, so it needs the permission to change KPI data.
+    the refusal of a month whose statement is approved, the contract's lock and the change log, and
+    the same rule of who may log data for which contract. A value's key (contract, counter, day or
+    month) does not change: delete it and create the new one.
     """
 
     queryset = Measurement.objects.all()
     serializer_class = MeasurementSerializer
     filterset_class = filtersets.MeasurementFilterSet
+    permission_classes = [KpiEntryPermission]
     create_input_class = MeasurementInput
-    delete_permission = "change"
 
     def create_with_service(self, data: dict) -> Measurement:
+        if not may_enter_kpis(self.request.user, data["contract"].pk):
+            raise PermissionDenied
         return self._save(data, data["value"], must_be_new=True)
 
     @extend_schema(request=MeasurementInput)

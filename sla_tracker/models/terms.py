@@ -315,7 +315,7 @@ class ServiceLevelVersion(MonthStartMixin):
                 name="slversion_earn_back_complete",
                 condition=Q(earn_back_months__isnull=True, earn_back_pct__isnull=True)
                 | Q(earn_back_months__isnull=False, earn_back_months__gte=1, earn_back_pct__isnull=False),
-                violation_error_message=_("Earn-back needs both its months and its %."),
+                violation_error_message=_("Earn-back needs both its months and its percentage."),
             ),
             models.CheckConstraint(
                 name="slversion_bonus_complete",

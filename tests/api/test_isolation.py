@@ -45,9 +45,19 @@ def keeps_the_record_of(user, meeting: Meeting) -> bool:
     return not user.is_vendor_user and CommitteeMember.objects.filter(committee=meeting.committee, user=user).exists()
 
 
+def logs_kpis_for(user, contract) -> bool:
+    """Who logs KPI data: administrators and vendor managers, and a vendor's users where the contract lets
+    the vendor report its own data; whatever the role's model permissions (procurement reviews, not logs)."""
+    if user.role in (Role.ADMINISTRATOR, Role.VENDOR_MANAGER):
+        return True
+    return user.role == Role.VENDOR_USER and contract.vendor_self_reporting
+
+
 def may_write(user, endpoint, obj) -> bool:
     if endpoint.record:
         return keeps_the_record_of(user, obj if isinstance(obj, Meeting) else obj.meeting)
+    if endpoint.label == "sla_tracker.Measurement":
+        return logs_kpis_for(user, obj.contract)
     return may_change(user.role, endpoint.app)
 
 
@@ -113,7 +123,7 @@ def test_a_delete_is_404_outside_scope_403_without_the_permission_and_204_with_i
 ):
     obj = row(worlds[0] if whose == "own" else worlds[1], endpoint)
     response = client_for(users[role]).delete(detail_url(endpoint, obj))
-    expected = 204 if may_change(role, endpoint.app) else 403
+    expected = 204 if may_write(users[role], endpoint, obj) else 403
     if not visible(role, endpoint, whose):
         expected = 404
     assert response.status_code == expected, response.content

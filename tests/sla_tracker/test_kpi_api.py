@@ -220,6 +220,32 @@ def test_a_single_value_is_created_with_its_change_log_entry():
     assert (change.action, change.new_value, change.changed_by) == (ChangeAction.CREATE, Decimal(1130), contract.owner)
 
 
+def test_single_values_are_logged_by_whoever_may_upload_the_contracts_data_and_no_one_else():
+    contract = voice_contract(vendor_self_reporting=True)
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+    procurement = UserFactory(procurement=True)
+    stored = MeasurementFactory(contract=contract, counter=KpiCounter.objects.get(code="offered"), value=1200)
+    url = f"/api/v1/measurements/{stored.pk}/"
+
+    by_vendor = client_for(vendor_user).post("/api/v1/measurements/", measurement_payload(contract), format="json")
+    refused = [
+        client_for(procurement).post("/api/v1/measurements/", measurement_payload(contract, value=1), format="json"),
+        client_for(procurement).patch(url, {"value": "1"}, format="json"),
+        client_for(procurement).delete(url),
+    ]
+    contract.vendor_self_reporting = False
+    contract.save()
+    no_longer = client_for(vendor_user).patch(url, {"value": "1"}, format="json")
+
+    assert by_vendor.status_code == 201, by_vendor.content
+    assert [response.status_code for response in refused] == [403, 403, 403]
+    assert no_longer.status_code == 403
+    assert client_for(procurement).get(url).status_code == 200  # procurement reads what it reviews
+    stored.refresh_from_db()
+    assert stored.value == 1200
+    assert Measurement.objects.count() == 2
+
+
 def test_a_single_whole_month_value_is_created():
     contract = voice_contract()
     qa = KpiCounter.objects.get(code="qa_evaluations")
