@@ -21,6 +21,8 @@ from contracts.choices import (
 from contracts.dates import ContractTerms
 from contracts.months import first_of_month
 
+MAX_TERM_MONTHS = 600  # fifty years
+
 
 class Vendor(models.Model):
     """A BPO provider the company outsources customer contact to."""
@@ -118,20 +120,30 @@ class Contract(models.Model):
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.EUR)
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     start_date = models.DateField(_("start date"))
-    initial_term_months = models.PositiveIntegerField(_("initial term (months)"), validators=[MinValueValidator(1)])
+    # Upper bounds keep the dates computed from these (renewals, notice deadlines) within the calendar.
+    initial_term_months = models.PositiveIntegerField(
+        _("initial term (months)"), validators=[MinValueValidator(1), MaxValueValidator(MAX_TERM_MONTHS)]
+    )
     end_date = models.DateField(_("end of current term"), help_text=_("Moves forward with each renewal."))
     renewal_type = models.CharField(_("renewal"), max_length=10, choices=RenewalType.choices, default=RenewalType.TACIT)
-    renewal_term_months = models.PositiveIntegerField(_("renewal term (months)"), null=True, blank=True)
-    max_renewals = models.PositiveIntegerField(
-        _("maximum renewals"), null=True, blank=True, help_text=_("Empty means unlimited.")
+    renewal_term_months = models.PositiveIntegerField(
+        _("renewal term (months)"), null=True, blank=True, validators=[MaxValueValidator(MAX_TERM_MONTHS)]
     )
-    notice_period = models.PositiveIntegerField(_("notice period"))
+    max_renewals = models.PositiveIntegerField(
+        _("maximum renewals"),
+        null=True,
+        blank=True,
+        help_text=_("Empty means unlimited."),
+        validators=[MaxValueValidator(100)],
+    )
+    notice_period = models.PositiveIntegerField(_("notice period"), validators=[MaxValueValidator(1000)])
     notice_period_unit = models.CharField(
         _("notice period unit"), max_length=15, choices=PeriodUnit.choices, default=PeriodUnit.MONTHS
     )
     decision_buffer_days = models.PositiveIntegerField(
         _("internal decision buffer (days)"),
         default=30,
+        validators=[MaxValueValidator(3650)],
         help_text=_("How long before the notice deadline the internal decision is due."),
     )
     vendor_self_reporting = models.BooleanField(

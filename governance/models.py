@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -37,7 +38,10 @@ class Committee(models.Model):
     tier = models.CharField(_("tier"), max_length=12, choices=Tier.choices)
     cadence = models.CharField(_("required cadence"), max_length=12, choices=Cadence.choices)
     quorum = models.PositiveSmallIntegerField(
-        _("quorum"), default=2, help_text=_("Members present needed for the meeting to decide.")
+        _("quorum"),
+        default=2,
+        help_text=_("Members present needed for the meeting to decide."),
+        validators=[MaxValueValidator(100)],
     )
     terms_of_reference = models.TextField(_("terms of reference"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)

@@ -453,6 +453,9 @@ def decide_exclusion(*, exclusion_id: int, actor, approve: bool) -> Exclusion:
                 _("This exclusion is already decided (%(decision)s): propose a new one to change it.")
                 % {"decision": exclusion.get_status_display().lower()}
             )
+        if approve and exclusion.requested_by_id == getattr(actor, "pk", None):
+            # Four eyes: an exclusion removes days from the counts that credits are computed from.
+            raise ValidationError(_("An exclusion is approved by someone other than who proposed it."))
         exclusion.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
         exclusion.decided_by, exclusion.decided_at = actor, timezone.now()
         exclusion._history_user = actor

@@ -68,6 +68,21 @@ class KpiCounter(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    # What a counter's values mean: formulas, column mappings and stored data refer to it by its code.
+    DEFINING_FIELDS = ("code", "channel", "unit")
+
+    def clean(self) -> None:
+        super().clean()
+        if self.pk is None:
+            return
+        stored = KpiCounter.objects.filter(pk=self.pk).values(*self.DEFINING_FIELDS).first()
+        if stored is None:
+            return
+        changed = [name for name in self.DEFINING_FIELDS if getattr(self, name) != stored[name]]
+        if changed:
+            message = _("A counter's code, channel and unit are fixed: create a new counter for another definition.")
+            raise ValidationError(dict.fromkeys(changed, message))
+
     @property
     def is_integer(self) -> bool:
         return self.unit == CounterUnit.COUNT

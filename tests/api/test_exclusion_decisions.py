@@ -53,6 +53,23 @@ def test_a_vendor_manager_proposes_and_procurement_approves(worlds, users, clien
     assert exclusion.history.first().history_user == users[Role.PROCUREMENT]
 
 
+def test_who_proposed_an_exclusion_does_not_approve_it_but_may_withdraw_it(worlds, users, client_for):
+    procurement = users[Role.PROCUREMENT]
+    own = f.ExclusionFactory(contract=worlds[0]["contracts.Contract"], requested_by=procurement)
+    other = f.ExclusionFactory(contract=worlds[0]["contracts.Contract"], requested_by=procurement)
+
+    approved = _decide(client_for(procurement), own, "approve")
+    withdrawn = _decide(client_for(procurement), other, "reject")
+
+    assert approved.status_code == 400
+    assert approved.json()["errors"] == {
+        "non_field_errors": ["An exclusion is approved by someone other than who proposed it."]
+    }
+    own.refresh_from_db()
+    assert (own.status, own.decided_by) == (ApprovalStatus.PROPOSED, None)
+    assert withdrawn.json()["status"] == ApprovalStatus.REJECTED
+
+
 def test_procurement_rejects_a_proposal(proposed, users, client_for):
     response = _decide(client_for(users[Role.PROCUREMENT]), proposed, "reject")
 

@@ -41,3 +41,34 @@ def test_a_contract_that_is_not_an_ascii_id_is_unknown_in_a_bulk_post(users, cli
 
     assert response.status_code == 400, response.content
     assert response.json() == {"errors": [{"index": 0, "field": "contract", "message": "Unknown contract."}]}
+
+
+@pytest.mark.parametrize(
+    ("field", "largest"),
+    [
+        ("initial_term_months", 600),
+        ("renewal_term_months", 600),
+        ("max_renewals", 100),
+        ("notice_period", 1000),
+        ("decision_buffer_days", 3650),
+    ],
+)
+def test_a_contracts_terms_are_bounded_so_that_its_dates_stay_in_the_calendar(worlds, admin, field, largest):
+    contract = worlds[0]["contracts.Contract"]
+    before = getattr(contract, field)
+
+    response = admin.patch(f"/api/v1/contracts/{contract.pk}/", {field: 10**15}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][field] == [f"Ensure this value is less than or equal to {largest}."]
+    contract.refresh_from_db()
+    assert getattr(contract, field) == before
+
+
+def test_a_committees_quorum_is_bounded(worlds, admin):
+    committee = worlds[0]["governance.Committee"]
+
+    response = admin.patch(f"/api/v1/committees/{committee.pk}/", {"quorum": 10**15}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]) == ["quorum"]

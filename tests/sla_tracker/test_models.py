@@ -654,3 +654,18 @@ def test_approved_and_invoiced_statements_are_locked():
     assert PenaltyStatementFactory.build(approved=True).is_locked
     assert PenaltyStatementFactory.build(approved=True, status=StatementStatus.INVOICED).is_locked
     assert not PenaltyStatementFactory.build(status=StatementStatus.DISPUTED).is_locked
+
+
+def test_a_counters_code_channel_and_unit_are_fixed_once_created_its_name_is_not():
+    counter = KpiCounterFactory(code="answered_within_20s", channel="voice", unit="count")
+
+    for field, value in (("code", "awt20"), ("channel", "chat"), ("unit", "seconds")):
+        changed = KpiCounter.objects.get(pk=counter.pk)
+        setattr(changed, field, value)
+        with pytest.raises(ValidationError) as refusal:
+            changed.full_clean()
+        assert refusal.value.message_dict == {
+            field: ["A counter's code, channel and unit are fixed: create a new counter for another definition."]
+        }
+    counter.name = "Calls answered within 20 seconds"
+    counter.full_clean()
