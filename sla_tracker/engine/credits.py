@@ -189,16 +189,16 @@ def earn_back(code: str, status: Status, month: Month, history: History, currenc
     for prior in history.months:
         line = prior.line(code)
         rule = line.earn_back_rule if line else None
-        if rule is None or line.credit <= 0 or not prior.month < month <= prior.month + rule.months:
+        elapsed = month.months_since(prior.month)  # not prior.month + rule.months: may pass 9999
+        if rule is None or line.credit <= 0 or not 0 < elapsed <= rule.months:
             continue
-        elapsed = month.months_since(prior.month)
         between = [history.line(prior.month + step, code) for step in range(1, elapsed)]
         if not all(item is not None and item.status is Status.MET for item in between):
             continue  # already forfeited in an earlier month
         if status is not Status.MET:
             template = _("earn-back of the {month} credit forfeited ({current} not met)")
             notes.append(note(template, month=str(prior.month), current=str(month)))
-        elif month == prior.month + rule.months:
+        elif elapsed == rule.months:
             earned = pct_of(rule.pct, line.credit)
             total += earned
             notes.append(

@@ -93,7 +93,7 @@ def judge(
     rule = terms.expected_miss_rule
     occurrences = None
     if rule is not None:
-        earlier = history.between(month - (rule.window - 1), month - 1)
+        earlier = history.between(month.window_start(rule.window), month - 1)
         occurrences = 1 + sum(_missed_expected(prior.line(terms.code)) for prior in earlier)
     minimum = terms.minimum
     if minimum is not None and not terms.is_better_or_equal(compared, Fraction(minimum)):

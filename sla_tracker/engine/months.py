@@ -44,6 +44,11 @@ class Month:
     def __sub__(self, months: int) -> Month:
         return self + -months
 
+    def window_start(self, length: int) -> Month:
+        """The first of the ``length`` months ending with this one, but not before 0001-01: a
+        window may reach back before the calendar (stored windows go up to 32767 months)."""
+        return self - min(length - 1, self.months_since(Month(1, 1)))
+
     def months_since(self, other: Month) -> int:
         """How many months ``other`` lies before this month (negative if after)."""
         return (self.year - other.year) * 12 + self.month - other.month

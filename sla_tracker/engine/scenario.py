@@ -45,6 +45,13 @@ from .terms import (
 )
 
 MEASURED_PLACES = 4
+# Limits that keep an evaluation short and its month arithmetic inside the calendar. They are at
+# least as wide as the stored terms (sla_tracker.models.terms), so an exported contract loads.
+MAX_MONTHS = 120  # months evaluated by one scenario: ten years
+FIRST_YEAR, LAST_YEAR = 1900, 9000  # of the evaluated months
+MAX_COUNT = 32767  # months, windows, runs, occurrences: stored as PositiveSmallIntegerField
+MAX_PRECISION = 6  # as ServiceLevelVersion.precision
+MAX_VOLUME = 2147483647  # as ServiceLevelVersion.min_volume, a PositiveIntegerField
 _DECIMAL_PATTERN = re.compile(r"-?\d+(\.\d+)?")
 _COUNTER_PATTERN = re.compile(r"-?[A-Za-z_][A-Za-z0-9_]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -246,7 +253,18 @@ class _Reader:
         if not isinstance(value, list):
             self.fail(name, "must be a list")
             return []
-        return [read(item, f"{name}[{index}]") for index, item in enumerate(value)]
+        return self.each(value, name, read)
+
+    def each(self, items: list[Any], path: str, read: Callable[[Any, str], Any]) -> list[Any]:
+        """The items of a list of objects read; a null item is reported (and skipped) here, as
+        ``fields`` takes null for a missing required field that is already reported."""
+        read_items = []
+        for index, item in enumerate(items):
+            if item is None:
+                self.fail(f"{path}[{index}]", "must be an object")
+            else:
+                read_items.append(read(item, f"{path}[{index}]"))
+        return read_items
 
     def optional(
         self, fields: dict[str, Any], name: str, read: Callable[..., Any], path: str = ""
@@ -255,7 +273,14 @@ class _Reader:
 
     # Values
 
-    def decimal(self, value: Any, path: str, *, minimum: Decimal | None = None) -> Decimal | None:
+    def decimal(
+        self,
+        value: Any,
+        path: str,
+        *,
+        minimum: Decimal | None = None,
+        maximum: Decimal | None = None,
+    ) -> Decimal | None:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -269,12 +294,24 @@ class _Reader:
         if minimum is not None and number < minimum:
             self.fail(path, f"must be at least {minimum}")
             return None
+        if maximum is not None and number > maximum:
+            self.fail(path, f"must be at most {maximum}")
+            return None
+        return number
+
+    def positive(self, value: Any, path: str) -> Decimal | None:
+        number = self.decimal(value, path)
+        if number is not None and number <= 0:
+            self.fail(path, "must be above 0")
+            return None
         return number
 
     def pct(self, value: Any, path: str) -> Decimal | None:
         return self.decimal(value, path, minimum=Decimal(0))
 
-    def integer(self, value: Any, path: str, minimum: int = 1) -> int | None:
+    def integer(
+        self, value: Any, path: str, minimum: int = 1, maximum: int = MAX_COUNT
+    ) -> int | None:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
@@ -282,6 +319,9 @@ class _Reader:
             return None
         if value < minimum:
             self.fail(path, f"must be at least {minimum}")
+            return None
+        if value > maximum:
+            self.fail(path, f"must be at most {maximum}")
             return None
         return value
 
@@ -340,7 +380,11 @@ class _Reader:
         if not isinstance(value, list) or not value:
             self.fail(path, "must be a non-empty list of service level codes")
             return ()
-        return tuple(self.text(code, f"{path}[{index}]") for index, code in enumerate(value))
+        # A null code is no code: "" is refused as one.
+        return tuple(
+            self.text("" if code is None else code, f"{path}[{index}]")
+            for index, code in enumerate(value)
+        )
 
     # Contract level
 
@@ -350,8 +394,16 @@ class _Reader:
         last = self.month(fields.get("to"), f"{path}.to") if "to" in fields else None
         if first is None or last is None:
             return None
+        for month, name in ((first, "from"), (last, "to")):
+            if not FIRST_YEAR <= month.year <= LAST_YEAR:
+                self.fail(f"{path}.{name}", f"the year must be from {FIRST_YEAR} to {LAST_YEAR}")
+                return None
         if last < first:
             self.fail(f"{path}.to", f"must not be before from ({first})")
+            return None
+        latest = first + (MAX_MONTHS - 1)
+        if last > latest:
+            self.fail(f"{path}.to", f"at most {MAX_MONTHS} months at a time: {latest} at the latest")
             return None
         return MonthRange(first, last)
 
@@ -372,11 +424,18 @@ class _Reader:
             if key == "default":
                 continue
             month = self.month(key, _child(path, key))
-            by_month[month] = self.decimal(amount, _child(path, key), minimum=Decimal(0))
+            by_month[month] = self.required_decimal(amount, _child(path, key))
         default = self.optional(value, "default", self.money, path)
         return Charges(default, by_month)
 
     def money(self, value: Any, path: str) -> Decimal | None:
+        return self.decimal(value, path, minimum=Decimal(0))
+
+    def required_decimal(self, value: Any, path: str) -> Decimal | None:
+        """A value of at least 0 where null cannot mean a missing field already reported."""
+        if value is None:
+            self.fail(path, "required")
+            return None
         return self.decimal(value, path, minimum=Decimal(0))
 
     def trigger(self, value: Any, path: str) -> TerminationTrigger:
@@ -416,7 +475,7 @@ class _Reader:
             kind=self.choice(_value(fields, "kind", "critical"), f"{path}.kind", Kind),
             numerator=self.formula(fields.get("numerator"), f"{path}.numerator"),
             denominator=self.formula(fields.get("denominator"), f"{path}.denominator"),
-            scale=self.decimal(_value(fields, "scale", "100"), f"{path}.scale", minimum=Decimal(0)),
+            scale=self.positive(_value(fields, "scale", "100"), f"{path}.scale"),
             direction=self.choice(
                 _value(fields, "direction", "higher_is_better"), f"{path}.direction", Direction
             ),
@@ -428,8 +487,11 @@ class _Reader:
             credit=self.optional(fields, "credit", self.credit, path),
             cap_pct=self.optional(fields, "cap_pct", self.pct, path),
             multipliers=tuple(
-                self.multiplier(item, f"{path}.multipliers[{index}]")
-                for index, item in enumerate(self.list_of(fields, "multipliers", path))
+                self.each(
+                    self.list_of(fields, "multipliers", path),
+                    f"{path}.multipliers",
+                    self.multiplier,
+                )
             ),
             earn_back=self.optional(fields, "earn_back", self.earn_back, path),
             bonus=self.optional(fields, "bonus", self.bonus, path),
@@ -455,7 +517,7 @@ class _Reader:
         return tuple(CounterTerm.parse(item) for item in value)
 
     def precision(self, value: Any, path: str) -> int | None:
-        return self.integer(value, path, minimum=0)
+        return self.integer(value, path, minimum=0, maximum=MAX_PRECISION)
 
     def miss_rule(self, value: Any, path: str) -> ExpectedMissRule:
         fields = self.fields(value, path, required={"occurrences", "window"})
@@ -467,7 +529,12 @@ class _Reader:
     def min_volume(self, value: Any, path: str) -> MinVolume:
         fields = self.fields(value, path, required={"at_least"}, optional={"rule"})
         return MinVolume(
-            at_least=self.decimal(fields.get("at_least"), f"{path}.at_least", minimum=Decimal(0)),
+            at_least=self.decimal(
+                fields.get("at_least"),
+                f"{path}.at_least",
+                minimum=Decimal(0),
+                maximum=Decimal(MAX_VOLUME),
+            ),
             rule=self.choice(_value(fields, "rule", "not_measured"), f"{path}.rule", MinVolumeRule),
         )
 
@@ -497,9 +564,7 @@ class _Reader:
             if not isinstance(bands, list) or not bands:
                 self.fail(f"{path}.bands", "must be a non-empty list of bands")
                 return TieredCredit(())
-            return TieredCredit(
-                tuple(self.band(band, f"{path}.bands[{index}]") for index, band in enumerate(bands))
-            )
+            return TieredCredit(tuple(self.each(bands, f"{path}.bands", self.band)))
         return LinearCredit(
             pct_per_point=self.pct(fields.get("pct_per_point"), f"{path}.pct_per_point"),
             shortfall=self.choice(
@@ -544,10 +609,10 @@ class _Reader:
     def row(self, value: Any, path: str) -> CounterRow | None:
         fields = self.fields(value, path, required={"values"}, optional={"date", "month"})
         values = self.counter_values(fields.get("values"), f"{path}.values")
-        if ("date" in fields) == ("month" in fields):
+        if (fields.get("date") is None) == (fields.get("month") is None):  # null: absent
             self.fail(path, 'needs exactly one of "date" and "month"')
             return None
-        if "date" in fields:
+        if fields.get("date") is not None:
             day = self.date(fields["date"], f"{path}.date")
             return None if day is None else CounterRow(Month.of(day), values, day)
         month = self.month(fields["month"], f"{path}.month")
@@ -561,7 +626,7 @@ class _Reader:
         for name, number in value.items():
             if not _IDENTIFIER.fullmatch(name):
                 self.fail(_child(path, name), "not a counter name")
-            values[name] = self.decimal(number, _child(path, name), minimum=Decimal(0))
+            values[name] = self.required_decimal(number, _child(path, name))
         return values
 
     def exclusion(self, value: Any, path: str) -> Exclusion:

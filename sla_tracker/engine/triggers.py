@@ -30,7 +30,7 @@ def _evidence(trigger: TerminationTrigger, current: PriorMonth, history: History
     """Why ``trigger`` holds at this close, as notes; none when it does not hold."""
     if trigger.type is TriggerType.CONSECUTIVE_DEFAULTS:
         return _consecutive_evidence(trigger.months, current)
-    first = current.month - (trigger.window - 1)
+    first = current.month.window_start(trigger.window)
     window = [*history.between(first, current.month - 1), current]
     if trigger.type is TriggerType.DEFAULTS_IN_WINDOW:
         hits = [prior.month for prior in window if prior.has_credit_bearing_default]

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from contracts.models import Contract
 from sla_tracker.engine import Month, MonthRange
+from sla_tracker.engine.scenario import MAX_MONTHS
 from sla_tracker.penalty_inputs import export_scenario
 
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
             months = MonthRange(Month.parse(first), Month.parse(last))
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if len(months) > MAX_MONTHS:
+            raise CommandError(f"at most {MAX_MONTHS} months at a time, as simulate_penalties evaluates them")
         try:
             stored = Contract.objects.get(reference=contract)
         except Contract.DoesNotExist as exc:
