@@ -217,11 +217,30 @@ def _locked_audit(audit: Audit, expected: str) -> Audit:
 
 
 @transaction.atomic
-def notify_audit(*, audit: Audit, notice_date: datetime.date, actor, override_reason: str = "") -> Audit:
+def notify_audit(
+    *,
+    audit: Audit,
+    notice_date: datetime.date,
+    actor,
+    override_reason: str = "",
+    today: datetime.date | None = None,
+) -> Audit:
     """Record the notice sent to the vendor (planned → notified), checked against the clause again
-    with the real notice date."""
+    with the real notice date, which lies between the contract's start and today."""
     AuditRight.objects.select_for_update().get(pk=audit.audit_right_id)
     audit = _locked_audit(audit, AuditStatus.PLANNED)
+    if notice_date > (today or timezone.localdate()):
+        raise ValidationError(
+            {"notice_date": _("Record the notice once it is sent: its date cannot be in the future.")}
+        )
+    start = audit.audit_right.contract.start_date
+    if notice_date < start:
+        raise ValidationError(
+            {
+                "notice_date": _("The notice cannot predate the contract, which started on %(start)s.")
+                % {"start": formats.date_format(start, "SHORT_DATE_FORMAT")}
+            }
+        )
     _check_right(audit, notice_date=notice_date, actor=actor, override_reason=override_reason)
     audit.notice_date = notice_date
     audit.status = AuditStatus.NOTIFIED
@@ -230,8 +249,14 @@ def notify_audit(*, audit: Audit, notice_date: datetime.date, actor, override_re
 
 
 @transaction.atomic
-def start_fieldwork(*, audit: Audit, actor) -> Audit:
+def start_fieldwork(*, audit: Audit, actor, today: datetime.date | None = None) -> Audit:
+    """notified → fieldwork, from the fieldwork's first day: the notice was given for that day."""
     audit = _locked_audit(audit, AuditStatus.NOTIFIED)
+    if (today or timezone.localdate()) < audit.fieldwork_start:
+        raise ValidationError(
+            _("The fieldwork starts on %(start)s, as the notice says: it cannot start earlier.")
+            % {"start": formats.date_format(audit.fieldwork_start, "SHORT_DATE_FORMAT")}
+        )
     audit.status = AuditStatus.FIELDWORK
     _save(audit, actor=actor, reason="Fieldwork started")
     return audit
@@ -241,17 +266,17 @@ def start_fieldwork(*, audit: Audit, actor) -> Audit:
 def report_audit(
     *, audit: Audit, report_date: datetime.date, report_summary: str, actor, today: datetime.date | None = None
 ) -> Audit:
-    """Record the audit's report (fieldwork → reported). Its date is between the notice and today: the
-    findings' remediation due dates count from it."""
+    """Record the audit's report (fieldwork → reported). Its date is between the fieldwork's start and
+    today: the findings' remediation due dates count from it."""
     audit = _locked_audit(audit, AuditStatus.FIELDWORK)
     today = today or timezone.localdate()
     if report_date > today:
         raise ValidationError({"report_date": _("The report date cannot be in the future.")})
-    if audit.notice_date is not None and report_date < audit.notice_date:
+    if report_date < audit.fieldwork_start:
         raise ValidationError(
             {
-                "report_date": _("The report cannot predate the notice sent on %(notice)s.")
-                % {"notice": formats.date_format(audit.notice_date, "SHORT_DATE_FORMAT")}
+                "report_date": _("The report cannot predate the fieldwork, which started on %(start)s.")
+                % {"start": formats.date_format(audit.fieldwork_start, "SHORT_DATE_FORMAT")}
             }
         )
     audit.status = AuditStatus.REPORTED

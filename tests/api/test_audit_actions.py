@@ -152,9 +152,11 @@ def test_an_audit_is_notified_worked_reported_and_closed_through_its_actions(rig
     audit_id = auditor.post("/api/v1/audits/", _audit(right, start=D(2026, 1, 5)), format="json").json()["id"]
     url = f"/api/v1/audits/{audit_id}"
 
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: D(2025, 12, 29))  # the notice goes out
     too_late = auditor.post(f"{url}/notify/", {"notice_date": "2025-12-29"}, format="json")
     assert "Notice of 7 calendar days is shorter than the 30 calendar days required." in _errors(too_late)
     assert auditor.post(f"{url}/notify/", {"notice_date": "2025-12-01"}, format="json").json()["status"] == "notified"
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: D(2026, 1, 5))  # the fieldwork starts
     assert auditor.post(f"{url}/start-fieldwork/").json()["status"] == "fieldwork"
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: D(2026, 2, 2))  # the report is written
     reported = auditor.post(f"{url}/report/", {"report_date": "2026-02-02", "report_summary": "Two findings."})
@@ -163,10 +165,11 @@ def test_an_audit_is_notified_worked_reported_and_closed_through_its_actions(rig
     assert _errors(auditor.post(f"{url}/start-fieldwork/")) == ["The audit is Closed; this step needs it Notified."]
 
 
-def test_an_audit_with_unsettled_findings_stays_open(worlds, auditor):
+def test_an_audit_with_unsettled_findings_stays_open(worlds, auditor, monkeypatch):
     audit = worlds[0]["audits.Audit"]
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: D(2025, 6, 20))  # after the fieldwork
     reported = auditor.post(
-        f"/api/v1/audits/{audit.pk}/report/", {"report_date": "2025-05-02", "report_summary": "One."}
+        f"/api/v1/audits/{audit.pk}/report/", {"report_date": "2025-06-20", "report_summary": "One."}
     )
     assert reported.status_code == 200, reported.content
 

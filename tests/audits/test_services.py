@@ -128,20 +128,48 @@ def test_notifying_checks_the_real_notice_date(auditor):
 
 def test_an_audit_moves_planned_notified_fieldwork_reported_closed(auditor):
     audit = plan(AuditRightFactory(), auditor)
-    audit = services.notify_audit(audit=audit, notice_date=D(2025, 5, 2), actor=auditor)
-    audit = services.start_fieldwork(audit=audit, actor=auditor)
-    audit = services.report_audit(audit=audit, report_date=D(2025, 6, 20), report_summary="Two findings", actor=auditor)
+    audit = services.notify_audit(audit=audit, notice_date=D(2025, 5, 2), actor=auditor, today=D(2025, 5, 2))
+    audit = services.start_fieldwork(audit=audit, actor=auditor, today=FIELDWORK_START)
+    audit = services.report_audit(
+        audit=audit, report_date=D(2025, 6, 20), report_summary="Two findings", actor=auditor, today=D(2025, 6, 20)
+    )
     assert (audit.status, audit.report_date) == (AuditStatus.REPORTED, D(2025, 6, 20))
     audit = services.close_audit(audit=audit, actor=auditor)
     assert audit.status == AuditStatus.CLOSED
 
 
-def test_a_report_is_dated_between_the_notice_and_today(auditor):
+def test_a_notice_is_dated_between_the_contracts_start_and_today(auditor):
     audit = plan(AuditRightFactory(), auditor)
-    audit = services.notify_audit(audit=audit, notice_date=D(2025, 5, 2), actor=auditor)
-    audit = services.start_fieldwork(audit=audit, actor=auditor)
+    start = audit.audit_right.contract.start_date
 
-    for day, message in ((D(2025, 5, 1), "The report cannot predate the notice sent on "), (D(2025, 6, 21), "future")):
+    for day, message in ((D(2025, 5, 3), "cannot be in the future"), (start - datetime.timedelta(days=1), "predate")):
+        with pytest.raises(ValidationError, match=message) as refusal:
+            services.notify_audit(audit=audit, notice_date=day, actor=auditor, today=D(2025, 5, 2))
+        assert list(refusal.value.error_dict) == ["notice_date"]
+    audit.refresh_from_db()
+    assert (audit.status, audit.notice_date) == (AuditStatus.PLANNED, None)
+
+
+def test_the_fieldwork_starts_on_the_day_the_notice_gave_not_earlier(auditor):
+    audit = plan(AuditRightFactory(), auditor)
+    audit = services.notify_audit(audit=audit, notice_date=D(2025, 5, 2), actor=auditor, today=D(2025, 5, 2))
+
+    with pytest.raises(ValidationError, match=r"The fieldwork starts on .* as the notice says: it cannot start"):
+        services.start_fieldwork(audit=audit, actor=auditor, today=FIELDWORK_START - datetime.timedelta(days=1))
+    audit.refresh_from_db()
+    assert audit.status == AuditStatus.NOTIFIED
+    assert services.start_fieldwork(audit=audit, actor=auditor, today=FIELDWORK_START).status == AuditStatus.FIELDWORK
+
+
+def test_a_report_is_dated_between_the_fieldworks_start_and_today(auditor):
+    audit = plan(AuditRightFactory(), auditor)
+    audit = services.notify_audit(audit=audit, notice_date=D(2025, 5, 2), actor=auditor, today=D(2025, 5, 2))
+    audit = services.start_fieldwork(audit=audit, actor=auditor, today=FIELDWORK_START)
+
+    for day, message in (
+        (D(2025, 6, 1), "The report cannot predate the fieldwork, which started on "),
+        (D(2025, 6, 21), "future"),
+    ):
         with pytest.raises(ValidationError, match=message) as refusal:
             services.report_audit(
                 audit=audit, report_date=day, report_summary="Two findings", actor=auditor, today=D(2025, 6, 20)
@@ -150,9 +178,9 @@ def test_a_report_is_dated_between_the_notice_and_today(auditor):
     audit.refresh_from_db()
     assert (audit.status, audit.report_date) == (AuditStatus.FIELDWORK, None)
     reported = services.report_audit(
-        audit=audit, report_date=D(2025, 5, 2), report_summary="Two findings", actor=auditor, today=D(2025, 6, 20)
+        audit=audit, report_date=FIELDWORK_START, report_summary="Two findings", actor=auditor, today=D(2025, 6, 20)
     )
-    assert reported.report_date == D(2025, 5, 2)
+    assert reported.report_date == FIELDWORK_START
 
 
 def test_an_audit_cannot_skip_a_step(auditor):

@@ -54,6 +54,10 @@ def other_contract():
     return ContractFactory(reference="AUD-CTR-B", vendor=VendorFactory(name="Other BPO"))
 
 
+# Fieldwork from today (noticed today): it may start, and be reported, today.
+STARTING_TODAY = {"notice_date": TODAY, "fieldwork_start": TODAY, "fieldwork_end": TODAY + datetime.timedelta(days=4)}
+
+
 def make_audit(contract, status=AuditStatus.PLANNED, **values):
     """An audit under its own right of `contract` (so the year's allowance is its own)."""
     right = AuditRightFactory(contract=contract)
@@ -264,8 +268,9 @@ def test_an_auditor_records_the_notice(client, auditor, contract):
     assert (record.history_user, record.history_change_reason) == (auditor, "Notified")
 
 
-def test_a_notice_too_short_is_refused_on_the_page_quoting_the_clause(client, auditor, contract):
+def test_a_notice_too_short_is_refused_on_the_page_quoting_the_clause(client, auditor, contract, monkeypatch):
     audit = make_audit(contract)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: D(2025, 5, 20))  # a late notice goes out
     before = snapshot(audit)
     signed_in(client, auditor)
 
@@ -278,8 +283,11 @@ def test_a_notice_too_short_is_refused_on_the_page_quoting_the_clause(client, au
     assert snapshot(audit) == before
 
 
-def test_an_administrator_overrides_a_short_notice_with_a_reason_but_an_auditor_may_not(client, auditor, contract):
+def test_an_administrator_overrides_a_short_notice_with_a_reason_but_an_auditor_may_not(
+    client, auditor, contract, monkeypatch
+):
     audit = make_audit(contract)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: D(2025, 5, 20))  # a late notice goes out
     before = snapshot(audit)
     data = {"notice_date": "2025-05-20", "override_reason": "Regulator's written demand"}
 
@@ -298,7 +306,7 @@ def test_an_administrator_overrides_a_short_notice_with_a_reason_but_an_auditor_
 
 
 def test_an_auditor_starts_the_fieldwork_reports_and_closes(client, auditor, contract):
-    audit = make_audit(contract, AuditStatus.NOTIFIED)
+    audit = make_audit(contract, AuditStatus.NOTIFIED, **STARTING_TODAY)
     signed_in(client, auditor)
 
     client.post(action_url(audit, "start-fieldwork"))
@@ -499,8 +507,8 @@ def test_a_blank_plan_or_evidence_is_refused_and_nothing_changes(client, auditor
 def _all_actions(contract):
     """Every action with a valid input, on rows where the service would accept it."""
     planned = make_audit(contract)
-    notified = make_audit(contract, AuditStatus.NOTIFIED)
-    fieldwork = make_audit(contract, AuditStatus.FIELDWORK)
+    notified = make_audit(contract, AuditStatus.NOTIFIED, **STARTING_TODAY)
+    fieldwork = make_audit(contract, AuditStatus.FIELDWORK, **STARTING_TODAY)
     reported = make_audit(contract, AuditStatus.REPORTED)
     open_finding = FindingFactory(audit=reported)
     remediated = FindingFactory(audit=reported, status=FindingStatus.REMEDIATED)

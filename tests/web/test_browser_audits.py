@@ -38,7 +38,12 @@ def _new_page(browser):  # noqa: F811
     return context, other
 
 
-def test_an_auditor_plans_an_audit_records_a_finding_and_another_verifies_it(page, browser, live_server):  # noqa: F811
+def test_an_auditor_plans_an_audit_records_a_finding_and_another_verifies_it(
+    page,  # noqa: F811
+    browser,  # noqa: F811
+    live_server,
+    monkeypatch,
+):
     auditor = UserFactory(auditor=True, first_name="Alice", last_name="Audit")
     reviewer = UserFactory(auditor=True, first_name="Victor", last_name="Verify")
     contract = ContractFactory(reference="AUD-WEB-1", auditors=[auditor, reviewer])
@@ -77,6 +82,7 @@ def test_an_auditor_plans_an_audit_records_a_finding_and_another_verifies_it(pag
     page.fill("#id_notice_date", "2025-05-02")
     page.click("[data-testid=confirm]")
     page.wait_for_selector("[data-testid=audit-action-start-fieldwork]")
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: datetime.date(2025, 6, 2))  # fieldwork day
     page.click("[data-testid=audit-action-start-fieldwork]")
     page.click("[data-testid=confirm]")
     page.wait_for_selector("[data-testid=record-finding]")
