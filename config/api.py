@@ -12,7 +12,7 @@ or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are deci
   A domain action declares its own rule (`action_rule`); a committee's record (governance) and the
   vendor's answers to audit findings (audits) follow their app's own rule instead of the role's.
 - Writes: serializers run the model's `full_clean()` (fields, `clean()`, constraints), so a bad input is
-  a 400 with the error shape, never an IntegrityError. Rows with business rules are created by their
+  a 400 with the error shape, never an IntegrityError; a field the resource does not have is a 400 too. Rows with business rules are created by their
   domain service (`create_input_class` and `create_with_service` on the viewset), whose refusal is a 400.
 - Errors: `{"type": "validation_error", "errors": {field: [messages]}}` for 400, and
   `{"type": "<code>", "detail": "<message>"}` for the others (not_found, permission_denied,
@@ -22,7 +22,7 @@ or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are deci
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -192,6 +192,16 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return restrict(queryset, user)
 
 
+def refuse_unknown_fields(data, *known_fields) -> None:
+    """A 400 naming the fields of a JSON or form body that no serializer of the request knows: a
+    misspelt field would otherwise be dropped silently, and the client believe it was saved."""
+    if not isinstance(data, Mapping):
+        return
+    known = set().union(*known_fields)
+    if unknown := sorted(set(data) - known):
+        raise serializers.ValidationError(dict.fromkeys(unknown, [_("Unknown field.")]))
+
+
 class ValidatedModelSerializer(serializers.ModelSerializer):
     """A model serializer whose writes pass the model's full validation before they reach the database.
 
@@ -200,6 +210,10 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
     """
 
     serializer_related_field = ScopedPrimaryKeyRelatedField
+
+    def to_internal_value(self, data):
+        refuse_unknown_fields(data, self.fields)
+        return super().to_internal_value(data)
 
     def validate(self, attrs):
         attrs = {**super().validate(attrs), **self.context.get("server_fields", {})}
@@ -265,8 +279,11 @@ class ScopedViewSetMixin:
         return context
 
     def action_input(self, input_class: type[serializers.Serializer]) -> dict:
-        """The validated body of an action (a 400 in the API's error shape when it is not valid)."""
+        """The validated body of an action (a 400 in the API's error shape when it is not valid). A field
+        of neither the input nor the resource is refused; the resource's own fields that the action sets
+        itself (a decision's number, a row's status) are ignored, as on an update."""
         data = input_class(data=self.request.data, context=self.get_serializer_context())
+        refuse_unknown_fields(self.request.data, data.fields, self.get_serializer_class()().fields)
         data.is_valid(raise_exception=True)
         return data.validated_data
 

@@ -72,3 +72,30 @@ def test_a_committees_quorum_is_bounded(worlds, admin):
 
     assert response.status_code == 400, response.content
     assert list(response.json()["errors"]) == ["quorum"]
+
+
+def test_a_misspelt_field_is_refused_by_name_not_dropped(worlds, admin):
+    contract = worlds[0]["contracts.Contract"]
+    before = contract.notice_period
+
+    patched = admin.patch(f"/api/v1/contracts/{contract.pk}/", {"notice_perod": 2}, format="json")
+    planned = admin.post(
+        "/api/v1/meetings/",
+        {"committee": worlds[0]["governance.Committee"].pk, "scheduled_for": "2099-01-05T10:00Z", "place": "Lille"},
+        format="json",
+    )
+
+    assert patched.status_code == 400
+    assert patched.json()["errors"] == {"notice_perod": ["Unknown field."]}
+    contract.refresh_from_db()
+    assert contract.notice_period == before
+    assert planned.status_code == 400
+    assert planned.json()["errors"] == {"place": ["Unknown field."]}
+
+
+def test_a_field_of_the_resource_that_the_action_sets_itself_is_still_ignored(worlds, admin):
+    meeting = worlds[0]["governance.Meeting"]
+
+    response = admin.post("/api/v1/decisions/", {"meeting": meeting.pk, "number": 1, "text": "Go."}, format="json")
+
+    assert response.status_code == 201, response.content
