@@ -12,8 +12,9 @@ or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are deci
   A domain action declares its own rule (`action_rule`); a committee's record (governance) and the
   vendor's answers to audit findings (audits) follow their app's own rule instead of the role's.
 - Writes: serializers run the model's `full_clean()` (fields, `clean()`, constraints), so a bad input is
-  a 400 with the error shape, never an IntegrityError; a field the resource does not have is a 400 too. Rows with business rules are created by their
-  domain service (`create_input_class` and `create_with_service` on the viewset), whose refusal is a 400.
+  a 400 with the error shape, never an IntegrityError; a field the resource does not have is a 400 too.
+  Rows with business rules are created by their domain service (`create_input_class` and
+  `create_with_service` on the viewset), whose refusal is a 400.
 - Errors: `{"type": "validation_error", "errors": {field: [messages]}}` for 400, and
   `{"type": "<code>", "detail": "<message>"}` for the others (not_found, permission_denied,
   not_authenticated, authentication_failed, method_not_allowed, throttled, request_too_large, ...).
@@ -199,7 +200,7 @@ def refuse_unknown_fields(data, *known_fields) -> None:
         return
     known = set().union(*known_fields)
     if unknown := sorted(set(data) - known):
-        raise serializers.ValidationError(dict.fromkeys(unknown, [_("Unknown field.")]))
+        raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
 
 
 class ValidatedModelSerializer(serializers.ModelSerializer):
