@@ -836,8 +836,10 @@ def _carried_from(data: dict | None) -> CarriedSums | None:
 def line_values(
     line: ServiceLevelResult, month: MonthResult, data: ContractData, terms: ServiceLevelTerms
 ) -> dict[str, Any]:
-    """The StatementLine fields of an engine line (without statement, service level and terms)."""
-    measured = line.compared
+    """The StatementLine fields of an engine line (without statement, service level and terms). The
+    measured value is the exact ratio, as the simulator gives it; the status was decided on it as
+    rounded to the service level's precision, which the explanation shows."""
+    measured = line.measured
     return {
         "measured": None if measured is None else round_half_up(measured, MEASURED_PLACES),
         "numerator": line.numerator,

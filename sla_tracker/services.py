@@ -639,6 +639,8 @@ def _waive(line: StatementLine, actor, reason: str) -> None:
     _set_totals(statement, lines, adjustments)
     statement.save()
     _event(statement, StatementAction.LINE_WAIVED, actor, line=line, note=line.waiver_reason)
+    # The later months' history counts the waived credit as 0 (earn-backs, the annual cap): recompute them.
+    recompute_open_statements_on_commit(statement.contract_id)
 
 
 def _locked_statement(statement_id: int) -> PenaltyStatement:

@@ -9,12 +9,13 @@ them from this package like any other message.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple, Union
 
 from .money import format_cents, plain, round_half_up, to_cents
-from .terms import Direction, Kind, ServiceLevelTerms, Status
+from .terms import Direction, Kind, LinearCredit, ServiceLevelTerms, Status
 
 _SHOWN_PLACES = (2, 4, 6)
 
@@ -150,14 +151,46 @@ def show_level(level: Decimal, terms: ServiceLevelTerms) -> Figure:
 
 
 def show_value(value: Fraction, terms: ServiceLevelTerms) -> Figure:
-    """The value with 2 decimals, or more where 2 would hide which side of a level it lies
-    (79.9977 must not read as 80.00 against an 80 % target)."""
+    """The value with 2 decimals, or more where 2 would mislead a reader who checks the figures: hide
+    which side of a level it lies (79.9977 must not read as 80.00 against an 80 % target), round to
+    another value at the service level's precision (79.94999 is not 79.95 when 79.9 is what counts), or
+    sit on a credit band's edge or a whole point of shortfall or bonus that it does not reach."""
     levels = [Fraction(level) for level in (terms.expected, terms.minimum) if level is not None]
+    edges = _edges(value, terms) if terms.precision is None else []
     for places in _SHOWN_PLACES:
         shown = round_half_up(value, places)
-        if all(_meets(terms, shown, level) == _meets(terms, value, level) for level in levels):
+        if (
+            all(_meets(terms, shown, level) == _meets(terms, value, level) for level in levels)
+            and all(_side(shown, edge) == _side(value, edge) for edge in edges)
+            and (
+                terms.precision is None
+                or round_half_up(shown, terms.precision) == round_half_up(value, terms.precision)
+            )
+        ):
             break
+    if shown.as_tuple().exponent < -2:  # more decimals than 2: only those that count, at least 2
+        normalized = shown.normalize()
+        shown = normalized if normalized.as_tuple().exponent < -2 else shown.quantize(Decimal("0.01"))
     return Figure(shown, unit(terms))
+
+
+def _edges(value: Fraction, terms: ServiceLevelTerms) -> list[Fraction]:
+    """Where the credit changes with the compared value: the credit bands' bounds, and the whole points
+    of a linear shortfall (from the expected level) or of a bonus (from its threshold) around the value."""
+    bands = getattr(terms.credit, "bands", ())
+    edges = [Fraction(bound) for tier in bands for bound in (tier.lower, tier.upper) if bound is not None]
+    origins = [Fraction(terms.expected)] if isinstance(terms.credit, LinearCredit) else []
+    if terms.bonus is not None:
+        origins.append(Fraction(terms.bonus.above))
+    for origin in origins:
+        distance = abs(value - origin)
+        for points in {math.floor(distance), math.ceil(distance)}:
+            edges += [origin - points, origin + points]
+    return edges
+
+
+def _side(value: Fraction | Decimal, edge: Fraction) -> int:
+    return (Fraction(value) > edge) - (Fraction(value) < edge)
 
 
 def describe_status(

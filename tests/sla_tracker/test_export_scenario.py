@@ -42,7 +42,6 @@ def test_the_statements_equal_the_simulator_on_the_exported_scenario(name, tmp_p
         f"{statement.month:%Y-%m}": statement
         for statement in PenaltyStatement.objects.filter(contract=contract).prefetch_related("lines__service_level")
     }
-    precision = {item["code"]: item.get("precision") for item in exported["service_levels"]}
     assert sorted(statements) == [month["month"] for month in simulated["months"]]
     for month in simulated["months"]:
         statement = statements[month["month"]]
@@ -70,9 +69,8 @@ def test_the_statements_equal_the_simulator_on_the_exported_scenario(name, tmp_p
                 "explanation": line.explanation,
             }
             assert got == {key: expected[key] for key in got}, (month["month"], expected["code"])
-            if precision[expected["code"]] is None:
-                shown = None if line.measured is None else str(round_half_up(line.measured, 4))
-                assert shown == expected["measured"], (month["month"], expected["code"])
+            shown = None if line.measured is None else str(round_half_up(line.measured, 4))
+            assert shown == expected["measured"], (month["month"], expected["code"])
 
 
 def _figures(result: dict) -> list[tuple]:

@@ -319,3 +319,21 @@ def test_refusals_are_written_in_the_readers_language_and_a_resolved_disputes_re
     assert waived.value.messages == [f"{label} est facturé\u00a0: rouvrez-le avant d’annuler la pénalité d’une ligne."]
     assert event.note == "Rejected: Compté selon le contrat."
     assert french_note == "Rejetée\u00a0: Compté selon le contrat."
+
+
+@pytest.mark.django_db
+def test_a_waiver_recomputes_the_later_open_statements_whose_history_it_changes(
+    procurement, django_capture_on_commit_callbacks
+):
+    contract = seed_scenario(scenario_json("ex10_earn_back"))
+    close(contract, "2026-04")
+    credited = line_of(contract, "2026-01", "CSL-1")
+    earned = line_of(contract, "2026-04", "CSL-1")
+    assert credited.credit > 0 and earned.earn_back > 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        waive_line(line_id=credited.pk, actor=procurement, reason="Goodwill: the vendor's first month.")
+
+    earned.refresh_from_db()
+    assert earned.earn_back == D("0.00")  # nothing is earned back of a credit that was waived
+    assert earned.statement.events.filter(action=StatementAction.RECOMPUTED).exists()
