@@ -297,7 +297,11 @@ def close_audit(*, audit: Audit, actor) -> Audit:
     )
     if unsettled:
         raise ValidationError(
-            _("Findings %(numbers)s are neither verified nor risk-accepted; the audit stays open.")
+            ngettext(
+                "Finding %(numbers)s is neither verified nor risk-accepted; the audit stays open.",
+                "Findings %(numbers)s are neither verified nor risk-accepted; the audit stays open.",
+                len(unsettled),
+            )
             % {"numbers": ", ".join(str(n) for n in unsettled)}
         )
     audit.status = AuditStatus.CLOSED

@@ -476,8 +476,10 @@ def preview_upload(
         for header in duplicate_headers:
             issues.append(Issue(_("Two columns have this header: rename one."), row=1, column=header))
         if not resolved.complete or duplicate_headers:
-            upload.status = UploadStatus.NEEDS_MAPPING if not issues else UploadStatus.REJECTED
             rows_total = sum(1 for _row in table.rows)
+            if rows_total == 0:  # nothing to map: refused at once, as a file of a known layout is
+                issues.append(Issue(_("The file has a header row but no data rows.")))
+            upload.status = UploadStatus.NEEDS_MAPPING if not issues else UploadStatus.REJECTED
             preview["mapping_needed"] = _mapping_help(resolved)
             error_count = len(issues)
         elif issues:

@@ -267,9 +267,10 @@ def test_an_empty_file_is_refused_and_nothing_is_stored():
     assert nothing_written()
 
 
-def test_a_file_with_no_data_rows_is_refused():
+@pytest.mark.parametrize("header", [HEADER, "MZ this is not a KPI pack\n"], ids=["known layout", "unknown layout"])
+def test_a_file_with_no_data_rows_is_refused(header):
     contract = voice_contract()
-    upload = preview(contract, HEADER)
+    upload = preview(contract, header)
     assert errors_of(upload) == [(None, None, None, "The file has a header row but no data rows.")]
     assert nothing_written()
 

@@ -367,7 +367,7 @@ def test_closing_with_unsettled_findings_is_refused_on_the_page(client, auditor,
 
     response = client.post(action_url(audit, "close"))
 
-    assert page_errors(response) == ["Findings 3 are neither verified nor risk-accepted; the audit stays open."]
+    assert page_errors(response) == ["Finding 3 is neither verified nor risk-accepted; the audit stays open."]
     assert snapshot(audit) == before
 
 

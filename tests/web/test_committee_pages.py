@@ -198,7 +198,18 @@ def test_the_dashboard_shows_penalties_disputes_actions_findings_and_dates(chair
     dispute = LineDisputeFactory(line=review.statement.lines.first())
     later = ActionItemFactory(meeting=review.previous, title="Later action", due_date=datetime.date(2099, 1, 1))
     overdue = ActionItemFactory(meeting=review.previous, title="Overdue action", due_date=datetime.date(2025, 2, 1))
-    FindingFactory(audit__audit_right__contract=review.contract, severity=Severity.HIGH, title="Abandons miscounted")
+    FindingFactory(
+        audit__audit_right__contract=review.contract,
+        severity=Severity.HIGH,
+        title="Abandons miscounted",
+        due_date=datetime.date(2099, 1, 1),
+    )
+    FindingFactory(
+        audit__audit_right__contract=review.contract,
+        severity=Severity.LOW,
+        title="Late access removal",
+        due_date=datetime.date(2025, 2, 1),
+    )
 
     response = chair_client.get(review.url())
 
@@ -212,19 +223,25 @@ def test_the_dashboard_shows_penalties_disputes_actions_findings_and_dates(chair
     high = {severity: found for _label, severity, found in response.context["findings_by_severity"]}["high"]
     assert [finding.title for finding in high] == ["Abandons miscounted"]
     assert 'data-severity="high">High</span> 1' in page
+    findings = page.split('id="findings"')[1].split("</table>")[0]
+    assert findings.count('data-testid="finding-overdue"') == 1  # the low one, past its due date
+    assert findings.index("Late access removal") < findings.index('data-testid="finding-overdue"')
     assert response.context["contracts"][0].next_renewal is not None
     assert "Notice deadline" in page
 
 
 def test_the_minutes_are_rendered_from_markdown_and_sanitised(chair_client, review):
     Meeting.objects.filter(pk=review.meeting.pk).update(
-        minutes="## Service levels\n\n**CSL-1** missed.<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>"
+        minutes="# Review\n\n## Service levels\n\n**CSL-1** missed.<script>alert(1)</script>\n\n"
+        "<img src=x onerror=alert(2)>"
     )
 
     page = chair_client.get(review.url()).content.decode()
     minutes = page.split('id="minutes">')[1].split("</div>")[0]
 
-    assert "<h2>Service levels</h2>" in minutes
+    # Under the page's "Minutes" heading: one h1 per page, the minutes' own headings below it.
+    assert "<h3>Review</h3>" in minutes and "<h4>Service levels</h4>" in minutes
+    assert page.count("<h1") == 1
     assert "<strong>CSL-1</strong>" in minutes
     assert "<script>" not in minutes
     assert "onerror" not in minutes

@@ -67,3 +67,14 @@ def test_the_year_view_runs_the_same_number_of_queries_for_1_and_5_statements(cl
         make_statement(contract=statement.contract, month=datetime.date(2025, month, 1))
 
     assert count_queries(client, year_url(statement.contract)) == one
+
+
+def test_in_french_the_months_are_abbreviated_as_french_writes_them(client, procurement, statement):
+    client.force_login(procurement)
+
+    page = client.get(year_url(statement.contract), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    headers = page.split("<thead")[1].split("</thead>")[0]
+    for month in ("jan.", "juin", "juil.", "août", "sept."):
+        assert f">{month}</th>" in headers
+    assert ">Jui</th>" not in headers

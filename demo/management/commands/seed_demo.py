@@ -32,6 +32,7 @@ from governance.choices import (
     AttendanceStatus,
     MeetingStatus,
     MemberRole,
+    MinutesApprovalMethod,
     MinutesStatus,
     Side,
 )
@@ -564,6 +565,7 @@ class DemoSeeder:
                 "minutes_circulation": 1,
                 "minutes_approved_by": None if circulated else chair,
                 "minutes_approved_at": None if circulated else self.at(approved_on, 17),
+                "minutes_approval_method": "" if circulated else MinutesApprovalMethod.CHAIR,
             },
         )
         if meeting.pk in self.new_meetings:
