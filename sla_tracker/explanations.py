@@ -48,7 +48,7 @@ def _parts_separator() -> str:
 def _arg(value: Any) -> str:
     if isinstance(value, dict):
         if "amount" in value:
-            return money(value["amount"], value["currency"])
+            return money(value["amount"], value["currency"], exact=True)
         if "figure" in value:
             shown = number_format(Decimal(value["figure"]))
             return f"{shown}\u00a0%" if value["unit"] == "%" else shown

@@ -31,12 +31,14 @@ STATUS_COLOURS = {
 
 
 @register.filter
-def money(value, currency: str = "") -> str:
-    """`14400` in EUR: "€14,400.00" in English, "14 400,00 €" in French; other currencies by their code."""
+def money(value, currency: str = "", *, exact: bool = False) -> str:
+    """`14400` in EUR: "€14,400.00" in English, "14 400,00 €" in French; other currencies by their code.
+    `exact` (from Python only) keeps the fractions of a cent an exact intermediate amount has."""
     if value is None or value == "":
         return "—"
     amount = Decimal(value)
-    digits = number_format(abs(amount), 2, force_grouping=True)
+    places = max(2, -amount.as_tuple().exponent) if exact else 2
+    digits = number_format(abs(amount), places, force_grouping=True)
     sign = "−" if amount < 0 else ""
     symbol = CURRENCY_SYMBOLS.get(currency)
     if symbol and not (get_language() or "en").startswith("fr"):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from .explain import Note, Word, _, amount, figure, note
+from .explain import Note, Word, _, amount, exact_amount, figure, note
 from .history import History
 from .money import pct_of, round_half_up, to_cents
 from .months import Month
@@ -42,7 +42,7 @@ def raw_credit(
     model: CreditModel,
     compared: Fraction,
     charges: Decimal,
-    at_risk: Decimal | None,
+    at_risk: Fraction | None,
     currency: str,
 ) -> Priced:
     """The credit of a credit-bearing month before multipliers and caps."""
@@ -53,7 +53,7 @@ def raw_credit(
         how = note(
             _("allocation {pct} × {at_risk} at risk = {credit}"),
             pct=figure(model.allocation_pct, "%"),
-            at_risk=amount(at_risk, currency),
+            at_risk=exact_amount(at_risk, currency),
             credit=amount(credit, currency),
         )
     elif isinstance(model, FixedCredit):

@@ -99,7 +99,8 @@ class _MonthContext:
     month: Month
     currency: str
     charges: Decimal
-    at_risk: Decimal | None
+    at_risk: Decimal | None  # in cents: the monthly cap, as the statement shows it
+    at_risk_base: Fraction | None  # exact: the base of allocation credits (intermediate values are exact)
     history: History
 
 
@@ -112,10 +113,11 @@ def _close_month(
     as_of: date | None,
 ) -> MonthResult:
     charges = data.charges.for_month(month)
-    at_risk = None
+    at_risk = at_risk_base = None
     if contract.at_risk_pct is not None:
-        at_risk = to_cents(pct_of(contract.at_risk_pct, charges))
-    context = _MonthContext(month, contract.currency, charges, at_risk, history)
+        at_risk_base = pct_of(contract.at_risk_pct, charges)
+        at_risk = to_cents(at_risk_base)
+    context = _MonthContext(month, contract.currency, charges, at_risk, at_risk_base, history)
     assessed = [_assess(terms, context, rows, data) for terms in contract.service_levels]
 
     incidents = [incident for incident in data.incidents if incident.month == month]
@@ -163,7 +165,7 @@ def _assess(terms: ServiceLevelTerms, context: _MonthContext, rows: list[Counter
     if not status.is_credit_bearing or terms.credit is None:
         return _Assessed(terms, reading, status, occurrences, run, Priced(ZERO), Decimal(1), ZERO, ())
     raw = money_rules.raw_credit(
-        terms, terms.credit, reading.compared, context.charges, context.at_risk, context.currency
+        terms, terms.credit, reading.compared, context.charges, context.at_risk_base, context.currency
     )
     notes = list(raw.how)
     factor = money_rules.multiplier(terms, run)

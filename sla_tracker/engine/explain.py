@@ -26,7 +26,7 @@ def _(template: str) -> str:
 
 
 class Amount(NamedTuple):
-    """Money, in cents."""
+    """Money: in cents, or exactly where an intermediate amount has fractions of a cent."""
 
     value: Decimal
     currency: str
@@ -83,6 +83,19 @@ def english(notes: tuple[Note, ...]) -> str:
 
 def amount(value: Fraction | Decimal | int, currency: str) -> Amount:
     return Amount(to_cents(value), currency)
+
+
+def exact_amount(value: Fraction, currency: str) -> Amount:
+    """An intermediate amount as it is, with the fractions of a cent it has (12 % of €100,000.05 is
+    €12,000.006), so that the figures computed from it can be checked; in cents beyond 6 decimals."""
+    for places in (2, 4, 6):
+        shown = round_half_up(value, places)
+        if shown == value:
+            break
+    else:
+        return amount(value, currency)
+    normalized = shown.normalize()
+    return Amount(normalized if normalized.as_tuple().exponent < -2 else shown.quantize(Decimal("0.01")), currency)
 
 
 def figure(value: Decimal, unit: str = "") -> Figure:

@@ -36,7 +36,9 @@ def plain(value: Decimal) -> str:
 
 
 def format_cents(cents: Decimal, currency: str) -> str:
-    """An amount in cents as ``€14,400.00``: thousands separators and the currency's symbol."""
+    """An amount in cents as ``€14,400.00``: thousands separators and the currency's symbol (an exact
+    intermediate amount with fractions of a cent keeps them: ``€12,000.006``)."""
     symbol = _CURRENCY_SYMBOLS.get(currency, f"{currency} ")
     sign = "-" if cents < 0 else ""
-    return f"{sign}{symbol}{abs(cents):,.2f}"
+    places = max(2, -cents.as_tuple().exponent)
+    return f"{sign}{symbol}{abs(cents):,.{places}f}"
