@@ -135,6 +135,12 @@ def _band_problems(credit: TieredCredit, path: str) -> Iterator[Problem]:
                 f"{path}.bands[{high_index}]",
                 f"overlaps bands[{low_index}] [{plain(low.lower)}, {upper})",
             )
+        elif low.upper < high.lower:
+            # A value in the gap would be a default that no band prices: a credit of 0.
+            yield Problem(
+                f"{path}.bands[{high_index}]",
+                f"leaves [{plain(low.upper)}, {plain(high.lower)}) without a band after bands[{low_index}]",
+            )
 
 
 def _data_problems(terms: ContractTerms, data: ContractData) -> Iterator[Problem]:

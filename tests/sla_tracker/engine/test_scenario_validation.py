@@ -61,6 +61,15 @@ def test_overlapping_tiers_are_rejected_naming_the_band():
     assert errors == {"service_levels[0].credit.bands[0]": ["overlaps bands[1] [70, 76)"]}
 
 
+def test_tiers_that_leave_a_gap_are_rejected_naming_it():
+    bands = [{"from": "75", "to": "80", "pct": "3"}, {"from": "0", "to": "70", "pct": "6"}]
+    data = with_service_level(0, credit={"type": "tiers", "bands": bands})
+
+    errors = problems(data)
+
+    assert errors == {"service_levels[0].credit.bands[0]": ["leaves [70, 75) without a band after bands[1]"]}
+
+
 def test_an_unbounded_band_below_another_overlaps_it():
     bands = [{"from": "0", "pct": "10"}, {"from": "70", "to": "75", "pct": "6"}]
 
