@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -287,19 +287,26 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
             .select_related("contract")
             .order_by("contract__reference", "month")
         )
+    # A past meeting's disputes and action items as they stood at the end of its day (what was raised
+    # by then and not yet settled); a coming meeting's as they stand today.
+    as_of = min(today, meeting_day(meeting.scheduled_for))
+    day_end = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time()))
     disputes = list(
-        restrict(LineDispute.objects.filter(line__statement__contract__in=contracts, status=DisputeStatus.OPEN), user)
+        restrict(LineDispute.objects.filter(line__statement__contract__in=contracts), user)
+        .filter(created_at__lt=day_end)
+        .filter(Q(status=DisputeStatus.OPEN) | Q(resolved_at__gte=day_end))
         .select_related("line__statement__contract", "line__service_level", "raised_by")
         .order_by("created_at", "pk")
     )
     open_actions = list(
         restrict(ActionItem.objects.filter(meeting__committee=committee), user)
-        .filter(status__in=ActionStatus.open_values())
+        .filter(created_at__lt=day_end)
+        .filter(Q(status__in=ActionStatus.open_values()) | Q(closed_at__gte=day_end))
         .select_related("owner", "owner_contact", "meeting")
         .order_by("due_date", "pk")
     )
     for item in open_actions:
-        item.is_overdue = item.due_date < today
+        item.is_overdue = item.due_date < as_of
     findings = list(
         restrict(Finding.objects.filter(audit__audit_right__contract__in=contracts), user)
         .exclude(status__in=FindingStatus.settled_values())
@@ -348,6 +355,7 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
         ),
         "members": members,
         "today": today,
+        "as_of": as_of,
         "horizon_days": NOTICE_DEADLINE_HORIZON_DAYS,
     }
 

@@ -73,6 +73,13 @@ def review():
     return Committee()
 
 
+def raised_at_the_previous_meeting(review, row):
+    """``row`` (an action item or a dispute) as raised at the previous meeting, before the reviewed one."""
+    type(row).objects.filter(pk=row.pk).update(created_at=review.previous.scheduled_for)
+    row.refresh_from_db()
+    return row
+
+
 @pytest.fixture
 def chair_client(client, review):
     client.force_login(review.chair)
@@ -195,9 +202,11 @@ def test_the_dashboard_shows_the_scorecard_of_the_months_since_the_previous_meet
 
 
 def test_the_dashboard_shows_penalties_disputes_actions_findings_and_dates(chair_client, review):
-    dispute = LineDisputeFactory(line=review.statement.lines.first())
+    dispute = raised_at_the_previous_meeting(review, LineDisputeFactory(line=review.statement.lines.first()))
     later = ActionItemFactory(meeting=review.previous, title="Later action", due_date=datetime.date(2099, 1, 1))
     overdue = ActionItemFactory(meeting=review.previous, title="Overdue action", due_date=datetime.date(2025, 2, 1))
+    for item in (later, overdue):
+        raised_at_the_previous_meeting(review, item)
     FindingFactory(
         audit__audit_right__contract=review.contract,
         severity=Severity.HIGH,
@@ -228,6 +237,34 @@ def test_the_dashboard_shows_penalties_disputes_actions_findings_and_dates(chair
     assert findings.index("Late access removal") < findings.index('data-testid="finding-overdue"')
     assert response.context["contracts"][0].next_renewal is not None
     assert "Notice deadline" in page
+
+
+def test_a_past_meetings_dashboard_shows_the_disputes_and_actions_as_they_stood_that_day(chair_client, review):
+    line = review.statement.lines.first()
+    before = raised_at_the_previous_meeting(review, ActionItemFactory(meeting=review.previous, title="Raised before"))
+    closed_later = raised_at_the_previous_meeting(
+        review, ActionItemFactory(meeting=review.previous, title="Closed after the meeting")
+    )
+    ActionItem.objects.filter(pk=closed_later.pk).update(
+        status=ActionStatus.DONE, closed_at=at(datetime.date(2025, 5, 2))
+    )
+    closed_before = raised_at_the_previous_meeting(
+        review, ActionItemFactory(meeting=review.previous, title="Closed before the meeting")
+    )
+    ActionItem.objects.filter(pk=closed_before.pk).update(
+        status=ActionStatus.DONE, closed_at=at(datetime.date(2025, 4, 1))
+    )
+    ActionItemFactory(meeting=review.previous, title="Raised after the meeting")  # created today
+    dispute = raised_at_the_previous_meeting(review, LineDisputeFactory(line=line))
+    LineDisputeFactory(line=review.statement.lines.exclude(pk=line.pk).first())  # raised today
+
+    response = chair_client.get(review.url())
+
+    assert {item.title for item in response.context["open_actions"]} == {before.title, closed_later.title}
+    assert [item.pk for item in response.context["disputes"]] == [dispute.pk]
+    page = response.content.decode()
+    assert 'data-testid="actions-as-of"' in page and 'data-testid="disputes-as-of"' in page
+    assert reverse("governance:action-close", args=[closed_later.pk]) not in page  # already done
 
 
 def test_the_minutes_are_rendered_from_markdown_and_sanitised(chair_client, review):
@@ -406,7 +443,7 @@ def test_a_member_closes_an_action_item(chair_client, review):
 
 
 def test_a_member_starts_then_cancels_an_action_item_and_a_closed_one_cannot_start(chair_client, review):
-    item = ActionItemFactory(meeting=review.previous)
+    item = raised_at_the_previous_meeting(review, ActionItemFactory(meeting=review.previous))
     page = chair_client.get(review.url()).content.decode()
     assert reverse("governance:action-start", args=[item.pk]) in page
 
