@@ -656,7 +656,9 @@ def month_grid(request, pk: int, month: str):
         for counter in counters:
             name = _cell_name(counter.code, row)
             value = posted.get(name, "") if posted is not None else _plain_value(stored.get((counter.code, row)))
-            cells.append({"name": name, "value": value, "errors": cell_errors.get((counter.code, row), [])})
+            cells.append(
+                {"name": name, "code": counter.code, "value": value, "errors": cell_errors.get((counter.code, row), [])}
+            )
         grid.append(
             {
                 "row": row,

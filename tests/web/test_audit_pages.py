@@ -189,6 +189,7 @@ def test_the_audit_page_shows_its_right_timeline_findings_and_linked_action_item
         severity=Severity.HIGH,
         status=FindingStatus.REMEDIATION_PLANNED,
         remediation_plan="Fix the ACD setting",
+        discrepancy_pct=Decimal("1.800"),
     )
     FindingFactory(audit=audit, number=2, due_date=D(2025, 8, 1), title="Late reports")
     ActionItemFactory(meeting=None, finding=overdue, title="Reconfigure the ACD", owner=auditor)
@@ -204,6 +205,9 @@ def test_the_audit_page_shows_its_right_timeline_findings_and_linked_action_item
     assert page.count('data-testid="finding-overdue"') == 1
     assert "Fix the ACD setting" in page and "Reconfigure the ACD" in page and "Late reports" in page
     assert "2 open, 1 overdue" in page
+    assert "Discrepancy: 1.8&nbsp;%" in page
+    french = client.get(reverse("audits:detail", args=[audit.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "1,8&nbsp;%" in french and "1,800" not in french
     # Auditors may close the audit, record findings and change findings.
     assert 'data-testid="audit-action-close"' in page and 'data-testid="record-finding"' in page
     assert 'data-testid="finding-remediate"' in page and 'data-testid="finding-plan-remediation"' in page

@@ -81,6 +81,8 @@ def test_the_contract_page_shows_scope_charges_terms_amendments_committees_and_a
     assert "1 finding" in page or "0 findings" in page
     audit = contract.audit_rights.get().audits.get()
     assert reverse("audits:detail", args=[audit.pk]) in page  # the audit's own page
+    audits = page.split(reverse("audits:detail", args=[audit.pk]))[0].rsplit("<table", 1)[1]
+    assert '<th scope="col">Reference</th>' in audits and '<th scope="col">Findings</th>' in audits
     level = response.context["levels"][0]
     assert len(level.history) == 2
     assert level.current_terms == level.history[-1]

@@ -724,6 +724,7 @@ def test_the_grid_refuses_a_whole_month_value_beside_the_days_of_that_month(clie
     assert cleared.status_code == 302
     assert list(Measurement.objects.filter(contract=contract).values_list("day", "value")) == [(None, Decimal("5000"))]
     assert response.status_code == 200
+    assert 'aria-label="offered, Whole month"' in response.content.decode()  # a cell named for a reader
     row = next(row for row in response.context["grid"] if row["row"] == 0)
     cell = next(cell for cell in row["cells"] if cell["name"] == "v-offered-0")
     assert cell["errors"] == [
