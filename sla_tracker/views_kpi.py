@@ -591,6 +591,7 @@ def month_grid(request, pk: int, month: str):
     cell_errors: dict[tuple, list[str]] = defaultdict(list)
     form_errors: list[str] = []
     posted = request.POST if request.method == "POST" else None
+    to_confirm = 0
     if posted is not None and locked is None:
         values = []
         for row, day in rows:
@@ -610,42 +611,46 @@ def month_grid(request, pk: int, month: str):
         if not values:
             messages.info(request, _("Nothing changed."))
             return redirect("sla_tracker:kpi-grid", pk=contract.pk, month=month_label(month_start))
-        try:
-            result = save_measurements(
-                contract=contract,
-                values=values,
-                source=MeasurementSource.MANUAL,
-                actor=request.user,
-                decimal_comma=_decimal_comma(),
-            )
-        except KpiDataRejected as rejected:
-            for issue in rejected.issues:
-                if issue.column:
-                    cell_errors[(issue.column, issue.row)].append(str(issue.message))
-                elif issue.row is not None:
-                    cell_errors[("", issue.row)].append(str(issue.message))
-                else:
-                    form_errors.append(str(issue.message))
-            form_errors.insert(
-                0,
-                str(
-                    format_lazy(
-                        _("{count} error(s): nothing was saved. Correct the cells in red and save again."),
-                        count=rejected.error_count,
-                    )
-                ),
-            )
+        deletions = sum(1 for value in values if value.value is None)
+        if deletions and posted.get("confirm_deletions") != str(deletions):
+            to_confirm = deletions  # emptied cells delete their values: saved once that is confirmed
         else:
-            messages.success(
-                request,
-                format_lazy(
-                    _("Saved: {created} new, {updated} changed, {deleted} deleted value(s)."),
-                    created=result.created,
-                    updated=result.updated,
-                    deleted=result.deleted,
-                ),
-            )
-            return redirect("sla_tracker:kpi-grid", pk=contract.pk, month=month_label(month_start))
+            try:
+                result = save_measurements(
+                    contract=contract,
+                    values=values,
+                    source=MeasurementSource.MANUAL,
+                    actor=request.user,
+                    decimal_comma=_decimal_comma(),
+                )
+            except KpiDataRejected as rejected:
+                for issue in rejected.issues:
+                    if issue.column:
+                        cell_errors[(issue.column, issue.row)].append(str(issue.message))
+                    elif issue.row is not None:
+                        cell_errors[("", issue.row)].append(str(issue.message))
+                    else:
+                        form_errors.append(str(issue.message))
+                form_errors.insert(
+                    0,
+                    str(
+                        format_lazy(
+                            _("{count} error(s): nothing was saved. Correct the cells in red and save again."),
+                            count=rejected.error_count,
+                        )
+                    ),
+                )
+            else:
+                messages.success(
+                    request,
+                    format_lazy(
+                        _("Saved: {created} new, {updated} changed, {deleted} deleted value(s)."),
+                        created=result.created,
+                        updated=result.updated,
+                        deleted=result.deleted,
+                    ),
+                )
+                return redirect("sla_tracker:kpi-grid", pk=contract.pk, month=month_label(month_start))
     grid = []
     for row, day in rows:
         if day is None:
@@ -682,6 +687,7 @@ def month_grid(request, pk: int, month: str):
             "grid": grid,
             "locked": locked,
             "form_errors": form_errors,
+            "to_confirm": to_confirm,
             "active_section": "kpi",
         },
     )

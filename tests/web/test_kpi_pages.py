@@ -719,8 +719,12 @@ def test_the_grid_refuses_a_whole_month_value_beside_the_days_of_that_month(clie
     client.force_login(manager)
 
     response = client.post(grid_url(contract, month), {"v-offered-0": "5000", "v-offered-2": "1000"})
-    cleared = client.post(grid_url(contract, month), {"v-offered-0": "5000", "v-offered-2": ""})  # the month instead
+    emptied = {"v-offered-0": "5000", "v-offered-2": ""}  # the month instead of its day
+    unconfirmed = client.post(grid_url(contract, month), emptied)
+    cleared = client.post(grid_url(contract, month), {**emptied, "confirm_deletions": "1"})
 
+    assert unconfirmed.status_code == 200 and unconfirmed.context["to_confirm"] == 1
+    assert "Save and delete 1 value" in unconfirmed.content.decode()
     assert cleared.status_code == 302
     assert list(Measurement.objects.filter(contract=contract).values_list("day", "value")) == [(None, Decimal("5000"))]
     assert response.status_code == 200
