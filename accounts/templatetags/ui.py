@@ -68,3 +68,10 @@ def status_badge(kind: str, value: str, label: str) -> str:
 @register.filter
 def status_colour(value: str, kind: str = "line") -> str:
     return STATUS_COLOURS.get(kind, {}).get(value, "secondary")
+
+
+@register.simple_tag
+def colon() -> str:
+    """The colon after a label, as the interface's language sets it: "Owner:", "Responsable :" (French
+    puts a no-break space before it)."""
+    return "\u00a0:" if (get_language() or "en").startswith("fr") else ":"

@@ -207,7 +207,7 @@ def test_the_audit_page_shows_its_right_timeline_findings_and_linked_action_item
     assert "2 open, 1 overdue" in page
     assert "Discrepancy: 1.8&nbsp;%" in page
     french = client.get(reverse("audits:detail", args=[audit.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "1,8&nbsp;%" in french and "1,800" not in french
+    assert "Écart financier\u00a0: 1,8&nbsp;%" in french and "1,800" not in french  # French spacing
     # Auditors may close the audit, record findings and change findings.
     assert 'data-testid="audit-action-close"' in page and 'data-testid="record-finding"' in page
     assert 'data-testid="finding-remediate"' in page and 'data-testid="finding-plan-remediation"' in page
