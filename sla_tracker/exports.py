@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -257,15 +258,19 @@ def _save(workbook: Workbook) -> bytes:
 
 
 def _csv(rows: list[list[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark so spreadsheet programs read accents; dates as ISO, amounts as 1234.50."""
+    """UTF-8 with a byte-order mark so spreadsheet programs read accents; dates as ISO, amounts as 1234.50,
+    or, for a French reader, as French spreadsheets read CSV: ";" between fields and 1234,50."""
+    french = (get_language() or "en").startswith("fr")
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=";" if french else ",")
     for row in rows:
-        writer.writerow(["" if value is None else _csv_value(value) for value in row])
+        writer.writerow(["" if value is None else _csv_value(value, french) for value in row])
     return ("\ufeff" + buffer.getvalue()).encode()
 
 
-def _csv_value(value: Any) -> Any:
+def _csv_value(value: Any, french: bool) -> Any:
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if french and isinstance(value, Decimal | float):
+        return str(value).replace(".", ",")
     return value

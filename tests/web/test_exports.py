@@ -116,6 +116,17 @@ def test_the_statement_csv_lists_the_lines(client, procurement, statement):
     assert rows[header_index + 1][rows[header_index].index("Credit")] == "1500.00"
 
 
+def test_a_french_reader_gets_the_csv_french_spreadsheets_read(client, procurement, statement):
+    client.force_login(procurement)
+
+    text = client.get(statement_export(statement, "csv"), HTTP_ACCEPT_LANGUAGE="fr").content.decode("utf-8-sig")
+
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    header_index = next(index for index, row in enumerate(rows) if row and row[0] == "Niveau de service")
+    assert rows[header_index + 1][rows[header_index].index("Crédit")] == "1500,00"
+    assert rows[0][:2] == ["Contrat", statement.contract.reference]
+
+
 def test_the_statement_pdf_is_a_pdf_naming_the_contract_and_the_amounts(client, procurement, statement):
     client.force_login(procurement)
 
