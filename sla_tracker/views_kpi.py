@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import Role
@@ -633,18 +634,18 @@ def month_grid(request, pk: int, month: str):
                         form_errors.append(str(issue.message))
                 form_errors.insert(
                     0,
-                    str(
-                        format_lazy(
-                            _("{count} error(s): nothing was saved. Correct the cells in red and save again."),
-                            count=rejected.error_count,
-                        )
-                    ),
+                    ngettext(
+                        "%(count)d error: nothing was saved. Correct the cell in red and save again.",
+                        "%(count)d errors: nothing was saved. Correct the cells in red and save again.",
+                        rejected.error_count,
+                    )
+                    % {"count": rejected.error_count},
                 )
             else:
                 messages.success(
                     request,
                     format_lazy(
-                        _("Saved: {created} new, {updated} changed, {deleted} deleted value(s)."),
+                        _("Saved. New values: {created}; changed: {updated}; deleted: {deleted}."),
                         created=result.created,
                         updated=result.updated,
                         deleted=result.deleted,

@@ -708,6 +708,7 @@ def test_one_invalid_cell_writes_nothing_and_shows_its_error_beside_the_cell(cli
     assert cell["value"] == "-4"
     page = response.content.decode()
     assert 'data-testid="grid-errors"' in page
+    assert "1 error: nothing was saved. Correct the cell in red and save again." in page
     assert "is-invalid" in page
 
 
