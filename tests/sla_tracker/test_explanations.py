@@ -189,7 +189,8 @@ def test_the_statement_export_writes_the_explanation_in_the_readers_language(cli
         reverse("sla_tracker:statement-export", args=[statement.pk, "csv"]), HTTP_ACCEPT_LANGUAGE="fr"
     )
 
-    cells = [cell for row in csv.reader(io.StringIO(response.content.decode("utf-8-sig"))) for cell in row]
+    text = io.StringIO(response.content.decode("utf-8-sig"))
+    cells = [cell for row in csv.reader(text, delimiter=";") for cell in row]  # French spreadsheets' CSV
     assert EX01_FRENCH in cells
 
 
