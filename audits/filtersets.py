@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from audits.choices import FindingStatus
 from audits.models import Audit, AuditRight, Finding
-from contracts.filtersets import ContractBoundFilterSet, IdFilter, SearchFilterSet
+from contracts.filtersets import ContractBoundFilterSet, IdFilter, SearchFilterSet, StrictBooleanFilter
 
 
 class AuditRightFilterSet(ContractBoundFilterSet):
@@ -39,7 +39,7 @@ class FindingFilterSet(SearchFilterSet):
     vendor = IdFilter(field_name="audit__audit_right__contract__vendor")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Not settled and past its due date")
+    overdue = StrictBooleanFilter(method="filter_overdue", label="Not settled and past its due date")
 
     class Meta:
         model = Finding

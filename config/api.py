@@ -269,6 +269,11 @@ class ScopedViewSetMixin:
     def get_queryset(self):
         return restrict(super().get_queryset(), self.request.user)
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in WRITE_PERMISSIONS:
+            request.data  # noqa: B018 - read the body now: a malformed one is a 400 even where an action takes none
+
     def server_fields(self) -> dict:
         """Fields the server sets on create (the acting user, …); the client cannot send them."""
         return {}

@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from contracts.filtersets import IdFilter, SearchFilterSet
+from contracts.filtersets import IdFilter, SearchFilterSet, StrictBooleanFilter
 from governance.choices import ActionStatus
 from governance.models import ActionItem, Committee, Decision, Meeting
 
@@ -72,7 +72,7 @@ class ActionItemFilterSet(SearchFilterSet):
     owner = IdFilter(field_name="owner")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Open and past its due date")
+    overdue = StrictBooleanFilter(method="filter_overdue", label="Open and past its due date")
 
     class Meta:
         model = ActionItem

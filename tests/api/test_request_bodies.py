@@ -99,3 +99,15 @@ def test_a_field_of_the_resource_that_the_action_sets_itself_is_still_ignored(wo
     response = admin.post("/api/v1/decisions/", {"meeting": meeting.pk, "number": 1, "text": "Go."}, format="json")
 
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("collection", ["action-items", "findings"])
+def test_an_overdue_filter_is_true_or_false_and_anything_else_is_refused(admin, collection):
+    every = admin.get(f"/api/v1/{collection}/").json()["count"]
+    overdue = admin.get(f"/api/v1/{collection}/", {"overdue": "true"}).json()["count"]
+    not_overdue = admin.get(f"/api/v1/{collection}/", {"overdue": "false"}).json()["count"]
+    refused = admin.get(f"/api/v1/{collection}/", {"overdue": "maybe"})
+
+    assert overdue + not_overdue == every
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["overdue"]

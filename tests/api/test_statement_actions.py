@@ -47,6 +47,19 @@ def test_the_vendor_manager_submits_and_procurement_approves(statement, users, c
     assert approved.json()["approved_by"] == users[Role.PROCUREMENT].pk
 
 
+def test_an_action_that_takes_no_body_refuses_a_malformed_one_and_changes_nothing(in_review, users, client_for):
+    client = client_for(users[Role.PROCUREMENT])
+
+    response = client.generic(
+        "POST", f"/api/v1/penalty-statements/{in_review.pk}/approve/", '{"a":', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["type"] == "validation_error"
+    in_review.refresh_from_db()
+    assert in_review.status == StatementStatus.IN_REVIEW
+
+
 def test_a_vendor_manager_cannot_approve(in_review, users, client_for):
     response = client_for(users[Role.VENDOR_MANAGER]).post(f"/api/v1/penalty-statements/{in_review.pk}/approve/")
     assert response.status_code == 403
