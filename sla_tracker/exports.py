@@ -95,7 +95,8 @@ def _total_row(total: CurrencyTotal) -> list[Any]:
         "",
         total.currency,
         *(total.amounts[name] for name in AMOUNT_FIELDS),
-        total.cap_reached,
+        # A text like the rows' Yes/No: how many of the currency's statements reached the cap.
+        _("%(reached)s of %(statements)s") % {"reached": total.cap_reached, "statements": total.statements},
     ]
 
 

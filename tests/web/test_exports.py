@@ -67,6 +67,10 @@ def test_the_report_csv_has_the_header_rows_and_totals(client, procurement, stat
     assert Decimal(totals["Total EUR"][credits]) == Decimal("3000.00")
     assert Decimal(totals["Total EUR"][net]) == Decimal("-2600.00")
     assert Decimal(totals["Total GBP"][credits]) == Decimal("1500.00")
+    cap = rows[0].index("Cap reached")
+    assert {row[cap] for row in rows[1:4]} <= {"Yes", "No"}
+    reached = sum(row[cap] == "Yes" for row in rows[1:4] if row[rows[0].index("Currency")] == "EUR")
+    assert totals["Total EUR"][cap] == f"{reached} of 2"  # a text like the rows', not a bare count
 
 
 def test_the_report_export_is_scoped_like_the_report(client, statement, other_statement):
