@@ -23,6 +23,7 @@ from sla_tracker.engine.explain import to_data as explanation_data
 from sla_tracker.engine.scenario import ScenarioError, load_scenario, result_to_dict
 from sla_tracker.explanations import readable
 from sla_tracker.penalty_inputs import export_scenario
+from sla_tracker.scenario_messages import readable_problems
 from sla_tracker.views import visible_statements
 
 MONTHS_BACK = 12
@@ -87,7 +88,7 @@ def simulate_contract(request, pk: int):
             try:
                 scenario = load_scenario(form.cleaned_data["scenario"])
             except ScenarioError as exc:
-                problems = exc.problems
+                problems = readable_problems(exc.problems)
             else:
                 result = evaluate(scenario.terms, scenario.data, scenario.months)
     else:

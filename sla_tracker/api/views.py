@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from config.api import ValidationErrorSerializer
 from sla_tracker.engine.scenario import ScenarioError, run_scenario
+from sla_tracker.scenario_messages import readable_errors
 
 
 class SimulationViewSet(viewsets.ViewSet):
@@ -29,5 +30,5 @@ class SimulationViewSet(viewsets.ViewSet):
         try:
             result = run_scenario(request.data)
         except ScenarioError as exc:
-            raise exceptions.ValidationError(exc.as_dict()) from exc
+            raise exceptions.ValidationError(readable_errors(exc.problems)) from exc
         return Response(result)
