@@ -94,8 +94,14 @@ def exact_amount(value: Fraction, currency: str) -> Amount:
             break
     else:
         return amount(value, currency)
-    normalized = shown.normalize()
-    return Amount(normalized if normalized.as_tuple().exponent < -2 else shown.quantize(Decimal("0.01")), currency)
+    return Amount(_significant_places(shown), currency)
+
+
+def _significant_places(value: Decimal) -> Decimal:
+    """``value`` with the decimals that are not trailing zeros, and at least 2 (12000.0060 → 12000.006,
+    94.949990 → 94.94999, 70.0000 → 70.00)."""
+    normalized = value.normalize()
+    return normalized if normalized.as_tuple().exponent < -2 else value.quantize(Decimal("0.01"))
 
 
 def figure(value: Decimal, unit: str = "") -> Figure:
@@ -181,10 +187,7 @@ def show_value(value: Fraction, terms: ServiceLevelTerms) -> Figure:
             )
         ):
             break
-    if shown.as_tuple().exponent < -2:  # more decimals than 2: only those that count, at least 2
-        normalized = shown.normalize()
-        shown = normalized if normalized.as_tuple().exponent < -2 else shown.quantize(Decimal("0.01"))
-    return Figure(shown, unit(terms))
+    return Figure(_significant_places(shown), unit(terms))
 
 
 def _edges(value: Fraction, terms: ServiceLevelTerms) -> list[Fraction]:
