@@ -12,6 +12,7 @@ import re
 from django.utils.translation import gettext_lazy as _
 
 from sla_tracker.engine.checks import Problem
+from sla_tracker.engine.scenario import ScenarioError
 
 # (the engine's message, as a regular expression with named parts; the message to show)
 _MESSAGES = [
@@ -103,9 +104,6 @@ def readable_problems(problems: tuple[Problem, ...]) -> list[Problem]:
     return [Problem(problem.path, readable_message(problem.message)) for problem in problems]
 
 
-def readable_errors(problems: tuple[Problem, ...]) -> dict[str, list[str]]:
-    """Messages per JSON path (``$`` for the scenario itself), as the API answers them."""
-    errors: dict[str, list[str]] = {}
-    for problem in readable_problems(problems):
-        errors.setdefault(problem.path or "$", []).append(problem.message)
-    return errors
+def readable_errors(refusal: ScenarioError) -> dict[str, list[str]]:
+    """The refusal's messages per JSON path, as the API answers them (ScenarioError.as_dict), translated."""
+    return ScenarioError.of(readable_problems(refusal.problems)).as_dict()

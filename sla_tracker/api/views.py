@@ -30,5 +30,5 @@ class SimulationViewSet(viewsets.ViewSet):
         try:
             result = run_scenario(request.data)
         except ScenarioError as exc:
-            raise exceptions.ValidationError(readable_errors(exc.problems)) from exc
+            raise exceptions.ValidationError(readable_errors(exc)) from exc
         return Response(result)

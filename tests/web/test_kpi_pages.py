@@ -500,31 +500,28 @@ def test_the_mapping_page_reads_the_time_of_day_from_its_own_column(client):
     assert contract.column_mappings.get().time_column == "Quart d'heure"
 
 
-def test_a_mapping_with_one_counter_twice_is_refused(client):
+def _mapped(client, text: str, mapping: dict):
+    """The mapping page's answer to ``mapping`` for a new layout (``text``)."""
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
     client.force_login(manager)
-    client.post(upload_new_url(contract), {"file": csv_file("Jour;A;B\n01/01/2026;1;2\n")})
-    upload = KpiUpload.objects.get()
-    response = client.post(
-        reverse("sla_tracker:kpi-upload-mapping", args=[upload.pk]),
-        {"date_column": "Jour", "column_1": "offered", "column_2": "offered"},
+    client.post(upload_new_url(contract), {"file": csv_file(text)})
+    return client.post(reverse("sla_tracker:kpi-upload-mapping", args=[KpiUpload.objects.get().pk]), mapping)
+
+
+def test_a_mapping_with_one_counter_twice_is_refused(client):
+    response = _mapped(
+        client, "Jour;A;B\n01/01/2026;1;2\n", {"date_column": "Jour", "column_1": "offered", "column_2": "offered"}
     )
+
     assert response.status_code == 200
     assert "one column only" in response.content.decode()
     assert KpiUpload.objects.count() == 1
 
 
 def test_a_counter_mapped_on_the_date_column_is_refused_not_dropped(client):
-    manager = UserFactory()
-    contract = kpi_contract(owner=manager)
-    client.force_login(manager)
-    client.post(upload_new_url(contract), {"file": csv_file("Jour;A\n01/01/2026;1\n")})
-    upload = KpiUpload.objects.get()
-
-    response = client.post(
-        reverse("sla_tracker:kpi-upload-mapping", args=[upload.pk]),
-        {"date_column": "Jour", "column_0": "offered", "column_1": "answered"},
+    response = _mapped(
+        client, "Jour;A\n01/01/2026;1\n", {"date_column": "Jour", "column_0": "offered", "column_1": "answered"}
     )
 
     assert response.status_code == 200
