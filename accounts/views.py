@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,11 +15,14 @@ from rest_framework.authtoken.models import Token
 from accounts.context_processors import navigation_items
 from accounts.scoping import restrict
 from accounts.services import create_api_token, revoke_api_token
+from contracts.models import Contract
+from contracts.selectors import notice_deadlines_within
 from notifications.selectors import unread_notifications
 from sla_tracker.choices import StatementStatus
 from sla_tracker.models import PenaltyStatement
 
 ATTENTION_LIMIT = 10
+NOTICE_HORIZON_DAYS = 90
 # Enough of the token to tell which one a machine holds; the rest is shown once, when it is created.
 TOKEN_PREFIX_LENGTH = 8
 NEW_TOKEN_SESSION_KEY = "new_api_token"  # noqa: S105 - a session key name, not a secret
@@ -47,12 +51,26 @@ def home(request):
             .select_related("contract__vendor")
             .order_by("-month", "contract__reference")[:ATTENTION_LIMIT]
         )
+    deadlines = []
+    if not user.is_vendor_user and user.has_perm("contracts.view_contract"):
+        today = timezone.localdate()
+        deadlines = notice_deadlines_within(
+            days=NOTICE_HORIZON_DAYS, today=today, contracts=restrict(Contract.objects.all(), user)
+        )[:ATTENTION_LIMIT]
+        for contract in deadlines:
+            contract.notice_days_left = contract.next_renewal.days_left(today)
     sections = [item for item in navigation_items(request.user) if item["key"] != "admin"]
     notifications = unread_notifications(user=request.user)[:ATTENTION_LIMIT]
     return render(
         request,
         "accounts/home.html",
-        {"sections": sections, "waiting": waiting, "notifications": notifications},
+        {
+            "sections": sections,
+            "waiting": waiting,
+            "notifications": notifications,
+            "deadlines": deadlines,
+            "notice_horizon_days": NOTICE_HORIZON_DAYS,
+        },
     )
 
 

@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import Http404
 
 
 def show_refusal(form: forms.BaseForm, error: ValidationError) -> None:
@@ -37,15 +39,48 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class ReadOnlyHistoryMixin:
-    """A SimpleHistoryAdmin whose past versions are shown but never restored."""
+    """A SimpleHistoryAdmin whose past versions are shown but never restored, to those who may see the
+    row now (simple-history would otherwise show any row's history, falling back to its last version
+    when the admin's scoped queryset does not hold it)."""
 
     def revert_disabled(self, request, obj=None) -> bool:
         return True
 
+    def history_view(self, request, object_id, extra_context=None):
+        self._refuse_rows_out_of_sight(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied
+        self._refuse_rows_out_of_sight(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _refuse_rows_out_of_sight(self, request, object_id) -> None:
+        """404 for a row outside the user's scope; a deleted row's history is for superusers only."""
+        pk = unquote(object_id)
+        if self.get_queryset(request).filter(pk=pk).exists():
+            return
+        if self.model._default_manager.filter(pk=pk).exists() or not request.user.is_superuser:
+            raise Http404
+
+    def save_model(self, request, obj, form, change) -> None:
+        """A change form saved as it was writes no history row (simple-history records every save)."""
+        if not change or form.has_changed() or hasattr(obj, "skip_history_when_saving"):
+            super().save_model(request, obj, form, change)
+            return
+        obj.skip_history_when_saving = True
+        try:
+            super().save_model(request, obj, form, change)
+        finally:
+            del obj.skip_history_when_saving
+
+    def render_history_view(self, request, template, context, **kwargs):
+        """A record saved without a reason shows no reason, not the word "None"."""
+        for record in context.get("page_obj") or ():
+            if record.history_change_reason is None:
+                record.history_change_reason = ""
+        return super().render_history_view(request, template, context, **kwargs)
 
 
 class ViewOnlyAdminMixin(ReadOnlyHistoryMixin):

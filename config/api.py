@@ -27,8 +27,8 @@ from collections.abc import Callable, Mapping
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
@@ -41,6 +41,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
 from accounts.scoping import COMMITTEE_PATHS, CONTRACT_PATHS, SHARED_MODELS, VENDOR_PATHS, restrict
@@ -229,7 +230,11 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         try:
             instance.full_clean(exclude=not_editable)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+            errors = serializers.as_serializer_error(exc)
+            # The model's errors that name no field (its constraints') go where the API's other ones do.
+            if NON_FIELD_ERRORS in errors:
+                errors.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).extend(errors.pop(NON_FIELD_ERRORS))
+            raise serializers.ValidationError(errors) from exc
         return attrs
 
     def prepare_instance(self, instance) -> None:

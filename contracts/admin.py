@@ -64,9 +64,10 @@ class AmendmentInline(admin.TabularInline):
 
 
 class ContractAdminForm(forms.ModelForm):
-    """Edits keep to the rule the API applies: the end of the term and the notice move only with a
-    recorded decision (the contract page's renew and give-notice buttons), other status changes
-    follow contracts.services.STATUS_CHANGES."""
+    """Edits keep to the rules the API applies (contracts.services.contract_edit_errors): the end of
+    the term and the notice move only with a recorded decision (the contract page's renew and
+    give-notice buttons), other status changes follow STATUS_CHANGES, the vendor and currency are
+    fixed once the contract runs."""
 
     class Meta:
         model = Contract
@@ -74,15 +75,11 @@ class ContractAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk is not None:  # the instance still holds the stored values here
-            refused = contract_edit_errors(
-                self.instance,
-                status=cleaned.get("status", self.instance.status),
-                end_date=cleaned.get("end_date", self.instance.end_date),
-            )
-            for field, messages in refused.items():
-                for message in messages:
-                    self.add_error(field, message)
+        # The instance still holds the stored values here (None when adding).
+        stored = self.instance if self.instance.pk is not None else None
+        for field, messages in contract_edit_errors(stored, cleaned).items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
         return cleaned
 
 

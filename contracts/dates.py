@@ -126,20 +126,39 @@ class ContractTerms:
     def initial_end(self) -> datetime.date:
         return term_end(self.start_date, self.initial_term_months)
 
-    def end_of_renewal(self, number: int) -> datetime.date:
-        """The last day of the term after ``number`` renewals (0: the initial term)."""
-        months = self.initial_term_months + number * (self.renewal_term_months or 0)
-        return term_end(self.start_date, months)
+    def term_ends(self):
+        """The last day of the initial term, then of each renewal in turn (within the maximum).
+
+        A renewed term starts the day after the previous one ends and runs for the renewal term, so
+        the ends are chained from one to the next: the initial and renewal terms of a contract that
+        starts on 31 August end on 27 February, then 27 August, not on 30 August.
+        """
+        end = self.initial_end
+        yield end
+        if not self.renewable:
+            return
+        number = 0
+        while self.max_renewals is None or number < self.max_renewals:
+            end = term_end(end + ONE_DAY, self.renewal_term_months)
+            number += 1
+            yield end
 
     def renewals_used(self, end: datetime.date | None = None) -> int:
         """How many renewals the term ending on ``end`` (default: the recorded end date) includes."""
         end = end or self.end_date
-        if not self.renewable or end <= self.initial_end:
-            return 0
-        number = 0
-        while self.end_of_renewal(number + 1) <= end:
+        number = -1
+        for term_end_ in self.term_ends():
+            if term_end_ > end:
+                break
             number += 1
-        return number
+        return max(number, 0)
+
+    def is_term_end(self, day: datetime.date) -> bool:
+        """Whether ``day`` ends the initial term or one of its renewals."""
+        for term_end_ in self.term_ends():
+            if term_end_ >= day:
+                return term_end_ == day
+        return False
 
     def may_renew(self, renewals_used: int) -> bool:
         return self.renewable and (self.max_renewals is None or renewals_used < self.max_renewals)

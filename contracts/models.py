@@ -1,10 +1,13 @@
 """The contract register: vendors and their sites, contracts, scope, monthly charges, amendments."""
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -22,6 +25,14 @@ from contracts.dates import ContractTerms
 from contracts.months import first_of_month
 
 MAX_TERM_MONTHS = 600  # fifty years
+# Contract dates stay within these, so that the dates computed from them (renewals, notice
+# deadlines, contract years) stay within the calendar.
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+LATEST_DATE = datetime.date(2999, 12, 31)
+DATE_BOUNDS = [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
+COUNTRY_CODE = RegexValidator(r"^[A-Z]{2}\Z", _("Give the country's ISO 3166 code in two capital letters, e.g. FR."))
+# Users who own or audit a contract are the customer's own staff, never a vendor's.
+INTERNAL_USERS = {"vendor__isnull": True}
 
 
 class Vendor(models.Model):
@@ -30,7 +41,9 @@ class Vendor(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     legal_name = models.CharField(_("legal name"), max_length=250, blank=True)
     registration_number = models.CharField(_("registration number"), max_length=60, blank=True)
-    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code, e.g. FR."))
+    country = models.CharField(
+        _("country"), max_length=2, help_text=_("ISO 3166 code, e.g. FR."), validators=[COUNTRY_CODE]
+    )
     website = models.URLField(_("website"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -42,6 +55,13 @@ class Vendor(models.Model):
         ordering = ["name"]
         verbose_name = _("vendor")
         verbose_name_plural = _("vendors")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="vendor_unique_name_ignoring_case",
+                violation_error_message=_("A vendor of this name exists already (in other capitals)."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -53,12 +73,16 @@ class VendorSite(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="sites")
     name = models.CharField(_("name"), max_length=200)
     city = models.CharField(_("city"), max_length=120)
-    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code, e.g. MA."))
+    country = models.CharField(
+        _("country"), max_length=2, help_text=_("ISO 3166 code, e.g. MA."), validators=[COUNTRY_CODE]
+    )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
     languages = models.CharField(
         _("languages"), max_length=100, blank=True, help_text=_("ISO 639 codes, comma-separated.")
     )
     seats = models.PositiveIntegerField(_("seats"), null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["vendor", "name"]
@@ -80,6 +104,8 @@ class VendorContact(models.Model):
     job_title = models.CharField(_("job title"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail"))
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["vendor", "name"]
@@ -108,6 +134,7 @@ class Contract(models.Model):
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="owned_contracts",
+        limit_choices_to=INTERNAL_USERS,
         help_text=_("The vendor manager responsible for this contract."),
     )
     auditors = models.ManyToManyField(
@@ -115,16 +142,19 @@ class Contract(models.Model):
         verbose_name=_("assigned auditors"),
         blank=True,
         related_name="audited_contracts",
+        limit_choices_to=INTERNAL_USERS,
     )
     status = models.CharField(_("status"), max_length=20, choices=ContractStatus.choices, default=ContractStatus.DRAFT)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, default=Currency.EUR)
-    signed_on = models.DateField(_("signed on"), null=True, blank=True)
-    start_date = models.DateField(_("start date"))
+    signed_on = models.DateField(_("signed on"), null=True, blank=True, validators=DATE_BOUNDS)
+    start_date = models.DateField(_("start date"), validators=DATE_BOUNDS)
     # Upper bounds keep the dates computed from these (renewals, notice deadlines) within the calendar.
     initial_term_months = models.PositiveIntegerField(
         _("initial term (months)"), validators=[MinValueValidator(1), MaxValueValidator(MAX_TERM_MONTHS)]
     )
-    end_date = models.DateField(_("end of current term"), help_text=_("Moves forward with each renewal."))
+    end_date = models.DateField(
+        _("end of current term"), help_text=_("Moves forward with each renewal."), validators=DATE_BOUNDS
+    )
     renewal_type = models.CharField(_("renewal"), max_length=10, choices=RenewalType.choices, default=RenewalType.TACIT)
     renewal_term_months = models.PositiveIntegerField(
         _("renewal term (months)"), null=True, blank=True, validators=[MaxValueValidator(MAX_TERM_MONTHS)]
@@ -155,13 +185,18 @@ class Contract(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[auditors])
 
     class Meta:
         ordering = ["reference"]
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")
         constraints = [
+            models.UniqueConstraint(
+                Lower("reference"),
+                name="contract_unique_reference_ignoring_case",
+                violation_error_message=_("A contract with this reference exists already (in other capitals)."),
+            ),
             models.CheckConstraint(
                 name="contract_end_after_start",
                 condition=Q(end_date__gt=F("start_date")),
@@ -230,7 +265,8 @@ class ContractScope(models.Model):
         default=100,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
-    site = models.ForeignKey(VendorSite, on_delete=models.SET_NULL, null=True, blank=True, related_name="scopes")
+    # PROTECT: a site named in a scope is not deleted behind the scope's history.
+    site = models.ForeignKey(VendorSite, on_delete=models.PROTECT, null=True, blank=True, related_name="scopes")
     notes = models.CharField(_("notes"), max_length=250, blank=True)
 
     history = HistoricalRecords()
@@ -256,6 +292,11 @@ class ContractScope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract.reference}: {self.get_channel_display()} ({self.languages})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.site_id and self.contract_id and self.site.vendor_id != self.contract.vendor_id:
+            raise ValidationError({"site": _("This site is not one of the contract's vendor's sites.")})
 
 
 class MonthlyCharge(models.Model):
@@ -293,9 +334,44 @@ class MonthlyCharge(models.Model):
         super().clean()
         if self.month and self.month.day != 1:
             raise ValidationError({"month": _("Use the first day of the month.")})
-        if self.contract_id and self.currency and self.currency != self.contract.currency:
+        if not self.contract_id:
+            return
+        contract = self.contract
+        if self.currency and self.currency != contract.currency:
+            raise ValidationError({"currency": _("Charges are in the contract's currency (%s).") % contract.currency})
+        if self.month and not first_of_month(contract.start_date) <= self.month <= first_of_month(contract.end_date):
             raise ValidationError(
-                {"currency": _("Charges are in the contract's currency (%s).") % self.contract.currency}
+                {
+                    "month": _("Charges are for a month of the contract's term (%(start)s to %(end)s).")
+                    % {"start": contract.start_date.isoformat(), "end": contract.end_date.isoformat()}
+                }
+            )
+        self._refuse_locked_months()
+
+    def _refuse_locked_months(self) -> None:
+        """The charges of a month whose penalty statement is approved or invoiced are the base of
+        its credits: they change only once procurement reopens that statement."""
+        from sla_tracker.choices import StatementStatus  # the statements' app builds on this one
+
+        months = {self.month}
+        if self.pk is not None:
+            months |= set(MonthlyCharge.objects.filter(pk=self.pk).values_list("month", flat=True))
+        locked = (
+            self.contract.statements.filter(
+                month__in=months, status__in=(StatementStatus.APPROVED, StatementStatus.INVOICED)
+            )
+            .order_by("month")
+            .first()
+        )
+        if locked is not None:
+            raise ValidationError(
+                {
+                    "month": _(
+                        "The penalty statement of %(month)s is %(status)s: its charges no longer change. Ask "
+                        "procurement to reopen it first."
+                    )
+                    % {"month": locked.month.strftime("%Y-%m"), "status": locked.get_status_display().lower()}
+                }
             )
 
 
@@ -303,11 +379,11 @@ class Amendment(models.Model):
     """A signed change to the contract; new versions of terms refer to the amendment that made them."""
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="amendments")
-    number = models.PositiveIntegerField(_("number"))
+    number = models.PositiveIntegerField(_("number"), validators=[MaxValueValidator(9999)])
     title = models.CharField(_("title"), max_length=250)
     summary = models.TextField(_("summary"), blank=True)
-    signed_on = models.DateField(_("signed on"))
-    effective_from = models.DateField(_("effective from"))
+    signed_on = models.DateField(_("signed on"), validators=DATE_BOUNDS)
+    effective_from = models.DateField(_("effective from"), validators=DATE_BOUNDS)
     document_reference = models.CharField(_("document reference"), max_length=250, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -331,6 +407,16 @@ class Amendment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract.reference} amendment {self.number}: {self.title}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.contract_id and self.effective_from and not self.contract.is_in_term(self.effective_from):
+            raise ValidationError(
+                {
+                    "effective_from": _("An amendment takes effect within the contract's term (%(start)s to %(end)s).")
+                    % {"start": self.contract.start_date.isoformat(), "end": self.contract.end_date.isoformat()}
+                }
+            )
 
 
 class RenewalDecision(models.Model):

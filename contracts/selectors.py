@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from contracts.choices import ContractStatus
@@ -27,12 +28,16 @@ def with_next_notice_deadline(contracts: Iterable[Contract], *, today: datetime.
     return rows
 
 
-def notice_deadlines_within(*, days: int, today: datetime.date | None = None) -> list[Contract]:
-    """Running contracts whose next notice deadline falls within ``days`` days from today, soonest first."""
+def notice_deadlines_within(
+    *, days: int, today: datetime.date | None = None, contracts: QuerySet[Contract] | None = None
+) -> list[Contract]:
+    """Running contracts (of ``contracts``, default all) whose next notice deadline falls within
+    ``days`` days from today, soonest first."""
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=days)
+    contracts = Contract.objects.all() if contracts is None else contracts
     contracts = with_next_notice_deadline(
-        Contract.objects.filter(status__in=RUNNING_STATUSES).select_related("owner", "vendor"), today=today
+        contracts.filter(status__in=RUNNING_STATUSES).select_related("owner", "vendor"), today=today
     )
     due = [c for c in contracts if c.next_renewal and c.next_renewal.notice_deadline <= horizon]
     return sorted(due, key=lambda c: (c.next_renewal.notice_deadline, c.reference))

@@ -8,17 +8,23 @@ row) and saves the contract with its history reason and user.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contracts.choices import ContractStatus, RenewalDecisionKind, RenewalType
-from contracts.dates import current_term_end, window_for_term
-from contracts.models import Contract, RenewalDecision
+from contracts.choices import ContractStatus, PeriodUnit, RenewalDecisionKind, RenewalType
+from contracts.dates import ContractTerms, current_term_end, window_for_term
+from contracts.models import MAX_TERM_MONTHS, Contract, RenewalDecision
 
 DECIDABLE_STATUSES = (ContractStatus.ACTIVE,)
+# A contract enters the register being prepared or already running; the other statuses follow decisions.
+STATUSES_AT_REGISTRATION = {ContractStatus.DRAFT, ContractStatus.ACTIVE}
+# The fields the chain of term ends is computed from.
+TERM_FIELDS = ("start_date", "initial_term_months", "end_date", "renewal_type", "renewal_term_months", "max_renewals")
 
 
 # The status changes an edit may make: notice is given by give_notice, a term renewed by record_renewal.
@@ -31,25 +37,117 @@ STATUS_CHANGES = {
 }
 
 
-def contract_edit_errors(contract: Contract, *, status: str, end_date: datetime.date) -> dict[str, list[str]]:
-    """Why an edit giving the stored ``contract`` this ``status`` and ``end_date`` is refused, by
-    field (empty: it is not). The end of the term and the notice move only with a recorded decision
-    (record_renewal, give_notice); other status changes follow STATUS_CHANGES. The API and the back
-    office both apply it."""
-    refused = {}
-    if end_date != contract.end_date:
-        refused["end_date"] = [
-            _("The end of the term moves only with a recorded decision: use the renew or give-notice action.")
-        ]
-    if status != contract.status and status not in STATUS_CHANGES[contract.status]:
-        refused["status"] = [
-            _(
-                "This status change is not allowed: a draft becomes active, a running contract expires or "
-                "is terminated, notice is given with the give-notice action, and an ended contract's "
-                "status is final."
-            )
-        ]
+def contract_edit_errors(
+    contract: Contract | None, values: Mapping[str, Any], *, today: datetime.date | None = None
+) -> dict[str, list[str]]:
+    """Why registering a contract with ``values`` (``contract`` None), or giving the stored
+    ``contract`` these ``values``, is refused, by field (empty: it is not). The API and the back
+    office both apply it; the renewal decisions (record_renewal, give_notice) do not edit.
+
+    - A contract is registered as a draft or active; its end of term must end the initial term or
+      one of its renewals (the chain of term ends from its start).
+    - The end of the term and the notice move only with a recorded decision, except on a draft,
+      whose dates are still being typed; other status changes follow STATUS_CHANGES, and a contract
+      expires only once its term has ended.
+    - The vendor and the currency are fixed once the contract runs (or, on a draft, once a site of
+      the vendor or charges in the currency are recorded): its statements, data and history belong
+      to that vendor, in that currency. A contract with another vendor is a new contract.
+    """
+    today = today or timezone.localdate()
+    refused: dict[str, list[str]] = {}
+    stored = (
+        {name: getattr(contract, name) for name in (*TERM_FIELDS, "status", "vendor", "currency")} if contract else {}
+    )
+    merged = {**stored, **values}
+    changed = {name for name in values if contract is None or values[name] != stored.get(name)}
+
+    if contract is None:
+        if merged.get("status", ContractStatus.DRAFT) not in STATUSES_AT_REGISTRATION:
+            refused["status"] = [
+                _("A contract is registered as a draft or as active: notice, expiry and termination come later.")
+            ]
+    else:
+        draft = contract.status == ContractStatus.DRAFT
+        if "end_date" in changed and not draft:
+            refused["end_date"] = [
+                _("The end of the term moves only with a recorded decision: use the renew or give-notice action.")
+            ]
+        status = merged["status"]
+        if "status" in changed:
+            if status not in STATUS_CHANGES[contract.status]:
+                refused["status"] = [
+                    _(
+                        "This status change is not allowed: a draft becomes active, a running contract expires or "
+                        "is terminated, notice is given with the give-notice action, and an ended contract's "
+                        "status is final."
+                    )
+                ]
+            elif status == ContractStatus.EXPIRED and contract.end_date >= today:
+                refused["status"] = [
+                    _("A contract expires once its term has ended (on %(end)s); to end it earlier, terminate it.")
+                    % {"end": contract.end_date.isoformat()}
+                ]
+        if "vendor" in changed and (not draft or contract.scopes.filter(site__isnull=False).exists()):
+            refused["vendor"] = [
+                _(
+                    "The vendor is fixed once the contract is active or its scope names the vendor's sites: its "
+                    "data, statements and history belong to that vendor. A contract with another vendor is a new "
+                    "contract."
+                )
+            ]
+        if "currency" in changed and (not draft or contract.charges.exists()):
+            refused["currency"] = [
+                _(
+                    "The currency is fixed once the contract is active or has charges: its charges and "
+                    "statements are in that currency."
+                )
+            ]
+
+    if changed & set(TERM_FIELDS) and "end_date" not in refused and (message := _term_end_error(merged)):
+        refused.setdefault("end_date", []).append(message)
     return refused
+
+
+def _term_end_error(values: Mapping[str, Any]) -> str | None:
+    """Why ``values``' end_date ends no term of the contract they describe (None: it ends one, or the
+    other fields are not valid yet and their own errors say so)."""
+    start, months, end = values.get("start_date"), values.get("initial_term_months"), values.get("end_date")
+    if not (start and months and end) or end <= start or months > MAX_TERM_MONTHS:
+        return None
+    renewal_months = values.get("renewal_term_months")
+    if renewal_months is not None and not 0 < renewal_months <= MAX_TERM_MONTHS:
+        return None
+    terms = ContractTerms(
+        start_date=start,
+        initial_term_months=months,
+        end_date=end,
+        renewal_type=values.get("renewal_type") or RenewalType.TACIT,
+        renewal_term_months=renewal_months,
+        max_renewals=values.get("max_renewals"),
+        notice_period=1,
+        notice_unit=PeriodUnit.MONTHS,
+    )
+    before = after = None
+    for term_end in terms.term_ends():
+        if term_end == end:
+            return None
+        if term_end > end:
+            after = term_end
+            break
+        before = term_end
+    if before is None:
+        return _("The initial term of %(months)s months from %(start)s ends on %(initial)s.") % {
+            "months": months,
+            "start": start.isoformat(),
+            "initial": terms.initial_end.isoformat(),
+        }
+    if after is None:
+        return _("The last term this contract may run ends on %(last)s.") % {"last": before.isoformat()}
+    return _("%(end)s ends no term of this contract: the nearest term ends are %(before)s and %(after)s.") % {
+        "end": end.isoformat(),
+        "before": before.isoformat(),
+        "after": after.isoformat(),
+    }
 
 
 def _locked_contract(contract: Contract) -> Contract:
@@ -118,30 +216,42 @@ def record_renewal(
     return decision
 
 
+def notice_term_end(contract: Contract, today: datetime.date) -> tuple[datetime.date, datetime.date | None]:
+    """The end of the term that notice given ``today`` ends, and, when the running term renews
+    first because its notice deadline has passed (a tacit renewal), that deadline (else None).
+
+    Refused (ValidationError) when the term has already ended: there is nothing left to give notice of.
+    """
+    terms = contract.terms
+    end = current_term_end(terms, today)
+    if end < today:
+        raise ValidationError(
+            _("The term ended on %(end)s: there is nothing left to give notice of; record the contract as expired.")
+            % {"end": end.isoformat()}
+        )
+    missed = None
+    window = window_for_term(terms, end)
+    while window is not None and contract.renewal_type == RenewalType.TACIT and today > window.notice_deadline:
+        missed = missed or window.notice_deadline
+        end = window.renewed_term_end
+        window = window_for_term(terms, end)
+    return end, missed
+
+
 @transaction.atomic
 def give_notice(
     *, contract: Contract, decided_by, note: str = "", today: datetime.date | None = None
 ) -> RenewalDecision:
-    """Give notice so the running term is the last: the contract's status becomes "notice given"
-    and its end date the end of that term.
+    """Give notice so a term is the last: the contract's status becomes "notice given" and its end
+    date the end of that term.
 
-    Refused after the notice deadline of a tacitly renewing term (the term renews; notice then
-    ends the next one, whose deadline is later). A contract without renewal can always be given
-    notice of its end.
+    Notice ends the running term; once the notice deadline of a tacitly renewing term has passed,
+    that term renews and notice ends the next one (notice_term_end). A contract without renewal can
+    be given notice of its end until it ends.
     """
     today = today or timezone.localdate()
     contract = _locked_contract(contract)
-    terms = contract.terms
-    end = current_term_end(terms, today)
-    window = window_for_term(terms, end)
-    if window is not None and contract.renewal_type == RenewalType.TACIT and today > window.notice_deadline:
-        raise ValidationError(
-            _(
-                "The notice deadline for the term ending %(end)s was %(deadline)s: that term renews. "
-                "Give notice for the next term instead."
-            )
-            % {"end": end, "deadline": window.notice_deadline}
-        )
+    end, _missed = notice_term_end(contract, today)
     decision = RenewalDecision(
         contract=contract,
         decision=RenewalDecisionKind.GIVE_NOTICE,

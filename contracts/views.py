@@ -1,6 +1,7 @@
 """The contract register, a contract's page (scope, charges, service levels, committees, audits) and
 its recorded renewal decisions (renew, give notice)."""
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,8 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -58,6 +61,26 @@ class ContractSearchForm(forms.Form):
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    notice_within = forms.TypedChoiceField(
+        label=_("Notice deadline"),
+        choices=[
+            ("", _("Any")),
+            ("30", _("within 30 days")),
+            ("90", _("within 90 days")),
+            ("180", _("within 6 months")),
+            ("365", _("within a year")),
+        ],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    order = forms.ChoiceField(
+        label=_("Order"),
+        choices=[("", _("Reference")), ("notice", _("Notice deadline, soonest first"))],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,10 +105,23 @@ def contract_list(request):
         .qs.annotate(service_level_count=Count("service_levels", distinct=True))
         .order_by("reference")
     )
+    today = timezone.localdate()
+    within, order = cleaned.get("notice_within"), cleaned.get("order")
+    if within is not None or order == "notice":
+        # The deadline is computed from the renewal clauses, not stored: filter and sort the whole list.
+        contracts = with_next_notice_deadline(contracts, today=today)
+        if within is not None:
+            horizon = today + datetime.timedelta(days=within)
+            contracts = [c for c in contracts if c.next_renewal and c.next_renewal.notice_deadline <= horizon]
+        if order == "notice":
+            contracts.sort(key=lambda c: (c.next_renewal is None, c.next_renewal and c.next_renewal.notice_deadline))
     page = Paginator(contracts, CONTRACT_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page) if isinstance(contracts, list) else with_next_notice_deadline(page, today=today)
+    for contract in rows:
+        contract.notice_days_left = contract.next_renewal.days_left(today) if contract.next_renewal else None
     context = {
         "form": form,
-        "contracts": with_next_notice_deadline(page),
+        "contracts": rows,
         "page": page,
         "active_section": "contracts",
     }
@@ -180,7 +216,7 @@ DECISIONS = {
         service=services.record_renewal,
         title=_("Renew the running term"),
         explanation=_("The end of the current term moves to the end of the renewed term; the decision is recorded."),
-        done=_("The renewal was recorded."),
+        done=_("The renewal was recorded: the term now ends on {end}."),
     ),
     "give-notice": DecisionSpec(
         service=services.give_notice,
@@ -189,7 +225,7 @@ DECISIONS = {
             "The current term becomes the last one: the contract ends when it does. The decision is recorded and "
             "cannot be undone here."
         ),
-        done=_("The notice was recorded."),
+        done=_("The notice was recorded: the contract ends on {end}."),
     ),
 }
 
@@ -219,7 +255,13 @@ def contract_decision(request, pk: int, decision: str):
             for message in exc.messages:
                 form.add_error(None, message)
         else:
-            messages.success(request, spec.done)
+            contract.refresh_from_db(fields=["end_date"])
+            messages.success(request, format_lazy(spec.done, end=date_format(contract.end_date, "SHORT_DATE_FORMAT")))
             return redirect("contracts:detail", pk=contract.pk)
     context = {"contract": contract, "form": form, "spec": spec, "active_section": "contracts"}
+    if decision == "give-notice" and request.method == "GET":
+        try:
+            context["notice_end"], context["missed_deadline"] = services.notice_term_end(contract, timezone.localdate())
+        except ValidationError as exc:
+            context["refusals"] = exc.messages
     return render(request, "contracts/decision_confirm.html", context)

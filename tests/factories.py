@@ -208,13 +208,16 @@ class ContractScopeFactory(DjangoModelFactory):
 
 
 class MonthlyChargeFactory(DjangoModelFactory):
-    """The month's invoice in the contract's currency; successive charges take successive months."""
+    """The month's invoice in the contract's currency; successive charges take successive months of the term."""
 
     class Meta:
         model = MonthlyCharge
 
     contract = factory.SubFactory(ContractFactory)
-    month = factory.LazyAttributeSequence(lambda o, n: add_months(o.contract.start_date, n))
+    # Within the contract's initial term, as model validation requires.
+    month = factory.LazyAttributeSequence(
+        lambda o, n: add_months(o.contract.start_date.replace(day=1), n % o.contract.initial_term_months)
+    )
     amount = Decimal("250000.00")
     currency = factory.LazyAttribute(lambda o: o.contract.currency)
 

@@ -134,6 +134,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 DISPUTE_EVIDENCE_MAX_BYTES = env_int("DISPUTE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 # A KPI pack (CSV or .xlsx) uploaded from the web page, the API or import_kpis.
 KPI_UPLOAD_MAX_BYTES = env_int("KPI_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+# An .xlsx is a zip: the most its entries may hold once unzipped (a small file can unzip to gigabytes).
+KPI_UPLOAD_MAX_UNCOMPRESSED_BYTES = env_int("KPI_UPLOAD_MAX_UNCOMPRESSED_BYTES", 10 * KPI_UPLOAD_MAX_BYTES)
 # No uploaded file is stored beyond the larger of the two limits above (config.uploads).
 FILE_UPLOAD_HANDLERS = [
     "config.uploads.CappedUploadHandler",

@@ -57,16 +57,11 @@ class ContractSerializer(ValidatedModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
     def validate(self, attrs):
-        """A contract's end of term and its notice change only through the recorded decisions (the
-        renew and give-notice actions); other status changes follow STATUS_CHANGES."""
-        if self.instance is not None:
-            refused = contract_edit_errors(
-                self.instance,
-                status=attrs.get("status", self.instance.status),
-                end_date=attrs.get("end_date", self.instance.end_date),
-            )
-            if refused:
-                raise serializers.ValidationError(refused)
+        """The register's rules on a contract's term, status, vendor and currency
+        (contracts.services.contract_edit_errors)."""
+        refused = contract_edit_errors(self.instance, attrs)
+        if refused:
+            raise serializers.ValidationError(refused)
         return super().validate(attrs)
 
 

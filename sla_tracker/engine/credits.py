@@ -74,10 +74,11 @@ def raw_credit(
         )
     else:
         points = shortfall_points(terms, model, compared)
-        credit = pct_of(model.pct_per_point, charges) * points
+        per_point = pct_of(model.pct_per_point, charges)
+        credit = per_point * points
         how = note(
             _("shortfall {points} points ({rounding}) × {pct} × {charges} charges = {credit}"),
-            points=figure(round_half_up(points, 4)),
+            points=figure(checkable_points(points, per_point)),
             rounding=_SHORTFALL_WORDS[model.shortfall],
             pct=figure(model.pct_per_point, "%"),
             charges=amount(charges, currency),
@@ -91,6 +92,18 @@ _SHORTFALL_WORDS = {
     Shortfall.FLOOR: Word(_("floor")),
     Shortfall.CEIL: Word(_("ceil")),
 }
+
+
+def checkable_points(points: Fraction, per_point: Fraction) -> Decimal:
+    """The points of shortfall with 4 decimals, or as many more (up to 10) as a reader needs to find
+    the credit in cents by multiplying the figures shown (2.1098 × €1,855 = €3,913.68, where the
+    credit of 2.109827… points is €3,913.73)."""
+    credit = to_cents(points * per_point)
+    for places in (4, 6, 8):
+        shown = round_half_up(points, places)
+        if to_cents(Fraction(shown) * per_point) == credit:
+            return shown
+    return round_half_up(points, 10)
 
 
 def shortfall_points(terms: ServiceLevelTerms, model: LinearCredit, compared: Fraction) -> Fraction:

@@ -89,3 +89,68 @@ def test_the_end_of_term_and_the_notice_are_not_edited_around_the_decisions(cont
     assert retitled.status_code == 200
     contract.refresh_from_db()
     assert (contract.status, contract.title) == (ContractStatus.TERMINATED, "Customer care EMEA")
+
+
+def test_a_running_contracts_vendor_and_currency_are_not_changed_and_nothing_is_written(
+    contract, worlds, users, client_for
+):
+    administrator = client_for(users[Role.ADMINISTRATOR])
+    other_vendor = worlds[1]["contracts.Vendor"]
+
+    response = administrator.patch(
+        f"/api/v1/contracts/{contract.pk}/", {"vendor": other_vendor.pk, "currency": "CHF"}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {"vendor", "currency"}
+    vendor, currency = contract.vendor_id, contract.currency
+    contract.refresh_from_db()
+    assert (contract.vendor_id, contract.currency) == (vendor, currency)
+
+
+def test_a_contract_registered_with_a_status_that_follows_decisions_is_refused(contract, users, client_for):
+    administrator = client_for(users[Role.ADMINISTRATOR])
+    body = {
+        "reference": "NEW-1",
+        "title": "New contract",
+        "vendor": contract.vendor_id,
+        "owner": contract.owner_id,
+        "status": ContractStatus.NOTICE_GIVEN,
+        "currency": "EUR",
+        "start_date": "2026-01-01",
+        "initial_term_months": 12,
+        "end_date": "2026-12-31",
+        "renewal_type": "tacit",
+        "renewal_term_months": 12,
+        "notice_period": 3,
+    }
+
+    refused = administrator.post("/api/v1/contracts/", body, format="json")
+    off_term = administrator.post(
+        "/api/v1/contracts/", {**body, "status": "active", "end_date": "9999-12-31"}, format="json"
+    )
+    accepted = administrator.post("/api/v1/contracts/", {**body, "status": "active"}, format="json")
+
+    assert refused.status_code == 400 and set(refused.json()["errors"]) == {"status"}
+    assert off_term.status_code == 400 and set(off_term.json()["errors"]) == {"end_date"}
+    assert accepted.status_code == 201, accepted.content
+
+
+def test_a_rule_of_the_whole_row_is_reported_under_non_field_errors(contract, users, client_for):
+    administrator = client_for(users[Role.ADMINISTRATOR])
+    body = {
+        "reference": "NEW-2",
+        "title": "New contract",
+        "vendor": contract.vendor_id,
+        "owner": contract.owner_id,
+        "start_date": "2026-01-01",
+        "initial_term_months": 12,
+        "end_date": "2025-12-31",
+        "renewal_type": "none",
+        "notice_period": 3,
+    }
+
+    response = administrator.post("/api/v1/contracts/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"non_field_errors": ["The end of the term must be after the start date."]}

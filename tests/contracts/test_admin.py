@@ -106,3 +106,51 @@ def test_the_back_office_activates_a_draft_contract(admin_client):
     assert response.status_code == 302
     contract.refresh_from_db()
     assert contract.status == ContractStatus.ACTIVE
+
+
+def test_the_history_of_a_row_out_of_the_users_sight_is_404_like_its_change_page(client):
+    from django.contrib.auth.models import Permission
+
+    from accounts.choices import Role
+
+    manager = UserFactory(role=Role.VENDOR_MANAGER, is_staff=True)
+    manager.user_permissions.add(*Permission.objects.filter(codename__in=["view_contract", "change_contract"]))
+    own, other = ContractFactory(owner=manager), ContractFactory()
+    record = other.history.earliest()
+    client.force_login(manager)
+
+    assert client.get(reverse("admin:contracts_contract_history", args=[own.pk])).status_code == 200
+    assert client.get(reverse("admin:contracts_contract_history", args=[other.pk])).status_code == 404
+    assert (
+        client.get(reverse("admin:contracts_contract_simple_history", args=[other.pk, record.history_id])).status_code
+        == 404
+    )
+
+
+def test_a_deleted_rows_history_is_for_superusers(admin_client):
+    from django.contrib.auth.models import Permission
+
+    from accounts.choices import Role
+    from tests.factories import VendorFactory
+
+    vendor = VendorFactory()
+    pk = vendor.pk
+    vendor.delete()
+    assert admin_client.get(reverse("admin:contracts_vendor_history", args=[pk])).status_code == 200
+
+    procurement = UserFactory(role=Role.PROCUREMENT, is_staff=True)
+    procurement.user_permissions.add(*Permission.objects.filter(codename="view_vendor"))
+    admin_client.force_login(procurement)
+    assert admin_client.get(reverse("admin:contracts_vendor_history", args=[pk])).status_code == 404
+
+
+def test_a_vendor_user_is_not_offered_as_a_contracts_owner_or_auditor(admin_client):
+    from tests.factories import VendorUserFactory
+
+    contract = ContractFactory()
+    outsider = VendorUserFactory(vendor=contract.vendor)
+    form = admin_client.get(reverse("admin:contracts_contract_change", args=[contract.pk])).context["adminform"].form
+
+    assert outsider not in form.fields["owner"].queryset
+    assert outsider not in form.fields["auditors"].queryset
+    assert contract.owner in form.fields["owner"].queryset

@@ -162,3 +162,114 @@ def test_the_contract_factory_gives_a_three_year_term_ending_the_day_before_the_
     contract = ContractFactory(start_date=datetime.date(2025, 4, 1), initial_term_months=36)
 
     assert contract.end_date == datetime.date(2028, 3, 31)
+
+
+def test_a_scope_names_only_a_site_of_the_contracts_vendor():
+    contract = ContractFactory()
+    ContractScopeFactory.build(contract=contract, site=VendorSiteFactory(vendor=contract.vendor)).full_clean()
+
+    with pytest.raises(ValidationError) as excinfo:
+        ContractScopeFactory.build(contract=contract, site=VendorSiteFactory()).full_clean()
+
+    assert excinfo.value.message_dict == {"site": ["This site is not one of the contract's vendor's sites."]}
+
+
+def test_a_site_named_in_a_scope_is_not_deleted():
+    from django.db.models import ProtectedError
+
+    contract = ContractFactory()
+    scope = ContractScopeFactory(contract=contract, site=VendorSiteFactory(vendor=contract.vendor))
+
+    with pytest.raises(ProtectedError):
+        scope.site.delete()
+    scope.refresh_from_db()
+    assert scope.site_id is not None
+
+
+@pytest.mark.parametrize("month", [datetime.date(2024, 12, 1), datetime.date(2028, 1, 1), datetime.date(1, 1, 1)])
+def test_charges_are_for_months_of_the_contracts_term(month):
+    contract = ContractFactory()  # 2025-01-01 to 2027-12-31
+    MonthlyChargeFactory.build(contract=contract, month=datetime.date(2027, 12, 1)).full_clean()
+
+    with pytest.raises(ValidationError) as excinfo:
+        MonthlyChargeFactory.build(contract=contract, month=month).full_clean()
+
+    assert excinfo.value.message_dict == {
+        "month": ["Charges are for a month of the contract's term (2025-01-01 to 2027-12-31)."]
+    }
+
+
+@pytest.mark.parametrize("status", ["approved", "invoiced"])
+def test_the_charges_of_an_approved_month_no_longer_change(status):
+    from tests.factories import PenaltyStatementFactory
+
+    contract = ContractFactory()
+    charge = MonthlyChargeFactory(contract=contract, month=datetime.date(2026, 3, 1))
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2026, 3, 1), approved=True, status=status)
+
+    charge.amount = Decimal("1.00")
+    with pytest.raises(ValidationError, match="The penalty statement of 2026-03 is"):
+        charge.full_clean()
+    charge.refresh_from_db()
+    charge.month = datetime.date(2026, 4, 1)  # moving it away from the locked month is a change of it too
+    with pytest.raises(ValidationError, match="2026-03"):
+        charge.full_clean()
+    MonthlyChargeFactory.build(contract=contract, month=datetime.date(2026, 4, 1)).full_clean()
+
+
+def test_an_amendment_takes_effect_within_the_contracts_term():
+    contract = ContractFactory()
+    AmendmentFactory.build(contract=contract, effective_from=datetime.date(2027, 12, 31)).full_clean()
+
+    for day in (datetime.date(2020, 1, 1), datetime.date(2040, 1, 1)):
+        with pytest.raises(ValidationError) as excinfo:
+            AmendmentFactory.build(contract=contract, effective_from=day).full_clean()
+        assert set(excinfo.value.message_dict) == {"effective_from"}
+
+
+@pytest.mark.parametrize("field", ["start_date", "end_date", "signed_on"])
+def test_contract_dates_stay_within_the_calendar_the_arithmetic_needs(field):
+    contract = ContractFactory.build(owner=None, vendor=None)
+    setattr(contract, field, datetime.date(9999, 12, 31))
+
+    with pytest.raises(ValidationError) as excinfo:
+        contract.full_clean(exclude=["owner", "vendor"])
+
+    assert field in excinfo.value.message_dict
+
+
+def test_a_contract_is_owned_and_audited_by_the_customers_staff_only():
+    from tests.factories import VendorUserFactory
+
+    contract = ContractFactory()
+    contract.owner = VendorUserFactory()
+
+    with pytest.raises(ValidationError) as excinfo:
+        contract.full_clean()
+
+    assert set(excinfo.value.message_dict) == {"owner"}
+    assert (
+        not Contract._meta.get_field("auditors")
+        .remote_field.model.objects.complex_filter(Contract._meta.get_field("auditors").get_limit_choices_to())
+        .filter(pk=contract.owner.pk)
+        .exists()
+    )
+
+
+def test_sites_contacts_and_assigned_auditors_keep_their_history():
+    from tests.factories import UserFactory
+
+    contract = ContractFactory()
+    site = VendorSiteFactory(vendor=contract.vendor, city="Rabat")
+    site.city = "Casablanca"
+    site.save()
+    contact = VendorContactFactory(vendor=contract.vendor, email="a@vendor.example")
+    contact.email = "b@vendor.example"
+    contact.save()
+    auditor = UserFactory()
+    contract.auditors.add(auditor)
+
+    assert [row.city for row in site.history.order_by("history_id")] == ["Rabat", "Casablanca"]
+    assert [row.email for row in contact.history.order_by("history_id")] == ["a@vendor.example", "b@vendor.example"]
+    latest = contract.history.latest()
+    assert [link.user_id for link in latest.auditors.all()] == [auditor.pk]

@@ -9,7 +9,14 @@ from contracts import services
 from contracts.choices import ContractStatus, RenewalDecisionKind, RenewalType
 from contracts.models import Contract
 from contracts.selectors import notice_deadlines_within, with_next_notice_deadline
-from tests.factories import ContractFactory, UserFactory
+from tests.factories import (
+    ContractFactory,
+    ContractScopeFactory,
+    MonthlyChargeFactory,
+    UserFactory,
+    VendorFactory,
+    VendorSiteFactory,
+)
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -62,10 +69,26 @@ def test_giving_notice_before_the_deadline_ends_the_contract_at_the_end_of_its_t
     )
 
 
-def test_notice_after_the_deadline_of_a_tacit_term_is_refused_with_the_deadline():
+def test_notice_after_the_deadline_of_a_tacit_term_ends_the_renewed_term():
+    contract = ContractFactory()  # term ends 2027-12-31, notice deadline 2027-06-30
+    assert services.notice_term_end(contract, D(2027, 7, 1)) == (D(2028, 12, 31), D(2027, 6, 30))
+
+    decision = services.give_notice(contract=contract, decided_by=contract.owner, today=D(2027, 7, 1))
+
+    contract.refresh_from_db()
+    assert (contract.status, contract.end_date) == (ContractStatus.NOTICE_GIVEN, D(2028, 12, 31))
+    assert decision.for_term_ending == D(2028, 12, 31)
+
+
+def test_notice_on_the_deadline_ends_the_running_term():
     contract = ContractFactory()
-    with pytest.raises(ValidationError, match="2027-06-30"):
-        services.give_notice(contract=contract, decided_by=contract.owner, today=D(2027, 7, 1))
+    assert services.notice_term_end(contract, D(2027, 6, 30)) == (D(2027, 12, 31), None)
+
+
+def test_notice_after_an_explicit_term_has_ended_is_refused_and_nothing_is_written():
+    contract = ContractFactory(renewal_type=RenewalType.EXPLICIT)  # ends 2027-12-31
+    with pytest.raises(ValidationError, match="The term ended on 2027-12-31"):
+        services.give_notice(contract=contract, decided_by=contract.owner, today=D(2028, 1, 1))
     contract.refresh_from_db()
     assert contract.status == ContractStatus.ACTIVE
     assert not contract.renewal_decisions.exists()
@@ -119,3 +142,99 @@ def test_the_running_term_is_renewed_once_a_second_renewal_is_refused_until_the_
     services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2028, 3, 1))
     contract.refresh_from_db()
     assert contract.end_date == D(2029, 12, 31)
+
+
+def test_renewed_terms_are_chained_from_the_day_after_each_end_and_the_maximum_holds():
+    # A contract starting on 31 August: the six-month terms end on 27 February, then 27 August.
+    contract = ContractFactory(
+        start_date=D(2024, 8, 31),
+        initial_term_months=6,
+        end_date=D(2025, 2, 27),
+        renewal_type=RenewalType.EXPLICIT,
+        renewal_term_months=6,
+        max_renewals=1,
+    )
+    services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2025, 1, 10))
+    contract.refresh_from_db()
+    assert contract.end_date == D(2025, 8, 27)
+
+    with pytest.raises(ValidationError, match="used its 1 renewals"):
+        services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2025, 7, 1))
+    contract.refresh_from_db()
+    assert contract.end_date == D(2025, 8, 27)
+
+
+D_TODAY = D(2026, 11, 27)
+
+
+def _registration(**values):
+    base = {
+        "start_date": D(2026, 1, 1),
+        "initial_term_months": 24,
+        "end_date": D(2027, 12, 31),
+        "renewal_type": RenewalType.TACIT,
+        "renewal_term_months": 12,
+        "max_renewals": None,
+    }
+    return {**base, **values}
+
+
+def test_a_contract_is_registered_as_a_draft_or_active_only():
+    for status in (ContractStatus.DRAFT, ContractStatus.ACTIVE):
+        assert services.contract_edit_errors(None, _registration(status=status), today=D_TODAY) == {}
+    for status in (ContractStatus.NOTICE_GIVEN, ContractStatus.EXPIRED, ContractStatus.TERMINATED):
+        assert "status" in services.contract_edit_errors(None, _registration(status=status), today=D_TODAY)
+
+
+@pytest.mark.parametrize(
+    ("end", "message"),
+    [
+        (
+            D(2031, 6, 15),
+            "2031-06-15 ends no term of this contract: the nearest term ends are 2030-12-31 and 2031-12-31.",
+        ),
+        (D(2027, 6, 30), "The initial term of 24 months from 2026-01-01 ends on 2027-12-31."),
+    ],
+)
+def test_the_end_of_term_must_end_the_initial_term_or_a_renewal(end, message):
+    assert services.contract_edit_errors(None, _registration(end_date=end), today=D_TODAY) == {"end_date": [message]}
+    assert services.contract_edit_errors(None, _registration(end_date=D(2029, 12, 31)), today=D_TODAY) == {}
+
+
+def test_the_end_of_term_cannot_pass_the_last_renewal():
+    errors = services.contract_edit_errors(None, _registration(end_date=D(2029, 12, 31), max_renewals=1), today=D_TODAY)
+    assert errors == {"end_date": ["The last term this contract may run ends on 2028-12-31."]}
+
+
+def test_a_running_contract_keeps_its_vendor_and_currency():
+    contract = ContractFactory()
+    other = VendorFactory()
+    errors = services.contract_edit_errors(contract, {"vendor": other, "currency": "USD"}, today=D_TODAY)
+    assert set(errors) == {"vendor", "currency"}
+
+
+def test_a_draft_changes_vendor_and_currency_until_it_names_a_site_or_has_charges():
+    contract = ContractFactory(status=ContractStatus.DRAFT)
+    other = VendorFactory()
+    assert services.contract_edit_errors(contract, {"vendor": other, "currency": "USD"}, today=D_TODAY) == {}
+    MonthlyChargeFactory(contract=contract)
+    ContractScopeFactory(contract=contract, site=VendorSiteFactory(vendor=contract.vendor))
+    errors = services.contract_edit_errors(contract, {"vendor": other, "currency": "USD"}, today=D_TODAY)
+    assert set(errors) == {"vendor", "currency"}
+
+
+def test_a_draft_corrects_its_end_of_term_a_running_contract_does_not():
+    draft = ContractFactory(status=ContractStatus.DRAFT, renewal_type=RenewalType.NONE, renewal_term_months=None)
+    assert services.contract_edit_errors(draft, {"initial_term_months": 12, "end_date": D(2025, 12, 31)}) == {}
+    running = ContractFactory()
+    assert "end_date" in services.contract_edit_errors(running, {"end_date": D(2028, 12, 31)})
+
+
+def test_a_contract_expires_only_once_its_term_has_ended():
+    contract = ContractFactory()  # ends 2027-12-31
+    errors = services.contract_edit_errors(contract, {"status": ContractStatus.EXPIRED}, today=D(2027, 12, 31))
+    assert errors == {
+        "status": ["A contract expires once its term has ended (on 2027-12-31); to end it earlier, terminate it."]
+    }
+    assert services.contract_edit_errors(contract, {"status": ContractStatus.EXPIRED}, today=D(2028, 1, 1)) == {}
+    assert services.contract_edit_errors(contract, {"status": ContractStatus.TERMINATED}, today=D(2027, 1, 1)) == {}

@@ -222,3 +222,26 @@ def test_procurement_downloads_the_evidence_resolves_the_dispute_and_reopens_the
     statement.refresh_from_db()
     assert statement.status == StatementStatus.IN_REVIEW
     shot(page, "procurement-statement-reopened")
+
+
+def test_the_keyboard_skips_to_the_content_and_a_phone_needs_no_sideways_scroll(page, live_server):
+    statement = make_statement()
+    procurement = UserFactory(procurement=True)
+    sign_in(page, live_server, procurement)
+
+    page.keyboard.press("Tab")
+    skip = page.locator("[data-testid=skip-link]")
+    assert skip.evaluate("element => element === document.activeElement")
+    assert skip.is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/", "/contracts/", f"/contracts/{statement.contract.pk}/"):
+        page.goto(f"{live_server.url}{path}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        wide = page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
+            ".slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))"
+        )
+        assert overflow <= 0, (path, overflow, wide)

@@ -78,6 +78,8 @@ def test_the_contract_page_shows_scope_charges_terms_amendments_committees_and_a
     assert "€250,000.00" in page
     assert "Chat target raised" in page
     assert f"{contract.reference} service review" in page
+    committee = contract.committees.get()
+    assert f'href="{reverse("governance:committee", args=[committee.pk])}">{committee.name}</a>' in page
     assert "1 finding" in page or "0 findings" in page
     audit = contract.audit_rights.get().audits.get()
     assert reverse("audits:detail", args=[audit.pk]) in page  # the audit's own page
@@ -235,3 +237,80 @@ def test_the_register_pages_its_contracts_and_keeps_the_filters(client, procurem
     assert "1–2 of 3" in first.content.decode()
     assert "?q=overflow&amp;page=2" in first.content.decode()
     assert overflow[2].reference in second.content.decode()
+
+
+def _ending_in(days: int, reference: str):
+    """An active tacit contract, 3 months' notice, whose term ends ``days`` days after the notice deadline + 0."""
+    import datetime
+
+    from django.utils import timezone
+
+    from contracts.dates import add_months, notice_deadline
+
+    today = timezone.localdate()
+    # A one-year term whose notice deadline (3 months before its end) is about `days` from today.
+    end = add_months(today + datetime.timedelta(days=days), 3)
+    start = add_months(end + datetime.timedelta(days=1), -12)
+    contract = ContractFactory(
+        reference=reference, start_date=start, initial_term_months=12, end_date=end, notice_period=3, max_renewals=None
+    )
+    contract.expected_deadline = notice_deadline(end, 3, "months")
+    return contract
+
+
+def test_the_register_lists_the_contracts_whose_notice_deadline_is_near_soonest_first(client, procurement):
+    late = _ending_in(200, "LATE")
+    soon = _ending_in(20, "SOON")
+    middle = _ending_in(60, "MIDDLE")
+    client.force_login(procurement)
+
+    within = client.get(REGISTER, {"notice_within": "90", "order": "notice"})
+    ordered = client.get(REGISTER, {"order": "notice"})
+
+    assert [c.reference for c in within.context["contracts"]] == ["SOON", "MIDDLE"]
+    assert [c.reference for c in ordered.context["contracts"]] == ["SOON", "MIDDLE", "LATE"]
+    assert [c.next_renewal.notice_deadline for c in ordered.context["contracts"]] == [
+        soon.expected_deadline,
+        middle.expected_deadline,
+        late.expected_deadline,
+    ]
+    assert [c.reference for c in client.get(REGISTER, {"notice_within": "30"}).context["contracts"]] == ["SOON"]
+
+
+def test_the_home_page_lists_the_notice_deadlines_of_the_next_90_days_in_the_users_scope(client, procurement):
+    manager = UserFactory()
+    mine = _ending_in(30, "MINE")
+    mine.owner = manager
+    mine.save()
+    _ending_in(40, "THEIRS")
+    _ending_in(120, "LATER")
+
+    client.force_login(manager)
+    own = client.get(reverse("accounts:home"))
+    client.force_login(procurement)
+    everyone = client.get(reverse("accounts:home"))
+
+    assert [c.reference for c in own.context["deadlines"]] == ["MINE"]
+    assert [c.reference for c in everyone.context["deadlines"]] == ["MINE", "THEIRS"]
+    assert 'data-testid="notice-deadlines"' in everyone.content.decode()
+
+
+def test_the_give_notice_confirmation_says_when_the_contract_would_end(client):
+    import datetime
+
+    from django.utils import formats, timezone
+
+    today = timezone.localdate()
+    passed = _ending_in(-10, "PASSED")  # the notice deadline passed ten days ago: the term renews first
+    client.force_login(passed.owner)
+
+    page = client.get(decision_url(passed, "give-notice")).content.decode()
+
+    renewed_end = passed.terms.end_date
+    from contracts.dates import window_for_term
+
+    renewed_end = window_for_term(passed.terms, passed.end_date).renewed_term_end
+    assert formats.date_format(passed.expected_deadline, "SHORT_DATE_FORMAT") in page
+    assert formats.date_format(renewed_end, "SHORT_DATE_FORMAT") in page
+    assert "that term renews" in page
+    assert today + datetime.timedelta(days=1) > passed.expected_deadline

@@ -57,3 +57,35 @@ def test_a_figure_is_shown_with_the_decimals_its_rule_needs(level, answered_with
 
 def test_a_plain_figure_keeps_two_decimals():
     assert _explanation(FIXED, 7_326_000, 10_000_000).startswith("73.26 % < 95 % target → default")
+
+
+def test_the_points_of_a_proportional_shortfall_are_shown_as_precisely_as_the_credit_needs():
+    # 92.8901725… % is 2.1098275 points short of 95: with 4 decimals, 2.1098 × 1 % × €185,500 gives
+    # €3,913.68, not the €3,913.73 credited; 6 decimals give it.
+    level = {"credit": {"type": "linear", "pct_per_point": "1", "shortfall": "proportional"}}
+    scenario_charges = "185500.00"
+    scenario = {
+        "currency": "EUR",
+        "months": {"from": "2026-01", "to": "2026-01"},
+        "charges": {"default": scenario_charges},
+        "service_levels": [
+            {
+                "code": "CSL-1",
+                "name": "Service level",
+                "numerator": ["answered_within"],
+                "denominator": ["offered"],
+                "expected": "95",
+                **level,
+            }
+        ],
+        "measurements": [{"month": "2026-01", "values": {"answered_within": 92_890_172_5, "offered": 1_000_000_000}}],
+    }
+    (line,) = run_scenario(scenario)["months"][0]["service_levels"]
+
+    assert line["raw_credit"] == "3913.73"
+    assert "shortfall 2.109828 points (proportional) × 1 % × €185,500.00 charges = €3,913.73" in line["explanation"]
+
+
+def test_whole_points_of_shortfall_keep_their_short_form():
+    level = {"credit": {"type": "linear", "pct_per_point": "1", "shortfall": "floor"}}
+    assert "shortfall 2 points (floor)" in _explanation(level, 9_290_000, 10_000_000)
