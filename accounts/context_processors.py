@@ -47,6 +47,24 @@ def navigation_items(user) -> list[dict]:
                 "description": _("Upload KPI packs, enter data by hand, see what is missing, recompute a month."),
             }
         )
+    elif user.has_perm("sla_tracker.view_measurement"):
+        items.append(
+            {
+                "key": "kpi",
+                "label": _("KPI data"),
+                "url": reverse("sla_tracker:kpi-workspace"),
+                "description": _("The daily values behind each statement, and what is missing."),
+            }
+        )
+    if not user.is_vendor_user and user.has_perm("sla_tracker.view_exclusion"):
+        items.append(
+            {
+                "key": "exclusions",
+                "label": _("Exclusions"),
+                "url": reverse("sla_tracker:exclusions"),
+                "description": _("Excused days proposed and decided: what waits for a decision."),
+            }
+        )
     items.append(
         {
             "key": "action-items",

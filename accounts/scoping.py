@@ -20,7 +20,7 @@ from django.apps import apps
 from django.db.models import Model, Q, QuerySet
 
 from accounts.choices import Role
-from sla_tracker.choices import StatementStatus
+from sla_tracker.choices import ApprovalStatus, StatementStatus
 
 # Path from each model to its contract, as an ORM lookup ("" for the contract itself).
 CONTRACT_PATHS: dict[str, str] = {
@@ -145,8 +145,10 @@ def _by_contract(queryset: QuerySet, user) -> QuerySet:
 
 
 # What a vendor's own users see within their vendor's contracts: statements once submitted (a draft
-# is internal), findings addressed to the vendor, and the committees they sit on.
+# is internal), exclusions once approved (a proposal is the customer's deliberation), findings
+# addressed to the vendor, and the committees they sit on.
 _VENDOR_USER_ROWS: dict[str, Q] = {
+    "sla_tracker.Exclusion": Q(status=ApprovalStatus.APPROVED),
     "sla_tracker.PenaltyStatement": ~Q(status=StatementStatus.DRAFT),
     "sla_tracker.StatementLine": ~Q(statement__status=StatementStatus.DRAFT),
     "sla_tracker.LineDispute": ~Q(line__statement__status=StatementStatus.DRAFT),

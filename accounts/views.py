@@ -20,6 +20,7 @@ from contracts.selectors import notice_deadlines_within
 from notifications.selectors import unread_notifications
 from sla_tracker.choices import StatementStatus
 from sla_tracker.models import PenaltyStatement
+from sla_tracker.views_exclusions import exclusions_awaiting_decision
 
 ATTENTION_LIMIT = 10
 NOTICE_HORIZON_DAYS = 90
@@ -61,6 +62,10 @@ def home(request):
             contract.notice_days_left = contract.next_renewal.days_left(today)
     sections = [item for item in navigation_items(request.user) if item["key"] != "admin"]
     notifications = unread_notifications(user=request.user)[:ATTENTION_LIMIT]
+    # Procurement's (and administrators') exclusion proposals to decide, oldest first.
+    awaiting = exclusions_awaiting_decision(user)
+    exclusions_awaiting = list(awaiting[:ATTENTION_LIMIT])
+    awaiting_total = awaiting.count() if len(exclusions_awaiting) == ATTENTION_LIMIT else len(exclusions_awaiting)
     return render(
         request,
         "accounts/home.html",
@@ -70,6 +75,8 @@ def home(request):
             "notifications": notifications,
             "deadlines": deadlines,
             "notice_horizon_days": NOTICE_HORIZON_DAYS,
+            "exclusions_awaiting": exclusions_awaiting,
+            "exclusions_awaiting_total": awaiting_total,
         },
     )
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
-from audits.choices import FindingStatus
+from audits.choices import AuditStatus, FindingStatus
 from audits.models import Audit, Finding
 from contracts.models import Contract
 from contracts.selectors import RUNNING_STATUSES, with_next_notice_deadline
@@ -112,6 +112,7 @@ def user_events(user, *, today: datetime.date | None = None) -> list[Event]:
             )
         audits = (
             Audit.objects.filter(Q(audit_right__contract__auditors=user) | Q(lead_auditor=user))
+            .exclude(status=AuditStatus.CANCELLED)
             .select_related("audit_right__contract")
             .distinct()
             .order_by("fieldwork_start")

@@ -1,21 +1,29 @@
 """The back office of service levels, KPI data and statements.
 
 Contract terms, exclusions and incidents are edited here, their history recorded (past versions are
-shown, never restored); a proposed exclusion is approved or rejected with the list's actions
-(procurement), after which it is final. KPI data and statements are written by the domain's services only, which
-validate and record each change: measurements by the KPI import service (the upload pages, the
-month's grid and the API), statements by the monthly close and their transitions (submit, approve,
-reopen, invoice, waive a line, dispute and resolve) on the statement page and the API's actions.
+shown, never restored). Terms that a month with an approved statement applies are fixed
+(sla_tracker.models.terms): their edits and deletions are refused, naming the month; a version's page
+also shows the history of its tiers and multipliers. A proposed exclusion is approved or rejected
+with the list's actions (procurement), after which it is final. KPI data and statements are written
+by the domain's services only, which validate and record each change: measurements by the KPI import
+service (the upload pages, the month's grid and the API), statements by the monthly close and their
+transitions (submit, approve, reopen, invoice, waive a line, dispute and resolve) on the statement
+page and the API's actions.
 Their pages here are view-only, with "View on site" leading to the page where people act on them.
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts.roles import reviews_statements
 from accounts.scoping import ScopedAdminMixin
@@ -47,6 +55,56 @@ from sla_tracker.models import (
 from sla_tracker.models.data import validate_service_levels_of
 
 
+class FixedTermsFormSet(BaseInlineFormSet):
+    """Inline terms rows: a row marked for deletion is refused, like an edit, once a month it applies to
+    is approved (sla_tracker.models.terms.TermsRow); edits are refused by the rows' own validation."""
+
+    def clean(self) -> None:
+        super().clean()
+        refusals = [
+            f"{form.instance}: {refusal}"
+            for form in self.forms
+            if self.can_delete
+            and self._should_delete_form(form)
+            and form.instance.pk is not None
+            and (refusal := form.instance.deletion_refusal())
+        ]
+        if refusals:
+            raise ValidationError(refusals)
+
+
+def delete_selected_open_terms(modeladmin, request, queryset):
+    """Django's "delete selected" for terms: refused, naming each fixed row's approved month, when any is fixed."""
+    refusals = [(row, refusal) for row in queryset if (refusal := row.deletion_refusal())]
+    for row, refusal in refusals:
+        modeladmin.message_user(request, f"{row}: {refusal}", messages.ERROR)
+    return None if refusals else delete_selected(modeladmin, request, queryset)
+
+
+class FixedTermsAdminMixin:
+    """The page of a terms row (regime, service-level version): a deletion of fixed terms is refused with
+    the month that fixes them, on the row's page and in the list's "delete selected" action."""
+
+    def delete_view(self, request, object_id, extra_context=None):
+        row = self.get_object(request, unquote(object_id))
+        if row is not None and self.has_delete_permission(request, row) and (refusal := row.deletion_refusal()):
+            self.message_user(request, refusal, messages.ERROR)
+            opts = self.opts
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk], current_app=self.admin_site.name
+                )
+            )
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _function, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (delete_selected_open_terms, name, description)
+        return actions
+
+
 class ServiceLevelInline(admin.TabularInline):
     model = ServiceLevel
     extra = 0
@@ -56,6 +114,7 @@ class ServiceLevelInline(admin.TabularInline):
 
 class PenaltyRegimeInline(admin.TabularInline):
     model = PenaltyRegime
+    formset = FixedTermsFormSet
     extra = 0
 
 
@@ -78,7 +137,7 @@ class KpiCounterAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PenaltyRegime)
-class PenaltyRegimeAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class PenaltyRegimeAdmin(FixedTermsAdminMixin, ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "valid_from", "at_risk_pct", "pool_pct", "annual_cap_pct")
     list_filter = ("contract__vendor",)
     search_fields = ("contract__reference",)
@@ -95,6 +154,7 @@ class TerminationTriggerAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHist
 
 class ServiceLevelVersionInline(admin.StackedInline):
     model = ServiceLevelVersion
+    formset = FixedTermsFormSet
     extra = 0
     show_change_link = True
 
@@ -110,21 +170,49 @@ class ServiceLevelAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdm
 
 class CreditTierInline(admin.TabularInline):
     model = CreditTier
+    formset = FixedTermsFormSet
     extra = 0
 
 
 class CreditMultiplierInline(admin.TabularInline):
     model = CreditMultiplier
+    formset = FixedTermsFormSet
     extra = 0
 
 
 @admin.register(ServiceLevelVersion)
-class ServiceLevelVersionAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ServiceLevelVersionAdmin(FixedTermsAdminMixin, ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """A version's history page also lists its tiers' and multipliers' changes (edited in its inlines)."""
+
     list_display = ("service_level", "valid_from", "kind", "direction", "expected", "credit_type")
     list_filter = ("kind", "credit_type", "direction")
     search_fields = ("service_level__code", "service_level__name", "service_level__contract__reference")
     list_select_related = ("service_level__contract",)
     inlines = [CreditTierInline, CreditMultiplierInline]
+    object_history_template = "admin/sla_tracker/servicelevelversion/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        parts = []
+        if self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            parts = [part_history(model, unquote(object_id)) for model in (CreditTier, CreditMultiplier)]
+        return super().history_view(request, object_id, {**(extra_context or {}), "part_histories": parts})
+
+
+def part_history(model, version_id) -> dict:
+    """The history of a version's tiers or multipliers, newest first, each change with its old and new values."""
+    records = list(
+        model.history.filter(version_id=version_id).select_related("history_user").order_by("id", "history_id")
+    )
+    previous = {}
+    for record in records:
+        before = previous.get(record.id)
+        record.changes = []
+        if before is not None and record.history_type == "~":
+            delta = record.diff_against(before)
+            record.changes = HistoricalRecordContextHelper(model, record).context_for_delta_changes(delta)
+        previous[record.id] = record
+    records.sort(key=lambda record: (record.history_date, record.history_id), reverse=True)
+    return {"title": model._meta.verbose_name_plural, "records": records}
 
 
 @admin.register(ColumnMapping)

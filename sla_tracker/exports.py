@@ -168,6 +168,26 @@ def _statement_totals(statement) -> list[list[Any]]:
     return [[label, "", "", "", "", statement.currency, amount, "", "", "", ""] for label, amount in rows]
 
 
+def _adjustment_table(details: dict[str, Any]) -> list[list[Any]]:
+    """Each adjustment carried into the statement, as the page and the PDF list them, under a title and
+    a header (no adjustment: nothing)."""
+    statement = details["statement"]
+    rows = [
+        [
+            adjustment.origin.month,
+            adjustment.service_level.code,
+            adjustment.amount,
+            statement.currency,
+            adjustment.reason,
+        ]
+        for adjustment in details["adjustments"]
+    ]
+    if not rows:
+        return []
+    header = [_("Corrected month"), _("Service level"), _("Amount"), _("Currency"), _("Reason")]
+    return [[_("Adjustments carried in")], header, *rows]
+
+
 def _statement_heading(statement) -> list[list[Any]]:
     return [
         [_("Contract"), statement.contract.reference, statement.contract.title],
@@ -199,13 +219,27 @@ def statement_xlsx(details: dict[str, Any]) -> bytes:
         number_columns=(3, 4, 5),
         first_row=start,
     )
+    first = sheet.max_row + 2
+    for offset, values in enumerate(_adjustment_table(details)):
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(row=first + offset, column=column, value=value)
+            if offset < 2:  # the title and the header
+                cell.font = Font(bold=True)
+            elif column == 1:
+                cell.number_format = MONTH_FORMAT
+            elif column == 3:
+                cell.number_format = MONEY_FORMAT
     return _save(workbook)
 
 
 def statement_csv(details: dict[str, Any]) -> bytes:
     statement = details["statement"]
     rows = [_line_row(line) for line in details["lines"]]
-    return _csv([*_statement_heading(statement), _line_header(), *rows, *_statement_totals(statement)])
+    adjustments = _adjustment_table(details)
+    separator = [[]] if adjustments else []
+    return _csv(
+        [*_statement_heading(statement), _line_header(), *rows, *_statement_totals(statement), *separator, *adjustments]
+    )
 
 
 def statement_pdf(details: dict[str, Any], request) -> bytes:

@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -27,7 +27,7 @@ from django.db.models import Case, DateField, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
 
 from contracts.models import Contract, MonthlyCharge
-from sla_tracker.choices import ApprovalStatus, CreditType, StatementStatus
+from sla_tracker.choices import ApprovalStatus, CreditType, StatementAction, StatementStatus
 from sla_tracker.engine import (
     AllocationCredit,
     Bonus,
@@ -80,6 +80,7 @@ from sla_tracker.models import (
     ServiceLevel,
     ServiceLevelVersion,
     StatementAdjustment,
+    StatementEvent,
     StatementLine,
 )
 from sla_tracker.models import Exclusion as ExclusionRow
@@ -110,7 +111,8 @@ class ContractInputs:
     ``statements`` are the contract's statements; only those the close can need carry their
     lines (see :func:`load_close_inputs`); the ``summarised`` months are history given by their
     totals only (see :class:`Lookback`). ``lookback`` is how far before a month its history
-    reaches (None: all of it).
+    reaches (None: all of it). ``waiting`` is, per month, the difference its statement records as
+    waiting for an open statement (see :func:`_waiting_differences`).
     """
 
     contract: Contract
@@ -123,11 +125,7 @@ class ContractInputs:
     to_close: tuple[Month, ...] = ()
     lookback: Lookback | None = None
     summarised: frozenset[Month] = frozenset()
-
-    @property
-    def recomputes_locked_months(self) -> bool:
-        """Whether the close recomputes an approved or invoiced month (its differences are carried)."""
-        return any(item in self.statements and self.statements[item].is_locked for item in self.to_close)
+    waiting: dict[Month, dict[str, str]] = field(default_factory=dict)
 
     def history_before(self, month: Month, priors: dict[Month, PriorMonth]) -> History:
         """The closed months the engine may look at when evaluating ``month``; those it looks at
@@ -199,14 +197,16 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
     pairs, reading no more than that, in a fixed number of queries for the whole batch.
 
     The statements are read first (one query, without lines): a contract's months to close are
-    those without a statement from its first month with data on, plus ``target``. Terms,
-    exclusions, incidents and counter sums are loaded only from the first of them to ``target``:
-    earlier months are summarised in their statements. The history is the lines of the
-    statements whose service levels the terms can look at (:func:`history_lookback`), with only the
-    fields the history and the totals need, and the totals of older statements the annual cap looks
-    at (their lines are not read); the statements being recomputed get their full lines, and
-    adjustments are read only for them (and, when a locked statement is recomputed, for the
-    later statements a difference may be carried into).
+    those without a statement from its first month with data on, plus ``target``, plus the approved
+    or invoiced months before it whose difference waits for an open statement that now exists (see
+    :func:`_waiting_differences`; one query, none without such statements). Terms, exclusions,
+    incidents and counter sums are loaded only from the first of them to ``target``: earlier months
+    are summarised in their statements. The history is the lines of the statements whose service
+    levels the terms can look at (:func:`history_lookback`), with only the fields the history and the
+    totals need, and the totals of older statements the annual cap looks at (their lines are not
+    read); the statements being recomputed get their full lines, and adjustments are read only for
+    them (those carried into them and those they caused) and, when a statement that exists is
+    recomputed, for the later open statements an adjustment may be carried into or withdrawn from.
     """
     contracts = [contract for contract, _first in locked]
     statements: dict[int, dict[Month, PenaltyStatement | StoredStatement]] = {contract.pk: {} for contract in contracts}
@@ -218,11 +218,14 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
     ):
         stored = StoredStatement(**dict(zip(StoredStatement.FIELDS, row, strict=True)))
         statements[stored.contract_id][to_month(stored.month)] = stored
+    waiting = _waiting_differences(statements, target)
     to_close: dict[int, tuple[Month, ...]] = {}
     for contract, first_month in locked:
         own = statements[contract.pk]
+        carried_later = {item for item in own if own[item].pk in waiting and _open_after(own, item, target)}
         start = min(first_month, target)
-        to_close[contract.pk] = tuple(item for item in MonthRange(start, target) if item not in own or item == target)
+        new_or_target = (item for item in MonthRange(start, target) if item not in own or item == target)
+        to_close[contract.pk] = tuple(sorted({*new_or_target, *carried_later}))
     months = {pk: MonthRange(items[0], target) for pk, items in to_close.items()}
     terms = _load_terms(contracts, months)
     kept: dict[int, tuple[set[Month], set[Month], set[Month]]] = {}
@@ -231,12 +234,12 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
         recomputed = {item for item in closing if item in own and not own[item].is_locked}
         locked_months = {item for item in closing if item in own and own[item].is_locked}
         carry_targets = set()
-        if locked_months:
-            first_locked = min(locked_months)
+        if locked_months or recomputed:
+            first_written = min(locked_months | recomputed)
             carry_targets = {
                 item
                 for item, statement in own.items()
-                if item > first_locked and item not in closing and statement.status in OPEN_STATUSES
+                if item > first_written and item not in closing and statement.status in OPEN_STATUSES
             }
         kept[contract.pk] = (recomputed, locked_months, carry_targets)
     _load_written_statements(statements, kept, by_id)
@@ -260,7 +263,7 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
         )
         full += [own[item] for item in recomputed]
         carried_into += [own[item] for item in recomputed | carry_targets]
-        origins += [own[item] for item in locked_months]
+        origins += [own[item] for item in recomputed | locked_months]
     _attach_history_lines(lean, {level.pk: level for pk in terms for level in terms[pk][0]})
     _attach_lines(full)
     _attach_adjustments(carried_into, origins)
@@ -268,6 +271,7 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
     inputs = {}
     for contract in contracts:
         service_levels, contract_terms_by_month, versions, lookback = terms[contract.pk]
+        own = statements[contract.pk]
         inputs[contract.pk] = ContractInputs(
             contract=contract,
             months=months[contract.pk],
@@ -275,15 +279,54 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
             versions=versions,
             service_levels={level.code: level for level in service_levels},
             data=data[contract.pk],
-            statements=statements[contract.pk],
+            statements=own,
             to_close=to_close[contract.pk],
             lookback=lookback,
             summarised=summarised[contract.pk],
+            waiting={item: waiting[statement.pk] for item, statement in own.items() if statement.pk in waiting},
         )
     return inputs
 
 
-OPEN_STATUSES = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW)
+# Statuses of a statement that a close recomputes and that adjustments are carried into (disputed
+# included: it goes back to in review once its disputes are resolved, and is approved only then).
+OPEN_STATUSES = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW, StatementStatus.DISPUTED)
+LOCKED_STATUSES = (StatementStatus.APPROVED, StatementStatus.INVOICED)
+
+
+def _open_after(own: dict[Month, PenaltyStatement | StoredStatement], month: Month, target: Month) -> bool:
+    """Whether, once ``target`` is closed, a statement after ``month`` is open for adjustments."""
+    if target > month and (target not in own or own[target].status in OPEN_STATUSES):
+        return True
+    return any(item > month and statement.status in OPEN_STATUSES for item, statement in own.items())
+
+
+def _waiting_differences(
+    statements: dict[int, dict[Month, PenaltyStatement | StoredStatement]], target: Month
+) -> dict[int, dict[str, str]]:
+    """The differences waiting to be carried, by statement id: the amounts per service level code that
+    the latest recomputation of an approved (or reopened) month could not carry for want of an open
+    statement after it, as its latest "pending" event records them ({} once carried or settled). Read
+    for the locked statements before ``target`` and for ``target``'s own statement (one query, none
+    when there are none): only those may have a difference to carry in this close."""
+    candidates = [
+        statement.pk
+        for own in statements.values()
+        for item, statement in own.items()
+        if item == target or (item < target and statement.is_locked)
+    ]
+    if not candidates:
+        return {}
+    latest: dict[int, dict[str, str]] = {}
+    for statement_id, data in (
+        StatementEvent.objects.filter(
+            statement_id__any=candidates, action=StatementAction.RECOMPUTED, data__has_key="pending"
+        )
+        .order_by("statement_id", "created_at", "id")
+        .values_list("statement_id", "data")
+    ):
+        latest[statement_id] = data["pending"]
+    return {statement_id: pending for statement_id, pending in latest.items() if pending}
 
 
 class StoredStatement(SimpleNamespace):
@@ -295,7 +338,7 @@ class StoredStatement(SimpleNamespace):
 
     @property
     def is_locked(self) -> bool:
-        return self.status in (StatementStatus.APPROVED, StatementStatus.INVOICED)
+        return self.status in LOCKED_STATUSES
 
 
 def _load_written_statements(

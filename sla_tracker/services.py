@@ -15,19 +15,21 @@ from __future__ import annotations
 import datetime
 import gc
 from collections import defaultdict
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from accounts.templatetags.ui import money
 from config.db import insert_history_rows, insert_rows
 from contracts.models import Contract
-from contracts.months import parse_month
+from contracts.months import first_of_month, parse_month
 from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.engine import EngineError, Month, MonthResult, evaluate_month
 from sla_tracker.evidence import validate_evidence
@@ -39,7 +41,10 @@ from sla_tracker.models import (
     StatementEvent,
     StatementLine,
 )
+from sla_tracker.models.data import validate_service_levels_of
 from sla_tracker.penalty_inputs import (
+    LOCKED_STATUSES,
+    OPEN_STATUSES,
     ContractInputs,
     LineFigures,
     input_fingerprint,
@@ -53,8 +58,8 @@ from sla_tracker.penalty_inputs import (
     to_month,
 )
 
-OPEN_FOR_ADJUSTMENTS = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW)
-RECOMPUTABLE = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW, StatementStatus.DISPUTED)
+# Draft, in review and disputed: what a close recomputes and what adjustments are carried into.
+OPEN_FOR_ADJUSTMENTS = OPEN_STATUSES
 ZERO = Decimal("0.00")
 _LINE_FIELDS = (
     "terms_id",
@@ -124,9 +129,12 @@ def close_contracts_month(
     statements as they stand, as far back as the terms can look (penalty_inputs.history_lookback);
     only the months being closed are read from the data. A draft, in-review or disputed statement
     is updated in place (waivers kept); an approved or invoiced one is never changed: a difference
-    in its credits becomes adjustments in the contract's next open statement, once. Closing twice
-    writes nothing the second time. A contract that cannot be closed (no charges for a month, terms
-    the engine refuses) is reported in ``refused`` and nothing of it is written; the others close.
+    in its credits becomes adjustments in the contract's next open statement, once (see
+    :func:`_settle_differences`, which also withdraws the adjustments of a reopened statement once it
+    is recomputed). An approved month whose difference waits for an open statement is recomputed
+    with any later month whose close gives it one. Closing twice writes nothing the second time. A
+    contract that cannot be closed (no charges for a month, terms the engine refuses) is reported in
+    ``refused`` and nothing of it is written; the others close.
     """
     target = _month(month)
     as_of = as_of or timezone.localdate()
@@ -142,11 +150,8 @@ def close_contracts_month(
             refused[contract_id] = _("Contract %(id)s does not exist.") % {"id": contract_id}
         writes = StatementWrites(actor)
         for contract_id, inputs in load_close_inputs_for(locked, target).items():
-            # Recomputing an approved month writes its adjustments at once: undo them on refusal.
-            undo = transaction.atomic() if inputs.recomputes_locked_months else nullcontext()
             try:
-                with undo:
-                    own = _close_months(inputs, as_of, actor)
+                own = _close_months(inputs, as_of, actor)
             except ValidationError as exc:
                 refused[contract_id] = "; ".join(exc.messages)
                 continue
@@ -178,8 +183,7 @@ def cyclic_gc_paused():
 
 
 def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> StatementWrites:
-    """Evaluate a contract's months to close in order; what to write (nothing written yet, except
-    the adjustments of a recomputed approved month)."""
+    """Evaluate a contract's months to close in order; what to write (nothing written yet)."""
     contract = inputs.contract
     writes = StatementWrites(actor)
     priors = {
@@ -188,6 +192,7 @@ def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> Statem
         if "lines" in (getattr(statement, "_prefetched_objects_cache", None) or {})
     }
     priors.update({item: summary_from_statement(inputs.statements[item]) for item in inputs.summarised})
+    corrected: list[tuple[PenaltyStatement, MonthResult | None]] = []  # (statement, its result if locked)
     for item in inputs.to_close:
         if item not in inputs.data.charges.by_month:
             raise ValidationError(
@@ -202,15 +207,20 @@ def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> Statem
                 _("%(contract)s %(month)s cannot be evaluated: %(reason)s")
                 % {"contract": contract.reference, "month": item, "reason": exc}
             ) from exc
-        fingerprint = input_fingerprint(month_scenario(inputs, item), history)
         existing = inputs.statements.get(item)
         if existing is not None and existing.is_locked:
-            _carry_differences(inputs, existing, result, actor)
+            corrected.append((existing, result))
             continue
+        fingerprint = input_fingerprint(month_scenario(inputs, item), history)
         statement = _plan_statement(inputs, existing, result, fingerprint, writes)
         inputs.statements[item] = statement
+        if existing is not None:
+            corrected.append((statement, None))
         if item != inputs.to_close[-1]:  # the history of the months closed after it
             priors[item] = prior_from_statement(statement)
+    # Once every month is planned: a difference may be carried into a statement this close creates.
+    for origin, result in corrected:
+        _settle_differences(inputs, origin, result, writes)
     return writes
 
 
@@ -233,11 +243,29 @@ class StatementWrites:
         self.created_lines: list[tuple[PenaltyStatement, int, dict]] = []  # (statement, service level id, values)
         self.updated_lines: list[StatementLine] = []
         self.removed_lines: list[StatementLine] = []
+        self.adjustments: list[StatementAdjustment] = []
+        self.removed_adjustments: list[StatementAdjustment] = []
         self.events: list[tuple[PenaltyStatement, dict]] = []  # (statement, StatementEvent values)
 
+    _LISTS = (
+        "created",
+        "updated",
+        "created_lines",
+        "updated_lines",
+        "removed_lines",
+        "adjustments",
+        "removed_adjustments",
+        "events",
+    )
+
     def extend(self, other: StatementWrites) -> None:
-        for name in ("created", "updated", "created_lines", "updated_lines", "removed_lines", "events"):
+        for name in self._LISTS:
             getattr(self, name).extend(getattr(other, name))
+
+    def touch(self, statement: PenaltyStatement) -> None:
+        """Save ``statement`` (its totals changed) unless it is saved already."""
+        if not any(item is statement for item in (*self.created, *self.updated)):
+            self.updated.append(statement)
 
     def save(self) -> None:
         if self.created:
@@ -258,6 +286,10 @@ class StatementWrites:
             StatementLine.objects.bulk_update(self.updated_lines, ["terms", *_LINE_FIELDS[1:]])
         if self.removed_lines:
             StatementLine.objects.filter(pk__in=[line.pk for line in self.removed_lines]).delete()
+        if self.removed_adjustments:
+            StatementAdjustment.objects.filter(pk__in=[item.pk for item in self.removed_adjustments]).delete()
+        if self.adjustments:
+            StatementAdjustment.objects.bulk_create(self.adjustments)
         now = timezone.now()
         insert_rows(
             StatementEvent,
@@ -352,90 +384,158 @@ def _set_totals(statement: PenaltyStatement, lines: list[StatementLine], adjustm
     return changed
 
 
-def _carry_differences(inputs: ContractInputs, origin: PenaltyStatement, result: MonthResult, actor) -> None:
-    """Adjust the next open statement by what the recomputation of a locked statement changed.
+def _settle_differences(
+    inputs: ContractInputs, origin: PenaltyStatement, result: MonthResult | None, writes: StatementWrites
+) -> None:
+    """Make the adjustments ``origin`` caused add up, per service level, to the correction it still
+    needs, in what ``writes`` will save.
 
-    Per service level, the outstanding difference is (approved credit − recomputed credit) minus
-    the adjustments already carried for it, so the same difference is never carried twice. A
-    waived line stays waived: no adjustment. With no open statement after the origin yet, the
-    difference is recorded on the origin (once) and carried by a later close of the origin month.
+    An approved or invoiced origin (``result``: its recomputation) needs its approved credit less its
+    recomputed credit carried; a waived line stays waived, with no adjustment. What the adjustments
+    already carried do not cover goes, once, into the first open statement after it. An open origin
+    (``result`` None: a statement reopened after approval and just recomputed, so that its own lines
+    now carry the correction) needs none: its adjustments in open statements are withdrawn, and those
+    in approved or invoiced statements are reversed in the first open statement after it, so the
+    correction counts once. Without an open statement after the origin, what is left waits, recorded
+    on the origin's "pending" event: a close of a later month (the monthly close, the nightly
+    recompute) carries it once there is one. Events record every carry, withdrawal and wait.
     """
-    carried: dict[int, Decimal] = defaultdict(Decimal)
-    for adjustment in origin.adjustments_caused.all():
+    month = to_month(origin.month)
+    caused = list(origin.adjustments_caused.all())
+    carried: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for adjustment in caused:
         carried[adjustment.service_level_id] += adjustment.amount
-    new_credits = {line.code: line.credit for line in result.lines}
-    outstanding = []
-    for line in origin.lines.all():
-        if line.waived:
-            continue
-        new_credit = new_credits.get(line.service_level.code, ZERO)
-        amount = line.credit - new_credit - carried[line.service_level_id]
-        if amount:
-            outstanding.append((line, new_credit, amount))
+    codes = {level.pk: level.code for level in inputs.service_levels.values()}
+    by_id = {statement.pk: statement for statement in inputs.statements.values() if statement.pk is not None}
+    outstanding: dict[int, tuple[Decimal, str]] = {}  # service level id → (amount, reason)
+    withdrawn: dict[int, list[StatementAdjustment]] = defaultdict(list)  # host statement id → adjustments
+    if result is not None:
+        new_credits = {line.code: line.credit for line in result.lines}
+        for line in origin.lines.all():
+            if line.waived:
+                continue
+            new_credit = new_credits.get(line.service_level.code, ZERO)
+            amount = line.credit - new_credit - carried[line.service_level_id]
+            if amount:
+                reason = (
+                    f"{line.service_level.code} {month}: approved credit {line.credit}, "
+                    f"{new_credit} after recomputation"
+                )
+                outstanding[line.service_level_id] = (amount, reason)
+    else:
+        for adjustment in caused:
+            host = by_id.get(adjustment.statement_id)
+            if carried[adjustment.service_level_id] and host is not None and host.status in OPEN_STATUSES:
+                withdrawn[host.pk].append(adjustment)
+        left = dict(carried)
+        for adjustment in (item for items in withdrawn.values() for item in items):
+            left[adjustment.service_level_id] -= adjustment.amount
+        for level_id, amount in left.items():
+            if amount:
+                reason = (
+                    f"{codes[level_id]} {month}: reopened and recomputed, "
+                    "the adjustment carried into an approved statement reversed"
+                )
+                outstanding[level_id] = (-amount, reason)
     target = next(
         (
-            inputs.statements[month]
-            for month in sorted(inputs.statements)
-            if month > result.month and inputs.statements[month].status in OPEN_FOR_ADJUSTMENTS
+            statement
+            for item, statement in sorted(inputs.statements.items())
+            if item > month and statement.status in OPEN_STATUSES
         ),
         None,
     )
-    if not outstanding:
-        return
-    if target is None:
-        _record_pending_difference(origin, outstanding, actor)
-        return
-    created = StatementAdjustment.objects.bulk_create(
-        StatementAdjustment(
-            statement=target,
-            origin=origin,
-            service_level_id=line.service_level_id,
-            amount=amount,
-            reason=(
-                f"{line.service_level.code} {result.month}: approved credit {line.credit}, "
-                f"{new_credit} after recomputation"
-            ),
+    data: dict = {}
+    for host_id, adjustments in withdrawn.items():
+        host = by_id[host_id]
+        removed = {item.pk for item in adjustments}
+        remaining = [item for item in host._prefetched_objects_cache["adjustment_lines"] if item.pk not in removed]
+        _set_adjustments(host, remaining, writes)
+        writes.removed_adjustments += adjustments
+        amounts = _amounts_by_code(codes, adjustments)
+        data.setdefault("withdrawn_from", {})[str(to_month(host.month))] = amounts
+        writes.events.append(
+            (
+                host,
+                {
+                    "action": StatementAction.ADJUSTED,
+                    "note": (
+                        f"adjustment {_total(adjustments)} for {month} withdrawn: {month} was reopened and recomputed"
+                    ),
+                    "data": {"origin": str(month), "withdrawn": amounts},
+                },
+            )
         )
-        for line, new_credit, amount in outstanding
-    )
-    adjustments = [*target.adjustment_lines.all(), *created]
-    _set_totals(target, list(target.lines.all()), sum((item.amount for item in adjustments), ZERO))
-    target.save()
-    target._prefetched_objects_cache["adjustment_lines"] = adjustments
-    total = sum((item.amount for item in created), ZERO)
-    amounts = {line.service_level.code: str(amount) for line, _new_credit, amount in outstanding}
-    data = {"origin": str(result.month), "amounts": amounts}
-    StatementEvent.objects.bulk_create(
-        [
-            StatementEvent(
-                statement=target,
-                action=StatementAction.ADJUSTED,
-                actor=actor,
-                note=f"adjustment {total} for {result.month} carried in",
-                data=data,
-            ),
-            StatementEvent(
-                statement=origin,
-                action=StatementAction.RECOMPUTED,
-                actor=actor,
-                note=f"recomputed after approval: difference {total} carried into {to_month(target.month)}",
-                data=data,
-            ),
+    origin._prefetched_objects_cache["adjustments_caused"] = [
+        item for item in caused if not any(item in adjustments for adjustments in withdrawn.values())
+    ]
+    pending = {codes[level_id]: str(amount) for level_id, (amount, _reason) in outstanding.items()}
+    if outstanding and target is not None:
+        created = [
+            StatementAdjustment(
+                statement=target, origin=origin, service_level_id=level_id, amount=amount, reason=reason
+            )
+            for level_id, (amount, reason) in outstanding.items()
         ]
+        _set_adjustments(target, [*target._prefetched_objects_cache["adjustment_lines"], *created], writes)
+        writes.adjustments += created
+        origin._prefetched_objects_cache["adjustments_caused"] += created
+        data["carried_into"] = {str(to_month(target.month)): pending}
+        writes.events.append(
+            (
+                target,
+                {
+                    "action": StatementAction.ADJUSTED,
+                    "note": f"adjustment {_total(created)} for {month} carried in",
+                    "data": {"origin": str(month), "amounts": pending},
+                },
+            )
+        )
+        pending = {}
+    waiting_before = inputs.waiting.get(month, {})
+    if not data and pending == waiting_before:
+        return  # nothing carried or withdrawn, and the same difference (or none) waits as before
+    data["pending"] = pending
+    writes.events.append(
+        (origin, {"action": StatementAction.RECOMPUTED, "note": _settlement_note(origin, data), "data": data})
     )
 
 
-def _record_pending_difference(origin: PenaltyStatement, outstanding: list, actor) -> None:
-    data = {"pending": {line.service_level.code: str(amount) for line, _new_credit, amount in outstanding}}
-    if origin.events.filter(action=StatementAction.RECOMPUTED, data=data).exists():
-        return
-    StatementEvent.objects.create(
-        statement=origin,
-        action=StatementAction.RECOMPUTED,
-        actor=actor,
-        note="recomputed after approval: difference waits for the next open statement",
-        data=data,
-    )
+def _set_adjustments(
+    statement: PenaltyStatement, adjustments: list[StatementAdjustment], writes: StatementWrites
+) -> None:
+    """Give ``statement`` these adjustments (in the close's memory: it may not be saved yet) and its
+    totals with them; save it."""
+    cache = statement._prefetched_objects_cache
+    cache["adjustment_lines"] = adjustments
+    _set_totals(statement, list(cache["lines"]), sum((item.amount for item in adjustments), ZERO))
+    writes.touch(statement)
+
+
+def _amounts_by_code(codes: dict[int, str], adjustments: list[StatementAdjustment]) -> dict[str, str]:
+    amounts: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for adjustment in adjustments:
+        amounts[codes[adjustment.service_level_id]] += adjustment.amount
+    return {code: str(amount) for code, amount in sorted(amounts.items())}
+
+
+def _total(adjustments: list[StatementAdjustment]) -> Decimal:
+    return sum((item.amount for item in adjustments), ZERO)
+
+
+def _settlement_note(origin: PenaltyStatement, data: dict) -> str:
+    """The English record of a settlement (the pages write it from ``data`` in the reader's language)."""
+    parts = []
+    for month, amounts in data.get("withdrawn_from", {}).items():
+        parts.append(f"adjustment {sum(map(Decimal, amounts.values()))} withdrawn from {month}")
+    for month, amounts in data.get("carried_into", {}).items():
+        parts.append(f"difference {sum(map(Decimal, amounts.values()))} carried into {month}")
+    if data["pending"]:
+        parts.append(f"difference {sum(map(Decimal, data['pending'].values()))} waits for the next open statement")
+    if not parts:
+        parts.append("no difference left to carry")
+    prefix = "recomputed after approval" if origin.is_locked else "reopened and recomputed"
+    return f"{prefix}: {'; '.join(parts)}"
 
 
 # Exclusions ----------------------------------------------------------------------------------------
@@ -444,8 +544,9 @@ def _record_pending_difference(origin: PenaltyStatement, outstanding: list, acto
 def decide_exclusion(*, exclusion_id: int, actor, approve: bool) -> Exclusion:
     """Procurement approves or rejects a proposed exclusion; the decision is final (a correction is a
     new proposal). Once approved, its days leave the counts of the service levels it names: the
-    contract's open statements are recomputed when the decision commits, and an approved month's
-    difference becomes an adjustment when that month is closed again."""
+    approved or invoiced months it covers are recomputed at once, their differences becoming
+    adjustments (carry_corrections_of_approved_months), and the contract's open statements are
+    recomputed when the decision commits."""
     with transaction.atomic():
         exclusion = Exclusion.objects.select_for_update().get(pk=exclusion_id)
         if exclusion.status != ApprovalStatus.PROPOSED:
@@ -461,8 +562,117 @@ def decide_exclusion(*, exclusion_id: int, actor, approve: bool) -> Exclusion:
         exclusion._history_user = actor
         exclusion.save(update_fields=["status", "decided_by", "decided_at"])
         if approve:
-            recompute_open_statements_on_commit(exclusion.contract_id)
+            carry_corrections_of_approved_months(
+                contract_id=exclusion.contract_id, months=(exclusion.start_date, exclusion.end_date), actor=actor
+            )
     return exclusion
+
+
+def exclusion_day_errors(
+    contract: Contract, start_date: datetime.date | None, end_date: datetime.date | None
+) -> dict[str, list[str]]:
+    """Why excused days from ``start_date`` to ``end_date`` are refused on ``contract``, by field: they lie
+    in order within the contract's current term (the pages and the API alike)."""
+    errors: dict[str, list[str]] = {}
+    if start_date and end_date and end_date < start_date:
+        errors["end_date"] = [_("The exclusion cannot end before it starts.")]
+    if start_date and start_date < contract.start_date:
+        errors.setdefault("start_date", []).append(
+            _("The contract starts on %(date)s: an exclusion cannot start earlier.")
+            % {"date": date_format(contract.start_date)}
+        )
+    if end_date and end_date > contract.end_date:
+        errors.setdefault("end_date", []).append(
+            _("The contract's current term ends on %(date)s: an exclusion cannot end later.")
+            % {"date": date_format(contract.end_date)}
+        )
+    return errors
+
+
+def propose_exclusion(
+    *,
+    contract: Contract,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    reason: str,
+    description: str,
+    actor,
+    evidence: str = "",
+    service_levels=(),
+) -> Exclusion:
+    """Propose excused days of ``contract`` (none of ``service_levels``: all of the contract's) for
+    procurement to decide. The days lie in order within the contract's current term and the service
+    levels are the contract's own; every refusal names its field, all of them at once. A proposal
+    changes no figure until it is approved (decide_exclusion)."""
+    exclusion = Exclusion(
+        contract=contract,
+        start_date=start_date,
+        end_date=end_date,
+        reason=reason,
+        description=(description or "").strip(),
+        evidence=(evidence or "").strip(),
+        status=ApprovalStatus.PROPOSED,
+        requested_by=actor,
+    )
+    errors = exclusion_day_errors(contract, start_date, end_date)
+    try:
+        validate_service_levels_of(contract, service_levels)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        # A field already refused is not checked again (nor the constraints on it: its message is given).
+        exclusion.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        exclusion._history_user = actor
+        exclusion.save()
+        exclusion.service_levels.set(service_levels)
+    return exclusion
+
+
+def withdraw_exclusion(*, exclusion_id: int, actor) -> Exclusion:
+    """Who proposed an undecided exclusion withdraws it: it is rejected by its proposer, which is what
+    a withdrawal is (the four-eyes rule lets a proposer reject, never approve, their own proposal), and
+    as final as any decision. Nothing is deleted: the proposal and who withdrew it stay on record."""
+    with transaction.atomic():
+        proposer_id = (
+            Exclusion.objects.select_for_update().values_list("requested_by_id", flat=True).get(pk=exclusion_id)
+        )
+        if proposer_id != getattr(actor, "pk", None):
+            raise ValidationError(_("Only who proposed an exclusion may withdraw it."))
+        return decide_exclusion(exclusion_id=exclusion_id, actor=actor, approve=False)
+
+
+def carry_corrections_of_approved_months(*, contract_id: int, months, actor=None) -> None:
+    """The inputs of a contract's months changed (an approved exclusion, corrected KPI data): call it in
+    the transaction of the change, with the first and last day (or any days) of the changed months.
+
+    The approved and invoiced statements from the first to the last of ``months`` are recomputed at
+    once, in that transaction, and stay as approved: each difference becomes adjustments in the
+    contract's next open statement (draft, in review or disputed), or, without one, waits recorded on
+    the statement until the close of a later month or the nightly recompute carries it. Once the
+    transaction commits, the contract's open statements are recomputed. A month that cannot be
+    recomputed (e.g. its charges were removed) refuses the change with the reason.
+    """
+    days = [item for item in months if item is not None]
+    if days:
+        first, last = first_of_month(min(days)), first_of_month(max(days))
+        locked = (
+            PenaltyStatement.objects.filter(
+                contract_id=contract_id, month__gte=first, month__lte=last, status__in=LOCKED_STATUSES
+            )
+            .order_by("month")
+            .values_list("month", flat=True)
+        )
+        for month in locked:
+            closed = close_contracts_month(contract_ids=[contract_id], month=month, actor=actor)
+            if contract_id in closed.refused:
+                raise ValidationError(closed.refused[contract_id])
+    recompute_open_statements_on_commit(contract_id)
 
 
 def recompute_open_statements_on_commit(contract_id: int) -> None:
@@ -492,8 +702,15 @@ def submit_statement(*, statement_id: int, actor) -> PenaltyStatement:
     return statement
 
 
-def approve_statement(*, statement_id: int, actor) -> PenaltyStatement:
-    """in review → approved (records who and when). A disputed statement must be resolved first."""
+def approve_statement(
+    *, statement_id: int, actor, input_fingerprint: str | None = None, net: Decimal | None = None
+) -> PenaltyStatement:
+    """in review → approved (records who and when). A disputed statement must be resolved first.
+
+    ``input_fingerprint`` and ``net``, when given, are the statement's as the approver saw them: if
+    the statement was recomputed or its net changed since (new data, a waiver, an adjustment carried
+    in), the approval is refused, so that nobody approves figures they did not see.
+    """
     with transaction.atomic():
         statement = _locked_statement(statement_id)
         if statement.status == StatementStatus.DISPUTED:
@@ -501,6 +718,26 @@ def approve_statement(*, statement_id: int, actor) -> PenaltyStatement:
                 _("%(statement)s has open disputes: resolve them before approving.") % {"statement": _label(statement)}
             )
         _require_status(statement, (StatementStatus.IN_REVIEW,), pgettext("a statement can be", "approved"))
+        if net is not None and net != statement.net:
+            raise ValidationError(
+                _(
+                    "%(statement)s changed since you opened it: its net was %(seen)s and is now %(net)s. "
+                    "Review the statement again before approving it."
+                )
+                % {
+                    "statement": _label(statement),
+                    "seen": money(net, statement.currency),
+                    "net": money(statement.net, statement.currency),
+                }
+            )
+        if input_fingerprint is not None and input_fingerprint != statement.input_fingerprint:
+            raise ValidationError(
+                _(
+                    "%(statement)s was recomputed since you opened it (its data or terms changed). "
+                    "Review the statement again before approving it."
+                )
+                % {"statement": _label(statement)}
+            )
         statement.status = StatementStatus.APPROVED
         statement.approved_by, statement.approved_at = actor, timezone.now()
         statement.save()
@@ -509,7 +746,10 @@ def approve_statement(*, statement_id: int, actor) -> PenaltyStatement:
 
 
 def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStatement:
-    """approved → in review, with a reason; an invoiced statement cannot be reopened."""
+    """approved → in review, with a reason; an invoiced statement cannot be reopened. Once this
+    commits, the contract's open statements are recomputed: the reopened one with the month's current
+    data (the adjustments its corrections caused are then withdrawn, so each correction counts once)
+    and the later ones, whose history it is."""
     _require_text(reason, "reason", _("Give the reason for reopening the statement."))
     with transaction.atomic():
         statement = _locked_statement(statement_id)
@@ -523,6 +763,7 @@ def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStateme
         statement.approved_by, statement.approved_at = None, None
         statement.save()
         _event(statement, StatementAction.REOPENED, actor, note=reason)
+        recompute_open_statements_on_commit(statement.contract_id)
     return statement
 
 
@@ -613,10 +854,22 @@ def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool, 
 
 
 def waive_line(*, line_id: int, actor, reason: str) -> StatementLine:
-    """Procurement waives a line's credit: it counts as 0 in the totals and in later months' history."""
+    """Procurement waives a line's credit: it counts as 0 in the totals and in later months' history.
+
+    Not while the statement is disputed: its lines are then settled through the disputes, and accepting
+    a dispute can waive its line (resolve_dispute), as the statement page offers it.
+    """
     _require_text(reason, "reason", _("Give the reason for the waiver."))
     with transaction.atomic():
         line = _locked_line(line_id)
+        if line.statement.status == StatementStatus.DISPUTED:
+            raise ValidationError(
+                _(
+                    "%(statement)s is disputed: resolve its disputes first; accepting a dispute can waive its "
+                    "line's credit."
+                )
+                % {"statement": _label(line.statement)}
+            )
         _waive(line, actor, reason.strip())
     return line
 
@@ -629,7 +882,7 @@ def _waive(line: StatementLine, actor, reason: str) -> None:
             _("%(statement)s is %(status)s: reopen it before waiving a line.")
             % {"statement": _label(statement), "status": statement.get_status_display().lower()}
         )
-    _require_status(statement, RECOMPUTABLE, pgettext("a statement can be", "changed"))
+    _require_status(statement, OPEN_FOR_ADJUSTMENTS, pgettext("a statement can be", "changed"))
     if line.waived:
         raise ValidationError(_("The %(code)s line is already waived.") % {"code": line.service_level.code})
     line.waived, line.waiver_reason, line.waived_by, line.waived_at = True, reason, actor, timezone.now()

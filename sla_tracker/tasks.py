@@ -117,8 +117,10 @@ def close_missed_contracts() -> int:
 
 @shared_task(name="sla_tracker.recompute_contract_drafts", **CLOSE_TASK_OPTIONS)
 def recompute_contract_drafts(contract_id: int) -> int:
-    """Re-close a contract's open statements oldest first, so each month uses the history of the
-    months before it as just recomputed; a close whose inputs did not change writes nothing."""
+    """Re-close a contract's open statements (draft, in review, disputed) oldest first, so each month
+    uses the history of the months before it as just recomputed; a close whose inputs did not change
+    writes nothing. Each close also recomputes the approved months before it whose difference waits
+    for an open statement, and carries it (services.close_contracts_month)."""
     months = list(
         PenaltyStatement.objects.filter(contract_id=contract_id, status__in=services.OPEN_FOR_ADJUSTMENTS)
         .order_by("month")
@@ -131,7 +133,8 @@ def recompute_contract_drafts(contract_id: int) -> int:
 
 @shared_task(name="sla_tracker.recompute_changed_drafts", **CLOSE_TASK_OPTIONS)
 def recompute_changed_drafts() -> int:
-    """The daily beat job: one task per contract with open statements (data may have changed)."""
+    """The daily beat job: one task per contract with open statements (data may have changed, and a
+    difference of an approved month may wait for one of them)."""
     contract_ids = list(
         PenaltyStatement.objects.filter(status__in=services.OPEN_FOR_ADJUSTMENTS)
         .order_by("contract_id")

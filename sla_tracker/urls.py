@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sla_tracker import views, views_kpi, views_simulator
+from sla_tracker import views, views_exclusions, views_kpi, views_simulator
 
 app_name = "sla_tracker"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("disputes/<int:pk>/accept/", views.resolve, {"accepted": True}, name="dispute-accept"),
     path("disputes/<int:pk>/reject/", views.resolve, {"accepted": False}, name="dispute-reject"),
     path("disputes/<int:pk>/evidence/", views.dispute_evidence, name="dispute-evidence"),
+    path("exclusions/", views_exclusions.exclusion_list, name="exclusions"),
+    path("exclusions/propose/", views_exclusions.exclusion_propose, name="exclusion-propose"),
+    path("exclusions/<int:pk>/", views_exclusions.exclusion_detail, name="exclusion"),
+    path("exclusions/<int:pk>/<slug:decision>/", views_exclusions.exclusion_decision, name="exclusion-decision"),
     path("contracts/<int:pk>/<int:year>/", views.contract_year, name="contract-year"),
     path("contracts/<int:pk>/simulate/", views_simulator.simulate_contract, name="simulate"),
     path("kpi/", views_kpi.workspace, name="kpi-workspace"),

@@ -40,6 +40,7 @@ from sla_tracker.completeness import completeness
 from sla_tracker.evidence import ALLOWED_EXTENSIONS, EVIDENCE_TYPES, evidence_download, validate_evidence
 from sla_tracker.explanations import readable
 from sla_tracker.filtersets import PenaltyStatementFilterSet
+from sla_tracker.kpi_import.access import contracts_for_kpi_reading
 from sla_tracker.models import (
     Exclusion,
     Incident,
@@ -59,6 +60,7 @@ from sla_tracker.services import (
     submit_statement,
     waive_line,
 )
+from sla_tracker.views_exclusions import statement_action_warnings, statement_exclusions
 
 CHANGE_STATEMENTS = "sla_tracker.change_penaltystatement"
 REPORT_PAGE_SIZE = 100
@@ -300,6 +302,9 @@ def statement_detail(request, pk: int):
             for name, spec in STATEMENT_ACTIONS.items()
             if may_run(request.user, spec) and statement.status in spec.from_status
         ],
+        **statement_exclusions(request.user, statement),
+        # The daily values behind the figures, for those who may read the contract's KPI data.
+        "can_read_kpis": contracts_for_kpi_reading(request.user).filter(pk=statement.contract_id).exists(),
     }
     return render(request, "sla_tracker/statement_detail.html", context)
 
@@ -333,6 +338,7 @@ class StatementActionSpec:
     field: str = ""
     field_label: Any = ""
     for_reviewers: bool = True  # procurement's (accounts.roles.reviews_statements); submitting is not
+    guards_figures: bool = False  # refused if the figures changed since the confirmation was shown
 
 
 STATEMENT_ACTIONS = {
@@ -352,6 +358,7 @@ STATEMENT_ACTIONS = {
         explanation=_("An approved statement is never recomputed: later corrections become adjustments."),
         done=_("The statement was approved."),
         from_status=(StatementStatus.IN_REVIEW,),
+        guards_figures=True,
     ),
     "invoice": StatementActionSpec(
         service=mark_statement_invoiced,
@@ -385,9 +392,13 @@ def may_run(user, spec: StatementActionSpec) -> bool:
 
 
 class ConfirmForm(forms.Form):
-    """The confirmation step of an action, with its one text field when the action needs one."""
+    """The confirmation step of an action, with its one text field when the action needs one, and,
+    given the ``shown`` statement, its figures as the page showed them (hidden): the service refuses
+    the action if they changed before it was confirmed."""
 
-    def __init__(self, *args, field: str = "", label="", **kwargs):
+    SHOWN_FIGURES = ("input_fingerprint", "net")
+
+    def __init__(self, *args, field: str = "", label="", shown: PenaltyStatement | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if field:
             self.fields[field] = forms.CharField(
@@ -396,6 +407,29 @@ class ConfirmForm(forms.Form):
                 if field in ("reason", "resolution")
                 else forms.TextInput(attrs={"class": "form-control"}),
             )
+        if shown is not None:
+            self.fields["input_fingerprint"] = forms.CharField(
+                required=False, widget=forms.HiddenInput, initial=shown.input_fingerprint
+            )
+            self.fields["net"] = forms.DecimalField(
+                required=False, max_digits=14, decimal_places=2, widget=forms.HiddenInput, initial=shown.net
+            )
+
+    def shown_figures(self) -> dict[str, Any]:
+        """The figures the confirmation showed, as the service takes them (those not sent: not checked)."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self.SHOWN_FIGURES
+            if name in self.fields and self.cleaned_data.get(name) not in (None, "")
+        }
+
+    def show_again(self, statement: PenaltyStatement) -> None:
+        """After a refusal, the confirmation shows the statement as it is now: confirming it again
+        confirms these figures."""
+        if self.is_bound and "net" in self.fields:
+            self.data = self.data.copy()
+            self.data["input_fingerprint"] = statement.input_fingerprint
+            self.data["net"] = str(statement.net)
 
 
 def _posted(request):
@@ -422,12 +456,15 @@ def statement_action(request, pk: int, action: str):
     statement = get_statement(request.user, pk)
     if not may_run(request.user, spec):
         raise PermissionDenied
-    form = ConfirmForm(_posted(request), field=spec.field, label=spec.field_label)
+    shown = statement if spec.guards_figures else None
+    form = ConfirmForm(_posted(request), field=spec.field, label=spec.field_label, shown=shown)
     if request.method == "POST" and form.is_valid():
         extra = {spec.field: form.cleaned_data[spec.field]} if spec.field else {}
+        extra.update(form.shown_figures())
         if _run(form, lambda: spec.service(statement_id=statement.pk, actor=request.user, **extra)):
             messages.success(request, spec.done)
             return redirect("sla_tracker:statement", pk=statement.pk)
+        form.show_again(statement)
     return render(
         request,
         "sla_tracker/confirm.html",
@@ -437,6 +474,7 @@ def statement_action(request, pk: int, action: str):
             "title": spec.title,
             "button": spec.button,
             "explanation": spec.explanation,
+            "warnings": statement_action_warnings(request.user, statement, action),
             "active_section": "statements",
         },
     )
@@ -624,7 +662,13 @@ def contract_year(request, pk: int, year: int):
                 else None
             )
             cells.append({"month": month, "line": line, "statement": statement})
-        rows.append({"level": level, "cells": cells})
+        credited = sum(1 for cell in cells if cell["line"] is not None and cell["line"].credit > 0)
+        rows.append({"level": level, "cells": cells, "credited": credited})
+    # The year's totals, as the statements of its months hold them (adjustments included in net).
+    totals = {
+        name: sum((getattr(statement, name) for statement in statements.values()), Decimal("0.00"))
+        for name in ("credits", "earn_backs", "bonuses", "net")
+    }
     chart = {
         "labels": [date_format(month, "M") for month in months],
         "credits": [float(statements[m.month].credits) if m.month in statements else None for m in months],
@@ -642,6 +686,7 @@ def contract_year(request, pk: int, year: int):
             "months": months,
             "rows": rows,
             "statements": [statements.get(month.month) for month in months],
+            "totals": totals,
             "chart": chart,
             "previous_year": year - 1 if year > contract.start_date.year else None,
             "next_year": year + 1 if year < max(contract.end_date.year, timezone.localdate().year) else None,

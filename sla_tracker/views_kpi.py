@@ -4,9 +4,9 @@ recompute, and the vendor portal's action items and findings.
 
 The pages drive the same services as the API (sla_tracker.api.kpi): preview_upload, import_upload
 and save_measurements, so a file, a grid and an API call are validated alike. Which contracts a
-user may log data for is decided by kpi_import.access.contracts_for_kpi_entry (built on
-accounts.scoping); every other queryset goes through accounts.scoping.restrict. A contract or
-upload outside those is a 404.
+user may log data for, and which they may only read (the workspace, the grid without its inputs and
+the history), is decided by kpi_import.access (built on accounts.scoping); every other queryset goes
+through accounts.scoping.restrict. A contract or upload outside those is a 404.
 """
 
 from __future__ import annotations
@@ -49,10 +49,11 @@ from governance.models import ActionItem
 from governance.selectors import open_action_items
 from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.completeness import completeness, counters_in_use
-from sla_tracker.kpi_import.access import contracts_for_kpi_entry
+from sla_tracker.kpi_import.access import VIEW_MEASUREMENTS, contracts_for_kpi_entry, contracts_for_kpi_reading
 from sla_tracker.kpi_import.mapping import ResolvedMapping
 from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_time
 from sla_tracker.kpi_import.readers import UnreadableFile, open_table
+from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
 from sla_tracker.kpi_import.service import (
     KpiDataRejected,
     file_values,
@@ -81,15 +82,24 @@ WORKSPACE_PAGE_SIZE = 50
 HISTORY_PAGE_SIZE = 200
 RECOMPUTE_RESULT_SECONDS = 3600
 WHOLE_MONTH_ROW = 0
+# What the readers take (a CSV may be named .tsv or .txt; an .xlsm is an .xlsx with macros, never run).
+ACCEPTED_EXTENSIONS = ".csv,.tsv,.txt,.xlsx,.xlsm"
 
 
-def _require_kpi_role(user) -> None:
-    if not (user.is_superuser or user.role in KPI_ROLES):
+def _require_kpi_reader(user) -> None:
+    """The KPI pages are for the roles that log data, and for those that read it (procurement…)."""
+    if not (user.is_superuser or user.role in KPI_ROLES or user.has_perm(VIEW_MEASUREMENTS)):
         raise PermissionDenied
 
 
 def _entry_contract(user, pk: int) -> Contract:
     return get_object_or_404(contracts_for_kpi_entry(user).select_related("vendor"), pk=pk)
+
+
+def _readable_contract(user, pk: int) -> tuple[Contract, bool]:
+    """A contract whose KPI data ``user`` may read (404 otherwise), and whether they may also log it."""
+    contract = get_object_or_404(contracts_for_kpi_reading(user).select_related("vendor"), pk=pk)
+    return contract, contracts_for_kpi_entry(user).filter(pk=contract.pk).exists()
 
 
 def _month_or_404(text: str) -> datetime.date:
@@ -108,18 +118,28 @@ def workspace(request):
     """The user's contracts with their data completeness for this month and the previous one, a page
     of WORKSPACE_PAGE_SIZE at a time (completeness is computed for that page only), searchable as the
     contract register is (reference, title or vendor)."""
-    _require_kpi_role(request.user)
+    _require_kpi_reader(request.user)
     today = timezone.localdate()
     current = first_of_month(today)
     months = [current, add_months(current, -1)]
     search = request.GET.get("q", "").strip()
-    entry = contracts_for_kpi_entry(request.user).select_related("vendor")
-    found = ContractFilterSet(data={"q": search}, queryset=entry).qs.order_by("reference")
+    readable = contracts_for_kpi_reading(request.user).select_related("vendor")
+    found = ContractFilterSet(data={"q": search}, queryset=readable).qs.order_by("reference")
     page = Paginator(found, WORKSPACE_PAGE_SIZE).get_page(request.GET.get("page"))
     contracts = list(page)
     status = completeness(request.user, contracts, months, today)
+    writable = set(
+        contracts_for_kpi_entry(request.user)
+        .filter(pk__in=[contract.pk for contract in contracts])
+        .values_list("pk", flat=True)
+    )
     rows = [
-        {"contract": contract, "months": [status[(contract.pk, month)] for month in months]} for contract in contracts
+        {
+            "contract": contract,
+            "months": [status[(contract.pk, month)] for month in months],
+            "writable": contract.pk in writable,
+        }
+        for contract in contracts
     ]
     uploads = (
         restrict(KpiUpload.objects.all(), request.user)
@@ -242,7 +262,7 @@ def recompute_status(request, pk: int, month: str, task_id: uuid.UUID):
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("KPI pack (CSV or Excel)"),
-        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".csv,.xlsx"}),
+        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ACCEPTED_EXTENSIONS}),
     )
     mapping = forms.ModelChoiceField(
         label=_("Saved column mapping"),
@@ -341,7 +361,7 @@ class MappingForm(forms.Form):
             widget=forms.Select(attrs={"class": "form-select"}),
         )
         choices = [(IGNORE, _("Ignore this column")), *((c.code, f"{c.code} – {c.name}") for c in counters)]
-        columns = initial_mapping.get("columns") or {}
+        columns = {**(initial_mapping.get("suggested_columns") or {}), **(initial_mapping.get("columns") or {})}
         for index, header in enumerate(self.headers):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=header,
@@ -421,7 +441,13 @@ def upload_mapping(request, pk: int):
     return render(
         request,
         "sla_tracker/kpi/upload_mapping.html",
-        {"upload": upload, "contract": upload.contract, "form": form, "active_section": "kpi"},
+        {
+            "upload": upload,
+            "contract": upload.contract,
+            "form": form,
+            "mapping_needed": readable_reason(preview.get("mapping_needed")),
+            "active_section": "kpi",
+        },
     )
 
 
@@ -432,6 +458,10 @@ class MonthCounterTotal:
     values: int = 0
     total: Decimal = Decimal(0)
     stored: int = 0  # values of the contract already stored for that month and counter
+
+    @property
+    def first_day(self) -> datetime.date:
+        return parse_month(self.month)
 
 
 def values_by_month(upload: KpiUpload) -> list[MonthCounterTotal] | None:
@@ -483,6 +513,7 @@ def upload_detail(request, pk: int):
     if upload.status in (UploadStatus.VALIDATED, UploadStatus.IMPORTED):
         imported_months = [parse_month(month) for month in preview.get("months", [])]
     totals = values_by_month(upload) if upload.status == UploadStatus.VALIDATED else None
+    first_day, last_day = (preview.get(key) for key in ("first_day", "last_day"))
     return render(
         request,
         "sla_tracker/kpi/upload_detail.html",
@@ -494,6 +525,10 @@ def upload_detail(request, pk: int):
             "totals": totals,
             "replaces_stored": any(total.stored for total in totals or ()),
             "months": imported_months,
+            "first_day": datetime.date.fromisoformat(first_day) if first_day else None,
+            "last_day": datetime.date.fromisoformat(last_day) if last_day else None,
+            "errors": readable_errors(upload.errors),
+            "mapping_needed": readable_reason(preview.get("mapping_needed")),
             "result": preview.get("result"),
             "more_errors": max(0, upload.error_count - len(upload.errors)),
             "in_background": upload.rows_total > ASYNC_ROW_THRESHOLD,
@@ -567,8 +602,11 @@ def grid_counters(user, contract: Contract, month: datetime.date, stored_codes: 
 @login_required
 def month_grid(request, pk: int, month: str):
     """Days × counters of one contract and month, pre-filled; only the changed cells are sent to
-    save_measurements, all or nothing, and its errors are shown next to their cells."""
-    contract = _entry_contract(request.user, pk)
+    save_measurements, all or nothing, and its errors are shown next to their cells. A user who only
+    reads the contract's data sees the values without inputs, and may not post."""
+    contract, writable = _readable_contract(request.user, pk)
+    if request.method == "POST" and not writable:
+        raise PermissionDenied
     month_start = _month_or_404(month)
     today = timezone.localdate()
     stored = {
@@ -653,7 +691,9 @@ def month_grid(request, pk: int, month: str):
                 return redirect("sla_tracker:kpi-grid", pk=contract.pk, month=month_label(month_start))
     grid = []
     for row, day in rows:
-        if day is None:
+        if not writable:
+            editable = False
+        elif day is None:
             editable = locked is None and month_start <= today
         else:
             editable = locked is None and contract.start_date <= day <= min(today, contract.end_date)
@@ -662,7 +702,13 @@ def month_grid(request, pk: int, month: str):
             name = _cell_name(counter.code, row)
             value = posted.get(name, "") if posted is not None else _plain_value(stored.get((counter.code, row)))
             cells.append(
-                {"name": name, "code": counter.code, "value": value, "errors": cell_errors.get((counter.code, row), [])}
+                {
+                    "name": name,
+                    "code": counter.code,
+                    "value": value,
+                    "stored": stored.get((counter.code, row)),
+                    "errors": cell_errors.get((counter.code, row), []),
+                }
             )
         grid.append(
             {
@@ -686,6 +732,7 @@ def month_grid(request, pk: int, month: str):
             "counters": counters,
             "grid": grid,
             "locked": locked,
+            "writable": writable,
             "form_errors": form_errors,
             "to_confirm": to_confirm,
             "active_section": "kpi",
@@ -696,8 +743,9 @@ def month_grid(request, pk: int, month: str):
 @login_required
 @require_GET
 def month_history(request, pk: int, month: str):
-    """Every create, change and delete of the month's values: who, when, old → new, which upload."""
-    contract = _entry_contract(request.user, pk)
+    """Every create, change and delete of the month's values: who, when, old → new, which upload (a
+    link for those who log the contract's data: the upload pages are theirs)."""
+    contract, writable = _readable_contract(request.user, pk)
     month_start = _month_or_404(month)
     changes = (
         restrict(MeasurementChange.objects.all(), request.user)
@@ -714,6 +762,7 @@ def month_history(request, pk: int, month: str):
             "month": month_start,
             "month_label": month_label(month_start),
             "page": page,
+            "writable": writable,
             "active_section": "kpi",
         },
     )

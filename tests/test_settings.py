@@ -117,7 +117,7 @@ def test_the_deployment_checklist_is_clean_with_production_settings():
     ("url", "options"),
     [
         ("postgres://app@db.example:5432/tracker", {"options": "-c jit=off -c work_mem=16MB"}),
-        ("sqlite:////tmp/tracker.sqlite3", {}),
+        ("sqlite:////tmp/tracker.sqlite3", {"transaction_mode": "IMMEDIATE", "timeout": 20}),
     ],
     ids=["postgresql", "sqlite"],
 )

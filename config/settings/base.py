@@ -95,6 +95,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # and with 4 MB the planner, over-estimating the groups, sorted them in three processes (60 ms,
     # spilling to disk) where one hash table takes 33 ms.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off -c work_mem=16MB")
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (the demo's default) lets one writer at a time. Its transactions open deferred: two that
+    # read then write fail at once with "database is locked" (a 500) rather than wait, since SQLite
+    # cannot make a reader that wants to write wait without a deadlock. IMMEDIATE takes the write lock
+    # when the transaction begins, so concurrent writers queue (up to `timeout` seconds) and each one
+    # then sees what the one before wrote: four concurrent approvals give one approval and three clean
+    # refusals. Reads outside a transaction take no write lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -3,9 +3,10 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,6 +16,7 @@ from config.parsers import JSONParser
 from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.access import contracts_for_kpi_entry
 from sla_tracker.kpi_import.readers import UnreadableFile
+from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
 from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import
 from sla_tracker.kpi_import.validation import KpiValue
@@ -49,8 +51,11 @@ class KpiUploadInputSerializer(serializers.Serializer):
 
 
 class KpiUploadSerializer(serializers.ModelSerializer):
+    """An upload, its errors and its mapping step's question in the reader's language (stored in none)."""
+
     progress_pct = serializers.SerializerMethodField()
-    errors = FileErrorSerializer(many=True, read_only=True)
+    errors = serializers.SerializerMethodField()
+    preview = serializers.SerializerMethodField()
 
     class Meta:
         model = KpiUpload
@@ -77,6 +82,16 @@ class KpiUploadSerializer(serializers.ModelSerializer):
         if upload.status == UploadStatus.IMPORTED:
             return 100
         return upload.rows_done * 100 // upload.rows_total if upload.rows_total else 0
+
+    @extend_schema_field(FileErrorSerializer(many=True))
+    def get_errors(self, upload: KpiUpload) -> list[dict]:
+        return readable_errors(upload.errors)
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_preview(self, upload: KpiUpload) -> dict:
+        if "mapping_needed" not in upload.preview:
+            return upload.preview
+        return {**upload.preview, "mapping_needed": readable_reason(upload.preview["mapping_needed"])}
 
 
 class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -143,10 +158,8 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             return Response(KpiUploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
         try:
             import_upload(upload=upload, actor=request.user)
-        except KpiDataRejected:
-            return Response({"errors": upload.errors}, status=status.HTTP_400_BAD_REQUEST)
-        except (UnreadableFile, ValidationError):
-            return Response({"errors": upload.errors}, status=status.HTTP_400_BAD_REQUEST)
+        except (KpiDataRejected, UnreadableFile, ValidationError):
+            return Response({"errors": readable_errors(upload.errors)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(KpiUploadSerializer(upload).data)
 
 
@@ -163,7 +176,10 @@ class MeasurementItemSerializer(serializers.Serializer):
     date = serializers.DateField(required=False, help_text="The day (YYYY-MM-DD); or give `month`.")
     month = serializers.CharField(required=False, help_text="A whole-month value: YYYY-MM.")
     value = serializers.DecimalField(
-        max_digits=20, decimal_places=4, allow_null=True, help_text="null deletes the stored value."
+        max_digits=20,
+        decimal_places=4,
+        allow_null=True,
+        help_text='A JSON number or a decimal string with "." ("1234.5", no thousands separator); null deletes.',
     )
 
 
@@ -225,6 +241,12 @@ class _Rollback(Exception):
     pass
 
 
+ITEM_FIELDS = ("contract", "counter", "date", "month", "value")
+# The item's value as documented; its range and decimals are checked by the validation all paths share.
+_ITEM_VALUE = serializers.DecimalField(max_digits=None, decimal_places=None, allow_null=True)
+_FIELD_LIST = "contract, counter, date (or month), value"
+
+
 def _group_by_contract(items: list, user) -> tuple[dict, list]:
     visible = contracts_for_kpi_entry(user)
     contracts, by_contract, errors = {}, {}, []
@@ -242,6 +264,16 @@ def _group_by_contract(items: list, user) -> tuple[dict, list]:
         if contract is None:
             errors.append((index, "contract", _("Unknown contract.")))
             continue
+        if unknown := sorted(str(key) for key in item if key not in ITEM_FIELDS):
+            errors += [
+                (
+                    index,
+                    key,
+                    format_lazy(_("Unknown field “{field}”: the fields are {fields}."), field=key, fields=_FIELD_LIST),
+                )
+                for key in unknown
+            ]
+            continue
         field = "date" if "date" in item else "month"
         if "date" in item and "month" in item:
             errors.append((index, "month", _("Give either a date or a month, not both.")))
@@ -249,10 +281,15 @@ def _group_by_contract(items: list, user) -> tuple[dict, list]:
         if "value" not in item:
             errors.append((index, "value", _("The value is missing (null deletes a stored value).")))
             continue
+        try:
+            number = _ITEM_VALUE.run_validation(item["value"])
+        except serializers.ValidationError as error:
+            errors += [(index, "value", message) for message in error.detail]
+            continue
         value = KpiValue(
             counter=str(item.get("counter", "")),
             period=item.get(field),
-            value=item["value"],
+            value=number,
             row=index,
             column="value",
             period_column=field,

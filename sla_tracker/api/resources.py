@@ -135,6 +135,17 @@ class ExclusionSerializer(ServiceLevelsOfTheContract, ValidatedModelSerializer):
         fields = "__all__"
         read_only_fields = ["status", "requested_by", "decided_by", "decided_at", "created_at"]
 
+    def validate(self, attrs):
+        if self.instance is not None and self.instance.status != ApprovalStatus.PROPOSED:
+            raise ValidationError(_("A decided exclusion is final: propose a new one to change it."))
+        attrs = super().validate(attrs)
+        contract = attrs.get("contract") or getattr(self.instance, "contract", None)
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
+        if contract is not None and (errors := services.exclusion_day_errors(contract, start, end)):
+            raise serializers.ValidationError(errors)
+        return attrs
+
 
 class IncidentSerializer(ServiceLevelsOfTheContract, ValidatedModelSerializer):
     class Meta:
@@ -186,6 +197,25 @@ class LineDisputeSerializer(serializers.ModelSerializer):
         return reverse("api:linedispute-evidence", kwargs={"pk": dispute.pk}, request=self.context.get("request"))
 
 
+class ApproveInput(serializers.Serializer):
+    """Optional: the figures the approver saw, so that figures changed since are not approved unseen."""
+
+    input_fingerprint = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The statement's input_fingerprint as you read it: if it was recomputed since, the approval "
+        "is refused (400) and nothing changes.",
+    )
+    net = serializers.DecimalField(
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        help_text="The statement's net as you read it: if it changed since (new data, a waiver, an adjustment), "
+        "the approval is refused (400) and nothing changes.",
+    )
+
+
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(help_text="Why: kept in the statement's history.")
 
@@ -227,6 +257,13 @@ class ServiceLevelViewSet(ScopedModelViewSet):
 
 
 class ServiceLevelVersionViewSet(ScopedModelViewSet):
+    """A service level's terms from one month on, within the contract's term and with its own amendments.
+
+    Terms are fixed once a month they apply to has its penalty statement approved or invoiced: a change
+    is refused (400, naming each changed field and that month) and made instead as a new version valid
+    from the first open month (sla_tracker.models.terms).
+    """
+
     queryset = ServiceLevelVersion.objects.all()
     serializer_class = ServiceLevelVersionSerializer
     filterset_class = filtersets.ServiceLevelVersionFilterSet
@@ -323,11 +360,6 @@ class ExclusionViewSet(ScopedModelViewSet):
     def server_fields(self) -> dict:
         return {"requested_by": self.request.user}
 
-    def perform_update(self, serializer) -> None:
-        if serializer.instance.status != ApprovalStatus.PROPOSED:
-            raise ValidationError(_("A decided exclusion is final: propose a new one to change it."))
-        super().perform_update(serializer)
-
     def _decide(self, approve: bool) -> Response:
         exclusion = services.decide_exclusion(
             exclusion_id=self.get_object().pk, actor=self.request.user, approve=approve
@@ -367,10 +399,17 @@ class PenaltyStatementViewSet(ScopedReadOnlyViewSet):
         statement = services.submit_statement(statement_id=self.get_object().pk, actor=request.user)
         return self.respond_with(statement)
 
-    @extend_schema(request=None, summary="Approve a statement in review")
+    @extend_schema(
+        request=ApproveInput,
+        summary="Approve a statement in review",
+        description="Send the statement's `input_fingerprint` and `net` as you read them (both optional) to have "
+        "the approval refused if the figures changed since; with no body, the statement is approved as it stands.",
+    )
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def approve(self, request, pk=None):
-        statement = services.approve_statement(statement_id=self.get_object().pk, actor=request.user)
+        statement_id = self.get_object().pk
+        seen = self.action_input(ApproveInput)
+        statement = services.approve_statement(statement_id=statement_id, actor=request.user, **seen)
         return self.respond_with(statement)
 
     @extend_schema(request=ReasonInput, summary="Reopen an approved statement, with a reason")

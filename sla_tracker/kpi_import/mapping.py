@@ -100,6 +100,10 @@ class ResolvedMapping:
     origin: str = "suggested"
     unmapped: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    # Headers the mapping ignores on purpose, and counters suggested for the unmapped headers that
+    # look like one (a saved mapping reused for a file with a new column).
+    ignored: list[str] = field(default_factory=list)
+    suggested: dict[str, str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -107,6 +111,7 @@ class ResolvedMapping:
             bool(self.date_column)
             and bool(self.columns)
             and not self.missing
+            and not self.suggested
             and not (self.origin == "suggested" and self.unmapped)
         )
 
@@ -120,16 +125,14 @@ class ResolvedMapping:
             "columns": self.columns,
             "unmapped_columns": self.unmapped,
             "missing_columns": self.missing,
+            "ignored_columns": self.ignored,
+            "suggested_columns": self.suggested,
         }
 
 
 def suggest_mapping(headers: list[str], *, counters: list[KpiCounter] | None = None) -> ResolvedMapping:
     """Guess the date column and each counter's column from the headers; unknown headers stay unmapped."""
-    counters = list(KpiCounter.objects.all()) if counters is None else counters
-    known: dict[str, str] = {}
-    for counter in counters:
-        for alias in (counter.code, counter.name, *SYNONYMS.get(counter.code, ())):
-            known.setdefault(normalise_header(alias), counter.code)
+    known = _known_headers(counters)
     date_column, time_column, columns, unmapped, taken = None, None, {}, [], set()
     for header in headers:
         if not header:
@@ -147,19 +150,36 @@ def suggest_mapping(headers: list[str], *, counters: list[KpiCounter] | None = N
     return ResolvedMapping(date_column=date_column, time_column=time_column, columns=columns, unmapped=unmapped)
 
 
-def find_saved_mapping(contract: Contract, headers: list[str]) -> ColumnMapping | None:
-    """The contract's saved mapping whose columns are all in `headers`: an exact layout first, then the newest."""
-    present = set(headers)
-    candidates = [
-        mapping
-        for mapping in contract.column_mappings.order_by("-created_at", "-pk")
-        if mapping.date_column in present and set(mapping.columns) <= present and mapping.time_column in present | {""}
-    ]
-    exact = [
-        m
-        for m in candidates
-        if {m.date_column, m.time_column, *(h for h, c in m.columns.items() if c)} - {""} == present - {""}
-    ]
+def _known_headers(counters: list[KpiCounter] | None) -> dict[str, str]:
+    """Each counter's code, name and synonyms, normalised, → its code."""
+    counters = list(KpiCounter.objects.all()) if counters is None else counters
+    known: dict[str, str] = {}
+    for counter in counters:
+        for alias in (counter.code, counter.name, *SYNONYMS.get(counter.code, ())):
+            known.setdefault(normalise_header(alias), counter.code)
+    return known
+
+
+def find_saved_mapping(contract: Contract, headers: list[str]) -> tuple[ColumnMapping, dict[str, str]] | None:
+    """The contract's saved mapping whose read columns are all in `headers`, compared as the suggestion
+    compares them (case, accents, spaces and punctuation aside): an exact layout first, then the newest.
+    Returned with the file's header of each of the mapping's headers."""
+    by_key: dict[str, str] = {}
+    for header in headers:
+        if header:
+            by_key.setdefault(normalise_header(header), header)
+    present = set(by_key.values())
+    candidates, exact = [], []
+    for mapping in contract.column_mappings.order_by("-created_at", "-pk"):
+        names = {mapping.date_column, mapping.time_column, *mapping.columns} - {""}
+        in_file = {name: by_key.get(normalise_header(name)) for name in names}
+        needed = {mapping.date_column, mapping.time_column, *(h for h, code in mapping.columns.items() if code)}
+        if any(in_file.get(name) is None for name in needed - {""}):
+            continue
+        renamed = {name: header for name, header in in_file.items() if header is not None}
+        candidates.append((mapping, renamed))
+        if set(renamed.values()) == present:
+            exact.append((mapping, renamed))
     return (exact or candidates or [None])[0]
 
 
@@ -198,23 +218,34 @@ def resolve_mapping(
                 format_lazy(_("This contract has no column mapping named “{name}”."), name=mapping_name)
             )
         resolved = _from_saved(saved)
-    elif saved := find_saved_mapping(contract, present):
-        resolved = _from_saved(saved)
+    elif found := find_saved_mapping(contract, present):
+        resolved = _from_saved(*found)
     else:
         resolved = suggest_mapping(present, counters=counters)
     if resolved.origin != "suggested":
         used = {resolved.date_column, resolved.time_column, *resolved.columns}
         resolved.missing = [h for h in used if h and h not in present]
+        resolved.ignored = [h for h in present if resolved.columns.get(h) == "" or _ignored(mapping, h)]
         resolved.unmapped = [h for h in present if h not in used and not _ignored(mapping, h)]
+    if resolved.origin == "saved" and resolved.unmapped:
+        # A new column with a counter's header: ask rather than leave its values out without a word.
+        known, taken = _known_headers(counters), set(resolved.columns.values())
+        for header in resolved.unmapped:
+            code = known.get(normalise_header(header))
+            if code and code not in taken:
+                resolved.suggested[header] = code
+                taken.add(code)
     resolved.columns = {header: code for header, code in resolved.columns.items() if code}
     return resolved
 
 
-def _from_saved(saved: ColumnMapping) -> ResolvedMapping:
+def _from_saved(saved: ColumnMapping, renamed: dict[str, str] | None = None) -> ResolvedMapping:
+    """A saved mapping, with its headers as the file writes them (`renamed`: saved header → file's)."""
+    renamed = renamed or {}
     return ResolvedMapping(
-        date_column=saved.date_column,
-        time_column=saved.time_column or None,
-        columns=dict(saved.columns),
+        date_column=renamed.get(saved.date_column, saved.date_column),
+        time_column=renamed.get(saved.time_column, saved.time_column) or None,
+        columns={renamed.get(header, header): code or "" for header, code in saved.columns.items()},
         name=saved.name,
         saved=saved,
         origin="saved",
@@ -247,11 +278,11 @@ def _mapping_from_json(mapping: dict) -> tuple[str, str | None, dict[str, str]]:
 def save_mapping(
     *, contract: Contract, name: str, date_column: str, columns: dict[str, str], actor, time_column: str | None = None
 ) -> ColumnMapping:
-    """Save (or replace) the contract's mapping of that name; the columns must name existing counters."""
-    columns = {header: code for header, code in columns.items() if code}
-    unknown = sorted(
-        set(columns.values()) - set(KpiCounter.objects.filter(code__in=columns.values()).values_list("code", flat=True))
-    )
+    """Save (or replace) the contract's mapping of that name; the columns must name existing counters.
+    A column mapped to "" or None is ignored on purpose, and remembered as such."""
+    columns = {header: code or "" for header, code in columns.items()}
+    codes = {code for code in columns.values() if code}
+    unknown = sorted(codes - set(KpiCounter.objects.filter(code__in=codes).values_list("code", flat=True)))
     if unknown:
         raise ValidationError(format_lazy(_("Unknown counters: {codes}."), codes=", ".join(unknown)))
     mapping = ColumnMapping.objects.filter(contract=contract, name=name).first() or ColumnMapping(

@@ -14,12 +14,36 @@ _DATE_AND_TIME = re.compile(r"^(\S+?)(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _PLAIN_INTEGER = re.compile(r"^\d+$")
+# A number whose one mark may group thousands or be the decimal mark: "1,234", "2.500" (not "0.500").
+_ONE_GROUP = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
 _NUMBER_TEXT = re.compile(r"[\d.,]+")
 # An integer part grouped in thousands with this mark: "1.234.567", "1,234".
 _GROUPED = {mark: re.compile(r"\d{1,3}(?:" + re.escape(mark) + r"\d{3})+") for mark in (",", ".")}
 # Spaces vendors use as thousands separators: plain, non-breaking, narrow non-breaking, thin; and the
 # Swiss apostrophe.
 _GROUPING_MARKS = str.maketrans("", "", " \u00a0\u202f\u2009'’")
+
+
+class FormulaWithoutValue(str):
+    """A formula cell of an Excel file saved without its computed value (written by a program, never
+    opened in Excel): its text is the formula, for the error report."""
+
+
+class AmbiguousNumber(ValueError):
+    """One "," or "." followed by exactly three digits ("1,234") where nothing says which mark is the
+    decimal one: it may be a thousand and more, or a decimal."""
+
+    def __init__(self, text: str, whole: Decimal, decimal: Decimal) -> None:
+        super().__init__(f"{text!r} is ambiguous")
+        self.whole, self.decimal = whole, decimal
+
+
+class ThousandsMarkAsDecimal(ValueError):
+    """A decimal written with the mark the file uses to group thousands ("12.5" where decimals are "12,5")."""
+
+    def __init__(self, text: str, mark: str, rewritten: str) -> None:
+        super().__init__(f"{text!r}: {mark!r} groups thousands here")
+        self.mark, self.rewritten = mark, rewritten
 
 
 def parse_period(value: object) -> tuple[datetime.date, datetime.date | None]:
@@ -97,8 +121,11 @@ def parse_number(value: object, *, decimal_comma: bool | None = None) -> Decimal
     """A Decimal from a number cell or text such as "1 234,5", "1.234,5", "1,234.5" or "12,5".
 
     With both "," and "." present the last one is the decimal mark. With one kind present more than
-    once it groups thousands. A single mark is the decimal mark, unless `decimal_comma` says which mark
-    the file uses for decimals (a ";"-separated CSV writes "12,5"; a ","-separated one cannot).
+    once it groups thousands. A single mark is read as `decimal_comma` says the decimals are written (a
+    ";"-separated CSV writes "12,5"; a ","-separated one "12.5"): the other mark groups thousands, and a
+    decimal written with it ("12.5" where decimals are "12,5") raises ThousandsMarkAsDecimal. Without a
+    convention (None) a single mark is the decimal mark, but one followed by exactly three digits
+    ("1,234", "2.500") raises AmbiguousNumber.
     """
     if isinstance(value, bool):
         raise ValueError("a boolean, not a number")
@@ -150,6 +177,14 @@ def _marks(text: str, decimal_comma: bool | None) -> tuple[str | None, str | Non
     mark = "," if has_comma else "."
     if text.count(mark) > 1:
         return None, mark
-    if decimal_comma is None or (mark == ",") == decimal_comma:
+    grouped = bool(_ONE_GROUP.fullmatch(text))
+    if decimal_comma is None:
+        if grouped:
+            whole = Decimal(text.replace(mark, ""))
+            raise AmbiguousNumber(text, whole, whole / 1000)
         return mark, None
+    if (mark == ",") == decimal_comma:
+        return mark, None
+    if not grouped:
+        raise ThousandsMarkAsDecimal(text, mark, text.replace(mark, "," if decimal_comma else "."))
     return None, mark

@@ -1,32 +1,53 @@
 """Streaming readers of KPI packs: CSV (`,`, `;` or tab; UTF-8 with or without BOM) and .xlsx.
 
 `open_table` returns the header row and a generator of data rows, so memory does not grow with the
-file's size. Fully empty rows are skipped; row numbers are the ones a spreadsheet shows (header = 1).
+file's size. Fully empty rows are skipped; row numbers are the ones a spreadsheet shows (a CSV's
+"sep=" line, which Excel hides, is not counted). The header is the first non-empty row, unless the
+rows above the data hold a title or a group row: then it is the first row of several cells followed
+by a data row (`Table.header_row` says which).
 """
 
 import codecs
 import contextlib
 import csv
+import datetime
 import io
+import itertools
+import math
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import BinaryIO
 
 from django.conf import settings
-from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from sla_tracker.kpi_import.parsing import FormulaWithoutValue
+from sla_tracker.kpi_import.reasons import Reason
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = (";", ",", "\t")
+# Excel's first line naming the separator of a CSV: "sep=;".
+_SEPARATOR_LINE = re.compile(r"^sep=(.)$", re.IGNORECASE)
+# The start of a web page or an XML spreadsheet saved with an Excel extension.
+_MARKUP_STARTS = (b"<!doctype", b"<html", b"<table", b"<?xml", b"<head", b"<body", b"<meta")
+# How many non-empty rows the header is looked for in (a title, a group row… above it).
+_HEADER_SEARCH_ROWS = 10
+_DATA_START = re.compile(r"^\s*[+-]?\d")
+# Excel shows 15 significant digits of a number cell: 23017.199999999997 is shown 23017.2.
+_EXCEL_DIGITS = 15
+# Date formats parts that are not date codes: quoted text, [colours or locales], escaped characters.
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.')
 
 
 class UnreadableFile(Exception):
     """The file as a whole is refused (empty, too large, not CSV or Excel, not UTF-8); nothing is read."""
 
-    def __init__(self, message) -> None:
+    def __init__(self, message: Reason) -> None:
         super().__init__(str(message))
         self.message = message
 
@@ -39,27 +60,35 @@ class Table:
     rows: Iterator[tuple[int, list]]
     file_format: str
     delimiter: str | None = None
+    header_row: int = 1
+    sheet: str | None = None
 
     @property
     def decimal_comma(self) -> bool | None:
-        """A ";"-separated CSV writes decimals with ","; a ","-separated one cannot; Excel stores numbers."""
-        if self.delimiter is None:
-            return None
-        return self.delimiter != ","
+        """A ";"-separated CSV writes decimals with ","; a ","-separated one with "."; a tab-separated one
+        and Excel's text cells may use either (None: a number such as "1,234" is ambiguous there)."""
+        if self.delimiter in (";", ","):
+            return self.delimiter == ";"
+        return None
 
 
 def check_size(size: int) -> None:
     limit = settings.KPI_UPLOAD_MAX_BYTES
     if size == 0:
-        raise UnreadableFile(_("The file is empty."))
+        raise UnreadableFile(Reason(gettext_noop("The file is empty.")))
     if size > limit:
         raise UnreadableFile(
-            format_lazy(
-                _("The file is {size} MB; the limit is {limit} MB. Split it by month and upload the parts."),
-                size=round(size / 1024 / 1024, 1),
-                limit=limit // 1024 // 1024,
+            Reason(
+                gettext_noop("The file is {size} MB; the limit is {limit} MB. Split it by month and upload the parts."),
+                {"size": round(size / 1024 / 1024, 1), "limit": limit // 1024 // 1024},
             )
         )
+
+
+def max_uncompressed_bytes() -> int:
+    """The largest an Excel file may grow to once unzipped: KPI_UPLOAD_MAX_UNCOMPRESSED_BYTES (by default
+    ten times the upload limit: a real workbook compresses about five to ten times)."""
+    return settings.KPI_UPLOAD_MAX_UNCOMPRESSED_BYTES
 
 
 @contextlib.contextmanager
@@ -69,15 +98,26 @@ def open_table(file: BinaryIO) -> Iterator[Table]:
     head = file.read(_SNIFF_BYTES)
     file.seek(0)
     if not head.strip().lstrip(codecs.BOM_UTF8).strip():
-        raise UnreadableFile(_("The file is empty."))
+        raise UnreadableFile(Reason(gettext_noop("The file is empty.")))
     if head.startswith(_ZIP_MAGIC):
         with _open_xlsx(file) as table:
             yield table
         return
     if head.startswith(_OLE_MAGIC):
-        raise UnreadableFile(_("Excel 97–2003 files (.xls) are not supported: save the file as .xlsx or CSV."))
+        raise UnreadableFile(
+            Reason(gettext_noop("Excel 97–2003 files (.xls) are not supported: save the file as .xlsx or CSV."))
+        )
     if b"\x00" in head:
-        raise UnreadableFile(_("The file is neither CSV nor Excel (.xlsx)."))
+        raise UnreadableFile(Reason(gettext_noop("The file is neither CSV nor Excel (.xlsx).")))
+    if head.lstrip(codecs.BOM_UTF8).lstrip()[:20].lower().startswith(_MARKUP_STARTS):
+        raise UnreadableFile(
+            Reason(
+                gettext_noop(
+                    "The file is a web page (HTML or XML), neither CSV nor Excel (.xlsx): open it in Excel and "
+                    "save it as .xlsx or CSV."
+                )
+            )
+        )
     with _open_csv(file, head) as table:
         yield table
 
@@ -85,38 +125,66 @@ def open_table(file: BinaryIO) -> Iterator[Table]:
 @contextlib.contextmanager
 def _open_csv(file: BinaryIO, head: bytes) -> Iterator[Table]:
     try:
-        first_line = head.decode("utf-8-sig", errors="strict").splitlines()[0]
+        head_text = head.decode("utf-8-sig", errors="strict")
     except UnicodeDecodeError as error:
         # A multi-byte character cut by the sniffing window is not an encoding error.
         if error.start < len(head) - 4:
-            raise UnreadableFile(_("The file is not UTF-8 text: save it as CSV UTF-8 or as .xlsx.")) from error
-        first_line = head[: error.start].decode("utf-8-sig").splitlines()[0]
-    counts = {delimiter: first_line.count(delimiter) for delimiter in _DELIMITERS}
-    delimiter = max(_DELIMITERS, key=lambda d: counts[d]) if any(counts.values()) else ","
+            raise UnreadableFile(
+                Reason(gettext_noop("The file is not UTF-8 text: save it as CSV UTF-8 or as .xlsx."))
+            ) from error
+        head_text = head[: error.start].decode("utf-8-sig")
+    lines = head_text.splitlines()
+    separator = _SEPARATOR_LINE.match(lines[0].strip()) if lines else None
+    if separator:
+        lines = lines[1:]
+    if len(head) == _SNIFF_BYTES:
+        lines = lines[:-1]  # the last line may be cut by the sniffing window
+    delimiter = separator.group(1) if separator else _sniff_delimiter(lines)
     text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
     try:
-        rows = _csv_rows(csv.reader(text, delimiter=delimiter))
-        yield Table(headers=_first_row(rows), rows=rows, file_format="csv", delimiter=delimiter)
+        if separator:
+            text.readline()
+        reader = csv.reader(text, delimiter=delimiter)
+        header_row, headers, rows = _split_header(_csv_rows(reader))
+        yield Table(headers=headers, rows=rows, file_format="csv", delimiter=delimiter, header_row=header_row)
     finally:
         text.detach()  # closing the wrapper would close the caller's file
 
 
+def _sniff_delimiter(lines: list[str]) -> str:
+    """The separator that splits the header row (found as `_split_header` finds it) into the most cells."""
+    sample = [line for line in lines if line.strip()][: _HEADER_SEARCH_ROWS + 1]
+    best, best_width = ",", 0
+    for delimiter in _DELIMITERS:
+        try:
+            rows = [cells for cells in csv.reader(sample, delimiter=delimiter) if "".join(cells).strip()]
+        except csv.Error:
+            continue
+        if not rows:
+            continue
+        width = sum(1 for cell in rows[_header_index(rows)] if cell.strip())
+        if width > best_width:
+            best, best_width = delimiter, width
+    return best
+
+
 def _csv_rows(reader) -> Iterator[tuple[int, list]]:
+    # Numbered by record, as a spreadsheet shows them: a quoted cell with line breaks is one row.
+    number = 0
     try:
-        for cells in reader:
+        for number, cells in enumerate(reader, start=1):
             if "".join(cells).strip():  # not a blank line
-                # line_num counts physical lines; a quoted cell with a line break spans several.
-                yield reader.line_num, cells
+                yield number, cells
     except UnicodeDecodeError as error:
         raise UnreadableFile(
-            format_lazy(
-                _("The file is not UTF-8 text (after line {line}): save it as CSV UTF-8 or as .xlsx."),
-                line=reader.line_num,
+            Reason(
+                gettext_noop("The file is not UTF-8 text (after row {line}): save it as CSV UTF-8 or as .xlsx."),
+                {"line": number},
             )
         ) from error
     except csv.Error as error:
         raise UnreadableFile(
-            format_lazy(_("Line {line} is not valid CSV: {error}"), line=reader.line_num, error=str(error))
+            Reason(gettext_noop("Row {line} is not valid CSV: {error}"), {"line": number + 1, "error": str(error)})
         ) from error
 
 
@@ -124,30 +192,117 @@ def _csv_rows(reader) -> Iterator[tuple[int, list]]:
 def _open_xlsx(file: BinaryIO) -> Iterator[Table]:
     from openpyxl import load_workbook
 
+    _check_uncompressed_size(file)
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise UnreadableFile(_("The file is neither CSV nor Excel (.xlsx).")) from error
+        # The same sheet again with its formulas: only to find the formula cells saved without a value.
+        formulas = load_workbook(file, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        raise UnreadableFile(Reason(gettext_noop("The file is neither CSV nor Excel (.xlsx)."))) from error
     try:
-        sheet = workbook.worksheets[0]
-        rows = _xlsx_rows(sheet)
-        headers = _first_row(rows)
-        yield Table(headers=headers, rows=rows, file_format="xlsx")
+        sheet = _sheet_to_read(workbook)
+        if sheet is None:
+            raise UnreadableFile(Reason(gettext_noop("The workbook has no visible worksheet.")))
+        formula_sheet = formulas[sheet.title]
+        # The dimension a program recorded may be wrong (A1:A1, B2:C3…): read every row and column.
+        sheet.reset_dimensions()
+        formula_sheet.reset_dimensions()
+        header_row, headers, rows = _split_header(_xlsx_rows(sheet, formula_sheet))
+        yield Table(headers=headers, rows=rows, file_format="xlsx", header_row=header_row, sheet=sheet.title)
     finally:
         workbook.close()
+        formulas.close()
 
 
-def _xlsx_rows(sheet) -> Iterator[tuple[int, list]]:
-    for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-        values = ["" if cell is None else cell for cell in cells]
+def _check_uncompressed_size(file: BinaryIO) -> None:
+    """Refuse a workbook that unzips to more than the bound before it is parsed (a "zip bomb": a small
+    file holding a huge sheet would take the server's memory)."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            size = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise UnreadableFile(Reason(gettext_noop("The file is neither CSV nor Excel (.xlsx)."))) from error
+    finally:
+        file.seek(0)
+    limit = max_uncompressed_bytes()
+    if size > limit:
+        raise UnreadableFile(
+            Reason(
+                gettext_noop(
+                    "The workbook unzips to {size} MB, more than the {limit} MB allowed: remove what is not "
+                    "KPI data (images, other sheets, long texts) or save it as CSV."
+                ),
+                {"size": round(size / 1024 / 1024, 1), "limit": limit // 1024 // 1024},
+            )
+        )
+
+
+def _sheet_to_read(workbook):
+    """The active worksheet if it is visible, else the first visible one."""
+    visible = [sheet for sheet in workbook.worksheets if sheet.sheet_state == "visible"]
+    active = workbook.active
+    return active if active in visible else (visible[0] if visible else None)
+
+
+def _xlsx_rows(sheet, formula_sheet) -> Iterator[tuple[int, list]]:
+    cell_rows = sheet.iter_rows(min_row=1, min_col=1)
+    formula_rows = formula_sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+    for number, (cells, formula_cells) in enumerate(zip(cell_rows, formula_rows, strict=False), start=1):
+        values = [_xlsx_value(cell) for cell in cells]
+        for index, formula in enumerate(formula_cells):
+            if index < len(values) and values[index] is None and isinstance(formula, str) and formula[:1] == "=":
+                values[index] = FormulaWithoutValue(formula)
+        values = ["" if value is None else value for value in values]
         if any(str(value).strip() for value in values):
             yield number, values
 
 
-def _first_row(rows: Iterator[tuple[int, list]]) -> list[str]:
-    for _number, cells in rows:
-        headers = [str(cell).strip() for cell in cells]
-        while headers and not headers[-1]:
-            headers.pop()
-        return headers
-    raise UnreadableFile(_("The file is empty."))
+def _xlsx_value(cell) -> object:
+    """A cell's value as Excel shows it: a number to 15 significant digits, a date formatted without a day
+    ("mmm yyyy", "mm/yyyy") as its month ("2026-10")."""
+    value = cell.value
+    if value.__class__ is float:
+        if not math.isfinite(value):
+            return value
+        number = Decimal(f"{value:.{_EXCEL_DIGITS}g}")
+        return int(number) if number == number.to_integral_value() else number
+    first_of_month = isinstance(value, datetime.datetime) and value.day == 1 and value.time() == datetime.time(0, 0)
+    if first_of_month and is_month_format(cell.number_format):
+        return f"{value:%Y-%m}"
+    return value
+
+
+def is_month_format(number_format: str) -> bool:
+    """Whether an Excel date format shows a month and year without a day or a time: "mmm yyyy", "mm/yyyy",
+    "yyyy-mm", "[$-40C]mmmm yyyy"."""
+    codes = _FORMAT_LITERALS.sub("", number_format or "").lower()
+    return "y" in codes and "m" in codes and not any(code in codes for code in ("d", "h", "s"))
+
+
+def _split_header(rows: Iterator[tuple[int, list]]) -> tuple[int, list[str], Iterator[tuple[int, list]]]:
+    """(the header's row number, its headers, the data rows after it)."""
+    buffered = list(itertools.islice(rows, _HEADER_SEARCH_ROWS + 1))
+    if not buffered:
+        raise UnreadableFile(Reason(gettext_noop("The file is empty.")))
+    index = _header_index([cells for _number, cells in buffered])
+    number, cells = buffered[index]
+    headers = [str(cell).strip() for cell in cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    return number, headers, itertools.chain(buffered[index + 1 :], rows)
+
+
+def _header_index(rows: list[list]) -> int:
+    """The first row of at least two cells, none of them data, followed by a data row (or the last row);
+    the first row when there is none such (the mapping step then shows what is wrong)."""
+    for index, cells in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        filled = sum(1 for cell in cells if str(cell).strip())
+        followed_by_data = index + 1 == len(rows) or _looks_like_data(rows[index + 1])
+        if filled >= 2 and followed_by_data and not _looks_like_data(cells):
+            return index
+    return 0
+
+
+def _looks_like_data(cells: list) -> bool:
+    """A row with a number or a date in it (a cell of Excel that is not text, or text starting with a digit)."""
+    return any((not isinstance(cell, str) and cell is not None) or _DATA_START.match(cell or "") for cell in cells)

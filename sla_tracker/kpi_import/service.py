@@ -22,11 +22,13 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from contracts.models import Contract
 from sla_tracker.choices import ChangeAction, MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.mapping import ResolvedMapping, resolve_mapping, save_mapping
 from sla_tracker.kpi_import.readers import Table, UnreadableFile, check_size, open_table
+from sla_tracker.kpi_import.reasons import Reason
 from sla_tracker.kpi_import.validation import FileRows, Issue, KpiValue, Period, Validator
 from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange, PenaltyStatement
 from sla_tracker.services import OPEN_FOR_ADJUSTMENTS, recompute_open_statements_on_commit
@@ -38,6 +40,7 @@ COPY_BATCH_SIZE = 20_000
 PROGRESS_EVERY_ROWS = 1_000  # at most, a hundred reports per file
 PREVIEW_SAMPLE_ROWS = 5
 IMPORTED_STATUSES = (UploadStatus.IMPORTING, UploadStatus.IMPORTED)
+NO_DATA_ROWS = Reason(gettext_noop("The file has a header row but no data rows."))
 
 
 class KpiDataRejected(Exception):
@@ -141,11 +144,11 @@ def save_measurement(
         Contract.objects.select_for_update().filter(pk=contract.pk).exists()
         if must_be_new and stored.exists():
             message = (
-                _("This counter already has a value for this day.")
+                gettext_noop("This counter already has a value for this day.")
                 if day
-                else _("This counter already has a whole-month value for this month.")
+                else gettext_noop("This counter already has a whole-month value for this month.")
             )
-            raise KpiDataRejected([Issue(message, row=0, column=period_field)], 1)
+            raise KpiDataRejected([Issue(Reason(message), row=0, column=period_field)], 1)
         save_measurements(contract=contract, values=[item], source=source, actor=actor, today=today, per_item=True)
     return stored.first()
 
@@ -457,6 +460,8 @@ def preview_upload(
             "format": table.file_format,
             "delimiter": table.delimiter,
             "headers": table.headers,
+            "header_row": table.header_row,
+            "sheet": table.sheet,
             "mapping": resolved.as_dict(),
             "sample": [],
         }
@@ -466,19 +471,23 @@ def preview_upload(
             preview["duplicate_of"] = duplicate.pk
             issues.append(
                 Issue(
-                    format_lazy(
-                        _("This file was already imported on {date} (upload #{id}): nothing to do."),
-                        date=f"{timezone.localtime(duplicate.imported_at or duplicate.created_at):%Y-%m-%d %H:%M}",
-                        id=duplicate.pk,
+                    Reason(
+                        gettext_noop("This file was already imported on {date} (upload #{id}): nothing to do."),
+                        {
+                            "date": {"datetime": (duplicate.imported_at or duplicate.created_at).isoformat()},
+                            "id": duplicate.pk,
+                        },
                     )
                 )
             )
         for header in duplicate_headers:
-            issues.append(Issue(_("Two columns have this header: rename one."), row=1, column=header))
+            issues.append(
+                Issue(Reason(gettext_noop("Two columns have this header: rename one.")), row=1, column=header)
+            )
         if not resolved.complete or duplicate_headers:
             rows_total = sum(1 for _row in table.rows)
             if rows_total == 0:  # nothing to map: refused at once, as a file of a known layout is
-                issues.append(Issue(_("The file has a header row but no data rows.")))
+                issues.append(Issue(NO_DATA_ROWS))
             upload.status = UploadStatus.NEEDS_MAPPING if not issues else UploadStatus.REJECTED
             preview["mapping_needed"] = _mapping_help(resolved)
             error_count = len(issues)
@@ -501,7 +510,7 @@ def preview_upload(
             validator.finish()
             rows_total = counter.count
             if rows_total == 0:
-                validator.add(_("The file has a header row but no data rows."))
+                validator.add(NO_DATA_ROWS)
             issues, error_count = validator.issues, validator.error_count
             upload.status = UploadStatus.VALIDATED if validator.ok else UploadStatus.REJECTED
             preview.update(
@@ -541,19 +550,29 @@ def _cell_text(cell) -> str:
     return cell.isoformat() if isinstance(cell, datetime.date) else str(cell)
 
 
-def _mapping_help(resolved: ResolvedMapping) -> str:
+def _mapping_help(resolved: ResolvedMapping) -> dict:
+    """What the mapping step asks, stored in no language (`reasons.readable_reason` writes it)."""
     if resolved.missing:
-        return str(
-            format_lazy(_("The file has no column {columns}."), columns=", ".join(f"“{h}”" for h in resolved.missing))
+        reason = Reason(
+            gettext_noop("The file has no column {columns}."),
+            {"columns": ", ".join(f"“{h}”" for h in resolved.missing)},
         )
-    if not resolved.date_column:
-        return str(_("Say which column holds the date, and which counter each other column holds."))
-    return str(
-        format_lazy(
-            _("Say which counter each of these columns holds, or ignore it: {columns}."),
-            columns=", ".join(f"“{h}”" for h in resolved.unmapped),
+    elif not resolved.date_column:
+        reason = Reason(gettext_noop("Say which column holds the date, and which counter each other column holds."))
+    elif resolved.suggested:
+        reason = Reason(
+            gettext_noop(
+                "The mapping “{name}” does not read these columns, which look like counters: {columns}. "
+                "Say which counter each holds, or ignore it."
+            ),
+            {"name": resolved.name, "columns": ", ".join(f"“{h}” ({code})" for h, code in resolved.suggested.items())},
         )
-    )
+    else:
+        reason = Reason(
+            gettext_noop("Say which counter each of these columns holds, or ignore it: {columns}."),
+            {"columns": ", ".join(f"“{h}”" for h in resolved.unmapped)},
+        )
+    return reason.as_dict()
 
 
 def _imported_duplicate(contract: Contract, sha256: str) -> KpiUpload | None:
@@ -656,7 +675,7 @@ def _mapping_for_import(upload: KpiUpload, actor) -> ResolvedMapping:
             name=_free_mapping_name(upload, data["name"]),
             date_column=resolved.date_column,
             time_column=resolved.time_column,
-            columns=resolved.columns,
+            columns={**dict.fromkeys(data.get("ignored_columns") or (), ""), **resolved.columns},
             actor=actor,
         )
     return resolved

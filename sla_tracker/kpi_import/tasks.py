@@ -31,8 +31,9 @@ ASYNC_ROW_THRESHOLD = 5000
 def import_kpi_upload(self, upload_id: int, user_id: int, language: str | None = None) -> str:
     """Import one validated upload; a redelivered or repeated task finds it imported and does nothing.
 
-    The errors a refused import stores are written in ``language``, the interface language of the
-    user who asked for the import (the worker has no request to take it from).
+    A layout the import saves as a new mapping is named in ``language``, the interface language of the
+    user who asked for the import (the worker has no request to take it from); the errors a refused
+    import stores are in no language (sla_tracker.kpi_import.reasons).
     """
     upload = KpiUpload.objects.select_related("contract").get(pk=upload_id)
     if upload.status == UploadStatus.IMPORTED:

@@ -19,17 +19,27 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.utils.functional import Promise
-from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from contracts.models import Contract
 from contracts.months import last_day_of_month
 from sla_tracker.choices import CounterUnit, StatementStatus
-from sla_tracker.kpi_import.parsing import parse_number, parse_period, parse_time_of_day, split_time
+from sla_tracker.kpi_import.parsing import (
+    AmbiguousNumber,
+    FormulaWithoutValue,
+    ThousandsMarkAsDecimal,
+    parse_number,
+    parse_period,
+    parse_time_of_day,
+    split_time,
+)
+from sla_tracker.kpi_import.reasons import Reason, date_param
 from sla_tracker.models import KpiCounter, Measurement, PenaltyStatement
 
 MAX_REPORTED_ERRORS = 1000
+FORMULA_WITHOUT_VALUE = Reason(
+    gettext_noop("A formula without a computed value: open and save the file in Excel, then upload it again.")
+)
 MAX_VALUE = Decimal("1e16")
 # Digits of the largest plain integer checked as text: 16 digits stay below MAX_VALUE.
 _PLAIN_DIGITS = 16
@@ -48,15 +58,16 @@ _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One error: where (row or item index, column or field), the value as given, and why."""
+    """One error: where (row or item index, column or field), the value as given, and why (written in the
+    reader's language by `str(issue.message)`, stored in none by `as_dict`)."""
 
-    message: str | Promise
+    message: Reason
     row: int | None = None
     column: str | None = None
     value: str | None = None
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "value": self.value, "message": str(self.message)}
+        return {"row": self.row, "column": self.column, "value": self.value, **self.message.as_dict()}
 
 
 class KpiValue(NamedTuple):
@@ -154,6 +165,7 @@ class Validator:
         self.per_item = per_item
         self.today = today
         self.decimal_comma = decimal_comma
+        self.in_file = False  # a file's rows (check_rows), not values given one by one
         self.issues: list[Issue] = []
         self.error_count = 0
         self.value_count = 0
@@ -174,7 +186,7 @@ class Validator:
                 "month", "status"
             )
         )
-        self._periods: dict[object, Period | Promise] = {}
+        self._periods: dict[object, Period | Reason] = {}
         # Per period: the row of each counter's value (duplicates), and the values of bounded counters.
         self._seen: dict[Period, dict[int, int | None]] = {}
         self._daily_rows: dict[Period, int] = {}
@@ -218,6 +230,7 @@ class Validator:
         Kept lean, as it runs for every cell of files of a million values: a column's counter is
         looked up once, a date once per distinct text, and a plain integer is checked as text.
         """
+        self.in_file = True
         columns = []
         for index, header, code in source.columns:
             counter = self.counters.get(code)
@@ -376,7 +389,11 @@ class Validator:
         if minute is None or own_minute:
             self.add_once(
                 ("period", row),
-                _("Not a time of day: give the time as HH:MM, e.g. 08:15, and the day in the date column."),
+                Reason(
+                    gettext_noop(
+                        "Not a time of day: give the time as HH:MM, e.g. 08:15, and the day in the date column."
+                    )
+                ),
                 row=row,
                 column=column,
                 value=_text(raw_time),
@@ -410,7 +427,7 @@ class Validator:
         except ValueError:
             self.add_once(
                 ("period", row),
-                _("Not a time of day: an interval starts on a whole minute, e.g. 2026-03-01 08:15."),
+                Reason(gettext_noop("Not a time of day: an interval starts on a whole minute, e.g. 2026-03-01 08:15.")),
                 row=row,
                 column=column,
                 value=_text(raw),
@@ -420,7 +437,7 @@ class Validator:
         if period is not None and minute is not None and period.day is None:
             self.add_once(
                 ("period", row),
-                _("A time needs a day: give the date and time as YYYY-MM-DD HH:MM."),
+                Reason(gettext_noop("A time needs a day: give the date and time as YYYY-MM-DD HH:MM.")),
                 row=row,
                 column=column,
                 value=_text(raw),
@@ -451,14 +468,12 @@ class Validator:
     def _mixed(self, period: Period, *, interval_row, daily_row, row, column, value) -> None:
         self.add_once(
             ("mixed", period),
-            format_lazy(
-                _(
+            Reason(
+                gettext_noop(
                     "Row {interval_row} gives {day} with a time and row {daily_row} without one: a file gives "
                     "either daily values or interval values (date and time), not both for the same day."
                 ),
-                interval_row=interval_row,
-                daily_row=daily_row,
-                day=_when(*period),
+                {"interval_row": interval_row, "daily_row": daily_row, "day": date_param(*period)},
             ),
             row=row,
             column=column,
@@ -471,19 +486,20 @@ class Validator:
             # Only midnight so far: an Excel date cell, that is a daily file.
             self._duplicate(counter, period, first_row, row=row, column=column, value=value)
             return
-        when = f"{_when(*period)} {minute // 60:02d}:{minute % 60:02d}"
+        when = {"date": period.day.isoformat(), "time": f"{minute // 60:02d}:{minute % 60:02d}"}
         if minute == first_minute:
-            message = format_lazy(
-                _("{counter} already has a value for {when} in row {first}: give each interval and counter once."),
-                counter=counter.code,
-                when=when,
-                first=first_row,
+            message = Reason(
+                gettext_noop(
+                    "{counter} already has a value for {when} in row {first}: give each interval and counter once."
+                ),
+                {"counter": counter.code, "when": when, "first": first_row},
             )
         else:
-            message = format_lazy(
-                _("{counter} already has a value for {when} earlier in the file: give each interval and counter once."),
-                counter=counter.code,
-                when=when,
+            message = Reason(
+                gettext_noop(
+                    "{counter} already has a value for {when} earlier in the file: give each interval and counter once."
+                ),
+                {"counter": counter.code, "when": when},
             )
         self.add(message, row=row, column=column, value=value)
 
@@ -502,8 +518,9 @@ class Validator:
                 row, header, _minute = day_sums.first[counter_id]
                 if total >= MAX_VALUE:
                     self.add(
-                        format_lazy(
-                            _("The values of {when} add up to more than the largest value stored."), when=_when(*period)
+                        Reason(
+                            gettext_noop("The values of {when} add up to more than the largest value stored."),
+                            {"when": date_param(*period)},
                         ),
                         row=row,
                         column=header,
@@ -561,7 +578,7 @@ class Validator:
         if counter is None:
             self.add_once(
                 ("counter", column, code),
-                format_lazy(_("Unknown counter “{code}”."), code=code),
+                Reason(gettext_noop("Unknown counter “{code}”."), {"code": code}),
                 row=row,
                 column=counter_column or column,
                 value=code,
@@ -570,10 +587,9 @@ class Validator:
         if counter.channel and counter.channel not in self.channels:
             self.add_once(
                 ("scope", column, counter.code),
-                format_lazy(
-                    _("{counter} is {channel} data, and this contract's scope has no {channel} channel."),
-                    counter=counter.code,
-                    channel=counter.channel,
+                Reason(
+                    gettext_noop("{counter} is {channel} data, and this contract's scope has no {channel} channel."),
+                    {"counter": counter.code, "channel": counter.channel},
                 ),
                 row=row,
                 column=counter_column or column,
@@ -602,72 +618,112 @@ class Validator:
         self.first_day = first_day if self.first_day is None else min(self.first_day, first_day)
         self.last_day = first_day if self.last_day is None else max(self.last_day, first_day)
 
-    def _parse_period(self, raw) -> Period | Promise:
+    def _parse_period(self, raw) -> Period | Reason:
+        if isinstance(raw, FormulaWithoutValue):
+            return FORMULA_WITHOUT_VALUE
         try:
             month, day = parse_period(raw)
         except ValueError:
             if raw is None or str(raw).strip() == "":
-                return _("The date is missing.")
-            return _("Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM).")
+                return Reason(gettext_noop("The date is missing."))
+            return Reason(gettext_noop("Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."))
         contract = self.contract
         first, last = (day, day) if day else (month, last_day_of_month(month))
         if last < contract.start_date or first > contract.end_date:
-            return format_lazy(
-                _("{when} is outside the contract's term ({start} to {end})."),
-                when=_when(month, day),
-                start=contract.start_date.isoformat(),
-                end=contract.end_date.isoformat(),
+            return Reason(
+                gettext_noop("{when} is outside the contract's term ({start} to {end})."),
+                {
+                    "when": date_param(month, day),
+                    "start": {"date": contract.start_date.isoformat()},
+                    "end": {"date": contract.end_date.isoformat()},
+                },
             )
         if first > self.today:
-            return format_lazy(_("{when} is in the future."), when=_when(month, day))
+            return Reason(gettext_noop("{when} is in the future."), {"when": date_param(month, day)})
         if status := self.locked_months.get(month):
             if status == StatementStatus.APPROVED:
-                message = _(
+                message = gettext_noop(
                     "The penalty statement of {month} is “{status}”, so its data can no longer change. "
                     "To correct it, enter the correction as an adjustment in the data of the next open month, "
                     "or ask procurement to reopen the statement."
                 )
             else:  # invoiced: never reopened
-                message = _(
+                message = gettext_noop(
                     "The penalty statement of {month} is “{status}”, so its data can no longer change. "
                     "To correct it, enter the correction as an adjustment in the data of the next open month."
                 )
-            return format_lazy(message, month=f"{month:%Y-%m}", status=StatementStatus(status).label)
+            return Reason(message, {"month": date_param(month, None), "status": {"statement_status": status}})
         return Period(month, day)
 
     def _number(self, raw: object, counter: _Counter, *, row, column) -> Decimal | None:
         """The number in a cell that is not a plain integer, or None after recording why it is refused."""
+        if isinstance(raw, FormulaWithoutValue):
+            return self._refuse(raw, FORMULA_WITHOUT_VALUE, row=row, column=column)
         try:
             value = parse_number(raw, decimal_comma=self.decimal_comma)
+        except AmbiguousNumber as error:
+            return self._refuse(
+                raw,
+                Reason(
+                    gettext_noop(
+                        "“{value}” may mean {whole} or {decimal}: write {whole} without a thousands separator, "
+                        "or {decimal_written} for the decimal."
+                    ),
+                    {
+                        "value": str(raw),
+                        "whole": _plain(error.whole),
+                        "decimal": _plain(error.decimal),
+                        "decimal_written": f"{error.decimal:.4f}",
+                    },
+                ),
+                row=row,
+                column=column,
+            )
+        except ThousandsMarkAsDecimal as error:
+            message = (
+                gettext_noop("“{mark}” is read as a thousands separator in this file: write {example}.")
+                if self.in_file
+                else gettext_noop("“{mark}” is read as a thousands separator in your language: write {example}.")
+            )
+            return self._refuse(
+                raw, Reason(message, {"mark": error.mark, "example": error.rewritten}), row=row, column=column
+            )
         except ValueError:
-            return self._refuse(raw, _("Not a number."), row=row, column=column)
+            return self._refuse(raw, Reason(gettext_noop("Not a number.")), row=row, column=column)
         if value < 0:
             return self._refuse(
-                raw, _("Negative values are not allowed: counters count things."), row=row, column=column
+                raw,
+                Reason(gettext_noop("Negative values are not allowed: counters count things.")),
+                row=row,
+                column=column,
             )
         exponent = value.as_tuple().exponent
         if exponent < 0 and counter.is_integer and value != value.to_integral_value():
             return self._refuse(
                 raw,
-                format_lazy(_("{counter} is a count: give a whole number."), counter=counter.code),
+                Reason(gettext_noop("{counter} is a count: give a whole number."), {"counter": counter.code}),
                 row=row,
                 column=column,
             )
         if value >= MAX_VALUE or exponent < -4:
-            return self._refuse(raw, _("Too large, or more than 4 decimal places."), row=row, column=column)
+            return self._refuse(
+                raw, Reason(gettext_noop("Too large, or more than 4 decimal places.")), row=row, column=column
+            )
         return value
 
     def _refuse(self, raw: object, message, *, row, column) -> None:
         self.add(message, row=row, column=column, value=_text(raw))
 
     def _duplicate(self, counter: _Counter, period: Period, first_row, *, row, column, value) -> None:
+        message = (
+            gettext_noop("{counter} already has a value for {when} in item {first}: give each day and counter once.")
+            if self.per_item
+            else gettext_noop(
+                "{counter} already has a value for {when} in row {first}: give each day and counter once."
+            )
+        )
         self.add(
-            format_lazy(
-                _("{counter} already has a value for {when} in row {first}: give each day and counter once."),
-                counter=counter.code,
-                when=_when(*period),
-                first=first_row,
-            ),
+            Reason(message, {"counter": counter.code, "when": date_param(*period), "first": first_row}),
             row=row,
             column=column,
             value=value,
@@ -675,7 +731,8 @@ class Validator:
 
     def finish(self) -> list[Issue]:
         """Check the rules across values, against stored values too: a counter's month given either by
-        day or as a whole, and the same-day bounds (answered within 20 s ≤ answered…)."""
+        day or as a whole, and the same-day bounds (answered within 20 s ≤ answered…); the issues in row
+        (or item) order, those of no row first."""
         self._check_months_given_once()
         stored = self._stored_counterparts()
         bound_of, subsets_of = self._bound_of, self._subsets_of
@@ -687,13 +744,26 @@ class Validator:
                     bound_value = values[bound_id][0] if bound_id in values else stored.get((bound_id, period))
                     if bound_value is not None and value > bound_value:
                         summed = period in self._summed_days
-                        self._report_bound(counter_id, value, bound_id, bound_value, period, row, column, summed)
+                        self._report_bound(
+                            counter_id,
+                            value,
+                            bound_id,
+                            bound_value,
+                            period,
+                            row,
+                            column,
+                            summed,
+                            stored=None if bound_id in values else "bound",
+                        )
                 for subset_id in subsets_of.get(counter_id, ()):
                     if subset_id not in values:
                         subset_value = stored.get((subset_id, period))
                         if subset_value is not None and subset_value > value:
-                            self._report_bound(subset_id, subset_value, counter_id, value, period, row, column)
+                            self._report_bound(
+                                subset_id, subset_value, counter_id, value, period, row, column, stored="subset"
+                            )
         self._bounded.clear()
+        self.issues.sort(key=lambda issue: (issue.row is not None, issue.row or 0))
         return self.issues
 
     def _check_months_given_once(self) -> None:
@@ -730,25 +800,22 @@ class Validator:
                 if (counter_id, Period(month, day)) not in self._deleted:
                     stored_days[(counter_id, month)].add(day)
         for (counter_id, month), (row, column) in sorted(self._month_places.items(), key=lambda item: item[1][0] or 0):
-            code, when = self._codes_by_id[counter_id], f"{month:%Y-%m}"
+            code, when = self._codes_by_id[counter_id], date_param(month, None)
             if (counter_id, month) in days:
-                message = format_lazy(
-                    _(
+                message = Reason(
+                    gettext_noop(
                         "{counter} is given for the whole of {month} and for days of it (row {day_row}): give "
                         "the month by day or as a whole, not both (the whole month would be added to the days)."
                     ),
-                    counter=code,
-                    month=when,
-                    day_row=days[(counter_id, month)],
+                    {"counter": code, "month": when, "day_row": days[(counter_id, month)]},
                 )
             elif stored_days.get((counter_id, month)):
-                message = format_lazy(
-                    _(
+                message = Reason(
+                    gettext_noop(
                         "{counter} already has values for days of {month}: a whole-month value would be added "
                         "to them. Give the month by day, or delete its daily values first."
                     ),
-                    counter=code,
-                    month=when,
+                    {"counter": code, "month": when},
                 )
             else:
                 continue
@@ -756,37 +823,54 @@ class Validator:
         for counter_id, month in sorted(stored_months, key=lambda key: key[1]):
             if (counter_id, month) in days and (counter_id, month) not in self._month_places:
                 self.add(
-                    format_lazy(
-                        _(
+                    Reason(
+                        gettext_noop(
                             "{counter} has a value for the whole of {month}: a value for one of its days would be "
                             "added to it. Give the month as a whole, or delete its whole-month value first."
                         ),
-                        counter=self._codes_by_id[counter_id],
-                        month=f"{month:%Y-%m}",
+                        {"counter": self._codes_by_id[counter_id], "month": date_param(month, None)},
                     ),
                     row=days[(counter_id, month)],
                     column=self._column_of.get(counter_id),
                 )
 
-    def _report_bound(self, subset_id, subset_value, bound_id, bound_value, period, row, column, summed=False) -> None:
-        """`summed`: the subset's value is the sum of a day's intervals in the file."""
-        message = (
-            _("On {when}, the intervals of {subset} add up to {subset_value}, more than {bound} ({bound_value}).")
-            if summed
-            else _("{subset} ({subset_value}) cannot be more than {bound} ({bound_value}) on {when}.")
-        )
+    def _report_bound(
+        self, subset_id, subset_value, bound_id, bound_value, period, row, column, summed=False, *, stored=None
+    ) -> None:
+        """`summed`: the subset's value is the sum of a day's intervals in the file. `stored`: which of the two
+        values is the stored one ("subset" or "bound"), the other being the cell at `row` and `column`."""
+        if stored == "subset":
+            message = gettext_noop(
+                "{bound} ({bound_value}) cannot be less than {subset} on {when}: {subset_value} is stored."
+            )
+            cell_value = bound_value
+        elif stored == "bound":
+            message = gettext_noop(
+                "{subset} ({subset_value}) cannot be more than {bound} on {when}: {bound_value} is stored."
+            )
+            cell_value = subset_value
+        elif summed:
+            message = gettext_noop(
+                "On {when}, the intervals of {subset} add up to {subset_value}, more than {bound} ({bound_value})."
+            )
+            cell_value = subset_value
+        else:
+            message = gettext_noop("{subset} ({subset_value}) cannot be more than {bound} ({bound_value}) on {when}.")
+            cell_value = subset_value
         self.add(
-            format_lazy(
+            Reason(
                 message,
-                subset=self._codes_by_id[subset_id],
-                subset_value=_plain(subset_value),
-                bound=self._codes_by_id[bound_id],
-                bound_value=_plain(bound_value),
-                when=_when(*period),
+                {
+                    "subset": self._codes_by_id[subset_id],
+                    "subset_value": _plain(subset_value),
+                    "bound": self._codes_by_id[bound_id],
+                    "bound_value": _plain(bound_value),
+                    "when": date_param(*period),
+                },
             ),
             row=row,
             column=column,
-            value=_plain(subset_value),
+            value=_plain(cell_value),
         )
 
     def _stored_counterparts(self) -> dict[tuple[int, Period], Decimal]:
@@ -874,14 +958,12 @@ def _column_sum(cells: list, is_integer: bool, decimal_comma: bool | None) -> in
             continue
         if decimal_comma is not None and (mark == ",") != decimal_comma:
             return None  # the mark groups thousands in this file: left to the parser
+        if decimal_comma is None and len(fraction) == 3:
+            return None  # "1,234" without a convention is ambiguous: left to the parser
         if is_integer and fraction.strip("0"):
             return None  # a count with a fraction: refused row by row
         total += Decimal(f"{whole}.{fraction}")
     return total
-
-
-def _when(month: datetime.date, day: datetime.date | None) -> str:
-    return day.isoformat() if day else f"{month:%Y-%m}"
 
 
 def _plain(value: Decimal | int) -> str:

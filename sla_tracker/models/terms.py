@@ -3,9 +3,22 @@
 A contract runs for years and its terms change by amendment. Each change is a new row with a
 `valid_from` month; the terms in force for month M are the latest row with valid_from ≤ M, so any
 past month can be recomputed with the terms that applied then.
+
+Terms are fixed once a month they apply to has its penalty statement approved (or invoiced): a row
+(regime, service-level version, and a version's tiers and multipliers) valid from a month at or
+before such a month is neither changed nor deleted, and a new row may not start at or before it,
+since a recomputation would change the money of the approved month behind procurement's back. The
+change is a new row valid from the first open month (after the last approved one). `TermsRow.clean`
+and `TermsRow.delete` apply the rule, so the admin, the API and any other path refuse alike; a save
+that changes nothing writes no history row.
 """
 
-from django.core.exceptions import ValidationError
+from __future__ import annotations
+
+import datetime
+from typing import NamedTuple
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -13,13 +26,14 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from contracts.models import Amendment, Contract
-from contracts.months import first_of_month
+from contracts.months import add_months, first_of_month, month_label
 from sla_tracker.choices import (
     CreditType,
     Direction,
     MinVolumeRule,
     ServiceLevelKind,
     ShortfallRounding,
+    StatementStatus,
     TerminationTriggerType,
 )
 
@@ -36,7 +50,186 @@ def _pct_between(field: str, low: int, high: int, name: str) -> models.CheckCons
     )
 
 
-class MonthStartMixin(models.Model):
+LOCKED_STATUSES = (StatementStatus.APPROVED, StatementStatus.INVOICED)
+
+
+class ApprovedMonths(NamedTuple):
+    """Why terms applying from `applies_from` are fixed: `month`, the first month from then on whose
+    statement is approved or invoiced (`status`), and `first_open`, the month after the last such month."""
+
+    applies_from: datetime.date
+    month: datetime.date
+    status: str
+    first_open: datetime.date
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {
+            "valid_from": month_label(self.applies_from),
+            "month": month_label(self.month),
+            "status": StatementStatus(self.status).label,
+            "open": month_label(self.first_open),
+        }
+
+    def fixed_message(self) -> str:
+        return (
+            _(
+                "These terms apply from %(valid_from)s and the penalty statement of %(month)s is “%(status)s”, "
+                "so they can no longer change: add a new version valid from %(open)s, the first open month."
+            )
+            % self.params
+        )
+
+    def deletion_message(self) -> str:
+        return (
+            _(
+                "These terms apply from %(valid_from)s and the penalty statement of %(month)s is “%(status)s”, "
+                "so they can no longer be deleted: add a new version valid from %(open)s, the first open month."
+            )
+            % self.params
+        )
+
+    def new_terms_message(self) -> str:
+        return (
+            _(
+                "The penalty statement of %(month)s is “%(status)s”, so terms can no longer start in "
+                "%(valid_from)s: make them valid from %(open)s, the first open month."
+            )
+            % self.params
+        )
+
+
+def approved_months_from(contract_id: int, month: datetime.date) -> ApprovedMonths | None:
+    """The approved (or invoiced) months of a contract from `month` on that fix terms applying from
+    `month`; None when there are none (one query)."""
+    from sla_tracker.models.statements import PenaltyStatement
+
+    locked = list(
+        PenaltyStatement.objects.filter(
+            contract_id=contract_id, month__gte=first_of_month(month), status__in=LOCKED_STATUSES
+        )
+        .order_by("month")
+        .values_list("month", "status")
+    )
+    if not locked:
+        return None
+    (first, status), (last, _status) = locked[0], locked[-1]
+    return ApprovedMonths(first_of_month(month), first, status, add_months(last, 1))
+
+
+def _add_error(errors: dict[str, list], field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def _merge(errors: dict[str, list], more: dict[str, list]) -> dict[str, list]:
+    for field, messages in more.items():
+        errors.setdefault(field, []).extend(messages)
+    return errors
+
+
+class TermsRow(models.Model):
+    """A row of credit terms: fixed once a month it applies to is approved (see the module docstring).
+
+    A subclass says from which month and for which contract it applies (`applies_to`), and how it is
+    read back with what `applies_to` needs (`stored_related`).
+    """
+
+    stored_related: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        stored = None if hasattr(self, "skip_history_when_saving") else self.stored_row()
+        if stored is not None and not self.changed_fields(stored):
+            # Nothing changed: no history row (simple-history records every save).
+            self.skip_history_when_saving = True
+            try:
+                super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+            return
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refusal = self.deletion_refusal()
+        if refusal:
+            raise ValidationError(refusal)
+        return super().delete(*args, **kwargs)
+
+    def applies_to(self) -> tuple[int, datetime.date] | None:
+        """(contract id, first month these terms apply), None while incomplete."""
+        raise NotImplementedError
+
+    def stored_row(self) -> TermsRow | None:
+        """The row as the database holds it (None for a new row)."""
+        if self.pk is None or self._state.adding:
+            return None
+        return type(self)._default_manager.select_related(*self.stored_related).filter(pk=self.pk).first()
+
+    def changed_fields(self, stored: TermsRow) -> list[str]:
+        return [
+            field.name
+            for field in self._meta.concrete_fields
+            if not field.primary_key and getattr(self, field.attname) != getattr(stored, field.attname)
+        ]
+
+    def approved_months(self) -> ApprovedMonths | None:
+        """What fixes these terms, as they stand in memory; None when they may change."""
+        applies = self.applies_to()
+        return approved_months_from(*applies) if applies else None
+
+    def deletion_refusal(self) -> str | None:
+        fixed = (self.stored_row() or self).approved_months()
+        return fixed.deletion_message() if fixed else None
+
+    def fixed_terms_errors(self) -> dict[str, list]:
+        """The refusal of this write: an edit of fixed terms (under each changed field), or terms that
+        would start at or before an approved month (under `valid_from`, else the changed fields)."""
+        errors: dict[str, list] = {}
+        stored = self.stored_row()
+        changed = self.changed_fields(stored) if stored is not None else []
+        if stored is not None and not changed:
+            return errors
+        if changed and (fixed := stored.approved_months()):
+            for name in changed:
+                _add_error(errors, name, fixed.fixed_message())
+            return errors
+        if (fixed := self.approved_months()) is None:
+            return errors
+        if "valid_from" in {field.name for field in self._meta.concrete_fields} and (
+            stored is None or "valid_from" in changed
+        ):
+            _add_error(errors, "valid_from", fixed.new_terms_message())
+        elif changed:
+            for name in changed:
+                _add_error(errors, name, fixed.fixed_message())
+        else:
+            _add_error(errors, NON_FIELD_ERRORS, fixed.fixed_message())
+        return errors
+
+
+def contract_term_errors(contract: Contract, valid_from: datetime.date | None, amendment: Amendment | None) -> dict:
+    """Terms start within the contract's term, and refer to one of its own amendments."""
+    errors: dict[str, list] = {}
+    if valid_from is not None and not first_of_month(contract.start_date) <= valid_from <= contract.end_date:
+        _add_error(
+            errors,
+            "valid_from",
+            _("Terms apply within the contract's term: from %(start)s to %(end)s.")
+            % {"start": month_label(contract.start_date), "end": month_label(contract.end_date)},
+        )
+    if amendment is not None and amendment.contract_id != contract.pk:
+        _add_error(
+            errors,
+            "amendment",
+            _("Amendment %(number)s belongs to %(other)s: choose an amendment of %(contract)s.")
+            % {"number": amendment.number, "other": amendment.contract.reference, "contract": contract.reference},
+        )
+    return errors
+
+
+class MonthStartMixin(TermsRow):
     """Stores `valid_from` as the first day of its month."""
 
     valid_from = models.DateField(_("valid from"), help_text=_("First month these terms apply."))
@@ -113,6 +306,24 @@ class PenaltyRegime(MonthStartMixin):
     def __str__(self) -> str:
         return f"{self.contract.reference} regime from {self.valid_from:%Y-%m}"
 
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, list] = {}
+        try:
+            contract = self.contract  # also a contract being added, with its regimes inline
+        except Contract.DoesNotExist:
+            contract = None
+        if contract is not None:
+            errors = contract_term_errors(contract, self.valid_from, self.amendment)
+        _merge(errors, self.fixed_terms_errors())
+        if errors:
+            raise ValidationError(errors)
+
+    def applies_to(self) -> tuple[int, datetime.date] | None:
+        if self.contract_id is None or self.valid_from is None:
+            return None
+        return self.contract_id, first_of_month(self.valid_from)
+
 
 class TerminationTrigger(models.Model):
     """A chronic-failure clause: when it holds, the customer's termination right is available.
@@ -188,6 +399,25 @@ class ServiceLevel(models.Model):
     def __str__(self) -> str:
         return f"{self.contract.reference} {self.code} – {self.name}"
 
+    def clean(self) -> None:
+        super().clean()
+        if self.pk is None or self._state.adding or self.contract_id is None:
+            return
+        stored = ServiceLevel.objects.filter(pk=self.pk).values_list("retired_from", flat=True).first()
+        if stored == self.retired_from:
+            return
+        earliest = min(day for day in (stored, self.retired_from) if day is not None)
+        if fixed := approved_months_from(self.contract_id, earliest):
+            raise ValidationError(
+                {
+                    "retired_from": _(
+                        "The penalty statement of %(month)s is “%(status)s”, so the month this service level "
+                        "is retired from can change only from %(open)s, the first open month."
+                    )
+                    % fixed.params
+                }
+            )
+
 
 class ServiceLevelVersion(MonthStartMixin):
     """The terms of a service level from one month on: formula, targets, credit terms.
@@ -251,6 +481,8 @@ class ServiceLevelVersion(MonthStartMixin):
     clause_reference = models.CharField(_("clause"), max_length=120, blank=True)
 
     history = HistoricalRecords()
+
+    stored_related = ("service_level",)
 
     class Meta:
         ordering = ["service_level", "valid_from"]
@@ -339,7 +571,7 @@ class ServiceLevelVersion(MonthStartMixin):
 
     def clean(self) -> None:
         super().clean()
-        errors = {}
+        errors: dict[str, list] = {}
         for side in ("numerator", "denominator"):
             codes = getattr(self, side)
             if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
@@ -353,8 +585,25 @@ class ServiceLevelVersion(MonthStartMixin):
                 errors["minimum"] = _("The minimum level cannot be above the expected level.")
             if self.direction == Direction.LOWER_IS_BETTER and self.minimum < self.expected:
                 errors["minimum"] = _("The minimum level cannot be below the expected level.")
+        errors = {field: messages if isinstance(messages, list) else [messages] for field, messages in errors.items()}
+        if (level := self._service_level()) is not None:
+            _merge(errors, contract_term_errors(level.contract, self.valid_from, self.amendment))
+        _merge(errors, self.fixed_terms_errors())
         if errors:
             raise ValidationError(errors)
+
+    def applies_to(self) -> tuple[int, datetime.date] | None:
+        level = self._service_level()
+        if level is None or level.contract_id is None or self.valid_from is None:
+            return None
+        return level.contract_id, first_of_month(self.valid_from)
+
+    def _service_level(self) -> ServiceLevel | None:
+        """The service level, also when it is new (the admin's inline of a service level being added)."""
+        try:
+            return self.service_level
+        except ServiceLevel.DoesNotExist:
+            return None
 
     def signed_counters(self, side: str) -> list[tuple[int, str]]:
         """[(sign, counter_code)] for "numerator" or "denominator"."""
@@ -369,7 +618,7 @@ def _unknown_counters(codes: list[str]) -> set[str]:
     return wanted - known
 
 
-class CreditTier(models.Model):
+class CreditTier(TermsRow):
     """A band [lower, upper) of the measured value and the % of charges it credits."""
 
     version = models.ForeignKey(ServiceLevelVersion, on_delete=models.CASCADE, related_name="tiers")
@@ -383,6 +632,10 @@ class CreditTier(models.Model):
         help_text=_("Empty: unbounded."),
     )
     pct = models.DecimalField(_("% of charges"), **PCT, validators=PCT_0_100)
+
+    history = HistoricalRecords()
+
+    stored_related = ("version__service_level",)
 
     class Meta:
         ordering = ["version", "lower"]
@@ -402,13 +655,25 @@ class CreditTier(models.Model):
         upper = self.upper if self.upper is not None else "∞"
         return f"[{self.lower}, {upper}) → {self.pct} %"
 
+    def clean(self) -> None:
+        super().clean()
+        if errors := self.fixed_terms_errors():
+            raise ValidationError(errors)
 
-class CreditMultiplier(models.Model):
+    def applies_to(self) -> tuple[int, datetime.date] | None:
+        return version_part_applies_to(self)
+
+
+class CreditMultiplier(TermsRow):
     """Repeat-failure factor for a run of at least `run` consecutive credit-bearing months."""
 
     version = models.ForeignKey(ServiceLevelVersion, on_delete=models.CASCADE, related_name="multipliers")
     run = models.PositiveSmallIntegerField(_("run length ≥"), validators=[MinValueValidator(2)])
     factor = models.DecimalField(_("factor"), max_digits=6, decimal_places=3)
+
+    history = HistoricalRecords()
+
+    stored_related = ("version__service_level",)
 
     class Meta:
         ordering = ["version", "run"]
@@ -430,3 +695,20 @@ class CreditMultiplier(models.Model):
 
     def __str__(self) -> str:
         return f"run ≥ {self.run}: × {self.factor}"
+
+    def clean(self) -> None:
+        super().clean()
+        if errors := self.fixed_terms_errors():
+            raise ValidationError(errors)
+
+    def applies_to(self) -> tuple[int, datetime.date] | None:
+        return version_part_applies_to(self)
+
+
+def version_part_applies_to(part: CreditTier | CreditMultiplier) -> tuple[int, datetime.date] | None:
+    """A tier or multiplier applies with its version; a version being added is checked on its own."""
+    try:
+        version = part.version
+    except ServiceLevelVersion.DoesNotExist:
+        return None
+    return None if version._state.adding else version.applies_to()

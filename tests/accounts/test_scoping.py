@@ -101,6 +101,8 @@ def test_a_vendor_user_sees_every_row_of_their_vendor_and_none_of_the_other(two_
     mine, theirs = two_vendors
     user = vendor_user_of(mine)
     for label, obj in mine.items():
+        if label == "sla_tracker.Exclusion":  # a proposal: seen once approved (below)
+            continue
         assert can_see(user, obj), f"{label} of the user's own vendor is hidden"
     for label, obj in theirs.items():
         assert not can_see(user, obj), f"{label} of another vendor is visible"
@@ -213,3 +215,20 @@ def test_the_back_office_shows_a_vendor_manager_only_their_contracts_rows(two_ve
     # Choice fields offer only visible rows too.
     form = client.get("/admin/sla_tracker/exclusion/add/")
     assert theirs["contracts.Contract"].reference.encode() not in form.content
+
+
+def test_a_vendor_user_sees_their_vendors_exclusions_once_approved(two_vendors):
+    mine, _theirs = two_vendors
+    user = vendor_user_of(mine)
+    proposal = mine["sla_tracker.Exclusion"]
+    approved = f.ExclusionFactory(contract=mine["contracts.Contract"], approved=True)
+    rejected = f.ExclusionFactory(
+        contract=mine["contracts.Contract"],
+        status="rejected",
+        decided_by=approved.decided_by,
+        decided_at=approved.decided_at,
+    )
+
+    assert not can_see(user, proposal)
+    assert not can_see(user, rejected)
+    assert can_see(user, approved)

@@ -43,7 +43,7 @@ ENDPOINTS = (
     Endpoint("meetings", "governance.Meeting", "governance", record=True),
     Endpoint("decisions", "governance.Decision", "governance", record=True),
     Endpoint("action-items", "governance.ActionItem", "governance", record=True),
-    Endpoint("audit-rights", "audits.AuditRight", "audits"),
+    Endpoint("audit-rights", "audits.AuditRight", "contracts"),
     Endpoint("audits", "audits.Audit", "audits"),
     Endpoint("findings", "audits.Finding", "audits"),
 )

@@ -164,3 +164,25 @@ def test_an_exclusion_naming_another_contracts_service_level_is_refused_and_noth
     accepted = client_for(manager).post("/api/v1/exclusions/", {**payload, "service_levels": [own.pk]}, format="json")
     assert accepted.status_code == 201, accepted.content
     assert accepted.json()["service_levels"] == [own.pk]
+
+
+def test_an_exclusion_outside_the_contracts_term_is_refused_as_on_the_pages(worlds, users, client_for):
+    import datetime
+
+    contract = worlds[0]["contracts.Contract"]
+    before = contract.start_date - datetime.timedelta(days=1)
+    response = client_for(users[Role.VENDOR_MANAGER]).post(
+        "/api/v1/exclusions/",
+        {
+            "contract": contract.pk,
+            "start_date": before.isoformat(),
+            "end_date": (contract.end_date + datetime.timedelta(days=1)).isoformat(),
+            "reason": ExclusionReason.FORCE_MAJEURE,
+            "description": "Storm.",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"start_date", "end_date"}
+    assert not Exclusion.objects.filter(contract=contract, start_date=before).exists()

@@ -13,6 +13,7 @@ from accounts.choices import Role
 from governance.choices import ActionStatus, AttendanceStatus, MeetingStatus, MemberRole, MinutesStatus, Side
 from governance.models import ActionItem, AgendaItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
 from tests import factories as f
+from tests.governance.helpers import held_with_quorum
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,8 @@ def member(users, client_for):
 
 @pytest.fixture
 def meeting(worlds):
-    return worlds[0]["governance.Meeting"]
+    """The first world's meeting, held with its quorum: it decides."""
+    return held_with_quorum(worlds[0]["governance.Meeting"])
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.choices import Role
+from tests.governance.helpers import held_with_quorum
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_a_misspelt_field_is_refused_by_name_not_dropped(worlds, admin):
 
 
 def test_a_field_of_the_resource_that_the_action_sets_itself_is_still_ignored(worlds, admin):
-    meeting = worlds[0]["governance.Meeting"]
+    meeting = held_with_quorum(worlds[0]["governance.Meeting"])
 
     response = admin.post("/api/v1/decisions/", {"meeting": meeting.pk, "number": 1, "text": "Go."}, format="json")
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
-from sla_tracker.models import LineDispute
+from sla_tracker.models import LineDispute, PenaltyStatement
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -331,3 +331,56 @@ def test_accepting_with_waive_on_a_line_already_waived_resolves_nothing(disputed
     assert disputed_credit.status == DisputeStatus.OPEN
     disputed_credit.line.statement.refresh_from_db()
     assert disputed_credit.line.statement.status == StatementStatus.DISPUTED
+
+
+def test_an_approval_sent_with_the_figures_read_is_refused_once_they_changed(in_review, users, client_for):
+    client = client_for(users[Role.PROCUREMENT])
+    url = f"/api/v1/penalty-statements/{in_review.pk}/"
+    read = client.get(url).json()
+    seen = {"input_fingerprint": read["input_fingerprint"], "net": read["net"]}
+    # Recomputed meanwhile: new data, another net.
+    PenaltyStatement.objects.filter(pk=in_review.pk).update(
+        input_fingerprint="f" * 64, net=Decimal(read["net"]) - Decimal("5730.00")
+    )
+
+    refused = client.post(f"{url}approve/", seen, format="json")
+
+    assert refused.status_code == 400, refused.content
+    message = refused.json()["errors"]["non_field_errors"][0]
+    assert "changed since you opened it: its net was" in message
+    assert client.get(url).json()["status"] == StatementStatus.IN_REVIEW
+    again = client.get(url).json()
+    approved = client.post(
+        f"{url}approve/", {"input_fingerprint": again["input_fingerprint"], "net": again["net"]}, format="json"
+    )
+    assert approved.status_code == 200, approved.content
+    assert approved.json()["status"] == StatementStatus.APPROVED
+
+
+def test_the_approval_guard_is_documented_in_the_schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    body = schema["paths"]["/api/v1/penalty-statements/{id}/approve/"]["post"]["requestBody"]
+    reference = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = schema["components"]["schemas"][reference]["properties"]
+    assert set(properties) == {"input_fingerprint", "net"}
+    assert "refused (400)" in properties["net"]["description"]
+    assert not schema["components"]["schemas"][reference].get("required")
+
+
+def test_a_line_of_a_disputed_statement_cannot_be_waived_directly(in_review, undisputed_line, users, client_for):
+    raised = client_for(users[Role.VENDOR_USER]).post(
+        f"/api/v1/statement-lines/{undisputed_line.pk}/dispute/", {"reason": "Force majeure."}, format="json"
+    )
+    assert raised.status_code == 201
+
+    response = client_for(users[Role.PROCUREMENT]).post(
+        f"/api/v1/statement-lines/{undisputed_line.pk}/waive/", {"reason": "Goodwill."}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "is disputed: resolve its disputes first" in response.json()["errors"]["non_field_errors"][0]
+    undisputed_line.refresh_from_db()
+    assert undisputed_line.waived is False

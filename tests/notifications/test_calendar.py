@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audits.choices import AuditStatus
 from governance.choices import MemberRole
@@ -66,6 +67,14 @@ def test_the_feed_lists_the_users_meetings_deadlines_and_due_dates(client):
     ActionItemFactory(owner=user, due_date=D(2025, 2, 14), title="Send the plan; today")
     FindingFactory(owner=user, audit__audit_right__contract=contract, audit__status=AuditStatus.REPORTED)
     AuditFactory(audit_right__contract=contract, reference="AUD-X")
+    AuditFactory(
+        audit_right__contract=contract,
+        reference="AUD-CANCELLED",
+        status=AuditStatus.CANCELLED,
+        cancellation_reason="Vendor merger",
+        cancelled_by=user,
+        cancelled_at=timezone.now(),
+    )
     ActionItemFactory(due_date=D(2025, 2, 14), title="Someone else's")
     feed = services.calendar_feed_for(user=user)
 
@@ -80,6 +89,7 @@ def test_the_feed_lists_the_users_meetings_deadlines_and_due_dates(client):
     assert "SUMMARY:Remediation due:" in body
     assert f"SUMMARY:Notice deadline: {contract.reference}" in body
     assert "SUMMARY:Audit fieldwork: AUD-X" in body
+    assert "AUD-CANCELLED" not in body
 
 
 @pytest.mark.django_db

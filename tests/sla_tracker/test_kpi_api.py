@@ -182,6 +182,51 @@ def test_errors_follow_the_interface_language():
     assert response.data["errors"][0]["message"] == expected
 
 
+def test_an_uploads_errors_are_read_in_the_readers_language_whoever_uploaded_it():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    text = "Date;Appels reçus;Appels traités\n02/01/2025;100;110\n03/01/2025;-1;1\n"
+    upload_id = post_pack(client, contract, text, HTTP_ACCEPT_LANGUAGE="fr").data["id"]
+    url = f"{uploads_url(contract)}{upload_id}/"
+
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").data["errors"]
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").data["errors"]
+
+    assert [(e["row"], e["message"]) for e in english] == [
+        (2, "answered (110) cannot be more than offered (100) on Jan. 2, 2025."),
+        (3, "Negative values are not allowed: counters count things."),
+    ]
+    assert [(e["row"], e["message"]) for e in french] == [
+        (2, "answered (110) ne peut pas dépasser offered (100) le 2 janvier 2025."),
+        (3, "Les valeurs négatives ne sont pas autorisées\u00a0: les compteurs dénombrent des éléments."),
+    ]
+
+
+def test_a_refused_import_answers_with_its_errors_in_the_readers_language():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    upload_id = post_pack(client, contract).data["id"]
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+
+    response = client.post(f"{uploads_url(contract)}{upload_id}/import/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == 400
+    assert response.data["errors"][0]["message"].startswith("Le relevé de pénalités de janvier 2025 est au statut")
+    assert nothing_written()
+
+
+def test_the_mapping_question_is_read_in_the_readers_language():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    upload_id = post_pack(client, contract, "Jour;Entrants\n02/01/2025;5\n").data["id"]
+    url = f"{uploads_url(contract)}{upload_id}/"
+    with translation.override("fr"):
+        expected = translation.gettext("Say which counter each of these columns holds, or ignore it: {columns}.")
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="fr").data["preview"]["mapping_needed"] == expected.format(
+        columns="“Entrants”"
+    )
+
+
 def test_vendor_managers_see_only_their_contracts_in_bulk():
     contract = voice_contract()
     outsider = UserFactory(role=Role.VENDOR_MANAGER)
@@ -362,3 +407,45 @@ def test_a_delete_in_a_month_whose_statement_is_approved_is_refused():
     assert response.status_code == 400
     assert Measurement.objects.filter(pk=measurement.pk).exists()
     assert not MeasurementChange.objects.exists()
+
+
+def bulk(contract, items):
+    return client_for(contract.owner).post("/api/v1/measurements/bulk/", items, format="json")
+
+
+def test_bulk_values_are_json_numbers_or_decimal_strings_with_a_point():
+    contract = voice_contract()
+    item = {"contract": contract.pk, "counter": "total_wait_seconds", "date": "2025-01-02"}
+    response = bulk(contract, [{**item, "value": "1,234"}, {**item, "date": "2025-01-03", "value": "2.500"}])
+    assert response.status_code == 400
+    assert [(e["index"], e["field"], e["message"]) for e in response.data["errors"]] == [
+        (0, "value", "A valid number is required.")
+    ]
+    assert nothing_written()
+    response = bulk(contract, [{**item, "date": "2025-01-03", "value": "2.500"}, {**item, "value": 12.5}])
+    assert response.status_code == 200, response.data
+    assert sorted(Measurement.objects.values_list("value", flat=True)) == [Decimal("2.5"), Decimal("12.5")]
+
+
+def test_a_bulk_duplicate_names_the_item_it_repeats():
+    contract = voice_contract()
+    item = {"contract": contract.pk, "counter": "offered", "date": "2025-01-02", "value": 1}
+    response = bulk(contract, [item, {**item, "value": 2}])
+    assert response.status_code == 400
+    assert response.data["errors"][0]["message"] == (
+        "offered already has a value for Jan. 2, 2025 in item 0: give each day and counter once."
+    )
+
+
+def test_a_misspelt_bulk_field_is_refused_by_name():
+    contract = voice_contract()
+    response = bulk(contract, [{"contract": contract.pk, "counter": "offered", "day": "2025-01-02", "value": 1}])
+    assert response.status_code == 400
+    assert response.data["errors"] == [
+        {
+            "index": 0,
+            "field": "day",
+            "message": "Unknown field “day”: the fields are contract, counter, date (or month), value.",
+        }
+    ]
+    assert nothing_written()

@@ -5,6 +5,7 @@ import datetime
 import pytest
 
 from sla_tracker.choices import ChangeAction, UploadStatus
+from sla_tracker.kpi_import.reasons import readable_errors
 from sla_tracker.kpi_import.service import import_upload, preview_upload
 from sla_tracker.models import Measurement, MeasurementChange
 from tests.sla_tracker.kpi_support import (
@@ -46,7 +47,7 @@ def upload_and_import(contract, file):
 
 def errors_of(upload):
     assert upload.status == UploadStatus.REJECTED, upload.errors
-    return [(e["row"], e["column"], e["value"], e["message"]) for e in upload.errors]
+    return [(e["row"], e["column"], e["value"], e["message"]) for e in readable_errors(upload.errors)]
 
 
 def values(contract):
@@ -101,7 +102,7 @@ def test_a_day_given_with_and_without_a_time_is_refused_with_both_rows():
             3,
             "Date",
             "02/01/2025 00:00",
-            "Row 3 gives 2025-01-02 with a time and row 2 without one: a file gives either daily values or "
+            "Row 3 gives Jan. 2, 2025 with a time and row 2 without one: a file gives either daily values or "
             "interval values (date and time), not both for the same day.",
         )
     ]
@@ -112,8 +113,8 @@ def test_a_day_given_by_intervals_then_as_a_day_is_refused():
     contract = voice_contract()
     text = HEADER + intervals("2025-01-02", (10, 9, 8), (20, 18, 15)) + "03/01/2025;1;1;1\n02/01/2025;50;45;40\n"
     errors = errors_of(preview(contract, csv_file(text)))
-    assert [(row, message[:37]) for row, _column, _value, message in errors] == [
-        (5, "Row 2 gives 2025-01-02 with a time an")
+    assert [(row, message[:39]) for row, _column, _value, message in errors] == [
+        (5, "Row 2 gives Jan. 2, 2025 with a time an")
     ]
 
 
@@ -135,7 +136,7 @@ def test_an_interval_given_twice_is_refused():
         (4, "Traités en moins de 20 s", "15"),
     ]
     assert errors[0][3] == (
-        "offered already has a value for 2025-01-02 00:15 earlier in the file: give each interval and counter once."
+        "offered already has a value for Jan. 2, 2025 00:15 earlier in the file: give each interval and counter once."
     )
     assert nothing_written()
 
@@ -144,7 +145,7 @@ def test_an_interval_given_twice_names_the_first_row_when_it_is_the_days_first()
     contract = voice_contract()
     text = HEADER + intervals("2025-01-02", (10, 9, 8), (20, 18, 15)) + "02/01/2025 00:00;10;9;8\n"
     assert errors_of(preview(contract, csv_file(text)))[0][3] == (
-        "offered already has a value for 2025-01-02 00:00 in row 2: give each interval and counter once."
+        "offered already has a value for Jan. 2, 2025 00:00 in row 2: give each interval and counter once."
     )
 
 
@@ -174,7 +175,7 @@ def test_the_same_day_bounds_apply_to_the_daily_sums():
             4,
             "Traités en moins de 20 s",
             "19",
-            "On 2025-01-03, the intervals of answered_within_20s add up to 19, more than answered (17).",
+            "On Jan. 3, 2025, the intervals of answered_within_20s add up to 19, more than answered (17).",
         )
     ]
 
@@ -267,8 +268,8 @@ def test_a_duplicate_interval_and_a_bad_time_are_refused_in_a_time_column():
 def test_rows_without_a_time_in_the_time_column_are_daily_values_and_cannot_share_a_day_with_intervals():
     contract = voice_contract()
     text = SPLIT_HEADER + "02/01/2025;;50;45\n02/01/2025;08:00;10;9\n"
-    assert [message[:36] for _row, _column, _value, message in errors_of(preview(contract, csv_file(text)))] == [
-        "Row 3 gives 2025-01-02 with a time a"
+    assert [message[:38] for _row, _column, _value, message in errors_of(preview(contract, csv_file(text)))] == [
+        "Row 3 gives Jan. 2, 2025 with a time a"
     ]
 
 

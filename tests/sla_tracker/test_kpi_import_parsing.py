@@ -5,7 +5,13 @@ from decimal import Decimal
 
 import pytest
 
-from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_time
+from sla_tracker.kpi_import.parsing import (
+    AmbiguousNumber,
+    ThousandsMarkAsDecimal,
+    parse_number,
+    parse_period,
+    split_time,
+)
 
 JAN_2 = (datetime.date(2025, 1, 1), datetime.date(2025, 1, 2))
 
@@ -101,3 +107,24 @@ def test_a_date_and_time_is_split_into_its_date_and_its_minute_of_the_day(value,
 def test_a_time_that_is_not_a_whole_minute_of_the_day_is_refused(value):
     with pytest.raises(ValueError):
         split_time(value)
+
+
+@pytest.mark.parametrize(("text", "whole", "decimal"), [("1,234", "1234", "1.234"), ("2.500", "2500", "2.5")])
+def test_one_separator_before_three_digits_is_ambiguous_without_the_files_convention(text, whole, decimal):
+    with pytest.raises(AmbiguousNumber) as ambiguous:
+        parse_number(text)
+    assert (ambiguous.value.whole, ambiguous.value.decimal) == (Decimal(whole), Decimal(decimal))
+
+
+@pytest.mark.parametrize(("text", "expected"), [("0.500", "0.5"), ("12,50", "12.50"), ("1.2345", "1.2345")])
+def test_a_single_separator_that_cannot_group_thousands_is_the_decimal_mark(text, expected):
+    assert parse_number(text) == Decimal(expected)
+
+
+def test_a_decimal_written_with_the_files_thousands_separator_says_how_to_write_it():
+    with pytest.raises(ThousandsMarkAsDecimal) as refused:
+        parse_number("12.5", decimal_comma=True)
+    assert (refused.value.mark, refused.value.rewritten) == (".", "12,5")
+    with pytest.raises(ThousandsMarkAsDecimal) as refused:
+        parse_number("12,5", decimal_comma=False)
+    assert (refused.value.mark, refused.value.rewritten) == (",", "12.5")

@@ -2,7 +2,10 @@
 
 import datetime
 import io
+import re
 import tracemalloc
+import zipfile
+from decimal import Decimal
 
 import pytest
 
@@ -86,3 +89,183 @@ def test_the_reader_streams_rows_without_reading_the_whole_file(tmp_path):
         tracemalloc.stop()
     assert count == 199_999
     assert peak < 2 * 1024 * 1024
+
+
+def xlsx_bytes(build) -> bytes:
+    """An .xlsx written by openpyxl after `build(workbook)`."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    build(workbook)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def rewritten(raw: bytes, name: str, change) -> bytes:
+    """The zip `raw` with its entry `name` passed through `change`."""
+    source, target = zipfile.ZipFile(io.BytesIO(raw)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry in source.infolist():
+            data = source.read(entry.filename)
+            archive.writestr(entry.filename, change(data) if entry.filename == name else data)
+    return target.getvalue()
+
+
+def test_an_xlsx_is_read_beyond_the_dimension_its_program_recorded():
+    def build(workbook):
+        for row in [
+            ["Date", "Calls offered", "Calls answered"],
+            *[[f"0{day}/01/2025", day, day] for day in range(2, 7)],
+        ]:
+            workbook.active.append(row)
+
+    raw = rewritten(
+        xlsx_bytes(build),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="B2"', xml),
+    )
+    headers, rows, _delimiter = read(raw)
+    assert headers == ["Date", "Calls offered", "Calls answered"]
+    assert [number for number, _cells in rows] == [2, 3, 4, 5, 6]
+    assert rows[-1] == (6, ["06/01/2025", 6, 6])
+
+
+def test_a_workbook_that_unzips_beyond_the_bound_is_refused_before_it_is_parsed(settings):
+    settings.KPI_UPLOAD_MAX_UNCOMPRESSED_BYTES = 1024 * 1024
+    raw = rewritten(
+        xlsx_bytes(lambda workbook: workbook.active.append(["Date", "Calls offered"])),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"</worksheet>", b"<!--" + b" " * 2 * 1024 * 1024 + b"--></worksheet>"),
+    )
+    assert len(raw) < 100 * 1024
+    with pytest.raises(UnreadableFile) as refused:
+        read(raw)
+    assert str(refused.value.message) == (
+        "The workbook unzips to 2.0 MB, more than the 1 MB allowed: remove what is not KPI data (images, other "
+        "sheets, long texts) or save it as CSV."
+    )
+
+
+def test_the_uncompressed_bound_is_ten_times_the_upload_limit_by_default():
+    from config.settings import base
+
+    assert base.KPI_UPLOAD_MAX_UNCOMPRESSED_BYTES == 10 * base.KPI_UPLOAD_MAX_BYTES == 200 * 1024 * 1024
+
+
+def test_an_excel_date_formatted_without_a_day_is_its_whole_month():
+    def build(workbook):
+        sheet = workbook.active
+        sheet.append(["Month", "Quality evaluations"])
+        for number_format in ("mmm yyyy", "mm/yyyy", "yyyy-mm", "[$-40C]mmmm\\ yyyy", "dd/mm/yyyy"):
+            sheet.append([datetime.datetime(2026, 10, 1), 40])
+            sheet.cell(row=sheet.max_row, column=1).number_format = number_format
+
+    _headers, rows, _delimiter = read(xlsx_bytes(build))
+    assert [cells[0] for _number, cells in rows] == ["2026-10"] * 4 + [datetime.datetime(2026, 10, 1)]
+
+
+def test_float_cells_are_read_as_excel_shows_them():
+    def build(workbook):
+        workbook.active.append(["Date", "Total wait seconds", "Calls offered"])
+        workbook.active.append(["02/01/2025", 23017.199999999997, 1596.0000000000002])
+
+    _headers, rows, _delimiter = read(xlsx_bytes(build))
+    assert rows == [(2, ["02/01/2025", Decimal("23017.2"), 1596])]
+
+
+def test_a_formula_saved_without_its_value_is_told_apart_from_an_empty_cell():
+    from sla_tracker.kpi_import.parsing import FormulaWithoutValue
+
+    def build(workbook):
+        workbook.active.append(["Date", "Calls offered", "Calls answered"])
+        workbook.active.append(["02/01/2025", 10, "=B2-1"])
+
+    _headers, rows, _delimiter = read(xlsx_bytes(build))
+    cell = rows[0][1][2]
+    assert isinstance(cell, FormulaWithoutValue)
+    assert cell == "=B2-1"
+
+
+def test_the_active_visible_sheet_is_read_and_named():
+    def build(workbook):
+        workbook.active.title = "Instructions"
+        workbook.active.append(["Fill in the KPI sheet"])
+        data = workbook.create_sheet("KPI")
+        data.append(["Date", "Calls offered"])
+        data.append(["02/01/2025", 4])
+        workbook.active = 1
+
+    with open_table(io.BytesIO(xlsx_bytes(build))) as table:
+        assert (table.sheet, table.headers, list(table.rows)) == (
+            "KPI",
+            ["Date", "Calls offered"],
+            [(2, ["02/01/2025", 4])],
+        )
+
+
+def test_a_hidden_active_sheet_gives_way_to_the_first_visible_one():
+    def build(workbook):
+        workbook.active.title = "Old"
+        workbook.active.append(["Date", "Calls offered"])
+        workbook.active.sheet_state = "hidden"
+        data = workbook.create_sheet("KPI")
+        data.append(["Date", "Calls answered"])
+        data.append(["02/01/2025", 4])
+        workbook.active = 0
+
+    with open_table(io.BytesIO(xlsx_bytes(build))) as table:
+        assert (table.sheet, table.headers) == ("KPI", ["Date", "Calls answered"])
+
+
+@pytest.mark.parametrize(
+    ("raw", "header_row", "first_row"),
+    [
+        (b"Rapport KPI novembre 2026\nDate;Appels re\xc3\xa7us;Abandons\n02/01/2025;10;1\n", 2, 3),
+        (b"\n\nDate;Appels re\xc3\xa7us;Abandons\n02/01/2025;10;1\n", 3, 4),
+        (b";Voix;\nDate;Appels re\xc3\xa7us;Abandons\n02/01/2025;10;1\n", 2, 3),
+        (b"Rapport, novembre 2026\nDate;Appels re\xc3\xa7us;Abandons\n02/01/2025;10,5;1\n", 2, 3),
+    ],
+)
+def test_the_header_is_found_under_a_title_blank_lines_or_a_group_row(raw, header_row, first_row):
+    with open_table(io.BytesIO(raw)) as table:
+        assert (table.headers, table.delimiter, table.header_row) == (
+            ["Date", "Appels reçus", "Abandons"],
+            ";",
+            header_row,
+        )
+        assert [number for number, _cells in table.rows] == [first_row]
+
+
+def test_a_title_above_the_header_of_an_xlsx_is_skipped():
+    def build(workbook):
+        for row in (["KPI report, November"], [], ["Date", "Calls offered"], ["02/01/2025", 4]):
+            workbook.active.append(row)
+
+    with open_table(io.BytesIO(xlsx_bytes(build))) as table:
+        assert (table.headers, table.header_row, list(table.rows)) == (
+            ["Date", "Calls offered"],
+            3,
+            [(4, ["02/01/2025", 4])],
+        )
+
+
+def test_an_excel_separator_line_names_the_separator_and_is_not_a_row():
+    headers, rows, delimiter = read(b"sep=;\nDate;Calls offered, total\n02/01/2025;4\n")
+    assert (headers, rows, delimiter) == (["Date", "Calls offered, total"], [(2, ["02/01/2025", "4"])], ";")
+
+
+def test_rows_after_a_cell_with_line_breaks_are_numbered_as_a_spreadsheet_shows_them():
+    _headers, rows, _delimiter = read(
+        b'Date;Calls offered;Comment\n02/01/2025;1;"line\nbreak\nhere"\n03/01/2025;2;ok\n'
+    )
+    assert [number for number, _cells in rows] == [2, 3]
+
+
+def test_an_html_table_saved_as_xls_is_refused_with_the_way_to_save_it():
+    with pytest.raises(UnreadableFile) as refused:
+        read(b"<html><body><table><tr><td>Date</td></tr></table></body></html>")
+    assert str(refused.value.message) == (
+        "The file is a web page (HTML or XML), neither CSV nor Excel (.xlsx): open it in Excel and save it as .xlsx "
+        "or CSV."
+    )

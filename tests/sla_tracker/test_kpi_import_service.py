@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import formats, timezone, translation
 
 from sla_tracker.choices import ChangeAction, MeasurementSource, UploadStatus
+from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
 from sla_tracker.kpi_import.tasks import import_kpi_upload
 from sla_tracker.kpi_import.validation import KpiValue
@@ -107,7 +109,7 @@ def test_an_unknown_layout_asks_for_a_mapping_and_a_given_mapping_is_remembered(
     }
     upload_and_import(contract, csv_file(text), mapping=mapping)
     saved = ColumnMapping.objects.get(contract=contract, name="Vendor v2")
-    assert saved.columns == {"Volume entrant": "offered"}
+    assert saved.columns == {"Volume entrant": "offered", "Commentaire": ""}  # ignored on purpose, remembered
     assert values(contract) == {("offered", datetime.date(2025, 1, 2)): 1200}
 
 
@@ -196,7 +198,12 @@ def test_the_same_file_twice_is_detected_and_nothing_is_written_again():
     again = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
     assert again.status == UploadStatus.REJECTED
     assert again.preview["duplicate_of"] == first.pk
-    assert again.errors[0]["message"].startswith("This file was already imported on ")
+    imported_at = {"datetime": first.imported_at.isoformat()}
+    assert again.errors[0]["params"] == {"date": imported_at, "id": first.pk}
+    with translation.override("fr"):
+        message = readable_errors(again.errors)[0]["message"]
+        imported_on = formats.date_format(timezone.localtime(first.imported_at), "DATETIME_FORMAT")
+    assert message.startswith(f"Ce fichier a déjà été importé le {imported_on} (")
     assert MeasurementChange.objects.count() == 12
 
 
@@ -217,14 +224,8 @@ def test_the_task_claims_the_upload_and_a_second_run_does_nothing(settings):
     assert (upload.rows_done, upload.rows_total) == (2, 2)
 
 
-@pytest.mark.parametrize(
-    ("language", "expected"),
-    [
-        ("fr", "Le relevé de pénalités de 2025-01 est au statut «\u00a0Approuvé\u00a0»"),
-        (None, "The penalty statement of 2025-01"),
-    ],
-)
-def test_the_task_writes_a_refusal_in_the_language_of_the_user_who_asked(language, expected):
+@pytest.mark.parametrize("language", ["fr", None])
+def test_a_refusal_the_task_stores_reads_in_the_readers_language_whoever_asked(language):
     from tests.factories import PenaltyStatementFactory
 
     contract = voice_contract()
@@ -234,7 +235,12 @@ def test_the_task_writes_a_refusal_in_the_language_of_the_user_who_asked(languag
     assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk, language)).get() == UploadStatus.REJECTED
 
     upload.refresh_from_db()
-    assert upload.errors[0]["message"].startswith(expected)
+    with translation.override("en"):
+        english = readable_errors(upload.errors)[0]["message"]
+    with translation.override("fr"):
+        french = readable_errors(upload.errors)[0]["message"]
+    assert english.startswith("The penalty statement of January 2025 is “Approved”")
+    assert french.startswith("Le relevé de pénalités de janvier 2025 est au statut «\u00a0Approuvé\u00a0»")
     assert nothing_written()
 
 
@@ -266,7 +272,7 @@ def test_a_statement_approved_between_preview_and_import_rejects_the_import():
         import_upload(upload=upload, actor=contract.owner, today=TODAY)
     upload.refresh_from_db()
     assert upload.status == UploadStatus.REJECTED
-    assert "reopen" in upload.errors[0]["message"]
+    assert "reopen" in readable_errors(upload.errors)[0]["message"]
     assert nothing_written()
 
 
@@ -361,3 +367,65 @@ def _counter(code):
     from sla_tracker.models import KpiCounter
 
     return KpiCounter.objects.get(code=code)
+
+
+def test_a_saved_mapping_is_recognised_when_headers_differ_in_case_and_spaces():
+    contract = voice_contract()
+    ColumnMappingFactory(contract=contract, name="Vendor", date_column="Jour", columns={"Volume Entrant": "offered"})
+    upload = upload_and_import(contract, csv_file("JOUR ;volume  entrant \n02/01/2025;12\n"))
+    assert upload.preview["mapping"]["origin"] == "saved"
+    assert upload.preview["mapping"]["columns"] == {"volume  entrant": "offered"}
+    assert values(contract) == {("offered", datetime.date(2025, 1, 2)): 12}
+
+
+def test_a_new_column_with_a_counters_header_beside_a_saved_mapping_asks_for_the_mapping():
+    contract = voice_contract()
+    ColumnMappingFactory(contract=contract, name="Vendor", date_column="Jour", columns={"Volume entrant": "offered"})
+    asked = preview_upload(
+        contract=contract,
+        file=csv_file("Jour;Volume entrant;Abandons;Commentaire\n02/01/2025;12;3;RAS\n"),
+        actor=contract.owner,
+        today=TODAY,
+    )
+    assert asked.status == UploadStatus.NEEDS_MAPPING
+    assert asked.preview["mapping"]["suggested_columns"] == {"Abandons": "abandoned"}
+    assert readable_reason(asked.preview["mapping_needed"]) == (
+        "The mapping “Vendor” does not read these columns, which look like counters: “Abandons” (abandoned). "
+        "Say which counter each holds, or ignore it."
+    )
+
+
+def test_a_column_ignored_on_purpose_is_remembered_and_not_asked_again():
+    contract = voice_contract()
+    text = "Jour;Volume entrant;Abandons\n02/01/2025;12;3\n"
+    mapping = {"name": "Vendor", "date_column": "Jour", "columns": {"Volume entrant": "offered", "Abandons": None}}
+    upload_and_import(contract, csv_file(text), mapping=mapping)
+    again = preview_upload(
+        contract=contract, file=csv_file(text.replace("12", "13")), actor=contract.owner, today=TODAY
+    )
+    assert again.status == UploadStatus.VALIDATED, again.errors
+    assert again.preview["mapping"]["ignored_columns"] == ["Abandons"]
+    assert again.preview["mapping"]["unmapped_columns"] == []
+
+
+def test_the_preview_says_which_sheet_and_which_header_row_were_read():
+    contract = voice_contract()
+    upload = preview_upload(
+        contract=contract,
+        file=xlsx_file([["KPI report"], ["Date", "Calls offered"], ["02/01/2025", 4]]),
+        actor=contract.owner,
+        today=TODAY,
+    )
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    assert (upload.preview["sheet"], upload.preview["header_row"]) == ("Sheet", 2)
+
+
+def test_the_command_refuses_a_mapping_that_is_not_json(tmp_path):
+    voice_contract(reference="BPO-JSON")
+    path = tmp_path / "kpi.csv"
+    path.write_text("Date;Appels reçus\n02/01/2025;4\n", encoding="utf-8")
+    with pytest.raises(CommandError) as failed:
+        call_command("import_kpis", str(path), "--contract", "BPO-JSON", "--mapping-json", "{'date_column': 'Date'}")
+    assert failed.value.returncode == 2
+    assert str(failed.value).startswith("--mapping-json is not valid JSON (Expecting property name enclosed in double")
+    assert nothing_written()

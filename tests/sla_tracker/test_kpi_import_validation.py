@@ -1,17 +1,22 @@
 """Every validation rule of KPI data: each reports row, column, value and reason, and nothing is written."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils.functional import Promise
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from contracts.choices import Channel
 from sla_tracker.choices import MeasurementSource, StatementStatus, UploadStatus
+from sla_tracker.kpi_import import reasons
 from sla_tracker.kpi_import.readers import UnreadableFile
-from sla_tracker.kpi_import.service import KpiDataRejected, preview_upload, save_measurements
+from sla_tracker.kpi_import.reasons import Reason, readable_errors, readable_reason
+from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
 from sla_tracker.kpi_import.validation import KpiValue
+from sla_tracker.models import Measurement
 from tests.factories import MeasurementFactory, PenaltyStatementFactory, UserFactory
 from tests.sla_tracker.kpi_support import TODAY, csv_file, nothing_written, voice_contract, xlsx_file
 
@@ -28,7 +33,7 @@ def preview(contract, text, **kwargs):
 
 def errors_of(upload):
     assert upload.status == UploadStatus.REJECTED, upload.errors
-    return [(e["row"], e["column"], e["value"], e["message"]) for e in upload.errors]
+    return [(e["row"], e["column"], e["value"], e["message"]) for e in readable_errors(upload.errors)]
 
 
 def test_a_valid_file_is_validated_and_nothing_is_written_before_the_import():
@@ -66,7 +71,7 @@ def test_a_date_outside_the_contracts_term_is_refused():
     contract = voice_contract()
     upload = preview(contract, HEADER + "31/12/2024;1200;1130;940;70;12\n")
     assert errors_of(upload) == [
-        (2, "Date", "31/12/2024", "2024-12-31 is outside the contract's term (2025-01-01 to 2027-12-31).")
+        (2, "Date", "31/12/2024", "Dec. 31, 2024 is outside the contract's term (Jan. 1, 2025 to Dec. 31, 2027).")
     ]
     assert nothing_written()
 
@@ -74,7 +79,7 @@ def test_a_date_outside_the_contracts_term_is_refused():
 def test_a_date_in_the_future_is_refused():
     contract = voice_contract()
     upload = preview(contract, HEADER + "16/03/2025;1200;1130;940;70;12\n")
-    assert errors_of(upload) == [(2, "Date", "16/03/2025", "2025-03-16 is in the future.")]
+    assert errors_of(upload) == [(2, "Date", "16/03/2025", "March 16, 2025 is in the future.")]
     assert nothing_written()
 
 
@@ -137,7 +142,7 @@ def test_answered_within_the_threshold_cannot_exceed_answered_on_the_same_day():
             2,
             "Traités en moins de 20 s",
             "1140",
-            "answered_within_20s (1140) cannot be more than answered (1130) on 2025-01-02.",
+            "answered_within_20s (1140) cannot be more than answered (1130) on Jan. 2, 2025.",
         )
     ]
     assert nothing_written()
@@ -151,7 +156,7 @@ def test_a_bound_is_checked_between_a_plain_count_and_one_with_thousands_separat
             2,
             "Traités en moins de 20 s",
             "1140",
-            "answered_within_20s (1140) cannot be more than answered (1130) on 2025-01-02.",
+            "answered_within_20s (1140) cannot be more than answered (1130) on Jan. 2, 2025.",
         )
     ]
 
@@ -160,7 +165,7 @@ def test_short_abandons_cannot_exceed_abandons_on_the_same_day():
     contract = voice_contract()
     upload = preview(contract, HEADER + "02/01/2025;1200;1130;940;70;71\n")
     assert errors_of(upload) == [
-        (2, "Abandons courts", "71", "short_abandoned (71) cannot be more than abandoned (70) on 2025-01-02.")
+        (2, "Abandons courts", "71", "short_abandoned (71) cannot be more than abandoned (70) on Jan. 2, 2025.")
     ]
 
 
@@ -170,7 +175,10 @@ def test_a_bound_is_checked_against_the_stored_value_when_the_file_has_one_side_
         contract=contract, counter=_counter("answered"), day=datetime.date(2025, 1, 2), value=Decimal(100)
     )
     upload = preview(contract, "Date;Traités en moins de 20 s\n02/01/2025;101\n")
-    assert errors_of(upload)[0][3] == "answered_within_20s (101) cannot be more than answered (100) on 2025-01-02."
+    assert (
+        errors_of(upload)[0][3]
+        == "answered_within_20s (101) cannot be more than answered on Jan. 2, 2025: 100 is stored."
+    )
     assert answered.value == 100
 
 
@@ -182,7 +190,7 @@ def test_a_duplicate_row_for_the_same_day_and_counter_is_refused():
             3,
             "Appels reçus",
             "1250",
-            "offered already has a value for 2025-01-02 in row 2: give each day and counter once.",
+            "offered already has a value for Jan. 2, 2025 in row 2: give each day and counter once.",
         )
     ]
     assert nothing_written()
@@ -196,7 +204,7 @@ def test_a_month_given_both_by_day_and_as_a_whole_in_one_file_is_refused():
             3,
             "Appels reçus",
             None,
-            "offered is given for the whole of 2025-01 and for days of it (row 2): give the month by day or as a "
+            "offered is given for the whole of January 2025 and for days of it (row 2): give the month by day or as a "
             "whole, not both (the whole month would be added to the days).",
         )
     ]
@@ -215,15 +223,15 @@ def test_a_whole_month_and_stored_days_of_it_or_the_reverse_are_refused():
             2,
             "Appels reçus",
             None,
-            "offered already has values for days of 2025-01: a whole-month value would be added to them. Give the "
+            "offered already has values for days of January 2025: a whole-month value would be added to them. Give the "
             "month by day, or delete its daily values first.",
         ),
         (
             3,
             "Appels traités",
             None,
-            "answered has a value for the whole of 2025-02: a value for one of its days would be added to it. Give "
-            "the month as a whole, or delete its whole-month value first.",
+            "answered has a value for the whole of February 2025: a value for one of its days would be added to it. "
+            "Give the month as a whole, or delete its whole-month value first.",
         ),
     ]
     assert preview(contract, "Date;Appels reçus\n2025-02;5000\n03/01/2025;1200\n").status == UploadStatus.VALIDATED
@@ -251,7 +259,7 @@ def test_a_month_whose_statement_is_approved_is_refused_with_the_way_to_correct_
     errors = errors_of(upload)
     assert len(errors) == 2  # once per row of the locked month; February is open
     message = errors[0][3]
-    assert message.startswith(f"The penalty statement of 2025-01 is “{StatementStatus(status).label}”")
+    assert message.startswith(f"The penalty statement of January 2025 is “{StatementStatus(status).label}”")
     assert "adjustment in the data of the next open month" in message
     # An invoiced statement is never reopened: the message does not offer it.
     assert ("ask procurement to reopen the statement" in message) == (status == StatementStatus.APPROVED)
@@ -305,26 +313,70 @@ def test_all_errors_are_collected_not_just_the_first():
     assert upload.error_count == 3
 
 
-def test_messages_are_lazy_translations_in_the_users_language():
-    """No French catalogue exists yet, so the text stays English; the messages are lazy gettext strings that
-    render in the active language once locale/fr is compiled."""
+def test_a_refusal_is_kept_in_no_language_and_read_in_the_readers():
+    """A reason is its English message id and its parameters (a day as a date): written in French for a
+    French reader and in English for an English one, whichever language the uploader had."""
     contract = voice_contract()
-    with pytest.raises(KpiDataRejected) as rejected:
-        save_measurements(
-            contract=contract,
-            values=[KpiValue("offered", "2025-01-02", "-1", row=0, column="value")],
-            source=MeasurementSource.MANUAL,
-            actor=contract.owner,
-            today=TODAY,
+    with translation.override("fr"):
+        upload = preview(contract, HEADER + "02/01/2025;1200;1130;1140;70;12\n")
+
+    assert upload.errors == [
+        {
+            "row": 2,
+            "column": "Traités en moins de 20 s",
+            "value": "1140",
+            "msgid": "{subset} ({subset_value}) cannot be more than {bound} ({bound_value}) on {when}.",
+            "params": {
+                "subset": "answered_within_20s",
+                "subset_value": "1140",
+                "bound": "answered",
+                "bound_value": "1130",
+                "when": {"date": "2025-01-02"},
+            },
+        }
+    ]
+    with translation.override("en"):
+        assert readable_errors(upload.errors)[0]["message"] == (
+            "answered_within_20s (1140) cannot be more than answered (1130) on Jan. 2, 2025."
         )
-    assert isinstance(rejected.value.issues[0].message, Promise)
+    with translation.override("fr"):
+        assert readable_errors(upload.errors)[0]["message"] == (
+            "answered_within_20s (1140) ne peut pas dépasser answered (1130) le 2 janvier 2025."
+        )
+
+
+def test_errors_stored_as_text_before_are_shown_as_they_are_in_row_order():
+    stored = [
+        {"row": 5, "column": "A", "value": "x", "message": "Not a number."},
+        {"row": 3, "column": "A", "value": "-1", "message": "Les valeurs négatives ne sont pas autorisées."},
+        {"row": None, "column": None, "value": None, "message": "The file was already imported."},
+    ]
+    with translation.override("en"):
+        assert [(error["row"], error["message"]) for error in readable_errors(stored)] == [
+            (None, "The file was already imported."),
+            (3, "Les valeurs négatives ne sont pas autorisées."),
+            (5, "Not a number."),
+        ]
+
+
+def test_a_reason_whose_translation_lacks_a_parameter_is_shown_in_english(monkeypatch):
+    monkeypatch.setattr(reasons, "gettext", lambda msgid: "{counter} est un comptage : {oops}.")
+    reason = Reason("{counter} is a count: give a whole number.", {"counter": "offered"})
+    assert str(reason) == "offered is a count: give a whole number."
+
+
+def test_errors_found_after_the_rows_are_listed_in_row_order():
+    """The same-day bounds are checked once the file is read: their rows come among the others."""
+    contract = voice_contract()
+    upload = preview(contract, HEADER + "02/01/2025;1200;1130;1140;70;12\n03/01/2025;x;1;1;0;0\n")
+    assert [error["row"] for error in upload.errors] == [2, 3]
 
 
 def test_a_mapping_that_names_columns_the_file_lacks_needs_a_new_mapping():
     contract = voice_contract()
     upload = preview(contract, "Date;A\n2025-01-02;1\n", mapping={"date_column": "Date", "columns": {"B": "offered"}})
     assert upload.status == UploadStatus.NEEDS_MAPPING
-    assert upload.preview["mapping_needed"] == "The file has no column “B”."
+    assert readable_reason(upload.preview["mapping_needed"]) == "The file has no column “B”."
 
 
 def test_an_unknown_mapping_name_is_refused():
@@ -341,10 +393,128 @@ def test_an_xlsx_is_validated_like_a_csv():
         actor=UserFactory(),
         today=TODAY,
     )
-    assert errors_of(upload)[0][3] == "answered (11) cannot be more than offered (10) on 2025-01-02."
+    assert errors_of(upload)[0][3] == "answered (11) cannot be more than offered (10) on Jan. 2, 2025."
 
 
 def _counter(code):
     from sla_tracker.models import KpiCounter
 
     return KpiCounter.objects.get(code=code)
+
+
+def xlsx_preview(contract, rows, *, build=None):
+    upload = xlsx_file(rows)
+    if build:
+        from openpyxl import load_workbook
+
+        workbook = load_workbook(upload)
+        build(workbook.active)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        upload = SimpleUploadedFile("kpi.xlsx", buffer.getvalue())
+    return preview_upload(contract=contract, file=upload, actor=contract.owner, today=TODAY)
+
+
+def test_a_month_column_of_excel_dates_formatted_without_a_day_gives_whole_month_values():
+    contract = voice_contract()
+
+    def month_format(sheet):
+        sheet["A2"].number_format = "mmm yyyy"
+
+    upload = xlsx_preview(
+        contract, [["Month", "Calls offered"], [datetime.datetime(2025, 1, 1), 4000]], build=month_format
+    )
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    assert (upload.preview["first_day"], upload.preview["months"]) == ("2025-01-01", ["2025-01"])
+    import_upload(upload=upload, actor=contract.owner, today=TODAY)
+    assert list(Measurement.objects.values_list("month", "day", "value")) == [(datetime.date(2025, 1, 1), None, 4000)]
+
+
+def test_excel_float_noise_is_read_as_excel_shows_the_number():
+    contract = voice_contract()
+    upload = xlsx_preview(
+        contract,
+        [["Date", "Total wait seconds", "Calls offered"], ["02/01/2025", 23017.199999999997, 1596.0000000000002]],
+    )
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    import_upload(upload=upload, actor=contract.owner, today=TODAY)
+    assert sorted(Measurement.objects.values_list("value", flat=True)) == [Decimal("1596"), Decimal("23017.2")]
+
+
+def test_a_formula_without_a_computed_value_is_refused_with_the_way_to_fix_it():
+    contract = voice_contract()
+    upload = xlsx_preview(contract, [["Date", "Calls offered", "Calls answered"], ["02/01/2025", 10, "=B2-1"]])
+    assert errors_of(upload) == [
+        (
+            2,
+            "Calls answered",
+            "=B2-1",
+            "A formula without a computed value: open and save the file in Excel, then upload it again.",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "Date\tAppels reçus\n02/01/2025\t1,234\n",
+            "“1,234” may mean 1234 or 1.234: write 1234 without a thousands separator, or 1.2340 for the decimal.",
+        ),
+        (
+            "Date;Temps d'attente total (s)\n02/01/2025;12.5\n",
+            "“.” is read as a thousands separator in this file: write 12,5.",
+        ),
+        (
+            'Date,Total wait seconds\n02/01/2025,"12,5"\n',
+            "“,” is read as a thousands separator in this file: write 12.5.",
+        ),
+    ],
+)
+def test_a_number_the_files_convention_cannot_settle_is_refused_with_the_way_to_write_it(text, message):
+    contract = voice_contract()
+    upload = preview(contract, text)
+    assert errors_of(upload)[0][3] == message
+
+
+def test_an_ambiguous_text_number_in_an_xlsx_is_refused():
+    contract = voice_contract()
+    upload = xlsx_preview(contract, [["Date", "Calls offered"], ["02/01/2025", "2.500"]])
+    assert errors_of(upload) == [
+        (
+            2,
+            "Calls offered",
+            "2.500",
+            "“2.500” may mean 2500 or 2.5: write 2500 without a thousands separator, or 2.5000 for the decimal.",
+        )
+    ]
+
+
+def test_a_decimal_point_in_the_french_grid_says_how_to_write_it():
+    contract = voice_contract()
+    with pytest.raises(KpiDataRejected) as rejected:
+        save_measurements(
+            contract=contract,
+            values=[KpiValue("total_wait_seconds", "2025-01-02", "12.5", row=2, column="total_wait_seconds")],
+            source=MeasurementSource.MANUAL,
+            actor=contract.owner,
+            today=TODAY,
+            decimal_comma=True,
+        )
+    assert str(rejected.value.issues[0].message) == "“.” is read as a thousands separator in your language: write 12,5."
+
+
+def test_a_bound_broken_by_the_files_value_against_a_stored_one_reports_the_files_cell():
+    contract = voice_contract()
+    MeasurementFactory(
+        contract=contract, counter=_counter("answered_within_20s"), day=datetime.date(2025, 1, 2), value=Decimal(1000)
+    )
+    upload = preview(contract, "Date;Appels traités\n02/01/2025;100\n")
+    assert errors_of(upload) == [
+        (
+            2,
+            "Appels traités",
+            "100",
+            "answered (100) cannot be less than answered_within_20s on Jan. 2, 2025: 1000 is stored.",
+        )
+    ]

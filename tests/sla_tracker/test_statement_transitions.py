@@ -337,3 +337,88 @@ def test_a_waiver_recomputes_the_later_open_statements_whose_history_it_changes(
     earned.refresh_from_db()
     assert earned.earn_back == D("0.00")  # nothing is earned back of a credit that was waived
     assert earned.statement.events.filter(action=StatementAction.RECOMPUTED).exists()
+
+
+# Approving what was seen ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_approval_of_figures_that_changed_since_they_were_shown_is_refused(statement, procurement):
+    in_review(statement, procurement)
+    shown = {"input_fingerprint": statement.input_fingerprint, "net": D("-14400.00")}
+    # Meanwhile January's data change and the statement is recomputed: CSL-1 met, nothing credited.
+    Measurement.objects.filter(contract=statement.contract, counter__code="answered_within_20s").update(value=40_000)
+    close(statement.contract, "2026-01")
+
+    with pytest.raises(ValidationError) as refused:
+        approve_statement(statement_id=statement.pk, actor=procurement, **shown)
+
+    assert refused.value.messages == [
+        f"The {statement.contract.reference} statement of 2026-01 changed since you opened it: its net was "
+        "−€14,400.00 and is now €0.00. Review the statement again before approving it."
+    ]
+    statement.refresh_from_db()
+    assert (statement.status, statement.net) == (StatementStatus.IN_REVIEW, D("0.00"))
+    assert StatementAction.APPROVED not in actions(statement)
+    approved = approve_statement(
+        statement_id=statement.pk, actor=procurement, input_fingerprint=statement.input_fingerprint, net=D("0.00")
+    )
+    assert approved.status == StatementStatus.APPROVED
+
+
+@pytest.mark.django_db
+def test_an_approval_of_a_statement_recomputed_since_it_was_shown_is_refused_even_with_the_same_net(
+    statement, procurement
+):
+    in_review(statement, procurement)
+    stale = statement.input_fingerprint
+    # Another day's counts, the month's ratio unchanged: recomputed, the same credit.
+    Measurement.objects.filter(contract=statement.contract, counter__code="answered").update(value=41_001)
+    close(statement.contract, "2026-01")
+    statement.refresh_from_db()
+    assert statement.input_fingerprint != stale and statement.net == D("-14400.00")
+
+    with pytest.raises(ValidationError, match="was recomputed since you opened it"):
+        approve_statement(statement_id=statement.pk, actor=procurement, input_fingerprint=stale, net=D("-14400.00"))
+
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+
+
+@pytest.mark.django_db
+def test_a_waiver_since_the_statement_was_shown_refuses_its_approval(statement, procurement):
+    in_review(statement, procurement)
+    fingerprint = statement.input_fingerprint
+    waive_line(line_id=csl1(statement).pk, actor=procurement, reason="Goodwill.")
+
+    with pytest.raises(ValidationError, match=r"its net was −€14,400\.00 and is now €0\.00"):
+        approve_statement(
+            statement_id=statement.pk, actor=procurement, input_fingerprint=fingerprint, net=D("-14400.00")
+        )
+
+
+# Waivers of a disputed statement ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_line_of_a_disputed_statement_is_waived_only_through_its_dispute(statement, procurement, vendor_user):
+    in_review(statement, procurement)
+    line = csl1(statement)
+    other = line_of(statement.contract, "2026-01", "CSL-2")
+    dispute = dispute_line(line_id=other.pk, actor=vendor_user, reason="Abandons were counted from 3 s.")
+
+    with pytest.raises(ValidationError) as refused:
+        waive_line(line_id=line.pk, actor=procurement, reason="Goodwill.")
+
+    assert refused.value.messages == [
+        f"The {statement.contract.reference} statement of 2026-01 is disputed: resolve its disputes first; "
+        "accepting a dispute can waive its line's credit."
+    ]
+    line.refresh_from_db()
+    assert not line.waived
+    resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="Counted from 3 s.", accepted=True, waive=True)
+    other.refresh_from_db()
+    assert other.waived  # the dispute's own way still waives
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill.")  # back in review: waived directly
+    line.refresh_from_db()
+    assert line.waived

@@ -66,6 +66,9 @@ def test_procurement_home_links_to_the_penalty_report_and_the_contracts(client):
     assert reverse("sla_tracker:report") in page
     assert reverse("contracts:list") in page
     assert "Penalty report" in page
+    # Procurement reads the KPI data behind the statements and decides exclusions.
+    assert reverse("sla_tracker:kpi-workspace") in page
+    assert reverse("sla_tracker:exclusions") in page
 
 
 def test_a_vendor_user_home_offers_their_statements_and_not_the_contract_register(client):

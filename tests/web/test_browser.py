@@ -237,7 +237,13 @@ def test_the_keyboard_skips_to_the_content_and_a_phone_needs_no_sideways_scroll(
     assert page.evaluate("document.activeElement.id") == "content"
 
     page.set_viewport_size({"width": 390, "height": 844})
-    for path in ("/", "/contracts/", f"/contracts/{statement.contract.pk}/"):
+    for path in (
+        "/",
+        "/contracts/",
+        f"/contracts/{statement.contract.pk}/",
+        f"/penalties/?month={statement.month:%Y-%m}",
+        f"/penalties/statements/{statement.pk}/",
+    ):
         page.goto(f"{live_server.url}{path}")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         wide = page.evaluate(

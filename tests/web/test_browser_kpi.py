@@ -11,9 +11,10 @@ import pytest
 from django.conf import settings
 
 from contracts.months import add_months, first_of_month, month_label
-from sla_tracker.choices import UploadStatus
+from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.models import KpiUpload, Measurement
 from tests.factories import MonthlyChargeFactory, PenaltyRegimeFactory, UserFactory
+from tests.sla_tracker.kpi_support import demo_counters
 from tests.web.test_browser import browser, page, shot, sign_in  # noqa: F401 - fixtures and helpers
 from tests.web.test_kpi_pages import kpi_contract
 
@@ -71,3 +72,25 @@ def test_a_vendor_manager_uploads_the_sample_pack_previews_imports_and_recompute
     shot(page, "kpi-recomputed")
     page.click("[data-testid=recomputed-statement]")
     page.wait_for_selector("#statement-lines")
+
+
+def test_a_cell_in_error_shows_its_whole_value_beside_the_error_icon(page, live_server):  # noqa: F811
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = add_months(first_of_month(datetime.date.today()), -1)
+    for counter in demo_counters().values():  # a column per counter: as narrow as the grid gets
+        Measurement.objects.create(
+            contract=contract, counter=counter, month=month, day=month, value=1, source=MeasurementSource.MANUAL
+        )
+
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/penalties/kpi/contracts/{contract.pk}/months/{month_label(month)}/")
+    page.fill("input[name=v-offered-2]", "10")
+    page.fill("input[name=v-answered-2]", "1900")
+    page.click("[data-testid=save-grid]")
+    page.wait_for_selector("[data-testid=grid-errors]")
+
+    cell = page.locator("input[name=v-answered-2]")
+    assert "is-invalid" in cell.get_attribute("class")
+    assert cell.evaluate("input => input.scrollWidth <= input.clientWidth"), "the value is cut"
+    shot(page, "kpi-grid-cell-error")

@@ -5,7 +5,7 @@ from django.test import RequestFactory
 from django.utils import translation
 from django.views.defaults import server_error
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, VendorUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +23,9 @@ def test_a_missing_page_is_a_404_page_of_the_application(client, language, title
 
 
 def test_a_refused_page_is_a_403_page_of_the_application(client):
-    client.force_login(UserFactory(procurement=True))
+    client.force_login(VendorUserFactory())
 
-    response = client.get("/penalties/kpi/", HTTP_ACCEPT_LANGUAGE="fr")
+    response = client.get("/contracts/", HTTP_ACCEPT_LANGUAGE="fr")
 
     assert response.status_code == 403
     assert '<h1 class="h3">Action non autorisée</h1>' in response.content.decode()

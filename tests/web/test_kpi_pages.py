@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from accounts.choices import Role
 from audits.choices import FindingStatus
@@ -22,6 +22,7 @@ from tests.factories import (
     ActionItemFactory,
     AuditFactory,
     AuditRightFactory,
+    ColumnMappingFactory,
     CommitteeFactory,
     CommitteeMemberFactory,
     ContractFactory,
@@ -43,6 +44,7 @@ from tests.sla_tracker.kpi_support import (
     nothing_written,
     sample_file,
     voice_contract,
+    xlsx_file,
 )
 
 pytestmark = pytest.mark.django_db
@@ -229,9 +231,37 @@ def test_a_month_with_no_data_at_all_is_said_once_not_per_counter(client):
     assert page.count('data-testid="missing"') == 1  # the partly reported month only
 
 
-def test_roles_without_kpi_entry_are_refused_the_workspace(client):
+def test_procurement_reads_the_workspace_of_every_contract_without_uploads_or_recompute(client):
+    contract = kpi_contract()
+    other = kpi_contract()
     client.force_login(UserFactory(procurement=True))
-    assert client.get(WORKSPACE).status_code == 403
+
+    response = client.get(WORKSPACE)
+
+    assert response.status_code == 200
+    assert [row["contract"] for row in response.context["rows"]] == sorted(
+        [contract, other], key=lambda contract: contract.reference
+    )
+    page = response.content.decode()
+    assert f'data-testid="grid-{contract.reference}-{month_label(last_month())}">Daily values</a>' in page
+    assert "Hand entry" not in page
+    assert f'data-testid="upload-{contract.reference}"' not in page
+    assert "recompute-" not in page  # procurement may recompute statements, not from the data pages
+
+
+def test_readers_see_the_contracts_of_their_scope_only(client):
+    member = UserFactory(committee_member=True)
+    governed = kpi_contract()
+    CommitteeMemberFactory(committee=CommitteeFactory(contract=governed), user=member)
+    other = kpi_contract()
+    client.force_login(member)
+
+    response = client.get(WORKSPACE)
+
+    assert [row["contract"] for row in response.context["rows"]] == [governed]
+    assert client.get(grid_url(governed, last_month())).status_code == 200
+    assert client.get(grid_url(other, last_month())).status_code == 404
+    assert client.get(reverse("sla_tracker:kpi-history", args=[other.pk, month_label(last_month())])).status_code == 404
 
 
 def test_a_vendor_user_sees_only_self_reporting_contracts_of_their_vendor(client):
@@ -553,6 +583,100 @@ def test_a_bad_file_lists_every_error_and_cannot_be_imported(client):
     assert nothing_written()
 
 
+def test_an_uploads_errors_are_shown_in_the_readers_language_in_row_order(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = last_month() + datetime.timedelta(days=1)
+    text = (
+        f"Date;Appels reçus;Appels traités\n{day:%d/%m/%Y};100;110\n{day + datetime.timedelta(days=1):%d/%m/%Y};-1;1\n"
+    )
+    response = client.post(upload_new_url(contract), {"file": csv_file(text)})
+
+    english = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en")
+    french = client.get(response.url, HTTP_ACCEPT_LANGUAGE="fr")
+
+    with translation.override("fr"):
+        french_day = formats.date_format(day)
+    with translation.override("en"):
+        english_day = formats.date_format(day)
+    assert [(error["row"], error["message"]) for error in english.context["errors"]] == [
+        (2, f"answered (110) cannot be more than offered (100) on {english_day}."),
+        (3, "Negative values are not allowed: counters count things."),
+    ]
+    assert [(error["row"], error["message"]) for error in french.context["errors"]] == [
+        (2, f"answered (110) ne peut pas dépasser offered (100) le {french_day}."),
+        (3, "Les valeurs négatives ne sont pas autorisées\u00a0: les compteurs dénombrent des éléments."),
+    ]
+    assert f"le {french_day}." in french.content.decode()
+
+
+def test_errors_stored_as_text_before_are_shown_as_they_are_in_row_order(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    upload = KpiUpload.objects.create(
+        contract=contract,
+        uploaded_by=manager,
+        original_name="old.csv",
+        sha256="0" * 64,
+        size_bytes=1,
+        status=UploadStatus.REJECTED,
+        error_count=2,
+        errors=[
+            {"row": 5, "column": "Appels reçus", "value": "x", "message": "Not a number."},
+            {
+                "row": 3,
+                "column": "Appels reçus",
+                "value": "-1",
+                "message": "Les valeurs négatives ne sont pas autorisées.",
+            },
+        ],
+    )
+    client.force_login(manager)
+
+    page = client.get(reverse("sla_tracker:kpi-upload", args=[upload.pk]), HTTP_ACCEPT_LANGUAGE="fr")
+
+    table = page.content.decode().split('id="upload-errors"')[1]
+    assert table.index("Les valeurs négatives ne sont pas autorisées.") < table.index("Not a number.")
+
+
+def test_an_imported_upload_says_when_in_one_sentence(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    upload = KpiUpload.objects.create(
+        contract=contract,
+        uploaded_by=manager,
+        original_name="done.csv",
+        sha256="0" * 64,
+        size_bytes=1,
+        status=UploadStatus.IMPORTED,
+        imported_at=timezone.make_aware(datetime.datetime(2026, 11, 27, 17, 37)),
+        preview={"months": ["2026-10"], "result": {"created": 3, "updated": 1, "unchanged": 0}},
+    )
+    client.force_login(manager)
+
+    page = client.get(reverse("sla_tracker:kpi-upload", args=[upload.pk])).content.decode()
+
+    assert "p.m.." not in page
+    assert "Imported on 11/27/2026 5:37 p.m. – new values: 3; changed: 1; unchanged: 0." in page
+
+
+def test_the_preview_gives_its_period_and_months_in_the_readers_language(client, monkeypatch):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    response = client.post(upload_new_url(contract), {"file": sample_file("kpi_pack_fr.csv")})
+
+    with_totals = client.get(response.url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    monkeypatch.setattr(views_kpi, "ASYNC_ROW_THRESHOLD", 1)  # a large file: its months without totals
+    without_totals = client.get(response.url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert 'data-testid="period">1 octobre 2026 → 31 octobre 2026</div>' in with_totals
+    assert "<tr><td>octobre 2026</td>" in with_totals
+    months = without_totals.split('<p id="upload-preview">')[1].split("</p>")[0]
+    assert months.startswith("Mois présents dans le fichier") and months.endswith(" octobre 2026")
+
+
 def test_a_file_that_is_not_csv_or_excel_is_refused_on_the_form(client):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
@@ -730,7 +854,7 @@ def test_the_grid_refuses_a_whole_month_value_beside_the_days_of_that_month(clie
     row = next(row for row in response.context["grid"] if row["row"] == 0)
     cell = next(cell for cell in row["cells"] if cell["name"] == "v-offered-0")
     assert cell["errors"] == [
-        f"offered already has values for days of {month_label(month)}: a whole-month value would be added to them. "
+        f"offered already has values for days of {month:%B %Y}: a whole-month value would be added to them. "
         "Give the month by day, or delete its daily values first."
     ]
 
@@ -772,6 +896,77 @@ def test_bad_months_are_404(client):
     contract = kpi_contract(owner=manager)
     client.force_login(manager)
     assert client.get(f"/penalties/kpi/contracts/{contract.pk}/months/2026-13/").status_code == 404
+
+
+def test_procurement_reads_the_grid_without_inputs_and_cannot_post_it(client):
+    contract = kpi_contract()
+    month = last_month()
+    store(contract, "answered", month + datetime.timedelta(days=1), "11425.5")
+    client.force_login(UserFactory(procurement=True))
+
+    response = client.get(grid_url(contract, month))
+    posted = client.post(grid_url(contract, month), {"v-answered-2": "1", "v-answered-3": "2"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="read-only"' in page
+    assert '<td class="num" data-cell="v-answered-2">11,425.5</td>' in page
+    assert "<input" not in page.split('id="kpi-grid"')[1]
+    assert 'data-testid="save-grid"' not in page
+    assert posted.status_code == 403
+    assert list(Measurement.objects.values_list("value", flat=True)) == [Decimal("11425.5")]
+
+
+def test_procurement_reads_the_history_with_the_files_named_but_not_linked(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    upload = KpiUpload.objects.create(
+        contract=contract, uploaded_by=manager, original_name="october.csv", sha256="0" * 64, size_bytes=1
+    )
+    MeasurementChangeFactory(
+        contract=contract, counter=demo_counters()["answered"], month=month, day=month, upload=upload
+    )
+    history = reverse("sla_tracker:kpi-history", args=[contract.pk, month_label(month)])
+
+    client.force_login(UserFactory(procurement=True))
+    read = client.get(history).content.decode()
+    client.force_login(manager)
+    written = client.get(history).content.decode()
+
+    upload_url = reverse("sla_tracker:kpi-upload", args=[upload.pk])
+    assert "october.csv" in read and upload_url not in read
+    assert f'<a href="{upload_url}">october.csv</a>' in written
+
+
+def test_a_readers_grid_takes_a_fixed_number_of_queries(client, count_queries):
+    contract = kpi_contract()
+    month = last_month()
+    store(contract, "answered", month, "1")
+    client.force_login(UserFactory(procurement=True))
+    one = count_queries(client, grid_url(contract, month))
+    for offset in range(1, 5):
+        store(contract, "abandoned", month + datetime.timedelta(days=offset), "1")
+    assert count_queries(client, grid_url(contract, month)) == one
+
+
+def test_in_french_a_grid_error_gives_the_day_in_french(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    day = month + datetime.timedelta(days=1)
+    client.force_login(manager)
+
+    response = client.post(
+        grid_url(contract, month), {"v-answered-2": "10", "v-answered_within_20s-2": "1900"}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    with translation.override("fr"):
+        french_day = formats.date_format(day)
+    row = next(row for row in response.context["grid"] if row["row"] == 2)
+    cell = next(cell for cell in row["cells"] if cell["name"] == "v-answered_within_20s-2")
+    assert cell["errors"] == [f"answered_within_20s (1900) ne peut pas dépasser answered (10) le {french_day}."]
+    assert day.isoformat() not in response.content.decode()
 
 
 # The vendor portal ------------------------------------------------------------------------------------
@@ -884,3 +1079,60 @@ def test_in_french_the_grid_shows_and_reads_decimal_commas(client):
 
     client.post(grid_url(contract, month), {"v-total_wait_seconds-1": "1 234,5"}, HTTP_ACCEPT_LANGUAGE="fr")
     assert Measurement.objects.get(counter__code="total_wait_seconds").value == Decimal("1234.5")
+
+
+def test_the_preview_names_the_columns_it_does_not_read_with_a_link_to_the_mapping(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    ColumnMappingFactory(contract=contract, name="Lumen", date_column="Jour", columns={"Appels reçus": "offered"})
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+
+    response = client.post(
+        upload_new_url(contract), {"file": csv_file(f"Jour;Appels reçus;Commentaire\n{day};12;ok\n")}
+    )
+
+    upload = KpiUpload.objects.get()
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    page = client.get(response.url).content.decode()
+    mapping_url = reverse("sla_tracker:kpi-upload-mapping", args=[upload.pk])
+    assert 'data-testid="unmapped-columns"' in page
+    assert "These columns are not read: “Commentaire”." in page
+    assert f'href="{mapping_url}"' in page
+
+
+def test_a_new_column_with_a_counters_header_goes_to_the_mapping_with_its_counter_suggested(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    ColumnMappingFactory(contract=contract, name="Lumen", date_column="Jour", columns={"Appels reçus": "offered"})
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+
+    response = client.post(upload_new_url(contract), {"file": csv_file(f"Jour;Appels reçus;Abandons\n{day};12;3\n")})
+
+    upload = KpiUpload.objects.get()
+    assert response.url == reverse("sla_tracker:kpi-upload-mapping", args=[upload.pk])
+    form = client.get(response.url).context["form"]
+    assert (form["column_1"].value(), form["column_2"].value()) == ("offered", "abandoned")
+    assert form["name"].value() == "Lumen"
+
+
+def test_the_preview_says_which_worksheet_and_header_row_it_read(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = last_month() + datetime.timedelta(days=2)
+    rows = [["KPI report"], ["Date", "Calls offered"], [day.isoformat(), 4]]
+
+    response = client.post(upload_new_url(contract), {"file": xlsx_file(rows)})
+
+    page = client.get(response.url).content.decode()
+    assert "Read from the worksheet “Sheet”. The headers are in row 2; the rows above them were not read." in page
+
+
+def test_the_upload_form_offers_every_kind_of_file_the_server_reads(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    page = client.get(upload_new_url(contract)).content.decode()
+    assert 'accept=".csv,.tsv,.txt,.xlsx,.xlsm"' in page

@@ -1,5 +1,10 @@
 """A statement's page and its actions: each calls one service, with a confirmation step, via POST."""
 
+import csv
+import datetime
+import io
+from decimal import Decimal
+
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -7,14 +12,18 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from openpyxl import load_workbook
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
-from sla_tracker.models import LineDispute, StatementEvent
+from sla_tracker.models import LineDispute, PenaltyStatement, StatementEvent
 from sla_tracker.services import approve_statement, dispute_line, mark_statement_invoiced, resolve_dispute
 from tests.factories import (
     ExclusionFactory,
     IncidentFactory,
     MeasurementFactory,
+    PenaltyStatementFactory,
+    StatementAdjustmentFactory,
+    StatementEventFactory,
     StatementLineFactory,
     UserFactory,
     VendorUserFactory,
@@ -625,3 +634,135 @@ def test_the_close_event_shows_its_credits_and_net_as_money_in_the_readers_langu
 
     assert "credits €14,400.00, net −€14,400.00" in english
     assert "pénalités 14\u00a0400,00\u00a0€, net −14\u00a0400,00\u00a0€" in french
+
+
+# Approving what the page showed ---------------------------------------------------------------------------
+
+
+def test_an_approval_confirmed_after_the_figures_changed_is_refused_and_shows_them_again(
+    client, procurement, statement
+):
+    statement.input_fingerprint = "a" * 64
+    statement.save()
+    client.force_login(procurement)
+    shown = client.get(action(statement, "approve"))
+    form = shown.context["form"]
+    posted = {name: form[name].value() for name in ("input_fingerprint", "net")}
+    assert posted == {"input_fingerprint": "a" * 64, "net": Decimal("-1300.00")}
+    assert '<input type="hidden" name="net" value="-1300.00"' in shown.content.decode()
+    # Meanwhile the month's data change and the statement is recomputed.
+    PenaltyStatement.objects.filter(pk=statement.pk).update(input_fingerprint="b" * 64, net=Decimal("-2800.00"))
+
+    refused = client.post(action(statement, "approve"), posted)
+
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert (
+        f"The {statement.contract.reference} statement of 2025-03 changed since you opened it: its net was "
+        "−€1,300.00 and is now −€2,800.00. Review the statement again before approving it."
+    ) in page
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+    again = {name: refused.context["form"][name].value() for name in ("input_fingerprint", "net")}
+    assert again == {"input_fingerprint": "b" * 64, "net": "-2800.00"}
+    assert client.post(action(statement, "approve"), again).status_code == 302
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.APPROVED
+
+
+# Corrections of approved months in the history --------------------------------------------------------------
+
+
+def test_the_history_shows_the_amounts_of_a_difference_carried_withdrawn_or_waiting(client, procurement, statement):
+    for action_name, data in (
+        (StatementAction.RECOMPUTED, {"pending": {"CSL-1": "-5748.00"}}),
+        (StatementAction.RECOMPUTED, {"carried_into": {"2025-04": {"CSL-1": "-5748.00"}}, "pending": {}}),
+        (StatementAction.ADJUSTED, {"origin": "2025-01", "amounts": {"CSL-1": "5748.00", "CSL-2": "-12.50"}}),
+        (StatementAction.ADJUSTED, {"origin": "2025-02", "withdrawn": {"CSL-1": "5748.00"}}),
+    ):
+        StatementEventFactory(statement=statement, action=action_name, note="the English record", data=data)
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+
+    assert "Difference waiting for the next open statement: CSL-1 −€5,748.00" in page
+    assert "Difference carried into 2025-04: CSL-1 −€5,748.00" in page
+    assert "Correction of 2025-01 carried in: CSL-1 €5,748.00, CSL-2 −€12.50" in page
+    assert "Correction of 2025-02 withdrawn (that month was reopened and recomputed): CSL-1 €5,748.00" in page
+    assert "the English record" not in page
+
+
+# Exports list each adjustment -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def adjusted(statement):
+    """The statement with one adjustment carried in: February 2025's CSL-1, approved then corrected."""
+    line = statement.lines.select_related("service_level").first()
+    february = PenaltyStatementFactory(contract=statement.contract, month=datetime.date(2025, 2, 1), approved=True)
+    StatementAdjustmentFactory(
+        statement=statement,
+        origin=february,
+        service_level=line.service_level,
+        amount=Decimal("5748.00"),
+        reason="CSL-1 2025-02: approved credit 5748.00, 0.00 after recomputation",
+    )
+    return statement, line.service_level.code
+
+
+def test_the_statement_csv_lists_each_adjustment(client, procurement, adjusted):
+    statement, code = adjusted
+    client.force_login(procurement)
+
+    response = client.get(reverse("sla_tracker:statement-export", args=[statement.pk, "csv"]))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    title = rows.index(["Adjustments carried in"])
+    assert rows[title + 1] == ["Corrected month", "Service level", "Amount", "Currency", "Reason"]
+    assert rows[title + 2] == [
+        "2025-02-01",
+        code,
+        "5748.00",
+        "EUR",
+        "CSL-1 2025-02: approved credit 5748.00, 0.00 after recomputation",
+    ]
+    assert len(rows) == title + 3
+
+
+def test_the_statement_xlsx_lists_each_adjustment_with_a_date_and_a_number(client, procurement, adjusted):
+    statement, code = adjusted
+    client.force_login(procurement)
+
+    response = client.get(reverse("sla_tracker:statement-export", args=[statement.pk, "xlsx"]))
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [row for row in sheet.iter_rows() if any(cell.value is not None for cell in row)]
+    title = next(index for index, row in enumerate(rows) if row[0].value == "Adjustments carried in")
+    assert [cell.value for cell in rows[title + 1][:5]] == [
+        "Corrected month",
+        "Service level",
+        "Amount",
+        "Currency",
+        "Reason",
+    ]
+    month, level, amount, currency = rows[title + 2][:4]
+    assert (month.value, level.value, amount.value, currency.value) == (
+        datetime.datetime(2025, 2, 1),
+        code,
+        5748,
+        "EUR",
+    )
+    assert (month.number_format, amount.number_format) == ("yyyy-mm", "#,##0.00")
+
+
+def test_the_statement_links_to_the_months_daily_values_for_those_who_read_them(client, procurement, statement):
+    grid = reverse("sla_tracker:kpi-grid", args=[statement.contract.pk, statement.month.strftime("%Y-%m")])
+
+    client.force_login(procurement)
+    read = client.get(detail(statement)).content.decode()
+    client.force_login(VendorUserFactory(vendor=statement.contract.vendor))  # the contract is not self-reporting
+    vendor = client.get(detail(statement)).content.decode()
+
+    assert f'href="{grid}" data-testid="daily-values"' in read
+    assert client.get(grid).status_code == 404
+    assert 'data-testid="daily-values"' not in vendor

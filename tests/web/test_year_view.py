@@ -78,3 +78,34 @@ def test_in_french_the_months_are_abbreviated_as_french_writes_them(client, proc
     for month in ("jan.", "juin", "juil.", "août", "sept."):
         assert f">{month}</th>" in headers
     assert ">Jui</th>" not in headers
+
+
+def test_the_year_totals_its_months_and_counts_each_levels_credited_months(client, procurement, statement):
+    from decimal import Decimal
+
+    from tests.factories import PenaltyStatementFactory
+
+    statement.earn_backs, statement.net = Decimal("300.00"), Decimal("-1000.00")
+    statement.save()
+    PenaltyStatementFactory(
+        contract=statement.contract,
+        month=datetime.date(2025, 4, 1),
+        status="in_review",
+        uncapped_credits=Decimal("250.50"),
+        credits=Decimal("250.50"),
+        net=Decimal("-250.50"),
+    )
+    client.force_login(procurement)
+
+    response = client.get(year_url(statement.contract))
+
+    page = response.content.decode()
+    assert response.context["totals"]["credits"] == statement.credits + Decimal("250.50")
+    assert f'data-testid="year-credits">€{statement.credits + Decimal("250.50"):,.2f}</td>' in page
+    assert 'data-testid="year-net">−€1,250.50</td>' in page
+    credited = [row["credited"] for row in response.context["rows"]]
+    assert credited == [
+        sum(1 for cell in row["cells"] if cell["line"] and cell["line"].credit) for row in response.context["rows"]
+    ]
+    assert max(credited) >= 1
+    assert 'aria-label="Breadcrumb"' in page and reverse("contracts:detail", args=[statement.contract.pk]) in page

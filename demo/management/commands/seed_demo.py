@@ -286,7 +286,8 @@ class DemoSeeder:
                 "description": spec["description"],
             },
         )
-        contract.auditors.add(self.users["auditor"])
+        if not contract.auditors.filter(pk=self.users["auditor"].pk).exists():  # an add writes a history row
+            contract.auditors.add(self.users["auditor"])
         self.contracts[contract.reference] = contract
         for channel, languages, days, hours, share, site, notes in spec["scopes"]:
             self.ensure(
@@ -626,7 +627,7 @@ class DemoSeeder:
     def _seed_action(self, meeting, decision, title, owner, owner_contact, due, created_by, status=None) -> None:
         if status is None:
             status = ActionStatus.DONE if due < self.today else ActionStatus.OPEN
-        self.ensure(
+        item = self.ensure(
             ActionItem,
             {"meeting": meeting, "title": title},
             {
@@ -639,6 +640,14 @@ class DemoSeeder:
                 "created_by": created_by,
             },
         )
+        # Raised in its meeting (an hour after it opened), not when the demo was seeded: the past dashboards
+        # show the items open on their day.
+        self.created_on(item, meeting.scheduled_for + datetime.timedelta(hours=1))
+
+    def created_on(self, item, when: datetime.datetime) -> None:
+        """Date a seeded action item (and its first history row) from `when`; a no-op on a second run."""
+        ActionItem.objects.filter(pk=item.pk).exclude(created_at=when).update(created_at=when)
+        ActionItem.history.filter(id=item.pk, history_type="+").exclude(history_date=when).update(history_date=when)
 
     # Audits
 
@@ -786,7 +795,7 @@ class DemoSeeder:
                 },
             )
             if severity == Severity.HIGH:
-                self.ensure(
+                item = self.ensure(
                     ActionItem,
                     {"finding": finding, "title": "Weekly clean-desk checks on every floor, with photos"},
                     {
@@ -796,6 +805,7 @@ class DemoSeeder:
                         "created_by": auditor,
                     },
                 )
+                self.created_on(item, self.at(report + datetime.timedelta(days=2), 11))
 
     def planned_before_notice(self, audit) -> None:
         """An audit seeded with its past dates was planned two weeks before its notice, not when seeded."""

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from contracts.models import Contract
 from sla_tracker.choices import UploadStatus
 from sla_tracker.kpi_import.readers import UnreadableFile
+from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload
 
 ERROR_EXIT_CODE = 2
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"No file {path}.", returncode=ERROR_EXIT_CODE)
-        mapping = json.loads(options["mapping_json"]) if options["mapping_json"] else None
+        mapping = _mapping_json(options["mapping_json"])
         try:
             with path.open("rb") as handle:
                 upload = preview_upload(
@@ -90,13 +91,13 @@ class Command(BaseCommand):
         for header in mapping.get("unmapped_columns", []):
             self.stdout.write(f"  {header} → (not mapped)")
         if preview.get("mapping_needed"):
-            self.stdout.write(self.style.WARNING(preview["mapping_needed"]))
+            self.stdout.write(self.style.WARNING(readable_reason(preview["mapping_needed"])))
         if preview.get("months"):
             self.stdout.write(f"Months: {', '.join(preview['months'])}; values: {preview.get('values')}")
         self._print_errors(upload)
 
     def _print_errors(self, upload) -> None:
-        for error in upload.errors:
+        for error in readable_errors(upload.errors):
             place = ", ".join(
                 part
                 for part in (
@@ -109,6 +110,18 @@ class Command(BaseCommand):
             self.stdout.write(self.style.ERROR(f"{place}: {error['message']}" if place else error["message"]))
         if upload.error_count > len(upload.errors):
             self.stdout.write(self.style.ERROR(f"… and {upload.error_count - len(upload.errors)} more error(s)."))
+
+
+def _mapping_json(text: str | None) -> dict | None:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CommandError(
+            f"--mapping-json is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}).",
+            returncode=ERROR_EXIT_CODE,
+        ) from None
 
 
 def _message(error: Exception) -> str:
