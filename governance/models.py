@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -43,8 +44,15 @@ class Committee(models.Model):
         help_text=_("Members present needed for the meeting to decide."),
         validators=[MaxValueValidator(100)],
     )
+    quorum_needs_each_side = models.BooleanField(
+        _("quorum needs a member from each side"),
+        default=False,
+        help_text=_("The meeting decides only when members of both the client and the vendor are present."),
+    )
     terms_of_reference = models.TextField(_("terms of reference"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # A vendor-wide committee that never met is due one cadence interval after it was set up.
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
     history = HistoricalRecords()
 
@@ -121,6 +129,7 @@ class Meeting(models.Model):
     scheduled_for = models.DateTimeField(_("date and time"))
     location = models.CharField(_("location"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.PLANNED)
+    cancellation_reason = models.TextField(_("why it was cancelled"), max_length=2000, blank=True, editable=False)
     minutes = models.TextField(_("minutes (Markdown)"), blank=True)
     minutes_status = models.CharField(
         _("minutes status"), max_length=10, choices=MinutesStatus.choices, default=MinutesStatus.DRAFT
@@ -186,7 +195,8 @@ class Meeting(models.Model):
 
 
 class AgendaItem(models.Model):
-    """One point of a meeting's agenda, proposed from the contract's situation or added by hand."""
+    """One point of a meeting's agenda, proposed from the contract's situation or added by hand. Each
+    addition, move and removal is kept in its history (governance.services)."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
     position = models.PositiveSmallIntegerField(_("position"))
@@ -199,6 +209,8 @@ class AgendaItem(models.Model):
         blank=True,
         help_text=_("What a proposed item comes from (e.g. statement:12), so proposing twice adds it once."),
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["meeting", "position"]
@@ -302,6 +314,8 @@ class ActionItem(models.Model):
     due_date = models.DateField(_("due"))
     status = models.CharField(_("status"), max_length=12, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Kept whole while the item is cancelled; its history keeps it after a reopening.
+    cancellation_reason = models.TextField(_("why it was cancelled"), max_length=2000, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -14,9 +14,14 @@ on the committee is refused whatever their role, and a customer-side member is n
 one. The web pages ask `may_change_meeting` with the members they show; the API asks
 `may_change_record_of` for the committee of the row it writes or creates (governance.api.views).
 
-Outside the record, the role's model permissions decide, as in the rest of the API and the back office:
-committees and their members (no web page changes them), and action items of an audit finding alone
-(no committee's record; no web page changes them). Vendor users change none of them.
+A committee's own terms (cadence, quorum) are changed by the same people: administrators and its
+customer-side members (`may_change_record_of`); creating a committee and seating its members follow the
+role's model permissions, as in the rest of the API and the back office.
+
+Action items of an audit finding alone are no committee's record: they are the remediation of the finding,
+created, started, closed, cancelled and reopened by those who follow findings up (auditors and
+administrators: audits.permissions.follows_up_findings), like the finding itself. Vendor users change none
+of them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from django.db.models import QuerySet
 
 from accounts.choices import Role
 from accounts.scoping import restrict
+from audits.permissions import follows_up_findings
 from governance.choices import AttendanceStatus, MemberRole, MinutesStatus
 from governance.models import ActionItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
 
@@ -61,6 +67,18 @@ def members_seen_by(user, committee_id: int) -> QuerySet[CommitteeMember]:
 def may_change_record_of(user, committee_id: int) -> bool:
     """`may_change_meeting` for the committee `committee_id`, for a caller that has not read its members."""
     return may_change_meeting(user, members_seen_by(user, committee_id))
+
+
+def may_change_finding_action(user) -> bool:
+    """Whether `user` creates and changes the action items of an audit finding alone (no meeting's)."""
+    return follows_up_findings(user)
+
+
+def may_change_item(user, item: ActionItem) -> bool:
+    """Whether `user` changes the action item `item`: a meeting's by the committee's rule, a finding's
+    alone by those who follow findings up."""
+    committee_id = committee_id_of(item)
+    return may_change_finding_action(user) if committee_id is None else may_change_record_of(user, committee_id)
 
 
 def committee_id_of(row: Meeting | Decision | ActionItem) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from audits.models import Finding
 from contracts.dates import add_months
 from contracts.models import Contract
 from contracts.selectors import with_next_notice_deadline
-from governance.choices import ActionStatus, AttendanceStatus, Cadence, MeetingStatus, MemberRole
+from governance.choices import ActionStatus, AttendanceStatus, Cadence, MeetingStatus, MemberRole, Side
 from governance.models import ActionItem, Attendance, Committee, CommitteeMember, Meeting
 from sla_tracker.choices import DisputeStatus
 from sla_tracker.explanations import readable
@@ -49,25 +49,55 @@ def held_meetings() -> QuerySet[Meeting]:
 
 
 def with_present_count(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    """``meetings`` with ``present_count`` and the members present of each side (``client_present``,
+    ``vendor_present``), which quorum_is_met() reads."""
+    present = Q(attendances__status=AttendanceStatus.PRESENT)
     return meetings.annotate(
-        present_count=Count("attendances", filter=Q(attendances__status=AttendanceStatus.PRESENT), distinct=True)
+        present_count=Count("attendances", filter=present, distinct=True),
+        client_present=Count("attendances", filter=present & Q(attendances__member__side=Side.CLIENT), distinct=True),
+        vendor_present=Count("attendances", filter=present & Q(attendances__member__side=Side.VENDOR), distinct=True),
     )
 
 
-def meeting_lacked_quorum(meeting: Meeting) -> bool:
-    present = meeting.attendances.filter(status=AttendanceStatus.PRESENT).count()
-    return present < meeting.committee.quorum
+def quorum_is_met(committee: Committee, *, client_present: int, vendor_present: int) -> bool:
+    """Whether that many members present of each side make the committee's quorum: the number of members
+    present, and a member of each side where the committee requires it (one vote per party)."""
+    if client_present + vendor_present < committee.quorum:
+        return False
+    return not committee.quorum_needs_each_side or (client_present > 0 and vendor_present > 0)
+
+
+def attendance_meeting(meeting: Meeting) -> Meeting:
+    """The meeting whose attendance counts for ``meeting``: a correction of approved minutes is decided
+    by the members present at the meeting it corrects."""
+    return meeting.corrects if meeting.corrects_id else meeting
+
+
+def meeting_quorum(meeting: Meeting) -> bool | None:
+    """Whether the held meeting (for a correction, the meeting it corrects) had its quorum; None while
+    its attendance is not recorded (planned or cancelled)."""
+    attended = attendance_meeting(meeting)
+    if attended.status != MeetingStatus.HELD:
+        return None
+    sides = list(
+        Attendance.objects.filter(meeting=attended, status=AttendanceStatus.PRESENT).values_list(
+            "member__side", flat=True
+        )
+    )
+    return quorum_is_met(
+        meeting.committee, client_present=sides.count(Side.CLIENT), vendor_present=sides.count(Side.VENDOR)
+    )
 
 
 def committees_with_compliance(
     committees: QuerySet[Committee] | None = None, *, today: datetime.date | None = None
 ) -> list[Committee]:
     """The committees (active ones by default), each with ``last_held_on``, ``next_meeting_due``,
-    ``is_overdue`` (today is after the due day) and ``lacked_quorum`` (its last held meeting had
-    fewer members present than the quorum). One query whatever the number of committees.
+    ``is_overdue`` (today is after the due day) and ``lacked_quorum`` (its last held meeting did not
+    make the quorum, see quorum_is_met). One query whatever the number of committees.
 
     A committee that never met is due one interval after its contract's start; a vendor-wide
-    committee that never met has no due day yet.
+    committee that never met, one interval after it was set up.
     """
     if committees is None:
         committees = Committee.objects.filter(is_active=True)
@@ -77,23 +107,27 @@ def committees_with_compliance(
     return rows
 
 
+def _present_at_last_held(side: str | None = None) -> Coalesce:
+    present = Attendance.objects.filter(meeting_id=OuterRef("last_held_id"), status=AttendanceStatus.PRESENT)
+    if side is not None:
+        present = present.filter(member__side=side)
+    count = present.order_by().values("meeting_id").annotate(count=Count("pk")).values("count")[:1]
+    return Coalesce(Subquery(count, output_field=IntegerField()), Value(0))
+
+
 def with_compliance_annotations(committees: QuerySet[Committee]) -> QuerySet[Committee]:
     """``committees`` with what set_compliance() needs: the last held meeting and who attended it."""
     last_held = held_meetings().filter(committee=OuterRef("pk")).order_by("-scheduled_for")
-    present = (
-        Attendance.objects.filter(meeting_id=OuterRef("last_held_id"), status=AttendanceStatus.PRESENT)
-        .order_by()
-        .values("meeting_id")
-        .annotate(count=Count("pk"))
-        .values("count")[:1]
-    )
     return (
         committees.select_related("contract", "vendor")
         .annotate(
             last_held_at=Subquery(last_held.values("scheduled_for")[:1]),
             last_held_id=Subquery(last_held.values("pk")[:1]),
         )
-        .annotate(last_present=Coalesce(Subquery(present, output_field=IntegerField()), Value(0)))
+        .annotate(
+            last_client_present=_present_at_last_held(Side.CLIENT),
+            last_vendor_present=_present_at_last_held(Side.VENDOR),
+        )
     )
 
 
@@ -101,12 +135,36 @@ def set_compliance(committee: Committee, *, today: datetime.date | None = None) 
     """Derive the compliance flags of a committee annotated by with_compliance_annotations()."""
     today = today or timezone.localdate()
     committee.last_held_on = meeting_day(committee.last_held_at) if committee.last_held_at else None
-    anchor = committee.last_held_on or (committee.contract.start_date if committee.contract else None)
-    committee.next_meeting_due = next_meeting_due(committee.cadence, anchor) if anchor else None
-    committee.is_overdue = committee.next_meeting_due is not None and today > committee.next_meeting_due
-    committee.lacked_quorum = committee.last_held_id is not None and committee.last_present < committee.quorum
+    if committee.last_held_on:
+        anchor = committee.last_held_on
+    elif committee.contract_id:
+        anchor = committee.contract.start_date
+    else:
+        anchor = meeting_day(committee.created_at)
+    committee.next_meeting_due = next_meeting_due(committee.cadence, anchor)
+    committee.is_overdue = today > committee.next_meeting_due
+    committee.lacked_quorum = committee.last_held_id is not None and not quorum_is_met(
+        committee, client_present=committee.last_client_present, vendor_present=committee.last_vendor_present
+    )
     committee.is_compliant = not (committee.is_overdue or committee.lacked_quorum)
     return committee
+
+
+def open_findings_as_of(findings: QuerySet[Finding], day_end: datetime.datetime) -> QuerySet[Finding]:
+    """The ``findings`` recorded before ``day_end`` and not settled then, each with ``status_then``: their
+    status at that moment, read from their history (a finding without history counts from its audit's
+    creation, with today's status)."""
+    versions = Finding.history.model.objects.filter(id=OuterRef("pk"))
+    first_recorded = versions.order_by("history_date").values("history_date")[:1]
+    status_then = versions.filter(history_date__lt=day_end).order_by("-history_date", "-history_id").values("status")
+    return (
+        findings.annotate(
+            recorded_at=Coalesce(Subquery(first_recorded), F("audit__created_at")),
+            status_then=Coalesce(Subquery(status_then[:1]), F("status")),
+        )
+        .filter(recorded_at__lt=day_end)
+        .exclude(status_then__in=FindingStatus.settled_values())
+    )
 
 
 def committee_chair(committee: Committee) -> CommitteeMember | None:
@@ -117,8 +175,13 @@ def open_action_items() -> QuerySet[ActionItem]:
     return ActionItem.objects.filter(status__in=ActionStatus.open_values())
 
 
+def is_overdue(item: ActionItem, *, today: datetime.date) -> bool:
+    """Whether ``item`` is open or in progress past its due date (as overdue_action_items() selects)."""
+    return item.status in ActionStatus.open_values() and item.due_date < today
+
+
 def overdue_action_items(*, today: datetime.date | None = None) -> QuerySet[ActionItem]:
-    """Open or in-progress items whose due date has passed."""
+    """Open or in-progress items whose due date has passed (is_overdue() for one item)."""
     today = today or timezone.localdate()
     return open_action_items().filter(due_date__lt=today).select_related("owner", "owner_contact")
 
@@ -175,7 +238,7 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
     """What the meeting should discuss, in agenda order: the statements of the months that ended
     since the last held meeting (with their credits), their credit-bearing defaults and
     termination rights, open disputes, overdue action items of the committee, open audit
-    findings, and notice deadlines within 90 days."""
+    findings addressed to the vendor, and notice deadlines within 90 days."""
     today = today or timezone.localdate()
     contracts = meeting_contracts(meeting)
     meeting_month = meeting_day(meeting.scheduled_for).replace(day=1)
@@ -262,7 +325,8 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
             )
         )
     findings = (
-        Finding.objects.filter(audit__audit_right__contract__in=contracts)
+        # The agenda is read by the committee's vendor members: only findings addressed to the vendor.
+        Finding.objects.filter(audit__audit_right__contract__in=contracts, addressed_to_vendor=True)
         .exclude(status__in=FindingStatus.settled_values())
         .select_related("audit")
         .order_by("due_date", "pk")

@@ -8,7 +8,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,12 +24,13 @@ from governance.models import (
     ActionItem,
     AgendaItem,
     Attendance,
+    Committee,
     CommitteeMember,
     Decision,
     Meeting,
     MinutesApproval,
 )
-from governance.selectors import agenda_situation, meeting_day
+from governance.selectors import agenda_situation, attendance_meeting, meeting_day, meeting_quorum
 
 
 def _save(instance, *, actor, reason: str) -> None:
@@ -51,24 +52,102 @@ def _locked_meeting(meeting: Meeting) -> Meeting:
     return Meeting.objects.select_for_update().select_related("committee").get(pk=meeting.pk)
 
 
-# Agenda --------------------------------------------------------------------------------------------
+@transaction.atomic
+def update_meeting(
+    *,
+    meeting: Meeting,
+    actor,
+    scheduled_for: datetime.datetime | None = None,
+    committee: Committee | None = None,
+    location: str | None = None,
+) -> Meeting:
+    """Reschedule a planned meeting (or move it to another committee) and change its location. A held
+    or cancelled meeting keeps its date and committee: its attendance, minutes and place in the cadence
+    stand on them. Approved minutes are final."""
+    meeting = _locked_meeting(meeting)
+    if meeting.minutes_status == MinutesStatus.APPROVED:
+        raise ValidationError(_("The minutes of this meeting are approved; record a correction instead."))
+    changes = []
+    if scheduled_for is not None and scheduled_for != meeting.scheduled_for:
+        if meeting.status != MeetingStatus.PLANNED:
+            raise ValidationError(
+                {"scheduled_for": _("A held or cancelled meeting keeps its date; only a planned one is rescheduled.")}
+            )
+        meeting.scheduled_for = scheduled_for
+        changes.append("Rescheduled")
+    if committee is not None and committee.pk != meeting.committee_id:
+        if meeting.status != MeetingStatus.PLANNED:
+            raise ValidationError(
+                {"committee": _("A held or cancelled meeting stays with its committee; only a planned one moves.")}
+            )
+        meeting.committee = committee
+        changes.append("Moved to another committee")
+    if location is not None and location.strip() != meeting.location:
+        meeting.location = location.strip()
+        changes.append("Location changed")
+    if changes:
+        _save(meeting, actor=actor, reason="; ".join(changes))
+    return meeting
+
+
+# What changes a committee's governance terms: each change says why, in the committee's history.
+COMMITTEE_TERMS = ("cadence", "quorum", "quorum_needs_each_side")
 
 
 @transaction.atomic
-def propose_agenda(*, meeting: Meeting, today: datetime.date | None = None) -> list[AgendaItem]:
-    """Add the items the contract's situation calls for (see governance.selectors.agenda_situation)
-    after the existing ones. Idempotent: an item already proposed (same source) is not added again.
-    Returns the items added."""
+def create_committee(*, actor, **fields) -> Committee:
+    """A new committee (of a contract, or of a vendor across its contracts)."""
+    committee = Committee(**fields)
+    _save(committee, actor=actor, reason="Created")
+    return committee
+
+
+@transaction.atomic
+def update_committee(*, committee: Committee, actor, reason: str = "", **changes) -> Committee:
+    """Change a committee's fields. Its cadence and quorum are the contract's governance terms: changing
+    them needs a reason, kept with who and when in the committee's history."""
+    committee = Committee.objects.select_for_update().get(pk=committee.pk)
+    changed = [name for name, value in changes.items() if getattr(committee, name) != value]
+    if not changed:
+        return committee
+    if any(name in COMMITTEE_TERMS for name in changed) and not reason.strip():
+        raise ValidationError({"reason": _("Say why the committee's cadence or quorum changes.")})
+    for name in changed:
+        setattr(committee, name, changes[name])
+    _save(committee, actor=actor, reason=reason.strip() or "Changed: " + ", ".join(changed))
+    return committee
+
+
+# Agenda --------------------------------------------------------------------------------------------
+# The agenda is written while the meeting is planned and, once held, until its minutes are approved
+# (items are often added or reordered at the meeting itself); a cancelled meeting has none to change.
+
+
+def _meeting_with_open_agenda(meeting: Meeting) -> Meeting:
     meeting = _locked_meeting(meeting)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise ValidationError(_("The meeting was cancelled: its agenda is closed."))
     if meeting.minutes_status == MinutesStatus.APPROVED:
         raise ValidationError(_("The minutes of this meeting are approved; its agenda is closed."))
+    return meeting
+
+
+def _next_agenda_position(meeting: Meeting) -> int:
+    return (meeting.agenda_items.aggregate(last=Max("position"))["last"] or 0) + 1
+
+
+@transaction.atomic
+def propose_agenda(*, meeting: Meeting, actor=None, today: datetime.date | None = None) -> list[AgendaItem]:
+    """Add the items the contract's situation calls for (see governance.selectors.agenda_situation)
+    after the existing ones. Idempotent: an item already proposed (same source) is not added again.
+    Returns the items added (none when the situation calls for nothing new)."""
+    meeting = _meeting_with_open_agenda(meeting)
     existing = set(meeting.agenda_items.exclude(source_key="").values_list("source_key", flat=True))
-    position = meeting.agenda_items.aggregate(last=Max("position"))["last"] or 0
+    position = _next_agenda_position(meeting)
     added = []
     for proposal in agenda_situation(meeting, today=today):
         if proposal.key in existing:
             continue
-        position += 1
         item = AgendaItem(
             meeting=meeting,
             position=position,
@@ -77,11 +156,75 @@ def propose_agenda(*, meeting: Meeting, today: datetime.date | None = None) -> l
             proposed_automatically=True,
             source_key=proposal.key,
         )
-        item.full_clean()
-        item.save()
+        _save(item, actor=actor, reason=f"Proposed ({proposal.key})")
         existing.add(proposal.key)
         added.append(item)
+        position += 1
     return added
+
+
+@transaction.atomic
+def add_agenda_item(*, meeting: Meeting, title: str, notes: str = "", actor) -> AgendaItem:
+    """An item written by hand, at the end of the meeting's agenda."""
+    meeting = _meeting_with_open_agenda(meeting)
+    item = AgendaItem(
+        meeting=meeting, position=_next_agenda_position(meeting), title=title.strip(), notes=notes.strip()
+    )
+    _save(item, actor=actor, reason="Added")
+    return item
+
+
+def _renumber(items: list[AgendaItem], *, actor, reasons: dict[int, str]) -> None:
+    """Number ``items`` 1, 2, … in their order, saving (with history) only those whose position changes.
+    Those are first lifted above every position in use, so no two items ever share one."""
+    changed = [(item, position) for position, item in enumerate(items, start=1) if item.position != position]
+    if not changed:
+        return
+    lift = max(item.position for item in items) + 1
+    AgendaItem.objects.filter(pk__in=[item.pk for item, _position in changed]).update(position=F("position") + lift)
+    for item, position in changed:
+        item.position = position
+        _save(item, actor=actor, reason=reasons.get(item.pk, "Renumbered"))
+
+
+def _agenda_of(item: AgendaItem) -> list[AgendaItem]:
+    """The agenda ``item`` is on, in order, once its meeting is locked and its agenda open."""
+    meeting = _meeting_with_open_agenda(item.meeting)
+    return list(meeting.agenda_items.order_by("position", "pk"))
+
+
+AGENDA_MOVES = ("up", "down")
+
+
+@transaction.atomic
+def move_agenda_item(*, item: AgendaItem, direction: str, actor) -> AgendaItem:
+    """Move ``item`` one place up or down the agenda (it swaps places with its neighbour)."""
+    if direction not in AGENDA_MOVES:
+        raise ValidationError({"direction": _("An agenda item moves up or down.")})
+    items = _agenda_of(item)
+    index = next(index for index, row in enumerate(items) if row.pk == item.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(items):
+        raise ValidationError(
+            _("This item is already first on the agenda.")
+            if direction == "up"
+            else _("This item is already last on the agenda.")
+        )
+    items[index], items[other] = items[other], items[index]
+    _renumber(items, actor=actor, reasons={item.pk: f"Moved {direction}"})
+    return next(row for row in items if row.pk == item.pk)
+
+
+@transaction.atomic
+def remove_agenda_item(*, item: AgendaItem, actor) -> None:
+    """Take ``item`` off the agenda (its history keeps it); the items after it move up one place."""
+    items = _agenda_of(item)
+    removed = next(row for row in items if row.pk == item.pk)
+    remaining = [row for row in items if row is not removed]
+    removed._history_user = actor
+    removed._change_reason = "Removed"
+    removed.delete()
+    _renumber(remaining, actor=actor, reasons={})
 
 
 # Minutes -------------------------------------------------------------------------------------------
@@ -97,6 +240,10 @@ def record_attendance(
     meeting = _locked_meeting(meeting)
     if meeting.status == MeetingStatus.CANCELLED:
         raise ValidationError(_("A cancelled meeting was not held."))
+    if meeting.corrects_id:
+        raise ValidationError(
+            {"attendance": _("A correction has the attendance of the meeting it corrects, whose members vote on it.")}
+        )
     if meeting.minutes_status != MinutesStatus.DRAFT:
         raise ValidationError(_("The minutes are circulated or approved: the attendance is final."))
     day = meeting_day(meeting.scheduled_for)
@@ -128,13 +275,13 @@ def record_attendance(
     return meeting
 
 
-# The reason is kept whole in the meeting's history, whose change reasons hold 100 characters.
-CANCEL_REASON_MAX = 100 - len("Cancelled: ")
+CANCEL_REASON_MAX = 2000
 
 
 @transaction.atomic
 def cancel_meeting(*, meeting: Meeting, actor, reason: str) -> Meeting:
-    """A planned meeting that will not take place; the reason is kept in its history."""
+    """A planned meeting that will not take place; the reason is kept whole on the meeting (its history's
+    change reason holds the first 100 characters)."""
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the meeting is cancelled.")})
     if len(reason.strip()) > CANCEL_REASON_MAX:
@@ -143,6 +290,7 @@ def cancel_meeting(*, meeting: Meeting, actor, reason: str) -> Meeting:
     if meeting.status != MeetingStatus.PLANNED:
         raise ValidationError(_("Only a planned meeting can be cancelled."))
     meeting.status = MeetingStatus.CANCELLED
+    meeting.cancellation_reason = reason.strip()
     _save(meeting, actor=actor, reason=f"Cancelled: {reason.strip()}")
     return meeting
 
@@ -154,6 +302,7 @@ def update_minutes(*, meeting: Meeting, minutes: str, actor) -> Meeting:
     meeting = _locked_meeting(meeting)
     if meeting.minutes_status == MinutesStatus.APPROVED:
         raise ValidationError(_("Approved minutes cannot be edited; record a correction instead."))
+    _require_taken_place(meeting, field="minutes")
     reason = "Minutes edited"
     if meeting.minutes_status == MinutesStatus.CIRCULATED:
         reason += "; back to draft, votes on the circulated text no longer count"
@@ -206,17 +355,24 @@ def approve_minutes_as_chair(*, meeting: Meeting, actor) -> Meeting:
 
 @transaction.atomic
 def record_minutes_vote(*, meeting: Meeting, member: CommitteeMember, actor) -> MinutesApproval:
-    """Record that a member present at the meeting approves the circulated minutes (the secretary
-    may record the vote of a vendor contact who does not sign in). Once every member present has
-    approved, the minutes are approved by vote."""
+    """Record that a member present at the meeting approves the circulated minutes: a member who signs
+    in votes for themselves; the vote of a vendor contact who does not sign in is recorded by one who keeps
+    the record (record_contact_vote). A correction of approved minutes is voted by the members present at
+    the meeting it corrects. Once every member present has approved, the minutes are approved by vote;
+    a meeting that lacked its quorum approves none by vote (its chair may approve them)."""
     meeting = _locked_meeting(meeting)
     _require_circulated(meeting)
-    present = set(meeting.attendances.filter(status=AttendanceStatus.PRESENT).values_list("member_id", flat=True))
+    attended = attendance_meeting(meeting)
+    present = set(attended.attendances.filter(status=AttendanceStatus.PRESENT).values_list("member_id", flat=True))
     if member.committee_id != meeting.committee_id or member.pk not in present:
-        raise ValidationError(_("Only members present at the meeting vote on its minutes."))
+        raise ValidationError({"member": _("Only members present at the meeting vote on its minutes.")})
+    if not meeting_quorum(meeting):
+        raise ValidationError(
+            _("The meeting lacked its quorum: its minutes are not approved by vote; the chair may approve them.")
+        )
     votes = meeting.minutes_approvals.filter(circulation=meeting.minutes_circulation)
     if votes.filter(member=member).exists():
-        raise ValidationError(_("This member has already approved these minutes."))
+        raise ValidationError({"member": _("This member has already approved these minutes.")})
     approval = MinutesApproval(
         meeting=meeting,
         member=member,
@@ -230,6 +386,15 @@ def record_minutes_vote(*, meeting: Meeting, member: CommitteeMember, actor) -> 
     if present <= approved:
         _approve(meeting, actor=actor, method=MinutesApprovalMethod.VOTE)
     return approval
+
+
+@transaction.atomic
+def record_contact_vote(*, meeting: Meeting, member: CommitteeMember, actor) -> MinutesApproval:
+    """Record the vote of a vendor contact present at the meeting who does not sign in (the vote keeps
+    who recorded it and when). A member who signs in records their own vote."""
+    if member.contact_id is None:
+        raise ValidationError({"member": _("This member signs in and records their own vote.")})
+    return record_minutes_vote(meeting=meeting, member=member, actor=actor)
 
 
 @transaction.atomic
@@ -260,11 +425,30 @@ def _refuse_if_approved(meeting: Meeting) -> None:
         raise ValidationError(_("The minutes of this meeting are approved; record a correction instead."))
 
 
+def _require_taken_place(meeting: Meeting, *, field: str, today: datetime.date | None = None) -> None:
+    """Refuse, under ``field``, a record of a meeting that was cancelled or has not taken place yet."""
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise ValidationError({field: _("The meeting was cancelled: nothing is recorded in it.")})
+    day = meeting_day(meeting.scheduled_for)
+    if meeting.status == MeetingStatus.PLANNED and day > (today or timezone.localdate()):
+        raise ValidationError(
+            {field: _("The meeting is planned for %(day)s: record it once it has taken place.") % {"day": day}}
+        )
+
+
 @transaction.atomic
 def record_decision(*, meeting: Meeting, text: str, actor) -> Decision:
-    """The meeting's next numbered decision. Approved minutes are final: no decision is added to them."""
+    """The meeting's next numbered decision. The meeting decides once held with its quorum (its
+    attendance recorded: see governance.selectors.quorum_is_met). Approved minutes are final: no
+    decision is added to them."""
     meeting = _locked_meeting(meeting)
     _refuse_if_approved(meeting)
+    _require_taken_place(meeting, field="meeting")
+    quorum = meeting_quorum(meeting)
+    if quorum is None:
+        raise ValidationError({"meeting": _("Record the attendance first: the meeting decides with its quorum.")})
+    if not quorum:
+        raise ValidationError({"meeting": _("The meeting lacked its quorum: it takes no decision.")})
     number = (meeting.decisions.aggregate(last=Max("number"))["last"] or 0) + 1
     decision = Decision(meeting=meeting, number=number, text=text, created_by=actor)
     _save(decision, actor=actor, reason="Recorded")
@@ -298,11 +482,23 @@ def create_action_item(
     description: str = "",
 ) -> ActionItem:
     """An open action item owned by a user or a vendor contact, from a meeting, a decision (its
-    meeting is then the decision's) or an audit finding."""
+    meeting is then the decision's) or an audit finding. A meeting's items are recorded once it has
+    taken place and until its minutes are approved, due on the meeting's day or later; a vendor contact
+    who owns one is a contact of the committee's vendor (of the audited vendor, for a finding's)."""
     if decision is not None:
         if meeting is not None and meeting.pk != decision.meeting_id:
             raise ValidationError(_("The decision belongs to another meeting."))
         meeting = decision.meeting
+    if meeting is not None:
+        meeting = _locked_meeting(meeting)
+        if meeting.minutes_status == MinutesStatus.APPROVED:
+            raise ValidationError(
+                {"meeting": _("The minutes of this meeting are approved; record a correction instead.")}
+            )
+        _require_taken_place(meeting, field="meeting")
+    _require_due_after_meeting(meeting, due_date)
+    if owner_contact is not None and owner_contact.vendor_id != _vendor_id_of(meeting, finding):
+        raise ValidationError({"owner_contact": _("The owner is a contact of another vendor.")})
     item = ActionItem(
         title=title,
         description=description,
@@ -319,7 +515,59 @@ def create_action_item(
     return item
 
 
-def _transition(item: ActionItem, *, allowed_from: tuple[str, ...], to: str, actor, reason: str) -> ActionItem:
+def _vendor_id_of(meeting: Meeting | None, finding) -> int | None:
+    """The vendor whose contacts may own an action item of ``meeting`` (its committee's) or of ``finding``."""
+    if meeting is not None:
+        committee = meeting.committee
+        return committee.vendor_id if committee.vendor_id else committee.contract.vendor_id
+    return finding.audit.audit_right.contract.vendor_id if finding is not None else None
+
+
+def _require_due_after_meeting(meeting: Meeting | None, due_date: datetime.date) -> None:
+    """A meeting's action is due on the meeting's day or later: one due before the meeting that raised it
+    is a typing slip (a past year, a swapped month). Not "from today": the minutes are often written
+    days after the meeting, and an action due in between is recorded as it was agreed."""
+    if meeting is None:
+        return
+    day = meeting_day(meeting.scheduled_for)
+    if due_date < day:
+        raise ValidationError(
+            {"due_date": _("The action is due on the meeting's day, %(day)s, or later.") % {"day": day.isoformat()}}
+        )
+
+
+# What an action item's owner and wording may become after it is created; its origin and status stay.
+ACTION_ITEM_FIELDS = ("title", "description", "owner", "owner_contact", "due_date")
+
+
+@transaction.atomic
+def update_action_item(*, item: ActionItem, actor, **changes) -> ActionItem:
+    """Reword an action item, give it another owner or another due date (on its meeting's day or later;
+    a vendor contact of the committee's vendor as owner), kept in its history."""
+    if unknown := set(changes) - set(ACTION_ITEM_FIELDS):
+        raise ValidationError(_("These fields are not changed here: %(fields)s.") % {"fields": ", ".join(unknown)})
+    item = (
+        ActionItem.objects.select_for_update(of=("self",))
+        .select_related("meeting__committee__contract")
+        .get(pk=item.pk)
+    )
+    changed = [name for name, value in changes.items() if getattr(item, name) != value]
+    if not changed:
+        return item
+    for name in changed:
+        setattr(item, name, changes[name])
+    if "due_date" in changed:
+        _require_due_after_meeting(item.meeting, item.due_date)
+    contact = item.owner_contact if "owner_contact" in changed else None
+    if contact is not None and contact.vendor_id != _vendor_id_of(item.meeting, item.finding):
+        raise ValidationError({"owner_contact": _("The owner is a contact of another vendor.")})
+    _save(item, actor=actor, reason="Changed: " + ", ".join(changed))
+    return item
+
+
+def _transition(
+    item: ActionItem, *, allowed_from: tuple[str, ...], to: str, actor, reason: str, cancellation_reason: str = ""
+) -> ActionItem:
     item = ActionItem.objects.select_for_update().get(pk=item.pk)
     if item.status not in allowed_from:
         raise ValidationError(
@@ -328,6 +576,7 @@ def _transition(item: ActionItem, *, allowed_from: tuple[str, ...], to: str, act
         )
     item.status = to
     item.closed_at = None if to in ActionStatus.open_values() else timezone.now()
+    item.cancellation_reason = cancellation_reason
     _save(item, actor=actor, reason=reason)
     return item
 
@@ -347,18 +596,27 @@ def close_action_item(*, item: ActionItem, actor) -> ActionItem:
 
 
 @transaction.atomic
-def cancel_action_item(*, item: ActionItem, actor, reason: str = "") -> ActionItem:
+def cancel_action_item(*, item: ActionItem, actor, reason: str) -> ActionItem:
+    """An open action item that will not be done, with the reason: kept whole on the item while it stays
+    cancelled (its history's change reason holds the first 100 characters)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the action item is cancelled.")})
+    if len(reason) > CANCEL_REASON_MAX:
+        raise ValidationError({"reason": _("Say it in %(limit)d characters at most.") % {"limit": CANCEL_REASON_MAX}})
     return _transition(
         item,
         allowed_from=tuple(ActionStatus.open_values()),
         to=ActionStatus.CANCELLED,
         actor=actor,
-        reason=f"Cancelled: {reason}" if reason else "Cancelled",
+        reason=f"Cancelled: {reason}",
+        cancellation_reason=reason,
     )
 
 
 @transaction.atomic
 def reopen_action_item(*, item: ActionItem, actor) -> ActionItem:
+    """A done or cancelled item that is open again (a cancelled one's reason stays in its history)."""
     return _transition(
         item,
         allowed_from=(ActionStatus.DONE, ActionStatus.CANCELLED),

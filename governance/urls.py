@@ -13,4 +13,5 @@ urlpatterns = [
     path("action-items/<int:pk>/start/", views.change_action, {"change": "start"}, name="action-start"),
     path("action-items/<int:pk>/close/", views.change_action, {"change": "close"}, name="action-close"),
     path("action-items/<int:pk>/cancel/", views.change_action, {"change": "cancel"}, name="action-cancel"),
+    path("action-items/<int:pk>/reopen/", views.change_action, {"change": "reopen"}, name="action-reopen"),
 ]

@@ -2,7 +2,7 @@
 
 Every queryset goes through accounts.scoping.restrict, so a committee the user may not see is a 404.
 Vendor users see only the committees they sit on. Who changes a committee's record (plans a meeting,
-changes it, its minutes, decisions and action items) is decided by governance.permissions, as in the
+changes it, its agenda, minutes, decisions and action items) is decided by governance.permissions, as in the
 API (customer-side members and administrators; vendor members only vote on circulated minutes; the
 chair's approval is the service's to refuse); each change calls one governance service and shows the
 service's refusal on the page.
@@ -30,12 +30,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scoping import restrict
-from audits.choices import FindingStatus, Severity
+from audits.choices import Severity
 from audits.models import Finding
 from contracts.dates import add_months
 from contracts.models import Contract
 from contracts.selectors import with_next_notice_deadline
-from governance.choices import ActionStatus, AttendanceStatus, MeetingStatus, MinutesStatus
+from governance.choices import ActionStatus, AttendanceStatus, MeetingStatus, MinutesStatus, Side
 from governance.minutes import render_minutes
 from governance.models import (
     ActionItem,
@@ -59,25 +59,33 @@ from governance.selectors import (
     CADENCE_INTERVALS,
     NOTICE_DEADLINE_HORIZON_DAYS,
     committees_with_compliance,
+    is_overdue,
     meeting_contracts,
     meeting_day,
+    open_findings_as_of,
     previous_held_meeting,
+    quorum_is_met,
     with_present_count,
 )
 from governance.services import (
     CANCEL_REASON_MAX,
+    add_agenda_item,
     approve_minutes_as_chair,
     cancel_action_item,
     cancel_meeting,
     circulate_minutes,
     close_action_item,
     create_action_item,
+    move_agenda_item,
     plan_meeting,
     propose_agenda,
     record_attendance,
+    record_contact_vote,
     record_decision,
     record_minutes_correction,
     record_minutes_vote,
+    remove_agenda_item,
+    reopen_action_item,
     start_action_item,
     update_minutes,
 )
@@ -168,7 +176,14 @@ def committee_detail(request, pk: int):
     )
     now = timezone.now()
     for meeting in meetings:
-        meeting.lacked_quorum = meeting.status == MeetingStatus.HELD and meeting.present_count < committee.quorum
+        # A correction is no meeting: it is shown as the correction of the one it corrects.
+        meeting.lacked_quorum = (
+            meeting.status == MeetingStatus.HELD
+            and meeting.corrects_id is None
+            and not quorum_is_met(
+                committee, client_present=meeting.client_present, vendor_present=meeting.vendor_present
+            )
+        )
     members = committee_members(request.user, committee.pk)
     can_plan = may_change_meeting(request.user, members)
     form = None
@@ -234,6 +249,11 @@ class ScorecardRow:
     @property
     def element_id(self) -> str:
         return f"scorecard-{self.level.pk}"
+
+    @property
+    def has_data(self) -> bool:
+        """Whether any month has a statement line to draw (a chart without one is an empty frame)."""
+        return any(cell.line is not None for cell in self.cells)
 
     @property
     def chart(self) -> dict[str, Any]:
@@ -305,11 +325,9 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
         .select_related("owner", "owner_contact", "meeting")
         .order_by("due_date", "pk")
     )
-    for item in open_actions:
-        item.is_overdue = item.due_date < as_of
+    # Findings likewise: those recorded by the end of the day and not settled then (their history).
     findings = list(
-        restrict(Finding.objects.filter(audit__audit_right__contract__in=contracts), user)
-        .exclude(status__in=FindingStatus.settled_values())
+        open_findings_as_of(restrict(Finding.objects.filter(audit__audit_right__contract__in=contracts), user), day_end)
         .select_related("audit__audit_right__contract", "owner")
         .order_by("due_date", "pk")
     )
@@ -322,41 +340,66 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
         window = contract.next_renewal
         contract.notice_soon = bool(window and window.notice_deadline <= horizon)
     members = committee_members(user, committee.pk)
+    # A correction of approved minutes is voted by the members present at the meeting it corrects.
+    attended = meeting.corrects if meeting.corrects_id else meeting
+    attendances = list(
+        restrict(Attendance.objects.filter(meeting=attended), user).select_related("member__user", "member__contact")
+    )
+    present = [row.member for row in attendances if row.status == AttendanceStatus.PRESENT]
+    quorum_met = None
+    if attended.status == MeetingStatus.HELD:
+        sides = [member.side for member in present]
+        quorum_met = quorum_is_met(
+            committee, client_present=sides.count(Side.CLIENT), vendor_present=sides.count(Side.VENDOR)
+        )
+    minutes_approvals = list(
+        restrict(MinutesApproval.objects.filter(meeting=meeting, circulation=meeting.minutes_circulation), user)
+        .select_related("member__user", "member__contact")
+        .order_by("approved_at", "pk")
+    )
+    voted = {approval.member_id for approval in minutes_approvals}
+    meeting_actions = list(
+        restrict(ActionItem.objects.filter(meeting=meeting), user)
+        .select_related("owner", "owner_contact", "decision")
+        .order_by("due_date", "pk")
+    )
+    # One overdue flag wherever an item is shown: its status is today's (open and past due today).
+    for item in (*open_actions, *meeting_actions):
+        item.is_overdue = is_overdue(item, today=today)
+    rows = scorecard(user, contracts, months)
     return {
         "meeting": meeting,
         "committee": committee,
         "contracts": contracts,
         "previous": previous,
         "months": months,
-        "scorecard": scorecard(user, contracts, months),
+        "scorecard": rows,
+        "charted_rows": [row for row in rows if row.has_data],
+        # The meeting's date and time, in one localized format wherever the page or its pack names it.
+        "meeting_when": date_format(timezone.localtime(meeting.scheduled_for), "DATETIME_FORMAT"),
         "statements": statements,
         "disputes": disputes,
         "open_actions": open_actions,
         "findings_by_severity": findings_by_severity,
         "findings_count": len(findings),
         "agenda": list(restrict(AgendaItem.objects.filter(meeting=meeting), user).order_by("position")),
-        "attendances": list(
-            restrict(Attendance.objects.filter(meeting=meeting), user).select_related("member__user", "member__contact")
-        ),
+        "attendances": attendances,
+        "present_count": len(present),
+        "quorum_met": quorum_met,
+        # Present vendor contacts who do not sign in, whose vote those who keep the record enter.
+        "contact_voters": [member for member in present if member.contact_id and member.pk not in voted],
         "minutes_html": render_minutes(meeting.minutes),
         "decisions": list(
             restrict(Decision.objects.filter(meeting=meeting), user).select_related("created_by").order_by("number")
         ),
-        "meeting_actions": list(
-            restrict(ActionItem.objects.filter(meeting=meeting), user)
-            .select_related("owner", "owner_contact", "decision")
-            .order_by("due_date", "pk")
-        ),
+        "meeting_actions": meeting_actions,
         "corrections": list(visible_meetings(user).filter(corrects=meeting).order_by("scheduled_for")),
-        "minutes_approvals": list(
-            restrict(MinutesApproval.objects.filter(meeting=meeting, circulation=meeting.minutes_circulation), user)
-            .select_related("member__user", "member__contact")
-            .order_by("approved_at", "pk")
-        ),
+        "minutes_approvals": minutes_approvals,
         "members": members,
         "today": today,
         "as_of": as_of,
         "horizon_days": NOTICE_DEADLINE_HORIZON_DAYS,
+        "cancel_reason_max": CANCEL_REASON_MAX,
     }
 
 
@@ -365,6 +408,17 @@ class MinutesForm(forms.Form):
         label=_("Minutes (Markdown)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 10, "class": "form-control font-monospace"}),
+    )
+
+
+class AgendaItemForm(forms.Form):
+    title = forms.CharField(
+        label=_("Agenda item"), max_length=250, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
     )
 
 
@@ -399,8 +453,26 @@ class CancelMeetingForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is it cancelled?"),
         max_length=CANCEL_REASON_MAX,
-        widget=forms.TextInput(attrs={"class": "form-control"}),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
     )
+
+
+class ContactVoteForm(forms.Form):
+    """The vote of a vendor contact present at the meeting who does not sign in."""
+
+    member = forms.TypedChoiceField(
+        label=_("Vendor contact present"),
+        coerce=int,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+    def __init__(self, *args, voters: list[CommitteeMember], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.voters = voters
+        self.fields["member"].choices = [(member.pk, str(member.contact)) for member in voters]
+
+    def voter(self) -> CommitteeMember:
+        return next(member for member in self.voters if member.pk == self.cleaned_data["member"])
 
 
 class ActionItemForm(forms.Form):
@@ -415,9 +487,19 @@ class ActionItemForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
-    def __init__(self, *args, members: list[CommitteeMember], decisions: list[Decision], **kwargs):
+    def __init__(
+        self,
+        *args,
+        members: list[CommitteeMember],
+        decisions: list[Decision],
+        first_day: datetime.date | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.members = members
+        if first_day is not None:
+            # The browser offers no day before the meeting's, which the service refuses.
+            self.fields["due_date"].widget.attrs["min"] = first_day.isoformat()
         self.fields["owner"].choices = [("", "—")] + [
             (self.owner_key(member), str(member.user or member.contact)) for member in members
         ]
@@ -434,19 +516,30 @@ class ActionItemForm(forms.Form):
         return {"owner": member.user, "owner_contact": member.contact}
 
 
+# The chair's approval is final: its form carries this confirmation, which a bare POST lacks.
+APPROVAL_CONFIRMED = "final"
+
+
 def _forms(details: dict[str, Any], data=None, *, posted: str = "") -> dict[str, Any]:
     meeting = details["meeting"]
     return {
         "minutes_form": MinutesForm(data if posted == "minutes" else None, initial={"minutes": meeting.minutes}),
         "correction_form": MinutesForm(data if posted == "correction" else None, initial={"minutes": meeting.minutes}),
         "decision_form": DecisionForm(data if posted == "decision" else None),
+        "agenda_form": AgendaItemForm(data if posted == "agenda-item" else None),
         "action_form": ActionItemForm(
-            data if posted == "action-item" else None, members=details["members"], decisions=details["decisions"]
+            data if posted == "action-item" else None,
+            members=details["members"],
+            decisions=details["decisions"],
+            first_day=meeting_day(meeting.scheduled_for),
         ),
         "attendance_form": AttendanceForm(
             data if posted == "attendance" else None, members=details["members"], attendances=details["attendances"]
         ),
         "cancel_form": CancelMeetingForm(data if posted == "cancel" else None),
+        "contact_vote_form": ContactVoteForm(
+            data if posted == "contact-vote" else None, voters=details["contact_voters"]
+        ),
     }
 
 
@@ -460,10 +553,15 @@ def _render_dashboard(request, meeting: Meeting, *, data=None, posted: str = "",
         **(_forms(details, data, posted=posted) if can_edit else {}),
         "can_edit": can_edit,
         "is_chair": can_edit and is_chair(user, members),
-        "can_vote": may_vote_on_minutes(
-            meeting, seat_of(user, members), details["attendances"], details["minutes_approvals"]
-        ),
+        "approval_confirmed": APPROVAL_CONFIRMED,
+        # A meeting that lacked its quorum approves no minutes by vote (governance.services.record_minutes_vote).
+        "can_vote": bool(details["quorum_met"])
+        and may_vote_on_minutes(meeting, seat_of(user, members), details["attendances"], details["minutes_approvals"]),
         "minutes_approved": meeting.minutes_status == MinutesStatus.APPROVED,
+        # The agenda is written until the minutes are approved, not for a cancelled meeting (governance.services).
+        "agenda_open": can_edit
+        and meeting.minutes_status != MinutesStatus.APPROVED
+        and meeting.status != MeetingStatus.CANCELLED,
         # Attendance is recorded from the meeting's day on (governance.services.record_attendance).
         "has_taken_place": meeting_day(meeting.scheduled_for) <= timezone.localdate(),
         "active_section": "committees",
@@ -480,12 +578,13 @@ def meeting_dashboard(request, pk: int):
 @login_required
 @require_GET
 def meeting_pack(request, pk: int):
-    """The dashboard as a PDF to circulate before the meeting (WeasyPrint, no outside resources)."""
-    from weasyprint import HTML
+    """The dashboard as a PDF to circulate before the meeting (WeasyPrint, reading only the app's own
+    static files: config.pdf)."""
+    from config.pdf import render_pdf
 
     meeting = get_meeting(request.user, pk)
     html = render_to_string("governance/meeting_pack.html", meeting_details(request.user, meeting), request=request)
-    content = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    content = render_pdf(html, base_url=request.build_absolute_uri("/"))
     response = HttpResponse(content, content_type=PDF)
     day = meeting_day(meeting.scheduled_for).isoformat()
     response["Content-Disposition"] = f'attachment; filename="committee-pack-{meeting.committee_id}-{day}.pdf"'
@@ -502,6 +601,9 @@ def _refusal(request, error: ValidationError) -> None:
 
 MEETING_ACTIONS = {
     "propose-agenda",
+    "agenda-item",
+    "agenda-move",
+    "agenda-remove",
     "attendance",
     "cancel",
     "minutes",
@@ -511,6 +613,7 @@ MEETING_ACTIONS = {
     "decision",
     "action-item",
     "vote",
+    "contact-vote",
 }
 
 
@@ -533,16 +636,38 @@ def meeting_action(request, pk: int, action: str):
     dashboard = reverse("governance:meeting", args=[meeting.pk])
     try:
         if action == "propose-agenda":
-            added = propose_agenda(meeting=meeting)
-            messages.success(
-                request,
-                ngettext("%(count)d agenda item was proposed.", "%(count)d agenda items were proposed.", len(added))
-                % {"count": len(added)},
+            added = propose_agenda(meeting=meeting, actor=user)
+            if added:
+                messages.success(
+                    request,
+                    ngettext("%(count)d agenda item was proposed.", "%(count)d agenda items were proposed.", len(added))
+                    % {"count": len(added)},
+                )
+            else:
+                messages.info(
+                    request,
+                    _(
+                        "Nothing to propose: no statement, default, dispute, overdue action, open audit finding "
+                        "or notice deadline calls for an item that is not on the agenda already."
+                    ),
+                )
+        elif action in ("agenda-move", "agenda-remove"):
+            item = get_object_or_404(
+                restrict(AgendaItem.objects.filter(meeting=meeting), user), pk=_posted_id(request, "item")
             )
+            if action == "agenda-remove":
+                remove_agenda_item(item=item, actor=user)
+                messages.success(request, _("“%(title)s” was taken off the agenda.") % {"title": item.title})
+            else:
+                move_agenda_item(item=item, direction=request.POST.get("direction", ""), actor=user)
         elif action == "circulate":
             circulate_minutes(meeting=meeting, actor=user)
             messages.success(request, _("The minutes were circulated to the committee."))
         elif action == "approve":
+            # Approval by the chair alone is final: only the page's confirmation step posts APPROVAL_CONFIRMED.
+            if request.POST.get("confirm") != APPROVAL_CONFIRMED:
+                messages.error(request, _("Confirm the approval: approved minutes are final."))
+                return redirect(dashboard)
             approve_minutes_as_chair(meeting=meeting, actor=user)
             messages.success(request, _("The minutes were approved."))
         else:
@@ -550,6 +675,13 @@ def meeting_action(request, pk: int, action: str):
     except ValidationError as error:
         _refusal(request, error)
     return redirect(dashboard)
+
+
+def _posted_id(request, name: str) -> int:
+    value = request.POST.get(name, "")
+    if not value.isdigit():
+        raise Http404
+    return int(value)
 
 
 def _vote(request, meeting: Meeting, members: list[CommitteeMember]):
@@ -581,6 +713,10 @@ def _form_action(request, meeting: Meeting, action: str, members: list[Committee
         form = CancelMeetingForm(request.POST)
     elif action == "decision":
         form = DecisionForm(request.POST)
+    elif action == "agenda-item":
+        form = AgendaItemForm(request.POST)
+    elif action == "contact-vote":
+        form = ContactVoteForm(request.POST, voters=meeting_details(user, meeting)["contact_voters"])
     else:
         decisions = list(restrict(Decision.objects.filter(meeting=meeting), user))
         form = ActionItemForm(request.POST, members=members, decisions=decisions)
@@ -602,9 +738,20 @@ def _form_action(request, meeting: Meeting, action: str, members: list[Committee
             correction = record_minutes_correction(meeting=meeting, minutes=data["minutes"], actor=user)
             messages.success(request, _("The correction was recorded; circulate it for approval."))
             return redirect("governance:meeting", pk=correction.pk)
+        elif action == "agenda-item":
+            add_agenda_item(meeting=meeting, title=data["title"], notes=data["notes"], actor=user)
+            messages.success(request, _("The item was added to the agenda."))
         elif action == "decision":
             decision = record_decision(meeting=meeting, text=data["text"], actor=user)
             messages.success(request, _("Decision %(number)s was recorded.") % {"number": decision.number})
+        elif action == "contact-vote":
+            approval = record_contact_vote(meeting=meeting, member=form.voter(), actor=user)
+            if approval.meeting.minutes_status == MinutesStatus.APPROVED:
+                messages.success(request, _("Every member present approved the minutes: they are approved."))
+            else:
+                messages.success(
+                    request, _("The approval of %(member)s was recorded.") % {"member": form.voter().contact}
+                )
         else:
             decision = next((d for d in decisions if d.pk == data["decision"]), None)
             create_action_item(
@@ -621,26 +768,29 @@ def _form_action(request, meeting: Meeting, action: str, members: list[Committee
     return redirect(dashboard)
 
 
-# An open action item's changes on the dashboard: the service, and the message once done.
+# An action item's changes on the dashboard: the service, and the message once done.
 ACTION_ITEM_CHANGES = {
     "start": (start_action_item, _("The action item is in progress.")),
     "close": (close_action_item, _("The action item was closed.")),
     "cancel": (cancel_action_item, _("The action item was cancelled.")),
+    "reopen": (reopen_action_item, _("The action item is open again.")),
 }
 
 
 @login_required
 @require_POST
 def change_action(request, pk: int, change: str):
-    """Start, close or cancel an action item of a meeting, by those who keep the committee's record."""
+    """Start, close, cancel (with the reason) or reopen an action item of a meeting, by those who keep the
+    committee's record."""
     item = get_object_or_404(
         restrict(ActionItem.objects.all(), request.user).filter(meeting__in=visible_meetings(request.user)), pk=pk
     )
     if not may_change_record_of(request.user, item.meeting.committee_id):
         raise PermissionDenied
     service, done = ACTION_ITEM_CHANGES[change]
+    extra = {"reason": request.POST.get("reason", "")} if change == "cancel" else {}
     try:
-        service(item=item, actor=request.user)
+        service(item=item, actor=request.user, **extra)
         messages.success(request, done)
     except ValidationError as error:
         _refusal(request, error)

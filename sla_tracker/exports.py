@@ -243,11 +243,12 @@ def statement_csv(details: dict[str, Any]) -> bytes:
 
 
 def statement_pdf(details: dict[str, Any], request) -> bytes:
-    """The printable statement procurement sends to the vendor (WeasyPrint, no outside resources)."""
-    from weasyprint import HTML
+    """The printable statement procurement sends to the vendor (WeasyPrint, reading only the app's own
+    static files: config.pdf)."""
+    from config.pdf import render_pdf  # WeasyPrint loads slowly: only when a PDF is asked for
 
     html = render_to_string("sla_tracker/statement_pdf.html", details, request=request)
-    return HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    return render_pdf(html, base_url=request.build_absolute_uri("/"))
 
 
 # Writers ------------------------------------------------------------------------------------------------

@@ -755,7 +755,10 @@ def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStateme
         statement = _locked_statement(statement_id)
         if statement.status == StatementStatus.INVOICED:
             raise ValidationError(
-                _("%(statement)s is invoiced and cannot be reopened; correct it by adjustment.")
+                _(
+                    "%(statement)s is invoiced and cannot be reopened: an exclusion of its days, once approved, is "
+                    "carried into the next open statement as an adjustment."
+                )
                 % {"statement": _label(statement)}
             )
         _require_status(statement, (StatementStatus.APPROVED,), pgettext("a statement can be", "reopened"))

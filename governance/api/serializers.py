@@ -43,6 +43,13 @@ class AttendanceSerializer(serializers.Serializer):
 class CommitteeSerializer(ValidatedModelSerializer):
     compliance = serializers.SerializerMethodField()
     members = SeatSerializer(many=True, read_only=True, help_text="The seats, as the user may see them.")
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Why the cadence or quorum changes (required then): kept in the committee's history.",
+    )
 
     class Meta:
         model = Committee
@@ -54,11 +61,19 @@ class CommitteeSerializer(ValidatedModelSerializer):
             "tier",
             "cadence",
             "quorum",
+            "quorum_needs_each_side",
             "terms_of_reference",
             "is_active",
+            "created_at",
             "compliance",
             "members",
+            "reason",
         ]
+        read_only_fields = ["created_at"]
+
+    def create(self, validated_data):
+        validated_data.pop("reason", None)
+        return super().create(validated_data)
 
     @extend_schema_field(ComplianceSerializer(allow_null=True))
     def get_compliance(self, committee) -> dict | None:
@@ -67,9 +82,23 @@ class CommitteeSerializer(ValidatedModelSerializer):
         return ComplianceSerializer(set_compliance(committee)).data
 
 
+class AgendaItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    title = serializers.CharField()
+    notes = serializers.CharField()
+    proposed_automatically = serializers.BooleanField()
+
+
 class MeetingSerializer(ValidatedModelSerializer):
     attendance = AttendanceSerializer(
         many=True, read_only=True, source="attendances", help_text="Set by POST /meetings/{id}/attendance/."
+    )
+    agenda = AgendaItemSerializer(
+        many=True,
+        read_only=True,
+        source="agenda_items",
+        help_text="In order; written by the meeting's agenda actions (propose, add, move, remove).",
     )
 
     class Meta:
@@ -80,7 +109,9 @@ class MeetingSerializer(ValidatedModelSerializer):
             "scheduled_for",
             "location",
             "status",
+            "cancellation_reason",
             "attendance",
+            "agenda",
             "minutes",
             "minutes_status",
             "minutes_approved_by",
@@ -92,6 +123,7 @@ class MeetingSerializer(ValidatedModelSerializer):
         # A meeting is held (its attendance recorded) or cancelled through its actions too.
         read_only_fields = [
             "status",
+            "cancellation_reason",
             "minutes",
             "minutes_status",
             "minutes_approved_by",
@@ -147,10 +179,20 @@ class ActionItemSerializer(ValidatedModelSerializer):
             "due_date",
             "status",
             "closed_at",
+            "cancellation_reason",
             "created_by",
             "created_at",
         ]
-        read_only_fields = ["meeting", "decision", "finding", "status", "closed_at", "created_by", "created_at"]
+        read_only_fields = [
+            "meeting",
+            "decision",
+            "finding",
+            "status",
+            "closed_at",
+            "cancellation_reason",
+            "created_by",
+            "created_at",
+        ]
 
 
 class ActionItemInput(ServiceInputSerializer):
@@ -163,7 +205,7 @@ class ActionItemInput(ServiceInputSerializer):
 
 class CancellationInput(serializers.Serializer):
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Kept in the item's history."
+        max_length=CANCEL_REASON_MAX, help_text="Kept on the item while it stays cancelled, and in its history."
     )
 
 
@@ -184,6 +226,24 @@ class AttendanceInput(serializers.Serializer):
         if len(set(members)) != len(members):
             raise serializers.ValidationError("Give each member once.")
         return {row["member"]: row["status"] for row in rows}
+
+
+class ContactVoteInput(serializers.Serializer):
+    member = serializers.IntegerField(help_text="The seat of a vendor contact present at the meeting.")
+
+
+class AgendaItemInput(serializers.Serializer):
+    title = serializers.CharField(max_length=250)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AgendaMoveInput(serializers.Serializer):
+    item = serializers.IntegerField(help_text="An agenda item of the meeting.")
+    direction = serializers.ChoiceField(choices=["up", "down"])
+
+
+class AgendaItemRef(serializers.Serializer):
+    item = serializers.IntegerField(help_text="An agenda item of the meeting.")
 
 
 class MeetingCancellationInput(serializers.Serializer):

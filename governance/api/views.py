@@ -8,22 +8,33 @@ otherwise); for a create, once the input named the row's meeting or committee am
 otherwise), so a 403 never tells that a row outside the scope exists. The chair's approval of the minutes
 is then the service's to refuse (a 400), as on the meeting page.
 
-Committees, and action items of an audit finding alone, are no committee's record: their writes need the
-role's model permission, as everywhere in the API (config.api.RolePermission), and refuse vendor users.
+A committee is created with the role's model permission, as everywhere in the API (config.api.RolePermission);
+its terms (cadence, quorum) are then changed by administrators and its customer-side members, with a reason
+kept in its history (governance.services.update_committee). Action items of an audit finding alone are no
+committee's record: those who follow findings up (auditors, administrators) write them
+(governance.permissions.may_change_finding_action). Vendor users write none of them.
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 
 from accounts.scoping import restrict
-from config.api import RolePermission, ScopedModelViewSet, has_model_permission
+from config.api import RolePermission, ScopedModelViewSet
 from governance import filtersets, services
 from governance.api import serializers
-from governance.models import ActionItem, Committee, CommitteeMember, Decision, Meeting
-from governance.permissions import committee_id_of, keeps_the_record, may_change_record_of, members_seen_by, seat_of
+from governance.models import ActionItem, AgendaItem, Committee, CommitteeMember, Decision, Meeting
+from governance.permissions import (
+    committee_id_of,
+    keeps_the_record,
+    may_change_finding_action,
+    may_change_record_of,
+    members_seen_by,
+    seat_of,
+)
 from governance.selectors import with_compliance_annotations
 
 
@@ -51,10 +62,22 @@ class CommitteeKeepsTheRecord(CustomerKeepsTheRecord):
         return super().has_permission(request, view)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        committee_id = committee_id_of(obj)
-        if committee_id is None or request.method in SAFE_METHODS or view.action in view.member_actions:
+        if request.method in SAFE_METHODS or view.action in view.member_actions:
             return super().has_object_permission(request, view, obj)
+        committee_id = committee_id_of(obj)
+        if committee_id is None:
+            return keeps_the_record(request.user) and may_change_finding_action(request.user)
         return may_change_record_of(request.user, committee_id)
+
+
+class CommitteeTermsKeptByItsMembers(CustomerKeepsTheRecord):
+    """A committee is created with the role's permission; it is changed by administrators and its
+    customer-side members (governance.permissions.may_change_record_of), whatever their role."""
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in SAFE_METHODS:
+            return super().has_object_permission(request, view, obj)
+        return may_change_record_of(request.user, obj.pk)
 
 
 def any_member(user) -> bool:
@@ -77,6 +100,14 @@ class CommitteeViewSet(GovernanceViewSet):
     queryset = Committee.objects.all()
     serializer_class = serializers.CommitteeSerializer
     filterset_class = filtersets.CommitteeFilterSet
+    permission_classes = [CommitteeTermsKeptByItsMembers]
+
+    def perform_update(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        reason = data.pop("reason", "")
+        serializer.instance = services.update_committee(
+            committee=serializer.instance, actor=self.request.user, reason=reason, **data
+        )
 
     def get_queryset(self):
         members = restrict(CommitteeMember.objects.all(), self.request.user).select_related("user", "contact")
@@ -91,15 +122,25 @@ class MeetingViewSet(RecordViewSet):
     create_input_class = serializers.MeetingInput
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related("attendances")
+        agenda = restrict(AgendaItem.objects.order_by("position"), self.request.user)
+        return super().get_queryset().prefetch_related("attendances", Prefetch("agenda_items", agenda))
 
     def create_with_service(self, data: dict) -> Meeting:
         self.check_committee_joined(data.get("committee"))
         return services.plan_meeting(**data, actor=self.request.user)
 
     def perform_update(self, serializer) -> None:
-        self.check_committee_joined(serializer.validated_data.get("committee"))
-        super().perform_update(serializer)
+        """Rescheduling and moving follow governance.services.update_meeting (a held or cancelled meeting
+        keeps its date and committee)."""
+        data = serializer.validated_data
+        self.check_committee_joined(data.get("committee"))
+        serializer.instance = services.update_meeting(
+            meeting=serializer.instance,
+            actor=self.request.user,
+            scheduled_for=data.get("scheduled_for"),
+            committee=data.get("committee"),
+            location=data.get("location"),
+        )
 
     def check_committee_joined(self, committee) -> None:
         """A meeting created, or moved to another committee, is written to that committee's record too."""
@@ -125,6 +166,47 @@ class MeetingViewSet(RecordViewSet):
         meeting = self.get_object()
         data = self.action_input(serializers.MeetingCancellationInput)
         return self.respond_with(services.cancel_meeting(meeting=meeting, reason=data["reason"], actor=request.user))
+
+    @extend_schema(
+        request=None,
+        summary="Propose the agenda from the contract's situation (items already proposed are not added again)",
+    )
+    @action(detail=True, methods=["post"], url_path="propose-agenda")
+    def propose_agenda(self, request, pk=None):
+        meeting = self.get_object()
+        services.propose_agenda(meeting=meeting, actor=request.user)
+        return self.respond_with(meeting)
+
+    @extend_schema(request=serializers.AgendaItemInput, summary="Add an agenda item at the end of the agenda")
+    @action(detail=True, methods=["post"], url_path="add-agenda-item")
+    def add_agenda_item(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.action_input(serializers.AgendaItemInput)
+        services.add_agenda_item(meeting=meeting, title=data["title"], notes=data["notes"], actor=request.user)
+        return self.respond_with(meeting)
+
+    @extend_schema(request=serializers.AgendaMoveInput, summary="Move an agenda item one place up or down")
+    @action(detail=True, methods=["post"], url_path="move-agenda-item")
+    def move_agenda_item(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.action_input(serializers.AgendaMoveInput)
+        item = self.agenda_item(meeting, data["item"])
+        services.move_agenda_item(item=item, direction=data["direction"], actor=request.user)
+        return self.respond_with(meeting)
+
+    @extend_schema(request=serializers.AgendaItemRef, summary="Remove an agenda item (its history keeps it)")
+    @action(detail=True, methods=["post"], url_path="remove-agenda-item")
+    def remove_agenda_item(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.action_input(serializers.AgendaItemRef)
+        services.remove_agenda_item(item=self.agenda_item(meeting, data["item"]), actor=request.user)
+        return self.respond_with(meeting)
+
+    def agenda_item(self, meeting: Meeting, pk: int) -> AgendaItem:
+        item = restrict(AgendaItem.objects.filter(meeting=meeting), self.request.user).filter(pk=pk).first()
+        if item is None:
+            raise ValidationError({"item": _("This is not an item of the meeting's agenda.")})
+        return item
 
     @extend_schema(request=serializers.MinutesInput, summary="Edit the minutes (circulated minutes return to draft)")
     @action(detail=True, methods=["post"])
@@ -157,6 +239,21 @@ class MeetingViewSet(RecordViewSet):
         services.record_minutes_vote(meeting=meeting, member=seat, actor=request.user)
         return self.respond_with(meeting)
 
+    @extend_schema(
+        request=serializers.ContactVoteInput,
+        summary="Record the vote of a vendor contact present at the meeting who does not sign in",
+        description="By those who keep the committee's record; the vote keeps who recorded it and when.",
+    )
+    @action(detail=True, methods=["post"], url_path="record-vote")
+    def record_vote(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.action_input(serializers.ContactVoteInput)
+        member = members_seen_by(request.user, meeting.committee_id).filter(pk=data["member"]).first()
+        if member is None:
+            raise ValidationError({"member": _("Only members present at the meeting vote on its minutes.")})
+        services.record_contact_vote(meeting=meeting, member=member, actor=request.user)
+        return self.respond_with(meeting)
+
 
 class DecisionViewSet(RecordViewSet):
     """Decisions are numbered in their meeting; approved minutes get none and keep theirs unchanged."""
@@ -177,7 +274,8 @@ class DecisionViewSet(RecordViewSet):
 
 
 class ActionItemViewSet(RecordViewSet):
-    """The actions' `action_rule` applies to action items of an audit finding alone (no committee's record)."""
+    """An action item of a meeting is the committee's record; one of an audit finding alone is written by
+    those who follow findings up (CommitteeKeepsTheRecord)."""
 
     queryset = ActionItem.objects.all()
     serializer_class = serializers.ActionItemSerializer
@@ -190,24 +288,30 @@ class ActionItemViewSet(RecordViewSet):
         self.check_object_permissions(self.request, ActionItem(meeting=meeting, finding=data.get("finding")))
         return services.create_action_item(**data, created_by=self.request.user)
 
+    def perform_update(self, serializer) -> None:
+        """A new due date is on the meeting's day or later (governance.services.update_action_item)."""
+        serializer.instance = services.update_action_item(
+            item=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
     @extend_schema(request=None, summary="Start an open action item")
-    @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
+    @action(detail=True, methods=["post"], action_rule=may_change_finding_action)
     def start(self, request, pk=None):
         return self.respond_with(services.start_action_item(item=self.get_object(), actor=request.user))
 
     @extend_schema(request=None, summary="Close an action item (done)")
-    @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
+    @action(detail=True, methods=["post"], action_rule=may_change_finding_action)
     def close(self, request, pk=None):
         return self.respond_with(services.close_action_item(item=self.get_object(), actor=request.user))
 
-    @extend_schema(request=serializers.CancellationInput, summary="Cancel an action item, with an optional reason")
-    @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
+    @extend_schema(request=serializers.CancellationInput, summary="Cancel an open action item, with the reason")
+    @action(detail=True, methods=["post"], action_rule=may_change_finding_action)
     def cancel(self, request, pk=None):
         item = self.get_object()
         data = self.action_input(serializers.CancellationInput)
         return self.respond_with(services.cancel_action_item(item=item, reason=data["reason"], actor=request.user))
 
     @extend_schema(request=None, summary="Reopen a done or cancelled action item")
-    @action(detail=True, methods=["post"], action_rule=has_model_permission(ActionItem, "change"))
+    @action(detail=True, methods=["post"], action_rule=may_change_finding_action)
     def reopen(self, request, pk=None):
         return self.respond_with(services.reopen_action_item(item=self.get_object(), actor=request.user))

@@ -644,13 +644,14 @@ class Validator:
             if status == StatementStatus.APPROVED:
                 message = gettext_noop(
                     "The penalty statement of {month} is “{status}”, so its data can no longer change. "
-                    "To correct it, enter the correction as an adjustment in the data of the next open month, "
-                    "or ask procurement to reopen the statement."
+                    "To correct it, ask procurement to reopen the statement: once the data is corrected, it is "
+                    "recomputed and approved again."
                 )
             else:  # invoiced: never reopened
                 message = gettext_noop(
                     "The penalty statement of {month} is “{status}”, so its data can no longer change. "
-                    "To correct it, enter the correction as an adjustment in the data of the next open month."
+                    "An invoiced month stays as invoiced: procurement can excuse its days with an exclusion, whose "
+                    "difference is carried into the next open statement as an adjustment."
                 )
             return Reason(message, {"month": date_param(month, None), "status": {"statement_status": status}})
         return Period(month, day)

@@ -1,17 +1,31 @@
 """The back office records decisions and action items through governance.services, and leaves approved
 minutes as they are: a refusal is a form error and nothing is written."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
 from governance.choices import MeetingStatus, MinutesStatus
-from governance.models import ActionItem
-from tests.factories import ActionItemFactory, DecisionFactory, MeetingFactory, UserFactory
+from governance.models import ActionItem, AgendaItem
+from tests.factories import (
+    ActionItemFactory,
+    AgendaItemFactory,
+    AttendanceFactory,
+    CommitteeFactory,
+    CommitteeMemberFactory,
+    DecisionFactory,
+    FindingFactory,
+    MeetingFactory,
+    UserFactory,
+)
+from tests.governance.helpers import held_with_quorum
 
 pytestmark = pytest.mark.django_db
 
 ADD_DECISION = reverse("admin:governance_decision_add")
 ADD_ACTION_ITEM = reverse("admin:governance_actionitem_add")
+PAST = datetime.datetime(2025, 3, 10, 10, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
@@ -43,7 +57,7 @@ def _form_errors(response) -> list[str]:
 
 
 def test_a_decision_added_is_numbered_in_its_meeting_by_the_service(admin_client, administrator):
-    meeting = MeetingFactory(status=MeetingStatus.HELD)
+    meeting = held_with_quorum(MeetingFactory(scheduled_for=PAST))
     DecisionFactory(meeting=meeting, number=4)
 
     response = admin_client.post(ADD_DECISION, {"meeting": meeting.pk, "text": "Escalate CSL-2."})
@@ -103,7 +117,7 @@ def _action_item(**values) -> dict:
 
 
 def test_an_action_item_added_from_a_decision_belongs_to_the_decisions_meeting(admin_client, administrator):
-    decision = DecisionFactory()
+    decision = DecisionFactory(meeting=MeetingFactory(scheduled_for=PAST))
 
     response = admin_client.post(ADD_ACTION_ITEM, _action_item(decision=decision.pk))
 
@@ -169,3 +183,164 @@ def test_approved_minutes_are_not_restored_to_a_past_draft(admin_client):
     assert response.status_code == 403
     meeting.refresh_from_db()
     assert (meeting.minutes_status, meeting.minutes) == (MinutesStatus.APPROVED, "Draft.")
+
+
+# The record is kept by administrators and the committee's customer-side members, as on the pages ----------
+
+
+def outsider_of(committee, client):
+    """`client` signed in as the contract's vendor manager: a customer-side user who sees the committee
+    and whose role may change governance rows, but who does not sit on it."""
+    owner = committee.contract.owner
+    owner.is_staff = True
+    owner.save()
+    client.force_login(owner)
+    return client
+
+
+def test_a_customer_user_off_the_committee_does_not_change_its_meeting_in_the_back_office(client):
+    meeting = MeetingFactory(status=MeetingStatus.HELD, scheduled_for=PAST)
+    CommitteeMemberFactory(committee=meeting.committee)
+    url = reverse("admin:governance_meeting_change", args=[meeting.pk])
+
+    refused = outsider_of(meeting.committee, client).post(
+        url, {"committee": meeting.committee_id, "scheduled_for_0": "2025-03-10"}
+    )
+
+    assert refused.status_code == 403
+    meeting.refresh_from_db()
+    assert (meeting.status, meeting.scheduled_for) == (MeetingStatus.HELD, PAST)
+
+
+def test_a_meetings_status_and_attendance_are_read_only_in_the_back_office(client):
+    meeting = MeetingFactory(status=MeetingStatus.HELD, scheduled_for=PAST, minutes_status=MinutesStatus.CIRCULATED)
+    member = CommitteeMemberFactory(committee=meeting.committee, user__is_staff=True)
+    AttendanceFactory(meeting=meeting, member=member)
+    client.force_login(member.user)
+    url = reverse("admin:governance_meeting_change", args=[meeting.pk])
+
+    response = client.get(url)
+
+    assert "status" not in response.context["adminform"].form.fields
+    attendance = response.context["inline_admin_formsets"][1]
+    assert not (attendance.has_add_permission or attendance.has_change_permission)
+    client.post(
+        url,
+        {
+            "committee": meeting.committee_id,
+            "scheduled_for_0": "2025-03-10",
+            "scheduled_for_1": "10:00:00",
+            "status": MeetingStatus.PLANNED,
+            "location": "Video call",
+        },
+    )
+    meeting.refresh_from_db()
+    assert meeting.status == MeetingStatus.HELD
+
+
+def test_a_held_meetings_date_is_a_form_error_in_the_back_office(admin_client):
+    meeting = MeetingFactory(status=MeetingStatus.HELD, scheduled_for=PAST)
+    url = reverse("admin:governance_meeting_change", args=[meeting.pk])
+
+    response = admin_client.post(
+        url,
+        {
+            "committee": meeting.committee_id,
+            "scheduled_for_0": "2099-03-10",
+            "scheduled_for_1": "10:00:00",
+            "location": "Video call",
+            **_empty_inlines(),
+        },
+    )
+
+    assert _form_errors(response) == ["A held or cancelled meeting keeps its date; only a planned one is rescheduled."]
+    meeting.refresh_from_db()
+    assert meeting.scheduled_for == PAST
+
+
+def _empty_inlines() -> dict:
+    return {
+        f"{prefix}-{key}": value
+        for prefix in ("agenda_items", "attendances", "decisions", "action_items")
+        for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+    }
+
+
+def test_a_committees_cadence_changes_in_the_back_office_with_a_reason_kept_in_its_history(client):
+    committee = CommitteeFactory(quorum=3)
+    member = CommitteeMemberFactory(committee=committee, user__is_staff=True)
+    client.force_login(member.user)
+    url = reverse("admin:governance_committee_change", args=[committee.pk])
+    fields = {
+        "name": committee.name,
+        "tier": committee.tier,
+        "cadence": "annual",
+        "quorum": "1",
+        "terms_of_reference": "",
+        "is_active": "on",
+        "members-TOTAL_FORMS": "0",
+        "members-INITIAL_FORMS": "0",
+    }
+
+    without_reason = client.post(url, fields)
+    with_reason = client.post(url, {**fields, "reason": "Amendment 4: annual review"})
+
+    assert _form_errors(without_reason) == ["Say why the committee's cadence or quorum changes."]
+    assert with_reason.status_code == 302, _form_errors(with_reason)
+    committee.refresh_from_db()
+    assert (committee.cadence, committee.quorum) == ("annual", 1)
+    record = committee.history.latest()
+    assert (record.history_user, record.history_change_reason) == (member.user, "Amendment 4: annual review")
+
+
+def test_a_customer_user_off_the_committee_does_not_change_it_in_the_back_office(client):
+    committee = CommitteeFactory()
+    url = reverse("admin:governance_committee_change", args=[committee.pk])
+
+    assert (
+        outsider_of(committee, client).post(url, {"name": "x", "cadence": "annual", "quorum": "1"}).status_code == 403
+    )
+
+
+def test_a_findings_action_item_is_added_in_the_back_office_by_an_auditor_not_a_committee_member(client):
+    finding = FindingFactory()
+    auditor = UserFactory(role="auditor", is_staff=True)
+    finding.audit.audit_right.contract.auditors.add(auditor)
+    member = CommitteeMemberFactory(committee__contract=finding.audit.audit_right.contract, user__is_staff=True)
+    payload = _action_item(finding=finding.pk)
+
+    client.force_login(member.user)
+    refused = client.post(ADD_ACTION_ITEM, payload)
+    client.force_login(auditor)
+    added = client.post(ADD_ACTION_ITEM, payload)
+
+    assert _form_errors(refused) == ["Only those who follow audit findings up add their action items."]
+    assert added.status_code == 302
+    assert ActionItem.objects.get().created_by == auditor
+
+
+def test_the_agenda_is_read_only_on_the_meetings_back_office_page(admin_client):
+    """The agenda is written through governance.services (its order and history): the page only shows it."""
+    meeting = MeetingFactory(scheduled_for=datetime.datetime(2099, 3, 10, 10, tzinfo=datetime.UTC))
+    AgendaItemFactory(meeting=meeting, position=1, title="Service levels")
+
+    response = admin_client.get(reverse("admin:governance_meeting_change", args=[meeting.pk]))
+
+    agenda = response.context["inline_admin_formsets"][0]
+    assert agenda.opts.model is AgendaItem
+    assert not (agenda.has_add_permission or agenda.has_change_permission or agenda.has_delete_permission)
+
+
+def test_an_action_items_due_date_before_its_meetings_day_is_a_form_error_in_the_back_office(admin_client):
+    item = ActionItemFactory(meeting=MeetingFactory(scheduled_for=PAST), due_date=datetime.date(2025, 4, 1))
+    url = reverse("admin:governance_actionitem_change", args=[item.pk])
+    fields = {"title": item.title, "description": "", "owner": item.owner_id, "owner_contact": ""}
+
+    early = admin_client.post(url, {**fields, "due_date": "2025-01-15"})
+    later = admin_client.post(url, {**fields, "due_date": "2025-05-15"})
+
+    assert _form_errors(early) == ["The action is due on the meeting's day, 2025-03-10, or later."]
+    assert later.status_code == 302, _form_errors(later)
+    item.refresh_from_db()
+    assert item.due_date == datetime.date(2025, 5, 15)
+    assert item.history.latest().history_change_reason == "Changed: due_date"

@@ -19,7 +19,7 @@ from governance.choices import (
     MinutesApprovalMethod,
     MinutesStatus,
 )
-from governance.models import Attendance, Committee, Meeting
+from governance.models import AgendaItem, Attendance, Committee, Meeting
 from governance.selectors import committees_with_compliance, next_meeting_due, overdue_action_items
 from sla_tracker.choices import LineStatus, StatementStatus
 from tests.factories import (
@@ -36,6 +36,7 @@ from tests.factories import (
     StatementLineFactory,
     UserFactory,
 )
+from tests.governance.helpers import held_with_quorum
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -302,7 +303,7 @@ def test_a_correction_is_a_new_record_pointing_to_the_approved_minutes():
 
 
 def test_decisions_are_numbered_in_the_order_they_are_recorded_in_their_meeting():
-    meeting, user = MeetingFactory(), UserFactory()
+    meeting, user = held_with_quorum(MeetingFactory(scheduled_for=at(D(2025, 3, 10)))), UserFactory()
     DecisionFactory(meeting=MeetingFactory(), number=7)  # another meeting's numbers do not count
 
     first = services.record_decision(meeting=meeting, text="Adopt the recovery plan.", actor=user)
@@ -343,7 +344,7 @@ def test_approved_minutes_get_no_new_decision_and_keep_their_decisions_as_they_a
 
 
 def test_action_items_are_created_open_and_closing_records_when():
-    meeting = MeetingFactory()
+    meeting = MeetingFactory(scheduled_for=at(D(2025, 2, 10)))
     user = UserFactory()
     item = services.create_action_item(
         title="Send the plan", due_date=D(2025, 3, 1), owner=user, meeting=meeting, created_by=user
@@ -367,7 +368,7 @@ def test_an_action_item_cannot_skip_its_states():
         services.reopen_action_item(item=item, actor=item.created_by)
     services.close_action_item(item=item, actor=item.created_by)
     with pytest.raises(ValidationError, match="cannot become"):
-        services.cancel_action_item(item=item, actor=item.created_by)
+        services.cancel_action_item(item=item, actor=item.created_by, reason="Superseded")
 
 
 def test_an_action_item_without_owner_is_refused():
@@ -378,7 +379,7 @@ def test_an_action_item_without_owner_is_refused():
 
 
 def test_an_action_from_a_decision_belongs_to_the_decisions_meeting():
-    decision = DecisionFactory()
+    decision = DecisionFactory(meeting=MeetingFactory(scheduled_for=at(D(2025, 2, 10))))
     user = UserFactory()
     item = services.create_action_item(
         title="x", due_date=D(2025, 3, 1), owner=user, decision=decision, created_by=user
@@ -517,3 +518,152 @@ def test_the_attendance_recorded_before_its_history_was_kept_becomes_its_first_h
         "+",
     )
     assert first.history_change_reason == "Recorded before its history was kept"
+
+
+# Writing the agenda --------------------------------------------------------------------------------
+
+
+def _titles(meeting: Meeting) -> list[tuple[int, str]]:
+    return list(meeting.agenda_items.order_by("position").values_list("position", "title"))
+
+
+def test_agenda_items_are_added_moved_and_removed_with_their_history():
+    meeting, user = MeetingFactory(scheduled_for=at(D(2099, 3, 10))), UserFactory()
+    first, second, third = (
+        services.add_agenda_item(meeting=meeting, title=f" {title} ", notes=notes, actor=user)
+        for title, notes in (("Service levels", "March and April"), ("Staffing", ""), ("Any other business", ""))
+    )
+
+    services.move_agenda_item(item=third, direction="up", actor=user)
+    assert _titles(meeting) == [(1, "Service levels"), (2, "Any other business"), (3, "Staffing")]
+    services.remove_agenda_item(item=first, actor=user)
+    assert _titles(meeting) == [(1, "Any other business"), (2, "Staffing")]
+
+    assert first.notes == "March and April"
+    history = AgendaItem.history.filter(id=third.pk).order_by("history_date", "history_id")
+    assert [(row.history_change_reason, row.position, row.history_user) for row in history] == [
+        ("Added", 3, user),
+        ("Moved up", 2, user),
+        ("Renumbered", 1, user),
+    ]
+    assert [row.history_change_reason for row in second.history.order_by("history_date", "history_id")] == [
+        "Added",
+        "Renumbered",
+        "Renumbered",
+    ]
+    removed = AgendaItem.history.filter(id=first.pk).latest()
+    assert (removed.history_type, removed.history_change_reason, removed.history_user) == ("-", "Removed", user)
+
+
+def test_the_first_agenda_item_does_not_move_up_nor_the_last_down():
+    meeting, user = MeetingFactory(scheduled_for=at(D(2099, 3, 10))), UserFactory()
+    first = services.add_agenda_item(meeting=meeting, title="Service levels", actor=user)
+    last = services.add_agenda_item(meeting=meeting, title="Staffing", actor=user)
+
+    with pytest.raises(ValidationError, match="already first"):
+        services.move_agenda_item(item=first, direction="up", actor=user)
+    with pytest.raises(ValidationError, match="already last"):
+        services.move_agenda_item(item=last, direction="down", actor=user)
+    with pytest.raises(ValidationError, match="up or down"):
+        services.move_agenda_item(item=last, direction="sideways", actor=user)
+    assert _titles(meeting) == [(1, "Service levels"), (2, "Staffing")]
+
+
+def test_an_agenda_item_needs_a_title():
+    with pytest.raises(ValidationError) as refused:
+        services.add_agenda_item(meeting=MeetingFactory(), title="  ", actor=UserFactory())
+    assert "title" in refused.value.message_dict
+    assert not AgendaItem.objects.exists()
+
+
+def test_a_held_meetings_agenda_is_written_until_its_minutes_are_approved():
+    user = UserFactory()
+    held = MeetingFactory(status=MeetingStatus.HELD, minutes="Notes.", minutes_status=MinutesStatus.CIRCULATED)
+    services.add_agenda_item(meeting=held, title="Raised at the meeting", actor=user)
+
+    for meeting in (MeetingFactory(approved_minutes=True), MeetingFactory(status=MeetingStatus.CANCELLED)):
+        item = AgendaItem.objects.create(meeting=meeting, position=1, title="Service levels")
+        changes = {
+            "add": lambda meeting=meeting: services.add_agenda_item(meeting=meeting, title="Late item", actor=user),
+            "move": lambda item=item: services.move_agenda_item(item=item, direction="down", actor=user),
+            "remove": lambda item=item: services.remove_agenda_item(item=item, actor=user),
+            "propose": lambda meeting=meeting: services.propose_agenda(meeting=meeting, actor=user),
+        }
+        for name, change in changes.items():
+            with pytest.raises(ValidationError, match="agenda is closed"):
+                change()
+            assert _titles(meeting) == [(1, "Service levels")], name
+    assert _titles(held) == [(1, "Raised at the meeting")]
+
+
+def test_proposed_agenda_items_keep_who_proposed_them():
+    contract = ContractFactory()
+    meeting = MeetingFactory(committee=CommitteeFactory(contract=contract), scheduled_for=at(D(2025, 4, 15)))
+    PenaltyStatementFactory(contract=contract, month=D(2025, 3, 1))
+    user = UserFactory()
+
+    [item] = services.propose_agenda(meeting=meeting, actor=user, today=D(2025, 4, 15))
+
+    record = item.history.get()
+    assert (record.history_user, record.history_change_reason) == (user, f"Proposed ({item.source_key})")
+
+
+# An action item's due date, cancellation and reopening --------------------------------------------
+
+
+def test_a_meetings_action_is_due_on_the_meetings_day_or_later():
+    meeting, user = MeetingFactory(scheduled_for=at(D(2026, 11, 27))), UserFactory()
+
+    with pytest.raises(ValidationError) as refused:
+        services.create_action_item(
+            title="Send the plan", due_date=D(2026, 1, 15), owner=user, meeting=meeting, created_by=user
+        )
+    on_the_day = services.create_action_item(
+        title="Send the plan", due_date=D(2026, 11, 27), owner=user, meeting=meeting, created_by=user
+    )
+
+    assert refused.value.message_dict == {"due_date": ["The action is due on the meeting's day, 2026-11-27, or later."]}
+    assert on_the_day.due_date == D(2026, 11, 27)
+
+
+def test_a_new_due_date_before_the_meetings_day_is_refused_and_a_later_one_kept_in_history():
+    meeting, user = MeetingFactory(scheduled_for=at(D(2025, 3, 10))), UserFactory()
+    item = services.create_action_item(
+        title="Send the plan", due_date=D(2025, 4, 1), owner=user, meeting=meeting, created_by=user
+    )
+
+    with pytest.raises(ValidationError, match="2025-03-10, or later"):
+        services.update_action_item(item=item, due_date=D(2025, 3, 9), actor=user)
+    item = services.update_action_item(item=item, due_date=D(2025, 5, 2), title="Send the final plan", actor=user)
+
+    assert (item.due_date, item.title) == (D(2025, 5, 2), "Send the final plan")
+    record = item.history.latest()
+    assert (record.history_user, record.history_change_reason) == (user, "Changed: due_date, title")
+
+
+def test_an_older_item_due_before_its_meeting_still_changes_status():
+    """The due-date rule is checked when the date is written, not on every later change of the item."""
+    item = ActionItemFactory(meeting=MeetingFactory(scheduled_for=at(D(2025, 3, 10))), due_date=D(2025, 2, 14))
+
+    services.close_action_item(item=item, actor=item.created_by)
+    services.update_action_item(item=item, title="Renamed", actor=item.created_by)
+
+    item.refresh_from_db()
+    assert (item.status, item.title, item.due_date) == (ActionStatus.DONE, "Renamed", D(2025, 2, 14))
+
+
+def test_cancelling_an_action_item_needs_the_reason_kept_whole_until_it_is_reopened():
+    item = ActionItemFactory()
+    reason = "Superseded by the recovery plan agreed with the vendor's delivery director in the April review. " * 2
+
+    with pytest.raises(ValidationError, match=r"Say why the action item is cancelled\."):
+        services.cancel_action_item(item=item, actor=item.created_by, reason="   ")
+    item.refresh_from_db()
+    assert item.status == ActionStatus.OPEN
+    item = services.cancel_action_item(item=item, actor=item.created_by, reason=reason)
+    assert (item.status, item.cancellation_reason) == (ActionStatus.CANCELLED, reason.strip())
+    assert item.history.latest().history_change_reason == f"Cancelled: {reason.strip()}"[:100]
+
+    item = services.reopen_action_item(item=item, actor=item.created_by)
+    assert (item.status, item.closed_at, item.cancellation_reason) == (ActionStatus.OPEN, None, "")
+    assert item.history.filter(cancellation_reason=reason.strip()).exists()

@@ -7,9 +7,10 @@ import datetime
 import pytest
 
 from governance.choices import AttendanceStatus, MeetingStatus, MemberRole, MinutesStatus, Side
-from governance.models import ActionItem, Meeting, MinutesApproval
+from governance.models import ActionItem, AgendaItem, Meeting, MinutesApproval
 from tests.factories import (
     ActionItemFactory,
+    AgendaItemFactory,
     AttendanceFactory,
     CommitteeFactory,
     CommitteeMemberFactory,
@@ -78,7 +79,8 @@ def test_a_committee_member_reads_the_dashboard_and_adds_an_action_item(page, li
 
 def test_a_vendor_member_reads_the_minutes_and_votes_to_approve_them(page, live_server):  # noqa: F811
     statement = make_statement()
-    committee = CommitteeFactory(contract=statement.contract, name="Acme service review")
+    # The vendor member alone makes the quorum: the minutes are approved by their vote.
+    committee = CommitteeFactory(contract=statement.contract, name="Acme service review", quorum=1)
     CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR)
     vendor_user = VendorUserFactory(vendor=statement.contract.vendor)
     seat = CommitteeMemberFactory(committee=committee, user=vendor_user, side=Side.VENDOR)
@@ -111,3 +113,101 @@ def test_a_vendor_member_reads_the_minutes_and_votes_to_approve_them(page, live_
         "## Service levels\nCSL-1 missed in March.",
     )
     assert MinutesApproval.objects.get().member == seat
+
+
+# The chart's legend names each line by a line: solid for the measured values, dashed for the target.
+LEGEND_ITEMS = """(canvas) => Chart.getChart(canvas).legend.legendItems.map(
+  (item) => [item.text, item.pointStyle, item.lineDash || []]
+)"""
+# True when the page is no wider than the window (nothing to scroll sideways).
+NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+
+
+def _review_with_a_record():
+    """A held April meeting reviewing March, with an agenda, attendance, action items of both tables and
+    circulated minutes: the dashboard with all its tables and forms."""
+    statement = make_statement()
+    committee = CommitteeFactory(contract=statement.contract, name="Acme service review")
+    chair = CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR)
+    previous = MeetingFactory(
+        committee=committee,
+        scheduled_for=datetime.datetime(2025, 3, 10, 10, tzinfo=datetime.UTC),
+        status=MeetingStatus.HELD,
+    )
+    meeting = MeetingFactory(
+        committee=committee,
+        scheduled_for=datetime.datetime(2025, 4, 15, 10, tzinfo=datetime.UTC),
+        status=MeetingStatus.HELD,
+        minutes="## Service levels\nCSL-1 missed in March.",
+        minutes_status=MinutesStatus.CIRCULATED,
+    )
+    AttendanceFactory(meeting=meeting, member=chair, status=AttendanceStatus.PRESENT)
+    AgendaItemFactory(meeting=meeting, position=1, title="Statement of March: credits and the cap")
+    AgendaItemFactory(meeting=meeting, position=2, title="Staffing plan for the summer peak")
+    older = ActionItemFactory(meeting=previous, title="Root-cause analysis of the telephony outage")
+    ActionItem.objects.filter(pk=older.pk).update(created_at=previous.scheduled_for)
+    ActionItemFactory(
+        meeting=meeting, title="Send the CSL-1 recovery plan", owner=chair.user, due_date=datetime.date(2025, 5, 15)
+    )
+    return committee, chair, meeting
+
+
+def test_the_trend_charts_legend_shows_line_swatches(page, live_server):  # noqa: F811
+    _committee, chair, meeting = _review_with_a_record()
+
+    sign_in(page, live_server, chair.user)
+    page.goto(f"{live_server.url}/committees/meetings/{meeting.pk}/")
+    canvas = page.wait_for_selector("canvas.scorecard-chart")
+    page.wait_for_function(f"({CANVAS_HAS_PIXELS})(document.querySelector('canvas.scorecard-chart'))")
+
+    assert canvas.evaluate(LEGEND_ITEMS) == [["Measured", "line", []], ["Target", "line", [6, 4]]]
+    shot(page, "committee-chart-legend")
+
+
+def test_the_meeting_and_committee_pages_do_not_scroll_sideways_on_a_phone(page, live_server):  # noqa: F811
+    committee, chair, meeting = _review_with_a_record()
+
+    sign_in(page, live_server, chair.user)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url, ready in (
+        (f"/committees/meetings/{meeting.pk}/", "#meeting-actions"),
+        (f"/committees/{committee.pk}/", "#past-meetings"),
+    ):
+        page.goto(f"{live_server.url}{url}")
+        page.wait_for_selector(ready)
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert page.evaluate(NO_SIDEWAYS_SCROLL), (url, widths)
+        shot(page, "committee-phone-" + url.strip("/").replace("/", "-"))
+
+
+def test_a_member_writes_the_agenda_and_cancels_an_action_with_a_reason(page, live_server):  # noqa: F811
+    _committee, chair, meeting = _review_with_a_record()
+    item = ActionItem.objects.get(meeting=meeting)
+
+    sign_in(page, live_server, chair.user)
+    page.goto(f"{live_server.url}/committees/meetings/{meeting.pk}/")
+    page.click("[data-action=add-agenda-item]")
+    page.fill("#agenda-form [name=title]", "Any other business")
+    page.click("#agenda-form button[type=submit]")
+    page.wait_for_selector("#agenda >> text=Any other business")
+    page.click("#agenda li:nth-child(3) [data-testid=agenda-up]")
+    page.wait_for_selector("#agenda li:nth-child(2) >> text=Any other business")
+    assert list(AgendaItem.objects.filter(meeting=meeting).order_by("position").values_list("title", flat=True)) == [
+        "Statement of March: credits and the cap",
+        "Any other business",
+        "Staffing plan for the summer peak",
+    ]
+
+    row = f"#meeting-actions [data-action-item='{item.pk}']"
+    page.click(f"{row} [data-testid=action-cancel]")
+    page.fill(f"{row} textarea[name=reason]", "Superseded by the recovery plan of decision 2")
+    page.click(f"{row} [data-testid=action-cancel-confirm]")
+    page.wait_for_selector(f"{row} >> text=Superseded by the recovery plan of decision 2")
+    shot(page, "committee-action-cancelled")
+    item.refresh_from_db()
+    assert (item.status, item.cancellation_reason) == ("cancelled", "Superseded by the recovery plan of decision 2")
+
+    page.click(f"{row} [data-testid=action-reopen]")
+    page.wait_for_selector(f"{row} [data-action-status=open]")
+    item.refresh_from_db()
+    assert item.status == "open"

@@ -21,7 +21,7 @@ from governance.choices import (
     MinutesStatus,
     Side,
 )
-from governance.models import ActionItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
+from governance.models import ActionItem, AgendaItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
 from tests.factories import (
     ActionItemFactory,
     AgendaItemFactory,
@@ -37,6 +37,7 @@ from tests.factories import (
     VendorFactory,
     VendorUserFactory,
 )
+from tests.governance.helpers import held_with_quorum
 from tests.web.conftest import make_statement
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +72,12 @@ class Committee:
 @pytest.fixture
 def review():
     return Committee()
+
+
+def recorded_at_the_previous_meeting(review, finding):
+    """``finding`` as recorded at the previous meeting (its history says when)."""
+    finding.history.update(history_date=review.previous.scheduled_for)
+    return finding
 
 
 def raised_at_the_previous_meeting(review, row):
@@ -207,18 +214,14 @@ def test_the_dashboard_shows_penalties_disputes_actions_findings_and_dates(chair
     overdue = ActionItemFactory(meeting=review.previous, title="Overdue action", due_date=datetime.date(2025, 2, 1))
     for item in (later, overdue):
         raised_at_the_previous_meeting(review, item)
-    FindingFactory(
-        audit__audit_right__contract=review.contract,
-        severity=Severity.HIGH,
-        title="Abandons miscounted",
-        due_date=datetime.date(2099, 1, 1),
-    )
-    FindingFactory(
-        audit__audit_right__contract=review.contract,
-        severity=Severity.LOW,
-        title="Late access removal",
-        due_date=datetime.date(2025, 2, 1),
-    )
+    for severity, title, due in (
+        (Severity.HIGH, "Abandons miscounted", datetime.date(2099, 1, 1)),
+        (Severity.LOW, "Late access removal", datetime.date(2025, 2, 1)),
+    ):
+        recorded_at_the_previous_meeting(
+            review,
+            FindingFactory(audit__audit_right__contract=review.contract, severity=severity, title=title, due_date=due),
+        )
 
     response = chair_client.get(review.url())
 
@@ -326,7 +329,7 @@ def test_a_member_edits_circulates_and_approves_the_minutes_as_chair(chair_clien
     review.meeting.refresh_from_db()
     assert review.meeting.minutes_status == MinutesStatus.CIRCULATED
 
-    response = chair_client.post(review.url("approve"), follow=True)
+    response = chair_client.post(review.url("approve"), {"confirm": "final"}, follow=True)
     review.meeting.refresh_from_db()
     assert review.meeting.minutes_status == MinutesStatus.APPROVED
     assert review.meeting.minutes_approved_by == review.chair
@@ -377,7 +380,7 @@ def test_a_member_who_is_not_chair_cannot_approve(client, review):
     client.force_login(member)
     assert 'data-action="approve"' not in client.get(review.url()).content.decode()
 
-    response = client.post(review.url("approve"), follow=True)
+    response = client.post(review.url("approve"), {"confirm": "final"}, follow=True)
 
     review.meeting.refresh_from_db()
     assert review.meeting.minutes_status == MinutesStatus.CIRCULATED
@@ -394,6 +397,7 @@ def test_only_the_chair_is_offered_to_approve_circulated_minutes_alone(chair_cli
 
 
 def test_a_member_records_a_decision_and_an_action_item_from_it(chair_client, review):
+    held_with_quorum(review.meeting)
     chair_client.post(review.url("decision"), {"text": "The vendor presents a recovery plan."})
     decision = Decision.objects.get(meeting=review.meeting)
     assert decision.number == 1
@@ -450,7 +454,9 @@ def test_a_member_starts_then_cancels_an_action_item_and_a_closed_one_cannot_sta
     chair_client.post(reverse("governance:action-start", args=[item.pk]), {"meeting": review.meeting.pk})
     item.refresh_from_db()
     assert item.status == ActionStatus.IN_PROGRESS
-    chair_client.post(reverse("governance:action-cancel", args=[item.pk]), {"meeting": review.meeting.pk})
+    chair_client.post(
+        reverse("governance:action-cancel", args=[item.pk]), {"meeting": review.meeting.pk, "reason": "Superseded"}
+    )
     item.refresh_from_db()
     assert item.status == ActionStatus.CANCELLED and item.closed_at is not None
 
@@ -499,6 +505,7 @@ def test_a_non_member_who_sees_the_committee_cannot_change_it(client, review):
 
 def test_an_administrator_may_change_any_meeting(client, review):
     client.force_login(UserFactory(administrator=True))
+    held_with_quorum(review.meeting)
 
     client.post(review.url("decision"), {"text": "Escalate to the executive committee."})
 
@@ -556,7 +563,7 @@ MEETING_CHANGES = {
     "propose-agenda": (MinutesStatus.CIRCULATED, {}),
     "minutes": (MinutesStatus.CIRCULATED, {"minutes": "Credits for October waived by the client."}),
     "circulate": (MinutesStatus.DRAFT, {}),
-    "approve": (MinutesStatus.CIRCULATED, {}),
+    "approve": (MinutesStatus.CIRCULATED, {"confirm": "final"}),
     "correction": (MinutesStatus.APPROVED, {"minutes": "Credits for October waived by the client."}),
     "decision": (MinutesStatus.CIRCULATED, {"text": "Credits for October waived by the client."}),
     "action-item": (MinutesStatus.CIRCULATED, {"title": "Waive the October credits", "due_date": "2025-05-15"}),
@@ -581,6 +588,8 @@ def test_a_vendor_member_cannot_change_the_meeting_and_nothing_changes(client, r
 def test_the_chair_still_makes_each_change_a_vendor_member_is_refused(chair_client, review, vendor_member, action):
     status, form = MEETING_CHANGES[action]
     _set_minutes(review, status)
+    if action == "decision":
+        held_with_quorum(review.meeting)
     before = _record(review)
 
     response = chair_client.post(review.url(action), {**form, "owner": f"user:{review.chair.pk}"}, follow=True)
@@ -619,6 +628,7 @@ def test_a_vendor_member_cannot_close_an_action_item_of_the_clients_staff(client
 
 @pytest.mark.parametrize("status", [MinutesStatus.DRAFT, MinutesStatus.CIRCULATED, MinutesStatus.APPROVED])
 def test_the_dashboard_of_a_vendor_member_shows_no_form_to_change_the_record(client, review, vendor_member, status):
+    held_with_quorum(review.meeting)  # the vote is offered where the meeting made its quorum
     _set_minutes(review, status)
     item = ActionItemFactory(meeting=review.previous)
     client.force_login(vendor_member)
@@ -805,3 +815,423 @@ def test_a_vendor_member_neither_holds_nor_cancels_the_meeting(client, review, v
     review.meeting.refresh_from_db()
     assert review.meeting.status == MeetingStatus.PLANNED
     assert list(Attendance.objects.filter(meeting=review.meeting).values_list("status", flat=True)) == ["present"]
+
+
+# The pack reads no outside resource; the minutes show no outside image -------------------------------
+
+
+def test_the_minutes_drop_images_from_other_sites_and_keep_links():
+    from governance.minutes import render_minutes
+
+    html = render_minutes(
+        "![c](http://127.0.0.1:8199/x.png) ![p](//tracker.example/p.gif) <img src='/\\evil.example/y'> "
+        "![logo](/static/img/logo.png) [the report](https://example.com/report)"
+    )
+
+    assert "127.0.0.1" not in html and "tracker.example" not in html and "evil.example" not in html
+    assert '<img alt="logo" src="/static/img/logo.png">' in html
+    assert '<a href="https://example.com/report" rel="noopener noreferrer">the report</a>' in html
+
+
+def test_the_packs_renderer_reads_the_apps_static_files_and_nothing_else(monkeypatch):
+    import urllib.request
+
+    from config.pdf import StaticFilesOnly
+
+    opened = []
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", lambda self, *args, **kwargs: opened.append(args))
+    fetcher = StaticFilesOnly("http://testserver/")
+
+    static = fetcher("http://testserver/static/governance/scorecard.js")
+    for url in (
+        "http://127.0.0.1:8199/x.png",
+        "http://testserver/media/secret.pdf",
+        "http://testserver/static/../config/settings/base.py",
+        "file:///etc/passwd",
+    ):
+        with pytest.raises(ValueError):
+            fetcher(url)
+
+    assert static.read().strip() and static.content_type == "text/javascript"
+    assert opened == []
+
+
+def test_the_pack_of_minutes_naming_an_outside_image_requests_nothing(chair_client, review, monkeypatch):
+    import urllib.request
+
+    opened = []
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", lambda self, *args, **kwargs: opened.append(args))
+    Meeting.objects.filter(pk=review.meeting.pk).update(minutes="![c](http://127.0.0.1:8199/x.png)\n\nNotes.")
+
+    response = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk]))
+
+    assert response.content.startswith(b"%PDF")
+    assert opened == []
+
+
+# Quorum, penalties, findings as of the day, cancellations and corrections on the pages ---------------------
+
+
+def test_the_dashboard_and_pack_say_whether_the_quorum_was_met_and_explain_the_net(chair_client, review):
+    AttendanceFactory(meeting=review.meeting, status=AttendanceStatus.PRESENT)
+
+    page = chair_client.get(review.url()).content.decode()
+    pack = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk])).content
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pack)).pages)
+
+    assert 'data-quorum="not-met"' in page and "Quorum not met: 1 member present of 2 needed" in page
+    assert "Quorum not met" in text
+    penalties = page.split('id="penalties"')[1].split("</table>")[0]
+    assert "Earn-backs" in penalties and "Bonuses" in penalties and "200.00" in penalties
+    assert "Earn-backs" in text and "Bonuses" in text
+    assert 'id="decision-form"' not in page  # no decision without the quorum
+    held_with_quorum(review.meeting)
+    assert 'data-quorum="met"' in chair_client.get(review.url()).content.decode()
+
+
+def test_a_past_meetings_findings_are_those_open_on_its_day(chair_client, review):
+    before = FindingFactory(audit__audit_right__contract=review.contract, title="Recorded before")
+    before.history.update(history_date=at(datetime.date(2025, 4, 1)))
+    after = FindingFactory(audit__audit_right__contract=review.contract, title="Recorded after")
+    after.history.update(history_date=at(datetime.date(2025, 5, 1)))
+
+    response = chair_client.get(review.url())
+
+    shown = [f.title for _label, _severity, found in response.context["findings_by_severity"] for f in found]
+    assert shown == ["Recorded before"]
+    assert 'data-testid="findings-as-of"' in response.content.decode()
+
+
+def test_a_cancelled_meetings_whole_reason_is_shown_on_its_dashboard_and_committee_page(chair_client, review):
+    planned = MeetingFactory(committee=review.committee, scheduled_for=at(datetime.date(2099, 5, 15)))
+    reason = "The vendor's delivery director is on leave and the March statement is still in review. " * 2
+
+    chair_client.post(reverse("governance:meeting-action", args=[planned.pk, "cancel"]), {"reason": reason})
+
+    dashboard = chair_client.get(reverse("governance:meeting", args=[planned.pk])).content.decode()
+    committee = chair_client.get(reverse("governance:committee", args=[review.committee.pk])).content.decode()
+    assert reason.strip().replace("'", "&#x27;") in dashboard
+    assert reason.strip().replace("'", "&#x27;") in committee
+
+
+def test_approved_minutes_show_no_action_item_form(chair_client, review):
+    _set_minutes(review, MinutesStatus.APPROVED)
+
+    page = chair_client.get(review.url()).content.decode()
+    refused = chair_client.post(
+        review.url("action-item"), {"title": "Late", "owner": f"user:{review.chair.pk}", "due_date": "2025-05-15"}
+    )
+
+    assert 'id="action-item-form"' not in page
+    assert refused.status_code == 302
+    assert not ActionItem.objects.filter(meeting=review.meeting).exists()
+
+
+def test_a_correction_is_listed_as_the_correction_of_the_meeting_it_corrects(chair_client, review):
+    _set_minutes(review, MinutesStatus.APPROVED)
+    MeetingFactory(
+        committee=review.committee,
+        scheduled_for=at(datetime.date(2025, 5, 2)),
+        status=MeetingStatus.HELD,
+        corrects=review.meeting,
+    )
+
+    page = chair_client.get(reverse("governance:committee", args=[review.committee.pk])).content.decode()
+    past = page.split('id="past-meetings"')[1].split("</table>")[0]
+    [row] = [row for row in past.split("<tr>") if "Correction of the minutes of" in row]
+
+    assert "<td>Correction" in row and "As at the corrected meeting" in row
+    assert "Held" not in row and "No quorum" not in row
+
+
+def test_the_vote_of_a_vendor_contact_is_recorded_on_the_dashboard(chair_client, review):
+    held_with_quorum(review.meeting)
+    contact = CommitteeMemberFactory(committee=review.committee, vendor_contact=True)
+    AttendanceFactory(meeting=review.meeting, member=contact, status=AttendanceStatus.PRESENT)
+    _set_minutes(review, MinutesStatus.CIRCULATED)
+    Meeting.objects.filter(pk=review.meeting.pk).update(minutes_circulation=1)
+
+    page = chair_client.get(review.url()).content.decode()
+    chair_client.post(review.url("contact-vote"), {"member": contact.pk})
+
+    assert 'id="contact-vote-form"' in page
+    approval = MinutesApproval.objects.get(meeting=review.meeting)
+    assert (approval.member, approval.recorded_by) == (contact, review.chair)
+
+
+def test_a_meeting_that_lacked_its_quorum_offers_no_vote_on_its_minutes(client, review, vendor_member):
+    _set_minutes(review, MinutesStatus.CIRCULATED)  # the vendor member alone was present, of a quorum of 2
+    client.force_login(vendor_member)
+
+    page = client.get(review.url()).content.decode()
+
+    assert 'data-action="vote"' not in page
+    assert 'data-quorum="not-met"' in page
+
+
+# Writing the agenda on the meeting page -------------------------------------------------------------
+
+
+def _agenda(review) -> list[str]:
+    return list(review.meeting.agenda_items.order_by("position").values_list("title", flat=True))
+
+
+def test_a_member_writes_moves_and_removes_agenda_items_of_a_planned_meeting(chair_client, review):
+    Meeting.objects.filter(pk=review.meeting.pk).update(
+        status=MeetingStatus.PLANNED, scheduled_for=at(datetime.date(2099, 4, 15))
+    )
+    page = chair_client.get(review.url()).content.decode()
+    assert 'id="agenda-form"' in page
+
+    for title in ("Service levels", "Staffing", "Any other business"):
+        added = chair_client.post(review.url("agenda-item"), {"title": title, "notes": f"About {title.lower()}"})
+        assert added.status_code == 302
+    items = {item.title: item for item in review.meeting.agenda_items.all()}
+    chair_client.post(review.url("agenda-move"), {"item": items["Any other business"].pk, "direction": "up"})
+    assert _agenda(review) == ["Service levels", "Any other business", "Staffing"]
+    chair_client.post(review.url("agenda-move"), {"item": items["Service levels"].pk, "direction": "down"})
+    removed = chair_client.post(review.url("agenda-remove"), {"item": items["Staffing"].pk}, follow=True)
+
+    assert _agenda(review) == ["Any other business", "Service levels"]
+    page = removed.content.decode()
+    assert "“Staffing” was taken off the agenda." in page
+    agenda = page.split('id="agenda"')[1].split("</ol>")[0]
+    assert agenda.index("Any other business") < agenda.index("Service levels") and "About service levels" in agenda
+    assert agenda.count('data-testid="agenda-remove"') == 2
+    assert agenda.count('data-testid="agenda-up"') == agenda.count('data-testid="agenda-down"') == 1
+    assert {row.history_user for row in AgendaItem.history.all()} == {review.chair}
+
+
+def test_an_agenda_item_without_title_shows_the_form_error(chair_client, review):
+    response = chair_client.post(review.url("agenda-item"), {"title": "", "notes": "x"})
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode().split('id="agenda-form"')[1]
+    assert not review.meeting.agenda_items.exists()
+
+
+def test_an_approved_or_cancelled_meetings_agenda_offers_no_change_and_refuses_one(chair_client, review):
+    item = AgendaItemFactory(meeting=review.meeting, position=1, title="Service levels")
+    for status, minutes in ((MeetingStatus.HELD, MinutesStatus.APPROVED), (MeetingStatus.CANCELLED, "draft")):
+        Meeting.objects.filter(pk=review.meeting.pk).update(
+            status=status, minutes_status=minutes, minutes_approved_by=review.chair, minutes_approved_at=timezone.now()
+        )
+
+        page = chair_client.get(review.url()).content.decode()
+        refused = chair_client.post(review.url("agenda-remove"), {"item": item.pk}, follow=True)
+
+        assert 'id="agenda-form"' not in page and 'data-testid="agenda-remove"' not in page
+        assert "its agenda is closed" in refused.content.decode()
+        assert _agenda(review) == ["Service levels"]
+
+
+def test_a_vendor_member_neither_sees_nor_makes_agenda_changes(client, review, vendor_member):
+    item = AgendaItemFactory(meeting=review.meeting, position=1, title="Service levels")
+    client.force_login(vendor_member)
+
+    page = client.get(review.url()).content.decode()
+    responses = [
+        client.post(review.url("agenda-item"), {"title": "Vendor's point"}),
+        client.post(review.url("agenda-move"), {"item": item.pk, "direction": "down"}),
+        client.post(review.url("agenda-remove"), {"item": item.pk}),
+    ]
+
+    assert 'id="agenda-form"' not in page and 'data-testid="agenda-remove"' not in page
+    assert [response.status_code for response in responses] == [403, 403, 403]
+    assert _agenda(review) == ["Service levels"]
+
+
+def test_an_item_of_another_meetings_agenda_is_404(chair_client, review):
+    other = AgendaItemFactory(meeting=review.previous, position=1)
+
+    assert chair_client.post(review.url("agenda-remove"), {"item": other.pk}).status_code == 404
+    assert chair_client.post(review.url("agenda-remove"), {"item": "x"}).status_code == 404
+    assert AgendaItem.objects.filter(pk=other.pk).exists()
+
+
+def test_proposing_when_nothing_is_new_is_information_not_success(chair_client, review):
+    chair_client.post(review.url("propose-agenda"), follow=True)
+    before = _agenda(review)
+
+    response = chair_client.post(review.url("propose-agenda"), follow=True)
+
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "info"
+    assert message.message.startswith("Nothing to propose:")
+    assert "0 agenda items" not in response.content.decode()
+    assert _agenda(review) == before
+
+
+# Cancelling and reopening an action item ----------------------------------------------------------------
+
+
+def test_cancelling_an_action_item_asks_for_the_reason_and_shows_it(chair_client, review):
+    item = ActionItemFactory(meeting=review.meeting, due_date=datetime.date(2099, 1, 1))
+    url = reverse("governance:action-cancel", args=[item.pk])
+
+    page = chair_client.get(review.url()).content.decode()
+    refused = chair_client.post(url, {"meeting": review.meeting.pk, "reason": " "}, follow=True)
+    item.refresh_from_db()
+    assert item.status == ActionStatus.OPEN
+    done = chair_client.post(url, {"meeting": review.meeting.pk, "reason": "Superseded by decision 2"}, follow=True)
+
+    panel = page.split('data-testid="action-cancel-panel"')[1].split("</details>")[0]
+    assert f'action="{url}"' in panel and 'name="reason"' in panel and "required" in panel
+    assert "Say why the action item is cancelled." in refused.content.decode()
+    item.refresh_from_db()
+    assert (item.status, item.cancellation_reason) == (ActionStatus.CANCELLED, "Superseded by decision 2")
+    actions = done.content.decode().split('id="meeting-actions"')[1].split("</table>")[0]
+    assert "Superseded by decision 2" in actions
+
+
+def test_a_done_or_cancelled_action_item_is_reopened_on_the_meeting_page(chair_client, review, vendor_member):
+    item = ActionItemFactory(
+        meeting=review.meeting,
+        due_date=datetime.date(2099, 1, 1),
+        status=ActionStatus.CANCELLED,
+        closed_at=timezone.now(),
+        cancellation_reason="Superseded",
+    )
+    url = reverse("governance:action-reopen", args=[item.pk])
+    assert f'action="{url}"' in chair_client.get(review.url()).content.decode()
+
+    chair_client.force_login(vendor_member)
+    assert chair_client.post(url, {"meeting": review.meeting.pk}).status_code == 403
+    chair_client.force_login(review.chair)
+    response = chair_client.post(url, {"meeting": review.meeting.pk}, follow=True)
+
+    item.refresh_from_db()
+    assert (item.status, item.closed_at, item.cancellation_reason) == (ActionStatus.OPEN, None, "")
+    assert "The action item is open again." in response.content.decode()
+    assert item.history.latest().history_user == review.chair
+
+
+# An action item's due date and overdue flag --------------------------------------------------------------
+
+
+def test_an_action_item_due_before_the_meetings_day_is_refused(chair_client, review):
+    page = chair_client.get(review.url()).content.decode()
+
+    response = chair_client.post(
+        review.url("action-item"),
+        {"title": "Send the plan", "owner": f"user:{review.chair.pk}", "due_date": "2025-01-15"},
+        follow=True,
+    )
+
+    assert 'min="2025-04-15"' in page.split('id="action-item-form"')[1].split("</form>")[0]
+    assert "The action is due on the meeting&#x27;s day, 2025-04-15, or later." in response.content.decode()
+    assert not ActionItem.objects.filter(meeting=review.meeting).exists()
+
+
+def test_an_overdue_item_has_the_same_status_in_both_tables_of_the_page(chair_client, review):
+    item = ActionItemFactory(meeting=review.meeting, title="Send the plan", due_date=datetime.date(2025, 5, 1))
+    ActionItem.objects.filter(pk=item.pk).update(created_at=review.meeting.scheduled_for)  # raised in the meeting
+
+    response = chair_client.get(review.url())
+
+    page = response.content.decode()
+    committee = page.split('id="open-actions"')[1].split("</table>")[0]
+    meeting = page.split('id="meeting-actions"')[1].split("</table>")[0]
+    for table in (committee, meeting):
+        row = table.split(f'data-action-item="{item.pk}"')[1].split("</tr>")[0]
+        assert 'data-action-status="open">Open</span>' in row
+        assert 'data-testid="action-overdue">Overdue</span>' in row
+
+
+# The minutes' votes and the chair's approval --------------------------------------------------------------
+
+
+def test_votes_on_circulated_minutes_say_so_far_and_how_many_are_needed(client, review, vendor_member):
+    held_with_quorum(review.meeting)  # the chair and the vendor member present: two votes needed
+    _set_minutes(review, MinutesStatus.CIRCULATED)
+    client.force_login(vendor_member)
+
+    before = client.get(review.url()).content.decode()
+    after = client.post(review.url("vote"), follow=True).content.decode()
+
+    assert "No member has voted to approve yet." in before and "(0 of 2 votes needed" in before
+    votes = after.split('id="minutes-votes">')[1].split("</p>")[0]
+    assert f"Voted to approve so far: {vendor_member}" in votes
+    assert "(1 of 2 votes needed: every member present approves.)" in votes
+    assert "Approved by" not in votes
+
+
+def test_approving_as_chair_asks_for_confirmation(chair_client, review):
+    _set_minutes(review, MinutesStatus.CIRCULATED)
+
+    page = chair_client.get(review.url()).content.decode()
+    unconfirmed = chair_client.post(review.url("approve"), follow=True)
+
+    panel = page.split('id="approve-panel"')[1].split("</details>")[0]
+    assert 'data-action="approve-confirm"' in panel and 'name="confirm" value="final"' in panel
+    assert "Confirm the approval: approved minutes are final." in unconfirmed.content.decode()
+    review.meeting.refresh_from_db()
+    assert review.meeting.minutes_status == MinutesStatus.CIRCULATED
+
+
+# The pack's attendance and the meeting's date -------------------------------------------------------------
+
+
+def test_the_pack_lists_who_was_present_excused_and_absent_with_the_quorum(chair_client, review):
+    chair_seat = CommitteeMember.objects.get(user=review.chair)
+    AttendanceFactory(meeting=review.meeting, member=chair_seat, status=AttendanceStatus.PRESENT)
+    excused = AttendanceFactory(meeting=review.meeting, status=AttendanceStatus.EXCUSED)
+    absent = AttendanceFactory(meeting=review.meeting, status=AttendanceStatus.ABSENT)
+
+    pack = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk])).content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pack)).pages)
+    text = " ".join(text.split())
+
+    assert "Attendance" in text
+    assert "Quorum not met: 1 member present of 2 needed" in text
+    for member, status in ((chair_seat, "Present"), (excused.member, "Excused"), (absent.member, "Absent")):
+        assert f"{member.user} {member.get_role_display()} {member.get_side_display()} {status}" in text
+
+
+def test_the_pack_of_a_planned_meeting_says_the_attendance_is_not_recorded(chair_client, review):
+    Meeting.objects.filter(pk=review.meeting.pk).update(status=MeetingStatus.PLANNED)
+
+    pack = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk])).content
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pack)).pages)
+
+    assert "Attendance not recorded yet." in text
+
+
+def test_the_meetings_date_and_time_read_the_same_in_title_heading_and_pack(chair_client, review):
+    when = "April 15, 2025, noon"  # 10:00 UTC in Paris, in the language's DATETIME_FORMAT
+
+    page = chair_client.get(review.url()).content.decode()
+    pack = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk])).content
+    text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(pack)).pages).split())
+
+    title = page.split("<title>")[1].split("</title>")[0]
+    heading = page.split("<h1")[1].split("</h1>")[0]
+    breadcrumb = page.split('class="breadcrumb-item active" aria-current="page">')[1].split("</li>")[0]
+    assert when in title and when in heading and breadcrumb == when
+    assert "04/15/2025" not in title + heading
+    assert f"Acme service review: pack for the meeting of {when}" in text
+
+
+# The trend charts -------------------------------------------------------------------------------------------
+
+
+def test_months_without_statements_show_a_sentence_instead_of_empty_charts(chair_client, review):
+    review.statement.lines.all().delete()
+    review.statement.delete()
+
+    page = chair_client.get(review.url()).content.decode()
+
+    assert 'id="charts-empty"' in page
+    assert "scorecard-chart" not in page
+
+
+def test_only_service_levels_with_a_month_to_draw_get_a_chart(chair_client, review):
+    ServiceLevelFactory(contract=review.contract, code="CSL-9")  # no statement line in March
+
+    response = chair_client.get(review.url())
+
+    page = response.content.decode()
+    drawn = [row.level.code for row in response.context["charted_rows"]]
+    assert len(response.context["scorecard"]) == len(drawn) + 1 and "CSL-9" not in drawn
+    assert page.count('class="scorecard-chart"') == len(drawn)
+    assert 'id="charts-empty"' not in page
