@@ -1,30 +1,64 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import ScopedAdminMixin
-from audits import services
+from audits import permissions, services
 from audits.models import Audit, AuditRight, Finding
-from config.admin import ReadOnlyHistoryMixin, ReadOnlyInline, ServiceAdminMixin
+from config.admin import ReadOnlyInline, ServiceAdminMixin
 from contracts.admin import add_contract_inline
 
 
-class AuditRightInline(admin.TabularInline):
+class AuditRightInline(ReadOnlyInline):
+    """The contract's audit clauses, added and changed on their own page (audits.services keeps why)."""
+
     model = AuditRight
-    extra = 0
     fields = ("clause_reference", "audits_per_year", "notice", "notice_unit", "cost_bearer")
-    show_change_link = True
 
 
 add_contract_inline(AuditRightInline)
 
 
+class AuditRightForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=100,
+        required=False,
+        help_text=_("Required once audits were planned under the clause; kept in its history."),
+    )
+
+    class Meta:
+        model = AuditRight
+        fields = services.AUDIT_RIGHT_FIELDS
+
+
 @admin.register(AuditRight)
-class AuditRightAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class AuditRightAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """An audit right is a contract term: administrators and whoever edits contract terms add and change
+    it (audits.permissions.edits_audit_rights), through audits.services, which keeps who, when and why."""
+
+    form = AuditRightForm
     list_display = ("contract", "clause_reference", "audits_per_year", "notice", "notice_unit", "cost_bearer")
     list_filter = ("cost_bearer", "notice_unit")
     search_fields = ("contract__reference", "clause_reference", "clause_text")
     list_select_related = ("contract",)
+    add_fields = services.AUDIT_RIGHT_FIELDS
+
+    def has_add_permission(self, request) -> bool:
+        return permissions.edits_audit_rights(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return permissions.edits_audit_rights(request.user)
+
+    def create_with_service(self, request, data: dict) -> AuditRight:
+        return services.create_audit_right(**{name: data[name] for name in self.add_fields}, actor=request.user)
+
+    def update_with_service(self, request, obj: AuditRight, data: dict) -> AuditRight:
+        changes = {name: value for name, value in data.items() if name != "change_reason"}
+        return services.change_audit_right(
+            right=obj, changes=changes, reason=data.get("change_reason", ""), actor=request.user
+        )
 
 
 class FindingInline(ReadOnlyInline):
@@ -53,7 +87,8 @@ class AuditAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 @admin.register(Finding)
 class FindingAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Findings are recorded by audits.services.record_finding (numbered, due after the clause's
-    remediation days); their due date, plan and status change through the API's actions."""
+    remediation days); their due date, plan and status change through the API's actions, and what they
+    say through audits.services.update_finding (refused once settled)."""
 
     list_display = ("__str__", "severity", "status", "due_date", "owner")
     list_filter = ("severity", "status")
@@ -65,14 +100,15 @@ class FindingAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None:
-            due_date = form_class.base_fields["due_date"]
-            due_date.required = False
-            due_date.help_text = _("Leave empty: the clause's remediation days for the severity.")
-        elif "vendor_contact" in form_class.base_fields:  # the audited vendor's contacts only (Finding.clean)
+        if (
+            obj is not None and "vendor_contact" in form_class.base_fields
+        ):  # the audited vendor's contacts only (Finding.clean)
             contacts = form_class.base_fields["vendor_contact"]
             contacts.queryset = contacts.queryset.filter(vendor_id=obj.audit.audit_right.contract.vendor_id)
         return form_class
 
     def create_with_service(self, request, data: dict) -> Finding:
         return services.record_finding(**data, actor=request.user)
+
+    def update_with_service(self, request, obj: Finding, data: dict) -> Finding:
+        return services.update_finding(finding=obj, changes=data, actor=request.user)

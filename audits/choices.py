@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditType(models.TextChoices):
@@ -34,6 +35,17 @@ class AuditStatus(models.TextChoices):
     FIELDWORK = "fieldwork", _("Fieldwork")
     REPORTED = "reported", _("Reported")
     CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", pgettext_lazy("audit status", "Cancelled")
+
+    @classmethod
+    def cancellable_values(cls) -> list[str]:
+        """An audit is cancelled before its fieldwork starts."""
+        return [cls.PLANNED, cls.NOTIFIED]
+
+    @classmethod
+    def reschedulable_values(cls) -> list[str]:
+        """An audit's fieldwork moves to other dates until it starts."""
+        return [cls.PLANNED, cls.NOTIFIED]
 
 
 class Severity(models.TextChoices):

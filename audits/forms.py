@@ -1,22 +1,32 @@
 """Forms of the audit pages: the list's filters, planning an audit, recording a finding, and the input
-of each action. They give the types and choices; the rules are the services' (audits.services)."""
+of each action. They give the types and choices; the rules are the services' (audits.services), which
+check a row's own rules and the business rules together, so one submit shows every problem they find,
+each under its field.
+
+Every form here marks its required fields and a field with an error as invalid (Bootstrap's is-invalid,
+its messages under it: audits/_form_fields.html). The override reason is a field of administrators'
+forms only (audits.services.may_override)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms.boundfield import BoundField
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import restrict
 from audits import services
 from audits.choices import AuditStatus
-from audits.models import Audit, Finding
+from audits.models import Audit, AuditRight, Finding
 from contracts.models import Contract, VendorContact
 
 DATE = {"type": "date", "class": "form-control"}
 TEXT = {"class": "form-control"}
 TEXTAREA = {"rows": 3, "class": "form-control"}
 SELECT = {"class": "form-select"}
+# A date input's value is ISO whatever the language (the browser shows it in the user's format).
+ISO_DATE = "%Y-%m-%d"
 
 OVERRIDE_HELP = _(
     "Administrators only: why the audit goes ahead although the contract's audit right refuses it "
@@ -27,6 +37,45 @@ OVERRIDE_HELP = _(
 def internal_users():
     """Who may lead an audit or own a finding: active internal accounts (as the API offers)."""
     return get_user_model().objects.filter(is_active=True, vendor__isnull=True).order_by("first_name", "last_name")
+
+
+def model_field(model, name: str, widget: forms.Widget, **kwargs) -> forms.Field:
+    """The form field of a model's field (its type, choices, label and help text), without the model's
+    validation, which the service runs with its own rules."""
+    return model._meta.get_field(name).formfield(widget=widget, **kwargs)
+
+
+class MarksInvalid(BoundField):
+    """A field whose input was refused carries Bootstrap's is-invalid next to its widget's classes."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            widget = widget or self.field.widget
+            classes = attrs.get("class", widget.attrs.get("class", ""))
+            attrs["class"] = f"{classes} is-invalid".strip()
+        return attrs
+
+
+class AuditForm(forms.Form):
+    """A form of the audit pages, for `user` acting on `audit` (when there is one)."""
+
+    required_css_class = "required"
+    bound_field_class = MarksInvalid
+
+    def __init__(self, *args, user=None, audit: Audit | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.audit = audit
+        if "override_reason" in self.fields and not services.may_override(user):
+            del self.fields["override_reason"]
+
+    @property
+    def has_required_fields(self) -> bool:
+        return any(field.required for field in self.fields.values())
+
+    @property
+    def has_field_errors(self) -> bool:
+        return any(name != NON_FIELD_ERRORS for name in self.errors)
 
 
 class AuditFilterForm(forms.Form):
@@ -49,90 +98,127 @@ class AuditFilterForm(forms.Form):
         self.fields["contract"].queryset = restrict(Contract.objects.all(), user).order_by("reference")
 
 
-class PlanAuditForm(forms.ModelForm):
-    """The input of audits.services.plan_audit (the fields of the API's AuditPlanInput)."""
-
-    override_reason = forms.CharField(
-        label=_("Override reason"),
-        required=False,
-        help_text=OVERRIDE_HELP,
-        widget=forms.Textarea(attrs=TEXTAREA),
+def _override_reason() -> forms.CharField:
+    return forms.CharField(
+        label=_("Override reason"), required=False, help_text=OVERRIDE_HELP, widget=forms.Textarea(attrs=TEXTAREA)
     )
 
-    class Meta:
-        model = Audit
-        # The right is the page's; the override reason is the field declared above.
-        fields = [name for name in services.AUDIT_PLAN_INPUT_FIELDS if name not in ("audit_right", "override_reason")]
-        widgets = {
-            "reference": forms.TextInput(attrs=TEXT),
-            "audit_type": forms.Select(attrs=SELECT),
-            "auditor_kind": forms.Select(attrs=SELECT),
-            "auditor_name": forms.TextInput(attrs=TEXT),
-            "lead_auditor": forms.Select(attrs=SELECT),
-            "scope_description": forms.Textarea(attrs=TEXTAREA),
-            "fieldwork_start": forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
-            "fieldwork_end": forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
-        }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["lead_auditor"].queryset = internal_users()
-        self.fields["lead_auditor"].label = _("Lead auditor")
+class PlanAuditForm(AuditForm):
+    """The input of audits.services.plan_audit (AUDIT_PLAN_INPUT_FIELDS; the right is the page's).
+
+    The audit types and auditors offered are the clause's when it lists them; an administrator, who may
+    override the clause, is offered all of them, those outside the clause named so."""
+
+    reference = model_field(Audit, "reference", forms.TextInput(attrs=TEXT))
+    audit_type = model_field(Audit, "audit_type", forms.Select(attrs=SELECT))
+    auditor_kind = model_field(Audit, "auditor_kind", forms.Select(attrs=SELECT))
+    auditor_name = model_field(Audit, "auditor_name", forms.TextInput(attrs=TEXT))
+    lead_auditor = model_field(
+        Audit, "lead_auditor", forms.Select(attrs=SELECT), queryset=internal_users(), label=_("Lead auditor")
+    )
+    scope_description = model_field(Audit, "scope_description", forms.Textarea(attrs=TEXTAREA))
+    fieldwork_start = model_field(Audit, "fieldwork_start", forms.DateInput(attrs=DATE, format=ISO_DATE))
+    fieldwork_end = model_field(Audit, "fieldwork_end", forms.DateInput(attrs=DATE, format=ISO_DATE))
+    override_reason = _override_reason()
+
+    def __init__(self, *args, right: AuditRight, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        overrides = services.may_override(user)
+        _offer(self.fields["audit_type"], allowed=right.scopes, all_named=overrides)
+        _offer(self.fields["auditor_kind"], allowed=right.allowed_auditors, all_named=overrides)
 
 
-class FindingForm(forms.ModelForm):
-    """The input of audits.services.record_finding (the fields of the API's FindingInput)."""
+def _offer(field: forms.ChoiceField, *, allowed: list[str], all_named: bool) -> None:
+    """Offer the `allowed` choices only (all when the clause lists none), or with `all_named` every
+    choice, those not allowed named so."""
+    if not allowed:
+        return
+    if all_named:
+        field.choices = [
+            (value, label if not value or value in allowed else _("%(label)s (outside the clause)") % {"label": label})
+            for value, label in field.choices
+        ]
+    else:
+        field.choices = [(value, label) for value, label in field.choices if not value or value in allowed]
 
-    class Meta:
-        model = Finding
-        fields = [name for name in services.FINDING_INPUT_FIELDS if name != "audit"]  # the audit is the page's
-        widgets = {
-            "title": forms.TextInput(attrs=TEXT),
-            "severity": forms.Select(attrs=SELECT),
-            "description": forms.Textarea(attrs=TEXTAREA),
-            "clause_breached": forms.TextInput(attrs=TEXT),
-            "discrepancy_pct": forms.NumberInput(attrs=TEXT),
-            "recovery_amount": forms.NumberInput(attrs=TEXT),
-            "owner": forms.Select(attrs=SELECT),
-            "vendor_contact": forms.Select(attrs=SELECT),
-            "addressed_to_vendor": forms.CheckboxInput(attrs={"class": "form-check-input"}),
-            "due_date": forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
-        }
+
+class FindingForm(AuditForm):
+    """The input of audits.services.record_finding (FINDING_INPUT_FIELDS; the audit is the page's)."""
+
+    title = model_field(Finding, "title", forms.TextInput(attrs=TEXT))
+    severity = model_field(Finding, "severity", forms.Select(attrs=SELECT))
+    description = model_field(Finding, "description", forms.Textarea(attrs=TEXTAREA))
+    clause_breached = model_field(Finding, "clause_breached", forms.TextInput(attrs=TEXT))
+    discrepancy_pct = model_field(Finding, "discrepancy_pct", forms.NumberInput(attrs=TEXT))
+    recovery_amount = model_field(Finding, "recovery_amount", forms.NumberInput(attrs=TEXT))
+    owner = model_field(Finding, "owner", forms.Select(attrs=SELECT), queryset=internal_users(), label=_("Owner"))
+    vendor_contact = model_field(Finding, "vendor_contact", forms.Select(attrs=SELECT))
+    addressed_to_vendor = model_field(
+        Finding, "addressed_to_vendor", forms.CheckboxInput(attrs={"class": "form-check-input"})
+    )
 
     def __init__(self, *args, audit: Audit, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = internal_users()
-        self.fields["owner"].label = _("Owner")
+        super().__init__(*args, user=user, audit=audit, **kwargs)
         self.fields["vendor_contact"].queryset = restrict(
             VendorContact.objects.filter(vendor_id=audit.audit_right.contract.vendor_id), user
-        )
-        self.fields["due_date"].required = False
-        self.fields["due_date"].help_text = _(
-            "Leave empty: the clause's remediation days for the severity, from the report date (or today)."
         )
 
 
 # The input of each action, named as the service's arguments ----------------------------------------
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(AuditForm):
     """A bare confirmation (the action needs no input)."""
 
 
-class NoticeForm(forms.Form):
-    notice_date = forms.DateField(label=_("Notice sent on"), widget=forms.DateInput(attrs=DATE))
-    override_reason = forms.CharField(
-        label=_("Override reason"), required=False, help_text=OVERRIDE_HELP, widget=forms.Textarea(attrs=TEXTAREA)
+class NoticeForm(AuditForm):
+    notice_date = forms.DateField(label=_("Notice sent on"), widget=forms.DateInput(attrs=DATE, format=ISO_DATE))
+    override_reason = _override_reason()
+
+
+class RescheduleForm(AuditForm):
+    """The fieldwork's new dates (the current ones to start from) and why it moves."""
+
+    fieldwork_start = model_field(Audit, "fieldwork_start", forms.DateInput(attrs=DATE, format=ISO_DATE))
+    fieldwork_end = model_field(Audit, "fieldwork_end", forms.DateInput(attrs=DATE, format=ISO_DATE))
+    reason = forms.CharField(
+        label=_("Why the fieldwork moves"),
+        help_text=_("Kept on the audit and in its history."),
+        widget=forms.Textarea(attrs=TEXTAREA),
     )
+    override_reason = _override_reason()
+
+    def __init__(self, *args, audit: Audit, **kwargs):
+        super().__init__(*args, audit=audit, **kwargs)
+        self.initial.setdefault("fieldwork_start", audit.fieldwork_start)
+        self.initial.setdefault("fieldwork_end", audit.fieldwork_end)
 
 
-class ReportForm(forms.Form):
-    report_date = forms.DateField(label=_("Report date"), widget=forms.DateInput(attrs=DATE))
+class ReportForm(AuditForm):
+    report_date = forms.DateField(label=_("Report date"), widget=forms.DateInput(attrs=DATE, format=ISO_DATE))
     report_summary = forms.CharField(label=_("Report summary"), widget=forms.Textarea(attrs={**TEXTAREA, "rows": 5}))
 
 
-class DueDateForm(forms.Form):
-    due_date = forms.DateField(label=_("New remediation due date"), widget=forms.DateInput(attrs=DATE))
+class CancelAuditForm(AuditForm):
+    reason = forms.CharField(
+        label=_("Why the audit is cancelled"),
+        help_text=_("Kept on the audit and in its history."),
+        widget=forms.Textarea(attrs=TEXTAREA),
+    )
+
+
+class VerifyForm(AuditForm):
+    note = forms.CharField(
+        label=_("Verification note"),
+        required=False,
+        help_text=_("What the verification checked (optional); shown with the finding."),
+        widget=forms.Textarea(attrs=TEXTAREA),
+    )
+
+
+class DueDateForm(AuditForm):
+    due_date = forms.DateField(label=_("New remediation due date"), widget=forms.DateInput(attrs=DATE, format=ISO_DATE))
     reason = forms.CharField(
         label=_("Reason"),
         help_text=_("Kept in the finding's history."),
@@ -140,7 +226,7 @@ class DueDateForm(forms.Form):
     )
 
 
-class RemediationPlanForm(forms.Form):
+class RemediationPlanForm(AuditForm):
     plan = forms.CharField(
         label=_("Remediation plan"),
         widget=forms.Textarea(attrs={**TEXTAREA, "rows": 5}),
@@ -148,7 +234,7 @@ class RemediationPlanForm(forms.Form):
     )
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(AuditForm):
     evidence = forms.CharField(
         label=_("Evidence of remediation"),
         help_text=_("What was done, and where the proof is."),
@@ -157,7 +243,7 @@ class EvidenceForm(forms.Form):
     )
 
 
-class RiskAcceptanceForm(forms.Form):
+class RiskAcceptanceForm(AuditForm):
     reason = forms.CharField(
         label=_("Why the risk is accepted"),
         help_text=_("Kept in the finding's history."),

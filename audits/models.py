@@ -1,10 +1,13 @@
 """Audit rights (the contract clause), audits carried out under them, and their findings."""
 
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -19,6 +22,11 @@ from audits.choices import (
 )
 from contracts.choices import Currency
 from contracts.models import Contract, VendorContact
+
+
+def local_today() -> datetime.date:
+    """Today in the project's time zone (the day a finding is recorded unless the service says)."""
+    return timezone.localdate()
 
 
 class AuditRight(models.Model):
@@ -118,6 +126,16 @@ class Audit(models.Model):
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    cancellation_reason = models.TextField(_("why the audit was cancelled"), blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    reschedule_reason = models.TextField(
+        _("why the fieldwork was rescheduled"),
+        blank=True,
+        help_text=_("The reason of the latest move of the fieldwork's dates; each move is in the audit's history."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     history = HistoricalRecords()
@@ -148,6 +166,12 @@ class Audit(models.Model):
                 | (~Q(override_reason="") & Q(overridden_by__isnull=False)),
                 violation_error_message=_("An override records its reason and who allowed it."),
             ),
+            models.CheckConstraint(
+                name="audit_cancellation_recorded",
+                condition=~Q(status=AuditStatus.CANCELLED)
+                | (~Q(cancellation_reason="") & Q(cancelled_by__isnull=False, cancelled_at__isnull=False)),
+                violation_error_message=_("A cancelled audit records why, who cancelled it and when."),
+            ),
         ]
         indexes = [models.Index(fields=["audit_right", "fieldwork_start"], name="audit_right_year_idx")]
 
@@ -155,9 +179,16 @@ class Audit(models.Model):
         return f"{self.reference} ({self.get_audit_type_display()})"
 
     def clean(self) -> None:
+        """The field-level form of the constraints a user can break, so that the message sits under its field."""
         super().clean()
+        errors = {}
         if self.lead_auditor is not None and self.lead_auditor.vendor_id is not None:
-            raise ValidationError({"lead_auditor": _("The lead auditor is on the customer's side, not a vendor user.")})
+            errors["lead_auditor"] = _("The lead auditor is on the customer's side, not a vendor user.")
+        start, end = self.fieldwork_start, self.fieldwork_end
+        if start is not None and end is not None and end < start:
+            errors["fieldwork_end"] = _("Fieldwork cannot end before it starts.")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def contract(self) -> Contract:
@@ -198,7 +229,20 @@ class Finding(models.Model):
     addressed_to_vendor = models.BooleanField(
         _("addressed to the vendor"), default=True, help_text=_("The vendor's users can see this finding.")
     )
+    recorded_on = models.DateField(
+        _("recorded on"),
+        default=local_today,
+        help_text=_("A finding recorded after the report counts its remediation days from this day."),
+    )
     due_date = models.DateField(_("remediation due"))
+    due_date_set_by_hand = models.BooleanField(
+        _("due date set by hand"),
+        default=False,
+        help_text=_(
+            "Changed with a reason; otherwise the clause's remediation days count from the report, or from "
+            "the day the finding is recorded if later."
+        ),
+    )
     status = models.CharField(_("status"), max_length=20, choices=FindingStatus.choices, default=FindingStatus.OPEN)
     remediation_plan = models.TextField(_("remediation plan"), blank=True)
     evidence = models.TextField(_("evidence of remediation"), blank=True)
@@ -207,6 +251,8 @@ class Finding(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    verification_note = models.TextField(_("verification note"), blank=True)
+    risk_acceptance_reason = models.TextField(_("why the risk was accepted"), blank=True)
 
     history = HistoricalRecords()
 
@@ -240,5 +286,7 @@ class Finding(models.Model):
         contact, audit = self.vendor_contact, self.audit if self.audit_id else None
         if contact is not None and audit is not None and contact.vendor_id != audit.audit_right.contract.vendor_id:
             errors["vendor_contact"] = _("This contact works for another vendor than the audited contract's.")
+        if self.recovery_amount is not None and self.recovery_amount < 0:
+            errors["recovery_amount"] = _("The amount to recover cannot be negative.")
         if errors:
             raise ValidationError(errors)

@@ -16,6 +16,10 @@ The customer audits and the vendor is audited. So:
   permissions they never hold). A finding not addressed to their vendor, or of another vendor, is not
   theirs; scoping (accounts.scoping) already hides it, so they get a 404 before this rule is asked.
 
+An audit right is a term of its contract, not the auditors' to change: administrators and whoever edits
+contract terms (the contracts app's change permission, accounts.roles) create and change it
+(`edits_audit_rights`), in the API, the back office and the services alike.
+
 Steps are named as the API's finding actions (audits.api.views.FindingViewSet), which the web pages'
 actions name too (audits.views.FINDING_ACTIONS).
 """
@@ -34,6 +38,18 @@ ACCEPT_RISK = "accept_risk"
 FINDING_STEPS = frozenset({DUE_DATE, PLAN_REMEDIATION, REMEDIATE, VERIFY, ACCEPT_RISK})
 # What the vendor's side does with the findings addressed to it: answer them.
 VENDOR_STEPS = frozenset({PLAN_REMEDIATION, REMEDIATE})
+EDIT_CONTRACT_TERMS = "contracts.change_contract"
+
+
+def edits_audit_rights(user) -> bool:
+    """Whether `user` may create or change an audit right: an administrator or whoever edits contract
+    terms, on the customer's side (auditors audit under the clause; they do not write it)."""
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and user.is_active
+        and not user.is_vendor_user
+        and user.has_perm(EDIT_CONTRACT_TERMS)
+    )
 
 
 def follows_up_findings(user) -> bool:

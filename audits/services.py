@@ -8,6 +8,21 @@ audit. Every write is atomic, validated with full_clean() and recorded in the mo
 A finding's steps (due date, plan, remediation, verification, risk acceptance) are refused with
 PermissionDenied to an actor audits.permissions does not allow: the customer's side takes them all, the
 vendor's users only answer the findings addressed to their vendor (plan and remediation).
+
+An audit right is a term of its contract: only administrators and whoever edits contract terms
+(audits.permissions.edits_audit_rights) create or change one, never the auditors who audit under it; a
+change to a clause that audits were planned under says why, and the audits' pages show it.
+
+A finding's remediation due date comes from the clause: its severity's remediation days counted from
+the audit's report date, or from the day the finding is recorded when that is later (a finding recorded
+after the report is not born overdue); until the report exists they count from the recording day, and
+the report counts them again. It is not an input when the finding is recorded; a different date is set
+afterwards with change_finding_due_date (a reason, today or later), after which the report no longer
+moves it. A settled finding (verified or risk-accepted) is frozen.
+
+A refusal names every problem it can at once, each under the field it concerns (the model's own rules
+and the clause's together), and the steps' preconditions are functions the pages ask before offering a
+step (start_fieldwork_refusal, close_refusal).
 """
 
 from __future__ import annotations
@@ -15,7 +30,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import formats, timezone
@@ -24,8 +39,9 @@ from django.utils.translation import ngettext
 
 from accounts.choices import Role
 from audits import permissions
-from audits.choices import AuditStatus, FindingStatus, NoticeUnit
+from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, NoticeUnit
 from audits.models import Audit, AuditRight, Finding
+from audits.selectors import RESCHEDULED
 from contracts.dates import contract_year, days_of_notice
 
 # The fields only these services write (read-only in the API and the back office): what the audit
@@ -42,6 +58,10 @@ AUDIT_SERVICE_FIELDS = (
     "cost_recoverable",
     "override_reason",
     "overridden_by",
+    "cancellation_reason",
+    "cancelled_by",
+    "cancelled_at",
+    "reschedule_reason",
 )
 # What plan_audit takes from the person planning an audit (the API's input, the admin's add form, the page).
 AUDIT_PLAN_INPUT_FIELDS = (
@@ -68,12 +88,13 @@ FINDING_INPUT_FIELDS = (
     "owner",
     "vendor_contact",
     "addressed_to_vendor",
-    "due_date",
 )
 FINDING_SERVICE_FIELDS = (
     "audit",
     "number",
+    "recorded_on",
     "due_date",
+    "due_date_set_by_hand",
     "discrepancy_pct",
     "status",
     "remediation_plan",
@@ -81,14 +102,106 @@ FINDING_SERVICE_FIELDS = (
     "remediated_at",
     "verified_by",
     "verified_at",
+    "verification_note",
+    "risk_acceptance_reason",
+)
+# What update_finding changes on a finding not yet settled (the API's PATCH, the back office's change page).
+FINDING_EDITABLE_FIELDS = tuple(
+    name for name in FINDING_INPUT_FIELDS if name != "audit" and name not in FINDING_SERVICE_FIELDS
+)
+# The terms of an audit right (the API's and the back office's input of create_audit_right / change_audit_right).
+AUDIT_RIGHT_FIELDS = (
+    "contract",
+    "clause_reference",
+    "clause_text",
+    "audits_per_year",
+    "notice",
+    "notice_unit",
+    "scopes",
+    "allowed_auditors",
+    "cost_bearer",
+    "cost_shift_threshold_pct",
+    "remediation_days_critical",
+    "remediation_days_high",
+    "remediation_days_medium",
+    "remediation_days_low",
+    "records_retention_years",
 )
 
 
 def _save(instance, *, actor, reason: str) -> None:
+    instance.full_clean()
+    _record(instance, actor=actor, reason=reason)
+
+
+def _record(instance, *, actor, reason: str) -> None:
+    """Save an instance already validated, with who and why in its history."""
     instance._history_user = actor
     instance._change_reason = reason[:100]
-    instance.full_clean()
     instance.save()
+
+
+def _merged(*error_dicts: dict) -> dict[str, list]:
+    merged: dict[str, list] = {}
+    for errors in error_dicts:
+        for field, messages in errors.items():
+            merged.setdefault(field, []).extend(messages)
+    return merged
+
+
+def _validate_with(instance, errors: dict) -> None:
+    """Validate `instance` (its fields, clean() and constraints) and raise its errors together with
+    `errors` (the business rules'), so that one refusal names every problem of the input."""
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        errors = _merged(exc.update_error_dict({}), errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _changed_fields(instance, changes: dict) -> list[str]:
+    return [name for name, value in changes.items() if getattr(instance, name) != value]
+
+
+# Audit rights: contract terms ---------------------------------------------------------------------
+
+
+def _check_edits_audit_rights(actor) -> None:
+    if not permissions.edits_audit_rights(actor):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def create_audit_right(*, actor, **terms) -> AuditRight:
+    """Add an audit clause to a contract (administrators and whoever edits contract terms)."""
+    _check_edits_audit_rights(actor)
+    right = AuditRight(**terms)
+    _save(right, actor=actor, reason="Created")
+    return right
+
+
+@transaction.atomic
+def change_audit_right(*, right: AuditRight, changes: dict, actor, reason: str = "") -> AuditRight:
+    """Change the terms of an audit clause (administrators and whoever edits contract terms).
+
+    The clause stays with its contract. Once audits were planned under it, the change says why: the
+    audits were checked against the former terms, and their pages show what changed since, by whom and
+    why (the clause's history). Nothing is written when nothing changes."""
+    _check_edits_audit_rights(actor)
+    right = AuditRight.objects.select_for_update().get(pk=right.pk)
+    changed = _changed_fields(right, changes)
+    if not changed:
+        return right
+    if "contract" in changed:
+        raise ValidationError({"contract": _("An audit right stays with its contract; add one to the other contract.")})
+    reason = reason.strip()
+    if not reason and right.audits.exists():
+        raise ValidationError({"change_reason": _("Audits were planned under this clause: say why its terms change.")})
+    for name in changed:
+        setattr(right, name, changes[name])
+    _save(right, actor=actor, reason=reason or "Changed: " + ", ".join(changed))
+    return right
 
 
 # Validation against the right ----------------------------------------------------------------------
@@ -102,35 +215,49 @@ def right_violations(
     fieldwork_start: datetime.date,
     notice_date: datetime.date,
     exclude_audit_id: int | None = None,
-) -> list[str]:
-    """What an audit would breach in the clause: scope, who may audit, notice, audits this contract year.
+    notice_field: str = "fieldwork_start",
+) -> dict[str, list[str]]:
+    """What an audit would breach in the clause (scope, who may audit, notice, audits this contract
+    year), by the field each concerns: the notice under `notice_field` (the fieldwork's start when the
+    notice is assumed sent today, the notice date when it was recorded), the year's allowance under the
+    fieldwork's start.
 
-    Audits allowed by an override do not use up the year's allowance (they were outside the right).
+    Audits allowed by an override do not use up the year's allowance (they were outside the right), nor
+    do cancelled audits (they did not take place).
     """
-    problems = []
+    problems: dict[str, list[str]] = {}
     if right.scopes and audit_type not in right.scopes:
-        problems.append(_("The clause does not allow a %(type)s audit.") % {"type": audit_type})
+        problems.setdefault("audit_type", []).append(
+            _("The clause does not allow audits of this type (%(type)s).") % {"type": _label(AuditType, audit_type)}
+        )
     if right.allowed_auditors and auditor_kind not in right.allowed_auditors:
-        problems.append(_("The clause does not allow this auditor (%(kind)s).") % {"kind": auditor_kind})
+        problems.setdefault("auditor_kind", []).append(
+            _("The clause does not allow this auditor (%(kind)s).") % {"kind": _label(Auditor, auditor_kind)}
+        )
     business = right.notice_unit == NoticeUnit.BUSINESS_DAYS
     given = days_of_notice(notice_date, fieldwork_start, business_days=business)
     if given < right.notice:
-        problems.append(
+        problems.setdefault(notice_field, []).append(
             _("Notice of %(given)s is shorter than the %(required)s required.")
             % {"given": _days(given, business), "required": _days(right.notice, business)}
         )
     first, last = contract_year(right.contract.start_date, fieldwork_start)
     used = (
         Audit.objects.filter(audit_right=right, fieldwork_start__range=(first, last), override_reason="")
+        .exclude(status=AuditStatus.CANCELLED)
         .exclude(pk=exclude_audit_id)
         .count()
     )
     if used >= right.audits_per_year:
-        problems.append(
+        problems.setdefault("fieldwork_start", []).append(
             _("%(used)s audit(s) already in the contract year %(first)s – %(last)s; the clause allows %(allowed)s.")
             % {"used": used, "first": first, "last": last, "allowed": right.audits_per_year}
         )
     return problems
+
+
+def _label(choices, value: str) -> str:
+    return str(choices(value).label) if value in choices.values else value
 
 
 def _days(count: int, business: bool) -> str:
@@ -139,13 +266,24 @@ def _days(count: int, business: bool) -> str:
     return ngettext("%(count)d calendar day", "%(count)d calendar days", count) % {"count": count}
 
 
-def _refusal(right: AuditRight, problems: list[str]) -> ValidationError:
+def _quote(right: AuditRight) -> ValidationError:
     # The reference as the contract names it ("Clause 21", "Section 14", "§ 21.1").
     quote = _("%(reference)s: “%(text)s”") % {"reference": right.clause_reference, "text": right.clause_text}
-    return ValidationError([*problems, quote], code="outside_audit_right")
+    return ValidationError(quote, code="outside_audit_right")
 
 
-def _check_right(audit: Audit, *, notice_date: datetime.date, actor, override_reason: str) -> None:
+def may_override(actor) -> bool:
+    """Whether `actor` may allow an audit outside the contract's audit right, with a recorded reason."""
+    return getattr(actor, "role", None) == Role.ADMINISTRATOR
+
+
+def _right_errors(
+    audit: Audit, *, notice_date: datetime.date, actor, override_reason: str, notice_field: str = "fieldwork_start"
+) -> dict[str, list]:
+    """The clause's refusals of `audit` by field, the clause quoted last (under audit_right), or none.
+
+    An administrator's override reason allows the audit (the reason and the administrator are kept on
+    it); an audit allowed so before is not refused again."""
     problems = right_violations(
         right=audit.audit_right,
         audit_type=audit.audit_type,
@@ -153,17 +291,20 @@ def _check_right(audit: Audit, *, notice_date: datetime.date, actor, override_re
         fieldwork_start=audit.fieldwork_start,
         notice_date=notice_date,
         exclude_audit_id=audit.pk,
+        notice_field=notice_field,
     )
-    if not problems:
-        return
-    if not override_reason.strip():
-        if audit.override_reason:
-            return
-        raise _refusal(audit.audit_right, problems)
-    if getattr(actor, "role", None) != Role.ADMINISTRATOR:
-        raise ValidationError(_("Only an administrator may allow an audit outside the contract's audit right."))
-    audit.override_reason = override_reason.strip()
-    audit.overridden_by = actor
+    reason = override_reason.strip()
+    if not problems or (not reason and audit.override_reason):
+        return {}
+    if reason and may_override(actor):
+        audit.override_reason = reason
+        audit.overridden_by = actor
+        return {}
+    errors: dict[str, list] = dict(problems)
+    if reason:
+        errors["override_reason"] = [_("Only an administrator may allow an audit outside the contract's audit right.")]
+    errors["audit_right"] = [_quote(audit.audit_right)]
+    return errors
 
 
 # Audit lifecycle -----------------------------------------------------------------------------------
@@ -186,7 +327,8 @@ def plan_audit(
     today: datetime.date | None = None,
 ) -> Audit:
     """Plan an audit under ``audit_right``. The notice is checked as if sent today (it cannot go out
-    earlier), so a plan that can no longer give enough notice is refused now, not at notification."""
+    earlier), so a plan that can no longer give enough notice is refused now, not at notification. The
+    audit's own rules (dates, reference, lead auditor) and the clause's are refused together."""
     today = today or timezone.localdate()
     AuditRight.objects.select_for_update().get(pk=audit_right.pk)
     audit = Audit(
@@ -201,8 +343,9 @@ def plan_audit(
         fieldwork_end=fieldwork_end,
         status=AuditStatus.PLANNED,
     )
-    _check_right(audit, notice_date=today, actor=actor, override_reason=override_reason)
-    _save(audit, actor=actor, reason="Planned" + (" (override)" if audit.override_reason else ""))
+    clause = _right_errors(audit, notice_date=today, actor=actor, override_reason=override_reason)
+    _validate_with(audit, clause)
+    _record(audit, actor=actor, reason="Planned" + (" (override)" if audit.override_reason else ""))
     return audit
 
 
@@ -241,22 +384,79 @@ def notify_audit(
                 % {"start": formats.date_format(start, "SHORT_DATE_FORMAT")}
             }
         )
-    _check_right(audit, notice_date=notice_date, actor=actor, override_reason=override_reason)
+    clause = _right_errors(
+        audit, notice_date=notice_date, actor=actor, override_reason=override_reason, notice_field="notice_date"
+    )
     audit.notice_date = notice_date
     audit.status = AuditStatus.NOTIFIED
-    _save(audit, actor=actor, reason="Notified")
+    _validate_with(audit, clause)
+    _record(audit, actor=actor, reason="Notified")
     return audit
+
+
+@transaction.atomic
+def reschedule_audit(
+    *,
+    audit: Audit,
+    fieldwork_start: datetime.date,
+    fieldwork_end: datetime.date,
+    reason: str,
+    actor,
+    override_reason: str = "",
+    today: datetime.date | None = None,
+) -> Audit:
+    """Move a planned or notified audit's fieldwork to new dates, from today on, with the reason (kept on
+    the audit, and each move in its history). The new dates are checked against the clause as the audit
+    was: the notice as if sent today while it is planned, from the notice on record once notified; the
+    audits of the contract year the new start falls in. An administrator may override with a reason."""
+    today = today or timezone.localdate()
+    AuditRight.objects.select_for_update().get(pk=audit.audit_right_id)
+    audit = Audit.objects.select_for_update().select_related("audit_right__contract").get(pk=audit.pk)
+    if audit.status not in AuditStatus.reschedulable_values():
+        raise ValidationError(
+            _("The audit is %(status)s: only the fieldwork of a planned or notified audit can be rescheduled.")
+            % {"status": audit.get_status_display()}
+        )
+    errors: dict[str, list] = {}
+    reason = reason.strip()
+    if not reason:
+        errors["reason"] = [_("Say why the fieldwork is rescheduled.")]
+    before = (audit.fieldwork_start, audit.fieldwork_end)
+    overridden_before = audit.override_reason
+    if fieldwork_start < today:
+        errors["fieldwork_start"] = [_("The fieldwork cannot move into the past: it starts today or later.")]
+    elif (fieldwork_start, fieldwork_end) == before:
+        errors["fieldwork_start"] = [_("These are already the fieldwork's dates.")]
+    audit.fieldwork_start, audit.fieldwork_end = fieldwork_start, fieldwork_end
+    audit.reschedule_reason = reason
+    if "fieldwork_start" not in errors:
+        clause = _right_errors(
+            audit, notice_date=audit.notice_date or today, actor=actor, override_reason=override_reason
+        )
+        errors = _merged(errors, clause)
+    _validate_with(audit, errors)
+    overridden = audit.override_reason != overridden_before
+    moved = f"{RESCHEDULED} from {before[0]} – {before[1]}" + (" (override)" if overridden else "")
+    _record(audit, actor=actor, reason=f"{moved}: {reason}")
+    return audit
+
+
+def start_fieldwork_refusal(audit: Audit, *, today: datetime.date | None = None) -> str | None:
+    """Why a notified audit's fieldwork cannot start today (None when it can): the notice was given for
+    its first day, so it does not start earlier."""
+    if (today or timezone.localdate()) < audit.fieldwork_start:
+        return _("The fieldwork starts on %(start)s, as the notice says: it cannot start earlier.") % {
+            "start": formats.date_format(audit.fieldwork_start, "SHORT_DATE_FORMAT")
+        }
+    return None
 
 
 @transaction.atomic
 def start_fieldwork(*, audit: Audit, actor, today: datetime.date | None = None) -> Audit:
     """notified → fieldwork, from the fieldwork's first day: the notice was given for that day."""
     audit = _locked_audit(audit, AuditStatus.NOTIFIED)
-    if (today or timezone.localdate()) < audit.fieldwork_start:
-        raise ValidationError(
-            _("The fieldwork starts on %(start)s, as the notice says: it cannot start earlier.")
-            % {"start": formats.date_format(audit.fieldwork_start, "SHORT_DATE_FORMAT")}
-        )
+    if refusal := start_fieldwork_refusal(audit, today=today):
+        raise ValidationError(refusal)
     audit.status = AuditStatus.FIELDWORK
     _save(audit, actor=actor, reason="Fieldwork started")
     return audit
@@ -267,7 +467,8 @@ def report_audit(
     *, audit: Audit, report_date: datetime.date, report_summary: str, actor, today: datetime.date | None = None
 ) -> Audit:
     """Record the audit's report (fieldwork → reported). Its date is between the fieldwork's start and
-    today: the findings' remediation due dates count from it."""
+    today. The findings' remediation days are counted again, from the report or from the day each was
+    recorded if later, unless a due date was set by hand with a reason or the finding is already settled."""
     audit = _locked_audit(audit, AuditStatus.FIELDWORK)
     today = today or timezone.localdate()
     if report_date > today:
@@ -283,33 +484,88 @@ def report_audit(
     audit.report_date = report_date
     audit.report_summary = report_summary
     _save(audit, actor=actor, reason="Reported")
+    derived = (
+        audit.findings.select_for_update()
+        .filter(due_date_set_by_hand=False)
+        .exclude(status__in=FindingStatus.settled_values())
+        .order_by("pk")
+    )
+    for finding in derived:
+        counted_from = _remediation_counted_from(audit, recorded_on=finding.recorded_on)
+        due_date = _clause_due_date(audit, finding.severity, counted_from=counted_from)
+        if finding.due_date == due_date:
+            continue
+        finding.due_date = due_date
+        if counted_from == report_date:
+            why = f"Due date {due_date}: counted from the report of {report_date}"
+        else:
+            why = f"Due date {due_date}: counted from its recording on {counted_from}, after the report"
+        _save(finding, actor=actor, reason=why)
     return audit
+
+
+def close_refusal(audit: Audit) -> str | None:
+    """Why a reported audit cannot close (None when it can): a finding is neither verified nor
+    risk-accepted."""
+    unsettled = list(
+        audit.findings.exclude(status__in=FindingStatus.settled_values())
+        .order_by("number")
+        .values_list("number", flat=True)
+    )
+    if not unsettled:
+        return None
+    return ngettext(
+        "Finding %(numbers)s is neither verified nor risk-accepted; the audit stays open.",
+        "Findings %(numbers)s are neither verified nor risk-accepted; the audit stays open.",
+        len(unsettled),
+    ) % {"numbers": ", ".join(str(n) for n in unsettled)}
 
 
 @transaction.atomic
 def close_audit(*, audit: Audit, actor) -> Audit:
     """Close a reported audit; refused while a finding is neither verified nor risk-accepted."""
     audit = _locked_audit(audit, AuditStatus.REPORTED)
-    unsettled = list(
-        audit.findings.exclude(status__in=FindingStatus.settled_values())
-        .order_by("number")
-        .values_list("number", flat=True)
-    )
-    if unsettled:
-        raise ValidationError(
-            ngettext(
-                "Finding %(numbers)s is neither verified nor risk-accepted; the audit stays open.",
-                "Findings %(numbers)s are neither verified nor risk-accepted; the audit stays open.",
-                len(unsettled),
-            )
-            % {"numbers": ", ".join(str(n) for n in unsettled)}
-        )
+    if refusal := close_refusal(audit):
+        raise ValidationError(refusal)
     audit.status = AuditStatus.CLOSED
     _save(audit, actor=actor, reason="Closed")
     return audit
 
 
+@transaction.atomic
+def cancel_audit(*, audit: Audit, reason: str, actor) -> Audit:
+    """Cancel an audit before its fieldwork (planned or notified), with the reason. A cancelled audit does
+    not use up its contract year's allowance."""
+    audit = Audit.objects.select_for_update().get(pk=audit.pk)
+    if audit.status not in AuditStatus.cancellable_values():
+        raise ValidationError(
+            _("The audit is %(status)s: only a planned or notified audit can be cancelled.")
+            % {"status": audit.get_status_display()}
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the audit is cancelled.")})
+    audit.status = AuditStatus.CANCELLED
+    audit.cancellation_reason = reason.strip()
+    audit.cancelled_by = actor
+    audit.cancelled_at = timezone.now()
+    _save(audit, actor=actor, reason=f"Cancelled: {reason.strip()}")
+    return audit
+
+
 # Findings ------------------------------------------------------------------------------------------
+
+
+def _remediation_counted_from(audit: Audit, *, recorded_on: datetime.date) -> datetime.date:
+    """The day a finding's remediation days count from: the audit's report date, or the day the finding
+    was recorded if later (a finding recorded after the report is not born overdue); until the report,
+    the recording day."""
+    if audit.report_date is None:
+        return recorded_on
+    return max(audit.report_date, recorded_on)
+
+
+def _clause_due_date(audit: Audit, severity: str, *, counted_from: datetime.date) -> datetime.date:
+    return counted_from + datetime.timedelta(days=audit.audit_right.remediation_days(severity))
 
 
 def _flag_cost_recoverable(audit: Audit, discrepancy_pct: Decimal | None, *, actor) -> None:
@@ -329,7 +585,6 @@ def record_finding(
     severity: str,
     description: str,
     actor,
-    due_date: datetime.date | None = None,
     owner=None,
     vendor_contact=None,
     addressed_to_vendor: bool = True,
@@ -338,15 +593,17 @@ def record_finding(
     recovery_amount: Decimal | None = None,
     today: datetime.date | None = None,
 ) -> Finding:
-    """A finding of an audit in fieldwork or reported. Its due date defaults to the clause's
-    remediation days for its severity, counted from the report date (or today). A financial
-    discrepancy at or above the clause's threshold makes the audit's cost recoverable."""
+    """A finding of an audit in fieldwork or reported. Its due date is the clause's remediation days for
+    its severity, counted from the report date or from today if later (until the report, from today: the
+    report counts them again); a different one is set afterwards with change_finding_due_date. A
+    financial discrepancy at or above the clause's threshold makes the audit's cost recoverable. The
+    finding's own rules are refused together (amounts, owner, vendor contact)."""
     today = today or timezone.localdate()
     audit = Audit.objects.select_for_update().select_related("audit_right").get(pk=audit.pk)
     if audit.status not in (AuditStatus.FIELDWORK, AuditStatus.REPORTED):
         raise ValidationError(_("Findings are recorded during fieldwork or in the report."))
-    if due_date is None:
-        due_date = (audit.report_date or today) + datetime.timedelta(days=audit.audit_right.remediation_days(severity))
+    counted_from = _remediation_counted_from(audit, recorded_on=today)
+    due_date = _clause_due_date(audit, severity, counted_from=counted_from)
     number = (audit.findings.aggregate(last=Max("number"))["last"] or 0) + 1
     finding = Finding(
         audit=audit,
@@ -360,11 +617,38 @@ def record_finding(
         owner=owner,
         vendor_contact=vendor_contact,
         addressed_to_vendor=addressed_to_vendor,
+        recorded_on=today,
         due_date=due_date,
         status=FindingStatus.OPEN,
     )
     _save(finding, actor=actor, reason="Recorded")
     _flag_cost_recoverable(audit, discrepancy_pct, actor=actor)
+    return finding
+
+
+@transaction.atomic
+def update_finding(*, finding: Finding, changes: dict, actor) -> Finding:
+    """Correct what a finding says (FINDING_EDITABLE_FIELDS) while it is not settled: a verified or
+    risk-accepted finding is frozen. A new severity moves a due date that comes from the clause to the
+    new severity's remediation days, from the same day (the report, or the recording day if later).
+    Nothing is written when nothing changes."""
+    finding = Finding.objects.select_for_update().select_related("audit__audit_right").get(pk=finding.pk)
+    changed = _changed_fields(finding, changes)
+    if not changed:
+        return finding
+    if unknown := sorted(set(changed) - set(FINDING_EDITABLE_FIELDS)):
+        raise ValueError(f"Not a field update_finding changes: {', '.join(unknown)}")
+    if finding.status in FindingStatus.settled_values():
+        message = _("The finding is %(status)s: a settled finding can no longer be changed.") % {
+            "status": finding.get_status_display()
+        }
+        raise ValidationError(dict.fromkeys(changed, message))
+    if "severity" in changed and not finding.due_date_set_by_hand:
+        counted_from = _remediation_counted_from(finding.audit, recorded_on=finding.recorded_on)
+        finding.due_date = _clause_due_date(finding.audit, changes["severity"], counted_from=counted_from)
+    for name in changed:
+        setattr(finding, name, changes[name])
+    _save(finding, actor=actor, reason="Changed: " + ", ".join(changed))
     return finding
 
 
@@ -400,6 +684,7 @@ def change_finding_due_date(
     if not reason.strip():
         raise ValidationError(_("Say why the remediation due date changes."))
     finding.due_date = due_date
+    finding.due_date_set_by_hand = True
     _save(finding, actor=actor, reason=f"Due date {due_date}: {reason}")
     return finding
 
@@ -430,9 +715,11 @@ def mark_remediated(*, finding: Finding, evidence: str, actor) -> Finding:
 
 
 @transaction.atomic
-def verify_finding(*, finding: Finding, actor) -> Finding:
+def verify_finding(*, finding: Finding, actor, note: str = "") -> Finding:
+    """Confirm a remediated finding's evidence, with an optional note shown with the finding."""
     finding = _locked_finding(finding, FindingStatus.VERIFIED, actor=actor, step=permissions.VERIFY)
     finding.status = FindingStatus.VERIFIED
+    finding.verification_note = note.strip()
     finding.verified_by = actor
     finding.verified_at = timezone.now()
     _save(finding, actor=actor, reason="Verified")
@@ -445,5 +732,6 @@ def accept_risk(*, finding: Finding, actor, reason: str) -> Finding:
     if not reason.strip():
         raise ValidationError(_("Say why the risk is accepted."))
     finding.status = FindingStatus.RISK_ACCEPTED
+    finding.risk_acceptance_reason = reason.strip()
     _save(finding, actor=actor, reason=f"Risk accepted: {reason}")
     return finding

@@ -1,7 +1,7 @@
 """Web pages of audits: the audits a user may see, an audit with its right, timeline and findings, and
-the actions on them (plan, notify, start fieldwork, report, close; record a finding, change its due
-date, plan its remediation, mark it remediated, verify it, accept its risk), and the page where the
-vendor's users answer a finding addressed to their vendor.
+the actions on them (plan, notify, reschedule the fieldwork, start it, report, close, cancel; record a
+finding, change its due date, plan its remediation, mark it remediated, verify it, accept its risk), and
+the page where the vendor's users answer a finding addressed to their vendor.
 
 Every queryset goes through accounts.scoping.restrict, so an audit of a contract the user may not see
 is a 404 (never a 403 that would confirm it exists). The audit pages need `audits.view_audit` (vendor
@@ -10,7 +10,9 @@ audit action is what the REST API decides for it (`api_rule`: the action's `acti
 model add permission); who takes a finding's step is audits.permissions (the API's rule too), which lets
 a vendor user of the finding's vendor record the plan and mark it remediated. Both are checked once the
 row was found in scope. Each action calls exactly one function of audits.services and shows the
-service's ValidationError on the page; nothing here re-implements its rules.
+service's ValidationError on the page, each message under the field it names; nothing here re-implements
+its rules. A step that cannot succeed now (the fieldwork before its first day, a close with unsettled
+findings) is shown disabled with the service's reason (its `refusal`), not offered to fail.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from audits.api.views import AuditViewSet, FindingViewSet
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus
 from audits.filtersets import AuditFilterSet
 from audits.models import Audit, AuditRight, Finding
-from audits.selectors import latest_notice_date
+from audits.selectors import clause_changes_since, fieldwork_moves, latest_notice_date
 from config.api import has_model_permission
 from governance.models import ActionItem
 
@@ -126,6 +128,8 @@ class ActionSpec:
     done: Promise
     # Shown on the page for these statuses (the service decides whether the step may run).
     offered_for: tuple[str, ...] = ()
+    # Why the step cannot run now although the status allows it (None when it can): the service's own check.
+    refusal: Callable[[Audit, datetime.date], str | None] | None = None
 
 
 AUDIT_ACTIONS: dict[str, ActionSpec] = {
@@ -142,6 +146,20 @@ AUDIT_ACTIONS: dict[str, ActionSpec] = {
         done=_("The notice was recorded: the audit is notified."),
         offered_for=(AuditStatus.PLANNED,),
     ),
+    "reschedule": ActionSpec(
+        api_action="reschedule",
+        service=services.reschedule_audit,
+        form=audit_forms.RescheduleForm,
+        title=_("Reschedule the fieldwork"),
+        button=_("Reschedule the fieldwork"),
+        explanation=_(
+            "The new dates are checked against the audit right: the notice (as if sent today while the audit "
+            "is planned, from the notice on record once it is notified) and the audits of the contract year. "
+            "The reason is kept on the audit and in its history."
+        ),
+        done=_("The fieldwork was rescheduled."),
+        offered_for=tuple(AuditStatus.reschedulable_values()),
+    ),
     "start-fieldwork": ActionSpec(
         api_action="start_fieldwork",
         service=services.start_fieldwork,
@@ -151,6 +169,7 @@ AUDIT_ACTIONS: dict[str, ActionSpec] = {
         explanation=_("The notified audit goes into fieldwork; findings can then be recorded."),
         done=_("The fieldwork has started."),
         offered_for=(AuditStatus.NOTIFIED,),
+        refusal=lambda audit, today: services.start_fieldwork_refusal(audit, today=today),
     ),
     "report": ActionSpec(
         api_action="report",
@@ -171,6 +190,20 @@ AUDIT_ACTIONS: dict[str, ActionSpec] = {
         explanation=_("A reported audit is closed once every finding is verified or its risk accepted."),
         done=_("The audit was closed."),
         offered_for=(AuditStatus.REPORTED,),
+        refusal=lambda audit, today: services.close_refusal(audit),
+    ),
+    "cancel": ActionSpec(
+        api_action="cancel",
+        service=services.cancel_audit,
+        form=audit_forms.CancelAuditForm,
+        title=_("Cancel the audit"),
+        button=_("Cancel the audit"),
+        explanation=_(
+            "A planned or notified audit is cancelled with its reason; it no longer counts against the "
+            "audits the clause allows this contract year."
+        ),
+        done=_("The audit was cancelled."),
+        offered_for=tuple(AuditStatus.cancellable_values()),
     ),
 }
 
@@ -210,7 +243,7 @@ FINDING_ACTIONS: dict[str, ActionSpec] = {
     "verify": ActionSpec(
         api_action="verify",
         service=services.verify_finding,
-        form=audit_forms.ConfirmForm,
+        form=audit_forms.VerifyForm,
         title=_("Verify the remediation"),
         button=_("Verify"),
         explanation=_("You confirm the evidence shows the finding is remediated; your name and the time are kept."),
@@ -233,6 +266,13 @@ FINDING_ACTIONS: dict[str, ActionSpec] = {
 def _allowed(user, viewset, spec_or_action) -> bool:
     action = spec_or_action.api_action if isinstance(spec_or_action, ActionSpec) else spec_or_action
     return bool(api_rule(viewset, action)(user))
+
+
+def audit_step_refusal(spec: ActionSpec, audit: Audit, today: datetime.date) -> str | None:
+    """Why `spec`'s step cannot run on `audit` today, or None when it can."""
+    if audit.status not in spec.offered_for:
+        return _("The audit is %(status)s: this step is not available.") % {"status": audit.get_status_display()}
+    return spec.refusal(audit, today) if spec.refusal else None
 
 
 def finding_actions(user, finding: Finding) -> list[tuple[str, ActionSpec]]:
@@ -300,8 +340,10 @@ def audit_details(user, audit: Audit, *, today: datetime.date | None = None) -> 
         "overdue_count": sum(1 for f in findings if f.is_overdue),
         "notice_due_by": latest_notice_date(audit) if audit.status == AuditStatus.PLANNED else None,
         "closed_on": closed_on,
+        "clause_changes": clause_changes_since(audit.audit_right, audit.created_at),
+        "fieldwork_moves": fieldwork_moves(audit),
         "audit_actions": [
-            (key, spec)
+            (key, spec, audit_step_refusal(spec, audit, today))
             for key, spec in AUDIT_ACTIONS.items()
             if audit.status in spec.offered_for and _allowed(user, AuditViewSet, spec)
         ],
@@ -323,8 +365,11 @@ def audit_detail(request, pk: int):
 # Actions --------------------------------------------------------------------------------------------
 
 
-def _action_page(request, *, audit: Audit, form, spec_title, button, explanation, finding=None, status=200):
-    """The confirmation page of an action; a vendor user's leads back to the finding's page."""
+def _action_page(
+    request, *, audit: Audit, form, spec_title, button, explanation, finding=None, refusal=None, status=200
+):
+    """The confirmation page of an action; a vendor user's leads back to the finding's page. A step that
+    cannot run now shows why, and its button is disabled."""
     for_vendor = request.user.is_vendor_user
     return render(
         request,
@@ -337,6 +382,7 @@ def _action_page(request, *, audit: Audit, form, spec_title, button, explanation
             "title": spec_title,
             "button": button,
             "explanation": explanation,
+            "refusal": refusal,
             "for_vendor": for_vendor,
             "active_section": "findings" if for_vendor else "audits",
         },
@@ -348,22 +394,28 @@ def _action_page(request, *, audit: Audit, form, spec_title, button, explanation
 @permission_required(VIEW_AUDITS, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def audit_action(request, pk: int, action: str):
-    """Notify, start the fieldwork, report or close an audit: a confirmation (with the step's input),
-    then the one service."""
+    """Notify, reschedule, start the fieldwork, report, close or cancel an audit: a confirmation (with the
+    step's input), then the one service."""
     spec = AUDIT_ACTIONS.get(action)
     if spec is None:
         raise Http404
     audit = get_audit(request.user, pk)
     if not _allowed(request.user, AuditViewSet, spec):
         raise PermissionDenied
-    form = spec.form(_posted(request))
+    form = spec.form(_posted(request), user=request.user, audit=audit)
     if request.method == "POST" and form.is_valid():
         done = _run(form, lambda: spec.service(audit=audit, actor=request.user, **form.cleaned_data))
         if done is not None:
             messages.success(request, spec.done)
             return redirect("audits:detail", pk=audit.pk)
     return _action_page(
-        request, audit=audit, form=form, spec_title=spec.title, button=spec.button, explanation=spec.explanation
+        request,
+        audit=audit,
+        form=form,
+        spec_title=spec.title,
+        button=spec.button,
+        explanation=spec.explanation,
+        refusal=None if form.errors else audit_step_refusal(spec, audit, timezone.localdate()),
     )
 
 
@@ -380,7 +432,7 @@ def finding_action(request, pk: int, action: str):
     finding = get_finding(request.user, pk)
     if not permissions.may_take_step(request.user, finding, spec.api_action):
         raise PermissionDenied
-    form = spec.form(_posted(request))
+    form = spec.form(_posted(request), user=request.user, audit=finding.audit)
     if request.method == "POST" and form.is_valid():
         done = _run(form, lambda: spec.service(finding=finding, actor=request.user, **form.cleaned_data))
         if done is not None:
@@ -421,7 +473,10 @@ def finding_detail(request, pk: int):
             "audit": finding.audit,
             "contract": finding.audit.audit_right.contract,
             "is_overdue": finding.status not in FindingStatus.settled_values() and finding.due_date < today,
-            "action_forms": [(key, spec, spec.form()) for key, spec in finding_actions(request.user, finding)],
+            "action_forms": [
+                (key, spec, spec.form(user=request.user, audit=finding.audit))
+                for key, spec in finding_actions(request.user, finding)
+            ],
             "active_section": "findings",
         },
     )
@@ -431,7 +486,7 @@ def finding_detail(request, pk: int):
 @permission_required(VIEW_AUDITS, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def record_finding(request, pk: int):
-    """A new finding of an audit (services.record_finding numbers it and, without a date, sets its due date)."""
+    """A new finding of an audit (services.record_finding numbers it and sets its due date from the clause)."""
     audit = get_audit(request.user, pk)
     if not _allowed(request.user, FindingViewSet, "create"):
         raise PermissionDenied
@@ -452,9 +507,10 @@ def record_finding(request, pk: int):
         spec_title=_("Record a finding"),
         button=_("Record the finding"),
         explanation=_(
-            "The finding is numbered in its audit. Without a due date, the clause's remediation days for its "
-            "severity apply; a financial discrepancy at or above the clause's threshold makes the audit's cost "
-            "recoverable from the vendor."
+            "The finding is numbered in its audit and due after the clause's remediation days for its severity, "
+            "counted from the report or from today if later (from today until the report is recorded); change "
+            "the due date afterwards with a reason. A financial discrepancy at or above the clause's threshold "
+            "makes the audit's cost recoverable from the vendor."
         ),
     )
 
@@ -469,7 +525,7 @@ def plan_audit(request, pk: int):
     )
     if not _allowed(request.user, AuditViewSet, "create"):
         raise PermissionDenied
-    form = audit_forms.PlanAuditForm(_posted(request))
+    form = audit_forms.PlanAuditForm(_posted(request), right=right, user=request.user)
     if request.method == "POST" and form.is_valid():
         audit = _run(form, lambda: services.plan_audit(audit_right=right, actor=request.user, **form.cleaned_data))
         if audit is not None:

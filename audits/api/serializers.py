@@ -1,7 +1,9 @@
 """Serializers of audit rights, audits and findings.
 
 Audits are planned and findings recorded by audits.services (the creates' inputs below); the fields
-the audit right checks and those the transitions record change only through the actions.
+the audit right checks and those the transitions record change only through the actions. A finding's
+due date is not an input: it comes from the clause, and changes through the due-date action. An audit
+right's writes, and a finding's corrections, are saved by audits.services too (see the viewsets).
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +22,14 @@ from config.api import ServiceInputSerializer, ValidatedModelSerializer
 class AuditRightSerializer(ValidatedModelSerializer):
     scopes = serializers.ListField(child=serializers.CharField(max_length=30), required=False)
     allowed_auditors = serializers.ListField(child=serializers.CharField(max_length=30), required=False)
+    change_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Why the terms change: required once audits were planned under the clause; kept in its "
+        "history and shown on those audits.",
+    )
 
     class Meta:
         model = AuditRight
@@ -56,17 +66,15 @@ class FindingSerializer(ValidatedModelSerializer):
 
 
 class FindingInput(ServiceInputSerializer):
-    """A finding of an audit in fieldwork or reported; numbered in its audit."""
+    """A finding of an audit in fieldwork or reported; numbered in its audit. Its due date is the clause's
+    remediation days for the severity, from the report date or from today if later (from today until the
+    report): a due_date sent here is ignored, like the number; a different date is set with the due-date
+    action and a reason."""
 
     class Meta:
         model = Finding
         fields = FINDING_INPUT_FIELDS
         extra_kwargs = {
-            "due_date": {
-                "required": False,
-                "help_text": "Default: the clause's remediation days for the severity, from the report date "
-                "(or today).",
-            },
             "discrepancy_pct": {
                 "help_text": "A financial discrepancy at or above the clause's threshold makes the audit's cost "
                 "recoverable from the vendor.",
@@ -87,6 +95,28 @@ class NoticeInput(serializers.Serializer):
 class ReportInput(serializers.Serializer):
     report_date = serializers.DateField()
     report_summary = serializers.CharField()
+
+
+class RescheduleInput(serializers.Serializer):
+    fieldwork_start = serializers.DateField(help_text="The fieldwork's new first day: today or later.")
+    fieldwork_end = serializers.DateField(help_text="The fieldwork's new last day.")
+    reason = serializers.CharField(help_text="Why the fieldwork moves: kept on the audit and in its history.")
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Administrators only: why the audit goes ahead on these dates although the clause refuses them.",
+    )
+
+
+class AuditCancellationInput(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the audit is cancelled: kept on the audit and in its history.")
+
+
+class VerificationInput(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="What the verification checked (optional)."
+    )
 
 
 class DueDateInput(serializers.Serializer):

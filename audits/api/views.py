@@ -7,6 +7,7 @@ it (plan-remediation, remediate) and gets a 403 for every other step. Out of sco
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
 
 from audits import filtersets, permissions, services
 from audits.api import serializers
@@ -26,14 +27,38 @@ class TakesFindingSteps(RolePermission):
         return super().has_object_permission(request, view, obj)
 
 
+class EditsAuditRights(RolePermission):
+    """Reads as everywhere; an audit right's writes are a contract term's (audits.permissions.edits_audit_rights)."""
+
+    @staticmethod
+    def _allowed(request, view) -> bool:
+        return request.method in SAFE_METHODS or permissions.edits_audit_rights(request.user)
+
+
 class AuditRightViewSet(ScopedModelViewSet):
+    """The audit clause of a contract: created and changed by administrators and whoever edits contract
+    terms (audits.services), a change with its reason once audits were planned under it."""
+
     queryset = AuditRight.objects.all()
     serializer_class = serializers.AuditRightSerializer
     filterset_class = filtersets.AuditRightFilterSet
+    permission_classes = [EditsAuditRights]
+
+    def perform_create(self, serializer) -> None:
+        terms = {name: value for name, value in serializer.validated_data.items() if name != "change_reason"}
+        serializer.instance = services.create_audit_right(**terms, actor=self.request.user)
+
+    def perform_update(self, serializer) -> None:
+        changes = dict(serializer.validated_data)
+        reason = changes.pop("change_reason", "")
+        serializer.instance = services.change_audit_right(
+            right=serializer.instance, changes=changes, reason=reason, actor=self.request.user
+        )
 
 
 class AuditViewSet(ScopedModelViewSet):
-    """Audits are planned within their audit right, then notified, in fieldwork, reported and closed."""
+    """Audits are planned within their audit right, then notified, in fieldwork, reported and closed; until
+    the fieldwork starts they are rescheduled or cancelled."""
 
     queryset = Audit.objects.all()
     serializer_class = serializers.AuditSerializer
@@ -72,6 +97,26 @@ class AuditViewSet(ScopedModelViewSet):
     def close(self, request, pk=None):
         return self.respond_with(services.close_audit(audit=self.get_object(), actor=request.user))
 
+    @extend_schema(
+        request=serializers.RescheduleInput,
+        summary="Move a planned or notified audit's fieldwork to new dates, with a reason (checked against the clause)",
+    )
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(Audit, "change"))
+    def reschedule(self, request, pk=None):
+        audit = self.get_object()
+        data = self.action_input(serializers.RescheduleInput)
+        return self.respond_with(services.reschedule_audit(audit=audit, **data, actor=request.user))
+
+    @extend_schema(
+        request=serializers.AuditCancellationInput,
+        summary="Cancel a planned or notified audit, with a reason (it no longer counts in the contract year)",
+    )
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(Audit, "change"))
+    def cancel(self, request, pk=None):
+        audit = self.get_object()
+        data = self.action_input(serializers.AuditCancellationInput)
+        return self.respond_with(services.cancel_audit(audit=audit, reason=data["reason"], actor=request.user))
+
 
 class FindingViewSet(ScopedModelViewSet):
     """Findings are recorded by an audit (due date from the clause) and followed until settled."""
@@ -84,6 +129,11 @@ class FindingViewSet(ScopedModelViewSet):
 
     def create_with_service(self, data: dict) -> Finding:
         return services.record_finding(**data, actor=self.request.user)
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = services.update_finding(
+            finding=serializer.instance, changes=dict(serializer.validated_data), actor=self.request.user
+        )
 
     @extend_schema(request=serializers.DueDateInput, summary="Change a finding's remediation due date, with a reason")
     @action(detail=True, methods=["post"], url_path="due-date")
@@ -114,10 +164,12 @@ class FindingViewSet(ScopedModelViewSet):
             services.mark_remediated(finding=finding, evidence=data["evidence"], actor=request.user)
         )
 
-    @extend_schema(request=None, summary="Verify a remediated finding")
+    @extend_schema(request=serializers.VerificationInput, summary="Verify a remediated finding, with an optional note")
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
-        return self.respond_with(services.verify_finding(finding=self.get_object(), actor=request.user))
+        finding = self.get_object()
+        data = self.action_input(serializers.VerificationInput)
+        return self.respond_with(services.verify_finding(finding=finding, note=data["note"], actor=request.user))
 
     @extend_schema(request=serializers.RiskAcceptanceInput, summary="Accept a finding's risk, with a reason")
     @action(detail=True, methods=["post"], url_path="accept-risk")

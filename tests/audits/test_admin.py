@@ -205,3 +205,79 @@ def test_a_past_version_of_an_audit_is_shown_but_not_restored(admin_client):
     assert admin_client.post(url, {"reference": audit.reference}).status_code == 403
     audit.refresh_from_db()
     assert audit.status == AuditStatus.NOTIFIED
+
+
+# Audit rights: contract terms ---------------------------------------------------------------------------
+
+
+def _right_form(right, **values) -> dict:
+    data = {
+        "contract": right.contract.pk,
+        "clause_reference": right.clause_reference,
+        "clause_text": right.clause_text,
+        "audits_per_year": right.audits_per_year,
+        "notice": right.notice,
+        "notice_unit": right.notice_unit,
+        "scopes": '["financial", "sla_data"]',
+        "allowed_auditors": '["customer", "third_party"]',
+        "cost_bearer": right.cost_bearer,
+        "cost_shift_threshold_pct": "5.000",
+        "remediation_days_critical": 10,
+        "remediation_days_high": 30,
+        "remediation_days_medium": 60,
+        "remediation_days_low": 90,
+        "records_retention_years": 5,
+        "change_reason": "",
+    }
+    return {**data, **values}
+
+
+def test_an_auditor_sees_an_audit_right_but_does_not_change_it(client, right):
+    auditor = UserFactory(auditor=True, is_staff=True)
+    right.contract.auditors.add(auditor)
+    client.force_login(auditor)
+    url = reverse("admin:audits_auditright_change", args=[right.pk])
+
+    assert client.get(url).status_code == 200
+    assert client.post(url, _right_form(right, audits_per_year=5, notice=0)).status_code == 403
+    assert client.get(reverse("admin:audits_auditright_add")).status_code == 403
+    right.refresh_from_db()
+    assert (right.audits_per_year, right.notice) == (1, 30)
+
+
+def test_a_clause_audits_were_planned_under_changes_with_a_reason_on_the_form(admin_client, administrator, right):
+    AuditFactory(audit_right=right)
+    url = reverse("admin:audits_auditright_change", args=[right.pk])
+
+    assert _form_errors(admin_client.post(url, _right_form(right, audits_per_year=2))) == [
+        "Audits were planned under this clause: say why its terms change."
+    ]
+    response = admin_client.post(url, _right_form(right, audits_per_year=2, change_reason="Amendment 3"))
+
+    assert response.status_code == 302
+    record = right.history.latest()
+    assert (record.audits_per_year, record.history_user, record.history_change_reason) == (
+        2,
+        administrator,
+        "Amendment 3",
+    )
+
+
+def test_the_contract_page_shows_its_audit_rights_but_changes_them_on_their_own_page(admin_client, right):
+    response = admin_client.get(reverse("admin:contracts_contract_change", args=[right.contract.pk]))
+
+    (inline,) = [f for f in response.context["inline_admin_formsets"] if f.opts.model._meta.model_name == "auditright"]
+    assert (inline.has_add_permission, inline.has_change_permission) == (False, False)
+
+
+def test_a_settled_finding_is_not_changed_on_its_page(admin_client):
+    finding = FindingFactory(status=FindingStatus.RISK_ACCEPTED, risk_acceptance_reason="Immaterial")
+    url = reverse("admin:audits_finding_change", args=[finding.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+
+    errors = _form_errors(admin_client.post(url, {**data, "title": "Nothing", "addressed_to_vendor": "on"}))
+
+    assert errors == ["The finding is Risk accepted: a settled finding can no longer be changed."]
+    finding.refresh_from_db()
+    assert finding.title != "Nothing"

@@ -116,3 +116,18 @@ def test_an_audit_belongs_to_the_contract_of_its_audit_right():
     audit = AuditFactory()
 
     assert audit.contract == audit.audit_right.contract
+
+
+def test_a_fieldwork_ending_before_it_starts_and_a_negative_amount_are_refused_under_their_fields():
+    from django.core.exceptions import ValidationError
+
+    day = datetime.date(2025, 6, 2)
+    audit = AuditFactory.build(audit_right=AuditRightFactory(), fieldwork_start=day, fieldwork_end=day.replace(day=1))
+    with pytest.raises(ValidationError) as refused:
+        audit.full_clean()
+    assert refused.value.message_dict == {"fieldwork_end": ["Fieldwork cannot end before it starts."]}
+
+    finding = FindingFactory.build(audit=AuditFactory(), recovery_amount=Decimal("-50"))
+    with pytest.raises(ValidationError) as refused:
+        finding.full_clean()
+    assert refused.value.message_dict == {"recovery_amount": ["The amount to recover cannot be negative."]}

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from audits import services
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, NoticeUnit, Severity
-from audits.selectors import audits_with_notice_to_send, findings_due, latest_notice_date
+from audits.selectors import audits_with_notice_to_send, clause_changes_since, findings_due, latest_notice_date
 from tests.factories import AuditFactory, AuditRightFactory, FindingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,21 +85,63 @@ def test_more_audits_in_a_contract_year_than_allowed_are_refused(auditor):
     plan(right, auditor, reference="AUD-3", start=D(2026, 1, 5), today=D(2025, 9, 1))
 
 
-def test_an_audit_type_outside_the_clauses_scope_is_refused(auditor):
-    with pytest.raises(ValidationError, match="does not allow a security audit"):
-        plan(AuditRightFactory(), auditor, audit_type=AuditType.SECURITY)
+def test_an_audit_type_outside_the_clauses_scope_is_refused_under_its_field_naming_the_type(auditor):
+    with pytest.raises(ValidationError) as refusal:
+        plan(AuditRightFactory(), auditor, audit_type=AuditType.OPERATIONAL)
+    assert refusal.value.message_dict["audit_type"] == ["The clause does not allow audits of this type (Operational)."]
 
 
-def test_an_auditor_the_clause_does_not_allow_is_refused(auditor):
-    with pytest.raises(ValidationError, match="does not allow this auditor"):
+def test_an_auditor_the_clause_does_not_allow_is_refused_under_its_field(auditor):
+    with pytest.raises(ValidationError) as refusal:
         plan(AuditRightFactory(), auditor, auditor_kind=Auditor.REGULATOR)
+    assert refusal.value.message_dict["auditor_kind"] == ["The clause does not allow this auditor (Regulator)."]
+
+
+def test_the_scope_refusal_reads_in_french_for_every_type(auditor):
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(ValidationError) as refusal:
+        plan(AuditRightFactory(), auditor, audit_type=AuditType.OPERATIONAL)
+    message = refusal.value.message_dict["audit_type"][0]
+    assert "a operational" not in message and "(Opérationnel)" in message
+
+
+def test_a_plan_is_refused_with_every_problem_at_once_each_under_its_field(auditor):
+    right = AuditRightFactory(clause_reference="§ 21.1")
+    AuditFactory(audit_right=right, reference="AUD-TAKEN")
+
+    with pytest.raises(ValidationError) as refusal:
+        plan(
+            right,
+            auditor,
+            reference="AUD-TAKEN",
+            audit_type=AuditType.SECURITY,
+            start=D(2025, 5, 12),  # 10 days' notice, in a year that already has its audit
+            fieldwork_end=D(2025, 5, 9),  # before the start
+        )
+
+    errors = refusal.value.message_dict
+    assert errors["fieldwork_end"] == ["Fieldwork cannot end before it starts."]
+    assert errors["reference"] == ["Audit with this Reference already exists."]
+    assert errors["audit_type"] == ["The clause does not allow audits of this type (Security)."]
+    assert errors["fieldwork_start"] == [
+        "Notice of 10 calendar days is shorter than the 30 calendar days required.",
+        "1 audit(s) already in the contract year 2025-01-01 – 2025-12-31; the clause allows 1.",
+    ]
+    assert errors["audit_right"] == [f"§ 21.1: “{right.clause_text}”"]
+    assert refusal.value.messages[-1] == f"§ 21.1: “{right.clause_text}”"  # the clause quoted last
+    assert not right.audits.exclude(reference="AUD-TAKEN").exists()
 
 
 def test_an_administrator_may_override_with_a_recorded_reason(admin, auditor):
     right = AuditRightFactory()
     plan(right, auditor)
-    with pytest.raises(ValidationError, match="Only an administrator"):
+    with pytest.raises(ValidationError) as refusal:
         plan(right, auditor, reference="AUD-2", override_reason="Regulator's demand")
+    assert refusal.value.message_dict["override_reason"] == [
+        "Only an administrator may allow an audit outside the contract's audit right."
+    ]
+    assert "1 audit(s) already in the contract year" in refusal.value.message_dict["fieldwork_start"][0]
 
     audit = plan(right, admin, reference="AUD-2", override_reason="Regulator's written demand of 2 May")
 
@@ -213,7 +255,9 @@ def test_an_audit_closes_only_when_every_finding_is_verified_or_risk_accepted(au
 @pytest.mark.parametrize(("severity", "due"), [(Severity.CRITICAL, D(2025, 6, 30)), (Severity.LOW, D(2025, 9, 18))])
 def test_a_findings_due_date_comes_from_the_clause_for_its_severity(auditor, severity, due):
     audit = AuditFactory(status=AuditStatus.REPORTED, report_date=D(2025, 6, 20))
-    finding = services.record_finding(audit=audit, title="x", severity=severity, description="y", actor=auditor)
+    finding = services.record_finding(
+        audit=audit, title="x", severity=severity, description="y", actor=auditor, today=D(2025, 6, 20)
+    )
     assert (finding.number, finding.due_date, finding.status) == (1, due, FindingStatus.OPEN)
 
 
@@ -404,3 +448,445 @@ def test_findings_due_within_a_week_or_overdue():
     FindingFactory(due_date=D(2025, 8, 13))
     FindingFactory(due_date=D(2025, 8, 1), status=FindingStatus.REMEDIATED)
     assert list(findings_due(today=D(2025, 8, 1))) == [due]
+
+
+# Audit rights are contract terms ---------------------------------------------------------------------
+
+
+def test_an_auditor_may_not_change_or_add_an_audit_right(auditor):
+    right = AuditRightFactory(audits_per_year=1, notice=30)
+
+    with pytest.raises(PermissionDenied):
+        services.change_audit_right(right=right, changes={"audits_per_year": 5, "notice": 0}, actor=auditor)
+    with pytest.raises(PermissionDenied):
+        services.create_audit_right(
+            contract=right.contract, clause_reference="§ 99", audits_per_year=9, notice=0, actor=auditor
+        )
+
+    right.refresh_from_db()
+    assert (right.audits_per_year, right.notice, right.history.count()) == (1, 30, 1)
+
+
+def test_who_edits_contract_terms_changes_an_audit_right_with_its_history():
+    right = AuditRightFactory(audits_per_year=1)
+    owner = right.contract.owner  # a vendor manager: edits contract terms
+
+    right = services.change_audit_right(right=right, changes={"audits_per_year": 2}, actor=owner)
+
+    assert right.audits_per_year == 2
+    record = right.history.latest()
+    assert (record.history_user, record.history_change_reason) == (owner, "Changed: audits_per_year")
+
+
+def test_a_clause_audits_were_planned_under_changes_only_with_a_reason(auditor, admin):
+    right = AuditRightFactory(audits_per_year=1)
+    audit = plan(right, auditor)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.change_audit_right(right=right, changes={"audits_per_year": 5}, actor=admin, reason=" ")
+    assert list(refusal.value.error_dict) == ["change_reason"]
+    right.refresh_from_db()
+    assert right.audits_per_year == 1
+
+    services.change_audit_right(right=right, changes={"audits_per_year": 2}, actor=admin, reason="Amendment 3")
+
+    (change,) = clause_changes_since(right, audit.created_at)
+    assert (change.changed_by, change.reason, change.fields) == (
+        admin,
+        "Amendment 3",
+        ("audits allowed per contract year",),
+    )
+
+
+def test_an_audit_right_stays_with_its_contract_and_an_empty_change_writes_nothing(admin):
+    from tests.factories import ContractFactory
+
+    right = AuditRightFactory()
+
+    with pytest.raises(ValidationError) as refusal:
+        services.change_audit_right(right=right, changes={"contract": ContractFactory()}, actor=admin)
+    assert list(refusal.value.error_dict) == ["contract"]
+    services.change_audit_right(right=right, changes={"notice": right.notice}, actor=admin)
+    assert right.history.count() == 1
+
+
+# Cancelling an audit ---------------------------------------------------------------------------------
+
+
+def test_a_cancelled_audit_no_longer_uses_up_the_years_allowance(auditor):
+    right = AuditRightFactory(audits_per_year=1)
+    abandoned = plan(right, auditor)
+
+    cancelled = services.cancel_audit(audit=abandoned, reason="Vendor site closed for works", actor=auditor)
+
+    assert (cancelled.status, cancelled.cancellation_reason, cancelled.cancelled_by) == (
+        AuditStatus.CANCELLED,
+        "Vendor site closed for works",
+        auditor,
+    )
+    assert cancelled.cancelled_at is not None
+    record = cancelled.history.latest()
+    assert (record.history_user, record.history_change_reason) == (auditor, "Cancelled: Vendor site closed for works")
+    assert plan(right, auditor, reference="AUD-2", start=D(2025, 9, 1), today=D(2025, 7, 1)).pk
+
+
+def test_a_notified_audit_is_cancelled_but_not_one_in_fieldwork_nor_without_a_reason(auditor):
+    notified = AuditFactory(status=AuditStatus.NOTIFIED)
+    fieldwork = AuditFactory(status=AuditStatus.FIELDWORK)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.cancel_audit(audit=notified, reason="  ", actor=auditor)
+    assert list(refusal.value.error_dict) == ["reason"]
+    with pytest.raises(ValidationError, match="Fieldwork: only a planned or notified audit can be cancelled"):
+        services.cancel_audit(audit=fieldwork, reason="Too late", actor=auditor)
+    fieldwork.refresh_from_db()
+    assert fieldwork.status == AuditStatus.FIELDWORK
+
+    assert services.cancel_audit(audit=notified, reason="Regulator audit instead", actor=auditor).status == (
+        AuditStatus.CANCELLED
+    )
+
+
+# Due dates count from the report ---------------------------------------------------------------------
+
+
+def _in_fieldwork(auditor):
+    audit = plan(AuditRightFactory(), auditor)
+    audit = services.notify_audit(audit=audit, notice_date=D(2025, 5, 2), actor=auditor, today=D(2025, 5, 2))
+    return services.start_fieldwork(audit=audit, actor=auditor, today=FIELDWORK_START)
+
+
+def test_the_report_counts_the_clauses_due_dates_from_its_date(auditor):
+    audit = _in_fieldwork(auditor)
+    record = {"audit": audit, "severity": Severity.HIGH, "description": "y", "actor": auditor}
+    early = services.record_finding(**record, title="early", today=D(2025, 6, 2))
+    late = services.record_finding(**record, title="late", today=D(2025, 6, 5))
+    moved = services.record_finding(**record, title="moved", today=D(2025, 6, 2))
+    services.change_finding_due_date(
+        finding=moved, due_date=D(2025, 12, 31), reason="Vendor's new release", actor=auditor, today=D(2025, 6, 3)
+    )
+    settled = services.record_finding(**record, title="settled", today=D(2025, 6, 2))
+    services.accept_risk(finding=settled, reason="Immaterial", actor=auditor)
+    assert (early.due_date, late.due_date) == (D(2025, 7, 2), D(2025, 7, 5))
+
+    services.report_audit(
+        audit=audit, report_date=D(2025, 6, 20), report_summary="x", actor=auditor, today=D(2025, 6, 20)
+    )
+
+    for finding in (early, late, moved, settled):
+        finding.refresh_from_db()
+    # High: the clause's 30 days from the report, for both; the date set by hand and the settled one stay.
+    assert (early.due_date, late.due_date) == (D(2025, 7, 20), D(2025, 7, 20))
+    assert (moved.due_date, settled.due_date) == (D(2025, 12, 31), D(2025, 7, 2))
+    trail = early.history.latest()
+    assert (trail.history_user, trail.history_change_reason) == (
+        auditor,
+        "Due date 2025-07-20: counted from the report of 2025-06-20",
+    )
+    # A finding recorded after the report counts from its recording day: it is not born overdue.
+    after = services.record_finding(**record_args(audit, auditor), today=D(2025, 6, 25))
+    assert (after.recorded_on, after.due_date) == (D(2025, 6, 25), D(2025, 7, 25))
+
+
+def record_args(audit, auditor) -> dict:
+    return {"audit": audit, "title": "after", "severity": Severity.HIGH, "description": "y", "actor": auditor}
+
+
+def test_a_due_date_is_not_an_input_when_a_finding_is_recorded(auditor):
+    audit = AuditFactory(status=AuditStatus.REPORTED, report_date=D(2025, 6, 20))
+    with pytest.raises(TypeError):
+        services.record_finding(**record_args(audit, auditor), due_date=D(2020, 1, 1))
+    assert not audit.findings.exists()
+
+
+# Settled findings are frozen ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", FindingStatus.settled_values())
+def test_a_settled_finding_can_no_longer_be_changed(auditor, status):
+    finding = FindingFactory(
+        status=status, verified_by=auditor, verified_at=datetime.datetime(2025, 8, 1, tzinfo=datetime.UTC)
+    )
+    before = snapshot(finding)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.update_finding(
+            finding=finding, changes={"title": "Nothing happened", "severity": Severity.LOW}, actor=auditor
+        )
+
+    assert sorted(refusal.value.error_dict) == ["severity", "title"]
+    assert "a settled finding can no longer be changed" in refusal.value.messages[0]
+    assert snapshot(finding) == before
+
+
+def test_an_open_finding_is_corrected_with_its_history_and_a_new_severity_moves_its_clause_due_date(auditor):
+    audit = AuditFactory(status=AuditStatus.REPORTED, report_date=D(2025, 6, 20))
+    finding = services.record_finding(**record_args(audit, auditor), today=D(2025, 6, 20))  # high: 30 days → 20 July
+
+    finding = services.update_finding(
+        finding=finding, changes={"title": "Late reports", "severity": Severity.LOW}, actor=auditor
+    )
+
+    assert (finding.title, finding.due_date) == ("Late reports", D(2025, 9, 18))  # low: 90 days from the report
+    record = finding.history.latest()
+    assert (record.history_user, record.history_change_reason) == (auditor, "Changed: title, severity")
+
+
+# Why a risk was accepted, what a verification checked ------------------------------------------------
+
+
+def test_the_risk_acceptance_reason_and_the_verification_note_are_kept_on_the_finding(auditor):
+    accepted = services.accept_risk(finding=FindingFactory(), reason="Tool retired in June " * 10, actor=auditor)
+    remediated = FindingFactory(status=FindingStatus.REMEDIATED)
+    verified = services.verify_finding(finding=remediated, note="Checked the July ACD export", actor=auditor)
+
+    assert accepted.risk_acceptance_reason == ("Tool retired in June " * 10).strip()  # in full, not cut at 100
+    assert verified.verification_note == "Checked the July ACD export"
+
+
+# A finding recorded after the report is not born overdue ----------------------------------------------
+
+
+def test_a_finding_recorded_weeks_after_the_report_counts_its_days_from_the_day_it_is_recorded(auditor):
+    audit = AuditFactory(status=AuditStatus.REPORTED, report_date=D(2026, 10, 13))
+
+    finding = services.record_finding(**record_args(audit, auditor), today=D(2026, 11, 27))
+
+    # High: 30 days from 27 November, not from the report of 13 October (11 December would be already past).
+    assert (finding.recorded_on, finding.due_date) == (D(2026, 11, 27), D(2026, 12, 27))
+
+
+def test_a_report_dated_before_a_findings_recording_counts_that_finding_from_its_recording(auditor, admin):
+    audit = _in_fieldwork(auditor)
+    early = services.record_finding(**record_args(audit, auditor), today=D(2025, 6, 3))
+    late = services.record_finding(**record_args(audit, auditor), today=D(2025, 6, 12))
+    services.change_audit_right(
+        right=audit.audit_right, changes={"remediation_days_high": 20}, reason="Amendment 2", actor=admin
+    )
+
+    # The report is written on 20 June but dated 6 June, before the second finding was recorded.
+    services.report_audit(
+        audit=audit, report_date=D(2025, 6, 6), report_summary="x", actor=auditor, today=D(2025, 6, 20)
+    )
+
+    early.refresh_from_db()
+    late.refresh_from_db()
+    # High: the amended 20 days, from the report for the first, from its recording for the second.
+    assert (early.due_date, late.due_date) == (D(2025, 6, 26), D(2025, 7, 2))
+    assert early.history.latest().history_change_reason == "Due date 2025-06-26: counted from the report of 2025-06-06"
+    assert late.history.latest().history_change_reason == (
+        "Due date 2025-07-02: counted from its recording on 2025-06-12, after the report"
+    )
+
+
+def test_a_new_severity_counts_from_the_same_day_as_the_recording(auditor):
+    audit = AuditFactory(status=AuditStatus.REPORTED, report_date=D(2026, 10, 13))
+    finding = services.record_finding(**record_args(audit, auditor), today=D(2026, 11, 27))
+
+    finding = services.update_finding(finding=finding, changes={"severity": Severity.CRITICAL}, actor=auditor)
+
+    assert finding.due_date == D(2026, 12, 7)  # critical: 10 days from 27 November
+
+
+def test_a_findings_own_problems_are_refused_together_under_their_fields(auditor):
+    from tests.factories import VendorContactFactory, VendorUserFactory
+
+    audit = AuditFactory(status=AuditStatus.FIELDWORK)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.record_finding(
+            **record_args(audit, auditor),
+            recovery_amount=Decimal("-50"),
+            discrepancy_pct=Decimal("-1"),
+            vendor_contact=VendorContactFactory(),
+            owner=VendorUserFactory(vendor=audit.audit_right.contract.vendor),
+            today=D(2025, 6, 5),
+        )
+
+    errors = refusal.value.message_dict
+    assert errors["recovery_amount"] == ["The amount to recover cannot be negative."]
+    assert set(errors) == {"recovery_amount", "discrepancy_pct", "vendor_contact", "owner"}
+    assert not audit.findings.exists()
+
+
+# Steps offered only when they can succeed ------------------------------------------------------------
+
+
+def test_the_fieldwork_start_and_the_close_say_why_they_cannot_run_yet(auditor):
+    notified = AuditFactory(status=AuditStatus.NOTIFIED, fieldwork_start=D(2027, 1, 11), fieldwork_end=D(2027, 1, 13))
+    assert "it cannot start earlier" in services.start_fieldwork_refusal(notified, today=D(2026, 11, 27))
+    assert services.start_fieldwork_refusal(notified, today=D(2027, 1, 11)) is None
+
+    reported = AuditFactory(status=AuditStatus.REPORTED, report_date=D(2025, 6, 20))
+    assert services.close_refusal(reported) is None
+    FindingFactory(audit=reported, number=4)
+    assert services.close_refusal(reported) == "Finding 4 is neither verified nor risk-accepted; the audit stays open."
+
+
+# Rescheduling the fieldwork -------------------------------------------------------------------------------
+
+
+def test_a_planned_audits_fieldwork_is_rescheduled_with_its_reason_in_the_history(auditor):
+    audit = plan(AuditRightFactory(), auditor)  # fieldwork 2 – 6 June 2025, planned on 2 May
+
+    audit = services.reschedule_audit(
+        audit=audit,
+        fieldwork_start=D(2025, 6, 16),
+        fieldwork_end=D(2025, 6, 18),
+        reason="The vendor's site moves on 2 June " * 5,
+        actor=auditor,
+        today=D(2025, 5, 10),
+    )
+
+    assert (audit.fieldwork_start, audit.fieldwork_end, audit.status) == (
+        D(2025, 6, 16),
+        D(2025, 6, 18),
+        AuditStatus.PLANNED,
+    )
+    assert audit.reschedule_reason == ("The vendor's site moves on 2 June " * 5).strip()  # in full
+    record = audit.history.latest()
+    assert record.history_user == auditor
+    assert record.history_change_reason.startswith("Rescheduled from 2025-06-02 – 2025-06-06: The vendor's site")
+    from audits.selectors import fieldwork_moves
+
+    (move,) = fieldwork_moves(audit)
+    assert (move.former_start, move.former_end, move.moved_by, move.reason) == (
+        D(2025, 6, 2),
+        D(2025, 6, 6),
+        auditor,
+        audit.reschedule_reason,
+    )
+
+
+def test_a_planned_audits_new_dates_need_the_notice_from_today(auditor):
+    audit = plan(AuditRightFactory(), auditor)
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.reschedule_audit(
+            audit=audit,
+            fieldwork_start=D(2025, 5, 26),
+            fieldwork_end=D(2025, 5, 28),
+            reason="Earlier",
+            actor=auditor,
+            today=D(2025, 5, 10),
+        )
+
+    errors = refusal.value.message_dict
+    assert errors["fieldwork_start"] == ["Notice of 16 calendar days is shorter than the 30 calendar days required."]
+    assert errors["audit_right"][0].startswith(audit.audit_right.clause_reference)
+    assert snapshot(audit) == before
+
+
+def test_a_notified_audits_new_dates_count_the_notice_from_the_one_sent(auditor):
+    audit = plan(AuditRightFactory(), auditor)
+    audit = services.notify_audit(audit=audit, notice_date=D(2025, 5, 2), actor=auditor, today=D(2025, 5, 2))
+
+    # 30 days from the notice of 2 May: 1 June is enough, 31 May is not.
+    with pytest.raises(ValidationError, match="Notice of 29 calendar days"):
+        services.reschedule_audit(
+            audit=audit,
+            fieldwork_start=D(2025, 5, 31),
+            fieldwork_end=D(2025, 6, 4),
+            reason="Earlier",
+            actor=auditor,
+            today=D(2025, 5, 20),
+        )
+    audit = services.reschedule_audit(
+        audit=audit,
+        fieldwork_start=D(2025, 6, 23),
+        fieldwork_end=D(2025, 6, 25),
+        reason="Vendor's request",
+        actor=auditor,
+        today=D(2025, 5, 20),
+    )
+    assert (audit.status, audit.notice_date, audit.fieldwork_start) == (
+        AuditStatus.NOTIFIED,
+        D(2025, 5, 2),
+        D(2025, 6, 23),
+    )
+
+
+def test_rescheduling_into_a_full_contract_year_is_refused_unless_an_administrator_overrides(auditor, admin):
+    right = AuditRightFactory()  # one audit per contract year (from 1 January)
+    plan(right, auditor, reference="AUD-2026", start=D(2026, 3, 2), today=D(2025, 9, 1))
+    audit = plan(right, auditor, start=D(2025, 11, 3), today=D(2025, 9, 1))
+    move = {"fieldwork_start": D(2026, 1, 12), "fieldwork_end": D(2026, 1, 14), "today": D(2025, 9, 2)}
+
+    with pytest.raises(ValidationError) as refusal:
+        services.reschedule_audit(audit=audit, reason="Busy season", actor=auditor, override_reason="Please", **move)
+    assert (
+        "1 audit(s) already in the contract year 2026-01-01 – 2026-12-31"
+        in refusal.value.message_dict["fieldwork_start"][0]
+    )
+    assert refusal.value.message_dict["override_reason"] == [
+        "Only an administrator may allow an audit outside the contract's audit right."
+    ]
+
+    audit = services.reschedule_audit(
+        audit=audit, reason="Busy season", actor=admin, override_reason="Regulator's demand", **move
+    )
+    assert (audit.fieldwork_start, audit.override_reason, audit.overridden_by) == (
+        D(2026, 1, 12),
+        "Regulator's demand",
+        admin,
+    )
+    assert "(override)" in audit.history.latest().history_change_reason
+
+
+def test_a_reschedule_names_every_problem_of_its_input_at_once(auditor):
+    audit = plan(AuditRightFactory(), auditor)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.reschedule_audit(
+            audit=audit,
+            fieldwork_start=D(2025, 7, 7),
+            fieldwork_end=D(2025, 7, 1),
+            reason="  ",
+            actor=auditor,
+            today=D(2025, 5, 10),
+        )
+
+    assert refusal.value.message_dict == {
+        "reason": ["Say why the fieldwork is rescheduled."],
+        "fieldwork_end": ["Fieldwork cannot end before it starts."],
+    }
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [(D(2025, 5, 9), "cannot move into the past"), (FIELDWORK_START, "already the fieldwork's dates")],
+)
+def test_the_fieldwork_moves_to_other_dates_from_today_on(auditor, start, message):
+    audit = plan(AuditRightFactory(), auditor)
+
+    with pytest.raises(ValidationError, match=message) as refusal:
+        services.reschedule_audit(
+            audit=audit,
+            fieldwork_start=start,
+            fieldwork_end=FIELDWORK_START + datetime.timedelta(days=4),
+            reason="Why not",
+            actor=auditor,
+            today=D(2025, 5, 10),
+        )
+    assert list(refusal.value.message_dict) == ["fieldwork_start"]
+
+
+@pytest.mark.parametrize("status", [AuditStatus.FIELDWORK, AuditStatus.REPORTED, AuditStatus.CANCELLED])
+def test_only_an_audit_before_its_fieldwork_is_rescheduled(auditor, status):
+    audit = AuditFactory(
+        status=status,
+        cancellation_reason="x" if status == AuditStatus.CANCELLED else "",
+        cancelled_by=auditor if status == AuditStatus.CANCELLED else None,
+        cancelled_at=datetime.datetime(2025, 5, 1, tzinfo=datetime.UTC) if status == AuditStatus.CANCELLED else None,
+    )
+
+    with pytest.raises(ValidationError, match="only the fieldwork of a planned or notified audit can be rescheduled"):
+        services.reschedule_audit(
+            audit=audit,
+            fieldwork_start=D(2025, 7, 7),
+            fieldwork_end=D(2025, 7, 9),
+            reason="Later",
+            actor=auditor,
+            today=D(2025, 5, 10),
+        )

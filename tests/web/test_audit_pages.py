@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.html import escape
 
 from accounts.choices import Role
-from audits.choices import AuditStatus, FindingStatus, Severity
+from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, Severity
 from audits.models import Audit, Finding
 from tests.factories import (
     ActionItemFactory,
@@ -272,7 +272,7 @@ def test_an_auditor_records_the_notice(client, auditor, contract):
     assert (record.history_user, record.history_change_reason) == (auditor, "Notified")
 
 
-def test_a_notice_too_short_is_refused_on_the_page_quoting_the_clause(client, auditor, contract, monkeypatch):
+def test_a_notice_too_short_is_refused_under_its_field_quoting_the_clause(client, auditor, contract, monkeypatch):
     audit = make_audit(contract)
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: D(2025, 5, 20))  # a late notice goes out
     before = snapshot(audit)
@@ -280,10 +280,13 @@ def test_a_notice_too_short_is_refused_on_the_page_quoting_the_clause(client, au
 
     response = client.post(action_url(audit, "notify"), {"notice_date": "2025-05-20"})
 
-    errors = page_errors(response)
-    assert "Notice of 13 calendar days is shorter than the 30 calendar days required." in errors
-    assert errors[-1] == f"{audit.audit_right.clause_reference}: “{audit.audit_right.clause_text}”"
-    assert 'data-testid="action-error"' in response.content.decode()
+    assert response.context["form"].errors["notice_date"] == [
+        "Notice of 13 calendar days is shorter than the 30 calendar days required."
+    ]
+    assert page_errors(response) == [f"{audit.audit_right.clause_reference}: “{audit.audit_right.clause_text}”"]
+    page = response.content.decode()
+    assert 'data-testid="action-error"' in page
+    assert 'class="form-control is-invalid"' in page and 'aria-invalid="true"' in page
     assert snapshot(audit) == before
 
 
@@ -296,7 +299,10 @@ def test_an_administrator_overrides_a_short_notice_with_a_reason_but_an_auditor_
     data = {"notice_date": "2025-05-20", "override_reason": "Regulator's written demand"}
 
     refused = signed_in(client, auditor).post(action_url(audit, "notify"), data)
-    assert "Only an administrator may allow an audit outside the contract's audit right." in page_errors(refused)
+    # An auditor's form has no override: what it posts is not taken, and the clause refuses the notice.
+    assert "override_reason" not in refused.context["form"].fields
+    assert "Override reason" not in refused.content.decode()
+    assert refused.context["form"].errors["notice_date"]
     assert snapshot(audit) == before
 
     admin = UserFactory(administrator=True)
@@ -522,6 +528,11 @@ def _all_actions(contract):
         (action_url(notified, "start-fieldwork"), {}),
         (action_url(fieldwork, "report"), {"report_date": "2025-05-02", "report_summary": "OK"}),
         (action_url(make_audit(contract, AuditStatus.REPORTED), "close"), {}),
+        (action_url(make_audit(contract), "cancel"), {"reason": "Vendor site closed"}),
+        (
+            action_url(make_audit(contract), "reschedule"),
+            {"fieldwork_start": "2025-06-16", "fieldwork_end": "2025-06-18", "reason": "Site move"},
+        ),
         (
             reverse("audits:record-finding", args=[fieldwork.pk]),
             {"title": "T", "severity": "low", "description": "D"},
@@ -529,7 +540,7 @@ def _all_actions(contract):
         (finding_url(open_finding, "due-date"), {"due_date": "2025-09-30", "reason": "R"}),
         (finding_url(open_finding, "plan-remediation"), {"plan": "P"}),
         (finding_url(open_finding, "remediate"), {"evidence": "E"}),
-        (finding_url(remediated, "verify"), {}),
+        (finding_url(remediated, "verify"), {"note": "Checked"}),
         (finding_url(open_finding, "accept-risk"), {"reason": "R"}),
         (
             reverse("audits:plan", args=[planned.audit_right.pk]),
@@ -636,21 +647,61 @@ def test_an_auditor_plans_an_audit_within_the_right(client, auditor, contract):
     assert audit.history.latest().history_change_reason == "Planned"
 
 
-def test_planning_outside_the_right_is_refused_quoting_the_clause(client, auditor, contract):
+def test_planning_outside_the_right_shows_every_problem_under_its_field_at_once_quoting_the_clause(
+    client, auditor, contract
+):
     right = AuditRightFactory(contract=contract)
+    AuditFactory(audit_right=right, reference="AUD-2026-01")  # this contract year's audit, and the reference
     signed_in(client, auditor)
 
     response = client.post(
         reverse("audits:plan", args=[right.pk]),
-        {**PLAN, "fieldwork_start": "2025-05-12", "fieldwork_end": "2025-05-16", "audit_type": "security"},
+        {**PLAN, "fieldwork_start": "2025-05-12", "fieldwork_end": "2025-05-09"},
     )
 
-    errors = page_errors(response)
-    assert "The clause does not allow a security audit." in errors
-    assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in errors
-    assert errors[-1] == f"{right.clause_reference}: “{right.clause_text}”"
-    assert escape(right.clause_text) in response.content.decode()
-    assert not Audit.objects.filter(reference="AUD-2026-01").exists()
+    errors = response.context["form"].errors
+    assert errors["fieldwork_end"] == ["Fieldwork cannot end before it starts."]
+    assert errors["fieldwork_start"] == [
+        "Notice of 10 calendar days is shorter than the 30 calendar days required.",
+        "1 audit(s) already in the contract year 2025-01-01 – 2025-12-31; the clause allows 1.",
+    ]
+    assert errors["reference"] == ["Audit with this Reference already exists."]
+    assert page_errors(response) == [f"{right.clause_reference}: “{right.clause_text}”"]
+    page = response.content.decode()
+    for field in ("reference", "fieldwork_start", "fieldwork_end"):
+        assert f'id="id_{field}_error"' in page and f'aria-describedby="id_{field}_error"' in page
+    assert page.count("is-invalid") == 3
+    assert escape(right.clause_text) in page
+    assert right.audits.count() == 1
+
+
+def test_the_plan_form_offers_the_clauses_types_and_auditors_and_the_override_to_administrators_only(
+    client, auditor, contract
+):
+    right = AuditRightFactory(contract=contract)  # SLA data and financial audits, by the customer or a third party
+    url = reverse("audits:plan", args=[right.pk])
+
+    form = signed_in(client, auditor).get(url).context["form"]
+    assert [value for value, _label in form.fields["audit_type"].choices] == ["", "financial", "sla_data"]
+    assert [value for value, _label in form.fields["auditor_kind"].choices] == ["", "customer", "third_party"]
+    assert "override_reason" not in form.fields
+    refused = client.post(url, {**PLAN, "audit_type": "security"})
+    assert refused.context["form"].errors["audit_type"]
+    assert not Audit.objects.exists()
+
+    form = signed_in(client, UserFactory(administrator=True)).get(url).context["form"]
+    labels = dict(form.fields["audit_type"].choices)
+    assert (labels["sla_data"], labels["security"]) == ("SLA data", "Security (outside the clause)")
+    assert "override_reason" in form.fields
+
+
+def test_a_clause_listing_no_type_or_auditor_offers_them_all(client, auditor, contract):
+    right = AuditRightFactory(contract=contract, scopes=[], allowed_auditors=[])
+
+    form = signed_in(client, auditor).get(reverse("audits:plan", args=[right.pk])).context["form"]
+
+    assert [value for value, _label in form.fields["audit_type"].choices] == ["", *AuditType.values]
+    assert [value for value, _label in form.fields["auditor_kind"].choices] == ["", *Auditor.values]
 
 
 def test_only_an_administrator_plans_outside_the_right_with_a_reason(client, auditor, contract):
@@ -658,7 +709,7 @@ def test_only_an_administrator_plans_outside_the_right_with_a_reason(client, aud
     data = {**PLAN, "fieldwork_start": "2025-05-12", "fieldwork_end": "2025-05-16", "override_reason": "Regulator"}
 
     refused = signed_in(client, auditor).post(reverse("audits:plan", args=[right.pk]), data)
-    assert "Only an administrator may allow an audit outside the contract's audit right." in page_errors(refused)
+    assert refused.context["form"].errors["fieldwork_start"]  # the auditor's override is not a field: not taken
     assert not Audit.objects.filter(reference="AUD-2026-01").exists()
 
     admin = UserFactory(administrator=True)
@@ -667,14 +718,15 @@ def test_only_an_administrator_plans_outside_the_right_with_a_reason(client, aud
     assert (audit.override_reason, audit.overridden_by) == ("Regulator", admin)
 
 
-def test_a_plan_with_fieldwork_ending_before_it_starts_is_refused_by_the_form(client, auditor, contract):
+def test_a_plan_with_fieldwork_ending_before_it_starts_is_refused_under_the_end(client, auditor, contract):
     right = AuditRightFactory(contract=contract)
     signed_in(client, auditor)
 
     response = client.post(reverse("audits:plan", args=[right.pk]), {**PLAN, "fieldwork_end": "2026-01-01"})
 
-    assert response.status_code == 200
-    assert "Fieldwork cannot end before it starts." in response.content.decode()
+    assert response.context["form"].errors == {"fieldwork_end": ["Fieldwork cannot end before it starts."]}
+    assert page_errors(response) == []
+    assert "Correct the fields marked below." in response.content.decode()
     assert not Audit.objects.exists()
 
 
@@ -837,3 +889,288 @@ def test_a_settled_finding_offers_the_vendor_nothing_to_answer(client, contract,
     assert client.post(finding_url(finding, "remediate"), {"evidence": "E"}).status_code == 200  # the service refuses
     finding.refresh_from_db()
     assert finding.status == FindingStatus.VERIFIED
+
+
+# Cancelling an audit, and what the audit page shows of its clause and settled findings --------------
+
+
+def test_an_auditor_cancels_a_planned_audit_with_a_reason_from_its_page(client, auditor, contract):
+    audit = make_audit(contract)
+    signed_in(client, auditor)
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+    assert 'data-testid="audit-action-cancel"' in page
+
+    blank = client.post(action_url(audit, "cancel"), {"reason": ""})
+    assert blank.status_code == 200 and blank.context["form"].errors["reason"]
+    response = client.post(action_url(audit, "cancel"), {"reason": "Vendor site closed for works"}, follow=True)
+
+    assert "The audit was cancelled." in messages_of(response)
+    audit.refresh_from_db()
+    assert (audit.status, audit.cancellation_reason, audit.cancelled_by) == (
+        AuditStatus.CANCELLED,
+        "Vendor site closed for works",
+        auditor,
+    )
+    page = response.content.decode()
+    assert 'data-testid="cancelled"' in page and "Vendor site closed for works" in page
+    assert 'data-testid="audit-action-' not in page
+
+
+def test_an_audit_in_fieldwork_offers_no_cancellation_and_refuses_one(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.FIELDWORK, **STARTING_TODAY)
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+    response = client.post(action_url(audit, "cancel"), {"reason": "Too late"})
+
+    assert 'data-testid="audit-action-cancel"' not in page
+    assert page_errors(response) == ["The audit is Fieldwork: only a planned or notified audit can be cancelled."]
+    audit.refresh_from_db()
+    assert audit.status == AuditStatus.FIELDWORK
+
+
+def test_the_audit_page_shows_why_a_risk_was_accepted_and_what_the_verification_checked(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.REPORTED)
+    accepted = FindingFactory(audit=audit, number=1)
+    verified = FindingFactory(audit=audit, number=2, status=FindingStatus.REMEDIATED)
+    signed_in(client, auditor)
+
+    client.post(finding_url(accepted, "accept-risk"), {"reason": "Tool retired in June"})
+    response = client.post(finding_url(verified, "verify"), {"note": "Checked the July ACD export"}, follow=True)
+
+    page = response.content.decode()
+    assert 'data-testid="risk-accepted"' in page and "Tool retired in June" in page
+    assert "Checked the July ACD export" in page
+
+
+def test_the_audit_page_shows_the_clauses_changes_since_the_audit_was_planned(client, auditor, contract):
+    from audits import services
+
+    audit = make_audit(contract)
+    administrator = UserFactory(administrator=True, first_name="Ada", last_name="Admin")
+    services.change_audit_right(
+        right=audit.audit_right, changes={"audits_per_year": 2}, reason="Amendment 3", actor=administrator
+    )
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+
+    assert 'data-testid="clause-changes"' in page
+    assert "audits allowed per contract year — Amendment 3" in page and "Ada Admin" in page
+
+
+def test_the_finding_form_takes_no_due_date(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.REPORTED, report_date=D(2025, 4, 30))
+    signed_in(client, auditor)
+    url = reverse("audits:record-finding", args=[audit.pk])
+
+    assert "due_date" not in client.get(url).context["form"].fields
+    client.post(url, {"title": "T", "severity": "high", "description": "D", "due_date": "2020-01-01"})
+
+    assert Finding.objects.get(audit=audit).due_date == D(2025, 6, 1)  # high: 30 days from today, after the report
+
+
+# Steps offered only when they can succeed ------------------------------------------------------------
+
+
+def test_a_fieldwork_that_starts_later_is_shown_disabled_with_the_day_it_starts(client, auditor, contract):
+    audit = make_audit(
+        contract, AuditStatus.NOTIFIED, notice_date=TODAY, fieldwork_start=D(2025, 6, 11), fieldwork_end=D(2025, 6, 13)
+    )
+    signed_in(client, auditor)
+    day = date_format(D(2025, 6, 11), "SHORT_DATE_FORMAT")
+    reason = f"The fieldwork starts on {day}, as the notice says: it cannot start earlier."
+
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+    assert (
+        '<button type="button" class="btn btn-outline-secondary" disabled aria-describedby="refusal-start-fieldwork" '
+        'data-testid="audit-action-start-fieldwork">'
+    ) in page
+    assert f'data-testid="refusal-start-fieldwork">{reason}</span>' in page
+    assert action_url(audit, "start-fieldwork") not in page
+    # Its page says why too, and its button is disabled.
+    step = client.get(action_url(audit, "start-fieldwork")).content.decode()
+    assert f'data-testid="step-refusal">{reason}</div>' in step
+    assert 'data-testid="confirm" disabled aria-describedby="step-refusal"' in step
+
+
+def test_a_fieldwork_from_today_is_offered(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.NOTIFIED, **STARTING_TODAY)
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+
+    assert f'href="{action_url(audit, "start-fieldwork")}"' in page and "refusal-start-fieldwork" not in page
+    assert 'data-testid="step-refusal"' not in client.get(action_url(audit, "start-fieldwork")).content.decode()
+
+
+def test_closing_an_audit_with_open_findings_is_shown_disabled_with_them(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.REPORTED)
+    FindingFactory(audit=audit, number=1)
+    FindingFactory(audit=audit, number=2, status=FindingStatus.RISK_ACCEPTED)
+    FindingFactory(audit=audit, number=3, status=FindingStatus.REMEDIATED)
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+
+    assert 'disabled aria-describedby="refusal-close" data-testid="audit-action-close"' in page
+    assert "Findings 1, 3 are neither verified nor risk-accepted; the audit stays open." in page
+    assert action_url(audit, "close") not in page
+
+
+def test_the_page_of_a_step_the_status_does_not_allow_says_so(client, auditor, contract):
+    audit = make_audit(contract)
+    signed_in(client, auditor)
+
+    step = client.get(action_url(audit, "close")).content.decode()
+
+    assert 'data-testid="step-refusal">The audit is Planned: this step is not available.</div>' in step
+    assert 'data-testid="confirm" disabled' in step
+
+
+# Rescheduling the fieldwork -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", AuditStatus.reschedulable_values())
+def test_an_auditor_reschedules_the_fieldwork_with_a_reason_shown_on_the_audit(client, auditor, contract, status):
+    audit = make_audit(contract, status)  # fieldwork 2 – 6 June 2025, noticed on 2 May once notified
+    signed_in(client, auditor)
+    assert (
+        f'href="{action_url(audit, "reschedule")}"'
+        in client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+    )
+    form = client.get(action_url(audit, "reschedule")).context["form"]
+    assert (form["fieldwork_start"].value(), form["fieldwork_end"].value()) == (D(2025, 6, 2), D(2025, 6, 6))
+    assert "override_reason" not in form.fields
+
+    response = client.post(
+        action_url(audit, "reschedule"),
+        {"fieldwork_start": "2025-06-16", "fieldwork_end": "2025-06-18", "reason": "The vendor's site moves"},
+        follow=True,
+    )
+
+    assert "The fieldwork was rescheduled." in messages_of(response)
+    audit.refresh_from_db()
+    assert (audit.status, audit.fieldwork_start, audit.fieldwork_end) == (status, D(2025, 6, 16), D(2025, 6, 18))
+    move = response.content.decode().split('data-testid="fieldwork-move">')[1].split("</div>")[0]
+    old = f"{date_format(D(2025, 6, 2), 'SHORT_DATE_FORMAT')} – {date_format(D(2025, 6, 6), 'SHORT_DATE_FORMAT')}"
+    assert f"by Alice Audit, from {old}: The vendor&#x27;s site moves" in move
+
+
+def test_a_reschedule_is_refused_under_each_field_at_once(client, auditor, contract):
+    audit = make_audit(contract)
+    before = snapshot(audit)
+    signed_in(client, auditor)
+
+    response = client.post(
+        action_url(audit, "reschedule"), {"fieldwork_start": "2025-05-20", "fieldwork_end": "2025-05-19", "reason": ""}
+    )
+
+    errors = response.context["form"].errors
+    assert errors["reason"] == ["This field is required."]
+    assert snapshot(audit) == before
+    response = client.post(
+        action_url(audit, "reschedule"), {"fieldwork_start": "2025-05-20", "fieldwork_end": "2025-05-19", "reason": "R"}
+    )
+    errors = response.context["form"].errors
+    assert errors["fieldwork_start"] == ["Notice of 18 calendar days is shorter than the 30 calendar days required."]
+    assert errors["fieldwork_end"] == ["Fieldwork cannot end before it starts."]
+    assert page_errors(response) == [f"{audit.audit_right.clause_reference}: “{audit.audit_right.clause_text}”"]
+    assert snapshot(audit) == before
+
+
+def test_an_administrator_reschedules_outside_the_clause_with_an_override(client, contract):
+    audit = make_audit(contract)
+    admin = UserFactory(administrator=True)
+    signed_in(client, admin)
+    assert "override_reason" in client.get(action_url(audit, "reschedule")).context["form"].fields
+
+    client.post(
+        action_url(audit, "reschedule"),
+        {
+            "fieldwork_start": "2025-05-20",
+            "fieldwork_end": "2025-05-22",
+            "reason": "Incident",
+            "override_reason": "Regulator's written demand",
+        },
+    )
+
+    audit.refresh_from_db()
+    assert (audit.fieldwork_start, audit.override_reason, audit.overridden_by) == (
+        D(2025, 5, 20),
+        "Regulator's written demand",
+        admin,
+    )
+
+
+def test_an_audit_in_fieldwork_offers_no_reschedule(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.FIELDWORK, **STARTING_TODAY)
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+
+    assert 'data-testid="audit-action-reschedule"' not in page
+
+
+# A finding recorded after the report, and its form's errors --------------------------------------------
+
+
+def test_a_finding_recorded_after_the_report_is_due_after_the_clauses_days_from_today(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.REPORTED, report_date=D(2025, 3, 18))
+    signed_in(client, auditor)
+
+    response = client.post(
+        reverse("audits:record-finding", args=[audit.pk]),
+        {"title": "Late", "severity": "high", "description": "D"},
+        follow=True,
+    )
+
+    finding = Finding.objects.get(audit=audit)
+    assert (finding.recorded_on, finding.due_date) == (TODAY, D(2025, 6, 1))  # not 17 April, already past
+    assert f"remediation due on {date_format(D(2025, 6, 1), 'SHORT_DATE_FORMAT')}." in messages_of(response)[0]
+    assert 'data-testid="finding-overdue"' not in response.content.decode()
+
+
+def test_a_findings_refused_amounts_are_marked_under_their_fields_together(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.FIELDWORK, **STARTING_TODAY)
+    signed_in(client, auditor)
+
+    response = client.post(
+        reverse("audits:record-finding", args=[audit.pk]),
+        {"title": "T", "severity": "low", "description": "D", "recovery_amount": "-50", "discrepancy_pct": "-1"},
+    )
+
+    errors = response.context["form"].errors
+    assert errors["recovery_amount"] == ["The amount to recover cannot be negative."]
+    assert errors["discrepancy_pct"]
+    assert page_errors(response) == []
+    page = response.content.decode()
+    assert 'class="form-control is-invalid"' in page
+    assert (
+        '<div class="invalid-feedback" id="id_recovery_amount_error" data-testid="field-error">'
+        "The amount to recover cannot be negative.</div>"
+    ) in page
+    assert not Finding.objects.exists()
+
+
+# Required fields are marked ---------------------------------------------------------------------------------
+
+
+def test_the_audit_forms_mark_their_required_fields(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.FIELDWORK, **STARTING_TODAY)
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:record-finding", args=[audit.pk])).content.decode()
+
+    def label(field):
+        return page.split(f'for="id_{field}">')[1].split("</label>")[0]
+
+    marker = (
+        '<span class="text-danger ms-1" aria-hidden="true">*</span><span class="visually-hidden"> (required)</span>'
+    )
+    assert label("title") == f"Title{marker}" and label("severity") == f"Severity{marker}"
+    assert label("clause_breached") == "Clause breached" and label("owner") == "Owner"
+    assert 'class="mb-3 required" data-field="title"' in page
+    assert 'data-testid="required-legend"' in page
+    confirm = client.get(action_url(make_audit(contract, AuditStatus.REPORTED), "close")).content.decode()
+    assert 'data-testid="required-legend"' not in confirm  # nothing to fill in

@@ -5,18 +5,22 @@ finding's page (plan, then evidence) and the auditor reads the answers. Same Chr
 tests/web/test_browser.py."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from audits.choices import AuditStatus, FindingStatus
 from audits.models import Audit
 from tests.factories import (
+    ActionItemFactory,
     AuditFactory,
     AuditRightFactory,
     ContractFactory,
     FindingFactory,
     UserFactory,
+    VendorContactFactory,
     VendorUserFactory,
 )
 from tests.web.test_browser import browser, page, shot, sign_in  # noqa: F401 - fixtures shared with that module
@@ -64,9 +68,13 @@ def test_an_auditor_plans_an_audit_records_a_finding_and_another_verifies_it(
     page.fill("#id_fieldwork_start", "2025-05-12")
     page.fill("#id_fieldwork_end", "2025-05-16")
     page.click("[data-testid=confirm]")
-    error = page.inner_text("[data-testid=action-error]")
-    assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in error
-    assert "§ 21.1: “" in error
+    # The notice's problem is under the fieldwork's start, marked invalid; the clause is quoted on top.
+    start = page.locator("[data-field=fieldwork_start]")
+    assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in start.inner_text()
+    assert start.locator(".invalid-feedback").is_visible()
+    assert "is-invalid" in page.get_attribute("#id_fieldwork_start", "class")
+    assert "§ 21.1: “" in page.inner_text("[data-testid=action-error]")
+    assert page.query_selector("#id_override_reason") is None  # an auditor does not override the clause
     assert not Audit.objects.exists()
     shot(page, "audit-plan-refused")
 
@@ -78,11 +86,32 @@ def test_an_auditor_plans_an_audit_records_a_finding_and_another_verifies_it(
     audit = Audit.objects.get(reference="AUD-WEB-2026")
     assert (audit.audit_right, audit.status) == (right, AuditStatus.PLANNED)
 
+    # The vendor asks for a week later: the fieldwork is rescheduled with the reason, shown on the timeline.
+    page.click("[data-testid=audit-action-reschedule]")
+    assert page.input_value("#id_fieldwork_start") == "2025-06-02"
+    page.fill("#id_fieldwork_start", "2025-06-09")
+    page.fill("#id_fieldwork_end", "2025-06-13")
+    page.click("[data-testid=confirm]")
+    assert "This field is required." in page.inner_text("[data-field=reason] [data-testid=field-error]")
+    shot(page, "audit-reschedule-refused")
+    page.fill("#id_reason", "The vendor's team is at a client site that week")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("[data-testid=fieldwork-move]")
+    assert "The vendor's team is at a client site that week" in page.inner_text("[data-testid=fieldwork-move]")
+    moved = [date_format(datetime.date(2025, 6, day), "SHORT_DATE_FORMAT") for day in (9, 13)]
+    assert " – ".join(moved) in page.inner_text("#timeline [data-step=fieldwork]")
+    shot(page, "audit-rescheduled")
+
     page.click("[data-testid=audit-action-notify]")
     page.fill("#id_notice_date", "2025-05-02")
     page.click("[data-testid=confirm]")
     page.wait_for_selector("[data-testid=audit-action-start-fieldwork]")
-    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: datetime.date(2025, 6, 2))  # fieldwork day
+    # Before its first day the fieldwork is not offered to fail: its button is disabled, the day beside it.
+    assert page.is_disabled("[data-testid=audit-action-start-fieldwork]")
+    assert "as the notice says: it cannot start earlier" in page.inner_text("[data-testid=refusal-start-fieldwork]")
+    shot(page, "audit-fieldwork-not-yet")
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: datetime.date(2025, 6, 9))  # fieldwork day
+    page.reload()
     page.click("[data-testid=audit-action-start-fieldwork]")
     page.click("[data-testid=confirm]")
     page.wait_for_selector("[data-testid=record-finding]")
@@ -176,3 +205,71 @@ def test_a_vendor_user_answers_a_finding_with_its_plan_then_its_evidence(page, b
         assert "ACD configuration export of 12 May" in other.inner_text("#findings")
     finally:
         context.close()
+
+
+def _reported_audit_with_open_findings(auditor):
+    """An audit as the demo's security audit: reported, four findings with long texts, all open to steps."""
+    contract = ContractFactory(reference="AUD-WEB-3", auditors=[auditor])
+    audit = AuditFactory(
+        audit_right=AuditRightFactory(contract=contract),
+        status=AuditStatus.REPORTED,
+        report_date=datetime.date(2025, 4, 14),
+        report_summary="One critical finding fixed during fieldwork; three open findings.",
+    )
+    titles = (
+        "Shared supervisor accounts on the chat platform",
+        "Clean-desk policy not enforced on the Cebu floor",
+        "Leavers' access removed after 5 days instead of 24 hours",
+        "Customer's own access review not documented",
+    )
+    for number, title in enumerate(titles, start=1):
+        finding = FindingFactory(
+            audit=audit,
+            number=number,
+            title=title,
+            description=f"{title}. Sampled months were recomputed from the raw records of both sites.",
+            clause_breached="Schedule 6 (Security), §3",
+            owner=auditor,
+            vendor_contact=VendorContactFactory(vendor=contract.vendor, name="Maria Santos-Villanueva"),
+            discrepancy_pct=Decimal("1.800"),
+            due_date=datetime.date(2025, 4, 24),  # overdue
+            status=FindingStatus.REMEDIATION_PLANNED if number == 2 else FindingStatus.OPEN,
+            remediation_plan="Lock screens after 5 minutes; clean-desk walks twice a day." if number == 2 else "",
+        )
+        if number == 2:
+            ActionItemFactory(
+                meeting=None,
+                finding=finding,
+                owner=auditor,
+                title="Weekly clean-desk checks on every floor, with photos",
+            )
+    return audit
+
+
+def test_the_audit_page_keeps_its_steps_on_screen_on_a_laptop_and_a_phone(page, live_server):  # noqa: F811
+    auditor = UserFactory(auditor=True, first_name="Alice", last_name="Audit")
+    audit = _reported_audit_with_open_findings(auditor)
+    sign_in(page, live_server, auditor)
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/audits/{audit.pk}/")
+    page.wait_for_selector("#findings")
+    shot(page, "audit-page-1366")
+    buttons = page.locator("#findings .btn, [data-testid=audit-actions] .btn")
+    assert buttons.count() >= 4 * 3
+    for index in range(buttons.count()):
+        box = buttons.nth(index).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1366, (buttons.nth(index).inner_text(), box)
+    title_cell = page.locator("#findings tbody tr[data-finding='1'] td").nth(1).bounding_box()
+    assert title_cell["width"] >= 300, title_cell  # the finding is read, not squeezed
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/audits/{audit.pk}/")
+    page.wait_for_selector("#findings")
+    shot(page, "audit-page-390")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, overflow
+    steps = page.locator("#findings .btn")
+    for index in range(steps.count()):  # the steps wrap within the screen, beside the table's own scroll
+        box = steps.nth(index).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (steps.nth(index).inner_text(), box)

@@ -1,0 +1,277 @@
+"""The audit endpoints apply the services' rules: an audit right is a contract term (not the auditors'
+to change), a finding's due date comes from the clause, a settled finding is frozen, a planned audit is
+cancelled with its reason; refusals are 400s naming the field, or 403s."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from audits.choices import AuditStatus, FindingStatus
+from tests.factories import AuditFactory, AuditRightFactory, ContractFactory, FindingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+TODAY = D(2025, 5, 2)
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
+
+
+@pytest.fixture
+def auditor():
+    return UserFactory(auditor=True)
+
+
+@pytest.fixture
+def contract(auditor):
+    return ContractFactory(auditors=[auditor])
+
+
+@pytest.fixture
+def right(contract):
+    """One audit a year on 30 days' notice."""
+    return AuditRightFactory(contract=contract)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def errors(response) -> dict:
+    assert response.status_code == 400, response.content
+    assert response.json()["type"] == "validation_error"
+    return response.json()["errors"]
+
+
+def audit_plan(right, **values) -> dict:
+    return {
+        "audit_right": right.pk,
+        "reference": "AUD-API-9",
+        "audit_type": "sla_data",
+        "auditor_kind": "customer",
+        "auditor_name": "Internal audit",
+        "fieldwork_start": "2025-06-09",
+        "fieldwork_end": "2025-06-13",
+        **values,
+    }
+
+
+# Audit rights ------------------------------------------------------------------------------------------
+
+
+def test_an_auditor_cannot_loosen_the_clause_to_plan_an_audit_it_forbids(right, auditor):
+    AuditFactory(audit_right=right, fieldwork_start=D(2025, 3, 3), fieldwork_end=D(2025, 3, 7), notice_date=None)
+    api = client_for(auditor)
+
+    patched = api.patch(f"/api/v1/audit-rights/{right.pk}/", {"audits_per_year": 5, "notice": 0}, format="json")
+    added = api.post(
+        "/api/v1/audit-rights/",
+        {"contract": right.contract.pk, "clause_reference": "§ 99", "audits_per_year": 9, "notice": 0},
+        format="json",
+    )
+    planned = api.post("/api/v1/audits/", audit_plan(right), format="json")
+
+    assert (patched.status_code, added.status_code) == (403, 403)
+    right.refresh_from_db()
+    assert (right.audits_per_year, right.notice, right.history.count()) == (1, 30, 1)
+    assert "1 audit(s) already in the contract year" in " ".join(errors(planned)["fieldwork_start"])
+
+
+def test_who_edits_contract_terms_changes_the_clause_with_a_reason_shown_in_its_history(right, contract):
+    AuditFactory(audit_right=right)
+    api = client_for(contract.owner)  # the contract's vendor manager
+    url = f"/api/v1/audit-rights/{right.pk}/"
+
+    no_reason = api.patch(url, {"audits_per_year": 2}, format="json")
+    changed = api.patch(url, {"audits_per_year": 2, "change_reason": "Amendment 3 of 1 May"}, format="json")
+
+    assert "change_reason" in errors(no_reason)
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["audits_per_year"] == 2 and "change_reason" not in changed.json()
+    record = right.history.latest()
+    assert (record.history_user, record.history_change_reason, record.audits_per_year) == (
+        contract.owner,
+        "Amendment 3 of 1 May",
+        2,
+    )
+
+
+def test_an_administrator_adds_a_clause_with_its_history(contract):
+    admin = UserFactory(administrator=True)
+
+    response = client_for(admin).post(
+        "/api/v1/audit-rights/",
+        {
+            "contract": contract.pk,
+            "clause_reference": "§ 30",
+            "audits_per_year": 1,
+            "notice": 10,
+            "scopes": ["security"],
+            "allowed_auditors": ["customer"],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    record = contract.audit_rights.get(clause_reference="§ 30").history.get()
+    assert (record.history_user, record.history_change_reason) == (admin, "Created")
+
+
+# Findings --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sent", ["2020-01-01", "2031-01-01"])
+def test_a_due_date_sent_with_a_new_finding_is_not_taken(right, auditor, sent):
+    audit = AuditFactory(audit_right=right, status=AuditStatus.REPORTED, report_date=D(2025, 4, 30))
+
+    response = client_for(auditor).post(
+        "/api/v1/findings/",
+        {"audit": audit.pk, "title": "T", "severity": "high", "description": "D", "due_date": sent},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    # High: the clause's 30 days from today (2 May), the report of 30 April being earlier.
+    assert (response.json()["recorded_on"], response.json()["due_date"]) == ("2025-05-02", "2025-06-01")
+    assert response.json()["due_date_set_by_hand"] is False
+
+
+@pytest.mark.parametrize("status", FindingStatus.settled_values())
+def test_a_settled_finding_is_not_patched(right, auditor, status):
+    finding = FindingFactory(
+        audit=AuditFactory(audit_right=right, status=AuditStatus.REPORTED),
+        status=status,
+        verified_by=auditor,
+        verified_at=timezone.now(),
+    )
+
+    response = client_for(auditor).patch(
+        f"/api/v1/findings/{finding.pk}/", {"title": "Nothing", "severity": "low", "description": "x"}, format="json"
+    )
+
+    assert sorted(errors(response)) == ["description", "severity", "title"]
+    finding.refresh_from_db()
+    assert (finding.title, finding.severity, finding.history.count()) == (
+        FindingFactory._meta.declarations["title"],
+        "medium",
+        1,
+    )
+
+
+def test_an_open_finding_is_patched_with_its_history(right, auditor):
+    finding = FindingFactory(audit=AuditFactory(audit_right=right, status=AuditStatus.REPORTED))
+
+    response = client_for(auditor).patch(f"/api/v1/findings/{finding.pk}/", {"title": "Late reports"}, format="json")
+
+    assert response.status_code == 200, response.content
+    record = finding.history.latest()
+    assert (record.title, record.history_user, record.history_change_reason) == (
+        "Late reports",
+        auditor,
+        "Changed: title",
+    )
+
+
+def test_a_verification_keeps_its_note(right, auditor):
+    finding = FindingFactory(audit=AuditFactory(audit_right=right), status=FindingStatus.REMEDIATED)
+
+    response = client_for(auditor).post(f"/api/v1/findings/{finding.pk}/verify/", {"note": "July export"})
+
+    assert (response.status_code, response.json()["verification_note"]) == (200, "July export")
+
+
+# Cancelling an audit ---------------------------------------------------------------------------------
+
+
+def test_a_planned_audit_is_cancelled_with_a_reason_and_frees_the_contract_years_allowance(right, auditor):
+    planned = AuditFactory(audit_right=right, notice_date=None)
+    api = client_for(auditor)
+    url = f"/api/v1/audits/{planned.pk}/cancel/"
+
+    without_reason = api.post(url, {}, format="json")
+    cancelled = api.post(url, {"reason": "Vendor site closed for works"}, format="json")
+    again = api.post(url, {"reason": "Twice"}, format="json")
+    replanned = api.post("/api/v1/audits/", audit_plan(right), format="json")
+
+    assert "reason" in errors(without_reason)
+    assert cancelled.status_code == 200, cancelled.content
+    body = cancelled.json()
+    assert (body["status"], body["cancellation_reason"], body["cancelled_by"]) == (
+        "cancelled",
+        "Vendor site closed for works",
+        auditor.pk,
+    )
+    assert "only a planned or notified audit can be cancelled" in errors(again)["non_field_errors"][0]
+    assert replanned.status_code == 201, replanned.content
+
+
+def test_a_role_that_only_views_audits_cannot_cancel_one(right, contract):
+    planned = AuditFactory(audit_right=right, notice_date=None)
+
+    response = client_for(contract.owner).post(f"/api/v1/audits/{planned.pk}/cancel/", {"reason": "No"})
+
+    assert response.status_code == 403
+    planned.refresh_from_db()
+    assert planned.status == AuditStatus.PLANNED
+
+
+# Refusals name their fields --------------------------------------------------------------------------------
+
+
+def test_a_plan_outside_the_clause_is_a_400_naming_each_field_with_the_clause_quoted(right, auditor):
+    response = client_for(auditor).post(
+        "/api/v1/audits/",
+        audit_plan(right, audit_type="operational", fieldwork_start="2025-05-12", fieldwork_end="2025-05-09"),
+        format="json",
+    )
+
+    body = errors(response)
+    assert body["audit_type"] == ["The clause does not allow audits of this type (Operational)."]
+    assert body["fieldwork_start"] == ["Notice of 10 calendar days is shorter than the 30 calendar days required."]
+    assert body["fieldwork_end"] == ["Fieldwork cannot end before it starts."]
+    assert body["audit_right"] == [f"{right.clause_reference}: “{right.clause_text}”"]
+
+
+# Rescheduling the fieldwork ------------------------------------------------------------------------------
+
+
+def test_a_planned_audits_fieldwork_is_rescheduled_through_the_api_with_its_reason(right, auditor):
+    planned = AuditFactory(audit_right=right, notice_date=None)  # fieldwork 2 – 6 June 2025
+    api = client_for(auditor)
+    url = f"/api/v1/audits/{planned.pk}/reschedule/"
+
+    too_soon = api.post(
+        url, {"fieldwork_start": "2025-05-20", "fieldwork_end": "2025-05-22", "reason": "Earlier"}, format="json"
+    )
+    moved = api.post(
+        url, {"fieldwork_start": "2025-06-16", "fieldwork_end": "2025-06-18", "reason": "Site move"}, format="json"
+    )
+
+    assert errors(too_soon)["fieldwork_start"] == [
+        "Notice of 18 calendar days is shorter than the 30 calendar days required."
+    ]
+    assert moved.status_code == 200, moved.content
+    body = moved.json()
+    assert (body["fieldwork_start"], body["fieldwork_end"], body["reschedule_reason"]) == (
+        "2025-06-16",
+        "2025-06-18",
+        "Site move",
+    )
+    assert planned.history.latest().history_change_reason == "Rescheduled from 2025-06-02 – 2025-06-06: Site move"
+
+
+def test_a_reschedule_without_a_reason_or_by_a_role_that_only_views_audits_is_refused(right, contract, auditor):
+    planned = AuditFactory(audit_right=right, notice_date=None)
+    url = f"/api/v1/audits/{planned.pk}/reschedule/"
+    dates = {"fieldwork_start": "2025-06-16", "fieldwork_end": "2025-06-18"}
+
+    assert "reason" in errors(client_for(auditor).post(url, dates, format="json"))
+    assert client_for(contract.owner).post(url, {**dates, "reason": "No"}, format="json").status_code == 403
+    planned.refresh_from_db()
+    assert planned.fieldwork_start == D(2025, 6, 2)
