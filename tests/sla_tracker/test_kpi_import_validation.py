@@ -260,9 +260,10 @@ def test_a_month_whose_statement_is_approved_is_refused_with_the_way_to_correct_
     assert len(errors) == 2  # once per row of the locked month; February is open
     message = errors[0][3]
     assert message.startswith(f"The penalty statement of January 2025 is “{StatementStatus(status).label}”")
-    assert "adjustment in the data of the next open month" in message
-    # An invoiced statement is never reopened: the message does not offer it.
+    # An approved statement is reopened to correct its data; an invoiced one never is: its days can be
+    # excused, the difference carried into the next open statement.
     assert ("ask procurement to reopen the statement" in message) == (status == StatementStatus.APPROVED)
+    assert ("carried into the next open statement" in message) == (status == StatementStatus.INVOICED)
     assert nothing_written()
 
 
