@@ -240,7 +240,8 @@ def test_the_register_pages_its_contracts_and_keeps_the_filters(client, procurem
 
 
 def _ending_in(days: int, reference: str):
-    """An active tacit contract, 3 months' notice, whose term ends ``days`` days after the notice deadline + 0."""
+    """An active tacit one-year contract with 3 months' notice whose notice deadline is about ``days`` days
+    from today (in the past when negative); ``expected_deadline`` holds it."""
     import datetime
 
     from django.utils import timezone
@@ -296,21 +297,22 @@ def test_the_home_page_lists_the_notice_deadlines_of_the_next_90_days_in_the_use
 
 
 def test_the_give_notice_confirmation_says_when_the_contract_would_end(client):
-    import datetime
+    from django.utils import formats
 
-    from django.utils import formats, timezone
+    from contracts.dates import window_for_term
 
-    today = timezone.localdate()
     passed = _ending_in(-10, "PASSED")  # the notice deadline passed ten days ago: the term renews first
+    running = _ending_in(20, "RUNNING")
+    renewed_end = window_for_term(passed.terms, passed.end_date).renewed_term_end
     client.force_login(passed.owner)
 
     page = client.get(decision_url(passed, "give-notice")).content.decode()
+    client.force_login(running.owner)
+    before_deadline = client.get(decision_url(running, "give-notice")).content.decode()
 
-    renewed_end = passed.terms.end_date
-    from contracts.dates import window_for_term
-
-    renewed_end = window_for_term(passed.terms, passed.end_date).renewed_term_end
     assert formats.date_format(passed.expected_deadline, "SHORT_DATE_FORMAT") in page
     assert formats.date_format(renewed_end, "SHORT_DATE_FORMAT") in page
     assert "that term renews" in page
-    assert today + datetime.timedelta(days=1) > passed.expected_deadline
+    ends = formats.date_format(running.end_date, "SHORT_DATE_FORMAT")
+    assert f"Notice given now ends the contract on {ends}." in before_deadline
+    assert "that term renews" not in before_deadline
