@@ -271,7 +271,7 @@ class MeasurementChangeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAd
         "changed_at",
     )
     list_filter = ("action", "source")
-    search_fields = ("contract__reference", "counter__code")
+    search_fields = ("contract__reference", "counter__code", "correction_reason")
     list_select_related = ("contract", "counter", "changed_by")
     # As large as the measurements: no date hierarchy (a scan of the whole log), no unfiltered count.
     show_full_result_count = False

@@ -113,3 +113,4 @@ class StatementAction(models.TextChoices):
     DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
     LINE_WAIVED = "line_waived", _("Line waived")
     ADJUSTED = "adjusted", _("Adjustment carried in")
+    DATA_CORRECTED = "data_corrected", _("Data corrected after approval")

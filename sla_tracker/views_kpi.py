@@ -49,7 +49,12 @@ from governance.models import ActionItem
 from governance.selectors import open_action_items
 from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.completeness import completeness, counters_in_use
-from sla_tracker.kpi_import.access import VIEW_MEASUREMENTS, contracts_for_kpi_entry, contracts_for_kpi_reading
+from sla_tracker.kpi_import.access import (
+    VIEW_MEASUREMENTS,
+    contracts_for_kpi_correction,
+    contracts_for_kpi_entry,
+    contracts_for_kpi_reading,
+)
 from sla_tracker.kpi_import.mapping import ResolvedMapping
 from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_time
 from sla_tracker.kpi_import.readers import UnreadableFile, open_table
@@ -603,7 +608,11 @@ def grid_counters(user, contract: Contract, month: datetime.date, stored_codes: 
 def month_grid(request, pk: int, month: str):
     """Days × counters of one contract and month, pre-filled; only the changed cells are sent to
     save_measurements, all or nothing, and its errors are shown next to their cells. A user who only
-    reads the contract's data sees the values without inputs, and may not post."""
+    reads the contract's data sees the values without inputs, and may not post.
+
+    A month whose statement is approved or invoiced is read-only, except in correction mode
+    (``?correct=1``, for who may correct it): the cells are editable and a reason is required; the
+    difference in credits is carried into the next open statement (save_measurements)."""
     contract, writable = _readable_contract(request.user, pk)
     if request.method == "POST" and not writable:
         raise PermissionDenied
@@ -621,6 +630,12 @@ def month_grid(request, pk: int, month: str):
         .filter(contract=contract, month=month_start, status__in=LOCKED_STATUSES)
         .first()
     )
+    may_correct = (
+        locked is not None and writable and contracts_for_kpi_correction(request.user).filter(pk=contract.pk).exists()
+    )
+    correcting = may_correct and request.GET.get("correct") == "1"
+    if request.method == "POST" and locked is not None and not correcting:
+        raise PermissionDenied
     days = [
         month_start + datetime.timedelta(days=offset)
         for offset in range((last_day_of_month(month_start) - month_start).days + 1)
@@ -630,7 +645,9 @@ def month_grid(request, pk: int, month: str):
     form_errors: list[str] = []
     posted = request.POST if request.method == "POST" else None
     to_confirm = 0
-    if posted is not None and locked is None:
+    correction_reason = posted.get("correction_reason", "").strip() if posted is not None else ""
+    reason_error = ""
+    if posted is not None:
         values = []
         for row, day in rows:
             for counter in counters:
@@ -650,7 +667,10 @@ def month_grid(request, pk: int, month: str):
             messages.info(request, _("Nothing changed."))
             return redirect("sla_tracker:kpi-grid", pk=contract.pk, month=month_label(month_start))
         deletions = sum(1 for value in values if value.value is None)
-        if deletions and posted.get("confirm_deletions") != str(deletions):
+        if correcting and not correction_reason:
+            reason_error = _("Give the reason for correcting a month whose statement is approved.")
+            form_errors.append(_("Nothing was saved: the reason for the correction is missing."))
+        elif deletions and posted.get("confirm_deletions") != str(deletions):
             to_confirm = deletions  # emptied cells delete their values: saved once that is confirmed
         else:
             try:
@@ -660,6 +680,7 @@ def month_grid(request, pk: int, month: str):
                     source=MeasurementSource.MANUAL,
                     actor=request.user,
                     decimal_comma=_decimal_comma(),
+                    correction_reason=correction_reason if correcting else "",
                 )
             except KpiDataRejected as rejected:
                 for issue in rejected.issues:
@@ -679,24 +700,30 @@ def month_grid(request, pk: int, month: str):
                     % {"count": rejected.error_count},
                 )
             else:
-                messages.success(
-                    request,
-                    format_lazy(
-                        _("Saved. New values: {created}; changed: {updated}; deleted: {deleted}."),
-                        created=result.created,
-                        updated=result.updated,
-                        deleted=result.deleted,
-                    ),
+                saved = format_lazy(
+                    _("Saved. New values: {created}; changed: {updated}; deleted: {deleted}."),
+                    created=result.created,
+                    updated=result.updated,
+                    deleted=result.deleted,
                 )
+                if correcting:
+                    saved = format_lazy(
+                        _(
+                            "{saved} The statement stays as it is: the difference in its credits is carried into "
+                            "the next open statement as an adjustment, as the statement's history shows."
+                        ),
+                        saved=saved,
+                    )
+                messages.success(request, saved)
                 return redirect("sla_tracker:kpi-grid", pk=contract.pk, month=month_label(month_start))
     grid = []
     for row, day in rows:
         if not writable:
             editable = False
         elif day is None:
-            editable = locked is None and month_start <= today
+            editable = (locked is None or correcting) and month_start <= today
         else:
-            editable = locked is None and contract.start_date <= day <= min(today, contract.end_date)
+            editable = (locked is None or correcting) and contract.start_date <= day <= min(today, contract.end_date)
         cells = []
         for counter in counters:
             name = _cell_name(counter.code, row)
@@ -733,6 +760,10 @@ def month_grid(request, pk: int, month: str):
             "grid": grid,
             "locked": locked,
             "writable": writable,
+            "may_correct": may_correct,
+            "correcting": correcting,
+            "correction_reason": correction_reason,
+            "reason_error": reason_error,
             "form_errors": form_errors,
             "to_confirm": to_confirm,
             "active_section": "kpi",

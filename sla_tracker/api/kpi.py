@@ -1,4 +1,5 @@
-"""REST endpoints of KPI data logging: KPI pack uploads (preview, then import) and bulk measurements."""
+"""REST endpoints of KPI data logging: KPI pack uploads (preview, then import), bulk measurements, and
+corrections of months whose statement is approved."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -7,14 +8,14 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from config.parsers import JSONParser
 from sla_tracker.choices import MeasurementSource, UploadStatus
-from sla_tracker.kpi_import.access import contracts_for_kpi_entry
+from sla_tracker.kpi_import.access import contracts_for_kpi_correction, contracts_for_kpi_entry
 from sla_tracker.kpi_import.readers import UnreadableFile
 from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
@@ -212,29 +213,85 @@ class MeasurementBulkViewSet(viewsets.ViewSet):
         items = request.data
         if not isinstance(items, list) or not items:
             return _item_errors([(None, None, _("Send a non-empty JSON list of values."))])
-        by_contract, errors = _group_by_contract(items, request.user)
-        totals = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
-        try:
-            with transaction.atomic():
-                for contract, values in by_contract.values():
-                    try:
-                        result = save_measurements(
-                            contract=contract,
-                            values=values,
-                            source=MeasurementSource.API,
-                            actor=request.user,
-                            per_item=True,
-                        )
-                    except KpiDataRejected as rejected:
-                        errors += [(issue.row, issue.column, issue.message) for issue in rejected.issues]
-                        continue
-                    for key, count in result.as_dict().items():
-                        totals[key] += count
-                if errors:
-                    raise _Rollback
-        except _Rollback:
-            return _item_errors(sorted(errors, key=lambda error: (error[0] is None, error[0] or 0)))
-        return Response(totals)
+        return _store(items, request.user, contracts_for_kpi_entry(request.user))
+
+
+class MeasurementCorrectionSerializer(serializers.Serializer):
+    """Documents a correction; its values are checked by the same validation as files."""
+
+    reason = serializers.CharField(help_text="Why the data of months with an approved statement is corrected.")
+    values = MeasurementItemSerializer(many=True)
+
+
+class MeasurementCorrectionViewSet(viewsets.ViewSet):
+    """Corrections of KPI values, including months whose statement is approved or invoiced."""
+
+    @extend_schema(
+        summary="Correct KPI values, approved months included (all or nothing)",
+        description=(
+            "As the bulk endpoint, with a reason, and months whose penalty statement is approved or invoiced "
+            "accepted: those statements stay as they are; each corrected month is recomputed at once and the "
+            "difference in its credits is carried into the contract's next open statement as an adjustment "
+            "(or waits for one). The reason is kept with every changed value and on each corrected statement's "
+            "history. For the contract's vendor manager and administrators; the vendor's own users contest a "
+            "figure through a dispute instead."
+        ),
+        request=MeasurementCorrectionSerializer,
+        responses={200: BulkResultSerializer, 400: ItemErrorsSerializer},
+    )
+    def create(self, request):
+        contracts = contracts_for_kpi_correction(request.user)
+        if not contracts.exists():
+            raise exceptions.PermissionDenied(
+                _("You may correct no contract's data: the vendor's users contest a figure through a dispute.")
+            )
+        body = request.data
+        if not isinstance(body, dict):
+            return _item_errors([(None, None, _("Send a JSON object with “reason” and “values”."))])
+        if unknown := sorted(str(key) for key in body if key not in ("reason", "values")):
+            return _item_errors(
+                [
+                    (None, key, format_lazy(_("Unknown field “{field}”: the fields are reason, values."), field=key))
+                    for key in unknown
+                ]
+            )
+        reason, items = body.get("reason"), body.get("values")
+        errors = []
+        if not isinstance(reason, str) or not reason.strip():
+            errors.append((None, "reason", _("Give the reason for the correction.")))
+        if not isinstance(items, list) or not items:
+            errors.append((None, "values", _("Send a non-empty JSON list of values.")))
+        if errors:
+            return _item_errors(errors)
+        return _store(items, request.user, contracts, correction_reason=reason)
+
+
+def _store(items: list, user, contracts, correction_reason: str = "") -> Response:
+    """Save the items of each contract (among ``contracts``), all or nothing over every contract."""
+    by_contract, errors = _group_by_contract(items, contracts)
+    totals = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
+    try:
+        with transaction.atomic():
+            for contract, values in by_contract.values():
+                try:
+                    result = save_measurements(
+                        contract=contract,
+                        values=values,
+                        source=MeasurementSource.API,
+                        actor=user,
+                        per_item=True,
+                        correction_reason=correction_reason,
+                    )
+                except KpiDataRejected as rejected:
+                    errors += [(issue.row, issue.column, issue.message) for issue in rejected.issues]
+                    continue
+                for key, count in result.as_dict().items():
+                    totals[key] += count
+            if errors:
+                raise _Rollback
+    except _Rollback:
+        return _item_errors(sorted(errors, key=lambda error: (error[0] is None, error[0] or 0)))
+    return Response(totals)
 
 
 class _Rollback(Exception):
@@ -247,8 +304,7 @@ _ITEM_VALUE = serializers.DecimalField(max_digits=None, decimal_places=None, all
 _FIELD_LIST = "contract, counter, date (or month), value"
 
 
-def _group_by_contract(items: list, user) -> tuple[dict, list]:
-    visible = contracts_for_kpi_entry(user)
+def _group_by_contract(items: list, visible) -> tuple[dict, list]:
     contracts, by_contract, errors = {}, {}, []
     for index, item in enumerate(items):
         if not isinstance(item, dict):

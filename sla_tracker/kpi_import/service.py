@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import PurePath
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
@@ -25,13 +25,25 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from contracts.models import Contract
-from sla_tracker.choices import ChangeAction, MeasurementSource, UploadStatus
+from sla_tracker.choices import ChangeAction, MeasurementSource, StatementAction, UploadStatus
+from sla_tracker.kpi_import.access import contracts_for_kpi_correction
 from sla_tracker.kpi_import.mapping import ResolvedMapping, resolve_mapping, save_mapping
 from sla_tracker.kpi_import.readers import Table, UnreadableFile, check_size, open_table
 from sla_tracker.kpi_import.reasons import Reason
 from sla_tracker.kpi_import.validation import FileRows, Issue, KpiValue, Period, Validator
-from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange, PenaltyStatement
-from sla_tracker.services import OPEN_FOR_ADJUSTMENTS, recompute_open_statements_on_commit
+from sla_tracker.models import (
+    KpiCounter,
+    KpiUpload,
+    Measurement,
+    MeasurementChange,
+    PenaltyStatement,
+    StatementEvent,
+)
+from sla_tracker.services import (
+    OPEN_FOR_ADJUSTMENTS,
+    carry_corrections_of_approved_months,
+    recompute_open_statements_on_commit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,19 +88,35 @@ def save_measurements(
     today: datetime.date | None = None,
     decimal_comma: bool | None = None,
     per_item: bool = False,
+    correction_reason: str = "",
 ) -> SaveResult:
     """Validate and upsert one contract's values, all or nothing; KpiDataRejected lists every error.
 
     `values` are KpiValue items, or a file's rows (`file_rows`); either may stream (a generator is
     read once). `per_item` reports a problem once per item (API) instead of once per file column.
     Writers of one contract's measurements take turns on the contract's row lock.
+
+    Months whose statement is approved or invoiced are refused, unless a `correction_reason` is given
+    by someone who may correct them (access.contracts_for_kpi_correction): the changes then keep the
+    reason, each corrected statement records it, and, in the same transaction, the corrected months are
+    recomputed and their differences carried into the next open statement as adjustments
+    (carry_corrections_of_approved_months); the approved statements themselves never change.
     """
+    correction_reason = (correction_reason or "").strip()
+    if correction_reason and not contracts_for_kpi_correction(actor).filter(pk=contract.pk).exists():
+        raise PermissionDenied(_("Only the contract's vendor manager or an administrator corrects approved months."))
     validator = Validator(
-        contract=contract, today=today or timezone.localdate(), decimal_comma=decimal_comma, per_item=per_item
+        contract=contract,
+        today=today or timezone.localdate(),
+        decimal_comma=decimal_comma,
+        per_item=per_item,
+        corrects_locked_months=bool(correction_reason),
     )
     with transaction.atomic():
         Contract.objects.select_for_update().filter(pk=contract.pk).exists()
-        writer = _writer_class()(contract=contract, source=source, actor=actor, upload=upload)
+        writer = _writer_class()(
+            contract=contract, source=source, actor=actor, upload=upload, correction_reason=correction_reason
+        )
         checked = validator.check_rows(values) if isinstance(values, FileRows) else validator.check_items(values)
         for period, pairs in checked:
             writer.add(period, pairs)
@@ -97,8 +125,29 @@ def save_measurements(
             raise KpiDataRejected(validator.issues, validator.error_count)
         result = writer.finish()
         if result.created or result.updated or result.deleted:
-            _recompute_statements_from(contract, min(validator.months))
+            corrected = sorted(validator.months & validator.locked_months.keys())
+            if corrected:
+                _carry_correction(contract, corrected, correction_reason, actor, result)
+            else:
+                _recompute_statements_from(contract, min(validator.months))
         return result
+
+
+def _carry_correction(contract: Contract, months: list[datetime.date], reason: str, actor, result: SaveResult) -> None:
+    """Record the correction on each corrected statement, then carry its differences (same transaction)."""
+    changed = result.as_dict()
+    del changed["unchanged"]
+    for statement in PenaltyStatement.objects.filter(contract=contract, month__in=months):
+        StatementEvent.objects.create(
+            statement=statement, action=StatementAction.DATA_CORRECTED, actor=actor, note=reason, data=changed
+        )
+    try:
+        carry_corrections_of_approved_months(contract_id=contract.pk, months=months, actor=actor)
+    except ValidationError as refused:
+        reason = Reason(
+            gettext_noop("The correction cannot be carried: {reason}"), {"reason": " ".join(refused.messages)}
+        )
+        raise KpiDataRejected([Issue(reason)], 1) from refused
 
 
 def _recompute_statements_from(contract: Contract, month: datetime.date) -> None:
@@ -161,8 +210,9 @@ def _writer_class() -> type:
 class _BatchWriter:
     """Batched upserts through the ORM: look up a batch's existing rows, then bulk create/update/delete."""
 
-    def __init__(self, *, contract, source, actor, upload) -> None:
+    def __init__(self, *, contract, source, actor, upload, correction_reason="") -> None:
         self.contract, self.source, self.actor, self.upload = contract, source, actor, upload
+        self.correction_reason = correction_reason
         self.batch: list[tuple[int, Period, Decimal | None]] = []
         self.counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
 
@@ -245,6 +295,7 @@ class _BatchWriter:
             source=self.source,
             upload=self.upload,
             changed_by=self.actor,
+            correction_reason=self.correction_reason,
         )
 
 
@@ -301,12 +352,12 @@ _INSERT_NEW = f"""
 _LOG_CHANGES = f"""
     INSERT INTO {MeasurementChange._meta.db_table}
         (contract_id, counter_id, month, day, action, old_value, new_value, source, upload_id, changed_by_id,
-         changed_at)
+         changed_at, correction_reason)
     SELECT %(contract)s, counter_id, month, day,
         CASE WHEN stored_id IS NULL THEN '{ChangeAction.CREATE}'
              WHEN value IS NULL THEN '{ChangeAction.DELETE}'
              ELSE '{ChangeAction.UPDATE}' END,
-        stored_value, value, %(source)s, %(upload)s, %(actor)s, %(now)s
+        stored_value, value, %(source)s, %(upload)s, %(actor)s, %(now)s, %(correction_reason)s
     FROM {_INCOMING}
     WHERE value IS DISTINCT FROM stored_value
 """  # noqa: S608
@@ -322,13 +373,14 @@ class _CopyWriter:
     other writers out until the transaction ends, so the values looked up stay the stored ones.
     """
 
-    def __init__(self, *, contract, source, actor, upload) -> None:
+    def __init__(self, *, contract, source, actor, upload, correction_reason="") -> None:
         self.params = {
             "contract": contract.pk,
             "source": source,
             "upload": upload.pk if upload else None,
             "actor": actor.pk if actor else None,
             "now": timezone.now(),
+            "correction_reason": correction_reason,
         }
         self.lines: list[str] = []
         self.prefixes: dict[Period, str] = {}

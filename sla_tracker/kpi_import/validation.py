@@ -45,6 +45,12 @@ MAX_VALUE = Decimal("1e16")
 _PLAIN_DIGITS = 16
 LOOKUP_BATCH_SIZE = 500
 LOCKED_STATUSES = (StatementStatus.APPROVED, StatementStatus.INVOICED)
+LOCKED_MONTH = gettext_noop(
+    "The penalty statement of {month} is “{status}”, so its data only changes through a correction: the "
+    "contract's vendor manager corrects the month with a reason, on the month's grid or through the API's "
+    "measurement corrections. The statement stays as it is, and the difference in credits is carried into the "
+    "next open statement as an adjustment."
+)
 _MINUTES_A_DAY = 24 * 60
 # Shorter runs are checked row by row: summing them at once saves less than it costs (a file that
 # lists every day's 00:00, then every day's 00:15…, has runs of one row).
@@ -159,9 +165,16 @@ class Validator:
     sums_day_blocks = True
 
     def __init__(
-        self, *, contract: Contract, today: datetime.date, decimal_comma: bool | None = None, per_item: bool = False
+        self,
+        *,
+        contract: Contract,
+        today: datetime.date,
+        decimal_comma: bool | None = None,
+        per_item: bool = False,
+        corrects_locked_months: bool = False,
     ) -> None:
         self.contract = contract
+        self.corrects_locked_months = corrects_locked_months
         self.per_item = per_item
         self.today = today
         self.decimal_comma = decimal_comma
@@ -640,20 +653,8 @@ class Validator:
             )
         if first > self.today:
             return Reason(gettext_noop("{when} is in the future."), {"when": date_param(month, day)})
-        if status := self.locked_months.get(month):
-            if status == StatementStatus.APPROVED:
-                message = gettext_noop(
-                    "The penalty statement of {month} is “{status}”, so its data can no longer change. "
-                    "To correct it, ask procurement to reopen the statement: once the data is corrected, it is "
-                    "recomputed and approved again."
-                )
-            else:  # invoiced: never reopened
-                message = gettext_noop(
-                    "The penalty statement of {month} is “{status}”, so its data can no longer change. "
-                    "An invoiced month stays as invoiced: procurement can excuse its days with an exclusion, whose "
-                    "difference is carried into the next open statement as an adjustment."
-                )
-            return Reason(message, {"month": date_param(month, None), "status": {"statement_status": status}})
+        if (status := self.locked_months.get(month)) and not self.corrects_locked_months:
+            return Reason(LOCKED_MONTH, {"month": date_param(month, None), "status": {"statement_status": status}})
         return Period(month, day)
 
     def _number(self, raw: object, counter: _Counter, *, row, column) -> Decimal | None:

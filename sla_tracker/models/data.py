@@ -230,7 +230,8 @@ class Measurement(models.Model):
 
 
 class MeasurementChange(models.Model):
-    """One create, change or delete of a measurement: who, when, old and new value, which upload.
+    """One create, change or delete of a measurement: who, when, old and new value, which upload, and
+    for a correction of an approved month, why.
 
     Written in bulk beside the measurements it describes, so a month's data history is one query;
     like Measurement, it keeps only that query's index.
@@ -251,6 +252,9 @@ class MeasurementChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     changed_at = models.DateTimeField(_("changed"), auto_now_add=True)
+    # The reason given with a correction, the only write that may change months whose statement is approved
+    # or invoiced (kpi_import.service.save_measurements); empty for any other write.
+    correction_reason = models.TextField(_("correction reason"), blank=True, default="")
 
     class Meta:
         ordering = ["-changed_at", "-id"]

@@ -359,7 +359,7 @@ def test_a_patch_of_a_month_whose_statement_is_approved_is_refused_and_writes_no
     )
     assert response.status_code == 400
     assert response.json()["type"] == "validation_error"
-    assert "can no longer change" in response.json()["errors"]["day"][0]
+    assert "only changes through a correction" in response.json()["errors"]["day"][0]
     measurement.refresh_from_db()
     assert measurement.value == Decimal(1130)
     assert not MeasurementChange.objects.exists()

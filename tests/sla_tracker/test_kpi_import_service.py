@@ -272,7 +272,7 @@ def test_a_statement_approved_between_preview_and_import_rejects_the_import():
         import_upload(upload=upload, actor=contract.owner, today=TODAY)
     upload.refresh_from_db()
     assert upload.status == UploadStatus.REJECTED
-    assert "reopen" in readable_errors(upload.errors)[0]["message"]
+    assert "only changes through a correction" in readable_errors(upload.errors)[0]["message"]
     assert nothing_written()
 
 

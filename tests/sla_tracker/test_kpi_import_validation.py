@@ -260,10 +260,9 @@ def test_a_month_whose_statement_is_approved_is_refused_with_the_way_to_correct_
     assert len(errors) == 2  # once per row of the locked month; February is open
     message = errors[0][3]
     assert message.startswith(f"The penalty statement of January 2025 is “{StatementStatus(status).label}”")
-    # An approved statement is reopened to correct its data; an invoiced one never is: its days can be
-    # excused, the difference carried into the next open statement.
-    assert ("ask procurement to reopen the statement" in message) == (status == StatementStatus.APPROVED)
-    assert ("carried into the next open statement" in message) == (status == StatementStatus.INVOICED)
+    # The way to correct it, approved or invoiced: a correction, whose difference becomes an adjustment.
+    assert "only changes through a correction" in message
+    assert "carried into the next open statement as an adjustment" in message
     assert nothing_written()
 
 

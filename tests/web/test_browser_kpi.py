@@ -1,20 +1,24 @@
 """The KPI pages in a real browser: a vendor manager uploads the French sample pack, maps it if asked,
-sees the preview, imports it, sees the imported month, and recomputes the month with its progress.
+sees the preview, imports it, sees the imported month, and recomputes the month with its progress; and
+corrects a month whose statement is approved.
 
 Same set-up as tests/web/test_browser.py (the machine's Chromium, skipped with the reason where
 there is none, never in CI); screenshots go to test-artifacts/browser/.
 """
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
 
 from contracts.months import add_months, first_of_month, month_label
 from sla_tracker.choices import MeasurementSource, UploadStatus
-from sla_tracker.models import KpiUpload, Measurement
+from sla_tracker.models import KpiUpload, Measurement, PenaltyStatement
+from sla_tracker.services import close_contract_month
 from tests.factories import MonthlyChargeFactory, PenaltyRegimeFactory, UserFactory
 from tests.sla_tracker.kpi_support import demo_counters
+from tests.sla_tracker.test_kpi_corrections import approved_january
 from tests.web.test_browser import browser, page, shot, sign_in  # noqa: F401 - fixtures and helpers
 from tests.web.test_kpi_pages import kpi_contract
 
@@ -94,3 +98,39 @@ def test_a_cell_in_error_shows_its_whole_value_beside_the_error_icon(page, live_
     assert "is-invalid" in cell.get_attribute("class")
     assert cell.evaluate("input => input.scrollWidth <= input.clientWidth"), "the value is cut"
     shot(page, "kpi-grid-cell-error")
+
+
+def test_a_vendor_manager_corrects_an_approved_month_and_sees_the_adjustment(page, live_server):  # noqa: F811
+    contract, january = approved_january(UserFactory(procurement=True))
+    close_contract_month(contract_id=contract.pk, month="2026-02")
+
+    sign_in(page, live_server, contract.owner)
+    page.goto(f"{live_server.url}/penalties/kpi/contracts/{contract.pk}/months/2026-01/")
+    page.wait_for_selector("[data-testid=locked-month]")
+    assert page.locator("input[name=v-answered_within_20s-0]").is_disabled()
+    shot(page, "kpi-approved-month")
+
+    page.click("[data-testid=start-correction]")
+    page.wait_for_selector("[data-testid=correction-mode]")
+    page.fill("input[name=v-answered_within_20s-0]", "40000")
+    page.click("[data-testid=save-grid]")  # the reason is required: the browser keeps the form
+    assert page.locator("textarea[name=correction_reason]").evaluate("field => !field.validity.valid")
+    assert Measurement.objects.get(contract=contract, counter__code="answered_within_20s").value == 31_500
+    page.fill("textarea[name=correction_reason]", "The vendor's corrected January report.")
+    shot(page, "kpi-correction")
+    page.click("[data-testid=save-grid]")
+    page.wait_for_selector("[data-testid=locked-month]")
+    assert "carried into the next open statement" in page.inner_text(".alert-success")
+    assert page.input_value("input[name=v-answered_within_20s-0]") == "40000"
+
+    page.click("[data-testid=locked-month] a")  # January's statement: as approved, with the correction
+    page.wait_for_selector("#statement-history")
+    history = page.inner_text("#statement-history")
+    assert "Data corrected after approval" in history
+    assert "The vendor's corrected January report." in history
+    shot(page, "statement-corrected-after-approval")
+    january.refresh_from_db()
+    assert january.net == Decimal("-14400.00")
+    assert PenaltyStatement.objects.get(contract=contract, month=datetime.date(2026, 2, 1)).adjustments == Decimal(
+        "14400.00"
+    )

@@ -46,6 +46,7 @@ from tests.sla_tracker.kpi_support import (
     voice_contract,
     xlsx_file,
 )
+from tests.sla_tracker.test_kpi_corrections import approved_january
 
 pytestmark = pytest.mark.django_db
 
@@ -866,10 +867,74 @@ def test_the_grid_refuses_a_month_whose_statement_is_approved(client):
     PenaltyStatementFactory(contract=contract, month=month, approved=True)
     client.force_login(manager)
     page = client.get(grid_url(contract, month)).content.decode()
-    assert "can no longer change" in page
+    assert "its data only changes through a correction" in page
     assert 'data-testid="save-grid"' not in page
-    client.post(grid_url(contract, month), {"v-answered-2": "5"})
+    assert 'data-testid="start-correction"' in page
+    # Posted without the correction mode: refused, nothing written.
+    assert client.post(grid_url(contract, month), {"v-answered-2": "5"}).status_code == 403
     assert nothing_written()
+
+
+def _approved_january_of_contract_a():
+    return approved_january(UserFactory(procurement=True))
+
+
+def _all_cells(response) -> dict[str, str]:
+    """What the browser posts: every editable cell of the grid, as shown."""
+    return {cell["name"]: cell["value"] for row in response.context["grid"] if row["editable"] for cell in row["cells"]}
+
+
+def test_the_vendor_manager_corrects_an_approved_month_on_its_grid_with_a_reason(client):
+    contract, january = _approved_january_of_contract_a()
+    close_contract_month(contract_id=contract.pk, month="2026-02")
+    url = grid_url(contract, january.month) + "?correct=1"
+    client.force_login(contract.owner)
+    shown = client.get(url)
+    assert 'data-testid="correction-mode"' in shown.content.decode()
+    cells = _all_cells(shown)
+    assert cells["v-answered_within_20s-0"] == "31500"
+
+    missing_reason = client.post(url, {**cells, "v-answered_within_20s-0": "40000", "correction_reason": " "})
+    assert missing_reason.status_code == 200
+    assert (
+        missing_reason.context["reason_error"] == "Give the reason for correcting a month whose statement is approved."
+    )
+    assert not MeasurementChange.objects.exists()
+
+    saved = client.post(
+        url, {**cells, "v-answered_within_20s-0": "40000", "correction_reason": "Corrected vendor report of 3 Feb."}
+    )
+    assert saved.status_code == 302
+    change = MeasurementChange.objects.get()
+    assert (change.new_value, change.correction_reason) == (Decimal("40000"), "Corrected vendor report of 3 Feb.")
+    january.refresh_from_db()
+    assert (january.status, january.net) == (StatementStatus.APPROVED, Decimal("-14400.00"))
+    february = PenaltyStatement.objects.get(contract=contract, month=datetime.date(2026, 2, 1))
+    assert february.adjustments == Decimal("14400.00")
+    history = client.get(reverse("sla_tracker:kpi-history", args=[contract.pk, "2026-01"])).content.decode()
+    assert "Correction after approval: Corrected vendor report of 3 Feb." in history
+
+
+def test_only_the_customers_side_corrects_an_approved_month(client):
+    contract, january = _approved_january_of_contract_a()
+    contract.vendor_self_reporting = True
+    contract.save()
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+    client.force_login(vendor_user)
+    page = client.get(grid_url(contract, january.month)).content.decode()
+    assert "vendor manager makes corrections." in page
+    assert 'data-testid="start-correction"' not in page
+    # The correction mode is not theirs: the grid stays read-only, and a post is refused.
+    assert (
+        'data-testid="correction-mode"'
+        not in client.get(grid_url(contract, january.month) + "?correct=1").content.decode()
+    )
+    response = client.post(
+        grid_url(contract, january.month) + "?correct=1",
+        {"v-answered_within_20s-0": "40000", "correction_reason": "Ours was wrong."},
+    )
+    assert response.status_code == 403
+    assert not MeasurementChange.objects.exists()
 
 
 def test_the_grid_and_history_take_a_fixed_number_of_queries(client, count_queries):
