@@ -277,12 +277,24 @@ class UploadForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
         help_text=_("A new layout is recognised from its headers; you confirm its mapping once."),
     )
+    correction_reason = forms.CharField(
+        label=_("Reason, if the file corrects months whose statement is approved"),
+        required=False,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
+        help_text=_(
+            "Leave empty for new data. With a reason, the file may change months whose penalty statement is "
+            "approved or invoiced: those statements stay as they are, and the differences in credits are carried "
+            "into the next open statement as adjustments."
+        ),
+    )
 
     def __init__(self, *args, contract: Contract, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mapping"].queryset = restrict(ColumnMapping.objects.filter(contract=contract), user).order_by(
             "name"
         )
+        if not contracts_for_kpi_correction(user).filter(pk=contract.pk).exists():
+            del self.fields["correction_reason"]  # the vendor's users contest a figure through a dispute
 
 
 def _get_upload(user, pk: int) -> KpiUpload:
@@ -319,6 +331,7 @@ def upload_new(request, pk: int):
                 actor=request.user,
                 original_name=form.cleaned_data["file"].name,
                 mapping_name=mapping.name if mapping else None,
+                correction_reason=form.cleaned_data.get("correction_reason", ""),
             )
         except UnreadableFile as error:
             form.add_error("file", error.message)

@@ -49,6 +49,15 @@ class KpiUploadInputSerializer(serializers.Serializer):
             'add "time_column": "Heure" for an interval file whose time of day has its own column.'
         ),
     )
+    correction_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Only when the file corrects months whose penalty statement is approved or invoiced (the contract's "
+            "vendor manager or an administrator): those statements stay as they are, and the differences in "
+            "credits are carried into the next open statement as adjustments. Kept with the upload and each change."
+        ),
+    )
 
 
 class KpiUploadSerializer(serializers.ModelSerializer):
@@ -74,6 +83,7 @@ class KpiUploadSerializer(serializers.ModelSerializer):
             "errors",
             "preview",
             "mapping",
+            "correction_reason",
             "created_at",
             "imported_at",
         ]
@@ -127,6 +137,7 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 original_name=data["file"].name,
                 mapping_name=data.get("mapping_name"),
                 mapping=data.get("mapping"),
+                correction_reason=data.get("correction_reason", ""),
             )
         except UnreadableFile as error:
             return _file_errors(error.message)

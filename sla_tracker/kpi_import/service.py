@@ -102,9 +102,7 @@ def save_measurements(
     recomputed and their differences carried into the next open statement as adjustments
     (carry_corrections_of_approved_months); the approved statements themselves never change.
     """
-    correction_reason = (correction_reason or "").strip()
-    if correction_reason and not contracts_for_kpi_correction(actor).filter(pk=contract.pk).exists():
-        raise PermissionDenied(_("Only the contract's vendor manager or an administrator corrects approved months."))
+    correction_reason = _checked_correction_reason(contract, actor, correction_reason)
     validator = Validator(
         contract=contract,
         today=today or timezone.localdate(),
@@ -131,6 +129,14 @@ def save_measurements(
             else:
                 _recompute_statements_from(contract, min(validator.months))
         return result
+
+
+def _checked_correction_reason(contract: Contract, actor, reason: str | None) -> str:
+    """The reason of a correction, stripped; PermissionDenied if ``actor`` may not correct ``contract``."""
+    reason = (reason or "").strip()
+    if reason and not contracts_for_kpi_correction(actor).filter(pk=contract.pk).exists():
+        raise PermissionDenied(_("Only the contract's vendor manager or an administrator corrects approved months."))
+    return reason
 
 
 def _carry_correction(contract: Contract, months: list[datetime.date], reason: str, actor, result: SaveResult) -> None:
@@ -484,11 +490,14 @@ def preview_upload(
     mapping_name: str | None = None,
     mapping: dict | None = None,
     today: datetime.date | None = None,
+    correction_reason: str = "",
 ) -> KpiUpload:
     """Store a KPI pack and check it without writing any data: the upload's status, errors and preview say
     what an import would do. UnreadableFile (empty, too large, not CSV or Excel) stores nothing;
-    ValidationError for a mapping that cannot be used.
+    ValidationError for a mapping that cannot be used. With a `correction_reason` (see save_measurements)
+    the file may correct months whose statement is approved or invoiced; the upload keeps the reason.
     """
+    correction_reason = _checked_correction_reason(contract, actor, correction_reason)
     file = file if isinstance(file, File) else File(file)
     name = PurePath(original_name or file.name or "kpi-pack").name
     size = file.size
@@ -507,6 +516,7 @@ def preview_upload(
             sha256=digest.hexdigest(),
             size_bytes=size,
             mapping=resolved.saved,
+            correction_reason=correction_reason,
         )
         preview = {
             "format": table.file_format,
@@ -549,7 +559,10 @@ def preview_upload(
             error_count = len(issues)
         else:
             validator = Validator(
-                contract=contract, today=today or timezone.localdate(), decimal_comma=table.decimal_comma
+                contract=contract,
+                today=today or timezone.localdate(),
+                decimal_comma=table.decimal_comma,
+                corrects_locked_months=bool(correction_reason),
             )
             counter = _RowCounter(table.rows, preview["sample"], table.headers)
             table.rows = iter(counter)
@@ -635,6 +648,12 @@ def _imported_duplicate(contract: Contract, sha256: str) -> KpiUpload | None:
     )
 
 
+def check_may_import(upload: KpiUpload, actor) -> None:
+    """PermissionDenied if ``upload`` is a correction that ``actor`` may not make (checked before it is
+    queued or claimed, so that a refusal leaves the upload validated)."""
+    _checked_correction_reason(upload.contract, actor, upload.correction_reason)
+
+
 def claim_upload(upload: KpiUpload, *, task_id: str = "") -> bool:
     """Move a validated upload to importing (compare-and-set); a redelivered task may reclaim its own."""
     claimable = KpiUpload.objects.filter(pk=upload.pk, status=UploadStatus.VALIDATED)
@@ -651,10 +670,12 @@ def import_upload(
     """Write a validated upload's values (validated again: a statement may have been approved since).
 
     Idempotent: an imported upload is returned as it is. On errors the upload is marked rejected with
-    its report and KpiDataRejected is raised; nothing is written.
+    its report and KpiDataRejected is raised; nothing is written. A correction (the upload's reason) is
+    imported only by who may correct the contract (PermissionDenied, the upload left as it was).
     """
     if upload.status == UploadStatus.IMPORTED:
         return upload
+    check_may_import(upload, actor)  # before claiming it
     if not claim_upload(upload, task_id=task_id):
         if upload.status == UploadStatus.IMPORTED:
             return upload
@@ -681,6 +702,7 @@ def import_upload(
                     upload=upload,
                     today=today,
                     decimal_comma=table.decimal_comma,
+                    correction_reason=upload.correction_reason,
                 )
             upload.status, upload.rows_done, upload.imported_at = (
                 UploadStatus.IMPORTED,

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from sla_tracker.choices import UploadStatus
 from sla_tracker.kpi_import.readers import UnreadableFile
-from sla_tracker.kpi_import.service import KpiDataRejected, import_upload
+from sla_tracker.kpi_import.service import KpiDataRejected, check_may_import, import_upload
 from sla_tracker.models import KpiUpload
 
 # Uploads with more data rows than this are imported by the task, with progress on the upload.
@@ -51,7 +51,9 @@ def import_kpi_upload(self, upload_id: int, user_id: int, language: str | None =
 
 def queue_import(upload: KpiUpload, user) -> None:
     """Import ``upload`` in the background once the current transaction commits, in the current
-    language; the upload records the task's id at once, so its page and URL report the progress."""
+    language; the upload records the task's id at once, so its page and URL report the progress.
+    PermissionDenied, before anything is queued, for a correction ``user`` may not make."""
+    check_may_import(upload, user)
     upload.task_id = task_id = str(uuid.uuid4())
     KpiUpload.objects.filter(pk=upload.pk).update(task_id=task_id)
     args = (upload.pk, user.pk, translation.get_language())

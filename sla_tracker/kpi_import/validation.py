@@ -47,9 +47,9 @@ LOOKUP_BATCH_SIZE = 500
 LOCKED_STATUSES = (StatementStatus.APPROVED, StatementStatus.INVOICED)
 LOCKED_MONTH = gettext_noop(
     "The penalty statement of {month} is “{status}”, so its data only changes through a correction: the "
-    "contract's vendor manager corrects the month with a reason, on the month's grid or through the API's "
-    "measurement corrections. The statement stays as it is, and the difference in credits is carried into the "
-    "next open statement as an adjustment."
+    "contract's vendor manager corrects the month with a reason, on the month's grid, by uploading the file "
+    "with a reason, or through the API's measurement corrections. The statement stays as it is, and the "
+    "difference in credits is carried into the next open statement as an adjustment."
 )
 _MINUTES_A_DAY = 24 * 60
 # Shorter runs are checked row by row: summing them at once saves less than it costs (a file that

@@ -142,6 +142,8 @@ class KpiUpload(models.Model):
         _("preview"), default=dict, blank=True, help_text=_("Mapping used, columns, months and values found.")
     )
     task_id = models.CharField(_("task"), max_length=64, blank=True)
+    # Given when the file corrects months whose statement is approved or invoiced (save_measurements).
+    correction_reason = models.TextField(_("correction reason"), blank=True, default="")
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
     imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
 

@@ -6,21 +6,26 @@ its credits is carried into the contract's next open statement as an adjustment.
 20 s it is met, a difference of €14,400.00 in the vendor's favour.
 """
 
+import json
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
 
 from contracts.choices import Channel
 from contracts.models import MonthlyCharge
-from sla_tracker.choices import MeasurementSource, StatementAction, StatementStatus
-from sla_tracker.kpi_import.service import KpiDataRejected, save_measurements
+from sla_tracker.choices import MeasurementSource, StatementAction, StatementStatus, UploadStatus
+from sla_tracker.kpi_import.reasons import readable_errors
+from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
 from sla_tracker.kpi_import.validation import KpiValue
-from sla_tracker.models import Measurement, MeasurementChange, StatementEvent
+from sla_tracker.models import KpiUpload, Measurement, MeasurementChange, StatementEvent
 from sla_tracker.services import mark_statement_invoiced
 from tests.factories import ContractFactory, ContractScopeFactory, UserFactory, VendorUserFactory
 
+from .kpi_support import csv_file
 from .test_adjustments_carry import adjustments, approve, contract_a, last_data, nets
 from .test_close import close, snapshot, statement_of
 from .test_kpi_api import client_for
@@ -238,3 +243,118 @@ def test_another_managers_contract_is_unknown_to_the_corrections(procurement):
     assert response.json()["errors"] == [{"index": 0, "field": "contract", "message": "Unknown contract."}]
     assert within_20s(contract) == 31_500
     assert not MeasurementChange.objects.exists()
+
+
+# Files: the web form, the API and the command ----------------------------------------------------------------
+
+CORRECTED_PACK = "Month,answered_within_20s\n2026-01,40000\n"
+PACK_MAPPING = {"date_column": "Month", "columns": {"answered_within_20s": "answered_within_20s"}}
+
+
+def preview_pack(contract, actor, reason=""):
+    return preview_upload(
+        contract=contract, file=csv_file(CORRECTED_PACK), actor=actor, mapping=PACK_MAPPING, correction_reason=reason
+    )
+
+
+def test_a_file_with_a_reason_corrects_an_approved_month(procurement):
+    contract, january = approved_january(procurement)
+    close(contract, "2026-02")
+
+    upload = preview_pack(contract, contract.owner, reason=f"  {REASON}  ")
+    assert (upload.status, upload.correction_reason) == (UploadStatus.VALIDATED, REASON)
+    assert within_20s(contract) == 31_500  # a preview writes nothing
+    import_upload(upload=upload, actor=contract.owner)
+
+    assert within_20s(contract) == 40_000
+    assert adjustments(contract) == [("2026-01", "2026-02", "CSL-1", D("14400.00"))]
+    change = MeasurementChange.objects.get(contract=contract)
+    assert (change.upload, change.correction_reason) == (upload, REASON)
+    assert StatementEvent.objects.get(statement=january, action=StatementAction.DATA_CORRECTED).note == REASON
+
+
+def test_a_file_without_a_reason_is_refused_for_an_approved_month(procurement):
+    contract, _january = approved_january(procurement)
+
+    upload = preview_pack(contract, contract.owner)
+
+    assert upload.status == UploadStatus.REJECTED
+    assert "only changes through a correction" in readable_errors(upload.errors)[0]["message"]
+
+
+def test_a_vendor_user_can_neither_send_nor_import_a_correction(procurement):
+    contract, _january = approved_january(procurement)
+    contract.vendor_self_reporting = True
+    contract.save()
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+
+    with pytest.raises(PermissionDenied):
+        preview_pack(contract, vendor_user, reason="Our figures were wrong.")
+    assert not KpiUpload.objects.exists()
+
+    upload = preview_pack(contract, contract.owner, reason=REASON)
+    with pytest.raises(PermissionDenied):
+        import_upload(upload=upload, actor=vendor_user)
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.VALIDATED  # left for the manager to import
+    assert within_20s(contract) == 31_500
+
+
+def test_the_api_takes_a_correction_file_with_its_reason(procurement):
+    contract, _january = approved_january(procurement)
+    close(contract, "2026-02")
+    client = client_for(contract.owner)
+    url = f"/api/v1/contracts/{contract.pk}/kpi-uploads/"
+
+    sent = client.post(
+        url,
+        {"file": csv_file(CORRECTED_PACK), "mapping": json.dumps(PACK_MAPPING), "correction_reason": REASON},
+        format="multipart",
+    )
+    assert sent.status_code == 201, sent.content
+    assert (sent.json()["status"], sent.json()["correction_reason"]) == (UploadStatus.VALIDATED, REASON)
+    imported = client.post(f"{url}{sent.json()['id']}/import/")
+
+    assert imported.status_code == 200, imported.content
+    assert adjustments(contract) == [("2026-01", "2026-02", "CSL-1", D("14400.00"))]
+
+
+def test_the_api_refuses_a_correction_file_from_a_vendor_user(procurement):
+    contract, _january = approved_january(procurement)
+    contract.vendor_self_reporting = True
+    contract.save()
+
+    response = client_for(VendorUserFactory(vendor=contract.vendor)).post(
+        f"/api/v1/contracts/{contract.pk}/kpi-uploads/",
+        {"file": csv_file(CORRECTED_PACK), "mapping": json.dumps(PACK_MAPPING), "correction_reason": "Ours."},
+        format="multipart",
+    )
+
+    assert response.status_code == 403
+    assert not KpiUpload.objects.exists()
+
+
+def test_the_command_imports_a_correction_file_with_its_reason(procurement, tmp_path):
+    contract, _january = approved_january(procurement)
+    close(contract, "2026-02")
+    path = tmp_path / "january-corrected.csv"
+    path.write_text(CORRECTED_PACK, encoding="utf-8")
+    mapping = json.dumps(PACK_MAPPING)
+
+    with pytest.raises(CommandError):
+        call_command("import_kpis", str(path), "--contract", contract.reference, "--mapping-json", mapping)
+    assert within_20s(contract) == 31_500
+
+    call_command(
+        "import_kpis",
+        str(path),
+        "--contract",
+        contract.reference,
+        "--mapping-json",
+        mapping,
+        "--correction-reason",
+        REASON,
+        stdout=StringIO(),
+    )
+    assert within_20s(contract) == 40_000
+    assert adjustments(contract) == [("2026-01", "2026-02", "CSL-1", D("14400.00"))]

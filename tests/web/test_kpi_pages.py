@@ -387,6 +387,44 @@ def upload_new_url(contract):
     return reverse("sla_tracker:kpi-upload-new", args=[contract.pk])
 
 
+def test_a_correction_file_is_sent_with_its_reason_and_says_so_before_its_import(client):
+    contract, _january = _approved_january_of_contract_a()
+    ColumnMappingFactory(
+        contract=contract,
+        name="corrections",
+        date_column="Month",
+        columns={"answered_within_20s": "answered_within_20s"},
+    )
+    client.force_login(contract.owner)
+    assert 'name="correction_reason"' in client.get(upload_new_url(contract)).content.decode()
+
+    response = client.post(
+        upload_new_url(contract),
+        {
+            "file": csv_file("Month,answered_within_20s\n2026-01,40000\n"),
+            "correction_reason": "Corrected vendor report of 3 Feb.",
+        },
+    )
+
+    upload = KpiUpload.objects.get()
+    assert (upload.status, upload.correction_reason) == (UploadStatus.VALIDATED, "Corrected vendor report of 3 Feb.")
+    page = client.get(response.url).content.decode()
+    assert 'data-testid="upload-correction"' in page
+    assert "Corrected vendor report of 3 Feb." in page
+
+
+def test_the_vendors_users_get_no_correction_field(client):
+    contract, _january = _approved_january_of_contract_a()
+    contract.vendor_self_reporting = True
+    contract.save()
+    client.force_login(VendorUserFactory(vendor=contract.vendor))
+
+    page = client.get(upload_new_url(contract)).content.decode()
+
+    assert 'name="file"' in page
+    assert 'name="correction_reason"' not in page
+
+
 def test_the_french_sample_goes_through_upload_preview_and_import(client):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)

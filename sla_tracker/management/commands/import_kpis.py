@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
@@ -30,6 +30,12 @@ class Command(BaseCommand):
             help='Mapping as JSON: {"date_column": "Date", "columns": {"Appels reçus": "offered"}, "name": "…"}',
         )
         parser.add_argument("--user", help="Username recorded as the author (default: the contract's owner)")
+        parser.add_argument(
+            "--correction-reason",
+            default="",
+            help="Why the file corrects months whose penalty statement is approved or invoiced: they are then "
+            "accepted, the statements stay as they are and the differences become adjustments of the next open one",
+        )
         parser.add_argument("--today", type=datetime.date.fromisoformat, help="Pretend today is this date (YYYY-MM-DD)")
 
     def handle(self, *args, **options) -> None:
@@ -50,7 +56,10 @@ class Command(BaseCommand):
                     mapping_name=options["mapping"],
                     mapping=mapping,
                     today=options["today"],
+                    correction_reason=options["correction_reason"],
                 )
+        except PermissionDenied as error:
+            raise CommandError(str(error), returncode=ERROR_EXIT_CODE) from error
         except (UnreadableFile, ValidationError) as error:
             raise CommandError(f"{path.name}: {_message(error)}", returncode=ERROR_EXIT_CODE) from error
         self._print_preview(upload)
