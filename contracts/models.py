@@ -155,6 +155,16 @@ class Contract(models.Model):
     end_date = models.DateField(
         _("end of current term"), help_text=_("Moves forward with each renewal."), validators=DATE_BOUNDS
     )
+    terminated_on = models.DateField(
+        _("last day of service"),
+        null=True,
+        blank=True,
+        validators=DATE_BOUNDS,
+        help_text=_(
+            "For a contract terminated while it ran: its last day of service, within the term. Its months up to "
+            "that day are still closed; a draft that never ran is terminated without one."
+        ),
+    )
     renewal_type = models.CharField(_("renewal"), max_length=10, choices=RenewalType.choices, default=RenewalType.TACIT)
     renewal_term_months = models.PositiveIntegerField(
         _("renewal term (months)"), null=True, blank=True, validators=[MaxValueValidator(MAX_TERM_MONTHS)]
@@ -203,6 +213,16 @@ class Contract(models.Model):
                 violation_error_message=_("The end of the term must be after the start date."),
             ),
             models.CheckConstraint(
+                name="contract_terminated_on_within_term",
+                condition=Q(terminated_on__isnull=True)
+                | Q(
+                    status=ContractStatus.TERMINATED,
+                    terminated_on__gte=F("start_date"),
+                    terminated_on__lte=F("end_date"),
+                ),
+                violation_error_message=_("Only a terminated contract has a last day of service, within its term."),
+            ),
+            models.CheckConstraint(
                 name="contract_notice_positive",
                 condition=Q(notice_period__gt=0),
                 violation_error_message=_("The notice period must be positive."),
@@ -224,6 +244,11 @@ class Contract(models.Model):
 
     def is_in_term(self, day) -> bool:
         return self.start_date <= day <= self.end_date
+
+    @property
+    def last_day_of_service(self) -> datetime.date:
+        """The end of the current term, or the last day of service of a contract terminated earlier."""
+        return self.terminated_on or self.end_date
 
     @property
     def terms(self) -> ContractTerms:

@@ -5,14 +5,40 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from contracts.choices import ContractStatus
 from contracts.dates import next_window
 from contracts.models import Contract
+from contracts.months import last_day_of_month
 
 RUNNING_STATUSES = (ContractStatus.ACTIVE,)
+IN_FORCE_STATUSES = (ContractStatus.ACTIVE, ContractStatus.NOTICE_GIVEN)
+
+
+def _served_during(month: datetime.date) -> Q:
+    """Contracts whose service covers a day of ``month`` (its first day): in force, expired or terminated
+    after it began; drafts never ran."""
+    return Q(start_date__lte=last_day_of_month(month)) & (
+        Q(status__in=(*IN_FORCE_STATUSES, ContractStatus.EXPIRED), end_date__gte=month)
+        | Q(status=ContractStatus.TERMINATED, terminated_on__gte=month)
+    )
+
+
+def contracts_served_during(month: datetime.date) -> QuerySet[Contract]:
+    """The contracts whose service covers a day of ``month``, up to the end of their term or their last
+    day of service (Contract.last_day_of_service)."""
+    return Contract.objects.filter(_served_during(month))
+
+
+def contracts_to_close(month: datetime.date) -> QuerySet[Contract]:
+    """The contracts whose ``month`` the monthly close computes: those served during it, so that an expired
+    or terminated contract's last months are closed too, and every contract in force that has started by
+    its end, even past a term end that was not moved forward (its statement then says what is missing)."""
+    return Contract.objects.filter(
+        _served_during(month) | Q(status__in=IN_FORCE_STATUSES, start_date__lte=last_day_of_month(month))
+    )
 
 
 def with_next_notice_deadline(contracts: Iterable[Contract], *, today: datetime.date | None = None) -> list[Contract]:

@@ -49,6 +49,8 @@ def contract_edit_errors(
     - The end of the term and the notice move only with a recorded decision, except on a draft,
       whose dates are still being typed; other status changes follow STATUS_CHANGES, and a contract
       expires only once its term has ended.
+    - A contract terminated while it ran records its last day of service, within the term (its months up
+      to that day are still closed); a draft that never ran is terminated without one.
     - The vendor and the currency are fixed once the contract runs (or, on a draft, once a site of
       the vendor or charges in the currency are recorded): its statements, data and history belong
       to that vendor, in that currency. A contract with another vendor is a new contract.
@@ -56,7 +58,9 @@ def contract_edit_errors(
     today = today or timezone.localdate()
     refused: dict[str, list[str]] = {}
     stored = (
-        {name: getattr(contract, name) for name in (*TERM_FIELDS, "status", "vendor", "currency")} if contract else {}
+        {name: getattr(contract, name) for name in (*TERM_FIELDS, "status", "terminated_on", "vendor", "currency")}
+        if contract
+        else {}
     )
     merged = {**stored, **values}
     changed = {name for name in values if contract is None or values[name] != stored.get(name)}
@@ -105,7 +109,35 @@ def contract_edit_errors(
 
     if changed & set(TERM_FIELDS) and "end_date" not in refused and (message := _term_end_error(merged)):
         refused.setdefault("end_date", []).append(message)
+    if "status" not in refused and (message := _last_day_of_service_error(contract, merged, changed)):
+        refused["terminated_on"] = [message]
     return refused
+
+
+def _last_day_of_service_error(contract: Contract | None, values: Mapping[str, Any], changed: set[str]) -> str | None:
+    """Why ``values``' last day of service is refused: a contract terminated while it ran (active or under
+    notice) needs one, within its term, since its months up to that day are still closed; a draft that never
+    ran has none, nor has any contract that is not terminated; once terminated, it is fixed."""
+    last_day, status = values.get("terminated_on"), values.get("status")
+    if contract is not None and contract.status == ContractStatus.TERMINATED:
+        return (
+            _("The last day of service is fixed once the contract is terminated.")
+            if "terminated_on" in changed
+            else None
+        )
+    if status != ContractStatus.TERMINATED:
+        return _("Only a terminated contract has a last day of service.") if last_day else None
+    if contract is None or contract.status == ContractStatus.DRAFT:
+        return _("A draft never ran: it is terminated without a last day of service.") if last_day else None
+    if not last_day:
+        return _("Give the last day of service: the contract's months up to that day are still closed.")
+    start, end = values.get("start_date"), values.get("end_date")
+    if start and end and not start <= last_day <= end:
+        return _("The last day of service falls within the term, from %(start)s to %(end)s.") % {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        }
+    return None
 
 
 def _term_end_error(values: Mapping[str, Any]) -> str | None:

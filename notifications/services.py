@@ -26,10 +26,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Role
 from accounts.models import User
 from audits.selectors import audits_with_notice_to_send, findings_due
-from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.months import add_months, first_of_month, last_day_of_month
-from contracts.selectors import notice_deadlines_within
+from contracts.selectors import contracts_served_during, notice_deadlines_within
 from governance.choices import MemberRole
 from governance.models import CommitteeMember
 from governance.selectors import action_items_due_within, committees_with_compliance, overdue_action_items
@@ -42,7 +41,6 @@ logger = logging.getLogger(__name__)
 ACTION_DUE_SOON_DAYS = 7
 RECENT_DECISION_DAYS = 14  # approvals and dispute resolutions older than this are not news any more
 NOTICE_DEADLINE_THRESHOLDS = (7, 30, 90)
-KPI_CONTRACT_STATUSES = (ContractStatus.ACTIVE, ContractStatus.NOTICE_GIVEN)
 
 
 def site_url() -> str:
@@ -216,15 +214,12 @@ def disputes_resolved(today: datetime.date) -> Iterator[DueItem]:
 
 
 def kpi_data_missing(today: datetime.date) -> Iterator[DueItem]:
-    """Contracts in term last month with fewer distinct days of data than their days in term that
-    month (a whole-month value counts as complete). One aggregate query for all contracts."""
+    """Contracts served last month (an expired or terminated contract's last month too) with fewer distinct
+    days of data than their days of service that month (a whole-month value counts as complete). One
+    aggregate query for all contracts."""
     month = add_months(first_of_month(today), -1)
     month_end = last_day_of_month(month)
-    contracts = list(
-        Contract.objects.filter(status__in=KPI_CONTRACT_STATUSES, start_date__lte=month_end, end_date__gte=month)
-        .select_related("owner")
-        .order_by("pk")
-    )
+    contracts = list(contracts_served_during(month).select_related("owner").order_by("pk"))
     coverage = {
         row["contract_id"]: row
         for row in Measurement.objects.filter(month=month, contract__in=contracts)
@@ -237,7 +232,7 @@ def kpi_data_missing(today: datetime.date) -> Iterator[DueItem]:
     for user in User.objects.filter(role=Role.VENDOR_USER, vendor_id__in=vendor_ids, is_active=True).order_by("pk"):
         vendor_people[user.vendor_id].append(user)
     for contract in contracts:
-        expected = (min(month_end, contract.end_date) - max(month, contract.start_date)).days + 1
+        expected = (min(month_end, contract.last_day_of_service) - max(month, contract.start_date)).days + 1
         row = coverage.get(contract.pk, {"days": 0, "whole_month": 0})
         if row["whole_month"] or row["days"] >= expected:
             continue

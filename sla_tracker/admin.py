@@ -301,8 +301,9 @@ class ExclusionAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin)
     search_fields = ("contract__reference", "description")
     list_select_related = ("contract", "decided_by")
     filter_horizontal = ("service_levels",)
-    readonly_fields = ("status", "requested_by", "decided_by", "decided_at")
-    actions = ("approve_exclusions", "reject_exclusions")
+    readonly_fields = ("status", "requested_by", "decided_by", "decided_at", "decision_note")
+    # Approving in bulk only: a rejection gives its reason, on the exclusion's page or in the API.
+    actions = ("approve_exclusions",)
 
     def has_change_permission(self, request, obj=None) -> bool:
         decided = obj is not None and obj.status != ApprovalStatus.PROPOSED
@@ -317,24 +318,16 @@ class ExclusionAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin)
         actions = super().get_actions(request)
         if not reviews_statements(request.user):
             actions.pop("approve_exclusions", None)
-            actions.pop("reject_exclusions", None)
         return actions
 
     @admin.action(description=_("Approve the selected proposed exclusions"))
     def approve_exclusions(self, request, queryset) -> None:
-        self._decide(request, queryset, approve=True)
-
-    @admin.action(description=_("Reject the selected proposed exclusions"))
-    def reject_exclusions(self, request, queryset) -> None:
-        self._decide(request, queryset, approve=False)
-
-    def _decide(self, request, queryset, *, approve: bool) -> None:
         if not reviews_statements(request.user):
             raise PermissionDenied
         decided = 0
         for exclusion in queryset.order_by("pk"):
             try:
-                services.decide_exclusion(exclusion_id=exclusion.pk, actor=request.user, approve=approve)
+                services.decide_exclusion(exclusion_id=exclusion.pk, actor=request.user, approve=True)
             except ValidationError as exc:
                 self.message_user(request, f"{exclusion}: {'; '.join(exc.messages)}", messages.WARNING)
             else:

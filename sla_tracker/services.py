@@ -541,12 +541,19 @@ def _settlement_note(origin: PenaltyStatement, data: dict) -> str:
 # Exclusions ----------------------------------------------------------------------------------------
 
 
-def decide_exclusion(*, exclusion_id: int, actor, approve: bool) -> Exclusion:
-    """Procurement approves or rejects a proposed exclusion; the decision is final (a correction is a
-    new proposal). Once approved, its days leave the counts of the service levels it names: the
-    approved or invoiced months it covers are recomputed at once, their differences becoming
-    adjustments (carry_corrections_of_approved_months), and the contract's open statements are
-    recomputed when the decision commits."""
+def decide_exclusion(*, exclusion_id: int, actor, approve: bool, note: str = "") -> Exclusion:
+    """Procurement approves or rejects a proposed exclusion, with a note (required to reject: the proposer
+    is told why); the decision is final (a correction is a new proposal). Once approved, its days leave the
+    counts of the service levels it names: the approved or invoiced months it covers are recomputed at
+    once, their differences becoming adjustments (carry_corrections_of_approved_months), and the
+    contract's open statements are recomputed when the decision commits."""
+    note = (note or "").strip()
+    if not approve and not note:
+        raise ValidationError({"note": [_("Give the reason for rejecting the exclusion: its proposer is told.")]})
+    return _record_exclusion_decision(exclusion_id=exclusion_id, actor=actor, approve=approve, note=note)
+
+
+def _record_exclusion_decision(*, exclusion_id: int, actor, approve: bool, note: str) -> Exclusion:
     with transaction.atomic():
         exclusion = Exclusion.objects.select_for_update().get(pk=exclusion_id)
         if exclusion.status != ApprovalStatus.PROPOSED:
@@ -558,9 +565,9 @@ def decide_exclusion(*, exclusion_id: int, actor, approve: bool) -> Exclusion:
             # Four eyes: an exclusion removes days from the counts that credits are computed from.
             raise ValidationError(_("An exclusion is approved by someone other than who proposed it."))
         exclusion.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-        exclusion.decided_by, exclusion.decided_at = actor, timezone.now()
+        exclusion.decided_by, exclusion.decided_at, exclusion.decision_note = actor, timezone.now(), note
         exclusion._history_user = actor
-        exclusion.save(update_fields=["status", "decided_by", "decided_at"])
+        exclusion.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         if approve:
             carry_corrections_of_approved_months(
                 contract_id=exclusion.contract_id, months=(exclusion.start_date, exclusion.end_date), actor=actor
@@ -634,7 +641,7 @@ def propose_exclusion(
     return exclusion
 
 
-def withdraw_exclusion(*, exclusion_id: int, actor) -> Exclusion:
+def withdraw_exclusion(*, exclusion_id: int, actor, note: str = "") -> Exclusion:
     """Who proposed an undecided exclusion withdraws it: it is rejected by its proposer, which is what
     a withdrawal is (the four-eyes rule lets a proposer reject, never approve, their own proposal), and
     as final as any decision. Nothing is deleted: the proposal and who withdrew it stay on record."""
@@ -644,7 +651,9 @@ def withdraw_exclusion(*, exclusion_id: int, actor) -> Exclusion:
         )
         if proposer_id != getattr(actor, "pk", None):
             raise ValidationError(_("Only who proposed an exclusion may withdraw it."))
-        return decide_exclusion(exclusion_id=exclusion_id, actor=actor, approve=False)
+        return _record_exclusion_decision(
+            exclusion_id=exclusion_id, actor=actor, approve=False, note=(note or "").strip()
+        )
 
 
 def carry_corrections_of_approved_months(*, contract_id: int, months, actor=None) -> None:

@@ -8,14 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from contracts.choices import ContractStatus
-from contracts.models import Contract
-from contracts.months import add_months, first_of_month, last_day_of_month, month_label
+from contracts.months import add_months, first_of_month, month_label, parse_month
+from contracts.selectors import contracts_served_during, contracts_to_close
 from sla_tracker import services
 from sla_tracker.models import PenaltyStatement
 
 logger = logging.getLogger(__name__)
-CLOSED_CONTRACT_STATUSES = (ContractStatus.ACTIVE, ContractStatus.NOTICE_GIVEN)
 TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
 # Every close task is idempotent: acknowledged once done (redelivered if its worker dies) and retried
 # on a lost database connection only.
@@ -30,10 +28,8 @@ CLOSE_TASK_OPTIONS = {
 }
 
 
-def active_contract_ids() -> list[int]:
-    return list(
-        Contract.objects.filter(status__in=CLOSED_CONTRACT_STATUSES).order_by("pk").values_list("pk", flat=True)
-    )
+def contract_ids_to_close(month: str) -> list[int]:
+    return list(contracts_to_close(parse_month(month)).order_by("pk").values_list("pk", flat=True))
 
 
 @shared_task(name="sla_tracker.evaluate_contract_month", **CLOSE_TASK_OPTIONS)
@@ -73,9 +69,9 @@ def _close(month: str, contract_ids: list[int]) -> services.ClosedMonth:
 
 @shared_task(name="sla_tracker.compute_month", **CLOSE_TASK_OPTIONS)
 def compute_month(month: str) -> int:
-    """Fan out one evaluate_contracts_month per batch of CLOSE_BATCH_SIZE active contracts;
-    returns how many contracts were queued."""
-    return _queue_batches(active_contract_ids(), month)
+    """Fan out one evaluate_contracts_month per batch of CLOSE_BATCH_SIZE contracts to close
+    (contracts_to_close); returns how many contracts were queued."""
+    return _queue_batches(contract_ids_to_close(month), month)
 
 
 def _queue_batches(ids: list[int], month: str) -> int:
@@ -95,19 +91,16 @@ def close_previous_month() -> int:
 @shared_task(name="sla_tracker.close_missed_contracts", **CLOSE_TASK_OPTIONS)
 def close_missed_contracts() -> int:
     """The daily safety net of the monthly close: from settings.MONTHLY_CLOSE_DAY on, close last month
-    for the active contracts in term then that still have no statement of it (a close message the
-    broker lost with a worker killed at the wrong instant, a contract activated after the close).
+    for the contracts served during it (contracts_served_during) that still have no statement of it (a
+    close message the broker lost with a worker killed at the wrong instant, a contract activated after the
+    close, or one marked expired or terminated before the close).
     Returns how many contracts were queued; a contract that cannot be closed is logged again each day."""
     today = timezone.localdate()
     if today.day < settings.MONTHLY_CLOSE_DAY:
         return 0
     last_month = add_months(first_of_month(today), -1)
     missed = (
-        Contract.objects.filter(
-            status__in=CLOSED_CONTRACT_STATUSES,
-            start_date__lte=last_day_of_month(last_month),
-            end_date__gte=last_month,
-        )
+        contracts_served_during(last_month)
         .exclude(statements__month=last_month)
         .order_by("pk")
         .values_list("pk", flat=True)

@@ -414,7 +414,15 @@ def exclusion_history(exclusion: Exclusion) -> list[dict[str, Any]]:
             what, key = _("Approved"), ApprovalStatus.APPROVED
         else:
             what, key = _("Rejected"), ApprovalStatus.REJECTED
-        entries.append({"what": what, "who": exclusion.decided_by, "when": exclusion.decided_at, "key": key})
+        entries.append(
+            {
+                "what": what,
+                "who": exclusion.decided_by,
+                "when": exclusion.decided_at,
+                "key": key,
+                "note": exclusion.decision_note,
+            }
+        )
     return entries
 
 
@@ -466,6 +474,8 @@ class DecisionSpec:
     button_style: str
     explanation: Any
     done: Any
+    note_label: Any
+    note_required: bool = False
     for_proposer: bool = False  # offered to who proposed the exclusion only
 
     def offered_to(self, user, exclusion: Exclusion) -> bool:
@@ -475,7 +485,7 @@ class DecisionSpec:
 
 DECISIONS = {
     "approve": DecisionSpec(
-        service=lambda *, exclusion_id, actor: decide_exclusion(exclusion_id=exclusion_id, actor=actor, approve=True),
+        service=lambda **kwargs: decide_exclusion(**kwargs, approve=True),
         allowed=reviews_statements,
         title=_("Approve the exclusion"),
         button=_("Approve"),
@@ -487,9 +497,10 @@ DECISIONS = {
             "approve it."
         ),
         done=_("The exclusion was approved: the contract's open statements are being recomputed."),
+        note_label=_("Note (optional)"),
     ),
     "reject": DecisionSpec(
-        service=lambda *, exclusion_id, actor: decide_exclusion(exclusion_id=exclusion_id, actor=actor, approve=False),
+        service=lambda **kwargs: decide_exclusion(**kwargs, approve=False),
         allowed=reviews_statements,
         title=_("Reject the exclusion"),
         button=_("Reject"),
@@ -499,6 +510,8 @@ DECISIONS = {
             "proposal."
         ),
         done=_("The exclusion was rejected."),
+        note_label=_("Reason for the rejection (its proposer is told)"),
+        note_required=True,
     ),
     "withdraw": DecisionSpec(
         service=withdraw_exclusion,
@@ -511,9 +524,19 @@ DECISIONS = {
             "change it, propose a new one."
         ),
         done=_("Your proposal was withdrawn."),
+        note_label=_("Note (optional)"),
         for_proposer=True,
     ),
 }
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"class": "form-control", "rows": 3}))
+
+    def __init__(self, *args, spec: DecisionSpec, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].label = spec.note_label
+        self.fields["note"].required = spec.note_required
 
 
 @login_required
@@ -526,11 +549,12 @@ def exclusion_decision(request, pk: int, decision: str):
     exclusion = _get_exclusion(user, pk)
     if not spec.allowed(user):
         raise PermissionDenied
-    form = forms.Form(_posted(request))
+    form = DecisionForm(_posted(request), spec=spec)
     if (
         request.method == "POST"
         and form.is_valid()
-        and _run(form, lambda: spec.service(exclusion_id=exclusion.pk, actor=user)) is not None
+        and _run(form, lambda: spec.service(exclusion_id=exclusion.pk, actor=user, note=form.cleaned_data["note"]))
+        is not None
     ):
         messages.success(request, spec.done)
         return redirect("sla_tracker:exclusion", pk=exclusion.pk)

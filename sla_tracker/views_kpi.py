@@ -736,7 +736,9 @@ def month_grid(request, pk: int, month: str):
         elif day is None:
             editable = (locked is None or correcting) and month_start <= today
         else:
-            editable = (locked is None or correcting) and contract.start_date <= day <= min(today, contract.end_date)
+            editable = (locked is None or correcting) and contract.start_date <= day <= min(
+                today, contract.last_day_of_service
+            )
         cells = []
         for counter in counters:
             name = _cell_name(counter.code, row)

@@ -43,6 +43,7 @@ class ContractSerializer(ValidatedModelSerializer):
             "start_date",
             "initial_term_months",
             "end_date",
+            "terminated_on",
             "renewal_type",
             "renewal_term_months",
             "max_renewals",

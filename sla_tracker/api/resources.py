@@ -133,7 +133,7 @@ class ExclusionSerializer(ServiceLevelsOfTheContract, ValidatedModelSerializer):
     class Meta:
         model = Exclusion
         fields = "__all__"
-        read_only_fields = ["status", "requested_by", "decided_by", "decided_at", "created_at"]
+        read_only_fields = ["status", "requested_by", "decided_by", "decided_at", "decision_note", "created_at"]
 
     def validate(self, attrs):
         if self.instance is not None and self.instance.status != ApprovalStatus.PROPOSED:
@@ -218,6 +218,14 @@ class ApproveInput(serializers.Serializer):
 
 class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(help_text="Why: kept in the statement's history.")
+
+
+class DecisionNoteInput(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="Why it is decided so, kept as the exclusion's decision note; required to reject.",
+    )
 
 
 class DisputeInput(serializers.Serializer):
@@ -361,17 +369,19 @@ class ExclusionViewSet(ScopedModelViewSet):
         return {"requested_by": self.request.user}
 
     def _decide(self, approve: bool) -> Response:
+        exclusion_id = self.get_object().pk
+        note = self.action_input(DecisionNoteInput).get("note", "")
         exclusion = services.decide_exclusion(
-            exclusion_id=self.get_object().pk, actor=self.request.user, approve=approve
+            exclusion_id=exclusion_id, actor=self.request.user, approve=approve, note=note
         )
         return self.respond_with(exclusion)
 
-    @extend_schema(request=None, summary="Approve a proposed exclusion (procurement)")
+    @extend_schema(request=DecisionNoteInput, summary="Approve a proposed exclusion (procurement), with a note")
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def approve(self, request, pk=None):
         return self._decide(approve=True)
 
-    @extend_schema(request=None, summary="Reject a proposed exclusion (procurement)")
+    @extend_schema(request=DecisionNoteInput, summary="Reject a proposed exclusion (procurement), with its reason")
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def reject(self, request, pk=None):
         return self._decide(approve=False)

@@ -642,13 +642,13 @@ class Validator:
             return Reason(gettext_noop("Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."))
         contract = self.contract
         first, last = (day, day) if day else (month, last_day_of_month(month))
-        if last < contract.start_date or first > contract.end_date:
+        if last < contract.start_date or first > contract.last_day_of_service:
             return Reason(
                 gettext_noop("{when} is outside the contract's term ({start} to {end})."),
                 {
                     "when": date_param(month, day),
                     "start": {"date": contract.start_date.isoformat()},
-                    "end": {"date": contract.end_date.isoformat()},
+                    "end": {"date": contract.last_day_of_service.isoformat()},
                 },
             )
         if first > self.today:

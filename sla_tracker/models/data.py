@@ -317,6 +317,9 @@ class Exclusion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(
+        _("decision note"), blank=True, help_text=_("Why it was decided so; required for a rejection.")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     history = HistoricalRecords()

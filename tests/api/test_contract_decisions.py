@@ -78,7 +78,12 @@ def test_another_vendors_contract_is_404(worlds, manager):
 def test_the_end_of_term_and_the_notice_are_not_edited_around_the_decisions(contract, manager):
     moved = manager.patch(f"/api/v1/contracts/{contract.pk}/", {"end_date": "2031-12-31"}, format="json")
     noticed = manager.patch(f"/api/v1/contracts/{contract.pk}/", {"status": ContractStatus.NOTICE_GIVEN}, format="json")
-    ended = manager.patch(f"/api/v1/contracts/{contract.pk}/", {"status": ContractStatus.TERMINATED}, format="json")
+    last_day = contract.start_date.isoformat()
+    ended = manager.patch(
+        f"/api/v1/contracts/{contract.pk}/",
+        {"status": ContractStatus.TERMINATED, "terminated_on": last_day},
+        format="json",
+    )
     revived = manager.patch(f"/api/v1/contracts/{contract.pk}/", {"status": ContractStatus.ACTIVE}, format="json")
     retitled = manager.patch(f"/api/v1/contracts/{contract.pk}/", {"title": "Customer care EMEA"}, format="json")
 

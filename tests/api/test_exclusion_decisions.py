@@ -19,8 +19,22 @@ def proposed(worlds):
     return f.ExclusionFactory(contract=worlds[0]["contracts.Contract"])
 
 
-def _decide(client, exclusion, decision: str):
-    return client.post(f"/api/v1/exclusions/{exclusion.pk}/{decision}/")
+def _decide(client, exclusion, decision: str, note: str = "Not a force majeure event: the outage was the vendor's."):
+    return client.post(f"/api/v1/exclusions/{exclusion.pk}/{decision}/", {"note": note}, format="json")
+
+
+def test_a_rejection_gives_its_reason_and_the_exclusion_keeps_it(proposed, users, client_for):
+    procurement = client_for(users[Role.PROCUREMENT])
+
+    refused = _decide(procurement, proposed, "reject", note=" ")
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"note": ["Give the reason for rejecting the exclusion: its proposer is told."]}
+    proposed.refresh_from_db()
+    assert proposed.status == ApprovalStatus.PROPOSED
+
+    rejected = _decide(procurement, proposed, "reject", note="The outage was the vendor's own network.")
+    assert rejected.status_code == 200
+    assert rejected.json()["decision_note"] == "The outage was the vendor's own network."
 
 
 def test_a_vendor_manager_proposes_and_procurement_approves(worlds, users, client_for):

@@ -237,4 +237,5 @@ def test_a_contract_expires_only_once_its_term_has_ended():
         "status": ["A contract expires once its term has ended (on 2027-12-31); to end it earlier, terminate it."]
     }
     assert services.contract_edit_errors(contract, {"status": ContractStatus.EXPIRED}, today=D(2028, 1, 1)) == {}
-    assert services.contract_edit_errors(contract, {"status": ContractStatus.TERMINATED}, today=D(2027, 1, 1)) == {}
+    terminated = {"status": ContractStatus.TERMINATED, "terminated_on": D(2027, 1, 31)}
+    assert services.contract_edit_errors(contract, terminated, today=D(2027, 1, 1)) == {}

@@ -611,7 +611,7 @@ def test_compute_penalties_without_sync_queues_the_celery_fan_out(capsys):
 
     call_command("compute_penalties", "--month", "2026-07")
 
-    assert "Queued the close of 2026-07 for 2 active contract(s)." in capsys.readouterr().out
+    assert "Queued the close of 2026-07 for 2 contract(s)." in capsys.readouterr().out
     assert statement_of(contract, "2026-07").credits == D("24000.00")
     assert not PenaltyStatement.objects.filter(contract=unclosable).exists()
 

@@ -121,7 +121,7 @@ def test_compute_month_queues_one_task_per_batch_of_close_batch_size_contracts(m
             return None
 
     settings.CLOSE_BATCH_SIZE = 2
-    monkeypatch.setattr(tasks, "active_contract_ids", lambda: [3, 5, 8, 13, 21])
+    monkeypatch.setattr(tasks, "contract_ids_to_close", lambda month: [3, 5, 8, 13, 21])
     monkeypatch.setattr(tasks, "group", Group)
 
     assert tasks.compute_month("2026-07") == 5

@@ -137,7 +137,7 @@ def test_the_list_filters_by_status_telling_withdrawn_from_rejected(client, proc
     proposed = in_march(contract)
     approved = in_march(contract, approved=True)
     rejected = in_march(contract, requested_by=manager)
-    decide_exclusion(exclusion_id=rejected.pk, actor=procurement, approve=False)
+    decide_exclusion(exclusion_id=rejected.pk, actor=procurement, approve=False, note="Not excusable.")
     withdrawn = in_march(contract, requested_by=manager)
     withdraw_exclusion(exclusion_id=withdrawn.pk, actor=manager)
     client.force_login(procurement)
@@ -481,23 +481,35 @@ def test_who_proposed_an_exclusion_is_shown_the_refusal_of_its_approval(client, 
     assert exclusion.status == ApprovalStatus.PROPOSED
 
 
-def test_procurement_rejects_a_proposal(client, procurement, contract):
+def test_procurement_rejects_a_proposal_with_its_reason(client, procurement, contract):
     exclusion = in_march(contract)
     client.force_login(procurement)
 
-    response = client.post(decision(exclusion, "reject"))
+    without_reason = client.post(decision(exclusion, "reject"), {"note": "  "})
+    assert without_reason.status_code == 200
+    assert without_reason.context["form"].errors == {"note": ["This field is required."]}
+    exclusion.refresh_from_db()
+    assert exclusion.status == ApprovalStatus.PROPOSED
+
+    response = client.post(decision(exclusion, "reject"), {"note": "The outage was on the vendor's own network."})
 
     assert response.status_code == 302
     exclusion.refresh_from_db()
-    assert (exclusion.status, exclusion.decided_by) == (ApprovalStatus.REJECTED, procurement)
-    assert "The exclusion was rejected." in client.get(response.url).content.decode()
+    assert (exclusion.status, exclusion.decided_by, exclusion.decision_note) == (
+        ApprovalStatus.REJECTED,
+        procurement,
+        "The outage was on the vendor's own network.",
+    )
+    page = client.get(response.url).content.decode()
+    assert "The exclusion was rejected." in page
+    assert "The outage was on the vendor&#x27;s own network." in page
 
 
 def test_a_decided_exclusion_shows_the_refusal_of_a_second_decision(client, procurement, contract):
     exclusion = in_march(contract, approved=True)
     client.force_login(procurement)
 
-    response = client.post(decision(exclusion, "reject"))
+    response = client.post(decision(exclusion, "reject"), {"note": "Too late."})
 
     assert response.status_code == 200
     assert "This exclusion is already decided (approved): propose a new one to change it." in (

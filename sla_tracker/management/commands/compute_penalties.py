@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from contracts.models import Contract
 from contracts.months import parse_month
 from sla_tracker import services
-from sla_tracker.tasks import active_contract_ids, compute_month, evaluate_contract_month
+from sla_tracker.tasks import compute_month, contract_ids_to_close, evaluate_contract_month
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             except Contract.DoesNotExist as exc:
                 raise CommandError(f"no contract with reference {contract!r}") from exc
         else:
-            ids = active_contract_ids()
+            ids = contract_ids_to_close(month)
         if sync:
             self._run(ids, month)
         elif contract is not None:
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Queued the close of {month} for {contract}.")
         else:
             compute_month.delay(month)
-            self.stdout.write(f"Queued the close of {month} for {len(ids)} active contract(s).")
+            self.stdout.write(f"Queued the close of {month} for {len(ids)} contract(s).")
 
     def _run(self, ids: list[int], month: str) -> None:
         """Close in batches of CLOSE_BATCH_SIZE contracts, as the Celery fan-out does."""
