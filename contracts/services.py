@@ -13,12 +13,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus, PeriodUnit, RenewalDecisionKind, RenewalType
 from contracts.dates import ContractTerms, current_term_end, window_for_term
 from contracts.models import MAX_TERM_MONTHS, Contract, RenewalDecision
+from contracts.months import first_of_month
 
 DECIDABLE_STATUSES = (ContractStatus.ACTIVE,)
 # A contract enters the register being prepared or already running; the other statuses follow decisions.
@@ -134,9 +137,22 @@ def _last_day_of_service_error(contract: Contract | None, values: Mapping[str, A
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and not start <= last_day <= end:
         return _("The last day of service falls within the term, from %(start)s to %(end)s.") % {
-            "start": start.isoformat(),
-            "end": end.isoformat(),
+            "start": date_format(start),
+            "end": date_format(end),
         }
+    # What was recorded for later days would still count: the close and the KPI checks stop at that day.
+    month = first_of_month(last_day)
+    if latest := contract.statements.filter(month__gt=month).order_by("-month").values_list("month", flat=True).first():
+        return _(
+            "A penalty statement exists for %(month)s, after this day: the last day of service is in or after "
+            "the last month with a statement."
+        ) % {"month": date_format(latest, "YEAR_MONTH_FORMAT")}
+    later_data = contract.measurements.filter(Q(day__gt=last_day) | Q(day__isnull=True, month__gt=month))
+    if later := later_data.order_by("-month", "-day").values_list("month", "day").first():
+        return _(
+            "KPI data is recorded for %(when)s, after this day: delete the data after the last day of service "
+            "first, or give a later day."
+        ) % {"when": date_format(later[1]) if later[1] else date_format(later[0], "YEAR_MONTH_FORMAT")}
     return None
 
 

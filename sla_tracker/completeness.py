@@ -4,7 +4,7 @@ One computation for the KPI workspace (many contracts, two months) and a stateme
 (one contract and month). A counter is expected on the days its channel is covered (a contract
 scope's coverage days: all week, weekdays, weekends); a counter of no channel (quality, surveys)
 on the days any channel is covered. A whole-month value counts for every day; days before the
-contract's start, after its end or after today are not expected.
+contract's start, after its end (or last day of service) or after today are not expected.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def completeness(
         any_channel = set().union(*by_channel.values()) or EVERY_DAY
         for month in months:
             first = max(month, contract.start_date)
-            last = min(last_day_of_month(month), today, contract.end_date)
+            last = min(last_day_of_month(month), today, contract.last_day_of_service)
             days = [first + datetime.timedelta(days=offset) for offset in range(max(0, (last - first).days + 1))]
             status = MonthCompleteness(month=month)
             for code in sorted(required[month].get(contract.pk, set())):

@@ -390,8 +390,9 @@ def _settle_differences(
     """Make the adjustments ``origin`` caused add up, per service level, to the correction it still
     needs, in what ``writes`` will save.
 
-    An approved or invoiced origin (``result``: its recomputation) needs its approved credit less its
-    recomputed credit carried; a waived line stays waived, with no adjustment. What the adjustments
+    An approved or invoiced origin (``result``: its recomputation) needs, per line, its recomputed share
+    of the net less its approved share carried (bonus and earn-back less credit: a correction may move
+    any of them); a waived line's credit stays waived. What the adjustments
     already carried do not cover goes, once, into the first open statement after it. An open origin
     (``result`` None: a statement reopened after approval and just recomputed, so that its own lines
     now carry the correction) needs none: its adjustments in open statements are withdrawn, and those
@@ -410,16 +411,16 @@ def _settle_differences(
     outstanding: dict[int, tuple[Decimal, str]] = {}  # service level id → (amount, reason)
     withdrawn: dict[int, list[StatementAdjustment]] = defaultdict(list)  # host statement id → adjustments
     if result is not None:
-        new_credits = {line.code: line.credit for line in result.lines}
+        recomputed = {line.code: line for line in result.lines}
         for line in origin.lines.all():
-            if line.waived:
-                continue
-            new_credit = new_credits.get(line.service_level.code, ZERO)
-            amount = line.credit - new_credit - carried[line.service_level_id]
+            new = recomputed.get(line.service_level.code)
+            # The line's share of the net: its bonus and earn-back less its credit (none once waived).
+            approved_net = line.bonus + line.earn_back - (ZERO if line.waived else line.credit)
+            new_net = ZERO if new is None else new.bonus + new.earn_back - (ZERO if line.waived else new.credit)
+            amount = new_net - approved_net - carried[line.service_level_id]
             if amount:
                 reason = (
-                    f"{line.service_level.code} {month}: approved credit {line.credit}, "
-                    f"{new_credit} after recomputation"
+                    f"{line.service_level.code} {month}: approved net {approved_net}, {new_net} after recomputation"
                 )
                 outstanding[line.service_level_id] = (amount, reason)
     else:

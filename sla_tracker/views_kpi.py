@@ -60,7 +60,9 @@ from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_tim
 from sla_tracker.kpi_import.readers import UnreadableFile, open_table
 from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
 from sla_tracker.kpi_import.service import (
+    CORRECTION_REASON_MAX_LENGTH,
     KpiDataRejected,
+    check_may_import,
     file_values,
     import_upload,
     preview_upload,
@@ -280,6 +282,7 @@ class UploadForm(forms.Form):
     correction_reason = forms.CharField(
         label=_("Reason, if the file corrects months whose statement is approved"),
         required=False,
+        max_length=CORRECTION_REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
         help_text=_(
             "Leave empty for new data. With a reason, the file may change months whose penalty statement is "
@@ -565,6 +568,11 @@ def upload_import(request, pk: int):
     if upload.status != UploadStatus.VALIDATED:
         messages.error(request, _("Only a validated upload can be imported; upload a corrected file."))
         return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+    try:
+        check_may_import(upload, request.user)
+    except PermissionDenied as refused:
+        messages.error(request, str(refused))
+        return redirect("sla_tracker:kpi-upload", pk=upload.pk)
     if upload.rows_total > ASYNC_ROW_THRESHOLD:
         queue_import(upload, request.user)
         messages.info(request, _("The import runs in the background; this page shows its progress."))
@@ -654,6 +662,14 @@ def month_grid(request, pk: int, month: str):
         for offset in range((last_day_of_month(month_start) - month_start).days + 1)
     ]
     rows = [(WHOLE_MONTH_ROW, None), *((day.day, day) for day in days)]
+    open_for_entry = writable and (locked is None or correcting)
+    last_entry_day = min(today, contract.last_day_of_service)
+    # The rows the page offers inputs for: the browser posts only those (a disabled input is not sent).
+    editable_rows = {
+        row
+        for row, day in rows
+        if open_for_entry and (month_start <= today if day is None else contract.start_date <= day <= last_entry_day)
+    }
     cell_errors: dict[tuple, list[str]] = defaultdict(list)
     form_errors: list[str] = []
     posted = request.POST if request.method == "POST" else None
@@ -663,6 +679,8 @@ def month_grid(request, pk: int, month: str):
     if posted is not None:
         values = []
         for row, day in rows:
+            if row not in editable_rows:
+                continue
             for counter in counters:
                 text = posted.get(_cell_name(counter.code, row), "").strip()
                 if text == _plain_value(stored.get((counter.code, row))):
@@ -683,6 +701,9 @@ def month_grid(request, pk: int, month: str):
         if correcting and not correction_reason:
             reason_error = _("Give the reason for correcting a month whose statement is approved.")
             form_errors.append(_("Nothing was saved: the reason for the correction is missing."))
+        elif correcting and len(correction_reason) > CORRECTION_REASON_MAX_LENGTH:
+            reason_error = _("Keep the reason under %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
+            form_errors.append(reason_error)
         elif deletions and posted.get("confirm_deletions") != str(deletions):
             to_confirm = deletions  # emptied cells delete their values: saved once that is confirmed
         else:
@@ -703,15 +724,18 @@ def month_grid(request, pk: int, month: str):
                         cell_errors[("", issue.row)].append(str(issue.message))
                     else:
                         form_errors.append(str(issue.message))
-                form_errors.insert(
-                    0,
-                    ngettext(
-                        "%(count)d error: nothing was saved. Correct the cell in red and save again.",
-                        "%(count)d errors: nothing was saved. Correct the cells in red and save again.",
-                        rejected.error_count,
+                if cell_errors:
+                    form_errors.insert(
+                        0,
+                        ngettext(
+                            "%(count)d error: nothing was saved. Correct the cell in red and save again.",
+                            "%(count)d errors: nothing was saved. Correct the cells in red and save again.",
+                            rejected.error_count,
+                        )
+                        % {"count": rejected.error_count},
                     )
-                    % {"count": rejected.error_count},
-                )
+                else:
+                    form_errors.insert(0, _("Nothing was saved."))
             else:
                 saved = format_lazy(
                     _("Saved. New values: {created}; changed: {updated}; deleted: {deleted}."),
@@ -731,14 +755,6 @@ def month_grid(request, pk: int, month: str):
                 return redirect("sla_tracker:kpi-grid", pk=contract.pk, month=month_label(month_start))
     grid = []
     for row, day in rows:
-        if not writable:
-            editable = False
-        elif day is None:
-            editable = (locked is None or correcting) and month_start <= today
-        else:
-            editable = (locked is None or correcting) and contract.start_date <= day <= min(
-                today, contract.last_day_of_service
-            )
         cells = []
         for counter in counters:
             name = _cell_name(counter.code, row)
@@ -757,7 +773,7 @@ def month_grid(request, pk: int, month: str):
                 "row": row,
                 "day": day,
                 "weekend": day is not None and day.weekday() >= 5,
-                "editable": editable,
+                "editable": row in editable_rows,
                 "errors": cell_errors.get(("", row), []),
                 "cells": cells,
             }
@@ -778,6 +794,7 @@ def month_grid(request, pk: int, month: str):
             "may_correct": may_correct,
             "correcting": correcting,
             "correction_reason": correction_reason,
+            "correction_reason_max": CORRECTION_REASON_MAX_LENGTH,
             "reason_error": reason_error,
             "form_errors": form_errors,
             "to_confirm": to_confirm,

@@ -1,7 +1,7 @@
 """REST endpoints of KPI data logging: KPI pack uploads (preview, then import), bulk measurements, and
 corrections of months whose statement is approved."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.text import format_lazy
@@ -18,7 +18,14 @@ from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.access import contracts_for_kpi_correction, contracts_for_kpi_entry
 from sla_tracker.kpi_import.readers import UnreadableFile
 from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
-from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
+from sla_tracker.kpi_import.service import (
+    CORRECTION_REASON_MAX_LENGTH,
+    KpiDataRejected,
+    check_may_import,
+    import_upload,
+    preview_upload,
+    save_measurements,
+)
 from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import
 from sla_tracker.kpi_import.validation import KpiValue
 from sla_tracker.models import KpiUpload
@@ -52,6 +59,7 @@ class KpiUploadInputSerializer(serializers.Serializer):
     correction_reason = serializers.CharField(
         required=False,
         allow_blank=True,
+        max_length=CORRECTION_REASON_MAX_LENGTH,
         help_text=(
             "Only when the file corrects months whose penalty statement is approved or invoiced (the contract's "
             "vendor manager or an administrator): those statements stay as they are, and the differences in "
@@ -139,6 +147,8 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 mapping=data.get("mapping"),
                 correction_reason=data.get("correction_reason", ""),
             )
+        except PermissionDenied as refused:
+            raise exceptions.PermissionDenied(str(refused)) from refused
         except UnreadableFile as error:
             return _file_errors(error.message)
         except ValidationError as error:
@@ -165,6 +175,10 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             return Response(KpiUploadSerializer(upload).data)
         if upload.status != UploadStatus.VALIDATED:
             return _file_errors(_("Only a validated upload can be imported; upload a corrected file."))
+        try:
+            check_may_import(upload, request.user)
+        except PermissionDenied as refused:
+            raise exceptions.PermissionDenied(str(refused)) from refused
         if upload.rows_total > ASYNC_ROW_THRESHOLD:
             queue_import(upload, request.user)
             return Response(KpiUploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
@@ -254,7 +268,7 @@ class MeasurementCorrectionViewSet(viewsets.ViewSet):
         contracts = contracts_for_kpi_correction(request.user)
         if not contracts.exists():
             raise exceptions.PermissionDenied(
-                _("You may correct no contract's data: the vendor's users contest a figure through a dispute.")
+                _("Only the contract's vendor manager or an administrator corrects approved months.")
             )
         body = request.data
         if not isinstance(body, dict):
@@ -270,6 +284,9 @@ class MeasurementCorrectionViewSet(viewsets.ViewSet):
         errors = []
         if not isinstance(reason, str) or not reason.strip():
             errors.append((None, "reason", _("Give the reason for the correction.")))
+        elif len(reason.strip()) > CORRECTION_REASON_MAX_LENGTH:
+            message = _("Keep the reason under %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
+            errors.append((None, "reason", message))
         if not isinstance(items, list) or not items:
             errors.append((None, "values", _("Send a non-empty JSON list of values.")))
         if errors:

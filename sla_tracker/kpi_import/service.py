@@ -19,6 +19,7 @@ from pathlib import PurePath
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,8 @@ logger = logging.getLogger(__name__)
 WRITE_BATCH_SIZE = 2000
 COPY_BATCH_SIZE = 20_000
 PROGRESS_EVERY_ROWS = 1_000  # at most, a hundred reports per file
+# Kept on every changed value of a correction: a few sentences, not a document.
+CORRECTION_REASON_MAX_LENGTH = 1_000
 PREVIEW_SAMPLE_ROWS = 5
 IMPORTED_STATUSES = (UploadStatus.IMPORTING, UploadStatus.IMPORTED)
 NO_DATA_ROWS = Reason(gettext_noop("The file has a header row but no data rows."))
@@ -112,8 +115,16 @@ def save_measurements(
     )
     with transaction.atomic():
         Contract.objects.select_for_update().filter(pk=contract.pk).exists()
+        # The months a correction may change, whose changes keep its reason.
+        correction_months = sorted(validator.locked_months) if correction_reason else []
+        changes_before = _last_change_id(contract) if correction_months else None
         writer = _writer_class()(
-            contract=contract, source=source, actor=actor, upload=upload, correction_reason=correction_reason
+            contract=contract,
+            source=source,
+            actor=actor,
+            upload=upload,
+            correction_reason=correction_reason,
+            correction_months=correction_months,
         )
         checked = validator.check_rows(values) if isinstance(values, FileRows) else validator.check_items(values)
         for period, pairs in checked:
@@ -123,12 +134,33 @@ def save_measurements(
             raise KpiDataRejected(validator.issues, validator.error_count)
         result = writer.finish()
         if result.created or result.updated or result.deleted:
-            corrected = sorted(validator.months & validator.locked_months.keys())
+            corrected = (
+                _changes_by_month(contract, correction_months, after=changes_before) if correction_months else {}
+            )
             if corrected:
-                _carry_correction(contract, corrected, correction_reason, actor, result)
+                _carry_correction(contract, corrected, correction_reason, actor)
             else:
                 _recompute_statements_from(contract, min(validator.months))
         return result
+
+
+def _last_change_id(contract: Contract) -> int:
+    return MeasurementChange.objects.filter(contract=contract).aggregate(last=Max("id"))["last"] or 0
+
+
+def _changes_by_month(contract: Contract, months: list[datetime.date], *, after: int) -> dict[datetime.date, dict]:
+    """The changes this write made in ``months`` (ids after ``after``: writers of a contract take turns on
+    its lock), counted per month and action."""
+    counts: dict[datetime.date, dict] = {}
+    rows = (
+        MeasurementChange.objects.filter(contract=contract, month__in=months, id__gt=after)
+        .values_list("month", "action")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    for month, action, count in rows:
+        counts.setdefault(month, {"created": 0, "updated": 0, "deleted": 0})[f"{action}d"] = count
+    return counts
 
 
 def _checked_correction_reason(contract: Contract, actor, reason: str | None) -> str:
@@ -136,19 +168,30 @@ def _checked_correction_reason(contract: Contract, actor, reason: str | None) ->
     reason = (reason or "").strip()
     if reason and not contracts_for_kpi_correction(actor).filter(pk=contract.pk).exists():
         raise PermissionDenied(_("Only the contract's vendor manager or an administrator corrects approved months."))
+    if len(reason) > CORRECTION_REASON_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "correction_reason": [
+                    _("Keep the reason under %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
+                ]
+            }
+        )
     return reason
 
 
-def _carry_correction(contract: Contract, months: list[datetime.date], reason: str, actor, result: SaveResult) -> None:
-    """Record the correction on each corrected statement, then carry its differences (same transaction)."""
-    changed = result.as_dict()
-    del changed["unchanged"]
-    for statement in PenaltyStatement.objects.filter(contract=contract, month__in=months):
+def _carry_correction(contract: Contract, changes: dict[datetime.date, dict], reason: str, actor) -> None:
+    """Record the correction on each corrected statement with its month's changes, then carry the
+    differences (same transaction)."""
+    for statement in PenaltyStatement.objects.filter(contract=contract, month__in=list(changes)):
         StatementEvent.objects.create(
-            statement=statement, action=StatementAction.DATA_CORRECTED, actor=actor, note=reason, data=changed
+            statement=statement,
+            action=StatementAction.DATA_CORRECTED,
+            actor=actor,
+            note=reason,
+            data=changes[statement.month],
         )
     try:
-        carry_corrections_of_approved_months(contract_id=contract.pk, months=months, actor=actor)
+        carry_corrections_of_approved_months(contract_id=contract.pk, months=list(changes), actor=actor)
     except ValidationError as refused:
         reason = Reason(
             gettext_noop("The correction cannot be carried: {reason}"), {"reason": " ".join(refused.messages)}
@@ -216,9 +259,9 @@ def _writer_class() -> type:
 class _BatchWriter:
     """Batched upserts through the ORM: look up a batch's existing rows, then bulk create/update/delete."""
 
-    def __init__(self, *, contract, source, actor, upload, correction_reason="") -> None:
+    def __init__(self, *, contract, source, actor, upload, correction_reason="", correction_months=()) -> None:
         self.contract, self.source, self.actor, self.upload = contract, source, actor, upload
-        self.correction_reason = correction_reason
+        self.correction_reason, self.correction_months = correction_reason, set(correction_months)
         self.batch: list[tuple[int, Period, Decimal | None]] = []
         self.counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
 
@@ -301,7 +344,7 @@ class _BatchWriter:
             source=self.source,
             upload=self.upload,
             changed_by=self.actor,
-            correction_reason=self.correction_reason,
+            correction_reason=self.correction_reason if period.month in self.correction_months else "",
         )
 
 
@@ -363,7 +406,8 @@ _LOG_CHANGES = f"""
         CASE WHEN stored_id IS NULL THEN '{ChangeAction.CREATE}'
              WHEN value IS NULL THEN '{ChangeAction.DELETE}'
              ELSE '{ChangeAction.UPDATE}' END,
-        stored_value, value, %(source)s, %(upload)s, %(actor)s, %(now)s, %(correction_reason)s
+        stored_value, value, %(source)s, %(upload)s, %(actor)s, %(now)s,
+        CASE WHEN month = ANY(%(correction_months)s::date[]) THEN %(correction_reason)s ELSE '' END
     FROM {_INCOMING}
     WHERE value IS DISTINCT FROM stored_value
 """  # noqa: S608
@@ -379,7 +423,7 @@ class _CopyWriter:
     other writers out until the transaction ends, so the values looked up stay the stored ones.
     """
 
-    def __init__(self, *, contract, source, actor, upload, correction_reason="") -> None:
+    def __init__(self, *, contract, source, actor, upload, correction_reason="", correction_months=()) -> None:
         self.params = {
             "contract": contract.pk,
             "source": source,
@@ -387,6 +431,7 @@ class _CopyWriter:
             "actor": actor.pk if actor else None,
             "now": timezone.now(),
             "correction_reason": correction_reason,
+            "correction_months": list(correction_months),
         }
         self.lines: list[str] = []
         self.prefixes: dict[Period, str] = {}

@@ -8,7 +8,7 @@ import pytest
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.services import contract_edit_errors
-from tests.factories import ContractFactory, UserFactory
+from tests.factories import ContractFactory, MeasurementFactory, PenaltyStatementFactory, UserFactory
 from tests.sla_tracker.test_kpi_api import client_for
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def test_a_running_contract_is_terminated_with_its_last_day_of_service_within_th
         "terminated_on": ["Give the last day of service: the contract's months up to that day are still closed."]
     }
     assert contract_edit_errors(contract, {**TERMINATE, "terminated_on": D(2028, 1, 1)}) == {
-        "terminated_on": ["The last day of service falls within the term, from 2025-01-01 to 2027-12-31."]
+        "terminated_on": ["The last day of service falls within the term, from Jan. 1, 2025 to Dec. 31, 2027."]
     }
     assert contract_edit_errors(contract, {**TERMINATE, "terminated_on": D(2026, 6, 15)}) == {}
     notice_given = ContractFactory(status=ContractStatus.NOTICE_GIVEN)
@@ -71,3 +71,23 @@ def test_the_api_terminates_a_contract_with_its_last_day_of_service_and_shows_it
     assert done.json()["terminated_on"] == "2026-06-15"
     contract.refresh_from_db()
     assert (contract.status, contract.last_day_of_service) == (ContractStatus.TERMINATED, D(2026, 6, 15))
+
+
+def test_the_last_day_of_service_is_not_before_recorded_statements_or_kpi_data():
+    contract = ContractFactory()
+    PenaltyStatementFactory(contract=contract, month=D(2026, 5, 1))
+    MeasurementFactory(contract=contract, day=D(2026, 6, 20))
+
+    assert contract_edit_errors(contract, {**TERMINATE, "terminated_on": D(2026, 4, 30)}) == {
+        "terminated_on": [
+            "A penalty statement exists for May 2026, after this day: the last day of service is in or after the "
+            "last month with a statement."
+        ]
+    }
+    assert contract_edit_errors(contract, {**TERMINATE, "terminated_on": D(2026, 6, 15)}) == {
+        "terminated_on": [
+            "KPI data is recorded for June 20, 2026, after this day: delete the data after the last day of service "
+            "first, or give a later day."
+        ]
+    }
+    assert contract_edit_errors(contract, {**TERMINATE, "terminated_on": D(2026, 6, 20)}) == {}

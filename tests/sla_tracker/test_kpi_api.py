@@ -211,7 +211,7 @@ def test_a_refused_import_answers_with_its_errors_in_the_readers_language():
     response = client.post(f"{uploads_url(contract)}{upload_id}/import/", HTTP_ACCEPT_LANGUAGE="fr")
 
     assert response.status_code == 400
-    assert response.data["errors"][0]["message"].startswith("Le relevé de pénalités de janvier 2025 est au statut")
+    assert response.data["errors"][0]["message"].startswith("Le relevé de pénalités (janvier 2025) est au statut")
     assert nothing_written()
 
 

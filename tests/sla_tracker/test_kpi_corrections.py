@@ -12,7 +12,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 
 from contracts.choices import Channel
@@ -23,11 +23,17 @@ from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, previ
 from sla_tracker.kpi_import.validation import KpiValue
 from sla_tracker.models import KpiUpload, Measurement, MeasurementChange, StatementEvent
 from sla_tracker.services import mark_statement_invoiced
-from tests.factories import ContractFactory, ContractScopeFactory, UserFactory, VendorUserFactory
+from tests.factories import (
+    ContractFactory,
+    ContractScopeFactory,
+    MonthlyChargeFactory,
+    UserFactory,
+    VendorUserFactory,
+)
 
 from .kpi_support import csv_file
 from .test_adjustments_carry import adjustments, approve, contract_a, last_data, nets
-from .test_close import close, snapshot, statement_of
+from .test_close import close, line_of, scenario_json, seed_scenario, snapshot, statement_of
 from .test_kpi_api import client_for
 
 pytestmark = pytest.mark.django_db
@@ -358,3 +364,85 @@ def test_the_command_imports_a_correction_file_with_its_reason(procurement, tmp_
     )
     assert within_20s(contract) == 40_000
     assert adjustments(contract) == [("2026-01", "2026-02", "CSL-1", D("14400.00"))]
+
+
+def test_a_correction_that_moves_a_bonus_carries_that_difference_too(procurement):
+    """Example 17 of DOMAIN.md §6: CSAT 92.4 % earns a bonus of 2 full points × 0.5 % × €200,000 = €2,000.00.
+    Corrected to 2,250 of 2,500 (90.0 %: no full point above 90), the bonus falls and the vendor owes it back."""
+    contract = seed_scenario(scenario_json("ex17_bonus_alongside_a_credit"))
+    MonthlyChargeFactory(contract=contract, month=date(2026, 2, 1), amount=D("200000.00"))
+    ContractScopeFactory(contract=contract, channel=Channel.VOICE)
+    january = approve(close(contract, "2026-01"), procurement)
+    assert line_of(contract, "2026-01", "CSL-5").bonus == D("2000.00")
+    close(contract, "2026-02")
+
+    correct(contract, contract.owner, values=[KpiValue("csat_top2", "2026-01", 2250)])
+
+    assert line_of(contract, "2026-01", "CSL-5").bonus == D("2000.00")  # as approved
+    assert adjustments(contract) == [("2026-01", "2026-02", "CSL-5", D("-2000.00"))]
+    assert last_data(january) == {"carried_into": {"2026-02": {"CSL-5": "-2000.00"}}, "pending": {}}
+
+
+def test_a_correction_records_on_each_statement_only_the_changes_of_its_own_month(procurement):
+    contract, january = approved_january(procurement)
+    close(contract, "2026-02")
+    values = [
+        KpiValue("answered_within_20s", "2026-01", 31_500, row=0, column="value"),  # unchanged
+        KpiValue("answered_within_20s", "2026-02-03", 1_000, row=1, column="value"),  # an open month
+    ]
+
+    correct(contract, contract.owner, values=values)
+
+    # January did not change: no event on it, and the open month's change is an ordinary one.
+    assert not StatementEvent.objects.filter(action=StatementAction.DATA_CORRECTED).exists()
+    assert MeasurementChange.objects.get(contract=contract).correction_reason == ""
+
+    correct(
+        contract,
+        contract.owner,
+        values=[
+            KpiValue("answered_within_20s", "2026-01", 40_000, row=0, column="value"),
+            KpiValue("answered_within_20s", "2026-02-04", 1_000, row=1, column="value"),
+        ],
+    )
+
+    event = StatementEvent.objects.get(action=StatementAction.DATA_CORRECTED)
+    assert (event.statement, event.data) == (january, {"created": 0, "updated": 1, "deleted": 0})
+    assert dict(MeasurementChange.objects.filter(contract=contract).values_list("day", "correction_reason")) == {
+        None: REASON,
+        date(2026, 2, 3): "",
+        date(2026, 2, 4): "",
+    }
+
+
+def test_a_reason_longer_than_the_limit_is_refused_and_writes_nothing(procurement):
+    contract, _january = approved_january(procurement)
+
+    with pytest.raises(ValidationError) as refused:
+        correct(contract, contract.owner, reason="x" * 1_001)
+    response = client_for(contract.owner).post(
+        CORRECTIONS_URL, correction_payload(contract, reason="x" * 1_001), format="json"
+    )
+
+    assert refused.value.message_dict == {"correction_reason": ["Keep the reason under 1000 characters."]}
+    assert response.json()["errors"] == [
+        {"index": None, "field": "reason", "message": "Keep the reason under 1000 characters."}
+    ]
+    assert within_20s(contract) == 31_500
+
+
+def test_a_vendor_user_is_told_why_the_api_refuses_their_correction_file(procurement):
+    contract, _january = approved_january(procurement)
+    contract.vendor_self_reporting = True
+    contract.save()
+
+    response = client_for(VendorUserFactory(vendor=contract.vendor)).post(
+        f"/api/v1/contracts/{contract.pk}/kpi-uploads/",
+        {"file": csv_file(CORRECTED_PACK), "mapping": json.dumps(PACK_MAPPING), "correction_reason": "Ours."},
+        format="multipart",
+    )
+
+    assert response.status_code == 403
+    assert (
+        "Only the contract's vendor manager or an administrator corrects approved months." in response.content.decode()
+    )

@@ -240,7 +240,7 @@ def test_a_refusal_the_task_stores_reads_in_the_readers_language_whoever_asked(l
     with translation.override("fr"):
         french = readable_errors(upload.errors)[0]["message"]
     assert english.startswith("The penalty statement of January 2025 is “Approved”")
-    assert french.startswith("Le relevé de pénalités de janvier 2025 est au statut «\u00a0Approuvé\u00a0»")
+    assert french.startswith("Le relevé de pénalités (janvier 2025) est au statut «\u00a0Approuvé\u00a0»")
     assert nothing_written()
 
 

@@ -10,11 +10,13 @@ from django.utils import formats, timezone, translation
 
 from accounts.choices import Role
 from audits.choices import FindingStatus
-from contracts.choices import Channel
+from contracts.choices import Channel, ContractStatus
+from contracts.models import Contract
 from contracts.months import add_months, first_of_month, month_label
 from governance.choices import ActionStatus, Side
 from sla_tracker import views_kpi
 from sla_tracker.choices import MeasurementSource, StatementStatus, UploadStatus
+from sla_tracker.completeness import completeness
 from sla_tracker.kpi_import import tasks
 from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange, PenaltyStatement
 from sla_tracker.services import close_contract_month
@@ -1239,3 +1241,43 @@ def test_the_upload_form_offers_every_kind_of_file_the_server_reads(client):
     client.force_login(manager)
     page = client.get(upload_new_url(contract)).content.decode()
     assert 'accept=".csv,.tsv,.txt,.xlsx,.xlsm"' in page
+
+
+def test_the_grid_leaves_alone_the_days_it_does_not_offer(client):
+    """Days after a contract's last day of service are shown without inputs; the browser does not send them,
+    which must not read as emptied cells."""
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    store(contract, "answered", month + datetime.timedelta(days=19), "120")
+    Contract.objects.filter(pk=contract.pk).update(
+        status=ContractStatus.TERMINATED, terminated_on=month + datetime.timedelta(days=9)
+    )
+    client.force_login(manager)
+    shown = client.get(grid_url(contract, month))
+    assert not next(row for row in shown.context["grid"] if row["row"] == 20)["editable"]
+
+    response = client.post(grid_url(contract, month), {**_all_cells(shown), "v-answered-3": "75"})
+
+    assert response.status_code == 302
+    stored = dict(Measurement.objects.filter(contract=contract, counter__code="answered").values_list("day", "value"))
+    assert stored == {
+        month + datetime.timedelta(days=2): Decimal("75"),
+        month + datetime.timedelta(days=19): Decimal("120"),
+    }
+
+
+def test_the_completeness_of_a_terminated_contract_stops_at_its_last_day_of_service():
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    Contract.objects.filter(pk=contract.pk).update(
+        status=ContractStatus.TERMINATED, terminated_on=month + datetime.timedelta(days=9)
+    )
+    contract.refresh_from_db()
+
+    status = completeness(manager, [contract], [month], today())[(contract.pk, month)]
+
+    missing = {day.day for counter in status.counters for day in counter.missing_days}
+    assert missing  # nothing is stored: every expected day is missing
+    assert max(missing) <= 10  # none after the last day of service, the 10th
