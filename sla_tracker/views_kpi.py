@@ -747,7 +747,8 @@ def month_grid(request, pk: int, month: str):
                     saved = format_lazy(
                         _(
                             "{saved} The statement stays as it is: the difference in its credits is carried into "
-                            "the next open statement as an adjustment, as the statement's history shows."
+                            "the next open statement as an adjustment, or waits for one; the statement's history "
+                            "says which."
                         ),
                         saved=saved,
                     )

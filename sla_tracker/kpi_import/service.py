@@ -117,7 +117,7 @@ def save_measurements(
         Contract.objects.select_for_update().filter(pk=contract.pk).exists()
         # The months a correction may change, whose changes keep its reason.
         correction_months = sorted(validator.locked_months) if correction_reason else []
-        changes_before = _last_change_id(contract) if correction_months else None
+        changes_before = _last_change_id(contract, correction_months) if correction_months else None
         writer = _writer_class()(
             contract=contract,
             source=source,
@@ -144,8 +144,10 @@ def save_measurements(
         return result
 
 
-def _last_change_id(contract: Contract) -> int:
-    return MeasurementChange.objects.filter(contract=contract).aggregate(last=Max("id"))["last"] or 0
+def _last_change_id(contract: Contract, months: list[datetime.date]) -> int:
+    """The last change logged for ``months`` of ``contract`` (through the log's (contract, month) index)."""
+    changes = MeasurementChange.objects.filter(contract=contract, month__in=months)
+    return changes.aggregate(last=Max("id"))["last"] or 0
 
 
 def _changes_by_month(contract: Contract, months: list[datetime.date], *, after: int) -> dict[datetime.date, dict]:
