@@ -20,6 +20,7 @@ from contracts.selectors import notice_deadlines_within
 from notifications.selectors import unread_notifications
 from sla_tracker.choices import StatementStatus
 from sla_tracker.models import PenaltyStatement
+from sla_tracker.views import differences_waiting
 from sla_tracker.views_exclusions import exclusions_awaiting_decision
 
 ATTENTION_LIMIT = 10
@@ -77,6 +78,8 @@ def home(request):
             "notice_horizon_days": NOTICE_HORIZON_DAYS,
             "exclusions_awaiting": exclusions_awaiting,
             "exclusions_awaiting_total": awaiting_total,
+            # Corrections of approved months not carried yet: money nobody must forget.
+            "differences_waiting": differences_waiting(user),
         },
     )
 

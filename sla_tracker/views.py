@@ -32,10 +32,17 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import reviews_statements
 from accounts.scoping import restrict
+from contracts.choices import ContractStatus
 from contracts.models import Contract, Vendor
 from contracts.months import last_day_of_month, month_label, parse_month
 from sla_tracker import exports
-from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementStatus, TerminationTriggerType
+from sla_tracker.choices import (
+    ApprovalStatus,
+    DisputeStatus,
+    StatementAction,
+    StatementStatus,
+    TerminationTriggerType,
+)
 from sla_tracker.completeness import completeness
 from sla_tracker.evidence import ALLOWED_EXTENSIONS, EVIDENCE_TYPES, evidence_download, validate_evidence
 from sla_tracker.explanations import readable
@@ -71,6 +78,33 @@ REPORT_PAGE_SIZE = 100
 
 def visible_statements(user):
     return restrict(PenaltyStatement.objects.all(), user)
+
+
+def differences_waiting(user) -> list[PenaltyStatement]:
+    """The approved or invoiced statements `user` reviews whose latest recomputation left a difference
+    waiting for an open statement (its "pending" event), oldest month first; each with `waiting` (the
+    total, in favour of the vendor when positive) and `contract_ended` (expired or terminated: no later
+    close will carry it, so it is settled outside the statements, e.g. by a credit note)."""
+    if not reviews_statements(user):
+        return []
+    locked = visible_statements(user).filter(status__in=(StatementStatus.APPROVED, StatementStatus.INVOICED))
+    latest: dict[int, dict] = {}
+    for statement_id, data in (
+        StatementEvent.objects.filter(statement__in=locked, action=StatementAction.RECOMPUTED, data__has_key="pending")
+        .order_by("statement_id", "created_at", "id")
+        .values_list("statement_id", "data")
+    ):
+        latest[statement_id] = data["pending"]
+    pending = {statement_id: amounts for statement_id, amounts in latest.items() if amounts}
+    statements = list(
+        PenaltyStatement.objects.filter(pk__in=list(pending))
+        .select_related("contract__vendor")
+        .order_by("month", "contract__reference")
+    )
+    for statement in statements:
+        statement.waiting = sum((Decimal(amount) for amount in pending[statement.pk].values()), Decimal("0.00"))
+        statement.contract_ended = statement.contract.status in (ContractStatus.EXPIRED, ContractStatus.TERMINATED)
+    return statements
 
 
 def visible_lines(user):

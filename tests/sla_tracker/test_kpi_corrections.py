@@ -14,9 +14,10 @@ from io import StringIO
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
-from contracts.choices import Channel
-from contracts.models import MonthlyCharge
+from contracts.choices import Channel, ContractStatus
+from contracts.models import Contract, MonthlyCharge
 from sla_tracker.choices import MeasurementSource, StatementAction, StatementStatus, UploadStatus
 from sla_tracker.kpi_import.reasons import readable_errors
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
@@ -446,3 +447,27 @@ def test_a_vendor_user_is_told_why_the_api_refuses_their_correction_file(procure
     assert (
         "Only the contract's vendor manager or an administrator corrects approved months." in response.content.decode()
     )
+
+
+# Procurement's home page ----------------------------------------------------------------------------------
+
+
+def test_procurement_sees_the_differences_waiting_and_which_no_close_will_carry(procurement, client):
+    contract, january = approved_january(procurement)
+    correct(contract, contract.owner)  # no open statement after January: the difference waits
+    client.force_login(procurement)
+
+    waiting = client.get(reverse("accounts:home")).context["differences_waiting"]
+    assert [(statement.pk, statement.waiting, statement.contract_ended) for statement in waiting] == [
+        (january.pk, D("14400.00"), False)
+    ]
+
+    Contract.objects.filter(pk=contract.pk).update(status=ContractStatus.TERMINATED, terminated_on=date(2026, 1, 31))
+    page = client.get(reverse("accounts:home")).content.decode()
+    assert 'data-testid="contract-ended"' in page
+
+    Contract.objects.filter(pk=contract.pk).update(status=ContractStatus.ACTIVE, terminated_on=None)
+    close(contract, "2026-02")  # carries it
+    assert client.get(reverse("accounts:home")).context["differences_waiting"] == []
+    client.force_login(contract.owner)  # a vendor manager does not review statements
+    assert client.get(reverse("accounts:home")).context["differences_waiting"] == []
