@@ -2,7 +2,8 @@
 
 Reading: a contract's terms in force per month (PenaltyRegime, ServiceLevelVersion with its tiers
 and multipliers, TerminationTrigger), its data (charges, counters, approved exclusions, incidents)
-and its history (earlier penalty statements as they stand) become engine inputs, in a fixed
+and its history (earlier penalty statements as they stand, an approved one as corrected if a
+correction recomputed it) become engine inputs, in a fixed
 number of queries per contract whatever the number of service levels or days.
 
 Writing helpers: an engine line or month becomes the field values of a StatementLine or
@@ -15,7 +16,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -65,6 +66,9 @@ from sla_tracker.engine import (
     TriggerType,
     counters,
     history_to_dict,
+    prior_month,
+    prior_month_from_dict,
+    prior_month_to_dict,
     round_half_up,
     to_cents,
 )
@@ -88,6 +92,7 @@ from sla_tracker.models import Incident as IncidentRow
 from sla_tracker.models import TerminationTrigger as TriggerRow
 
 MEASURED_PLACES = 6
+NO_CREDIT = Decimal("0.00")
 
 
 @lru_cache(maxsize=4096)  # a close converts the same few months thousands of times; months are immutable
@@ -334,7 +339,16 @@ class StoredStatement(SimpleNamespace):
     of the months to close need. Not a model instance: a batch reads about a year of them per
     contract. The statements a close may write are read whole (:func:`_load_written_statements`)."""
 
-    FIELDS = ("pk", "contract_id", "month", "status", "cap_reached", "credits", "termination_rights")
+    FIELDS = (
+        "pk",
+        "contract_id",
+        "month",
+        "status",
+        "cap_reached",
+        "credits",
+        "termination_rights",
+        "effective_history",
+    )
 
     @property
     def is_locked(self) -> bool:
@@ -822,13 +836,21 @@ def _counter_rows(
 
 
 def prior_from_statement(statement: PenaltyStatement) -> PriorMonth:
-    """A stored statement as a closed month of history, as it stands: a waived line counts with
-    credit 0; carried-forward sums and the earn-back rule come from the line's inputs."""
+    """A stored statement as a closed month of history, as it stands: an approved month as its latest
+    recomputation after a correction gave it (:func:`effective_history`), else as its lines say."""
+    if statement.effective_history is not None:
+        return prior_month_from_dict(statement.effective_history)
+    return _prior_from_lines(statement)
+
+
+def _prior_from_lines(statement: PenaltyStatement) -> PriorMonth:
+    """The statement's lines as a closed month: a waived line counts with credit 0; carried-forward sums
+    and the earn-back rule come from the line's inputs."""
     lines = tuple(
         PriorServiceLevel(
             code=line.service_level.code,
             status=Status(line.status),
-            credit=Decimal("0.00") if line.waived else line.credit,
+            credit=NO_CREDIT if line.waived else line.credit,
             run=line.run,
             earn_back_rule=_earn_back_from(line.inputs.get("earn_back_rule")),
             carried_forward=_carried_from(line.inputs.get("carried_forward")),
@@ -840,10 +862,29 @@ def prior_from_statement(statement: PenaltyStatement) -> PriorMonth:
 
 def summary_from_statement(statement: PenaltyStatement) -> PriorMonth:
     """A stored statement as a summarised month of history: the credits it applies (its total:
-    waived lines count 0 in it), whether the cap was reached and its termination rights."""
+    waived lines count 0 in it; an approved month's as corrected, if it was), whether the cap was
+    reached and its termination rights."""
+    if statement.effective_history is not None:
+        return prior_month_from_dict(statement.effective_history).summary()
     return PriorMonth(
         to_month(statement.month), (), statement.cap_reached, _rights_of(statement), summary_credits=statement.credits
     )
+
+
+def effective_history(statement: PenaltyStatement, result: MonthResult) -> dict[str, Any] | None:
+    """What later months read of an approved or invoiced ``statement`` once ``result``, its recomputation,
+    gives other figures (corrected data, an exclusion approved since): the recomputed month, its waived
+    lines still crediting nothing, as the statement's ``effective_history``. The statement itself stays
+    as approved, and the adjustments carried for it make up the difference, so that a later month's run,
+    windows, earn-back and annual cap count the month once, as corrected. None while they agree."""
+    waived = {line.service_level.code for line in _lines_of(statement) if line.waived}
+    recomputed = prior_month(result)
+    lines = sorted(
+        (replace(line, credit=NO_CREDIT) if line.code in waived else line for line in recomputed.service_levels),
+        key=lambda line: line.code,
+    )
+    corrected = prior_month_to_dict(replace(recomputed, service_levels=tuple(lines)))
+    return None if corrected == prior_month_to_dict(_prior_from_lines(statement)) else corrected
 
 
 def _rights_of(statement: PenaltyStatement) -> tuple[TerminationRight, ...]:

@@ -47,6 +47,7 @@ from sla_tracker.penalty_inputs import (
     OPEN_STATUSES,
     ContractInputs,
     LineFigures,
+    effective_history,
     input_fingerprint,
     line_values,
     load_close_inputs_for,
@@ -92,6 +93,7 @@ _STATEMENT_FIELDS = (
     "adjustments",
     "net",
     "computed_at",
+    "effective_history",
 )
 
 
@@ -210,6 +212,9 @@ def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> Statem
         existing = inputs.statements.get(item)
         if existing is not None and existing.is_locked:
             corrected.append((existing, result))
+            _set_effective_history(existing, result, writes)
+            if item != inputs.to_close[-1]:
+                priors[item] = prior_from_statement(existing)
             continue
         fingerprint = input_fingerprint(month_scenario(inputs, item), history)
         statement = _plan_statement(inputs, existing, result, fingerprint, writes)
@@ -222,6 +227,14 @@ def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> Statem
     for origin, result in corrected:
         _settle_differences(inputs, origin, result, writes)
     return writes
+
+
+def _set_effective_history(statement: PenaltyStatement, result: MonthResult, writes: StatementWrites) -> None:
+    """Record what later months read of an approved or invoiced month just recomputed (its figures stay)."""
+    corrected = effective_history(statement, result)
+    if statement.effective_history != corrected:
+        statement.effective_history = corrected
+        writes.touch(statement)
 
 
 def _month(value: datetime.date | str) -> Month:
@@ -308,7 +321,8 @@ def _plan_statement(
     writes: StatementWrites,
 ) -> PenaltyStatement:
     """The statement of ``result`` as it must stand, its changes added to ``writes``."""
-    values = {**statement_values(result), "input_fingerprint": fingerprint}
+    # An open statement's lines are the month as it stands: a reopened month's corrected figures are its own.
+    values = {**statement_values(result), "input_fingerprint": fingerprint, "effective_history": None}
     statement = existing or PenaltyStatement(contract=inputs.contract, month=result.month.first_day)
     current = {line.service_level_id: line for line in existing.lines.all()} if existing else {}
     changed = existing is None
@@ -658,31 +672,38 @@ def withdraw_exclusion(*, exclusion_id: int, actor, note: str = "") -> Exclusion
 
 
 def carry_corrections_of_approved_months(*, contract_id: int, months, actor=None) -> None:
-    """The inputs of a contract's months changed (an approved exclusion, corrected KPI data): call it in
-    the transaction of the change, with the first and last day (or any days) of the changed months.
+    """The inputs of a contract's months changed (an approved exclusion, KPI data, corrected or not):
+    call it in the transaction of the change, with the first and last day (or any days) of the changed
+    months.
 
-    The approved and invoiced statements from the first to the last of ``months`` are recomputed at
-    once, in that transaction, and stay as approved: each difference becomes adjustments in the
-    contract's next open statement (draft, in review or disputed), or, without one, waits recorded on
-    the statement until the close of a later month or the nightly recompute carries it. Once the
-    transaction commits, the contract's open statements are recomputed. A month that cannot be
-    recomputed (e.g. its charges were removed) refuses the change with the reason.
+    When an approved or invoiced statement stands at or after the first changed month, every statement
+    from that month to the last such one is recomputed at once, month after month, in that transaction:
+    an open one in place, an approved or invoiced one staying as approved, each difference becoming
+    adjustments in the contract's next open statement (draft, in review or disputed), or, without one,
+    waiting recorded on the statement until the close of a later month or the nightly recompute carries
+    it. The later approved months are recomputed because their history (runs, windows, earn-backs, the
+    annual cap used) reads each corrected month as corrected: an earn-back of a credit that a correction
+    removed is taken back, once. Once the transaction commits, the contract's open statements from the
+    first changed month on are recomputed. A month that cannot be recomputed (e.g. its charges were
+    removed) refuses the change with the reason.
     """
     days = [item for item in months if item is not None]
-    if days:
-        first, last = first_of_month(min(days)), first_of_month(max(days))
-        locked = (
-            PenaltyStatement.objects.filter(
-                contract_id=contract_id, month__gte=first, month__lte=last, status__in=LOCKED_STATUSES
-            )
-            .order_by("month")
-            .values_list("month", flat=True)
-        )
-        for month in locked:
-            closed = close_contracts_month(contract_ids=[contract_id], month=month, actor=actor)
-            if contract_id in closed.refused:
-                raise ValidationError(closed.refused[contract_id])
-    recompute_open_statements_on_commit(contract_id)
+    if not days:
+        return
+    statements = list(
+        PenaltyStatement.objects.filter(contract_id=contract_id, month__gte=first_of_month(min(days)))
+        .order_by("month")
+        .values_list("month", "status")
+    )
+    last_locked = max((month for month, status in statements if status in LOCKED_STATUSES), default=None)
+    for month, _status in statements:
+        if last_locked is None or month > last_locked:
+            break
+        closed = close_contracts_month(contract_ids=[contract_id], month=month, actor=actor)
+        if contract_id in closed.refused:
+            raise ValidationError(closed.refused[contract_id])
+    if any(status in OPEN_STATUSES for _month, status in statements):
+        recompute_open_statements_on_commit(contract_id)
 
 
 def recompute_open_statements_on_commit(contract_id: int) -> None:
@@ -906,7 +927,7 @@ def _waive(line: StatementLine, actor, reason: str) -> None:
     statement.save()
     _event(statement, StatementAction.LINE_WAIVED, actor, line=line, note=line.waiver_reason)
     # The later months' history counts the waived credit as 0 (earn-backs, the annual cap): recompute them.
-    recompute_open_statements_on_commit(statement.contract_id)
+    carry_corrections_of_approved_months(contract_id=statement.contract_id, months=[statement.month], actor=actor)
 
 
 def _locked_statement(statement_id: int) -> PenaltyStatement:

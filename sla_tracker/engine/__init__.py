@@ -14,6 +14,8 @@ from .history import (
     history_from_dict,
     history_to_dict,
     prior_month,
+    prior_month_from_dict,
+    prior_month_to_dict,
 )
 from .money import round_half_up, to_cents
 from .months import Month, MonthRange
@@ -95,6 +97,8 @@ __all__ = [
     "history_from_dict",
     "history_to_dict",
     "prior_month",
+    "prior_month_from_dict",
+    "prior_month_to_dict",
     "round_half_up",
     "terms_in_force",
     "to_cents",

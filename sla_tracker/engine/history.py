@@ -2,7 +2,8 @@
 
 Evaluating month M needs runs, occurrence windows, earn-back windows, the annual cap used,
 carried sums and termination rights of earlier months. The database layer gives them "as they
-stand" (an approved statement as approved, a waived line with credit 0); evaluating a range
+stand" (an approved statement as approved unless a correction recomputed it, a waived line with
+credit 0); evaluating a range
 month by month feeds each month's own result back in, so both paths give the same figures.
 """
 
@@ -127,15 +128,16 @@ def prior_month(result: MonthResult) -> PriorMonth:
 
 def history_to_dict(history: History) -> dict[str, Any]:
     """A JSON-ready form of the history (decimals and months as strings)."""
-    return {"months": [_month_to_dict(prior) for prior in history.months]}
+    return {"months": [prior_month_to_dict(prior) for prior in history.months]}
 
 
 def history_from_dict(data: dict[str, Any]) -> History:
     """The inverse of :func:`history_to_dict`."""
-    return History(tuple(_month_from_dict(item) for item in data["months"]))
+    return History(tuple(prior_month_from_dict(item) for item in data["months"]))
 
 
-def _month_to_dict(prior: PriorMonth) -> dict[str, Any]:
+def prior_month_to_dict(prior: PriorMonth) -> dict[str, Any]:
+    """One month of history, JSON-ready (decimals and months as strings)."""
     summary = {} if prior.summary_credits is None else {"summary_credits": str(prior.summary_credits)}
     return {
         **summary,
@@ -171,7 +173,8 @@ def _month_to_dict(prior: PriorMonth) -> dict[str, Any]:
     }
 
 
-def _month_from_dict(data: dict[str, Any]) -> PriorMonth:
+def prior_month_from_dict(data: dict[str, Any]) -> PriorMonth:
+    """The inverse of :func:`prior_month_to_dict`."""
     summary = data.get("summary_credits")
     return PriorMonth(
         summary_credits=None if summary is None else Decimal(summary),

@@ -40,11 +40,7 @@ from sla_tracker.models import (
     PenaltyStatement,
     StatementEvent,
 )
-from sla_tracker.services import (
-    OPEN_FOR_ADJUSTMENTS,
-    carry_corrections_of_approved_months,
-    recompute_open_statements_on_commit,
-)
+from sla_tracker.services import carry_corrections_of_approved_months
 
 logger = logging.getLogger(__name__)
 
@@ -138,9 +134,8 @@ def save_measurements(
                 _changes_by_month(contract, correction_months, after=changes_before) if correction_months else {}
             )
             if corrected:
-                _carry_correction(contract, corrected, correction_reason, actor)
-            else:
-                _recompute_statements_from(contract, min(validator.months))
+                _record_correction(contract, corrected, correction_reason, actor)
+            _carry_changes(contract, validator.months, actor)
         return result
 
 
@@ -181,9 +176,8 @@ def _checked_correction_reason(contract: Contract, actor, reason: str | None) ->
     return reason
 
 
-def _carry_correction(contract: Contract, changes: dict[datetime.date, dict], reason: str, actor) -> None:
-    """Record the correction on each corrected statement with its month's changes, then carry the
-    differences (same transaction)."""
+def _record_correction(contract: Contract, changes: dict[datetime.date, dict], reason: str, actor) -> None:
+    """Record the correction on each corrected statement with its month's changes."""
     for statement in PenaltyStatement.objects.filter(contract=contract, month__in=list(changes)):
         StatementEvent.objects.create(
             statement=statement,
@@ -192,24 +186,18 @@ def _carry_correction(contract: Contract, changes: dict[datetime.date, dict], re
             note=reason,
             data=changes[statement.month],
         )
+
+
+def _carry_changes(contract: Contract, months, actor) -> None:
+    """Recompute the statements the write changed the inputs of (same transaction for the approved ones
+    and the months up to them, their differences carried; once it commits for the open ones after)."""
     try:
-        carry_corrections_of_approved_months(contract_id=contract.pk, months=list(changes), actor=actor)
+        carry_corrections_of_approved_months(contract_id=contract.pk, months=list(months), actor=actor)
     except ValidationError as refused:
         reason = Reason(
             gettext_noop("The correction cannot be carried: {reason}"), {"reason": " ".join(refused.messages)}
         )
         raise KpiDataRejected([Issue(reason)], 1) from refused
-
-
-def _recompute_statements_from(contract: Contract, month: datetime.date) -> None:
-    """Open statements of ``month`` and later were computed from the values before this write (the
-    later ones through their history): recompute them once it commits, so that no draft is submitted
-    with stale figures."""
-    open_statements = PenaltyStatement.objects.filter(
-        contract=contract, status__in=OPEN_FOR_ADJUSTMENTS, month__gte=month
-    )
-    if open_statements.exists():
-        recompute_open_statements_on_commit(contract.pk)
 
 
 def save_measurement(

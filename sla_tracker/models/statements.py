@@ -51,6 +51,18 @@ class PenaltyStatement(models.Model):
         help_text=_("Hash of the data and terms the figures were computed from."),
     )
     computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
+    # An approved or invoiced month stays as approved; once a recomputation after a correction gives other
+    # figures (their difference carried as adjustments), later months read these in their history instead.
+    effective_history = models.JSONField(
+        _("month as corrected"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The month as later months read it after a correction of its approved figures (the difference is "
+            "carried as adjustments); empty while the approved figures stand."
+        ),
+    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -15,6 +15,7 @@ from accounts.scoping import (
     visible_contracts,
 )
 from audits.choices import AuditStatus
+from contracts.months import add_months
 from sla_tracker.choices import StatementStatus
 from tests import factories as f
 
@@ -28,7 +29,13 @@ def build_world(name: str) -> dict:
     vendor = f.VendorFactory(name=name)
     contract = f.ContractFactory(vendor=vendor)
     # Submitted for review: a vendor's users see statements from then on (drafts are internal).
-    line = f.StatementLineFactory(statement__contract=contract, statement__status=StatementStatus.IN_REVIEW)
+    # The statements of the contract's first three months, each month's charges recorded, as a close needs them.
+    first = contract.start_date
+    for month in (first, add_months(first, 1), add_months(first, 2)):
+        f.MonthlyChargeFactory(contract=contract, month=month)
+    line = f.StatementLineFactory(
+        statement__contract=contract, statement__month=first, statement__status=StatementStatus.IN_REVIEW
+    )
     version = line.terms
     committee = f.CommitteeFactory(contract=contract)
     meeting = f.MeetingFactory(committee=committee)
@@ -39,7 +46,7 @@ def build_world(name: str) -> dict:
         "contracts.VendorContact": f.VendorContactFactory(vendor=vendor),
         "contracts.Contract": contract,
         "contracts.ContractScope": f.ContractScopeFactory(contract=contract),
-        "contracts.MonthlyCharge": f.MonthlyChargeFactory(contract=contract),
+        "contracts.MonthlyCharge": contract.charges.get(month=first),
         "contracts.Amendment": f.AmendmentFactory(contract=contract),
         "sla_tracker.PenaltyRegime": f.PenaltyRegimeFactory(contract=contract),
         "sla_tracker.TerminationTrigger": f.TerminationTriggerFactory(contract=contract),
@@ -49,7 +56,7 @@ def build_world(name: str) -> dict:
         "sla_tracker.CreditMultiplier": f.CreditMultiplierFactory(version=version),
         "sla_tracker.ColumnMapping": f.ColumnMappingFactory(contract=contract),
         "sla_tracker.KpiUpload": f.KpiUploadFactory(contract=contract),
-        "sla_tracker.Measurement": f.MeasurementFactory(contract=contract),
+        "sla_tracker.Measurement": f.MeasurementFactory(contract=contract, day=first),
         "sla_tracker.MeasurementChange": f.MeasurementChangeFactory(contract=contract),
         "sla_tracker.Exclusion": f.ExclusionFactory(contract=contract),
         "sla_tracker.Incident": f.IncidentFactory(contract=contract),
@@ -57,7 +64,10 @@ def build_world(name: str) -> dict:
         "sla_tracker.StatementLine": line,
         "sla_tracker.LineDispute": f.LineDisputeFactory(line=line),
         "sla_tracker.StatementAdjustment": f.StatementAdjustmentFactory(
-            origin__contract=contract, statement__status=StatementStatus.IN_REVIEW
+            origin__contract=contract,
+            origin__month=add_months(first, 1),
+            statement__month=add_months(first, 2),
+            statement__status=StatementStatus.IN_REVIEW,
         ),
         "sla_tracker.StatementEvent": f.StatementEventFactory(statement=line.statement),
         "governance.Committee": committee,
