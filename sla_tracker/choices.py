@@ -114,3 +114,4 @@ class StatementAction(models.TextChoices):
     LINE_WAIVED = "line_waived", _("Line waived")
     ADJUSTED = "adjusted", _("Adjustment carried in")
     DATA_CORRECTED = "data_corrected", _("Data corrected after approval")
+    SETTLED = "settled", _("Difference settled outside the statements")

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import orjson
-from django.db.models import Case, DateField, F, OuterRef, Prefetch, Q, Subquery, Sum, Value, When
+from django.db.models import Case, DateField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform
 
 from contracts.models import Contract, MonthlyCharge
@@ -117,7 +117,8 @@ class ContractInputs:
     lines (see :func:`load_close_inputs`); the ``summarised`` months are history given by their
     totals only (see :class:`Lookback`). ``lookback`` is how far before a month its history
     reaches (None: all of it). ``waiting`` is, per month, the difference its statement records as
-    waiting for an open statement (see :func:`_waiting_differences`).
+    waiting for an open statement, and ``settled`` what was settled outside the statements (see
+    :func:`differences_on_record`).
     """
 
     contract: Contract
@@ -131,6 +132,7 @@ class ContractInputs:
     lookback: Lookback | None = None
     summarised: frozenset[Month] = frozenset()
     waiting: dict[Month, dict[str, str]] = field(default_factory=dict)
+    settled: dict[Month, dict[str, Decimal]] = field(default_factory=dict)
 
     def history_before(self, month: Month, priors: dict[Month, PriorMonth]) -> History:
         """The closed months the engine may look at when evaluating ``month``; those it looks at
@@ -223,7 +225,7 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
     ):
         stored = StoredStatement(**dict(zip(StoredStatement.FIELDS, row, strict=True)))
         statements[stored.contract_id][to_month(stored.month)] = stored
-    waiting = _waiting_differences(statements, target)
+    waiting, settled = _waiting_differences(statements, target)
     to_close: dict[int, tuple[Month, ...]] = {}
     for contract, first_month in locked:
         own = statements[contract.pk]
@@ -289,6 +291,7 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
             lookback=lookback,
             summarised=summarised[contract.pk],
             waiting={item: waiting[statement.pk] for item, statement in own.items() if statement.pk in waiting},
+            settled={item: settled[statement.pk] for item, statement in own.items() if statement.pk in settled},
         )
     return inputs
 
@@ -308,30 +311,46 @@ def _open_after(own: dict[Month, PenaltyStatement | StoredStatement], month: Mon
 
 def _waiting_differences(
     statements: dict[int, dict[Month, PenaltyStatement | StoredStatement]], target: Month
-) -> dict[int, dict[str, str]]:
-    """The differences waiting to be carried, by statement id: the amounts per service level code that
-    the latest recomputation of an approved (or reopened) month could not carry for want of an open
-    statement after it, as its latest "pending" event records them ({} once carried or settled). Read
-    for the locked statements before ``target`` and for ``target``'s own statement (one query, none
-    when there are none): only those may have a difference to carry in this close."""
+) -> tuple[dict[int, dict[str, str]], dict[int, dict[str, Decimal]]]:
+    """:func:`differences_on_record` of the locked statements before ``target`` and of ``target``'s own
+    statement (one query, none when there are none): only those may have a difference to carry in this
+    close."""
     candidates = [
         statement.pk
         for own in statements.values()
         for item, statement in own.items()
         if item == target or (item < target and statement.is_locked)
     ]
-    if not candidates:
-        return {}
+    return differences_on_record(candidates)
+
+
+def differences_on_record(statements) -> tuple[dict[int, dict[str, str]], dict[int, dict[str, Decimal]]]:
+    """By statement id, for ``statements`` (ids, or a queryset of statements; one query, none without ids):
+    the difference waiting to be carried, i.e. the amounts per service level code that the latest
+    recomputation of an approved (or reopened) month could not carry for want of an open statement after
+    it, as its latest "pending" event records them (only those not empty: {} once carried or settled); and
+    the amounts per code settled outside the statements since (services.settle_outside_statements), which
+    count as carried."""
+    if isinstance(statements, QuerySet):
+        events = StatementEvent.objects.filter(statement__in=statements)
+    else:
+        ids = list(statements)
+        if not ids:
+            return {}, {}
+        events = StatementEvent.objects.filter(statement_id__any=ids)
     latest: dict[int, dict[str, str]] = {}
-    for statement_id, data in (
-        StatementEvent.objects.filter(
-            statement_id__any=candidates, action=StatementAction.RECOMPUTED, data__has_key="pending"
-        )
+    settled: dict[int, dict[str, Decimal]] = {}
+    for statement_id, action, data in (
+        events.filter(action__in=(StatementAction.RECOMPUTED, StatementAction.SETTLED), data__has_key="pending")
         .order_by("statement_id", "created_at", "id")
-        .values_list("statement_id", "data")
+        .values_list("statement_id", "action", "data")
     ):
         latest[statement_id] = data["pending"]
-    return {statement_id: pending for statement_id, pending in latest.items() if pending}
+        if action == StatementAction.SETTLED:
+            amounts = settled.setdefault(statement_id, {})
+            for code, amount in data["settled"].items():
+                amounts[code] = amounts.get(code, Decimal("0.00")) + Decimal(amount)
+    return {statement_id: pending for statement_id, pending in latest.items() if pending}, settled
 
 
 class StoredStatement(SimpleNamespace):

@@ -28,6 +28,7 @@ from django.utils.translation import pgettext
 
 from accounts.templatetags.ui import money
 from config.db import insert_history_rows, insert_rows
+from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.months import first_of_month, parse_month
 from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementAction, StatementStatus
@@ -47,6 +48,7 @@ from sla_tracker.penalty_inputs import (
     OPEN_STATUSES,
     ContractInputs,
     LineFigures,
+    differences_on_record,
     effective_history,
     input_fingerprint,
     line_values,
@@ -420,6 +422,8 @@ def _settle_differences(
     carried: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for adjustment in caused:
         carried[adjustment.service_level_id] += adjustment.amount
+    for code, amount in inputs.settled.get(month, {}).items():  # settled outside the statements: carried too
+        carried[inputs.service_levels[code].pk] += amount
     codes = {level.pk: level.code for level in inputs.service_levels.values()}
     by_id = {statement.pk: statement for statement in inputs.statements.values() if statement.pk is not None}
     outstanding: dict[int, tuple[Decimal, str]] = {}  # service level id → (amount, reason)
@@ -448,8 +452,8 @@ def _settle_differences(
         for level_id, amount in left.items():
             if amount:
                 reason = (
-                    f"{codes[level_id]} {month}: reopened and recomputed, "
-                    "the adjustment carried into an approved statement reversed"
+                    f"{codes[level_id]} {month}: reopened and recomputed, what was carried into approved "
+                    "statements or settled outside them reversed"
                 )
                 outstanding[level_id] = (-amount, reason)
     target = next(
@@ -812,6 +816,70 @@ def mark_statement_invoiced(*, statement_id: int, actor, invoice_reference: str)
         statement.save()
         _event(statement, StatementAction.INVOICED, actor, note=statement.invoice_reference)
     return statement
+
+
+SETTLEMENT_REFERENCE_MAX_LENGTH = 100
+
+
+def settle_outside_statements(*, statement_id: int, actor, reference: str) -> PenaltyStatement:
+    """Record that the difference waiting on an approved or invoiced statement was settled outside the
+    statements, by the credit note or invoice ``reference``: only once no later close can carry it (the
+    contract has ended and its last month is closed). The amounts then count as carried: a later
+    recomputation of the month carries or leaves waiting only what changes after this."""
+    _require_text(
+        reference, "reference", _("Give the reference of the credit note or invoice that settles the difference.")
+    )
+    reference = reference.strip()
+    if len(reference) > SETTLEMENT_REFERENCE_MAX_LENGTH:
+        raise ValidationError(
+            {"reference": _("Keep the reference under %(max)d characters.") % {"max": SETTLEMENT_REFERENCE_MAX_LENGTH}}
+        )
+    with transaction.atomic():
+        statement = _locked_statement(statement_id)
+        _require_status(statement, LOCKED_STATUSES, pgettext("a statement's difference can be", "settled"))
+        waiting = differences_on_record([statement.pk])[0].get(statement.pk)
+        if not waiting:
+            raise ValidationError(
+                _("%(statement)s has no difference waiting to be carried.") % {"statement": _label(statement)}
+            )
+        later = later_close_carrying(statement)
+        if later:
+            raise ValidationError(later)
+        total = sum((Decimal(amount) for amount in waiting.values()), ZERO)
+        _event(
+            statement,
+            StatementAction.SETTLED,
+            actor,
+            note=f"difference {total} settled outside the statements: {reference}",
+            data={"pending": {}, "settled": waiting, "reference": reference},
+        )
+    return statement
+
+
+def later_close_carrying(statement: PenaltyStatement) -> str:
+    """Why a later close of the contract will carry a difference waiting on ``statement`` (as a message), or
+    "" when none will: the contract has ended and no open statement or month to close is left after it."""
+    contract = statement.contract
+    later_open = (
+        PenaltyStatement.objects.filter(contract=contract, month__gt=statement.month, status__in=OPEN_STATUSES)
+        .order_by("month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    if later_open:
+        return _("The next recomputation carries this difference into the open statement of %(month)s.") % {
+            "month": f"{later_open:%Y-%m}"
+        }
+    if contract.status not in (ContractStatus.EXPIRED, ContractStatus.TERMINATED):
+        return _("The contract is in force: the close of a later month carries this difference into its statement.")
+    if contract.status == ContractStatus.TERMINATED and contract.terminated_on is None:
+        return ""  # terminated before last days of service were recorded: no longer closed
+    last_month = first_of_month(contract.last_day_of_service)
+    if last_month > statement.month and not contract.statements.filter(month=last_month).exists():
+        return _("The close of %(month)s, the contract's last month, carries this difference into its statement.") % {
+            "month": f"{last_month:%Y-%m}"
+        }
+    return ""
 
 
 def dispute_line(*, line_id: int, actor, reason: str, evidence=None) -> LineDispute:

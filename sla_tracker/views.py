@@ -32,14 +32,12 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import reviews_statements
 from accounts.scoping import restrict
-from contracts.choices import ContractStatus
 from contracts.models import Contract, Vendor
 from contracts.months import last_day_of_month, month_label, parse_month
 from sla_tracker import exports
 from sla_tracker.choices import (
     ApprovalStatus,
     DisputeStatus,
-    StatementAction,
     StatementStatus,
     TerminationTriggerType,
 )
@@ -58,12 +56,15 @@ from sla_tracker.models import (
     StatementEvent,
     StatementLine,
 )
+from sla_tracker.penalty_inputs import differences_on_record
 from sla_tracker.services import (
     approve_statement,
     dispute_line,
+    later_close_carrying,
     mark_statement_invoiced,
     reopen_statement,
     resolve_dispute,
+    settle_outside_statements,
     submit_statement,
     waive_line,
 )
@@ -83,19 +84,12 @@ def visible_statements(user):
 def differences_waiting(user) -> list[PenaltyStatement]:
     """The approved or invoiced statements `user` reviews whose latest recomputation left a difference
     waiting for an open statement (its "pending" event), oldest month first; each with `waiting` (the
-    total, in favour of the vendor when positive) and `contract_ended` (expired or terminated: no later
-    close will carry it, so it is settled outside the statements, e.g. by a credit note)."""
+    total, in favour of the vendor when positive) and `settle_outside` (no later close will carry it: the
+    contract has ended; it is settled outside the statements, e.g. by a credit note, and recorded so)."""
     if not reviews_statements(user):
         return []
     locked = visible_statements(user).filter(status__in=(StatementStatus.APPROVED, StatementStatus.INVOICED))
-    latest: dict[int, dict] = {}
-    for statement_id, data in (
-        StatementEvent.objects.filter(statement__in=locked, action=StatementAction.RECOMPUTED, data__has_key="pending")
-        .order_by("statement_id", "created_at", "id")
-        .values_list("statement_id", "data")
-    ):
-        latest[statement_id] = data["pending"]
-    pending = {statement_id: amounts for statement_id, amounts in latest.items() if amounts}
+    pending, _settled = differences_on_record(locked)
     statements = list(
         PenaltyStatement.objects.filter(pk__in=list(pending))
         .select_related("contract__vendor")
@@ -103,7 +97,7 @@ def differences_waiting(user) -> list[PenaltyStatement]:
     )
     for statement in statements:
         statement.waiting = sum((Decimal(amount) for amount in pending[statement.pk].values()), Decimal("0.00"))
-        statement.contract_ended = statement.contract.status in (ContractStatus.EXPIRED, ContractStatus.TERMINATED)
+        statement.settle_outside = not later_close_carrying(statement)
     return statements
 
 
@@ -334,7 +328,9 @@ def statement_detail(request, pk: int):
         "actions": [
             (name, spec)
             for name, spec in STATEMENT_ACTIONS.items()
-            if may_run(request.user, spec) and statement.status in spec.from_status
+            if may_run(request.user, spec)
+            and statement.status in spec.from_status
+            and (spec.offered_when is None or spec.offered_when(statement))
         ],
         **statement_exclusions(request.user, statement),
         # The daily values behind the figures, for those who may read the contract's KPI data.
@@ -373,6 +369,7 @@ class StatementActionSpec:
     field_label: Any = ""
     for_reviewers: bool = True  # procurement's (accounts.roles.reviews_statements); submitting is not
     guards_figures: bool = False  # refused if the figures changed since the confirmation was shown
+    offered_when: Any = None  # a further condition on the statement for the page to offer the action
 
 
 STATEMENT_ACTIONS = {
@@ -417,6 +414,23 @@ STATEMENT_ACTIONS = {
         from_status=(StatementStatus.APPROVED,),
         field="reason",
         field_label=_("Reason for reopening"),
+    ),
+    "settle": StatementActionSpec(
+        service=settle_outside_statements,
+        title=_("Record the settlement of the waiting difference"),
+        button=_("Record the settlement"),
+        explanation=_(
+            "The contract has ended, so no later statement will carry the difference waiting on this one. Record "
+            "the credit note or invoice that settles it: the difference then counts as carried, and only a later "
+            "change of the month's figures waits again."
+        ),
+        done=_("The settlement was recorded: no difference waits on this statement."),
+        from_status=(StatementStatus.APPROVED, StatementStatus.INVOICED),
+        field="reference",
+        field_label=_("Invoice or credit note reference"),
+        offered_when=lambda statement: (
+            bool(differences_on_record([statement.pk])[0]) and not later_close_carrying(statement)
+        ),
     ),
 }
 
@@ -509,6 +523,10 @@ def statement_action(request, pk: int, action: str):
             "button": spec.button,
             "explanation": spec.explanation,
             "warnings": statement_action_warnings(request.user, statement, action),
+            # What a settlement settles, per service level (positive: in the vendor's favour).
+            "difference_waiting": differences_on_record([statement.pk])[0].get(statement.pk)
+            if action == "settle"
+            else None,
             "active_section": "statements",
         },
     )

@@ -240,6 +240,13 @@ class InvoiceInput(serializers.Serializer):
     invoice_reference = serializers.CharField(max_length=100)
 
 
+class SettlementInput(serializers.Serializer):
+    reference = serializers.CharField(
+        max_length=services.SETTLEMENT_REFERENCE_MAX_LENGTH,
+        help_text="The credit note or invoice that settles the difference outside the statements.",
+    )
+
+
 class ResolutionInput(serializers.Serializer):
     resolution = serializers.CharField()
     accepted = serializers.BooleanField(help_text="True: the vendor is right; false: the line stands.")
@@ -437,6 +444,22 @@ class PenaltyStatementViewSet(ScopedReadOnlyViewSet):
         data = self.action_input(InvoiceInput)
         statement = services.mark_statement_invoiced(
             statement_id=statement_id, actor=request.user, invoice_reference=data["invoice_reference"]
+        )
+        return self.respond_with(statement)
+
+    @extend_schema(
+        request=SettlementInput,
+        summary="Record the settlement of a difference no statement will carry",
+        description="For an approved or invoiced statement of an ended contract whose last month is closed: the "
+        "difference waiting on it (a correction after approval) was settled by a credit note or invoice, whose "
+        "reference is recorded. Refused, with the reason, while a later close can still carry it.",
+    )
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
+    def settle(self, request, pk=None):
+        statement_id = self.get_object().pk
+        data = self.action_input(SettlementInput)
+        statement = services.settle_outside_statements(
+            statement_id=statement_id, actor=request.user, reference=data["reference"]
         )
         return self.respond_with(statement)
 

@@ -444,7 +444,7 @@ def test_procurement_sees_the_differences_waiting_and_which_no_close_will_carry(
     client.force_login(procurement)
 
     waiting = client.get(reverse("accounts:home")).context["differences_waiting"]
-    assert [(statement.pk, statement.waiting, statement.contract_ended) for statement in waiting] == [
+    assert [(statement.pk, statement.waiting, statement.settle_outside) for statement in waiting] == [
         (january.pk, D("14400.00"), False)
     ]
 

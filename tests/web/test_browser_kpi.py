@@ -1,6 +1,7 @@
 """The KPI pages in a real browser: a vendor manager uploads the French sample pack, maps it if asked,
-sees the preview, imports it, sees the imported month, and recomputes the month with its progress; and
-corrects a month whose statement is approved.
+sees the preview, imports it, sees the imported month, and recomputes the month with its progress;
+corrects a month whose statement is approved; and procurement records the settlement of a difference that
+no statement will carry.
 
 Same set-up as tests/web/test_browser.py (the machine's Chromium, skipped with the reason where
 there is none, never in CI); screenshots go to test-artifacts/browser/.
@@ -12,8 +13,12 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
+from contracts.choices import ContractStatus
+from contracts.models import Contract
 from contracts.months import add_months, first_of_month, month_label
 from sla_tracker.choices import MeasurementSource, UploadStatus
+from sla_tracker.kpi_import.service import save_measurements
+from sla_tracker.kpi_import.validation import KpiValue
 from sla_tracker.models import KpiUpload, Measurement, PenaltyStatement
 from sla_tracker.services import close_contract_month
 from tests.factories import MonthlyChargeFactory, PenaltyRegimeFactory, UserFactory
@@ -134,3 +139,35 @@ def test_a_vendor_manager_corrects_an_approved_month_and_sees_the_adjustment(pag
     assert PenaltyStatement.objects.get(contract=contract, month=datetime.date(2026, 2, 1)).adjustments == Decimal(
         "14400.00"
     )
+
+
+def test_procurement_records_the_settlement_of_a_difference_no_statement_will_carry(page, live_server):  # noqa: F811
+    procurement = UserFactory(procurement=True)
+    contract, january = approved_january(procurement)
+    Contract.objects.filter(pk=contract.pk).update(
+        status=ContractStatus.TERMINATED, terminated_on=datetime.date(2026, 1, 31)
+    )
+    save_measurements(
+        contract=contract,
+        values=[KpiValue("answered_within_20s", "2026-01", 40_000, row=0, column="value")],
+        source=MeasurementSource.API,
+        actor=contract.owner,
+        correction_reason="The vendor's corrected January report.",
+    )
+
+    sign_in(page, live_server, procurement)
+    row = page.locator(f"[data-testid=differences-waiting] tr[data-statement='{january.pk}']")
+    assert "Contract ended" in row.inner_text()
+    row.locator("[data-testid=record-settlement]").click()
+    page.wait_for_selector("[data-testid=confirm]")
+    assert "CSL-1 €14,400.00" in page.inner_text("[data-testid=difference-waiting]")
+    page.fill("input[name=reference]", "CN-2026-0042")
+    shot(page, "statement-settlement")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector("#statement-history")
+
+    assert "The settlement was recorded" in page.inner_text(".alert-success")
+    assert "Settled outside the statements by CN-2026-0042" in page.inner_text("#statement-history")
+    assert page.locator("[data-action=settle]").count() == 0
+    page.goto(f"{live_server.url}/")
+    assert page.locator("[data-testid=differences-waiting]").count() == 0
