@@ -178,13 +178,13 @@ def _adjustment_table(details: dict[str, Any]) -> list[list[Any]]:
             adjustment.service_level.code,
             adjustment.amount,
             statement.currency,
-            adjustment.reason,
+            adjustment.readable_reason,
         ]
         for adjustment in details["adjustments"]
     ]
     if not rows:
         return []
-    header = [_("Corrected month"), _("Service level"), _("Amount"), _("Currency"), _("Reason")]
+    header = [_("Month recomputed"), _("Service level"), _("Amount"), _("Currency"), _("Reason")]
     return [[_("Adjustments carried in")], header, *rows]
 
 

@@ -426,7 +426,7 @@ def _settle_differences(
         carried[inputs.service_levels[code].pk] += amount
     codes = {level.pk: level.code for level in inputs.service_levels.values()}
     by_id = {statement.pk: statement for statement in inputs.statements.values() if statement.pk is not None}
-    outstanding: dict[int, tuple[Decimal, str]] = {}  # service level id → (amount, reason)
+    outstanding: dict[int, tuple[Decimal, str, dict]] = {}  # service level id → (amount, reason, its data)
     withdrawn: dict[int, list[StatementAdjustment]] = defaultdict(list)  # host statement id → adjustments
     if result is not None:
         recomputed = {line.code: line for line in result.lines}
@@ -440,7 +440,8 @@ def _settle_differences(
                 reason = (
                     f"{line.service_level.code} {month}: approved net {approved_net}, {new_net} after recomputation"
                 )
-                outstanding[line.service_level_id] = (amount, reason)
+                figures = {"approved_net": str(approved_net), "recomputed_net": str(new_net)}
+                outstanding[line.service_level_id] = (amount, reason, figures)
     else:
         for adjustment in caused:
             host = by_id.get(adjustment.statement_id)
@@ -455,7 +456,7 @@ def _settle_differences(
                     f"{codes[level_id]} {month}: reopened and recomputed, what was carried into approved "
                     "statements or settled outside them reversed"
                 )
-                outstanding[level_id] = (-amount, reason)
+                outstanding[level_id] = (-amount, reason, {"reversed": True})
     target = next(
         (
             statement
@@ -488,13 +489,18 @@ def _settle_differences(
     origin._prefetched_objects_cache["adjustments_caused"] = [
         item for item in caused if not any(item in adjustments for adjustments in withdrawn.values())
     ]
-    pending = {codes[level_id]: str(amount) for level_id, (amount, _reason) in outstanding.items()}
+    pending = {codes[level_id]: str(amount) for level_id, (amount, *_reason) in outstanding.items()}
     if outstanding and target is not None:
         created = [
             StatementAdjustment(
-                statement=target, origin=origin, service_level_id=level_id, amount=amount, reason=reason
+                statement=target,
+                origin=origin,
+                service_level_id=level_id,
+                amount=amount,
+                reason=reason,
+                reason_data=reason_data,
             )
-            for level_id, (amount, reason) in outstanding.items()
+            for level_id, (amount, reason, reason_data) in outstanding.items()
         ]
         _set_adjustments(target, [*target._prefetched_objects_cache["adjustment_lines"], *created], writes)
         writes.adjustments += created
@@ -678,7 +684,8 @@ def withdraw_exclusion(*, exclusion_id: int, actor, note: str = "") -> Exclusion
 def carry_corrections_of_approved_months(*, contract_id: int, months, actor=None) -> None:
     """The inputs of a contract's months changed (an approved exclusion, KPI data, corrected or not):
     call it in the transaction of the change, with the first and last day (or any days) of the changed
-    months.
+    months. Only the statements of the changed months and those after them can change (a month's history
+    is the statements before it), so without a statement in the changed months nothing is recomputed.
 
     When an approved or invoiced statement stands at or after the first changed month, every statement
     from that month to the last such one is recomputed at once, month after month, in that transaction:
@@ -694,11 +701,14 @@ def carry_corrections_of_approved_months(*, contract_id: int, months, actor=None
     days = [item for item in months if item is not None]
     if not days:
         return
+    first, last = first_of_month(min(days)), first_of_month(max(days))
     statements = list(
-        PenaltyStatement.objects.filter(contract_id=contract_id, month__gte=first_of_month(min(days)))
+        PenaltyStatement.objects.filter(contract_id=contract_id, month__gte=first)
         .order_by("month")
         .values_list("month", "status")
     )
+    if not any(month <= last for month, _status in statements):
+        return  # no statement of the changed months: no statement's inputs or history changed
     last_locked = max((month for month, status in statements if status in LOCKED_STATUSES), default=None)
     for month, _status in statements:
         if last_locked is None or month > last_locked:
@@ -821,11 +831,17 @@ def mark_statement_invoiced(*, statement_id: int, actor, invoice_reference: str)
 SETTLEMENT_REFERENCE_MAX_LENGTH = 100
 
 
-def settle_outside_statements(*, statement_id: int, actor, reference: str) -> PenaltyStatement:
+def settle_outside_statements(
+    *, statement_id: int, actor, reference: str, amounts: dict[str, Decimal | str] | None = None
+) -> PenaltyStatement:
     """Record that the difference waiting on an approved or invoiced statement was settled outside the
     statements, by the credit note or invoice ``reference``: only once no later close can carry it (the
     contract has ended and its last month is closed). The amounts then count as carried: a later
-    recomputation of the month carries or leaves waiting only what changes after this."""
+    recomputation of the month carries or leaves waiting only what changes after this.
+
+    ``amounts``, when given, are the amounts waiting per service level code as the reader saw them: if a
+    correction changed them since, the settlement is refused, so that a credit note is never recorded for
+    another amount than its own."""
     _require_text(
         reference, "reference", _("Give the reference of the credit note or invoice that settles the difference.")
     )
@@ -846,6 +862,20 @@ def settle_outside_statements(*, statement_id: int, actor, reference: str) -> Pe
         if later:
             raise ValidationError(later)
         total = sum((Decimal(amount) for amount in waiting.values()), ZERO)
+        if amounts is not None and _decimals(amounts) != _decimals(waiting):
+            raise ValidationError(
+                _(
+                    "%(statement)s changed since you opened it: the difference waiting on it is now %(amounts)s. "
+                    "Review it again before recording its settlement."
+                )
+                % {
+                    "statement": _label(statement),
+                    "amounts": ", ".join(
+                        f"{code} {money(Decimal(amount), statement.currency)}"
+                        for code, amount in sorted(waiting.items())
+                    ),
+                }
+            )
         _event(
             statement,
             StatementAction.SETTLED,
@@ -854,6 +884,10 @@ def settle_outside_statements(*, statement_id: int, actor, reference: str) -> Pe
             data={"pending": {}, "settled": waiting, "reference": reference},
         )
     return statement
+
+
+def _decimals(amounts: dict[str, Decimal | str]) -> dict[str, Decimal]:
+    return {code: Decimal(amount) for code, amount in amounts.items()}
 
 
 def later_close_carrying(statement: PenaltyStatement) -> str:

@@ -10,6 +10,7 @@ A dispute's evidence file is served by dispute_evidence only, to those who may s
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -444,9 +445,17 @@ class ConfirmForm(forms.Form):
     given the ``shown`` statement, its figures as the page showed them (hidden): the service refuses
     the action if they changed before it was confirmed."""
 
-    SHOWN_FIGURES = ("input_fingerprint", "net")
+    SHOWN_FIGURES = ("input_fingerprint", "net", "amounts")
 
-    def __init__(self, *args, field: str = "", label="", shown: PenaltyStatement | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        field: str = "",
+        label="",
+        shown: PenaltyStatement | None = None,
+        amounts: dict[str, str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         if field:
             self.fields[field] = forms.CharField(
@@ -462,6 +471,8 @@ class ConfirmForm(forms.Form):
             self.fields["net"] = forms.DecimalField(
                 required=False, max_digits=14, decimal_places=2, widget=forms.HiddenInput, initial=shown.net
             )
+        if amounts is not None:  # the difference a settlement settles, as shown
+            self.fields["amounts"] = forms.JSONField(required=False, widget=forms.HiddenInput, initial=amounts)
 
     def shown_figures(self) -> dict[str, Any]:
         """The figures the confirmation showed, as the service takes them (those not sent: not checked)."""
@@ -471,13 +482,16 @@ class ConfirmForm(forms.Form):
             if name in self.fields and self.cleaned_data.get(name) not in (None, "")
         }
 
-    def show_again(self, statement: PenaltyStatement) -> None:
-        """After a refusal, the confirmation shows the statement as it is now: confirming it again
-        confirms these figures."""
+    def show_again(self, statement: PenaltyStatement, amounts: dict[str, str] | None = None) -> None:
+        """After a refusal, the confirmation shows the statement (and the difference waiting) as it is now:
+        confirming it again confirms these figures."""
         if self.is_bound and "net" in self.fields:
             self.data = self.data.copy()
             self.data["input_fingerprint"] = statement.input_fingerprint
             self.data["net"] = str(statement.net)
+        if self.is_bound and "amounts" in self.fields:
+            self.data = self.data.copy()
+            self.data["amounts"] = json.dumps(amounts or {})
 
 
 def _posted(request):
@@ -504,15 +518,19 @@ def statement_action(request, pk: int, action: str):
     statement = get_statement(request.user, pk)
     if not may_run(request.user, spec):
         raise PermissionDenied
+    if request.method != "POST" and spec.offered_when is not None and not spec.offered_when(statement):
+        raise Http404  # not offered for this statement (a confirmation is refused by the service, with why)
     shown = statement if spec.guards_figures else None
-    form = ConfirmForm(_posted(request), field=spec.field, label=spec.field_label, shown=shown)
+    # What a settlement settles, per service level (positive: in the vendor's favour).
+    waiting = differences_on_record([statement.pk])[0].get(statement.pk, {}) if action == "settle" else None
+    form = ConfirmForm(_posted(request), field=spec.field, label=spec.field_label, shown=shown, amounts=waiting)
     if request.method == "POST" and form.is_valid():
         extra = {spec.field: form.cleaned_data[spec.field]} if spec.field else {}
         extra.update(form.shown_figures())
         if _run(form, lambda: spec.service(statement_id=statement.pk, actor=request.user, **extra)):
             messages.success(request, spec.done)
             return redirect("sla_tracker:statement", pk=statement.pk)
-        form.show_again(statement)
+        form.show_again(statement, waiting)
     return render(
         request,
         "sla_tracker/confirm.html",
@@ -523,10 +541,7 @@ def statement_action(request, pk: int, action: str):
             "button": spec.button,
             "explanation": spec.explanation,
             "warnings": statement_action_warnings(request.user, statement, action),
-            # What a settlement settles, per service level (positive: in the vendor's favour).
-            "difference_waiting": differences_on_record([statement.pk])[0].get(statement.pk)
-            if action == "settle"
-            else None,
+            "difference_waiting": waiting,
             "active_section": "statements",
         },
     )

@@ -245,6 +245,12 @@ class SettlementInput(serializers.Serializer):
         max_length=services.SETTLEMENT_REFERENCE_MAX_LENGTH,
         help_text="The credit note or invoice that settles the difference outside the statements.",
     )
+    amounts = serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=2),
+        required=False,
+        help_text="The amounts waiting per service level code as you read them (positive: in the vendor's "
+        "favour): the settlement is refused if a correction changed them since.",
+    )
 
 
 class ResolutionInput(serializers.Serializer):
@@ -458,9 +464,7 @@ class PenaltyStatementViewSet(ScopedReadOnlyViewSet):
     def settle(self, request, pk=None):
         statement_id = self.get_object().pk
         data = self.action_input(SettlementInput)
-        statement = services.settle_outside_statements(
-            statement_id=statement_id, actor=request.user, reference=data["reference"]
-        )
+        statement = services.settle_outside_statements(statement_id=statement_id, actor=request.user, **data)
         return self.respond_with(statement)
 
 

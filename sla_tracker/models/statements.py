@@ -5,12 +5,15 @@ contests a line). An approved statement is never changed by a recomputation: cor
 approval become adjustments carried into the next open statement.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.templatetags.ui import money
 from contracts.choices import Currency
 from contracts.models import Contract
 from sla_tracker.choices import DisputeStatus, LineStatus, StatementAction, StatementStatus
@@ -240,6 +243,8 @@ class StatementAdjustment(models.Model):
     service_level = models.ForeignKey(ServiceLevel, on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(_("amount"), **MONEY)
     reason = models.TextField(_("reason"))
+    # The reason's figures, for the pages to write it in the reader's language (see readable_reason).
+    reason_data = models.JSONField(_("reason as data"), default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -256,6 +261,24 @@ class StatementAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement}: {self.amount} for {self.origin}"
+
+    @property
+    def readable_reason(self) -> str:
+        """The reason in the reader's language where the adjustment keeps it as data (``reason`` is the
+        English record; adjustments carried before the data was kept show it as it is)."""
+        data = self.reason_data
+        if "approved_net" in data:
+            currency = self.origin.currency
+            return _("Approved net %(approved)s, %(recomputed)s once recomputed.") % {
+                "approved": money(Decimal(data["approved_net"]), currency),
+                "recomputed": money(Decimal(data["recomputed_net"]), currency),
+            }
+        if data.get("reversed"):
+            return _(
+                "The month was reopened and recomputed: what was carried for it into approved statements or "
+                "settled outside them is reversed."
+            )
+        return self.reason
 
 
 class StatementEvent(models.Model):

@@ -9,8 +9,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from contracts.choices import Channel
+from contracts.models import Contract
 from sla_tracker.choices import MeasurementSource, StatementStatus
 from sla_tracker.kpi_import.service import save_measurements
 from sla_tracker.kpi_import.validation import KpiValue
@@ -195,3 +197,37 @@ def test_a_change_after_the_last_approved_month_recomputes_nothing_in_the_transa
     assert snapshot(contract) == before  # May, open, waits for the recompute once this commits
     assert len(callbacks) == 1
     assert Measurement.objects.filter(contract=contract, month=date(2026, 5, 1)).count() == 1
+
+
+def test_data_of_a_month_without_a_statement_recomputes_nothing_even_before_approved_months(procurement):
+    """December 2025, before the contract's first statement, has no charges and was never closed: logging its
+    data changes no statement (a month's history is the statements before it), so it is not refused for
+    the close that December could not have."""
+    contract = approved_months("ex10_earn_back", EARN_BACK_MONTHS, "2026-05", procurement)
+    Contract.objects.filter(pk=contract.pk).update(start_date=date(2025, 12, 1))
+    before = snapshot(contract)
+
+    save_measurements(
+        contract=Contract.objects.get(pk=contract.pk),
+        values=[KpiValue("answered", "2025-12-15", 1_000, row=0, column="value")],
+        source=MeasurementSource.API,
+        actor=contract.owner,
+    )
+
+    assert snapshot(contract) == before
+    assert Measurement.objects.filter(contract=contract, month=date(2025, 12, 1)).count() == 1
+
+
+def test_the_adjustments_say_why_in_the_readers_language(procurement, client):
+    contract = approved_months("ex10_earn_back", EARN_BACK_MONTHS, "2026-05", procurement)
+    correct(contract, "answered_within_20s", "2026-01", 40_000)
+    may = statement_of(contract, "2026-05")
+    client.force_login(procurement)
+
+    english = client.get(reverse("sla_tracker:statement", args=[may.pk])).content.decode()
+    french = client.get(reverse("sla_tracker:statement", args=[may.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "Approved net −€14,400.00, €0.00 once recomputed." in english  # January: its credit given back
+    assert "Approved net €14,400.00, €0.00 once recomputed." in english  # April: its earn-back taken back
+    assert "Net approuvé 14\u00a0400,00\u00a0€, 0,00\u00a0€ une fois recalculé." in french
+    assert "Difference of 2026-01 carried in" in english

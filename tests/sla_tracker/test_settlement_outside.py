@@ -5,6 +5,7 @@ is corrected away afterwards (40,000 of 43,000 answered within 20 s: met), and n
 difference. Procurement settles it by a credit note and records the note's reference on the statement.
 """
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -196,3 +197,52 @@ def test_the_api_records_the_settlement_for_procurement_only(procurement):
     assert settled.status_code == 200, settled.content
     assert settled.json()["id"] == january.pk
     assert last_data(january, StatementAction.SETTLED)["settled"] == {"CSL-1": "14400.00"}
+
+
+def test_a_settlement_is_refused_when_a_correction_changed_the_difference_since_it_was_read(procurement, client):
+    """The page showed €14,400.00 waiting; before it is confirmed, another correction leaves €9,600.00 waiting.
+    The credit note recorded must be the one whose amount was shown: the confirmation is refused and shows
+    the amount now waiting, which a second confirmation settles."""
+    _contract, january = ended_with_a_waiting_difference(procurement)
+    client.force_login(procurement)
+    url = reverse("sla_tracker:statement-action", args=[january.pk, "settle"])
+    shown = client.get(url).context["form"]["amounts"].value()
+    assert json.loads(shown) == {"CSL-1": "14400.00"}
+    StatementEvent.objects.filter(statement=january, action=StatementAction.RECOMPUTED).update(
+        data={"pending": {"CSL-1": "9600.00"}}
+    )  # what a recomputation after another correction records
+
+    refused = client.post(url, {"reference": CREDIT_NOTE, "amounts": shown})
+
+    assert refused.status_code == 200
+    errors = " ".join(refused.context["form"].non_field_errors())
+    assert "changed since you opened it: the difference waiting on it is now CSL-1 €9,600.00" in errors
+    assert not StatementEvent.objects.filter(action=StatementAction.SETTLED).exists()
+    assert json.loads(refused.context["form"]["amounts"].value()) == {"CSL-1": "9600.00"}  # confirm again: these
+    assert client.post(url, {"reference": CREDIT_NOTE, "amounts": json.dumps({"CSL-1": "9600.00"})}).status_code == 302
+    assert last_data(january, StatementAction.SETTLED)["settled"] == {"CSL-1": "9600.00"}
+
+
+def test_the_api_refuses_a_settlement_of_other_amounts_than_those_waiting(procurement):
+    from rest_framework.test import APIClient
+
+    _contract, january = ended_with_a_waiting_difference(procurement)
+    api = APIClient()
+    api.force_authenticate(procurement)
+    url = f"/api/v1/penalty-statements/{january.pk}/settle/"
+
+    refused = api.post(url, {"reference": CREDIT_NOTE, "amounts": {"CSL-1": "8442.00"}}, format="json")
+    assert refused.status_code == 400
+    assert "the difference waiting on it is now CSL-1 €14,400.00" in str(refused.json()["errors"])
+    settled = api.post(url, {"reference": CREDIT_NOTE, "amounts": {"CSL-1": "14400"}}, format="json")
+    assert settled.status_code == 200, settled.content
+
+
+def test_the_settlement_page_is_not_offered_while_a_close_can_carry_the_difference(procurement, client):
+    contract, january = approved_january(procurement)
+    correct_to(contract, 40_000)  # waits, but the contract runs: the next close carries it
+    client.force_login(procurement)
+
+    assert client.get(reverse("sla_tracker:statement-action", args=[january.pk, "settle"])).status_code == 404
+    page = client.get(reverse("sla_tracker:statement", args=[january.pk])).content.decode()
+    assert 'data-action="settle"' not in page

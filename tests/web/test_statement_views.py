@@ -687,7 +687,7 @@ def test_the_history_shows_the_amounts_of_a_difference_carried_withdrawn_or_wait
 
     assert "Difference waiting for the next open statement: CSL-1 −€5,748.00" in page
     assert "Difference carried into 2025-04: CSL-1 −€5,748.00" in page
-    assert "Correction of 2025-01 carried in: CSL-1 €5,748.00, CSL-2 −€12.50" in page
+    assert "Difference of 2025-01 carried in: CSL-1 €5,748.00, CSL-2 −€12.50" in page
     assert "Correction of 2025-02 withdrawn (that month was reopened and recomputed): CSL-1 €5,748.00" in page
     assert "the English record" not in page
 
@@ -718,7 +718,7 @@ def test_the_statement_csv_lists_each_adjustment(client, procurement, adjusted):
 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     title = rows.index(["Adjustments carried in"])
-    assert rows[title + 1] == ["Corrected month", "Service level", "Amount", "Currency", "Reason"]
+    assert rows[title + 1] == ["Month recomputed", "Service level", "Amount", "Currency", "Reason"]
     assert rows[title + 2] == [
         "2025-02-01",
         code,
@@ -739,7 +739,7 @@ def test_the_statement_xlsx_lists_each_adjustment_with_a_date_and_a_number(clien
     rows = [row for row in sheet.iter_rows() if any(cell.value is not None for cell in row)]
     title = next(index for index, row in enumerate(rows) if row[0].value == "Adjustments carried in")
     assert [cell.value for cell in rows[title + 1][:5]] == [
-        "Corrected month",
+        "Month recomputed",
         "Service level",
         "Amount",
         "Currency",
