@@ -801,8 +801,8 @@ def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStateme
         if statement.status == StatementStatus.INVOICED:
             raise ValidationError(
                 _(
-                    "%(statement)s is invoiced and cannot be reopened: an exclusion of its days, once approved, is "
-                    "carried into the next open statement as an adjustment."
+                    "%(statement)s is invoiced and cannot be reopened: a correction of its data, or an exclusion of "
+                    "its days approved since, is carried into the next open statement as an adjustment."
                 )
                 % {"statement": _label(statement)}
             )

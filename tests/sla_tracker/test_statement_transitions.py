@@ -314,8 +314,8 @@ def test_refusals_are_written_in_the_readers_language_and_a_resolved_disputes_re
     label = f"Le relevé {statement.contract.reference} de 2026-01"
     assert twice.value.messages == ["Cette contestation est déjà rejetée."]
     assert reopened.value.messages == [
-        f"{label} est facturé et ne peut pas être rouvert\u00a0: une exclusion de ses jours, une fois approuvée, "
-        "est reportée comme ajustement dans le prochain relevé ouvert."
+        f"{label} est facturé et ne peut pas être rouvert\u00a0: une correction de ses données, ou une exclusion de "
+        "ses jours approuvée depuis, est reportée dans le prochain relevé ouvert comme régularisation."
     ]
     assert waived.value.messages == [f"{label} est facturé\u00a0: rouvrez-le avant d’annuler la pénalité d’une ligne."]
     assert event.note == "Rejected: Compté selon le contrat."

@@ -539,7 +539,10 @@ def test_an_invoiced_statement_offers_no_reopen_and_the_service_refuses_it(clien
 
     assert action(statement, "reopen") not in page
     assert response.status_code == 200
-    assert "is invoiced and cannot be reopened: an exclusion of its days" in response.content.decode()
+    assert (
+        "is invoiced and cannot be reopened: a correction of its data, or an exclusion of its days"
+        in response.content.decode()
+    )
     statement.refresh_from_db()
     assert statement.status == StatementStatus.INVOICED
     assert StatementEvent.objects.filter(statement=statement).count() == events
