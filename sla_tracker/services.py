@@ -123,7 +123,12 @@ def close_contract_month(
 
 
 def close_contracts_month(
-    *, contract_ids, month: datetime.date | str, actor=None, as_of: datetime.date | None = None
+    *,
+    contract_ids,
+    month: datetime.date | str,
+    actor=None,
+    as_of: datetime.date | None = None,
+    changed_from: Month | None = None,
 ) -> ClosedMonth:
     """Compute and store the penalty statements of ``contract_ids`` for ``month``, in one
     transaction with a fixed number of queries for the batch.
@@ -138,7 +143,9 @@ def close_contracts_month(
     is recomputed). An approved month whose difference waits for an open statement is recomputed
     with any later month whose close gives it one. Closing twice writes nothing the second time. A
     contract that cannot be closed (no charges for a month, terms the engine refuses) is reported in
-    ``refused`` and nothing of it is written; the others close.
+    ``refused`` and nothing of it is written; the others close. ``changed_from``: the first month whose
+    change makes this close recompute approved months (carry_corrections_of_approved_months), which the
+    events of a later month's difference name as its cause.
     """
     target = _month(month)
     as_of = as_of or timezone.localdate()
@@ -155,7 +162,7 @@ def close_contracts_month(
         writes = StatementWrites(actor)
         for contract_id, inputs in load_close_inputs_for(locked, target).items():
             try:
-                own = _close_months(inputs, as_of, actor)
+                own = _close_months(inputs, as_of, actor, changed_from)
             except ValidationError as exc:
                 refused[contract_id] = "; ".join(exc.messages)
                 continue
@@ -186,7 +193,9 @@ def cyclic_gc_paused():
         gc.enable()
 
 
-def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> StatementWrites:
+def _close_months(
+    inputs: ContractInputs, as_of: datetime.date, actor, changed_from: Month | None = None
+) -> StatementWrites:
     """Evaluate a contract's months to close in order; what to write (nothing written yet)."""
     contract = inputs.contract
     writes = StatementWrites(actor)
@@ -227,7 +236,7 @@ def _close_months(inputs: ContractInputs, as_of: datetime.date, actor) -> Statem
             priors[item] = prior_from_statement(statement)
     # Once every month is planned: a difference may be carried into a statement this close creates.
     for origin, result in corrected:
-        _settle_differences(inputs, origin, result, writes)
+        _settle_differences(inputs, origin, result, writes, changed_from)
     return writes
 
 
@@ -401,7 +410,11 @@ def _set_totals(statement: PenaltyStatement, lines: list[StatementLine], adjustm
 
 
 def _settle_differences(
-    inputs: ContractInputs, origin: PenaltyStatement, result: MonthResult | None, writes: StatementWrites
+    inputs: ContractInputs,
+    origin: PenaltyStatement,
+    result: MonthResult | None,
+    writes: StatementWrites,
+    changed_from: Month | None = None,
 ) -> None:
     """Make the adjustments ``origin`` caused add up, per service level, to the correction it still
     needs, in what ``writes`` will save.
@@ -415,9 +428,11 @@ def _settle_differences(
     in approved or invoiced statements are reversed in the first open statement after it, so the
     correction counts once. Without an open statement after the origin, what is left waits, recorded
     on the origin's "pending" event: a close of a later month (the monthly close, the nightly
-    recompute) carries it once there is one. Events record every carry, withdrawal and wait.
+    recompute) carries it once there is one. Events record every carry, withdrawal and wait, and, for a
+    month recomputed because an earlier one changed (``changed_from``), that month.
     """
     month = to_month(origin.month)
+    cause = {"after_change_of": str(changed_from)} if changed_from is not None and changed_from < month else {}
     caused = list(origin.adjustments_caused.all())
     carried: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for adjustment in caused:
@@ -512,7 +527,7 @@ def _settle_differences(
                 {
                     "action": StatementAction.ADJUSTED,
                     "note": f"adjustment {_total(created)} for {month} carried in",
-                    "data": {"origin": str(month), "amounts": pending},
+                    "data": {"origin": str(month), "amounts": pending, **cause},
                 },
             )
         )
@@ -521,6 +536,7 @@ def _settle_differences(
     if not data and pending == waiting_before:
         return  # nothing carried or withdrawn, and the same difference (or none) waits as before
     data["pending"] = pending
+    data.update(cause)
     writes.events.append(
         (origin, {"action": StatementAction.RECOMPUTED, "note": _settlement_note(origin, data), "data": data})
     )
@@ -560,7 +576,8 @@ def _settlement_note(origin: PenaltyStatement, data: dict) -> str:
     if not parts:
         parts.append("no difference left to carry")
     prefix = "recomputed after approval" if origin.is_locked else "reopened and recomputed"
-    return f"{prefix}: {'; '.join(parts)}"
+    cause = f" (after a change of {data['after_change_of']})" if "after_change_of" in data else ""
+    return f"{prefix}{cause}: {'; '.join(parts)}"
 
 
 # Exclusions ----------------------------------------------------------------------------------------
@@ -713,7 +730,9 @@ def carry_corrections_of_approved_months(*, contract_id: int, months, actor=None
     for month, _status in statements:
         if last_locked is None or month > last_locked:
             break
-        closed = close_contracts_month(contract_ids=[contract_id], month=month, actor=actor)
+        closed = close_contracts_month(
+            contract_ids=[contract_id], month=month, actor=actor, changed_from=to_month(first)
+        )
         if contract_id in closed.refused:
             raise ValidationError(closed.refused[contract_id])
     if any(status in OPEN_STATUSES for _month, status in statements):
