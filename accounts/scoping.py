@@ -46,6 +46,7 @@ CONTRACT_PATHS: dict[str, str] = {
     "sla_tracker.LineDispute": "line__statement__contract",
     "sla_tracker.StatementAdjustment": "statement__contract",
     "sla_tracker.StatementEvent": "statement__contract",
+    "sla_tracker.CloseRefusal": "contract",
     "audits.AuditRight": "contract",
     "audits.Audit": "audit_right__contract",
     "audits.Finding": "audit__audit_right__contract",

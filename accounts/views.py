@@ -20,7 +20,7 @@ from contracts.selectors import notice_deadlines_within
 from notifications.selectors import unread_notifications
 from sla_tracker.choices import StatementStatus
 from sla_tracker.models import PenaltyStatement
-from sla_tracker.views import differences_waiting
+from sla_tracker.views import close_refusals, differences_waiting
 from sla_tracker.views_exclusions import exclusions_awaiting_decision
 
 ATTENTION_LIMIT = 10
@@ -67,6 +67,7 @@ def home(request):
     awaiting = exclusions_awaiting_decision(user)
     exclusions_awaiting = list(awaiting[:ATTENTION_LIMIT])
     awaiting_total = awaiting.count() if len(exclusions_awaiting) == ATTENTION_LIMIT else len(exclusions_awaiting)
+    refusals = close_refusals(user)
     return render(
         request,
         "accounts/home.html",
@@ -80,6 +81,9 @@ def home(request):
             "exclusions_awaiting_total": awaiting_total,
             # Corrections of approved months not carried yet: money nobody must forget.
             "differences_waiting": differences_waiting(user),
+            # Months the close refused (e.g. charges not recorded): credits nobody would claim otherwise.
+            "close_refusals": refusals[:ATTENTION_LIMIT],
+            "close_refusals_total": len(refusals),
         },
     )
 

@@ -147,10 +147,16 @@ def run(folder: Path, args, days: int, total_values: int) -> None:
     print(f"(Preview + import) / floor: {(preview_time + import_time) / floor:.2f}×")
     print(f"Peak memory (max RSS of the process): {peak_mb:.0f} MB")
     ratio_met, memory_met = import_time <= 3 * floor, peak_mb < 300
-    print(
-        f"Targets: import within 3 × the floor: {'MET' if ratio_met else 'NOT MET'}; "
+    verdicts = (
+        f"import within 3 × the floor: {'MET' if ratio_met else 'NOT MET'}; "
         f"peak memory under 300 MB: {'MET' if memory_met else 'NOT MET'}"
     )
+    if args.intervals > 1:
+        print(f"Targets (issue 4: a generated interval file): {verdicts}")
+    else:
+        # Issue 4's target is for the interval files of large vendors. Daily packs are measured for what
+        # storing every value as its own row, with its change-log row, costs (see BENCHMARKS.md).
+        print(f"For reference, daily packs (no target: every value stored with its change-log row): {verdicts}")
 
 
 def prepare(count: int, days: int):

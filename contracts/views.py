@@ -30,6 +30,7 @@ from contracts.selectors import with_next_notice_deadline
 from governance.models import Committee
 from sla_tracker.engine import to_cents
 from sla_tracker.models import PenaltyRegime, ServiceLevel, ServiceLevelVersion
+from sla_tracker.views import close_refusals
 
 RECENT_CHARGES = 12
 CONTRACT_PAGE_SIZE = 100
@@ -199,6 +200,7 @@ def contract_detail(request, pk: int):
         "decisions": restrict(RenewalDecision.objects.filter(contract=contract), user).select_related("decided_by"),
         "can_decide": user.has_perm(CHANGE_CONTRACTS) and contract.status in services.DECIDABLE_STATUSES,
         "decision_actions": DECISIONS,
+        "close_refusals": close_refusals(user, contract),
     }
     return render(request, "contracts/contract_detail.html", context)
 

@@ -8,6 +8,7 @@ class NotificationKind(models.TextChoices):
     STATEMENT_APPROVED = "statement_approved", _("Statement approved")
     DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
     KPI_DATA_MISSING = "kpi_data_missing", _("KPI data missing")
+    CLOSE_REFUSED = "close_refused", _("Statement not computed")
     ACTION_DUE_SOON = "action_due_soon", _("Action item due soon")
     ACTION_OVERDUE = "action_overdue", _("Action item overdue")
     MEETING_OVERDUE = "meeting_overdue", _("Meeting overdue against cadence")

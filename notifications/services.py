@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
@@ -35,7 +36,7 @@ from governance.selectors import action_items_due_within, committees_with_compli
 from notifications.choices import NotificationKind
 from notifications.models import CalendarFeed, Notification, new_feed_token
 from sla_tracker.choices import DisputeStatus, StatementStatus
-from sla_tracker.models import LineDispute, Measurement, PenaltyStatement
+from sla_tracker.models import CloseRefusal, LineDispute, Measurement, PenaltyStatement
 
 logger = logging.getLogger(__name__)
 ACTION_DUE_SOON_DAYS = 7
@@ -258,6 +259,27 @@ def kpi_data_missing(today: datetime.date) -> Iterator[DueItem]:
         )
 
 
+def closes_refused(today: datetime.date) -> Iterator[DueItem]:
+    """Months the close could not compute (sla_tracker.models.CloseRefusal), to procurement and the contract's
+    owner: once per refusal (a month refused again each day is not news; refused again after it closed is)."""
+    procurement = procurement_users()
+    for refusal in CloseRefusal.objects.select_related("contract__owner").order_by("month", "contract_id"):
+        yield DueItem(
+            key=f"close_refused:{refusal.contract_id}:{refusal.month:%Y-%m}:{refusal.first_refused_at:%Y%m%d%H%M%S}",
+            kind=NotificationKind.CLOSE_REFUSED,
+            subject=_("Statement %(contract)s %(month)s not computed"),
+            body=_("The close could not compute the statement of %(contract)s for %(month)s: %(reason)s"),
+            path=refusal.contract.get_absolute_url(),
+            params={
+                "contract": refusal.contract.reference,
+                "month": f"{refusal.month:%Y-%m}",
+                # Written in each recipient's language when the notice is rendered for them.
+                "reason": lazy(lambda refusal=refusal: refusal.readable_message, str)(),
+            },
+            recipients=_users([refusal.contract.owner, *procurement]),
+        )
+
+
 def action_items(today: datetime.date) -> Iterator[DueItem]:
     for item in action_items_due_within(days=ACTION_DUE_SOON_DAYS, today=today).filter(owner__isnull=False):
         yield DueItem(
@@ -394,6 +416,7 @@ RULES = (
     statements_approved,
     disputes_resolved,
     kpi_data_missing,
+    closes_refused,
     action_items,
     meetings_overdue,
     audit_notices,

@@ -33,6 +33,7 @@ from contracts.months import month_label
 from sla_tracker import services
 from sla_tracker.choices import ApprovalStatus
 from sla_tracker.models import (
+    CloseRefusal,
     ColumnMapping,
     CreditMultiplier,
     CreditTier,
@@ -448,3 +449,17 @@ class StatementEventAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin
 
     def view_on_site(self, obj: StatementEvent) -> str:
         return statement_page(obj.statement_id)
+
+
+@admin.register(CloseRefusal)
+class CloseRefusalAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Months the close could not compute, kept by the close until a close of them succeeds."""
+
+    list_display = ("contract", "month", "code", "attempts", "first_refused_at", "refused_at")
+    list_filter = ("code", "contract__vendor")
+    search_fields = ("contract__reference", "message")
+    list_select_related = ("contract",)
+    readonly_fields = ("readable_message",)
+
+    def view_on_site(self, obj: CloseRefusal) -> str:
+        return obj.contract.get_absolute_url()

@@ -102,6 +102,13 @@ class DisputeStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class CloseRefusalCode(models.TextChoices):
+    """Why the close could not compute a contract's month (sla_tracker.models.CloseRefusal)."""
+
+    NO_CHARGES = "no_charges", _("No monthly charges")
+    NOT_EVALUABLE = "not_evaluable", _("Terms or data the engine cannot evaluate")
+
+
 class StatementAction(models.TextChoices):
     COMPUTED = "computed", _("Computed")
     RECOMPUTED = "recomputed", _("Recomputed")

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import orjson
-from django.db.models import Case, DateField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, DateField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform
 
 from contracts.models import Contract, MonthlyCharge
@@ -75,6 +75,7 @@ from sla_tracker.engine import (
 from sla_tracker.engine.explain import to_data as explanation_data
 from sla_tracker.engine.scenario import Scenario, dump_scenario
 from sla_tracker.models import (
+    CloseRefusal,
     CreditMultiplier,
     CreditTier,
     KpiCounter,
@@ -152,11 +153,15 @@ class ContractInputs:
 
 def lock_contracts(contract_ids) -> list[tuple[Contract, Month]]:
     """Lock the contract rows in id order (``SELECT … FOR UPDATE``, one query) and read each
-    one's first month with data (else its start month) in the same query."""
+    one's first month with data (else its start month) in the same query, and whether a close of it
+    was refused before (``has_close_refusal``)."""
     first = Measurement.objects.filter(contract=OuterRef("pk")).order_by("month").values("month")[:1]
     contracts = (
         Contract.objects.select_for_update()
-        .annotate(first_data_month=Subquery(first, output_field=DateField()))
+        .annotate(
+            first_data_month=Subquery(first, output_field=DateField()),
+            has_close_refusal=Exists(CloseRefusal.objects.filter(contract=OuterRef("pk"))),
+        )
         .filter(pk__any=list(contract_ids))
         .order_by("pk")
     )

@@ -31,10 +31,12 @@ from config.db import insert_history_rows, insert_rows
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.months import first_of_month, parse_month
-from sla_tracker.choices import ApprovalStatus, DisputeStatus, StatementAction, StatementStatus
+from sla_tracker.choices import ApprovalStatus, CloseRefusalCode, DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.engine import EngineError, Month, MonthResult, evaluate_month
 from sla_tracker.evidence import validate_evidence
 from sla_tracker.models import (
+    CLOSE_REFUSAL_MESSAGES,
+    CloseRefusal,
     Exclusion,
     LineDispute,
     PenaltyStatement,
@@ -155,6 +157,7 @@ def close_contracts_month(
         )
     statements: dict[int, PenaltyStatement] = {}
     refused: dict[int, str] = {}
+    refusals: dict[int, ValidationError] = {}
     with cyclic_gc_paused(), transaction.atomic():
         locked = lock_contracts(contract_ids)
         for contract_id in set(contract_ids) - {contract.pk for contract, _first in locked}:
@@ -165,13 +168,42 @@ def close_contracts_month(
                 own = _close_months(inputs, as_of, actor, changed_from)
             except ValidationError as exc:
                 refused[contract_id] = "; ".join(exc.messages)
+                refusals[contract_id] = exc
                 continue
             writes.extend(own)
             statements[contract_id] = inputs.statements[target]
         writes.save()
+        refused_before = [contract.pk for contract, _first in locked if contract.has_close_refusal]
+        _record_close_refusals(target, refusals, closed=[pk for pk in refused_before if pk in statements])
     for statement in statements.values():
         statement._prefetched_objects_cache = {}  # the close's in-memory lists are not querysets
     return ClosedMonth(statements, refused)
+
+
+def _record_close_refusals(target: Month, refusals: dict[int, ValidationError], closed: list[int]) -> None:
+    """Keep why each of ``refusals`` (contract id → the close's refusal) could not be closed for ``target``,
+    counting the attempts; forget the refusals of ``target`` and earlier months of the ``closed`` contracts
+    (those just closed that had one: a close computes every month before it that has no statement)."""
+    if closed:
+        CloseRefusal.objects.filter(contract_id__any=closed, month__lte=target.first_day).delete()
+    if not refusals:
+        return
+    now = timezone.now()
+    known = {
+        refusal.contract_id: refusal
+        for refusal in CloseRefusal.objects.filter(contract_id__in=list(refusals), month=target.first_day)
+    }
+    for contract_id, exc in refusals.items():
+        error = exc.error_list[0]
+        refusal = known.get(contract_id) or CloseRefusal(
+            contract_id=contract_id, month=target.first_day, first_refused_at=now, attempts=0
+        )
+        refusal.code = error.code or ""
+        refusal.params = error.params or {}
+        refusal.message = "; ".join(exc.messages)
+        refusal.refused_at = now
+        refusal.attempts += 1
+        refusal.save()
 
 
 @contextmanager
@@ -209,16 +241,18 @@ def _close_months(
     for item in inputs.to_close:
         if item not in inputs.data.charges.by_month:
             raise ValidationError(
-                _("%(contract)s has no monthly charges for %(month)s: record them before the close.")
-                % {"contract": contract.reference, "month": item}
+                CLOSE_REFUSAL_MESSAGES[CloseRefusalCode.NO_CHARGES],
+                code=CloseRefusalCode.NO_CHARGES,
+                params={"contract": contract.reference, "month": str(item)},
             )
         history = inputs.history_before(item, priors)
         try:
             result = evaluate_month(inputs.terms, inputs.data, item, history=history, as_of=as_of)
         except EngineError as exc:
             raise ValidationError(
-                _("%(contract)s %(month)s cannot be evaluated: %(reason)s")
-                % {"contract": contract.reference, "month": item, "reason": exc}
+                CLOSE_REFUSAL_MESSAGES[CloseRefusalCode.NOT_EVALUABLE],
+                code=CloseRefusalCode.NOT_EVALUABLE,
+                params={"contract": contract.reference, "month": str(item), "reason": str(exc)},
             ) from exc
         existing = inputs.statements.get(item)
         if existing is not None and existing.is_locked:

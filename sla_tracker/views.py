@@ -31,6 +31,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from accounts.choices import Role
 from accounts.roles import reviews_statements
 from accounts.scoping import restrict
 from contracts.models import Contract, Vendor
@@ -48,6 +49,7 @@ from sla_tracker.explanations import readable
 from sla_tracker.filtersets import PenaltyStatementFilterSet
 from sla_tracker.kpi_import.access import contracts_for_kpi_reading
 from sla_tracker.models import (
+    CloseRefusal,
     Exclusion,
     Incident,
     LineDispute,
@@ -100,6 +102,18 @@ def differences_waiting(user) -> list[PenaltyStatement]:
         statement.waiting = sum((Decimal(amount) for amount in pending[statement.pk].values()), Decimal("0.00"))
         statement.settle_outside = not later_close_carrying(statement)
     return statements
+
+
+def close_refusals(user, contract: Contract | None = None) -> list[CloseRefusal]:
+    """The months the close could not compute, for those who act on them: procurement and administrators
+    (all contracts), vendor managers (their own); latest month first. Vendor users, auditors and committee
+    members are not told: nothing for them to do."""
+    if not (reviews_statements(user) or user.role == Role.VENDOR_MANAGER):
+        return []
+    refusals = restrict(CloseRefusal.objects.all(), user)
+    if contract is not None:
+        refusals = refusals.filter(contract=contract)
+    return list(refusals.select_related("contract__vendor").order_by("-month", "contract__reference"))
 
 
 def visible_lines(user):

@@ -40,6 +40,7 @@ from governance.models import ActionItem, AgendaItem, Attendance, Committee, Com
 from sla_tracker.choices import (
     ApprovalStatus,
     ChangeAction,
+    CloseRefusalCode,
     CounterUnit,
     CreditType,
     Direction,
@@ -54,6 +55,7 @@ from sla_tracker.choices import (
     UploadStatus,
 )
 from sla_tracker.models import (
+    CloseRefusal,
     ColumnMapping,
     CreditMultiplier,
     CreditTier,
@@ -565,6 +567,23 @@ class StatementEventFactory(DjangoModelFactory):
     actor = None
     note = ""
     data = factory.LazyFunction(dict)
+
+
+class CloseRefusalFactory(DjangoModelFactory):
+    """A close refused for want of the month's charges (as services.close_contracts_month records it)."""
+
+    class Meta:
+        model = CloseRefusal
+
+    contract = factory.SubFactory(ContractFactory)
+    month = datetime.date(2025, 3, 1)
+    code = CloseRefusalCode.NO_CHARGES
+    params = factory.LazyAttribute(lambda o: {"contract": o.contract.reference, "month": f"{o.month:%Y-%m}"})
+    message = factory.LazyAttribute(
+        lambda o: f"{o.contract.reference} has no monthly charges for {o.month:%Y-%m}: record them before the close."
+    )
+    first_refused_at = factory.LazyFunction(lambda: _at(datetime.date(2025, 4, 5)))
+    refused_at = factory.LazyAttribute(lambda o: o.first_refused_at)
 
 
 # Governance ----------------------------------------------------------------------------------------

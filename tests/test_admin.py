@@ -19,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from governance.models import CommitteeMember
 from sla_tracker.models import (
+    CloseRefusal,
     Exclusion,
     Incident,
     KpiUpload,
@@ -129,6 +130,8 @@ READ_ONLY_ADMINS = {
     LineDispute,
     StatementAdjustment,
     StatementEvent,
+    # Refused closes: kept by the monthly close until the month closes.
+    CloseRefusal,
 }
 
 

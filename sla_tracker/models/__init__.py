@@ -10,6 +10,8 @@ from sla_tracker.models.data import (
     MeasurementChange,
 )
 from sla_tracker.models.statements import (
+    CLOSE_REFUSAL_MESSAGES,
+    CloseRefusal,
     LineDispute,
     PenaltyStatement,
     StatementAdjustment,
@@ -26,6 +28,8 @@ from sla_tracker.models.terms import (
 )
 
 __all__ = [
+    "CLOSE_REFUSAL_MESSAGES",
+    "CloseRefusal",
     "ColumnMapping",
     "CreditMultiplier",
     "CreditTier",

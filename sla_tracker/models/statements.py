@@ -16,7 +16,7 @@ from simple_history.models import HistoricalRecords
 from accounts.templatetags.ui import money
 from contracts.choices import Currency
 from contracts.models import Contract
-from sla_tracker.choices import DisputeStatus, LineStatus, StatementAction, StatementStatus
+from sla_tracker.choices import CloseRefusalCode, DisputeStatus, LineStatus, StatementAction, StatementStatus
 from sla_tracker.explanations import readable
 from sla_tracker.models.terms import ServiceLevel, ServiceLevelVersion
 
@@ -317,3 +317,44 @@ class StatementEvent(models.Model):
                 "resolution": self.data["resolution"],
             }
         return self.note
+
+
+# What a refused close says, as templates kept with their parts (CloseRefusal.params) so that each reader
+# gets them in their own language; the close raises them with the same code.
+CLOSE_REFUSAL_MESSAGES = {
+    CloseRefusalCode.NO_CHARGES: _("%(contract)s has no monthly charges for %(month)s: record them before the close."),
+    CloseRefusalCode.NOT_EVALUABLE: _("%(contract)s %(month)s cannot be evaluated: %(reason)s"),
+}
+
+
+class CloseRefusal(models.Model):
+    """A contract's month the close could not compute, and why, kept until a close of that month or of a
+    later one (which closes the months before it) succeeds. Without it a refused close (e.g. a month's
+    charges not recorded) would only be logged, and the month's credits would go unclaimed unnoticed."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="close_refusals")
+    month = models.DateField(_("month"), help_text=_("First day of the month whose close was refused."))
+    code = models.CharField(_("reason code"), max_length=20, choices=CloseRefusalCode.choices, blank=True)
+    params = models.JSONField(_("reason data"), default=dict, blank=True)
+    message = models.TextField(_("reason"), help_text=_("The refusal as the close wrote it."))
+    first_refused_at = models.DateTimeField(_("first refused"))
+    refused_at = models.DateTimeField(_("last refused"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+
+    class Meta:
+        ordering = ["month", "contract"]
+        verbose_name = _("refused close")
+        verbose_name_plural = _("refused closes")
+        constraints = [models.UniqueConstraint(fields=["contract", "month"], name="close_refusal_unique_month")]
+
+    def __str__(self) -> str:
+        return f"{self.contract} {self.month:%Y-%m}: {self.message}"
+
+    @property
+    def readable_message(self) -> str:
+        """The refusal in the reader's language (the stored message if its template is unknown)."""
+        template = CLOSE_REFUSAL_MESSAGES.get(self.code)
+        try:
+            return str(template) % self.params if template else self.message
+        except (KeyError, TypeError, ValueError):
+            return self.message

@@ -1,7 +1,7 @@
 """The KPI pages in a real browser: a vendor manager uploads the French sample pack, maps it if asked,
 sees the preview, imports it, sees the imported month, and recomputes the month with its progress;
-corrects a month whose statement is approved; and procurement records the settlement of a difference that
-no statement will carry.
+corrects a month whose statement is approved; procurement records the settlement of a difference that
+no statement will carry; and a contract's owner is shown a month the close could not compute, until it closes.
 
 Same set-up as tests/web/test_browser.py (the machine's Chromium, skipped with the reason where
 there is none, never in CI); screenshots go to test-artifacts/browser/.
@@ -23,6 +23,7 @@ from sla_tracker.models import KpiUpload, Measurement, PenaltyStatement
 from sla_tracker.services import close_contract_month
 from tests.factories import MonthlyChargeFactory, PenaltyRegimeFactory, UserFactory
 from tests.sla_tracker.kpi_support import demo_counters
+from tests.sla_tracker.test_close_refusals import MAY, close_batch, without_may_charges
 from tests.sla_tracker.test_kpi_corrections import approved_january
 from tests.web.test_browser import browser, page, shot, sign_in  # noqa: F401 - fixtures and helpers
 from tests.web.test_kpi_pages import kpi_contract
@@ -171,3 +172,26 @@ def test_procurement_records_the_settlement_of_a_difference_no_statement_will_ca
     assert page.locator("[data-action=settle]").count() == 0
     page.goto(f"{live_server.url}/")
     assert page.locator("[data-testid=differences-waiting]").count() == 0
+
+
+def test_the_owner_sees_a_month_the_close_refused_until_the_missing_charges_let_it_close(page, live_server):  # noqa: F811
+    contract, amount = without_may_charges()
+    close_batch([contract], "2026-07")
+
+    sign_in(page, live_server, contract.owner)
+    row = page.locator("[data-testid=close-refusals] tr[data-refusal]")
+    assert row.count() == 1
+    assert "July 2026" in row.inner_text()
+    assert "has no monthly charges for 2026-05" in row.inner_text()
+    shot(page, "home-close-refused")
+    row.locator("a").click()
+    page.wait_for_selector("[data-testid=close-refusal]")
+    assert "The statement of July 2026 could not be computed" in page.inner_text("[data-testid=close-refusal]")
+
+    MonthlyChargeFactory(contract=contract, month=MAY, amount=amount)
+    assert close_batch([contract], "2026-07").refused == {}
+    page.reload()
+    assert page.locator("[data-testid=close-refusal]").count() == 0
+    page.goto(f"{live_server.url}/")
+    page.wait_for_selector("[data-testid=current-role]")
+    assert page.locator("[data-testid=close-refusals]").count() == 0

@@ -1,0 +1,199 @@
+"""A close that cannot compute a contract's month (e.g. a month's charges not recorded) is kept with its reason
+until a close of that month succeeds, and shown to those who act on it: the home page, the contract page and a
+notice to procurement and the contract's owner, each in the reader's language."""
+
+import datetime
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from contracts.models import MonthlyCharge
+from notifications import services as notices
+from notifications.choices import NotificationKind
+from notifications.models import Notification
+from sla_tracker import services, tasks
+from sla_tracker.choices import CloseRefusalCode
+from sla_tracker.models import CloseRefusal, PenaltyStatement
+from tests.factories import UserFactory, VendorUserFactory
+from tests.sla_tracker.test_close import AS_OF, scenario_json, seed_scenario
+
+pytestmark = pytest.mark.django_db
+MAY = date(2026, 5, 1)
+
+
+def close_batch(contracts, month: str) -> services.ClosedMonth:
+    return services.close_contracts_month(contract_ids=[c.pk for c in contracts], month=month, as_of=AS_OF)
+
+
+def without_may_charges():
+    """Example 9's contract (February to July) whose May charges are not recorded."""
+    contract = seed_scenario(scenario_json("ex09_multiplier"))
+    charge = MonthlyCharge.objects.get(contract=contract, month=MAY)
+    amount = charge.amount
+    charge.delete()
+    return contract, amount
+
+
+def test_a_refused_close_is_kept_with_its_reason_and_the_rest_of_the_batch_closes():
+    good = seed_scenario(scenario_json("ex09_multiplier"))
+    refused, _amount = without_may_charges()
+
+    closed = close_batch([good, refused], "2026-07")
+
+    assert set(closed.statements) == {good.pk}
+    refusal = CloseRefusal.objects.get()
+    assert (refusal.contract, refusal.month, refusal.code) == (refused, date(2026, 7, 1), CloseRefusalCode.NO_CHARGES)
+    assert refusal.params == {"contract": refused.reference, "month": "2026-05"}
+    expected = f"{refused.reference} has no monthly charges for 2026-05: record them before the close."
+    assert refusal.message == closed.refused[refused.pk] == expected
+    assert refusal.readable_message == expected
+    assert refusal.attempts == 1
+    assert refusal.first_refused_at == refusal.refused_at
+    with translation.override("fr"):
+        assert refusal.readable_message == (
+            f"{refused.reference} n’a pas de facturation mensuelle pour 2026-05\u00a0: enregistrez-la avant la clôture."
+        )
+
+
+def test_a_close_refused_again_counts_the_attempt_and_keeps_when_it_was_first_refused():
+    contract, _amount = without_may_charges()
+    close_batch([contract], "2026-07")
+    first = CloseRefusal.objects.get()
+
+    close_batch([contract], "2026-07")
+
+    again = CloseRefusal.objects.get()
+    assert again.attempts == 2
+    assert again.first_refused_at == first.first_refused_at
+    assert again.refused_at > first.refused_at
+
+
+def test_once_the_reason_is_gone_the_close_succeeds_and_forgets_the_refusals_of_that_month_and_before():
+    contract, amount = without_may_charges()
+    close_batch([contract], "2026-06")
+    close_batch([contract], "2026-07")
+    assert sorted(CloseRefusal.objects.values_list("month", flat=True)) == [date(2026, 6, 1), date(2026, 7, 1)]
+
+    MonthlyCharge.objects.create(contract=contract, month=MAY, amount=amount)
+    closed = close_batch([contract], "2026-06")
+
+    assert closed.refused == {}
+    assert list(CloseRefusal.objects.values_list("month", flat=True)) == [date(2026, 7, 1)]  # July is not closed yet
+    close_batch([contract], "2026-07")
+    assert not CloseRefusal.objects.exists()
+    assert PenaltyStatement.objects.filter(contract=contract).count() == 6
+
+
+def test_the_monthly_close_task_keeps_the_refusal_it_logs():
+    contract, _amount = without_may_charges()
+
+    result = tasks.evaluate_contracts_month([contract.pk], "2026-07")
+
+    assert result == {"closed": 0, "refused": 1}
+    assert CloseRefusal.objects.get().contract == contract
+
+
+def test_terms_the_engine_refuses_are_kept_with_the_engines_reason(monkeypatch):
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+
+    def refuse(*args, **kwargs):
+        raise services.EngineError("no terms in force")
+
+    monkeypatch.setattr(services, "evaluate_month", refuse)
+    close_batch([contract], "2026-01")
+
+    refusal = CloseRefusal.objects.get()
+    assert refusal.code == CloseRefusalCode.NOT_EVALUABLE
+    assert refusal.params == {"contract": contract.reference, "month": "2026-01", "reason": "no terms in force"}
+    with translation.override("fr"):
+        assert (
+            refusal.readable_message == f"{contract.reference} 2026-01 ne peut pas être évalué\u00a0: no terms in force"
+        )
+
+
+def test_a_refusal_of_a_change_that_rolls_back_leaves_no_refusal():
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+    with pytest.raises(RuntimeError), services.transaction.atomic():
+        MonthlyCharge.objects.filter(contract=contract).delete()
+        close_batch([contract], "2026-01")
+        assert CloseRefusal.objects.exists()
+        raise RuntimeError("the change is refused")
+
+    assert not CloseRefusal.objects.exists()
+
+
+# Where people see it ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def refused_contract():
+    contract, _amount = without_may_charges()
+    close_batch([contract], "2026-07")
+    return contract
+
+
+def page(client, user, path: str, language: str = "en") -> str:
+    client.force_login(user)
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_procurement_and_the_contracts_owner_see_the_refusal_on_their_home_page(client, refused_contract):
+    for user in (UserFactory(procurement=True), refused_contract.owner):
+        html = page(client, user, reverse("accounts:home"))
+        assert 'data-testid="close-refusals"' in html
+        assert "has no monthly charges for 2026-05: record them before the close." in html
+        assert "July 2026" in html
+
+    html = page(client, UserFactory(procurement=True), reverse("accounts:home"), language="fr")
+    assert "Relevés que la clôture n’a pas pu calculer" in html
+    assert "n’a pas de facturation mensuelle pour 2026-05" in html
+
+
+@pytest.mark.parametrize(
+    "make_user",
+    [
+        lambda contract: UserFactory(),  # another vendor manager
+        lambda contract: VendorUserFactory(vendor=contract.vendor),
+        lambda contract: UserFactory(auditor=True),
+        lambda contract: UserFactory(committee_member=True),
+    ],
+    ids=["other-vendor-manager", "vendor-user", "auditor", "committee-member"],
+)
+def test_others_are_not_shown_the_refusal(client, refused_contract, make_user):
+    html = page(client, make_user(refused_contract), reverse("accounts:home"))
+    assert 'data-testid="close-refusals"' not in html
+    assert "no monthly charges" not in html
+
+
+def test_the_contract_page_tells_its_owner_which_statement_could_not_be_computed_and_why(client, refused_contract):
+    html = page(client, refused_contract.owner, refused_contract.get_absolute_url())
+    assert 'data-testid="close-refusal"' in html
+    assert "The statement of July 2026 could not be computed" in html
+    assert "has no monthly charges for 2026-05" in html
+
+
+def test_procurement_and_the_owner_are_told_once_per_refusal_in_their_language(refused_contract):
+    buyer = UserFactory(procurement=True, language="fr")
+    owner = refused_contract.owner
+    today = datetime.date(2027, 6, 2)
+
+    notices.record_due_notifications(today=today)
+    close_batch([refused_contract], "2026-07")  # refused again the next day: not news
+    notices.record_due_notifications(today=today)
+
+    told = Notification.objects.filter(kind=NotificationKind.CLOSE_REFUSED)
+    assert sorted(told.values_list("user_id", flat=True)) == sorted([buyer.pk, owner.pk])
+    french = told.get(user=buyer)
+    assert french.subject == f"Relevé {refused_contract.reference} 2026-07 non calculé"
+    assert "n’a pas de facturation mensuelle pour 2026-05" in french.body
+    assert french.link.endswith(refused_contract.get_absolute_url())
+    assert "has no monthly charges for 2026-05" in told.get(user=owner).body
+
+    # Another month refused: told again.
+    close_batch([refused_contract], "2026-08")
+    notices.record_due_notifications(today=today)
+    assert told.filter(user=buyer).count() == 2
