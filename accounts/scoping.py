@@ -14,6 +14,7 @@ once, on contracts, and every other model follows the path to its contract. Role
 | auditor           | the contracts they are assigned to                                 |
 | vendor user       | their own vendor's contracts; within them, statements once         |
 |                   | submitted, findings addressed to the vendor, committees they sit on |
+|                   | (and never a refused close: the customer's own operations)         |
 """
 
 from django.apps import apps
@@ -147,8 +148,10 @@ def _by_contract(queryset: QuerySet, user) -> QuerySet:
 
 # What a vendor's own users see within their vendor's contracts: statements once submitted (a draft
 # is internal), exclusions once approved (a proposal is the customer's deliberation), findings
-# addressed to the vendor, and the committees they sit on.
+# addressed to the vendor, and the committees they sit on; no refused close (the customer's own
+# operations: procurement and the contract's owner act on it).
 _VENDOR_USER_ROWS: dict[str, Q] = {
+    "sla_tracker.CloseRefusal": Q(pk__in=[]),
     "sla_tracker.Exclusion": Q(status=ApprovalStatus.APPROVED),
     "sla_tracker.PenaltyStatement": ~Q(status=StatementStatus.DRAFT),
     "sla_tracker.StatementLine": ~Q(statement__status=StatementStatus.DRAFT),

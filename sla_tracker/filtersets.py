@@ -2,8 +2,9 @@
 
 import django_filters
 
-from contracts.filtersets import ContractBoundFilterSet, IdFilter, SearchFilterSet, month_range
+from contracts.filtersets import MONTH_INPUT_FORMATS, ContractBoundFilterSet, IdFilter, SearchFilterSet, month_range
 from sla_tracker.models import (
+    CloseRefusal,
     Exclusion,
     Incident,
     KpiCounter,
@@ -111,3 +112,14 @@ class LineDisputeFilterSet(SearchFilterSet):
     class Meta:
         model = LineDispute
         fields = ["status"]
+
+
+class CloseRefusalFilterSet(ContractBoundFilterSet):
+    search_fields = ("contract__reference", "message")
+
+    month = django_filters.DateFilter(input_formats=MONTH_INPUT_FORMATS, label="Month (YYYY-MM)")
+    month_after, month_before = month_range()
+
+    class Meta:
+        model = CloseRefusal
+        fields = ["code"]

@@ -3,7 +3,8 @@
 Statements, their lines and disputes are read-only resources: only the services of
 sla_tracker.services change them, each through one action endpoint (submit, approve, reopen,
 invoice, dispute a line, waive a line, resolve a dispute). Exclusions are decided the same way
-(approve, reject). Bulk KPI imports live in sla_tracker.api.kpi.
+(approve, reject). Refused closes are read-only too: only the close records them. Bulk KPI imports
+live in sla_tracker.api.kpi.
 """
 
 from pathlib import PurePath
@@ -38,6 +39,7 @@ from sla_tracker.evidence import ALLOWED_EXTENSIONS, evidence_download
 from sla_tracker.kpi_import.access import contracts_for_kpi_entry
 from sla_tracker.kpi_import.service import KpiDataRejected, save_measurement
 from sla_tracker.models import (
+    CloseRefusal,
     Exclusion,
     Incident,
     KpiCounter,
@@ -195,6 +197,21 @@ class LineDisputeSerializer(serializers.ModelSerializer):
         if not dispute.evidence:
             return None
         return reverse("api:linedispute-evidence", kwargs={"pk": dispute.pk}, request=self.context.get("request"))
+
+
+class CloseRefusalSerializer(serializers.ModelSerializer):
+    contract_reference = serializers.CharField(source="contract.reference", read_only=True)
+    localized_message = serializers.CharField(
+        source="readable_message",
+        read_only=True,
+        help_text="The refusal in the request's language (Accept-Language); `message` is the text as the close "
+        "wrote it.",
+    )
+
+    class Meta:
+        model = CloseRefusal
+        fields = "__all__"
+        read_only_fields = [field.name for field in CloseRefusal._meta.fields]
 
 
 class ApproveInput(serializers.Serializer):
@@ -501,6 +518,15 @@ class StatementLineViewSet(ScopedReadOnlyViewSet):
         data = self.action_input(ReasonInput)
         line = services.waive_line(line_id=line_id, actor=request.user, reason=data["reason"])
         return self.respond_with(line)
+
+
+class CloseRefusalViewSet(ScopedReadOnlyViewSet):
+    """Months the monthly close could not compute, and why: kept by the close until a close of that month
+    or a later one succeeds (never written here). A vendor's own users see none."""
+
+    queryset = CloseRefusal.objects.select_related("contract")
+    serializer_class = CloseRefusalSerializer
+    filterset_class = filtersets.CloseRefusalFilterSet
 
 
 class LineDisputeViewSet(ScopedReadOnlyViewSet):

@@ -70,6 +70,8 @@ def build_world(name: str) -> dict:
             statement__status=StatementStatus.IN_REVIEW,
         ),
         "sla_tracker.StatementEvent": f.StatementEventFactory(statement=line.statement),
+        # The fourth month, whose charges are not recorded: its close was refused.
+        "sla_tracker.CloseRefusal": f.CloseRefusalFactory(contract=contract, month=add_months(first, 3)),
         "governance.Committee": committee,
         "governance.CommitteeMember": f.CommitteeMemberFactory(committee=committee),
         "governance.Meeting": meeting,
@@ -112,6 +114,8 @@ def test_a_vendor_user_sees_every_row_of_their_vendor_and_none_of_the_other(two_
     user = vendor_user_of(mine)
     for label, obj in mine.items():
         if label == "sla_tracker.Exclusion":  # a proposal: seen once approved (below)
+            continue
+        if label == "sla_tracker.CloseRefusal":  # the customer's own operations: never seen (below)
             continue
         assert can_see(user, obj), f"{label} of the user's own vendor is hidden"
     for label, obj in theirs.items():
@@ -242,3 +246,15 @@ def test_a_vendor_user_sees_their_vendors_exclusions_once_approved(two_vendors):
     assert not can_see(user, proposal)
     assert not can_see(user, rejected)
     assert can_see(user, approved)
+
+
+def test_a_vendor_user_sees_no_refused_close_and_the_other_roles_those_of_their_contracts(two_vendors):
+    mine, theirs = two_vendors
+    auditor = f.UserFactory(role=Role.AUDITOR)
+    mine["contracts.Contract"].auditors.add(auditor)
+    scoped = (mine["contracts.Contract"].owner, auditor, mine["governance.CommitteeMember"].user)
+
+    assert not can_see(vendor_user_of(mine), mine["sla_tracker.CloseRefusal"])  # the customer's own operations
+    for user in scoped:
+        assert can_see(user, mine["sla_tracker.CloseRefusal"]), user.role
+        assert not can_see(user, theirs["sla_tracker.CloseRefusal"]), user.role

@@ -39,6 +39,7 @@ ENDPOINTS = (
     Endpoint("penalty-statements", "sla_tracker.PenaltyStatement", None),
     Endpoint("statement-lines", "sla_tracker.StatementLine", None),
     Endpoint("line-disputes", "sla_tracker.LineDispute", None),
+    Endpoint("close-refusals", "sla_tracker.CloseRefusal", None),
     Endpoint("committees", "governance.Committee", "governance"),
     Endpoint("meetings", "governance.Meeting", "governance", record=True),
     Endpoint("decisions", "governance.Decision", "governance", record=True),

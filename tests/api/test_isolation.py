@@ -34,6 +34,8 @@ def row(world: dict, endpoint):
 def visible(role: str, endpoint, whose: str) -> bool:
     if role == Role.VENDOR_USER and endpoint.label == "sla_tracker.Exclusion":
         return False  # the worlds' exclusion is a proposal: the customer's deliberation until approved
+    if role == Role.VENDOR_USER and endpoint.label == "sla_tracker.CloseRefusal":
+        return False  # a refused close is the customer's own operations: never shown to the vendor
     return endpoint.shared or whose == "own" or role in SEES_BOTH_VENDORS
 
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from rest_framework.test import APIClient
 
 from contracts.models import MonthlyCharge
 from notifications import services as notices
@@ -16,7 +17,7 @@ from notifications.models import Notification
 from sla_tracker import services, tasks
 from sla_tracker.choices import CloseRefusalCode
 from sla_tracker.models import CloseRefusal, PenaltyStatement
-from tests.factories import UserFactory, VendorUserFactory
+from tests.factories import CloseRefusalFactory, UserFactory, VendorUserFactory
 from tests.sla_tracker.test_close import AS_OF, scenario_json, seed_scenario
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +198,69 @@ def test_procurement_and_the_owner_are_told_once_per_refusal_in_their_language(r
     close_batch([refused_contract], "2026-08")
     notices.record_due_notifications(today=today)
     assert told.filter(user=buyer).count() == 2
+
+
+# Through the API ----------------------------------------------------------------------------------------
+
+
+def api_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_the_api_lists_a_refused_close_with_its_reason_in_the_requests_language(refused_contract):
+    client = api_client(UserFactory(procurement=True))
+
+    response = client.get("/api/v1/close-refusals/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == 200
+    [row] = response.json()["results"]
+    refusal = CloseRefusal.objects.get()
+    assert row["id"] == refusal.pk
+    assert row["contract"] == refused_contract.pk
+    assert row["contract_reference"] == refused_contract.reference
+    assert row["month"] == "2026-07-01"
+    assert row["code"] == CloseRefusalCode.NO_CHARGES
+    assert row["attempts"] == 1
+    assert (
+        row["message"]
+        == f"{refused_contract.reference} has no monthly charges for 2026-05: record them before the close."
+    )
+    assert row["localized_message"] == (
+        f"{refused_contract.reference} n’a pas de facturation mensuelle pour 2026-05\u00a0: "
+        "enregistrez-la avant la clôture."
+    )
+    detail = client.get(f"/api/v1/close-refusals/{refusal.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert detail.status_code == 200
+    assert detail.json()["localized_message"] == row["message"]
+
+
+def test_a_vendor_user_of_the_contracts_vendor_sees_no_refused_close_through_the_api(refused_contract):
+    client = api_client(VendorUserFactory(vendor=refused_contract.vendor))
+    refusal = CloseRefusal.objects.get()
+
+    listed = client.get("/api/v1/close-refusals/")
+    assert listed.status_code == 200
+    assert listed.json()["count"] == 0
+    assert listed.json()["results"] == []
+    detail = client.get(f"/api/v1/close-refusals/{refusal.pk}/")
+    assert detail.status_code == 404
+    assert detail.json() == {"type": "not_found", "detail": "Not found."}
+
+
+def test_the_api_filters_refused_closes_by_contract_month_and_code(refused_contract):
+    other = CloseRefusalFactory(code=CloseRefusalCode.NOT_EVALUABLE)
+    client = api_client(UserFactory(procurement=True))
+
+    def ids(**filters) -> set[int]:
+        response = client.get("/api/v1/close-refusals/", filters)
+        assert response.status_code == 200, response.content
+        return {row["id"] for row in response.json()["results"]}
+
+    mine = CloseRefusal.objects.get(contract=refused_contract).pk
+    assert ids() == {mine, other.pk}
+    assert ids(contract=refused_contract.pk) == {mine}
+    assert ids(contract=other.contract_id) == {other.pk}
+    assert ids(month="2026-07") == {mine}
+    assert ids(code=CloseRefusalCode.NOT_EVALUABLE) == {other.pk}
