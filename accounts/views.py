@@ -67,7 +67,6 @@ def home(request):
     awaiting = exclusions_awaiting_decision(user)
     exclusions_awaiting = list(awaiting[:ATTENTION_LIMIT])
     awaiting_total = awaiting.count() if len(exclusions_awaiting) == ATTENTION_LIMIT else len(exclusions_awaiting)
-    refusals = close_refusals(user)
     return render(
         request,
         "accounts/home.html",
@@ -81,9 +80,9 @@ def home(request):
             "exclusions_awaiting_total": awaiting_total,
             # Corrections of approved months not carried yet: money nobody must forget.
             "differences_waiting": differences_waiting(user),
-            # Months the close refused (e.g. charges not recorded): credits nobody would claim otherwise.
-            "close_refusals": refusals[:ATTENTION_LIMIT],
-            "close_refusals_total": len(refusals),
+            # Months the close refused (e.g. charges not recorded): credits nobody would claim otherwise. All of
+            # them: each is money, and they are few.
+            "close_refusals": close_refusals(user),
         },
     )
 

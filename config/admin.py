@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
 
 
 def show_refusal(form: forms.BaseForm, error: ValidationError) -> None:
@@ -152,3 +154,36 @@ class ServiceAdminMixin(ReadOnlyHistoryMixin):
     def save_model(self, request, obj, form, change) -> None:
         if change and self.update_with_service is None:
             super().save_model(request, obj, form, change)
+
+
+def delete_selected_unless_refused(modeladmin, request, queryset):
+    """Django's "delete selected", refused (naming each row and why) when any row refuses its deletion."""
+    refusals = [(row, refusal) for row in queryset if (refusal := row.deletion_refusal())]
+    for row, refusal in refusals:
+        modeladmin.message_user(request, f"{row}: {refusal}", messages.ERROR)
+    return None if refusals else delete_selected(modeladmin, request, queryset)
+
+
+class DeletionRefusalAdminMixin:
+    """The page of rows whose model says why a row may not be deleted (``deletion_refusal()``: e.g. terms or
+    charges of an approved month): the deletion is refused with that reason, on the row's page and in the
+    list's "delete selected" action."""
+
+    def delete_view(self, request, object_id, extra_context=None):
+        row = self.get_object(request, unquote(object_id))
+        if row is not None and self.has_delete_permission(request, row) and (refusal := row.deletion_refusal()):
+            self.message_user(request, refusal, messages.ERROR)
+            opts = self.opts
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk], current_app=self.admin_site.name
+                )
+            )
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _function, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (delete_selected_unless_refused, name, description)
+        return actions

@@ -4,7 +4,7 @@ from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import ScopedAdminMixin
-from config.admin import ReadOnlyHistoryMixin
+from config.admin import DeletionRefusalAdminMixin, ReadOnlyHistoryMixin
 from contracts.models import (
     Amendment,
     Contract,
@@ -110,7 +110,9 @@ class ContractScopeAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAd
 
 
 @admin.register(MonthlyCharge)
-class MonthlyChargeAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class MonthlyChargeAdmin(DeletionRefusalAdminMixin, ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Charges of a month whose statement is approved or invoiced are neither changed nor deleted here."""
+
     list_display = ("contract", "month", "amount", "currency")
     list_filter = ("currency", "contract__vendor")
     search_fields = ("contract__reference",)

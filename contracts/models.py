@@ -373,14 +373,28 @@ class MonthlyCharge(models.Model):
             )
         self._refuse_locked_months()
 
-    def _refuse_locked_months(self) -> None:
-        """The charges of a month whose penalty statement is approved or invoiced are the base of
-        its credits: they change only once procurement reopens that statement."""
-        from sla_tracker.choices import StatementStatus  # the statements' app builds on this one
+    def delete(self, *args, **kwargs):
+        refusal = self.deletion_refusal()
+        if refusal:
+            raise ValidationError(refusal)
+        return super().delete(*args, **kwargs)
 
+    def deletion_refusal(self) -> str | None:
+        """Why these charges may not be deleted (None: they may): their month's statement is approved or invoiced."""
+        return self._locked_month_refusal({self.month})
+
+    def _refuse_locked_months(self) -> None:
         months = {self.month}
         if self.pk is not None:
             months |= set(MonthlyCharge.objects.filter(pk=self.pk).values_list("month", flat=True))
+        if refusal := self._locked_month_refusal(months):
+            raise ValidationError({"month": refusal})
+
+    def _locked_month_refusal(self, months: set) -> str | None:
+        """The charges of a month whose penalty statement is approved or invoiced are the base of
+        its credits: they change (or go) only once procurement reopens that statement."""
+        from sla_tracker.choices import StatementStatus  # the statements' app builds on this one
+
         locked = (
             self.contract.statements.filter(
                 month__in=months, status__in=(StatementStatus.APPROVED, StatementStatus.INVOICED)
@@ -388,16 +402,12 @@ class MonthlyCharge(models.Model):
             .order_by("month")
             .first()
         )
-        if locked is not None:
-            raise ValidationError(
-                {
-                    "month": _(
-                        "The penalty statement of %(month)s is %(status)s: its charges no longer change. Ask "
-                        "procurement to reopen it first."
-                    )
-                    % {"month": locked.month.strftime("%Y-%m"), "status": locked.get_status_display().lower()}
-                }
-            )
+        if locked is None:
+            return None
+        return _(
+            "The penalty statement of %(month)s is %(status)s: its charges no longer change. Ask "
+            "procurement to reopen it first."
+        ) % {"month": locked.month.strftime("%Y-%m"), "status": locked.get_status_display().lower()}
 
 
 class Amendment(models.Model):

@@ -14,11 +14,9 @@ Their pages here are view-only, with "View on site" leading to the page where pe
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +25,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts.roles import reviews_statements
 from accounts.scoping import ScopedAdminMixin
-from config.admin import ReadOnlyHistoryMixin, ReadOnlyInline, ViewOnlyAdminMixin
+from config.admin import DeletionRefusalAdminMixin, ReadOnlyHistoryMixin, ReadOnlyInline, ViewOnlyAdminMixin
 from contracts.admin import add_contract_inline
 from contracts.months import month_label
 from sla_tracker import services
@@ -74,38 +72,6 @@ class FixedTermsFormSet(BaseInlineFormSet):
             raise ValidationError(refusals)
 
 
-def delete_selected_open_terms(modeladmin, request, queryset):
-    """Django's "delete selected" for terms: refused, naming each fixed row's approved month, when any is fixed."""
-    refusals = [(row, refusal) for row in queryset if (refusal := row.deletion_refusal())]
-    for row, refusal in refusals:
-        modeladmin.message_user(request, f"{row}: {refusal}", messages.ERROR)
-    return None if refusals else delete_selected(modeladmin, request, queryset)
-
-
-class FixedTermsAdminMixin:
-    """The page of a terms row (regime, service-level version): a deletion of fixed terms is refused with
-    the month that fixes them, on the row's page and in the list's "delete selected" action."""
-
-    def delete_view(self, request, object_id, extra_context=None):
-        row = self.get_object(request, unquote(object_id))
-        if row is not None and self.has_delete_permission(request, row) and (refusal := row.deletion_refusal()):
-            self.message_user(request, refusal, messages.ERROR)
-            opts = self.opts
-            return HttpResponseRedirect(
-                reverse(
-                    f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk], current_app=self.admin_site.name
-                )
-            )
-        return super().delete_view(request, object_id, extra_context)
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if "delete_selected" in actions:
-            _function, name, description = actions["delete_selected"]
-            actions["delete_selected"] = (delete_selected_open_terms, name, description)
-        return actions
-
-
 class ServiceLevelInline(admin.TabularInline):
     model = ServiceLevel
     extra = 0
@@ -138,7 +104,7 @@ class KpiCounterAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PenaltyRegime)
-class PenaltyRegimeAdmin(FixedTermsAdminMixin, ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class PenaltyRegimeAdmin(DeletionRefusalAdminMixin, ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contract", "valid_from", "at_risk_pct", "pool_pct", "annual_cap_pct")
     list_filter = ("contract__vendor",)
     search_fields = ("contract__reference",)
@@ -182,7 +148,7 @@ class CreditMultiplierInline(admin.TabularInline):
 
 
 @admin.register(ServiceLevelVersion)
-class ServiceLevelVersionAdmin(FixedTermsAdminMixin, ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ServiceLevelVersionAdmin(DeletionRefusalAdminMixin, ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """A version's history page also lists its tiers' and multipliers' changes (edited in its inlines)."""
 
     list_display = ("service_level", "valid_from", "kind", "direction", "expected", "credit_type")
@@ -459,7 +425,11 @@ class CloseRefusalAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("code", "contract__vendor")
     search_fields = ("contract__reference", "message")
     list_select_related = ("contract",)
-    readonly_fields = ("readable_message",)
+    readonly_fields = ("reason_in_your_language",)
+
+    @admin.display(description=_("reason in your language"))
+    def reason_in_your_language(self, obj: CloseRefusal) -> str:
+        return obj.readable_message
 
     def view_on_site(self, obj: CloseRefusal) -> str:
         return obj.contract.get_absolute_url()

@@ -107,6 +107,7 @@ class CloseRefusalCode(models.TextChoices):
 
     NO_CHARGES = "no_charges", _("No monthly charges")
     NOT_EVALUABLE = "not_evaluable", _("Terms or data the engine cannot evaluate")
+    NOT_SERVED = "not_served", _("A month the contract did not serve")
 
 
 class StatementAction(models.TextChoices):

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -158,6 +159,7 @@ def close_contracts_month(
     statements: dict[int, PenaltyStatement] = {}
     refused: dict[int, str] = {}
     refusals: dict[int, ValidationError] = {}
+    computed: dict[int, tuple[Month, ...]] = {}  # the months each closed contract's close computed
     with cyclic_gc_paused(), transaction.atomic():
         locked = lock_contracts(contract_ids)
         for contract_id in set(contract_ids) - {contract.pk for contract, _first in locked}:
@@ -165,6 +167,7 @@ def close_contracts_month(
         writes = StatementWrites(actor)
         for contract_id, inputs in load_close_inputs_for(locked, target).items():
             try:
+                _require_served(inputs.contract, target)
                 own = _close_months(inputs, as_of, actor, changed_from)
             except ValidationError as exc:
                 refused[contract_id] = "; ".join(exc.messages)
@@ -172,20 +175,51 @@ def close_contracts_month(
                 continue
             writes.extend(own)
             statements[contract_id] = inputs.statements[target]
+            computed[contract_id] = inputs.to_close
         writes.save()
-        refused_before = [contract.pk for contract, _first in locked if contract.has_close_refusal]
-        _record_close_refusals(target, refusals, closed=[pk for pk in refused_before if pk in statements])
+        refused_before = {contract.pk for contract, _first in locked if contract.has_close_refusal}
+        _record_close_refusals(
+            target, refusals, computed={pk: months for pk, months in computed.items() if pk in refused_before}
+        )
     for statement in statements.values():
         statement._prefetched_objects_cache = {}  # the close's in-memory lists are not querysets
     return ClosedMonth(statements, refused)
 
 
-def _record_close_refusals(target: Month, refusals: dict[int, ValidationError], closed: list[int]) -> None:
+def _require_served(contract: Contract, month: Month) -> None:
+    """Refuse a month before the contract started or after the last day of service of an ended contract (a
+    running contract is closed past an unmoved term end: a tacit renewal runs on until it is recorded)."""
+    ended = {ContractStatus.TERMINATED: contract.terminated_on, ContractStatus.EXPIRED: contract.end_date}
+    last_day = ended.get(contract.status)
+    if month.last_day < contract.start_date or (last_day is not None and month.first_day > last_day):
+        raise ValidationError(
+            CLOSE_REFUSAL_MESSAGES[CloseRefusalCode.NOT_SERVED],
+            code=CloseRefusalCode.NOT_SERVED,
+            params={
+                "contract": contract.reference,
+                "month": str(month),
+                "start": contract.start_date.isoformat(),
+                "end": (last_day or contract.end_date).isoformat(),
+            },
+        )
+
+
+def _record_close_refusals(
+    target: Month, refusals: dict[int, ValidationError], computed: dict[int, tuple[Month, ...]]
+) -> None:
     """Keep why each of ``refusals`` (contract id → the close's refusal) could not be closed for ``target``,
-    counting the attempts; forget the refusals of ``target`` and earlier months of the ``closed`` contracts
-    (those just closed that had one: a close computes every month before it that has no statement)."""
-    if closed:
-        CloseRefusal.objects.filter(contract_id__any=closed, month__lte=target.first_day).delete()
+    counting the attempts; forget the refusals of the months the close just ``computed`` (contract id → months:
+    ``target`` and the earlier months it closed; an earlier statement it did not recompute keeps its refusal)."""
+    done = Q()
+    for contract_id, months in computed.items():
+        done |= Q(contract_id=contract_id, month__in=[month.first_day for month in months])
+    # A month the contract did not serve has nothing to fix: not kept (one kept before it ended is dropped).
+    not_served = [pk for pk, exc in refusals.items() if exc.error_list[0].code == CloseRefusalCode.NOT_SERVED]
+    if not_served:
+        done |= Q(contract_id__in=not_served, month=target.first_day)
+    if done:
+        CloseRefusal.objects.filter(done).delete()
+    refusals = {pk: exc for pk, exc in refusals.items() if pk not in not_served}
     if not refusals:
         return
     now = timezone.now()
@@ -793,6 +827,7 @@ def submit_statement(*, statement_id: int, actor) -> PenaltyStatement:
     with transaction.atomic():
         statement = _locked_statement(statement_id)
         _require_status(statement, (StatementStatus.DRAFT,), pgettext("a statement can be", "submitted for review"))
+        _require_not_refused(statement, pgettext("a statement can be", "submitted for review"))
         statement.status = StatementStatus.IN_REVIEW
         statement.submitted_by, statement.submitted_at = actor, timezone.now()
         statement.save()
@@ -816,6 +851,7 @@ def approve_statement(
                 _("%(statement)s has open disputes: resolve them before approving.") % {"statement": _label(statement)}
             )
         _require_status(statement, (StatementStatus.IN_REVIEW,), pgettext("a statement can be", "approved"))
+        _require_not_refused(statement, pgettext("a statement can be", "approved"))
         if net is not None and net != statement.net:
             raise ValidationError(
                 _(
@@ -1112,6 +1148,20 @@ def _require_status(statement: PenaltyStatement, allowed: tuple[str, ...], verb:
                 "allowed": names,
                 "verb": verb,
             }
+        )
+
+
+def _require_not_refused(statement: PenaltyStatement, verb: str) -> None:
+    """Refuse to move a statement on while its latest recomputation was refused (CloseRefusal): its figures
+    may rest on inputs that changed since (e.g. charges removed), which nobody could check."""
+    refusal = CloseRefusal.objects.filter(contract_id=statement.contract_id, month=statement.month).first()
+    if refusal is not None:
+        raise ValidationError(
+            _(
+                "%(statement)s cannot be %(verb)s: its last recomputation was refused (%(reason)s). "
+                "Resolve that and recompute the month first."
+            )
+            % {"statement": _label(statement), "verb": verb, "reason": refusal.readable_message}
         )
 
 

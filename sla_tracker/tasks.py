@@ -1,6 +1,7 @@
 """Celery tasks of the monthly close: thin wrappers that take IDs and "YYYY-MM" months."""
 
 import logging
+from collections import defaultdict
 
 from celery import group, shared_task
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.utils import timezone
 from contracts.months import add_months, first_of_month, month_label, parse_month
 from contracts.selectors import contracts_served_during, contracts_to_close
 from sla_tracker import services
-from sla_tracker.models import PenaltyStatement
+from sla_tracker.models import CloseRefusal, PenaltyStatement
 
 logger = logging.getLogger(__name__)
 TRANSIENT_DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -90,22 +91,23 @@ def close_previous_month() -> int:
 
 @shared_task(name="sla_tracker.close_missed_contracts", **CLOSE_TASK_OPTIONS)
 def close_missed_contracts() -> int:
-    """The daily safety net of the monthly close: from settings.MONTHLY_CLOSE_DAY on, close last month
-    for the contracts served during it (contracts_served_during) that still have no statement of it (a
-    close message the broker lost with a worker killed at the wrong instant, a contract activated after the
-    close, or one marked expired or terminated before the close).
-    Returns how many contracts were queued; a contract that cannot be closed is logged again each day."""
+    """The daily safety net of the monthly close. Every day: close again each month whose close was refused
+    (CloseRefusal: e.g. its charges were recorded since, or the reason changed). From settings.MONTHLY_CLOSE_DAY
+    on, also close last month for the contracts served during it (contracts_served_during) that still have no
+    statement of it (a close message the broker lost with a worker killed at the wrong instant, a contract
+    activated after the close, or one marked expired or terminated before the close).
+    Returns how many closes were queued; a month that still cannot be closed keeps its refusal, with the
+    attempts counted."""
     today = timezone.localdate()
-    if today.day < settings.MONTHLY_CLOSE_DAY:
-        return 0
     last_month = add_months(first_of_month(today), -1)
-    missed = (
-        contracts_served_during(last_month)
-        .exclude(statements__month=last_month)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    return _queue_batches(list(missed), month_label(last_month))
+    by_month: dict = defaultdict(set)
+    for contract_id, month in CloseRefusal.objects.values_list("contract_id", "month"):
+        by_month[month].add(contract_id)
+    if today.day >= settings.MONTHLY_CLOSE_DAY:
+        by_month[last_month].update(
+            contracts_served_during(last_month).exclude(statements__month=last_month).values_list("pk", flat=True)
+        )
+    return sum(_queue_batches(sorted(ids), month_label(month)) for month, ids in sorted(by_month.items()) if ids)
 
 
 @shared_task(name="sla_tracker.recompute_contract_drafts", **CLOSE_TASK_OPTIONS)

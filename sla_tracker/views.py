@@ -350,6 +350,10 @@ def statement_detail(request, pk: int):
         **statement_exclusions(request.user, statement),
         # The daily values behind the figures, for those who may read the contract's KPI data.
         "can_read_kpis": contracts_for_kpi_reading(request.user).filter(pk=statement.contract_id).exists(),
+        # Its latest recomputation was refused: the figures may rest on inputs that changed since.
+        "close_refusal": next(
+            (item for item in close_refusals(request.user, statement.contract) if item.month == statement.month), None
+        ),
     }
     return render(request, "sla_tracker/statement_detail.html", context)
 

@@ -324,6 +324,9 @@ class StatementEvent(models.Model):
 CLOSE_REFUSAL_MESSAGES = {
     CloseRefusalCode.NO_CHARGES: _("%(contract)s has no monthly charges for %(month)s: record them before the close."),
     CloseRefusalCode.NOT_EVALUABLE: _("%(contract)s %(month)s cannot be evaluated: %(reason)s"),
+    CloseRefusalCode.NOT_SERVED: _(
+        "%(contract)s did not serve %(month)s (service from %(start)s to %(end)s): there is nothing to close."
+    ),
 }
 
 
@@ -332,7 +335,9 @@ class CloseRefusal(models.Model):
     later one (which closes the months before it) succeeds. Without it a refused close (e.g. a month's
     charges not recorded) would only be logged, and the month's credits would go unclaimed unnoticed."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="close_refusals")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="close_refusals", verbose_name=_("contract")
+    )
     month = models.DateField(_("month"), help_text=_("First day of the month whose close was refused."))
     code = models.CharField(_("reason code"), max_length=20, choices=CloseRefusalCode.choices, blank=True)
     params = models.JSONField(_("reason data"), default=dict, blank=True)

@@ -71,7 +71,7 @@ def test_a_close_refused_again_counts_the_attempt_and_keeps_when_it_was_first_re
     assert again.refused_at > first.refused_at
 
 
-def test_once_the_reason_is_gone_the_close_succeeds_and_forgets_the_refusals_of_that_month_and_before():
+def test_once_the_reason_is_gone_the_close_succeeds_and_forgets_the_refusals_of_the_months_it_computed():
     contract, amount = without_may_charges()
     close_batch([contract], "2026-06")
     close_batch([contract], "2026-07")
@@ -125,6 +125,81 @@ def test_a_refusal_of_a_change_that_rolls_back_leaves_no_refusal():
     assert not CloseRefusal.objects.exists()
 
 
+def test_a_refused_recomputation_of_an_open_statement_stays_when_a_later_month_closes_and_holds_the_statement(
+    client,
+):
+    contract = seed_scenario(scenario_json("ex09_multiplier"))  # February to July
+    close_batch([contract], "2026-07")
+    may = PenaltyStatement.objects.get(contract=contract, month=MAY)
+    procurement = UserFactory(procurement=True)
+    services.submit_statement(statement_id=may.pk, actor=contract.owner)
+    MonthlyCharge.objects.filter(contract=contract, month=MAY).delete()
+
+    assert close_batch([contract], "2026-05").refused  # May's recomputation is refused: its figures stand
+    assert close_batch([contract], "2026-07").refused == {}  # July closes without recomputing May
+
+    assert list(CloseRefusal.objects.values_list("month", flat=True)) == [MAY]
+    with pytest.raises(services.ValidationError, match="cannot be approved: its last recomputation was refused"):
+        services.approve_statement(statement_id=may.pk, actor=procurement)
+    html = page(client, procurement, reverse("sla_tracker:statement", args=[may.pk]))
+    assert "The latest recomputation of this statement was refused" in html
+    assert "has no monthly charges for 2026-05" in html
+    june = PenaltyStatement.objects.get(contract=contract, month=date(2026, 6, 1))
+    assert "close-refusal" not in page(client, procurement, reverse("sla_tracker:statement", args=[june.pk]))
+
+
+def test_a_draft_whose_recomputation_was_refused_is_not_submitted():
+    contract, _amount = without_may_charges()
+    close_batch([contract], "2026-04")
+    april = PenaltyStatement.objects.get(contract=contract, month=date(2026, 4, 1))
+    MonthlyCharge.objects.filter(contract=contract, month=april.month).delete()
+    close_batch([contract], "2026-04")
+
+    with pytest.raises(services.ValidationError, match="cannot be submitted for review: its last recomputation"):
+        services.submit_statement(statement_id=april.pk, actor=contract.owner)
+
+
+def test_the_daily_safety_net_closes_each_refused_month_again_until_it_closes(settings):
+    settings.MONTHLY_CLOSE_DAY = 31  # only the refused months, not last month's missing closes
+    contract, amount = without_may_charges()
+    close_batch([contract], "2026-06")
+
+    tasks.close_missed_contracts()
+    assert CloseRefusal.objects.get(month=date(2026, 6, 1)).attempts == 2
+
+    MonthlyCharge.objects.create(contract=contract, month=MAY, amount=amount)
+    assert tasks.close_missed_contracts() == 1
+    assert not CloseRefusal.objects.exists()
+    assert PenaltyStatement.objects.filter(contract=contract).count() == 5  # February to June
+
+
+def test_a_month_the_contract_did_not_serve_is_refused_and_not_kept():
+    contract = seed_scenario(scenario_json("ex09_multiplier"))  # from February 2026
+
+    closed = close_batch([contract], "2026-01")
+
+    assert closed.refused == {
+        contract.pk: f"{contract.reference} did not serve 2026-01 (service from 2026-02-01 to "
+        f"{contract.end_date.isoformat()}): there is nothing to close."
+    }
+    assert not CloseRefusal.objects.exists()
+
+
+def test_a_refusal_of_a_month_after_the_last_day_of_service_goes_at_its_next_attempt():
+    contract = seed_scenario(scenario_json("ex09_multiplier"))
+    close_batch([contract], "2026-06")
+    MonthlyCharge.objects.filter(contract=contract, month=date(2026, 7, 1)).delete()
+    close_batch([contract], "2026-07")
+    assert CloseRefusal.objects.filter(contract=contract, month=date(2026, 7, 1)).exists()
+    type(contract).objects.filter(pk=contract.pk).update(status="terminated", terminated_on=date(2026, 6, 30))
+
+    closed = close_batch([contract], "2026-07")
+
+    assert "did not serve 2026-07" in closed.refused[contract.pk]
+    assert not CloseRefusal.objects.exists()
+    assert not PenaltyStatement.objects.filter(contract=contract, month=date(2026, 7, 1)).exists()
+
+
 # Where people see it ----------------------------------------------------------------------------------
 
 
@@ -173,7 +248,7 @@ def test_others_are_not_shown_the_refusal(client, refused_contract, make_user):
 def test_the_contract_page_tells_its_owner_which_statement_could_not_be_computed_and_why(client, refused_contract):
     html = page(client, refused_contract.owner, refused_contract.get_absolute_url())
     assert 'data-testid="close-refusal"' in html
-    assert "The statement of July 2026 could not be computed" in html
+    assert "The close of July 2026 was refused." in html
     assert "has no monthly charges for 2026-05" in html
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from contracts.models import MonthlyCharge
 from sla_tracker.choices import CreditType, StatementStatus
 from sla_tracker.models import (
     CreditMultiplier,
@@ -482,6 +483,32 @@ def test_open_regimes_are_deleted_with_the_lists_action(admin_client, contract, 
 
     assert response.status_code == 302
     assert list(PenaltyRegime.objects.all()) == [regime]
+
+
+def test_the_charges_of_an_approved_month_are_not_deleted_in_the_admin_nor_on_the_model(admin_client, contract):
+    april = MonthlyChargeFactory(contract=contract, month=D(2025, 4, 1))
+    june = MonthlyChargeFactory(contract=contract, month=D(2025, 6, 1))
+    refusal = (
+        "The penalty statement of 2025-04 is approved: its charges no longer change. Ask procurement to reopen it "
+        "first."
+    )
+
+    response = admin_client.post(
+        reverse("admin:contracts_monthlycharge_delete", args=[april.pk]), {"post": "yes"}, follow=True
+    )
+    assert messages_of(response) == [refusal]
+    response = admin_client.post(
+        reverse("admin:contracts_monthlycharge_changelist"),
+        {"action": "delete_selected", "_selected_action": [april.pk, june.pk], "post": "yes"},
+        follow=True,
+    )
+    assert messages_of(response) == [f"{april}: {refusal}"]
+    with pytest.raises(ValidationError, match="its charges no longer change"):
+        april.delete()
+    assert MonthlyCharge.objects.filter(contract=contract).count() == 2
+
+    june.delete()  # an open month's charges go
+    assert list(MonthlyCharge.objects.filter(contract=contract)) == [april]
 
 
 # The money of an approved month ----------------------------------------------------------------------

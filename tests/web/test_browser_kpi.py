@@ -186,7 +186,7 @@ def test_the_owner_sees_a_month_the_close_refused_until_the_missing_charges_let_
     shot(page, "home-close-refused")
     row.locator("a").click()
     page.wait_for_selector("[data-testid=close-refusal]")
-    assert "The statement of July 2026 could not be computed" in page.inner_text("[data-testid=close-refusal]")
+    assert "The close of July 2026 was refused." in page.inner_text("[data-testid=close-refusal]")
 
     MonthlyChargeFactory(contract=contract, month=MAY, amount=amount)
     assert close_batch([contract], "2026-07").refused == {}
