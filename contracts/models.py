@@ -380,8 +380,16 @@ class MonthlyCharge(models.Model):
         return super().delete(*args, **kwargs)
 
     def deletion_refusal(self) -> str | None:
-        """Why these charges may not be deleted (None: they may): their month's statement is approved or invoiced."""
-        return self._locked_month_refusal({self.month})
+        """Why these charges may not be deleted (None: they may): their month has a penalty statement, computed
+        from them (an approved or invoiced one fixes them; an open one would stand on charges that are gone)."""
+        if refusal := self._locked_month_refusal({self.month}):
+            return refusal
+        if self.contract.statements.filter(month=self.month).exists():
+            return _(
+                "The penalty statement of %(month)s was computed from these charges: correct their amount instead "
+                "(the statement is recomputed)."
+            ) % {"month": self.month.strftime("%Y-%m")}
+        return None
 
     def _refuse_locked_months(self) -> None:
         months = {self.month}

@@ -187,11 +187,15 @@ def close_contracts_month(
 
 
 def _require_served(contract: Contract, month: Month) -> None:
-    """Refuse a month before the contract started or after the last day of service of an ended contract (a
-    running contract is closed past an unmoved term end: a tacit renewal runs on until it is recorded)."""
+    """Refuse a month before the contract started, after the last day of service of an ended contract, or of a
+    contract that never ran (a running contract is closed past an unmoved term end: a tacit renewal runs on
+    until it is recorded)."""
     ended = {ContractStatus.TERMINATED: contract.terminated_on, ContractStatus.EXPIRED: contract.end_date}
     last_day = ended.get(contract.status)
-    if month.last_day < contract.start_date or (last_day is not None and month.first_day > last_day):
+    never_ran = (
+        contract.status == ContractStatus.TERMINATED and last_day is None and not contract.statements.exists()
+    )  # a draft terminated without a last day of service
+    if never_ran or month.last_day < contract.start_date or (last_day is not None and month.first_day > last_day):
         raise ValidationError(
             CLOSE_REFUSAL_MESSAGES[CloseRefusalCode.NOT_SERVED],
             code=CloseRefusalCode.NOT_SERVED,
@@ -827,7 +831,7 @@ def submit_statement(*, statement_id: int, actor) -> PenaltyStatement:
     with transaction.atomic():
         statement = _locked_statement(statement_id)
         _require_status(statement, (StatementStatus.DRAFT,), pgettext("a statement can be", "submitted for review"))
-        _require_not_refused(statement, pgettext("a statement can be", "submitted for review"))
+        _require_current(statement, pgettext("a statement can be", "submitted for review"))
         statement.status = StatementStatus.IN_REVIEW
         statement.submitted_by, statement.submitted_at = actor, timezone.now()
         statement.save()
@@ -851,7 +855,7 @@ def approve_statement(
                 _("%(statement)s has open disputes: resolve them before approving.") % {"statement": _label(statement)}
             )
         _require_status(statement, (StatementStatus.IN_REVIEW,), pgettext("a statement can be", "approved"))
-        _require_not_refused(statement, pgettext("a statement can be", "approved"))
+        _require_current(statement, pgettext("a statement can be", "approved"))
         if net is not None and net != statement.net:
             raise ValidationError(
                 _(
@@ -910,6 +914,7 @@ def mark_statement_invoiced(*, statement_id: int, actor, invoice_reference: str)
     with transaction.atomic():
         statement = _locked_statement(statement_id)
         _require_status(statement, (StatementStatus.APPROVED,), pgettext("a statement can be", "marked invoiced"))
+        _require_current(statement, pgettext("a statement can be", "marked invoiced"))
         statement.status = StatementStatus.INVOICED
         statement.invoiced_at, statement.invoice_reference = timezone.now(), invoice_reference.strip()
         statement.save()
@@ -1151,16 +1156,13 @@ def _require_status(statement: PenaltyStatement, allowed: tuple[str, ...], verb:
         )
 
 
-def _require_not_refused(statement: PenaltyStatement, verb: str) -> None:
+def _require_current(statement: PenaltyStatement, verb: str) -> None:
     """Refuse to move a statement on while its latest recomputation was refused (CloseRefusal): its figures
-    may rest on inputs that changed since (e.g. charges removed), which nobody could check."""
+    may rest on inputs that changed since, which nobody could check."""
     refusal = CloseRefusal.objects.filter(contract_id=statement.contract_id, month=statement.month).first()
     if refusal is not None:
         raise ValidationError(
-            _(
-                "%(statement)s cannot be %(verb)s: its last recomputation was refused (%(reason)s). "
-                "Resolve that and recompute the month first."
-            )
+            _("%(statement)s cannot be %(verb)s before its month is recomputed. %(reason)s")
             % {"statement": _label(statement), "verb": verb, "reason": refusal.readable_message}
         )
 

@@ -325,6 +325,10 @@ def statement_detail(request, pk: int):
     statement = get_statement(request.user, pk)
     can_change = request.user.has_perm(CHANGE_STATEMENTS)
     details = statement_details(request.user, statement)
+    # Its latest recomputation was refused: the figures may rest on inputs that changed since.
+    close_refusal = next(
+        (item for item in close_refusals(request.user, statement.contract) if item.month == statement.month), None
+    )
     context = {
         **details,
         # A line with an open dispute cannot be disputed again (dispute_line refuses it).
@@ -346,14 +350,12 @@ def statement_detail(request, pk: int):
             if may_run(request.user, spec)
             and statement.status in spec.from_status
             and (spec.offered_when is None or spec.offered_when(statement))
+            and not (close_refusal and name in HELD_BY_A_REFUSED_RECOMPUTATION)
         ],
         **statement_exclusions(request.user, statement),
         # The daily values behind the figures, for those who may read the contract's KPI data.
         "can_read_kpis": contracts_for_kpi_reading(request.user).filter(pk=statement.contract_id).exists(),
-        # Its latest recomputation was refused: the figures may rest on inputs that changed since.
-        "close_refusal": next(
-            (item for item in close_refusals(request.user, statement.contract) if item.month == statement.month), None
-        ),
+        "close_refusal": close_refusal,
     }
     return render(request, "sla_tracker/statement_detail.html", context)
 
@@ -390,6 +392,9 @@ class StatementActionSpec:
     guards_figures: bool = False  # refused if the figures changed since the confirmation was shown
     offered_when: Any = None  # a further condition on the statement for the page to offer the action
 
+
+# The transitions services refuse while the statement's latest recomputation was refused (not offered then).
+HELD_BY_A_REFUSED_RECOMPUTATION = ("submit", "approve", "invoice")
 
 STATEMENT_ACTIONS = {
     "submit": StatementActionSpec(

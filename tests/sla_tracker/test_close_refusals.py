@@ -139,11 +139,15 @@ def test_a_refused_recomputation_of_an_open_statement_stays_when_a_later_month_c
     assert close_batch([contract], "2026-07").refused == {}  # July closes without recomputing May
 
     assert list(CloseRefusal.objects.values_list("month", flat=True)) == [MAY]
-    with pytest.raises(services.ValidationError, match="cannot be approved: its last recomputation was refused"):
+    with pytest.raises(
+        services.ValidationError,
+        match=r"cannot be approved before its month is recomputed\. BPO-\d+ has no monthly charges for 2026-05",
+    ):
         services.approve_statement(statement_id=may.pk, actor=procurement)
     html = page(client, procurement, reverse("sla_tracker:statement", args=[may.pk]))
     assert "The latest recomputation of this statement was refused" in html
     assert "has no monthly charges for 2026-05" in html
+    assert 'data-action="approve"' not in html  # not offered while held
     june = PenaltyStatement.objects.get(contract=contract, month=date(2026, 6, 1))
     assert "close-refusal" not in page(client, procurement, reverse("sla_tracker:statement", args=[june.pk]))
 
@@ -155,7 +159,7 @@ def test_a_draft_whose_recomputation_was_refused_is_not_submitted():
     MonthlyCharge.objects.filter(contract=contract, month=april.month).delete()
     close_batch([contract], "2026-04")
 
-    with pytest.raises(services.ValidationError, match="cannot be submitted for review: its last recomputation"):
+    with pytest.raises(services.ValidationError, match="cannot be submitted for review before its month is recomputed"):
         services.submit_statement(statement_id=april.pk, actor=contract.owner)
 
 
@@ -183,6 +187,17 @@ def test_a_month_the_contract_did_not_serve_is_refused_and_not_kept():
         f"{contract.end_date.isoformat()}): there is nothing to close."
     }
     assert not CloseRefusal.objects.exists()
+
+
+def test_a_contract_terminated_before_it_ran_serves_no_month():
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+    type(contract).objects.filter(pk=contract.pk).update(status="terminated", terminated_on=None)
+
+    closed = close_batch([contract], "2026-01")
+
+    assert "did not serve 2026-01" in closed.refused[contract.pk]
+    assert not CloseRefusal.objects.exists()
+    assert not PenaltyStatement.objects.filter(contract=contract).exists()
 
 
 def test_a_refusal_of_a_month_after_the_last_day_of_service_goes_at_its_next_attempt():

@@ -485,9 +485,10 @@ def test_open_regimes_are_deleted_with_the_lists_action(admin_client, contract, 
     assert list(PenaltyRegime.objects.all()) == [regime]
 
 
-def test_the_charges_of_an_approved_month_are_not_deleted_in_the_admin_nor_on_the_model(admin_client, contract):
+def test_the_charges_of_a_month_with_a_statement_are_not_deleted_in_the_admin_nor_on_the_model(admin_client, contract):
     april = MonthlyChargeFactory(contract=contract, month=D(2025, 4, 1))
-    june = MonthlyChargeFactory(contract=contract, month=D(2025, 6, 1))
+    june = MonthlyChargeFactory(contract=contract, month=D(2025, 6, 1))  # its statement is a draft
+    july = MonthlyChargeFactory(contract=contract, month=D(2025, 7, 1))  # no statement yet
     refusal = (
         "The penalty statement of 2025-04 is approved: its charges no longer change. Ask procurement to reopen it "
         "first."
@@ -502,13 +503,19 @@ def test_the_charges_of_an_approved_month_are_not_deleted_in_the_admin_nor_on_th
         {"action": "delete_selected", "_selected_action": [april.pk, june.pk], "post": "yes"},
         follow=True,
     )
-    assert messages_of(response) == [f"{april}: {refusal}"]
+    assert messages_of(response) == [
+        f"{april}: {refusal}",
+        f"{june}: The penalty statement of 2025-06 was computed from these charges: correct their amount instead "
+        "(the statement is recomputed).",
+    ]
     with pytest.raises(ValidationError, match="its charges no longer change"):
         april.delete()
-    assert MonthlyCharge.objects.filter(contract=contract).count() == 2
+    with pytest.raises(ValidationError, match="2025-06 was computed from these charges: correct their amount"):
+        june.delete()
+    assert MonthlyCharge.objects.filter(contract=contract).count() == 3
 
-    june.delete()  # an open month's charges go
-    assert list(MonthlyCharge.objects.filter(contract=contract)) == [april]
+    july.delete()  # a month without a statement: its charges go
+    assert list(MonthlyCharge.objects.filter(contract=contract).order_by("month")) == [april, june]
 
 
 # The money of an approved month ----------------------------------------------------------------------
