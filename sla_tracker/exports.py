@@ -100,7 +100,7 @@ def _total_row(total: CurrencyTotal) -> list[Any]:
     ]
 
 
-def report_xlsx(statements, month: datetime.date | None) -> bytes:
+def report_xlsx(statements) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Penalty report")[:31]

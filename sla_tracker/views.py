@@ -137,6 +137,11 @@ class ReportFilterForm(forms.Form):
     month = forms.CharField(
         label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month", "class": "form-control"})
     )
+    to = forms.CharField(
+        label=_("To (optional)"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "month", "class": "form-control"}),
+    )
     vendor = forms.ModelChoiceField(
         label=_("Vendor"),
         queryset=Vendor.objects.none(),
@@ -168,17 +173,36 @@ class ReportFilterForm(forms.Form):
             ]
 
     def clean_month(self) -> datetime.date | None:
-        value = self.cleaned_data["month"].strip()
-        if not value:
-            return None
-        try:
-            return parse_month(value)
-        except ValueError as exc:
-            raise ValidationError(_("Give the month as YYYY-MM.")) from exc
+        return _report_month(self.cleaned_data["month"])
+
+    def clean_to(self) -> datetime.date | None:
+        return _report_month(self.cleaned_data["to"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first, last = cleaned.get("month"), cleaned.get("to")
+        if last is not None and first is None and "month" not in self.errors:
+            self.add_error("month", _("Give the first month of the period."))
+        elif first is not None and last is not None and last < first:
+            self.add_error("to", _("The period cannot end before its first month."))
+        elif last == first:
+            cleaned["to"] = None  # a period of one month is that month
+        return cleaned
+
+
+def _report_month(value: str) -> datetime.date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return parse_month(value)
+    except ValueError as exc:
+        raise ValidationError(_("Give the month as YYYY-MM.")) from exc
 
 
 def report_data(request) -> dict[str, Any]:
-    """The month's statements of the filters in the query string, with their totals per currency."""
+    """The statements of the month (or of the period from ``month`` to ``to``) and the filters in the query
+    string, with their totals per currency."""
     statements = visible_statements(request.user)
     data = request.GET.copy()
     if not data.get("month"):
@@ -186,29 +210,30 @@ def report_data(request) -> dict[str, Any]:
         data["month"] = month_label(latest) if latest else ""
     form = ReportFilterForm(data, user=request.user)
     cleaned = form.cleaned_data if form.is_valid() else {}
-    month = cleaned.get("month")
+    month, to = cleaned.get("month"), cleaned.get("to")
     rows: list[PenaltyStatement] = []
     if month is not None:
         filters = {
             "month_after": month.isoformat(),
-            "month_before": month.isoformat(),
+            "month_before": (to or month).isoformat(),
             "vendor": cleaned["vendor"].pk if cleaned.get("vendor") else "",
             "contract": cleaned["contract"].pk if cleaned.get("contract") else "",
             "status": cleaned.get("status", ""),
         }
         filterset = PenaltyStatementFilterSet(data=filters, queryset=statements.select_related("contract__vendor"))
-        rows = list(filterset.qs.order_by("currency", "contract__reference"))
+        rows = list(filterset.qs.order_by("currency", "contract__reference", "month"))
     return {
         "form": form,
         "month": month,
+        "to": to,
         "statements": rows,
         "totals": exports.totals_by_currency(rows),
-        "query": _export_query(month, cleaned),
+        "query": _export_query(month, to, cleaned),
     }
 
 
-def _export_query(month, cleaned: dict) -> str:
-    params = {"month": month_label(month) if month else ""}
+def _export_query(month, to, cleaned: dict) -> str:
+    params = {"month": month_label(month) if month else "", "to": month_label(to) if to else ""}
     for name in ("vendor", "contract"):
         if cleaned.get(name):
             params[name] = str(cleaned[name].pk)
@@ -233,9 +258,12 @@ def report(request):
 @require_GET
 def report_export(request, fmt: str):
     data = report_data(request)
-    stem = f"penalty-report-{month_label(data['month']) if data['month'] else 'empty'}"
+    period = month_label(data["month"]) if data["month"] else "empty"
+    if data["to"]:
+        period += f"-to-{month_label(data['to'])}"
+    stem = f"penalty-report-{period}"
     if fmt == "xlsx":
-        return _download(exports.report_xlsx(data["statements"], data["month"]), f"{stem}.xlsx", exports.XLSX)
+        return _download(exports.report_xlsx(data["statements"]), f"{stem}.xlsx", exports.XLSX)
     if fmt == "csv":
         return _download(exports.report_csv(data["statements"]), f"{stem}.csv", exports.CSV)
     raise Http404

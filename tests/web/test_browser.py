@@ -5,6 +5,7 @@ No browser is downloaded: PLAYWRIGHT_CHROMIUM_EXECUTABLE (default /usr/bin/chrom
 set), where they fail. Screenshots of each page go to test-artifacts/browser/.
 """
 
+import datetime
 import io
 import os
 from pathlib import Path
@@ -88,6 +89,30 @@ def download(page, selector: str) -> bytes:
     with page.expect_download() as info:
         page.click(selector)
     return Path(info.value.path()).read_bytes()
+
+
+def test_procurement_reports_a_period_and_exports_it(page, live_server):
+    march = make_statement()
+    january = make_statement(contract=march.contract, month=datetime.date(2025, 1, 1))
+    sign_in(page, live_server, UserFactory(procurement=True))
+
+    page.goto(f"{live_server.url}/penalties/")
+    page.wait_for_selector("#report-table")
+    page.fill("#id_month", "2025-01")
+    page.fill("#id_to", "2025-03")
+    page.wait_for_function("document.querySelectorAll('#report-table tbody tr').length === 2")
+    table = page.inner_text("#report-table")
+    assert "January 2025" in table and "March 2025" in table
+    assert "Total EUR (2 statements)" in table
+    assert "2 statements from January 2025 to March 2025" in page.inner_text("#report-results")
+    assert "to=2025-03" in page.url  # the period is in the address, to share or bookmark
+    shot(page, "procurement-report-period")
+
+    workbook = load_workbook(io.BytesIO(download(page, "[data-testid=report-xlsx]")))
+    months = [
+        row[3] for row in workbook.active.iter_rows(min_row=2, values_only=True) if row[0] == march.contract.reference
+    ]
+    assert [month.date() for month in months] == [january.month, march.month]
 
 
 def test_procurement_reviews_approves_and_exports_a_statement(page, live_server):

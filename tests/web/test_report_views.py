@@ -138,3 +138,89 @@ def test_the_report_pages_its_rows_but_totals_and_exports_every_statement(client
     assert first.context["totals"][0].statements == 3
     assert "3 statements for March 2025" in page
     assert all(statement.contract.reference in export.content.decode() for statement in statements)
+
+
+# A period of several months -------------------------------------------------------------------------------
+
+
+def test_a_period_lists_each_months_statements_with_their_month_and_totals_per_currency(
+    client, procurement, statement, other_statement
+):
+    january = make_statement(contract=statement.contract, month=datetime.date(2025, 1, 1))
+    make_statement(contract=statement.contract, month=datetime.date(2024, 12, 1))  # before the period
+    make_statement(contract=statement.contract, month=datetime.date(2025, 4, 1))  # after it
+    client.force_login(procurement)
+
+    response = client.get(REPORT, {"month": "2025-01", "to": "2025-03"})
+
+    assert response.context["to"] == datetime.date(2025, 3, 1)
+    euro = [row for row in response.context["statements"] if row.currency == "EUR"]
+    assert euro == [january, statement]  # by contract, then month
+    assert set(response.context["statements"]) == {january, statement, other_statement}
+    totals = {total.currency: total for total in response.context["totals"]}
+    assert totals["EUR"].statements == 2
+    assert str(totals["EUR"].amounts["credits"]) == "3000.00"
+    assert str(totals["GBP"].amounts["credits"]) == "1500.00"
+    page = response.content.decode()
+    assert "3 statements from January 2025 to March 2025" in page
+    assert "Total EUR (2 statements)" in page
+    assert '<td class="text-nowrap">January 2025</td>' in page
+
+
+def test_a_period_ending_before_it_starts_is_refused_with_a_message(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.get(REPORT, {"month": "2025-03", "to": "2025-01"})
+
+    assert response.status_code == 200
+    assert response.context["statements"] == []
+    assert "The period cannot end before its first month." in response.content.decode()
+
+
+def test_a_bad_last_month_names_the_field(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.get(REPORT, {"month": "2025-03", "to": "soon"})
+
+    assert response.context["statements"] == []
+    assert "To (optional): Give the month as YYYY-MM." in response.content.decode()
+
+
+def test_a_period_of_one_month_is_that_months_report(client, procurement, statement):
+    client.force_login(procurement)
+
+    response = client.get(REPORT, {"month": "2025-03", "to": "2025-03"})
+
+    assert response.context["to"] is None
+    assert list(response.context["statements"]) == [statement]
+    assert "1 statement for March 2025" in response.content.decode()
+
+
+def test_a_vendor_users_period_holds_only_their_vendors_submitted_statements(client, statement, other_statement):
+    own_january = make_statement(contract=statement.contract, month=datetime.date(2025, 1, 1))
+    make_statement(contract=statement.contract, month=datetime.date(2025, 2, 1), status=StatementStatus.DRAFT)
+    make_statement(contract=other_statement.contract, month=datetime.date(2025, 1, 1))
+    client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
+
+    response = client.get(REPORT, {"month": "2025-01", "to": "2025-03"})
+    export = client.get(reverse("sla_tracker:report-export", args=["csv"]), {"month": "2025-01", "to": "2025-03"})
+
+    assert list(response.context["statements"]) == [own_january, statement]
+    assert other_statement.contract.reference not in response.content.decode()
+    assert other_statement.contract.reference not in export.content.decode()
+
+
+def test_the_exports_of_a_period_hold_its_months_and_name_it(client, procurement, statement):
+    january = make_statement(contract=statement.contract, month=datetime.date(2025, 1, 1))
+    client.force_login(procurement)
+
+    page = client.get(REPORT, {"month": "2025-01", "to": "2025-03"}).content.decode()
+    csv = client.get(reverse("sla_tracker:report-export", args=["csv"]), {"month": "2025-01", "to": "2025-03"})
+    xlsx = client.get(reverse("sla_tracker:report-export", args=["xlsx"]), {"month": "2025-01", "to": "2025-03"})
+
+    assert "?month=2025-01&amp;to=2025-03" in page  # the export links keep the period
+    assert csv["Content-Disposition"] == 'attachment; filename="penalty-report-2025-01-to-2025-03.csv"'
+    assert xlsx["Content-Disposition"] == 'attachment; filename="penalty-report-2025-01-to-2025-03.xlsx"'
+    rows = csv.content.decode("utf-8-sig").splitlines()
+    months = [row.split(",")[3] for row in rows[1:] if row.startswith(statement.contract.reference)]
+    assert months == [str(january.month), str(statement.month)]
