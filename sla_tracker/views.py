@@ -35,7 +35,7 @@ from accounts.choices import Role
 from accounts.roles import reviews_statements
 from accounts.scoping import restrict
 from contracts.models import Contract, Vendor
-from contracts.months import last_day_of_month, month_label, parse_month
+from contracts.months import last_day_of_month, month_label
 from sla_tracker import exports
 from sla_tracker.choices import (
     ApprovalStatus,
@@ -71,7 +71,7 @@ from sla_tracker.services import (
     submit_statement,
     waive_line,
 )
-from sla_tracker.views_exclusions import statement_action_warnings, statement_exclusions
+from sla_tracker.views_exclusions import optional_month, statement_action_warnings, statement_exclusions
 
 CHANGE_STATEMENTS = "sla_tracker.change_penaltystatement"
 REPORT_PAGE_SIZE = 100
@@ -173,10 +173,10 @@ class ReportFilterForm(forms.Form):
             ]
 
     def clean_month(self) -> datetime.date | None:
-        return _report_month(self.cleaned_data["month"])
+        return optional_month(self.cleaned_data["month"])
 
     def clean_to(self) -> datetime.date | None:
-        return _report_month(self.cleaned_data["to"])
+        return optional_month(self.cleaned_data["to"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -188,16 +188,6 @@ class ReportFilterForm(forms.Form):
         elif last == first:
             cleaned["to"] = None  # a period of one month is that month
         return cleaned
-
-
-def _report_month(value: str) -> datetime.date | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return parse_month(value)
-    except ValueError as exc:
-        raise ValidationError(_("Give the month as YYYY-MM.")) from exc
 
 
 def report_data(request) -> dict[str, Any]:

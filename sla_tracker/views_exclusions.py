@@ -148,13 +148,18 @@ class ExclusionFilterForm(forms.Form):
             del self.fields["status"]
 
     def clean_month(self) -> datetime.date | None:
-        value = self.cleaned_data["month"].strip()
-        if not value:
-            return None
-        try:
-            return parse_month(value)
-        except ValueError as exc:
-            raise ValidationError(_("Give the month as YYYY-MM.")) from exc
+        return optional_month(self.cleaned_data["month"])
+
+
+def optional_month(value: str) -> datetime.date | None:
+    """A month field's "YYYY-MM" as the month's first day (None when empty), or an error saying how to write it."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return parse_month(value)
+    except ValueError as exc:
+        raise ValidationError(_("Give the month as YYYY-MM.")) from exc
 
 
 def filtered_exclusions(user, cleaned: dict) -> QuerySet[Exclusion]:
