@@ -149,8 +149,10 @@ def _by_contract(queryset: QuerySet, user) -> QuerySet:
 # What a vendor's own users see within their vendor's contracts: statements once submitted (a draft
 # is internal), exclusions once approved (a proposal is the customer's deliberation), findings
 # addressed to the vendor, and the committees they sit on; no refused close (the customer's own
-# operations: procurement and the contract's owner act on it).
+# operations: procurement and the contract's owner act on it) and no audit record (the customer's
+# planning, costs and overrides: the vendor learns of an audit by its notice and answers its findings).
 _VENDOR_USER_ROWS: dict[str, Q] = {
+    "audits.Audit": Q(pk__in=[]),
     "sla_tracker.CloseRefusal": Q(pk__in=[]),
     "sla_tracker.Exclusion": Q(status=ApprovalStatus.APPROVED),
     "sla_tracker.PenaltyStatement": ~Q(status=StatementStatus.DRAFT),

@@ -15,7 +15,15 @@ from audits.models import Finding
 from contracts.dates import add_months
 from contracts.models import Contract
 from contracts.selectors import with_next_notice_deadline
-from governance.choices import ActionStatus, AttendanceStatus, Cadence, MeetingStatus, MemberRole, Side
+from governance.choices import (
+    ActionStatus,
+    AttendanceStatus,
+    Cadence,
+    MeetingStatus,
+    MemberRole,
+    MinutesStatus,
+    Side,
+)
 from governance.models import ActionItem, Attendance, Committee, CommitteeMember, Meeting
 from sla_tracker.choices import DisputeStatus
 from sla_tracker.explanations import readable
@@ -71,6 +79,12 @@ def attendance_meeting(meeting: Meeting) -> Meeting:
     """The meeting whose attendance counts for ``meeting``: a correction of approved minutes is decided
     by the members present at the meeting it corrects."""
     return meeting.corrects if meeting.corrects_id else meeting
+
+
+def minutes_withheld(user, meeting: Meeting) -> bool:
+    """Whether ``meeting``'s minutes are kept from ``user``: a vendor's users read them once circulated for
+    approval (a draft is the customer's working text), wherever they are shown (page, pack, API)."""
+    return user.is_vendor_user and meeting.minutes_status == MinutesStatus.DRAFT
 
 
 def meeting_quorum(meeting: Meeting) -> bool | None:

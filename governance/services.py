@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from governance.choices import (
@@ -40,9 +41,27 @@ def _save(instance, *, actor, reason: str) -> None:
     instance.save()
 
 
+# How far ahead a meeting is planned (a committee's calendar; a date beyond is a typing error, and would have
+# its dashboard review every month up to it).
+MEETING_PLANNING_YEARS = 3
+
+
+def _require_within_planning_horizon(scheduled_for: datetime.datetime) -> None:
+    horizon = timezone.now() + datetime.timedelta(days=365 * MEETING_PLANNING_YEARS)
+    if scheduled_for > horizon:
+        raise ValidationError(
+            {
+                "scheduled_for": _("A meeting is planned at most %(years)s years ahead, by %(day)s.")
+                % {"years": MEETING_PLANNING_YEARS, "day": date_format(timezone.localdate(horizon))}
+            }
+        )
+
+
 @transaction.atomic
 def plan_meeting(*, committee, scheduled_for: datetime.datetime, location: str = "", actor) -> Meeting:
-    """A new planned meeting of ``committee`` (one per committee and time; ValidationError otherwise)."""
+    """A new planned meeting of ``committee`` (one per committee and time, within the planning horizon;
+    ValidationError otherwise)."""
+    _require_within_planning_horizon(scheduled_for)
     meeting = Meeting(committee=committee, scheduled_for=scheduled_for, location=location.strip())
     _save(meeting, actor=actor, reason="Planned")
     return meeting
@@ -73,6 +92,7 @@ def update_meeting(
             raise ValidationError(
                 {"scheduled_for": _("A held or cancelled meeting keeps its date; only a planned one is rescheduled.")}
             )
+        _require_within_planning_horizon(scheduled_for)
         meeting.scheduled_for = scheduled_for
         changes.append("Rescheduled")
     if committee is not None and committee.pk != meeting.committee_id:
@@ -123,8 +143,22 @@ def update_committee(*, committee: Committee, actor, reason: str = "", **changes
 # (items are often added or reordered at the meeting itself); a cancelled meeting has none to change.
 
 
+def _refuse_if_correction(meeting: Meeting, *, field: str) -> None:
+    """A correction record carries corrected minutes only: decisions, agenda and actions are the meeting's."""
+    if meeting.corrects_id:
+        raise ValidationError(
+            {
+                field: _(
+                    "This record corrects the minutes of an approved meeting: it carries the corrected minutes "
+                    "only. Record decisions, agenda items and actions in a meeting."
+                )
+            }
+        )
+
+
 def _meeting_with_open_agenda(meeting: Meeting) -> Meeting:
     meeting = _locked_meeting(meeting)
+    _refuse_if_correction(meeting, field="meeting")
     if meeting.status == MeetingStatus.CANCELLED:
         raise ValidationError(_("The meeting was cancelled: its agenda is closed."))
     if meeting.minutes_status == MinutesStatus.APPROVED:
@@ -402,8 +436,16 @@ def record_minutes_correction(*, meeting: Meeting, minutes: str, actor) -> Meeti
     """Correct approved minutes: a new meeting record (held now, minutes in draft) pointing to the
     approved one, which stays as it was. Corrections do not count as meetings for cadence."""
     meeting = _locked_meeting(meeting)
+    if meeting.corrects_id:
+        raise ValidationError(_("This record is a correction: correct the minutes of the meeting it corrects."))
     if meeting.minutes_status != MinutesStatus.APPROVED:
         raise ValidationError(_("Only approved minutes need a correction; edit these minutes instead."))
+    pending = meeting.corrections.exclude(minutes_status=MinutesStatus.APPROVED).order_by("pk").first()
+    if pending is not None:
+        raise ValidationError(
+            _("A correction of these minutes, recorded on %(day)s, is not approved yet: edit it instead.")
+            % {"day": date_format(timezone.localtime(pending.scheduled_for), "SHORT_DATE_FORMAT")}
+        )
     correction = Meeting(
         committee=meeting.committee,
         scheduled_for=timezone.now(),
@@ -442,6 +484,7 @@ def record_decision(*, meeting: Meeting, text: str, actor) -> Decision:
     attendance recorded: see governance.selectors.quorum_is_met). Approved minutes are final: no
     decision is added to them."""
     meeting = _locked_meeting(meeting)
+    _refuse_if_correction(meeting, field="meeting")
     _refuse_if_approved(meeting)
     _require_taken_place(meeting, field="meeting")
     quorum = meeting_quorum(meeting)
@@ -491,6 +534,7 @@ def create_action_item(
         meeting = decision.meeting
     if meeting is not None:
         meeting = _locked_meeting(meeting)
+        _refuse_if_correction(meeting, field="meeting")
         if meeting.minutes_status == MinutesStatus.APPROVED:
             raise ValidationError(
                 {"meeting": _("The minutes of this meeting are approved; record a correction instead.")}

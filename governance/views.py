@@ -32,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scoping import restrict
 from audits.choices import Severity
 from audits.models import Finding
+from config.admin import show_refusal
 from contracts.dates import add_months
 from contracts.models import Contract
 from contracts.selectors import with_next_notice_deadline
@@ -62,6 +63,7 @@ from governance.selectors import (
     is_overdue,
     meeting_contracts,
     meeting_day,
+    minutes_withheld,
     open_findings_as_of,
     previous_held_meeting,
     quorum_is_met,
@@ -193,8 +195,7 @@ def committee_detail(request, pk: int):
             try:
                 meeting = plan_meeting(committee=committee, actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+                show_refusal(form, error)
             else:
                 messages.success(request, _("The meeting was planned."))
                 return redirect("governance:meeting", pk=meeting.pk)
@@ -217,16 +218,21 @@ def committee_detail(request, pk: int):
 # A meeting's dashboard --------------------------------------------------------------------------------
 
 
+# The most months a meeting's scorecard shows: after a long lapse, the last two years.
+SCORECARD_MONTHS_MAX = 24
+
+
 def scorecard_months(meeting: Meeting, previous: Meeting | None) -> list[datetime.date]:
     """The months the meeting reviews: from the previous held meeting's month up to the month before
-    this meeting (as the proposed agenda does); without a previous meeting, one cadence interval back."""
+    this meeting (as the proposed agenda does), at most SCORECARD_MONTHS_MAX; without a previous meeting,
+    one cadence interval back."""
     end = meeting_day(meeting.scheduled_for).replace(day=1)
     if previous is not None:
         start = meeting_day(previous.scheduled_for).replace(day=1)
     else:
         months, _days = CADENCE_INTERVALS[meeting.committee.cadence]
         start = add_months(end, -max(months, 1))
-    start = min(start, add_months(end, -1))
+    start = max(min(start, add_months(end, -1)), add_months(end, -SCORECARD_MONTHS_MAX))
     months_list = []
     month = start
     while month < end:
@@ -388,18 +394,31 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
         "quorum_met": quorum_met,
         # Present vendor contacts who do not sign in, whose vote those who keep the record enter.
         "contact_voters": [member for member in present if member.contact_id and member.pk not in voted],
-        "minutes_html": render_minutes(meeting.minutes),
+        "minutes_html": "" if minutes_withheld(user, meeting) else render_minutes(meeting.minutes),
+        "minutes_withheld": minutes_withheld(user, meeting),
         "decisions": list(
             restrict(Decision.objects.filter(meeting=meeting), user).select_related("created_by").order_by("number")
         ),
         "meeting_actions": meeting_actions,
-        "corrections": list(visible_meetings(user).filter(corrects=meeting).order_by("scheduled_for")),
+        **_corrections(user, meeting),
         "minutes_approvals": minutes_approvals,
         "members": members,
         "today": today,
         "as_of": as_of,
         "horizon_days": NOTICE_DEADLINE_HORIZON_DAYS,
         "cancel_reason_max": CANCEL_REASON_MAX,
+    }
+
+
+def _corrections(user, meeting: Meeting) -> dict[str, Any]:
+    """The corrections of ``meeting``'s approved minutes, oldest first: the last approved one holds the
+    current text (which a new correction starts from); one not approved yet is edited, not doubled."""
+    corrections = list(visible_meetings(user).filter(corrects=meeting).order_by("scheduled_for", "pk"))
+    approved = [item for item in corrections if item.minutes_status == MinutesStatus.APPROVED]
+    return {
+        "corrections": corrections,
+        "current_correction": approved[-1] if approved else None,
+        "pending_correction": next((item for item in corrections if item not in approved), None),
     }
 
 
@@ -524,7 +543,10 @@ def _forms(details: dict[str, Any], data=None, *, posted: str = "") -> dict[str,
     meeting = details["meeting"]
     return {
         "minutes_form": MinutesForm(data if posted == "minutes" else None, initial={"minutes": meeting.minutes}),
-        "correction_form": MinutesForm(data if posted == "correction" else None, initial={"minutes": meeting.minutes}),
+        "correction_form": MinutesForm(
+            data if posted == "correction" else None,
+            initial={"minutes": (details["current_correction"] or meeting).minutes},
+        ),
         "decision_form": DecisionForm(data if posted == "decision" else None),
         "agenda_form": AgendaItemForm(data if posted == "agenda-item" else None),
         "action_form": ActionItemForm(

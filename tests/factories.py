@@ -17,6 +17,7 @@ import hashlib
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.choices import Role
@@ -627,6 +628,10 @@ class CommitteeMemberFactory(DjangoModelFactory):
     contact = None
     side = Side.CLIENT
     role = MemberRole.MEMBER
+
+
+# A year whose dates are in the future and within a meeting's planning horizon (governance.services).
+NEXT_YEAR = timezone.now().year + 1
 
 
 class MeetingFactory(DjangoModelFactory):

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from config.api import ServiceInputSerializer, ValidatedModelSerializer
 from governance.choices import AttendanceStatus, MinutesStatus
 from governance.models import ActionItem, Committee, Decision, Meeting
-from governance.selectors import set_compliance
+from governance.selectors import minutes_withheld, set_compliance
 from governance.services import CANCEL_REASON_MAX
 
 
@@ -131,6 +131,13 @@ class MeetingSerializer(ValidatedModelSerializer):
             "minutes_approval_method",
             "corrects",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and minutes_withheld(request.user, instance):
+            data["minutes"] = ""  # a vendor's users read the minutes once circulated, as on the meeting's page
+        return data
 
     def validate(self, attrs):
         """A meeting whose minutes are approved is final, as in the back office: a correction is a new record."""

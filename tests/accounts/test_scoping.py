@@ -115,7 +115,7 @@ def test_a_vendor_user_sees_every_row_of_their_vendor_and_none_of_the_other(two_
     for label, obj in mine.items():
         if label == "sla_tracker.Exclusion":  # a proposal: seen once approved (below)
             continue
-        if label == "sla_tracker.CloseRefusal":  # the customer's own operations: never seen (below)
+        if label in ("sla_tracker.CloseRefusal", "audits.Audit"):  # the customer's own operations: never seen (below)
             continue
         assert can_see(user, obj), f"{label} of the user's own vendor is hidden"
     for label, obj in theirs.items():
@@ -258,3 +258,19 @@ def test_a_vendor_user_sees_no_refused_close_and_the_other_roles_those_of_their_
     for user in scoped:
         assert can_see(user, mine["sla_tracker.CloseRefusal"]), user.role
         assert not can_see(user, theirs["sla_tracker.CloseRefusal"]), user.role
+
+
+def test_a_vendor_user_sees_no_audit_record_but_the_findings_addressed_to_their_vendor(two_vendors):
+    mine, theirs = two_vendors
+    user = vendor_user_of(mine)
+
+    # The audit record holds the customer's planning, costs and overrides; its vendor learns of it by its notice.
+    assert not can_see(user, mine["audits.Audit"])
+    assert can_see(user, mine["audits.Finding"])  # addressed to the vendor
+    assert (
+        can_see(f.UserFactory(role=Role.AUDITOR), mine["audits.Audit"]) is False
+    )  # not one of the auditor's contracts
+    auditor = f.UserFactory(role=Role.AUDITOR)
+    mine["contracts.Contract"].auditors.add(auditor)
+    assert can_see(auditor, mine["audits.Audit"])
+    assert not can_see(auditor, theirs["audits.Audit"])

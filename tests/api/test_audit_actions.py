@@ -328,7 +328,10 @@ def test_a_vendor_user_still_records_no_finding_and_moves_no_audit(worlds, vendo
 
     assert vendor_user.post("/api/v1/findings/", _finding(audit), format="json").status_code == 403
     assert vendor_user.patch(f"/api/v1/findings/{finding.pk}/", {"title": "Ours"}, format="json").status_code == 403
-    assert vendor_user.post(f"/api/v1/audits/{audit.pk}/report/", {"report_date": "2025-06-20"}).status_code == 403
+    # The audit record is the customer's: not even found by a vendor user (the web's audit pages are closed to them).
+    assert vendor_user.post(f"/api/v1/audits/{audit.pk}/report/", {"report_date": "2025-06-20"}).status_code == 404
+    assert vendor_user.get(f"/api/v1/audits/{audit.pk}/").status_code == 404
+    assert vendor_user.get("/api/v1/audits/").json()["results"] == []
 
 
 @pytest.mark.parametrize("action", ["plan-remediation", "remediate"])

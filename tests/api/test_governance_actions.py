@@ -47,7 +47,11 @@ def _errors(response) -> list[str]:
 
 
 def test_a_posted_meeting_is_planned_as_on_the_committee_page(meeting, member, users):
-    body = {"committee": meeting.committee_id, "scheduled_for": "2099-03-02T10:00:00Z", "location": "  Lille  "}
+    body = {
+        "committee": meeting.committee_id,
+        "scheduled_for": f"{f.NEXT_YEAR}-03-02T10:00:00Z",
+        "location": "  Lille  ",
+    }
 
     created = member.post("/api/v1/meetings/", body, format="json")
     again = member.post("/api/v1/meetings/", body, format="json")
@@ -223,7 +227,7 @@ def _writes(world, meeting) -> dict[str, tuple[str, str, dict]]:
         "plan meeting": (
             "post",
             "/api/v1/meetings/",
-            {"committee": meeting.committee_id, "scheduled_for": "2099-03-02T10:00:00Z", "location": "Lille"},
+            {"committee": meeting.committee_id, "scheduled_for": f"{f.NEXT_YEAR}-03-02T10:00:00Z", "location": "Lille"},
         ),
         "edit minutes": ("post", f"/api/v1/meetings/{meeting.pk}/minutes/", {"minutes": waived}),
         "circulate": ("post", f"/api/v1/meetings/{meeting.pk}/circulate/", {}),
@@ -464,8 +468,15 @@ def _both_ways(world, meeting) -> dict[str, tuple[tuple[str, dict], tuple[str, s
 
     return {
         "plan meeting": (
-            (reverse("governance:committee", args=[meeting.committee_id]), {"scheduled_for": "2099-03-02T10:00"}),
-            ("post", "/api/v1/meetings/", {"committee": meeting.committee_id, "scheduled_for": "2099-04-02T10:00Z"}),
+            (
+                reverse("governance:committee", args=[meeting.committee_id]),
+                {"scheduled_for": f"{f.NEXT_YEAR}-03-02T10:00"},
+            ),
+            (
+                "post",
+                "/api/v1/meetings/",
+                {"committee": meeting.committee_id, "scheduled_for": f"{f.NEXT_YEAR}-04-02T10:00Z"},
+            ),
         ),
         "vote": ((page("vote"), {}), ("post", f"/api/v1/meetings/{meeting.pk}/vote-minutes/", {})),
         "edit minutes": (

@@ -17,6 +17,7 @@ from governance.models import CommitteeMember, Meeting
 from sla_tracker.models import KpiCounter
 from tests.api.conftest import ROLES
 from tests.api.endpoints import ENDPOINTS, detail_url, list_url
+from tests.factories import NEXT_YEAR
 from tests.governance.helpers import held_with_quorum
 
 pytestmark = pytest.mark.django_db
@@ -34,8 +35,8 @@ def row(world: dict, endpoint):
 def visible(role: str, endpoint, whose: str) -> bool:
     if role == Role.VENDOR_USER and endpoint.label == "sla_tracker.Exclusion":
         return False  # the worlds' exclusion is a proposal: the customer's deliberation until approved
-    if role == Role.VENDOR_USER and endpoint.label == "sla_tracker.CloseRefusal":
-        return False  # a refused close is the customer's own operations: never shown to the vendor
+    if role == Role.VENDOR_USER and endpoint.label in ("sla_tracker.CloseRefusal", "audits.Audit"):
+        return False  # a refused close, an audit record: the customer's own operations, never shown to the vendor
     return endpoint.shared or whose == "own" or role in SEES_BOTH_VENDORS
 
 
@@ -178,7 +179,11 @@ def _incident(world):
 
 
 def _meeting(world):
-    return {"committee": world["governance.Committee"].pk, "scheduled_for": "2099-03-02T10:00:00Z", "location": "Lille"}
+    return {
+        "committee": world["governance.Committee"].pk,
+        "scheduled_for": f"{NEXT_YEAR}-03-02T10:00:00Z",
+        "location": "Lille",
+    }
 
 
 def _decision(world):

@@ -10,6 +10,7 @@ from accounts.choices import Role
 from governance.choices import AttendanceStatus, Cadence, MeetingStatus, MinutesStatus
 from governance.models import ActionItem, AgendaItem, Committee
 from tests.factories import (
+    NEXT_YEAR,
     ActionItemFactory,
     AgendaItemFactory,
     AttendanceFactory,
@@ -64,7 +65,7 @@ def test_a_planned_meeting_is_rescheduled_through_the_api(member):
     )
 
     response = api(member.user).patch(
-        f"/api/v1/meetings/{meeting.pk}/", {"scheduled_for": "2099-03-17T10:00:00Z"}, format="json"
+        f"/api/v1/meetings/{meeting.pk}/", {"scheduled_for": f"{NEXT_YEAR}-03-17T10:00:00Z"}, format="json"
     )
 
     assert response.status_code == 200, response.content

@@ -13,6 +13,7 @@ from governance.choices import AttendanceStatus, Cadence, MeetingStatus, Minutes
 from governance.models import ActionItem, Committee, Decision, Meeting
 from governance.selectors import agenda_situation, committees_with_compliance
 from tests.factories import (
+    NEXT_YEAR,
     AttendanceFactory,
     CommitteeFactory,
     CommitteeMemberFactory,
@@ -202,10 +203,10 @@ def test_a_planned_meeting_is_rescheduled_with_its_history():
     meeting = MeetingFactory(scheduled_for=at(D(2099, 3, 10)))
     user = UserFactory()
 
-    services.update_meeting(meeting=meeting, scheduled_for=at(D(2099, 3, 17)), location="Lille", actor=user)
+    services.update_meeting(meeting=meeting, scheduled_for=at(D(NEXT_YEAR, 3, 17)), location="Lille", actor=user)
 
     meeting.refresh_from_db()
-    assert (meeting.scheduled_for, meeting.location) == (at(D(2099, 3, 17)), "Lille")
+    assert (meeting.scheduled_for, meeting.location) == (at(D(NEXT_YEAR, 3, 17)), "Lille")
     record = meeting.history.latest()
     assert (record.history_user, record.history_change_reason) == (user, "Rescheduled; Location changed")
 
