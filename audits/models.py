@@ -21,7 +21,7 @@ from audits.choices import (
     Severity,
 )
 from contracts.choices import Currency
-from contracts.models import Contract, VendorContact
+from contracts.models import Contract, KeptWhereCreated, VendorContact
 
 
 def local_today() -> datetime.date:
@@ -29,8 +29,11 @@ def local_today() -> datetime.date:
     return timezone.localdate()
 
 
-class AuditRight(models.Model):
+class AuditRight(KeptWhereCreated, models.Model):
     """The audit clause of a contract: how often, with how much notice, by whom, at whose cost."""
+
+    fixed_once_created = ("contract",)
+    moved_message = _("An audit clause stays with its contract: record it in the other contract.")
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="audit_rights")
     clause_reference = models.CharField(_("clause"), max_length=120)

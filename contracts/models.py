@@ -35,6 +35,27 @@ COUNTRY_CODE = RegexValidator(r"^[A-Z]{2}\Z", _("Give the country's ISO 3166 cod
 INTERNAL_USERS = {"vendor__isnull": True}
 
 
+class KeptWhereCreated:
+    """A row the contract's records stand on keeps its parent (and key) once created: moved elsewhere, the
+    statements, terms and history that cite it would tell another story. Another row is created instead.
+    A model lists those fields in ``fixed_once_created`` and says why in ``moved_message``."""
+
+    fixed_once_created: tuple[str, ...] = ()
+    moved_message = ""
+
+    def clean(self) -> None:
+        super().clean()
+        if self.pk is None or self._state.adding:
+            return
+        attnames = {name: self._meta.get_field(name).attname for name in self.fixed_once_created}
+        stored = type(self)._default_manager.filter(pk=self.pk).values(*attnames.values()).first()
+        if stored is None:
+            return
+        moved = [name for name, attname in attnames.items() if getattr(self, attname) != stored[attname]]
+        if moved:
+            raise ValidationError({name: [self.moved_message] for name in moved})
+
+
 class Vendor(models.Model):
     """A BPO provider the company outsources customer contact to."""
 
@@ -266,12 +287,15 @@ class Contract(models.Model):
         )
 
 
-class ContractScope(models.Model):
+class ContractScope(KeptWhereCreated, models.Model):
     """One channel the contract outsources, with its languages and coverage hours.
 
     A hybrid model outsources only some channels, or only evenings and weekends: each outsourced
     channel is one row; KPI counters of channels without a row are out of scope.
     """
+
+    fixed_once_created = ("contract",)
+    moved_message = _("A scope stays with its contract: record it in the other contract.")
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="scopes")
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
@@ -324,8 +348,11 @@ class ContractScope(models.Model):
             raise ValidationError({"site": _("This site is not one of the contract's vendor's sites.")})
 
 
-class MonthlyCharge(models.Model):
+class MonthlyCharge(KeptWhereCreated, models.Model):
     """The charges invoiced for one month: the base of percentage credits and caps."""
+
+    fixed_once_created = ("contract", "month")
+    moved_message = _("A month's charges keep their contract and month: correct their amount, or record that month's.")
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="charges")
     month = models.DateField(_("month"), help_text=_("First day of the month."))
@@ -364,11 +391,12 @@ class MonthlyCharge(models.Model):
         contract = self.contract
         if self.currency and self.currency != contract.currency:
             raise ValidationError({"currency": _("Charges are in the contract's currency (%s).") % contract.currency})
-        if self.month and not first_of_month(contract.start_date) <= self.month <= first_of_month(contract.end_date):
+        last_day = contract.last_day_of_service
+        if self.month and not first_of_month(contract.start_date) <= self.month <= first_of_month(last_day):
             raise ValidationError(
                 {
-                    "month": _("Charges are for a month of the contract's term (%(start)s to %(end)s).")
-                    % {"start": contract.start_date.isoformat(), "end": contract.end_date.isoformat()}
+                    "month": _("Charges are for a month the contract serves (%(start)s to %(end)s).")
+                    % {"start": contract.start_date.isoformat(), "end": last_day.isoformat()}
                 }
             )
         self._refuse_locked_months()
@@ -418,8 +446,11 @@ class MonthlyCharge(models.Model):
         ) % {"month": locked.month.strftime("%Y-%m"), "status": locked.get_status_display().lower()}
 
 
-class Amendment(models.Model):
+class Amendment(KeptWhereCreated, models.Model):
     """A signed change to the contract; new versions of terms refer to the amendment that made them."""
+
+    fixed_once_created = ("contract",)
+    moved_message = _("An amendment stays with its contract: record it in the other contract.")
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="amendments")
     number = models.PositiveIntegerField(_("number"), validators=[MaxValueValidator(9999)])
@@ -460,6 +491,28 @@ class Amendment(models.Model):
                     % {"start": self.contract.start_date.isoformat(), "end": self.contract.end_date.isoformat()}
                 }
             )
+        if self.pk is not None and self.effective_from:
+            earliest = self.terms_versions_from()
+            if earliest is not None and earliest < first_of_month(self.effective_from):
+                raise ValidationError(
+                    {
+                        "effective_from": _(
+                            "Terms made by this amendment apply from %(month)s: it takes effect in that month at the "
+                            "latest."
+                        )
+                        % {"month": earliest.strftime("%Y-%m")}
+                    }
+                )
+
+    def terms_versions_from(self) -> datetime.date | None:
+        """The first month of the terms (service-level versions, penalty regimes) that cite this amendment."""
+        from sla_tracker.models import PenaltyRegime, ServiceLevelVersion
+
+        months = [
+            model.objects.filter(amendment_id=self.pk).aggregate(first=models.Min("valid_from"))["first"]
+            for model in (ServiceLevelVersion, PenaltyRegime)
+        ]
+        return min((month for month in months if month is not None), default=None)
 
 
 class RenewalDecision(models.Model):

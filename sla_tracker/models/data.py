@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from contracts.choices import Channel
-from contracts.models import Contract
+from contracts.models import Contract, KeptWhereCreated
 from contracts.months import first_of_month
 from sla_tracker.choices import (
     ApprovalStatus,
@@ -294,8 +294,11 @@ def validate_service_levels_of(contract: Contract | None, service_levels, *, fie
         )
 
 
-class Exclusion(models.Model):
+class Exclusion(KeptWhereCreated, models.Model):
     """Approved excused days: their numerator and denominator leave the named service levels' month."""
+
+    fixed_once_created = ("contract",)
+    moved_message = _("An exclusion stays with its contract: propose one for the other contract.")
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="exclusions")
     start_date = models.DateField(_("from"))
@@ -346,12 +349,15 @@ class Exclusion(models.Model):
         return f"{self.contract.reference} {self.start_date}–{self.end_date}: {self.get_reason_display()}"
 
 
-class Incident(models.Model):
+class Incident(KeptWhereCreated, models.Model):
     """One incident (root cause) that caused defaults on several service levels in a month.
 
     Under a single-incident clause only one of them is credited: the customer's selection, or the
     highest credit while none is selected.
     """
+
+    fixed_once_created = ("contract",)
+    moved_message = _("An incident stays with its contract: record one for the other contract.")
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="incidents")
     title = models.CharField(_("title"), max_length=200)

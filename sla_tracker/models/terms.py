@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from contracts.models import Amendment, Contract
+from contracts.models import Amendment, Contract, KeptWhereCreated
 from contracts.months import add_months, first_of_month, month_label
 from sla_tracker.choices import (
     CreditType,
@@ -210,7 +210,8 @@ class TermsRow(models.Model):
 
 
 def contract_term_errors(contract: Contract, valid_from: datetime.date | None, amendment: Amendment | None) -> dict:
-    """Terms start within the contract's term, and refer to one of its own amendments."""
+    """Terms start within the contract's term, and refer to one of its own amendments, from the month it takes
+    effect."""
     errors: dict[str, list] = {}
     if valid_from is not None and not first_of_month(contract.start_date) <= valid_from <= contract.end_date:
         _add_error(
@@ -225,6 +226,17 @@ def contract_term_errors(contract: Contract, valid_from: datetime.date | None, a
             "amendment",
             _("Amendment %(number)s belongs to %(other)s: choose an amendment of %(contract)s.")
             % {"number": amendment.number, "other": amendment.contract.reference, "contract": contract.reference},
+        )
+    elif amendment is not None and valid_from is not None and valid_from < first_of_month(amendment.effective_from):
+        _add_error(
+            errors,
+            "valid_from",
+            _("Amendment %(number)s takes effect on %(day)s: the terms it makes apply from %(month)s on.")
+            % {
+                "number": amendment.number,
+                "day": amendment.effective_from.isoformat(),
+                "month": month_label(amendment.effective_from),
+            },
         )
     return errors
 
@@ -247,8 +259,11 @@ class MonthStartMixin(TermsRow):
             raise ValidationError({"valid_from": _("Use the first day of the month.")})
 
 
-class PenaltyRegime(MonthStartMixin):
+class PenaltyRegime(KeptWhereCreated, MonthStartMixin):
     """The contract-level credit terms: at-risk amount, allocation pool, annual cap, contract year."""
+
+    fixed_once_created = ("contract",)
+    moved_message = _("Credit terms stay with their contract: record them in the other contract.")
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="penalty_regimes")
     amendment = models.ForeignKey(
@@ -325,11 +340,14 @@ class PenaltyRegime(MonthStartMixin):
         return self.contract_id, first_of_month(self.valid_from)
 
 
-class TerminationTrigger(models.Model):
+class TerminationTrigger(KeptWhereCreated, models.Model):
     """A chronic-failure clause: when it holds, the customer's termination right is available.
 
     The tracker only reports the right (from which month, with evidence); it never acts on it.
     """
+
+    fixed_once_created = ("contract",)
+    moved_message = _("A termination trigger stays with its contract: record it in the other contract.")
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="termination_triggers")
     trigger_type = models.CharField(_("type"), max_length=30, choices=TerminationTriggerType.choices)
@@ -374,8 +392,13 @@ counter_code_validator = RegexValidator(
 )
 
 
-class ServiceLevel(models.Model):
+class ServiceLevel(KeptWhereCreated, models.Model):
     """A service level of a contract (its identity); its terms live in versions."""
+
+    fixed_once_created = ("contract",)
+    moved_message = _(
+        "A service level stays with its contract, whose statements cite it: create it in the other contract."
+    )
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="service_levels")
     code = models.CharField(_("code"), max_length=20, help_text=_("As in the contract, e.g. CSL-1."))
@@ -419,12 +442,17 @@ class ServiceLevel(models.Model):
             )
 
 
-class ServiceLevelVersion(MonthStartMixin):
+class ServiceLevelVersion(KeptWhereCreated, MonthStartMixin):
     """The terms of a service level from one month on: formula, targets, credit terms.
 
     measured = scale × Σ numerator counters / Σ denominator counters over the month; a counter
     code with a leading "-" is subtracted (e.g. answered + abandoned − short_abandoned).
     """
+
+    fixed_once_created = ("service_level",)
+    moved_message = _(
+        "Terms stay with their service level, whose statements cite them: create a version of the other service level."
+    )
 
     service_level = models.ForeignKey(ServiceLevel, on_delete=models.CASCADE, related_name="versions")
     amendment = models.ForeignKey(
