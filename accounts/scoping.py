@@ -64,7 +64,8 @@ COMMITTEE_PATHS: dict[str, str] = {
     "governance.MinutesApproval": "meeting__committee",
 }
 
-# Vendors are visible with any of their contracts (to everyone who sees all contracts: all vendors).
+# Vendors are visible with any of their contracts (to everyone who sees all contracts: all vendors); to
+# vendor managers, who register contracts, also while they have none (a vendor just registered).
 VENDOR_PATHS: dict[str, str] = {
     "contracts.Vendor": "",
     "contracts.VendorSite": "vendor",
@@ -131,8 +132,15 @@ def _by_contract(queryset: QuerySet, user) -> QuerySet:
     if label in VENDOR_PATHS:
         if sees_everything(user):
             return queryset
+        vendors = contracts.values("vendor")
+        if user.role == Role.VENDOR_MANAGER:
+            vendors = (
+                apps.get_model("contracts", "Vendor")
+                .objects.filter(Q(pk__in=vendors) | Q(contracts__isnull=True))
+                .values("pk")
+            )
         path = VENDOR_PATHS[label]
-        return queryset.filter(**{f"{path}__in" if path else "pk__in": contracts.values("vendor")})
+        return queryset.filter(**{f"{path}__in" if path else "pk__in": vendors})
     if label in COMMITTEE_PATHS:
         committee = _prefix(COMMITTEE_PATHS[label])
         return queryset.filter(

@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import ScopedAdminMixin
 from audits import permissions, services
+from audits.choices import AuditStatus, FindingStatus
 from audits.models import Audit, AuditRight, Finding
 from config.admin import ReadOnlyInline, ServiceAdminMixin
 from contracts.admin import add_contract_inline
@@ -80,6 +81,10 @@ class AuditAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     add_fields = services.AUDIT_PLAN_INPUT_FIELDS
     service_fields = services.AUDIT_SERVICE_FIELDS
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        final = obj is not None and obj.status in (AuditStatus.CLOSED, AuditStatus.CANCELLED)
+        return not final and super().has_change_permission(request, obj)
+
     def create_with_service(self, request, data: dict) -> Audit:
         return services.plan_audit(**data, actor=request.user)
 
@@ -106,6 +111,10 @@ class FindingAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
             contacts = form_class.base_fields["vendor_contact"]
             contacts.queryset = contacts.queryset.filter(vendor_id=obj.audit.audit_right.contract.vendor_id)
         return form_class
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        settled = obj is not None and obj.status in FindingStatus.settled_values()
+        return not settled and super().has_change_permission(request, obj)
 
     def create_with_service(self, request, data: dict) -> Finding:
         return services.record_finding(**data, actor=request.user)

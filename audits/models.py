@@ -190,8 +190,22 @@ class Audit(models.Model):
         start, end = self.fieldwork_start, self.fieldwork_end
         if start is not None and end is not None and end < start:
             errors["fieldwork_end"] = _("Fieldwork cannot end before it starts.")
+        errors.update(self._final_record_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _final_record_errors(self) -> dict[str, str]:
+        """A closed or cancelled audit is final, whoever saves it (back office, API): each change is refused."""
+        if self.pk is None or self._state.adding:
+            return {}
+        fields = [field for field in self._meta.concrete_fields if not field.primary_key]
+        stored = Audit.objects.filter(pk=self.pk).values(*(field.attname for field in fields)).first()
+        if stored is None or stored["status"] not in (AuditStatus.CLOSED, AuditStatus.CANCELLED):
+            return {}
+        message = _("The audit is %(status)s: its record is final.") % {
+            "status": AuditStatus(stored["status"]).label.lower()
+        }
+        return {field.name: message for field in fields if getattr(self, field.attname) != stored[field.attname]}
 
     @property
     def contract(self) -> Contract:

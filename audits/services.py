@@ -236,7 +236,19 @@ def right_violations(
         )
     business = right.notice_unit == NoticeUnit.BUSINESS_DAYS
     given = days_of_notice(notice_date, fieldwork_start, business_days=business)
-    if given < right.notice:
+    if given < 0:
+        problems.setdefault(notice_field, []).append(
+            _(
+                "The fieldwork would start on %(start)s, before the notice of %(notice)s: the clause requires "
+                "%(required)s of notice."
+            )
+            % {
+                "start": formats.date_format(fieldwork_start, "SHORT_DATE_FORMAT"),
+                "notice": formats.date_format(notice_date, "SHORT_DATE_FORMAT"),
+                "required": _days(right.notice, business),
+            }
+        )
+    elif given < right.notice:
         problems.setdefault(notice_field, []).append(
             _("Notice of %(given)s is shorter than the %(required)s required.")
             % {"given": _days(given, business), "required": _days(right.notice, business)}
@@ -250,7 +262,10 @@ def right_violations(
     )
     if used >= right.audits_per_year:
         problems.setdefault("fieldwork_start", []).append(
-            _("%(used)s audit(s) already in the contract year %(first)s – %(last)s; the clause allows %(allowed)s.")
+            _(
+                "%(used)s audit(s) already planned or held in the contract year %(first)s – %(last)s; the clause "
+                "allows %(allowed)s."
+            )
             % {"used": used, "first": first, "last": last, "allowed": right.audits_per_year}
         )
     return problems

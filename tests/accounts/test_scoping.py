@@ -274,3 +274,21 @@ def test_a_vendor_user_sees_no_audit_record_but_the_findings_addressed_to_their_
     mine["contracts.Contract"].auditors.add(auditor)
     assert can_see(auditor, mine["audits.Audit"])
     assert not can_see(auditor, theirs["audits.Audit"])
+
+
+def test_a_vendor_manager_sees_a_vendor_they_just_registered_until_it_has_contracts_of_others():
+    from rest_framework.test import APIClient
+
+    manager = f.UserFactory(role=Role.VENDOR_MANAGER)
+    api = APIClient()
+    api.force_authenticate(manager)
+
+    created = api.post("/api/v1/vendors/", {"name": "Nova Contact", "country": "FR"}, format="json")
+    vendor_id = created.json()["id"]
+    seen = api.get(f"/api/v1/vendors/{vendor_id}/")
+    f.ContractFactory(vendor_id=vendor_id)  # another manager's contract with it: now out of this manager's scope
+    after = api.get(f"/api/v1/vendors/{vendor_id}/")
+
+    assert created.status_code == 201, created.content
+    assert seen.status_code == 200
+    assert after.status_code == 404

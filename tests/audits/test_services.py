@@ -61,6 +61,18 @@ def test_too_short_a_calendar_notice_is_refused_quoting_the_clause(auditor):
     assert messages[-1] == f"§ 21.1: “{right.clause_text}”"
 
 
+def test_fieldwork_before_the_notice_is_refused_as_such_not_as_a_negative_notice(auditor):
+    with pytest.raises(ValidationError) as refusal:
+        plan(AuditRightFactory(), auditor, start=D(2025, 4, 1), today=D(2025, 5, 2))
+
+    message = refusal.value.message_dict["fieldwork_start"][0]
+    assert message == (
+        "The fieldwork would start on 04/01/2025, before the notice of 05/02/2025: "
+        "the clause requires 30 calendar days of notice."
+    )
+    assert "-" not in message.split(":")[0]
+
+
 def test_notice_in_business_days_counts_monday_to_friday(auditor):
     right = AuditRightFactory(notice=10, notice_unit=NoticeUnit.BUSINESS_DAYS)
     # Fieldwork Monday 16 June 2025; notice on Monday 2 June gives 10 business days, Tuesday 3 June only 9.
@@ -126,7 +138,7 @@ def test_a_plan_is_refused_with_every_problem_at_once_each_under_its_field(audit
     assert errors["audit_type"] == ["The clause does not allow audits of this type (Security)."]
     assert errors["fieldwork_start"] == [
         "Notice of 10 calendar days is shorter than the 30 calendar days required.",
-        "1 audit(s) already in the contract year 2025-01-01 – 2025-12-31; the clause allows 1.",
+        "1 audit(s) already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1.",
     ]
     assert errors["audit_right"] == [f"§ 21.1: “{right.clause_text}”"]
     assert refusal.value.messages[-1] == f"§ 21.1: “{right.clause_text}”"  # the clause quoted last
@@ -141,7 +153,7 @@ def test_an_administrator_may_override_with_a_recorded_reason(admin, auditor):
     assert refusal.value.message_dict["override_reason"] == [
         "Only an administrator may allow an audit outside the contract's audit right."
     ]
-    assert "1 audit(s) already in the contract year" in refusal.value.message_dict["fieldwork_start"][0]
+    assert "1 audit(s) already planned or held in the contract year" in refusal.value.message_dict["fieldwork_start"][0]
 
     audit = plan(right, admin, reference="AUD-2", override_reason="Regulator's written demand of 2 May")
 
@@ -816,7 +828,7 @@ def test_rescheduling_into_a_full_contract_year_is_refused_unless_an_administrat
     with pytest.raises(ValidationError) as refusal:
         services.reschedule_audit(audit=audit, reason="Busy season", actor=auditor, override_reason="Please", **move)
     assert (
-        "1 audit(s) already in the contract year 2026-01-01 – 2026-12-31"
+        "1 audit(s) already planned or held in the contract year 2026-01-01 – 2026-12-31"
         in refusal.value.message_dict["fieldwork_start"][0]
     )
     assert refusal.value.message_dict["override_reason"] == [
