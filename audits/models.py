@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -212,6 +212,10 @@ class Audit(models.Model):
         return self.audit_right.contract
 
 
+# What a finding says, bounded (the audit report itself is a document of its own).
+FINDING_DESCRIPTION_MAX = 20_000
+
+
 class Finding(models.Model):
     """A deficiency found by an audit, followed until remediated and verified (or the risk accepted)."""
 
@@ -219,7 +223,9 @@ class Finding(models.Model):
     number = models.PositiveSmallIntegerField(_("number"))
     title = models.CharField(_("title"), max_length=250)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
-    description = models.TextField(_("description"))
+    description = models.TextField(
+        _("description"), max_length=FINDING_DESCRIPTION_MAX, validators=[MaxLengthValidator(FINDING_DESCRIPTION_MAX)]
+    )
     clause_breached = models.CharField(_("clause breached"), max_length=120, blank=True)
     discrepancy_pct = models.DecimalField(
         _("financial discrepancy (%)"),

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -272,12 +272,16 @@ class MinutesApproval(models.Model):
         return f"{self.meeting}: approved by {self.member}"
 
 
+# A decision is a resolution, not a report: its text is bounded (pasted documents go in the minutes).
+DECISION_MAX = 10_000
+
+
 class Decision(models.Model):
     """A decision recorded in a meeting."""
 
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="decisions")
     number = models.PositiveSmallIntegerField(_("number"))
-    text = models.TextField(_("decision"))
+    text = models.TextField(_("decision"), max_length=DECISION_MAX, validators=[MaxLengthValidator(DECISION_MAX)])
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 

@@ -160,7 +160,12 @@ def set_compliance(committee: Committee, *, today: datetime.date | None = None) 
     committee.lacked_quorum = committee.last_held_id is not None and not quorum_is_met(
         committee, client_present=committee.last_client_present, vendor_present=committee.last_vendor_present
     )
-    committee.is_compliant = not (committee.is_overdue or committee.lacked_quorum)
+    # Where the next planned meeting is known (committee pages), one planned after the due day is flagged now.
+    next_at = getattr(committee, "next_meeting_at", None)
+    committee.planned_late = (
+        not committee.is_overdue and next_at is not None and meeting_day(next_at) > committee.next_meeting_due
+    )
+    committee.is_compliant = not (committee.is_overdue or committee.lacked_quorum or committee.planned_late)
     return committee
 
 

@@ -39,6 +39,7 @@ from contracts.selectors import with_next_notice_deadline
 from governance.choices import ActionStatus, AttendanceStatus, MeetingStatus, MinutesStatus, Side
 from governance.minutes import render_minutes
 from governance.models import (
+    DECISION_MAX,
     ActionItem,
     AgendaItem,
     Attendance,
@@ -442,7 +443,11 @@ class AgendaItemForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    text = forms.CharField(label=_("Decision"), widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}))
+    text = forms.CharField(
+        label=_("Decision"),
+        max_length=DECISION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+    )
 
 
 class AttendanceForm(forms.Form):

@@ -177,3 +177,58 @@ def test_a_vendor_user_reads_the_minutes_once_circulated_in_the_api_too():
     customer.force_authenticate(UserFactory(is_superuser=True))
     Meeting.objects.filter(pk=meeting.pk).update(minutes_status=MinutesStatus.DRAFT)
     assert customer.get(f"/api/v1/meetings/{meeting.pk}/").json()["minutes"] == "Draft: credits to waive?"
+
+
+# Cadence ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days_after_due", "late"), [(-3, False), (20, True)])
+def test_a_next_meeting_planned_after_the_cadence_deadline_is_flagged(client, days_after_due, late):
+    from governance.choices import Cadence
+    from governance.selectors import next_meeting_due
+
+    member = CommitteeMemberFactory(committee__cadence=Cadence.MONTHLY)
+    committee = member.committee
+    last = timezone.localdate() - datetime.timedelta(days=10)
+    held_with_quorum(MeetingFactory(committee=committee, scheduled_for=at(last)))
+    due = next_meeting_due(Cadence.MONTHLY, last)
+    MeetingFactory(committee=committee, scheduled_for=at(due + datetime.timedelta(days=days_after_due)))
+    client.force_login(member.user)
+
+    listed = client.get(reverse("governance:list")).content.decode()
+    page = client.get(reverse("governance:committee", args=[committee.pk])).content.decode()
+
+    for html in (listed, page):
+        assert ('data-flag="planned-late"' in html) == late
+        assert ('data-flag="compliant"' in html) == (not late)
+
+
+# Bounded texts -------------------------------------------------------------------------------------------
+
+
+def test_a_decision_and_a_finding_say_what_they_say_within_bounds():
+    from audits import services as audit_services
+    from audits.choices import AuditStatus, Severity
+    from audits.models import FINDING_DESCRIPTION_MAX, Finding
+    from governance.models import DECISION_MAX, Decision
+    from tests.factories import AuditFactory
+
+    meeting = held_with_quorum(MeetingFactory(scheduled_for=at(datetime.date(2025, 3, 10))))
+    user = UserFactory()
+    services.record_decision(meeting=meeting, text="x" * DECISION_MAX, actor=user)
+    with pytest.raises(ValidationError) as too_long:
+        services.record_decision(meeting=meeting, text="x" * (DECISION_MAX + 1), actor=user)
+    audit = AuditFactory(status=AuditStatus.FIELDWORK)
+    with pytest.raises(ValidationError) as finding_too_long:
+        audit_services.record_finding(
+            audit=audit,
+            title="Records kept incompletely",
+            severity=Severity.LOW,
+            description="y" * (FINDING_DESCRIPTION_MAX + 1),
+            actor=UserFactory(auditor=True),
+        )
+
+    assert "text" in too_long.value.message_dict
+    assert Decision.objects.filter(meeting=meeting).count() == 1
+    assert "description" in finding_too_long.value.message_dict
+    assert not Finding.objects.filter(audit=audit).exists()

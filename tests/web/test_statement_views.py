@@ -769,3 +769,14 @@ def test_the_statement_links_to_the_months_daily_values_for_those_who_read_them(
     assert f'href="{grid}" data-testid="daily-values"' in read
     assert client.get(grid).status_code == 404
     assert 'data-testid="daily-values"' not in vendor
+
+
+def test_every_line_may_be_disputed_on_the_page_as_in_the_api(client, vendor_user, statement):
+    """A met line without credit still carries a measured value the history stands on (runs, earn-backs)."""
+    met = statement.lines.get(credit=0)
+    client.force_login(vendor_user)
+
+    page = client.get(detail(statement)).content.decode()
+
+    assert f'data-testid="dispute-{met.service_level.code}"' in page
+    assert reverse("sla_tracker:line-dispute", args=[met.pk]) in page
