@@ -43,14 +43,16 @@ def contracts_to_close(month: datetime.date) -> QuerySet[Contract]:
 
 def with_next_notice_deadline(contracts: Iterable[Contract], *, today: datetime.date | None = None) -> list[Contract]:
     """The contracts, each with ``next_renewal`` (a RenewalWindow or None): the next term end
-    to decide on, its notice deadline and internal decision date. Pure Python over the rows
-    given, so a list page adds no query. Contracts not running (draft, notice given, ended) get None.
+    to decide on, its notice deadline and internal decision date; and ``decision_overdue``: the internal
+    decision date has passed while notice may still be given. Pure Python over the rows given, so a list
+    page adds no query. Contracts not running (draft, notice given, ended) get None.
     """
     today = today or timezone.localdate()
     rows = list(contracts)
     for contract in rows:
         running = contract.status in RUNNING_STATUSES
         contract.next_renewal = next_window(contract.terms, today=today) if running else None
+        contract.decision_overdue = contract.next_renewal is not None and contract.next_renewal.decision_due < today
     return rows
 
 

@@ -316,3 +316,32 @@ def test_the_give_notice_confirmation_says_when_the_contract_would_end(client):
     ends = formats.date_format(running.end_date, "SHORT_DATE_FORMAT")
     assert f"Notice given now ends the contract on {ends}." in before_deadline
     assert "that term renews" not in before_deadline
+
+
+@pytest.mark.parametrize(("days_to_deadline", "overdue"), [(10, True), (120, False)])
+def test_a_passed_decision_date_stands_out_while_notice_may_still_be_given(
+    client, procurement, days_to_deadline, overdue
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from contracts.choices import ContractStatus, RenewalType
+
+    today = timezone.localdate()
+    # Notice of 30 days and a decision 60 days before the deadline: 10 days before the deadline, the decision
+    # date has passed while notice may still be given.
+    contract = ContractFactory(
+        status=ContractStatus.ACTIVE,
+        start_date=today.replace(day=1) - datetime.timedelta(days=365),
+        end_date=today + datetime.timedelta(days=30 + days_to_deadline),
+        renewal_type=RenewalType.TACIT,
+        notice_period=30,
+        notice_period_unit="days",
+        decision_buffer_days=60,
+    )
+    client.force_login(procurement)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+
+    assert ('data-testid="decision-overdue"' in page) == overdue
