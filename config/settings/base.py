@@ -199,7 +199,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "contracts.choices.Currency"},
+    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "contracts.choices.Currency", "InvalidRowsEnum": ["invalid_rows"]},
     # Swagger UI from the app's own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

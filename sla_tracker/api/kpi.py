@@ -30,6 +30,8 @@ from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import
 from sla_tracker.kpi_import.validation import KpiValue
 from sla_tracker.models import KpiUpload
 
+# A rejected pack or bulk input: every bad row or item, each with where it is and what is wrong.
+INVALID_ROWS = "invalid_rows"
 CONTRACT_PARAMETER = OpenApiParameter("contract_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Contract id")
 UPLOAD_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Upload id")
 
@@ -42,6 +44,7 @@ class FileErrorSerializer(serializers.Serializer):
 
 
 class FileErrorsSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[INVALID_ROWS])
     errors = FileErrorSerializer(many=True)
 
 
@@ -185,13 +188,15 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         try:
             import_upload(upload=upload, actor=request.user)
         except (KpiDataRejected, UnreadableFile, ValidationError):
-            return Response({"errors": readable_errors(upload.errors)}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"type": INVALID_ROWS, "errors": readable_errors(upload.errors)}, status=status.HTTP_400_BAD_REQUEST
+            )
         return Response(KpiUploadSerializer(upload).data)
 
 
 def _file_errors(*messages) -> Response:
     errors = [{"row": None, "column": None, "value": None, "message": str(message)} for message in messages]
-    return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    return Response({"type": INVALID_ROWS, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class MeasurementItemSerializer(serializers.Serializer):
@@ -216,6 +221,7 @@ class ItemErrorSerializer(serializers.Serializer):
 
 
 class ItemErrorsSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[INVALID_ROWS])
     errors = ItemErrorSerializer(many=True)
 
 
@@ -385,4 +391,4 @@ def _group_by_contract(items: list, visible) -> tuple[dict, list]:
 
 def _item_errors(errors: list) -> Response:
     payload = [{"index": index, "field": field, "message": str(message)} for index, field, message in errors]
-    return Response({"errors": payload}, status=status.HTTP_400_BAD_REQUEST)
+    return Response({"type": INVALID_ROWS, "errors": payload}, status=status.HTTP_400_BAD_REQUEST)

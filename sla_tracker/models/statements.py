@@ -5,6 +5,7 @@ contests a line). An approved statement is never changed by a recomputation: cor
 approval become adjustments carried into the next open statement.
 """
 
+import posixpath
 from decimal import Decimal
 
 from django.conf import settings
@@ -227,6 +228,11 @@ class LineDispute(models.Model):
 
     def __str__(self) -> str:
         return f"Dispute on {self.line} ({self.get_status_display()})"
+
+    @property
+    def evidence_filename(self) -> str:
+        """The evidence file's name as uploaded (without the folder it is stored in)."""
+        return posixpath.basename(self.evidence.name) if self.evidence else ""
 
 
 class StatementAdjustment(models.Model):

@@ -41,7 +41,10 @@ def test_a_contract_that_is_not_an_ascii_id_is_unknown_in_a_bulk_post(users, cli
     response = manager.post("/api/v1/measurements/bulk/", [item], format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json() == {"errors": [{"index": 0, "field": "contract", "message": "Unknown contract."}]}
+    assert response.json() == {
+        "type": "invalid_rows",
+        "errors": [{"index": 0, "field": "contract", "message": "Unknown contract."}],
+    }
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,7 @@ def test_bulk_is_all_or_nothing_with_per_item_errors():
     ]
     response = client_for(contract.owner).post("/api/v1/measurements/bulk/", items, format="json")
     assert response.status_code == 400
+    assert response.data["type"] == "invalid_rows"
     assert [(e["index"], e["field"]) for e in response.data["errors"]] == [
         (1, "value"),
         (2, "counter"),

@@ -153,6 +153,9 @@ def test_the_statement_page_links_to_the_download(client, vendor_user, statement
 
     assert f'href="{evidence_url(dispute)}"' in page
     assert "/media/" not in page
+    # The file is named as uploaded, not by the folder it is stored in.
+    assert f'data-testid="dispute-evidence">{PurePath(dispute.evidence.name).name}</a>' in page
+    assert "disputes/" not in page.split('data-testid="dispute-evidence">')[1].split("</a>")[0]
 
 
 def test_the_resolution_page_links_to_the_download(client, procurement, dispute):
@@ -161,6 +164,7 @@ def test_the_resolution_page_links_to_the_download(client, procurement, dispute)
     page = client.get(reverse("sla_tracker:dispute-accept", args=[dispute.pk])).content.decode()
 
     assert f'href="{evidence_url(dispute)}"' in page
+    assert f'data-testid="dispute-evidence">{PurePath(dispute.evidence.name).name}</a>' in page
 
 
 def test_the_back_office_links_the_evidence_to_the_download_not_to_media(client, dispute):
