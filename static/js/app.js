@@ -20,3 +20,27 @@ document.addEventListener("click", (event) => {
     });
   }
 });
+
+// A form posted with a page load is sent once: its submit buttons are disabled once it is on its way, so
+// a second click does not record a decision or a finding twice. After the submit event, so that the
+// clicked button's own name and value are still sent; htmx forms (results swapped in place) are left
+// alone, and a page restored by the back button gets its buttons back.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || form.method !== "post" || form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) {
+    return;
+  }
+  setTimeout(() => {
+    form.querySelectorAll("button[type=submit], input[type=submit]").forEach((button) => {
+      button.disabled = true;
+    });
+  }, 0);
+});
+
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) {
+    document.querySelectorAll("form button[type=submit][disabled], form input[type=submit][disabled]").forEach((button) => {
+      button.disabled = false;
+    });
+  }
+});

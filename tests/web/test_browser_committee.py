@@ -211,3 +211,39 @@ def test_a_member_writes_the_agenda_and_cancels_an_action_with_a_reason(page, li
     page.wait_for_selector(f"{row} [data-action-status=open]")
     item.refresh_from_db()
     assert item.status == "open"
+
+
+def test_a_decision_being_recorded_cannot_be_sent_twice(page, live_server):  # noqa: F811
+    from governance.models import Decision
+    from tests.governance.helpers import held_with_quorum
+
+    committee = CommitteeFactory(contract=make_statement().contract)
+    chair = CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR)
+    meeting = held_with_quorum(
+        MeetingFactory(committee=committee, scheduled_for=datetime.datetime(2025, 4, 15, 10, tzinfo=datetime.UTC))
+    )
+    held = []  # the decision's POST, held as a slow server would keep it
+    page.route("**/decision/", lambda route: held.append(route))
+
+    sign_in(page, live_server, chair.user)
+    page.goto(f"{live_server.url}/committees/meetings/{meeting.pk}/")
+    # The answer goes to a frame, so that the page stays to be looked at while the POST is on its way.
+    page.evaluate(
+        """() => {
+        const frame = document.createElement("iframe");
+        frame.name = "answer";
+        document.body.append(frame);
+        document.querySelector("#decision-form").target = "answer";
+    }"""
+    )
+    page.fill("#decision-form textarea[name=text]", "Adopt the recovery plan.")
+    page.click("#decision-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#decision-form button[type=submit]').disabled")
+    page.click("#decision-form button[type=submit]", force=True)  # a second, impatient click
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    with page.expect_response("**/decision/"):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # a second request, had one been sent, would be answered by now
+
+    assert list(Decision.objects.filter(meeting=meeting).values_list("text", flat=True)) == ["Adopt the recovery plan."]
