@@ -283,7 +283,8 @@ def record_attendance(
     day = meeting_day(meeting.scheduled_for)
     if day > (today or timezone.localdate()):
         raise ValidationError(
-            _("The meeting is planned for %(day)s: record its attendance once it is held.") % {"day": day.isoformat()}
+            _("The meeting is planned for %(day)s: record its attendance once it is held.")
+            % {"day": date_format(day, "SHORT_DATE_FORMAT")}
         )
     members = {member.pk: member for member in CommitteeMember.objects.filter(committee_id=meeting.committee_id)}
     if set(attendance) - set(members):
@@ -474,7 +475,10 @@ def _require_taken_place(meeting: Meeting, *, field: str, today: datetime.date |
     day = meeting_day(meeting.scheduled_for)
     if meeting.status == MeetingStatus.PLANNED and day > (today or timezone.localdate()):
         raise ValidationError(
-            {field: _("The meeting is planned for %(day)s: record it once it has taken place.") % {"day": day}}
+            {
+                field: _("The meeting is planned for %(day)s: record it once it has taken place.")
+                % {"day": date_format(day, "SHORT_DATE_FORMAT")}
+            }
         )
 
 
@@ -576,7 +580,10 @@ def _require_due_after_meeting(meeting: Meeting | None, due_date: datetime.date)
     day = meeting_day(meeting.scheduled_for)
     if due_date < day:
         raise ValidationError(
-            {"due_date": _("The action is due on the meeting's day, %(day)s, or later.") % {"day": day.isoformat()}}
+            {
+                "due_date": _("The action is due on the meeting's day, %(day)s, or later.")
+                % {"day": date_format(day, "SHORT_DATE_FORMAT")}
+            }
         )
 
 

@@ -339,7 +339,7 @@ def test_an_action_items_due_date_before_its_meetings_day_is_a_form_error_in_the
     early = admin_client.post(url, {**fields, "due_date": "2025-01-15"})
     later = admin_client.post(url, {**fields, "due_date": "2025-05-15"})
 
-    assert _form_errors(early) == ["The action is due on the meeting's day, 2025-03-10, or later."]
+    assert _form_errors(early) == ["The action is due on the meeting's day, 03/10/2025, or later."]
     assert later.status_code == 302, _form_errors(later)
     item.refresh_from_db()
     assert item.due_date == datetime.date(2025, 5, 15)

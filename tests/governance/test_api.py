@@ -233,7 +233,7 @@ def test_an_action_items_due_date_is_not_patched_before_its_meetings_day(member)
     early = api(member.user).patch(url, {"due_date": "2025-01-15"}, format="json")
     later = api(member.user).patch(url, {"due_date": "2025-05-15"}, format="json")
 
-    assert _errors(early) == {"due_date": ["The action is due on the meeting's day, 2025-03-10, or later."]}
+    assert _errors(early) == {"due_date": ["The action is due on the meeting's day, 03/10/2025, or later."]}
     assert later.status_code == 200, later.content
     item.refresh_from_db()
     assert item.due_date == datetime.date(2025, 5, 15)

@@ -115,7 +115,7 @@ def test_minutes_of_a_meeting_that_lacked_its_quorum_are_not_approved_by_vote():
 def test_a_meeting_that_has_not_taken_place_records_nothing(record, state):
     if state == "future":
         meeting = MeetingFactory(scheduled_for=at(D(2099, 3, 10)))
-        message = "The meeting is planned for 2099-03-10: record it once it has taken place."
+        message = "The meeting is planned for 03/10/2099: record it once it has taken place."
     else:
         meeting = MeetingFactory(scheduled_for=at(D(2025, 3, 10)), status=MeetingStatus.CANCELLED)
         message = "The meeting was cancelled: nothing is recorded in it."

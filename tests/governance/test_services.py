@@ -457,7 +457,7 @@ def test_the_attendance_is_corrected_while_the_minutes_are_a_draft_then_final(se
         ("missing", "Give the attendance of every member: "),
         ("stranger", "Only members of the committee attend its meetings."),
         ("bad status", "An attendance is present, excused or absent."),
-        ("future", "The meeting is planned for 2025-03-03: record its attendance once it is held."),
+        ("future", "The meeting is planned for 03/03/2025: record its attendance once it is held."),
         ("cancelled", "A cancelled meeting was not held."),
     ],
 )
@@ -622,7 +622,7 @@ def test_a_meetings_action_is_due_on_the_meetings_day_or_later():
         title="Send the plan", due_date=D(2026, 11, 27), owner=user, meeting=meeting, created_by=user
     )
 
-    assert refused.value.message_dict == {"due_date": ["The action is due on the meeting's day, 2026-11-27, or later."]}
+    assert refused.value.message_dict == {"due_date": ["The action is due on the meeting's day, 11/27/2026, or later."]}
     assert on_the_day.due_date == D(2026, 11, 27)
 
 
@@ -632,7 +632,7 @@ def test_a_new_due_date_before_the_meetings_day_is_refused_and_a_later_one_kept_
         title="Send the plan", due_date=D(2025, 4, 1), owner=user, meeting=meeting, created_by=user
     )
 
-    with pytest.raises(ValidationError, match="2025-03-10, or later"):
+    with pytest.raises(ValidationError, match="03/10/2025, or later"):
         services.update_action_item(item=item, due_date=D(2025, 3, 9), actor=user)
     item = services.update_action_item(item=item, due_date=D(2025, 5, 2), title="Send the final plan", actor=user)
 

@@ -780,7 +780,7 @@ def test_an_attendance_the_service_refuses_is_shown_and_nothing_changes(chair_cl
     )
     bad = chair_client.post(review.url("attendance"), {f"member_{seat.pk}": "late" for seat in seats})
 
-    assert "The meeting is planned for 2099-01-05: record its attendance once it is held." in response.content.decode()
+    assert "The meeting is planned for 01/05/2099: record its attendance once it is held." in response.content.decode()
     assert 'id="attendance-form"' not in response.content.decode()  # offered from the meeting's day on
     assert 'id="cancel-form"' in response.content.decode()
     assert bad.status_code == 400
@@ -1122,7 +1122,7 @@ def test_an_action_item_due_before_the_meetings_day_is_refused(chair_client, rev
     )
 
     assert 'min="2025-04-15"' in page.split('id="action-item-form"')[1].split("</form>")[0]
-    assert "The action is due on the meeting&#x27;s day, 2025-04-15, or later." in response.content.decode()
+    assert "The action is due on the meeting&#x27;s day, 04/15/2025, or later." in response.content.decode()
     assert not ActionItem.objects.filter(meeting=review.meeting).exists()
 
 
