@@ -288,6 +288,8 @@ class Validator:
                     if number is None:
                         if day_sums is not None:
                             day_sums.refused.add(counter.id)
+                        elif bounded:  # refused: its bounds are not checked against the stored value instead
+                            bounded_by_period[period][counter.id] = (None, row, header)
                         continue
                     text = str(number)
                 counter_id = counter.id
@@ -525,6 +527,8 @@ class Validator:
                 self._summed_days.add(period)
             self._interval_counters[period] = (day_sums.first_row, list(day_sums.sums))
             pairs = []
+            for counter_id in day_sums.refused & self._bounded_ids:  # as a refused cell of a daily file
+                self._bounded[period][counter_id] = (None, day_sums.first_row, None)
             for counter_id, total in day_sums.sums.items():
                 if counter_id in day_sums.refused:
                     continue
@@ -570,6 +574,8 @@ class Validator:
         if item.value is not None:
             number = self._number(item.value, counter, row=item.row, column=item.column)
             if number is None:
+                if counter.id in self._bounded_ids:  # as a refused cell of a file (check_rows)
+                    self._bounded[period][counter.id] = (None, item.row, item.column)
                 return None
             text = str(number)
         seen = self._seen.setdefault(period, {})

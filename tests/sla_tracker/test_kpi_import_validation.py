@@ -182,6 +182,33 @@ def test_a_bound_is_checked_against_the_stored_value_when_the_file_has_one_side_
     assert answered.value == 100
 
 
+def test_a_refused_cell_is_not_replaced_by_its_stored_value_in_the_bounds_of_its_row():
+    """QA: "douze" as calls answered also reported "offered (333) cannot be less than answered: 339 is stored",
+    a bound against the value the file was replacing, on a cell that is right."""
+    contract = voice_contract()
+    MeasurementFactory(contract=contract, counter=_counter("answered"), day=datetime.date(2025, 1, 2), value=339)
+    file_row = preview(contract, "Date;Appels reçus;Appels traités\n02/01/2025;333;douze\n")
+    item = save_measurements_refusal(contract, [("offered", "333"), ("answered", "douze")])
+
+    assert [(row, column) for row, column, _value, _message in errors_of(file_row)] == [(2, "Appels traités")]
+    assert [issue.column for issue in item] == ["answered"]
+
+
+def save_measurements_refusal(contract, values):
+    with pytest.raises(KpiDataRejected) as rejected:
+        save_measurements(
+            contract=contract,
+            values=[
+                KpiValue(code, "2025-01-02", value, row=index, column=code)
+                for index, (code, value) in enumerate(values)
+            ],
+            source=MeasurementSource.MANUAL,
+            actor=contract.owner,
+            today=TODAY,
+        )
+    return rejected.value.issues
+
+
 def test_a_duplicate_row_for_the_same_day_and_counter_is_refused():
     contract = voice_contract()
     upload = preview(contract, "Date;Appels reçus\n02/01/2025;1200\n2025-01-02;1250\n")
