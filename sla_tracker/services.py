@@ -987,12 +987,25 @@ def _decimals(amounts: dict[str, Decimal | str]) -> dict[str, Decimal]:
 def later_close_carrying(statement: PenaltyStatement) -> str:
     """Why a later close of the contract will carry a difference waiting on ``statement`` (as a message), or
     "" when none will: the contract has ended and no open statement or month to close is left after it."""
+    return later_closes_carrying([statement])[statement.pk]
+
+
+def later_closes_carrying(statements: list[PenaltyStatement]) -> dict[int, str]:
+    """:func:`later_close_carrying` of each of ``statements`` (id → message), reading their contracts'
+    statements in one query whatever their number (the home page lists every difference waiting)."""
+    months: dict[int, dict[datetime.date, str]] = defaultdict(dict)  # contract → month → status
+    for contract_id, month, status in PenaltyStatement.objects.filter(
+        contract_id__in={statement.contract_id for statement in statements}
+    ).values_list("contract_id", "month", "status"):
+        months[contract_id][month] = status
+    return {statement.pk: _later_close_message(statement, months[statement.contract_id]) for statement in statements}
+
+
+def _later_close_message(statement: PenaltyStatement, months: dict[datetime.date, str]) -> str:
     contract = statement.contract
-    later_open = (
-        PenaltyStatement.objects.filter(contract=contract, month__gt=statement.month, status__in=OPEN_STATUSES)
-        .order_by("month")
-        .values_list("month", flat=True)
-        .first()
+    later_open = min(
+        (month for month, status in months.items() if month > statement.month and status in OPEN_STATUSES),
+        default=None,
     )
     if later_open:
         return _("The next recomputation carries this difference into the open statement of %(month)s.") % {
@@ -1003,7 +1016,7 @@ def later_close_carrying(statement: PenaltyStatement) -> str:
     if contract.status == ContractStatus.TERMINATED and contract.terminated_on is None:
         return ""  # terminated before last days of service were recorded: no longer closed
     last_month = first_of_month(contract.last_day_of_service)
-    if last_month > statement.month and not contract.statements.filter(month=last_month).exists():
+    if last_month > statement.month and last_month not in months:
         return _("The close of %(month)s, the contract's last month, carries this difference into its statement.") % {
             "month": f"{last_month:%Y-%m}"
         }

@@ -64,6 +64,7 @@ from sla_tracker.services import (
     approve_statement,
     dispute_line,
     later_close_carrying,
+    later_closes_carrying,
     mark_statement_invoiced,
     reopen_statement,
     resolve_dispute,
@@ -98,9 +99,10 @@ def differences_waiting(user) -> list[PenaltyStatement]:
         .select_related("contract__vendor")
         .order_by("month", "contract__reference")
     )
+    carrying = later_closes_carrying(statements)
     for statement in statements:
         statement.waiting = sum((Decimal(amount) for amount in pending[statement.pk].values()), Decimal("0.00"))
-        statement.settle_outside = not later_close_carrying(statement)
+        statement.settle_outside = not carrying[statement.pk]
     return statements
 
 

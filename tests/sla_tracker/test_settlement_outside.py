@@ -246,3 +246,22 @@ def test_the_settlement_page_is_not_offered_while_a_close_can_carry_the_differen
     assert client.get(reverse("sla_tracker:statement-action", args=[january.pk, "settle"])).status_code == 404
     page = client.get(reverse("sla_tracker:statement", args=[january.pk])).content.decode()
     assert 'data-action="settle"' not in page
+
+
+def test_the_differences_waiting_are_read_in_a_fixed_number_of_queries(procurement):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sla_tracker.views import differences_waiting
+
+    ended_with_a_waiting_difference(procurement)
+    with CaptureQueriesContext(connection) as one:
+        first = differences_waiting(procurement)
+    ended_with_a_waiting_difference(procurement)
+    ended_with_a_waiting_difference(procurement)
+    with CaptureQueriesContext(connection) as three:
+        rows = differences_waiting(procurement)
+
+    assert [row.settle_outside for row in first] == [True]
+    assert [row.settle_outside for row in rows] == [True, True, True]
+    assert len(three.captured_queries) == len(one.captured_queries)
