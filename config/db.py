@@ -57,6 +57,42 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
         model.objects.bulk_create([model(**row) for row in rows])
         return
     fields = [field for field in model._meta.concrete_fields if not field.primary_key and not field.generated]
+    _copy_rows(model, fields, rows)
+
+
+def insert_instances(instances: list[models.Model]) -> None:
+    """``bulk_create(instances)`` for new instances of one model without ``auto_now`` fields: no
+    signals, ``save()`` or history rows (see :func:`insert_rows`); the instances get their keys.
+
+    On PostgreSQL the keys are drawn from the table's sequence in one query and the rows sent with
+    ``COPY``: the multi-row INSERT of a close's hundred statements spent most of its time quoting
+    some 2,000 parameters on the client, the server taking a tenth of it.
+    """
+    if not instances:
+        return
+    model = type(instances[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(instances)
+        return
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(instances)],
+        )
+        keys = [key for (key,) in cursor.fetchall()]
+    for instance, key in zip(instances, keys, strict=True):
+        instance.pk = key
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    fields = [field for field in meta.concrete_fields if not field.generated]
+    names = [field.attname for field in fields]
+    _copy_rows(model, fields, [{name: getattr(instance, name) for name in names} for instance in instances])
+
+
+def _copy_rows(model: type[models.Model], fields: list[models.Field], rows: list[dict[str, Any]]) -> None:
+    """``COPY`` ``rows`` (values by attname; a missing one takes the field's default) into the ``fields``
+    of ``model``'s table (PostgreSQL)."""
     defaults = {field.attname: field.get_default() for field in fields}
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"

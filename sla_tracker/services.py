@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.templatetags.ui import money
-from config.db import insert_history_rows, insert_rows
+from config.db import insert_history_rows, insert_instances, insert_rows
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.months import first_of_month, parse_month
@@ -365,7 +365,7 @@ class StatementWrites:
 
     def save(self) -> None:
         if self.created:
-            PenaltyStatement.objects.bulk_create(self.created)
+            insert_instances(self.created)
             insert_history_rows(self.created, history_type="+", user=self.actor)
         if self.updated:
             PenaltyStatement.objects.bulk_update(self.updated, _STATEMENT_FIELDS)

@@ -1,4 +1,5 @@
-"""config.db: the ``__any`` lookup, ``insert_rows`` and ``insert_history_rows``, on the database the suite runs on."""
+"""config.db: the ``__any`` lookup, ``insert_rows``, ``insert_instances`` and ``insert_history_rows``, on the
+database the suite runs on."""
 
 from decimal import Decimal
 
@@ -6,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.db import insert_history_rows, insert_rows
+from config.db import insert_history_rows, insert_instances, insert_rows
 from contracts.models import Contract
 from sla_tracker.choices import LineStatus
 from sla_tracker.models import PenaltyStatement, ServiceLevel, StatementLine
@@ -119,3 +120,37 @@ def test_insert_history_rows_writes_the_rows_simple_history_writes(history_type)
             row.pop(name)
     assert written == expected
     assert [statement.history.count() for statement in statements] == [1, 1]
+
+
+@pytest.mark.django_db
+def test_insert_instances_gives_the_instances_keys_and_writes_them_as_bulk_create_does():
+    contract = ContractFactory()
+    existing = PenaltyStatementFactory(contract=contract, month="2026-01-01")
+    statements = [
+        PenaltyStatement(
+            contract=contract,
+            month=f"2026-0{month}-01",
+            currency="EUR",
+            charges=Decimal("1000.00"),
+            credits=Decimal("12.50"),
+            uncapped_credits=Decimal("12.50"),
+            termination_rights=[{"type": "consecutive_defaults", "since": "2026-02"}],
+        )
+        for month in (2, 3)
+    ]
+
+    insert_instances(statements)
+
+    assert all(statement.pk and not statement._state.adding for statement in statements)
+    assert len({existing.pk, *(statement.pk for statement in statements)}) == 3
+    stored = {row.pk: row for row in PenaltyStatement.objects.filter(contract=contract)}
+    for statement in statements:
+        row = stored[statement.pk]
+        assert (row.month.isoformat(), row.status, row.credits, row.termination_rights) == (
+            statement.month,
+            "draft",
+            Decimal("12.50"),
+            [{"type": "consecutive_defaults", "since": "2026-02"}],
+        )
+    # The sequence moved past the keys drawn: the next insertion gets a new one.
+    assert PenaltyStatementFactory(contract=contract, month="2026-04-01").pk not in stored

@@ -27,7 +27,8 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 class PenaltyStatement(models.Model):
     """The month's service-credit result for one contract, as procurement reviews and sends it."""
 
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="statements")
+    # Indexed by statement_unique_contract_month, which begins with it: a second index would only slow the close.
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="statements", db_index=False)
     month = models.DateField(_("month"), help_text=_("First day of the month."))
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     status = models.CharField(
@@ -122,7 +123,8 @@ class PenaltyStatement(models.Model):
 class StatementLine(models.Model):
     """One service level's result in a statement, with the inputs and terms it was computed from."""
 
-    statement = models.ForeignKey(PenaltyStatement, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by line_unique_service_level, which begins with it.
+    statement = models.ForeignKey(PenaltyStatement, on_delete=models.CASCADE, related_name="lines", db_index=False)
     service_level = models.ForeignKey(ServiceLevel, on_delete=models.PROTECT, related_name="statement_lines")
     terms = models.ForeignKey(
         ServiceLevelVersion,
@@ -290,7 +292,8 @@ class StatementAdjustment(models.Model):
 class StatementEvent(models.Model):
     """The audit trail of a statement: every computation and transition, who, when and why."""
 
-    statement = models.ForeignKey(PenaltyStatement, on_delete=models.CASCADE, related_name="events")
+    # Indexed by stmtevent_statement_idx, which begins with it.
+    statement = models.ForeignKey(PenaltyStatement, on_delete=models.CASCADE, related_name="events", db_index=False)
     line = models.ForeignKey(StatementLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
     action = models.CharField(_("action"), max_length=20, choices=StatementAction.choices)
     actor = models.ForeignKey(
