@@ -61,8 +61,10 @@ class SearchFilterSet(django_filters.FilterSet):
     def search(self, queryset, name, value):
         if not value.strip():
             return queryset
-        terms = [Q(**{f"{field}__icontains": value.strip()}) for field in self.search_fields]
-        return queryset.filter(reduce(or_, terms))
+        return queryset.filter(self.search_terms(value.strip()))
+
+    def search_terms(self, value: str) -> Q:
+        return reduce(or_, [Q(**{f"{field}__icontains": value}) for field in self.search_fields])
 
 
 class ContractBoundFilterSet(SearchFilterSet):

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contracts.filtersets import IdFilter, SearchFilterSet, StrictBooleanFilter
-from governance.choices import ActionStatus
+from governance.choices import ActionStatus, MinutesStatus
 from governance.models import ActionItem, Committee, Decision, Meeting
 
 
@@ -31,7 +31,7 @@ class CommitteeFilterSet(VendorOfCommitteeMixin, SearchFilterSet):
 
 class MeetingFilterSet(VendorOfCommitteeMixin, SearchFilterSet):
     committee_path = "committee__"
-    search_fields = ("committee__name", "location", "minutes")
+    search_fields = ("committee__name", "location")  # and the minutes the reader may read (search_terms)
     committee = IdFilter(field_name="committee")
     contract = IdFilter(field_name="committee__contract")
     vendor = IdFilter(method="filter_vendor")
@@ -43,6 +43,15 @@ class MeetingFilterSet(VendorOfCommitteeMixin, SearchFilterSet):
     class Meta:
         model = Meeting
         fields = ["status", "minutes_status"]
+
+    def search_terms(self, value: str) -> Q:
+        """A vendor's users search only the minutes they may read (not drafts: governance.selectors.minutes_withheld),
+        or a search would tell them what a draft says."""
+        minutes = Q(minutes__icontains=value)
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated or user.is_vendor_user:
+            minutes &= ~Q(minutes_status=MinutesStatus.DRAFT)
+        return super().search_terms(value) | minutes
 
     def filter_month_before(self, queryset, name, value):
         """Meetings up to the end of that month (a date counts as its month)."""

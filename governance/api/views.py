@@ -118,6 +118,8 @@ class MeetingViewSet(RecordViewSet):
     queryset = Meeting.objects.all()
     serializer_class = serializers.MeetingSerializer
     filterset_class = filtersets.MeetingFilterSet
+    # Not by the minutes: the order would tell a vendor's users what a draft they may not read says.
+    ordering_fields = [field.name for field in Meeting._meta.concrete_fields if field.name != "minutes"]
     member_actions = frozenset({"vote_minutes"})
     create_input_class = serializers.MeetingInput
 

@@ -179,6 +179,47 @@ def test_a_vendor_user_reads_the_minutes_once_circulated_in_the_api_too():
     assert customer.get(f"/api/v1/meetings/{meeting.pk}/").json()["minutes"] == "Draft: credits to waive?"
 
 
+def test_a_vendor_users_search_does_not_read_draft_minutes():
+    contract = ContractFactory()
+    meeting = held_with_quorum(
+        MeetingFactory(committee__contract=contract, location="Lyon", minutes="Draft: we plan to terminate")
+    )
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+    CommitteeMemberFactory(committee=meeting.committee, user=vendor_user)
+    vendor, customer = APIClient(), APIClient()
+    vendor.force_authenticate(vendor_user)
+    customer.force_authenticate(UserFactory(is_superuser=True))
+
+    def found(api, text):
+        return [row["id"] for row in api.get("/api/v1/meetings/", {"q": text}).json()["results"]]
+
+    assert found(vendor, "terminate") == []
+    assert found(customer, "terminate") == [meeting.pk]
+    assert found(vendor, "Lyon") == [meeting.pk]  # the other fields are searched as before
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_status=MinutesStatus.CIRCULATED)
+    assert found(vendor, "terminate") == [meeting.pk]
+
+
+def test_meetings_are_not_ordered_by_their_minutes():
+    """The order of a list by its minutes would tell a vendor's users what a draft says, letter by letter."""
+    committee = MeetingFactory().committee
+    early = MeetingFactory(committee=committee, scheduled_for=at(datetime.date(NEXT_YEAR, 3, 2)), minutes="Zeta")
+    late = MeetingFactory(committee=committee, scheduled_for=at(datetime.date(NEXT_YEAR, 4, 6)), minutes="Alpha")
+    api = APIClient()
+    api.force_authenticate(UserFactory(is_superuser=True))
+
+    def order(**params):
+        return [
+            row["id"]
+            for row in api.get("/api/v1/meetings/", params).json()["results"]
+            if row["id"] in {early.pk, late.pk}
+        ]
+
+    assert order(ordering="minutes") == order(ordering="-minutes") == order()
+    assert order(ordering="scheduled_for") == [early.pk, late.pk]
+    assert order(ordering="-scheduled_for") == [late.pk, early.pk]
+
+
 # Cadence ---------------------------------------------------------------------------------------------------
 
 
