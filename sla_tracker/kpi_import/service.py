@@ -676,11 +676,19 @@ def _mapping_help(resolved: ResolvedMapping) -> dict:
 
 
 def _imported_duplicate(contract: Contract, sha256: str) -> KpiUpload | None:
-    return (
+    """The latest import of the same file, unless the contract's data changed since by other writes: then
+    the file restores its values, as any re-upload replaces them."""
+    duplicate = (
         KpiUpload.objects.filter(contract=contract, sha256=sha256, status__in=IMPORTED_STATUSES)
         .order_by("-created_at")
         .first()
     )
+    if duplicate is None:
+        return None
+    changed_since = MeasurementChange.objects.filter(
+        contract=contract, changed_at__gt=duplicate.imported_at or duplicate.created_at
+    ).exclude(upload=duplicate)
+    return None if changed_since.exists() else duplicate
 
 
 def check_may_import(upload: KpiUpload, actor) -> None:

@@ -207,6 +207,26 @@ def test_the_same_file_twice_is_detected_and_nothing_is_written_again():
     assert MeasurementChange.objects.count() == 12
 
 
+def test_the_same_file_again_after_other_changes_restores_its_values():
+    contract = voice_contract()
+    first = upload_and_import(contract, csv_file(FRENCH_PACK))
+    jan_2 = datetime.date(2025, 1, 2)
+    save_measurements(
+        contract=contract,
+        values=[KpiValue("offered", jan_2, 1600)],
+        source=MeasurementSource.MANUAL,
+        actor=contract.owner,
+        today=TODAY,
+    )
+
+    again = upload_and_import(contract, csv_file(FRENCH_PACK))
+
+    assert "duplicate_of" not in again.preview
+    assert values(contract)[("offered", jan_2)] == 1200
+    assert again.preview["result"] == {"created": 0, "updated": 1, "deleted": 0, "unchanged": 11}
+    assert again.pk != first.pk
+
+
 def test_importing_twice_is_idempotent():
     contract = voice_contract()
     upload = upload_and_import(contract, csv_file(FRENCH_PACK))
