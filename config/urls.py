@@ -10,6 +10,10 @@ admin.site.site_header = "BPO contract governance"
 admin.site.site_title = "BPO tracker"
 admin.site.index_title = "Back office"
 
+# JSON under /api/, the site's pages elsewhere.
+handler404 = "config.api_errors.page_not_found"
+handler500 = "config.api_errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),

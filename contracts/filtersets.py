@@ -9,6 +9,7 @@ from operator import or_
 
 import django_filters
 from django import forms
+from django.db import models
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -52,8 +53,13 @@ def month_range(field_name: str = "month") -> tuple[django_filters.DateFilter, d
 
 
 class SearchFilterSet(django_filters.FilterSet):
-    """A FilterSet with `q`: a case-insensitive search over the model's `search_fields`."""
+    """A FilterSet with `q`: a case-insensitive search over the model's `search_fields`. The filters of the
+    model's boolean fields listed in ``Meta.fields`` take `true` or `false` only (StrictBooleanFilter)."""
 
+    FILTER_DEFAULTS = {
+        **django_filters.filterset.FILTER_FOR_DBFIELD_DEFAULTS,
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
+    }
     search_fields: tuple[str, ...] = ()
 
     q = django_filters.CharFilter(method="search", label="Search")

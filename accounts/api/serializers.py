@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
+from config.api import refuse_unknown_fields
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -12,6 +13,10 @@ class ProfileSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "first_name", "last_name", "email", "language", "role", "vendor"]
         read_only_fields = ["id", "username", "role", "vendor"]
+
+    def to_internal_value(self, data):
+        refuse_unknown_fields(data, self.fields)  # a misspelt "langauge" is named, not dropped
+        return super().to_internal_value(data)
 
 
 class TokenSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ The web page "API token" (accounts.views) does the same through the same service
 """
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.authtoken.models import Token
@@ -65,5 +66,5 @@ class ObtainTokenView(APIView):
         credentials.is_valid(raise_exception=True)
         user = authenticate(request=request._request, **credentials.validated_data)
         if user is None:
-            raise exceptions.AuthenticationFailed("Wrong username or password, or the account is inactive.")
+            raise exceptions.AuthenticationFailed(_("Wrong username or password, or the account is inactive."))
         return _token_response(create_api_token(user=user))

@@ -1,6 +1,8 @@
 """REST endpoints of KPI data logging: KPI pack uploads (preview, then import), bulk measurements, and
 corrections of months whose statement is approved."""
 
+import re
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -336,6 +338,11 @@ ITEM_FIELDS = ("contract", "counter", "date", "month", "value")
 # The item's value as documented; its range and decimals are checked by the validation all paths share.
 _ITEM_VALUE = serializers.DecimalField(max_digits=None, decimal_places=None, allow_null=True)
 _FIELD_LIST = "contract, counter, date (or month), value"
+# A day in `date`, a whole month in `month`: one given in the other's field is refused, not taken for it.
+_PERIOD_SHAPES = {
+    "date": (re.compile(r"\d{4}-\d{2}-\d{2}"), _("A date is written YYYY-MM-DD; a whole month goes in “month”.")),
+    "month": (re.compile(r"\d{4}-\d{2}"), _("A month is written YYYY-MM; a day goes in “date”.")),
+}
 
 
 def _group_by_contract(items: list, visible) -> tuple[dict, list]:
@@ -367,6 +374,10 @@ def _group_by_contract(items: list, visible) -> tuple[dict, list]:
         field = "date" if "date" in item else "month"
         if "date" in item and "month" in item:
             errors.append((index, "month", _("Give either a date or a month, not both.")))
+            continue
+        shape, message = _PERIOD_SHAPES[field]
+        if isinstance(item.get(field), str) and not shape.fullmatch(item[field].strip()):
+            errors.append((index, field, message))
             continue
         if "value" not in item:
             errors.append((index, "value", _("The value is missing (null deletes a stored value).")))

@@ -115,3 +115,25 @@ def test_an_overdue_filter_is_true_or_false_and_anything_else_is_refused(admin, 
     assert overdue + not_overdue == every
     assert refused.status_code == 400
     assert list(refused.json()["errors"]) == ["overdue"]
+
+
+@pytest.mark.parametrize(
+    ("collection", "name"),
+    [
+        ("penalty-statements", "cap_reached"),
+        ("statement-lines", "waived"),
+        ("statement-lines", "provisional"),
+        ("findings", "addressed_to_vendor"),
+        ("committees", "is_active"),
+        ("vendors", "is_active"),
+    ],
+)
+def test_a_boolean_field_filter_is_true_or_false_and_anything_else_is_refused(admin, collection, name):
+    every = admin.get(f"/api/v1/{collection}/").json()["count"]
+    true = admin.get(f"/api/v1/{collection}/", {name: "true"}).json()["count"]
+    false = admin.get(f"/api/v1/{collection}/", {name: "false"}).json()["count"]
+    refused = admin.get(f"/api/v1/{collection}/", {name: "zz!"})
+
+    assert true + false == every > 0
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == [name]

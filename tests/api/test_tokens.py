@@ -68,3 +68,27 @@ def test_the_profile_changes_only_what_the_user_owns():
     assert response.status_code == 200
     user.refresh_from_db()
     assert (user.first_name, user.role) == ("Alex", "vendor_manager")
+
+
+def test_a_field_the_profile_does_not_have_is_named_not_dropped():
+    user = f.UserFactory(language="en")
+    client = APIClient()
+    client.force_authenticate(user)
+
+    response = client.patch("/api/v1/me/", {"langauge": "fr", "is_superuser": True}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"is_superuser": ["Unknown field."], "langauge": ["Unknown field."]}
+    user.refresh_from_db()
+    assert (user.language, user.is_superuser) == ("en", False)
+
+
+def test_a_wrong_password_is_told_in_the_readers_language():
+    f.UserFactory(username="target")
+
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "target", "password": "guess"}, format="json", HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("Nom d’utilisateur ou mot de passe incorrect")

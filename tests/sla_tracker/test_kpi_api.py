@@ -450,3 +450,18 @@ def test_a_misspelt_bulk_field_is_refused_by_name():
         }
     ]
     assert nothing_written()
+
+
+def test_a_bulk_day_in_month_or_month_in_date_is_refused_not_taken_for_the_other():
+    contract = voice_contract()
+    item = {"contract": contract.pk, "counter": "offered", "value": 1}
+    MeasurementFactory(contract=contract, counter__code="offered", day=datetime.date(2025, 1, 2), value=5)
+
+    response = bulk(contract, [{**item, "date": "2025-01"}, {**item, "month": "2025-01-02", "value": None}])
+
+    assert response.status_code == 400
+    assert response.data["errors"] == [
+        {"index": 0, "field": "date", "message": "A date is written YYYY-MM-DD; a whole month goes in “month”."},
+        {"index": 1, "field": "month", "message": "A month is written YYYY-MM; a day goes in “date”."},
+    ]
+    assert list(Measurement.objects.values_list("day", "value")) == [(datetime.date(2025, 1, 2), 5)]
