@@ -1037,6 +1037,19 @@ def export_scenario(contract: Contract, months: MonthRange) -> tuple[dict[str, A
     return dump_scenario(Scenario(months, terms, inputs.data)), differing
 
 
+def history_before(contract: Contract, months: MonthRange) -> Month | None:
+    """The last month before ``months`` with a statement of ``contract``: its statements of ``months`` build on
+    the months before (runs, occurrence windows, earn-backs, the annual cap used), which a scenario does not
+    carry, so a simulation of its export may differ in its first months. None without one."""
+    last = (
+        PenaltyStatement.objects.filter(contract=contract, month__lt=months.first.first_day)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    return None if last is None else to_month(last)
+
+
 def month_scenario(inputs: ContractInputs, month: Month) -> Scenario:
     """The engine inputs of one month as a one-month scenario (rows, exclusions, incidents of it)."""
     data = inputs.data

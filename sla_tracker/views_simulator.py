@@ -22,7 +22,7 @@ from sla_tracker.engine import Evaluation, Month, MonthRange, evaluate
 from sla_tracker.engine.explain import to_data as explanation_data
 from sla_tracker.engine.scenario import ScenarioError, load_scenario, result_to_dict
 from sla_tracker.explanations import readable
-from sla_tracker.penalty_inputs import export_scenario
+from sla_tracker.penalty_inputs import export_scenario, history_before
 from sla_tracker.scenario_messages import readable_problems
 from sla_tracker.views import visible_statements
 
@@ -81,7 +81,7 @@ def simulate_contract(request, pk: int):
         request.GET or {"first": month_label(add_months(last, 1 - MONTHS_BACK)), "last": month_label(last)}
     )
     differing: list[Month] = []
-    result = problems = None
+    earlier = result = problems = None
     if request.method == "POST":
         form = ScenarioForm(request.POST)
         if form.is_valid():
@@ -95,6 +95,7 @@ def simulate_contract(request, pk: int):
         initial = ""
         if months_form.is_valid():
             scenario, differing = export_scenario(contract, months_form.cleaned_data["months"])
+            earlier = history_before(contract, months_form.cleaned_data["months"])
             initial = json.dumps(scenario, indent=2, ensure_ascii=False)
         form = ScenarioForm(initial={"scenario": initial})
     context = {
@@ -102,6 +103,7 @@ def simulate_contract(request, pk: int):
         "months_form": months_form,
         "form": form,
         "differing": differing,
+        "history_before": earlier,
         "problems": problems,
         "result": result and _result_rows(user, contract, result, scenario.terms.currency),
         "active_section": "contracts",

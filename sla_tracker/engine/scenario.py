@@ -55,6 +55,10 @@ MAX_VOLUME = 2147483647  # as ServiceLevelVersion.min_volume, a PositiveIntegerF
 _DECIMAL_PATTERN = re.compile(r"-?\d+(\.\d+)?")
 _COUNTER_PATTERN = re.compile(r"-?[A-Za-z_][A-Za-z0-9_]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A counter value as the tracker stores one (16 digits before the point, 4 after): the engine's exact sums
+# stay far within their precision.
+_COUNTER_LIMIT = Decimal("1e16")
+_COUNTER_PLACES = Decimal("0.0001")
 _CREDIT_FIELDS = {
     "allocation": {"allocation_pct"},
     "fixed": {"amount"},
@@ -627,6 +631,11 @@ class _Reader:
             if not _IDENTIFIER.fullmatch(name):
                 self.fail(_child(path, name), "not a counter name")
             values[name] = self.required_decimal(number, _child(path, name))
+            counted = values[name]
+            if counted is not None and (
+                abs(counted) >= _COUNTER_LIMIT or counted != counted.quantize(_COUNTER_PLACES)
+            ):
+                self.fail(_child(path, name), "must have at most 16 digits before the point and 4 after")
         return values
 
     def exclusion(self, value: Any, path: str) -> Exclusion:

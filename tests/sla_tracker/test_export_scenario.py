@@ -125,6 +125,20 @@ def test_terms_that_change_within_the_range_are_exported_as_in_the_last_month_wi
 
 
 @pytest.mark.django_db
+def test_a_range_after_stored_statements_is_exported_with_a_warning_that_their_history_is_not_in_it(tmp_path, capsys):
+    contract = seed_scenario(scenario_json("ex06_tiers"))
+    close(contract, "2026-02")
+
+    export(contract.reference, "2026-01", "2026-02", tmp_path)
+    from_start = capsys.readouterr().err
+    export(contract.reference, "2026-02", "2026-02", tmp_path)
+    after = capsys.readouterr().err
+
+    assert "statements before" not in from_start
+    assert f"warning: {contract.reference} has statements before 2026-02 (the last for 2026-01)" in after
+
+
+@pytest.mark.django_db
 def test_export_scenario_refuses_an_unknown_contract_or_a_bad_month():
     with pytest.raises(CommandError, match="no contract"):
         call_command("export_scenario", "NOPE", "--from", "2026-01", "--to", "2026-02")

@@ -82,3 +82,28 @@ def test_api_rejects_an_unknown_field_with_its_path():
 def test_api_refuses_anonymous_callers():
     response = APIClient().post("/api/v1/simulations/", {}, format="json")
     assert response.status_code in (401, 403)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["1" + "0" * 63 + "1", "10000000000000000", "1.00001"])
+def test_a_counter_value_beyond_what_the_tracker_stores_is_refused_not_a_crash(tmp_path, value):
+    """16 digits before the point and 4 after, as a stored KPI value: the engine's exact sums never overflow."""
+    scenario = json.loads(SCENARIOS[0].read_text())
+    scenario["measurements"][0]["values"]["answered"] = value
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(scenario))
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+
+    with pytest.raises(CommandError) as error:
+        call_command("simulate_penalties", str(path))
+    response = client.post("/api/v1/simulations/", scenario, format="json")
+
+    assert error.value.returncode == 2
+    assert "measurements[0].values.answered: must have at most 16 digits before the point and 4 after" in str(
+        error.value
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "measurements[0].values.answered": ["must have at most 16 digits before the point and 4 after"]
+    }

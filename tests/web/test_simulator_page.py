@@ -39,6 +39,21 @@ def test_the_page_loads_the_contracts_scenario_for_the_months_asked(client, brea
     assert loaded["service_levels"][0]["credit"] == {"type": "allocation", "allocation_pct": "60"}
 
 
+def test_the_page_warns_that_a_range_after_stored_statements_starts_without_their_history(client):
+    contract = seed_scenario(scenario_json("ex06_tiers"))
+    close(contract, "2026-02")
+    client.force_login(UserFactory(procurement=True))
+
+    after = client.get(simulate_url(contract), {"first": "2026-02", "last": "2026-02"})
+    from_start = client.get(simulate_url(contract), {"first": "2026-01", "last": "2026-02"})
+
+    assert after.context["history_before"] == Month(2026, 1)
+    assert 'data-testid="history-before"' in after.content.decode()
+    assert "The contract has statements before 2026-02 (the last for 2026-01)" in after.content.decode()
+    assert from_start.context["history_before"] is None
+    assert 'data-testid="history-before"' not in from_start.content.decode()
+
+
 def test_other_terms_are_evaluated_beside_the_stored_statements_credits_and_nothing_is_stored(client, breach):
     client.force_login(UserFactory(procurement=True))
     scenario = export_scenario(breach, MonthRange(Month(2026, 1), Month(2026, 1)))[0]

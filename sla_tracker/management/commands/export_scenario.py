@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from contracts.models import Contract
 from sla_tracker.engine import Month, MonthRange
 from sla_tracker.engine.scenario import MAX_MONTHS
-from sla_tracker.penalty_inputs import export_scenario
+from sla_tracker.penalty_inputs import export_scenario, history_before
 
 
 class Command(BaseCommand):
@@ -39,6 +39,12 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"warning: the terms changed within {months}; the scenario uses those in force in {months.last} "
                 f"(different in {', '.join(map(str, differing))})"
+            )
+        if (earlier := history_before(stored, months)) is not None:
+            self.stderr.write(
+                f"warning: {stored.reference} has statements before {months.first} (the last for {earlier}); a "
+                "scenario starts without their history (runs, occurrence windows, earn-backs, the annual cap used), "
+                "so its first months may differ from the statements"
             )
         text = json.dumps(scenario, indent=2, ensure_ascii=False)
         if output:
