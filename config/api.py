@@ -23,6 +23,7 @@ or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are deci
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping
 
 from django.conf import settings
@@ -204,6 +205,22 @@ def refuse_unknown_fields(data, *known_fields) -> None:
         raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
 
 
+class PlainDecimalField(serializers.DecimalField):
+    """A decimal as JSON writes one, or a string of ASCII digits with an optional "-" and "." decimals:
+    Python's Decimal would also read "1_000", "1e3", "+5" or other scripts' digits, which the API documents
+    as refused."""
+
+    PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not self.PLAIN.fullmatch(data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+DECIMALS_PLAIN = {**serializers.ModelSerializer.serializer_field_mapping, models.DecimalField: PlainDecimalField}
+
+
 class ValidatedModelSerializer(serializers.ModelSerializer):
     """A model serializer whose writes pass the model's full validation before they reach the database.
 
@@ -212,6 +229,7 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
     """
 
     serializer_related_field = ScopedPrimaryKeyRelatedField
+    serializer_field_mapping = DECIMALS_PLAIN
 
     def to_internal_value(self, data):
         refuse_unknown_fields(data, self.fields)
@@ -247,6 +265,7 @@ class ServiceInputSerializer(serializers.ModelSerializer):
     validates the whole row and saves it."""
 
     serializer_related_field = ScopedPrimaryKeyRelatedField
+    serializer_field_mapping = DECIMALS_PLAIN
 
 
 # Viewsets ------------------------------------------------------------------------------------------

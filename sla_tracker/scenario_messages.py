@@ -34,10 +34,8 @@ _MESSAGES = [
     (r"must be a decimal number or a string holding one", _("must be a decimal number or a string holding one")),
     (r"not a decimal number: (?P<value>.+)", _("not a decimal number: %(value)s")),
     (r"not a counter name", _("not a counter name")),
-    (
-        r"must have at most 16 digits before the point and 4 after",
-        _("must have at most 16 digits before the point and 4 after"),
-    ),
+    (r"must have at most 16 digits before the point", _("must have at most 16 digits before the point")),
+    (r"must have at most 4 decimals, as a stored KPI value", _("must have at most 4 decimals, as a stored KPI value")),
     (r"not a counter name: (?P<value>.+)", _("not a counter name: %(value)s")),
     (r'must be a month "YYYY-MM", not (?P<value>.+)', _('must be a month "YYYY-MM", not %(value)s')),
     (r'must be a date "YYYY-MM-DD", not (?P<value>.+)', _('must be a date "YYYY-MM-DD", not %(value)s')),

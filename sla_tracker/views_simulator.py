@@ -108,7 +108,8 @@ def simulate_contract(request, pk: int):
         "result": result and _result_rows(user, contract, result, scenario.terms.currency),
         "active_section": "contracts",
     }
-    return render(request, "sla_tracker/simulator.html", context, status=400 if problems else 200)
+    refused = problems or (request.method == "POST" and form.errors)
+    return render(request, "sla_tracker/simulator.html", context, status=400 if refused else 200)
 
 
 def _result_rows(user, contract: Contract, evaluation: Evaluation, currency: str) -> dict:

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from config.api import PlainDecimalField
 from config.parsers import JSONParser
 from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.access import contracts_for_kpi_correction, contracts_for_kpi_entry
@@ -336,7 +337,7 @@ class _Rollback(Exception):
 
 ITEM_FIELDS = ("contract", "counter", "date", "month", "value")
 # The item's value as documented; its range and decimals are checked by the validation all paths share.
-_ITEM_VALUE = serializers.DecimalField(max_digits=None, decimal_places=None, allow_null=True)
+_ITEM_VALUE = PlainDecimalField(max_digits=None, decimal_places=None, allow_null=True)
 _FIELD_LIST = "contract, counter, date (or month), value"
 # A day in `date`, a whole month in `month`: one given in the other's field is refused, not taken for it.
 _PERIOD_SHAPES = {

@@ -115,6 +115,10 @@ class MeasurementInput(ServiceInputSerializer):
         month = attrs.get("month", getattr(self.instance, "month", None))
         if not (day or month):
             raise serializers.ValidationError({"day": [_("Give the day, or the month of a whole-month value.")]})
+        if day and attrs.get("month") and first_of_month(attrs["month"]) != first_of_month(day):
+            raise serializers.ValidationError(
+                {"month": [_("The month of a day's value is the day's month: leave it out.")]}
+            )
         return {**attrs, "month": first_of_month(day or month)}
 
 

@@ -55,10 +55,10 @@ MAX_VOLUME = 2147483647  # as ServiceLevelVersion.min_volume, a PositiveIntegerF
 _DECIMAL_PATTERN = re.compile(r"-?\d+(\.\d+)?")
 _COUNTER_PATTERN = re.compile(r"-?[A-Za-z_][A-Za-z0-9_]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# A counter value as the tracker stores one (16 digits before the point, 4 after): the engine's exact sums
-# stay far within their precision.
-_COUNTER_LIMIT = Decimal("1e16")
-_COUNTER_PLACES = Decimal("0.0001")
+_DECIMAL_LIMIT = Decimal("1e16")
+# The largest amount the tracker stores (charges, fixed credits: 12 digits before the point).
+MONEY_MAX = Decimal("999999999999.99")
+_COUNTER_PLACES = Decimal("0.0001")  # a counter value as the tracker stores one
 _CREDIT_FIELDS = {
     "allocation": {"allocation_pct"},
     "fixed": {"amount"},
@@ -290,7 +290,8 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             self.fail(path, "must be a decimal number or a string holding one")
             return None
-        text = repr(value) if isinstance(value, float) else str(value)
+        # A JSON number may be written with an exponent (1e-05): as a float, its shortest repr in plain digits.
+        text = format(Decimal(repr(value)), "f") if isinstance(value, float) else str(value)
         if not _DECIMAL_PATTERN.fullmatch(text):
             self.fail(path, f"not a decimal number: {value!r}")
             return None
@@ -300,6 +301,9 @@ class _Reader:
             return None
         if maximum is not None and number > maximum:
             self.fail(path, f"must be at most {maximum}")
+            return None
+        if abs(number) >= _DECIMAL_LIMIT:  # beyond any contract's figures, and the engine's exact sums
+            self.fail(path, "must have at most 16 digits before the point")
             return None
         return number
 
@@ -428,19 +432,19 @@ class _Reader:
             if key == "default":
                 continue
             month = self.month(key, _child(path, key))
-            by_month[month] = self.required_decimal(amount, _child(path, key))
+            by_month[month] = self.required_decimal(amount, _child(path, key), maximum=MONEY_MAX)
         default = self.optional(value, "default", self.money, path)
         return Charges(default, by_month)
 
     def money(self, value: Any, path: str) -> Decimal | None:
-        return self.decimal(value, path, minimum=Decimal(0))
+        return self.decimal(value, path, minimum=Decimal(0), maximum=MONEY_MAX)
 
-    def required_decimal(self, value: Any, path: str) -> Decimal | None:
+    def required_decimal(self, value: Any, path: str, *, maximum: Decimal | None = None) -> Decimal | None:
         """A value of at least 0 where null cannot mean a missing field already reported."""
         if value is None:
             self.fail(path, "required")
             return None
-        return self.decimal(value, path, minimum=Decimal(0))
+        return self.decimal(value, path, minimum=Decimal(0), maximum=maximum)
 
     def trigger(self, value: Any, path: str) -> TerminationTrigger:
         fields = self.fields(value, path, required={"type", "months"}, optional={"window"})
@@ -632,10 +636,8 @@ class _Reader:
                 self.fail(_child(path, name), "not a counter name")
             values[name] = self.required_decimal(number, _child(path, name))
             counted = values[name]
-            if counted is not None and (
-                abs(counted) >= _COUNTER_LIMIT or counted != counted.quantize(_COUNTER_PLACES)
-            ):
-                self.fail(_child(path, name), "must have at most 16 digits before the point and 4 after")
+            if counted is not None and counted != counted.quantize(_COUNTER_PLACES):
+                self.fail(_child(path, name), "must have at most 4 decimals, as a stored KPI value")
         return values
 
     def exclusion(self, value: Any, path: str) -> Exclusion:

@@ -465,3 +465,31 @@ def test_a_bulk_day_in_month_or_month_in_date_is_refused_not_taken_for_the_other
         {"index": 1, "field": "month", "message": "A month is written YYYY-MM; a day goes in “date”."},
     ]
     assert list(Measurement.objects.values_list("day", "value")) == [(datetime.date(2025, 1, 2), 5)]
+
+
+@pytest.mark.parametrize("value", ["1_000", "1e3", "+5", "٣", "1.", ".5"])
+def test_a_value_in_another_number_form_is_refused_in_bulk_and_one_at_a_time(value):
+    contract = voice_contract()
+    item = {"contract": contract.pk, "counter": "answered", "date": "2025-01-02", "value": value}
+
+    in_bulk = bulk(contract, [item])
+    one = client_for(contract.owner).post("/api/v1/measurements/", measurement_payload(contract, value=value))
+
+    assert [(e["index"], e["field"], e["message"]) for e in in_bulk.data["errors"]] == [
+        (0, "value", "A valid number is required.")
+    ]
+    assert one.status_code == 400
+    assert one.json()["errors"] == {"value": ["A valid number is required."]}
+    assert nothing_written()
+
+
+def test_a_days_value_whose_month_is_another_is_refused():
+    contract = voice_contract()
+
+    response = client_for(contract.owner).post(
+        "/api/v1/measurements/", measurement_payload(contract, month="2024-12-01"), format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"month": ["The month of a day's value is the day's month: leave it out."]}
+    assert nothing_written()

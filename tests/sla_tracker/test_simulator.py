@@ -85,25 +85,46 @@ def test_api_refuses_anonymous_callers():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("value", ["1" + "0" * 63 + "1", "10000000000000000", "1.00001"])
-def test_a_counter_value_beyond_what_the_tracker_stores_is_refused_not_a_crash(tmp_path, value):
-    """16 digits before the point and 4 after, as a stored KPI value: the engine's exact sums never overflow."""
+@pytest.mark.parametrize(
+    ("place", "value", "message"),
+    [
+        (
+            ("measurements", 0, "values", "answered"),
+            "1" + "0" * 63 + "1",
+            "must have at most 16 digits before the point",
+        ),
+        (("measurements", 0, "values", "answered"), "1.00001", "must have at most 4 decimals, as a stored KPI value"),
+        (("charges", "default"), "1" + "0" * 40, "must be at most 999999999999.99"),
+        (("service_levels", 0, "scale"), 1e300, "must have at most 16 digits before the point"),
+    ],
+)
+def test_a_number_beyond_what_the_tracker_stores_is_refused_not_a_crash(tmp_path, place, value, message):
+    """Before, the engine's exact sums or its rounding raised on such numbers: a traceback, a 500."""
     scenario = json.loads(SCENARIOS[0].read_text())
-    scenario["measurements"][0]["values"]["answered"] = value
+    holder = scenario
+    for key in place[:-1]:
+        holder = holder[key]
+    holder[place[-1]] = value
     path = tmp_path / "huge.json"
     path.write_text(json.dumps(scenario))
     client = APIClient()
     client.force_authenticate(UserFactory())
+    field = ".".join(str(key) for key in place).replace(".0.", "[0].")
 
     with pytest.raises(CommandError) as error:
         call_command("simulate_penalties", str(path))
     response = client.post("/api/v1/simulations/", scenario, format="json")
 
     assert error.value.returncode == 2
-    assert "measurements[0].values.answered: must have at most 16 digits before the point and 4 after" in str(
-        error.value
-    )
+    assert f"{field}: {message}" in str(error.value)
     assert response.status_code == 400
-    assert response.json()["errors"] == {
-        "measurements[0].values.answered": ["must have at most 16 digits before the point and 4 after"]
-    }
+    assert response.json()["errors"] == {field: [message]}
+
+
+def test_a_json_number_with_an_exponent_is_read_as_its_plain_digits():
+    scenario = json.loads(SCENARIOS[0].read_text())
+    scenario["measurements"][0]["values"]["short_abandoned"] = 1e2
+    plain = json.loads(SCENARIOS[0].read_text())
+    plain["measurements"][0]["values"]["short_abandoned"] = "100"
+
+    assert run_scenario(scenario) == run_scenario(plain)
