@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.scoping import restrict
@@ -33,8 +34,14 @@ MAX_MONTHS = 60
 class MonthsForm(forms.Form):
     """The months whose terms and data are loaded from the contract."""
 
-    first = forms.CharField(label=_("From"), widget=forms.TextInput(attrs={"type": "month", "class": "form-control"}))
-    last = forms.CharField(label=_("To"), widget=forms.TextInput(attrs={"type": "month", "class": "form-control"}))
+    first = forms.CharField(
+        label=pgettext_lazy("first month of a period", "From"),
+        widget=forms.TextInput(attrs={"type": "month", "class": "form-control"}),
+    )
+    last = forms.CharField(
+        label=pgettext_lazy("last month of a period", "To"),
+        widget=forms.TextInput(attrs={"type": "month", "class": "form-control"}),
+    )
 
     def clean(self):
         data = super().clean()
