@@ -130,9 +130,12 @@ def _result_rows(user, contract: Contract, evaluation: Evaluation, currency: str
         for line in month.lines
     }
     months = [parse_month(item["month"]) for item in result["months"]]
+    # Credits in another currency than the scenario's are no difference to show.
+    same_currency = currency == contract.currency
     stored = {
         statement.month: statement.credits
         for statement in visible_statements(user).filter(contract=contract, month__in=months)
+        if same_currency
     }
     codes = [line["code"] for line in result["months"][0]["service_levels"]] if result["months"] else []
     rows = []
@@ -156,8 +159,9 @@ def _result_rows(user, contract: Contract, evaluation: Evaluation, currency: str
                 ],
                 "stored": actual,
                 "difference": None if actual is None else credits - actual,
-                "termination_evidence": [
-                    readable(right.evidence, explanation_data(right.notes)) for right in evaluated.termination_rights
+                "termination_rights": [
+                    {"since": right.since, "evidence": readable(right.evidence, explanation_data(right.notes))}
+                    for right in evaluated.termination_rights
                 ],
             }
         )
@@ -165,11 +169,13 @@ def _result_rows(user, contract: Contract, evaluation: Evaluation, currency: str
         name: sum((Decimal(item[name]) for item in result["months"]), Decimal("0.00"))
         for name in ("credits", "bonuses", "earn_backs", "net")
     }
-    stored_total = sum((row["stored"] for row in rows if row["stored"] is not None), Decimal("0.00"))
+    compared = [row for row in rows if row["stored"] is not None]
     return {
         "currency": result["currency"],
+        "contract_currency": None if same_currency else contract.currency,
         "codes": codes,
         "rows": rows,
         "totals": totals,
-        "stored_total": stored_total if any(row["stored"] is not None for row in rows) else None,
+        "stored_total": sum((row["stored"] for row in compared), Decimal("0.00")) if compared else None,
+        "difference_total": sum((row["difference"] for row in compared), Decimal("0.00")) if compared else None,
     }

@@ -134,8 +134,13 @@ def test_the_simulator_page_writes_a_termination_rights_evidence_in_the_readers_
     page = simulated_in_french(client, "ex13_termination_triggers", 9)
 
     september = page.context["result"]["rows"][8]
-    assert september["termination_evidence"] == EX13_FRENCH_EVIDENCE
+    assert [right["evidence"] for right in september["termination_rights"]] == EX13_FRENCH_EVIDENCE
     assert f'title="{html.escape(EX13_FRENCH_EVIDENCE[0])}"' in page.content.decode()
+    # Also written out below the table, with the month since which the right is available.
+    since = september["termination_rights"][0]["since"]
+    assert f"Droit de résiliation depuis {since}\u00a0:</strong> {html.escape(EX13_FRENCH_EVIDENCE[0])}" in (
+        page.content.decode()
+    )
 
 
 @pytest.mark.parametrize(

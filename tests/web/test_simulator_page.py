@@ -1,5 +1,6 @@
 """The penalty simulator page: a contract's scenario loaded, edited and evaluated; nothing stored."""
 
+import html
 import json
 
 import pytest
@@ -121,3 +122,30 @@ def test_procurement_tries_other_terms_from_the_contract_page_in_a_browser(brows
     assert "€14,400.00" in page.inner_text("[data-testid=simulation-result]")
     shot(page, "simulator-result")
     page.close()
+
+
+def test_the_result_totals_its_difference_shows_measured_values_and_writes_out_the_explanations(client, breach):
+    client.force_login(UserFactory(procurement=True))
+    scenario = export_scenario(breach, MonthRange(Month(2026, 1), Month(2026, 1)))[0]
+    scenario["service_levels"][0]["credit"]["allocation_pct"] = "30"
+
+    page = client.post(simulate_url(breach), {"scenario": json.dumps(scenario)})
+
+    assert page.context["result"]["difference_total"] == -7_200
+    content = page.content.decode()
+    assert '<td class="num" data-testid="total-difference">−€7,200.00</td>' in content
+    assert '<div class="small text-body-secondary" data-testid="measured">73.2558</div>' in content
+    line = page.context["result"]["rows"][0]["lines"][0]
+    assert f"<li><strong>CSL-1:</strong> {html.escape(line['explanation'])}</li>" in content
+
+
+def test_a_scenario_in_another_currency_is_not_compared_with_the_stored_credits(client, breach):
+    client.force_login(UserFactory(procurement=True))
+    scenario = export_scenario(breach, MonthRange(Month(2026, 1), Month(2026, 1)))[0]
+    scenario["currency"] = "USD"
+
+    page = client.post(simulate_url(breach), {"scenario": json.dumps(scenario)})
+
+    (row,) = page.context["result"]["rows"]
+    assert (row["stored"], row["difference"], page.context["result"]["difference_total"]) == (None, None, None)
+    assert "The scenario is in USD and the contract's statements in EUR" in page.content.decode()
