@@ -113,7 +113,7 @@ def _service_level_problems(
     if isinstance(credit, AllocationCredit) and terms.at_risk_pct is None:
         yield Problem(f"{path}.credit", "an allocation credit needs at_risk_pct (its base)")
     if isinstance(credit, TieredCredit):
-        yield from _band_problems(credit, f"{path}.credit")
+        yield from band_problems(credit, f"{path}.credit")
     runs: set[int] = set()
     for index, item in enumerate(service_level.multipliers):
         if item.run in runs:
@@ -123,7 +123,9 @@ def _service_level_problems(
         yield Problem(f"{path}.earn_back.pct", "cannot exceed 100")
 
 
-def _band_problems(credit: TieredCredit, path: str) -> Iterator[Problem]:
+def band_problems(credit: TieredCredit, path: str) -> Iterator[Problem]:
+    """Bands that end before they start, overlap, or leave a gap (a default no band prices); also
+    checked on a stored version's tiers (the admin's tier rows)."""
     for index, band in enumerate(credit.bands):
         if band.upper is not None and band.upper <= band.lower:
             yield Problem(f"{path}.bands[{index}].to", "must be above from")
