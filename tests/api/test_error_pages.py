@@ -30,7 +30,10 @@ def test_an_address_no_endpoint_answers_is_a_json_404(api, path):
     }
 
 
-def test_a_post_without_the_final_slash_is_told_the_address_not_redirected(api):
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_post_without_the_final_slash_is_told_the_address_not_redirected(api, settings, debug):
+    settings.DEBUG = debug  # the demo runs in DEBUG, where Django would list its URL patterns or raise
+
     response = api.post("/api/v1/measurements/bulk", [], format="json")
 
     assert response.status_code == 404
