@@ -132,11 +132,8 @@ def _result_rows(user, contract: Contract, evaluation: Evaluation, currency: str
     months = [parse_month(item["month"]) for item in result["months"]]
     # Credits in another currency than the scenario's are no difference to show.
     same_currency = currency == contract.currency
-    stored = {
-        statement.month: statement.credits
-        for statement in visible_statements(user).filter(contract=contract, month__in=months)
-        if same_currency
-    }
+    statements = visible_statements(user).filter(contract=contract, month__in=months) if same_currency else []
+    stored = {statement.month: statement.credits for statement in statements}
     codes = [line["code"] for line in result["months"][0]["service_levels"]] if result["months"] else []
     rows = []
     for item, month, evaluated in zip(result["months"], months, evaluation.months, strict=True):
