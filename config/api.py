@@ -277,12 +277,45 @@ class ApiPagination(PageNumberPagination):
     max_page_size = 200
 
 
+class CheckedOrderingFilter(OrderingFilter):
+    """``?ordering=`` by the fields a list shows: the serializer's readable fields that are columns of the
+    model (or of the queryset's annotations), unless the view names its own ``ordering_fields``. A term
+    outside them is a 400 naming it, instead of being ignored (DRF's default): an integrator sees the
+    mistake, and no one orders rows by a column they may not read, whose order would tell its values."""
+
+    def get_valid_fields(self, queryset, view, context=None):
+        context = context or {}
+        if getattr(view, "ordering_fields", self.ordering_fields) != "__all__":
+            return super().get_valid_fields(queryset, view, context)
+        columns = {field.name for field in queryset.model._meta.concrete_fields} | set(queryset.query.annotations)
+        fields = view.get_serializer_class()(context=context).fields
+        return [
+            (field.source, field.label) for field in fields.values() if not field.write_only and field.source in columns
+        ]
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
+        terms = [term for term in fields if term]  # "month," orders by month
+        unknown = [term for term in terms if term.removeprefix("-") not in valid]
+        if unknown:
+            raise exceptions.ValidationError(
+                {
+                    self.ordering_param: [
+                        _("“%(term)s” is not a field this list can be ordered by; use one of: %(fields)s.")
+                        % {"term": term, "fields": ", ".join(sorted(valid))}
+                        for term in unknown
+                    ]
+                }
+            )
+        return terms
+
+
 class ScopedViewSetMixin:
     """The one place where visibility, permissions, filtering, ordering and pagination are set."""
 
     permission_classes = [RolePermission]
     pagination_class = ApiPagination
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, CheckedOrderingFilter]
     ordering_fields = "__all__"
     # Ids are integers; a word after a collection's path is another route (e.g. measurements/bulk/).
     lookup_value_regex = "[0-9]+"
