@@ -98,9 +98,9 @@ def validate_evidence(file) -> None:
     if file.size > limit:
         raise ValidationError(
             format_lazy(
-                _("“{name}” is {size}; evidence files may be at most {limit}."),
+                # Not the file's own size: rounded, 10 MB and 10 bytes reads as the limit.
+                _("“{name}” is larger than {limit}, the most an evidence file may be."),
                 name=name,
-                size=filesizeformat(file.size),
                 limit=filesizeformat(limit),
             ),
             code="evidence_too_large",

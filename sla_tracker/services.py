@@ -522,12 +522,16 @@ def _settle_differences(
             # The line's share of the net: its bonus and earn-back less its credit (none once waived).
             approved_net = line.bonus + line.earn_back - (ZERO if line.waived else line.credit)
             new_net = ZERO if new is None else new.bonus + new.earn_back - (ZERO if line.waived else new.credit)
-            amount = new_net - approved_net - carried[line.service_level_id]
+            already = carried[line.service_level_id]
+            amount = new_net - approved_net - already
             if amount:
                 reason = (
                     f"{line.service_level.code} {month}: approved net {approved_net}, {new_net} after recomputation"
                 )
                 figures = {"approved_net": str(approved_net), "recomputed_net": str(new_net)}
+                if already:  # else a correction undone would read as no difference at all
+                    reason += f", {already} carried before"
+                    figures["carried_before"] = str(already)
                 outstanding[line.service_level_id] = (amount, reason, figures)
     else:
         for adjustment in caused:
@@ -888,7 +892,7 @@ def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStateme
     commits, the contract's open statements are recomputed: the reopened one with the month's current
     data (the adjustments its corrections caused are then withdrawn, so each correction counts once)
     and the later ones, whose history it is."""
-    _require_text(reason, "reason", _("Give the reason for reopening the statement."))
+    reason = _required_text(reason, "reason", _("Give the reason for reopening the statement."))
     with transaction.atomic():
         statement = _locked_statement(statement_id)
         if statement.status == StatementStatus.INVOICED:
@@ -910,19 +914,18 @@ def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStateme
 
 def mark_statement_invoiced(*, statement_id: int, actor, invoice_reference: str) -> PenaltyStatement:
     """approved → invoiced, with the invoice (or credit note) reference."""
-    _require_text(invoice_reference, "invoice_reference", _("Give the invoice reference."))
+    invoice_reference = _required_text(
+        invoice_reference, "invoice_reference", _("Give the invoice reference."), REFERENCE_MAX_LENGTH
+    )
     with transaction.atomic():
         statement = _locked_statement(statement_id)
         _require_status(statement, (StatementStatus.APPROVED,), pgettext("a statement can be", "marked invoiced"))
         _require_current(statement, pgettext("a statement can be", "marked invoiced"))
         statement.status = StatementStatus.INVOICED
-        statement.invoiced_at, statement.invoice_reference = timezone.now(), invoice_reference.strip()
+        statement.invoiced_at, statement.invoice_reference = timezone.now(), invoice_reference
         statement.save()
         _event(statement, StatementAction.INVOICED, actor, note=statement.invoice_reference)
     return statement
-
-
-SETTLEMENT_REFERENCE_MAX_LENGTH = 100
 
 
 def settle_outside_statements(
@@ -936,14 +939,12 @@ def settle_outside_statements(
     ``amounts``, when given, are the amounts waiting per service level code as the reader saw them: if a
     correction changed them since, the settlement is refused, so that a credit note is never recorded for
     another amount than its own."""
-    _require_text(
-        reference, "reference", _("Give the reference of the credit note or invoice that settles the difference.")
+    reference = _required_text(
+        reference,
+        "reference",
+        _("Give the reference of the credit note or invoice that settles the difference."),
+        REFERENCE_MAX_LENGTH,
     )
-    reference = reference.strip()
-    if len(reference) > SETTLEMENT_REFERENCE_MAX_LENGTH:
-        raise ValidationError(
-            {"reference": _("Keep the reference under %(max)d characters.") % {"max": SETTLEMENT_REFERENCE_MAX_LENGTH}}
-        )
     with transaction.atomic():
         statement = _locked_statement(statement_id)
         _require_status(statement, LOCKED_STATUSES, pgettext("a statement's difference can be", "settled"))
@@ -1028,7 +1029,7 @@ def dispute_line(*, line_id: int, actor, reason: str, evidence=None) -> LineDisp
 
     Evidence of a size or type sla_tracker.evidence refuses is a ValidationError; nothing is written.
     """
-    _require_text(reason, "reason", _("Give the reason for the dispute."))
+    reason = _required_text(reason, "reason", _("Give the reason for the dispute."))
     if evidence is not None:
         validate_evidence(evidence)
     with transaction.atomic():
@@ -1046,7 +1047,7 @@ def dispute_line(*, line_id: int, actor, reason: str, evidence=None) -> LineDisp
             raise ValidationError(
                 _("The %(code)s line already has an open dispute.") % {"code": line.service_level.code}
             )
-        dispute = LineDispute(line=line, raised_by=actor, reason=reason.strip())
+        dispute = LineDispute(line=line, raised_by=actor, reason=reason)
         if evidence is not None:
             dispute.evidence = evidence
         dispute.save()
@@ -1062,7 +1063,7 @@ def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool, 
     ``waive`` (with an accepted dispute only) also waives the line's credit, with the resolution as
     the waiver's reason, in the same transaction: the vendor was right about the credit itself.
     """
-    _require_text(resolution, "resolution", _("Give the resolution of the dispute."))
+    resolution = _required_text(resolution, "resolution", _("Give the resolution of the dispute."))
     if waive and not accepted:
         raise ValidationError({"waive": _("Only an accepted dispute can waive the line's credit.")})
     with transaction.atomic():
@@ -1074,7 +1075,7 @@ def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool, 
                 _("This dispute is already %(status)s.") % {"status": dispute.get_status_display().lower()}
             )
         dispute.status = DisputeStatus.ACCEPTED if accepted else DisputeStatus.REJECTED
-        dispute.resolution, dispute.resolved_by, dispute.resolved_at = resolution.strip(), actor, timezone.now()
+        dispute.resolution, dispute.resolved_by, dispute.resolved_at = resolution, actor, timezone.now()
         dispute.save()
         line = dispute.line
         line.statement = statement
@@ -1102,7 +1103,7 @@ def waive_line(*, line_id: int, actor, reason: str) -> StatementLine:
     Not while the statement is disputed: its lines are then settled through the disputes, and accepting
     a dispute can waive its line (resolve_dispute), as the statement page offers it.
     """
-    _require_text(reason, "reason", _("Give the reason for the waiver."))
+    reason = _required_text(reason, "reason", _("Give the reason for the waiver."))
     with transaction.atomic():
         line = _locked_line(line_id)
         if line.statement.status == StatementStatus.DISPUTED:
@@ -1113,7 +1114,7 @@ def waive_line(*, line_id: int, actor, reason: str) -> StatementLine:
                 )
                 % {"statement": _label(line.statement)}
             )
-        _waive(line, actor, reason.strip())
+        _waive(line, actor, reason)
     return line
 
 
@@ -1180,9 +1181,23 @@ def _require_current(statement: PenaltyStatement, verb: str) -> None:
         )
 
 
-def _require_text(value: str | None, field: str, message: str) -> None:
-    if not (value or "").strip():
+# Texts a statement's history keeps: a reference as long as its column, reasons and resolutions bounded too.
+REFERENCE_MAX_LENGTH = 100
+REASON_MAX_LENGTH = 2_000
+
+
+def _required_text(value: str | None, field: str, message: str, max_length: int = REASON_MAX_LENGTH) -> str:
+    """``value`` stripped; refused under ``field`` when empty (``message``) or longer than ``max_length``."""
+    text = (value or "").strip()
+    if not text:
         raise ValidationError({field: message})
+    if len(text) > max_length:
+        too_long = {
+            "reason": _("Keep the reason under %(max)d characters."),
+            "resolution": _("Keep the resolution under %(max)d characters."),
+        }.get(field, _("Keep the reference under %(max)d characters."))
+        raise ValidationError({field: too_long % {"max": max_length}})
+    return text
 
 
 def _english(label) -> str:

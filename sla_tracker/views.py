@@ -61,6 +61,8 @@ from sla_tracker.models import (
 )
 from sla_tracker.penalty_inputs import differences_on_record
 from sla_tracker.services import (
+    REASON_MAX_LENGTH,
+    REFERENCE_MAX_LENGTH,
     approve_statement,
     dispute_line,
     later_close_carrying,
@@ -197,7 +199,7 @@ def report_data(request) -> dict[str, Any]:
     string, with their totals per currency."""
     statements = visible_statements(request.user)
     data = request.GET.copy()
-    if not data.get("month"):
+    if not data.get("month") and not data.get("to"):  # a period's end alone is refused: its first month is missing
         latest = statements.aggregate(latest=Max("month"))["latest"]
         data["month"] = month_label(latest) if latest else ""
     form = ReportFilterForm(data, user=request.user)
@@ -503,6 +505,7 @@ class ConfirmForm(forms.Form):
         if field:
             self.fields[field] = forms.CharField(
                 label=label,
+                max_length=REASON_MAX_LENGTH if field in ("reason", "resolution") else REFERENCE_MAX_LENGTH,
                 widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"})
                 if field in ("reason", "resolution")
                 else forms.TextInput(attrs={"class": "form-control"}),
@@ -516,6 +519,15 @@ class ConfirmForm(forms.Form):
             )
         if amounts is not None:  # the difference a settlement settles, as shown
             self.fields["amounts"] = forms.JSONField(required=False, widget=forms.HiddenInput, initial=amounts)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if any(name in self.errors for name in self.SHOWN_FIGURES):  # hidden: their own errors are not shown
+            self.add_error(
+                None,
+                _("The figures this page showed could not be read back. Open the statement again and confirm there."),
+            )
+        return cleaned
 
     def shown_figures(self) -> dict[str, Any]:
         """The figures the confirmation showed, as the service takes them (those not sent: not checked)."""
@@ -582,7 +594,8 @@ def statement_action(request, pk: int, action: str):
             "form": form,
             "title": spec.title,
             "button": spec.button,
-            "explanation": spec.explanation,
+            # A confirmation posted where the action is not offered shows only why it is refused.
+            "explanation": spec.explanation if spec.offered_when is None or spec.offered_when(statement) else "",
             "warnings": statement_action_warnings(request.user, statement, action),
             "difference_waiting": waiting,
             "active_section": "statements",
@@ -626,7 +639,11 @@ def waive(request, pk: int):
 
 
 class DisputeForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+    )
     evidence = forms.FileField(
         label=_("Attachment (evidence)"),
         required=False,

@@ -238,7 +238,9 @@ class ApproveInput(serializers.Serializer):
 
 
 class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why: kept in the statement's history.")
+    reason = serializers.CharField(
+        max_length=services.REASON_MAX_LENGTH, help_text="Why: kept in the statement's history."
+    )
 
 
 class DecisionNoteInput(serializers.Serializer):
@@ -250,7 +252,9 @@ class DecisionNoteInput(serializers.Serializer):
 
 
 class DisputeInput(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the line is wrong: kept in the statement's history.")
+    reason = serializers.CharField(
+        max_length=services.REASON_MAX_LENGTH, help_text="Why the line is wrong: kept in the statement's history."
+    )
     evidence = serializers.FileField(
         required=False,
         help_text=f"Optional evidence file (multipart/form-data): {ALLOWED_EXTENSIONS}; checked by its content.",
@@ -258,12 +262,12 @@ class DisputeInput(serializers.Serializer):
 
 
 class InvoiceInput(serializers.Serializer):
-    invoice_reference = serializers.CharField(max_length=100)
+    invoice_reference = serializers.CharField(max_length=services.REFERENCE_MAX_LENGTH)
 
 
 class SettlementInput(serializers.Serializer):
     reference = serializers.CharField(
-        max_length=services.SETTLEMENT_REFERENCE_MAX_LENGTH,
+        max_length=services.REFERENCE_MAX_LENGTH,
         help_text="The credit note or invoice that settles the difference outside the statements.",
     )
     amounts = serializers.DictField(
@@ -275,7 +279,7 @@ class SettlementInput(serializers.Serializer):
 
 
 class ResolutionInput(serializers.Serializer):
-    resolution = serializers.CharField()
+    resolution = serializers.CharField(max_length=services.REASON_MAX_LENGTH)
     accepted = serializers.BooleanField(help_text="True: the vendor is right; false: the line stands.")
     waive = serializers.BooleanField(
         default=False,

@@ -277,10 +277,17 @@ class StatementAdjustment(models.Model):
         data = self.reason_data
         if "approved_net" in data:
             currency = self.origin.currency
-            return _("Approved net %(approved)s, %(recomputed)s once recomputed.") % {
+            figures = {
                 "approved": money(Decimal(data["approved_net"]), currency),
                 "recomputed": money(Decimal(data["recomputed_net"]), currency),
             }
+            if "carried_before" in data:
+                figures["carried"] = money(Decimal(data["carried_before"]), currency)
+                return (
+                    _("Approved net %(approved)s, %(recomputed)s once recomputed, %(carried)s carried for it before.")
+                    % figures
+                )
+            return _("Approved net %(approved)s, %(recomputed)s once recomputed.") % figures
         if data.get("reversed"):
             return _(
                 "The month was reopened and recomputed: what was carried for it into approved statements or "

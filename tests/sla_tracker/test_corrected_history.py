@@ -199,6 +199,29 @@ def test_a_change_after_the_last_approved_month_recomputes_nothing_in_the_transa
     assert Measurement.objects.filter(contract=contract, month=date(2026, 5, 1)).count() == 1
 
 
+def test_a_correction_undone_says_what_it_reverses(procurement, client):
+    """Put back, January's data are as approved: the adjustment that takes back what the correction carried
+    names that amount, instead of reading as an approved net equal to the recomputed one."""
+    contract = approved_months("ex10_earn_back", EARN_BACK_MONTHS, "2026-05", procurement)
+    approved_value = Measurement.objects.get(
+        contract=contract, counter__code="answered_within_20s", month=date(2026, 1, 1)
+    ).value
+    correct(contract, "answered_within_20s", "2026-01", 40_000)
+    correct(contract, "answered_within_20s", "2026-01", int(approved_value))
+    client.force_login(procurement)
+
+    page = client.get(reverse("sla_tracker:statement", args=[statement_of(contract, "2026-05").pk])).content.decode()
+    french = client.get(
+        reverse("sla_tracker:statement", args=[statement_of(contract, "2026-05").pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+
+    assert "Approved net −€14,400.00, −€14,400.00 once recomputed, €14,400.00 carried for it before." in page
+    assert (
+        "Net approuvé −14\u00a0400,00\u00a0€, −14\u00a0400,00\u00a0€ une fois recalculé, 14\u00a0400,00\u00a0€"
+        in french
+    )
+
+
 def test_data_of_a_month_without_a_statement_recomputes_nothing_even_before_approved_months(procurement):
     """December 2025, before the contract's first statement, has no charges and was never closed: logging its
     data changes no statement (a month's history is the statements before it), so it is not refused for

@@ -48,14 +48,14 @@ def test_each_allowed_type_with_matching_content_is_accepted(name, content):
     validate_evidence(upload(name, xlsx() if content is None else content))
 
 
-def test_a_file_over_the_limit_is_refused_with_its_size_and_the_limit(settings):
+def test_a_file_over_the_limit_is_refused_with_the_limit(settings):
     settings.DISPUTE_EVIDENCE_MAX_BYTES = 1024 * 1024
 
     with pytest.raises(ValidationError) as refused:
         validate_evidence(upload("big.pdf", PDF + b"\x00" * (1024 * 1024)))
 
     assert refused.value.code == "evidence_too_large"
-    assert refused.value.messages == ["“big.pdf” is 1.0\xa0MB; evidence files may be at most 1.0\xa0MB."]
+    assert refused.value.messages == ["“big.pdf” is larger than 1.0\xa0MB, the most an evidence file may be."]
 
 
 def test_a_file_at_the_limit_is_accepted(settings):

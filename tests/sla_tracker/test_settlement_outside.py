@@ -173,6 +173,21 @@ def test_the_statement_page_offers_and_records_the_settlement(procurement, clien
     assert last_data(january, StatementAction.SETTLED)["reference"] == CREDIT_NOTE
 
 
+def test_a_settlement_posted_where_it_is_not_offered_shows_only_why_it_is_refused(procurement, client):
+    """The page's explanation says the contract has ended: not above the refusal of a contract in force."""
+    contract, january = approved_january(procurement)
+    correct_to(contract, 40_000)
+    client.force_login(procurement)
+
+    refused = client.post(reverse("sla_tracker:statement-action", args=[january.pk, "settle"]), {"reference": "X"})
+
+    page = refused.content.decode()
+    assert refused.status_code == 200
+    assert "The contract is in force: the close of a later month carries this difference" in page
+    assert "The contract has ended" not in page
+    assert not StatementEvent.objects.filter(action=StatementAction.SETTLED).exists()
+
+
 def test_the_api_records_the_settlement_for_procurement_only(procurement):
     from rest_framework.test import APIClient
 

@@ -177,6 +177,18 @@ def test_a_period_ending_before_it_starts_is_refused_with_a_message(client, proc
     assert "The period cannot end before its first month." in response.content.decode()
 
 
+def test_a_period_given_by_its_end_alone_asks_for_its_first_month(client, procurement, statement):
+    """Not the latest month put in its place, which made the period end before it started."""
+    client.force_login(procurement)
+
+    response = client.get(REPORT, {"to": "2025-01"})
+
+    assert response.context["statements"] == []
+    page = response.content.decode()
+    assert "Give the first month of the period." in page
+    assert "The period cannot end before its first month." not in page
+
+
 def test_a_bad_last_month_names_the_field(client, procurement, statement):
     client.force_login(procurement)
 

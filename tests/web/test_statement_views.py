@@ -6,6 +6,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -16,7 +17,14 @@ from openpyxl import load_workbook
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.models import LineDispute, PenaltyStatement, StatementEvent
-from sla_tracker.services import approve_statement, dispute_line, mark_statement_invoiced, resolve_dispute
+from sla_tracker.services import (
+    approve_statement,
+    dispute_line,
+    mark_statement_invoiced,
+    reopen_statement,
+    resolve_dispute,
+    waive_line,
+)
 from tests.factories import (
     ExclusionFactory,
     IncidentFactory,
@@ -166,6 +174,71 @@ def test_marking_invoiced_needs_the_invoice_reference(client, procurement):
     assert approved.invoice_reference == "CN-2025-0042"
 
 
+def test_an_invoice_reference_longer_than_its_column_is_refused_on_the_page_and_by_the_service(client, procurement):
+    approved = make_statement(status=StatementStatus.IN_REVIEW)
+    client.force_login(procurement)
+    client.post(action(approved, "approve"))
+
+    refused = client.post(action(approved, "invoice"), {"invoice_reference": "CN-" + "9" * 98})
+    with pytest.raises(ValidationError) as by_service:
+        mark_statement_invoiced(statement_id=approved.pk, actor=procurement, invoice_reference="CN-" + "9" * 98)
+
+    assert refused.status_code == 200
+    assert "Ensure this value has at most 100 characters (it has 101)." in refused.content.decode()
+    assert by_service.value.message_dict == {"invoice_reference": ["Keep the reference under 100 characters."]}
+    approved.refresh_from_db()
+    assert (approved.status, approved.invoice_reference) == (StatementStatus.APPROVED, "")
+    assert client.post(action(approved, "invoice"), {"invoice_reference": "CN-" + "9" * 97}).status_code == 302
+
+
+@pytest.mark.parametrize("kind", ["dispute", "waive", "reopen"])
+def test_a_reason_is_bounded_and_a_longer_one_changes_nothing(procurement, vendor_user, statement, kind):
+    line = statement.lines.get(credit__gt=0)
+    if kind == "reopen":
+        approve_statement(statement_id=statement.pk, actor=procurement)
+    events = StatementEvent.objects.count()
+    reason = "x" * 2_001
+
+    with pytest.raises(ValidationError) as refused:
+        if kind == "dispute":
+            dispute_line(line_id=line.pk, actor=vendor_user, reason=reason)
+        elif kind == "waive":
+            waive_line(line_id=line.pk, actor=procurement, reason=reason)
+        else:
+            reopen_statement(statement_id=statement.pk, actor=procurement, reason=reason)
+
+    assert refused.value.message_dict == {"reason": ["Keep the reason under 2000 characters."]}
+    assert StatementEvent.objects.count() == events
+    assert not LineDispute.objects.exists()
+    line.refresh_from_db()
+    statement.refresh_from_db()
+    assert not line.waived
+    assert statement.status == (StatementStatus.APPROVED if kind == "reopen" else StatementStatus.IN_REVIEW)
+
+
+def test_a_resolution_is_bounded(client, procurement, vendor_user, statement):
+    line = statement.lines.get(credit__gt=0)
+    dispute = dispute_line(line_id=line.pk, actor=vendor_user, reason="Carrier outage")
+
+    with pytest.raises(ValidationError) as refused:
+        resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="x" * 2_001, accepted=False)
+
+    assert refused.value.message_dict == {"resolution": ["Keep the resolution under 2000 characters."]}
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.OPEN
+
+
+def test_a_confirmation_whose_hidden_figures_were_tampered_with_says_so(client, procurement, statement):
+    client.force_login(procurement)
+
+    refused = client.post(action(statement, "approve"), {"net": "notanumber"})
+
+    assert refused.status_code == 200
+    assert "The figures this page showed could not be read back." in refused.content.decode()
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+
+
 def test_procurement_waives_a_line_with_a_reason(client, procurement, statement):
     line = statement.lines.get(credit__gt=0)
     client.force_login(procurement)
@@ -279,7 +352,7 @@ def test_a_vendor_user_disputes_a_line_with_a_reason_and_an_attachment(client, v
     [
         (
             SimpleUploadedFile("call-recordings.pdf", b"%PDF-1.4" + b"\0" * 2048),
-            "“call-recordings.pdf” is 2.0\xa0KB; evidence files may be at most 1.0\xa0KB.",
+            "“call-recordings.pdf” is larger than 1.0\xa0KB, the most an evidence file may be.",
         ),
         (
             SimpleUploadedFile("tool.exe", b"MZ\x90\x00", content_type="application/pdf"),
