@@ -87,6 +87,29 @@ def test_the_statement_page_shows_history_completeness_exclusions_and_incidents(
     assert line.service_level.code in page
 
 
+def test_cap_reached_names_the_figures_it_was_decided_on_and_that_a_waiver_leaves_it(
+    client, procurement, statement, monkeypatch
+):
+    """A waived line lowers the credits, not the fact that the credits computed reached the at-risk amount
+    (the cap_reached_in_window termination trigger counts it)."""
+    PenaltyStatement.objects.filter(pk=statement.pk).update(
+        cap_reached=True, uncapped_credits=Decimal("9580.00"), at_risk_amount=Decimal("9580.00")
+    )
+    pdf_pages = []
+    monkeypatch.setattr("config.pdf.render_pdf", lambda html, base_url: pdf_pages.append(html) or b"%PDF-1.7")
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+    client.get(reverse("sla_tracker:statement-export", args=[statement.pk, "pdf"]))
+
+    said = (
+        "The credits computed before the monthly cap (€9,580.00) reached the at-risk amount (€9,580.00); "
+        "a waiver does not change this."
+    )
+    assert f'title="{said}"' in page
+    assert said in pdf_pages[0]
+
+
 def test_a_vendor_user_gets_404_on_another_vendors_statement_and_its_exports(client, vendor_user, other_statement):
     client.force_login(vendor_user)
 
