@@ -259,17 +259,25 @@ def _xlsx_rows(sheet, formula_sheet) -> Iterator[tuple[int, list]]:
 
 def _xlsx_value(cell) -> object:
     """A cell's value as Excel shows it: a number to 15 significant digits, a date formatted without a day
-    ("mmm yyyy", "mm/yyyy") as its month ("2026-10")."""
+    ("mmm yyyy", "mm/yyyy") as its month ("2026-10"), a date formatted without a time as its day."""
     value = cell.value
     if value.__class__ is float:
         if not math.isfinite(value):
             return value
         number = Decimal(f"{value:.{_EXCEL_DIGITS}g}")
         return int(number) if number == number.to_integral_value() else number
-    first_of_month = isinstance(value, datetime.datetime) and value.day == 1 and value.time() == datetime.time(0, 0)
-    if first_of_month and is_month_format(cell.number_format):
+    at_midnight = isinstance(value, datetime.datetime) and value.time() == datetime.time(0, 0)
+    if at_midnight and value.day == 1 and is_month_format(cell.number_format):
         return f"{value:%Y-%m}"
+    if at_midnight and not shows_time(cell.number_format):
+        return value.date()  # a day (Excel keeps it as midnight), not an interval starting at 00:00
     return value
+
+
+def shows_time(number_format: str) -> bool:
+    """Whether an Excel date format shows a time of day: "dd/mm/yyyy hh:mm", "h:mm AM/PM" (not "dd/mm/yyyy")."""
+    codes = _FORMAT_LITERALS.sub("", number_format or "").lower()
+    return "h" in codes or "s" in codes
 
 
 def is_month_format(number_format: str) -> bool:

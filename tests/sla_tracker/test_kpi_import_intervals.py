@@ -1,8 +1,10 @@
 """Interval files (a date and time per row, e.g. every 15 minutes) are stored as daily sums."""
 
 import datetime
+import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sla_tracker.choices import ChangeAction, UploadStatus
 from sla_tracker.kpi_import.reasons import readable_errors
@@ -107,6 +109,39 @@ def test_a_day_given_with_and_without_a_time_is_refused_with_both_rows():
         )
     ]
     assert nothing_written()
+
+
+def test_an_xlsx_date_cell_without_a_time_is_a_day_not_an_interval_at_midnight():
+    """Excel keeps a date as midnight: formatted without a time, it is the day's total, not the 00:00 quarter
+    hour, which the day's intervals would have been added to."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Date", "Calls offered"])
+    for minute, offered in ((8 * 60 + 15, 5), (8 * 60 + 30, 5)):
+        sheet.append([datetime.datetime(2025, 1, 2) + datetime.timedelta(minutes=minute), offered])
+        sheet.cell(sheet.max_row, 1).number_format = "dd/mm/yyyy hh:mm"
+    sheet.append([datetime.datetime(2025, 1, 2), 10])
+    sheet.cell(sheet.max_row, 1).number_format = "dd/mm/yyyy"
+    sheet.append([datetime.datetime(2025, 1, 3), 7])
+    sheet.cell(sheet.max_row, 1).number_format = "dd/mm/yyyy"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    contract = voice_contract()
+
+    errors = errors_of(preview(contract, SimpleUploadedFile("pack.xlsx", buffer.getvalue())))
+
+    assert [(row, message[:40]) for row, _column, _value, message in errors] == [
+        (4, "Row 2 gives Jan. 2, 2025 with a time and")
+    ]
+    assert nothing_written()
+    sheet.delete_rows(2, 2)  # the daily rows alone: stored as they are
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    upload = upload_and_import(contract, SimpleUploadedFile("pack.xlsx", buffer.getvalue()))
+    assert values(contract) == {("offered", JAN_2): 10, ("offered", JAN_3): 7}
+    assert (upload.preview["values"], upload.preview["stored_values"]) == (2, 2)
 
 
 def test_a_day_given_by_intervals_then_as_a_day_is_refused():

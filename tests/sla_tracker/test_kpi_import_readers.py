@@ -153,16 +153,22 @@ def test_the_uncompressed_bound_is_ten_times_the_upload_limit_by_default():
     assert base.KPI_UPLOAD_MAX_UNCOMPRESSED_BYTES == 10 * base.KPI_UPLOAD_MAX_BYTES == 200 * 1024 * 1024
 
 
-def test_an_excel_date_formatted_without_a_day_is_its_whole_month():
+def test_an_excel_date_formatted_without_a_day_is_its_whole_month_and_without_a_time_its_day():
     def build(workbook):
         sheet = workbook.active
         sheet.append(["Month", "Quality evaluations"])
-        for number_format in ("mmm yyyy", "mm/yyyy", "yyyy-mm", "[$-40C]mmmm\\ yyyy", "dd/mm/yyyy"):
+        formats = ("mmm yyyy", "mm/yyyy", "yyyy-mm", "[$-40C]mmmm\\ yyyy", "dd/mm/yyyy", "dd/mm/yyyy hh:mm", "h:mm")
+        for number_format in formats:
             sheet.append([datetime.datetime(2026, 10, 1), 40])
             sheet.cell(row=sheet.max_row, column=1).number_format = number_format
 
     _headers, rows, _delimiter = read(xlsx_bytes(build))
-    assert [cells[0] for _number, cells in rows] == ["2026-10"] * 4 + [datetime.datetime(2026, 10, 1)]
+    # A day is read as its date, a time (even midnight) as a date and time.
+    assert [cells[0] for _number, cells in rows] == ["2026-10"] * 4 + [
+        datetime.date(2026, 10, 1),
+        datetime.datetime(2026, 10, 1),
+        datetime.datetime(2026, 10, 1),
+    ]
 
 
 def test_float_cells_are_read_as_excel_shows_them():
