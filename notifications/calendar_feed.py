@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Role
 from audits.choices import AuditStatus, FindingStatus
 from audits.models import Audit, Finding
+from contracts.choices import RenewalType
 from contracts.models import Contract
 from contracts.selectors import RUNNING_STATUSES, with_next_notice_deadline
 from governance.choices import MeetingStatus
@@ -88,10 +89,11 @@ def user_events(user, *, today: datetime.date | None = None) -> list[Event]:
             if window is None:
                 continue
             path = contract.get_absolute_url()
-            description = _("Term ends %(end)s; renews until %(renewed)s without notice.") % {
-                "end": window.term_end,
-                "renewed": window.renewed_term_end,
-            }
+            if contract.renewal_type == RenewalType.TACIT:
+                outcome = _("Term ends %(end)s; renews until %(renewed)s without notice.")
+            else:  # renewed only by agreement
+                outcome = _("Term ends %(end)s; without an agreement to renew it, the contract ends then.")
+            description = outcome % {"end": window.term_end, "renewed": window.renewed_term_end}
             events.append(
                 _all_day(
                     _uid("notice", contract.pk, f"-{window.term_end}"),

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Role
 from accounts.models import User
 from audits.selectors import audits_with_notice_to_send, findings_due
+from contracts.choices import RenewalType
 from contracts.models import Contract
 from contracts.months import add_months, first_of_month, last_day_of_month
 from contracts.selectors import contracts_served_during, notice_deadlines_within
@@ -395,7 +396,13 @@ def notice_deadlines(today: datetime.date) -> Iterator[DueItem]:
             subject=_("Notice deadline of %(contract)s in %(days)s days (%(deadline)s)"),
             body=_(
                 "The term of %(contract)s ends on %(end)s. Notice must be given by %(deadline)s; "
-                "the internal decision was due on %(decision)s. Without notice the contract renews until %(renewed)s."
+                "the internal decision is due on %(decision)s. Without notice the contract renews until %(renewed)s."
+            )
+            if contract.renewal_type == RenewalType.TACIT
+            else _(
+                "The term of %(contract)s ends on %(end)s and is renewed only by agreement: without one, the "
+                "contract ends then. Notice must be given by %(deadline)s; the internal decision is due on "
+                "%(decision)s. A renewal would run until %(renewed)s."
             ),
             path=contract.get_absolute_url(),
             params={

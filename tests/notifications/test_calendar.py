@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audits.choices import AuditStatus
+from contracts.choices import RenewalType
 from governance.choices import MemberRole
 from notifications import services
 from notifications.ical import Event, calendar, escape_text, fold
@@ -88,6 +89,7 @@ def test_the_feed_lists_the_users_meetings_deadlines_and_due_dates(client):
     assert "Someone else" not in body
     assert "SUMMARY:Remediation due:" in body
     assert f"SUMMARY:Notice deadline: {contract.reference}" in body
+    assert "renews until 2028-12-31 without notice." in body.replace("\r\n ", "")  # a tacit renewal (unfolded)
     assert "SUMMARY:Audit fieldwork: AUD-X" in body
     assert "AUD-CANCELLED" not in body
 
@@ -103,3 +105,17 @@ def test_an_unknown_or_rotated_token_finds_nothing(client):
     user.is_active = False
     user.save()
     assert client.get(reverse("notifications:calendar-feed", args=[new])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_contract_renewed_only_by_agreement_is_not_announced_as_renewing_itself(client):
+    user = UserFactory(procurement=True)
+    ContractFactory(renewal_type=RenewalType.EXPLICIT)
+    feed = services.calendar_feed_for(user=user)
+
+    body = client.get(reverse("notifications:calendar-feed", args=[feed.token])).content.decode()
+    body = body.replace("\r\n ", "")  # lines unfolded
+
+    assert "SUMMARY:Notice deadline:" in body
+    assert "renews until" not in body
+    assert "without an agreement to renew it\\, the contract ends then." in body

@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from audits.choices import AuditStatus
-from contracts.choices import ContractStatus
+from contracts.choices import ContractStatus, RenewalType
 from governance.choices import MeetingStatus, MemberRole
 from governance.models import ActionItem
 from notifications import services
@@ -189,6 +189,27 @@ def test_notice_deadlines_are_told_at_90_30_and_7_days_to_the_owner_and_procurem
     assert keys[3] == [f"{prefix}:30", f"{prefix}:90"]
     assert keys[5] == [f"{prefix}:30", f"{prefix}:7", f"{prefix}:90"]
     assert kinds_for(procurement) == [NotificationKind.NOTICE_DEADLINE] * 3
+
+
+@pytest.mark.parametrize(
+    ("renewal_type", "outcome"),
+    [
+        (RenewalType.TACIT, "Without notice the contract renews until 2028-12-31."),
+        (RenewalType.EXPLICIT, "is renewed only by agreement: without one, the contract ends then."),
+    ],
+)
+def test_a_notice_deadline_says_what_happens_without_notice_by_the_contracts_renewal(renewal_type, outcome):
+    """A contract renewed only by agreement ends with its term: it must not be announced as renewing itself."""
+    contract = ContractFactory(renewal_type=renewal_type)  # term ends 2027-12-31, notice by 2027-06-30
+
+    run(D(2027, 4, 1))
+
+    body = Notification.objects.get(user=contract.owner, kind=NotificationKind.NOTICE_DEADLINE).body
+    assert body.startswith(f"The term of {contract.reference} ends on 2027-12-31")
+    assert outcome in body
+    assert "the internal decision is due on" in body
+    if renewal_type == RenewalType.EXPLICIT:
+        assert "renews until" not in body
 
 
 def test_a_failed_email_is_released_for_the_next_run(monkeypatch):
