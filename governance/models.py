@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from contracts.models import Contract, Vendor, VendorContact
+from contracts.models import Contract, KeptWhereCreated, Vendor, VendorContact
 from governance.choices import (
     ActionStatus,
     AttendanceStatus,
@@ -23,8 +23,12 @@ from governance.choices import (
 )
 
 
-class Committee(models.Model):
+class Committee(KeptWhereCreated, models.Model):
     """A governance body required by a contract (or by a vendor relationship across contracts)."""
+
+    # Its meetings, minutes and members (the vendor's side) belong to that contract's or vendor's record.
+    fixed_once_created = ("contract", "vendor")
+    moved_message = _("A committee stays with its contract or vendor: set up a committee there instead.")
 
     name = models.CharField(_("name"), max_length=200)
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="committees")

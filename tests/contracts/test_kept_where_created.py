@@ -130,3 +130,25 @@ def test_exclusions_and_incidents_stay_with_their_contract(factory):
         row.full_clean()
 
     assert "contract" in refused.value.message_dict
+
+
+def test_a_committee_stays_with_its_contract_through_the_api():
+    """QA: a committee with held meetings and the vendor's members was moved to another vendor's contract."""
+    from governance.models import Committee
+    from tests.factories import CommitteeFactory
+
+    committee = CommitteeFactory()
+    own_contract = committee.contract_id
+    other = ContractFactory()
+
+    moved = admin_api().patch(
+        f"/api/v1/committees/{committee.pk}/", {"contract": other.pk, "reason": "x"}, format="json"
+    )
+    renamed = admin_api().patch(f"/api/v1/committees/{committee.pk}/", {"name": "Operations board"}, format="json")
+
+    assert moved.status_code == 400
+    assert moved.json()["errors"] == {
+        "contract": ["A committee stays with its contract or vendor: set up a committee there instead."]
+    }
+    assert renamed.status_code == 200
+    assert Committee.objects.get(pk=committee.pk).contract_id == own_contract
