@@ -49,8 +49,8 @@ def contract_edit_errors(
 
     - A contract is registered as a draft or active; its end of term must end the initial term or
       one of its renewals (the chain of term ends from its start).
-    - The end of the term and the notice move only with a recorded decision, except on a draft,
-      whose dates are still being typed; other status changes follow STATUS_CHANGES, and a contract
+    - The end of the term and the notice move only with a recorded decision, and the start and the
+      initial term not at all, except on a draft, whose dates are still being typed; other status changes follow STATUS_CHANGES, and a contract
       expires only once its term has ended.
     - A contract terminated while it ran records its last day of service, within the term (its months up
       to that day are still closed); a draft that never ran is terminated without one.
@@ -94,6 +94,14 @@ def contract_edit_errors(
                     _("A contract expires once its term has ended (on %(end)s); to end it earlier, terminate it.")
                     % {"end": contract.end_date.isoformat()}
                 ]
+        for name in ("start_date", "initial_term_months"):
+            if name in changed and not draft:
+                refused[name] = [
+                    _(
+                        "The start and the initial term are fixed once the contract is active: its months, contract "
+                        "years, charges and statements count from them."
+                    )
+                ]
         if "vendor" in changed and (not draft or contract.scopes.filter(site__isnull=False).exists()):
             refused["vendor"] = [
                 _(
@@ -110,7 +118,8 @@ def contract_edit_errors(
                 )
             ]
 
-    if changed & set(TERM_FIELDS) and "end_date" not in refused and (message := _term_end_error(merged)):
+    frozen = {"end_date", "start_date", "initial_term_months"} & set(refused)
+    if changed & set(TERM_FIELDS) and not frozen and (message := _term_end_error(merged)):
         refused.setdefault("end_date", []).append(message)
     if "status" not in refused and (message := _last_day_of_service_error(contract, merged, changed)):
         refused["terminated_on"] = [message]

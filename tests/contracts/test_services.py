@@ -230,6 +230,33 @@ def test_a_draft_corrects_its_end_of_term_a_running_contract_does_not():
     assert "end_date" in services.contract_edit_errors(running, {"end_date": D(2028, 12, 31)})
 
 
+def test_a_running_contract_keeps_its_start_and_initial_term_through_the_api():
+    """QA: a running contract's start moved past six invoiced months, out of its own service."""
+    from rest_framework.test import APIClient
+
+    running = ContractFactory()  # from 2025-01-01, 36 months
+    draft = ContractFactory(status=ContractStatus.DRAFT)
+    api = APIClient()
+    api.force_authenticate(running.owner)
+
+    refused = api.patch(
+        f"/api/v1/contracts/{running.pk}/",
+        {"start_date": "2026-05-01", "initial_term_months": 12, "end_date": "2027-04-30"},
+        format="json",
+    )
+
+    assert refused.status_code == 400
+    fixed = (
+        "The start and the initial term are fixed once the contract is active: its months, contract years, charges "
+        "and statements count from them."
+    )
+    assert refused.json()["errors"]["start_date"] == [fixed]
+    assert refused.json()["errors"]["initial_term_months"] == [fixed]
+    running.refresh_from_db()
+    assert (running.start_date, running.initial_term_months) == (D(2025, 1, 1), 36)
+    assert services.contract_edit_errors(draft, {"start_date": D(2025, 2, 1), "end_date": D(2028, 1, 31)}) == {}
+
+
 def test_a_contract_expires_only_once_its_term_has_ended():
     contract = ContractFactory()  # ends 2027-12-31
     errors = services.contract_edit_errors(contract, {"status": ContractStatus.EXPIRED}, today=D(2027, 12, 31))
