@@ -50,8 +50,8 @@ def contract_edit_errors(
     - A contract is registered as a draft or active; its end of term must end the initial term or
       one of its renewals (the chain of term ends from its start).
     - The end of the term and the notice move only with a recorded decision, and the start and the
-      initial term not at all, except on a draft, whose dates are still being typed; other status changes follow STATUS_CHANGES, and a contract
-      expires only once its term has ended.
+      initial term not at all, except on a draft, whose dates are still being typed; other status
+      changes follow STATUS_CHANGES, and a contract expires only once its term has ended.
     - A contract terminated while it ran records its last day of service, within the term (its months up
       to that day are still closed); a draft that never ran is terminated without one.
     - The vendor and the currency are fixed once the contract runs (or, on a draft, once a site of
