@@ -306,8 +306,10 @@ class ExclusionAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin)
     actions = ("approve_exclusions",)
 
     def has_change_permission(self, request, obj=None) -> bool:
+        # A decision is final, and a proposal is changed by its proposer only (a reviewer approves or rejects).
         decided = obj is not None and obj.status != ApprovalStatus.PROPOSED
-        return not decided and super().has_change_permission(request, obj)
+        someone_elses = obj is not None and obj.requested_by_id != request.user.pk
+        return not (decided or someone_elses) and super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change) -> None:
         if not change:

@@ -406,6 +406,14 @@ class ExclusionViewSet(ScopedModelViewSet):
     def server_fields(self) -> dict:
         return {"requested_by": self.request.user}
 
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        # Else a reviewer could rewrite a proposal and then approve what no one else proposed.
+        if self.action in ("update", "partial_update") and obj.requested_by_id != request.user.pk:
+            self.permission_denied(
+                request, message=_("Only its proposer changes a proposed exclusion; a reviewer approves or rejects it.")
+            )
+
     def _decide(self, approve: bool) -> Response:
         exclusion_id = self.get_object().pk
         note = self.action_input(DecisionNoteInput).get("note", "")

@@ -58,7 +58,7 @@ def build_world(name: str) -> dict:
         "sla_tracker.KpiUpload": f.KpiUploadFactory(contract=contract),
         "sla_tracker.Measurement": f.MeasurementFactory(contract=contract, day=first),
         "sla_tracker.MeasurementChange": f.MeasurementChangeFactory(contract=contract),
-        "sla_tracker.Exclusion": f.ExclusionFactory(contract=contract),
+        "sla_tracker.Exclusion": f.ExclusionFactory(contract=contract, requested_by=contract.owner),
         "sla_tracker.Incident": f.IncidentFactory(contract=contract),
         "sla_tracker.PenaltyStatement": line.statement,
         "sla_tracker.StatementLine": line,

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def proposed(worlds):
-    return f.ExclusionFactory(contract=worlds[0]["contracts.Contract"])
+    """Proposed by the vendor manager who owns the contract (users[Role.VENDOR_MANAGER])."""
+    contract = worlds[0]["contracts.Contract"]
+    return f.ExclusionFactory(contract=contract, requested_by=contract.owner)
 
 
 def _decide(client, exclusion, decision: str, note: str = "Not a force majeure event: the outage was the vendor's."):
@@ -131,6 +133,28 @@ def test_a_proposal_is_still_edited_before_its_decision(proposed, users, client_
     assert response.status_code == 200
     proposed.refresh_from_db()
     assert proposed.description == "Flood, not a storm."
+
+
+def test_only_its_proposer_changes_a_proposal(worlds, users, client_for):
+    """QA: procurement rewrote a vendor manager's proposal (all month, every service level) and could then
+    approve it, though no one else had proposed it."""
+    contract = worlds[0]["contracts.Contract"]
+    proposal = f.ExclusionFactory(contract=contract, requested_by=users[Role.VENDOR_MANAGER])
+    before = (proposal.start_date, proposal.end_date, proposal.description)
+
+    rewritten = client_for(users[Role.PROCUREMENT]).patch(
+        f"/api/v1/exclusions/{proposal.pk}/",
+        {"end_date": (proposal.start_date + datetime.timedelta(days=20)).isoformat(), "description": "All month."},
+        format="json",
+    )
+
+    assert rewritten.status_code == 403
+    assert rewritten.json() == {
+        "type": "permission_denied",
+        "detail": "Only its proposer changes a proposed exclusion; a reviewer approves or rejects it.",
+    }
+    proposal.refresh_from_db()
+    assert (proposal.start_date, proposal.end_date, proposal.description) == before
 
 
 def test_an_approval_recomputes_the_contracts_open_statements(users, client_for, django_capture_on_commit_callbacks):

@@ -68,6 +68,8 @@ def may_write(user, endpoint, obj) -> bool:
         return not user.is_vendor_user and CommitteeMember.objects.filter(committee=obj, user=user).exists()
     if endpoint.label == "sla_tracker.Measurement":
         return logs_kpis_for(user, obj.contract)
+    if endpoint.label == "sla_tracker.Exclusion":  # a proposal is changed by its proposer only
+        return may_change(user.role, endpoint.app) and obj.requested_by == user
     return may_change(user.role, endpoint.app)
 
 

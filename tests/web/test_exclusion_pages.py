@@ -726,3 +726,24 @@ def test_who_does_not_decide_has_no_home_panel(client, manager, contract):
 
     assert response.context["exclusions_awaiting"] == []
     assert "Exclusions waiting for your decision" not in response.content.decode()
+
+
+def test_in_the_back_office_a_proposal_is_changed_by_its_proposer_only(client, manager, contract):
+    """As in the API: a reviewer who could rewrite a proposal could approve what no one else proposed."""
+    proposal = in_march(contract, requested_by=manager)
+    url = reverse("admin:sla_tracker_exclusion_change", args=[proposal.pk])
+    procurement = UserFactory(procurement=True, is_staff=True)
+    edited = {
+        "contract": contract.pk,
+        "start_date": "2025-03-01",
+        "end_date": "2025-03-31",
+        "reason": proposal.reason,
+        "description": "All month.",
+    }
+
+    client.force_login(procurement)
+    refused = client.post(url, edited)
+
+    assert refused.status_code == 403
+    proposal.refresh_from_db()
+    assert (proposal.start_date, proposal.end_date) == (datetime.date(2025, 3, 14), datetime.date(2025, 3, 15))
