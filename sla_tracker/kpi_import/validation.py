@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.utils.translation import gettext_noop
 
 from contracts.models import Contract
@@ -40,9 +41,14 @@ MAX_REPORTED_ERRORS = 1000
 FORMULA_WITHOUT_VALUE = Reason(
     gettext_noop("A formula without a computed value: open and save the file in Excel, then upload it again.")
 )
-MAX_VALUE = Decimal("1e16")
-# Digits of the largest plain integer checked as text: 16 digits stay below MAX_VALUE.
-_PLAIN_DIGITS = 16
+# The values the database stores exactly. PostgreSQL: up to 16 digits before the point and 4 after (the
+# column). SQLite (the demo) keeps a decimal as a float: 15 significant digits, and a value near 1e16 made
+# Django's converter fail on every read of it (a 500 no page could undo), so there: below 1e15, 15 digits.
+_ON_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+MAX_VALUE = Decimal("1e15") if _ON_SQLITE else Decimal("1e16")
+STORED_DIGITS = 15 if _ON_SQLITE else 20
+# Digits of the largest plain integer checked as text, below MAX_VALUE.
+_PLAIN_DIGITS = 15 if _ON_SQLITE else 16
 LOOKUP_BATCH_SIZE = 500
 LOCKED_STATUSES = (StatementStatus.APPROVED, StatementStatus.INVOICED)
 LOCKED_MONTH = gettext_noop(
@@ -716,6 +722,16 @@ class Validator:
         if value >= MAX_VALUE or exponent < -4:
             return self._refuse(
                 raw, Reason(gettext_noop("Too large, or more than 4 decimal places.")), row=row, column=column
+            )
+        if len(value.normalize().as_tuple().digits) > STORED_DIGITS:
+            return self._refuse(
+                raw,
+                Reason(
+                    gettext_noop("More than {digits} significant digits: this database stores {digits} exactly."),
+                    {"digits": STORED_DIGITS},
+                ),
+                row=row,
+                column=column,
             )
         return value
 

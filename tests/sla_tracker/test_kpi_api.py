@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -135,6 +136,42 @@ def test_bulk_values_are_stored():
     assert response.status_code == 200, response.data
     assert response.data == {"created": 3, "updated": 0, "deleted": 0, "unchanged": 0}
     assert set(Measurement.objects.values_list("source", flat=True)) == {"api"}
+
+
+def test_a_value_is_stored_exactly_or_refused_naming_why():
+    """QA: on SQLite (the demo) a value of 16 significant digits came back rounded, and one near 1e16 made
+    every read of the contract's data a 500 that no write could undo. PostgreSQL stores them exactly."""
+    contract = voice_contract()
+    client = client_for(contract.owner)
+
+    def post(value: str):
+        item = {"contract": contract.pk, "counter": "total_wait_seconds", "date": "2025-01-02", "value": value}
+        return client.post("/api/v1/measurements/bulk/", [item], format="json")
+
+    def read_back() -> list[str]:
+        return [
+            row["value"] for row in client.get("/api/v1/measurements/", {"contract": contract.pk}).json()["results"]
+        ]
+
+    if connection.vendor == "sqlite":
+        for value, message in [
+            ("123456789012.3456", "More than 15 significant digits: this database stores 15 exactly."),
+            ("9999999999999999.9999", "Too large, or more than 4 decimal places."),
+            ("1000000000000000", "Too large, or more than 4 decimal places."),
+        ]:
+            refused = post(value)
+            assert refused.status_code == 400, value
+            assert refused.data["errors"][0]["message"] == message
+        assert nothing_written()
+        largest = "99999999999.9999"
+    else:
+        largest = "9999999999999999.9999"
+        assert post("123456789012.3456").status_code == 200
+        assert read_back() == ["123456789012.3456"]
+
+    assert post(largest).status_code == 200
+    assert read_back() == [largest]
+    assert Measurement.objects.get().value == Decimal(largest)
 
 
 def test_bulk_is_all_or_nothing_with_per_item_errors():
