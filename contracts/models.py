@@ -1,6 +1,7 @@
 """The contract register: vendors and their sites, contracts, scope, monthly charges, amendments."""
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -356,7 +357,13 @@ class MonthlyCharge(KeptWhereCreated, models.Model):
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="charges")
     month = models.DateField(_("month"), help_text=_("First day of the month."))
-    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    # The validator names the field in a refusal; the constraint below keeps the database honest.
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0), message=_("Charges cannot be negative."))],
+    )
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     notes = models.CharField(_("notes"), max_length=250, blank=True)
 
@@ -453,7 +460,10 @@ class Amendment(KeptWhereCreated, models.Model):
     moved_message = _("An amendment stays with its contract: record it in the other contract.")
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="amendments")
-    number = models.PositiveIntegerField(_("number"), validators=[MaxValueValidator(9999)])
+    number = models.PositiveIntegerField(
+        _("number"),
+        validators=[MinValueValidator(1, message=_("Amendment numbers start at 1.")), MaxValueValidator(9999)],
+    )
     title = models.CharField(_("title"), max_length=250)
     summary = models.TextField(_("summary"), blank=True)
     signed_on = models.DateField(_("signed on"), validators=DATE_BOUNDS)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from contracts.dates import add_months
 from governance.choices import (
     ActionStatus,
     AttendanceStatus,
@@ -47,12 +48,13 @@ MEETING_PLANNING_YEARS = 3
 
 
 def _require_within_planning_horizon(scheduled_for: datetime.datetime) -> None:
-    horizon = timezone.now() + datetime.timedelta(days=365 * MEETING_PLANNING_YEARS)
-    if scheduled_for > horizon:
+    # The same day MEETING_PLANNING_YEARS years on (calendar years: not 365-day ones, which a leap day shortens).
+    last_day = add_months(timezone.localdate(), 12 * MEETING_PLANNING_YEARS)
+    if timezone.localdate(scheduled_for) > last_day:
         raise ValidationError(
             {
                 "scheduled_for": _("A meeting is planned at most %(years)s years ahead, by %(day)s.")
-                % {"years": MEETING_PLANNING_YEARS, "day": date_format(timezone.localdate(horizon))}
+                % {"years": MEETING_PLANNING_YEARS, "day": date_format(last_day)}
             }
         )
 

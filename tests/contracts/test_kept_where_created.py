@@ -152,3 +152,33 @@ def test_a_committee_stays_with_its_contract_through_the_api():
     }
     assert renamed.status_code == 200
     assert Committee.objects.get(pk=committee.pk).contract_id == own_contract
+
+
+def test_a_negative_charge_and_amendment_number_0_are_refused_under_their_fields():
+    """QA: both refusals came as non_field_errors (the database constraints' messages)."""
+    charge = MonthlyChargeFactory(month=datetime.date(2026, 7, 1))
+    contract = charge.contract
+
+    negative = admin_api().patch(f"/api/v1/monthly-charges/{charge.pk}/", {"amount": "-1.00"}, format="json")
+    numbered_0 = admin_api().post(
+        "/api/v1/amendments/",
+        {
+            "contract": contract.pk,
+            "number": 0,
+            "title": "Scope",
+            "signed_on": "2026-02-01",
+            "effective_from": "2026-03-01",
+        },
+        format="json",
+    )
+
+    assert negative.status_code == 400
+    assert list(negative.json()["errors"]) == ["amount"]  # in DRF's words: "greater than or equal to 0"
+    assert numbered_0.status_code == 400
+    assert list(numbered_0.json()["errors"]) == ["number"]
+    with pytest.raises(ValidationError) as in_the_back_office:  # the model's own words
+        MonthlyCharge(
+            contract=contract, month=datetime.date(2026, 8, 1), amount=-1, currency=contract.currency
+        ).full_clean()
+    assert in_the_back_office.value.message_dict == {"amount": ["Charges cannot be negative."]}
+    assert not Amendment.objects.filter(contract=contract).exists()

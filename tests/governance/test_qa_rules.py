@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
 from governance import services
@@ -45,6 +46,26 @@ def test_a_meeting_is_planned_at_most_three_years_ahead():
     assert list(refused.value.message_dict) == ["scheduled_for"]
     assert "at most 3 years ahead" in refused.value.message_dict["scheduled_for"][0]
     assert not Meeting.objects.filter(scheduled_for__year=9999).exists()
+
+
+def test_the_horizon_is_the_same_day_three_calendar_years_on():
+    """QA: counted as 3 × 365 days, the horizon fell a day short whenever a 29 February came in between."""
+    from contracts.dates import add_months
+
+    committee = MeetingFactory().committee
+    user = UserFactory()
+    last_day = add_months(timezone.localdate(), 36)
+    noon = datetime.time(12, tzinfo=timezone.get_current_timezone())
+
+    services.plan_meeting(committee=committee, scheduled_for=datetime.datetime.combine(last_day, noon), actor=user)
+    with pytest.raises(ValidationError) as refused:
+        services.plan_meeting(
+            committee=committee,
+            scheduled_for=datetime.datetime.combine(last_day + datetime.timedelta(days=1), noon),
+            actor=user,
+        )
+
+    assert refused.value.message_dict["scheduled_for"][0].endswith(f"by {date_format(last_day)}.")
 
 
 def test_a_planned_meeting_is_not_rescheduled_beyond_the_horizon():
