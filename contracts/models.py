@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from contracts.choices import (
@@ -266,6 +267,17 @@ class Contract(models.Model):
 
     def is_in_term(self, day) -> bool:
         return self.start_date <= day <= self.end_date
+
+    @property
+    def notice_period_text(self) -> str:
+        """The notice period as a reader writes it: "1 month", "30 calendar days", "10 business days"."""
+        count = self.notice_period
+        units = {
+            PeriodUnit.MONTHS: ngettext("%(count)d month", "%(count)d months", count),
+            PeriodUnit.DAYS: ngettext("%(count)d calendar day", "%(count)d calendar days", count),
+            PeriodUnit.BUSINESS_DAYS: ngettext("%(count)d business day", "%(count)d business days", count),
+        }
+        return units[self.notice_period_unit] % {"count": count}
 
     @property
     def last_day_of_service(self) -> datetime.date:

@@ -345,3 +345,22 @@ def test_a_passed_decision_date_stands_out_while_notice_may_still_be_given(
     page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
 
     assert ('data-testid="decision-overdue"' in page) == overdue
+
+
+@pytest.mark.parametrize(
+    ("period", "unit", "english", "french"),
+    [
+        (1, "months", "1 month", "1 mois"),
+        (6, "months", "6 months", "6 mois"),
+        (1, "days", "1 calendar day", "1 jour calendaire"),
+        (10, "business_days", "10 business days", "10 jours ouvrés"),
+    ],
+)
+def test_the_notice_period_reads_as_written(client, procurement, period, unit, english, french):
+    """QA: "1 months"."""
+    contract = ContractFactory(notice_period=period, notice_period_unit=unit)
+    client.force_login(procurement)
+    url = reverse("contracts:detail", args=[contract.pk])
+
+    assert f'<dd class="col-sm-7">{english}</dd>' in client.get(url).content.decode()
+    assert f'<dd class="col-sm-7">{french}</dd>' in client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
