@@ -4,7 +4,8 @@ One computation for the KPI workspace (many contracts, two months) and a stateme
 (one contract and month). A counter is expected on the days its channel is covered (a contract
 scope's coverage days: all week, weekdays, weekends); a counter of no channel (quality, surveys)
 on the days any channel is covered. A whole-month value counts for every day; days before the
-contract's start, after its end (or last day of service) or after today are not expected.
+contract's start, after its end (or last day of service), and today and later (a day is reported once it
+is over) are not expected.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def completeness(
         any_channel = set().union(*by_channel.values()) or EVERY_DAY
         for month in months:
             first = max(month, contract.start_date)
-            last = min(last_day_of_month(month), today, contract.last_day_of_service)
+            last = min(last_day_of_month(month), today - datetime.timedelta(days=1), contract.last_day_of_service)
             days = [first + datetime.timedelta(days=offset) for offset in range(max(0, (last - first).days + 1))]
             status = MonthCompleteness(month=month)
             for code in sorted(required[month].get(contract.pk, set())):

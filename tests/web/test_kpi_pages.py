@@ -124,6 +124,24 @@ def test_the_workspace_lists_the_managers_contracts_with_the_missing_days_and_co
     assert grid_url(contract, month) in page
 
 
+def test_today_is_not_expected_yet():
+    """QA: on the 28th the workspace flagged the 28th as missing; a day is reported once it is over."""
+    contract = kpi_contract()
+    month = last_month()
+    for offset in range(5):
+        for code in ("answered", "abandoned", "short_abandoned", "answered_within_20s"):
+            store(contract, code, month + datetime.timedelta(days=offset), 10)
+
+    on_the_6th = views_kpi.completeness(contract.owner, [contract], [month], month + datetime.timedelta(days=5))
+    on_the_7th = views_kpi.completeness(contract.owner, [contract], [month], month + datetime.timedelta(days=6))
+
+    assert on_the_6th[(contract.pk, month)].complete
+    assert {tuple(gap.missing_days) for gap in on_the_7th[(contract.pk, month)].gaps} == {
+        (month + datetime.timedelta(days=5),)
+    }
+    assert on_the_7th[(contract.pk, month)].gaps[0].missing_days == [month + datetime.timedelta(days=5)]
+
+
 def test_a_whole_month_value_completes_its_counter():
     contract = kpi_contract()
     month = last_month()
