@@ -573,7 +573,8 @@ def statement_action(request, pk: int, action: str):
     statement = get_statement(request.user, pk)
     if not may_run(request.user, spec):
         raise PermissionDenied
-    if request.method != "POST" and spec.offered_when is not None and not spec.offered_when(statement):
+    offered = spec.offered_when is None or spec.offered_when(statement)
+    if request.method != "POST" and not offered:
         raise Http404  # not offered for this statement (a confirmation is refused by the service, with why)
     shown = statement if spec.guards_figures else None
     # What a settlement settles, per service level (positive: in the vendor's favour).
@@ -595,7 +596,7 @@ def statement_action(request, pk: int, action: str):
             "title": spec.title,
             "button": spec.button,
             # A confirmation posted where the action is not offered shows only why it is refused.
-            "explanation": spec.explanation if spec.offered_when is None or spec.offered_when(statement) else "",
+            "explanation": spec.explanation if offered else "",
             "warnings": statement_action_warnings(request.user, statement, action),
             "difference_waiting": waiting,
             "active_section": "statements",

@@ -274,16 +274,21 @@ def _xlsx_value(cell) -> object:
     return value
 
 
+def _format_codes(number_format: str) -> str:
+    """An Excel number format's codes, without its quoted text, [brackets] and escaped characters."""
+    return _FORMAT_LITERALS.sub("", number_format or "").lower()
+
+
 def shows_time(number_format: str) -> bool:
     """Whether an Excel date format shows a time of day: "dd/mm/yyyy hh:mm", "h:mm AM/PM" (not "dd/mm/yyyy")."""
-    codes = _FORMAT_LITERALS.sub("", number_format or "").lower()
+    codes = _format_codes(number_format)
     return "h" in codes or "s" in codes
 
 
 def is_month_format(number_format: str) -> bool:
     """Whether an Excel date format shows a month and year without a day or a time: "mmm yyyy", "mm/yyyy",
     "yyyy-mm", "[$-40C]mmmm yyyy"."""
-    codes = _FORMAT_LITERALS.sub("", number_format or "").lower()
+    codes = _format_codes(number_format)
     return "y" in codes and "m" in codes and not any(code in codes for code in ("d", "h", "s"))
 
 
