@@ -27,6 +27,12 @@ def reviews_statements(user) -> bool:
     return user.is_active and (user.is_superuser or user.role in STATEMENT_REVIEWERS)
 
 
+def may_simulate(user) -> bool:
+    """The what-if simulator is the customer's tool for its own terms: the internal users who read penalty
+    statements use it, on the contract's page and through the API alike; vendors' users do not."""
+    return user.is_active and not user.is_vendor_user and user.has_perm("sla_tracker.view_penaltystatement")
+
+
 def role_allows(role: str, perm: str) -> bool:
     """Whether `role` grants a permission named "app_label.action_model" (e.g. "contracts.view_contract")."""
     app_label, _, codename = perm.partition(".")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -205,6 +206,35 @@ def refuse_unknown_fields(data, *known_fields) -> None:
         raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
 
 
+def refuse_read_only_changes(data, resource: serializers.Serializer, writable=()) -> None:
+    """A 400 naming the read-only fields of `resource` that a body would change (on a create: sets at
+    all), which DRF drops silently: a client would believe a status or a total was saved. A field sent
+    back as the resource shows it is accepted, so a client may send what it read."""
+    if not isinstance(data, Mapping):
+        return
+    sent = [
+        name for name, field in resource.fields.items() if field.read_only and name in data and name not in writable
+    ]
+    if not sent:
+        return
+    shown = resource.to_representation(resource.instance) if resource.instance is not None else {}
+    if changed := [name for name in sent if not _same_value(data[name], shown.get(name))]:
+        message = _("Read-only: the server sets it. Leave it out, or send it as the resource shows it.")
+        raise serializers.ValidationError({name: [message] for name in changed})
+
+
+def _same_value(sent, shown) -> bool:
+    """Whether a value sent is the one shown, "12.5" and 12.50 alike (JSON numbers and strings)."""
+    if sent == shown or (sent in ("", None) and shown in ("", None)):
+        return True
+    if isinstance(sent, bool) or isinstance(shown, bool) or not isinstance(sent, str | int | float):
+        return False
+    try:
+        return Decimal(str(sent)) == Decimal(str(shown))
+    except (InvalidOperation, ValueError):
+        return False
+
+
 class PlainDecimalField(serializers.DecimalField):
     """A decimal as JSON writes one, or a string of ASCII digits with an optional "-" and "." decimals:
     Python's Decimal would also read "1_000", "1e3", "+5" or other scripts' digits, which the API documents
@@ -233,6 +263,7 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
 
     def to_internal_value(self, data):
         refuse_unknown_fields(data, self.fields)
+        refuse_read_only_changes(data, self)
         return super().to_internal_value(data)
 
     def validate(self, attrs):
@@ -343,10 +374,14 @@ class ScopedViewSetMixin:
 
     def action_input(self, input_class: type[serializers.Serializer]) -> dict:
         """The validated body of an action (a 400 in the API's error shape when it is not valid). A field
-        of neither the input nor the resource is refused; the resource's own fields that the action sets
-        itself (a decision's number, a row's status) are ignored, as on an update."""
+        of neither the input nor the resource is refused, and so is, on a create, a read-only field of the
+        resource; on another action the resource's own fields that it sets itself (a decision's number, a
+        row's status) are ignored."""
         data = input_class(data=self.request.data, context=self.get_serializer_context())
-        refuse_unknown_fields(self.request.data, data.fields, self.get_serializer_class()().fields)
+        resource = self.get_serializer_class()(context=self.get_serializer_context())
+        refuse_unknown_fields(self.request.data, data.fields, resource.fields)
+        if self.action == "create":
+            refuse_read_only_changes(self.request.data, resource, writable=data.fields)
         data.is_valid(raise_exception=True)
         return data.validated_data
 

@@ -19,6 +19,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from accounts.roles import may_simulate
 from accounts.scoping import restrict
 from audits.models import Audit, AuditRight
 from contracts import services
@@ -197,6 +198,7 @@ def contract_detail(request, pk: int):
         "notice_days_left": contract.next_renewal.days_left(today) if contract.next_renewal else None,
         "active_section": "contracts",
         "can_view_statements": user.has_perm("sla_tracker.view_penaltystatement"),
+        "can_simulate": may_simulate(user),
         "decisions": restrict(RenewalDecision.objects.filter(contract=contract), user).select_related("decided_by"),
         "can_decide": user.has_perm(CHANGE_CONTRACTS) and contract.status in services.DECIDABLE_STATUSES,
         "decision_actions": DECISIONS,

@@ -12,7 +12,6 @@ page and the API's actions.
 Their pages here are view-only, with "View on site" leading to the page where people act on them.
 """
 
-import re
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,7 +20,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -33,8 +31,6 @@ from contracts.admin import add_contract_inline
 from contracts.months import month_label
 from sla_tracker import services
 from sla_tracker.choices import ApprovalStatus
-from sla_tracker.engine import Tier, TieredCredit
-from sla_tracker.engine.checks import band_problems
 from sla_tracker.models import (
     CloseRefusal,
     ColumnMapping,
@@ -57,8 +53,7 @@ from sla_tracker.models import (
     TerminationTrigger,
 )
 from sla_tracker.models.data import validate_service_levels_of
-from sla_tracker.penalty_inputs import plain
-from sla_tracker.scenario_messages import readable_message
+from sla_tracker.penalty_inputs import tier_problems
 
 
 class FixedTermsFormSet(BaseInlineFormSet):
@@ -143,29 +138,20 @@ class ServiceLevelAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdm
 
 
 class CreditTierFormSet(FixedTermsFormSet):
-    """A version's tier rows must form bands without overlap or gap, as a scenario's must (the engine's
-    band_problems): a value in a gap would be a default that no band prices, and overlapping bands price
-    one value twice."""
+    """A version's tier rows must form bands without overlap or gap that reach over the whole missing side
+    of its target, as a scenario's must (the engine's band_problems): a value outside every band would be a
+    default that no band prices, and overlapping bands price one value twice."""
 
     def clean(self) -> None:
         super().clean()
         rows = [form.cleaned_data for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
-        bands = tuple(
-            Tier(plain(row["lower"]), plain(row.get("upper")), plain(row["pct"]))
+        bands = [
+            (row["lower"], row.get("upper"), row["pct"])
             for row in rows
             if row.get("lower") is not None and row.get("pct") is not None
-        )
-        problems = [
-            f"{_tier_rows(problem.path)}: {_tier_rows(str(readable_message(problem.message)))}"
-            for problem in band_problems(TieredCredit(bands), "")
         ]
-        if problems:
+        if problems := tier_problems(self.instance, bands):
             raise ValidationError(problems)
-
-
-def _tier_rows(text: str) -> str:
-    """The engine's "bands[1]" as the tier's row (the second row kept)."""
-    return re.sub(r"\.?bands\[(\d+)\]", lambda match: gettext("tier %(row)s") % {"row": int(match[1]) + 1}, text)
 
 
 class CreditTierInline(admin.TabularInline):

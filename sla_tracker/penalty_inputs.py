@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -26,6 +27,7 @@ from typing import Any, NamedTuple
 import orjson
 from django.db.models import Case, DateField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform
+from django.utils.translation import gettext
 
 from contracts.models import Contract, MonthlyCharge
 from sla_tracker.choices import ApprovalStatus, CreditType, StatementAction, StatementStatus
@@ -72,6 +74,7 @@ from sla_tracker.engine import (
     round_half_up,
     to_cents,
 )
+from sla_tracker.engine.checks import band_problems
 from sla_tracker.engine.explain import to_data as explanation_data
 from sla_tracker.engine.scenario import Scenario, dump_scenario
 from sla_tracker.models import (
@@ -91,6 +94,7 @@ from sla_tracker.models import (
 from sla_tracker.models import Exclusion as ExclusionRow
 from sla_tracker.models import Incident as IncidentRow
 from sla_tracker.models import TerminationTrigger as TriggerRow
+from sla_tracker.scenario_messages import readable_message
 
 MEASURED_PLACES = 6
 NO_CREDIT = Decimal("0.00")
@@ -721,6 +725,29 @@ def service_level_terms(version: TermsVersion) -> ServiceLevelTerms:
         earn_back=earn_back,
         bonus=bonus,
         finalisation_days=version.finalisation_days,
+    )
+
+
+def tier_problems(version: ServiceLevelVersion, rows: Iterable[tuple[Decimal, Decimal | None, Decimal]]) -> list[str]:
+    """What is wrong with a version's tier rows (from, to, pct), in the reader's language, by the engine's
+    band_problems, against the version's target once it is a tiered version with one (a default outside
+    every band would be credited 0); "tier 2" is the second row."""
+    bands = TieredCredit(tuple(Tier(plain(lower), plain(upper), plain(pct)) for lower, upper, pct in rows))
+    target = ()
+    if version.credit_type == CreditType.TIERS and version.expected is not None:
+        target = (plain(version.expected), Direction(version.direction))
+    return [
+        f"{_tier_rows(problem.path)}: {_tier_rows(str(readable_message(problem.message)))}"
+        for problem in band_problems(bands, "", *target)
+    ]
+
+
+def _tier_rows(text: str) -> str:
+    """The engine's "bands[1]" (or "bands[1].to") as the tier's row (the second row kept)."""
+    return re.sub(
+        r"\.?bands\[(\d+)\](\.(from|to)\b)?",
+        lambda match: gettext("tier %(row)s") % {"row": int(match[1]) + 1},
+        text,
     )
 
 

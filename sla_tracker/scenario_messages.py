@@ -86,6 +86,26 @@ _MESSAGES = [
         _("leaves %(range)s without a band after %(band)s"),
     ),
     (
+        r"leaves \[0, (?P<lower>\S+)\) without a band: start the lowest band at 0",
+        _("leaves [0, %(lower)s) without a band: start the lowest band at 0"),
+    ),
+    (
+        r"leaves (?P<range>\[.+\)) below expected without a band",
+        _("leaves %(range)s below expected without a band"),
+    ),
+    (
+        r"leaves (?P<range>\(.+\)) above expected without a band",
+        _("leaves %(range)s above expected without a band"),
+    ),
+    (
+        r"leaves values from (?P<upper>\S+) up without a band: leave out the highest band's to",
+        _("leaves values from %(upper)s up without a band: leave out the highest band's to"),
+    ),
+    (
+        r"cap_reached_in_window needs at_risk_pct \(the cap it counts\)",
+        _("cap_reached_in_window needs at_risk_pct (the cap it counts)"),
+    ),
+    (
         r"(?P<code>.+) is not one of the incident's service levels",
         _("%(code)s is not one of the incident's service levels"),
     ),

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from accounts.roles import may_simulate
 from accounts.scoping import restrict
 from contracts.models import Contract
 from contracts.months import add_months, first_of_month, month_label, parse_month
@@ -80,8 +81,8 @@ def simulate_contract(request, pk: int):
     """GET loads the contract's scenario for the months asked (by default the last twelve); POST
     evaluates the scenario as edited and shows the result beside the stored statements' credits."""
     user = request.user
-    if user.is_vendor_user or not user.has_perm("sla_tracker.view_penaltystatement"):
-        raise PermissionDenied  # the customer's what-if of its own terms
+    if not may_simulate(user):
+        raise PermissionDenied
     contract = get_object_or_404(restrict(Contract.objects.select_related("vendor"), user), pk=pk)
     last = add_months(first_of_month(timezone.localdate()), -1)
     months_form = MonthsForm(

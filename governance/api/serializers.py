@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import ServiceInputSerializer, ValidatedModelSerializer
-from governance.choices import AttendanceStatus, MinutesStatus
+from governance.choices import AttendanceStatus, MinutesApprovalMethod, MinutesStatus
 from governance.models import ActionItem, Committee, Decision, Meeting
 from governance.selectors import minutes_withheld, set_compliance
 from governance.services import CANCEL_REASON_MAX
@@ -99,6 +99,12 @@ class MeetingSerializer(ValidatedModelSerializer):
         read_only=True,
         source="agenda_items",
         help_text="In order; written by the meeting's agenda actions (propose, add, move, remove).",
+    )
+    minutes_approval_method = serializers.ChoiceField(
+        choices=MinutesApprovalMethod.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text='How the minutes were approved; "" until they are.',
     )
 
     class Meta:

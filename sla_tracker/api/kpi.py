@@ -218,8 +218,10 @@ class MeasurementItemSerializer(serializers.Serializer):
 
 
 class ItemErrorSerializer(serializers.Serializer):
-    index = serializers.IntegerField()
-    field = serializers.CharField(allow_null=True)
+    index = serializers.IntegerField(
+        allow_null=True, help_text="The item's position in `values` (from 0); null for an error of the whole body."
+    )
+    field = serializers.CharField(allow_null=True, help_text="The item's (or the body's) field; null for the whole.")
     message = serializers.CharField()
 
 

@@ -7,6 +7,7 @@ invoice, dispute a line, waive a line, resolve a dispute). Exclusions are decide
 live in sla_tracker.api.kpi.
 """
 
+import copy
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
@@ -51,6 +52,7 @@ from sla_tracker.models import (
     StatementLine,
 )
 from sla_tracker.models.data import validate_service_levels_of
+from sla_tracker.penalty_inputs import tier_problems
 
 
 def may_dispute(user) -> bool:
@@ -73,6 +75,10 @@ class ServiceLevelSerializer(ValidatedModelSerializer):
         fields = ["id", "contract", "code", "name", "description", "display_order", "retired_from"]
 
 
+# What a version's tiers are checked against (sla_tracker.penalty_inputs.tier_problems).
+TIER_TARGET = ("expected", "direction", "credit_type")
+
+
 class ServiceLevelVersionSerializer(ValidatedModelSerializer):
     numerator = serializers.ListField(child=serializers.CharField(max_length=61), allow_empty=False)
     denominator = serializers.ListField(child=serializers.CharField(max_length=61), allow_empty=False)
@@ -80,6 +86,20 @@ class ServiceLevelVersionSerializer(ValidatedModelSerializer):
     class Meta:
         model = ServiceLevelVersion
         fields = "__all__"
+
+    def validate(self, attrs):
+        """The version's tiers (edited in the back office) must still price every default once the target,
+        the direction or the credit model changes."""
+        attrs = super().validate(attrs)
+        if self.instance is None:
+            return attrs
+        version = copy.copy(self.instance)
+        for name, value in attrs.items():
+            setattr(version, name, value)
+        changed = [name for name in TIER_TARGET if getattr(version, name) != getattr(self.instance, name)]
+        if changed and (problems := tier_problems(version, self.instance.tiers.values_list("lower", "upper", "pct"))):
+            raise serializers.ValidationError(dict.fromkeys(changed, problems))
+        return attrs
 
 
 MEASUREMENT_KEY = ("contract", "counter", "month", "day")

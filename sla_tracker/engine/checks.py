@@ -64,6 +64,9 @@ def _contract_problems(terms: ContractTerms) -> Iterator[Problem]:
                 f"{path}.months",
                 f"{trigger.months} months cannot fit in a window of {trigger.window}",
             )
+        if trigger.type is TriggerType.CAP_REACHED_IN_WINDOW and terms.at_risk_pct is None:
+            # Without an at-risk amount no month reaches the cap: the trigger could never hold.
+            yield Problem(f"{path}.type", "cap_reached_in_window needs at_risk_pct (the cap it counts)")
 
 
 def _pool_problems(terms: ContractTerms) -> Iterator[Problem]:
@@ -113,7 +116,9 @@ def _service_level_problems(
     if isinstance(credit, AllocationCredit) and terms.at_risk_pct is None:
         yield Problem(f"{path}.credit", "an allocation credit needs at_risk_pct (its base)")
     if isinstance(credit, TieredCredit):
-        yield from band_problems(credit, f"{path}.credit")
+        yield from band_problems(
+            credit, f"{path}.credit", service_level.expected, service_level.direction
+        )
     runs: set[int] = set()
     for index, item in enumerate(service_level.multipliers):
         if item.run in runs:
@@ -123,25 +128,58 @@ def _service_level_problems(
         yield Problem(f"{path}.earn_back.pct", "cannot exceed 100")
 
 
-def band_problems(credit: TieredCredit, path: str) -> Iterator[Problem]:
-    """Bands that end before they start, overlap, or leave a gap (a default no band prices); also
-    checked on a stored version's tiers (the admin's tier rows)."""
+def band_problems(
+    credit: TieredCredit,
+    path: str,
+    expected: Decimal | None = None,
+    direction: Direction = Direction.HIGHER_IS_BETTER,
+) -> Iterator[Problem]:
+    """Bands that end before they start, overlap, or leave a gap, and, given the target, bands that
+    do not reach over the whole missing side of it: a value outside every band would be a default
+    that no band prices, a credit of 0. Also checked on a stored version's tiers (the admin's rows)."""
+    problems = []
     for index, band in enumerate(credit.bands):
         if band.upper is not None and band.upper <= band.lower:
-            yield Problem(f"{path}.bands[{index}].to", "must be above from")
+            problems.append(Problem(f"{path}.bands[{index}].to", "must be above from"))
     ordered = sorted(enumerate(credit.bands), key=lambda item: item[1].lower)
     for (low_index, low), (high_index, high) in pairwise(ordered):
         if low.upper is None or low.upper > high.lower:
             upper = "∞" if low.upper is None else plain(low.upper)
-            yield Problem(
+            problems.append(Problem(
                 f"{path}.bands[{high_index}]",
                 f"overlaps bands[{low_index}] [{plain(low.lower)}, {upper})",
-            )
+            ))
         elif low.upper < high.lower:
-            # A value in the gap would be a default that no band prices: a credit of 0.
-            yield Problem(
+            problems.append(Problem(
                 f"{path}.bands[{high_index}]",
                 f"leaves [{plain(low.upper)}, {plain(high.lower)}) without a band after bands[{low_index}]",
+            ))
+    yield from problems
+    if problems or expected is None or not credit.bands:
+        return
+    (lowest_index, lowest), (highest_index, highest) = ordered[0], ordered[-1]
+    if direction is Direction.HIGHER_IS_BETTER:
+        # Measured values are never below 0 (counters are not negative).
+        if lowest.lower > 0:
+            yield Problem(
+                f"{path}.bands[{lowest_index}].from",
+                f"leaves [0, {plain(lowest.lower)}) without a band: start the lowest band at 0",
+            )
+        if highest.upper is not None and highest.upper < expected:
+            yield Problem(
+                f"{path}.bands[{highest_index}].to",
+                f"leaves [{plain(highest.upper)}, {plain(expected)}) below expected without a band",
+            )
+    else:
+        if lowest.lower > expected:
+            yield Problem(
+                f"{path}.bands[{lowest_index}].from",
+                f"leaves ({plain(expected)}, {plain(lowest.lower)}) above expected without a band",
+            )
+        if highest.upper is not None:
+            yield Problem(
+                f"{path}.bands[{highest_index}].to",
+                f"leaves values from {plain(highest.upper)} up without a band: leave out the highest band's to",
             )
 
 

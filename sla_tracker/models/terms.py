@@ -330,6 +330,19 @@ class PenaltyRegime(KeptWhereCreated, MonthStartMixin):
             contract = None
         if contract is not None:
             errors = contract_term_errors(contract, self.valid_from, self.amendment)
+            if self.at_risk_pct is None and contract.pk is not None:
+                counted = contract.termination_triggers.filter(
+                    trigger_type=TerminationTriggerType.CAP_REACHED_IN_WINDOW
+                )
+                if counted.exists():
+                    _add_error(
+                        errors,
+                        "at_risk_pct",
+                        _(
+                            "The contract's termination trigger counts the months at the at-risk cap: "
+                            "set the at-risk %, or remove that trigger first."
+                        ),
+                    )
         _merge(errors, self.fixed_terms_errors())
         if errors:
             raise ValidationError(errors)
@@ -385,6 +398,23 @@ class TerminationTrigger(KeptWhereCreated, models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract.reference}: {self.get_trigger_type_display()} (N={self.months})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.trigger_type != TerminationTriggerType.CAP_REACHED_IN_WINDOW or self.contract_id is None:
+            return
+        # Without an at-risk amount no month reaches the cap: the trigger could never hold there.
+        uncapped = self.contract.penalty_regimes.filter(at_risk_pct__isnull=True).values_list("valid_from", flat=True)
+        if months := [month_label(valid_from) for valid_from in uncapped]:
+            raise ValidationError(
+                {
+                    "trigger_type": _(
+                        "This trigger counts the months at the at-risk cap, but the credit terms from %(months)s "
+                        "set no at-risk %%: set it there first."
+                    )
+                    % {"months": ", ".join(months)}
+                }
+            )
 
 
 counter_code_validator = RegexValidator(

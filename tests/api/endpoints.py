@@ -10,6 +10,9 @@ the deletion) with the app's change permission, where every other resource answe
 
 from dataclasses import dataclass
 
+# The API's refusal of a read-only field that a body would change (config.api.refuse_read_only_changes).
+READ_ONLY = ["Read-only: the server sets it. Leave it out, or send it as the resource shows it."]
+
 
 @dataclass(frozen=True)
 class Endpoint:

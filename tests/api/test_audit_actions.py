@@ -10,6 +10,7 @@ from accounts.choices import Role
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus
 from audits.models import Audit, Finding
 from tests import factories as f
+from tests.api.endpoints import READ_ONLY
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -119,8 +120,9 @@ def test_an_audit_right_outside_the_users_scope_is_unknown(worlds, auditor):
     assert "audit_right" in response.json()["errors"]
 
 
-def test_a_patch_changes_neither_the_status_nor_what_the_right_checked(worlds, auditor):
+def test_a_patch_of_the_status_or_of_what_the_right_checked_is_refused_and_changes_nothing(worlds, auditor):
     audit = worlds[0]["audits.Audit"]
+    auditor_name = audit.auditor_name
     payload = {
         "status": AuditStatus.CLOSED,
         "fieldwork_start": "2025-05-05",
@@ -132,7 +134,10 @@ def test_a_patch_changes_neither_the_status_nor_what_the_right_checked(worlds, a
 
     response = auditor.patch(f"/api/v1/audits/{audit.pk}/", payload, format="json")
 
-    assert response.status_code == 200, response.content
+    assert response.status_code == 400
+    assert response.json()["errors"] == dict.fromkeys(
+        ["status", "fieldwork_start", "audit_type", "notice_date", "override_reason"], READ_ONLY
+    )
     audit.refresh_from_db()
     assert (audit.status, audit.fieldwork_start, audit.audit_type) == (
         AuditStatus.FIELDWORK,
@@ -142,7 +147,7 @@ def test_a_patch_changes_neither_the_status_nor_what_the_right_checked(worlds, a
     assert (audit.notice_date, audit.override_reason, audit.auditor_name) == (
         D(2025, 5, 2),
         "",
-        "Internal audit (2 people)",
+        auditor_name,
     )
 
 
@@ -206,8 +211,10 @@ def test_a_posted_finding_is_numbered_and_due_after_the_clauses_remediation_days
     audit = worlds[0]["audits.Audit"]
     last = audit.findings.get().number
 
-    response = auditor.post("/api/v1/findings/", _finding(audit, number=1, status="verified"), format="json")
+    refused = auditor.post("/api/v1/findings/", _finding(audit, number=1, status="verified"), format="json")
+    response = auditor.post("/api/v1/findings/", _finding(audit), format="json")
 
+    assert refused.json()["errors"] == {"number": READ_ONLY, "status": READ_ONLY}
     assert response.status_code == 201, response.content
     finding = Finding.objects.get(pk=response.json()["id"])
     # High severity: the clause's 30 remediation days, from today (the audit has no report yet).
@@ -240,10 +247,12 @@ def test_a_findings_due_date_changes_only_through_its_action_with_a_reason(world
     url = f"/api/v1/findings/{finding.pk}"
 
     patched = auditor.patch(f"{url}/", {"due_date": "2026-01-31", "status": "verified"}, format="json")
+    unchanged = auditor.patch(f"{url}/", {"due_date": "2025-08-05", "status": "open"}, format="json")
     no_reason = auditor.post(f"{url}/due-date/", {"due_date": "2026-01-31", "reason": " "}, format="json")
     moved = auditor.post(f"{url}/due-date/", {"due_date": "2026-01-31", "reason": "Vendor's new tool ships in January"})
 
-    assert patched.json()["due_date"] == "2025-08-05" and patched.json()["status"] == "open"
+    assert patched.json()["errors"] == {"due_date": READ_ONLY, "status": READ_ONLY}
+    assert unchanged.json()["due_date"] == "2025-08-05" and unchanged.json()["status"] == "open"
     assert "reason" in no_reason.json()["errors"]
     assert moved.json()["due_date"] == "2026-01-31"
     finding.refresh_from_db()

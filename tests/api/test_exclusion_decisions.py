@@ -9,6 +9,7 @@ from accounts.choices import Role
 from sla_tracker.choices import ApprovalStatus, ExclusionReason, StatementAction
 from sla_tracker.models import Exclusion, PenaltyStatement
 from tests import factories as f
+from tests.api.endpoints import READ_ONLY
 from tests.sla_tracker.test_close import close, figures, scenario_json, seed_scenario
 
 pytestmark = pytest.mark.django_db
@@ -50,10 +51,15 @@ def test_a_vendor_manager_proposes_and_procurement_approves(worlds, users, clien
             "end_date": contract.start_date.isoformat(),
             "reason": ExclusionReason.FORCE_MAJEURE,
             "description": "Storm: the site was closed.",
-            "status": ApprovalStatus.APPROVED,  # read-only: a proposal is never born approved
         },
         format="json",
     )
+    born_approved = client_for(manager).post(
+        "/api/v1/exclusions/",
+        {"contract": contract.pk, "start_date": contract.start_date.isoformat(), "status": ApprovalStatus.APPROVED},
+        format="json",
+    )
+    assert born_approved.json()["errors"]["status"] == READ_ONLY
     assert proposed.status_code == 201, proposed.content
     assert proposed.json()["status"] == ApprovalStatus.PROPOSED
     assert proposed.json()["requested_by"] == manager.pk

@@ -13,6 +13,7 @@ from accounts.choices import Role
 from governance.choices import ActionStatus, AttendanceStatus, MeetingStatus, MemberRole, MinutesStatus, Side
 from governance.models import ActionItem, AgendaItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
 from tests import factories as f
+from tests.api.endpoints import READ_ONLY
 from tests.governance.helpers import held_with_quorum
 
 pytestmark = pytest.mark.django_db
@@ -73,12 +74,15 @@ def test_a_meeting_whose_minutes_are_approved_is_not_changed(approved, member):
     assert approved.location == "Video call"
 
 
-def test_posted_decisions_are_numbered_in_their_meeting_whatever_number_is_sent(meeting, member, users):
+def test_posted_decisions_are_numbered_in_their_meeting_and_a_number_sent_is_refused(meeting, member, users):
     last = meeting.decisions.get().number
 
-    first = member.post("/api/v1/decisions/", {"meeting": meeting.pk, "number": 1, "text": "A."}, format="json")
+    numbered = member.post("/api/v1/decisions/", {"meeting": meeting.pk, "number": 1, "text": "A."}, format="json")
+    first = member.post("/api/v1/decisions/", {"meeting": meeting.pk, "text": "A."}, format="json")
     second = member.post("/api/v1/decisions/", {"meeting": meeting.pk, "text": "B."}, format="json")
 
+    assert numbered.status_code == 400
+    assert numbered.json()["errors"] == {"number": READ_ONLY}
     assert (first.status_code, second.status_code) == (201, 201), first.content
     assert (first.json()["number"], second.json()["number"]) == (last + 1, last + 2)
     assert second.json()["created_by"] == users[Role.COMMITTEE_MEMBER].pk
@@ -108,8 +112,12 @@ def test_a_decision_is_reworded_but_stays_in_its_meeting_with_its_number(worlds,
     other = f.MeetingFactory(committee=worlds[0]["governance.Committee"])
     payload = {"text": "Adopt the revised plan.", "meeting": other.pk, "number": 42}
 
-    response = member.patch(f"/api/v1/decisions/{decision.pk}/", payload, format="json")
+    moved = member.patch(f"/api/v1/decisions/{decision.pk}/", payload, format="json")
+    sent_back = {**payload, "meeting": meeting.pk, "number": decision.number}
+    response = member.patch(f"/api/v1/decisions/{decision.pk}/", sent_back, format="json")
 
+    assert moved.status_code == 400
+    assert moved.json()["errors"] == {"meeting": READ_ONLY, "number": READ_ONLY}
     assert response.status_code == 200, response.content
     decision.refresh_from_db()
     assert (decision.text, decision.meeting, decision.number) == ("Adopt the revised plan.", meeting, decision.number)
@@ -151,17 +159,15 @@ def test_an_action_item_from_another_meetings_decision_is_a_400(worlds, approved
 
 def test_an_action_items_origin_and_status_do_not_change_through_a_patch(worlds, approved, member):
     item = worlds[0]["governance.ActionItem"]
+    title = item.title
     payload = {"meeting": approved.pk, "status": "done", "title": "Send the revised recovery plan"}
 
     response = member.patch(f"/api/v1/action-items/{item.pk}/", payload, format="json")
 
-    assert response.status_code == 200, response.content
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"meeting": READ_ONLY, "status": READ_ONLY}
     item.refresh_from_db()
-    assert (item.meeting, item.status, item.title) == (
-        worlds[0]["governance.Meeting"],
-        ActionStatus.OPEN,
-        "Send the revised recovery plan",
-    )
+    assert (item.meeting, item.status, item.title) == (worlds[0]["governance.Meeting"], ActionStatus.OPEN, title)
 
 
 def test_an_action_item_is_started_cancelled_and_reopened_through_its_actions(worlds, member):
@@ -580,9 +586,11 @@ def test_an_attendance_that_leaves_a_member_out_or_names_one_twice_is_refused(pl
 
 def test_a_meeting_status_is_not_patched_but_held_or_cancelled_through_its_actions(planned, member):
     patched = member.patch(f"/api/v1/meetings/{planned.pk}/", {"status": "held"}, format="json")
+    unchanged = member.patch(f"/api/v1/meetings/{planned.pk}/", {"status": "planned"}, format="json")
     cancelled = member.post(f"/api/v1/meetings/{planned.pk}/cancel/", {"reason": "No quorum"}, format="json")
 
-    assert patched.status_code == 200 and patched.json()["status"] == MeetingStatus.PLANNED
+    assert patched.status_code == 400 and patched.json()["errors"] == {"status": READ_ONLY}
+    assert unchanged.status_code == 200 and unchanged.json()["status"] == MeetingStatus.PLANNED
     assert cancelled.status_code == 200, cancelled.content
     assert cancelled.json()["status"] == MeetingStatus.CANCELLED
     assert Meeting.objects.get(pk=planned.pk).history.latest().history_change_reason == "Cancelled: No quorum"

@@ -214,7 +214,6 @@ def _finding(world):
         "title": "Abandon threshold misconfigured",
         "severity": "high",
         "description": "Short abandons counted from 10 s.",
-        "due_date": "2025-09-30",
     }
 
 

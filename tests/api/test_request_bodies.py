@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.choices import Role
+from tests.api.endpoints import READ_ONLY
 from tests.governance.helpers import held_with_quorum
 
 pytestmark = pytest.mark.django_db
@@ -97,12 +98,27 @@ def test_a_misspelt_field_is_refused_by_name_not_dropped(worlds, admin):
     assert planned.json()["errors"] == {"place": ["Unknown field."]}
 
 
-def test_a_field_of_the_resource_that_the_action_sets_itself_is_still_ignored(worlds, admin):
+def test_a_field_of_the_resource_that_the_server_sets_is_refused_on_a_create(worlds, admin):
     meeting = held_with_quorum(worlds[0]["governance.Meeting"])
 
     response = admin.post("/api/v1/decisions/", {"meeting": meeting.pk, "number": 1, "text": "Go."}, format="json")
 
-    assert response.status_code == 201, response.content
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"number": READ_ONLY}
+    assert not meeting.decisions.filter(text="Go.").exists()
+
+
+def test_a_read_only_field_sent_back_as_read_is_accepted_and_a_changed_one_names_it(worlds, admin):
+    contract = worlds[0]["contracts.Contract"]
+    shown = admin.get(f"/api/v1/contracts/{contract.pk}/").json()
+    read_only = sorted(name for name in ("id", "created_at", "updated_at", "status") if name in shown)
+
+    sent_back = admin.put(f"/api/v1/contracts/{contract.pk}/", shown, format="json")
+    changed = admin.patch(f"/api/v1/contracts/{contract.pk}/", {read_only[0]: 999999}, format="json")
+
+    assert sent_back.status_code == 200, sent_back.content
+    assert changed.status_code == 400
+    assert changed.json()["errors"] == {read_only[0]: READ_ONLY}
 
 
 @pytest.mark.parametrize("collection", ["action-items", "findings"])

@@ -62,3 +62,11 @@ def test_error_responses_are_documented_in_the_error_shape(schema):
     assert dispute["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ValidationError"}
     assert dispute["404"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     assert set(schema["components"]["schemas"]["ValidationError"]["properties"]) == {"type", "errors"}
+
+
+def test_the_null_and_blank_values_the_api_sends_are_in_the_schema(schema):
+    schemas = schema["components"]["schemas"]
+    # A bulk error of the whole body has no item; a meeting's minutes have no approval method until approved.
+    assert schemas["ItemError"]["properties"]["index"]["nullable"] is True
+    method = schemas["Meeting"]["properties"]["minutes_approval_method"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in method["oneOf"]

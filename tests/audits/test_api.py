@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audits.choices import AuditStatus, FindingStatus
+from tests.api.endpoints import READ_ONLY
 from tests.factories import AuditFactory, AuditRightFactory, ContractFactory, FindingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,15 +128,15 @@ def test_an_administrator_adds_a_clause_with_its_history(contract):
 
 
 @pytest.mark.parametrize("sent", ["2020-01-01", "2031-01-01"])
-def test_a_due_date_sent_with_a_new_finding_is_not_taken(right, auditor, sent):
+def test_a_due_date_sent_with_a_new_finding_is_refused_as_the_clause_sets_it(right, auditor, sent):
     audit = AuditFactory(audit_right=right, status=AuditStatus.REPORTED, report_date=D(2025, 4, 30))
+    finding = {"audit": audit.pk, "title": "T", "severity": "high", "description": "D"}
 
-    response = client_for(auditor).post(
-        "/api/v1/findings/",
-        {"audit": audit.pk, "title": "T", "severity": "high", "description": "D", "due_date": sent},
-        format="json",
-    )
+    refused = client_for(auditor).post("/api/v1/findings/", {**finding, "due_date": sent}, format="json")
+    response = client_for(auditor).post("/api/v1/findings/", finding, format="json")
 
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"due_date": READ_ONLY}
     assert response.status_code == 201, response.content
     # High: the clause's 30 days from today (2 May), the report of 30 April being earlier.
     assert (response.json()["recorded_on"], response.json()["due_date"]) == ("2025-05-02", "2025-06-01")

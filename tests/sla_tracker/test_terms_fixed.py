@@ -431,7 +431,9 @@ def test_a_tier_of_a_fixed_version_is_not_deleted_in_the_admin(admin_client, ver
 
 
 def test_the_tiers_of_an_open_version_change_in_the_admin(admin_client, level, administrator):
-    june = ServiceLevelVersionFactory(service_level=level, valid_from=D(2025, 6, 1), tiers=True)
+    june = ServiceLevelVersionFactory(
+        service_level=level, valid_from=D(2025, 6, 1), tiers=True, expected=Decimal("70"), minimum=Decimal("60")
+    )
     tier = CreditTierFactory(version=june, lower=Decimal("0"), upper=Decimal("70"), pct=Decimal("10"))
     page = admin_client.get(change_url(june))
     key = f"{inline_prefix(page, CreditTier)}-{inline_index(page, tier)}-pct"

@@ -40,8 +40,11 @@ def admin_client(client, administrator):
 
 @pytest.fixture
 def version():
-    """Tiered terms of a contract without statements (so they may change): 0–70 % credits 10 %, × 1.5 from run 2."""
-    version = ServiceLevelVersionFactory(valid_from=D(2025, 1, 1), tiers=True)
+    """Tiered terms of a contract without statements (so they may change): below the 70 % target credits 10 %,
+    × 1.5 from run 2."""
+    version = ServiceLevelVersionFactory(
+        valid_from=D(2025, 1, 1), tiers=True, expected=Decimal("70"), minimum=Decimal("60")
+    )
     CreditTierFactory(version=version, lower=Decimal("0"), upper=Decimal("70"), pct=Decimal("10"))
     CreditMultiplierFactory(version=version, run=2, factor=Decimal("1.5"))
     return version
@@ -193,7 +196,7 @@ def test_terms_sent_back_unchanged_through_the_api_write_no_history_row(version)
     api = APIClient()
     api.force_authenticate(version.service_level.contract.owner)
 
-    response = api.patch(f"/api/v1/service-level-versions/{version.pk}/", {"expected": "80.0000"}, format="json")
+    response = api.patch(f"/api/v1/service-level-versions/{version.pk}/", {"expected": "70.0000"}, format="json")
 
     assert response.status_code == 200, response.content
     assert version.history.count() == 1

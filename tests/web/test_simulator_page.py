@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from contracts.months import parse_month
 from sla_tracker.engine import Month, MonthRange
@@ -91,8 +92,12 @@ def test_a_scenario_that_cannot_be_evaluated_names_the_field(client, breach):
 
 
 def test_vendor_users_and_users_without_the_contract_cannot_simulate(client, breach):
-    client.force_login(VendorUserFactory(vendor=breach.vendor))
+    vendor_user = VendorUserFactory(vendor=breach.vendor)
+    client.force_login(vendor_user)
     assert client.get(simulate_url(breach)).status_code == 403
+    api = APIClient()
+    api.force_authenticate(vendor_user)
+    assert api.post("/api/v1/simulations/", scenario_json("ex01_plain_breach"), format="json").status_code == 403
     stranger = UserFactory()  # a vendor manager of other contracts
     client.force_login(stranger)
     assert client.get(simulate_url(breach)).status_code == 404

@@ -78,6 +78,57 @@ def test_an_unbounded_band_below_another_overlaps_it():
     assert "service_levels[0].credit.bands[1]" in errors
 
 
+def test_tiers_that_stop_short_of_the_target_are_rejected_as_a_default_there_would_be_credited_0():
+    short = [{"from": "0", "to": "75", "pct": "6"}]
+    from_50 = [{"from": "50", "to": "80", "pct": "3"}]
+
+    assert problems(with_service_level(0, credit={"type": "tiers", "bands": short})) == {
+        "service_levels[0].credit.bands[0].to": ["leaves [75, 80) below expected without a band"]
+    }
+    assert problems(with_service_level(0, credit={"type": "tiers", "bands": from_50})) == {
+        "service_levels[0].credit.bands[0].from": ["leaves [0, 50) without a band: start the lowest band at 0"]
+    }
+
+
+def test_tiers_that_reach_the_target_or_past_it_load():
+    to_target = [{"from": "0", "to": "75", "pct": "6"}, {"from": "75", "to": "80", "pct": "3"}]
+    past_it = [{"from": "0", "to": "80", "pct": "6"}, {"from": "80", "pct": "0"}]
+
+    for bands in (to_target, past_it):
+        loaded = load_scenario(with_service_level(0, credit={"type": "tiers", "bands": bands}))
+        assert len(loaded.terms.service_levels[0].credit.bands) == len(bands)
+
+
+def test_lower_is_better_tiers_reach_from_the_target_up_without_an_end():
+    """CSL-2, abandonment ≤ 5 %: every rate above 5 % must fall in a band."""
+    above_target = [{"from": "6", "pct": "3"}]
+    bounded = [{"from": "5", "to": "10", "pct": "3"}]
+    reaching = [{"from": "5", "to": "10", "pct": "3"}, {"from": "10", "pct": "6"}]
+
+    assert problems(with_service_level(1, credit={"type": "tiers", "bands": above_target})) == {
+        "service_levels[1].credit.bands[0].from": ["leaves (5, 6) above expected without a band"]
+    }
+    assert problems(with_service_level(1, credit={"type": "tiers", "bands": bounded})) == {
+        "service_levels[1].credit.bands[0].to": [
+            "leaves values from 10 up without a band: leave out the highest band's to"
+        ]
+    }
+    assert load_scenario(with_service_level(1, credit={"type": "tiers", "bands": reaching}))
+
+
+def test_a_cap_trigger_without_an_at_risk_amount_is_rejected_as_it_could_never_hold():
+    data = scenario(termination_triggers=[{"type": "cap_reached_in_window", "months": 2, "window": 6}])
+    for service_level in data["service_levels"]:
+        if service_level.get("credit", {}).get("type") == "allocation":
+            service_level["credit"] = {"type": "fixed", "amount": "1000.00"}
+    del data["at_risk_pct"]
+    del data["pool_pct"]
+
+    assert problems(data) == {
+        "termination_triggers[0].type": ["cap_reached_in_window needs at_risk_pct (the cap it counts)"]
+    }
+
+
 def test_a_key_service_level_with_credit_terms_is_rejected():
     errors = problems(with_service_level(1, kind="key", cap_pct="5"))
 

@@ -1,0 +1,94 @@
+"""Stored terms are refused where a scenario with the same terms would be (sla_tracker.engine.checks): tiers
+that leave part of the missing side of the target without a band (a default there would be credited 0), and
+a trigger counting the months at the at-risk cap of a contract whose credit terms set no at-risk amount."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from rest_framework.test import APIClient
+
+from sla_tracker.choices import Direction, TerminationTriggerType
+from sla_tracker.models import TerminationTrigger
+from tests.factories import (
+    CreditTierFactory,
+    PenaltyRegimeFactory,
+    ServiceLevelVersionFactory,
+    TerminationTriggerFactory,
+    UserFactory,
+)
+from tests.sla_tracker.test_terms_fixed import admin_form_data, change_url
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+@pytest.fixture
+def version():
+    """Open tiered terms, 70 % target: [0, 70) credits 10 %."""
+    version = ServiceLevelVersionFactory(
+        valid_from=D(2025, 1, 1), tiers=True, expected=Decimal("70"), minimum=Decimal("60")
+    )
+    CreditTierFactory(version=version, lower=Decimal("0"), upper=Decimal("70"), pct=Decimal("10"))
+    return version
+
+
+def test_raising_the_target_above_the_tiers_is_refused_in_the_admin_naming_the_tier(client, version):
+    client.force_login(UserFactory(administrator=True))
+    page = client.get(change_url(version))
+
+    response = client.post(change_url(version), admin_form_data(page) | {"expected": "80"})
+
+    assert response.status_code == 200
+    assert "tier 1: leaves [70, 80) below expected without a band" in response.content.decode()
+    version.refresh_from_db()
+    assert version.expected == Decimal("70")
+
+
+def test_raising_the_target_above_the_tiers_is_refused_through_the_api(version):
+    api = APIClient()
+    api.force_authenticate(UserFactory(administrator=True))
+    url = f"/api/v1/service-level-versions/{version.pk}/"
+
+    raised = api.patch(url, {"expected": "80"}, format="json")
+    turned = api.patch(url, {"direction": Direction.LOWER_IS_BETTER, "minimum": "75"}, format="json")
+    lowered = api.patch(url, {"expected": "65"}, format="json")
+
+    assert raised.status_code == 400
+    assert raised.json()["errors"] == {"expected": ["tier 1: leaves [70, 80) below expected without a band"]}
+    assert turned.status_code == 400
+    assert set(turned.json()["errors"]) == {"direction"}
+    assert lowered.status_code == 200, lowered.content
+    version.refresh_from_db()
+    assert (version.expected, version.direction) == (Decimal("65"), Direction.HIGHER_IS_BETTER)
+
+
+def cap_trigger(contract) -> TerminationTrigger:
+    return TerminationTriggerFactory.build(
+        contract=contract, trigger_type=TerminationTriggerType.CAP_REACHED_IN_WINDOW, months=2, window=6
+    )
+
+
+def test_a_cap_trigger_is_refused_while_credit_terms_set_no_at_risk_amount():
+    uncapped = PenaltyRegimeFactory(at_risk_pct=None, pool_pct=None)
+    capped = PenaltyRegimeFactory()
+
+    with pytest.raises(ValidationError) as refused:
+        cap_trigger(uncapped.contract).full_clean()
+    cap_trigger(capped.contract).full_clean()
+
+    assert list(refused.value.message_dict) == ["trigger_type"]
+    assert "the credit terms from 2025-01 set no at-risk %" in refused.value.message_dict["trigger_type"][0]
+
+
+def test_the_at_risk_amount_of_a_contract_with_a_cap_trigger_is_not_removed():
+    regime = PenaltyRegimeFactory()
+    cap_trigger(regime.contract).save()
+    regime.at_risk_pct = None
+    regime.pool_pct = None
+
+    with pytest.raises(ValidationError) as refused:
+        regime.full_clean()
+
+    assert list(refused.value.message_dict) == ["at_risk_pct"]
