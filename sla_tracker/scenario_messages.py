@@ -106,6 +106,22 @@ _MESSAGES = [
         _("cap_reached_in_window needs at_risk_pct (the cap it counts)"),
     ),
     (
+        r"(?P<code>\S+) in (?P<month>\S+): the numerator \((?P<formula>[^)]+)\) sums to (?P<total>\S+): "
+        r"the counters it subtracts exceed those it adds",
+        _(
+            "%(code)s in %(month)s: the numerator (%(formula)s) sums to %(total)s: "
+            "the counters it subtracts exceed those it adds"
+        ),
+    ),
+    (
+        r"(?P<code>\S+) in (?P<month>\S+): the denominator \((?P<formula>[^)]+)\) sums to (?P<total>\S+): "
+        r"the counters it subtracts exceed those it adds",
+        _(
+            "%(code)s in %(month)s: the denominator (%(formula)s) sums to %(total)s: "
+            "the counters it subtracts exceed those it adds"
+        ),
+    ),
+    (
         r"(?P<code>.+) is not one of the incident's service levels",
         _("%(code)s is not one of the incident's service levels"),
     ),

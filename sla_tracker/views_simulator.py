@@ -20,9 +20,9 @@ from accounts.scoping import restrict
 from contracts.models import Contract
 from contracts.months import add_months, first_of_month, month_label, parse_month
 from sla_tracker.choices import LineStatus
-from sla_tracker.engine import Evaluation, Month, MonthRange, evaluate
+from sla_tracker.engine import Evaluation, Month, MonthRange
 from sla_tracker.engine.explain import to_data as explanation_data
-from sla_tracker.engine.scenario import ScenarioError, load_scenario, result_to_dict
+from sla_tracker.engine.scenario import ScenarioError, evaluate_scenario, load_scenario, result_to_dict
 from sla_tracker.explanations import readable
 from sla_tracker.penalty_inputs import export_scenario, history_before
 from sla_tracker.scenario_messages import readable_problems
@@ -95,10 +95,9 @@ def simulate_contract(request, pk: int):
         if form.is_valid():
             try:
                 scenario = load_scenario(form.cleaned_data["scenario"])
+                result = evaluate_scenario(scenario)
             except ScenarioError as exc:
                 problems = readable_problems(exc.problems)
-            else:
-                result = evaluate(scenario.terms, scenario.data, scenario.months)
     else:
         initial = ""
         if months_form.is_valid():

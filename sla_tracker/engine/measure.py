@@ -16,6 +16,7 @@ from .results import CarriedSums
 from .terms import (
     CounterRow,
     CounterTerm,
+    EngineError,
     Exclusion,
     Kind,
     MinVolumeRule,
@@ -55,6 +56,17 @@ def read(
     numerator = _sum_formula(kept, terms.numerator, carried_in.numerator if carried_in else 0)
     denominator = _sum_formula(kept, terms.denominator, carried_in.denominator if carried_in else 0)
     sample = _describe_sample(excluded_days, carried_in)
+    for side, total, formula in (
+        ("numerator", numerator, terms.numerator),
+        ("denominator", denominator, terms.denominator),
+    ):
+        if total < 0:
+            # Counts cannot sum below zero: the data are impossible (e.g. more short abandons than abandons),
+            # and a negative ratio would price a shortfall that never happened.
+            raise EngineError(
+                f"{terms.code} in {month}: the {side} ({formula_text(formula)}) sums to {total}: "
+                "the counters it subtracts exceed those it adds"
+            )
 
     def not_measured(*reasons: Note, carried: CarriedSums | None = None) -> Reading:
         return Reading(numerator, denominator, None, None, excluded_days, carried_in, carried, reasons, sample)
@@ -119,6 +131,13 @@ def _drop_excluded(
         else:
             kept.append(row)
     return kept, tuple(sorted(excluded))
+
+
+def formula_text(formula: tuple[CounterTerm, ...]) -> str:
+    """``answered + abandoned - short_abandoned``."""
+    first, *others = formula
+    text = f"-{first.name}" if first.negative else first.name
+    return " ".join([text, *(f"{'-' if term.negative else '+'} {term.name}" for term in others)])
 
 
 def _sum_formula(rows: Iterable[CounterRow], formula: tuple[CounterTerm, ...], start: Decimal | int) -> Decimal:

@@ -125,8 +125,16 @@ def load_scenario(data: Any) -> Scenario:
 def run_scenario(data: Any) -> dict[str, Any]:
     """Load, evaluate and return the result as JSON-ready data."""
     scenario = load_scenario(data)
-    evaluation = evaluate(scenario.terms, scenario.data, scenario.months)
-    return result_to_dict(evaluation, scenario.terms.currency)
+    return result_to_dict(evaluate_scenario(scenario), scenario.terms.currency)
+
+
+def evaluate_scenario(scenario: Scenario) -> Evaluation:
+    """The scenario's months; data the engine cannot evaluate (counts summing below zero) are refused
+    under ``measurements``, as a bad field is."""
+    try:
+        return evaluate(scenario.terms, scenario.data, scenario.months)
+    except EngineError as exc:
+        raise ScenarioError("measurements", str(exc)) from exc
 
 
 def result_to_dict(evaluation: Evaluation, currency: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from contracts.models import Contract
 from sla_tracker.choices import CloseRefusalCode, DisputeStatus, LineStatus, StatementAction, StatementStatus
 from sla_tracker.explanations import readable
 from sla_tracker.models.terms import ServiceLevel, ServiceLevelVersion
+from sla_tracker.scenario_messages import readable_message
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -375,7 +376,10 @@ class CloseRefusal(models.Model):
     def readable_message(self) -> str:
         """The refusal in the reader's language (the stored message if its template is unknown)."""
         template = CLOSE_REFUSAL_MESSAGES.get(self.code)
+        params = self.params
+        if isinstance(params, dict) and isinstance(params.get("reason"), str):
+            params = {**params, "reason": readable_message(params["reason"])}
         try:
-            return str(template) % self.params if template else self.message
+            return str(template) % params if template else self.message
         except (KeyError, TypeError, ValueError):
             return self.message

@@ -114,6 +114,24 @@ def test_terms_the_engine_refuses_are_kept_with_the_engines_reason(monkeypatch):
         )
 
 
+def test_impossible_counts_are_refused_with_the_engines_reason_in_the_readers_language():
+    data = scenario_json("ex01_plain_breach")
+    data["measurements"][0]["values"].update(abandoned=100, short_abandoned=150)
+    contract = seed_scenario(data)
+
+    close_batch([contract], "2026-01")
+
+    refusal = CloseRefusal.objects.get()
+    assert not PenaltyStatement.objects.filter(contract=contract).exists()
+    assert refusal.code == CloseRefusalCode.NOT_EVALUABLE
+    assert refusal.params["reason"] == (
+        "CSL-2 in 2026-01: the numerator (abandoned - short_abandoned) sums to -50: "
+        "the counters it subtracts exceed those it adds"
+    )
+    with translation.override("fr"):
+        assert "le numérateur (abandoned - short_abandoned) a pour somme -50" in refusal.readable_message
+
+
 def test_a_refusal_of_a_change_that_rolls_back_leaves_no_refusal():
     contract = seed_scenario(scenario_json("ex01_plain_breach"))
     with pytest.raises(RuntimeError), services.transaction.atomic():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sla_tracker.engine.scenario import ScenarioError, load_scenario
+from sla_tracker.engine.scenario import ScenarioError, load_scenario, run_scenario
 
 BASE = json.loads((Path(__file__).parent / "scenarios" / "ex01_plain_breach.json").read_text())
 
@@ -291,3 +291,19 @@ def test_a_critical_service_level_needs_credit_terms_and_a_minimum_on_the_worse_
 
     assert errors["service_levels[0].credit"] == ["required for a critical service level"]
     assert errors["service_levels[1].minimum"] == ["must be above expected (5.0)"]
+
+
+def test_counts_that_sum_below_zero_are_refused_naming_the_service_level_month_and_formula():
+    """More short abandons than abandons: CSL-2's numerator would be -50, a negative abandonment rate."""
+    data = scenario()
+    data["measurements"][0]["values"].update(abandoned=100, short_abandoned=150)
+
+    with pytest.raises(ScenarioError) as refused:
+        run_scenario(data)
+
+    assert refused.value.as_dict() == {
+        "measurements": [
+            "CSL-2 in 2026-01: the numerator (abandoned - short_abandoned) sums to -50: "
+            "the counters it subtracts exceed those it adds"
+        ]
+    }
