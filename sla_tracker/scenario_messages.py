@@ -67,6 +67,12 @@ _MESSAGES = [
     (r"required for a critical service level", _("required for a critical service level")),
     (r"a key service level is never credited: remove it", _("a key service level is never credited: remove it")),
     (r"an allocation credit needs at_risk_pct \(its base\)", _("an allocation credit needs at_risk_pct (its base)")),
+    (
+        r"(?P<code>\S+): an allocation credit needs at_risk_pct",
+        _("%(code)s: an allocation credit needs at_risk_pct"),
+    ),
+    (r"no terms in force for (?P<month>\S+)", _("no terms in force for %(month)s")),
+    (r"no charges for (?P<month>\d{4}-\d{2})", _("no charges for %(month)s")),
     (r"must be below expected \((?P<expected>[^)]+)\)", _("must be below expected (%(expected)s)")),
     (r"must be above expected \((?P<expected>[^)]+)\)", _("must be above expected (%(expected)s)")),
     (r"run (?P<run>\d+) is given twice", _("run %(run)s is given twice")),

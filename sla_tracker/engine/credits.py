@@ -17,6 +17,7 @@ from .terms import (
     AllocationCredit,
     CreditModel,
     Direction,
+    EngineError,
     FixedCredit,
     Incident,
     LinearCredit,
@@ -48,7 +49,7 @@ def raw_credit(
     """The credit of a credit-bearing month before multipliers and caps."""
     if isinstance(model, AllocationCredit):
         if at_risk is None:
-            raise ValueError(f"{terms.code}: an allocation credit needs at_risk_pct")
+            raise EngineError(f"{terms.code}: an allocation credit needs at_risk_pct")
         credit = pct_of(model.allocation_pct, at_risk)
         how = note(
             _("allocation {pct} × {at_risk} at risk = {credit}"),

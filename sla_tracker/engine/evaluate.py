@@ -23,7 +23,16 @@ from .measure import Reading, judge, read
 from .money import pct_of, to_cents
 from .months import Month, MonthRange
 from .results import Evaluation, MonthResult, ServiceLevelResult
-from .terms import ContractData, ContractTerms, CounterRow, EngineError, ServiceLevelTerms, Status
+from .terms import (
+    AllocationCredit,
+    ContractData,
+    ContractTerms,
+    CounterRow,
+    EngineError,
+    Kind,
+    ServiceLevelTerms,
+    Status,
+)
 from .triggers import termination_rights
 
 TermsInForce = ContractTerms | Mapping[Month, ContractTerms]
@@ -114,7 +123,13 @@ def _close_month(
 ) -> MonthResult:
     charges = data.charges.for_month(month)
     at_risk = at_risk_base = None
-    if contract.at_risk_pct is not None:
+    if contract.at_risk_pct is None:
+        # Refused whatever the month's data (not only once a default needs the base): terms the engine
+        # cannot price must not pass a month in which the service level happens to be met.
+        for terms in contract.service_levels:
+            if terms.kind is Kind.CRITICAL and isinstance(terms.credit, AllocationCredit):
+                raise EngineError(f"{terms.code}: an allocation credit needs at_risk_pct")
+    else:
         at_risk_base = pct_of(contract.at_risk_pct, charges)
         at_risk = to_cents(at_risk_base)
     context = _MonthContext(month, contract.currency, charges, at_risk, at_risk_base, history)

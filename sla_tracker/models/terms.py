@@ -331,6 +331,15 @@ class PenaltyRegime(KeptWhereCreated, MonthStartMixin):
         if contract is not None:
             errors = contract_term_errors(contract, self.valid_from, self.amendment)
             if self.at_risk_pct is None and contract.pk is not None:
+                allocated = ServiceLevelVersion.objects.filter(
+                    service_level__contract=contract, kind=ServiceLevelKind.CRITICAL, credit_type=CreditType.ALLOCATION
+                )
+                if allocated.exists():
+                    _add_error(
+                        errors,
+                        "at_risk_pct",
+                        _("The contract's allocation credits are a share of the at-risk amount: set the at-risk %."),
+                    )
                 counted = contract.termination_triggers.filter(
                     trigger_type=TerminationTriggerType.CAP_REACHED_IN_WINDOW
                 )
@@ -646,6 +655,22 @@ class ServiceLevelVersion(KeptWhereCreated, MonthStartMixin):
         errors = {field: messages if isinstance(messages, list) else [messages] for field, messages in errors.items()}
         if (level := self._service_level()) is not None:
             _merge(errors, contract_term_errors(level.contract, self.valid_from, self.amendment))
+            if (
+                self.credit_type == CreditType.ALLOCATION
+                and self.kind == ServiceLevelKind.CRITICAL
+                and level.contract_id
+            ):
+                uncapped = level.contract.penalty_regimes.filter(at_risk_pct__isnull=True)
+                if months := [month_label(valid_from) for valid_from in uncapped.values_list("valid_from", flat=True)]:
+                    _add_error(
+                        errors,
+                        "credit_type",
+                        _(
+                            "An allocation credit is a share of the at-risk amount, but the credit terms from "
+                            "%(months)s set no at-risk %%: set it there first, or choose another credit model."
+                        )
+                        % {"months": ", ".join(months)},
+                    )
         _merge(errors, self.fixed_terms_errors())
         if errors:
             raise ValidationError(errors)

@@ -16,7 +16,7 @@ from notifications.choices import NotificationKind
 from notifications.models import Notification
 from sla_tracker import services, tasks
 from sla_tracker.choices import CloseRefusalCode
-from sla_tracker.models import CloseRefusal, PenaltyStatement
+from sla_tracker.models import CloseRefusal, PenaltyRegime, PenaltyStatement
 from tests.factories import CloseRefusalFactory, UserFactory, VendorUserFactory
 from tests.sla_tracker.test_close import AS_OF, scenario_json, seed_scenario
 
@@ -130,6 +130,20 @@ def test_impossible_counts_are_refused_with_the_engines_reason_in_the_readers_la
     )
     with translation.override("fr"):
         assert "le numérateur (abandoned - short_abandoned) a pour somme -50" in refusal.readable_message
+
+
+def test_an_allocation_credit_without_an_at_risk_amount_is_refused_for_its_contract_alone():
+    broken = seed_scenario(scenario_json("ex01_plain_breach"), reference="BROKEN")
+    PenaltyRegime.objects.filter(contract=broken).update(at_risk_pct=None, pool_pct=None)
+    good = seed_scenario(scenario_json("ex01_plain_breach"), reference="GOOD")
+
+    close_batch([broken, good], "2026-01")
+
+    refusal = CloseRefusal.objects.get()
+    assert (refusal.contract, refusal.params["reason"]) == (broken, "CSL-1: an allocation credit needs at_risk_pct")
+    assert list(PenaltyStatement.objects.values_list("contract", flat=True)) == [good.pk]
+    with translation.override("fr"):
+        assert refusal.readable_message.endswith("CSL-1 : un crédit par allocation demande at_risk_pct")
 
 
 def test_a_refusal_of_a_change_that_rolls_back_leaves_no_refusal():

@@ -92,3 +92,22 @@ def test_the_at_risk_amount_of_a_contract_with_a_cap_trigger_is_not_removed():
         regime.full_clean()
 
     assert list(refused.value.message_dict) == ["at_risk_pct"]
+
+
+def test_allocation_credits_and_a_regime_without_an_at_risk_amount_are_refused_together():
+    regime = PenaltyRegimeFactory()
+    allocated = ServiceLevelVersionFactory(service_level__contract=regime.contract)
+    regime.at_risk_pct = None
+    regime.pool_pct = None
+
+    with pytest.raises(ValidationError) as regime_refused:
+        regime.full_clean()
+    PenaltyRegimeFactory(contract=regime.contract, valid_from=D(2026, 1, 1), at_risk_pct=None, pool_pct=None)
+    with pytest.raises(ValidationError) as version_refused:
+        allocated.full_clean()
+    allocated.credit_type, allocated.allocation_pct, allocated.fixed_amount = "fixed", None, Decimal("5000.00")
+    allocated.full_clean()
+
+    assert list(regime_refused.value.message_dict) == ["at_risk_pct"]
+    assert list(version_refused.value.message_dict) == ["credit_type"]
+    assert "the credit terms from 2026-01 set no at-risk %" in version_refused.value.message_dict["credit_type"][0]
