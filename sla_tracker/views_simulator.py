@@ -9,8 +9,11 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -22,7 +25,7 @@ from contracts.months import add_months, first_of_month, month_label, parse_mont
 from sla_tracker.choices import LineStatus
 from sla_tracker.engine import Evaluation, Month, MonthRange
 from sla_tracker.engine.explain import to_data as explanation_data
-from sla_tracker.engine.scenario import ScenarioError, evaluate_scenario, load_scenario, result_to_dict
+from sla_tracker.engine.scenario import Scenario, ScenarioError, evaluate_scenario, load_scenario, result_to_dict
 from sla_tracker.explanations import readable
 from sla_tracker.penalty_inputs import export_scenario, history_before
 from sla_tracker.scenario_messages import readable_problems
@@ -75,6 +78,20 @@ class ScenarioForm(forms.Form):
             ) from exc
 
 
+# What the page's download buttons send: the scenario as edited, or its result (as simulate_penalties prints it).
+DOWNLOADS = ("scenario", "result")
+
+
+def _download(contract: Contract, what: str, data: dict, scenario: Scenario, evaluation: Evaluation) -> HttpResponse:
+    content = data if what == "scenario" else result_to_dict(evaluation, scenario.terms.currency)
+    filename = f"{contract.reference}-{what}-{scenario.months.first}-{scenario.months.last}.json"
+    return HttpResponse(
+        json.dumps(content, indent=2, ensure_ascii=False) + "\n",
+        content_type="application/json",
+        headers={"Content-Disposition": content_disposition_header(True, get_valid_filename(filename))},
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def simulate_contract(request, pk: int):
@@ -98,6 +115,11 @@ def simulate_contract(request, pk: int):
                 result = evaluate_scenario(scenario)
             except ScenarioError as exc:
                 problems = readable_problems(exc.problems)
+            else:
+                if request.POST.get("download") in DOWNLOADS:
+                    return _download(
+                        contract, request.POST["download"], form.cleaned_data["scenario"], scenario, result
+                    )
     else:
         initial = ""
         if months_form.is_valid():

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from contracts.months import parse_month
 from sla_tracker.engine import Month, MonthRange
+from sla_tracker.engine.scenario import run_scenario
 from sla_tracker.models import PenaltyStatement
 from sla_tracker.penalty_inputs import export_scenario
 from tests.factories import UserFactory, VendorUserFactory
@@ -74,6 +75,25 @@ def test_other_terms_are_evaluated_beside_the_stored_statements_credits_and_noth
     )
     assert "−€7,200.00" in page.content.decode()
     assert list(PenaltyStatement.objects.values_list("pk", "credits", "computed_at")) == statements
+
+
+def test_the_scenario_and_its_result_are_downloaded_as_the_command_prints_them(client, breach):
+    client.force_login(UserFactory(procurement=True))
+    scenario = export_scenario(breach, MonthRange(Month(2026, 1), Month(2026, 1)))[0]
+    scenario["service_levels"][0]["credit"]["allocation_pct"] = "30"
+    posted = {"scenario": json.dumps(scenario)}
+
+    result = client.post(simulate_url(breach), {**posted, "download": "result"})
+    edited = client.post(simulate_url(breach), {**posted, "download": "scenario"})
+    broken = client.post(simulate_url(breach), {"scenario": '{"currency": "EUR"}', "download": "result"})
+
+    assert result["Content-Type"] == "application/json"
+    assert result["Content-Disposition"] == f'attachment; filename="{breach.reference}-result-2026-01-2026-01.json"'
+    assert json.loads(result.content) == run_scenario(scenario)
+    assert json.loads(result.content)["months"][0]["credits"] == "7200.00"
+    assert edited["Content-Disposition"] == f'attachment; filename="{breach.reference}-scenario-2026-01-2026-01.json"'
+    assert json.loads(edited.content) == scenario
+    assert broken.status_code == 400 and broken.context["problems"]
 
 
 def test_a_scenario_that_cannot_be_evaluated_names_the_field(client, breach):
