@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import ScopedAdminMixin
@@ -14,6 +15,7 @@ from contracts.models import (
     VendorContact,
     VendorSite,
 )
+from contracts.months import month_label
 from contracts.services import contract_edit_errors
 
 
@@ -109,11 +111,17 @@ class ContractScopeAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAd
     list_select_related = ("contract",)
 
 
+@admin.display(description=_("month"), ordering="month")
+def month_column(obj) -> str:
+    """A list's month as it is written everywhere else ("2026-01"), not as the first day it is stored as."""
+    return month_label(obj.month)
+
+
 @admin.register(MonthlyCharge)
 class MonthlyChargeAdmin(DeletionRefusalAdminMixin, ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Charges of a month whose statement is approved or invoiced are neither changed nor deleted here."""
 
-    list_display = ("contract", "month", "amount", "currency")
+    list_display = ("contract", month_column, "amount", "currency")
     list_filter = ("currency", "contract__vendor")
     search_fields = ("contract__reference",)
     list_select_related = ("contract",)

@@ -12,7 +12,6 @@ page and the API's actions.
 Their pages here are view-only, with "View on site" leading to the page where people act on them.
 """
 
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -27,7 +26,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from accounts.roles import reviews_statements
 from accounts.scoping import ScopedAdminMixin
 from config.admin import DeletionRefusalAdminMixin, ReadOnlyHistoryMixin, ReadOnlyInline, ViewOnlyAdminMixin
-from contracts.admin import add_contract_inline
+from contracts.admin import add_contract_inline, month_column
 from contracts.months import month_label
 from sla_tracker import services
 from sla_tracker.choices import ApprovalStatus
@@ -229,7 +228,7 @@ class MeasurementAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Values change through the KPI import service (files, the month's grid, the API), which refuses
     a month whose statement is approved and logs every change with who and when."""
 
-    list_display = ("contract", "counter", "month", "day", "value", "source", "updated_at")
+    list_display = ("contract", "counter", month_column, "day", "value", "source", "updated_at")
     list_filter = ("source", "counter__channel", "contract__vendor")
     search_fields = ("contract__reference", "counter__code")
     list_select_related = ("contract", "counter")
@@ -249,7 +248,7 @@ class MeasurementChangeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAd
         "contract",
         "counter",
         "day",
-        "month",
+        month_column,
         "action",
         "old_value",
         "new_value",
@@ -355,7 +354,17 @@ class PenaltyStatementAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryA
     """Statements are computed by the monthly close and move through review by sla_tracker.services,
     from the statement page and the API's actions; an approved one is never changed."""
 
-    list_display = ("contract", "month", "status", "currency", "credits", "bonuses", "earn_backs", "net", "cap_reached")
+    list_display = (
+        "contract",
+        month_column,
+        "status",
+        "currency",
+        "credits",
+        "bonuses",
+        "earn_backs",
+        "net",
+        "cap_reached",
+    )
     list_filter = ("status", "cap_reached", "currency", "contract__vendor")
     search_fields = ("contract__reference", "invoice_reference")
     list_select_related = ("contract",)
@@ -442,7 +451,7 @@ class StatementEventAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin
 class CloseRefusalAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Months the close could not compute, kept by the close until a close of them succeeds."""
 
-    list_display = ("contract", "month", "code", "attempts", "first_refused_at", "refused_at")
+    list_display = ("contract", month_column, "code", "attempts", "first_refused_at", "refused_at")
     list_filter = ("code", "contract__vendor")
     search_fields = ("contract__reference", "message")
     list_select_related = ("contract",)

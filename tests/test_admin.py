@@ -206,3 +206,18 @@ def test_the_changelist_query_count_does_not_grow_with_its_rows(administrator_cl
         administrator_client.get(_url(model, "changelist"))
 
     assert len(three_rows) == len(one_row), [query["sql"] for query in three_rows.captured_queries]
+
+
+@pytest.mark.parametrize(
+    ("factory_class", "changelist"),
+    [
+        (factories.CloseRefusalFactory, "admin:sla_tracker_closerefusal_changelist"),
+        (factories.MonthlyChargeFactory, "admin:contracts_monthlycharge_changelist"),
+    ],
+)
+def test_month_columns_read_as_months_not_as_their_first_day(administrator_client, factory_class, changelist):
+    factory_class(month=datetime.date(2025, 3, 1))
+
+    page = administrator_client.get(reverse(changelist)).content.decode()
+
+    assert '<td class="field-month_column">2025-03</td>' in page
