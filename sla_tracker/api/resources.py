@@ -31,6 +31,8 @@ from config.api import (
     ServiceInputSerializer,
     ValidatedModelSerializer,
     has_model_permission,
+    refuse_read_only_changes,
+    refuse_unknown_fields,
 )
 from config.parsers import JSONParser
 from contracts.months import first_of_month
@@ -377,6 +379,9 @@ class MeasurementViewSet(ScopedModelViewSet):
         form = MeasurementInput(
             measurement, data=request.data, partial=kwargs.get("partial", False), context=self.get_serializer_context()
         )
+        shown = self.get_serializer(measurement)
+        refuse_unknown_fields(request.data, form.fields, shown.fields)
+        refuse_read_only_changes(request.data, shown)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         moved = [name for name in MEASUREMENT_KEY if name in data and data[name] != getattr(measurement, name)]

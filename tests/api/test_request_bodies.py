@@ -153,3 +153,17 @@ def test_a_boolean_field_filter_is_true_or_false_and_anything_else_is_refused(ad
     assert true + false == every > 0
     assert refused.status_code == 400
     assert list(refused.json()["errors"]) == [name]
+
+
+def test_a_values_update_refuses_a_misspelt_field_and_a_change_of_what_the_server_sets(worlds, admin):
+    measurement = worlds[0]["sla_tracker.Measurement"]
+    url = f"/api/v1/measurements/{measurement.pk}/"
+
+    misspelt = admin.patch(url, {"valeu": "12"}, format="json")
+    sourced = admin.patch(url, {"value": "12", "source": "file"}, format="json")
+
+    assert misspelt.status_code == 400
+    assert misspelt.json()["errors"] == {"valeu": ["Unknown field."]}
+    assert sourced.status_code == 400
+    assert sourced.json()["errors"] == {"source": READ_ONLY}
+    assert type(measurement).objects.get(pk=measurement.pk).value == measurement.value
