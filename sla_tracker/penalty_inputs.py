@@ -733,6 +733,8 @@ def tier_problems(version: ServiceLevelVersion, rows: Iterable[tuple[Decimal, De
     band_problems, against the version's target once it is a tiered version with one (a default outside
     every band would be credited 0); "tier 2" is the second row."""
     bands = TieredCredit(tuple(Tier(plain(lower), plain(upper), plain(pct)) for lower, upper, pct in rows))
+    if version.credit_type == CreditType.TIERS and not bands.bands:
+        return [gettext("A tiered credit needs its tiers: without a band, every default would be credited 0.")]
     target = ()
     if version.credit_type == CreditType.TIERS and version.expected is not None:
         target = (plain(version.expected), Direction(version.direction))

@@ -37,7 +37,7 @@ from config.api import (
 from config.parsers import JSONParser
 from contracts.months import first_of_month
 from sla_tracker import filtersets, services
-from sla_tracker.choices import ApprovalStatus
+from sla_tracker.choices import ApprovalStatus, CreditType
 from sla_tracker.evidence import ALLOWED_EXTENSIONS, evidence_download
 from sla_tracker.kpi_import.access import contracts_for_kpi_entry
 from sla_tracker.kpi_import.service import KpiDataRejected, save_measurement
@@ -91,9 +91,12 @@ class ServiceLevelVersionSerializer(ValidatedModelSerializer):
 
     def validate(self, attrs):
         """The version's tiers (edited in the back office) must still price every default once the target,
-        the direction or the credit model changes."""
+        the direction or the credit model changes; a tiered version is created there, with its tiers."""
         attrs = super().validate(attrs)
         if self.instance is None:
+            if attrs.get("credit_type") == CreditType.TIERS:
+                message = _("A tiered version is created in the back office, with its tiers: its page edits both.")
+                raise serializers.ValidationError({"credit_type": [message]})
             return attrs
         version = copy.copy(self.instance)
         for name, value in attrs.items():

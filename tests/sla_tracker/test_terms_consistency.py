@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from sla_tracker.choices import Direction, TerminationTriggerType
-from sla_tracker.models import TerminationTrigger
+from sla_tracker.models import CreditTier, TerminationTrigger
 from tests.factories import (
     CreditTierFactory,
     PenaltyRegimeFactory,
@@ -18,7 +18,7 @@ from tests.factories import (
     TerminationTriggerFactory,
     UserFactory,
 )
-from tests.sla_tracker.test_terms_fixed import admin_form_data, change_url
+from tests.sla_tracker.test_terms_fixed import admin_form_data, change_url, inline_index, inline_prefix
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -111,3 +111,29 @@ def test_allocation_credits_and_a_regime_without_an_at_risk_amount_are_refused_t
     assert list(regime_refused.value.message_dict) == ["at_risk_pct"]
     assert list(version_refused.value.message_dict) == ["credit_type"]
     assert "the credit terms from 2026-01 set no at-risk %" in version_refused.value.message_dict["credit_type"][0]
+
+
+NO_TIERS = "A tiered credit needs its tiers: without a band, every default would be credited 0."
+
+
+def test_a_tiered_version_without_tiers_is_refused_in_the_admin_and_the_api(client, version):
+    administrator = UserFactory(administrator=True)
+    client.force_login(administrator)
+    page = client.get(change_url(version))
+    delete = f"{inline_prefix(page, CreditTier)}-{inline_index(page, version.tiers.get())}-DELETE"
+    api = APIClient()
+    api.force_authenticate(administrator)
+    allocated = ServiceLevelVersionFactory(valid_from=D(2025, 1, 1))
+    created = {**api.get(f"/api/v1/service-level-versions/{allocated.pk}/").json(), "valid_from": "2025-02-01"}
+    del created["id"]
+
+    emptied = client.post(change_url(version), admin_form_data(page) | {delete: "on"})
+    switched = api.patch(f"/api/v1/service-level-versions/{allocated.pk}/", {"credit_type": "tiers"}, format="json")
+    created_tiered = api.post("/api/v1/service-level-versions/", {**created, "credit_type": "tiers"}, format="json")
+
+    assert emptied.status_code == 200 and NO_TIERS in emptied.content.decode()
+    assert version.tiers.exists()
+    assert switched.json()["errors"] == {"credit_type": [NO_TIERS]}
+    assert list(created_tiered.json()["errors"]) == ["credit_type"]
+    allocated.refresh_from_db()
+    assert allocated.credit_type == "allocation"
