@@ -2,6 +2,10 @@
 
 Conventions (each one tested in tests/contracts/test_dates.py):
 - A term's ``end`` is its last day (inclusive); the next term starts the day after.
+- A term of N months ends on the day before the day that corresponds to its start day N months later; when that
+  month has no such day, it ends on the last day of that month (the legal rule, e.g. BGB §188(3)): 31 January
+  + 1 month ends on 28 February, 28 January + 1 month on 27 February, 29 February 2028 + 12 months on
+  28 February 2029.
 - Adding months keeps the day of the month and clamps to the month's end: 31 January + 1 month is
   28 February (29 in a leap year).
 - Notice of N months given on day D runs until D + N months. The notice deadline of a term is the
@@ -90,8 +94,13 @@ def notice_deadline(term_end: datetime.date, period: int, unit: str) -> datetime
 
 
 def term_end(start: datetime.date, months: int) -> datetime.date:
-    """The last day of a term of ``months`` months starting on ``start``."""
-    return add_months(start, months) - ONE_DAY
+    """The last day of a term of ``months`` months starting on ``start``: the day before the day corresponding
+    to ``start``'s day ``months`` months later or, when that month has no such day (31 January + 1 month), the
+    last day of that month."""
+    corresponding = add_months(start, months)
+    if corresponding.day < start.day:  # clamped: the month has no corresponding day
+        return corresponding
+    return corresponding - ONE_DAY
 
 
 def contract_year(start_date: datetime.date, day: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -130,8 +139,8 @@ class ContractTerms:
         """The last day of the initial term, then of each renewal in turn (within the maximum).
 
         A renewed term starts the day after the previous one ends and runs for the renewal term, so
-        the ends are chained from one to the next: the initial and renewal terms of a contract that
-        starts on 31 August end on 27 February, then 27 August, not on 30 August.
+        the ends are chained from one to the next: the six-month initial and renewal terms of a contract
+        that starts on 31 August end on 28 February, then on 31 August (the second term starts on 1 March).
         """
         end = self.initial_end
         yield end

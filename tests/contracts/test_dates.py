@@ -1,6 +1,7 @@
 """Renewal and notice arithmetic, without a database: month ends, leap years, business days."""
 
 import datetime
+import itertools
 
 import pytest
 from hypothesis import given
@@ -17,6 +18,7 @@ from contracts.dates import (
     next_window,
     notice_deadline,
     subtract_business_days,
+    term_end,
     upcoming_windows,
 )
 
@@ -54,6 +56,61 @@ def terms(**overrides) -> ContractTerms:
 )
 def test_adding_months_clamps_to_the_end_of_the_month(day, months, expected):
     assert add_months(day, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "end"),
+    [
+        (D(2026, 1, 1), 1, D(2026, 1, 31)),
+        (D(2026, 1, 15), 1, D(2026, 2, 14)),
+        (D(2026, 1, 28), 1, D(2026, 2, 27)),  # 28 February corresponds: the term ends the day before
+        (D(2026, 1, 29), 1, D(2026, 2, 28)),  # no 29 February: the term ends on the last day of February
+        (D(2026, 1, 30), 1, D(2026, 2, 28)),
+        (D(2026, 1, 31), 1, D(2026, 2, 28)),
+        (D(2028, 1, 29), 1, D(2028, 2, 28)),  # leap year: 29 February corresponds
+        (D(2028, 1, 31), 1, D(2028, 2, 29)),
+        (D(2028, 2, 29), 12, D(2029, 2, 28)),
+        (D(2028, 2, 29), 48, D(2032, 2, 28)),  # 29 February 2032 corresponds
+        (D(2027, 2, 28), 12, D(2028, 2, 27)),
+        (D(2026, 3, 31), 1, D(2026, 4, 30)),
+        (D(2026, 8, 31), 6, D(2027, 2, 28)),
+        (D(2025, 12, 31), 2, D(2026, 2, 28)),
+        (D(2025, 1, 1), 36, D(2027, 12, 31)),
+    ],
+)
+def test_a_term_ends_the_day_before_the_corresponding_day_or_on_the_last_day_of_a_month_without_one(start, months, end):
+    assert term_end(start, months) == end
+
+
+@given(st.dates(min_value=D(1900, 1, 1), max_value=D(2900, 1, 1)), st.integers(min_value=1, max_value=600))
+def test_a_term_ends_in_the_month_n_months_on_and_the_next_term_starts_on_the_corresponding_day_if_there_is_one(
+    start, months
+):
+    end = term_end(start, months)
+    assert (end.year * 12 + end.month) - (start.year * 12 + start.month) in (months - 1, months)
+    following = end + datetime.timedelta(days=1)
+    assert following.day == start.day or (following.day == 1 and start.day > 28)
+
+
+def test_renewals_chain_from_the_day_after_the_previous_end():
+    # 31 January, one-month terms: 28 February, then from 1 March to 31 March, from 1 April to 30 April.
+    monthly = terms(
+        start_date=D(2026, 1, 31),
+        initial_term_months=1,
+        end_date=D(2026, 2, 28),
+        renewal_term_months=1,
+        max_renewals=None,
+    )
+    assert list(itertools.islice(monthly.term_ends(), 4)) == [
+        D(2026, 2, 28),
+        D(2026, 3, 31),
+        D(2026, 4, 30),
+        D(2026, 5, 31),
+    ]
+    # 29 February 2028, yearly: 28 February 2029, then from 1 March each year to the end of February.
+    leap = terms(start_date=D(2028, 2, 29), initial_term_months=12, end_date=D(2029, 2, 28), max_renewals=4)
+    assert list(leap.term_ends()) == [D(2029, 2, 28), D(2030, 2, 28), D(2031, 2, 28), D(2032, 2, 29), D(2033, 2, 28)]
+    assert leap.is_term_end(D(2032, 2, 29)) and not leap.is_term_end(D(2032, 2, 28))
 
 
 def test_notice_of_months_for_a_term_ending_on_29_february_may_be_given_until_30_november():
