@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus, PeriodUnit, RenewalDecisionKind, RenewalType
-from contracts.dates import ContractTerms, current_term_end, window_for_term
+from contracts.dates import ContractTerms, RenewalWindow, current_term_end, window_for_term
 from contracts.models import MAX_TERM_MONTHS, Contract, RenewalDecision
 from contracts.months import first_of_month
 
@@ -207,13 +207,17 @@ def _term_end_error(values: Mapping[str, Any]) -> str | None:
     }
 
 
-def _locked_contract(contract: Contract) -> Contract:
-    locked = Contract.objects.select_for_update().get(pk=contract.pk)
-    if locked.status not in DECIDABLE_STATUSES:
+def _refuse_undecidable(contract: Contract) -> None:
+    if contract.status not in DECIDABLE_STATUSES:
         raise ValidationError(
             _("Only an active contract can be renewed or given notice (this one is %(status)s).")
-            % {"status": locked.get_status_display()}
+            % {"status": contract.get_status_display()}
         )
+
+
+def _locked_contract(contract: Contract) -> Contract:
+    locked = Contract.objects.select_for_update().get(pk=contract.pk)
+    _refuse_undecidable(locked)
     return locked
 
 
@@ -224,17 +228,15 @@ def _save_contract(contract: Contract, *, actor, reason: str) -> None:
     contract.save()
 
 
-@transaction.atomic
-def record_renewal(
-    *, contract: Contract, decided_by, note: str = "", today: datetime.date | None = None
-) -> RenewalDecision:
-    """Renew the running term: its end moves to the end of the renewed term.
+def renewal_to_record(contract: Contract, today: datetime.date) -> RenewalWindow:
+    """The renewal that renewing ``contract`` ``today`` records: the window of the term running today (a tacit
+    contract whose recorded end has passed renewed itself meanwhile: current_term_end), whose
+    ``renewed_term_end`` becomes the end of the term.
 
-    A tacit contract whose recorded end has passed renewed itself meanwhile; the decision applies
-    to the term running today. Refused when the contract does not renew, or has used its renewals.
+    Refused (ValidationError) when the contract is not active or does not renew, when the running term is
+    renewed already, or when the contract has used its renewals.
     """
-    today = today or timezone.localdate()
-    contract = _locked_contract(contract)
+    _refuse_undecidable(contract)
     if contract.renewal_type == RenewalType.NONE:
         raise ValidationError(_("This contract has no renewal clause."))
     terms = contract.terms
@@ -257,10 +259,21 @@ def record_renewal(
             _("This contract has used its %(count)s renewals; the term ending %(end)s is the last.")
             % {"count": contract.max_renewals, "end": end}
         )
+    return window
+
+
+@transaction.atomic
+def record_renewal(
+    *, contract: Contract, decided_by, note: str = "", today: datetime.date | None = None
+) -> RenewalDecision:
+    """Renew the running term: its end moves to the end of the renewed term (renewal_to_record)."""
+    today = today or timezone.localdate()
+    contract = _locked_contract(contract)
+    window = renewal_to_record(contract, today)
     decision = RenewalDecision(
         contract=contract,
         decision=RenewalDecisionKind.RENEW,
-        for_term_ending=end,
+        for_term_ending=window.term_end,
         new_end_date=window.renewed_term_end,
         decided_by=decided_by,
         decided_at=timezone.now(),
