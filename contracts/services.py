@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus, PeriodUnit, RenewalDecisionKind, RenewalType
@@ -28,6 +29,8 @@ DECIDABLE_STATUSES = (ContractStatus.ACTIVE,)
 STATUSES_AT_REGISTRATION = {ContractStatus.DRAFT, ContractStatus.ACTIVE}
 # The fields the chain of term ends is computed from.
 TERM_FIELDS = ("start_date", "initial_term_months", "end_date", "renewal_type", "renewal_term_months", "max_renewals")
+# The renewal and notice clauses: once the contract runs, each change says why (as an amendment would).
+CLAUSE_FIELDS = ("renewal_type", "renewal_term_months", "max_renewals", "notice_period", "notice_period_unit")
 
 
 # The status changes an edit may make: notice is given by give_notice, a term renewed by record_renewal.
@@ -41,7 +44,7 @@ STATUS_CHANGES = {
 
 
 def contract_edit_errors(
-    contract: Contract | None, values: Mapping[str, Any], *, today: datetime.date | None = None
+    contract: Contract | None, values: Mapping[str, Any], *, today: datetime.date | None = None, reason: str = ""
 ) -> dict[str, list[str]]:
     """Why registering a contract with ``values`` (``contract`` None), or giving the stored
     ``contract`` these ``values``, is refused, by field (empty: it is not). The API and the back
@@ -54,6 +57,9 @@ def contract_edit_errors(
       changes follow STATUS_CHANGES, and a contract expires only once its term has ended.
     - A contract terminated while it ran records its last day of service, within the term (its months up
       to that day are still closed); a draft that never ran is terminated without one.
+    - The renewal and notice clauses (CLAUSE_FIELDS) of a contract that runs or ran change only with a
+      ``reason`` (e.g. the amendment that changes them), kept in the contract's history; a draft's are still
+      being typed.
     - The vendor and the currency are fixed once the contract runs (or, on a draft, once a site of
       the vendor or charges in the currency are recorded): its statements, data and history belong
       to that vendor, in that currency. A contract with another vendor is a new contract.
@@ -61,7 +67,10 @@ def contract_edit_errors(
     today = today or timezone.localdate()
     refused: dict[str, list[str]] = {}
     stored = (
-        {name: getattr(contract, name) for name in (*TERM_FIELDS, "status", "terminated_on", "vendor", "currency")}
+        {
+            name: getattr(contract, name)
+            for name in (*TERM_FIELDS, *CLAUSE_FIELDS, "status", "terminated_on", "vendor", "currency")
+        }
         if contract
         else {}
     )
@@ -102,6 +111,16 @@ def contract_edit_errors(
                         "years, charges and statements count from them."
                     )
                 ]
+        if not draft and not reason.strip():
+            for name in CLAUSE_FIELDS:
+                if name in changed:
+                    refused.setdefault(name, []).append(
+                        _(
+                            "%(field)s is a clause of the contract: once it runs, say why it changes (the reason for "
+                            "the change, e.g. the amendment that makes it)."
+                        )
+                        % {"field": capfirst(Contract._meta.get_field(name).verbose_name)}
+                    )
         if "vendor" in changed and (not draft or contract.scopes.filter(site__isnull=False).exists()):
             refused["vendor"] = [
                 _(
