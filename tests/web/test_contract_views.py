@@ -413,3 +413,22 @@ def test_the_renew_confirmation_says_why_a_contract_cannot_renew(client):
 
     assert "This contract has no renewal clause." in confirmation
     assert 'data-testid="renewal-offer"' not in confirmation
+
+
+@pytest.mark.parametrize(("today", "shown"), [(28, "2 days left"), (29, "1 day left"), (30, "due today")])
+def test_the_days_left_to_the_notice_deadline_read_due_today_on_the_day(client, procurement, monkeypatch, today, shown):
+    import datetime
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: datetime.date(2027, 6, today))
+    contract = ContractFactory()  # notice deadline 2027-06-30
+    client.force_login(procurement)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    register = client.get(REGISTER).content.decode()
+    home = client.get(reverse("accounts:home")).content.decode()
+
+    for text in (page, register, home):
+        assert shown in text
+        assert "0 days left" not in text and "1 days left" not in text
