@@ -2,6 +2,7 @@
 
 import datetime
 import itertools
+from unittest import mock
 
 import pytest
 from hypothesis import given
@@ -20,6 +21,7 @@ from contracts.dates import (
     subtract_business_days,
     term_end,
     upcoming_windows,
+    window_for_term,
 )
 
 D = datetime.date
@@ -229,3 +231,59 @@ def test_a_leap_year_term_end_and_business_day_notice_with_buffer():
     assert window.notice_deadline == D(2028, 2, 1)  # 20 business days: 2–29 February 2028
     assert window.decision_due == D(2028, 1, 22)
     assert window.renewed_term_end == D(2029, 2, 28)
+
+
+def _current_term_end_term_by_term(terms: ContractTerms, today: datetime.date) -> datetime.date:
+    """The reference: renew one term at a time while the recorded end has passed."""
+    end = terms.end_date
+    if terms.renewal_type != "tacit":
+        return end
+    while end < today:
+        window = window_for_term(terms, end)
+        if window is None:
+            break
+        end = window.renewed_term_end
+    return end
+
+
+@given(
+    start=st.dates(min_value=D(1900, 1, 1), max_value=D(2100, 12, 31)),
+    initial=st.integers(min_value=1, max_value=60),
+    renewal=st.integers(min_value=1, max_value=60),
+    max_renewals=st.one_of(st.none(), st.integers(min_value=0, max_value=100)),
+    recorded=st.integers(min_value=0, max_value=5),
+    later=st.integers(min_value=0, max_value=20_000),
+)
+def test_the_term_running_today_is_computed_as_renewing_term_by_term_would(
+    start, initial, renewal, max_renewals, recorded, later
+):
+    base = terms(start_date=start, initial_term_months=initial, renewal_term_months=renewal, max_renewals=max_renewals)
+    recorded_end = next(itertools.islice(base.term_ends(), recorded, None), None) or base.initial_end
+    contract = terms(
+        start_date=start,
+        initial_term_months=initial,
+        end_date=recorded_end,
+        renewal_term_months=renewal,
+        max_renewals=max_renewals,
+    )
+    today = recorded_end + datetime.timedelta(days=later)
+    assert current_term_end(contract, today) == _current_term_end_term_by_term(contract, today)
+    ends = list(itertools.islice(contract.term_ends(), 30))
+    assert [contract.renewals_used(end) for end in ends] == list(range(len(ends)))
+    assert all(contract.is_term_end(end) for end in ends)
+    assert not any(contract.is_term_end(end - datetime.timedelta(days=1)) for end in ends[1:])
+
+
+def test_a_contract_of_1900_renewing_monthly_gets_its_running_term_without_counting_the_months():
+    monthly = terms(
+        start_date=D(1900, 1, 31),
+        initial_term_months=1,
+        end_date=D(1900, 2, 28),
+        renewal_term_months=1,
+        max_renewals=None,
+        notice_period=1,
+    )
+    with mock.patch("contracts.dates.term_end", wraps=term_end) as computed:
+        window = next_window(monthly, today=D(2026, 11, 29))
+    assert (window.term_end, window.renewal_number) == (D(2026, 12, 31), 1523)  # November's deadline has passed
+    assert computed.call_count < 10  # one per window looked at, not one per month since 1900
