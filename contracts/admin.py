@@ -69,7 +69,17 @@ class ContractAdminForm(forms.ModelForm):
     """Edits keep to the rules the API applies (contracts.services.contract_edit_errors): the end of
     the term and the notice move only with a recorded decision (the contract page's renew and
     give-notice buttons), other status changes follow STATUS_CHANGES, the vendor and currency are
-    fixed once the contract runs."""
+    fixed once the contract runs, and its renewal and notice clauses change with a reason."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "Required to change the renewal or notice clauses of a contract that runs or ran (e.g. the amendment "
+            "that changes them); kept in its history."
+        ),
+    )
 
     class Meta:
         model = Contract
@@ -79,7 +89,8 @@ class ContractAdminForm(forms.ModelForm):
         cleaned = super().clean()
         # The instance still holds the stored values here (None when adding).
         stored = self.instance if self.instance.pk is not None else None
-        for field, messages in contract_edit_errors(stored, cleaned).items():
+        values = {name: value for name, value in cleaned.items() if name != "change_reason"}
+        for field, messages in contract_edit_errors(stored, values, reason=cleaned.get("change_reason", "")).items():
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
         return cleaned
@@ -101,6 +112,11 @@ class ContractAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     filter_horizontal = ("auditors",)
     date_hierarchy = "start_date"
     inlines = [ContractScopeInline, AmendmentInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if reason := form.cleaned_data.get("change_reason", "").strip():
+            obj._change_reason = reason
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ContractScope)

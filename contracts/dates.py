@@ -2,6 +2,10 @@
 
 Conventions (each one tested in tests/contracts/test_dates.py):
 - A term's ``end`` is its last day (inclusive); the next term starts the day after.
+- A term of N months ends on the day before the day that corresponds to its start day N months later; when that
+  month has no such day, it ends on the last day of that month (the legal rule, e.g. BGB §188(3)): 31 January
+  + 1 month ends on 28 February, 28 January + 1 month on 27 February, 29 February 2028 + 12 months on
+  28 February 2029.
 - Adding months keeps the day of the month and clamps to the month's end: 31 January + 1 month is
   28 February (29 in a leap year).
 - Notice of N months given on day D runs until D + N months. The notice deadline of a term is the
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
+import math
 from dataclasses import dataclass
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -90,8 +96,82 @@ def notice_deadline(term_end: datetime.date, period: int, unit: str) -> datetime
 
 
 def term_end(start: datetime.date, months: int) -> datetime.date:
-    """The last day of a term of ``months`` months starting on ``start``."""
-    return add_months(start, months) - ONE_DAY
+    """The last day of a term of ``months`` months starting on ``start``: the day before the day corresponding
+    to ``start``'s day ``months`` months later or, when that month has no such day (31 January + 1 month), the
+    last day of that month."""
+    corresponding = add_months(start, months)
+    if corresponding.day < start.day:  # clamped: the month has no corresponding day
+        return corresponding
+    return corresponding - ONE_DAY
+
+
+def _month_index(day: datetime.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _first_of(index: int) -> datetime.date:
+    year, month = divmod(index, 12)
+    return datetime.date(year, month + 1, 1)
+
+
+def _days_in(index: int) -> int:
+    year, month = divmod(index, 12)
+    return calendar.monthrange(year, month + 1)[1]
+
+
+@functools.cache
+def _first_short_term(first_start: datetime.date, months: int) -> int | None:
+    """The first term j (≥ 1) of a chain from ``first_start`` whose corresponding month (``months`` × j months
+    on) has no day ``first_start.day``, or None if none has (until the calendar ends)."""
+    day, first = first_start.day, _month_index(first_start)
+    if day <= 28:
+        return None
+    if day == 29 and (1 - first) % math.gcd(months, 12):
+        return None  # the chain never reaches a February, the only month that may lack a 29th
+    last = _month_index(datetime.date.max) - 1
+    # Months of 30 and 31 days recur with the month of the year (12 steps at most); only a 29 February
+    # depends on the year.
+    steps = 12 if day > 29 else (last - first) // months
+    for number in range(1, steps + 1):
+        index = first + number * months
+        if index > last:
+            return None
+        if _days_in(index) < day:
+            return number
+    return None
+
+
+@dataclass(frozen=True)
+class TermChain:
+    """Terms of ``months`` months chained from ``first_start``: term 1 starts then, each next term the day after
+    the previous one ends (term_end). Computed arithmetically, not term by term: a term keeps the first start's
+    day while the months have it; once a term ends on a month's last day (31 January + 1 month ends on
+    28 February), every later term starts on the 1st."""
+
+    first_start: datetime.date
+    months: int
+
+    def start(self, number: int) -> datetime.date:
+        """The first day of term ``number`` (≥ 1)."""
+        index = _month_index(self.first_start) + (number - 1) * self.months
+        short = _first_short_term(self.first_start, self.months)
+        if short is None or number <= short:
+            year, month = divmod(index, 12)
+            return datetime.date(year, month + 1, self.first_start.day)
+        return _first_of(index + 1)
+
+    def end(self, number: int) -> datetime.date:
+        """The last day of term ``number`` (≥ 1)."""
+        return self.start(number + 1) - ONE_DAY
+
+    def number_on(self, day: datetime.date) -> int:
+        """The number of the term running on ``day`` (on or after the first start)."""
+        number = max(1, (_month_index(day) - _month_index(self.first_start)) // self.months + 1)
+        while number > 1 and self.start(number) > day:
+            number -= 1
+        while self.start(number + 1) <= day:
+            number += 1
+        return number
 
 
 def contract_year(start_date: datetime.date, day: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -130,8 +210,8 @@ class ContractTerms:
         """The last day of the initial term, then of each renewal in turn (within the maximum).
 
         A renewed term starts the day after the previous one ends and runs for the renewal term, so
-        the ends are chained from one to the next: the initial and renewal terms of a contract that
-        starts on 31 August end on 27 February, then 27 August, not on 30 August.
+        the ends are chained from one to the next: the six-month initial and renewal terms of a contract
+        that starts on 31 August end on 28 February, then on 31 August (the second term starts on 1 March).
         """
         end = self.initial_end
         yield end
@@ -143,22 +223,31 @@ class ContractTerms:
             number += 1
             yield end
 
+    @property
+    def renewal_chain(self) -> TermChain | None:
+        """The renewal terms, from the day after the initial term (None: the contract does not renew)."""
+        return TermChain(self.initial_end + ONE_DAY, self.renewal_term_months) if self.renewable else None
+
     def renewals_used(self, end: datetime.date | None = None) -> int:
-        """How many renewals the term ending on ``end`` (default: the recorded end date) includes."""
+        """How many renewals the term ending on ``end`` (default: the recorded end date) includes: the renewal
+        terms ending by then (within the maximum)."""
         end = end or self.end_date
-        number = -1
-        for term_end_ in self.term_ends():
-            if term_end_ > end:
-                break
-            number += 1
-        return max(number, 0)
+        chain = self.renewal_chain
+        if chain is None or end <= self.initial_end:
+            return 0
+        number = chain.number_on(end)
+        used = number if chain.end(number) == end else number - 1
+        return used if self.max_renewals is None else min(used, self.max_renewals)
 
     def is_term_end(self, day: datetime.date) -> bool:
         """Whether ``day`` ends the initial term or one of its renewals."""
-        for term_end_ in self.term_ends():
-            if term_end_ >= day:
-                return term_end_ == day
-        return False
+        if day <= self.initial_end:
+            return day == self.initial_end
+        chain = self.renewal_chain
+        if chain is None:
+            return False
+        number = chain.number_on(day)
+        return chain.end(number) == day and (self.max_renewals is None or number <= self.max_renewals)
 
     def may_renew(self, renewals_used: int) -> bool:
         return self.renewable and (self.max_renewals is None or renewals_used < self.max_renewals)
@@ -195,16 +284,19 @@ def window_for_term(terms: ContractTerms, end: datetime.date) -> RenewalWindow |
 
 def current_term_end(terms: ContractTerms, today: datetime.date) -> datetime.date:
     """The end of the term running on ``today``: a tacit contract whose recorded end has passed
-    renewed itself (within its maximum renewals); any other contract keeps its recorded end."""
+    renewed itself (within its maximum renewals); any other contract keeps its recorded end.
+
+    The renewals since the recorded end are counted arithmetically (TermChain), not one by one: a contract of
+    1900 renewing monthly costs what one renewing yearly does."""
     end = terms.end_date
-    if terms.renewal_type != RENEWAL_TACIT:
+    if terms.renewal_type != RENEWAL_TACIT or end >= today or not terms.renewable:
         return end
-    while end < today:
-        window = window_for_term(terms, end)
-        if window is None:
-            break
-        end = window.renewed_term_end
-    return end
+    left = None if terms.max_renewals is None else terms.max_renewals - terms.renewals_used(end)
+    if left is not None and left <= 0:
+        return end
+    since_recorded_end = TermChain(end + ONE_DAY, terms.renewal_term_months)
+    number = since_recorded_end.number_on(today)
+    return since_recorded_end.end(number if left is None else min(number, left))
 
 
 def upcoming_windows(terms: ContractTerms, *, today: datetime.date, count: int = 3) -> list[RenewalWindow]:

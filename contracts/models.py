@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
@@ -506,6 +507,16 @@ class Amendment(KeptWhereCreated, models.Model):
 
     def clean(self) -> None:
         super().clean()
+        today = timezone.localdate()
+        if self.signed_on and self.signed_on > today:
+            raise ValidationError(
+                {
+                    "signed_on": _(
+                        "An amendment is recorded once signed: its signing date cannot be after today (%(today)s)."
+                    )
+                    % {"today": today.isoformat()}
+                }
+            )
         if self.contract_id and self.effective_from and not self.contract.is_in_term(self.effective_from):
             raise ValidationError(
                 {

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from contracts.choices import ContractStatus
-from contracts.dates import next_window
+from contracts.dates import current_term_end, next_window
 from contracts.models import Contract
 from contracts.months import last_day_of_month
 
@@ -46,11 +46,16 @@ def with_next_notice_deadline(contracts: Iterable[Contract], *, today: datetime.
     to decide on, its notice deadline and internal decision date; and ``decision_overdue``: the internal
     decision date has passed while notice may still be given. Pure Python over the rows given, so a list
     page adds no query. Contracts not running (draft, notice given, ended) get None.
+
+    Each also gets ``current_term_end``: the end of the term running today, which for a running tacit contract
+    whose recorded end has passed is the end of the term tacit renewal made (``renewed_tacitly`` then true).
     """
     today = today or timezone.localdate()
     rows = list(contracts)
     for contract in rows:
         running = contract.status in RUNNING_STATUSES
+        contract.current_term_end = current_term_end(contract.terms, today) if running else contract.end_date
+        contract.renewed_tacitly = contract.current_term_end != contract.end_date
         contract.next_renewal = next_window(contract.terms, today=today) if running else None
         contract.decision_overdue = contract.next_renewal is not None and contract.next_renewal.decision_due < today
     return rows

@@ -16,10 +16,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus, PeriodUnit, RenewalDecisionKind, RenewalType
-from contracts.dates import ContractTerms, current_term_end, window_for_term
+from contracts.dates import ContractTerms, RenewalWindow, current_term_end, window_for_term
 from contracts.models import MAX_TERM_MONTHS, Contract, RenewalDecision
 from contracts.months import first_of_month
 
@@ -28,6 +29,8 @@ DECIDABLE_STATUSES = (ContractStatus.ACTIVE,)
 STATUSES_AT_REGISTRATION = {ContractStatus.DRAFT, ContractStatus.ACTIVE}
 # The fields the chain of term ends is computed from.
 TERM_FIELDS = ("start_date", "initial_term_months", "end_date", "renewal_type", "renewal_term_months", "max_renewals")
+# The renewal and notice clauses: once the contract runs, each change says why (as an amendment would).
+CLAUSE_FIELDS = ("renewal_type", "renewal_term_months", "max_renewals", "notice_period", "notice_period_unit")
 
 
 # The status changes an edit may make: notice is given by give_notice, a term renewed by record_renewal.
@@ -41,7 +44,7 @@ STATUS_CHANGES = {
 
 
 def contract_edit_errors(
-    contract: Contract | None, values: Mapping[str, Any], *, today: datetime.date | None = None
+    contract: Contract | None, values: Mapping[str, Any], *, today: datetime.date | None = None, reason: str = ""
 ) -> dict[str, list[str]]:
     """Why registering a contract with ``values`` (``contract`` None), or giving the stored
     ``contract`` these ``values``, is refused, by field (empty: it is not). The API and the back
@@ -54,6 +57,9 @@ def contract_edit_errors(
       changes follow STATUS_CHANGES, and a contract expires only once its term has ended.
     - A contract terminated while it ran records its last day of service, within the term (its months up
       to that day are still closed); a draft that never ran is terminated without one.
+    - The renewal and notice clauses (CLAUSE_FIELDS) of a contract that runs or ran change only with a
+      ``reason`` (e.g. the amendment that changes them), kept in the contract's history; a draft's are still
+      being typed.
     - The vendor and the currency are fixed once the contract runs (or, on a draft, once a site of
       the vendor or charges in the currency are recorded): its statements, data and history belong
       to that vendor, in that currency. A contract with another vendor is a new contract.
@@ -61,7 +67,10 @@ def contract_edit_errors(
     today = today or timezone.localdate()
     refused: dict[str, list[str]] = {}
     stored = (
-        {name: getattr(contract, name) for name in (*TERM_FIELDS, "status", "terminated_on", "vendor", "currency")}
+        {
+            name: getattr(contract, name)
+            for name in (*TERM_FIELDS, *CLAUSE_FIELDS, "status", "terminated_on", "vendor", "currency")
+        }
         if contract
         else {}
     )
@@ -102,6 +111,16 @@ def contract_edit_errors(
                         "years, charges and statements count from them."
                     )
                 ]
+        if not draft and not reason.strip():
+            for name in CLAUSE_FIELDS:
+                if name in changed:
+                    refused.setdefault(name, []).append(
+                        _(
+                            "%(field)s is a clause of the contract: once it runs, say why it changes (the reason for "
+                            "the change, e.g. the amendment that makes it)."
+                        )
+                        % {"field": capfirst(Contract._meta.get_field(name).verbose_name)}
+                    )
         if "vendor" in changed and (not draft or contract.scopes.filter(site__isnull=False).exists()):
             refused["vendor"] = [
                 _(
@@ -207,13 +226,17 @@ def _term_end_error(values: Mapping[str, Any]) -> str | None:
     }
 
 
-def _locked_contract(contract: Contract) -> Contract:
-    locked = Contract.objects.select_for_update().get(pk=contract.pk)
-    if locked.status not in DECIDABLE_STATUSES:
+def _refuse_undecidable(contract: Contract) -> None:
+    if contract.status not in DECIDABLE_STATUSES:
         raise ValidationError(
             _("Only an active contract can be renewed or given notice (this one is %(status)s).")
-            % {"status": locked.get_status_display()}
+            % {"status": contract.get_status_display()}
         )
+
+
+def _locked_contract(contract: Contract) -> Contract:
+    locked = Contract.objects.select_for_update().get(pk=contract.pk)
+    _refuse_undecidable(locked)
     return locked
 
 
@@ -224,17 +247,15 @@ def _save_contract(contract: Contract, *, actor, reason: str) -> None:
     contract.save()
 
 
-@transaction.atomic
-def record_renewal(
-    *, contract: Contract, decided_by, note: str = "", today: datetime.date | None = None
-) -> RenewalDecision:
-    """Renew the running term: its end moves to the end of the renewed term.
+def renewal_to_record(contract: Contract, today: datetime.date) -> RenewalWindow:
+    """The renewal that renewing ``contract`` ``today`` records: the window of the term running today (a tacit
+    contract whose recorded end has passed renewed itself meanwhile: current_term_end), whose
+    ``renewed_term_end`` becomes the end of the term.
 
-    A tacit contract whose recorded end has passed renewed itself meanwhile; the decision applies
-    to the term running today. Refused when the contract does not renew, or has used its renewals.
+    Refused (ValidationError) when the contract is not active or does not renew, when the running term is
+    renewed already, or when the contract has used its renewals.
     """
-    today = today or timezone.localdate()
-    contract = _locked_contract(contract)
+    _refuse_undecidable(contract)
     if contract.renewal_type == RenewalType.NONE:
         raise ValidationError(_("This contract has no renewal clause."))
     terms = contract.terms
@@ -257,10 +278,21 @@ def record_renewal(
             _("This contract has used its %(count)s renewals; the term ending %(end)s is the last.")
             % {"count": contract.max_renewals, "end": end}
         )
+    return window
+
+
+@transaction.atomic
+def record_renewal(
+    *, contract: Contract, decided_by, note: str = "", today: datetime.date | None = None
+) -> RenewalDecision:
+    """Renew the running term: its end moves to the end of the renewed term (renewal_to_record)."""
+    today = today or timezone.localdate()
+    contract = _locked_contract(contract)
+    window = renewal_to_record(contract, today)
     decision = RenewalDecision(
         contract=contract,
         decision=RenewalDecisionKind.RENEW,
-        for_term_ending=end,
+        for_term_ending=window.term_end,
         new_end_date=window.renewed_term_end,
         decided_by=decided_by,
         decided_at=timezone.now(),

@@ -262,10 +262,15 @@ def contract_decision(request, pk: int, decision: str):
             contract.refresh_from_db(fields=["end_date"])
             messages.success(request, format_lazy(spec.done, end=date_format(contract.end_date, "SHORT_DATE_FORMAT")))
             return redirect("contracts:detail", pk=contract.pk)
+    today = timezone.localdate()
+    with_next_notice_deadline([contract], today=today)
     context = {"contract": contract, "form": form, "spec": spec, "active_section": "contracts"}
-    if decision == "give-notice" and request.method == "GET":
+    if request.method == "GET":
         try:
-            context["notice_end"], context["missed_deadline"] = services.notice_term_end(contract, timezone.localdate())
+            if decision == "renew":
+                context["renewal"] = services.renewal_to_record(contract, today)
+            else:
+                context["notice_end"], context["missed_deadline"] = services.notice_term_end(contract, today)
         except ValidationError as exc:
             context["refusals"] = exc.messages
     return render(request, "contracts/decision_confirm.html", context)

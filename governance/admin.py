@@ -6,12 +6,14 @@ minutes, a row's origin) is read-only here."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import ScopedAdminMixin
 from config.admin import ReadOnlyInline, ServiceAdminMixin
+from config.local_time import LocalSplitDateTimeField
 from contracts.admin import add_contract_inline
 from governance import services
 from governance.choices import MinutesStatus
@@ -180,6 +182,8 @@ class MeetingAdmin(CommitteeRecordAdminMixin, ServiceAdminMixin, ScopedAdminMixi
 
     list_display = ("committee", "scheduled_for", "status", "minutes_status")
     list_filter = ("status", "minutes_status", "committee__tier")
+    # A time that does not exist that day, or occurs twice, is refused under the field (config.local_time).
+    formfield_overrides = {models.DateTimeField: {"form_class": LocalSplitDateTimeField}}
     search_fields = ("committee__name", "minutes", "location")
     list_select_related = ("committee",)
     date_hierarchy = "scheduled_for"

@@ -33,6 +33,7 @@ from accounts.scoping import restrict
 from audits.choices import Severity
 from audits.models import Finding
 from config.admin import show_refusal
+from config.local_time import LocalDateTimeField
 from contracts.dates import add_months
 from contracts.models import Contract
 from contracts.selectors import with_next_notice_deadline
@@ -151,7 +152,7 @@ def committee_list(request):
 
 
 class PlanMeetingForm(forms.Form):
-    scheduled_for = forms.DateTimeField(
+    scheduled_for = LocalDateTimeField(
         label=_("Date and time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M"],

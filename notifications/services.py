@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.choices import Role
 from accounts.models import User
@@ -393,7 +394,13 @@ def notice_deadlines(today: datetime.date) -> Iterator[DueItem]:
         yield DueItem(
             key=f"notice_deadline:{contract.pk}:{window.term_end}:{threshold}",
             kind=NotificationKind.NOTICE_DEADLINE,
-            subject=_("Notice deadline of %(contract)s in %(days)s days (%(deadline)s)"),
+            subject=_("Notice deadline of %(contract)s today (%(deadline)s)")
+            if days_left == 0
+            else ngettext_lazy(
+                "Notice deadline of %(contract)s in %(days)s day (%(deadline)s)",
+                "Notice deadline of %(contract)s in %(days)s days (%(deadline)s)",
+                days_left,
+            ),
             body=_(
                 "The term of %(contract)s ends on %(end)s. Notice must be given by %(deadline)s; "
                 "the internal decision is due on %(decision)s. Without notice the contract renews until %(renewed)s."

@@ -25,6 +25,7 @@ from accounts.models import User
 from audits.choices import Auditor, AuditStatus, AuditType, CostBearer, FindingStatus, NoticeUnit, Severity
 from audits.models import Audit, AuditRight, Finding
 from contracts.choices import Channel, ContractStatus, CoverageDays, Currency, PeriodUnit, RenewalType
+from contracts.dates import term_end
 from contracts.models import Amendment, Contract, ContractScope, MonthlyCharge, Vendor, VendorContact, VendorSite
 from contracts.months import add_months, first_of_month
 from governance.choices import (
@@ -178,9 +179,7 @@ class ContractFactory(DjangoModelFactory):
     signed_on = datetime.date(2024, 11, 15)
     start_date = CONTRACT_START
     initial_term_months = 36
-    end_date = factory.LazyAttribute(
-        lambda o: add_months(o.start_date, o.initial_term_months) - datetime.timedelta(days=1)
-    )
+    end_date = factory.LazyAttribute(lambda o: term_end(o.start_date, o.initial_term_months))
     renewal_type = RenewalType.TACIT
     renewal_term_months = 12
     max_renewals = 2

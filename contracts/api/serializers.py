@@ -26,6 +26,14 @@ class VendorSerializer(ValidatedModelSerializer):
 
 class ContractSerializer(ValidatedModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    change_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Why the renewal or notice clauses change (e.g. the amendment that changes them): required "
+        "once the contract runs; kept in its history.",
+    )
 
     class Meta:
         model = Contract
@@ -52,18 +60,25 @@ class ContractSerializer(ValidatedModelSerializer):
             "decision_buffer_days",
             "vendor_self_reporting",
             "description",
+            "change_reason",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
 
     def validate(self, attrs):
-        """The register's rules on a contract's term, status, vendor and currency
+        """The register's rules on a contract's term, status, clauses, vendor and currency
         (contracts.services.contract_edit_errors)."""
-        refused = contract_edit_errors(self.instance, attrs)
+        self.change_reason = attrs.pop("change_reason", "").strip()
+        refused = contract_edit_errors(self.instance, attrs, reason=self.change_reason)
         if refused:
             raise serializers.ValidationError(refused)
         return super().validate(attrs)
+
+    def update(self, instance, validated_data):
+        if self.change_reason:
+            instance._change_reason = self.change_reason
+        return super().update(instance, validated_data)
 
 
 class RenewalDecisionInput(serializers.Serializer):

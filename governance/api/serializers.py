@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import ServiceInputSerializer, ValidatedModelSerializer
+from config.local_time import LocalDateTimeSerializerField
 from governance.choices import AttendanceStatus, MinutesApprovalMethod, MinutesStatus
 from governance.models import ActionItem, Committee, Decision, Meeting
 from governance.selectors import minutes_withheld, set_compliance
@@ -90,7 +91,18 @@ class AgendaItemSerializer(serializers.Serializer):
     proposed_automatically = serializers.BooleanField()
 
 
+MEETING_TIME_HELP = (
+    "With a UTC offset, that instant; without one, a time in the app's time zone, refused when it does not "
+    "exist that day (clocks going forward) or occurs twice (clocks going back: give the offset instead)."
+)
+
+
+def meeting_time_field() -> LocalDateTimeSerializerField:
+    return LocalDateTimeSerializerField(label="date and time", help_text=MEETING_TIME_HELP)
+
+
 class MeetingSerializer(ValidatedModelSerializer):
+    scheduled_for = meeting_time_field()
     attendance = AttendanceSerializer(
         many=True, read_only=True, source="attendances", help_text="Set by POST /meetings/{id}/attendance/."
     )
@@ -163,6 +175,8 @@ class DecisionSerializer(ValidatedModelSerializer):
 
 class MeetingInput(ServiceInputSerializer):
     """A planned meeting of a committee (one per committee and time)."""
+
+    scheduled_for = meeting_time_field()
 
     class Meta:
         model = Meeting

@@ -1,6 +1,8 @@
 """Renewal and notice arithmetic, without a database: month ends, leap years, business days."""
 
 import datetime
+import itertools
+from unittest import mock
 
 import pytest
 from hypothesis import given
@@ -17,7 +19,9 @@ from contracts.dates import (
     next_window,
     notice_deadline,
     subtract_business_days,
+    term_end,
     upcoming_windows,
+    window_for_term,
 )
 
 D = datetime.date
@@ -54,6 +58,61 @@ def terms(**overrides) -> ContractTerms:
 )
 def test_adding_months_clamps_to_the_end_of_the_month(day, months, expected):
     assert add_months(day, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "end"),
+    [
+        (D(2026, 1, 1), 1, D(2026, 1, 31)),
+        (D(2026, 1, 15), 1, D(2026, 2, 14)),
+        (D(2026, 1, 28), 1, D(2026, 2, 27)),  # 28 February corresponds: the term ends the day before
+        (D(2026, 1, 29), 1, D(2026, 2, 28)),  # no 29 February: the term ends on the last day of February
+        (D(2026, 1, 30), 1, D(2026, 2, 28)),
+        (D(2026, 1, 31), 1, D(2026, 2, 28)),
+        (D(2028, 1, 29), 1, D(2028, 2, 28)),  # leap year: 29 February corresponds
+        (D(2028, 1, 31), 1, D(2028, 2, 29)),
+        (D(2028, 2, 29), 12, D(2029, 2, 28)),
+        (D(2028, 2, 29), 48, D(2032, 2, 28)),  # 29 February 2032 corresponds
+        (D(2027, 2, 28), 12, D(2028, 2, 27)),
+        (D(2026, 3, 31), 1, D(2026, 4, 30)),
+        (D(2026, 8, 31), 6, D(2027, 2, 28)),
+        (D(2025, 12, 31), 2, D(2026, 2, 28)),
+        (D(2025, 1, 1), 36, D(2027, 12, 31)),
+    ],
+)
+def test_a_term_ends_the_day_before_the_corresponding_day_or_on_the_last_day_of_a_month_without_one(start, months, end):
+    assert term_end(start, months) == end
+
+
+@given(st.dates(min_value=D(1900, 1, 1), max_value=D(2900, 1, 1)), st.integers(min_value=1, max_value=600))
+def test_a_term_ends_in_the_month_n_months_on_and_the_next_term_starts_on_the_corresponding_day_if_there_is_one(
+    start, months
+):
+    end = term_end(start, months)
+    assert (end.year * 12 + end.month) - (start.year * 12 + start.month) in (months - 1, months)
+    following = end + datetime.timedelta(days=1)
+    assert following.day == start.day or (following.day == 1 and start.day > 28)
+
+
+def test_renewals_chain_from_the_day_after_the_previous_end():
+    # 31 January, one-month terms: 28 February, then from 1 March to 31 March, from 1 April to 30 April.
+    monthly = terms(
+        start_date=D(2026, 1, 31),
+        initial_term_months=1,
+        end_date=D(2026, 2, 28),
+        renewal_term_months=1,
+        max_renewals=None,
+    )
+    assert list(itertools.islice(monthly.term_ends(), 4)) == [
+        D(2026, 2, 28),
+        D(2026, 3, 31),
+        D(2026, 4, 30),
+        D(2026, 5, 31),
+    ]
+    # 29 February 2028, yearly: 28 February 2029, then from 1 March each year to the end of February.
+    leap = terms(start_date=D(2028, 2, 29), initial_term_months=12, end_date=D(2029, 2, 28), max_renewals=4)
+    assert list(leap.term_ends()) == [D(2029, 2, 28), D(2030, 2, 28), D(2031, 2, 28), D(2032, 2, 29), D(2033, 2, 28)]
+    assert leap.is_term_end(D(2032, 2, 29)) and not leap.is_term_end(D(2032, 2, 28))
 
 
 def test_notice_of_months_for_a_term_ending_on_29_february_may_be_given_until_30_november():
@@ -172,3 +231,59 @@ def test_a_leap_year_term_end_and_business_day_notice_with_buffer():
     assert window.notice_deadline == D(2028, 2, 1)  # 20 business days: 2–29 February 2028
     assert window.decision_due == D(2028, 1, 22)
     assert window.renewed_term_end == D(2029, 2, 28)
+
+
+def _current_term_end_term_by_term(terms: ContractTerms, today: datetime.date) -> datetime.date:
+    """The reference: renew one term at a time while the recorded end has passed."""
+    end = terms.end_date
+    if terms.renewal_type != "tacit":
+        return end
+    while end < today:
+        window = window_for_term(terms, end)
+        if window is None:
+            break
+        end = window.renewed_term_end
+    return end
+
+
+@given(
+    start=st.dates(min_value=D(1900, 1, 1), max_value=D(2100, 12, 31)),
+    initial=st.integers(min_value=1, max_value=60),
+    renewal=st.integers(min_value=1, max_value=60),
+    max_renewals=st.one_of(st.none(), st.integers(min_value=0, max_value=100)),
+    recorded=st.integers(min_value=0, max_value=5),
+    later=st.integers(min_value=0, max_value=20_000),
+)
+def test_the_term_running_today_is_computed_as_renewing_term_by_term_would(
+    start, initial, renewal, max_renewals, recorded, later
+):
+    base = terms(start_date=start, initial_term_months=initial, renewal_term_months=renewal, max_renewals=max_renewals)
+    recorded_end = next(itertools.islice(base.term_ends(), recorded, None), None) or base.initial_end
+    contract = terms(
+        start_date=start,
+        initial_term_months=initial,
+        end_date=recorded_end,
+        renewal_term_months=renewal,
+        max_renewals=max_renewals,
+    )
+    today = recorded_end + datetime.timedelta(days=later)
+    assert current_term_end(contract, today) == _current_term_end_term_by_term(contract, today)
+    ends = list(itertools.islice(contract.term_ends(), 30))
+    assert [contract.renewals_used(end) for end in ends] == list(range(len(ends)))
+    assert all(contract.is_term_end(end) for end in ends)
+    assert not any(contract.is_term_end(end - datetime.timedelta(days=1)) for end in ends[1:])
+
+
+def test_a_contract_of_1900_renewing_monthly_gets_its_running_term_without_counting_the_months():
+    monthly = terms(
+        start_date=D(1900, 1, 31),
+        initial_term_months=1,
+        end_date=D(1900, 2, 28),
+        renewal_term_months=1,
+        max_renewals=None,
+        notice_period=1,
+    )
+    with mock.patch("contracts.dates.term_end", wraps=term_end) as computed:
+        window = next_window(monthly, today=D(2026, 11, 29))
+    assert (window.term_end, window.renewal_number) == (D(2026, 12, 31), 1523)  # November's deadline has passed
+    assert computed.call_count < 10  # one per window looked at, not one per month since 1900

@@ -273,3 +273,28 @@ def test_sites_contacts_and_assigned_auditors_keep_their_history():
     assert [row.email for row in contact.history.order_by("history_id")] == ["a@vendor.example", "b@vendor.example"]
     latest = contract.history.latest()
     assert [link.user_id for link in latest.auditors.all()] == [auditor.pk]
+
+
+def test_an_amendment_signed_in_the_future_is_refused_under_its_signing_date(monkeypatch):
+    from django.utils import timezone
+
+    from tests.factories import UserFactory
+    from tests.sla_tracker.test_kpi_api import client_for
+
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: datetime.date(2026, 3, 10))
+    contract = ContractFactory()
+    tomorrow = AmendmentFactory.build(contract=contract, signed_on=datetime.date(2026, 3, 11))
+
+    with pytest.raises(ValidationError) as refused:
+        tomorrow.full_clean()
+    assert refused.value.message_dict == {
+        "signed_on": ["An amendment is recorded once signed: its signing date cannot be after today (2026-03-10)."]
+    }
+    AmendmentFactory.build(contract=contract, signed_on=datetime.date(2026, 3, 10)).full_clean()
+
+    client = client_for(UserFactory(administrator=True))
+    body = {"contract": contract.pk, "number": 7, "title": "Later", "effective_from": "2026-04-01"}
+    response = client.post("/api/v1/amendments/", {**body, "signed_on": "2026-03-11"}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["signed_on"]
+    assert client.post("/api/v1/amendments/", {**body, "signed_on": "2026-03-10"}, format="json").status_code == 201

@@ -145,23 +145,23 @@ def test_the_running_term_is_renewed_once_a_second_renewal_is_refused_until_the_
 
 
 def test_renewed_terms_are_chained_from_the_day_after_each_end_and_the_maximum_holds():
-    # A contract starting on 31 August: the six-month terms end on 27 February, then 27 August.
+    # A contract starting on 31 August: the six-month terms end on 28 February, then (from 1 March) 31 August.
     contract = ContractFactory(
         start_date=D(2024, 8, 31),
         initial_term_months=6,
-        end_date=D(2025, 2, 27),
+        end_date=D(2025, 2, 28),
         renewal_type=RenewalType.EXPLICIT,
         renewal_term_months=6,
         max_renewals=1,
     )
     services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2025, 1, 10))
     contract.refresh_from_db()
-    assert contract.end_date == D(2025, 8, 27)
+    assert contract.end_date == D(2025, 8, 31)
 
     with pytest.raises(ValidationError, match="used its 1 renewals"):
         services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2025, 7, 1))
     contract.refresh_from_db()
-    assert contract.end_date == D(2025, 8, 27)
+    assert contract.end_date == D(2025, 8, 31)
 
 
 D_TODAY = D(2026, 11, 27)

@@ -192,6 +192,23 @@ def test_notice_deadlines_are_told_at_90_30_and_7_days_to_the_owner_and_procurem
 
 
 @pytest.mark.parametrize(
+    ("today", "subject"),
+    [
+        (D(2027, 6, 23), "Notice deadline of {reference} in 7 days (2027-06-30)"),
+        (D(2027, 6, 29), "Notice deadline of {reference} in 1 day (2027-06-30)"),
+        (D(2027, 6, 30), "Notice deadline of {reference} today (2027-06-30)"),
+    ],
+)
+def test_a_notice_deadline_subject_says_today_on_the_day_and_one_day_in_the_singular(today, subject):
+    contract = ContractFactory()  # notice deadline 2027-06-30
+
+    run(today)
+
+    notice = Notification.objects.get(user=contract.owner, kind=NotificationKind.NOTICE_DEADLINE)
+    assert notice.subject == subject.format(reference=contract.reference)
+
+
+@pytest.mark.parametrize(
     ("renewal_type", "outcome"),
     [
         (RenewalType.TACIT, "Without notice the contract renews until 2028-12-31."),

@@ -364,3 +364,71 @@ def test_the_notice_period_reads_as_written(client, procurement, period, unit, e
 
     assert f'<dd class="col-sm-7">{english}</dd>' in client.get(url).content.decode()
     assert f'<dd class="col-sm-7">{french}</dd>' in client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+
+def test_a_tacit_contract_past_its_recorded_end_shows_the_term_tacit_renewal_made_and_renews_the_next(
+    client, monkeypatch
+):
+    import datetime
+
+    from django.utils import formats, timezone
+
+    from contracts.models import RenewalDecision
+
+    # The factories' contract: its term ends on 31 December 2027, tacit 12-month renewals; no renewal recorded.
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: datetime.date(2028, 3, 1))
+    contract = ContractFactory()
+    client.force_login(contract.owner)
+
+    def short(day):
+        return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    register = client.get(REGISTER).content.decode()
+    confirmation = client.get(decision_url(contract, "renew")).content.decode()
+
+    assert f"{short(contract.start_date)} – {short(datetime.date(2028, 12, 31))}" in page
+    assert f"Renewed tacitly: the recorded end of term, {short(datetime.date(2027, 12, 31))}, passed" in page
+    assert f"– {short(datetime.date(2028, 12, 31))}" in register and "renewed tacitly" in register
+    assert f"End of current term: {short(datetime.date(2028, 12, 31))}" in confirmation
+    assert (
+        f"Renewing now renews the term ending {short(datetime.date(2028, 12, 31))}: the contract then runs until "
+        f"{short(datetime.date(2029, 12, 31))}." in confirmation
+    )
+    client.post(decision_url(contract, "renew"), {"note": ""})
+    contract.refresh_from_db()
+    decision = RenewalDecision.objects.get(contract=contract)
+    assert (decision.for_term_ending, contract.end_date) == (datetime.date(2028, 12, 31), datetime.date(2029, 12, 31))
+    renewed = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    assert 'data-testid="renewed-tacitly"' not in renewed
+
+
+def test_the_renew_confirmation_says_why_a_contract_cannot_renew(client):
+    from contracts.choices import RenewalType
+
+    contract = ContractFactory(renewal_type=RenewalType.NONE, renewal_term_months=None, max_renewals=None)
+    client.force_login(contract.owner)
+
+    confirmation = client.get(decision_url(contract, "renew")).content.decode()
+
+    assert "This contract has no renewal clause." in confirmation
+    assert 'data-testid="renewal-offer"' not in confirmation
+
+
+@pytest.mark.parametrize(("today", "shown"), [(28, "2 days left"), (29, "1 day left"), (30, "due today")])
+def test_the_days_left_to_the_notice_deadline_read_due_today_on_the_day(client, procurement, monkeypatch, today, shown):
+    import datetime
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: datetime.date(2027, 6, today))
+    contract = ContractFactory()  # notice deadline 2027-06-30
+    client.force_login(procurement)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    register = client.get(REGISTER).content.decode()
+    home = client.get(reverse("accounts:home")).content.decode()
+
+    for text in (page, register, home):
+        assert shown in text
+        assert "0 days left" not in text and "1 days left" not in text

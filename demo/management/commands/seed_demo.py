@@ -24,6 +24,7 @@ from accounts.choices import Role
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, Severity
 from audits.models import Audit, AuditRight, Finding
 from contracts.choices import ContractStatus
+from contracts.dates import term_end
 from contracts.models import Amendment, Contract, ContractScope, MonthlyCharge, Vendor, VendorContact, VendorSite
 from contracts.months import add_months, first_of_month, last_day_of_month, month_label
 from demo import data
@@ -277,7 +278,7 @@ class DemoSeeder:
                 "signed_on": start - datetime.timedelta(days=30),
                 "start_date": start,
                 "initial_term_months": spec["initial_term_months"],
-                "end_date": add_months(start, spec["initial_term_months"]) - datetime.timedelta(days=1),
+                "end_date": term_end(start, spec["initial_term_months"]),
                 "renewal_type": spec["renewal_type"],
                 "renewal_term_months": spec["renewal_term_months"],
                 "notice_period": spec["notice_period"],
