@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contracts.choices import ContractStatus, PeriodUnit, RenewalDecisionKind, RenewalType
 from contracts.dates import ContractTerms, RenewalWindow, current_term_end, window_for_term
@@ -275,7 +276,11 @@ def renewal_to_record(contract: Contract, today: datetime.date) -> RenewalWindow
     window = window_for_term(terms, end)
     if window is None:
         raise ValidationError(
-            _("This contract has used its %(count)s renewals; the term ending %(end)s is the last.")
+            ngettext(
+                "This contract has used its %(count)s renewal; the term ending %(end)s is the last.",
+                "This contract has used its %(count)s renewals; the term ending %(end)s is the last.",
+                contract.max_renewals,
+            )
             % {"count": contract.max_renewals, "end": end}
         )
     return window

@@ -44,7 +44,7 @@ def test_a_contract_cannot_renew_beyond_its_maximum_renewals():
     contract = ContractFactory(max_renewals=1)
     services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2027, 3, 1))
 
-    with pytest.raises(ValidationError, match="used its 1 renewals"):
+    with pytest.raises(ValidationError, match="used its 1 renewal;"):
         services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2028, 3, 1))
 
 
@@ -158,7 +158,7 @@ def test_renewed_terms_are_chained_from_the_day_after_each_end_and_the_maximum_h
     contract.refresh_from_db()
     assert contract.end_date == D(2025, 8, 31)
 
-    with pytest.raises(ValidationError, match="used its 1 renewals"):
+    with pytest.raises(ValidationError, match="used its 1 renewal;"):
         services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2025, 7, 1))
     contract.refresh_from_db()
     assert contract.end_date == D(2025, 8, 31)
