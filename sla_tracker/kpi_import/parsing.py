@@ -30,8 +30,10 @@ class FormulaWithoutValue(str):
 
 
 class AmbiguousNumber(ValueError):
-    """One "," or "." followed by exactly three digits ("1,234") where nothing says which mark is the
-    decimal one: it may be a thousand and more, or a decimal."""
+    """One "," or "." followed by exactly three digits ("1,234") where it may group thousands or be the
+    decimal mark: nothing says which mark is the decimal one, or it is the mark the file's convention
+    groups thousands with ("1.250" in a ";" file, whose decimals would be "1,25", may still be 1.25 from a
+    program that writes decimal points). It may be a thousand and more, or a decimal."""
 
     def __init__(self, text: str, whole: Decimal, decimal: Decimal) -> None:
         super().__init__(f"{text!r} is ambiguous")
@@ -124,8 +126,9 @@ def parse_number(value: object, *, decimal_comma: bool | None = None) -> Decimal
     once it groups thousands. A single mark is read as `decimal_comma` says the decimals are written (a
     ";"-separated CSV writes "12,5"; a ","-separated one "12.5"): the other mark groups thousands, and a
     decimal written with it ("12.5" where decimals are "12,5") raises ThousandsMarkAsDecimal. Without a
-    convention (None) a single mark is the decimal mark, but one followed by exactly three digits
-    ("1,234", "2.500") raises AmbiguousNumber.
+    convention (None) a single mark is the decimal mark. Either way, a single mark that is not the
+    convention's decimal mark and is followed by exactly three digits ("1,234", "2.500"; "1.250" where
+    decimals are "12,5") raises AmbiguousNumber: money-grade data is not guessed.
     """
     if isinstance(value, bool):
         raise ValueError("a boolean, not a number")
@@ -177,14 +180,11 @@ def _marks(text: str, decimal_comma: bool | None) -> tuple[str | None, str | Non
     mark = "," if has_comma else "."
     if text.count(mark) > 1:
         return None, mark
-    grouped = bool(_ONE_GROUP.fullmatch(text))
+    if decimal_comma is not None and (mark == ",") == decimal_comma:
+        return mark, None
+    if _ONE_GROUP.fullmatch(text):
+        whole = Decimal(text.replace(mark, ""))
+        raise AmbiguousNumber(text, whole, whole / 1000)
     if decimal_comma is None:
-        if grouped:
-            whole = Decimal(text.replace(mark, ""))
-            raise AmbiguousNumber(text, whole, whole / 1000)
         return mark, None
-    if (mark == ",") == decimal_comma:
-        return mark, None
-    if not grouped:
-        raise ThousandsMarkAsDecimal(text, mark, text.replace(mark, "," if decimal_comma else "."))
-    return None, mark
+    raise ThousandsMarkAsDecimal(text, mark, text.replace(mark, "," if decimal_comma else "."))

@@ -687,7 +687,7 @@ class Validator:
                         "value": str(raw),
                         "whole": _plain(error.whole),
                         "decimal": _plain(error.decimal),
-                        "decimal_written": f"{error.decimal:.4f}",
+                        "decimal_written": _decimal_written(error.decimal, self.decimal_comma),
                     },
                 ),
                 row=row,
@@ -988,6 +988,16 @@ def _column_sum(cells: list, is_integer: bool, decimal_comma: bool | None) -> in
             return None  # a count with a fraction: refused row by row
         total += Decimal(f"{whole}.{fraction}")
     return total
+
+
+def _decimal_written(value: Decimal, decimal_comma: bool | None) -> str:
+    """How to write an ambiguous number's decimal reading so that it is read as a decimal: with the
+    convention's decimal mark, or, without one, with four decimals (a single mark followed by three
+    digits would be ambiguous again)."""
+    if decimal_comma is None:
+        return f"{value:.4f}"
+    written = _plain(value)
+    return written.replace(".", ",") if decimal_comma else written
 
 
 def _plain(value: Decimal | int) -> str:

@@ -66,10 +66,28 @@ def test_numbers_with_either_decimal_mark_and_thousands_separators(text, expecte
     assert parse_number(text) == Decimal(expected)
 
 
-def test_the_files_decimal_mark_settles_a_single_ambiguous_separator():
+def test_a_single_separator_that_is_the_files_decimal_mark_is_the_decimal_mark():
     assert parse_number("1,234", decimal_comma=True) == Decimal("1.234")
-    assert parse_number("1,234", decimal_comma=False) == Decimal("1234")
-    assert parse_number("1.234", decimal_comma=True) == Decimal("1234")
+    assert parse_number("1.234", decimal_comma=False) == Decimal("1.234")
+
+
+def test_the_files_thousands_separator_groups_thousands_where_it_cannot_be_a_decimal_mark():
+    assert parse_number("1.234.567", decimal_comma=True) == Decimal("1234567")
+    assert parse_number("1.234,5", decimal_comma=True) == Decimal("1234.5")
+    assert parse_number("1,234,567", decimal_comma=False) == Decimal("1234567")
+    assert parse_number("1,234.5", decimal_comma=False) == Decimal("1234.5")
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal_comma", "whole", "decimal"),
+    [("1.250", True, "1250", "1.25"), ("1,250", False, "1250", "1.25"), ("2.000", True, "2000", "2")],
+)
+def test_one_thousands_separator_before_three_digits_is_ambiguous_even_with_the_files_convention(
+    text, decimal_comma, whole, decimal
+):
+    with pytest.raises(AmbiguousNumber) as ambiguous:
+        parse_number(text, decimal_comma=decimal_comma)
+    assert (ambiguous.value.whole, ambiguous.value.decimal) == (Decimal(whole), Decimal(decimal))
 
 
 def test_number_cells_are_taken_as_they_are():

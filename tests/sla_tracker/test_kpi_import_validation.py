@@ -504,6 +504,41 @@ def test_a_number_the_files_convention_cannot_settle_is_refused_with_the_way_to_
     assert errors_of(upload)[0][3] == message
 
 
+@pytest.mark.parametrize(
+    ("text", "value", "message"),
+    [
+        (
+            "Date;Appels reçus\n02/01/2025;1.250\n",
+            "1.250",
+            "“1.250” may mean 1250 or 1.25: write 1250 without a thousands separator, or 1,25 for the decimal.",
+        ),
+        (
+            'Date,Appels reçus\n02/01/2025,"1,250"\n',
+            "1,250",
+            "“1,250” may mean 1250 or 1.25: write 1250 without a thousands separator, or 1.25 for the decimal.",
+        ),
+    ],
+)
+def test_one_thousands_separator_before_three_digits_is_refused_with_both_readings_whatever_the_files_convention(
+    text, value, message
+):
+    contract = voice_contract()
+    upload = preview(contract, text)
+    assert errors_of(upload) == [(2, "Appels reçus", value, message)]
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"), [("1250", Decimal(1250)), ("1.250.000", Decimal(1250000)), ("1,25", Decimal("1.25"))]
+)
+def test_a_semicolon_files_numbers_written_as_the_ambiguity_error_says_are_read_as_written(cell, expected):
+    contract = voice_contract()
+    upload = preview(contract, f"Date;Temps d'attente total (s)\n02/01/2025;{cell}\n")
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    import_upload(upload=upload, actor=contract.owner, today=TODAY)
+    assert Measurement.objects.get().value == expected
+
+
 def test_an_ambiguous_text_number_in_an_xlsx_is_refused():
     contract = voice_contract()
     upload = xlsx_preview(contract, [["Date", "Calls offered"], ["02/01/2025", "2.500"]])
