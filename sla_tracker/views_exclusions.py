@@ -9,8 +9,7 @@ a 404. Proposing needs what the API's create needs (the model permission to add 
 what its approve and reject actions need (accounts.roles.reviews_statements). Each write calls one
 service of sla_tracker.services and shows its refusal on the page.
 
-A withdrawn proposal is one its proposer rejected (sla_tracker.services.withdraw_exclusion): the pages
-show it as withdrawn, not rejected.
+A withdrawn proposal (sla_tracker.services.withdraw_exclusion) has its own status: it is not a rejection.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -52,9 +51,6 @@ from sla_tracker.services import decide_exclusion, propose_exclusion, withdraw_e
 ADD_EXCLUSIONS = model_permission(Exclusion, "add")  # what POST /api/v1/exclusions/ needs
 VIEW_EXCLUSIONS = model_permission(Exclusion, "view")
 LIST_PAGE_SIZE = 25
-WITHDRAWN = "withdrawn"  # not a stored status: a proposal its proposer rejected
-# A proposal rejected by who proposed it is a withdrawal (sla_tracker.services.withdraw_exclusion).
-WITHDRAWN_ROWS = Q(status=ApprovalStatus.REJECTED, decided_by=F("requested_by"))
 # The confirmations of these statement actions warn about the month's open questions.
 WARNED_STATEMENT_ACTIONS = ("submit", "approve")
 
@@ -71,11 +67,11 @@ def may_propose_exclusions(user) -> bool:
 
 
 def visible_exclusions(user) -> QuerySet[Exclusion]:
-    """The exclusions `user` may see, each with `withdrawn` (see the module's docstring for vendor users)."""
+    """The exclusions `user` may see (see the module's docstring for vendor users)."""
     exclusions = restrict(Exclusion.objects.all(), user)
     if user.is_vendor_user:
         exclusions = exclusions.filter(status=ApprovalStatus.APPROVED)
-    return exclusions.annotate(withdrawn=ExpressionWrapper(WITHDRAWN_ROWS, output_field=BooleanField()))
+    return exclusions
 
 
 def proposable_contracts(user) -> QuerySet[Contract]:
@@ -123,7 +119,7 @@ def _day_count(exclusion: Exclusion) -> int:
 class ExclusionFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
-        choices=[("", _("All statuses")), *ApprovalStatus.choices, (WITHDRAWN, _("Withdrawn"))],
+        choices=[("", _("All statuses")), *ApprovalStatus.choices],
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
@@ -166,15 +162,8 @@ def filtered_exclusions(user, cleaned: dict) -> QuerySet[Exclusion]:
     """The exclusions of the list's filters, proposals first (they wait for someone), then latest days first."""
     status = cleaned.get("status", "")
     contract = cleaned.get("contract")
-    filters = {
-        "contract": contract.pk if contract else "",
-        "status": ApprovalStatus.REJECTED if status == WITHDRAWN else status,
-    }
+    filters = {"contract": contract.pk if contract else "", "status": status}
     exclusions = ExclusionFilterSet(data=filters, queryset=visible_exclusions(user)).qs
-    if status == WITHDRAWN:
-        exclusions = exclusions.filter(WITHDRAWN_ROWS)
-    elif status == ApprovalStatus.REJECTED:
-        exclusions = exclusions.exclude(WITHDRAWN_ROWS)
     if cleaned.get("month"):
         exclusions = exclusions.filter(overlapping(cleaned["month"]))
     return _with_levels(exclusions.select_related("contract__vendor", "requested_by", "decided_by"), user).order_by(
@@ -413,12 +402,7 @@ def exclusion_history(exclusion: Exclusion) -> list[dict[str, Any]]:
                 }
             )
     if exclusion.decided_at is not None:
-        if exclusion.withdrawn:
-            what, key = _("Withdrawn"), WITHDRAWN
-        elif exclusion.status == ApprovalStatus.APPROVED:
-            what, key = _("Approved"), ApprovalStatus.APPROVED
-        else:
-            what, key = _("Rejected"), ApprovalStatus.REJECTED
+        what, key = exclusion.get_status_display(), exclusion.status
         entries.append(
             {
                 "what": what,

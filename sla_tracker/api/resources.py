@@ -397,7 +397,8 @@ def _key_of(measurement: Measurement) -> dict:
 
 
 class ExclusionViewSet(ScopedModelViewSet):
-    """Vendor managers propose exclusions; procurement approves or rejects them (final decisions)."""
+    """Vendor managers propose exclusions; procurement approves or rejects them, or their proposer withdraws
+    them (final decisions)."""
 
     queryset = Exclusion.objects.prefetch_related("service_levels")
     serializer_class = ExclusionSerializer
@@ -431,6 +432,15 @@ class ExclusionViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def reject(self, request, pk=None):
         return self._decide(approve=False)
+
+    @extend_schema(request=DecisionNoteInput, summary="Withdraw your own proposed exclusion, with an optional note")
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(Exclusion, "add"))
+    def withdraw(self, request, pk=None):
+        exclusion_id = self.get_object().pk
+        note = self.action_input(DecisionNoteInput).get("note", "")
+        return self.respond_with(
+            services.withdraw_exclusion(exclusion_id=exclusion_id, actor=self.request.user, note=note)
+        )
 
 
 class IncidentViewSet(ScopedModelViewSet):

@@ -148,7 +148,7 @@ def test_the_list_filters_by_status_telling_withdrawn_from_rejected(client, proc
     assert by_status(ApprovalStatus.PROPOSED) == [proposed.pk]
     assert by_status(ApprovalStatus.APPROVED) == [approved.pk]
     assert by_status(ApprovalStatus.REJECTED) == [rejected.pk]
-    assert by_status("withdrawn") == [withdrawn.pk]
+    assert by_status(ApprovalStatus.WITHDRAWN) == [withdrawn.pk]
     page = client.get(LIST, {"status": "withdrawn"}).content.decode()
     assert 'data-status="withdrawn">Withdrawn</span>' in page
 
@@ -527,7 +527,7 @@ def test_the_proposer_withdraws_their_proposal_and_it_shows_as_withdrawn(client,
 
     assert response.status_code == 302
     exclusion.refresh_from_db()
-    assert (exclusion.status, exclusion.decided_by) == (ApprovalStatus.REJECTED, manager)
+    assert (exclusion.status, exclusion.decided_by) == (ApprovalStatus.WITHDRAWN, manager)
     page = client.get(response.url)
     assert "Your proposal was withdrawn." in page.content.decode()
     assert 'data-status="withdrawn">Withdrawn</span>' in page.content.decode()
