@@ -36,7 +36,7 @@ from contracts.months import first_of_month
 from sla_tracker import filtersets, services
 from sla_tracker.choices import ApprovalStatus
 from sla_tracker.evidence import ALLOWED_EXTENSIONS, evidence_download
-from sla_tracker.kpi_import.access import contracts_for_kpi_entry
+from sla_tracker.kpi_import.access import contracts_for_kpi_entry, may_not_log
 from sla_tracker.kpi_import.service import KpiDataRejected, save_measurement
 from sla_tracker.models import (
     CloseRefusal,
@@ -318,13 +318,16 @@ class ServiceLevelVersionViewSet(ScopedModelViewSet):
 class KpiEntryPermission(BasePermission):
     """Reads as scoping shows them; writes on the contracts the user may log KPI data for
     (sla_tracker.kpi_import.access), as for files, bulk posts and the grid: a visible value of
-    another contract is a 403."""
+    another contract is a 403 saying the user may not log data for it."""
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return request.method in SAFE_METHODS or may_enter_kpis(request.user, obj.contract_id)
+        if request.method in SAFE_METHODS or may_enter_kpis(request.user, obj.contract_id):
+            return True
+        self.message = may_not_log(obj.contract)
+        return False
 
 
 def may_enter_kpis(user, contract_id: int) -> bool:
@@ -348,7 +351,7 @@ class MeasurementViewSet(ScopedModelViewSet):
 
     def create_with_service(self, data: dict) -> Measurement:
         if not may_enter_kpis(self.request.user, data["contract"].pk):
-            raise PermissionDenied
+            raise PermissionDenied(may_not_log(data["contract"]))
         return self._save(data, data["value"], must_be_new=True)
 
     @extend_schema(request=MeasurementInput)
