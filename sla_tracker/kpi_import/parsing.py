@@ -14,6 +14,10 @@ _DATE_AND_TIME = re.compile(r"^(\S+?)(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _PLAIN_INTEGER = re.compile(r"^\d+$")
+# What Excel stores a date (and time) as: days since 1899-12-30, e.g. "45678" for 21 January 2025, which a
+# cell formatted as text or as a number shows instead of the date.
+_EXCEL_SERIAL = re.compile(r"^(\d{5})(?:[.,]\d+)?$")
+_EXCEL_SERIALS = range(25569, 73051)  # 1 January 1970 to 31 December 2099
 # A number whose one mark may group thousands or be the decimal mark: "1,234", "2.500" (not "0.500").
 _ONE_GROUP = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
 _NUMBER_TEXT = re.compile(r"[\d.,]+")
@@ -75,6 +79,18 @@ def parse_period(value: object) -> tuple[datetime.date, datetime.date | None]:
         raise ValueError(f"{text!r} is not a date")
     day_value = datetime.date(int(year), int(month), int(day))
     return day_value.replace(day=1), day_value
+
+
+def looks_like_excel_serial(value: object) -> bool:
+    """Whether a date cell that is not a date holds what looks like an Excel date serial number (from 1970 to
+    2099, with or without a time of day): a number cell, or its digits stored as text. It is not read as a
+    date: whether the workbook counts from 1900 or 1904 is not in the cell, so its fix is the file's."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return int(value) in _EXCEL_SERIALS
+    match = _EXCEL_SERIAL.match(str(value).strip()) if isinstance(value, str) else None
+    return bool(match) and int(match.group(1)) in _EXCEL_SERIALS
 
 
 def split_time(value: object) -> tuple[object, int | None]:

@@ -29,6 +29,7 @@ from sla_tracker.kpi_import.parsing import (
     AmbiguousNumber,
     FormulaWithoutValue,
     ThousandsMarkAsDecimal,
+    looks_like_excel_serial,
     parse_number,
     parse_period,
     parse_time_of_day,
@@ -40,6 +41,18 @@ from sla_tracker.models import KpiCounter, Measurement, PenaltyStatement
 MAX_REPORTED_ERRORS = 1000
 FORMULA_WITHOUT_VALUE = Reason(
     gettext_noop("A formula without a computed value: open and save the file in Excel, then upload it again.")
+)
+EXCEL_SERIAL_AS_TEXT = Reason(
+    gettext_noop(
+        "This looks like an Excel date serial number stored as text, not a date: format the column as a date in "
+        "Excel (or write the dates as YYYY-MM-DD), then upload the file again."
+    )
+)
+EXCEL_SERIAL_AS_NUMBER = Reason(
+    gettext_noop(
+        "This looks like an Excel date serial number in a cell formatted as a number, not a date: format the "
+        "column as a date in Excel (or write the dates as YYYY-MM-DD), then upload the file again."
+    )
 )
 # The values the database stores exactly. PostgreSQL: up to 16 digits before the point and 4 after (the
 # column). SQLite (the demo) keeps a decimal as a float: 15 significant digits, and a value near 1e16 made
@@ -651,6 +664,8 @@ class Validator:
         except ValueError:
             if raw is None or str(raw).strip() == "":
                 return Reason(gettext_noop("The date is missing."))
+            if looks_like_excel_serial(raw):
+                return EXCEL_SERIAL_AS_TEXT if isinstance(raw, str) else EXCEL_SERIAL_AS_NUMBER
             return Reason(gettext_noop("Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."))
         contract = self.contract
         first, last = (day, day) if day else (month, last_day_of_month(month))

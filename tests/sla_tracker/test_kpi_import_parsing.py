@@ -8,6 +8,7 @@ import pytest
 from sla_tracker.kpi_import.parsing import (
     AmbiguousNumber,
     ThousandsMarkAsDecimal,
+    looks_like_excel_serial,
     parse_number,
     parse_period,
     split_time,
@@ -146,3 +147,24 @@ def test_a_decimal_written_with_the_files_thousands_separator_says_how_to_write_
     with pytest.raises(ThousandsMarkAsDecimal) as refused:
         parse_number("12,5", decimal_comma=False)
     assert (refused.value.mark, refused.value.rewritten) == (",", "12.5")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("45678", True),
+        (" 45678 ", True),
+        ("45678.25", True),
+        ("45678,25", True),
+        (45678, True),
+        (45678.5, True),
+        ("12345", False),  # 1933: a count, not a date of KPI data
+        ("99999", False),
+        ("2025-01-21", False),
+        ("1200", False),
+        (True, False),
+        (None, False),
+    ],
+)
+def test_an_excel_date_serial_number_is_recognised_from_1970_to_2099(value, expected):
+    assert looks_like_excel_serial(value) is expected

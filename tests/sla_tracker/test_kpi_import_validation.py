@@ -442,6 +442,35 @@ def xlsx_preview(contract, rows, *, build=None):
     return preview_upload(contract=contract, file=upload, actor=contract.owner, today=TODAY)
 
 
+SERIAL_AS_TEXT = (
+    "This looks like an Excel date serial number stored as text, not a date: format the column as a date in Excel "
+    "(or write the dates as YYYY-MM-DD), then upload the file again."
+)
+SERIAL_AS_NUMBER = (
+    "This looks like an Excel date serial number in a cell formatted as a number, not a date: format the column "
+    "as a date in Excel (or write the dates as YYYY-MM-DD), then upload the file again."
+)
+
+
+def test_an_excel_date_serial_number_in_a_date_cell_is_refused_naming_the_cell_and_the_fix():
+    contract = voice_contract()
+
+    def as_text(sheet):
+        sheet["A2"].number_format = "@"
+
+    upload = xlsx_preview(
+        contract, [["Date", "Calls offered"], ["45659", 10], [45660, 11], ["45661.5", 12], ["12345", 13]], build=as_text
+    )
+
+    assert errors_of(upload) == [
+        (2, "Date", "45659", SERIAL_AS_TEXT),
+        (3, "Date", "45660", SERIAL_AS_NUMBER),
+        (4, "Date", "45661.5", SERIAL_AS_TEXT),
+        (5, "Date", "12345", "Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."),
+    ]
+    assert nothing_written()
+
+
 def test_a_month_column_of_excel_dates_formatted_without_a_day_gives_whole_month_values():
     contract = voice_contract()
 
