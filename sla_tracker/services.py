@@ -761,8 +761,31 @@ def propose_exclusion(
     with transaction.atomic():
         exclusion._history_user = actor
         exclusion.save()
-        exclusion.service_levels.set(service_levels)
+        with exclusion_service_levels_recorded(exclusion):
+            exclusion.service_levels.set(service_levels)
     return exclusion
+
+
+@contextmanager
+def exclusion_service_levels_recorded(exclusion: Exclusion):
+    """Around a change of which service levels ``exclusion`` excuses, right after the save of the same write
+    (the proposal, an API update, the back office's form): its latest version then records them. Without it
+    simple-history would record a version of its own for each step of Django's ``set()`` (a removal, then an
+    addition), the first of them a state no one chose."""
+    exclusion.skip_history_when_saving = True
+    try:
+        yield
+    finally:
+        del exclusion.skip_history_when_saving
+    version = exclusion.history.order_by("-history_date", "-history_id").first()
+    if version is None:
+        return
+    recorded = type(version).service_levels.model
+    recorded.objects.filter(history=version).delete()
+    recorded.objects.bulk_create(
+        recorded(history=version, id=row.pk, exclusion_id=row.exclusion_id, servicelevel_id=row.servicelevel_id)
+        for row in Exclusion.service_levels.through.objects.filter(exclusion=exclusion)
+    )
 
 
 def withdraw_exclusion(*, exclusion_id: int, actor, note: str = "") -> Exclusion:

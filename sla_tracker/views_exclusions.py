@@ -15,6 +15,7 @@ A withdrawn proposal (sla_tracker.services.withdraw_exclusion) has its own statu
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -379,11 +380,13 @@ _PROPOSAL_FIELDS = ("contract", "start_date", "end_date", "reason", "description
 
 def exclusion_history(exclusion: Exclusion) -> list[dict[str, Any]]:
     """Who proposed it and when, each later change of the proposal (from its recorded versions) with the
-    fields changed, and who decided it and when, oldest first."""
+    fields changed and, where its service levels changed, which ones it applies to since and before, and
+    who decided it and when, oldest first."""
     entries: list[dict[str, Any]] = [
         {"what": _("Proposed"), "who": exclusion.requested_by, "when": exclusion.created_at, "key": "proposed"}
     ]
     versions = list(exclusion.history.select_related("history_user").order_by("history_date", "history_id"))
+    levels = _service_levels_by_version(exclusion, versions)
     for previous, version in pairwise(versions):
         if version.history_type != "~" or version.status != ApprovalStatus.PROPOSED:
             continue
@@ -391,16 +394,12 @@ def exclusion_history(exclusion: Exclusion) -> list[dict[str, Any]]:
             str(Exclusion._meta.get_field(name).verbose_name)
             for name in version.diff_against(previous, included_fields=list(_PROPOSAL_FIELDS)).changed_fields
         ]
+        entry = {"what": _("Changed"), "who": version.history_user, "when": version.history_date, "key": "changed"}
+        if levels[version.pk] != levels[previous.pk]:
+            changed.append(_("service levels"))
+            entry["service_levels"] = {"before": levels[previous.pk], "after": levels[version.pk]}
         if changed:
-            entries.append(
-                {
-                    "what": _("Changed"),
-                    "who": version.history_user,
-                    "when": version.history_date,
-                    "fields": changed,
-                    "key": "changed",
-                }
-            )
+            entries.append({**entry, "fields": changed})
     if exclusion.decided_at is not None:
         what, key = exclusion.get_status_display(), exclusion.status
         entries.append(
@@ -413,6 +412,28 @@ def exclusion_history(exclusion: Exclusion) -> list[dict[str, Any]]:
             }
         )
     return entries
+
+
+def _service_levels_by_version(exclusion: Exclusion, versions: list) -> dict[int, str]:
+    """{version id: the codes of the service levels the exclusion applied to then, or "all" for none named},
+    in two queries whatever the number of versions."""
+    recorded = Exclusion.history.model.service_levels.model
+    rows = recorded.objects.filter(history__in=[version.pk for version in versions]).values_list(
+        "history_id", "servicelevel_id"
+    )
+    by_version: dict[int, set[int]] = defaultdict(set)
+    for version_id, level_id in rows:
+        by_version[version_id].add(level_id)
+    codes = dict(
+        ServiceLevel.objects.filter(pk__in=set().union(*by_version.values())).values_list("pk", "code")
+        if by_version
+        else ()
+    )
+    every_level = str(_("every service level of the contract"))
+    return {
+        version.pk: ", ".join(sorted(codes.get(pk, str(pk)) for pk in by_version[version.pk])) or every_level
+        for version in versions
+    }
 
 
 @login_required

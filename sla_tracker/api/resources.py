@@ -152,6 +152,14 @@ class ExclusionSerializer(ServiceLevelsOfTheContract, ValidatedModelSerializer):
             raise serializers.ValidationError(errors)
         return attrs
 
+    def update(self, instance, validated_data):
+        levels = validated_data.pop("service_levels", None)
+        instance = super().update(instance, validated_data)
+        if levels is not None:
+            with services.exclusion_service_levels_recorded(instance):
+                instance.service_levels.set(levels)
+        return instance
+
 
 class IncidentSerializer(ServiceLevelsOfTheContract, ValidatedModelSerializer):
     class Meta:

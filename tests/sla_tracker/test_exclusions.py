@@ -69,6 +69,16 @@ def test_a_proposal_is_recorded_with_its_service_levels_and_who_proposed_it(cont
     assert (recorded.history_type, recorded.history_user) == ("+", manager)
 
 
+def test_a_proposal_is_recorded_in_one_version_with_its_service_levels(contract, manager):
+    levels = [ServiceLevelFactory(contract=contract) for _index in range(2)]
+
+    exclusion = propose(contract, manager, service_levels=levels)
+
+    version = exclusion.history.get()
+    assert version.history_type == "+"
+    assert {row.servicelevel_id for row in version.service_levels.all()} == {level.pk for level in levels}
+
+
 def test_a_proposal_naming_no_service_level_covers_them_all(contract, manager):
     ServiceLevelFactory(contract=contract)
 
