@@ -13,7 +13,8 @@ once, on contracts, and every other model follows the path to its contract. Role
 |                   | that vendor's contracts)                                           |
 | auditor           | the contracts they are assigned to                                 |
 | vendor user       | their own vendor's contracts; within them, statements once         |
-|                   | submitted, findings addressed to the vendor, committees they sit on |
+|                   | submitted, findings addressed to the vendor, committees they sit on, |
+|                   | KPI data of the contracts the vendor reports for (self-reporting)  |
 |                   | (and never a refused close: the customer's own operations)         |
 """
 
@@ -159,7 +160,16 @@ def _by_contract(queryset: QuerySet, user) -> QuerySet:
 # addressed to the vendor, and the committees they sit on; no refused close (the customer's own
 # operations: procurement and the contract's owner act on it) and no audit record (the customer's
 # planning, costs and overrides: the vendor learns of an audit by its notice and answers its findings).
+# KPI data (values, their change log, uploads and column mappings) only where the contract lets the vendor
+# report: vendor users hold no permission of their own, so they read the data they log and no other
+# (sla_tracker.kpi_import.access); elsewhere the customer logs it and the vendor reads the submitted
+# statements computed from it.
+_SELF_REPORTED = Q(contract__vendor_self_reporting=True)
 _VENDOR_USER_ROWS: dict[str, Q] = {
+    "sla_tracker.Measurement": _SELF_REPORTED,
+    "sla_tracker.MeasurementChange": _SELF_REPORTED,
+    "sla_tracker.KpiUpload": _SELF_REPORTED,
+    "sla_tracker.ColumnMapping": _SELF_REPORTED,
     "audits.Audit": Q(pk__in=[]),
     "sla_tracker.CloseRefusal": Q(pk__in=[]),
     "sla_tracker.Exclusion": Q(status=ApprovalStatus.APPROVED),

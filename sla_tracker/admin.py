@@ -301,6 +301,11 @@ class ExclusionAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin)
             obj.requested_by = request.user
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change) -> None:
+        # Its service levels are recorded with the version the save just wrote (the exclusion's history).
+        with services.exclusion_service_levels_recorded(form.instance):
+            super().save_related(request, form, formsets, change)
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not reviews_statements(request.user):

@@ -75,9 +75,13 @@ class ExclusionReason(models.TextChoices):
 
 
 class ApprovalStatus(models.TextChoices):
+    """An exclusion's status: a proposal is approved or rejected by a reviewer, or withdrawn by who proposed
+    it (not a rejection: no one else decided against it)."""
+
     PROPOSED = "proposed", _("Proposed")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class LineStatus(models.TextChoices):

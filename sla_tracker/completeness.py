@@ -14,7 +14,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from accounts.scoping import restrict
+from accounts.scoping import restrict, visible_contracts
 from contracts.choices import CoverageDays
 from contracts.models import Contract, ContractScope
 from contracts.months import last_day_of_month
@@ -92,8 +92,10 @@ def completeness(
     channels = dict(KpiCounter.objects.filter(code__in=codes).values_list("code", "channel"))
     present: dict[tuple, set[datetime.date]] = defaultdict(set)
     whole_month: set[tuple] = set()
+    # Which days have data, not the values: shown with a statement to whoever sees its contract, so scoped by
+    # the contract (a vendor's users read the values only where the vendor reports them, accounts.scoping).
     rows = (
-        restrict(Measurement.objects.all(), user)
+        Measurement.objects.filter(contract__in=visible_contracts(user))
         .filter(contract_id__in=ids, month__in=months, counter__code__in=codes)
         .values_list("contract_id", "month", "counter__code", "day")
         .distinct()

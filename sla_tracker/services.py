@@ -661,7 +661,8 @@ def _settlement_note(origin: PenaltyStatement, data: dict) -> str:
 
 def decide_exclusion(*, exclusion_id: int, actor, approve: bool, note: str = "") -> Exclusion:
     """Procurement approves or rejects a proposed exclusion, with a note (required to reject: the proposer
-    is told why); the decision is final (a correction is a new proposal). Once approved, its days leave the
+    is told why); the decision is final (a correction is a new proposal). Turned down by who proposed it,
+    it is withdrawn, not rejected (withdraw_exclusion). Once approved, its days leave the
     counts of the service levels it names: the approved or invoiced months it covers are recomputed at
     once, their differences becoming adjustments (carry_corrections_of_approved_months), and the
     contract's open statements are recomputed when the decision commits."""
@@ -682,7 +683,12 @@ def _record_exclusion_decision(*, exclusion_id: int, actor, approve: bool, note:
         if approve and exclusion.requested_by_id == getattr(actor, "pk", None):
             # Four eyes: an exclusion removes days from the counts that credits are computed from.
             raise ValidationError(_("An exclusion is approved by someone other than who proposed it."))
-        exclusion.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+        if approve:
+            exclusion.status = ApprovalStatus.APPROVED
+        elif exclusion.requested_by_id == getattr(actor, "pk", None):
+            exclusion.status = ApprovalStatus.WITHDRAWN  # a proposer turning down their own proposal withdraws it
+        else:
+            exclusion.status = ApprovalStatus.REJECTED
         exclusion.decided_by, exclusion.decided_at, exclusion.decision_note = actor, timezone.now(), note
         exclusion._history_user = actor
         exclusion.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
@@ -755,14 +761,37 @@ def propose_exclusion(
     with transaction.atomic():
         exclusion._history_user = actor
         exclusion.save()
-        exclusion.service_levels.set(service_levels)
+        with exclusion_service_levels_recorded(exclusion):
+            exclusion.service_levels.set(service_levels)
     return exclusion
 
 
+@contextmanager
+def exclusion_service_levels_recorded(exclusion: Exclusion):
+    """Around a change of which service levels ``exclusion`` excuses, right after the save of the same write
+    (the proposal, an API update, the back office's form): its latest version then records them. Without it
+    simple-history would record a version of its own for each step of Django's ``set()`` (a removal, then an
+    addition), the first of them a state no one chose."""
+    exclusion.skip_history_when_saving = True
+    try:
+        yield
+    finally:
+        del exclusion.skip_history_when_saving
+    version = exclusion.history.order_by("-history_date", "-history_id").first()
+    if version is None:
+        return
+    recorded = type(version).service_levels.model
+    recorded.objects.filter(history=version).delete()
+    recorded.objects.bulk_create(
+        recorded(history=version, id=row.pk, exclusion_id=row.exclusion_id, servicelevel_id=row.servicelevel_id)
+        for row in Exclusion.service_levels.through.objects.filter(exclusion=exclusion)
+    )
+
+
 def withdraw_exclusion(*, exclusion_id: int, actor, note: str = "") -> Exclusion:
-    """Who proposed an undecided exclusion withdraws it: it is rejected by its proposer, which is what
-    a withdrawal is (the four-eyes rule lets a proposer reject, never approve, their own proposal), and
-    as final as any decision. Nothing is deleted: the proposal and who withdrew it stay on record."""
+    """Who proposed an undecided exclusion withdraws it: its status becomes withdrawn (not rejected: no one
+    else decided against it), as final as any decision (the four-eyes rule lets a proposer close, never
+    approve, their own proposal). Nothing is deleted: the proposal and who withdrew it stay on record."""
     with transaction.atomic():
         proposer_id = (
             Exclusion.objects.select_for_update().values_list("requested_by_id", flat=True).get(pk=exclusion_id)

@@ -9,13 +9,13 @@ a 404. Proposing needs what the API's create needs (the model permission to add 
 what its approve and reject actions need (accounts.roles.reviews_statements). Each write calls one
 service of sla_tracker.services and shows its refusal on the page.
 
-A withdrawn proposal is one its proposer rejected (sla_tracker.services.withdraw_exclusion): the pages
-show it as withdrawn, not rejected.
+A withdrawn proposal (sla_tracker.services.withdraw_exclusion) has its own status: it is not a rejection.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -26,7 +26,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -52,9 +52,6 @@ from sla_tracker.services import decide_exclusion, propose_exclusion, withdraw_e
 ADD_EXCLUSIONS = model_permission(Exclusion, "add")  # what POST /api/v1/exclusions/ needs
 VIEW_EXCLUSIONS = model_permission(Exclusion, "view")
 LIST_PAGE_SIZE = 25
-WITHDRAWN = "withdrawn"  # not a stored status: a proposal its proposer rejected
-# A proposal rejected by who proposed it is a withdrawal (sla_tracker.services.withdraw_exclusion).
-WITHDRAWN_ROWS = Q(status=ApprovalStatus.REJECTED, decided_by=F("requested_by"))
 # The confirmations of these statement actions warn about the month's open questions.
 WARNED_STATEMENT_ACTIONS = ("submit", "approve")
 
@@ -71,11 +68,11 @@ def may_propose_exclusions(user) -> bool:
 
 
 def visible_exclusions(user) -> QuerySet[Exclusion]:
-    """The exclusions `user` may see, each with `withdrawn` (see the module's docstring for vendor users)."""
+    """The exclusions `user` may see (see the module's docstring for vendor users)."""
     exclusions = restrict(Exclusion.objects.all(), user)
     if user.is_vendor_user:
         exclusions = exclusions.filter(status=ApprovalStatus.APPROVED)
-    return exclusions.annotate(withdrawn=ExpressionWrapper(WITHDRAWN_ROWS, output_field=BooleanField()))
+    return exclusions
 
 
 def proposable_contracts(user) -> QuerySet[Contract]:
@@ -123,7 +120,7 @@ def _day_count(exclusion: Exclusion) -> int:
 class ExclusionFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
-        choices=[("", _("All statuses")), *ApprovalStatus.choices, (WITHDRAWN, _("Withdrawn"))],
+        choices=[("", _("All statuses")), *ApprovalStatus.choices],
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
@@ -166,15 +163,8 @@ def filtered_exclusions(user, cleaned: dict) -> QuerySet[Exclusion]:
     """The exclusions of the list's filters, proposals first (they wait for someone), then latest days first."""
     status = cleaned.get("status", "")
     contract = cleaned.get("contract")
-    filters = {
-        "contract": contract.pk if contract else "",
-        "status": ApprovalStatus.REJECTED if status == WITHDRAWN else status,
-    }
+    filters = {"contract": contract.pk if contract else "", "status": status}
     exclusions = ExclusionFilterSet(data=filters, queryset=visible_exclusions(user)).qs
-    if status == WITHDRAWN:
-        exclusions = exclusions.filter(WITHDRAWN_ROWS)
-    elif status == ApprovalStatus.REJECTED:
-        exclusions = exclusions.exclude(WITHDRAWN_ROWS)
     if cleaned.get("month"):
         exclusions = exclusions.filter(overlapping(cleaned["month"]))
     return _with_levels(exclusions.select_related("contract__vendor", "requested_by", "decided_by"), user).order_by(
@@ -390,11 +380,13 @@ _PROPOSAL_FIELDS = ("contract", "start_date", "end_date", "reason", "description
 
 def exclusion_history(exclusion: Exclusion) -> list[dict[str, Any]]:
     """Who proposed it and when, each later change of the proposal (from its recorded versions) with the
-    fields changed, and who decided it and when, oldest first."""
+    fields changed and, where its service levels changed, which ones it applies to since and before, and
+    who decided it and when, oldest first."""
     entries: list[dict[str, Any]] = [
         {"what": _("Proposed"), "who": exclusion.requested_by, "when": exclusion.created_at, "key": "proposed"}
     ]
     versions = list(exclusion.history.select_related("history_user").order_by("history_date", "history_id"))
+    levels = _service_levels_by_version(exclusion, versions)
     for previous, version in pairwise(versions):
         if version.history_type != "~" or version.status != ApprovalStatus.PROPOSED:
             continue
@@ -402,23 +394,14 @@ def exclusion_history(exclusion: Exclusion) -> list[dict[str, Any]]:
             str(Exclusion._meta.get_field(name).verbose_name)
             for name in version.diff_against(previous, included_fields=list(_PROPOSAL_FIELDS)).changed_fields
         ]
+        entry = {"what": _("Changed"), "who": version.history_user, "when": version.history_date, "key": "changed"}
+        if levels[version.pk] != levels[previous.pk]:
+            changed.append(_("service levels"))
+            entry["service_levels"] = {"before": levels[previous.pk], "after": levels[version.pk]}
         if changed:
-            entries.append(
-                {
-                    "what": _("Changed"),
-                    "who": version.history_user,
-                    "when": version.history_date,
-                    "fields": changed,
-                    "key": "changed",
-                }
-            )
+            entries.append({**entry, "fields": changed})
     if exclusion.decided_at is not None:
-        if exclusion.withdrawn:
-            what, key = _("Withdrawn"), WITHDRAWN
-        elif exclusion.status == ApprovalStatus.APPROVED:
-            what, key = _("Approved"), ApprovalStatus.APPROVED
-        else:
-            what, key = _("Rejected"), ApprovalStatus.REJECTED
+        what, key = exclusion.get_status_display(), exclusion.status
         entries.append(
             {
                 "what": what,
@@ -429,6 +412,28 @@ def exclusion_history(exclusion: Exclusion) -> list[dict[str, Any]]:
             }
         )
     return entries
+
+
+def _service_levels_by_version(exclusion: Exclusion, versions: list) -> dict[int, str]:
+    """{version id: the codes of the service levels the exclusion applied to then, or "all" for none named},
+    in two queries whatever the number of versions."""
+    recorded = Exclusion.history.model.service_levels.model
+    rows = recorded.objects.filter(history__in=[version.pk for version in versions]).values_list(
+        "history_id", "servicelevel_id"
+    )
+    by_version: dict[int, set[int]] = defaultdict(set)
+    for version_id, level_id in rows:
+        by_version[version_id].add(level_id)
+    codes = dict(
+        ServiceLevel.objects.filter(pk__in=set().union(*by_version.values())).values_list("pk", "code")
+        if by_version
+        else ()
+    )
+    every_level = str(_("every service level of the contract"))
+    return {
+        version.pk: ", ".join(sorted(codes.get(pk, str(pk)) for pk in by_version[version.pk])) or every_level
+        for version in versions
+    }
 
 
 @login_required

@@ -51,9 +51,11 @@ from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.completeness import completeness, counters_in_use
 from sla_tracker.kpi_import.access import (
     VIEW_MEASUREMENTS,
+    contract_for_kpi_entry,
     contracts_for_kpi_correction,
     contracts_for_kpi_entry,
     contracts_for_kpi_reading,
+    may_not_log,
 )
 from sla_tracker.kpi_import.mapping import ResolvedMapping
 from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_time
@@ -317,8 +319,12 @@ def _after_preview(upload: KpiUpload):
 
 @login_required
 def upload_new(request, pk: int):
-    """Step 1: the file (and a saved mapping if the user picks one); nothing is written but the upload."""
-    contract = _entry_contract(request.user, pk)
+    """Step 1: the file (and a saved mapping if the user picks one); nothing is written but the upload. A
+    contract the user sees but does not log data for is refused with that reason (403), another is a 404."""
+    try:
+        contract = contract_for_kpi_entry(request.user, pk)
+    except Contract.DoesNotExist:
+        raise Http404 from None
     form = UploadForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
@@ -636,7 +642,7 @@ def month_grid(request, pk: int, month: str):
     difference in credits is carried into the next open statement (save_measurements)."""
     contract, writable = _readable_contract(request.user, pk)
     if request.method == "POST" and not writable:
-        raise PermissionDenied
+        raise PermissionDenied(may_not_log(contract))
     month_start = _month_or_404(month)
     today = timezone.localdate()
     stored = {

@@ -5,6 +5,7 @@ import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -15,10 +16,17 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts.scoping import visible_contracts
 from config.api import PlainDecimalField
 from config.parsers import JSONParser
+from contracts.models import Contract
 from sla_tracker.choices import MeasurementSource, UploadStatus
-from sla_tracker.kpi_import.access import contracts_for_kpi_correction, contracts_for_kpi_entry
+from sla_tracker.kpi_import.access import (
+    contract_for_kpi_entry,
+    contracts_for_kpi_correction,
+    contracts_for_kpi_entry,
+    may_not_log,
+)
 from sla_tracker.kpi_import.readers import UnreadableFile
 from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
 from sla_tracker.kpi_import.service import (
@@ -129,6 +137,16 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_contract(self):
         return get_object_or_404(contracts_for_kpi_entry(self.request.user), pk=self.kwargs["contract_pk"])
 
+    def contract_to_log(self):
+        """The contract of a new upload: 404 if the user cannot see it, 403 saying they may not log its data if
+        they see it but do not log it."""
+        try:
+            return contract_for_kpi_entry(self.request.user, self.kwargs["contract_pk"])
+        except Contract.DoesNotExist:
+            raise exceptions.NotFound from None
+        except PermissionDenied as refused:
+            raise exceptions.PermissionDenied(str(refused)) from refused
+
     def get_queryset(self):
         return KpiUpload.objects.filter(contract=self.get_contract()).select_related("contract")
 
@@ -139,7 +157,7 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         responses={201: KpiUploadSerializer, 400: FileErrorsSerializer},
     )
     def create(self, request, *args, **kwargs):
-        contract = self.get_contract()
+        contract = self.contract_to_log()
         form = KpiUploadInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -249,7 +267,7 @@ class MeasurementBulkViewSet(viewsets.ViewSet):
         items = request.data
         if not isinstance(items, list) or not items:
             return _item_errors([(None, None, _("Send a non-empty JSON list of values."))])
-        return _store(items, request.user, contracts_for_kpi_entry(request.user))
+        return _store(items, request.user, contracts_for_kpi_entry(request.user), refusal=may_not_log)
 
 
 class MeasurementCorrectionSerializer(serializers.Serializer):
@@ -302,12 +320,18 @@ class MeasurementCorrectionViewSet(viewsets.ViewSet):
             errors.append((None, "values", _("Send a non-empty JSON list of values.")))
         if errors:
             return _item_errors(errors)
-        return _store(items, request.user, contracts, correction_reason=reason)
+        return _store(items, request.user, contracts, refusal=_may_not_correct, correction_reason=reason)
 
 
-def _store(items: list, user, contracts, correction_reason: str = "") -> Response:
-    """Save the items of each contract (among ``contracts``), all or nothing over every contract."""
-    by_contract, errors = _group_by_contract(items, contracts)
+def _may_not_correct(contract: Contract) -> str:
+    return _("Only the contract's vendor manager or an administrator corrects approved months.")
+
+
+def _store(items: list, user, contracts, *, refusal, correction_reason: str = "") -> Response:
+    """Save the items of each contract (among ``contracts``), all or nothing over every contract. An item of a
+    contract ``user`` sees but that is not among ``contracts`` is refused with ``refusal(contract)``; one of a
+    contract they cannot see, as unknown."""
+    by_contract, errors = _group_by_contract(items, user, contracts, refusal)
     totals = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
     try:
         with transaction.atomic():
@@ -348,7 +372,8 @@ _PERIOD_SHAPES = {
 }
 
 
-def _group_by_contract(items: list, visible) -> tuple[dict, list]:
+def _group_by_contract(items: list, user, allowed, refusal) -> tuple[dict, list]:
+    visible = visible_contracts(user).annotate(allowed=Exists(allowed.filter(pk=OuterRef("pk"))))
     contracts, by_contract, errors = {}, {}, []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -363,6 +388,9 @@ def _group_by_contract(items: list, visible) -> tuple[dict, list]:
         contract = contracts[key]
         if contract is None:
             errors.append((index, "contract", _("Unknown contract.")))
+            continue
+        if not contract.allowed:
+            errors.append((index, "contract", refusal(contract)))
             continue
         if unknown := sorted(str(key) for key in item if key not in ITEM_FIELDS):
             errors += [

@@ -39,7 +39,7 @@ from contracts.months import first_of_month
 from sla_tracker import filtersets, services
 from sla_tracker.choices import ApprovalStatus, CreditType
 from sla_tracker.evidence import ALLOWED_EXTENSIONS, evidence_download
-from sla_tracker.kpi_import.access import contracts_for_kpi_entry
+from sla_tracker.kpi_import.access import contracts_for_kpi_entry, may_not_log
 from sla_tracker.kpi_import.service import KpiDataRejected, save_measurement
 from sla_tracker.models import (
     CloseRefusal,
@@ -176,6 +176,14 @@ class ExclusionSerializer(ServiceLevelsOfTheContract, ValidatedModelSerializer):
         if contract is not None and (errors := services.exclusion_day_errors(contract, start, end)):
             raise serializers.ValidationError(errors)
         return attrs
+
+    def update(self, instance, validated_data):
+        levels = validated_data.pop("service_levels", None)
+        instance = super().update(instance, validated_data)
+        if levels is not None:
+            with services.exclusion_service_levels_recorded(instance):
+                instance.service_levels.set(levels)
+        return instance
 
 
 class IncidentSerializer(ServiceLevelsOfTheContract, ValidatedModelSerializer):
@@ -343,13 +351,16 @@ class ServiceLevelVersionViewSet(ScopedModelViewSet):
 class KpiEntryPermission(BasePermission):
     """Reads as scoping shows them; writes on the contracts the user may log KPI data for
     (sla_tracker.kpi_import.access), as for files, bulk posts and the grid: a visible value of
-    another contract is a 403."""
+    another contract is a 403 saying the user may not log data for it."""
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return request.method in SAFE_METHODS or may_enter_kpis(request.user, obj.contract_id)
+        if request.method in SAFE_METHODS or may_enter_kpis(request.user, obj.contract_id):
+            return True
+        self.message = may_not_log(obj.contract)
+        return False
 
 
 def may_enter_kpis(user, contract_id: int) -> bool:
@@ -373,7 +384,7 @@ class MeasurementViewSet(ScopedModelViewSet):
 
     def create_with_service(self, data: dict) -> Measurement:
         if not may_enter_kpis(self.request.user, data["contract"].pk):
-            raise PermissionDenied
+            raise PermissionDenied(may_not_log(data["contract"]))
         return self._save(data, data["value"], must_be_new=True)
 
     @extend_schema(request=MeasurementInput)
@@ -425,7 +436,8 @@ def _key_of(measurement: Measurement) -> dict:
 
 
 class ExclusionViewSet(ScopedModelViewSet):
-    """Vendor managers propose exclusions; procurement approves or rejects them (final decisions)."""
+    """Vendor managers propose exclusions; procurement approves or rejects them, or their proposer withdraws
+    them (final decisions)."""
 
     queryset = Exclusion.objects.prefetch_related("service_levels")
     serializer_class = ExclusionSerializer
@@ -459,6 +471,15 @@ class ExclusionViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def reject(self, request, pk=None):
         return self._decide(approve=False)
+
+    @extend_schema(request=DecisionNoteInput, summary="Withdraw your own proposed exclusion, with an optional note")
+    @action(detail=True, methods=["post"], action_rule=has_model_permission(Exclusion, "add"))
+    def withdraw(self, request, pk=None):
+        exclusion_id = self.get_object().pk
+        note = self.action_input(DecisionNoteInput).get("note", "")
+        return self.respond_with(
+            services.withdraw_exclusion(exclusion_id=exclusion_id, actor=self.request.user, note=note)
+        )
 
 
 class IncidentViewSet(ScopedModelViewSet):

@@ -6,9 +6,14 @@ users where the contract allows vendor self-reporting. Reading goes further: who
 permission on measurements (accounts.roles: procurement, committee members, auditors…) reads the
 data of every contract they can see, e.g. procurement checking the days behind a credit. Correcting a
 month whose statement is approved is the customer's side only: administrators and the vendor manager.
+
+A contract the user cannot see is unknown to every logging path (no existence leak); one they see but may
+not log data for is refused with that reason (`may_not_log`).
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.scoping import visible_contracts
@@ -43,3 +48,17 @@ def contracts_for_kpi_reading(user) -> QuerySet[Contract]:
     if getattr(user, "is_authenticated", False) and user.has_perm(VIEW_MEASUREMENTS):
         return visible_contracts(user)
     return contracts_for_kpi_entry(user)
+
+
+def may_not_log(contract: Contract) -> str:
+    """Why a user who sees ``contract`` is refused when logging KPI data for it."""
+    return _("You may not log KPI data for contract %(contract)s.") % {"contract": contract.reference}
+
+
+def contract_for_kpi_entry(user, pk) -> Contract:
+    """The contract ``pk`` for ``user`` to log KPI data for: Contract.DoesNotExist if they cannot see it,
+    PermissionDenied saying they may not log data for it if they see it but do not log its data."""
+    contract = visible_contracts(user).select_related("vendor").get(pk=pk)
+    if not contracts_for_kpi_entry(user).filter(pk=contract.pk).exists():
+        raise PermissionDenied(may_not_log(contract))
+    return contract

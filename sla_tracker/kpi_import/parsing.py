@@ -14,6 +14,10 @@ _DATE_AND_TIME = re.compile(r"^(\S+?)(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _PLAIN_INTEGER = re.compile(r"^\d+$")
+# What Excel stores a date (and time) as: days since 1899-12-30, e.g. "45678" for 21 January 2025, which a
+# cell formatted as text or as a number shows instead of the date.
+_EXCEL_SERIAL = re.compile(r"^(\d{5})(?:[.,]\d+)?$")
+_EXCEL_SERIALS = range(25569, 73051)  # 1 January 1970 to 31 December 2099
 # A number whose one mark may group thousands or be the decimal mark: "1,234", "2.500" (not "0.500").
 _ONE_GROUP = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
 _NUMBER_TEXT = re.compile(r"[\d.,]+")
@@ -30,8 +34,10 @@ class FormulaWithoutValue(str):
 
 
 class AmbiguousNumber(ValueError):
-    """One "," or "." followed by exactly three digits ("1,234") where nothing says which mark is the
-    decimal one: it may be a thousand and more, or a decimal."""
+    """One "," or "." followed by exactly three digits ("1,234") where it may group thousands or be the
+    decimal mark: nothing says which mark is the decimal one, or it is the mark the file's convention
+    groups thousands with ("1.250" in a ";" file, whose decimals would be "1,25", may still be 1.25 from a
+    program that writes decimal points). It may be a thousand and more, or a decimal."""
 
     def __init__(self, text: str, whole: Decimal, decimal: Decimal) -> None:
         super().__init__(f"{text!r} is ambiguous")
@@ -73,6 +79,18 @@ def parse_period(value: object) -> tuple[datetime.date, datetime.date | None]:
         raise ValueError(f"{text!r} is not a date")
     day_value = datetime.date(int(year), int(month), int(day))
     return day_value.replace(day=1), day_value
+
+
+def looks_like_excel_serial(value: object) -> bool:
+    """Whether a date cell that is not a date holds what looks like an Excel date serial number (from 1970 to
+    2099, with or without a time of day): a number cell, or its digits stored as text. It is not read as a
+    date: whether the workbook counts from 1900 or 1904 is not in the cell, so its fix is the file's."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return int(value) in _EXCEL_SERIALS
+    match = _EXCEL_SERIAL.match(str(value).strip()) if isinstance(value, str) else None
+    return bool(match) and int(match.group(1)) in _EXCEL_SERIALS
 
 
 def split_time(value: object) -> tuple[object, int | None]:
@@ -124,8 +142,9 @@ def parse_number(value: object, *, decimal_comma: bool | None = None) -> Decimal
     once it groups thousands. A single mark is read as `decimal_comma` says the decimals are written (a
     ";"-separated CSV writes "12,5"; a ","-separated one "12.5"): the other mark groups thousands, and a
     decimal written with it ("12.5" where decimals are "12,5") raises ThousandsMarkAsDecimal. Without a
-    convention (None) a single mark is the decimal mark, but one followed by exactly three digits
-    ("1,234", "2.500") raises AmbiguousNumber.
+    convention (None) a single mark is the decimal mark. Either way, a single mark that is not the
+    convention's decimal mark and is followed by exactly three digits ("1,234", "2.500"; "1.250" where
+    decimals are "12,5") raises AmbiguousNumber: money-grade data is not guessed.
     """
     if isinstance(value, bool):
         raise ValueError("a boolean, not a number")
@@ -177,14 +196,11 @@ def _marks(text: str, decimal_comma: bool | None) -> tuple[str | None, str | Non
     mark = "," if has_comma else "."
     if text.count(mark) > 1:
         return None, mark
-    grouped = bool(_ONE_GROUP.fullmatch(text))
+    if decimal_comma is not None and (mark == ",") == decimal_comma:
+        return mark, None
+    if _ONE_GROUP.fullmatch(text):
+        whole = Decimal(text.replace(mark, ""))
+        raise AmbiguousNumber(text, whole, whole / 1000)
     if decimal_comma is None:
-        if grouped:
-            whole = Decimal(text.replace(mark, ""))
-            raise AmbiguousNumber(text, whole, whole / 1000)
         return mark, None
-    if (mark == ",") == decimal_comma:
-        return mark, None
-    if not grouped:
-        raise ThousandsMarkAsDecimal(text, mark, text.replace(mark, "," if decimal_comma else "."))
-    return None, mark
+    raise ThousandsMarkAsDecimal(text, mark, text.replace(mark, "," if decimal_comma else "."))

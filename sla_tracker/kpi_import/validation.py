@@ -29,6 +29,7 @@ from sla_tracker.kpi_import.parsing import (
     AmbiguousNumber,
     FormulaWithoutValue,
     ThousandsMarkAsDecimal,
+    looks_like_excel_serial,
     parse_number,
     parse_period,
     parse_time_of_day,
@@ -40,6 +41,18 @@ from sla_tracker.models import KpiCounter, Measurement, PenaltyStatement
 MAX_REPORTED_ERRORS = 1000
 FORMULA_WITHOUT_VALUE = Reason(
     gettext_noop("A formula without a computed value: open and save the file in Excel, then upload it again.")
+)
+EXCEL_SERIAL_AS_TEXT = Reason(
+    gettext_noop(
+        "This looks like an Excel date serial number stored as text, not a date: format the column as a date in "
+        "Excel (or write the dates as YYYY-MM-DD), then upload the file again."
+    )
+)
+EXCEL_SERIAL_AS_NUMBER = Reason(
+    gettext_noop(
+        "This looks like an Excel date serial number in a cell formatted as a number, not a date: format the "
+        "column as a date in Excel (or write the dates as YYYY-MM-DD), then upload the file again."
+    )
 )
 # The values the database stores exactly. PostgreSQL: up to 16 digits before the point and 4 after (the
 # column). SQLite (the demo) keeps a decimal as a float: 15 significant digits, and a value near 1e16 made
@@ -651,6 +664,8 @@ class Validator:
         except ValueError:
             if raw is None or str(raw).strip() == "":
                 return Reason(gettext_noop("The date is missing."))
+            if looks_like_excel_serial(raw):
+                return EXCEL_SERIAL_AS_TEXT if isinstance(raw, str) else EXCEL_SERIAL_AS_NUMBER
             return Reason(gettext_noop("Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."))
         contract = self.contract
         first, last = (day, day) if day else (month, last_day_of_month(month))
@@ -687,7 +702,7 @@ class Validator:
                         "value": str(raw),
                         "whole": _plain(error.whole),
                         "decimal": _plain(error.decimal),
-                        "decimal_written": f"{error.decimal:.4f}",
+                        "decimal_written": _decimal_written(error.decimal, self.decimal_comma),
                     },
                 ),
                 row=row,
@@ -988,6 +1003,16 @@ def _column_sum(cells: list, is_integer: bool, decimal_comma: bool | None) -> in
             return None  # a count with a fraction: refused row by row
         total += Decimal(f"{whole}.{fraction}")
     return total
+
+
+def _decimal_written(value: Decimal, decimal_comma: bool | None) -> str:
+    """How to write an ambiguous number's decimal reading so that it is read as a decimal: with the
+    convention's decimal mark, or, without one, with four decimals (a single mark followed by three
+    digits would be ambiguous again)."""
+    if decimal_comma is None:
+        return f"{value:.4f}"
+    written = _plain(value)
+    return written.replace(".", ",") if decimal_comma else written
 
 
 def _plain(value: Decimal | int) -> str:

@@ -325,7 +325,8 @@ class Exclusion(KeptWhereCreated, models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    history = HistoricalRecords()
+    # Which service levels it excuses is part of the proposal, changed and shown in its history like its days.
+    history = HistoricalRecords(m2m_fields=[service_levels])
 
     class Meta:
         ordering = ["contract", "-start_date"]

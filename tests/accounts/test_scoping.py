@@ -15,8 +15,11 @@ from accounts.scoping import (
     visible_contracts,
 )
 from audits.choices import AuditStatus
+from contracts.models import Contract
 from contracts.months import add_months
 from sla_tracker.choices import StatementStatus
+from sla_tracker.kpi_import.access import contracts_for_kpi_reading
+from sla_tracker.models import Measurement
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +119,8 @@ def test_a_vendor_user_sees_every_row_of_their_vendor_and_none_of_the_other(two_
         if label == "sla_tracker.Exclusion":  # a proposal: seen once approved (below)
             continue
         if label in ("sla_tracker.CloseRefusal", "audits.Audit"):  # the customer's own operations: never seen (below)
+            continue
+        if label in KPI_DATA:  # the contract is not self-reporting: the customer's data (below)
             continue
         assert can_see(user, obj), f"{label} of the user's own vendor is hidden"
     for label, obj in theirs.items():
@@ -292,3 +297,32 @@ def test_a_vendor_manager_sees_a_vendor_they_just_registered_until_it_has_contra
     assert created.status_code == 201, created.content
     assert seen.status_code == 200
     assert after.status_code == 404
+
+
+KPI_DATA = (
+    "sla_tracker.Measurement",
+    "sla_tracker.MeasurementChange",
+    "sla_tracker.KpiUpload",
+    "sla_tracker.ColumnMapping",
+)
+
+
+def test_a_vendor_user_sees_kpi_data_only_of_the_contracts_their_vendor_reports_for(two_vendors):
+    mine, _theirs = two_vendors
+    user = vendor_user_of(mine)
+    for label in KPI_DATA:
+        assert not can_see(user, mine[label]), f"{label} of a contract the customer logs data for is visible"
+
+    Contract.objects.filter(pk=mine["contracts.Contract"].pk).update(vendor_self_reporting=True)
+
+    for label in KPI_DATA:
+        assert can_see(user, mine[label]), f"{label} of a self-reporting contract is hidden"
+
+
+def test_the_kpi_pages_and_the_scoping_agree_on_which_contracts_kpi_data_a_vendor_user_reads(two_vendors):
+    mine, _theirs = two_vendors
+    user = vendor_user_of(mine)
+    reporting = f.ContractFactory(vendor=mine["contracts.Vendor"], vendor_self_reporting=True)
+    f.MeasurementFactory(contract=reporting)
+    by_scoping = set(restrict(Measurement.objects.all(), user).values_list("contract", flat=True))
+    assert by_scoping == set(contracts_for_kpi_reading(user).values_list("pk", flat=True)) == {reporting.pk}

@@ -89,7 +89,38 @@ def test_who_proposed_an_exclusion_does_not_approve_it_but_may_withdraw_it(world
     }
     own.refresh_from_db()
     assert (own.status, own.decided_by) == (ApprovalStatus.PROPOSED, None)
-    assert withdrawn.json()["status"] == ApprovalStatus.REJECTED
+    assert withdrawn.json()["status"] == ApprovalStatus.WITHDRAWN
+
+
+def test_its_proposer_withdraws_a_proposal_which_reads_withdrawn_and_is_not_listed_as_rejected(
+    proposed, users, client_for
+):
+    manager = client_for(users[Role.VENDOR_MANAGER])
+    rejected = f.ExclusionFactory(contract=proposed.contract, requested_by=proposed.requested_by)
+    assert _decide(client_for(users[Role.PROCUREMENT]), rejected, "reject").status_code == 200
+
+    response = manager.post(f"/api/v1/exclusions/{proposed.pk}/withdraw/", {}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == ApprovalStatus.WITHDRAWN
+    assert response.json()["decided_by"] == users[Role.VENDOR_MANAGER].pk
+
+    def listed(status):
+        return [row["id"] for row in manager.get("/api/v1/exclusions/", {"status": status}).json()["results"]]
+
+    assert listed(ApprovalStatus.WITHDRAWN) == [proposed.pk]
+    assert listed(ApprovalStatus.REJECTED) == [rejected.pk]
+
+
+def test_no_one_but_its_proposer_withdraws_a_proposal(proposed, users, client_for):
+    response = client_for(users[Role.PROCUREMENT]).post(
+        f"/api/v1/exclusions/{proposed.pk}/withdraw/", {}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"non_field_errors": ["Only who proposed an exclusion may withdraw it."]}
+    proposed.refresh_from_db()
+    assert proposed.status == ApprovalStatus.PROPOSED
 
 
 def test_procurement_rejects_a_proposal(proposed, users, client_for):

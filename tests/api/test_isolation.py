@@ -15,6 +15,7 @@ from accounts.choices import Role
 from accounts.roles import ROLE_PERMISSIONS
 from governance.models import CommitteeMember, Meeting
 from sla_tracker.models import KpiCounter
+from tests import factories as f
 from tests.api.conftest import ROLES
 from tests.api.endpoints import ENDPOINTS, detail_url, list_url
 from tests.factories import NEXT_YEAR
@@ -35,6 +36,8 @@ def row(world: dict, endpoint):
 def visible(role: str, endpoint, whose: str) -> bool:
     if role == Role.VENDOR_USER and endpoint.label == "sla_tracker.Exclusion":
         return False  # the worlds' exclusion is a proposal: the customer's deliberation until approved
+    if role == Role.VENDOR_USER and endpoint.label == "sla_tracker.Measurement":
+        return False  # the worlds' contracts are not self-reporting: the customer logs their data (below)
     if role == Role.VENDOR_USER and endpoint.label in ("sla_tracker.CloseRefusal", "audits.Audit"):
         return False  # a refused close, an audit record: the customer's own operations, never shown to the vendor
     return endpoint.shared or whose == "own" or role in SEES_BOTH_VENDORS
@@ -297,3 +300,72 @@ def test_a_database_constraint_is_a_400_not_a_500(worlds, users, client_for):
     response = client_for(users[Role.VENDOR_MANAGER]).post("/api/v1/exclusions/", payload, format="json")
     assert response.status_code == 400
     assert response.json()["type"] == "validation_error"
+
+
+# KPI data: a vendor's users read it where they log it, the contracts that let the vendor report its own
+# data (accounts.scoping, as the KPI pages and the back office); another contract of their own vendor is
+# the customer's data, which answers 404 like another vendor's.
+
+
+@pytest.fixture
+def kpi_worlds(worlds, users):
+    """The first world's vendor with a second, self-reporting contract, and a value in each contract."""
+    mine, theirs = worlds
+    customer_logged = mine["sla_tracker.Measurement"]
+    reporting = f.ContractFactory(vendor=mine["contracts.Vendor"], vendor_self_reporting=True)
+    vendor_logged = f.MeasurementFactory(contract=reporting, counter=customer_logged.counter)
+    return {"customer_logged": customer_logged, "vendor_logged": vendor_logged, "theirs": theirs}
+
+
+def _listed(client, **filters) -> set[int]:
+    response = client.get("/api/v1/measurements/", {"page_size": 200, **filters})
+    assert response.status_code == 200, response.content
+    return {item["id"] for item in response.json()["results"]}
+
+
+def test_a_vendor_user_lists_the_kpi_data_of_their_self_reporting_contracts_only(kpi_worlds, users, client_for):
+    client = client_for(users[Role.VENDOR_USER])
+    assert _listed(client) == {kpi_worlds["vendor_logged"].pk}
+
+
+def test_a_vendor_user_reads_a_value_of_a_self_reporting_contract_and_gets_404_for_the_customers_data(
+    kpi_worlds, users, client_for
+):
+    client = client_for(users[Role.VENDOR_USER])
+    assert client.get(f"/api/v1/measurements/{kpi_worlds['vendor_logged'].pk}/").status_code == 200
+    hidden = client.get(f"/api/v1/measurements/{kpi_worlds['customer_logged'].pk}/")
+    assert hidden.status_code == 404
+    assert hidden.json() == {"type": "not_found", "detail": "Not found."}
+    assert (
+        client.patch(f"/api/v1/measurements/{kpi_worlds['customer_logged'].pk}/", {}, format="json").status_code == 404
+    )
+    assert client.delete(f"/api/v1/measurements/{kpi_worlds['customer_logged'].pk}/").status_code == 404
+
+
+def test_no_filter_opens_a_vendor_user_the_kpi_data_of_a_contract_their_vendor_does_not_report_for(
+    kpi_worlds, users, client_for
+):
+    client = client_for(users[Role.VENDOR_USER])
+    customer_logged, vendor_logged = kpi_worlds["customer_logged"], kpi_worlds["vendor_logged"]
+    assert _listed(client, contract=customer_logged.contract_id) == set()
+    assert _listed(client, contract=vendor_logged.contract_id) == {vendor_logged.pk}
+    assert _listed(client, vendor=customer_logged.contract.vendor_id) == {vendor_logged.pk}
+    assert _listed(client, counter=customer_logged.counter.code) == {vendor_logged.pk}
+    assert _listed(client, day_after=customer_logged.day.isoformat(), day_before=customer_logged.day.isoformat()) == (
+        {vendor_logged.pk} if vendor_logged.day == customer_logged.day else set()
+    )
+    assert _listed(client, q=customer_logged.counter.code) == {vendor_logged.pk}
+
+
+@pytest.mark.parametrize("role", [Role.ADMINISTRATOR, Role.PROCUREMENT, Role.VENDOR_MANAGER, Role.AUDITOR])
+def test_internal_roles_read_the_kpi_data_of_every_contract_they_see_whoever_logs_it(
+    kpi_worlds, users, client_for, role
+):
+    customer_logged, vendor_logged = kpi_worlds["customer_logged"], kpi_worlds["vendor_logged"]
+    if role in (Role.VENDOR_MANAGER, Role.AUDITOR):  # scoped to the first world's contract
+        vendor_logged.contract.owner = users[Role.VENDOR_MANAGER]
+        vendor_logged.contract.save(update_fields=["owner"])
+        vendor_logged.contract.auditors.add(users[Role.AUDITOR])
+    listed = _listed(client_for(users[role]))
+    assert {customer_logged.pk, vendor_logged.pk} <= listed
+    assert (kpi_worlds["theirs"]["sla_tracker.Measurement"].pk in listed) == (role in SEES_BOTH_VENDORS)

@@ -18,6 +18,7 @@ ACTIONS = (
     "/api/v1/contracts/{id}/give-notice/",
     "/api/v1/exclusions/{id}/approve/",
     "/api/v1/exclusions/{id}/reject/",
+    "/api/v1/exclusions/{id}/withdraw/",
     "/api/v1/meetings/{id}/minutes/",
     "/api/v1/meetings/{id}/circulate/",
     "/api/v1/meetings/{id}/approve-minutes/",

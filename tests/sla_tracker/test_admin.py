@@ -348,3 +348,33 @@ def test_an_exclusion_proposed_in_the_back_office_with_another_contracts_service
     assert not Exclusion.objects.exists()
     assert client.post(_url(Exclusion, "add"), {**form, "service_levels": [own.pk]}).status_code == 302
     assert list(Exclusion.objects.get().service_levels.all()) == [own]
+
+
+def test_a_change_of_an_exclusions_service_levels_in_the_back_office_is_one_version_recording_them(client):
+    from sla_tracker.models import Exclusion
+    from tests.factories import ContractFactory, ServiceLevelFactory
+
+    manager = UserFactory(is_staff=True)  # a vendor manager
+    contract = ContractFactory(owner=manager)
+    first, second = ServiceLevelFactory(contract=contract), ServiceLevelFactory(contract=contract)
+    client.force_login(manager)
+    form = {
+        "contract": contract.pk,
+        "start_date": "2025-03-04",
+        "end_date": "2025-03-05",
+        "reason": "force_majeure",
+        "description": "Storm",
+        "evidence": "",
+        "service_levels": [first.pk],
+    }
+    assert client.post(_url(Exclusion, "add"), form).status_code == 302
+    exclusion = Exclusion.objects.get()
+
+    assert client.post(_change_url(exclusion), {**form, "service_levels": [second.pk]}).status_code == 302
+
+    versions = list(exclusion.history.order_by("history_date", "history_id"))
+    assert [version.history_type for version in versions] == ["+", "~"]
+    assert [[row.servicelevel_id for row in version.service_levels.all()] for version in versions] == [
+        [first.pk],
+        [second.pk],
+    ]

@@ -69,6 +69,16 @@ def test_a_proposal_is_recorded_with_its_service_levels_and_who_proposed_it(cont
     assert (recorded.history_type, recorded.history_user) == ("+", manager)
 
 
+def test_a_proposal_is_recorded_in_one_version_with_its_service_levels(contract, manager):
+    levels = [ServiceLevelFactory(contract=contract) for _index in range(2)]
+
+    exclusion = propose(contract, manager, service_levels=levels)
+
+    version = exclusion.history.get()
+    assert version.history_type == "+"
+    assert {row.servicelevel_id for row in version.service_levels.all()} == {level.pk for level in levels}
+
+
 def test_a_proposal_naming_no_service_level_covers_them_all(contract, manager):
     ServiceLevelFactory(contract=contract)
 
@@ -145,7 +155,7 @@ def test_every_refusal_of_a_proposal_is_given_at_once(contract, manager):
 # Withdrawing --------------------------------------------------------------------------------------------
 
 
-def test_who_proposed_an_exclusion_withdraws_it_which_rejects_it_in_their_name(
+def test_who_proposed_an_exclusion_withdraws_it_in_their_name_as_withdrawn_not_rejected(
     contract, manager, django_capture_on_commit_callbacks
 ):
     exclusion = propose(contract, manager)
@@ -154,7 +164,7 @@ def test_who_proposed_an_exclusion_withdraws_it_which_rejects_it_in_their_name(
         withdrawn = withdraw_exclusion(exclusion_id=exclusion.pk, actor=manager)
 
     withdrawn.refresh_from_db()
-    assert withdrawn.status == ApprovalStatus.REJECTED
+    assert withdrawn.status == ApprovalStatus.WITHDRAWN
     assert withdrawn.decided_by == withdrawn.requested_by == manager
     assert withdrawn.decided_at is not None
     assert withdrawn.history.first().history_user == manager
@@ -191,7 +201,22 @@ def test_a_withdrawn_proposal_is_never_approved_afterwards(contract, manager, pr
         decide_exclusion(exclusion_id=exclusion.pk, actor=procurement, approve=True)
 
     exclusion.refresh_from_db()
-    assert (exclusion.status, exclusion.decided_by) == (ApprovalStatus.REJECTED, manager)
+    assert (exclusion.status, exclusion.decided_by) == (ApprovalStatus.WITHDRAWN, manager)
+
+
+def test_a_proposal_turned_down_by_its_own_proposer_is_withdrawn_and_by_a_reviewer_rejected(
+    contract, manager, procurement
+):
+    own = propose(contract, procurement)
+    others = propose(contract, manager)
+
+    decide_exclusion(exclusion_id=own.pk, actor=procurement, approve=False, note="Proposed by mistake.")
+    decide_exclusion(exclusion_id=others.pk, actor=procurement, approve=False, note="Not excusable.")
+
+    own.refresh_from_db()
+    others.refresh_from_db()
+    assert (own.status, others.status) == (ApprovalStatus.WITHDRAWN, ApprovalStatus.REJECTED)
+    assert Exclusion.objects.filter(status=ApprovalStatus.REJECTED).get() == others
 
 
 def test_who_proposed_an_exclusion_is_refused_its_approval(contract, procurement):

@@ -116,7 +116,7 @@ def test_administrators_and_self_reporting_vendor_users_may_upload():
     assert post_pack(client_for(vendor_user), contract, PACK.replace("1200", "1201")).status_code == 201
     contract.vendor_self_reporting = False
     contract.save()
-    assert post_pack(client_for(vendor_user), contract).status_code == 404
+    assert post_pack(client_for(vendor_user), contract).status_code == 403  # they see it: told they may not log
     assert post_pack(client_for(VendorUserFactory()), contract).status_code == 404
 
 
@@ -322,7 +322,7 @@ def test_single_values_are_logged_by_whoever_may_upload_the_contracts_data_and_n
 
     assert by_vendor.status_code == 201, by_vendor.content
     assert [response.status_code for response in refused] == [403, 403, 403]
-    assert no_longer.status_code == 403
+    assert no_longer.status_code == 404  # the customer's data now: the vendor's users no longer read it either
     assert client_for(procurement).get(url).status_code == 200  # procurement reads what it reviews
     stored.refresh_from_db()
     assert stored.value == 1200
@@ -530,3 +530,48 @@ def test_a_days_value_whose_month_is_another_is_refused():
     assert response.status_code == 400
     assert response.json()["errors"] == {"month": ["The month of a day's value is the day's month: leave it out."]}
     assert nothing_written()
+
+
+# Who sees a contract but does not log its data is told so; a contract they cannot see stays unknown.
+
+
+def test_bulk_tells_who_sees_a_contract_but_does_not_log_its_data_that_they_may_not_and_others_it_is_unknown():
+    contract = voice_contract()
+    item = {"contract": contract.pk, "counter": "offered", "date": "2025-01-02", "value": 1}
+
+    for user in (UserFactory(procurement=True), VendorUserFactory(vendor=contract.vendor)):
+        response = client_for(user).post("/api/v1/measurements/bulk/", [item], format="json")
+        assert response.status_code == 400
+        assert response.data["errors"] == [
+            {"index": 0, "field": "contract", "message": f"You may not log KPI data for contract {contract.reference}."}
+        ]
+    outsider = client_for(VendorUserFactory()).post("/api/v1/measurements/bulk/", [item], format="json")
+    assert outsider.data["errors"] == [{"index": 0, "field": "contract", "message": "Unknown contract."}]
+    assert nothing_written()
+
+
+def test_an_upload_for_a_contract_the_user_sees_but_does_not_log_is_a_403_saying_so_and_otherwise_a_404():
+    contract = voice_contract()
+
+    refused = post_pack(client_for(UserFactory(procurement=True)), contract)
+    unknown = post_pack(client_for(UserFactory()), contract)
+
+    assert refused.status_code == 403
+    assert refused.data["detail"] == f"You may not log KPI data for contract {contract.reference}."
+    assert unknown.status_code == 404
+    assert not KpiUpload.objects.exists()
+
+
+def test_a_single_value_for_a_contract_the_user_sees_but_does_not_log_is_refused_saying_so():
+    contract = voice_contract()
+    stored = MeasurementFactory(contract=contract, counter=KpiCounter.objects.get(code="offered"), value=1200)
+    procurement = client_for(UserFactory(procurement=True))
+
+    created = procurement.post("/api/v1/measurements/", measurement_payload(contract), format="json")
+    changed = procurement.patch(f"/api/v1/measurements/{stored.pk}/", {"value": "1"}, format="json")
+
+    message = f"You may not log KPI data for contract {contract.reference}."
+    assert (created.status_code, created.data["detail"]) == (403, message)
+    assert (changed.status_code, changed.data["detail"]) == (403, message)
+    stored.refresh_from_db()
+    assert stored.value == 1200

@@ -8,6 +8,7 @@ import pytest
 from sla_tracker.kpi_import.parsing import (
     AmbiguousNumber,
     ThousandsMarkAsDecimal,
+    looks_like_excel_serial,
     parse_number,
     parse_period,
     split_time,
@@ -66,10 +67,28 @@ def test_numbers_with_either_decimal_mark_and_thousands_separators(text, expecte
     assert parse_number(text) == Decimal(expected)
 
 
-def test_the_files_decimal_mark_settles_a_single_ambiguous_separator():
+def test_a_single_separator_that_is_the_files_decimal_mark_is_the_decimal_mark():
     assert parse_number("1,234", decimal_comma=True) == Decimal("1.234")
-    assert parse_number("1,234", decimal_comma=False) == Decimal("1234")
-    assert parse_number("1.234", decimal_comma=True) == Decimal("1234")
+    assert parse_number("1.234", decimal_comma=False) == Decimal("1.234")
+
+
+def test_the_files_thousands_separator_groups_thousands_where_it_cannot_be_a_decimal_mark():
+    assert parse_number("1.234.567", decimal_comma=True) == Decimal("1234567")
+    assert parse_number("1.234,5", decimal_comma=True) == Decimal("1234.5")
+    assert parse_number("1,234,567", decimal_comma=False) == Decimal("1234567")
+    assert parse_number("1,234.5", decimal_comma=False) == Decimal("1234.5")
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal_comma", "whole", "decimal"),
+    [("1.250", True, "1250", "1.25"), ("1,250", False, "1250", "1.25"), ("2.000", True, "2000", "2")],
+)
+def test_one_thousands_separator_before_three_digits_is_ambiguous_even_with_the_files_convention(
+    text, decimal_comma, whole, decimal
+):
+    with pytest.raises(AmbiguousNumber) as ambiguous:
+        parse_number(text, decimal_comma=decimal_comma)
+    assert (ambiguous.value.whole, ambiguous.value.decimal) == (Decimal(whole), Decimal(decimal))
 
 
 def test_number_cells_are_taken_as_they_are():
@@ -128,3 +147,24 @@ def test_a_decimal_written_with_the_files_thousands_separator_says_how_to_write_
     with pytest.raises(ThousandsMarkAsDecimal) as refused:
         parse_number("12,5", decimal_comma=False)
     assert (refused.value.mark, refused.value.rewritten) == (",", "12.5")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("45678", True),
+        (" 45678 ", True),
+        ("45678.25", True),
+        ("45678,25", True),
+        (45678, True),
+        (45678.5, True),
+        ("12345", False),  # 1933: a count, not a date of KPI data
+        ("99999", False),
+        ("2025-01-21", False),
+        ("1200", False),
+        (True, False),
+        (None, False),
+    ],
+)
+def test_an_excel_date_serial_number_is_recognised_from_1970_to_2099(value, expected):
+    assert looks_like_excel_serial(value) is expected

@@ -442,6 +442,35 @@ def xlsx_preview(contract, rows, *, build=None):
     return preview_upload(contract=contract, file=upload, actor=contract.owner, today=TODAY)
 
 
+SERIAL_AS_TEXT = (
+    "This looks like an Excel date serial number stored as text, not a date: format the column as a date in Excel "
+    "(or write the dates as YYYY-MM-DD), then upload the file again."
+)
+SERIAL_AS_NUMBER = (
+    "This looks like an Excel date serial number in a cell formatted as a number, not a date: format the column "
+    "as a date in Excel (or write the dates as YYYY-MM-DD), then upload the file again."
+)
+
+
+def test_an_excel_date_serial_number_in_a_date_cell_is_refused_naming_the_cell_and_the_fix():
+    contract = voice_contract()
+
+    def as_text(sheet):
+        sheet["A2"].number_format = "@"
+
+    upload = xlsx_preview(
+        contract, [["Date", "Calls offered"], ["45659", 10], [45660, 11], ["45661.5", 12], ["12345", 13]], build=as_text
+    )
+
+    assert errors_of(upload) == [
+        (2, "Date", "45659", SERIAL_AS_TEXT),
+        (3, "Date", "45660", SERIAL_AS_NUMBER),
+        (4, "Date", "45661.5", SERIAL_AS_TEXT),
+        (5, "Date", "12345", "Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."),
+    ]
+    assert nothing_written()
+
+
 def test_a_month_column_of_excel_dates_formatted_without_a_day_gives_whole_month_values():
     contract = voice_contract()
 
@@ -502,6 +531,41 @@ def test_a_number_the_files_convention_cannot_settle_is_refused_with_the_way_to_
     contract = voice_contract()
     upload = preview(contract, text)
     assert errors_of(upload)[0][3] == message
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "message"),
+    [
+        (
+            "Date;Appels reçus\n02/01/2025;1.250\n",
+            "1.250",
+            "“1.250” may mean 1250 or 1.25: write 1250 without a thousands separator, or 1,25 for the decimal.",
+        ),
+        (
+            'Date,Appels reçus\n02/01/2025,"1,250"\n',
+            "1,250",
+            "“1,250” may mean 1250 or 1.25: write 1250 without a thousands separator, or 1.25 for the decimal.",
+        ),
+    ],
+)
+def test_one_thousands_separator_before_three_digits_is_refused_with_both_readings_whatever_the_files_convention(
+    text, value, message
+):
+    contract = voice_contract()
+    upload = preview(contract, text)
+    assert errors_of(upload) == [(2, "Appels reçus", value, message)]
+    assert nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"), [("1250", Decimal(1250)), ("1.250.000", Decimal(1250000)), ("1,25", Decimal("1.25"))]
+)
+def test_a_semicolon_files_numbers_written_as_the_ambiguity_error_says_are_read_as_written(cell, expected):
+    contract = voice_contract()
+    upload = preview(contract, f"Date;Temps d'attente total (s)\n02/01/2025;{cell}\n")
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    import_upload(upload=upload, actor=contract.owner, today=TODAY)
+    assert Measurement.objects.get().value == expected
 
 
 def test_an_ambiguous_text_number_in_an_xlsx_is_refused():

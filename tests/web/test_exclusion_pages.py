@@ -148,7 +148,7 @@ def test_the_list_filters_by_status_telling_withdrawn_from_rejected(client, proc
     assert by_status(ApprovalStatus.PROPOSED) == [proposed.pk]
     assert by_status(ApprovalStatus.APPROVED) == [approved.pk]
     assert by_status(ApprovalStatus.REJECTED) == [rejected.pk]
-    assert by_status("withdrawn") == [withdrawn.pk]
+    assert by_status(ApprovalStatus.WITHDRAWN) == [withdrawn.pk]
     page = client.get(LIST, {"status": "withdrawn"}).content.decode()
     assert 'data-status="withdrawn">Withdrawn</span>' in page
 
@@ -380,6 +380,46 @@ def test_the_page_shows_the_proposal_and_its_history(client, procurement, manage
     assert 'data-testid="exclusion-actions"' not in page
 
 
+def test_the_history_lists_each_change_of_the_service_levels_once_with_the_levels_before_and_after(
+    client, procurement, manager, contract
+):
+    first = ServiceLevelFactory(contract=contract, code="CSL-1")
+    second = ServiceLevelFactory(contract=contract, code="CSL-2")
+    third = ServiceLevelFactory(contract=contract, code="CSL-3")
+    client.force_login(manager)
+    client.post(PROPOSE, proposal_data(contract, service_levels=[first.pk, second.pk]))
+    exclusion = Exclusion.objects.get()
+    api = APIClient()
+    api.force_authenticate(manager)
+    url = f"/api/v1/exclusions/{exclusion.pk}/"
+    assert api.patch(url, {"service_levels": [second.pk, third.pk]}, format="json").status_code == 200
+    assert api.patch(url, {"service_levels": [], "description": "Flood."}, format="json").status_code == 200
+    client.force_login(procurement)
+
+    response = client.get(detail(exclusion))
+
+    changes = [entry for entry in response.context["history"] if entry["key"] == "changed"]
+    assert [(entry["fields"], entry["service_levels"]) for entry in changes] == [
+        (["service levels"], {"before": "CSL-1, CSL-2", "after": "CSL-2, CSL-3"}),
+        (["description", "service levels"], {"before": "CSL-2, CSL-3", "after": "every service level of the contract"}),
+    ]
+    assert "Applies to CSL-2, CSL-3 (before: CSL-1, CSL-2)" in response.content.decode()
+
+
+def test_a_proposal_changed_without_touching_its_service_levels_lists_no_change_of_them(client, manager, contract):
+    level = ServiceLevelFactory(contract=contract)
+    client.force_login(manager)
+    client.post(PROPOSE, proposal_data(contract, service_levels=[level.pk]))
+    exclusion = Exclusion.objects.get()
+    api = APIClient()
+    api.force_authenticate(manager)
+    assert api.patch(f"/api/v1/exclusions/{exclusion.pk}/", {"description": "Flood."}, format="json").status_code == 200
+
+    history = client.get(detail(exclusion)).context["history"]
+
+    assert [entry.get("fields") for entry in history if entry["key"] == "changed"] == [["description"]]
+
+
 def test_procurement_is_offered_approve_and_reject_and_the_proposer_withdraw(client, procurement, manager, contract):
     exclusion = in_march(contract, requested_by=manager)
 
@@ -527,7 +567,7 @@ def test_the_proposer_withdraws_their_proposal_and_it_shows_as_withdrawn(client,
 
     assert response.status_code == 302
     exclusion.refresh_from_db()
-    assert (exclusion.status, exclusion.decided_by) == (ApprovalStatus.REJECTED, manager)
+    assert (exclusion.status, exclusion.decided_by) == (ApprovalStatus.WITHDRAWN, manager)
     page = client.get(response.url)
     assert "Your proposal was withdrawn." in page.content.decode()
     assert 'data-status="withdrawn">Withdrawn</span>' in page.content.decode()

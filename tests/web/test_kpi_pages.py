@@ -793,8 +793,29 @@ def test_vendor_users_upload_only_where_the_contract_allows_self_reporting(clien
     assert client.get(upload_new_url(contract)).status_code == 200
     contract.vendor_self_reporting = False
     contract.save()
-    assert client.get(upload_new_url(contract)).status_code == 404
-    assert client.post(upload_new_url(contract), {"file": sample_file("kpi_pack_fr.csv")}).status_code == 404
+    refused = client.get(upload_new_url(contract))
+    assert refused.status_code == 403
+    assert f"You may not log KPI data for contract {contract.reference}." in refused.content.decode()
+    assert client.post(upload_new_url(contract), {"file": sample_file("kpi_pack_fr.csv")}).status_code == 403
+    assert not KpiUpload.objects.exists()
+
+
+def test_who_sees_a_contract_but_does_not_log_its_data_is_told_so_and_who_does_not_see_it_gets_404(client):
+    contract = kpi_contract()
+    month = last_month()
+    client.force_login(UserFactory(procurement=True))
+
+    upload = client.get(upload_new_url(contract))
+    grid = client.post(grid_url(contract, month), {"v-answered-1": "5"})
+
+    for response in (upload, grid):
+        assert response.status_code == 403
+        assert f"You may not log KPI data for contract {contract.reference}." in response.content.decode()
+    assert not Measurement.objects.exists()
+    client.force_login(UserFactory())  # another vendor manager: the contract is not theirs
+    unknown = client.get(upload_new_url(contract))
+    assert unknown.status_code == 404
+    assert contract.reference not in unknown.content.decode()
 
 
 def test_another_vendors_users_and_managers_get_404_on_every_page(client):

@@ -87,6 +87,19 @@ def test_the_statement_page_shows_history_completeness_exclusions_and_incidents(
     assert line.service_level.code in page
 
 
+def test_a_vendor_user_sees_the_completeness_of_a_statement_whose_data_the_customer_logs(client, statement):
+    # The vendor's users do not read the values of a contract that is not self-reporting (accounts.scoping),
+    # but the statement they read says which days have data, as it does for the customer.
+    assert not statement.contract.vendor_self_reporting
+    MeasurementFactory(contract=statement.contract, counter__code="answered", day=statement.month)
+    client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
+
+    response = client.get(detail(statement))
+
+    completeness = {counter.code: counter for counter in response.context["completeness"].counters}
+    assert completeness["answered"].days_with_data == 1
+
+
 def test_cap_reached_names_the_figures_it_was_decided_on_and_that_a_waiver_leaves_it(
     client, procurement, statement, monkeypatch
 ):
