@@ -170,18 +170,14 @@ def set_compliance(committee: Committee, *, today: datetime.date | None = None) 
 
 
 def open_findings_as_of(findings: QuerySet[Finding], day_end: datetime.datetime) -> QuerySet[Finding]:
-    """The ``findings`` recorded before ``day_end`` and not settled then, each with ``status_then``: their
-    status at that moment, read from their history (a finding without history counts from its audit's
-    creation, with today's status)."""
+    """The ``findings`` recorded (their ``recorded_on``) before ``day_end``, the midnight that ends a day, and not
+    settled then, each with ``status_then``: their status at that moment, read from their history (a finding
+    entered later than it was recorded, without history then, counts with today's status)."""
     versions = Finding.history.model.objects.filter(id=OuterRef("pk"))
-    first_recorded = versions.order_by("history_date").values("history_date")[:1]
     status_then = versions.filter(history_date__lt=day_end).order_by("-history_date", "-history_id").values("status")
     return (
-        findings.annotate(
-            recorded_at=Coalesce(Subquery(first_recorded), F("audit__created_at")),
-            status_then=Coalesce(Subquery(status_then[:1]), F("status")),
-        )
-        .filter(recorded_at__lt=day_end)
+        findings.filter(recorded_on__lt=timezone.localdate(day_end))
+        .annotate(status_then=Coalesce(Subquery(status_then[:1]), F("status")))
         .exclude(status_then__in=FindingStatus.settled_values())
     )
 

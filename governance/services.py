@@ -102,6 +102,12 @@ def update_meeting(
             raise ValidationError(
                 {"committee": _("A held or cancelled meeting stays with its committee; only a planned one moves.")}
             )
+        if _committee_vendor_id(committee) != _committee_vendor_id(meeting.committee):
+            # Its agenda (proposed from the contract's situation) and attendance concern the vendor it was planned
+            # with; the other vendor's users would read them.
+            raise ValidationError(
+                {"committee": _("A meeting moves only to another committee of the same vendor: plan a new one.")}
+            )
         meeting.committee = committee
         changes.append("Moved to another committee")
     if location is not None and location.strip() != meeting.location:
@@ -547,6 +553,18 @@ def create_action_item(
             )
         _require_taken_place(meeting, field="meeting")
     _require_due_after_meeting(meeting, due_date)
+    if (
+        meeting is not None
+        and finding is not None
+        and not _governs(meeting.committee, finding.audit.audit_right.contract)
+    ):
+        # An item of both is shown to whoever sees either: the finding's vendor would read the meeting's item.
+        raise ValidationError(
+            {
+                "finding": _("The finding is on %(contract)s, which the meeting's committee does not govern.")
+                % {"contract": finding.audit.audit_right.contract.reference}
+            }
+        )
     if owner_contact is not None and owner_contact.vendor_id != _vendor_id_of(meeting, finding):
         raise ValidationError({"owner_contact": _("The owner is a contact of another vendor.")})
     item = ActionItem(
@@ -568,9 +586,20 @@ def create_action_item(
 def _vendor_id_of(meeting: Meeting | None, finding) -> int | None:
     """The vendor whose contacts may own an action item of ``meeting`` (its committee's) or of ``finding``."""
     if meeting is not None:
-        committee = meeting.committee
-        return committee.vendor_id if committee.vendor_id else committee.contract.vendor_id
+        return _committee_vendor_id(meeting.committee)
     return finding.audit.audit_right.contract.vendor_id if finding is not None else None
+
+
+def _committee_vendor_id(committee: Committee) -> int:
+    """The vendor a committee governs: its own, or its contract's."""
+    return committee.vendor_id if committee.vendor_id else committee.contract.vendor_id
+
+
+def _governs(committee: Committee, contract) -> bool:
+    """Whether ``contract`` is one the committee governs: its contract, or a contract of its vendor."""
+    if committee.contract_id:
+        return committee.contract_id == contract.pk
+    return committee.vendor_id == contract.vendor_id
 
 
 def _require_due_after_meeting(meeting: Meeting | None, due_date: datetime.date) -> None:

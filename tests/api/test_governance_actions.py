@@ -25,6 +25,11 @@ def member(users, client_for):
 
 
 @pytest.fixture
+def admin(users, client_for):
+    return client_for(users[Role.ADMINISTRATOR])
+
+
+@pytest.fixture
 def meeting(worlds):
     """The first world's meeting, held with its quorum: it decides."""
     return held_with_quorum(worlds[0]["governance.Meeting"])
@@ -594,3 +599,39 @@ def test_a_meeting_status_is_not_patched_but_held_or_cancelled_through_its_actio
     assert cancelled.status_code == 200, cancelled.content
     assert cancelled.json()["status"] == MeetingStatus.CANCELLED
     assert Meeting.objects.get(pk=planned.pk).history.latest().history_change_reason == "Cancelled: No quorum"
+
+
+def test_an_action_item_joins_a_meeting_only_to_a_finding_its_committee_governs(worlds, meeting, admin):
+    """An item of both is shown to whoever sees either: another vendor's finding would show it to that vendor."""
+    others = worlds[1]["audits.Finding"]
+    own = worlds[0]["audits.Finding"]
+
+    refused = admin.post(
+        "/api/v1/action-items/", _action_item(worlds[0], meeting=meeting.pk, finding=others.pk), format="json"
+    )
+    accepted = admin.post(
+        "/api/v1/action-items/", _action_item(worlds[0], meeting=meeting.pk, finding=own.pk), format="json"
+    )
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {
+        "finding": [
+            f"The finding is on {others.audit.audit_right.contract.reference}, "
+            "which the meeting's committee does not govern."
+        ]
+    }
+    assert not ActionItem.objects.filter(finding=others).exclude(pk=worlds[1]["governance.ActionItem"].pk).exists()
+    assert accepted.status_code == 201, accepted.content
+
+
+def test_a_planned_meeting_moves_only_to_a_committee_of_the_same_vendor(worlds, planned, admin):
+    other_vendors = worlds[1]["governance.Committee"]
+
+    response = admin.patch(f"/api/v1/meetings/{planned.pk}/", {"committee": other_vendors.pk}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "committee": ["A meeting moves only to another committee of the same vendor: plan a new one."]
+    }
+    planned.refresh_from_db()
+    assert planned.committee == worlds[0]["governance.Committee"]

@@ -76,8 +76,10 @@ def review():
 
 
 def recorded_at_the_previous_meeting(review, finding):
-    """``finding`` as recorded at the previous meeting (its history says when)."""
+    """``finding`` as recorded at the previous meeting (its recorded day and its history say when)."""
     finding.history.update(history_date=review.previous.scheduled_for)
+    type(finding).objects.filter(pk=finding.pk).update(recorded_on=review.previous.scheduled_for.date())
+    finding.refresh_from_db()
     return finding
 
 
@@ -893,15 +895,27 @@ def test_the_dashboard_and_pack_say_whether_the_quorum_was_met_and_explain_the_n
 
 
 def test_a_past_meetings_findings_are_those_open_on_its_day(chair_client, review):
-    before = FindingFactory(audit__audit_right__contract=review.contract, title="Recorded before")
+    contract = review.contract
+    before = FindingFactory(
+        audit__audit_right__contract=contract, title="Before", recorded_on=datetime.date(2025, 4, 1)
+    )
     before.history.update(history_date=at(datetime.date(2025, 4, 1)))
-    after = FindingFactory(audit__audit_right__contract=review.contract, title="Recorded after")
+    on_the_day = FindingFactory(
+        audit__audit_right__contract=contract, title="On the day", recorded_on=datetime.date(2025, 4, 15)
+    )
+    on_the_day.history.update(history_date=at(datetime.date(2025, 4, 15)))
+    # Recorded in March, entered in May (its history starts then): it was open on the meeting's day.
+    entered_later = FindingFactory(
+        audit__audit_right__contract=contract, title="Entered later", recorded_on=datetime.date(2025, 3, 20)
+    )
+    entered_later.history.update(history_date=at(datetime.date(2025, 5, 1)))
+    after = FindingFactory(audit__audit_right__contract=contract, title="After", recorded_on=datetime.date(2025, 5, 1))
     after.history.update(history_date=at(datetime.date(2025, 5, 1)))
 
     response = chair_client.get(review.url())
 
     shown = [f.title for _label, _severity, found in response.context["findings_by_severity"] for f in found]
-    assert shown == ["Recorded before"]
+    assert sorted(shown) == ["Before", "Entered later", "On the day"]
     assert 'data-testid="findings-as-of"' in response.content.decode()
 
 
