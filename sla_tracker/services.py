@@ -1193,9 +1193,9 @@ def _required_text(value: str | None, field: str, message: str, max_length: int 
         raise ValidationError({field: message})
     if len(text) > max_length:
         too_long = {
-            "reason": _("Keep the reason under %(max)d characters."),
-            "resolution": _("Keep the resolution under %(max)d characters."),
-        }.get(field, _("Keep the reference under %(max)d characters."))
+            "reason": _("Keep the reason to at most %(max)d characters."),
+            "resolution": _("Keep the resolution to at most %(max)d characters."),
+        }.get(field, _("Keep the reference to at most %(max)d characters."))
         raise ValidationError({field: too_long % {"max": max_length}})
     return text
 

@@ -702,7 +702,7 @@ def month_grid(request, pk: int, month: str):
             reason_error = _("Give the reason for correcting a month whose statement is approved.")
             form_errors.append(_("Nothing was saved: the reason for the correction is missing."))
         elif correcting and len(correction_reason) > CORRECTION_REASON_MAX_LENGTH:
-            reason_error = _("Keep the reason under %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
+            reason_error = _("Keep the reason to at most %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
             form_errors.append(reason_error)
         elif deletions and posted.get("confirm_deletions") != str(deletions):
             to_confirm = deletions  # emptied cells delete their values: saved once that is confirmed

@@ -169,7 +169,7 @@ def _checked_correction_reason(contract: Contract, actor, reason: str | None) ->
         raise ValidationError(
             {
                 "correction_reason": [
-                    _("Keep the reason under %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
+                    _("Keep the reason to at most %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
                 ]
             }
         )

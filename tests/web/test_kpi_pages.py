@@ -942,6 +942,21 @@ def _all_cells(response) -> dict[str, str]:
     return {cell["name"]: cell["value"] for row in response.context["grid"] if row["editable"] for cell in row["cells"]}
 
 
+def test_a_correction_reason_on_the_grid_has_at_most_the_limits_characters(client):
+    contract, january = _approved_january_of_contract_a()
+    url = grid_url(contract, january.month) + "?correct=1"
+    client.force_login(contract.owner)
+    cells = _all_cells(client.get(url))
+
+    too_long = client.post(url, {**cells, "v-answered_within_20s-0": "40000", "correction_reason": "x" * 1_001})
+    assert too_long.context["reason_error"] == "Keep the reason to at most 1000 characters."
+    assert not MeasurementChange.objects.exists()
+
+    saved = client.post(url, {**cells, "v-answered_within_20s-0": "40000", "correction_reason": "x" * 1_000})
+    assert saved.status_code == 302
+    assert MeasurementChange.objects.get().correction_reason == "x" * 1_000
+
+
 def test_the_vendor_manager_corrects_an_approved_month_on_its_grid_with_a_reason(client):
     contract, january = _approved_january_of_contract_a()
     close_contract_month(contract_id=contract.pk, month="2026-02")
