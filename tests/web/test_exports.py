@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from tests.factories import ContractFactory, VendorUserFactory
+from sla_tracker import exports
+from tests.factories import ContractFactory, PenaltyStatementFactory, StatementAdjustmentFactory, VendorUserFactory
 from tests.web.conftest import make_statement
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,14 @@ def test_the_report_csv_has_the_header_rows_and_totals(client, procurement, stat
     assert totals["Total EUR"][cap] == f"{reached} of 2"  # a text like the rows', not a bare count
 
 
+def test_the_report_csv_writes_each_month_as_a_month(client, procurement, statement):
+    client.force_login(procurement)
+
+    rows = rows_of(client.get(report_export("csv")))
+
+    assert rows[1][rows[0].index("Month")] == "2025-03"
+
+
 def test_the_report_export_is_scoped_like_the_report(client, statement, other_statement):
     client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
 
@@ -118,6 +127,26 @@ def test_the_statement_csv_lists_the_lines(client, procurement, statement):
     assert rows[0][:2] == ["Contract", statement.contract.reference]
     header_index = next(index for index, row in enumerate(rows) if row and row[0] == "Service level")
     assert rows[header_index + 1][rows[header_index].index("Credit")] == "1500.00"
+
+
+def test_the_statement_csv_writes_its_month_and_the_months_recomputed_as_months(client, procurement, statement):
+    february = PenaltyStatementFactory(contract=statement.contract, month=datetime.date(2025, 2, 1), approved=True)
+    StatementAdjustmentFactory(
+        statement=statement, origin=february, service_level=statement.lines.first().service_level
+    )
+    client.force_login(procurement)
+
+    rows = rows_of(client.get(statement_export(statement, "csv")))
+
+    assert rows[2] == ["Month", "2025-03"]
+    header_index = rows.index(["Month recomputed", "Service level", "Amount", "Currency", "Reason"])
+    assert rows[header_index + 1][0] == "2025-02"
+
+
+def test_a_csv_writes_a_month_as_a_month_and_a_day_as_a_day():
+    content = exports._csv([[exports.MonthCell(2026, 4, 1), datetime.date(2026, 4, 1)]])
+
+    assert content.decode("utf-8-sig") == "2026-04,2026-04-01\r\n"
 
 
 def test_a_french_reader_gets_the_csv_french_spreadsheets_read(client, procurement, statement):
