@@ -830,7 +830,7 @@ def test_the_statement_csv_lists_each_adjustment(client, procurement, adjusted):
     title = rows.index(["Adjustments carried in"])
     assert rows[title + 1] == ["Month recomputed", "Service level", "Amount", "Currency", "Reason"]
     assert rows[title + 2] == [
-        "2025-02-01",
+        "2025-02",
         code,
         "5748.00",
         "EUR",
