@@ -144,9 +144,9 @@ def _line_header() -> list[str]:
         _("Minimum"),
         _("Status"),
         _("Credit"),
+        _("Credit waived"),
         _("Bonus"),
         _("Earn-back"),
-        _("Waived"),
         _("Explanation"),
     ]
 
@@ -159,24 +159,27 @@ def _line_row(line) -> list[Any]:
         line.terms.expected,
         line.terms.minimum,
         line.get_status_display(),
-        ZERO if line.waived else line.credit,
+        line.charged_credit,
+        line.waived_credit if line.waived else None,  # empty: not waived
         line.bonus,
         line.earn_back,
-        _("Yes") if line.waived else _("No"),
         line.readable_explanation,
     ]
 
 
-def _statement_totals(statement) -> list[list[Any]]:
+def _statement_totals(details: dict[str, Any]) -> list[list[Any]]:
+    """The statement's totals under the lines' Credit column; the credits waived beside the credits, under
+    the lines' Credit waived column, as the page shows them."""
+    statement = details["statement"]
     rows = [
-        (_("Charges"), statement.charges),
-        (_("Credits"), statement.credits),
-        (_("Bonuses"), statement.bonuses),
-        (_("Earn-backs"), statement.earn_backs),
-        (_("Adjustments"), statement.adjustments),
-        (_("Net"), statement.net),
+        (_("Charges"), statement.charges, ""),
+        (_("Credits"), statement.credits, details["waived_credits"]),
+        (_("Bonuses"), statement.bonuses, ""),
+        (_("Earn-backs"), statement.earn_backs, ""),
+        (_("Adjustments"), statement.adjustments, ""),
+        (_("Net"), statement.net, ""),
     ]
-    return [[label, "", "", "", "", statement.currency, amount, "", "", "", ""] for label, amount in rows]
+    return [[label, "", "", "", "", statement.currency, amount, waived, "", "", ""] for label, amount, waived in rows]
 
 
 def _adjustment_table(details: dict[str, Any]) -> list[list[Any]]:
@@ -225,8 +228,8 @@ def statement_xlsx(details: dict[str, Any]) -> bytes:
         sheet,
         _line_header(),
         [_line_row(line) for line in details["lines"]],
-        _statement_totals(statement),
-        money_columns=(7, 8, 9),
+        _statement_totals(details),
+        money_columns=(7, 8, 9, 10),
         number_columns=(3, 4, 5),
         first_row=start,
     )
@@ -249,7 +252,7 @@ def statement_csv(details: dict[str, Any]) -> bytes:
     adjustments = _adjustment_table(details)
     separator = [[]] if adjustments else []
     return _csv(
-        [*_statement_heading(statement), _line_header(), *rows, *_statement_totals(statement), *separator, *adjustments]
+        [*_statement_heading(statement), _line_header(), *rows, *_statement_totals(details), *separator, *adjustments]
     )
 
 

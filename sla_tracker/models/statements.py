@@ -190,6 +190,16 @@ class StatementLine(models.Model):
         """The explanation in the reader's language (stored in English, as the engine writes it)."""
         return readable(self.explanation, self.explanation_notes)
 
+    @property
+    def charged_credit(self) -> Decimal:
+        """The credit the line counts for in the statement's totals: none once waived."""
+        return Decimal("0.00") if self.waived else self.credit
+
+    @property
+    def waived_credit(self) -> Decimal:
+        """The credit a waiver took off the line (none if it is not waived)."""
+        return self.credit if self.waived else Decimal("0.00")
+
 
 class LineDispute(models.Model):
     """The vendor contests a statement line, with its reason and evidence; procurement resolves it."""

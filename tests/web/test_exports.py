@@ -10,6 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from sla_tracker import exports
+from sla_tracker.services import waive_line
 from tests.factories import ContractFactory, PenaltyStatementFactory, StatementAdjustmentFactory, VendorUserFactory
 from tests.web.conftest import make_statement
 
@@ -173,3 +174,36 @@ def test_the_statement_pdf_is_a_pdf_naming_the_contract_and_the_amounts(client, 
     assert statement.contract.reference in text
     assert "1,500.00" in text
     assert "72.50 % < 80 % target" in text
+
+
+def test_a_waived_line_reads_the_same_on_the_page_in_the_pdf_and_in_the_csv(client, procurement, statement):
+    """Each format's credit is what the line is charged (nothing once waived, as the totals count it), with
+    the amount waived beside it."""
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill after the carrier outage")
+    client.force_login(procurement)
+
+    page = client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
+    row = page[page.index(f'id="line-{line.pk}"') :]
+    assert row.index('data-testid="line-credit">€0.00<div') < row.index("</tr>")
+    assert '<div class="small text-body-secondary" data-testid="line-waived">€1,500.00 waived</div>' in row
+    assert '<div class="fs-5" data-testid="total-credits">€0.00</div>' in page
+    assert "€1,500.00 waived</div>" in page[page.index('data-testid="total-credits"') :]
+
+    rows = rows_of(client.get(statement_export(statement, "csv")))
+    header_index = next(index for index, row in enumerate(rows) if row and row[0] == "Service level")
+    header = rows[header_index]
+    credit, waived = header.index("Credit"), header.index("Credit waived")
+    lines = {row[0]: row for row in rows[header_index + 1 : header_index + 3]}
+    assert (lines[line.service_level.code][credit], lines[line.service_level.code][waived]) == ("0.00", "1500.00")
+    met = next(row for code, row in lines.items() if code != line.service_level.code)
+    assert (met[credit], met[waived]) == ("0.00", "")  # not waived: nothing in the column
+    totals = {row[0]: row for row in rows[header_index + 3 :] if row}
+    assert (totals["Credits"][credit], totals["Credits"][waived]) == ("0.00", "1500.00")
+    assert totals["Net"][credit] == "200.00"
+
+    response = client.get(statement_export(statement, "pdf"))
+    pypdf = pytest.importorskip("pypdf")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+    assert "Waived\n€0.00\n€1,500.00 waived\n" in text  # the line: status, credit, amount waived
+    assert "Credits €0.00\n€1,500.00 waived\n" in text
