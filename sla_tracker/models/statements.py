@@ -17,7 +17,14 @@ from simple_history.models import HistoricalRecords
 from accounts.templatetags.ui import money
 from contracts.choices import Currency
 from contracts.models import Contract
-from sla_tracker.choices import CloseRefusalCode, DisputeStatus, LineStatus, StatementAction, StatementStatus
+from sla_tracker.choices import (
+    CloseRefusalCode,
+    ComputationCause,
+    DisputeStatus,
+    LineStatus,
+    StatementAction,
+    StatementStatus,
+)
 from sla_tracker.explanations import readable
 from sla_tracker.models.terms import ServiceLevel, ServiceLevelVersion
 
@@ -319,7 +326,14 @@ class StatementEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text=_("Empty: the monthly close."),
+        help_text=_("Empty: the tracker itself (the cause says why)."),
+    )
+    cause = models.CharField(
+        _("cause"),
+        max_length=20,
+        choices=ComputationCause.choices,
+        blank=True,
+        help_text=_("What made the tracker compute the statement; empty for a transition made by a person."),
     )
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)

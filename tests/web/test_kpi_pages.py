@@ -15,7 +15,7 @@ from contracts.models import Contract
 from contracts.months import add_months, first_of_month, month_label
 from governance.choices import ActionStatus, Side
 from sla_tracker import views_kpi
-from sla_tracker.choices import MeasurementSource, StatementStatus, UploadStatus
+from sla_tracker.choices import ComputationCause, MeasurementSource, StatementAction, StatementStatus, UploadStatus
 from sla_tracker.completeness import completeness
 from sla_tracker.kpi_import import tasks
 from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange, PenaltyStatement
@@ -330,6 +330,10 @@ def test_recompute_enqueues_the_close_on_commit_and_the_status_shows_the_stateme
     assert statement.contract == contract
     assert statement.month == month
     assert reverse("sla_tracker:statement", args=[statement.pk]) in status.content.decode()
+    # The statement's history says it was computed on request, not by the monthly close.
+    assert list(statement.events.values_list("action", "cause")) == [
+        (StatementAction.COMPUTED, ComputationCause.ON_REQUEST)
+    ]
 
 
 def test_a_recompute_of_an_approved_month_says_the_statement_stays_and_the_month_in_progress_is_refused(
