@@ -349,7 +349,7 @@ class StatementLineInline(ReadOnlyInline):
 
 class StatementEventInline(ReadOnlyInline):
     model = StatementEvent
-    fields = ("created_at", "action", "actor", "line", "note")
+    fields = ("created_at", "action", "cause", "actor", "line", "note")
     readonly_fields = fields
     show_change_link = False
 
@@ -442,8 +442,8 @@ class StatementAdjustmentAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.Model
 class StatementEventAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """The statements' audit trail, written by the services with each computation and transition."""
 
-    list_display = ("statement", "action", "actor", "created_at")
-    list_filter = ("action",)
+    list_display = ("statement", "action", "cause", "actor", "created_at")
+    list_filter = ("action", "cause")
     search_fields = ("statement__contract__reference", "note")
     list_select_related = ("statement__contract", "actor")
     date_hierarchy = "created_at"

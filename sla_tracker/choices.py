@@ -114,6 +114,20 @@ class CloseRefusalCode(models.TextChoices):
     NOT_SERVED = "not_served", _("A month the contract did not serve")
 
 
+class ComputationCause(models.TextChoices):
+    """What made the tracker compute a statement (StatementEvent.cause): the history names it."""
+
+    MONTHLY_CLOSE = "monthly_close", _("Monthly close")
+    CLOSE_CATCH_UP = "close_catch_up", _("Daily catch-up of the monthly close")
+    DAILY_RECOMPUTE = "daily_recompute", _("Daily recompute")
+    KPI_DATA = "kpi_data", _("After a change of KPI data")
+    EXCLUSION = "exclusion", _("After an exclusion was approved")
+    WAIVER = "waiver", _("After a waiver")
+    REOPENED = "reopened", _("After the statement was reopened")
+    ON_REQUEST = "on_request", _("Recomputed on request")
+    COMMAND = "command", _("compute_penalties command")
+
+
 class StatementAction(models.TextChoices):
     COMPUTED = "computed", _("Computed")
     RECOMPUTED = "recomputed", _("Recomputed")

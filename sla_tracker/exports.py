@@ -1,7 +1,8 @@
 """Downloads of the penalty report and of a statement: XLSX, CSV and a printable PDF.
 
-Amounts are written as numbers (Decimal) and months as dates, never as formatted text, so a
-spreadsheet can sum and sort them. Totals are per currency: amounts in different currencies are
+Amounts are written as numbers (Decimal), never as formatted text, so a spreadsheet can sum them;
+months are dates shown yyyy-mm in a workbook (they sort as dates) and "2026-04" in a CSV, where a full
+date would read as a day. Totals are per currency: amounts in different currencies are
 never added together.
 """
 
@@ -21,6 +22,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from contracts.months import month_label
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 PDF = "application/pdf"
@@ -28,6 +31,14 @@ MONEY_FORMAT = "#,##0.00"
 MONTH_FORMAT = "yyyy-mm"
 AMOUNT_FIELDS = ("charges", "credits", "bonuses", "earn_backs", "adjustments", "net")
 ZERO = Decimal("0.00")
+
+
+class MonthCell(datetime.date):
+    """A month, held as its first day: what the writers tell from a date that is a real day."""
+
+
+def _month(day: datetime.date) -> MonthCell:
+    return MonthCell(day.year, day.month, 1)
 
 
 @dataclass
@@ -77,7 +88,7 @@ def _report_row(statement) -> list[Any]:
         statement.contract.reference,
         statement.contract.title,
         statement.contract.vendor.name,
-        statement.month,
+        _month(statement.month),
         statement.get_status_display(),
         statement.currency,
         *(getattr(statement, name) for name in AMOUNT_FIELDS),
@@ -133,9 +144,9 @@ def _line_header() -> list[str]:
         _("Minimum"),
         _("Status"),
         _("Credit"),
+        _("Credit waived"),
         _("Bonus"),
         _("Earn-back"),
-        _("Waived"),
         _("Explanation"),
     ]
 
@@ -148,24 +159,27 @@ def _line_row(line) -> list[Any]:
         line.terms.expected,
         line.terms.minimum,
         line.get_status_display(),
-        ZERO if line.waived else line.credit,
+        line.charged_credit,
+        line.waived_credit if line.waived else None,  # empty: not waived
         line.bonus,
         line.earn_back,
-        _("Yes") if line.waived else _("No"),
         line.readable_explanation,
     ]
 
 
-def _statement_totals(statement) -> list[list[Any]]:
+def _statement_totals(details: dict[str, Any]) -> list[list[Any]]:
+    """The statement's totals under the lines' Credit column; the credits waived beside the credits, under
+    the lines' Credit waived column, as the page shows them."""
+    statement = details["statement"]
     rows = [
-        (_("Charges"), statement.charges),
-        (_("Credits"), statement.credits),
-        (_("Bonuses"), statement.bonuses),
-        (_("Earn-backs"), statement.earn_backs),
-        (_("Adjustments"), statement.adjustments),
-        (_("Net"), statement.net),
+        (_("Charges"), statement.charges, ""),
+        (_("Credits"), statement.credits, details["waived_credits"]),
+        (_("Bonuses"), statement.bonuses, ""),
+        (_("Earn-backs"), statement.earn_backs, ""),
+        (_("Adjustments"), statement.adjustments, ""),
+        (_("Net"), statement.net, ""),
     ]
-    return [[label, "", "", "", "", statement.currency, amount, "", "", "", ""] for label, amount in rows]
+    return [[label, "", "", "", "", statement.currency, amount, waived, "", "", ""] for label, amount, waived in rows]
 
 
 def _adjustment_table(details: dict[str, Any]) -> list[list[Any]]:
@@ -174,7 +188,7 @@ def _adjustment_table(details: dict[str, Any]) -> list[list[Any]]:
     statement = details["statement"]
     rows = [
         [
-            adjustment.origin.month,
+            _month(adjustment.origin.month),
             adjustment.service_level.code,
             adjustment.amount,
             statement.currency,
@@ -192,7 +206,7 @@ def _statement_heading(statement) -> list[list[Any]]:
     return [
         [_("Contract"), statement.contract.reference, statement.contract.title],
         [_("Vendor"), statement.contract.vendor.name],
-        [_("Month"), statement.month],
+        [_("Month"), _month(statement.month)],
         [_("Status"), statement.get_status_display()],
         [_("Currency"), statement.currency],
         [_("Cap reached"), _("Yes") if statement.cap_reached else _("No")],
@@ -214,8 +228,8 @@ def statement_xlsx(details: dict[str, Any]) -> bytes:
         sheet,
         _line_header(),
         [_line_row(line) for line in details["lines"]],
-        _statement_totals(statement),
-        money_columns=(7, 8, 9),
+        _statement_totals(details),
+        money_columns=(7, 8, 9, 10),
         number_columns=(3, 4, 5),
         first_row=start,
     )
@@ -238,7 +252,7 @@ def statement_csv(details: dict[str, Any]) -> bytes:
     adjustments = _adjustment_table(details)
     separator = [[]] if adjustments else []
     return _csv(
-        [*_statement_heading(statement), _line_header(), *rows, *_statement_totals(statement), *separator, *adjustments]
+        [*_statement_heading(statement), _line_header(), *rows, *_statement_totals(details), *separator, *adjustments]
     )
 
 
@@ -294,8 +308,9 @@ def _save(workbook: Workbook) -> bytes:
 
 
 def _csv(rows: list[list[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark so spreadsheet programs read accents; dates as ISO, amounts as 1234.50,
-    or, for a French reader, as French spreadsheets read CSV: ";" between fields and 1234,50."""
+    """UTF-8 with a byte-order mark so spreadsheet programs read accents; months as 2026-04, days as ISO
+    dates, amounts as 1234.50, or, for a French reader, as French spreadsheets read CSV: ";" between fields
+    and 1234,50."""
     french = (get_language() or "en").startswith("fr")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if french else ",")
@@ -305,6 +320,8 @@ def _csv(rows: list[list[Any]]) -> bytes:
 
 
 def _csv_value(value: Any, french: bool) -> Any:
+    if isinstance(value, MonthCell):
+        return month_label(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
     if french and isinstance(value, Decimal | float):

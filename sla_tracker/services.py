@@ -32,7 +32,14 @@ from config.db import insert_history_rows, insert_instances, insert_rows
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.months import first_of_month, parse_month
-from sla_tracker.choices import ApprovalStatus, CloseRefusalCode, DisputeStatus, StatementAction, StatementStatus
+from sla_tracker.choices import (
+    ApprovalStatus,
+    CloseRefusalCode,
+    ComputationCause,
+    DisputeStatus,
+    StatementAction,
+    StatementStatus,
+)
 from sla_tracker.engine import EngineError, Month, MonthResult, evaluate_month
 from sla_tracker.evidence import validate_evidence
 from sla_tracker.models import (
@@ -115,11 +122,16 @@ class ClosedMonth:
 
 
 def close_contract_month(
-    *, contract_id: int, month: datetime.date | str, actor=None, as_of: datetime.date | None = None
+    *,
+    contract_id: int,
+    month: datetime.date | str,
+    actor=None,
+    as_of: datetime.date | None = None,
+    cause: str = ComputationCause.MONTHLY_CLOSE,
 ) -> PenaltyStatement:
     """Compute and store the penalty statement of ``contract_id`` for ``month``: the close of
     :func:`close_contracts_month` for one contract, whose refusal is a ValidationError."""
-    closed = close_contracts_month(contract_ids=[contract_id], month=month, actor=actor, as_of=as_of)
+    closed = close_contracts_month(contract_ids=[contract_id], month=month, actor=actor, as_of=as_of, cause=cause)
     if contract_id in closed.refused:
         raise ValidationError(closed.refused[contract_id])
     return closed.statements[contract_id]
@@ -132,6 +144,7 @@ def close_contracts_month(
     actor=None,
     as_of: datetime.date | None = None,
     changed_from: Month | None = None,
+    cause: str = ComputationCause.MONTHLY_CLOSE,
 ) -> ClosedMonth:
     """Compute and store the penalty statements of ``contract_ids`` for ``month``, in one
     transaction with a fixed number of queries for the batch.
@@ -148,7 +161,8 @@ def close_contracts_month(
     contract that cannot be closed (no charges for a month, terms the engine refuses) is reported in
     ``refused`` and nothing of it is written; the others close. ``changed_from``: the first month whose
     change makes this close recompute approved months (carry_corrections_of_approved_months), which the
-    events of a later month's difference name as its cause.
+    events of a later month's difference name as its cause. ``cause``: what made the tracker compute, which
+    every event the close writes records (ComputationCause).
     """
     target = _month(month)
     as_of = as_of or timezone.localdate()
@@ -164,11 +178,11 @@ def close_contracts_month(
         locked = lock_contracts(contract_ids)
         for contract_id in set(contract_ids) - {contract.pk for contract, _first in locked}:
             refused[contract_id] = _("Contract %(id)s does not exist.") % {"id": contract_id}
-        writes = StatementWrites(actor)
+        writes = StatementWrites(actor, cause)
         for contract_id, inputs in load_close_inputs_for(locked, target).items():
             try:
                 _require_served(inputs.contract, target)
-                own = _close_months(inputs, as_of, actor, changed_from)
+                own = _close_months(inputs, as_of, actor, cause, changed_from)
             except ValidationError as exc:
                 refused[contract_id] = "; ".join(exc.messages)
                 refusals[contract_id] = exc
@@ -264,11 +278,11 @@ def cyclic_gc_paused():
 
 
 def _close_months(
-    inputs: ContractInputs, as_of: datetime.date, actor, changed_from: Month | None = None
+    inputs: ContractInputs, as_of: datetime.date, actor, cause: str, changed_from: Month | None = None
 ) -> StatementWrites:
     """Evaluate a contract's months to close in order; what to write (nothing written yet)."""
     contract = inputs.contract
-    writes = StatementWrites(actor)
+    writes = StatementWrites(actor, cause)
     priors = {
         item: prior_from_statement(statement)
         for item, statement in inputs.statements.items()
@@ -332,8 +346,9 @@ def _month(value: datetime.date | str) -> Month:
 class StatementWrites:
     """The rows a close writes, saved together with one bulk query per table and kind."""
 
-    def __init__(self, actor):
+    def __init__(self, actor, cause: str):
         self.actor = actor
+        self.cause = cause  # of every event written (ComputationCause)
         self.created: list[PenaltyStatement] = []
         self.updated: list[PenaltyStatement] = []
         self.created_lines: list[tuple[PenaltyStatement, int, dict]] = []  # (statement, service level id, values)
@@ -390,7 +405,13 @@ class StatementWrites:
         insert_rows(
             StatementEvent,
             [
-                {"statement_id": statement.pk, "actor_id": getattr(self.actor, "pk", None), "created_at": now, **values}
+                {
+                    "statement_id": statement.pk,
+                    "actor_id": getattr(self.actor, "pk", None),
+                    "cause": self.cause,
+                    "created_at": now,
+                    **values,
+                }
                 for statement, values in self.events
             ],
         )
@@ -694,7 +715,10 @@ def _record_exclusion_decision(*, exclusion_id: int, actor, approve: bool, note:
         exclusion.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         if approve:
             carry_corrections_of_approved_months(
-                contract_id=exclusion.contract_id, months=(exclusion.start_date, exclusion.end_date), actor=actor
+                contract_id=exclusion.contract_id,
+                months=(exclusion.start_date, exclusion.end_date),
+                actor=actor,
+                cause=ComputationCause.EXCLUSION,
             )
     return exclusion
 
@@ -803,7 +827,7 @@ def withdraw_exclusion(*, exclusion_id: int, actor, note: str = "") -> Exclusion
         )
 
 
-def carry_corrections_of_approved_months(*, contract_id: int, months, actor=None) -> None:
+def carry_corrections_of_approved_months(*, contract_id: int, months, actor=None, cause: str) -> None:
     """The inputs of a contract's months changed (an approved exclusion, KPI data, corrected or not):
     call it in the transaction of the change, with the first and last day (or any days) of the changed
     months. Only the statements of the changed months and those after them can change (a month's history
@@ -818,7 +842,7 @@ def carry_corrections_of_approved_months(*, contract_id: int, months, actor=None
     annual cap used) reads each corrected month as corrected: an earn-back of a credit that a correction
     removed is taken back, once. Once the transaction commits, the contract's open statements from the
     first changed month on are recomputed. A month that cannot be recomputed (e.g. its charges were
-    removed) refuses the change with the reason.
+    removed) refuses the change with the reason. ``cause``: the change, which the recomputations record.
     """
     days = [item for item in months if item is not None]
     if not days:
@@ -836,24 +860,25 @@ def carry_corrections_of_approved_months(*, contract_id: int, months, actor=None
         if last_locked is None or month > last_locked:
             break
         closed = close_contracts_month(
-            contract_ids=[contract_id], month=month, actor=actor, changed_from=to_month(first)
+            contract_ids=[contract_id], month=month, actor=actor, changed_from=to_month(first), cause=cause
         )
         if contract_id in closed.refused:
             raise ValidationError(closed.refused[contract_id])
     if any(status in OPEN_STATUSES for _month, status in statements):
-        recompute_open_statements_on_commit(contract_id)
+        recompute_open_statements_on_commit(contract_id, cause)
 
 
-def recompute_open_statements_on_commit(contract_id: int) -> None:
+def recompute_open_statements_on_commit(contract_id: int, cause: str) -> None:
     """Once the current transaction commits, recompute the contract's open statements: their inputs
-    (approved exclusions, KPI values) changed. A statement whose inputs did not change is not rewritten."""
-    transaction.on_commit(lambda: _recompute_drafts(contract_id))
+    (approved exclusions, KPI values) changed, which ``cause`` names. A statement whose inputs did not
+    change is not rewritten."""
+    transaction.on_commit(lambda: _recompute_drafts(contract_id, cause))
 
 
-def _recompute_drafts(contract_id: int) -> None:
+def _recompute_drafts(contract_id: int, cause: str) -> None:
     from sla_tracker.tasks import recompute_contract_drafts  # the tasks module imports this one
 
-    recompute_contract_drafts.delay(contract_id)
+    recompute_contract_drafts.delay(contract_id, cause)
 
 
 # Statement transitions -----------------------------------------------------------------------------
@@ -937,7 +962,7 @@ def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStateme
         statement.approved_by, statement.approved_at = None, None
         statement.save()
         _event(statement, StatementAction.REOPENED, actor, note=reason)
-        recompute_open_statements_on_commit(statement.contract_id)
+        recompute_open_statements_on_commit(statement.contract_id, ComputationCause.REOPENED)
     return statement
 
 
@@ -1166,7 +1191,9 @@ def _waive(line: StatementLine, actor, reason: str) -> None:
     statement.save()
     _event(statement, StatementAction.LINE_WAIVED, actor, line=line, note=line.waiver_reason)
     # The later months' history counts the waived credit as 0 (earn-backs, the annual cap): recompute them.
-    carry_corrections_of_approved_months(contract_id=statement.contract_id, months=[statement.month], actor=actor)
+    carry_corrections_of_approved_months(
+        contract_id=statement.contract_id, months=[statement.month], actor=actor, cause=ComputationCause.WAIVER
+    )
 
 
 def _locked_statement(statement_id: int) -> PenaltyStatement:
@@ -1222,9 +1249,9 @@ def _required_text(value: str | None, field: str, message: str, max_length: int 
         raise ValidationError({field: message})
     if len(text) > max_length:
         too_long = {
-            "reason": _("Keep the reason under %(max)d characters."),
-            "resolution": _("Keep the resolution under %(max)d characters."),
-        }.get(field, _("Keep the reference under %(max)d characters."))
+            "reason": _("Keep the reason to at most %(max)d characters."),
+            "resolution": _("Keep the resolution to at most %(max)d characters."),
+        }.get(field, _("Keep the reference to at most %(max)d characters."))
         raise ValidationError({field: too_long % {"max": max_length}})
     return text
 

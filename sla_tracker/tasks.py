@@ -1,4 +1,6 @@
-"""Celery tasks of the monthly close: thin wrappers that take IDs and "YYYY-MM" months."""
+"""Celery tasks of the monthly close: thin wrappers that take IDs, "YYYY-MM" months and the cause of the
+computation (a ComputationCause value, which the statements' history names; the default is the cause of the
+task's beat job, which a message queued before the cause was passed also gets)."""
 
 import logging
 from collections import defaultdict
@@ -12,6 +14,7 @@ from django.utils import timezone
 from contracts.months import add_months, first_of_month, month_label, parse_month
 from contracts.selectors import contracts_served_during, contracts_to_close
 from sla_tracker import services
+from sla_tracker.choices import ComputationCause
 from sla_tracker.models import CloseRefusal, PenaltyStatement
 
 logger = logging.getLogger(__name__)
@@ -34,12 +37,12 @@ def contract_ids_to_close(month: str) -> list[int]:
 
 
 @shared_task(name="sla_tracker.evaluate_contract_month", **CLOSE_TASK_OPTIONS)
-def evaluate_contract_month(contract_id: int, month: str) -> str:
+def evaluate_contract_month(contract_id: int, month: str, cause: str = ComputationCause.MONTHLY_CLOSE) -> str:
     """Close one contract's month (idempotent: a redelivered task rewrites nothing).
 
     A contract whose data cannot be closed (e.g. no charges) is logged and skipped, not retried.
     """
-    closed = _close(month, [contract_id])
+    closed = _close(month, [contract_id], cause)
     if contract_id in closed.refused:
         return "not closed: " + closed.refused[contract_id]
     statement = closed.statements[contract_id]
@@ -47,19 +50,21 @@ def evaluate_contract_month(contract_id: int, month: str) -> str:
 
 
 @shared_task(name="sla_tracker.evaluate_contracts_month", **CLOSE_TASK_OPTIONS)
-def evaluate_contracts_month(contract_ids: list[int], month: str) -> dict[str, int]:
+def evaluate_contracts_month(
+    contract_ids: list[int], month: str, cause: str = ComputationCause.MONTHLY_CLOSE
+) -> dict[str, int]:
     """Close a batch of contracts' month in one transaction (idempotent like the single close).
 
     A contract whose data cannot be closed (e.g. no charges) is logged and skipped, not retried:
     it must not stop the other contracts of the batch.
     """
-    closed = _close(month, contract_ids)
+    closed = _close(month, contract_ids, cause)
     return {"closed": len(closed.statements), "refused": len(closed.refused)}
 
 
-def _close(month: str, contract_ids: list[int]) -> services.ClosedMonth:
+def _close(month: str, contract_ids: list[int], cause: str) -> services.ClosedMonth:
     try:
-        closed = services.close_contracts_month(contract_ids=contract_ids, month=month)
+        closed = services.close_contracts_month(contract_ids=contract_ids, month=month, cause=cause)
     except ValidationError as exc:  # the month itself is not a month: nothing to retry
         logger.warning("%s not closed: %s", month, "; ".join(exc.messages))
         return services.ClosedMonth({}, {pk: "; ".join(exc.messages) for pk in contract_ids})
@@ -69,16 +74,18 @@ def _close(month: str, contract_ids: list[int]) -> services.ClosedMonth:
 
 
 @shared_task(name="sla_tracker.compute_month", **CLOSE_TASK_OPTIONS)
-def compute_month(month: str) -> int:
+def compute_month(month: str, cause: str = ComputationCause.MONTHLY_CLOSE) -> int:
     """Fan out one evaluate_contracts_month per batch of CLOSE_BATCH_SIZE contracts to close
     (contracts_to_close); returns how many contracts were queued."""
-    return _queue_batches(contract_ids_to_close(month), month)
+    return _queue_batches(contract_ids_to_close(month), month, cause)
 
 
-def _queue_batches(ids: list[int], month: str) -> int:
+def _queue_batches(ids: list[int], month: str, cause: str) -> int:
     size = settings.CLOSE_BATCH_SIZE
     if ids:
-        group(evaluate_contracts_month.s(ids[i : i + size], month) for i in range(0, len(ids), size)).apply_async()
+        group(
+            evaluate_contracts_month.s(ids[i : i + size], month, cause) for i in range(0, len(ids), size)
+        ).apply_async()
     return len(ids)
 
 
@@ -107,11 +114,15 @@ def close_missed_contracts() -> int:
         by_month[last_month].update(
             contracts_served_during(last_month).exclude(statements__month=last_month).values_list("pk", flat=True)
         )
-    return sum(_queue_batches(sorted(ids), month_label(month)) for month, ids in sorted(by_month.items()) if ids)
+    return sum(
+        _queue_batches(sorted(ids), month_label(month), ComputationCause.CLOSE_CATCH_UP)
+        for month, ids in sorted(by_month.items())
+        if ids
+    )
 
 
 @shared_task(name="sla_tracker.recompute_contract_drafts", **CLOSE_TASK_OPTIONS)
-def recompute_contract_drafts(contract_id: int) -> int:
+def recompute_contract_drafts(contract_id: int, cause: str = ComputationCause.DAILY_RECOMPUTE) -> int:
     """Re-close a contract's open statements (draft, in review, disputed) oldest first, so each month
     uses the history of the months before it as just recomputed; a close whose inputs did not change
     writes nothing. Each close also recomputes the approved months before it whose difference waits
@@ -122,7 +133,7 @@ def recompute_contract_drafts(contract_id: int) -> int:
         .values_list("month", flat=True)
     )
     for month in months:
-        evaluate_contract_month(contract_id, month_label(month))
+        evaluate_contract_month(contract_id, month_label(month), cause)
     return len(months)
 
 
@@ -137,7 +148,9 @@ def recompute_changed_drafts() -> int:
         .distinct()
     )
     if contract_ids:
-        group(recompute_contract_drafts.s(contract_id) for contract_id in contract_ids).apply_async()
+        group(
+            recompute_contract_drafts.s(contract_id, ComputationCause.DAILY_RECOMPUTE) for contract_id in contract_ids
+        ).apply_async()
     return len(contract_ids)
 
 

@@ -316,7 +316,7 @@ def statement_details(user, statement: PenaltyStatement) -> dict[str, Any]:
     )
     # The statement's credits are its uncapped credits less what the monthly and annual caps took and
     # less the waived lines' credits: each shown as what it is.
-    waived = sum((line.credit for line in lines if line.waived), Decimal("0.00"))
+    waived = sum((line.waived_credit for line in lines), Decimal("0.00"))
     return {
         "statement": statement,
         "contract": statement.contract,

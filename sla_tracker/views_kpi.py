@@ -47,7 +47,7 @@ from contracts.months import add_months, first_of_month, last_day_of_month, mont
 from governance.choices import ActionStatus
 from governance.models import ActionItem
 from governance.selectors import open_action_items
-from sla_tracker.choices import MeasurementSource, UploadStatus
+from sla_tracker.choices import ComputationCause, MeasurementSource, UploadStatus
 from sla_tracker.completeness import completeness, counters_in_use
 from sla_tracker.kpi_import.access import (
     VIEW_MEASUREMENTS,
@@ -183,7 +183,7 @@ def _recompute_key(task_id: str) -> str:
 def _enqueue_recompute(contract_id: int, month: str, task_id: str) -> None:
     """Queue the close; an eager run (development, tests) leaves its outcome where the status reads it."""
     try:
-        result = evaluate_contract_month.apply_async((contract_id, month), task_id=task_id)
+        result = evaluate_contract_month.apply_async((contract_id, month, ComputationCause.ON_REQUEST), task_id=task_id)
     except Exception as exc:
         logger.exception("recomputing contract %s, %s failed", contract_id, month)
         cache.set(_recompute_key(task_id), {"state": "FAILURE", "result": str(exc)}, RECOMPUTE_RESULT_SECONDS)
@@ -708,7 +708,7 @@ def month_grid(request, pk: int, month: str):
             reason_error = _("Give the reason for correcting a month whose statement is approved.")
             form_errors.append(_("Nothing was saved: the reason for the correction is missing."))
         elif correcting and len(correction_reason) > CORRECTION_REASON_MAX_LENGTH:
-            reason_error = _("Keep the reason under %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
+            reason_error = _("Keep the reason to at most %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
             form_errors.append(reason_error)
         elif deletions and posted.get("confirm_deletions") != str(deletions):
             to_confirm = deletions  # emptied cells delete their values: saved once that is confirmed

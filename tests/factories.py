@@ -43,6 +43,7 @@ from sla_tracker.choices import (
     ApprovalStatus,
     ChangeAction,
     CloseRefusalCode,
+    ComputationCause,
     CounterUnit,
     CreditType,
     Direction,
@@ -565,6 +566,7 @@ class StatementEventFactory(DjangoModelFactory):
     statement = factory.SubFactory(PenaltyStatementFactory)
     action = StatementAction.COMPUTED
     actor = None
+    cause = ComputationCause.MONTHLY_CLOSE
     note = ""
     data = factory.LazyFunction(dict)
 

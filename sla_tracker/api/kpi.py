@@ -314,7 +314,7 @@ class MeasurementCorrectionViewSet(viewsets.ViewSet):
         if not isinstance(reason, str) or not reason.strip():
             errors.append((None, "reason", _("Give the reason for the correction.")))
         elif len(reason.strip()) > CORRECTION_REASON_MAX_LENGTH:
-            message = _("Keep the reason under %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
+            message = _("Keep the reason to at most %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
             errors.append((None, "reason", message))
         if not isinstance(items, list) or not items:
             errors.append((None, "values", _("Send a non-empty JSON list of values.")))

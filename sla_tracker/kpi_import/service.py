@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from contracts.models import Contract
-from sla_tracker.choices import ChangeAction, MeasurementSource, StatementAction, UploadStatus
+from sla_tracker.choices import ChangeAction, ComputationCause, MeasurementSource, StatementAction, UploadStatus
 from sla_tracker.kpi_import.access import contracts_for_kpi_correction
 from sla_tracker.kpi_import.mapping import ResolvedMapping, resolve_mapping, save_mapping
 from sla_tracker.kpi_import.readers import Table, UnreadableFile, check_size, open_table
@@ -169,7 +169,7 @@ def _checked_correction_reason(contract: Contract, actor, reason: str | None) ->
         raise ValidationError(
             {
                 "correction_reason": [
-                    _("Keep the reason under %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
+                    _("Keep the reason to at most %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
                 ]
             }
         )
@@ -192,7 +192,9 @@ def _carry_changes(contract: Contract, months, actor) -> None:
     """Recompute the statements the write changed the inputs of (same transaction for the approved ones
     and the months up to them, their differences carried; once it commits for the open ones after)."""
     try:
-        carry_corrections_of_approved_months(contract_id=contract.pk, months=list(months), actor=actor)
+        carry_corrections_of_approved_months(
+            contract_id=contract.pk, months=list(months), actor=actor, cause=ComputationCause.KPI_DATA
+        )
     except ValidationError as refused:
         reason = Reason(
             gettext_noop("The correction cannot be carried: {reason}"), {"reason": " ".join(refused.messages)}

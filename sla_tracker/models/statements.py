@@ -17,7 +17,14 @@ from simple_history.models import HistoricalRecords
 from accounts.templatetags.ui import money
 from contracts.choices import Currency
 from contracts.models import Contract
-from sla_tracker.choices import CloseRefusalCode, DisputeStatus, LineStatus, StatementAction, StatementStatus
+from sla_tracker.choices import (
+    CloseRefusalCode,
+    ComputationCause,
+    DisputeStatus,
+    LineStatus,
+    StatementAction,
+    StatementStatus,
+)
 from sla_tracker.explanations import readable
 from sla_tracker.models.terms import ServiceLevel, ServiceLevelVersion
 from sla_tracker.scenario_messages import readable_message
@@ -191,6 +198,16 @@ class StatementLine(models.Model):
         """The explanation in the reader's language (stored in English, as the engine writes it)."""
         return readable(self.explanation, self.explanation_notes)
 
+    @property
+    def charged_credit(self) -> Decimal:
+        """The credit the line counts for in the statement's totals: none once waived."""
+        return Decimal("0.00") if self.waived else self.credit
+
+    @property
+    def waived_credit(self) -> Decimal:
+        """The credit a waiver took off the line (none if it is not waived)."""
+        return self.credit if self.waived else Decimal("0.00")
+
 
 class LineDispute(models.Model):
     """The vendor contests a statement line, with its reason and evidence; procurement resolves it."""
@@ -310,7 +327,14 @@ class StatementEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text=_("Empty: the monthly close."),
+        help_text=_("Empty: the tracker itself (the cause says why)."),
+    )
+    cause = models.CharField(
+        _("cause"),
+        max_length=20,
+        choices=ComputationCause.choices,
+        blank=True,
+        help_text=_("What made the tracker compute the statement; empty for a transition made by a person."),
     )
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)

@@ -428,11 +428,20 @@ def test_a_reason_longer_than_the_limit_is_refused_and_writes_nothing(procuremen
         CORRECTIONS_URL, correction_payload(contract, reason="x" * 1_001), format="json"
     )
 
-    assert refused.value.message_dict == {"correction_reason": ["Keep the reason under 1000 characters."]}
+    # The message names the longest reason accepted, not a bound it would contradict.
+    assert refused.value.message_dict == {"correction_reason": ["Keep the reason to at most 1000 characters."]}
     assert response.json()["errors"] == [
-        {"index": None, "field": "reason", "message": "Keep the reason under 1000 characters."}
+        {"index": None, "field": "reason", "message": "Keep the reason to at most 1000 characters."}
     ]
     assert within_20s(contract) == 31_500
+
+
+def test_a_reason_of_exactly_the_limit_is_accepted(procurement):
+    contract, _january = approved_january(procurement)
+
+    correct(contract, contract.owner, reason="x" * 1_000)
+
+    assert within_20s(contract) == 40_000
 
 
 # Procurement's home page ----------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def test_the_reference_is_required_and_bounded(procurement):
     _contract, january = ended_with_a_waiting_difference(procurement)
     for reference, field_message in [
         ("  ", "Give the reference of the credit note or invoice that settles the difference."),
-        ("X" * 101, "Keep the reference under 100 characters."),
+        ("X" * 101, "Keep the reference to at most 100 characters."),
     ]:
         with pytest.raises(ValidationError) as refused:
             settle_outside_statements(statement_id=january.pk, actor=procurement, reference=reference)

@@ -9,7 +9,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from tests.factories import ContractFactory, VendorUserFactory
+from sla_tracker import exports
+from sla_tracker.services import waive_line
+from tests.factories import ContractFactory, PenaltyStatementFactory, StatementAdjustmentFactory, VendorUserFactory
 from tests.web.conftest import make_statement
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +75,14 @@ def test_the_report_csv_has_the_header_rows_and_totals(client, procurement, stat
     assert totals["Total EUR"][cap] == f"{reached} of 2"  # a text like the rows', not a bare count
 
 
+def test_the_report_csv_writes_each_month_as_a_month(client, procurement, statement):
+    client.force_login(procurement)
+
+    rows = rows_of(client.get(report_export("csv")))
+
+    assert rows[1][rows[0].index("Month")] == "2025-03"
+
+
 def test_the_report_export_is_scoped_like_the_report(client, statement, other_statement):
     client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
 
@@ -120,6 +130,26 @@ def test_the_statement_csv_lists_the_lines(client, procurement, statement):
     assert rows[header_index + 1][rows[header_index].index("Credit")] == "1500.00"
 
 
+def test_the_statement_csv_writes_its_month_and_the_months_recomputed_as_months(client, procurement, statement):
+    february = PenaltyStatementFactory(contract=statement.contract, month=datetime.date(2025, 2, 1), approved=True)
+    StatementAdjustmentFactory(
+        statement=statement, origin=february, service_level=statement.lines.first().service_level
+    )
+    client.force_login(procurement)
+
+    rows = rows_of(client.get(statement_export(statement, "csv")))
+
+    assert rows[2] == ["Month", "2025-03"]
+    header_index = rows.index(["Month recomputed", "Service level", "Amount", "Currency", "Reason"])
+    assert rows[header_index + 1][0] == "2025-02"
+
+
+def test_a_csv_writes_a_month_as_a_month_and_a_day_as_a_day():
+    content = exports._csv([[exports.MonthCell(2026, 4, 1), datetime.date(2026, 4, 1)]])
+
+    assert content.decode("utf-8-sig") == "2026-04,2026-04-01\r\n"
+
+
 def test_a_french_reader_gets_the_csv_french_spreadsheets_read(client, procurement, statement):
     client.force_login(procurement)
 
@@ -144,3 +174,36 @@ def test_the_statement_pdf_is_a_pdf_naming_the_contract_and_the_amounts(client, 
     assert statement.contract.reference in text
     assert "1,500.00" in text
     assert "72.50 % < 80 % target" in text
+
+
+def test_a_waived_line_reads_the_same_on_the_page_in_the_pdf_and_in_the_csv(client, procurement, statement):
+    """Each format's credit is what the line is charged (nothing once waived, as the totals count it), with
+    the amount waived beside it."""
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill after the carrier outage")
+    client.force_login(procurement)
+
+    page = client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
+    row = page[page.index(f'id="line-{line.pk}"') :]
+    assert row.index('data-testid="line-credit">€0.00<div') < row.index("</tr>")
+    assert '<div class="small text-body-secondary" data-testid="line-waived">€1,500.00 waived</div>' in row
+    assert '<div class="fs-5" data-testid="total-credits">€0.00</div>' in page
+    assert "€1,500.00 waived</div>" in page[page.index('data-testid="total-credits"') :]
+
+    rows = rows_of(client.get(statement_export(statement, "csv")))
+    header_index = next(index for index, row in enumerate(rows) if row and row[0] == "Service level")
+    header = rows[header_index]
+    credit, waived = header.index("Credit"), header.index("Credit waived")
+    lines = {row[0]: row for row in rows[header_index + 1 : header_index + 3]}
+    assert (lines[line.service_level.code][credit], lines[line.service_level.code][waived]) == ("0.00", "1500.00")
+    met = next(row for code, row in lines.items() if code != line.service_level.code)
+    assert (met[credit], met[waived]) == ("0.00", "")  # not waived: nothing in the column
+    totals = {row[0]: row for row in rows[header_index + 3 :] if row}
+    assert (totals["Credits"][credit], totals["Credits"][waived]) == ("0.00", "1500.00")
+    assert totals["Net"][credit] == "200.00"
+
+    response = client.get(statement_export(statement, "pdf"))
+    pypdf = pytest.importorskip("pypdf")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+    assert "Waived\n€0.00\n€1,500.00 waived\n" in text  # the line: status, credit, amount waived
+    assert "Credits €0.00\n€1,500.00 waived\n" in text

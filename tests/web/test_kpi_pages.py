@@ -15,7 +15,7 @@ from contracts.models import Contract
 from contracts.months import add_months, first_of_month, month_label
 from governance.choices import ActionStatus, Side
 from sla_tracker import views_kpi
-from sla_tracker.choices import MeasurementSource, StatementStatus, UploadStatus
+from sla_tracker.choices import ComputationCause, MeasurementSource, StatementAction, StatementStatus, UploadStatus
 from sla_tracker.completeness import completeness
 from sla_tracker.kpi_import import tasks
 from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange, PenaltyStatement
@@ -330,6 +330,10 @@ def test_recompute_enqueues_the_close_on_commit_and_the_status_shows_the_stateme
     assert statement.contract == contract
     assert statement.month == month
     assert reverse("sla_tracker:statement", args=[statement.pk]) in status.content.decode()
+    # The statement's history says it was computed on request, not by the monthly close.
+    assert list(statement.events.values_list("action", "cause")) == [
+        (StatementAction.COMPUTED, ComputationCause.ON_REQUEST)
+    ]
 
 
 def test_a_recompute_of_an_approved_month_says_the_statement_stays_and_the_month_in_progress_is_refused(
@@ -961,6 +965,21 @@ def _approved_january_of_contract_a():
 def _all_cells(response) -> dict[str, str]:
     """What the browser posts: every editable cell of the grid, as shown."""
     return {cell["name"]: cell["value"] for row in response.context["grid"] if row["editable"] for cell in row["cells"]}
+
+
+def test_a_correction_reason_on_the_grid_has_at_most_the_limits_characters(client):
+    contract, january = _approved_january_of_contract_a()
+    url = grid_url(contract, january.month) + "?correct=1"
+    client.force_login(contract.owner)
+    cells = _all_cells(client.get(url))
+
+    too_long = client.post(url, {**cells, "v-answered_within_20s-0": "40000", "correction_reason": "x" * 1_001})
+    assert too_long.context["reason_error"] == "Keep the reason to at most 1000 characters."
+    assert not MeasurementChange.objects.exists()
+
+    saved = client.post(url, {**cells, "v-answered_within_20s-0": "40000", "correction_reason": "x" * 1_000})
+    assert saved.status_code == 302
+    assert MeasurementChange.objects.get().correction_reason == "x" * 1_000
 
 
 def test_the_vendor_manager_corrects_an_approved_month_on_its_grid_with_a_reason(client):

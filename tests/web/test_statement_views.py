@@ -221,7 +221,7 @@ def test_an_invoice_reference_longer_than_its_column_is_refused_on_the_page_and_
 
     assert refused.status_code == 200
     assert "Ensure this value has at most 100 characters (it has 101)." in refused.content.decode()
-    assert by_service.value.message_dict == {"invoice_reference": ["Keep the reference under 100 characters."]}
+    assert by_service.value.message_dict == {"invoice_reference": ["Keep the reference to at most 100 characters."]}
     approved.refresh_from_db()
     assert (approved.status, approved.invoice_reference) == (StatementStatus.APPROVED, "")
     assert client.post(action(approved, "invoice"), {"invoice_reference": "CN-" + "9" * 97}).status_code == 302
@@ -243,7 +243,7 @@ def test_a_reason_is_bounded_and_a_longer_one_changes_nothing(procurement, vendo
         else:
             reopen_statement(statement_id=statement.pk, actor=procurement, reason=reason)
 
-    assert refused.value.message_dict == {"reason": ["Keep the reason under 2000 characters."]}
+    assert refused.value.message_dict == {"reason": ["Keep the reason to at most 2000 characters."]}
     assert StatementEvent.objects.count() == events
     assert not LineDispute.objects.exists()
     line.refresh_from_db()
@@ -259,9 +259,20 @@ def test_a_resolution_is_bounded(client, procurement, vendor_user, statement):
     with pytest.raises(ValidationError) as refused:
         resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="x" * 2_001, accepted=False)
 
-    assert refused.value.message_dict == {"resolution": ["Keep the resolution under 2000 characters."]}
+    assert refused.value.message_dict == {"resolution": ["Keep the resolution to at most 2000 characters."]}
     dispute.refresh_from_db()
     assert dispute.status == DisputeStatus.OPEN
+
+
+def test_a_reason_or_resolution_of_exactly_the_limit_is_accepted(procurement, vendor_user, statement):
+    line = statement.lines.get(credit__gt=0)
+
+    dispute = dispute_line(line_id=line.pk, actor=vendor_user, reason="x" * 2_000)
+    resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="y" * 2_000, accepted=True)
+    waive_line(line_id=line.pk, actor=procurement, reason="z" * 2_000)
+
+    line.refresh_from_db()
+    assert (len(line.disputes.get().resolution), len(line.waiver_reason)) == (2_000, 2_000)
 
 
 def test_a_confirmation_whose_hidden_figures_were_tampered_with_says_so(client, procurement, statement):
@@ -832,7 +843,7 @@ def test_the_statement_csv_lists_each_adjustment(client, procurement, adjusted):
     title = rows.index(["Adjustments carried in"])
     assert rows[title + 1] == ["Month recomputed", "Service level", "Amount", "Currency", "Reason"]
     assert rows[title + 2] == [
-        "2025-02-01",
+        "2025-02",
         code,
         "5748.00",
         "EUR",

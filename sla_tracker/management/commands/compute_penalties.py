@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from contracts.models import Contract
 from contracts.months import parse_month
 from sla_tracker import services
+from sla_tracker.choices import ComputationCause
 from sla_tracker.tasks import compute_month, contract_ids_to_close, evaluate_contract_month
 
 
@@ -33,10 +34,10 @@ class Command(BaseCommand):
         if sync:
             self._run(ids, month)
         elif contract is not None:
-            evaluate_contract_month.delay(ids[0], month)
+            evaluate_contract_month.delay(ids[0], month, ComputationCause.COMMAND)
             self.stdout.write(f"Queued the close of {month} for {contract}.")
         else:
-            compute_month.delay(month)
+            compute_month.delay(month, ComputationCause.COMMAND)
             self.stdout.write(f"Queued the close of {month} for {len(ids)} contract(s).")
 
     def _run(self, ids: list[int], month: str) -> None:
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         for start in range(0, len(ids), size):
             batch = ids[start : start + size]
             try:
-                closed = services.close_contracts_month(contract_ids=batch, month=month)
+                closed = services.close_contracts_month(contract_ids=batch, month=month, cause=ComputationCause.COMMAND)
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from exc
             for index, contract_id in enumerate(batch, start=start + 1):
