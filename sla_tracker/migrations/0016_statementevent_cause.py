@@ -15,7 +15,7 @@ def label_first_computations_by_the_close(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sla_tracker', '0013_drop_covered_indexes'),
+        ('sla_tracker', '0015_exclusion_service_levels_history'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
