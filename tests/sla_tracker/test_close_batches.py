@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from contracts.models import MonthlyCharge
 from sla_tracker import services, tasks
+from sla_tracker.choices import ComputationCause
 from sla_tracker.engine import Month
 from sla_tracker.models import PenaltyStatement, StatementEvent
 from sla_tracker.services import ClosedMonth, close_contracts_month
@@ -126,9 +127,9 @@ def test_compute_month_queues_one_task_per_batch_of_close_batch_size_contracts(m
 
     assert tasks.compute_month("2026-07") == 5
     assert [(signature.task, signature.args) for signature in queued] == [
-        ("sla_tracker.evaluate_contracts_month", ([3, 5], "2026-07")),
-        ("sla_tracker.evaluate_contracts_month", ([8, 13], "2026-07")),
-        ("sla_tracker.evaluate_contracts_month", ([21], "2026-07")),
+        ("sla_tracker.evaluate_contracts_month", ([3, 5], "2026-07", ComputationCause.MONTHLY_CLOSE)),
+        ("sla_tracker.evaluate_contracts_month", ([8, 13], "2026-07", ComputationCause.MONTHLY_CLOSE)),
+        ("sla_tracker.evaluate_contracts_month", ([21], "2026-07", ComputationCause.MONTHLY_CLOSE)),
     ]
 
 

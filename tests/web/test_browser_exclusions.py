@@ -137,5 +137,5 @@ def test_the_vendor_manager_withdraws_their_proposal(page, live_server):  # noqa
     assert "Withdrawn" in page.inner_text("[data-testid=exclusion-status]")
     assert page.locator("[data-testid=exclusion-actions]").count() == 0
     exclusion.refresh_from_db()
-    assert (exclusion.status, exclusion.decided_by) == (ApprovalStatus.REJECTED, manager)
+    assert (exclusion.status, exclusion.decided_by) == (ApprovalStatus.WITHDRAWN, manager)
     shot(page, "exclusion-withdrawn")

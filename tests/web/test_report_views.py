@@ -223,7 +223,7 @@ def test_a_vendor_users_period_holds_only_their_vendors_submitted_statements(cli
 
 
 def test_the_exports_of_a_period_hold_its_months_and_name_it(client, procurement, statement):
-    january = make_statement(contract=statement.contract, month=datetime.date(2025, 1, 1))
+    make_statement(contract=statement.contract, month=datetime.date(2025, 1, 1))
     client.force_login(procurement)
 
     page = client.get(REPORT, {"month": "2025-01", "to": "2025-03"}).content.decode()
