@@ -64,7 +64,7 @@ def read(
             # Counts cannot sum below zero: the data are impossible (e.g. more short abandons than abandons),
             # and a negative ratio would price a shortfall that never happened.
             raise EngineError(
-                f"{terms.code} in {month}: the {side} ({formula_text(formula)}) sums to {total}: "
+                f"{terms.code} in {month}: the {side} ({_formula_text(formula)}) sums to {total}: "
                 "the counters it subtracts exceed those it adds"
             )
 
@@ -133,7 +133,7 @@ def _drop_excluded(
     return kept, tuple(sorted(excluded))
 
 
-def formula_text(formula: tuple[CounterTerm, ...]) -> str:
+def _formula_text(formula: tuple[CounterTerm, ...]) -> str:
     """``answered + abandoned - short_abandoned``."""
     first, *others = formula
     text = f"-{first.name}" if first.negative else first.name
