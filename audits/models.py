@@ -1,6 +1,7 @@
 """Audit rights (the contract clause), audits carried out under them, and their findings."""
 
 import datetime
+from itertools import pairwise
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -91,6 +92,33 @@ class AuditRight(KeptWhereCreated, models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract.reference} {self.clause_reference}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        for field, choices in (("scopes", AuditType), ("allowed_auditors", Auditor)):
+            values = getattr(self, field)
+            allowed = ", ".join(choices.values)
+            if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+                errors[field] = _("A list of values among: %(allowed)s.") % {"allowed": allowed}
+            elif unknown := sorted(set(values) - set(choices.values)):
+                errors[field] = _("Unknown: %(unknown)s. The values are: %(allowed)s.") % {
+                    "unknown": ", ".join(unknown),
+                    "allowed": allowed,
+                }
+        # A graver finding is remedied no later than a lighter one (DOMAIN.md §4.2: deadlines by severity).
+        for graver, lighter in pairwise(Severity.values):
+            graver_days, lighter_days = self.remediation_days(graver), self.remediation_days(lighter)
+            if graver_days is not None and lighter_days is not None and graver_days > lighter_days:
+                errors[f"remediation_days_{graver}"] = _(
+                    "A %(graver)s finding is remedied no later than a %(lighter)s one (%(days)s days)."
+                ) % {
+                    "graver": str(Severity(graver).label).lower(),
+                    "lighter": str(Severity(lighter).label).lower(),
+                    "days": lighter_days,
+                }
+        if errors:
+            raise ValidationError(errors)
 
     def remediation_days(self, severity: str) -> int:
         return getattr(self, f"remediation_days_{severity}")

@@ -9,6 +9,7 @@ right's writes, and a finding's corrections, are saved by audits.services too (s
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from audits.choices import Auditor, AuditType
 from audits.models import Audit, AuditRight, Finding
 from audits.services import (
     AUDIT_PLAN_INPUT_FIELDS,
@@ -20,8 +21,8 @@ from config.api import ServiceInputSerializer, ValidatedModelSerializer
 
 
 class AuditRightSerializer(ValidatedModelSerializer):
-    scopes = serializers.ListField(child=serializers.CharField(max_length=30), required=False)
-    allowed_auditors = serializers.ListField(child=serializers.CharField(max_length=30), required=False)
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=AuditType.choices), required=False)
+    allowed_auditors = serializers.ListField(child=serializers.ChoiceField(choices=Auditor.choices), required=False)
     change_reason = serializers.CharField(
         write_only=True,
         required=False,

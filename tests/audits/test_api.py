@@ -5,6 +5,7 @@ cancelled with its reason; refusals are 400s naming the field, or 403s."""
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -122,6 +123,41 @@ def test_an_administrator_adds_a_clause_with_its_history(contract):
     assert response.status_code == 201, response.content
     record = contract.audit_rights.get(clause_reference="§ 30").history.get()
     assert (record.history_user, record.history_change_reason) == (admin, "Created")
+
+
+def test_a_clause_takes_known_audit_types_and_auditors_and_deadlines_ordered_by_severity(right, contract):
+    admin = client_for(UserFactory(administrator=True))
+    clause = {"contract": contract.pk, "clause_reference": "§ 31", "audits_per_year": 1, "notice": 10}
+
+    unknown = admin.post(
+        "/api/v1/audit-rights/", {**clause, "scopes": ["bogus"], "allowed_auditors": ["martians"]}, format="json"
+    )
+    inverted = admin.patch(
+        f"/api/v1/audit-rights/{right.pk}/",
+        {"remediation_days_critical": 120, "change_reason": "renegotiated"},
+        format="json",
+    )
+
+    assert unknown.status_code == 400
+    assert set(unknown.json()["errors"]) == {"scopes", "allowed_auditors"}
+    assert not contract.audit_rights.filter(clause_reference="§ 31").exists()
+    assert inverted.status_code == 400
+    assert inverted.json()["errors"] == {
+        "remediation_days_critical": ["A critical finding is remedied no later than a high one (30 days)."]
+    }
+    right.refresh_from_db()
+    assert right.remediation_days_critical == 10
+
+
+def test_the_models_clean_refuses_unknown_scopes_as_the_back_office_shows_it(right):
+    right.scopes = ["financial", "bogus"]
+
+    with pytest.raises(ValidationError) as refused:
+        right.full_clean()
+
+    assert refused.value.message_dict["scopes"] == [
+        "Unknown: bogus. The values are: financial, sla_data, security, data_protection, regulatory, operational."
+    ]
 
 
 # Findings --------------------------------------------------------------------------------------------
