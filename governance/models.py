@@ -134,6 +134,12 @@ class Meeting(models.Model):
     location = models.CharField(_("location"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.PLANNED)
     cancellation_reason = models.TextField(_("why it was cancelled"), max_length=2000, blank=True, editable=False)
+    # The quorum terms in force on the meeting's day, kept when its attendance is recorded: a later change of
+    # the committee's terms does not rewrite whether a past meeting had its quorum (governance.selectors).
+    quorum = models.PositiveSmallIntegerField(_("quorum"), null=True, blank=True, editable=False)
+    quorum_needs_each_side = models.BooleanField(
+        _("quorum needs a member from each side"), null=True, blank=True, editable=False
+    )
     minutes = models.TextField(_("minutes (Markdown)"), blank=True)
     minutes_status = models.CharField(
         _("minutes status"), max_length=10, choices=MinutesStatus.choices, default=MinutesStatus.DRAFT

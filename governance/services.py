@@ -32,7 +32,13 @@ from governance.models import (
     Meeting,
     MinutesApproval,
 )
-from governance.selectors import agenda_situation, attendance_meeting, meeting_day, meeting_quorum
+from governance.selectors import (
+    agenda_situation,
+    attendance_meeting,
+    committee_terms_on,
+    meeting_day,
+    meeting_quorum,
+)
 
 
 def _save(instance, *, actor, reason: str) -> None:
@@ -310,6 +316,10 @@ def record_attendance(
             _save(row, actor=actor, reason="Recorded" if row.pk is None else "Corrected")
     counts = {status: list(attendance.values()).count(status) for status in AttendanceStatus.values}
     meeting.status = MeetingStatus.HELD
+    # The quorum it is held under stays that of its day, whatever the committee's terms become.
+    terms = committee_terms_on(meeting.committee, meeting.scheduled_for)
+    meeting.quorum = terms.quorum
+    meeting.quorum_needs_each_side = terms.quorum_needs_each_side
     _save(
         meeting,
         actor=actor,
