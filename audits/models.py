@@ -109,6 +109,9 @@ class Audit(models.Model):
     )
     status = models.CharField(_("status"), max_length=10, choices=AuditStatus.choices, default=AuditStatus.PLANNED)
     scope_description = models.TextField(_("scope"), blank=True)
+    planned_on = models.DateField(
+        _("planned on"), default=local_today, help_text=_("The notice of the audit is sent on this day or later.")
+    )
     notice_date = models.DateField(_("notice sent on"), null=True, blank=True)
     fieldwork_start = models.DateField(_("fieldwork from"))
     fieldwork_end = models.DateField(_("fieldwork until"))
