@@ -147,7 +147,12 @@ class Meeting(models.Model):
     # Each circulation of the minutes is voted on afresh: votes on an earlier text do not count.
     minutes_circulation = models.PositiveSmallIntegerField(_("minutes circulated (times)"), default=0, editable=False)
     minutes_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The chair who approved the minutes; none when the members present approved them by vote."),
     )
     minutes_approved_at = models.DateTimeField(_("minutes approved"), null=True, blank=True)
     minutes_approval_method = models.CharField(
@@ -172,7 +177,9 @@ class Meeting(models.Model):
             models.UniqueConstraint(fields=["committee", "scheduled_for"], name="meeting_unique_committee_time"),
             models.CheckConstraint(
                 name="meeting_minutes_approval_recorded",
+                # Approved by vote, they are the members present's: no one person approved them.
                 condition=~Q(minutes_status=MinutesStatus.APPROVED)
+                | Q(minutes_approved_at__isnull=False, minutes_approval_method=MinutesApprovalMethod.VOTE)
                 | Q(minutes_approved_by__isnull=False, minutes_approved_at__isnull=False),
                 violation_error_message=_("Approved minutes record who approved them and when."),
             ),

@@ -381,8 +381,10 @@ def circulate_minutes(*, meeting: Meeting, actor) -> Meeting:
 
 
 def _approve(meeting: Meeting, *, actor, method: str) -> Meeting:
+    """Approve the minutes: by the chair, who is their approver; by vote, by the members present, with no single
+    approver (who entered the last vote is in the votes and the history, not the approver)."""
     meeting.minutes_status = MinutesStatus.APPROVED
-    meeting.minutes_approved_by = actor
+    meeting.minutes_approved_by = actor if method == MinutesApprovalMethod.CHAIR else None
     meeting.minutes_approved_at = timezone.now()
     meeting.minutes_approval_method = method
     _save(meeting, actor=actor, reason=f"Minutes approved ({method})")
