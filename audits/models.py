@@ -100,7 +100,12 @@ class Audit(models.Model):
     """An audit exercised under an audit right, from planning to its closed report."""
 
     audit_right = models.ForeignKey(AuditRight, on_delete=models.PROTECT, related_name="audits")
-    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    reference = models.CharField(
+        _("reference"),
+        max_length=40,
+        unique=True,
+        error_messages={"unique": _("An audit with this reference already exists.")},
+    )
     audit_type = models.CharField(_("type"), max_length=20, choices=AuditType.choices)
     auditor_kind = models.CharField(_("auditor"), max_length=12, choices=Auditor.choices)
     auditor_name = models.CharField(_("audit firm or team"), max_length=200)

@@ -263,9 +263,12 @@ def right_violations(
     )
     if used >= right.audits_per_year:
         problems.setdefault("fieldwork_start", []).append(
-            _(
-                "%(used)s audit(s) already planned or held in the contract year %(first)s – %(last)s; the clause "
-                "allows %(allowed)s."
+            ngettext(
+                "%(used)s audit already planned or held in the contract year %(first)s – %(last)s; the clause "
+                "allows %(allowed)s.",
+                "%(used)s audits already planned or held in the contract year %(first)s – %(last)s; the clause "
+                "allows %(allowed)s.",
+                used,
             )
             % {"used": used, "first": first, "last": last, "allowed": right.audits_per_year}
         )
@@ -370,7 +373,7 @@ def _locked_audit(audit: Audit, expected: str) -> Audit:
     locked = Audit.objects.select_for_update().select_related("audit_right__contract").get(pk=audit.pk)
     if locked.status != expected:
         raise ValidationError(
-            _("The audit is %(status)s; this step needs it %(expected)s.")
+            _("The audit's status is %(status)s; this step needs the status %(expected)s.")
             % {"status": locked.get_status_display(), "expected": AuditStatus(expected).label}
         )
     return locked

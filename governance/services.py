@@ -680,6 +680,10 @@ def _transition(
     item: ActionItem, *, allowed_from: tuple[str, ...], to: str, actor, reason: str, cancellation_reason: str = ""
 ) -> ActionItem:
     item = ActionItem.objects.select_for_update().get(pk=item.pk)
+    if item.status == to:
+        raise ValidationError(
+            _("The action item is already %(status)s.") % {"status": item.get_status_display().lower()}
+        )
     if item.status not in allowed_from:
         raise ValidationError(
             _("An action item that is %(status)s cannot become %(target)s.")
