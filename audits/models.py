@@ -128,7 +128,12 @@ class Audit(models.Model):
     """An audit exercised under an audit right, from planning to its closed report."""
 
     audit_right = models.ForeignKey(AuditRight, on_delete=models.PROTECT, related_name="audits")
-    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    reference = models.CharField(
+        _("reference"),
+        max_length=40,
+        unique=True,
+        error_messages={"unique": _("An audit with this reference already exists.")},
+    )
     audit_type = models.CharField(_("type"), max_length=20, choices=AuditType.choices)
     auditor_kind = models.CharField(_("auditor"), max_length=12, choices=Auditor.choices)
     auditor_name = models.CharField(_("audit firm or team"), max_length=200)
@@ -137,6 +142,9 @@ class Audit(models.Model):
     )
     status = models.CharField(_("status"), max_length=10, choices=AuditStatus.choices, default=AuditStatus.PLANNED)
     scope_description = models.TextField(_("scope"), blank=True)
+    planned_on = models.DateField(
+        _("planned on"), default=local_today, help_text=_("The notice of the audit is sent on this day or later.")
+    )
     notice_date = models.DateField(_("notice sent on"), null=True, blank=True)
     fieldwork_start = models.DateField(_("fieldwork from"))
     fieldwork_end = models.DateField(_("fieldwork until"))

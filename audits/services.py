@@ -52,6 +52,7 @@ AUDIT_SERVICE_FIELDS = (
     "auditor_kind",
     "fieldwork_start",
     "status",
+    "planned_on",
     "notice_date",
     "report_date",
     "report_summary",
@@ -262,9 +263,12 @@ def right_violations(
     )
     if used >= right.audits_per_year:
         problems.setdefault("fieldwork_start", []).append(
-            _(
-                "%(used)s audit(s) already planned or held in the contract year %(first)s – %(last)s; the clause "
-                "allows %(allowed)s."
+            ngettext(
+                "%(used)s audit already planned or held in the contract year %(first)s – %(last)s; the clause "
+                "allows %(allowed)s.",
+                "%(used)s audits already planned or held in the contract year %(first)s – %(last)s; the clause "
+                "allows %(allowed)s.",
+                used,
             )
             % {"used": used, "first": first, "last": last, "allowed": right.audits_per_year}
         )
@@ -357,6 +361,7 @@ def plan_audit(
         fieldwork_start=fieldwork_start,
         fieldwork_end=fieldwork_end,
         status=AuditStatus.PLANNED,
+        planned_on=today,
     )
     clause = _right_errors(audit, notice_date=today, actor=actor, override_reason=override_reason)
     _validate_with(audit, clause)
@@ -368,7 +373,7 @@ def _locked_audit(audit: Audit, expected: str) -> Audit:
     locked = Audit.objects.select_for_update().select_related("audit_right__contract").get(pk=audit.pk)
     if locked.status != expected:
         raise ValidationError(
-            _("The audit is %(status)s; this step needs it %(expected)s.")
+            _("The audit's status is %(status)s; this step needs the status %(expected)s.")
             % {"status": locked.get_status_display(), "expected": AuditStatus(expected).label}
         )
     return locked
@@ -384,7 +389,8 @@ def notify_audit(
     today: datetime.date | None = None,
 ) -> Audit:
     """Record the notice sent to the vendor (planned → notified), checked against the clause again
-    with the real notice date, which lies between the contract's start and today."""
+    with the real notice date, which lies between the day the audit was planned (and the contract's start)
+    and today."""
     AuditRight.objects.select_for_update().get(pk=audit.audit_right_id)
     audit = _locked_audit(audit, AuditStatus.PLANNED)
     if notice_date > (today or timezone.localdate()):
@@ -397,6 +403,15 @@ def notify_audit(
             {
                 "notice_date": _("The notice cannot predate the contract, which started on %(start)s.")
                 % {"start": formats.date_format(start, "SHORT_DATE_FORMAT")}
+            }
+        )
+    # A notice announces a planned audit: one dated earlier would count days of notice the vendor never had
+    # (and a reschedule checks the notice from that date).
+    if notice_date < audit.planned_on:
+        raise ValidationError(
+            {
+                "notice_date": _("The notice cannot predate the audit, which was planned on %(day)s.")
+                % {"day": formats.date_format(audit.planned_on, "SHORT_DATE_FORMAT")}
             }
         )
     clause = _right_errors(

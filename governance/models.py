@@ -134,6 +134,12 @@ class Meeting(models.Model):
     location = models.CharField(_("location"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.PLANNED)
     cancellation_reason = models.TextField(_("why it was cancelled"), max_length=2000, blank=True, editable=False)
+    # The quorum terms in force on the meeting's day, kept when its attendance is recorded: a later change of
+    # the committee's terms does not rewrite whether a past meeting had its quorum (governance.selectors).
+    quorum = models.PositiveSmallIntegerField(_("quorum"), null=True, blank=True, editable=False)
+    quorum_needs_each_side = models.BooleanField(
+        _("quorum needs a member from each side"), null=True, blank=True, editable=False
+    )
     minutes = models.TextField(_("minutes (Markdown)"), blank=True)
     minutes_status = models.CharField(
         _("minutes status"), max_length=10, choices=MinutesStatus.choices, default=MinutesStatus.DRAFT
@@ -141,7 +147,12 @@ class Meeting(models.Model):
     # Each circulation of the minutes is voted on afresh: votes on an earlier text do not count.
     minutes_circulation = models.PositiveSmallIntegerField(_("minutes circulated (times)"), default=0, editable=False)
     minutes_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The chair who approved the minutes; none when the members present approved them by vote."),
     )
     minutes_approved_at = models.DateTimeField(_("minutes approved"), null=True, blank=True)
     minutes_approval_method = models.CharField(
@@ -166,7 +177,9 @@ class Meeting(models.Model):
             models.UniqueConstraint(fields=["committee", "scheduled_for"], name="meeting_unique_committee_time"),
             models.CheckConstraint(
                 name="meeting_minutes_approval_recorded",
+                # Approved by vote, they are the members present's: no one person approved them.
                 condition=~Q(minutes_status=MinutesStatus.APPROVED)
+                | Q(minutes_approved_at__isnull=False, minutes_approval_method=MinutesApprovalMethod.VOTE)
                 | Q(minutes_approved_by__isnull=False, minutes_approved_at__isnull=False),
                 violation_error_message=_("Approved minutes record who approved them and when."),
             ),

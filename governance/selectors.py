@@ -67,12 +67,48 @@ def with_present_count(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
     )
 
 
-def quorum_is_met(committee: Committee, *, client_present: int, vendor_present: int) -> bool:
-    """Whether that many members present of each side make the committee's quorum: the number of members
-    present, and a member of each side where the committee requires it (one vote per party)."""
-    if client_present + vendor_present < committee.quorum:
+@dataclass(frozen=True)
+class QuorumTerms:
+    """A quorum: the members present needed, and whether one of each side must be among them."""
+
+    quorum: int
+    quorum_needs_each_side: bool
+
+
+def committee_terms_on(committee: Committee, moment: datetime.datetime) -> QuorumTerms:
+    """The committee's quorum terms in force at ``moment``: its latest history version up to then (its current
+    terms when it has none that early)."""
+    version = (
+        Committee.history.filter(id=committee.pk, history_date__lte=moment)
+        .order_by("-history_date", "-history_id")
+        .values("quorum", "quorum_needs_each_side")
+        .first()
+    )
+    if version is None:
+        return QuorumTerms(committee.quorum, committee.quorum_needs_each_side)
+    return QuorumTerms(version["quorum"], version["quorum_needs_each_side"])
+
+
+def meeting_terms(meeting: Meeting, committee: Committee | None = None) -> QuorumTerms:
+    """The quorum terms ``meeting`` is held under: those kept on it when its attendance was recorded (the terms
+    in force on its day), else its committee's current ones (a meeting not held yet). ``committee``: the
+    meeting's, where the caller has it (no query then)."""
+    if meeting.quorum is not None and meeting.quorum_needs_each_side is not None:
+        return QuorumTerms(meeting.quorum, meeting.quorum_needs_each_side)
+    committee = committee or meeting.committee
+    return QuorumTerms(
+        committee.quorum if meeting.quorum is None else meeting.quorum,
+        committee.quorum_needs_each_side if meeting.quorum_needs_each_side is None else meeting.quorum_needs_each_side,
+    )
+
+
+def quorum_is_met(terms: QuorumTerms | Committee, *, client_present: int, vendor_present: int) -> bool:
+    """Whether that many members present of each side make the quorum of ``terms`` (a meeting's, see
+    meeting_terms()): the number of members present, and a member of each side where the terms require it
+    (one vote per party)."""
+    if client_present + vendor_present < terms.quorum:
         return False
-    return not committee.quorum_needs_each_side or (client_present > 0 and vendor_present > 0)
+    return not terms.quorum_needs_each_side or (client_present > 0 and vendor_present > 0)
 
 
 def attendance_meeting(meeting: Meeting) -> Meeting:
@@ -99,7 +135,7 @@ def meeting_quorum(meeting: Meeting) -> bool | None:
         )
     )
     return quorum_is_met(
-        meeting.committee, client_present=sides.count(Side.CLIENT), vendor_present=sides.count(Side.VENDOR)
+        meeting_terms(attended), client_present=sides.count(Side.CLIENT), vendor_present=sides.count(Side.VENDOR)
     )
 
 
@@ -137,6 +173,11 @@ def with_compliance_annotations(committees: QuerySet[Committee]) -> QuerySet[Com
         .annotate(
             last_held_at=Subquery(last_held.values("scheduled_for")[:1]),
             last_held_id=Subquery(last_held.values("pk")[:1]),
+            # The quorum terms the last held meeting was held under (the committee's own where none were kept).
+            last_held_quorum=Coalesce(Subquery(last_held.values("quorum")[:1]), F("quorum")),
+            last_held_needs_each_side=Coalesce(
+                Subquery(last_held.values("quorum_needs_each_side")[:1]), F("quorum_needs_each_side")
+            ),
         )
         .annotate(
             last_client_present=_present_at_last_held(Side.CLIENT),
@@ -158,7 +199,9 @@ def set_compliance(committee: Committee, *, today: datetime.date | None = None) 
     committee.next_meeting_due = next_meeting_due(committee.cadence, anchor)
     committee.is_overdue = today > committee.next_meeting_due
     committee.lacked_quorum = committee.last_held_id is not None and not quorum_is_met(
-        committee, client_present=committee.last_client_present, vendor_present=committee.last_vendor_present
+        QuorumTerms(committee.last_held_quorum, committee.last_held_needs_each_side),
+        client_present=committee.last_client_present,
+        vendor_present=committee.last_vendor_present,
     )
     # Where the next planned meeting is known (committee pages), one planned after the due day is flagged now.
     next_at = getattr(committee, "next_meeting_at", None)

@@ -32,7 +32,13 @@ from governance.models import (
     Meeting,
     MinutesApproval,
 )
-from governance.selectors import agenda_situation, attendance_meeting, meeting_day, meeting_quorum
+from governance.selectors import (
+    agenda_situation,
+    attendance_meeting,
+    committee_terms_on,
+    meeting_day,
+    meeting_quorum,
+)
 
 
 def _save(instance, *, actor, reason: str) -> None:
@@ -310,6 +316,10 @@ def record_attendance(
             _save(row, actor=actor, reason="Recorded" if row.pk is None else "Corrected")
     counts = {status: list(attendance.values()).count(status) for status in AttendanceStatus.values}
     meeting.status = MeetingStatus.HELD
+    # The quorum it is held under stays that of its day, whatever the committee's terms become.
+    terms = committee_terms_on(meeting.committee, meeting.scheduled_for)
+    meeting.quorum = terms.quorum
+    meeting.quorum_needs_each_side = terms.quorum_needs_each_side
     _save(
         meeting,
         actor=actor,
@@ -371,8 +381,10 @@ def circulate_minutes(*, meeting: Meeting, actor) -> Meeting:
 
 
 def _approve(meeting: Meeting, *, actor, method: str) -> Meeting:
+    """Approve the minutes: by the chair, who is their approver; by vote, by the members present, with no single
+    approver (who entered the last vote is in the votes and the history, not the approver)."""
     meeting.minutes_status = MinutesStatus.APPROVED
-    meeting.minutes_approved_by = actor
+    meeting.minutes_approved_by = actor if method == MinutesApprovalMethod.CHAIR else None
     meeting.minutes_approved_at = timezone.now()
     meeting.minutes_approval_method = method
     _save(meeting, actor=actor, reason=f"Minutes approved ({method})")
@@ -471,6 +483,14 @@ def record_minutes_correction(*, meeting: Meeting, minutes: str, actor) -> Meeti
 # Decisions -----------------------------------------------------------------------------------------
 
 
+def _back_to_draft(meeting: Meeting, *, actor, change: str) -> None:
+    """Circulated minutes whose decisions or action items change go back to draft, as when their text is edited
+    (update_minutes): the members voted on what was circulated, so they vote again once it is circulated again."""
+    if meeting.minutes_status == MinutesStatus.CIRCULATED:
+        meeting.minutes_status = MinutesStatus.DRAFT
+        _save(meeting, actor=actor, reason=f"{change}; back to draft, votes on the circulated minutes no longer count")
+
+
 def _refuse_if_approved(meeting: Meeting) -> None:
     if meeting.minutes_status == MinutesStatus.APPROVED:
         raise ValidationError(_("The minutes of this meeting are approved; record a correction instead."))
@@ -494,7 +514,7 @@ def _require_taken_place(meeting: Meeting, *, field: str, today: datetime.date |
 def record_decision(*, meeting: Meeting, text: str, actor) -> Decision:
     """The meeting's next numbered decision. The meeting decides once held with its quorum (its
     attendance recorded: see governance.selectors.quorum_is_met). Approved minutes are final: no
-    decision is added to them."""
+    decision is added to them; circulated ones go back to draft (their votes no longer count)."""
     meeting = _locked_meeting(meeting)
     _refuse_if_correction(meeting, field="meeting")
     _refuse_if_approved(meeting)
@@ -507,16 +527,22 @@ def record_decision(*, meeting: Meeting, text: str, actor) -> Decision:
     number = (meeting.decisions.aggregate(last=Max("number"))["last"] or 0) + 1
     decision = Decision(meeting=meeting, number=number, text=text, created_by=actor)
     _save(decision, actor=actor, reason="Recorded")
+    _back_to_draft(meeting, actor=actor, change=f"Decision {number} recorded")
     return decision
 
 
 @transaction.atomic
 def update_decision(*, decision: Decision, text: str, actor) -> Decision:
-    """Reword a decision while its meeting's minutes are not approved; approved ones are final."""
-    _refuse_if_approved(_locked_meeting(decision.meeting))
+    """Reword a decision while its meeting's minutes are not approved; approved ones are final. Circulated
+    minutes go back to draft (their votes no longer count), as when their text is edited."""
+    meeting = _locked_meeting(decision.meeting)
+    _refuse_if_approved(meeting)
     decision = Decision.objects.select_for_update().get(pk=decision.pk)
+    if decision.text == text:
+        return decision
     decision.text = text
     _save(decision, actor=actor, reason="Reworded")
+    _back_to_draft(meeting, actor=actor, change=f"Decision {decision.number} reworded")
     return decision
 
 
@@ -539,7 +565,8 @@ def create_action_item(
     """An open action item owned by a user or a vendor contact, from a meeting, a decision (its
     meeting is then the decision's) or an audit finding. A meeting's items are recorded once it has
     taken place and until its minutes are approved, due on the meeting's day or later; a vendor contact
-    who owns one is a contact of the committee's vendor (of the audited vendor, for a finding's)."""
+    who owns one is a contact of the committee's vendor (of the audited vendor, for a finding's). Circulated
+    minutes go back to draft (their votes no longer count), as when their text is edited."""
     if decision is not None:
         if meeting is not None and meeting.pk != decision.meeting_id:
             raise ValidationError(_("The decision belongs to another meeting."))
@@ -580,6 +607,8 @@ def create_action_item(
         created_by=created_by,
     )
     _save(item, actor=created_by, reason="Created")
+    if meeting is not None:
+        _back_to_draft(meeting, actor=created_by, change="Action item added")
     return item
 
 
@@ -651,6 +680,10 @@ def _transition(
     item: ActionItem, *, allowed_from: tuple[str, ...], to: str, actor, reason: str, cancellation_reason: str = ""
 ) -> ActionItem:
     item = ActionItem.objects.select_for_update().get(pk=item.pk)
+    if item.status == to:
+        raise ValidationError(
+            _("The action item is already %(status)s.") % {"status": item.get_status_display().lower()}
+        )
     if item.status not in allowed_from:
         raise ValidationError(
             _("An action item that is %(status)s cannot become %(target)s.")

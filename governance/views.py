@@ -65,6 +65,7 @@ from governance.selectors import (
     is_overdue,
     meeting_contracts,
     meeting_day,
+    meeting_terms,
     minutes_withheld,
     open_findings_as_of,
     previous_held_meeting,
@@ -185,7 +186,9 @@ def committee_detail(request, pk: int):
             meeting.status == MeetingStatus.HELD
             and meeting.corrects_id is None
             and not quorum_is_met(
-                committee, client_present=meeting.client_present, vendor_present=meeting.vendor_present
+                meeting_terms(meeting, committee),
+                client_present=meeting.client_present,
+                vendor_present=meeting.vendor_present,
             )
         )
     members = committee_members(request.user, committee.pk)
@@ -355,10 +358,12 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
     )
     present = [row.member for row in attendances if row.status == AttendanceStatus.PRESENT]
     quorum_met = None
+    # The terms in force on the meeting's day, not the committee's current ones.
+    quorum_terms = meeting_terms(attended, committee)
     if attended.status == MeetingStatus.HELD:
         sides = [member.side for member in present]
         quorum_met = quorum_is_met(
-            committee, client_present=sides.count(Side.CLIENT), vendor_present=sides.count(Side.VENDOR)
+            quorum_terms, client_present=sides.count(Side.CLIENT), vendor_present=sides.count(Side.VENDOR)
         )
     minutes_approvals = list(
         restrict(MinutesApproval.objects.filter(meeting=meeting, circulation=meeting.minutes_circulation), user)
@@ -394,6 +399,7 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
         "attendances": attendances,
         "present_count": len(present),
         "quorum_met": quorum_met,
+        "quorum_terms": quorum_terms,
         # Present vendor contacts who do not sign in, whose vote those who keep the record enter.
         "contact_voters": [member for member in present if member.contact_id and member.pk not in voted],
         "minutes_html": "" if minutes_withheld(user, meeting) else render_minutes(meeting.minutes),

@@ -87,7 +87,7 @@ def test_too_short_a_notice_is_a_400_quoting_the_clause_and_nothing_is_written(r
 def test_more_audits_in_a_contract_year_than_allowed_is_a_400(right, auditor):
     response = auditor.post("/api/v1/audits/", _audit(right, start=D(2025, 11, 3)), format="json")
 
-    allowance = "1 audit(s) already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1."
+    allowance = "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1."
     assert allowance in _errors(response)
     assert not Audit.objects.filter(reference="AUD-API-1").exists()
 
@@ -168,7 +168,9 @@ def test_an_audit_is_notified_worked_reported_and_closed_through_its_actions(rig
     reported = auditor.post(f"{url}/report/", {"report_date": "2026-02-02", "report_summary": "Two findings."})
     assert (reported.json()["status"], reported.json()["report_date"]) == ("reported", "2026-02-02")
     assert auditor.post(f"{url}/close/").json()["status"] == "closed"
-    assert _errors(auditor.post(f"{url}/start-fieldwork/")) == ["The audit is Closed; this step needs it Notified."]
+    assert _errors(auditor.post(f"{url}/start-fieldwork/")) == [
+        "The audit's status is Closed; this step needs the status Notified."
+    ]
 
 
 def test_an_audit_with_unsettled_findings_stays_open(worlds, auditor, monkeypatch):

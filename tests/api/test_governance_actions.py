@@ -301,7 +301,7 @@ def test_a_vendor_member_changes_nothing_through_the_api(worlds, held, users, cl
 SERVICE_REFUSALS = {
     "circulate": "Only draft minutes can be circulated.",
     "approve as chair": "Only the committee's chair approves the minutes alone; the members may vote instead.",
-    "reopen action item": "An action item that is Open cannot become Open.",
+    "reopen action item": "The action item is already open.",
     "record attendance": "The minutes are circulated or approved: the attendance is final.",
     "cancel meeting": "Only a planned meeting can be cancelled.",
 }

@@ -81,7 +81,7 @@ def test_an_audit_added_outside_the_right_is_a_form_error_quoting_the_clause(adm
 
     errors = _form_errors(response)
     assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in errors
-    allowance = "1 audit(s) already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1."
+    allowance = "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1."
     assert allowance in errors
     assert f"{right.clause_reference}: “{right.clause_text}”" in errors
     assert not Audit.objects.filter(reference="AUD-BO-1").exists()
@@ -102,7 +102,7 @@ def test_a_taken_reference_is_shown_under_its_field(admin_client, right):
 
     response = admin_client.post(ADD_AUDIT, _audit(right, start=D(2025, 6, 2)))
 
-    assert response.context["adminform"].form.errors["reference"] == ["Audit with this Reference already exists."]
+    assert response.context["adminform"].form.errors["reference"] == ["An audit with this reference already exists."]
 
 
 def test_the_audit_page_leaves_the_status_and_what_the_right_checked_to_the_services(admin_client):

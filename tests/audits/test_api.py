@@ -82,7 +82,7 @@ def test_an_auditor_cannot_loosen_the_clause_to_plan_an_audit_it_forbids(right, 
     assert (patched.status_code, added.status_code) == (403, 403)
     right.refresh_from_db()
     assert (right.audits_per_year, right.notice, right.history.count()) == (1, 30, 1)
-    assert "1 audit(s) already planned or held in the contract year" in " ".join(errors(planned)["fieldwork_start"])
+    assert "1 audit already planned or held in the contract year" in " ".join(errors(planned)["fieldwork_start"])
 
 
 def test_who_edits_contract_terms_changes_the_clause_with_a_reason_shown_in_its_history(right, contract):

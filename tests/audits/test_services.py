@@ -91,7 +91,7 @@ def test_notice_in_business_days_counts_monday_to_friday(auditor):
 def test_more_audits_in_a_contract_year_than_allowed_are_refused(auditor):
     right = AuditRightFactory(audits_per_year=1)  # contract years from 1 January 2025
     plan(right, auditor)
-    allowance = "1 audit\\(s\\) already planned or held in the contract year 2025-01-01 – 2025-12-31"
+    allowance = "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31"
     with pytest.raises(ValidationError, match=allowance):
         plan(right, auditor, reference="AUD-2", start=D(2025, 11, 3), today=D(2025, 9, 1))
     # The next contract year starts on the anniversary of the start date.
@@ -135,11 +135,11 @@ def test_a_plan_is_refused_with_every_problem_at_once_each_under_its_field(audit
 
     errors = refusal.value.message_dict
     assert errors["fieldwork_end"] == ["Fieldwork cannot end before it starts."]
-    assert errors["reference"] == ["Audit with this Reference already exists."]
+    assert errors["reference"] == ["An audit with this reference already exists."]
     assert errors["audit_type"] == ["The clause does not allow audits of this type (Security)."]
     assert errors["fieldwork_start"] == [
         "Notice of 10 calendar days is shorter than the 30 calendar days required.",
-        "1 audit(s) already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1.",
+        "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1.",
     ]
     assert errors["audit_right"] == [f"§ 21.1: “{right.clause_text}”"]
     assert refusal.value.messages[-1] == f"§ 21.1: “{right.clause_text}”"  # the clause quoted last
@@ -154,7 +154,7 @@ def test_an_administrator_may_override_with_a_recorded_reason(admin, auditor):
     assert refusal.value.message_dict["override_reason"] == [
         "Only an administrator may allow an audit outside the contract's audit right."
     ]
-    assert "1 audit(s) already planned or held in the contract year" in refusal.value.message_dict["fieldwork_start"][0]
+    assert "1 audit already planned or held in the contract year" in refusal.value.message_dict["fieldwork_start"][0]
 
     audit = plan(right, admin, reference="AUD-2", override_reason="Regulator's written demand of 2 May")
 
@@ -240,7 +240,7 @@ def test_a_report_is_dated_between_the_fieldworks_start_and_today(auditor):
 
 def test_an_audit_cannot_skip_a_step(auditor):
     audit = AuditFactory()
-    with pytest.raises(ValidationError, match="this step needs it Notified"):
+    with pytest.raises(ValidationError, match="this step needs the status Notified"):
         services.start_fieldwork(audit=audit, actor=auditor)
     with pytest.raises(ValidationError, match="Reported"):
         services.close_audit(audit=audit, actor=auditor)
@@ -829,7 +829,7 @@ def test_rescheduling_into_a_full_contract_year_is_refused_unless_an_administrat
     with pytest.raises(ValidationError) as refusal:
         services.reschedule_audit(audit=audit, reason="Busy season", actor=auditor, override_reason="Please", **move)
     assert (
-        "1 audit(s) already planned or held in the contract year 2026-01-01 – 2026-12-31"
+        "1 audit already planned or held in the contract year 2026-01-01 – 2026-12-31"
         in refusal.value.message_dict["fieldwork_start"][0]
     )
     assert refusal.value.message_dict["override_reason"] == [

@@ -364,7 +364,7 @@ def test_action_items_are_created_open_and_closing_records_when():
 
 def test_an_action_item_cannot_skip_its_states():
     item = ActionItemFactory()
-    with pytest.raises(ValidationError, match="cannot become"):
+    with pytest.raises(ValidationError, match="is already open"):
         services.reopen_action_item(item=item, actor=item.created_by)
     services.close_action_item(item=item, actor=item.created_by)
     with pytest.raises(ValidationError, match="cannot become"):
@@ -667,3 +667,13 @@ def test_cancelling_an_action_item_needs_the_reason_kept_whole_until_it_is_reope
     item = services.reopen_action_item(item=item, actor=item.created_by)
     assert (item.status, item.closed_at, item.cancellation_reason) == (ActionStatus.OPEN, None, "")
     assert item.history.filter(cancellation_reason=reason.strip()).exists()
+
+
+def test_an_action_item_started_twice_is_refused_as_already_in_progress():
+    item = ActionItemFactory()
+    services.start_action_item(item=item, actor=item.created_by)
+
+    with pytest.raises(ValidationError) as refused:
+        services.start_action_item(item=item, actor=item.created_by)
+
+    assert refused.value.messages == ["The action item is already in progress."]

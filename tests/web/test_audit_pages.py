@@ -353,7 +353,7 @@ def test_an_invalid_transition_is_shown_and_nothing_changes(client, auditor, con
 
     response = client.post(action_url(audit, "start-fieldwork"))
 
-    assert page_errors(response) == ["The audit is Planned; this step needs it Notified."]
+    assert page_errors(response) == ["The audit's status is Planned; this step needs the status Notified."]
     assert snapshot(audit) == before
 
 
@@ -663,9 +663,9 @@ def test_planning_outside_the_right_shows_every_problem_under_its_field_at_once_
     assert errors["fieldwork_end"] == ["Fieldwork cannot end before it starts."]
     assert errors["fieldwork_start"] == [
         "Notice of 10 calendar days is shorter than the 30 calendar days required.",
-        "1 audit(s) already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1.",
+        "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1.",
     ]
-    assert errors["reference"] == ["Audit with this Reference already exists."]
+    assert errors["reference"] == ["An audit with this reference already exists."]
     assert page_errors(response) == [f"{right.clause_reference}: “{right.clause_text}”"]
     page = response.content.decode()
     for field in ("reference", "fieldwork_start", "fieldwork_end"):
