@@ -196,7 +196,13 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"CurrencyEnum": "contracts.choices.Currency", "InvalidRowsEnum": ["invalid_rows"]},
+    "ENUM_NAME_OVERRIDES": {
+        "CurrencyEnum": "contracts.choices.Currency",
+        "InvalidRowsEnum": ["invalid_rows"],
+        # An audit's type and auditor, and the lists of them an audit right allows.
+        "AuditTypeEnum": "audits.choices.AuditType",
+        "AuditorKindEnum": "audits.choices.Auditor",
+    },
     # Swagger UI from the app's own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
