@@ -20,6 +20,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from config.formats import long_date
 from contracts.choices import ContractStatus, PeriodUnit, RenewalDecisionKind, RenewalType
 from contracts.dates import ContractTerms, RenewalWindow, current_term_end, window_for_term
 from contracts.models import MAX_TERM_MONTHS, Contract, RenewalDecision
@@ -166,8 +167,8 @@ def _last_day_of_service_error(contract: Contract | None, values: Mapping[str, A
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and not start <= last_day <= end:
         return _("The last day of service falls within the term, from %(start)s to %(end)s.") % {
-            "start": date_format(start),
-            "end": date_format(end),
+            "start": long_date(start),
+            "end": long_date(end),
         }
     # What was recorded for later days would still count: the close and the KPI checks stop at that day.
     month = first_of_month(last_day)
@@ -181,7 +182,7 @@ def _last_day_of_service_error(contract: Contract | None, values: Mapping[str, A
         return _(
             "KPI data is recorded for %(when)s, after this day: delete the data after the last day of service "
             "first, or give a later day."
-        ) % {"when": date_format(later[1]) if later[1] else date_format(later[0], "YEAR_MONTH_FORMAT")}
+        ) % {"when": long_date(later[1]) if later[1] else date_format(later[0], "YEAR_MONTH_FORMAT")}
     return None
 
 

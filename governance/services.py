@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from config.formats import long_date
 from contracts.dates import add_months
 from governance.choices import (
     ActionStatus,
@@ -60,7 +61,7 @@ def _require_within_planning_horizon(scheduled_for: datetime.datetime) -> None:
         raise ValidationError(
             {
                 "scheduled_for": _("A meeting is planned at most %(years)s years ahead, by %(day)s.")
-                % {"years": MEETING_PLANNING_YEARS, "day": date_format(last_day)}
+                % {"years": MEETING_PLANNING_YEARS, "day": long_date(last_day)}
             }
         )
 

@@ -33,6 +33,7 @@ from accounts.scoping import restrict
 from audits.choices import Severity
 from audits.models import Finding
 from config.admin import show_refusal
+from config.formats import long_datetime
 from config.local_time import LocalDateTimeField
 from contracts.dates import add_months
 from contracts.models import Contract
@@ -389,7 +390,7 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
         "scorecard": rows,
         "charted_rows": [row for row in rows if row.has_data],
         # The meeting's date and time, in one localized format wherever the page or its pack names it.
-        "meeting_when": date_format(timezone.localtime(meeting.scheduled_for), "DATETIME_FORMAT"),
+        "meeting_when": long_datetime(timezone.localtime(meeting.scheduled_for)),
         "statements": statements,
         "disputes": disputes,
         "open_actions": open_actions,

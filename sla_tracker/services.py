@@ -23,12 +23,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.templatetags.ui import money
 from config.db import insert_history_rows, insert_instances, insert_rows
+from config.formats import long_date
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.months import first_of_month, parse_month
@@ -734,12 +734,12 @@ def exclusion_day_errors(
     if start_date and start_date < contract.start_date:
         errors.setdefault("start_date", []).append(
             _("The contract starts on %(date)s: an exclusion cannot start earlier.")
-            % {"date": date_format(contract.start_date)}
+            % {"date": long_date(contract.start_date)}
         )
     if end_date and end_date > contract.end_date:
         errors.setdefault("end_date", []).append(
             _("The contract's current term ends on %(date)s: an exclusion cannot end later.")
-            % {"date": date_format(contract.end_date)}
+            % {"date": long_date(contract.end_date)}
         )
     return errors
 

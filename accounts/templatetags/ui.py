@@ -7,6 +7,8 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import get_language
 
+from config import formats
+
 register = template.Library()
 
 CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
@@ -75,3 +77,15 @@ def colon() -> str:
     """The colon after a label, as the interface's language sets it: "Owner:", "Responsable :" (French
     puts a no-break space before it)."""
     return "\u00a0:" if (get_language() or "en").startswith("fr") else ":"
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def long_date(value) -> str:
+    """A date written out in the reader's language ("1er septembre 2026" in French): config.formats.long_date."""
+    return formats.long_date(value) if value else ""
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def long_datetime(value) -> str:
+    """A moment written out in the reader's language and time zone: config.formats.long_datetime."""
+    return formats.long_datetime(value) if value else ""

@@ -18,6 +18,7 @@ from typing import NamedTuple
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
+from config.formats import long_date, long_datetime
 from sla_tracker.choices import StatementStatus
 
 logger = logging.getLogger(__name__)
@@ -87,14 +88,14 @@ def _param_text(value: object) -> str:
         return str(value)
     try:
         if "date" in value:
-            text = formats.date_format(datetime.date.fromisoformat(value["date"]))
+            text = long_date(datetime.date.fromisoformat(value["date"]))
             # An interval's time as files write it (08:15), not as the language tells the time (8:15 a.m.).
             return f"{text} {value['time']}" if "time" in value else text
         if "month" in value:
             return formats.date_format(datetime.date.fromisoformat(f"{value['month']}-01"), "YEAR_MONTH_FORMAT")
         if "datetime" in value:
             moment = timezone.localtime(datetime.datetime.fromisoformat(value["datetime"]))
-            return formats.date_format(moment, "DATETIME_FORMAT")
+            return long_datetime(moment)
         if "statement_status" in value:
             return str(StatementStatus(value["statement_status"]).label)
     except (TypeError, ValueError):

@@ -734,7 +734,7 @@ def test_the_preview_gives_its_period_and_months_in_the_readers_language(client,
     monkeypatch.setattr(views_kpi, "ASYNC_ROW_THRESHOLD", 1)  # a large file: its months without totals
     without_totals = client.get(response.url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
 
-    assert 'data-testid="period">1 octobre 2026 → 31 octobre 2026</div>' in with_totals
+    assert 'data-testid="period">1er octobre 2026 → 31 octobre 2026</div>' in with_totals
     assert "<tr><td>octobre 2026</td>" in with_totals
     months = without_totals.split('<p id="upload-preview">')[1].split("</p>")[0]
     assert months.startswith("Mois présents dans le fichier") and months.endswith(" octobre 2026")
