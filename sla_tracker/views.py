@@ -790,7 +790,8 @@ def contract_year(request, pk: int, year: int):
                 else None
             )
             cells.append({"month": month, "line": line, "statement": statement})
-        credited = sum(1 for cell in cells if cell["line"] is not None and cell["line"].credit > 0)
+        # A waived credit is not charged: its month is not counted as credited.
+        credited = sum(1 for cell in cells if cell["line"] is not None and cell["line"].charged_credit > 0)
         rows.append({"level": level, "cells": cells, "credited": credited})
     # The year's totals, as the statements of its months hold them (adjustments included in net).
     totals = {

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import UserFactory, VendorUserFactory
 from tests.web.conftest import make_statement
@@ -105,7 +106,21 @@ def test_the_year_totals_its_months_and_counts_each_levels_credited_months(clien
     assert 'data-testid="year-net">−€1,250.50</td>' in page
     credited = [row["credited"] for row in response.context["rows"]]
     assert credited == [
-        sum(1 for cell in row["cells"] if cell["line"] and cell["line"].credit) for row in response.context["rows"]
+        sum(1 for cell in row["cells"] if cell["line"] and cell["line"].charged_credit)
+        for row in response.context["rows"]
     ]
     assert max(credited) >= 1
     assert 'aria-label="Breadcrumb"' in page and reverse("contracts:detail", args=[statement.contract.pk]) in page
+
+
+def test_a_waived_credit_is_not_counted_as_credited(client, procurement, statement):
+    line = statement.lines.get(credit__gt=0)
+    client.force_login(procurement)
+    before = {row["level"].pk: row["credited"] for row in client.get(year_url(statement.contract)).context["rows"]}
+
+    line.waived, line.waiver_reason, line.waived_by, line.waived_at = True, "Goodwill", procurement, timezone.now()
+    line.save()
+    after = {row["level"].pk: row["credited"] for row in client.get(year_url(statement.contract)).context["rows"]}
+
+    assert before[line.service_level_id] == 1
+    assert after[line.service_level_id] == 0
