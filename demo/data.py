@@ -401,7 +401,7 @@ CONTRACTS = [
         "families": {
             "voice": {**VOICE_A, "days": "all"},
             "email": {"weekday": 380, "saturday": 0, "sunday": 0, "rate": 0.935, "days": "weekdays"},
-            "quality": {"weekday": 28, "score": 0.915, "days": "weekdays"},
+            "quality": {"weekday": 28, "saturday": 12, "sunday": 9, "score": 0.915, "days": "all"},
             "csat": {"weekday": 95, "saturday": 45, "sunday": 30, "rate": 0.872, "days": "all"},
         },
         "overrides": {

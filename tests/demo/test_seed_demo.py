@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from accounts.models import User
 from audits.models import Audit
 from contracts.models import Contract, Vendor
 from contracts.months import add_months, first_of_month, last_day_of_month
@@ -17,7 +18,8 @@ from demo import data
 from governance.choices import ActionStatus, Cadence, MeetingStatus
 from governance.models import ActionItem, Committee
 from sla_tracker.choices import ChangeAction, MeasurementSource
-from sla_tracker.models import Measurement, MeasurementChange
+from sla_tracker.completeness import completeness
+from sla_tracker.models import Measurement, MeasurementChange, PenaltyStatement
 
 TODAY = datetime.date(2026, 11, 26)
 PROJECT_APPS = ["accounts", "contracts", "sla_tracker", "governance", "audits"]
@@ -185,3 +187,15 @@ def test_the_seeded_audits_timelines_run_in_order(seeded):
         planned = timezone.localtime(audit.created_at).date()
         dates = [planned, audit.notice_date, audit.fieldwork_start, audit.report_date or audit.fieldwork_start]
         assert dates == sorted(dates), audit.reference
+
+
+def test_the_months_with_a_statement_have_complete_data(seeded):
+    # The demo's data are logged on every day its counters are expected (completeness), so that no statement
+    # warns of missing days: a counter of no channel (quality) is expected on every day a channel is covered.
+    admin = User.objects.get(username="admin")
+    incomplete = []
+    for contract in Contract.objects.all():
+        months = sorted(set(PenaltyStatement.objects.filter(contract=contract).values_list("month", flat=True)))
+        for (_pk, month), status in completeness(admin, [contract], months, TODAY).items():
+            incomplete += [(contract.reference, month, gap.code) for gap in status.gaps]
+    assert incomplete == []
