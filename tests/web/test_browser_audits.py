@@ -273,3 +273,18 @@ def test_the_audit_page_keeps_its_steps_on_screen_on_a_laptop_and_a_phone(page, 
     for index in range(steps.count()):  # the steps wrap within the screen, beside the table's own scroll
         box = steps.nth(index).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (steps.nth(index).inner_text(), box)
+
+
+def test_a_vendors_findings_fit_a_phone_screen(page, live_server):  # noqa: F811
+    contract = ContractFactory()
+    audit = AuditFactory(audit_right=AuditRightFactory(contract=contract))
+    FindingFactory(audit=audit, title="Abandoned calls counted from the tenth second instead of the fifth")
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+    sign_in(page, live_server, vendor_user)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/penalties/my/findings/")
+    page.wait_for_selector("#vendor-findings")
+    shot(page, "vendor-findings-390")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, overflow  # the table scrolls within the page, not the page

@@ -15,6 +15,7 @@ from tests.factories import (
     CommitteeFactory,
     CommitteeMemberFactory,
     MeetingFactory,
+    UserFactory,
     VendorUserFactory,
 )
 from tests.web.conftest import make_statement
@@ -247,3 +248,17 @@ def test_a_decision_being_recorded_cannot_be_sent_twice(page, live_server):  # n
     page.wait_for_timeout(300)  # a second request, had one been sent, would be answered by now
 
     assert list(Decision.objects.filter(meeting=meeting).values_list("text", flat=True)) == ["Adopt the recovery plan."]
+
+
+def test_the_header_of_a_committee_member_fits_a_laptop_screen_in_french(page, live_server):  # noqa: F811
+    # The longest role and menu labels: the menu wraps onto rows, "Sign out" stays on screen.
+    member = UserFactory(committee_member=True, first_name="Hélène", last_name="Girard")
+    page.context.add_cookies([{"name": "django_language", "value": "fr", "url": live_server.url}])
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, live_server, member)
+
+    shot(page, "header-committee-fr-1366")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, overflow
+    sign_out = page.get_by_role("button", name="Se déconnecter").bounding_box()
+    assert sign_out["x"] + sign_out["width"] <= 1366, sign_out
