@@ -54,8 +54,13 @@ class AuditPlanInput(ServiceInputSerializer):
             "override_reason": {
                 "write_only": True,
                 "help_text": "Administrators only: why the audit is allowed although the clause refuses it "
-                "(e.g. a regulator's written demand). Kept on the audit.",
-            }
+                "(e.g. a short notice the vendor accepted), or the cause of an audit for cause. Kept on the audit.",
+            },
+            "for_cause": {
+                "help_text": "Administrators only, with the cause as override_reason: an audit held because of a "
+                "security incident, a regulator's demand, suspected fraud or a material breach does not count "
+                "against the audits the clause allows each contract year.",
+            },
         }
 
 
