@@ -246,6 +246,10 @@ class Audit(models.Model):
         start, end = self.fieldwork_start, self.fieldwork_end
         if start is not None and end is not None and end < start:
             errors["fieldwork_end"] = _("Fieldwork cannot end before it starts.")
+        if self.cost is not None and self.cost < 0:
+            errors["cost"] = _("A cost cannot be negative.")
+        if self.cost is not None and not self.cost_currency:
+            errors["cost_currency"] = _("A cost is recorded with its currency.")
         errors.update(self._final_record_errors())
         if errors:
             raise ValidationError(errors)

@@ -47,6 +47,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.choices import Role
+from accounts.templatetags.ui import money
 from audits import permissions
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, NoticeUnit
 from audits.models import Audit, AuditRight, Finding
@@ -60,6 +61,7 @@ AUDIT_SERVICE_FIELDS = (
     "audit_type",
     "auditor_kind",
     "fieldwork_start",
+    "fieldwork_end",
     "status",
     "planned_on",
     "notice_date",
@@ -88,6 +90,9 @@ AUDIT_PLAN_INPUT_FIELDS = (
     "override_reason",
     "for_cause",
 )
+# What update_audit changes on an audit not yet closed or cancelled (the API's PATCH, the back office's change
+# page); its fieldwork's dates move with reschedule_audit.
+AUDIT_EDITABLE_FIELDS = ("reference", "auditor_name", "lead_auditor", "scope_description", "cost", "cost_currency")
 # What record_finding takes from the person recording a finding (the API's input, the admin's add form).
 FINDING_INPUT_FIELDS = (
     "audit",
@@ -679,6 +684,30 @@ def cancel_audit(*, audit: Audit, reason: str, actor) -> Audit:
     audit.cancelled_by = actor
     audit.cancelled_at = timezone.now()
     _save(audit, actor=actor, reason=f"Cancelled: {reason.strip()}")
+    return audit
+
+
+@transaction.atomic
+def update_audit(*, audit: Audit, changes: dict, actor) -> Audit:
+    """Correct what an audit records (AUDIT_EDITABLE_FIELDS: its reference, auditors, scope and cost) until
+    it is closed or cancelled. A recorded cost keeps its currency: the amount was recorded in it, and
+    changing the currency alone would restate it in another one. Nothing is written when nothing changes."""
+    audit = Audit.objects.select_for_update().select_related("audit_right__contract").get(pk=audit.pk)
+    changed = _changed_fields(audit, changes)
+    if not changed:
+        return audit
+    if unknown := sorted(set(changed) - set(AUDIT_EDITABLE_FIELDS)):
+        raise ValueError(f"Not a field update_audit changes: {', '.join(unknown)}")
+    errors: dict[str, list] = {}
+    if "cost_currency" in changed and audit.cost is not None:
+        errors["cost_currency"] = [
+            _("A cost of %(amount)s is recorded: its currency does not change.")
+            % {"amount": money(audit.cost, audit.cost_currency)}
+        ]
+    for name in changed:
+        setattr(audit, name, changes[name])
+    _validate_with(audit, errors)
+    _record(audit, actor=actor, reason="Changed: " + ", ".join(changed))
     return audit
 
 

@@ -1,7 +1,8 @@
 """Serializers of audit rights, audits and findings.
 
 Audits are planned and findings recorded by audits.services (the creates' inputs below); the fields
-the audit right checks and those the transitions record change only through the actions. A finding's
+the audit right checks and those the transitions record (the fieldwork's dates included: reschedule/)
+change only through the actions, and an audit's other fields through audits.services.update_audit. A finding's
 due date is not an input: it comes from the clause, and changes through the due-date action. An audit
 right's writes, and a finding's corrections, are saved by audits.services too (see the viewsets).
 """

@@ -3,6 +3,7 @@ to change), a finding's due date comes from the clause, a settled finding is fro
 cancelled with its reason; refusals are 400s naming the field, or 403s."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -347,6 +348,46 @@ def test_whether_an_audit_is_held_for_cause_is_not_patched(right, auditor):
     assert errors(response) == {"for_cause": READ_ONLY}
     audit.refresh_from_db()
     assert audit.for_cause is False
+
+
+# The fieldwork's dates and the cost's currency follow the services' rules ------------------------------------
+
+
+def test_the_fieldworks_end_moves_only_by_rescheduling(right, auditor):
+    audit = AuditFactory(audit_right=right, notice_date=None)  # fieldwork 2 – 6 June 2025
+    api = client_for(auditor)
+
+    patched = api.patch(f"/api/v1/audits/{audit.pk}/", {"fieldwork_end": "2025-12-31"}, format="json")
+    same = api.patch(f"/api/v1/audits/{audit.pk}/", {"fieldwork_end": "2025-06-06"}, format="json")
+    moved = api.post(
+        f"/api/v1/audits/{audit.pk}/reschedule/",
+        {"fieldwork_start": "2025-06-02", "fieldwork_end": "2025-06-09", "reason": "Two more sites"},
+        format="json",
+    )
+
+    assert errors(patched) == {"fieldwork_end": READ_ONLY}
+    assert same.status_code == 200, same.content  # sent back as the resource shows it
+    assert moved.status_code == 200, moved.content
+    audit.refresh_from_db()
+    assert (audit.fieldwork_end, audit.reschedule_reason) == (D(2025, 6, 9), "Two more sites")
+
+
+def test_a_recorded_costs_currency_is_not_patched(right, auditor):
+    audit = AuditFactory(audit_right=right, status=AuditStatus.REPORTED, report_date=D(2025, 6, 20))
+    api = client_for(auditor)
+    url = f"/api/v1/audits/{audit.pk}/"
+
+    recorded = api.patch(url, {"cost": "12000.00", "cost_currency": "EUR"}, format="json")
+    restated = api.patch(url, {"cost_currency": "USD"}, format="json")
+    without_currency = api.patch(url, {"cost": "13000.00", "cost_currency": ""}, format="json")
+
+    assert recorded.status_code == 200, recorded.content
+    assert errors(restated) == {"cost_currency": ["A cost of €12,000.00 is recorded: its currency does not change."]}
+    assert "cost_currency" in errors(without_currency)
+    audit.refresh_from_db()
+    assert (audit.cost, audit.cost_currency) == (Decimal("12000.00"), "EUR")
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason) == (auditor, "Changed: cost, cost_currency")
 
 
 # An audit within the contract's life ---------------------------------------------------------------------------

@@ -1100,3 +1100,51 @@ def test_a_notice_or_a_move_beyond_the_audit_right_is_refused(auditor):
     assert notice.value.message_dict == {"fieldwork_end": [ended]}
     assert move.value.message_dict == {"fieldwork_end": [ended]}
     assert snapshot(audit) == before
+
+
+# Correcting an audit's record --------------------------------------------------------------------------
+
+
+def test_an_audits_record_is_corrected_with_its_history(auditor):
+    audit = AuditFactory()
+
+    services.update_audit(
+        audit=audit,
+        changes={"scope_description": "Abandon counts, Q1", "cost": Decimal("12000.00"), "cost_currency": "EUR"},
+        actor=auditor,
+    )
+
+    record = audit.history.latest()
+    assert (record.cost, record.cost_currency, record.history_user) == (Decimal("12000.00"), "EUR", auditor)
+    assert record.history_change_reason == "Changed: scope_description, cost, cost_currency"
+
+
+def test_a_recorded_costs_currency_does_not_change(auditor):
+    audit = AuditFactory(cost=Decimal("12000.00"), cost_currency="EUR")
+    before = snapshot(audit)
+
+    for changes in ({"cost_currency": "GBP"}, {"cost": Decimal("10300.00"), "cost_currency": "GBP"}):
+        with pytest.raises(ValidationError) as refusal:
+            services.update_audit(audit=audit, changes=changes, actor=auditor)
+        assert refusal.value.message_dict == {
+            "cost_currency": ["A cost of €12,000.00 is recorded: its currency does not change."]
+        }
+    assert snapshot(audit) == before
+    # The amount itself is corrected in its currency.
+    assert services.update_audit(audit=audit, changes={"cost": Decimal("12500.00")}, actor=auditor).cost == Decimal(
+        "12500.00"
+    )
+
+
+def test_a_cost_is_recorded_with_its_currency_and_not_negative(auditor):
+    audit = AuditFactory()
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as no_currency:
+        services.update_audit(audit=audit, changes={"cost": Decimal("12000.00")}, actor=auditor)
+    with pytest.raises(ValidationError) as negative:
+        services.update_audit(audit=audit, changes={"cost": Decimal("-1.00"), "cost_currency": "EUR"}, actor=auditor)
+
+    assert no_currency.value.message_dict == {"cost_currency": ["A cost is recorded with its currency."]}
+    assert negative.value.message_dict == {"cost": ["A cost cannot be negative."]}
+    assert snapshot(audit) == before
