@@ -456,8 +456,12 @@ def plan_audit(
     return audit
 
 
-def _locked_audit(audit: Audit, expected: str) -> Audit:
+def _locked_audit(audit: Audit, expected: str, *, refusal=None) -> Audit:
+    """`audit` locked, in the `expected` status; otherwise refused with the step's own `refusal` of it, if
+    it gives one, or with the status the step needs."""
     locked = Audit.objects.select_for_update().select_related("audit_right__contract").get(pk=audit.pk)
+    if refusal is not None and (message := refusal(locked)):
+        raise ValidationError(message)
     if locked.status != expected:
         raise ValidationError(
             _("The audit's status is %(status)s; this step needs the status %(expected)s.")
@@ -597,14 +601,29 @@ def start_fieldwork(*, audit: Audit, actor, today: datetime.date | None = None) 
     return audit
 
 
+def report_refusal(audit: Audit) -> str | None:
+    """Why the audit's report cannot be recorded yet (None otherwise): its fieldwork has not started. A
+    report may come before the fieldwork's planned end, since fieldwork can end early."""
+    if audit.status in (AuditStatus.PLANNED, AuditStatus.NOTIFIED):
+        return _(
+            "The fieldwork has not started (the audit is %(status)s): the report is recorded once it has, "
+            "from %(start)s on."
+        ) % {
+            "status": str(audit.get_status_display()).lower(),
+            "start": formats.date_format(audit.fieldwork_start, "SHORT_DATE_FORMAT"),
+        }
+    return None
+
+
 @transaction.atomic
 def report_audit(
     *, audit: Audit, report_date: datetime.date, report_summary: str, actor, today: datetime.date | None = None
 ) -> Audit:
-    """Record the audit's report (fieldwork → reported). Its date is between the fieldwork's start and
-    today. The findings' remediation days are counted again, from the report or from the day each was
-    recorded if later, unless a due date was set by hand with a reason or the finding is already settled."""
-    audit = _locked_audit(audit, AuditStatus.FIELDWORK)
+    """Record the audit's report (fieldwork → reported), refused before the fieldwork has started. Its date
+    is between the fieldwork's start and today (before its planned end, if it ended early). The findings'
+    remediation days are counted again, from the report or from the day each was recorded if later, unless a
+    due date was set by hand with a reason or the finding is already settled."""
+    audit = _locked_audit(audit, AuditStatus.FIELDWORK, refusal=report_refusal)
     today = today or timezone.localdate()
     if report_date > today:
         raise ValidationError({"report_date": _("The report date cannot be in the future.")})

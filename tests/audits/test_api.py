@@ -390,6 +390,28 @@ def test_a_recorded_costs_currency_is_not_patched(right, auditor):
     assert (record.history_user, record.history_change_reason) == (auditor, "Changed: cost, cost_currency")
 
 
+# A report after the fieldwork has started ---------------------------------------------------------------------
+
+
+def test_a_report_before_the_fieldwork_has_started_is_a_400_saying_so(right, auditor):
+    audit = AuditFactory(audit_right=right, status=AuditStatus.NOTIFIED)
+
+    response = client_for(auditor).post(
+        f"/api/v1/audits/{audit.pk}/report/",
+        {"report_date": "2025-05-02", "report_summary": "Nothing found"},
+        format="json",
+    )
+
+    assert errors(response) == {
+        "non_field_errors": [
+            "The fieldwork has not started (the audit is notified): the report is recorded once it has, "
+            "from 06/02/2025 on."
+        ]
+    }
+    audit.refresh_from_db()
+    assert (audit.status, audit.report_date) == (AuditStatus.NOTIFIED, None)
+
+
 # An audit within the contract's life ---------------------------------------------------------------------------
 
 

@@ -355,6 +355,39 @@ def test_a_report_is_dated_between_the_fieldworks_start_and_today(auditor):
     assert reported.report_date == FIELDWORK_START
 
 
+@pytest.mark.parametrize("status", [AuditStatus.PLANNED, AuditStatus.NOTIFIED])
+def test_a_report_before_the_fieldwork_has_started_is_refused_saying_so(auditor, status):
+    audit = AuditFactory(status=status, notice_date=None if status == AuditStatus.PLANNED else D(2025, 5, 2))
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.report_audit(
+            audit=audit, report_date=D(2025, 6, 3), report_summary="Nothing found", actor=auditor, today=D(2025, 6, 3)
+        )
+
+    assert refusal.value.messages == [
+        f"The fieldwork has not started (the audit is {status}): the report is recorded once it has, "
+        "from 06/02/2025 on."
+    ]
+    assert services.report_refusal(audit) == refusal.value.messages[0]
+    assert snapshot(audit) == before
+
+
+def test_a_report_may_come_before_the_planned_end_of_a_fieldwork_that_ended_early(auditor):
+    audit = AuditFactory(status=AuditStatus.FIELDWORK)  # fieldwork planned 2 – 6 June 2025
+
+    reported = services.report_audit(
+        audit=audit, report_date=D(2025, 6, 3), report_summary="Ended early", actor=auditor, today=D(2025, 6, 3)
+    )
+
+    assert services.report_refusal(audit) is None
+    assert (reported.status, reported.report_date, reported.fieldwork_end) == (
+        AuditStatus.REPORTED,
+        D(2025, 6, 3),
+        D(2025, 6, 6),
+    )
+
+
 def test_an_audit_cannot_skip_a_step(auditor):
     audit = AuditFactory()
     with pytest.raises(ValidationError, match="this step needs the status Notified"):

@@ -1252,3 +1252,21 @@ def test_a_plan_beyond_the_audit_right_is_refused_under_the_fieldworks_end(clien
         "fieldwork_end": ["The audit right ends with the contract, on 12/31/2027: the fieldwork ends by then."]
     }
     assert not Audit.objects.exists()
+
+
+# A report after the fieldwork has started ------------------------------------------------------------------
+
+
+def test_a_report_before_the_fieldwork_has_started_is_refused_on_the_page(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.NOTIFIED)  # fieldwork from 2 June 2025
+    before = snapshot(audit)
+    signed_in(client, auditor)
+
+    step = client.get(action_url(audit, "report")).content.decode()
+    response = client.post(action_url(audit, "report"), {"report_date": "2025-05-02", "report_summary": "Nothing"})
+
+    assert 'data-testid="step-refusal">The audit is Notified: this step is not available.</div>' in step
+    assert page_errors(response) == [
+        "The fieldwork has not started (the audit is notified): the report is recorded once it has, from 06/02/2025 on."
+    ]
+    assert snapshot(audit) == before
