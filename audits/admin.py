@@ -70,7 +70,8 @@ class FindingInline(ReadOnlyInline):
 @admin.register(Audit)
 class AuditAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Audits are planned within their audit right (audits.services.plan_audit); an administrator may
-    allow one outside it with a reason. What the right checked and the status stay as planned."""
+    allow one outside it with a reason. What the right checked, the fieldwork's dates and the status stay as
+    planned (they change through the audit's actions); the rest is corrected by audits.services.update_audit."""
 
     list_display = ("reference", "audit_type", "audit_right", "status", "fieldwork_start", "cost_recoverable")
     list_filter = ("status", "audit_type", "auditor_kind", "cost_recoverable")
@@ -87,6 +88,9 @@ class AuditAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
     def create_with_service(self, request, data: dict) -> Audit:
         return services.plan_audit(**data, actor=request.user)
+
+    def update_with_service(self, request, obj: Audit, data: dict) -> Audit:
+        return services.update_audit(audit=obj, changes=data, actor=request.user)
 
 
 @admin.register(Finding)

@@ -4,8 +4,8 @@ check a row's own rules and the business rules together, so one submit shows eve
 each under its field.
 
 Every form here marks its required fields and a field with an error as invalid (Bootstrap's is-invalid,
-its messages under it: audits/_form_fields.html). The override reason is a field of administrators'
-forms only (audits.services.may_override)."""
+its messages under it: audits/_form_fields.html). The override reason, and whether an audit is held for
+cause, are fields of administrators' forms only (audits.services.may_override)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ SELECT = {"class": "form-select"}
 # A date input's value is ISO whatever the language (the browser shows it in the user's format).
 ISO_DATE = "%Y-%m-%d"
 
+# What only an administrator gives: the override of the clause, and an audit for cause (outside the allowance).
+ADMINISTRATORS_ONLY = frozenset({"override_reason", "for_cause"})
 OVERRIDE_HELP = _(
     "Administrators only: why the audit goes ahead although the contract's audit right refuses it "
     "(e.g. a regulator's written demand). Kept on the audit."
@@ -66,8 +68,9 @@ class AuditForm(forms.Form):
     def __init__(self, *args, user=None, audit: Audit | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.audit = audit
-        if "override_reason" in self.fields and not services.may_override(user):
-            del self.fields["override_reason"]
+        if not services.may_override(user):
+            for name in ADMINISTRATORS_ONLY & set(self.fields):
+                del self.fields[name]
 
     @property
     def has_required_fields(self) -> bool:
@@ -121,6 +124,7 @@ class PlanAuditForm(AuditForm):
     fieldwork_start = model_field(Audit, "fieldwork_start", forms.DateInput(attrs=DATE, format=ISO_DATE))
     fieldwork_end = model_field(Audit, "fieldwork_end", forms.DateInput(attrs=DATE, format=ISO_DATE))
     override_reason = _override_reason()
+    for_cause = model_field(Audit, "for_cause", forms.CheckboxInput(attrs={"class": "form-check-input"}))
 
     def __init__(self, *args, right: AuditRight, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)

@@ -67,7 +67,13 @@ class AuditRight(KeptWhereCreated, models.Model):
     remediation_days_high = models.PositiveSmallIntegerField(_("remediation days: high"), default=30)
     remediation_days_medium = models.PositiveSmallIntegerField(_("remediation days: medium"), default=60)
     remediation_days_low = models.PositiveSmallIntegerField(_("remediation days: low"), default=90)
-    records_retention_years = models.PositiveSmallIntegerField(_("records retention (years)"), default=5)
+    records_retention_years = models.PositiveSmallIntegerField(
+        _("records retention (years)"),
+        default=5,
+        help_text=_(
+            "Years after the contract's end during which the vendor keeps its records: audits may be held until then."
+        ),
+    )
 
     history = HistoricalRecords()
 
@@ -165,6 +171,15 @@ class Audit(models.Model):
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    for_cause = models.BooleanField(
+        _("held for cause"),
+        default=False,
+        help_text=_(
+            "Held because of a security incident, a regulator's demand, suspected fraud or a material breach, "
+            "with the cause as the override reason: it does not count against the audits the clause allows "
+            "each contract year."
+        ),
+    )
     cancellation_reason = models.TextField(_("why the audit was cancelled"), blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -206,6 +221,11 @@ class Audit(models.Model):
                 violation_error_message=_("An override records its reason and who allowed it."),
             ),
             models.CheckConstraint(
+                name="audit_for_cause_recorded",
+                condition=Q(for_cause=False) | ~Q(override_reason=""),
+                violation_error_message=_("An audit for cause records its cause and who allowed it."),
+            ),
+            models.CheckConstraint(
                 name="audit_cancellation_recorded",
                 condition=~Q(status=AuditStatus.CANCELLED)
                 | (~Q(cancellation_reason="") & Q(cancelled_by__isnull=False, cancelled_at__isnull=False)),
@@ -226,6 +246,10 @@ class Audit(models.Model):
         start, end = self.fieldwork_start, self.fieldwork_end
         if start is not None and end is not None and end < start:
             errors["fieldwork_end"] = _("Fieldwork cannot end before it starts.")
+        if self.cost is not None and self.cost < 0:
+            errors["cost"] = _("A cost cannot be negative.")
+        if self.cost is not None and not self.cost_currency:
+            errors["cost_currency"] = _("A cost is recorded with its currency.")
         errors.update(self._final_record_errors())
         if errors:
             raise ValidationError(errors)

@@ -1,5 +1,5 @@
-"""Reads of audits: notices to send, findings whose remediation is due, the clause's changes, the
-fieldwork's moves."""
+"""Reads of audits: the audits that use up a right's allowance, the dates an audit right covers, notices to
+send, findings whose remediation is due, the clause's changes, the fieldwork's moves."""
 
 from __future__ import annotations
 
@@ -7,15 +7,70 @@ import datetime
 import itertools
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from audits.choices import AuditStatus, FindingStatus, NoticeUnit
 from audits.models import Audit, AuditRight, Finding
-from contracts.dates import subtract_business_days
+from contracts.dates import add_months, contract_year, subtract_business_days
 
 NOTICE_REMINDER_DAYS = 7
 REMEDIATION_REMINDER_DAYS = 7
+# A cancelled audit did not take place: it uses up nothing.
+HELD_OR_PLANNED = [status for status in AuditStatus.values if status != AuditStatus.CANCELLED]
+
+
+def counted_against_allowance() -> Q:
+    """The audits that use up their right's allowance of the contract year their fieldwork starts in:
+    planned or held (not cancelled), and routine. An audit for cause (a security incident, a regulator's
+    demand, suspected fraud, a material breach: DOMAIN.md §4.1) comes on top of the routine ones; an audit
+    an administrator allowed for another reason (a short notice, a second routine audit) counts."""
+    return Q(for_cause=False, status__in=HELD_OR_PLANNED)
+
+
+def allowance_year(right: AuditRight, day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of `right`'s contract year holding `day` (the first year before the start)."""
+    start = right.contract.start_date
+    return contract_year(start, max(day, start))
+
+
+@dataclass(frozen=True)
+class AllowanceUse:
+    """A right's contract year: the audits its clause allows, those that count against them, those for cause."""
+
+    first: datetime.date
+    last: datetime.date
+    allowed: int
+    counted: int
+    for_cause: int
+
+
+def allowance_uses(rights: list[AuditRight], day: datetime.date) -> dict[int, AllowanceUse]:
+    """The use of each of `rights` (audit rights of one contract) in the contract year holding `day`, by
+    the right's id. One query, whatever the number of rights and audits."""
+    if not rights:
+        return {}
+    first, last = allowance_year(rights[0], day)
+    rows = (
+        Audit.objects.filter(audit_right__in=rights, fieldwork_start__range=(first, last))
+        .values("audit_right")
+        .annotate(
+            counted=Count("pk", filter=counted_against_allowance()),
+            for_cause=Count("pk", filter=Q(for_cause=True, status__in=HELD_OR_PLANNED)),
+        )
+        .order_by()
+    )
+    counts = {row["audit_right"]: (row["counted"], row["for_cause"]) for row in rows}
+    return {
+        right.pk: AllowanceUse(first, last, right.audits_per_year, *counts.get(right.pk, (0, 0))) for right in rights
+    }
+
+
+def audit_right_ends_on(right: AuditRight) -> datetime.date:
+    """The last day audits may be held under `right`: the audit right survives the contract's end (the end of
+    its current term, or its last day of service) for as long as the vendor keeps its records (DOMAIN.md §4.1:
+    records retention and survival)."""
+    return add_months(right.contract.last_day_of_service, 12 * right.records_retention_years)
 
 
 def latest_notice_date(audit: Audit) -> datetime.date:

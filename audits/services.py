@@ -2,8 +2,17 @@
 transitions (planned → notified → fieldwork → reported → closed) and its findings' remediation.
 
 A refusal quotes the clause (reference and text). An administrator may override a refusal with a
-recorded reason (e.g. a regulator's written demand); the reason and the administrator stay on the
-audit. Every write is atomic, validated with full_clean() and recorded in the models' history.
+recorded reason (e.g. a short notice the vendor accepted); the reason and the administrator stay on the
+audit. An audit an administrator holds for cause (a security incident, a regulator's written demand,
+suspected fraud, a material breach: DOMAIN.md §4.1), with the cause as that reason, comes on top of the
+routine audits the clause allows each contract year; every other audit planned or held counts against
+them, overridden or not. Every write is atomic, validated with full_clean() and recorded in the models'
+history.
+
+An audit lies within its contract's life: its fieldwork starts on or after the contract's start and ends
+by the day the audit right survives to (the records retention years after the contract's end,
+audits.selectors.audit_right_ends_on). No override allows one outside it: there is nothing to audit
+under the contract there.
 
 A finding's steps (due date, plan, remediation, verification, risk acceptance) are refused with
 PermissionDenied to an actor audits.permissions does not allow: the customer's side takes them all, the
@@ -38,11 +47,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.choices import Role
+from accounts.templatetags.ui import money
 from audits import permissions
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, NoticeUnit
 from audits.models import Audit, AuditRight, Finding
-from audits.selectors import RESCHEDULED
-from contracts.dates import contract_year, days_of_notice
+from audits.selectors import RESCHEDULED, allowance_year, audit_right_ends_on, counted_against_allowance
+from contracts.dates import days_of_notice
 
 # The fields only these services write (read-only in the API and the back office): what the audit
 # right checked, the transitions' records, a finding's number, deadline and remediation trail.
@@ -51,6 +61,7 @@ AUDIT_SERVICE_FIELDS = (
     "audit_type",
     "auditor_kind",
     "fieldwork_start",
+    "fieldwork_end",
     "status",
     "planned_on",
     "notice_date",
@@ -59,6 +70,7 @@ AUDIT_SERVICE_FIELDS = (
     "cost_recoverable",
     "override_reason",
     "overridden_by",
+    "for_cause",
     "cancellation_reason",
     "cancelled_by",
     "cancelled_at",
@@ -76,7 +88,11 @@ AUDIT_PLAN_INPUT_FIELDS = (
     "fieldwork_start",
     "fieldwork_end",
     "override_reason",
+    "for_cause",
 )
+# What update_audit changes on an audit not yet closed or cancelled (the API's PATCH, the back office's change
+# page); its fieldwork's dates move with reschedule_audit.
+AUDIT_EDITABLE_FIELDS = ("reference", "auditor_name", "lead_auditor", "scope_description", "cost", "cost_currency")
 # What record_finding takes from the person recording a finding (the API's input, the admin's add form).
 FINDING_INPUT_FIELDS = (
     "audit",
@@ -217,14 +233,15 @@ def right_violations(
     notice_date: datetime.date,
     exclude_audit_id: int | None = None,
     notice_field: str = "fieldwork_start",
+    count_allowance: bool = True,
 ) -> dict[str, list[str]]:
-    """What an audit would breach in the clause (scope, who may audit, notice, audits this contract
-    year), by the field each concerns: the notice under `notice_field` (the fieldwork's start when the
-    notice is assumed sent today, the notice date when it was recorded), the year's allowance under the
-    fieldwork's start.
+    """What an audit would breach in the clause (scope, who may audit, notice, and with `count_allowance`
+    the audits of its contract year), by the field each concerns: the notice under `notice_field` (the
+    fieldwork's start when the notice is assumed sent today, the notice date when it was recorded), the
+    year's allowance under the fieldwork's start.
 
-    Audits allowed by an override do not use up the year's allowance (they were outside the right), nor
-    do cancelled audits (they did not take place).
+    The year's allowance is used up by the audits audits.selectors.counted_against_allowance names: those
+    planned or held there, overridden or not, except audits for cause and cancelled ones.
     """
     problems: dict[str, list[str]] = {}
     if right.scopes and audit_type not in right.scopes:
@@ -254,10 +271,11 @@ def right_violations(
             _("Notice of %(given)s is shorter than the %(required)s required.")
             % {"given": _days(given, business), "required": _days(right.notice, business)}
         )
-    first, last = contract_year(right.contract.start_date, fieldwork_start)
+    if not count_allowance:
+        return problems
+    first, last = allowance_year(right, fieldwork_start)
     used = (
-        Audit.objects.filter(audit_right=right, fieldwork_start__range=(first, last), override_reason="")
-        .exclude(status=AuditStatus.CANCELLED)
+        Audit.objects.filter(counted_against_allowance(), audit_right=right, fieldwork_start__range=(first, last))
         .exclude(pk=exclude_audit_id)
         .count()
     )
@@ -297,9 +315,16 @@ def may_override(actor) -> bool:
 
 
 def _right_errors(
-    audit: Audit, *, notice_date: datetime.date, actor, override_reason: str, notice_field: str = "fieldwork_start"
+    audit: Audit,
+    *,
+    notice_date: datetime.date,
+    actor,
+    override_reason: str,
+    notice_field: str = "fieldwork_start",
+    count_allowance: bool = True,
 ) -> dict[str, list]:
     """The clause's refusals of `audit` by field, the clause quoted last (under audit_right), or none.
+    An audit for cause is not counted against the year's allowance, nor checked against it.
 
     An administrator's override reason allows the audit (the reason and the administrator are kept on
     it); an audit allowed so before is not refused again."""
@@ -311,6 +336,7 @@ def _right_errors(
         notice_date=notice_date,
         exclude_audit_id=audit.pk,
         notice_field=notice_field,
+        count_allowance=count_allowance and not audit.for_cause,
     )
     reason = override_reason.strip()
     if not problems or (not reason and audit.override_reason):
@@ -323,6 +349,60 @@ def _right_errors(
     if reason:
         errors["override_reason"] = [_("Only an administrator may allow an audit outside the contract's audit right.")]
     errors["audit_right"] = [_quote(audit.audit_right)]
+    return errors
+
+
+def _for_cause_errors(audit: Audit, *, actor, override_reason: str) -> dict[str, list]:
+    """An audit for cause is an administrator's decision, with the cause as its override reason (kept on the
+    audit with the administrator), whether or not the clause would otherwise refuse it."""
+    if not may_override(actor):
+        return {"for_cause": [_("Only an administrator may hold an audit for cause, on top of the year's allowance.")]}
+    if not override_reason.strip():
+        return {
+            "override_reason": [
+                _(
+                    "Give the cause of the audit (e.g. a security incident, a regulator's written demand, "
+                    "suspected fraud): it is kept on the audit."
+                )
+            ]
+        }
+    audit.override_reason = override_reason.strip()
+    audit.overridden_by = actor
+    return {}
+
+
+def _lifetime_errors(audit: Audit) -> dict[str, list]:
+    """Where `audit`'s fieldwork lies outside the contract's life under its audit right: before the contract
+    starts, or after the audit right has lapsed."""
+    contract = audit.audit_right.contract
+    errors: dict[str, list] = {}
+    if audit.fieldwork_start is not None and audit.fieldwork_start < contract.start_date:
+        errors["fieldwork_start"] = [
+            _("The fieldwork cannot start before the contract, which starts on %(start)s.")
+            % {"start": formats.date_format(contract.start_date, "SHORT_DATE_FORMAT")}
+        ]
+    ends_on = audit_right_ends_on(audit.audit_right)
+    years = audit.audit_right.records_retention_years
+    if audit.fieldwork_end is not None and audit.fieldwork_end > ends_on and not years:
+        errors["fieldwork_end"] = [
+            _("The audit right ends with the contract, on %(day)s: the fieldwork ends by then.")
+            % {"day": formats.date_format(ends_on, "SHORT_DATE_FORMAT")}
+        ]
+    elif audit.fieldwork_end is not None and audit.fieldwork_end > ends_on:
+        errors["fieldwork_end"] = [
+            ngettext(
+                "The audit right ends on %(day)s, %(years)s year after the contract's end on %(end)s (its records "
+                "retention): the fieldwork ends by then.",
+                "The audit right ends on %(day)s, %(years)s years after the contract's end on %(end)s (its records "
+                "retention): the fieldwork ends by then.",
+                years,
+            )
+            % {
+                "day": formats.date_format(ends_on, "SHORT_DATE_FORMAT"),
+                "years": years,
+                "end": formats.date_format(contract.last_day_of_service, "SHORT_DATE_FORMAT"),
+            }
+        ]
     return errors
 
 
@@ -343,11 +423,13 @@ def plan_audit(
     lead_auditor=None,
     scope_description: str = "",
     override_reason: str = "",
+    for_cause: bool = False,
     today: datetime.date | None = None,
 ) -> Audit:
     """Plan an audit under ``audit_right``. The notice is checked as if sent today (it cannot go out
     earlier), so a plan that can no longer give enough notice is refused now, not at notification. The
-    audit's own rules (dates, reference, lead auditor) and the clause's are refused together."""
+    audit's own rules (dates, reference, lead auditor), the contract's dates and the clause's are refused
+    together. An administrator plans an audit ``for_cause`` with the cause as ``override_reason``."""
     today = today or timezone.localdate()
     AuditRight.objects.select_for_update().get(pk=audit_right.pk)
     audit = Audit(
@@ -362,15 +444,24 @@ def plan_audit(
         fieldwork_end=fieldwork_end,
         status=AuditStatus.PLANNED,
         planned_on=today,
+        for_cause=for_cause,
     )
+    cause = _for_cause_errors(audit, actor=actor, override_reason=override_reason) if for_cause else {}
+    if cause:
+        # Refused under its own field: checked as a routine audit, without the model repeating it.
+        audit.for_cause = False
     clause = _right_errors(audit, notice_date=today, actor=actor, override_reason=override_reason)
-    _validate_with(audit, clause)
+    _validate_with(audit, _merged(cause, _lifetime_errors(audit), clause))
     _record(audit, actor=actor, reason="Planned" + (" (override)" if audit.override_reason else ""))
     return audit
 
 
-def _locked_audit(audit: Audit, expected: str) -> Audit:
+def _locked_audit(audit: Audit, expected: str, *, refusal=None) -> Audit:
+    """`audit` locked, in the `expected` status; otherwise refused with the step's own `refusal` of it, if
+    it gives one, or with the status the step needs."""
     locked = Audit.objects.select_for_update().select_related("audit_right__contract").get(pk=audit.pk)
+    if refusal is not None and (message := refusal(locked)):
+        raise ValidationError(message)
     if locked.status != expected:
         raise ValidationError(
             _("The audit's status is %(status)s; this step needs the status %(expected)s.")
@@ -390,7 +481,11 @@ def notify_audit(
 ) -> Audit:
     """Record the notice sent to the vendor (planned → notified), checked against the clause again
     with the real notice date, which lies between the day the audit was planned (and the contract's start)
-    and today."""
+    and today, and against the contract's dates (it may have ended earlier since).
+
+    The year's allowance is not counted again: the audit's place in its contract year was checked when its
+    fieldwork's dates were set (planned or rescheduled), and the notice does not move them. Counted again, it
+    would refuse the audit because of those an administrator allowed on top of it since."""
     AuditRight.objects.select_for_update().get(pk=audit.audit_right_id)
     audit = _locked_audit(audit, AuditStatus.PLANNED)
     if notice_date > (today or timezone.localdate()):
@@ -415,11 +510,16 @@ def notify_audit(
             }
         )
     clause = _right_errors(
-        audit, notice_date=notice_date, actor=actor, override_reason=override_reason, notice_field="notice_date"
+        audit,
+        notice_date=notice_date,
+        actor=actor,
+        override_reason=override_reason,
+        notice_field="notice_date",
+        count_allowance=False,
     )
     audit.notice_date = notice_date
     audit.status = AuditStatus.NOTIFIED
-    _validate_with(audit, clause)
+    _validate_with(audit, _merged(_lifetime_errors(audit), clause))
     _record(audit, actor=actor, reason="Notified")
     return audit
 
@@ -438,7 +538,8 @@ def reschedule_audit(
     """Move a planned or notified audit's fieldwork to new dates, from today on, with the reason (kept on
     the audit, and each move in its history). The new dates are checked against the clause as the audit
     was: the notice as if sent today while it is planned, from the notice on record once notified; the
-    audits of the contract year the new start falls in. An administrator may override with a reason."""
+    audits of the contract year the new start falls in, when it moves to another one (within its year it
+    keeps its place); the contract's dates. An administrator may override the clause with a reason."""
     today = today or timezone.localdate()
     AuditRight.objects.select_for_update().get(pk=audit.audit_right_id)
     audit = Audit.objects.select_for_update().select_related("audit_right__contract").get(pk=audit.pk)
@@ -459,12 +560,20 @@ def reschedule_audit(
         errors["fieldwork_start"] = [_("These are already the fieldwork's dates.")]
     audit.fieldwork_start, audit.fieldwork_end = fieldwork_start, fieldwork_end
     audit.reschedule_reason = reason
-    if "fieldwork_start" not in errors:
+    lifetime = _lifetime_errors(audit)
+    if "fieldwork_start" in errors:
+        lifetime.pop("fieldwork_start", None)
+    else:
+        right = audit.audit_right
         clause = _right_errors(
-            audit, notice_date=audit.notice_date or today, actor=actor, override_reason=override_reason
+            audit,
+            notice_date=audit.notice_date or today,
+            actor=actor,
+            override_reason=override_reason,
+            count_allowance=allowance_year(right, fieldwork_start) != allowance_year(right, before[0]),
         )
         errors = _merged(errors, clause)
-    _validate_with(audit, errors)
+    _validate_with(audit, _merged(lifetime, errors))
     overridden = audit.override_reason != overridden_before
     moved = f"{RESCHEDULED} from {before[0]} – {before[1]}" + (" (override)" if overridden else "")
     _record(audit, actor=actor, reason=f"{moved}: {reason}")
@@ -492,14 +601,29 @@ def start_fieldwork(*, audit: Audit, actor, today: datetime.date | None = None) 
     return audit
 
 
+def report_refusal(audit: Audit) -> str | None:
+    """Why the audit's report cannot be recorded yet (None otherwise): its fieldwork has not started. A
+    report may come before the fieldwork's planned end, since fieldwork can end early."""
+    if audit.status in (AuditStatus.PLANNED, AuditStatus.NOTIFIED):
+        return _(
+            "The fieldwork has not started (the audit is %(status)s): the report is recorded once it has, "
+            "from %(start)s on."
+        ) % {
+            "status": str(audit.get_status_display()).lower(),
+            "start": formats.date_format(audit.fieldwork_start, "SHORT_DATE_FORMAT"),
+        }
+    return None
+
+
 @transaction.atomic
 def report_audit(
     *, audit: Audit, report_date: datetime.date, report_summary: str, actor, today: datetime.date | None = None
 ) -> Audit:
-    """Record the audit's report (fieldwork → reported). Its date is between the fieldwork's start and
-    today. The findings' remediation days are counted again, from the report or from the day each was
-    recorded if later, unless a due date was set by hand with a reason or the finding is already settled."""
-    audit = _locked_audit(audit, AuditStatus.FIELDWORK)
+    """Record the audit's report (fieldwork → reported), refused before the fieldwork has started. Its date
+    is between the fieldwork's start and today (before its planned end, if it ended early). The findings'
+    remediation days are counted again, from the report or from the day each was recorded if later, unless a
+    due date was set by hand with a reason or the finding is already settled."""
+    audit = _locked_audit(audit, AuditStatus.FIELDWORK, refusal=report_refusal)
     today = today or timezone.localdate()
     if report_date > today:
         raise ValidationError({"report_date": _("The report date cannot be in the future.")})
@@ -579,6 +703,30 @@ def cancel_audit(*, audit: Audit, reason: str, actor) -> Audit:
     audit.cancelled_by = actor
     audit.cancelled_at = timezone.now()
     _save(audit, actor=actor, reason=f"Cancelled: {reason.strip()}")
+    return audit
+
+
+@transaction.atomic
+def update_audit(*, audit: Audit, changes: dict, actor) -> Audit:
+    """Correct what an audit records (AUDIT_EDITABLE_FIELDS: its reference, auditors, scope and cost) until
+    it is closed or cancelled. A recorded cost keeps its currency: the amount was recorded in it, and
+    changing the currency alone would restate it in another one. Nothing is written when nothing changes."""
+    audit = Audit.objects.select_for_update().select_related("audit_right__contract").get(pk=audit.pk)
+    changed = _changed_fields(audit, changes)
+    if not changed:
+        return audit
+    if unknown := sorted(set(changed) - set(AUDIT_EDITABLE_FIELDS)):
+        raise ValueError(f"Not a field update_audit changes: {', '.join(unknown)}")
+    errors: dict[str, list] = {}
+    if "cost_currency" in changed and audit.cost is not None:
+        errors["cost_currency"] = [
+            _("A cost of %(amount)s is recorded: its currency does not change.")
+            % {"amount": money(audit.cost, audit.cost_currency)}
+        ]
+    for name in changed:
+        setattr(audit, name, changes[name])
+    _validate_with(audit, errors)
+    _record(audit, actor=actor, reason="Changed: " + ", ".join(changed))
     return audit
 
 

@@ -42,7 +42,13 @@ from audits.api.views import AuditViewSet, FindingViewSet
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus
 from audits.filtersets import AuditFilterSet
 from audits.models import Audit, AuditRight, Finding
-from audits.selectors import clause_changes_since, fieldwork_moves, latest_notice_date
+from audits.selectors import (
+    allowance_uses,
+    audit_right_ends_on,
+    clause_changes_since,
+    fieldwork_moves,
+    latest_notice_date,
+)
 from config.api import has_model_permission
 from governance.models import ActionItem
 
@@ -154,8 +160,9 @@ AUDIT_ACTIONS: dict[str, ActionSpec] = {
         button=_("Reschedule the fieldwork"),
         explanation=_(
             "The new dates are checked against the audit right: the notice (as if sent today while the audit "
-            "is planned, from the notice on record once it is notified) and the audits of the contract year. "
-            "The reason is kept on the audit and in its history."
+            "is planned, from the notice on record once it is notified), the audits of the contract year it "
+            "moves to (within its year it keeps its place) and the contract's dates. The reason is kept on the "
+            "audit and in its history."
         ),
         done=_("The fieldwork was rescheduled."),
         offered_for=tuple(AuditStatus.reschedulable_values()),
@@ -341,6 +348,8 @@ def audit_details(user, audit: Audit, *, today: datetime.date | None = None) -> 
         "notice_due_by": latest_notice_date(audit) if audit.status == AuditStatus.PLANNED else None,
         "closed_on": closed_on,
         "clause_changes": clause_changes_since(audit.audit_right, audit.created_at),
+        "allowance": allowance_uses([audit.audit_right], audit.fieldwork_start)[audit.audit_right_id],
+        "right_ends_on": audit_right_ends_on(audit.audit_right),
         "fieldwork_moves": fieldwork_moves(audit),
         "audit_actions": [
             (key, spec, audit_step_refusal(spec, audit, today))
@@ -538,6 +547,8 @@ def plan_audit(request, pk: int):
             "right": right,
             "contract": right.contract,
             "form": form,
+            "allowance": allowance_uses([right], timezone.localdate())[right.pk],
+            "right_ends_on": audit_right_ends_on(right),
             "scopes": _labels(AuditType, right.scopes),
             "allowed_auditors": _labels(Auditor, right.allowed_auditors),
             "active_section": "audits",

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 from accounts.roles import may_simulate
 from accounts.scoping import restrict
 from audits.models import Audit, AuditRight
+from audits.selectors import allowance_uses
 from contracts import services
 from contracts.choices import ContractStatus, Currency
 from contracts.filtersets import ContractFilterSet
@@ -175,15 +176,24 @@ def contract_detail(request, pk: int):
         .annotate(member_count=Count("members", distinct=True))
         .order_by("name")
     )
-    audit_rights = restrict(AuditRight.objects.filter(contract=contract), user).prefetch_related(
-        Prefetch(
-            "audits",
-            queryset=restrict(Audit.objects.all(), user)
-            .select_related("lead_auditor")
-            .annotate(finding_count=Count("findings", distinct=True))
-            .order_by("-fieldwork_start"),
+    audit_rights = list(
+        restrict(AuditRight.objects.filter(contract=contract), user)
+        .select_related("contract")
+        .prefetch_related(
+            Prefetch(
+                "audits",
+                queryset=restrict(Audit.objects.all(), user)
+                .select_related("lead_auditor")
+                .annotate(finding_count=Count("findings", distinct=True))
+                .order_by("-fieldwork_start"),
+            )
         )
     )
+    # The allowance used this contract year tells who reads audits how many were held (vendor users read none).
+    if user.has_perm("audits.view_audit"):
+        uses = allowance_uses(audit_rights, today)
+        for right in audit_rights:
+            right.allowance = uses[right.pk]
     context = {
         "contract": contract,
         "scopes": restrict(ContractScope.objects.filter(contract=contract), user).select_related("site"),

@@ -1,7 +1,8 @@
 """Serializers of audit rights, audits and findings.
 
 Audits are planned and findings recorded by audits.services (the creates' inputs below); the fields
-the audit right checks and those the transitions record change only through the actions. A finding's
+the audit right checks and those the transitions record (the fieldwork's dates included: reschedule/)
+change only through the actions, and an audit's other fields through audits.services.update_audit. A finding's
 due date is not an input: it comes from the clause, and changes through the due-date action. An audit
 right's writes, and a finding's corrections, are saved by audits.services too (see the viewsets).
 """
@@ -54,8 +55,13 @@ class AuditPlanInput(ServiceInputSerializer):
             "override_reason": {
                 "write_only": True,
                 "help_text": "Administrators only: why the audit is allowed although the clause refuses it "
-                "(e.g. a regulator's written demand). Kept on the audit.",
-            }
+                "(e.g. a short notice the vendor accepted), or the cause of an audit for cause. Kept on the audit.",
+            },
+            "for_cause": {
+                "help_text": "Administrators only, with the cause as override_reason: an audit held because of a "
+                "security incident, a regulator's demand, suspected fraud or a material breach does not count "
+                "against the audits the clause allows each contract year.",
+            },
         }
 
 

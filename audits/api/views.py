@@ -58,7 +58,8 @@ class AuditRightViewSet(ScopedModelViewSet):
 
 class AuditViewSet(ScopedModelViewSet):
     """Audits are planned within their audit right, then notified, in fieldwork, reported and closed; until
-    the fieldwork starts they are rescheduled or cancelled."""
+    the fieldwork starts they are rescheduled or cancelled. What they record besides (reference, auditors,
+    scope, cost) is corrected by audits.services.update_audit."""
 
     queryset = Audit.objects.all()
     serializer_class = serializers.AuditSerializer
@@ -67,6 +68,11 @@ class AuditViewSet(ScopedModelViewSet):
 
     def create_with_service(self, data: dict) -> Audit:
         return services.plan_audit(**data, actor=self.request.user)
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = services.update_audit(
+            audit=serializer.instance, changes=dict(serializer.validated_data), actor=self.request.user
+        )
 
     @extend_schema(request=serializers.NoticeInput, summary="Record the notice sent to the vendor (checked again)")
     @action(detail=True, methods=["post"], action_rule=has_model_permission(Audit, "change"))

@@ -2,6 +2,7 @@
 error and nothing is written; the fields the services own are read-only on the change pages."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -115,7 +116,6 @@ def test_the_audit_page_leaves_the_status_and_what_the_right_checked_to_the_serv
         "auditor_name",
         "lead_auditor",
         "scope_description",
-        "fieldwork_end",
         "cost",
         "cost_currency",
     }
@@ -301,11 +301,42 @@ def test_a_closed_or_cancelled_audit_is_final_in_the_back_office_and_the_api(adm
     posted = admin_client.post(url, {"scope_description": "Rewritten", "cost": "999.00"})
     api = APIClient()
     api.force_authenticate(administrator)
-    patched = api.patch(f"/api/v1/audits/{audit.pk}/", {"cost": "999.00", "scope_description": "Rewritten"})
+    patched = api.patch(
+        f"/api/v1/audits/{audit.pk}/", {"cost": "999.00", "cost_currency": "EUR", "scope_description": "Rewritten"}
+    )
 
     assert 'name="scope_description"' not in page.content.decode()  # shown read-only
     assert posted.status_code == 403
     assert patched.status_code == 400
-    assert set(patched.json()["errors"]) == {"cost", "scope_description"}
+    assert set(patched.json()["errors"]) == {"cost", "cost_currency", "scope_description"}
     stored = Audit.objects.get(pk=audit.pk)
     assert (stored.cost, stored.scope_description) == (audit.cost, audit.scope_description)
+
+
+def test_the_audit_page_corrects_the_cost_through_the_service_and_keeps_a_recorded_costs_currency(
+    admin_client, administrator
+):
+    audit = AuditFactory(status=AuditStatus.REPORTED, report_date=D(2025, 6, 20), cost=None, cost_currency="")
+    url = reverse("admin:audits_audit_change", args=[audit.pk])
+    form = {
+        "reference": audit.reference,
+        "auditor_name": audit.auditor_name,
+        "lead_auditor": "",
+        "scope_description": "",
+        "cost": "12000.00",
+        "cost_currency": "EUR",
+        "findings-TOTAL_FORMS": "0",
+        "findings-INITIAL_FORMS": "0",
+    }
+
+    recorded = admin_client.post(url, form)
+    restated = admin_client.post(url, {**form, "cost_currency": "GBP"})
+
+    assert recorded.status_code == 302
+    assert restated.context["adminform"].form.errors["cost_currency"] == [
+        "A cost of €12,000.00 is recorded: its currency does not change."
+    ]
+    audit.refresh_from_db()
+    assert (audit.cost, audit.cost_currency) == (Decimal("12000.00"), "EUR")
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason) == (administrator, "Changed: cost, cost_currency")

@@ -3,6 +3,7 @@ to change), a finding's due date comes from the clause, a settled finding is fro
 cancelled with its reason; refusals are 400s naming the field, or 403s."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,6 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audits.choices import AuditStatus, FindingStatus
+from contracts.choices import ContractStatus
 from tests.api.endpoints import READ_ONLY
 from tests.factories import AuditFactory, AuditRightFactory, ContractFactory, FindingFactory, UserFactory
 
@@ -312,3 +314,131 @@ def test_a_reschedule_without_a_reason_or_by_a_role_that_only_views_audits_is_re
     assert client_for(contract.owner).post(url, {**dates, "reason": "No"}, format="json").status_code == 403
     planned.refresh_from_db()
     assert planned.fieldwork_start == D(2025, 6, 2)
+
+
+# Audits for cause, and the allowance ------------------------------------------------------------------------
+
+
+def test_an_administrator_plans_an_audit_for_cause_that_leaves_the_allowance_to_a_routine_one(right, auditor):
+    admin = client_for(UserFactory(administrator=True))
+    cause = {"for_cause": True, "override_reason": "Regulator's written demand of 28 April"}
+
+    by_auditor = client_for(auditor).post("/api/v1/audits/", audit_plan(right, **cause), format="json")
+    for_cause = admin.post("/api/v1/audits/", audit_plan(right, reference="AUD-CAUSE", **cause), format="json")
+    routine = client_for(auditor).post(
+        "/api/v1/audits/", audit_plan(right, fieldwork_start="2025-09-01", fieldwork_end="2025-09-05"), format="json"
+    )
+
+    assert errors(by_auditor) == {
+        "for_cause": ["Only an administrator may hold an audit for cause, on top of the year's allowance."]
+    }
+    assert for_cause.status_code == 201, for_cause.content
+    assert (for_cause.json()["for_cause"], for_cause.json()["override_reason"]) == (True, cause["override_reason"])
+    assert routine.status_code == 201, routine.content
+    assert routine.json()["for_cause"] is False
+
+
+def test_whether_an_audit_is_held_for_cause_is_not_patched(right, auditor):
+    audit = AuditFactory(audit_right=right, notice_date=None)
+
+    response = client_for(UserFactory(administrator=True)).patch(
+        f"/api/v1/audits/{audit.pk}/", {"for_cause": True}, format="json"
+    )
+
+    assert errors(response) == {"for_cause": READ_ONLY}
+    audit.refresh_from_db()
+    assert audit.for_cause is False
+
+
+# The fieldwork's dates and the cost's currency follow the services' rules ------------------------------------
+
+
+def test_the_fieldworks_end_moves_only_by_rescheduling(right, auditor):
+    audit = AuditFactory(audit_right=right, notice_date=None)  # fieldwork 2 – 6 June 2025
+    api = client_for(auditor)
+
+    patched = api.patch(f"/api/v1/audits/{audit.pk}/", {"fieldwork_end": "2025-12-31"}, format="json")
+    same = api.patch(f"/api/v1/audits/{audit.pk}/", {"fieldwork_end": "2025-06-06"}, format="json")
+    moved = api.post(
+        f"/api/v1/audits/{audit.pk}/reschedule/",
+        {"fieldwork_start": "2025-06-02", "fieldwork_end": "2025-06-09", "reason": "Two more sites"},
+        format="json",
+    )
+
+    assert errors(patched) == {"fieldwork_end": READ_ONLY}
+    assert same.status_code == 200, same.content  # sent back as the resource shows it
+    assert moved.status_code == 200, moved.content
+    audit.refresh_from_db()
+    assert (audit.fieldwork_end, audit.reschedule_reason) == (D(2025, 6, 9), "Two more sites")
+
+
+def test_a_recorded_costs_currency_is_not_patched(right, auditor):
+    audit = AuditFactory(audit_right=right, status=AuditStatus.REPORTED, report_date=D(2025, 6, 20))
+    api = client_for(auditor)
+    url = f"/api/v1/audits/{audit.pk}/"
+
+    recorded = api.patch(url, {"cost": "12000.00", "cost_currency": "EUR"}, format="json")
+    restated = api.patch(url, {"cost_currency": "USD"}, format="json")
+    without_currency = api.patch(url, {"cost": "13000.00", "cost_currency": ""}, format="json")
+
+    assert recorded.status_code == 200, recorded.content
+    assert errors(restated) == {"cost_currency": ["A cost of €12,000.00 is recorded: its currency does not change."]}
+    assert "cost_currency" in errors(without_currency)
+    audit.refresh_from_db()
+    assert (audit.cost, audit.cost_currency) == (Decimal("12000.00"), "EUR")
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason) == (auditor, "Changed: cost, cost_currency")
+
+
+# A report after the fieldwork has started ---------------------------------------------------------------------
+
+
+def test_a_report_before_the_fieldwork_has_started_is_a_400_saying_so(right, auditor):
+    audit = AuditFactory(audit_right=right, status=AuditStatus.NOTIFIED)
+
+    response = client_for(auditor).post(
+        f"/api/v1/audits/{audit.pk}/report/",
+        {"report_date": "2025-05-02", "report_summary": "Nothing found"},
+        format="json",
+    )
+
+    assert errors(response) == {
+        "non_field_errors": [
+            "The fieldwork has not started (the audit is notified): the report is recorded once it has, "
+            "from 06/02/2025 on."
+        ]
+    }
+    audit.refresh_from_db()
+    assert (audit.status, audit.report_date) == (AuditStatus.NOTIFIED, None)
+
+
+# An audit within the contract's life ---------------------------------------------------------------------------
+
+
+def test_a_plan_outside_the_contracts_life_is_a_400_naming_the_dates(auditor):
+    starting_later = AuditRightFactory(contract=ContractFactory(start_date=D(2025, 7, 1), auditors=[auditor]))
+    ended = AuditRightFactory(
+        contract=ContractFactory(
+            start_date=D(2019, 1, 1), status=ContractStatus.EXPIRED, end_date=D(2021, 12, 31), auditors=[auditor]
+        ),
+        records_retention_years=3,
+    )
+    api = client_for(auditor)
+
+    too_early = api.post("/api/v1/audits/", audit_plan(starting_later), format="json")
+    too_late = api.post(
+        "/api/v1/audits/",
+        audit_plan(ended, reference="AUD-LATE", fieldwork_start="2025-06-09", fieldwork_end="2025-06-13"),
+        format="json",
+    )
+
+    assert errors(too_early) == {
+        "fieldwork_start": ["The fieldwork cannot start before the contract, which starts on 07/01/2025."]
+    }
+    assert errors(too_late) == {
+        "fieldwork_end": [
+            "The audit right ends on 12/31/2024, 3 years after the contract's end on 12/31/2021 (its records "
+            "retention): the fieldwork ends by then."
+        ]
+    }
+    assert not starting_later.audits.exists() and not ended.audits.exists()

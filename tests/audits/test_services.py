@@ -8,8 +8,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from audits import services
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, NoticeUnit, Severity
-from audits.selectors import audits_with_notice_to_send, clause_changes_since, findings_due, latest_notice_date
-from tests.factories import AuditFactory, AuditRightFactory, FindingFactory, UserFactory
+from audits.selectors import (
+    audit_right_ends_on,
+    audits_with_notice_to_send,
+    clause_changes_since,
+    findings_due,
+    latest_notice_date,
+)
+from contracts.choices import ContractStatus
+from tests.factories import AuditFactory, AuditRightFactory, ContractFactory, FindingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -164,10 +171,120 @@ def test_an_administrator_may_override_with_a_recorded_reason(admin, auditor):
     assert audit.status == AuditStatus.NOTIFIED
 
 
-def test_an_overridden_audit_does_not_use_up_the_years_allowance(admin, auditor):
+# The year's allowance: audits for cause come on top of it, every other audit counts --------------------
+
+
+def test_an_audit_for_cause_comes_on_top_of_the_years_allowance(admin, auditor):
+    right = AuditRightFactory()  # one audit per contract year
+    cause = "Security incident of 28 April: customer data exposed"
+
+    for_cause = plan(right, admin, audit_type=AuditType.SECURITY, for_cause=True, override_reason=cause)
+    routine = plan(right, auditor, reference="AUD-2", start=D(2025, 9, 1))
+
+    assert (for_cause.for_cause, for_cause.override_reason, for_cause.overridden_by) == (True, cause, admin)
+    assert routine.for_cause is False
+    # The routine audit uses up the year; the one for cause did not.
+    with pytest.raises(ValidationError, match="1 audit already planned or held in the contract year 2025-01-01"):
+        plan(right, auditor, reference="AUD-3", start=D(2025, 11, 3))
+
+
+def test_a_routine_audit_allowed_by_an_override_counts_against_the_years_allowance(admin, auditor):
     right = AuditRightFactory()
-    plan(right, admin, audit_type=AuditType.SECURITY, override_reason="Security incident")
-    plan(right, auditor, reference="AUD-2")
+    # Ten days' notice instead of the clause's thirty, accepted by the vendor: a routine audit all the same.
+    short_notice = plan(right, admin, start=D(2025, 5, 12), override_reason="Vendor accepted 10 days' notice")
+
+    with pytest.raises(ValidationError) as refusal:
+        plan(right, auditor, reference="AUD-2", start=D(2025, 9, 1))
+
+    assert short_notice.for_cause is False
+    assert refusal.value.message_dict["fieldwork_start"] == [
+        "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1."
+    ]
+
+
+def test_a_second_routine_audit_allowed_by_an_administrator_takes_the_place_of_a_cancelled_one(admin, auditor):
+    right = AuditRightFactory()
+    first = plan(right, auditor)
+    plan(right, admin, reference="AUD-2", start=D(2025, 9, 1), override_reason="Second review agreed at the SteerCo")
+    services.cancel_audit(audit=first, reason="Replaced by the September review", actor=auditor)
+
+    with pytest.raises(ValidationError, match="1 audit already planned or held in the contract year 2025-01-01"):
+        plan(right, auditor, reference="AUD-3", start=D(2025, 11, 3))
+
+
+def test_only_an_administrator_holds_an_audit_for_cause_and_gives_its_cause(admin, auditor):
+    right = AuditRightFactory()
+
+    with pytest.raises(ValidationError) as by_auditor:
+        plan(right, auditor, for_cause=True, override_reason="Suspected fraud")
+    with pytest.raises(ValidationError) as without_cause:
+        plan(right, admin, for_cause=True, override_reason="  ")
+
+    assert by_auditor.value.message_dict == {
+        "for_cause": ["Only an administrator may hold an audit for cause, on top of the year's allowance."]
+    }
+    assert without_cause.value.message_dict == {
+        "override_reason": [
+            "Give the cause of the audit (e.g. a security incident, a regulator's written demand, suspected fraud): "
+            "it is kept on the audit."
+        ]
+    }
+    assert not right.audits.exists()
+
+
+def test_an_audit_for_cause_the_clause_would_allow_keeps_its_cause_and_who_decided(admin):
+    audit = plan(AuditRightFactory(), admin, for_cause=True, override_reason="Regulator's written demand of 2 May")
+
+    assert (audit.for_cause, audit.override_reason, audit.overridden_by) == (
+        True,
+        "Regulator's written demand of 2 May",
+        admin,
+    )
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason, record.for_cause) == (admin, "Planned (override)", True)
+
+
+def test_notifying_or_moving_an_audit_within_its_year_does_not_count_the_audits_allowed_on_top_of_it(admin, auditor):
+    right = AuditRightFactory()
+    first = plan(right, auditor)
+    plan(right, admin, reference="AUD-2", start=D(2025, 9, 1), override_reason="Second review agreed at the SteerCo")
+
+    moved = services.reschedule_audit(
+        audit=first,
+        fieldwork_start=D(2025, 6, 16),
+        fieldwork_end=D(2025, 6, 20),
+        reason="Vendor's site move",
+        actor=auditor,
+        today=D(2025, 5, 10),
+    )
+    notified = services.notify_audit(audit=moved, notice_date=D(2025, 5, 10), actor=auditor, today=D(2025, 5, 10))
+
+    assert (notified.status, notified.fieldwork_start, notified.override_reason) == (
+        AuditStatus.NOTIFIED,
+        D(2025, 6, 16),
+        "",
+    )
+
+
+def test_the_allowance_use_counts_the_routine_audits_of_the_year_and_those_for_cause_apart(
+    admin, auditor, django_assert_num_queries
+):
+    from audits.selectors import AllowanceUse, allowance_uses
+
+    right = AuditRightFactory(audits_per_year=2)
+    other = AuditRightFactory(contract=right.contract)
+    plan(right, auditor, reference="ROUTINE")
+    plan(right, admin, reference="OVERRIDDEN", start=D(2025, 5, 12), override_reason="Vendor accepted short notice")
+    plan(right, admin, reference="CAUSE", start=D(2025, 7, 7), for_cause=True, override_reason="Material breach")
+    cancelled = plan(right, admin, reference="CANCELLED", start=D(2025, 8, 4), for_cause=True, override_reason="Fraud")
+    services.cancel_audit(audit=cancelled, reason="Fraud not confirmed", actor=admin)
+    plan(right, auditor, reference="NEXT-YEAR", start=D(2026, 2, 2))
+
+    with django_assert_num_queries(1):
+        uses = allowance_uses([right, other], D(2025, 10, 1))
+
+    year = (D(2025, 1, 1), D(2025, 12, 31))
+    assert uses == {right.pk: AllowanceUse(*year, 2, 2, 1), other.pk: AllowanceUse(*year, 1, 0, 0)}
 
 
 def test_notifying_checks_the_real_notice_date(auditor):
@@ -236,6 +353,39 @@ def test_a_report_is_dated_between_the_fieldworks_start_and_today(auditor):
         audit=audit, report_date=FIELDWORK_START, report_summary="Two findings", actor=auditor, today=D(2025, 6, 20)
     )
     assert reported.report_date == FIELDWORK_START
+
+
+@pytest.mark.parametrize("status", [AuditStatus.PLANNED, AuditStatus.NOTIFIED])
+def test_a_report_before_the_fieldwork_has_started_is_refused_saying_so(auditor, status):
+    audit = AuditFactory(status=status, notice_date=None if status == AuditStatus.PLANNED else D(2025, 5, 2))
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.report_audit(
+            audit=audit, report_date=D(2025, 6, 3), report_summary="Nothing found", actor=auditor, today=D(2025, 6, 3)
+        )
+
+    assert refusal.value.messages == [
+        f"The fieldwork has not started (the audit is {status}): the report is recorded once it has, "
+        "from 06/02/2025 on."
+    ]
+    assert services.report_refusal(audit) == refusal.value.messages[0]
+    assert snapshot(audit) == before
+
+
+def test_a_report_may_come_before_the_planned_end_of_a_fieldwork_that_ended_early(auditor):
+    audit = AuditFactory(status=AuditStatus.FIELDWORK)  # fieldwork planned 2 – 6 June 2025
+
+    reported = services.report_audit(
+        audit=audit, report_date=D(2025, 6, 3), report_summary="Ended early", actor=auditor, today=D(2025, 6, 3)
+    )
+
+    assert services.report_refusal(audit) is None
+    assert (reported.status, reported.report_date, reported.fieldwork_end) == (
+        AuditStatus.REPORTED,
+        D(2025, 6, 3),
+        D(2025, 6, 6),
+    )
 
 
 def test_an_audit_cannot_skip_a_step(auditor):
@@ -903,3 +1053,131 @@ def test_only_an_audit_before_its_fieldwork_is_rescheduled(auditor, status):
             actor=auditor,
             today=D(2025, 5, 10),
         )
+
+
+# An audit lies within the contract's life ----------------------------------------------------------------
+
+
+def test_fieldwork_before_the_contract_starts_is_refused_even_to_an_administrator(admin):
+    right = AuditRightFactory(contract=ContractFactory(start_date=D(2026, 1, 1)))
+
+    with pytest.raises(ValidationError) as refusal:
+        plan(
+            right,
+            admin,
+            start=D(2025, 12, 1),
+            fieldwork_end=D(2026, 1, 9),
+            override_reason="Regulator's written demand",
+        )
+
+    assert refusal.value.message_dict == {
+        "fieldwork_start": ["The fieldwork cannot start before the contract, which starts on 01/01/2026."]
+    }
+    assert not right.audits.exists()
+
+
+def _ended_contract(**values):
+    """A contract from 2019 whose three-year term ended on 31 December 2021."""
+    return ContractFactory(start_date=D(2019, 1, 1), status=ContractStatus.EXPIRED, **values)
+
+
+def test_the_audit_right_survives_the_contracts_end_for_its_records_retention(auditor):
+    right = AuditRightFactory(contract=_ended_contract(), records_retention_years=3)
+
+    within = plan(right, auditor, start=D(2024, 12, 16), today=D(2024, 11, 1))
+    with pytest.raises(ValidationError) as refusal:
+        plan(right, auditor, reference="AUD-2", start=D(2024, 12, 30), today=D(2024, 11, 1))
+
+    assert audit_right_ends_on(right) == D(2024, 12, 31)
+    assert within.fieldwork_end == D(2024, 12, 20)
+    assert refusal.value.message_dict["fieldwork_end"] == [
+        "The audit right ends on 12/31/2024, 3 years after the contract's end on 12/31/2021 (its records "
+        "retention): the fieldwork ends by then."
+    ]
+
+
+def test_an_audit_right_without_retention_ends_with_the_contracts_last_day_of_service(auditor):
+    contract = ContractFactory(status=ContractStatus.TERMINATED, terminated_on=D(2025, 6, 30))
+    right = AuditRightFactory(contract=contract, records_retention_years=0)
+
+    with pytest.raises(ValidationError) as refusal:
+        plan(right, auditor, start=D(2025, 6, 27))  # until 1 July
+
+    assert refusal.value.message_dict["fieldwork_end"] == [
+        "The audit right ends with the contract, on 06/30/2025: the fieldwork ends by then."
+    ]
+
+
+def test_a_notice_or_a_move_beyond_the_audit_right_is_refused(auditor):
+    contract = ContractFactory()
+    right = AuditRightFactory(contract=contract, records_retention_years=0)
+    audit = plan(right, auditor)  # fieldwork 2 – 6 June 2025
+    # The contract was terminated after the audit was planned: its last day of service is before the fieldwork.
+    contract.status, contract.terminated_on = ContractStatus.TERMINATED, D(2025, 5, 31)
+    contract.save()
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as notice:
+        services.notify_audit(audit=audit, notice_date=D(2025, 5, 2), actor=auditor, today=D(2025, 5, 2))
+    with pytest.raises(ValidationError) as move:
+        services.reschedule_audit(
+            audit=audit,
+            fieldwork_start=D(2025, 6, 9),
+            fieldwork_end=D(2025, 6, 11),
+            reason="Later",
+            actor=auditor,
+            today=D(2025, 5, 2),
+        )
+
+    ended = "The audit right ends with the contract, on 05/31/2025: the fieldwork ends by then."
+    assert notice.value.message_dict == {"fieldwork_end": [ended]}
+    assert move.value.message_dict == {"fieldwork_end": [ended]}
+    assert snapshot(audit) == before
+
+
+# Correcting an audit's record --------------------------------------------------------------------------
+
+
+def test_an_audits_record_is_corrected_with_its_history(auditor):
+    audit = AuditFactory()
+
+    services.update_audit(
+        audit=audit,
+        changes={"scope_description": "Abandon counts, Q1", "cost": Decimal("12000.00"), "cost_currency": "EUR"},
+        actor=auditor,
+    )
+
+    record = audit.history.latest()
+    assert (record.cost, record.cost_currency, record.history_user) == (Decimal("12000.00"), "EUR", auditor)
+    assert record.history_change_reason == "Changed: scope_description, cost, cost_currency"
+
+
+def test_a_recorded_costs_currency_does_not_change(auditor):
+    audit = AuditFactory(cost=Decimal("12000.00"), cost_currency="EUR")
+    before = snapshot(audit)
+
+    for changes in ({"cost_currency": "GBP"}, {"cost": Decimal("10300.00"), "cost_currency": "GBP"}):
+        with pytest.raises(ValidationError) as refusal:
+            services.update_audit(audit=audit, changes=changes, actor=auditor)
+        assert refusal.value.message_dict == {
+            "cost_currency": ["A cost of €12,000.00 is recorded: its currency does not change."]
+        }
+    assert snapshot(audit) == before
+    # The amount itself is corrected in its currency.
+    assert services.update_audit(audit=audit, changes={"cost": Decimal("12500.00")}, actor=auditor).cost == Decimal(
+        "12500.00"
+    )
+
+
+def test_a_cost_is_recorded_with_its_currency_and_not_negative(auditor):
+    audit = AuditFactory()
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as no_currency:
+        services.update_audit(audit=audit, changes={"cost": Decimal("12000.00")}, actor=auditor)
+    with pytest.raises(ValidationError) as negative:
+        services.update_audit(audit=audit, changes={"cost": Decimal("-1.00"), "cost_currency": "EUR"}, actor=auditor)
+
+    assert no_currency.value.message_dict == {"cost_currency": ["A cost is recorded with its currency."]}
+    assert negative.value.message_dict == {"cost": ["A cost cannot be negative."]}
+    assert snapshot(audit) == before

@@ -684,7 +684,7 @@ def test_the_plan_form_offers_the_clauses_types_and_auditors_and_the_override_to
     form = signed_in(client, auditor).get(url).context["form"]
     assert [value for value, _label in form.fields["audit_type"].choices] == ["", "financial", "sla_data"]
     assert [value for value, _label in form.fields["auditor_kind"].choices] == ["", "customer", "third_party"]
-    assert "override_reason" not in form.fields
+    assert "override_reason" not in form.fields and "for_cause" not in form.fields
     refused = client.post(url, {**PLAN, "audit_type": "security"})
     assert refused.context["form"].errors["audit_type"]
     assert not Audit.objects.exists()
@@ -692,7 +692,7 @@ def test_the_plan_form_offers_the_clauses_types_and_auditors_and_the_override_to
     form = signed_in(client, UserFactory(administrator=True)).get(url).context["form"]
     labels = dict(form.fields["audit_type"].choices)
     assert (labels["sla_data"], labels["security"]) == ("SLA data", "Security (outside the clause)")
-    assert "override_reason" in form.fields
+    assert "override_reason" in form.fields and "for_cause" in form.fields
 
 
 def test_a_clause_listing_no_type_or_auditor_offers_them_all(client, auditor, contract):
@@ -1174,3 +1174,99 @@ def test_the_audit_forms_mark_their_required_fields(client, auditor, contract):
     assert 'data-testid="required-legend"' in page
     confirm = client.get(action_url(make_audit(contract, AuditStatus.REPORTED), "close")).content.decode()
     assert 'data-testid="required-legend"' not in confirm  # nothing to fill in
+
+
+# The year's allowance, audits for cause ------------------------------------------------------------------------
+
+
+def test_an_administrator_plans_an_audit_for_cause_shown_apart_from_the_years_allowance(client, contract):
+    right = AuditRightFactory(contract=contract)
+    AuditFactory(
+        audit_right=right,
+        reference="AUD-ROUTINE",
+        notice_date=None,
+        fieldwork_start=D(2026, 3, 2),
+        fieldwork_end=D(2026, 3, 6),
+    )
+    admin = UserFactory(administrator=True, first_name="Ada", last_name="Admin")
+    signed_in(client, admin)
+
+    response = client.post(
+        reverse("audits:plan", args=[right.pk]),
+        {**PLAN, "for_cause": "on", "override_reason": "Suspected fraud in the March invoice"},
+        follow=True,
+    )
+
+    audit = Audit.objects.get(reference="AUD-2026-01")
+    assert (audit.for_cause, audit.overridden_by) == (True, admin)
+    page = response.content.decode()
+    assert "Held for cause, on top of the audits the clause allows, as allowed by Ada Admin:" in page
+    assert "Contract year 01/01/2026 – 12/31/2026: 1 of 1 audit used · 1 audit for cause, not counted" in page
+    listed = client.get(reverse("audits:list")).content.decode()
+    assert listed.count('data-testid="for-cause"') == 1
+
+
+def test_the_audit_page_counts_a_routine_audit_allowed_by_an_override(client, auditor, contract):
+    right = AuditRightFactory(contract=contract, audits_per_year=2)
+    AuditFactory(audit_right=right, reference="AUD-1", notice_date=None)
+    overridden = AuditFactory(
+        audit_right=right,
+        reference="AUD-2",
+        notice_date=None,
+        fieldwork_start=D(2025, 9, 1),
+        fieldwork_end=D(2025, 9, 5),
+        override_reason="Vendor accepted 10 days' notice",
+        overridden_by=UserFactory(administrator=True),
+    )
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:detail", args=[overridden.pk])).content.decode()
+
+    assert "Contract year 01/01/2025 – 12/31/2025: 2 of 2 audits used</span>" in page
+    assert 'data-testid="for-cause"' not in page
+    # Three-year term to 31 December 2027, records kept five years after it.
+    assert "12/31/2032" in page.split('data-testid="right-ends-on">')[1].split("</dd>")[0]
+
+
+def test_the_plan_page_shows_this_contract_years_allowance_and_the_last_day_of_audits(client, auditor, contract):
+    right = AuditRightFactory(contract=contract, records_retention_years=1)
+    AuditFactory(audit_right=right, notice_date=None)
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:plan", args=[right.pk])).content.decode()
+
+    assert "Contract year 01/01/2025 – 12/31/2025: 1 of 1 audit used</span>" in page
+    assert "Audits held until 12/31/2028 (records kept 1 year after the contract's end)" in page
+
+
+def test_a_plan_beyond_the_audit_right_is_refused_under_the_fieldworks_end(client, auditor, contract):
+    right = AuditRightFactory(contract=contract, records_retention_years=0)  # the term ends on 31 December 2027
+    signed_in(client, auditor)
+
+    response = client.post(
+        reverse("audits:plan", args=[right.pk]),
+        {**PLAN, "fieldwork_start": "2027-12-27", "fieldwork_end": "2028-01-04"},
+    )
+
+    assert response.context["form"].errors == {
+        "fieldwork_end": ["The audit right ends with the contract, on 12/31/2027: the fieldwork ends by then."]
+    }
+    assert not Audit.objects.exists()
+
+
+# A report after the fieldwork has started ------------------------------------------------------------------
+
+
+def test_a_report_before_the_fieldwork_has_started_is_refused_on_the_page(client, auditor, contract):
+    audit = make_audit(contract, AuditStatus.NOTIFIED)  # fieldwork from 2 June 2025
+    before = snapshot(audit)
+    signed_in(client, auditor)
+
+    step = client.get(action_url(audit, "report")).content.decode()
+    response = client.post(action_url(audit, "report"), {"report_date": "2025-05-02", "report_summary": "Nothing"})
+
+    assert 'data-testid="step-refusal">The audit is Notified: this step is not available.</div>' in step
+    assert page_errors(response) == [
+        "The fieldwork has not started (the audit is notified): the report is recorded once it has, from 06/02/2025 on."
+    ]
+    assert snapshot(audit) == before

@@ -1,7 +1,10 @@
 """The contract register and a contract's page."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import (
     AmendmentFactory,
@@ -93,6 +96,28 @@ def test_the_contract_page_shows_scope_charges_terms_amendments_committees_and_a
     assert "Allocation of the at-risk amount · 20 % = €6,000.00" in page
 
 
+def test_the_contract_page_shows_each_audit_rights_use_this_contract_year(client, procurement, monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: datetime.date(2025, 10, 1))
+    contract = ContractFactory()
+    right = AuditRightFactory(contract=contract, audits_per_year=2)
+    AuditFactory(audit_right=right, notice_date=None)
+    AuditFactory(
+        audit_right=right,
+        reference="AUD-CAUSE",
+        fieldwork_start=datetime.date(2025, 9, 1),
+        fieldwork_end=datetime.date(2025, 9, 5),
+        for_cause=True,
+        override_reason="Security incident",
+        overridden_by=UserFactory(administrator=True),
+    )
+    client.force_login(procurement)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+
+    assert "Contract year 01/01/2025 – 12/31/2025: 1 of 2 audits used · 1 audit for cause, not counted" in page
+    assert page.count('data-testid="for-cause"') == 1
+
+
 def test_the_register_and_contract_page_run_a_fixed_number_of_queries(client, count_queries):
     client.force_login(UserFactory(procurement=True))
     first = full_contract()
@@ -103,6 +128,7 @@ def test_the_register_and_contract_page_run_a_fixed_number_of_queries(client, co
     big = full_contract()
     for _ in range(4):
         ServiceLevelVersionFactory(service_level__contract=big)
+        AuditFactory(audit_right=AuditRightFactory(contract=big))  # each right's allowance in the same query
 
     assert count_queries(client, REGISTER) == register_one
     assert count_queries(client, reverse("contracts:detail", args=[big.pk])) == page_one
