@@ -155,6 +155,12 @@ def test_translations_keep_every_placeholder_and_tag(catalogue):
     assert not wrong, "placeholders differ:\n" + "\n".join(wrong)
 
 
+def test_french_writes_one_apostrophe(catalogue):
+    # French typography: "l’audit", never "l'audit" beside it (the catalogue mixed both).
+    straight = [translated for entry in catalogue for translated in entry["msgstr"] if re.search(r"\w'\w", translated)]
+    assert not straight, "straight apostrophes:\n" + "\n".join(straight)
+
+
 @needs_gettext
 def test_every_translatable_string_of_the_code_and_templates_is_in_the_catalogue(tmp_path, catalogue):
     """Extract the strings again from a copy of the project and compare with the committed catalogue."""
