@@ -288,7 +288,12 @@ def right_violations(
                 "allows %(allowed)s.",
                 used,
             )
-            % {"used": used, "first": first, "last": last, "allowed": right.audits_per_year}
+            % {
+                "used": used,
+                "first": formats.date_format(first, "SHORT_DATE_FORMAT"),
+                "last": formats.date_format(last, "SHORT_DATE_FORMAT"),
+                "allowed": right.audits_per_year,
+            }
         )
     return problems
 

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from config.formats import long_date
+
 
 def aware_local_time(value: datetime.datetime) -> datetime.datetime:
     """``value`` (naive, a wall-clock time in the current time zone) as an aware datetime; ValidationError
@@ -27,7 +29,7 @@ def aware_local_time(value: datetime.datetime) -> datetime.datetime:
     first, second = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
     if first.utcoffset() == second.utcoffset():
         return first
-    params = {"time": value.strftime("%H:%M"), "day": value.date().isoformat(), "zone": str(zone)}
+    params = {"time": value.strftime("%H:%M"), "day": long_date(value.date()), "zone": str(zone)}
     if first.astimezone(datetime.UTC).astimezone(zone).replace(tzinfo=None) != value:
         raise ValidationError(
             _(

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -1064,7 +1065,7 @@ def _later_close_message(statement: PenaltyStatement, months: dict[datetime.date
     )
     if later_open:
         return _("The next recomputation carries this difference into the open statement of %(month)s.") % {
-            "month": f"{later_open:%Y-%m}"
+            "month": date_format(later_open, "YEAR_MONTH_FORMAT")
         }
     if contract.status not in (ContractStatus.EXPIRED, ContractStatus.TERMINATED):
         return _("The contract is in force: the close of a later month carries this difference into its statement.")
@@ -1264,7 +1265,7 @@ def _english(label) -> str:
 def _label(statement: PenaltyStatement) -> str:
     return _("The %(contract)s statement of %(month)s") % {
         "contract": statement.contract.reference,
-        "month": f"{statement.month:%Y-%m}",
+        "month": date_format(statement.month, "YEAR_MONTH_FORMAT"),
     }
 
 

@@ -82,7 +82,7 @@ def test_an_audit_added_outside_the_right_is_a_form_error_quoting_the_clause(adm
 
     errors = _form_errors(response)
     assert "Notice of 10 calendar days is shorter than the 30 calendar days required." in errors
-    allowance = "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1."
+    allowance = "1 audit already planned or held in the contract year 01/01/2025 – 12/31/2025; the clause allows 1."
     assert allowance in errors
     assert f"{right.clause_reference}: “{right.clause_text}”" in errors
     assert not Audit.objects.filter(reference="AUD-BO-1").exists()

@@ -39,7 +39,7 @@ def test_the_audits_already_planned_in_a_year_are_counted_in_the_singular_and_th
         plan(right, admin, reference="AUD-3", start=D(2025, 7, 7))
 
     assert refused.value.message_dict["fieldwork_start"] == [
-        "2 audits already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 2."
+        "2 audits already planned or held in the contract year 01/01/2025 – 12/31/2025; the clause allows 2."
     ]
 
 

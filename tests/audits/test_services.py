@@ -98,7 +98,7 @@ def test_notice_in_business_days_counts_monday_to_friday(auditor):
 def test_more_audits_in_a_contract_year_than_allowed_are_refused(auditor):
     right = AuditRightFactory(audits_per_year=1)  # contract years from 1 January 2025
     plan(right, auditor)
-    allowance = "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31"
+    allowance = "1 audit already planned or held in the contract year 01/01/2025 – 12/31/2025"
     with pytest.raises(ValidationError, match=allowance):
         plan(right, auditor, reference="AUD-2", start=D(2025, 11, 3), today=D(2025, 9, 1))
     # The next contract year starts on the anniversary of the start date.
@@ -146,7 +146,7 @@ def test_a_plan_is_refused_with_every_problem_at_once_each_under_its_field(audit
     assert errors["audit_type"] == ["The clause does not allow audits of this type (Security)."]
     assert errors["fieldwork_start"] == [
         "Notice of 10 calendar days is shorter than the 30 calendar days required.",
-        "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1.",
+        "1 audit already planned or held in the contract year 01/01/2025 – 12/31/2025; the clause allows 1.",
     ]
     assert errors["audit_right"] == [f"§ 21.1: “{right.clause_text}”"]
     assert refusal.value.messages[-1] == f"§ 21.1: “{right.clause_text}”"  # the clause quoted last
@@ -184,7 +184,7 @@ def test_an_audit_for_cause_comes_on_top_of_the_years_allowance(admin, auditor):
     assert (for_cause.for_cause, for_cause.override_reason, for_cause.overridden_by) == (True, cause, admin)
     assert routine.for_cause is False
     # The routine audit uses up the year; the one for cause did not.
-    with pytest.raises(ValidationError, match="1 audit already planned or held in the contract year 2025-01-01"):
+    with pytest.raises(ValidationError, match="1 audit already planned or held in the contract year 01/01/2025"):
         plan(right, auditor, reference="AUD-3", start=D(2025, 11, 3))
 
 
@@ -198,7 +198,7 @@ def test_a_routine_audit_allowed_by_an_override_counts_against_the_years_allowan
 
     assert short_notice.for_cause is False
     assert refusal.value.message_dict["fieldwork_start"] == [
-        "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1."
+        "1 audit already planned or held in the contract year 01/01/2025 – 12/31/2025; the clause allows 1."
     ]
 
 
@@ -208,7 +208,7 @@ def test_a_second_routine_audit_allowed_by_an_administrator_takes_the_place_of_a
     plan(right, admin, reference="AUD-2", start=D(2025, 9, 1), override_reason="Second review agreed at the SteerCo")
     services.cancel_audit(audit=first, reason="Replaced by the September review", actor=auditor)
 
-    with pytest.raises(ValidationError, match="1 audit already planned or held in the contract year 2025-01-01"):
+    with pytest.raises(ValidationError, match="1 audit already planned or held in the contract year 01/01/2025"):
         plan(right, auditor, reference="AUD-3", start=D(2025, 11, 3))
 
 
@@ -979,7 +979,7 @@ def test_rescheduling_into_a_full_contract_year_is_refused_unless_an_administrat
     with pytest.raises(ValidationError) as refusal:
         services.reschedule_audit(audit=audit, reason="Busy season", actor=auditor, override_reason="Please", **move)
     assert (
-        "1 audit already planned or held in the contract year 2026-01-01 – 2026-12-31"
+        "1 audit already planned or held in the contract year 01/01/2026 – 12/31/2026"
         in refusal.value.message_dict["fieldwork_start"][0]
     )
     assert refusal.value.message_dict["override_reason"] == [

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from config.formats import long_date
 from config.local_time import aware_local_time
 from governance.models import Meeting
 from tests.factories import NEXT_YEAR, CommitteeFactory, CommitteeMemberFactory, UserFactory
@@ -23,11 +24,11 @@ def last_sunday(year: int, month: int) -> datetime.date:
 SPRING = last_sunday(NEXT_YEAR, 3)  # Paris: 02:00 becomes 03:00
 AUTUMN = last_sunday(NEXT_YEAR, 10)  # Paris: 03:00 becomes 02:00 again
 GAP_MESSAGE = (
-    f"02:30 does not exist on {SPRING.isoformat()} in Europe/Paris: the clocks go forward that night (summer time). "
+    f"02:30 does not exist on {long_date(SPRING)} in Europe/Paris: the clocks go forward that night (summer time). "
     "Choose another time."
 )
 TWICE_MESSAGE = (
-    f"02:30 occurs twice on {AUTUMN.isoformat()} in Europe/Paris: the clocks go back that night (end of summer "
+    f"02:30 occurs twice on {long_date(AUTUMN)} in Europe/Paris: the clocks go back that night (end of summer "
     "time). Choose another time."
 )
 

@@ -311,7 +311,7 @@ def test_refusals_are_written_in_the_readers_language_and_a_resolved_disputes_re
         event = StatementEvent.objects.get(action=StatementAction.DISPUTE_RESOLVED)
         french_note = event.readable_note
 
-    label = f"Le relevé {statement.contract.reference} de 2026-01"
+    label = f"Le relevé {statement.contract.reference} de janvier 2026"
     assert twice.value.messages == ["Cette contestation est déjà rejetée."]
     assert reopened.value.messages == [
         f"{label} est facturé et ne peut pas être rouvert\u00a0: une correction de ses données, ou une exclusion de "
@@ -355,7 +355,7 @@ def test_an_approval_of_figures_that_changed_since_they_were_shown_is_refused(st
         approve_statement(statement_id=statement.pk, actor=procurement, **shown)
 
     assert refused.value.messages == [
-        f"The {statement.contract.reference} statement of 2026-01 changed since you opened it: its net was "
+        f"The {statement.contract.reference} statement of January 2026 changed since you opened it: its net was "
         "−€14,400.00 and is now €0.00. Review the statement again before approving it."
     ]
     statement.refresh_from_db()
@@ -412,7 +412,7 @@ def test_a_line_of_a_disputed_statement_is_waived_only_through_its_dispute(state
         waive_line(line_id=line.pk, actor=procurement, reason="Goodwill.")
 
     assert refused.value.messages == [
-        f"The {statement.contract.reference} statement of 2026-01 is disputed: resolve its disputes first; "
+        f"The {statement.contract.reference} statement of January 2026 is disputed: resolve its disputes first; "
         "accepting a dispute can waive its line's credit."
     ]
     line.refresh_from_db()

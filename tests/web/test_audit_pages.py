@@ -663,7 +663,7 @@ def test_planning_outside_the_right_shows_every_problem_under_its_field_at_once_
     assert errors["fieldwork_end"] == ["Fieldwork cannot end before it starts."]
     assert errors["fieldwork_start"] == [
         "Notice of 10 calendar days is shorter than the 30 calendar days required.",
-        "1 audit already planned or held in the contract year 2025-01-01 – 2025-12-31; the clause allows 1.",
+        "1 audit already planned or held in the contract year 01/01/2025 – 12/31/2025; the clause allows 1.",
     ]
     assert errors["reference"] == ["An audit with this reference already exists."]
     assert page_errors(response) == [f"{right.clause_reference}: “{right.clause_text}”"]

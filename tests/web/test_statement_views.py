@@ -781,7 +781,7 @@ def test_an_approval_confirmed_after_the_figures_changed_is_refused_and_shows_th
     assert refused.status_code == 200
     page = refused.content.decode()
     assert (
-        f"The {statement.contract.reference} statement of 2025-03 changed since you opened it: its net was "
+        f"The {statement.contract.reference} statement of March 2025 changed since you opened it: its net was "
         "−€1,300.00 and is now −€2,800.00. Review the statement again before approving it."
     ) in page
     statement.refresh_from_db()
