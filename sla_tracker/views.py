@@ -573,6 +573,14 @@ def statement_action(request, pk: int, action: str):
     statement = get_statement(request.user, pk)
     if not may_run(request.user, spec):
         raise PermissionDenied
+    if request.method != "POST" and statement.status not in spec.from_status:
+        # A link from an older page: say why, on the statement, rather than confirm what the service refuses.
+        messages.warning(
+            request,
+            _("The statement is %(status)s: “%(action)s” is not available.")
+            % {"status": statement.get_status_display().lower(), "action": spec.button},
+        )
+        return redirect("sla_tracker:statement", pk=statement.pk)
     offered = spec.offered_when is None or spec.offered_when(statement)
     if request.method != "POST" and not offered:
         raise Http404  # not offered for this statement (a confirmation is refused by the service, with why)

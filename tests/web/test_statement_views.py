@@ -900,3 +900,19 @@ def test_every_line_may_be_disputed_on_the_page_as_in_the_api(client, vendor_use
 
     assert f'data-testid="dispute-{met.service_level.code}"' in page
     assert reverse("sla_tracker:line-dispute", args=[met.pk]) in page
+
+
+def test_opening_the_approval_of_a_disputed_statement_says_why_on_the_statement(
+    client, procurement, vendor_user, statement
+):
+    disputed(statement, vendor_user)
+    client.force_login(procurement)
+
+    response = client.get(action(statement, "approve"), follow=True)
+
+    assert response.redirect_chain == [(detail(statement), 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        "The statement is disputed: “Approve” is not available."
+    ]
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.DISPUTED
