@@ -199,3 +199,10 @@ def test_the_months_with_a_statement_have_complete_data(seeded):
         for (_pk, month), status in completeness(admin, [contract], months, TODAY).items():
             incomplete += [(contract.reference, month, gap.code) for gap in status.gaps]
     assert incomplete == []
+
+
+def test_the_excused_days_were_proposed_before_they_were_approved(seeded):
+    from sla_tracker.models import Exclusion
+
+    for exclusion in Exclusion.objects.filter(decided_at__isnull=False):
+        assert exclusion.history.earliest("history_date").history_date < exclusion.decided_at

@@ -471,6 +471,11 @@ class DemoSeeder:
             },
         )
         exclusion.service_levels.set(voice_levels)
+        # Seeded in one go: its record is dated the morning after the outage, as the vendor's notice, before the
+        # decision, not the day the demo was seeded.
+        exclusion.history.filter(history_date__gt=exclusion.decided_at).update(
+            history_date=self.at(last + datetime.timedelta(days=1), 9)
+        )
 
         index, item = outages["incident"]
         first, _last = _outage_days(self.months[index], item["anchor"])
