@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Max, Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -252,6 +252,14 @@ def report(request):
 @require_GET
 def report_export(request, fmt: str):
     data = report_data(request)
+    form = data["form"]
+    if form.errors:  # not a file without rows: the filters are wrong
+        problems = [
+            f"{form[name].label}: {error}" if name in form.fields else str(error)
+            for name, errors in form.errors.items()
+            for error in errors
+        ]
+        return HttpResponseBadRequest("\n".join(problems), content_type="text/plain; charset=utf-8")
     period = month_label(data["month"]) if data["month"] else "empty"
     if data["to"]:
         period += f"-to-{month_label(data['to'])}"

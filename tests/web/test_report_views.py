@@ -236,3 +236,26 @@ def test_the_exports_of_a_period_hold_its_months_and_name_it(client, procurement
     rows = csv.content.decode("utf-8-sig").splitlines()
     months = [row.split(",")[3] for row in rows[1:] if row.startswith(statement.contract.reference)]
     assert months == ["2025-01", "2025-03"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_with_wrong_filters_is_refused_naming_them_not_an_empty_file(client, procurement, statement, fmt):
+    client.force_login(procurement)
+
+    response = client.get(reverse("sla_tracker:report-export", args=[fmt]), {"month": "2025-03", "to": "2025-01"})
+
+    assert response.status_code == 400
+    assert "Content-Disposition" not in response
+    assert response.content.decode() == "To (optional): The period cannot end before its first month."
+
+
+def test_a_vendor_filtering_on_another_vendors_contract_is_told_to_correct_the_filter(
+    client, statement, other_statement
+):
+    client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
+
+    page = client.get(REPORT, {"contract": other_statement.contract.pk}).content.decode()
+
+    assert "Correct the filters to see statements" in page
+    assert "No statements yet" not in page
+    assert other_statement.contract.reference not in page
