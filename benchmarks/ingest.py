@@ -118,12 +118,16 @@ def run(folder: Path, args, days: int, total_values: int) -> None:
             from django.core.files import File
 
             started = time.perf_counter()
-            upload = service.preview_upload(
-                contract=contract, file=File(handle, name=packs[contract.pk].name), actor=contract.owner, today=today
-            )
+            try:
+                upload = service.preview_upload(
+                    contract=contract,
+                    file=File(handle, name=packs[contract.pk].name),
+                    actor=contract.owner,
+                    today=today,
+                )
+            except service.KpiDataRejected as rejected:
+                sys.exit(f"{contract.reference}: refused {rejected.stored_errors()[:3]}")
             preview_time += time.perf_counter() - started
-        if upload.status != "validated":
-            sys.exit(f"{contract.reference}: {upload.status} {upload.errors[:3]}")
         started = time.perf_counter()
         service.import_upload(upload=upload, actor=contract.owner, today=today)
         import_time += time.perf_counter() - started

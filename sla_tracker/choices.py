@@ -60,6 +60,8 @@ class UploadStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
     NEEDS_MAPPING = "needs_mapping", _("Needs a column mapping")
     VALIDATED = "validated", _("Validated, ready to import")
+    # Uploads refused before a refused pack stopped being stored keep this status and their report (readable
+    # on their page); a pack refused now leaves no upload behind (kpi_import.service).
     REJECTED = "rejected", _("Rejected (errors)")
     IMPORTING = "importing", _("Importing")
     IMPORTED = "imported", _("Imported")

@@ -70,7 +70,7 @@ from sla_tracker.kpi_import.service import (
     preview_upload,
     save_measurements,
 )
-from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import
+from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import, refused_import
 from sla_tracker.kpi_import.validation import LOCKED_STATUSES, KpiValue
 from sla_tracker.models import (
     ColumnMapping,
@@ -317,10 +317,61 @@ def _after_preview(upload: KpiUpload):
     return redirect("sla_tracker:kpi-upload", pk=upload.pk)
 
 
+def error_groups(errors: list[dict]) -> list[dict]:
+    """Readable errors (`readable_errors`, in row order) grouped by row: those of the whole file first."""
+    groups: list[dict] = []
+    for error in errors:
+        if not groups or groups[-1]["row"] != error["row"]:
+            groups.append({"row": error["row"], "errors": []})
+        groups[-1]["errors"].append(error)
+    return groups
+
+
+def refusal_report(name: str, errors: list[dict], error_count: int, preview: dict | None = None) -> dict:
+    """What the pages show of a refused pack (`_upload_errors.html`): its errors as stored, grouped by row."""
+    preview = preview or {}
+    return {
+        "name": name,
+        "groups": error_groups(readable_errors(errors)),
+        "error_count": error_count,
+        "more_errors": max(0, error_count - len(errors)),
+        "sheet": preview.get("sheet"),
+        "header_row": preview.get("header_row"),
+    }
+
+
+def _refused_report(user, upload_id: int, contract: Contract | None = None) -> dict | None:
+    """The report of an upload whose import the task refused (and removed), if ``user`` logs the data of its
+    contract (``contract``, when given)."""
+    refusal = refused_import(upload_id)
+    if refusal is None or (contract is not None and refusal["contract"] != contract.pk):
+        return None
+    if not contracts_for_kpi_entry(user).filter(pk=refusal["contract"]).exists():
+        return None
+    return {
+        **refusal_report(refusal["name"], refusal["errors"], refusal["error_count"]),
+        "contract": refusal["contract"],
+    }
+
+
+def _refused_url(contract_id: int, upload_id: int) -> str:
+    return f"{reverse('sla_tracker:kpi-upload-new', args=[contract_id])}?refused={upload_id}"
+
+
+def _upload_form_page(request, contract: Contract, form: UploadForm, refusal: dict | None = None):
+    return render(
+        request,
+        "sla_tracker/kpi/upload_form.html",
+        {"contract": contract, "form": form, "refusal": refusal, "active_section": "kpi"},
+    )
+
+
 @login_required
 def upload_new(request, pk: int):
-    """Step 1: the file (and a saved mapping if the user picks one); nothing is written but the upload. A
-    contract the user sees but does not log data for is refused with that reason (403), another is a 404."""
+    """Step 1: the file (and a saved mapping if the user picks one). A valid pack is stored for its preview
+    (or its mapping); a refused one is not: the form lists its errors, to correct the file and send it
+    again. ``?refused=<upload id>`` lists those of an import the task refused. A contract the user sees but
+    does not log data for is refused with that reason (403), another is a 404."""
     try:
         contract = contract_for_kpi_entry(request.user, pk)
     except Contract.DoesNotExist:
@@ -331,17 +382,25 @@ def upload_new(request, pk: int):
         contract=contract,
         user=request.user,
     )
+    refusal = None
+    refused_id = request.GET.get("refused", "")
+    if request.method == "GET" and refused_id.isascii() and refused_id.isdigit():
+        refusal = _refused_report(request.user, int(refused_id), contract)
     if request.method == "POST" and form.is_valid():
         mapping = form.cleaned_data["mapping"]
+        file = form.cleaned_data["file"]
         try:
             upload = preview_upload(
                 contract=contract,
-                file=form.cleaned_data["file"],
+                file=file,
                 actor=request.user,
-                original_name=form.cleaned_data["file"].name,
+                original_name=file.name,
                 mapping_name=mapping.name if mapping else None,
                 correction_reason=form.cleaned_data.get("correction_reason", ""),
+                mapping_step=True,
             )
+        except KpiDataRejected as rejected:
+            refusal = refusal_report(file.name, rejected.stored_errors(), rejected.error_count, rejected.preview)
         except UnreadableFile as error:
             form.add_error("file", error.message)
         except ValidationError as error:
@@ -349,11 +408,7 @@ def upload_new(request, pk: int):
                 form.add_error(None, message)
         else:
             return _after_preview(upload)
-    return render(
-        request,
-        "sla_tracker/kpi/upload_form.html",
-        {"contract": contract, "form": form, "active_section": "kpi"},
-    )
+    return _upload_form_page(request, contract, form, refusal)
 
 
 IGNORE = ""
@@ -437,7 +492,9 @@ class MappingForm(forms.Form):
 
 @login_required
 def upload_mapping(request, pk: int):
-    """Step 2 (a new layout only): confirm the suggested mapping; the file is checked again with it."""
+    """Step 2 (a new layout only): confirm the suggested mapping; the file is checked again with it and
+    stored, validated, as a new upload. A refusal stores nothing: the page lists the errors, and the
+    upload waits for another mapping (or the user sends a corrected file)."""
     upload = _get_upload(request.user, pk)
     preview = upload.preview or {}
     if not preview.get("headers"):
@@ -448,6 +505,7 @@ def upload_mapping(request, pk: int):
         counters=list(KpiCounter.in_scope_of(upload.contract).order_by("channel", "code")),
         initial_mapping=preview.get("mapping") or {},
     )
+    refusal = None
     if request.method == "POST" and form.is_valid():
         try:
             with upload.file.open("rb") as stored:
@@ -458,6 +516,10 @@ def upload_mapping(request, pk: int):
                     original_name=upload.original_name,
                     mapping=form.cleaned_data["mapping"],
                 )
+        except KpiDataRejected as rejected:
+            refusal = refusal_report(
+                upload.original_name, rejected.stored_errors(), rejected.error_count, rejected.preview
+            )
         except UnreadableFile as error:
             form.add_error(None, error.message)
         except ValidationError as error:
@@ -473,6 +535,7 @@ def upload_mapping(request, pk: int):
             "contract": upload.contract,
             "form": form,
             "mapping_needed": readable_reason(preview.get("mapping_needed")),
+            "refusal": refusal,
             "active_section": "kpi",
         },
     )
@@ -532,9 +595,14 @@ def values_by_month(upload: KpiUpload) -> list[MonthCounterTotal] | None:
 @login_required
 @require_GET
 def upload_detail(request, pk: int):
-    """Step 3 and 4: the validation report and the values found, the Import button; then the progress
-    of the import and its result."""
-    upload = _get_upload(request.user, pk)
+    """Step 3 and 4: the values found, the Import button; then the progress of the import and its result.
+    Once the task refused the import (and removed the upload), the upload form lists the errors."""
+    try:
+        upload = _get_upload(request.user, pk)
+    except Http404:
+        if refused := _refused_report(request.user, pk):
+            return redirect(_refused_url(refused["contract"], pk))
+        raise
     preview = upload.preview or {}
     imported_months = []
     if upload.status in (UploadStatus.VALIDATED, UploadStatus.IMPORTED):
@@ -554,10 +622,12 @@ def upload_detail(request, pk: int):
             "months": imported_months,
             "first_day": datetime.date.fromisoformat(first_day) if first_day else None,
             "last_day": datetime.date.fromisoformat(last_day) if last_day else None,
-            "errors": readable_errors(upload.errors),
+            # Uploads refused before refused packs stopped being stored keep their report.
+            "refusal": refusal_report(upload.original_name, upload.errors, upload.error_count)
+            if upload.errors
+            else None,
             "mapping_needed": readable_reason(preview.get("mapping_needed")),
             "result": preview.get("result"),
-            "more_errors": max(0, upload.error_count - len(upload.errors)),
             "in_background": upload.rows_total > ASYNC_ROW_THRESHOLD,
             "active_section": "kpi",
         },
@@ -567,7 +637,8 @@ def upload_detail(request, pk: int):
 @login_required
 @require_POST
 def upload_import(request, pk: int):
-    """Import a validated upload: large files as the Celery task (the page then shows its progress)."""
+    """Import a validated upload: large files as the Celery task (the page then shows its progress). A
+    refused import writes nothing and removes the upload: the upload form lists the errors."""
     upload = _get_upload(request.user, pk)
     if upload.status == UploadStatus.IMPORTED:
         return redirect("sla_tracker:kpi-upload", pk=upload.pk)
@@ -585,8 +656,12 @@ def upload_import(request, pk: int):
         return redirect("sla_tracker:kpi-upload", pk=upload.pk)
     try:
         import_upload(upload=upload, actor=request.user)
-    except (KpiDataRejected, UnreadableFile, ValidationError):
-        messages.error(request, _("The data was refused and nothing was written: see the errors below."))
+    except KpiDataRejected as rejected:
+        form = UploadForm(contract=upload.contract, user=request.user)
+        refusal = refusal_report(upload.original_name, rejected.stored_errors(), rejected.error_count)
+        return _upload_form_page(request, upload.contract, form, refusal)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The KPI pack was imported."))
     return redirect("sla_tracker:kpi-upload", pk=upload.pk)
@@ -595,8 +670,16 @@ def upload_import(request, pk: int):
 @login_required
 @require_GET
 def upload_progress(request, pk: int):
-    """The import's progress (polled every two seconds); once it is over the page reloads with the result."""
-    upload = _get_upload(request.user, pk)
+    """The import's progress (polled every two seconds); once it is over the page reloads with the result,
+    or, once the task refused it (and removed the upload), goes to the upload form that lists the errors."""
+    try:
+        upload = _get_upload(request.user, pk)
+    except Http404:
+        if refused := _refused_report(request.user, pk):
+            response = HttpResponse("")
+            response["HX-Redirect"] = _refused_url(refused["contract"], pk)
+            return response
+        raise
     if upload.status not in (UploadStatus.VALIDATED, UploadStatus.IMPORTING):
         response = HttpResponse("")
         response["HX-Refresh"] = "true"

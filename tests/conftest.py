@@ -2,6 +2,7 @@
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
@@ -13,6 +14,13 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: what is kept there by a row's id (a refused KPI import's errors,
+    by its upload's id) would otherwise reach a later test whose rows get the same ids."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import re
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -37,7 +38,7 @@ from sla_tracker.kpi_import.service import (
     preview_upload,
     save_measurements,
 )
-from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import
+from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import, refused_import
 from sla_tracker.kpi_import.validation import KpiValue
 from sla_tracker.models import KpiUpload
 
@@ -57,6 +58,7 @@ class FileErrorSerializer(serializers.Serializer):
 class FileErrorsSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=[INVALID_ROWS])
     errors = FileErrorSerializer(many=True)
+    error_count = serializers.IntegerField(help_text="All errors found; `errors` lists the first thousand.")
 
 
 class KpiUploadInputSerializer(serializers.Serializer):
@@ -152,6 +154,11 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Upload a KPI pack and get its validation report (nothing is written yet)",
+        description=(
+            "A valid pack is stored, validated, for its import. A pack with errors (bad rows, an unreadable "
+            "file, columns the mapping cannot read: send a `mapping` with the file) is a 400 listing every "
+            "error with its row and column, and nothing is stored."
+        ),
         parameters=[CONTRACT_PARAMETER],
         request={"multipart/form-data": KpiUploadInputSerializer},
         responses={201: KpiUploadSerializer, 400: FileErrorsSerializer},
@@ -173,6 +180,8 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             )
         except PermissionDenied as refused:
             raise exceptions.PermissionDenied(str(refused)) from refused
+        except KpiDataRejected as rejected:
+            return _rows_refused(rejected.stored_errors(), rejected.error_count)
         except UnreadableFile as error:
             return _file_errors(error.message)
         except ValidationError as error:
@@ -181,13 +190,30 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="An upload: its status, validation report and import progress",
+        description=(
+            "An upload whose import in the background was refused is removed with its file: for a day, its "
+            "address then answers 410 with the errors."
+        ),
         parameters=[CONTRACT_PARAMETER, UPLOAD_PARAMETER],
+        responses={200: KpiUploadSerializer, 410: FileErrorsSerializer},
     )
     def retrieve(self, request, *args, **kwargs):
-        return super().retrieve(request, *args, **kwargs)
+        try:
+            return super().retrieve(request, *args, **kwargs)
+        except Http404:
+            upload_id = str(kwargs["pk"])
+            refusal = refused_import(int(upload_id)) if upload_id.isascii() and upload_id.isdigit() else None
+            if refusal is None or refusal["contract"] != self.get_contract().pk:
+                raise
+        return _rows_refused(refusal["errors"], refusal["error_count"], code=status.HTTP_410_GONE)
 
     @extend_schema(
         summary="Import a validated upload (large ones run in the background: follow the upload's progress)",
+        description=(
+            "The values are checked again (a statement may have been approved since the upload). A refused "
+            "import writes nothing and removes the upload with its file: a 400 with the errors, or, in the "
+            "background, a 410 with them on the upload's address."
+        ),
         parameters=[CONTRACT_PARAMETER, UPLOAD_PARAMETER],
         request=None,
         responses={200: KpiUploadSerializer, 202: KpiUploadSerializer, 400: FileErrorsSerializer},
@@ -208,16 +234,23 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             return Response(KpiUploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
         try:
             import_upload(upload=upload, actor=request.user)
-        except (KpiDataRejected, UnreadableFile, ValidationError):
-            return Response(
-                {"type": INVALID_ROWS, "errors": readable_errors(upload.errors)}, status=status.HTTP_400_BAD_REQUEST
-            )
+        except KpiDataRejected as rejected:
+            return _rows_refused(rejected.stored_errors(), rejected.error_count)
+        except ValidationError as error:
+            return _file_errors(*error.messages)
         return Response(KpiUploadSerializer(upload).data)
+
+
+def _rows_refused(errors: list[dict], error_count: int, *, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
+    """A refused pack's errors (as stored) in the reader's language, each with its row and column."""
+    return Response({"type": INVALID_ROWS, "errors": readable_errors(errors), "error_count": error_count}, status=code)
 
 
 def _file_errors(*messages) -> Response:
     errors = [{"row": None, "column": None, "value": None, "message": str(message)} for message in messages]
-    return Response({"type": INVALID_ROWS, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(
+        {"type": INVALID_ROWS, "errors": errors, "error_count": len(errors)}, status=status.HTTP_400_BAD_REQUEST
+    )
 
 
 class MeasurementItemSerializer(serializers.Serializer):

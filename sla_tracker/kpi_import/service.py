@@ -55,12 +55,18 @@ NO_DATA_ROWS = Reason(gettext_noop("The file has a header row but no data rows."
 
 
 class KpiDataRejected(Exception):
-    """Validation failed: nothing was written. `issues` lists the first errors, `error_count` counts all."""
+    """Validation failed: nothing was written. `issues` lists the first errors, `error_count` counts all;
+    for a KPI pack, `preview` says what was read of the file (format, sheet, header row, mapping)."""
 
-    def __init__(self, issues: list[Issue], error_count: int) -> None:
+    def __init__(self, issues: list[Issue], error_count: int, *, preview: dict | None = None) -> None:
         super().__init__(f"{error_count} error(s), first: {issues[0].message if issues else ''}")
         self.issues = issues
         self.error_count = error_count
+        self.preview = preview or {}
+
+    def stored_errors(self) -> list[dict]:
+        """The errors in no language (`reasons.readable_errors` writes them in the reader's)."""
+        return [issue.as_dict() for issue in self.issues]
 
 
 @dataclass(frozen=True)
@@ -528,11 +534,18 @@ def preview_upload(
     mapping: dict | None = None,
     today: datetime.date | None = None,
     correction_reason: str = "",
+    mapping_step: bool = False,
 ) -> KpiUpload:
-    """Store a KPI pack and check it without writing any data: the upload's status, errors and preview say
-    what an import would do. UnreadableFile (empty, too large, not CSV or Excel) stores nothing;
-    ValidationError for a mapping that cannot be used. With a `correction_reason` (see save_measurements)
-    the file may correct months whose statement is approved or invoiced; the upload keeps the reason.
+    """Check a KPI pack without writing any data and store it, validated, for its import: the upload's
+    preview says what the import would do. A refused pack is not stored: KpiDataRejected lists its errors
+    (with `preview`, what was read of it), UnreadableFile says why the file cannot be read (empty, too
+    large, not CSV or Excel), ValidationError why a mapping cannot be used.
+
+    A layout that needs a column mapping is stored as such only for a `mapping_step` (the web page
+    where the user maps the columns of the stored file); elsewhere (API, command) the pack is refused,
+    naming the columns to map, since the mapping is sent with the file. With a `correction_reason` (see
+    save_measurements) the file may correct months whose statement is approved or invoiced; the upload
+    keeps the reason.
     """
     correction_reason = _checked_correction_reason(contract, actor, correction_reason)
     file = file if isinstance(file, File) else File(file)
@@ -565,7 +578,6 @@ def preview_upload(
             "sample": [],
         }
         issues: list[Issue] = []
-        error_count = 0
         if duplicate := _imported_duplicate(contract, upload.sha256):
             preview["duplicate_of"] = duplicate.pk
             issues.append(
@@ -581,19 +593,24 @@ def preview_upload(
             )
         for header in duplicate_headers:
             issues.append(
-                Issue(Reason(gettext_noop("Two columns have this header: rename one.")), row=1, column=header)
+                Issue(
+                    Reason(gettext_noop("Two columns have this header: rename one.")),
+                    row=table.header_row,
+                    column=header,
+                )
             )
         if not resolved.complete or duplicate_headers:
             rows_total = sum(1 for _row in table.rows)
             if rows_total == 0:  # nothing to map: refused at once, as a file of a known layout is
                 issues.append(Issue(NO_DATA_ROWS))
-            upload.status = UploadStatus.NEEDS_MAPPING if not issues else UploadStatus.REJECTED
+            elif not (resolved.complete or duplicate_headers or mapping_step):
+                issues += _mapping_issues(resolved, table.header_row)
+            if issues:
+                raise KpiDataRejected(issues, len(issues), preview=preview)
+            upload.status = UploadStatus.NEEDS_MAPPING
             preview["mapping_needed"] = _mapping_help(resolved)
-            error_count = len(issues)
         elif issues:
-            upload.status = UploadStatus.REJECTED
-            rows_total = sum(1 for _row in table.rows)
-            error_count = len(issues)
+            raise KpiDataRejected(issues, len(issues), preview=preview)
         else:
             validator = Validator(
                 contract=contract,
@@ -613,8 +630,9 @@ def preview_upload(
             rows_total = counter.count
             if rows_total == 0:
                 validator.add(NO_DATA_ROWS)
-            issues, error_count = validator.issues, validator.error_count
-            upload.status = UploadStatus.VALIDATED if validator.ok else UploadStatus.REJECTED
+            if not validator.ok:
+                raise KpiDataRejected(validator.issues, validator.error_count, preview=preview)
+            upload.status = UploadStatus.VALIDATED
             preview.update(
                 values=validator.value_count,
                 stored_values=stored,
@@ -624,13 +642,15 @@ def preview_upload(
                 counters=sorted(resolved.columns.values()),
             )
     upload.rows_total = rows_total
-    upload.errors = [issue.as_dict() for issue in issues]
-    upload.error_count = error_count
     upload.preview = preview
+    upload.full_clean(exclude=["file"])
     file.seek(0)
     upload.file.save(name, file, save=False)
-    upload.full_clean(exclude=["file"])
-    upload.save()
+    try:
+        upload.save()
+    except Exception:
+        upload.file.delete(save=False)  # a pack not stored leaves no file behind
+        raise
     return upload
 
 
@@ -677,6 +697,44 @@ def _mapping_help(resolved: ResolvedMapping) -> dict:
     return reason.as_dict()
 
 
+def _mapping_issues(resolved: ResolvedMapping, header_row: int) -> list[Issue]:
+    """Why a layout cannot be read without a mapping, for a pack sent without one (API, command): each
+    column to map, in the header row."""
+    place = {"row": header_row}
+    issues = [
+        Issue(
+            Reason(gettext_noop("The file has no column {columns}."), {"columns": f"“{header}”"}),
+            column=header,
+            **place,
+        )
+        for header in resolved.missing
+    ]
+    if not resolved.date_column:
+        issues.append(
+            Issue(Reason(gettext_noop("No column is recognised as the date: give a mapping that names it.")), **place)
+        )
+    for header, code in resolved.suggested.items():
+        reason = Reason(
+            gettext_noop(
+                "This column looks like the counter {code}, which the mapping “{name}” does not read: give a "
+                "mapping that names its counter or ignores it."
+            ),
+            {"code": code, "name": resolved.name},
+        )
+        issues.append(Issue(reason, column=header, **place))
+    if resolved.origin == "suggested":
+        reason = Reason(
+            gettext_noop(
+                "No counter is recognised for this column: give a mapping that names its counter or ignores it."
+            )
+        )
+        issues += [Issue(reason, column=header, **place) for header in resolved.unmapped]
+    if not issues:  # every column is known, and none is read as a counter
+        reason = Reason(gettext_noop("The mapping reads no counter: give one that names a column's counter."))
+        issues.append(Issue(reason, **place))
+    return issues
+
+
 def _imported_duplicate(contract: Contract, sha256: str) -> KpiUpload | None:
     """The latest import of the same file, unless the contract's data changed since by other writes: then
     the file restores its values, as any re-upload replaces them."""
@@ -714,9 +772,10 @@ def import_upload(
 ) -> KpiUpload:
     """Write a validated upload's values (validated again: a statement may have been approved since).
 
-    Idempotent: an imported upload is returned as it is. On errors the upload is marked rejected with
-    its report and KpiDataRejected is raised; nothing is written. A correction (the upload's reason) is
-    imported only by who may correct the contract (PermissionDenied, the upload left as it was).
+    Idempotent: an imported upload is returned as it is. A refused pack leaves nothing behind: on errors
+    (a stored file that can no longer be read included) nothing is written, the upload and its file are
+    removed (`_discard_upload`) and KpiDataRejected is raised with the errors. A correction (the upload's
+    reason) is imported only by who may correct the contract (PermissionDenied, the upload left as it was).
     """
     if upload.status == UploadStatus.IMPORTED:
         return upload
@@ -757,14 +816,15 @@ def import_upload(
             upload.mapping = mapping.saved
             upload.preview = {**upload.preview, "result": result.as_dict()}
             upload.save(update_fields=["status", "rows_done", "imported_at", "mapping", "preview"])
-    except KpiDataRejected as rejected:
-        _mark(upload, UploadStatus.REJECTED, [i.as_dict() for i in rejected.issues], rejected.error_count)
+    except KpiDataRejected:
+        _discard_upload(upload)
         raise
     except UnreadableFile as error:
-        _mark(upload, UploadStatus.REJECTED, [Issue(error.message).as_dict()], 1)
-        raise
+        _discard_upload(upload)
+        raise KpiDataRejected([Issue(error.message)], 1) from error
     except Exception:
-        _mark(upload, UploadStatus.FAILED, upload.errors, upload.error_count)
+        upload.status, upload.rows_done = UploadStatus.FAILED, 0
+        upload.save(update_fields=["status", "rows_done"])
         raise
     finally:
         if progress:
@@ -772,9 +832,14 @@ def import_upload(
     return upload
 
 
-def _mark(upload: KpiUpload, status: str, errors: list, error_count: int) -> None:
-    upload.status, upload.errors, upload.error_count, upload.rows_done = status, errors, error_count, 0
-    upload.save(update_fields=["status", "errors", "error_count", "rows_done"])
+def _discard_upload(upload: KpiUpload) -> None:
+    """Remove a refused upload, and its file once that is committed (a rollback keeps both): a refused
+    pack leaves the database and the file storage as they were before it was sent."""
+    storage, name = upload.file.storage, upload.file.name
+    with transaction.atomic():
+        KpiUpload.objects.filter(pk=upload.pk).delete()
+        if name:
+            transaction.on_commit(lambda: storage.delete(name))
 
 
 def _mapping_for_import(upload: KpiUpload, actor) -> ResolvedMapping:

@@ -1,22 +1,37 @@
-"""Celery task of large KPI imports: takes IDs, claims the upload, calls the import service."""
+"""Celery task of large KPI imports: takes IDs, claims the upload, calls the import service.
 
-import contextlib
+A refused import removes its upload and file (import_upload), so its errors are kept elsewhere for the
+upload's page and the API to show (`refused_import`), in no language, for REFUSAL_SECONDS: in the result
+backend under the upload's refusal id when a worker ran the task, in the cache when it ran in-process
+(development, tests), as the pages' recompute does.
+"""
+
 import uuid
 
 from celery import shared_task
+from celery.result import AsyncResult
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import translation
 
 from sla_tracker.choices import UploadStatus
-from sla_tracker.kpi_import.readers import UnreadableFile
 from sla_tracker.kpi_import.service import KpiDataRejected, check_may_import, import_upload
 from sla_tracker.models import KpiUpload
 
 # Uploads with more data rows than this are imported by the task, with progress on the upload.
 ASYNC_ROW_THRESHOLD = 5000
+# As long as the result backend keeps a task's result.
+REFUSAL_SECONDS = settings.CELERY_RESULT_EXPIRES
+# The state under which the result backend keeps a refusal.
+REFUSED = "REFUSED"
+
+
+def refusal_id(upload_id: int) -> str:
+    """Where the refusal of an upload's import is kept: found from the upload's id alone, once it is removed."""
+    return f"kpi-import-refused-{upload_id}"
 
 
 @shared_task(
@@ -29,24 +44,53 @@ ASYNC_ROW_THRESHOLD = 5000
     max_retries=3,
 )
 def import_kpi_upload(self, upload_id: int, user_id: int, language: str | None = None) -> str:
-    """Import one validated upload; a redelivered or repeated task finds it imported and does nothing.
+    """Import one validated upload; a redelivered or repeated task finds it imported (or refused) and does
+    nothing. Returns the outcome: "imported", "rejected" (the upload removed, its errors kept: see the
+    module), or the status of an upload another task holds.
 
     A layout the import saves as a new mapping is named in ``language``, the interface language of the
-    user who asked for the import (the worker has no request to take it from); the errors a refused
-    import stores are in no language (sla_tracker.kpi_import.reasons).
+    user who asked for the import (the worker has no request to take it from).
     """
-    upload = KpiUpload.objects.select_related("contract").get(pk=upload_id)
+    upload = KpiUpload.objects.select_related("contract").filter(pk=upload_id).first()
+    if upload is None:  # only a refusal removes an upload: an earlier delivery of this task refused it
+        return UploadStatus.REJECTED
     if upload.status == UploadStatus.IMPORTED:
         return upload.status
     actor = get_user_model().objects.get(pk=user_id)
-    # A rejection leaves its report on the upload, and an upload another task holds is that task's to
-    # finish: retrying cannot change either.
-    with (
-        translation.override(language or settings.LANGUAGE_CODE),
-        contextlib.suppress(KpiDataRejected, UnreadableFile, ValidationError),
-    ):
-        import_upload(upload=upload, actor=actor, report_progress=True, task_id=self.request.id or "")
+    with translation.override(language or settings.LANGUAGE_CODE):
+        try:
+            import_upload(upload=upload, actor=actor, report_progress=True, task_id=self.request.id or "")
+        except KpiDataRejected as refused:
+            _keep_refusal(self, upload, refused)
+            return UploadStatus.REJECTED
+        except ValidationError:
+            pass  # an upload another task holds is that task's to finish: retrying cannot change it
     return upload.status
+
+
+def _keep_refusal(task, upload: KpiUpload, refused: KpiDataRejected) -> None:
+    refusal = {
+        "contract": upload.contract_id,
+        "name": upload.original_name,
+        "errors": refused.stored_errors(),
+        "error_count": refused.error_count,
+    }
+    if task.request.is_eager:
+        cache.set(refusal_id(upload.pk), refusal, REFUSAL_SECONDS)
+    else:
+        task.update_state(task_id=refusal_id(upload.pk), state=REFUSED, meta=refusal)
+
+
+def refused_import(upload_id: int) -> dict | None:
+    """The refusal of an upload's import run by the task, while it is kept: {"contract": its id, "name": the
+    file's name, "errors": the errors as stored (`reasons.readable_errors`), "error_count": all errors}.
+    Whoever reads it checks that the user may see that contract."""
+    refusal = cache.get(refusal_id(upload_id))
+    if refusal is None and settings.CELERY_RESULT_BACKEND and not settings.CELERY_TASK_ALWAYS_EAGER:
+        result = AsyncResult(refusal_id(upload_id))
+        if result.state == REFUSED and isinstance(result.info, dict):
+            refusal = result.info
+    return refusal
 
 
 def queue_import(upload: KpiUpload, user) -> None:

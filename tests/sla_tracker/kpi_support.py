@@ -4,6 +4,9 @@ import datetime
 import io
 from pathlib import Path
 
+from django.apps import apps
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contracts.choices import Channel
@@ -75,3 +78,45 @@ def sample_file(name: str) -> SimpleUploadedFile:
 
 def nothing_written() -> bool:
     return not Measurement.objects.exists() and not MeasurementChange.objects.exists()
+
+
+def database_rows() -> dict[str, int]:
+    """The rows of every model of the project's apps (history tables included), by model."""
+    return {
+        model._meta.label: model._base_manager.count()
+        for config in apps.get_app_configs()
+        if Path(config.path).is_relative_to(settings.BASE_DIR) and ".venv" not in Path(config.path).parts
+        for model in config.get_models()
+    }
+
+
+def stored_files(folder: str = "kpi_uploads") -> set[str]:
+    """Every file of the storage under ``folder``, at any depth."""
+    found, folders = set(), [folder]
+    while folders:
+        current = folders.pop()
+        if not default_storage.exists(current):
+            continue
+        directories, files = default_storage.listdir(current)
+        folders += [f"{current}/{name}" for name in directories]
+        found |= {f"{current}/{name}" for name in files}
+    return found
+
+
+def snapshot() -> tuple[dict[str, int], set[str]]:
+    """The database's rows and the stored KPI packs: a refused pack leaves both as they were."""
+    return database_rows(), stored_files()
+
+
+def pack_file(rows: list[list], file_format: str) -> SimpleUploadedFile:
+    """The same rows as a French CSV (";") or as an .xlsx."""
+    if file_format == "xlsx":
+        return xlsx_file(rows)
+    return csv_file("".join(";".join(str(cell) for cell in row) + "\n" for row in rows))
+
+
+def unreadable_file(file_format: str) -> SimpleUploadedFile:
+    """A file of that extension that cannot be read as a KPI pack: a PDF, or a workbook that is no zip."""
+    if file_format == "xlsx":
+        return SimpleUploadedFile("kpi.xlsx", b"PK\x03\x04 not really a workbook")
+    return SimpleUploadedFile("kpi.csv", b"%PDF-1.7\n\x00\x01binary")

@@ -1,4 +1,4 @@
-"""The monthly close through a real Celery worker, Redis and PostgreSQL (issue 3 §4).
+"""The monthly close (and a refused KPI import) through a real Celery worker, Redis and PostgreSQL (issue 3 §4).
 
 The worker is a subprocess (`celery -A config worker --pool=solo`) with the settings of
 tests/celery_worker_settings.py: not eager, the pytest test database, a dedicated Redis database
@@ -9,6 +9,7 @@ Skipped with a reason without PostgreSQL or without a reachable Redis at CELERY_
 (default redis://127.0.0.1:6379/15); CI has both, so they run there.
 """
 
+import datetime
 import os
 import re
 import signal
@@ -284,3 +285,47 @@ def workers_busy(workers: Workers) -> bool:
 
 def statement_for(contract: Contract, month: str) -> PenaltyStatement:
     return PenaltyStatement.objects.get(contract=contract, month=f"{month}-01")
+
+
+def test_a_kpi_import_a_real_worker_refuses_removes_the_upload_and_its_file_and_keeps_its_errors(
+    workers, settings, tmp_path
+):
+    """The refusal of a background import reaches the pages and the API through the result backend."""
+    from sla_tracker.choices import UploadStatus
+    from sla_tracker.kpi_import.reasons import readable_errors
+    from sla_tracker.kpi_import.service import preview_upload
+    from sla_tracker.kpi_import.tasks import refused_import
+    from sla_tracker.models import KpiUpload
+    from tests.factories import PenaltyStatementFactory
+    from tests.sla_tracker.kpi_support import TODAY, csv_file, stored_files, voice_contract
+
+    if not settings.CELERY_RESULT_BACKEND:
+        pytest.skip("needs the result backend: set CELERY_BROKER_URL to the Redis broker")
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # read the refusal from the result backend, as a web process does
+    workers.env["MEDIA_ROOT"] = str(media)
+    contract = voice_contract()
+    text = "Date;Appels reçus\n02/01/2025;1200\n03/01/2025;1100\n"
+    upload = preview_upload(contract=contract, file=csv_file(text), actor=contract.owner, today=TODAY)
+    assert upload.status == UploadStatus.VALIDATED and stored_files() == {upload.file.name}
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+
+    workers.start()
+    client = Celery("kpi-import-test-client", broker=broker_url(), set_as_current=False)
+    client.conf.broker_connection_retry_on_startup = True
+    try:
+        client.send_task(
+            "sla_tracker.import_kpi_upload", args=[upload.pk, contract.owner.pk, "en"], queue=workers.queue
+        )
+    finally:
+        client.close()
+    wait_for(lambda: not KpiUpload.objects.filter(pk=upload.pk).exists(), "the refused upload's removal", workers)
+    refusal = wait_for(lambda: refused_import(upload.pk), "the refusal in the result backend", workers)
+
+    assert stored_files() == set()
+    assert (refusal["contract"], refusal["name"], refusal["error_count"]) == (contract.pk, "kpi.csv", 2)
+    assert readable_errors(refusal["errors"])[0]["message"].startswith(
+        "The penalty statement of January 2025 is “Approved”"
+    )

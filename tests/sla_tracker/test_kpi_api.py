@@ -1,6 +1,7 @@
 """KPI uploads and bulk measurements over the REST API: preview, import, progress, permissions, all-or-nothing."""
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -13,12 +14,22 @@ from sla_tracker.choices import ChangeAction, UploadStatus
 from sla_tracker.kpi_import import tasks
 from sla_tracker.models import KpiCounter, KpiUpload, Measurement, MeasurementChange
 from tests.factories import MeasurementFactory, PenaltyStatementFactory, UserFactory, VendorUserFactory
-from tests.sla_tracker.kpi_support import csv_file, nothing_written, voice_contract
+from tests.sla_tracker.kpi_support import (
+    csv_file,
+    database_rows,
+    nothing_written,
+    pack_file,
+    snapshot,
+    stored_files,
+    unreadable_file,
+    voice_contract,
+)
 
 pytestmark = pytest.mark.django_db
 
 # The contract runs from 2025-01-01; the API reads the clock, and these days are long past.
 PACK = "Date;Appels reçus;Appels traités\n02/01/2025;1200;1130\n03/01/2025;1100;1050\n"
+PACK_ROWS = [["Date", "Appels reçus", "Appels traités"], ["02/01/2025", 1200, 1130], ["03/01/2025", 1100, 1050]]
 
 
 def client_for(user) -> APIClient:
@@ -45,16 +56,25 @@ def test_an_upload_answers_with_its_validation_report_and_writes_nothing():
     assert nothing_written()
 
 
-def test_a_bad_file_answers_with_every_error_and_its_place():
+def test_a_bad_file_answers_400_with_every_error_and_its_place_and_stores_nothing():
     contract = voice_contract()
+    before = snapshot()
     response = post_pack(client_for(contract.owner), contract, "Date;Appels reçus\n02/01/2025;-1\n03/01/2025;x\n")
-    assert response.status_code == 201
-    assert response.data["status"] == UploadStatus.REJECTED
-    assert [(e["row"], e["column"], e["value"]) for e in response.data["errors"]] == [
-        (2, "Appels reçus", "-1"),
-        (3, "Appels reçus", "x"),
-    ]
-    assert nothing_written()
+    assert response.status_code == 400
+    assert response.data == {
+        "type": "invalid_rows",
+        "errors": [
+            {
+                "row": 2,
+                "column": "Appels reçus",
+                "value": "-1",
+                "message": "Negative values are not allowed: counters count things.",
+            },
+            {"row": 3, "column": "Appels reçus", "value": "x", "message": "Not a number."},
+        ],
+        "error_count": 2,
+    }
+    assert snapshot() == before
 
 
 def test_a_file_that_is_not_csv_or_excel_is_a_400():
@@ -63,6 +83,77 @@ def test_a_file_that_is_not_csv_or_excel_is_a_400():
     response = client.post(uploads_url(contract), {"file": csv_file("", name="empty.csv")}, format="multipart")
     assert response.status_code == 400
     assert KpiUpload.objects.count() == 0
+
+
+# Each kind of refused pack, as CSV and as Excel: (rows, extra fields, the errors' (row, column)).
+REFUSED_PACKS = {
+    "bad rows": (
+        [["Date", "Appels reçus"], ["02/01/2025", -1], ["03/01/2025", "x"]],
+        {},
+        [(2, "Appels reçus"), (3, "Appels reçus")],
+    ),
+    "two columns with one header": (
+        [["Date", "Appels reçus", "Appels reçus"], ["02/01/2025", 1, 2]],
+        {},
+        [(1, "Appels reçus")],
+    ),
+    "a column no counter is recognised for": ([["Jour", "Entrants"], ["02/01/2025", 5]], {}, [(1, "Entrants")]),
+    "a mapping naming a column the file lacks": (
+        [["Date", "A"], ["02/01/2025", 1]],
+        {"mapping": json.dumps({"date_column": "Date", "columns": {"B": "offered"}})},
+        [(1, "B")],
+    ),
+    "an unknown mapping": ([["Date", "Appels reçus"], ["02/01/2025", 1]], {"mapping_name": "nope"}, [(None, None)]),
+    "no data rows": ([["Date", "Appels reçus"]], {}, [(None, None)]),
+    "a date outside the contract": ([["Date", "Appels reçus"], ["31/12/2024", 1]], {}, [(2, "Date")]),
+}
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+@pytest.mark.parametrize("kind", [*REFUSED_PACKS, "an unreadable file"])
+def test_a_refused_pack_is_a_400_naming_each_error_and_leaves_the_database_and_storage_as_they_were(kind, file_format):
+    contract = voice_contract()
+    if kind == "an unreadable file":
+        file, fields, places = unreadable_file(file_format), {}, [(None, None)]
+    else:
+        rows, fields, places = REFUSED_PACKS[kind]
+        file = pack_file(rows, file_format)
+    before = snapshot()
+
+    response = client_for(contract.owner).post(uploads_url(contract), {"file": file, **fields}, format="multipart")
+
+    assert response.status_code == 400, response.data
+    assert response.data["type"] == "invalid_rows"
+    assert [(error["row"], error["column"]) for error in response.data["errors"]] == places
+    assert all(error["message"] for error in response.data["errors"])
+    assert response.data["error_count"] == len(places)
+    assert snapshot() == before
+
+
+def test_a_pack_already_imported_is_a_400_and_is_not_stored_again():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    first = post_pack(client, contract).data["id"]
+    client.post(f"{uploads_url(contract)}{first}/import/")
+    before = snapshot()
+
+    response = post_pack(client, contract)
+
+    assert response.status_code == 400
+    assert response.data["errors"][0]["message"].startswith("This file was already imported on ")
+    assert snapshot() == before
+
+
+def test_a_pack_for_a_contract_the_user_cannot_see_is_a_404_and_stores_nothing():
+    contract = voice_contract()
+    outsider = client_for(UserFactory())
+    before = snapshot()
+    assert post_pack(outsider, contract).status_code == 404
+    assert (
+        client_for(contract.owner).post("/api/v1/contracts/999999/kpi-uploads/", {"file": csv_file(PACK)}).status_code
+        == 404
+    )
+    assert snapshot() == before
 
 
 def test_a_mapping_can_be_sent_as_json_with_the_file():
@@ -220,15 +311,17 @@ def test_errors_follow_the_interface_language():
     assert response.data["errors"][0]["message"] == expected
 
 
-def test_an_uploads_errors_are_read_in_the_readers_language_whoever_uploaded_it():
+def test_a_refused_packs_errors_are_in_the_readers_language():
     contract = voice_contract()
     client = client_for(contract.owner)
     text = "Date;Appels reçus;Appels traités\n02/01/2025;100;110\n03/01/2025;-1;1\n"
-    upload_id = post_pack(client, contract, text, HTTP_ACCEPT_LANGUAGE="fr").data["id"]
-    url = f"{uploads_url(contract)}{upload_id}/"
 
-    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").data["errors"]
-    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").data["errors"]
+    def refused(language: str) -> list[dict]:
+        sent = client.post(uploads_url(contract), {"file": csv_file(text)}, HTTP_ACCEPT_LANGUAGE=language)
+        assert sent.status_code == 400
+        return sent.data["errors"]
+
+    english, french = refused("en"), refused("fr")
 
     assert [(e["row"], e["message"]) for e in english] == [
         (2, "answered (110) cannot be more than offered (100) on Jan. 2, 2025."),
@@ -240,29 +333,77 @@ def test_an_uploads_errors_are_read_in_the_readers_language_whoever_uploaded_it(
     ]
 
 
-def test_a_refused_import_answers_with_its_errors_in_the_readers_language():
+def _sent_then_approved(client, contract, file_format):
+    """A pack sent and validated, then January's statement approved: its import is refused. Returns the
+    upload's id and the database and storage as they were before the pack was sent (the statement included)."""
+    files = stored_files()
+    sent = client.post(uploads_url(contract), {"file": pack_file(PACK_ROWS, file_format)}, format="multipart")
+    assert sent.status_code == 201, sent.data
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+    rows = database_rows()
+    return sent.data["id"], (rows | {"sla_tracker.KpiUpload": rows["sla_tracker.KpiUpload"] - 1}, files)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_a_refused_import_answers_with_its_errors_in_the_readers_language_and_removes_the_upload(
+    file_format, django_capture_on_commit_callbacks
+):
     contract = voice_contract()
     client = client_for(contract.owner)
-    upload_id = post_pack(client, contract).data["id"]
-    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+    upload_id, before_the_pack = _sent_then_approved(client, contract, file_format)
 
-    response = client.post(f"{uploads_url(contract)}{upload_id}/import/", HTTP_ACCEPT_LANGUAGE="fr")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{uploads_url(contract)}{upload_id}/import/", HTTP_ACCEPT_LANGUAGE="fr")
 
     assert response.status_code == 400
+    assert [(error["row"], error["column"]) for error in response.data["errors"]] == [(2, "Date"), (3, "Date")]
     assert response.data["errors"][0]["message"].startswith("Le relevé de pénalités (janvier 2025) est au statut")
-    assert nothing_written()
+    assert snapshot() == before_the_pack
+    assert client.get(f"{uploads_url(contract)}{upload_id}/").status_code == 404
 
 
-def test_the_mapping_question_is_read_in_the_readers_language():
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_an_import_refused_in_the_background_removes_the_upload_whose_address_then_gives_the_errors(
+    file_format, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("sla_tracker.api.kpi.ASYNC_ROW_THRESHOLD", 1)
+    contract = voice_contract(vendor_self_reporting=True)
+    client = client_for(contract.owner)
+    upload_id, before_the_pack = _sent_then_approved(client, contract, file_format)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(f"{uploads_url(contract)}{upload_id}/import/")
+
+    assert queued.status_code == 202
+    assert snapshot() == before_the_pack
+    gone = client.get(f"{uploads_url(contract)}{upload_id}/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert gone.status_code == 410
+    assert gone.data["type"] == "invalid_rows"
+    assert [(error["row"], error["column"]) for error in gone.data["errors"]] == [(2, "Date"), (3, "Date")]
+    assert gone.data["errors"][0]["message"].startswith("Le relevé de pénalités (janvier 2025) est au statut")
+    # The vendor's user who logs this contract's data reads it; no one else, nor under another contract.
+    assert (
+        client_for(VendorUserFactory(vendor=contract.vendor)).get(f"{uploads_url(contract)}{upload_id}/").status_code
+        == 410
+    )
+    assert client_for(VendorUserFactory()).get(f"{uploads_url(contract)}{upload_id}/").status_code == 404
+    other = voice_contract(owner=contract.owner)
+    assert client.get(f"{uploads_url(other)}{upload_id}/").status_code == 404
+
+
+def test_a_layout_the_mapping_cannot_read_is_refused_in_the_readers_language():
     contract = voice_contract()
     client = client_for(contract.owner)
-    upload_id = post_pack(client, contract, "Jour;Entrants\n02/01/2025;5\n").data["id"]
-    url = f"{uploads_url(contract)}{upload_id}/"
-    with translation.override("fr"):
-        expected = translation.gettext("Say which counter each of these columns holds, or ignore it: {columns}.")
-    assert client.get(url, HTTP_ACCEPT_LANGUAGE="fr").data["preview"]["mapping_needed"] == expected.format(
-        columns="“Entrants”"
+    response = client.post(
+        uploads_url(contract), {"file": csv_file("Jour;Entrants\n02/01/2025;5\n")}, HTTP_ACCEPT_LANGUAGE="fr"
     )
+    with translation.override("fr"):
+        expected = translation.gettext(
+            "No counter is recognised for this column: give a mapping that names its counter or ignores it."
+        )
+    assert response.status_code == 400
+    assert response.data["errors"] == [{"row": 1, "column": "Entrants", "value": None, "message": expected}]
+    assert not KpiUpload.objects.exists()
 
 
 def test_vendor_managers_see_only_their_contracts_in_bulk():

@@ -283,10 +283,11 @@ def test_a_file_with_a_reason_corrects_an_approved_month(procurement):
 def test_a_file_without_a_reason_is_refused_for_an_approved_month(procurement):
     contract, _january = approved_january(procurement)
 
-    upload = preview_pack(contract, contract.owner)
+    with pytest.raises(KpiDataRejected) as refused:
+        preview_pack(contract, contract.owner)
 
-    assert upload.status == UploadStatus.REJECTED
-    assert "only changes through a correction" in readable_errors(upload.errors)[0]["message"]
+    assert "only changes through a correction" in readable_errors(refused.value.stored_errors())[0]["message"]
+    assert not KpiUpload.objects.exists()
 
 
 def test_a_vendor_user_can_neither_send_nor_import_a_correction(procurement):

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sla_tracker.choices import ChangeAction, UploadStatus
 from sla_tracker.kpi_import.reasons import readable_errors
-from sla_tracker.kpi_import.service import import_upload, preview_upload
-from sla_tracker.models import Measurement, MeasurementChange
+from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload
+from sla_tracker.models import KpiUpload, Measurement, MeasurementChange
 from tests.sla_tracker.kpi_support import (
     SAMPLE_DATA,
     SAMPLE_TODAY,
@@ -47,9 +47,16 @@ def upload_and_import(contract, file):
     return import_upload(upload=upload, actor=contract.owner, today=TODAY)
 
 
-def errors_of(upload):
-    assert upload.status == UploadStatus.REJECTED, upload.errors
-    return [(e["row"], e["column"], e["value"], e["message"]) for e in readable_errors(upload.errors)]
+def refused(contract, file) -> KpiDataRejected:
+    uploads = KpiUpload.objects.count()
+    with pytest.raises(KpiDataRejected) as rejected:
+        preview(contract, file)
+    assert KpiUpload.objects.count() == uploads  # a refused pack is not stored
+    return rejected.value
+
+
+def errors_of(rejected: KpiDataRejected) -> list[tuple]:
+    return [(e["row"], e["column"], e["value"], e["message"]) for e in readable_errors(rejected.stored_errors())]
 
 
 def values(contract):
@@ -99,7 +106,7 @@ def test_an_interval_xlsx_with_excel_date_times_is_stored_as_daily_sums():
 def test_a_day_given_with_and_without_a_time_is_refused_with_both_rows():
     contract = voice_contract()
     text = HEADER + "02/01/2025;50;45;40\n" + intervals("2025-01-02", (10, 9, 8), (20, 18, 15))
-    assert errors_of(preview(contract, csv_file(text))) == [
+    assert errors_of(refused(contract, csv_file(text))) == [
         (
             3,
             "Date",
@@ -130,7 +137,7 @@ def test_an_xlsx_date_cell_without_a_time_is_a_day_not_an_interval_at_midnight()
     workbook.save(buffer)
     contract = voice_contract()
 
-    errors = errors_of(preview(contract, SimpleUploadedFile("pack.xlsx", buffer.getvalue())))
+    errors = errors_of(refused(contract, SimpleUploadedFile("pack.xlsx", buffer.getvalue())))
 
     assert [(row, message[:40]) for row, _column, _value, message in errors] == [
         (4, "Row 2 gives Jan. 2, 2025 with a time and")
@@ -147,7 +154,7 @@ def test_an_xlsx_date_cell_without_a_time_is_a_day_not_an_interval_at_midnight()
 def test_a_day_given_by_intervals_then_as_a_day_is_refused():
     contract = voice_contract()
     text = HEADER + intervals("2025-01-02", (10, 9, 8), (20, 18, 15)) + "03/01/2025;1;1;1\n02/01/2025;50;45;40\n"
-    errors = errors_of(preview(contract, csv_file(text)))
+    errors = errors_of(refused(contract, csv_file(text)))
     assert [(row, message[:39]) for row, _column, _value, message in errors] == [
         (5, "Row 2 gives Jan. 2, 2025 with a time an")
     ]
@@ -164,7 +171,7 @@ def test_a_daily_file_and_an_interval_file_may_cover_different_days():
 def test_an_interval_given_twice_is_refused():
     contract = voice_contract()
     text = HEADER + intervals("2025-01-02", (10, 9, 8), (20, 18, 15)) + "02/01/2025 00:15;20;18;15\n"
-    errors = errors_of(preview(contract, csv_file(text)))
+    errors = errors_of(refused(contract, csv_file(text)))
     assert [(row, column, value) for row, column, value, _message in errors] == [
         (4, "Appels reçus", "20"),
         (4, "Appels traités", "18"),
@@ -179,7 +186,7 @@ def test_an_interval_given_twice_is_refused():
 def test_an_interval_given_twice_names_the_first_row_when_it_is_the_days_first():
     contract = voice_contract()
     text = HEADER + intervals("2025-01-02", (10, 9, 8), (20, 18, 15)) + "02/01/2025 00:00;10;9;8\n"
-    assert errors_of(preview(contract, csv_file(text)))[0][3] == (
+    assert errors_of(refused(contract, csv_file(text)))[0][3] == (
         "offered already has a value for Jan. 2, 2025 00:00 in row 2: give each interval and counter once."
     )
 
@@ -205,7 +212,7 @@ def test_the_same_day_bounds_apply_to_the_daily_sums():
     # An interval may count a call answered within 20 s in another interval than its answer (ACD
     # reports differ): the day's sums are checked, consistent on 2 January, not on 3 January.
     text = HEADER + intervals("2025-01-02", (10, 8, 9), (10, 9, 7)) + intervals("2025-01-03", (10, 9, 10), (10, 8, 9))
-    assert errors_of(preview(contract, csv_file(text))) == [
+    assert errors_of(refused(contract, csv_file(text))) == [
         (
             4,
             "Traités en moins de 20 s",
@@ -217,8 +224,8 @@ def test_the_same_day_bounds_apply_to_the_daily_sums():
 
 def test_a_time_that_is_not_a_whole_minute_is_refused():
     contract = voice_contract()
-    upload = preview(contract, csv_file(HEADER + "02/01/2025 08:15:30;10;9;8\n"))
-    assert errors_of(upload) == [
+    rejected = refused(contract, csv_file(HEADER + "02/01/2025 08:15:30;10;9;8\n"))
+    assert errors_of(rejected) == [
         (
             2,
             "Date",
@@ -231,7 +238,7 @@ def test_a_time_that_is_not_a_whole_minute_is_refused():
 def test_values_are_still_checked_one_by_one():
     contract = voice_contract()
     text = HEADER + intervals("2025-01-02", (10, 9, 8), (20, "-1", 15), (5, "2,5", 5))
-    assert [(row, column, value) for row, column, value, _message in errors_of(preview(contract, csv_file(text)))] == [
+    assert [(row, column, value) for row, column, value, _message in errors_of(refused(contract, csv_file(text)))] == [
         (3, "Appels traités", "-1"),
         (4, "Appels traités", "2,5"),
     ]
@@ -293,7 +300,7 @@ def test_a_time_column_can_be_given_in_the_json_mapping_with_excel_date_and_time
 def test_a_duplicate_interval_and_a_bad_time_are_refused_in_a_time_column():
     contract = voice_contract()
     text = SPLIT_HEADER + "02/01/2025;00:00;10;9\n02/01/2025;0:00;20;18\n02/01/2025;midi;5;5\n"
-    assert [(row, column, value) for row, column, value, _message in errors_of(preview(contract, csv_file(text)))] == [
+    assert [(row, column, value) for row, column, value, _message in errors_of(refused(contract, csv_file(text)))] == [
         (3, "Appels reçus", "20"),
         (3, "Appels traités", "18"),
         (4, "Heure", "midi"),
@@ -303,7 +310,7 @@ def test_a_duplicate_interval_and_a_bad_time_are_refused_in_a_time_column():
 def test_rows_without_a_time_in_the_time_column_are_daily_values_and_cannot_share_a_day_with_intervals():
     contract = voice_contract()
     text = SPLIT_HEADER + "02/01/2025;;50;45\n02/01/2025;08:00;10;9\n"
-    assert [message[:38] for _row, _column, _value, message in errors_of(preview(contract, csv_file(text)))] == [
+    assert [message[:38] for _row, _column, _value, message in errors_of(refused(contract, csv_file(text)))] == [
         "Row 3 gives Jan. 2, 2025 with a time a"
     ]
 

@@ -11,7 +11,7 @@ from django.utils import formats, timezone, translation
 from sla_tracker.choices import ChangeAction, MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
-from sla_tracker.kpi_import.tasks import import_kpi_upload
+from sla_tracker.kpi_import.tasks import import_kpi_upload, refused_import
 from sla_tracker.kpi_import.validation import KpiValue
 from sla_tracker.models import ColumnMapping, KpiUpload, Measurement, MeasurementChange
 from tests.factories import ColumnMappingFactory, MeasurementFactory
@@ -20,9 +20,12 @@ from tests.sla_tracker.kpi_support import (
     SAMPLE_TODAY,
     TODAY,
     csv_file,
+    database_rows,
     demo_a_like_contract,
     nothing_written,
     sample_file,
+    snapshot,
+    stored_files,
     voice_contract,
     xlsx_file,
 )
@@ -98,7 +101,7 @@ def test_the_first_upload_of_a_layout_saves_its_mapping_and_the_next_reuses_it()
 def test_an_unknown_layout_asks_for_a_mapping_and_a_given_mapping_is_remembered():
     contract = voice_contract()
     text = "Jour;Volume entrant;Commentaire\n02/01/2025;1200;RAS\n"
-    asked = preview_upload(contract=contract, file=csv_file(text), actor=contract.owner, today=TODAY)
+    asked = preview_upload(contract=contract, file=csv_file(text), actor=contract.owner, today=TODAY, mapping_step=True)
     assert asked.status == UploadStatus.NEEDS_MAPPING
     assert asked.preview["mapping"]["unmapped_columns"] == ["Volume entrant", "Commentaire"]
     assert nothing_written()
@@ -192,19 +195,20 @@ def test_an_error_found_after_the_values_were_sent_to_the_database_still_writes_
     assert nothing_written()
 
 
-def test_the_same_file_twice_is_detected_and_nothing_is_written_again():
+def test_the_same_file_twice_is_detected_and_nothing_is_written_or_stored_again():
     contract = voice_contract()
     first = upload_and_import(contract, csv_file(FRENCH_PACK))
-    again = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
-    assert again.status == UploadStatus.REJECTED
-    assert again.preview["duplicate_of"] == first.pk
+    before = snapshot()
+    with pytest.raises(KpiDataRejected) as again:
+        preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    assert again.value.preview["duplicate_of"] == first.pk
     imported_at = {"datetime": first.imported_at.isoformat()}
-    assert again.errors[0]["params"] == {"date": imported_at, "id": first.pk}
+    assert again.value.stored_errors()[0]["params"] == {"date": imported_at, "id": first.pk}
     with translation.override("fr"):
-        message = readable_errors(again.errors)[0]["message"]
+        message = readable_errors(again.value.stored_errors())[0]["message"]
         imported_on = formats.date_format(timezone.localtime(first.imported_at), "DATETIME_FORMAT")
     assert message.startswith(f"Ce fichier a déjà été importé le {imported_on} (")
-    assert MeasurementChange.objects.count() == 12
+    assert snapshot() == before
 
 
 def test_the_same_file_again_after_other_changes_restores_its_values():
@@ -245,23 +249,34 @@ def test_the_task_claims_the_upload_and_a_second_run_does_nothing(settings):
 
 
 @pytest.mark.parametrize("language", ["fr", None])
-def test_a_refusal_the_task_stores_reads_in_the_readers_language_whoever_asked(language):
+def test_an_import_the_task_refuses_leaves_nothing_and_its_errors_read_in_the_readers_language(
+    language, django_capture_on_commit_callbacks
+):
     from tests.factories import PenaltyStatementFactory
 
     contract = voice_contract()
+    files = stored_files()
     upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
     PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+    rows = database_rows()
 
-    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk, language)).get() == UploadStatus.REJECTED
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = import_kpi_upload.apply(args=(upload.pk, contract.owner.pk, language)).get()
 
-    upload.refresh_from_db()
+    assert outcome == UploadStatus.REJECTED
+    # The upload and its file are removed: as before the pack was sent.
+    assert snapshot() == (rows | {"sla_tracker.KpiUpload": rows["sla_tracker.KpiUpload"] - 1}, files)
+    refusal = refused_import(upload.pk)
+    assert (refusal["contract"], refusal["name"], refusal["error_count"]) == (contract.pk, "kpi.csv", 2)
     with translation.override("en"):
-        english = readable_errors(upload.errors)[0]["message"]
+        english = readable_errors(refusal["errors"])[0]["message"]
     with translation.override("fr"):
-        french = readable_errors(upload.errors)[0]["message"]
+        french = readable_errors(refusal["errors"])[0]["message"]
     assert english.startswith("The penalty statement of January 2025 is “Approved”")
     assert french.startswith("Le relevé de pénalités (janvier 2025) est au statut «\u00a0Approuvé\u00a0»")
-    assert nothing_written()
+    # Delivered again, the task finds the upload gone and keeps the refusal.
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk, language)).get() == UploadStatus.REJECTED
+    assert refused_import(upload.pk) == refusal
 
 
 def test_queueing_an_import_passes_the_current_language_to_the_task(monkeypatch, django_capture_on_commit_callbacks):
@@ -282,18 +297,24 @@ def test_queueing_an_import_passes_the_current_language_to_the_task(monkeypatch,
     assert upload.task_id
 
 
-def test_a_statement_approved_between_preview_and_import_rejects_the_import():
+def test_a_statement_approved_between_preview_and_import_rejects_the_import_and_removes_the_upload(
+    django_capture_on_commit_callbacks,
+):
     from tests.factories import PenaltyStatementFactory
 
     contract = voice_contract()
+    rows, files = snapshot()
     upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
     PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
-    with pytest.raises(KpiDataRejected):
+    rows = database_rows()  # with the statement
+    assert stored_files() == files | {upload.file.name}
+
+    with pytest.raises(KpiDataRejected) as rejected, django_capture_on_commit_callbacks(execute=True):
         import_upload(upload=upload, actor=contract.owner, today=TODAY)
-    upload.refresh_from_db()
-    assert upload.status == UploadStatus.REJECTED
-    assert "only changes through a correction" in readable_errors(upload.errors)[0]["message"]
-    assert nothing_written()
+
+    assert "only changes through a correction" in readable_errors(rejected.value.stored_errors())[0]["message"]
+    assert snapshot() == (rows | {"sla_tracker.KpiUpload": rows["sla_tracker.KpiUpload"] - 1}, files)
+    assert not KpiUpload.objects.filter(pk=upload.pk).exists()
 
 
 def test_hand_entry_creates_changes_and_deletes_with_a_log():
@@ -370,8 +391,10 @@ def test_the_command_prints_the_report_and_exits_2_on_errors(tmp_path, capsys):
     with pytest.raises(CommandError) as failed:
         call_command("import_kpis", str(path), "--contract", "BPO-ERR", "--today", TODAY.isoformat())
     assert failed.value.returncode == 2
+    assert str(failed.value) == "Nothing imported: 1 error(s)."
     assert "row 2, column “Appels reçus”, value “-4”: Negative values are not allowed" in capsys.readouterr().out
     assert nothing_written()
+    assert not KpiUpload.objects.exists()
 
 
 def test_the_command_refuses_an_unknown_contract(tmp_path):
@@ -401,18 +424,27 @@ def test_a_saved_mapping_is_recognised_when_headers_differ_in_case_and_spaces():
 def test_a_new_column_with_a_counters_header_beside_a_saved_mapping_asks_for_the_mapping():
     contract = voice_contract()
     ColumnMappingFactory(contract=contract, name="Vendor", date_column="Jour", columns={"Volume entrant": "offered"})
-    asked = preview_upload(
-        contract=contract,
-        file=csv_file("Jour;Volume entrant;Abandons;Commentaire\n02/01/2025;12;3;RAS\n"),
-        actor=contract.owner,
-        today=TODAY,
-    )
+    text = "Jour;Volume entrant;Abandons;Commentaire\n02/01/2025;12;3;RAS\n"
+    asked = preview_upload(contract=contract, file=csv_file(text), actor=contract.owner, today=TODAY, mapping_step=True)
     assert asked.status == UploadStatus.NEEDS_MAPPING
     assert asked.preview["mapping"]["suggested_columns"] == {"Abandons": "abandoned"}
     assert readable_reason(asked.preview["mapping_needed"]) == (
         "The mapping “Vendor” does not read these columns, which look like counters: “Abandons” (abandoned). "
         "Say which counter each holds, or ignore it."
     )
+    # Without a mapping step (the API, the command), the pack is refused naming the column, and not stored.
+    before = snapshot()
+    with pytest.raises(KpiDataRejected) as refused:
+        preview_upload(contract=contract, file=csv_file(text), actor=contract.owner, today=TODAY)
+    assert [(e["row"], e["column"], e["message"]) for e in readable_errors(refused.value.stored_errors())] == [
+        (
+            1,
+            "Abandons",
+            "This column looks like the counter abandoned, which the mapping “Vendor” does not read: give a "
+            "mapping that names its counter or ignores it.",
+        )
+    ]
+    assert snapshot() == before
 
 
 def test_a_column_ignored_on_purpose_is_remembered_and_not_asked_again():

@@ -16,7 +16,7 @@ from sla_tracker.kpi_import.readers import UnreadableFile
 from sla_tracker.kpi_import.reasons import Reason, readable_errors, readable_reason
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
 from sla_tracker.kpi_import.validation import KpiValue
-from sla_tracker.models import Measurement
+from sla_tracker.models import KpiUpload, Measurement
 from tests.factories import MeasurementFactory, PenaltyStatementFactory, UserFactory
 from tests.sla_tracker.kpi_support import TODAY, csv_file, nothing_written, voice_contract, xlsx_file
 
@@ -31,9 +31,23 @@ def preview(contract, text, **kwargs):
     )
 
 
-def errors_of(upload):
-    assert upload.status == UploadStatus.REJECTED, upload.errors
-    return [(e["row"], e["column"], e["value"], e["message"]) for e in readable_errors(upload.errors)]
+def refused_upload(**kwargs) -> KpiDataRejected:
+    """The refusal of a pack, which stores nothing."""
+    uploads = set(KpiUpload.objects.values_list("pk", flat=True))
+    with pytest.raises(KpiDataRejected) as rejected:
+        preview_upload(**kwargs)
+    assert set(KpiUpload.objects.values_list("pk", flat=True)) == uploads
+    return rejected.value
+
+
+def refused(contract, text, **kwargs) -> KpiDataRejected:
+    return refused_upload(
+        contract=contract, file=csv_file(text), actor=contract.owner, today=kwargs.pop("today", TODAY), **kwargs
+    )
+
+
+def errors_of(rejected: KpiDataRejected) -> list[tuple]:
+    return [(e["row"], e["column"], e["value"], e["message"]) for e in readable_errors(rejected.stored_errors())]
 
 
 def test_a_valid_file_is_validated_and_nothing_is_written_before_the_import():
@@ -62,15 +76,15 @@ def test_an_unknown_contract_is_refused_by_the_api_path():
 def test_an_unknown_counter_is_reported_once_for_its_column():
     contract = voice_contract()
     mapping = {"date_column": "Date", "columns": {"Calls": "calls_received"}}
-    upload = preview(contract, "Date;Calls\n2025-01-02;10\n2025-01-03;11\n", mapping=mapping)
-    assert errors_of(upload) == [(2, "Calls", "calls_received", "Unknown counter “calls_received”.")]
+    rejected = refused(contract, "Date;Calls\n2025-01-02;10\n2025-01-03;11\n", mapping=mapping)
+    assert errors_of(rejected) == [(2, "Calls", "calls_received", "Unknown counter “calls_received”.")]
     assert nothing_written()
 
 
 def test_a_date_outside_the_contracts_term_is_refused():
     contract = voice_contract()
-    upload = preview(contract, HEADER + "31/12/2024;1200;1130;940;70;12\n")
-    assert errors_of(upload) == [
+    rejected = refused(contract, HEADER + "31/12/2024;1200;1130;940;70;12\n")
+    assert errors_of(rejected) == [
         (2, "Date", "31/12/2024", "Dec. 31, 2024 is outside the contract's term (Jan. 1, 2025 to Dec. 31, 2027).")
     ]
     assert nothing_written()
@@ -78,15 +92,15 @@ def test_a_date_outside_the_contracts_term_is_refused():
 
 def test_a_date_in_the_future_is_refused():
     contract = voice_contract()
-    upload = preview(contract, HEADER + "16/03/2025;1200;1130;940;70;12\n")
-    assert errors_of(upload) == [(2, "Date", "16/03/2025", "March 16, 2025 is in the future.")]
+    rejected = refused(contract, HEADER + "16/03/2025;1200;1130;940;70;12\n")
+    assert errors_of(rejected) == [(2, "Date", "16/03/2025", "March 16, 2025 is in the future.")]
     assert nothing_written()
 
 
 def test_a_missing_or_unreadable_date_is_refused():
     contract = voice_contract()
-    upload = preview(contract, HEADER + ";1200;1130;940;70;12\n03/13/2025;1;1;1;0;0\n")
-    assert [(row, column, message) for row, column, _value, message in errors_of(upload)] == [
+    rejected = refused(contract, HEADER + ";1200;1130;940;70;12\n03/13/2025;1;1;1;0;0\n")
+    assert [(row, column, message) for row, column, _value, message in errors_of(rejected)] == [
         (2, "Date", "The date is missing."),
         (3, "Date", "Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."),
     ]
@@ -94,8 +108,8 @@ def test_a_missing_or_unreadable_date_is_refused():
 
 def test_a_counter_outside_the_contracts_scope_is_refused():
     contract = voice_contract(channels=(Channel.VOICE,))
-    upload = preview(contract, "Date;Chats offered\n2025-01-02;40\n")
-    assert errors_of(upload) == [
+    rejected = refused(contract, "Date;Chats offered\n2025-01-02;40\n")
+    assert errors_of(rejected) == [
         (
             2,
             "Chats offered",
@@ -116,16 +130,16 @@ def test_a_counter_outside_the_contracts_scope_is_refused():
 )
 def test_negative_non_numeric_and_fractional_counts_are_refused(cell, message):
     contract = voice_contract()
-    upload = preview(contract, f"Date;Appels reçus\n02/01/2025;{cell}\n")
-    assert errors_of(upload) == [(2, "Appels reçus", cell, message)]
+    rejected = refused(contract, f"Date;Appels reçus\n02/01/2025;{cell}\n")
+    assert errors_of(rejected) == [(2, "Appels reçus", cell, message)]
     assert nothing_written()
 
 
 @pytest.mark.parametrize("cell", ["12345678901234567", "1,23456"])
 def test_a_number_too_large_or_too_precise_is_refused(cell):
     contract = voice_contract()
-    upload = preview(contract, f"Date;Temps d'attente total (s)\n02/01/2025;{cell}\n")
-    assert errors_of(upload) == [(2, "Temps d'attente total (s)", cell, "Too large, or more than 4 decimal places.")]
+    rejected = refused(contract, f"Date;Temps d'attente total (s)\n02/01/2025;{cell}\n")
+    assert errors_of(rejected) == [(2, "Temps d'attente total (s)", cell, "Too large, or more than 4 decimal places.")]
 
 
 def test_seconds_may_have_decimals():
@@ -136,8 +150,8 @@ def test_seconds_may_have_decimals():
 
 def test_answered_within_the_threshold_cannot_exceed_answered_on_the_same_day():
     contract = voice_contract()
-    upload = preview(contract, HEADER + "02/01/2025;1200;1130;1140;70;12\n")
-    assert errors_of(upload) == [
+    rejected = refused(contract, HEADER + "02/01/2025;1200;1130;1140;70;12\n")
+    assert errors_of(rejected) == [
         (
             2,
             "Traités en moins de 20 s",
@@ -150,8 +164,8 @@ def test_answered_within_the_threshold_cannot_exceed_answered_on_the_same_day():
 
 def test_a_bound_is_checked_between_a_plain_count_and_one_with_thousands_separators():
     contract = voice_contract()
-    upload = preview(contract, HEADER + "02/01/2025;1200;1130;1\u00a0140;70;12\n")
-    assert errors_of(upload) == [
+    rejected = refused(contract, HEADER + "02/01/2025;1200;1130;1\u00a0140;70;12\n")
+    assert errors_of(rejected) == [
         (
             2,
             "Traités en moins de 20 s",
@@ -163,8 +177,8 @@ def test_a_bound_is_checked_between_a_plain_count_and_one_with_thousands_separat
 
 def test_short_abandons_cannot_exceed_abandons_on_the_same_day():
     contract = voice_contract()
-    upload = preview(contract, HEADER + "02/01/2025;1200;1130;940;70;71\n")
-    assert errors_of(upload) == [
+    rejected = refused(contract, HEADER + "02/01/2025;1200;1130;940;70;71\n")
+    assert errors_of(rejected) == [
         (2, "Abandons courts", "71", "short_abandoned (71) cannot be more than abandoned (70) on Jan. 2, 2025.")
     ]
 
@@ -174,9 +188,9 @@ def test_a_bound_is_checked_against_the_stored_value_when_the_file_has_one_side_
     answered = contract and MeasurementFactory(
         contract=contract, counter=_counter("answered"), day=datetime.date(2025, 1, 2), value=Decimal(100)
     )
-    upload = preview(contract, "Date;Traités en moins de 20 s\n02/01/2025;101\n")
+    rejected = refused(contract, "Date;Traités en moins de 20 s\n02/01/2025;101\n")
     assert (
-        errors_of(upload)[0][3]
+        errors_of(rejected)[0][3]
         == "answered_within_20s (101) cannot be more than answered on Jan. 2, 2025: 100 is stored."
     )
     assert answered.value == 100
@@ -187,10 +201,10 @@ def test_a_refused_cell_is_not_replaced_by_its_stored_value_in_the_bounds_of_its
     a bound against the value the file was replacing, on a cell that is right."""
     contract = voice_contract()
     MeasurementFactory(contract=contract, counter=_counter("answered"), day=datetime.date(2025, 1, 2), value=339)
-    file_row = preview(contract, "Date;Appels reçus;Appels traités\n02/01/2025;333;douze\n")
+    rejected = refused(contract, "Date;Appels reçus;Appels traités\n02/01/2025;333;douze\n")
     item = save_measurements_refusal(contract, [("offered", "333"), ("answered", "douze")])
 
-    assert [(row, column) for row, column, _value, _message in errors_of(file_row)] == [(2, "Appels traités")]
+    assert [(row, column) for row, column, _value, _message in errors_of(rejected)] == [(2, "Appels traités")]
     assert [issue.column for issue in item] == ["answered"]
 
 
@@ -211,8 +225,8 @@ def save_measurements_refusal(contract, values):
 
 def test_a_duplicate_row_for_the_same_day_and_counter_is_refused():
     contract = voice_contract()
-    upload = preview(contract, "Date;Appels reçus\n02/01/2025;1200\n2025-01-02;1250\n")
-    assert errors_of(upload) == [
+    rejected = refused(contract, "Date;Appels reçus\n02/01/2025;1200\n2025-01-02;1250\n")
+    assert errors_of(rejected) == [
         (
             3,
             "Appels reçus",
@@ -225,8 +239,8 @@ def test_a_duplicate_row_for_the_same_day_and_counter_is_refused():
 
 def test_a_month_given_both_by_day_and_as_a_whole_in_one_file_is_refused():
     contract = voice_contract()
-    upload = preview(contract, "Date;Appels reçus;Appels traités\n02/01/2025;1200;1100\n2025-01;5000;\n")
-    assert errors_of(upload) == [
+    rejected = refused(contract, "Date;Appels reçus;Appels traités\n02/01/2025;1200;1100\n2025-01;5000;\n")
+    assert errors_of(rejected) == [
         (
             3,
             "Appels reçus",
@@ -243,9 +257,9 @@ def test_a_whole_month_and_stored_days_of_it_or_the_reverse_are_refused():
     MeasurementFactory(contract=contract, counter=_counter("offered"), day=datetime.date(2025, 1, 2), value=1200)
     MeasurementFactory(contract=contract, counter=_counter("answered"), day=None, month=datetime.date(2025, 2, 1))
 
-    upload = preview(contract, "Date;Appels reçus;Appels traités\n2025-01;5000;4000\n03/02/2025;1200;1100\n")
+    rejected = refused(contract, "Date;Appels reçus;Appels traités\n2025-01;5000;4000\n03/02/2025;1200;1100\n")
 
-    assert errors_of(upload) == [
+    assert errors_of(rejected) == [
         (
             2,
             "Appels reçus",
@@ -282,8 +296,8 @@ def test_a_whole_month_replaces_the_days_it_deletes_in_the_same_input():
 def test_a_month_whose_statement_is_approved_is_refused_with_the_way_to_correct_it(status):
     contract = voice_contract()
     PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True, status=status)
-    upload = preview(contract, "Date;Appels reçus\n02/01/2025;1200\n03/01/2025;1200\n03/02/2025;1200\n")
-    errors = errors_of(upload)
+    rejected = refused(contract, "Date;Appels reçus\n02/01/2025;1200\n03/01/2025;1200\n03/02/2025;1200\n")
+    errors = errors_of(rejected)
     assert len(errors) == 2  # once per row of the locked month; February is open
     message = errors[0][3]
     assert message.startswith(f"The penalty statement of January 2025 is “{StatementStatus(status).label}”")
@@ -305,8 +319,8 @@ def test_an_empty_file_is_refused_and_nothing_is_stored():
 @pytest.mark.parametrize("header", [HEADER, "MZ this is not a KPI pack\n"], ids=["known layout", "unknown layout"])
 def test_a_file_with_no_data_rows_is_refused(header):
     contract = voice_contract()
-    upload = preview(contract, header)
-    assert errors_of(upload) == [(None, None, None, "The file has a header row but no data rows.")]
+    rejected = refused(contract, header)
+    assert errors_of(rejected) == [(None, None, None, "The file has a header row but no data rows.")]
     assert nothing_written()
 
 
@@ -333,11 +347,11 @@ def test_a_file_that_is_not_csv_or_excel_is_refused():
 
 def test_all_errors_are_collected_not_just_the_first():
     contract = voice_contract()
-    upload = preview(
+    rejected = refused(
         contract, HEADER + "02/01/2025;x;1130;940;70;12\n03/01/2025;-1;1130;940;70;12\n04/04/2025;1;1;1;0;0\n"
     )
-    assert [error[0] for error in errors_of(upload)] == [2, 3, 4]
-    assert upload.error_count == 3
+    assert [error[0] for error in errors_of(rejected)] == [2, 3, 4]
+    assert rejected.error_count == 3
 
 
 def test_a_refusal_is_kept_in_no_language_and_read_in_the_readers():
@@ -345,9 +359,9 @@ def test_a_refusal_is_kept_in_no_language_and_read_in_the_readers():
     French reader and in English for an English one, whichever language the uploader had."""
     contract = voice_contract()
     with translation.override("fr"):
-        upload = preview(contract, HEADER + "02/01/2025;1200;1130;1140;70;12\n")
+        rejected = refused(contract, HEADER + "02/01/2025;1200;1130;1140;70;12\n")
 
-    assert upload.errors == [
+    assert rejected.stored_errors() == [
         {
             "row": 2,
             "column": "Traités en moins de 20 s",
@@ -363,11 +377,11 @@ def test_a_refusal_is_kept_in_no_language_and_read_in_the_readers():
         }
     ]
     with translation.override("en"):
-        assert readable_errors(upload.errors)[0]["message"] == (
+        assert readable_errors(rejected.stored_errors())[0]["message"] == (
             "answered_within_20s (1140) cannot be more than answered (1130) on Jan. 2, 2025."
         )
     with translation.override("fr"):
-        assert readable_errors(upload.errors)[0]["message"] == (
+        assert readable_errors(rejected.stored_errors())[0]["message"] == (
             "answered_within_20s (1140) ne peut pas dépasser answered (1130) le 2 janvier 2025."
         )
 
@@ -395,15 +409,20 @@ def test_a_reason_whose_translation_lacks_a_parameter_is_shown_in_english(monkey
 def test_errors_found_after_the_rows_are_listed_in_row_order():
     """The same-day bounds are checked once the file is read: their rows come among the others."""
     contract = voice_contract()
-    upload = preview(contract, HEADER + "02/01/2025;1200;1130;1140;70;12\n03/01/2025;x;1;1;0;0\n")
-    assert [error["row"] for error in upload.errors] == [2, 3]
+    rejected = refused(contract, HEADER + "02/01/2025;1200;1130;1140;70;12\n03/01/2025;x;1;1;0;0\n")
+    assert [error["row"] for error in rejected.stored_errors()] == [2, 3]
 
 
 def test_a_mapping_that_names_columns_the_file_lacks_needs_a_new_mapping():
     contract = voice_contract()
-    upload = preview(contract, "Date;A\n2025-01-02;1\n", mapping={"date_column": "Date", "columns": {"B": "offered"}})
+    text = "Date;A\n2025-01-02;1\n"
+    mapping = {"date_column": "Date", "columns": {"B": "offered"}}
+
+    upload = preview(contract, text, mapping=mapping, mapping_step=True)
     assert upload.status == UploadStatus.NEEDS_MAPPING
     assert readable_reason(upload.preview["mapping_needed"]) == "The file has no column “B”."
+    # Sent without a mapping step (API, command), the pack is refused, naming the column: nothing is stored.
+    assert errors_of(refused(contract, text, mapping=mapping)) == [(1, "B", None, "The file has no column “B”.")]
 
 
 def test_an_unknown_mapping_name_is_refused():
@@ -414,13 +433,13 @@ def test_an_unknown_mapping_name_is_refused():
 
 def test_an_xlsx_is_validated_like_a_csv():
     contract = voice_contract()
-    upload = preview_upload(
+    rejected = refused_upload(
         contract=contract,
         file=xlsx_file([["Date", "Calls offered", "Calls answered"], [datetime.datetime(2025, 1, 2), 10, 11]]),
         actor=UserFactory(),
         today=TODAY,
     )
-    assert errors_of(upload)[0][3] == "answered (11) cannot be more than offered (10) on Jan. 2, 2025."
+    assert errors_of(rejected)[0][3] == "answered (11) cannot be more than offered (10) on Jan. 2, 2025."
 
 
 def _counter(code):
@@ -429,7 +448,7 @@ def _counter(code):
     return KpiCounter.objects.get(code=code)
 
 
-def xlsx_preview(contract, rows, *, build=None):
+def xlsx_pack(rows, *, build=None):
     upload = xlsx_file(rows)
     if build:
         from openpyxl import load_workbook
@@ -439,7 +458,15 @@ def xlsx_preview(contract, rows, *, build=None):
         buffer = io.BytesIO()
         workbook.save(buffer)
         upload = SimpleUploadedFile("kpi.xlsx", buffer.getvalue())
-    return preview_upload(contract=contract, file=upload, actor=contract.owner, today=TODAY)
+    return upload
+
+
+def xlsx_preview(contract, rows, *, build=None):
+    return preview_upload(contract=contract, file=xlsx_pack(rows, build=build), actor=contract.owner, today=TODAY)
+
+
+def xlsx_refused(contract, rows, *, build=None) -> KpiDataRejected:
+    return refused_upload(contract=contract, file=xlsx_pack(rows, build=build), actor=contract.owner, today=TODAY)
 
 
 SERIAL_AS_TEXT = (
@@ -458,11 +485,11 @@ def test_an_excel_date_serial_number_in_a_date_cell_is_refused_naming_the_cell_a
     def as_text(sheet):
         sheet["A2"].number_format = "@"
 
-    upload = xlsx_preview(
+    rejected = xlsx_refused(
         contract, [["Date", "Calls offered"], ["45659", 10], [45660, 11], ["45661.5", 12], ["12345", 13]], build=as_text
     )
 
-    assert errors_of(upload) == [
+    assert errors_of(rejected) == [
         (2, "Date", "45659", SERIAL_AS_TEXT),
         (3, "Date", "45660", SERIAL_AS_NUMBER),
         (4, "Date", "45661.5", SERIAL_AS_TEXT),
@@ -499,8 +526,8 @@ def test_excel_float_noise_is_read_as_excel_shows_the_number():
 
 def test_a_formula_without_a_computed_value_is_refused_with_the_way_to_fix_it():
     contract = voice_contract()
-    upload = xlsx_preview(contract, [["Date", "Calls offered", "Calls answered"], ["02/01/2025", 10, "=B2-1"]])
-    assert errors_of(upload) == [
+    rejected = xlsx_refused(contract, [["Date", "Calls offered", "Calls answered"], ["02/01/2025", 10, "=B2-1"]])
+    assert errors_of(rejected) == [
         (
             2,
             "Calls answered",
@@ -529,8 +556,8 @@ def test_a_formula_without_a_computed_value_is_refused_with_the_way_to_fix_it():
 )
 def test_a_number_the_files_convention_cannot_settle_is_refused_with_the_way_to_write_it(text, message):
     contract = voice_contract()
-    upload = preview(contract, text)
-    assert errors_of(upload)[0][3] == message
+    rejected = refused(contract, text)
+    assert errors_of(rejected)[0][3] == message
 
 
 @pytest.mark.parametrize(
@@ -552,8 +579,8 @@ def test_one_thousands_separator_before_three_digits_is_refused_with_both_readin
     text, value, message
 ):
     contract = voice_contract()
-    upload = preview(contract, text)
-    assert errors_of(upload) == [(2, "Appels reçus", value, message)]
+    rejected = refused(contract, text)
+    assert errors_of(rejected) == [(2, "Appels reçus", value, message)]
     assert nothing_written()
 
 
@@ -570,8 +597,8 @@ def test_a_semicolon_files_numbers_written_as_the_ambiguity_error_says_are_read_
 
 def test_an_ambiguous_text_number_in_an_xlsx_is_refused():
     contract = voice_contract()
-    upload = xlsx_preview(contract, [["Date", "Calls offered"], ["02/01/2025", "2.500"]])
-    assert errors_of(upload) == [
+    rejected = xlsx_refused(contract, [["Date", "Calls offered"], ["02/01/2025", "2.500"]])
+    assert errors_of(rejected) == [
         (
             2,
             "Calls offered",
@@ -600,8 +627,8 @@ def test_a_bound_broken_by_the_files_value_against_a_stored_one_reports_the_file
     MeasurementFactory(
         contract=contract, counter=_counter("answered_within_20s"), day=datetime.date(2025, 1, 2), value=Decimal(1000)
     )
-    upload = preview(contract, "Date;Appels traités\n02/01/2025;100\n")
-    assert errors_of(upload) == [
+    rejected = refused(contract, "Date;Appels traités\n02/01/2025;100\n")
+    assert errors_of(rejected) == [
         (
             2,
             "Appels traités",

@@ -1,5 +1,6 @@
 """The KPI pages in a real browser: a vendor manager uploads the French sample pack, maps it if asked,
-sees the preview, imports it, sees the imported month, and recomputes the month with its progress;
+sees the preview, imports it, sees the imported month, and recomputes the month with its progress; sees
+a refused pack's errors on the form and sends the corrected file;
 corrects a month whose statement is approved; procurement records the settlement of a difference that
 no statement will carry; and a contract's owner is shown a month the close could not compute, until it closes.
 
@@ -82,6 +83,33 @@ def test_a_vendor_manager_uploads_the_sample_pack_previews_imports_and_recompute
     shot(page, "kpi-recomputed")
     page.click("[data-testid=recomputed-statement]")
     page.wait_for_selector("#statement-lines")
+
+
+def test_a_refused_packs_errors_by_row_then_the_corrected_file(page, live_server, tmp_path):  # noqa: F811
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager, reference="DEMO-A")
+    month = add_months(first_of_month(datetime.date.today()), -1)
+    first, second = (f"{month + datetime.timedelta(days=day):%d/%m/%Y}" for day in (1, 2))
+    bad = tmp_path / "kpi_bad.csv"
+    bad.write_text(f"Date;Appels reçus;Appels traités\n{first};-1;10\n{second};x;10,5\n", encoding="utf-8")
+    corrected = tmp_path / "kpi_corrected.csv"
+    corrected.write_text(f"Date;Appels reçus;Appels traités\n{first};12;10\n{second};11;10\n", encoding="utf-8")
+
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/penalties/kpi/contracts/{contract.pk}/upload/")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("[data-testid=send-file]")
+    page.wait_for_selector("#upload-errors")
+    assert page.locator("#upload-errors tbody").count() == 2  # rows 2 and 3, each with its errors
+    assert page.locator("#upload-errors tbody[data-row='3'] tr").count() == 2
+    assert "kpi_bad.csv" in page.inner_text("[data-testid=refused-file]")
+    assert not KpiUpload.objects.exists()
+    shot(page, "kpi-upload-refused")
+
+    page.set_input_files("input[name=file]", str(corrected))
+    page.click("[data-testid=send-file]")
+    page.wait_for_selector("#upload-preview")
+    assert KpiUpload.objects.get().status == UploadStatus.VALIDATED
 
 
 def test_a_cell_in_error_shows_its_whole_value_beside_the_error_icon(page, live_server):  # noqa: F811

@@ -41,10 +41,15 @@ from tests.factories import (
 )
 from tests.sla_tracker.kpi_support import (
     csv_file,
+    database_rows,
     demo_a_like_contract,
     demo_counters,
     nothing_written,
+    pack_file,
     sample_file,
+    snapshot,
+    stored_files,
+    unreadable_file,
     voice_contract,
     xlsx_file,
 )
@@ -622,28 +627,94 @@ def test_a_counter_mapped_on_the_date_column_is_refused_not_dropped(client):
     assert KpiUpload.objects.count() == 1
 
 
-def test_a_bad_file_lists_every_error_and_cannot_be_imported(client):
+def _refused_rows(page) -> list[tuple]:
+    """The refused pack's errors as the page groups them: (row, [(column, value, reason), ...])."""
+    return [
+        (group["row"], [(error["column"], error["value"], error["message"]) for error in group["errors"]])
+        for group in page.context["refusal"]["groups"]
+    ]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_a_bad_file_lists_every_error_by_row_on_the_form_stores_nothing_and_a_corrected_one_goes_through(
+    client, file_format
+):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
     client.force_login(manager)
-    first = (last_month() + datetime.timedelta(days=1)).strftime("%d/%m/%Y")
-    second = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
-    text = f"Date;Appels reçus;Appels traités\n{first};-1;10\n{second};x;10,5\n"
+    first, second = (f"{last_month() + datetime.timedelta(days=day):%d/%m/%Y}" for day in (1, 2))
+    rows = [["Date", "Appels reçus", "Appels traités"], [first, -1, 10], [second, "x", "10,5"]]
+    before = snapshot()
 
-    response = client.post(upload_new_url(contract), {"file": csv_file(text)}, follow=True)
+    response = client.post(upload_new_url(contract), {"file": pack_file(rows, file_format)})
 
-    upload = KpiUpload.objects.get()
-    assert upload.status == UploadStatus.REJECTED
+    assert response.status_code == 200
+    assert snapshot() == before
+    assert _refused_rows(response) == [
+        (2, [("Appels reçus", "-1", "Negative values are not allowed: counters count things.")]),
+        (
+            3,
+            [
+                ("Appels reçus", "x", "Not a number."),
+                ("Appels traités", "10,5", "answered is a count: give a whole number."),
+            ],
+        ),
+    ]
     page = response.content.decode()
     assert 'id="upload-errors"' in page
-    assert page.count("<tr><td>") >= 3
-    assert "Negative values are not allowed" in page
-    assert "Not a number" in page
+    assert "3 errors: nothing was written" in page
+    assert f"KPI pack “kpi.{file_format}”" in page
+    assert page.count('<th scope="rowgroup"') == 2  # one per row, its errors beside it
     assert 'data-testid="import"' not in page
-    assert 'data-testid="upload-again"' in page
-    refused = client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]), follow=True)
-    assert "Only a validated upload can be imported" in refused.content.decode()
-    assert nothing_written()
+    assert 'data-testid="send-file"' in page  # the form, to send the corrected file
+
+    rows[1][1], rows[2][1:] = 12, [11, 10]
+    corrected = client.post(upload_new_url(contract), {"file": pack_file(rows, file_format)})
+    assert corrected.status_code == 302
+    assert KpiUpload.objects.get().status == UploadStatus.VALIDATED
+
+
+# Each kind of refused pack on the form: (rows, the form's fields, where the errors are (row, column)).
+REFUSED_ON_THE_FORM = {
+    "two columns with one header": ([["Date", "Appels reçus", "Appels reçus"], ["{day}", 1, 2]], [(1, "Appels reçus")]),
+    "no data rows": ([["Date", "Appels reçus"]], [(None, None)]),
+    "a day in the future": ([["Date", "Appels reçus"], ["{future}", 1]], [(2, "Date")]),
+    "a counter outside the scope": ([["Date", "Chats offered"], ["{day}", 1]], [(2, "Chats offered")]),
+}
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+@pytest.mark.parametrize("kind", REFUSED_ON_THE_FORM)
+def test_each_kind_of_refused_pack_is_listed_on_the_form_and_leaves_nothing_behind(client, kind, file_format):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    cells, places = REFUSED_ON_THE_FORM[kind]
+    dates = {"day": f"{last_month():%d/%m/%Y}", "future": f"{today() + datetime.timedelta(days=1):%d/%m/%Y}"}
+    rows = [[cell.format(**dates) if isinstance(cell, str) else cell for cell in row] for row in cells]
+    before = snapshot()
+
+    response = client.post(upload_new_url(contract), {"file": pack_file(rows, file_format)})
+
+    assert response.status_code == 200
+    assert [
+        (group["row"], error["column"]) for group in response.context["refusal"]["groups"] for error in group["errors"]
+    ] == places
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_an_unreadable_file_is_refused_on_the_form_and_leaves_nothing_behind(client, file_format):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    before = snapshot()
+
+    response = client.post(upload_new_url(contract), {"file": unreadable_file(file_format)})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == ["The file is neither CSV nor Excel (.xlsx)."]
+    assert snapshot() == before
 
 
 def test_an_uploads_errors_are_shown_in_the_readers_language_in_row_order(client):
@@ -654,24 +725,108 @@ def test_an_uploads_errors_are_shown_in_the_readers_language_in_row_order(client
     text = (
         f"Date;Appels reçus;Appels traités\n{day:%d/%m/%Y};100;110\n{day + datetime.timedelta(days=1):%d/%m/%Y};-1;1\n"
     )
-    response = client.post(upload_new_url(contract), {"file": csv_file(text)})
 
-    english = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en")
-    french = client.get(response.url, HTTP_ACCEPT_LANGUAGE="fr")
+    english = client.post(upload_new_url(contract), {"file": csv_file(text)}, HTTP_ACCEPT_LANGUAGE="en")
+    french = client.post(upload_new_url(contract), {"file": csv_file(text)}, HTTP_ACCEPT_LANGUAGE="fr")
 
     with translation.override("fr"):
         french_day = formats.date_format(day)
     with translation.override("en"):
         english_day = formats.date_format(day)
-    assert [(error["row"], error["message"]) for error in english.context["errors"]] == [
+    assert [(row, messages[0][2]) for row, messages in _refused_rows(english)] == [
         (2, f"answered (110) cannot be more than offered (100) on {english_day}."),
         (3, "Negative values are not allowed: counters count things."),
     ]
-    assert [(error["row"], error["message"]) for error in french.context["errors"]] == [
+    assert [(row, messages[0][2]) for row, messages in _refused_rows(french)] == [
         (2, f"answered (110) ne peut pas dépasser offered (100) le {french_day}."),
         (3, "Les valeurs négatives ne sont pas autorisées\u00a0: les compteurs dénombrent des éléments."),
     ]
     assert f"le {french_day}." in french.content.decode()
+
+
+def test_a_mapping_the_file_is_refused_with_lists_the_errors_on_the_mapping_page_and_stores_nothing(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    client.post(upload_new_url(contract), {"file": csv_file(f"Jour;Entrants;Sortants\n{day};12;x\n")})
+    waiting = KpiUpload.objects.get()
+    url = reverse("sla_tracker:kpi-upload-mapping", args=[waiting.pk])
+    before = snapshot()
+
+    response = client.post(url, {"date_column": "Jour", "column_1": "offered", "column_2": "answered"})
+
+    assert response.status_code == 200
+    assert _refused_rows(response) == [(2, [("Sortants", "x", "Not a number.")])]
+    assert 'data-testid="save-mapping"' in response.content.decode()  # another mapping may be tried
+    assert snapshot() == before  # the upload waits for its mapping, as it was
+    assert KpiUpload.objects.get().status == UploadStatus.NEEDS_MAPPING
+
+    fixed = client.post(url, {"date_column": "Jour", "column_1": "offered", "column_2": ""})
+    assert KpiUpload.objects.get(pk=fixed.url.split("/")[-2]).status == UploadStatus.VALIDATED
+
+
+def _validated_then_approved(client, contract, file_format):
+    """A pack of last month sent by the contract's owner and validated, then that month's statement approved,
+    so its import is refused: the upload, and the database and storage as before the pack was sent."""
+    files = stored_files()
+    day = last_month() + datetime.timedelta(days=1)
+    rows = [["Date", "Appels reçus"], [f"{day:%d/%m/%Y}", 1200], [f"{day + datetime.timedelta(days=1):%d/%m/%Y}", 1100]]
+    client.post(upload_new_url(contract), {"file": pack_file(rows, file_format)})
+    upload = KpiUpload.objects.get()
+    assert upload.status == UploadStatus.VALIDATED
+    PenaltyStatementFactory(contract=contract, month=last_month(), approved=True)
+    rows = database_rows()
+    return upload, (rows | {"sla_tracker.KpiUpload": rows["sla_tracker.KpiUpload"] - 1}, files)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_a_refused_import_removes_the_upload_and_lists_the_errors_on_the_form(
+    client, file_format, django_capture_on_commit_callbacks
+):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    upload, before_the_pack = _validated_then_approved(client, contract, file_format)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+
+    assert response.status_code == 200
+    assert [row for row, _errors in _refused_rows(response)] == [2, 3]
+    assert "only changes through a correction" in _refused_rows(response)[0][1][0][2]
+    assert f'action="{upload_new_url(contract)}"' in response.content.decode()
+    assert snapshot() == before_the_pack
+    assert client.get(reverse("sla_tracker:kpi-upload", args=[upload.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_an_import_refused_in_the_background_removes_the_upload_and_the_page_goes_to_the_errors(
+    client, file_format, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(views_kpi, "ASYNC_ROW_THRESHOLD", 1)
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    upload, before_the_pack = _validated_then_approved(client, contract, file_format)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+
+    assert snapshot() == before_the_pack
+    refused_url = f"{upload_new_url(contract)}?refused={upload.pk}"
+    progress = client.get(reverse("sla_tracker:kpi-upload-progress", args=[upload.pk]))
+    assert progress["HX-Redirect"] == refused_url
+    assert client.get(reverse("sla_tracker:kpi-upload", args=[upload.pk])).url == refused_url
+    page = client.get(refused_url)
+    assert [row for row, _errors in _refused_rows(page)] == [2, 3]
+    assert f"KPI pack “kpi.{file_format}”" in page.content.decode()
+    # Another contract's page, or a user who does not log this contract's data, shows no errors.
+    other = kpi_contract(owner=manager)
+    assert client.get(f"{upload_new_url(other)}?refused={upload.pk}").context["refusal"] is None
+    client.force_login(VendorUserFactory())
+    assert client.get(reverse("sla_tracker:kpi-upload-progress", args=[upload.pk])).status_code == 404
+    assert client.get(reverse("sla_tracker:kpi-upload", args=[upload.pk])).status_code == 404
 
 
 def test_errors_stored_as_text_before_are_shown_as_they_are_in_row_order(client):

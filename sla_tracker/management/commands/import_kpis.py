@@ -1,4 +1,5 @@
-"""Import a KPI pack (CSV or .xlsx) for a contract: validate, print the report, write all or nothing."""
+"""Import a KPI pack (CSV or .xlsx) for a contract: validate, print the report, write all or nothing (a
+refused pack is not kept)."""
 
 import datetime
 import json
@@ -10,9 +11,8 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from contracts.models import Contract
-from sla_tracker.choices import UploadStatus
 from sla_tracker.kpi_import.readers import UnreadableFile
-from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
+from sla_tracker.kpi_import.reasons import readable_errors
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload
 
 ERROR_EXIT_CODE = 2
@@ -60,18 +60,19 @@ class Command(BaseCommand):
                 )
         except PermissionDenied as error:
             raise CommandError(str(error), returncode=ERROR_EXIT_CODE) from error
+        except KpiDataRejected as rejected:
+            self._print_preview(path.name, rejected.preview)
+            self._print_refusal(rejected)
+            raise CommandError(
+                f"Nothing imported: {rejected.error_count} error(s).", returncode=ERROR_EXIT_CODE
+            ) from None
         except (UnreadableFile, ValidationError) as error:
             raise CommandError(f"{path.name}: {_message(error)}", returncode=ERROR_EXIT_CODE) from error
-        self._print_preview(upload)
-        if upload.status != UploadStatus.VALIDATED:
-            raise CommandError(
-                f"Nothing imported: {upload.error_count} error(s) ({upload.get_status_display()}).",
-                returncode=ERROR_EXIT_CODE,
-            )
+        self._print_preview(path.name, upload.preview, rows=upload.rows_total)
         try:
             import_upload(upload=upload, actor=actor, today=options["today"])
-        except KpiDataRejected:
-            self._print_errors(upload)
+        except KpiDataRejected as rejected:
+            self._print_refusal(rejected)
             raise CommandError("Nothing imported.", returncode=ERROR_EXIT_CODE) from None
         result = upload.preview["result"]
         self.stdout.write(
@@ -89,24 +90,24 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown user {username!r}.", returncode=ERROR_EXIT_CODE)
         return user
 
-    def _print_preview(self, upload) -> None:
-        preview = upload.preview
+    def _print_preview(self, name: str, preview: dict, *, rows: int | None = None) -> None:
+        """What was read of the file: its format, and the mapping it is read with."""
+        if not preview:
+            return
+        counted = f"{rows} data row(s), " if rows is not None else ""
+        self.stdout.write(f"{name}: {counted}{preview.get('format')}")
         mapping = preview.get("mapping", {})
-        self.stdout.write(f"{upload.original_name}: {upload.rows_total} data row(s), {preview.get('format')}")
         time = f", time in “{mapping['time_column']}”" if mapping.get("time_column") else ""
         self.stdout.write(f"Mapping ({mapping.get('origin')}): date in “{mapping.get('date_column')}”{time}")
         for header, code in mapping.get("columns", {}).items():
             self.stdout.write(f"  {header} → {code}")
         for header in mapping.get("unmapped_columns", []):
             self.stdout.write(f"  {header} → (not mapped)")
-        if preview.get("mapping_needed"):
-            self.stdout.write(self.style.WARNING(readable_reason(preview["mapping_needed"])))
         if preview.get("months"):
             self.stdout.write(f"Months: {', '.join(preview['months'])}; values: {preview.get('values')}")
-        self._print_errors(upload)
 
-    def _print_errors(self, upload) -> None:
-        for error in readable_errors(upload.errors):
+    def _print_refusal(self, rejected: KpiDataRejected) -> None:
+        for error in readable_errors(rejected.stored_errors()):
             place = ", ".join(
                 part
                 for part in (
@@ -117,8 +118,8 @@ class Command(BaseCommand):
                 if part
             )
             self.stdout.write(self.style.ERROR(f"{place}: {error['message']}" if place else error["message"]))
-        if upload.error_count > len(upload.errors):
-            self.stdout.write(self.style.ERROR(f"… and {upload.error_count - len(upload.errors)} more error(s)."))
+        if rejected.error_count > len(rejected.issues):
+            self.stdout.write(self.style.ERROR(f"… and {rejected.error_count - len(rejected.issues)} more error(s)."))
 
 
 def _mapping_json(text: str | None) -> dict | None:
