@@ -10,20 +10,17 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from audits.choices import AuditStatus, FindingStatus, NoticeUnit
+from audits.choices import AuditStatus, FindingStatus
 from audits.models import Audit, AuditRight, Finding
-from contracts.dates import subtract_business_days
 
 NOTICE_REMINDER_DAYS = 7
 REMEDIATION_REMINDER_DAYS = 7
 
 
 def latest_notice_date(audit: Audit) -> datetime.date:
-    """The last day the audit's notice can go out and still satisfy the clause."""
-    right = audit.audit_right
-    if right.notice_unit == NoticeUnit.BUSINESS_DAYS:
-        return subtract_business_days(audit.fieldwork_start, right.notice)
-    return audit.fieldwork_start - datetime.timedelta(days=right.notice)
+    """The last day the audit's notice can go out and still satisfy the clause (business days in the
+    contract's calendar): the day the check of a notice (audits.services.right_violations) accepts last."""
+    return audit.audit_right.notice_deadline(audit.fieldwork_start)
 
 
 def audits_with_notice_to_send(
