@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from audits.choices import (
@@ -21,7 +22,9 @@ from audits.choices import (
     NoticeUnit,
     Severity,
 )
+from contracts.calendars import business_days_text
 from contracts.choices import Currency
+from contracts.dates import UNIT_BUSINESS_DAYS, UNIT_DAYS, days_of_notice, notice_deadline
 from contracts.models import Contract, KeptWhereCreated, VendorContact
 
 
@@ -128,6 +131,35 @@ class AuditRight(KeptWhereCreated, models.Model):
 
     def remediation_days(self, severity: str) -> int:
         return getattr(self, f"remediation_days_{severity}")
+
+    # The notice in business days counts in the contract's calendar. The deadline (shown and reminded) and the
+    # notice a date gives (checked) are one rule: enough notice exactly when it is given by the deadline.
+
+    @property
+    def notice_in_business_days(self) -> bool:
+        return self.notice_unit == NoticeUnit.BUSINESS_DAYS
+
+    def notice_deadline(self, fieldwork_start: datetime.date) -> datetime.date:
+        """The last day a notice can go out for fieldwork starting on ``fieldwork_start`` and satisfy the clause."""
+        unit = UNIT_BUSINESS_DAYS if self.notice_in_business_days else UNIT_DAYS
+        return notice_deadline(fieldwork_start, self.notice, unit, calendar=self.contract.business_calendar)
+
+    def notice_given(self, notice_date: datetime.date, fieldwork_start: datetime.date) -> int:
+        """The notice, in the clause's unit, that a notice sent on ``notice_date`` gives before the fieldwork."""
+        return days_of_notice(
+            notice_date,
+            fieldwork_start,
+            business_days=self.notice_in_business_days,
+            calendar=self.contract.business_calendar,
+        )
+
+    @property
+    def notice_text(self) -> str:
+        """The clause's notice as a reader writes it: "30 calendar days", "10 business days (FR holiday
+        calendar)"."""
+        if self.notice_in_business_days:
+            return business_days_text(self.notice, self.contract.business_calendar)
+        return ngettext("%(count)d calendar day", "%(count)d calendar days", self.notice) % {"count": self.notice}
 
 
 class Audit(models.Model):

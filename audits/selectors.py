@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from audits.choices import AuditStatus, FindingStatus, NoticeUnit
+from audits.choices import AuditStatus, FindingStatus
 from audits.models import Audit, AuditRight, Finding
-from contracts.dates import add_months, contract_year, subtract_business_days
+from contracts.dates import add_months, contract_year
 
 NOTICE_REMINDER_DAYS = 7
 REMEDIATION_REMINDER_DAYS = 7
@@ -74,11 +74,9 @@ def audit_right_ends_on(right: AuditRight) -> datetime.date:
 
 
 def latest_notice_date(audit: Audit) -> datetime.date:
-    """The last day the audit's notice can go out and still satisfy the clause."""
-    right = audit.audit_right
-    if right.notice_unit == NoticeUnit.BUSINESS_DAYS:
-        return subtract_business_days(audit.fieldwork_start, right.notice)
-    return audit.fieldwork_start - datetime.timedelta(days=right.notice)
+    """The last day the audit's notice can go out and still satisfy the clause (business days in the
+    contract's calendar): the day the check of a notice (audits.services.right_violations) accepts last."""
+    return audit.audit_right.notice_deadline(audit.fieldwork_start)
 
 
 def audits_with_notice_to_send(

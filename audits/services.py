@@ -49,10 +49,9 @@ from django.utils.translation import ngettext
 from accounts.choices import Role
 from accounts.templatetags.ui import money
 from audits import permissions
-from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, NoticeUnit
+from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus
 from audits.models import Audit, AuditRight, Finding
 from audits.selectors import RESCHEDULED, allowance_year, audit_right_ends_on, counted_against_allowance
-from contracts.dates import days_of_notice
 
 # The fields only these services write (read-only in the API and the back office): what the audit
 # right checked, the transitions' records, a finding's number, deadline and remediation trail.
@@ -252,9 +251,8 @@ def right_violations(
         problems.setdefault("auditor_kind", []).append(
             _("The clause does not allow this auditor (%(kind)s).") % {"kind": _label(Auditor, auditor_kind)}
         )
-    business = right.notice_unit == NoticeUnit.BUSINESS_DAYS
-    given = days_of_notice(notice_date, fieldwork_start, business_days=business)
-    if given < 0:
+    business = right.notice_in_business_days
+    if fieldwork_start < notice_date:
         problems.setdefault(notice_field, []).append(
             _(
                 "The fieldwork would start on %(start)s, before the notice of %(notice)s: the clause requires "
@@ -263,13 +261,17 @@ def right_violations(
             % {
                 "start": formats.date_format(fieldwork_start, "SHORT_DATE_FORMAT"),
                 "notice": formats.date_format(notice_date, "SHORT_DATE_FORMAT"),
-                "required": _days(right.notice, business),
+                "required": right.notice_text,
             }
         )
-    elif given < right.notice:
+    # The same deadline the audit's page shows and the reminders give (AuditRight.notice_deadline).
+    elif notice_date > right.notice_deadline(fieldwork_start):
         problems.setdefault(notice_field, []).append(
             _("Notice of %(given)s is shorter than the %(required)s required.")
-            % {"given": _days(given, business), "required": _days(right.notice, business)}
+            % {
+                "given": _days(right.notice_given(notice_date, fieldwork_start), business),
+                "required": right.notice_text,
+            }
         )
     if not count_allowance:
         return problems

@@ -12,20 +12,25 @@ Conventions (each one tested in tests/contracts/test_dates.py):
   latest day D on which notice still runs out by the end of the term: for a term ending on
   29 February 2028 with three months' notice that is 30 November 2027 (30 November + 3 months
   clamps to 29 February).
-- Notice in calendar days: the deadline is ``end − N days``. In business days (Monday to Friday):
-  at least N business days lie after the deadline up to and including the end, and the deadline
-  itself is a business day.
+- Notice in calendar days: the deadline is ``end − N days``. In business days (of the contract's
+  calendar, contracts.calendars: Monday to Friday when it names none): at least N business days lie
+  after the deadline up to and including the end, and the deadline itself is a business day. A notice
+  given on a day that is not a business day counts from the next business day (as it is deemed
+  received then), so the notice it gives and the deadline always agree: enough notice exactly when it
+  is given on or before the deadline.
 - The internal decision is due ``decision_buffer_days`` before the notice deadline.
 - Contract years run from the start date's anniversary (clamped for a 29 February start).
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import functools
 import math
+from calendar import monthrange
 from dataclasses import dataclass
+
+from contracts.calendars import MONDAY_TO_FRIDAY, BusinessCalendar
 
 ONE_DAY = datetime.timedelta(days=1)
 RENEWAL_NONE = "none"
@@ -40,48 +45,44 @@ def add_months(day: datetime.date, count: int) -> datetime.date:
     index = day.year * 12 + (day.month - 1) + count
     year, month = divmod(index, 12)
     month += 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return datetime.date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
-def is_business_day(day: datetime.date) -> bool:
-    return day.weekday() < 5
-
-
-def business_days_between(start: datetime.date, end: datetime.date) -> int:
+def business_days_between(start: datetime.date, end: datetime.date, *, calendar: BusinessCalendar) -> int:
     """How many business days lie after ``start`` up to and including ``end`` (0 if end ≤ start)."""
     if end <= start:
         return 0
-    days = (end - start).days
-    full_weeks, remainder = divmod(days, 7)
-    count = full_weeks * 5
-    for offset in range(1, remainder + 1):
-        if is_business_day(start + datetime.timedelta(days=full_weeks * 7 + offset)):
-            count += 1
-    return count
+    return (end - start).days - calendar.closed_days_between(start, end)
 
 
-def subtract_business_days(end: datetime.date, count: int) -> datetime.date:
+def subtract_business_days(end: datetime.date, count: int, *, calendar: BusinessCalendar) -> datetime.date:
     """The latest business day with at least ``count`` business days after it up to ``end``."""
     day = end
     found = 0
     while found < count:
-        if is_business_day(day):
+        if calendar.is_business_day(day):
             found += 1
         day -= ONE_DAY
-    while not is_business_day(day):
+    while not calendar.is_business_day(day):
         day -= ONE_DAY
     return day
 
 
-def days_of_notice(notice_date: datetime.date, start: datetime.date, *, business_days: bool) -> int:
-    """The notice given by ``notice_date`` for something starting on ``start``, in the clause's unit."""
+def days_of_notice(
+    notice_date: datetime.date, start: datetime.date, *, business_days: bool, calendar: BusinessCalendar
+) -> int:
+    """The notice given by ``notice_date`` for something starting on ``start``, in the clause's unit. In
+    business days, a notice given on a day that is not one counts from the next business day."""
     if business_days:
-        return business_days_between(notice_date, start)
+        while not calendar.is_business_day(notice_date) and notice_date < start:
+            notice_date += ONE_DAY
+        return business_days_between(notice_date, start, calendar=calendar)
     return (start - notice_date).days
 
 
-def notice_deadline(term_end: datetime.date, period: int, unit: str) -> datetime.date:
-    """The last day on which notice of ``period`` ``unit`` still runs out by ``term_end``."""
+def notice_deadline(term_end: datetime.date, period: int, unit: str, *, calendar: BusinessCalendar) -> datetime.date:
+    """The last day on which notice of ``period`` ``unit`` still runs out by ``term_end`` (business days in
+    ``calendar``)."""
     if unit == UNIT_MONTHS:
         deadline = add_months(term_end, -period)
         # Month ends: notice given on a later day may still run out in time (30 Nov + 3 months = 29 Feb).
@@ -89,7 +90,7 @@ def notice_deadline(term_end: datetime.date, period: int, unit: str) -> datetime
             deadline += ONE_DAY
         return deadline
     if unit == UNIT_BUSINESS_DAYS:
-        return subtract_business_days(term_end, period)
+        return subtract_business_days(term_end, period, calendar=calendar)
     if unit == UNIT_DAYS:
         return term_end - datetime.timedelta(days=period)
     raise ValueError(f"unknown notice period unit {unit!r}")
@@ -116,7 +117,7 @@ def _first_of(index: int) -> datetime.date:
 
 def _days_in(index: int) -> int:
     year, month = divmod(index, 12)
-    return calendar.monthrange(year, month + 1)[1]
+    return monthrange(year, month + 1)[1]
 
 
 @functools.cache
@@ -197,6 +198,7 @@ class ContractTerms:
     notice_period: int
     notice_unit: str
     decision_buffer_days: int = 0
+    calendar: BusinessCalendar = MONDAY_TO_FRIDAY
 
     @property
     def renewable(self) -> bool:
@@ -272,7 +274,7 @@ def window_for_term(terms: ContractTerms, end: datetime.date) -> RenewalWindow |
     used = terms.renewals_used(end)
     if not terms.may_renew(used):
         return None
-    deadline = notice_deadline(end, terms.notice_period, terms.notice_unit)
+    deadline = notice_deadline(end, terms.notice_period, terms.notice_unit, calendar=terms.calendar)
     return RenewalWindow(
         term_end=end,
         notice_deadline=deadline,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
+from contracts.calendars import BusinessCalendar, business_days_text, calendar_errors
 from contracts.choices import (
     Channel,
     ContractStatus,
@@ -204,6 +205,22 @@ class Contract(models.Model):
     notice_period_unit = models.CharField(
         _("notice period unit"), max_length=15, choices=PeriodUnit.choices, default=PeriodUnit.MONTHS
     )
+    # The contract's jurisdiction (governing law, place of performance) decides which days are business days.
+    calendar_country = models.CharField(
+        _("business-day calendar: country"),
+        max_length=2,
+        blank=True,
+        help_text=_(
+            "ISO 3166-1 code of the country whose weekends and public holidays business days skip, e.g. FR. Empty: "
+            "business days are Monday to Friday, without public holidays."
+        ),
+    )
+    calendar_subdivision = models.CharField(
+        _("business-day calendar: subdivision"),
+        max_length=40,
+        blank=True,
+        help_text=_("Optional: the region or state whose own public holidays count too, e.g. BY (Bavaria) for DE."),
+    )
     decision_buffer_days = models.PositiveIntegerField(
         _("internal decision buffer (days)"),
         default=30,
@@ -266,17 +283,33 @@ class Contract(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("contracts:detail", args=[self.pk])
 
+    def clean(self) -> None:
+        super().clean()
+        if errors := calendar_errors(self.calendar_country, self.calendar_subdivision):
+            raise ValidationError(errors)
+
     def is_in_term(self, day) -> bool:
         return self.start_date <= day <= self.end_date
 
     @property
+    def business_calendar(self) -> BusinessCalendar:
+        """The calendar the contract's business days follow (its audit rights' too)."""
+        return BusinessCalendar(self.calendar_country, self.calendar_subdivision)
+
+    @property
+    def notice_in_business_days(self) -> bool:
+        return self.notice_period_unit == PeriodUnit.BUSINESS_DAYS
+
+    @property
     def notice_period_text(self) -> str:
-        """The notice period as a reader writes it: "1 month", "30 calendar days", "10 business days"."""
+        """The notice period as a reader writes it: "1 month", "30 calendar days", "10 business days (FR holiday
+        calendar)"."""
         count = self.notice_period
+        if self.notice_in_business_days:
+            return business_days_text(count, self.business_calendar)
         units = {
             PeriodUnit.MONTHS: ngettext("%(count)d month", "%(count)d months", count),
             PeriodUnit.DAYS: ngettext("%(count)d calendar day", "%(count)d calendar days", count),
-            PeriodUnit.BUSINESS_DAYS: ngettext("%(count)d business day", "%(count)d business days", count),
         }
         return units[self.notice_period_unit] % {"count": count}
 
@@ -298,6 +331,7 @@ class Contract(models.Model):
             notice_period=self.notice_period,
             notice_unit=self.notice_period_unit,
             decision_buffer_days=self.decision_buffer_days,
+            calendar=self.business_calendar,
         )
 
 

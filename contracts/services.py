@@ -31,8 +31,17 @@ DECIDABLE_STATUSES = (ContractStatus.ACTIVE,)
 STATUSES_AT_REGISTRATION = {ContractStatus.DRAFT, ContractStatus.ACTIVE}
 # The fields the chain of term ends is computed from.
 TERM_FIELDS = ("start_date", "initial_term_months", "end_date", "renewal_type", "renewal_term_months", "max_renewals")
-# The renewal and notice clauses: once the contract runs, each change says why (as an amendment would).
-CLAUSE_FIELDS = ("renewal_type", "renewal_term_months", "max_renewals", "notice_period", "notice_period_unit")
+# The renewal and notice clauses (the calendar its business days follow included): once the contract runs,
+# each change says why (as an amendment would).
+CLAUSE_FIELDS = (
+    "renewal_type",
+    "renewal_term_months",
+    "max_renewals",
+    "notice_period",
+    "notice_period_unit",
+    "calendar_country",
+    "calendar_subdivision",
+)
 
 
 # The status changes an edit may make: notice is given by give_notice, a term renewed by record_renewal.

@@ -14,6 +14,9 @@ The four contracts show the credit regimes of DOMAIN.md §2 and §6:
   (contract "C" style), expected and minimum levels with an occurrence rule (contract "F").
 * DEMO-D — French-language voice for Swiss customers, CHF, allocation credits with a
   repeat-failure multiplier table and earn-back.
+
+A and B count business days in the calendar of their jurisdiction (France; England in the United Kingdom,
+whose audit clause gives ten business days' notice); C and D count Monday to Friday.
 """
 
 from accounts.choices import Role
@@ -260,6 +263,7 @@ CONTRACTS = [
         "renewal_term_months": 12,
         "notice_period": 6,
         "notice_period_unit": PeriodUnit.MONTHS,
+        "calendar": ("FR", ""),
         "vendor_self_reporting": True,
         "description": "Reference contract A of the domain guide (§6.1): full outsourcing of voice, e-mail, "
         "quality and customer satisfaction for the French market.",
@@ -431,6 +435,7 @@ CONTRACTS = [
         "renewal_term_months": 12,
         "notice_period": 3,
         "notice_period_unit": PeriodUnit.MONTHS,
+        "calendar": ("GB", "ENG"),
         "vendor_self_reporting": False,
         "description": "Hybrid model: the in-house centre keeps weekday office hours; the vendor takes "
         "weekday evenings and weekends in English from Lisbon.",

@@ -93,7 +93,12 @@ def user_events(user, *, today: datetime.date | None = None) -> list[Event]:
                 outcome = _("Term ends %(end)s; renews until %(renewed)s without notice.")
             else:  # renewed only by agreement
                 outcome = _("Term ends %(end)s; without an agreement to renew it, the contract ends then.")
-            description = outcome % {"end": window.term_end, "renewed": window.renewed_term_end}
+            description = " ".join(
+                (
+                    outcome % {"end": window.term_end, "renewed": window.renewed_term_end},
+                    _("Notice period: %(notice)s.") % {"notice": contract.notice_period_text},
+                )
+            )
             events.append(
                 _all_day(
                     _uid("notice", contract.pk, f"-{window.term_end}"),

@@ -346,7 +346,7 @@ def audit_notices(today: datetime.date) -> Iterator[DueItem]:
             subject=_("Send the notice of audit %(audit)s by %(deadline)s"),
             body=_(
                 "Fieldwork of audit %(audit)s starts on %(start)s; "
-                "clause %(clause)s requires the notice by %(deadline)s."
+                "clause %(clause)s requires %(notice)s of notice, given by %(deadline)s."
             ),
             path=page_url(audit),
             params={
@@ -354,6 +354,8 @@ def audit_notices(today: datetime.date) -> Iterator[DueItem]:
                 "start": audit.fieldwork_start,
                 "clause": audit.audit_right.clause_reference,
                 "deadline": audit.notice_due_by,
+                # Written in each recipient's language when the notice is rendered for them.
+                "notice": lazy(lambda right=audit.audit_right: right.notice_text, str)(),
             },
             recipients=_users(auditors.get(audit.audit_right.contract_id, [])),
         )
@@ -402,14 +404,14 @@ def notice_deadlines(today: datetime.date) -> Iterator[DueItem]:
                 days_left,
             ),
             body=_(
-                "The term of %(contract)s ends on %(end)s. Notice must be given by %(deadline)s; "
+                "The term of %(contract)s ends on %(end)s. Notice of %(notice)s must be given by %(deadline)s; "
                 "the internal decision is due on %(decision)s. Without notice the contract renews until %(renewed)s."
             )
             if contract.renewal_type == RenewalType.TACIT
             else _(
                 "The term of %(contract)s ends on %(end)s and is renewed only by agreement: without one, the "
-                "contract ends then. Notice must be given by %(deadline)s; the internal decision is due on "
-                "%(decision)s. A renewal would run until %(renewed)s."
+                "contract ends then. Notice of %(notice)s must be given by %(deadline)s; the internal decision is due "
+                "on %(decision)s. A renewal would run until %(renewed)s."
             ),
             path=contract.get_absolute_url(),
             params={
@@ -419,6 +421,7 @@ def notice_deadlines(today: datetime.date) -> Iterator[DueItem]:
                 "end": window.term_end,
                 "decision": window.decision_due,
                 "renewed": window.renewed_term_end,
+                "notice": lazy(lambda contract=contract: contract.notice_period_text, str)(),
             },
             recipients=_users([contract.owner, *procurement]),
         )

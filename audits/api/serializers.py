@@ -32,6 +32,12 @@ class AuditRightSerializer(ValidatedModelSerializer):
         help_text="Why the terms change: required once audits were planned under the clause; kept in its "
         "history and shown on those audits.",
     )
+    notice_calendar = serializers.CharField(
+        source="contract.business_calendar.code",
+        read_only=True,
+        help_text="The calendar a notice in business days counts in: the contract's (calendar_country and "
+        "calendar_subdivision), written FR or DE-BY; empty: Monday to Friday, without public holidays.",
+    )
 
     class Meta:
         model = AuditRight

@@ -39,7 +39,7 @@ class AuditRightViewSet(ScopedModelViewSet):
     """The audit clause of a contract: created and changed by administrators and whoever edits contract
     terms (audits.services), a change with its reason once audits were planned under it."""
 
-    queryset = AuditRight.objects.all()
+    queryset = AuditRight.objects.select_related("contract")  # notice_calendar is the contract's
     serializer_class = serializers.AuditRightSerializer
     filterset_class = filtersets.AuditRightFilterSet
     permission_classes = [EditsAuditRights]

@@ -57,6 +57,8 @@ class ContractSerializer(ValidatedModelSerializer):
             "max_renewals",
             "notice_period",
             "notice_period_unit",
+            "calendar_country",
+            "calendar_subdivision",
             "decision_buffer_days",
             "vendor_self_reporting",
             "description",

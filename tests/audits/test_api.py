@@ -106,6 +106,20 @@ def test_who_edits_contract_terms_changes_the_clause_with_a_reason_shown_in_its_
     )
 
 
+def test_an_audit_right_names_the_calendar_its_business_day_notice_counts_in(right, contract):
+    api = client_for(UserFactory(administrator=True))
+    url = f"/api/v1/audit-rights/{right.pk}/"
+    assert api.get(url).json()["notice_calendar"] == ""
+
+    contract.calendar_country, contract.calendar_subdivision = "DE", "BY"
+    contract.save()
+
+    assert api.get(url).json()["notice_calendar"] == "DE-BY"
+    # The calendar is the contract's: sent to the audit right as read, it is accepted; another one is refused.
+    assert api.patch(url, {"notice_calendar": "DE-BY"}, format="json").status_code == 200
+    assert list(errors(api.patch(url, {"notice_calendar": "FR"}, format="json"))) == ["notice_calendar"]
+
+
 def test_an_administrator_adds_a_clause_with_its_history(contract):
     admin = UserFactory(administrator=True)
 

@@ -95,6 +95,57 @@ def test_notice_in_business_days_counts_monday_to_friday(auditor):
         )
 
 
+def test_notice_in_business_days_counts_in_the_contracts_calendar(auditor):
+    """Fieldwork on Friday 15 May 2026 under French law: 1 May, 8 May and Ascension (14 May) are no business
+    days, so ten business days' notice goes out by Tuesday 28 April; the page's deadline and the reminder
+    give that day, and the check refuses the next."""
+    right = AuditRightFactory(
+        notice=10, notice_unit=NoticeUnit.BUSINESS_DAYS, contract=ContractFactory(calendar_country="FR")
+    )
+    start = D(2026, 5, 15)
+    with pytest.raises(ValidationError) as refusal:
+        plan(right, auditor, start=start, today=D(2026, 4, 29))
+    assert refusal.value.message_dict["fieldwork_start"] == [
+        "Notice of 9 business days is shorter than the 10 business days (FR holiday calendar) required."
+    ]
+
+    audit = plan(right, auditor, start=start, today=D(2026, 4, 28))
+
+    assert latest_notice_date(audit) == D(2026, 4, 28)
+    (due,) = audits_with_notice_to_send(today=D(2026, 4, 27))
+    assert due.notice_due_by == D(2026, 4, 28)
+    with pytest.raises(ValidationError, match="Notice of 9 business days"):
+        services.notify_audit(audit=audit, notice_date=D(2026, 4, 29), actor=auditor, today=D(2026, 4, 29))
+    services.notify_audit(audit=audit, notice_date=D(2026, 4, 28), actor=auditor, today=D(2026, 4, 29))
+
+
+def test_a_notice_given_on_a_weekend_counts_from_the_next_business_day_as_the_deadline_says(auditor):
+    """The reminder and the check once disagreed: fieldwork on Friday 13 June 2025 with ten business days'
+    notice, the deadline shown was Friday 30 May, yet a notice dated Saturday 31 May passed the check."""
+    right = AuditRightFactory(notice=10, notice_unit=NoticeUnit.BUSINESS_DAYS)
+    audit = plan(right, auditor, start=D(2025, 6, 13), today=D(2025, 5, 30))
+    assert latest_notice_date(audit) == D(2025, 5, 30)
+
+    for weekend_day in (D(2025, 5, 31), D(2025, 6, 1)):
+        with pytest.raises(ValidationError) as refusal:
+            services.notify_audit(audit=audit, notice_date=weekend_day, actor=auditor, today=D(2025, 6, 2))
+        assert refusal.value.message_dict["notice_date"] == [
+            "Notice of 9 business days is shorter than the 10 business days (Monday to Friday, no holiday calendar) "
+            "required."
+        ]
+    services.notify_audit(audit=audit, notice_date=D(2025, 5, 30), actor=auditor, today=D(2025, 6, 2))
+
+
+def test_fieldwork_before_a_business_day_notice_is_refused_as_such(auditor):
+    right = AuditRightFactory(notice=10, notice_unit=NoticeUnit.BUSINESS_DAYS)
+    with pytest.raises(ValidationError) as refusal:
+        plan(right, auditor, start=D(2025, 4, 1), today=D(2025, 5, 2))
+    assert refusal.value.message_dict["fieldwork_start"] == [
+        "The fieldwork would start on 04/01/2025, before the notice of 05/02/2025: the clause requires 10 business "
+        "days (Monday to Friday, no holiday calendar) of notice."
+    ]
+
+
 def test_more_audits_in_a_contract_year_than_allowed_are_refused(auditor):
     right = AuditRightFactory(audits_per_year=1)  # contract years from 1 January 2025
     plan(right, auditor)

@@ -18,6 +18,8 @@ CLAUSE_CHANGES = [
     {"max_renewals": 3},
     {"notice_period": 3},
     {"notice_period_unit": PeriodUnit.DAYS},
+    {"calendar_country": "FR"},
+    {"calendar_subdivision": "BY"},
 ]
 
 
@@ -82,3 +84,58 @@ def test_the_back_office_refuses_a_clause_change_without_a_reason_under_the_fiel
     contract.refresh_from_db()
     assert contract.renewal_term_months == 24
     assert contract.history.latest().history_change_reason == "Amendment 2"
+
+
+def test_the_api_edits_the_business_day_calendar_refusing_an_unknown_one_under_its_field():
+    owner = UserFactory()
+    contract = ContractFactory(owner=owner)
+    client = client_for(owner)
+    url = f"/api/v1/contracts/{contract.pk}/"
+    assert (client.get(url).json()["calendar_country"], client.get(url).json()["calendar_subdivision"]) == ("", "")
+
+    unknown_country = client.patch(url, {"calendar_country": "XX", "change_reason": "Amendment 3"}, format="json")
+    unknown_subdivision = client.patch(
+        url, {"calendar_country": "DE", "calendar_subdivision": "ZZ", "change_reason": "Amendment 3"}, format="json"
+    )
+
+    assert unknown_country.status_code == 400
+    assert unknown_country.json()["errors"] == {
+        "calendar_country": [
+            "No holiday calendar is known for the country “XX”: give its ISO 3166-1 code in two capital letters, "
+            "e.g. FR or DE."
+        ]
+    }
+    assert unknown_subdivision.status_code == 400
+    assert list(unknown_subdivision.json()["errors"]) == ["calendar_subdivision"]
+    assert "DE has no subdivision “ZZ”" in unknown_subdivision.json()["errors"]["calendar_subdivision"][0]
+    assert Contract.objects.get(pk=contract.pk).business_calendar.code == ""
+    assert contract.history.count() == 1
+
+    done = client.patch(
+        url, {"calendar_country": "DE", "calendar_subdivision": "BY", "change_reason": "Amendment 3"}, format="json"
+    )
+
+    assert done.status_code == 200, done.content
+    assert (done.json()["calendar_country"], done.json()["calendar_subdivision"]) == ("DE", "BY")
+    latest = contract.history.latest()
+    assert (latest.calendar_country, latest.calendar_subdivision, latest.history_change_reason) == (
+        "DE",
+        "BY",
+        "Amendment 3",
+    )
+    assert latest.history_user == owner
+
+
+def test_the_back_office_refuses_an_unknown_calendar_under_its_field(client):
+    client.force_login(UserFactory(administrator=True))
+    contract = ContractFactory(status=ContractStatus.DRAFT)
+    url, data = _change_form_data(client, contract)
+
+    refused = client.post(url, {**data, "calendar_country": "FR", "calendar_subdivision": "ZZ"})
+    done = client.post(url, {**data, "calendar_country": "FR", "calendar_subdivision": "971"})
+
+    assert refused.status_code == 200
+    assert list(refused.context["adminform"].form.errors) == ["calendar_subdivision"]
+    assert done.status_code == 302
+    contract.refresh_from_db()
+    assert contract.business_calendar.code == "FR-971"

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contracts.calendars import MONDAY_TO_FRIDAY, BusinessCalendar
 from contracts.dates import (
     ContractTerms,
     add_months,
@@ -15,7 +16,6 @@ from contracts.dates import (
     contract_year,
     current_term_end,
     days_of_notice,
-    is_business_day,
     next_window,
     notice_deadline,
     subtract_business_days,
@@ -25,6 +25,12 @@ from contracts.dates import (
 )
 
 D = datetime.date
+W = MONDAY_TO_FRIDAY
+FRANCE = BusinessCalendar("FR")
+BAVARIA = BusinessCalendar("DE", "BY")
+# Calendars whose business days the properties below are checked in: Monday to Friday, holidays of a country
+# and of a subdivision, substitute days (GB), another weekend (Saudi Arabia: Friday and Saturday).
+CALENDARS = [W, FRANCE, BAVARIA, BusinessCalendar("GB", "ENG"), BusinessCalendar("SA")]
 
 
 def terms(**overrides) -> ContractTerms:
@@ -117,72 +123,93 @@ def test_renewals_chain_from_the_day_after_the_previous_end():
 
 def test_notice_of_months_for_a_term_ending_on_29_february_may_be_given_until_30_november():
     # 30 November + 3 months clamps to 29 February: notice that day still runs out by the end.
-    assert notice_deadline(D(2028, 2, 29), 3, "months") == D(2027, 11, 30)
+    assert notice_deadline(D(2028, 2, 29), 3, "months", calendar=W) == D(2027, 11, 30)
 
 
 def test_notice_of_months_for_a_term_ending_on_31_december():
-    assert notice_deadline(D(2027, 12, 31), 6, "months") == D(2027, 6, 30)
+    assert notice_deadline(D(2027, 12, 31), 6, "months", calendar=W) == D(2027, 6, 30)
 
 
 def test_a_years_notice_for_a_term_ending_28_february_after_a_leap_year_may_be_given_on_29_february():
-    assert notice_deadline(D(2029, 2, 28), 12, "months") == D(2028, 2, 29)
+    assert notice_deadline(D(2029, 2, 28), 12, "months", calendar=W) == D(2028, 2, 29)
 
 
 def test_a_years_notice_for_a_term_ending_on_28_february_of_a_leap_year():
-    assert notice_deadline(D(2028, 2, 28), 12, "months") == D(2027, 2, 28)
+    assert notice_deadline(D(2028, 2, 28), 12, "months", calendar=W) == D(2027, 2, 28)
 
 
 def test_notice_in_calendar_days_counts_back_from_the_end_of_the_term():
-    assert notice_deadline(D(2025, 12, 31), 90, "days") == D(2025, 10, 2)
-    assert notice_deadline(D(2028, 3, 1), 1, "days") == D(2028, 2, 29)
+    assert notice_deadline(D(2025, 12, 31), 90, "days", calendar=W) == D(2025, 10, 2)
+    assert notice_deadline(D(2028, 3, 1), 1, "days", calendar=W) == D(2028, 2, 29)
 
 
 def test_notice_in_business_days_skips_weekends():
     # Ten business days up to Wednesday 31 December 2025: 18, 19, 22–26, 29–31 December.
-    deadline = notice_deadline(D(2025, 12, 31), 10, "business_days")
+    deadline = notice_deadline(D(2025, 12, 31), 10, "business_days", calendar=W)
     assert deadline == D(2025, 12, 17)
-    assert business_days_between(deadline, D(2025, 12, 31)) == 10
+    assert business_days_between(deadline, D(2025, 12, 31), calendar=W) == 10
 
 
 def test_a_business_day_deadline_that_would_fall_on_a_weekend_moves_to_the_friday_before():
     # One business day before Monday 29 December 2025: the Sunday would do, but the deadline is a business day.
-    assert subtract_business_days(D(2025, 12, 29), 1) == D(2025, 12, 26)
+    assert subtract_business_days(D(2025, 12, 29), 1, calendar=W) == D(2025, 12, 26)
 
 
 def test_an_unknown_notice_unit_is_an_error():
     with pytest.raises(ValueError, match="fortnights"):
-        notice_deadline(D(2025, 12, 31), 1, "fortnights")
+        notice_deadline(D(2025, 12, 31), 1, "fortnights", calendar=W)
 
 
-@given(st.dates(min_value=D(2000, 1, 1), max_value=D(2100, 1, 1)), st.integers(min_value=0, max_value=60))
-def test_business_days_between_matches_counting_day_by_day(start, length):
+@pytest.mark.parametrize("calendar", CALENDARS, ids=lambda calendar: calendar.code or "monday-to-friday")
+@given(st.dates(min_value=D(2000, 1, 1), max_value=D(2100, 1, 1)), st.integers(min_value=0, max_value=800))
+def test_business_days_between_matches_counting_day_by_day(calendar, start, length):
     end = start + datetime.timedelta(days=length)
-    naive = sum(1 for n in range(1, length + 1) if is_business_day(start + datetime.timedelta(days=n)))
-    assert business_days_between(start, end) == naive
+    naive = sum(1 for n in range(1, length + 1) if calendar.is_business_day(start + datetime.timedelta(days=n)))
+    assert business_days_between(start, end, calendar=calendar) == naive
 
 
+@pytest.mark.parametrize("calendar", CALENDARS, ids=lambda calendar: calendar.code or "monday-to-friday")
 @given(st.dates(min_value=D(2000, 1, 1), max_value=D(2100, 1, 1)), st.integers(min_value=1, max_value=40))
-def test_the_business_day_deadline_gives_at_least_the_notice_and_is_the_latest_such_business_day(end, count):
-    deadline = subtract_business_days(end, count)
-    assert is_business_day(deadline)
-    assert business_days_between(deadline, end) >= count
+def test_the_business_day_deadline_gives_at_least_the_notice_and_is_the_latest_such_business_day(calendar, end, count):
+    deadline = subtract_business_days(end, count, calendar=calendar)
+    assert calendar.is_business_day(deadline)
+    assert business_days_between(deadline, end, calendar=calendar) >= count
     later = deadline + datetime.timedelta(days=1)
-    while not is_business_day(later):
+    while not calendar.is_business_day(later):
         later += datetime.timedelta(days=1)
-    assert business_days_between(later, end) < count
+    assert business_days_between(later, end, calendar=calendar) < count
+
+
+@pytest.mark.parametrize("calendar", CALENDARS, ids=lambda calendar: calendar.code or "monday-to-friday")
+@given(
+    st.dates(min_value=D(2000, 1, 1), max_value=D(2100, 1, 1)),
+    st.integers(min_value=-5, max_value=60),
+    st.integers(min_value=1, max_value=40),
+)
+def test_the_notice_a_day_gives_is_enough_exactly_up_to_the_deadline(calendar, start, days_before, count):
+    """The deadline shown (and reminded) and the check of a notice agree for every day, weekends and holidays
+    included: a notice given on a day that is not a business day counts from the next business day."""
+    notice = start - datetime.timedelta(days=days_before)
+    given_days = days_of_notice(notice, start, business_days=True, calendar=calendar)
+    deadline = notice_deadline(start, count, "business_days", calendar=calendar)
+    assert (given_days >= count) == (notice <= deadline)
+    calendar_days = days_of_notice(notice, start, business_days=False, calendar=calendar)
+    assert (calendar_days >= count) == (notice <= notice_deadline(start, count, "days", calendar=calendar))
 
 
 @given(st.dates(min_value=D(2000, 1, 1), max_value=D(2100, 1, 1)), st.integers(min_value=1, max_value=24))
 def test_the_month_deadline_is_the_latest_day_whose_notice_runs_out_by_the_end(end, months):
-    deadline = notice_deadline(end, months, "months")
+    deadline = notice_deadline(end, months, "months", calendar=W)
     assert add_months(deadline, months) <= end
     assert add_months(deadline + datetime.timedelta(days=1), months) > end
 
 
 def test_days_of_notice_in_either_unit():
-    assert days_of_notice(D(2025, 5, 2), D(2025, 6, 2), business_days=False) == 31
+    assert days_of_notice(D(2025, 5, 2), D(2025, 6, 2), business_days=False, calendar=W) == 31
     # Friday to the Monday ten days later: 5, 6, 7, 8, 9, 12 May → 6 business days.
-    assert days_of_notice(D(2025, 5, 2), D(2025, 5, 12), business_days=True) == 6
+    assert days_of_notice(D(2025, 5, 2), D(2025, 5, 12), business_days=True, calendar=W) == 6
+    # Given on the Saturday, it counts from the Monday: 6, 7, 8, 9, 12 May → 5 business days.
+    assert days_of_notice(D(2025, 5, 3), D(2025, 5, 12), business_days=True, calendar=W) == 5
 
 
 def test_contract_years_run_from_the_start_dates_anniversary():

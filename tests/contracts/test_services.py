@@ -85,6 +85,34 @@ def test_notice_on_the_deadline_ends_the_running_term():
     assert services.notice_term_end(contract, D(2027, 6, 30)) == (D(2027, 12, 31), None)
 
 
+def test_a_business_day_notice_deadline_follows_the_contracts_calendar_in_the_reminder_and_the_decision():
+    """A French contract whose term ends on Friday 15 May 2026, on ten business days' notice: 1 May, 8 May and
+    Ascension are no business days, so the deadline is Tuesday 28 April (1 May on Monday to Friday alone). The
+    register, the reminder and the notice decision all use that day."""
+    french = ContractFactory(
+        start_date=D(2025, 5, 16),
+        initial_term_months=12,
+        notice_period=10,
+        notice_period_unit="business_days",
+        calendar_country="FR",
+    )
+    weekdays_only = ContractFactory(
+        start_date=D(2025, 5, 16), initial_term_months=12, notice_period=10, notice_period_unit="business_days"
+    )
+    today = D(2026, 4, 20)
+
+    windows = [c.next_renewal for c in with_next_notice_deadline([french, weekdays_only], today=today)]
+    assert [window.notice_deadline for window in windows] == [D(2026, 4, 28), D(2026, 5, 1)]
+    assert notice_deadlines_within(days=8, today=today) == [french]
+    assert services.notice_term_end(french, D(2026, 4, 28)) == (D(2026, 5, 15), None)
+    assert services.notice_term_end(french, D(2026, 4, 29)) == (D(2027, 5, 15), D(2026, 4, 28))
+    assert services.notice_term_end(weekdays_only, D(2026, 4, 29)) == (D(2026, 5, 15), None)
+
+    services.give_notice(contract=french, decided_by=french.owner, today=D(2026, 4, 29))
+    french.refresh_from_db()
+    assert french.end_date == D(2027, 5, 15)
+
+
 def test_notice_after_an_explicit_term_has_ended_is_refused_and_nothing_is_written():
     contract = ContractFactory(renewal_type=RenewalType.EXPLICIT)  # ends 2027-12-31
     with pytest.raises(ValidationError, match="The term ended on 2027-12-31"):

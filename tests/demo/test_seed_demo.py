@@ -96,6 +96,14 @@ def test_three_vendors_and_contracts_in_distinct_currencies(seeded):
     assert Vendor.objects.filter(users__isnull=False).distinct().count() >= 2
 
 
+def test_the_demo_contracts_count_business_days_in_their_jurisdictions_calendar_or_monday_to_friday(seeded):
+    calendars = dict(
+        Contract.objects.filter(reference__startswith="DEMO-").values_list("reference", "calendar_country")
+    )
+    assert calendars == {"DEMO-A": "FR", "DEMO-B": "GB", "DEMO-C": "", "DEMO-D": ""}
+    assert Contract.objects.get(reference="DEMO-B").business_calendar.code == "GB-ENG"
+
+
 def test_contract_a_has_twelve_months_of_daily_data_ending_last_month(seeded):
     last_month = add_months(first_of_month(TODAY), -1)
     first_month = add_months(last_month, -11)

@@ -89,7 +89,8 @@ def test_the_feed_lists_the_users_meetings_deadlines_and_due_dates(client):
     assert "Someone else" not in body
     assert "SUMMARY:Remediation due:" in body
     assert f"SUMMARY:Notice deadline: {contract.reference}" in body
-    assert "renews until 2028-12-31 without notice." in body.replace("\r\n ", "")  # a tacit renewal (unfolded)
+    unfolded = body.replace("\r\n ", "")
+    assert "renews until 2028-12-31 without notice. Notice period: 6 months." in unfolded  # a tacit renewal
     assert "SUMMARY:Audit fieldwork: AUD-X" in body
     assert "AUD-CANCELLED" not in body
 

@@ -167,6 +167,39 @@ def test_a_finding_due_is_told_to_its_owner_and_to_vendor_users_when_addressed_t
     assert notice.link.endswith(reverse("audits:finding", args=[addressed.pk]))
 
 
+def test_the_notice_reminders_give_the_deadline_and_the_calendar_of_a_business_day_notice():
+    """A French contract: 1 May, 8 May and Ascension 2026 are not business days. Its term ending on 15 May 2026
+    and an audit whose fieldwork starts that day both need ten business days' notice, by 28 April."""
+    auditor = UserFactory(auditor=True)
+    contract = ContractFactory(
+        start_date=D(2025, 5, 16),
+        initial_term_months=12,
+        notice_period=10,
+        notice_period_unit="business_days",
+        calendar_country="FR",
+        auditors=[auditor],
+    )
+    AuditFactory(
+        audit_right__contract=contract,
+        audit_right__notice=10,
+        audit_right__notice_unit="business_days",
+        audit_right__clause_reference="§ 9",
+        notice_date=None,
+        fieldwork_start=D(2026, 5, 15),
+        fieldwork_end=D(2026, 5, 15),
+    )
+
+    run(D(2026, 4, 27))
+
+    audit_notice = Notification.objects.get(user=auditor, kind=NotificationKind.AUDIT_NOTICE_TO_SEND)
+    assert audit_notice.body.endswith(
+        "clause § 9 requires 10 business days (FR holiday calendar) of notice, given by 2026-04-28."
+    )
+    deadline = Notification.objects.get(user=contract.owner, kind=NotificationKind.NOTICE_DEADLINE)
+    assert deadline.subject == f"Notice deadline of {contract.reference} in 1 day (2026-04-28)"
+    assert "Notice of 10 business days (FR holiday calendar) must be given by 2026-04-28;" in deadline.body
+
+
 def test_an_audit_notice_links_to_the_audits_page():
     auditor = UserFactory(auditor=True)
     audit = AuditFactory(audit_right__contract=quiet_contract(auditors=[auditor]), notice_date=None)

@@ -213,6 +213,32 @@ def test_the_audit_page_shows_its_right_timeline_findings_and_linked_action_item
     assert 'data-testid="finding-remediate"' in page and 'data-testid="finding-plan-remediation"' in page
 
 
+def test_a_planned_audits_page_gives_the_notice_deadline_in_the_contracts_calendar(client, auditor, contract):
+    """Fieldwork on Friday 15 May 2026 under a French contract, ten business days' notice: 1 May, 8 May and
+    Ascension do not count, so the notice goes out by Tuesday 28 April; the page says which calendar."""
+    contract.calendar_country = "FR"
+    contract.save()
+    right = AuditRightFactory(contract=contract, notice=10, notice_unit="business_days")
+    audit = AuditFactory(
+        audit_right=right,
+        status=AuditStatus.PLANNED,
+        notice_date=None,
+        fieldwork_start=D(2026, 5, 15),
+        fieldwork_end=D(2026, 5, 15),
+    )
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+    contract_page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+
+    assert (
+        f"The notice must reach the vendor by {date_format(D(2026, 4, 28), 'SHORT_DATE_FORMAT')} to respect the "
+        "clause's minimum notice of 10 business days (FR holiday calendar)."
+    ) in page
+    assert '<dd class="col-6" data-testid="minimum-notice">10 business days (FR holiday calendar)</dd>' in page
+    assert '<span data-testid="minimum-notice">10 business days (FR holiday calendar)</span>' in contract_page
+
+
 @pytest.mark.parametrize("role", [Role.PROCUREMENT, Role.VENDOR_MANAGER, Role.COMMITTEE_MEMBER])
 def test_roles_that_only_view_audits_get_no_buttons(client, contract, role):
     audit = make_audit(contract, AuditStatus.REPORTED)

@@ -281,7 +281,7 @@ def _ending_in(days: int, reference: str):
     contract = ContractFactory(
         reference=reference, start_date=start, initial_term_months=12, end_date=end, notice_period=3, max_renewals=None
     )
-    contract.expected_deadline = notice_deadline(end, 3, "months")
+    contract.expected_deadline = notice_deadline(end, 3, "months", calendar=contract.business_calendar)
     return contract
 
 
@@ -379,7 +379,6 @@ def test_a_passed_decision_date_stands_out_while_notice_may_still_be_given(
         (1, "months", "1 month", "1 mois"),
         (6, "months", "6 months", "6 mois"),
         (1, "days", "1 calendar day", "1 jour calendaire"),
-        (10, "business_days", "10 business days", "10 jours ouvrés"),
     ],
 )
 def test_the_notice_period_reads_as_written(client, procurement, period, unit, english, french):
@@ -390,6 +389,39 @@ def test_the_notice_period_reads_as_written(client, procurement, period, unit, e
 
     assert f'<dd class="col-sm-7">{english}</dd>' in client.get(url).content.decode()
     assert f'<dd class="col-sm-7">{french}</dd>' in client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("country", "subdivision", "english"),
+    [
+        ("", "", "10 business days (Monday to Friday, no holiday calendar)"),
+        ("FR", "", "10 business days (FR holiday calendar)"),
+        ("DE", "BY", "10 business days (DE-BY holiday calendar)"),
+    ],
+)
+def test_a_notice_period_in_business_days_names_its_calendar_where_its_deadline_is_shown(
+    client, procurement, country, subdivision, english
+):
+    from django.utils import timezone
+
+    contract = ContractFactory(
+        notice_period=10,
+        notice_period_unit="business_days",
+        calendar_country=country,
+        calendar_subdivision=subdivision,
+        start_date=timezone.localdate().replace(day=1),
+        initial_term_months=3,
+    )
+    client.force_login(procurement)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
+    register = client.get(REGISTER).content.decode()
+    home = client.get(reverse("accounts:home")).content.decode()
+
+    assert f'<dd class="col-sm-7">{english}</dd>' in page
+    basis = f'<div class="small text-body-secondary text-wrap" data-testid="notice-basis">{english}</div>'
+    assert basis in register
+    assert basis in home  # the term ends within three months: its deadline is among the next 90 days'
 
 
 def test_a_tacit_contract_past_its_recorded_end_shows_the_term_tacit_renewal_made_and_renews_the_next(

@@ -283,6 +283,9 @@ class DemoSeeder:
                 "renewal_term_months": spec["renewal_term_months"],
                 "notice_period": spec["notice_period"],
                 "notice_period_unit": spec["notice_period_unit"],
+                # Business days of the contract's jurisdiction; C and D count Monday to Friday.
+                "calendar_country": spec.get("calendar", ("", ""))[0],
+                "calendar_subdivision": spec.get("calendar", ("", ""))[1],
                 "vendor_self_reporting": spec["vendor_self_reporting"],
                 "description": spec["description"],
             },
