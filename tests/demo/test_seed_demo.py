@@ -214,3 +214,17 @@ def test_the_excused_days_were_proposed_before_they_were_approved(seeded):
 
     for exclusion in Exclusion.objects.filter(decided_at__isnull=False):
         assert exclusion.history.earliest("history_date").history_date < exclusion.decided_at
+
+
+def test_each_statement_took_its_steps_in_the_month_after_its_own(seeded):
+    from sla_tracker.models import StatementEvent
+
+    for statement in PenaltyStatement.objects.all():
+        following = add_months(statement.month, 1)
+        moments = [statement.computed_at, statement.submitted_at, statement.approved_at, statement.invoiced_at]
+        moments = [timezone.localtime(moment).date() for moment in moments if moment]
+        assert moments == sorted(moments)
+        assert all(following <= day <= last_day_of_month(following) for day in moments), (statement, moments)
+        events = list(StatementEvent.objects.filter(statement=statement).order_by("id"))
+        assert [event.created_at for event in events] == sorted(event.created_at for event in events)
+        assert statement.history.earliest("history_date").history_date == statement.computed_at

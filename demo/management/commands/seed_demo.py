@@ -38,7 +38,14 @@ from governance.choices import (
     Side,
 )
 from governance.models import ActionItem, AgendaItem, Attendance, Committee, CommitteeMember, Decision, Meeting
-from sla_tracker.choices import ApprovalStatus, ChangeAction, ExclusionReason, MeasurementSource, StatementStatus
+from sla_tracker.choices import (
+    ApprovalStatus,
+    ChangeAction,
+    ExclusionReason,
+    MeasurementSource,
+    StatementAction,
+    StatementStatus,
+)
 from sla_tracker.models import (
     CreditMultiplier,
     CreditTier,
@@ -852,6 +859,7 @@ class DemoSeeder:
         procurement = self.users["procurement"]
         statement_models = (PenaltyStatement, StatementLine, StatementEvent, LineDispute)
         counts_before = {model: model.objects.count() for model in statement_models}
+        started = timezone.now()
         for spec in data.CONTRACTS:
             contract = Contract.objects.get(reference=spec["reference"])
             close_contract_month(contract_id=contract.pk, month=month_label(self.months[-1]))
@@ -869,8 +877,55 @@ class DemoSeeder:
             if in_review.status == StatementStatus.DRAFT:
                 submit_statement(statement_id=in_review.pk, actor=procurement)
                 self.dispute_a_credited_line(contract, in_review)
+        for statement in PenaltyStatement.objects.filter(computed_at__gte=started):
+            self.date_the_steps(statement)
         for model in statement_models:
             self.created[model._meta.label] += model.objects.count() - counts_before[model]
+
+    def date_the_steps(self, statement: PenaltyStatement) -> None:
+        """The services stamp each step with the seeding moment; a past month's statement took its steps in the
+        month after it, as procurement works: computed on the 5th (the close), submitted on the 8th, disputed on
+        the 10th, approved on the 15th, invoiced on the 20th (never later than now). Meeting dashboards read the
+        statements as they stood on the meeting day, from these dates."""
+        after = add_months(statement.month, 1)
+        now = timezone.now()
+        steps = {
+            step: min(self.at(after.replace(day=day), hour), now)
+            for step, day, hour in (
+                ("computed", 5, 6),
+                ("submitted", 8, 10),
+                ("disputed", 10, 16),
+                ("approved", 15, 15),
+                ("invoiced", 20, 11),
+            )
+        }
+        PenaltyStatement.objects.filter(pk=statement.pk).update(
+            computed_at=steps["computed"],
+            **{
+                f"{step}_at": steps[step]
+                for step in ("submitted", "approved", "invoiced")
+                if getattr(statement, f"{step}_at")
+            },
+        )
+        by_action = {
+            StatementAction.SUBMITTED: "submitted",
+            StatementAction.LINE_DISPUTED: "disputed",
+            StatementAction.APPROVED: "approved",
+            StatementAction.INVOICED: "invoiced",
+        }
+        for event in StatementEvent.objects.filter(statement=statement):
+            StatementEvent.objects.filter(pk=event.pk).update(created_at=steps[by_action.get(event.action, "computed")])
+        by_status = {
+            StatementStatus.IN_REVIEW: "submitted",
+            StatementStatus.DISPUTED: "disputed",
+            StatementStatus.APPROVED: "approved",
+            StatementStatus.INVOICED: "invoiced",
+        }
+        for version in statement.history.all():
+            statement.history.filter(pk=version.pk).update(
+                history_date=steps[by_status.get(version.status, "computed")]
+            )
+        LineDispute.objects.filter(line__statement=statement).update(created_at=steps["disputed"])
 
     def dispute_a_credited_line(self, contract, statement) -> None:
         line = statement.lines.filter(credit__gt=0).order_by("-credit").first()
