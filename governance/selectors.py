@@ -244,6 +244,11 @@ def overdue_action_items(*, today: datetime.date | None = None) -> QuerySet[Acti
     return open_action_items().filter(due_date__lt=today).select_related("owner", "owner_contact")
 
 
+# What a member's name and an action item's owner_name read (a vendor's person is named with their vendor).
+MEMBER_NAME = ("user__vendor", "contact__vendor")
+ACTION_OWNER = ("owner__vendor", "owner_contact__vendor")
+
+
 def action_items_due_within(*, days: int, today: datetime.date | None = None) -> QuerySet[ActionItem]:
     """Open or in-progress items due from today up to ``days`` days ahead."""
     today = today or timezone.localdate()
@@ -374,12 +379,13 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
                 notes=dispute.reason,
             )
         )
-    for action in overdue_action_items(today=today).filter(meeting__committee_id=meeting.committee_id):
+    overdue = overdue_action_items(today=today).filter(meeting__committee_id=meeting.committee_id)
+    for action in overdue.select_related(*ACTION_OWNER):
         items.append(
             ProposedItem(
                 key=f"action:{action.pk}",
                 title=_("Overdue action (due %(due)s): %(title)s") % {"due": action.due_date, "title": action.title},
-                notes=_("Owner: %(owner)s") % {"owner": action.owner or action.owner_contact},
+                notes=_("Owner: %(owner)s") % {"owner": action.owner_name},
             )
         )
     findings = (

@@ -34,6 +34,7 @@ from governance.models import (
     MinutesApproval,
 )
 from governance.selectors import (
+    MEMBER_NAME,
     agenda_situation,
     attendance_meeting,
     committee_terms_on,
@@ -301,11 +302,12 @@ def record_attendance(
             _("The meeting is planned for %(day)s: record its attendance once it is held.")
             % {"day": date_format(day, "SHORT_DATE_FORMAT")}
         )
-    members = {member.pk: member for member in CommitteeMember.objects.filter(committee_id=meeting.committee_id)}
+    seats = CommitteeMember.objects.filter(committee_id=meeting.committee_id).select_related(*MEMBER_NAME)
+    members = {member.pk: member for member in seats}
     if set(attendance) - set(members):
         raise ValidationError({"attendance": _("Only members of the committee attend its meetings.")})
     if missing := [members[pk] for pk in members if pk not in attendance]:
-        names = ", ".join(str(member.user or member.contact) for member in missing)
+        names = ", ".join(member.name for member in missing)
         raise ValidationError({"attendance": _("Give the attendance of every member: %(names)s.") % {"names": names}})
     if set(attendance.values()) - set(AttendanceStatus.values):
         raise ValidationError({"attendance": _("An attendance is present, excused or absent.")})
