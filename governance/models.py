@@ -82,6 +82,15 @@ class Committee(KeptWhereCreated, models.Model):
         return self.name
 
 
+def person_name(user, contact) -> str:
+    """A committee member or action owner as the pages and the pack name them: a user of a vendor with their
+    vendor, as a vendor contact's name reads ("Nadia Benali (Lumen Relation Client)"), so that every person
+    of the vendor's side is told apart from the customer's alike."""
+    if contact is not None:
+        return str(contact)
+    return f"{user} ({user.vendor})" if user.vendor_id else str(user)
+
+
 class CommitteeMember(models.Model):
     """A seat on a committee: a user of either side, or a vendor contact who does not sign in."""
 
@@ -121,6 +130,10 @@ class CommitteeMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user or self.contact} ({self.get_role_display()}, {self.committee})"
+
+    @property
+    def name(self) -> str:
+        return person_name(self.user, self.contact)
 
 
 class Meeting(models.Model):
@@ -369,3 +382,7 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def owner_name(self) -> str:
+        return person_name(self.owner, self.owner_contact)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -225,8 +226,27 @@ def open_findings_as_of(findings: QuerySet[Finding], day_end: datetime.datetime)
     )
 
 
+def statement_versions_as_of(statements: list[PenaltyStatement], day_end: datetime.datetime) -> dict[int, Any]:
+    """Each of ``statements`` as it stood at ``day_end``, the midnight that ends a day: its last history version
+    before then (its status and totals, which every save and every close records), by statement id. A statement
+    computed after that moment has none. One query."""
+    versions = PenaltyStatement.history.model.objects
+    latest = (
+        versions.filter(id=OuterRef("id"), history_date__lt=day_end)
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    then = versions.filter(id__in=[statement.pk for statement in statements], history_id=Subquery(latest))
+    return {version.id: version for version in then}
+
+
 def committee_chair(committee: Committee) -> CommitteeMember | None:
     return committee.members.filter(role=MemberRole.CHAIR).select_related("user", "contact").first()
+
+
+# What a member's name and an action item's owner_name read (a vendor's person is named with their vendor).
+MEMBER_NAME = ("user__vendor", "contact__vendor")
+ACTION_OWNER = ("owner__vendor", "owner_contact__vendor")
 
 
 def open_action_items() -> QuerySet[ActionItem]:
@@ -374,12 +394,13 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
                 notes=dispute.reason,
             )
         )
-    for action in overdue_action_items(today=today).filter(meeting__committee_id=meeting.committee_id):
+    overdue = overdue_action_items(today=today).filter(meeting__committee_id=meeting.committee_id)
+    for action in overdue.select_related(*ACTION_OWNER):
         items.append(
             ProposedItem(
                 key=f"action:{action.pk}",
                 title=_("Overdue action (due %(due)s): %(title)s") % {"due": action.due_date, "title": action.title},
-                notes=_("Owner: %(owner)s") % {"owner": action.owner or action.owner_contact},
+                notes=_("Owner: %(owner)s") % {"owner": action.owner_name},
             )
         )
     findings = (

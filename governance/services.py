@@ -34,6 +34,7 @@ from governance.models import (
     MinutesApproval,
 )
 from governance.selectors import (
+    MEMBER_NAME,
     agenda_situation,
     attendance_meeting,
     committee_terms_on,
@@ -301,11 +302,12 @@ def record_attendance(
             _("The meeting is planned for %(day)s: record its attendance once it is held.")
             % {"day": date_format(day, "SHORT_DATE_FORMAT")}
         )
-    members = {member.pk: member for member in CommitteeMember.objects.filter(committee_id=meeting.committee_id)}
+    seats = CommitteeMember.objects.filter(committee_id=meeting.committee_id).select_related(*MEMBER_NAME)
+    members = {member.pk: member for member in seats}
     if set(attendance) - set(members):
         raise ValidationError({"attendance": _("Only members of the committee attend its meetings.")})
     if missing := [members[pk] for pk in members if pk not in attendance]:
-        names = ", ".join(str(member.user or member.contact) for member in missing)
+        names = ", ".join(member.name for member in missing)
         raise ValidationError({"attendance": _("Give the attendance of every member: %(names)s.") % {"names": names}})
     if set(attendance.values()) - set(AttendanceStatus.values):
         raise ValidationError({"attendance": _("An attendance is present, excused or absent.")})
@@ -357,6 +359,8 @@ def update_minutes(*, meeting: Meeting, minutes: str, actor) -> Meeting:
     if meeting.minutes_status == MinutesStatus.APPROVED:
         raise ValidationError(_("Approved minutes cannot be edited; record a correction instead."))
     _require_taken_place(meeting, field="minutes")
+    if meeting.corrects_id:
+        _require_corrected_text(minutes)
     reason = "Minutes edited"
     if meeting.minutes_status == MinutesStatus.CIRCULATED:
         reason += "; back to draft, votes on the circulated text no longer count"
@@ -453,10 +457,25 @@ def record_contact_vote(*, meeting: Meeting, member: CommitteeMember, actor) -> 
     return record_minutes_vote(meeting=meeting, member=member, actor=actor)
 
 
+def _require_corrected_text(minutes: str) -> None:
+    """A correction is its corrected text: without one it would replace the approved minutes by nothing."""
+    if not minutes.strip():
+        raise ValidationError(
+            {"minutes": _("Write the corrected minutes: a correction replaces the approved text with its own.")}
+        )
+
+
+def _normalised(text: str) -> str:
+    # A browser posts a textarea's lines ending in CRLF; the same text read back has LF.
+    return text.replace("\r\n", "\n").strip()
+
+
 @transaction.atomic
 def record_minutes_correction(*, meeting: Meeting, minutes: str, actor) -> Meeting:
     """Correct approved minutes: a new meeting record (held now, minutes in draft) pointing to the
-    approved one, which stays as it was. Corrections do not count as meetings for cadence."""
+    approved one, which stays as it was. Corrections do not count as meetings for cadence. The corrected
+    text is written out and differs from the current one (the last approved correction's, else the
+    minutes'): a correction that changes nothing would wait for a vote all the same."""
     meeting = _locked_meeting(meeting)
     if meeting.corrects_id:
         raise ValidationError(_("This record is a correction: correct the minutes of the meeting it corrects."))
@@ -468,6 +487,11 @@ def record_minutes_correction(*, meeting: Meeting, minutes: str, actor) -> Meeti
             _("A correction of these minutes, recorded on %(day)s, is not approved yet: edit it instead.")
             % {"day": date_format(timezone.localtime(pending.scheduled_for), "SHORT_DATE_FORMAT")}
         )
+    _require_corrected_text(minutes)
+    approved = meeting.corrections.filter(minutes_status=MinutesStatus.APPROVED)
+    current = approved.order_by("-scheduled_for", "-pk").first() or meeting
+    if _normalised(minutes) == _normalised(current.minutes):
+        raise ValidationError({"minutes": _("The corrected minutes are the current text: change what is wrong.")})
     correction = Meeting(
         committee=meeting.committee,
         scheduled_for=timezone.now(),
@@ -479,6 +503,31 @@ def record_minutes_correction(*, meeting: Meeting, minutes: str, actor) -> Meeti
     )
     _save(correction, actor=actor, reason=f"Correction of the minutes of meeting {meeting.pk}")
     return correction
+
+
+@transaction.atomic
+def discard_minutes_correction(*, correction: Meeting, actor) -> Meeting:
+    """Discard a correction recorded by mistake, while it is a draft never circulated (no member has read
+    it for approval, let alone voted). Its history keeps it, with who discarded it and when; the approved
+    minutes and the meeting it corrects stay as they are. Returns that meeting."""
+    correction = _locked_meeting(correction)
+    if not correction.corrects_id:
+        raise ValidationError(
+            _("This is a meeting, not a correction: only a draft correction of minutes is discarded.")
+        )
+    if correction.minutes_status == MinutesStatus.APPROVED:
+        raise ValidationError(
+            _("This correction is approved and final: to change the minutes again, record a new correction.")
+        )
+    if correction.minutes_circulation:
+        raise ValidationError(
+            _("This correction was circulated for approval: edit it and circulate it again instead of discarding it.")
+        )
+    corrected = correction.corrects
+    correction._history_user = actor
+    correction._change_reason = "Correction discarded before it was circulated"
+    correction.delete()
+    return corrected
 
 
 # Decisions -----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ service's refusal on the page.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +61,9 @@ from governance.permissions import (
     seat_of,
 )
 from governance.selectors import (
+    ACTION_OWNER,
     CADENCE_INTERVALS,
+    MEMBER_NAME,
     NOTICE_DEADLINE_HORIZON_DAYS,
     committees_with_compliance,
     is_overdue,
@@ -71,6 +74,7 @@ from governance.selectors import (
     open_findings_as_of,
     previous_held_meeting,
     quorum_is_met,
+    statement_versions_as_of,
     with_present_count,
 )
 from governance.services import (
@@ -82,6 +86,7 @@ from governance.services import (
     circulate_minutes,
     close_action_item,
     create_action_item,
+    discard_minutes_correction,
     move_agenda_item,
     plan_meeting,
     propose_agenda,
@@ -125,7 +130,7 @@ def get_meeting(user, pk: int) -> Meeting:
 
 
 def committee_members(user, committee_id: int) -> list[CommitteeMember]:
-    return list(members_seen_by(user, committee_id).select_related("user", "contact"))
+    return list(members_seen_by(user, committee_id).select_related(*MEMBER_NAME))
 
 
 # The committees ---------------------------------------------------------------------------------------
@@ -215,10 +220,22 @@ def committee_detail(request, pk: int):
             "plan_form": form,
             "members": members,
             "upcoming": [m for m in reversed(meetings) if m.status == MeetingStatus.PLANNED and m.scheduled_for >= now],
-            "past": [m for m in meetings if not (m.status == MeetingStatus.PLANNED and m.scheduled_for >= now)],
+            "past": _corrections_under_their_meeting(
+                [m for m in meetings if not (m.status == MeetingStatus.PLANNED and m.scheduled_for >= now)]
+            ),
             "active_section": "committees",
         },
     )
+
+
+def _corrections_under_their_meeting(meetings: list[Meeting]) -> list[Meeting]:
+    """``meetings`` (newest first) with each correction right under the meeting whose minutes it corrects,
+    oldest first, rather than among the meetings at the time it was recorded. A correction stays with its
+    meeting's committee (a held meeting keeps its committee: governance.services.update_meeting)."""
+    corrections: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in sorted((m for m in meetings if m.corrects_id), key=lambda m: (m.scheduled_for, m.pk)):
+        corrections[meeting.corrects_id].append(meeting)
+    return [row for meeting in meetings if not meeting.corrects_id for row in (meeting, *corrections[meeting.pk])]
 
 
 # A meeting's dashboard --------------------------------------------------------------------------------
@@ -251,6 +268,8 @@ def scorecard_months(meeting: Meeting, previous: Meeting | None) -> list[datetim
 class ScorecardCell:
     month: datetime.date
     line: Any
+    # Waived by the end of the day the dashboard stands on (a waiver is never undone: sla_tracker.services).
+    waived: bool = False
 
 
 @dataclass(frozen=True)
@@ -282,7 +301,10 @@ class ScorecardRow:
         }
 
 
-def scorecard(user, contracts: list[Contract], months: list[datetime.date]) -> list[ScorecardRow]:
+def scorecard(
+    user, contracts: list[Contract], months: list[datetime.date], *, day_end: datetime.datetime
+) -> list[ScorecardRow]:
+    """Each service level's line of each month; a line waived before ``day_end`` is marked so."""
     levels = list(
         restrict(ServiceLevel.objects.filter(contract__in=contracts), user)
         .select_related("contract")
@@ -297,65 +319,33 @@ def scorecard(user, contracts: list[Contract], months: list[datetime.date]) -> l
         ):
             lines[(line.service_level_id, line.statement.month)] = line
     return [
-        ScorecardRow(level=level, cells=[ScorecardCell(month, lines.get((level.pk, month))) for month in months])
+        ScorecardRow(level=level, cells=[_cell(month, lines.get((level.pk, month)), day_end) for month in months])
         for level in levels
     ]
 
 
+def _cell(month: datetime.date, line, day_end: datetime.datetime) -> ScorecardCell:
+    return ScorecardCell(month, line, waived=bool(line and line.waived and line.waived_at < day_end))
+
+
 def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = None) -> dict[str, Any]:
-    """Everything the dashboard and its PDF pack show, in a fixed number of queries."""
+    """Everything the dashboard and its PDF pack show, in a fixed number of queries. A correction of approved
+    minutes shows its corrected minutes and who votes on them, not a review of its own."""
     today = today or timezone.localdate()
     committee = meeting.committee
     contracts = with_next_notice_deadline(
         restrict(meeting_contracts(meeting), user).select_related("vendor").order_by("reference"), today=today
     )
-    previous = previous_held_meeting(meeting)
-    months = scorecard_months(meeting, previous)
-    statements = []
-    if months:
-        statements = list(
-            visible_statements(user)
-            .filter(contract__in=contracts, month__gte=months[0], month__lte=months[-1])
-            .select_related("contract")
-            .order_by("contract__reference", "month")
-        )
-    # A past meeting's disputes and action items as they stood at the end of its day (what was raised
-    # by then and not yet settled); a coming meeting's as they stand today.
+    # A past meeting's review as it stood at the end of its day; a coming meeting's as it stands today.
     as_of = min(today, meeting_day(meeting.scheduled_for))
-    day_end = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time()))
-    disputes = list(
-        restrict(LineDispute.objects.filter(line__statement__contract__in=contracts), user)
-        .filter(created_at__lt=day_end)
-        .filter(Q(status=DisputeStatus.OPEN) | Q(resolved_at__gte=day_end))
-        .select_related("line__statement__contract", "line__service_level", "raised_by")
-        .order_by("created_at", "pk")
-    )
-    open_actions = list(
-        restrict(ActionItem.objects.filter(meeting__committee=committee), user)
-        .filter(created_at__lt=day_end)
-        .filter(Q(status__in=ActionStatus.open_values()) | Q(closed_at__gte=day_end))
-        .select_related("owner", "owner_contact", "meeting")
-        .order_by("due_date", "pk")
-    )
-    # Findings likewise: those recorded by the end of the day and not settled then (their history).
-    findings = list(
-        open_findings_as_of(restrict(Finding.objects.filter(audit__audit_right__contract__in=contracts), user), day_end)
-        .select_related("audit__audit_right__contract", "owner")
-        .order_by("due_date", "pk")
-    )
-    findings_by_severity = [
-        (Severity(severity).label, severity, [finding for finding in findings if finding.severity == severity])
-        for severity in SEVERITY_ORDER
-    ]
-    horizon = today + datetime.timedelta(days=NOTICE_DEADLINE_HORIZON_DAYS)
-    for contract in contracts:
-        window = contract.next_renewal
-        contract.notice_soon = bool(window and window.notice_deadline <= horizon)
+    review = {} if meeting.corrects_id else _review(user, meeting, contracts, today=today, as_of=as_of)
     members = committee_members(user, committee.pk)
     # A correction of approved minutes is voted by the members present at the meeting it corrects.
     attended = meeting.corrects if meeting.corrects_id else meeting
     attendances = list(
-        restrict(Attendance.objects.filter(meeting=attended), user).select_related("member__user", "member__contact")
+        restrict(Attendance.objects.filter(meeting=attended), user).select_related(
+            "member__user__vendor", "member__contact__vendor"
+        )
     )
     present = [row.member for row in attendances if row.status == AttendanceStatus.PRESENT]
     quorum_met = None
@@ -368,34 +358,26 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
         )
     minutes_approvals = list(
         restrict(MinutesApproval.objects.filter(meeting=meeting, circulation=meeting.minutes_circulation), user)
-        .select_related("member__user", "member__contact")
+        .select_related("member__user__vendor", "member__contact__vendor")
         .order_by("approved_at", "pk")
     )
     voted = {approval.member_id for approval in minutes_approvals}
     meeting_actions = list(
         restrict(ActionItem.objects.filter(meeting=meeting), user)
-        .select_related("owner", "owner_contact", "decision")
+        .select_related(*ACTION_OWNER, "decision")
         .order_by("due_date", "pk")
     )
     # One overdue flag wherever an item is shown: its status is today's (open and past due today).
-    for item in (*open_actions, *meeting_actions):
+    for item in (*review.get("open_actions", ()), *meeting_actions):
         item.is_overdue = is_overdue(item, today=today)
-    rows = scorecard(user, contracts, months)
     return {
+        **review,
         "meeting": meeting,
         "committee": committee,
         "contracts": contracts,
-        "previous": previous,
-        "months": months,
-        "scorecard": rows,
-        "charted_rows": [row for row in rows if row.has_data],
-        # The meeting's date and time, in one localized format wherever the page or its pack names it.
-        "meeting_when": long_datetime(timezone.localtime(meeting.scheduled_for)),
-        "statements": statements,
-        "disputes": disputes,
-        "open_actions": open_actions,
-        "findings_by_severity": findings_by_severity,
-        "findings_count": len(findings),
+        # The meeting's date and time, in one localized format wherever the page or its pack names it; a
+        # correction is named by the meeting whose minutes it corrects.
+        "meeting_when": long_datetime(timezone.localtime(attended.scheduled_for)),
         "agenda": list(restrict(AgendaItem.objects.filter(meeting=meeting), user).order_by("position")),
         "attendances": attendances,
         "present_count": len(present),
@@ -416,6 +398,67 @@ def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = Non
         "as_of": as_of,
         "horizon_days": NOTICE_DEADLINE_HORIZON_DAYS,
         "cancel_reason_max": CANCEL_REASON_MAX,
+    }
+
+
+def _review(user, meeting: Meeting, contracts, *, today: datetime.date, as_of: datetime.date) -> dict[str, Any]:
+    """What a meeting reviews: the scorecard and penalties of the months since the previous meeting, the open
+    disputes, action items and findings, and the notice dates, as they stood at the end of the day ``as_of``
+    (what was raised by then and not yet settled)."""
+    day_end = timezone.make_aware(datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time()))
+    previous = previous_held_meeting(meeting)
+    months = scorecard_months(meeting, previous)
+    statements = []
+    if months:
+        statements = list(
+            visible_statements(user)
+            .filter(contract__in=contracts, month__gte=months[0], month__lte=months[-1])
+            .select_related("contract")
+            .order_by("contract__reference", "month")
+        )
+    # A past meeting's statements with their status and totals of its day, from their history; one computed
+    # after that day has none then (the page shows it as it stands today, marked so).
+    versions = statement_versions_as_of(statements, day_end) if as_of < today else {s.pk: s for s in statements}
+    for statement in statements:
+        statement.then = versions.get(statement.pk)
+    disputes = list(
+        restrict(LineDispute.objects.filter(line__statement__contract__in=contracts), user)
+        .filter(created_at__lt=day_end)
+        .filter(Q(status=DisputeStatus.OPEN) | Q(resolved_at__gte=day_end))
+        .select_related("line__statement__contract", "line__service_level", "raised_by")
+        .order_by("created_at", "pk")
+    )
+    open_actions = list(
+        restrict(ActionItem.objects.filter(meeting__committee=meeting.committee), user)
+        .filter(created_at__lt=day_end)
+        .filter(Q(status__in=ActionStatus.open_values()) | Q(closed_at__gte=day_end))
+        .select_related(*ACTION_OWNER, "meeting")
+        .order_by("due_date", "pk")
+    )
+    # Findings likewise: those recorded by the end of the day and not settled then (their history).
+    findings = list(
+        open_findings_as_of(restrict(Finding.objects.filter(audit__audit_right__contract__in=contracts), user), day_end)
+        .select_related("audit__audit_right__contract", "owner")
+        .order_by("due_date", "pk")
+    )
+    horizon = today + datetime.timedelta(days=NOTICE_DEADLINE_HORIZON_DAYS)
+    for contract in contracts:
+        window = contract.next_renewal
+        contract.notice_soon = bool(window and window.notice_deadline <= horizon)
+    rows = scorecard(user, contracts, months, day_end=day_end)
+    return {
+        "previous": previous,
+        "months": months,
+        "scorecard": rows,
+        "charted_rows": [row for row in rows if row.has_data],
+        "statements": statements,
+        "disputes": disputes,
+        "open_actions": open_actions,
+        "findings_by_severity": [
+            (Severity(severity).label, severity, [finding for finding in findings if finding.severity == severity])
+            for severity in SEVERITY_ORDER
+        ],
+        "findings_count": len(findings),
     }
 
 
@@ -466,7 +509,7 @@ class AttendanceForm(forms.Form):
         recorded = {attendance.member_id: attendance.status for attendance in attendances}
         for member in members:
             self.fields[self.key(member)] = forms.ChoiceField(
-                label=f"{member.user or member.contact} ({member.get_role_display()})",
+                label=f"{member.name} ({member.get_role_display()})",
                 choices=AttendanceStatus.choices,
                 initial=recorded.get(member.pk, AttendanceStatus.PRESENT),
                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
@@ -501,7 +544,7 @@ class ContactVoteForm(forms.Form):
     def __init__(self, *args, voters: list[CommitteeMember], **kwargs):
         super().__init__(*args, **kwargs)
         self.voters = voters
-        self.fields["member"].choices = [(member.pk, str(member.contact)) for member in voters]
+        self.fields["member"].choices = [(member.pk, member.name) for member in voters]
 
     def voter(self) -> CommitteeMember:
         return next(member for member in self.voters if member.pk == self.cleaned_data["member"])
@@ -532,9 +575,7 @@ class ActionItemForm(forms.Form):
         if first_day is not None:
             # The browser offers no day before the meeting's, which the service refuses.
             self.fields["due_date"].widget.attrs["min"] = first_day.isoformat()
-        self.fields["owner"].choices = [("", "—")] + [
-            (self.owner_key(member), str(member.user or member.contact)) for member in members
-        ]
+        self.fields["owner"].choices = [("", "—")] + [(self.owner_key(member), member.name) for member in members]
         self.fields["decision"].choices = [("", "—")] + [
             (decision.pk, _("Decision %(number)s") % {"number": decision.number}) for decision in decisions
         ]
@@ -552,9 +593,26 @@ class ActionItemForm(forms.Form):
 APPROVAL_CONFIRMED = "final"
 
 
-def _forms(details: dict[str, Any], data=None, *, posted: str = "") -> dict[str, Any]:
+# The dashboard's form of each change posted with one.
+POSTED_FORMS = {
+    "minutes": "minutes_form",
+    "correction": "correction_form",
+    "decision": "decision_form",
+    "agenda-item": "agenda_form",
+    "action-item": "action_form",
+    "attendance": "attendance_form",
+    "cancel": "cancel_form",
+    "contact-vote": "contact_vote_form",
+}
+
+
+def _forms(
+    details: dict[str, Any], data=None, *, posted: str = "", refusal: ValidationError | None = None
+) -> dict[str, Any]:
+    """The dashboard's forms; the ``posted`` one bound to ``data``, with the service's ``refusal`` under the field
+    it names."""
     meeting = details["meeting"]
-    return {
+    forms_shown = {
         "minutes_form": MinutesForm(data if posted == "minutes" else None, initial={"minutes": meeting.minutes}),
         "correction_form": MinutesForm(
             data if posted == "correction" else None,
@@ -576,16 +634,29 @@ def _forms(details: dict[str, Any], data=None, *, posted: str = "") -> dict[str,
             data if posted == "contact-vote" else None, voters=details["contact_voters"]
         ),
     }
+    if refusal is not None:
+        form = forms_shown[POSTED_FORMS[posted]]
+        form.is_valid()
+        show_refusal(form, refusal)
+    return forms_shown
 
 
-def _render_dashboard(request, meeting: Meeting, *, data=None, posted: str = "", status: int = 200):
+def _render_dashboard(
+    request,
+    meeting: Meeting,
+    *,
+    data=None,
+    posted: str = "",
+    refusal: ValidationError | None = None,
+    status: int = 200,
+):
     user = request.user
     details = meeting_details(user, meeting)
     members = details["members"]
     can_edit = may_change_meeting(user, members)
     context = {
         **details,
-        **(_forms(details, data, posted=posted) if can_edit else {}),
+        **(_forms(details, data, posted=posted, refusal=refusal) if can_edit else {}),
         "can_edit": can_edit,
         "is_chair": can_edit and is_chair(user, members),
         "approval_confirmed": APPROVAL_CONFIRMED,
@@ -593,10 +664,17 @@ def _render_dashboard(request, meeting: Meeting, *, data=None, posted: str = "",
         "can_vote": bool(details["quorum_met"])
         and may_vote_on_minutes(meeting, seat_of(user, members), details["attendances"], details["minutes_approvals"]),
         "minutes_approved": meeting.minutes_status == MinutesStatus.APPROVED,
-        # The agenda is written until the minutes are approved, not for a cancelled meeting (governance.services).
+        # The agenda is written until the minutes are approved, not for a cancelled meeting nor for a correction,
+        # which carries minutes only (governance.services).
         "agenda_open": can_edit
         and meeting.minutes_status != MinutesStatus.APPROVED
-        and meeting.status != MeetingStatus.CANCELLED,
+        and meeting.status != MeetingStatus.CANCELLED
+        and not meeting.corrects_id,
+        # A correction recorded by mistake is discarded until it is circulated (discard_minutes_correction).
+        "can_discard": can_edit
+        and bool(meeting.corrects_id)
+        and meeting.minutes_status == MinutesStatus.DRAFT
+        and not meeting.minutes_circulation,
         # Attendance is recorded from the meeting's day on (governance.services.record_attendance).
         "has_taken_place": meeting_day(meeting.scheduled_for) <= timezone.localdate(),
         "active_section": "committees",
@@ -635,6 +713,7 @@ def _refusal(request, error: ValidationError) -> None:
 
 
 MEETING_ACTIONS = {
+    "discard-correction",
     "propose-agenda",
     "agenda-item",
     "agenda-move",
@@ -695,6 +774,10 @@ def meeting_action(request, pk: int, action: str):
                 messages.success(request, _("“%(title)s” was taken off the agenda.") % {"title": item.title})
             else:
                 move_agenda_item(item=item, direction=request.POST.get("direction", ""), actor=user)
+        elif action == "discard-correction":
+            corrected = discard_minutes_correction(correction=meeting, actor=user)
+            messages.success(request, _("The draft correction was discarded; the approved minutes stand."))
+            return redirect("governance:meeting", pk=corrected.pk)
         elif action == "circulate":
             circulate_minutes(meeting=meeting, actor=user)
             messages.success(request, _("The minutes were circulated to the committee."))
@@ -784,9 +867,7 @@ def _form_action(request, meeting: Meeting, action: str, members: list[Committee
             if approval.meeting.minutes_status == MinutesStatus.APPROVED:
                 messages.success(request, _("Every member present approved the minutes: they are approved."))
             else:
-                messages.success(
-                    request, _("The approval of %(member)s was recorded.") % {"member": form.voter().contact}
-                )
+                messages.success(request, _("The approval of %(member)s was recorded.") % {"member": form.voter().name})
         else:
             decision = next((d for d in decisions if d.pk == data["decision"]), None)
             create_action_item(
@@ -799,6 +880,10 @@ def _form_action(request, meeting: Meeting, action: str, members: list[Committee
             )
             messages.success(request, _("The action item was added."))
     except ValidationError as error:
+        if hasattr(error, "error_dict") and set(error.error_dict) <= set(form.fields):
+            # A refusal of what was typed is said under its field, on the page as posted, like the form's own errors.
+            messages.error(request, _("Please correct the errors below."))
+            return _render_dashboard(request, meeting, data=request.POST, posted=action, refusal=error, status=400)
         _refusal(request, error)
     return redirect(dashboard)
 

@@ -19,8 +19,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
 
 from accounts.scoping import restrict
 from config.api import RolePermission, ScopedModelViewSet
@@ -216,6 +218,31 @@ class MeetingViewSet(RecordViewSet):
         meeting = self.get_object()
         data = self.action_input(serializers.MinutesInput)
         return self.respond_with(services.update_minutes(meeting=meeting, minutes=data["minutes"], actor=request.user))
+
+    @extend_schema(
+        request=serializers.MinutesInput,
+        responses={201: serializers.MeetingSerializer},
+        summary="Correct approved minutes: a new record carrying the corrected text (answered with it)",
+        description="The text is written out and differs from the current one; one correction at a time. The "
+        "correction is then edited, circulated and approved through its own record's actions.",
+    )
+    @action(detail=True, methods=["post"], url_path="correct-minutes")
+    def correct_minutes(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.action_input(serializers.MinutesInput)
+        correction = services.record_minutes_correction(meeting=meeting, minutes=data["minutes"], actor=request.user)
+        return self.respond_with(correction, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Discard a draft correction never circulated (its history keeps it)",
+        description="The approved minutes and the meeting they belong to stay as they are.",
+    )
+    @action(detail=True, methods=["post"], url_path="discard-correction")
+    def discard_correction(self, request, pk=None):
+        services.discard_minutes_correction(correction=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, summary="Circulate draft minutes for approval")
     @action(detail=True, methods=["post"])

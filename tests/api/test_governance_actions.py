@@ -243,6 +243,8 @@ def _writes(world, meeting) -> dict[str, tuple[str, str, dict]]:
         "edit minutes": ("post", f"/api/v1/meetings/{meeting.pk}/minutes/", {"minutes": waived}),
         "circulate": ("post", f"/api/v1/meetings/{meeting.pk}/circulate/", {}),
         "approve as chair": ("post", f"/api/v1/meetings/{meeting.pk}/approve-minutes/", {}),
+        "record correction": ("post", f"/api/v1/meetings/{meeting.pk}/correct-minutes/", {"minutes": waived}),
+        "discard correction": ("post", f"/api/v1/meetings/{meeting.pk}/discard-correction/", {}),
         "change meeting": ("patch", f"/api/v1/meetings/{meeting.pk}/", {"location": "Vendor office"}),
         "record decision": ("post", "/api/v1/decisions/", {"meeting": meeting.pk, "text": waived}),
         "reword decision": ("patch", f"/api/v1/decisions/{decision.pk}/", {"text": waived}),
@@ -271,6 +273,8 @@ WRITES = [
     "edit minutes",
     "circulate",
     "approve as chair",
+    "record correction",
+    "discard correction",
     "change meeting",
     "record decision",
     "reword decision",
@@ -301,6 +305,8 @@ def test_a_vendor_member_changes_nothing_through_the_api(worlds, held, users, cl
 SERVICE_REFUSALS = {
     "circulate": "Only draft minutes can be circulated.",
     "approve as chair": "Only the committee's chair approves the minutes alone; the members may vote instead.",
+    "record correction": "Only approved minutes need a correction; edit these minutes instead.",
+    "discard correction": "This is a meeting, not a correction: only a draft correction of minutes is discarded.",
     "reopen action item": "The action item is already open.",
     "record attendance": "The minutes are circulated or approved: the attendance is final.",
     "cancel meeting": "Only a planned meeting can be cancelled.",
@@ -496,6 +502,14 @@ def _both_ways(world, meeting) -> dict[str, tuple[tuple[str, dict], tuple[str, s
         ),
         "circulate": ((page("circulate"), {}), ("post", f"/api/v1/meetings/{meeting.pk}/circulate/", {})),
         "approve as chair": ((page("approve"), {}), ("post", f"/api/v1/meetings/{meeting.pk}/approve-minutes/", {})),
+        "record correction": (
+            (page("correction"), {"minutes": text}),
+            ("post", f"/api/v1/meetings/{meeting.pk}/correct-minutes/", {"minutes": text}),
+        ),
+        "discard correction": (
+            (page("discard-correction"), {}),
+            ("post", f"/api/v1/meetings/{meeting.pk}/discard-correction/", {}),
+        ),
         "record decision": (
             (page("decision"), {"text": text}),
             ("post", "/api/v1/decisions/", {"meeting": meeting.pk, "text": text}),

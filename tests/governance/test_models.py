@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from governance.choices import ActionStatus, MemberRole, MinutesStatus
+from governance.choices import ActionStatus, MemberRole, MinutesStatus, Side
 from governance.models import ActionItem, AgendaItem, Attendance, Committee, CommitteeMember, Decision, Meeting
 from tests.factories import (
     DECIDED_AT,
@@ -20,6 +20,7 @@ from tests.factories import (
     UserFactory,
     VendorContactFactory,
     VendorFactory,
+    VendorUserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +166,28 @@ def test_the_committee_factory_seats_vendor_contacts_of_the_committees_own_vendo
     assert member.contact.vendor == member.committee.contract.vendor
     assert member.user is None
     assert UserFactory(committee_member=True).role == "committee_member"
+
+
+def test_a_vendors_people_are_named_with_their_vendor_whether_users_or_contacts():
+    """QA: a vendor's user sat on a committee as "Nadia Benali", its contacts as "Camille Roux (Lumen …)"."""
+    vendor = VendorFactory(name="Lumen Relation Client")
+    committee = CommitteeFactory(contract=ContractFactory(vendor=vendor))
+    vendor_user = VendorUserFactory(vendor=vendor, first_name="Nadia", last_name="Benali")
+    contact = VendorContactFactory(vendor=vendor, name="Camille Roux")
+    client_user = UserFactory(first_name="Hélène", last_name="Girard")
+    seats = [
+        CommitteeMemberFactory(committee=committee, user=vendor_user, side=Side.VENDOR),
+        CommitteeMemberFactory(committee=committee, user=None, contact=contact, side=Side.VENDOR),
+        CommitteeMemberFactory(committee=committee, user=client_user),
+    ]
+    owned = [ActionItemFactory(owner=vendor_user), ActionItemFactory(owner=None, owner_contact=contact)]
+
+    assert [seat.name for seat in seats] == [
+        "Nadia Benali (Lumen Relation Client)",
+        "Camille Roux (Lumen Relation Client)",
+        "Hélène Girard",
+    ]
+    assert [item.owner_name for item in owned] == [
+        "Nadia Benali (Lumen Relation Client)",
+        "Camille Roux (Lumen Relation Client)",
+    ]

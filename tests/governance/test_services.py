@@ -20,7 +20,12 @@ from governance.choices import (
     MinutesStatus,
 )
 from governance.models import AgendaItem, Attendance, Committee, Meeting
-from governance.selectors import committees_with_compliance, next_meeting_due, overdue_action_items
+from governance.selectors import (
+    committees_with_compliance,
+    next_meeting_due,
+    overdue_action_items,
+    statement_versions_as_of,
+)
 from sla_tracker.choices import LineStatus, StatementStatus
 from tests.factories import (
     ActionItemFactory,
@@ -128,6 +133,31 @@ def test_cadence_compliance_takes_one_query_whatever_the_number_of_committees(dj
     with django_assert_num_queries(1):
         rows = committees_with_compliance(today=D(2025, 3, 1))
     assert [row.is_overdue for row in rows] == [True, True, True]
+
+
+# What a past meeting reviewed ------------------------------------------------------------------------
+
+
+def test_a_statements_status_and_totals_on_a_day_are_read_from_its_history(django_assert_num_queries):
+    computed = PenaltyStatementFactory(
+        status=StatementStatus.IN_REVIEW, uncapped_credits=Decimal("1500.00"), credits=Decimal("1500.00")
+    )
+    computed.history.update(history_date=at(D(2025, 2, 5)))
+    computed.status, computed.credits = StatementStatus.INVOICED, Decimal("0.00")
+    computed.approved_by, computed.approved_at = UserFactory(), at(D(2025, 3, 1))
+    computed.save()  # approved with its line waived, then invoiced: after the meeting
+    computed.history.filter(history_type="~").update(history_date=at(D(2025, 3, 1)))
+    later = PenaltyStatementFactory(contract=computed.contract)
+    later.history.update(history_date=at(D(2025, 3, 5)))
+    meeting_day_end = at(D(2025, 2, 21), 0)
+
+    with django_assert_num_queries(1):
+        then = statement_versions_as_of([computed, later], meeting_day_end)
+
+    assert list(then) == [computed.pk]  # the later statement was not computed by then
+    assert (then[computed.pk].status, then[computed.pk].credits) == (StatementStatus.IN_REVIEW, Decimal("1500.00"))
+    today = statement_versions_as_of([computed, later], at(D(2025, 3, 6)))
+    assert (today[computed.pk].status, today[later.pk].status) == (StatementStatus.INVOICED, StatementStatus.DRAFT)
 
 
 # Agenda --------------------------------------------------------------------------------------------

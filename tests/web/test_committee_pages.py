@@ -5,6 +5,7 @@ minutes), and the PDF pack."""
 import datetime
 import io
 import json
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from audits.choices import Severity
+from governance import services
 from governance.choices import (
     ActionStatus,
     AttendanceStatus,
@@ -22,6 +24,7 @@ from governance.choices import (
     Side,
 )
 from governance.models import ActionItem, AgendaItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
+from sla_tracker.choices import StatementStatus
 from tests.factories import (
     NEXT_YEAR,
     ActionItemFactory,
@@ -1252,3 +1255,185 @@ def test_only_service_levels_with_a_month_to_draw_get_a_chart(chair_client, revi
     assert len(response.context["scorecard"]) == len(drawn) + 1 and "CSL-9" not in drawn
     assert page.count('class="scorecard-chart"') == len(drawn)
     assert 'id="charts-empty"' not in page
+
+
+# QA review: a correction's page, discarding a draft correction, names, the meeting day's penalties ----------
+
+
+def _correction(review, minutes: str = "Corrected: CSL-1 was met in March."):
+    _set_minutes(review, MinutesStatus.APPROVED)
+    return services.record_minutes_correction(meeting=review.meeting, minutes=minutes, actor=review.chair)
+
+
+def test_an_empty_correction_is_refused_under_its_field_and_nothing_is_recorded(chair_client, review):
+    _set_minutes(review, MinutesStatus.APPROVED)
+
+    response = chair_client.post(review.url("correction"), {"minutes": " \r\n "})
+
+    assert response.status_code == 400
+    form = response.content.decode().split('id="correction-form"')[1].split("</form>")[0]
+    assert "is-invalid" in form
+    assert "Write the corrected minutes: a correction replaces the approved text with its own." in form
+    assert not Meeting.objects.filter(corrects=review.meeting).exists()
+
+
+def test_a_correction_presents_itself_as_the_correction_of_the_meetings_minutes(chair_client, review):
+    held_with_quorum(review.meeting)
+    correction = _correction(review)
+    when = "April 15, 2025, noon"  # the corrected meeting's, not the day the correction was recorded
+
+    page = chair_client.get(reverse("governance:meeting", args=[correction.pk])).content.decode()
+
+    assert f"Correction of the minutes of {when}" in page.split("<title>")[1].split("</title>")[0]
+    heading = page.split("<h1")[1].split("</h1>")[0]
+    assert f"Acme service review: correction of the minutes of the meeting of {when}" in heading
+    status = page.split('id="record-status">')[1].split("</div>")[0]
+    assert "Correction of approved minutes, recorded on" in status
+    assert "Held" not in status and "Quorum" not in status and "Video call" not in status
+    assert reverse("governance:meeting", args=[review.meeting.pk]) in page.split('class="breadcrumb"')[1]
+    # Its review, agenda, decisions and action items are the meeting's: none is shown nor offered here.
+    for absent in ('id="scorecard"', 'id="penalties"', 'id="agenda"', 'id="decisions"', 'id="meeting-actions"'):
+        assert absent not in page, absent
+    for form in ("agenda-form", "decision-form", "action-item-form", "attendance-form"):
+        assert f'id="{form}"' not in page, form
+    assert 'data-action="propose-agenda"' not in page
+    # Who votes on it (the members present at the meeting), its text, and what may be done with it.
+    assert 'id="attendees"' in page and 'data-quorum="met"' in page
+    assert 'id="minutes-form"' in page and 'data-action="circulate"' in page and 'id="discard-form"' in page
+
+
+def test_the_pack_of_a_correction_names_it_and_carries_its_minutes_only(chair_client, review):
+    correction = _correction(review)
+
+    pack = chair_client.get(reverse("governance:meeting-pack", args=[correction.pk])).content
+    text = " ".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(pack)).pages).split())
+
+    assert "Acme service review: correction of the minutes of the meeting of April 15, 2025, noon" in text
+    assert "Corrected: CSL-1 was met in March." in text
+    assert "Scorecard since the previous meeting" not in text and "Penalties of these months" not in text
+
+
+def test_the_committee_page_lists_a_correction_under_the_meeting_it_corrects(chair_client, review):
+    correction = _correction(review)
+
+    response = chair_client.get(reverse("governance:committee", args=[review.committee.pk]))
+
+    assert [m.pk for m in response.context["past"]] == [review.meeting.pk, correction.pk, review.previous.pk]
+    past = response.content.decode().split('id="past-meetings"')[1].split("</table>")[0]
+    [row] = [row for row in past.split("<tr>") if 'data-testid="correction-of"' in row]
+    link = row.split('data-testid="correction-of">')[1].split("</a>")[0]
+    assert link == "Correction of the minutes of 04/15/2025"
+    assert "recorded on" in row and "Held" not in row
+
+
+def test_a_draft_correction_is_discarded_from_its_page_and_the_approved_minutes_stand(chair_client, review):
+    correction = _correction(review)
+    url = reverse("governance:meeting-action", args=[correction.pk, "discard-correction"])
+
+    response = chair_client.post(url, follow=True)
+
+    assert response.redirect_chain == [(review.url(), 302)]
+    assert "The draft correction was discarded; the approved minutes stand." in response.content.decode()
+    assert not Meeting.objects.filter(corrects=review.meeting).exists()
+    review.meeting.refresh_from_db()
+    assert (review.meeting.minutes, review.meeting.minutes_status) == (
+        "## Service levels\nCSL-1 missed in March.",
+        MinutesStatus.APPROVED,
+    )
+    assert 'id="correction-form"' in response.content.decode()  # a new correction may be recorded
+
+
+def test_a_circulated_correction_offers_no_discard_and_is_not_discarded(chair_client, review, vendor_member):
+    correction = _correction(review)
+    url = reverse("governance:meeting-action", args=[correction.pk, "discard-correction"])
+    chair_client.force_login(vendor_member)
+    assert chair_client.post(url).status_code == 403
+    chair_client.force_login(review.chair)
+    services.circulate_minutes(meeting=correction, actor=review.chair)
+
+    page = chair_client.get(reverse("governance:meeting", args=[correction.pk])).content.decode()
+    response = chair_client.post(url, follow=True)
+
+    assert 'id="discard-form"' not in page
+    assert "This correction was circulated for approval" in response.content.decode()
+    correction.refresh_from_db()
+    assert correction.minutes_status == MinutesStatus.CIRCULATED
+
+
+def test_a_vendor_user_member_is_named_with_their_vendor_on_the_pages_and_in_the_pack(chair_client, review):
+    vendor = review.contract.vendor
+    user = VendorUserFactory(vendor=vendor, first_name="Nadia", last_name="Benali")
+    seat = CommitteeMemberFactory(committee=review.committee, user=user, side=Side.VENDOR)
+    AttendanceFactory(meeting=review.meeting, member=seat, status=AttendanceStatus.PRESENT)
+    item = ActionItemFactory(meeting=review.meeting, owner=user, due_date=datetime.date(2099, 1, 1))
+    ActionItem.objects.filter(pk=item.pk).update(created_at=review.meeting.scheduled_for)
+    named = f"Nadia Benali ({vendor})"
+
+    dashboard = chair_client.get(review.url()).content.decode()
+    committee = chair_client.get(reverse("governance:committee", args=[review.committee.pk])).content.decode()
+    pack = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk])).content
+    text = " ".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(pack)).pages).split())
+
+    attendees = dashboard.split('id="attendees"')[1].split("</ul>")[0]
+    assert f"{named} <span" in attendees and "Member · Vendor" in attendees
+    assert named in dashboard.split('id="meeting-actions"')[1].split("</table>")[0]
+    assert named in committee.split('id="members"')[1].split("</ul>")[0]
+    assert f"{named} Member Vendor Present" in text
+    assert named in text.split("Open action items of the committee")[1]
+
+
+def _dated(statement, when: datetime.datetime) -> None:
+    """``statement``'s history as if it was computed at ``when``."""
+    statement.history.update(history_date=when)
+
+
+def test_a_past_meetings_penalties_are_those_of_its_day_and_one_computed_later_is_marked(chair_client, review):
+    statement = review.statement
+    pack_url = reverse("governance:meeting-pack", args=[review.meeting.pk])
+
+    computed_today = chair_client.get(review.url()).content.decode()  # its history starts today: after the meeting
+    _dated(statement, at(datetime.date(2025, 4, 5)))
+    # After the meeting, its default line was waived, then it was approved.
+    statement.status, statement.credits, statement.net = StatementStatus.APPROVED, Decimal("0.00"), Decimal("200.00")
+    statement.approved_by, statement.approved_at = review.chair, at(datetime.date(2025, 5, 2))
+    statement.save()
+    statement.history.filter(history_type="~").update(history_date=at(datetime.date(2025, 5, 2)))
+    page = chair_client.get(review.url()).content.decode()
+    pack = chair_client.get(pack_url).content
+    text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(pack)).pages).split())
+
+    marked = computed_today.split('id="penalties"')[1].split("</table>")[0]
+    assert 'data-testid="computed-after-meeting">Computed after the meeting day; today:' in marked
+    assert 'data-status="in_review">In review</span>' in marked
+    penalties = page.split('id="penalties"')[1].split("</table>")[0]
+    assert 'data-testid="penalties-as-of"' in page and "computed-after-meeting" not in penalties
+    assert 'data-status="in_review">In review</span>' in penalties and "Approved" not in penalties
+    assert "€1,500.00" in penalties and "−€1,300.00" in penalties  # the credit and net of that day
+    assert "March 2025 In review €1,500.00" in text and "Computed after" not in text
+
+
+def test_the_scorecard_marks_a_line_waived_by_the_meeting_day(chair_client, review):
+    line = review.statement.lines.get(status="default")
+
+    def waived_on(day: datetime.date) -> str:
+        type(line).objects.filter(pk=line.pk).update(
+            waived=True, waiver_reason="Carrier outage", waived_by=review.chair, waived_at=at(day)
+        )
+        return chair_client.get(review.url()).content.decode().split('id="scorecard"')[1].split("</table>")[0]
+
+    assert 'data-testid="line-waived">Waived</span>' in waived_on(datetime.date(2025, 4, 15))
+    assert "line-waived" not in waived_on(datetime.date(2025, 4, 16))  # waived the day after the meeting
+
+
+def test_automatically_proposed_items_are_marked_so_only_while_the_meeting_is_planned(chair_client, review):
+    AgendaItemFactory(meeting=review.meeting, position=1, title="Statement 2025-03", proposed_automatically=True)
+
+    held = chair_client.get(review.url()).content.decode()
+    Meeting.objects.filter(pk=review.meeting.pk).update(
+        status=MeetingStatus.PLANNED, scheduled_for=at(datetime.date(2099, 4, 15))
+    )
+    planned = chair_client.get(review.url()).content.decode()
+
+    assert "Proposed" not in held.split('id="agenda"')[1].split("</ol>")[0]
+    agenda = planned.split('id="agenda"')[1].split("</ol>")[0]
+    assert 'data-testid="proposed-automatically">Proposed automatically</span>' in agenda
