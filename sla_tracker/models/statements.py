@@ -300,6 +300,11 @@ class LineDispute(Dispute):
         """What is disputed, as the pages name it: the line's service level."""
         return self.line.service_level.code
 
+    @property
+    def statement_url(self) -> str:
+        """The statement's page, at the disputed line."""
+        return f"{reverse('sla_tracker:statement', args=[self.line.statement_id])}#line-{self.line_id}"
+
 
 class StatementAdjustment(models.Model):
     """A correction of an approved month (its data changed after approval), carried into a later
@@ -430,6 +435,13 @@ class AdjustmentDispute(Dispute):
     def subject(self) -> str:
         """What is disputed, as the pages name it: the adjustment's service level and month."""
         return self.adjustment.label
+
+    @property
+    def statement_url(self) -> str:
+        """The statement's page, at the disputed adjustment."""
+        return (
+            f"{reverse('sla_tracker:statement', args=[self.adjustment.statement_id])}#adjustment-{self.adjustment_id}"
+        )
 
 
 class StatementEvent(models.Model):
