@@ -1126,7 +1126,8 @@ def dispute_adjustment(*, adjustment_id: int, actor, reason: str, evidence=None)
             reason,
             evidence,
             open_before=adjustment.disputes.filter(status=DisputeStatus.OPEN).exists(),
-            already_open=_("The %(adjustment)s already has an open dispute.") % {"adjustment": adjustment.label},
+            already_open=_("The %(code)s adjustment for %(month)s already has an open dispute.")
+            % adjustment.label_parts,
             action=StatementAction.ADJUSTMENT_DISPUTED,
             adjustment=adjustment,
         )
@@ -1255,7 +1256,7 @@ def _settle_dispute(
     dispute.save()
     if waiver is not None:
         waiver()
-    if statement.status == StatementStatus.DISPUTED and not has_open_disputes(statement):
+    if statement.status == StatementStatus.DISPUTED and not _has_open_disputes(statement):
         statement.status = StatementStatus.IN_REVIEW
         statement.save()
     _event(
@@ -1269,7 +1270,7 @@ def _settle_dispute(
     )
 
 
-def has_open_disputes(statement: PenaltyStatement) -> bool:
+def _has_open_disputes(statement: PenaltyStatement) -> bool:
     """Whether a line or an adjustment of ``statement`` has an open dispute."""
     return (
         LineDispute.objects.filter(line__statement=statement, status=DisputeStatus.OPEN).exists()
@@ -1349,7 +1350,7 @@ def _waive_adjustment(adjustment: StatementAdjustment, actor, reason: str) -> No
         actor,
         reason,
         locked=_("%(statement)s is %(status)s: reopen it before waiving an adjustment."),
-        already=_("The %(adjustment)s is already waived.") % {"adjustment": adjustment.label},
+        already=_("The %(code)s adjustment for %(month)s is already waived.") % adjustment.label_parts,
     )
     _event(statement, StatementAction.ADJUSTMENT_WAIVED, actor, adjustment=adjustment, note=adjustment.waiver_reason)
 

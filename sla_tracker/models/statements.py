@@ -353,12 +353,14 @@ class StatementAdjustment(models.Model):
         return f"{self.statement}: {self.amount} for {self.origin}"
 
     @property
+    def label_parts(self) -> dict[str, str]:
+        """What names the adjustment: its service level (``code``) and the month it corrects (``month``)."""
+        return {"code": self.service_level.code, "month": f"{self.origin.month:%Y-%m}"}
+
+    @property
     def label(self) -> str:
-        """The adjustment as the pages and notices name it: its service level and the month it corrects."""
-        return _("%(code)s adjustment for %(month)s") % {
-            "code": self.service_level.code,
-            "month": f"{self.origin.month:%Y-%m}",
-        }
+        """The adjustment as the pages name it, e.g. "CSL-1 adjustment for 2026-01"."""
+        return _("%(code)s adjustment for %(month)s") % self.label_parts
 
     @property
     def charged_amount(self) -> Decimal:
