@@ -17,7 +17,7 @@ def navigation_items(user) -> list[dict]:
                 "key": "statements",
                 "label": _("My statements"),
                 "url": reverse("sla_tracker:report"),
-                "description": _("Your monthly penalty statements; dispute a line you contest."),
+                "description": _("Your monthly penalty statements; dispute a line or an adjustment you contest."),
             }
         )
     elif user.has_perm("sla_tracker.view_penaltystatement"):

@@ -47,6 +47,7 @@ CONTRACT_PATHS: dict[str, str] = {
     "sla_tracker.StatementLine": "statement__contract",
     "sla_tracker.LineDispute": "line__statement__contract",
     "sla_tracker.StatementAdjustment": "statement__contract",
+    "sla_tracker.AdjustmentDispute": "adjustment__statement__contract",
     "sla_tracker.StatementEvent": "statement__contract",
     "sla_tracker.CloseRefusal": "contract",
     "audits.AuditRight": "contract",
@@ -177,6 +178,7 @@ _VENDOR_USER_ROWS: dict[str, Q] = {
     "sla_tracker.StatementLine": ~Q(statement__status=StatementStatus.DRAFT),
     "sla_tracker.LineDispute": ~Q(line__statement__status=StatementStatus.DRAFT),
     "sla_tracker.StatementAdjustment": ~Q(statement__status=StatementStatus.DRAFT),
+    "sla_tracker.AdjustmentDispute": ~Q(adjustment__statement__status=StatementStatus.DRAFT),
     "sla_tracker.StatementEvent": ~Q(statement__status=StatementStatus.DRAFT),
     "audits.Finding": Q(addressed_to_vendor=True),
 }

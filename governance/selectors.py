@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.scoping import restrict
 from audits.choices import FindingStatus
 from audits.models import Finding
 from contracts.dates import add_months
@@ -28,7 +29,7 @@ from governance.choices import (
 from governance.models import ActionItem, Attendance, Committee, CommitteeMember, Meeting
 from sla_tracker.choices import DisputeStatus
 from sla_tracker.explanations import readable
-from sla_tracker.models import LineDispute, PenaltyStatement, StatementLine
+from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement, StatementLine
 
 CADENCE_INTERVALS: dict[str, tuple[int, int]] = {
     # cadence: (months, days)
@@ -312,6 +313,31 @@ def _termination_right_title(reference: str, right: dict) -> str:
     }
 
 
+def open_disputes(contracts, *, user=None, as_of: datetime.datetime | None = None) -> list:
+    """The disputes of the lines and adjustments of ``contracts``' statements, oldest first, with what the pages
+    name of them: those open now, or, ``as_of`` a past moment, those raised by then and not yet resolved then.
+    ``user``: only those the user may see."""
+    if as_of is None:
+        pending = Q(status=DisputeStatus.OPEN)
+    else:
+        pending = Q(created_at__lt=as_of) & (Q(status=DisputeStatus.OPEN) | Q(resolved_at__gte=as_of))
+    kinds = (
+        LineDispute.objects.filter(line__statement__contract__in=contracts).select_related(
+            "line__statement__contract", "line__service_level", "raised_by"
+        ),
+        AdjustmentDispute.objects.filter(adjustment__statement__contract__in=contracts).select_related(
+            "adjustment__statement__contract", "adjustment__service_level", "adjustment__origin", "raised_by"
+        ),
+    )
+    kinds = tuple(queryset.order_by("created_at", "pk") for queryset in kinds)
+    disputes = [
+        dispute
+        for queryset in kinds
+        for dispute in (queryset if user is None else restrict(queryset, user)).filter(pending)
+    ]
+    return sorted(disputes, key=lambda dispute: dispute.created_at)
+
+
 def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) -> list[ProposedItem]:
     """What the meeting should discuss, in agenda order: the statements of the months that ended
     since the last held meeting (with their credits), their credit-bearing defaults and
@@ -375,25 +401,23 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
                     title=_termination_right_title(statement.contract.reference, right),
                 )
             )
-    disputes = (
-        LineDispute.objects.filter(line__statement__contract__in=contracts, status=DisputeStatus.OPEN)
-        .select_related("line__statement__contract", "line__service_level")
-        .order_by("created_at", "pk")
-    )
-    for dispute in disputes:
-        statement = dispute.line.statement
-        items.append(
-            ProposedItem(
-                key=f"dispute:{dispute.pk}",
-                title=_("Open dispute %(contract)s %(service_level)s %(month)s")
-                % {
-                    "contract": statement.contract.reference,
-                    "service_level": dispute.line.service_level.code,
-                    "month": f"{statement.month:%Y-%m}",
-                },
-                notes=dispute.reason,
-            )
-        )
+    for dispute in open_disputes(contracts):
+        statement = dispute.statement
+        params = {"contract": statement.contract.reference, "month": f"{statement.month:%Y-%m}"}
+        if isinstance(dispute, AdjustmentDispute):
+            key = f"adjustment-dispute:{dispute.pk}"
+            title = _("Open dispute %(contract)s %(month)s: %(service_level)s adjustment for %(origin)s") % {
+                **params,
+                "service_level": dispute.adjustment.service_level.code,
+                "origin": f"{dispute.adjustment.origin.month:%Y-%m}",
+            }
+        else:
+            key = f"dispute:{dispute.pk}"
+            title = _("Open dispute %(contract)s %(service_level)s %(month)s") % {
+                **params,
+                "service_level": dispute.line.service_level.code,
+            }
+        items.append(ProposedItem(key=key, title=title, notes=dispute.reason))
     overdue = overdue_action_items(today=today).filter(meeting__committee_id=meeting.committee_id)
     for action in overdue.select_related(*ACTION_OWNER):
         items.append(

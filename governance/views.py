@@ -71,6 +71,7 @@ from governance.selectors import (
     meeting_day,
     meeting_terms,
     minutes_withheld,
+    open_disputes,
     open_findings_as_of,
     previous_held_meeting,
     quorum_is_met,
@@ -100,9 +101,8 @@ from governance.services import (
     start_action_item,
     update_minutes,
 )
-from sla_tracker.choices import DisputeStatus
 from sla_tracker.exports import PDF
-from sla_tracker.models import LineDispute, ServiceLevel
+from sla_tracker.models import ServiceLevel
 from sla_tracker.views import visible_lines, visible_statements
 
 SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
@@ -421,13 +421,7 @@ def _review(user, meeting: Meeting, contracts, *, today: datetime.date, as_of: d
     versions = statement_versions_as_of(statements, day_end) if as_of < today else {s.pk: s for s in statements}
     for statement in statements:
         statement.then = versions.get(statement.pk)
-    disputes = list(
-        restrict(LineDispute.objects.filter(line__statement__contract__in=contracts), user)
-        .filter(created_at__lt=day_end)
-        .filter(Q(status=DisputeStatus.OPEN) | Q(resolved_at__gte=day_end))
-        .select_related("line__statement__contract", "line__service_level", "raised_by")
-        .order_by("created_at", "pk")
-    )
+    disputes = open_disputes(contracts, user=user, as_of=day_end)
     open_actions = list(
         restrict(ActionItem.objects.filter(meeting__committee=meeting.committee), user)
         .filter(created_at__lt=day_end)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -38,7 +39,7 @@ from governance.selectors import action_items_due_within, committees_with_compli
 from notifications.choices import NotificationKind
 from notifications.models import CalendarFeed, Notification, new_feed_token
 from sla_tracker.choices import DisputeStatus, StatementStatus
-from sla_tracker.models import CloseRefusal, LineDispute, Measurement, PenaltyStatement
+from sla_tracker.models import AdjustmentDispute, CloseRefusal, LineDispute, Measurement, PenaltyStatement
 
 logger = logging.getLogger(__name__)
 ACTION_DUE_SOON_DAYS = 7
@@ -130,27 +131,82 @@ def statements_in_review(today: datetime.date) -> Iterator[DueItem]:
         )
 
 
+@dataclass(frozen=True)
+class DisputeNotices:
+    """What the notices of one kind of dispute say (a line's names its service level, an adjustment's also
+    the month it corrects), under keys of its own, so that each dispute is told once."""
+
+    disputes: Callable[[], Any]  # the kind's disputes, with what the notices read
+    params: Callable[[Any], dict]  # what the texts name of a dispute beside its statement
+    raised_key: str
+    raised_body: Any
+    resolved_key: str
+    resolved_subject: Any
+    resolved_body: Any
+
+
+DISPUTE_NOTICES = (
+    DisputeNotices(
+        disputes=lambda: LineDispute.objects.select_related(
+            "line__statement__contract", "line__service_level", "raised_by"
+        ),
+        params=lambda dispute: {"service_level": dispute.line.service_level.code},
+        raised_key="statement_disputed",
+        raised_body=_(
+            "The vendor disputes %(service_level)s in the statement of %(contract)s for %(month)s: %(reason)s"
+        ),
+        resolved_key="dispute_resolved",
+        resolved_subject=_("Dispute of %(service_level)s in %(contract)s %(month)s: %(outcome)s"),
+        resolved_body=_(
+            "Procurement resolved the dispute of %(service_level)s in the statement of %(contract)s for "
+            "%(month)s (%(outcome)s): %(resolution)s"
+        ),
+    ),
+    DisputeNotices(
+        disputes=lambda: AdjustmentDispute.objects.select_related(
+            "adjustment__statement__contract", "adjustment__service_level", "adjustment__origin", "raised_by"
+        ),
+        params=lambda dispute: {
+            "service_level": dispute.adjustment.service_level.code,
+            "origin": f"{dispute.adjustment.origin.month:%Y-%m}",
+        },
+        raised_key="adjustment_disputed",
+        raised_body=_(
+            "The vendor disputes the %(service_level)s adjustment for %(origin)s in the statement of %(contract)s "
+            "for %(month)s: %(reason)s"
+        ),
+        resolved_key="adjustment_dispute_resolved",
+        resolved_subject=_(
+            "Dispute of the %(service_level)s adjustment for %(origin)s in %(contract)s %(month)s: %(outcome)s"
+        ),
+        resolved_body=_(
+            "Procurement resolved the dispute of the %(service_level)s adjustment for %(origin)s in the statement "
+            "of %(contract)s for %(month)s (%(outcome)s): %(resolution)s"
+        ),
+    ),
+)
+
+
 def statements_disputed(today: datetime.date) -> Iterator[DueItem]:
+    """Procurement learns of each open dispute, of a line or of an adjustment."""
     procurement = _users(procurement_users())
-    disputes = LineDispute.objects.filter(status=DisputeStatus.OPEN).select_related(
-        "line__statement__contract", "line__service_level"
-    )
-    for dispute in disputes:
-        statement = dispute.line.statement
-        yield DueItem(
-            key=f"statement_disputed:{dispute.pk}",
-            kind=NotificationKind.STATEMENT_DISPUTED,
-            subject=_("Statement %(contract)s %(month)s is disputed"),
-            body=_("The vendor disputes %(service_level)s in the statement of %(contract)s for %(month)s: %(reason)s"),
-            path=page_url(statement),
-            params={
-                "contract": statement.contract.reference,
-                "month": f"{statement.month:%Y-%m}",
-                "service_level": dispute.line.service_level.code,
-                "reason": dispute.reason,
-            },
-            recipients=procurement,
-        )
+    for notices in DISPUTE_NOTICES:
+        for dispute in notices.disputes().filter(status=DisputeStatus.OPEN):
+            statement = dispute.statement
+            yield DueItem(
+                key=f"{notices.raised_key}:{dispute.pk}",
+                kind=NotificationKind.STATEMENT_DISPUTED,
+                subject=_("Statement %(contract)s %(month)s is disputed"),
+                body=notices.raised_body,
+                path=page_url(statement),
+                params={
+                    "contract": statement.contract.reference,
+                    "month": f"{statement.month:%Y-%m}",
+                    **notices.params(dispute),
+                    "reason": dispute.reason,
+                },
+                recipients=procurement,
+            )
 
 
 def _decided_since(today: datetime.date) -> datetime.datetime:
@@ -189,31 +245,30 @@ def statements_approved(today: datetime.date) -> Iterator[DueItem]:
 
 
 def disputes_resolved(today: datetime.date) -> Iterator[DueItem]:
-    """The vendor's users (the one who raised it among them) learn how procurement resolved a dispute."""
-    disputes = LineDispute.objects.filter(
-        status__in=(DisputeStatus.ACCEPTED, DisputeStatus.REJECTED), resolved_at__gte=_decided_since(today)
-    ).select_related("line__statement__contract", "line__service_level", "raised_by")
+    """The vendor's users (the one who raised it among them) learn how procurement resolved a dispute, of a line
+    or of an adjustment."""
     users_of = functools.cache(vendor_users)  # one query per vendor, not per dispute
-    for dispute in disputes:
-        statement = dispute.line.statement
-        yield DueItem(
-            key=f"dispute_resolved:{dispute.pk}",
-            kind=NotificationKind.DISPUTE_RESOLVED,
-            subject=_("Dispute of %(service_level)s in %(contract)s %(month)s: %(outcome)s"),
-            body=_(
-                "Procurement resolved the dispute of %(service_level)s in the statement of %(contract)s for "
-                "%(month)s (%(outcome)s): %(resolution)s"
-            ),
-            path=page_url(statement),
-            params={
-                "contract": statement.contract.reference,
-                "month": f"{statement.month:%Y-%m}",
-                "service_level": dispute.line.service_level.code,
-                "outcome": DisputeStatus(dispute.status).label,
-                "resolution": dispute.resolution,
-            },
-            recipients=_users([dispute.raised_by, *users_of(statement.contract.vendor_id)]),
+    for notices in DISPUTE_NOTICES:
+        disputes = notices.disputes().filter(
+            status__in=(DisputeStatus.ACCEPTED, DisputeStatus.REJECTED), resolved_at__gte=_decided_since(today)
         )
+        for dispute in disputes:
+            statement = dispute.statement
+            yield DueItem(
+                key=f"{notices.resolved_key}:{dispute.pk}",
+                kind=NotificationKind.DISPUTE_RESOLVED,
+                subject=notices.resolved_subject,
+                body=notices.resolved_body,
+                path=page_url(statement),
+                params={
+                    "contract": statement.contract.reference,
+                    "month": f"{statement.month:%Y-%m}",
+                    **notices.params(dispute),
+                    "outcome": DisputeStatus(dispute.status).label,
+                    "resolution": dispute.resolution,
+                },
+                recipients=_users([dispute.raised_by, *users_of(statement.contract.vendor_id)]),
+            )
 
 
 def kpi_data_missing(today: datetime.date) -> Iterator[DueItem]:

@@ -7,8 +7,8 @@ also shows the history of its tiers and multipliers. A proposed exclusion is app
 with the list's actions (procurement), after which it is final. KPI data and statements are written
 by the domain's services only, which validate and record each change: measurements by the KPI import
 service (the upload pages, the month's grid and the API), statements by the monthly close and their
-transitions (submit, approve, reopen, invoice, waive a line, dispute and resolve) on the statement
-page and the API's actions.
+transitions (submit, approve, reopen, invoice, waive a line or an adjustment, dispute and resolve) on the
+statement page and the API's actions.
 Their pages here are view-only, with "View on site" leading to the page where people act on them.
 """
 
@@ -31,6 +31,7 @@ from contracts.months import month_label
 from sla_tracker import services
 from sla_tracker.choices import ApprovalStatus
 from sla_tracker.models import (
+    AdjustmentDispute,
     CloseRefusal,
     ColumnMapping,
     CreditMultiplier,
@@ -349,7 +350,7 @@ class StatementLineInline(ReadOnlyInline):
 
 class StatementEventInline(ReadOnlyInline):
     model = StatementEvent
-    fields = ("created_at", "action", "cause", "actor", "line", "note")
+    fields = ("created_at", "action", "cause", "actor", "line", "adjustment", "note")
     readonly_fields = fields
     show_change_link = False
 
@@ -393,20 +394,15 @@ class StatementLineAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmi
         return statement_page(obj.statement_id)
 
 
-@admin.register(LineDispute)
-class LineDisputeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class DisputeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """Disputes are raised (their evidence checked by sla_tracker.evidence) and resolved by
     sla_tracker.services, on the statement page and through the API."""
 
-    list_display = ("line", "status", "raised_by", "created_at", "resolved_by")
     list_filter = ("status",)
-    search_fields = ("reason", "line__statement__contract__reference")
-    list_select_related = ("line__statement__contract", "line__service_level", "raised_by", "resolved_by")
-
     readonly_fields = ("evidence_link",)
 
-    def view_on_site(self, obj: LineDispute) -> str:
-        return statement_page(obj.line.statement_id)
+    def view_on_site(self, obj: LineDispute | AdjustmentDispute) -> str:
+        return statement_page(obj.statement.pk)
 
     def get_fields(self, request, obj=None):
         """The evidence as a link to its download page: media files are not served (they are not public)."""
@@ -417,20 +413,39 @@ class LineDisputeAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin)
         ]
 
     @admin.display(description=_("evidence"))
-    def evidence_link(self, obj: LineDispute) -> str:
+    def evidence_link(self, obj: LineDispute | AdjustmentDispute) -> str:
         if not obj.evidence:
             return "-"
-        return format_html(
-            '<a href="{}">{}</a>', reverse("sla_tracker:dispute-evidence", args=[obj.pk]), obj.evidence.name
-        )
+        return format_html('<a href="{}">{}</a>', obj.evidence_url, obj.evidence.name)
+
+
+@admin.register(LineDispute)
+class LineDisputeAdmin(DisputeAdmin):
+    list_display = ("line", "status", "raised_by", "created_at", "resolved_by")
+    search_fields = ("reason", "line__statement__contract__reference")
+    list_select_related = ("line__statement__contract", "line__service_level", "raised_by", "resolved_by")
+
+
+@admin.register(AdjustmentDispute)
+class AdjustmentDisputeAdmin(DisputeAdmin):
+    list_display = ("adjustment", "status", "raised_by", "created_at", "resolved_by")
+    search_fields = ("reason", "adjustment__statement__contract__reference")
+    list_select_related = (
+        "adjustment__statement__contract",
+        "adjustment__origin__contract",
+        "adjustment__service_level",
+        "raised_by",
+        "resolved_by",
+    )
 
 
 @admin.register(StatementAdjustment)
-class StatementAdjustmentAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    """Corrections of approved months, carried into a later statement by the close."""
+class StatementAdjustmentAdmin(ViewOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Corrections of approved months, carried into a later statement by the close; a waiver is made on the
+    statement page or through the API."""
 
-    list_display = ("statement", "origin", "service_level", "amount", "created_at")
-    list_filter = ("statement__contract__vendor", "statement__currency")
+    list_display = ("statement", "origin", "service_level", "amount", "waived", "created_at")
+    list_filter = ("waived", "statement__contract__vendor", "statement__currency")
     search_fields = ("statement__contract__reference", "reason")
     list_select_related = ("statement__contract", "origin__contract", "service_level__contract")
 

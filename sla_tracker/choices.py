@@ -140,6 +140,8 @@ class StatementAction(models.TextChoices):
     LINE_DISPUTED = "line_disputed", _("Line disputed")
     DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
     LINE_WAIVED = "line_waived", _("Line waived")
+    ADJUSTMENT_DISPUTED = "adjustment_disputed", _("Adjustment disputed")
+    ADJUSTMENT_WAIVED = "adjustment_waived", _("Adjustment waived")
     ADJUSTED = "adjusted", _("Adjustment carried in")
     DATA_CORRECTED = "data_corrected", _("Data corrected after approval")
     SETTLED = "settled", _("Difference settled outside the statements")

@@ -168,15 +168,15 @@ def _line_row(line) -> list[Any]:
 
 
 def _statement_totals(details: dict[str, Any]) -> list[list[Any]]:
-    """The statement's totals under the lines' Credit column; the credits waived beside the credits, under
-    the lines' Credit waived column, as the page shows them."""
+    """The statement's totals under the lines' Credit column; the credits and adjustments waived beside them,
+    under the lines' Credit waived column, as the page shows them."""
     statement = details["statement"]
     rows = [
         (_("Charges"), statement.charges, ""),
         (_("Credits"), statement.credits, details["waived_credits"]),
         (_("Bonuses"), statement.bonuses, ""),
         (_("Earn-backs"), statement.earn_backs, ""),
-        (_("Adjustments"), statement.adjustments, ""),
+        (_("Adjustments"), statement.adjustments, details["waived_adjustments"]),
         (_("Net"), statement.net, ""),
     ]
     return [[label, "", "", "", "", statement.currency, amount, waived, "", "", ""] for label, amount, waived in rows]
@@ -184,21 +184,32 @@ def _statement_totals(details: dict[str, Any]) -> list[list[Any]]:
 
 def _adjustment_table(details: dict[str, Any]) -> list[list[Any]]:
     """Each adjustment carried into the statement, as the page and the PDF list them, under a title and
-    a header (no adjustment: nothing)."""
+    a header (no adjustment: nothing): its amount as the totals count it (nothing once waived), the amount
+    waived beside it, as for a line's credit."""
     statement = details["statement"]
     rows = [
         [
             _month(adjustment.origin.month),
             adjustment.service_level.code,
-            adjustment.amount,
+            adjustment.charged_amount,
+            adjustment.waived_amount if adjustment.waived else None,  # empty: not waived
             statement.currency,
             adjustment.readable_reason,
+            adjustment.waiver_reason,
         ]
         for adjustment in details["adjustments"]
     ]
     if not rows:
         return []
-    header = [_("Month recomputed"), _("Service level"), _("Amount"), _("Currency"), _("Reason")]
+    header = [
+        _("Month recomputed"),
+        _("Service level"),
+        _("Amount"),
+        _("Amount waived"),
+        _("Currency"),
+        _("Reason"),
+        _("Waiver"),
+    ]
     return [[_("Adjustments carried in")], header, *rows]
 
 
@@ -241,7 +252,7 @@ def statement_xlsx(details: dict[str, Any]) -> bytes:
                 cell.font = Font(bold=True)
             elif column == 1:
                 cell.number_format = MONTH_FORMAT
-            elif column == 3:
+            elif column in (3, 4):
                 cell.number_format = MONEY_FORMAT
     return _save(workbook)
 

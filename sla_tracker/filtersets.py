@@ -4,6 +4,7 @@ import django_filters
 
 from contracts.filtersets import MONTH_INPUT_FORMATS, ContractBoundFilterSet, IdFilter, SearchFilterSet, month_range
 from sla_tracker.models import (
+    AdjustmentDispute,
     CloseRefusal,
     Exclusion,
     Incident,
@@ -13,6 +14,7 @@ from sla_tracker.models import (
     PenaltyStatement,
     ServiceLevel,
     ServiceLevelVersion,
+    StatementAdjustment,
     StatementLine,
 )
 
@@ -111,6 +113,35 @@ class LineDisputeFilterSet(SearchFilterSet):
 
     class Meta:
         model = LineDispute
+        fields = ["status"]
+
+
+class StatementAdjustmentFilterSet(SearchFilterSet):
+    search_fields = ("service_level__code", "service_level__name", "reason")
+
+    statement = IdFilter(field_name="statement")
+    origin = IdFilter(field_name="origin")
+    contract = IdFilter(field_name="statement__contract")
+    vendor = IdFilter(field_name="statement__contract__vendor")
+    service_level = IdFilter(field_name="service_level")
+    month_after, month_before = month_range("statement__month")
+
+    class Meta:
+        model = StatementAdjustment
+        fields = ["waived"]
+
+
+class AdjustmentDisputeFilterSet(SearchFilterSet):
+    search_fields = ("reason", "resolution")
+
+    statement = IdFilter(field_name="adjustment__statement")
+    contract = IdFilter(field_name="adjustment__statement__contract")
+    vendor = IdFilter(field_name="adjustment__statement__contract__vendor")
+    adjustment = IdFilter(field_name="adjustment")
+    month_after, month_before = month_range("adjustment__statement__month")
+
+    class Meta:
+        model = AdjustmentDispute
         fields = ["status"]
 
 

@@ -78,6 +78,7 @@ from sla_tracker.engine.checks import band_problems
 from sla_tracker.engine.explain import to_data as explanation_data
 from sla_tracker.engine.scenario import Scenario, dump_scenario
 from sla_tracker.models import (
+    AdjustmentDispute,
     CloseRefusal,
     CreditMultiplier,
     CreditTier,
@@ -504,7 +505,8 @@ def _attach_lines(statements: list[PenaltyStatement]) -> None:
 
 def _attach_adjustments(carried_into: list[PenaltyStatement], origins: list[PenaltyStatement]) -> None:
     """The adjustments carried into the statements of ``carried_into`` and those caused by the
-    statements of ``origins``, in one query (none when both are empty)."""
+    statements of ``origins``, in one query (none when both are empty), each with ``has_disputes`` (a
+    disputed adjustment is never withdrawn: services._decided_on)."""
     if not (carried_into or origins):
         return
     into = {statement.pk: statement for statement in carried_into}
@@ -514,6 +516,7 @@ def _attach_adjustments(carried_into: list[PenaltyStatement], origins: list[Pena
     for statement in caused.values():
         _prefetched(statement)["adjustments_caused"] = []
     rows = StatementAdjustment.objects.filter(Q(statement_id__any=list(into)) | Q(origin_id__any=list(caused)))
+    rows = rows.annotate(has_disputes=Exists(AdjustmentDispute.objects.filter(adjustment=OuterRef("pk"))))
     for row in rows.order_by("id"):
         if row.statement_id in into:
             into[row.statement_id]._prefetched_objects_cache["adjustment_lines"].append(row)

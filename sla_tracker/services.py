@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -27,6 +27,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from accounts.choices import Role
 from accounts.templatetags.ui import money
 from config.db import insert_history_rows, insert_instances, insert_rows
 from config.formats import long_date
@@ -45,6 +46,7 @@ from sla_tracker.engine import EngineError, Month, MonthResult, evaluate_month
 from sla_tracker.evidence import validate_evidence
 from sla_tracker.models import (
     CLOSE_REFUSAL_MESSAGES,
+    AdjustmentDispute,
     CloseRefusal,
     Exclusion,
     LineDispute,
@@ -454,7 +456,7 @@ def _plan_statement(
             updated.append(line)
         lines.append(line)
     removed = list(current.values())
-    adjustments = sum((item.amount for item in existing.adjustment_lines.all()), ZERO) if existing else ZERO
+    adjustments = _charged(existing.adjustment_lines.all()) if existing else ZERO
     changed |= _set_totals(statement, lines, adjustments)
     if not (changed or created or updated or removed):
         return statement
@@ -484,7 +486,8 @@ def _plan_statement(
 
 
 def _set_totals(statement: PenaltyStatement, lines: list[StatementLine], adjustments: Decimal) -> bool:
-    """Set the statement's totals from its lines (waived lines credit nothing); whether they changed."""
+    """Set the statement's totals from its lines (waived lines credit nothing) and ``adjustments``, what its
+    adjustments charge (:func:`_charged`); whether they changed."""
     credits = sum((line.credit for line in lines if not line.waived), ZERO)
     bonuses = sum((line.bonus for line in lines), ZERO)
     earn_backs = sum((line.earn_back for line in lines), ZERO)
@@ -520,14 +523,17 @@ def _settle_differences(
     (``result`` None: a statement reopened after approval and just recomputed, so that its own lines
     now carry the correction) needs none: its adjustments in open statements are withdrawn, and those
     in approved or invoiced statements are reversed in the first open statement after it, so the
-    correction counts once. Without an open statement after the origin, what is left waits, recorded
-    on the origin's "pending" event: a close of a later month (the monthly close, the nightly
-    recompute) carries it once there is one. Events record every carry, withdrawal and wait, and, for a
-    month recomputed because an earlier one changed (``changed_from``), that month.
+    correction counts once. One that was disputed or waived is never withdrawn (its record stays): it
+    is reversed like those, so that a waiver still counts. Without an open statement after the origin,
+    what is left waits, recorded on the origin's "pending" event: a close of a later month (the monthly
+    close, the nightly recompute) carries it once there is one. Events record every carry, withdrawal and
+    wait, and, for a month recomputed because an earlier one changed (``changed_from``), that month.
     """
     month = to_month(origin.month)
     cause = {"after_change_of": str(changed_from)} if changed_from is not None and changed_from < month else {}
     caused = list(origin.adjustments_caused.all())
+    # A waived adjustment counts as carried: the waiver is a decision on that difference, not a difference
+    # left to carry (else the next close would carry it again).
     carried: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for adjustment in caused:
         carried[adjustment.service_level_id] += adjustment.amount
@@ -558,7 +564,12 @@ def _settle_differences(
     else:
         for adjustment in caused:
             host = by_id.get(adjustment.statement_id)
-            if carried[adjustment.service_level_id] and host is not None and host.status in OPEN_STATUSES:
+            if (
+                carried[adjustment.service_level_id]
+                and host is not None
+                and host.status in OPEN_STATUSES
+                and not _decided_on(adjustment)
+            ):
                 withdrawn[host.pk].append(adjustment)
         left = dict(carried)
         for adjustment in (item for items in withdrawn.values() for item in items):
@@ -647,8 +658,13 @@ def _set_adjustments(
     totals with them; save it."""
     cache = statement._prefetched_objects_cache
     cache["adjustment_lines"] = adjustments
-    _set_totals(statement, list(cache["lines"]), sum((item.amount for item in adjustments), ZERO))
+    _set_totals(statement, list(cache["lines"]), _charged(adjustments))
     writes.touch(statement)
+
+
+def _charged(adjustments) -> Decimal:
+    """What ``adjustments`` count for in their statement's totals: a waived one nothing."""
+    return sum((item.charged_amount for item in adjustments), ZERO)
 
 
 def _amounts_by_code(codes: dict[int, str], adjustments: list[StatementAdjustment]) -> dict[str, str]:
@@ -1080,76 +1096,187 @@ def _later_close_message(statement: PenaltyStatement, months: dict[datetime.date
 
 
 def dispute_line(*, line_id: int, actor, reason: str, evidence=None) -> LineDispute:
-    """The vendor contests a line of a statement in review: the statement becomes disputed.
+    """The vendor contests a line of a statement in review: the statement becomes disputed (see
+    :func:`_raise_dispute`)."""
+    reason = _dispute_reason(reason, evidence)
+    with transaction.atomic():
+        line = _locked_line(line_id)
+        return _raise_dispute(
+            LineDispute(line=line),
+            line.statement,
+            actor,
+            reason,
+            evidence,
+            open_before=line.disputes.filter(status=DisputeStatus.OPEN).exists(),
+            already_open=_("The %(code)s line already has an open dispute.") % {"code": line.service_level.code},
+            action=StatementAction.LINE_DISPUTED,
+            line=line,
+        )
 
-    Evidence of a size or type sla_tracker.evidence refuses is a ValidationError; nothing is written.
-    """
+
+def dispute_adjustment(*, adjustment_id: int, actor, reason: str, evidence=None) -> AdjustmentDispute:
+    """The vendor contests an adjustment carried into a statement in review, as they contest a line: the
+    statement becomes disputed (see :func:`_raise_dispute`)."""
+    reason = _dispute_reason(reason, evidence)
+    with transaction.atomic():
+        adjustment = _locked_adjustment(adjustment_id)
+        return _raise_dispute(
+            AdjustmentDispute(adjustment=adjustment),
+            adjustment.statement,
+            actor,
+            reason,
+            evidence,
+            open_before=adjustment.disputes.filter(status=DisputeStatus.OPEN).exists(),
+            already_open=_("The %(code)s adjustment for %(month)s already has an open dispute.")
+            % adjustment.label_parts,
+            action=StatementAction.ADJUSTMENT_DISPUTED,
+            adjustment=adjustment,
+        )
+
+
+def _dispute_reason(reason: str | None, evidence) -> str:
+    """The dispute's reason, stripped; refused before anything is locked when it is missing or the evidence
+    is of a size or type sla_tracker.evidence refuses."""
     reason = _required_text(reason, "reason", _("Give the reason for the dispute."))
     if evidence is not None:
         validate_evidence(evidence)
-    with transaction.atomic():
-        line = _locked_line(line_id)
-        statement = line.statement
-        if statement.is_locked:
-            raise ValidationError(
-                _("%(statement)s is %(status)s: it cannot be disputed.")
-                % {"statement": _label(statement), "status": statement.get_status_display().lower()}
-            )
-        _require_status(
-            statement, (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED), pgettext("a statement can be", "disputed")
+    return reason
+
+
+def _raise_dispute(
+    dispute: LineDispute | AdjustmentDispute,
+    statement: PenaltyStatement,
+    actor,
+    reason: str,
+    evidence,
+    *,
+    open_before: bool,
+    already_open: str,
+    action: str,
+    **subject,
+):
+    """Record ``dispute`` (its line or adjustment set) of ``statement`` (locked), raised by ``actor``: a user
+    of the statement's vendor (an administrator may record one for them), while the statement is in review
+    or disputed, one open dispute at a time per line or adjustment (``open_before``: one is open; then
+    ``already_open`` says so). The statement becomes disputed; the event names the line or adjustment."""
+    contract = statement.contract
+    if actor.role != Role.ADMINISTRATOR and not (actor.is_vendor_user and actor.vendor_id == contract.vendor_id):
+        raise PermissionDenied(
+            _("Only the users of %(vendor)s dispute its statements.") % {"vendor": contract.vendor.name}
         )
-        if line.disputes.filter(status=DisputeStatus.OPEN).exists():
-            raise ValidationError(
-                _("The %(code)s line already has an open dispute.") % {"code": line.service_level.code}
-            )
-        dispute = LineDispute(line=line, raised_by=actor, reason=reason)
-        if evidence is not None:
-            dispute.evidence = evidence
-        dispute.save()
-        statement.status = StatementStatus.DISPUTED
-        statement.save()
-        _event(statement, StatementAction.LINE_DISPUTED, actor, line=line, note=dispute.reason)
+    if statement.is_locked:
+        raise ValidationError(
+            _("%(statement)s is %(status)s: it cannot be disputed.")
+            % {"statement": _label(statement), "status": statement.get_status_display().lower()}
+        )
+    _require_status(
+        statement, (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED), pgettext("a statement can be", "disputed")
+    )
+    if open_before:
+        raise ValidationError(already_open)
+    dispute.raised_by, dispute.reason = actor, reason
+    if evidence is not None:
+        dispute.evidence = evidence
+    dispute._history_user = actor
+    dispute.save()
+    statement.status = StatementStatus.DISPUTED
+    statement.save()
+    _event(statement, action, actor, note=dispute.reason, **subject)
     return dispute
 
 
 def resolve_dispute(*, dispute_id: int, actor, resolution: str, accepted: bool, waive: bool = False) -> LineDispute:
-    """Procurement accepts or rejects a dispute; with none left open the statement is back in review.
+    """Procurement accepts or rejects a line's dispute (see :func:`_settle_dispute`).
 
     ``waive`` (with an accepted dispute only) also waives the line's credit, with the resolution as
     the waiver's reason, in the same transaction: the vendor was right about the credit itself.
     """
-    resolution = _required_text(resolution, "resolution", _("Give the resolution of the dispute."))
-    if waive and not accepted:
-        raise ValidationError({"waive": _("Only an accepted dispute can waive the line's credit.")})
+    resolution = _resolution(resolution, accepted, waive, _("Only an accepted dispute can waive the line's credit."))
     with transaction.atomic():
         dispute = LineDispute.objects.select_related("line__statement").get(pk=dispute_id)
         statement = _locked_statement(dispute.line.statement_id)
         dispute = LineDispute.objects.select_for_update().select_related("line__service_level").get(pk=dispute_id)
-        if dispute.status != DisputeStatus.OPEN:
-            raise ValidationError(
-                _("This dispute is already %(status)s.") % {"status": dispute.get_status_display().lower()}
-            )
-        dispute.status = DisputeStatus.ACCEPTED if accepted else DisputeStatus.REJECTED
-        dispute.resolution, dispute.resolved_by, dispute.resolved_at = resolution, actor, timezone.now()
-        dispute.save()
         line = dispute.line
         line.statement = statement
-        if waive:
-            _waive(line, actor, dispute.resolution)
-        still_open = LineDispute.objects.filter(line__statement=statement, status=DisputeStatus.OPEN).exists()
-        if statement.status == StatementStatus.DISPUTED and not still_open:
-            statement.status = StatementStatus.IN_REVIEW
-            statement.save()
-        _event(
-            statement,
-            StatementAction.DISPUTE_RESOLVED,
-            actor,
-            line=line,
-            # The note in English for the record; the outcome as data, for the pages to write in the reader's language.
-            note=f"{_english(DisputeStatus(dispute.status).label)}: {dispute.resolution}",
-            data={"outcome": dispute.status, "resolution": dispute.resolution},
-        )
+        waiver = (lambda: _waive(line, actor, dispute.resolution)) if waive else None
+        _settle_dispute(dispute, statement, actor, resolution, accepted, waiver, line=line)
     return dispute
+
+
+def resolve_adjustment_dispute(
+    *, dispute_id: int, actor, resolution: str, accepted: bool, waive: bool = False
+) -> AdjustmentDispute:
+    """Procurement accepts or rejects an adjustment's dispute, as a line's (see :func:`_settle_dispute`).
+
+    ``waive`` (with an accepted dispute only) also waives the adjustment, with the resolution as the
+    waiver's reason, in the same transaction: the vendor was right about the adjustment itself.
+    """
+    resolution = _resolution(resolution, accepted, waive, _("Only an accepted dispute can waive the adjustment."))
+    with transaction.atomic():
+        dispute = AdjustmentDispute.objects.select_related("adjustment__statement").get(pk=dispute_id)
+        statement = _locked_statement(dispute.adjustment.statement_id)
+        dispute = (
+            AdjustmentDispute.objects.select_for_update()
+            .select_related("adjustment__service_level", "adjustment__origin")
+            .get(pk=dispute_id)
+        )
+        adjustment = dispute.adjustment
+        adjustment.statement = statement
+        waiver = (lambda: _waive_adjustment(adjustment, actor, dispute.resolution)) if waive else None
+        _settle_dispute(dispute, statement, actor, resolution, accepted, waiver, adjustment=adjustment)
+    return dispute
+
+
+def _resolution(resolution: str | None, accepted: bool, waive: bool, waive_refused: str) -> str:
+    """The resolution, stripped; refused when missing, or when a rejection would waive (``waive_refused``)."""
+    resolution = _required_text(resolution, "resolution", _("Give the resolution of the dispute."))
+    if waive and not accepted:
+        raise ValidationError({"waive": waive_refused})
+    return resolution
+
+
+def _settle_dispute(
+    dispute: LineDispute | AdjustmentDispute,
+    statement: PenaltyStatement,
+    actor,
+    resolution: str,
+    accepted: bool,
+    waiver,
+    **subject,
+) -> None:
+    """Close the open ``dispute`` of ``statement`` (locked) as accepted or rejected, with its resolution, and
+    run ``waiver`` (the waiver of what it disputes, or None) in the same transaction; with no dispute of a
+    line or an adjustment left open, the statement is back in review."""
+    if dispute.status != DisputeStatus.OPEN:
+        raise ValidationError(
+            _("This dispute is already %(status)s.") % {"status": dispute.get_status_display().lower()}
+        )
+    dispute.status = DisputeStatus.ACCEPTED if accepted else DisputeStatus.REJECTED
+    dispute.resolution, dispute.resolved_by, dispute.resolved_at = resolution, actor, timezone.now()
+    dispute._history_user = actor
+    dispute.save()
+    if waiver is not None:
+        waiver()
+    if statement.status == StatementStatus.DISPUTED and not _has_open_disputes(statement):
+        statement.status = StatementStatus.IN_REVIEW
+        statement.save()
+    _event(
+        statement,
+        StatementAction.DISPUTE_RESOLVED,
+        actor,
+        # The note in English for the record; the outcome as data, for the pages to write in the reader's language.
+        note=f"{_english(DisputeStatus(dispute.status).label)}: {dispute.resolution}",
+        data={"outcome": dispute.status, "resolution": dispute.resolution},
+        **subject,
+    )
+
+
+def _has_open_disputes(statement: PenaltyStatement) -> bool:
+    """Whether a line or an adjustment of ``statement`` has an open dispute."""
+    return (
+        LineDispute.objects.filter(line__statement=statement, status=DisputeStatus.OPEN).exists()
+        or AdjustmentDispute.objects.filter(adjustment__statement=statement, status=DisputeStatus.OPEN).exists()
+    )
 
 
 def waive_line(*, line_id: int, actor, reason: str) -> StatementLine:
@@ -1173,28 +1300,86 @@ def waive_line(*, line_id: int, actor, reason: str) -> StatementLine:
     return line
 
 
+def waive_adjustment(*, adjustment_id: int, actor, reason: str) -> StatementAdjustment:
+    """Procurement waives an adjustment carried into an open statement: it counts as 0 in the statement's
+    totals. It still counts as carried, so no later close carries its difference again, and a reopened month
+    it corrects reverses it rather than withdrawing it, so the waiver stands. Later months' history does not
+    read adjustments: nothing else is recomputed.
+
+    Not while the statement is disputed, as for a line: accepting a dispute can waive its adjustment
+    (resolve_adjustment_dispute).
+    """
+    reason = _required_text(reason, "reason", _("Give the reason for the waiver."))
+    with transaction.atomic():
+        adjustment = _locked_adjustment(adjustment_id)
+        if adjustment.statement.status == StatementStatus.DISPUTED:
+            raise ValidationError(
+                _(
+                    "%(statement)s is disputed: resolve its disputes first; accepting the dispute of an adjustment "
+                    "can waive it."
+                )
+                % {"statement": _label(adjustment.statement)}
+            )
+        _waive_adjustment(adjustment, actor, reason)
+    return adjustment
+
+
 def _waive(line: StatementLine, actor, reason: str) -> None:
     """Waive ``line`` (its statement locked and attached) and set the statement's totals."""
     statement = line.statement
-    if statement.is_locked:
-        raise ValidationError(
-            _("%(statement)s is %(status)s: reopen it before waiving a line.")
-            % {"statement": _label(statement), "status": statement.get_status_display().lower()}
-        )
-    _require_status(statement, OPEN_FOR_ADJUSTMENTS, pgettext("a statement can be", "changed"))
-    if line.waived:
-        raise ValidationError(_("The %(code)s line is already waived.") % {"code": line.service_level.code})
-    line.waived, line.waiver_reason, line.waived_by, line.waived_at = True, reason, actor, timezone.now()
-    line.save()
-    lines = list(statement.lines.all())
-    adjustments = sum((item.amount for item in statement.adjustment_lines.all()), ZERO)
-    _set_totals(statement, lines, adjustments)
-    statement.save()
+    _record_waiver(
+        line,
+        statement,
+        actor,
+        reason,
+        locked=_("%(statement)s is %(status)s: reopen it before waiving a line."),
+        already=_("The %(code)s line is already waived.") % {"code": line.service_level.code},
+    )
     _event(statement, StatementAction.LINE_WAIVED, actor, line=line, note=line.waiver_reason)
     # The later months' history counts the waived credit as 0 (earn-backs, the annual cap): recompute them.
     carry_corrections_of_approved_months(
         contract_id=statement.contract_id, months=[statement.month], actor=actor, cause=ComputationCause.WAIVER
     )
+
+
+def _waive_adjustment(adjustment: StatementAdjustment, actor, reason: str) -> None:
+    """Waive ``adjustment`` (its statement locked and attached) and set the statement's totals."""
+    statement = adjustment.statement
+    _record_waiver(
+        adjustment,
+        statement,
+        actor,
+        reason,
+        locked=_("%(statement)s is %(status)s: reopen it before waiving an adjustment."),
+        already=_("The %(code)s adjustment for %(month)s is already waived.") % adjustment.label_parts,
+    )
+    _event(statement, StatementAction.ADJUSTMENT_WAIVED, actor, adjustment=adjustment, note=adjustment.waiver_reason)
+
+
+def _record_waiver(
+    item: StatementLine | StatementAdjustment, statement: PenaltyStatement, actor, reason: str, *, locked, already
+) -> None:
+    """Waive ``item``, a line or an adjustment of ``statement`` (locked), while the statement is open (else
+    ``locked``, a template of the statement and its status, says why not) and ``item`` is not waived yet
+    (``already``), and set the statement's totals."""
+    if statement.is_locked:
+        raise ValidationError(
+            locked % {"statement": _label(statement), "status": statement.get_status_display().lower()}
+        )
+    _require_status(statement, OPEN_FOR_ADJUSTMENTS, pgettext("a statement can be", "changed"))
+    if item.waived:
+        raise ValidationError(already)
+    item.waived, item.waiver_reason, item.waived_by, item.waived_at = True, reason, actor, timezone.now()
+    item._history_user = actor
+    item.save()
+    _set_totals(statement, list(statement.lines.all()), _charged(statement.adjustment_lines.all()))
+    statement.save()
+
+
+def _decided_on(adjustment: StatementAdjustment) -> bool:
+    """Whether someone decided on ``adjustment`` (waived or disputed it, ``has_disputes`` as the close reads
+    it): then it is never withdrawn but kept on record, and a reopened month reverses it instead."""
+    return adjustment.waived or getattr(adjustment, "has_disputes", False)
 
 
 def _locked_statement(statement_id: int) -> PenaltyStatement:
@@ -1210,6 +1395,14 @@ def _locked_line(line_id: int) -> StatementLine:
     line = StatementLine.objects.select_related("service_level").get(pk=line_id)
     line.statement = statement
     return line
+
+
+def _locked_adjustment(adjustment_id: int) -> StatementAdjustment:
+    statement_id = StatementAdjustment.objects.values_list("statement_id", flat=True).get(pk=adjustment_id)
+    statement = _locked_statement(statement_id)
+    adjustment = StatementAdjustment.objects.select_related("service_level", "origin").get(pk=adjustment_id)
+    adjustment.statement = statement
+    return adjustment
 
 
 def _require_status(statement: PenaltyStatement, allowed: tuple[str, ...], verb: str) -> None:
@@ -1275,11 +1468,12 @@ def _event(
     actor,
     *,
     line: StatementLine | None = None,
+    adjustment: StatementAdjustment | None = None,
     note: str = "",
     data: dict | None = None,
 ):
     return StatementEvent.objects.create(
-        statement=statement, line=line, action=action, actor=actor, note=note, data=data or {}
+        statement=statement, line=line, adjustment=adjustment, action=action, actor=actor, note=note, data=data or {}
     )
 
 

@@ -3,8 +3,9 @@
 Every queryset goes through accounts.scoping.restrict, so a user reaches only the statements of the
 contracts they may see (another vendor's statement is a 404, never a 403 that would confirm it
 exists). Vendor users see statements once procurement has submitted them (accounts.scoping).
-Each action calls exactly one service and shows the service's ValidationError on the page.
-A dispute's evidence file is served by dispute_evidence only, to those who may see its statement.
+Each action calls exactly one service and shows the service's ValidationError on the page. Lines and
+adjustments carried in are disputed, waived and their disputes resolved through the same pages.
+A dispute's evidence file is served by its evidence view only, to those who may see its statement.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from sla_tracker.explanations import readable
 from sla_tracker.filtersets import PenaltyStatementFilterSet
 from sla_tracker.kpi_import.access import contracts_for_kpi_reading
 from sla_tracker.models import (
+    AdjustmentDispute,
     CloseRefusal,
     Exclusion,
     Incident,
@@ -64,14 +66,17 @@ from sla_tracker.services import (
     REASON_MAX_LENGTH,
     REFERENCE_MAX_LENGTH,
     approve_statement,
+    dispute_adjustment,
     dispute_line,
     later_close_carrying,
     later_closes_carrying,
     mark_statement_invoiced,
     reopen_statement,
+    resolve_adjustment_dispute,
     resolve_dispute,
     settle_outside_statements,
     submit_statement,
+    waive_adjustment,
     waive_line,
 )
 from sla_tracker.views_exclusions import optional_month, statement_action_warnings, statement_exclusions
@@ -126,6 +131,14 @@ def visible_lines(user):
 
 def visible_disputes(user):
     return restrict(LineDispute.objects.all(), user)
+
+
+def visible_adjustments(user):
+    return restrict(StatementAdjustment.objects.all(), user)
+
+
+def visible_adjustment_disputes(user):
+    return restrict(AdjustmentDispute.objects.all(), user)
 
 
 def get_statement(user, pk: int) -> PenaltyStatement:
@@ -314,22 +327,29 @@ def statement_details(user, statement: PenaltyStatement) -> dict[str, Any]:
     events = (
         restrict(StatementEvent.objects.all(), user)
         .filter(statement=statement)
-        .select_related("actor", "line__service_level")
+        .select_related("actor", "line__service_level", "adjustment__service_level", "adjustment__origin")
         .order_by("created_at", "id")
     )
-    adjustments = (
-        restrict(StatementAdjustment.objects.all(), user)
+    adjustments = list(
+        visible_adjustments(user)
         .filter(statement=statement)
-        .select_related("origin", "service_level")
+        .select_related("origin", "service_level", "waived_by")
+        .prefetch_related(
+            Prefetch(
+                "disputes",
+                queryset=visible_adjustment_disputes(user).select_related("raised_by", "resolved_by"),
+            )
+        )
     )
     # The statement's credits are its uncapped credits less what the monthly and annual caps took and
-    # less the waived lines' credits: each shown as what it is.
+    # less the waived lines' credits: each shown as what it is; its adjustments likewise less the waived ones.
     waived = sum((line.waived_credit for line in lines), Decimal("0.00"))
     return {
         "statement": statement,
         "contract": statement.contract,
         "lines": lines,
         "waived_credits": waived,
+        "waived_adjustments": sum((adjustment.waived_amount for adjustment in adjustments), Decimal("0.00")),
         "capped_by": statement.uncapped_credits - statement.credits - waived,
         "termination_rights": [
             {
@@ -342,7 +362,7 @@ def statement_details(user, statement: PenaltyStatement) -> dict[str, Any]:
         "exclusions": list(exclusions),
         "incidents": list(incidents),
         "events": list(events),
-        "adjustments": list(adjustments),
+        "adjustments": adjustments,
         "completeness": completeness(user, [statement.contract], [statement.month], timezone.localdate())[
             (statement.contract_id, statement.month)
         ],
@@ -359,14 +379,14 @@ def statement_detail(request, pk: int):
     close_refusal = next(
         (item for item in close_refusals(request.user, statement.contract) if item.month == statement.month), None
     )
+    # A line or an adjustment with an open dispute cannot be disputed again (the services refuse it).
+    lines_with_open_dispute = _with_open_dispute(details["lines"])
+    adjustments_with_open_dispute = _with_open_dispute(details["adjustments"])
     context = {
         **details,
-        # A line with an open dispute cannot be disputed again (dispute_line refuses it).
-        "lines_with_open_dispute": {
-            line.pk
-            for line in details["lines"]
-            if any(dispute.status == DisputeStatus.OPEN for dispute in line.disputes.all())
-        },
+        "lines_with_open_dispute": lines_with_open_dispute,
+        "adjustments_with_open_dispute": adjustments_with_open_dispute,
+        "open_disputes": len(lines_with_open_dispute) + len(adjustments_with_open_dispute),
         "active_section": "statements",
         "can_change": can_change,
         "can_dispute": request.user.is_vendor_user
@@ -388,6 +408,11 @@ def statement_detail(request, pk: int):
         "close_refusal": close_refusal,
     }
     return render(request, "sla_tracker/statement_detail.html", context)
+
+
+def _with_open_dispute(items) -> set[int]:
+    """The ids of ``items`` (lines or adjustments, their disputes prefetched) with an open dispute."""
+    return {item.pk for item in items if any(dispute.status == DisputeStatus.OPEN for dispute in item.disputes.all())}
 
 
 @login_required
@@ -627,29 +652,65 @@ def _get_line(user, pk: int) -> StatementLine:
     )
 
 
+def _get_adjustment(user, pk: int) -> StatementAdjustment:
+    return get_object_or_404(
+        visible_adjustments(user).select_related("statement__contract__vendor", "service_level", "origin"),
+        pk=pk,
+    )
+
+
 @login_required
 def waive(request, pk: int):
     line = _get_line(request.user, pk)
+    return _waive_page(
+        request,
+        line.statement,
+        {"line": line},
+        lambda reason: waive_line(line_id=line.pk, actor=request.user, reason=reason),
+        title=_("Waive a line"),
+        button=_("Waive the credit"),
+        explanation=_("The line's credit counts as zero in the statement's totals and in later months."),
+        done=_("The line was waived: its credit no longer counts."),
+    )
+
+
+@login_required
+def adjustment_waive(request, pk: int):
+    adjustment = _get_adjustment(request.user, pk)
+    return _waive_page(
+        request,
+        adjustment.statement,
+        {"adjustment": adjustment},
+        lambda reason: waive_adjustment(adjustment_id=adjustment.pk, actor=request.user, reason=reason),
+        title=_("Waive an adjustment"),
+        button=_("Waive the adjustment"),
+        explanation=_(
+            "The adjustment counts as zero in the statement's totals. It stays carried: no later close carries "
+            "the difference again."
+        ),
+        done=_("The adjustment was waived: it no longer counts."),
+    )
+
+
+def _waive_page(request, statement: PenaltyStatement, subject: dict, waive, *, title, button, explanation, done):
+    """Procurement confirms a waiver of ``subject`` (the line or adjustment, as the page names it) with its
+    reason; ``waive(reason)`` calls the service."""
     if not reviews_statements(request.user):
         raise PermissionDenied
     form = ConfirmForm(_posted(request), field="reason", label=_("Reason for the waiver"))
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _run(form, lambda: waive_line(line_id=line.pk, actor=request.user, reason=form.cleaned_data["reason"]))
-    ):
-        messages.success(request, _("The line was waived: its credit no longer counts."))
-        return redirect("sla_tracker:statement", pk=line.statement_id)
+    if request.method == "POST" and form.is_valid() and _run(form, lambda: waive(form.cleaned_data["reason"])):
+        messages.success(request, done)
+        return redirect("sla_tracker:statement", pk=statement.pk)
     return render(
         request,
         "sla_tracker/confirm.html",
         {
-            "statement": line.statement,
-            "line": line,
+            "statement": statement,
+            **subject,
             "form": form,
-            "title": _("Waive a line"),
-            "button": _("Waive the credit"),
-            "explanation": _("The line's credit counts as zero in the statement's totals and in later months."),
+            "title": title,
+            "button": button,
+            "explanation": explanation,
             "active_section": "statements",
         },
     )
@@ -680,22 +741,83 @@ class DisputeForm(forms.Form):
 @login_required
 def dispute(request, pk: int):
     line = _get_line(request.user, pk)
+    return _dispute_page(
+        request,
+        line.statement,
+        {"line": line},
+        lambda reason, evidence: dispute_line(line_id=line.pk, actor=request.user, reason=reason, evidence=evidence),
+        title=_("Dispute a line"),
+    )
+
+
+@login_required
+def adjustment_dispute(request, pk: int):
+    adjustment = _get_adjustment(request.user, pk)
+    return _dispute_page(
+        request,
+        adjustment.statement,
+        {"adjustment": adjustment},
+        lambda reason, evidence: dispute_adjustment(
+            adjustment_id=adjustment.pk, actor=request.user, reason=reason, evidence=evidence
+        ),
+        title=_("Dispute an adjustment"),
+    )
+
+
+def _dispute_page(request, statement: PenaltyStatement, subject: dict, raise_dispute, *, title):
+    """A vendor user disputes ``subject`` (the line or adjustment, as the page names it) with a reason and
+    evidence; ``raise_dispute(reason, evidence)`` calls the service."""
     if not request.user.is_vendor_user:
         raise PermissionDenied
     form = DisputeForm(_posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _run(
-            form,
-            lambda: dispute_line(line_id=line.pk, actor=request.user, reason=data["reason"], evidence=data["evidence"]),
-        ):
+        if _run(form, lambda: raise_dispute(data["reason"], data["evidence"])):
             messages.success(request, _("Your dispute was recorded; procurement will resolve it."))
-            return redirect("sla_tracker:statement", pk=line.statement_id)
+            return redirect("sla_tracker:statement", pk=statement.pk)
     return render(
         request,
         "sla_tracker/dispute.html",
-        {"statement": line.statement, "line": line, "form": form, "active_section": "statements"},
+        {"statement": statement, **subject, "form": form, "title": title, "active_section": "statements"},
     )
+
+
+@dataclass(frozen=True)
+class ResolutionTexts:
+    """What the resolution pages of one kind of dispute (a line's, an adjustment's) say."""
+
+    waive_label: Any
+    waived: Any
+    accept_explanation: Any
+    reject_explanation: Any
+
+
+LINE_RESOLUTION = ResolutionTexts(
+    waive_label=_("Waive the line's credit as well (the vendor is right about the credit)"),
+    waived=_("The line's credit is waived."),
+    accept_explanation=_(
+        "The dispute is closed as accepted, with your resolution. Tick the box to waive the line's credit in "
+        "the same step, with your resolution as the reason; otherwise the credit stays as computed until the "
+        "month's data are corrected. Once no dispute is left open, the statement is back in review."
+    ),
+    reject_explanation=_(
+        "The dispute is closed as rejected, with your resolution; the line stays as computed. Once no dispute "
+        "is left open, the statement is back in review."
+    ),
+)
+ADJUSTMENT_RESOLUTION = ResolutionTexts(
+    waive_label=_("Waive the adjustment as well (the vendor is right about it)"),
+    waived=_("The adjustment is waived."),
+    accept_explanation=_(
+        "The dispute is closed as accepted, with your resolution. Tick the box to waive the adjustment in the "
+        "same step, with your resolution as the reason; otherwise it stays as carried. Once no dispute is left "
+        "open, the statement is back in review."
+    ),
+    reject_explanation=_(
+        "The dispute is closed as rejected, with your resolution; the adjustment stays as carried. Once no "
+        "dispute is left open, the statement is back in review."
+    ),
+)
 
 
 def _get_dispute(user, pk: int) -> LineDispute:
@@ -707,15 +829,47 @@ def _get_dispute(user, pk: int) -> LineDispute:
 
 @login_required
 def resolve(request, pk: int, accepted: bool):
-    """Procurement accepts or rejects a dispute, with the resolution the vendor will read."""
+    """Procurement accepts or rejects a line's dispute, with the resolution the vendor will read."""
     dispute = _get_dispute(request.user, pk)
+    return _resolve_page(request, dispute, {"line": dispute.line}, resolve_dispute, LINE_RESOLUTION, accepted)
+
+
+@login_required
+def adjustment_resolve(request, pk: int, accepted: bool):
+    """Procurement accepts or rejects an adjustment's dispute, as a line's."""
+    dispute = get_object_or_404(
+        visible_adjustment_disputes(request.user).select_related(
+            "adjustment__statement__contract__vendor", "adjustment__service_level", "adjustment__origin", "raised_by"
+        ),
+        pk=pk,
+    )
+    return _resolve_page(
+        request,
+        dispute,
+        {"adjustment": dispute.adjustment},
+        resolve_adjustment_dispute,
+        ADJUSTMENT_RESOLUTION,
+        accepted,
+    )
+
+
+def _resolve_page(
+    request,
+    dispute: LineDispute | AdjustmentDispute,
+    subject: dict,
+    resolve_service,
+    texts: ResolutionTexts,
+    accepted: bool,
+):
+    """Procurement confirms the resolution of ``dispute`` (of ``subject``, the line or adjustment as the page
+    names it), accepting it with an optional waiver or rejecting it."""
     if not reviews_statements(request.user):
         raise PermissionDenied
-    line = dispute.line
+    statement = dispute.statement
     form = ConfirmForm(_posted(request), field="resolution", label=_("Resolution"))
     if accepted:
         form.fields["waive"] = forms.BooleanField(
-            label=_("Waive the line's credit as well (the vendor is right about the credit)"),
+            label=texts.waive_label,
             required=False,
             widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
         )
@@ -724,7 +878,7 @@ def resolve(request, pk: int, accepted: bool):
         and form.is_valid()
         and _run(
             form,
-            lambda: resolve_dispute(
+            lambda: resolve_service(
                 dispute_id=dispute.pk,
                 actor=request.user,
                 resolution=form.cleaned_data["resolution"],
@@ -735,29 +889,20 @@ def resolve(request, pk: int, accepted: bool):
     ):
         messages.success(request, _("The dispute was accepted.") if accepted else _("The dispute was rejected."))
         if form.cleaned_data.get("waive"):
-            messages.info(request, _("The line's credit is waived."))
-        if PenaltyStatement.objects.filter(pk=line.statement_id, status=StatementStatus.IN_REVIEW).exists():
+            messages.info(request, texts.waived)
+        if PenaltyStatement.objects.filter(pk=statement.pk, status=StatementStatus.IN_REVIEW).exists():
             messages.info(request, _("No dispute is left open: the statement is back in review."))
-        return redirect("sla_tracker:statement", pk=line.statement_id)
+        return redirect("sla_tracker:statement", pk=statement.pk)
     if accepted:
-        title, button = _("Accept the dispute"), _("Accept")
-        explanation = _(
-            "The dispute is closed as accepted, with your resolution. Tick the box to waive the line's credit in "
-            "the same step, with your resolution as the reason; otherwise the credit stays as computed until the "
-            "month's data are corrected. Once no dispute is left open, the statement is back in review."
-        )
+        title, button, explanation = _("Accept the dispute"), _("Accept"), texts.accept_explanation
     else:
-        title, button = _("Reject the dispute"), _("Reject")
-        explanation = _(
-            "The dispute is closed as rejected, with your resolution; the line stays as computed. Once no dispute "
-            "is left open, the statement is back in review."
-        )
+        title, button, explanation = _("Reject the dispute"), _("Reject"), texts.reject_explanation
     return render(
         request,
         "sla_tracker/confirm.html",
         {
-            "statement": line.statement,
-            "line": line,
+            "statement": statement,
+            **subject,
             "dispute": dispute,
             "form": form,
             "title": title,
@@ -771,11 +916,19 @@ def resolve(request, pk: int, accepted: bool):
 @login_required
 @require_GET
 def dispute_evidence(request, pk: int):
-    """A dispute's evidence file, as a download, to the users who may see the dispute's statement.
+    """A line's dispute's evidence file, as a download, to the users who may see the dispute's statement.
 
     Another vendor's dispute (or a draft's, for a vendor user) is a 404, as the statement is.
     """
     dispute = get_object_or_404(visible_disputes(request.user).exclude(evidence=""), pk=pk)
+    return evidence_download(dispute.evidence)
+
+
+@login_required
+@require_GET
+def adjustment_dispute_evidence(request, pk: int):
+    """An adjustment's dispute's evidence file, as a line's."""
+    dispute = get_object_or_404(visible_adjustment_disputes(request.user).exclude(evidence=""), pk=pk)
     return evidence_download(dispute.evidence)
 
 

@@ -58,6 +58,7 @@ from sla_tracker.choices import (
     UploadStatus,
 )
 from sla_tracker.models import (
+    AdjustmentDispute,
     CloseRefusal,
     ColumnMapping,
     CreditMultiplier,
@@ -555,6 +556,19 @@ class StatementAdjustmentFactory(DjangoModelFactory):
     service_level = factory.SubFactory(ServiceLevelFactory, contract=factory.SelfAttribute("..statement.contract"))
     amount = Decimal("1500.00")
     reason = "Late FCR data showed the service level was met."
+
+
+class AdjustmentDisputeFactory(DjangoModelFactory):
+    """An open dispute of an adjustment, raised by a user of the statement's vendor."""
+
+    class Meta:
+        model = AdjustmentDispute
+
+    adjustment = factory.SubFactory(StatementAdjustmentFactory)
+    raised_by = factory.SubFactory(
+        VendorUserFactory, vendor=factory.SelfAttribute("..adjustment.statement.contract.vendor")
+    )
+    reason = "The corrected figures count the days the carrier was down."
 
 
 class StatementEventFactory(DjangoModelFactory):

@@ -19,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from governance.models import CommitteeMember
 from sla_tracker.models import (
+    AdjustmentDispute,
     CloseRefusal,
     Exclusion,
     Incident,
@@ -129,6 +130,7 @@ READ_ONLY_ADMINS = {
     StatementLine,
     LineDispute,
     StatementAdjustment,
+    AdjustmentDispute,
     StatementEvent,
     # Refused closes: kept by the monthly close until the month closes.
     CloseRefusal,

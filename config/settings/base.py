@@ -202,6 +202,8 @@ SPECTACULAR_SETTINGS = {
         # An audit's type and auditor, and the lists of them an audit right allows.
         "AuditTypeEnum": "audits.choices.AuditType",
         "AuditorKindEnum": "audits.choices.Auditor",
+        # A dispute's status, of a line or of an adjustment: the name it had before adjustments could be disputed.
+        "LineDisputeStatusEnum": "sla_tracker.choices.DisputeStatus",
     },
     # Swagger UI from the app's own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,8 +1,8 @@
 """REST resources of service levels, KPI data and penalty statements.
 
-Statements, their lines and disputes are read-only resources: only the services of
+Statements, their lines, adjustments and disputes are read-only resources: only the services of
 sla_tracker.services change them, each through one action endpoint (submit, approve, reopen,
-invoice, dispute a line, waive a line, resolve a dispute). Exclusions are decided the same way
+invoice, dispute or waive a line or an adjustment, resolve a dispute). Exclusions are decided the same way
 (approve, reject). Refused closes are read-only too: only the close records them. Bulk KPI imports
 live in sla_tracker.api.kpi.
 """
@@ -42,6 +42,7 @@ from sla_tracker.evidence import ALLOWED_EXTENSIONS, evidence_download
 from sla_tracker.kpi_import.access import contracts_for_kpi_entry, may_not_log
 from sla_tracker.kpi_import.service import KpiDataRejected, save_measurement
 from sla_tracker.models import (
+    AdjustmentDispute,
     CloseRefusal,
     Exclusion,
     Incident,
@@ -51,6 +52,7 @@ from sla_tracker.models import (
     PenaltyStatement,
     ServiceLevel,
     ServiceLevelVersion,
+    StatementAdjustment,
     StatementLine,
 )
 from sla_tracker.models.data import validate_service_levels_of
@@ -58,7 +60,7 @@ from sla_tracker.penalty_inputs import tier_problems
 
 
 def may_dispute(user) -> bool:
-    """The vendor's own users contest a line (administrators may record it for them)."""
+    """The vendor's own users contest a line or an adjustment (administrators may record it for them)."""
     return user.is_active and (user.is_vendor_user or user.role == Role.ADMINISTRATOR)
 
 
@@ -209,6 +211,14 @@ class StatementLineSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The explanation in the request's language (Accept-Language); `explanation` is the engine's English.",
     )
+    charged = serializers.DecimalField(
+        source="charged_credit",
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        help_text="The credit the line charges: `credit`, or 0 once the line is waived (`credit` keeps the computed "
+        "value). The statement's `credits` is the sum of its lines' `charged`.",
+    )
 
     class Meta:
         model = StatementLine
@@ -216,24 +226,65 @@ class StatementLineSerializer(serializers.ModelSerializer):
         read_only_fields = [field.name for field in StatementLine._meta.fields]
 
 
-class LineDisputeSerializer(serializers.ModelSerializer):
+class StatementAdjustmentSerializer(serializers.ModelSerializer):
+    service_level_code = serializers.CharField(source="service_level.code", read_only=True)
+    origin_month = serializers.DateField(
+        source="origin.month", read_only=True, help_text="The month corrected (its first day)."
+    )
+    localized_reason = serializers.CharField(
+        source="readable_reason",
+        read_only=True,
+        help_text="The reason in the request's language (Accept-Language); `reason` is the English record.",
+    )
+    charged = serializers.DecimalField(
+        source="charged_amount",
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        help_text="What the adjustment counts for in its statement: `amount` (signed: positive favours the "
+        "vendor), or 0 once it is waived. The statement's `adjustments` is the sum of its adjustments' `charged`.",
+    )
+
+    class Meta:
+        model = StatementAdjustment
+        exclude = ["reason_data"]
+        read_only_fields = [field.name for field in StatementAdjustment._meta.fields if field.name != "reason_data"]
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    """A dispute of a line or of an adjustment, its evidence as a link to its download."""
+
     evidence_name = serializers.SerializerMethodField(help_text="The evidence file's name; null without evidence.")
     evidence_url = serializers.SerializerMethodField(
         help_text="Where the evidence file is downloaded (GET, the same authentication); null without evidence."
     )
+    evidence_route = ""  # the API's URL name of the kind's evidence download
+
+    def get_evidence_name(self, dispute: LineDispute | AdjustmentDispute) -> str | None:
+        return PurePath(dispute.evidence.name).name if dispute.evidence else None
+
+    def get_evidence_url(self, dispute: LineDispute | AdjustmentDispute) -> str | None:
+        if not dispute.evidence:
+            return None
+        return reverse(self.evidence_route, kwargs={"pk": dispute.pk}, request=self.context.get("request"))
+
+
+class LineDisputeSerializer(DisputeSerializer):
+    evidence_route = "api:linedispute-evidence"
 
     class Meta:
         model = LineDispute
         exclude = ["evidence"]
         read_only_fields = [field.name for field in LineDispute._meta.fields if field.name != "evidence"]
 
-    def get_evidence_name(self, dispute: LineDispute) -> str | None:
-        return PurePath(dispute.evidence.name).name if dispute.evidence else None
 
-    def get_evidence_url(self, dispute: LineDispute) -> str | None:
-        if not dispute.evidence:
-            return None
-        return reverse("api:linedispute-evidence", kwargs={"pk": dispute.pk}, request=self.context.get("request"))
+class AdjustmentDisputeSerializer(DisputeSerializer):
+    evidence_route = "api:adjustmentdispute-evidence"
+
+    class Meta:
+        model = AdjustmentDispute
+        exclude = ["evidence"]
+        read_only_fields = [field.name for field in AdjustmentDispute._meta.fields if field.name != "evidence"]
 
 
 class CloseRefusalSerializer(serializers.ModelSerializer):
@@ -286,7 +337,8 @@ class DecisionNoteInput(serializers.Serializer):
 
 class DisputeInput(serializers.Serializer):
     reason = serializers.CharField(
-        max_length=services.REASON_MAX_LENGTH, help_text="Why the line is wrong: kept in the statement's history."
+        max_length=services.REASON_MAX_LENGTH,
+        help_text="Why the line or adjustment is wrong: kept in the statement's history.",
     )
     evidence = serializers.FileField(
         required=False,
@@ -317,6 +369,14 @@ class ResolutionInput(serializers.Serializer):
     waive = serializers.BooleanField(
         default=False,
         help_text="With accepted: also waive the line's credit, the resolution being the waiver's reason.",
+    )
+
+
+class AdjustmentResolutionInput(ResolutionInput):
+    accepted = serializers.BooleanField(help_text="True: the vendor is right; false: the adjustment stands.")
+    waive = serializers.BooleanField(
+        default=False,
+        help_text="With accepted: also waive the adjustment, the resolution being the waiver's reason.",
     )
 
 
@@ -585,6 +645,44 @@ class StatementLineViewSet(ScopedReadOnlyViewSet):
         return self.respond_with(line)
 
 
+class StatementAdjustmentViewSet(ScopedReadOnlyViewSet):
+    """Corrections of approved months carried into a later statement by the close; disputed and waived as
+    lines are."""
+
+    queryset = StatementAdjustment.objects.select_related("service_level", "origin")
+    serializer_class = StatementAdjustmentSerializer
+    filterset_class = filtersets.StatementAdjustmentFilterSet
+
+    @extend_schema(
+        request={"application/json": DisputeInput, "multipart/form-data": DisputeInput},
+        responses={201: AdjustmentDisputeSerializer},
+        summary="Dispute an adjustment (vendor users), with a reason and optional evidence",
+        description="Send multipart/form-data to attach an evidence file; JSON for a reason alone.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        action_rule=may_dispute,
+        parser_classes=[JSONParser, MultiPartParser, FormParser],
+    )
+    def dispute(self, request, pk=None):
+        adjustment_id = self.get_object().pk
+        data = self.action_input(DisputeInput)
+        dispute = services.dispute_adjustment(
+            adjustment_id=adjustment_id, actor=request.user, reason=data["reason"], evidence=data.get("evidence")
+        )
+        context = self.get_serializer_context()
+        return Response(AdjustmentDisputeSerializer(dispute, context=context).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReasonInput, summary="Waive an adjustment (procurement), with a reason")
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
+    def waive(self, request, pk=None):
+        adjustment_id = self.get_object().pk
+        data = self.action_input(ReasonInput)
+        adjustment = services.waive_adjustment(adjustment_id=adjustment_id, actor=request.user, reason=data["reason"])
+        return self.respond_with(adjustment)
+
+
 class CloseRefusalViewSet(ScopedReadOnlyViewSet):
     """Months the monthly close could not compute, and why: kept by the close until a close of that month
     or a later one succeeds (never written here). A vendor's own users see none."""
@@ -594,19 +692,16 @@ class CloseRefusalViewSet(ScopedReadOnlyViewSet):
     filterset_class = filtersets.CloseRefusalFilterSet
 
 
-class LineDisputeViewSet(ScopedReadOnlyViewSet):
-    queryset = LineDispute.objects.all()
-    serializer_class = LineDisputeSerializer
-    filterset_class = filtersets.LineDisputeFilterSet
+class DisputeViewSet(ScopedReadOnlyViewSet):
+    """What the disputes of lines and of adjustments share: procurement resolves them the same way, and their
+    evidence is downloaded the same way."""
 
-    @extend_schema(request=ResolutionInput, summary="Accept or reject a dispute (procurement)")
-    @action(detail=True, methods=["post"], action_rule=reviews_statements)
-    def resolve(self, request, pk=None):
+    def _resolve(self, resolve, input_class: type[ResolutionInput]) -> Response:
         dispute_id = self.get_object().pk
-        data = self.action_input(ResolutionInput)
-        dispute = services.resolve_dispute(
+        data = self.action_input(input_class)
+        dispute = resolve(
             dispute_id=dispute_id,
-            actor=request.user,
+            actor=self.request.user,
             resolution=data["resolution"],
             accepted=data["accepted"],
             waive=data["waive"],
@@ -623,3 +718,31 @@ class LineDisputeViewSet(ScopedReadOnlyViewSet):
         if not dispute.evidence:
             raise Http404
         return evidence_download(dispute.evidence)
+
+
+class LineDisputeViewSet(DisputeViewSet):
+    """The vendor's disputes of statement lines (raised by a line's `dispute/` action); procurement resolves
+    them."""
+
+    queryset = LineDispute.objects.all()
+    serializer_class = LineDisputeSerializer
+    filterset_class = filtersets.LineDisputeFilterSet
+
+    @extend_schema(request=ResolutionInput, summary="Accept or reject a dispute (procurement)")
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
+    def resolve(self, request, pk=None):
+        return self._resolve(services.resolve_dispute, ResolutionInput)
+
+
+class AdjustmentDisputeViewSet(DisputeViewSet):
+    """The vendor's disputes of adjustments (raised by an adjustment's `dispute/` action); procurement resolves
+    them as it resolves the disputes of lines."""
+
+    queryset = AdjustmentDispute.objects.all()
+    serializer_class = AdjustmentDisputeSerializer
+    filterset_class = filtersets.AdjustmentDisputeFilterSet
+
+    @extend_schema(request=AdjustmentResolutionInput, summary="Accept or reject an adjustment's dispute (procurement)")
+    @action(detail=True, methods=["post"], action_rule=reviews_statements)
+    def resolve(self, request, pk=None):
+        return self._resolve(services.resolve_adjustment_dispute, AdjustmentResolutionInput)

@@ -11,6 +11,7 @@ from sla_tracker.models.data import (
 )
 from sla_tracker.models.statements import (
     CLOSE_REFUSAL_MESSAGES,
+    AdjustmentDispute,
     CloseRefusal,
     LineDispute,
     PenaltyStatement,
@@ -29,6 +30,7 @@ from sla_tracker.models.terms import (
 
 __all__ = [
     "CLOSE_REFUSAL_MESSAGES",
+    "AdjustmentDispute",
     "CloseRefusal",
     "ColumnMapping",
     "CreditMultiplier",

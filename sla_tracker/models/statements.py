@@ -1,8 +1,8 @@
 """Penalty statements: one per contract and month, one line per service level, and their history.
 
 A statement moves draft → in review → approved → invoiced (disputed on the way when the vendor
-contests a line). An approved statement is never changed by a recomputation: corrections after
-approval become adjustments carried into the next open statement.
+contests a line or an adjustment). An approved statement is never changed by a recomputation: corrections
+after approval become adjustments carried into the next open statement.
 """
 
 import posixpath
@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -53,7 +54,9 @@ class PenaltyStatement(models.Model):
         _("adjustments"),
         **MONEY,
         default=0,
-        help_text=_("Corrections of earlier approved months carried into this statement (signed)."),
+        help_text=_(
+            "Corrections of earlier approved months carried into this statement (signed); a waived one counts 0."
+        ),
     )
     net = models.DecimalField(_("net"), **MONEY, default=0, help_text=_("bonuses + earn-backs − credits + adjustments"))
     termination_rights = models.JSONField(_("termination rights"), default=list, blank=True)
@@ -128,6 +131,10 @@ class PenaltyStatement(models.Model):
         return self.status in (StatementStatus.APPROVED, StatementStatus.INVOICED)
 
 
+# A waived line or adjustment records why, who and when.
+WAIVER_RECORDED = Q(waived=False) | (Q(waived_by__isnull=False, waived_at__isnull=False) & ~Q(waiver_reason=""))
+
+
 class StatementLine(models.Model):
     """One service level's result in a statement, with the inputs and terms it was computed from."""
 
@@ -184,8 +191,7 @@ class StatementLine(models.Model):
             ),
             models.CheckConstraint(
                 name="line_waiver_recorded",
-                condition=Q(waived=False)
-                | (Q(waived_by__isnull=False, waived_at__isnull=False) & ~Q(waiver_reason="")),
+                condition=WAIVER_RECORDED,
                 violation_error_message=_("A waiver records its reason, who waived and when."),
             ),
         ]
@@ -209,10 +215,16 @@ class StatementLine(models.Model):
         return self.credit if self.waived else Decimal("0.00")
 
 
-class LineDispute(models.Model):
-    """The vendor contests a statement line, with its reason and evidence; procurement resolves it."""
+# A resolved dispute records the resolution, who and when.
+RESOLUTION_RECORDED = Q(status=DisputeStatus.OPEN) | (
+    Q(resolved_by__isnull=False, resolved_at__isnull=False) & ~Q(resolution="")
+)
 
-    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="disputes")
+
+class Dispute(models.Model):
+    """What the vendor contests in a statement (a line, an adjustment carried in), with its reason and
+    evidence, and how procurement resolved it. Both kinds are raised and resolved by the same services."""
+
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("reason"))
     evidence = models.FileField(_("evidence"), upload_to="disputes/%Y/%m/", blank=True)
@@ -224,6 +236,37 @@ class LineDispute(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     created_at = models.DateTimeField(_("raised"), auto_now_add=True)
 
+    # The web pages' URL names of the kind (its accept, reject and evidence pages).
+    url_prefix = ""
+
+    class Meta:
+        abstract = True
+
+    @property
+    def evidence_filename(self) -> str:
+        """The evidence file's name as uploaded (without the folder it is stored in)."""
+        return posixpath.basename(self.evidence.name) if self.evidence else ""
+
+    @property
+    def accept_url(self) -> str:
+        return reverse(f"{self.url_prefix}-accept", args=[self.pk])
+
+    @property
+    def reject_url(self) -> str:
+        return reverse(f"{self.url_prefix}-reject", args=[self.pk])
+
+    @property
+    def evidence_url(self) -> str:
+        return reverse(f"{self.url_prefix}-evidence", args=[self.pk])
+
+
+class LineDispute(Dispute):
+    """The vendor contests a statement line, with its reason and evidence; procurement resolves it."""
+
+    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="disputes")
+
+    url_prefix = "sla_tracker:dispute"
+
     history = HistoricalRecords()
 
     class Meta:
@@ -233,8 +276,7 @@ class LineDispute(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="dispute_resolution_recorded",
-                condition=Q(status=DisputeStatus.OPEN)
-                | (Q(resolved_by__isnull=False, resolved_at__isnull=False) & ~Q(resolution="")),
+                condition=RESOLUTION_RECORDED,
                 violation_error_message=_("A resolved dispute records the resolution, who and when."),
             ),
             models.UniqueConstraint(
@@ -250,9 +292,18 @@ class LineDispute(models.Model):
         return f"Dispute on {self.line} ({self.get_status_display()})"
 
     @property
-    def evidence_filename(self) -> str:
-        """The evidence file's name as uploaded (without the folder it is stored in)."""
-        return posixpath.basename(self.evidence.name) if self.evidence else ""
+    def statement(self) -> PenaltyStatement:
+        return self.line.statement
+
+    @property
+    def subject(self) -> str:
+        """What is disputed, as the pages name it: the line's service level."""
+        return self.line.service_level.code
+
+    @property
+    def statement_url(self) -> str:
+        """The statement's page, at the disputed line."""
+        return f"{reverse('sla_tracker:statement', args=[self.line.statement_id])}#line-{self.line_id}"
 
 
 class StatementAdjustment(models.Model):
@@ -272,6 +323,14 @@ class StatementAdjustment(models.Model):
     # The reason's figures, for the pages to write it in the reader's language (see readable_reason).
     reason_data = models.JSONField(_("reason as data"), default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    waived = models.BooleanField(_("waived"), default=False)
+    waiver_reason = models.TextField(_("waiver reason"), blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    waived_at = models.DateTimeField(_("waived"), null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["statement", "origin__month"]
@@ -283,10 +342,35 @@ class StatementAdjustment(models.Model):
                 condition=~Q(origin=F("statement")),
                 violation_error_message=_("An adjustment corrects another (earlier) statement."),
             ),
+            models.CheckConstraint(
+                name="adjustment_waiver_recorded",
+                condition=WAIVER_RECORDED,
+                violation_error_message=_("A waiver records its reason, who waived and when."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.statement}: {self.amount} for {self.origin}"
+
+    @property
+    def label_parts(self) -> dict[str, str]:
+        """What names the adjustment: its service level (``code``) and the month it corrects (``month``)."""
+        return {"code": self.service_level.code, "month": f"{self.origin.month:%Y-%m}"}
+
+    @property
+    def label(self) -> str:
+        """The adjustment as the pages name it, e.g. "CSL-1 adjustment for 2026-01"."""
+        return _("%(code)s adjustment for %(month)s") % self.label_parts
+
+    @property
+    def charged_amount(self) -> Decimal:
+        """The amount the adjustment counts for in the statement's totals: none once waived."""
+        return Decimal("0.00") if self.waived else self.amount
+
+    @property
+    def waived_amount(self) -> Decimal:
+        """The amount a waiver took off the adjustment (none if it is not waived)."""
+        return self.amount if self.waived else Decimal("0.00")
 
     @property
     def readable_reason(self) -> str:
@@ -314,12 +398,63 @@ class StatementAdjustment(models.Model):
         return self.reason
 
 
+class AdjustmentDispute(Dispute):
+    """The vendor contests an adjustment carried into their statement, as they contest a line."""
+
+    adjustment = models.ForeignKey(StatementAdjustment, on_delete=models.PROTECT, related_name="disputes")
+
+    url_prefix = "sla_tracker:adjustment-dispute"
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("adjustment dispute")
+        verbose_name_plural = _("adjustment disputes")
+        constraints = [
+            models.CheckConstraint(
+                name="adjustment_dispute_resolution_recorded",
+                condition=RESOLUTION_RECORDED,
+                violation_error_message=_("A resolved dispute records the resolution, who and when."),
+            ),
+            models.UniqueConstraint(
+                fields=["adjustment"],
+                condition=Q(status=DisputeStatus.OPEN),
+                name="dispute_one_open_per_adjustment",
+                violation_error_message=_("This adjustment already has an open dispute."),
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="adjustment_dispute_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Dispute on {self.adjustment} ({self.get_status_display()})"
+
+    @property
+    def statement(self) -> PenaltyStatement:
+        return self.adjustment.statement
+
+    @property
+    def subject(self) -> str:
+        """What is disputed, as the pages name it: the adjustment's service level and month."""
+        return self.adjustment.label
+
+    @property
+    def statement_url(self) -> str:
+        """The statement's page, at the disputed adjustment."""
+        return (
+            f"{reverse('sla_tracker:statement', args=[self.adjustment.statement_id])}#adjustment-{self.adjustment_id}"
+        )
+
+
 class StatementEvent(models.Model):
     """The audit trail of a statement: every computation and transition, who, when and why."""
 
     # Indexed by stmtevent_statement_idx, which begins with it.
     statement = models.ForeignKey(PenaltyStatement, on_delete=models.CASCADE, related_name="events", db_index=False)
     line = models.ForeignKey(StatementLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
+    adjustment = models.ForeignKey(
+        StatementAdjustment, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
     action = models.CharField(_("action"), max_length=20, choices=StatementAction.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -40,6 +40,12 @@ def build_world(name: str) -> dict:
         statement__contract=contract, statement__month=first, statement__status=StatementStatus.IN_REVIEW
     )
     version = line.terms
+    adjustment = f.StatementAdjustmentFactory(
+        origin__contract=contract,
+        origin__month=add_months(first, 1),
+        statement__month=add_months(first, 2),
+        statement__status=StatementStatus.IN_REVIEW,
+    )
     committee = f.CommitteeFactory(contract=contract)
     meeting = f.MeetingFactory(committee=committee)
     finding = f.FindingFactory(audit__audit_right__contract=contract, audit__status=AuditStatus.FIELDWORK)
@@ -66,12 +72,8 @@ def build_world(name: str) -> dict:
         "sla_tracker.PenaltyStatement": line.statement,
         "sla_tracker.StatementLine": line,
         "sla_tracker.LineDispute": f.LineDisputeFactory(line=line),
-        "sla_tracker.StatementAdjustment": f.StatementAdjustmentFactory(
-            origin__contract=contract,
-            origin__month=add_months(first, 1),
-            statement__month=add_months(first, 2),
-            statement__status=StatementStatus.IN_REVIEW,
-        ),
+        "sla_tracker.StatementAdjustment": adjustment,
+        "sla_tracker.AdjustmentDispute": f.AdjustmentDisputeFactory(adjustment=adjustment),
         "sla_tracker.StatementEvent": f.StatementEventFactory(statement=line.statement),
         # The fourth month, whose charges are not recorded: its close was refused.
         "sla_tracker.CloseRefusal": f.CloseRefusalFactory(contract=contract, month=add_months(first, 3)),

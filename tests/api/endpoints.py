@@ -42,6 +42,8 @@ ENDPOINTS = (
     Endpoint("penalty-statements", "sla_tracker.PenaltyStatement", None),
     Endpoint("statement-lines", "sla_tracker.StatementLine", None),
     Endpoint("line-disputes", "sla_tracker.LineDispute", None),
+    Endpoint("statement-adjustments", "sla_tracker.StatementAdjustment", None),
+    Endpoint("adjustment-disputes", "sla_tracker.AdjustmentDispute", None),
     Endpoint("close-refusals", "sla_tracker.CloseRefusal", None),
     Endpoint("committees", "governance.Committee", "governance"),
     Endpoint("meetings", "governance.Meeting", "governance", record=True),

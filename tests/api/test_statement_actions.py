@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
-from sla_tracker.models import LineDispute, PenaltyStatement
+from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -384,3 +384,224 @@ def test_a_line_of_a_disputed_statement_cannot_be_waived_directly(in_review, und
     assert "is disputed: resolve its disputes first" in response.json()["errors"]["non_field_errors"][0]
     undisputed_line.refresh_from_db()
     assert undisputed_line.waived is False
+
+
+# Adjustments carried in: disputed and waived as lines are --------------------------------------------------
+
+
+@pytest.fixture
+def adjustment(worlds, users):
+    """A new adjustment of the first vendor's statement in review that carries one in (its other adjustment's
+    dispute resolved: none is open)."""
+    carried = worlds[0]["sla_tracker.StatementAdjustment"]
+    AdjustmentDispute.objects.filter(adjustment=carried).update(
+        status=DisputeStatus.REJECTED, resolution="x", resolved_by=users[Role.PROCUREMENT], resolved_at=timezone.now()
+    )
+    return f.StatementAdjustmentFactory(statement=carried.statement, origin=carried.origin, amount="-2500.00")
+
+
+def _dispute_adjustment(client, adjustment, **body):
+    return client.post(
+        f"/api/v1/statement-adjustments/{adjustment.pk}/dispute/",
+        {"reason": "The corrected figures count the carrier's outage.", **body},
+        format="json",
+    )
+
+
+def test_a_vendor_user_disputes_an_adjustment_of_their_own_statement(adjustment, users, client_for):
+    response = _dispute_adjustment(client_for(users[Role.VENDOR_USER]), adjustment)
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["adjustment"], body["raised_by"], body["status"]) == (
+        adjustment.pk,
+        users[Role.VENDOR_USER].pk,
+        DisputeStatus.OPEN,
+    )
+    assert body["evidence_url"] is None
+    adjustment.statement.refresh_from_db()
+    assert adjustment.statement.status == StatementStatus.DISPUTED
+    listed = client_for(users[Role.VENDOR_USER]).get(f"/api/v1/adjustment-disputes/?adjustment={adjustment.pk}")
+    assert [item["id"] for item in listed.json()["results"]] == [body["id"]]
+
+
+def test_another_vendors_user_gets_404_for_the_adjustment_and_cannot_dispute_it(adjustment, worlds, client_for):
+    stranger = client_for(f.VendorUserFactory(vendor=worlds[1]["contracts.Vendor"]))
+
+    read = stranger.get(f"/api/v1/statement-adjustments/{adjustment.pk}/")
+    disputed = _dispute_adjustment(stranger, adjustment)
+    listed = stranger.get("/api/v1/statement-adjustments/")
+
+    assert read.status_code == disputed.status_code == 404
+    assert disputed.json() == {"type": "not_found", "detail": "Not found."}
+    assert adjustment.pk not in [item["id"] for item in listed.json()["results"]]
+    assert not AdjustmentDispute.objects.filter(adjustment=adjustment).exists()
+    adjustment.statement.refresh_from_db()
+    assert adjustment.statement.status == StatementStatus.IN_REVIEW
+
+
+def test_procurement_cannot_dispute_an_adjustment_on_the_vendors_behalf(adjustment, users, client_for):
+    response = _dispute_adjustment(client_for(users[Role.PROCUREMENT]), adjustment)
+
+    assert response.status_code == 403
+    assert not AdjustmentDispute.objects.filter(adjustment=adjustment).exists()
+
+
+def test_a_dispute_of_an_adjustment_without_a_reason_is_a_400_and_nothing_is_written(adjustment, users, client_for):
+    response = _dispute_adjustment(client_for(users[Role.VENDOR_USER]), adjustment, reason="")
+
+    assert response.status_code == 400
+    assert response.json() == {"type": "validation_error", "errors": {"reason": ["This field may not be blank."]}}
+    assert not AdjustmentDispute.objects.filter(adjustment=adjustment).exists()
+
+
+def test_an_adjustment_disputed_twice_is_refused_with_the_services_message(adjustment, users, client_for):
+    vendor = client_for(users[Role.VENDOR_USER])
+    assert _dispute_adjustment(vendor, adjustment).status_code == 201
+
+    again = _dispute_adjustment(vendor, adjustment)
+
+    assert again.status_code == 400
+    assert "adjustment for" in again.json()["errors"]["non_field_errors"][0]
+    assert "already has an open dispute" in again.json()["errors"]["non_field_errors"][0]
+    assert AdjustmentDispute.objects.filter(adjustment=adjustment).count() == 1
+
+
+def test_accepting_an_adjustments_dispute_with_waive_charges_it_nothing(adjustment, users, client_for):
+    raised = _dispute_adjustment(client_for(users[Role.VENDOR_USER]), adjustment).json()
+    procurement = client_for(users[Role.PROCUREMENT])
+
+    response = procurement.post(
+        f"/api/v1/adjustment-disputes/{raised['id']}/resolve/",
+        {"resolution": "The outage was the carrier's.", "accepted": True, "waive": True},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == DisputeStatus.ACCEPTED
+    shown = procurement.get(f"/api/v1/statement-adjustments/{adjustment.pk}/").json()
+    assert (shown["amount"], shown["charged"], shown["waived"], shown["waiver_reason"]) == (
+        "-2500.00",
+        "0.00",
+        True,
+        "The outage was the carrier's.",
+    )
+    statement = procurement.get(f"/api/v1/penalty-statements/{adjustment.statement_id}/").json()
+    carried = procurement.get(f"/api/v1/statement-adjustments/?statement={adjustment.statement_id}").json()
+    assert statement["status"] == StatementStatus.IN_REVIEW
+    assert Decimal(statement["adjustments"]) == sum(Decimal(item["charged"]) for item in carried["results"])
+    assert Decimal(statement["adjustments"]) == Decimal("1500.00")  # the other adjustment, not waived
+
+
+def test_a_rejection_of_an_adjustments_dispute_cannot_waive_and_nothing_changes(adjustment, users, client_for):
+    raised = _dispute_adjustment(client_for(users[Role.VENDOR_USER]), adjustment).json()
+
+    response = client_for(users[Role.PROCUREMENT]).post(
+        f"/api/v1/adjustment-disputes/{raised['id']}/resolve/",
+        {"resolution": "The adjustment stands.", "accepted": False, "waive": True},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error",
+        "errors": {"waive": ["Only an accepted dispute can waive the adjustment."]},
+    }
+    adjustment.refresh_from_db()
+    assert adjustment.waived is False
+    assert AdjustmentDispute.objects.get(pk=raised["id"]).status == DisputeStatus.OPEN
+
+
+def test_only_procurement_resolves_an_adjustments_dispute(adjustment, users, client_for):
+    raised = _dispute_adjustment(client_for(users[Role.VENDOR_USER]), adjustment).json()
+
+    response = client_for(users[Role.VENDOR_USER]).post(
+        f"/api/v1/adjustment-disputes/{raised['id']}/resolve/", {"resolution": "Agreed.", "accepted": True}
+    )
+
+    assert response.status_code == 403
+    assert AdjustmentDispute.objects.get(pk=raised["id"]).status == DisputeStatus.OPEN
+
+
+def test_procurement_waives_an_adjustment_and_a_vendor_user_cannot(adjustment, users, client_for):
+    refused = client_for(users[Role.VENDOR_USER]).post(
+        f"/api/v1/statement-adjustments/{adjustment.pk}/waive/", {"reason": "Please."}, format="json"
+    )
+    missing = client_for(users[Role.PROCUREMENT]).post(
+        f"/api/v1/statement-adjustments/{adjustment.pk}/waive/", {}, format="json"
+    )
+    response = client_for(users[Role.PROCUREMENT]).post(
+        f"/api/v1/statement-adjustments/{adjustment.pk}/waive/", {"reason": "Goodwill."}, format="json"
+    )
+
+    assert refused.status_code == 403
+    assert missing.json() == {"type": "validation_error", "errors": {"reason": ["This field is required."]}}
+    assert response.status_code == 200, response.content
+    assert (response.json()["waived"], response.json()["charged"], response.json()["amount"]) == (
+        True,
+        "0.00",
+        "-2500.00",
+    )
+
+
+def test_an_adjustments_dispute_evidence_is_downloaded_through_the_api_by_its_vendor_only(
+    adjustment, worlds, users, client_for
+):
+    evidence = SimpleUploadedFile("adjustment-outage-report.pdf", PDF, content_type="application/pdf")
+    body = (
+        client_for(users[Role.VENDOR_USER])
+        .post(
+            f"/api/v1/statement-adjustments/{adjustment.pk}/dispute/",
+            {"reason": "The carrier's outage report is attached.", "evidence": evidence},
+            format="multipart",
+        )
+        .json()
+    )
+    assert body["evidence_url"] == f"http://testserver/api/v1/adjustment-disputes/{body['id']}/evidence/"
+
+    download = client_for(users[Role.PROCUREMENT]).get(body["evidence_url"])
+    stranger = client_for(f.VendorUserFactory(vendor=worlds[1]["contracts.Vendor"])).get(body["evidence_url"])
+
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PDF
+    assert download["Content-Disposition"] == 'attachment; filename="adjustment-outage-report.pdf"'
+    assert stranger.status_code == 404
+
+
+def test_a_line_says_what_it_charges_beside_the_credit_it_computed(in_review, users, client_for):
+    charged = f.StatementLineFactory(statement=in_review, status="default", raw_credit="1500.00", credit="1500.00")
+    waived = f.StatementLineFactory(
+        statement=in_review,
+        status="default",
+        raw_credit="800.00",
+        credit="800.00",
+        waived=True,
+        waiver_reason="Goodwill.",
+        waived_by=users[Role.PROCUREMENT],
+        waived_at=timezone.now(),
+    )
+    client = client_for(users[Role.VENDOR_USER])
+
+    lines = {
+        item["id"]: item for item in client.get(f"/api/v1/statement-lines/?statement={in_review.pk}").json()["results"]
+    }
+
+    assert (lines[charged.pk]["credit"], lines[charged.pk]["charged"]) == ("1500.00", "1500.00")
+    assert (lines[waived.pk]["credit"], lines[waived.pk]["charged"], lines[waived.pk]["waived"]) == (
+        "800.00",
+        "0.00",
+        True,
+    )
+    assert client.get(f"/api/v1/statement-lines/{waived.pk}/").json()["charged"] == "0.00"
+
+
+def test_what_a_line_and_an_adjustment_charge_is_documented_in_the_schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schemas = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+
+    for name, summed in (("StatementLine", "`credits`"), ("StatementAdjustment", "`adjustments`")):
+        charged = schemas[name]["properties"]["charged"]
+        assert (charged["type"], charged["format"], charged["readOnly"]) == ("string", "decimal", True)
+        assert "0 once" in charged["description"] and summed in charged["description"]
+    assert {"credit", "waived"} <= set(schemas["StatementLine"]["properties"])  # the existing fields stay

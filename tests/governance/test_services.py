@@ -26,9 +26,10 @@ from governance.selectors import (
     overdue_action_items,
     statement_versions_as_of,
 )
-from sla_tracker.choices import LineStatus, StatementStatus
+from sla_tracker.choices import DisputeStatus, LineStatus, StatementStatus
 from tests.factories import (
     ActionItemFactory,
+    AdjustmentDisputeFactory,
     AttendanceFactory,
     CommitteeFactory,
     CommitteeMemberFactory,
@@ -203,6 +204,33 @@ def test_the_agenda_is_proposed_from_the_contracts_situation_once():
     assert [item.position for item in added] == [1, 2, 3, 4, 5, 6, 7]
     assert "6000.00 EUR" in added[0].title
     assert "2025-05-31" in added[-1].title
+
+
+def test_an_open_dispute_of_an_adjustment_is_proposed_on_the_agenda_after_the_older_line_dispute():
+    contract = ContractFactory(renewal_type="explicit")
+    committee = CommitteeFactory(contract=contract)
+    meeting = MeetingFactory(committee=committee, scheduled_for=at(D(2025, 4, 15)))
+    line_dispute = LineDisputeFactory(line__statement__contract=contract)
+    dispute = AdjustmentDisputeFactory(adjustment__origin__contract=contract, reason="Wrong carrier file.")
+    adjustment = dispute.adjustment
+    AdjustmentDisputeFactory(  # resolved: nothing to discuss
+        adjustment=adjustment,
+        status=DisputeStatus.REJECTED,
+        resolution="The correction stands.",
+        resolved_by=UserFactory(procurement=True),
+        resolved_at=at(D(2025, 4, 1)),
+    )
+
+    added = services.propose_agenda(meeting=meeting, today=D(2025, 4, 15))
+
+    disputes = [item for item in added if "dispute" in item.source_key]
+    assert [item.source_key for item in disputes] == [f"dispute:{line_dispute.pk}", f"adjustment-dispute:{dispute.pk}"]
+    statement = adjustment.statement
+    assert disputes[1].title == (
+        f"Open dispute {contract.reference} {statement.month:%Y-%m}: "
+        f"{adjustment.service_level.code} adjustment for {adjustment.origin.month:%Y-%m}"
+    )
+    assert disputes[1].notes == "Wrong carrier file."
 
 
 def test_the_agenda_of_approved_minutes_is_closed():

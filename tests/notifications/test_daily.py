@@ -17,9 +17,10 @@ from notifications.models import Notification
 from notifications.selectors import recent_notifications, unread_notifications
 from notifications.tasks import send_daily_notifications
 from sla_tracker.choices import DisputeStatus, StatementStatus
-from sla_tracker.models import LineDispute
+from sla_tracker.models import AdjustmentDispute, LineDispute
 from tests.factories import (
     ActionItemFactory,
+    AdjustmentDisputeFactory,
     AuditFactory,
     CommitteeFactory,
     CommitteeMemberFactory,
@@ -359,3 +360,45 @@ def test_a_resolved_dispute_is_told_to_the_vendors_users_with_the_outcome_and_re
         f"Dispute of {dispute.line.service_level.code} in {contract.reference} {statement.month:%Y-%m}: Accepted"
     )
     assert notice.body.endswith("(Accepted): Carrier outage confirmed.")
+
+
+def test_a_disputed_adjustment_is_told_to_procurement_beside_a_disputed_line_of_the_same_id():
+    procurement = UserFactory(procurement=True)
+    line_dispute = LineDisputeFactory(line__statement__contract=quiet_contract())
+    dispute = AdjustmentDisputeFactory(adjustment__origin__contract=quiet_contract(), reason="Wrong carrier file.")
+    AdjustmentDispute.objects.filter(pk=dispute.pk).update(id=line_dispute.pk)  # each kind keeps its own notices
+    dispute = AdjustmentDispute.objects.get(pk=line_dispute.pk)
+    adjustment, statement = dispute.adjustment, dispute.adjustment.statement
+
+    run(D(2025, 2, 20))
+
+    assert kinds_for(procurement) == [NotificationKind.STATEMENT_DISPUTED, NotificationKind.STATEMENT_DISPUTED]
+    notice = Notification.objects.get(user=procurement, key=f"adjustment_disputed:{dispute.pk}")
+    assert notice.subject == f"Statement {statement.contract.reference} {statement.month:%Y-%m} is disputed"
+    assert notice.body == (
+        f"The vendor disputes the {adjustment.service_level.code} adjustment for {adjustment.origin.month:%Y-%m} in "
+        f"the statement of {statement.contract.reference} for {statement.month:%Y-%m}: Wrong carrier file."
+    )
+    assert notice.link.endswith(reverse("sla_tracker:statement", args=[statement.pk]))
+
+
+def test_a_resolved_adjustment_dispute_is_told_to_the_vendors_users_with_the_outcome_and_resolution():
+    dispute = AdjustmentDisputeFactory(adjustment__origin__contract=quiet_contract())
+    adjustment, statement = dispute.adjustment, dispute.adjustment.statement
+    colleague = VendorUserFactory(vendor=statement.contract.vendor)
+    AdjustmentDispute.objects.filter(pk=dispute.pk).update(
+        status=DisputeStatus.REJECTED, resolution="The correction stands.", resolved_by=UserFactory(procurement=True),
+        resolved_at=datetime.datetime(2025, 3, 3, 9, tzinfo=datetime.UTC),
+    )  # fmt: skip
+
+    run(D(2025, 3, 3))
+
+    assert kinds_for(dispute.raised_by) == kinds_for(colleague) == [NotificationKind.DISPUTE_RESOLVED]
+    notice = Notification.objects.get(user=colleague)
+    origin = f"{adjustment.origin.month:%Y-%m}"
+    assert notice.subject == (
+        f"Dispute of the {adjustment.service_level.code} adjustment for {origin} in {statement.contract.reference} "
+        f"{statement.month:%Y-%m}: Rejected"
+    )
+    assert notice.body.endswith("(Rejected): The correction stands.")
+    assert notice.key == f"adjustment_dispute_resolved:{dispute.pk}"

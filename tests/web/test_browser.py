@@ -16,9 +16,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from sla_tracker.choices import DisputeStatus, StatementStatus
-from sla_tracker.models import LineDispute
+from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement
 from sla_tracker.services import dispute_line
-from tests.factories import DEFAULT_PASSWORD, UserFactory, VendorFactory, VendorUserFactory
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    PenaltyStatementFactory,
+    StatementAdjustmentFactory,
+    UserFactory,
+    VendorFactory,
+    VendorUserFactory,
+)
 from tests.web.conftest import make_statement
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -205,6 +212,45 @@ def test_a_vendor_user_disputes_a_line_and_cannot_open_another_vendors_statement
     response = page.goto(f"{live_server.url}/penalties/statements/{other.pk}/export.pdf")
     assert response.status == 404
     shot(page, "vendor-other-statement-404")
+
+
+def test_a_vendor_user_disputes_an_adjustment_and_procurement_accepts_it_waiving_the_adjustment(page, live_server):
+    statement = make_statement()
+    february = PenaltyStatementFactory(contract=statement.contract, month=datetime.date(2025, 2, 1), approved=True)
+    adjustment = StatementAdjustmentFactory(
+        statement=statement, origin=february, service_level=statement.lines.first().service_level, amount="-2500.00"
+    )
+    PenaltyStatement.objects.filter(pk=statement.pk).update(adjustments="-2500.00", net="-3800.00")
+    vendor_user = VendorUserFactory(vendor=statement.contract.vendor)
+
+    sign_in(page, live_server, vendor_user)
+    page.goto(f"{live_server.url}/penalties/statements/{statement.pk}/")
+    page.click(f"[data-testid=dispute-adjustment-{adjustment.pk}]")
+    assert "Dispute an adjustment" in page.inner_text("h1")
+    page.fill("textarea[name=reason]", "February's counts were corrected with the wrong carrier file.")
+    shot(page, "vendor-adjustment-dispute-form")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector(".alert-success")
+    assert "Disputed" in page.inner_text("[data-testid=statement-status]")
+    assert "wrong carrier file" in page.inner_text(f"#adjustment-{adjustment.pk} [data-testid=dispute]")
+
+    page.context.clear_cookies()
+    sign_in(page, live_server, UserFactory(procurement=True))
+    page.goto(f"{live_server.url}/penalties/statements/{statement.pk}/")
+    page.wait_for_selector("[data-testid=open-disputes]")
+    page.click(f"#adjustment-{adjustment.pk} a[data-action=accept-dispute]")
+    page.fill("textarea[name=resolution]", "Agreed: the carrier file was the wrong one.")
+    page.check("input[name=waive]")
+    shot(page, "procurement-accept-adjustment-dispute")
+    page.click("[data-testid=confirm]")
+    page.wait_for_selector(".alert-success")
+    assert "In review" in page.inner_text("[data-testid=statement-status]")
+    assert page.inner_text("[data-testid=total-adjustments]") == "€0.00"
+    assert "−€2,500.00 waived" in page.inner_text(f"#adjustment-{adjustment.pk} [data-testid=adjustment-waived]")
+    shot(page, "procurement-adjustment-waived")
+    adjustment.refresh_from_db()
+    assert adjustment.waived
+    assert AdjustmentDispute.objects.get(adjustment=adjustment).status == DisputeStatus.ACCEPTED
 
 
 def test_procurement_downloads_the_evidence_resolves_the_dispute_and_reopens_the_statement(page, live_server):

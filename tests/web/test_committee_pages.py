@@ -25,9 +25,11 @@ from governance.choices import (
 )
 from governance.models import ActionItem, AgendaItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
 from sla_tracker.choices import StatementStatus
+from sla_tracker.models import AdjustmentDispute, LineDispute
 from tests.factories import (
     NEXT_YEAR,
     ActionItemFactory,
+    AdjustmentDisputeFactory,
     AgendaItemFactory,
     AttendanceFactory,
     CommitteeFactory,
@@ -37,6 +39,7 @@ from tests.factories import (
     LineDisputeFactory,
     MeetingFactory,
     ServiceLevelFactory,
+    StatementAdjustmentFactory,
     UserFactory,
     VendorFactory,
     VendorUserFactory,
@@ -246,6 +249,34 @@ def test_the_dashboard_shows_penalties_disputes_actions_findings_and_dates(chair
     assert findings.index("Late access removal") < findings.index('data-testid="finding-overdue"')
     assert response.context["contracts"][0].next_renewal is not None
     assert "Notice deadline" in page
+
+
+def test_the_dashboard_and_its_pack_list_the_disputes_of_lines_and_adjustments_oldest_first(chair_client, review):
+    line = review.statement.lines.first()
+    adjustment = StatementAdjustmentFactory(
+        statement=review.statement,
+        origin__contract=review.contract,
+        origin__month=datetime.date(2025, 2, 1),
+        service_level=line.service_level,
+    )
+    raised_at_the_previous_meeting(review, AdjustmentDisputeFactory(adjustment=adjustment))
+    on_line = LineDisputeFactory(line=line)
+    LineDispute.objects.filter(pk=on_line.pk).update(created_at=at(datetime.date(2025, 3, 20)))  # raised later
+
+    response = chair_client.get(review.url())
+    pack = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk]))
+
+    assert [type(item) for item in response.context["disputes"]] == [AdjustmentDispute, LineDispute]
+    disputes = response.content.decode().split('id="disputes"')[1].split("</ul>")[0]
+    statement_page = reverse("sla_tracker:statement", args=[review.statement.pk])
+    named = f"{review.contract.reference} {line.service_level.code} adjustment for 2025-02 March 2025"
+    assert f'href="{statement_page}#adjustment-{adjustment.pk}">{named}</a>' in disputes
+    assert (
+        f'href="{statement_page}#line-{line.pk}">{review.contract.reference} {line.service_level.code} March'
+        in disputes
+    )
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pack.content)).pages)
+    assert named in text
 
 
 def test_a_past_meetings_dashboard_shows_the_disputes_and_actions_as_they_stood_that_day(chair_client, review):

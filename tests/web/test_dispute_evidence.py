@@ -14,8 +14,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from sla_tracker.services import dispute_line
-from tests.factories import LineDisputeFactory, UserFactory, VendorUserFactory
+from sla_tracker.services import dispute_adjustment, dispute_line
+from tests.factories import LineDisputeFactory, StatementAdjustmentFactory, UserFactory, VendorUserFactory
 from tests.web.conftest import make_statement
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +202,36 @@ def test_a_vendor_user_never_reaches_a_drafts_evidence(client, statement, vendor
 
     assert client.get(evidence_url(hidden)).status_code == 404
     assert client.get(evidence_url(dispute)).status_code == 200
+
+
+def test_an_adjustments_dispute_evidence_is_served_as_a_lines_to_its_statements_readers_only(
+    client, procurement, vendor_user, statement, other_statement
+):
+    adjustment = StatementAdjustmentFactory(
+        statement=statement, origin__contract=statement.contract, origin__month=statement.month.replace(month=2)
+    )
+    dispute = dispute_adjustment(
+        adjustment_id=adjustment.pk,
+        actor=vendor_user,
+        reason="Recomputed on counts we contest",
+        evidence=SimpleUploadedFile("counts.pdf", PDF, content_type="application/pdf"),
+    )
+    url = reverse("sla_tracker:adjustment-dispute-evidence", args=[dispute.pk])
+    stored = PurePath(dispute.evidence.name).name
+
+    client.force_login(procurement)
+    page = client.get(detail(statement)).content.decode()
+    resolution = client.get(reverse("sla_tracker:adjustment-dispute-accept", args=[dispute.pk])).content.decode()
+    response = client.get(url)
+    client.force_login(UserFactory(administrator=True))
+    back_office = client.get(reverse("admin:sla_tracker_adjustmentdispute_change", args=[dispute.pk])).content.decode()
+    client.force_login(VendorUserFactory(vendor=other_statement.contract.vendor))
+    stranger = client.get(url)
+
+    assert f'href="{url}" data-testid="dispute-evidence">{stored}</a>' in page
+    assert f'href="{url}"' in resolution
+    assert f'href="{url}"' in back_office and "/media/" not in back_office
+    assert downloaded(response) == PDF
+    assert response["Content-Disposition"] == f'attachment; filename="{stored}"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert stranger.status_code == 404

@@ -10,7 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from sla_tracker import exports
-from sla_tracker.services import waive_line
+from sla_tracker.services import waive_adjustment, waive_line
 from tests.factories import ContractFactory, PenaltyStatementFactory, StatementAdjustmentFactory, VendorUserFactory
 from tests.web.conftest import make_statement
 
@@ -140,7 +140,9 @@ def test_the_statement_csv_writes_its_month_and_the_months_recomputed_as_months(
     rows = rows_of(client.get(statement_export(statement, "csv")))
 
     assert rows[2] == ["Month", "2025-03"]
-    header_index = rows.index(["Month recomputed", "Service level", "Amount", "Currency", "Reason"])
+    header_index = rows.index(
+        ["Month recomputed", "Service level", "Amount", "Amount waived", "Currency", "Reason", "Waiver"]
+    )
     assert rows[header_index + 1][0] == "2025-02"
 
 
@@ -207,3 +209,47 @@ def test_a_waived_line_reads_the_same_on_the_page_in_the_pdf_and_in_the_csv(clie
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
     assert "Waived\n€0.00\n€1,500.00 waived\n" in text  # the line: status, credit, amount waived
     assert "Credits €0.00\n€1,500.00 waived\n" in text
+
+
+def test_a_waived_adjustment_reads_the_same_on_the_page_in_the_pdf_the_csv_and_the_report(
+    client, procurement, statement
+):
+    """The adjustment counts for nothing once waived, in the statement's totals and in every format, with the
+    amount waived beside it, as a waived line's credit."""
+    february = PenaltyStatementFactory(contract=statement.contract, month=datetime.date(2025, 2, 1), approved=True)
+    adjustment = StatementAdjustmentFactory(
+        statement=statement, origin=february, service_level=statement.lines.first().service_level, amount="-2500.00"
+    )
+    waive_adjustment(adjustment_id=adjustment.pk, actor=procurement, reason="Goodwill after the carrier outage")
+    statement.refresh_from_db()
+    assert (statement.adjustments, statement.net) == (Decimal("0.00"), Decimal("-1300.00"))
+    client.force_login(procurement)
+
+    rows = rows_of(client.get(statement_export(statement, "csv")))
+    header_index = next(index for index, row in enumerate(rows) if row and row[0] == "Service level")
+    header = rows[header_index]
+    totals = {row[0]: row for row in rows[header_index + 3 :] if row}
+    assert (totals["Adjustments"][header.index("Credit")], totals["Adjustments"][header.index("Credit waived")]) == (
+        "0.00",
+        "-2500.00",
+    )
+    assert totals["Net"][header.index("Credit")] == "-1300.00"
+    title = rows.index(["Adjustments carried in"])
+    assert rows[title + 2][2:4] == ["0.00", "-2500.00"]
+    assert rows[title + 2][-1] == "Goodwill after the carrier outage"
+
+    sheet = load_workbook(io.BytesIO(client.get(statement_export(statement, "xlsx")).content)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    title = values.index(["Adjustments carried in", *[None] * (len(values[0]) - 1)])
+    assert values[title + 2][2:4] == [0, -2500]
+
+    pypdf = pytest.importorskip("pypdf")
+    pdf = client.get(statement_export(statement, "pdf")).content
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Waived\n€0.00\n−€2,500.00 waived\n" in text  # the adjustment: status, amount, amount waived
+    assert "Adjustments €0.00\n−€2,500.00 waived\n" in text
+    assert "Waiver: Goodwill after the carrier outage" in text
+
+    report = rows_of(client.get(report_export("csv")))
+    row = next(row for row in report if row and row[0] == statement.contract.reference)
+    assert (row[report[0].index("Adjustments")], row[report[0].index("Net")]) == ("0.00", "-1300.00")

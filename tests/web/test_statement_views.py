@@ -16,9 +16,10 @@ from django.utils.html import escape
 from openpyxl import load_workbook
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
-from sla_tracker.models import LineDispute, PenaltyStatement, StatementEvent
+from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement, StatementEvent
 from sla_tracker.services import (
     approve_statement,
+    dispute_adjustment,
     dispute_line,
     mark_statement_invoiced,
     reopen_statement,
@@ -26,6 +27,7 @@ from sla_tracker.services import (
     waive_line,
 )
 from tests.factories import (
+    AdjustmentDisputeFactory,
     ExclusionFactory,
     IncidentFactory,
     MeasurementFactory,
@@ -841,13 +843,23 @@ def test_the_statement_csv_lists_each_adjustment(client, procurement, adjusted):
 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     title = rows.index(["Adjustments carried in"])
-    assert rows[title + 1] == ["Month recomputed", "Service level", "Amount", "Currency", "Reason"]
+    assert rows[title + 1] == [
+        "Month recomputed",
+        "Service level",
+        "Amount",
+        "Amount waived",
+        "Currency",
+        "Reason",
+        "Waiver",
+    ]
     assert rows[title + 2] == [
         "2025-02",
         code,
         "5748.00",
+        "",  # not waived
         "EUR",
         "CSL-1 2025-02: approved credit 5748.00, 0.00 after recomputation",
+        "",
     ]
     assert len(rows) == title + 3
 
@@ -861,18 +873,21 @@ def test_the_statement_xlsx_lists_each_adjustment_with_a_date_and_a_number(clien
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = [row for row in sheet.iter_rows() if any(cell.value is not None for cell in row)]
     title = next(index for index, row in enumerate(rows) if row[0].value == "Adjustments carried in")
-    assert [cell.value for cell in rows[title + 1][:5]] == [
+    assert [cell.value for cell in rows[title + 1][:7]] == [
         "Month recomputed",
         "Service level",
         "Amount",
+        "Amount waived",
         "Currency",
         "Reason",
+        "Waiver",
     ]
-    month, level, amount, currency = rows[title + 2][:4]
-    assert (month.value, level.value, amount.value, currency.value) == (
+    month, level, amount, waived, currency = rows[title + 2][:5]
+    assert (month.value, level.value, amount.value, waived.value, currency.value) == (
         datetime.datetime(2025, 2, 1),
         code,
         5748,
+        None,
         "EUR",
     )
     assert (month.number_format, amount.number_format) == ("yyyy-mm", "#,##0.00")
@@ -916,3 +931,231 @@ def test_opening_the_approval_of_a_disputed_statement_says_why_on_the_statement(
     ]
     statement.refresh_from_db()
     assert statement.status == StatementStatus.DISPUTED
+
+
+# Adjustments carried in: disputed, waived and resolved as lines are -----------------------------------------
+
+
+@pytest.fixture
+def carried(statement):
+    """An adjustment of −€2,500.00 carried into the statement (February 2025 corrected after approval); the
+    statement's totals count it."""
+    february = PenaltyStatementFactory(contract=statement.contract, month=datetime.date(2025, 2, 1), approved=True)
+    adjustment = StatementAdjustmentFactory(
+        statement=statement,
+        origin=february,
+        service_level=statement.lines.first().service_level,
+        amount=Decimal("-2500.00"),
+        reason="CSL-1 2025-02: approved net 0.00, -2500.00 after recomputation",
+        reason_data={"approved_net": "0.00", "recomputed_net": "-2500.00"},
+    )
+    statement.adjustments, statement.net = Decimal("-2500.00"), statement.net - Decimal("2500.00")
+    statement.save()
+    return adjustment
+
+
+def adjustment_url(adjustment, name):
+    return reverse(f"sla_tracker:adjustment-{name}", args=[adjustment.pk])
+
+
+def adjustment_resolve_url(dispute, accepted):
+    return reverse(
+        "sla_tracker:adjustment-dispute-accept" if accepted else "sla_tracker:adjustment-dispute-reject",
+        args=[dispute.pk],
+    )
+
+
+def test_a_vendor_user_disputes_an_adjustment_with_a_reason_and_an_attachment(client, vendor_user, statement, carried):
+    client.force_login(vendor_user)
+    page = client.get(detail(statement)).content.decode()
+    evidence = SimpleUploadedFile("recomputation-check.pdf", b"%PDF-1.4 evidence", content_type="application/pdf")
+
+    form = client.get(adjustment_url(carried, "dispute")).content.decode()
+    response = client.post(
+        adjustment_url(carried, "dispute"), {"reason": "February's corrected counts are wrong", "evidence": evidence}
+    )
+
+    assert f'data-testid="dispute-adjustment-{carried.pk}"' in page
+    assert adjustment_url(carried, "dispute") in page
+    code, name = carried.service_level.code, carried.service_level.name
+    assert f"{code} adjustment for 2025-02</span> – {name}" in form
+    assert "Approved net €0.00, −€2,500.00 once recomputed." in form
+    assert response.status_code == 302
+    dispute = AdjustmentDispute.objects.get(adjustment=carried)
+    assert (dispute.status, dispute.raised_by, dispute.reason) == (
+        DisputeStatus.OPEN,
+        vendor_user,
+        "February's corrected counts are wrong",
+    )
+    assert dispute.evidence.name.endswith(".pdf")
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.DISPUTED
+    after = client.get(detail(statement)).content.decode()
+    row = after[after.index(f'id="adjustment-{carried.pk}"') :]
+    assert "February&#x27;s corrected counts are wrong" in row[: row.index("</tr>")]
+    assert reverse("sla_tracker:adjustment-dispute-evidence", args=[dispute.pk]) in row
+    assert f'data-testid="dispute-adjustment-{carried.pk}"' not in after  # one open dispute at a time
+    history = after[after.index('id="statement-history"') :]
+    assert f"Adjustment disputed · {carried.service_level.code} adjustment for 2025-02" in history
+
+
+@pytest.mark.parametrize(
+    ("accepted", "status"), [(True, DisputeStatus.ACCEPTED), (False, DisputeStatus.REJECTED)], ids=["accept", "reject"]
+)
+def test_procurement_resolves_an_adjustments_dispute_from_the_statement_page(
+    client, procurement, vendor_user, statement, carried, accepted, status
+):
+    dispute = dispute_adjustment(adjustment_id=carried.pk, actor=vendor_user, reason="Wrong counts")
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+    form = client.get(adjustment_resolve_url(dispute, accepted)).content.decode()
+    response = client.post(adjustment_resolve_url(dispute, accepted), {"resolution": "Checked with the vendor"})
+
+    assert adjustment_resolve_url(dispute, True) in page and adjustment_resolve_url(dispute, False) in page
+    assert "One dispute is open: accept or reject it below" in page
+    assert "Wrong counts" in form
+    assert ('name="waive"' in form) is accepted
+    assert response.status_code == 302
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.resolution, dispute.resolved_by) == (status, "Checked with the vendor", procurement)
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.IN_REVIEW
+    event = StatementEvent.objects.get(statement=statement, action=StatementAction.DISPUTE_RESOLVED)
+    assert (event.adjustment, event.actor) == (carried, procurement)
+    after = client.get(detail(statement)).content.decode()
+    assert "No dispute is left open: the statement is back in review." in after
+    assert adjustment_resolve_url(dispute, True) not in after
+    carried.refresh_from_db()
+    assert carried.waived is False
+
+
+def test_accepting_an_adjustments_dispute_with_the_box_ticked_waives_it(
+    client, procurement, vendor_user, statement, carried
+):
+    dispute = dispute_adjustment(adjustment_id=carried.pk, actor=vendor_user, reason="Wrong counts")
+    client.force_login(procurement)
+
+    response = client.post(adjustment_resolve_url(dispute, True), {"resolution": "Agreed", "waive": "on"})
+
+    assert response.status_code == 302
+    carried.refresh_from_db()
+    assert (carried.waived, carried.waiver_reason, carried.waived_by) == (True, "Agreed", procurement)
+    statement.refresh_from_db()
+    assert (statement.adjustments, statement.net, statement.status) == (
+        Decimal("0.00"),
+        Decimal("-1300.00"),
+        StatementStatus.IN_REVIEW,
+    )
+    assert "The adjustment is waived." in client.get(detail(statement)).content.decode()
+
+
+def test_procurement_waives_an_adjustment_and_the_page_shows_it_waived(client, procurement, statement, carried):
+    client.force_login(procurement)
+    page = client.get(detail(statement)).content.decode()
+
+    form = client.get(adjustment_url(carried, "waive")).content.decode()
+    blank = client.post(adjustment_url(carried, "waive"), {"reason": " "})
+    response = client.post(adjustment_url(carried, "waive"), {"reason": "Goodwill after the migration"})
+
+    assert f'data-testid="waive-adjustment-{carried.pk}"' in page
+    assert "Waive an adjustment" in form and "Amount −€2,500.00" in form
+    assert "reason" in blank.context["form"].errors
+    assert response.status_code == 302
+    after = client.get(detail(statement)).content.decode()
+    row = after[after.index(f'id="adjustment-{carried.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-testid="adjustment-amount">€0.00<div' in row
+    assert '<div class="small text-body-secondary" data-testid="adjustment-waived">−€2,500.00 waived</div>' in row
+    assert "Goodwill after the migration" in row
+    assert f'data-testid="waive-adjustment-{carried.pk}"' not in after
+    assert '<div class="fs-5" data-testid="total-adjustments">€0.00</div>' in after
+    assert 'data-testid="waived-adjustments">−€2,500.00 waived</div>' in after
+    assert '<div class="fs-5 fw-semibold" data-testid="total-net">−€1,300.00</div>' in after
+    assert "The adjustment was waived: it no longer counts." in after
+
+
+@pytest.mark.parametrize("who", ["vendor_manager", "vendor_user"])
+def test_only_procurement_waives_adjustments_and_resolves_their_disputes(client, vendor_user, statement, carried, who):
+    dispute = dispute_adjustment(adjustment_id=carried.pk, actor=vendor_user, reason="Wrong counts")
+    client.force_login(statement.contract.owner if who == "vendor_manager" else vendor_user)
+
+    page = client.get(detail(statement)).content.decode()
+    refused = [
+        client.get(adjustment_url(carried, "waive")).status_code,
+        client.post(adjustment_url(carried, "waive"), {"reason": "Please"}).status_code,
+        client.post(adjustment_resolve_url(dispute, True), {"resolution": "Agreed", "waive": "on"}).status_code,
+    ]
+
+    assert refused == [403, 403, 403]
+    assert adjustment_url(carried, "waive") not in page
+    assert adjustment_resolve_url(dispute, True) not in page
+    carried.refresh_from_db()
+    dispute.refresh_from_db()
+    assert (carried.waived, dispute.status) == (False, DisputeStatus.OPEN)
+
+
+def test_internal_users_do_not_dispute_adjustments(client, procurement, statement, carried):
+    client.force_login(procurement)
+
+    assert client.get(adjustment_url(carried, "dispute")).status_code == 403
+    assert client.post(adjustment_url(carried, "dispute"), {"reason": "x"}).status_code == 403
+    assert not AdjustmentDispute.objects.exists()
+
+
+def test_another_vendors_user_gets_404_on_every_page_of_an_adjustment(client, statement, carried, other_statement):
+    dispute = dispute_adjustment(
+        adjustment_id=carried.pk,
+        actor=VendorUserFactory(vendor=statement.contract.vendor),
+        reason="Wrong counts",
+        evidence=SimpleUploadedFile("counts.pdf", b"%PDF-1.4 counts"),
+    )
+    client.force_login(VendorUserFactory(vendor=other_statement.contract.vendor))
+
+    answers = [
+        client.get(adjustment_url(carried, "dispute")).status_code,
+        client.post(adjustment_url(carried, "dispute"), {"reason": "Mine now"}).status_code,
+        client.get(reverse("sla_tracker:adjustment-dispute-evidence", args=[dispute.pk])).status_code,
+        client.post(adjustment_resolve_url(dispute, True), {"resolution": "x"}).status_code,
+    ]
+
+    assert answers == [404, 404, 404, 404]
+    assert AdjustmentDispute.objects.count() == 1
+
+
+def test_an_approved_statements_adjustment_offers_no_action_and_the_services_refuse(
+    client, procurement, vendor_user, statement, carried
+):
+    approved(statement, procurement)
+
+    client.force_login(vendor_user)
+    vendor_page = client.get(detail(statement)).content.decode()
+    disputed = client.post(adjustment_url(carried, "dispute"), {"reason": "Too late?"})
+    client.force_login(procurement)
+    procurement_page = client.get(detail(statement)).content.decode()
+    waived = client.post(adjustment_url(carried, "waive"), {"reason": "Goodwill"})
+
+    assert adjustment_url(carried, "dispute") not in vendor_page
+    assert adjustment_url(carried, "waive") not in procurement_page
+    assert disputed.status_code == waived.status_code == 200
+    assert "is approved: it cannot be disputed" in disputed.content.decode()
+    assert "is approved: reopen it before waiving an adjustment" in waived.content.decode()
+    carried.refresh_from_db()
+    assert not carried.waived and not AdjustmentDispute.objects.exists()
+
+
+def test_the_statement_page_runs_the_same_number_of_queries_for_1_and_3_disputed_adjustments(client, count_queries):
+    client.force_login(UserFactory(procurement=True))
+    counts = []
+    for adjustments in (1, 3):
+        statement = make_statement()
+        origin = PenaltyStatementFactory(contract=statement.contract, month=datetime.date(2025, 1, 1), approved=True)
+        for _ in range(adjustments):
+            adjustment = StatementAdjustmentFactory(statement=statement, origin=origin)
+            AdjustmentDisputeFactory(adjustment=adjustment)
+            StatementEventFactory(
+                statement=statement, action=StatementAction.ADJUSTMENT_DISPUTED, adjustment=adjustment
+            )
+        counts.append(count_queries(client, detail(statement)))
+
+    assert counts[0] == counts[1]
