@@ -4,7 +4,7 @@ audit row (StatementEvent).
 Adjustment sign: an adjustment's amount is the approved credit minus the recomputed credit of
 the same service level. Positive favours the vendor (it was credited too much and gets money
 back); negative favours the customer. A statement's net is bonuses + earn-backs − credits +
-adjustments, so adjustments enter it with their own sign.
+adjustments, so adjustments enter it with their own sign (a waived one: 0, as a waived line's credit).
 
 Every write that touches a contract's statements first locks the contract row, so the close and
 the transitions of one contract serialise in one lock order.
