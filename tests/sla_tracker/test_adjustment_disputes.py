@@ -224,7 +224,7 @@ def test_an_adjustment_of_an_approved_statement_is_neither_disputed_nor_waived(
     _refused(
         february,
         lambda: dispute_adjustment(adjustment_id=adjustment.pk, actor=vendor_user, reason=REASON),
-        match=r"The \S+ statement of 2026-02 is approved: it cannot be disputed\.",
+        match=r"The \S+ statement of February 2026 is approved: it cannot be disputed\.",
     )
     _refused(
         february,
