@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
+from accounts.templatetags.ui import money
 from contracts.calendars import BusinessCalendar, business_days_text, calendar_errors
 from contracts.choices import (
     Channel,
@@ -430,7 +431,7 @@ class MonthlyCharge(KeptWhereCreated, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.contract.reference} {self.month:%Y-%m}: {self.amount} {self.currency}"
+        return f"{self.contract.reference} {self.month:%Y-%m}: {money(self.amount, self.currency)}"
 
     def save(self, *args, **kwargs) -> None:
         self.month = first_of_month(self.month)

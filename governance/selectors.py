@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scoping import restrict
+from accounts.templatetags.ui import money
 from audits.choices import FindingStatus
 from audits.models import Finding
 from contracts.dates import add_months
@@ -357,19 +358,14 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
         items.append(
             ProposedItem(
                 key=f"statement:{statement.pk}",
-                title=_("Statement %(statement)s: credits %(credits)s %(currency)s (%(status)s)")
+                title=_("Statement %(statement)s: credits %(credits)s (%(status)s)")
                 % {
                     "statement": reference,
-                    "credits": statement.credits,
-                    "currency": statement.currency,
+                    "credits": money(statement.credits, statement.currency),
                     "status": statement.get_status_display(),
                 },
-                notes=(
-                    _("Net %(net)s %(currency)s; the cap is reached.")
-                    if statement.cap_reached
-                    else _("Net %(net)s %(currency)s.")
-                )
-                % {"net": statement.net, "currency": statement.currency},
+                notes=(_("Net %(net)s; the cap is reached.") if statement.cap_reached else _("Net %(net)s."))
+                % {"net": money(statement.net, statement.currency)},
             )
         )
     defaults = (
@@ -382,13 +378,12 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
         items.append(
             ProposedItem(
                 key=f"default:{line.pk}",
-                title=_("Default %(contract)s %(service_level)s %(month)s: credit %(credit)s %(currency)s")
+                title=_("Default %(contract)s %(service_level)s %(month)s: credit %(credit)s")
                 % {
                     "contract": statement.contract.reference,
                     "service_level": line.service_level.code,
                     "month": f"{statement.month:%Y-%m}",
-                    "credit": line.credit,
-                    "currency": statement.currency,
+                    "credit": money(line.credit, statement.currency),
                 },
                 notes=line.readable_explanation,
             )

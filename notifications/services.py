@@ -28,6 +28,7 @@ from django.utils.translation import ngettext_lazy
 
 from accounts.choices import Role
 from accounts.models import User
+from accounts.templatetags.ui import money
 from audits.selectors import audits_with_notice_to_send, findings_due
 from contracts.choices import RenewalType
 from contracts.models import Contract
@@ -45,6 +46,9 @@ logger = logging.getLogger(__name__)
 ACTION_DUE_SOON_DAYS = 7
 RECENT_DECISION_DAYS = 14  # approvals and dispute resolutions older than this are not news any more
 NOTICE_DEADLINE_THRESHOLDS = (7, 30, 90)
+
+# An amount written as the pages write it, in each recipient's language (DueItem.render).
+money_in_their_language = lazy(money, str)
 
 
 def site_url() -> str:
@@ -116,16 +120,12 @@ def statements_in_review(today: datetime.date) -> Iterator[DueItem]:
             key=f"statement_in_review:{statement.pk}:{submitted}",
             kind=NotificationKind.STATEMENT_IN_REVIEW,
             subject=_("Statement %(contract)s %(month)s is ready for review"),
-            body=_(
-                "The penalty statement of %(contract)s for %(month)s (credits %(credits)s %(currency)s) "
-                "awaits your review."
-            ),
+            body=_("The penalty statement of %(contract)s for %(month)s (credits %(credits)s) awaits your review."),
             path=page_url(statement),
             params={
                 "contract": statement.contract.reference,
                 "month": f"{statement.month:%Y-%m}",
-                "credits": statement.credits,
-                "currency": statement.currency,
+                "credits": money_in_their_language(statement.credits, statement.currency),
             },
             recipients=procurement,
         )
@@ -229,16 +229,14 @@ def statements_approved(today: datetime.date) -> Iterator[DueItem]:
             kind=NotificationKind.STATEMENT_APPROVED,
             subject=_("Statement %(contract)s %(month)s is approved"),
             body=_(
-                "The penalty statement of %(contract)s for %(month)s is approved: credits %(credits)s, "
-                "net %(net)s %(currency)s."
+                "The penalty statement of %(contract)s for %(month)s is approved: credits %(credits)s, net %(net)s."
             ),
             path=page_url(statement),
             params={
                 "contract": contract.reference,
                 "month": f"{statement.month:%Y-%m}",
-                "credits": statement.credits,
-                "net": statement.net,
-                "currency": statement.currency,
+                "credits": money_in_their_language(statement.credits, statement.currency),
+                "net": money_in_their_language(statement.net, statement.currency),
             },
             recipients=_users([*users_of(contract.vendor_id), contract.owner]),
         )

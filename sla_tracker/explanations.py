@@ -4,6 +4,9 @@ The engine writes each explanation in English and gives its parts as notes (an E
 and its arguments: amounts, figures, words; see ``sla_tracker.engine.explain``), which the close
 stores with the line. The pages write the notes again in the active language: the template and
 the words through the translation catalogue, amounts and figures as that language writes numbers.
+In English they keep the engine's words and figures and write the amounts as every page does
+(``money``: a no-break space after a currency code, "−" before a negative amount), where the engine's
+own plain text, the one its JSON gives, has an ordinary space and "-".
 """
 
 from __future__ import annotations
@@ -16,20 +19,46 @@ from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext, pgettext
 
 from accounts.templatetags.ui import money
+from sla_tracker.engine import explain
 
 logger = logging.getLogger(__name__)
 
 
 def readable(english: str, notes: list[dict[str, Any]] | None) -> str:
-    """The explanation in the active language: ``english`` as stored when the interface is in
-    English or the line has no notes (computed before they were stored), else the notes rendered."""
-    if not notes or (get_language() or "en").startswith("en"):
+    """The explanation in the active language: ``english`` as stored when the line has no notes
+    (computed before they were stored), else the notes rendered."""
+    if not notes:
         return english
     try:
+        if (get_language() or "en").startswith("en"):
+            return explain.english(tuple(_english_note(item) for item in notes))
         return _parts_separator().join(_note(item) for item in notes)
     except (KeyError, IndexError, ValueError, TypeError):  # a catalogue or stored note out of step
         logger.exception("explanation notes not rendered; the English text is shown")
         return english
+
+
+def _english_note(item: dict[str, Any]) -> explain.Note:
+    """A stored note as the engine's, its amounts already written by ``money`` (the engine writes a text
+    argument as it is): the engine's English with the pages' amounts."""
+    args = tuple((name, _english_arg(value)) for name, value in item.get("args", {}).items())
+    return explain.Note(item["template"], args, tuple(_english_note(detail) for detail in item.get("detail", ())))
+
+
+def _english_arg(value: Any) -> explain.Arg:
+    if isinstance(value, dict):
+        if "amount" in value:
+            return money(value["amount"], value["currency"], exact=True)
+        if "figure" in value:
+            return explain.Figure(Decimal(value["figure"]), value["unit"])
+        if "word" in value:
+            return explain.Word(value["word"])
+        if "ordinal" in value:
+            return explain.Ordinal(value["ordinal"])
+        if "note" in value:
+            return _english_note(value["note"])
+        raise ValueError(f"unknown explanation argument {value!r}")
+    return value
 
 
 def _note(item: dict[str, Any]) -> str:

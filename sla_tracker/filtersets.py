@@ -1,6 +1,7 @@
 """Filters of service levels, KPI data and statements, shared by the REST API and the web lists."""
 
 import django_filters
+from django.db.models import Exists, OuterRef
 
 from contracts.filtersets import MONTH_INPUT_FORMATS, ContractBoundFilterSet, IdFilter, SearchFilterSet, month_range
 from sla_tracker.models import (
@@ -64,10 +65,23 @@ class MeasurementFilterSet(ContractBoundFilterSet):
 class ExclusionFilterSet(ContractBoundFilterSet):
     search_fields = ("description", "evidence")
     month_after, month_before = month_range("end_date")
+    service_level = django_filters.CharFilter(method="excusing", label="Service level code")
+    # Exclusions with at least one day from `day_from` to `day_to` (either bound alone is open-ended).
+    day_from = django_filters.DateFilter(field_name="end_date", lookup_expr="gte", label="With days from")
+    day_to = django_filters.DateFilter(field_name="start_date", lookup_expr="lte", label="With days until")
 
     class Meta:
         model = Exclusion
         fields = ["status", "reason"]
+
+    def excusing(self, queryset, name, value):
+        """The exclusions that excuse the service level of this code: those that name it, and those that name
+        none (every service level of their contract) on a contract that has it."""
+        named = Exclusion.service_levels.through.objects.filter(exclusion=OuterRef("pk"))
+        return queryset.filter(
+            Exists(named.filter(servicelevel__code=value))
+            | (~Exists(named) & Exists(ServiceLevel.objects.filter(contract=OuterRef("contract"), code=value)))
+        )
 
 
 class IncidentFilterSet(ContractBoundFilterSet):

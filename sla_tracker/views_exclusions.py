@@ -131,21 +131,61 @@ class ExclusionFilterForm(forms.Form):
         empty_label=_("All contracts"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", _("All reasons")), *ExclusionReason.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    service_level = forms.ChoiceField(
+        label=_("Service level"),
+        required=False,
+        help_text=_("Also the exclusions that name no service level: they excuse every one of their contract."),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     month = forms.CharField(
         label=_("Month"),
         required=False,
         help_text=_("Exclusions with at least one day in this month."),
         widget=forms.TextInput(attrs={"type": "month", "class": "form-control", "placeholder": "YYYY-MM"}),
     )
+    day_from = forms.DateField(
+        label=pgettext_lazy("first day of a period", "From"),
+        required=False,
+        help_text=_("Exclusions with at least one day in this period."),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
+    day_to = forms.DateField(
+        label=_("To (inclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contract"].queryset = visible_contracts(user).order_by("reference")
+        contracts = visible_contracts(user)
+        self.fields["contract"].queryset = contracts.order_by("reference")
+        # The codes of the service levels of the contracts the user sees (one code may be on several contracts).
+        codes = (
+            restrict(ServiceLevel.objects.filter(contract__in=contracts), user)
+            .order_by("code")
+            .values_list("code", flat=True)
+            .distinct()
+        )
+        self.fields["service_level"].choices = [("", _("All service levels")), *((code, code) for code in codes)]
         if user.is_vendor_user:  # they see approved exclusions only: nothing to choose
             del self.fields["status"]
 
     def clean_month(self) -> datetime.date | None:
         return optional_month(self.cleaned_data["month"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        first, last = cleaned.get("day_from"), cleaned.get("day_to")
+        if first is not None and last is not None and last < first:
+            self.add_error("day_to", _("The period cannot end before its first day."))
+            del cleaned["day_from"]  # the period is left out as a whole, not half applied
+        return cleaned
 
 
 def optional_month(value: str) -> datetime.date | None:
@@ -159,11 +199,23 @@ def optional_month(value: str) -> datetime.date | None:
         raise ValidationError(_("Give the month as YYYY-MM.")) from exc
 
 
+# The list's filters, as its query string names them; the contract's alone does not narrow a contract's list.
+LIST_FILTERS = ("status", "contract", "reason", "service_level", "month", "day_from", "day_to")
+NARROWING_FILTERS = tuple(name for name in LIST_FILTERS if name != "contract")
+
+
 def filtered_exclusions(user, cleaned: dict) -> QuerySet[Exclusion]:
     """The exclusions of the list's filters, proposals first (they wait for someone), then latest days first."""
-    status = cleaned.get("status", "")
     contract = cleaned.get("contract")
-    filters = {"contract": contract.pk if contract else "", "status": status}
+    day_from, day_to = cleaned.get("day_from"), cleaned.get("day_to")
+    filters = {
+        "contract": contract.pk if contract else "",
+        "status": cleaned.get("status", ""),
+        "reason": cleaned.get("reason", ""),
+        "service_level": cleaned.get("service_level", ""),
+        "day_from": day_from.isoformat() if day_from else "",
+        "day_to": day_to.isoformat() if day_to else "",
+    }
     exclusions = ExclusionFilterSet(data=filters, queryset=visible_exclusions(user)).qs
     if cleaned.get("month"):
         exclusions = exclusions.filter(overlapping(cleaned["month"]))
@@ -178,12 +230,13 @@ def filtered_exclusions(user, cleaned: dict) -> QuerySet[Exclusion]:
 @login_required
 @require_GET
 def exclusion_list(request):
-    """The exclusions the user may see, filtered by status, contract and month, a page at a time."""
+    """The exclusions the user may see, filtered by status, contract, reason, service level, month and period, a
+    page at a time (the pages keep the filters)."""
     user = request.user
     if not may_read_exclusions(user):
         raise PermissionDenied
     form = ExclusionFilterForm(request.GET, user=user)
-    form.is_valid()  # a filter in error is shown next to its field and left out; the others still apply
+    form.is_valid()  # a filter in error is named above the list and next to its field and left out; the others apply
     cleaned = form.cleaned_data
     page = Paginator(filtered_exclusions(user, cleaned), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     for exclusion in page:
@@ -197,8 +250,8 @@ def exclusion_list(request):
             "form": form,
             "page": page,
             "contract": contract,
-            "filtered": any(cleaned.get(name) for name in ("status", "contract", "month")),
-            "narrowed": any(cleaned.get(name) for name in ("status", "month")),
+            "filtered": any(request.GET.get(name) for name in LIST_FILTERS),
+            "narrowed": any(cleaned.get(name) for name in NARROWING_FILTERS),
             "may_propose": may_propose,
             "propose_url": _propose_url(contract=contract.pk if contract else None) if may_propose else "",
             "active_section": "exclusions",

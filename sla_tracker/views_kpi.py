@@ -15,7 +15,7 @@ import datetime
 import logging
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from celery.result import AsyncResult
@@ -27,7 +27,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import BooleanField, Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import BooleanField, Case, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -547,7 +547,12 @@ class MonthCounterTotal:
     code: str
     values: int = 0
     total: Decimal = Decimal(0)
-    stored: int = 0  # values of the contract already stored for that month and counter
+    # The values of the contract already stored for the file's days of that month and counter (or for the
+    # month, a whole-month value in the file): the ones the import replaces (save_measurements: by day, or
+    # by month for a whole-month value). The month's other stored values stay.
+    stored: int = 0
+    stored_total: Decimal = Decimal(0)
+    periods: set[datetime.date | None] = field(default_factory=set, repr=False)  # the file's days; None: the month
 
     @property
     def first_day(self) -> datetime.date:
@@ -555,8 +560,9 @@ class MonthCounterTotal:
 
 
 def values_by_month(upload: KpiUpload) -> list[MonthCounterTotal] | None:
-    """How many values, and their sum, the file holds per month and counter (None for a large file,
-    whose preview shows its months and counters only: reading it again would hold up the page)."""
+    """How many values, and their sum, the file holds per month and counter, with the stored values its
+    import replaces (None for a large file, whose preview shows its months and counters only: reading it
+    again would hold up the page)."""
     mapping_data = upload.preview.get("mapping") or {}
     if upload.rows_total > ASYNC_ROW_THRESHOLD or not mapping_data.get("date_column") or not upload.file:
         return None
@@ -566,7 +572,7 @@ def values_by_month(upload: KpiUpload) -> list[MonthCounterTotal] | None:
         with upload.file.open("rb") as stored, open_table(stored) as table:
             for item in file_values(table, mapping):
                 try:
-                    month, _day = parse_period(split_time(item.period)[0])
+                    month, day = parse_period(split_time(item.period)[0])
                     number = parse_number(item.value, decimal_comma=table.decimal_comma)
                 except ValueError:
                     continue
@@ -574,21 +580,19 @@ def values_by_month(upload: KpiUpload) -> list[MonthCounterTotal] | None:
                 entry = totals.setdefault(key, MonthCounterTotal(*key))
                 entry.values += 1
                 entry.total += number
+                entry.periods.add(day)  # the day of an interval value: its day's sum is stored
     except (UnreadableFile, OSError, ValueError):
         return None
-    stored = (
-        Measurement.objects.filter(
-            contract=upload.contract,
-            month__in=sorted({parse_month(month) for month, _code in totals}),
-            counter__code__in=sorted({code for _month, code in totals}),
-        )
-        .values_list("month", "counter__code")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    for month, code, count in stored:
-        if (key := (f"{month:%Y-%m}", code)) in totals:
-            totals[key].stored = count
+    stored = Measurement.objects.filter(
+        contract=upload.contract,
+        month__in=sorted({parse_month(month) for month, _code in totals}),
+        counter__code__in=sorted({code for _month, code in totals}),
+    ).values_list("month", "day", "counter__code", "value")
+    for month, day, code, value in stored:
+        entry = totals.get((f"{month:%Y-%m}", code))
+        if entry is not None and day in entry.periods:
+            entry.stored += 1
+            entry.stored_total += value
     return [totals[key] for key in sorted(totals)]
 
 

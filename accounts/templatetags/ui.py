@@ -34,7 +34,10 @@ STATUS_COLOURS = {
 
 @register.filter
 def money(value, currency: str = "", *, exact: bool = False) -> str:
-    """`14400` in EUR: "€14,400.00" in English, "14 400,00 €" in French; other currencies by their code.
+    """An amount as the reader sees it everywhere (pages, PDFs, explanations, messages, notifications): `14400` in
+    EUR is "€14,400.00" in English and "14 400,00 €" in French; a currency without a symbol is written by its code,
+    before the digits in English ("CHF 5,862.00", as the engine writes it) and after them in French
+    ("5 862,00 CHF"), a no-break space between them; a negative amount starts with a minus sign ("−CHF 5,862.00").
     `exact` (from Python only) keeps the fractions of a cent an exact intermediate amount has."""
     if value is None or value == "":
         return "—"
@@ -43,9 +46,11 @@ def money(value, currency: str = "", *, exact: bool = False) -> str:
     digits = number_format(abs(amount), places, force_grouping=True)
     sign = "−" if amount < 0 else ""
     symbol = CURRENCY_SYMBOLS.get(currency)
-    if symbol and not (get_language() or "en").startswith("fr"):
-        return f"{sign}{symbol}{digits}"
-    return f"{sign}{digits}\u00a0{symbol or currency}".rstrip()
+    if not currency:
+        return f"{sign}{digits}"
+    if (get_language() or "en").startswith("fr"):
+        return f"{sign}{digits}\u00a0{symbol or currency}"
+    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{currency}\u00a0{digits}"
 
 
 @register.filter

@@ -202,7 +202,7 @@ def test_the_agenda_is_proposed_from_the_contracts_situation_once():
     assert len(added) == 7 and again == []
     assert all(item.proposed_automatically for item in added)
     assert [item.position for item in added] == [1, 2, 3, 4, 5, 6, 7]
-    assert "6000.00 EUR" in added[0].title
+    assert "credits €6,000.00" in added[0].title
     assert "2025-05-31" in added[-1].title
 
 

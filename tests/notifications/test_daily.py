@@ -309,7 +309,7 @@ def test_the_statement_notice_names_the_credits():
         month=D(2025, 1, 1),
     )
     run(D(2025, 2, 20))
-    assert "credits 1500.00 EUR" in Notification.objects.get().body
+    assert "credits €1,500.00" in Notification.objects.get().body
 
 
 def test_an_approved_statement_is_told_to_the_vendors_users_and_the_owner_for_two_weeks(settings):
@@ -334,7 +334,10 @@ def test_an_approved_statement_is_told_to_the_vendors_users_and_the_owner_for_tw
     assert kinds_for(other_vendor_user) == []
     notice = Notification.objects.get(user=vendor_user)
     assert notice.subject == f"Le relevé {contract.reference} {statement.month:%Y-%m} est approuvé"
-    assert "1500.00" in notice.body and "-1500.00" in notice.body
+    # The amounts as the pages write them in the recipient's language.
+    assert "1\u00a0500,00\u00a0€" in notice.body and "net −1\u00a0500,00\u00a0€" in notice.body
+    owners = Notification.objects.get(user=contract.owner)
+    assert "credits €1,500.00, net −€1,500.00" in owners.body
     assert notice.link.endswith(reverse("sla_tracker:statement", args=[statement.pk]))
 
 

@@ -88,6 +88,71 @@ def test_the_notes_write_the_engines_english_text_again():
     assert rights >= 3
 
 
+def test_the_english_pages_write_the_engines_text_again_with_the_pages_amounts():
+    from sla_tracker.engine import evaluate
+
+    lines = 0
+    for path in sorted((Path(__file__).parent / "engine" / "scenarios").glob("*.json")):
+        scenario = load_scenario(json.loads(path.read_text()))
+        with translation.override("en"):
+            for month in evaluate(scenario.terms, scenario.data, scenario.months).months:
+                for line in month.lines:
+                    assert readable(line.explanation, to_data(line.notes)) == line.explanation, path.name
+                    lines += 1
+                for right in month.termination_rights:
+                    assert readable(right.evidence, to_data(right.notes)) == right.evidence, path.name
+    assert lines > 100
+
+
+EX01_CHF_ENGINE = (
+    "73.26 % < 80 % target → default; allocation 60 % × CHF 24,000.00 at risk = CHF 14,400.00; monthly cap not reached"
+)
+EX01_CHF_ENGLISH = (
+    f"73.26 % < 80 % target → default; allocation 60 % × CHF{NBSP}24,000.00 at risk = CHF{NBSP}14,400.00; "
+    "monthly cap not reached"
+)
+EX01_CHF_FRENCH = (
+    f"73,26{NBSP}% < 80{NBSP}% (cible) → défaillance{NNBSP}; allocation 60{NBSP}% × 24{NBSP}000,00{NBSP}CHF à risque "
+    f"= 14{NBSP}400,00{NBSP}CHF{NNBSP}; plafond mensuel non atteint"
+)
+
+
+def in_swiss_francs(name: str) -> dict:
+    return {**scenario_json(name), "currency": "CHF"}
+
+
+def test_an_amount_in_a_currency_without_a_symbol_reads_as_the_pages_write_money_not_as_the_engines_text():
+    from sla_tracker.engine import evaluate
+
+    scenario = load_scenario(in_swiss_francs("ex01_plain_breach"))
+    (line,) = [line for line in evaluate(scenario.terms, scenario.data, scenario.months).months[0].lines if line.credit]
+
+    assert line.explanation == EX01_CHF_ENGINE  # the engine's own text (the simulator's JSON) is unchanged
+    with translation.override("en"):
+        assert readable(line.explanation, to_data(line.notes)) == EX01_CHF_ENGLISH
+    with translation.override("fr"):
+        assert readable(line.explanation, to_data(line.notes)) == EX01_CHF_FRENCH
+
+
+@pytest.mark.django_db
+def test_a_statement_in_swiss_francs_writes_the_credit_alike_in_its_table_its_explanation_and_its_export(client):
+    statement = close(seed_scenario(in_swiss_francs("ex01_plain_breach")), "2026-01")
+    client.force_login(UserFactory(procurement=True))
+    url = reverse("sla_tracker:statement", args=[statement.pk])
+
+    english = client.get(url).content.decode()
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    exported = client.get(reverse("sla_tracker:statement-export", args=[statement.pk, "csv"])).content.decode()
+
+    assert statement.currency == "CHF"
+    assert f'data-testid="line-credit">CHF{NBSP}14,400.00' in english
+    assert html.escape(EX01_CHF_ENGLISH) in english and "14,400.00 CHF" not in english
+    assert f'data-testid="line-credit">14{NBSP}400,00{NBSP}CHF' in french
+    assert html.escape(EX01_CHF_FRENCH) in french
+    (row,) = [row for row in csv.reader(io.StringIO(exported.lstrip("\ufeff"))) if row and row[0] == "CSL-1"]
+    assert (row[6], row[-1]) == ("14400.00", EX01_CHF_ENGLISH)  # the amount stays a number, the text is the page's
+
+
 EX13_FRENCH_EVIDENCE = [
     "CSL-3 donnant lieu à crédit 3 mois consécutifs (2026-07..2026-09, ≥ 3)",
     "7 mois avec une défaillance donnant lieu à crédit sur 2025-10..2026-09 (≥ 6) : "

@@ -186,6 +186,165 @@ def test_a_bad_filter_is_shown_next_to_its_field_and_the_others_still_apply(clie
     assert 'data-testid="field-error">Give the month as YYYY-MM.' in response.content.decode()
 
 
+def test_the_list_filters_by_reason(client, procurement, contract):
+    force_majeure = in_march(contract)
+    customer = in_march(contract, reason=ExclusionReason.CUSTOMER_CAUSED)
+    client.force_login(procurement)
+
+    assert shown(client.get(LIST, {"reason": ExclusionReason.CUSTOMER_CAUSED})) == [customer.pk]
+    assert shown(client.get(LIST, {"reason": ExclusionReason.FORCE_MAJEURE})) == [force_majeure.pk]
+    assert shown(client.get(LIST, {"reason": ExclusionReason.THIRD_PARTY})) == []
+
+
+def test_the_list_filters_by_service_level_code_with_the_exclusions_that_name_none(
+    client, procurement, contract, other_contract
+):
+    answered = ServiceLevelFactory(contract=contract, code="SL-ANS")
+    abandoned = ServiceLevelFactory(contract=contract, code="SL-ABN")
+    ServiceLevelFactory(contract=other_contract, code="SL-ABN")
+    naming_answered = in_march(contract, service_levels=[answered])
+    naming_abandoned = in_march(contract, service_levels=[abandoned])
+    every_level = in_march(contract)  # no level named: every service level of EXC-A
+    elsewhere_every_level = in_march(other_contract)  # EXC-B has no SL-ANS
+    client.force_login(procurement)
+
+    response = client.get(LIST, {"service_level": "SL-ANS"})
+
+    assert sorted(shown(response)) == sorted([naming_answered.pk, every_level.pk])
+    assert sorted(shown(client.get(LIST, {"service_level": "SL-ABN"}))) == sorted(
+        [naming_abandoned.pk, every_level.pk, elsewhere_every_level.pk]
+    )
+    codes = [value for value, _label in response.context["form"].fields["service_level"].choices]
+    assert codes == ["", "SL-ABN", "SL-ANS"]  # each code once, though two contracts have SL-ABN
+
+
+def test_the_list_filters_by_the_period_an_exclusion_has_days_in(client, procurement, contract):
+    february_to_march = ExclusionFactory(
+        contract=contract, start_date=datetime.date(2025, 2, 27), end_date=datetime.date(2025, 3, 2)
+    )
+    mid_march = in_march(contract)  # 14–15 March
+    april = ExclusionFactory(
+        contract=contract, start_date=datetime.date(2025, 4, 1), end_date=datetime.date(2025, 4, 1)
+    )
+    client.force_login(procurement)
+
+    def between(first="", last=""):
+        return sorted(shown(client.get(LIST, {"day_from": first, "day_to": last})))
+
+    assert between("2025-03-02", "2025-03-14") == sorted([february_to_march.pk, mid_march.pk])
+    assert between("2025-03-03", "2025-03-13") == []
+    assert between("2025-03-15", "2025-04-01") == sorted([mid_march.pk, april.pk])
+    assert between("2025-03-16") == [april.pk]
+    assert between(last="2025-02-27") == [february_to_march.pk]
+
+
+def test_invalid_filters_are_named_above_the_list_and_left_out(client, procurement, contract):
+    approved = in_march(contract, approved=True)
+    in_march(contract)
+    client.force_login(procurement)
+
+    response = client.get(
+        LIST,
+        {
+            "status": ApprovalStatus.APPROVED,
+            "reason": "act_of_god",
+            "service_level": "NOPE",
+            "day_from": "2025-03-31",
+            "day_to": "2025-03-01",
+        },
+    )
+
+    assert response.status_code == 200
+    assert shown(response) == [approved.pk]  # the valid status filter still applies
+    assert set(response.context["form"].errors) == {"reason", "service_level", "day_to"}
+    page = response.content.decode()
+    errors = page.split('data-testid="filter-errors">')[1].split("</div>")[0]
+    assert "Reason: Select a valid choice. act_of_god is not one of the available choices." in errors
+    assert "Service level: Select a valid choice. NOPE is not one of the available choices." in errors
+    assert "To (inclusive): The period cannot end before its first day." in errors
+    assert 'data-testid="field-error">The period cannot end before its first day.' in page
+    assert 'data-testid="filter-errors"' not in client.get(LIST, {"status": "approved"}).content.decode()
+
+
+def test_the_pages_of_a_filtered_list_keep_its_filters(client, procurement, contract):
+    level = ServiceLevelFactory(contract=contract, code="SL-ANS")
+    for _index in range(30):
+        in_march(contract, approved=True, service_levels=[level])
+    in_march(contract, reason=ExclusionReason.CUSTOMER_CAUSED, approved=True)
+    client.force_login(procurement)
+    filters = {
+        "contract": contract.pk,
+        "status": "approved",
+        "reason": ExclusionReason.FORCE_MAJEURE,
+        "service_level": "SL-ANS",
+        "day_from": "2025-03-01",
+        "day_to": "2025-03-31",
+    }
+
+    first = client.get(LIST, filters)
+    second = client.get(LIST, {**filters, "page": 2})
+
+    assert "1–25 of 30" in first.content.decode()
+    links = first.content.decode().split('data-testid="exclusion-pages"')[1].split("</nav>")[0]
+    assert "page=2" in links
+    for name, value in filters.items():
+        assert f"{name}={value}" in links
+    assert len(shown(second)) == 5 and set(shown(second)).isdisjoint(shown(first))
+
+
+def test_a_vendor_user_filters_only_their_vendors_contracts_and_levels(client, contract, other_contract):
+    mine = ServiceLevelFactory(contract=contract, code="SL-ANS")
+    theirs = ServiceLevelFactory(contract=other_contract, code="SL-SECRET")
+    ServiceLevelFactory(contract=other_contract, code="SL-ANS")
+    own = in_march(contract, approved=True, service_levels=[mine])
+    hidden = [
+        in_march(other_contract, approved=True, service_levels=[theirs]),
+        in_march(other_contract, approved=True),
+        in_march(other_contract, approved=True, reason=ExclusionReason.CUSTOMER_CAUSED),
+    ]
+    client.force_login(VendorUserFactory(vendor=contract.vendor))
+
+    response = client.get(LIST)
+    form = response.context["form"]
+    assert [choice.instance for choice, _label in list(form.fields["contract"].choices)[1:]] == [contract]
+    assert [value for value, _label in form.fields["service_level"].choices] == ["", "SL-ANS"]
+    assert "EXC-B" not in response.content.decode() and "SL-SECRET" not in response.content.decode()
+
+    for filters in (
+        {"contract": other_contract.pk},
+        {"service_level": "SL-SECRET"},
+        {"service_level": "SL-ANS"},
+        {"reason": ExclusionReason.CUSTOMER_CAUSED},
+        {"day_from": "2025-03-01", "day_to": "2025-03-31"},
+        {"status": ApprovalStatus.APPROVED, "month": "2025-03"},
+    ):
+        response = client.get(LIST, filters)
+        assert response.status_code == 200
+        assert not {exclusion.pk for exclusion in hidden} & set(shown(response)), filters
+        assert "EXC-B" not in response.content.decode(), filters
+    assert shown(client.get(LIST, {"service_level": "SL-ANS"})) == [own.pk]
+    refused = client.get(LIST, {"contract": other_contract.pk})
+    assert "contract" in refused.context["form"].errors and shown(refused) == [own.pk]
+
+
+def test_the_api_filters_exclusions_by_service_level_and_period(procurement, contract):
+    level = ServiceLevelFactory(contract=contract, code="SL-ANS")
+    named = in_march(contract, service_levels=[level])
+    in_march(contract, service_levels=[ServiceLevelFactory(contract=contract, code="SL-ABN")])
+    april = ExclusionFactory(
+        contract=contract, start_date=datetime.date(2025, 4, 1), end_date=datetime.date(2025, 4, 1)
+    )
+    api = APIClient()
+    api.force_authenticate(procurement)
+
+    def ids(**params):
+        return sorted(row["id"] for row in api.get("/api/v1/exclusions/", params).json()["results"])
+
+    assert ids(service_level="SL-ANS") == sorted([named.pk, april.pk])  # April names no level: every one
+    assert ids(day_from="2025-03-16") == [april.pk]
+    assert ids(service_level="SL-ANS", day_to="2025-03-31") == [named.pk]
+
+
 def test_the_list_says_when_nothing_matches(client, procurement, contract):
     client.force_login(procurement)
 

@@ -81,11 +81,12 @@ def kpi_contract(**fields):
 
 
 def store(contract, code, day, value, **fields):
+    """A stored value of `day`, or with day None and `month` given, of the whole month."""
     counters = demo_counters()
+    fields.setdefault("month", first_of_month(day) if day else None)
     return Measurement.objects.create(
         contract=contract,
         counter=counters[code],
-        month=first_of_month(day),
         day=day,
         value=Decimal(value),
         source=MeasurementSource.MANUAL,
@@ -508,14 +509,14 @@ def test_the_interval_sample_shows_its_values_per_month_and_imports_daily_sums(c
     assert sum(m.value for m in stored) == totals[("2026-11", "offered")].total
 
 
-def test_the_preview_says_how_many_values_of_each_month_and_counter_are_already_stored(client):
+def test_the_preview_shows_the_stored_values_of_the_files_days_only(client):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
     client.force_login(manager)
     month = last_month()
     store(contract, "offered", month + datetime.timedelta(days=1), "1000")
-    store(contract, "offered", month + datetime.timedelta(days=5), "900")
-    store(contract, "answered", month + datetime.timedelta(days=5), "800")  # not in the file
+    store(contract, "offered", month + datetime.timedelta(days=5), "900")  # a day not in the file: it stays
+    store(contract, "answered", month + datetime.timedelta(days=1), "800")  # a counter not in the file
     day = (month + datetime.timedelta(days=1)).strftime("%d/%m/%Y")
     text = f"Date;Appels reçus\n{day};1200\n"
 
@@ -523,10 +524,74 @@ def test_the_preview_says_how_many_values_of_each_month_and_counter_are_already_
     page = client.get(response.url)
 
     (total,) = page.context["totals"]
-    assert (total.code, total.values, total.stored) == ("offered", 1, 2)
-    assert 'data-testid="replaces-stored"' in page.content.decode()
+    assert (total.code, total.values, total.stored, total.stored_total) == ("offered", 1, 1, Decimal("1000"))
+    content = page.content.decode()
+    cell = content.split(f'data-testid="stored-{month:%Y-%m}-offered">')[1].split("</td>")[0]
+    assert cell.startswith("1,000") and "1 value replaced" in cell
+    assert "Stored for these days" in content and 'data-testid="stored-help"' in content
+    assert 'data-testid="replaces-stored"' in content
     Measurement.objects.all().delete()
     assert 'data-testid="replaces-stored"' not in client.get(response.url).content.decode()
+
+
+def test_a_three_day_pack_on_a_month_with_twenty_stored_days_shows_those_three_days_stored_totals(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    month = last_month()
+    for offset in range(20):  # the 1st to the 20th
+        store(contract, "offered", month + datetime.timedelta(days=offset), str(100 + offset))
+        store(contract, "answered", month + datetime.timedelta(days=offset), str(50 + offset))
+    # The 19th and 20th are stored; the 21st is new.
+    days = [month + datetime.timedelta(days=offset) for offset in (18, 19, 20)]
+    rows = "".join(f"{day:%d/%m/%Y};1200;1100\n" for day in days)
+
+    response = client.post(upload_new_url(contract), {"file": csv_file(f"Date;Appels reçus;Appels traités\n{rows}")})
+    page = client.get(response.url)
+
+    totals = {total.code: total for total in page.context["totals"]}
+    assert (totals["offered"].values, totals["offered"].stored, totals["offered"].stored_total) == (
+        3,
+        2,
+        Decimal(118 + 119),
+    )
+    assert (totals["answered"].stored, totals["answered"].stored_total) == (2, Decimal(68 + 69))
+    content = page.content.decode()
+    cell = content.split(f'data-testid="stored-{month:%Y-%m}-offered">')[1].split("</td>")[0]
+    assert cell.startswith("237") and "2 values replaced" in cell
+
+
+def test_a_whole_month_pack_shows_the_months_stored_whole_month_value(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    month = last_month()
+    store(contract, "offered", None, "30000", month=month)
+    store(contract, "answered", None, "28000", month=month)  # a counter not in the file
+
+    response = client.post(upload_new_url(contract), {"file": csv_file(f"Date;Appels reçus\n{month:%Y-%m};31000\n")})
+    page = client.get(response.url)
+
+    (total,) = page.context["totals"]
+    assert (total.code, total.values, total.stored, total.stored_total) == ("offered", 1, 1, Decimal("30000"))
+
+
+def test_a_pack_on_new_days_shows_nothing_stored_for_them(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    month = last_month()
+    for offset in range(20):
+        store(contract, "offered", month + datetime.timedelta(days=offset), "100")
+    rows = "".join(f"{month + datetime.timedelta(days=offset):%d/%m/%Y};1200\n" for offset in (20, 21, 22))
+
+    response = client.post(upload_new_url(contract), {"file": csv_file(f"Date;Appels reçus\n{rows}")})
+    page = client.get(response.url)
+
+    (total,) = page.context["totals"]
+    assert (total.values, total.stored, total.stored_total) == (3, 0, Decimal(0))
+    assert f'data-testid="stored-{month:%Y-%m}-offered">—</td>' in page.content.decode()
+    assert 'data-testid="replaces-stored"' not in page.content.decode()
 
 
 def test_a_new_layout_asks_for_the_mapping_with_a_suggestion_then_previews(client):

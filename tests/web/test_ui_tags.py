@@ -18,10 +18,25 @@ def test_money_in_french_groups_with_spaces_and_puts_the_symbol_last():
         assert money(Decimal("14400"), "EUR") == "14\u00a0400,00\u00a0€"
 
 
-def test_currencies_without_a_symbol_show_their_code():
+def test_currencies_without_a_symbol_show_their_code_before_the_digits_in_english_as_the_explanations_do():
     with translation.override("en"):
-        assert money(Decimal("95500"), "CHF") == "95,500.00\u00a0CHF"
+        assert money(Decimal("5862"), "CHF") == "CHF\u00a05,862.00"
+        assert money(Decimal("-5862"), "CHF") == "−CHF\u00a05,862.00"
+        assert money(Decimal("12000.006"), "CHF", exact=True) == "CHF\u00a012,000.006"
     assert money(None, "EUR") == "—"
+
+
+def test_currencies_without_a_symbol_show_their_code_after_the_digits_in_french():
+    with translation.override("fr"):
+        assert money(Decimal("5862"), "CHF") == "5\u00a0862,00\u00a0CHF"
+        assert money(Decimal("-5862"), "CHF") == "−5\u00a0862,00\u00a0CHF"
+
+
+def test_money_without_a_currency_is_its_digits_alone():
+    with translation.override("en"):
+        assert money(Decimal("-5862"), "") == "−5,862.00"
+    with translation.override("fr"):
+        assert money(Decimal("5862"), "") == "5\u00a0862,00"
 
 
 def test_a_status_badge_shows_its_label_as_well_as_its_colour():
