@@ -4,8 +4,8 @@ Every queryset goes through accounts.scoping.restrict, so a user reaches only th
 contracts they may see (another vendor's statement is a 404, never a 403 that would confirm it
 exists). Vendor users see statements once procurement has submitted them (accounts.scoping).
 Each action calls exactly one service and shows the service's ValidationError on the page. Lines and
-adjustments carried in are disputed, waived and their disputes resolved through the same pages.
-A dispute's evidence file is served by its evidence view only, to those who may see its statement.
+adjustments carried in are disputed, waived (their waivers withdrawn) and their disputes resolved through the
+same pages. A dispute's evidence file is served by its evidence view only, to those who may see its statement.
 """
 
 from __future__ import annotations
