@@ -1376,6 +1376,113 @@ def _record_waiver(
     statement.save()
 
 
+def withdraw_line_waiver(*, line_id: int, actor, reason: str) -> StatementLine:
+    """Procurement withdraws a line's waiver given by mistake, before the statement is approved: the line's
+    credit counts again in the totals and in later months' history, recomputed as after a waiver. The waiver
+    stays on record: its event (reason, who, when) and the line's history; the withdrawal's event gives why.
+
+    Refused as :func:`check_waiver_withdrawal` says (the statement approved or disputed, the line not waived,
+    its waiver given in accepting its dispute).
+    """
+    reason = _required_text(reason, "reason", _("Give the reason for withdrawing the waiver."))
+    with transaction.atomic():
+        line = _locked_line(line_id)
+        statement = line.statement
+        _record_waiver_withdrawal(line, statement, actor)
+        _event(statement, StatementAction.LINE_WAIVER_WITHDRAWN, actor, line=line, note=reason)
+        # The later months' history counts the credit again (earn-backs, the annual cap): recompute them.
+        carry_corrections_of_approved_months(
+            contract_id=statement.contract_id,
+            months=[statement.month],
+            actor=actor,
+            cause=ComputationCause.WAIVER_WITHDRAWN,
+        )
+    return line
+
+
+def withdraw_adjustment_waiver(*, adjustment_id: int, actor, reason: str) -> StatementAdjustment:
+    """Procurement withdraws an adjustment's waiver given by mistake, before the statement is approved: the
+    adjustment counts again in the statement's totals (it counted as carried all along). Later months' history
+    does not read adjustments: nothing else is recomputed. Refused as :func:`check_waiver_withdrawal` says."""
+    reason = _required_text(reason, "reason", _("Give the reason for withdrawing the waiver."))
+    with transaction.atomic():
+        adjustment = _locked_adjustment(adjustment_id)
+        statement = adjustment.statement
+        _record_waiver_withdrawal(adjustment, statement, actor)
+        _event(statement, StatementAction.ADJUSTMENT_WAIVER_WITHDRAWN, actor, adjustment=adjustment, note=reason)
+    return adjustment
+
+
+def check_waiver_withdrawal(item: StatementLine | StatementAdjustment) -> None:
+    """Refuse (ValidationError) the withdrawal of the waiver of ``item``, a line or an adjustment (its statement,
+    service level and, for an adjustment, origin attached), unless its statement is where a waiver is given (draft
+    or in review) and ``item`` is waived, but not in accepting its dispute: the vendor was told their dispute was
+    accepted, so that decision is not taken back. The pages check it before they confirm."""
+    statement = item.statement
+    if statement.is_locked:
+        raise ValidationError(
+            _("%(statement)s is %(status)s: reopen it before withdrawing a waiver.")
+            % {"statement": _label(statement), "status": statement.get_status_display().lower()}
+        )
+    if statement.status == StatementStatus.DISPUTED:
+        raise ValidationError(
+            _("%(statement)s is disputed: resolve its disputes before withdrawing a waiver.")
+            % {"statement": _label(statement)}
+        )
+    if isinstance(item, StatementLine):
+        parts = {"code": item.service_level.code}
+        not_waived = _("The %(code)s line is not waived.")
+        accepted = _(
+            "The %(code)s line was waived in accepting the vendor's dispute of it: the vendor was told so, and "
+            "the waiver cannot be withdrawn."
+        )
+    else:
+        parts = item.label_parts
+        not_waived = _("The %(code)s adjustment for %(month)s is not waived.")
+        accepted = _(
+            "The %(code)s adjustment for %(month)s was waived in accepting the vendor's dispute of it: the vendor "
+            "was told so, and the waiver cannot be withdrawn."
+        )
+    if not item.waived:
+        raise ValidationError(not_waived % parts)
+    if waived_in_accepting_a_dispute(item.events.order_by("created_at", "id").only("action", "data")):
+        raise ValidationError(accepted % parts)
+
+
+_WAIVED = (StatementAction.LINE_WAIVED, StatementAction.ADJUSTMENT_WAIVED)
+_WAIVER_WITHDRAWN = (StatementAction.LINE_WAIVER_WITHDRAWN, StatementAction.ADJUSTMENT_WAIVER_WITHDRAWN)
+
+
+def waived_in_accepting_a_dispute(events) -> bool:
+    """Whether the latest waiver among ``events`` (one line's or one adjustment's, oldest first) was given in
+    accepting its dispute and stands: accepting a dispute with a waiver (resolve_dispute,
+    resolve_adjustment_dispute) records the waiver, then the acceptance as the item's next event."""
+    through_dispute, previous = False, None
+    for event in events:
+        if event.action in _WAIVED or event.action in _WAIVER_WITHDRAWN:
+            through_dispute = False
+        elif (
+            previous in _WAIVED
+            and event.action == StatementAction.DISPUTE_RESOLVED
+            and event.data.get("outcome") == DisputeStatus.ACCEPTED
+        ):
+            through_dispute = True
+        previous = event.action
+    return through_dispute
+
+
+def _record_waiver_withdrawal(item: StatementLine | StatementAdjustment, statement: PenaltyStatement, actor) -> None:
+    """Withdraw the waiver of ``item``, a line or an adjustment of ``statement`` (locked), if
+    :func:`check_waiver_withdrawal` allows it, and set the statement's totals. The waiver's fields are cleared:
+    its record stays in its event and in ``item``'s history."""
+    check_waiver_withdrawal(item)
+    item.waived, item.waiver_reason, item.waived_by, item.waived_at = False, "", None, None
+    item._history_user = actor
+    item.save()
+    _set_totals(statement, list(statement.lines.all()), _charged(statement.adjustment_lines.all()))
+    statement.save()
+
+
 def _decided_on(adjustment: StatementAdjustment) -> bool:
     """Whether someone decided on ``adjustment`` (waived or disputed it, ``has_disputes`` as the close reads
     it): then it is never withdrawn but kept on record, and a reopened month reverses it instead."""

@@ -11,11 +11,17 @@ urlpatterns = [
     path("statements/<int:pk>/export.<str:fmt>", views.statement_export, name="statement-export"),
     path("statements/<int:pk>/<slug:action>/", views.statement_action, name="statement-action"),
     path("lines/<int:pk>/waive/", views.waive, name="line-waive"),
+    path("lines/<int:pk>/withdraw-waiver/", views.withdraw_waiver, name="line-withdraw-waiver"),
     path("lines/<int:pk>/dispute/", views.dispute, name="line-dispute"),
     path("disputes/<int:pk>/accept/", views.resolve, {"accepted": True}, name="dispute-accept"),
     path("disputes/<int:pk>/reject/", views.resolve, {"accepted": False}, name="dispute-reject"),
     path("disputes/<int:pk>/evidence/", views.dispute_evidence, name="dispute-evidence"),
     path("adjustments/<int:pk>/waive/", views.adjustment_waive, name="adjustment-waive"),
+    path(
+        "adjustments/<int:pk>/withdraw-waiver/",
+        views.adjustment_withdraw_waiver,
+        name="adjustment-withdraw-waiver",
+    ),
     path("adjustments/<int:pk>/dispute/", views.adjustment_dispute, name="adjustment-dispute"),
     path(
         "adjustment-disputes/<int:pk>/accept/",

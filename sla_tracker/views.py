@@ -4,14 +4,15 @@ Every queryset goes through accounts.scoping.restrict, so a user reaches only th
 contracts they may see (another vendor's statement is a 404, never a 403 that would confirm it
 exists). Vendor users see statements once procurement has submitted them (accounts.scoping).
 Each action calls exactly one service and shows the service's ValidationError on the page. Lines and
-adjustments carried in are disputed, waived and their disputes resolved through the same pages.
-A dispute's evidence file is served by its evidence view only, to those who may see its statement.
+adjustments carried in are disputed, waived (their waivers withdrawn) and their disputes resolved through the
+same pages. A dispute's evidence file is served by its evidence view only, to those who may see its statement.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -66,6 +67,7 @@ from sla_tracker.services import (
     REASON_MAX_LENGTH,
     REFERENCE_MAX_LENGTH,
     approve_statement,
+    check_waiver_withdrawal,
     dispute_adjustment,
     dispute_line,
     later_close_carrying,
@@ -78,6 +80,9 @@ from sla_tracker.services import (
     submit_statement,
     waive_adjustment,
     waive_line,
+    waived_in_accepting_a_dispute,
+    withdraw_adjustment_waiver,
+    withdraw_line_waiver,
 )
 from sla_tracker.views_exclusions import optional_month, statement_action_warnings, statement_exclusions
 
@@ -394,6 +399,8 @@ def statement_detail(request, pk: int):
         "can_waive": reviews_statements(request.user)
         and statement.status in (StatementStatus.DRAFT, StatementStatus.IN_REVIEW),
         "can_resolve": reviews_statements(request.user),
+        # A waiver given in accepting a dispute is not withdrawn (the services refuse it): not offered.
+        **_waived_in_accepting_disputes(details["events"]),
         "actions": [
             (name, spec)
             for name, spec in STATEMENT_ACTIONS.items()
@@ -408,6 +415,23 @@ def statement_detail(request, pk: int):
         "close_refusal": close_refusal,
     }
     return render(request, "sla_tracker/statement_detail.html", context)
+
+
+def _waived_in_accepting_disputes(events: list[StatementEvent]) -> dict[str, set[int]]:
+    """The ids of the statement's lines and of its adjustments whose waiver was given in accepting their
+    dispute, read from the statement's ``events`` (oldest first)."""
+    by_line, by_adjustment = defaultdict(list), defaultdict(list)
+    for event in events:
+        if event.line_id is not None:
+            by_line[event.line_id].append(event)
+        if event.adjustment_id is not None:
+            by_adjustment[event.adjustment_id].append(event)
+    return {
+        "lines_waived_in_disputes": {pk for pk, own in by_line.items() if waived_in_accepting_a_dispute(own)},
+        "adjustments_waived_in_disputes": {
+            pk for pk, own in by_adjustment.items() if waived_in_accepting_a_dispute(own)
+        },
+    }
 
 
 def _with_open_dispute(items) -> set[int]:
@@ -671,6 +695,7 @@ def waive(request, pk: int):
         button=_("Waive the credit"),
         explanation=_("The line's credit counts as zero in the statement's totals and in later months."),
         done=_("The line was waived: its credit no longer counts."),
+        label=_("Reason for the waiver"),
     )
 
 
@@ -689,15 +714,74 @@ def adjustment_waive(request, pk: int):
             "the difference again."
         ),
         done=_("The adjustment was waived: it no longer counts."),
+        label=_("Reason for the waiver"),
     )
 
 
-def _waive_page(request, statement: PenaltyStatement, subject: dict, waive, *, title, button, explanation, done):
-    """Procurement confirms a waiver of ``subject`` (the line or adjustment, as the page names it) with its
-    reason; ``waive(reason)`` calls the service."""
+@login_required
+def withdraw_waiver(request, pk: int):
+    line = _get_line(request.user, pk)
+    return _waive_page(
+        request,
+        line.statement,
+        {"line": line},
+        lambda reason: withdraw_line_waiver(line_id=line.pk, actor=request.user, reason=reason),
+        title=_("Withdraw a line's waiver"),
+        button=_("Withdraw the waiver"),
+        explanation=_(
+            "The line's credit counts again in the statement's totals and in later months. The waiver stays in "
+            "the statement's history."
+        ),
+        done=_("The waiver was withdrawn: the line's credit counts again."),
+        label=_("Reason for withdrawing the waiver"),
+        refused=lambda: check_waiver_withdrawal(line),
+    )
+
+
+@login_required
+def adjustment_withdraw_waiver(request, pk: int):
+    adjustment = _get_adjustment(request.user, pk)
+    return _waive_page(
+        request,
+        adjustment.statement,
+        {"adjustment": adjustment},
+        lambda reason: withdraw_adjustment_waiver(adjustment_id=adjustment.pk, actor=request.user, reason=reason),
+        title=_("Withdraw an adjustment's waiver"),
+        button=_("Withdraw the waiver"),
+        explanation=_(
+            "The adjustment counts again in the statement's totals. The waiver stays in the statement's history."
+        ),
+        done=_("The waiver was withdrawn: the adjustment counts again."),
+        label=_("Reason for withdrawing the waiver"),
+        refused=lambda: check_waiver_withdrawal(adjustment),
+    )
+
+
+def _waive_page(
+    request,
+    statement: PenaltyStatement,
+    subject: dict,
+    waive,
+    *,
+    title,
+    button,
+    explanation,
+    done,
+    label,
+    refused=None,
+):
+    """Procurement confirms a waiver of ``subject`` (the line or adjustment, as the page names it), or its
+    withdrawal, with its reason; ``waive(reason)`` calls the service. ``refused``, when given, raises the
+    service's refusal: a link from an older page then says why, on the statement, rather than confirm it."""
     if not reviews_statements(request.user):
         raise PermissionDenied
-    form = ConfirmForm(_posted(request), field="reason", label=_("Reason for the waiver"))
+    if request.method != "POST" and refused is not None:
+        try:
+            refused()
+        except ValidationError as exc:
+            messages.warning(request, " ".join(exc.messages))
+            return redirect("sla_tracker:statement", pk=statement.pk)
+    form = ConfirmForm(_posted(request), field="reason", label=label)
     if request.method == "POST" and form.is_valid() and _run(form, lambda: waive(form.cleaned_data["reason"])):
         messages.success(request, done)
         return redirect("sla_tracker:statement", pk=statement.pk)

@@ -2,9 +2,9 @@
 
 Statements, their lines, adjustments and disputes are read-only resources: only the services of
 sla_tracker.services change them, each through one action endpoint (submit, approve, reopen,
-invoice, dispute or waive a line or an adjustment, resolve a dispute). Exclusions are decided the same way
-(approve, reject). Refused closes are read-only too: only the close records them. Bulk KPI imports
-live in sla_tracker.api.kpi.
+invoice, dispute or waive a line or an adjustment, withdraw its waiver, resolve a dispute). Exclusions are
+decided the same way (approve, reject). Refused closes are read-only too: only the close records them. Bulk
+KPI imports live in sla_tracker.api.kpi.
 """
 
 import copy
@@ -644,6 +644,21 @@ class StatementLineViewSet(ScopedReadOnlyViewSet):
         line = services.waive_line(line_id=line_id, actor=request.user, reason=data["reason"])
         return self.respond_with(line)
 
+    @extend_schema(
+        request=ReasonInput,
+        summary="Withdraw a line's waiver (procurement), with a reason",
+        description="Before the statement is approved (draft or in review): the line's credit counts again in the "
+        "statement's totals and in later months' history. Refused (400, nothing changes) when the line is not "
+        "waived, the statement is approved, invoiced or disputed, or the waiver was given in accepting the "
+        "vendor's dispute of the line. The waiver and its withdrawal stay in the statement's history.",
+    )
+    @action(detail=True, methods=["post"], url_path="withdraw-waiver", action_rule=reviews_statements)
+    def withdraw_waiver(self, request, pk=None):
+        line_id = self.get_object().pk
+        data = self.action_input(ReasonInput)
+        line = services.withdraw_line_waiver(line_id=line_id, actor=request.user, reason=data["reason"])
+        return self.respond_with(line)
+
 
 class StatementAdjustmentViewSet(ScopedReadOnlyViewSet):
     """Corrections of approved months carried into a later statement by the close; disputed and waived as
@@ -680,6 +695,23 @@ class StatementAdjustmentViewSet(ScopedReadOnlyViewSet):
         adjustment_id = self.get_object().pk
         data = self.action_input(ReasonInput)
         adjustment = services.waive_adjustment(adjustment_id=adjustment_id, actor=request.user, reason=data["reason"])
+        return self.respond_with(adjustment)
+
+    @extend_schema(
+        request=ReasonInput,
+        summary="Withdraw an adjustment's waiver (procurement), with a reason",
+        description="Before the statement is approved (draft or in review): the adjustment counts again in the "
+        "statement's totals. Refused (400, nothing changes) when the adjustment is not waived, the statement is "
+        "approved, invoiced or disputed, or the waiver was given in accepting the vendor's dispute of the "
+        "adjustment. The waiver and its withdrawal stay in the statement's history.",
+    )
+    @action(detail=True, methods=["post"], url_path="withdraw-waiver", action_rule=reviews_statements)
+    def withdraw_waiver(self, request, pk=None):
+        adjustment_id = self.get_object().pk
+        data = self.action_input(ReasonInput)
+        adjustment = services.withdraw_adjustment_waiver(
+            adjustment_id=adjustment_id, actor=request.user, reason=data["reason"]
+        )
         return self.respond_with(adjustment)
 
 

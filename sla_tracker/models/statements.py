@@ -455,7 +455,7 @@ class StatementEvent(models.Model):
     adjustment = models.ForeignKey(
         StatementAdjustment, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )
-    action = models.CharField(_("action"), max_length=20, choices=StatementAction.choices)
+    action = models.CharField(_("action"), max_length=30, choices=StatementAction.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -386,6 +386,135 @@ def test_a_line_of_a_disputed_statement_cannot_be_waived_directly(in_review, und
     assert undisputed_line.waived is False
 
 
+# Withdrawing a waiver before approval -----------------------------------------------------------------------
+
+
+def _statement_figures(client, statement) -> tuple:
+    body = client.get(f"/api/v1/penalty-statements/{statement.pk}/").json()
+    return (body["credits"], body["net"])
+
+
+def _statement_totals(client, statement) -> dict[str, Decimal]:
+    body = client.get(f"/api/v1/penalty-statements/{statement.pk}/").json()
+    return {name: Decimal(body[name]) for name in ("credits", "bonuses", "earn_backs", "adjustments", "net")}
+
+
+@pytest.fixture
+def waived_credit(worlds, users, client_for):
+    """A €1,500.00 credit of the first vendor's statement in review that carries an adjustment in (no approved
+    month after it: a waiver recomputes nothing in its transaction), waived by procurement; with the statement's
+    figures from before the waiver."""
+    statement = worlds[0]["sla_tracker.StatementAdjustment"].statement
+    line = f.StatementLineFactory(statement=statement, status="default", raw_credit="1500.00", credit="1500.00")
+    adjustments = sum((item.amount for item in statement.adjustment_lines.all()), Decimal("0.00"))
+    PenaltyStatement.objects.filter(pk=statement.pk).update(
+        uncapped_credits=Decimal("1500.00"),
+        credits=Decimal("1500.00"),
+        bonuses=Decimal("0.00"),
+        earn_backs=Decimal("0.00"),
+        adjustments=adjustments,
+        net=adjustments - Decimal("1500.00"),
+    )
+    client = client_for(users[Role.PROCUREMENT])
+    before = _statement_figures(client, statement)
+    waived = client.post(f"/api/v1/statement-lines/{line.pk}/waive/", {"reason": "Goodwill."}, format="json")
+    assert waived.status_code == 200, waived.content
+    assert _statement_figures(client, statement) == ("0.00", str(adjustments))
+    line.figures_before_the_waiver = before
+    return line
+
+
+def _withdraw(client, kind, pk, body):
+    return client.post(f"/api/v1/{kind}/{pk}/withdraw-waiver/", body, format="json")
+
+
+def test_procurement_withdraws_a_lines_waiver_and_the_statement_counts_the_credit_again(
+    waived_credit, users, client_for
+):
+    procurement = users[Role.PROCUREMENT]
+    client = client_for(procurement)
+
+    response = _withdraw(client, "statement-lines", waived_credit.pk, {"reason": "Waived by mistake."})
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["waived"], body["waiver_reason"], body["waived_by"], body["charged"]) == (False, "", None, "1500.00")
+    figures = _statement_figures(client, waived_credit.statement)
+    assert figures == waived_credit.figures_before_the_waiver
+    assert figures[0] == "1500.00"
+    event = waived_credit.statement.events.latest("pk")
+    assert (event.action, event.line, event.actor, event.note) == (
+        StatementAction.LINE_WAIVER_WITHDRAWN,
+        waived_credit,
+        procurement,
+        "Waived by mistake.",
+    )
+
+
+def _unchanged(line, events: int) -> None:
+    line.refresh_from_db()
+    assert (line.waived, line.waiver_reason) == (True, "Goodwill.")
+    assert line.statement.events.count() == events
+
+
+def test_a_withdrawal_without_a_reason_is_a_400_and_nothing_changes(waived_credit, users, client_for):
+    events = waived_credit.statement.events.count()
+
+    response = _withdraw(client_for(users[Role.PROCUREMENT]), "statement-lines", waived_credit.pk, {"reason": " "})
+
+    assert response.status_code == 400
+    assert response.json() == {"type": "validation_error", "errors": {"reason": ["This field may not be blank."]}}
+    _unchanged(waived_credit, events)
+
+
+def test_a_vendor_user_cannot_withdraw_a_waiver_and_another_vendors_user_does_not_find_it(
+    waived_credit, worlds, users, client_for
+):
+    events = waived_credit.statement.events.count()
+    stranger = client_for(f.VendorUserFactory(vendor=worlds[1]["contracts.Vendor"]))
+
+    own = _withdraw(client_for(users[Role.VENDOR_USER]), "statement-lines", waived_credit.pk, {"reason": "Please."})
+    other = _withdraw(stranger, "statement-lines", waived_credit.pk, {"reason": "Please."})
+
+    assert own.status_code == 403
+    assert other.status_code == 404
+    assert other.json() == {"type": "not_found", "detail": "Not found."}
+    _unchanged(waived_credit, events)
+
+
+def test_withdrawing_the_waiver_of_a_line_that_is_not_waived_is_a_400_with_the_services_message(
+    in_review, undisputed_line, users, client_for
+):
+    response = _withdraw(
+        client_for(users[Role.PROCUREMENT]), "statement-lines", undisputed_line.pk, {"reason": "Mistake."}
+    )
+
+    assert response.status_code == 400
+    code = undisputed_line.service_level.code
+    assert response.json()["errors"] == {"non_field_errors": [f"The {code} line is not waived."]}
+
+
+def test_a_waiver_given_in_accepting_a_dispute_is_not_withdrawn_through_the_api(disputed_credit, users, client_for):
+    client = client_for(users[Role.PROCUREMENT])
+    resolved = client.post(
+        f"/api/v1/line-disputes/{disputed_credit.pk}/resolve/",
+        {"resolution": "The outage was the carrier's.", "accepted": True, "waive": True},
+        format="json",
+    )
+    assert resolved.status_code == 200, resolved.content
+    line = disputed_credit.line
+    figures = _statement_figures(client, line.statement)
+
+    response = _withdraw(client, "statement-lines", line.pk, {"reason": "Mistake."})
+
+    assert response.status_code == 400
+    assert "was waived in accepting the vendor's dispute of it" in response.json()["errors"]["non_field_errors"][0]
+    line.refresh_from_db()
+    assert line.waived
+    assert _statement_figures(client, line.statement) == figures
+    assert not line.events.filter(action=StatementAction.LINE_WAIVER_WITHDRAWN).exists()
+
+
 # Adjustments carried in: disputed and waived as lines are --------------------------------------------------
 
 
@@ -605,3 +734,50 @@ def test_what_a_line_and_an_adjustment_charge_is_documented_in_the_schema():
         assert (charged["type"], charged["format"], charged["readOnly"]) == ("string", "decimal", True)
         assert "0 once" in charged["description"] and summed in charged["description"]
     assert {"credit", "waived"} <= set(schemas["StatementLine"]["properties"])  # the existing fields stay
+
+
+def test_procurement_withdraws_an_adjustments_waiver_and_vendor_users_cannot(adjustment, worlds, users, client_for):
+    procurement = client_for(users[Role.PROCUREMENT])
+    statement = adjustment.statement
+    waived = procurement.post(
+        f"/api/v1/statement-adjustments/{adjustment.pk}/waive/", {"reason": "Goodwill."}, format="json"
+    )
+    assert waived.status_code == 200, waived.content
+    assert _statement_totals(procurement, statement)["adjustments"] == Decimal("1500.00")  # the other one only
+    stranger = client_for(f.VendorUserFactory(vendor=worlds[1]["contracts.Vendor"]))
+
+    own = _withdraw(client_for(users[Role.VENDOR_USER]), "statement-adjustments", adjustment.pk, {"reason": "Please."})
+    other = _withdraw(stranger, "statement-adjustments", adjustment.pk, {"reason": "Please."})
+    adjustment.refresh_from_db()
+    assert (own.status_code, other.status_code, adjustment.waived) == (403, 404, True)
+    response = _withdraw(procurement, "statement-adjustments", adjustment.pk, {"reason": "Not agreed."})
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["waived"], response.json()["charged"]) == (False, "-2500.00")
+    totals = _statement_totals(procurement, statement)
+    assert totals["adjustments"] == Decimal("-1000.00")  # € 1,500.00 − € 2,500.00
+    assert totals["net"] == totals["bonuses"] + totals["earn_backs"] - totals["credits"] + Decimal("-1000.00")
+    event = statement.events.latest("pk")
+    assert (event.action, event.adjustment, event.actor, event.note) == (
+        StatementAction.ADJUSTMENT_WAIVER_WITHDRAWN,
+        adjustment,
+        users[Role.PROCUREMENT],
+        "Not agreed.",
+    )
+
+
+def test_an_approved_statements_adjustment_waiver_is_not_withdrawn(adjustment, users, client_for):
+    procurement = client_for(users[Role.PROCUREMENT])
+    procurement.post(f"/api/v1/statement-adjustments/{adjustment.pk}/waive/", {"reason": "Goodwill."}, format="json")
+    statement = adjustment.statement
+    approved = procurement.post(f"/api/v1/penalty-statements/{statement.pk}/approve/")
+    assert approved.status_code == 200, approved.content
+    events = statement.events.count()
+
+    response = _withdraw(procurement, "statement-adjustments", adjustment.pk, {"reason": "Not agreed."})
+
+    assert response.status_code == 400
+    assert "is approved: reopen it before withdrawing a waiver." in response.json()["errors"]["non_field_errors"][0]
+    adjustment.refresh_from_db()
+    assert adjustment.waived
+    assert statement.events.count() == events

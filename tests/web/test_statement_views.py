@@ -16,7 +16,7 @@ from django.utils.html import escape
 from openpyxl import load_workbook
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
-from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement, StatementEvent
+from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement, StatementEvent, StatementLine
 from sla_tracker.services import (
     approve_statement,
     dispute_adjustment,
@@ -24,6 +24,7 @@ from sla_tracker.services import (
     mark_statement_invoiced,
     reopen_statement,
     resolve_dispute,
+    waive_adjustment,
     waive_line,
 )
 from tests.factories import (
@@ -1159,3 +1160,151 @@ def test_the_statement_page_runs_the_same_number_of_queries_for_1_and_3_disputed
         counts.append(count_queries(client, detail(statement)))
 
     assert counts[0] == counts[1]
+
+
+# Withdrawing a waiver before approval ------------------------------------------------------------------------
+
+
+def withdraw_url(item):
+    name = "line-withdraw-waiver" if isinstance(item, StatementLine) else "adjustment-withdraw-waiver"
+    return reverse(f"sla_tracker:{name}", args=[item.pk])
+
+
+def test_procurement_withdraws_a_lines_waiver_and_the_history_keeps_both(client, procurement, statement):
+    line = statement.lines.select_related("service_level").get(credit__gt=0)
+    code = line.service_level.code
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill after the carrier outage")
+    client.force_login(procurement)
+    page = client.get(detail(statement)).content.decode()
+
+    form = client.get(withdraw_url(line)).content.decode()
+    blank = client.post(withdraw_url(line), {"reason": " "})
+    response = client.post(withdraw_url(line), {"reason": "Waived on the wrong line"}, follow=True)
+
+    assert f'href="{withdraw_url(line)}" data-testid="withdraw-waiver-{code}"' in page
+    assert "Withdraw a line&#x27;s waiver" in form and "Reason for withdrawing the waiver" in form
+    assert "reason" in blank.context["form"].errors
+    assert response.redirect_chain == [(detail(statement), 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        "The waiver was withdrawn: the line's credit counts again."
+    ]
+    line.refresh_from_db()
+    statement.refresh_from_db()
+    assert (line.waived, statement.credits, statement.net) == (False, Decimal("1500.00"), Decimal("-1300.00"))
+    after = response.content.decode()
+    assert '<div class="fs-5" data-testid="total-credits">€1,500.00</div>' in after
+    assert 'data-testid="waived-credits"' not in after
+    assert withdraw_url(line) not in after
+    assert reverse("sla_tracker:line-waive", args=[line.pk]) in after  # it may be waived again
+    history = after[after.index('id="statement-history"') :]
+    assert f"Line waived · {code}" in history and "Goodwill after the carrier outage" in history
+    assert f"Line waiver withdrawn · {code}" in history and "Waived on the wrong line" in history
+
+
+def test_a_waiver_given_in_accepting_a_dispute_is_not_offered_for_withdrawal(
+    client, procurement, vendor_user, statement
+):
+    line, dispute = disputed(statement, vendor_user)
+    resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="Agreed", accepted=True, waive=True)
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+    opened = client.get(withdraw_url(line), follow=True)
+    posted = client.post(withdraw_url(line), {"reason": "Waived by mistake"})
+
+    assert withdraw_url(line) not in page
+    assert opened.redirect_chain == [(detail(statement), 302)]
+    refusal = (
+        f"The {line.service_level.code} line was waived in accepting the vendor's dispute of it: the vendor was told "
+        "so, and the waiver cannot be withdrawn."
+    )
+    assert [str(message) for message in opened.context["messages"]] == [refusal]
+    assert posted.status_code == 200
+    assert escape(refusal) in posted.content.decode()
+    line.refresh_from_db()
+    assert line.waived
+    assert not StatementEvent.objects.filter(action=StatementAction.LINE_WAIVER_WITHDRAWN).exists()
+
+
+def test_an_approved_statements_waiver_withdrawal_says_why_on_the_statement(client, procurement, statement):
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill")
+    approved(statement, procurement)
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+    opened = client.get(withdraw_url(line), follow=True)
+    posted = client.post(withdraw_url(line), {"reason": "Waived by mistake"})
+
+    assert withdraw_url(line) not in page
+    assert opened.redirect_chain == [(detail(statement), 302)]
+    [message] = [str(message) for message in opened.context["messages"]]
+    assert message.endswith("is approved: reopen it before withdrawing a waiver.")
+    assert posted.status_code == 200
+    assert "is approved: reopen it before withdrawing a waiver." in posted.content.decode()
+    line.refresh_from_db()
+    assert line.waived
+
+
+@pytest.mark.parametrize("who", ["vendor_manager", "vendor_user"])
+def test_only_procurement_withdraws_waivers(client, procurement, vendor_user, statement, carried, who):
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill")
+    waive_adjustment(adjustment_id=carried.pk, actor=procurement, reason="Goodwill")
+    client.force_login(statement.contract.owner if who == "vendor_manager" else vendor_user)
+
+    page = client.get(detail(statement)).content.decode()
+    refused = [
+        client.get(withdraw_url(line)).status_code,
+        client.post(withdraw_url(line), {"reason": "Please"}).status_code,
+        client.get(withdraw_url(carried)).status_code,
+        client.post(withdraw_url(carried), {"reason": "Please"}).status_code,
+    ]
+
+    assert refused == [403, 403, 403, 403]
+    assert withdraw_url(line) not in page and withdraw_url(carried) not in page
+    line.refresh_from_db()
+    carried.refresh_from_db()
+    assert line.waived and carried.waived
+
+
+def test_another_vendors_user_gets_404_for_the_withdrawal_of_a_waiver(
+    client, procurement, statement, carried, other_statement
+):
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill")
+    client.force_login(VendorUserFactory(vendor=other_statement.contract.vendor))
+
+    answers = [
+        client.get(withdraw_url(line)).status_code,
+        client.post(withdraw_url(line), {"reason": "Mine now"}).status_code,
+        client.post(withdraw_url(carried), {"reason": "Mine now"}).status_code,
+    ]
+
+    assert answers == [404, 404, 404]
+    line.refresh_from_db()
+    assert line.waived
+
+
+def test_procurement_withdraws_an_adjustments_waiver_and_it_counts_again(client, procurement, statement, carried):
+    waive_adjustment(adjustment_id=carried.pk, actor=procurement, reason="Goodwill after the migration")
+    client.force_login(procurement)
+    page = client.get(detail(statement)).content.decode()
+
+    form = client.get(withdraw_url(carried)).content.decode()
+    response = client.post(withdraw_url(carried), {"reason": "Not agreed yet"}, follow=True)
+
+    assert f'data-testid="withdraw-adjustment-waiver-{carried.pk}"' in page
+    assert "Withdraw an adjustment&#x27;s waiver" in form and "Amount −€2,500.00" in form
+    assert [str(message) for message in response.context["messages"]] == [
+        "The waiver was withdrawn: the adjustment counts again."
+    ]
+    carried.refresh_from_db()
+    statement.refresh_from_db()
+    assert (carried.waived, statement.adjustments, statement.net) == (False, Decimal("-2500.00"), Decimal("-3800.00"))
+    after = response.content.decode()
+    assert '<div class="fs-5" data-testid="total-adjustments">−€2,500.00</div>' in after
+    assert '<div class="fs-5 fw-semibold" data-testid="total-net">−€3,800.00</div>' in after
+    assert f'data-testid="withdraw-adjustment-waiver-{carried.pk}"' not in after
+    history = after[after.index('id="statement-history"') :]
+    assert "Adjustment waiver withdrawn · " + f"{carried.service_level.code} adjustment for 2025-02" in history
