@@ -122,6 +122,24 @@ class RescheduleInput(serializers.Serializer):
     )
 
 
+class ForCauseInput(serializers.Serializer):
+    for_cause = serializers.BooleanField(
+        help_text="true: hold the audit for cause (it no longer counts against the contract year's allowance); "
+        "false: count it as a routine audit again."
+    )
+    reason = serializers.CharField(
+        help_text="Held for cause: the cause (a security incident, a regulator's written demand, suspected fraud, "
+        "a material breach), kept on the audit as its override_reason. Counted as routine: why. Kept in its history."
+    )
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Counted as routine again: why the audit goes ahead although the clause refuses it as a routine "
+        "audit (e.g. the contract year's allowance is used up).",
+    )
+
+
 class AuditCancellationInput(serializers.Serializer):
     reason = serializers.CharField(help_text="Why the audit is cancelled: kept on the audit and in its history.")
 
