@@ -101,7 +101,8 @@ class NoticeInput(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text="Administrators only: why the audit goes ahead although the notice is too short.",
+        help_text="Administrators only: why the audit goes ahead although the notice is too short (an override "
+        "given when the audit was planned covers only a notice sent that day).",
     )
 
 
@@ -118,7 +119,8 @@ class RescheduleInput(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text="Administrators only: why the audit goes ahead on these dates although the clause refuses them.",
+        help_text="Administrators only: why the audit goes ahead on these dates although the clause refuses them "
+        "(an earlier override covers only the dates it was given for).",
     )
 
 
