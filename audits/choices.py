@@ -47,6 +47,11 @@ class AuditStatus(models.TextChoices):
         """An audit's fieldwork moves to other dates until it starts."""
         return [cls.PLANNED, cls.NOTIFIED]
 
+    @classmethod
+    def reclassifiable_values(cls) -> list[str]:
+        """Whether an audit is held for cause is decided until its report (not once cancelled)."""
+        return [cls.PLANNED, cls.NOTIFIED, cls.FIELDWORK]
+
 
 class Severity(models.TextChoices):
     CRITICAL = "critical", _("Critical")

@@ -199,6 +199,23 @@ class RescheduleForm(AuditForm):
         self.initial.setdefault("fieldwork_end", audit.fieldwork_end)
 
 
+class ForCauseForm(AuditForm):
+    """Hold the audit for cause or count it as routine again (administrators): offered the other way round
+    from what the audit is now, with the reason, and the override a routine audit may need."""
+
+    for_cause = model_field(Audit, "for_cause", forms.CheckboxInput(attrs={"class": "form-check-input"}))
+    reason = forms.CharField(
+        label=_("Reason"),
+        help_text=_("Held for cause: the cause, kept on the audit. Counted as routine: why. Kept in its history."),
+        widget=forms.Textarea(attrs=TEXTAREA),
+    )
+    override_reason = _override_reason()
+
+    def __init__(self, *args, audit: Audit, **kwargs):
+        super().__init__(*args, audit=audit, **kwargs)
+        self.initial.setdefault("for_cause", not audit.for_cause)
+
+
 class ReportForm(AuditForm):
     report_date = forms.DateField(label=_("Report date"), widget=forms.DateInput(attrs=DATE, format=ISO_DATE))
     report_summary = forms.CharField(label=_("Report summary"), widget=forms.Textarea(attrs={**TEXTAREA, "rows": 5}))

@@ -6,8 +6,11 @@ recorded reason (e.g. a short notice the vendor accepted); the reason and the ad
 audit. An audit an administrator holds for cause (a security incident, a regulator's written demand,
 suspected fraud, a material breach: DOMAIN.md §4.1), with the cause as that reason, comes on top of the
 routine audits the clause allows each contract year; every other audit planned or held counts against
-them, overridden or not. Every write is atomic, validated with full_clean() and recorded in the models'
-history.
+them, overridden or not. An override covers what it was given for: when the audit's fieldwork moves or
+its notice is recorded, the clause is checked again, and what it refuses then needs an administrator's
+reason again (audits for cause stay allowed by their cause). An administrator may hold an audit for cause
+after planning it, or count it as routine again, until its report (set_audit_for_cause). Every write is
+atomic, validated with full_clean() and recorded in the models' history.
 
 An audit lies within its contract's life: its fieldwork starts on or after the contract's start and ends
 by the day the audit right survives to (the records retention years after the contract's end,
@@ -329,12 +332,19 @@ def _right_errors(
     override_reason: str,
     notice_field: str = "fieldwork_start",
     count_allowance: bool = True,
+    earlier_override_covers: bool = False,
+    earlier_override_lapsed: str = "",
 ) -> dict[str, list]:
     """The clause's refusals of `audit` by field, the clause quoted last (under audit_right), or none.
     An audit for cause is not counted against the year's allowance, nor checked against it.
 
     An administrator's override reason allows the audit (the reason and the administrator are kept on
-    it); an audit allowed so before is not refused again."""
+    it, the earlier override in its history). An override covers what it was given for: the audit's
+    dates and notice then. Checked again for new dates or a notice, what the clause refuses is covered by
+    the earlier override only when the caller knows it was given for exactly that
+    (`earlier_override_covers`); otherwise an administrator gives a reason again, and the refusal says so
+    under override_reason (`earlier_override_lapsed`). An audit for cause stays allowed by its cause,
+    whatever its dates: a reason given then does not replace the cause."""
     problems = right_violations(
         right=audit.audit_right,
         audit_type=audit.audit_type,
@@ -346,7 +356,9 @@ def _right_errors(
         count_allowance=count_allowance and not audit.for_cause,
     )
     reason = override_reason.strip()
-    if not problems or (not reason and audit.override_reason):
+    if not problems or (audit.for_cause and audit.override_reason):
+        return {}
+    if not reason and audit.override_reason and earlier_override_covers:
         return {}
     if reason and may_override(actor):
         audit.override_reason = reason
@@ -355,8 +367,14 @@ def _right_errors(
     errors: dict[str, list] = dict(problems)
     if reason:
         errors["override_reason"] = [_("Only an administrator may allow an audit outside the contract's audit right.")]
+    elif audit.override_reason and earlier_override_lapsed:
+        errors["override_reason"] = [earlier_override_lapsed]
     errors["audit_right"] = [_quote(audit.audit_right)]
     return errors
+
+
+def _overrider(audit: Audit) -> tuple[str, int | None]:
+    return audit.override_reason, audit.overridden_by_id
 
 
 def _for_cause_errors(audit: Audit, *, actor, override_reason: str) -> dict[str, list]:
@@ -492,7 +510,11 @@ def notify_audit(
 
     The year's allowance is not counted again: the audit's place in its contract year was checked when its
     fieldwork's dates were set (planned or rescheduled), and the notice does not move them. Counted again, it
-    would refuse the audit because of those an administrator allowed on top of it since."""
+    would refuse the audit because of those an administrator allowed on top of it since.
+
+    An override given when the audit was planned was given for its notice as if sent that day: it still
+    covers a notice sent on that day to the fieldwork planned then (the clause refuses nothing more). Any
+    other notice the clause refuses needs an administrator's reason again."""
     AuditRight.objects.select_for_update().get(pk=audit.audit_right_id)
     audit = _locked_audit(audit, AuditStatus.PLANNED)
     if notice_date > (today or timezone.localdate()):
@@ -516,6 +538,7 @@ def notify_audit(
                 % {"day": formats.date_format(audit.planned_on, "SHORT_DATE_FORMAT")}
             }
         )
+    overrider_before = _overrider(audit)
     clause = _right_errors(
         audit,
         notice_date=notice_date,
@@ -523,11 +546,17 @@ def notify_audit(
         override_reason=override_reason,
         notice_field="notice_date",
         count_allowance=False,
+        # Never rescheduled (each move records its reason): the dates are those the plan was checked for.
+        earlier_override_covers=not audit.reschedule_reason and notice_date == audit.planned_on,
+        earlier_override_lapsed=_(
+            "The earlier override was given for the notice as it stood then; an administrator must give a "
+            "reason again to allow this notice."
+        ),
     )
     audit.notice_date = notice_date
     audit.status = AuditStatus.NOTIFIED
     _validate_with(audit, _merged(_lifetime_errors(audit), clause))
-    _record(audit, actor=actor, reason="Notified")
+    _record(audit, actor=actor, reason="Notified" + (" (override)" if _overrider(audit) != overrider_before else ""))
     return audit
 
 
@@ -546,7 +575,11 @@ def reschedule_audit(
     the audit, and each move in its history). The new dates are checked against the clause as the audit
     was: the notice as if sent today while it is planned, from the notice on record once notified; the
     audits of the contract year the new start falls in, when it moves to another one (within its year it
-    keeps its place); the contract's dates. An administrator may override the clause with a reason."""
+    keeps its place); the contract's dates. An administrator may override the clause with a reason.
+
+    An earlier override was given for the former dates: what the clause refuses on the new ones needs an
+    administrator's reason again (the earlier one stays in the audit's history), while a move the clause
+    does not refuse keeps the audit as it was allowed. An audit for cause stays allowed by its cause."""
     today = today or timezone.localdate()
     AuditRight.objects.select_for_update().get(pk=audit.audit_right_id)
     audit = Audit.objects.select_for_update().select_related("audit_right__contract").get(pk=audit.pk)
@@ -560,7 +593,7 @@ def reschedule_audit(
     if not reason:
         errors["reason"] = [_("Say why the fieldwork is rescheduled.")]
     before = (audit.fieldwork_start, audit.fieldwork_end)
-    overridden_before = audit.override_reason
+    overrider_before = _overrider(audit)
     if fieldwork_start < today:
         errors["fieldwork_start"] = [_("The fieldwork cannot move into the past: it starts today or later.")]
     elif (fieldwork_start, fieldwork_end) == before:
@@ -578,10 +611,14 @@ def reschedule_audit(
             actor=actor,
             override_reason=override_reason,
             count_allowance=allowance_year(right, fieldwork_start) != allowance_year(right, before[0]),
+            earlier_override_lapsed=_(
+                "The earlier override was given for the former dates; an administrator must give a reason "
+                "again to allow these dates."
+            ),
         )
         errors = _merged(errors, clause)
     _validate_with(audit, _merged(lifetime, errors))
-    overridden = audit.override_reason != overridden_before
+    overridden = _overrider(audit) != overrider_before
     moved = f"{RESCHEDULED} from {before[0]} – {before[1]}" + (" (override)" if overridden else "")
     _record(audit, actor=actor, reason=f"{moved}: {reason}")
     return audit
@@ -710,6 +747,70 @@ def cancel_audit(*, audit: Audit, reason: str, actor) -> Audit:
     audit.cancelled_by = actor
     audit.cancelled_at = timezone.now()
     _save(audit, actor=actor, reason=f"Cancelled: {reason.strip()}")
+    return audit
+
+
+@transaction.atomic
+def set_audit_for_cause(
+    *,
+    audit: Audit,
+    actor,
+    for_cause: bool,
+    reason: str,
+    override_reason: str = "",
+    today: datetime.date | None = None,
+) -> Audit:
+    """Hold an audit for cause, or count it as a routine audit again (administrators only, with the reason),
+    while it is planned, notified or in fieldwork; the change is in the audit's history with who and when.
+
+    Held for cause, the reason is its cause, kept on the audit with the administrator as its override
+    reason (an earlier override stays in the history), and the audit no longer counts against its contract
+    year's allowance. Counted as routine again, its cause no longer allows it: it is checked against the
+    clause as a routine audit (the allowance of its contract year, its type and auditor, the notice on
+    record or as if sent today) and what the clause refuses needs an administrator's override reason."""
+    if not may_override(actor):
+        raise PermissionDenied
+    today = today or timezone.localdate()
+    AuditRight.objects.select_for_update().get(pk=audit.audit_right_id)
+    audit = Audit.objects.select_for_update().select_related("audit_right__contract").get(pk=audit.pk)
+    if audit.status not in AuditStatus.reclassifiable_values():
+        raise ValidationError(
+            _(
+                "The audit is %(status)s: whether it is held for cause changes only while it is planned, notified "
+                "or in fieldwork."
+            )
+            % {"status": audit.get_status_display()}
+        )
+    errors: dict[str, list] = {}
+    if for_cause == audit.for_cause:
+        errors["for_cause"] = [
+            _("The audit is already held for cause.") if for_cause else _("The audit is already a routine audit.")
+        ]
+    reason = reason.strip()
+    if not reason:
+        errors["reason"] = [
+            _(
+                "Give the cause of the audit (e.g. a security incident, a regulator's written demand, "
+                "suspected fraud): it is kept on the audit."
+            )
+            if for_cause
+            else _("Say why the audit is no longer held for cause.")
+        ]
+    if errors:
+        raise ValidationError(errors)
+    if for_cause:
+        audit.for_cause = True
+        audit.override_reason, audit.overridden_by = reason, actor
+        _validate_with(audit, {})
+        _record(audit, actor=actor, reason=f"Held for cause: {reason}")
+        return audit
+    # The cause allowed the audit; as a routine audit it fits the clause or an administrator overrides it.
+    audit.for_cause = False
+    audit.override_reason, audit.overridden_by = "", None
+    clause = _right_errors(audit, notice_date=audit.notice_date or today, actor=actor, override_reason=override_reason)
+    _validate_with(audit, clause)
+    counted = "Counted as routine" + (" (override)" if audit.override_reason else "")
+    _record(audit, actor=actor, reason=f"{counted}: {reason}")
     return audit
 
 

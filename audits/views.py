@@ -1,5 +1,6 @@
 """Web pages of audits: the audits a user may see, an audit with its right, timeline and findings, and
-the actions on them (plan, notify, reschedule the fieldwork, start it, report, close, cancel; record a
+the actions on them (plan, notify, reschedule the fieldwork, start it, report, close, cancel, hold for cause
+or count as routine; record a
 finding, change its due date, plan its remediation, mark it remediated, verify it, accept its risk), and
 the page where the vendor's users answer a finding addressed to their vendor.
 
@@ -212,6 +213,21 @@ AUDIT_ACTIONS: dict[str, ActionSpec] = {
         done=_("The audit was cancelled."),
         offered_for=tuple(AuditStatus.cancellable_values()),
     ),
+    "for-cause": ActionSpec(
+        api_action="for_cause",
+        service=services.set_audit_for_cause,
+        form=audit_forms.ForCauseForm,
+        title=_("Hold the audit for cause, or count it as routine"),
+        button=_("For cause or routine"),
+        explanation=_(
+            "An audit held for cause (a security incident, a regulator's written demand, suspected fraud, a "
+            "material breach) does not count against the audits the clause allows each contract year; the "
+            "reason is its cause. Counted as routine again, it is checked against the clause as any routine "
+            "audit, and what the clause refuses needs an override reason. The change is kept in its history."
+        ),
+        done=_("Whether the audit is held for cause was changed."),
+        offered_for=tuple(AuditStatus.reclassifiable_values()),
+    ),
 }
 
 _NOT_SETTLED = tuple(s for s in FindingStatus.values if s not in FindingStatus.settled_values())
@@ -403,8 +419,8 @@ def _action_page(
 @permission_required(VIEW_AUDITS, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def audit_action(request, pk: int, action: str):
-    """Notify, reschedule, start the fieldwork, report, close or cancel an audit: a confirmation (with the
-    step's input), then the one service."""
+    """Notify, reschedule, start the fieldwork, report, close, cancel or hold for cause an audit: a
+    confirmation (with the step's input), then the one service."""
     spec = AUDIT_ACTIONS.get(action)
     if spec is None:
         raise Http404

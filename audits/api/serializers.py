@@ -101,7 +101,8 @@ class NoticeInput(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text="Administrators only: why the audit goes ahead although the notice is too short.",
+        help_text="Administrators only: why the audit goes ahead although the notice is too short (an override "
+        "given when the audit was planned covers only a notice sent that day).",
     )
 
 
@@ -118,7 +119,26 @@ class RescheduleInput(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text="Administrators only: why the audit goes ahead on these dates although the clause refuses them.",
+        help_text="Administrators only: why the audit goes ahead on these dates although the clause refuses them "
+        "(an earlier override covers only the dates it was given for).",
+    )
+
+
+class ForCauseInput(serializers.Serializer):
+    for_cause = serializers.BooleanField(
+        help_text="true: hold the audit for cause (it no longer counts against the contract year's allowance); "
+        "false: count it as a routine audit again."
+    )
+    reason = serializers.CharField(
+        help_text="Held for cause: the cause (a security incident, a regulator's written demand, suspected fraud, "
+        "a material breach), kept on the audit as its override_reason. Counted as routine: why. Kept in its history."
+    )
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Counted as routine again: why the audit goes ahead although the clause refuses it as a routine "
+        "audit (e.g. the contract year's allowance is used up).",
     )
 
 

@@ -58,7 +58,8 @@ class AuditRightViewSet(ScopedModelViewSet):
 
 class AuditViewSet(ScopedModelViewSet):
     """Audits are planned within their audit right, then notified, in fieldwork, reported and closed; until
-    the fieldwork starts they are rescheduled or cancelled. What they record besides (reference, auditors,
+    the fieldwork starts they are rescheduled or cancelled; until the report an administrator holds them for
+    cause or counts them as routine again (for-cause/). What they record besides (reference, auditors,
     scope, cost) is corrected by audits.services.update_audit."""
 
     queryset = Audit.objects.all()
@@ -112,6 +113,17 @@ class AuditViewSet(ScopedModelViewSet):
         audit = self.get_object()
         data = self.action_input(serializers.RescheduleInput)
         return self.respond_with(services.reschedule_audit(audit=audit, **data, actor=request.user))
+
+    @extend_schema(
+        request=serializers.ForCauseInput,
+        summary="Hold an audit for cause, or count it as routine again, with a reason (administrators; until "
+        "its report)",
+    )
+    @action(detail=True, methods=["post"], url_path="for-cause", action_rule=services.may_override)
+    def for_cause(self, request, pk=None):
+        audit = self.get_object()
+        data = self.action_input(serializers.ForCauseInput)
+        return self.respond_with(services.set_audit_for_cause(audit=audit, **data, actor=request.user))
 
     @extend_schema(
         request=serializers.AuditCancellationInput,

@@ -35,6 +35,7 @@ ACTIONS = (
     "/api/v1/audits/{id}/start-fieldwork/",
     "/api/v1/audits/{id}/report/",
     "/api/v1/audits/{id}/close/",
+    "/api/v1/audits/{id}/for-cause/",
     "/api/v1/findings/{id}/due-date/",
     "/api/v1/findings/{id}/plan-remediation/",
     "/api/v1/findings/{id}/remediate/",

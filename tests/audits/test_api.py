@@ -13,7 +13,15 @@ from rest_framework.test import APIClient
 from audits.choices import AuditStatus, FindingStatus
 from contracts.choices import ContractStatus
 from tests.api.endpoints import READ_ONLY
-from tests.factories import AuditFactory, AuditRightFactory, ContractFactory, FindingFactory, UserFactory
+from tests.factories import (
+    AuditFactory,
+    AuditRightFactory,
+    ContractFactory,
+    FindingFactory,
+    UserFactory,
+    VendorFactory,
+    VendorUserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -456,3 +464,108 @@ def test_a_plan_outside_the_contracts_life_is_a_400_naming_the_dates(auditor):
         ]
     }
     assert not starting_later.audits.exists() and not ended.audits.exists()
+
+
+# An override covers what it was given for; holding an audit for cause after planning it ---------------------
+
+
+def test_moving_or_notifying_an_overridden_audit_again_outside_the_clause_is_a_400_under_the_override(right, auditor):
+    audit = AuditFactory(
+        audit_right=right,
+        notice_date=None,
+        fieldwork_start=D(2025, 5, 12),
+        fieldwork_end=D(2025, 5, 14),
+        planned_on=D(2025, 4, 30),
+        override_reason="Vendor accepted 12 days' notice",
+        overridden_by=UserFactory(administrator=True),
+    )
+    api = client_for(auditor)
+
+    moved = api.post(
+        f"/api/v1/audits/{audit.pk}/reschedule/",
+        {"fieldwork_start": "2025-05-13", "fieldwork_end": "2025-05-15", "reason": "Auditor's train"},
+        format="json",
+    )
+    notified = api.post(f"/api/v1/audits/{audit.pk}/notify/", {"notice_date": "2025-05-02"}, format="json")
+
+    assert errors(moved)["override_reason"] == [
+        "The earlier override was given for the former dates; an administrator must give a reason again to allow "
+        "these dates."
+    ]
+    assert errors(notified)["override_reason"] == [
+        "The earlier override was given for the notice as it stood then; an administrator must give a reason "
+        "again to allow this notice."
+    ]
+    assert errors(notified)["notice_date"] == [
+        "Notice of 10 calendar days is shorter than the 30 calendar days required."
+    ]
+    audit.refresh_from_db()
+    assert (audit.status, audit.fieldwork_start, audit.notice_date) == (AuditStatus.PLANNED, D(2025, 5, 12), None)
+
+
+def test_an_administrator_holds_an_audit_for_cause_through_the_api(right, auditor):
+    audit = AuditFactory(audit_right=right, notice_date=None)
+    admin = UserFactory(administrator=True)
+    api = client_for(admin)
+    url = f"/api/v1/audits/{audit.pk}/for-cause/"
+
+    without_reason = api.post(url, {"for_cause": True}, format="json")
+    held = api.post(url, {"for_cause": True, "reason": "Regulator's written demand of 28 April"}, format="json")
+    routine = client_for(auditor).post(
+        "/api/v1/audits/", audit_plan(right, fieldwork_start="2025-09-01", fieldwork_end="2025-09-05"), format="json"
+    )
+
+    assert "reason" in errors(without_reason)
+    assert held.status_code == 200, held.content
+    body = held.json()
+    assert (body["for_cause"], body["override_reason"], body["overridden_by"]) == (
+        True,
+        "Regulator's written demand of 28 April",
+        admin.pk,
+    )
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason) == (
+        admin,
+        "Held for cause: Regulator's written demand of 28 April",
+    )
+    assert routine.status_code == 201, routine.content  # the allowance is free again
+
+
+def test_counting_an_audit_as_routine_again_through_the_api_in_a_full_year_needs_an_override(right):
+    admin = UserFactory(administrator=True)
+    audit = AuditFactory(
+        audit_right=right, notice_date=None, for_cause=True, override_reason="Fraud", overridden_by=admin
+    )
+    AuditFactory(audit_right=right, notice_date=None, fieldwork_start=D(2025, 9, 1), fieldwork_end=D(2025, 9, 5))
+    api = client_for(admin)
+    url = f"/api/v1/audits/{audit.pk}/for-cause/"
+
+    refused = api.post(url, {"for_cause": False, "reason": "Fraud not confirmed"}, format="json")
+    audit.refresh_from_db()
+    assert audit.for_cause is True
+    counted = api.post(
+        url,
+        {"for_cause": False, "reason": "Fraud not confirmed", "override_reason": "Second review agreed"},
+        format="json",
+    )
+
+    assert set(errors(refused)) == {"fieldwork_start", "audit_right"}
+    assert counted.status_code == 200, counted.content
+    assert (counted.json()["for_cause"], counted.json()["override_reason"]) == (False, "Second review agreed")
+
+
+def test_only_an_administrator_holds_an_audit_for_cause_through_the_api(right, contract, auditor):
+    audit = AuditFactory(audit_right=right, notice_date=None)
+    other = AuditFactory(audit_right=AuditRightFactory(contract=ContractFactory(vendor=VendorFactory())))
+    payload = {"for_cause": True, "reason": "Suspected fraud"}
+    url = f"/api/v1/audits/{audit.pk}/for-cause/"
+
+    assert client_for(auditor).post(url, payload, format="json").status_code == 403
+    assert client_for(contract.owner).post(url, payload, format="json").status_code == 403
+    # Audit records are the customer's: its vendor's users see none, theirs or another vendor's.
+    vendor_user = client_for(VendorUserFactory(vendor=contract.vendor))
+    assert vendor_user.post(url, payload, format="json").status_code == 404
+    assert vendor_user.post(f"/api/v1/audits/{other.pk}/for-cause/", payload, format="json").status_code == 404
+    assert client_for(auditor).post(f"/api/v1/audits/{other.pk}/for-cause/", payload, format="json").status_code == 404
+    audit.refresh_from_db()
+    assert (audit.for_cause, audit.override_reason) == (False, "")

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from audits import services
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, NoticeUnit, Severity
 from audits.selectors import (
+    allowance_uses,
     audit_right_ends_on,
     audits_with_notice_to_send,
     clause_changes_since,
@@ -320,7 +321,7 @@ def test_notifying_or_moving_an_audit_within_its_year_does_not_count_the_audits_
 def test_the_allowance_use_counts_the_routine_audits_of_the_year_and_those_for_cause_apart(
     admin, auditor, django_assert_num_queries
 ):
-    from audits.selectors import AllowanceUse, allowance_uses
+    from audits.selectors import AllowanceUse
 
     right = AuditRightFactory(audits_per_year=2)
     other = AuditRightFactory(contract=right.contract)
@@ -1231,4 +1232,378 @@ def test_a_cost_is_recorded_with_its_currency_and_not_negative(auditor):
 
     assert no_currency.value.message_dict == {"cost_currency": ["A cost is recorded with its currency."]}
     assert negative.value.message_dict == {"cost": ["A cost cannot be negative."]}
+    assert snapshot(audit) == before
+
+
+# An override covers what it was given for -----------------------------------------------------------------
+
+FORMER_DATES = (
+    "The earlier override was given for the former dates; an administrator must give a reason again to allow "
+    "these dates."
+)
+FORMER_NOTICE = (
+    "The earlier override was given for the notice as it stood then; an administrator must give a reason again "
+    "to allow this notice."
+)
+
+
+def overridden_second_audit(right, admin, auditor):
+    """The year's routine audit, then a second one in November 2025 that an administrator allowed on top."""
+    plan(right, auditor, reference="AUD-FIRST", start=D(2025, 10, 6), today=D(2025, 9, 1))
+    return plan(
+        right,
+        admin,
+        reference="AUD-SECOND",
+        start=D(2025, 11, 3),
+        today=D(2025, 9, 1),
+        override_reason="Second review agreed at the SteerCo",
+    )
+
+
+def test_an_overridden_audit_moved_into_a_full_year_is_refused_without_a_new_reason(admin, auditor):
+    right = AuditRightFactory()  # one audit per contract year (from 1 January)
+    audit = overridden_second_audit(right, admin, auditor)
+    plan(right, auditor, reference="AUD-2026", start=D(2026, 3, 2), today=D(2025, 9, 1))
+    before = snapshot(audit)
+    move = {"fieldwork_start": D(2026, 1, 12), "fieldwork_end": D(2026, 1, 14), "today": D(2025, 9, 2)}
+
+    for actor in (auditor, admin):
+        with pytest.raises(ValidationError) as refusal:
+            services.reschedule_audit(audit=audit, reason="Busy season", actor=actor, **move)
+        errors = refusal.value.message_dict
+        assert errors["fieldwork_start"] == [
+            "1 audit already planned or held in the contract year 01/01/2026 – 12/31/2026; the clause allows 1."
+        ]
+        assert errors["override_reason"] == [FORMER_DATES]
+        assert errors["audit_right"] == [f"{right.clause_reference}: “{right.clause_text}”"]
+        assert snapshot(audit) == before
+
+
+def test_an_overridden_audit_moved_into_a_full_year_is_allowed_by_an_administrators_new_reason(admin, auditor):
+    right = AuditRightFactory()
+    audit = overridden_second_audit(right, admin, auditor)
+    plan(right, auditor, reference="AUD-2026", start=D(2026, 3, 2), today=D(2025, 9, 1))
+    other_admin = UserFactory(administrator=True)
+
+    audit = services.reschedule_audit(
+        audit=audit,
+        fieldwork_start=D(2026, 1, 12),
+        fieldwork_end=D(2026, 1, 14),
+        reason="Busy season",
+        actor=other_admin,
+        override_reason="Regulator's written demand of 1 September",
+        today=D(2025, 9, 2),
+    )
+
+    assert (audit.fieldwork_start, audit.override_reason, audit.overridden_by) == (
+        D(2026, 1, 12),
+        "Regulator's written demand of 1 September",
+        other_admin,
+    )
+    latest, earlier = audit.history.order_by("-history_date", "-history_id")[:2]
+    assert (latest.history_user, latest.history_change_reason) == (
+        other_admin,
+        "Rescheduled from 2025-11-03 – 2025-11-07 (override): Busy season",
+    )
+    assert (earlier.override_reason, earlier.overridden_by_id) == ("Second review agreed at the SteerCo", admin.pk)
+
+
+def test_a_non_administrator_cannot_give_the_new_override(admin, auditor):
+    right = AuditRightFactory()
+    audit = overridden_second_audit(right, admin, auditor)
+    plan(right, auditor, reference="AUD-2026", start=D(2026, 3, 2), today=D(2025, 9, 1))
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.reschedule_audit(
+            audit=audit,
+            fieldwork_start=D(2026, 1, 12),
+            fieldwork_end=D(2026, 1, 14),
+            reason="Busy season",
+            actor=auditor,
+            override_reason="The vendor agreed",
+            today=D(2025, 9, 2),
+        )
+
+    assert refusal.value.message_dict["override_reason"] == [
+        "Only an administrator may allow an audit outside the contract's audit right."
+    ]
+    assert snapshot(audit) == before
+
+
+def test_an_overridden_audit_moved_to_dates_the_clause_allows_keeps_its_override(admin, auditor):
+    right = AuditRightFactory()
+    audit = overridden_second_audit(right, admin, auditor)
+
+    # Within its contract year it keeps its place; 41 days of notice from today.
+    audit = services.reschedule_audit(
+        audit=audit,
+        fieldwork_start=D(2025, 11, 17),
+        fieldwork_end=D(2025, 11, 19),
+        reason="Auditor on leave",
+        actor=auditor,
+        today=D(2025, 10, 7),
+    )
+
+    assert (audit.fieldwork_start, audit.override_reason, audit.overridden_by) == (
+        D(2025, 11, 17),
+        "Second review agreed at the SteerCo",
+        admin,
+    )
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason) == (
+        auditor,
+        "Rescheduled from 2025-11-03 – 2025-11-07: Auditor on leave",
+    )
+
+
+def test_a_short_notice_override_does_not_cover_a_move_that_shortens_the_notice_again(admin, auditor):
+    audit = plan(AuditRightFactory(), admin, start=D(2025, 5, 12), override_reason="Vendor accepted 10 days' notice")
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.reschedule_audit(
+            audit=audit,
+            fieldwork_start=D(2025, 5, 14),
+            fieldwork_end=D(2025, 5, 16),
+            reason="Auditor's train",
+            actor=auditor,
+            today=D(2025, 5, 5),
+        )
+
+    errors = refusal.value.message_dict
+    assert errors["fieldwork_start"] == ["Notice of 9 calendar days is shorter than the 30 calendar days required."]
+    assert errors["override_reason"] == [FORMER_DATES]
+    assert snapshot(audit) == before
+
+
+def test_a_short_notice_override_covers_the_notice_sent_the_day_it_was_given_for(admin, auditor):
+    audit = plan(AuditRightFactory(), admin, start=D(2025, 5, 12), override_reason="Vendor accepted 10 days' notice")
+
+    audit = services.notify_audit(audit=audit, notice_date=PLANNED_ON, actor=auditor, today=D(2025, 5, 3))
+
+    assert (audit.status, audit.notice_date, audit.override_reason, audit.overridden_by) == (
+        AuditStatus.NOTIFIED,
+        PLANNED_ON,
+        "Vendor accepted 10 days' notice",
+        admin,
+    )
+    assert audit.history.latest().history_change_reason == "Notified"
+
+
+def test_a_notice_shorter_than_the_one_the_override_was_given_for_needs_a_new_reason(admin, auditor):
+    audit = plan(AuditRightFactory(), admin, start=D(2025, 5, 12), override_reason="Vendor accepted 10 days' notice")
+    before = snapshot(audit)
+    notice = {"notice_date": D(2025, 5, 5), "today": D(2025, 5, 5)}
+
+    with pytest.raises(ValidationError) as refusal:
+        services.notify_audit(audit=audit, actor=auditor, **notice)
+    errors = refusal.value.message_dict
+    assert errors["notice_date"] == ["Notice of 7 calendar days is shorter than the 30 calendar days required."]
+    assert errors["override_reason"] == [FORMER_NOTICE]
+    assert snapshot(audit) == before
+
+    audit = services.notify_audit(audit=audit, actor=admin, override_reason="Vendor accepted 7 days", **notice)
+
+    assert (audit.status, audit.override_reason, audit.overridden_by) == (
+        AuditStatus.NOTIFIED,
+        "Vendor accepted 7 days",
+        admin,
+    )
+    assert audit.history.latest().history_change_reason == "Notified (override)"
+
+
+def test_an_override_of_a_moved_audit_does_not_cover_a_short_notice_sent_later(admin, auditor):
+    right = AuditRightFactory()
+    audit = overridden_second_audit(right, admin, auditor)
+    audit = services.reschedule_audit(
+        audit=audit,
+        fieldwork_start=D(2025, 11, 17),
+        fieldwork_end=D(2025, 11, 19),
+        reason="Auditor on leave",
+        actor=auditor,
+        today=D(2025, 10, 7),
+    )
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.notify_audit(audit=audit, notice_date=D(2025, 11, 3), actor=auditor, today=D(2025, 11, 3))
+
+    assert refusal.value.message_dict["notice_date"] == [
+        "Notice of 14 calendar days is shorter than the 30 calendar days required."
+    ]
+    assert refusal.value.message_dict["override_reason"] == [FORMER_NOTICE]
+    assert snapshot(audit) == before
+
+
+def test_an_audit_for_cause_moved_or_notified_stays_for_cause_with_its_cause(admin, auditor):
+    right = AuditRightFactory()
+    cause = "Security incident of 28 April: customer data exposed"
+    audit = plan(right, admin, audit_type=AuditType.SECURITY, for_cause=True, override_reason=cause)
+    plan(right, auditor, reference="AUD-2026", start=D(2026, 3, 2))
+
+    # Into a year whose allowance is used, on 10 days' notice: the cause still allows it.
+    audit = services.reschedule_audit(
+        audit=audit,
+        fieldwork_start=D(2026, 1, 12),
+        fieldwork_end=D(2026, 1, 14),
+        reason="Incident spread to the Lisbon site",
+        actor=admin,
+        override_reason="A reason that is not the cause",
+        today=D(2026, 1, 2),
+    )
+    audit = services.notify_audit(audit=audit, notice_date=D(2026, 1, 2), actor=auditor, today=D(2026, 1, 2))
+
+    assert (audit.status, audit.for_cause, audit.override_reason, audit.overridden_by) == (
+        AuditStatus.NOTIFIED,
+        True,
+        cause,
+        admin,
+    )
+    use = allowance_uses([right], D(2026, 1, 12))[right.pk]
+    assert (use.counted, use.for_cause) == (1, 1)
+
+
+# Holding an audit for cause after planning it ----------------------------------------------------------------
+
+
+def test_an_administrator_holds_a_planned_audit_for_cause_which_frees_the_years_allowance(admin, auditor):
+    right = AuditRightFactory()
+    audit = plan(right, auditor)
+    with pytest.raises(ValidationError, match="1 audit already planned or held"):
+        plan(right, auditor, reference="AUD-2", start=D(2025, 9, 1))
+
+    audit = services.set_audit_for_cause(
+        audit=audit, actor=admin, for_cause=True, reason="Security incident of 28 April", today=D(2025, 5, 3)
+    )
+
+    assert (audit.for_cause, audit.override_reason, audit.overridden_by) == (
+        True,
+        "Security incident of 28 April",
+        admin,
+    )
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason, record.for_cause) == (
+        admin,
+        "Held for cause: Security incident of 28 April",
+        True,
+    )
+    assert plan(right, auditor, reference="AUD-2", start=D(2025, 9, 1)).status == AuditStatus.PLANNED
+    use = allowance_uses([right], D(2025, 6, 2))[right.pk]
+    assert (use.counted, use.for_cause) == (1, 1)
+
+
+@pytest.mark.parametrize("status", [AuditStatus.NOTIFIED, AuditStatus.FIELDWORK])
+def test_an_audit_is_held_for_cause_until_its_report(admin, status):
+    audit = AuditFactory(status=status)
+
+    audit = services.set_audit_for_cause(audit=audit, actor=admin, for_cause=True, reason="Suspected fraud")
+
+    assert (audit.status, audit.for_cause) == (status, True)
+
+
+def test_counting_an_audit_for_cause_as_routine_in_a_full_year_needs_an_override(admin, auditor):
+    right = AuditRightFactory()
+    audit = plan(right, admin, for_cause=True, override_reason="Suspected fraud in the March invoice")
+    plan(right, auditor, reference="AUD-ROUTINE", start=D(2025, 9, 1))
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.set_audit_for_cause(
+            audit=audit, actor=admin, for_cause=False, reason="Fraud not confirmed", today=D(2025, 5, 2)
+        )
+    errors = refusal.value.message_dict
+    assert errors["fieldwork_start"] == [
+        "1 audit already planned or held in the contract year 01/01/2025 – 12/31/2025; the clause allows 1."
+    ]
+    assert errors["audit_right"] == [f"{right.clause_reference}: “{right.clause_text}”"]
+    assert "override_reason" not in errors
+    assert snapshot(audit) == before
+
+    other_admin = UserFactory(administrator=True)
+    audit = services.set_audit_for_cause(
+        audit=audit,
+        actor=other_admin,
+        for_cause=False,
+        reason="Fraud not confirmed",
+        override_reason="Second review agreed at the SteerCo",
+        today=D(2025, 5, 2),
+    )
+
+    assert (audit.for_cause, audit.override_reason, audit.overridden_by) == (
+        False,
+        "Second review agreed at the SteerCo",
+        other_admin,
+    )
+    record = audit.history.latest()
+    assert (record.history_user, record.history_change_reason) == (
+        other_admin,
+        "Counted as routine (override): Fraud not confirmed",
+    )
+
+
+def test_counting_an_audit_for_cause_as_routine_in_a_year_with_room_keeps_its_cause_in_the_history(admin):
+    audit = plan(AuditRightFactory(), admin, for_cause=True, override_reason="Suspected fraud in the March invoice")
+
+    audit = services.set_audit_for_cause(
+        audit=audit, actor=admin, for_cause=False, reason="Fraud not confirmed", today=D(2025, 5, 2)
+    )
+
+    assert (audit.for_cause, audit.override_reason, audit.overridden_by) == (False, "", None)
+    planned_record = audit.history.earliest()
+    assert (planned_record.for_cause, planned_record.override_reason) == (True, "Suspected fraud in the March invoice")
+    assert audit.history.latest().history_change_reason == "Counted as routine: Fraud not confirmed"
+
+
+def test_only_an_administrator_holds_an_audit_for_cause_after_planning(auditor):
+    audit = plan(AuditRightFactory(), auditor)
+    before = snapshot(audit)
+
+    with pytest.raises(PermissionDenied):
+        services.set_audit_for_cause(audit=audit, actor=auditor, for_cause=True, reason="Suspected fraud")
+
+    assert snapshot(audit) == before
+
+
+def test_holding_for_cause_needs_a_reason_and_a_change(admin, auditor):
+    audit = plan(AuditRightFactory(), auditor)
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as without_cause:
+        services.set_audit_for_cause(audit=audit, actor=admin, for_cause=True, reason="  ")
+    with pytest.raises(ValidationError) as unchanged:
+        services.set_audit_for_cause(audit=audit, actor=admin, for_cause=False, reason="Routine")
+
+    assert without_cause.value.message_dict == {
+        "reason": [
+            "Give the cause of the audit (e.g. a security incident, a regulator's written demand, suspected fraud): "
+            "it is kept on the audit."
+        ]
+    }
+    assert unchanged.value.message_dict == {"for_cause": ["The audit is already a routine audit."]}
+    assert snapshot(audit) == before
+
+
+@pytest.mark.parametrize("status", [AuditStatus.REPORTED, AuditStatus.CLOSED, AuditStatus.CANCELLED])
+def test_an_audit_reported_closed_or_cancelled_is_not_reclassified(admin, status):
+    extra = (
+        {
+            "cancellation_reason": "Replaced",
+            "cancelled_by": admin,
+            "cancelled_at": datetime.datetime(2025, 5, 3, tzinfo=datetime.UTC),
+        }
+        if status == AuditStatus.CANCELLED
+        else {"report_date": D(2025, 6, 10)}
+    )
+    audit = AuditFactory(status=status, **extra)
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.set_audit_for_cause(audit=audit, actor=admin, for_cause=True, reason="Suspected fraud")
+
+    label = AuditStatus(status).label
+    assert refusal.value.messages == [
+        f"The audit is {label}: whether it is held for cause changes only while it is planned, notified or in "
+        "fieldwork."
+    ]
     assert snapshot(audit) == before

@@ -1296,3 +1296,156 @@ def test_a_report_before_the_fieldwork_has_started_is_refused_on_the_page(client
         "The fieldwork has not started (the audit is notified): the report is recorded once it has, from 06/02/2025 on."
     ]
     assert snapshot(audit) == before
+
+
+# An override covers what it was given for; holding an audit for cause after planning it ----------------------
+
+FORMER_DATES = (
+    "The earlier override was given for the former dates; an administrator must give a reason again to allow "
+    "these dates."
+)
+
+
+def overridden_audit_and_a_full_next_year(contract):
+    """A second routine audit of 2025 an administrator allowed, and 2026's audit already planned."""
+    right = AuditRightFactory(contract=contract)
+    AuditFactory(audit_right=right, reference="AUD-2025", notice_date=None)
+    AuditFactory(
+        audit_right=right,
+        reference="AUD-2026",
+        notice_date=None,
+        fieldwork_start=D(2026, 3, 2),
+        fieldwork_end=D(2026, 3, 6),
+    )
+    return AuditFactory(
+        audit_right=right,
+        reference="AUD-SECOND",
+        notice_date=None,
+        fieldwork_start=D(2025, 9, 1),
+        fieldwork_end=D(2025, 9, 5),
+        override_reason="Second review agreed at the SteerCo",
+        overridden_by=UserFactory(administrator=True),
+    )
+
+
+MOVE_TO_2026 = {"fieldwork_start": "2026-01-12", "fieldwork_end": "2026-01-14", "reason": "Busy season"}
+
+
+def test_an_overridden_audit_moved_into_a_full_year_is_refused_under_the_override_reason(client, contract):
+    audit = overridden_audit_and_a_full_next_year(contract)
+    before = snapshot(audit)
+    admin = UserFactory(administrator=True, first_name="Ada", last_name="Admin")
+    signed_in(client, admin)
+
+    refused = client.post(action_url(audit, "reschedule"), MOVE_TO_2026)
+
+    errors = refused.context["form"].errors
+    assert errors["override_reason"] == [FORMER_DATES]
+    assert errors["fieldwork_start"] == [
+        "1 audit already planned or held in the contract year 01/01/2026 – 12/31/2026; the clause allows 1."
+    ]
+    assert 'id="id_override_reason_error" data-testid="field-error">' in refused.content.decode()
+    assert snapshot(audit) == before
+
+    response = client.post(
+        action_url(audit, "reschedule"), {**MOVE_TO_2026, "override_reason": "Regulator's written demand"}, follow=True
+    )
+
+    assert "The fieldwork was rescheduled." in messages_of(response)
+    audit.refresh_from_db()
+    assert (audit.fieldwork_start, audit.override_reason, audit.overridden_by) == (
+        D(2026, 1, 12),
+        "Regulator's written demand",
+        admin,
+    )
+    assert "Allowed outside the audit right by Ada Admin: Regulator&#x27;s written demand" in response.content.decode()
+
+
+def test_an_auditor_moving_an_overridden_audit_into_a_full_year_is_told_an_administrator_must_allow_it(
+    client, auditor, contract
+):
+    audit = overridden_audit_and_a_full_next_year(contract)
+    before = snapshot(audit)
+    signed_in(client, auditor)
+
+    refused = client.post(action_url(audit, "reschedule"), MOVE_TO_2026)
+
+    assert FORMER_DATES in page_errors(refused)  # the auditor's form has no override reason
+    assert snapshot(audit) == before
+
+
+def test_an_administrator_holds_an_audit_for_cause_from_its_page_and_the_allowance_shows_it(client, contract):
+    audit = make_audit(contract)
+    admin = UserFactory(administrator=True, first_name="Ada", last_name="Admin")
+    signed_in(client, admin)
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+    assert f'href="{action_url(audit, "for-cause")}"' in page
+    assert "Contract year 01/01/2025 – 12/31/2025: 1 of 1 audit used</span>" in page
+    form = client.get(action_url(audit, "for-cause")).context["form"]
+    assert form["for_cause"].value() is True  # offered the other way round from what the audit is
+
+    response = client.post(
+        action_url(audit, "for-cause"), {"for_cause": "on", "reason": "Security incident of 28 April"}, follow=True
+    )
+
+    assert "Whether the audit is held for cause was changed." in messages_of(response)
+    page = response.content.decode()
+    assert "Held for cause, on top of the audits the clause allows, as allowed by Ada Admin:" in page
+    assert "Contract year 01/01/2025 – 12/31/2025: 0 of 1 audit used · 1 audit for cause, not counted" in page
+    audit.refresh_from_db()
+    assert (audit.for_cause, audit.override_reason, audit.overridden_by) == (
+        True,
+        "Security incident of 28 April",
+        admin,
+    )
+    assert audit.history.latest().history_user == admin
+
+
+def test_counting_an_audit_for_cause_as_routine_in_a_full_year_is_refused_on_its_page(client, contract):
+    audit = make_audit(
+        contract, for_cause=True, override_reason="Suspected fraud", overridden_by=UserFactory(administrator=True)
+    )
+    AuditFactory(
+        audit_right=audit.audit_right,
+        reference="AUD-ROUTINE",
+        notice_date=None,
+        fieldwork_start=D(2025, 9, 1),
+        fieldwork_end=D(2025, 9, 5),
+    )
+    before = snapshot(audit)
+    signed_in(client, UserFactory(administrator=True))
+    assert client.get(action_url(audit, "for-cause")).context["form"]["for_cause"].value() is False
+
+    refused = client.post(action_url(audit, "for-cause"), {"reason": "Fraud not confirmed"})
+
+    right = audit.audit_right
+    assert page_errors(refused) == [
+        "1 audit already planned or held in the contract year 01/01/2025 – 12/31/2025; the clause allows 1.",
+        f"{right.clause_reference}: “{right.clause_text}”",
+    ]
+    assert snapshot(audit) == before
+
+
+def test_who_is_not_an_administrator_gets_no_for_cause_action(client, auditor, contract, other_contract):
+    audit = make_audit(contract)
+    before = snapshot(audit)
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+
+    assert 'data-testid="audit-action-for-cause"' not in page
+    assert client.get(action_url(audit, "for-cause")).status_code == 403
+    assert client.post(action_url(audit, "for-cause"), {"for_cause": "on", "reason": "R"}).status_code == 403
+    assert client.get(action_url(make_audit(other_contract), "for-cause")).status_code == 404
+    signed_in(client, VendorUserFactory(vendor=contract.vendor))
+    assert client.post(action_url(audit, "for-cause"), {"for_cause": "on", "reason": "R"}).status_code == 403
+    assert snapshot(audit) == before
+
+
+def test_a_reported_audit_offers_no_for_cause_action(client, contract):
+    audit = make_audit(contract, AuditStatus.REPORTED, report_date=D(2025, 6, 10))
+    signed_in(client, UserFactory(administrator=True))
+
+    page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
+
+    assert 'data-testid="audit-action-for-cause"' not in page
