@@ -750,6 +750,9 @@ def cancel_audit(*, audit: Audit, reason: str, actor) -> Audit:
     return audit
 
 
+ROUTINE_REASON_MAX_LENGTH = 60
+
+
 @transaction.atomic
 def set_audit_for_cause(
     *,
@@ -795,6 +798,12 @@ def set_audit_for_cause(
             )
             if for_cause
             else _("Say why the audit is no longer held for cause.")
+        ]
+    elif not for_cause and len(reason) > ROUTINE_REASON_MAX_LENGTH:
+        # Counted as routine, the reason is kept in the history only, whose reason holds 100 characters.
+        errors["reason"] = [
+            _("At most %(count)s characters: the reason is kept in the audit's history.")
+            % {"count": ROUTINE_REASON_MAX_LENGTH}
         ]
     if errors:
         raise ValidationError(errors)

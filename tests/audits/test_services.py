@@ -1555,6 +1555,23 @@ def test_counting_an_audit_for_cause_as_routine_in_a_year_with_room_keeps_its_ca
     assert audit.history.latest().history_change_reason == "Counted as routine: Fraud not confirmed"
 
 
+def test_a_reason_for_counting_an_audit_as_routine_that_the_history_cannot_hold_is_refused(admin):
+    audit = plan(AuditRightFactory(), admin, for_cause=True, override_reason="Suspected fraud in the March invoice")
+    before = snapshot(audit)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.set_audit_for_cause(audit=audit, actor=admin, for_cause=False, reason="x" * 61, today=D(2025, 5, 2))
+
+    assert refusal.value.message_dict == {
+        "reason": ["At most 60 characters: the reason is kept in the audit's history."]
+    }
+    assert snapshot(audit) == before
+    audit = services.set_audit_for_cause(
+        audit=audit, actor=admin, for_cause=False, reason="y" * 60, today=D(2025, 5, 2)
+    )
+    assert audit.history.latest().history_change_reason == "Counted as routine: " + "y" * 60
+
+
 def test_only_an_administrator_holds_an_audit_for_cause_after_planning(auditor):
     audit = plan(AuditRightFactory(), auditor)
     before = snapshot(audit)
