@@ -22,6 +22,7 @@ from governance.choices import (
     MemberRole,
     MinutesApprovalMethod,
     MinutesStatus,
+    Side,
 )
 from governance.models import (
     ActionItem,
@@ -33,6 +34,7 @@ from governance.models import (
     Meeting,
     MinutesApproval,
 )
+from governance.permissions import is_administrator, keeps_the_record
 from governance.selectors import (
     MEMBER_NAME,
     agenda_situation,
@@ -132,9 +134,15 @@ COMMITTEE_TERMS = ("cadence", "quorum", "quorum_needs_each_side")
 
 @transaction.atomic
 def create_committee(*, actor, **fields) -> Committee:
-    """A new committee (of a contract, or of a vendor across its contracts)."""
+    """A new committee (of a contract, or of a vendor across its contracts). A customer-side user other than an
+    administrator who creates one takes a seat on its client side: only its customer-side members and the
+    administrators keep its record (governance.permissions), so without the seat its creator could not plan
+    its meetings nor change its terms."""
     committee = Committee(**fields)
     _save(committee, actor=actor, reason="Created")
+    if actor is not None and keeps_the_record(actor) and not is_administrator(actor):
+        seat = CommitteeMember(committee=committee, user=actor, side=Side.CLIENT, role=MemberRole.MEMBER)
+        _save(seat, actor=actor, reason="Seated as the committee's creator")
     return committee
 
 

@@ -72,10 +72,6 @@ class CommitteeSerializer(ValidatedModelSerializer):
         ]
         read_only_fields = ["created_at"]
 
-    def create(self, validated_data):
-        validated_data.pop("reason", None)
-        return super().create(validated_data)
-
     @extend_schema_field(ComplianceSerializer(allow_null=True))
     def get_compliance(self, committee) -> dict | None:
         if not hasattr(committee, "last_held_id"):

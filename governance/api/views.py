@@ -104,6 +104,11 @@ class CommitteeViewSet(GovernanceViewSet):
     filterset_class = filtersets.CommitteeFilterSet
     permission_classes = [CommitteeTermsKeptByItsMembers]
 
+    def perform_create(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("reason", None)
+        serializer.instance = services.create_committee(actor=self.request.user, **data)
+
     def perform_update(self, serializer) -> None:
         data = dict(serializer.validated_data)
         reason = data.pop("reason", "")

@@ -16,6 +16,7 @@ from tests.factories import (
     AttendanceFactory,
     CommitteeFactory,
     CommitteeMemberFactory,
+    ContractFactory,
     FindingFactory,
     MeetingFactory,
     UserFactory,
@@ -241,3 +242,33 @@ def test_an_action_items_due_date_is_not_patched_before_its_meetings_day(member)
         member.user,
         "Changed: due_date",
     )
+
+
+@pytest.mark.parametrize("administrator", [False, True])
+def test_a_committee_created_through_the_api_can_be_kept_by_its_creator(administrator):
+    creator = UserFactory(administrator=True) if administrator else UserFactory(role=Role.COMMITTEE_MEMBER)
+    contract = ContractFactory()
+    if not administrator:  # a committee member sees the contracts of the committees they sit on
+        CommitteeMemberFactory(user=creator, committee=CommitteeFactory(contract=contract))
+    client = api(creator)
+
+    response = client.post(
+        "/api/v1/committees/",
+        {"name": "Shadow committee", "contract": contract.pk, "tier": "tactical", "cadence": "monthly", "quorum": 1},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    committee = Committee.objects.get(pk=response.json()["id"])
+    assert [member["user"] for member in response.json()["members"]] == ([] if administrator else [creator.pk])
+    seats = [(member.user, member.side, member.role) for member in committee.members.all()]
+    # An administrator keeps every committee's record without a seat; anyone else is seated by creating it.
+    assert seats == ([] if administrator else [(creator, "client", "member")])
+    changed = client.patch(
+        f"/api/v1/committees/{committee.pk}/", {"quorum": 2, "reason": "Two members now"}, format="json"
+    )
+    assert changed.status_code == 200, changed.content
+    planned = client.post(
+        "/api/v1/meetings/", {"committee": committee.pk, "scheduled_for": f"{NEXT_YEAR}-03-10T10:00:00Z"}, format="json"
+    )
+    assert planned.status_code == 201, planned.content
