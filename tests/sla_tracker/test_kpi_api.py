@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import translation
 from rest_framework.test import APIClient
@@ -127,6 +128,21 @@ def test_a_refused_pack_is_a_400_naming_each_error_and_leaves_the_database_and_s
     assert [(error["row"], error["column"]) for error in response.data["errors"]] == places
     assert all(error["message"] for error in response.data["errors"])
     assert response.data["error_count"] == len(places)
+    assert snapshot() == before
+
+
+def test_a_pdf_sent_as_a_pack_is_a_400_saying_what_it_is_and_nothing_is_stored():
+    contract = voice_contract()
+    before = snapshot()
+    pdf = SimpleUploadedFile("kpi.xlsx", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n")
+
+    response = client_for(contract.owner).post(uploads_url(contract), {"file": pdf}, format="multipart")
+
+    assert response.status_code == 400, response.data
+    assert [error["message"] for error in response.data["errors"]] == [
+        "The file is a PDF document, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."
+    ]
+    assert not contract.kpi_uploads.exists()
     assert snapshot() == before
 
 

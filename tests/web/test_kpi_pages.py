@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
@@ -703,8 +704,14 @@ def test_each_kind_of_refused_pack_is_listed_on_the_form_and_leaves_nothing_behi
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
-def test_an_unreadable_file_is_refused_on_the_form_and_leaves_nothing_behind(client, file_format):
+@pytest.mark.parametrize(
+    ("file_format", "reason"),
+    [
+        ("csv", "The file is a PDF document, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."),
+        ("xlsx", "The file is neither CSV nor Excel (.xlsx)."),
+    ],
+)
+def test_an_unreadable_file_is_refused_on_the_form_and_leaves_nothing_behind(client, file_format, reason):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
     client.force_login(manager)
@@ -713,7 +720,25 @@ def test_an_unreadable_file_is_refused_on_the_form_and_leaves_nothing_behind(cli
     response = client.post(upload_new_url(contract), {"file": unreadable_file(file_format)})
 
     assert response.status_code == 200
-    assert response.context["form"].errors["file"] == ["The file is neither CSV nor Excel (.xlsx)."]
+    assert response.context["form"].errors["file"] == [reason]
+    assert snapshot() == before
+
+
+def test_an_image_sent_as_a_pack_is_refused_on_the_form_saying_what_it_is(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    before = snapshot()
+    image = SimpleUploadedFile("kpi.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64)
+
+    response = client.post(upload_new_url(contract), {"file": image})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [
+        "The file is a PNG image, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."
+    ]
+    assert "The file is a PNG image" in response.content.decode()
+    assert not contract.kpi_uploads.exists()
     assert snapshot() == before
 
 
