@@ -19,7 +19,7 @@ from pathlib import PurePath
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +51,9 @@ PROGRESS_EVERY_ROWS = 1_000  # at most, a hundred reports per file
 CORRECTION_REASON_MAX_LENGTH = 1_000
 PREVIEW_SAMPLE_ROWS = 5
 IMPORTED_STATUSES = (UploadStatus.IMPORTING, UploadStatus.IMPORTED)
+# Uploads no import has started on: removed once older than KPI_UPLOAD_ABANDONED_DAYS.
+ABANDONED_STATUSES = (UploadStatus.NEEDS_MAPPING, UploadStatus.VALIDATED)
+DISCARD_BATCH_SIZE = 500
 NO_DATA_ROWS = Reason(gettext_noop("The file has a header row but no data rows."))
 
 
@@ -840,6 +843,47 @@ def _discard_upload(upload: KpiUpload) -> None:
         KpiUpload.objects.filter(pk=upload.pk).delete()
         if name:
             transaction.on_commit(lambda: storage.delete(name))
+
+
+def discard_uploads_abandoned_before(*, received_before: datetime.datetime) -> int:
+    """Remove the uploads received before ``received_before`` that were left waiting for a column mapping
+    or validated and never imported, with their files once that is committed; returns how many.
+
+    Only those statuses are removed: an upload importing, imported or failed keeps its file, which its
+    values and their change log name (Measurement.upload and MeasurementChange.upload are PROTECT). An
+    abandoned upload that measurements or changes do name (rows from before the statuses said so) is kept
+    and logged rather than deleted: its history outlives the file. Rows are locked and their status read
+    again before their delete, in batches of DISCARD_BATCH_SIZE, so an import claiming one meanwhile wins.
+    """
+    abandoned = KpiUpload.objects.filter(status__in=ABANDONED_STATUSES, created_at__lt=received_before)
+    referenced = abandoned.filter(
+        Exists(Measurement.objects.filter(upload=OuterRef("pk")))
+        | Exists(MeasurementChange.objects.filter(upload=OuterRef("pk")))
+    )
+    if kept := list(referenced.order_by("pk").values_list("pk", flat=True)):
+        logger.warning("Abandoned KPI uploads kept because KPI data names them: %s", kept)
+    discarded, after = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                abandoned.exclude(pk__in=kept)
+                .filter(pk__gt=after)
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+                .only("pk", "file")[:DISCARD_BATCH_SIZE]
+            )
+            if not batch:
+                return discarded
+            after = batch[-1].pk
+            files = [(upload.file.storage, upload.file.name) for upload in batch if upload.file.name]
+            KpiUpload.objects.filter(pk__in=[upload.pk for upload in batch]).delete()
+            transaction.on_commit(lambda files=files: _delete_files(files))
+        discarded += len(batch)
+
+
+def _delete_files(files: list[tuple]) -> None:
+    for storage, name in files:
+        storage.delete(name)
 
 
 def _mapping_for_import(upload: KpiUpload, actor) -> ResolvedMapping:

@@ -481,3 +481,111 @@ def test_the_command_refuses_a_mapping_that_is_not_json(tmp_path):
     assert failed.value.returncode == 2
     assert str(failed.value).startswith("--mapping-json is not valid JSON (Expecting property name enclosed in double")
     assert nothing_written()
+
+
+# Abandoned uploads -------------------------------------------------------------------------------------
+
+
+def received_days_ago(upload, days):
+    KpiUpload.objects.filter(pk=upload.pk).update(created_at=timezone.now() - datetime.timedelta(days=days))
+    return upload
+
+
+def one_upload_of_each_status(contract, *, days_ago):
+    """Uploads of ``contract`` received ``days_ago`` days ago, by status (each a file of its own)."""
+    day = datetime.date(2025, 1, 2) + datetime.timedelta(days=days_ago % 20)
+    pack = f"Date;Appels reçus\n{day:%d/%m/%Y};{days_ago}\n"
+    unknown_layout = f"Jour;Volume entrant\n{day:%d/%m/%Y};{days_ago}\n"
+    uploads = {
+        UploadStatus.NEEDS_MAPPING: preview_upload(
+            contract=contract, file=csv_file(unknown_layout), actor=contract.owner, today=TODAY, mapping_step=True
+        ),
+        UploadStatus.VALIDATED: preview_upload(
+            contract=contract, file=csv_file(pack), actor=contract.owner, today=TODAY
+        ),
+    }
+    uploads[UploadStatus.IMPORTED] = upload_and_import(contract, csv_file(f"Date;Appels reçus\n{day:%d/%m/%Y};1\n"))
+    for value, status in enumerate((UploadStatus.IMPORTING, UploadStatus.FAILED), start=2):
+        other = f"Date;Appels reçus\n{day:%d/%m/%Y};{value}\n"
+        uploads[status] = preview_upload(contract=contract, file=csv_file(other), actor=contract.owner, today=TODAY)
+        KpiUpload.objects.filter(pk=uploads[status].pk).update(status=status)
+    for status, upload in uploads.items():
+        assert KpiUpload.objects.get(pk=upload.pk).status == status
+        received_days_ago(upload, days_ago)
+    return uploads
+
+
+def test_uploads_abandoned_for_longer_than_the_setting_are_removed_with_their_files(
+    settings, django_capture_on_commit_callbacks
+):
+    from sla_tracker.kpi_import.tasks import discard_abandoned_uploads
+
+    settings.KPI_UPLOAD_ABANDONED_DAYS = 30
+    contract = voice_contract()
+    old = one_upload_of_each_status(contract, days_ago=31)
+    recent = one_upload_of_each_status(contract, days_ago=29)
+    values_before, changes_before = values(contract), MeasurementChange.objects.count()
+    files = stored_files()
+    abandoned = [old[UploadStatus.NEEDS_MAPPING], old[UploadStatus.VALIDATED]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert discard_abandoned_uploads.apply().get() == 2
+
+    assert set(KpiUpload.objects.values_list("pk", flat=True)) == {
+        upload.pk for upload in [*recent.values(), *old.values()] if upload not in abandoned
+    }
+    assert stored_files() == files - {upload.file.name for upload in abandoned}
+    assert values(contract) == values_before
+    assert MeasurementChange.objects.count() == changes_before
+    # Run again, nothing is left to remove.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert discard_abandoned_uploads.apply().get() == 0
+    assert stored_files() == files - {upload.file.name for upload in abandoned}
+
+
+def test_the_files_of_abandoned_uploads_are_removed_only_once_their_removal_is_committed(
+    django_capture_on_commit_callbacks,
+):
+    from sla_tracker.kpi_import.service import discard_uploads_abandoned_before
+
+    contract = voice_contract()
+    upload = received_days_ago(
+        preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY), 40
+    )
+    files = stored_files()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert discard_uploads_abandoned_before(received_before=timezone.now() - datetime.timedelta(days=30)) == 1
+
+    assert not KpiUpload.objects.filter(pk=upload.pk).exists()
+    assert stored_files() == files
+    for callback in callbacks:
+        callback()
+    assert stored_files() == files - {upload.file.name}
+
+
+def test_an_abandoned_upload_that_kpi_data_names_is_kept(caplog, django_capture_on_commit_callbacks):
+    from sla_tracker.kpi_import.service import discard_uploads_abandoned_before
+
+    contract = voice_contract()
+    named = received_days_ago(
+        preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY), 40
+    )
+    MeasurementFactory(contract=contract, day=datetime.date(2025, 1, 2), upload=named)
+    files = stored_files()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert discard_uploads_abandoned_before(received_before=timezone.now() - datetime.timedelta(days=30)) == 0
+
+    assert KpiUpload.objects.filter(pk=named.pk).exists()
+    assert stored_files() == files
+    assert f"[{named.pk}]" in caplog.text
+
+
+def test_the_removal_of_abandoned_uploads_runs_daily_and_expires():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["discard-abandoned-uploads"]
+    assert entry["task"] == "sla_tracker.discard_abandoned_uploads"
+    assert entry["schedule"].day_of_month == set(range(1, 32)) and len(entry["schedule"].hour) == 1
+    assert entry["options"]["expires"] <= 24 * 3600
