@@ -59,6 +59,7 @@ urlpatterns = [
     path("kpi/uploads/<int:pk>/", views_kpi.upload_detail, name="kpi-upload"),
     path("kpi/uploads/<int:pk>/mapping/", views_kpi.upload_mapping, name="kpi-upload-mapping"),
     path("kpi/uploads/<int:pk>/import/", views_kpi.upload_import, name="kpi-upload-import"),
+    path("kpi/uploads/<int:pk>/retry/", views_kpi.upload_retry, name="kpi-upload-retry"),
     path("kpi/uploads/<int:pk>/progress/", views_kpi.upload_progress, name="kpi-upload-progress"),
     path("my/action-items/", views_kpi.my_action_items, name="my-action-items"),
     path("my/findings/", views_kpi.vendor_findings, name="vendor-findings"),

@@ -68,6 +68,7 @@ from sla_tracker.kpi_import.service import (
     file_values,
     import_upload,
     preview_upload,
+    retry_import,
     save_measurements,
 )
 from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import, refused_import
@@ -306,7 +307,7 @@ def _get_upload(user, pk: int) -> KpiUpload:
     return get_object_or_404(
         restrict(KpiUpload.objects.all(), user)
         .filter(contract__in=contracts_for_kpi_entry(user))
-        .select_related("contract__vendor"),
+        .select_related("contract__vendor", "retried_by"),
         pk=pk,
     )
 
@@ -654,6 +655,12 @@ def upload_import(request, pk: int):
     except PermissionDenied as refused:
         messages.error(request, str(refused))
         return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+    return _import(request, upload)
+
+
+def _import(request, upload: KpiUpload):
+    """Import a validated upload now, or a large one as the Celery task; a refusal (the upload removed) goes
+    to the upload form that lists the errors."""
     if upload.rows_total > ASYNC_ROW_THRESHOLD:
         queue_import(upload, request.user)
         messages.info(request, _("The import runs in the background; this page shows its progress."))
@@ -661,14 +668,38 @@ def upload_import(request, pk: int):
     try:
         import_upload(upload=upload, actor=request.user)
     except KpiDataRejected as rejected:
-        form = UploadForm(contract=upload.contract, user=request.user)
-        refusal = refusal_report(upload.original_name, rejected.stored_errors(), rejected.error_count)
-        return _upload_form_page(request, upload.contract, form, refusal)
+        return _refused_on_the_form(request, upload, rejected)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The KPI pack was imported."))
     return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+
+
+def _refused_on_the_form(request, upload: KpiUpload, rejected: KpiDataRejected):
+    form = UploadForm(contract=upload.contract, user=request.user)
+    refusal = refusal_report(upload.original_name, rejected.stored_errors(), rejected.error_count)
+    return _upload_form_page(request, upload.contract, form, refusal)
+
+
+@login_required
+@require_POST
+def upload_retry(request, pk: int):
+    """Run a failed import again: the file is checked again against the contract's data as it is now, then
+    imported as from the Import button. Checked and refused now, the upload is removed and the upload form
+    lists the errors."""
+    upload = _get_upload(request.user, pk)
+    try:
+        upload = retry_import(upload=upload, actor=request.user)
+    except KpiDataRejected as rejected:
+        return _refused_on_the_form(request, upload, rejected)
+    except PermissionDenied as refused:
+        messages.error(request, str(refused))
+        return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("sla_tracker:kpi-upload", pk=upload.pk)
+    return _import(request, upload)
 
 
 @login_required

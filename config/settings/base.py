@@ -144,6 +144,9 @@ DISPUTE_EVIDENCE_MAX_BYTES = env_int("DISPUTE_EVIDENCE_MAX_BYTES", 10 * 1024 * 1
 KPI_UPLOAD_MAX_BYTES = env_int("KPI_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 # An .xlsx is a zip: the most its entries may hold once unzipped (a small file can unzip to gigabytes).
 KPI_UPLOAD_MAX_UNCOMPRESSED_BYTES = env_int("KPI_UPLOAD_MAX_UNCOMPRESSED_BYTES", 10 * KPI_UPLOAD_MAX_BYTES)
+# Days after which an upload left waiting for a column mapping, or validated and never imported, is
+# removed with its file (the daily discard-abandoned-uploads job).
+KPI_UPLOAD_ABANDONED_DAYS = env_int("KPI_UPLOAD_ABANDONED_DAYS", 30)
 # No uploaded file is stored beyond the larger of the two limits above (config.uploads).
 FILE_UPLOAD_HANDLERS = [
     "config.uploads.CappedUploadHandler",
@@ -249,6 +252,11 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-changed-drafts": {
         "task": "sla_tracker.recompute_changed_drafts",
         "schedule": crontab(minute=30, hour=2),
+        "options": {"expires": 6 * 3600},
+    },
+    "discard-abandoned-uploads": {
+        "task": "sla_tracker.discard_abandoned_uploads",
+        "schedule": crontab(minute=15, hour=3),
         "options": {"expires": 6 * 3600},
     },
     "send-daily-notifications": {

@@ -36,6 +36,7 @@ from sla_tracker.kpi_import.service import (
     check_may_import,
     import_upload,
     preview_upload,
+    retry_import,
     save_measurements,
 )
 from sla_tracker.kpi_import.tasks import ASYNC_ROW_THRESHOLD, queue_import, refused_import
@@ -110,6 +111,7 @@ class KpiUploadSerializer(serializers.ModelSerializer):
             "correction_reason",
             "created_at",
             "imported_at",
+            "retried_at",
         ]
         read_only_fields = fields
 
@@ -229,16 +231,47 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             check_may_import(upload, request.user)
         except PermissionDenied as refused:
             raise exceptions.PermissionDenied(str(refused)) from refused
-        if upload.rows_total > ASYNC_ROW_THRESHOLD:
-            queue_import(upload, request.user)
-            return Response(KpiUploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
+        return _import(upload, request.user)
+
+    @extend_schema(
+        summary="Retry a failed import (large ones run in the background: follow the upload's progress)",
+        description=(
+            "For an upload whose import failed for a reason other than its file (status `failed`: a database "
+            "or server error; nothing was written). The stored file is checked again as a new upload of it "
+            "would be, against the contract's data as it is now, then imported as by `…/import/`; the upload "
+            "records who retried it and when. Refused now, the upload is removed with its file: a 400 with the "
+            "errors. An upload that did not fail is a 400 saying its status."
+        ),
+        parameters=[CONTRACT_PARAMETER, UPLOAD_PARAMETER],
+        request=None,
+        responses={200: KpiUploadSerializer, 202: KpiUploadSerializer, 400: FileErrorsSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, *args, **kwargs):
+        upload = self.get_object()
         try:
-            import_upload(upload=upload, actor=request.user)
+            upload = retry_import(upload=upload, actor=request.user)
+        except PermissionDenied as refused:
+            raise exceptions.PermissionDenied(str(refused)) from refused
         except KpiDataRejected as rejected:
             return _rows_refused(rejected.stored_errors(), rejected.error_count)
         except ValidationError as error:
             return _file_errors(*error.messages)
-        return Response(KpiUploadSerializer(upload).data)
+        return _import(upload, request.user)
+
+
+def _import(upload: KpiUpload, user) -> Response:
+    """Import a validated upload now (200), or a large one as the Celery task (202); a refusal is a 400."""
+    if upload.rows_total > ASYNC_ROW_THRESHOLD:
+        queue_import(upload, user)
+        return Response(KpiUploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
+    try:
+        import_upload(upload=upload, actor=user)
+    except KpiDataRejected as rejected:
+        return _rows_refused(rejected.stored_errors(), rejected.error_count)
+    except ValidationError as error:
+        return _file_errors(*error.messages)
+    return Response(KpiUploadSerializer(upload).data)
 
 
 def _rows_refused(errors: list[dict], error_count: int, *, code: int = status.HTTP_400_BAD_REQUEST) -> Response:

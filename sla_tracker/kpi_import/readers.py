@@ -29,6 +29,28 @@ from sla_tracker.kpi_import.reasons import Reason
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Files sent instead of a KPI pack, known by their first bytes: a whole sentence each, as the kind's
+# article and gender differ between languages. A PDF's header may come after a few bytes of junk.
+_PDF_MAGIC, _PDF_HEADER_WITHIN = b"%PDF-", 1024
+_NOT_A_PACK = (
+    (
+        (b"\x89PNG\r\n\x1a\n",),
+        gettext_noop("The file is a PNG image, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."),
+    ),
+    (
+        (b"\xff\xd8\xff",),
+        gettext_noop("The file is a JPEG image, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."),
+    ),
+    (
+        (b"GIF87a", b"GIF89a"),
+        gettext_noop("The file is a GIF image, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."),
+    ),
+)
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# An Excel workbook encrypted by a password or a sensitivity label is an OLE2 file holding this stream.
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+# The largest [Content_Types].xml read to tell a workbook from another ZIP (a real one is a few kilobytes).
+_CONTENT_TYPES_MAX_BYTES = 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = (";", ",", "\t")
 # Excel's first line naming the separator of a CSV: "sep=;".
@@ -104,11 +126,9 @@ def open_table(file: BinaryIO) -> Iterator[Table]:
             yield table
         return
     if head.startswith(_OLE_MAGIC):
-        raise UnreadableFile(
-            Reason(gettext_noop("Excel 97–2003 files (.xls) are not supported: save the file as .xlsx or CSV."))
-        )
-    if b"\x00" in head:
-        raise UnreadableFile(Reason(gettext_noop("The file is neither CSV nor Excel (.xlsx).")))
+        raise UnreadableFile(_ole_reason(file, head))
+    if not_a_pack := _binary_reason(head):
+        raise UnreadableFile(not_a_pack)
     if head.lstrip(codecs.BOM_UTF8).lstrip()[:20].lower().startswith(_MARKUP_STARTS):
         raise UnreadableFile(
             Reason(
@@ -120,6 +140,45 @@ def open_table(file: BinaryIO) -> Iterator[Table]:
         )
     with _open_csv(file, head) as table:
         yield table
+
+
+def _binary_reason(head: bytes) -> Reason | None:
+    """What a file that is not text is (an image, a PDF, UTF-16 text, any binary file), by its first bytes;
+    None for text."""
+    for magics, message in _NOT_A_PACK:
+        if head.startswith(magics):
+            return Reason(message)
+    if _PDF_MAGIC in head[:_PDF_HEADER_WITHIN]:
+        return Reason(
+            gettext_noop("The file is a PDF document, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file.")
+        )
+    if head.startswith(_UTF16_BOMS):
+        return Reason(gettext_noop("The file is UTF-16 text (Excel's “Unicode text”): save it as CSV UTF-8 or .xlsx."))
+    if b"\x00" in head:
+        return Reason(
+            gettext_noop("The file is a binary file, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file.")
+        )
+    return None
+
+
+def _ole_reason(file: BinaryIO, head: bytes) -> Reason:
+    """Why an OLE2 (compound) file is refused: an encrypted workbook (its streams are named in the first
+    sector of its directory, found from the header), else an Excel 97–2003 workbook."""
+    sector_size = 1 << int.from_bytes(head[30:32], "little")
+    first_directory_sector = int.from_bytes(head[48:52], "little")
+    directory = b""
+    if sector_size in (512, 4096):
+        file.seek((first_directory_sector + 1) * sector_size)
+        directory = file.read(sector_size)
+        file.seek(0)
+    if _ENCRYPTED_PACKAGE in directory:
+        return Reason(
+            gettext_noop(
+                "The workbook is encrypted (by a password or a sensitivity label): save an unprotected copy as "
+                ".xlsx or CSV UTF-8."
+            )
+        )
+    return Reason(gettext_noop("The file is an old Excel .xls workbook: save it as .xlsx or CSV UTF-8."))
 
 
 @contextlib.contextmanager
@@ -192,7 +251,7 @@ def _csv_rows(reader) -> Iterator[tuple[int, list]]:
 def _open_xlsx(file: BinaryIO) -> Iterator[Table]:
     from openpyxl import load_workbook
 
-    _check_uncompressed_size(file)
+    _check_package(file)
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
         # The same sheet again with its formulas: only to find the formula cells saved without a value.
@@ -214,16 +273,21 @@ def _open_xlsx(file: BinaryIO) -> Iterator[Table]:
         formulas.close()
 
 
-def _check_uncompressed_size(file: BinaryIO) -> None:
-    """Refuse a workbook that unzips to more than the bound before it is parsed (a "zip bomb": a small
+def _check_package(file: BinaryIO) -> None:
+    """Before a ZIP is parsed as a workbook, refuse one that is not an .xlsx (an OpenDocument or binary
+    workbook, any other archive), and a workbook that unzips to more than the bound (a "zip bomb": a small
     file holding a huge sheet would take the server's memory)."""
     try:
         with zipfile.ZipFile(file) as archive:
             size = sum(entry.file_size for entry in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+            not_a_workbook = _package_reason(archive)
+    # An entry encrypted or compressed in a way Python does not read: RuntimeError, NotImplementedError.
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError) as error:
         raise UnreadableFile(Reason(gettext_noop("The file is neither CSV nor Excel (.xlsx)."))) from error
     finally:
         file.seek(0)
+    if not_a_workbook:
+        raise UnreadableFile(not_a_workbook)
     limit = max_uncompressed_bytes()
     if size > limit:
         raise UnreadableFile(
@@ -235,6 +299,29 @@ def _check_uncompressed_size(file: BinaryIO) -> None:
                 {"size": round(size / 1024 / 1024, 1), "limit": limit // 1024 // 1024},
             )
         )
+
+
+def _package_reason(archive: zipfile.ZipFile) -> Reason | None:
+    """Why a ZIP is not an .xlsx: its parts name no workbook of the types openpyxl reads (.xlsx, .xlsm
+    and their templates), as openpyxl finds it. None for a workbook."""
+    from openpyxl.xml.constants import XLSM, XLSX, XLTM, XLTX
+
+    names = set(archive.namelist())
+    content_types = b""
+    if "[Content_Types].xml" in names:
+        with archive.open("[Content_Types].xml") as part:
+            content_types = part.read(_CONTENT_TYPES_MAX_BYTES)
+    if any(kind.encode() in content_types for kind in (XLSX, XLSM, XLTX, XLTM)):
+        return None
+    if b"ms-excel.sheet.binary" in content_types:
+        return Reason(gettext_noop("The file is an Excel binary workbook (.xlsb): save it as .xlsx or CSV UTF-8."))
+    if "mimetype" in names:
+        with archive.open("mimetype") as part:
+            if part.read(100).startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+                return Reason(
+                    gettext_noop("The file is an OpenDocument spreadsheet (.ods): save it as .xlsx or CSV UTF-8.")
+                )
+    return Reason(gettext_noop("The file is a ZIP archive, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."))
 
 
 def _sheet_to_read(workbook):

@@ -19,7 +19,7 @@ from pathlib import PurePath
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +27,7 @@ from django.utils.translation import gettext_noop
 
 from contracts.models import Contract
 from sla_tracker.choices import ChangeAction, ComputationCause, MeasurementSource, StatementAction, UploadStatus
-from sla_tracker.kpi_import.access import contracts_for_kpi_correction
+from sla_tracker.kpi_import.access import contracts_for_kpi_correction, contracts_for_kpi_entry, may_not_log
 from sla_tracker.kpi_import.mapping import ResolvedMapping, resolve_mapping, save_mapping
 from sla_tracker.kpi_import.readers import Table, UnreadableFile, check_size, open_table
 from sla_tracker.kpi_import.reasons import Reason
@@ -51,6 +51,9 @@ PROGRESS_EVERY_ROWS = 1_000  # at most, a hundred reports per file
 CORRECTION_REASON_MAX_LENGTH = 1_000
 PREVIEW_SAMPLE_ROWS = 5
 IMPORTED_STATUSES = (UploadStatus.IMPORTING, UploadStatus.IMPORTED)
+# Uploads no import has started on: removed once older than KPI_UPLOAD_ABANDONED_DAYS.
+ABANDONED_STATUSES = (UploadStatus.NEEDS_MAPPING, UploadStatus.VALIDATED)
+DISCARD_BATCH_SIZE = 500
 NO_DATA_ROWS = Reason(gettext_noop("The file has a header row but no data rows."))
 
 
@@ -550,6 +553,40 @@ def preview_upload(
     correction_reason = _checked_correction_reason(contract, actor, correction_reason)
     file = file if isinstance(file, File) else File(file)
     name = PurePath(original_name or file.name or "kpi-pack").name
+    upload = _checked_upload(
+        contract=contract,
+        file=file,
+        actor=actor,
+        name=name,
+        mapping_name=mapping_name,
+        mapping=mapping,
+        today=today,
+        correction_reason=correction_reason,
+        mapping_step=mapping_step,
+    )
+    file.seek(0)
+    upload.file.save(name, file, save=False)
+    try:
+        upload.save()
+    except Exception:
+        upload.file.delete(save=False)  # a pack not stored leaves no file behind
+        raise
+    return upload
+
+
+def _checked_upload(
+    *,
+    contract: Contract,
+    file: File,
+    actor,
+    name: str,
+    mapping_name: str | None,
+    mapping: dict | None,
+    today: datetime.date | None,
+    correction_reason: str,
+    mapping_step: bool,
+) -> KpiUpload:
+    """The upload of a KPI pack as `preview_upload` checks it (its status, preview and rows), not stored."""
     size = file.size
     check_size(size)
     digest = hashlib.sha256()
@@ -644,13 +681,6 @@ def preview_upload(
     upload.rows_total = rows_total
     upload.preview = preview
     upload.full_clean(exclude=["file"])
-    file.seek(0)
-    upload.file.save(name, file, save=False)
-    try:
-        upload.save()
-    except Exception:
-        upload.file.delete(save=False)  # a pack not stored leaves no file behind
-        raise
     return upload
 
 
@@ -840,6 +870,133 @@ def _discard_upload(upload: KpiUpload) -> None:
         KpiUpload.objects.filter(pk=upload.pk).delete()
         if name:
             transaction.on_commit(lambda: storage.delete(name))
+
+
+def retry_import(*, upload: KpiUpload, actor, today: datetime.date | None = None) -> KpiUpload:
+    """Send a failed import back to be imported (import_upload or queue_import, as after a preview).
+
+    The stored file is checked again as a new upload of it would be, against the contract's data as it is
+    now (a month approved since, a counter out of scope, the same file imported since), with the mapping
+    it was validated with: the one given for it, or the saved one it was read with as that mapping now is,
+    or, when that is gone, the layout recognised again. Checked, the upload is validated again with the new
+    preview and records who retried it and when (retried_by, retried_at). Refused, it is removed with its
+    file as any refused pack is, and KpiDataRejected lists the errors.
+
+    Only a failed upload is retried (ValidationError naming its status), and only by who may import it:
+    who logs the contract's data, and for a correction, who may correct the contract (PermissionDenied).
+    Either refusal leaves the upload as it was.
+    """
+    if not contracts_for_kpi_entry(actor).filter(pk=upload.contract_id).exists():
+        raise PermissionDenied(may_not_log(upload.contract))
+    check_may_import(upload, actor)
+    refused = None
+    with transaction.atomic():
+        upload = KpiUpload.objects.select_for_update().select_related("contract").get(pk=upload.pk)
+        if upload.status != UploadStatus.FAILED:
+            raise ValidationError(
+                format_lazy(
+                    _("Only a failed import can be retried; this upload is “{status}”."),
+                    status=upload.get_status_display(),
+                )
+            )
+        try:
+            with upload.file.open("rb") as stored:
+                checked = _checked_upload(
+                    contract=upload.contract,
+                    file=stored,
+                    actor=actor,
+                    name=upload.original_name,
+                    today=today,
+                    correction_reason=upload.correction_reason,
+                    mapping_step=False,
+                    **_mapping_to_check_again(upload),
+                )
+        except KpiDataRejected as rejected:
+            refused = rejected
+        except UnreadableFile as error:
+            refused = KpiDataRejected([Issue(error.message)], 1)
+        if refused is not None:
+            _discard_upload(upload)
+        else:
+            upload.status, upload.preview, upload.mapping = UploadStatus.VALIDATED, checked.preview, checked.mapping
+            upload.rows_total, upload.rows_done, upload.task_id = checked.rows_total, 0, ""
+            upload.retried_by, upload.retried_at = actor, timezone.now()
+            upload.save(
+                update_fields=[
+                    "status",
+                    "preview",
+                    "mapping",
+                    "rows_total",
+                    "rows_done",
+                    "task_id",
+                    "retried_by",
+                    "retried_at",
+                ]
+            )
+    if refused is not None:
+        raise refused
+    logger.info("KPI upload %s: import retried by user %s", upload.pk, actor.pk)
+    return upload
+
+
+def _mapping_to_check_again(upload: KpiUpload) -> dict:
+    """How a retried upload's file is read again: with the mapping given for it (the mapping step, the API's
+    `mapping`), with the saved mapping it was read with if the contract still has it, else as a new file."""
+    data = upload.preview.get("mapping") or {}
+    if data.get("origin") == "given":
+        ignored = dict.fromkeys(data.get("ignored_columns") or ())
+        return {
+            "mapping": {
+                "date_column": data["date_column"],
+                "time_column": data.get("time_column"),
+                "columns": {**ignored, **data["columns"]},
+                "name": data.get("name") or "",
+            },
+            "mapping_name": None,
+        }
+    saved = upload.contract.column_mappings.filter(pk=data.get("saved_mapping") or 0).first()
+    return {"mapping": None, "mapping_name": saved.name if saved else None}
+
+
+def discard_uploads_abandoned_before(*, received_before: datetime.datetime) -> int:
+    """Remove the uploads received before ``received_before`` that were left waiting for a column mapping
+    or validated and never imported, with their files once that is committed; returns how many.
+
+    Only those statuses are removed: an upload importing, imported or failed keeps its file, which its
+    values and their change log name (Measurement.upload and MeasurementChange.upload are PROTECT). An
+    abandoned upload that measurements or changes do name (rows from before the statuses said so) is kept
+    and logged rather than deleted: its history outlives the file. Rows are locked and their status read
+    again before their delete, in batches of DISCARD_BATCH_SIZE, so an import claiming one meanwhile wins.
+    """
+    abandoned = KpiUpload.objects.filter(status__in=ABANDONED_STATUSES, created_at__lt=received_before)
+    referenced = abandoned.filter(
+        Exists(Measurement.objects.filter(upload=OuterRef("pk")))
+        | Exists(MeasurementChange.objects.filter(upload=OuterRef("pk")))
+    )
+    if kept := list(referenced.order_by("pk").values_list("pk", flat=True)):
+        logger.warning("Abandoned KPI uploads kept because KPI data names them: %s", kept)
+    discarded, after = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                abandoned.exclude(pk__in=kept)
+                .filter(pk__gt=after)
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+                .only("pk", "file")[:DISCARD_BATCH_SIZE]
+            )
+            if not batch:
+                return discarded
+            after = batch[-1].pk
+            files = [(upload.file.storage, upload.file.name) for upload in batch if upload.file.name]
+            KpiUpload.objects.filter(pk__in=[upload.pk for upload in batch]).delete()
+            transaction.on_commit(lambda files=files: _delete_files(files))
+        discarded += len(batch)
+
+
+def _delete_files(files: list[tuple]) -> None:
+    for storage, name in files:
+        storage.delete(name)
 
 
 def _mapping_for_import(upload: KpiUpload, actor) -> ResolvedMapping:

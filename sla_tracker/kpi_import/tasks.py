@@ -6,6 +6,8 @@ backend under the upload's refusal id when a worker ran the task, in the cache w
 (development, tests), as the pages' recompute does.
 """
 
+import datetime
+import logging
 import uuid
 
 from celery import shared_task
@@ -15,11 +17,18 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
 from sla_tracker.choices import UploadStatus
-from sla_tracker.kpi_import.service import KpiDataRejected, check_may_import, import_upload
+from sla_tracker.kpi_import.service import (
+    KpiDataRejected,
+    check_may_import,
+    discard_uploads_abandoned_before,
+    import_upload,
+)
 from sla_tracker.models import KpiUpload
+
+logger = logging.getLogger(__name__)
 
 # Uploads with more data rows than this are imported by the task, with progress on the upload.
 ASYNC_ROW_THRESHOLD = 5000
@@ -102,3 +111,20 @@ def queue_import(upload: KpiUpload, user) -> None:
     KpiUpload.objects.filter(pk=upload.pk).update(task_id=task_id)
     args = (upload.pk, user.pk, translation.get_language())
     transaction.on_commit(lambda: import_kpi_upload.apply_async(args, task_id=task_id))
+
+
+@shared_task(
+    name="sla_tracker.discard_abandoned_uploads",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def discard_abandoned_uploads() -> int:
+    """The daily beat job: remove the uploads left waiting for a column mapping or validated and never
+    imported for more than settings.KPI_UPLOAD_ABANDONED_DAYS, with their files; returns how many."""
+    received_before = timezone.now() - datetime.timedelta(days=settings.KPI_UPLOAD_ABANDONED_DAYS)
+    discarded = discard_uploads_abandoned_before(received_before=received_before)
+    logger.info("Discarded %d abandoned KPI upload(s) received before %s", discarded, received_before.isoformat())
+    return discarded

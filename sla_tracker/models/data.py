@@ -146,6 +146,16 @@ class KpiUpload(models.Model):
     correction_reason = models.TextField(_("correction reason"), blank=True, default="")
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
     imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+    # Who last sent a failed import back to be imported again, and when (kpi_import.service.retry_import).
+    retried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("import retried by"),
+    )
+    retried_at = models.DateTimeField(_("import retried"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

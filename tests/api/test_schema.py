@@ -41,6 +41,8 @@ ACTIONS = (
     "/api/v1/findings/{id}/remediate/",
     "/api/v1/findings/{id}/verify/",
     "/api/v1/findings/{id}/accept-risk/",
+    "/api/v1/contracts/{contract_pk}/kpi-uploads/{id}/import/",
+    "/api/v1/contracts/{contract_pk}/kpi-uploads/{id}/retry/",
     "/api/v1/me/",
     "/api/v1/me/token/",
     "/api/v1/auth/token/",

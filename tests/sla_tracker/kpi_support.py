@@ -120,3 +120,21 @@ def unreadable_file(file_format: str) -> SimpleUploadedFile:
     if file_format == "xlsx":
         return SimpleUploadedFile("kpi.xlsx", b"PK\x03\x04 not really a workbook")
     return SimpleUploadedFile("kpi.csv", b"%PDF-1.7\n\x00\x01binary")
+
+
+def fail_the_next_write(monkeypatch) -> None:
+    """The next write of KPI values (save_measurements, as an import calls it) fails on a database error, as a
+    lost connection would make it fail; the writes after it work."""
+    from django.db import OperationalError
+
+    from sla_tracker.kpi_import import service
+
+    write, failed = service.save_measurements, []
+
+    def failing_once(**kwargs):
+        if not failed:
+            failed.append(kwargs.get("upload"))
+            raise OperationalError("server closed the connection unexpectedly")
+        return write(**kwargs)
+
+    monkeypatch.setattr(service, "save_measurements", failing_once)

@@ -5,7 +5,8 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError, connection
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -17,6 +18,7 @@ from tests.factories import MeasurementFactory, PenaltyStatementFactory, UserFac
 from tests.sla_tracker.kpi_support import (
     csv_file,
     database_rows,
+    fail_the_next_write,
     nothing_written,
     pack_file,
     snapshot,
@@ -127,6 +129,21 @@ def test_a_refused_pack_is_a_400_naming_each_error_and_leaves_the_database_and_s
     assert [(error["row"], error["column"]) for error in response.data["errors"]] == places
     assert all(error["message"] for error in response.data["errors"])
     assert response.data["error_count"] == len(places)
+    assert snapshot() == before
+
+
+def test_a_pdf_sent_as_a_pack_is_a_400_saying_what_it_is_and_nothing_is_stored():
+    contract = voice_contract()
+    before = snapshot()
+    pdf = SimpleUploadedFile("kpi.xlsx", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n")
+
+    response = client_for(contract.owner).post(uploads_url(contract), {"file": pdf}, format="multipart")
+
+    assert response.status_code == 400, response.data
+    assert [error["message"] for error in response.data["errors"]] == [
+        "The file is a PDF document, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."
+    ]
+    assert not contract.kpi_uploads.exists()
     assert snapshot() == before
 
 
@@ -389,6 +406,86 @@ def test_an_import_refused_in_the_background_removes_the_upload_whose_address_th
     assert client_for(VendorUserFactory()).get(f"{uploads_url(contract)}{upload_id}/").status_code == 404
     other = voice_contract(owner=contract.owner)
     assert client.get(f"{uploads_url(other)}{upload_id}/").status_code == 404
+
+
+def failed_upload(client, contract, monkeypatch) -> int:
+    """An upload whose import failed on a database error (status failed, nothing written)."""
+    upload_id = post_pack(client, contract).data["id"]
+    fail_the_next_write(monkeypatch)
+    with pytest.raises(OperationalError):
+        client.post(f"{uploads_url(contract)}{upload_id}/import/")
+    assert KpiUpload.objects.get(pk=upload_id).status == UploadStatus.FAILED
+    return upload_id
+
+
+def test_a_failed_import_is_retried_and_imports_each_value_once(monkeypatch):
+    contract = voice_contract(vendor_self_reporting=True)
+    upload_id = failed_upload(client_for(contract.owner), contract, monkeypatch)
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+
+    response = client_for(vendor_user).post(f"{uploads_url(contract)}{upload_id}/retry/")
+
+    assert response.status_code == 200, response.data
+    assert response.data["status"] == UploadStatus.IMPORTED
+    assert response.data["retried_at"] is not None
+    assert KpiUpload.objects.get(pk=upload_id).retried_by == vendor_user
+    assert Measurement.objects.filter(upload_id=upload_id).count() == 4
+    assert list(MeasurementChange.objects.values_list("action", "upload_id", "changed_by")) == 4 * [
+        (ChangeAction.CREATE, upload_id, vendor_user.pk)
+    ]
+
+
+def test_a_large_failed_import_is_retried_in_the_background(monkeypatch, django_capture_on_commit_callbacks):
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    upload_id = failed_upload(client, contract, monkeypatch)
+    monkeypatch.setattr("sla_tracker.api.kpi.ASYNC_ROW_THRESHOLD", 1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{uploads_url(contract)}{upload_id}/retry/")
+
+    assert response.status_code == 202, response.data
+    assert KpiUpload.objects.get(pk=upload_id).status == UploadStatus.IMPORTED
+    assert MeasurementChange.objects.count() == 4
+
+
+def test_only_a_failed_import_is_retried_and_another_vendors_upload_is_unknown(monkeypatch):
+    contract = voice_contract(vendor_self_reporting=True)
+    client = client_for(contract.owner)
+    validated = post_pack(client, contract, PACK.replace("1200", "1201")).data["id"]
+    upload_id = failed_upload(client, contract, monkeypatch)
+    outsider = client_for(VendorUserFactory())
+    before = snapshot()
+
+    refused = client.post(f"{uploads_url(contract)}{validated}/retry/")
+    unknown = outsider.post(f"{uploads_url(contract)}{upload_id}/retry/")
+
+    assert refused.status_code == 400
+    assert [error["message"] for error in refused.data["errors"]] == [
+        "Only a failed import can be retried; this upload is “Validated, ready to import”."
+    ]
+    assert unknown.status_code == 404
+    assert snapshot() == before
+    assert KpiUpload.objects.get(pk=upload_id).status == UploadStatus.FAILED
+
+
+def test_a_retry_refused_now_is_a_400_with_the_errors_and_removes_the_upload(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    upload_id = failed_upload(client, contract, monkeypatch)
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+    rows, files = snapshot()
+    name = KpiUpload.objects.get(pk=upload_id).file.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{uploads_url(contract)}{upload_id}/retry/")
+
+    assert response.status_code == 400
+    assert [(error["row"], error["column"]) for error in response.data["errors"]] == [(2, "Date"), (3, "Date")]
+    assert snapshot() == (rows | {"sla_tracker.KpiUpload": rows["sla_tracker.KpiUpload"] - 1}, files - {name})
+    assert nothing_written()
 
 
 def test_a_layout_the_mapping_cannot_read_is_refused_in_the_readers_language():

@@ -60,9 +60,7 @@ def test_the_sample_packs_are_read():
     [
         (b"", "The file is empty."),
         (b"\xef\xbb\xbf  \n", "The file is empty."),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "The file is neither CSV nor Excel (.xlsx)."),
         (b"PK\x03\x04 not really a zip", "The file is neither CSV nor Excel (.xlsx)."),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 50, "Excel 97–2003 files (.xls) are not supported"),
         ("Date;Appels reçus\n".encode("latin-1"), "The file is not UTF-8 text"),
     ],
 )
@@ -70,6 +68,94 @@ def test_files_that_are_not_csv_or_excel_are_refused(raw, reason):
     with pytest.raises(UnreadableFile) as refused:
         read(raw)
     assert str(refused.value.message).startswith(reason)
+
+
+def ole_file(*streams: str) -> bytes:
+    """An OLE2 (compound) file of 512-byte sectors whose directory, in sector 0, names ``streams``."""
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    header[30:32] = (9).to_bytes(2, "little")  # sectors of 2⁹ bytes
+    header[48:52] = (0).to_bytes(4, "little")  # the directory starts at sector 0, after the header
+    directory = b"".join(name.encode("utf-16-le").ljust(128, b"\x00") for name in ("Root Entry", *streams))
+    return bytes(header) + directory.ljust(512, b"\x00")
+
+
+def zip_file(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def content_types(main: str) -> bytes:
+    return (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        f'<Override PartName="/main.xml" ContentType="{main}"/></Types>'
+    ).encode()
+
+
+SEND_A_PACK = "not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", f"The file is a PDF document, {SEND_A_PACK}"),
+        (b"\r\n%PDF-1.4\n", f"The file is a PDF document, {SEND_A_PACK}"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", f"The file is a PNG image, {SEND_A_PACK}"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", f"The file is a JPEG image, {SEND_A_PACK}"),
+        (b"GIF89a\x01\x00\x01\x00", f"The file is a GIF image, {SEND_A_PACK}"),
+        (b"GIF87a\x01\x00\x01\x00", f"The file is a GIF image, {SEND_A_PACK}"),
+        (b"MZ\x90\x00\x03\x00\x00\x00", f"The file is a binary file, {SEND_A_PACK}"),
+        (
+            "\ufeffDate\tAppels reçus\n".encode("utf-16-le"),
+            "The file is UTF-16 text (Excel's “Unicode text”): save it as CSV UTF-8 or .xlsx.",
+        ),
+        (ole_file("Workbook"), "The file is an old Excel .xls workbook: save it as .xlsx or CSV UTF-8."),
+        (
+            ole_file("EncryptionInfo", "EncryptedPackage"),
+            "The workbook is encrypted (by a password or a sensitivity label): save an unprotected copy as .xlsx "
+            "or CSV UTF-8.",
+        ),
+        (zip_file({"report.pdf": b"%PDF-1.7"}), f"The file is a ZIP archive, {SEND_A_PACK}"),
+        (
+            zip_file(
+                {
+                    "[Content_Types].xml": content_types(
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+                    )
+                }
+            ),
+            f"The file is a ZIP archive, {SEND_A_PACK}",
+        ),
+        (
+            zip_file({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"}),
+            "The file is an OpenDocument spreadsheet (.ods): save it as .xlsx or CSV UTF-8.",
+        ),
+        (
+            zip_file({"[Content_Types].xml": content_types("application/vnd.ms-excel.sheet.binary.macroEnabled.main")}),
+            "The file is an Excel binary workbook (.xlsb): save it as .xlsx or CSV UTF-8.",
+        ),
+    ],
+)
+def test_a_binary_file_is_refused_saying_what_it_is_and_what_to_send(raw, reason):
+    with pytest.raises(UnreadableFile) as refused:
+        read(raw)
+    assert str(refused.value.message) == reason
+
+
+def test_a_workbook_declared_as_an_xlsm_is_read():
+    raw = rewritten(
+        xlsx_bytes(lambda workbook: workbook.active.append(["Date", "Calls offered"])),
+        "[Content_Types].xml",
+        lambda data: data.replace(
+            b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+            b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        ),
+    )
+    headers, _rows, _delimiter = read(raw)
+    assert headers == ["Date", "Calls offered"]
 
 
 def test_the_reader_streams_rows_without_reading_the_whole_file(tmp_path):

@@ -4,17 +4,26 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import OperationalError
 from django.utils import formats, timezone, translation
 
+from accounts.choices import Role
 from sla_tracker.choices import ChangeAction, MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
-from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
+from sla_tracker.kpi_import.service import (
+    KpiDataRejected,
+    import_upload,
+    preview_upload,
+    retry_import,
+    save_measurements,
+)
 from sla_tracker.kpi_import.tasks import import_kpi_upload, refused_import
 from sla_tracker.kpi_import.validation import KpiValue
 from sla_tracker.models import ColumnMapping, KpiUpload, Measurement, MeasurementChange
-from tests.factories import ColumnMappingFactory, MeasurementFactory
+from tests.factories import ColumnMappingFactory, MeasurementFactory, UserFactory, VendorUserFactory
 from tests.sla_tracker.kpi_support import (
     SAMPLE_DATA,
     SAMPLE_TODAY,
@@ -22,6 +31,7 @@ from tests.sla_tracker.kpi_support import (
     csv_file,
     database_rows,
     demo_a_like_contract,
+    fail_the_next_write,
     nothing_written,
     sample_file,
     snapshot,
@@ -481,3 +491,258 @@ def test_the_command_refuses_a_mapping_that_is_not_json(tmp_path):
     assert failed.value.returncode == 2
     assert str(failed.value).startswith("--mapping-json is not valid JSON (Expecting property name enclosed in double")
     assert nothing_written()
+
+
+# Abandoned uploads -------------------------------------------------------------------------------------
+
+
+def received_days_ago(upload, days):
+    KpiUpload.objects.filter(pk=upload.pk).update(created_at=timezone.now() - datetime.timedelta(days=days))
+    return upload
+
+
+def one_upload_of_each_status(contract, *, days_ago):
+    """Uploads of ``contract`` received ``days_ago`` days ago, by status (each a file of its own)."""
+    day = datetime.date(2025, 1, 2) + datetime.timedelta(days=days_ago % 20)
+    pack = f"Date;Appels reçus\n{day:%d/%m/%Y};{days_ago}\n"
+    unknown_layout = f"Jour;Volume entrant\n{day:%d/%m/%Y};{days_ago}\n"
+    uploads = {
+        UploadStatus.NEEDS_MAPPING: preview_upload(
+            contract=contract, file=csv_file(unknown_layout), actor=contract.owner, today=TODAY, mapping_step=True
+        ),
+        UploadStatus.VALIDATED: preview_upload(
+            contract=contract, file=csv_file(pack), actor=contract.owner, today=TODAY
+        ),
+    }
+    uploads[UploadStatus.IMPORTED] = upload_and_import(contract, csv_file(f"Date;Appels reçus\n{day:%d/%m/%Y};1\n"))
+    for value, status in enumerate((UploadStatus.IMPORTING, UploadStatus.FAILED), start=2):
+        other = f"Date;Appels reçus\n{day:%d/%m/%Y};{value}\n"
+        uploads[status] = preview_upload(contract=contract, file=csv_file(other), actor=contract.owner, today=TODAY)
+        KpiUpload.objects.filter(pk=uploads[status].pk).update(status=status)
+    for status, upload in uploads.items():
+        assert KpiUpload.objects.get(pk=upload.pk).status == status
+        received_days_ago(upload, days_ago)
+    return uploads
+
+
+def test_uploads_abandoned_for_longer_than_the_setting_are_removed_with_their_files(
+    settings, django_capture_on_commit_callbacks
+):
+    from sla_tracker.kpi_import.tasks import discard_abandoned_uploads
+
+    settings.KPI_UPLOAD_ABANDONED_DAYS = 30
+    contract = voice_contract()
+    old = one_upload_of_each_status(contract, days_ago=31)
+    recent = one_upload_of_each_status(contract, days_ago=29)
+    values_before, changes_before = values(contract), MeasurementChange.objects.count()
+    files = stored_files()
+    abandoned = [old[UploadStatus.NEEDS_MAPPING], old[UploadStatus.VALIDATED]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert discard_abandoned_uploads.apply().get() == 2
+
+    assert set(KpiUpload.objects.values_list("pk", flat=True)) == {
+        upload.pk for upload in [*recent.values(), *old.values()] if upload not in abandoned
+    }
+    assert stored_files() == files - {upload.file.name for upload in abandoned}
+    assert values(contract) == values_before
+    assert MeasurementChange.objects.count() == changes_before
+    # Run again, nothing is left to remove.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert discard_abandoned_uploads.apply().get() == 0
+    assert stored_files() == files - {upload.file.name for upload in abandoned}
+
+
+def test_the_files_of_abandoned_uploads_are_removed_only_once_their_removal_is_committed(
+    django_capture_on_commit_callbacks,
+):
+    from sla_tracker.kpi_import.service import discard_uploads_abandoned_before
+
+    contract = voice_contract()
+    upload = received_days_ago(
+        preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY), 40
+    )
+    files = stored_files()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert discard_uploads_abandoned_before(received_before=timezone.now() - datetime.timedelta(days=30)) == 1
+
+    assert not KpiUpload.objects.filter(pk=upload.pk).exists()
+    assert stored_files() == files
+    for callback in callbacks:
+        callback()
+    assert stored_files() == files - {upload.file.name}
+
+
+def test_an_abandoned_upload_that_kpi_data_names_is_kept(caplog, django_capture_on_commit_callbacks):
+    from sla_tracker.kpi_import.service import discard_uploads_abandoned_before
+
+    contract = voice_contract()
+    named = received_days_ago(
+        preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY), 40
+    )
+    MeasurementFactory(contract=contract, day=datetime.date(2025, 1, 2), upload=named)
+    files = stored_files()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert discard_uploads_abandoned_before(received_before=timezone.now() - datetime.timedelta(days=30)) == 0
+
+    assert KpiUpload.objects.filter(pk=named.pk).exists()
+    assert stored_files() == files
+    assert f"[{named.pk}]" in caplog.text
+
+
+def test_the_removal_of_abandoned_uploads_runs_daily_and_expires():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["discard-abandoned-uploads"]
+    assert entry["task"] == "sla_tracker.discard_abandoned_uploads"
+    assert entry["schedule"].day_of_month == set(range(1, 32)) and len(entry["schedule"].hour) == 1
+    assert entry["options"]["expires"] <= 24 * 3600
+
+
+# Retrying a failed import --------------------------------------------------------------------------------
+
+
+def failed_import(contract, monkeypatch, file=None, **kwargs):
+    """An upload whose import failed on a database error: FAILED, with its file, nothing written."""
+    upload = preview_upload(
+        contract=contract, file=file or csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY, **kwargs
+    )
+    fail_the_next_write(monkeypatch)
+    with pytest.raises(OperationalError):
+        import_upload(upload=upload, actor=contract.owner, today=TODAY)
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.FAILED
+    return upload
+
+
+def test_an_import_failing_on_a_database_error_leaves_the_upload_failed_with_its_file_and_nothing_written(
+    monkeypatch,
+):
+    contract = voice_contract()
+    upload = failed_import(contract, monkeypatch)
+
+    assert nothing_written()
+    assert (upload.rows_done, upload.imported_at, upload.retried_at) == (0, None, None)
+    assert upload.file.name in stored_files()
+
+
+def test_the_task_leaves_an_import_failing_on_a_database_error_failed_for_the_user_to_retry(monkeypatch):
+    from celery.exceptions import Retry
+
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    fail_the_next_write(monkeypatch)
+
+    with pytest.raises(Retry):
+        import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), throw=True)
+    # Celery's own retry of the task finds the upload failed and leaves it so.
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk)).get() == UploadStatus.FAILED
+
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.FAILED
+    assert nothing_written()
+
+
+def test_a_retried_import_is_validated_again_then_imports_each_value_once(monkeypatch):
+    contract = voice_contract()
+    clerk = UserFactory(role=Role.VENDOR_MANAGER)
+    contract.owner, owner = clerk, contract.owner
+    upload = failed_import(contract, monkeypatch)
+    contract.owner = owner
+
+    retried = retry_import(upload=upload, actor=owner, today=TODAY)
+
+    assert retried.pk == upload.pk
+    retried.refresh_from_db()
+    assert retried.status == UploadStatus.VALIDATED
+    assert (retried.retried_by, retried.uploaded_by) == (owner, clerk)
+    assert retried.retried_at is not None
+    assert retried.preview["values"] == 12 and retried.rows_total == 2
+    assert nothing_written()
+    import_upload(upload=retried, actor=owner, today=TODAY)
+    assert values(contract)[("offered", datetime.date(2025, 1, 2))] == 1200
+    assert Measurement.objects.filter(contract=contract, upload=upload).count() == 12
+    changes = MeasurementChange.objects.filter(contract=contract)
+    assert changes.count() == 12
+    assert set(changes.values_list("action", "upload", "changed_by")) == {(ChangeAction.CREATE, upload.pk, owner.pk)}
+
+
+def test_only_a_failed_import_is_retried(monkeypatch):
+    contract = voice_contract()
+    validated = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    imported = upload_and_import(contract, csv_file(FRENCH_PACK.replace("1\u00a0200", "1\u00a0201")))
+    rows = database_rows()
+
+    for upload, status in ((validated, "Validated, ready to import"), (imported, "Imported")):
+        with pytest.raises(ValidationError) as refused:
+            retry_import(upload=upload, actor=contract.owner, today=TODAY)
+        assert refused.value.messages == [f"Only a failed import can be retried; this upload is “{status}”."]
+    assert database_rows() == rows
+    assert KpiUpload.objects.get(pk=validated.pk).retried_at is None
+
+
+def test_a_retry_twice_imports_once(monkeypatch):
+    contract = voice_contract()
+    upload = failed_import(contract, monkeypatch)
+    retry_import(upload=upload, actor=contract.owner, today=TODAY)
+    import_upload(upload=upload, actor=contract.owner, today=TODAY)
+
+    with pytest.raises(ValidationError):
+        retry_import(upload=upload, actor=contract.owner, today=TODAY)
+
+    assert MeasurementChange.objects.count() == 12
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.IMPORTED
+
+
+def test_a_pack_refused_now_is_refused_on_retry_and_removed_with_its_file(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from tests.factories import PenaltyStatementFactory
+
+    contract = voice_contract()
+    upload = failed_import(contract, monkeypatch)
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+    rows, files = snapshot()
+    assert upload.file.name in files
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(KpiDataRejected) as refused:
+        retry_import(upload=upload, actor=contract.owner, today=TODAY)
+
+    assert refused.value.issues[0].message.msgid.startswith("The penalty statement of {month} is")
+    assert snapshot() == (
+        rows | {"sla_tracker.KpiUpload": rows["sla_tracker.KpiUpload"] - 1},
+        files - {upload.file.name},
+    )
+    assert nothing_written()
+
+
+def test_a_retry_reads_the_file_with_the_mapping_given_for_it(monkeypatch):
+    contract = voice_contract()
+    text = "Jour;Volume entrant;Commentaire\n02/01/2025;1200;RAS\n"
+    mapping = {"date_column": "Jour", "columns": {"Volume entrant": "offered", "Commentaire": None}}
+    upload = failed_import(contract, monkeypatch, csv_file(text), mapping=mapping)
+
+    retry_import(upload=upload, actor=contract.owner, today=TODAY)
+    import_upload(upload=upload, actor=contract.owner, today=TODAY)
+
+    assert values(contract) == {("offered", datetime.date(2025, 1, 2)): 1200}
+    saved = ColumnMapping.objects.get(contract=contract)
+    assert saved.columns == {"Volume entrant": "offered", "Commentaire": ""}
+
+
+def test_a_retry_is_only_for_who_may_import_the_upload(monkeypatch):
+    contract = voice_contract(vendor_self_reporting=True)
+    upload = failed_import(contract, monkeypatch)
+    outsiders = (VendorUserFactory(), UserFactory(procurement=True))
+    rows = database_rows()
+
+    for outsider in outsiders:
+        with pytest.raises(PermissionDenied):
+            retry_import(upload=upload, actor=outsider, today=TODAY)
+
+    assert database_rows() == rows
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.FAILED
+    own_vendor = VendorUserFactory(vendor=contract.vendor)
+    assert retry_import(upload=upload, actor=own_vendor, today=TODAY).retried_by == own_vendor

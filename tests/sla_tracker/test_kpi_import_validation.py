@@ -341,7 +341,9 @@ def test_a_file_that_is_not_csv_or_excel_is_refused():
     upload.size = upload.file.tell()
     with pytest.raises(UnreadableFile) as refused:
         preview_upload(contract=contract, file=upload, actor=contract.owner, today=TODAY)
-    assert str(refused.value.message) == "The file is neither CSV nor Excel (.xlsx)."
+    assert str(refused.value.message) == (
+        "The file is a PDF document, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."
+    )
     assert nothing_written()
 
 

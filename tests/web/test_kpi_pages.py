@@ -5,6 +5,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
@@ -44,6 +46,7 @@ from tests.sla_tracker.kpi_support import (
     database_rows,
     demo_a_like_contract,
     demo_counters,
+    fail_the_next_write,
     nothing_written,
     pack_file,
     sample_file,
@@ -768,8 +771,14 @@ def test_each_kind_of_refused_pack_is_listed_on_the_form_and_leaves_nothing_behi
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
-def test_an_unreadable_file_is_refused_on_the_form_and_leaves_nothing_behind(client, file_format):
+@pytest.mark.parametrize(
+    ("file_format", "reason"),
+    [
+        ("csv", "The file is a PDF document, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."),
+        ("xlsx", "The file is neither CSV nor Excel (.xlsx)."),
+    ],
+)
+def test_an_unreadable_file_is_refused_on_the_form_and_leaves_nothing_behind(client, file_format, reason):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
     client.force_login(manager)
@@ -778,7 +787,25 @@ def test_an_unreadable_file_is_refused_on_the_form_and_leaves_nothing_behind(cli
     response = client.post(upload_new_url(contract), {"file": unreadable_file(file_format)})
 
     assert response.status_code == 200
-    assert response.context["form"].errors["file"] == ["The file is neither CSV nor Excel (.xlsx)."]
+    assert response.context["form"].errors["file"] == [reason]
+    assert snapshot() == before
+
+
+def test_an_image_sent_as_a_pack_is_refused_on_the_form_saying_what_it_is(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    before = snapshot()
+    image = SimpleUploadedFile("kpi.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64)
+
+    response = client.post(upload_new_url(contract), {"file": image})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [
+        "The file is a PNG image, not a KPI pack: send a CSV (UTF-8) or Excel .xlsx file."
+    ]
+    assert "The file is a PNG image" in response.content.decode()
+    assert not contract.kpi_uploads.exists()
     assert snapshot() == before
 
 
@@ -892,6 +919,49 @@ def test_an_import_refused_in_the_background_removes_the_upload_and_the_page_goe
     client.force_login(VendorUserFactory())
     assert client.get(reverse("sla_tracker:kpi-upload-progress", args=[upload.pk])).status_code == 404
     assert client.get(reverse("sla_tracker:kpi-upload", args=[upload.pk])).status_code == 404
+
+
+def test_a_failed_import_is_retried_from_its_page_and_imports_each_value_once(client, monkeypatch):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    client.post(upload_new_url(contract), {"file": sample_file("kpi_pack_fr.csv")})
+    upload = KpiUpload.objects.get()
+    page_url = reverse("sla_tracker:kpi-upload", args=[upload.pk])
+    retry_url = reverse("sla_tracker:kpi-upload-retry", args=[upload.pk])
+    fail_the_next_write(monkeypatch)
+    with pytest.raises(OperationalError):
+        client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.FAILED
+    page = client.get(page_url).content.decode()
+    assert 'data-testid="import-failed"' in page
+    assert f'action="{retry_url}"' in page
+
+    client.force_login(VendorUserFactory())  # another vendor's user
+    assert client.post(retry_url).status_code == 404
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.FAILED
+
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+    client.force_login(vendor_user)
+    response = client.post(retry_url)
+
+    assert response.status_code == 302 and response.url == page_url
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.IMPORTED
+    assert (upload.retried_by, upload.uploaded_by) == (vendor_user, manager)
+    assert Measurement.objects.filter(contract=contract, upload=upload).count() == 31 * 7
+    assert MeasurementChange.objects.filter(contract=contract).count() == 31 * 7
+    page = client.get(page_url).content.decode()
+    assert "Imported on" in page
+    assert f"import retried by {vendor_user}" in page
+    assert 'data-testid="retry"' not in page
+
+    again = client.post(retry_url, follow=True)
+    assert [str(message) for message in again.context["messages"]] == [
+        "Only a failed import can be retried; this upload is “Imported”."
+    ]
+    assert MeasurementChange.objects.filter(contract=contract).count() == 31 * 7
 
 
 def test_errors_stored_as_text_before_are_shown_as_they_are_in_row_order(client):
@@ -1062,6 +1132,7 @@ def test_another_vendors_users_and_managers_get_404_on_every_page(client):
         for url in urls:
             assert client.get(url).status_code == 404, (outsider.role, url)
         assert client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk])).status_code == 404
+        assert client.post(reverse("sla_tracker:kpi-upload-retry", args=[upload.pk])).status_code == 404
     assert upload.contract.measurements.count() == 0
 
 
