@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sla_tracker", "0017_adjustment_disputes_and_waivers"),
+        ("sla_tracker", "0018_waiver_withdrawals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
