@@ -101,8 +101,9 @@ from governance.services import (
     start_action_item,
     update_minutes,
 )
+from sla_tracker.choices import StatementAction
 from sla_tracker.exports import PDF
-from sla_tracker.models import ServiceLevel
+from sla_tracker.models import ServiceLevel, StatementEvent
 from sla_tracker.views import visible_lines, visible_statements
 
 SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
@@ -318,14 +319,32 @@ def scorecard(
             .select_related("statement", "terms")
         ):
             lines[(line.service_level_id, line.statement.month)] = line
+    waived = waived_lines_at([line.pk for line in lines.values()], day_end)
     return [
-        ScorecardRow(level=level, cells=[_cell(month, lines.get((level.pk, month)), day_end) for month in months])
+        ScorecardRow(level=level, cells=[_cell(month, lines.get((level.pk, month)), waived) for month in months])
         for level in levels
     ]
 
 
-def _cell(month: datetime.date, line, day_end: datetime.datetime) -> ScorecardCell:
-    return ScorecardCell(month, line, waived=bool(line and line.waived and line.waived_at < day_end))
+def _cell(month: datetime.date, line, waived: set[int]) -> ScorecardCell:
+    return ScorecardCell(month, line, waived=line is not None and line.pk in waived)
+
+
+def waived_lines_at(line_ids: list[int], moment: datetime.datetime) -> set[int]:
+    """Which of the lines ``line_ids`` stood waived just before ``moment``: those whose last waiver event before
+    it is a waiver, not its withdrawal (a line's own fields say only how it stands now)."""
+    last: dict[int, str] = {}
+    for line_id, action in (
+        StatementEvent.objects.filter(
+            line_id__in=line_ids,
+            action__in=(StatementAction.LINE_WAIVED, StatementAction.LINE_WAIVER_WITHDRAWN),
+            created_at__lt=moment,
+        )
+        .order_by("created_at", "id")
+        .values_list("line_id", "action")
+    ):
+        last[line_id] = action
+    return {line_id for line_id, action in last.items() if action == StatementAction.LINE_WAIVED}
 
 
 def meeting_details(user, meeting: Meeting, *, today: datetime.date | None = None) -> dict[str, Any]:

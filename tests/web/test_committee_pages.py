@@ -24,7 +24,8 @@ from governance.choices import (
     Side,
 )
 from governance.models import ActionItem, AgendaItem, Attendance, CommitteeMember, Decision, Meeting, MinutesApproval
-from sla_tracker.choices import StatementStatus
+from sla_tracker import services as statement_services
+from sla_tracker.choices import StatementAction, StatementStatus
 from sla_tracker.models import AdjustmentDispute, LineDispute
 from tests.factories import (
     NEXT_YEAR,
@@ -1446,14 +1447,24 @@ def test_a_past_meetings_penalties_are_those_of_its_day_and_one_computed_later_i
 def test_the_scorecard_marks_a_line_waived_by_the_meeting_day(chair_client, review):
     line = review.statement.lines.get(status="default")
 
-    def waived_on(day: datetime.date) -> str:
-        type(line).objects.filter(pk=line.pk).update(
-            waived=True, waiver_reason="Carrier outage", waived_by=review.chair, waived_at=at(day)
-        )
+    def scorecard() -> str:
         return chair_client.get(review.url()).content.decode().split('id="scorecard"')[1].split("</table>")[0]
 
-    assert 'data-testid="line-waived">Waived</span>' in waived_on(datetime.date(2025, 4, 15))
-    assert "line-waived" not in waived_on(datetime.date(2025, 4, 16))  # waived the day after the meeting
+    def dated(action: str, day: datetime.date) -> None:
+        line.events.filter(action=action).update(created_at=at(day))
+
+    statement_services.waive_line(line_id=line.pk, actor=review.chair, reason="Carrier outage")
+    dated(StatementAction.LINE_WAIVED, datetime.date(2025, 4, 16))
+    assert "line-waived" not in scorecard()  # waived the day after the meeting
+    dated(StatementAction.LINE_WAIVED, datetime.date(2025, 4, 15))
+    assert 'data-testid="line-waived">Waived</span>' in scorecard()
+
+    # Withdrawn after the meeting: the meeting saw it waived. Withdrawn on its day: it did not.
+    statement_services.withdraw_line_waiver(line_id=line.pk, actor=review.chair, reason="Outage was the vendor's")
+    dated(StatementAction.LINE_WAIVER_WITHDRAWN, datetime.date(2025, 4, 16))
+    assert 'data-testid="line-waived">Waived</span>' in scorecard()
+    dated(StatementAction.LINE_WAIVER_WITHDRAWN, datetime.date(2025, 4, 15))
+    assert "line-waived" not in scorecard()
 
 
 def test_automatically_proposed_items_are_marked_so_only_while_the_meeting_is_planned(chair_client, review):
