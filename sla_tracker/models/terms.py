@@ -465,7 +465,9 @@ class ServiceLevel(KeptWhereCreated, models.Model):
         super().clean()
         if self.pk is None or self._state.adding or self.contract_id is None:
             return
-        stored = ServiceLevel.objects.filter(pk=self.pk).values_list("retired_from", flat=True).first()
+        stored_code, stored = ServiceLevel.objects.filter(pk=self.pk).values_list("code", "retired_from").first()
+        if stored_code != self.code:
+            self._check_code_not_cited(stored_code)
         if stored == self.retired_from:
             return
         earliest = min(day for day in (stored, self.retired_from) if day is not None)
@@ -477,6 +479,28 @@ class ServiceLevel(KeptWhereCreated, models.Model):
                         "is retired from can change only from %(open)s, the first open month."
                     )
                     % fixed.params
+                }
+            )
+
+    def _check_code_not_cited(self, stored_code: str) -> None:
+        """Approved and invoiced statements cite the service level by its code (their pages, PDFs, exports and
+        settlements): renaming it would change how they read, so it is refused once one has a line for it."""
+        from sla_tracker.models.statements import StatementLine
+
+        cited = (
+            StatementLine.objects.filter(service_level_id=self.pk, statement__status__in=LOCKED_STATUSES)
+            .order_by("statement__month")
+            .values_list("statement__month", "statement__status")
+            .first()
+        )
+        if cited:
+            raise ValidationError(
+                {
+                    "code": _(
+                        "The penalty statement of %(month)s is “%(status)s” and cites this service level as "
+                        "%(code)s: its code no longer changes."
+                    )
+                    % {"month": month_label(cited[0]), "status": StatementStatus(cited[1]).label, "code": stored_code}
                 }
             )
 

@@ -30,6 +30,7 @@ from tests.factories import (
     PenaltyStatementFactory,
     ServiceLevelFactory,
     ServiceLevelVersionFactory,
+    StatementLineFactory,
     UserFactory,
 )
 
@@ -316,6 +317,25 @@ def test_a_service_level_is_not_retired_from_an_approved_month(api, level):
     assert errors_of(api.patch(url, {"retired_from": None}, format="json")) == {
         "retired_from": [refusal.replace("2025-05", "2025-04")]
     }
+
+
+def test_a_service_level_cited_by_an_approved_statement_keeps_its_code(api, level, contract, version):
+    url = f"/api/v1/service-levels/{level.pk}/"
+    draft = contract.statements.get(month=D(2025, 6, 1))
+    StatementLineFactory(statement=draft, service_level=level, terms=version)
+
+    assert api.patch(url, {"code": "CSL-1A"}, format="json").status_code == 200  # a draft cites it only
+    ServiceLevel.objects.filter(pk=level.pk).update(code="CSL-1")
+    StatementLineFactory(statement=contract.statements.get(month=D(2025, 4, 1)), service_level=level, terms=version)
+
+    assert errors_of(api.patch(url, {"code": "CSL-9", "name": "Renamed"}, format="json")) == {
+        "code": [
+            "The penalty statement of 2025-04 is “Approved” and cites this service level as CSL-1: its code no "
+            "longer changes."
+        ]
+    }
+    assert ServiceLevel.objects.values_list("code", "name").get(pk=level.pk) == ("CSL-1", level.name)
+    assert api.patch(url, {"name": "Voice service level, 80 % in 20 s"}, format="json").status_code == 200
 
 
 # Models: every other path ----------------------------------------------------------------------------
