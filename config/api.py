@@ -71,6 +71,15 @@ class ValidationErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
+def serializer_errors(exc: DjangoValidationError) -> dict:
+    """Django's errors in the API's shape: those that name no field (a model's constraints', a service's)
+    under non_field_errors, where the API's other ones are, not under Django's "__all__"."""
+    errors = serializers.as_serializer_error(exc)
+    if NON_FIELD_ERRORS in errors:
+        errors.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).extend(errors.pop(NON_FIELD_ERRORS))
+    return errors
+
+
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "request_too_large"
@@ -86,7 +95,7 @@ def api_exception_handler(exc, context):
             % {"limit": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
         )
     elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
+        exc = exceptions.ValidationError(serializer_errors(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -279,11 +288,7 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         try:
             instance.full_clean(exclude=not_editable)
         except DjangoValidationError as exc:
-            errors = serializers.as_serializer_error(exc)
-            # The model's errors that name no field (its constraints') go where the API's other ones do.
-            if NON_FIELD_ERRORS in errors:
-                errors.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).extend(errors.pop(NON_FIELD_ERRORS))
-            raise serializers.ValidationError(errors) from exc
+            raise serializers.ValidationError(serializer_errors(exc)) from exc
         return attrs
 
     def prepare_instance(self, instance) -> None:
