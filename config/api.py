@@ -191,8 +191,15 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A related object by id, chosen among the rows the requesting user may see.
 
     An id outside the scope is refused as "does not exist", the same answer as for an unknown id.
-    Users are internal (non-vendor) active accounts.
+    Users are internal (non-vendor) active accounts. An id is an integer or a string of digits: DRF would
+    take 1.5 (or true) for 1.
     """
+
+    def to_internal_value(self, data):
+        is_id = isinstance(data, int) and not isinstance(data, bool)
+        if not (is_id or (isinstance(data, str) and data.isascii() and data.isdigit())):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
 
     def get_queryset(self):
         queryset = super().get_queryset()

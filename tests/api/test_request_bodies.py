@@ -167,3 +167,27 @@ def test_a_values_update_refuses_a_misspelt_field_and_a_change_of_what_the_serve
     assert sourced.status_code == 400
     assert sourced.json()["errors"] == {"source": READ_ONLY}
     assert type(measurement).objects.get(pk=measurement.pk).value == measurement.value
+
+
+@pytest.mark.parametrize(("owner", "kind"), [(1.5, "float"), ("1.5", "str"), (True, "bool"), (" 1", "str")])
+def test_an_id_is_an_integer_or_a_string_of_digits_never_rounded(worlds, users, admin, owner, kind):
+    item = worlds[0]["governance.ActionItem"]
+    before = item.owner_id
+
+    response = admin.patch(f"/api/v1/action-items/{item.pk}/", {"owner": owner}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"owner": [f"Incorrect type. Expected pk value, received {kind}."]}
+    item.refresh_from_db()
+    assert item.owner_id == before
+
+
+def test_an_id_as_digits_in_a_string_is_read_as_the_id(worlds, users, admin):
+    item = worlds[0]["governance.ActionItem"]
+    owner = users[Role.PROCUREMENT]
+
+    response = admin.patch(f"/api/v1/action-items/{item.pk}/", {"owner": str(owner.pk)}, format="json")
+
+    assert response.status_code == 200, response.content
+    item.refresh_from_db()
+    assert item.owner == owner
