@@ -18,7 +18,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.scoping import visible_contracts
-from config.api import PlainDecimalField
+from config.api import PlainDecimalField, refuse_unknown_fields
 from config.parsers import JSONParser
 from contracts.models import Contract
 from sla_tracker.choices import MeasurementSource, UploadStatus
@@ -166,6 +166,7 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def create(self, request, *args, **kwargs):
         contract = self.contract_to_log()
         form = KpiUploadInputSerializer(data=request.data)
+        refuse_unknown_fields(request.data, form.fields)  # a misspelt mapping_name would upload with a guess
         form.is_valid(raise_exception=True)
         data = form.validated_data
         try:
