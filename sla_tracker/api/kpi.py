@@ -4,6 +4,7 @@ corrections of months whose statement is approved."""
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404
@@ -347,6 +348,8 @@ class MeasurementCorrectionViewSet(viewsets.ViewSet):
         errors = []
         if not isinstance(reason, str) or not reason.strip():
             errors.append((None, "reason", _("Give the reason for the correction.")))
+        elif "\x00" in reason:
+            errors.append((None, "reason", ProhibitNullCharactersValidator.message))
         elif len(reason.strip()) > CORRECTION_REASON_MAX_LENGTH:
             message = _("Keep the reason to at most %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
             errors.append((None, "reason", message))
@@ -412,6 +415,10 @@ def _group_by_contract(items: list, user, allowed, refusal) -> tuple[dict, list]
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             errors.append((index, None, _("Each item must be an object.")))
+            continue
+        if nul := [name for name in ITEM_FIELDS if isinstance(item.get(name), str) and "\x00" in item[name]]:
+            # PostgreSQL text cannot hold one: refused here, as a serializer's CharField refuses it.
+            errors += [(index, name, ProhibitNullCharactersValidator.message) for name in nul]
             continue
         key = str(item.get("contract", "")).strip()
         if key not in contracts:
