@@ -315,9 +315,25 @@ class ServiceInputSerializer(serializers.ModelSerializer):
 
 
 class ApiPagination(PageNumberPagination):
+    """Pages of 50 rows; ``?page_size=`` asks for up to 200. A size that is not a positive whole number is a 400
+    (DRF would give the default page, and a client asking for none or all rows believe it got them)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        size = request.query_params.get(self.page_size_query_param)
+        if size is not None and not (size.isascii() and size.isdigit() and int(size) > 0):
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("A page size is a positive whole number (a page holds at most %(max)d rows).")
+                        % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return super().get_page_size(request)
 
 
 class CheckedOrderingFilter(OrderingFilter):
@@ -353,6 +369,18 @@ class CheckedOrderingFilter(OrderingFilter):
         return terms
 
 
+def _filter_parameters(filterset) -> set[str]:
+    """The query parameters of a filterset's filters: a range filter's widget reads its name with suffixes
+    (``_min``/``_max``, ``_after``/``_before``)."""
+    if filterset is None:
+        return set()
+    names = set()
+    for name, field in filterset.form.fields.items():
+        suffixes = getattr(field.widget, "suffixes", None)
+        names |= {field.widget.suffixed(name, suffix) for suffix in suffixes} if suffixes else {name}
+    return names
+
+
 class ScopedViewSetMixin:
     """The one place where visibility, permissions, filtering, ordering and pagination are set."""
 
@@ -373,6 +401,32 @@ class ScopedViewSetMixin:
         super().initial(request, *args, **kwargs)
         if request.method in WRITE_PERMISSIONS:
             request.data  # noqa: B018 - read the body now: a malformed one is a 400 even where an action takes none
+        if self.action == "list":
+            self.refuse_unknown_query_parameters(request)
+
+    def refuse_unknown_query_parameters(self, request) -> None:
+        """A 400 naming each query parameter the list does not take: django-filter ignores them, so a misspelt
+        filter (``?montth_after=``, ``?month=`` for ``month_after``) would return every row as if it were kept."""
+        taken = self.query_parameters(request)
+        if unknown := sorted(set(request.query_params) - taken):
+            message = _("Not a parameter of this list, which takes: %(parameters)s.") % {
+                "parameters": ", ".join(sorted(taken))
+            }
+            raise exceptions.ValidationError({name: [message] for name in unknown})
+
+    def query_parameters(self, request) -> set[str]:
+        """The query parameters the list takes: its filters' (a range filter's as django-filter suffixes them),
+        its ordering, its pagination and the response format."""
+        taken = {api_settings.URL_FORMAT_OVERRIDE}
+        if self.paginator is not None:
+            taken |= {self.paginator.page_query_param, self.paginator.page_size_query_param}
+        for backend_class in self.filter_backends:
+            backend = backend_class()
+            if isinstance(backend, OrderingFilter):
+                taken.add(backend.ordering_param)
+            elif isinstance(backend, DjangoFilterBackend):
+                taken |= _filter_parameters(backend.get_filterset(request, self.get_queryset(), self))
+        return taken - {None}
 
     def server_fields(self) -> dict:
         """Fields the server sets on create (the acting user, …); the client cannot send them."""
