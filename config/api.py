@@ -15,6 +15,9 @@ or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are deci
   a 400 with the error shape, never an IntegrityError; a field the resource does not have is a 400 too.
   Rows with business rules are created by their domain service (`create_input_class` and
   `create_with_service` on the viewset), whose refusal is a 400.
+- Lists: a query parameter a list does not take (its filters, `q`, `ordering`, `page`, `page_size`,
+  `format`), an ordering term it does not offer or a page size that is not a positive whole number is a
+  400 naming it, never ignored: a misspelt filter would return every row.
 - Errors: `{"type": "validation_error", "errors": {field: [messages]}}` for 400, and
   `{"type": "<code>", "detail": "<message>"}` for the others (not_found, permission_denied,
   not_authenticated, authentication_failed, method_not_allowed, throttled, request_too_large, ...).
@@ -316,7 +319,7 @@ class ServiceInputSerializer(serializers.ModelSerializer):
 
 class ApiPagination(PageNumberPagination):
     """Pages of 50 rows; ``?page_size=`` asks for up to 200. A size that is not a positive whole number is a 400
-    (DRF would give the default page, and a client asking for none or all rows believe it got them)."""
+    (DRF would give the default page, and a client asking for no rows or all of them believe it got them)."""
 
     page_size = 50
     page_size_query_param = "page_size"
