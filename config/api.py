@@ -15,6 +15,9 @@ or `ScopedReadOnlyViewSet`; visibility, permissions and the error shape are deci
   a 400 with the error shape, never an IntegrityError; a field the resource does not have is a 400 too.
   Rows with business rules are created by their domain service (`create_input_class` and
   `create_with_service` on the viewset), whose refusal is a 400.
+- Lists: a query parameter a list does not take (its filters, `q`, `ordering`, `page`, `page_size`,
+  `format`), an ordering term it does not offer or a page size that is not a positive whole number is a
+  400 naming it, never ignored: a misspelt filter would return every row.
 - Errors: `{"type": "validation_error", "errors": {field: [messages]}}` for 400, and
   `{"type": "<code>", "detail": "<message>"}` for the others (not_found, permission_denied,
   not_authenticated, authentication_failed, method_not_allowed, throttled, request_too_large, ...).
@@ -71,6 +74,15 @@ class ValidationErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
+def serializer_errors(exc: DjangoValidationError) -> dict:
+    """Django's errors in the API's shape: those that name no field (a model's constraints', a service's)
+    under non_field_errors, where the API's other ones are, not under Django's "__all__"."""
+    errors = serializers.as_serializer_error(exc)
+    if NON_FIELD_ERRORS in errors:
+        errors.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).extend(errors.pop(NON_FIELD_ERRORS))
+    return errors
+
+
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "request_too_large"
@@ -86,7 +98,7 @@ def api_exception_handler(exc, context):
             % {"limit": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
         )
     elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
+        exc = exceptions.ValidationError(serializer_errors(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -182,8 +194,15 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A related object by id, chosen among the rows the requesting user may see.
 
     An id outside the scope is refused as "does not exist", the same answer as for an unknown id.
-    Users are internal (non-vendor) active accounts.
+    Users are internal (non-vendor) active accounts. An id is an integer or a string of digits: DRF would
+    take 1.5 (or true) for 1.
     """
+
+    def to_internal_value(self, data):
+        is_id = isinstance(data, int) and not isinstance(data, bool)
+        if not (is_id or (isinstance(data, str) and data.isascii() and data.isdigit())):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -279,11 +298,7 @@ class ValidatedModelSerializer(serializers.ModelSerializer):
         try:
             instance.full_clean(exclude=not_editable)
         except DjangoValidationError as exc:
-            errors = serializers.as_serializer_error(exc)
-            # The model's errors that name no field (its constraints') go where the API's other ones do.
-            if NON_FIELD_ERRORS in errors:
-                errors.setdefault(api_settings.NON_FIELD_ERRORS_KEY, []).extend(errors.pop(NON_FIELD_ERRORS))
-            raise serializers.ValidationError(errors) from exc
+            raise serializers.ValidationError(serializer_errors(exc)) from exc
         return attrs
 
     def prepare_instance(self, instance) -> None:
@@ -303,9 +318,25 @@ class ServiceInputSerializer(serializers.ModelSerializer):
 
 
 class ApiPagination(PageNumberPagination):
+    """Pages of 50 rows; ``?page_size=`` asks for up to 200. A size that is not a positive whole number is a 400
+    (DRF would give the default page, and a client asking for no rows or all of them believe it got them)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        size = request.query_params.get(self.page_size_query_param)
+        if size is not None and not (size.isascii() and size.isdigit() and int(size) > 0):
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("A page size is a positive whole number (a page holds at most %(max)d rows).")
+                        % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return super().get_page_size(request)
 
 
 class CheckedOrderingFilter(OrderingFilter):
@@ -341,6 +372,18 @@ class CheckedOrderingFilter(OrderingFilter):
         return terms
 
 
+def _filter_parameters(filterset) -> set[str]:
+    """The query parameters of a filterset's filters: a range filter's widget reads its name with suffixes
+    (``_min``/``_max``, ``_after``/``_before``)."""
+    if filterset is None:
+        return set()
+    names = set()
+    for name, field in filterset.form.fields.items():
+        suffixes = getattr(field.widget, "suffixes", None)
+        names |= {field.widget.suffixed(name, suffix) for suffix in suffixes} if suffixes else {name}
+    return names
+
+
 class ScopedViewSetMixin:
     """The one place where visibility, permissions, filtering, ordering and pagination are set."""
 
@@ -361,6 +404,32 @@ class ScopedViewSetMixin:
         super().initial(request, *args, **kwargs)
         if request.method in WRITE_PERMISSIONS:
             request.data  # noqa: B018 - read the body now: a malformed one is a 400 even where an action takes none
+        if self.action == "list":
+            self.refuse_unknown_query_parameters(request)
+
+    def refuse_unknown_query_parameters(self, request) -> None:
+        """A 400 naming each query parameter the list does not take: django-filter ignores them, so a misspelt
+        filter (``?montth_after=``, ``?month=`` for ``month_after``) would return every row as if it were kept."""
+        taken = self.query_parameters(request)
+        if unknown := sorted(set(request.query_params) - taken):
+            message = _("Not a parameter of this list, which takes: %(parameters)s.") % {
+                "parameters": ", ".join(sorted(taken))
+            }
+            raise exceptions.ValidationError({name: [message] for name in unknown})
+
+    def query_parameters(self, request) -> set[str]:
+        """The query parameters the list takes: its filters' (a range filter's as django-filter suffixes them),
+        its ordering, its pagination and the response format."""
+        taken = {api_settings.URL_FORMAT_OVERRIDE}
+        if self.paginator is not None:
+            taken |= {self.paginator.page_query_param, self.paginator.page_size_query_param}
+        for backend_class in self.filter_backends:
+            backend = backend_class()
+            if isinstance(backend, OrderingFilter):
+                taken.add(backend.ordering_param)
+            elif isinstance(backend, DjangoFilterBackend):
+                taken |= _filter_parameters(backend.get_filterset(request, self.get_queryset(), self))
+        return taken - {None}
 
     def server_fields(self) -> dict:
         """Fields the server sets on create (the acting user, …); the client cannot send them."""

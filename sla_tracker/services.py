@@ -1139,7 +1139,10 @@ def _dispute_reason(reason: str | None, evidence) -> str:
     is of a size or type sla_tracker.evidence refuses."""
     reason = _required_text(reason, "reason", _("Give the reason for the dispute."))
     if evidence is not None:
-        validate_evidence(evidence)
+        try:
+            validate_evidence(evidence)
+        except ValidationError as refused:
+            raise ValidationError({"evidence": refused.error_list}) from refused
     return reason
 
 

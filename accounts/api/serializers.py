@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
-from config.api import refuse_unknown_fields
+from config.api import refuse_read_only_changes, refuse_unknown_fields
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -16,6 +16,7 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     def to_internal_value(self, data):
         refuse_unknown_fields(data, self.fields)  # a misspelt "langauge" is named, not dropped
+        refuse_read_only_changes(data, self)  # so is a role or vendor that only an administrator changes
         return super().to_internal_value(data)
 
 

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import CredentialsSerializer, ProfileSerializer, TokenSerializer
 from accounts.services import create_api_token, revoke_api_token
+from config.api import refuse_unknown_fields
 
 
 def _token_response(token: Token, code: int = status.HTTP_201_CREATED) -> Response:
@@ -63,6 +64,7 @@ class ObtainTokenView(APIView):
     )
     def post(self, request):
         credentials = CredentialsSerializer(data=request.data)
+        refuse_unknown_fields(request.data, credentials.fields)
         credentials.is_valid(raise_exception=True)
         user = authenticate(request=request._request, **credentials.validated_data)
         if user is None:

@@ -4,6 +4,7 @@ corrections of months whose statement is approved."""
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404
@@ -18,7 +19,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.scoping import visible_contracts
-from config.api import PlainDecimalField
+from config.api import PlainDecimalField, refuse_unknown_fields
 from config.parsers import JSONParser
 from contracts.models import Contract
 from sla_tracker.choices import MeasurementSource, UploadStatus
@@ -168,6 +169,7 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def create(self, request, *args, **kwargs):
         contract = self.contract_to_log()
         form = KpiUploadInputSerializer(data=request.data)
+        refuse_unknown_fields(request.data, form.fields)  # a misspelt mapping_name would upload with a guess
         form.is_valid(raise_exception=True)
         data = form.validated_data
         try:
@@ -379,6 +381,8 @@ class MeasurementCorrectionViewSet(viewsets.ViewSet):
         errors = []
         if not isinstance(reason, str) or not reason.strip():
             errors.append((None, "reason", _("Give the reason for the correction.")))
+        elif "\x00" in reason:
+            errors.append((None, "reason", ProhibitNullCharactersValidator.message))
         elif len(reason.strip()) > CORRECTION_REASON_MAX_LENGTH:
             message = _("Keep the reason to at most %(max)d characters.") % {"max": CORRECTION_REASON_MAX_LENGTH}
             errors.append((None, "reason", message))
@@ -444,6 +448,10 @@ def _group_by_contract(items: list, user, allowed, refusal) -> tuple[dict, list]
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             errors.append((index, None, _("Each item must be an object.")))
+            continue
+        if nul := [name for name in ITEM_FIELDS if isinstance(item.get(name), str) and "\x00" in item[name]]:
+            # PostgreSQL text cannot hold one: refused here, as a serializer's CharField refuses it.
+            errors += [(index, name, ProhibitNullCharactersValidator.message) for name in nul]
             continue
         key = str(item.get("contract", "")).strip()
         if key not in contracts:

@@ -33,6 +33,7 @@ from config.api import (
     has_model_permission,
     refuse_read_only_changes,
     refuse_unknown_fields,
+    serializer_errors,
 )
 from config.parsers import JSONParser
 from contracts.months import first_of_month
@@ -158,7 +159,7 @@ class ServiceLevelsOfTheContract:
         try:
             validate_service_levels_of(contract, attrs.get("service_levels"))
         except ValidationError as exc:
-            raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+            raise serializers.ValidationError(serializer_errors(exc)) from exc
         return attrs
 
 

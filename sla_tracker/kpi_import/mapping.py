@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -270,6 +271,18 @@ def _mapping_from_json(mapping: dict) -> tuple[str, str | None, dict[str, str]]:
         isinstance(header, str) and (code is None or isinstance(code, str)) for header, code in columns.items()
     ):
         raise ValidationError(_("The mapping's “columns” must map each header to a counter code (or null)."))
+    texts = {
+        "name": [mapping.get("name")],
+        "date_column": [date_column],
+        "time_column": [time_column],
+        "columns": [*columns, *columns.values()],
+    }
+    for key, values in texts.items():
+        # PostgreSQL text cannot hold a NUL: refused as a form's or a serializer's text field refuses it.
+        if any(isinstance(value, str) and "\x00" in value for value in values):
+            raise ValidationError(
+                format_lazy(_("The mapping's “{key}”: {error}"), key=key, error=ProhibitNullCharactersValidator.message)
+            )
     columns = {header.strip(): (code or "").strip() for header, code in columns.items()}
     return date_column.strip(), (time_column.strip() or None) if time_column else None, columns
 

@@ -162,6 +162,21 @@ def test_an_action_item_from_another_meetings_decision_is_a_400(worlds, approved
     assert ActionItem.objects.count() == before
 
 
+def test_an_action_item_a_service_refuses_as_a_whole_is_a_400_under_non_field_errors(meeting, admin):
+    """The model's rule that names no field (an owner, a user or a vendor contact) reaches the API through the
+    service's full_clean(): it reads under non_field_errors, as the API's other such errors do, not "__all__"."""
+    before = ActionItem.objects.count()
+
+    response = admin.post(
+        "/api/v1/action-items/", {"meeting": meeting.pk, "title": "t", "due_date": "2099-12-30"}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]) == ["non_field_errors"]
+    assert response.json()["errors"]["non_field_errors"]
+    assert ActionItem.objects.count() == before
+
+
 def test_an_action_items_origin_and_status_do_not_change_through_a_patch(worlds, approved, member):
     item = worlds[0]["governance.ActionItem"]
     title = item.title

@@ -1,10 +1,14 @@
 """Bodies the API cannot read are 400s in the API's error shape, never server errors."""
 
+import json
+
 import pytest
 
 from accounts.choices import Role
+from sla_tracker.models import Measurement, MeasurementChange
 from tests.api.endpoints import READ_ONLY
 from tests.governance.helpers import held_with_quorum
+from tests.sla_tracker.kpi_support import csv_file, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +50,73 @@ def test_a_contract_that_is_not_an_ascii_id_is_unknown_in_a_bulk_post(users, cli
         "type": "invalid_rows",
         "errors": [{"index": 0, "field": "contract", "message": "Unknown contract."}],
     }
+
+
+NUL = ["Null characters are not allowed."]
+
+
+@pytest.mark.parametrize("field", ["contract", "counter", "date"])
+def test_a_null_character_in_a_bulk_item_is_refused_naming_the_item_and_field(worlds, users, client_for, field):
+    """PostgreSQL text cannot hold NUL: the raw items are refused as a serializer's CharField refuses it."""
+    measurements = Measurement.objects.count()
+    item = {"contract": worlds[0]["contracts.Contract"].reference, "counter": "offered", "date": "2026-10-05"}
+    item[field] += "\u0000A"
+
+    response = client_for(users[Role.VENDOR_MANAGER]).post(
+        "/api/v1/measurements/bulk/", [{**item, "value": 1}], format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json() == {"type": "invalid_rows", "errors": [{"index": 0, "field": field, "message": NUL[0]}]}
+    assert Measurement.objects.count() == measurements
+
+
+def test_a_null_character_in_a_corrections_reason_is_refused_naming_the_reason(worlds, admin):
+    item = {"contract": worlds[0]["contracts.Contract"].reference, "counter": "offered", "month": "2026-10"}
+
+    response = admin.post(
+        "/api/v1/measurements/corrections/", {"reason": "r\u0000x", "values": [{**item, "value": 1}]}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "type": "invalid_rows",
+        "errors": [{"index": None, "field": "reason", "message": NUL[0]}],
+    }
+    assert not MeasurementChange.objects.filter(correction_reason__startswith="r").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "mapping"),
+    [
+        ("name", {"date_column": "Date", "name": "n\u0000", "columns": {"offered": "offered"}}),
+        ("date_column", {"date_column": "Da\u0000te", "columns": {"offered": "offered"}}),
+        ("columns", {"date_column": "Date", "columns": {"offered": "off\u0000ered"}}),
+    ],
+)
+def test_a_null_character_in_an_uploads_mapping_is_refused_naming_the_mapping_key(worlds, admin, key, mapping):
+    contract = worlds[0]["contracts.Contract"]
+    before = snapshot()
+
+    response = admin.post(
+        f"/api/v1/contracts/{contract.pk}/kpi-uploads/",
+        {"file": csv_file("Date;offered\n05/10/2026;1\n"), "mapping": json.dumps(mapping)},
+        format="multipart",
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == [
+        {"row": None, "column": None, "value": None, "message": f"The mapping's “{key}”: {NUL[0]}"}
+    ]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("collection", ["penalty-statements", "vendors"])
+def test_a_null_character_in_a_search_is_refused_naming_it(admin, collection):
+    response = admin.get(f"/api/v1/{collection}/", {"q": "BPO\u0000"})
+
+    assert response.status_code == 400, response.content
+    assert response.json() == {"type": "validation_error", "errors": {"q": NUL}}
 
 
 @pytest.mark.parametrize(
@@ -167,3 +238,27 @@ def test_a_values_update_refuses_a_misspelt_field_and_a_change_of_what_the_serve
     assert sourced.status_code == 400
     assert sourced.json()["errors"] == {"source": READ_ONLY}
     assert type(measurement).objects.get(pk=measurement.pk).value == measurement.value
+
+
+@pytest.mark.parametrize(("owner", "kind"), [(1.5, "float"), ("1.5", "str"), (True, "bool"), (" 1", "str")])
+def test_an_id_is_an_integer_or_a_string_of_digits_never_rounded(worlds, users, admin, owner, kind):
+    item = worlds[0]["governance.ActionItem"]
+    before = item.owner_id
+
+    response = admin.patch(f"/api/v1/action-items/{item.pk}/", {"owner": owner}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"owner": [f"Incorrect type. Expected pk value, received {kind}."]}
+    item.refresh_from_db()
+    assert item.owner_id == before
+
+
+def test_an_id_as_digits_in_a_string_is_read_as_the_id(worlds, users, admin):
+    item = worlds[0]["governance.ActionItem"]
+    owner = users[Role.PROCUREMENT]
+
+    response = admin.patch(f"/api/v1/action-items/{item.pk}/", {"owner": str(owner.pk)}, format="json")
+
+    assert response.status_code == 200, response.content
+    item.refresh_from_db()
+    assert item.owner == owner

@@ -236,10 +236,43 @@ def test_evidence_that_is_not_what_its_name_says_is_refused_and_nothing_is_writt
     assert response.status_code == 400
     body = response.json()
     assert body["type"] == "validation_error"
-    assert "not a real PDF file" in str(body["errors"])
+    assert list(body["errors"]) == ["evidence"]
+    assert "not a real PDF file" in body["errors"]["evidence"][0]
     assert not LineDispute.objects.filter(line=undisputed_line).exists()
     in_review.refresh_from_db()
     assert in_review.status == StatementStatus.IN_REVIEW
+
+
+def test_evidence_of_a_type_not_accepted_is_refused_under_evidence_for_a_line_and_an_adjustment(
+    in_review, undisputed_line, adjustment, users, client_for
+):
+    vendor = client_for(users[Role.VENDOR_USER])
+
+    responses = [
+        vendor.post(
+            url,
+            {"reason": "See the attached proof.", "evidence": SimpleUploadedFile("proof.exe", b"MZ\x90\x00")},
+            format="multipart",
+        )
+        for url in (
+            f"/api/v1/statement-lines/{undisputed_line.pk}/dispute/",
+            f"/api/v1/statement-adjustments/{adjustment.pk}/dispute/",
+        )
+    ]
+
+    for response in responses:
+        assert response.status_code == 400, response.content
+        assert response.json()["errors"] == {
+            "evidence": [
+                "“proof.exe” is not an accepted type of evidence. Accepted: "
+                ".pdf, .png, .jpg, .jpeg, .xlsx, .csv, .txt, .eml, .msg."
+            ]
+        }
+    assert not LineDispute.objects.filter(line=undisputed_line).exists()
+    assert not adjustment.disputes.exists()
+    assert {PenaltyStatement.objects.get(pk=pk).status for pk in (in_review.pk, adjustment.statement_id)} == {
+        StatementStatus.IN_REVIEW
+    }
 
 
 @pytest.fixture

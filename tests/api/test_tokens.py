@@ -1,9 +1,11 @@
 """API tokens: created and revoked by their user; a username and password buy one, within a throttle."""
 
 import pytest
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests import factories as f
+from tests.api.endpoints import READ_ONLY
 
 pytestmark = pytest.mark.django_db
 
@@ -60,14 +62,47 @@ def test_a_wrong_password_is_a_401_and_repeated_tries_are_throttled():
     assert client.post("/api/v1/auth/token/", {}, format="json").json()["type"] == "throttled"
 
 
-def test_the_profile_changes_only_what_the_user_owns():
-    user = f.UserFactory()
+def test_the_profile_changes_what_the_user_owns_and_refuses_by_name_what_an_administrator_sets():
+    user = f.UserFactory(first_name="Sam")
+    other_vendor = f.VendorFactory()
     client = APIClient()
     client.force_authenticate(user)
-    response = client.patch("/api/v1/me/", {"first_name": "Alex", "role": "administrator"}, format="json")
-    assert response.status_code == 200
+    shown = client.get("/api/v1/me/").json()
+
+    refused = [
+        client.patch("/api/v1/me/", {"first_name": "Alex", name: value}, format="json")
+        for name, value in (("role", "administrator"), ("vendor", other_vendor.pk), ("username", "x"))
+    ]
+    sent_back = client.patch("/api/v1/me/", {**shown, "first_name": "Alex"}, format="json")
+
+    assert [response.status_code for response in refused] == [400, 400, 400]
+    assert [response.json()["errors"] for response in refused] == [
+        {"role": READ_ONLY},
+        {"vendor": READ_ONLY},
+        {"username": READ_ONLY},
+    ]
+    assert sent_back.status_code == 200, sent_back.content
     user.refresh_from_db()
-    assert (user.first_name, user.role) == ("Alex", "vendor_manager")
+    assert (user.first_name, user.role, user.vendor_id, user.username) == (
+        "Alex",
+        "vendor_manager",
+        None,
+        shown["username"],
+    )
+
+
+def test_a_misspelt_field_of_the_token_exchange_is_named_and_no_token_is_made():
+    user = f.UserFactory(username="machine")
+
+    response = APIClient().post(
+        "/api/v1/auth/token/",
+        {"username": "machine", "password": f.DEFAULT_PASSWORD, "pasword": "x"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"pasword": ["Unknown field."]}
+    assert not Token.objects.filter(user=user).exists()
 
 
 def test_a_field_the_profile_does_not_have_is_named_not_dropped():

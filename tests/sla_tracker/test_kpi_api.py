@@ -184,6 +184,18 @@ def test_a_mapping_can_be_sent_as_json_with_the_file():
     assert response.data["status"] == UploadStatus.VALIDATED, response.data
 
 
+@pytest.mark.parametrize("misspelt", [{"mappping_name": "Lumen v1"}, {"correction_raison": "fix"}])
+def test_a_misspelt_upload_field_is_refused_by_name_and_nothing_is_stored(misspelt):
+    contract = voice_contract()
+    before = snapshot()
+
+    response = post_pack(client_for(contract.owner), contract, **misspelt)
+
+    assert response.status_code == 400
+    assert response.json() == {"type": "validation_error", "errors": {name: ["Unknown field."] for name in misspelt}}
+    assert snapshot() == before
+
+
 def test_confirming_imports_and_the_upload_shows_its_progress():
     contract = voice_contract()
     client = client_for(contract.owner)
