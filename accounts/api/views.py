@@ -22,7 +22,8 @@ from config.api import refuse_unknown_fields
 
 
 def _token_response(token: Token, code: int = status.HTTP_201_CREATED) -> Response:
-    return Response({"token": token.key, "created": token.created}, status=code)
+    # Through the serializer: `created` in the app's time zone, as every other timestamp of the API.
+    return Response(TokenSerializer({"token": token.key, "created": token.created}).data, status=code)
 
 
 class ProfileView(generics.RetrieveUpdateAPIView):

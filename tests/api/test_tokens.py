@@ -1,6 +1,9 @@
 """API tokens: created and revoked by their user; a username and password buy one, within a throttle."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -17,6 +20,10 @@ def test_a_user_creates_a_token_uses_it_and_revokes_it():
     created = session.post("/api/v1/me/token/")
     assert created.status_code == 201
     token = created.json()["token"]
+    # In the app's time zone (Europe/Paris: +01:00 or +02:00), as every other timestamp, not in UTC.
+    when = datetime.datetime.fromisoformat(created.json()["created"])
+    assert when == Token.objects.get(key=token).created
+    assert when.utcoffset() == timezone.localtime(when).utcoffset() != datetime.timedelta(0)
 
     machine = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
     me = machine.get("/api/v1/me/")
