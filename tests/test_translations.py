@@ -161,6 +161,14 @@ def test_french_writes_one_apostrophe(catalogue):
     assert not straight, "straight apostrophes:\n" + "\n".join(straight)
 
 
+def test_french_puts_a_no_break_space_before_double_punctuation_and_inside_guillemets(catalogue):
+    # French typography: "Motif\u00a0:", "«\u00a0texte\u00a0»"; an ordinary space lets the line break before ":".
+    plain = [
+        translated for entry in catalogue for translated in entry["msgstr"] if re.search(r" [:;!?»]|« ", translated)
+    ]
+    assert not plain, "ordinary spaces where French needs a no-break space:\n" + "\n".join(plain)
+
+
 @needs_gettext
 def test_every_translatable_string_of_the_code_and_templates_is_in_the_catalogue(tmp_path, catalogue):
     """Extract the strings again from a copy of the project and compare with the committed catalogue."""

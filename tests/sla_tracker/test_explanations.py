@@ -155,7 +155,7 @@ def test_a_statement_in_swiss_francs_writes_the_credit_alike_in_its_table_its_ex
 
 EX13_FRENCH_EVIDENCE = [
     "CSL-3 donnant lieu à crédit 3 mois consécutifs (2026-07..2026-09, ≥ 3)",
-    "7 mois avec une défaillance donnant lieu à crédit sur 2025-10..2026-09 (≥ 6) : "
+    "7 mois avec une défaillance donnant lieu à crédit sur 2025-10..2026-09 (≥ 6)\u00a0: "
     "2026-01, 2026-03, 2026-04, 2026-06, 2026-07, 2026-08, 2026-09",
 ]
 
@@ -229,7 +229,7 @@ def test_a_line_reads_in_french_with_numbers_and_money_as_french_writes_them(nam
     if french is not None:
         assert french in [text for _english, text in lines]
     else:
-        assert any("(jours exclus retirés : 2026-04-14" in text for _english, text in lines)
+        assert any("(jours exclus retirés\u00a0: 2026-04-14" in text for _english, text in lines)
     for english, text in lines:
         assert text != english and "target" not in text and "default" not in text
 

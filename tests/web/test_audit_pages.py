@@ -7,14 +7,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import escape
 
 from accounts.choices import Role
 from audits.choices import Auditor, AuditStatus, AuditType, FindingStatus, Severity
 from audits.models import Audit, Finding
+from audits.selectors import AllowanceUse
 from tests.factories import (
     ActionItemFactory,
     AuditFactory,
@@ -1227,7 +1229,7 @@ def test_an_administrator_plans_an_audit_for_cause_shown_apart_from_the_years_al
     assert (audit.for_cause, audit.overridden_by) == (True, admin)
     page = response.content.decode()
     assert "Held for cause, on top of the audits the clause allows, as allowed by Ada Admin:" in page
-    assert "Contract year 01/01/2026 – 12/31/2026: 1 of 1 audit used · 1 audit for cause, not counted" in page
+    assert "Contract year 01/01/2026 – 12/31/2026: 1 audit used of 1 allowed · 1 audit for cause, not counted" in page
     listed = client.get(reverse("audits:list")).content.decode()
     assert listed.count('data-testid="for-cause"') == 1
 
@@ -1248,7 +1250,7 @@ def test_the_audit_page_counts_a_routine_audit_allowed_by_an_override(client, au
 
     page = client.get(reverse("audits:detail", args=[overridden.pk])).content.decode()
 
-    assert "Contract year 01/01/2025 – 12/31/2025: 2 of 2 audits used</span>" in page
+    assert "Contract year 01/01/2025 – 12/31/2025: 2 audits used of 2 allowed</span>" in page
     assert 'data-testid="for-cause"' not in page
     # Three-year term to 31 December 2027, records kept five years after it.
     assert "12/31/2032" in page.split('data-testid="right-ends-on">')[1].split("</dd>")[0]
@@ -1261,7 +1263,7 @@ def test_the_plan_page_shows_this_contract_years_allowance_and_the_last_day_of_a
 
     page = client.get(reverse("audits:plan", args=[right.pk])).content.decode()
 
-    assert "Contract year 01/01/2025 – 12/31/2025: 1 of 1 audit used</span>" in page
+    assert "Contract year 01/01/2025 – 12/31/2025: 1 audit used of 1 allowed</span>" in page
     assert "Audits held until 12/31/2028 (records kept 1 year after the contract's end)" in page
 
 
@@ -1380,7 +1382,7 @@ def test_an_administrator_holds_an_audit_for_cause_from_its_page_and_the_allowan
     signed_in(client, admin)
     page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
     assert f'href="{action_url(audit, "for-cause")}"' in page
-    assert "Contract year 01/01/2025 – 12/31/2025: 1 of 1 audit used</span>" in page
+    assert "Contract year 01/01/2025 – 12/31/2025: 1 audit used of 1 allowed</span>" in page
     form = client.get(action_url(audit, "for-cause")).context["form"]
     assert form["for_cause"].value() is True  # offered the other way round from what the audit is
 
@@ -1391,7 +1393,7 @@ def test_an_administrator_holds_an_audit_for_cause_from_its_page_and_the_allowan
     assert "Whether the audit is held for cause was changed." in messages_of(response)
     page = response.content.decode()
     assert "Held for cause, on top of the audits the clause allows, as allowed by Ada Admin:" in page
-    assert "Contract year 01/01/2025 – 12/31/2025: 0 of 1 audit used · 1 audit for cause, not counted" in page
+    assert "Contract year 01/01/2025 – 12/31/2025: 0 audits used of 1 allowed · 1 audit for cause, not counted" in page
     audit.refresh_from_db()
     assert (audit.for_cause, audit.override_reason, audit.overridden_by) == (
         True,
@@ -1449,3 +1451,18 @@ def test_a_reported_audit_offers_no_for_cause_action(client, contract):
     page = client.get(reverse("audits:detail", args=[audit.pk])).content.decode()
 
     assert 'data-testid="audit-action-for-cause"' not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "counted", "expected"),
+    [
+        ("en", 2, "Contract year 01/01/2025 – 12/31/2025: 2 audits used of 1 allowed</span>"),
+        ("en", 1, "Contract year 01/01/2025 – 12/31/2025: 1 audit used of 1 allowed</span>"),
+        ("fr", 2, "Année contractuelle 01/01/2025 – 31/12/2025\u00a0: 2 audits utilisés (plafond\u00a0: 1)</span>"),
+        ("fr", 1, "Année contractuelle 01/01/2025 – 31/12/2025\u00a0: 1 audit utilisé (plafond\u00a0: 1)</span>"),
+    ],
+)
+def test_the_allowance_line_agrees_with_the_audits_used_also_beyond_the_allowance(language, counted, expected):
+    use = AllowanceUse(datetime.date(2025, 1, 1), datetime.date(2025, 12, 31), allowed=1, counted=counted, for_cause=0)
+    with translation.override(language):
+        assert expected in render_to_string("audits/_allowance.html", {"use": use})

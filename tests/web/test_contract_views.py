@@ -114,7 +114,7 @@ def test_the_contract_page_shows_each_audit_rights_use_this_contract_year(client
 
     page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
 
-    assert "Contract year 01/01/2025 – 12/31/2025: 1 of 2 audits used · 1 audit for cause, not counted" in page
+    assert "Contract year 01/01/2025 – 12/31/2025: 1 audit used of 2 allowed · 1 audit for cause, not counted" in page
     assert page.count('data-testid="for-cause"') == 1
 
 

@@ -530,7 +530,7 @@ def test_the_preview_shows_the_stored_values_of_the_files_days_only(client):
     assert (total.code, total.values, total.stored, total.stored_total) == ("offered", 1, 1, Decimal("1000"))
     content = page.content.decode()
     cell = content.split(f'data-testid="stored-{month:%Y-%m}-offered">')[1].split("</td>")[0]
-    assert cell.startswith("1,000") and "1 value replaced" in cell
+    assert cell.startswith("1,000") and "1 stored value" in cell
     assert "Stored for these days" in content and 'data-testid="stored-help"' in content
     assert 'data-testid="replaces-stored"' in content
     Measurement.objects.all().delete()
@@ -561,7 +561,7 @@ def test_a_three_day_pack_on_a_month_with_twenty_stored_days_shows_those_three_d
     assert (totals["answered"].stored, totals["answered"].stored_total) == (2, Decimal(68 + 69))
     content = page.content.decode()
     cell = content.split(f'data-testid="stored-{month:%Y-%m}-offered">')[1].split("</td>")[0]
-    assert cell.startswith("237") and "2 values replaced" in cell
+    assert cell.startswith("237") and "2 stored values" in cell
 
 
 def test_a_whole_month_pack_shows_the_months_stored_whole_month_value(client):
