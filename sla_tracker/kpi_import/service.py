@@ -889,10 +889,35 @@ def retry_import(*, upload: KpiUpload, actor, today: datetime.date | None = None
     if not contracts_for_kpi_entry(actor).filter(pk=upload.contract_id).exists():
         raise PermissionDenied(may_not_log(upload.contract))
     check_may_import(upload, actor)
+    upload = _check_failed_upload_again(upload, actor=actor, today=today, retried_by=actor)
+    logger.info("KPI upload %s: import retried by user %s", upload.pk, actor.pk)
+    return upload
+
+
+def retry_task_import(*, upload: KpiUpload, actor, task_id: str, today: datetime.date | None = None) -> KpiUpload:
+    """The import task's own retry of the import it failed (a database error: import_upload left the upload
+    failed, its values rolled back): the file is checked again as by retry_import, then validated for the
+    task (``task_id``) to claim again. Nothing records a user: the task retried itself, as its log says.
+
+    Only an upload failed under that task is retried (ValidationError otherwise: a user retried it since, or
+    another import holds it); a refusal removes it as retry_import does (KpiDataRejected).
+    """
+    check_may_import(upload, actor)
+    upload = _check_failed_upload_again(upload, actor=actor, today=today, task_id=task_id)
+    logger.info("KPI upload %s: import retried by its task %s after a database error", upload.pk, task_id)
+    return upload
+
+
+def _check_failed_upload_again(
+    upload: KpiUpload, *, actor, today: datetime.date | None, retried_by=None, task_id: str = ""
+) -> KpiUpload:
+    """Check a failed upload's file again (retry_import), under the upload's row lock: validated again with the
+    new preview (with ``retried_by``, who and when; with ``task_id``, only if that task failed it, and kept
+    for it), or removed with its file (KpiDataRejected)."""
     refused = None
     with transaction.atomic():
         upload = KpiUpload.objects.select_for_update().select_related("contract").get(pk=upload.pk)
-        if upload.status != UploadStatus.FAILED:
+        if upload.status != UploadStatus.FAILED or (task_id and upload.task_id != task_id):
             raise ValidationError(
                 format_lazy(
                     _("Only a failed import can be retried; this upload is “{status}”."),
@@ -919,23 +944,14 @@ def retry_import(*, upload: KpiUpload, actor, today: datetime.date | None = None
             _discard_upload(upload)
         else:
             upload.status, upload.preview, upload.mapping = UploadStatus.VALIDATED, checked.preview, checked.mapping
-            upload.rows_total, upload.rows_done, upload.task_id = checked.rows_total, 0, ""
-            upload.retried_by, upload.retried_at = actor, timezone.now()
-            upload.save(
-                update_fields=[
-                    "status",
-                    "preview",
-                    "mapping",
-                    "rows_total",
-                    "rows_done",
-                    "task_id",
-                    "retried_by",
-                    "retried_at",
-                ]
-            )
+            upload.rows_total, upload.rows_done, upload.task_id = checked.rows_total, 0, task_id
+            fields = ["status", "preview", "mapping", "rows_total", "rows_done", "task_id"]
+            if retried_by is not None:
+                upload.retried_by, upload.retried_at = retried_by, timezone.now()
+                fields += ["retried_by", "retried_at"]
+            upload.save(update_fields=fields)
     if refused is not None:
         raise refused
-    logger.info("KPI upload %s: import retried by user %s", upload.pk, actor.pk)
     return upload
 
 

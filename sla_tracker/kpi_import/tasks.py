@@ -25,6 +25,7 @@ from sla_tracker.kpi_import.service import (
     check_may_import,
     discard_uploads_abandoned_before,
     import_upload,
+    retry_task_import,
 )
 from sla_tracker.models import KpiUpload
 
@@ -57,6 +58,10 @@ def import_kpi_upload(self, upload_id: int, user_id: int, language: str | None =
     nothing. Returns the outcome: "imported", "rejected" (the upload removed, its errors kept: see the
     module), or the status of an upload another task holds.
 
+    A transient database error fails the import (nothing written, the upload failed) and the task retries
+    itself: the retry, which keeps the task's id, finds the upload failed under that id and checks its file
+    again against the contract's data as a user's retry would (retry_task_import), then imports it.
+
     A layout the import saves as a new mapping is named in ``language``, the interface language of the
     user who asked for the import (the worker has no request to take it from).
     """
@@ -66,9 +71,12 @@ def import_kpi_upload(self, upload_id: int, user_id: int, language: str | None =
     if upload.status == UploadStatus.IMPORTED:
         return upload.status
     actor = get_user_model().objects.get(pk=user_id)
+    task_id = self.request.id or ""
     with translation.override(language or settings.LANGUAGE_CODE):
         try:
-            import_upload(upload=upload, actor=actor, report_progress=True, task_id=self.request.id or "")
+            if task_id and upload.status == UploadStatus.FAILED and upload.task_id == task_id:
+                upload = retry_task_import(upload=upload, actor=actor, task_id=task_id)
+            import_upload(upload=upload, actor=actor, report_progress=True, task_id=task_id)
         except KpiDataRejected as refused:
             _keep_refusal(self, upload, refused)
             return UploadStatus.REJECTED

@@ -628,7 +628,7 @@ def test_an_import_failing_on_a_database_error_leaves_the_upload_failed_with_its
     assert upload.file.name in stored_files()
 
 
-def test_the_task_leaves_an_import_failing_on_a_database_error_failed_for_the_user_to_retry(monkeypatch):
+def test_the_tasks_own_retry_imports_an_import_that_failed_on_a_database_error(monkeypatch):
     from celery.exceptions import Retry
 
     contract = voice_contract()
@@ -636,12 +636,78 @@ def test_the_task_leaves_an_import_failing_on_a_database_error_failed_for_the_us
     fail_the_next_write(monkeypatch)
 
     with pytest.raises(Retry):
-        import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), throw=True)
-    # Celery's own retry of the task finds the upload failed and leaves it so.
-    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk)).get() == UploadStatus.FAILED
+        import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="import-1", throw=True)
+    upload.refresh_from_db()
+    assert (upload.status, upload.task_id) == (UploadStatus.FAILED, "import-1")
+    assert nothing_written()
+    # Celery's retry of the task (the same task id) checks the file again, then imports it.
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="import-1").get() == (
+        UploadStatus.IMPORTED
+    )
+    # Delivered again after it succeeded, the task does nothing.
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="import-1").get() == (
+        UploadStatus.IMPORTED
+    )
 
     upload.refresh_from_db()
-    assert upload.status == UploadStatus.FAILED
+    assert (upload.status, upload.task_id, upload.retried_by, upload.retried_at) == (
+        UploadStatus.IMPORTED,
+        "import-1",
+        None,
+        None,
+    )
+    changes = MeasurementChange.objects.filter(contract=contract)
+    assert changes.count() == 12
+    assert set(changes.values_list("action", "upload", "changed_by")) == {
+        (ChangeAction.CREATE, upload.pk, contract.owner.pk)
+    }
+    assert Measurement.objects.filter(contract=contract, upload=upload).count() == 12
+
+
+def test_a_task_whose_first_attempt_fails_on_a_database_error_imports_every_value_once_on_its_retry(monkeypatch):
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    fail_the_next_write(monkeypatch)
+
+    # Run eagerly without propagating the Retry, the task runs its automatic retry at once, as a worker would.
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), throw=False).get() == UploadStatus.IMPORTED
+
+    assert values(contract)[("offered", datetime.date(2025, 1, 2))] == 1200
+    assert MeasurementChange.objects.filter(contract=contract, upload=upload).count() == 12
+    assert Measurement.objects.filter(contract=contract, upload=upload).count() == 12
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.IMPORTED
+
+
+def test_the_tasks_retry_refuses_a_pack_refused_now_and_removes_it(monkeypatch, django_capture_on_commit_callbacks):
+    from celery.exceptions import Retry
+
+    from tests.factories import PenaltyStatementFactory
+
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    fail_the_next_write(monkeypatch)
+    with pytest.raises(Retry):
+        import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="import-1", throw=True)
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="import-1").get()
+
+    assert outcome == UploadStatus.REJECTED
+    assert not KpiUpload.objects.filter(pk=upload.pk).exists()
+    assert upload.file.name not in stored_files()
+    assert refused_import(upload.pk)["error_count"] == 2
+    assert nothing_written()
+
+
+def test_another_task_does_not_retry_a_failed_import_the_user_retries(monkeypatch):
+    contract = voice_contract()
+    upload = failed_import(contract, monkeypatch)  # the page's import: no task
+
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="other").get() == UploadStatus.FAILED
+
+    upload.refresh_from_db()
+    assert (upload.status, upload.task_id) == (UploadStatus.FAILED, "")
     assert nothing_written()
 
 
