@@ -788,11 +788,11 @@ def check_may_import(upload: KpiUpload, actor) -> None:
 
 
 def claim_upload(upload: KpiUpload, *, task_id: str = "") -> bool:
-    """Move a validated upload to importing (compare-and-set); a redelivered task may reclaim its own."""
+    """Move a validated upload to importing (compare-and-set), noting when; a redelivered task may reclaim its own."""
     claimable = KpiUpload.objects.filter(pk=upload.pk, status=UploadStatus.VALIDATED)
     if task_id:
         claimable = KpiUpload.objects.filter(pk=upload.pk, task_id=task_id, status=UploadStatus.IMPORTING) | claimable
-    claimed = claimable.update(status=UploadStatus.IMPORTING, task_id=task_id) == 1
+    claimed = claimable.update(status=UploadStatus.IMPORTING, task_id=task_id, import_started_at=timezone.now()) == 1
     upload.refresh_from_db()
     return claimed
 
@@ -822,6 +822,7 @@ def import_upload(
     progress = _ProgressReporter(upload) if report_progress else None
     try:
         with transaction.atomic():
+            _hold_upload(upload)
             mapping = _mapping_for_import(upload, actor)
             contract = upload.contract
             with upload.file.open("rb") as stored, open_table(stored) as table:
@@ -853,13 +854,44 @@ def import_upload(
         _discard_upload(upload)
         raise KpiDataRejected([Issue(error.message)], 1) from error
     except Exception:
-        upload.status, upload.rows_done = UploadStatus.FAILED, 0
-        upload.save(update_fields=["status", "rows_done"])
+        upload.status, upload.rows_done, upload.failed_at = UploadStatus.FAILED, 0, timezone.now()
+        upload.save(update_fields=["status", "rows_done", "failed_at"])
         raise
     finally:
         if progress:
             progress.close()
     return upload
+
+
+_HOLD_UPLOAD = f"SELECT 1 FROM {KpiUpload._meta.db_table} WHERE id = %s FOR KEY SHARE"  # noqa: S608
+
+
+def _hold_upload(upload: KpiUpload) -> None:
+    """Hold the row of the upload being imported until the import's transaction ends, so that the daily check
+    of stalled imports (fail_imports_started_before) passes it by. On PostgreSQL a key-share lock: the progress
+    reports still update the row. Elsewhere the import's writes lock the database itself."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_HOLD_UPLOAD, [upload.pk])
+
+
+def fail_imports_started_before(*, started_before: datetime.datetime) -> int:
+    """Mark failed the uploads still importing whose import started before ``started_before`` (longer ago than
+    a task may run: their worker died, or their connection was lost for good and the save that would have
+    marked them failed failed too), for their users to retry them (retry_import); returns how many.
+
+    Their values went with the import's transaction, rolled back: a failed upload has none. Rows are locked,
+    skipping the locked ones: a live import holds its upload's row (import_upload), so it is never touched.
+    """
+    stalled = KpiUpload.objects.filter(status=UploadStatus.IMPORTING, import_started_at__lt=started_before)
+    with transaction.atomic():
+        ids = list(stalled.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True))
+        KpiUpload.objects.filter(pk__in=ids).update(status=UploadStatus.FAILED, rows_done=0, failed_at=timezone.now())
+    if ids:
+        logger.warning(
+            "KPI uploads importing since before %s marked failed, to be retried: %s", started_before.isoformat(), ids
+        )
+    return len(ids)
 
 
 def _discard_upload(upload: KpiUpload) -> None:

@@ -24,6 +24,7 @@ from sla_tracker.kpi_import.service import (
     KpiDataRejected,
     check_may_import,
     discard_uploads_abandoned_before,
+    fail_imports_started_before,
     import_upload,
     retry_task_import,
 )
@@ -37,6 +38,9 @@ ASYNC_ROW_THRESHOLD = 5000
 REFUSAL_SECONDS = settings.CELERY_RESULT_EXPIRES
 # The state under which the result backend keeps a refusal.
 REFUSED = "REFUSED"
+# Beyond the task time limit, before an import still "importing" counts as stalled: a worker's clock may lag,
+# and a killed task's connection may take a moment to end its transaction.
+STALLED_IMPORT_MARGIN = datetime.timedelta(minutes=15)
 
 
 def refusal_id(upload_id: int) -> str:
@@ -136,3 +140,23 @@ def discard_abandoned_uploads() -> int:
     discarded = discard_uploads_abandoned_before(received_before=received_before)
     logger.info("Discarded %d abandoned KPI upload(s) received before %s", discarded, received_before.isoformat())
     return discarded
+
+
+@shared_task(
+    name="sla_tracker.fail_stalled_imports",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def fail_stalled_imports() -> int:
+    """The daily beat job: mark failed the uploads still importing longer after their import started than a task
+    may run (settings.CELERY_TASK_TIME_LIMIT, and STALLED_IMPORT_MARGIN), for their users to retry them;
+    returns how many."""
+    started_before = (
+        timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) - STALLED_IMPORT_MARGIN
+    )
+    failed = fail_imports_started_before(started_before=started_before)
+    logger.info("Marked %d stalled KPI import(s) started before %s failed", failed, started_before.isoformat())
+    return failed

@@ -711,6 +711,109 @@ def test_another_task_does_not_retry_a_failed_import_the_user_retries(monkeypatc
     assert nothing_written()
 
 
+def importing_since(contract, *, minutes: float, text: str = FRENCH_PACK) -> KpiUpload:
+    """An upload whose import was claimed ``minutes`` ago and never finished (its worker or connection lost)."""
+    from sla_tracker.kpi_import.service import claim_upload
+
+    upload = preview_upload(contract=contract, file=csv_file(text), actor=contract.owner, today=TODAY)
+    assert claim_upload(upload)
+    started = timezone.now() - datetime.timedelta(minutes=minutes)
+    KpiUpload.objects.filter(pk=upload.pk).update(import_started_at=started)
+    upload.refresh_from_db()
+    return upload
+
+
+def test_an_import_stalled_longer_than_the_task_time_limit_is_failed_daily_then_retried_once(settings, caplog):
+    from sla_tracker.kpi_import.tasks import STALLED_IMPORT_MARGIN, fail_stalled_imports
+
+    settings.CELERY_TASK_TIME_LIMIT = 600
+    limit = 10 + STALLED_IMPORT_MARGIN.total_seconds() / 60
+    contract = voice_contract()
+    stalled = importing_since(contract, minutes=limit + 1)
+    recent = importing_since(contract, minutes=limit - 1, text=FRENCH_PACK.replace("1\u00a0200", "1\u00a0201"))
+    rows = database_rows()
+
+    assert fail_stalled_imports.apply().get() == 1
+
+    stalled.refresh_from_db()
+    assert (stalled.status, stalled.rows_done) == (UploadStatus.FAILED, 0)
+    assert stalled.failed_at is not None and stalled.failed_at > stalled.import_started_at
+    assert KpiUpload.objects.get(pk=recent.pk).status == UploadStatus.IMPORTING
+    assert KpiUpload.objects.get(pk=recent.pk).failed_at is None
+    assert f"[{stalled.pk}]" in caplog.text
+    assert database_rows() == rows
+    assert fail_stalled_imports.apply().get() == 0
+    # The user's retry imports it, each value once.
+    retry_import(upload=stalled, actor=contract.owner, today=TODAY)
+    import_upload(upload=stalled, actor=contract.owner, today=TODAY)
+    assert KpiUpload.objects.get(pk=stalled.pk).status == UploadStatus.IMPORTED
+    assert MeasurementChange.objects.filter(upload=stalled).count() == 12
+    assert Measurement.objects.filter(upload=stalled).count() == 12
+
+
+def test_the_stalled_import_check_reads_the_task_time_limit(settings):
+    from sla_tracker.kpi_import.tasks import fail_stalled_imports
+
+    settings.CELERY_TASK_TIME_LIMIT = 3 * 3600
+    contract = voice_contract()
+    upload = importing_since(contract, minutes=2 * 60)
+
+    assert fail_stalled_imports.apply().get() == 0
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.IMPORTING
+    settings.CELERY_TASK_TIME_LIMIT = 3600
+    assert fail_stalled_imports.apply().get() == 1
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.FAILED
+
+
+def test_the_check_of_stalled_imports_runs_daily_and_expires():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["fail-stalled-imports"]
+    assert entry["task"] == "sla_tracker.fail_stalled_imports"
+    assert entry["schedule"].day_of_month == set(range(1, 32)) and len(entry["schedule"].hour) == 1
+    assert entry["options"]["expires"] <= 24 * 3600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_import_holds_its_upload_and_the_check_of_stalled_imports_passes_it_by(postgres_only, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from sla_tracker.kpi_import import service
+
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    writing, finish = threading.Event(), threading.Event()
+    write = service.save_measurements
+
+    def slow_write(**kwargs):
+        writing.set()
+        assert finish.wait(30)
+        return write(**kwargs)
+
+    def run_import():
+        try:
+            import_upload(upload=KpiUpload.objects.get(pk=upload.pk), actor=contract.owner, today=TODAY)
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(service, "save_measurements", slow_write)
+    importer = threading.Thread(target=run_import)
+    importer.start()
+    try:
+        assert writing.wait(30)
+        # However long ago it started, a live import is left alone.
+        assert service.fail_imports_started_before(started_before=timezone.now() + datetime.timedelta(days=1)) == 0
+        assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.IMPORTING
+    finally:
+        finish.set()
+        importer.join(30)
+
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.IMPORTED
+    assert MeasurementChange.objects.filter(upload=upload).count() == 12
+
+
 def test_a_retried_import_is_validated_again_then_imports_each_value_once(monkeypatch):
     contract = voice_contract()
     clerk = UserFactory(role=Role.VENDOR_MANAGER)
