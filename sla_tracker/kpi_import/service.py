@@ -926,7 +926,7 @@ def retry_import(*, upload: KpiUpload, actor, today: datetime.date | None = None
     return upload
 
 
-def retry_task_import(*, upload: KpiUpload, actor, task_id: str, today: datetime.date | None = None) -> KpiUpload:
+def retry_task_import(*, upload: KpiUpload, actor, task_id: str) -> KpiUpload:
     """The import task's own retry of the import it failed (a database error: import_upload left the upload
     failed, its values rolled back): the file is checked again as by retry_import, then validated for the
     task (``task_id``) to claim again. Nothing records a user: the task retried itself, as its log says.
@@ -935,7 +935,7 @@ def retry_task_import(*, upload: KpiUpload, actor, task_id: str, today: datetime
     another import holds it); a refusal removes it as retry_import does (KpiDataRejected).
     """
     check_may_import(upload, actor)
-    upload = _check_failed_upload_again(upload, actor=actor, today=today, task_id=task_id)
+    upload = _check_failed_upload_again(upload, actor=actor, today=None, task_id=task_id)
     logger.info("KPI upload %s: import retried by its task %s after a database error", upload.pk, task_id)
     return upload
 
