@@ -10,6 +10,7 @@ from sla_tracker.models import (
     Exclusion,
     Incident,
     KpiCounter,
+    KpiUpload,
     LineDispute,
     Measurement,
     PenaltyStatement,
@@ -60,6 +61,16 @@ class MeasurementFilterSet(ContractBoundFilterSet):
     class Meta:
         model = Measurement
         fields = ["source"]
+
+
+class KpiUploadFilterSet(SearchFilterSet):
+    """A contract's KPI packs (its path names the contract): by status, or by the file's name."""
+
+    search_fields = ("original_name",)
+
+    class Meta:
+        model = KpiUpload
+        fields = ["status"]
 
 
 class ExclusionFilterSet(ContractBoundFilterSet):

@@ -259,6 +259,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15, hour=3),
         "options": {"expires": 6 * 3600},
     },
+    "fail-stalled-imports": {
+        "task": "sla_tracker.fail_stalled_imports",
+        "schedule": crontab(minute=45, hour=3),
+        "options": {"expires": 6 * 3600},
+    },
     "send-daily-notifications": {
         "task": "notifications.send_daily_notifications",
         "schedule": crontab(minute=0, hour=7),

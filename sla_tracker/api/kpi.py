@@ -16,12 +16,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.scoping import visible_contracts
-from config.api import PlainDecimalField, refuse_unknown_fields
+from config.api import PlainDecimalField, ScopedViewSetMixin, refuse_unknown_fields
 from config.parsers import JSONParser
 from contracts.models import Contract
+from sla_tracker import filtersets
 from sla_tracker.choices import MeasurementSource, UploadStatus
 from sla_tracker.kpi_import.access import (
     contract_for_kpi_entry,
@@ -132,12 +134,18 @@ class KpiUploadSerializer(serializers.ModelSerializer):
         return {**upload.preview, "mapping_needed": readable_reason(upload.preview["mapping_needed"])}
 
 
-class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """KPI packs of one contract: upload to get the validation report, then confirm the import."""
+class KpiUploadViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """KPI packs of one contract: upload to get the validation report, then confirm the import; the list finds
+    the uploads waiting for their import, or failed, again."""
 
     serializer_class = KpiUploadSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     queryset = KpiUpload.objects.none()
+    filterset_class = filtersets.KpiUploadFilterSet
+    ordering = ["-created_at", "-id"]
+    # Who logs the contract's data (kpi_import.access) works on its uploads, not who holds a model permission:
+    # a vendor's users hold none.
+    permission_classes = [IsAuthenticated]
 
     def get_contract(self):
         return get_object_or_404(contracts_for_kpi_entry(self.request.user), pk=self.kwargs["contract_pk"])
@@ -153,7 +161,22 @@ class KpiUploadViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             raise exceptions.PermissionDenied(str(refused)) from refused
 
     def get_queryset(self):
-        return KpiUpload.objects.filter(contract=self.get_contract()).select_related("contract")
+        """The uploads of the contract of the path, if the user logs its data (the contract's scope, so a
+        vendor's users see their vendor's uploads only)."""
+        contracts = contracts_for_kpi_entry(self.request.user).filter(pk=self.kwargs.get("contract_pk"))
+        return KpiUpload.objects.filter(contract__in=contracts).select_related("contract")
+
+    @extend_schema(
+        summary="The contract's uploads, newest first (e.g. `?status=validated` or `?status=failed`)",
+        description=(
+            "Finds an upload whose id was lost: one validated and waiting for its import, one still importing, "
+            "or one whose import failed (to retry it). A pack refused is not stored and is not listed."
+        ),
+        parameters=[CONTRACT_PARAMETER],
+    )
+    def list(self, request, *args, **kwargs):
+        self.get_contract()  # a contract the user does not log data for is a 404, as for its uploads
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         summary="Upload a KPI pack and get its validation report (nothing is written yet)",

@@ -788,11 +788,11 @@ def check_may_import(upload: KpiUpload, actor) -> None:
 
 
 def claim_upload(upload: KpiUpload, *, task_id: str = "") -> bool:
-    """Move a validated upload to importing (compare-and-set); a redelivered task may reclaim its own."""
+    """Move a validated upload to importing (compare-and-set), noting when; a redelivered task may reclaim its own."""
     claimable = KpiUpload.objects.filter(pk=upload.pk, status=UploadStatus.VALIDATED)
     if task_id:
         claimable = KpiUpload.objects.filter(pk=upload.pk, task_id=task_id, status=UploadStatus.IMPORTING) | claimable
-    claimed = claimable.update(status=UploadStatus.IMPORTING, task_id=task_id) == 1
+    claimed = claimable.update(status=UploadStatus.IMPORTING, task_id=task_id, import_started_at=timezone.now()) == 1
     upload.refresh_from_db()
     return claimed
 
@@ -822,6 +822,7 @@ def import_upload(
     progress = _ProgressReporter(upload) if report_progress else None
     try:
         with transaction.atomic():
+            _hold_upload(upload)
             mapping = _mapping_for_import(upload, actor)
             contract = upload.contract
             with upload.file.open("rb") as stored, open_table(stored) as table:
@@ -853,13 +854,44 @@ def import_upload(
         _discard_upload(upload)
         raise KpiDataRejected([Issue(error.message)], 1) from error
     except Exception:
-        upload.status, upload.rows_done = UploadStatus.FAILED, 0
-        upload.save(update_fields=["status", "rows_done"])
+        upload.status, upload.rows_done, upload.failed_at = UploadStatus.FAILED, 0, timezone.now()
+        upload.save(update_fields=["status", "rows_done", "failed_at"])
         raise
     finally:
         if progress:
             progress.close()
     return upload
+
+
+_HOLD_UPLOAD = f"SELECT 1 FROM {KpiUpload._meta.db_table} WHERE id = %s FOR KEY SHARE"  # noqa: S608
+
+
+def _hold_upload(upload: KpiUpload) -> None:
+    """Hold the row of the upload being imported until the import's transaction ends, so that the daily check
+    of stalled imports (fail_imports_started_before) passes it by. On PostgreSQL a key-share lock: the progress
+    reports still update the row. Elsewhere the import's writes lock the database itself."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_HOLD_UPLOAD, [upload.pk])
+
+
+def fail_imports_started_before(*, started_before: datetime.datetime) -> int:
+    """Mark failed the uploads still importing whose import started before ``started_before`` (longer ago than
+    a task may run: their worker died, or their connection was lost for good and the save that would have
+    marked them failed failed too), for their users to retry them (retry_import); returns how many.
+
+    Their values went with the import's transaction, rolled back: a failed upload has none. Rows are locked,
+    skipping the locked ones: a live import holds its upload's row (import_upload), so it is never touched.
+    """
+    stalled = KpiUpload.objects.filter(status=UploadStatus.IMPORTING, import_started_at__lt=started_before)
+    with transaction.atomic():
+        ids = list(stalled.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True))
+        KpiUpload.objects.filter(pk__in=ids).update(status=UploadStatus.FAILED, rows_done=0, failed_at=timezone.now())
+    if ids:
+        logger.warning(
+            "KPI uploads importing since before %s marked failed, to be retried: %s", started_before.isoformat(), ids
+        )
+    return len(ids)
 
 
 def _discard_upload(upload: KpiUpload) -> None:
@@ -889,10 +921,35 @@ def retry_import(*, upload: KpiUpload, actor, today: datetime.date | None = None
     if not contracts_for_kpi_entry(actor).filter(pk=upload.contract_id).exists():
         raise PermissionDenied(may_not_log(upload.contract))
     check_may_import(upload, actor)
+    upload = _check_failed_upload_again(upload, actor=actor, today=today, retried_by=actor)
+    logger.info("KPI upload %s: import retried by user %s", upload.pk, actor.pk)
+    return upload
+
+
+def retry_task_import(*, upload: KpiUpload, actor, task_id: str) -> KpiUpload:
+    """The import task's own retry of the import it failed (a database error: import_upload left the upload
+    failed, its values rolled back): the file is checked again as by retry_import, then validated for the
+    task (``task_id``) to claim again. Nothing records a user: the task retried itself, as its log says.
+
+    Only an upload failed under that task is retried (ValidationError otherwise: a user retried it since, or
+    another import holds it); a refusal removes it as retry_import does (KpiDataRejected).
+    """
+    check_may_import(upload, actor)
+    upload = _check_failed_upload_again(upload, actor=actor, today=None, task_id=task_id)
+    logger.info("KPI upload %s: import retried by its task %s after a database error", upload.pk, task_id)
+    return upload
+
+
+def _check_failed_upload_again(
+    upload: KpiUpload, *, actor, today: datetime.date | None, retried_by=None, task_id: str = ""
+) -> KpiUpload:
+    """Check a failed upload's file again (retry_import), under the upload's row lock: validated again with the
+    new preview (with ``retried_by``, who and when; with ``task_id``, only if that task failed it, and kept
+    for it), or removed with its file (KpiDataRejected)."""
     refused = None
     with transaction.atomic():
         upload = KpiUpload.objects.select_for_update().select_related("contract").get(pk=upload.pk)
-        if upload.status != UploadStatus.FAILED:
+        if upload.status != UploadStatus.FAILED or (task_id and upload.task_id != task_id):
             raise ValidationError(
                 format_lazy(
                     _("Only a failed import can be retried; this upload is “{status}”."),
@@ -919,23 +976,14 @@ def retry_import(*, upload: KpiUpload, actor, today: datetime.date | None = None
             _discard_upload(upload)
         else:
             upload.status, upload.preview, upload.mapping = UploadStatus.VALIDATED, checked.preview, checked.mapping
-            upload.rows_total, upload.rows_done, upload.task_id = checked.rows_total, 0, ""
-            upload.retried_by, upload.retried_at = actor, timezone.now()
-            upload.save(
-                update_fields=[
-                    "status",
-                    "preview",
-                    "mapping",
-                    "rows_total",
-                    "rows_done",
-                    "task_id",
-                    "retried_by",
-                    "retried_at",
-                ]
-            )
+            upload.rows_total, upload.rows_done, upload.task_id = checked.rows_total, 0, task_id
+            fields = ["status", "preview", "mapping", "rows_total", "rows_done", "task_id"]
+            if retried_by is not None:
+                upload.retried_by, upload.retried_at = retried_by, timezone.now()
+                fields += ["retried_by", "retried_at"]
+            upload.save(update_fields=fields)
     if refused is not None:
         raise refused
-    logger.info("KPI upload %s: import retried by user %s", upload.pk, actor.pk)
     return upload
 
 

@@ -24,7 +24,9 @@ from sla_tracker.kpi_import.service import (
     KpiDataRejected,
     check_may_import,
     discard_uploads_abandoned_before,
+    fail_imports_started_before,
     import_upload,
+    retry_task_import,
 )
 from sla_tracker.models import KpiUpload
 
@@ -36,6 +38,9 @@ ASYNC_ROW_THRESHOLD = 5000
 REFUSAL_SECONDS = settings.CELERY_RESULT_EXPIRES
 # The state under which the result backend keeps a refusal.
 REFUSED = "REFUSED"
+# Beyond the task time limit, before an import still "importing" counts as stalled: a worker's clock may lag,
+# and a killed task's connection may take a moment to end its transaction.
+STALLED_IMPORT_MARGIN = datetime.timedelta(minutes=15)
 
 
 def refusal_id(upload_id: int) -> str:
@@ -57,6 +62,10 @@ def import_kpi_upload(self, upload_id: int, user_id: int, language: str | None =
     nothing. Returns the outcome: "imported", "rejected" (the upload removed, its errors kept: see the
     module), or the status of an upload another task holds.
 
+    A transient database error fails the import (nothing written, the upload failed) and the task retries
+    itself: the retry, which keeps the task's id, finds the upload failed under that id and checks its file
+    again against the contract's data as a user's retry would (retry_task_import), then imports it.
+
     A layout the import saves as a new mapping is named in ``language``, the interface language of the
     user who asked for the import (the worker has no request to take it from).
     """
@@ -66,9 +75,12 @@ def import_kpi_upload(self, upload_id: int, user_id: int, language: str | None =
     if upload.status == UploadStatus.IMPORTED:
         return upload.status
     actor = get_user_model().objects.get(pk=user_id)
+    task_id = self.request.id or ""
     with translation.override(language or settings.LANGUAGE_CODE):
         try:
-            import_upload(upload=upload, actor=actor, report_progress=True, task_id=self.request.id or "")
+            if task_id and upload.status == UploadStatus.FAILED and upload.task_id == task_id:
+                upload = retry_task_import(upload=upload, actor=actor, task_id=task_id)
+            import_upload(upload=upload, actor=actor, report_progress=True, task_id=task_id)
         except KpiDataRejected as refused:
             _keep_refusal(self, upload, refused)
             return UploadStatus.REJECTED
@@ -128,3 +140,23 @@ def discard_abandoned_uploads() -> int:
     discarded = discard_uploads_abandoned_before(received_before=received_before)
     logger.info("Discarded %d abandoned KPI upload(s) received before %s", discarded, received_before.isoformat())
     return discarded
+
+
+@shared_task(
+    name="sla_tracker.fail_stalled_imports",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def fail_stalled_imports() -> int:
+    """The daily beat job: mark failed the uploads still importing longer after their import started than a task
+    may run (settings.CELERY_TASK_TIME_LIMIT, and STALLED_IMPORT_MARGIN), for their users to retry them;
+    returns how many."""
+    started_before = (
+        timezone.now() - datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) - STALLED_IMPORT_MARGIN
+    )
+    failed = fail_imports_started_before(started_before=started_before)
+    logger.info("Marked %d stalled KPI import(s) started before %s failed", failed, started_before.isoformat())
+    return failed

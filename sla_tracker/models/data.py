@@ -146,6 +146,11 @@ class KpiUpload(models.Model):
     correction_reason = models.TextField(_("correction reason"), blank=True, default="")
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
     imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+    # When its import was last claimed (kpi_import.service.claim_upload): one still importing long after that
+    # died with its worker or its connection, and the daily check marks it failed (fail_imports_started_before).
+    import_started_at = models.DateTimeField(_("import started"), null=True, blank=True)
+    # When its import last failed: a database or server error, or found stalled by the daily check.
+    failed_at = models.DateTimeField(_("import failed"), null=True, blank=True)
     # Who last sent a failed import back to be imported again, and when (kpi_import.service.retry_import).
     retried_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -66,6 +66,15 @@ def test_every_domain_action_is_listed(schema):
     assert set(ACTIONS) <= set(schema["paths"])
 
 
+def test_the_kpi_uploads_of_a_contract_are_a_paginated_list_filtered_by_status(schema):
+    listed = schema["paths"]["/api/v1/contracts/{contract_pk}/kpi-uploads/"]["get"]
+    parameters = {parameter["name"]: parameter["schema"] for parameter in listed["parameters"]}
+    assert {"contract_pk", "status", "page", "page_size"} <= set(parameters)
+    assert {"validated", "importing", "failed"} <= set(parameters["status"]["enum"])
+    page = listed["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page == {"$ref": "#/components/schemas/PaginatedKpiUploadList"}
+
+
 def test_error_responses_are_documented_in_the_error_shape(schema):
     dispute = schema["paths"]["/api/v1/statement-lines/{id}/dispute/"]["post"]["responses"]
     assert dispute["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ValidationError"}

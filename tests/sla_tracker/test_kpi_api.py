@@ -500,6 +500,61 @@ def test_a_retry_refused_now_is_a_400_with_the_errors_and_removes_the_upload(
     assert nothing_written()
 
 
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.content
+    return [upload["id"] for upload in response.data["results"]]
+
+
+def test_the_uploads_of_a_contract_are_listed_newest_first_and_by_status(monkeypatch, django_assert_num_queries):
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    validated = post_pack(client, contract).data["id"]
+    failed = failed_upload(client, contract, monkeypatch)
+    imported = post_pack(client, contract, PACK.replace("1200", "1201")).data["id"]
+    assert client.post(f"{uploads_url(contract)}{imported}/import/").status_code == 200
+    post_pack(client_for(voice_contract().owner), voice_contract())  # another contract's
+
+    with django_assert_num_queries(3):  # the contract, the count, the page
+        response = client.get(uploads_url(contract))
+
+    assert ids(response) == [imported, failed, validated]
+    assert response.data["count"] == 3
+    assert response.data["results"][1]["status"] == UploadStatus.FAILED
+    assert ids(client.get(uploads_url(contract), {"status": "failed"})) == [failed]
+    assert ids(client.get(uploads_url(contract), {"status": "validated"})) == [validated]
+    assert ids(client.get(uploads_url(contract), {"page_size": 1, "page": 2})) == [failed]
+
+
+def test_a_status_the_upload_list_does_not_know_or_a_misspelt_filter_is_a_400():
+    contract = voice_contract()
+    client = client_for(contract.owner)
+    post_pack(client, contract)
+
+    unknown_status = client.get(uploads_url(contract), {"status": "lost"})
+    misspelt = client.get(uploads_url(contract), {"stauts": "failed"})
+
+    assert unknown_status.status_code == 400
+    assert list(unknown_status.json()["errors"]) == ["status"]
+    assert misspelt.status_code == 400
+    assert list(misspelt.json()["errors"]) == ["stauts"]
+    assert "status" in misspelt.json()["errors"]["stauts"][0]
+
+
+def test_a_vendors_users_list_the_uploads_of_their_own_vendors_contracts_only():
+    ours, theirs = voice_contract(vendor_self_reporting=True), voice_contract(vendor_self_reporting=True)
+    our_upload = post_pack(client_for(ours.owner), ours).data["id"]
+    their_upload = post_pack(client_for(theirs.owner), theirs).data["id"]
+    we, they = client_for(VendorUserFactory(vendor=ours.vendor)), client_for(VendorUserFactory(vendor=theirs.vendor))
+
+    assert ids(we.get(uploads_url(ours))) == [our_upload]
+    assert ids(they.get(uploads_url(theirs))) == [their_upload]
+    assert we.get(uploads_url(theirs)).status_code == 404
+    assert they.get(uploads_url(ours)).status_code == 404
+    assert client_for(ours.owner).get(uploads_url(theirs)).status_code == 404
+    assert client_for(UserFactory(procurement=True)).get(uploads_url(ours)).status_code == 404  # as its uploads
+    assert APIClient().get(uploads_url(ours)).status_code in (401, 403)
+
+
 def test_a_layout_the_mapping_cannot_read_is_refused_in_the_readers_language():
     contract = voice_contract()
     client = client_for(contract.owner)

@@ -628,7 +628,7 @@ def test_an_import_failing_on_a_database_error_leaves_the_upload_failed_with_its
     assert upload.file.name in stored_files()
 
 
-def test_the_task_leaves_an_import_failing_on_a_database_error_failed_for_the_user_to_retry(monkeypatch):
+def test_the_tasks_own_retry_imports_an_import_that_failed_on_a_database_error(monkeypatch):
     from celery.exceptions import Retry
 
     contract = voice_contract()
@@ -636,13 +636,182 @@ def test_the_task_leaves_an_import_failing_on_a_database_error_failed_for_the_us
     fail_the_next_write(monkeypatch)
 
     with pytest.raises(Retry):
-        import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), throw=True)
-    # Celery's own retry of the task finds the upload failed and leaves it so.
-    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk)).get() == UploadStatus.FAILED
+        import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="import-1", throw=True)
+    upload.refresh_from_db()
+    assert (upload.status, upload.task_id) == (UploadStatus.FAILED, "import-1")
+    assert nothing_written()
+    # Celery's retry of the task (the same task id) checks the file again, then imports it.
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="import-1").get() == (
+        UploadStatus.IMPORTED
+    )
+    # Delivered again after it succeeded, the task does nothing.
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="import-1").get() == (
+        UploadStatus.IMPORTED
+    )
 
     upload.refresh_from_db()
-    assert upload.status == UploadStatus.FAILED
+    assert (upload.status, upload.task_id, upload.retried_by, upload.retried_at) == (
+        UploadStatus.IMPORTED,
+        "import-1",
+        None,
+        None,
+    )
+    changes = MeasurementChange.objects.filter(contract=contract)
+    assert changes.count() == 12
+    assert set(changes.values_list("action", "upload", "changed_by")) == {
+        (ChangeAction.CREATE, upload.pk, contract.owner.pk)
+    }
+    assert Measurement.objects.filter(contract=contract, upload=upload).count() == 12
+
+
+def test_a_task_whose_first_attempt_fails_on_a_database_error_imports_every_value_once_on_its_retry(monkeypatch):
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    fail_the_next_write(monkeypatch)
+
+    # Run eagerly without propagating the Retry, the task runs its automatic retry at once, as a worker would.
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), throw=False).get() == UploadStatus.IMPORTED
+
+    assert values(contract)[("offered", datetime.date(2025, 1, 2))] == 1200
+    assert MeasurementChange.objects.filter(contract=contract, upload=upload).count() == 12
+    assert Measurement.objects.filter(contract=contract, upload=upload).count() == 12
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.IMPORTED
+
+
+def test_the_tasks_retry_refuses_a_pack_refused_now_and_removes_it(monkeypatch, django_capture_on_commit_callbacks):
+    from celery.exceptions import Retry
+
+    from tests.factories import PenaltyStatementFactory
+
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    fail_the_next_write(monkeypatch)
+    with pytest.raises(Retry):
+        import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="import-1", throw=True)
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2025, 1, 1), approved=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="import-1").get()
+
+    assert outcome == UploadStatus.REJECTED
+    assert not KpiUpload.objects.filter(pk=upload.pk).exists()
+    assert upload.file.name not in stored_files()
+    assert refused_import(upload.pk)["error_count"] == 2
     assert nothing_written()
+
+
+def test_another_task_does_not_retry_a_failed_import_the_user_retries(monkeypatch):
+    contract = voice_contract()
+    upload = failed_import(contract, monkeypatch)  # the page's import: no task
+
+    assert import_kpi_upload.apply(args=(upload.pk, contract.owner.pk), task_id="other").get() == UploadStatus.FAILED
+
+    upload.refresh_from_db()
+    assert (upload.status, upload.task_id) == (UploadStatus.FAILED, "")
+    assert nothing_written()
+
+
+def importing_since(contract, *, minutes: float, text: str = FRENCH_PACK) -> KpiUpload:
+    """An upload whose import was claimed ``minutes`` ago and never finished (its worker or connection lost)."""
+    from sla_tracker.kpi_import.service import claim_upload
+
+    upload = preview_upload(contract=contract, file=csv_file(text), actor=contract.owner, today=TODAY)
+    assert claim_upload(upload)
+    started = timezone.now() - datetime.timedelta(minutes=minutes)
+    KpiUpload.objects.filter(pk=upload.pk).update(import_started_at=started)
+    upload.refresh_from_db()
+    return upload
+
+
+def test_an_import_stalled_longer_than_the_task_time_limit_is_failed_daily_then_retried_once(settings, caplog):
+    from sla_tracker.kpi_import.tasks import STALLED_IMPORT_MARGIN, fail_stalled_imports
+
+    settings.CELERY_TASK_TIME_LIMIT = 600
+    limit = 10 + STALLED_IMPORT_MARGIN.total_seconds() / 60
+    contract = voice_contract()
+    stalled = importing_since(contract, minutes=limit + 1)
+    recent = importing_since(contract, minutes=limit - 1, text=FRENCH_PACK.replace("1\u00a0200", "1\u00a0201"))
+    rows = database_rows()
+
+    assert fail_stalled_imports.apply().get() == 1
+
+    stalled.refresh_from_db()
+    assert (stalled.status, stalled.rows_done) == (UploadStatus.FAILED, 0)
+    assert stalled.failed_at is not None and stalled.failed_at > stalled.import_started_at
+    assert KpiUpload.objects.get(pk=recent.pk).status == UploadStatus.IMPORTING
+    assert KpiUpload.objects.get(pk=recent.pk).failed_at is None
+    assert f"[{stalled.pk}]" in caplog.text
+    assert database_rows() == rows
+    assert fail_stalled_imports.apply().get() == 0
+    # The user's retry imports it, each value once.
+    retry_import(upload=stalled, actor=contract.owner, today=TODAY)
+    import_upload(upload=stalled, actor=contract.owner, today=TODAY)
+    assert KpiUpload.objects.get(pk=stalled.pk).status == UploadStatus.IMPORTED
+    assert MeasurementChange.objects.filter(upload=stalled).count() == 12
+    assert Measurement.objects.filter(upload=stalled).count() == 12
+
+
+def test_the_stalled_import_check_reads_the_task_time_limit(settings):
+    from sla_tracker.kpi_import.tasks import fail_stalled_imports
+
+    settings.CELERY_TASK_TIME_LIMIT = 3 * 3600
+    contract = voice_contract()
+    upload = importing_since(contract, minutes=2 * 60)
+
+    assert fail_stalled_imports.apply().get() == 0
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.IMPORTING
+    settings.CELERY_TASK_TIME_LIMIT = 3600
+    assert fail_stalled_imports.apply().get() == 1
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.FAILED
+
+
+def test_the_check_of_stalled_imports_runs_daily_and_expires():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["fail-stalled-imports"]
+    assert entry["task"] == "sla_tracker.fail_stalled_imports"
+    assert entry["schedule"].day_of_month == set(range(1, 32)) and len(entry["schedule"].hour) == 1
+    assert entry["options"]["expires"] <= 24 * 3600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_import_holds_its_upload_and_the_check_of_stalled_imports_passes_it_by(postgres_only, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from sla_tracker.kpi_import import service
+
+    contract = voice_contract()
+    upload = preview_upload(contract=contract, file=csv_file(FRENCH_PACK), actor=contract.owner, today=TODAY)
+    writing, finish = threading.Event(), threading.Event()
+    write = service.save_measurements
+
+    def slow_write(**kwargs):
+        writing.set()
+        assert finish.wait(30)
+        return write(**kwargs)
+
+    def run_import():
+        try:
+            import_upload(upload=KpiUpload.objects.get(pk=upload.pk), actor=contract.owner, today=TODAY)
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(service, "save_measurements", slow_write)
+    importer = threading.Thread(target=run_import)
+    importer.start()
+    try:
+        assert writing.wait(30)
+        # However long ago it started, a live import is left alone.
+        assert service.fail_imports_started_before(started_before=timezone.now() + datetime.timedelta(days=1)) == 0
+        assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.IMPORTING
+    finally:
+        finish.set()
+        importer.join(30)
+
+    assert KpiUpload.objects.get(pk=upload.pk).status == UploadStatus.IMPORTED
+    assert MeasurementChange.objects.filter(upload=upload).count() == 12
 
 
 def test_a_retried_import_is_validated_again_then_imports_each_value_once(monkeypatch):

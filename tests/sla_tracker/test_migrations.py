@@ -1,5 +1,6 @@
 """sla_tracker 0014 gives a withdrawn exclusion its own status: it was stored as rejected by its own proposer;
-0015 records the service levels of the exclusions' versions written before they were recorded."""
+0015 records the service levels of the exclusions' versions written before they were recorded; 0020 counts the imports
+under way when it runs as started then (the daily check of stalled imports reads when an import started)."""
 
 import importlib
 
@@ -14,6 +15,7 @@ from tests.factories import ExclusionFactory, ServiceLevelFactory, UserFactory
 pytestmark = pytest.mark.django_db
 WITHDRAWN_STATUS = importlib.import_module("sla_tracker.migrations.0014_exclusion_withdrawn_status")
 LEVELS_HISTORY = importlib.import_module("sla_tracker.migrations.0015_exclusion_service_levels_history")
+IMPORT_STARTED = importlib.import_module("sla_tracker.migrations.0020_kpiupload_import_started_failed")
 
 
 def test_a_proposal_rejected_by_its_proposer_becomes_withdrawn_and_a_reviewers_rejection_stays_rejected():
@@ -52,3 +54,31 @@ def test_the_versions_written_before_service_levels_were_recorded_get_the_exclus
     assert sorted(recorded.objects.values_list("history_id", "servicelevel_id")) == sorted(
         (version, level.pk) for version in versions
     )
+
+
+def test_the_imports_under_way_when_the_start_is_first_kept_count_as_started_then():
+    from django.utils import timezone
+
+    from sla_tracker.choices import UploadStatus
+    from sla_tracker.models import KpiUpload
+    from tests.sla_tracker.kpi_support import csv_file, voice_contract
+
+    contract = voice_contract()
+    uploads = {}
+    for number, status in enumerate((UploadStatus.IMPORTING, UploadStatus.VALIDATED, UploadStatus.FAILED)):
+        uploads[status] = KpiUpload.objects.create(
+            contract=contract,
+            uploaded_by=contract.owner,
+            file=csv_file(f"Date;Appels reçus\n02/01/2025;{number}\n"),
+            original_name="kpi.csv",
+            sha256=f"{number:064d}",
+            size_bytes=30,
+            status=status,
+        )
+    before = timezone.now()
+
+    IMPORT_STARTED.start_the_imports_under_way_now(apps, None)
+
+    started = dict(KpiUpload.objects.values_list("status", "import_started_at"))
+    assert started[UploadStatus.IMPORTING] >= before
+    assert started[UploadStatus.VALIDATED] is None and started[UploadStatus.FAILED] is None
