@@ -9,6 +9,11 @@ never both for one day. Interval rows are summed per day and counter and the sum
 stored and checked against the same-day bounds: an interval whose counts disagree on their own is
 accepted when the day adds up (ACD reports may count a call in the interval it arrived and in the
 one it was answered). Each value is still checked on its own (number, sign, whole for counts).
+
+Interval times are local wall-clock times, as ACD systems export them, in the time zone of the contract's
+sites (`local_time_zones`). On the day the clocks go back, the times they repeat (02:00–02:59 in Paris on
+25 October 2026) may each be given twice, both summed into the day; any other time still once. On the day
+they go forward, the times they skip are accepted as written (see `_DaySums.add`).
 """
 
 import datetime
@@ -18,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.utils.translation import gettext_noop
@@ -145,25 +151,39 @@ _UNREAD = object()
 
 class _DaySums:
     """One day of an interval file: each counter's running sum, its intervals seen (a bit per minute of
-    the day, so a repeated interval is found without keeping the intervals), and its first row."""
+    the day, so a repeated interval is found without keeping the intervals), and its first row.
 
-    __slots__ = ("first", "first_row", "refused", "slots", "sums", "timed_row")
+    `repeated` has a bit for each minute whose wall-clock time the day has twice (the clocks go back
+    that day, see `repeated_minutes`); `again` has, per counter, those of them already given twice."""
 
-    def __init__(self, first_row: int) -> None:
+    __slots__ = ("again", "first", "first_row", "refused", "repeated", "slots", "sums", "timed_row")
+
+    def __init__(self, first_row: int, repeated: int = 0) -> None:
         self.first_row = first_row
+        self.repeated = repeated
         self.timed_row: int | None = None  # the first row with a time after midnight
         self.sums: dict[int, int | Decimal] = {}
         self.slots: dict[int, int] = {}
+        self.again: dict[int, int] = {}
         self.first: dict[int, tuple[int, str, int]] = {}
         self.refused: set[int] = set()  # counters with a refused interval: no sum to check or store
 
     def add(self, counter_id: int, minute: int, value: int | Decimal, row: int, column: str) -> bool:
-        """Add an interval's value to the day; False if the counter already has that interval."""
+        """Add an interval's value to the day; False if the counter already has that interval (twice, for
+        a time the day has twice).
+
+        A time the day does not have (skipped when the clocks go forward, 02:00–02:59 in Paris in
+        spring) is accepted as written: the day is what is stored, the row belongs to that day either
+        way, and an ACD export that lists every quarter hour of a day writes those rows (with zeros)."""
         bit = 1 << minute
         slots = self.slots.get(counter_id, 0)
         if slots & bit:
-            return False
-        self.slots[counter_id] = slots | bit
+            again = self.again.get(counter_id, 0)
+            if not self.repeated & bit or again & bit:
+                return False
+            self.again[counter_id] = again | bit  # the second time of a wall-clock time the day has twice
+        else:
+            self.slots[counter_id] = slots | bit
         if counter_id in self.sums:
             self.sums[counter_id] += value
         else:
@@ -224,6 +244,7 @@ class Validator:
         self._daily_rows: dict[Period, int] = {}
         # Days a file gives by intervals (date and time): their running sums, until the file ends.
         self._interval_days: dict[Period, _DaySums] = {}
+        self._time_zones: list[ZoneInfo] | None = None  # read when a file first gives a day by intervals
         self._summed_days: set[Period] = set()
         # The first row and the counters of each day given by intervals.
         self._interval_counters: dict[Period, tuple[int, list[int]]] = {}
@@ -372,11 +393,17 @@ class Validator:
         """Add a run of interval rows of one date to its day's sums, as checking them row by row would;
         False, with nothing changed that checking them row by row would not change the same way, when
         a row could be refused (an empty or unusual cell, a repeated time, a date that is refused...)."""
-        mask = 0
+        # The run's times (`mask`), and those it gives a second time (`twice`): on the day the clocks go back,
+        # its repeated times may be (checked once the day is known); a third time is never accepted.
+        mask = twice = 0
         for _row, _cells, minute in block:
-            mask |= 1 << minute
-        if mask.bit_count() != len(block):
-            return False  # a time given twice
+            bit = 1 << minute
+            if mask & bit:
+                if twice & bit:
+                    return False
+                twice |= bit
+            else:
+                mask |= bit
         sums = []
         decimal_comma = self.decimal_comma
         for index, _header, _code, counter, _bounded in columns:
@@ -392,14 +419,26 @@ class Validator:
         if period is None or period in self._seen:
             return False  # refused, or a day the file also gives without a time: reported row by row
         day_sums = self._interval_days.get(period)
-        if day_sums is not None and any(day_sums.slots.get(counter.id, 0) & mask for *_c, counter, _b in columns):
-            return False
+        repeated = self._repeated_minutes(period.day) if day_sums is None else day_sums.repeated
+        if twice & ~repeated:
+            return False  # a time given twice that the day has once
+        # A time the day already has from earlier rows comes again in this run: accepted only for a repeated
+        # time given once so far, and given once in this run (else a third time).
+        overlaps = []
+        if day_sums is not None:
+            for *_column, counter, _bounded in columns:
+                overlap = day_sums.slots.get(counter.id, 0) & mask
+                if overlap & (~repeated | twice | day_sums.again.get(counter.id, 0)):
+                    return False
+                overlaps.append(overlap)
         day_sums = self._interval_day(period, first_minute, row=first_row, column=source.date_column, value=raw)
         if day_sums.timed_row is None:
             day_sums.timed_row = next((row for row, _cells, minute in block if minute), None)
-        for (_index, header, _code, counter, _bounded), total in zip(columns, sums, strict=True):
+        for position, ((_index, header, _code, counter, _bounded), total) in enumerate(zip(columns, sums, strict=True)):
             counter_id = counter.id
             day_sums.slots[counter_id] = day_sums.slots.get(counter_id, 0) | mask
+            if again := twice | (overlaps[position] if overlaps else 0):
+                day_sums.again[counter_id] = day_sums.again.get(counter_id, 0) | again
             if counter_id in day_sums.sums:
                 day_sums.sums[counter_id] += total
             else:
@@ -494,10 +533,19 @@ class Validator:
                     value=value,
                 )
                 return None
-            day_sums = self._interval_days[period] = _DaySums(row)
+            day_sums = self._interval_days[period] = _DaySums(row, self._repeated_minutes(period.day))
         if minute and day_sums.timed_row is None:
             day_sums.timed_row = row
         return day_sums
+
+    def _repeated_minutes(self, day: datetime.date) -> int:
+        """The minutes whose wall-clock time `day` has twice in one of the contract's time zones."""
+        if self._time_zones is None:
+            self._time_zones = local_time_zones(self.contract)
+        repeated = 0
+        for zone in self._time_zones:
+            repeated |= repeated_minutes(day, zone)
+        return repeated
 
     def _mixed(self, period: Period, *, interval_row, daily_row, row, column, value) -> None:
         self.add_once(
@@ -944,6 +992,39 @@ class Validator:
                 for counter_id, month, day, value in query.values_list("counter_id", "month", "day", "value"):
                     stored[(counter_id, Period(month, day))] = value
         return stored
+
+
+def local_time_zones(contract: Contract) -> list[ZoneInfo]:
+    """The time zones a contract's interval files are written in: those of the vendor sites its scopes
+    name (an ACD exports intervals in its site's local time), else the deployment's TIME_ZONE. A contract
+    whose sites are in several zones gets them all (an interval file does not say which site it is from),
+    so a time one of them has twice may be given twice. A site's zone that is no known zone is left out."""
+    zones = []
+    names = contract.scopes.exclude(site=None).values_list("site__time_zone", flat=True).distinct()
+    for name in sorted(set(names)):
+        try:
+            zones.append(ZoneInfo(name))
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, e.g. "Europe"
+            continue
+    return zones or [ZoneInfo(settings.TIME_ZONE)]
+
+
+def repeated_minutes(day: datetime.date, zone: ZoneInfo) -> int:
+    """A bit per minute of the day (as `_DaySums` keeps them) whose wall-clock time `day` has twice in
+    `zone`, as the clocks go back: 02:00–02:59 in Europe/Paris on 25 October 2026, 01:30–01:59 in
+    Australia/Lord_Howe on 5 April 2026 (half an hour back); 0 on other days."""
+    midnight = datetime.datetime.combine(day, datetime.time(), tzinfo=zone)
+    next_midnight = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=zone)
+    if midnight.utcoffset() == next_midnight.utcoffset():
+        return 0  # the same offset all day (two changes that cancel out within a day do not happen)
+    repeated = 0
+    for minute in range(_MINUTES_A_DAY):
+        # A wall-clock time (adding to an aware datetime keeps its zone's wall clock): fold=0 reads it as
+        # the first time it happens, fold=1 as the second, with a smaller offset when it happens twice.
+        moment = midnight + datetime.timedelta(minutes=minute)
+        if moment.utcoffset() > moment.replace(fold=1).utcoffset():
+            repeated |= 1 << minute
+    return repeated
 
 
 def _interval_moment(raw_date: object, raw_time: object) -> tuple[str, int] | None:

@@ -2,14 +2,19 @@
 
 import datetime
 import io
+import random
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from contracts.choices import Channel
 from sla_tracker.choices import ChangeAction, UploadStatus
 from sla_tracker.kpi_import.reasons import readable_errors
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload
+from sla_tracker.kpi_import.validation import local_time_zones, repeated_minutes
 from sla_tracker.models import KpiUpload, Measurement, MeasurementChange
+from tests.factories import VendorSiteFactory
 from tests.sla_tracker.kpi_support import (
     SAMPLE_DATA,
     SAMPLE_TODAY,
@@ -333,3 +338,226 @@ def test_the_progress_of_an_interval_import_counts_the_rows_read(monkeypatch):
     assert reported == [1000]  # every 1,000 rows read, the last row waiting for the write
     assert imported.rows_done == imported.rows_total
     assert values(contract)[("offered", JAN_2)] == 4 * 96
+
+
+# Daylight-saving days: interval times are the local wall-clock times of the contract's sites.
+
+AUTUMN, SPRING = datetime.date(2026, 10, 25), datetime.date(2026, 3, 29)  # in Europe/Paris
+AFTER_DST = datetime.date(2026, 12, 1)
+
+
+def contract_in(*zones: str):
+    """A voice contract whose scope names a site in the first zone, with sites in the others on more scopes."""
+    contract = voice_contract()
+    sites = [VendorSiteFactory(vendor=contract.vendor, time_zone=zone) for zone in zones]
+    contract.scopes.update(site=sites[0])
+    for channel, site in zip((Channel.EMAIL, Channel.CHAT), sites[1:], strict=False):
+        contract.scopes.create(channel=channel, languages="fr", site=site)
+    return contract
+
+
+def local_quarter_hours(day: datetime.date, zone: str) -> list[datetime.datetime]:
+    """The wall-clock start of each quarter hour `day` has in `zone`, in the order an ACD lists them: 100 on
+    the day the clocks go back an hour (02:00–02:45 twice in Paris), 92 on the day they go forward."""
+    tz = ZoneInfo(zone)
+    moment = datetime.datetime.combine(day, datetime.time(), tzinfo=tz).astimezone(datetime.UTC)
+    end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=tz)
+    times = []
+    while moment < end:
+        times.append(moment.astimezone(tz).replace(tzinfo=None))
+        moment += datetime.timedelta(minutes=15)
+    return times
+
+
+def interval_lines(times: list[datetime.datetime]) -> list[str]:
+    """A CSV line per interval: calls offered 1, 2, 3… (all different, so a lost or extra row changes the sum),
+    all answered, 1 within 20 s."""
+    return [f"{time:%d/%m/%Y %H:%M};{number};{number};1\n" for number, time in enumerate(times, start=1)]
+
+
+def dst_preview(contract, file):
+    return preview_upload(contract=contract, file=file, actor=contract.owner, today=AFTER_DST)
+
+
+def dst_import(contract, file):
+    upload = dst_preview(contract, file)
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    return import_upload(upload=upload, actor=contract.owner, today=AFTER_DST)
+
+
+def dst_refused(contract, file) -> list[tuple]:
+    with pytest.raises(KpiDataRejected) as rejected:
+        dst_preview(contract, file)
+    return errors_of(rejected.value)
+
+
+def test_on_the_autumn_day_the_repeated_hour_is_given_twice_and_every_row_is_summed():
+    contract = contract_in("Europe/Paris")
+    times = local_quarter_hours(AUTUMN, "Europe/Paris")
+    assert len(times) == 100 and [f"{t:%H:%M}" for t in times[8:16]] == ["02:00", "02:15", "02:30", "02:45"] * 2
+    upload = dst_import(contract, csv_file(HEADER + "".join(interval_lines(times))))
+    assert upload.rows_total == 100
+    assert values(contract) == {
+        ("offered", AUTUMN): sum(range(1, 101)),
+        ("answered", AUTUMN): sum(range(1, 101)),
+        ("answered_within_20s", AUTUMN): 100,
+    }
+
+
+def test_the_deployments_time_zone_is_the_contracts_when_its_scope_names_no_site(settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    contract = voice_contract()
+    dst_import(contract, csv_file(HEADER + "".join(interval_lines(local_quarter_hours(AUTUMN, "Europe/Paris")))))
+    assert values(contract)[("offered", AUTUMN)] == sum(range(1, 101))
+
+
+def test_the_autumn_days_rows_may_come_in_any_order_among_other_days():
+    """Shuffled with the day before, the rows come in short runs of one date, some added at once and some
+    row by row, in any order: the repeated quarter hours' second times included."""
+    contract = contract_in("Europe/Paris")
+    day_before = AUTUMN - datetime.timedelta(days=1)
+    lines = interval_lines(local_quarter_hours(AUTUMN, "Europe/Paris"))
+    lines += [f"{time:%d/%m/%Y %H:%M};1000;1000;1\n" for time in local_quarter_hours(day_before, "Europe/Paris")]
+    random.Random(2026).shuffle(lines)
+    dst_import(contract, csv_file(HEADER + "".join(lines)))
+    assert values(contract)[("offered", AUTUMN)] == sum(range(1, 101))
+    assert values(contract)[("offered", day_before)] == 96 * 1000
+    assert values(contract)[("answered_within_20s", AUTUMN)] == 100
+
+
+def test_the_autumn_day_with_the_time_in_its_own_column():
+    contract = contract_in("Europe/Paris")
+    times = local_quarter_hours(AUTUMN, "Europe/Paris")
+    text = SPLIT_HEADER + "".join(f"{t:%d/%m/%Y};{t:%H:%M};{n};{n}\n" for n, t in enumerate(times, start=1))
+    dst_import(contract, csv_file(text))
+    assert values(contract) == {("offered", AUTUMN): 5050, ("answered", AUTUMN): 5050}
+
+
+def test_an_autumn_day_xlsx_with_the_repeated_hour_twice_is_summed():
+    contract = contract_in("Europe/Paris")
+    times = local_quarter_hours(AUTUMN, "Europe/Paris")
+    rows = [[t, n, n] for n, t in enumerate(times, start=1)]
+    random.Random(25).shuffle(rows)
+    dst_import(contract, xlsx_file([["Date", "Calls offered", "Calls answered"], *rows]))
+    assert values(contract) == {("offered", AUTUMN): 5050, ("answered", AUTUMN): 5050}
+
+
+def test_a_third_time_of_a_repeated_quarter_hour_is_refused_naming_its_row():
+    contract = contract_in("Europe/Paris")
+    lines = [*interval_lines(local_quarter_hours(AUTUMN, "Europe/Paris")), "25/10/2026 02:15;7;7;1\n"]
+    assert dst_refused(contract, csv_file(HEADER + "".join(lines))) == [
+        (
+            102,
+            column,
+            value,
+            f"{code} already has a value for Oct. 25, 2026 02:15 earlier in the file: give each interval and "
+            "counter once.",
+        )
+        for column, value, code in (
+            ("Appels reçus", "7", "offered"),
+            ("Appels traités", "7", "answered"),
+            ("Traités en moins de 20 s", "1", "answered_within_20s"),
+        )
+    ]
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_a_time_outside_the_repeated_hour_given_twice_on_the_autumn_day_is_refused(file_format):
+    contract = contract_in("Europe/Paris")
+    times = [*local_quarter_hours(AUTUMN, "Europe/Paris"), datetime.datetime(2026, 10, 25, 5, 0)]
+    if file_format == "csv":
+        file = csv_file(HEADER + "".join(interval_lines(times)))
+    else:
+        file = xlsx_file([["Date", "Calls offered"]] + [[t, n] for n, t in enumerate(times, start=1)])
+    errors = dst_refused(contract, file)
+    assert [(row, value) for row, _column, value, _message in errors][:1] == [(102, "101")]
+    assert errors[0][3].startswith("offered already has a value for Oct. 25, 2026 05:00")
+    assert nothing_written()
+
+
+def test_the_third_time_is_refused_in_an_xlsx_too():
+    contract = contract_in("Europe/Paris")
+    times = [*local_quarter_hours(AUTUMN, "Europe/Paris"), datetime.datetime(2026, 10, 25, 2, 45)]
+    rows = [["Date", "Calls offered"]] + [[t, n] for n, t in enumerate(times, start=1)]
+    assert [(row, value) for row, _column, value, _message in dst_refused(contract, xlsx_file(rows))] == [(102, "101")]
+
+
+def test_on_an_ordinary_day_a_quarter_hour_of_2_am_given_twice_is_still_refused():
+    contract = contract_in("Europe/Paris")
+    ordinary = datetime.date(2026, 10, 18)
+    lines = [*interval_lines(local_quarter_hours(ordinary, "Europe/Paris")), "18/10/2026 02:15;7;7;1\n"]
+    errors = dst_refused(contract, csv_file(HEADER + "".join(lines)))
+    assert [(row, value) for row, _column, value, _message in errors] == [(98, "7"), (98, "7"), (98, "1")]
+    assert errors[0][3].startswith("offered already has a value for Oct. 18, 2026 02:15 earlier in the file")
+
+
+def test_a_contract_in_new_york_has_its_own_repeated_hour():
+    contract = contract_in("America/New_York")
+    november_1 = datetime.date(2026, 11, 1)
+    times = local_quarter_hours(november_1, "America/New_York")
+    assert [f"{t:%H:%M}" for t in times[4:12]] == ["01:00", "01:15", "01:30", "01:45"] * 2
+    dst_import(contract, csv_file(HEADER + "".join(interval_lines(times))))
+    assert values(contract)[("offered", november_1)] == sum(range(1, 101))
+    # Paris's repeated hour is an ordinary one in New York, where 25 October is an ordinary day.
+    paris_autumn = HEADER + "".join(interval_lines(local_quarter_hours(AUTUMN, "Europe/Paris")))
+    errors = dst_refused(contract, csv_file(paris_autumn))
+    assert [(row, value) for row, _column, value, _message in errors][:4] == [(14, "13")] * 2 + [(14, "1"), (15, "14")]
+
+
+def test_a_contract_with_sites_in_two_zones_accepts_the_repeated_hour_of_each():
+    contract = contract_in("Europe/Paris", "America/New_York")
+    november_1 = datetime.date(2026, 11, 1)
+    lines = interval_lines(local_quarter_hours(AUTUMN, "Europe/Paris"))
+    lines += interval_lines(local_quarter_hours(november_1, "America/New_York"))
+    dst_import(contract, csv_file(HEADER + "".join(lines)))
+    assert values(contract)[("offered", AUTUMN)] == values(contract)[("offered", november_1)] == 5050
+
+
+def test_on_the_spring_day_the_skipped_hour_may_be_missing_or_given_as_written():
+    """ACD exports either leave out the hour the clocks skip (92 quarter hours) or list every quarter hour of
+    the day, those of 02:00–02:45 with zeros: both are the day's data, summed as written."""
+    contract = contract_in("Europe/Paris")
+    times = local_quarter_hours(SPRING, "Europe/Paris")
+    assert len(times) == 92 and "02:00" not in {f"{t:%H:%M}" for t in times}
+    dst_import(contract, csv_file(HEADER + "".join(interval_lines(times))))
+    assert values(contract)[("offered", SPRING)] == sum(range(1, 93))
+
+    every_quarter_hour = [datetime.datetime(2026, 3, 29) + datetime.timedelta(minutes=15 * i) for i in range(96)]
+    dst_import(contract, csv_file(HEADER + "".join(interval_lines(every_quarter_hour))))
+    assert values(contract)[("offered", SPRING)] == sum(range(1, 97))
+
+
+def test_on_the_spring_day_a_skipped_quarter_hour_given_twice_is_refused():
+    contract = contract_in("Europe/Paris")
+    lines = interval_lines(local_quarter_hours(SPRING, "Europe/Paris")) + ["29/03/2026 02:15;1;1;0\n"] * 2
+    errors = dst_refused(contract, csv_file(HEADER + "".join(lines)))
+    assert [(row, value) for row, _column, value, _message in errors] == [(95, "1"), (95, "1"), (95, "0")]
+
+
+def minutes(first: str, last: str) -> set[int]:
+    start, end = (int(text[:2]) * 60 + int(text[3:]) for text in (first, last))
+    return set(range(start, end + 1))
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "repeated"),
+    [
+        ("Europe/Paris", AUTUMN, minutes("02:00", "02:59")),
+        ("Europe/Paris", SPRING, set()),
+        ("Europe/Paris", datetime.date(2026, 10, 24), set()),
+        ("America/New_York", datetime.date(2026, 11, 1), minutes("01:00", "01:59")),
+        ("Australia/Lord_Howe", datetime.date(2026, 4, 5), minutes("01:30", "01:59")),  # half an hour back
+        ("Africa/Casablanca", datetime.date(2025, 2, 23), minutes("02:00", "02:59")),  # Ramadan time
+        ("UTC", AUTUMN, set()),
+    ],
+)
+def test_the_repeated_minutes_of_a_day_come_from_its_time_zone(zone, day, repeated):
+    mask = repeated_minutes(day, ZoneInfo(zone))
+    assert {minute for minute in range(24 * 60) if mask >> minute & 1} == repeated
+
+
+def test_a_sites_zone_that_is_no_time_zone_is_left_out(settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    assert local_time_zones(contract_in("Mars/Olympus_Mons")) == [ZoneInfo("Europe/Paris")]
+    assert local_time_zones(contract_in("Europe", "America/New_York")) == [ZoneInfo("America/New_York")]
