@@ -89,3 +89,18 @@ def _arg(value: Any) -> str:
             return _note(value["note"])
         raise ValueError(f"unknown explanation argument {value!r}")
     return str(value)
+
+
+def measured_as_explained(measured: Decimal | None, notes: list[dict[str, Any]] | None) -> Decimal | None:
+    """A line's measured value with the decimals its explanation writes it with: the figure the explanation
+    compares ("18.1493 → 18.1 rounded to 1 decimal", "79.9977 % < 80 %"), where 2 decimals would read as
+    another value (18.15, which rounds to 18.2; 80.00, which meets 80 %); else the value with 2 decimals."""
+    if measured is None:
+        return None
+    try:
+        value = notes[0]["args"]["value"]
+        if "note" in value:  # the value rounded to the service level's precision: the value before it
+            value = value["note"]["args"]["value"]
+        return Decimal(value["figure"])
+    except (IndexError, KeyError, TypeError, ArithmeticError):  # no notes, or a line not measured
+        return Decimal(measured).quantize(Decimal("0.01"))

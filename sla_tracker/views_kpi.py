@@ -32,6 +32,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -204,16 +205,19 @@ def recompute(request, pk: int):
         raise PermissionDenied
     month_start = _month_or_404(request.POST.get("month", ""))
     month = month_label(month_start)
+    month_name = date_format(month_start, "YEAR_MONTH_FORMAT")  # "October 2026", as the pages name a month
     if month_start >= first_of_month(timezone.localdate()):
         messages.error(
             request,
-            format_lazy(_("{month} is not over: its statement is computed once the month has ended."), month=month),
+            format_lazy(
+                _("{month} is not over: its statement is computed once the month has ended."), month=month_name
+            ),
         )
         return redirect("sla_tracker:kpi-workspace")
     task_id = str(uuid.uuid4())
     transaction.on_commit(lambda: _enqueue_recompute(contract.pk, month, task_id))
     messages.info(
-        request, format_lazy(_("Recomputing {contract} for {month}."), contract=contract.reference, month=month)
+        request, format_lazy(_("Recomputing {contract} for {month}."), contract=contract.reference, month=month_name)
     )
     return redirect(f"{reverse('sla_tracker:kpi-workspace')}?task={task_id}&contract={contract.pk}&month={month}")
 
@@ -255,6 +259,7 @@ def recompute_status(request, pk: int, month: str, task_id: uuid.UUID):
         {
             "contract": contract,
             "month": month_label(month_start),
+            "month_name": date_format(month_start, "YEAR_MONTH_FORMAT"),
             "task_id": task_id,
             "state": state,
             "finished": state in ("SUCCESS", "FAILURE"),
@@ -879,6 +884,7 @@ def month_grid(request, pk: int, month: str):
                 messages.success(request, saved)
                 return redirect("sla_tracker:kpi-grid", pk=contract.pk, month=month_label(month_start))
     grid = []
+    error_cells: list[dict] = []
     for row, day in rows:
         cells = []
         for counter in counters:
@@ -893,13 +899,21 @@ def month_grid(request, pk: int, month: str):
                     "errors": cell_errors.get((counter.code, row), []),
                 }
             )
+        row_errors = cell_errors.get(("", row), [])
+        # Each error also listed above the grid, linked to its cell: a wide grid hides the cells past its right edge.
+        error_cells += [{"name": "", "day": day, "code": "", "message": message} for message in row_errors]
+        error_cells += [
+            {"name": cell["name"], "day": day, "code": cell["code"], "message": message}
+            for cell in cells
+            for message in cell["errors"]
+        ]
         grid.append(
             {
                 "row": row,
                 "day": day,
                 "weekend": day is not None and day.weekday() >= 5,
                 "editable": row in editable_rows,
-                "errors": cell_errors.get(("", row), []),
+                "errors": row_errors,
                 "cells": cells,
             }
         )
@@ -922,6 +936,7 @@ def month_grid(request, pk: int, month: str):
             "correction_reason_max": CORRECTION_REASON_MAX_LENGTH,
             "reason_error": reason_error,
             "form_errors": form_errors,
+            "error_cells": error_cells,
             "to_confirm": to_confirm,
             "active_section": "kpi",
         },

@@ -63,6 +63,16 @@ def quantity(value) -> str:
     return number_format(plain, force_grouping=True)
 
 
+@register.filter
+def measured(line) -> str:
+    """A statement line's measured value as its explanation writes it (sla_tracker.explanations), in the
+    interface's language: "18.1493" where the explanation compares 18.1493, not "18.15"; "—" if not measured."""
+    from sla_tracker.explanations import measured_as_explained  # it writes amounts with this module's money
+
+    value = measured_as_explained(line.measured, line.explanation_notes)
+    return "—" if value is None else number_format(value)
+
+
 @register.simple_tag
 def status_badge(kind: str, value: str, label: str) -> str:
     colour = STATUS_COLOURS.get(kind, {}).get(value, "secondary")

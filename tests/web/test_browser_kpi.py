@@ -22,7 +22,7 @@ from sla_tracker.kpi_import.service import save_measurements
 from sla_tracker.kpi_import.validation import KpiValue
 from sla_tracker.models import KpiUpload, Measurement, PenaltyStatement
 from sla_tracker.services import close_contract_month
-from tests.factories import MonthlyChargeFactory, PenaltyRegimeFactory, UserFactory
+from tests.factories import KpiUploadFactory, MonthlyChargeFactory, PenaltyRegimeFactory, UserFactory
 from tests.sla_tracker.kpi_support import demo_counters
 from tests.sla_tracker.test_close_refusals import MAY, close_batch, without_may_charges
 from tests.sla_tracker.test_kpi_corrections import approved_january
@@ -223,3 +223,24 @@ def test_the_owner_sees_a_month_the_close_refused_until_the_missing_charges_let_
     page.goto(f"{live_server.url}/")
     page.wait_for_selector("[data-testid=current-role]")
     assert page.locator("[data-testid=close-refusals]").count() == 0
+
+
+def test_the_kpi_history_recent_uploads_and_completeness_need_no_sideways_scroll_on_a_phone(page, live_server):  # noqa: F811
+    contract, january = approved_january(UserFactory(procurement=True))
+    KpiUploadFactory(contract=contract, uploaded_by=contract.owner, original_name="kpi_pack_janvier_2026_corrige.csv")
+    sign_in(page, live_server, contract.owner)
+    page.goto(f"{live_server.url}/")
+    with page.expect_navigation():  # French: the longest headers
+        page.select_option("#language-select", "fr")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path, table in (
+        ("/penalties/kpi/", "#recent-uploads"),
+        (f"/penalties/kpi/contracts/{contract.pk}/months/2026-01/history/", "#kpi-history"),
+        (f"/penalties/statements/{january.pk}/", "#statement-completeness"),
+    ):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_selector(f"{table} tbody tr")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, (path, overflow)
+    shot(page, "statement-completeness-390-fr")

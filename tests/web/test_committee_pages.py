@@ -929,6 +929,24 @@ def test_the_dashboard_and_pack_say_whether_the_quorum_was_met_and_explain_the_n
     assert 'data-quorum="met"' in chair_client.get(review.url()).content.decode()
 
 
+def test_the_penalties_of_the_months_give_the_adjustments_the_net_counts(chair_client, review):
+    # A correction of an approved month carried into this statement: without its column the net does not add up.
+    statement = review.statement
+    statement.adjustments, statement.net = Decimal("14400.00"), statement.net + Decimal("14400.00")
+    statement.save()
+
+    page = chair_client.get(review.url()).content.decode()
+    pack = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk])).content
+    text = " ".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(pack)).pages).split())
+
+    penalties = page.split('id="penalties"')[1].split("</table>")[0]
+    headers = penalties.split("</thead>")[0]
+    assert headers.index("Bonuses") < headers.index("Adjustments") < headers.index(">Net<")
+    row = penalties.split(f'data-statement="{statement.pk}"')[1].split("</tr>")[0]
+    assert "€1,500.00" in row and "€14,400.00" in row and "€13,100.00" in row  # 200 − 1,500 + 14,400
+    assert "Adjustments Net" in text and "€14,400.00 €13,100.00" in text
+
+
 def test_a_past_meetings_findings_are_those_open_on_its_day(chair_client, review):
     contract = review.contract
     before = FindingFactory(

@@ -339,6 +339,9 @@ def test_recompute_enqueues_the_close_on_commit_and_the_status_shows_the_stateme
     assert statement.contract == contract
     assert statement.month == month
     assert reverse("sla_tracker:statement", args=[statement.pk]) in status.content.decode()
+    named = f"{month:%B %Y}"  # the month as the pages name it, not "2026-10"
+    assert f"Recomputing {contract.reference} for {named}." in page.content.decode()
+    assert f"{contract.reference} was recomputed for {named}." in status.content.decode()
     # The statement's history says it was computed on request, not by the monthly close.
     assert list(statement.events.values_list("action", "cause")) == [
         (StatementAction.COMPUTED, ComputationCause.ON_REQUEST)
@@ -372,7 +375,8 @@ def test_a_recompute_of_an_approved_month_says_the_statement_stays_and_the_month
     assert "is approved: it stays as it is" in status.content.decode()
     assert "was recomputed" not in status.content.decode()
     assert not callbacks
-    assert f"{month_label(timezone.localdate())} is not over" in in_progress.content.decode()
+    this_month = formats.date_format(timezone.localdate(), "YEAR_MONTH_FORMAT")
+    assert f"{this_month} is not over" in in_progress.content.decode()  # the month named as the pages name it
     assert not PenaltyStatement.objects.filter(contract=contract, month=first_of_month(timezone.localdate())).exists()
     workspace = client.get(WORKSPACE).content.decode()
     assert f'data-testid="recompute-{contract.reference}-{month_label(month)}"' in workspace
@@ -1206,6 +1210,31 @@ def test_one_invalid_cell_writes_nothing_and_shows_its_error_beside_the_cell(cli
     assert 'data-testid="grid-errors"' in page
     assert "1 error: nothing was saved. Correct the cell in red and save again." in page
     assert "is-invalid" in page
+
+
+def test_the_grid_lists_each_error_above_it_with_a_link_to_its_cell(client):
+    # A wide grid hides the cells past its right edge: the summary names each one and leads to it.
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    month = last_month()
+    client.force_login(manager)
+
+    response = client.post(
+        grid_url(contract, month), {"v-answered-2": "10", "v-answered_within_20s-2": "1900", "v-abandoned-3": "douze"}
+    )
+
+    page = response.content.decode()
+    listed = page.split('data-testid="grid-error-list"')[1].split("</ul>")[0]
+    day_2, day_3 = (formats.date_format(month + datetime.timedelta(days=n), "D j") for n in (1, 2))
+    assert (
+        f'<a class="alert-link" href="#v-answered_within_20s-2">{day_2} · <code>answered_within_20s</code></a>:'
+        in listed
+    )
+    assert f'<a class="alert-link" href="#v-abandoned-3">{day_3} · <code>abandoned</code></a>: Not a number.' in listed
+    assert listed.index("v-answered_within_20s-2") < listed.index("v-abandoned-3")  # in the grid's order
+    assert 'id="v-abandoned-3" name="v-abandoned-3"' in page
+    french = client.post(grid_url(contract, month), {"v-abandoned-3": "douze"}, HTTP_ACCEPT_LANGUAGE="fr")
+    assert "</a>\u00a0: " in french.content.decode().split('data-testid="grid-error-list"')[1]
 
 
 def test_the_grid_refuses_a_whole_month_value_beside_the_days_of_that_month(client):

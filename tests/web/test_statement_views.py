@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
 from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement, StatementEvent, StatementLine
@@ -63,6 +64,53 @@ def test_the_statement_page_shows_each_line_with_status_text_credit_and_explanat
     assert "72.50 % &lt; 80 % target → default" in page
     assert "72.50" in page
     assert "≥ 80" in page
+
+
+ROUNDED_NOTES = [
+    {
+        "template": "{value} {sign} {expected} {level} → met",
+        "args": {
+            "sign": "≤",
+            "value": {
+                "note": {
+                    "template": "{value} → {rounded} rounded to 1 decimal",
+                    "args": {"value": {"figure": "18.1493", "unit": ""}, "rounded": {"figure": "18.1", "unit": ""}},
+                }
+            },
+            "expected": {"figure": "30", "unit": ""},
+            "level": {"word": "target"},
+        },
+    }
+]
+
+
+def test_the_measured_column_gives_the_value_the_explanation_compares(client, procurement, statement):
+    # 18.149320 read as "18.15" beside "18.1493 → 18.1 rounded to 1 decimal": 18.15 would round to 18.2.
+    rounded, plain = statement.lines.order_by("pk")
+    StatementLine.objects.filter(pk=rounded.pk).update(measured=Decimal("18.149320"), explanation_notes=ROUNDED_NOTES)
+    below = [{**ROUNDED_NOTES[0], "args": {**ROUNDED_NOTES[0]["args"], "value": {"figure": "79.9977", "unit": "%"}}}]
+    StatementLine.objects.filter(pk=plain.pk).update(measured=Decimal("79.997700"), explanation_notes=below)
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+    pdf = client.get(reverse("sla_tracker:statement-export", args=[statement.pk, "pdf"])).content
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    french = client.get(detail(statement), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    lines = page.split('id="statement-lines"')[1].split("</table>")[0]
+    assert '<td class="num">18.1493</td>' in lines and "18.15" not in lines
+    assert '<td class="num">79.9977</td>' in lines and ">80<" not in lines  # not "80", which meets 80 %
+    assert "18.1493" in text and "18.15" not in text
+    assert '<td class="num">18,1493</td>' in french.split('id="statement-lines"')[1]
+
+
+def test_a_line_without_notes_shows_its_measure_with_2_decimals(client, procurement, statement):
+    StatementLine.objects.filter(statement=statement).update(explanation_notes=[])
+    client.force_login(procurement)
+
+    lines = client.get(detail(statement)).content.decode().split('id="statement-lines"')[1].split("</table>")[0]
+
+    assert '<td class="num">72.50</td>' in lines and '<td class="num">85.00</td>' in lines
 
 
 def test_the_statement_page_shows_history_completeness_exclusions_and_incidents(client, procurement, statement):
