@@ -249,3 +249,19 @@ def test_key_strings_come_out_in_french():
         assert plural("%(counter)s finding", "%(counter)s findings", 3) % {"counter": 3} == "3 constats"
     with translation.override("en"):
         assert str(Role.PROCUREMENT.label) == "Procurement"
+
+
+def test_british_english_reads_the_english_source_and_needs_no_catalogue():
+    """British English ("en-gb") differs from the source only in how dates are written, which Django's en_GB formats
+    and config.formats give: its words are the English source, whatever the French catalogue holds."""
+    from accounts.choices import Role
+
+    assert "en-gb" in dict(settings.LANGUAGES)
+    # Aliases, so that the extraction of test strings does not put these in the catalogue.
+    english, in_context = translation.gettext, translation.pgettext
+    with translation.override("en-gb"):
+        assert str(Role.PROCUREMENT.label) == "Procurement"
+        assert english("Penalty report") == "Penalty report"
+        # The first-of-month formats stay untranslated: config.formats then uses en_GB's DATE_FORMAT.
+        assert in_context("date format of the first day of a month", "N j, Y") == "N j, Y"
+        assert in_context("date and time format of the first day of a month", "N j, Y, P") == "N j, Y, P"

@@ -35,9 +35,10 @@ STATUS_COLOURS = {
 @register.filter
 def money(value, currency: str = "", *, exact: bool = False) -> str:
     """An amount as the reader sees it everywhere (pages, PDFs, explanations, messages, notifications): `14400` in
-    EUR is "€14,400.00" in English and "14 400,00 €" in French; a currency without a symbol is written by its code,
-    before the digits in English ("CHF 5,862.00", as the engine writes it) and after them in French
-    ("5 862,00 CHF"), a no-break space between them; a negative amount starts with a minus sign ("−CHF 5,862.00").
+    EUR is "€14,400.00" in English (American and British alike: only French has a branch) and "14 400,00 €" in
+    French; a currency without a symbol is written by its code, before the digits in English ("CHF 5,862.00", as the
+    engine writes it) and after them in French ("5 862,00 CHF"), a no-break space between them; a negative amount
+    starts with a minus sign ("−CHF 5,862.00").
     `exact` (from Python only) keeps the fractions of a cent an exact intermediate amount has."""
     if value is None or value == "":
         return "—"

@@ -127,7 +127,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("fr", "Français")]
+# Each name in its own language (the switcher's options). English comes in two variants that differ in how
+# dates are written, through Django's formats of each: "en" the American way (Sept. 1, 2026; 09/01/2026;
+# 01/02/2026 typed is 2 January) and "en-gb" the British way, as most users outside France expect (1 Sep
+# 2026; 01/09/2026; 01/02/2026 typed is 1 February). Both use the English source strings; an en-GB browser
+# gets "en-gb", any other English one "en".
+LANGUAGES = [("en", "English (United States)"), ("en-gb", "English (United Kingdom)"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_I18N = True

@@ -285,6 +285,30 @@ def test_a_notification_is_recorded_in_the_users_language():
     assert Notification.objects.get(user=owner).subject.startswith("Action en retard depuis le 2025-02-14")
 
 
+@pytest.mark.parametrize(("language", "html_lang"), [("en-gb", "en-gb"), ("fr", "fr"), ("", "en")])
+def test_each_recipient_gets_the_notice_and_its_email_in_their_language_british_english_as_english(language, html_lang):
+    owner = UserFactory(language=language)
+    vendor_user = VendorUserFactory(language="fr")
+    contract = quiet_contract(owner=owner, vendor=vendor_user.vendor)
+    statement = PenaltyStatementFactory(
+        contract=contract, approved=True, uncapped_credits=Decimal("1500.00"), credits=Decimal("1500.00")
+    )
+
+    run(D(2025, 2, 6))
+
+    notice = Notification.objects.get(user=owner)
+    if language == "fr":
+        assert notice.subject == f"Le relevé {contract.reference} {statement.month:%Y-%m} est approuvé"
+        assert "pénalités 1\u00a0500,00\u00a0€" in notice.body
+    else:  # British English reads the English words and amounts
+        assert notice.subject == f"Statement {contract.reference} {statement.month:%Y-%m} is approved"
+        assert "credits €1,500.00" in notice.body
+    message = next(m for m in mail.outbox if m.to == [owner.email])
+    assert f'<html lang="{html_lang}">' in message.alternatives[0][0]
+    french = next(m for m in mail.outbox if m.to == [vendor_user.email])
+    assert '<html lang="fr">' in french.alternatives[0][0]
+
+
 def test_home_page_selectors_and_marking_read():
     owner = UserFactory()
     quiet_action(owner=owner, due_date=D(2025, 2, 14), title="First")

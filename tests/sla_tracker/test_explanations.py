@@ -130,6 +130,8 @@ def test_an_amount_in_a_currency_without_a_symbol_reads_as_the_pages_write_money
     assert line.explanation == EX01_CHF_ENGINE  # the engine's own text (the simulator's JSON) is unchanged
     with translation.override("en"):
         assert readable(line.explanation, to_data(line.notes)) == EX01_CHF_ENGLISH
+    with translation.override("en-gb"):  # British English writes it as English does
+        assert readable(line.explanation, to_data(line.notes)) == EX01_CHF_ENGLISH
     with translation.override("fr"):
         assert readable(line.explanation, to_data(line.notes)) == EX01_CHF_FRENCH
 

@@ -8,7 +8,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from audits.choices import AuditStatus, FindingStatus
@@ -98,7 +98,9 @@ def test_an_auditor_plans_an_audit_records_a_finding_and_another_verifies_it(
     page.click("[data-testid=confirm]")
     page.wait_for_selector("[data-testid=fieldwork-move]")
     assert "The vendor's team is at a client site that week" in page.inner_text("[data-testid=fieldwork-move]")
-    moved = [date_format(datetime.date(2025, 6, day), "SHORT_DATE_FORMAT") for day in (9, 13)]
+    with translation.override("en-gb"):  # the browser's locale is en-GB: the pages are in British English
+        moved = [date_format(datetime.date(2025, 6, day), "SHORT_DATE_FORMAT") for day in (9, 13)]
+    assert moved == ["09/06/2025", "13/06/2025"]
     assert " – ".join(moved) in page.inner_text("#timeline [data-step=fieldwork]")
     shot(page, "audit-rescheduled")
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.utils import translation
 
-from accounts.templatetags.ui import money, quantity, status_badge
+from accounts.templatetags.ui import colon, money, quantity, status_badge
 
 
 def test_money_in_english_puts_the_symbol_first():
@@ -24,6 +24,17 @@ def test_currencies_without_a_symbol_show_their_code_before_the_digits_in_englis
         assert money(Decimal("-5862"), "CHF") == "−CHF\u00a05,862.00"
         assert money(Decimal("12000.006"), "CHF", exact=True) == "CHF\u00a012,000.006"
     assert money(None, "EUR") == "—"
+
+
+def test_money_in_british_english_is_written_as_in_english():
+    with translation.override("en-gb"):
+        assert money(Decimal("5862"), "CHF") == "CHF\u00a05,862.00"
+        assert money(Decimal("-5862"), "CHF") == "−CHF\u00a05,862.00"
+        assert money(Decimal("14400"), "EUR") == "€14,400.00"
+        assert money(Decimal("-250.5"), "GBP") == "−£250.50"
+        assert money(Decimal("5862"), "") == "5,862.00"
+        assert quantity(Decimal("11425.2000")) == "11,425.2"
+        assert colon() == ":"
 
 
 def test_currencies_without_a_symbol_show_their_code_after_the_digits_in_french():
