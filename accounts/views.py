@@ -1,5 +1,6 @@
 """Signing in and out, the home page (what the signed-in user's role can do), and the user's API token."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -9,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 from rest_framework.authtoken.models import Token
 
 from accounts.context_processors import navigation_items
@@ -177,3 +179,15 @@ def api_token_revoke(request):
             "active_section": "api-token",
         },
     )
+
+
+@require_POST
+def set_language(request):
+    """The language switcher: Django's (the cookie, then back to the page); a signed-in user's choice is also
+    stored as their language, which their pages, notices and e-mails then use on every device."""
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES) and request.user.language != language:
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    return response

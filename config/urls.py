@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import views as accounts_views
 from config import api_errors
 from config.health import healthz
 
@@ -27,6 +28,6 @@ urlpatterns = [
     path("penalties/", include("sla_tracker.urls")),
     path("committees/", include("governance.urls")),
     path("audits/", include("audits.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("", include("accounts.urls")),
 ]

@@ -283,3 +283,54 @@ def test_statements_waiting_for_review_are_listed_for_those_who_act_on_them(clie
     waiting = list(client.get(reverse("accounts:home")).context["waiting"])
 
     assert waiting == ([statement] if listed else [])
+
+
+def test_the_pages_are_in_the_users_stored_language_whatever_the_browser_asks(client):
+    client.force_login(UserFactory(procurement=True, language="fr"))
+
+    page = client.get(reverse("accounts:home"), headers={"accept-language": "en-US"}).content.decode()
+
+    assert '<html lang="fr">' in page
+    assert 'value="fr" selected' in page
+
+
+def test_a_user_without_a_stored_language_follows_the_browser(client):
+    client.force_login(UserFactory(procurement=True, language=""))
+
+    page = client.get(reverse("accounts:home"), headers={"accept-language": "fr"}).content.decode()
+
+    assert '<html lang="fr">' in page
+
+
+def test_the_switcher_stores_the_signed_in_users_choice(client):
+    user = UserFactory(procurement=True, language="fr")
+    client.force_login(user)
+
+    client.post(reverse("set_language"), {"language": "en-gb", "next": reverse("accounts:home")})
+    user.refresh_from_db()
+    # Another device: no cookie, a French browser.
+    client.cookies.clear()
+    client.force_login(user)
+    page = client.get(reverse("accounts:home"), headers={"accept-language": "fr"}).content.decode()
+
+    assert user.language == "en-gb"
+    assert '<html lang="en-gb">' in page
+
+
+def test_the_switcher_ignores_a_language_the_app_does_not_offer(client):
+    user = UserFactory(procurement=True, language="fr")
+    client.force_login(user)
+
+    client.post(reverse("set_language"), {"language": "de", "next": reverse("accounts:home")})
+    user.refresh_from_db()
+
+    assert user.language == "fr"
+
+
+def test_the_api_answers_in_the_requests_language_not_the_stored_one(client):
+    client.force_login(UserFactory(procurement=True, language="fr"))
+
+    response = client.get("/api/v1/penalty-statements/?nonsense=1", headers={"accept-language": "en"})
+
+    assert response.status_code == 400
+    assert response.headers["Content-Language"] == "en"
