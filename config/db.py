@@ -41,23 +41,45 @@ models.Field.register_lookup(AnyOf)
 models.ForeignObject.register_lookup(AnyOf)
 
 
-def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], *, keys: bool = False) -> None:
     """Insert ``rows`` (column values by field attname; a missing field takes its default) into
     ``model``'s table, without model instances, signals or ``save()``: nothing fills ``auto_now``
-    fields or writes history rows, so it suits rows whose audit is recorded elsewhere (a
-    statement's lines: the statement's history and events record the close).
+    fields or writes history rows, so the caller writes them (a statement's lines: with
+    :func:`insert_history_values`).
 
     On PostgreSQL the rows are sent with ``COPY``: Django's multi-row INSERT has psycopg escape
     each text and JSON value as an array element in Python, which cost more than the rest of a
     monthly close's writes. Elsewhere (SQLite: the demo and quick runs) this is ``bulk_create``.
+
+    ``keys``: each row gets its primary key, set in the row under the key's attname (for the rows'
+    history, which names them); on PostgreSQL the keys are drawn from the table's sequence in one
+    more query, as :func:`insert_instances` does.
     """
     if not rows:
         return
+    key = model._meta.pk.attname
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**row) for row in rows])
+        instances = model.objects.bulk_create([model(**row) for row in rows])
+        if keys:
+            for row, instance in zip(rows, instances, strict=True):
+                row[key] = instance.pk
         return
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key and not field.generated]
+    if keys:
+        for row, drawn in zip(rows, _draw_keys(model, len(rows)), strict=True):
+            row[key] = drawn
+    fields = [field for field in model._meta.concrete_fields if (keys or not field.primary_key) and not field.generated]
     _copy_rows(model, fields, rows)
+
+
+def _draw_keys(model: type[models.Model], count: int) -> list[int]:
+    """``count`` new keys of ``model``'s table, drawn from its sequence in one query (PostgreSQL)."""
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [key for (key,) in cursor.fetchall()]
 
 
 def insert_instances(instances: list[models.Model]) -> None:
@@ -75,13 +97,7 @@ def insert_instances(instances: list[models.Model]) -> None:
         model.objects.bulk_create(instances)
         return
     meta = model._meta
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(instances)],
-        )
-        keys = [key for (key,) in cursor.fetchall()]
-    for instance, key in zip(instances, keys, strict=True):
+    for instance, key in zip(instances, _draw_keys(model, len(instances)), strict=True):
         instance.pk = key
         instance._state.adding = False
         instance._state.db = connection.alias
@@ -129,18 +145,33 @@ def _json_text(value: Any, encoder: type[json.JSONEncoder] | None) -> str:
 
 
 def insert_history_rows(instances: list[models.Model], *, history_type: str, user=None) -> None:
-    """The django-simple-history rows of ``instances`` just created (``history_type`` "+") or
-    updated ("~") in bulk: the rows ``bulk_create_with_history`` and ``bulk_update_with_history``
+    """The django-simple-history rows of ``instances`` just created (``history_type`` "+"), updated
+    ("~") or deleted ("-") in bulk: the rows ``bulk_create_with_history`` and ``bulk_update_with_history``
     write (the instances' tracked fields, now, ``user``, no change reason), sent with
     :func:`insert_rows` instead of being built as model instances first."""
     if not instances:
         return
-    history = type(instances[0]).history.model
+    model = type(instances[0])
+    names = [field.attname for field in model.history.model.tracked_fields]
+    insert_history_values(
+        model,
+        [{name: getattr(instance, name) for name in names} for instance in instances],
+        history_type=history_type,
+        user=user,
+    )
+
+
+def insert_history_values(
+    model: type[models.Model], rows: list[dict[str, Any]], *, history_type: str, user=None
+) -> None:
+    """:func:`insert_history_rows` for rows of ``model`` written without instances (:func:`insert_rows` with
+    ``keys``): ``rows`` are their values by attname, the key included (a missing one takes its default)."""
+    if not rows:
+        return
     stamp = {
         "history_date": timezone.now(),
         "history_type": history_type,
         "history_user_id": getattr(user, "pk", None),
         "history_change_reason": None,
     }
-    names = [field.attname for field in history.tracked_fields]
-    insert_rows(history, [{**{name: getattr(instance, name) for name in names}, **stamp} for instance in instances])
+    insert_rows(model.history.model, [{**row, **stamp} for row in rows])

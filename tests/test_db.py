@@ -1,5 +1,5 @@
-"""config.db: the ``__any`` lookup, ``insert_rows``, ``insert_instances`` and ``insert_history_rows``, on the
-database the suite runs on."""
+"""config.db: the ``__any`` lookup, ``insert_rows``, ``insert_instances``, ``insert_history_rows`` and
+``insert_history_values``, on the database the suite runs on."""
 
 from decimal import Decimal
 
@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.db import insert_history_rows, insert_instances, insert_rows
+from config.db import insert_history_rows, insert_history_values, insert_instances, insert_rows
 from contracts.models import Contract
 from sla_tracker.choices import LineStatus
 from sla_tracker.models import PenaltyStatement, ServiceLevel, StatementLine
@@ -154,3 +154,42 @@ def test_insert_instances_gives_the_instances_keys_and_writes_them_as_bulk_creat
         )
     # The sequence moved past the keys drawn: the next insertion gets a new one.
     assert PenaltyStatementFactory(contract=contract, month="2026-04-01").pk not in stored
+
+
+@pytest.mark.django_db
+def test_insert_rows_with_keys_gives_each_row_its_key_and_the_history_of_the_rows_names_them():
+    statement = PenaltyStatementFactory()
+    versions = [ServiceLevelVersionFactory(service_level__contract=statement.contract) for _ in range(2)]
+    rows = [
+        {
+            "statement_id": statement.pk,
+            "service_level_id": version.service_level_id,
+            "terms_id": version.pk,
+            "status": LineStatus.MET,
+            "inputs": {"counter_sums": {"answered": "41000"}},
+        }
+        for version in versions
+    ]
+    user = UserFactory()
+
+    insert_rows(StatementLine, rows, keys=True)
+    insert_history_values(StatementLine, rows, history_type="+", user=user)
+
+    lines = {line.service_level_id: line for line in StatementLine.objects.filter(statement=statement)}
+    assert [row["id"] for row in rows] == [lines[version.service_level_id].pk for version in versions]
+    for line in lines.values():
+        (version,) = line.history.all()
+        assert (version.history_type, version.history_user, version.status, version.inputs, version.waived) == (
+            "+",
+            user,
+            LineStatus.MET,
+            {"counter_sums": {"answered": "41000"}},
+            False,
+        )
+    # The sequence moved past the keys drawn.
+    assert StatementLine.objects.create(
+        statement=PenaltyStatementFactory(contract=statement.contract, month="2026-02-01"),
+        service_level=versions[0].service_level,
+        terms=versions[0],
+        status=LineStatus.MET,
+    ).pk not in {row["id"] for row in rows}
