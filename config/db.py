@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+from django.db.models import Value
 from django.utils import timezone
 
 
@@ -45,14 +46,14 @@ def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], *, keys: 
     """Insert ``rows`` (column values by field attname; a missing field takes its default) into
     ``model``'s table, without model instances, signals or ``save()``: nothing fills ``auto_now``
     fields or writes history rows, so the caller writes them (a statement's lines: with
-    :func:`insert_history_values`).
+    :func:`copy_history_rows`).
 
     On PostgreSQL the rows are sent with ``COPY``: Django's multi-row INSERT has psycopg escape
     each text and JSON value as an array element in Python, which cost more than the rest of a
     monthly close's writes. Elsewhere (SQLite: the demo and quick runs) this is ``bulk_create``.
 
     ``keys``: each row gets its primary key, set in the row under the key's attname (for the rows'
-    history, which names them); on PostgreSQL the keys are drawn from the table's sequence in one
+    history: :func:`copy_history_rows`); on PostgreSQL the keys are drawn from the table's sequence in one
     more query, as :func:`insert_instances` does.
     """
     if not rows:
@@ -151,27 +152,41 @@ def insert_history_rows(instances: list[models.Model], *, history_type: str, use
     :func:`insert_rows` instead of being built as model instances first."""
     if not instances:
         return
-    model = type(instances[0])
-    names = [field.attname for field in model.history.model.tracked_fields]
-    insert_history_values(
-        model,
-        [{name: getattr(instance, name) for name in names} for instance in instances],
-        history_type=history_type,
-        user=user,
-    )
-
-
-def insert_history_values(
-    model: type[models.Model], rows: list[dict[str, Any]], *, history_type: str, user=None
-) -> None:
-    """:func:`insert_history_rows` for rows of ``model`` written without instances (:func:`insert_rows` with
-    ``keys``): ``rows`` are their values by attname, the key included (a missing one takes its default)."""
-    if not rows:
-        return
+    history = type(instances[0]).history.model
     stamp = {
         "history_date": timezone.now(),
         "history_type": history_type,
         "history_user_id": getattr(user, "pk", None),
         "history_change_reason": None,
     }
-    insert_rows(model.history.model, [{**row, **stamp} for row in rows])
+    names = [field.attname for field in history.tracked_fields]
+    insert_rows(history, [{**{name: getattr(instance, name) for name in names}, **stamp} for instance in instances])
+
+
+def copy_history_rows(model: type[models.Model], keys: list[int], *, history_type: str, user=None) -> None:
+    """The django-simple-history rows of ``model``'s rows ``keys`` as they stand, just created (``history_type``
+    "+"), updated ("~") or about to be deleted ("-") in bulk: the rows :func:`insert_history_rows` writes, copied by
+    the database from the table in one INSERT … SELECT. Only the keys are sent: a close's lines carry their
+    explanation and inputs, which a second ``COPY`` encoded and sent again (twice the lines' write)."""
+    if not keys:
+        return
+    history = model.history.model
+    names = [field.attname for field in history.tracked_fields]  # the same columns in both tables
+    stamp = {
+        "history_date": Value(timezone.now(), output_field=models.DateTimeField()),
+        "history_type": Value(history_type, output_field=models.CharField()),
+        "history_user_id": Value(getattr(user, "pk", None), output_field=models.IntegerField()),
+        "history_change_reason": Value(None, output_field=models.CharField()),
+    }
+    # Aliased apart from the model's fields; selected in the order of the columns listed.
+    rows = (
+        model._base_manager.filter(pk__any=list(keys))
+        .order_by()
+        .annotate(**{f"_{name}": value for name, value in stamp.items()})
+        .values_list(*names, *(f"_{name}" for name in stamp))
+    )
+    select, params = rows.query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(history._meta.get_field(name).column) for name in [*names, *stamp])
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(history._meta.db_table)} ({columns}) {select}", params)

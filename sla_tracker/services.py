@@ -29,7 +29,7 @@ from django.utils.translation import pgettext
 
 from accounts.choices import Role
 from accounts.templatetags.ui import money
-from config.db import insert_history_rows, insert_history_values, insert_instances, insert_rows
+from config.db import copy_history_rows, insert_history_rows, insert_instances, insert_rows
 from config.formats import long_date
 from contracts.choices import ContractStatus
 from contracts.models import Contract
@@ -396,10 +396,12 @@ class StatementWrites:
                 for statement, level_id, values in self.created_lines
             ]
             insert_rows(StatementLine, rows, keys=True)
-            insert_history_values(StatementLine, rows, history_type="+", user=self.actor)
+            copy_history_rows(StatementLine, [row["id"] for row in rows], history_type="+", user=self.actor)
         if self.updated_lines:
             StatementLine.objects.bulk_update(self.updated_lines, ["terms", *_LINE_FIELDS[1:]])
-            insert_history_rows(self.updated_lines, history_type="~", user=self.actor)
+            copy_history_rows(
+                StatementLine, [line.pk for line in self.updated_lines], history_type="~", user=self.actor
+            )
         if self.removed_lines:
             _delete_lines(self.removed_lines, self.actor)
         if self.removed_adjustments:
@@ -435,7 +437,7 @@ def _delete_lines(lines: list[StatementLine], actor) -> None:
             "foreign keys: 'LineDispute.line'.",
             set(disputes),
         )
-    insert_history_rows(lines, history_type="-", user=actor)
+    copy_history_rows(StatementLine, ids, history_type="-", user=actor)
     StatementEvent.objects.filter(line_id__any=ids).update(line=None)
     StatementLine.objects.filter(pk__any=ids)._raw_delete(StatementLine.objects.db)  # no signal: history written
 

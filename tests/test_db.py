@@ -1,5 +1,5 @@
 """config.db: the ``__any`` lookup, ``insert_rows``, ``insert_instances``, ``insert_history_rows`` and
-``insert_history_values``, on the database the suite runs on."""
+``copy_history_rows``, on the database the suite runs on."""
 
 from decimal import Decimal
 
@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.db import insert_history_rows, insert_history_values, insert_instances, insert_rows
+from config.db import copy_history_rows, insert_history_rows, insert_instances, insert_rows
 from contracts.models import Contract
 from sla_tracker.choices import LineStatus
 from sla_tracker.models import PenaltyStatement, ServiceLevel, StatementLine
@@ -16,6 +16,7 @@ from tests.factories import (
     PenaltyStatementFactory,
     ServiceLevelFactory,
     ServiceLevelVersionFactory,
+    StatementLineFactory,
     UserFactory,
 )
 
@@ -157,7 +158,7 @@ def test_insert_instances_gives_the_instances_keys_and_writes_them_as_bulk_creat
 
 
 @pytest.mark.django_db
-def test_insert_rows_with_keys_gives_each_row_its_key_and_the_history_of_the_rows_names_them():
+def test_insert_rows_with_keys_gives_each_row_its_key():
     statement = PenaltyStatementFactory()
     versions = [ServiceLevelVersionFactory(service_level__contract=statement.contract) for _ in range(2)]
     rows = [
@@ -166,26 +167,14 @@ def test_insert_rows_with_keys_gives_each_row_its_key_and_the_history_of_the_row
             "service_level_id": version.service_level_id,
             "terms_id": version.pk,
             "status": LineStatus.MET,
-            "inputs": {"counter_sums": {"answered": "41000"}},
         }
         for version in versions
     ]
-    user = UserFactory()
 
     insert_rows(StatementLine, rows, keys=True)
-    insert_history_values(StatementLine, rows, history_type="+", user=user)
 
-    lines = {line.service_level_id: line for line in StatementLine.objects.filter(statement=statement)}
-    assert [row["id"] for row in rows] == [lines[version.service_level_id].pk for version in versions]
-    for line in lines.values():
-        (version,) = line.history.all()
-        assert (version.history_type, version.history_user, version.status, version.inputs, version.waived) == (
-            "+",
-            user,
-            LineStatus.MET,
-            {"counter_sums": {"answered": "41000"}},
-            False,
-        )
+    lines = {line.service_level_id: line.pk for line in StatementLine.objects.filter(statement=statement)}
+    assert [row["id"] for row in rows] == [lines[version.service_level_id] for version in versions]
     # The sequence moved past the keys drawn.
     assert StatementLine.objects.create(
         statement=PenaltyStatementFactory(contract=statement.contract, month="2026-02-01"),
@@ -193,3 +182,35 @@ def test_insert_rows_with_keys_gives_each_row_its_key_and_the_history_of_the_row
         terms=versions[0],
         status=LineStatus.MET,
     ).pk not in {row["id"] for row in rows}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("history_type", ["+", "~", "-"])
+def test_copy_history_rows_writes_the_rows_insert_history_rows_writes(history_type):
+    """Copied by the database from the rows as they stand; the same rows but for their id and date."""
+    statement = PenaltyStatementFactory()
+    lines = [
+        StatementLineFactory(
+            statement=statement,
+            explanation=f"line {index}",
+            inputs={"counter_sums": {"answered": "41000"}, "excluded_days": ["2026-01-14"]},
+            explanation_notes=[{"code": "met"}],
+        )
+        for index in range(2)
+    ]
+    StatementLine.history.all().delete()
+    user = UserFactory()
+    insert_history_rows(lines, history_type=history_type, user=user)
+    expected = list(StatementLine.history.order_by("id").values())
+    StatementLine.history.all().delete()
+
+    with CaptureQueriesContext(connection) as queries:
+        copy_history_rows(StatementLine, [line.pk for line in lines], history_type=history_type, user=user)
+
+    written = list(StatementLine.history.order_by("id").values())
+    assert len(queries) == 1
+    assert [(row["history_type"], row["history_user_id"]) for row in written] == [(history_type, user.pk)] * 2
+    for row in (*expected, *written):
+        for name in HISTORY_STAMP:
+            row.pop(name)
+    assert written == expected
