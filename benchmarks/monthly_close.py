@@ -444,7 +444,13 @@ def analyze_statements() -> None:
     from sla_tracker.models import PenaltyStatement, StatementEvent, StatementLine
 
     with connection.cursor() as cursor:
-        for model in (PenaltyStatement, PenaltyStatement.history.model, StatementLine, StatementEvent):
+        for model in (
+            PenaltyStatement,
+            PenaltyStatement.history.model,
+            StatementLine,
+            StatementLine.history.model,
+            StatementEvent,
+        ):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
 
 
@@ -563,6 +569,7 @@ def delete_month(month: datetime.date) -> None:
         statements = PenaltyStatement.objects.filter(month=month)
         StatementEvent.objects.filter(statement__in=statements).delete()
         StatementLine.objects.filter(statement__in=statements).delete()
+        StatementLine.history.filter(statement__month=month).delete()  # after: the delete writes "-" versions
         PenaltyStatement.history.filter(month=month).delete()
         statements.delete()
 

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+from django.db.models import Value
 from django.utils import timezone
 
 
@@ -41,23 +42,45 @@ models.Field.register_lookup(AnyOf)
 models.ForeignObject.register_lookup(AnyOf)
 
 
-def insert_rows(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+def insert_rows(model: type[models.Model], rows: list[dict[str, Any]], *, keys: bool = False) -> None:
     """Insert ``rows`` (column values by field attname; a missing field takes its default) into
     ``model``'s table, without model instances, signals or ``save()``: nothing fills ``auto_now``
-    fields or writes history rows, so it suits rows whose audit is recorded elsewhere (a
-    statement's lines: the statement's history and events record the close).
+    fields or writes history rows, so the caller writes them (a statement's lines: with
+    :func:`copy_history_rows`).
 
     On PostgreSQL the rows are sent with ``COPY``: Django's multi-row INSERT has psycopg escape
     each text and JSON value as an array element in Python, which cost more than the rest of a
     monthly close's writes. Elsewhere (SQLite: the demo and quick runs) this is ``bulk_create``.
+
+    ``keys``: each row gets its primary key, set in the row under the key's attname (for the rows'
+    history: :func:`copy_history_rows`); on PostgreSQL the keys are drawn from the table's sequence in one
+    more query, as :func:`insert_instances` does.
     """
     if not rows:
         return
+    key = model._meta.pk.attname
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**row) for row in rows])
+        instances = model.objects.bulk_create([model(**row) for row in rows])
+        if keys:
+            for row, instance in zip(rows, instances, strict=True):
+                row[key] = instance.pk
         return
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key and not field.generated]
+    if keys:
+        for row, drawn in zip(rows, _draw_keys(model, len(rows)), strict=True):
+            row[key] = drawn
+    fields = [field for field in model._meta.concrete_fields if (keys or not field.primary_key) and not field.generated]
     _copy_rows(model, fields, rows)
+
+
+def _draw_keys(model: type[models.Model], count: int) -> list[int]:
+    """``count`` new keys of ``model``'s table, drawn from its sequence in one query (PostgreSQL)."""
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [key for (key,) in cursor.fetchall()]
 
 
 def insert_instances(instances: list[models.Model]) -> None:
@@ -75,13 +98,7 @@ def insert_instances(instances: list[models.Model]) -> None:
         model.objects.bulk_create(instances)
         return
     meta = model._meta
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(instances)],
-        )
-        keys = [key for (key,) in cursor.fetchall()]
-    for instance, key in zip(instances, keys, strict=True):
+    for instance, key in zip(instances, _draw_keys(model, len(instances)), strict=True):
         instance.pk = key
         instance._state.adding = False
         instance._state.db = connection.alias
@@ -129,8 +146,8 @@ def _json_text(value: Any, encoder: type[json.JSONEncoder] | None) -> str:
 
 
 def insert_history_rows(instances: list[models.Model], *, history_type: str, user=None) -> None:
-    """The django-simple-history rows of ``instances`` just created (``history_type`` "+") or
-    updated ("~") in bulk: the rows ``bulk_create_with_history`` and ``bulk_update_with_history``
+    """The django-simple-history rows of ``instances`` just created (``history_type`` "+"), updated
+    ("~") or deleted ("-") in bulk: the rows ``bulk_create_with_history`` and ``bulk_update_with_history``
     write (the instances' tracked fields, now, ``user``, no change reason), sent with
     :func:`insert_rows` instead of being built as model instances first."""
     if not instances:
@@ -144,3 +161,32 @@ def insert_history_rows(instances: list[models.Model], *, history_type: str, use
     }
     names = [field.attname for field in history.tracked_fields]
     insert_rows(history, [{**{name: getattr(instance, name) for name in names}, **stamp} for instance in instances])
+
+
+def copy_history_rows(model: type[models.Model], keys: list[int], *, history_type: str, user=None) -> None:
+    """The django-simple-history rows of ``model``'s rows ``keys`` as they stand, just created (``history_type``
+    "+"), updated ("~") or about to be deleted ("-") in bulk: the rows :func:`insert_history_rows` writes, copied by
+    the database from the table in one INSERT … SELECT. Only the keys are sent: a close's lines carry their
+    explanation and inputs, which a second ``COPY`` encoded and sent again (twice the lines' write)."""
+    if not keys:
+        return
+    history = model.history.model
+    names = [field.attname for field in history.tracked_fields]  # the same columns in both tables
+    stamp = {
+        "history_date": Value(timezone.now(), output_field=models.DateTimeField()),
+        "history_type": Value(history_type, output_field=models.CharField()),
+        "history_user_id": Value(getattr(user, "pk", None), output_field=models.IntegerField()),
+        "history_change_reason": Value(None, output_field=models.CharField()),
+    }
+    # Aliased apart from the model's fields; selected in the order of the columns listed.
+    rows = (
+        model._base_manager.filter(pk__any=list(keys))
+        .order_by()
+        .annotate(**{f"_{name}": value for name, value in stamp.items()})
+        .values_list(*names, *(f"_{name}" for name in stamp))
+    )
+    select, params = rows.query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(history._meta.get_field(name).column) for name in [*names, *stamp])
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(history._meta.db_table)} ({columns}) {select}", params)

@@ -242,6 +242,24 @@ def statement_versions_as_of(statements: list[PenaltyStatement], day_end: dateti
     return {version.id: version for version in then}
 
 
+def line_versions_as_of(statements: QuerySet[PenaltyStatement], day_end: datetime.datetime) -> list[Any]:
+    """The lines of ``statements`` as they stood at ``day_end``, the midnight that ends a day: each line's last history
+    version before then (its figures and status, which every close and every save records), with the terms version
+    it pointed to then and its statement. A line computed after that moment has none, nor one deleted by then; one
+    deleted since is read as it was. One query."""
+    versions = StatementLine.history.model.objects
+    latest = (
+        versions.filter(id=OuterRef("id"), history_date__lt=day_end)
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    return list(
+        versions.filter(statement__in=statements, history_id=Subquery(latest))
+        .exclude(history_type="-")
+        .select_related("statement", "terms")
+    )
+
+
 def committee_chair(committee: Committee) -> CommitteeMember | None:
     return committee.members.filter(role=MemberRole.CHAIR).select_related("user", "contact").first()
 

@@ -67,6 +67,7 @@ from governance.selectors import (
     NOTICE_DEADLINE_HORIZON_DAYS,
     committees_with_compliance,
     is_overdue,
+    line_versions_as_of,
     meeting_contracts,
     meeting_day,
     meeting_terms,
@@ -296,16 +297,19 @@ class ScorecardRow:
                 float(cell.line.measured) if cell.line and cell.line.measured is not None else None
                 for cell in self.cells
             ],
-            "target": [float(cell.line.terms.expected) if cell.line else None for cell in self.cells],
+            "target": [
+                float(cell.line.terms.expected) if cell.line and cell.line.terms else None for cell in self.cells
+            ],
             "measuredLabel": str(_("Measured")),
             "targetLabel": str(_("Target")),
         }
 
 
 def scorecard(
-    user, contracts: list[Contract], months: list[datetime.date], *, day_end: datetime.datetime
+    user, contracts: list[Contract], months: list[datetime.date], *, day_end: datetime.datetime, past: bool = False
 ) -> list[ScorecardRow]:
-    """Each service level's line of each month; a line waived before ``day_end`` is marked so."""
+    """Each service level's line of each month; a line waived before ``day_end`` is marked so. ``past``: the lines as
+    they stood at ``day_end`` (their history: a line computed later shows as none), else as they stand now."""
     levels = list(
         restrict(ServiceLevel.objects.filter(contract__in=contracts), user)
         .select_related("contract")
@@ -313,13 +317,19 @@ def scorecard(
     )
     lines = {}
     if months:
-        for line in (
-            visible_lines(user)
-            .filter(statement__contract__in=contracts, statement__month__range=(months[0], months[-1]))
-            .select_related("statement", "terms")
-        ):
+        if past:
+            statements = visible_statements(user).filter(contract__in=contracts, month__range=(months[0], months[-1]))
+            found = line_versions_as_of(statements, day_end)
+        else:
+            found = (
+                visible_lines(user)
+                .filter(statement__contract__in=contracts, statement__month__range=(months[0], months[-1]))
+                .select_related("statement", "terms")
+            )
+        for line in found:
             lines[(line.service_level_id, line.statement.month)] = line
-    waived = waived_lines_at([line.pk for line in lines.values()], day_end)
+    # A line's id, not its pk: a history version's pk is the version's own.
+    waived = waived_lines_at([line.id for line in lines.values()], day_end)
     return [
         ScorecardRow(level=level, cells=[_cell(month, lines.get((level.pk, month)), waived) for month in months])
         for level in levels
@@ -327,7 +337,7 @@ def scorecard(
 
 
 def _cell(month: datetime.date, line, waived: set[int]) -> ScorecardCell:
-    return ScorecardCell(month, line, waived=line is not None and line.pk in waived)
+    return ScorecardCell(month, line, waived=line is not None and line.id in waived)
 
 
 def waived_lines_at(line_ids: list[int], moment: datetime.datetime) -> set[int]:
@@ -458,7 +468,7 @@ def _review(user, meeting: Meeting, contracts, *, today: datetime.date, as_of: d
     for contract in contracts:
         window = contract.next_renewal
         contract.notice_soon = bool(window and window.notice_deadline <= horizon)
-    rows = scorecard(user, contracts, months, day_end=day_end)
+    rows = scorecard(user, contracts, months, day_end=day_end, past=as_of < today)
     return {
         "previous": previous,
         "months": months,

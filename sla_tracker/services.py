@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ from django.utils.translation import pgettext
 
 from accounts.choices import Role
 from accounts.templatetags.ui import money
-from config.db import insert_history_rows, insert_instances, insert_rows
+from config.db import copy_history_rows, insert_history_rows, insert_instances, insert_rows
 from config.formats import long_date
 from contracts.choices import ContractStatus
 from contracts.models import Contract
@@ -388,18 +388,22 @@ class StatementWrites:
         if self.updated:
             PenaltyStatement.objects.bulk_update(self.updated, _STATEMENT_FIELDS)
             insert_history_rows(self.updated, history_type="~", user=self.actor)
+        # The lines' history too, in one query per kind as the statements': a past meeting's scorecard reads each
+        # line as it stood on the meeting day from it (governance.selectors.line_versions_as_of).
         if self.created_lines:
-            insert_rows(
-                StatementLine,
-                [
-                    {"statement_id": statement.pk, "service_level_id": level_id, **values}
-                    for statement, level_id, values in self.created_lines
-                ],
-            )
+            rows = [
+                {"statement_id": statement.pk, "service_level_id": level_id, **values}
+                for statement, level_id, values in self.created_lines
+            ]
+            insert_rows(StatementLine, rows, keys=True)
+            copy_history_rows(StatementLine, [row["id"] for row in rows], history_type="+", user=self.actor)
         if self.updated_lines:
             StatementLine.objects.bulk_update(self.updated_lines, ["terms", *_LINE_FIELDS[1:]])
+            copy_history_rows(
+                StatementLine, [line.pk for line in self.updated_lines], history_type="~", user=self.actor
+            )
         if self.removed_lines:
-            StatementLine.objects.filter(pk__in=[line.pk for line in self.removed_lines]).delete()
+            _delete_lines(self.removed_lines, self.actor)
         if self.removed_adjustments:
             StatementAdjustment.objects.filter(pk__in=[item.pk for item in self.removed_adjustments]).delete()
         if self.adjustments:
@@ -418,6 +422,24 @@ class StatementWrites:
                 for statement, values in self.events
             ],
         )
+
+
+def _delete_lines(lines: list[StatementLine], actor) -> None:
+    """Delete ``lines`` (their service levels left their month's terms) and write their history's "-" versions in one
+    query: a queryset's delete() writes them one line at a time (django-simple-history's signal). What that delete
+    does to the rows naming a line is done here too: a disputed line is not deleted (its dispute protects it) and the
+    events of the others keep no line."""
+    ids = [line.pk for line in lines]
+    disputes = list(LineDispute.objects.filter(line_id__any=ids))
+    if disputes:
+        raise ProtectedError(
+            "Cannot delete some instances of model 'StatementLine' because they are referenced through protected "
+            "foreign keys: 'LineDispute.line'.",
+            set(disputes),
+        )
+    copy_history_rows(StatementLine, ids, history_type="-", user=actor)
+    StatementEvent.objects.filter(line_id__any=ids).update(line=None)
+    StatementLine.objects.filter(pk__any=ids)._raw_delete(StatementLine.objects.db)  # no signal: history written
 
 
 def _plan_statement(

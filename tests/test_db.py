@@ -1,5 +1,5 @@
-"""config.db: the ``__any`` lookup, ``insert_rows``, ``insert_instances`` and ``insert_history_rows``, on the
-database the suite runs on."""
+"""config.db: the ``__any`` lookup, ``insert_rows``, ``insert_instances``, ``insert_history_rows`` and
+``copy_history_rows``, on the database the suite runs on."""
 
 from decimal import Decimal
 
@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.db import insert_history_rows, insert_instances, insert_rows
+from config.db import copy_history_rows, insert_history_rows, insert_instances, insert_rows
 from contracts.models import Contract
 from sla_tracker.choices import LineStatus
 from sla_tracker.models import PenaltyStatement, ServiceLevel, StatementLine
@@ -16,6 +16,7 @@ from tests.factories import (
     PenaltyStatementFactory,
     ServiceLevelFactory,
     ServiceLevelVersionFactory,
+    StatementLineFactory,
     UserFactory,
 )
 
@@ -154,3 +155,62 @@ def test_insert_instances_gives_the_instances_keys_and_writes_them_as_bulk_creat
         )
     # The sequence moved past the keys drawn: the next insertion gets a new one.
     assert PenaltyStatementFactory(contract=contract, month="2026-04-01").pk not in stored
+
+
+@pytest.mark.django_db
+def test_insert_rows_with_keys_gives_each_row_its_key():
+    statement = PenaltyStatementFactory()
+    versions = [ServiceLevelVersionFactory(service_level__contract=statement.contract) for _ in range(2)]
+    rows = [
+        {
+            "statement_id": statement.pk,
+            "service_level_id": version.service_level_id,
+            "terms_id": version.pk,
+            "status": LineStatus.MET,
+        }
+        for version in versions
+    ]
+
+    insert_rows(StatementLine, rows, keys=True)
+
+    lines = {line.service_level_id: line.pk for line in StatementLine.objects.filter(statement=statement)}
+    assert [row["id"] for row in rows] == [lines[version.service_level_id] for version in versions]
+    # The sequence moved past the keys drawn.
+    assert StatementLine.objects.create(
+        statement=PenaltyStatementFactory(contract=statement.contract, month="2026-02-01"),
+        service_level=versions[0].service_level,
+        terms=versions[0],
+        status=LineStatus.MET,
+    ).pk not in {row["id"] for row in rows}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("history_type", ["+", "~", "-"])
+def test_copy_history_rows_writes_the_rows_insert_history_rows_writes(history_type):
+    """Copied by the database from the rows as they stand; the same rows but for their id and date."""
+    statement = PenaltyStatementFactory()
+    lines = [
+        StatementLineFactory(
+            statement=statement,
+            explanation=f"line {index}",
+            inputs={"counter_sums": {"answered": "41000"}, "excluded_days": ["2026-01-14"]},
+            explanation_notes=[{"code": "met"}],
+        )
+        for index in range(2)
+    ]
+    StatementLine.history.all().delete()
+    user = UserFactory()
+    insert_history_rows(lines, history_type=history_type, user=user)
+    expected = list(StatementLine.history.order_by("id").values())
+    StatementLine.history.all().delete()
+
+    with CaptureQueriesContext(connection) as queries:
+        copy_history_rows(StatementLine, [line.pk for line in lines], history_type=history_type, user=user)
+
+    written = list(StatementLine.history.order_by("id").values())
+    assert len(queries) == 1
+    assert [(row["history_type"], row["history_user_id"]) for row in written] == [(history_type, user.pk)] * 2
+    for row in (*expected, *written):
+        for name in HISTORY_STAMP:
+            row.pop(name)
+    assert written == expected

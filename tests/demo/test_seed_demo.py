@@ -217,7 +217,7 @@ def test_the_excused_days_were_proposed_before_they_were_approved(seeded):
 
 
 def test_each_statement_took_its_steps_in_the_month_after_its_own(seeded):
-    from sla_tracker.models import StatementEvent
+    from sla_tracker.models import StatementEvent, StatementLine
 
     for statement in PenaltyStatement.objects.all():
         following = add_months(statement.month, 1)
@@ -228,3 +228,5 @@ def test_each_statement_took_its_steps_in_the_month_after_its_own(seeded):
         events = list(StatementEvent.objects.filter(statement=statement).order_by("id"))
         assert [event.created_at for event in events] == sorted(event.created_at for event in events)
         assert statement.history.earliest("history_date").history_date == statement.computed_at
+        lines = StatementLine.history.filter(statement_id=statement.pk)
+        assert set(lines.values_list("history_date", flat=True)) == {statement.computed_at}

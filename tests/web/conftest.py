@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from contracts.choices import Currency
 from sla_tracker.choices import LineStatus, StatementAction, StatementStatus
+from sla_tracker.models import StatementLine
 from tests.factories import (
     ContractFactory,
     PenaltyStatementFactory,
@@ -47,6 +48,12 @@ def make_statement(*, contract=None, status=StatementStatus.IN_REVIEW, lines=2, 
         )
         StatementEventFactory(statement=statement, action=StatementAction.COMPUTED, note=f"event {index}")
     return statement
+
+
+def computed_at(statement, when: datetime.datetime) -> None:
+    """``statement``'s lines as if computed at ``when``: their history (a past meeting's scorecard reads each line as
+    it stood on the meeting day from it)."""
+    StatementLine.history.filter(statement_id=statement.pk).update(history_date=when)
 
 
 @pytest.fixture

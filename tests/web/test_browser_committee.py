@@ -18,7 +18,7 @@ from tests.factories import (
     UserFactory,
     VendorUserFactory,
 )
-from tests.web.conftest import make_statement
+from tests.web.conftest import computed_at, make_statement
 from tests.web.test_browser import browser, page, shot, sign_in  # noqa: F401 - fixtures shared with that module
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,6 +48,7 @@ def test_a_committee_member_reads_the_dashboard_and_adds_an_action_item(page, li
         scheduled_for=datetime.datetime(2025, 4, 15, 10, tzinfo=datetime.UTC),
         status=MeetingStatus.HELD,
     )
+    computed_at(statement, datetime.datetime(2025, 4, 5, 6, tzinfo=datetime.UTC))  # before the meeting
 
     sign_in(page, live_server, member.user)
     page.goto(f"{live_server.url}/committees/")
@@ -142,6 +143,7 @@ def _review_with_a_record():
         minutes="## Service levels\nCSL-1 missed in March.",
         minutes_status=MinutesStatus.CIRCULATED,
     )
+    computed_at(statement, datetime.datetime(2025, 4, 5, 6, tzinfo=datetime.UTC))  # before the meeting
     AttendanceFactory(meeting=meeting, member=chair, status=AttendanceStatus.PRESENT)
     AgendaItemFactory(meeting=meeting, position=1, title="Statement of March: credits and the cap")
     AgendaItemFactory(meeting=meeting, position=2, title="Staffing plan for the summer peak")

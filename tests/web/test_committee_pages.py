@@ -46,7 +46,7 @@ from tests.factories import (
     VendorUserFactory,
 )
 from tests.governance.helpers import held_with_quorum
-from tests.web.conftest import make_statement
+from tests.web.conftest import computed_at, make_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +70,7 @@ class Committee:
         self.meeting = MeetingFactory(
             committee=self.committee, scheduled_for=at(datetime.date(2025, 4, 15)), status=MeetingStatus.HELD
         )
+        computed_at(self.statement, at(datetime.date(2025, 4, 5)))  # its lines, as the meeting saw them
 
     def url(self, action: str = "") -> str:
         if action:

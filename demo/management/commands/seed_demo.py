@@ -925,6 +925,8 @@ class DemoSeeder:
             statement.history.filter(pk=version.pk).update(
                 history_date=steps[by_status.get(version.status, "computed")]
             )
+        # Its lines' versions too (as computed; a waiver's, dated as its event): a past meeting's scorecard reads them.
+        StatementLine.history.filter(statement_id=statement.pk).update(history_date=steps["computed"])
         LineDispute.objects.filter(line__statement=statement).update(created_at=steps["disputed"])
 
     def dispute_a_credited_line(self, contract, statement) -> None:
