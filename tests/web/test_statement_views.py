@@ -900,6 +900,8 @@ def test_the_statement_csv_lists_each_adjustment(client, procurement, adjusted):
         "Currency",
         "Reason",
         "Waiver",
+        "Waived by",
+        "Waived on",
     ]
     assert rows[title + 2] == [
         "2025-02",
@@ -908,6 +910,8 @@ def test_the_statement_csv_lists_each_adjustment(client, procurement, adjusted):
         "",  # not waived
         "EUR",
         "CSL-1 2025-02: approved credit 5748.00, 0.00 after recomputation",
+        "",
+        "",
         "",
     ]
     assert len(rows) == title + 3
