@@ -5,9 +5,12 @@ ordinal ("1er septembre 2026"). The first day of a month therefore has formats o
 translates (English keeps Django's)."""
 
 import datetime
+import re
 
 from django.utils.formats import date_format
 from django.utils.translation import pgettext
+
+MONTH_TEXT = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def long_date(day: datetime.date) -> str:
@@ -17,6 +20,17 @@ def long_date(day: datetime.date) -> str:
         # for the first day of a month; French: j\e\r F Y.
         return date_format(day, pgettext("date format of the first day of a month", "N j, Y"))
     return date_format(day)
+
+
+def month_name(month: datetime.date | str | object) -> str:
+    """A month written out as the pages name one: "October 2026", in French "octobre 2026". ``month`` is a date (its
+    month) or a month as the data keeps it ("2026-10", the engine's months); ValueError for anything else."""
+    if not isinstance(month, datetime.date):
+        text = str(month)
+        if not MONTH_TEXT.fullmatch(text):
+            raise ValueError(f"not a month in the form YYYY-MM: {text!r}")
+        month = datetime.date.fromisoformat(f"{text}-01")
+    return date_format(month.replace(day=1), "YEAR_MONTH_FORMAT")
 
 
 def long_datetime(moment: datetime.datetime) -> str:

@@ -1090,7 +1090,7 @@ def _later_close_message(statement: PenaltyStatement, months: dict[datetime.date
     last_month = first_of_month(contract.last_day_of_service)
     if last_month > statement.month and last_month not in months:
         return _("The close of %(month)s, the contract's last month, carries this difference into its statement.") % {
-            "month": f"{last_month:%Y-%m}"
+            "month": date_format(last_month, "YEAR_MONTH_FORMAT")
         }
     return ""
 

@@ -240,7 +240,7 @@ def test_an_adjustment_already_disputed_is_not_disputed_again(february, adjustme
     _refused(
         february,
         lambda: dispute_adjustment(adjustment_id=adjustment.pk, actor=vendor_user, reason="Again."),
-        match="The CSL-1 adjustment for 2026-01 already has an open dispute.",
+        match="The CSL-1 adjustment for January 2026 already has an open dispute.",
     )
 
 
@@ -322,7 +322,7 @@ def test_accepting_with_waive_an_adjustment_already_waived_resolves_nothing(
         lambda: resolve_adjustment_dispute(
             dispute_id=dispute.pk, actor=procurement, resolution="Agreed.", accepted=True, waive=True
         ),
-        match="The CSL-1 adjustment for 2026-01 is already waived.",
+        match="The CSL-1 adjustment for January 2026 is already waived.",
     )
     dispute.refresh_from_db()
     assert dispute.status == DisputeStatus.OPEN
@@ -343,7 +343,7 @@ def test_procurement_waives_an_adjustment_with_a_reason(february, adjustment, pr
     _refused(
         february,
         lambda: waive_adjustment(adjustment_id=adjustment.pk, actor=procurement, reason="Twice."),
-        match="The CSL-1 adjustment for 2026-01 is already waived.",
+        match="The CSL-1 adjustment for January 2026 is already waived.",
     )
     _refused(
         february,

@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -785,7 +786,7 @@ def test_a_termination_right_is_shown_with_its_trigger_since_and_evidence(client
     page = client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
 
     assert 'data-testid="termination-rights"' in page
-    assert "Same service level in default N consecutive months (N = 3) — available since 2025-03" in page
+    assert "Same service level in default N consecutive months (N = 3) — available since March 2025" in page
     assert "CSL-1 in default in 2025-01, 2025-02, 2025-03" in page
     statement.termination_rights = []
     statement.save()
@@ -853,6 +854,10 @@ def test_the_history_shows_the_amounts_of_a_difference_carried_withdrawn_or_wait
         (StatementAction.RECOMPUTED, {"carried_into": {"2025-04": {"CSL-1": "-5748.00"}}, "pending": {}}),
         (StatementAction.ADJUSTED, {"origin": "2025-01", "amounts": {"CSL-1": "5748.00", "CSL-2": "-12.50"}}),
         (StatementAction.ADJUSTED, {"origin": "2025-02", "withdrawn": {"CSL-1": "5748.00"}}),
+        (
+            StatementAction.RECOMPUTED,
+            {"withdrawn_from": {"2025-05": {"CSL-1": "12.50"}}, "pending": {}, "after_change_of": "2024-12"},
+        ),
     ):
         StatementEventFactory(statement=statement, action=action_name, note="the English record", data=data)
     client.force_login(procurement)
@@ -860,9 +865,15 @@ def test_the_history_shows_the_amounts_of_a_difference_carried_withdrawn_or_wait
     page = client.get(detail(statement)).content.decode()
 
     assert "Difference waiting for the next open statement: CSL-1 −€5,748.00" in page
-    assert "Difference carried into 2025-04: CSL-1 −€5,748.00" in page
-    assert "Difference of 2025-01 carried in: CSL-1 €5,748.00, CSL-2 −€12.50" in page
-    assert "Correction of 2025-02 withdrawn (that month was reopened and recomputed): CSL-1 €5,748.00" in page
+    assert "Difference carried into April 2025: CSL-1 −€5,748.00" in page
+    assert "Difference of January 2025 carried in: CSL-1 €5,748.00, CSL-2 −€12.50" in page
+    assert "Correction of February 2025 withdrawn (that month was reopened and recomputed): CSL-1 €5,748.00" in page
+    assert "Adjustment withdrawn from May 2025: CSL-1 €12.50" in page
+    assert "Following a change of December 2024" in page
+    french = client.get(detail(statement), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "avril 2025" in french and "janvier 2025" in french and "décembre 2024" in french
+    history = french[french.index('id="statement-history"') :]
+    assert not re.search(r"\b20\d\d-\d\d\b", history.split("</ul>")[0])  # no ISO month left in the history
     assert "the English record" not in page
 
 
@@ -1031,7 +1042,7 @@ def test_a_vendor_user_disputes_an_adjustment_with_a_reason_and_an_attachment(cl
     assert f'data-testid="dispute-adjustment-{carried.pk}"' in page
     assert adjustment_url(carried, "dispute") in page
     code, name = carried.service_level.code, carried.service_level.name
-    assert f"{code} adjustment for 2025-02</span> – {name}" in form
+    assert f"{code} adjustment for February 2025</span> – {name}" in form
     assert "Approved net €0.00, −€2,500.00 once recomputed." in form
     assert response.status_code == 302
     dispute = AdjustmentDispute.objects.get(adjustment=carried)
@@ -1049,7 +1060,7 @@ def test_a_vendor_user_disputes_an_adjustment_with_a_reason_and_an_attachment(cl
     assert reverse("sla_tracker:adjustment-dispute-evidence", args=[dispute.pk]) in row
     assert f'data-testid="dispute-adjustment-{carried.pk}"' not in after  # one open dispute at a time
     history = after[after.index('id="statement-history"') :]
-    assert f"Adjustment disputed · {carried.service_level.code} adjustment for 2025-02" in history
+    assert f"Adjustment disputed · {carried.service_level.code} adjustment for February 2025" in history
 
 
 @pytest.mark.parametrize(
@@ -1359,4 +1370,4 @@ def test_procurement_withdraws_an_adjustments_waiver_and_it_counts_again(client,
     assert '<div class="fs-5 fw-semibold" data-testid="total-net">−€3,800.00</div>' in after
     assert f'data-testid="withdraw-adjustment-waiver-{carried.pk}"' not in after
     history = after[after.index('id="statement-history"') :]
-    assert "Adjustment waiver withdrawn · " + f"{carried.service_level.code} adjustment for 2025-02" in history
+    assert "Adjustment waiver withdrawn · " + f"{carried.service_level.code} adjustment for February 2025" in history
