@@ -139,6 +139,21 @@ def test_the_statement_page_shows_history_completeness_exclusions_and_incidents(
     assert line.service_level.code in page
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_statement_page_gives_the_missing_days_as_ranges_as_the_kpi_workspace_does(
+    client, procurement, statement, language
+):
+    for day in (1, 5):
+        MeasurementFactory(contract=statement.contract, counter__code="answered", day=statement.month.replace(day=day))
+    client.force_login(procurement)
+
+    response = client.get(detail(statement), HTTP_ACCEPT_LANGUAGE=language)
+
+    counter = next(item for item in response.context["completeness"].counters if item.code == "answered")
+    assert counter.ranges == "2–4, 6–31"  # March: the workspace's ranges
+    assert '<td data-testid="missing-days-answered">2–4, 6–31</td>' in response.content.decode()
+
+
 def test_a_vendor_user_sees_the_completeness_of_a_statement_whose_data_the_customer_logs(client, statement):
     # The vendor's users do not read the values of a contract that is not self-reporting (accounts.scoping),
     # but the statement they read says which days have data, as it does for the customer.
