@@ -352,6 +352,57 @@ def test_procurement_waives_an_adjustment_with_a_reason(february, adjustment, pr
     )
 
 
+@pytest.fixture
+def in_vendors_favour(procurement):
+    """February in review, carrying January's +€14,400.00 in the vendor's favour: January's credit, approved,
+    corrected away (the data showed a default, corrected to met)."""
+    contract = contract_a("2026-02")
+    approve(close(contract, "2026-01"), procurement)  # the default: €14,400.00 credited
+    february = close(contract, "2026-02")
+    submit_statement(statement_id=february.pk, actor=procurement)
+    correct_january(contract)
+    close(contract, "2026-01")
+    close(contract, "2026-02")
+    february.refresh_from_db()
+    assert (february.adjustments, february.net) == (D("14400.00"), D("14400.00"))
+    return february
+
+
+@pytest.mark.django_db
+def test_an_adjustment_in_the_vendors_favour_is_not_waived_there_is_no_credit_to_give_up(
+    in_vendors_favour, procurement
+):
+    adjustment = in_vendors_favour.adjustment_lines.get()
+
+    _refused(
+        in_vendors_favour,
+        lambda: waive_adjustment(adjustment_id=adjustment.pk, actor=procurement, reason="Goodwill."),
+        match="The CSL-1 adjustment for January 2026 is in the vendor’s favour \\(€14,400.00\\): a waiver gives up a "
+        "credit owed to the customer, and this adjustment owes it none.",
+    )
+
+
+@pytest.mark.django_db
+def test_accepting_the_dispute_of_an_adjustment_in_the_vendors_favour_does_not_waive_it(in_vendors_favour, procurement):
+    adjustment = in_vendors_favour.adjustment_lines.get()
+    dispute = dispute_adjustment(
+        adjustment_id=adjustment.pk, actor=VendorUserFactory(vendor=in_vendors_favour.contract.vendor), reason=REASON
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        resolve_adjustment_dispute(
+            dispute_id=dispute.pk, actor=procurement, resolution="Right.", accepted=True, waive=True
+        )
+
+    assert list(refused.value.message_dict) == ["waive"]
+    dispute.refresh_from_db()
+    adjustment.refresh_from_db()
+    assert (dispute.status, adjustment.waived) == (DisputeStatus.OPEN, False)
+    resolve_adjustment_dispute(dispute_id=dispute.pk, actor=procurement, resolution="Right.", accepted=True)
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.ACCEPTED
+
+
 @pytest.mark.django_db
 def test_an_adjustment_of_a_disputed_statement_is_waived_only_through_its_dispute(
     february, adjustment, vendor_user, procurement

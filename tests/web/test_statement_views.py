@@ -18,7 +18,14 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
-from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement, StatementEvent, StatementLine
+from sla_tracker.models import (
+    AdjustmentDispute,
+    LineDispute,
+    PenaltyStatement,
+    StatementAdjustment,
+    StatementEvent,
+    StatementLine,
+)
 from sla_tracker.services import (
     approve_statement,
     dispute_adjustment,
@@ -1127,6 +1134,44 @@ def test_accepting_an_adjustments_dispute_with_the_box_ticked_waives_it(
         StatementStatus.IN_REVIEW,
     )
     assert "The adjustment is waived." in client.get(detail(statement)).content.decode()
+
+
+def test_an_adjustment_in_the_vendors_favour_offers_no_waiver_and_its_waiver_is_refused(
+    client, procurement, statement, carried, vendor_user
+):
+    """A waiver is the customer giving up a credit it is owed: an adjustment in the vendor's favour has none."""
+    StatementAdjustment.objects.filter(pk=carried.pk).update(amount=Decimal("14400.00"))
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+    link = client.get(adjustment_url(carried, "waive"), follow=True)
+    posted = client.post(adjustment_url(carried, "waive"), {"reason": "Goodwill"})
+
+    assert f'data-testid="waive-adjustment-{carried.pk}"' not in page
+    assert link.redirect_chain[-1][0] == detail(statement)
+    assert "is in the vendor’s favour (€14,400.00): a waiver gives up a credit owed to the customer" in (
+        link.content.decode()
+    )
+    assert posted.status_code == 200
+    assert "a waiver gives up a credit owed to the customer" in posted.content.decode()
+    carried.refresh_from_db()
+    assert not carried.waived
+    client.force_login(vendor_user)
+    client.post(adjustment_url(carried, "dispute"), {"reason": "The amount is too small"})
+    dispute = carried.disputes.get()
+    client.force_login(procurement)
+    accept = client.get(adjustment_resolve_url(dispute, accepted=True))
+    assert "waive" not in accept.context["form"].fields
+    assert "in the vendor’s favour, stays as carried" in accept.content.decode()
+
+
+def test_an_adjustment_in_the_customers_favour_offers_its_waiver(client, procurement, statement, carried):
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+
+    assert carried.amount < 0
+    assert f'data-testid="waive-adjustment-{carried.pk}"' in page
 
 
 def test_procurement_waives_an_adjustment_and_the_page_shows_it_waived(client, procurement, statement, carried):
