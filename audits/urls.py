@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/<slug:action>/", views.audit_action, name="action"),
     path("findings/<int:pk>/", views.finding_detail, name="finding"),
     path("findings/<int:pk>/<slug:action>/", views.finding_action, name="finding-action"),
+    path("plan/", views.choose_audit_right, name="plan-choose"),
     path("rights/<int:pk>/plan/", views.plan_audit, name="plan"),
 ]

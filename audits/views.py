@@ -542,6 +542,28 @@ def record_finding(request, pk: int):
 
 @login_required
 @permission_required(VIEW_AUDITS, raise_exception=True)
+@require_GET
+def choose_audit_right(request):
+    """Plan an audit from the audits list: the audit rights of the contracts the user sees whose audits may
+    still be held (until the records retention after the contract's end), each leading to its planning page.
+    For who may plan one (the planning page's rule), like that page."""
+    if not _allowed(request.user, AuditViewSet, "create"):
+        raise PermissionDenied
+    today = timezone.localdate()
+    rights = [
+        right
+        for right in restrict(AuditRight.objects.all(), request.user)
+        .select_related("contract__vendor")
+        .order_by("contract__reference", "clause_reference", "pk")
+        if audit_right_ends_on(right) >= today
+    ]
+    for right in rights:
+        right.ends_on = audit_right_ends_on(right)
+    return render(request, "audits/plan_choose.html", {"rights": rights, "active_section": "audits"})
+
+
+@login_required
+@permission_required(VIEW_AUDITS, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def plan_audit(request, pk: int):
     """Plan an audit under an audit right of a contract (services.plan_audit checks it against the clause)."""

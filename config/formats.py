@@ -8,6 +8,7 @@ of that language: "Sept. 1, 2026" in American English ("en"), "1 Sep 2026" in Br
 needs no catalogue of its own for that. (The English source of these formats is American English's own.)"""
 
 import datetime
+import re
 
 from django.utils.formats import date_format
 from django.utils.translation import pgettext
@@ -15,6 +16,7 @@ from django.utils.translation import pgettext
 # The English source of the first-of-month formats: what pgettext gives back when a language does not translate them.
 _FIRST_DAY_SOURCE = "N j, Y"
 _FIRST_MOMENT_SOURCE = "N j, Y, P"
+MONTH_TEXT = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def long_date(day: datetime.date) -> str:
@@ -27,6 +29,17 @@ def long_date(day: datetime.date) -> str:
         if first != _FIRST_DAY_SOURCE:
             return date_format(day, first)
     return date_format(day)
+
+
+def month_name(month: datetime.date | str | object) -> str:
+    """A month written out as the pages name one: "October 2026", in French "octobre 2026". ``month`` is a date (its
+    month) or a month as the data keeps it ("2026-10", the engine's months); ValueError for anything else."""
+    if not isinstance(month, datetime.date):
+        text = str(month)
+        if not MONTH_TEXT.fullmatch(text):
+            raise ValueError(f"not a month in the form YYYY-MM: {text!r}")
+        month = datetime.date.fromisoformat(f"{text}-01")
+    return date_format(month.replace(day=1), "YEAR_MONTH_FORMAT")
 
 
 def long_datetime(moment: datetime.datetime) -> str:

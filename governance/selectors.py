@@ -15,6 +15,7 @@ from accounts.scoping import restrict
 from accounts.templatetags.ui import money
 from audits.choices import FindingStatus
 from audits.models import Finding
+from config.formats import long_date, month_name
 from contracts.dates import add_months
 from contracts.models import Contract
 from contracts.selectors import with_next_notice_deadline
@@ -300,7 +301,8 @@ def action_items_due_within(*, days: int, today: datetime.date | None = None) ->
 @dataclass(frozen=True)
 class ProposedItem:
     """One agenda point the situation calls for; ``key`` names its source so it is proposed once.
-    Titles are in the active language, at most the agenda title's length."""
+    Titles are in the active language (their months and days written out as the pages write them: they are
+    stored as proposed), at most the agenda title's length."""
 
     key: str
     title: str
@@ -327,9 +329,17 @@ def previous_held_meeting(meeting: Meeting) -> Meeting | None:
 def _termination_right_title(reference: str, right: dict) -> str:
     return _("%(contract)s: termination right since %(since)s – %(evidence)s") % {
         "contract": reference,
-        "since": right.get("since", "?"),
+        "since": _month_text(right.get("since")),
         "evidence": readable(right.get("evidence", ""), right.get("evidence_notes")),
     }
+
+
+def _month_text(month: str | None) -> str:
+    """A month kept as text ("2026-08") as the pages name it; what is not one, as it is."""
+    try:
+        return month_name(month)
+    except ValueError:
+        return month or "?"
 
 
 def open_disputes(contracts, *, user=None, as_of: datetime.datetime | None = None) -> list:
@@ -372,7 +382,7 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
     statements = list(statements.select_related("contract").order_by("contract__reference", "month"))
     items: list[ProposedItem] = []
     for statement in statements:
-        reference = f"{statement.contract.reference} {statement.month:%Y-%m}"
+        reference = f"{statement.contract.reference} {month_name(statement.month)}"
         items.append(
             ProposedItem(
                 key=f"statement:{statement.pk}",
@@ -400,7 +410,7 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
                 % {
                     "contract": statement.contract.reference,
                     "service_level": line.service_level.code,
-                    "month": f"{statement.month:%Y-%m}",
+                    "month": month_name(statement.month),
                     "credit": money(line.credit, statement.currency),
                 },
                 notes=line.readable_explanation,
@@ -416,13 +426,13 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
             )
     for dispute in open_disputes(contracts):
         statement = dispute.statement
-        params = {"contract": statement.contract.reference, "month": f"{statement.month:%Y-%m}"}
+        params = {"contract": statement.contract.reference, "month": month_name(statement.month)}
         if isinstance(dispute, AdjustmentDispute):
             key = f"adjustment-dispute:{dispute.pk}"
             title = _("Open dispute %(contract)s %(month)s: %(service_level)s adjustment for %(origin)s") % {
                 **params,
                 "service_level": dispute.adjustment.service_level.code,
-                "origin": f"{dispute.adjustment.origin.month:%Y-%m}",
+                "origin": month_name(dispute.adjustment.origin.month),
             }
         else:
             key = f"dispute:{dispute.pk}"
@@ -436,7 +446,8 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
         items.append(
             ProposedItem(
                 key=f"action:{action.pk}",
-                title=_("Overdue action (due %(due)s): %(title)s") % {"due": action.due_date, "title": action.title},
+                title=_("Overdue action (due %(due)s): %(title)s")
+                % {"due": long_date(action.due_date), "title": action.title},
                 notes=_("Owner: %(owner)s") % {"owner": action.owner_name},
             )
         )
@@ -455,7 +466,7 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
                 % {
                     "finding": f"{finding.audit.reference}-{finding.number}",
                     "severity": finding.get_severity_display(),
-                    "due": finding.due_date,
+                    "due": long_date(finding.due_date),
                     "title": finding.title,
                 },
             )
@@ -470,9 +481,9 @@ def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) ->
                     title=_("Notice deadline %(contract)s: %(deadline)s (term ends %(end)s; decide by %(decision)s)")
                     % {
                         "contract": contract.reference,
-                        "deadline": window.notice_deadline,
-                        "end": window.term_end,
-                        "decision": window.decision_due,
+                        "deadline": long_date(window.notice_deadline),
+                        "end": long_date(window.term_end),
+                        "decision": long_date(window.decision_due),
                     },
                 )
             )

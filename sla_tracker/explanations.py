@@ -6,12 +6,17 @@ stores with the line. The pages write the notes again in the active language: th
 the words through the translation catalogue, amounts and figures as that language writes numbers.
 In English they keep the engine's words and figures and write the amounts as every page does
 (``money``: a no-break space after a currency code, "−" before a negative amount), where the engine's
-own plain text, the one its JSON gives, has an ordinary space and "-".
+own plain text, the one its JSON gives, has an ordinary space and "-". The days and months the engine
+gives as ISO text ("provisional until 2026-12-08", "earn-back of the 2026-01 credit") are written as the
+pages write them ("provisional until Dec. 8, 2026", "earn-back of the January 2026 credit"), in the
+reader's language.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +24,17 @@ from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext, pgettext
 
 from accounts.templatetags.ui import money
+from config.formats import long_date, month_name
 from sla_tracker.engine import explain
 
 logger = logging.getLogger(__name__)
+
+# The engine's arguments that are days or months, as text: one, or several separated by ", " (excluded days,
+# the months a termination right lists). Only these names, and only text of that form, are written out.
+_DAY_ARGUMENTS = frozenset({"day", "days"})
+_MONTH_ARGUMENTS = frozenset({"month", "current", "first", "last", "since", "listed"})
+_DAYS = re.compile(r"\d{4}-\d{2}-\d{2}(, \d{4}-\d{2}-\d{2})*")
+_MONTHS = re.compile(r"\d{4}-\d{2}(, \d{4}-\d{2})*")
 
 
 def readable(english: str, notes: list[dict[str, Any]] | None) -> str:
@@ -39,9 +52,10 @@ def readable(english: str, notes: list[dict[str, Any]] | None) -> str:
 
 
 def _english_note(item: dict[str, Any]) -> explain.Note:
-    """A stored note as the engine's, its amounts already written by ``money`` (the engine writes a text
-    argument as it is): the engine's English with the pages' amounts."""
-    args = tuple((name, _english_arg(value)) for name, value in item.get("args", {}).items())
+    """A stored note as the engine's, its amounts already written by ``money`` and its days and months as the
+    pages write them (the engine writes a text argument as it is): the engine's English with the pages' amounts
+    and dates."""
+    args = tuple((name, _english_arg(_calendar_text(name, value))) for name, value in item.get("args", {}).items())
     return explain.Note(item["template"], args, tuple(_english_note(detail) for detail in item.get("detail", ())))
 
 
@@ -61,8 +75,23 @@ def _english_arg(value: Any) -> explain.Arg:
     return value
 
 
+def _calendar_text(name: str, value: Any) -> Any:
+    """A day or month argument ("2026-12-08", "2026-10", or several separated by ", ") written out in the
+    active language; any other argument as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if name in _DAY_ARGUMENTS and _DAYS.fullmatch(value):
+            return ", ".join(long_date(datetime.date.fromisoformat(day)) for day in value.split(", "))
+        if name in _MONTH_ARGUMENTS and _MONTHS.fullmatch(value):
+            return ", ".join(month_name(month) for month in value.split(", "))
+    except ValueError:  # not a day or month after all (e.g. "2026-13"): as it is
+        pass
+    return value
+
+
 def _note(item: dict[str, Any]) -> str:
-    args = {name: _arg(value) for name, value in item.get("args", {}).items()}
+    args = {name: _arg(_calendar_text(name, value)) for name, value in item.get("args", {}).items()}
     text = gettext(item["template"]).format(**args)
     if item.get("detail"):
         text += " (" + _parts_separator().join(_note(detail) for detail in item["detail"]) + ")"

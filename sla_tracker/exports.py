@@ -2,8 +2,8 @@
 
 Amounts are written as numbers (Decimal), never as formatted text, so a spreadsheet can sum them;
 months are dates shown yyyy-mm in a workbook (they sort as dates) and "2026-04" in a CSV, where a full
-date would read as a day. Totals are per currency: amounts in different currencies are
-never added together.
+date would read as a day. A waived line or adjustment gives its waiver (why, who, when) as the page does.
+Totals are per currency: amounts in different currencies are never added together.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -29,6 +30,7 @@ CSV = "text/csv; charset=utf-8"
 PDF = "application/pdf"
 MONEY_FORMAT = "#,##0.00"
 MONTH_FORMAT = "yyyy-mm"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 AMOUNT_FIELDS = ("charges", "credits", "bonuses", "earn_backs", "adjustments", "net")
 ZERO = Decimal("0.00")
 
@@ -39,6 +41,21 @@ class MonthCell(datetime.date):
 
 def _month(day: datetime.date) -> MonthCell:
     return MonthCell(day.year, day.month, 1)
+
+
+def _local(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """A moment in the app's time zone, to the minute, as the pages show it (a workbook holds no time zone)."""
+    if moment is None:
+        return None
+    return timezone.localtime(moment).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _waiver(item) -> list[Any]:
+    """Why a waived line or adjustment was waived, who waived it and when, as the statement page shows it
+    (nothing when it is not waived)."""
+    if not item.waived:
+        return [None, None, None]
+    return [item.waiver_reason, str(item.waived_by) if item.waived_by else None, _local(item.waived_at)]
 
 
 @dataclass
@@ -148,7 +165,12 @@ def _line_header() -> list[str]:
         _("Bonus"),
         _("Earn-back"),
         _("Explanation"),
+        *_waiver_header(),
     ]
+
+
+def _waiver_header() -> list[str]:
+    return [_("Waiver"), _("Waived by"), _("Waived on")]
 
 
 def _line_row(line) -> list[Any]:
@@ -164,6 +186,7 @@ def _line_row(line) -> list[Any]:
         line.bonus,
         line.earn_back,
         line.readable_explanation,
+        *_waiver(line),
     ]
 
 
@@ -179,7 +202,10 @@ def _statement_totals(details: dict[str, Any]) -> list[list[Any]]:
         (_("Adjustments"), statement.adjustments, details["waived_adjustments"]),
         (_("Net"), statement.net, ""),
     ]
-    return [[label, "", "", "", "", statement.currency, amount, waived, "", "", ""] for label, amount, waived in rows]
+    return [
+        [label, "", "", "", "", statement.currency, amount, waived, "", "", "", "", "", ""]
+        for label, amount, waived in rows
+    ]
 
 
 def _adjustment_table(details: dict[str, Any]) -> list[list[Any]]:
@@ -195,7 +221,7 @@ def _adjustment_table(details: dict[str, Any]) -> list[list[Any]]:
             adjustment.waived_amount if adjustment.waived else None,  # empty: not waived
             statement.currency,
             adjustment.readable_reason,
-            adjustment.waiver_reason,
+            *_waiver(adjustment),
         ]
         for adjustment in details["adjustments"]
     ]
@@ -208,7 +234,7 @@ def _adjustment_table(details: dict[str, Any]) -> list[list[Any]]:
         _("Amount waived"),
         _("Currency"),
         _("Reason"),
-        _("Waiver"),
+        *_waiver_header(),
     ]
     return [[_("Adjustments carried in")], header, *rows]
 
@@ -242,6 +268,7 @@ def statement_xlsx(details: dict[str, Any]) -> bytes:
         _statement_totals(details),
         money_columns=(7, 8, 9, 10),
         number_columns=(3, 4, 5),
+        datetime_columns=(14,),
         first_row=start,
     )
     first = sheet.max_row + 2
@@ -254,6 +281,8 @@ def statement_xlsx(details: dict[str, Any]) -> bytes:
                 cell.number_format = MONTH_FORMAT
             elif column in (3, 4):
                 cell.number_format = MONEY_FORMAT
+            elif column == 9:  # waived on
+                cell.number_format = DATETIME_FORMAT
     return _save(workbook)
 
 
@@ -288,6 +317,7 @@ def _write_table(
     money_columns=(),
     number_columns=(),
     date_columns=(),
+    datetime_columns=(),
     first_row: int | None = None,
 ) -> None:
     """A header row, the rows, then the total rows in bold; numbers and dates keep their types."""
@@ -304,6 +334,8 @@ def _write_table(
                 cell.number_format = MONEY_FORMAT
             elif column in date_columns:
                 cell.number_format = MONTH_FORMAT
+            elif column in datetime_columns:
+                cell.number_format = DATETIME_FORMAT
             elif column in number_columns:
                 cell.number_format = "0.00##"
             if offset > len(rows):
@@ -320,8 +352,8 @@ def _save(workbook: Workbook) -> bytes:
 
 def _csv(rows: list[list[Any]]) -> bytes:
     """UTF-8 with a byte-order mark so spreadsheet programs read accents; months as 2026-04, days as ISO
-    dates, amounts as 1234.50, or, for a French reader, as French spreadsheets read CSV: ";" between fields
-    and 1234,50."""
+    dates, moments as 2026-04-03 14:05 (the app's time zone), amounts as 1234.50, or, for a French reader,
+    as French spreadsheets read CSV: ";" between fields and 1234,50."""
     french = (get_language() or "en").startswith("fr")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if french else ",")
@@ -333,6 +365,8 @@ def _csv(rows: list[list[Any]]) -> bytes:
 def _csv_value(value: Any, french: bool) -> Any:
     if isinstance(value, MonthCell):
         return month_label(value)
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, datetime.date):
         return value.isoformat()
     if french and isinstance(value, Decimal | float):

@@ -1112,7 +1112,7 @@ def _later_close_message(statement: PenaltyStatement, months: dict[datetime.date
     last_month = first_of_month(contract.last_day_of_service)
     if last_month > statement.month and last_month not in months:
         return _("The close of %(month)s, the contract's last month, carries this difference into its statement.") % {
-            "month": f"{last_month:%Y-%m}"
+            "month": date_format(last_month, "YEAR_MONTH_FORMAT")
         }
     return ""
 
@@ -1247,6 +1247,11 @@ def resolve_adjustment_dispute(
         )
         adjustment = dispute.adjustment
         adjustment.statement = statement
+        if waive:
+            try:
+                check_adjustment_waivable(adjustment)
+            except ValidationError as refused:
+                raise ValidationError({"waive": refused.messages}) from refused
         waiver = (lambda: _waive_adjustment(adjustment, actor, dispute.resolution)) if waive else None
         _settle_dispute(dispute, statement, actor, resolution, accepted, waiver, adjustment=adjustment)
     return dispute
@@ -1326,7 +1331,8 @@ def waive_line(*, line_id: int, actor, reason: str) -> StatementLine:
 
 
 def waive_adjustment(*, adjustment_id: int, actor, reason: str) -> StatementAdjustment:
-    """Procurement waives an adjustment carried into an open statement: it counts as 0 in the statement's
+    """Procurement waives an adjustment carried into an open statement, in the customer's favour (one in the
+    vendor's favour has no credit to give up: refused, check_adjustment_waivable): it counts as 0 in the statement's
     totals. It still counts as carried, so no later close carries its difference again, and a reopened month
     it corrects reverses it rather than withdrawing it, so the waiver stands. Later months' history does not
     read adjustments: nothing else is recomputed.
@@ -1349,6 +1355,21 @@ def waive_adjustment(*, adjustment_id: int, actor, reason: str) -> StatementAdju
     return adjustment
 
 
+def check_adjustment_waivable(adjustment: StatementAdjustment) -> None:
+    """Refuse (ValidationError) the waiver of ``adjustment`` when it is in the vendor's favour: a waiver is the
+    customer giving up a credit it is owed (DOMAIN.md §2.13), and an adjustment in the vendor's favour (a credit
+    corrected away, given back to the vendor) owes the customer nothing to give up. One in the customer's favour
+    (more credit for it, or an earn-back taken back) is waived as a line's credit is."""
+    if adjustment.amount > 0:
+        raise ValidationError(
+            _(
+                "The %(code)s adjustment for %(month)s is in the vendor’s favour (%(amount)s): a waiver gives up a "
+                "credit owed to the customer, and this adjustment owes it none."
+            )
+            % {**adjustment.label_parts, "amount": money(adjustment.amount, adjustment.statement.currency)}
+        )
+
+
 def _waive(line: StatementLine, actor, reason: str) -> None:
     """Waive ``line`` (its statement locked and attached) and set the statement's totals."""
     statement = line.statement
@@ -1368,8 +1389,10 @@ def _waive(line: StatementLine, actor, reason: str) -> None:
 
 
 def _waive_adjustment(adjustment: StatementAdjustment, actor, reason: str) -> None:
-    """Waive ``adjustment`` (its statement locked and attached) and set the statement's totals."""
+    """Waive ``adjustment`` (its statement locked and attached) and set the statement's totals; one in the
+    vendor's favour is refused (check_adjustment_waivable)."""
     statement = adjustment.statement
+    check_adjustment_waivable(adjustment)
     _record_waiver(
         adjustment,
         statement,

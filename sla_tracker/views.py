@@ -67,6 +67,7 @@ from sla_tracker.services import (
     REASON_MAX_LENGTH,
     REFERENCE_MAX_LENGTH,
     approve_statement,
+    check_adjustment_waivable,
     check_waiver_withdrawal,
     dispute_adjustment,
     dispute_line,
@@ -715,6 +716,7 @@ def adjustment_waive(request, pk: int):
         ),
         done=_("The adjustment was waived: it no longer counts."),
         label=_("Reason for the waiver"),
+        refused=lambda: check_adjustment_waivable(adjustment),
     )
 
 
@@ -904,6 +906,19 @@ ADJUSTMENT_RESOLUTION = ResolutionTexts(
 )
 
 
+# An adjustment in the vendor's favour has nothing the customer could waive: its acceptance offers no waiver.
+VENDOR_FAVOUR_ADJUSTMENT_RESOLUTION = ResolutionTexts(
+    waive_label=None,
+    waived=None,
+    accept_explanation=_(
+        "The dispute is closed as accepted, with your resolution; the adjustment, in the vendor’s favour, stays as "
+        "carried (a waiver gives up a credit owed to the customer: this adjustment owes it none). Once no dispute "
+        "is left open, the statement is back in review."
+    ),
+    reject_explanation=ADJUSTMENT_RESOLUTION.reject_explanation,
+)
+
+
 def _get_dispute(user, pk: int) -> LineDispute:
     return get_object_or_404(
         visible_disputes(user).select_related("line__statement__contract__vendor", "line__service_level", "raised_by"),
@@ -927,12 +942,13 @@ def adjustment_resolve(request, pk: int, accepted: bool):
         ),
         pk=pk,
     )
+    # One in the vendor's favour has no credit to waive (services.check_adjustment_waivable): no box to tick.
     return _resolve_page(
         request,
         dispute,
         {"adjustment": dispute.adjustment},
         resolve_adjustment_dispute,
-        ADJUSTMENT_RESOLUTION,
+        ADJUSTMENT_RESOLUTION if dispute.adjustment.amount <= 0 else VENDOR_FAVOUR_ADJUSTMENT_RESOLUTION,
         accepted,
     )
 
@@ -951,7 +967,7 @@ def _resolve_page(
         raise PermissionDenied
     statement = dispute.statement
     form = ConfirmForm(_posted(request), field="resolution", label=_("Resolution"))
-    if accepted:
+    if accepted and texts.waive_label:
         form.fields["waive"] = forms.BooleanField(
             label=texts.waive_label,
             required=False,

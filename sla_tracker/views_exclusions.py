@@ -5,8 +5,9 @@ warnings of its submit and approve confirmations.
 Every queryset goes through accounts.scoping.restrict. Within it, a vendor's own users see only the
 approved exclusions of their vendor's contracts, the ones its statements are computed with: a proposal
 under review, and a rejection, are the customer's deliberation, as a draft statement is; anything else is
-a 404. Proposing needs what the API's create needs (the model permission to add an exclusion), deciding
-what its approve and reject actions need (accounts.roles.reviews_statements). Each write calls one
+a 404. Proposing needs what the API's create needs (the model permission to add an exclusion: vendor
+managers, and procurement and administrators, whose own proposal someone else decides), deciding what its
+approve and reject actions need (accounts.roles.reviews_statements). Each write calls one
 service of sla_tracker.services and shows its refusal on the page.
 
 A withdrawn proposal (sla_tracker.services.withdraw_exclusion) has its own status: it is not a rejection.
@@ -396,11 +397,13 @@ def exclusion_propose(request):
             ),
         )
         if exclusion is not None:
-            messages.success(
-                request,
-                _("Your exclusion proposal for %(contract)s was recorded: procurement approves or rejects it.")
-                % {"contract": exclusion.contract.reference},
+            # Procurement and administrators may propose too: someone else decides their proposal.
+            recorded = (
+                _("Your exclusion proposal for %(contract)s was recorded: someone else approves or rejects it.")
+                if reviews_statements(user)
+                else _("Your exclusion proposal for %(contract)s was recorded: procurement approves or rejects it.")
             )
+            messages.success(request, recorded % {"contract": exclusion.contract.reference})
             return redirect("sla_tracker:exclusion", pk=exclusion.pk)
     if statement is not None:
         back_url = reverse("sla_tracker:statement", args=[statement.pk])

@@ -64,10 +64,12 @@ from sla_tracker.kpi_import.readers import UnreadableFile, open_table
 from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
 from sla_tracker.kpi_import.service import (
     CORRECTION_REASON_MAX_LENGTH,
+    MAPPABLE_STATUSES,
     KpiDataRejected,
     check_may_import,
     file_values,
     import_upload,
+    map_upload,
     preview_upload,
     retry_import,
     save_measurements,
@@ -498,12 +500,13 @@ class MappingForm(forms.Form):
 
 @login_required
 def upload_mapping(request, pk: int):
-    """Step 2 (a new layout only): confirm the suggested mapping; the file is checked again with it and
-    stored, validated, as a new upload. A refusal stores nothing: the page lists the errors, and the
-    upload waits for another mapping (or the user sends a corrected file)."""
+    """Step 2 (a new layout only, or a mapping that leaves columns unread): confirm the suggested mapping; the
+    file is checked again with it and the upload becomes the mapped upload, validated (map_upload). A refusal
+    changes nothing: the page lists the errors, and the upload waits for another mapping (or the user sends a
+    corrected file). An upload imported, importing, failed or queued for its import is not mapped again."""
     upload = _get_upload(request.user, pk)
     preview = upload.preview or {}
-    if not preview.get("headers"):
+    if not preview.get("headers") or upload.status not in MAPPABLE_STATUSES or upload.task_id:
         return redirect("sla_tracker:kpi-upload", pk=upload.pk)
     form = MappingForm(
         request.POST if request.method == "POST" else None,
@@ -514,14 +517,7 @@ def upload_mapping(request, pk: int):
     refusal = None
     if request.method == "POST" and form.is_valid():
         try:
-            with upload.file.open("rb") as stored:
-                checked = preview_upload(
-                    contract=upload.contract,
-                    file=stored,
-                    actor=request.user,
-                    original_name=upload.original_name,
-                    mapping=form.cleaned_data["mapping"],
-                )
+            checked = map_upload(upload=upload, mapping=form.cleaned_data["mapping"], actor=request.user)
         except KpiDataRejected as rejected:
             refusal = refusal_report(
                 upload.original_name, rejected.stored_errors(), rejected.error_count, rejected.preview
@@ -531,6 +527,8 @@ def upload_mapping(request, pk: int):
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)
+        except PermissionDenied as refused:  # a correction, mapped by who may not correct the contract
+            form.add_error(None, str(refused))
         else:
             return _after_preview(checked)
     return render(

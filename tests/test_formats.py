@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.utils import timezone, translation
 
-from config.formats import long_date, long_datetime
+from config.formats import long_date, long_datetime, month_name
 from sla_tracker.services import exclusion_day_errors
 from tests.factories import ContractFactory
 
@@ -33,6 +33,26 @@ PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 def test_a_date_written_out(language, day, written):
     with translation.override(language):
         assert long_date(day) == written
+
+
+@pytest.mark.parametrize(
+    ("language", "month", "written"),
+    [
+        ("en", "2026-10", "October 2026"),
+        ("fr", "2026-10", "octobre 2026"),
+        ("fr", datetime.date(2026, 8, 17), "août 2026"),
+    ],
+)
+def test_a_month_written_out_as_the_pages_name_it(language, month, written):
+    with translation.override(language):
+        assert month_name(month) == written
+        assert Template("{% load ui %}{{ month|month_name }}").render(Context({"month": month})) == written
+
+
+def test_a_text_that_is_not_a_month_is_refused_and_the_filter_shows_it_as_it_is():
+    with pytest.raises(ValueError):
+        month_name("2026-13")
+    assert Template("{% load ui %}{{ month|month_name }}").render(Context({"month": "soon"})) == "soon"
 
 
 @pytest.mark.parametrize(

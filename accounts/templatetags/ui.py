@@ -101,6 +101,18 @@ def long_date(value) -> str:
     return formats.long_date(value) if value else ""
 
 
+@register.filter(is_safe=False)
+def month_name(value) -> str:
+    """A month (a date, or "2026-10" as event data keeps it) as the pages name one, in the reader's language:
+    config.formats.month_name; anything else as it is."""
+    if value in (None, ""):
+        return ""
+    try:
+        return formats.month_name(value)
+    except ValueError:
+        return str(value)
+
+
 @register.filter(expects_localtime=True, is_safe=False)
 def long_datetime(value) -> str:
     """A moment written out in the reader's language and time zone: config.formats.long_datetime."""

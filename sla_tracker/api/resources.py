@@ -377,7 +377,10 @@ class AdjustmentResolutionInput(ResolutionInput):
     accepted = serializers.BooleanField(help_text="True: the vendor is right; false: the adjustment stands.")
     waive = serializers.BooleanField(
         default=False,
-        help_text="With accepted: also waive the adjustment, the resolution being the waiver's reason.",
+        help_text=(
+            "With accepted: also waive the adjustment, the resolution being the waiver's reason (only one in the "
+            "customer's favour, a negative `amount`)."
+        ),
     )
 
 
@@ -690,7 +693,14 @@ class StatementAdjustmentViewSet(ScopedReadOnlyViewSet):
         context = self.get_serializer_context()
         return Response(AdjustmentDisputeSerializer(dispute, context=context).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReasonInput, summary="Waive an adjustment (procurement), with a reason")
+    @extend_schema(
+        request=ReasonInput,
+        summary="Waive an adjustment (procurement), with a reason",
+        description=(
+            "Only an adjustment in the customer's favour (a negative `amount`): a waiver gives up a credit owed to "
+            "the customer, and one in the vendor's favour owes it none (a 400 saying so)."
+        ),
+    )
     @action(detail=True, methods=["post"], action_rule=reviews_statements)
     def waive(self, request, pk=None):
         adjustment_id = self.get_object().pk

@@ -53,6 +53,9 @@ PREVIEW_SAMPLE_ROWS = 5
 IMPORTED_STATUSES = (UploadStatus.IMPORTING, UploadStatus.IMPORTED)
 # Uploads no import has started on: removed once older than KPI_UPLOAD_ABANDONED_DAYS.
 ABANDONED_STATUSES = (UploadStatus.NEEDS_MAPPING, UploadStatus.VALIDATED)
+# Uploads whose columns the mapping step maps (again): one waiting for its mapping, one validated whose
+# mapping leaves columns unread, one refused before refused packs stopped being stored.
+MAPPABLE_STATUSES = (UploadStatus.NEEDS_MAPPING, UploadStatus.VALIDATED, UploadStatus.REJECTED)
 DISCARD_BATCH_SIZE = 500
 NO_DATA_ROWS = Reason(gettext_noop("The file has a header row but no data rows."))
 
@@ -567,10 +570,80 @@ def preview_upload(
     file.seek(0)
     upload.file.save(name, file, save=False)
     try:
-        upload.save()
+        with transaction.atomic():
+            upload.save()
+            if upload.status == UploadStatus.VALIDATED:
+                _replace_waiting_uploads(upload)
     except Exception:
         upload.file.delete(save=False)  # a pack not stored leaves no file behind
         raise
+    return upload
+
+
+def _replace_waiting_uploads(upload: KpiUpload) -> None:
+    """The same file sent again by the same user with a mapping (the API's `mapping` or `mapping_name`, a saved
+    mapping picked on the upload form) is the mapped upload of the one left waiting for its mapping: that one
+    is removed in the upload's transaction, and its file once that commits (a rollback keeps both)."""
+    waiting = list(
+        KpiUpload.objects.select_for_update()
+        .filter(
+            contract_id=upload.contract_id,
+            sha256=upload.sha256,
+            uploaded_by_id=upload.uploaded_by_id,
+            status=UploadStatus.NEEDS_MAPPING,
+        )
+        .exclude(pk=upload.pk)
+        .only("pk", "file")
+    )
+    if not waiting:
+        return
+    KpiUpload.objects.filter(pk__in=[old.pk for old in waiting]).delete()
+    names = {old.file.name for old in waiting if old.file.name}
+    still_named = set(KpiUpload.objects.filter(file__in=names).values_list("file", flat=True))
+    files = [(old.file.storage, old.file.name) for old in waiting if old.file.name and old.file.name not in still_named]
+    if files:
+        transaction.on_commit(lambda: _delete_files(files))
+    logger.info(
+        "KPI upload %s replaces the upload(s) of its file waiting for a mapping: %s", upload.pk, [o.pk for o in waiting]
+    )
+
+
+def map_upload(*, upload: KpiUpload, mapping: dict, actor, today: datetime.date | None = None) -> KpiUpload:
+    """The mapping step: check the stored file of ``upload`` again with the ``mapping`` given for it (as the
+    API's `mapping` reads it); checked, the upload becomes its mapped upload, validated with that mapping and
+    its new preview, in one transaction under its row lock, so that no copy of it is left waiting for a mapping.
+
+    A refusal changes nothing (the upload waits for another mapping, as it was): KpiDataRejected lists the
+    errors, UnreadableFile says why the file cannot be read, ValidationError why the mapping cannot be used or
+    why the upload is no longer mapped (imported, importing, failed, or its import queued). A correction keeps
+    its reason, and is mapped only by who may correct the contract (PermissionDenied).
+    """
+    with transaction.atomic():
+        upload = KpiUpload.objects.select_for_update().select_related("contract").get(pk=upload.pk)
+        if upload.status not in MAPPABLE_STATUSES or upload.task_id:
+            raise ValidationError(
+                format_lazy(
+                    _("The columns of this upload can no longer be mapped: it is “{status}”."),
+                    status=upload.get_status_display(),
+                )
+            )
+        correction_reason = _checked_correction_reason(upload.contract, actor, upload.correction_reason)
+        with upload.file.open("rb") as stored:
+            checked = _checked_upload(
+                contract=upload.contract,
+                file=stored,
+                actor=actor,
+                name=upload.original_name,
+                mapping_name=None,
+                mapping=mapping,
+                today=today,
+                correction_reason=correction_reason,
+                mapping_step=False,
+            )
+        upload.status, upload.preview, upload.mapping = checked.status, checked.preview, checked.mapping
+        upload.rows_total, upload.rows_done, upload.errors, upload.error_count = checked.rows_total, 0, [], 0
+        upload.save(update_fields=["status", "preview", "mapping", "rows_total", "rows_done", "errors", "error_count"])
+    logger.info("KPI upload %s: columns mapped by user %s", upload.pk, actor.pk)
     return upload
 
 

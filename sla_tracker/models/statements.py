@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.templatetags.ui import money
+from config.formats import month_name
 from contracts.choices import Currency
 from contracts.models import Contract
 from sla_tracker.choices import (
@@ -355,11 +356,11 @@ class StatementAdjustment(models.Model):
     @property
     def label_parts(self) -> dict[str, str]:
         """What names the adjustment: its service level (``code``) and the month it corrects (``month``)."""
-        return {"code": self.service_level.code, "month": f"{self.origin.month:%Y-%m}"}
+        return {"code": self.service_level.code, "month": month_name(self.origin.month)}
 
     @property
     def label(self) -> str:
-        """The adjustment as the pages name it, e.g. "CSL-1 adjustment for 2026-01"."""
+        """The adjustment as the pages name it, e.g. "CSL-1 adjustment for January 2026"."""
         return _("%(code)s adjustment for %(month)s") % self.label_parts
 
     @property

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.choices import Role
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
-from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement
+from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement, StatementAdjustment
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -669,6 +669,32 @@ def test_a_rejection_of_an_adjustments_dispute_cannot_waive_and_nothing_changes(
         "type": "validation_error",
         "errors": {"waive": ["Only an accepted dispute can waive the adjustment."]},
     }
+    adjustment.refresh_from_db()
+    assert adjustment.waived is False
+    assert AdjustmentDispute.objects.get(pk=raised["id"]).status == DisputeStatus.OPEN
+
+
+def test_an_adjustment_in_the_vendors_favour_is_not_waived_nor_waived_in_accepting_its_dispute(
+    adjustment, users, client_for
+):
+    StatementAdjustment.objects.filter(pk=adjustment.pk).update(amount=Decimal("2500.00"))  # owed to the vendor
+    procurement = client_for(users[Role.PROCUREMENT])
+
+    waived = procurement.post(
+        f"/api/v1/statement-adjustments/{adjustment.pk}/waive/", {"reason": "Goodwill."}, format="json"
+    )
+    raised = _dispute_adjustment(client_for(users[Role.VENDOR_USER]), adjustment).json()
+    accepted = procurement.post(
+        f"/api/v1/adjustment-disputes/{raised['id']}/resolve/",
+        {"resolution": "Right.", "accepted": True, "waive": True},
+        format="json",
+    )
+
+    assert waived.status_code == 400
+    assert "is in the vendor’s favour (" in waived.json()["errors"]["non_field_errors"][0]
+    assert "a waiver gives up a credit owed to the customer" in waived.json()["errors"]["non_field_errors"][0]
+    assert accepted.status_code == 400
+    assert "is in the vendor’s favour" in accepted.json()["errors"]["waive"][0]
     adjustment.refresh_from_db()
     assert adjustment.waived is False
     assert AdjustmentDispute.objects.get(pk=raised["id"]).status == DisputeStatus.OPEN

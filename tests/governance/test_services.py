@@ -7,6 +7,7 @@ from importlib import import_module
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from audits.choices import FindingStatus
 from governance import services
@@ -203,7 +204,36 @@ def test_the_agenda_is_proposed_from_the_contracts_situation_once():
     assert all(item.proposed_automatically for item in added)
     assert [item.position for item in added] == [1, 2, 3, 4, 5, 6, 7]
     assert "credits €6,000.00" in added[0].title
-    assert "2025-05-31" in added[-1].title
+    # Months and days as the pages write them, in the proposer's language: the titles are stored as proposed.
+    assert [item.title for item in added] == [
+        f"Statement {contract.reference} February 2025: credits €6,000.00 (In review)",
+        f"Default {contract.reference} {default.service_level.code} February 2025: credit €6,000.00",
+        f"{contract.reference}: termination right since February 2025 – CSL-1 3 months",
+        f"Open dispute {contract.reference} {default.service_level.code} February 2025",
+        "Overdue action (due March 1, 2025): Send the recovery plan",
+        f"Open audit finding {finding.audit.reference}-{finding.number} ({finding.get_severity_display()}, "
+        f"due Aug. 5, 2025): {finding.title}",
+        f"Notice deadline {contract.reference}: May 31, 2025 (term ends June 30, 2025; decide by May 1, 2025)",
+    ]
+
+
+def test_the_agenda_proposed_in_french_writes_its_months_and_days_in_french():
+    contract = ContractFactory(initial_term_months=6, notice_period=1)
+    committee = CommitteeFactory(contract=contract)
+    _held(committee, D(2025, 2, 14))
+    meeting = MeetingFactory(committee=committee, scheduled_for=at(D(2025, 4, 15)))
+    february = PenaltyStatementFactory(
+        contract=contract, month=D(2025, 2, 1), uncapped_credits=Decimal("6000.00"), credits=Decimal("6000.00")
+    )
+    default = StatementLineFactory(statement=february, status=LineStatus.DEFAULT, credit=Decimal("6000.00"))
+
+    with translation.override("fr"):
+        added = services.propose_agenda(meeting=meeting, today=D(2025, 4, 15))
+
+    titles = {item.source_key: item.title for item in added}
+    assert "février 2025" in titles[f"default:{default.pk}"] and "2025-02" not in titles[f"default:{default.pk}"]
+    assert "31 mai 2025" in titles[f"notice:{contract.pk}:2025-06-30"]
+    assert "2025-05-31" not in titles[f"notice:{contract.pk}:2025-06-30"]
 
 
 def test_an_open_dispute_of_an_adjustment_is_proposed_on_the_agenda_after_the_older_line_dispute():
@@ -227,8 +257,8 @@ def test_an_open_dispute_of_an_adjustment_is_proposed_on_the_agenda_after_the_ol
     assert [item.source_key for item in disputes] == [f"dispute:{line_dispute.pk}", f"adjustment-dispute:{dispute.pk}"]
     statement = adjustment.statement
     assert disputes[1].title == (
-        f"Open dispute {contract.reference} {statement.month:%Y-%m}: "
-        f"{adjustment.service_level.code} adjustment for {adjustment.origin.month:%Y-%m}"
+        f"Open dispute {contract.reference} {statement.month:%B %Y}: "
+        f"{adjustment.service_level.code} adjustment for {adjustment.origin.month:%B %Y}"
     )
     assert disputes[1].notes == "Wrong carrier file."
 

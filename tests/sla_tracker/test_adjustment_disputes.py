@@ -240,7 +240,7 @@ def test_an_adjustment_already_disputed_is_not_disputed_again(february, adjustme
     _refused(
         february,
         lambda: dispute_adjustment(adjustment_id=adjustment.pk, actor=vendor_user, reason="Again."),
-        match="The CSL-1 adjustment for 2026-01 already has an open dispute.",
+        match="The CSL-1 adjustment for January 2026 already has an open dispute.",
     )
 
 
@@ -322,7 +322,7 @@ def test_accepting_with_waive_an_adjustment_already_waived_resolves_nothing(
         lambda: resolve_adjustment_dispute(
             dispute_id=dispute.pk, actor=procurement, resolution="Agreed.", accepted=True, waive=True
         ),
-        match="The CSL-1 adjustment for 2026-01 is already waived.",
+        match="The CSL-1 adjustment for January 2026 is already waived.",
     )
     dispute.refresh_from_db()
     assert dispute.status == DisputeStatus.OPEN
@@ -343,13 +343,64 @@ def test_procurement_waives_an_adjustment_with_a_reason(february, adjustment, pr
     _refused(
         february,
         lambda: waive_adjustment(adjustment_id=adjustment.pk, actor=procurement, reason="Twice."),
-        match="The CSL-1 adjustment for 2026-01 is already waived.",
+        match="The CSL-1 adjustment for January 2026 is already waived.",
     )
     _refused(
         february,
         lambda: waive_adjustment(adjustment_id=adjustment.pk, actor=procurement, reason=""),
         match="Give the reason for the waiver.",
     )
+
+
+@pytest.fixture
+def in_vendors_favour(procurement):
+    """February in review, carrying January's +€14,400.00 in the vendor's favour: January's credit, approved,
+    corrected away (the data showed a default, corrected to met)."""
+    contract = contract_a("2026-02")
+    approve(close(contract, "2026-01"), procurement)  # the default: €14,400.00 credited
+    february = close(contract, "2026-02")
+    submit_statement(statement_id=february.pk, actor=procurement)
+    correct_january(contract)
+    close(contract, "2026-01")
+    close(contract, "2026-02")
+    february.refresh_from_db()
+    assert (february.adjustments, february.net) == (D("14400.00"), D("14400.00"))
+    return february
+
+
+@pytest.mark.django_db
+def test_an_adjustment_in_the_vendors_favour_is_not_waived_there_is_no_credit_to_give_up(
+    in_vendors_favour, procurement
+):
+    adjustment = in_vendors_favour.adjustment_lines.get()
+
+    _refused(
+        in_vendors_favour,
+        lambda: waive_adjustment(adjustment_id=adjustment.pk, actor=procurement, reason="Goodwill."),
+        match="The CSL-1 adjustment for January 2026 is in the vendor’s favour \\(€14,400.00\\): a waiver gives up a "
+        "credit owed to the customer, and this adjustment owes it none.",
+    )
+
+
+@pytest.mark.django_db
+def test_accepting_the_dispute_of_an_adjustment_in_the_vendors_favour_does_not_waive_it(in_vendors_favour, procurement):
+    adjustment = in_vendors_favour.adjustment_lines.get()
+    dispute = dispute_adjustment(
+        adjustment_id=adjustment.pk, actor=VendorUserFactory(vendor=in_vendors_favour.contract.vendor), reason=REASON
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        resolve_adjustment_dispute(
+            dispute_id=dispute.pk, actor=procurement, resolution="Right.", accepted=True, waive=True
+        )
+
+    assert list(refused.value.message_dict) == ["waive"]
+    dispute.refresh_from_db()
+    adjustment.refresh_from_db()
+    assert (dispute.status, adjustment.waived) == (DisputeStatus.OPEN, False)
+    resolve_adjustment_dispute(dispute_id=dispute.pk, actor=procurement, resolution="Right.", accepted=True)
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.ACCEPTED
 
 
 @pytest.mark.django_db

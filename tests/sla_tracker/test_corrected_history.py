@@ -253,13 +253,13 @@ def test_the_adjustments_say_why_in_the_readers_language(procurement, client):
     assert "Approved net −€14,400.00, €0.00 once recomputed." in english  # January: its credit given back
     assert "Approved net €14,400.00, €0.00 once recomputed." in english  # April: its earn-back taken back
     assert "Net approuvé 14\u00a0400,00\u00a0€, 0,00\u00a0€ une fois recalculé." in french
-    assert "Difference of 2026-01 carried in" in english
+    assert "Difference of January 2026 carried in" in english
     # April's difference names the month whose correction caused it, on April and on May.
     assert last_data(statement_of(contract, "2026-04")) == {
         "carried_into": {"2026-05": {"CSL-1": "-14400.00"}},
         "pending": {},
         "after_change_of": "2026-01",
     }
-    assert "Following a change of 2026-01" in english
-    assert "À la suite d’une modification de 2026-01" in french
+    assert "Following a change of January 2026" in english
+    assert "À la suite d’une modification de janvier 2026" in french
     assert "after_change_of" not in last_data(statement_of(contract, "2026-01"))  # the corrected month itself

@@ -3,10 +3,12 @@ parts as notes; the close stores them; the pages, exports and simulator write th
 
 import ast
 import csv
+import datetime
 import html
 import io
 import json
 import logging
+import re
 import string
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from config.formats import long_date, month_name
 from sla_tracker.engine.explain import to_data
 from sla_tracker.engine.scenario import load_scenario
 from sla_tracker.explanations import readable
@@ -33,6 +36,13 @@ EX01_FRENCH = (
     f"73,26{NBSP}% < 80{NBSP}% (cible) → défaillance{NNBSP}; allocation 60{NBSP}% × 24{NBSP}000,00{NBSP}€ à risque = "
     f"14{NBSP}400,00{NBSP}€{NNBSP}; plafond mensuel non atteint"
 )
+
+
+def written_out(text: str) -> str:
+    """The engine's English with its days and months as the pages write them ("2026-12-08" → "Dec. 8, 2026",
+    "2026-01" → "January 2026")."""
+    text = re.sub(r"\b\d{4}-\d{2}-\d{2}\b", lambda day: long_date(datetime.date.fromisoformat(day[0])), text)
+    return re.sub(r"\b\d{4}-\d{2}\b", lambda month: month_name(month[0]), text)
 
 
 def engine_templates() -> set[str]:
@@ -88,7 +98,7 @@ def test_the_notes_write_the_engines_english_text_again():
     assert rights >= 3
 
 
-def test_the_english_pages_write_the_engines_text_again_with_the_pages_amounts():
+def test_the_english_pages_write_the_engines_text_again_with_the_pages_amounts_and_dates():
     from sla_tracker.engine import evaluate
 
     lines = 0
@@ -97,10 +107,10 @@ def test_the_english_pages_write_the_engines_text_again_with_the_pages_amounts()
         with translation.override("en"):
             for month in evaluate(scenario.terms, scenario.data, scenario.months).months:
                 for line in month.lines:
-                    assert readable(line.explanation, to_data(line.notes)) == line.explanation, path.name
+                    assert readable(line.explanation, to_data(line.notes)) == written_out(line.explanation), path.name
                     lines += 1
                 for right in month.termination_rights:
-                    assert readable(right.evidence, to_data(right.notes)) == right.evidence, path.name
+                    assert readable(right.evidence, to_data(right.notes)) == written_out(right.evidence), path.name
     assert lines > 100
 
 
@@ -152,13 +162,13 @@ def test_a_statement_in_swiss_francs_writes_the_credit_alike_in_its_table_its_ex
     assert f'data-testid="line-credit">14{NBSP}400,00{NBSP}CHF' in french
     assert html.escape(EX01_CHF_FRENCH) in french
     (row,) = [row for row in csv.reader(io.StringIO(exported.lstrip("\ufeff"))) if row and row[0] == "CSL-1"]
-    assert (row[6], row[-1]) == ("14400.00", EX01_CHF_ENGLISH)  # the amount stays a number, the text is the page's
+    assert (row[6], row[10]) == ("14400.00", EX01_CHF_ENGLISH)  # the amount stays a number, the text is the page's
 
 
 EX13_FRENCH_EVIDENCE = [
-    "CSL-3 donnant lieu à crédit 3 mois consécutifs (2026-07..2026-09, ≥ 3)",
-    "7 mois avec une défaillance donnant lieu à crédit sur 2025-10..2026-09 (≥ 6)\u00a0: "
-    "2026-01, 2026-03, 2026-04, 2026-06, 2026-07, 2026-08, 2026-09",
+    "CSL-3 donnant lieu à crédit 3 mois consécutifs (juillet 2026..septembre 2026, ≥ 3)",
+    "7 mois avec une défaillance donnant lieu à crédit sur octobre 2025..septembre 2026 (≥ 6)\u00a0: "
+    "janvier 2026, mars 2026, avril 2026, juin 2026, juillet 2026, août 2026, septembre 2026",
 ]
 
 
@@ -174,8 +184,10 @@ def test_a_termination_rights_evidence_reads_in_the_readers_language(client):
     french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
 
     evidence = [right["evidence"] for right in statement.termination_rights]
-    assert evidence[0] == "CSL-3 credit-bearing in 3 consecutive months (2026-07..2026-09, ≥ 3)"
-    assert all(html.escape(text) in english for text in evidence)
+    assert evidence[0] == "CSL-3 credit-bearing in 3 consecutive months (2026-07..2026-09, ≥ 3)"  # the engine's
+    assert html.escape("CSL-3 credit-bearing in 3 consecutive months (July 2026..September 2026, ≥ 3)") in english
+    with translation.override("en"):
+        assert all(html.escape(written_out(text)) in english for text in evidence)
     assert all(html.escape(text) in french for text in EX13_FRENCH_EVIDENCE)
     assert "consecutive months" not in french and "credit-bearing default" not in french
 
@@ -204,8 +216,8 @@ def test_the_simulator_page_writes_a_termination_rights_evidence_in_the_readers_
     assert [right["evidence"] for right in september["termination_rights"]] == EX13_FRENCH_EVIDENCE
     assert f'title="{html.escape(EX13_FRENCH_EVIDENCE[0])}"' in page.content.decode()
     # Also written out below the table, with the month since which the right is available.
-    since = september["termination_rights"][0]["since"]
-    assert f"Droit de résiliation depuis {since}\u00a0:</strong> {html.escape(EX13_FRENCH_EVIDENCE[0])}" in (
+    assert str(september["termination_rights"][0]["since"]) == "2026-09"
+    assert f"Droit de résiliation depuis septembre 2026\u00a0:</strong> {html.escape(EX13_FRENCH_EVIDENCE[0])}" in (
         page.content.decode()
     )
 
@@ -231,7 +243,7 @@ def test_a_line_reads_in_french_with_numbers_and_money_as_french_writes_them(nam
     if french is not None:
         assert french in [text for _english, text in lines]
     else:
-        assert any("(jours exclus retirés\u00a0: 2026-04-14" in text for _english, text in lines)
+        assert any("(jours exclus retirés\u00a0: 14 avril 2026, 15 avril 2026)" in text for _english, text in lines)
     for english, text in lines:
         assert text != english and "target" not in text and "default" not in text
 
@@ -299,3 +311,38 @@ def test_the_api_gives_the_explanation_in_english_and_in_the_requests_language(c
     body = client.get(f"/api/v1/statement-lines/{line.pk}/", HTTP_ACCEPT_LANGUAGE="fr").json()
 
     assert (body["explanation"], body["localized_explanation"]) == (EX01_ENGLISH, EX01_FRENCH)
+
+
+def test_the_days_and_months_of_an_explanation_are_written_as_the_pages_write_them():
+    notes = [
+        {"template": "provisional until {day}", "args": {"day": "2026-12-08"}},
+        {
+            "template": "earn-back of the {month} credit forfeited ({current} not met)",
+            "args": {"month": "2026-01", "current": "2026-10"},
+        },
+        {"template": "excluded days {days} removed", "args": {"days": "2026-03-01, 2026-03-02"}},
+    ]
+    english = "provisional until 2026-12-08; earn-back …"
+
+    with translation.override("en"):
+        assert readable(english, notes) == (
+            "provisional until Dec. 8, 2026; earn-back of the January 2026 credit forfeited (October 2026 not met); "
+            "excluded days March 1, 2026, March 2, 2026 removed"
+        )
+    with translation.override("fr"):
+        assert readable(english, notes) == (
+            f"provisoire jusqu’au 8 décembre 2026{NNBSP}; récupération du crédit de janvier 2026 perdue "
+            f"(octobre 2026 non atteint){NNBSP}; jours exclus retirés{NBSP}: 1er mars 2026, 2 mars 2026"
+        )
+
+
+def test_an_argument_that_only_looks_like_a_date_is_written_as_it_is():
+    notes = [
+        {
+            "template": "{code} credit-bearing in {run} consecutive months ({first}..{last}, ≥ {months})",
+            "args": {"code": "2026-01", "run": 3, "first": "2026-13", "last": "2026-09", "months": 3},
+        }
+    ]
+
+    with translation.override("en"):
+        assert readable("…", notes) == "2026-01 credit-bearing in 3 consecutive months (2026-13..September 2026, ≥ 3)"

@@ -106,7 +106,7 @@ def test_a_settled_difference_counts_as_carried_when_the_month_is_recomputed_aga
     ("situation", "message"),
     [
         ("running", "The contract is in force: the close of a later month carries this difference"),
-        ("last month open", "The close of 2026-02, the contract's last month, carries this difference"),
+        ("last month open", "The close of February 2026, the contract's last month, carries this difference"),
         ("nothing waits", "has no difference waiting to be carried"),
     ],
 )

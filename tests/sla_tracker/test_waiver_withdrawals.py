@@ -304,7 +304,7 @@ def test_an_adjustment_that_is_not_waived_or_of_an_approved_statement_has_no_wai
     _refused(
         february,
         lambda: withdraw_adjustment_waiver(adjustment_id=adjustment.pk, actor=procurement, reason="Mistake."),
-        "The CSL-1 adjustment for 2026-01 is not waived.",
+        "The CSL-1 adjustment for January 2026 is not waived.",
     )
     waive_adjustment(adjustment_id=adjustment.pk, actor=procurement, reason="Force majeure.")
     approve_statement(statement_id=february.pk, actor=procurement)
@@ -329,5 +329,5 @@ def test_an_adjustments_waiver_given_in_accepting_its_dispute_is_not_withdrawn(
     _refused(
         february,
         lambda: withdraw_adjustment_waiver(adjustment_id=adjustment.pk, actor=procurement, reason="Mistake."),
-        "The CSL-1 adjustment for 2026-01 was waived in accepting the vendor's dispute of it",
+        "The CSL-1 adjustment for January 2026 was waived in accepting the vendor's dispute of it",
     )

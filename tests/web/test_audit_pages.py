@@ -656,6 +656,59 @@ def test_the_contract_page_links_to_planning_for_who_may_plan(client, auditor, c
     )
 
 
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.ADMINISTRATOR])
+def test_who_may_plan_plans_an_audit_from_the_audits_list_through_a_choice_of_audit_right(
+    client, auditor, contract, other_contract, role
+):
+    right = AuditRightFactory(contract=contract, clause_reference="§14.2")
+    out_of_scope = AuditRightFactory(contract=other_contract)
+    user = auditor if role == Role.AUDITOR else UserFactory(role=role)
+    signed_in(client, user)
+    choose = reverse("audits:plan-choose")
+
+    listed = client.get(reverse("audits:list")).content.decode()
+    page = client.get(choose)
+
+    assert f'href="{choose}" data-testid="plan-audit"' in listed
+    assert page.status_code == 200
+    plan = reverse("audits:plan", args=[right.pk])
+    assert f'href="{plan}"' in page.content.decode() and "§14.2" in page.content.decode()
+    shown = {listed_right.pk for listed_right in page.context["rights"]}
+    assert right.pk in shown
+    assert (out_of_scope.pk in shown) == (role == Role.ADMINISTRATOR)  # the auditor's contracts only
+    assert client.get(plan).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.PROCUREMENT, Role.VENDOR_MANAGER, Role.COMMITTEE_MEMBER])
+def test_who_only_reads_audits_gets_no_plan_button_and_no_choice_of_audit_right(client, contract, role):
+    AuditRightFactory(contract=contract)
+    signed_in(client, UserFactory(role=role))
+
+    listed = client.get(reverse("audits:list"))
+
+    assert listed.status_code == 200
+    assert 'data-testid="plan-audit"' not in listed.content.decode()
+    assert client.get(reverse("audits:plan-choose")).status_code == 403
+
+
+def test_a_vendor_user_gets_no_choice_of_audit_right(client, contract):
+    AuditRightFactory(contract=contract)
+    signed_in(client, VendorUserFactory(vendor=contract.vendor))
+
+    assert client.get(reverse("audits:plan-choose")).status_code == 403
+
+
+def test_an_audit_right_whose_audits_may_no_longer_be_held_is_not_offered(client, auditor, contract):
+    lapsed = ContractFactory(auditors=[auditor], start_date=D(2015, 1, 1), initial_term_months=12)
+    AuditRightFactory(contract=lapsed, records_retention_years=1)  # audits held until the end of 2017
+    signed_in(client, auditor)
+
+    page = client.get(reverse("audits:plan-choose"))
+
+    assert page.context["rights"] == []
+    assert 'data-testid="no-audit-right"' in page.content.decode()
+
+
 def test_an_auditor_plans_an_audit_within_the_right(client, auditor, contract):
     right = AuditRightFactory(contract=contract)
     signed_in(client, auditor)

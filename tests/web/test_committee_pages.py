@@ -271,7 +271,7 @@ def test_the_dashboard_and_its_pack_list_the_disputes_of_lines_and_adjustments_o
     assert [type(item) for item in response.context["disputes"]] == [AdjustmentDispute, LineDispute]
     disputes = response.content.decode().split('id="disputes"')[1].split("</ul>")[0]
     statement_page = reverse("sla_tracker:statement", args=[review.statement.pk])
-    named = f"{review.contract.reference} {line.service_level.code} adjustment for 2025-02 March 2025"
+    named = f"{review.contract.reference} {line.service_level.code} adjustment for February 2025 March 2025"
     assert f'href="{statement_page}#adjustment-{adjustment.pk}">{named}</a>' in disputes
     assert (
         f'href="{statement_page}#line-{line.pk}">{review.contract.reference} {line.service_level.code} March'
@@ -355,7 +355,7 @@ def test_a_member_proposes_the_agenda(chair_client, review):
     response = chair_client.post(review.url("propose-agenda"), follow=True)
 
     titles = [item.title for item in review.meeting.agenda_items.all()]
-    assert any(title.startswith(f"Statement {review.contract.reference} 2025-03") for title in titles)
+    assert any(title.startswith(f"Statement {review.contract.reference} March 2025") for title in titles)
     assert "agenda items were proposed" in response.content.decode()
 
 

@@ -422,6 +422,25 @@ def test_a_vendor_manager_proposes_an_exclusion_for_some_service_levels(client, 
     assert "Your exclusion proposal for EXC-A was recorded: procurement approves or rejects it." in page
 
 
+def test_procurement_proposes_from_a_statement_by_design_and_is_told_someone_else_decides(
+    client, procurement, contract
+):
+    """README: vendor managers propose exclusions, and procurement may too (the API's create, the statement
+    page's link); who proposed one never approves it."""
+    statement = make_statement(contract=contract)
+    client.force_login(procurement)
+
+    page = client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
+    response = client.post(PROPOSE, proposal_data(contract))
+
+    assert 'data-testid="propose-exclusion"' in page
+    exclusion = Exclusion.objects.get()
+    assert exclusion.requested_by == procurement
+    shown = client.get(response.url).content.decode()
+    assert "Your exclusion proposal for EXC-A was recorded: someone else approves or rejects it." in shown
+    assert "procurement approves or rejects it" not in shown
+
+
 def test_the_proposal_form_lists_only_the_chosen_contracts_service_levels(client, manager, contract):
     own = ServiceLevelFactory(contract=contract, code="CSL-1", name="Calls answered in 20 s")
     foreign = ServiceLevelFactory(contract=ContractFactory(owner=manager), code="CSL-7")

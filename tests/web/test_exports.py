@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from sla_tracker import exports
@@ -141,7 +142,17 @@ def test_the_statement_csv_writes_its_month_and_the_months_recomputed_as_months(
 
     assert rows[2] == ["Month", "2025-03"]
     header_index = rows.index(
-        ["Month recomputed", "Service level", "Amount", "Amount waived", "Currency", "Reason", "Waiver"]
+        [
+            "Month recomputed",
+            "Service level",
+            "Amount",
+            "Amount waived",
+            "Currency",
+            "Reason",
+            "Waiver",
+            "Waived by",
+            "Waived on",
+        ]
     )
     assert rows[header_index + 1][0] == "2025-02"
 
@@ -211,6 +222,47 @@ def test_a_waived_line_reads_the_same_on_the_page_in_the_pdf_and_in_the_csv(clie
     assert "Credits €0.00\n€1,500.00 waived\n" in text
 
 
+def test_a_waived_lines_waiver_is_in_the_csv_and_the_xlsx_as_on_the_page(client, procurement, statement):
+    """Why, who and when, as the statement page writes them under the line; amounts stay numbers."""
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill after the carrier outage")
+    line.refresh_from_db()
+    waived_on = timezone.localtime(line.waived_at)
+    client.force_login(procurement)
+
+    rows = rows_of(client.get(statement_export(statement, "csv")))
+    header_index = next(index for index, row in enumerate(rows) if row and row[0] == "Service level")
+    header = rows[header_index]
+    waiver = [header.index(title) for title in ("Waiver", "Waived by", "Waived on")]
+    lines = {row[0]: row for row in rows[header_index + 1 : header_index + 3]}
+    assert [lines[line.service_level.code][index] for index in waiver] == [
+        "Goodwill after the carrier outage",
+        str(procurement),
+        f"{waived_on:%Y-%m-%d %H:%M}",
+    ]
+    met = next(row for code, row in lines.items() if code != line.service_level.code)
+    assert [met[index] for index in waiver] == ["", "", ""]  # not waived: nothing in the columns
+
+    sheet = load_workbook(io.BytesIO(client.get(statement_export(statement, "xlsx")).content)).active
+    values = [row for row in sheet.iter_rows(values_only=True) if any(value is not None for value in row)]
+    header_index = next(index for index, row in enumerate(values) if row[0] == "Service level")
+    waived = next(row for row in values[header_index + 1 :] if row[0] == line.service_level.code)
+    assert [waived[index] for index in waiver] == [
+        "Goodwill after the carrier outage",
+        str(procurement),
+        waived_on.replace(tzinfo=None, second=0, microsecond=0),
+    ]
+    assert waived[values[header_index].index("Credit waived")] == 1500  # a number, not a text
+    cell = next(row for row in sheet.iter_rows() if row[0].value == line.service_level.code)[waiver[2]]
+    assert cell.number_format == "yyyy-mm-dd hh:mm"
+
+    text = client.get(statement_export(statement, "csv"), HTTP_ACCEPT_LANGUAGE="fr").content.decode("utf-8-sig")
+    french = list(csv.reader(io.StringIO(text), delimiter=";"))
+    header_index = next(index for index, row in enumerate(french) if row and row[0] == "Niveau de service")
+    waived = next(row for row in french[header_index + 1 :] if row[0] == line.service_level.code)
+    assert waived[french[header_index].index("Annulation de pénalité")] == ("Goodwill after the carrier outage")
+
+
 def test_a_waived_adjustment_reads_the_same_on_the_page_in_the_pdf_the_csv_and_the_report(
     client, procurement, statement
 ):
@@ -236,12 +288,24 @@ def test_a_waived_adjustment_reads_the_same_on_the_page_in_the_pdf_the_csv_and_t
     assert totals["Net"][header.index("Credit")] == "-1300.00"
     title = rows.index(["Adjustments carried in"])
     assert rows[title + 2][2:4] == ["0.00", "-2500.00"]
-    assert rows[title + 2][-1] == "Goodwill after the carrier outage"
+    adjustment.refresh_from_db()
+    waived_on = timezone.localtime(adjustment.waived_at)
+    assert rows[title + 2][-3:] == [
+        "Goodwill after the carrier outage",
+        str(procurement),
+        f"{waived_on:%Y-%m-%d %H:%M}",
+    ]
 
     sheet = load_workbook(io.BytesIO(client.get(statement_export(statement, "xlsx")).content)).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     title = values.index(["Adjustments carried in", *[None] * (len(values[0]) - 1)])
     assert values[title + 2][2:4] == [0, -2500]
+    assert values[title + 1][6:9] == ["Waiver", "Waived by", "Waived on"]
+    assert values[title + 2][6:9] == [
+        "Goodwill after the carrier outage",
+        str(procurement),
+        waived_on.replace(tzinfo=None, second=0, microsecond=0),
+    ]
 
     pypdf = pytest.importorskip("pypdf")
     pdf = client.get(statement_export(statement, "pdf")).content

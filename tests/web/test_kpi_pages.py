@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
 from django.urls import reverse
@@ -624,12 +625,165 @@ def test_a_new_layout_asks_for_the_mapping_with_a_suggestion_then_previews(clien
         {"date_column": "Jour", "name": "Lumen v1", "column_1": "offered", "column_2": "answered", "column_3": ""},
     )
 
-    second = KpiUpload.objects.exclude(pk=first.pk).get()
+    second = KpiUpload.objects.get()  # the waiting upload became its mapped upload: no copy left waiting
+    assert second.pk == first.pk
     assert mapped.url == reverse("sla_tracker:kpi-upload", args=[second.pk])
     assert second.status == UploadStatus.VALIDATED, second.errors
     assert second.preview["mapping"]["columns"] == {"Appels reçus": "offered", "Entrants bizarres": "answered"}
     client.post(reverse("sla_tracker:kpi-upload-import", args=[second.pk]))
     assert contract.column_mappings.get().name == "Lumen v1"
+
+
+def test_a_mapped_upload_leaves_nothing_waiting_in_the_workspace_and_keeps_its_one_file(
+    client, django_capture_on_commit_callbacks
+):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    client.post(upload_new_url(contract), {"file": csv_file(f"Jour;Entrants;Sortants\n{day};12;10\n")})
+    waiting = KpiUpload.objects.get()
+    files = stored_files()
+    assert waiting.file.name in files
+
+    with django_capture_on_commit_callbacks(execute=True):
+        mapped = client.post(
+            reverse("sla_tracker:kpi-upload-mapping", args=[waiting.pk]),
+            {"date_column": "Jour", "column_1": "offered", "column_2": "answered"},
+        )
+
+    upload = KpiUpload.objects.get()
+    assert mapped.url == reverse("sla_tracker:kpi-upload", args=[waiting.pk])
+    assert (upload.pk, upload.status, upload.uploaded_by) == (waiting.pk, UploadStatus.VALIDATED, manager)
+    assert upload.preview["mapping"]["columns"] == {"Entrants": "offered", "Sortants": "answered"}
+    assert "mapping_needed" not in upload.preview
+    assert stored_files() == files  # the same file, read with its mapping
+    recent = client.get(WORKSPACE).context["uploads"]
+    assert [(u.pk, u.status) for u in recent] == [(waiting.pk, UploadStatus.VALIDATED)]
+
+
+def test_editing_the_mapping_of_a_validated_upload_maps_that_upload_and_an_imported_one_is_not_mapped_again(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    ColumnMappingFactory(contract=contract, name="Lumen", date_column="Jour", columns={"Entrants": "offered"})
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    client.post(upload_new_url(contract), {"file": csv_file(f"Jour;Entrants;Remarque\n{day};12;10\n")})
+    upload = KpiUpload.objects.get()
+    assert upload.status == UploadStatus.VALIDATED
+    url = reverse("sla_tracker:kpi-upload-mapping", args=[upload.pk])
+
+    client.post(url, {"date_column": "Jour", "column_1": "offered", "column_2": "answered"})
+
+    upload = KpiUpload.objects.get()
+    assert upload.preview["mapping"]["columns"] == {"Entrants": "offered", "Remarque": "answered"}
+    client.post(reverse("sla_tracker:kpi-upload-import", args=[upload.pk]))
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.IMPORTED
+    assert client.get(url).url == reverse("sla_tracker:kpi-upload", args=[upload.pk])
+    refused = client.post(url, {"date_column": "Jour", "column_1": "offered", "column_2": ""})
+    assert refused.url == reverse("sla_tracker:kpi-upload", args=[upload.pk])
+    upload.refresh_from_db()
+    assert (upload.status, upload.preview["mapping"]["columns"]["Remarque"]) == (UploadStatus.IMPORTED, "answered")
+
+
+def test_an_upload_is_not_mapped_once_its_import_is_queued_or_claimed_meanwhile(client):
+    from sla_tracker.kpi_import.service import map_upload
+
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    client.post(upload_new_url(contract), {"file": csv_file(f"Jour;Entrants\n{day};12\n")})
+    upload = KpiUpload.objects.get()
+    KpiUpload.objects.filter(pk=upload.pk).update(status=UploadStatus.IMPORTING)  # claimed by an import meanwhile
+
+    with pytest.raises(ValidationError, match="can no longer be mapped"):
+        map_upload(upload=upload, mapping={"date_column": "Jour", "columns": {"Entrants": "offered"}}, actor=manager)
+
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.IMPORTING and upload.preview.get("mapping_needed")
+
+
+def test_a_correction_waiting_for_its_mapping_keeps_its_reason_once_mapped(client):
+    contract, _january = _approved_january_of_contract_a()
+    client.force_login(contract.owner)
+    client.post(
+        upload_new_url(contract),
+        {"file": csv_file("Mois,Dans les 20 s\n2026-01,40000\n"), "correction_reason": "Vendor report of 3 Feb."},
+    )
+    waiting = KpiUpload.objects.get()
+    assert waiting.status == UploadStatus.NEEDS_MAPPING
+
+    mapped = client.post(
+        reverse("sla_tracker:kpi-upload-mapping", args=[waiting.pk]),
+        {"date_column": "Mois", "column_1": "answered_within_20s"},
+    )
+
+    upload = KpiUpload.objects.get()
+    assert mapped.url == reverse("sla_tracker:kpi-upload", args=[waiting.pk])
+    assert (upload.status, upload.correction_reason) == (UploadStatus.VALIDATED, "Vendor report of 3 Feb."), (
+        upload.errors
+    )
+
+
+@pytest.mark.parametrize("path", ["form", "api"])
+def test_the_same_file_sent_again_with_a_mapping_replaces_the_one_waiting_for_it(
+    client, path, django_capture_on_commit_callbacks
+):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    text = f"Jour;Entrants\n{day};12\n"
+    files = stored_files()
+    client.post(upload_new_url(contract), {"file": csv_file(text)})
+    waiting = KpiUpload.objects.get()
+    assert waiting.status == UploadStatus.NEEDS_MAPPING
+    other_file = KpiUpload.objects.create(  # another user's upload of the same file is theirs
+        contract=contract,
+        uploaded_by=UserFactory(),
+        file=csv_file(text, name="theirs.csv"),
+        original_name="theirs.csv",
+        sha256=waiting.sha256,
+        size_bytes=waiting.size_bytes,
+        status=UploadStatus.NEEDS_MAPPING,
+    )
+    ColumnMappingFactory(contract=contract, name="Lumen", date_column="Jour", columns={"Entrants": "offered"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if path == "form":
+            mapping = contract.column_mappings.get()
+            client.post(upload_new_url(contract), {"file": csv_file(text), "mapping": mapping.pk})
+        else:
+            client.post(
+                f"/api/v1/contracts/{contract.pk}/kpi-uploads/",
+                {"file": csv_file(text), "mapping_name": "Lumen"},
+            )
+
+    mapped = KpiUpload.objects.exclude(pk=other_file.pk).get()
+    assert mapped.pk != waiting.pk and mapped.status == UploadStatus.VALIDATED
+    assert stored_files() - files == {mapped.file.name, other_file.file.name}  # the waiting one's file went with it
+    assert KpiUpload.objects.get(pk=other_file.pk).status == UploadStatus.NEEDS_MAPPING
+
+
+def test_a_refused_resend_leaves_the_upload_waiting_for_its_mapping(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    text = f"Jour;Entrants\n{day};x\n"
+    client.post(upload_new_url(contract), {"file": csv_file(text)})
+    ColumnMappingFactory(contract=contract, name="Lumen", date_column="Jour", columns={"Entrants": "offered"})
+    before = snapshot()
+
+    response = client.post(
+        upload_new_url(contract), {"file": csv_file(text), "mapping": contract.column_mappings.get().pk}
+    )
+
+    assert response.status_code == 200 and response.context["refusal"]
+    assert snapshot() == before
+    assert KpiUpload.objects.get().status == UploadStatus.NEEDS_MAPPING
 
 
 def test_the_mapping_page_offers_only_the_counters_of_the_contracts_channels_and_knows_english_headers(client):

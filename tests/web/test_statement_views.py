@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -17,7 +18,14 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
-from sla_tracker.models import AdjustmentDispute, LineDispute, PenaltyStatement, StatementEvent, StatementLine
+from sla_tracker.models import (
+    AdjustmentDispute,
+    LineDispute,
+    PenaltyStatement,
+    StatementAdjustment,
+    StatementEvent,
+    StatementLine,
+)
 from sla_tracker.services import (
     approve_statement,
     dispute_adjustment,
@@ -136,6 +144,21 @@ def test_the_statement_page_shows_history_completeness_exclusions_and_incidents(
     assert completeness["answered"].days_with_data == 1
     assert statement.month not in completeness["answered"].missing_days
     assert line.service_level.code in page
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_statement_page_gives_the_missing_days_as_ranges_as_the_kpi_workspace_does(
+    client, procurement, statement, language
+):
+    for day in (1, 5):
+        MeasurementFactory(contract=statement.contract, counter__code="answered", day=statement.month.replace(day=day))
+    client.force_login(procurement)
+
+    response = client.get(detail(statement), HTTP_ACCEPT_LANGUAGE=language)
+
+    counter = next(item for item in response.context["completeness"].counters if item.code == "answered")
+    assert counter.ranges == "2–4, 6–31"  # March: the workspace's ranges
+    assert '<td data-testid="missing-days-answered">2–4, 6–31</td>' in response.content.decode()
 
 
 def test_a_vendor_user_sees_the_completeness_of_a_statement_whose_data_the_customer_logs(client, statement):
@@ -785,7 +808,7 @@ def test_a_termination_right_is_shown_with_its_trigger_since_and_evidence(client
     page = client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
 
     assert 'data-testid="termination-rights"' in page
-    assert "Same service level in default N consecutive months (N = 3) — available since 2025-03" in page
+    assert "Same service level in default N consecutive months (N = 3) — available since March 2025" in page
     assert "CSL-1 in default in 2025-01, 2025-02, 2025-03" in page
     statement.termination_rights = []
     statement.save()
@@ -853,6 +876,10 @@ def test_the_history_shows_the_amounts_of_a_difference_carried_withdrawn_or_wait
         (StatementAction.RECOMPUTED, {"carried_into": {"2025-04": {"CSL-1": "-5748.00"}}, "pending": {}}),
         (StatementAction.ADJUSTED, {"origin": "2025-01", "amounts": {"CSL-1": "5748.00", "CSL-2": "-12.50"}}),
         (StatementAction.ADJUSTED, {"origin": "2025-02", "withdrawn": {"CSL-1": "5748.00"}}),
+        (
+            StatementAction.RECOMPUTED,
+            {"withdrawn_from": {"2025-05": {"CSL-1": "12.50"}}, "pending": {}, "after_change_of": "2024-12"},
+        ),
     ):
         StatementEventFactory(statement=statement, action=action_name, note="the English record", data=data)
     client.force_login(procurement)
@@ -860,9 +887,15 @@ def test_the_history_shows_the_amounts_of_a_difference_carried_withdrawn_or_wait
     page = client.get(detail(statement)).content.decode()
 
     assert "Difference waiting for the next open statement: CSL-1 −€5,748.00" in page
-    assert "Difference carried into 2025-04: CSL-1 −€5,748.00" in page
-    assert "Difference of 2025-01 carried in: CSL-1 €5,748.00, CSL-2 −€12.50" in page
-    assert "Correction of 2025-02 withdrawn (that month was reopened and recomputed): CSL-1 €5,748.00" in page
+    assert "Difference carried into April 2025: CSL-1 −€5,748.00" in page
+    assert "Difference of January 2025 carried in: CSL-1 €5,748.00, CSL-2 −€12.50" in page
+    assert "Correction of February 2025 withdrawn (that month was reopened and recomputed): CSL-1 €5,748.00" in page
+    assert "Adjustment withdrawn from May 2025: CSL-1 €12.50" in page
+    assert "Following a change of December 2024" in page
+    french = client.get(detail(statement), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "avril 2025" in french and "janvier 2025" in french and "décembre 2024" in french
+    history = french[french.index('id="statement-history"') :]
+    assert not re.search(r"\b20\d\d-\d\d\b", history.split("</ul>")[0])  # no ISO month left in the history
     assert "the English record" not in page
 
 
@@ -900,6 +933,8 @@ def test_the_statement_csv_lists_each_adjustment(client, procurement, adjusted):
         "Currency",
         "Reason",
         "Waiver",
+        "Waived by",
+        "Waived on",
     ]
     assert rows[title + 2] == [
         "2025-02",
@@ -908,6 +943,8 @@ def test_the_statement_csv_lists_each_adjustment(client, procurement, adjusted):
         "",  # not waived
         "EUR",
         "CSL-1 2025-02: approved credit 5748.00, 0.00 after recomputation",
+        "",
+        "",
         "",
     ]
     assert len(rows) == title + 3
@@ -1027,7 +1064,7 @@ def test_a_vendor_user_disputes_an_adjustment_with_a_reason_and_an_attachment(cl
     assert f'data-testid="dispute-adjustment-{carried.pk}"' in page
     assert adjustment_url(carried, "dispute") in page
     code, name = carried.service_level.code, carried.service_level.name
-    assert f"{code} adjustment for 2025-02</span> – {name}" in form
+    assert f"{code} adjustment for February 2025</span> – {name}" in form
     assert "Approved net €0.00, −€2,500.00 once recomputed." in form
     assert response.status_code == 302
     dispute = AdjustmentDispute.objects.get(adjustment=carried)
@@ -1045,7 +1082,7 @@ def test_a_vendor_user_disputes_an_adjustment_with_a_reason_and_an_attachment(cl
     assert reverse("sla_tracker:adjustment-dispute-evidence", args=[dispute.pk]) in row
     assert f'data-testid="dispute-adjustment-{carried.pk}"' not in after  # one open dispute at a time
     history = after[after.index('id="statement-history"') :]
-    assert f"Adjustment disputed · {carried.service_level.code} adjustment for 2025-02" in history
+    assert f"Adjustment disputed · {carried.service_level.code} adjustment for February 2025" in history
 
 
 @pytest.mark.parametrize(
@@ -1097,6 +1134,44 @@ def test_accepting_an_adjustments_dispute_with_the_box_ticked_waives_it(
         StatementStatus.IN_REVIEW,
     )
     assert "The adjustment is waived." in client.get(detail(statement)).content.decode()
+
+
+def test_an_adjustment_in_the_vendors_favour_offers_no_waiver_and_its_waiver_is_refused(
+    client, procurement, statement, carried, vendor_user
+):
+    """A waiver is the customer giving up a credit it is owed: an adjustment in the vendor's favour has none."""
+    StatementAdjustment.objects.filter(pk=carried.pk).update(amount=Decimal("14400.00"))
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+    link = client.get(adjustment_url(carried, "waive"), follow=True)
+    posted = client.post(adjustment_url(carried, "waive"), {"reason": "Goodwill"})
+
+    assert f'data-testid="waive-adjustment-{carried.pk}"' not in page
+    assert link.redirect_chain[-1][0] == detail(statement)
+    assert "is in the vendor’s favour (€14,400.00): a waiver gives up a credit owed to the customer" in (
+        link.content.decode()
+    )
+    assert posted.status_code == 200
+    assert "a waiver gives up a credit owed to the customer" in posted.content.decode()
+    carried.refresh_from_db()
+    assert not carried.waived
+    client.force_login(vendor_user)
+    client.post(adjustment_url(carried, "dispute"), {"reason": "The amount is too small"})
+    dispute = carried.disputes.get()
+    client.force_login(procurement)
+    accept = client.get(adjustment_resolve_url(dispute, accepted=True))
+    assert "waive" not in accept.context["form"].fields
+    assert "in the vendor’s favour, stays as carried" in accept.content.decode()
+
+
+def test_an_adjustment_in_the_customers_favour_offers_its_waiver(client, procurement, statement, carried):
+    client.force_login(procurement)
+
+    page = client.get(detail(statement)).content.decode()
+
+    assert carried.amount < 0
+    assert f'data-testid="waive-adjustment-{carried.pk}"' in page
 
 
 def test_procurement_waives_an_adjustment_and_the_page_shows_it_waived(client, procurement, statement, carried):
@@ -1355,4 +1430,4 @@ def test_procurement_withdraws_an_adjustments_waiver_and_it_counts_again(client,
     assert '<div class="fs-5 fw-semibold" data-testid="total-net">−€3,800.00</div>' in after
     assert f'data-testid="withdraw-adjustment-waiver-{carried.pk}"' not in after
     history = after[after.index('id="statement-history"') :]
-    assert "Adjustment waiver withdrawn · " + f"{carried.service_level.code} adjustment for 2025-02" in history
+    assert "Adjustment waiver withdrawn · " + f"{carried.service_level.code} adjustment for February 2025" in history
