@@ -261,5 +261,5 @@ def test_the_adjustments_say_why_in_the_readers_language(procurement, client):
         "after_change_of": "2026-01",
     }
     assert "Following a change of January 2026" in english
-    assert "À la suite d’une modification de janvier 2026" in french
+    assert "À la suite d’une modification portant sur janvier 2026" in french
     assert "after_change_of" not in last_data(statement_of(contract, "2026-01"))  # the corrected month itself

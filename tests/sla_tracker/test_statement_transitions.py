@@ -311,7 +311,7 @@ def test_refusals_are_written_in_the_readers_language_and_a_resolved_disputes_re
         event = StatementEvent.objects.get(action=StatementAction.DISPUTE_RESOLVED)
         french_note = event.readable_note
 
-    label = f"Le relevé {statement.contract.reference} de janvier 2026"
+    label = f"Le relevé {statement.contract.reference} pour janvier 2026"
     assert twice.value.messages == ["Cette contestation est déjà rejetée."]
     assert reopened.value.messages == [
         f"{label} est facturé et ne peut pas être rouvert\u00a0: une correction de ses données, ou une exclusion de "
