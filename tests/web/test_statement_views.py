@@ -193,7 +193,8 @@ def test_cap_reached_names_the_figures_it_was_decided_on_and_that_a_waiver_leave
         "The credits computed before the monthly cap (€9,580.00) reached the at-risk amount (€9,580.00); "
         "a waiver does not change this."
     )
-    assert f'title="{said}"' in page
+    # Written on the page, not in a tooltip (which a touch screen never shows).
+    assert f'data-testid="cap-reached-note">{said}</div>' in page
     assert said in pdf_pages[0]
 
 
