@@ -486,8 +486,16 @@ class MappingForm(forms.Form):
         if not used:
             raise ValidationError(_("Map at least one column to a counter."))
         if duplicates := sorted({code for code in used if used.count(code) > 1}):
+            # Each counter with the file's headers mapped to it, so the user sees which columns to correct.
             raise ValidationError(
-                format_lazy(_("Each counter can come from one column only: {codes}."), codes=", ".join(duplicates))
+                [
+                    format_lazy(
+                        _("Each counter can come from one column only: the columns {columns} are mapped to {code}."),
+                        columns=", ".join(f"“{header}”" for header, mapped in columns.items() if mapped == code),
+                        code=code,
+                    )
+                    for code in duplicates
+                ]
             )
         data["mapping"] = {
             "date_column": date_column,
@@ -538,7 +546,9 @@ def upload_mapping(request, pk: int):
             "upload": upload,
             "contract": upload.contract,
             "form": form,
-            "mapping_needed": readable_reason(preview.get("mapping_needed")),
+            # Why the stored mapping needs the user, e.g. the columns it leaves unmapped: a submitted form maps
+            # or ignores each column, so once it is refused for another reason that notice is out of date.
+            "mapping_needed": "" if form.is_bound else readable_reason(preview.get("mapping_needed")),
             "refusal": refusal,
             "active_section": "kpi",
         },
@@ -550,6 +560,7 @@ class MonthCounterTotal:
     month: str
     code: str
     values: int = 0
+    name: str = ""  # the counter's name, shown beside its code (upload_detail: one query for the preview's counters)
     total: Decimal = Decimal(0)
     # The values of the contract already stored for the file's days of that month and counter (or for the
     # month, a whole-month value in the file): the ones the import replaces (save_measurements: by day, or
@@ -616,6 +627,11 @@ def upload_detail(request, pk: int):
     if upload.status in (UploadStatus.VALIDATED, UploadStatus.IMPORTED):
         imported_months = [parse_month(month) for month in preview.get("months", [])]
     totals = values_by_month(upload) if upload.status == UploadStatus.VALIDATED else None
+    # The counters' names beside their codes, in one query for the preview's counters and its totals' rows.
+    codes = sorted({*preview.get("counters", ()), *(total.code for total in totals or ())})
+    names = dict(KpiCounter.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
+    for total in totals or ():
+        total.name = names.get(total.code, "")
     first_day, last_day = (preview.get(key) for key in ("first_day", "last_day"))
     return render(
         request,
@@ -626,6 +642,7 @@ def upload_detail(request, pk: int):
             "preview": preview,
             "mapping": preview.get("mapping") or {},
             "totals": totals,
+            "counters": [{"code": code, "name": names.get(code, "")} for code in preview.get("counters", ())],
             "replaces_stored": any(total.stored for total in totals or ()),
             "months": imported_months,
             "first_day": datetime.date.fromisoformat(first_day) if first_day else None,

@@ -542,6 +542,28 @@ def test_the_preview_shows_the_stored_values_of_the_files_days_only(client):
     assert 'data-testid="replaces-stored"' not in client.get(response.url).content.decode()
 
 
+def test_the_preview_names_each_counter_beside_its_code_in_one_query(client, count_queries):
+    manager = UserFactory()
+    client.force_login(manager)
+    month = last_month()
+    days = [(month + datetime.timedelta(days=offset)).strftime("%d/%m/%Y") for offset in (1, 2)]
+    one = "Date;Appels reçus\n" + "".join(f"{day};1200\n" for day in days)
+    three = "Date;Appels reçus;Appels traités;Abandons\n" + "".join(f"{day};1200;1100;50\n" for day in days)
+    pages = []
+    for text in (one, three):
+        response = client.post(upload_new_url(kpi_contract(owner=manager)), {"file": csv_file(text)})
+        pages.append(response.url)
+
+    content = client.get(pages[1]).content.decode()
+
+    for code in ("offered", "answered", "abandoned"):
+        name = KpiCounter.objects.get(code=code).name
+        cell = content.split(f'data-testid="counter-{month:%Y-%m}-{code}">')[1].split("</td>")[0]
+        assert cell == f"<code>{code}</code> {name}"
+        assert f"<code>{code}</code> {name}" in content.split('id="upload-preview"')[0]  # the counters of the file
+    assert count_queries(client, pages[1]) == count_queries(client, pages[0])
+
+
 def test_a_three_day_pack_on_a_month_with_twenty_stored_days_shows_those_three_days_stored_totals(client):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
@@ -841,6 +863,41 @@ def test_a_mapping_with_one_counter_twice_is_refused(client):
     assert response.status_code == 200
     assert "one column only" in response.content.decode()
     assert KpiUpload.objects.count() == 1
+
+
+def test_a_counter_mapped_twice_is_refused_naming_both_columns(client):
+    text = "Jour;Appels reçus;Entrants;Pris en charge;Décrochés\n01/01/2026;1;2;3;4\n"
+    mapping = {"date_column": "Jour", "column_1": "offered", "column_2": "offered"}
+
+    response = _mapped(client, text, {**mapping, "column_3": "answered", "column_4": "answered"})
+
+    assert response.context["form"].non_field_errors() == [
+        "Each counter can come from one column only: the columns “Pris en charge”, “Décrochés” are mapped to answered.",
+        "Each counter can come from one column only: the columns “Appels reçus”, “Entrants” are mapped to offered.",
+    ]
+    assert 'data-testid="mapping-error"' in response.content.decode()
+
+
+def test_a_refused_mapping_form_is_not_told_that_the_columns_it_maps_are_unmapped(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    day = (last_month() + datetime.timedelta(days=2)).strftime("%d/%m/%Y")
+    client.post(upload_new_url(contract), {"file": csv_file(f"Jour;Appels reçus;Pris en charge\n{day};12;10\n")})
+    url = reverse("sla_tracker:kpi-upload-mapping", args=[KpiUpload.objects.get().pk])
+    page = client.get(url)
+    assert "“Pris en charge”" in page.context["mapping_needed"]
+    assert 'class="alert alert-info">Say which counter each of these columns holds' in page.content.decode()
+
+    # "Pris en charge" mapped, the form refused for another reason: a counter on the date column.
+    response = client.post(
+        url, {"date_column": "Jour", "column_0": "abandoned", "column_1": "offered", "column_2": "answered"}
+    )
+
+    assert response.context["form"].errors["column_0"]
+    assert "Pris en charge" not in response.context["mapping_needed"]
+    assert 'class="alert alert-info"' not in response.content.decode()
+    assert KpiUpload.objects.get().status == UploadStatus.NEEDS_MAPPING
 
 
 def test_a_counter_mapped_on_the_date_column_is_refused_not_dropped(client):
