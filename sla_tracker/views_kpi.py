@@ -58,7 +58,7 @@ from sla_tracker.kpi_import.access import (
     contracts_for_kpi_reading,
     may_not_log,
 )
-from sla_tracker.kpi_import.mapping import ResolvedMapping
+from sla_tracker.kpi_import.mapping import ResolvedMapping, counters_mapped_twice
 from sla_tracker.kpi_import.parsing import parse_number, parse_period, split_time
 from sla_tracker.kpi_import.readers import UnreadableFile, open_table
 from sla_tracker.kpi_import.reasons import readable_errors, readable_reason
@@ -485,18 +485,8 @@ class MappingForm(forms.Form):
         used = [code for code in columns.values() if code]
         if not used:
             raise ValidationError(_("Map at least one column to a counter."))
-        if duplicates := sorted({code for code in used if used.count(code) > 1}):
-            # Each counter with the file's headers mapped to it, so the user sees which columns to correct.
-            raise ValidationError(
-                [
-                    format_lazy(
-                        _("Each counter can come from one column only: the columns {columns} are mapped to {code}."),
-                        columns=", ".join(f"“{header}”" for header, mapped in columns.items() if mapped == code),
-                        code=code,
-                    )
-                    for code in duplicates
-                ]
-            )
+        if errors := counters_mapped_twice(columns):
+            raise ValidationError(errors)
         data["mapping"] = {
             "date_column": date_column,
             "time_column": time_column,

@@ -201,6 +201,8 @@ def resolve_mapping(
     present = [h for h in headers if h]
     if mapping is not None:
         date_column, time_column, columns = _mapping_from_json(mapping)
+        if errors := counters_mapped_twice(columns):
+            raise ValidationError(errors)
         name = str(mapping.get("name") or mapping_name or "")
         existing = contract.column_mappings.filter(name=name).first() if name else None
         resolved = ResolvedMapping(
@@ -255,6 +257,20 @@ def _from_saved(saved: ColumnMapping, renamed: dict[str, str] | None = None) -> 
 
 def _ignored(mapping: dict | None, header: str) -> bool:
     return bool(mapping) and header in (mapping.get("columns") or {})
+
+
+def counters_mapped_twice(columns: dict[str, str | None]) -> list:
+    """An error for each counter that ``columns`` (header → counter code, or empty) maps more than one header to,
+    naming those headers, so the user sees which columns to correct (a counter has one value per day)."""
+    used = [code for code in columns.values() if code]
+    return [
+        format_lazy(
+            _("Each counter can come from one column only: the columns {columns} are mapped to {code}."),
+            columns=", ".join(f"“{header}”" for header, mapped in columns.items() if mapped == code),
+            code=code,
+        )
+        for code in sorted({code for code in used if used.count(code) > 1})
+    ]
 
 
 def _mapping_from_json(mapping: dict) -> tuple[str, str | None, dict[str, str]]:

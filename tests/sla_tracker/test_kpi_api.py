@@ -106,6 +106,11 @@ REFUSED_PACKS = {
         [(1, "B")],
     ),
     "an unknown mapping": ([["Date", "Appels reçus"], ["02/01/2025", 1]], {"mapping_name": "nope"}, [(None, None)]),
+    "two columns mapped to one counter": (
+        [["Date", "Appels reçus", "Entrants"], ["02/01/2025", 1, 2]],
+        {"mapping": json.dumps({"date_column": "Date", "columns": {"Appels reçus": "offered", "Entrants": "offered"}})},
+        [(None, None)],
+    ),
     "no data rows": ([["Date", "Appels reçus"]], {}, [(None, None)]),
     "a date outside the contract": ([["Date", "Appels reçus"], ["31/12/2024", 1]], {}, [(2, "Date")]),
 }
@@ -171,6 +176,21 @@ def test_a_pack_for_a_contract_the_user_cannot_see_is_a_404_and_stores_nothing()
         == 404
     )
     assert snapshot() == before
+
+
+def test_a_mapping_that_maps_two_columns_to_one_counter_is_refused_naming_both():
+    contract = voice_contract()
+    file = pack_file([["Date", "Appels reçus", "Entrants"], ["02/01/2025", 1, 2]], "csv")
+    mapping = {"date_column": "Date", "columns": {"Appels reçus": "offered", "Entrants": "offered"}}
+
+    response = client_for(contract.owner).post(
+        uploads_url(contract), {"file": file, "mapping": json.dumps(mapping)}, format="multipart"
+    )
+
+    assert response.status_code == 400
+    assert [error["message"] for error in response.data["errors"]] == [
+        "Each counter can come from one column only: the columns “Appels reçus”, “Entrants” are mapped to offered."
+    ]
 
 
 def test_a_mapping_can_be_sent_as_json_with_the_file():
