@@ -43,7 +43,7 @@ from accounts.scoping import restrict, visible_contracts
 from config.api import model_permission
 from contracts.models import Contract
 from contracts.months import first_of_month, last_day_of_month, month_label, parse_month
-from sla_tracker.choices import ApprovalStatus, ExclusionReason
+from sla_tracker.choices import ApprovalStatus, ExclusionReason, StatementStatus
 from sla_tracker.completeness import completeness
 from sla_tracker.filtersets import ExclusionFilterSet
 from sla_tracker.kpi_import.access import contracts_for_kpi_reading
@@ -719,6 +719,8 @@ def statement_action_warnings(user, statement: PenaltyStatement, action: str) ->
                 "link": str(_("See the proposals")),
             }
         )
+    if action == "approve":
+        warnings.extend(_earlier_months_open(statement))
     data = completeness(user, [statement.contract], [statement.month], timezone.localdate())[
         (statement.contract_id, statement.month)
     ]
@@ -742,3 +744,36 @@ def statement_action_warnings(user, statement: PenaltyStatement, action: str) ->
             }
         )
     return warnings
+
+
+def _earlier_months_open(statement: PenaltyStatement) -> list[dict[str, str]]:
+    """Approving a month while an earlier one of the contract is still open: that month's history (runs,
+    windows, earn-backs, the annual cap) may still change, and then reaches this one only as an adjustment."""
+    earlier = list(
+        PenaltyStatement.objects.filter(
+            contract_id=statement.contract_id,
+            month__lt=statement.month,
+            status__in=[StatementStatus.DRAFT, StatementStatus.IN_REVIEW, StatementStatus.DISPUTED],
+        )
+        .order_by("month")
+        .values_list("pk", "month")
+    )
+    if not earlier:
+        return []
+    text = ngettext(
+        "An earlier month is still open (%(months)s): a change to it reaches this month, once approved, only "
+        "through an adjustment in a later statement.",
+        "Earlier months are still open (%(months)s): a change to them reaches this month, once approved, only "
+        "through an adjustment in a later statement.",
+        len(earlier),
+    ) % {"months": ", ".join(date_format(month, "YEAR_MONTH_FORMAT") for _pk, month in earlier)}
+    first_pk = earlier[0][0]
+    link = _("See %(month)s") % {"month": date_format(earlier[0][1], "YEAR_MONTH_FORMAT")}
+    return [
+        {
+            "key": "earlier-months-open",
+            "text": text,
+            "url": reverse("sla_tracker:statement", args=[first_pk]),
+            "link": str(link),
+        }
+    ]

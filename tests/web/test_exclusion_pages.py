@@ -19,6 +19,7 @@ from tests.factories import (
     ExclusionFactory,
     KpiCounterFactory,
     MeasurementFactory,
+    PenaltyStatementFactory,
     ServiceLevelFactory,
     UserFactory,
     VendorFactory,
@@ -865,6 +866,39 @@ def test_approving_warns_of_undecided_proposals_and_incomplete_data_but_does_not
     assert client.post(url).status_code == 302
     statement.refresh_from_db()
     assert statement.status == StatementStatus.APPROVED
+
+
+def test_approving_warns_that_earlier_months_are_still_open_but_does_not_block(client, procurement, contract):
+    statement = make_statement(contract=contract)
+    complete_the_month(statement)
+    january = make_statement(contract=contract, month=datetime.date(2025, 1, 1), status=StatementStatus.DISPUTED)
+    make_statement(contract=contract, month=datetime.date(2025, 2, 1), status=StatementStatus.DRAFT)
+    PenaltyStatementFactory(contract=contract, month=datetime.date(2024, 12, 1), approved=True)
+    url = reverse("sla_tracker:statement-action", args=[statement.pk, "approve"])
+    client.force_login(procurement)
+
+    warnings = warnings_of(client.get(url))
+
+    assert list(warnings) == ["earlier-months-open"]
+    assert warnings["earlier-months-open"]["text"] == (
+        "Earlier months are still open (January 2025, February 2025): a change to them reaches this month, once "
+        "approved, only through an adjustment in a later statement."
+    )
+    assert warnings["earlier-months-open"]["url"] == reverse("sla_tracker:statement", args=[january.pk])
+    assert client.post(url).status_code == 302
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.APPROVED
+
+
+def test_submitting_does_not_warn_of_earlier_open_months(client, manager, contract):
+    statement = make_statement(contract=contract, status=StatementStatus.DRAFT)
+    complete_the_month(statement)
+    make_statement(contract=contract, month=datetime.date(2025, 1, 1), status=StatementStatus.IN_REVIEW)
+    client.force_login(manager)
+
+    response = client.get(reverse("sla_tracker:statement-action", args=[statement.pk, "submit"]))
+
+    assert warnings_of(response) == {}
 
 
 def test_submitting_warns_of_an_undecided_proposal(client, manager, contract):
