@@ -311,7 +311,8 @@ def test_procurement_and_the_owner_are_told_once_per_refusal_in_their_language(r
     told = Notification.objects.filter(kind=NotificationKind.CLOSE_REFUSED)
     assert sorted(told.values_list("user_id", flat=True)) == sorted([buyer.pk, owner.pk])
     french = told.get(user=buyer)
-    assert french.subject == f"Relevé {refused_contract.reference} 2026-07 non calculé"
+    assert french.subject == f"Relevé {refused_contract.reference} juillet 2026 non calculé"
+    assert told.get(user=owner).subject == f"Statement {refused_contract.reference} July 2026 not computed"
     assert "n’a pas de facturation mensuelle pour 2026-05" in french.body
     assert french.link.endswith(refused_contract.get_absolute_url())
     assert "has no monthly charges for 2026-05" in told.get(user=owner).body
