@@ -56,6 +56,7 @@ from sla_tracker.models import (
     StatementLine,
 )
 from sla_tracker.models.data import validate_service_levels_of
+from sla_tracker.models.statements import close_refusal_text
 from sla_tracker.penalty_inputs import (
     LOCKED_STATUSES,
     OPEN_STATUSES,
@@ -187,7 +188,7 @@ def close_contracts_month(
                 _require_served(inputs.contract, target)
                 own = _close_months(inputs, as_of, actor, cause, changed_from)
             except ValidationError as exc:
-                refused[contract_id] = "; ".join(exc.messages)
+                refused[contract_id] = _refusal_text(exc)
                 refusals[contract_id] = exc
                 continue
             writes.extend(own)
@@ -201,6 +202,16 @@ def close_contracts_month(
     for statement in statements.values():
         statement._prefetched_objects_cache = {}  # the close's in-memory lists are not querysets
     return ClosedMonth(statements, refused)
+
+
+def _refusal_text(exc: ValidationError) -> str:
+    """What the close says of a refusal, in the active language, its month and days written out as the pages
+    write them (close_refusal_text); its params keep them ISO."""
+    if hasattr(exc, "error_dict"):
+        return "; ".join(exc.messages)
+    return "; ".join(
+        close_refusal_text(error.code or "", error.params, " ".join(error.messages)) for error in exc.error_list
+    )
 
 
 def _require_served(contract: Contract, month: Month) -> None:
@@ -255,7 +266,7 @@ def _record_close_refusals(
         )
         refusal.code = error.code or ""
         refusal.params = error.params or {}
-        refusal.message = "; ".join(exc.messages)
+        refusal.message = _refusal_text(exc)
         refusal.refused_at = now
         refusal.attempts += 1
         refusal.save()

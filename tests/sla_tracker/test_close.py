@@ -379,7 +379,7 @@ def test_the_statements_history_records_its_computation_and_each_recomputation_w
 def test_a_month_without_charges_cannot_be_closed():
     contract = seed_scenario(scenario_json("ex01_plain_breach"))
 
-    with pytest.raises(ValidationError, match="no monthly charges for 2026-02"):
+    with pytest.raises(ValidationError, match="no monthly charges for February 2026"):
         close(contract, "2026-02")
 
 
@@ -600,7 +600,7 @@ def test_compute_penalties_reports_a_contract_that_cannot_be_closed_and_fails(ca
     with pytest.raises(CommandError, match="1 contract"):
         call_command("compute_penalties", "--month", "2026-07", "--contract", contract.reference, "--sync")
 
-    assert "has no monthly charges for 2026-02" in capsys.readouterr().err
+    assert "has no monthly charges for February 2026" in capsys.readouterr().err
 
 
 @pytest.mark.django_db
