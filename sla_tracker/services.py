@@ -30,7 +30,7 @@ from django.utils.translation import pgettext
 from accounts.choices import Role
 from accounts.templatetags.ui import money
 from config.db import copy_history_rows, insert_history_rows, insert_instances, insert_rows
-from config.formats import long_date
+from config.formats import long_date, month_name
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.months import first_of_month, parse_month
@@ -172,7 +172,8 @@ def close_contracts_month(
     as_of = as_of or timezone.localdate()
     if as_of <= target.last_day:
         raise ValidationError(
-            _("%(month)s is not over: its statement is computed once the month has ended.") % {"month": target}
+            _("%(month)s is not over: its statement is computed once the month has ended.")
+            % {"month": month_name(target.first_day)}
         )
     statements: dict[int, PenaltyStatement] = {}
     refused: dict[int, str] = {}
