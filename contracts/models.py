@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from accounts.templatetags.ui import money
+from config.formats import month_name
 from contracts.calendars import BusinessCalendar, business_days_text, calendar_errors
 from contracts.choices import (
     Channel,
@@ -471,7 +472,7 @@ class MonthlyCharge(KeptWhereCreated, models.Model):
             return _(
                 "The penalty statement of %(month)s was computed from these charges: correct their amount instead "
                 "(the statement is recomputed)."
-            ) % {"month": self.month.strftime("%Y-%m")}
+            ) % {"month": month_name(self.month)}
         return None
 
     def _refuse_locked_months(self) -> None:
@@ -498,7 +499,7 @@ class MonthlyCharge(KeptWhereCreated, models.Model):
         return _(
             "The penalty statement of %(month)s is %(status)s: its charges no longer change. Ask "
             "procurement to reopen it first."
-        ) % {"month": locked.month.strftime("%Y-%m"), "status": locked.get_status_display().lower()}
+        ) % {"month": month_name(locked.month), "status": locked.get_status_display().lower()}
 
 
 class Amendment(KeptWhereCreated, models.Model):
@@ -568,7 +569,7 @@ class Amendment(KeptWhereCreated, models.Model):
                             "Terms made by this amendment apply from %(month)s: it takes effect in that month at the "
                             "latest."
                         )
-                        % {"month": earliest.strftime("%Y-%m")}
+                        % {"month": month_name(earliest)}
                     }
                 )
 

@@ -112,7 +112,7 @@ def contract_edit_errors(
             elif status == ContractStatus.EXPIRED and contract.end_date >= today:
                 refused["status"] = [
                     _("A contract expires once its term has ended (on %(end)s); to end it earlier, terminate it.")
-                    % {"end": contract.end_date.isoformat()}
+                    % {"end": long_date(contract.end_date)}
                 ]
         for name in ("start_date", "initial_term_months"):
             if name in changed and not draft:
@@ -225,15 +225,15 @@ def _term_end_error(values: Mapping[str, Any]) -> str | None:
     if before is None:
         return _("The initial term of %(months)s months from %(start)s ends on %(initial)s.") % {
             "months": months,
-            "start": start.isoformat(),
-            "initial": terms.initial_end.isoformat(),
+            "start": long_date(start),
+            "initial": long_date(terms.initial_end),
         }
     if after is None:
-        return _("The last term this contract may run ends on %(last)s.") % {"last": before.isoformat()}
+        return _("The last term this contract may run ends on %(last)s.") % {"last": long_date(before)}
     return _("%(end)s ends no term of this contract: the nearest term ends are %(before)s and %(after)s.") % {
-        "end": end.isoformat(),
-        "before": before.isoformat(),
-        "after": after.isoformat(),
+        "end": long_date(end),
+        "before": long_date(before),
+        "after": long_date(after),
     }
 
 
@@ -281,7 +281,11 @@ def renewal_to_record(contract: Contract, today: datetime.date) -> RenewalWindow
                 "The term ending %(term_end)s is already renewed to %(end)s (decided on %(decided)s); "
                 "the next decision is for the renewed term, once it runs."
             )
-            % {"term_end": already.for_term_ending, "end": end, "decided": timezone.localdate(already.decided_at)}
+            % {
+                "term_end": long_date(already.for_term_ending),
+                "end": long_date(end),
+                "decided": long_date(timezone.localdate(already.decided_at)),
+            }
         )
     window = window_for_term(terms, end)
     if window is None:
@@ -291,7 +295,7 @@ def renewal_to_record(contract: Contract, today: datetime.date) -> RenewalWindow
                 "This contract has used its %(count)s renewals; the term ending %(end)s is the last.",
                 contract.max_renewals,
             )
-            % {"count": contract.max_renewals, "end": end}
+            % {"count": contract.max_renewals, "end": long_date(end)}
         )
     return window
 
@@ -331,7 +335,7 @@ def notice_term_end(contract: Contract, today: datetime.date) -> tuple[datetime.
     if end < today:
         raise ValidationError(
             _("The term ended on %(end)s: there is nothing left to give notice of; record the contract as expired.")
-            % {"end": end.isoformat()}
+            % {"end": long_date(end)}
         )
     missed = None
     window = window_for_term(terms, end)

@@ -30,6 +30,7 @@ from accounts.choices import Role
 from accounts.models import User
 from accounts.templatetags.ui import money
 from audits.selectors import audits_with_notice_to_send, findings_due
+from config.formats import long_date, month_name
 from contracts.choices import RenewalType
 from contracts.models import Contract
 from contracts.months import add_months, first_of_month, last_day_of_month
@@ -49,6 +50,10 @@ NOTICE_DEADLINE_THRESHOLDS = (7, 30, 90)
 
 # An amount written as the pages write it, in each recipient's language (DueItem.render).
 money_in_their_language = lazy(money, str)
+# A month ("October 2026", "octobre 2026") and a day ("Oct. 8, 2026", "8 octobre 2026") as the pages write them, in
+# each recipient's language; the keys keep the ISO forms (they are not read by people).
+month_in_their_language = lazy(month_name, str)
+day_in_their_language = lazy(long_date, str)
 
 
 def site_url() -> str:
@@ -124,7 +129,7 @@ def statements_in_review(today: datetime.date) -> Iterator[DueItem]:
             path=page_url(statement),
             params={
                 "contract": statement.contract.reference,
-                "month": f"{statement.month:%Y-%m}",
+                "month": month_in_their_language(statement.month),
                 "credits": money_in_their_language(statement.credits, statement.currency),
             },
             recipients=procurement,
@@ -168,7 +173,7 @@ DISPUTE_NOTICES = (
         ),
         params=lambda dispute: {
             "service_level": dispute.adjustment.service_level.code,
-            "origin": f"{dispute.adjustment.origin.month:%Y-%m}",
+            "origin": month_in_their_language(dispute.adjustment.origin.month),
         },
         raised_key="adjustment_disputed",
         raised_body=_(
@@ -201,7 +206,7 @@ def statements_disputed(today: datetime.date) -> Iterator[DueItem]:
                 path=page_url(statement),
                 params={
                     "contract": statement.contract.reference,
-                    "month": f"{statement.month:%Y-%m}",
+                    "month": month_in_their_language(statement.month),
                     **notices.params(dispute),
                     "reason": dispute.reason,
                 },
@@ -234,7 +239,7 @@ def statements_approved(today: datetime.date) -> Iterator[DueItem]:
             path=page_url(statement),
             params={
                 "contract": contract.reference,
-                "month": f"{statement.month:%Y-%m}",
+                "month": month_in_their_language(statement.month),
                 "credits": money_in_their_language(statement.credits, statement.currency),
                 "net": money_in_their_language(statement.net, statement.currency),
             },
@@ -260,7 +265,7 @@ def disputes_resolved(today: datetime.date) -> Iterator[DueItem]:
                 path=page_url(statement),
                 params={
                     "contract": statement.contract.reference,
-                    "month": f"{statement.month:%Y-%m}",
+                    "month": month_in_their_language(statement.month),
                     **notices.params(dispute),
                     "outcome": DisputeStatus(dispute.status).label,
                     "resolution": dispute.resolution,
@@ -306,7 +311,7 @@ def kpi_data_missing(today: datetime.date) -> Iterator[DueItem]:
             path=contract.get_absolute_url(),
             params={
                 "contract": contract.reference,
-                "month": f"{month:%Y-%m}",
+                "month": month_in_their_language(month),
                 "days": row["days"],
                 "expected": expected,
             },
@@ -327,7 +332,7 @@ def closes_refused(today: datetime.date) -> Iterator[DueItem]:
             path=refusal.contract.get_absolute_url(),
             params={
                 "contract": refusal.contract.reference,
-                "month": f"{refusal.month:%Y-%m}",
+                "month": month_in_their_language(refusal.month),
                 # Written in each recipient's language when the notice is rendered for them.
                 "reason": lazy(lambda refusal=refusal: refusal.readable_message, str)(),
             },
@@ -343,7 +348,7 @@ def action_items(today: datetime.date) -> Iterator[DueItem]:
             subject=_("Action due on %(due)s: %(title)s"),
             body=_("Your action item “%(title)s” is due on %(due)s."),
             path=page_url(item),
-            params={"title": item.title, "due": item.due_date},
+            params={"title": item.title, "due": day_in_their_language(item.due_date)},
             recipients=_users([item.owner]),
         )
     for item in overdue_action_items(today=today).filter(owner__isnull=False):
@@ -353,7 +358,7 @@ def action_items(today: datetime.date) -> Iterator[DueItem]:
             subject=_("Action overdue since %(due)s: %(title)s"),
             body=_("Your action item “%(title)s” was due on %(due)s and is still open."),
             path=page_url(item),
-            params={"title": item.title, "due": item.due_date},
+            params={"title": item.title, "due": day_in_their_language(item.due_date)},
             recipients=_users([item.owner]),
         )
 
@@ -377,9 +382,9 @@ def meetings_overdue(today: datetime.date) -> Iterator[DueItem]:
             path=page_url(committee),
             params={
                 "committee": committee.name,
-                "last": committee.last_held_on or "-",
+                "last": day_in_their_language(committee.last_held_on) if committee.last_held_on else "-",
                 "cadence": committee.get_cadence_display().lower(),
-                "due": committee.next_meeting_due,
+                "due": day_in_their_language(committee.next_meeting_due),
             },
             recipients=_users([chairs[committee.pk]]),
         )
@@ -404,9 +409,9 @@ def audit_notices(today: datetime.date) -> Iterator[DueItem]:
             path=page_url(audit),
             params={
                 "audit": audit.reference,
-                "start": audit.fieldwork_start,
+                "start": day_in_their_language(audit.fieldwork_start),
                 "clause": audit.audit_right.clause_reference,
-                "deadline": audit.notice_due_by,
+                "deadline": day_in_their_language(audit.notice_due_by),
                 # Written in each recipient's language when the notice is rendered for them.
                 "notice": lazy(lambda right=audit.audit_right: right.notice_text, str)(),
             },
@@ -433,7 +438,7 @@ def findings_remediation_due(today: datetime.date) -> Iterator[DueItem]:
                 "finding": f"{finding.audit.reference}-{finding.number}",
                 "severity": finding.get_severity_display(),
                 "title": finding.title,
-                "due": finding.due_date,
+                "due": day_in_their_language(finding.due_date),
             },
             recipients=_users(recipients),
         )
@@ -470,10 +475,10 @@ def notice_deadlines(today: datetime.date) -> Iterator[DueItem]:
             params={
                 "contract": contract.reference,
                 "days": days_left,
-                "deadline": window.notice_deadline,
-                "end": window.term_end,
-                "decision": window.decision_due,
-                "renewed": window.renewed_term_end,
+                "deadline": day_in_their_language(window.notice_deadline),
+                "end": day_in_their_language(window.term_end),
+                "decision": day_in_their_language(window.decision_due),
+                "renewed": day_in_their_language(window.renewed_term_end),
                 "notice": lazy(lambda contract=contract: contract.notice_period_text, str)(),
             },
             recipients=_users([contract.owner, *procurement]),

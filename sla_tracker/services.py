@@ -30,7 +30,7 @@ from django.utils.translation import pgettext
 from accounts.choices import Role
 from accounts.templatetags.ui import money
 from config.db import copy_history_rows, insert_history_rows, insert_instances, insert_rows
-from config.formats import long_date
+from config.formats import long_date, month_name
 from contracts.choices import ContractStatus
 from contracts.models import Contract
 from contracts.months import first_of_month, parse_month
@@ -56,6 +56,7 @@ from sla_tracker.models import (
     StatementLine,
 )
 from sla_tracker.models.data import validate_service_levels_of
+from sla_tracker.models.statements import close_refusal_text
 from sla_tracker.penalty_inputs import (
     LOCKED_STATUSES,
     OPEN_STATUSES,
@@ -171,7 +172,8 @@ def close_contracts_month(
     as_of = as_of or timezone.localdate()
     if as_of <= target.last_day:
         raise ValidationError(
-            _("%(month)s is not over: its statement is computed once the month has ended.") % {"month": target}
+            _("%(month)s is not over: its statement is computed once the month has ended.")
+            % {"month": month_name(target.first_day)}
         )
     statements: dict[int, PenaltyStatement] = {}
     refused: dict[int, str] = {}
@@ -187,7 +189,7 @@ def close_contracts_month(
                 _require_served(inputs.contract, target)
                 own = _close_months(inputs, as_of, actor, cause, changed_from)
             except ValidationError as exc:
-                refused[contract_id] = "; ".join(exc.messages)
+                refused[contract_id] = _refusal_text(exc)
                 refusals[contract_id] = exc
                 continue
             writes.extend(own)
@@ -201,6 +203,16 @@ def close_contracts_month(
     for statement in statements.values():
         statement._prefetched_objects_cache = {}  # the close's in-memory lists are not querysets
     return ClosedMonth(statements, refused)
+
+
+def _refusal_text(exc: ValidationError) -> str:
+    """What the close says of a refusal, in the active language, its month and days written out as the pages
+    write them (close_refusal_text); its params keep them ISO."""
+    if hasattr(exc, "error_dict"):
+        return "; ".join(exc.messages)
+    return "; ".join(
+        close_refusal_text(error.code or "", error.params, " ".join(error.messages)) for error in exc.error_list
+    )
 
 
 def _require_served(contract: Contract, month: Month) -> None:
@@ -255,7 +267,7 @@ def _record_close_refusals(
         )
         refusal.code = error.code or ""
         refusal.params = error.params or {}
-        refusal.message = "; ".join(exc.messages)
+        refusal.message = _refusal_text(exc)
         refusal.refused_at = now
         refusal.attempts += 1
         refusal.save()

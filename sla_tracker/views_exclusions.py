@@ -41,6 +41,7 @@ from django.views.decorators.http import require_GET
 from accounts.roles import reviews_statements
 from accounts.scoping import restrict, visible_contracts
 from config.api import model_permission
+from config.formats import month_name
 from contracts.models import Contract
 from contracts.months import first_of_month, last_day_of_month, month_label, parse_month
 from sla_tracker.choices import ApprovalStatus, ExclusionReason, StatementStatus
@@ -351,7 +352,7 @@ class ProposeExclusionForm(forms.Form):
 def _level_label(level: ServiceLevel) -> str:
     label = f"{level.code} – {level.name}"
     if level.retired_from:
-        return _("%(level)s (retired from %(month)s)") % {"level": label, "month": month_label(level.retired_from)}
+        return _("%(level)s (retired from %(month)s)") % {"level": label, "month": month_name(level.retired_from)}
     return label
 
 

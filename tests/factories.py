@@ -804,8 +804,8 @@ class NotificationFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     key = factory.Sequence(lambda n: f"action_overdue:{n}:2025-02-14")
     kind = "action_overdue"
-    subject = "Action overdue since 2025-02-14: Send the CSL-1 recovery plan"
-    body = "Your action item “Send the CSL-1 recovery plan” was due on 2025-02-14 and is still open."
+    subject = "Action overdue since Feb. 14, 2025: Send the CSL-1 recovery plan"
+    body = "Your action item “Send the CSL-1 recovery plan” was due on Feb. 14, 2025 and is still open."
     link = "http://127.0.0.1:8000/admin/governance/actionitem/1/change/"
 
 

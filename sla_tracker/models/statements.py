@@ -5,6 +5,8 @@ contests a line or an adjustment). An approved statement is never changed by a r
 after approval become adjustments carried into the next open statement.
 """
 
+import contextlib
+import datetime
 import posixpath
 from decimal import Decimal
 
@@ -16,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.templatetags.ui import money
-from config.formats import month_name
+from config.formats import long_date, month_name
 from contracts.choices import Currency
 from contracts.models import Contract
 from sla_tracker.choices import (
@@ -507,6 +509,36 @@ CLOSE_REFUSAL_MESSAGES = {
 }
 
 
+def readable_close_refusal_params(params: dict) -> dict:
+    """A refusal's parts as its reader reads them, in the active language: the month written out as the pages
+    write it ("October 2026", "octobre 2026"), the first and last days of service in the reader's long date, the
+    engine's reason in words. The refusal keeps them as the close gave them (ISO, language-neutral); a part that is
+    not what it should be is left as it is."""
+    readable = dict(params)
+    if isinstance(readable.get("reason"), str):
+        readable["reason"] = readable_message(readable["reason"])
+    if "month" in readable:
+        with contextlib.suppress(ValueError):
+            readable["month"] = month_name(readable["month"])
+    for key in ("start", "end"):
+        if isinstance(readable.get(key), str):
+            with contextlib.suppress(ValueError):
+                readable[key] = long_date(datetime.date.fromisoformat(readable[key]))
+    return readable
+
+
+def close_refusal_text(code: str, params, fallback: str) -> str:
+    """The refusal ``code`` with ``params`` in the active language (readable_close_refusal_params); ``fallback``
+    where the code has no template or the params do not fit it."""
+    template = CLOSE_REFUSAL_MESSAGES.get(code)
+    if not template or not isinstance(params, dict):
+        return fallback
+    try:
+        return str(template) % readable_close_refusal_params(params)
+    except (KeyError, TypeError, ValueError):
+        return fallback
+
+
 class CloseRefusal(models.Model):
     """A contract's month the close could not compute, and why, kept until a close of that month or of a
     later one (which closes the months before it) succeeds. Without it a refused close (e.g. a month's
@@ -534,12 +566,6 @@ class CloseRefusal(models.Model):
 
     @property
     def readable_message(self) -> str:
-        """The refusal in the reader's language (the stored message if its template is unknown)."""
-        template = CLOSE_REFUSAL_MESSAGES.get(self.code)
-        params = self.params
-        if isinstance(params, dict) and isinstance(params.get("reason"), str):
-            params = {**params, "reason": readable_message(params["reason"])}
-        try:
-            return str(template) % params if template else self.message
-        except (KeyError, TypeError, ValueError):
-            return self.message
+        """The refusal in the reader's language, its month and days written out as the pages write them (the stored
+        message if its template is unknown)."""
+        return close_refusal_text(self.code, self.params, self.message)

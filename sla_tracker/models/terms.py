@@ -25,8 +25,9 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from config.formats import long_date, month_name
 from contracts.models import Amendment, Contract, KeptWhereCreated
-from contracts.months import add_months, first_of_month, month_label
+from contracts.months import add_months, first_of_month
 from sla_tracker.choices import (
     CreditType,
     Direction,
@@ -65,10 +66,10 @@ class ApprovedMonths(NamedTuple):
     @property
     def params(self) -> dict[str, str]:
         return {
-            "valid_from": month_label(self.applies_from),
-            "month": month_label(self.month),
+            "valid_from": month_name(self.applies_from),
+            "month": month_name(self.month),
             "status": StatementStatus(self.status).label,
-            "open": month_label(self.first_open),
+            "open": month_name(self.first_open),
         }
 
     def fixed_message(self) -> str:
@@ -218,7 +219,7 @@ def contract_term_errors(contract: Contract, valid_from: datetime.date | None, a
             errors,
             "valid_from",
             _("Terms apply within the contract's term: from %(start)s to %(end)s.")
-            % {"start": month_label(contract.start_date), "end": month_label(contract.end_date)},
+            % {"start": month_name(contract.start_date), "end": month_name(contract.end_date)},
         )
     if amendment is not None and amendment.contract_id != contract.pk:
         _add_error(
@@ -234,8 +235,8 @@ def contract_term_errors(contract: Contract, valid_from: datetime.date | None, a
             _("Amendment %(number)s takes effect on %(day)s: the terms it makes apply from %(month)s on.")
             % {
                 "number": amendment.number,
-                "day": amendment.effective_from.isoformat(),
-                "month": month_label(amendment.effective_from),
+                "day": long_date(amendment.effective_from),
+                "month": month_name(amendment.effective_from),
             },
         )
     return errors
@@ -414,7 +415,7 @@ class TerminationTrigger(KeptWhereCreated, models.Model):
             return
         # Without an at-risk amount no month reaches the cap: the trigger could never hold there.
         uncapped = self.contract.penalty_regimes.filter(at_risk_pct__isnull=True).values_list("valid_from", flat=True)
-        if months := [month_label(valid_from) for valid_from in uncapped]:
+        if months := [month_name(valid_from) for valid_from in uncapped]:
             raise ValidationError(
                 {
                     "trigger_type": _(
@@ -500,7 +501,7 @@ class ServiceLevel(KeptWhereCreated, models.Model):
                         "The penalty statement of %(month)s is “%(status)s” and cites this service level as "
                         "%(code)s: its code no longer changes."
                     )
-                    % {"month": month_label(cited[0]), "status": StatementStatus(cited[1]).label, "code": stored_code}
+                    % {"month": month_name(cited[0]), "status": StatementStatus(cited[1]).label, "code": stored_code}
                 }
             )
 
@@ -685,7 +686,7 @@ class ServiceLevelVersion(KeptWhereCreated, MonthStartMixin):
                 and level.contract_id
             ):
                 uncapped = level.contract.penalty_regimes.filter(at_risk_pct__isnull=True)
-                if months := [month_label(valid_from) for valid_from in uncapped.values_list("valid_from", flat=True)]:
+                if months := [month_name(valid_from) for valid_from in uncapped.values_list("valid_from", flat=True)]:
                     _add_error(
                         errors,
                         "credit_type",

@@ -208,7 +208,7 @@ def test_the_charges_of_an_approved_month_no_longer_change(status):
     PenaltyStatementFactory(contract=contract, month=datetime.date(2026, 3, 1), approved=True, status=status)
 
     charge.amount = Decimal("1.00")
-    with pytest.raises(ValidationError, match="The penalty statement of 2026-03 is"):
+    with pytest.raises(ValidationError, match="The penalty statement of March 2026 is"):
         charge.full_clean()
     charge.refresh_from_db()
     charge.month = datetime.date(2026, 4, 1)  # moving it away from the locked month is a change of it too

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from contracts import services
 from contracts.choices import ContractStatus, RenewalDecisionKind, RenewalType
@@ -115,7 +116,7 @@ def test_a_business_day_notice_deadline_follows_the_contracts_calendar_in_the_re
 
 def test_notice_after_an_explicit_term_has_ended_is_refused_and_nothing_is_written():
     contract = ContractFactory(renewal_type=RenewalType.EXPLICIT)  # ends 2027-12-31
-    with pytest.raises(ValidationError, match="The term ended on 2027-12-31"):
+    with pytest.raises(ValidationError, match=r"The term ended on Dec\. 31, 2027"):
         services.give_notice(contract=contract, decided_by=contract.owner, today=D(2028, 1, 1))
     contract.refresh_from_db()
     assert contract.status == ContractStatus.ACTIVE
@@ -160,7 +161,7 @@ def test_the_running_term_is_renewed_once_a_second_renewal_is_refused_until_the_
     contract = ContractFactory()
     services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2027, 3, 1))
 
-    with pytest.raises(ValidationError, match="The term ending 2027-12-31 is already renewed to 2028-12-31"):
+    with pytest.raises(ValidationError, match=r"The term ending Dec\. 31, 2027 is already renewed to Dec\. 31, 2028"):
         services.record_renewal(contract=contract, decided_by=contract.owner, today=D(2027, 3, 2))
 
     contract.refresh_from_db()
@@ -219,9 +220,9 @@ def test_a_contract_is_registered_as_a_draft_or_active_only():
     [
         (
             D(2031, 6, 15),
-            "2031-06-15 ends no term of this contract: the nearest term ends are 2030-12-31 and 2031-12-31.",
+            "June 15, 2031 ends no term of this contract: the nearest term ends are Dec. 31, 2030 and Dec. 31, 2031.",
         ),
-        (D(2027, 6, 30), "The initial term of 24 months from 2026-01-01 ends on 2027-12-31."),
+        (D(2027, 6, 30), "The initial term of 24 months from Jan. 1, 2026 ends on Dec. 31, 2027."),
     ],
 )
 def test_the_end_of_term_must_end_the_initial_term_or_a_renewal(end, message):
@@ -231,7 +232,12 @@ def test_the_end_of_term_must_end_the_initial_term_or_a_renewal(end, message):
 
 def test_the_end_of_term_cannot_pass_the_last_renewal():
     errors = services.contract_edit_errors(None, _registration(end_date=D(2029, 12, 31), max_renewals=1), today=D_TODAY)
-    assert errors == {"end_date": ["The last term this contract may run ends on 2028-12-31."]}
+    assert errors == {"end_date": ["The last term this contract may run ends on Dec. 31, 2028."]}
+    with translation.override("fr"):
+        errors = services.contract_edit_errors(
+            None, _registration(end_date=D(2029, 12, 31), max_renewals=1), today=D_TODAY
+        )
+    assert errors == {"end_date": ["La dernière période possible de ce contrat se termine le 31 décembre 2028."]}
 
 
 def test_a_running_contract_keeps_its_vendor_and_currency():
@@ -289,7 +295,7 @@ def test_a_contract_expires_only_once_its_term_has_ended():
     contract = ContractFactory()  # ends 2027-12-31
     errors = services.contract_edit_errors(contract, {"status": ContractStatus.EXPIRED}, today=D(2027, 12, 31))
     assert errors == {
-        "status": ["A contract expires once its term has ended (on 2027-12-31); to end it earlier, terminate it."]
+        "status": ["A contract expires once its term has ended (on Dec. 31, 2027); to end it earlier, terminate it."]
     }
     assert services.contract_edit_errors(contract, {"status": ContractStatus.EXPIRED}, today=D(2028, 1, 1)) == {}
     terminated = {"status": ContractStatus.TERMINATED, "terminated_on": D(2027, 1, 31)}

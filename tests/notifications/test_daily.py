@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
 from audits.choices import AuditStatus
+from config.formats import month_name
 from contracts.choices import ContractStatus, RenewalType
 from governance.choices import MeetingStatus, MemberRole
 from governance.models import ActionItem
@@ -37,6 +39,12 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
+
+
+def month_in(language: str, month: datetime.date) -> str:
+    """``month`` as the notices write it to a reader of ``language`` ("January 2025", "janvier 2025")."""
+    with translation.override(language):
+        return month_name(month)
 
 
 def kinds_for(user) -> list[str]:
@@ -76,7 +84,7 @@ def test_each_notice_is_recorded_and_emailed_once_however_often_the_job_runs(set
     assert kinds_for(procurement) == [NotificationKind.STATEMENT_IN_REVIEW]
     assert kinds_for(owner) == [NotificationKind.ACTION_OVERDUE]
     message = next(m for m in mail.outbox if m.to == [owner.email])
-    assert message.subject == "[BPO tracker] Action overdue since 2025-02-14: Send the CSL-1 recovery plan"
+    assert message.subject == "[BPO tracker] Action overdue since Feb. 14, 2025: Send the CSL-1 recovery plan"
     action = ActionItem.objects.get(owner=owner)
     page = f"https://tracker.example/committees/meetings/{action.meeting_id}/"
     assert page in message.body
@@ -123,7 +131,25 @@ def test_missing_kpi_days_are_told_to_the_owner_and_to_vendor_users_of_self_repo
     assert kinds_for(complete.owner) == []
     assert kinds_for(silent.owner) == [NotificationKind.KPI_DATA_MISSING]
     assert kinds_for(silent_vendor_user) == []
-    assert "27 of the 28 days of 2025-02" in Notification.objects.get(user=vendor_user).body
+    assert "27 of the 28 days of February 2025" in Notification.objects.get(user=vendor_user).body
+    assert (
+        Notification.objects.get(user=vendor_user).subject
+        == f"KPI data missing for {reporting.reference} in February 2025"
+    )
+
+
+def test_missing_kpi_days_are_told_to_a_french_reader_with_the_month_in_french():
+    counter = KpiCounterFactory(code="offered")
+    reporting = ContractFactory(vendor_self_reporting=True, renewal_type="explicit")
+    vendor_user = VendorUserFactory(vendor=reporting.vendor, language="fr")
+    for day in range(1, 28):
+        MeasurementFactory(contract=reporting, counter=counter, day=D(2025, 2, day))
+
+    run(D(2025, 3, 3))
+
+    notice = Notification.objects.get(user=vendor_user)
+    assert notice.subject == f"Données KPI manquantes pour {reporting.reference} en février 2025"
+    assert "27 des 28 jours du mois (février 2025)" in notice.body
 
 
 def test_an_overdue_meeting_is_told_to_the_committee_chair():
@@ -140,6 +166,23 @@ def test_an_overdue_meeting_is_told_to_the_committee_chair():
     run(D(2025, 3, 1))
     assert kinds_for(chair.user) == [NotificationKind.MEETING_OVERDUE]
     assert kinds_for(member.user) == []
+    notice = Notification.objects.get(user=chair.user)
+    assert notice.subject == f"{committee.name} has not met since Jan. 31, 2025"
+    assert "2025-" not in notice.body
+
+
+def test_an_overdue_meeting_is_told_to_a_french_chair_with_the_days_in_french():
+    committee = CommitteeFactory(contract=quiet_contract())
+    chair = CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR, user__language="fr")
+    MeetingFactory(
+        committee=committee,
+        scheduled_for=datetime.datetime(2025, 1, 31, 9, tzinfo=datetime.UTC),
+        status=MeetingStatus.HELD,
+    )
+    run(D(2025, 3, 1))
+    notice = Notification.objects.get(user=chair.user)
+    assert notice.subject == f"{committee.name} ne s’est pas réuni depuis le 31 janvier 2025"
+    assert "2025-" not in notice.body
 
 
 def test_an_audit_notice_to_send_is_told_to_the_contracts_auditors():
@@ -166,6 +209,11 @@ def test_a_finding_due_is_told_to_its_owner_and_to_vendor_users_when_addressed_t
     # is sent on to the finding's row of its audit).
     notice = Notification.objects.get(user=vendor_user)
     assert notice.link.endswith(reverse("audits:finding", args=[addressed.pk]))
+    assert notice.subject.endswith("due on Aug. 5, 2025") and "must be remediated by Aug. 5, 2025." in notice.body
+    key = f"finding_remediation_due:{addressed.pk}:"
+    item = next(item for item in services.findings_remediation_due(D(2025, 8, 1)) if item.key.startswith(key))
+    subject, _body = item.render(UserFactory(language="fr"))  # each recipient reads it in their own language
+    assert subject.endswith("à échéance le 5 août 2025")
 
 
 def test_the_notice_reminders_give_the_deadline_and_the_calendar_of_a_business_day_notice():
@@ -194,11 +242,11 @@ def test_the_notice_reminders_give_the_deadline_and_the_calendar_of_a_business_d
 
     audit_notice = Notification.objects.get(user=auditor, kind=NotificationKind.AUDIT_NOTICE_TO_SEND)
     assert audit_notice.body.endswith(
-        "clause § 9 requires 10 business days (FR holiday calendar) of notice, given by 2026-04-28."
+        "clause § 9 requires 10 business days (FR holiday calendar) of notice, given by April 28, 2026."
     )
     deadline = Notification.objects.get(user=contract.owner, kind=NotificationKind.NOTICE_DEADLINE)
-    assert deadline.subject == f"Notice deadline of {contract.reference} in 1 day (2026-04-28)"
-    assert "Notice of 10 business days (FR holiday calendar) must be given by 2026-04-28;" in deadline.body
+    assert deadline.subject == f"Notice deadline of {contract.reference} in 1 day (April 28, 2026)"
+    assert "Notice of 10 business days (FR holiday calendar) must be given by April 28, 2026;" in deadline.body
 
 
 def test_an_audit_notice_links_to_the_audits_page():
@@ -228,9 +276,9 @@ def test_notice_deadlines_are_told_at_90_30_and_7_days_to_the_owner_and_procurem
 @pytest.mark.parametrize(
     ("today", "subject"),
     [
-        (D(2027, 6, 23), "Notice deadline of {reference} in 7 days (2027-06-30)"),
-        (D(2027, 6, 29), "Notice deadline of {reference} in 1 day (2027-06-30)"),
-        (D(2027, 6, 30), "Notice deadline of {reference} today (2027-06-30)"),
+        (D(2027, 6, 23), "Notice deadline of {reference} in 7 days (June 30, 2027)"),
+        (D(2027, 6, 29), "Notice deadline of {reference} in 1 day (June 30, 2027)"),
+        (D(2027, 6, 30), "Notice deadline of {reference} today (June 30, 2027)"),
     ],
 )
 def test_a_notice_deadline_subject_says_today_on_the_day_and_one_day_in_the_singular(today, subject):
@@ -245,7 +293,7 @@ def test_a_notice_deadline_subject_says_today_on_the_day_and_one_day_in_the_sing
 @pytest.mark.parametrize(
     ("renewal_type", "outcome"),
     [
-        (RenewalType.TACIT, "Without notice the contract renews until 2028-12-31."),
+        (RenewalType.TACIT, "Without notice the contract renews until Dec. 31, 2028."),
         (RenewalType.EXPLICIT, "is renewed only by agreement: without one, the contract ends then."),
     ],
 )
@@ -256,11 +304,22 @@ def test_a_notice_deadline_says_what_happens_without_notice_by_the_contracts_ren
     run(D(2027, 4, 1))
 
     body = Notification.objects.get(user=contract.owner, kind=NotificationKind.NOTICE_DEADLINE).body
-    assert body.startswith(f"The term of {contract.reference} ends on 2027-12-31")
+    assert body.startswith(f"The term of {contract.reference} ends on Dec. 31, 2027")
     assert outcome in body
     assert "the internal decision is due on" in body
     if renewal_type == RenewalType.EXPLICIT:
         assert "renews until" not in body
+
+
+def test_a_french_reader_gets_the_notice_deadlines_days_in_french():
+    contract = ContractFactory(owner=UserFactory(language="fr"))  # term ends 2027-12-31, notice by 2027-06-30
+
+    run(D(2027, 6, 29))
+
+    notice = Notification.objects.get(user=contract.owner, kind=NotificationKind.NOTICE_DEADLINE)
+    assert notice.subject == f"Date limite de préavis de {contract.reference} dans 1 jour (30 juin 2027)"
+    assert "31 décembre 2027" in notice.body and "31 décembre 2028" in notice.body
+    assert "2027-" not in notice.body
 
 
 def test_a_failed_email_is_released_for_the_next_run(monkeypatch):
@@ -282,7 +341,7 @@ def test_a_notification_is_recorded_in_the_users_language():
     owner = UserFactory(language="fr")
     quiet_action(owner=owner, due_date=D(2025, 2, 14))
     run(D(2025, 2, 20))
-    assert Notification.objects.get(user=owner).subject.startswith("Action en retard depuis le 2025-02-14")
+    assert Notification.objects.get(user=owner).subject.startswith("Action en retard depuis le 14 février 2025")
 
 
 @pytest.mark.parametrize(("language", "html_lang"), [("en-gb", "en-gb"), ("fr", "fr"), ("", "en")])
@@ -290,18 +349,22 @@ def test_each_recipient_gets_the_notice_and_its_email_in_their_language_british_
     owner = UserFactory(language=language)
     vendor_user = VendorUserFactory(language="fr")
     contract = quiet_contract(owner=owner, vendor=vendor_user.vendor)
-    statement = PenaltyStatementFactory(
-        contract=contract, approved=True, uncapped_credits=Decimal("1500.00"), credits=Decimal("1500.00")
+    PenaltyStatementFactory(
+        contract=contract,
+        month=D(2025, 1, 1),
+        approved=True,
+        uncapped_credits=Decimal("1500.00"),
+        credits=Decimal("1500.00"),
     )
 
     run(D(2025, 2, 6))
 
     notice = Notification.objects.get(user=owner)
     if language == "fr":
-        assert notice.subject == f"Le relevé {contract.reference} {statement.month:%Y-%m} est approuvé"
+        assert notice.subject == f"Le relevé {contract.reference} janvier 2025 est approuvé"
         assert "pénalités 1\u00a0500,00\u00a0€" in notice.body
     else:  # British English reads the English words and amounts
-        assert notice.subject == f"Statement {contract.reference} {statement.month:%Y-%m} is approved"
+        assert notice.subject == f"Statement {contract.reference} January 2025 is approved"
         assert "credits €1,500.00" in notice.body
     message = next(m for m in mail.outbox if m.to == [owner.email])
     assert f'<html lang="{html_lang}">' in message.alternatives[0][0]
@@ -357,7 +420,7 @@ def test_an_approved_statement_is_told_to_the_vendors_users_and_the_owner_for_tw
     assert kinds_for(contract.owner) == [NotificationKind.STATEMENT_APPROVED]
     assert kinds_for(other_vendor_user) == []
     notice = Notification.objects.get(user=vendor_user)
-    assert notice.subject == f"Le relevé {contract.reference} {statement.month:%Y-%m} est approuvé"
+    assert notice.subject == f"Le relevé {contract.reference} {month_in('fr', statement.month)} est approuvé"
     # The amounts as the pages write them in the recipient's language.
     assert "1\u00a0500,00\u00a0€" in notice.body and "net −1\u00a0500,00\u00a0€" in notice.body
     owners = Notification.objects.get(user=contract.owner)
@@ -383,9 +446,8 @@ def test_a_resolved_dispute_is_told_to_the_vendors_users_with_the_outcome_and_re
     assert kinds_for(colleague) == [NotificationKind.DISPUTE_RESOLVED]
     assert NotificationKind.DISPUTE_RESOLVED not in kinds_for(procurement)
     notice = Notification.objects.get(user=dispute.raised_by)
-    assert notice.subject == (
-        f"Dispute of {dispute.line.service_level.code} in {contract.reference} {statement.month:%Y-%m}: Accepted"
-    )
+    month = month_in("en", statement.month)
+    assert notice.subject == f"Dispute of {dispute.line.service_level.code} in {contract.reference} {month}: Accepted"
     assert notice.body.endswith("(Accepted): Carrier outage confirmed.")
 
 
@@ -401,10 +463,11 @@ def test_a_disputed_adjustment_is_told_to_procurement_beside_a_disputed_line_of_
 
     assert kinds_for(procurement) == [NotificationKind.STATEMENT_DISPUTED, NotificationKind.STATEMENT_DISPUTED]
     notice = Notification.objects.get(user=procurement, key=f"adjustment_disputed:{dispute.pk}")
-    assert notice.subject == f"Statement {statement.contract.reference} {statement.month:%Y-%m} is disputed"
+    month, origin = month_in("en", statement.month), month_in("en", adjustment.origin.month)
+    assert notice.subject == f"Statement {statement.contract.reference} {month} is disputed"
     assert notice.body == (
-        f"The vendor disputes the {adjustment.service_level.code} adjustment for {adjustment.origin.month:%Y-%m} in "
-        f"the statement of {statement.contract.reference} for {statement.month:%Y-%m}: Wrong carrier file."
+        f"The vendor disputes the {adjustment.service_level.code} adjustment for {origin} in "
+        f"the statement of {statement.contract.reference} for {month}: Wrong carrier file."
     )
     assert notice.link.endswith(reverse("sla_tracker:statement", args=[statement.pk]))
 
@@ -422,10 +485,10 @@ def test_a_resolved_adjustment_dispute_is_told_to_the_vendors_users_with_the_out
 
     assert kinds_for(dispute.raised_by) == kinds_for(colleague) == [NotificationKind.DISPUTE_RESOLVED]
     notice = Notification.objects.get(user=colleague)
-    origin = f"{adjustment.origin.month:%Y-%m}"
+    origin = month_in("en", adjustment.origin.month)
     assert notice.subject == (
         f"Dispute of the {adjustment.service_level.code} adjustment for {origin} in {statement.contract.reference} "
-        f"{statement.month:%Y-%m}: Rejected"
+        f"{month_in('en', statement.month)}: Rejected"
     )
     assert notice.body.endswith("(Rejected): The correction stands.")
     assert notice.key == f"adjustment_dispute_resolved:{dispute.pk}"

@@ -339,7 +339,7 @@ def test_an_exclusion_whose_approved_month_cannot_be_recomputed_is_refused_with_
         decide_exclusion(exclusion_id=exclusion.pk, actor=procurement, approve=True)
 
     assert refused.value.messages == [
-        f"{contract.reference} has no monthly charges for 2026-04: record them before the close."
+        f"{contract.reference} has no monthly charges for April 2026: record them before the close."
     ]
     exclusion.refresh_from_db()
     assert exclusion.status == ApprovalStatus.PROPOSED

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from contracts.choices import Channel
 from contracts.models import Contract
@@ -323,8 +324,10 @@ def test_a_month_is_closed_once_it_is_over_not_before():
     contract = seed_scenario(scenario_json("ex01_plain_breach"))
 
     for as_of in (date(2026, 1, 15), date(2026, 1, 31)):
-        with pytest.raises(ValidationError, match="2026-01 is not over"):
+        with pytest.raises(ValidationError, match="January 2026 is not over"):
             close_contract_month(contract_id=contract.pk, month="2026-01", as_of=as_of)
+    with translation.override("fr"), pytest.raises(ValidationError, match="janvier 2026 n"):
+        close_contract_month(contract_id=contract.pk, month="2026-01", as_of=date(2026, 1, 31))
     assert not PenaltyStatement.objects.filter(contract=contract).exists()
     statement = close_contract_month(contract_id=contract.pk, month="2026-01", as_of=date(2026, 2, 1))
     assert statement.month == date(2026, 1, 1)
@@ -379,7 +382,7 @@ def test_the_statements_history_records_its_computation_and_each_recomputation_w
 def test_a_month_without_charges_cannot_be_closed():
     contract = seed_scenario(scenario_json("ex01_plain_breach"))
 
-    with pytest.raises(ValidationError, match="no monthly charges for 2026-02"):
+    with pytest.raises(ValidationError, match="no monthly charges for February 2026"):
         close(contract, "2026-02")
 
 
@@ -600,7 +603,7 @@ def test_compute_penalties_reports_a_contract_that_cannot_be_closed_and_fails(ca
     with pytest.raises(CommandError, match="1 contract"):
         call_command("compute_penalties", "--month", "2026-07", "--contract", contract.reference, "--sync")
 
-    assert "has no monthly charges for 2026-02" in capsys.readouterr().err
+    assert "has no monthly charges for February 2026" in capsys.readouterr().err
 
 
 @pytest.mark.django_db

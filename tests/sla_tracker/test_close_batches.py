@@ -66,7 +66,7 @@ def test_a_contract_that_cannot_be_closed_is_refused_and_the_rest_of_the_batch_c
 
     assert set(closed.statements) == {good.pk}
     assert closed.refused == {
-        unclosable.pk: f"{unclosable.reference} has no monthly charges for 2026-05: record them before the close."
+        unclosable.pk: f"{unclosable.reference} has no monthly charges for May 2026: record them before the close."
     }
     assert not PenaltyStatement.objects.filter(contract=unclosable).exists()  # not even February to April
     assert figures(good) == figures(reference)

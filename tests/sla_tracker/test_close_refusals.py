@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from config.formats import long_date
 from contracts.models import MonthlyCharge
 from notifications import services as notices
 from notifications.choices import NotificationKind
@@ -47,14 +48,15 @@ def test_a_refused_close_is_kept_with_its_reason_and_the_rest_of_the_batch_close
     refusal = CloseRefusal.objects.get()
     assert (refusal.contract, refusal.month, refusal.code) == (refused, date(2026, 7, 1), CloseRefusalCode.NO_CHARGES)
     assert refusal.params == {"contract": refused.reference, "month": "2026-05"}
-    expected = f"{refused.reference} has no monthly charges for 2026-05: record them before the close."
+    expected = f"{refused.reference} has no monthly charges for May 2026: record them before the close."
     assert refusal.message == closed.refused[refused.pk] == expected
     assert refusal.readable_message == expected
     assert refusal.attempts == 1
     assert refusal.first_refused_at == refusal.refused_at
     with translation.override("fr"):
         assert refusal.readable_message == (
-            f"{refused.reference} n’a pas de facturation mensuelle pour 2026-05\u00a0: enregistrez-la avant la clôture."
+            f"{refused.reference} n’a pas de facturation mensuelle pour mai 2026\u00a0: "
+            "enregistrez-la avant la clôture."
         )
 
 
@@ -110,7 +112,8 @@ def test_terms_the_engine_refuses_are_kept_with_the_engines_reason(monkeypatch):
     assert refusal.params == {"contract": contract.reference, "month": "2026-01", "reason": "no terms in force"}
     with translation.override("fr"):
         assert (
-            refusal.readable_message == f"{contract.reference} 2026-01 ne peut pas être évalué\u00a0: no terms in force"
+            refusal.readable_message
+            == f"{contract.reference} janvier 2026 ne peut pas être évalué\u00a0: no terms in force"
         )
 
 
@@ -173,12 +176,12 @@ def test_a_refused_recomputation_of_an_open_statement_stays_when_a_later_month_c
     assert list(CloseRefusal.objects.values_list("month", flat=True)) == [MAY]
     with pytest.raises(
         services.ValidationError,
-        match=r"cannot be approved before its month is recomputed\. BPO-\d+ has no monthly charges for 2026-05",
+        match=r"cannot be approved before its month is recomputed\. BPO-\d+ has no monthly charges for May 2026",
     ):
         services.approve_statement(statement_id=may.pk, actor=procurement)
     html = page(client, procurement, reverse("sla_tracker:statement", args=[may.pk]))
     assert "The latest recomputation of this statement was refused" in html
-    assert "has no monthly charges for 2026-05" in html
+    assert "has no monthly charges for May 2026" in html
     assert 'data-action="approve"' not in html  # not offered while held
     june = PenaltyStatement.objects.get(contract=contract, month=date(2026, 6, 1))
     assert "close-refusal" not in page(client, procurement, reverse("sla_tracker:statement", args=[june.pk]))
@@ -215,9 +218,15 @@ def test_a_month_the_contract_did_not_serve_is_refused_and_not_kept():
     closed = close_batch([contract], "2026-01")
 
     assert closed.refused == {
-        contract.pk: f"{contract.reference} did not serve 2026-01 (service from 2026-02-01 to "
-        f"{contract.end_date.isoformat()}): there is nothing to close."
+        contract.pk: f"{contract.reference} did not serve January 2026 (service from Feb. 1, 2026 to "
+        f"{long_date(contract.end_date)}): there is nothing to close."
     }
+    assert contract.end_date.isoformat() not in closed.refused[contract.pk]
+    with translation.override("fr"):
+        french = close_batch([contract], "2026-01").refused[contract.pk]
+    assert french.startswith(
+        f"{contract.reference} n’était pas en service en janvier 2026 (service du 1er février 2026 au "
+    )
     assert not CloseRefusal.objects.exists()
 
 
@@ -227,7 +236,7 @@ def test_a_contract_terminated_before_it_ran_serves_no_month():
 
     closed = close_batch([contract], "2026-01")
 
-    assert "did not serve 2026-01" in closed.refused[contract.pk]
+    assert "did not serve January 2026" in closed.refused[contract.pk]
     assert not CloseRefusal.objects.exists()
     assert not PenaltyStatement.objects.filter(contract=contract).exists()
 
@@ -242,7 +251,7 @@ def test_a_refusal_of_a_month_after_the_last_day_of_service_goes_at_its_next_att
 
     closed = close_batch([contract], "2026-07")
 
-    assert "did not serve 2026-07" in closed.refused[contract.pk]
+    assert "did not serve July 2026 (service from Feb. 1, 2026 to June 30, 2026)" in closed.refused[contract.pk]
     assert not CloseRefusal.objects.exists()
     assert not PenaltyStatement.objects.filter(contract=contract, month=date(2026, 7, 1)).exists()
 
@@ -268,12 +277,12 @@ def test_procurement_and_the_contracts_owner_see_the_refusal_on_their_home_page(
     for user in (UserFactory(procurement=True), refused_contract.owner):
         html = page(client, user, reverse("accounts:home"))
         assert 'data-testid="close-refusals"' in html
-        assert "has no monthly charges for 2026-05: record them before the close." in html
+        assert "has no monthly charges for May 2026: record them before the close." in html
         assert "July 2026" in html
 
     html = page(client, UserFactory(procurement=True), reverse("accounts:home"), language="fr")
     assert "Relevés que la clôture n’a pas pu calculer" in html
-    assert "n’a pas de facturation mensuelle pour 2026-05" in html
+    assert "n’a pas de facturation mensuelle pour mai 2026" in html
 
 
 @pytest.mark.parametrize(
@@ -296,7 +305,9 @@ def test_the_contract_page_tells_its_owner_which_statement_could_not_be_computed
     html = page(client, refused_contract.owner, refused_contract.get_absolute_url())
     assert 'data-testid="close-refusal"' in html
     assert "The close of July 2026 was refused." in html
-    assert "has no monthly charges for 2026-05" in html
+    assert "has no monthly charges for May 2026" in html
+    html = page(client, refused_contract.owner, refused_contract.get_absolute_url(), language="fr")
+    assert "n’a pas de facturation mensuelle pour mai 2026" in html
 
 
 def test_procurement_and_the_owner_are_told_once_per_refusal_in_their_language(refused_contract):
@@ -311,10 +322,11 @@ def test_procurement_and_the_owner_are_told_once_per_refusal_in_their_language(r
     told = Notification.objects.filter(kind=NotificationKind.CLOSE_REFUSED)
     assert sorted(told.values_list("user_id", flat=True)) == sorted([buyer.pk, owner.pk])
     french = told.get(user=buyer)
-    assert french.subject == f"Relevé {refused_contract.reference} 2026-07 non calculé"
-    assert "n’a pas de facturation mensuelle pour 2026-05" in french.body
+    assert french.subject == f"Relevé {refused_contract.reference} juillet 2026 non calculé"
+    assert told.get(user=owner).subject == f"Statement {refused_contract.reference} July 2026 not computed"
+    assert "n’a pas de facturation mensuelle pour mai 2026" in french.body
     assert french.link.endswith(refused_contract.get_absolute_url())
-    assert "has no monthly charges for 2026-05" in told.get(user=owner).body
+    assert "has no monthly charges for May 2026" in told.get(user=owner).body
 
     # Another month refused: told again.
     close_batch([refused_contract], "2026-08")
@@ -347,10 +359,10 @@ def test_the_api_lists_a_refused_close_with_its_reason_in_the_requests_language(
     assert row["attempts"] == 1
     assert (
         row["message"]
-        == f"{refused_contract.reference} has no monthly charges for 2026-05: record them before the close."
+        == f"{refused_contract.reference} has no monthly charges for May 2026: record them before the close."
     )
     assert row["localized_message"] == (
-        f"{refused_contract.reference} n’a pas de facturation mensuelle pour 2026-05\u00a0: "
+        f"{refused_contract.reference} n’a pas de facturation mensuelle pour mai 2026\u00a0: "
         "enregistrez-la avant la clôture."
     )
     detail = client.get(f"/api/v1/close-refusals/{refusal.pk}/", HTTP_ACCEPT_LANGUAGE="en")

@@ -149,7 +149,7 @@ def test_a_correction_whose_month_cannot_be_recomputed_is_refused_and_writes_not
         correct(contract, contract.owner)
 
     assert str(refused.value.issues[0].message) == (
-        f"The correction cannot be carried: {contract.reference} has no monthly charges for 2026-01: "
+        f"The correction cannot be carried: {contract.reference} has no monthly charges for January 2026: "
         "record them before the close."
     )
     assert within_20s(contract) == 31_500

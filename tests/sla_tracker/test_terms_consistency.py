@@ -79,7 +79,7 @@ def test_a_cap_trigger_is_refused_while_credit_terms_set_no_at_risk_amount():
     cap_trigger(capped.contract).full_clean()
 
     assert list(refused.value.message_dict) == ["trigger_type"]
-    assert "the credit terms from 2025-01 set no at-risk %" in refused.value.message_dict["trigger_type"][0]
+    assert "the credit terms from January 2025 set no at-risk %" in refused.value.message_dict["trigger_type"][0]
 
 
 def test_the_at_risk_amount_of_a_contract_with_a_cap_trigger_is_not_removed():
@@ -110,7 +110,7 @@ def test_allocation_credits_and_a_regime_without_an_at_risk_amount_are_refused_t
 
     assert list(regime_refused.value.message_dict) == ["at_risk_pct"]
     assert list(version_refused.value.message_dict) == ["credit_type"]
-    assert "the credit terms from 2026-01 set no at-risk %" in version_refused.value.message_dict["credit_type"][0]
+    assert "the credit terms from January 2026 set no at-risk %" in version_refused.value.message_dict["credit_type"][0]
 
 
 NO_TIERS = "A tiered credit needs its tiers: without a band, every default would be credited 0."

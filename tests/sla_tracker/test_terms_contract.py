@@ -23,7 +23,7 @@ from tests.sla_tracker.test_terms_fixed import errors_of, form_errors, new_versi
 pytestmark = pytest.mark.django_db
 D = datetime.date
 
-OUTSIDE_THE_TERM = "Terms apply within the contract's term: from 2025-01 to 2027-12."
+OUTSIDE_THE_TERM = "Terms apply within the contract's term: from January 2025 to December 2027."
 ANOTHER_CONTRACTS_AMENDMENT = "Amendment 1 belongs to DEMO-A: choose an amendment of DEMO-B."
 
 

@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
+from config.formats import month_name
 from contracts.models import MonthlyCharge
 from sla_tracker.choices import CreditType, StatementStatus
 from sla_tracker.models import (
@@ -38,23 +40,24 @@ pytestmark = pytest.mark.django_db
 D = datetime.date
 
 FIXED_SINCE_JANUARY = (
-    "These terms apply from 2025-01 and the penalty statement of 2025-01 is “Invoiced”, so they can no longer "
-    "change: add a new version valid from 2025-06, the first open month."
+    "These terms apply from January 2025 and the penalty statement of January 2025 is “Invoiced”, so they can no "
+    "longer change: add a new version valid from June 2025, the first open month."
 )
 FIXED_SINCE_APRIL = (
-    "These terms apply from 2025-04 and the penalty statement of 2025-04 is “Approved”, so they can no longer "
-    "change: add a new version valid from 2025-06, the first open month."
+    "These terms apply from April 2025 and the penalty statement of April 2025 is “Approved”, so they can no longer "
+    "change: add a new version valid from June 2025, the first open month."
 )
 NOT_DELETED_SINCE_JANUARY = (
-    "These terms apply from 2025-01 and the penalty statement of 2025-01 is “Invoiced”, so they can no longer "
-    "be deleted: add a new version valid from 2025-06, the first open month."
+    "These terms apply from January 2025 and the penalty statement of January 2025 is “Invoiced”, so they can no "
+    "longer be deleted: add a new version valid from June 2025, the first open month."
 )
 
 
 def starts_too_early(month: str, status: str = "Approved") -> str:
+    month = month_name(month)  # the message writes the month as the pages do
     return (
         f"The penalty statement of {month} is “{status}”, so terms can no longer start in {month}: "
-        "make them valid from 2025-06, the first open month."
+        "make them valid from June 2025, the first open month."
     )
 
 
@@ -298,8 +301,8 @@ def test_an_approved_month_fixes_the_terms_of_the_months_before_it_too(api, cont
 
     assert errors_of(response) == {
         "expected": [
-            "These terms apply from 2025-03 and the penalty statement of 2025-05 is “Approved”, so they can no "
-            "longer change: add a new version valid from 2025-06, the first open month."
+            "These terms apply from March 2025 and the penalty statement of May 2025 is “Approved”, so they can no "
+            "longer change: add a new version valid from June 2025, the first open month."
         ]
     }
 
@@ -307,15 +310,15 @@ def test_an_approved_month_fixes_the_terms_of_the_months_before_it_too(api, cont
 def test_a_service_level_is_not_retired_from_an_approved_month(api, level):
     url = f"/api/v1/service-levels/{level.pk}/"
     refusal = (
-        "The penalty statement of 2025-05 is “Approved”, so the month this service level is retired from can "
-        "change only from 2025-06, the first open month."
+        "The penalty statement of May 2025 is “Approved”, so the month this service level is retired from can "
+        "change only from June 2025, the first open month."
     )
 
     assert errors_of(api.patch(url, {"retired_from": "2025-05-01"}, format="json")) == {"retired_from": [refusal]}
     assert api.patch(url, {"retired_from": "2025-06-01"}, format="json").status_code == 200
     ServiceLevel.objects.filter(pk=level.pk).update(retired_from=D(2025, 4, 1))
     assert errors_of(api.patch(url, {"retired_from": None}, format="json")) == {
-        "retired_from": [refusal.replace("2025-05", "2025-04")]
+        "retired_from": [refusal.replace("May 2025", "April 2025")]
     }
 
 
@@ -330,7 +333,7 @@ def test_a_service_level_cited_by_an_approved_statement_keeps_its_code(api, leve
 
     assert errors_of(api.patch(url, {"code": "CSL-9", "name": "Renamed"}, format="json")) == {
         "code": [
-            "The penalty statement of 2025-04 is “Approved” and cites this service level as CSL-1: its code no "
+            "The penalty statement of April 2025 is “Approved” and cites this service level as CSL-1: its code no "
             "longer changes."
         ]
     }
@@ -370,6 +373,20 @@ def test_a_new_regime_cannot_start_at_or_before_an_approved_month(contract, regi
 
     assert refused.value.message_dict == {"valid_from": [starts_too_early("2025-04")]}
     PenaltyRegime(contract=contract, valid_from=D(2025, 6, 1), at_risk_pct=Decimal("15")).full_clean()
+    assert "April 2025" in refused.value.message_dict["valid_from"][0]
+
+
+def test_the_refusal_writes_its_months_in_the_language_it_is_raised_in(contract, regime):
+    with translation.override("fr"), pytest.raises(ValidationError) as refused:
+        PenaltyRegime(contract=contract, valid_from=D(2025, 4, 1), at_risk_pct=Decimal("15")).full_clean()
+
+    assert refused.value.message_dict == {
+        "valid_from": [
+            "Le relevé de pénalités pour avril 2025 est au statut «\u00a0Approuvé\u00a0»\u00a0: des conditions ne "
+            "peuvent donc plus commencer en avril 2025. Rendez-les applicables à partir de juin 2025, le premier mois "
+            "ouvert."
+        ]
+    }
 
 
 def test_terms_of_another_contract_are_not_fixed_by_this_ones_statements(version):
@@ -512,7 +529,7 @@ def test_the_charges_of_a_month_with_a_statement_are_not_deleted_in_the_admin_no
     june = MonthlyChargeFactory(contract=contract, month=D(2025, 6, 1))  # its statement is a draft
     july = MonthlyChargeFactory(contract=contract, month=D(2025, 7, 1))  # no statement yet
     refusal = (
-        "The penalty statement of 2025-04 is approved: its charges no longer change. Ask procurement to reopen it "
+        "The penalty statement of April 2025 is approved: its charges no longer change. Ask procurement to reopen it "
         "first."
     )
 
@@ -527,12 +544,12 @@ def test_the_charges_of_a_month_with_a_statement_are_not_deleted_in_the_admin_no
     )
     assert messages_of(response) == [
         f"{april}: {refusal}",
-        f"{june}: The penalty statement of 2025-06 was computed from these charges: correct their amount instead "
+        f"{june}: The penalty statement of June 2025 was computed from these charges: correct their amount instead "
         "(the statement is recomputed).",
     ]
     with pytest.raises(ValidationError, match="its charges no longer change"):
         april.delete()
-    with pytest.raises(ValidationError, match="2025-06 was computed from these charges: correct their amount"):
+    with pytest.raises(ValidationError, match="June 2025 was computed from these charges: correct their amount"):
         june.delete()
     assert MonthlyCharge.objects.filter(contract=contract).count() == 3
 

@@ -210,7 +210,7 @@ def test_the_owner_sees_a_month_the_close_refused_until_the_missing_charges_let_
     row = page.locator("[data-testid=close-refusals] tr[data-refusal]")
     assert row.count() == 1
     assert "July 2026" in row.inner_text()
-    assert "has no monthly charges for 2026-05" in row.inner_text()
+    assert "has no monthly charges for May 2026" in row.inner_text()
     shot(page, "home-close-refused")
     row.locator("a").click()
     page.wait_for_selector("[data-testid=close-refusal]")

@@ -94,6 +94,18 @@ def test_the_contract_page_shows_scope_charges_terms_amendments_committees_and_a
     # 12 % of the €250,000.00 charges at risk; the level's allocation of 20 % of it.
     assert "12 %</strong> of the month's charges = <strong>€30,000.00</strong>" in page
     assert "Allocation of the at-risk amount · 20 % = €6,000.00" in page
+    # The terms' history writes its months as the rest of the page, in the reader's language.
+    assert "<div>January 2025: ≥" in page and "<div>July 2025: ≥" in page
+    assert "2025-07:" not in page
+
+
+def test_the_contract_pages_terms_history_names_its_months_in_french(client, procurement):
+    contract = full_contract()
+    client.force_login(procurement)
+
+    page = client.get(reverse("contracts:detail", args=[contract.pk]), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "<div>janvier 2025\u00a0: ≥" in page and "<div>juillet 2025\u00a0: ≥" in page
 
 
 def test_the_contract_page_shows_each_audit_rights_use_this_contract_year(client, procurement, monkeypatch):

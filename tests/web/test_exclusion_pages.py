@@ -461,6 +461,19 @@ def test_the_proposal_form_lists_only_the_chosen_contracts_service_levels(client
     assert "<html" not in fragment.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("en", "CSL-9 – Old queue (retired from October 2025)"), ("fr", "CSL-9 – Old queue (retiré dès octobre 2025)")],
+)
+def test_the_proposal_form_names_the_month_a_service_level_is_retired_from(client, manager, contract, language, label):
+    ServiceLevelFactory(contract=contract, code="CSL-9", name="Old queue", retired_from=datetime.date(2025, 10, 1))
+    client.force_login(manager)
+
+    page = client.get(PROPOSE, {"contract": contract.pk}, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert label in page
+
+
 def test_from_a_statement_the_proposal_has_its_contract_and_cancel_goes_back(client, manager, contract):
     statement = make_statement(contract=contract)
     client.force_login(manager)
