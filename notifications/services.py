@@ -377,12 +377,14 @@ def meetings_overdue(today: datetime.date) -> Iterator[DueItem]:
         yield DueItem(
             key=f"meeting_overdue:{committee.pk}:{committee.next_meeting_due}",
             kind=NotificationKind.MEETING_OVERDUE,
-            subject=_("%(committee)s has not met since %(last)s"),
+            subject=_("%(committee)s has not met since %(last)s")
+            if committee.last_held_on
+            else _("%(committee)s has not met yet"),
             body=_("%(committee)s must meet %(cadence)s; its next meeting was due on %(due)s."),
             path=page_url(committee),
             params={
                 "committee": committee.name,
-                "last": day_in_their_language(committee.last_held_on) if committee.last_held_on else "-",
+                "last": day_in_their_language(committee.last_held_on) if committee.last_held_on else "",
                 "cadence": committee.get_cadence_display().lower(),
                 "due": day_in_their_language(committee.next_meeting_due),
             },

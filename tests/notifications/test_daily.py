@@ -171,6 +171,17 @@ def test_an_overdue_meeting_is_told_to_the_committee_chair():
     assert "2025-" not in notice.body
 
 
+def test_a_committee_that_never_met_is_told_so_not_since_a_dash():
+    committee = CommitteeFactory(contract=quiet_contract())
+    chair = CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR)
+
+    run(D(2030, 1, 1))
+
+    notice = Notification.objects.get(user=chair.user)
+    assert notice.kind == NotificationKind.MEETING_OVERDUE
+    assert notice.subject == f"{committee.name} has not met yet"
+
+
 def test_an_overdue_meeting_is_told_to_a_french_chair_with_the_days_in_french():
     committee = CommitteeFactory(contract=quiet_contract())
     chair = CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR, user__language="fr")
