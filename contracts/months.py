@@ -17,10 +17,14 @@ def add_months(month: datetime.date, count: int) -> datetime.date:
 
 
 def parse_month(text: str) -> datetime.date:
-    """Parse "YYYY-MM" into the month's first day; ValueError names the bad input."""
+    """Parse "YYYY-MM" into the month's first day; ValueError names the bad input. The years 1 and 9999 are
+    refused: the pages of a month name the months around it and its last day, which would fall outside the
+    dates Python holds."""
     match = _MONTH_RE.match(text or "")
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise ValueError(f"{text!r} is not a month in the form YYYY-MM")
+    if not datetime.MINYEAR < int(match.group(1)) < datetime.MAXYEAR:
+        raise ValueError(f"{text!r} is not a month from 0002-01 to 9998-12")
     return datetime.date(int(match.group(1)), int(match.group(2)), 1)
 
 

@@ -1038,7 +1038,10 @@ def adjustment_dispute_evidence(request, pk: int):
 @login_required
 @require_GET
 def contract_year(request, pk: int, year: int):
-    """The month × service level grid of a contract's statuses in one year, and its monthly credits."""
+    """The month × service level grid of a contract's statuses in one year, and its monthly credits. A year
+    outside the dates Python holds (0, 10000…) is a 404, as a year the address cannot name."""
+    if not datetime.MINYEAR <= year <= datetime.MAXYEAR:
+        raise Http404
     contract = get_object_or_404(restrict(Contract.objects.select_related("vendor"), request.user), pk=pk)
     levels = list(restrict(ServiceLevel.objects.filter(contract=contract), request.user))
     statements = {

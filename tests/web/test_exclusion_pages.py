@@ -187,6 +187,16 @@ def test_a_bad_filter_is_shown_next_to_its_field_and_the_others_still_apply(clie
     assert 'data-testid="field-error">Give the month as YYYY-MM.' in response.content.decode()
 
 
+@pytest.mark.parametrize("month", ["0001-01", "9999-12"])
+def test_a_month_at_the_edge_of_the_calendar_is_a_bad_filter_not_a_server_error(client, procurement, month):
+    client.force_login(procurement)
+
+    response = client.get(LIST, {"month": month})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"month": ["Give the month as YYYY-MM."]}
+
+
 def test_the_list_filters_by_reason(client, procurement, contract):
     force_majeure = in_march(contract)
     customer = in_march(contract, reason=ExclusionReason.CUSTOMER_CAUSED)

@@ -1372,6 +1372,17 @@ def test_the_grid_shows_the_service_levels_counters_pre_filled(client):
     assert reverse("sla_tracker:kpi-history", args=[contract.pk, month_label(month)]) in page
 
 
+@pytest.mark.parametrize("month", ["0001-01", "9999-12"])
+def test_the_grid_and_history_of_a_month_at_the_edge_of_the_calendar_are_404_not_500(client, month):
+    """Their neighbouring month (the grid's previous and next links) and 9999-12's last day are no dates."""
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+
+    assert client.get(reverse("sla_tracker:kpi-grid", args=[contract.pk, month])).status_code == 404
+    assert client.get(reverse("sla_tracker:kpi-history", args=[contract.pk, month])).status_code == 404
+
+
 def test_the_grid_saves_changed_cells_and_logs_them(client):
     manager = UserFactory()
     contract = kpi_contract(owner=manager)
