@@ -716,8 +716,9 @@ class Validator:
                 return EXCEL_SERIAL_AS_TEXT if isinstance(raw, str) else EXCEL_SERIAL_AS_NUMBER
             return Reason(gettext_noop("Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."))
         contract = self.contract
-        first, last = (day, day) if day else (month, last_day_of_month(month))
-        if last < contract.start_date or first > contract.last_day_of_service:
+        first = day or month
+        # The month's last day only once its first is within the term: December 9999 has no month after it.
+        if first > contract.last_day_of_service or (day or last_day_of_month(month)) < contract.start_date:
             return Reason(
                 gettext_noop("{when} is outside the contract's term ({start} to {end})."),
                 {

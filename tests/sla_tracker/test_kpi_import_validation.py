@@ -90,6 +90,17 @@ def test_a_date_outside_the_contracts_term_is_refused():
     assert nothing_written()
 
 
+@pytest.mark.parametrize("cell", ["9999-12", "12/9999"])
+def test_the_last_month_of_the_calendar_is_outside_the_contracts_term_not_a_server_error(cell):
+    """December 9999 has no month after it to end on."""
+    contract = voice_contract()
+    rejected = refused(contract, HEADER + f"{cell};1200;1130;940;70;12\n")
+    assert errors_of(rejected) == [
+        (2, "Date", cell, "December 9999 is outside the contract's term (Jan. 1, 2025 to Dec. 31, 2027).")
+    ]
+    assert nothing_written()
+
+
 def test_a_date_in_the_future_is_refused():
     contract = voice_contract()
     rejected = refused(contract, HEADER + "16/03/2025;1200;1130;940;70;12\n")
