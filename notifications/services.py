@@ -308,7 +308,9 @@ def kpi_data_missing(today: datetime.date) -> Iterator[DueItem]:
             body=_(
                 "%(contract)s has data for %(days)s of the %(expected)s days of %(month)s. Upload the missing days."
             ),
-            path=contract.get_absolute_url(),
+            # The month's grid, which shows the days missing and which the vendor's users may open (not the
+            # contract's page: that is the customer's register).
+            path=reverse("sla_tracker:kpi-grid", args=[contract.pk, f"{month:%Y-%m}"]),
             params={
                 "contract": contract.reference,
                 "month": month_in_their_language(month),

@@ -103,6 +103,23 @@ def test_the_next_day_an_action_already_notified_is_not_notified_again():
     assert len(mail.outbox) == 2
 
 
+def test_a_notice_of_missing_kpi_days_links_to_the_months_grid_which_its_recipients_may_open(client):
+    """Not to the contract's page: a vendor's users may not open the customer's register."""
+    counter = KpiCounterFactory(code="offered")
+    reporting = ContractFactory(vendor_self_reporting=True, renewal_type="explicit")
+    vendor_user = VendorUserFactory(vendor=reporting.vendor)
+    MeasurementFactory(contract=reporting, counter=counter, day=D(2025, 2, 1))
+
+    run(D(2025, 3, 3))
+
+    grid = reverse("sla_tracker:kpi-grid", args=[reporting.pk, "2025-02"])
+    for user in (vendor_user, reporting.owner):
+        notification = Notification.objects.get(user=user, kind=NotificationKind.KPI_DATA_MISSING)
+        assert notification.link == services.absolute(grid)
+        client.force_login(user)
+        assert client.get(grid).status_code == 200
+
+
 def test_a_disputed_statement_is_told_to_procurement():
     procurement = UserFactory(procurement=True)
     other = UserFactory()
