@@ -4,7 +4,8 @@
 file's size. Fully empty rows are skipped; row numbers are the ones a spreadsheet shows (a CSV's
 "sep=" line, which Excel hides, is not counted). The header is the first non-empty row, unless the
 rows above the data hold a title or a group row: then it is the first row of several cells followed
-by a data row (`Table.header_row` says which).
+by a data row (`Table.header_row` says which). A header written over two rows (a column merged down both
+above others under a merged group) takes the upper row's text where the lower row has none.
 """
 
 import codecs
@@ -387,9 +388,25 @@ def _split_header(rows: Iterator[tuple[int, list]]) -> tuple[int, list[str], Ite
     index = _header_index([cells for _number, cells in buffered])
     number, cells = buffered[index]
     headers = [str(cell).strip() for cell in cells]
+    if index and buffered[index - 1][0] == number - 1:
+        headers = _with_headers_from_above(headers, buffered[index - 1][1])
     while headers and not headers[-1]:
         headers.pop()
     return number, headers, itertools.chain(buffered[index + 1 :], rows)
+
+
+def _with_headers_from_above(headers: list[str], above: list) -> list[str]:
+    """A header written over two rows: a column's header merged down both rows ("Date") has its text in the
+    upper one only, above the lower row's headers under a group ("Appels" over "reçus" and "traités"). An
+    empty header takes the text of the row just above it, when that row holds more than a title (two cells
+    or more), so the column can be mapped."""
+    above = [str(cell).strip() for cell in above]
+    if sum(1 for cell in above if cell) < 2:
+        return headers
+    return [
+        header or (above[index] if index < len(above) and above[index] not in headers else "")
+        for index, header in enumerate(headers)
+    ]
 
 
 def _header_index(rows: list[list]) -> int:

@@ -329,6 +329,40 @@ def test_the_header_is_found_under_a_title_blank_lines_or_a_group_row(raw, heade
         assert [number for number, _cells in table.rows] == [first_row]
 
 
+def test_a_header_over_two_rows_takes_the_upper_text_of_a_column_merged_down_both():
+    """Date merged down rows 2 and 3 (its text in row 2), Calls merged across the two columns it heads."""
+
+    def build(workbook):
+        sheet = workbook.active
+        for row in (["KPI report, November"], ["Date", "Calls", None], [None, "offered", "answered"]):
+            sheet.append(row)
+        sheet.append(["02/01/2025", 4, 3])
+        sheet.merge_cells("A1:C1")
+        sheet.merge_cells("A2:A3")
+        sheet.merge_cells("B2:C2")
+
+    with open_table(io.BytesIO(xlsx_bytes(build))) as table:
+        assert (table.headers, table.header_row, list(table.rows)) == (
+            ["Date", "offered", "answered"],
+            3,
+            [(4, ["02/01/2025", 4, 3])],
+        )
+
+
+@pytest.mark.parametrize(
+    ("raw", "headers"),
+    [
+        # A title alone above the header (one cell) names no column.
+        (b"Rapport KPI\n;Date;Appels\n1;02/01/2025;10\n", ["", "Date", "Appels"]),
+        # A text already a header of the row is not given to a second column.
+        (b"Date;Voix\n;Date;Appels\n1;02/01/2025;10\n", ["", "Date", "Appels"]),
+    ],
+)
+def test_an_empty_header_under_a_title_stays_empty(raw, headers):
+    with open_table(io.BytesIO(raw)) as table:
+        assert table.headers == headers
+
+
 def test_a_title_above_the_header_of_an_xlsx_is_skipped():
     def build(workbook):
         for row in (["KPI report, November"], [], ["Date", "Calls offered"], ["02/01/2025", 4]):
