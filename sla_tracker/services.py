@@ -1135,14 +1135,13 @@ def dispute_line(*, line_id: int, actor, reason: str, evidence=None) -> LineDisp
     reason = _dispute_reason(reason, evidence)
     with transaction.atomic():
         line = _locked_line(line_id)
+        check_line_disputable(line, actor)
         return _raise_dispute(
             LineDispute(line=line),
             line.statement,
             actor,
             reason,
             evidence,
-            open_before=line.disputes.filter(status=DisputeStatus.OPEN).exists(),
-            already_open=_("The %(code)s line already has an open dispute.") % {"code": line.service_level.code},
             action=StatementAction.LINE_DISPUTED,
             line=line,
         )
@@ -1154,15 +1153,13 @@ def dispute_adjustment(*, adjustment_id: int, actor, reason: str, evidence=None)
     reason = _dispute_reason(reason, evidence)
     with transaction.atomic():
         adjustment = _locked_adjustment(adjustment_id)
+        check_adjustment_disputable(adjustment, actor)
         return _raise_dispute(
             AdjustmentDispute(adjustment=adjustment),
             adjustment.statement,
             actor,
             reason,
             evidence,
-            open_before=adjustment.disputes.filter(status=DisputeStatus.OPEN).exists(),
-            already_open=_("The %(code)s adjustment for %(month)s already has an open dispute.")
-            % adjustment.label_parts,
             action=StatementAction.ADJUSTMENT_DISPUTED,
             adjustment=adjustment,
         )
@@ -1180,22 +1177,27 @@ def _dispute_reason(reason: str | None, evidence) -> str:
     return reason
 
 
-def _raise_dispute(
-    dispute: LineDispute | AdjustmentDispute,
-    statement: PenaltyStatement,
-    actor,
-    reason: str,
-    evidence,
-    *,
-    open_before: bool,
-    already_open: str,
-    action: str,
-    **subject,
-):
-    """Record ``dispute`` (its line or adjustment set) of ``statement`` (locked), raised by ``actor``: a user
-    of the statement's vendor (an administrator may record one for them), while the statement is in review
-    or disputed, one open dispute at a time per line or adjustment (``open_before``: one is open; then
-    ``already_open`` says so). The statement becomes disputed; the event names the line or adjustment."""
+def check_line_disputable(line: StatementLine, actor) -> None:
+    """Why ``actor`` may not dispute ``line`` now (PermissionDenied, ValidationError): who may dispute its statement,
+    in which status (:func:`_check_disputable`), one open dispute at a time. The dispute page checks it before
+    showing its form."""
+    _check_disputable(line.statement, actor)
+    if line.disputes.filter(status=DisputeStatus.OPEN).exists():
+        raise ValidationError(_("The %(code)s line already has an open dispute.") % {"code": line.service_level.code})
+
+
+def check_adjustment_disputable(adjustment: StatementAdjustment, actor) -> None:
+    """Why ``actor`` may not dispute ``adjustment`` now, as :func:`check_line_disputable` for a line."""
+    _check_disputable(adjustment.statement, actor)
+    if adjustment.disputes.filter(status=DisputeStatus.OPEN).exists():
+        raise ValidationError(
+            _("The %(code)s adjustment for %(month)s already has an open dispute.") % adjustment.label_parts
+        )
+
+
+def _check_disputable(statement: PenaltyStatement, actor) -> None:
+    """A user of the statement's vendor (an administrator may record a dispute for them), while the statement is in
+    review or disputed."""
     contract = statement.contract
     if actor.role != Role.ADMINISTRATOR and not (actor.is_vendor_user and actor.vendor_id == contract.vendor_id):
         raise PermissionDenied(
@@ -1209,8 +1211,21 @@ def _raise_dispute(
     _require_status(
         statement, (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED), pgettext("a statement can be", "disputed")
     )
-    if open_before:
-        raise ValidationError(already_open)
+
+
+def _raise_dispute(
+    dispute: LineDispute | AdjustmentDispute,
+    statement: PenaltyStatement,
+    actor,
+    reason: str,
+    evidence,
+    *,
+    action: str,
+    **subject,
+):
+    """Record ``dispute`` (its line or adjustment set) of ``statement`` (locked), raised by ``actor``, once
+    check_line_disputable or check_adjustment_disputable allowed it. The statement becomes disputed; the event
+    names the line or adjustment."""
     dispute.raised_by, dispute.reason = actor, reason
     if evidence is not None:
         dispute.evidence = evidence

@@ -67,7 +67,9 @@ from sla_tracker.services import (
     REASON_MAX_LENGTH,
     REFERENCE_MAX_LENGTH,
     approve_statement,
+    check_adjustment_disputable,
     check_adjustment_waivable,
+    check_line_disputable,
     check_waiver_withdrawal,
     dispute_adjustment,
     dispute_line,
@@ -833,6 +835,7 @@ def dispute(request, pk: int):
         {"line": line},
         lambda reason, evidence: dispute_line(line_id=line.pk, actor=request.user, reason=reason, evidence=evidence),
         title=_("Dispute a line"),
+        disputable=lambda: check_line_disputable(line, request.user),
     )
 
 
@@ -847,14 +850,23 @@ def adjustment_dispute(request, pk: int):
             adjustment_id=adjustment.pk, actor=request.user, reason=reason, evidence=evidence
         ),
         title=_("Dispute an adjustment"),
+        disputable=lambda: check_adjustment_disputable(adjustment, request.user),
     )
 
 
-def _dispute_page(request, statement: PenaltyStatement, subject: dict, raise_dispute, *, title):
+def _dispute_page(request, statement: PenaltyStatement, subject: dict, raise_dispute, *, title, disputable):
     """A vendor user disputes ``subject`` (the line or adjustment, as the page names it) with a reason and
-    evidence; ``raise_dispute(reason, evidence)`` calls the service."""
+    evidence; ``raise_dispute(reason, evidence)`` calls the service. A link from an older page (the statement
+    approved since, the line or adjustment disputed already) says why on the statement, as ``disputable()``
+    refuses it, rather than show a form the service would refuse once filled in."""
     if not request.user.is_vendor_user:
         raise PermissionDenied
+    if request.method != "POST":
+        try:
+            disputable()
+        except ValidationError as exc:
+            messages.warning(request, " ".join(exc.messages))
+            return redirect("sla_tracker:statement", pk=statement.pk)
     form = DisputeForm(_posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -534,6 +534,35 @@ def test_a_second_dispute_on_the_same_line_shows_the_services_message(client, ve
     assert "already has an open dispute" in response.content.decode()
 
 
+def test_opening_the_dispute_of_a_line_of_a_statement_approved_since_says_why_on_the_statement(
+    client, procurement, vendor_user, statement
+):
+    """A link from a page opened before the approval: no form to fill in that the service would then refuse."""
+    line = statement.lines.get(credit__gt=0)
+    approve_statement(statement_id=statement.pk, actor=procurement)
+    client.force_login(vendor_user)
+
+    response = client.get(reverse("sla_tracker:line-dispute", args=[line.pk]), follow=True)
+
+    assert response.redirect_chain == [(detail(statement), 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        f"The {statement.contract.reference} statement of March 2025 is approved: it cannot be disputed."
+    ]
+
+
+def test_opening_the_dispute_of_a_line_already_disputed_says_so_on_the_statement(client, vendor_user, statement):
+    line, _dispute = disputed(statement, vendor_user)
+    client.force_login(vendor_user)
+
+    response = client.get(reverse("sla_tracker:line-dispute", args=[line.pk]), follow=True)
+
+    assert response.redirect_chain == [(detail(statement), 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        f"The {line.service_level.code} line already has an open dispute."
+    ]
+    assert LineDispute.objects.filter(line=line).count() == 1
+
+
 def test_internal_users_do_not_file_disputes(client, procurement, statement):
     client.force_login(procurement)
 
@@ -1218,6 +1247,21 @@ def test_only_procurement_waives_adjustments_and_resolves_their_disputes(client,
     carried.refresh_from_db()
     dispute.refresh_from_db()
     assert (carried.waived, dispute.status) == (False, DisputeStatus.OPEN)
+
+
+def test_opening_the_dispute_of_an_adjustment_of_a_statement_invoiced_since_says_why_on_the_statement(
+    client, procurement, vendor_user, statement, carried
+):
+    approve_statement(statement_id=statement.pk, actor=procurement)
+    mark_statement_invoiced(statement_id=statement.pk, actor=procurement, invoice_reference="CN-2025-0042")
+    client.force_login(vendor_user)
+
+    response = client.get(adjustment_url(carried, "dispute"), follow=True)
+
+    assert response.redirect_chain == [(detail(statement), 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        f"The {statement.contract.reference} statement of March 2025 is invoiced: it cannot be disputed."
+    ]
 
 
 def test_internal_users_do_not_dispute_adjustments(client, procurement, statement, carried):
