@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audits.choices import AuditStatus
 from contracts.choices import RenewalType
-from governance.choices import MemberRole
+from governance.choices import MemberRole, Side
 from notifications import services
 from notifications.ical import Event, calendar, escape_text, fold
 from tests.factories import (
@@ -19,6 +19,7 @@ from tests.factories import (
     FindingFactory,
     MeetingFactory,
     UserFactory,
+    VendorUserFactory,
 )
 
 D = datetime.date
@@ -93,6 +94,38 @@ def test_the_feed_lists_the_users_meetings_deadlines_and_due_dates(client):
     assert "renews until 2028-12-31 without notice. Notice period: 6 months." in unfolded  # a tacit renewal
     assert "SUMMARY:Audit fieldwork: AUD-X" in body
     assert "AUD-CANCELLED" not in body
+
+
+@pytest.mark.django_db
+def test_a_vendor_users_feed_lists_their_vendors_findings_and_committees_only(client):
+    """Of their vendor's findings, those addressed to the vendor; nothing of another vendor, and none of the customer's
+    own dates (notice deadlines, audit fieldwork)."""
+    contract = ContractFactory()
+    vendor_user = VendorUserFactory(vendor=contract.vendor)
+    member = CommitteeMemberFactory(committee__contract=contract, user=vendor_user, side=Side.VENDOR)
+    meeting = MeetingFactory(committee=member.committee)
+    audit = AuditFactory(audit_right__contract=contract, reference="AUD-OWN", status=AuditStatus.REPORTED)
+    FindingFactory(audit=audit, title="Addressed to us", addressed_to_vendor=True)
+    FindingFactory(audit=audit, title="Internal to the customer", addressed_to_vendor=False)
+    other = ContractFactory()
+    FindingFactory(
+        audit__audit_right__contract=other,
+        audit__reference="AUD-OTHER",
+        audit__status=AuditStatus.REPORTED,
+        title="Another vendor's",
+        addressed_to_vendor=True,
+    )
+    MeetingFactory(committee__contract=other)
+    feed = services.calendar_feed_for(user=vendor_user)
+
+    body = client.get(reverse("notifications:calendar-feed", args=[feed.token])).content.decode()
+
+    assert body.count("BEGIN:VEVENT") == 2
+    assert f"UID:meeting-{meeting.pk}@127.0.0.1" in body
+    assert "SUMMARY:Remediation due: AUD-OWN-" in body and "Addressed to us" in body
+    assert "Internal to the customer" not in body
+    assert "AUD-OTHER" not in body and "Another vendor" not in body
+    assert "Notice deadline" not in body and "Audit fieldwork" not in body
 
 
 @pytest.mark.django_db
