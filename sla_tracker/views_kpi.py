@@ -789,7 +789,10 @@ def month_grid(request, pk: int, month: str):
         locked is not None and writable and contracts_for_kpi_correction(request.user).filter(pk=contract.pk).exists()
     )
     correcting = may_correct and request.GET.get("correct") == "1"
-    if request.method == "POST" and locked is not None and not correcting:
+    # The grid of a month whose statement was approved since the page was opened: nothing is saved, and the page
+    # says why (the month's notice, and the correction for who may make it) rather than refuse the role.
+    stale = request.method == "POST" and locked is not None and request.GET.get("correct") != "1"
+    if request.method == "POST" and locked is not None and not correcting and not stale:
         raise PermissionDenied
     days = [
         month_start + datetime.timedelta(days=offset)
@@ -805,8 +808,8 @@ def month_grid(request, pk: int, month: str):
         if open_for_entry and (month_start <= today if day is None else contract.start_date <= day <= last_entry_day)
     }
     cell_errors: dict[tuple, list[str]] = defaultdict(list)
-    form_errors: list[str] = []
-    posted = request.POST if request.method == "POST" else None
+    form_errors: list[str] = [_("Nothing was saved.")] if stale else []
+    posted = request.POST if request.method == "POST" and not stale else None
     to_confirm = 0
     correction_reason = posted.get("correction_reason", "").strip() if posted is not None else ""
     reason_error = ""

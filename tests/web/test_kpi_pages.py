@@ -1495,8 +1495,14 @@ def test_the_grid_refuses_a_month_whose_statement_is_approved(client):
     assert "its data only changes through a correction" in page
     assert 'data-testid="save-grid"' not in page
     assert 'data-testid="start-correction"' in page
-    # Posted without the correction mode: refused, nothing written.
-    assert client.post(grid_url(contract, month), {"v-answered-2": "5"}).status_code == 403
+    # Posted without the correction mode (a page opened before the approval): nothing written, and the page
+    # says why instead of refusing the role.
+    response = client.post(grid_url(contract, month), {"v-answered-2": "5"})
+    assert response.status_code == 200
+    assert response.context["form_errors"] == ["Nothing was saved."]
+    page = response.content.decode()
+    assert 'data-testid="locked-month"' in page and 'data-testid="start-correction"' in page
+    assert 'value="5"' not in page  # the stored values are shown, not the ones refused
     assert nothing_written()
 
 
