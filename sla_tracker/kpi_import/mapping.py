@@ -300,7 +300,16 @@ def _mapping_from_json(mapping: dict) -> tuple[str, str | None, dict[str, str]]:
                 format_lazy(_("The mapping's “{key}”: {error}"), key=key, error=ProhibitNullCharactersValidator.message)
             )
     columns = {header.strip(): (code or "").strip() for header, code in columns.items()}
-    return date_column.strip(), (time_column.strip() or None) if time_column else None, columns
+    date_column, time_column = date_column.strip(), (time_column.strip() or None) if time_column else None
+    # As the mapping step's form refuses them (views_kpi.MappingForm), rather than as a value per row.
+    if time_column == date_column:
+        raise ValidationError(_("The time column cannot be the date column."))
+    for header in (date_column, time_column):
+        if header and columns.get(header):
+            raise ValidationError(
+                format_lazy(_("“{header}” holds the dates or times: it cannot hold a counter."), header=header)
+            )
+    return date_column, time_column, columns
 
 
 @transaction.atomic

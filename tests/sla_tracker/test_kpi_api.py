@@ -193,6 +193,30 @@ def test_a_mapping_that_maps_two_columns_to_one_counter_is_refused_naming_both()
     ]
 
 
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        (
+            {"date_column": "Date", "time_column": "Date", "columns": {"Appels reçus": "offered"}},
+            "The time column cannot be the date column.",
+        ),
+        (
+            {"date_column": "Date", "columns": {"Date": "offered", "Appels reçus": "answered"}},
+            "“Date” holds the dates or times: it cannot hold a counter.",
+        ),
+    ],
+)
+def test_a_mapping_that_reads_the_date_column_twice_is_refused_as_the_mapping_step_refuses_it(mapping, message):
+    """Not as a value of each row ("Not a time of day", "Not a number"); nothing is stored."""
+    contract = voice_contract()
+
+    response = post_pack(client_for(contract.owner), contract, mapping=json.dumps(mapping))
+
+    assert response.status_code == 400
+    assert [(error["row"], error["message"]) for error in response.data["errors"]] == [(None, message)]
+    assert not KpiUpload.objects.exists()
+
+
 def test_a_mapping_can_be_sent_as_json_with_the_file():
     contract = voice_contract()
     response = post_pack(
