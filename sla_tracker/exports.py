@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.child import INVALID_TITLE_REGEX
 
 from contracts.months import month_label
 
@@ -255,7 +256,7 @@ def statement_xlsx(details: dict[str, Any]) -> bytes:
     statement = details["statement"]
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = statement.contract.reference[:31]
+    sheet.title = _sheet_title(statement.contract.reference)
     for row in _statement_heading(statement):
         sheet.append(row)
     sheet["B3"].number_format = MONTH_FORMAT
@@ -342,6 +343,12 @@ def _write_table(
                 cell.font = Font(bold=True)
     for column, title in enumerate(header, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = max(12, min(len(str(title)) + 4, 40))
+
+
+def _sheet_title(text: str) -> str:
+    """``text`` as a sheet's name: at most 31 characters, none of those a workbook refuses in one (a contract
+    reference such as "BPO/2026/01" names its sheet "BPO-2026-01")."""
+    return INVALID_TITLE_REGEX.sub("-", text)[:31]
 
 
 def _save(workbook: Workbook) -> bytes:

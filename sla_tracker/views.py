@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,7 +30,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.text import format_lazy
+from django.utils.http import content_disposition_header
+from django.utils.text import format_lazy, get_valid_filename
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -89,6 +91,7 @@ from sla_tracker.views_exclusions import optional_month, statement_action_warnin
 
 CHANGE_STATEMENTS = "sla_tracker.change_penaltystatement"
 REPORT_PAGE_SIZE = 100
+FILENAME_SEPARATORS = re.compile(r"[/\\:]")
 
 
 # Scoped querysets -----------------------------------------------------------------------------------
@@ -291,8 +294,11 @@ def report_export(request, fmt: str):
 
 
 def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    """``content`` as a download named ``filename``, made a valid file name: a contract reference may hold
+    separators ("BPO/2026/01" gives "BPO-2026-01"), quotes or accents."""
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    name = get_valid_filename(FILENAME_SEPARATORS.sub("-", filename))
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 

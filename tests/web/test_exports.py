@@ -121,6 +121,25 @@ def test_the_statement_xlsx_has_the_lines_as_numbers_and_the_totals(client, proc
     assert totals["Net"][header.index("Credit")] == -1300
 
 
+def test_a_contract_reference_with_separators_names_the_sheet_and_the_files_it_can(client, procurement):
+    """A workbook refuses "/" or ":" in a sheet's name, and a file name holds no "/": the reference is kept
+    readable in both rather than the export failing."""
+    statement = make_statement(reference="BPO/2026:01")
+    client.force_login(procurement)
+
+    xlsx = client.get(statement_export(statement, "xlsx"))
+    csv_file = client.get(statement_export(statement, "csv"))
+    pdf = client.get(statement_export(statement, "pdf"))
+
+    assert xlsx.status_code == 200
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+    assert workbook.active.title == "BPO-2026-01"
+    assert workbook.active["B1"].value == "BPO/2026:01"
+    assert xlsx["Content-Disposition"] == 'attachment; filename="statement-BPO-2026-01-2025-03.xlsx"'
+    assert csv_file["Content-Disposition"] == 'attachment; filename="statement-BPO-2026-01-2025-03.csv"'
+    assert pdf["Content-Disposition"] == 'attachment; filename="statement-BPO-2026-01-2025-03.pdf"'
+
+
 def test_the_statement_csv_lists_the_lines(client, procurement, statement):
     client.force_login(procurement)
 
