@@ -352,6 +352,13 @@ def _sheet_title(text: str) -> str:
 
 
 def _save(workbook: Workbook) -> bytes:
+    """The workbook's bytes. Every cell is a value: openpyxl takes a text starting with "=" (a waiver's reason
+    "= agreed at the steering committee") for a formula, which the spreadsheet would refuse or evaluate."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

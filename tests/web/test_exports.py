@@ -140,6 +140,17 @@ def test_a_contract_reference_with_separators_names_the_sheet_and_the_files_it_c
     assert pdf["Content-Disposition"] == 'attachment; filename="statement-BPO-2026-01-2025-03.pdf"'
 
 
+def test_a_text_starting_with_an_equals_sign_is_a_text_in_the_xlsx_not_a_formula(client, procurement, statement):
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="=agreed at the steering committee")
+    client.force_login(procurement)
+
+    sheet = load_workbook(io.BytesIO(client.get(statement_export(statement, "xlsx")).content)).active
+
+    cell = next(cell for row in sheet.iter_rows() for cell in row if cell.value == "=agreed at the steering committee")
+    assert cell.data_type == "s"
+
+
 def test_the_statement_csv_lists_the_lines(client, procurement, statement):
     client.force_login(procurement)
 
