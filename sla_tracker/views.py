@@ -1045,6 +1045,8 @@ def adjustment_dispute_evidence(request, pk: int):
 @require_GET
 def contract_year(request, pk: int, year: int):
     """The month × service level grid of a contract's statuses in one year, and its monthly credits."""
+    if not datetime.MINYEAR <= year <= datetime.MAXYEAR:
+        raise Http404  # a year no calendar holds (an edited address), not a server error
     contract = get_object_or_404(restrict(Contract.objects.select_related("vendor"), request.user), pk=pk)
     levels = list(restrict(ServiceLevel.objects.filter(contract=contract), request.user))
     statements = {
