@@ -25,7 +25,15 @@ from contracts.months import add_months, first_of_month, month_label, parse_mont
 from sla_tracker.choices import LineStatus
 from sla_tracker.engine import Evaluation, Month, MonthRange
 from sla_tracker.engine.explain import to_data as explanation_data
-from sla_tracker.engine.scenario import Scenario, ScenarioError, evaluate_scenario, load_scenario, result_to_dict
+from sla_tracker.engine.scenario import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    Scenario,
+    ScenarioError,
+    evaluate_scenario,
+    load_scenario,
+    result_to_dict,
+)
 from sla_tracker.explanations import readable
 from sla_tracker.penalty_inputs import export_scenario, history_before
 from sla_tracker.scenario_messages import readable_problems
@@ -55,6 +63,10 @@ class MonthsForm(forms.Form):
             raise forms.ValidationError(_("Give the months as YYYY-MM.")) from exc
         if first > last:
             raise forms.ValidationError(_("The first month comes after the last."))
+        if first.year < FIRST_YEAR or last.year > LAST_YEAR:  # as a scenario's months (its month arithmetic)
+            raise forms.ValidationError(
+                _("Give months from %(first)d to %(last)d.") % {"first": FIRST_YEAR, "last": LAST_YEAR}
+            )
         if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
             raise forms.ValidationError(_("At most %(count)d months at a time.") % {"count": MAX_MONTHS})
         data["months"] = MonthRange(Month.of(first), Month.of(last))

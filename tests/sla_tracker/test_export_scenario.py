@@ -146,3 +146,5 @@ def test_export_scenario_refuses_an_unknown_contract_or_a_bad_month():
         call_command("export_scenario", "NOPE", "--from", "2026-13", "--to", "2026-02")
     with pytest.raises(CommandError, match="at most 120 months at a time"):
         call_command("export_scenario", "NOPE", "--from", "2016-01", "--to", "2026-01")
+    with pytest.raises(CommandError, match="from 1900 to 9000"):
+        call_command("export_scenario", "NOPE", "--from", "9999-11", "--to", "9999-12")

@@ -42,6 +42,17 @@ def test_the_page_loads_the_contracts_scenario_for_the_months_asked(client, brea
     assert loaded["service_levels"][0]["credit"] == {"type": "allocation", "allocation_pct": "60"}
 
 
+@pytest.mark.parametrize(("first", "last"), [("9999-11", "9999-12"), ("1899-12", "1900-01")])
+def test_months_a_scenario_does_not_take_are_refused_with_why(client, breach, first, last):
+    client.force_login(UserFactory(procurement=True))
+
+    page = client.get(simulate_url(breach), {"first": first, "last": last})
+
+    assert page.status_code == 200
+    assert page.context["months_form"].non_field_errors() == ["Give months from 1900 to 9000."]
+    assert page.context["form"].initial["scenario"] == ""
+
+
 def test_the_page_warns_that_a_range_after_stored_statements_starts_without_their_history(client):
     contract = seed_scenario(scenario_json("ex06_tiers"))
     close(contract, "2026-02")
