@@ -912,6 +912,28 @@ ADJUSTMENT_RESOLUTION = ResolutionTexts(
 )
 
 
+# A line or an adjustment already waived has nothing left to waive (the services refuse a second waiver): its
+# acceptance offers no waiver.
+LINE_WAIVED_RESOLUTION = ResolutionTexts(
+    waive_label=None,
+    waived=None,
+    accept_explanation=_(
+        "The dispute is closed as accepted, with your resolution; the line's credit is already waived. Once no "
+        "dispute is left open, the statement is back in review."
+    ),
+    reject_explanation=LINE_RESOLUTION.reject_explanation,
+)
+ADJUSTMENT_WAIVED_RESOLUTION = ResolutionTexts(
+    waive_label=None,
+    waived=None,
+    accept_explanation=_(
+        "The dispute is closed as accepted, with your resolution; the adjustment is already waived. Once no "
+        "dispute is left open, the statement is back in review."
+    ),
+    reject_explanation=ADJUSTMENT_RESOLUTION.reject_explanation,
+)
+
+
 # An adjustment in the vendor's favour has nothing the customer could waive: its acceptance offers no waiver.
 VENDOR_FAVOUR_ADJUSTMENT_RESOLUTION = ResolutionTexts(
     waive_label=None,
@@ -936,7 +958,9 @@ def _get_dispute(user, pk: int) -> LineDispute:
 def resolve(request, pk: int, accepted: bool):
     """Procurement accepts or rejects a line's dispute, with the resolution the vendor will read."""
     dispute = _get_dispute(request.user, pk)
-    return _resolve_page(request, dispute, {"line": dispute.line}, resolve_dispute, LINE_RESOLUTION, accepted)
+    line = dispute.line
+    texts = LINE_WAIVED_RESOLUTION if line.waived else LINE_RESOLUTION
+    return _resolve_page(request, dispute, {"line": line}, resolve_dispute, texts, accepted)
 
 
 @login_required
@@ -948,15 +972,14 @@ def adjustment_resolve(request, pk: int, accepted: bool):
         ),
         pk=pk,
     )
-    # One in the vendor's favour has no credit to waive (services.check_adjustment_waivable): no box to tick.
-    return _resolve_page(
-        request,
-        dispute,
-        {"adjustment": dispute.adjustment},
-        resolve_adjustment_dispute,
-        ADJUSTMENT_RESOLUTION if dispute.adjustment.amount <= 0 else VENDOR_FAVOUR_ADJUSTMENT_RESOLUTION,
-        accepted,
-    )
+    # One in the vendor's favour has no credit to waive (services.check_adjustment_waivable), one already waived
+    # nothing left to waive: no box to tick.
+    adjustment = dispute.adjustment
+    if adjustment.amount > 0:
+        texts = VENDOR_FAVOUR_ADJUSTMENT_RESOLUTION
+    else:
+        texts = ADJUSTMENT_WAIVED_RESOLUTION if adjustment.waived else ADJUSTMENT_RESOLUTION
+    return _resolve_page(request, dispute, {"adjustment": adjustment}, resolve_adjustment_dispute, texts, accepted)
 
 
 def _resolve_page(

@@ -623,6 +623,25 @@ def test_accepting_with_the_box_ticked_waives_the_lines_credit(client, procureme
     assert "The line&#x27;s credit is waived." in client.get(detail(statement)).content.decode()
 
 
+def test_accepting_the_dispute_of_a_line_already_waived_offers_no_second_waiver(
+    client, procurement, vendor_user, statement
+):
+    """The service refuses to waive a line twice: the page does not offer a box that would fail once ticked."""
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill")
+    dispute = dispute_line(line_id=line.pk, actor=vendor_user, reason="The outage was the carrier's")
+    client.force_login(procurement)
+
+    accept = client.get(resolve_url(dispute, True))
+    response = client.post(resolve_url(dispute, True), {"resolution": "Agreed", "waive": "on"})
+
+    assert "waive" not in accept.context["form"].fields
+    assert "the line&#x27;s credit is already waived" in accept.content.decode()
+    assert response.status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.ACCEPTED
+
+
 def test_the_reject_page_offers_no_waiver(client, procurement, vendor_user, statement):
     _, dispute = disputed(statement, vendor_user)
     client.force_login(procurement)
@@ -1164,6 +1183,23 @@ def test_an_adjustment_in_the_vendors_favour_offers_no_waiver_and_its_waiver_is_
     accept = client.get(adjustment_resolve_url(dispute, accepted=True))
     assert "waive" not in accept.context["form"].fields
     assert "in the vendor’s favour, stays as carried" in accept.content.decode()
+
+
+def test_accepting_the_dispute_of_an_adjustment_already_waived_offers_no_second_waiver(
+    client, procurement, vendor_user, statement, carried
+):
+    waive_adjustment(adjustment_id=carried.pk, actor=procurement, reason="Goodwill")
+    dispute = dispute_adjustment(adjustment_id=carried.pk, actor=vendor_user, reason="Wrong counts")
+    client.force_login(procurement)
+
+    accept = client.get(adjustment_resolve_url(dispute, True))
+    response = client.post(adjustment_resolve_url(dispute, True), {"resolution": "Agreed", "waive": "on"})
+
+    assert "waive" not in accept.context["form"].fields
+    assert "the adjustment is already waived" in accept.content.decode()
+    assert response.status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.ACCEPTED
 
 
 def test_an_adjustment_in_the_customers_favour_offers_its_waiver(client, procurement, statement, carried):
