@@ -995,6 +995,12 @@ def _resolve_page(
     if not reviews_statements(request.user):
         raise PermissionDenied
     statement = dispute.statement
+    if request.method != "POST" and dispute.status != DisputeStatus.OPEN:
+        # A link from an older page: say why, on the statement, rather than confirm what the service refuses.
+        messages.warning(
+            request, _("This dispute is already %(status)s.") % {"status": dispute.get_status_display().lower()}
+        )
+        return redirect("sla_tracker:statement", pk=statement.pk)
     form = ConfirmForm(_posted(request), field="resolution", label=_("Resolution"))
     if accepted and texts.waive_label:
         form.fields["waive"] = forms.BooleanField(

@@ -642,6 +642,19 @@ def test_accepting_the_dispute_of_a_line_already_waived_offers_no_second_waiver(
     assert dispute.status == DisputeStatus.ACCEPTED
 
 
+def test_a_link_to_resolve_a_dispute_resolved_since_says_so_on_the_statement(
+    client, procurement, vendor_user, statement
+):
+    _, dispute = disputed(statement, vendor_user)
+    resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="The data is right", accepted=False)
+    client.force_login(procurement)
+
+    response = client.get(resolve_url(dispute, True), follow=True)
+
+    assert response.redirect_chain == [(detail(statement), 302)]
+    assert "This dispute is already rejected." in response.content.decode()
+
+
 def test_the_reject_page_offers_no_waiver(client, procurement, vendor_user, statement):
     _, dispute = disputed(statement, vendor_user)
     client.force_login(procurement)
