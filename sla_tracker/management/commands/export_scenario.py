@@ -50,7 +50,10 @@ class Command(BaseCommand):
             )
         text = json.dumps(scenario, indent=2, ensure_ascii=False)
         if output:
-            Path(output).write_text(text + "\n", encoding="utf-8")
+            try:
+                Path(output).write_text(text + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
             self.stderr.write(f"wrote {output}")
         else:
             self.stdout.write(text)
