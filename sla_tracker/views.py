@@ -403,8 +403,7 @@ def statement_detail(request, pk: int):
         "can_change": can_change,
         "can_dispute": request.user.is_vendor_user
         and statement.status in (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED),
-        "can_waive": reviews_statements(request.user)
-        and statement.status in (StatementStatus.DRAFT, StatementStatus.IN_REVIEW),
+        "can_waive": reviews_statements(request.user) and statement.status in WAIVABLE_STATUSES,
         "can_resolve": reviews_statements(request.user),
         # A waiver given in accepting a dispute is not withdrawn (the services refuse it): not offered.
         **_waived_in_accepting_disputes(details["events"]),
@@ -703,6 +702,9 @@ def waive(request, pk: int):
         explanation=_("The line's credit counts as zero in the statement's totals and in later months."),
         done=_("The line was waived: its credit no longer counts."),
         label=_("Reason for the waiver"),
+        refused=lambda: _refuse_if(
+            line.waived, _("The %(code)s line is already waived.") % {"code": line.service_level.code}
+        ),
     )
 
 
@@ -722,7 +724,13 @@ def adjustment_waive(request, pk: int):
         ),
         done=_("The adjustment was waived: it no longer counts."),
         label=_("Reason for the waiver"),
-        refused=lambda: check_adjustment_waivable(adjustment),
+        refused=lambda: (
+            check_adjustment_waivable(adjustment),
+            _refuse_if(
+                adjustment.waived,
+                _("The %(code)s adjustment for %(month)s is already waived.") % adjustment.label_parts,
+            ),
+        ),
     )
 
 
@@ -765,6 +773,15 @@ def adjustment_withdraw_waiver(request, pk: int):
     )
 
 
+# Where the statement page offers waivers and their withdrawal (a disputed statement's go through its disputes).
+WAIVABLE_STATUSES = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW)
+
+
+def _refuse_if(condition: bool, message: str) -> None:
+    if condition:
+        raise ValidationError(message)
+
+
 def _waive_page(
     request,
     statement: PenaltyStatement,
@@ -789,6 +806,15 @@ def _waive_page(
         except ValidationError as exc:
             messages.warning(request, " ".join(exc.messages))
             return redirect("sla_tracker:statement", pk=statement.pk)
+    if request.method != "POST" and statement.status not in WAIVABLE_STATUSES:
+        # Waivers are given and withdrawn while the statement is open (the page offers them then), disputes
+        # settled first: a link from an older page says so, as a statement's action does.
+        messages.warning(
+            request,
+            _("The statement is %(status)s: “%(action)s” is not available.")
+            % {"status": statement.get_status_display().lower(), "action": button},
+        )
+        return redirect("sla_tracker:statement", pk=statement.pk)
     form = ConfirmForm(_posted(request), field="reason", label=label)
     if request.method == "POST" and form.is_valid() and _run(form, lambda: waive(form.cleaned_data["reason"])):
         messages.success(request, done)

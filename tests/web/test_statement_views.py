@@ -1419,6 +1419,36 @@ def test_an_approved_statements_waiver_withdrawal_says_why_on_the_statement(clie
     assert line.waived
 
 
+def test_a_link_to_waive_a_line_of_an_approved_statement_says_why_on_the_statement(client, procurement, statement):
+    line = statement.lines.get(credit__gt=0)
+    approved(statement, procurement)
+    client.force_login(procurement)
+
+    opened = client.get(reverse("sla_tracker:line-waive", args=[line.pk]), follow=True)
+
+    assert opened.redirect_chain == [(detail(statement), 302)]
+    [message] = [str(message) for message in opened.context["messages"]]
+    assert message == "The statement is approved: “Waive the credit” is not available."
+
+
+def test_a_link_to_waive_a_line_or_an_adjustment_waived_since_says_so_on_the_statement(
+    client, procurement, statement, carried
+):
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill")
+    waive_adjustment(adjustment_id=carried.pk, actor=procurement, reason="Goodwill")
+    client.force_login(procurement)
+
+    for url, refusal in (
+        (reverse("sla_tracker:line-waive", args=[line.pk]), f"The {line.service_level.code} line is already waived."),
+        (adjustment_url(carried, "waive"), f"The {carried.label} is already waived."),
+    ):
+        opened = client.get(url, follow=True)
+
+        assert opened.redirect_chain == [(detail(statement), 302)]
+        assert [str(message) for message in opened.context["messages"]] == [refusal]
+
+
 @pytest.mark.parametrize("who", ["vendor_manager", "vendor_user"])
 def test_only_procurement_withdraws_waivers(client, procurement, vendor_user, statement, carried, who):
     line = statement.lines.get(credit__gt=0)
