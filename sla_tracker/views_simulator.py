@@ -88,6 +88,8 @@ class ScenarioForm(forms.Form):
                 _("Not valid JSON: %(error)s (line %(line)d, column %(column)d).")
                 % {"error": exc.msg, "line": exc.lineno, "column": exc.colno}
             ) from exc
+        except RecursionError as exc:  # deeper than Python decodes: refused as the API's parser refuses it
+            raise forms.ValidationError(_("Not valid JSON: it is nested too deeply.")) from exc
 
 
 # What the page's download buttons send: the scenario as edited, or its result (as simulate_penalties prints it).

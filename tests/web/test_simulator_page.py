@@ -107,6 +107,15 @@ def test_the_scenario_and_its_result_are_downloaded_as_the_command_prints_them(c
     assert broken.status_code == 400 and broken.context["problems"]
 
 
+def test_a_scenario_nested_too_deeply_is_refused_as_not_valid_json(client, breach):
+    client.force_login(UserFactory(procurement=True))
+
+    page = client.post(simulate_url(breach), {"scenario": "[" * 100_000 + "]" * 100_000})
+
+    assert page.status_code == 400
+    assert page.context["form"].errors["scenario"] == ["Not valid JSON: it is nested too deeply."]
+
+
 def test_a_scenario_that_cannot_be_evaluated_names_the_field(client, breach):
     client.force_login(UserFactory(procurement=True))
     scenario = export_scenario(breach, MonthRange(Month(2026, 1), Month(2026, 1)))[0]

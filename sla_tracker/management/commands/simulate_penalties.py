@@ -42,3 +42,5 @@ def _read_json(source: str) -> object:
         raise CommandError(
             f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", returncode=2
         ) from exc
+    except RecursionError as exc:
+        raise CommandError(f"{source} is not valid JSON: it is nested too deeply", returncode=2) from exc
