@@ -151,6 +151,20 @@ def test_a_text_starting_with_an_equals_sign_is_a_text_in_the_xlsx_not_a_formula
     assert cell.data_type == "s"
 
 
+def test_a_reason_pasted_with_control_characters_is_written_to_the_xlsx_without_them(client, procurement, statement):
+    """A word processor's manual line break is a vertical tab, which a worksheet refuses: the export is not a
+    server error, and the line break stays one."""
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Agreed at the committee\x0bsee the minutes\x1b")
+    client.force_login(procurement)
+
+    response = client.get(statement_export(statement, "xlsx"))
+
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert "Agreed at the committee\nsee the minutes" in [cell.value for row in sheet.iter_rows() for cell in row]
+
+
 def test_the_statement_csv_lists_the_lines(client, procurement, statement):
     client.force_login(procurement)
 
