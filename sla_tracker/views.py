@@ -583,6 +583,15 @@ class ConfirmForm(forms.Form):
         if amounts is not None:  # the difference a settlement settles, as shown
             self.fields["amounts"] = forms.JSONField(required=False, widget=forms.HiddenInput, initial=amounts)
 
+    def clean_amounts(self) -> dict[str, str] | None:
+        """The difference as shown: per service level code, an amount (the service compares them as decimals)."""
+        amounts = self.cleaned_data.get("amounts")
+        if amounts is None:
+            return None
+        if not isinstance(amounts, dict) or not all(_is_amount(value) for value in amounts.values()):
+            raise ValidationError("not the amounts shown")  # hidden: clean() says what the page says
+        return amounts
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if any(name in self.errors for name in self.SHOWN_FIGURES):  # hidden: their own errors are not shown
@@ -610,6 +619,13 @@ class ConfirmForm(forms.Form):
         if self.is_bound and "amounts" in self.fields:
             self.data = self.data.copy()
             self.data["amounts"] = json.dumps(amounts or {})
+
+
+def _is_amount(value) -> bool:
+    try:
+        return isinstance(value, str | int) and Decimal(value).is_finite()
+    except ArithmeticError:  # not a number at all
+        return False
 
 
 def _posted(request):
