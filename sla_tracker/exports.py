@@ -20,8 +20,10 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.child import INVALID_TITLE_REGEX
 
 from contracts.months import month_label
 
@@ -255,9 +257,9 @@ def statement_xlsx(details: dict[str, Any]) -> bytes:
     statement = details["statement"]
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = statement.contract.reference[:31]
+    sheet.title = _sheet_title(statement.contract.reference)
     for row in _statement_heading(statement):
-        sheet.append(row)
+        sheet.append([_xlsx_value(value) for value in row])
     sheet["B3"].number_format = MONTH_FORMAT
     sheet["A1"].font = Font(bold=True)
     start = sheet.max_row + 1
@@ -274,7 +276,7 @@ def statement_xlsx(details: dict[str, Any]) -> bytes:
     first = sheet.max_row + 2
     for offset, values in enumerate(_adjustment_table(details)):
         for column, value in enumerate(values, start=1):
-            cell = sheet.cell(row=first + offset, column=column, value=value)
+            cell = sheet.cell(row=first + offset, column=column, value=_xlsx_value(value))
             if offset < 2:  # the title and the header
                 cell.font = Font(bold=True)
             elif column == 1:
@@ -329,7 +331,7 @@ def _write_table(
     for offset, values in enumerate([*rows, *totals], start=1):
         row = header_row + offset
         for column, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=column, value=value)
+            cell = sheet.cell(row=row, column=column, value=_xlsx_value(value))
             if column in money_columns:
                 cell.number_format = MONEY_FORMAT
             elif column in date_columns:
@@ -344,7 +346,28 @@ def _write_table(
         sheet.column_dimensions[get_column_letter(column)].width = max(12, min(len(str(title)) + 4, 40))
 
 
+def _xlsx_value(value: Any) -> Any:
+    """``value`` as a workbook takes it: a text without the control characters a worksheet refuses (a reason
+    pasted from a word processor holds its line breaks as vertical tabs: they become line breaks)."""
+    if not isinstance(value, str):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub(lambda match: "\n" if match.group() == "\v" else "", value)
+
+
+def _sheet_title(text: str) -> str:
+    """``text`` as a sheet's name: at most 31 characters, none of those a workbook refuses in one (a contract
+    reference such as "BPO/2026/01" names its sheet "BPO-2026-01")."""
+    return INVALID_TITLE_REGEX.sub("-", text)[:31]
+
+
 def _save(workbook: Workbook) -> bytes:
+    """The workbook's bytes. Every cell is a value: openpyxl takes a text starting with "=" (a waiver's reason
+    "= agreed at the steering committee") for a formula, which the spreadsheet would refuse or evaluate."""
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

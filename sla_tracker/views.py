@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,7 +30,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.text import format_lazy
+from django.utils.http import content_disposition_header
+from django.utils.text import format_lazy, get_valid_filename
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -91,6 +93,7 @@ from sla_tracker.views_exclusions import optional_month, statement_action_warnin
 
 CHANGE_STATEMENTS = "sla_tracker.change_penaltystatement"
 REPORT_PAGE_SIZE = 100
+FILENAME_SEPARATORS = re.compile(r"[/\\:]")
 
 
 # Scoped querysets -----------------------------------------------------------------------------------
@@ -293,8 +296,11 @@ def report_export(request, fmt: str):
 
 
 def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    """``content`` as a download named ``filename``, made a valid file name: a contract reference may hold
+    separators ("BPO/2026/01" gives "BPO-2026-01"), quotes or accents."""
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    name = get_valid_filename(FILENAME_SEPARATORS.sub("-", filename))
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 
@@ -399,8 +405,7 @@ def statement_detail(request, pk: int):
         "can_change": can_change,
         "can_dispute": request.user.is_vendor_user
         and statement.status in (StatementStatus.IN_REVIEW, StatementStatus.DISPUTED),
-        "can_waive": reviews_statements(request.user)
-        and statement.status in (StatementStatus.DRAFT, StatementStatus.IN_REVIEW),
+        "can_waive": reviews_statements(request.user) and statement.status in WAIVABLE_STATUSES,
         "can_resolve": reviews_statements(request.user),
         # A waiver given in accepting a dispute is not withdrawn (the services refuse it): not offered.
         **_waived_in_accepting_disputes(details["events"]),
@@ -580,6 +585,15 @@ class ConfirmForm(forms.Form):
         if amounts is not None:  # the difference a settlement settles, as shown
             self.fields["amounts"] = forms.JSONField(required=False, widget=forms.HiddenInput, initial=amounts)
 
+    def clean_amounts(self) -> dict[str, str] | None:
+        """The difference as shown: per service level code, an amount (the service compares them as decimals)."""
+        amounts = self.cleaned_data.get("amounts")
+        if amounts is None:
+            return None
+        if not isinstance(amounts, dict) or not all(_is_amount(value) for value in amounts.values()):
+            raise ValidationError("not the amounts shown")  # hidden: clean() says what the page says
+        return amounts
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if any(name in self.errors for name in self.SHOWN_FIGURES):  # hidden: their own errors are not shown
@@ -607,6 +621,13 @@ class ConfirmForm(forms.Form):
         if self.is_bound and "amounts" in self.fields:
             self.data = self.data.copy()
             self.data["amounts"] = json.dumps(amounts or {})
+
+
+def _is_amount(value) -> bool:
+    try:
+        return isinstance(value, str | int) and Decimal(value).is_finite()
+    except ArithmeticError:  # not a number at all
+        return False
 
 
 def _posted(request):
@@ -699,6 +720,9 @@ def waive(request, pk: int):
         explanation=_("The line's credit counts as zero in the statement's totals and in later months."),
         done=_("The line was waived: its credit no longer counts."),
         label=_("Reason for the waiver"),
+        refused=lambda: _refuse_if(
+            line.waived, _("The %(code)s line is already waived.") % {"code": line.service_level.code}
+        ),
     )
 
 
@@ -718,7 +742,13 @@ def adjustment_waive(request, pk: int):
         ),
         done=_("The adjustment was waived: it no longer counts."),
         label=_("Reason for the waiver"),
-        refused=lambda: check_adjustment_waivable(adjustment),
+        refused=lambda: (
+            check_adjustment_waivable(adjustment),
+            _refuse_if(
+                adjustment.waived,
+                _("The %(code)s adjustment for %(month)s is already waived.") % adjustment.label_parts,
+            ),
+        ),
     )
 
 
@@ -761,6 +791,15 @@ def adjustment_withdraw_waiver(request, pk: int):
     )
 
 
+# Where the statement page offers waivers and their withdrawal (a disputed statement's go through its disputes).
+WAIVABLE_STATUSES = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW)
+
+
+def _refuse_if(condition: bool, message: str) -> None:
+    if condition:
+        raise ValidationError(message)
+
+
 def _waive_page(
     request,
     statement: PenaltyStatement,
@@ -785,6 +824,15 @@ def _waive_page(
         except ValidationError as exc:
             messages.warning(request, " ".join(exc.messages))
             return redirect("sla_tracker:statement", pk=statement.pk)
+    if request.method != "POST" and statement.status not in WAIVABLE_STATUSES:
+        # Waivers are given and withdrawn while the statement is open (the page offers them then), disputes
+        # settled first: a link from an older page says so, as a statement's action does.
+        messages.warning(
+            request,
+            _("The statement is %(status)s: “%(action)s” is not available.")
+            % {"status": statement.get_status_display().lower(), "action": button},
+        )
+        return redirect("sla_tracker:statement", pk=statement.pk)
     form = ConfirmForm(_posted(request), field="reason", label=label)
     if request.method == "POST" and form.is_valid() and _run(form, lambda: waive(form.cleaned_data["reason"])):
         messages.success(request, done)
@@ -918,6 +966,28 @@ ADJUSTMENT_RESOLUTION = ResolutionTexts(
 )
 
 
+# A line or an adjustment already waived has nothing left to waive (the services refuse a second waiver): its
+# acceptance offers no waiver.
+LINE_WAIVED_RESOLUTION = ResolutionTexts(
+    waive_label=None,
+    waived=None,
+    accept_explanation=_(
+        "The dispute is closed as accepted, with your resolution; the line's credit is already waived. Once no "
+        "dispute is left open, the statement is back in review."
+    ),
+    reject_explanation=LINE_RESOLUTION.reject_explanation,
+)
+ADJUSTMENT_WAIVED_RESOLUTION = ResolutionTexts(
+    waive_label=None,
+    waived=None,
+    accept_explanation=_(
+        "The dispute is closed as accepted, with your resolution; the adjustment is already waived. Once no "
+        "dispute is left open, the statement is back in review."
+    ),
+    reject_explanation=ADJUSTMENT_RESOLUTION.reject_explanation,
+)
+
+
 # An adjustment in the vendor's favour has nothing the customer could waive: its acceptance offers no waiver.
 VENDOR_FAVOUR_ADJUSTMENT_RESOLUTION = ResolutionTexts(
     waive_label=None,
@@ -942,7 +1012,9 @@ def _get_dispute(user, pk: int) -> LineDispute:
 def resolve(request, pk: int, accepted: bool):
     """Procurement accepts or rejects a line's dispute, with the resolution the vendor will read."""
     dispute = _get_dispute(request.user, pk)
-    return _resolve_page(request, dispute, {"line": dispute.line}, resolve_dispute, LINE_RESOLUTION, accepted)
+    line = dispute.line
+    texts = LINE_WAIVED_RESOLUTION if line.waived else LINE_RESOLUTION
+    return _resolve_page(request, dispute, {"line": line}, resolve_dispute, texts, accepted)
 
 
 @login_required
@@ -954,15 +1026,14 @@ def adjustment_resolve(request, pk: int, accepted: bool):
         ),
         pk=pk,
     )
-    # One in the vendor's favour has no credit to waive (services.check_adjustment_waivable): no box to tick.
-    return _resolve_page(
-        request,
-        dispute,
-        {"adjustment": dispute.adjustment},
-        resolve_adjustment_dispute,
-        ADJUSTMENT_RESOLUTION if dispute.adjustment.amount <= 0 else VENDOR_FAVOUR_ADJUSTMENT_RESOLUTION,
-        accepted,
-    )
+    # One in the vendor's favour has no credit to waive (services.check_adjustment_waivable), one already waived
+    # nothing left to waive: no box to tick.
+    adjustment = dispute.adjustment
+    if adjustment.amount > 0:
+        texts = VENDOR_FAVOUR_ADJUSTMENT_RESOLUTION
+    else:
+        texts = ADJUSTMENT_WAIVED_RESOLUTION if adjustment.waived else ADJUSTMENT_RESOLUTION
+    return _resolve_page(request, dispute, {"adjustment": adjustment}, resolve_adjustment_dispute, texts, accepted)
 
 
 def _resolve_page(
@@ -978,6 +1049,12 @@ def _resolve_page(
     if not reviews_statements(request.user):
         raise PermissionDenied
     statement = dispute.statement
+    if request.method != "POST" and dispute.status != DisputeStatus.OPEN:
+        # A link from an older page: say why, on the statement, rather than confirm what the service refuses.
+        messages.warning(
+            request, _("This dispute is already %(status)s.") % {"status": dispute.get_status_display().lower()}
+        )
+        return redirect("sla_tracker:statement", pk=statement.pk)
     form = ConfirmForm(_posted(request), field="resolution", label=_("Resolution"))
     if accepted and texts.waive_label:
         form.fields["waive"] = forms.BooleanField(

@@ -25,7 +25,15 @@ from contracts.months import add_months, first_of_month, month_label, parse_mont
 from sla_tracker.choices import LineStatus
 from sla_tracker.engine import Evaluation, Month, MonthRange
 from sla_tracker.engine.explain import to_data as explanation_data
-from sla_tracker.engine.scenario import Scenario, ScenarioError, evaluate_scenario, load_scenario, result_to_dict
+from sla_tracker.engine.scenario import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    Scenario,
+    ScenarioError,
+    evaluate_scenario,
+    load_scenario,
+    result_to_dict,
+)
 from sla_tracker.explanations import readable
 from sla_tracker.penalty_inputs import export_scenario, history_before
 from sla_tracker.scenario_messages import readable_problems
@@ -55,6 +63,10 @@ class MonthsForm(forms.Form):
             raise forms.ValidationError(_("Give the months as YYYY-MM.")) from exc
         if first > last:
             raise forms.ValidationError(_("The first month comes after the last."))
+        if first.year < FIRST_YEAR or last.year > LAST_YEAR:  # as a scenario's months (its month arithmetic)
+            raise forms.ValidationError(
+                _("Give months from %(first)d to %(last)d.") % {"first": FIRST_YEAR, "last": LAST_YEAR}
+            )
         if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
             raise forms.ValidationError(_("At most %(count)d months at a time.") % {"count": MAX_MONTHS})
         data["months"] = MonthRange(Month.of(first), Month.of(last))
@@ -76,6 +88,8 @@ class ScenarioForm(forms.Form):
                 _("Not valid JSON: %(error)s (line %(line)d, column %(column)d).")
                 % {"error": exc.msg, "line": exc.lineno, "column": exc.colno}
             ) from exc
+        except RecursionError as exc:  # deeper than Python decodes: refused as the API's parser refuses it
+            raise forms.ValidationError(_("Not valid JSON: it is nested too deeply.")) from exc
 
 
 # What the page's download buttons send: the scenario as edited, or its result (as simulate_penalties prints it).

@@ -90,6 +90,23 @@ def _money(statement, *names) -> dict:
 
 
 @pytest.mark.django_db
+def test_an_output_file_that_cannot_be_written_is_a_command_error(tmp_path):
+    contract = seed_scenario(scenario_json("ex11_excluded_days"))
+
+    with pytest.raises(CommandError, match=r"cannot write .*missing/scenario\.json: No such file or directory"):
+        call_command(
+            "export_scenario",
+            contract.reference,
+            "--from",
+            "2026-04",
+            "--to",
+            "2026-04",
+            "--output",
+            str(tmp_path / "missing" / "scenario.json"),
+        )
+
+
+@pytest.mark.django_db
 def test_the_export_loads_as_a_scenario_and_goes_to_stdout_without_output(capsys):
     contract = seed_scenario(scenario_json("ex11_excluded_days"))
 
@@ -146,3 +163,5 @@ def test_export_scenario_refuses_an_unknown_contract_or_a_bad_month():
         call_command("export_scenario", "NOPE", "--from", "2026-13", "--to", "2026-02")
     with pytest.raises(CommandError, match="at most 120 months at a time"):
         call_command("export_scenario", "NOPE", "--from", "2016-01", "--to", "2026-01")
+    with pytest.raises(CommandError, match="from 1900 to 9000"):
+        call_command("export_scenario", "NOPE", "--from", "9999-11", "--to", "9999-12")

@@ -238,6 +238,21 @@ def test_a_settlement_is_refused_when_a_correction_changed_the_difference_since_
     assert last_data(january, StatementAction.SETTLED)["settled"] == {"CSL-1": "9600.00"}
 
 
+@pytest.mark.parametrize("amounts", ['{"CSL-1": "abc"}', '["14400.00"]', '{"CSL-1": {"x": 1}}', '"14400.00"'])
+def test_a_settlement_whose_shown_amounts_cannot_be_read_back_is_refused_without_an_error(procurement, client, amounts):
+    _contract, january = ended_with_a_waiting_difference(procurement)
+    client.force_login(procurement)
+
+    refused = client.post(
+        reverse("sla_tracker:statement-action", args=[january.pk, "settle"]),
+        {"reference": CREDIT_NOTE, "amounts": amounts},
+    )
+
+    assert refused.status_code == 200
+    assert "could not be read back" in " ".join(refused.context["form"].non_field_errors())
+    assert not StatementEvent.objects.filter(action=StatementAction.SETTLED).exists()
+
+
 def test_the_api_refuses_a_settlement_of_other_amounts_than_those_waiting(procurement):
     from rest_framework.test import APIClient
 

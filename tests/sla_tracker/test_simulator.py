@@ -56,6 +56,26 @@ def test_command_exits_2_on_a_file_that_is_not_json(tmp_path):
     assert "not valid JSON" in str(error.value)
 
 
+def test_command_exits_2_on_a_file_nested_too_deeply(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CommandError) as error:
+        call_command("simulate_penalties", str(path))
+    assert error.value.returncode == 2
+    assert "nested too deeply" in str(error.value)
+
+
+def test_command_exits_2_on_a_file_that_is_not_utf8(tmp_path):
+    scenario = json.loads(SCENARIOS[0].read_text())
+    scenario["service_levels"][0]["name"] = "Réponse aux e-mails"
+    path = tmp_path / "latin1.json"
+    path.write_bytes(json.dumps(scenario, ensure_ascii=False).encode("cp1252"))
+    with pytest.raises(CommandError) as error:
+        call_command("simulate_penalties", str(path))
+    assert error.value.returncode == 2
+    assert "is not UTF-8 text" in str(error.value)
+
+
 @pytest.mark.django_db
 def test_api_returns_the_same_result_as_the_command():
     client = APIClient()

@@ -121,6 +121,50 @@ def test_the_statement_xlsx_has_the_lines_as_numbers_and_the_totals(client, proc
     assert totals["Net"][header.index("Credit")] == -1300
 
 
+def test_a_contract_reference_with_separators_names_the_sheet_and_the_files_it_can(client, procurement):
+    """A workbook refuses "/" or ":" in a sheet's name, and a file name holds no "/": the reference is kept
+    readable in both rather than the export failing."""
+    statement = make_statement(reference="BPO/2026:01")
+    client.force_login(procurement)
+
+    xlsx = client.get(statement_export(statement, "xlsx"))
+    csv_file = client.get(statement_export(statement, "csv"))
+    pdf = client.get(statement_export(statement, "pdf"))
+
+    assert xlsx.status_code == 200
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+    assert workbook.active.title == "BPO-2026-01"
+    assert workbook.active["B1"].value == "BPO/2026:01"
+    assert xlsx["Content-Disposition"] == 'attachment; filename="statement-BPO-2026-01-2025-03.xlsx"'
+    assert csv_file["Content-Disposition"] == 'attachment; filename="statement-BPO-2026-01-2025-03.csv"'
+    assert pdf["Content-Disposition"] == 'attachment; filename="statement-BPO-2026-01-2025-03.pdf"'
+
+
+def test_a_text_starting_with_an_equals_sign_is_a_text_in_the_xlsx_not_a_formula(client, procurement, statement):
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="=agreed at the steering committee")
+    client.force_login(procurement)
+
+    sheet = load_workbook(io.BytesIO(client.get(statement_export(statement, "xlsx")).content)).active
+
+    cell = next(cell for row in sheet.iter_rows() for cell in row if cell.value == "=agreed at the steering committee")
+    assert cell.data_type == "s"
+
+
+def test_a_reason_pasted_with_control_characters_is_written_to_the_xlsx_without_them(client, procurement, statement):
+    """A word processor's manual line break is a vertical tab, which a worksheet refuses: the export is not a
+    server error, and the line break stays one."""
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Agreed at the committee\x0bsee the minutes\x1b")
+    client.force_login(procurement)
+
+    response = client.get(statement_export(statement, "xlsx"))
+
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert "Agreed at the committee\nsee the minutes" in [cell.value for row in sheet.iter_rows() for cell in row]
+
+
 def test_the_statement_csv_lists_the_lines(client, procurement, statement):
     client.force_login(procurement)
 

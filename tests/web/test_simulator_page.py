@@ -42,6 +42,17 @@ def test_the_page_loads_the_contracts_scenario_for_the_months_asked(client, brea
     assert loaded["service_levels"][0]["credit"] == {"type": "allocation", "allocation_pct": "60"}
 
 
+@pytest.mark.parametrize(("first", "last"), [("9999-11", "9999-12"), ("1899-12", "1900-01")])
+def test_months_a_scenario_does_not_take_are_refused_with_why(client, breach, first, last):
+    client.force_login(UserFactory(procurement=True))
+
+    page = client.get(simulate_url(breach), {"first": first, "last": last})
+
+    assert page.status_code == 200
+    assert page.context["months_form"].non_field_errors() == ["Give months from 1900 to 9000."]
+    assert page.context["form"].initial["scenario"] == ""
+
+
 def test_the_page_warns_that_a_range_after_stored_statements_starts_without_their_history(client):
     contract = seed_scenario(scenario_json("ex06_tiers"))
     close(contract, "2026-02")
@@ -94,6 +105,15 @@ def test_the_scenario_and_its_result_are_downloaded_as_the_command_prints_them(c
     assert edited["Content-Disposition"] == f'attachment; filename="{breach.reference}-scenario-2026-01-2026-01.json"'
     assert json.loads(edited.content) == scenario
     assert broken.status_code == 400 and broken.context["problems"]
+
+
+def test_a_scenario_nested_too_deeply_is_refused_as_not_valid_json(client, breach):
+    client.force_login(UserFactory(procurement=True))
+
+    page = client.post(simulate_url(breach), {"scenario": "[" * 100_000 + "]" * 100_000})
+
+    assert page.status_code == 400
+    assert page.context["form"].errors["scenario"] == ["Not valid JSON: it is nested too deeply."]
 
 
 def test_a_scenario_that_cannot_be_evaluated_names_the_field(client, breach):

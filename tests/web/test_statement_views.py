@@ -652,6 +652,38 @@ def test_accepting_with_the_box_ticked_waives_the_lines_credit(client, procureme
     assert "The line&#x27;s credit is waived." in client.get(detail(statement)).content.decode()
 
 
+def test_accepting_the_dispute_of_a_line_already_waived_offers_no_second_waiver(
+    client, procurement, vendor_user, statement
+):
+    """The service refuses to waive a line twice: the page does not offer a box that would fail once ticked."""
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill")
+    dispute = dispute_line(line_id=line.pk, actor=vendor_user, reason="The outage was the carrier's")
+    client.force_login(procurement)
+
+    accept = client.get(resolve_url(dispute, True))
+    response = client.post(resolve_url(dispute, True), {"resolution": "Agreed", "waive": "on"})
+
+    assert "waive" not in accept.context["form"].fields
+    assert "the line&#x27;s credit is already waived" in accept.content.decode()
+    assert response.status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.ACCEPTED
+
+
+def test_a_link_to_resolve_a_dispute_resolved_since_says_so_on_the_statement(
+    client, procurement, vendor_user, statement
+):
+    _, dispute = disputed(statement, vendor_user)
+    resolve_dispute(dispute_id=dispute.pk, actor=procurement, resolution="The data is right", accepted=False)
+    client.force_login(procurement)
+
+    response = client.get(resolve_url(dispute, True), follow=True)
+
+    assert response.redirect_chain == [(detail(statement), 302)]
+    assert "This dispute is already rejected." in response.content.decode()
+
+
 def test_the_reject_page_offers_no_waiver(client, procurement, vendor_user, statement):
     _, dispute = disputed(statement, vendor_user)
     client.force_login(procurement)
@@ -1195,6 +1227,23 @@ def test_an_adjustment_in_the_vendors_favour_offers_no_waiver_and_its_waiver_is_
     assert "in the vendor’s favour, stays as carried" in accept.content.decode()
 
 
+def test_accepting_the_dispute_of_an_adjustment_already_waived_offers_no_second_waiver(
+    client, procurement, vendor_user, statement, carried
+):
+    waive_adjustment(adjustment_id=carried.pk, actor=procurement, reason="Goodwill")
+    dispute = dispute_adjustment(adjustment_id=carried.pk, actor=vendor_user, reason="Wrong counts")
+    client.force_login(procurement)
+
+    accept = client.get(adjustment_resolve_url(dispute, True))
+    response = client.post(adjustment_resolve_url(dispute, True), {"resolution": "Agreed", "waive": "on"})
+
+    assert "waive" not in accept.context["form"].fields
+    assert "the adjustment is already waived" in accept.content.decode()
+    assert response.status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.status == DisputeStatus.ACCEPTED
+
+
 def test_an_adjustment_in_the_customers_favour_offers_its_waiver(client, procurement, statement, carried):
     client.force_login(procurement)
 
@@ -1412,6 +1461,36 @@ def test_an_approved_statements_waiver_withdrawal_says_why_on_the_statement(clie
     assert "is approved: reopen it before withdrawing a waiver." in posted.content.decode()
     line.refresh_from_db()
     assert line.waived
+
+
+def test_a_link_to_waive_a_line_of_an_approved_statement_says_why_on_the_statement(client, procurement, statement):
+    line = statement.lines.get(credit__gt=0)
+    approved(statement, procurement)
+    client.force_login(procurement)
+
+    opened = client.get(reverse("sla_tracker:line-waive", args=[line.pk]), follow=True)
+
+    assert opened.redirect_chain == [(detail(statement), 302)]
+    [message] = [str(message) for message in opened.context["messages"]]
+    assert message == "The statement is approved: “Waive the credit” is not available."
+
+
+def test_a_link_to_waive_a_line_or_an_adjustment_waived_since_says_so_on_the_statement(
+    client, procurement, statement, carried
+):
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason="Goodwill")
+    waive_adjustment(adjustment_id=carried.pk, actor=procurement, reason="Goodwill")
+    client.force_login(procurement)
+
+    for url, refusal in (
+        (reverse("sla_tracker:line-waive", args=[line.pk]), f"The {line.service_level.code} line is already waived."),
+        (adjustment_url(carried, "waive"), f"The {carried.label} is already waived."),
+    ):
+        opened = client.get(url, follow=True)
+
+        assert opened.redirect_chain == [(detail(statement), 302)]
+        assert [str(message) for message in opened.context["messages"]] == [refusal]
 
 
 @pytest.mark.parametrize("who", ["vendor_manager", "vendor_user"])

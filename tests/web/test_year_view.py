@@ -55,6 +55,13 @@ def test_the_year_shows_each_months_earn_backs_bonuses_and_net_beside_its_credit
     assert '<td class="small text-end fw-semibold" data-testid="net">−€1,000.00</td>' in page
 
 
+@pytest.mark.parametrize("year", [0, 10000])
+def test_a_year_no_calendar_holds_is_404_not_a_server_error(client, procurement, statement, year):
+    client.force_login(procurement)
+
+    assert client.get(year_url(statement.contract, year)).status_code == 404
+
+
 def test_another_vendors_contract_year_is_404(client, statement, other_statement):
     client.force_login(VendorUserFactory(vendor=statement.contract.vendor))
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from contracts.models import Contract
 from sla_tracker.engine import Month, MonthRange
-from sla_tracker.engine.scenario import MAX_MONTHS
+from sla_tracker.engine.scenario import FIRST_YEAR, LAST_YEAR, MAX_MONTHS
 from sla_tracker.penalty_inputs import export_scenario, history_before
 
 
@@ -28,6 +28,8 @@ class Command(BaseCommand):
             months = MonthRange(Month.parse(first), Month.parse(last))
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        if months.first.year < FIRST_YEAR or months.last.year > LAST_YEAR:
+            raise CommandError(f"the months must be from {FIRST_YEAR} to {LAST_YEAR}, as simulate_penalties takes them")
         if len(months) > MAX_MONTHS:
             raise CommandError(f"at most {MAX_MONTHS} months at a time, as simulate_penalties evaluates them")
         try:
@@ -48,7 +50,10 @@ class Command(BaseCommand):
             )
         text = json.dumps(scenario, indent=2, ensure_ascii=False)
         if output:
-            Path(output).write_text(text + "\n", encoding="utf-8")
+            try:
+                Path(output).write_text(text + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
             self.stderr.write(f"wrote {output}")
         else:
             self.stdout.write(text)

@@ -32,9 +32,15 @@ def _read_json(source: str) -> object:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CommandError(f"cannot read {source}: {exc.strerror}", returncode=2) from exc
+    except UnicodeDecodeError as exc:  # e.g. saved as Windows-1252 by a spreadsheet or an old editor
+        raise CommandError(
+            f"{source} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8 and try again", returncode=2
+        ) from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CommandError(
             f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", returncode=2
         ) from exc
+    except RecursionError as exc:
+        raise CommandError(f"{source} is not valid JSON: it is nested too deeply", returncode=2) from exc
