@@ -68,13 +68,6 @@ def test_another_vendors_contract_year_is_404(client, statement, other_statement
     assert client.get(year_url(other_statement.contract)).status_code == 404
 
 
-@pytest.mark.parametrize("year", [0, 10000])
-def test_a_year_outside_the_calendar_is_404_not_500(client, procurement, statement, year):
-    client.force_login(procurement)
-
-    assert client.get(year_url(statement.contract, year)).status_code == 404
-
-
 def test_the_year_view_runs_the_same_number_of_queries_for_1_and_5_statements(client, count_queries, statement):
     client.force_login(UserFactory(procurement=True))
     one = count_queries(client, year_url(statement.contract))
