@@ -233,6 +233,27 @@ def test_the_statement_pdf_is_a_pdf_naming_the_contract_and_the_amounts(client, 
     assert "72.50 % < 80 % target" in text
 
 
+def test_the_statement_pdf_shows_the_at_risk_amount_and_the_credits_before_the_caps_as_the_page_does(
+    client, procurement
+):
+    capped = make_statement(currency="EUR")
+    capped.at_risk_amount, capped.uncapped_credits, capped.cap_reached = Decimal("1500.00"), Decimal("2000.00"), True
+    capped.save()
+    uncapped = make_statement(currency="EUR", month=datetime.date(2025, 4, 1))
+    client.force_login(procurement)
+    pypdf = pytest.importorskip("pypdf")
+
+    def pdf_text(statement):
+        response = client.get(statement_export(statement, "pdf"))
+        return "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+
+    capped_text, uncapped_text = pdf_text(capped), pdf_text(uncapped)
+
+    assert "€1,500.00 at risk" in capped_text
+    assert "€2,000.00 before the caps" in capped_text
+    assert "before the caps" not in uncapped_text  # credits no cap reduced
+
+
 def test_a_waived_line_reads_the_same_on_the_page_in_the_pdf_and_in_the_csv(client, procurement, statement):
     """Each format's credit is what the line is charged (nothing once waived, as the totals count it), with
     the amount waived beside it."""
