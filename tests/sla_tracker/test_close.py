@@ -573,7 +573,7 @@ def test_compute_penalties_sync_closes_one_contract_and_reports_progress(capsys)
     contract = seed_scenario(scenario_json("ex01_plain_breach"))
     other = seed_scenario(scenario_json("ex01_plain_breach"))
 
-    call_command("compute_penalties", "--month", "2026-01", "--contract", contract.reference, "--sync")
+    call_command("compute_penalties", "--month", "2026-01", "--contract", contract.reference.swapcase(), "--sync")
 
     out = capsys.readouterr().out
     assert f"[1/1] {contract.reference} 2026-01: Draft, credits 14400.00, net -14400.00" in out

@@ -110,7 +110,7 @@ def test_an_output_file_that_cannot_be_written_is_a_command_error(tmp_path):
 def test_the_export_loads_as_a_scenario_and_goes_to_stdout_without_output(capsys):
     contract = seed_scenario(scenario_json("ex11_excluded_days"))
 
-    call_command("export_scenario", contract.reference, "--from", "2026-04", "--to", "2026-04")
+    call_command("export_scenario", contract.reference.swapcase(), "--from", "2026-04", "--to", "2026-04")
 
     captured = capsys.readouterr()
     scenario = load_scenario(json.loads(captured.out))

@@ -384,9 +384,10 @@ def test_the_sample_packs_import_cleanly_into_a_contract_like_the_demos(name):
 
 
 def test_the_command_imports_a_pack(capsys):
+    """The contract is named by its reference in any case, as references are unique."""
     contract = demo_a_like_contract(reference="DEMO-A")
     call_command(
-        "import_kpis", str(SAMPLE_DATA / "kpi_pack_fr.csv"), "--contract", "DEMO-A", "--today", SAMPLE_TODAY.isoformat()
+        "import_kpis", str(SAMPLE_DATA / "kpi_pack_fr.csv"), "--contract", "demo-a", "--today", SAMPLE_TODAY.isoformat()
     )
     output = capsys.readouterr().out
     assert "Imported upload #" in output

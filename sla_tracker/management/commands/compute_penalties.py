@@ -26,7 +26,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if contract is not None:
             try:
-                ids = [Contract.objects.values_list("pk", flat=True).get(reference=contract)]
+                ids = [Contract.objects.values_list("pk", flat=True).get(reference__iexact=contract)]
             except Contract.DoesNotExist as exc:
                 raise CommandError(f"no contract with reference {contract!r}") from exc
         else:

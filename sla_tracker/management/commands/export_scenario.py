@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if len(months) > MAX_MONTHS:
             raise CommandError(f"at most {MAX_MONTHS} months at a time, as simulate_penalties evaluates them")
         try:
-            stored = Contract.objects.get(reference=contract)
+            stored = Contract.objects.get(reference__iexact=contract)
         except Contract.DoesNotExist as exc:
             raise CommandError(f"no contract with reference {contract!r}") from exc
         scenario, differing = export_scenario(stored, months)

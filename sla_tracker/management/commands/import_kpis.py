@@ -39,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--today", type=datetime.date.fromisoformat, help="Pretend today is this date (YYYY-MM-DD)")
 
     def handle(self, *args, **options) -> None:
-        contract = Contract.objects.filter(reference=options["contract"]).first()
+        contract = Contract.objects.filter(reference__iexact=options["contract"]).first()
         if contract is None:
             raise CommandError(f"Unknown contract {options['contract']!r}.", returncode=ERROR_EXIT_CODE)
         actor = self._actor(options["user"], contract)
