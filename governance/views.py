@@ -719,7 +719,11 @@ def meeting_pack(request, pk: int):
     from config.pdf import render_pdf
 
     meeting = get_meeting(request.user, pk)
-    html = render_to_string("governance/meeting_pack.html", meeting_details(request.user, meeting), request=request)
+    details = meeting_details(request.user, meeting)
+    # Approved minutes are never changed: the pack that circulates them carries their approved correction too.
+    current = details["current_correction"]
+    details["current_correction_html"] = render_minutes(current.minutes) if current is not None else ""
+    html = render_to_string("governance/meeting_pack.html", details, request=request)
     content = render_pdf(html, base_url=request.build_absolute_uri("/"))
     response = HttpResponse(content, content_type=PDF)
     day = meeting_day(meeting.scheduled_for).isoformat()

@@ -1364,6 +1364,27 @@ def test_the_pack_of_a_correction_names_it_and_carries_its_minutes_only(chair_cl
     assert "Scorecard since the previous meeting" not in text and "Penalties of these months" not in text
 
 
+def test_the_pack_of_corrected_minutes_names_the_corrections_and_carries_the_approved_text(chair_client, review):
+    correction = _correction(review)
+    services.circulate_minutes(meeting=correction, actor=review.chair)
+    services.approve_minutes_as_chair(meeting=correction, actor=review.chair)
+    pending = services.record_minutes_correction(
+        meeting=review.meeting, minutes="Corrected again: CSL-1 was met in March.", actor=review.chair
+    )
+
+    pack = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk])).content
+    text = " ".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(pack)).pages).split())
+
+    # The approved minutes stand as they were, with what corrects them after them: never silently superseded.
+    assert "CSL-1 missed in March." in text
+    assert "Corrections of these minutes" in text
+    when = timezone.localtime(correction.scheduled_for).strftime("%m/%d/%Y")
+    assert f"Correction of {when}" in text and "(Approved)" in text and "(Draft)" in text
+    assert "replaces the minutes above. Its text: Corrected: CSL-1 was met in March." in text
+    assert "Corrected again" not in text  # a correction not approved yet is named, not carried
+    assert pending.minutes_status == MinutesStatus.DRAFT
+
+
 def test_the_committee_page_lists_a_correction_under_the_meeting_it_corrects(chair_client, review):
     correction = _correction(review)
 
