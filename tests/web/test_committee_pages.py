@@ -1364,6 +1364,20 @@ def test_the_pack_of_a_correction_names_it_and_carries_its_minutes_only(chair_cl
     assert "Scorecard since the previous meeting" not in text and "Penalties of these months" not in text
 
 
+def test_the_minutes_of_a_meeting_not_recorded_as_held_are_written_but_not_offered_for_circulation(
+    chair_client, review
+):
+    planned = MeetingFactory(committee=review.committee, scheduled_for=at(datetime.date(2025, 5, 15)))
+    services.update_minutes(meeting=planned, minutes="Draft notes", actor=review.chair)
+
+    page = chair_client.get(reverse("governance:meeting", args=[planned.pk])).content.decode()
+
+    assert 'id="minutes-form"' in page
+    assert 'data-action="circulate"' not in page
+    assert 'data-testid="circulate-disabled"' in page
+    assert "Minutes are circulated after the meeting is held." in page
+
+
 def test_the_pack_of_corrected_minutes_names_the_corrections_and_carries_the_approved_text(chair_client, review):
     correction = _correction(review)
     services.circulate_minutes(meeting=correction, actor=review.chair)
