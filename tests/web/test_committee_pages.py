@@ -1015,6 +1015,18 @@ def test_a_correction_is_listed_as_the_correction_of_the_meeting_it_corrects(cha
     assert "Held" not in row and "No quorum" not in row
 
 
+def test_a_past_meeting_whose_attendance_was_never_recorded_says_so_among_the_past_meetings(chair_client, review):
+    lapsed = MeetingFactory(committee=review.committee, scheduled_for=at(datetime.date(2025, 5, 20)))
+
+    page = chair_client.get(reverse("governance:committee", args=[review.committee.pk])).content.decode()
+
+    past = page.split('id="past-meetings"')[1].split("</table>")[0]
+    rows = {row.split('href="')[1].split('"')[0]: row for row in past.split("<tr>")[1:] if 'href="' in row}
+    lapsed_row = rows[reverse("governance:meeting", args=[lapsed.pk])]
+    assert "Planned" in lapsed_row and "Attendance not recorded yet." in lapsed_row
+    assert "Attendance not recorded yet." not in rows[reverse("governance:meeting", args=[review.meeting.pk])]
+
+
 def test_the_vote_of_a_vendor_contact_is_recorded_on_the_dashboard(chair_client, review):
     held_with_quorum(review.meeting)
     contact = CommitteeMemberFactory(committee=review.committee, vendor_contact=True)
