@@ -242,6 +242,7 @@ class DueDateForm(AuditForm):
     due_date = forms.DateField(label=_("New remediation due date"), widget=forms.DateInput(attrs=DATE, format=ISO_DATE))
     reason = forms.CharField(
         label=_("Reason"),
+        max_length=services.DUE_DATE_REASON_MAX_LENGTH,
         help_text=_("Kept in the finding's history."),
         widget=forms.Textarea(attrs=TEXTAREA),
     )

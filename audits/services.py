@@ -966,6 +966,11 @@ def _locked_finding(finding: Finding, target: str, *, actor, step: str) -> Findi
     return locked
 
 
+# The reason for a new due date is kept in the finding's history only, whose reason holds 100 characters, after
+# "Due date YYYY-MM-DD: ".
+DUE_DATE_REASON_MAX_LENGTH = 75
+
+
 @transaction.atomic
 def change_finding_due_date(
     *, finding: Finding, due_date: datetime.date, actor, reason: str, today: datetime.date | None = None
@@ -976,8 +981,16 @@ def change_finding_due_date(
         raise ValidationError(_("A settled finding keeps its due date."))
     if due_date < (today or timezone.localdate()):
         raise ValidationError({"due_date": _("A new due date is today or later.")})
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise ValidationError(_("Say why the remediation due date changes."))
+    if len(reason) > DUE_DATE_REASON_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "reason": _("At most %(count)s characters: the reason is kept in the finding's history.")
+                % {"count": DUE_DATE_REASON_MAX_LENGTH}
+            }
+        )
     finding.due_date = due_date
     finding.due_date_set_by_hand = True
     _save(finding, actor=actor, reason=f"Due date {due_date}: {reason}")

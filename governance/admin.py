@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scoping import ScopedAdminMixin
-from config.admin import ReadOnlyInline, ServiceAdminMixin
+from config.admin import ReadOnlyHistoryMixin, ReadOnlyInline, ServiceAdminMixin
 from config.local_time import LocalSplitDateTimeField
 from contracts.admin import add_contract_inline
 from governance import services
@@ -118,7 +118,7 @@ class CommitteeAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CommitteeMember)
-class CommitteeMemberAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CommitteeMemberAdmin(ReadOnlyHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("committee", "user", "contact", "side", "role")
     list_filter = ("side", "role")
     search_fields = ("committee__name", "user__username", "contact__name")

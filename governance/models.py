@@ -103,6 +103,9 @@ class CommitteeMember(models.Model):
     )
     side = models.CharField(_("side"), max_length=10, choices=Side.choices)
     role = models.CharField(_("role"), max_length=10, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    # Who sits, on which side, and who chairs decide who votes on the minutes and who approves them alone:
+    # each seat given, changed or taken away is kept, with who did it and when.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["committee", "side", "role"]

@@ -316,6 +316,23 @@ def meeting_contracts(meeting: Meeting) -> QuerySet[Contract]:
     return Contract.objects.filter(vendor_id=committee.vendor_id)
 
 
+# The most months a meeting reviews (its scorecard, the statements proposed for its agenda): after a long lapse,
+# the last two years.
+REVIEW_MONTHS_MAX = 24
+
+
+def review_start(meeting: Meeting, previous: Meeting | None) -> datetime.date:
+    """The first month ``meeting`` reviews: that of ``previous``, the previous held meeting, or for a committee's
+    first meeting one cadence interval back (at least a month); at most REVIEW_MONTHS_MAX months back."""
+    end = meeting_day(meeting.scheduled_for).replace(day=1)
+    if previous is not None:
+        start = meeting_day(previous.scheduled_for).replace(day=1)
+    else:
+        months, _days = CADENCE_INTERVALS[meeting.committee.cadence]
+        start = add_months(end, -max(months, 1))
+    return max(start, add_months(end, -REVIEW_MONTHS_MAX))
+
+
 def previous_held_meeting(meeting: Meeting) -> Meeting | None:
     return (
         held_meetings()
@@ -369,16 +386,18 @@ def open_disputes(contracts, *, user=None, as_of: datetime.datetime | None = Non
 
 def agenda_situation(meeting: Meeting, *, today: datetime.date | None = None) -> list[ProposedItem]:
     """What the meeting should discuss, in agenda order: the statements of the months that ended
-    since the last held meeting (with their credits), their credit-bearing defaults and
+    since the last held meeting (for a first meeting, of one cadence interval: review_start) with their credits,
+    their credit-bearing defaults and
     termination rights, open disputes, overdue action items of the committee, open audit
     findings addressed to the vendor, and notice deadlines within 90 days."""
     today = today or timezone.localdate()
     contracts = meeting_contracts(meeting)
     meeting_month = meeting_day(meeting.scheduled_for).replace(day=1)
     previous = previous_held_meeting(meeting)
-    statements = PenaltyStatement.objects.filter(contract__in=contracts, month__lt=meeting_month)
-    if previous is not None:
-        statements = statements.filter(month__gte=meeting_day(previous.scheduled_for).replace(day=1))
+    # The months the meeting's scorecard reviews: a first meeting's agenda is not every statement ever computed.
+    statements = PenaltyStatement.objects.filter(
+        contract__in=contracts, month__gte=review_start(meeting, previous), month__lt=meeting_month
+    )
     statements = list(statements.select_related("contract").order_by("contract__reference", "month"))
     items: list[ProposedItem] = []
     for statement in statements:

@@ -712,9 +712,12 @@ ACTION_ITEM_FIELDS = ("title", "description", "owner", "owner_contact", "due_dat
 @transaction.atomic
 def update_action_item(*, item: ActionItem, actor, **changes) -> ActionItem:
     """Reword an action item, give it another owner or another due date (on its meeting's day or later;
-    a vendor contact of the committee's vendor as owner), kept in its history."""
+    a vendor contact of the committee's vendor as owner), kept in its history. Circulated minutes go back to draft
+    (their votes no longer count), as when an item is added to them."""
     if unknown := set(changes) - set(ACTION_ITEM_FIELDS):
         raise ValidationError(_("These fields are not changed here: %(fields)s.") % {"fields": ", ".join(unknown)})
+    # The meeting first, as when an item is added to it (create_action_item): its minutes may go back to draft.
+    meeting = _locked_meeting(item.meeting) if item.meeting_id else None
     item = (
         ActionItem.objects.select_for_update(of=("self",))
         .select_related("meeting__committee__contract")
@@ -731,6 +734,8 @@ def update_action_item(*, item: ActionItem, actor, **changes) -> ActionItem:
     if contact is not None and contact.vendor_id != _vendor_id_of(item.meeting, item.finding):
         raise ValidationError({"owner_contact": _("The owner is a contact of another vendor.")})
     _save(item, actor=actor, reason="Changed: " + ", ".join(changed))
+    if meeting is not None:
+        _back_to_draft(meeting, actor=actor, change="Action item changed")
     return item
 
 

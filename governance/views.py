@@ -62,9 +62,9 @@ from governance.permissions import (
 )
 from governance.selectors import (
     ACTION_OWNER,
-    CADENCE_INTERVALS,
     MEMBER_NAME,
     NOTICE_DEADLINE_HORIZON_DAYS,
+    REVIEW_MONTHS_MAX,
     committees_with_compliance,
     is_overdue,
     line_versions_as_of,
@@ -76,6 +76,7 @@ from governance.selectors import (
     open_findings_as_of,
     previous_held_meeting,
     quorum_is_met,
+    review_start,
     statement_versions_as_of,
     with_present_count,
 )
@@ -244,20 +245,15 @@ def _corrections_under_their_meeting(meetings: list[Meeting]) -> list[Meeting]:
 
 
 # The most months a meeting's scorecard shows: after a long lapse, the last two years.
-SCORECARD_MONTHS_MAX = 24
+SCORECARD_MONTHS_MAX = REVIEW_MONTHS_MAX
 
 
 def scorecard_months(meeting: Meeting, previous: Meeting | None) -> list[datetime.date]:
     """The months the meeting reviews: from the previous held meeting's month up to the month before
     this meeting (as the proposed agenda does), at most SCORECARD_MONTHS_MAX; without a previous meeting,
-    one cadence interval back."""
+    one cadence interval back (governance.selectors.review_start); at least the month before."""
     end = meeting_day(meeting.scheduled_for).replace(day=1)
-    if previous is not None:
-        start = meeting_day(previous.scheduled_for).replace(day=1)
-    else:
-        months, _days = CADENCE_INTERVALS[meeting.committee.cadence]
-        start = add_months(end, -max(months, 1))
-    start = max(min(start, add_months(end, -1)), add_months(end, -SCORECARD_MONTHS_MAX))
+    start = min(review_start(meeting, previous), add_months(end, -1))
     months_list = []
     month = start
     while month < end:
@@ -719,7 +715,11 @@ def meeting_pack(request, pk: int):
     from config.pdf import render_pdf
 
     meeting = get_meeting(request.user, pk)
-    html = render_to_string("governance/meeting_pack.html", meeting_details(request.user, meeting), request=request)
+    details = meeting_details(request.user, meeting)
+    # Approved minutes are never changed: the pack that circulates them carries their approved correction too.
+    current = details["current_correction"]
+    details["current_correction_html"] = render_minutes(current.minutes) if current is not None else ""
+    html = render_to_string("governance/meeting_pack.html", details, request=request)
     content = render_pdf(html, base_url=request.build_absolute_uri("/"))
     response = HttpResponse(content, content_type=PDF)
     day = meeting_day(meeting.scheduled_for).isoformat()

@@ -114,6 +114,12 @@ class MeetingSerializer(ValidatedModelSerializer):
         read_only=True,
         help_text='How the minutes were approved; "" until they are.',
     )
+    corrections = serializers.PrimaryKeyRelatedField(
+        many=True,
+        read_only=True,
+        help_text="The records correcting these approved minutes, oldest first: each carries its corrected text and "
+        "its own minutes status; the last approved one holds the current text.",
+    )
 
     class Meta:
         model = Meeting
@@ -132,6 +138,7 @@ class MeetingSerializer(ValidatedModelSerializer):
             "minutes_approved_at",
             "minutes_approval_method",
             "corrects",
+            "corrections",
         ]
         # Minutes change only through the actions (edit, circulate, approve): approved minutes are final.
         # A meeting is held (its attendance recorded) or cancelled through its actions too.

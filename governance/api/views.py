@@ -132,7 +132,12 @@ class MeetingViewSet(RecordViewSet):
 
     def get_queryset(self):
         agenda = restrict(AgendaItem.objects.order_by("position"), self.request.user)
-        return super().get_queryset().prefetch_related("attendances", Prefetch("agenda_items", agenda))
+        corrections = restrict(Meeting.objects.order_by("scheduled_for", "pk"), self.request.user)
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related("attendances", Prefetch("agenda_items", agenda), Prefetch("corrections", corrections))
+        )
 
     def create_with_service(self, data: dict) -> Meeting:
         self.check_committee_joined(data.get("committee"))

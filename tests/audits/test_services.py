@@ -491,6 +491,27 @@ def test_a_findings_due_date_can_be_changed_with_a_reason_to_today_or_later(audi
     assert finding.due_date == D(2025, 9, 1)
 
 
+def test_a_due_date_reason_that_the_history_cannot_hold_is_refused_not_cut_short(auditor):
+    finding = FindingFactory()
+    due_before = finding.due_date
+    today = D(2025, 8, 1)
+
+    with pytest.raises(ValidationError) as refusal:
+        services.change_finding_due_date(
+            finding=finding, due_date=D(2025, 9, 1), actor=auditor, reason="x" * 76, today=today
+        )
+
+    assert refusal.value.message_dict == {
+        "reason": ["At most 75 characters: the reason is kept in the finding's history."]
+    }
+    finding.refresh_from_db()
+    assert (finding.due_date, finding.due_date_set_by_hand) == (due_before, False)
+    finding = services.change_finding_due_date(
+        finding=finding, due_date=D(2025, 9, 1), actor=auditor, reason=" " + "y" * 75 + " ", today=today
+    )
+    assert finding.history.latest().history_change_reason == "Due date 2025-09-01: " + "y" * 75
+
+
 def test_a_financial_discrepancy_at_the_threshold_makes_the_audit_cost_recoverable(auditor):
     audit = AuditFactory(status=AuditStatus.FIELDWORK, audit_type=AuditType.FINANCIAL)  # threshold 5 %
     services.record_finding(

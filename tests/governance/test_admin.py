@@ -2,12 +2,14 @@
 minutes as they are: a refusal is a form error and nothing is written."""
 
 import datetime
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
-from governance.choices import MeetingStatus, MinutesStatus
-from governance.models import ActionItem, AgendaItem
+from governance.choices import MeetingStatus, MemberRole, MinutesStatus
+from governance.models import ActionItem, AgendaItem, CommitteeMember
 from tests.factories import (
     ActionItemFactory,
     AgendaItemFactory,
@@ -344,3 +346,53 @@ def test_an_action_items_due_date_before_its_meetings_day_is_a_form_error_in_the
     item.refresh_from_db()
     assert item.due_date == datetime.date(2025, 5, 15)
     assert item.history.latest().history_change_reason == "Changed: due_date"
+
+
+def test_a_change_of_chair_in_the_back_office_is_kept_in_the_seats_history_with_who_and_when(
+    admin_client, administrator
+):
+    committee = CommitteeFactory()
+    chair = CommitteeMemberFactory(committee=committee, role=MemberRole.CHAIR)
+    member = CommitteeMemberFactory(committee=committee, role=MemberRole.MEMBER)
+
+    admin_client.post(
+        reverse("admin:governance_committeemember_change", args=[chair.pk]),
+        {"committee": committee.pk, "user": chair.user_id, "side": chair.side, "role": MemberRole.MEMBER},
+    )
+    response = admin_client.post(
+        reverse("admin:governance_committeemember_change", args=[member.pk]),
+        {"committee": committee.pk, "user": member.user_id, "side": member.side, "role": MemberRole.CHAIR},
+    )
+
+    assert response.status_code == 302
+    former, new = chair.history.latest(), member.history.latest()
+    assert (former.role, former.history_type, former.history_user) == (MemberRole.MEMBER, "~", administrator)
+    assert (new.role, new.history_type, new.history_user) == (MemberRole.CHAIR, "~", administrator)
+    assert new.history_date >= former.history_date
+
+
+def test_a_seat_taken_away_in_the_back_office_stays_in_its_history(admin_client, administrator):
+    member = CommitteeMemberFactory()
+
+    admin_client.post(reverse("admin:governance_committeemember_delete", args=[member.pk]), {"post": "yes"})
+
+    record = CommitteeMember.history.filter(id=member.pk).latest()
+    assert (record.history_type, record.history_user, record.user_id) == ("-", administrator, member.user_id)
+
+
+def test_the_seats_given_before_their_history_was_kept_become_their_first_history_row():
+    member = CommitteeMemberFactory(role=MemberRole.CHAIR)
+    CommitteeMember.history.all().delete()  # as before migration 0011
+    migration = import_module("governance.migrations.0011_committeemember_history")
+
+    migration.record_existing_seats(apps, None)
+
+    (first,) = CommitteeMember.history.all()
+    assert (first.id, first.committee_id, first.user_id, first.role, first.history_type) == (
+        member.pk,
+        member.committee_id,
+        member.user_id,
+        MemberRole.CHAIR,
+        "+",
+    )
+    assert first.history_change_reason == "Seated before its history was kept"

@@ -272,3 +272,22 @@ def test_a_committee_created_through_the_api_can_be_kept_by_its_creator(administ
         "/api/v1/meetings/", {"committee": committee.pk, "scheduled_for": f"{NEXT_YEAR}-03-10T10:00:00Z"}, format="json"
     )
     assert planned.status_code == 201, planned.content
+
+
+def test_approved_minutes_name_the_records_that_correct_them_in_the_api(member):
+    meeting = MeetingFactory(committee=member.committee, scheduled_for=MARCH, approved_minutes=True)
+    second = MeetingFactory(
+        committee=member.committee, corrects=meeting, status=MeetingStatus.HELD, scheduled_for=MARCH.replace(day=20)
+    )
+    first = MeetingFactory(
+        committee=member.committee, corrects=meeting, status=MeetingStatus.HELD, scheduled_for=MARCH.replace(day=12)
+    )
+
+    response = api(member.user).get(f"/api/v1/meetings/{meeting.pk}/")
+    listed = api(member.user).get("/api/v1/meetings/", {"committee": member.committee_id})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["corrections"] == [first.pk, second.pk]
+    rows = {row["id"]: row for row in listed.json()["results"]}
+    assert rows[meeting.pk]["corrections"] == [first.pk, second.pk]
+    assert rows[first.pk]["corrects"] == meeting.pk and rows[first.pk]["corrections"] == []

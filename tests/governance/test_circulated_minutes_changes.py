@@ -1,4 +1,4 @@
-"""QA: a decision or an action item added (or a decision reworded) while the minutes were circulated kept the votes
+"""QA: a decision or an action item added (or either reworded) while the minutes were circulated kept the votes
 cast on the earlier text. As when the minutes' text is edited, the minutes go back to draft: the members vote again
 once they are circulated again."""
 
@@ -72,6 +72,44 @@ def test_an_action_item_added_to_circulated_minutes_returns_them_to_draft(circul
     )
 
     the_earlier_vote_no_longer_counts(meeting, first, second)
+
+
+def test_an_action_item_reworded_or_given_another_owner_or_date_on_circulated_minutes_returns_them_to_draft(
+    circulated,
+):
+    meeting, first, second = circulated
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_status=MinutesStatus.DRAFT)
+    item = services.create_action_item(
+        meeting=meeting,
+        title="Send the plan",
+        due_date=datetime.date(2025, 4, 1),
+        owner=first.user,
+        created_by=first.user,
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_status=MinutesStatus.CIRCULATED)
+
+    services.update_action_item(
+        item=item, actor=first.user, owner=second.user, due_date=datetime.date(2025, 5, 1), title="Send the full plan"
+    )
+
+    the_earlier_vote_no_longer_counts(meeting, first, second)
+
+
+def test_an_unchanged_action_item_leaves_circulated_minutes_as_they_are(circulated):
+    meeting, first, _ = circulated
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_status=MinutesStatus.DRAFT)
+    item = services.create_action_item(
+        meeting=meeting,
+        title="Send the plan",
+        due_date=datetime.date(2025, 4, 1),
+        owner=first.user,
+        created_by=first.user,
+    )
+    Meeting.objects.filter(pk=meeting.pk).update(minutes_status=MinutesStatus.CIRCULATED)
+
+    services.update_action_item(item=item, actor=first.user, title="Send the plan")
+
+    assert Meeting.objects.get(pk=meeting.pk).minutes_status == MinutesStatus.CIRCULATED
 
 
 def test_the_api_returns_circulated_minutes_to_draft_when_a_decision_is_posted_or_reworded(circulated):

@@ -217,6 +217,20 @@ def test_the_agenda_is_proposed_from_the_contracts_situation_once():
     ]
 
 
+def test_a_committees_first_meeting_is_proposed_the_statements_of_one_cadence_interval_not_every_one():
+    contract = ContractFactory(start_date=D(2024, 1, 1), renewal_type="explicit")
+    committee = CommitteeFactory(contract=contract, cadence=Cadence.QUARTERLY)
+    meeting = MeetingFactory(committee=committee, scheduled_for=at(D(2025, 4, 15)))
+    statements = {month: PenaltyStatementFactory(contract=contract, month=D(2025, month, 1)) for month in (1, 2, 3, 4)}
+    PenaltyStatementFactory(contract=contract, month=D(2024, 12, 1))  # before the quarter the meeting reviews
+
+    added = services.propose_agenda(meeting=meeting, today=D(2025, 4, 15))
+
+    proposed = [item.source_key for item in added if item.source_key.startswith("statement:")]
+    # January to March, as the meeting's scorecard reviews them (April has not ended).
+    assert proposed == [f"statement:{statements[month].pk}" for month in (1, 2, 3)]
+
+
 def test_the_agenda_proposed_in_french_writes_its_months_and_days_in_french():
     contract = ContractFactory(initial_term_months=6, notice_period=1)
     committee = CommitteeFactory(contract=contract)

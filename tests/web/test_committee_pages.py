@@ -1015,6 +1015,18 @@ def test_a_correction_is_listed_as_the_correction_of_the_meeting_it_corrects(cha
     assert "Held" not in row and "No quorum" not in row
 
 
+def test_a_past_meeting_whose_attendance_was_never_recorded_says_so_among_the_past_meetings(chair_client, review):
+    lapsed = MeetingFactory(committee=review.committee, scheduled_for=at(datetime.date(2025, 5, 20)))
+
+    page = chair_client.get(reverse("governance:committee", args=[review.committee.pk])).content.decode()
+
+    past = page.split('id="past-meetings"')[1].split("</table>")[0]
+    rows = {row.split('href="')[1].split('"')[0]: row for row in past.split("<tr>")[1:] if 'href="' in row}
+    lapsed_row = rows[reverse("governance:meeting", args=[lapsed.pk])]
+    assert "Planned" in lapsed_row and "Attendance not recorded yet." in lapsed_row
+    assert "Attendance not recorded yet." not in rows[reverse("governance:meeting", args=[review.meeting.pk])]
+
+
 def test_the_vote_of_a_vendor_contact_is_recorded_on_the_dashboard(chair_client, review):
     held_with_quorum(review.meeting)
     contact = CommitteeMemberFactory(committee=review.committee, vendor_contact=True)
@@ -1362,6 +1374,41 @@ def test_the_pack_of_a_correction_names_it_and_carries_its_minutes_only(chair_cl
     assert "Acme service review: correction of the minutes of the meeting of April 15, 2025, noon" in text
     assert "Corrected: CSL-1 was met in March." in text
     assert "Scorecard since the previous meeting" not in text and "Penalties of these months" not in text
+
+
+def test_the_minutes_of_a_meeting_not_recorded_as_held_are_written_but_not_offered_for_circulation(
+    chair_client, review
+):
+    planned = MeetingFactory(committee=review.committee, scheduled_for=at(datetime.date(2025, 5, 15)))
+    services.update_minutes(meeting=planned, minutes="Draft notes", actor=review.chair)
+
+    page = chair_client.get(reverse("governance:meeting", args=[planned.pk])).content.decode()
+
+    assert 'id="minutes-form"' in page
+    assert 'data-action="circulate"' not in page
+    assert 'data-testid="circulate-disabled"' in page
+    assert "Minutes are circulated after the meeting is held." in page
+
+
+def test_the_pack_of_corrected_minutes_names_the_corrections_and_carries_the_approved_text(chair_client, review):
+    correction = _correction(review)
+    services.circulate_minutes(meeting=correction, actor=review.chair)
+    services.approve_minutes_as_chair(meeting=correction, actor=review.chair)
+    pending = services.record_minutes_correction(
+        meeting=review.meeting, minutes="Corrected again: CSL-1 was met in March.", actor=review.chair
+    )
+
+    pack = chair_client.get(reverse("governance:meeting-pack", args=[review.meeting.pk])).content
+    text = " ".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(pack)).pages).split())
+
+    # The approved minutes stand as they were, with what corrects them after them: never silently superseded.
+    assert "CSL-1 missed in March." in text
+    assert "Corrections of these minutes" in text
+    when = timezone.localtime(correction.scheduled_for).strftime("%m/%d/%Y")
+    assert f"Correction of {when}" in text and "(Approved)" in text and "(Draft)" in text
+    assert "replaces the minutes above. Its text: Corrected: CSL-1 was met in March." in text
+    assert "Corrected again" not in text  # a correction not approved yet is named, not carried
+    assert pending.minutes_status == MinutesStatus.DRAFT
 
 
 def test_the_committee_page_lists_a_correction_under_the_meeting_it_corrects(chair_client, review):
