@@ -147,8 +147,8 @@ AUDIT_ACTIONS: dict[str, ActionSpec] = {
         title=_("Record the notice sent to the vendor"),
         button=_("Record the notice"),
         explanation=_(
-            "The notice date is checked against the audit right again (notice period, audits this contract "
-            "year); the audit becomes notified."
+            "The notice date is checked against the audit right's notice period again (the audits this contract "
+            "year were counted when the fieldwork's dates were set); the audit becomes notified."
         ),
         done=_("The notice was recorded: the audit is notified."),
         offered_for=(AuditStatus.PLANNED,),

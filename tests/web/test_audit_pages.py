@@ -289,7 +289,10 @@ def test_the_audit_page_runs_a_fixed_number_of_queries(client, auditor, contract
 def test_an_auditor_records_the_notice(client, auditor, contract):
     audit = make_audit(contract)
     signed_in(client, auditor)
-    assert client.get(action_url(audit, "notify")).status_code == 200
+    page = client.get(action_url(audit, "notify"))
+    assert page.status_code == 200
+    # What the page says is checked is what notify_audit checks: the year's audits were counted when planned.
+    assert "were counted when the fieldwork&#x27;s dates were set" in page.content.decode()
 
     response = client.post(action_url(audit, "notify"), {"notice_date": "2025-05-02"}, follow=True)
 
