@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from accounts.templatetags.ui import money
-from config.formats import month_name
+from config.formats import long_date, month_name
 from contracts.calendars import BusinessCalendar, business_days_text, calendar_errors
 from contracts.choices import (
     Channel,
@@ -452,7 +452,7 @@ class MonthlyCharge(KeptWhereCreated, models.Model):
             raise ValidationError(
                 {
                     "month": _("Charges are for a month the contract serves (%(start)s to %(end)s).")
-                    % {"start": contract.start_date.isoformat(), "end": last_day.isoformat()}
+                    % {"start": long_date(contract.start_date), "end": long_date(last_day)}
                 }
             )
         self._refuse_locked_months()
@@ -550,14 +550,14 @@ class Amendment(KeptWhereCreated, models.Model):
                     "signed_on": _(
                         "An amendment is recorded once signed: its signing date cannot be after today (%(today)s)."
                     )
-                    % {"today": today.isoformat()}
+                    % {"today": long_date(today)}
                 }
             )
         if self.contract_id and self.effective_from and not self.contract.is_in_term(self.effective_from):
             raise ValidationError(
                 {
                     "effective_from": _("An amendment takes effect within the contract's term (%(start)s to %(end)s).")
-                    % {"start": self.contract.start_date.isoformat(), "end": self.contract.end_date.isoformat()}
+                    % {"start": long_date(self.contract.start_date), "end": long_date(self.contract.end_date)}
                 }
             )
         if self.pk is not None and self.effective_from:

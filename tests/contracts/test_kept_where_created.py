@@ -117,7 +117,7 @@ def test_charges_stop_with_the_last_day_of_service_of_a_terminated_contract():
         MonthlyChargeFactory.build(contract=contract, month=datetime.date(2027, 1, 1)).full_clean()
 
     assert refused.value.message_dict == {
-        "month": ["Charges are for a month the contract serves (2026-01-01 to 2026-12-31)."]
+        "month": ["Charges are for a month the contract serves (Jan. 1, 2026 to Dec. 31, 2026)."]
     }
 
 
