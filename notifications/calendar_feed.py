@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Role
 from audits.choices import AuditStatus, FindingStatus
 from audits.models import Audit, Finding
+from config.formats import long_date
 from contracts.choices import RenewalType
 from contracts.models import Contract
 from contracts.selectors import RUNNING_STATUSES, with_next_notice_deadline
@@ -95,7 +96,11 @@ def user_events(user, *, today: datetime.date | None = None) -> list[Event]:
                 outcome = _("Term ends %(end)s; without an agreement to renew it, the contract ends then.")
             description = " ".join(
                 (
-                    outcome % {"end": window.term_end, "renewed": window.renewed_term_end},
+                    outcome
+                    % {
+                        "end": long_date(window.term_end),
+                        "renewed": long_date(window.renewed_term_end),
+                    },
                     _("Notice period: %(notice)s.") % {"notice": contract.notice_period_text},
                 )
             )
