@@ -16,6 +16,7 @@ from accounts.templatetags.ui import money
 from audits.choices import FindingStatus
 from audits.models import Finding
 from config.formats import long_date, month_name
+from contracts.choices import ContractStatus
 from contracts.dates import add_months
 from contracts.models import Contract
 from contracts.selectors import with_next_notice_deadline
@@ -148,7 +149,9 @@ def committees_with_compliance(
 ) -> list[Committee]:
     """The committees (active ones by default), each with ``last_held_on``, ``next_meeting_due``,
     ``is_overdue`` (today is after the due day) and ``lacked_quorum`` (its last held meeting did not
-    make the quorum, see quorum_is_met). One query whatever the number of committees.
+    make the quorum, see quorum_is_met). One query whatever the number of committees. A contract's committee
+    whose contract ended (expired or terminated) before its next meeting was due has no ``next_meeting_due``
+    and is not overdue; ``contract_ended_on`` is then the contract's last day of service.
 
     A committee that never met is due one interval after its contract's start; a vendor-wide
     committee that never met, one interval after it was set up.
@@ -201,7 +204,16 @@ def set_compliance(committee: Committee, *, today: datetime.date | None = None) 
     else:
         anchor = meeting_day(committee.created_at)
     committee.next_meeting_due = next_meeting_due(committee.cadence, anchor)
-    committee.is_overdue = today > committee.next_meeting_due
+    # A contract's committee owes no meeting after its contract ended (expired or terminated) before one was due.
+    contract = committee.contract if committee.contract_id else None
+    committee.contract_ended_on = None
+    if (
+        contract is not None
+        and contract.status in (ContractStatus.EXPIRED, ContractStatus.TERMINATED)
+        and contract.last_day_of_service < committee.next_meeting_due
+    ):
+        committee.contract_ended_on, committee.next_meeting_due = contract.last_day_of_service, None
+    committee.is_overdue = committee.next_meeting_due is not None and today > committee.next_meeting_due
     committee.lacked_quorum = committee.last_held_id is not None and not quorum_is_met(
         QuorumTerms(committee.last_held_quorum, committee.last_held_needs_each_side),
         client_present=committee.last_client_present,
@@ -210,7 +222,10 @@ def set_compliance(committee: Committee, *, today: datetime.date | None = None) 
     # Where the next planned meeting is known (committee pages), one planned after the due day is flagged now.
     next_at = getattr(committee, "next_meeting_at", None)
     committee.planned_late = (
-        not committee.is_overdue and next_at is not None and meeting_day(next_at) > committee.next_meeting_due
+        committee.next_meeting_due is not None
+        and not committee.is_overdue
+        and next_at is not None
+        and meeting_day(next_at) > committee.next_meeting_due
     )
     committee.is_compliant = not (committee.is_overdue or committee.lacked_quorum or committee.planned_late)
     return committee

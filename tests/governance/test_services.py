@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from audits.choices import FindingStatus
+from contracts.choices import ContractStatus
 from governance import services
 from governance.choices import (
     ActionStatus,
@@ -106,6 +107,32 @@ def test_a_committee_that_never_met_is_due_one_interval_after_the_contract_start
         True,
         False,
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "fields"),
+    [
+        (ContractStatus.EXPIRED, {"end_date": D(2025, 2, 15)}),
+        (ContractStatus.TERMINATED, {"terminated_on": D(2025, 2, 15)}),
+    ],
+)
+def test_a_committee_owes_no_meeting_after_its_contract_ended_before_one_was_due(status, fields):
+    ended = CommitteeFactory(
+        cadence=Cadence.MONTHLY, contract__status=status, **{f"contract__{k}": v for k, v in fields.items()}
+    )
+    _held(ended, D(2025, 1, 31))  # next due 2025-02-28, after the contract's last day of service
+    lapsed = CommitteeFactory(
+        cadence=Cadence.MONTHLY, contract__status=status, **{f"contract__{k}": v for k, v in fields.items()}
+    )
+    _held(lapsed, D(2024, 12, 31))  # next due 2025-01-31, while the contract still ran: the lapse stands
+
+    rows = {row.pk: row for row in committees_with_compliance(today=D(2025, 6, 1))}
+
+    assert (rows[ended.pk].next_meeting_due, rows[ended.pk].is_overdue) == (None, False)
+    assert rows[ended.pk].contract_ended_on == D(2025, 2, 15)
+    assert rows[ended.pk].is_compliant
+    assert (rows[lapsed.pk].next_meeting_due, rows[lapsed.pk].is_overdue) == (D(2025, 1, 31), True)
+    assert rows[lapsed.pk].contract_ended_on is None
 
 
 def test_a_committee_whose_last_meeting_had_fewer_members_present_than_the_quorum_is_flagged():

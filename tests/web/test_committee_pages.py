@@ -13,6 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from audits.choices import Severity
+from contracts.choices import ContractStatus
 from governance import services
 from governance.choices import (
     ActionStatus,
@@ -190,6 +191,19 @@ def test_the_committee_page_lists_past_and_next_meetings_and_the_cadence(chair_c
     page = response.content.decode()
     assert "Meeting overdue" in page
     assert "No quorum" in page
+
+
+def test_the_committee_page_of_an_expired_contract_says_no_meeting_is_due_not_overdue(chair_client, review):
+    review.contract.status, review.contract.end_date = ContractStatus.EXPIRED, datetime.date(2025, 4, 30)
+    review.contract.save()  # expired before the meeting after April's was due (May 15)
+
+    page = chair_client.get(reverse("governance:committee", args=[review.committee.pk])).content.decode()
+
+    assert "Meeting overdue" not in page
+    assert "The cadence requires" not in page
+    assert (
+        '<span data-testid="contract-ended">The contract ended on 04/30/2025: no further meeting is due.</span>' in page
+    )
 
 
 def test_a_committee_the_user_cannot_see_is_404(client, review):
