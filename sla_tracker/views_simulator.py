@@ -58,7 +58,8 @@ class MonthsForm(forms.Form):
     def clean(self):
         data = super().clean()
         try:
-            first, last = parse_month(data.get("first", "")), parse_month(data.get("last", ""))
+            # The engine's months, which take every year a scenario's range check below can name.
+            first, last = Month.parse(data.get("first", "")), Month.parse(data.get("last", ""))
         except ValueError as exc:
             raise forms.ValidationError(_("Give the months as YYYY-MM.")) from exc
         if first > last:
@@ -69,7 +70,7 @@ class MonthsForm(forms.Form):
             )
         if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
             raise forms.ValidationError(_("At most %(count)d months at a time.") % {"count": MAX_MONTHS})
-        data["months"] = MonthRange(Month.of(first), Month.of(last))
+        data["months"] = MonthRange(first, last)
         return data
 
 
