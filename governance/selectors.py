@@ -150,8 +150,8 @@ def committees_with_compliance(
     """The committees (active ones by default), each with ``last_held_on``, ``next_meeting_due``,
     ``is_overdue`` (today is after the due day) and ``lacked_quorum`` (its last held meeting did not
     make the quorum, see quorum_is_met). One query whatever the number of committees. A contract's committee
-    whose contract ended (expired or terminated) before its next meeting was due has no ``next_meeting_due``
-    and is not overdue; ``contract_ended_on`` is then the contract's last day of service.
+    whose contract ended (expired or terminated) before its next meeting was due, or an inactive committee, has no
+    ``next_meeting_due`` and is not overdue; ``contract_ended_on`` is the ended contract's last day of service.
 
     A committee that never met is due one interval after its contract's start; a vendor-wide
     committee that never met, one interval after it was set up.
@@ -204,10 +204,13 @@ def set_compliance(committee: Committee, *, today: datetime.date | None = None) 
     else:
         anchor = meeting_day(committee.created_at)
     committee.next_meeting_due = next_meeting_due(committee.cadence, anchor)
-    # A contract's committee owes no meeting after its contract ended (expired or terminated) before one was due.
+    # A contract's committee owes no meeting after its contract ended (expired or terminated) before one was due;
+    # an inactive committee owes none.
     contract = committee.contract if committee.contract_id else None
     committee.contract_ended_on = None
-    if (
+    if not committee.is_active:
+        committee.next_meeting_due = None
+    elif (
         contract is not None
         and contract.status in (ContractStatus.EXPIRED, ContractStatus.TERMINATED)
         and contract.last_day_of_service < committee.next_meeting_due

@@ -72,11 +72,17 @@ def _require_within_planning_horizon(scheduled_for: datetime.datetime) -> None:
 @transaction.atomic
 def plan_meeting(*, committee, scheduled_for: datetime.datetime, location: str = "", actor) -> Meeting:
     """A new planned meeting of ``committee`` (one per committee and time, within the planning horizon;
-    ValidationError otherwise)."""
+    ValidationError otherwise), while the committee is active."""
+    _require_active(committee)
     _require_within_planning_horizon(scheduled_for)
     meeting = Meeting(committee=committee, scheduled_for=scheduled_for, location=location.strip())
     _save(meeting, actor=actor, reason="Planned")
     return meeting
+
+
+def _require_active(committee: Committee) -> None:
+    if not committee.is_active:
+        raise ValidationError({"committee": _("The committee is inactive: no meeting is planned for it.")})
 
 
 def _locked_meeting(meeting: Meeting) -> Meeting:
@@ -118,6 +124,7 @@ def update_meeting(
             raise ValidationError(
                 {"committee": _("A meeting moves only to another committee of the same vendor: plan a new one.")}
             )
+        _require_active(committee)
         meeting.committee = committee
         changes.append("Moved to another committee")
     if location is not None and location.strip() != meeting.location:

@@ -201,9 +201,9 @@ def committee_detail(request, pk: int):
             )
         )
     members = committee_members(request.user, committee.pk)
-    can_plan = may_change_meeting(request.user, members)
+    may_plan = may_change_meeting(request.user, members)
     form = None
-    if can_plan:
+    if may_plan and committee.is_active:
         form = PlanMeetingForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -214,7 +214,11 @@ def committee_detail(request, pk: int):
                 messages.success(request, _("The meeting was planned."))
                 return redirect("governance:meeting", pk=meeting.pk)
     elif request.method == "POST":
-        raise PermissionDenied
+        if not may_plan:
+            raise PermissionDenied
+        # A page opened before the committee was made inactive: say why nothing was planned.
+        messages.error(request, _("The committee is inactive: no meeting is planned for it."))
+        return redirect("governance:committee", pk=committee.pk)
     return render(
         request,
         "governance/committee_detail.html",

@@ -135,6 +135,24 @@ def test_a_committee_owes_no_meeting_after_its_contract_ended_before_one_was_due
     assert rows[lapsed.pk].contract_ended_on is None
 
 
+def test_no_meeting_is_planned_for_or_moved_to_an_inactive_committee():
+    inactive = CommitteeFactory(is_active=False)
+    planned = MeetingFactory(committee=CommitteeFactory(contract__vendor=inactive.contract.vendor))
+    actor = UserFactory()
+    before = Meeting.objects.count()
+
+    with pytest.raises(ValidationError) as planning:
+        services.plan_meeting(committee=inactive, scheduled_for=at(D(2025, 6, 2)), actor=actor)
+    with pytest.raises(ValidationError) as moving:
+        services.update_meeting(meeting=planned, committee=inactive, actor=actor)
+
+    expected = {"committee": ["The committee is inactive: no meeting is planned for it."]}
+    assert planning.value.message_dict == expected == moving.value.message_dict
+    assert Meeting.objects.count() == before
+    planned.refresh_from_db()
+    assert planned.committee_id != inactive.pk
+
+
 def test_a_committee_whose_last_meeting_had_fewer_members_present_than_the_quorum_is_flagged():
     committee = CommitteeFactory(quorum=3)
     _held(committee, D(2025, 1, 15), present=3)

@@ -169,6 +169,24 @@ def test_a_member_plans_the_next_meeting_from_the_committee_page(chair_client, r
     assert Meeting.objects.filter(committee=review.committee, scheduled_for=meeting.scheduled_for).count() == 1
 
 
+def test_an_inactive_committee_is_not_offered_a_meeting_nor_flagged_overdue(chair_client, review):
+    from governance.models import Meeting
+
+    review.committee.is_active = False
+    review.committee.save()
+    url = reverse("governance:committee", args=[review.committee.pk])
+    before = Meeting.objects.count()
+
+    page = chair_client.get(url).content.decode()
+    stale = chair_client.post(url, {"scheduled_for": f"{NEXT_YEAR}-03-02T10:00"}, follow=True)
+
+    assert 'data-testid="plan-meeting"' not in page
+    assert "Meeting overdue" not in page
+    assert '<span data-testid="inactive">The committee is inactive: no meeting is due or planned for it.</span>' in page
+    assert "The committee is inactive: no meeting is planned for it." in [str(m) for m in stale.context["messages"]]
+    assert Meeting.objects.count() == before
+
+
 def test_a_vendor_member_is_not_offered_to_plan_a_meeting_and_cannot(client, review, vendor_member):
     from governance.models import Meeting
 
