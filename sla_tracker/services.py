@@ -1382,11 +1382,20 @@ def waive_adjustment(*, adjustment_id: int, actor, reason: str) -> StatementAdju
     return adjustment
 
 
+def check_line_waivable(line: StatementLine) -> None:
+    """Refuse (ValidationError) the waiver of ``line`` when it is waived already. The waiver page checks it before
+    showing its form."""
+    if line.waived:
+        raise ValidationError(_("The %(code)s line is already waived.") % {"code": line.service_level.code})
+
+
 def check_adjustment_waivable(adjustment: StatementAdjustment) -> None:
     """Refuse (ValidationError) the waiver of ``adjustment`` when it is in the vendor's favour: a waiver is the
     customer giving up a credit it is owed (DOMAIN.md §2.13), and an adjustment in the vendor's favour (a credit
     corrected away, given back to the vendor) owes the customer nothing to give up. One in the customer's favour
-    (more credit for it, or an earn-back taken back) is waived as a line's credit is."""
+    (more credit for it, or an earn-back taken back) is waived as a line's credit is, once."""
+    if adjustment.waived:
+        raise ValidationError(_("The %(code)s adjustment for %(month)s is already waived.") % adjustment.label_parts)
     if adjustment.amount > 0:
         raise ValidationError(
             _(
@@ -1406,7 +1415,7 @@ def _waive(line: StatementLine, actor, reason: str) -> None:
         actor,
         reason,
         locked=_("%(statement)s is %(status)s: reopen it before waiving a line."),
-        already=_("The %(code)s line is already waived.") % {"code": line.service_level.code},
+        waivable=check_line_waivable,
     )
     _event(statement, StatementAction.LINE_WAIVED, actor, line=line, note=line.waiver_reason)
     # The later months' history counts the waived credit as 0 (earn-backs, the annual cap): recompute them.
@@ -1419,31 +1428,29 @@ def _waive_adjustment(adjustment: StatementAdjustment, actor, reason: str) -> No
     """Waive ``adjustment`` (its statement locked and attached) and set the statement's totals; one in the
     vendor's favour is refused (check_adjustment_waivable)."""
     statement = adjustment.statement
-    check_adjustment_waivable(adjustment)
     _record_waiver(
         adjustment,
         statement,
         actor,
         reason,
         locked=_("%(statement)s is %(status)s: reopen it before waiving an adjustment."),
-        already=_("The %(code)s adjustment for %(month)s is already waived.") % adjustment.label_parts,
+        waivable=check_adjustment_waivable,
     )
     _event(statement, StatementAction.ADJUSTMENT_WAIVED, actor, adjustment=adjustment, note=adjustment.waiver_reason)
 
 
 def _record_waiver(
-    item: StatementLine | StatementAdjustment, statement: PenaltyStatement, actor, reason: str, *, locked, already
+    item: StatementLine | StatementAdjustment, statement: PenaltyStatement, actor, reason: str, *, locked, waivable
 ) -> None:
     """Waive ``item``, a line or an adjustment of ``statement`` (locked), while the statement is open (else
-    ``locked``, a template of the statement and its status, says why not) and ``item`` is not waived yet
-    (``already``), and set the statement's totals."""
+    ``locked``, a template of the statement and its status, says why not) and ``waivable(item)`` allows it (not
+    waived yet), and set the statement's totals."""
     if statement.is_locked:
         raise ValidationError(
             locked % {"statement": _label(statement), "status": statement.get_status_display().lower()}
         )
     _require_status(statement, OPEN_FOR_ADJUSTMENTS, pgettext("a statement can be", "changed"))
-    if item.waived:
-        raise ValidationError(already)
+    waivable(item)
     item.waived, item.waiver_reason, item.waived_by, item.waived_at = True, reason, actor, timezone.now()
     item._history_user = actor
     item.save()

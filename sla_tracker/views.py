@@ -72,6 +72,7 @@ from sla_tracker.services import (
     check_adjustment_disputable,
     check_adjustment_waivable,
     check_line_disputable,
+    check_line_waivable,
     check_waiver_withdrawal,
     dispute_adjustment,
     dispute_line,
@@ -720,9 +721,7 @@ def waive(request, pk: int):
         explanation=_("The line's credit counts as zero in the statement's totals and in later months."),
         done=_("The line was waived: its credit no longer counts."),
         label=_("Reason for the waiver"),
-        refused=lambda: _refuse_if(
-            line.waived, _("The %(code)s line is already waived.") % {"code": line.service_level.code}
-        ),
+        refused=lambda: check_line_waivable(line),
     )
 
 
@@ -742,13 +741,7 @@ def adjustment_waive(request, pk: int):
         ),
         done=_("The adjustment was waived: it no longer counts."),
         label=_("Reason for the waiver"),
-        refused=lambda: (
-            check_adjustment_waivable(adjustment),
-            _refuse_if(
-                adjustment.waived,
-                _("The %(code)s adjustment for %(month)s is already waived.") % adjustment.label_parts,
-            ),
-        ),
+        refused=lambda: check_adjustment_waivable(adjustment),
     )
 
 
@@ -793,11 +786,6 @@ def adjustment_withdraw_waiver(request, pk: int):
 
 # Where the statement page offers waivers and their withdrawal (a disputed statement's go through its disputes).
 WAIVABLE_STATUSES = (StatementStatus.DRAFT, StatementStatus.IN_REVIEW)
-
-
-def _refuse_if(condition: bool, message: str) -> None:
-    if condition:
-        raise ValidationError(message)
 
 
 def _waive_page(
