@@ -376,7 +376,8 @@ def _save(workbook: Workbook) -> bytes:
 def _csv(rows: list[list[Any]]) -> bytes:
     """UTF-8 with a byte-order mark so spreadsheet programs read accents; months as 2026-04, days as ISO
     dates, moments as 2026-04-03 14:05 (the app's time zone), amounts as 1234.50, or, for a French reader,
-    as French spreadsheets read CSV: ";" between fields and 1234,50."""
+    as French spreadsheets read CSV: ";" between fields and 1234,50; a text a spreadsheet would take for a
+    formula after an apostrophe."""
     french = (get_language() or "en").startswith("fr")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if french else ",")
@@ -385,7 +386,15 @@ def _csv(rows: list[list[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode()
 
 
+# What a spreadsheet opening a CSV file takes for the start of a formula (OWASP, "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(value: Any, french: bool) -> Any:
+    if isinstance(value, str):
+        # A text typed by a user (a waiver's reason "=HYPERLINK(…)") is shown as typed, not evaluated: a leading
+        # apostrophe is how spreadsheets mark a cell as text.
+        return "'" + value if value.startswith(_FORMULA_STARTS) else value
     if isinstance(value, MonthCell):
         return month_label(value)
     if isinstance(value, datetime.datetime):

@@ -165,6 +165,22 @@ def test_a_reason_pasted_with_control_characters_is_written_to_the_xlsx_without_
     assert "Agreed at the committee\nsee the minutes" in [cell.value for row in sheet.iter_rows() for cell in row]
 
 
+@pytest.mark.parametrize("reason", ['=HYPERLINK("http://x.example")', "+1 agreed", "-agreed", "@SUM(A1)"])
+def test_a_text_a_spreadsheet_would_take_for_a_formula_is_a_text_in_the_csv(client, procurement, statement, reason):
+    line = statement.lines.get(credit__gt=0)
+    waive_line(line_id=line.pk, actor=procurement, reason=reason)
+    client.force_login(procurement)
+
+    cells = [cell for row in rows_of(client.get(statement_export(statement, "csv"))) for cell in row]
+
+    assert "'" + reason in cells
+    assert reason not in cells
+
+
+def test_a_negative_amount_in_the_csv_stays_a_number():
+    assert exports._csv([[Decimal("-14400.00"), "- agreed"]]).decode("utf-8-sig") == "-14400.00,'- agreed\r\n"
+
+
 def test_the_statement_csv_lists_the_lines(client, procurement, statement):
     client.force_login(procurement)
 
