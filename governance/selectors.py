@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -151,7 +151,8 @@ def committees_with_compliance(
     ``is_overdue`` (today is after the due day) and ``lacked_quorum`` (its last held meeting did not
     make the quorum, see quorum_is_met). One query whatever the number of committees. A contract's committee
     whose contract ended (expired or terminated) before its next meeting was due, or an inactive committee, has no
-    ``next_meeting_due`` and is not overdue; ``contract_ended_on`` is the ended contract's last day of service.
+    ``next_meeting_due`` and is not overdue; ``contract_ended_on`` is the ended contract's last day of service. So
+    does a vendor-wide committee once the last of its vendor's contracts ended (``contract_ended_on``: its last day).
 
     A committee that never met is due one interval after its contract's start; a vendor-wide
     committee that never met, one interval after it was set up.
@@ -189,8 +190,22 @@ def with_compliance_annotations(committees: QuerySet[Committee]) -> QuerySet[Com
         .annotate(
             last_client_present=_present_at_last_held(Side.CLIENT),
             last_vendor_present=_present_at_last_held(Side.VENDOR),
+            # A vendor-wide committee: the last day of service of its vendor's contracts once every one has ended.
+            vendor_contracts_ended_on=_vendor_contracts_ended_on(),
         )
     )
+
+
+def _vendor_contracts_ended_on() -> Subquery:
+    """The last day of service of the committee's vendor's contracts when all of them ended (expired or terminated);
+    None while one is a draft or runs, when the vendor has none, and for a contract's committee."""
+    ended = (ContractStatus.EXPIRED, ContractStatus.TERMINATED)
+    contracts = Contract.objects.filter(vendor=OuterRef("vendor_id")).order_by().values("vendor")
+    last_day = contracts.annotate(
+        last_day=Max(Coalesce("terminated_on", "end_date")),
+        not_ended=Count("pk", filter=~Q(status__in=ended)),
+    ).filter(not_ended=0)
+    return Subquery(last_day.values("last_day")[:1])
 
 
 def set_compliance(committee: Committee, *, today: datetime.date | None = None) -> Committee:
@@ -204,18 +219,19 @@ def set_compliance(committee: Committee, *, today: datetime.date | None = None) 
     else:
         anchor = meeting_day(committee.created_at)
     committee.next_meeting_due = next_meeting_due(committee.cadence, anchor)
-    # A contract's committee owes no meeting after its contract ended (expired or terminated) before one was due;
-    # an inactive committee owes none.
-    contract = committee.contract if committee.contract_id else None
+    # A contract's committee owes no meeting after its contract ended (expired or terminated) before one was due, a
+    # vendor-wide committee none after the last of its vendor's contracts ended; an inactive committee owes none.
+    if committee.contract_id:
+        contract = committee.contract
+        ended = contract.status in (ContractStatus.EXPIRED, ContractStatus.TERMINATED)
+        ended_on = contract.last_day_of_service if ended else None
+    else:
+        ended_on = committee.vendor_contracts_ended_on
     committee.contract_ended_on = None
     if not committee.is_active:
         committee.next_meeting_due = None
-    elif (
-        contract is not None
-        and contract.status in (ContractStatus.EXPIRED, ContractStatus.TERMINATED)
-        and contract.last_day_of_service < committee.next_meeting_due
-    ):
-        committee.contract_ended_on, committee.next_meeting_due = contract.last_day_of_service, None
+    elif ended_on is not None and ended_on < committee.next_meeting_due:
+        committee.contract_ended_on, committee.next_meeting_due = ended_on, None
     committee.is_overdue = committee.next_meeting_due is not None and today > committee.next_meeting_due
     committee.lacked_quorum = committee.last_held_id is not None and not quorum_is_met(
         QuorumTerms(committee.last_held_quorum, committee.last_held_needs_each_side),

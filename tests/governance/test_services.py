@@ -135,6 +135,34 @@ def test_a_committee_owes_no_meeting_after_its_contract_ended_before_one_was_due
     assert rows[lapsed.pk].contract_ended_on is None
 
 
+def test_a_vendor_wide_committee_owes_no_meeting_after_the_last_of_its_vendors_contracts_ended():
+    def vendor_wide(*contracts):
+        committee = CommitteeFactory(vendor_wide=True, cadence=Cadence.MONTHLY)
+        for status, fields in contracts:
+            ContractFactory(vendor=committee.vendor, status=status, **fields)
+        return committee
+
+    expired = (ContractStatus.EXPIRED, {"end_date": D(2025, 2, 15)})
+    terminated = (ContractStatus.TERMINATED, {"terminated_on": D(2025, 1, 20)})
+    all_ended = vendor_wide(expired, terminated)
+    _held(all_ended, D(2025, 1, 31))  # next due 2025-02-28, after the last day of service of the last contract
+    one_runs = vendor_wide(expired, (ContractStatus.ACTIVE, {}))
+    _held(one_runs, D(2025, 1, 31))
+    one_is_a_draft = vendor_wide(expired, (ContractStatus.DRAFT, {}))  # a contract to come: still governed
+    _held(one_is_a_draft, D(2025, 1, 31))
+    lapsed = vendor_wide(expired, terminated)
+    _held(lapsed, D(2024, 12, 31))  # next due 2025-01-31, while a contract still ran: the lapse stands
+
+    rows = {row.pk: row for row in committees_with_compliance(today=D(2025, 6, 1))}
+
+    assert (rows[all_ended.pk].next_meeting_due, rows[all_ended.pk].contract_ended_on) == (None, D(2025, 2, 15))
+    assert rows[all_ended.pk].is_compliant
+    for still_due in (one_runs, one_is_a_draft):
+        assert (rows[still_due.pk].next_meeting_due, rows[still_due.pk].is_overdue) == (D(2025, 2, 28), True)
+        assert rows[still_due.pk].contract_ended_on is None
+    assert (rows[lapsed.pk].next_meeting_due, rows[lapsed.pk].is_overdue) == (D(2025, 1, 31), True)
+
+
 def test_no_meeting_is_planned_for_or_moved_to_an_inactive_committee():
     inactive = CommitteeFactory(is_active=False)
     planned = MeetingFactory(committee=CommitteeFactory(contract__vendor=inactive.contract.vendor))

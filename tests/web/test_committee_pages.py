@@ -224,6 +224,23 @@ def test_the_committee_page_of_an_expired_contract_says_no_meeting_is_due_not_ov
     )
 
 
+def test_the_page_of_a_vendor_wide_committee_whose_vendors_contracts_all_ended_says_no_meeting_is_due(
+    chair_client, review
+):
+    review.contract.status, review.contract.end_date = ContractStatus.EXPIRED, datetime.date(2025, 4, 30)
+    review.contract.save()  # the vendor's only contract
+    review.committee.contract, review.committee.vendor = None, review.contract.vendor
+    review.committee.save()  # now governs the vendor's contracts, which it met about on April 15
+
+    page = chair_client.get(reverse("governance:committee", args=[review.committee.pk])).content.decode()
+
+    assert "Meeting overdue" not in page
+    assert (
+        '<span data-testid="contract-ended">The vendor\'s last contract ended on 04/30/2025: no further meeting '
+        "is due.</span>" in page
+    )
+
+
 def test_a_committee_the_user_cannot_see_is_404(client, review):
     client.force_login(UserFactory(committee_member=True))
 
