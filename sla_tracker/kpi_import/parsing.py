@@ -52,11 +52,16 @@ class ThousandsMarkAsDecimal(ValueError):
         self.mark, self.rewritten = mark, rewritten
 
 
+class MonthFirstDate(ValueError):
+    """A date written as day/month/year that is no date read day first but is one read month first
+    ("03/13/2026": there is no 13th month, and 13 March is a day): most likely a month-first date."""
+
+
 def parse_period(value: object) -> tuple[datetime.date, datetime.date | None]:
     """(first day of the month, day) of a date cell; a month ("2025-01", "01/2025") gives day None.
 
     Accepts date and datetime cells (Excel), ISO dates, and day-first dates (dd/mm/yyyy, dd.mm.yyyy,
-    dd-mm-yyyy). Month-first dates are never guessed.
+    dd-mm-yyyy). Month-first dates are never guessed: one that can only be month-first raises MonthFirstDate.
     """
     if isinstance(value, datetime.datetime):
         if value.time() != datetime.time(0, 0):
@@ -71,6 +76,8 @@ def parse_period(value: object) -> tuple[datetime.date, datetime.date | None]:
         year, month, day = match.groups()
     elif match := _DAY_FIRST.match(text):
         day, month, year = match.groups()
+        if int(month) > 12 and _is_day(int(year), int(day), int(month)):
+            raise MonthFirstDate(f"{text!r} is month first")
     elif match := _ISO_MONTH.match(text) or _MONTH_YEAR.match(text):
         first, second = match.groups()
         year, month = (first, second) if len(first) == 4 else (second, first)
@@ -79,6 +86,14 @@ def parse_period(value: object) -> tuple[datetime.date, datetime.date | None]:
         raise ValueError(f"{text!r} is not a date")
     day_value = datetime.date(int(year), int(month), int(day))
     return day_value.replace(day=1), day_value
+
+
+def _is_day(year: int, month: int, day: int) -> bool:
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def looks_like_excel_serial(value: object) -> bool:

@@ -399,13 +399,14 @@ def _with_headers_from_above(headers: list[str], above: list) -> list[str]:
     """A header written over two rows: a column's header merged down both rows ("Date") has its text in the
     upper one only, above the lower row's headers under a group ("Appels" over "reçus" and "traités"). An
     empty header takes the text of the row just above it, when that row holds more than a title (two cells
-    or more), so the column can be mapped."""
+    or more), so the column can be mapped; so does a column right of the lower row's last cell (a row of a
+    CSV file or a workbook may stop at its last value), whose values would otherwise be under no header."""
     above = [str(cell).strip() for cell in above]
     if sum(1 for cell in above if cell) < 2:
         return headers
     return [
         header or (above[index] if index < len(above) and above[index] not in headers else "")
-        for index, header in enumerate(headers)
+        for index, header in enumerate(headers + [""] * (len(above) - len(headers)))
     ]
 
 

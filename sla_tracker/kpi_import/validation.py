@@ -10,6 +10,9 @@ stored and checked against the same-day bounds: an interval whose counts disagre
 accepted when the day adds up (ACD reports may count a call in the interval it arrived and in the
 one it was answered). Each value is still checked on its own (number, sign, whole for counts).
 
+A CSV row with a value right of the header's last column is refused: a stray separator may have shifted
+its values by a column, and no value of the row can be trusted to be under its header.
+
 Interval times are local wall-clock times, as ACD systems export them, in the time zone of the contract's
 sites (`local_time_zones`). On the day the clocks go back, the times they repeat (02:00–02:59 in Paris on
 25 October 2026) may each be given twice, both summed into the day; any other time still once. On the day
@@ -20,13 +23,14 @@ import datetime
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.utils.translation import gettext_noop
+from openpyxl.utils import get_column_letter
 
 from contracts.models import Contract
 from contracts.months import last_day_of_month
@@ -34,6 +38,7 @@ from sla_tracker.choices import CounterUnit, StatementStatus
 from sla_tracker.kpi_import.parsing import (
     AmbiguousNumber,
     FormulaWithoutValue,
+    MonthFirstDate,
     ThousandsMarkAsDecimal,
     looks_like_excel_serial,
     parse_number,
@@ -58,6 +63,11 @@ EXCEL_SERIAL_AS_NUMBER = Reason(
     gettext_noop(
         "This looks like an Excel date serial number in a cell formatted as a number, not a date: format the "
         "column as a date in Excel (or write the dates as YYYY-MM-DD), then upload the file again."
+    )
+)
+MONTH_FIRST_DATE = Reason(
+    gettext_noop(
+        "Dates are read day first (DD/MM/YYYY), and this one looks month-first: write it as DD/MM/YYYY or YYYY-MM-DD."
     )
 )
 # The values the database stores exactly. PostgreSQL: up to 16 digits before the point and 4 after (the
@@ -128,7 +138,10 @@ class Period(NamedTuple):
 class FileRows:
     """A KPI pack's data rows as a mapping reads them: (row number, cells) pairs, where the date is
     (and the time of day, when an interval file gives it in its own column), and each counter column
-    as (cell index, header, counter code)."""
+    as (cell index, header, counter code).
+
+    `header_width`, for a CSV file, is the number of columns its header spans: a row with a value right of
+    them is refused, as a stray separator may have shifted its values (see `_stray_values_reported`)."""
 
     rows: Iterable[tuple[int, list]]
     date_index: int
@@ -136,6 +149,7 @@ class FileRows:
     columns: list[tuple[int, str, str]]
     time_index: int | None = None
     time_column: str | None = None
+    header_width: int | None = None
 
 
 class _Counter(NamedTuple):
@@ -295,6 +309,9 @@ class Validator:
         date_index, date_column = source.date_index, source.date_column
         time_index, time_column = source.time_index, source.time_column
         bounded_by_period = self._bounded
+        if source.header_width is not None:
+            # Before the runs summed at once are taken out of the rows: each row is looked at here.
+            source = replace(source, rows=self._stray_values_reported(source.rows, source.header_width))
         rows = source.rows
         counter_ids = [counter.id for *_column, counter, _bounded in columns if counter is not None]
         if self.sums_day_blocks and columns and len(counter_ids) == len(columns) == len(set(counter_ids)):
@@ -354,6 +371,26 @@ class Validator:
         summed = self._sum_intervals()
         if not self.error_count:
             yield from summed
+
+    def _stray_values_reported(self, rows: Iterable[tuple[int, list]], width: int) -> Iterator[tuple[int, list]]:
+        """The rows as they are, reporting each row with a value right of the header's last column: a column
+        without a header, where a value most likely comes from a stray separator that shifted the row's
+        values by a column (a CSV row's cells are found by counting its separators). Empty cells there
+        (trailing separators) are no value."""
+        for row, cells in rows:
+            if len(cells) > width:
+                index = next((i for i in range(width, len(cells)) if cells[i].strip()), None)
+                if index is not None:
+                    self._stray_value(row, index, cells[index])
+            yield row, cells
+
+    def _stray_value(self, row: int, index: int, value: str) -> None:
+        column = get_column_letter(index + 1)  # as a spreadsheet names a column without a header
+        message = gettext_noop(
+            "This row has a value in column {column}, which has no header: a stray separator may have shifted the "
+            "row's values. Correct the row, or give the column a header."
+        )
+        self.add(Reason(message, {"column": column}), row=row, column=column, value=value)
 
     def _unsummed_rows(self, source: FileRows, columns: list) -> Iterator[tuple[int, list]]:
         """The rows of ``source`` that `check_rows` must check one by one: all of them but the runs of
@@ -709,6 +746,8 @@ class Validator:
             return FORMULA_WITHOUT_VALUE
         try:
             month, day = parse_period(raw)
+        except MonthFirstDate:
+            return MONTH_FIRST_DATE
         except ValueError:
             if raw is None or str(raw).strip() == "":
                 return Reason(gettext_noop("The date is missing."))

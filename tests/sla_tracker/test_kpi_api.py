@@ -79,6 +79,29 @@ def test_a_bad_file_answers_400_with_every_error_and_its_place_and_stores_nothin
     assert snapshot() == before
 
 
+def test_a_csv_row_shifted_by_a_stray_separator_is_a_400_naming_its_row_and_column_and_stores_nothing():
+    contract = voice_contract()
+    before = snapshot()
+    response = post_pack(client_for(contract.owner), contract, "Date;Appels reçus;Abandons\n02/01/2025;1200;;40\n")
+    assert response.status_code == 400
+    assert response.data == {
+        "type": "invalid_rows",
+        "errors": [
+            {
+                "row": 2,
+                "column": "D",
+                "value": "40",
+                "message": "This row has a value in column D, which has no header: a stray separator may have shifted "
+                "the row's values. Correct the row, or give the column a header.",
+            }
+        ],
+        "error_count": 1,
+    }
+    assert snapshot() == before
+    accepted = post_pack(client_for(contract.owner), contract, "Date;Appels reçus;Abandons\n02/01/2025;1200;40;;\n")
+    assert accepted.status_code == 201, accepted.data
+
+
 def test_a_file_that_is_not_csv_or_excel_is_a_400():
     contract = voice_contract()
     client = client_for(contract.owner)

@@ -7,6 +7,7 @@ import pytest
 
 from sla_tracker.kpi_import.parsing import (
     AmbiguousNumber,
+    MonthFirstDate,
     ThousandsMarkAsDecimal,
     looks_like_excel_serial,
     parse_number,
@@ -39,6 +40,23 @@ def test_a_month_gives_a_whole_month_value(text):
 def test_other_dates_are_refused(text):
     with pytest.raises(ValueError):
         parse_period(text)
+
+
+@pytest.mark.parametrize("text", ["03/13/2026", "3/13/2026", "12.31.2025", "01-20-2026", "02/29/2024"])
+def test_a_date_that_can_only_be_month_first_is_refused_as_month_first(text):
+    with pytest.raises(MonthFirstDate):
+        parse_period(text)
+
+
+@pytest.mark.parametrize("text", ["13/13/2026", "02/30/2026", "02/29/2025", "00/13/2026", "03/12/2026"])
+def test_a_date_that_is_no_month_first_date_either_is_not_called_month_first(text):
+    """Not a day read month first (13/13, 30 February), or a day read day first (3 December)."""
+    try:
+        parse_period(text)
+    except MonthFirstDate:
+        pytest.fail(f"{text} called month-first")
+    except ValueError:
+        pass
 
 
 def test_a_time_of_day_is_not_a_day():

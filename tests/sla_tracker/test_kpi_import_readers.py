@@ -349,6 +349,12 @@ def test_a_header_over_two_rows_takes_the_upper_text_of_a_column_merged_down_bot
         )
 
 
+def test_a_header_over_two_rows_takes_the_upper_text_of_a_column_right_of_the_lower_rows_last_cell():
+    """Abandons merged down both rows, right of the group's lower row, which stops at its last text."""
+    headers, rows, _delimiter = read("Date;Appels;;Abandons\n;reçus;traités\n02/01/2025;4;3;1\n".encode())
+    assert (headers, rows) == (["Date", "reçus", "traités", "Abandons"], [(3, ["02/01/2025", "4", "3", "1"])])
+
+
 @pytest.mark.parametrize(
     ("raw", "headers"),
     [

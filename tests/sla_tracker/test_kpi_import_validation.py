@@ -15,10 +15,10 @@ from sla_tracker.kpi_import import reasons
 from sla_tracker.kpi_import.readers import UnreadableFile
 from sla_tracker.kpi_import.reasons import Reason, readable_errors, readable_reason
 from sla_tracker.kpi_import.service import KpiDataRejected, import_upload, preview_upload, save_measurements
-from sla_tracker.kpi_import.validation import KpiValue
+from sla_tracker.kpi_import.validation import KpiValue, Validator
 from sla_tracker.models import KpiUpload, Measurement
 from tests.factories import MeasurementFactory, PenaltyStatementFactory, UserFactory
-from tests.sla_tracker.kpi_support import TODAY, csv_file, nothing_written, voice_contract, xlsx_file
+from tests.sla_tracker.kpi_support import TODAY, csv_file, nothing_written, snapshot, voice_contract, xlsx_file
 
 pytestmark = pytest.mark.django_db
 
@@ -110,11 +110,33 @@ def test_a_date_in_the_future_is_refused():
 
 def test_a_missing_or_unreadable_date_is_refused():
     contract = voice_contract()
-    rejected = refused(contract, HEADER + ";1200;1130;940;70;12\n03/13/2025;1;1;1;0;0\n")
+    rejected = refused(contract, HEADER + ";1200;1130;940;70;12\n13/13/2025;1;1;1;0;0\n")
     assert [(row, column, message) for row, column, _value, message in errors_of(rejected)] == [
         (2, "Date", "The date is missing."),
         (3, "Date", "Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."),
     ]
+
+
+MONTH_FIRST = (
+    "Dates are read day first (DD/MM/YYYY), and this one looks month-first: write it as DD/MM/YYYY or YYYY-MM-DD."
+)
+
+
+def test_a_month_first_date_is_refused_saying_dates_are_read_day_first():
+    """13 January written month first, in a daily file and in an interval file; 30 February is no date either way."""
+    contract = voice_contract()
+    rejected = refused(
+        contract,
+        "Date;Appels reçus\n01/13/2025;1200\n01/14/2025;1100\n02/30/2025;1000\n",
+    )
+    assert errors_of(rejected) == [
+        (2, "Date", "01/13/2025", MONTH_FIRST),
+        (3, "Date", "01/14/2025", MONTH_FIRST),
+        (4, "Date", "02/30/2025", "Not a date: use YYYY-MM-DD or DD/MM/YYYY (a whole month: YYYY-MM)."),
+    ]
+    rejected = refused(contract, "Date;Appels reçus\n01/13/2025 08:15;1200\n")
+    assert errors_of(rejected) == [(2, "Date", "01/13/2025 08:15", MONTH_FIRST)]
+    assert nothing_written()
 
 
 def test_a_counter_outside_the_contracts_scope_is_refused():
@@ -649,3 +671,79 @@ def test_a_bound_broken_by_the_files_value_against_a_stored_one_reports_the_file
             "answered (100) cannot be less than answered_within_20s on Jan. 2, 2025: 1000 is stored.",
         )
     ]
+
+
+# A value right of the header's last column --------------------------------------------------------------
+
+STRAY_VALUE = (
+    "This row has a value in column {column}, which has no header: a stray separator may have shifted the row's "
+    "values. Correct the row, or give the column a header."
+)
+
+
+def test_a_csv_row_shifted_by_a_stray_separator_is_refused_naming_its_row_and_the_column_without_a_header():
+    """`02/01/2025;3000;;40` under `Date;Appels traités;Abandons` would read answered 3000 and no abandons."""
+    contract = voice_contract()
+    before = snapshot()
+    rejected = refused(
+        contract,
+        "Date;Appels traités;Abandons\n02/01/2025;3000;40\n03/01/2025;3000;;40\n04/01/2025;3000;40;;\n"
+        "05/01/2025;;;;;7;\n",
+    )
+    assert errors_of(rejected) == [
+        (3, "D", "40", STRAY_VALUE.format(column="D")),
+        (5, "F", "7", STRAY_VALUE.format(column="F")),
+    ]
+    assert snapshot() == before
+
+
+def test_trailing_empty_cells_of_a_csv_row_are_no_values():
+    contract = voice_contract()
+    upload = preview(contract, "Date;Appels traités;Abandons\n02/01/2025;3000;40;\n03/01/2025;2900;30;; \n;;;;\n")
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    import_upload(upload=upload, actor=contract.owner, today=TODAY)
+    stored = {(m.counter.code, m.day.day): m.value for m in Measurement.objects.filter(contract=contract)}
+    assert stored == {("answered", 2): 3000, ("abandoned", 2): 40, ("answered", 3): 2900, ("abandoned", 3): 30}
+
+
+def test_a_stray_value_after_an_excel_separator_line_names_the_row_a_spreadsheet_shows():
+    contract = voice_contract()
+    rejected = refused(contract, "sep=;\nDate;Appels traités;Abandons\n02/01/2025;3000;;40\n")
+    assert errors_of(rejected) == [(2, "D", "40", STRAY_VALUE.format(column="D"))]
+
+
+def test_a_column_named_only_by_the_upper_row_of_a_two_row_header_has_a_header():
+    contract = voice_contract()
+    text = "Date;Appels;;Abandons\n;reçus;traités\n02/01/2025;1200;1130;70\n"
+    mapping = {"date_column": "Date", "columns": {"reçus": "offered", "traités": "answered", "Abandons": "abandoned"}}
+    upload = preview(contract, text, mapping=mapping)
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    assert upload.preview["values"] == 3
+    rejected = refused(contract, text + "03/01/2025;1200;1130;;70\n", mapping=mapping)
+    assert errors_of(rejected) == [(4, "E", "70", STRAY_VALUE.format(column="E"))]
+
+
+def test_a_stray_value_in_a_run_of_interval_rows_summed_at_once_is_refused(monkeypatch):
+    """The run's rows are well formed but for the value right of the header: the run is summed without
+    checking each row (`Validator._sum_block`), and the file is still refused."""
+    monkeypatch.setattr(Validator, "_row_day", lambda *args, **kwargs: pytest.fail("a row was checked on its own"))
+    contract = voice_contract()
+    rows = [f"02/01/2025;{quarter // 4:02d}:{quarter % 4 * 15:02d};10;9" for quarter in range(8)]
+    rows[5] += ";4"
+    before = snapshot()
+    rejected = refused(contract, "Date;Heure;Appels reçus;Appels traités\n" + "\n".join(rows) + "\n")
+    assert errors_of(rejected) == [(7, "E", "4", STRAY_VALUE.format(column="E"))]
+    assert snapshot() == before
+
+
+def test_a_value_right_of_an_excel_table_is_a_note_not_a_shift():
+    """A workbook's cells keep their columns: notes or totals typed beside the table are left out."""
+    contract = voice_contract()
+    upload = preview_upload(
+        contract=contract,
+        file=xlsx_file([["Date", "Appels traités"], ["02/01/2025", 3000, None, "checked by N."], [None, None, 3000]]),
+        actor=contract.owner,
+        today=TODAY,
+    )
+    assert upload.status == UploadStatus.VALIDATED, upload.errors
+    assert upload.preview["values"] == 1

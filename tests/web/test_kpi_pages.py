@@ -986,6 +986,33 @@ def test_each_kind_of_refused_pack_is_listed_on_the_form_and_leaves_nothing_behi
     assert snapshot() == before
 
 
+def test_a_csv_row_shifted_by_a_stray_separator_is_refused_on_the_form_naming_the_column_and_leaves_nothing(client):
+    manager = UserFactory()
+    contract = kpi_contract(owner=manager)
+    client.force_login(manager)
+    before = snapshot()
+
+    text = f"Date;Appels traités;Abandons\n{last_month():%d/%m/%Y};3000;;40\n"
+    response = client.post(upload_new_url(contract), {"file": csv_file(text)})
+
+    assert response.status_code == 200
+    assert [
+        (group["row"], error["column"], error["value"], error["message"])
+        for group in response.context["refusal"]["groups"]
+        for error in group["errors"]
+    ] == [
+        (
+            2,
+            "D",
+            "40",
+            "This row has a value in column D, which has no header: a stray separator may have shifted the row's "
+            "values. Correct the row, or give the column a header.",
+        )
+    ]
+    assert "1 error: nothing was written" in response.content.decode()
+    assert snapshot() == before
+
+
 @pytest.mark.parametrize(
     ("file_format", "reason"),
     [
