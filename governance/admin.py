@@ -244,7 +244,8 @@ class ActionItemAdmin(CommitteeRecordAdminMixin, ServiceAdminMixin, ScopedAdminM
     """Action items are created and changed by governance.services (a meeting's are due on its day or
     later); their origin stays, and their status changes through the meeting page and the API's actions
     (start, close, cancel, reopen). A meeting's items are the committee's record; a finding's alone are
-    changed by those who follow findings up."""
+    changed by those who follow findings up. Once the meeting's minutes are approved, an item's wording is
+    read-only (its owner and due date still change)."""
 
     list_display = ("title", "owner", "owner_contact", "due_date", "status")
     list_filter = ("status",)
@@ -257,6 +258,29 @@ class ActionItemAdmin(CommitteeRecordAdminMixin, ServiceAdminMixin, ScopedAdminM
 
     def may_change(self, user, obj) -> bool:
         return may_change_item(user, obj)
+
+    @staticmethod
+    def wording_is_final(obj: ActionItem | None) -> bool:
+        return obj is not None and minutes_approved(obj.meeting)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if not self.wording_is_final(obj):
+            return fields
+        # Read-only fields come after the form's: the wording keeps its place at the top.
+        wording = services.ACTION_ITEM_WORDING
+        return [*wording, *(name for name in fields if name not in wording)]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return (*readonly, *services.ACTION_ITEM_WORDING) if self.wording_is_final(obj) else readonly
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self.wording_is_final(obj):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        return [(name, {**options, "description": services.ACTION_WORDING_FINAL}), *rest]
 
     def has_add_permission(self, request) -> bool:
         """Auditors add the action items of findings without the role's permissions on governance."""
@@ -277,4 +301,14 @@ class ActionItemAdmin(CommitteeRecordAdminMixin, ServiceAdminMixin, ScopedAdminM
 
     def update_with_service(self, request, obj: ActionItem, data: dict) -> ActionItem:
         changes = {name: data[name] for name in services.ACTION_ITEM_FIELDS if name in data}
+        # A page opened before the minutes were approved still posts the wording, read-only since: a change of it
+        # goes to the service, which refuses it, rather than being dropped unsaid while the rest is saved.
+        for name in services.ACTION_ITEM_WORDING:
+            if name not in data and name in request.POST and _text(request.POST[name]) != _text(getattr(obj, name)):
+                changes[name] = request.POST[name]
         return services.update_action_item(item=obj, actor=request.user, **changes)
+
+
+def _text(value: str) -> str:
+    # A browser posts a field's lines ending in CRLF, and the form strips what it reads.
+    return value.replace("\r\n", "\n").strip()

@@ -12,6 +12,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.formats import long_date
 from contracts.dates import add_months
@@ -714,13 +715,20 @@ def _require_due_after_meeting(meeting: Meeting | None, due_date: datetime.date)
 
 # What an action item's owner and wording may become after it is created; its origin and status stay.
 ACTION_ITEM_FIELDS = ("title", "description", "owner", "owner_contact", "due_date")
+# What the committee approves with its meeting's minutes: final once they are. Its owner and due date are not:
+# reassigning or rescheduling an action is the follow-up of the register, kept in the item's history.
+ACTION_ITEM_WORDING = ("title", "description")
+ACTION_WORDING_FINAL = gettext_lazy(
+    "The minutes of this meeting are approved: the action's wording is final; record a correction instead."
+)
 
 
 @transaction.atomic
 def update_action_item(*, item: ActionItem, actor, **changes) -> ActionItem:
     """Reword an action item, give it another owner or another due date (on its meeting's day or later;
     a vendor contact of the committee's vendor as owner), kept in its history. Circulated minutes go back to draft
-    (their votes no longer count), as when an item is added to them."""
+    (their votes no longer count), as when an item is added to them; once approved, the item's wording is final
+    (ACTION_ITEM_WORDING), its owner and due date still change."""
     if unknown := set(changes) - set(ACTION_ITEM_FIELDS):
         raise ValidationError(_("These fields are not changed here: %(fields)s.") % {"fields": ", ".join(unknown)})
     # The meeting first, as when an item is added to it (create_action_item): its minutes may go back to draft.
@@ -733,6 +741,9 @@ def update_action_item(*, item: ActionItem, actor, **changes) -> ActionItem:
     changed = [name for name, value in changes.items() if getattr(item, name) != value]
     if not changed:
         return item
+    reworded = [name for name in changed if name in ACTION_ITEM_WORDING]
+    if reworded and meeting is not None and meeting.minutes_status == MinutesStatus.APPROVED:
+        raise ValidationError(dict.fromkeys(reworded, ACTION_WORDING_FINAL))
     for name in changed:
         setattr(item, name, changes[name])
     if "due_date" in changed:

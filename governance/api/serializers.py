@@ -13,7 +13,7 @@ from config.local_time import LocalDateTimeSerializerField
 from governance.choices import AttendanceStatus, MinutesApprovalMethod, MinutesStatus
 from governance.models import ActionItem, Committee, Decision, Meeting
 from governance.selectors import minutes_withheld, set_compliance
-from governance.services import CANCEL_REASON_MAX
+from governance.services import ACTION_ITEM_WORDING, CANCEL_REASON_MAX
 
 
 class ComplianceSerializer(serializers.Serializer):
@@ -223,6 +223,10 @@ class ActionItemSerializer(ValidatedModelSerializer):
             "created_by",
             "created_at",
         ]
+        extra_kwargs = {
+            name: {"help_text": "Final once the minutes of the item's meeting are approved: a change is a 400."}
+            for name in ACTION_ITEM_WORDING
+        }
 
 
 class ActionItemInput(ServiceInputSerializer):

@@ -328,7 +328,8 @@ class ActionItemViewSet(RecordViewSet):
         return services.create_action_item(**data, created_by=self.request.user)
 
     def perform_update(self, serializer) -> None:
-        """A new due date is on the meeting's day or later (governance.services.update_action_item)."""
+        """A new due date is on the meeting's day or later; once the meeting's minutes are approved, the wording
+        is final (governance.services.update_action_item)."""
         serializer.instance = services.update_action_item(
             item=serializer.instance, actor=self.request.user, **serializer.validated_data
         )

@@ -348,6 +348,80 @@ def test_an_action_items_due_date_before_its_meetings_day_is_a_form_error_in_the
     assert item.history.latest().history_change_reason == "Changed: due_date"
 
 
+WORDING_FINAL = "The minutes of this meeting are approved: the action's wording is final; record a correction instead."
+
+
+@pytest.fixture
+def approved_action():
+    """An action item of a meeting of 10 March 2025 whose minutes are approved."""
+    return ActionItemFactory(
+        meeting=MeetingFactory(approved_minutes=True, scheduled_for=PAST),
+        title="Send the plan",
+        description="By e-mail.\nBoth sites.",
+        due_date=datetime.date(2025, 4, 1),
+    )
+
+
+def test_the_wording_of_an_action_of_approved_minutes_is_read_only_on_its_page_with_the_reason(
+    admin_client, approved_action
+):
+    url = reverse("admin:governance_actionitem_change", args=[approved_action.pk])
+
+    response = admin_client.get(url)
+    rescheduled = admin_client.post(
+        url, {"owner": approved_action.owner_id, "owner_contact": "", "due_date": "2025-05-15"}
+    )
+
+    form = response.context["adminform"].form
+    assert not {"title", "description"} & set(form.fields)
+    assert {"owner", "owner_contact", "due_date"} <= set(form.fields)
+    assert WORDING_FINAL in response.content.decode()
+    assert rescheduled.status_code == 302, _form_errors(rescheduled)
+    approved_action.refresh_from_db()
+    assert (approved_action.title, approved_action.due_date) == ("Send the plan", datetime.date(2025, 5, 15))
+
+
+def test_a_page_opened_before_the_minutes_were_approved_has_its_rewording_refused_not_dropped(
+    admin_client, approved_action
+):
+    url = reverse("admin:governance_actionitem_change", args=[approved_action.pk])
+    fields = {
+        "title": "Send the plan",
+        "description": "By e-mail.\r\nBoth sites.",
+        "owner": approved_action.owner_id,
+        "owner_contact": "",
+        "due_date": "2025-05-15",
+    }
+
+    reworded = admin_client.post(url, {**fields, "title": "Send the final plan"})
+    approved_action.refresh_from_db()
+    unchanged_wording = admin_client.post(url, fields)
+
+    assert _form_errors(reworded) == [WORDING_FINAL]
+    assert (approved_action.title, approved_action.due_date) == ("Send the plan", datetime.date(2025, 4, 1))
+    assert unchanged_wording.status_code == 302, _form_errors(unchanged_wording)
+    approved_action.refresh_from_db()
+    assert (approved_action.description, approved_action.due_date) == (
+        "By e-mail.\nBoth sites.",
+        datetime.date(2025, 5, 15),
+    )
+
+
+def test_the_wording_of_an_action_of_open_minutes_or_of_a_finding_is_changed_on_its_page(admin_client):
+    for item in (
+        ActionItemFactory(meeting=MeetingFactory(scheduled_for=PAST), due_date=datetime.date(2025, 4, 1)),
+        ActionItemFactory(meeting=None, finding=FindingFactory(), due_date=datetime.date(2025, 4, 1)),
+    ):
+        url = reverse("admin:governance_actionitem_change", args=[item.pk])
+        fields = {"title": "Send the final plan", "description": "", "owner": item.owner_id, "owner_contact": ""}
+
+        response = admin_client.post(url, {**fields, "due_date": "2025-04-01"})
+
+        assert response.status_code == 302, _form_errors(response)
+        item.refresh_from_db()
+        assert item.title == "Send the final plan"
+
+
 def test_a_change_of_chair_in_the_back_office_is_kept_in_the_seats_history_with_who_and_when(
     admin_client, administrator
 ):

@@ -244,6 +244,24 @@ def test_an_action_items_due_date_is_not_patched_before_its_meetings_day(member)
     )
 
 
+def test_the_wording_of_an_action_of_approved_minutes_is_not_patched_its_due_date_is(member):
+    meeting = MeetingFactory(committee=member.committee, scheduled_for=MARCH, approved_minutes=True)
+    item = ActionItemFactory(meeting=meeting, title="Send the plan", due_date=datetime.date(2025, 4, 1))
+    url = f"/api/v1/action-items/{item.pk}/"
+
+    reworded = api(member.user).patch(url, {"title": "Send the final plan"}, format="json")
+    rescheduled = api(member.user).patch(url, {"title": "Send the plan", "due_date": "2025-05-15"}, format="json")
+
+    assert _errors(reworded) == {
+        "title": [
+            "The minutes of this meeting are approved: the action's wording is final; record a correction instead."
+        ]
+    }
+    assert rescheduled.status_code == 200, rescheduled.content
+    item.refresh_from_db()
+    assert (item.title, item.due_date) == ("Send the plan", datetime.date(2025, 5, 15))
+
+
 @pytest.mark.parametrize("administrator", [False, True])
 def test_a_committee_created_through_the_api_can_be_kept_by_its_creator(administrator):
     creator = UserFactory(administrator=True) if administrator else UserFactory(role=Role.COMMITTEE_MEMBER)

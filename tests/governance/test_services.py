@@ -816,6 +816,46 @@ def test_a_new_due_date_before_the_meetings_day_is_refused_and_a_later_one_kept_
     assert (record.history_user, record.history_change_reason) == (user, "Changed: due_date, title")
 
 
+WORDING_FINAL = "The minutes of this meeting are approved: the action's wording is final; record a correction instead."
+
+
+def test_the_wording_of_an_action_of_approved_minutes_is_final_and_its_owner_and_due_date_still_change():
+    meeting = MeetingFactory(approved_minutes=True, scheduled_for=at(D(2025, 3, 10)))
+    item = ActionItemFactory(meeting=meeting, title="Send the plan", description="By e-mail.", due_date=D(2025, 4, 1))
+    user, new_owner = UserFactory(), UserFactory()
+
+    refusals = {}
+    for changes in ({"title": "Send the final plan"}, {"description": "By post."}):
+        with pytest.raises(ValidationError) as refused:
+            services.update_action_item(item=item, actor=user, owner=new_owner, **changes)
+        refusals |= refused.value.message_dict
+    item = services.update_action_item(
+        item=item, actor=user, title="Send the plan", owner=new_owner, due_date=D(2025, 5, 2)
+    )
+
+    assert refusals == {"title": [WORDING_FINAL], "description": [WORDING_FINAL]}
+    assert (item.title, item.description, item.owner, item.due_date) == (
+        "Send the plan",
+        "By e-mail.",
+        new_owner,
+        D(2025, 5, 2),
+    )
+    assert item.history.latest().history_change_reason == "Changed: owner, due_date"
+    services.start_action_item(item=item, actor=user)
+    services.close_action_item(item=item, actor=user)
+    item = services.reopen_action_item(item=item, actor=user)
+    assert item.status == ActionStatus.OPEN
+    assert Meeting.objects.get(pk=meeting.pk).minutes_status == MinutesStatus.APPROVED
+
+
+def test_the_wording_of_a_findings_action_changes_after_it_is_created():
+    item = ActionItemFactory(meeting=None, finding=FindingFactory(), title="Fix the access review")
+
+    item = services.update_action_item(item=item, actor=UserFactory(), title="Fix the quarterly access review")
+
+    assert item.title == "Fix the quarterly access review"
+
+
 def test_an_older_item_due_before_its_meeting_still_changes_status():
     """The due-date rule is checked when the date is written, not on every later change of the item."""
     item = ActionItemFactory(meeting=MeetingFactory(scheduled_for=at(D(2025, 3, 10))), due_date=D(2025, 2, 14))
