@@ -94,6 +94,7 @@ _LINE_FIELDS = (
     "explanation_notes",
     "inputs",
 )
+_WAIVER_FIELDS = ("waived", "waiver_reason", "waived_by", "waived_at")
 # What a close sets on a statement: the engine's figures, the totals and when.
 _STATEMENT_FIELDS = (
     "currency",
@@ -369,6 +370,7 @@ class StatementWrites:
         self.created_lines: list[tuple[PenaltyStatement, int, dict]] = []  # (statement, service level id, values)
         self.updated_lines: list[StatementLine] = []
         self.removed_lines: list[StatementLine] = []
+        self.lifted_waivers: list[StatementLine] = []  # updated lines whose waiver a higher credit withdrew
         self.adjustments: list[StatementAdjustment] = []
         self.removed_adjustments: list[StatementAdjustment] = []
         self.events: list[tuple[PenaltyStatement, dict]] = []  # (statement, StatementEvent values)
@@ -379,6 +381,7 @@ class StatementWrites:
         "created_lines",
         "updated_lines",
         "removed_lines",
+        "lifted_waivers",
         "adjustments",
         "removed_adjustments",
         "events",
@@ -411,6 +414,8 @@ class StatementWrites:
             copy_history_rows(StatementLine, [row["id"] for row in rows], history_type="+", user=self.actor)
         if self.updated_lines:
             StatementLine.objects.bulk_update(self.updated_lines, ["terms", *_LINE_FIELDS[1:]])
+            if self.lifted_waivers:  # before the history's copy, which keeps the line without its waiver
+                StatementLine.objects.bulk_update(self.lifted_waivers, _WAIVER_FIELDS)
             copy_history_rows(
                 StatementLine, [line.pk for line in self.updated_lines], history_type="~", user=self.actor
             )
@@ -485,6 +490,8 @@ def _plan_statement(
             created.append((statement, level.pk, wanted))
             line = LineFigures.planned(level, wanted)
         elif any(getattr(line, name) != wanted[name] for name in _LINE_FIELDS):
+            if line.waived and wanted["credit"] > line.credit:
+                _lift_waiver(statement, line, wanted["credit"], writes)
             for name in _LINE_FIELDS:
                 setattr(line, name, wanted[name])
             updated.append(line)
@@ -517,6 +524,28 @@ def _plan_statement(
     cache = getattr(statement, "_prefetched_objects_cache", None) or {"adjustment_lines": [], "adjustments_caused": []}
     statement._prefetched_objects_cache = {**cache, "lines": lines}
     return statement
+
+
+def _lift_waiver(statement: PenaltyStatement, line: StatementLine, credit: Decimal, writes: StatementWrites) -> None:
+    """Withdraw the waiver of ``line``, whose credit a recomputation raises to ``credit``: a waiver gives up the credit
+    the line had when it was given, and no one decided to give up more (a line waived with no credit that now has one
+    included). The line's credit counts again until someone waives it again; the waiver stays on record (its event,
+    the line's history) and the withdrawal's event says why. See _settle_differences for an approved month."""
+    waived = line.credit
+    line.waived, line.waiver_reason, line.waived_by, line.waived_at = False, "", None, None
+    writes.lifted_waivers.append(line)
+    writes.events.append(
+        (
+            statement,
+            {
+                "action": StatementAction.LINE_WAIVER_WITHDRAWN,
+                "line_id": line.pk,
+                "note": f"The credit rose from {waived} to {credit} on recomputation: the waiver gave up {waived}.",
+                # The amounts again as data, for the pages to show as money in the reader's language.
+                "data": {"waived_credit": str(waived), "credit": str(credit)},
+            },
+        )
+    )
 
 
 def _set_totals(statement: PenaltyStatement, lines: list[StatementLine], adjustments: Decimal) -> bool:
@@ -552,8 +581,8 @@ def _settle_differences(
 
     An approved or invoiced origin (``result``: its recomputation) needs, per line, its recomputed share
     of the net less its approved share carried (bonus and earn-back less credit: a correction may move
-    any of them); a waived line's credit stays waived. What the adjustments
-    already carried do not cover goes, once, into the first open statement after it. An open origin
+    any of them); a waived line's approved credit stays waived, what a recomputation adds to it does not. What
+    the adjustments already carried do not cover goes, once, into the first open statement after it. An open origin
     (``result`` None: a statement reopened after approval and just recomputed, so that its own lines
     now carry the correction) needs none: its adjustments in open statements are withdrawn, and those
     in approved or invoiced statements are reversed in the first open statement after it, so the
@@ -583,7 +612,13 @@ def _settle_differences(
             new = recomputed.get(line.service_level.code)
             # The line's share of the net: its bonus and earn-back less its credit (none once waived).
             approved_net = line.bonus + line.earn_back - (ZERO if line.waived else line.credit)
-            new_net = ZERO if new is None else new.bonus + new.earn_back - (ZERO if line.waived else new.credit)
+            if new is None:
+                new_net = ZERO
+            else:
+                # A waiver gave up the approved credit, not more: what a recomputation adds to it is owed (as in an
+                # open month, _lift_waiver).
+                owed = max(ZERO, new.credit - line.credit) if line.waived else new.credit
+                new_net = new.bonus + new.earn_back - owed
             already = carried[line.service_level_id]
             amount = new_net - approved_net - already
             if amount:
