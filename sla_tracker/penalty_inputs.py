@@ -930,13 +930,17 @@ def summary_from_statement(statement: PenaltyStatement) -> PriorMonth:
 def effective_history(statement: PenaltyStatement, result: MonthResult) -> dict[str, Any] | None:
     """What later months read of an approved or invoiced ``statement`` once ``result``, its recomputation,
     gives other figures (corrected data, an exclusion approved since): the recomputed month, its waived
-    lines still crediting nothing, as the statement's ``effective_history``. The statement itself stays
-    as approved, and the adjustments carried for it make up the difference, so that a later month's run,
-    windows, earn-back and annual cap count the month once, as corrected. None while they agree."""
-    waived = {line.service_level.code for line in _lines_of(statement) if line.waived}
+    lines crediting only what the recomputation adds to the credit they had when approved (the waiver gave up
+    that much), as the statement's ``effective_history``. The statement itself stays as approved, and the
+    adjustments carried for it make up the difference, so that a later month's run, windows, earn-back and annual
+    cap count the month once, as corrected. None while they agree."""
+    waived = {line.service_level.code: line.credit for line in _lines_of(statement) if line.waived}
     recomputed = prior_month(result)
     lines = sorted(
-        (replace(line, credit=NO_CREDIT) if line.code in waived else line for line in recomputed.service_levels),
+        (
+            replace(line, credit=max(NO_CREDIT, line.credit - waived[line.code])) if line.code in waived else line
+            for line in recomputed.service_levels
+        ),
         key=lambda line: line.code,
     )
     corrected = prior_month_to_dict(replace(recomputed, service_levels=tuple(lines)))

@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 
 from sla_tracker.choices import StatementAction, StatementStatus
+from sla_tracker.engine import prior_month_from_dict
 from sla_tracker.models import Measurement, StatementEvent
 from sla_tracker.services import approve_statement, submit_statement, waive_line
 from tests.factories import MonthlyChargeFactory, UserFactory
@@ -109,6 +110,9 @@ def test_what_a_recomputation_adds_to_a_waived_line_of_an_approved_month_is_carr
     assert (january.status, january.credits) == (StatementStatus.APPROVED, D("14400.00"))
     assert line_of(contract, "2026-01", "CSL-2").waived  # an approved month is never changed
     assert adjustments(contract) == [("2026-01", "2026-02", "CSL-2", D("-9600.00"))]
+    # Later months read January as corrected: the €9,600.00 the waiver did not give up counts (annual cap, earn-back).
+    history = {line.code: line.credit for line in prior_month_from_dict(january.effective_history).service_levels}
+    assert (history["CSL-1"], history["CSL-2"]) == (D("14400.00"), D("9600.00"))
 
 
 def test_the_statement_page_says_why_a_waiver_was_withdrawn_in_the_readers_language(client, contract, procurement):
