@@ -507,8 +507,9 @@ class _CopyWriter:
 def file_rows(table: Table, mapping: ResolvedMapping) -> FileRows:
     """A KPI pack's rows with the columns the mapping reads, for the validator's row-by-row checks.
 
-    A CSV row's values right of its header are refused (a stray separator shifts the values after it); a
-    workbook's are not: its cells keep their columns, and notes or totals beside the table are common."""
+    A CSV row's values under no header (right of its last one, or under an empty one) are refused (a stray
+    separator shifts the values after it); a workbook's are not: its cells keep their columns, and notes or totals
+    beside the table are common."""
     return FileRows(
         rows=table.rows,
         date_index=table.headers.index(mapping.date_column),
@@ -516,7 +517,7 @@ def file_rows(table: Table, mapping: ResolvedMapping) -> FileRows:
         columns=[(table.headers.index(header), header, code) for header, code in mapping.columns.items()],
         time_index=table.headers.index(mapping.time_column) if mapping.time_column else None,
         time_column=mapping.time_column,
-        header_width=len(table.headers) if table.file_format == "csv" else None,
+        headers=table.headers if table.file_format == "csv" else None,
     )
 
 

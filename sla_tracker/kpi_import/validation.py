@@ -10,8 +10,9 @@ stored and checked against the same-day bounds: an interval whose counts disagre
 accepted when the day adds up (ACD reports may count a call in the interval it arrived and in the
 one it was answered). Each value is still checked on its own (number, sign, whole for counts).
 
-A CSV row with a value right of the header's last column is refused: a stray separator may have shifted
-its values by a column, and no value of the row can be trusted to be under its header.
+A CSV row with a value under no header (right of the header's last column, or under an empty header) is
+refused: a stray separator may have shifted its values by a column, and no value of the row can be trusted to be
+under its header.
 
 Interval times are local wall-clock times, as ACD systems export them, in the time zone of the contract's
 sites (`local_time_zones`). On the day the clocks go back, the times they repeat (02:00–02:59 in Paris on
@@ -140,8 +141,9 @@ class FileRows:
     (and the time of day, when an interval file gives it in its own column), and each counter column
     as (cell index, header, counter code).
 
-    `header_width`, for a CSV file, is the number of columns its header spans: a row with a value right of
-    them is refused, as a stray separator may have shifted its values (see `_stray_values_reported`)."""
+    `headers`, for a CSV file, are its header's cells: a row with a value under no header (right of the last one,
+    or under an empty one) is refused, as a stray separator may have shifted its values (see
+    `_stray_values_reported`)."""
 
     rows: Iterable[tuple[int, list]]
     date_index: int
@@ -149,7 +151,7 @@ class FileRows:
     columns: list[tuple[int, str, str]]
     time_index: int | None = None
     time_column: str | None = None
-    header_width: int | None = None
+    headers: list[str] | None = None
 
 
 class _Counter(NamedTuple):
@@ -309,9 +311,9 @@ class Validator:
         date_index, date_column = source.date_index, source.date_column
         time_index, time_column = source.time_index, source.time_column
         bounded_by_period = self._bounded
-        if source.header_width is not None:
+        if source.headers is not None:
             # Before the runs summed at once are taken out of the rows: each row is looked at here.
-            source = replace(source, rows=self._stray_values_reported(source.rows, source.header_width))
+            source = replace(source, rows=self._stray_values_reported(source.rows, source.headers))
         rows = source.rows
         counter_ids = [counter.id for *_column, counter, _bounded in columns if counter is not None]
         if self.sums_day_blocks and columns and len(counter_ids) == len(columns) == len(set(counter_ids)):
@@ -372,14 +374,22 @@ class Validator:
         if not self.error_count:
             yield from summed
 
-    def _stray_values_reported(self, rows: Iterable[tuple[int, list]], width: int) -> Iterator[tuple[int, list]]:
-        """The rows as they are, reporting each row with a value right of the header's last column: a column
-        without a header, where a value most likely comes from a stray separator that shifted the row's
-        values by a column (a CSV row's cells are found by counting its separators). Empty cells there
-        (trailing separators) are no value."""
+    def _stray_values_reported(
+        self, rows: Iterable[tuple[int, list]], headers: list[str]
+    ) -> Iterator[tuple[int, list]]:
+        """The rows as they are, reporting each row with a value in a column without a header: right of the
+        header's last column (a stray separator in the row), or under an empty header (a stray separator in the
+        header row), where a value most likely comes from a stray separator that shifted the row's values by a
+        column (a CSV row's cells are found by counting its separators). Empty cells there (trailing
+        separators) are no value."""
+        width = len(headers)
+        unnamed = [index for index, header in enumerate(headers) if not header]
         for row, cells in rows:
-            if len(cells) > width:
-                index = next((i for i in range(width, len(cells)) if cells[i].strip()), None)
+            if unnamed or len(cells) > width:
+                index = next(
+                    (i for i in (*unnamed, *range(width, len(cells))) if i < len(cells) and str(cells[i]).strip()),
+                    None,
+                )
                 if index is not None:
                     self._stray_value(row, index, cells[index])
             yield row, cells

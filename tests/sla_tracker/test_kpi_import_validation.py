@@ -673,7 +673,7 @@ def test_a_bound_broken_by_the_files_value_against_a_stored_one_reports_the_file
     ]
 
 
-# A value right of the header's last column --------------------------------------------------------------
+# A value under no header ------------------------------------------------------------------------------------
 
 STRAY_VALUE = (
     "This row has a value in column {column}, which has no header: a stray separator may have shifted the row's "
@@ -695,6 +695,20 @@ def test_a_csv_row_shifted_by_a_stray_separator_is_refused_naming_its_row_and_th
         (5, "F", "7", STRAY_VALUE.format(column="F")),
     ]
     assert snapshot() == before
+
+
+def test_a_value_under_an_empty_header_of_a_csv_file_is_refused_as_a_stray_separator_in_the_header_row():
+    """`Date;Appels traités;;Abandons` (a stray separator in the header) over `02/01/2025;3000;40`: the abandons are
+    under the empty header, and "Abandons" would read nothing."""
+    contract = voice_contract()
+    mapping = {"date_column": "Date", "columns": {"Appels traités": "answered", "Abandons": "abandoned"}}
+    text = "Date;Appels traités;;Abandons\n02/01/2025;3000;;40\n03/01/2025;2900;30\n"
+    before = snapshot()
+    rejected = refused(contract, text, mapping=mapping)
+    assert errors_of(rejected) == [(3, "C", "30", STRAY_VALUE.format(column="C"))]
+    assert snapshot() == before
+    upload = preview(contract, "Date;Appels traités;;Abandons\n02/01/2025;3000;;40\n", mapping=mapping)
+    assert upload.status == UploadStatus.VALIDATED, upload.errors  # an empty column under it is no value
 
 
 def test_trailing_empty_cells_of_a_csv_row_are_no_values():
