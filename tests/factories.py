@@ -650,7 +650,9 @@ NEXT_YEAR = timezone.now().year + 1
 
 
 class MeetingFactory(DjangoModelFactory):
-    """A planned meeting; successive meetings fall on successive months. Trait `approved_minutes`."""
+    """A planned meeting; a committee's successive meetings fall on successive months from January 2025 (by its
+    meetings so far, not by how many meetings the test session created: a test's dates do not depend on the tests
+    before it). Trait `approved_minutes`."""
 
     class Meta:
         model = Meeting
@@ -666,7 +668,9 @@ class MeetingFactory(DjangoModelFactory):
         )
 
     committee = factory.SubFactory(CommitteeFactory)
-    scheduled_for = factory.Sequence(lambda n: _at(add_months(datetime.date(2025, 1, 15), n)))
+    scheduled_for = factory.LazyAttribute(
+        lambda meeting: _at(add_months(datetime.date(2025, 1, 15), meeting.committee.meetings.count()))
+    )
     location = "Video call"
     status = MeetingStatus.PLANNED
     minutes_status = MinutesStatus.DRAFT
