@@ -16,7 +16,7 @@ from sla_tracker.choices import StatementAction, StatementStatus
 from sla_tracker.engine import prior_month_from_dict
 from sla_tracker.models import Measurement, StatementEvent
 from sla_tracker.services import approve_statement, submit_statement, waive_line
-from tests.factories import MonthlyChargeFactory, UserFactory
+from tests.factories import MonthlyChargeFactory, UserFactory, VendorUserFactory
 
 from .test_adjustments_carry import adjustments
 from .test_close import close, line_of, scenario_json, seed_scenario, statement_of
@@ -133,3 +133,18 @@ def test_the_statement_page_says_why_a_waiver_was_withdrawn_in_the_readers_langu
         "la pénalité est passée de 0,00\u00a0€ à 9\u00a0600,00\u00a0€ au recalcul, et l’annulation ne portait que sur "
         "0,00\u00a0€\u00a0: annulez de nouveau la pénalité de la ligne" in french
     )
+
+
+def test_the_vendor_reads_that_the_waiver_was_withdrawn_without_procurements_instruction(client, contract, procurement):
+    waive_line(line_id=line_of(contract, "2026-01", "CSL-2").pk, actor=procurement, reason="Nothing to claim.")
+    submit_statement(
+        statement_id=statement_of(contract, "2026-01").pk, actor=procurement
+    )  # vendors see it once submitted
+    abandon_more_calls(contract)
+    close(contract, "2026-01")
+    client.force_login(VendorUserFactory(vendor=contract.vendor))
+
+    page = client.get(reverse("sla_tracker:statement", args=[statement_of(contract, "2026-01").pk])).content.decode()
+
+    assert "the credit rose from €0.00 to €9,600.00 on recomputation, and the waiver gave up €0.00</span>" in page
+    assert "waive the line again" not in page
