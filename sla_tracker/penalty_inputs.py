@@ -934,17 +934,40 @@ def effective_history(statement: PenaltyStatement, result: MonthResult) -> dict[
     that much), as the statement's ``effective_history``. The statement itself stays as approved, and the
     adjustments carried for it make up the difference, so that a later month's run, windows, earn-back and annual
     cap count the month once, as corrected. None while they agree."""
-    waived = {line.service_level.code: line.credit for line in _lines_of(statement) if line.waived}
+    waived = {line.service_level.code: line for line in _lines_of(statement) if line.waived}
     recomputed = prior_month(result)
     lines = sorted(
         (
-            replace(line, credit=max(NO_CREDIT, line.credit - waived[line.code])) if line.code in waived else line
+            replace(line, credit=credit_beyond_waiver(waived[line.code], line.credit)) if line.code in waived else line
             for line in recomputed.service_levels
         ),
         key=lambda line: line.code,
     )
     corrected = prior_month_to_dict(replace(recomputed, service_levels=tuple(lines)))
     return None if corrected == prior_month_to_dict(_prior_from_lines(statement)) else corrected
+
+
+def waived_credit(line: StatementLine | LineFigures) -> Decimal:
+    """The credit the waiver of ``line`` (waived) gave up: the most it has credited since it was waived, from the
+    line's history (a credit that fell while the line stayed waived and rose back again is still given up)."""
+    versions = (
+        StatementLine.history.filter(statement_id=line.statement_id, service_level_id=line.service_level_id)
+        .order_by("-history_id")
+        .values_list("waived", "credit")
+    )
+    given = line.credit
+    for waived, credit in versions:  # the latest versions, back to the waiver
+        if not waived:
+            break
+        given = max(given, credit)
+    return given
+
+
+def credit_beyond_waiver(line: StatementLine | LineFigures, credit: Decimal) -> Decimal:
+    """What ``credit``, a recomputation's credit of the waived ``line``, adds to the credit its waiver gave up."""
+    if credit <= line.credit:  # read the history only when the credit rose
+        return NO_CREDIT
+    return max(NO_CREDIT, credit - waived_credit(line))
 
 
 def _rights_of(statement: PenaltyStatement) -> tuple[TerminationRight, ...]:

@@ -62,6 +62,7 @@ from sla_tracker.penalty_inputs import (
     OPEN_STATUSES,
     ContractInputs,
     LineFigures,
+    credit_beyond_waiver,
     differences_on_record,
     effective_history,
     input_fingerprint,
@@ -73,6 +74,7 @@ from sla_tracker.penalty_inputs import (
     statement_values,
     summary_from_statement,
     to_month,
+    waived_credit,
 )
 
 # Draft, in review and disputed: what a close recomputes and what adjustments are carried into.
@@ -490,8 +492,8 @@ def _plan_statement(
             created.append((statement, level.pk, wanted))
             line = LineFigures.planned(level, wanted)
         elif any(getattr(line, name) != wanted[name] for name in _LINE_FIELDS):
-            if line.waived and wanted["credit"] > line.credit:
-                _lift_waiver(statement, line, wanted["credit"], writes)
+            if line.waived and wanted["credit"] > line.credit and wanted["credit"] > (given := waived_credit(line)):
+                _lift_waiver(statement, line, given, wanted["credit"], writes)
             for name in _LINE_FIELDS:
                 setattr(line, name, wanted[name])
             updated.append(line)
@@ -526,12 +528,14 @@ def _plan_statement(
     return statement
 
 
-def _lift_waiver(statement: PenaltyStatement, line: StatementLine, credit: Decimal, writes: StatementWrites) -> None:
-    """Withdraw the waiver of ``line``, whose credit a recomputation raises to ``credit``: a waiver gives up the credit
-    the line had when it was given, and no one decided to give up more (a line waived with no credit that now has one
-    included). The line's credit counts again until someone waives it again; the waiver stays on record (its event,
-    the line's history) and the withdrawal's event says why. See _settle_differences for an approved month."""
-    waived = line.credit
+def _lift_waiver(
+    statement: PenaltyStatement, line: StatementLine, waived: Decimal, credit: Decimal, writes: StatementWrites
+) -> None:
+    """Withdraw the waiver of ``line``, whose credit a recomputation raises to ``credit``, above the ``waived`` credit
+    its waiver gave up (waived_credit): a waiver gives up the credit the line had when it was given, and no one decided
+    to give up more (a line waived with no credit that now has one included). The line's credit counts again until
+    someone waives it again; the waiver stays on record (its event, the line's history) and the withdrawal's event
+    says why. See _settle_differences for an approved month."""
     line.waived, line.waiver_reason, line.waived_by, line.waived_at = False, "", None, None
     writes.lifted_waivers.append(line)
     writes.events.append(
@@ -617,7 +621,7 @@ def _settle_differences(
             else:
                 # A waiver gave up the approved credit, not more: what a recomputation adds to it is owed (as in an
                 # open month, _lift_waiver).
-                owed = max(ZERO, new.credit - line.credit) if line.waived else new.credit
+                owed = credit_beyond_waiver(line, new.credit) if line.waived else new.credit
                 new_net = new.bonus + new.earn_back - owed
             already = carried[line.service_level_id]
             amount = new_net - approved_net - already

@@ -400,9 +400,15 @@ def _with_headers_from_above(headers: list[str], above: list) -> list[str]:
     upper one only, above the lower row's headers under a group ("Appels" over "reçus" and "traités"). An
     empty header takes the text of the row just above it, when that row holds more than a title (two cells
     or more), so the column can be mapped; so does a column right of the lower row's last cell (a row of a
-    CSV file or a workbook may stop at its last value), whose values would otherwise be under no header."""
+    CSV file or a workbook may stop at its last value), whose values would otherwise be under no header, unless
+    the row above is no part of the header (a text above each header)."""
     above = [str(cell).strip() for cell in above]
     if sum(1 for cell in above if cell) < 2:
+        return headers
+    if all(headers) and all(above[: len(headers)]):
+        # Every header has its own text above it, no column merged down nor group across: the row above is a title
+        # or a note ("Rapport ACD;Janvier 2025;Site Lyon"), not the header's upper row, and names no column right of
+        # the header (a value there is still under no header: a stray separator, refused in a CSV file).
         return headers
     return [
         header or (above[index] if index < len(above) and above[index] not in headers else "")

@@ -12,7 +12,8 @@ one it was answered). Each value is still checked on its own (number, sign, whol
 
 A CSV row with a value under no header (right of the header's last column, or under an empty header) is
 refused: a stray separator may have shifted its values by a column, and no value of the row can be trusted to be
-under its header.
+under its header. Columns left of the first header are the rows' labels (pandas' index), unless the row is narrower
+than the header.
 
 Interval times are local wall-clock times, as ACD systems export them, in the time zone of the contract's
 sites (`local_time_zones`). On the day the clocks go back, the times they repeat (02:00–02:59 in Paris on
@@ -383,13 +384,16 @@ class Validator:
         column (a CSV row's cells are found by counting its separators). Empty cells there (trailing
         separators) are no value."""
         width = len(headers)
-        unnamed = [index for index, header in enumerate(headers) if not header]
+        # Left of the first header, columns without one hold the rows' labels (pandas' index, row numbers) in rows as
+        # wide as the header; a row narrower than the header has its values left of the headers they belong under, as
+        # a stray separator at the start of the header row leaves them.
+        first = next((index for index, header in enumerate(headers) if header), width)
+        unnamed = [index for index, header in enumerate(headers) if not header and index > first]
         for row, cells in rows:
-            if unnamed or len(cells) > width:
-                index = next(
-                    (i for i in (*unnamed, *range(width, len(cells))) if i < len(cells) and str(cells[i]).strip()),
-                    None,
-                )
+            count = len(cells)
+            if unnamed or count > width or (first and count < width):
+                suspects = (*(range(first) if count < width else ()), *unnamed, *range(width, count))
+                index = next((i for i in suspects if i < count and str(cells[i]).strip()), None)
                 if index is not None:
                     self._stray_value(row, index, cells[index])
             yield row, cells
