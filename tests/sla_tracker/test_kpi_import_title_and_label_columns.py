@@ -1,4 +1,4 @@
-"""Review of session 23's KPI packs: a row above the header that is a title or a note (report, period, site),
+"""CSV packs: a row above the header that is a title or a note (report, period, site),
 not the upper row of a header over two rows, names no column right of the header, so a value there is still a
 value under no header (a stray separator) and refused, not dropped without a word."""
 

@@ -1,4 +1,4 @@
-"""Review of session 23's waiver scope: a waiver gives up the credit its line had when it was given.
+"""A waiver gives up the credit its line had when it was given, also after that credit fell and rose back.
 
 Contract A of DOMAIN.md §6 (Example 1): January's CSL-1 is a default credited €14,400.00. Waived at that credit,
 then corrected data make CSL-1 met (no credit: the waiver stays), then the data are put back: the credit is back
