@@ -1,6 +1,7 @@
 """CSV packs: a row above the header that is a title or a note (report, period, site),
 not the upper row of a header over two rows, names no column right of the header, so a value there is still a
-value under no header (a stray separator) and refused, not dropped without a word."""
+value under no header (a stray separator) and refused, not dropped without a word; an unnamed first column of row
+labels (pandas' index) is read past."""
 
 import pytest
 
