@@ -148,3 +148,18 @@ def test_the_vendor_reads_that_the_waiver_was_withdrawn_without_procurements_ins
 
     assert "the credit rose from €0.00 to €9,600.00 on recomputation, and the waiver gave up €0.00</span>" in page
     assert "waive the line again" not in page
+
+
+def test_procurement_is_told_to_waive_again_only_while_the_statement_can_be_waived(client, contract, procurement):
+    waive_line(line_id=line_of(contract, "2026-01", "CSL-2").pk, actor=procurement, reason="Nothing to claim.")
+    abandon_more_calls(contract)
+    close(contract, "2026-01")  # the waiver is withdrawn in the draft
+    statement = statement_of(contract, "2026-01")
+    submit_statement(statement_id=statement.pk, actor=procurement)
+    approve_statement(statement_id=statement.pk, actor=UserFactory(procurement=True))
+    client.force_login(procurement)
+
+    page = client.get(reverse("sla_tracker:statement", args=[statement.pk])).content.decode()
+
+    assert "on recomputation, and the waiver gave up €0.00</span>" in page  # an approved line cannot be waived
+    assert "waive the line again" not in page
