@@ -356,15 +356,17 @@ REVIEW_MONTHS_MAX = 24
 
 
 def review_start(meeting: Meeting, previous: Meeting | None) -> datetime.date:
-    """The first month ``meeting`` reviews: that of ``previous``, the previous held meeting, or for a committee's
-    first meeting one cadence interval back (at least a month); at most REVIEW_MONTHS_MAX months back."""
+    """The first month ``meeting`` reviews (its scorecard, the statements proposed for its agenda): that of
+    ``previous``, the previous held meeting, or for a committee's first meeting one cadence interval back; at least
+    the month before the meeting's (a meeting in the month of the previous one still reviews the month before), at
+    most REVIEW_MONTHS_MAX months back."""
     end = meeting_day(meeting.scheduled_for).replace(day=1)
     if previous is not None:
         start = meeting_day(previous.scheduled_for).replace(day=1)
     else:
         months, _days = CADENCE_INTERVALS[meeting.committee.cadence]
-        start = add_months(end, -max(months, 1))
-    return max(start, add_months(end, -REVIEW_MONTHS_MAX))
+        start = add_months(end, -months)
+    return max(min(start, add_months(end, -1)), add_months(end, -REVIEW_MONTHS_MAX))
 
 
 def previous_held_meeting(meeting: Meeting) -> Meeting | None:

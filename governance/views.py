@@ -253,11 +253,10 @@ SCORECARD_MONTHS_MAX = REVIEW_MONTHS_MAX
 
 
 def scorecard_months(meeting: Meeting, previous: Meeting | None) -> list[datetime.date]:
-    """The months the meeting reviews: from the previous held meeting's month up to the month before
-    this meeting (as the proposed agenda does), at most SCORECARD_MONTHS_MAX; without a previous meeting,
-    one cadence interval back (governance.selectors.review_start); at least the month before."""
+    """The months the meeting reviews, as the proposed agenda does (governance.selectors.review_start), up to the
+    month before this meeting."""
     end = meeting_day(meeting.scheduled_for).replace(day=1)
-    start = min(review_start(meeting, previous), add_months(end, -1))
+    start = review_start(meeting, previous)
     months_list = []
     month = start
     while month < end:

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 from governance import services
 from governance.choices import AttendanceStatus, Cadence, MeetingStatus, MinutesApprovalMethod, MinutesStatus, Side
 from governance.models import ActionItem, Committee, Decision, Meeting
-from governance.selectors import agenda_situation, committees_with_compliance
+from governance.selectors import agenda_situation, committees_with_compliance, previous_held_meeting
+from governance.views import scorecard_months
 from tests.factories import (
     NEXT_YEAR,
     AttendanceFactory,
@@ -19,6 +20,7 @@ from tests.factories import (
     CommitteeMemberFactory,
     FindingFactory,
     MeetingFactory,
+    PenaltyStatementFactory,
     UserFactory,
     VendorContactFactory,
     VendorFactory,
@@ -323,3 +325,17 @@ def test_a_vendor_wide_committee_that_never_met_is_overdue_one_interval_after_it
 
     assert (due.next_meeting_due, due.is_overdue) == (D(2025, 4, 15), False)
     assert overdue.is_overdue and not overdue.is_compliant
+
+
+def test_a_meeting_in_the_month_of_the_previous_one_proposes_the_statements_of_the_month_before_as_its_scorecard():
+    committee = CommitteeFactory()
+    held_with_quorum(MeetingFactory(committee=committee, scheduled_for=at(D(2025, 3, 4)), status=MeetingStatus.HELD))
+    extraordinary = MeetingFactory(committee=committee, scheduled_for=at(D(2025, 3, 25)))
+    february = PenaltyStatementFactory(contract=committee.contract, month=D(2025, 2, 1))
+    PenaltyStatementFactory(contract=committee.contract, month=D(2025, 1, 1))  # reviewed before the last meeting
+
+    keys = {item.key for item in agenda_situation(extraordinary, today=D(2025, 3, 20))}
+    months = scorecard_months(extraordinary, previous_held_meeting(extraordinary))
+
+    assert {key for key in keys if key.startswith("statement:")} == {f"statement:{february.pk}"}
+    assert months == [D(2025, 2, 1)]
