@@ -9,6 +9,7 @@ class NotificationKind(models.TextChoices):
     DISPUTE_RESOLVED = "dispute_resolved", _("Dispute resolved")
     KPI_DATA_MISSING = "kpi_data_missing", _("KPI data missing")
     CLOSE_REFUSED = "close_refused", _("Statement not computed")
+    WAIVER_WITHDRAWN = "waiver_withdrawn", _("Waiver withdrawn by a recomputation")
     ACTION_DUE_SOON = "action_due_soon", _("Action item due soon")
     ACTION_OVERDUE = "action_overdue", _("Action item overdue")
     MEETING_OVERDUE = "meeting_overdue", _("Meeting overdue against cadence")

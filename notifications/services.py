@@ -40,8 +40,15 @@ from governance.models import CommitteeMember
 from governance.selectors import action_items_due_within, committees_with_compliance, overdue_action_items
 from notifications.choices import NotificationKind
 from notifications.models import CalendarFeed, Notification, new_feed_token
-from sla_tracker.choices import DisputeStatus, StatementStatus
-from sla_tracker.models import AdjustmentDispute, CloseRefusal, LineDispute, Measurement, PenaltyStatement
+from sla_tracker.choices import DisputeStatus, StatementAction, StatementStatus
+from sla_tracker.models import (
+    AdjustmentDispute,
+    CloseRefusal,
+    LineDispute,
+    Measurement,
+    PenaltyStatement,
+    StatementEvent,
+)
 
 logger = logging.getLogger(__name__)
 ACTION_DUE_SOON_DAYS = 7
@@ -342,6 +349,42 @@ def closes_refused(today: datetime.date) -> Iterator[DueItem]:
         )
 
 
+def waivers_withdrawn(today: datetime.date) -> Iterator[DueItem]:
+    """Waivers a recomputation withdrew (its line's credit rose above what the waiver gave up, so the line's credit
+    counts again: sla_tracker.services._lift_waiver), to procurement and the contract's owner, once each, while news.
+    A waiver withdrawn by hand (an event without these amounts) is its author's own decision."""
+    procurement = procurement_users()
+    events = (
+        StatementEvent.objects.filter(
+            action=StatementAction.LINE_WAIVER_WITHDRAWN,
+            data__has_key="waived_credit",
+            created_at__gte=_decided_since(today),
+        )
+        .select_related("statement__contract__owner", "line__service_level")
+        .order_by("id")
+    )
+    for event in events:
+        statement = event.statement
+        yield DueItem(
+            key=f"waiver_withdrawn:{event.pk}",
+            kind=NotificationKind.WAIVER_WITHDRAWN,
+            subject=_("A waiver of statement %(contract)s %(month)s was withdrawn"),
+            body=_(
+                "The credit of %(service_level)s rose from %(waived)s to %(credit)s on recomputation, more than its "
+                "waiver gave up: the line's credit counts again. Waive the line again to give up more."
+            ),
+            path=page_url(statement),
+            params={
+                "contract": statement.contract.reference,
+                "month": month_in_their_language(statement.month),
+                "service_level": event.line.service_level.code if event.line else "—",  # a line removed since
+                "waived": money_in_their_language(event.data["waived_credit"], statement.currency),
+                "credit": money_in_their_language(event.data["credit"], statement.currency),
+            },
+            recipients=_users([statement.contract.owner, *procurement]),
+        )
+
+
 def action_items(today: datetime.date) -> Iterator[DueItem]:
     for item in action_items_due_within(days=ACTION_DUE_SOON_DAYS, today=today).filter(owner__isnull=False):
         yield DueItem(
@@ -496,6 +539,7 @@ RULES = (
     disputes_resolved,
     kpi_data_missing,
     closes_refused,
+    waivers_withdrawn,
     action_items,
     meetings_overdue,
     audit_notices,

@@ -6,16 +6,21 @@ them short: 4,600 of 45,600 = 10.09 % > 5 %) make CSL-2 a default credited €9,
 up: a waiver of the line when it had no credit must not swallow it.
 """
 
+import datetime
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from notifications.choices import NotificationKind
+from notifications.models import Notification
+from notifications.services import record_due_notifications, waivers_withdrawn
 from sla_tracker.choices import StatementAction, StatementStatus
 from sla_tracker.engine import prior_month_from_dict
 from sla_tracker.models import Measurement, StatementEvent
-from sla_tracker.services import approve_statement, submit_statement, waive_line
+from sla_tracker.services import approve_statement, submit_statement, waive_line, withdraw_line_waiver
 from tests.factories import MonthlyChargeFactory, UserFactory, VendorUserFactory
 
 from .test_adjustments_carry import adjustments
@@ -163,3 +168,29 @@ def test_procurement_is_told_to_waive_again_only_while_the_statement_can_be_waiv
 
     assert "on recomputation, and the waiver gave up €0.00</span>" in page  # an approved line cannot be waived
     assert "waive the line again" not in page
+
+
+def test_procurement_and_the_owner_are_told_once_that_a_recomputation_withdrew_a_waiver(contract, procurement):
+    buyer = UserFactory(procurement=True, language="fr")
+    waive_line(line_id=line_of(contract, "2026-01", "CSL-2").pk, actor=procurement, reason="Nothing to claim.")
+    withdraw_line_waiver(line_id=line_of(contract, "2026-01", "CSL-2").pk, actor=procurement, reason="By mistake.")
+    waive_line(line_id=line_of(contract, "2026-01", "CSL-2").pk, actor=procurement, reason="Nothing to claim.")
+    abandon_more_calls(contract)
+    close(contract, "2026-01")
+    today = timezone.localdate()
+
+    record_due_notifications(today=today)
+    record_due_notifications(today=today)  # the next run: not news again
+
+    told = Notification.objects.filter(kind=NotificationKind.WAIVER_WITHDRAWN)  # not the withdrawal by hand
+    assert sorted(told.values_list("user_id", flat=True)) == sorted([procurement.pk, buyer.pk, contract.owner.pk])
+    english = told.get(user=procurement)
+    assert english.subject == f"A waiver of statement {contract.reference} January 2026 was withdrawn"
+    assert english.body == (
+        "The credit of CSL-2 rose from €0.00 to €9,600.00 on recomputation, more than its waiver gave up: the line's "
+        "credit counts again. Waive the line again to give up more."
+    )
+    assert english.link.endswith(reverse("sla_tracker:statement", args=[statement_of(contract, "2026-01").pk]))
+    assert "de 0,00\u00a0€ à 9\u00a0600,00\u00a0€" in told.get(user=buyer).body
+    assert len(list(waivers_withdrawn(today + datetime.timedelta(days=14)))) == 1
+    assert list(waivers_withdrawn(today + datetime.timedelta(days=15))) == []  # no longer news
