@@ -604,7 +604,7 @@ def test_the_penalty_ledger_keeps_its_invariants():
     run_state_machine_as_test(LedgerMachine, settings=LedgerMachine.TestCase.settings)
 
 
-# Regressions found by the machine -----------------------------------------------------------------------------
+# Regressions ----------------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
