@@ -541,7 +541,13 @@ class LedgerMachine(RuleBasedStateMachine):
         gives up the line's credit then; in an open month a recomputation that raises the credit above it withdraws
         the waiver, one that lowers it keeps the waiver, which then gives up the lower credit (the line's credit as
         it stands: a later rise above that withdraws it); an approved or invoiced month keeps its waived line as
-        approved. So the lines waived in the database are exactly the model's."""
+        approved. So the lines waived in the database are exactly the model's.
+
+        Note: the open month's rule reads "the credit its line had" as the credit as it stands, so a credit that falls
+        and comes back withdraws the waiver, whereas an approved month compares with its approved credit and keeps
+        it (what it gives up is then the credit when waived): the same corrections charge the customer in a draft
+        and not in an approved month. The model follows the code in both; the difference is reported, not fixed
+        (the credit a waiver gave up is not stored on the line)."""
         for line in StatementLine.objects.filter(statement__contract=self.contract).select_related(
             "statement", "service_level"
         ):
