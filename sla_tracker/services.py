@@ -1032,10 +1032,13 @@ def approve_statement(
 
 
 def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStatement:
-    """approved → in review, with a reason; an invoiced statement cannot be reopened. Once this
-    commits, the contract's open statements are recomputed: the reopened one with the month's current
-    data (the adjustments its corrections caused are then withdrawn, so each correction counts once)
-    and the later ones, whose history it is."""
+    """approved → in review, with a reason; an invoiced statement cannot be reopened. The reopened
+    statement is recomputed with the month's current data (the adjustments its corrections caused are
+    then withdrawn, so each correction counts once), and the later ones, whose history it is: the
+    approved or invoiced ones in this transaction, their differences carried (a recomputation that
+    withdraws a waiver changes what they read of the month: the credit the waiver no longer gives up,
+    e.g. for an earn-back), as after a waiver (carry_corrections_of_approved_months); once this commits,
+    the open ones."""
     reason = _required_text(reason, "reason", _("Give the reason for reopening the statement."))
     with transaction.atomic():
         statement = _locked_statement(statement_id)
@@ -1052,7 +1055,9 @@ def reopen_statement(*, statement_id: int, actor, reason: str) -> PenaltyStateme
         statement.approved_by, statement.approved_at = None, None
         statement.save()
         _event(statement, StatementAction.REOPENED, actor, note=reason)
-        recompute_open_statements_on_commit(statement.contract_id, ComputationCause.REOPENED)
+        carry_corrections_of_approved_months(
+            contract_id=statement.contract_id, months=[statement.month], actor=actor, cause=ComputationCause.REOPENED
+        )  # which queues the recomputation of the open statements, the reopened one included
     return statement
 
 
