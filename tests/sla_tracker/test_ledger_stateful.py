@@ -268,11 +268,11 @@ class LedgerMachine(RuleBasedStateMachine):
             for computed in result.lines:
                 line = lines[(month, computed.code)]
                 expected[line.pk] = computed
-                if line.pk in self.waivers and line.statement.status in OPEN_STATUSES:
-                    if computed.credit > self.waivers[line.pk]:
-                        del self.waivers[line.pk]  # a rise withdraws the waiver
-                    else:
-                        self.waivers[line.pk] = computed.credit  # a fall keeps it, giving up the lower credit
+                # In an open month a rise above what the waiver gave up withdraws it; a fall keeps it, still giving
+                # up the credit it had when given (a rise back to it withdraws nothing).
+                open_month = line.statement.status in OPEN_STATUSES
+                if open_month and line.pk in self.waivers and computed.credit > self.waivers[line.pk]:
+                    del self.waivers[line.pk]
                 waived = self.waivers.get(line.pk)
                 credits[computed.code] = computed.credit if waived is None else max(ZERO, computed.credit - waived)
             prior = prior_month(result)
@@ -539,15 +539,10 @@ class LedgerMachine(RuleBasedStateMachine):
         The waivers follow the code's rule (README: "A waiver gives up the credit its line had when it was given,
         not more"; services._plan_statement and _lift_waiver), which this model keeps on its own: a waiver given
         gives up the line's credit then; in an open month a recomputation that raises the credit above it withdraws
-        the waiver, one that lowers it keeps the waiver, which then gives up the lower credit (the line's credit as
-        it stands: a later rise above that withdraws it); an approved or invoiced month keeps its waived line as
-        approved. So the lines waived in the database are exactly the model's.
-
-        Note: the open month's rule reads "the credit its line had" as the credit as it stands, so a credit that falls
-        and comes back withdraws the waiver, whereas an approved month compares with its approved credit and keeps
-        it (what it gives up is then the credit when waived): the same corrections charge the customer in a draft
-        and not in an approved month. The model follows the code in both; the difference is reported, not fixed
-        (the credit a waiver gave up is not stored on the line)."""
+        the waiver, one that lowers it keeps the waiver, which still gives up the credit it had when given (a credit
+        that falls and comes back to it withdraws nothing: penalty_inputs.waived_credit reads it from the line's
+        history); an approved or invoiced month keeps its waived line as approved. So the lines waived in the
+        database are exactly the model's."""
         for line in StatementLine.objects.filter(statement__contract=self.contract).select_related(
             "statement", "service_level"
         ):
@@ -571,8 +566,8 @@ class LedgerMachine(RuleBasedStateMachine):
         waivers in force give up:
 
         * a waived line gives up the credit it had when waived, not more (README; services._lift_waiver): in an
-          open month a credit that rises withdraws the waiver and one that falls keeps it, giving up the lower
-          credit; in an approved month the approved line stays, and what a recomputation adds to its credit is
+          open month a credit that rises above it withdraws the waiver and one that falls keeps it; in an approved
+          month the approved line stays, and what a recomputation adds to its credit is
           carried as an adjustment (services._settle_differences); so it gives up min(credit, waived);
         * a waived adjustment still counts as carried (services.waive_adjustment): it is counted here with its
           amount; what it gives up is the customer's on top.
