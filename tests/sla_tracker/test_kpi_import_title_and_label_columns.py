@@ -30,15 +30,6 @@ def test_a_value_shifted_right_of_the_header_under_a_title_row_is_refused():
     assert snapshot() == before
 
 
-def test_a_header_over_two_rows_still_names_the_column_merged_down_at_its_right_edge():
-    contract = voice_contract()
-    text = "Date;Appels;;Abandons\n;reçus;traités\n02/01/2025;1200;1130;70\n"
-    mapping = {"date_column": "Date", "columns": {"reçus": "offered", "traités": "answered", "Abandons": "abandoned"}}
-    upload = preview(contract, text, mapping=mapping)
-    assert upload.status == UploadStatus.VALIDATED, upload.errors
-    assert upload.preview["values"] == 3
-
-
 # A column of row labels before the first header -----------------------------------------------------------------
 
 
