@@ -124,7 +124,8 @@ class ContractInputs:
     totals only (see :class:`Lookback`). ``lookback`` is how far before a month its history
     reaches (None: all of it). ``waiting`` is, per month, the difference its statement records as
     waiting for an open statement, and ``settled`` what was settled outside the statements (see
-    :func:`differences_on_record`).
+    :func:`differences_on_record`). ``waived_credits`` is what the waivers of the waived lines of
+    the statements it recomputes gave up (see :func:`waived_credits`).
     """
 
     contract: Contract
@@ -139,6 +140,7 @@ class ContractInputs:
     summarised: frozenset[Month] = frozenset()
     waiting: dict[Month, dict[str, str]] = field(default_factory=dict)
     settled: dict[Month, dict[str, Decimal]] = field(default_factory=dict)
+    waived_credits: dict[tuple[int, int], Decimal] = field(default_factory=dict)
 
     def history_before(self, month: Month, priors: dict[Month, PriorMonth]) -> History:
         """The closed months the engine may look at when evaluating ``month``; those it looks at
@@ -284,6 +286,7 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
     _attach_history_lines(lean, {level.pk: level for pk in terms for level in terms[pk][0]})
     _attach_lines(full)
     _attach_adjustments(carried_into, origins)
+    given_up = waived_credits(line for statement in origins for line in _lines_of(statement))
     data = load_contracts_data(contracts, months)
     inputs = {}
     for contract in contracts:
@@ -302,6 +305,7 @@ def load_close_inputs_for(locked: list[tuple[Contract, Month]], target: Month) -
             summarised=summarised[contract.pk],
             waiting={item: waiting[statement.pk] for item, statement in own.items() if statement.pk in waiting},
             settled={item: settled[statement.pk] for item, statement in own.items() if statement.pk in settled},
+            waived_credits=given_up,
         )
     return inputs
 
@@ -927,18 +931,22 @@ def summary_from_statement(statement: PenaltyStatement) -> PriorMonth:
     )
 
 
-def effective_history(statement: PenaltyStatement, result: MonthResult) -> dict[str, Any] | None:
+def effective_history(
+    statement: PenaltyStatement, result: MonthResult, given_up: dict[tuple[int, int], Decimal]
+) -> dict[str, Any] | None:
     """What later months read of an approved or invoiced ``statement`` once ``result``, its recomputation,
     gives other figures (corrected data, an exclusion approved since): the recomputed month, its waived
     lines crediting only what the recomputation adds to the credit they had when approved (the waiver gave up
     that much), as the statement's ``effective_history``. The statement itself stays as approved, and the
     adjustments carried for it make up the difference, so that a later month's run, windows, earn-back and annual
-    cap count the month once, as corrected. None while they agree."""
+    cap count the month once, as corrected. None while they agree. ``given_up``: :func:`waived_credits` of its lines."""
     waived = {line.service_level.code: line for line in _lines_of(statement) if line.waived}
     recomputed = prior_month(result)
     lines = sorted(
         (
-            replace(line, credit=credit_beyond_waiver(waived[line.code], line.credit)) if line.code in waived else line
+            replace(line, credit=credit_beyond_waiver(waived[line.code], line.credit, given_up))
+            if line.code in waived
+            else line
             for line in recomputed.service_levels
         ),
         key=lambda line: line.code,
@@ -947,27 +955,39 @@ def effective_history(statement: PenaltyStatement, result: MonthResult) -> dict[
     return None if corrected == prior_month_to_dict(_prior_from_lines(statement)) else corrected
 
 
-def waived_credit(line: StatementLine | LineFigures) -> Decimal:
-    """The credit the waiver of ``line`` (waived) gave up: the most it has credited since it was waived, from the
-    line's history (a credit that fell while the line stayed waived and rose back again is still given up)."""
+def waived_credits(lines: Iterable[StatementLine | LineFigures]) -> dict[tuple[int, int], Decimal]:
+    """(statement id, service level id) → the credit the waiver of each waived line of ``lines`` gave up: the most it
+    has credited since it was waived, from the lines' history (a credit that fell while the line stayed waived and rose
+    back again is still given up). One query for all of them, none without a waived line: a close compares each
+    waived line it recomputes with it (the lines of a batch's recomputed and approved months)."""
+    given = {(line.statement_id, line.service_level_id): line.credit for line in lines if line.waived}
+    if not given:
+        return {}
     versions = (
-        StatementLine.history.filter(statement_id=line.statement_id, service_level_id=line.service_level_id)
-        .order_by("-history_id")
-        .values_list("waived", "credit")
+        StatementLine.history.filter(statement_id__any=list({statement_id for statement_id, _level in given}))
+        .order_by("statement_id", "service_level_id", "-history_id")
+        .values_list("statement_id", "service_level_id", "waived", "credit")
     )
-    given = line.credit
-    for waived, credit in versions:  # the latest versions, back to the waiver
+    before_waiver = set()
+    for statement_id, level_id, waived, credit in versions:  # each line's latest versions first, back to its waiver
+        key = (statement_id, level_id)
+        if key not in given or key in before_waiver:
+            continue
         if not waived:
-            break
-        given = max(given, credit)
+            before_waiver.add(key)
+            continue
+        given[key] = max(given[key], credit)
     return given
 
 
-def credit_beyond_waiver(line: StatementLine | LineFigures, credit: Decimal) -> Decimal:
-    """What ``credit``, a recomputation's credit of the waived ``line``, adds to the credit its waiver gave up."""
-    if credit <= line.credit:  # read the history only when the credit rose
+def credit_beyond_waiver(
+    line: StatementLine | LineFigures, credit: Decimal, given_up: dict[tuple[int, int], Decimal]
+) -> Decimal:
+    """What ``credit``, a recomputation's credit of the waived ``line``, adds to the credit its waiver gave up
+    (``given_up``: :func:`waived_credits` of the line)."""
+    if credit <= line.credit:
         return NO_CREDIT
-    return max(NO_CREDIT, credit - waived_credit(line))
+    return max(NO_CREDIT, credit - given_up[(line.statement_id, line.service_level_id)])
 
 
 def _rights_of(statement: PenaltyStatement) -> tuple[TerminationRight, ...]:

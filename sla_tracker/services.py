@@ -74,7 +74,6 @@ from sla_tracker.penalty_inputs import (
     statement_values,
     summary_from_statement,
     to_month,
-    waived_credit,
 )
 
 # Draft, in review and disputed: what a close recomputes and what adjustments are carried into.
@@ -327,7 +326,7 @@ def _close_months(
         existing = inputs.statements.get(item)
         if existing is not None and existing.is_locked:
             corrected.append((existing, result))
-            _set_effective_history(existing, result, writes)
+            _set_effective_history(existing, result, inputs.waived_credits, writes)
             if item != inputs.to_close[-1]:
                 priors[item] = prior_from_statement(existing)
             continue
@@ -344,9 +343,14 @@ def _close_months(
     return writes
 
 
-def _set_effective_history(statement: PenaltyStatement, result: MonthResult, writes: StatementWrites) -> None:
+def _set_effective_history(
+    statement: PenaltyStatement,
+    result: MonthResult,
+    given_up: dict[tuple[int, int], Decimal],
+    writes: StatementWrites,
+) -> None:
     """Record what later months read of an approved or invoiced month just recomputed (its figures stay)."""
-    corrected = effective_history(statement, result)
+    corrected = effective_history(statement, result, given_up)
     if statement.effective_history != corrected:
         statement.effective_history = corrected
         writes.touch(statement)
@@ -492,8 +496,10 @@ def _plan_statement(
             created.append((statement, level.pk, wanted))
             line = LineFigures.planned(level, wanted)
         elif any(getattr(line, name) != wanted[name] for name in _LINE_FIELDS):
-            if line.waived and wanted["credit"] > line.credit and wanted["credit"] > (given := waived_credit(line)):
-                _lift_waiver(statement, line, given, wanted["credit"], writes)
+            if line.waived and wanted["credit"] > line.credit:
+                given = inputs.waived_credits[(line.statement_id, line.service_level_id)]
+                if wanted["credit"] > given:
+                    _lift_waiver(statement, line, given, wanted["credit"], writes)
             for name in _LINE_FIELDS:
                 setattr(line, name, wanted[name])
             updated.append(line)
@@ -532,10 +538,10 @@ def _lift_waiver(
     statement: PenaltyStatement, line: StatementLine, waived: Decimal, credit: Decimal, writes: StatementWrites
 ) -> None:
     """Withdraw the waiver of ``line``, whose credit a recomputation raises to ``credit``, above the ``waived`` credit
-    its waiver gave up (waived_credit): a waiver gives up the credit the line had when it was given, and no one decided
-    to give up more (a line waived with no credit that now has one included). The line's credit counts again until
-    someone waives it again; the waiver stays on record (its event, the line's history) and the withdrawal's event
-    says why. See _settle_differences for an approved month."""
+    its waiver gave up (penalty_inputs.waived_credits): a waiver gives up the credit the line had when it was given,
+    and no one decided to give up more (a line waived with no credit that now has one included). The line's credit
+    counts again until someone waives it again; the waiver stays on record (its event, the line's history) and the
+    withdrawal's event says why. See _settle_differences for an approved month."""
     line.waived, line.waiver_reason, line.waived_by, line.waived_at = False, "", None, None
     writes.lifted_waivers.append(line)
     writes.events.append(
@@ -621,7 +627,7 @@ def _settle_differences(
             else:
                 # A waiver gave up the approved credit, not more: what a recomputation adds to it is owed (as in an
                 # open month, _lift_waiver).
-                owed = credit_beyond_waiver(line, new.credit) if line.waived else new.credit
+                owed = credit_beyond_waiver(line, new.credit, inputs.waived_credits) if line.waived else new.credit
                 new_net = new.bonus + new.earn_back - owed
             already = carried[line.service_level_id]
             amount = new_net - approved_net - already

@@ -4,6 +4,7 @@ by one, a refused contract that stops nothing else, and a number of queries fixe
 import gc
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -11,20 +12,29 @@ from django.test.utils import CaptureQueriesContext
 
 from contracts.models import MonthlyCharge
 from sla_tracker import services, tasks
-from sla_tracker.choices import ComputationCause
+from sla_tracker.choices import ComputationCause, StatementAction
 from sla_tracker.engine import Month
-from sla_tracker.models import PenaltyStatement, StatementEvent
-from sla_tracker.services import ClosedMonth, close_contracts_month
-from tests.factories import ContractFactory
+from sla_tracker.models import PenaltyStatement, StatementAdjustment, StatementEvent
+from sla_tracker.services import (
+    ClosedMonth,
+    approve_statement,
+    close_contracts_month,
+    submit_statement,
+    waive_line,
+)
+from tests.factories import ContractFactory, MonthlyChargeFactory, UserFactory
 from tests.sla_tracker.test_close import (
     AS_OF,
     SCENARIOS,
     close,
     figures,
+    line_of,
     scenario_json,
     seed_scenario,
     seed_synthetic,
+    statement_of,
 )
+from tests.sla_tracker.test_waiver_scope import abandon_more_calls
 
 
 def close_batch(contracts, month: str) -> ClosedMonth:
@@ -97,6 +107,48 @@ def test_the_queries_of_a_batch_do_not_grow_with_its_contracts():
 
     assert counts[0] == counts[1]
     assert StatementEvent.objects.count() == 8  # one "computed" per contract; the second close wrote nothing
+
+
+def waived_then_raised(approved: bool):
+    """Contract A of DOMAIN.md §6 with January's CSL-2 (no credit) waived, then the data corrected so that a
+    recomputation credits it: January left open (the close withdraws the waiver) or approved with February closed
+    (the close carries what the waiver did not give up into February)."""
+    procurement = UserFactory(procurement=True)
+    contract = seed_scenario(scenario_json("ex01_plain_breach"))
+    MonthlyChargeFactory(contract=contract, month=date(2026, 2, 1), amount="200000.00")
+    close(contract, "2026-01")
+    waive_line(line_id=line_of(contract, "2026-01", "CSL-2").pk, actor=procurement, reason="Nothing to claim.")
+    if approved:
+        january = statement_of(contract, "2026-01")
+        submit_statement(statement_id=january.pk, actor=procurement)
+        approve_statement(statement_id=january.pk, actor=procurement)
+        close(contract, "2026-02")
+    abandon_more_calls(contract)
+    return contract
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("approved", [False, True], ids=["open month", "approved month"])
+def test_the_queries_of_a_batch_do_not_grow_with_its_waived_lines_whose_credit_rose(approved):
+    counts = []
+    for size in (1, 3):
+        batch = [waived_then_raised(approved) for _ in range(size)]
+        with CaptureQueriesContext(connection) as queries:
+            closed = close_batch(batch, "2026-01")
+        assert closed.refused == {}
+        counts.append(len(queries))
+        for contract in batch:  # the waiver's rule applied to each contract of the batch
+            if approved:
+                carried = StatementAdjustment.objects.get(statement__contract=contract)
+                assert carried.amount == Decimal("-9600.00")
+            else:
+                assert line_of(contract, "2026-01", "CSL-2").waived is False
+                withdrawn = StatementEvent.objects.filter(
+                    statement__contract=contract, action=StatementAction.LINE_WAIVER_WITHDRAWN
+                )
+                assert withdrawn.count() == 1
+
+    assert counts[0] == counts[1]
 
 
 @pytest.mark.django_db
