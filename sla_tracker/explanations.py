@@ -25,7 +25,7 @@ from django.utils.translation import get_language, gettext, pgettext
 
 from accounts.templatetags.ui import money
 from config.formats import long_date, month_name
-from sla_tracker.engine import explain
+from sla_tracker.engine import explain, round_half_up
 
 logger = logging.getLogger(__name__)
 
@@ -132,4 +132,4 @@ def measured_as_explained(measured: Decimal | None, notes: list[dict[str, Any]] 
             value = value["note"]["args"]["value"]
         return Decimal(value["figure"])
     except (IndexError, KeyError, TypeError, ArithmeticError):  # no notes, or a line not measured
-        return Decimal(measured).quantize(Decimal("0.01"))
+        return round_half_up(Decimal(measured), 2)

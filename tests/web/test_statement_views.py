@@ -121,6 +121,17 @@ def test_a_line_without_notes_shows_its_measure_with_2_decimals(client, procurem
     assert '<td class="num">72.50</td>' in lines and '<td class="num">85.00</td>' in lines
 
 
+def test_a_line_without_notes_rounds_its_measure_half_up(client, procurement, statement):
+    # 72.125 is 72.13 half-up, as every figure of the tracker is rounded; 72.12 would be rounding half to even.
+    first = statement.lines.order_by("pk").first()
+    StatementLine.objects.filter(pk=first.pk).update(explanation_notes=[], measured=Decimal("72.125000"))
+    client.force_login(procurement)
+
+    lines = client.get(detail(statement)).content.decode().split('id="statement-lines"')[1].split("</table>")[0]
+
+    assert '<td class="num">72.13</td>' in lines and "72.12" not in lines
+
+
 def test_the_statement_page_shows_history_completeness_exclusions_and_incidents(client, procurement, statement):
     line = statement.lines.select_related("service_level").first()
     ExclusionFactory(
