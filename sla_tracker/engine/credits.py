@@ -134,7 +134,9 @@ def apply_incidents(
     credits: dict[str, Fraction], incidents: Sequence[Incident]
 ) -> tuple[dict[str, Fraction], dict[str, str]]:
     """Keep one credit per incident: the selected service level's if it has one, else the
-    highest (the first listed on a tie). Returns the credits and, per zeroed code, the kept one."""
+    highest (on a tie, the first by code: an incident's service levels are a set, stored without
+    an order, so the order they are listed in must not decide). Returns the credits and, per
+    zeroed code, the kept one."""
     credits = dict(credits)
     kept_by: dict[str, str] = {}
     for incident in incidents:
@@ -142,7 +144,7 @@ def apply_incidents(
         if len(with_credit) < 2:
             continue
         keep = incident.selected if incident.selected in with_credit else None
-        keep = keep or max(with_credit, key=lambda code: credits[code])
+        keep = keep or max(sorted(with_credit), key=lambda code: credits[code])
         for code in with_credit:
             if code != keep:
                 credits[code] = ZERO

@@ -369,7 +369,7 @@ class Incident(KeptWhereCreated, models.Model):
     """One incident (root cause) that caused defaults on several service levels in a month.
 
     Under a single-incident clause only one of them is credited: the customer's selection, or the
-    highest credit while none is selected.
+    highest credit while none is selected (on a tie, the first by code).
     """
 
     fixed_once_created = ("contract",)

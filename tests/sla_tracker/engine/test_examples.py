@@ -534,6 +534,26 @@ def test_one_incident_keeps_only_the_selected_or_else_the_highest_credit():
     assert months[0].line("CSL-2").status is Status.DEFAULT
 
 
+def test_one_incident_between_equal_credits_keeps_the_first_by_code_whatever_order_lists_them():
+    # CSL-1 and CSL-2 both credited €9,600.00: which one the incident keeps cannot depend on the order an API
+    # request, a scenario or the database lists its service levels in (a stored incident's are a set).
+    terms = replace(
+        contract_a(),
+        service_levels=tuple(
+            replace(level, credit=FixedCredit(D("9600.00"))) if level.code == "CSL-1" else level
+            for level in contract_a().service_levels
+        ),
+    )
+    values = month_values(within=31_820, abandons=2_322)
+    kept = []
+    for listed in (("CSL-1", "CSL-2"), ("CSL-2", "CSL-1")):
+        data = contract_data(monthly_rows({JAN: values}), incidents=(Incident(JAN, listed),))
+        result = close(terms, data, JAN, JAN).months[0]
+        kept.append((result.line("CSL-1").credit, result.line("CSL-2").credit))
+
+    assert kept == [(D("9600.00"), D("0.00")), (D("9600.00"), D("0.00"))]
+
+
 def test_a_bonus_is_a_separate_line_outside_the_caps_and_not_netted_away():
     terms = with_service_level(contract_a(), "CSL-5", bonus=Bonus(D("90.0"), D("0.5"), D(2)))
 
