@@ -152,9 +152,13 @@ def apply_incidents(
     return credits, kept_by
 
 
-def attribute(total: Decimal, weights: Sequence[Fraction], bounds: Sequence[Decimal]) -> list[Decimal]:
+def attribute(
+    total: Decimal, weights: Sequence[Fraction], bounds: Sequence[Decimal], codes: Sequence[str]
+) -> list[Decimal]:
     """Split ``total`` (cents) over lines pro rata to ``weights``, each share rounded half-up to
-    cents, the rounding remainder on the largest line (product decision 2).
+    cents, the rounding remainder on the largest line (product decision 2); between lines of equal
+    weight, on the first by ``codes`` (the lines' service levels), not by the order the terms list
+    them in (a contract's display order must not move a cent).
 
     A share never goes above its line's ``bound`` (its credit before this cap) nor below zero;
     any part of the remainder the largest line cannot take goes to the next largest.
@@ -164,7 +168,7 @@ def attribute(total: Decimal, weights: Sequence[Fraction], bounds: Sequence[Deci
         return [Decimal("0.00") for _ in weights]
     shares = [to_cents(weight * Fraction(total) / whole) for weight in weights]
     remainder = total - sum(shares, Decimal("0.00"))
-    for index in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
+    for index in sorted(range(len(weights)), key=lambda i: (-weights[i], codes[i])):
         share = shares[index]
         step = min(remainder, bounds[index] - share) if remainder > 0 else max(remainder, -share)
         shares[index] += step

@@ -142,9 +142,10 @@ def _close_month(
     # the final credits never exceed it by a rounding cent.
     uncapped = sum((to_cents(weight) for weight in weights), Decimal(0))
     cap_reached = at_risk is not None and uncapped > 0 and uncapped >= at_risk
-    monthly, monthly_note = _monthly_cap(weights, uncapped, context)
+    codes = [item.terms.code for item in assessed]
+    monthly, monthly_note = _monthly_cap(weights, codes, uncapped, context)
     annual_cap, used = _annual_cap(contract, data, month, history)
-    final, annual_note = _annual_cap_attribution(monthly, annual_cap, used, context.currency)
+    final, annual_note = _annual_cap_attribution(monthly, codes, annual_cap, used, context.currency)
 
     lines = []
     for item, weight, credit in zip(assessed, weights, final, strict=True):
@@ -197,7 +198,7 @@ def _assess(terms: ServiceLevelTerms, context: _MonthContext, rows: list[Counter
 
 
 def _monthly_cap(
-    weights: list[Fraction], uncapped: Decimal, context: _MonthContext
+    weights: list[Fraction], codes: list[str], uncapped: Decimal, context: _MonthContext
 ) -> tuple[list[Decimal], Note | None]:
     """Lines in cents; when they exceed the at-risk amount, its pro-rata attribution."""
     rounded = [to_cents(weight) for weight in weights]
@@ -213,7 +214,7 @@ def _monthly_cap(
         at_risk=amount(at_risk, context.currency),
         uncapped=amount(uncapped, context.currency),
     )
-    return money_rules.attribute(at_risk, weights, rounded), reached
+    return money_rules.attribute(at_risk, weights, rounded, codes), reached
 
 
 def _annual_cap(
@@ -230,7 +231,7 @@ def _annual_cap(
 
 
 def _annual_cap_attribution(
-    monthly: list[Decimal], cap: Decimal | None, used: Decimal, currency: str
+    monthly: list[Decimal], codes: list[str], cap: Decimal | None, used: Decimal, currency: str
 ) -> tuple[list[Decimal], Note | None]:
     if cap is None:
         return monthly, None
@@ -243,7 +244,7 @@ def _annual_cap_attribution(
         used=amount(used, currency),
         allowed=amount(allowed, currency),
     )
-    return money_rules.attribute(allowed, [Fraction(item) for item in monthly], monthly), reached
+    return money_rules.attribute(allowed, [Fraction(item) for item in monthly], monthly, codes), reached
 
 
 def _line(

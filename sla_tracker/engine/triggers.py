@@ -13,10 +13,11 @@ def termination_rights(
     triggers: tuple[TerminationTrigger, ...], current: PriorMonth, history: History
 ) -> tuple[TerminationRight, ...]:
     """The triggers that hold at this close, each with the first month of its uninterrupted
-    holding (``since``) and the evidence."""
+    holding (``since``) and the evidence; in the order of the trigger types, then of their months and
+    windows, whatever order the terms list them in (a stored contract's and its scenario's may differ)."""
     previous = history.get(current.month - 1)
     rights = []
-    for trigger in triggers:
+    for trigger in sorted(triggers, key=_trigger_order):
         evidence = _evidence(trigger, current, history)
         if not evidence:
             continue
@@ -24,6 +25,10 @@ def termination_rights(
         since = held_before.since if held_before else current.month
         rights.append(TerminationRight(trigger, since, english(evidence), evidence))
     return tuple(rights)
+
+
+def _trigger_order(trigger: TerminationTrigger) -> tuple[int, int, int]:
+    return (list(TriggerType).index(trigger.type), trigger.months, trigger.window or 0)
 
 
 def _evidence(trigger: TerminationTrigger, current: PriorMonth, history: History) -> tuple[Note, ...]:
@@ -59,7 +64,7 @@ def _consecutive_evidence(months: int, current: PriorMonth) -> tuple[Note, ...]:
             last=str(current.month),
             months=months,
         )
-        for line in current.service_levels
+        for line in sorted(current.service_levels, key=lambda line: line.code)  # not in the terms' order
         if line.run >= months
     )
 

@@ -1,8 +1,8 @@
 """Generated contracts (the engine's property strategy) stored, closed and compared with the simulator: where no
 waiver or adjustment intervenes, the statements a close writes carry the simulator's figures for the same scenario
 (issue 3 §3), whatever the terms — credit models, caps, multipliers, earn-back, bonuses, occurrence rules, minimum
-volumes carried forward, incidents, daily data with excluded days — and whether the months are closed one by one or
-at once."""
+volumes carried forward, incidents, daily data with excluded days, termination triggers — and whether the months are
+closed one by one or at once."""
 
 from dataclasses import replace
 from datetime import date
@@ -14,9 +14,17 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sla_tracker.engine import CounterRow, Exclusion, LinearCredit, evaluate, round_half_up
+from sla_tracker.engine import (
+    CounterRow,
+    Exclusion,
+    LinearCredit,
+    TerminationTrigger,
+    TriggerType,
+    evaluate,
+    round_half_up,
+)
 from sla_tracker.engine.scenario import Scenario, dump_scenario, run_scenario
-from sla_tracker.models import PenaltyStatement
+from sla_tracker.models import PenaltyStatement, ServiceLevel
 from sla_tracker.penalty_inputs import MEASURED_PLACES
 
 from .engine.test_properties import scenarios
@@ -37,6 +45,9 @@ def stored_months(contract) -> list[dict]:
                 "month": f"{statement.month:%Y-%m}",
                 **{name: _text(getattr(statement, name)) for name in STATEMENT_FIELDS},
                 "cap_reached": statement.cap_reached,
+                "termination_rights": [
+                    (right["type"], right["since"], right["evidence"]) for right in statement.termination_rights
+                ],
                 "service_levels": [
                     {
                         "code": line.service_level.code,
@@ -64,6 +75,9 @@ def simulated_months(result: dict, scenario: Scenario) -> list[dict]:
             "month": month["month"],
             **{name: month[name] for name in STATEMENT_FIELDS},
             "cap_reached": month["cap_reached"],
+            "termination_rights": [
+                (right["type"], right["since"], right["evidence"]) for right in month["termination_rights"]
+            ],
             "service_levels": [
                 {
                     "code": line["code"],
@@ -132,18 +146,38 @@ def _split(draw, total: int, count: int) -> list[int]:
     return [high - low for low, high in pairwise(edges)]
 
 
+@st.composite
+def contracts(draw):
+    """A generated scenario (month rows, or daily rows with exclusions) with termination triggers of different types
+    listed in any order (one on the at-risk amount only where there is one)."""
+    scenario = draw(scenarios().map(storable) | daily_scenarios())
+    kinds = [
+        kind for kind in TriggerType if scenario.terms.at_risk_pct or kind is not TriggerType.CAP_REACHED_IN_WINDOW
+    ]
+    types = draw(st.permutations(kinds))[: draw(st.integers(0, len(kinds)))]
+    triggers = []
+    for kind in types:
+        months = draw(st.integers(1, 3))
+        window = None if kind is TriggerType.CONSECUTIVE_DEFAULTS else draw(st.integers(months, 6))
+        triggers.append(TerminationTrigger(kind, months, window))
+    return replace(scenario, terms=replace(scenario.terms, termination_triggers=tuple(triggers)))
+
+
 @pytest.mark.django_db
 @settings(
     max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(scenario=scenarios().map(storable) | daily_scenarios(), one_by_one=st.booleans())
-def test_the_statements_of_a_generated_contract_equal_the_simulator(scenario, one_by_one):
-    data = dump_scenario(scenario)
-    expected = simulated_months(run_scenario(data), scenario)
+@given(scenario=contracts(), one_by_one=st.booleans(), data=st.data())
+def test_the_statements_of_a_generated_contract_equal_the_simulator(scenario, one_by_one, data):
+    expected = simulated_months(run_scenario(dump_scenario(scenario)), scenario)
     with transaction.atomic():  # each example on a clean slate
-        contract = seed_scenario(data)
+        contract = seed_scenario(dump_scenario(scenario))
+        # The register lists the service levels in its own display order, which must move no cent.
+        levels = list(ServiceLevel.objects.filter(contract=contract))
+        for order, level in enumerate(data.draw(st.permutations(levels), label="display order")):
+            ServiceLevel.objects.filter(pk=level.pk).update(display_order=order)
         months = [str(month) for month in scenario.months] if one_by_one else [str(scenario.months.last)]
         for month in months:
             close(contract, month)

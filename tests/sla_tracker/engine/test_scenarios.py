@@ -288,6 +288,44 @@ def test_termination_rights_appear_in_every_month_they_hold_with_their_first_mon
     assert all(r[0] != "cap_reached_in_window" for month in rights.values() for r in month)
 
 
+def test_termination_rights_come_in_the_order_of_the_trigger_types_whatever_order_lists_the_triggers():
+    # A stored contract reads its triggers in another order than its scenario lists them: the rights must not follow it.
+    data = json.loads((SCENARIOS / "ex13_termination_triggers.json").read_text())
+    data["termination_triggers"].reverse()
+
+    result = run_scenario(data)
+
+    september = next(month for month in result["months"] if month["month"] == "2026-09")
+    assert [right["type"] for right in september["termination_rights"]] == [
+        "consecutive_defaults",
+        "defaults_in_window",
+    ]
+
+
+def test_the_evidence_of_consecutive_defaults_names_the_service_levels_by_code_whatever_order_lists_them():
+    def level(code, counter):
+        return {
+            "code": code, "name": code, "numerator": [f"{counter}_ok"], "denominator": [f"{counter}_all"],
+            "expected": "80", "credit": {"type": "fixed", "amount": "100.00"},
+        }
+
+    data = {
+        "currency": "EUR",
+        "months": {"from": "2026-01", "to": "2026-01"},
+        "charges": {"default": "10000.00"},
+        "termination_triggers": [{"type": "consecutive_defaults", "months": 1}],
+        "service_levels": [level("SL-B", "b"), level("SL-A", "a")],
+        "measurements": [{"month": "2026-01", "values": {"a_ok": 1, "a_all": 2, "b_ok": 1, "b_all": 2}}],
+    }
+
+    (right,) = run_scenario(data)["months"][0]["termination_rights"]
+
+    assert right["evidence"] == (
+        "SL-A credit-bearing in 1 consecutive months (2026-01..2026-01, ≥ 1); "
+        "SL-B credit-bearing in 1 consecutive months (2026-01..2026-01, ≥ 1)"
+    )
+
+
 def test_earn_backs_bonuses_and_their_month_totals_are_on_the_lines():
     earn_back = run("ex10_earn_back")["2026-04"]
     bonus = run("ex17_bonus_alongside_a_credit")["2026-01"]

@@ -50,18 +50,31 @@ def test_rounding_is_half_up_away_from_zero_on_exact_values():
 
 
 def test_attribution_puts_the_rounding_remainder_on_the_largest_line():
+    weights = [Fraction(3), Fraction(5), Fraction(3)]
+    codes = ["CSL-1", "CSL-2", "CSL-3"]
+
+    up = attribute(D("1.00"), weights, [D("1.00")] * 3, codes)  # 0.27 + 0.45 + 0.27 = 0.99
+    down = attribute(D("1.01"), weights, [D("1.01")] * 3, codes)  # 0.28 + 0.46 + 0.28 = 1.02
+
+    assert up == [D("0.27"), D("0.46"), D("0.27")]
+    assert down == [D("0.28"), D("0.45"), D("0.28")]
+
+
+def test_attribution_between_equal_lines_puts_the_remainder_on_the_first_by_code_whatever_their_order():
     weights = [Fraction(1), Fraction(1), Fraction(1)]
 
-    shares = attribute(D("100.00"), weights, [D("100.00")] * 3)
+    shares = attribute(D("100.00"), weights, [D("100.00")] * 3, ["CSL-3", "CSL-1", "CSL-2"])
+    reordered = attribute(D("100.00"), weights, [D("100.00")] * 3, ["CSL-1", "CSL-2", "CSL-3"])
 
-    assert shares == [D("33.34"), D("33.33"), D("33.33")]
+    assert shares == [D("33.33"), D("33.34"), D("33.33")]
+    assert reordered == [D("33.34"), D("33.33"), D("33.33")]
 
 
 def test_attribution_never_lifts_a_line_above_its_bound_nor_below_zero():
     weights = [Fraction(1), Fraction(1), Fraction(1)]
 
-    lifted = attribute(D("100.00"), weights, [D("33.33"), D("100.00"), D("100.00")])
-    lowered = attribute(D("0.01"), [Fraction(1, 2), Fraction(1, 2)], [D("0.01"), D("0.01")])
+    lifted = attribute(D("100.00"), weights, [D("33.33"), D("100.00"), D("100.00")], ["A", "B", "C"])
+    lowered = attribute(D("0.01"), [Fraction(1, 2), Fraction(1, 2)], [D("0.01"), D("0.01")], ["A", "B"])
 
     assert lifted == [D("33.33"), D("33.34"), D("33.33")]
     assert lowered == [D("0.00"), D("0.01")]
