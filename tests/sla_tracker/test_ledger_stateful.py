@@ -622,7 +622,7 @@ class LedgerMachine(RuleBasedStateMachine):
         not more"; services._plan_statement and _lift_waiver), which this model keeps on its own: a waiver given
         gives up the line's credit then; in an open month a recomputation that raises the credit above it withdraws
         the waiver, one that lowers it keeps the waiver, which still gives up the credit it had when given (a credit
-        that falls and comes back to it withdraws nothing: penalty_inputs.waived_credit reads it from the line's
+        that falls and comes back to it withdraws nothing: penalty_inputs.waived_credits reads it from the line's
         history); an approved or invoiced month keeps its waived line as approved. So the lines waived in the
         database are exactly the model's."""
         for line in StatementLine.objects.filter(statement__contract=self.contract).select_related(
